@@ -1,0 +1,88 @@
+/* cli.c — helpers shared by the subcommands */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_fail(int code, const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "callvault %s: ", cmd);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return code;
+}
+
+int cli_exit_for(enum cv_err e)
+{
+	switch (e) {
+	case CV_OK: return CV_EXIT_OK;
+	case CV_EINVAL:
+	case CV_EPARSE:
+	case CV_ENOTFOUND: return CV_EXIT_USAGE;
+	case CV_EINTEGRITY: return CV_EXIT_INTEGRITY;
+	default: return CV_EXIT_FAIL;
+	}
+}
+
+struct store *cli_open_store(struct cli *cli, const char *cmd, int flags)
+{
+	struct store *s;
+	char *err = NULL;
+	enum cv_err rc = store_open(&s, cli->db_path, flags, &err);
+	if (rc != CV_OK) {
+		cli_fail(CV_EXIT_FAIL, cmd, "%s", err ? err : cv_strerror(rc));
+		free(err);
+		return NULL;
+	}
+	return s;
+}
+
+bool cli_want_help(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			fputs(cmd->help, stdout);
+			return true;
+		}
+	}
+	return false;
+}
+
+int cli_getopt(int argc, char **argv, const char *shortopts,
+	const struct option *longopts)
+{
+	opterr = 0;
+	int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+	if (c == '?' || c == ':') {
+		if (optopt && optopt < 256)
+			fprintf(stderr, "callvault %s: option -%c %s\n",
+				argv[0], optopt,
+				c == ':' ? "needs an argument" : "is unknown");
+		else
+			fprintf(stderr, "callvault %s: option %s is unknown "
+					"or needs an argument (see --help)\n",
+				argv[0], argv[optind - 1]);
+		return '?';
+	}
+	return c;
+}
+
+bool cli_parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}

@@ -1,0 +1,55 @@
+/*
+ * cli.h — what the subcommands of the callvault binary share. Each
+ * subcommand lives in its own cmd_*.c and is listed in main.c's table.
+ */
+#ifndef CV_CLI_H
+#define CV_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "../common.h"
+#include "../store/store.h"
+
+struct cli {
+	const char *prog;       /* "callvault" */
+	const char *db_path;    /* --db, $CALLVAULT_DB, ./callvault.db */
+	const char *actor;      /* --actor, else the OS user */
+};
+
+struct cli_cmd {
+	const char *name;
+	const char *summary;    /* one line for `callvault --help` */
+	const char *help;       /* full text for `callvault CMD --help` */
+	int (*run)(struct cli *cli, int argc, char **argv);
+};
+
+/* Print "callvault CMD: message" to stderr; returns the exit code. */
+int cli_fail(int code, const char *cmd, const char *fmt, ...)
+	CV_PRINTF(3, 4);
+/* The exit code for an error from a module. */
+int cli_exit_for(enum cv_err e);
+/* Open the store at cli->db_path; prints the error and returns NULL. */
+struct store *cli_open_store(struct cli *cli, const char *cmd, int flags);
+/* True (and the help printed) when argv holds -h/--help. */
+bool cli_want_help(const struct cli_cmd *cmd, int argc, char **argv);
+/* Look up a command by name. */
+const struct cli_cmd *cli_find(const char *name);
+
+/* getopt_long with usage errors reported uniformly: returns the option,
+ * -1 at the end, or '?' after printing the error (exit with 2). */
+int cli_getopt(int argc, char **argv, const char *shortopts,
+	const struct option *longopts);
+
+/* Parse a non-negative integer argument; false on garbage. */
+bool cli_parse_long(const char *s, long min, long max, long *out);
+
+#define CLI_EXTERN(n) extern const struct cli_cmd n
+CLI_EXTERN(cmd_init);
+CLI_EXTERN(cmd_import);
+CLI_EXTERN(cmd_show);
+CLI_EXTERN(cmd_stats);
+CLI_EXTERN(cmd_quarantine);
+CLI_EXTERN(cmd_check);
+
+#endif

@@ -1,0 +1,174 @@
+/* cmd_show.c — `callvault show CALL_ID [--versions] [--json]` */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util.h"
+#include "cli.h"
+
+static const char *yesno(int v)
+{
+	return v < 0 ? "unknown" : v ? "yes" : "no";
+}
+
+static void print_call(const struct store_call *sc)
+{
+	const struct calllog *c = &sc->log;
+	char ts[32];
+	cv_format_iso8601(c->created_at, ts);
+	printf("Call          %s\n", c->id);
+	printf("Created       %s\n", ts);
+	printf("Location      %s\n", c->location_id ? c->location_id : "-");
+	printf("Agent         %s%s%s%s\n",
+		sc->agent_name ? sc->agent_name : "",
+		sc->agent_name ? " (" : "", c->agent_id ? c->agent_id : "-",
+		sc->agent_name ? ")" : "");
+	if (c->agent_deleted == 1)
+		printf("              (agent deleted)\n");
+	printf("Contact       %s\n", c->contact_id ? c->contact_id : "-");
+	printf("From          %s\n", c->from_number ? c->from_number : "-");
+	if (c->has_duration)
+		printf("Duration      %.0f s\n", c->duration);
+	else
+		printf("Duration      -\n");
+	printf("Trial call    %s\n", yesno(c->trial_call));
+	printf("Transferred   %s\n", c->transferred ? "yes" : "no");
+	if (c->message_id)
+		printf("Message       %s\n", c->message_id);
+	for (size_t i = 0; i < c->n_actions; i++) {
+		char at[32] = "";
+		if (c->actions[i].executed_at)
+			cv_format_iso8601(c->actions[i].executed_at, at);
+		printf("%s %s \"%s\"%s%s\n", i == 0 ? "Actions      " : "             ",
+			c->actions[i].type ? c->actions[i].type : "?",
+			c->actions[i].name ? c->actions[i].name : "",
+			*at ? " at " : "", at);
+	}
+	printf("Versions      %d\n",
+		sc->n_versions);
+	if (c->n_redacted)
+		printf("Redacted      %d secret(s) scrubbed before storing\n",
+			c->n_redacted);
+	printf("\nSummary\n  %s\n", c->summary ? c->summary : "(none)");
+	printf("\nTranscript\n");
+	struct calllog_turn *turns;
+	size_t n = calllog_turns(c->transcript, &turns);
+	for (size_t i = 0; i < n; i++) {
+		const char *who = calllog_speaker_name(turns[i].speaker);
+		printf("  %-6s %.*s\n", *who ? who : "-", (int)turns[i].len,
+			turns[i].text);
+	}
+	if (n == 0)
+		printf("  (none)\n");
+	free(turns);
+}
+
+static int print_version(const struct store_version *v, void *arg)
+{
+	char ts[32];
+	cv_format_iso8601(v->received_at, ts);
+	printf("  v%-3d %-8s %s  received-sha256 %s%s%s\n", v->seq,
+		store_source_name(v->source), ts, v->raw_sha256,
+		v->raw_kept ? "" : "  (raw withheld)",
+		v->redacted ? "  (secrets redacted)" : "");
+	return 0;
+}
+
+static int version_json(const struct store_version *v, void *arg)
+{
+	char ts[32];
+	cv_format_iso8601(v->received_at, ts);
+	json_t *o = json_object();
+	json_object_set_new(o, "seq", json_integer(v->seq));
+	json_object_set_new(o, "source",
+		json_string(store_source_name(v->source)));
+	json_object_set_new(o, "receivedAt", json_string(ts));
+	json_object_set_new(o, "receivedSha256", json_string(v->raw_sha256));
+	json_object_set_new(o, "canonicalSha256",
+		json_string(v->canonical_sha256));
+	json_object_set_new(o, "rawKept", json_boolean(v->raw_kept));
+	json_object_set_new(o, "redacted", json_integer(v->redacted));
+	json_object_set_new(o, "record", json_loads(v->canonical, 0, NULL));
+	json_array_append_new(arg, o);
+	return 0;
+}
+
+static int run(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "versions", no_argument, NULL, 'v' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool versions = false, json = false;
+	int c;
+	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
+		if (c == 'v')
+			versions = true;
+		else if (c == 'j')
+			json = true;
+		else
+			return CV_EXIT_USAGE;
+	}
+	if (optind + 1 != argc)
+		return cli_fail(CV_EXIT_USAGE, "show", "name one CALL_ID");
+	const char *id = argv[optind];
+	struct store *s = cli_open_store(cli, "show", STORE_NOCREATE);
+	if (!s)
+		return CV_EXIT_FAIL;
+	struct store_call sc;
+	char *err = NULL;
+	enum cv_err rc = store_get_call(s, id, &sc, &err);
+	if (rc == CV_OK && json) {
+		json_t *o = json_object();
+		json_object_set_new(o, "call", json_loads(sc.log.canonical, 0,
+						       NULL));
+		json_object_set_new(o, "agentName", sc.agent_name
+				? json_string(sc.agent_name) : json_null());
+		json_object_set_new(o, "nVersions",
+			json_integer(sc.n_versions));
+		if (versions) {
+			json_t *arr = json_array();
+			rc = store_each_version(s, id, version_json, arr, &err);
+			json_object_set_new(o, "versions", arr);
+		}
+		if (rc == CV_OK) {
+			json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+			fputc('\n', stdout);
+		}
+		json_decref(o);
+	} else if (rc == CV_OK) {
+		print_call(&sc);
+		if (versions) {
+			printf("\nVersions (oldest first)\n");
+			rc = store_each_version(s, id, print_version, NULL,
+				&err);
+		}
+	}
+	store_call_finish(&sc);
+	store_close(s);
+	if (rc != CV_OK) {
+		int code = cli_fail(rc == CV_ENOTFOUND ? CV_EXIT_FAIL
+						       : cli_exit_for(rc),
+			"show", "%s", err ? err : cv_strerror(rc));
+		free(err);
+		return code;
+	}
+	return CV_EXIT_OK;
+}
+
+const struct cli_cmd cmd_show = {
+	.name = "show",
+	.summary = "show one call: fields, agent, transcript, versions",
+	.help = "usage: callvault [--db PATH] show CALL_ID [--versions] "
+		"[--json]\n"
+		"\n"
+		"Print the call's current version: its fields, the agent's "
+		"name when\nknown, executed actions, summary, and the "
+		"transcript one turn per line.\n"
+		"  --versions  also every version: source, received time, "
+		"SHA-256 of the\n              bytes as received\n"
+		"  --json      print JSON instead\n",
+	.run = run,
+};

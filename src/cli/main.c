@@ -1,0 +1,108 @@
+/* main.c — `callvault [--db PATH] COMMAND …`: global options and dispatch */
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../util.h"
+#include "cli.h"
+
+static const struct cli_cmd *const commands[] = {
+	&cmd_init,
+	&cmd_import,
+	&cmd_show,
+	&cmd_stats,
+	&cmd_quarantine,
+	&cmd_check,
+};
+
+const struct cli_cmd *cli_find(const char *name)
+{
+	for (size_t i = 0; i < CV_ARRAY_LEN(commands); i++)
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: callvault [--db PATH] [--actor NAME] COMMAND [ARGS]\n"
+		"\n"
+		"Archive HighLevel Voice AI call logs and transcripts.\n"
+		"\n"
+		"Global options:\n"
+		"  --db PATH      the store (default $CALLVAULT_DB, else "
+		"./callvault.db)\n"
+		"  --actor NAME   who is acting, for the audit log (default: "
+		"the OS user)\n"
+		"  -v, --verbose  debug logging to stderr\n"
+		"  -h, --help     this help;  --version  print the version\n"
+		"\n"
+		"Commands:\n");
+	for (size_t i = 0; i < CV_ARRAY_LEN(commands); i++)
+		fprintf(f, "  %-12s %s\n", commands[i]->name,
+			commands[i]->summary);
+	fprintf(f,
+		"\n`callvault COMMAND --help` describes a command.\n"
+		"Exit codes: 0 success, 1 runtime failure, 2 usage or bad "
+		"input, 3 integrity failure.\n");
+}
+
+static const char *os_user(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+	if (pw && pw->pw_name)
+		return pw->pw_name;
+	const char *u = getenv("USER");
+	return u && *u ? u : "unknown";
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "actor", required_argument, NULL, 'a' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli cli = { .prog = "callvault" };
+	const char *env = getenv("CALLVAULT_DB");
+	cli.db_path = env && *env ? env : "./callvault.db";
+	int c;
+	/* "+" stops at the first non-option: the command */
+	while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': cli.db_path = optarg; break;
+		case 'a': cli.actor = optarg; break;
+		case 'v': cv_log_set_level(CV_LOG_DEBUG); break;
+		case 'h': usage(stdout); return CV_EXIT_OK;
+		case 'V': printf("callvault %s\n", CALLVAULT_VERSION);
+			  return CV_EXIT_OK;
+		default: usage(stderr); return CV_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return CV_EXIT_USAGE;
+	}
+	if (!cli.actor)
+		cli.actor = os_user();
+	const struct cli_cmd *cmd = cli_find(argv[optind]);
+	if (!cmd) {
+		fprintf(stderr, "callvault: unknown command '%s' (see "
+				"`callvault --help`)\n",
+			argv[optind]);
+		return CV_EXIT_USAGE;
+	}
+	int sub_argc = argc - optind;
+	char **sub_argv = argv + optind;
+	if (cli_want_help(cmd, sub_argc, sub_argv))
+		return CV_EXIT_OK;
+	optind = 0; /* reset getopt for the subcommand (GNU) */
+	return cmd->run(&cli, sub_argc, sub_argv);
+}

@@ -1,0 +1,80 @@
+/* ingest.c — see ingest.h */
+#include "ingest.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+void ingest_stats_add(struct ingest_stats *into,
+	const struct ingest_stats *from)
+{
+	into->read += from->read;
+	into->added += from->added;
+	into->updated += from->updated;
+	into->unchanged += from->unchanged;
+	into->quarantined += from->quarantined;
+}
+
+enum cv_err ingest_payload(struct store *s, enum store_source src,
+	const char *bytes, size_t len, const char *location_hint,
+	struct ingest_stats *st, struct calllog_batch *batch_out,
+	char **errmsg)
+{
+	struct calllog_batch b;
+	char *reason = NULL;
+	enum cv_err rc;
+	if (calllog_parse_payload(bytes, len, location_hint, &b, &reason) !=
+	    CV_OK) {
+		st->read++;
+		st->quarantined++;
+		rc = store_quarantine(s, src, bytes, len, reason, errmsg);
+		free(reason);
+		calllog_batch_finish(&b);
+		if (batch_out)
+			memset(batch_out, 0, sizeof(*batch_out));
+		return rc;
+	}
+	struct store_payload p;
+	store_payload_init(&p, src, bytes, len);
+	/* secrets anywhere in the payload: keep only its hash */
+	for (size_t i = 0; i < b.n; i++)
+		if (!b.items[i].reason && b.items[i].rec.n_redacted > 0)
+			p.withhold = true;
+	rc = CV_OK;
+	for (size_t i = 0; i < b.n && rc == CV_OK; i++) {
+		struct calllog_item *it = &b.items[i];
+		st->read++;
+		if (it->reason) {
+			st->quarantined++;
+			/* a lone record keeps the exact bytes; a list element
+			 * keeps its own JSON and names the payload */
+			if (!b.is_list) {
+				rc = store_quarantine(s, src, bytes, len,
+					it->reason, errmsg);
+			} else {
+				char *r = xasprintf("%s (in payload sha256:%s)",
+					it->reason, p.sha256);
+				rc = store_quarantine(s, src, it->raw,
+					it->raw_len, r, errmsg);
+				free(r);
+			}
+			continue;
+		}
+		enum store_ingest_result res;
+		rc = store_ingest_call(s, &it->rec, &p, &res, errmsg);
+		if (rc != CV_OK)
+			break;
+		if (res == INGEST_NEW)
+			st->added++;
+		else if (res == INGEST_UPDATED)
+			st->updated++;
+		else
+			st->unchanged++;
+	}
+	if (batch_out)
+		*batch_out = b;
+	else
+		calllog_batch_finish(&b);
+	return rc;
+}

@@ -1,0 +1,104 @@
+/*
+ * schema.c — the store's schema as a list of migrations. Migration i (from 0)
+ * brings PRAGMA user_version from i to i+1, in one transaction. Append new
+ * steps at the end; never edit one that has shipped.
+ */
+#include "store_int.h"
+
+const struct store_migration store_migrations[] = {
+	{ "foundation: calls, versions, payloads, quarantine, FTS5",
+	  "CREATE TABLE raw_payloads("
+	  "  sha256 TEXT PRIMARY KEY,"
+	  "  source TEXT NOT NULL,"
+	  "  received_at INTEGER NOT NULL,"
+	  "  size INTEGER NOT NULL,"
+	  "  bytes BLOB,"              /* NULL when withheld */
+	  "  withheld TEXT"            /* why bytes are not kept */
+	  ") WITHOUT ROWID;"
+	  "CREATE TABLE calls("
+	  "  rid INTEGER PRIMARY KEY,"
+	  "  id TEXT NOT NULL UNIQUE,"
+	  "  location_id TEXT,"
+	  "  agent_id TEXT,"
+	  "  contact_id TEXT,"
+	  "  from_number TEXT,"
+	  "  from_e164 TEXT,"
+	  "  message_id TEXT,"
+	  "  created_at INTEGER NOT NULL,"  /* epoch ms UTC */
+	  "  duration REAL,"
+	  "  trial_call INTEGER,"
+	  "  agent_deleted INTEGER,"
+	  "  transferred INTEGER NOT NULL DEFAULT 0,"
+	  "  appointment_booked INTEGER NOT NULL DEFAULT 0,"
+	  "  action_types TEXT,"
+	  "  summary TEXT,"
+	  "  transcript TEXT,"
+	  "  version_id INTEGER NOT NULL,"  /* current version */
+	  "  canonical_sha256 TEXT NOT NULL,"
+	  "  n_versions INTEGER NOT NULL,"
+	  "  first_seen INTEGER NOT NULL,"
+	  "  last_seen INTEGER NOT NULL,"
+	  "  updated_at INTEGER NOT NULL"
+	  ");"
+	  "CREATE INDEX calls_created ON calls(created_at);"
+	  "CREATE INDEX calls_location ON calls(location_id, created_at);"
+	  "CREATE INDEX calls_contact ON calls(contact_id);"
+	  "CREATE INDEX calls_agent ON calls(agent_id);"
+	  "CREATE INDEX calls_from ON calls(from_e164);"
+	  "CREATE INDEX calls_version ON calls(version_id);"
+	  "CREATE TABLE versions("
+	  "  id INTEGER PRIMARY KEY,"
+	  "  call_id TEXT NOT NULL,"
+	  "  seq INTEGER NOT NULL,"
+	  "  source TEXT NOT NULL"
+	  "    CHECK (source IN ('api','webhook','import','restore')),"
+	  "  received_at INTEGER NOT NULL,"
+	  "  canonical TEXT NOT NULL,"
+	  "  canonical_sha256 TEXT NOT NULL,"
+	  "  raw_sha256 TEXT NOT NULL,"
+	  "  redacted INTEGER NOT NULL DEFAULT 0,"
+	  "  UNIQUE(call_id, seq)"
+	  ");"
+	  "CREATE TABLE quarantine("
+	  "  id INTEGER PRIMARY KEY,"
+	  "  source TEXT NOT NULL,"
+	  "  received_at INTEGER NOT NULL,"
+	  "  reason TEXT NOT NULL,"
+	  "  size INTEGER NOT NULL,"
+	  "  raw_sha256 TEXT NOT NULL,"
+	  "  raw BLOB NOT NULL,"
+	  "  UNIQUE(raw_sha256, reason)"  /* the same rejection is kept once */
+	  ");"
+	  "CREATE TABLE agents("
+	  "  location_id TEXT NOT NULL,"
+	  "  id TEXT NOT NULL,"
+	  "  name TEXT,"
+	  "  deleted INTEGER NOT NULL DEFAULT 0,"
+	  "  updated_at INTEGER NOT NULL,"
+	  "  PRIMARY KEY(location_id, id)"
+	  ") WITHOUT ROWID;"
+	  "CREATE INDEX agents_id ON agents(id);"
+	  "CREATE TABLE webhook_events("
+	  "  id INTEGER PRIMARY KEY,"
+	  "  dedup_key TEXT NOT NULL UNIQUE," /* webhookId, else sha256:… */
+	  "  type TEXT,"
+	  "  call_id TEXT,"
+	  "  message_id TEXT,"
+	  "  location_id TEXT,"
+	  "  received_at INTEGER NOT NULL,"
+	  "  body_sha256 TEXT NOT NULL,"
+	  "  body BLOB NOT NULL,"
+	  "  signature TEXT"            /* which scheme verified it */
+	  ");"
+	  "CREATE INDEX webhook_events_call ON webhook_events(call_id);"
+	  "CREATE INDEX webhook_events_message ON webhook_events(message_id);"
+	  /* the transcript is split by speaker so bot:/human: can scope */
+	  "CREATE VIRTUAL TABLE calls_fts USING fts5("
+	  "  summary, bot, human, other,"
+	  "  tokenize = 'porter unicode61 remove_diacritics 2');"
+	  /* digits of number-like spans, for fragments such as last four */
+	  "CREATE VIRTUAL TABLE calls_digits USING fts5("
+	  "  digits, tokenize = 'trigram');" },
+};
+
+const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);

@@ -1,0 +1,313 @@
+/* store.c — opening, migrating and transactions; see store.h */
+#include "store_int.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../util.h"
+
+enum cv_err store_dberr(struct store *s, char **errmsg, const char *what)
+{
+	int code = sqlite3_extended_errcode(s->db);
+	int prim = code & 0xff;
+	enum cv_err e = CV_EDB;
+	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+		e = CV_EBUSY;
+	else if (prim == SQLITE_FULL || prim == SQLITE_IOERR)
+		e = CV_EIO;
+	else if (prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB)
+		e = CV_EINTEGRITY;
+	return cv_error(errmsg, e, "%s: %s (%s)", what, sqlite3_errmsg(s->db),
+		sqlite3_errstr(code));
+}
+
+enum cv_err store_exec(struct store *s, const char *sql, char **errmsg)
+{
+	char *err = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		enum cv_err e = store_dberr(s, errmsg, "store");
+		if (errmsg && err) {
+			free(*errmsg);
+			*errmsg = xasprintf("store: %s", err);
+		}
+		sqlite3_free(err);
+		return e;
+	}
+	return CV_OK;
+}
+
+static size_t slot_of(const char *sql)
+{
+	uintptr_t h = (uintptr_t)sql;
+	h ^= h >> 17;
+	h *= 0x9E3779B97F4A7C15ull;
+	return (size_t)(h >> 7) % STMT_CACHE_SIZE;
+}
+
+sqlite3_stmt *store_stmt(struct store *s, const char *sql, char **errmsg)
+{
+	size_t i = slot_of(sql);
+	for (size_t n = 0; n < STMT_CACHE_SIZE; n++) {
+		struct stmt_slot *sl = &s->cache[(i + n) % STMT_CACHE_SIZE];
+		if (sl->sql == sql) {
+			sqlite3_reset(sl->stmt);
+			sqlite3_clear_bindings(sl->stmt);
+			return sl->stmt;
+		}
+		if (!sl->sql) {
+			if (sqlite3_prepare_v3(s->db, sql, -1,
+				    SQLITE_PREPARE_PERSISTENT, &sl->stmt,
+				    NULL) != SQLITE_OK) {
+				store_dberr(s, errmsg, "prepare");
+				sl->stmt = NULL;
+				return NULL;
+			}
+			sl->sql = sql;
+			return sl->stmt;
+		}
+	}
+	cv_error(errmsg, CV_EDB, "statement cache full");
+	return NULL;
+}
+
+void store_bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+void store_bind_tri(sqlite3_stmt *st, int i, int v)
+{
+	if (v < 0)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_int(st, i, v);
+}
+
+char *store_col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? xstrndup((const char *)t,
+			   (size_t)sqlite3_column_bytes(st, i))
+		 : NULL;
+}
+
+int store_schema_latest(void)
+{
+	return store_n_migrations;
+}
+
+int store_schema_version(struct store *s)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	return v;
+}
+
+static enum cv_err migrate(struct store *s, char **errmsg)
+{
+	int v = store_schema_version(s);
+	if (v < 0)
+		return store_dberr(s, errmsg, "read schema version");
+	if (v > store_n_migrations)
+		return cv_error(errmsg, CV_EDB,
+			"store schema version %d is newer than this callvault "
+			"(%d); upgrade callvault",
+			v, store_n_migrations);
+	for (; v < store_n_migrations; v++) {
+		enum cv_err rc = store_exec(s, "BEGIN IMMEDIATE", errmsg);
+		if (rc != CV_OK)
+			return rc;
+		rc = store_exec(s, store_migrations[v].sql, errmsg);
+		if (rc == CV_OK) {
+			char pragma[64];
+			snprintf(pragma, sizeof(pragma),
+				"PRAGMA user_version = %d", v + 1);
+			rc = store_exec(s, pragma, errmsg);
+		}
+		if (rc == CV_OK)
+			rc = store_exec(s, "COMMIT", errmsg);
+		if (rc != CV_OK) {
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			char *inner = errmsg && *errmsg ? *errmsg : NULL;
+			if (errmsg) {
+				*errmsg = xasprintf("migration %d (%s): %s",
+					v + 1, store_migrations[v].name,
+					inner ? inner : "failed");
+				free(inner);
+			}
+			return rc;
+		}
+	}
+	return CV_OK;
+}
+
+static int busy_handler(void *arg, int count)
+{
+	struct store *s = arg;
+	/* sleep 1, 2, 4 … 16 ms between tries, up to busy_ms in total */
+	int waited = 0;
+	for (int i = 0; i < count && waited < s->busy_ms; i++)
+		waited += i < 4 ? 1 << i : 16;
+	if (waited >= s->busy_ms)
+		return 0;
+	usleep((useconds_t)((count < 4 ? 1 << count : 16) * 1000));
+	return 1;
+}
+
+void store_set_busy_timeout(struct store *s, int ms)
+{
+	s->busy_ms = ms;
+}
+
+enum cv_err store_open(struct store **out, const char *path, int flags,
+	char **errmsg)
+{
+	struct stat st;
+	*out = NULL;
+	if ((flags & (STORE_NOCREATE | STORE_READONLY)) &&
+	    stat(path, &st) != 0)
+		return cv_error(errmsg, CV_ENOTFOUND,
+			"no store at %s (run `callvault init` first)", path);
+	struct store *s = xcalloc(1, sizeof(*s));
+	s->path = xstrdup(path);
+	s->busy_ms = 5000;
+	int oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY
+					      : SQLITE_OPEN_READWRITE |
+							SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX,
+		    NULL) != SQLITE_OK) {
+		enum cv_err e = cv_error(errmsg, CV_EDB, "cannot open store %s:"
+							 " %s",
+			path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		store_close(s);
+		return e;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_handler(s->db, busy_handler, s);
+	enum cv_err rc = CV_OK;
+	if (!(flags & STORE_READONLY))
+		rc = store_exec(s, "PRAGMA journal_mode = WAL", errmsg);
+	if (rc == CV_OK)
+		rc = store_exec(s,
+			"PRAGMA synchronous = FULL;"
+			"PRAGMA foreign_keys = ON;"
+			"PRAGMA cache_size = -16000;"
+			"PRAGMA temp_store = MEMORY;",
+			errmsg);
+	if (rc == CV_OK && !(flags & STORE_READONLY))
+		rc = migrate(s, errmsg);
+	if (rc == CV_OK && (flags & STORE_READONLY) &&
+	    store_schema_version(s) != store_n_migrations)
+		rc = cv_error(errmsg, CV_EDB,
+			"store %s has schema version %d, expected %d (run "
+			"`callvault init`)",
+			path, store_schema_version(s), store_n_migrations);
+	if (rc != CV_OK) {
+		store_close(s);
+		return rc;
+	}
+	*out = s;
+	return CV_OK;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	if (s->in_tx)
+		store_rollback(s);
+	for (size_t i = 0; i < STMT_CACHE_SIZE; i++)
+		if (s->cache[i].stmt)
+			sqlite3_finalize(s->cache[i].stmt);
+	if (s->db)
+		sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+enum cv_err store_begin(struct store *s, char **errmsg)
+{
+	enum cv_err rc = store_exec(s, "BEGIN IMMEDIATE", errmsg);
+	if (rc == CV_OK)
+		s->in_tx = true;
+	return rc;
+}
+
+enum cv_err store_commit(struct store *s, char **errmsg)
+{
+	enum cv_err rc = store_exec(s, "COMMIT", errmsg);
+	if (rc == CV_OK)
+		s->in_tx = false;
+	else
+		store_rollback(s);
+	return rc;
+}
+
+void store_rollback(struct store *s)
+{
+	if (sqlite3_get_autocommit(s->db) == 0)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_tx = false;
+}
+
+static int check_row(void *arg, int n, char **vals, char **cols)
+{
+	char **first = arg;
+	if (n > 0 && vals[0] && strcmp(vals[0], "ok") != 0 && !*first)
+		*first = xstrdup(vals[0]);
+	return 0;
+}
+
+enum cv_err store_check(struct store *s, char **errmsg)
+{
+	char *first = NULL;
+	if (sqlite3_exec(s->db, "PRAGMA integrity_check", check_row, &first,
+		    NULL) != SQLITE_OK)
+		return store_dberr(s, errmsg, "integrity_check");
+	if (first) {
+		enum cv_err e = cv_error(errmsg, CV_EINTEGRITY,
+			"integrity_check: %s", first);
+		free(first);
+		return e;
+	}
+	static const char *const fts[] = {
+		"INSERT INTO calls_fts(calls_fts) VALUES('integrity-check')",
+		"INSERT INTO calls_digits(calls_digits) "
+		"VALUES('integrity-check')",
+	};
+	for (size_t i = 0; i < CV_ARRAY_LEN(fts); i++) {
+		if (sqlite3_exec(s->db, fts[i], NULL, NULL, NULL) != SQLITE_OK)
+			return cv_error(errmsg, CV_EINTEGRITY,
+				"FTS5 integrity-check: %s",
+				sqlite3_errmsg(s->db));
+	}
+	/* every call points at an existing version of itself */
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db,
+		    "SELECT c.id FROM calls c LEFT JOIN versions v"
+		    " ON v.id = c.version_id"
+		    " WHERE v.id IS NULL OR v.call_id != c.id"
+		    "  OR v.canonical_sha256 != c.canonical_sha256 LIMIT 1",
+		    -1, &st, NULL) != SQLITE_OK)
+		return store_dberr(s, errmsg, "consistency check");
+	enum cv_err rc = CV_OK;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		rc = cv_error(errmsg, CV_EINTEGRITY,
+			"call %s does not point at its current version",
+			sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return rc;
+}

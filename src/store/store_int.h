@@ -1,0 +1,55 @@
+/*
+ * store_int.h — internals shared by the files of the store module
+ * (the .c files in src/store). Nothing outside src/store/ includes this.
+ */
+#ifndef CV_STORE_INT_H
+#define CV_STORE_INT_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "store.h"
+
+#define STMT_CACHE_SIZE 256
+
+struct stmt_slot {
+	const char *sql;          /* key: the address of a static string */
+	sqlite3_stmt *stmt;
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	int busy_ms;
+	bool in_tx;
+	struct stmt_slot cache[STMT_CACHE_SIZE];
+};
+
+/*
+ * A prepared statement for a static SQL string, prepared on first use and
+ * finalised at close. The statement is reset and its bindings cleared
+ * before it is returned. NULL (with *errmsg set) on a prepare error.
+ */
+sqlite3_stmt *store_stmt(struct store *s, const char *sql, char **errmsg);
+
+/* Translate the last SQLite error into a cv_err with a message. */
+enum cv_err store_dberr(struct store *s, char **errmsg, const char *what);
+
+/* Execute SQL with no results. */
+enum cv_err store_exec(struct store *s, const char *sql, char **errmsg);
+
+/* Bind helpers: a NULL string binds SQL NULL. */
+void store_bind_text(sqlite3_stmt *st, int i, const char *v);
+void store_bind_tri(sqlite3_stmt *st, int i, int v); /* -1 binds NULL */
+/* A column as an owned string, NULL for SQL NULL. */
+char *store_col_dup(sqlite3_stmt *st, int i);
+
+/* One migration step: SQL run inside a transaction. */
+struct store_migration {
+	const char *name;
+	const char *sql;
+};
+extern const struct store_migration store_migrations[];
+extern const int store_n_migrations;
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * util.h — small helpers shared by every module: a growable buffer, time
+ * conversion, and durable file writes through a sink interface.
+ */
+#ifndef CV_UTIL_H
+#define CV_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common.h"
+
+/* A growable byte buffer, always NUL-terminated. */
+struct buf {
+	char *data;
+	size_t len, cap;
+};
+void buf_init(struct buf *b);
+void buf_finish(struct buf *b);
+void buf_reset(struct buf *b);
+void buf_append(struct buf *b, const void *p, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_putc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...) CV_PRINTF(2, 3);
+/* Hand the buffer's bytes to the caller (free() them); the buf is reset. */
+char *buf_steal(struct buf *b);
+
+/* Current time, epoch milliseconds UTC. */
+int64_t cv_now_ms(void);
+/* Monotonic clock, milliseconds. */
+int64_t cv_mono_ms(void);
+
+/*
+ * Parse an ISO 8601 date-time ("2026-03-02T15:04:05.123Z", offsets "+02:00",
+ * fractions of any length, or a bare date "2026-03-02" = midnight UTC) into
+ * epoch milliseconds. Returns false on anything else.
+ */
+bool cv_parse_iso8601(const char *s, int64_t *out_ms);
+/* Format epoch ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" into out (>= 25 bytes). */
+void cv_format_iso8601(int64_t ms, char out[32]);
+/* "YYYY-MM" of epoch ms, UTC. */
+void cv_format_month(int64_t ms, char out[8]);
+
+/* true when s is valid UTF-8 (n bytes). */
+bool cv_utf8_valid(const char *s, size_t n);
+
+/*
+ * A sink is where durable output goes: a file written atomically (temp file in
+ * the target directory, fsync, rename, fsync the directory) or memory. Tests
+ * inject failures at write, fsync and rename through the fault hooks.
+ */
+struct sink;
+enum sink_fault { SINK_FAULT_NONE, SINK_FAULT_WRITE, SINK_FAULT_FSYNC,
+	SINK_FAULT_RENAME };
+/* Open an atomic file sink for `path` (created with `mode`). */
+enum cv_err sink_open_file(struct sink **out, const char *path, int mode,
+	char **errmsg) CV_MUST_CHECK;
+/* A sink that collects into memory. */
+struct sink *sink_open_mem(void);
+/* Make the sink fail at the given step (for tests). */
+void sink_set_fault(struct sink *s, enum sink_fault f);
+enum cv_err sink_write(struct sink *s, const void *p, size_t n) CV_MUST_CHECK;
+/* Make the output durable and visible; on failure nothing is visible. */
+enum cv_err sink_commit(struct sink *s, char **errmsg) CV_MUST_CHECK;
+/* Memory sink contents (valid until sink_destroy). */
+const struct buf *sink_mem(const struct sink *s);
+/* Abandon (unlink the temp file when not committed) and free. NULL ok. */
+void sink_destroy(struct sink *s);
+
+/* Write a whole small file atomically with the given mode (e.g. 0600). */
+enum cv_err cv_write_file_atomic(const char *path, const void *p, size_t n,
+	int mode, char **errmsg) CV_MUST_CHECK;
+/* Read a whole file up to max bytes; NUL-terminated. */
+enum cv_err cv_read_file(const char *path, size_t max, char **out,
+	size_t *len, char **errmsg) CV_MUST_CHECK;
+/* Read a secret file: first line, trailing whitespace trimmed. */
+enum cv_err cv_read_secret(const char *path, char **out, char **errmsg)
+	CV_MUST_CHECK;
+
+/* true when stdout is a terminal and NO_COLOR is unset. */
+bool cv_stdout_fancy(void);
+
+#endif

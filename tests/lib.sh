@@ -1,0 +1,37 @@
+# lib.sh — helpers for the shell integration tests (sourced).
+# Each test script gets: CALLVAULT (the binary), a fresh $T work dir,
+# ok/fail counters, and a summary line "N passed, N failed" at exit.
+set -u
+CALLVAULT=${CALLVAULT:?set by meson}
+T=$(mktemp -d "${TMPDIR:-/tmp}/cvtest.XXXXXX")
+export CALLVAULT_DB="$T/store.db"
+PASS=0
+FAILN=0
+cleanup_hooks=()
+finish() {
+	for h in "${cleanup_hooks[@]}"; do eval "$h" || true; done
+	rm -rf "$T"
+	echo "$PASS passed, $FAILN failed"
+	[ "$FAILN" -eq 0 ]
+}
+trap 'finish; exit $?' EXIT
+ok() { PASS=$((PASS + 1)); }
+bad() { FAILN=$((FAILN + 1)); echo "FAIL: $*" >&2; }
+# expect DESC COMMAND… : passes when the command succeeds
+expect() { local d=$1; shift; if "$@"; then ok; else bad "$d"; fi; }
+# expect_eq DESC GOT WANT
+expect_eq() {
+	if [ "$2" = "$3" ]; then ok; else bad "$1: got '$2', want '$3'"; fi
+}
+# expect_exit DESC CODE COMMAND…
+expect_exit() {
+	local d=$1 want=$2; shift 2
+	"$@" >"$T/out" 2>"$T/err"
+	local got=$?
+	if [ "$got" -eq "$want" ]; then ok; else
+		bad "$d: exit $got, want $want; stderr: $(head -c 400 "$T/err")"
+	fi
+}
+cv() { "$CALLVAULT" "$@"; }
+# the store passes SQLite's and FTS5's integrity checks
+check_store() { expect "integrity of $CALLVAULT_DB" cv check >/dev/null; }
