@@ -1,0 +1,172 @@
+/* store_audit.c — see store_audit.h */
+#include "store_audit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util.h"
+#include "store_int.h"
+
+void store_audit_hash(const struct audit_entry *e, char out[CV_SHA256_HEX])
+{
+	struct buf b;
+	buf_init(&b);
+	buf_printf(&b, "%s\n%lld\n%s\n%s\n%s\n%lld", e->prev_hash,
+		(long long)e->ts, e->actor, e->command,
+		e->detail ? e->detail : "{}", (long long)e->result_count);
+	cv_sha256_hex(b.data, b.len, out);
+	buf_finish(&b);
+}
+
+enum cv_err store_audit_append(struct store *s, const char *actor,
+	const char *command, const char *detail, int64_t result_count,
+	char **errmsg)
+{
+	static const char last[] =
+		"SELECT hash, ts FROM audit ORDER BY id DESC LIMIT 1";
+	static const char ins[] =
+		"INSERT INTO audit(ts, actor, command, detail, result_count,"
+		" prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)";
+	bool own_tx = !s->in_tx;
+	enum cv_err rc = CV_OK;
+	if (own_tx && (rc = store_begin(s, errmsg)) != CV_OK)
+		return rc;
+	sqlite3_stmt *st = store_stmt(s, last, errmsg);
+	if (!st) {
+		rc = CV_EDB;
+		goto out;
+	}
+	char prev[CV_SHA256_HEX] = AUDIT_GENESIS;
+	int64_t prev_ts = 0;
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		snprintf(prev, sizeof(prev), "%s", sqlite3_column_text(st, 0));
+		prev_ts = sqlite3_column_int64(st, 1);
+	} else if (r != SQLITE_DONE) {
+		rc = store_dberr(s, errmsg, "audit");
+		goto out;
+	}
+	sqlite3_reset(st);
+	struct audit_entry e = {
+		/* time never runs backwards along the chain */
+		.ts = cv_now_ms() > prev_ts ? cv_now_ms() : prev_ts,
+		.actor = actor ? actor : "unknown",
+		.command = command,
+		.detail = detail ? detail : "{}",
+		.result_count = result_count,
+		.prev_hash = prev,
+	};
+	char hash[CV_SHA256_HEX];
+	store_audit_hash(&e, hash);
+	if (!(st = store_stmt(s, ins, errmsg))) {
+		rc = CV_EDB;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, e.ts);
+	sqlite3_bind_text(st, 2, e.actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, e.command, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, e.detail, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, e.result_count);
+	sqlite3_bind_text(st, 6, prev, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, hash, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE)
+		rc = store_dberr(s, errmsg, "audit append");
+out:
+	if (own_tx) {
+		if (rc == CV_OK)
+			rc = store_commit(s, errmsg);
+		else
+			store_rollback(s);
+	}
+	return rc;
+}
+
+static void entry_from_row(sqlite3_stmt *st, struct audit_entry *e)
+{
+	e->id = sqlite3_column_int64(st, 0);
+	e->ts = sqlite3_column_int64(st, 1);
+	e->actor = (const char *)sqlite3_column_text(st, 2);
+	e->command = (const char *)sqlite3_column_text(st, 3);
+	e->detail = (const char *)sqlite3_column_text(st, 4);
+	e->result_count = sqlite3_column_int64(st, 5);
+	e->prev_hash = (const char *)sqlite3_column_text(st, 6);
+	e->hash = (const char *)sqlite3_column_text(st, 7);
+}
+
+enum cv_err store_audit_each(struct store *s, const struct audit_filter *f,
+	int (*fn)(const struct audit_entry *e, void *arg), void *arg,
+	char **errmsg)
+{
+	static const char sql[] =
+		"SELECT id, ts, actor, command, detail, result_count,"
+		" prev_hash, hash FROM audit"
+		" WHERE (?1 = 0 OR ts >= ?1) AND (?2 = 0 OR ts <= ?2)"
+		"  AND (?3 IS NULL OR actor = ?3) ORDER BY id";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_int64(st, 1, f ? f->from_ms : 0);
+	sqlite3_bind_int64(st, 2, f ? f->to_ms : 0);
+	store_bind_text(st, 3, f ? f->actor : NULL);
+	int r;
+	enum cv_err rc = CV_OK;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct audit_entry e;
+		entry_from_row(st, &e);
+		if (fn(&e, arg) != 0) {
+			rc = CV_EINVAL;
+			break;
+		}
+	}
+	if (rc == CV_OK && r != SQLITE_DONE)
+		rc = store_dberr(s, errmsg, "read audit");
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum cv_err store_audit_verify(struct store *s, int64_t *checked,
+	int64_t *bad_id, char **errmsg)
+{
+	static const char sql[] =
+		"SELECT id, ts, actor, command, detail, result_count,"
+		" prev_hash, hash FROM audit ORDER BY id";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	char prev[CV_SHA256_HEX] = AUDIT_GENESIS;
+	int64_t n = 0, last_id = 0;
+	enum cv_err rc = CV_OK;
+	int r;
+	*bad_id = 0;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct audit_entry e;
+		entry_from_row(st, &e);
+		char want[CV_SHA256_HEX];
+		store_audit_hash(&e, want);
+		const char *why = NULL;
+		if (e.id != last_id + 1)
+			why = "an entry before it is missing (ids not "
+			      "consecutive)";
+		else if (!e.prev_hash || strcmp(e.prev_hash, prev) != 0)
+			why = "its prev_hash does not match the entry before";
+		else if (!e.hash || strcmp(e.hash, want) != 0)
+			why = "its content does not match its hash";
+		if (why) {
+			*bad_id = e.id;
+			rc = cv_error(errmsg, CV_EINTEGRITY,
+				"audit entry %lld: %s", (long long)e.id, why);
+			break;
+		}
+		snprintf(prev, sizeof(prev), "%s", e.hash);
+		last_id = e.id;
+		n++;
+	}
+	if (rc == CV_OK && r != SQLITE_DONE)
+		rc = store_dberr(s, errmsg, "read audit");
+	sqlite3_reset(st);
+	if (checked)
+		*checked = n;
+	return rc;
+}

@@ -1,0 +1,57 @@
+/*
+ * store_audit.h — the append-only, hash-chained audit log. Every search,
+ * show, export, hold change and purge appends one entry. Each entry's hash
+ * is SHA-256(prev_hash "\n" ts "\n" actor "\n" command "\n" detail "\n"
+ * result_count), so removing, changing or reordering an entry breaks the
+ * chain from that point on.
+ */
+#ifndef CV_STORE_AUDIT_H
+#define CV_STORE_AUDIT_H
+
+#include <stdint.h>
+
+#include "store.h"
+
+/* The prev_hash of the first entry. */
+#define AUDIT_GENESIS \
+	"0000000000000000000000000000000000000000000000000000000000000000"
+
+struct audit_entry {
+	int64_t id;
+	int64_t ts;             /* epoch ms */
+	const char *actor;
+	const char *command;    /* "search", "show", "export", "hold add", … */
+	const char *detail;     /* JSON text: query, filters, ids… */
+	int64_t result_count;   /* -1 when not applicable */
+	const char *prev_hash;
+	const char *hash;
+};
+
+/*
+ * Append an entry (inside the caller's transaction when one is open,
+ * else in its own). detail must be JSON text (may be NULL = "{}").
+ */
+enum cv_err store_audit_append(struct store *s, const char *actor,
+	const char *command, const char *detail, int64_t result_count,
+	char **errmsg) CV_MUST_CHECK;
+
+/* Compute an entry's hash from its fields and prev_hash. */
+void store_audit_hash(const struct audit_entry *e, char out[CV_SHA256_HEX]);
+
+/* Walk entries in id order with optional filters (NULL/0 = any). */
+struct audit_filter {
+	int64_t from_ms, to_ms; /* inclusive; 0 = unbounded */
+	const char *actor;
+};
+enum cv_err store_audit_each(struct store *s, const struct audit_filter *f,
+	int (*fn)(const struct audit_entry *e, void *arg), void *arg,
+	char **errmsg) CV_MUST_CHECK;
+
+/*
+ * Check the whole chain. On a break returns CV_EINTEGRITY, sets *bad_id to
+ * the first entry that does not verify and *errmsg to why.
+ */
+enum cv_err store_audit_verify(struct store *s, int64_t *checked,
+	int64_t *bad_id, char **errmsg) CV_MUST_CHECK;
+
+#endif
