@@ -405,7 +405,8 @@ static json_t *load_bounded(const char *bytes, size_t n, char **reason)
 		return NULL;
 	}
 	json_error_t err;
-	json_t *root = json_loadb(bytes, n, JSON_REJECT_DUPLICATES, &err);
+	json_t *root = json_loadb(bytes, n,
+		JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
 	if (!root) {
 		*reason = xasprintf("invalid JSON at line %d column %d: %s",
 			err.line, err.column, err.text);
