@@ -611,12 +611,13 @@ bool calllog_e164(const char *in, char out[20])
 		nd -= 2;
 		plus = true;
 	}
-	if (!plus && nd == 10) {
-		snprintf(out, 20, "+1%s", d);
-		return true;
-	}
-	if (nd < 7 || nd > 15)
+	size_t o = 0;
+	out[o++] = '+';
+	if (!plus && nd == 10)
+		out[o++] = '1'; /* NANP without its country code */
+	else if (nd < 7 || nd > 15)
 		return false;
-	snprintf(out, 20, "+%s", d);
+	memcpy(out + o, d, nd);
+	out[o + nd] = '\0';
 	return true;
 }
