@@ -88,6 +88,24 @@ static void test_versions(void)
 	store_close(s);
 }
 
+struct version_probe {
+	char raw_sha256[CV_SHA256_HEX];
+	char source[16];
+	int redacted;
+	bool raw_kept;
+};
+
+static int probe_version(const struct store_version *v, void *arg)
+{
+	struct version_probe *p = arg;
+	snprintf(p->raw_sha256, sizeof(p->raw_sha256), "%s", v->raw_sha256);
+	snprintf(p->source, sizeof(p->source), "%s",
+		store_source_name(v->source));
+	p->redacted = v->redacted;
+	p->raw_kept = v->raw_kept;
+	return 0;
+}
+
 static void test_quarantine_and_secrets(void)
 {
 	struct store *s = open_fresh("q.db");
@@ -102,6 +120,18 @@ static void test_quarantine_and_secrets(void)
 		"\"authenticationValue\":\"TOPSECRET\"}}}]}";
 	st = ingest(s, secret, SRC_WEBHOOK);
 	CHECK_INT(st.added, 1);
+	/* the version proves what was received: the hash of the original */
+	char want[CV_SHA256_HEX];
+	cv_sha256_hex(secret, strlen(secret), want);
+	struct version_probe probe = { 0 };
+	char *e2 = NULL;
+	CHECK(store_each_version(s, "s1", probe_version, &probe, &e2) ==
+		CV_OK);
+	CHECK_STR(probe.raw_sha256, want);
+	CHECK_INT(probe.redacted, 1);
+	CHECK(!probe.raw_kept);
+	CHECK_STR(probe.source, "webhook");
+	free(e2);
 	struct store_stats stats;
 	char *err = NULL;
 	CHECK(store_stats(s, &stats, &err) == CV_OK);
