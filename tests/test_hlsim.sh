@@ -43,7 +43,7 @@ CL=/voice-ai/dashboard/call-logs
 page_all() {  # LOC PIT EXTRA → ids in API order, one per line
 	local p=1 n
 	while :; do
-		api "$2" "$CL?locationId=$1&page=$p&pageSize=10$3" >"$T/page"
+		api "$2" "$CL?locationId=$1&page=$p&pageSize=25$3" >"$T/page"
 		n=$(jq '.callLogs | length' "$T/page")
 		[ "$n" -gt 0 ] || break
 		jq -r '.callLogs[].id' "$T/page"
@@ -249,14 +249,87 @@ expect_eq "InboundMessage CALL events" \
 expect_eq "5xx: not retried, counted failed" "$(cat "$T/emit5")" \
 	"sent=2 2xx=0 429-retried=0 failed=2 bad-signature=0 duplicates=0"
 
-# --- faults: reset closes without an answer, 5xx, example page
-start_sim C --seed 3 --locations 1 --calls-per-location 20 \
-	--fault reset=1
+# --- faults, switched at run time through POST /__sim/fault
+start_sim C --seed 3 --locations 1 --calls-per-location 20
 LOCC=$(jq -r '.locations[0].id' "$T/C.info")
 PITC=$(jq -r '.locations[0].pit' "$T/C.info")
-curl -s -o /dev/null -H "Authorization: Bearer $PITC" -H "Version: v3" \
-	"$C_URL$CL?locationId=$LOCC"
-expect_eq "reset fault: curl sees an empty reply (52)" "$?" 52
+fault() { curl -s -o /dev/null -w '%{http_code}' "$C_URL/__sim/fault" \
+	--data-urlencode "spec=$1"; }
+getc() {  # EXTRA-QUERY → body in $T/c; prints "HTTPCODE CURLRC"
+	local code rc
+	code=$(curl -s -o "$T/c" -w '%{http_code}' -H "Authorization: Bearer $PITC" \
+		-H "Version: v3" "$C_URL$CL?locationId=$LOCC&pageSize=5${1:-}")
+	rc=$?
+	echo "$code $rc"
+}
+expect_eq "bad fault spec: 400" "$(fault bogus=1)" 400
+fault reset=1 >/dev/null
+expect_eq "reset: empty reply (curl 52)" "$(getc)" "000 52"
+fault truncate=1 >/dev/null
+expect_eq "truncate: partial body (curl 18)" "$(getc)" "200 18"
+fault badjson=1 >/dev/null
+expect_eq "badjson: 200" "$(getc)" "200 0"
+expect "badjson: not JSON" sh -c "! jq . '$T/c' >/dev/null 2>&1"
+fault 5xx=1 >/dev/null
+code=$(getc)
+expect "5xx: status 50x" test "${code:0:2}" = 50
+fault empty=1 >/dev/null
+getc >/dev/null
+expect_eq "empty: no items, real total" \
+	"$(jq -c '[.total, (.callLogs | length)]' "$T/c")" "[20,0]"
+fault page-noecho=1 >/dev/null
+getc "&page=2" >/dev/null
+expect "page-noecho: page differs" test "$(jq .page "$T/c")" != 2
+fault repeat=1 >/dev/null
+getc "&page=2&sortBy=createdAt&sort=ascend" >/dev/null
+P2=$(jq -c '[.callLogs[].id]' "$T/c")
+fault "" >/dev/null
+getc "&page=1&sortBy=createdAt&sort=ascend" >/dev/null
+expect_eq "repeat: page 2 served page 1's items" "$P2" \
+	"$(jq -c '[.callLogs[].id]' "$T/c")"
+fault total-drift=1 >/dev/null
+getc >/dev/null
+expect "total-drift: total is off" test "$(jq .total "$T/c")" != 20
+fault example=1 >/dev/null
+getc "&page=4" >/dev/null
+expect_eq "example: the spec example whatever was asked" \
+	"$(jq -c '[.total, .page, .pageSize]' "$T/c")" "[137,1,2]"
+fault storm429=3,storm-every=0 >/dev/null
+for _ in 1 2 3 4; do getc; done >"$T/storm"
+expect_eq "storm429: 3 x 429 then 200" "$(cut -c1-3 "$T/storm" | tr '\n' ' ')" \
+	"429 429 429 200 "
+fault revoke=1 >/dev/null
+expect_eq "revoke: 401" "$(getc)" "401 0"
+fault "" >/dev/null
+expect_eq "a revoked PIT still works afterwards" "$(getc)" "200 0"
+curl -s "$C_URL/__sim/stats" >"$T/cstats"
+expect_eq "stats count fired faults" \
+	"$(jq -c '.faults | [.reset, .truncate, .badjson, .storm429]' "$T/cstats")" \
+	"[1,1,1,3]"
+
+# --- arrivals and summary changes while a client pages
+start_sim D --seed 4 --locations 1 --calls-per-location 10 \
+	--arrival-rate 40 --mutate-share 1 --mutate-after-ms 200 \
+	--dump "$T/dumpD.jsonl"
+LOCD=$(jq -r '.locations[0].id' "$T/D.info")
+PITD=$(jq -r '.locations[0].pit' "$T/D.info")
+ID1=$(head -1 "$T/dumpD.jsonl" | jq -r .id)
+getd() { curl -s -H "Authorization: Bearer $PITD" -H "Version: v3" \
+	"$D_URL$CL$1"; }
+S1=$(getd "/$ID1?locationId=$LOCD" | jq -r .summary)
+sleep 0.4
+S2=$(getd "/$ID1?locationId=$LOCD" | jq -r .summary)
+expect "summary changed after first being served" test "$S1" != "$S2"
+TOT=$(getd "?locationId=$LOCD" | jq .total)
+expect "calls keep arriving" test "$TOT" -gt 10
+curl -s "$D_URL/__sim/dump" >"$T/dumpD.now"
+expect "/__sim/dump has the arrivals" test "$(wc -l <"$T/dumpD.now")" -ge "$TOT"
+kill -TERM "$D_PID"
+wait "$D_PID"
+expect_eq "SIGTERM with arrivals: exit 0" "$?" 0
+expect_eq "--dump at exit has the changed summary" \
+	"$(jq -r --arg i "$ID1" 'select(.id == $i) | .summary' "$T/dumpD.jsonl")" \
+	"$S2"
 
 # --- SIGTERM: clean exit, --dump rewritten
 kill -TERM "$A_PID"

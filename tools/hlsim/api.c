@@ -34,6 +34,7 @@ struct reply {
 	char *body;            /* malloc'd */
 	bool truncate;         /* send part of it, then close */
 	bool reset;            /* close without an answer */
+	const char *content_type; /* default application/json */
 	struct rl_result rl;
 };
 
@@ -634,6 +635,27 @@ static void webhook_sink(struct hlsim *h, struct MHD_Connection *conn,
 	}
 }
 
+/* Replace the fault settings from the form field `spec` (counters kept). */
+static void set_faults(struct hlsim *h, struct req *q, struct reply *r)
+{
+	char *spec = auth_form_get(q->body.data ? q->body.data : "", "spec");
+	struct faults nf;
+	char *err = NULL;
+	if (q->too_big || faults_parse(&nf, spec ? spec : "",
+		h->faults.rng, &err)) {
+		set_error(r, 400, err ? err : "bad fault spec");
+	} else {
+		memcpy(nf.fired, h->faults.fired, sizeof(nf.fired));
+		nf.api_count = h->faults.api_count;
+		nf.storm_next = nf.api_count + 1;
+		h->faults = nf;
+		r->status = 200;
+		r->body = xstrdup("{\"faults\":\"set\"}");
+	}
+	free(err);
+	free(spec);
+}
+
 static void control_or_oauth(struct hlsim *h, struct MHD_Connection *conn,
 	const char *method, const char *url, struct req *q, struct reply *r)
 {
@@ -649,9 +671,17 @@ static void control_or_oauth(struct hlsim *h, struct MHD_Connection *conn,
 	} else if (!strcmp(url, "/__sim/stats")) {
 		r->status = 200;
 		r->body = stats_json(h);
+	} else if (!strcmp(url, "/__sim/dump")) {
+		size_t n;
+		simdata_tick(h->sd, cv_now_ms());
+		r->status = 200;
+		r->body = simdata_dump_mem(h->sd, &n);
+		r->content_type = "application/x-ndjson";
 	} else if (!strcmp(url, "/__sim/info")) {
 		r->status = 200;
 		r->body = info_json(h);
+	} else if (post && !strcmp(url, "/__sim/fault")) {
+		set_faults(h, q, r);
 	} else if (post && !strcmp(url, "/__sim/webhook")) {
 		webhook_sink(h, conn, q, r);
 	} else if (post && !strcmp(url, "/__sim/reset")) {
@@ -731,6 +761,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn,
 	if (!resp)
 		return MHD_NO;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+		r->content_type ? r->content_type :
 		"application/json; charset=utf-8");
 	add_rl_headers(resp, &r->rl);
 	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status,

@@ -29,6 +29,7 @@ const char faults_help[] =
 	"  example=P      call-logs: the OpenAPI example for every request\n"
 	"  latency-ms=N   sleep N ms before every API answer\n"
 	"  storm429=N     N consecutive 429s, starting at API request 5\n"
+	"                 (set through /__sim/fault: at the next request)\n"
 	"  storm-every=K  ... and again every K API requests (default 200)\n";
 
 const char *faults_name(enum fault_kind k)
@@ -77,6 +78,7 @@ int faults_parse(struct faults *f, const char *spec, uint64_t seed,
 {
 	memset(f, 0, sizeof(*f));
 	f->storm_every = 200;
+	f->storm_next = 5;
 	f->rng = seed * 0x2545F4914F6CDD1DULL + 3;
 	if (!spec || !*spec)
 		return 0;
@@ -113,9 +115,11 @@ bool faults_storm(struct faults *f)
 	f->api_count++;
 	if (f->storm429 <= 0)
 		return false;
-	if (f->api_count == 5 || (f->storm_every > 0 && f->api_count > 5 &&
-		(f->api_count - 5) % f->storm_every == 0))
+	if (f->api_count == f->storm_next) {
 		f->storm_left = f->storm429;
+		f->storm_next = f->storm_every > 0 ?
+			f->storm_next + f->storm_every : -1;
+	}
 	if (f->storm_left <= 0)
 		return false;
 	f->storm_left--;

@@ -20,7 +20,7 @@ struct faults {
 	int storm429;            /* length of a 429 storm (requests) */
 	int storm_every;         /* a storm starts every N API requests */
 	uint64_t rng;
-	long api_count, storm_left;
+	long api_count, storm_left, storm_next;
 	long fired[F__COUNT];
 };
 

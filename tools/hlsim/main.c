@@ -82,7 +82,9 @@ static const char usage_text[] =
 	"Endpoints: GET /voice-ai/dashboard/call-logs, GET /voice-ai/\n"
 	"dashboard/call-logs/{id}, GET /voice-ai/agents[/{id}], POST\n"
 	"/oauth/token. Control (no auth, no rate limit): GET /__sim/stats,\n"
-	"GET /__sim/info, POST /__sim/reset (counters and rate limits),\n"
+	"GET /__sim/info, GET /__sim/dump (the --dump JSONL, now),\n"
+	"POST /__sim/reset (counters and rate limits), POST /__sim/fault\n"
+	"(form field spec=SPEC replaces the --fault settings),\n"
 	"POST /__sim/webhook[?fail429=N|status=S] (a signed-webhook sink for\n"
 	"emit tests). SIGINT/SIGTERM stop cleanly (and rewrite --dump).\n";
 

@@ -391,6 +391,8 @@ void simdata_destroy(struct simdata *sd)
 	for (size_t i = 0; i < sd->n_calls; i++)
 		json_decref(sd->calls[i].obj);
 	free(sd->calls);
+	for (int i = 0; i < SIM_QCACHE; i++)
+		free(sd->cache[i].idx);
 	for (int i = 0; i < sd->n_locs; i++) {
 		struct sim_location *l = &sd->locs[i];
 		for (int j = 0; j < l->n_agents; j++)
@@ -533,9 +535,38 @@ static int cmp_calls(const void *a, const void *b, void *ctx)
 	return f->ascend ? r : -r;
 }
 
-void simdata_query(const struct simdata *sd, const struct sim_filter *f,
+static bool cache_key(const struct sim_filter *f, char *key, size_t sz)
+{
+	int n = snprintf(key, sz, "%d|%s|%s|%d|%s|%d|%lld|%lld|%d|%d", f->loc,
+		f->agent_id ? f->agent_id : "-",
+		f->contact_ids ? f->contact_ids : "-", f->call_type,
+		f->action_types ? f->action_types : "-", f->has_range,
+		(long long)f->start_ms, (long long)f->end_ms, f->sort_by,
+		f->ascend);
+	return n > 0 && (size_t)n < sz;
+}
+
+static size_t *copy_idx(const size_t *v, size_t n)
+{
+	size_t *c = xmalloc((n + 1) * sizeof(*c));
+	memcpy(c, v, n * sizeof(*c));
+	return c;
+}
+
+void simdata_query(struct simdata *sd, const struct sim_filter *f,
 	size_t **out, size_t *n)
 {
+	char key[400];
+	bool cacheable = cache_key(f, key, sizeof(key));
+	for (int i = 0; cacheable && i < SIM_QCACHE; i++) {
+		struct sim_qcache *c = &sd->cache[i];
+		if (c->idx && c->n_calls_at == sd->n_calls &&
+		    !strcmp(c->key, key)) {
+			*out = copy_idx(c->idx, c->n);
+			*n = c->n;
+			return;
+		}
+	}
 	size_t *v = xmalloc((sd->n_calls + 1) * sizeof(*v));
 	size_t k = 0;
 	for (size_t i = 0; i < sd->n_calls; i++)
@@ -543,6 +574,15 @@ void simdata_query(const struct simdata *sd, const struct sim_filter *f,
 			v[k++] = i;
 	const void *ctx[2] = { sd, f };
 	qsort_r(v, k, sizeof(*v), cmp_calls, (void *)ctx);
+	if (cacheable) {
+		struct sim_qcache *c = &sd->cache[sd->cache_next];
+		sd->cache_next = (sd->cache_next + 1) % SIM_QCACHE;
+		free(c->idx);
+		snprintf(c->key, sizeof(c->key), "%s", key);
+		c->n_calls_at = sd->n_calls;
+		c->idx = copy_idx(v, k);
+		c->n = k;
+	}
 	*out = v;
 	*n = k;
 }
@@ -555,11 +595,8 @@ long simdata_find_call(const struct simdata *sd, int loc, const char *id)
 	return -1;
 }
 
-int simdata_dump(const struct simdata *sd, const char *path, char **errmsg)
+static enum cv_err dump_to(struct simdata *sd, struct sink *s)
 {
-	struct sink *s = NULL;
-	if (sink_open_file(&s, path, 0600, errmsg) != CV_OK)
-		return -1;
 	int64_t now = cv_now_ms();
 	enum cv_err rc = CV_OK;
 	for (int loc = 0; loc < sd->n_locs && rc == CV_OK; loc++) {
@@ -568,7 +605,7 @@ int simdata_dump(const struct simdata *sd, const char *path, char **errmsg)
 		simdata_query(sd, &f, &idx, &n);
 		for (size_t k = 0; k < n && rc == CV_OK; k++) {
 			struct sim_call *c = &sd->calls[idx[k]];
-			apply_due((struct simdata *)sd, c, now);
+			apply_due(sd, c, now);
 			json_t *o = json_deep_copy(c->obj);
 			json_object_set_new(o, "locationId",
 				json_string(sd->locs[loc].id));
@@ -581,12 +618,33 @@ int simdata_dump(const struct simdata *sd, const char *path, char **errmsg)
 		}
 		free(idx);
 	}
+	return rc;
+}
+
+int simdata_dump(struct simdata *sd, const char *path, char **errmsg)
+{
+	struct sink *s = NULL;
+	if (sink_open_file(&s, path, 0600, errmsg) != CV_OK)
+		return -1;
+	enum cv_err rc = dump_to(sd, s);
 	if (rc == CV_OK)
 		rc = sink_commit(s, errmsg);
 	else
 		cv_error(errmsg, rc, "writing %s failed", path);
 	sink_destroy(s);
 	return rc == CV_OK ? 0 : -1;
+}
+
+char *simdata_dump_mem(struct simdata *sd, size_t *len)
+{
+	struct sink *s = sink_open_mem();
+	if (dump_to(sd, s) != CV_OK)
+		abort();  /* a memory sink fails only on OOM */
+	const struct buf *b = sink_mem(s);
+	char *out = xstrndup(b->data ? b->data : "", b->len);
+	*len = b->len;
+	sink_destroy(s);
+	return out;
 }
 
 static void uuid4(uint64_t *rng, char out[37])

@@ -63,8 +63,18 @@ struct sim_location {
 	int n_contacts;
 };
 
+/* A cached query result, valid while n_calls is unchanged. */
+struct sim_qcache {
+	char key[400];
+	size_t n_calls_at;
+	size_t *idx, n;
+};
+#define SIM_QCACHE 8
+
 struct simdata {
 	struct simdata_opts o;
+	struct sim_qcache cache[SIM_QCACHE];
+	int cache_next;
 	struct sim_location *locs;
 	int n_locs;
 	struct sim_call *calls;
@@ -106,16 +116,18 @@ struct sim_filter {
 
 /*
  * All matching call indices in order; *out is malloc'd (free it), *n its
- * length.
+ * length. Recent results are cached until calls are added.
  */
-void simdata_query(const struct simdata *sd, const struct sim_filter *f,
+void simdata_query(struct simdata *sd, const struct sim_filter *f,
 	size_t **out, size_t *n);
 
 /* Index of the call with this id in location loc, or -1. */
 long simdata_find_call(const struct simdata *sd, int loc, const char *id);
 
 /* Write every call as JSONL (REST shape + locationId), atomically. */
-int simdata_dump(const struct simdata *sd, const char *path, char **errmsg);
+int simdata_dump(struct simdata *sd, const char *path, char **errmsg);
+/* The same JSONL into a buffer (malloc'd, NUL-terminated). */
+char *simdata_dump_mem(struct simdata *sd, size_t *len);
 
 /* Convert a REST call object to a VoiceAiCallEnd body (new reference). */
 json_t *simdata_webhook_body(const struct simdata *sd, size_t i,
