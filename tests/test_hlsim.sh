@@ -309,8 +309,9 @@ expect_eq "stats count fired faults" \
 
 # --- arrivals and summary changes while a client pages
 start_sim D --seed 4 --locations 1 --calls-per-location 10 \
-	--arrival-rate 40 --mutate-share 1 --mutate-after-ms 200 \
-	--dump "$T/dumpD.jsonl"
+	--arrival-rate 25 --mutate-share 1 --mutate-after-ms 200 \
+	--dump "$T/dumpD.jsonl" --webhook-url "$B_URL/__sim/webhook" \
+	--inbound-share 0 --key-out "$T/pubD.pem" --save-dir "$T/whD"
 LOCD=$(jq -r '.locations[0].id' "$T/D.info")
 PITD=$(jq -r '.locations[0].pit' "$T/D.info")
 ID1=$(head -1 "$T/dumpD.jsonl" | jq -r .id)
@@ -324,9 +325,19 @@ TOT=$(getd "?locationId=$LOCD" | jq .total)
 expect "calls keep arriving" test "$TOT" -gt 10
 curl -s "$D_URL/__sim/dump" >"$T/dumpD.now"
 expect "/__sim/dump has the arrivals" test "$(wc -l <"$T/dumpD.now")" -ge "$TOT"
+expect "arrivals are delivered as webhooks" \
+	test "$(curl -s "$D_URL/__sim/stats" | jq .emitted.ok)" -gt 0
 kill -TERM "$D_PID"
 wait "$D_PID"
 expect_eq "SIGTERM with arrivals: exit 0" "$?" 0
+nbad=0
+for b in $(ls "$T"/whD/*.json | head -12); do
+	openssl pkeyutl -verify -pubin -inkey "$T/pubD.pem" -rawin -in "$b" \
+		-sigfile "${b%.json}.sig" >/dev/null 2>&1 || nbad=$((nbad + 1))
+	grep -q "\"id\":\"$(jq -r .id "$b")\"" "$T/dumpD.jsonl" ||
+		nbad=$((nbad + 1))
+done
+expect_eq "server webhooks verify and name calls in the dump" "$nbad" 0
 expect_eq "--dump at exit has the changed summary" \
 	"$(jq -r --arg i "$ID1" 'select(.id == $i) | .summary' "$T/dumpD.jsonl")" \
 	"$S2"

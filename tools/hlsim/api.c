@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "emit.h"
 #include "util.h"
 
 #define MAX_BODY 16384
@@ -549,8 +550,12 @@ static char *stats_json(struct hlsim *h)
 	auth_counts(h->auth, &issued, &refreshed, &rejected);
 	struct rl_result d;
 	ratelimit_defaults(h->rl, &d);
+	struct emit_tally et = { 0 };
+	if (h->emitter)
+		emitter_tally(h->emitter, &et);
 	return dump_free(json_pack("{s:i,s:i,s:i,s:I,s:I,s:I,s:I,s:o,s:o,"
-		"s:I,s:I,s:I,s:{s:i,s:i,s:i},s:i,s:i}",
+		"s:I,s:I,s:I,s:{s:i,s:i,s:i},s:i,s:i,"
+		"s:{s:i,s:i,s:i,s:i,s:i,s:i}}",
 		"requests", (int)h->requests, "apiRequests",
 		(int)h->api_requests, "served429", (int)h->served_429,
 		"maxWindowRequests", (json_int_t)ratelimit_max_seen(h->rl),
@@ -561,7 +566,10 @@ static char *stats_json(struct hlsim *h)
 		(json_int_t)h->sd->arrived, "mutations",
 		(json_int_t)h->sd->mutations, "oauth", "issued", (int)issued,
 		"refreshed", (int)refreshed, "rejected", (int)rejected,
-		"resets", (int)h->resets, "webhooks", (int)h->webhooks));
+		"resets", (int)h->resets, "webhooks", (int)h->webhooks,
+		"emitted", "sent", (int)et.sent, "ok", (int)et.ok, "retried",
+		(int)et.retried, "failed", (int)et.failed, "dropped",
+		(int)et.dropped, "duplicates", (int)et.dups));
 }
 
 static char *info_json(struct hlsim *h)
@@ -850,8 +858,8 @@ struct api_server *api_start(struct hlsim *h, uint16_t port,
 	sa.sin_port = htons(port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	struct MHD_Daemon *d = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-		MHD_USE_ERROR_LOG, port, NULL, NULL, handler, h,
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
+		port, NULL, NULL, handler, h,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, h,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,

@@ -23,6 +23,7 @@ struct hlsim {
 	struct faults faults;
 	const char *client_id, *client_secret;
 	uint16_t port;
+	struct emitter *emitter;   /* webhooks for arrivals, or NULL */
 	/* counters for /__sim/stats */
 	long requests, api_requests, served_429, resets, webhooks;
 	long status_count[600];

@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,14 +15,24 @@
 #include "simdata.h"
 #include "util.h"
 
-struct event {
+struct qitem {
 	char *body;
-	bool bad_sig;
-	bool dup;
+	struct qitem *next;
 };
 
-struct tally {
-	long sent, ok, retried, failed, bad_sig, dups;
+struct emitter {
+	EVP_PKEY *key;
+	CURL *curl;
+	const char *url, *save_dir;
+	int64_t retry_ms;
+	int max_retries;
+	size_t saved;
+	pthread_mutex_t mu;    /* guards the tally and the queue */
+	pthread_cond_t cv;
+	struct emit_tally t;
+	struct qitem *head, *tail;
+	bool threaded, stop;
+	pthread_t th;
 };
 
 static EVP_PKEY *load_or_make_key(const char *path)
@@ -35,8 +46,8 @@ static EVP_PKEY *load_or_make_key(const char *path)
 	}
 	EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);
-	if (k && EVP_PKEY_get_base_id(k) != EVP_PKEY_ED25519) {
-		cv_errlog("msg=\"key is not Ed25519\"");
+	if (!k || EVP_PKEY_get_base_id(k) != EVP_PKEY_ED25519) {
+		cv_errlog("msg=\"key file holds no Ed25519 private key\"");
 		EVP_PKEY_free(k);
 		return NULL;
 	}
@@ -73,57 +84,6 @@ static int sign(EVP_PKEY *k, const char *body, unsigned char sig[64])
 			strlen(body)) == 1 && n == 64;
 	EVP_MD_CTX_free(ctx);
 	return ok ? 0 : -1;
-}
-
-static void push(struct event **v, size_t *n, size_t *cap, char *body,
-	bool dup)
-{
-	if (*n == *cap) {
-		*cap = *cap ? *cap * 2 : 64;
-		*v = xrealloc(*v, *cap * sizeof(**v));
-	}
-	(*v)[*n].body = body;
-	(*v)[*n].bad_sig = false;
-	(*v)[*n].dup = dup;
-	(*n)++;
-}
-
-/* Build the delivery list: events, duplicates, order, bad signatures. */
-static struct event *build_events(const struct hlsim_opts *o,
-	const struct simdata *sd, size_t *out_n, struct tally *t)
-{
-	uint64_t rng = o->data.seed * 0x9E3779B97F4A7C15ULL + 7;
-	struct event *v = NULL;
-	size_t n = 0, cap = 0;
-	size_t limit = o->count < 0 ? sd->n_calls : (size_t)o->count;
-	int64_t now = cv_now_ms();
-	for (size_t i = 0; i < sd->n_calls && i < limit; i++) {
-		json_t *w = simdata_webhook_body(sd, i, &rng, now);
-		char *body = json_dumps(w, JSON_COMPACT);
-		json_decref(w);
-		push(&v, &n, &cap, body, false);
-		if (sim_randf(&rng) < o->duplicates) {
-			push(&v, &n, &cap, xstrdup(body), true);
-			t->dups++;
-		}
-		if (sim_randf(&rng) < o->inbound_share) {
-			json_t *m = simdata_inbound_body(sd, i, &rng, now);
-			push(&v, &n, &cap, json_dumps(m, JSON_COMPACT), false);
-			json_decref(m);
-		}
-	}
-	if (o->reorder)
-		for (size_t i = n; i > 1; i--) {
-			size_t j = (size_t)(sim_rand(&rng) % i);
-			struct event tmp = v[i - 1];
-			v[i - 1] = v[j];
-			v[j] = tmp;
-		}
-	for (size_t i = 0; i < n; i++)
-		v[i].bad_sig = o->bad_signature > 0 &&
-			sim_randf(&rng) < o->bad_signature;
-	*out_n = n;
-	return v;
 }
 
 static size_t discard(char *p, size_t sz, size_t nm, void *ud)
@@ -183,72 +143,235 @@ static void save(const char *dir, size_t i, const char *body,
 	free(p);
 }
 
-static void deliver(const struct hlsim_opts *o, CURL *c, EVP_PKEY *k,
-	struct event *e, size_t i, struct tally *t)
+/* Add d to one counter under the lock. */
+static void bump(struct emitter *e, long *field, long d)
+{
+	pthread_mutex_lock(&e->mu);
+	*field += d;
+	pthread_mutex_unlock(&e->mu);
+}
+
+void emitter_send(struct emitter *e, const char *body, bool bad_sig)
 {
 	unsigned char sig[64];
 	char b64[100];
-	if (sign(k, e->body, sig)) {
-		t->failed++;
+	if (sign(e->key, body, sig)) {
+		bump(e, &e->t.failed, 1);
 		return;
 	}
-	if (o->save_dir)
-		save(o->save_dir, i, e->body, sig);
-	if (e->bad_sig) {
-		sig[i % 64] ^= 0x5a;
-		t->bad_sig++;
+	if (e->save_dir)
+		save(e->save_dir, e->saved, body, sig);
+	if (bad_sig) {
+		sig[e->saved % 64] ^= 0x5a;
+		bump(e, &e->t.bad_sig, 1);
 	}
+	e->saved++;
 	EVP_EncodeBlock((unsigned char *)b64, sig, 64);
-	t->sent++;
+	bump(e, &e->t.sent, 1);
 	for (int attempt = 0;; attempt++) {
-		long st = post(c, o->url, e->body, b64);
+		long st = post(e->curl, e->url, body, b64);
 		if (st >= 200 && st < 300) {
-			t->ok++;
+			bump(e, &e->t.ok, 1);
 			return;
 		}
-		if (st != 429 || attempt >= o->max_retries) {
-			if (!e->bad_sig)
-				t->failed++;
+		if (st != 429 || attempt >= e->max_retries) {
+			if (!bad_sig)
+				bump(e, &e->t.failed, 1);
 			return;
 		}
-		t->retried++;
-		sleep_ms(o->retry_ms);
+		bump(e, &e->t.retried, 1);
+		sleep_ms(e->retry_ms);
 	}
+}
+
+static void *sender(void *arg)
+{
+	struct emitter *e = arg;
+	pthread_mutex_lock(&e->mu);
+	for (;;) {
+		while (!e->head && !e->stop)
+			pthread_cond_wait(&e->cv, &e->mu);
+		if (e->stop)
+			break;
+		struct qitem *q = e->head;
+		e->head = q->next;
+		if (!e->head)
+			e->tail = NULL;
+		pthread_mutex_unlock(&e->mu);
+		emitter_send(e, q->body, false);
+		free(q->body);
+		free(q);
+		pthread_mutex_lock(&e->mu);
+	}
+	pthread_mutex_unlock(&e->mu);
+	return NULL;
+}
+
+void emitter_enqueue(struct emitter *e, char *body)
+{
+	struct qitem *q = xcalloc(1, sizeof(*q));
+	q->body = body;
+	pthread_mutex_lock(&e->mu);
+	if (e->tail)
+		e->tail->next = q;
+	else
+		e->head = q;
+	e->tail = q;
+	pthread_cond_signal(&e->cv);
+	pthread_mutex_unlock(&e->mu);
+}
+
+void emitter_note(struct emitter *e, bool dropped, bool dup)
+{
+	if (dropped)
+		bump(e, &e->t.dropped, 1);
+	if (dup)
+		bump(e, &e->t.dups, 1);
+}
+
+void emitter_tally(struct emitter *e, struct emit_tally *t)
+{
+	pthread_mutex_lock(&e->mu);
+	*t = e->t;
+	pthread_mutex_unlock(&e->mu);
+}
+
+struct emitter *emitter_create(const struct hlsim_opts *o, bool threaded)
+{
+	EVP_PKEY *k = load_or_make_key(o->key);
+	if (!k)
+		return NULL;
+	if ((o->key_out && write_pem(k, o->key_out, false)) ||
+	    (o->key_out_private && write_pem(k, o->key_out_private, true))) {
+		EVP_PKEY_free(k);
+		return NULL;
+	}
+	if (o->save_dir)
+		mkdir(o->save_dir, 0755);
+	struct emitter *e = xcalloc(1, sizeof(*e));
+	e->key = k;
+	e->curl = curl_easy_init();
+	e->url = o->url;
+	e->save_dir = o->save_dir;
+	e->retry_ms = o->retry_ms;
+	e->max_retries = o->max_retries;
+	pthread_mutex_init(&e->mu, NULL);
+	pthread_cond_init(&e->cv, NULL);
+	if (!e->curl) {
+		emitter_destroy(e);
+		return NULL;
+	}
+	if (threaded && pthread_create(&e->th, NULL, sender, e) != 0) {
+		emitter_destroy(e);
+		return NULL;
+	}
+	e->threaded = threaded;
+	return e;
+}
+
+void emitter_destroy(struct emitter *e)
+{
+	if (!e)
+		return;
+	if (e->threaded) {
+		pthread_mutex_lock(&e->mu);
+		e->stop = true;
+		pthread_cond_signal(&e->cv);
+		pthread_mutex_unlock(&e->mu);
+		pthread_join(e->th, NULL);
+	}
+	while (e->head) {
+		struct qitem *q = e->head;
+		e->head = q->next;
+		free(q->body);
+		free(q);
+	}
+	curl_easy_cleanup(e->curl);
+	EVP_PKEY_free(e->key);
+	pthread_cond_destroy(&e->cv);
+	pthread_mutex_destroy(&e->mu);
+	free(e);
+}
+
+/* ---- emit mode ---- */
+
+struct event {
+	char *body;
+	bool bad_sig;
+};
+
+static void push(struct event **v, size_t *n, size_t *cap, char *body)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		*v = xrealloc(*v, *cap * sizeof(**v));
+	}
+	(*v)[*n].body = body;
+	(*v)[*n].bad_sig = false;
+	(*n)++;
+}
+
+/* Build the delivery list: events, duplicates, order, bad signatures. */
+static struct event *build_events(const struct hlsim_opts *o,
+	const struct simdata *sd, struct emitter *e, size_t *out_n)
+{
+	uint64_t rng = o->data.seed * 0x9E3779B97F4A7C15ULL + 7;
+	struct event *v = NULL;
+	size_t n = 0, cap = 0;
+	size_t limit = o->count < 0 ? sd->n_calls : (size_t)o->count;
+	int64_t now = cv_now_ms();
+	for (size_t i = 0; i < sd->n_calls && i < limit; i++) {
+		json_t *w = simdata_webhook_body(sd, i, &rng, now);
+		char *body = json_dumps(w, JSON_COMPACT);
+		json_decref(w);
+		push(&v, &n, &cap, body);
+		if (sim_randf(&rng) < o->duplicates) {
+			push(&v, &n, &cap, xstrdup(body));
+			emitter_note(e, false, true);
+		}
+		if (sim_randf(&rng) < o->inbound_share) {
+			json_t *m = simdata_inbound_body(sd, i, &rng, now);
+			push(&v, &n, &cap, json_dumps(m, JSON_COMPACT));
+			json_decref(m);
+		}
+	}
+	if (o->reorder)
+		for (size_t i = n; i > 1; i--) {
+			size_t j = (size_t)(sim_rand(&rng) % i);
+			struct event tmp = v[i - 1];
+			v[i - 1] = v[j];
+			v[j] = tmp;
+		}
+	for (size_t i = 0; i < n; i++)
+		v[i].bad_sig = o->bad_signature > 0 &&
+			sim_randf(&rng) < o->bad_signature;
+	*out_n = n;
+	return v;
 }
 
 int emit_run(const struct hlsim_opts *o)
 {
-	EVP_PKEY *k = load_or_make_key(o->key);
-	if (!k)
-		return 1;
-	int rc = 0;
-	if (o->key_out && write_pem(k, o->key_out, false))
-		rc = 1;
-	if (!rc && o->key_out_private && write_pem(k, o->key_out_private,
-		true))
-		rc = 1;
-	if (!rc && o->save_dir)
-		mkdir(o->save_dir, 0755);
-	struct simdata *sd = rc ? NULL : simdata_create(&o->data);
-	struct tally t = { 0 };
-	size_t n = 0;
-	struct event *ev = sd ? build_events(o, sd, &n, &t) : NULL;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	CURL *c = curl_easy_init();
-	for (size_t i = 0; c && i < n; i++)
-		deliver(o, c, k, &ev[i], i, &t);
-	if (sd)
-		printf("sent=%ld 2xx=%ld 429-retried=%ld failed=%ld "
-			"bad-signature=%ld duplicates=%ld\n", t.sent, t.ok,
-			t.retried, t.failed, t.bad_sig, t.dups);
-	if (t.failed)
-		rc = 1;
-	curl_easy_cleanup(c);
-	curl_global_cleanup();
+	struct emitter *e = emitter_create(o, false);
+	if (!e) {
+		curl_global_cleanup();
+		return 1;
+	}
+	struct simdata *sd = simdata_create(&o->data);
+	size_t n = 0;
+	struct event *ev = build_events(o, sd, e, &n);
+	for (size_t i = 0; i < n; i++)
+		emitter_send(e, ev[i].body, ev[i].bad_sig);
+	struct emit_tally t;
+	emitter_tally(e, &t);
+	printf("sent=%ld 2xx=%ld 429-retried=%ld failed=%ld "
+		"bad-signature=%ld duplicates=%ld\n", t.sent, t.ok, t.retried,
+		t.failed, t.bad_sig, t.dups);
 	for (size_t i = 0; i < n; i++)
 		free(ev[i].body);
 	free(ev);
 	simdata_destroy(sd);
-	EVP_PKEY_free(k);
-	return rc;
+	emitter_destroy(e);
+	curl_global_cleanup();
+	return t.failed ? 1 : 0;
 }

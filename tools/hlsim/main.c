@@ -56,6 +56,13 @@ static const char usage_text[] =
 	"  --burst N                requests per window (default 100)\n"
 	"  --window-ms MS           burst window (default 10000)\n"
 	"  --daily N                daily budget (default 200000)\n"
+	"  --webhook-url URL        deliver signed webhooks for calls that\n"
+	"                           arrive while serving (--arrival-rate);\n"
+	"                           uses --key/--key-out/--duplicates/\n"
+	"                           --inbound-share/--retry-ms/--max-retries/\n"
+	"                           --save-dir from the emit options\n"
+	"  --webhook-drop P         share of those webhooks never sent (missed\n"
+	"                           deliveries the REST sweep must catch)\n"
 	"  --fault SPEC             comma list of name=value:\n"
 	"%s"
 	"  --quiet                  log warnings only\n"
@@ -144,15 +151,57 @@ static int dump(struct hlsim *h, const char *path)
 	return rc;
 }
 
-static int wait_for_signal(void)
+/* Queue webhooks for calls added since the last call (arrivals). */
+static void pump_webhooks(struct hlsim *h, const struct hlsim_opts *o,
+	size_t *done, uint64_t *rng)
+{
+	char *bodies[4096];
+	int nb = 0;
+	pthread_mutex_lock(&h->lock);
+	simdata_tick(h->sd, cv_now_ms());
+	int64_t now = cv_now_ms();
+	for (; *done < h->sd->n_calls && nb + 3 <= (int)CV_ARRAY_LEN(bodies);
+	     (*done)++) {
+		if (sim_randf(rng) < o->webhook_drop) {
+			emitter_note(h->emitter, true, false);
+			continue;
+		}
+		json_t *w = simdata_webhook_body(h->sd, *done, rng, now);
+		bodies[nb++] = json_dumps(w, JSON_COMPACT);
+		json_decref(w);
+		if (sim_randf(rng) < o->duplicates) {
+			bodies[nb] = xstrdup(bodies[nb - 1]);
+			nb++;
+			emitter_note(h->emitter, false, true);
+		}
+		if (sim_randf(rng) < o->inbound_share) {
+			w = simdata_inbound_body(h->sd, *done, rng, now);
+			bodies[nb++] = json_dumps(w, JSON_COMPACT);
+			json_decref(w);
+		}
+	}
+	pthread_mutex_unlock(&h->lock);
+	for (int i = 0; i < nb; i++)
+		emitter_enqueue(h->emitter, bodies[i]);
+}
+
+/* Wait for SIGINT/SIGTERM; meanwhile deliver webhooks for arrivals. */
+static int wait_for_signal(struct hlsim *h, const struct hlsim_opts *o,
+	size_t done)
 {
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
-	int sig = 0;
-	sigwait(&set, &sig);
-	return sig;
+	uint64_t rng = o->data.seed * 0xD1B54A32D192ED03ULL + 11;
+	for (;;) {
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = 100000000L };
+		int sig = sigtimedwait(&set, NULL, &ts);
+		if (sig > 0)
+			return sig;
+		if (h->emitter)
+			pump_webhooks(h, o, &done, &rng);
+	}
 }
 
 static int serve(struct hlsim *h, const struct hlsim_opts *o)
@@ -167,6 +216,7 @@ static int serve(struct hlsim *h, const struct hlsim_opts *o)
 	}
 	pthread_mutex_lock(&h->lock);
 	simdata_tick(h->sd, cv_now_ms());  /* arrivals count from now */
+	size_t generated = h->sd->n_calls;
 	pthread_mutex_unlock(&h->lock);
 	int rc = 0;
 	if (o->info_file) {
@@ -184,7 +234,7 @@ static int serve(struct hlsim *h, const struct hlsim_opts *o)
 		fflush(stdout);
 		cv_info("msg=\"serving\" port=%u calls=%zu", (unsigned)port,
 			h->sd->n_calls);
-		int sig = wait_for_signal();
+		int sig = wait_for_signal(h, o, generated);
 		cv_info("msg=\"stopping\" signal=%d", sig);
 	}
 	api_stop(s);
@@ -215,10 +265,17 @@ static int run_server(const struct hlsim_opts *o)
 		.daily = o->daily };
 	h.rl = ratelimit_create(&ro);
 	int rc = add_pits(&h, o) ? 2 : 0;
+	if (!rc && o->webhook_url && !o->dump_only) {
+		struct hlsim_opts eo = *o;
+		eo.url = o->webhook_url;
+		h.emitter = emitter_create(&eo, true);
+		rc = h.emitter ? 0 : 1;
+	}
 	if (!rc && o->dump)
 		rc = dump(&h, o->dump) ? 1 : 0;
 	if (!rc && !o->dump_only)
 		rc = serve(&h, o);
+	emitter_destroy(h.emitter);
 	ratelimit_destroy(h.rl);
 	auth_destroy(h.auth);
 	simdata_destroy(h.sd);

@@ -16,6 +16,7 @@ enum {
 	O_TTL, O_BURST, O_WINDOW, O_DAILY, O_FAULT, O_QUIET, O_HELP, O_URL,
 	O_KEY, O_KEY_OUT, O_KEY_OUT_PRIV, O_COUNT, O_INBOUND, O_DUPS,
 	O_REORDER, O_BADSIG, O_RETRY_MS, O_MAX_RETRIES, O_SAVE_DIR,
+	O_WEBHOOK_URL, O_WEBHOOK_DROP,
 };
 
 static const struct option longopts[] = {
@@ -57,6 +58,8 @@ static const struct option longopts[] = {
 	{ "retry-ms", required_argument, NULL, O_RETRY_MS },
 	{ "max-retries", required_argument, NULL, O_MAX_RETRIES },
 	{ "save-dir", required_argument, NULL, O_SAVE_DIR },
+	{ "webhook-url", required_argument, NULL, O_WEBHOOK_URL },
+	{ "webhook-drop", required_argument, NULL, O_WEBHOOK_DROP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -150,6 +153,7 @@ static bool set_num(struct hlsim_opts *o, int c, const char *name,
 	case O_INBOUND: return num(name, s, 0, 1, &o->inbound_share);
 	case O_DUPS: return num(name, s, 0, 1, &o->duplicates);
 	case O_BADSIG: return num(name, s, 0, 1, &o->bad_signature);
+	case O_WEBHOOK_DROP: return num(name, s, 0, 1, &o->webhook_drop);
 	case O_RETRY_MS: if (!num(name, s, 0, 1e9, &v)) return false;
 		o->retry_ms = (int64_t)v; return true;
 	case O_MAX_RETRIES: if (!num(name, s, 0, 1000, &v)) return false;
@@ -172,6 +176,7 @@ static bool set_str(struct hlsim_opts *o, int c, const char *s)
 	case O_KEY_OUT: o->key_out = s; return true;
 	case O_KEY_OUT_PRIV: o->key_out_private = s; return true;
 	case O_SAVE_DIR: o->save_dir = s; return true;
+	case O_WEBHOOK_URL: o->webhook_url = s; return true;
 	case O_START: return start_month(s, &o->data.start_ms);
 	case O_PIT:
 		o->pits = xrealloc(o->pits, (size_t)(o->n_pits + 1) *

@@ -23,6 +23,8 @@ struct hlsim_opts {
 	int burst;
 	/* emit */
 	const char *url, *key, *key_out, *key_out_private, *save_dir;
+	const char *webhook_url;   /* serve: webhooks for arriving calls */
+	double webhook_drop;
 	long count;            /* -1 = all */
 	double inbound_share, duplicates, bad_signature;
 	bool reorder;
