@@ -172,8 +172,9 @@ expect_eq "wrong client secret" "$(curl -s -o /dev/null -w '%{http_code}' \
 	-d grant_type=refresh_token -d "refresh_token=$RT2")" 401
 
 # --- burst limit, 429, stats; token expiry (second simulator)
+printf '# extra PITs\n0=pit-from-file\n' >"$T/pits"
 start_sim B --seed 2 --locations 1 --calls-per-location 5 --burst 5 \
-	--window-ms 1500 --token-ttl 1
+	--window-ms 1500 --token-ttl 1 --pits-file "$T/pits"
 LOCB=$(jq -r '.locations[0].id' "$T/B.info")
 PITB=$(jq -r '.locations[0].pit' "$T/B.info")
 : >"$T/codes"
@@ -188,6 +189,9 @@ expect "429 says Remaining 0" grep -qi '^X-RateLimit-Remaining: 0' "$T/hb"
 curl -s "$B_URL/__sim/stats" >"$T/stats"
 expect_eq "stats: served429" "$(jq .served429 "$T/stats")" 3
 expect_eq "stats: maxWindowRequests" "$(jq .maxWindowRequests "$T/stats")" 8
+expect_eq "a PIT from --pits-file works (own burst bucket)" \
+	"$(curl -s -o /dev/null -w '%{http_code}' -H "Version: v3" \
+	-H "Authorization: Bearer pit-from-file" "$B_URL$CL?locationId=$LOCB")" 200
 curl -s -X POST "$B_URL/__sim/reset" >/dev/null
 expect_eq "reset clears stats" \
 	"$(curl -s "$B_URL/__sim/stats" | jq '.served429 + .maxWindowRequests')" 0

@@ -16,7 +16,7 @@ enum {
 	O_TTL, O_BURST, O_WINDOW, O_DAILY, O_FAULT, O_QUIET, O_HELP, O_URL,
 	O_KEY, O_KEY_OUT, O_KEY_OUT_PRIV, O_COUNT, O_INBOUND, O_DUPS,
 	O_REORDER, O_BADSIG, O_RETRY_MS, O_MAX_RETRIES, O_SAVE_DIR,
-	O_WEBHOOK_URL, O_WEBHOOK_DROP,
+	O_WEBHOOK_URL, O_WEBHOOK_DROP, O_PITS_FILE,
 };
 
 static const struct option longopts[] = {
@@ -60,6 +60,7 @@ static const struct option longopts[] = {
 	{ "save-dir", required_argument, NULL, O_SAVE_DIR },
 	{ "webhook-url", required_argument, NULL, O_WEBHOOK_URL },
 	{ "webhook-drop", required_argument, NULL, O_WEBHOOK_DROP },
+	{ "pits-file", required_argument, NULL, O_PITS_FILE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -162,6 +163,37 @@ static bool set_num(struct hlsim_opts *o, int c, const char *name,
 	}
 }
 
+static void add_pit(struct hlsim_opts *o, const char *s)
+{
+	o->pits = xrealloc(o->pits, (size_t)(o->n_pits + 1) *
+		sizeof(*o->pits));
+	o->pits[o->n_pits++] = s;
+}
+
+/* Read LOC=TOKEN lines; blank lines and # comments are skipped. */
+static bool read_pits(struct hlsim_opts *o, const char *path)
+{
+	char *text = NULL, *err = NULL;
+	size_t len;
+	if (o->pits_file_text || cv_read_file(path, 1 << 20, &text, &len,
+		&err) != CV_OK) {
+		fprintf(stderr, "hlsim: --pits-file: %s\n",
+			err ? err : "given twice");
+		free(err);
+		return false;
+	}
+	o->pits_file_text = text;
+	char *save = NULL;
+	for (char *l = strtok_r(text, "\r\n", &save); l;
+	     l = strtok_r(NULL, "\r\n", &save)) {
+		while (*l == ' ' || *l == '\t')
+			l++;
+		if (*l && *l != '#')
+			add_pit(o, l);
+	}
+	return true;
+}
+
 static bool set_str(struct hlsim_opts *o, int c, const char *s)
 {
 	switch (c) {
@@ -178,11 +210,8 @@ static bool set_str(struct hlsim_opts *o, int c, const char *s)
 	case O_SAVE_DIR: o->save_dir = s; return true;
 	case O_WEBHOOK_URL: o->webhook_url = s; return true;
 	case O_START: return start_month(s, &o->data.start_ms);
-	case O_PIT:
-		o->pits = xrealloc(o->pits, (size_t)(o->n_pits + 1) *
-			sizeof(*o->pits));
-		o->pits[o->n_pits++] = s;
-		return true;
+	case O_PIT: add_pit(o, s); return true;
+	case O_PITS_FILE: return read_pits(o, s);
 	default: return false;
 	}
 }
@@ -233,5 +262,7 @@ int opts_parse(struct hlsim_opts *o, int argc, char **argv, bool emit)
 void opts_finish(struct hlsim_opts *o)
 {
 	free(o->pits);
+	free(o->pits_file_text);
 	o->pits = NULL;
+	o->pits_file_text = NULL;
 }
