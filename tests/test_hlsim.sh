@@ -346,6 +346,23 @@ expect_eq "--dump at exit has the changed summary" \
 	"$(jq -r --arg i "$ID1" 'select(.id == $i) | .summary' "$T/dumpD.jsonl")" \
 	"$S2"
 
+# --- determinism: same seed, same data; another seed, other data
+"$HLSIM" --seed 7 --locations 2 --calls-per-location 57 --dump "$T/again" \
+	--dump-only
+expect "same seed: identical dump" cmp -s "$T/again" "$T/dump.jsonl"
+"$HLSIM" --seed 8 --locations 2 --calls-per-location 57 --dump "$T/other" \
+	--dump-only
+expect "other seed: other data" sh -c "! cmp -s '$T/other' '$T/dump.jsonl'"
+expect_eq "both transcript label forms occur" \
+	"$(jq -r '.transcript | split("\n")[0][0:5]' "$T/dump.jsonl" | sort -u |
+		tr '\n' '|')" "bot: |bot:T|"
+expect "CUSTOM_ACTION secrets occur" grep -q '"authenticationValue":"sk_live_' \
+	"$T/dump.jsonl"
+expect "undocumented agentTransferOccurred occurs" \
+	grep -q '"agentTransferOccurred"' "$T/dump.jsonl"
+expect_eq "pageSize=2.5: 422" \
+	"$(status "$PIT0" "$CL?locationId=$LOC0&pageSize=2.5")" 422
+
 # --- SIGTERM: clean exit, --dump rewritten
 kill -TERM "$A_PID"
 wait "$A_PID"

@@ -152,13 +152,14 @@ static void check_unknown(const struct args *a, const char *const *allowed,
 	}
 }
 
+/* A finite number within +-1e15 (epoch ms and page numbers fit). */
 static bool parse_num(const char *s, double *out)
 {
 	char *end;
 	if (!s || !*s)
 		return false;
 	*out = strtod(s, &end);
-	return *end == '\0' && *out == *out;
+	return *end == '\0' && *out >= -1e15 && *out <= 1e15;
 }
 
 static void msgf(json_t *msgs, const char *fmt, const char *name)
@@ -176,7 +177,7 @@ static int int_arg(const struct args *a, const char *name, int lo, int hi,
 	double v;
 	if (!s)
 		return dflt;
-	if (!parse_num(s, &v) || v != (double)(long)v) {
+	if (!parse_num(s, &v)) {
 		msgf(msgs, "%s must be a number conforming to the specified "
 			"constraints", name);
 		return dflt;
@@ -191,6 +192,10 @@ static int int_arg(const struct args *a, const char *name, int lo, int hi,
 		char *m = xasprintf("%s must not be greater than %d", name, hi);
 		json_array_append_new(msgs, json_string(m));
 		free(m);
+		return dflt;
+	}
+	if (v != (double)(long)v) {
+		msgf(msgs, "%s must be an integer number", name);
 		return dflt;
 	}
 	return (int)v;
@@ -807,8 +812,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
 	struct reply r = { .status = 500 };
 	ratelimit_defaults(h->rl, &r.rl);
 	bool api = is_api_path(url);
-	if (api && h->faults.latency_ms > 0)
-		usleep((useconds_t)h->faults.latency_ms * 1000);
+	pthread_mutex_lock(&h->lock);
+	int latency = api ? h->faults.latency_ms : 0;
+	pthread_mutex_unlock(&h->lock);
+	if (latency > 0)
+		usleep((useconds_t)latency * 1000);
 	pthread_mutex_lock(&h->lock);
 	h->requests++;
 	if (strlen(url) > MAX_URL)
