@@ -1,24 +1,9 @@
 #!/usr/bin/env bash
 # test_hlsim.sh — the HighLevel simulator answers as HighLevel does: paging
 # and sorting, 422 validation, 401 messages, rate-limit headers and 429,
-# OAuth refresh rotation, --dump matching the API, signed webhooks.
+# OAuth refresh rotation, faults, --dump matching the API, determinism.
 . "$(dirname "$0")/lib.sh"
-HLSIM=${HLSIM:?set by meson}
-
-# start_sim NAME ARGS… : run hlsim on port 0; sets ${NAME}_URL, ${NAME}_PID
-start_sim() {
-	local name=$1; shift
-	"$HLSIM" --quiet --port 0 --port-file "$T/$name.port" \
-		--info-file "$T/$name.info" "$@" >"$T/$name.out" 2>"$T/$name.err" &
-	local pid=$!
-	cleanup_hooks+=("kill $pid 2>/dev/null; wait $pid 2>/dev/null")
-	for _ in $(seq 100); do [ -s "$T/$name.port" ] && break; sleep 0.05; done
-	local port
-	port=$(cat "$T/$name.port")
-	printf -v "${name}_URL" 'http://127.0.0.1:%s' "$port"
-	printf -v "${name}_PID" '%s' "$pid"
-	expect_eq "$name prints its port" "$(head -1 "$T/$name.out")" "port $port"
-}
+. "$(dirname "$0")/hlsim.sh"
 
 start_sim A --seed 7 --locations 2 --calls-per-location 57 \
 	--dump "$T/dump.jsonl"
@@ -208,51 +193,6 @@ expect_eq "expired access token: 401" "$(curl -s -o /dev/null -w '%{http_code}' 
 	-H "Authorization: Bearer $ATB" -H "Version: v3" \
 	"$B_URL$CL?locationId=$LOCB")" 401
 
-# --- emitter: signatures verify with openssl; 429 retried, 5xx not
-mkdir -p "$T/wh"
-"$HLSIM" emit --seed 2 --locations 1 --calls-per-location 5 \
-	--url "$B_URL/__sim/webhook?fail429=2" --key-out "$T/pub.pem" \
-	--save-dir "$T/wh" --inbound-share 0.5 --duplicates 0.5 --reorder \
-	--retry-ms 50 >"$T/emit.out" 2>"$T/emit.err"
-expect_eq "emit exit 0" "$?" 0
-expect "emit summary: 2 retried" grep -q '429-retried=2 failed=0' "$T/emit.out"
-SENT=$(sed -n 's/^sent=\([0-9]*\) .*/\1/p' "$T/emit.out")
-expect_eq "every event got a 2xx" \
-	"$(sed -n 's/.* 2xx=\([0-9]*\) .*/\1/p' "$T/emit.out")" "$SENT"
-expect_eq "sink saw sends + retries" \
-	"$(curl -s "$B_URL/__sim/stats" | jq .webhooks)" "$((SENT + 2))"
-expect "public key is SPKI PEM" grep -q 'BEGIN PUBLIC KEY' "$T/pub.pem"
-nver=0
-for b in "$T"/wh/*.json; do
-	openssl pkeyutl -verify -pubin -inkey "$T/pub.pem" -rawin -in "$b" \
-		-sigfile "${b%.json}.sig" >/dev/null 2>&1 && nver=$((nver + 1))
-done
-expect_eq "all signatures verify with openssl" "$nver" \
-	"$(ls "$T"/wh/*.json | wc -l)"
-{ cat "$(ls "$T"/wh/*.json | head -1)"; printf ' '; } >"$T/changed"
-expect "a changed body fails verification" \
-	sh -c "! openssl pkeyutl -verify -pubin -inkey '$T/pub.pem' -rawin \
-	-in '$T/changed' -sigfile '$(ls "$T"/wh/*.sig | head -1)' \
-	>/dev/null 2>&1"
-cat "$T"/wh/*.json | jq -s . >"$T/bodies"
-expect_eq "5 VoiceAiCallEnd events" \
-	"$(jq '[.[] | select(.type == "VoiceAiCallEnd") | .id] | unique | length' \
-		"$T/bodies")" 5
-expect_eq "webhook shape: envelope, no isAgentDeleted, _id actions" \
-	"$(jq '[.[] | select(.type == "VoiceAiCallEnd") |
-		(.webhookId and .timestamp and .locationId and
-		 (has("isAgentDeleted") | not) and
-		 ([.executedCallActions[] | has("_id") and
-		   (has("actionId") | not)] | all))] | all' "$T/bodies")" true
-expect_eq "InboundMessage CALL events" \
-	"$(jq '[.[] | select(.type == "InboundMessage") | .messageType] |
-		unique' -c "$T/bodies")" '["CALL"]'
-"$HLSIM" emit --seed 2 --locations 1 --calls-per-location 5 --count 2 \
-	--inbound-share 0 --url "$B_URL/__sim/webhook?status=503" \
-	>"$T/emit5" 2>/dev/null
-expect_eq "5xx: not retried, counted failed" "$(cat "$T/emit5")" \
-	"sent=2 2xx=0 429-retried=0 failed=2 bad-signature=0 duplicates=0"
-
 # --- faults, switched at run time through POST /__sim/fault
 start_sim C --seed 3 --locations 1 --calls-per-location 20
 LOCC=$(jq -r '.locations[0].id' "$T/C.info")
@@ -310,41 +250,6 @@ curl -s "$C_URL/__sim/stats" >"$T/cstats"
 expect_eq "stats count fired faults" \
 	"$(jq -c '.faults | [.reset, .truncate, .badjson, .storm429]' "$T/cstats")" \
 	"[1,1,1,3]"
-
-# --- arrivals and summary changes while a client pages
-start_sim D --seed 4 --locations 1 --calls-per-location 10 \
-	--arrival-rate 25 --mutate-share 1 --mutate-after-ms 200 \
-	--dump "$T/dumpD.jsonl" --webhook-url "$B_URL/__sim/webhook" \
-	--inbound-share 0 --key-out "$T/pubD.pem" --save-dir "$T/whD"
-LOCD=$(jq -r '.locations[0].id' "$T/D.info")
-PITD=$(jq -r '.locations[0].pit' "$T/D.info")
-ID1=$(head -1 "$T/dumpD.jsonl" | jq -r .id)
-getd() { curl -s -H "Authorization: Bearer $PITD" -H "Version: v3" \
-	"$D_URL$CL$1"; }
-S1=$(getd "/$ID1?locationId=$LOCD" | jq -r .summary)
-sleep 0.4
-S2=$(getd "/$ID1?locationId=$LOCD" | jq -r .summary)
-expect "summary changed after first being served" test "$S1" != "$S2"
-TOT=$(getd "?locationId=$LOCD" | jq .total)
-expect "calls keep arriving" test "$TOT" -gt 10
-curl -s "$D_URL/__sim/dump" >"$T/dumpD.now"
-expect "/__sim/dump has the arrivals" test "$(wc -l <"$T/dumpD.now")" -ge "$TOT"
-expect "arrivals are delivered as webhooks" \
-	test "$(curl -s "$D_URL/__sim/stats" | jq .emitted.ok)" -gt 0
-kill -TERM "$D_PID"
-wait "$D_PID"
-expect_eq "SIGTERM with arrivals: exit 0" "$?" 0
-nbad=0
-for b in $(ls "$T"/whD/*.json | head -12); do
-	openssl pkeyutl -verify -pubin -inkey "$T/pubD.pem" -rawin -in "$b" \
-		-sigfile "${b%.json}.sig" >/dev/null 2>&1 || nbad=$((nbad + 1))
-	grep -q "\"id\":\"$(jq -r .id "$b")\"" "$T/dumpD.jsonl" ||
-		nbad=$((nbad + 1))
-done
-expect_eq "server webhooks verify and name calls in the dump" "$nbad" 0
-expect_eq "--dump at exit has the changed summary" \
-	"$(jq -r --arg i "$ID1" 'select(.id == $i) | .summary' "$T/dumpD.jsonl")" \
-	"$S2"
 
 # --- determinism: same seed, same data; another seed, other data
 "$HLSIM" --seed 7 --locations 2 --calls-per-location 57 --dump "$T/again" \
