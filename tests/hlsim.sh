@@ -1,6 +1,10 @@
 # hlsim.sh — helpers for tests that run the HighLevel simulator
 # (sourced after lib.sh): HLSIM, start_sim.
 HLSIM=${HLSIM:?set by meson}
+for tool in curl jq openssl; do
+	command -v "$tool" >/dev/null ||
+		{ echo "$tool is required (Debian package $tool)" >&2; exit 1; }
+done
 
 # start_sim NAME ARGS… : run hlsim on 127.0.0.1 port 0 with ARGS; sets
 # ${NAME}_URL and ${NAME}_PID; $T/NAME.info holds /__sim/info.

@@ -71,6 +71,25 @@ api "$PIT0" "$CL?locationId=$LOC0&startDate=$SMS&endDate=$EMS&pageSize=50" \
 	>"$T/p"
 expect_eq "startDate/endDate select an inclusive range" \
 	"$(jq .total "$T/p")" 20
+# filters: the API's totals equal counts over the dump
+d0() { jq -c --arg l "$LOC0" "select(.locationId == \$l) | $1" "$T/dump.jsonl"; }
+total() { api "$PIT0" "$CL?locationId=$LOC0&pageSize=1$1" | jq .total; }
+expect_eq "callType=TRIAL" "$(total "&callType=TRIAL")" \
+	"$(d0 'select(.trialCall)' | wc -l)"
+expect_eq "callType=LIVE" "$(total "&callType=LIVE")" \
+	"$(d0 'select(.trialCall | not)' | wc -l)"
+AG=$(jq -r '.locations[0].agents[0].id' "$T/A.info")
+expect_eq "agentId filter" "$(total "&agentId=$AG")" \
+	"$(d0 "select(.agentId == \"$AG\")" | wc -l)"
+C1=$(d0 '.contactId // empty' | sed -n 1p | tr -d '"')
+C2=$(d0 '.contactId // empty' | sed -n 2p | tr -d '"')
+expect_eq "contactId comma list" "$(total "&contactId=$C1,$C2")" \
+	"$(d0 "select(.contactId == \"$C1\" or .contactId == \"$C2\")" | wc -l)"
+expect_eq "actionType comma list" "$(total "&actionType=SMS,CUSTOM_ACTION")" \
+	"$(d0 'select([.executedCallActions[].actionType] |
+		any(. == "SMS" or . == "CUSTOM_ACTION"))' | wc -l)"
+expect_eq "bad actionType: 422" \
+	"$(status "$PIT0" "$CL?locationId=$LOC0&actionType=SMS,NOPE")" 422
 ONE=$(sed -n 5p "$T/dump0")
 api "$PIT0" "$CL/$ONE?locationId=$LOC0" >"$T/one"
 expect_eq "get one call log" "$(jq -r .id "$T/one")" "$ONE"
