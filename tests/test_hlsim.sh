@@ -261,6 +261,10 @@ fault storm429=3,storm-every=0 >/dev/null
 for _ in 1 2 3 4; do getc; done >"$T/storm"
 expect_eq "storm429: 3 x 429 then 200" "$(cut -c1-3 "$T/storm" | tr '\n' ' ')" \
 	"429 429 429 200 "
+fault oauth5xx=1 >/dev/null
+expect_eq "oauth5xx: token endpoint 503" "$(curl -s -o /dev/null -w '%{http_code}' \
+	"$C_URL/oauth/token" -d client_id=hlsim-client -d client_secret=hlsim-secret \
+	-d grant_type=authorization_code -d "code=code-$LOCC")" 503
 fault revoke=1 >/dev/null
 expect_eq "revoke: 401" "$(getc)" "401 0"
 fault "" >/dev/null

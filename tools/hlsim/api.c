@@ -678,6 +678,10 @@ static void control_or_oauth(struct hlsim *h, struct MHD_Connection *conn,
 			set_error(r, 413, "Payload Too Large");
 			return;
 		}
+		if (faults_roll(&h->faults, F_OAUTH5XX)) {
+			set_error(r, 503, reason(503));
+			return;
+		}
 		r->status = auth_token_endpoint(h->auth,
 			q->body.data ? q->body.data : "", cv_now_ms(), locid_of,
 			loc_id, h, &r->body);

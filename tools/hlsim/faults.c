@@ -12,7 +12,8 @@ static const char *const names[F__COUNT] = {
 	[F_BADJSON] = "badjson", [F_REVOKE] = "revoke",
 	[F_REPEAT] = "repeat", [F_DRIFT] = "total-drift",
 	[F_EMPTY] = "empty", [F_NOECHO] = "page-noecho",
-	[F_EXAMPLE] = "example", [F_STORM] = "storm429",
+	[F_EXAMPLE] = "example", [F_OAUTH5XX] = "oauth5xx",
+	[F_STORM] = "storm429",
 };
 
 const char faults_help[] =
@@ -27,6 +28,7 @@ const char faults_help[] =
 	"      empty=P        call-logs: an empty callLogs array, real total\n"
 	"      page-noecho=P  call-logs: the page field does not echo the request\n"
 	"      example=P      call-logs: the OpenAPI example for every request\n"
+	"      oauth5xx=P     POST /oauth/token answers 503 (no token issued)\n"
 	"      latency-ms=N   sleep N ms before every API answer\n"
 	"      storm429=N     N consecutive 429s, starting at API request 5\n"
 	"                     (set through /__sim/fault: at the next request)\n"
