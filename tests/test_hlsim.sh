@@ -261,6 +261,11 @@ fault storm429=3,storm-every=0 >/dev/null
 for _ in 1 2 3 4; do getc; done >"$T/storm"
 expect_eq "storm429: 3 x 429 then 200" "$(cut -c1-3 "$T/storm" | tr '\n' ' ')" \
 	"429 429 429 200 "
+fault latency-ms=300 >/dev/null
+expect "latency-ms: the answer waits" \
+	test "$(curl -s -o /dev/null -w '%{time_total}' -H "Version: v3" \
+	-H "Authorization: Bearer $PITC" "$C_URL$CL?locationId=$LOCC" |
+	tr -d .)" -ge 300000
 fault oauth5xx=1 >/dev/null
 expect_eq "oauth5xx: token endpoint 503" "$(curl -s -o /dev/null -w '%{http_code}' \
 	"$C_URL/oauth/token" -d client_id=hlsim-client -d client_secret=hlsim-secret \
@@ -271,8 +276,8 @@ fault "" >/dev/null
 expect_eq "a revoked PIT still works afterwards" "$(getc)" "200 0"
 curl -s "$C_URL/__sim/stats" >"$T/cstats"
 expect_eq "stats count fired faults" \
-	"$(jq -c '.faults | [.reset, .truncate, .badjson, .storm429]' "$T/cstats")" \
-	"[1,1,1,3]"
+	"$(jq -c '.faults | [.reset, .truncate, .badjson, .storm429, .["latency-ms"]]' \
+	"$T/cstats")" "[1,1,1,3,1]"
 
 # --- determinism: same seed, same data; another seed, other data
 "$HLSIM" --seed 7 --locations 2 --calls-per-location 57 --dump "$T/again" \

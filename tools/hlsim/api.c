@@ -848,6 +848,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
 	bool api = is_api_path(url);
 	pthread_mutex_lock(&h->lock);
 	int latency = api ? h->faults.latency_ms : 0;
+	if (latency > 0)
+		h->faults.fired[F_LATENCY]++;
 	pthread_mutex_unlock(&h->lock);
 	if (latency > 0)
 		usleep((useconds_t)latency * 1000);

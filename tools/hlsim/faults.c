@@ -13,7 +13,7 @@ static const char *const names[F__COUNT] = {
 	[F_REPEAT] = "repeat", [F_DRIFT] = "total-drift",
 	[F_EMPTY] = "empty", [F_NOECHO] = "page-noecho",
 	[F_EXAMPLE] = "example", [F_OAUTH5XX] = "oauth5xx",
-	[F_STORM] = "storm429",
+	[F_STORM] = "storm429", [F_LATENCY] = "latency-ms",
 };
 
 const char faults_help[] =
@@ -61,7 +61,8 @@ static int set_one(struct faults *f, const char *name, const char *val,
 		return 0;
 	}
 	for (int k = 0; k < F__COUNT; k++) {
-		if (k != F_STORM && !strcmp(names[k], name)) {
+		if (k != F_STORM && k != F_LATENCY &&
+		    !strcmp(names[k], name)) {
 			if (v > 1) {
 				cv_error(errmsg, CV_EINVAL,
 					"fault %s is a share in [0,1]", name);
