@@ -171,6 +171,12 @@ expect_eq "invalid_grant" "$(jq -r .error "$T/tok")" invalid_grant
 expect_eq "new access token works" "$(status "$AT2" "$CL?locationId=$LOC0")" 200
 expect_eq "new refresh token works once" \
 	"$(tok "$A_URL" -d grant_type=refresh_token -d "refresh_token=$RT2")" 200
+expect_eq "a JSON body works too" "$(curl -s -o "$T/tok" -w '%{http_code}' \
+	"$A_URL/oauth/token" -H 'Content-Type: application/json' \
+	-d "{\"client_id\":\"hlsim-client\",\"client_secret\":\"hlsim-secret\",
+	\"grant_type\":\"authorization_code\",\"code\":\"code-$LOC1-json\"}")" 200
+expect_eq "JSON body: token for that location" "$(jq -r .locationId "$T/tok")" \
+	"$LOC1"
 expect_eq "wrong client secret" "$(curl -s -o /dev/null -w '%{http_code}' \
 	"$A_URL/oauth/token" -d client_id=hlsim-client -d client_secret=x \
 	-d grant_type=refresh_token -d "refresh_token=$RT2")" 401
