@@ -119,6 +119,12 @@ const struct store_migration store_migrations[] = {
 	  /* digits of number-like spans, for fragments such as last four */
 	  "CREATE VIRTUAL TABLE calls_digits USING fts5("
 	  "  digits, tokenize = 'trigram');" },
+	{ "webhook events: outcome, withheld bodies",
+	  /* what a delivery did ("call new", "quarantined", …), and whether
+	   * its body was withheld because it held secrets (hash kept) */
+	  "ALTER TABLE webhook_events ADD COLUMN outcome TEXT;"
+	  "ALTER TABLE webhook_events ADD COLUMN withheld INTEGER NOT NULL"
+	  "  DEFAULT 0;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);
