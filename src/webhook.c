@@ -118,8 +118,12 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind,
 /* The first call for a request: route it and check what headers can. */
 static enum MHD_Result begin_request(struct webhook_server *w,
 	struct MHD_Connection *c, const char *url, const char *method,
-	void **con_cls)
+	const char *version, void **con_cls)
 {
+	if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
+	    !MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_HOST))
+		return answer(w, c, 400, "{\"error\":\"no Host header\"}");
 	size_t i = 0;
 	while (i < CV_ARRAY_LEN(routes) && strcmp(routes[i].path, url) != 0)
 		i++;
@@ -197,7 +201,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	struct webhook_server *w = cls;
 	struct req *r = *con_cls;
 	if (!r)
-		return begin_request(w, c, url, method, con_cls);
+		return begin_request(w, c, url, method, version, con_cls);
 	if (*upload_size > 0) {
 		if (!r->too_big && r->body.len + *upload_size > w->cfg.max_body) {
 			r->too_big = true; /* chunked: no Content-Length */
@@ -235,6 +239,13 @@ static void on_completed(void *cls, struct MHD_Connection *c,
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&w->active, 1);
+}
+
+/* Leave the URL as sent: routes match the exact path, so "%00" or other
+ * escapes can never be decoded into one of them. */
+static size_t keep_escapes(void *cls, struct MHD_Connection *c, char *uri)
+{
+	return strlen(uri);
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -339,6 +350,7 @@ enum cv_err webhook_server_start(struct webhook_server **out,
 		(unsigned int)w->cfg.max_connections,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
+		MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes, w,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, w, MHD_OPTION_END);
 	if (!w->d) {
 		rc = cv_error(errmsg, CV_EIO, "cannot start the HTTP server");
