@@ -16,40 +16,31 @@ void ingest_stats_add(struct ingest_stats *into,
 	into->quarantined += from->quarantined;
 }
 
-enum cv_err ingest_payload(struct store *s, enum store_source src,
-	const char *bytes, size_t len, const char *location_hint,
-	struct ingest_stats *st, struct calllog_batch *batch_out,
-	char **errmsg)
+enum cv_err ingest_parsed(struct store *s, enum store_source src,
+	const char *bytes, size_t len, const struct calllog_batch *b,
+	const char *parse_reason, struct ingest_stats *st, char **errmsg)
 {
-	struct calllog_batch b;
-	char *reason = NULL;
-	enum cv_err rc;
-	if (calllog_parse_payload(bytes, len, location_hint, &b, &reason) !=
-	    CV_OK) {
+	if (!b) {
 		st->read++;
 		st->quarantined++;
-		rc = store_quarantine(s, src, bytes, len, reason, errmsg);
-		free(reason);
-		calllog_batch_finish(&b);
-		if (batch_out)
-			memset(batch_out, 0, sizeof(*batch_out));
-		return rc;
+		return store_quarantine(s, src, bytes, len, parse_reason,
+			errmsg);
 	}
 	struct store_payload p;
 	store_payload_init(&p, src, bytes, len);
 	/* secrets anywhere in the payload: keep only its hash */
-	for (size_t i = 0; i < b.n; i++)
-		if (!b.items[i].reason && b.items[i].rec.n_redacted > 0)
+	for (size_t i = 0; i < b->n; i++)
+		if (!b->items[i].reason && b->items[i].rec.n_redacted > 0)
 			p.withhold = true;
-	rc = CV_OK;
-	for (size_t i = 0; i < b.n && rc == CV_OK; i++) {
-		struct calllog_item *it = &b.items[i];
+	enum cv_err rc = CV_OK;
+	for (size_t i = 0; i < b->n && rc == CV_OK; i++) {
+		const struct calllog_item *it = &b->items[i];
 		st->read++;
 		if (it->reason) {
 			st->quarantined++;
 			/* a lone record keeps the exact bytes; a list element
 			 * keeps its own JSON and names the payload */
-			if (!b.is_list) {
+			if (!b->is_list) {
 				rc = store_quarantine(s, src, bytes, len,
 					it->reason, errmsg);
 			} else {
@@ -72,8 +63,23 @@ enum cv_err ingest_payload(struct store *s, enum store_source src,
 		else
 			st->unchanged++;
 	}
+	return rc;
+}
+
+enum cv_err ingest_payload(struct store *s, enum store_source src,
+	const char *bytes, size_t len, const char *location_hint,
+	struct ingest_stats *st, struct calllog_batch *batch_out,
+	char **errmsg)
+{
+	struct calllog_batch b;
+	char *reason = NULL;
+	bool parsed = calllog_parse_payload(bytes, len, location_hint, &b,
+			      &reason) == CV_OK;
+	enum cv_err rc = ingest_parsed(s, src, bytes, len, parsed ? &b : NULL,
+		reason, st, errmsg);
+	free(reason);
 	if (batch_out)
-		*batch_out = b;
+		*batch_out = b; /* empty when the payload did not parse */
 	else
 		calllog_batch_finish(&b);
 	return rc;

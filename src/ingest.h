@@ -34,6 +34,17 @@ enum cv_err ingest_payload(struct store *s, enum store_source src,
 	struct ingest_stats *st, struct calllog_batch *batch_out,
 	char **errmsg) CV_MUST_CHECK;
 
+/*
+ * The storing half of ingest_payload, for a payload the caller already
+ * parsed with calllog_parse_payload (e.g. outside a writer thread): b is
+ * that batch, or NULL with parse_reason saying why the payload was not
+ * usable. b is only read, so a rolled-back transaction can run it again.
+ */
+enum cv_err ingest_parsed(struct store *s, enum store_source src,
+	const char *bytes, size_t len, const struct calllog_batch *b,
+	const char *parse_reason, struct ingest_stats *st, char **errmsg)
+	CV_MUST_CHECK;
+
 void ingest_stats_add(struct ingest_stats *into,
 	const struct ingest_stats *from);
 

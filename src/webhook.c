@@ -27,7 +27,8 @@ struct webhook_server {
 	int listen_fd;
 	uint16_t port;
 	char address[80];
-	atomic_int active;          /* webhook requests in flight */
+	atomic_int active;          /* requests in flight */
+	atomic_bool stopping;       /* answer, then close the connection */
 };
 
 enum route { R_WEBHOOK, R_HEALTHZ, R_METRICS };
@@ -64,6 +65,8 @@ static enum MHD_Result respond(struct webhook_server *w,
 			"POST, GET");
 	if (status == 429)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "60");
+	if (atomic_load(&w->stopping)) /* no more requests on keep-alive */
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	enum MHD_Result res = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	webhook_metrics_status(&w->m, status);
@@ -381,6 +384,7 @@ void webhook_server_stop(struct webhook_server *w)
 	if (!w)
 		return;
 	MHD_socket fd = MHD_quiesce_daemon(w->d); /* stop accepting */
+	atomic_store(&w->stopping, true);
 	int64_t until = cv_mono_ms() + (int64_t)w->cfg.grace_s * 1000;
 	while (atomic_load(&w->active) > 0 && cv_mono_ms() < until)
 		usleep(10 * 1000);

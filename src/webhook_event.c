@@ -30,28 +30,54 @@ static bool streq(const char *a, const char *b)
 	return a && strcmp(a, b) == 0;
 }
 
+void webhook_event_prepare(struct webhook_event *e, const void *body,
+	size_t len, const char *scheme)
+{
+	memset(e, 0, sizeof(*e));
+	e->body = body;
+	e->len = len;
+	e->scheme = scheme;
+	cv_sha256_hex(body, len, e->sha256);
+	e->valid = calllog_event_envelope(body, len, &e->env, &e->reason) ==
+		   CV_OK;
+	e->dedup_key = e->valid && e->env.webhook_id && *e->env.webhook_id
+		? xstrdup(e->env.webhook_id)
+		: xasprintf("sha256:%s", e->sha256);
+	if (e->valid && e->env.call_end)
+		e->parsed = calllog_parse_payload(body, len, NULL, &e->batch,
+				    &e->parse_reason) == CV_OK;
+}
+
+void webhook_event_finish(struct webhook_event *e)
+{
+	free(e->dedup_key);
+	free(e->reason);
+	free(e->parse_reason);
+	calllog_envelope_finish(&e->env);
+	calllog_batch_finish(&e->batch);
+	memset(e, 0, sizeof(*e));
+}
+
 /* A call end: upsert the call, queue the REST fetch. */
 static enum cv_err store_call_end(struct store *s,
-	const struct calllog_envelope *env, const void *body, size_t len,
-	enum webhook_outcome *out, bool *withheld, char **errmsg)
+	const struct webhook_event *e, enum webhook_outcome *out,
+	bool *withheld, char **errmsg)
 {
 	struct ingest_stats st = { 0 };
-	struct calllog_batch b;
-	enum cv_err rc = ingest_payload(s, SRC_WEBHOOK, body, len, NULL, &st,
-		&b, errmsg);
-	if (rc != CV_OK) {
-		calllog_batch_finish(&b);
+	const struct calllog_batch *b = e->parsed ? &e->batch : NULL;
+	enum cv_err rc = ingest_parsed(s, SRC_WEBHOOK, e->body, e->len, b,
+		e->parse_reason, &st, errmsg);
+	if (rc != CV_OK)
 		return rc;
-	}
-	for (size_t i = 0; i < b.n; i++)
-		if (!b.items[i].reason && b.items[i].rec.n_redacted > 0)
+	for (size_t i = 0; b && i < b->n; i++)
+		if (!b->items[i].reason && b->items[i].rec.n_redacted > 0)
 			*withheld = true;
-	calllog_batch_finish(&b);
 	*out = st.quarantined ? WH_QUARANTINED
 		: st.added    ? WH_CALL_NEW
 		: st.updated  ? WH_CALL_UPDATED
 			      : WH_CALL_UNCHANGED;
 	/* sync drains the queue for locations it has credentials for */
+	const struct calllog_envelope *env = &e->env;
 	if (env->call_id && *env->call_id && env->location_id &&
 	    *env->location_id)
 		rc = store_fetch_enqueue(s, env->call_id, env->location_id,
@@ -70,54 +96,47 @@ static enum webhook_outcome classify(const struct calllog_envelope *env)
 	return WH_RAW;
 }
 
-enum cv_err webhook_event_store(struct store *s, const void *body,
-	size_t len, const char *scheme, enum webhook_outcome *out,
+enum cv_err webhook_event_store(struct store *s,
+	const struct webhook_event *e, enum webhook_outcome *out,
 	char **errmsg)
 {
-	struct calllog_envelope env;
-	char *reason = NULL, sha[CV_SHA256_HEX];
-	cv_sha256_hex(body, len, sha);
-	bool valid = calllog_event_envelope(body, len, &env, &reason) == CV_OK;
-	char *key = valid && env.webhook_id && *env.webhook_id
-		? xstrdup(env.webhook_id)
-		: xasprintf("sha256:%s", sha);
+	const struct calllog_envelope *env = &e->env;
 	bool seen = false, withheld = false, dup = false;
-	enum cv_err rc = store_webhook_seen(s, key, &seen, errmsg);
-	if (rc != CV_OK || seen) {
-		*out = WH_DUPLICATE;
-		goto out;
-	}
-	if (!valid) {
+	*out = WH_DUPLICATE;
+	enum cv_err rc = store_webhook_seen(s, e->dedup_key, &seen, errmsg);
+	if (rc != CV_OK || seen)
+		return rc;
+	if (!e->valid) {
 		*out = WH_QUARANTINED;
-		rc = store_quarantine(s, SRC_WEBHOOK, body, len, reason, errmsg);
-	} else if (env.call_end) {
-		rc = store_call_end(s, &env, body, len, out, &withheld, errmsg);
+		rc = store_quarantine(s, SRC_WEBHOOK, e->body, e->len,
+			e->reason, errmsg);
+	} else if (env->call_end) {
+		rc = store_call_end(s, e, out, &withheld, errmsg);
 	} else {
-		*out = classify(&env);
+		*out = classify(env);
 	}
 	if (rc != CV_OK)
-		goto out;
-	bool keep_msg = env.call_end || *out == WH_CALL_MESSAGE;
-	struct store_webhook_event e = {
-		.dedup_key = key,
-		.type = env.type,
-		.call_id = env.call_end ? env.call_id : NULL,
-		.message_id = keep_msg ? env.message_id : NULL,
-		.location_id = env.location_id,
+		return rc;
+	bool keep_msg = env->call_end || *out == WH_CALL_MESSAGE;
+	struct store_webhook_event row = {
+		.dedup_key = e->dedup_key,
+		.type = env->type,
+		.call_id = env->call_end ? env->call_id : NULL,
+		.message_id = keep_msg ? env->message_id : NULL,
+		.location_id = env->location_id,
 		.received_at = cv_now_ms(),
-		.body = body,
-		.len = len,
-		.body_sha256 = sha,
-		.signature = scheme,
+		.body = e->body,
+		.len = e->len,
+		.body_sha256 = e->sha256,
+		.signature = e->scheme,
 		.outcome = webhook_outcome_name(*out),
 		.withheld = withheld,
+		/* a new version kept these exact bytes already */
+		.in_payloads = !withheld &&
+			       (*out == WH_CALL_NEW || *out == WH_CALL_UPDATED),
 	};
-	rc = store_webhook_insert(s, &e, &dup, errmsg);
+	rc = store_webhook_insert(s, &row, &dup, errmsg);
 	if (rc == CV_OK && dup)
 		*out = WH_DUPLICATE;
-out:
-	free(key);
-	free(reason);
-	calllog_envelope_finish(&env);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "calllog.h"
 #include "common.h"
 #include "store/store.h"
 
@@ -30,12 +31,37 @@ enum webhook_outcome {
 const char *webhook_outcome_name(enum webhook_outcome o);
 
 /*
- * Store one body (already verified by `scheme`, a sig_scheme_name) inside
- * the caller's transaction. Returns an error only when the store failed;
- * the caller must then roll back and the event is not taken (answer 429).
+ * One verified body, parsed ahead of the store (so that the parsing can
+ * run in the request's thread, not in the single writer). Fields are
+ * internal; the body is borrowed and must outlive the event.
  */
-enum cv_err webhook_event_store(struct store *s, const void *body,
-	size_t len, const char *scheme, enum webhook_outcome *out,
+struct webhook_event {
+	const void *body;
+	size_t len;
+	const char *scheme;          /* sig_scheme_name() of the verifier */
+	char sha256[CV_SHA256_HEX];
+	char *dedup_key;             /* webhookId, else "sha256:<hex>" */
+	bool valid;                  /* the envelope parsed */
+	char *reason;                /* why not, for quarantine */
+	struct calllog_envelope env;
+	bool parsed;                 /* a call end's batch parsed */
+	char *parse_reason;
+	struct calllog_batch batch;
+};
+
+/* Parse body (never fails: a bad body is prepared for quarantine). */
+void webhook_event_prepare(struct webhook_event *e, const void *body,
+	size_t len, const char *scheme);
+void webhook_event_finish(struct webhook_event *e);
+
+/*
+ * Store a prepared event inside the caller's transaction. Returns an
+ * error only when the store failed; the caller must then roll back and
+ * the event is not taken (answer 429). The event can be stored again
+ * after a rollback.
+ */
+enum cv_err webhook_event_store(struct store *s,
+	const struct webhook_event *e, enum webhook_outcome *out,
 	char **errmsg) CV_MUST_CHECK;
 
 #endif

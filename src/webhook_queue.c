@@ -1,6 +1,8 @@
 /* webhook_queue.c — see webhook_queue.h */
 #include "webhook_queue.h"
 
+#include "store/store_webhook.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +12,7 @@
 #include "util.h"
 
 struct job {
-	const void *body;
-	size_t len;
-	const char *scheme;
+	struct webhook_event ev;
 	unsigned status;
 	enum webhook_outcome outcome;
 	bool done;
@@ -23,10 +23,12 @@ struct webhook_queue {
 	struct webhook_queue_opts o;
 	struct webhook_metrics *m;
 	struct store *store;
-	pthread_t writer;
+	struct store *ckpt_store;   /* the checkpointer's own connection */
+	pthread_t writer, checkpointer;
 	pthread_mutex_t mu;
 	pthread_cond_t work;    /* writer waits for jobs */
 	pthread_cond_t done;    /* submitters wait for their answer */
+	pthread_cond_t stop;    /* wakes the checkpointer at stop */
 	struct job *head, *tail;
 	size_t depth;
 	bool stopping;
@@ -45,8 +47,8 @@ static enum cv_err run_batch(struct webhook_queue *q, struct job **jobs,
 {
 	enum cv_err rc = store_begin(q->store, errmsg);
 	for (size_t i = 0; i < n && rc == CV_OK; i++)
-		rc = webhook_event_store(q->store, jobs[i]->body, jobs[i]->len,
-			jobs[i]->scheme, &jobs[i]->outcome, errmsg);
+		rc = webhook_event_store(q->store, &jobs[i]->ev,
+			&jobs[i]->outcome, errmsg);
 	if (rc == CV_OK)
 		return store_commit(q->store, errmsg);
 	store_rollback(q->store);
@@ -132,6 +134,33 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/* Copy the WAL into the database every 100 ms, off the commit path. */
+static void *checkpointer_main(void *arg)
+{
+	struct webhook_queue *q = arg;
+	pthread_mutex_lock(&q->mu);
+	while (!q->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&q->stop, &q->mu, &ts);
+		if (q->stopping)
+			break;
+		pthread_mutex_unlock(&q->mu);
+		char *err = NULL;
+		if (store_wal_checkpoint(q->ckpt_store, &err) != CV_OK)
+			cv_warn("msg=\"checkpoint failed\" err=\"%s\"", err);
+		free(err);
+		pthread_mutex_lock(&q->mu);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
 enum cv_err webhook_queue_create(struct webhook_queue **out,
 	const struct webhook_queue_opts *o, struct webhook_metrics *metrics,
 	char **errmsg)
@@ -149,15 +178,20 @@ enum cv_err webhook_queue_create(struct webhook_queue **out,
 		free(q);
 		return rc;
 	}
+	if ((rc = store_open(&q->ckpt_store, o->db_path, 0, errmsg)) != CV_OK) {
+		store_close(q->store);
+		free(q);
+		return rc;
+	}
 	store_set_busy_timeout(q->store, o->busy_ms > 0 ? o->busy_ms : 2000);
+	store_wal_autocheckpoint(q->store, 0);
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->work, NULL);
 	pthread_cond_init(&q->done, NULL);
-	if (pthread_create(&q->writer, NULL, writer_main, q) != 0) {
-		store_close(q->store);
-		free(q);
-		return cv_error(errmsg, CV_EIO, "cannot start writer thread");
-	}
+	pthread_cond_init(&q->stop, NULL);
+	if (pthread_create(&q->writer, NULL, writer_main, q) != 0 ||
+	    pthread_create(&q->checkpointer, NULL, checkpointer_main, q) != 0)
+		abort(); /* no threads: nothing sensible left to do */
 	*out = q;
 	return CV_OK;
 }
@@ -165,10 +199,13 @@ enum cv_err webhook_queue_create(struct webhook_queue **out,
 unsigned webhook_queue_submit(struct webhook_queue *q, const void *body,
 	size_t len, const char *scheme, enum webhook_outcome *outcome)
 {
-	struct job j = { .body = body, .len = len, .scheme = scheme };
+	struct job j = { .status = 429 };
+	/* parse here, in the request's thread: the writer only stores */
+	webhook_event_prepare(&j.ev, body, len, scheme);
 	pthread_mutex_lock(&q->mu);
 	if (q->depth >= q->o.max_depth || q->stopping) {
 		pthread_mutex_unlock(&q->mu);
+		webhook_event_finish(&j.ev);
 		return 429;
 	}
 	if (q->tail)
@@ -181,6 +218,7 @@ unsigned webhook_queue_submit(struct webhook_queue *q, const void *body,
 	while (!j.done)
 		pthread_cond_wait(&q->done, &q->mu);
 	pthread_mutex_unlock(&q->mu);
+	webhook_event_finish(&j.ev);
 	*outcome = j.outcome;
 	return j.status;
 }
@@ -200,11 +238,15 @@ void webhook_queue_destroy(struct webhook_queue *q)
 	pthread_mutex_lock(&q->mu);
 	q->stopping = true;
 	pthread_cond_signal(&q->work);
+	pthread_cond_signal(&q->stop);
 	pthread_mutex_unlock(&q->mu);
 	pthread_join(q->writer, NULL);
+	pthread_join(q->checkpointer, NULL);
 	pthread_mutex_destroy(&q->mu);
 	pthread_cond_destroy(&q->work);
 	pthread_cond_destroy(&q->done);
+	pthread_cond_destroy(&q->stop);
+	store_close(q->ckpt_store);
 	store_close(q->store);
 	free(q);
 }

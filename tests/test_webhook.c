@@ -619,6 +619,7 @@ static void test_slowloris(int port, int timeout_s)
 #define CRASH_MAX 4000
 
 struct crash {
+	const char *prefix;
 	int port, thread;
 	atomic_bool *stop;
 	int acked[CRASH_MAX];
@@ -631,8 +632,9 @@ static void *crash_main(void *arg)
 	CURL *h = curl_easy_init();
 	for (int i = 0; i < CRASH_MAX && !atomic_load(c->stop); i++) {
 		char id[64], wh[64];
-		snprintf(id, sizeof(id), "crash-%d-%d", c->thread, i);
-		snprintf(wh, sizeof(wh), "wh-crash-%d-%d", c->thread, i);
+		snprintf(id, sizeof(id), "%s-%d-%d", c->prefix, c->thread, i);
+		snprintf(wh, sizeof(wh), "wh-%s-%d-%d", c->prefix, c->thread,
+			i);
 		char *body = wt_call_body(id, wh, "crash");
 		long st = wt_post_signed(h, c->port, ed, body, strlen(body));
 		free(body);
@@ -645,41 +647,23 @@ static void *crash_main(void *arg)
 	return NULL;
 }
 
-static void test_kill9(void)
+/* Count acknowledged crash-load events missing from the store. */
+static int lost_acked(const char *prefix, struct crash *c, int *total)
 {
-	struct wt_server s;
-	const char *extra[] = { "--public-key", edpem, NULL };
-	CHECK(wt_start(&s, dir, db, NULL, extra));
-	atomic_bool stop = false;
-	static struct crash c[CRASH_THREADS];
-	pthread_t th[CRASH_THREADS];
-	for (int i = 0; i < CRASH_THREADS; i++) {
-		c[i] = (struct crash){ .port = s.port, .thread = i,
-			.stop = &stop };
-		pthread_create(&th[i], NULL, crash_main, &c[i]);
-	}
-	usleep(1200 * 1000);
-	wt_kill9(&s); /* mid-load */
-	atomic_store(&stop, true);
-	for (int i = 0; i < CRASH_THREADS; i++)
-		pthread_join(th[i], NULL);
-	/* restart on the same store; it must recover and serve */
-	CHECK(wt_start(&s, dir, db, NULL, extra));
-	char *b = wt_call_body("after-crash", "wh-after", "after");
-	CHECK_INT(post_ed(s.port, ed, b), 200);
-	free(b);
-	CHECK_INT(wt_stop(&s), 0);
 	struct store *st;
-	CHECK(store_open(&st, db, STORE_READONLY, NULL) == CV_OK);
-	int total = 0, lost = 0;
+	int lost = 0;
+	*total = 0;
+	if (store_open(&st, db, STORE_READONLY, NULL) != CV_OK)
+		return -1;
 	for (int t = 0; t < CRASH_THREADS; t++) {
 		for (int i = 0; i < c[t].n_acked; i++) {
 			char id[64], wh[64];
 			struct store_call sc;
-			snprintf(id, sizeof(id), "crash-%d-%d", t, c[t].acked[i]);
-			snprintf(wh, sizeof(wh), "wh-crash-%d-%d", t,
+			snprintf(id, sizeof(id), "%s-%d-%d", prefix, t,
 				c[t].acked[i]);
-			total++;
+			snprintf(wh, sizeof(wh), "wh-%s-%d-%d", prefix, t,
+				c[t].acked[i]);
+			(*total)++;
 			if (store_get_call(st, id, &sc, NULL) != CV_OK ||
 			    !event_seen(st, wh))
 				lost++;
@@ -688,6 +672,53 @@ static void test_kill9(void)
 		}
 	}
 	store_close(st);
+	return lost;
+}
+
+/* Run the load from 8 threads for ms, then end the server with sig. */
+static int load_then(struct wt_server *s, const char *prefix, int ms,
+	int sig, struct crash *c)
+{
+	atomic_bool stop = false;
+	pthread_t th[CRASH_THREADS];
+	for (int i = 0; i < CRASH_THREADS; i++) {
+		c[i] = (struct crash){ .port = s->port, .thread = i,
+			.stop = &stop, .prefix = prefix };
+		pthread_create(&th[i], NULL, crash_main, &c[i]);
+	}
+	usleep((useconds_t)ms * 1000);
+	int code = 0;
+	if (sig == SIGKILL)
+		wt_kill9(s);
+	else
+		code = wt_stop(s);
+	atomic_store(&stop, true);
+	for (int i = 0; i < CRASH_THREADS; i++)
+		pthread_join(th[i], NULL);
+	return code;
+}
+
+static void test_kill9(void)
+{
+	static struct crash c[CRASH_THREADS];
+	struct wt_server s;
+	const char *extra[] = { "--public-key", edpem, NULL };
+	int total;
+	/* graceful: SIGTERM under load exits 0 and keeps every 200 */
+	CHECK(wt_start(&s, dir, db, NULL, extra));
+	CHECK_INT(load_then(&s, "term", 700, SIGTERM, c), 0);
+	CHECK_INT(lost_acked("term", c, &total), 0);
+	CHECK_MSG(total > 20, "only %d events acknowledged before TERM", total);
+	/* crash: kill -9 mid-load */
+	CHECK(wt_start(&s, dir, db, NULL, extra));
+	load_then(&s, "crash", 1200, SIGKILL, c);
+	/* restart on the same store; it must recover and serve */
+	CHECK(wt_start(&s, dir, db, NULL, extra));
+	char *b = wt_call_body("after-crash", "wh-after", "after");
+	CHECK_INT(post_ed(s.port, ed, b), 200);
+	free(b);
+	CHECK_INT(wt_stop(&s), 0);
+	int lost = lost_acked("crash", c, &total);
 	printf("kill -9: %d events acknowledged before the kill, %d lost\n",
 		total, lost);
 	CHECK_MSG(total > 50, "only %d events acknowledged before kill", total);

@@ -30,8 +30,8 @@ enum cv_err store_webhook_insert(struct store *s,
 	static const char sql[] =
 		"INSERT INTO webhook_events(dedup_key, type, call_id,"
 		" message_id, location_id, received_at, body_sha256, body,"
-		" signature, outcome, withheld)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		" signature, outcome, withheld, body_in_payloads)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 		" ON CONFLICT(dedup_key) DO NOTHING";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
@@ -45,13 +45,14 @@ enum cv_err store_webhook_insert(struct store *s,
 						 : cv_now_ms());
 	sqlite3_bind_text(st, 7, e->body_sha256, -1, SQLITE_STATIC);
 	/* a zero-length blob, never NULL: body is NOT NULL */
-	if (e->withheld || !e->body)
+	if (e->withheld || e->in_payloads || !e->body)
 		sqlite3_bind_zeroblob(st, 8, 0);
 	else
 		sqlite3_bind_blob64(st, 8, e->body, e->len, SQLITE_STATIC);
 	store_bind_text(st, 9, e->signature);
 	store_bind_text(st, 10, e->outcome);
 	sqlite3_bind_int(st, 11, e->withheld);
+	sqlite3_bind_int(st, 12, e->in_payloads);
 	int r = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE)
@@ -85,7 +86,7 @@ enum cv_err store_each_call_event(struct store *s, const char *call_id,
 	static const char sql[] =
 		"SELECT id, dedup_key, type, call_id, message_id, location_id,"
 		" received_at, length(body), body_sha256, signature, outcome,"
-		" withheld FROM webhook_events"
+		" withheld, body_in_payloads FROM webhook_events"
 		" WHERE call_id = ?1 OR message_id ="
 		"  (SELECT message_id FROM calls WHERE id = ?1)"
 		" ORDER BY received_at, id";
@@ -109,6 +110,7 @@ enum cv_err store_each_call_event(struct store *s, const char *call_id,
 			.signature = (const char *)sqlite3_column_text(st, 9),
 			.outcome = (const char *)sqlite3_column_text(st, 10),
 			.withheld = sqlite3_column_int(st, 11) != 0,
+			.in_payloads = sqlite3_column_int(st, 12) != 0,
 		};
 		if (fn(&e, arg) != 0) {
 			rc = CV_EINVAL;
@@ -142,4 +144,18 @@ enum cv_err store_webhook_counts(struct store *s, int64_t *events,
 	if (rc == CV_OK)
 		rc = count_rows(s, q, queued, errmsg);
 	return rc;
+}
+
+void store_wal_autocheckpoint(struct store *s, int pages)
+{
+	sqlite3_wal_autocheckpoint(s->db, pages);
+}
+
+enum cv_err store_wal_checkpoint(struct store *s, char **errmsg)
+{
+	int r = sqlite3_wal_checkpoint_v2(s->db, NULL,
+		SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (r == SQLITE_OK || r == SQLITE_BUSY)
+		return CV_OK; /* busy: the next round will do it */
+	return store_dberr(s, errmsg, "checkpoint");
 }

@@ -21,12 +21,14 @@ struct store_webhook_event {
 	const char *message_id;  /* links CALL message events to calls */
 	const char *location_id;
 	int64_t received_at;     /* epoch ms */
-	const void *body;        /* exact bytes; empty when withheld */
+	const void *body;        /* exact bytes (not stored in the row when
+	                          * withheld or in_payloads) */
 	size_t len;
 	const char *body_sha256; /* of the bytes as received */
 	const char *signature;   /* scheme that verified it */
 	const char *outcome;     /* what it did: "call new", "quarantined"… */
 	bool withheld;           /* body had secrets: only its hash is kept */
+	bool in_payloads;        /* body kept in raw_payloads, not the row */
 };
 
 /* Whether a delivery with this dedup key is already stored. */
@@ -57,5 +59,15 @@ enum cv_err store_each_call_event(struct store *s, const char *call_id,
 /* Counts for tests and stats: deliveries stored, fetches queued. */
 enum cv_err store_webhook_counts(struct store *s, int64_t *events,
 	int64_t *queued, char **errmsg) CV_MUST_CHECK;
+
+/*
+ * WAL checkpoints off the commit path: a writer that must answer fast
+ * turns automatic checkpoints off on its connection (pages = 0) and
+ * another connection runs store_wal_checkpoint() now and then. That one
+ * is PASSIVE: it copies what it can and never waits for the writer.
+ */
+void store_wal_autocheckpoint(struct store *s, int pages);
+enum cv_err store_wal_checkpoint(struct store *s, char **errmsg)
+	CV_MUST_CHECK;
 
 #endif
