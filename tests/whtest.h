@@ -25,13 +25,13 @@
 #include <time.h>
 #include <unistd.h>
 
-static void wt_die(const char *what)
+static inline void wt_die(const char *what)
 {
 	fprintf(stderr, "fatal: %s\n", what);
 	exit(2);
 }
 
-static EVP_PKEY *wt_keygen(const char *alg, int rsa_bits)
+static inline EVP_PKEY *wt_keygen(const char *alg, int rsa_bits)
 {
 	EVP_PKEY *k = NULL;
 	if (rsa_bits)
@@ -43,7 +43,7 @@ static EVP_PKEY *wt_keygen(const char *alg, int rsa_bits)
 	return k;
 }
 
-static void wt_write_pubkey(EVP_PKEY *k, const char *path)
+static inline void wt_write_pubkey(EVP_PKEY *k, const char *path)
 {
 	FILE *f = fopen(path, "w");
 	if (!f || PEM_write_PUBKEY(f, k) != 1)
@@ -52,7 +52,7 @@ static void wt_write_pubkey(EVP_PKEY *k, const char *path)
 }
 
 /* base64 of a signature of body (Ed25519 when md is NULL). */
-static char *wt_sign(EVP_PKEY *k, const EVP_MD *md, const void *body,
+static inline char *wt_sign(EVP_PKEY *k, const EVP_MD *md, const void *body,
 	size_t len)
 {
 	unsigned char sig[1024];
@@ -67,7 +67,7 @@ static char *wt_sign(EVP_PKEY *k, const EVP_MD *md, const void *body,
 	return out;
 }
 
-static void wt_hmac_hex(const char *key, const void *body, size_t len,
+static inline void wt_hmac_hex(const char *key, const void *body, size_t len,
 	char out[65])
 {
 	unsigned char mac[32];
@@ -78,7 +78,7 @@ static void wt_hmac_hex(const char *key, const void *body, size_t len,
 }
 
 /* A VoiceAiCallEnd body; webhook_id NULL leaves webhookId out. */
-static char *wt_call_body(const char *call_id, const char *webhook_id,
+static inline char *wt_call_body(const char *call_id, const char *webhook_id,
 	const char *summary)
 {
 	char wh[200] = "";
@@ -113,7 +113,7 @@ struct wt_server {
 
 /* Start `$CALLVAULT --db db serve --listen 127.0.0.1:0 --port-file …`
  * plus extra args (NULL-terminated); now (may be NULL) sets CALLVAULT_NOW. */
-static bool wt_start(struct wt_server *s, const char *dir, const char *db,
+static inline bool wt_start(struct wt_server *s, const char *dir, const char *db,
 	const char *now, const char *const *extra)
 {
 	static int seq;
@@ -162,7 +162,7 @@ static bool wt_start(struct wt_server *s, const char *dir, const char *db,
 }
 
 /* SIGTERM and wait; returns the exit status (-1 if killed by a signal). */
-static int wt_stop(struct wt_server *s)
+static inline int wt_stop(struct wt_server *s)
 {
 	int st = 0;
 	kill(s->pid, SIGTERM);
@@ -172,7 +172,7 @@ static int wt_stop(struct wt_server *s)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static void wt_kill9(struct wt_server *s)
+static inline void wt_kill9(struct wt_server *s)
 {
 	int st;
 	kill(s->pid, SIGKILL);
@@ -182,14 +182,14 @@ static void wt_kill9(struct wt_server *s)
 
 /* ---- HTTP ---- */
 
-static size_t wt_sink(char *p, size_t sz, size_t n, void *arg)
+static inline size_t wt_sink(char *p, size_t sz, size_t n, void *arg)
 {
 	return sz * n;
 }
 
 /* POST (or method) body to path with extra header lines; HTTP status, or
  * 0 when there was no answer. handle may be NULL (a fresh one). */
-static long wt_http(CURL *handle, int port, const char *method,
+static inline long wt_http(CURL *handle, int port, const char *method,
 	const char *path, const void *body, size_t len,
 	const char *const *headers)
 {
@@ -223,7 +223,7 @@ static long wt_http(CURL *handle, int port, const char *method,
 }
 
 /* POST a JSON body signed with the Ed25519 key k. */
-static long wt_post_signed(CURL *h, int port, EVP_PKEY *k, const char *body,
+static inline long wt_post_signed(CURL *h, int port, EVP_PKEY *k, const char *body,
 	size_t len)
 {
 	char *sig = wt_sign(k, NULL, body, len);
@@ -236,7 +236,7 @@ static long wt_post_signed(CURL *h, int port, EVP_PKEY *k, const char *body,
 	return code;
 }
 
-static int wt_connect(int port)
+static inline int wt_connect(int port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in a = { .sin_family = AF_INET,
@@ -248,7 +248,7 @@ static int wt_connect(int port)
 }
 
 /* Read a status line; status, 0 on EOF/reset without one, -1 on timeout. */
-static int wt_read_status(int fd, int timeout_ms)
+static inline int wt_read_status(int fd, int timeout_ms)
 {
 	char buf[4096];
 	size_t n = 0;
@@ -272,7 +272,7 @@ static int wt_read_status(int fd, int timeout_ms)
 }
 
 /* Send raw bytes on a fresh connection and read the status. */
-static int wt_raw(int port, const void *req, size_t len, int timeout_ms)
+static inline int wt_raw(int port, const void *req, size_t len, int timeout_ms)
 {
 	int fd = wt_connect(port);
 	size_t off = 0;
@@ -288,7 +288,7 @@ static int wt_raw(int port, const void *req, size_t len, int timeout_ms)
 	return st;
 }
 
-static double wt_now_s(void)
+static inline double wt_now_s(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
