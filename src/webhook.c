@@ -337,7 +337,8 @@ enum cv_err webhook_server_start(struct webhook_server **out,
 	*out = NULL;
 	struct webhook_queue_opts qo = { .db_path = cfg->db_path,
 		.busy_ms = w->cfg.busy_ms, .max_batch = cfg->max_batch,
-		.max_depth = cfg->max_queue };
+		.max_depth = cfg->max_queue,
+		.max_store_bytes = cfg->max_store_bytes };
 	enum cv_err rc = webhook_queue_create(&w->q, &qo, &w->m, errmsg);
 	if (rc == CV_OK)
 		rc = bind_listen(w, errmsg);

@@ -32,6 +32,7 @@ struct webhook_config {
 	size_t max_batch;          /* events per commit; 0 = 512 */
 	size_t max_queue;          /* queued events before 429; 0 = 4096 */
 	unsigned grace_s;          /* wait for in-flight requests at stop */
+	int64_t max_store_bytes;   /* a full store answers 429; 0 = no cap */
 };
 
 struct webhook_server;

@@ -185,6 +185,8 @@ enum cv_err webhook_queue_create(struct webhook_queue **out,
 	}
 	store_set_busy_timeout(q->store, o->busy_ms > 0 ? o->busy_ms : 2000);
 	store_wal_autocheckpoint(q->store, 0);
+	if (o->max_store_bytes > 0)
+		store_set_size_limit(q->store, o->max_store_bytes);
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->work, NULL);
 	pthread_cond_init(&q->done, NULL);

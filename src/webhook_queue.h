@@ -22,6 +22,7 @@ struct webhook_queue_opts {
 	int busy_ms;        /* store lock wait bound before 429 */
 	size_t max_batch;   /* events per transaction */
 	size_t max_depth;   /* queued events before 429 */
+	int64_t max_store_bytes; /* refuse (429) past this size; 0 = none */
 };
 
 struct webhook_queue;

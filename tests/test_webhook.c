@@ -334,6 +334,47 @@ static void test_locked(void)
 	free(b);
 }
 
+/* A full store (here: a size cap) answers 429 and keeps nothing. */
+static void test_full(void)
+{
+	char saved[sizeof(db)], cmd[800];
+	memcpy(saved, db, sizeof(db));
+	snprintf(db, sizeof(db), "%s/full.db", dir);
+	snprintf(cmd, sizeof(cmd), "'%s' --db '%s' init >/dev/null",
+		getenv("CALLVAULT"), db);
+	CHECK(system(cmd) == 0);
+	const char *extra[] = { "--public-key", edpem, "--max-store-mb", "1",
+		NULL };
+	struct wt_server s;
+	CHECK(wt_start(&s, dir, db, NULL, extra));
+	char *big = malloc(60001);
+	memset(big, 'z', 60000);
+	big[60000] = '\0';
+	int ok = 0, refused = 0;
+	char id[64];
+	for (int i = 0; i < 60 && !refused; i++) {
+		snprintf(id, sizeof(id), "full-%d", i);
+		char *b = wt_call_body(id, id, big);
+		long st = post_ed(s.port, ed, b);
+		free(b);
+		if (st == 200)
+			ok++;
+		else if (st == 429)
+			refused++;
+		else
+			CHECK_MSG(false, "full store: status %ld", st);
+	}
+	CHECK_INT(refused, 1);
+	CHECK_MSG(ok >= 2, "only %d stored before full", ok);
+	CHECK_INT(call_versions(id), -1); /* the refused one is not there */
+	snprintf(id, sizeof(id), "full-%d", ok - 1);
+	CHECK_INT(call_versions(id), 1);
+	CHECK_INT(wt_stop(&s), 0);
+	check_store();
+	free(big);
+	memcpy(db, saved, sizeof(db));
+}
+
 /* ---- hostile requests ---- */
 
 /* A raw HTTP request carrying body, signed with k (NULL: unsigned). */
@@ -754,6 +795,7 @@ int main(void)
 	test_legacy_and_hmac();
 	test_locked();
 	check_store();
+	test_full();
 	test_kill9();
 
 	char rm[400];

@@ -47,7 +47,8 @@ static int parse_opt(int c, const char *arg, struct serve_opts *o)
 		{ 'm', "--max-connections", 1, 100000 },
 		{ 'b', "--busy-timeout", 1, 600000 },
 		{ 'B', "--max-batch", 1, 100000 },
-		{ 'g', "--grace", 0, 3600 } };
+		{ 'g', "--grace", 0, 3600 },
+		{ 'M', "--max-store-mb", 1, 100000000 } };
 	for (size_t i = 0; i < CV_ARRAY_LEN(nums); i++) {
 		if (nums[i].c != c)
 			continue;
@@ -61,6 +62,7 @@ static int parse_opt(int c, const char *arg, struct serve_opts *o)
 		case 'b': o->cfg.busy_ms = (int)v; break;
 		case 'B': o->cfg.max_batch = (size_t)v; break;
 		case 'g': o->cfg.grace_s = (unsigned)v; break;
+		case 'M': o->cfg.max_store_bytes = (int64_t)v << 20; break;
 		}
 		return 0;
 	}
@@ -151,6 +153,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		{ "busy-timeout", required_argument, NULL, 'b' },
 		{ "max-batch", required_argument, NULL, 'B' },
 		{ "grace", required_argument, NULL, 'g' },
+		{ "max-store-mb", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct serve_opts o = { .cfg = { .listen = "127.0.0.1:8080",
@@ -182,7 +185,7 @@ const struct cli_cmd cmd_serve = {
 		"[--legacy-cutoff DATE]\n"
 		"         [--timeout S] [--max-connections N] "
 		"[--busy-timeout MS]\n"
-		"         [--max-batch N] [--grace S]\n"
+		"         [--max-batch N] [--grace S] [--max-store-mb N]\n"
 		"\n"
 		"Serve POST /webhooks/highlevel, GET /healthz and GET "
 		"/metrics (Prometheus).\nA delivery is answered 200 only "
@@ -219,6 +222,10 @@ const struct cli_cmd cmd_serve = {
 		"seconds for requests\n"
 		"                          in flight (default 10), then "
 		"commit and exit 0\n"
+		"  --max-store-mb N        treat the store as full past N MiB: "
+		"answer 429\n"
+		"                          (keeps room on the disk; default: "
+		"no cap)\n"
 		"\nEnvironment: CALLVAULT_NOW=DATE sets the clock the legacy "
 		"cut-off is\ncompared with (for tests).\n",
 	.run = run,
