@@ -35,15 +35,14 @@ enum cv_err ingest_payload(struct store *s, enum store_source src,
 	char **errmsg) CV_MUST_CHECK;
 
 /*
- * The storing half of ingest_payload, for a payload the caller already
- * parsed with calllog_parse_payload (e.g. outside a writer thread): b is
- * that batch, or NULL with parse_reason saying why the payload was not
- * usable. b is only read, so a rolled-back transaction can run it again.
+ * The second half of ingest_payload(), for callers that parsed on another
+ * thread: store the parsed batch b (when reason is NULL) or quarantine the
+ * whole payload with reason. p must describe bytes (store_payload_init).
+ * b is not freed.
  */
-enum cv_err ingest_parsed(struct store *s, enum store_source src,
-	const char *bytes, size_t len, const struct calllog_batch *b,
-	const char *parse_reason, struct ingest_stats *st, char **errmsg)
-	CV_MUST_CHECK;
+enum cv_err ingest_parsed(struct store *s, struct store_payload *p,
+	const struct calllog_batch *b, const char *reason,
+	struct ingest_stats *st, char **errmsg) CV_MUST_CHECK;
 
 void ingest_stats_add(struct ingest_stats *into,
 	const struct ingest_stats *from);

@@ -43,9 +43,12 @@ void webhook_event_prepare(struct webhook_event *e, const void *body,
 	e->dedup_key = e->valid && e->env.webhook_id && *e->env.webhook_id
 		? xstrdup(e->env.webhook_id)
 		: xasprintf("sha256:%s", e->sha256);
-	if (e->valid && e->env.call_end)
+	if (e->valid && e->env.call_end) {
 		e->parsed = calllog_parse_payload(body, len, NULL, &e->batch,
 				    &e->parse_reason) == CV_OK;
+		if (!e->parsed && !e->parse_reason)
+			e->parse_reason = xstrdup("unparseable payload");
+	}
 }
 
 void webhook_event_finish(struct webhook_event *e)
@@ -64,14 +67,14 @@ static enum cv_err store_call_end(struct store *s,
 	bool *withheld, char **errmsg)
 {
 	struct ingest_stats st = { 0 };
-	const struct calllog_batch *b = e->parsed ? &e->batch : NULL;
-	enum cv_err rc = ingest_parsed(s, SRC_WEBHOOK, e->body, e->len, b,
-		e->parse_reason, &st, errmsg);
+	/* a fresh payload each time: a rolled-back batch runs this again */
+	struct store_payload p;
+	store_payload_init(&p, SRC_WEBHOOK, e->body, e->len);
+	enum cv_err rc = ingest_parsed(s, &p, &e->batch,
+		e->parsed ? NULL : e->parse_reason, &st, errmsg);
 	if (rc != CV_OK)
 		return rc;
-	for (size_t i = 0; b && i < b->n; i++)
-		if (!b->items[i].reason && b->items[i].rec.n_redacted > 0)
-			*withheld = true;
+	*withheld = e->parsed && p.withhold;
 	*out = st.quarantined ? WH_QUARANTINED
 		: st.added    ? WH_CALL_NEW
 		: st.updated  ? WH_CALL_UPDATED

@@ -8,13 +8,14 @@
 const struct store_migration store_migrations[] = {
 	{ "foundation: calls, versions, payloads, quarantine, FTS5",
 	  "CREATE TABLE raw_payloads("
-	  "  sha256 TEXT PRIMARY KEY,"
+	  "  id INTEGER PRIMARY KEY,"
+	  "  sha256 TEXT NOT NULL UNIQUE,"
 	  "  source TEXT NOT NULL,"
 	  "  received_at INTEGER NOT NULL,"
 	  "  size INTEGER NOT NULL,"
 	  "  bytes BLOB,"              /* NULL when withheld */
 	  "  withheld TEXT"            /* why bytes are not kept */
-	  ") WITHOUT ROWID;"
+	  ");"
 	  "CREATE TABLE calls("
 	  "  rid INTEGER PRIMARY KEY,"
 	  "  id TEXT NOT NULL UNIQUE,"

@@ -256,6 +256,13 @@ enum cv_err store_commit(struct store *s, char **errmsg)
 	return rc;
 }
 
+enum cv_err store_set_bulk(struct store *s, bool on, char **errmsg)
+{
+	return store_exec(s, on ? "PRAGMA wal_autocheckpoint = 16384"
+				: "PRAGMA wal_autocheckpoint = 1000",
+		errmsg);
+}
+
 void store_rollback(struct store *s)
 {
 	if (sqlite3_get_autocommit(s->db) == 0)
