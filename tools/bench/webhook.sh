@@ -26,11 +26,21 @@ echo "== machine: $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== baseline: GET /healthz, $N requests, concurrency $C"
 "$BW" run "$W/ed25519.pem" "$P" "$N" "$C" /healthz
 echo "== durable events: POST /webhooks/highlevel, $N unique signed bodies, concurrency $C"
+cpu0=$(awk '{print $14 + $15}' /proc/$pid/stat)
 "$BW" run "$W/ed25519.pem" "$P" "$N" "$C"
+cpu1=$(awk '{print $14 + $15}' /proc/$pid/stat)
+echo "server CPU: $(( (cpu1 - cpu0) * 10 )) ms for $N events = $(( (cpu1 - cpu0) * 10000 / N )) us/event (user+sys, all threads)"
 curl -s "http://127.0.0.1:$P/metrics" | grep -E \
-	'^callvault_webhook_(events_stored_total|commit_seconds_(count|sum)|batch_events_total|requests_total\{status="(200|429)"\})'
+	'^callvault_webhook_(events_stored_total|commit_seconds_(count|sum)|batch_events_total|requests_total\{status="(200|429)"\})' \
+	| tee "$W/metrics"
+awk '/commit_seconds_sum/ {s=$2} /commit_seconds_count/ {c=$2}
+     /batch_events_total/ {e=$2}
+     END {if (c) printf "group commits: %d, mean %.1f events each, mean %.1f ms each\n", c, e/c, s/c*1000}' "$W/metrics"
 kill -TERM "$pid"; wait "$pid"; pid=
 "$CV" --db "$W/store.db" check >/dev/null && echo "check: ok"
 echo "calls stored: $("$CV" --db "$W/store.db" stats | grep -i '^calls' || true)"
 echo "== baseline: disk fsync rate in the store's directory"
 "$BW" fsync "$W" 3
+echo "== Ed25519 verify rate of this CPU (openssl speed, one core)"
+openssl speed -seconds 2 ed25519 2>/dev/null | tail -1 || true
+echo "== load after: $(cut -d' ' -f1-3 /proc/loadavg)"
