@@ -291,7 +291,8 @@ enum sig_scheme sig_verify(const struct sig_verifier *v,
 		int64_t now = v->now_ms ? v->now_ms : cv_now_ms();
 		n = sig_base64_decode(h->wh, sig, sizeof(sig));
 		if (now >= v->cutoff_ms)
-			*why = "x-wh-signature (legacy RSA) is past its cut-off";
+			*why = "x-wh-signature (legacy RSA) is past its "
+			       "cut-off";
 		else if (n <= 0)
 			*why = "x-wh-signature is not base64";
 		else if (!verify_any(v->rsa, v->n_rsa, EVP_sha256(), sig,

@@ -47,7 +47,6 @@ static const struct {
 struct req {
 	enum route route;
 	struct buf body;
-	bool too_big;
 };
 
 static enum MHD_Result respond(struct webhook_server *w,
@@ -139,8 +138,8 @@ static enum MHD_Result begin_request(struct webhook_server *w,
 	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		MHD_HTTP_HEADER_CONTENT_TYPE);
 	if (!is_json_type(ct))
-		return answer(w, c, 415,
-			"{\"error\":\"content type must be application/json\"}");
+		return answer(w, c, 415, "{\"error\":\"content type must "
+					 "be application/json\"}");
 	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl && strtoull(cl, NULL, 10) > w->cfg.max_body) {
@@ -162,18 +161,16 @@ accept:;
 static enum MHD_Result finish_request(struct webhook_server *w,
 	struct MHD_Connection *c, struct req *r)
 {
-	if (r->too_big)
-		return answer(w, c, 413, "{\"error\":\"body too large\"}");
 	struct sig_scan sc;
 	memset(&sc, 0, sizeof(sc));
 	MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header, &sc);
-	const char *why = NULL;
+	const char *why = NULL, *body = r->body.data ? r->body.data : "";
 	enum sig_scheme s = SIG_NONE;
 	if (sc.count[0] > 1 || sc.count[1] > 1 || sc.count[2] > 1)
 		why = "a signature header appears more than once";
 	else
-		s = sig_verify(w->cfg.verifier, &sc.h, r->body.data ? r->body.data : "",
-			r->body.len, &why);
+		s = sig_verify(w->cfg.verifier, &sc.h, body, r->body.len,
+			&why);
 	if (s == SIG_NONE) {
 		atomic_fetch_add(&w->m.sig_failures, 1);
 		cv_warn("msg=\"signature rejected\" reason=\"%s\" bytes=%zu",
@@ -181,8 +178,7 @@ static enum MHD_Result finish_request(struct webhook_server *w,
 		return answer(w, c, 401, "{\"error\":\"invalid signature\"}");
 	}
 	enum webhook_outcome out = WH_RAW;
-	unsigned status = webhook_queue_submit(w->q,
-		r->body.data ? r->body.data : "", r->body.len,
+	unsigned status = webhook_queue_submit(w->q, body, r->body.len,
 		sig_scheme_name(s), &out);
 	if (status != 200) {
 		cv_warn("msg=\"event not stored; answering %u\" bytes=%zu",
@@ -206,10 +202,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	if (!r)
 		return begin_request(w, c, url, method, version, con_cls);
 	if (*upload_size > 0) {
-		if (!r->too_big && r->body.len + *upload_size > w->cfg.max_body) {
-			r->too_big = true; /* chunked: no Content-Length */
-			buf_finish(&r->body);
-			return MHD_NO; /* read no further: close */
+		if (r->body.len + *upload_size > w->cfg.max_body) {
+			/* chunked (no Content-Length) past the bound: read
+			 * no further, close without an answer */
+			cv_warn("msg=\"chunked body too large; closing\"");
+			return MHD_NO;
 		}
 		buf_append(&r->body, upload_data, *upload_size);
 		*upload_size = 0;
