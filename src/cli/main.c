@@ -16,6 +16,9 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_stats,
 	&cmd_quarantine,
 	&cmd_check,
+	&cmd_search,
+	&cmd_export,
+	&cmd_audit,
 };
 
 const struct cli_cmd *cli_find(const char *name)

@@ -119,6 +119,13 @@ const struct store_migration store_migrations[] = {
 	  /* digits of number-like spans, for fragments such as last four */
 	  "CREATE VIRTUAL TABLE calls_digits USING fts5("
 	  "  digits, tokenize = 'trigram');" },
+	{ "export cursors: what `export --since-last NAME` has delivered",
+	  "CREATE TABLE export_cursors("
+	  "  name TEXT PRIMARY KEY,"
+	  "  version_id INTEGER NOT NULL," /* highest calls.version_id out */
+	  "  updated_at INTEGER NOT NULL,"
+	  "  last_rows INTEGER NOT NULL"
+	  ") WITHOUT ROWID;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);
