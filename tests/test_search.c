@@ -405,9 +405,13 @@ static void run_case(struct store *s, const struct qcase *c)
 				    : search_parse(c->q, &pl, &pos, &err);
 	CHECK_MSG(rc == CV_OK, "%s: %s", c->q, err);
 	setup_filter(c, &f);
-	for (int sort = 0; rc == CV_OK && sort < 3; sort++) {
+	/* every order; newest/oldest also with tiny windows, so that both
+	 * the window and the sort-everything path answer */
+	for (int k = 0; rc == CV_OK && k < 9; k++) {
+		int sort = k % 3, window = k / 3 == 0 ? 0 : k / 3 == 1 ? 1 : 3;
 		struct store_search_opts o = { .plan = &pl, .filter = &f,
-			.sort = (enum store_sort)sort, .limit = 100 };
+			.sort = (enum store_sort)sort, .limit = 100,
+			.window = window };
 		struct store_hit *h;
 		size_t n;
 		char got[512];
@@ -417,8 +421,9 @@ static void run_case(struct store *s, const struct qcase *c)
 			break;
 		ids_of(h, n, got, sizeof(got));
 		CHECK_MSG(strcmp(got, c->want) == 0,
-			"query '%s'%s (sort %d): got '%s', want '%s'", c->q,
-			c->literal ? " literal" : "", sort, got, c->want);
+			"query '%s'%s (sort %d window %d): got '%s', want "
+			"'%s'", c->q, c->literal ? " literal" : "", sort,
+			window, got, c->want);
 		for (size_t i = 0; i < n; i++)
 			CHECK_MSG(h[i].snippet && *h[i].snippet, "%s: snippet",
 				c->q);
@@ -488,6 +493,23 @@ static void test_queries(struct store *s)
 	CHECK(store_search(s, &o, &h, &n, &err) == CV_OK);
 	CHECK_INT(n, 2);
 	store_hits_free(h, n);
+	search_plan_finish(&pl);
+	/* paging newest-first through a term, window hit and missed */
+	CHECK(search_parse("refund OR manager OR fee", &pl, &pos, &err) ==
+		CV_OK);
+	const char *want[] = { "c02", "c07", "c01", "c05" };
+	for (int w = 0; w < 6; w++) {
+		for (int off = 0; off < 4; off++) {
+			struct store_search_opts po = { .plan = &pl,
+				.sort = STORE_SORT_NEWEST, .limit = 1,
+				.offset = off, .window = w };
+			CHECK(store_search(s, &po, &h, &n, &err) == CV_OK);
+			CHECK_MSG(n == 1 && strcmp(h[0].id, want[off]) == 0,
+				"window %d offset %d: %s", w, off,
+				n ? h[0].id : "none");
+			store_hits_free(h, n);
+		}
+	}
 	search_plan_finish(&pl);
 	/* highlight for show: the bot column of c07 has two hits */
 	CHECK(search_parse("refund", &pl, &pos, &err) == CV_OK);

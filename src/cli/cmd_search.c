@@ -291,7 +291,8 @@ static int execute(struct cli *cli, struct search_args *a,
 
 static int run(struct cli *cli, int argc, char **argv)
 {
-	struct search_args a = { .so = { .limit = 20 } };
+	struct search_args a = { .so = { .limit = 20,
+		.sort = STORE_SORT_NEWEST } };
 	cli_filters_init(&a.cf);
 	int code = parse_args(&a, argc, argv);
 	if (code != 0) {
@@ -307,9 +308,13 @@ static int run(struct cli *cli, int argc, char **argv)
 		code = a.literal ? cli_fail(CV_EXIT_USAGE, "search", "%s", err)
 				 : syntax_error(a.query, pos, err);
 	} else if (a.explain) {
+		a.so.plan = &plan;
+		char *sql = store_search_sql(&a.so);
 		printf("%s\n", plan.normalized);
 		if (plan.highlight)
 			printf("highlight: %s\n", plan.highlight);
+		printf("sql: %s;\n", sql);
+		free(sql);
 	} else {
 		code = execute(cli, &a, &plan);
 	}
@@ -365,18 +370,19 @@ const struct cli_cmd cmd_search = {
 	"count)\n"
 	"  --limit N       at most N calls (default 20, at most 10000)\n"
 	"  --offset N      skip the first N\n"
-	"  --sort ORDER    relevance (default; queries with number fragments "
-	"or a\n"
-	"                  leading NOT, and filter-only listings, sort "
-	"newest), newest, oldest\n"
+	"  --sort ORDER    newest (default), oldest, or relevance (BM25; "
+	"slower when\n"
+	"                  a term is in most calls; queries with number "
+	"fragments\n"
+	"                  or a leading NOT sort newest)\n"
 	"  --format F      table (default; hits in bold on a terminal, [hit] "
 	"when\n"
 	"                  NO_COLOR is set or not a terminal), json (array of\n"
 	"                  objects with snippet and snippetRanges: [start, end)\n"
 	"                  in code points), csv\n"
 	"  --count         print only the number of matching calls\n"
-	"  --explain       print the FTS5 expression / SQL and exit (no "
-	"search)\n"
+	"  --explain       print the FTS5 expression and the SQL (runnable in "
+	"the\n                  sqlite3 shell) and exit; nothing is searched\n"
 	"\n"
 	CLI_FILTERS_HELP
 	"\n"

@@ -121,7 +121,8 @@ static void build(const struct store_search_opts *o, const char *what,
 		return;
 	}
 	if (fts) {
-		buf_printf(sql, "SELECT %s FROM calls_fts JOIN calls c ON "
+		/* CROSS JOIN: FTS5 drives, whatever the planner guesses */
+		buf_printf(sql, "SELECT %s FROM calls_fts CROSS JOIN calls c ON "
 				"c.rid = calls_fts.rowid WHERE calls_fts "
 				"MATCH ?",
 			what);
@@ -145,6 +146,49 @@ static void build(const struct store_search_opts *o, const char *what,
 		buf_puts(sql, " ORDER BY c.created_at DESC, c.rid DESC");
 }
 
+/*
+ * Newest/oldest first, the common case: the text condition is checked on
+ * the WINDOW newest (oldest) calls that pass the filters, read in order
+ * from the created_at index. When that yields a full page it is the
+ * answer (any other match is older); otherwise the caller falls back to
+ * matching everything and sorting. This keeps common terms fast without
+ * ranking hundreds of thousands of matches.
+ */
+#define WINDOW 2000
+
+static int window_of(const struct store_search_opts *o)
+{
+	return o->window > 0 ? o->window : WINDOW;
+}
+
+static void build_window(const struct store_search_opts *o, bool count,
+	struct buf *sql, struct store_sql_args *a)
+{
+	const struct search_plan *pl = o->plan;
+	const char *dir = o->sort == STORE_SORT_OLDEST ? "" : " DESC";
+	buf_printf(sql, "SELECT %s FROM (SELECT c.rid AS rid, c.created_at AS "
+			"created_at%s FROM calls c WHERE 1",
+		count ? "count(*)" : "c.rid",
+		pl->literal ? ", c.summary AS summary, c.transcript AS "
+			      "transcript"
+			    : "");
+	store_filter_sql(o->filter, sql, a);
+	buf_printf(sql, " ORDER BY c.created_at%s, c.rid%s LIMIT %d) c", dir,
+		dir, window_of(o));
+	if (count)
+		return;
+	if (pl->fts) {
+		buf_puts(sql, " WHERE EXISTS (SELECT 1 FROM calls_fts WHERE "
+			      "calls_fts MATCH ? AND calls_fts.rowid = c.rid)");
+		arg_text(a, pl->fts);
+	} else {
+		buf_printf(sql, " WHERE %s", pl->where);
+		for (size_t i = 0; i < pl->n_params; i++)
+			arg_text(a, pl->params[i]);
+	}
+	buf_printf(sql, " ORDER BY c.created_at%s, c.rid%s", dir, dir);
+}
+
 static enum cv_err prepare(struct store *s, const char *sql,
 	sqlite3_stmt **st, char **errmsg)
 {
@@ -153,6 +197,73 @@ static enum cv_err prepare(struct store *s, const char *sql,
 		return store_dberr(s, errmsg, "search");
 	}
 	return CV_OK;
+}
+
+/* Run a rid query with LIMIT/OFFSET, appending rids to *hits. */
+static enum cv_err collect_rids(struct store *s, const char *sql,
+	const struct store_sql_args *a, int64_t limit, int64_t offset,
+	struct store_hit **hits, size_t *n, char **errmsg)
+{
+	sqlite3_stmt *st;
+	enum cv_err rc = prepare(s, sql, &st, errmsg);
+	if (rc != CV_OK)
+		return rc;
+	store_bind_args(st, 1, a);
+	sqlite3_bind_int64(st, (int)a->n + 1, limit);
+	sqlite3_bind_int64(st, (int)a->n + 2, offset);
+	size_t cap = *n;
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n >= cap) {
+			cap = cap ? cap * 2 : 64;
+			*hits = xrealloc(*hits, cap * sizeof(**hits));
+		}
+		memset(&(*hits)[*n], 0, sizeof(**hits));
+		(*hits)[(*n)++].rid = sqlite3_column_int64(st, 0);
+	}
+	if (r != SQLITE_DONE)
+		rc = store_dberr(s, errmsg, "search");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int64_t count_sql(struct store *s, const char *sql,
+	const struct store_sql_args *a)
+{
+	sqlite3_stmt *st;
+	int64_t n = -1;
+	if (prepare(s, sql, &st, NULL) != CV_OK)
+		return -1;
+	store_bind_args(st, 1, a);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* The window strategy; *done false when the caller must fall back. */
+static enum cv_err search_window(struct store *s,
+	const struct store_search_opts *o, struct store_hit **hits, size_t *n,
+	bool *done, char **errmsg)
+{
+	struct buf sql;
+	struct store_sql_args a = { 0 };
+	buf_init(&sql);
+	build_window(o, false, &sql, &a);
+	buf_puts(&sql, " LIMIT ? OFFSET ?");
+	enum cv_err rc = collect_rids(s, sql.data, &a, o->limit, o->offset,
+		hits, n, errmsg);
+	*done = rc != CV_OK || (int64_t)*n == o->limit;
+	if (!*done) {
+		/* fewer than a page: complete only if the window was not full */
+		buf_reset(&sql);
+		a.n = 0;
+		build_window(o, true, &sql, &a);
+		int64_t cand = count_sql(s, sql.data, &a);
+		*done = cand >= 0 && cand < window_of(o);
+	}
+	buf_finish(&sql);
+	return rc;
 }
 
 /* A plain snippet: the first SNIPPET_BYTES of text, on one line. */
@@ -261,32 +372,25 @@ enum cv_err store_search(struct store *s, const struct store_search_opts *o,
 	*n = 0;
 	if (o->limit < 0 || o->offset < 0)
 		return cv_error(errmsg, CV_EINVAL, "negative limit or offset");
-	struct buf sql;
-	struct store_sql_args a = { 0 };
-	buf_init(&sql);
-	build(o, "c.rid", true, &sql, &a);
-	buf_puts(&sql, " LIMIT ? OFFSET ?");
-	sqlite3_stmt *st;
-	enum cv_err rc = prepare(s, sql.data, &st, errmsg);
-	buf_finish(&sql);
-	if (rc != CV_OK)
-		return rc;
-	store_bind_args(st, 1, &a);
-	sqlite3_bind_int64(st, (int)a.n + 1, o->limit);
-	sqlite3_bind_int64(st, (int)a.n + 2, o->offset);
-	size_t cap = 0;
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			*hits = xrealloc(*hits, cap * sizeof(**hits));
-		}
-		memset(&(*hits)[*n], 0, sizeof(**hits));
-		(*hits)[(*n)++].rid = sqlite3_column_int64(st, 0);
+	const struct search_plan *pl = o->plan;
+	bool text = pl && (pl->fts || pl->where);
+	bool done = false;
+	enum cv_err rc = CV_OK;
+	if (text && !(pl->fts && o->sort == STORE_SORT_RELEVANCE))
+		rc = search_window(s, o, hits, n, &done, errmsg);
+	if (rc == CV_OK && !done) {
+		store_hits_free(*hits, *n);
+		*hits = NULL;
+		*n = 0;
+		struct buf sql;
+		struct store_sql_args a = { 0 };
+		buf_init(&sql);
+		build(o, "c.rid", true, &sql, &a);
+		buf_puts(&sql, " LIMIT ? OFFSET ?");
+		rc = collect_rids(s, sql.data, &a, o->limit, o->offset, hits,
+			n, errmsg);
+		buf_finish(&sql);
 	}
-	if (r != SQLITE_DONE)
-		rc = store_dberr(s, errmsg, "search");
-	sqlite3_finalize(st);
 	for (size_t i = 0; rc == CV_OK && i < *n; i++)
 		rc = fill_hit(s, o->plan, &(*hits)[i], errmsg);
 	if (rc != CV_OK) {
@@ -309,6 +413,38 @@ void store_hits_free(struct store_hit *hits, size_t n)
 		free(hits[i].snippet);
 	}
 	free(hits);
+}
+
+char *store_search_sql(const struct store_search_opts *o)
+{
+	struct buf sql, out;
+	struct store_sql_args a = { 0 };
+	buf_init(&sql);
+	buf_init(&out);
+	build(o, "c.rid", true, &sql, &a);
+	arg_int(&a, o->limit);
+	arg_int(&a, o->offset);
+	buf_puts(&sql, " LIMIT ? OFFSET ?");
+	size_t k = 0;
+	for (const char *p = sql.data; *p; p++) {
+		if (*p != '?' || k >= a.n) {
+			buf_putc(&out, *p);
+			continue;
+		}
+		if (a.v[k].type == ARG_INT) {
+			buf_printf(&out, "%lld", (long long)a.v[k].i);
+		} else if (a.v[k].type == ARG_REAL) {
+			buf_printf(&out, "%.17g", a.v[k].d);
+		} else {
+			buf_putc(&out, '\'');
+			for (const char *c = a.v[k].s; *c; c++)
+				buf_puts(&out, *c == '\'' ? "''" : (char[]){ *c, 0 });
+			buf_putc(&out, '\'');
+		}
+		k++;
+	}
+	buf_finish(&sql);
+	return buf_steal(&out);
 }
 
 enum cv_err store_search_count(struct store *s,

@@ -22,6 +22,8 @@ struct store_search_opts {
 	enum store_sort sort;     /* relevance falls back to newest when the
 				     plan is not one FTS5 expression */
 	int64_t limit, offset;
+	int window;   /* newest/oldest: calls checked in order before all
+			 matches are sorted instead; 0 = default (2000) */
 };
 
 /* One matching call. Strings owned by the hit. */
@@ -42,6 +44,13 @@ struct store_hit {
 enum cv_err store_search(struct store *s, const struct store_search_opts *o,
 	struct store_hit **hits, size_t *n, char **errmsg) CV_MUST_CHECK;
 void store_hits_free(struct store_hit *hits, size_t n);
+
+/*
+ * The first query store_search runs (the ids in order, LIMIT/OFFSET)
+ * with its parameters inlined as SQL literals, for --explain and for
+ * benchmarks against the sqlite3 shell. Caller frees.
+ */
+char *store_search_sql(const struct store_search_opts *o);
 
 /* The number of calls the search matches (limit/offset ignored). */
 enum cv_err store_search_count(struct store *s,
