@@ -17,40 +17,56 @@ static const char *const columns[] = { "id", "locationId", "agentId",
 
 void export_csv_field(struct buf *b, const char *s, bool last)
 {
-	if (s && strpbrk(s, ",\"\r\n")) {
+	if (s && s[strcspn(s, ",\"\r\n")]) {
 		buf_putc(b, '"');
-		for (const char *p = s; *p; p++) {
-			if (*p == '"')
-				buf_putc(b, '"');
-			buf_putc(b, *p);
+		for (const char *p = s; *p;) {
+			size_t n = strcspn(p, "\"");
+			buf_append(b, p, n);
+			p += n;
+			if (*p == '"') {
+				buf_append(b, "\"\"", 2);
+				p++;
+			}
 		}
 		buf_putc(b, '"');
 	} else if (s) {
 		buf_puts(b, s);
 	}
-	buf_puts(b, last ? "\r\n" : ",");
+	buf_append(b, last ? "\r\n" : ",", last ? 2 : 1);
+}
+
+/* Bytes that need escaping in a JSON string. */
+static size_t json_safe_span(const unsigned char *p)
+{
+	const unsigned char *q = p;
+	while (*q >= 0x20 && *q != '"' && *q != '\\')
+		q++;
+	return (size_t)(q - p);
 }
 
 void export_json_string(struct buf *b, const char *s)
 {
 	if (!s) {
-		buf_puts(b, "null");
+		buf_append(b, "null", 4);
 		return;
 	}
 	buf_putc(b, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	const unsigned char *p = (const unsigned char *)s;
+	for (;;) {
+		size_t n = json_safe_span(p);
+		buf_append(b, p, n);
+		p += n;
+		if (!*p)
+			break;
 		switch (*p) {
-		case '"': buf_puts(b, "\\\""); break;
-		case '\\': buf_puts(b, "\\\\"); break;
-		case '\n': buf_puts(b, "\\n"); break;
-		case '\r': buf_puts(b, "\\r"); break;
-		case '\t': buf_puts(b, "\\t"); break;
-		default:
-			if (*p < 0x20)
-				buf_printf(b, "\\u%04x", *p);
-			else
-				buf_putc(b, (char)*p);
+		case '"': buf_append(b, "\\\"", 2); break;
+		case '\\': buf_append(b, "\\\\", 2); break;
+		case '\n': buf_append(b, "\\n", 2); break;
+		case '\r': buf_append(b, "\\r", 2); break;
+		case '\t': buf_append(b, "\\t", 2); break;
+		default: buf_printf(b, "\\u%04x", *p); break;
 		}
+		p++;
 	}
 	buf_putc(b, '"');
 }

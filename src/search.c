@@ -45,6 +45,7 @@ struct parser {
 	size_t len, i;
 	struct token tok;
 	int terms, depth;
+	bool prefix;
 	char *err;
 	size_t errpos;
 };
@@ -455,6 +456,7 @@ static struct node *leaf(struct parser *p, const struct token *t,
 	}
 	struct node *n = node_new(N_TERM);
 	n->text = quoted(t->s, t->slen, t->prefix);
+	p->prefix |= t->prefix;
 	return n;
 }
 
@@ -832,7 +834,7 @@ static char *normalize(const struct search_plan *pl)
 	if (pl->fts) {
 		buf_printf(&b, "fts: %s", pl->fts);
 	} else if (pl->where) {
-		buf_printf(&b, "sql: %s", pl->where);
+		buf_printf(&b, "where: %s", pl->where);
 		for (size_t i = 0; i < pl->n_params; i++)
 			buf_printf(&b, "\n  ?%zu %s: %s", i + 1,
 				pl->kinds[i] == SEARCH_PARAM_FTS ? "calls_fts"
@@ -918,6 +920,7 @@ enum cv_err search_parse(const char *query, struct search_plan *plan,
 		return e;
 	}
 	plan_from_tree(plan, root);
+	plan->prefix = p.prefix;
 	node_free(root);
 	return CV_OK;
 }

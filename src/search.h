@@ -48,6 +48,7 @@ struct search_plan {
 	char *highlight;
 	size_t n_digits;
 	char **digits;
+	bool prefix;            /* has a prefix term (slow to probe) */
 	bool literal;           /* --literal */
 	char *literal_text;
 	char *normalized;       /* the query as understood, for the audit */

@@ -241,6 +241,241 @@ static int64_t count_sql(struct store *s, const char *sql,
 	return n;
 }
 
+/*
+ * Newest/oldest first for a plain FTS5 query: read the matches in rowid
+ * order (FTS5's own order, no sorting) from the newest rowid down, keep
+ * the best limit+offset by created time, and stop once no call not yet
+ * seen (a smaller rowid) that passes the filters is newer than the worst
+ * kept one. Calls arrive roughly in time order, so this usually stops
+ * after a few pages of matches; the answer is exact either way.
+ */
+#define TOPK_MAX 100000
+
+struct topk {
+	int64_t *rid, *ts;
+	size_t n, cap;
+	bool desc;
+};
+
+static bool better(const struct topk *k, int64_t ts, int64_t rid, size_t i)
+{
+	if (ts != k->ts[i])
+		return k->desc ? ts > k->ts[i] : ts < k->ts[i];
+	return k->desc ? rid > k->rid[i] : rid < k->rid[i];
+}
+
+static void topk_add(struct topk *k, int64_t ts, int64_t rid)
+{
+	if (k->n == k->cap && !better(k, ts, rid, k->n - 1))
+		return;
+	size_t lo = 0, hi = k->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (better(k, ts, rid, mid))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	size_t move = (k->n == k->cap ? k->n - 1 : k->n) - lo;
+	memmove(k->rid + lo + 1, k->rid + lo, move * sizeof(*k->rid));
+	memmove(k->ts + lo + 1, k->ts + lo, move * sizeof(*k->ts));
+	k->rid[lo] = rid;
+	k->ts[lo] = ts;
+	if (k->n < k->cap)
+		k->n++;
+}
+
+struct topk_stmts {
+	sqlite3_stmt *scan, *look, *stop;
+};
+
+static enum cv_err topk_prepare(struct store *s,
+	const struct store_search_opts *o, struct topk_stmts *t,
+	char **errmsg)
+{
+	bool desc = o->sort != STORE_SORT_OLDEST;
+	struct buf look, stop;
+	struct store_sql_args a = { 0 };
+	buf_init(&look);
+	buf_init(&stop);
+	buf_puts(&look, "SELECT c.created_at FROM calls c WHERE c.rid = ?1");
+	store_filter_sql(o->filter, &look, &a);
+	buf_printf(&stop, "SELECT 1 FROM calls c INDEXED BY calls_created"
+			  " WHERE c.created_at %s ?1 "
+			  "AND c.rid %s ?2",
+		desc ? ">" : "<", desc ? "<" : ">");
+	store_filter_sql(o->filter, &stop, &a);
+	buf_puts(&stop, " LIMIT 1");
+	char *scan = xasprintf("SELECT rowid FROM calls_fts WHERE calls_fts "
+			       "MATCH ? ORDER BY rowid%s",
+		desc ? " DESC" : "");
+	enum cv_err rc = prepare(s, scan, &t->scan, errmsg);
+	if (rc == CV_OK)
+		rc = prepare(s, look.data, &t->look, errmsg);
+	if (rc == CV_OK)
+		rc = prepare(s, stop.data, &t->stop, errmsg);
+	if (rc == CV_OK) {
+		sqlite3_bind_text(t->scan, 1, o->plan->fts, -1,
+			SQLITE_TRANSIENT);
+		store_bind_args(t->look, 2, &a);
+		store_bind_args(t->stop, 3, &a);
+	}
+	free(scan);
+	buf_finish(&look);
+	buf_finish(&stop);
+	return rc;
+}
+
+/* true when no unseen call (beyond rid `seen`) can enter the top k */
+static bool topk_complete(struct topk_stmts *t, const struct topk *k,
+	int64_t seen)
+{
+	sqlite3_reset(t->stop);
+	sqlite3_bind_int64(t->stop, 1, k->ts[k->n - 1]);
+	sqlite3_bind_int64(t->stop, 2, seen);
+	return sqlite3_step(t->stop) == SQLITE_DONE;
+}
+
+static enum cv_err search_topk(struct store *s,
+	const struct store_search_opts *o, struct store_hit **hits, size_t *n,
+	char **errmsg)
+{
+	struct topk k = { .cap = (size_t)(o->limit + o->offset),
+		.desc = o->sort != STORE_SORT_OLDEST };
+	struct topk_stmts t = { 0 };
+	if (k.cap == 0)
+		return CV_OK;
+	k.rid = xmalloc(k.cap * sizeof(*k.rid));
+	k.ts = xmalloc(k.cap * sizeof(*k.ts));
+	enum cv_err rc = topk_prepare(s, o, &t, errmsg);
+	int r = SQLITE_DONE;
+	size_t since_full = 0, next_check = 1;
+	while (rc == CV_OK && (r = sqlite3_step(t.scan)) == SQLITE_ROW) {
+		int64_t rid = sqlite3_column_int64(t.scan, 0);
+		sqlite3_reset(t.look);
+		sqlite3_bind_int64(t.look, 1, rid);
+		if (sqlite3_step(t.look) == SQLITE_ROW)
+			topk_add(&k, sqlite3_column_int64(t.look, 0), rid);
+		if (k.n < k.cap || ++since_full < next_check)
+			continue;
+		if (topk_complete(&t, &k, rid))
+			break;
+		next_check *= 2;
+	}
+	if (rc == CV_OK && r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = store_dberr(s, errmsg, "search");
+	for (size_t i = (size_t)o->offset; rc == CV_OK && i < k.n; i++) {
+		if (!(*n % 64))
+			*hits = xrealloc(*hits, (*n + 64) * sizeof(**hits));
+		memset(&(*hits)[*n], 0, sizeof(**hits));
+		(*hits)[(*n)++].rid = k.rid[i];
+	}
+	sqlite3_finalize(t.scan);
+	sqlite3_finalize(t.look);
+	sqlite3_finalize(t.stop);
+	free(k.rid);
+	free(k.ts);
+	return rc;
+}
+
+/*
+ * With filters: walk the calls that pass them newest (oldest) first and
+ * ask FTS5 about each, up to PROBE_BUDGET calls. Wins when the filters
+ * are selective and the text common; *done false when the budget ran out
+ * before a page was found (then the FTS5-driven top-k answers).
+ */
+#define PROBE_BUDGET 1000
+
+static enum cv_err search_probe(struct store *s,
+	const struct store_search_opts *o, struct store_hit **hits, size_t *n,
+	bool *done, char **errmsg)
+{
+	static const char probe_sql[] =
+		"SELECT 1 FROM calls_fts WHERE calls_fts MATCH ? AND rowid = ?";
+	const char *dir = o->sort == STORE_SORT_OLDEST ? "" : " DESC";
+	struct buf sql;
+	struct store_sql_args a = { 0 };
+	buf_init(&sql);
+	buf_puts(&sql, "SELECT c.rid FROM calls c WHERE 1");
+	store_filter_sql(o->filter, &sql, &a);
+	buf_printf(&sql, " ORDER BY c.created_at%s, c.rid%s", dir, dir);
+	sqlite3_stmt *cand, *probe = NULL;
+	enum cv_err rc = prepare(s, sql.data, &cand, errmsg);
+	buf_finish(&sql);
+	if (rc == CV_OK && !(probe = store_stmt(s, probe_sql, errmsg)))
+		rc = CV_EDB;
+	if (rc != CV_OK) {
+		sqlite3_finalize(cand);
+		return rc;
+	}
+	store_bind_args(cand, 1, &a);
+	sqlite3_bind_text(probe, 1, o->plan->fts, -1, SQLITE_STATIC);
+	int64_t found = 0, want = o->limit + o->offset;
+	int r = SQLITE_ROW;
+	*done = false;
+	int budget = o->window > 0 ? o->window : PROBE_BUDGET;
+	for (int k = 0; k < budget && found < want; k++) {
+		if ((r = sqlite3_step(cand)) != SQLITE_ROW)
+			break;
+		int64_t rid = sqlite3_column_int64(cand, 0);
+		sqlite3_reset(probe);
+		sqlite3_bind_int64(probe, 2, rid);
+		if (sqlite3_step(probe) != SQLITE_ROW || found++ < o->offset)
+			continue;
+		if (!(*n % 64))
+			*hits = xrealloc(*hits, (*n + 64) * sizeof(**hits));
+		memset(&(*hits)[*n], 0, sizeof(**hits));
+		(*hits)[(*n)++].rid = rid;
+	}
+	sqlite3_reset(probe);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = store_dberr(s, errmsg, "search");
+	*done = found >= want || r == SQLITE_DONE;
+	sqlite3_finalize(cand);
+	return rc;
+}
+
+/* Snippets for all FTS hits in one pass over their rowid range. */
+static void batch_snippets(struct store *s, const char *match,
+	struct store_hit *h, size_t n)
+{
+	static const char sql[] =
+		"SELECT rowid, snippet(calls_fts, -1, X'02', X'03', '…', "
+		SNIPPET_TOKENS ") FROM calls_fts WHERE calls_fts MATCH ?1"
+		" AND rowid BETWEEN ?2 AND ?3"
+		" AND +rowid IN (SELECT value FROM json_each(?4))";
+	if (n == 0)
+		return;
+	int64_t lo = h[0].rid, hi = h[0].rid;
+	struct buf ids;
+	buf_init(&ids);
+	buf_putc(&ids, '[');
+	for (size_t i = 0; i < n; i++) {
+		lo = h[i].rid < lo ? h[i].rid : lo;
+		hi = h[i].rid > hi ? h[i].rid : hi;
+		buf_printf(&ids, "%s%lld", i ? "," : "", (long long)h[i].rid);
+	}
+	buf_putc(&ids, ']');
+	sqlite3_stmt *st = store_stmt(s, sql, NULL);
+	if (st) {
+		sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, lo);
+		sqlite3_bind_int64(st, 3, hi);
+		sqlite3_bind_text(st, 4, ids.data, -1, SQLITE_STATIC);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			int64_t rid = sqlite3_column_int64(st, 0);
+			const char *snip =
+				(const char *)sqlite3_column_text(st, 1);
+			for (size_t i = 0; i < n; i++)
+				if (h[i].rid == rid && !h[i].snippet && snip &&
+				    strchr(snip, SEARCH_MARK_ON))
+					h[i].snippet = xstrdup(snip);
+		}
+		sqlite3_reset(st);
+	}
+	buf_finish(&ids);
+}
+
 /* The window strategy; *done false when the caller must fall back. */
 static enum cv_err search_window(struct store *s,
 	const struct store_search_opts *o, struct store_hit **hits, size_t *n,
@@ -304,28 +539,6 @@ static char *digit_snippet(const struct search_plan *pl, const char *text)
 	return out;
 }
 
-static char *fts_snippet(struct store *s, const char *match, int64_t rid)
-{
-	static const char sql[] =
-		"SELECT snippet(calls_fts, -1, X'02', X'03', '…', "
-		SNIPPET_TOKENS ") FROM calls_fts WHERE calls_fts MATCH ?"
-		" AND rowid = ?";
-	sqlite3_stmt *st = store_stmt(s, sql, NULL);
-	if (!st)
-		return NULL;
-	sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, rid);
-	char *out = NULL;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		out = store_col_dup(st, 0);
-	sqlite3_reset(st);
-	if (out && !strchr(out, SEARCH_MARK_ON)) {
-		free(out);
-		out = NULL;
-	}
-	return out;
-}
-
 static enum cv_err fill_hit(struct store *s, const struct search_plan *pl,
 	struct store_hit *h, char **errmsg)
 {
@@ -353,8 +566,6 @@ static enum cv_err fill_hit(struct store *s, const struct search_plan *pl,
 	h->duration = sqlite3_column_double(st, 7);
 	const char *summary = (const char *)sqlite3_column_text(st, 8);
 	const char *transcript = (const char *)sqlite3_column_text(st, 9);
-	if (pl && pl->highlight)
-		h->snippet = fts_snippet(s, pl->highlight, h->rid);
 	if (!h->snippet && pl)
 		h->snippet = digit_snippet(pl, transcript);
 	if (!h->snippet && pl)
@@ -376,8 +587,20 @@ enum cv_err store_search(struct store *s, const struct store_search_opts *o,
 	bool text = pl && (pl->fts || pl->where);
 	bool done = false;
 	enum cv_err rc = CV_OK;
-	if (text && !(pl->fts && o->sort == STORE_SORT_RELEVANCE))
+	if (text && pl->fts && o->sort != STORE_SORT_RELEVANCE &&
+	    o->limit + o->offset <= TOPK_MAX) {
+		if (has_filters(o->filter) && !pl->prefix)
+			rc = search_probe(s, o, hits, n, &done, errmsg);
+		if (rc == CV_OK && !done) {
+			store_hits_free(*hits, *n);
+			*hits = NULL;
+			*n = 0;
+			rc = search_topk(s, o, hits, n, errmsg);
+		}
+		done = true;
+	} else if (text && !(pl->fts && o->sort == STORE_SORT_RELEVANCE)) {
 		rc = search_window(s, o, hits, n, &done, errmsg);
+	}
 	if (rc == CV_OK && !done) {
 		store_hits_free(*hits, *n);
 		*hits = NULL;
@@ -391,6 +614,8 @@ enum cv_err store_search(struct store *s, const struct store_search_opts *o,
 			n, errmsg);
 		buf_finish(&sql);
 	}
+	if (rc == CV_OK && pl && pl->highlight)
+		batch_snippets(s, pl->highlight, *hits, *n);
 	for (size_t i = 0; rc == CV_OK && i < *n; i++)
 		rc = fill_hit(s, o->plan, &(*hits)[i], errmsg);
 	if (rc != CV_OK) {

@@ -22,8 +22,9 @@ struct store_search_opts {
 	enum store_sort sort;     /* relevance falls back to newest when the
 				     plan is not one FTS5 expression */
 	int64_t limit, offset;
-	int window;   /* newest/oldest: calls checked in order before all
-			 matches are sorted instead; 0 = default (2000) */
+	int window;   /* newest/oldest: how many calls are checked in time
+			 order before another strategy takes over; 0 =
+			 default (tests set it small to cover every path) */
 };
 
 /* One matching call. Strings owned by the hit. */
