@@ -130,6 +130,22 @@ const struct store_migration store_migrations[] = {
 	  "  DEFAULT 0;"
 	  "ALTER TABLE webhook_events ADD COLUMN body_in_payloads INTEGER"
 	  "  NOT NULL DEFAULT 0;" },
+	{ "export cursors: what `export --since-last NAME` has delivered",
+	  "CREATE TABLE export_cursors("
+	  "  name TEXT PRIMARY KEY,"
+	  "  version_id INTEGER NOT NULL," /* highest calls.version_id out */
+	  "  updated_at INTEGER NOT NULL,"
+	  "  last_rows INTEGER NOT NULL"
+	  ") WITHOUT ROWID;" },
+	{ "search: per-agent/contact/number indexes that also give time order",
+	  /* a filter-driven search walks one agent's (contact's, number's)
+	   * calls newest first without sorting them all */
+	  "CREATE INDEX calls_agent_created ON calls(agent_id, created_at);"
+	  "CREATE INDEX calls_contact_created ON calls(contact_id, created_at);"
+	  "CREATE INDEX calls_from_created ON calls(from_e164, created_at);"
+	  "DROP INDEX calls_agent;"
+	  "DROP INDEX calls_contact;"
+	  "DROP INDEX calls_from;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);
