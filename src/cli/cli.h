@@ -51,5 +51,11 @@ CLI_EXTERN(cmd_show);
 CLI_EXTERN(cmd_stats);
 CLI_EXTERN(cmd_quarantine);
 CLI_EXTERN(cmd_check);
+CLI_EXTERN(cmd_archive);
+CLI_EXTERN(cmd_verify);
+CLI_EXTERN(cmd_hold);
+CLI_EXTERN(cmd_retention);
+CLI_EXTERN(cmd_purge);
+CLI_EXTERN(cmd_restore);
 
 #endif

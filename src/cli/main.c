@@ -16,6 +16,12 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_stats,
 	&cmd_quarantine,
 	&cmd_check,
+	&cmd_archive,
+	&cmd_verify,
+	&cmd_hold,
+	&cmd_retention,
+	&cmd_purge,
+	&cmd_restore,
 };
 
 const struct cli_cmd *cli_find(const char *name)
