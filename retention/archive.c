@@ -616,12 +616,24 @@ static enum cv_err write_payload(struct bag *b, int64_t from, int64_t to,
 	return rc;
 }
 
+/* The last archive of a location (-month); CV_ENOTFOUND quietly. */
+static enum cv_err last_archive(struct store *s, const char *loc,
+	const char *month, struct store_archive *out, char **errmsg)
+{
+	char *e = NULL;
+	enum cv_err rc = store_ret_last_archive(s, loc, month, out, &e);
+	if (rc != CV_OK && rc != CV_ENOTFOUND)
+		cv_error(errmsg, rc, "%s", e);
+	free(e);
+	return rc;
+}
+
 static enum cv_err get_chain(struct store *s, const char *loc,
 	struct chain *ch, char **errmsg)
 {
 	struct store_archive prev;
 	memset(ch, 0, sizeof(*ch));
-	enum cv_err rc = store_ret_last_archive(s, loc, NULL, &prev, errmsg);
+	enum cv_err rc = last_archive(s, loc, NULL, &prev, errmsg);
 	if (rc == CV_ENOTFOUND)
 		return CV_OK;
 	if (rc != CV_OK)
@@ -653,7 +665,7 @@ static enum cv_err plan_target(struct store *s, const struct archive_opts *o,
 {
 	struct store_archive last;
 	memset(tg, 0, sizeof(*tg));
-	enum cv_err rc = store_ret_last_archive(s, loc, month, &last, errmsg);
+	enum cv_err rc = last_archive(s, loc, month, &last, errmsg);
 	if (rc == CV_OK) {
 		tg->seq = last.seq + 1;
 		tg->only_new = true;

@@ -225,12 +225,12 @@ enum cv_err purge_run(struct store *s, const struct purge_opts *o,
 	for (size_t i = 0; i < n; i++)
 		free(locs[i]);
 	free(locs);
+	clear_ids(&p);
 	for (size_t i = 0; i < p.n_arch; i++) {
 		free(p.arch[i].path);
 		free(p.arch[i].sha256);
 	}
 	free(p.arch);
-	clear_ids(&p);
 	free(p.ids);
 	return rc;
 }

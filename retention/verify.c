@@ -396,12 +396,14 @@ static void check_chain(struct varch *all, size_t n, struct varch *va,
 			 all[i].chain_index >= 0 &&
 			 all[i].chain_index < va->chain_index;
 	struct store_archive rec;
+	char *e = NULL;
 	if (!older && o->store && va->loc &&
 	    store_ret_find_archive(o->store, NULL, va->loc,
-		    va->chain_index - 1, &rec, NULL) == CV_OK) {
+		    va->chain_index - 1, &rec, &e) == CV_OK) {
 		older = access(rec.path, F_OK) != 0;
 		store_archive_finish(&rec);
 	}
+	free(e);
 	if (older)
 		problem(va, o, prev, "chain break: the previous archive is "
 			"missing%s", NULL);
