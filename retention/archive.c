@@ -7,6 +7,7 @@
  * time of archiving, so the same calls give the same payload bytes.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -111,6 +112,18 @@ static enum cv_err mkdirs(const char *path, char **errmsg)
 	}
 	free(p);
 	return rc;
+}
+
+/* Append the NUL-terminated strings (NULL ends the list): the hot paths
+ * avoid buf_printf's allocation per call. */
+static void cat(struct buf *b, ...)
+{
+	va_list ap;
+	va_start(ap, b);
+	const char *s;
+	while ((s = va_arg(ap, const char *)))
+		buf_puts(b, s);
+	va_end(ap);
 }
 
 /* ---- spools: a payload file written to an unlinked temp file ---- */
@@ -220,10 +233,10 @@ static void manifest_add(struct bag *b, const char *rel, const char *h256,
 {
 	struct buf *l = &b->line;
 	buf_reset(l);
-	buf_printf(l, "%s  %s\n", h256, rel);
+	cat(l, h256, "  ", rel, "\n", NULL);
 	spool_put(&b->sp[SP_M256], l->data, l->len);
 	buf_reset(l);
-	buf_printf(l, "%s  %s\n", h512, rel);
+	cat(l, h512, "  ", rel, "\n", NULL);
 	spool_put(&b->sp[SP_M512], l->data, l->len);
 	b->oxum_bytes += size;
 	b->oxum_files++;
@@ -249,8 +262,9 @@ static int version_line(const struct store_version *v, void *arg)
 	buf_reset(l);
 	buf_puts(l, "{\"callId\":");
 	bagjson_cstr(l, b->cur_id);
-	buf_printf(l, ",\"canonicalSha256\":\"%s\",\"rawSha256\":\"%s\","
-		      "\"receivedAt\":\"", v->canonical_sha256, v->raw_sha256);
+	cat(l, ",\"canonicalSha256\":\"", v->canonical_sha256,
+		"\",\"rawSha256\":\"", v->raw_sha256, "\",\"receivedAt\":\"",
+		NULL);
 	iso_or_empty(l, v->received_at);
 	buf_puts(l, "\",\"record\":");
 	buf_puts(l, v->canonical);
@@ -340,22 +354,31 @@ static void transcript_text(struct buf *l, const struct store_arch_call *c)
 	char ts[32];
 	cv_format_iso8601(c->created_at, ts);
 	buf_reset(l);
-	buf_printf(l, "Call:      %s\nCreated:   %s\n", c->id, ts);
-	buf_printf(l, "Location:  %s\n", c->location_id ? c->location_id : "-");
-	buf_printf(l, "Agent:     %s%s%s%s\n", c->agent_name ? c->agent_name : "",
-		c->agent_name ? " (" : "", c->agent_id ? c->agent_id : "-",
-		c->agent_name ? ")" : "");
-	buf_printf(l, "Contact:   %s\n", c->contact_id ? c->contact_id : "-");
-	buf_printf(l, "From:      %s\n", c->from_number ? c->from_number : "-");
-	if (c->has_duration)
-		buf_printf(l, "Duration:  %.15g s\n", c->duration);
-	buf_printf(l, "Summary:   %s\n\n", c->summary ? c->summary : "(none)");
+	const char *dash = "-";
+	cat(l, "Call:      ", c->id, "\nCreated:   ", ts, "\nLocation:  ",
+		c->location_id ? c->location_id : dash, "\nAgent:     ", NULL);
+	if (c->agent_name)
+		cat(l, c->agent_name, " (", c->agent_id ? c->agent_id : dash,
+			")", NULL);
+	else
+		buf_puts(l, c->agent_id ? c->agent_id : dash);
+	cat(l, "\nContact:   ", c->contact_id ? c->contact_id : dash,
+		"\nFrom:      ", c->from_number ? c->from_number : dash, "\n",
+		NULL);
+	if (c->has_duration) {
+		char d[64];
+		snprintf(d, sizeof(d), "Duration:  %.15g s\n", c->duration);
+		buf_puts(l, d);
+	}
+	cat(l, "Summary:   ", c->summary ? c->summary : "(none)", "\n\n",
+		NULL);
 	struct calllog_turn *turns;
 	size_t n = calllog_turns(c->transcript, &turns);
 	for (size_t i = 0; i < n; i++) {
 		const char *who = calllog_speaker_name(turns[i].speaker);
-		buf_printf(l, "%s%s%.*s\n", who, *who ? ": " : "",
-			(int)turns[i].len, turns[i].text);
+		cat(l, who, *who ? ": " : "", NULL);
+		buf_append(l, turns[i].text, turns[i].len);
+		buf_putc(l, '\n');
 	}
 	if (n == 0)
 		buf_puts(l, "(no transcript)\n");
@@ -367,7 +390,7 @@ static enum cv_err add_transcript(struct bag *b, const struct store_arch_call *c
 	transcript_text(&b->line, c);
 	char *safe = retention_safe_name(c->id);
 	buf_reset(&b->path);
-	buf_printf(&b->path, "%s/data/transcripts/%s.txt", b->root, safe);
+	cat(&b->path, b->root, "/data/transcripts/", safe, ".txt", NULL);
 	free(safe);
 	char h256[CV_SHA256_HEX], h512[CV_SHA512_HEX];
 	cv_sha256_hex(b->line.data, b->line.len, h256);
