@@ -160,3 +160,23 @@ h=$(head -1 "$T/held_ids")
 expect_exit "released call purged" 1 cv show "$h"
 check_store
 expect "archives still verify after purge" cv verify "$A"/*/*.tar.zst
+
+# the audit log and what purge left behind, straight from SQLite
+if command -v sqlite3 >/dev/null; then
+	q() { sqlite3 "$CALLVAULT_DB" "$1"; }
+	expect "disposal records written" test "$(q "SELECT count(*) FROM audit WHERE command = 'purge'")" -ge 2
+	expect_eq "disposal records hold no content" \
+		"$(q "SELECT count(*) FROM audit WHERE command = 'purge' AND (detail LIKE '%transcript%' OR detail LIKE '%summary%')")" 0
+	expect_eq "hold changes audited" \
+		"$(q "SELECT count(*) FROM audit WHERE command IN ('hold add', 'hold release')")" 4
+	expect_eq "FTS rows only for live calls" \
+		"$(q "SELECT count(*) FROM calls_fts")" "$(q "SELECT count(*) FROM calls")"
+	expect_eq "digit index rows only for live calls" \
+		"$(q "SELECT count(*) FROM calls_digits")" "$(q "SELECT count(*) FROM calls")"
+	expect_eq "no orphaned raw payloads" \
+		"$(q "SELECT count(*) FROM raw_payloads WHERE sha256 NOT IN (SELECT raw_sha256 FROM versions)")" 0
+	expect_eq "no orphaned versions" \
+		"$(q "SELECT count(*) FROM versions WHERE call_id NOT IN (SELECT id FROM calls)")" 0
+fi
+expect "hold list --all shows released holds" bash -c "'$CALLVAULT' hold list --all | grep -q RELEASED"
+expect "hold show" bash -c "'$CALLVAULT' hold show 1 | grep -q 'Smith v. Acme'"
