@@ -20,6 +20,12 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_search,
 	&cmd_export,
 	&cmd_audit,
+	&cmd_archive,
+	&cmd_verify,
+	&cmd_hold,
+	&cmd_retention,
+	&cmd_purge,
+	&cmd_restore,
 };
 
 const struct cli_cmd *cli_find(const char *name)
