@@ -16,40 +16,26 @@ void ingest_stats_add(struct ingest_stats *into,
 	into->quarantined += from->quarantined;
 }
 
-enum cv_err ingest_payload(struct store *s, enum store_source src,
-	const char *bytes, size_t len, const char *location_hint,
-	struct ingest_stats *st, struct calllog_batch *batch_out,
-	char **errmsg)
+enum cv_err ingest_batch(struct store *s, enum store_source src,
+	const char *bytes, size_t len, const struct calllog_batch *b,
+	struct ingest_stats *st, char **errmsg)
 {
-	struct calllog_batch b;
-	char *reason = NULL;
 	enum cv_err rc;
-	if (calllog_parse_payload(bytes, len, location_hint, &b, &reason) !=
-	    CV_OK) {
-		st->read++;
-		st->quarantined++;
-		rc = store_quarantine(s, src, bytes, len, reason, errmsg);
-		free(reason);
-		calllog_batch_finish(&b);
-		if (batch_out)
-			memset(batch_out, 0, sizeof(*batch_out));
-		return rc;
-	}
 	struct store_payload p;
 	store_payload_init(&p, src, bytes, len);
 	/* secrets anywhere in the payload: keep only its hash */
-	for (size_t i = 0; i < b.n; i++)
-		if (!b.items[i].reason && b.items[i].rec.n_redacted > 0)
+	for (size_t i = 0; i < b->n; i++)
+		if (!b->items[i].reason && b->items[i].rec.n_redacted > 0)
 			p.withhold = true;
 	rc = CV_OK;
-	for (size_t i = 0; i < b.n && rc == CV_OK; i++) {
-		struct calllog_item *it = &b.items[i];
+	for (size_t i = 0; i < b->n && rc == CV_OK; i++) {
+		struct calllog_item *it = &b->items[i];
 		st->read++;
 		if (it->reason) {
 			st->quarantined++;
 			/* a lone record keeps the exact bytes; a list element
 			 * keeps its own JSON and names the payload */
-			if (!b.is_list) {
+			if (!b->is_list) {
 				rc = store_quarantine(s, src, bytes, len,
 					it->reason, errmsg);
 			} else {
@@ -72,6 +58,29 @@ enum cv_err ingest_payload(struct store *s, enum store_source src,
 		else
 			st->unchanged++;
 	}
+	return rc;
+}
+
+enum cv_err ingest_payload(struct store *s, enum store_source src,
+	const char *bytes, size_t len, const char *location_hint,
+	struct ingest_stats *st, struct calllog_batch *batch_out,
+	char **errmsg)
+{
+	struct calllog_batch b;
+	char *reason = NULL;
+	enum cv_err rc;
+	if (calllog_parse_payload(bytes, len, location_hint, &b, &reason) !=
+	    CV_OK) {
+		st->read++;
+		st->quarantined++;
+		rc = store_quarantine(s, src, bytes, len, reason, errmsg);
+		free(reason);
+		calllog_batch_finish(&b);
+		if (batch_out)
+			memset(batch_out, 0, sizeof(*batch_out));
+		return rc;
+	}
+	rc = ingest_batch(s, src, bytes, len, &b, st, errmsg);
 	if (batch_out)
 		*batch_out = b;
 	else

@@ -34,6 +34,16 @@ enum cv_err ingest_payload(struct store *s, enum store_source src,
 	struct ingest_stats *st, struct calllog_batch *batch_out,
 	char **errmsg) CV_MUST_CHECK;
 
+/*
+ * Store an already parsed payload (bytes are its exact bytes, kept as the
+ * raw payload) inside the caller's transaction: what ingest_payload does
+ * after parsing. For callers that must look at the batch before storing
+ * it (sync refuses a page that is not a list, to retry it).
+ */
+enum cv_err ingest_batch(struct store *s, enum store_source src,
+	const char *bytes, size_t len, const struct calllog_batch *b,
+	struct ingest_stats *st, char **errmsg) CV_MUST_CHECK;
+
 void ingest_stats_add(struct ingest_stats *into,
 	const struct ingest_stats *from);
 

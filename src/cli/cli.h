@@ -51,5 +51,7 @@ CLI_EXTERN(cmd_show);
 CLI_EXTERN(cmd_stats);
 CLI_EXTERN(cmd_quarantine);
 CLI_EXTERN(cmd_check);
+CLI_EXTERN(cmd_location);
+CLI_EXTERN(cmd_sync);
 
 #endif

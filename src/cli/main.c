@@ -16,6 +16,8 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_stats,
 	&cmd_quarantine,
 	&cmd_check,
+	&cmd_location,
+	&cmd_sync,
 };
 
 const struct cli_cmd *cli_find(const char *name)

@@ -119,6 +119,28 @@ const struct store_migration store_migrations[] = {
 	  /* digits of number-like spans, for fragments such as last four */
 	  "CREATE VIRTUAL TABLE calls_digits USING fts5("
 	  "  digits, tokenize = 'trigram');" },
+	{ "sync: API locations and their checkpoints",
+	  /* one row per HighLevel location callvault pulls from; the
+	   * secrets live in files under secrets_dir, never here */
+	  "CREATE TABLE locations("
+	  "  id TEXT PRIMARY KEY,"
+	  "  auth TEXT NOT NULL CHECK (auth IN ('pit','oauth')),"
+	  "  api_base TEXT NOT NULL,"
+	  "  api_version TEXT NOT NULL,"
+	  "  client_id TEXT,"
+	  "  secrets_dir TEXT NOT NULL,"
+	  "  added_at INTEGER NOT NULL,"
+	  "  updated_at INTEGER NOT NULL"
+	  ") WITHOUT ROWID;"
+	  /* checkpoint_ms: every call created before it is stored */
+	  "CREATE TABLE sync_state("
+	  "  location_id TEXT PRIMARY KEY,"
+	  "  checkpoint_ms INTEGER,"
+	  "  last_run_at INTEGER,"
+	  "  last_ok_at INTEGER,"
+	  "  last_error TEXT,"
+	  "  requests INTEGER NOT NULL DEFAULT 0"
+	  ") WITHOUT ROWID;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);
