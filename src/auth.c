@@ -393,10 +393,10 @@ enum cv_err auth_token(struct auth *a, const char **token, char **errmsg)
 
 enum cv_err auth_refused(struct auth *a, const char *token, char **errmsg)
 {
+	/* a PIT cannot be refreshed: the caller retries it once as is
+	 * and fails on a second refusal */
 	if (a->kind == STORE_AUTH_PIT)
-		return cv_error(errmsg, CV_EAUTH, "location %s: the Private "
-			"Integration Token was refused (revoked or rotated?)",
-			a->loc);
+		return CV_OK;
 	char *copy = xstrdup(token);
 	enum cv_err rc = refresh_locked(a, copy, errmsg);
 	wipe_free(copy);

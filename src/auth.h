@@ -52,7 +52,7 @@ enum cv_err auth_token(struct auth *a, const char **token, char **errmsg)
 /*
  * The API answered 401 "Invalid token" to `token`. For OAuth: refresh
  * (unless another process already replaced that token) and return CV_OK
- * so the caller retries once. For a PIT: CV_EAUTH.
+ * so the caller retries once. For a PIT: CV_OK (one retry as is).
  */
 enum cv_err auth_refused(struct auth *a, const char *token, char **errmsg)
 	CV_MUST_CHECK;

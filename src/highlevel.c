@@ -134,6 +134,8 @@ bool hl_url_allowed(const char *url)
 		return false;
 	const char *h = url + 7;
 	size_t n = strcspn(h, "/?#");
+	if (memchr(h, '@', n))
+		return false; /* no userinfo: it hides the real host */
 	/* strip the port, but not the brackets of an IPv6 literal */
 	const char *colon = NULL;
 	for (size_t i = 0; i < n; i++)

@@ -89,9 +89,11 @@ enum cv_err hljson_token_parse(const char *body, size_t n,
 		out->expires_in = (int64_t)json_number_value(e);
 	json_decref(j);
 	if (!out->access_token || !out->refresh_token) {
+		const char *what = out->access_token ? "refresh_token"
+						     : "access_token";
 		hljson_token_finish(out);
 		return cv_error(errmsg, CV_EPARSE, "token response lacks %s",
-			out->access_token ? "refresh_token" : "access_token");
+			what);
 	}
 	return CV_OK;
 }

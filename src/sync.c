@@ -34,7 +34,9 @@ struct job {
 	char *token_sent;         /* copy of the token of the request */
 
 	/* rate limits as announced; our own send times in a ring */
-	int64_t rl_max, rl_interval, daily_remaining, remaining;
+	int64_t rl_max, rl_interval, daily_remaining;
+	int64_t blocked_until;    /* monotonic ms: the server's window is
+				     spent by someone else */
 	int64_t *sent;
 	size_t sent_cap, sent_head, sent_n;
 
@@ -126,6 +128,16 @@ static void note_sent(struct job *j, int64_t now)
 		j->sent_head = (j->sent_head + 1) % j->sent_cap;
 }
 
+/* How many of our requests fall in the interval before now. */
+static int64_t sent_within(const struct job *j, int64_t now)
+{
+	int64_t iv = j->rl_interval > 0 ? j->rl_interval : 10000, n = 0;
+	for (size_t i = 0; i < j->sent_n; i++)
+		if (j->sent[(j->sent_head + i) % j->sent_cap] > now - iv)
+			n++;
+	return n;
+}
+
 /* Adopt the limits a response announced. */
 static void learn_limits(struct job *j, const struct hl_ratelimit *rl)
 {
@@ -133,7 +145,6 @@ static void learn_limits(struct job *j, const struct hl_ratelimit *rl)
 		j->rl_interval = rl->interval_ms;
 	if (rl->daily_remaining >= 0)
 		j->daily_remaining = rl->daily_remaining;
-	j->remaining = rl->remaining;
 	if (rl->max > 0 && rl->max != j->rl_max && rl->max <= 1000000) {
 		/* keep the newest send times in a ring of the new size */
 		size_t cap = (size_t)rl->max;
@@ -149,6 +160,12 @@ static void learn_limits(struct job *j, const struct hl_ratelimit *rl)
 		j->sent_n = keep;
 		j->rl_max = rl->max;
 	}
+	/* the window is spent but not by us: another process uses this
+	 * token, so wait part of an interval before asking again */
+	if (rl->remaining == 0 && sent_within(j, cv_mono_ms()) < j->rl_max) {
+		int64_t iv = j->rl_interval > 0 ? j->rl_interval : 10000;
+		j->blocked_until = cv_mono_ms() + iv / 2;
+	}
 }
 
 /*
@@ -158,17 +175,12 @@ static void learn_limits(struct job *j, const struct hl_ratelimit *rl)
  */
 static int64_t rate_delay(const struct job *j, int64_t now)
 {
-	if (j->rl_max <= 0 || j->sent_cap == 0)
+	if (j->blocked_until > now)
+		return j->blocked_until - now;
+	if (j->rl_max <= 0 || j->sent_cap == 0 || j->sent_n < j->sent_cap)
 		return 0;
 	int64_t iv = j->rl_interval > 0 ? j->rl_interval : 10000;
 	int64_t margin = iv / 50 > 20 ? iv / 50 : 20;
-	if (j->sent_n < j->sent_cap) {
-		/* the server says its window is spent (someone else is
-		 * using this token): back off for part of an interval */
-		if (j->remaining == 0)
-			return iv / 2;
-		return 0;
-	}
 	int64_t oldest = j->sent[j->sent_head];
 	int64_t d = oldest + iv + margin - now;
 	return d > 0 ? d : 0;
@@ -645,7 +657,9 @@ static void on_401(struct job *j, const char *msg)
 		j->res->refreshes = auth_refresh_count(j->auth);
 		return; /* retried at once with the new token */
 	}
-	job_fail(j, "HTTP 401: %s", *m ? m : "unauthorized");
+	job_fail(j, "HTTP 401: %s%s", *m ? m : "unauthorized",
+		strcasestr(m, "invalid token") ? " (token revoked? add the "
+			"location again with new credentials)" : "");
 }
 
 static void on_error_status(struct job *j, const struct hl_response *r)
@@ -740,7 +754,6 @@ static enum cv_err job_init(struct sync_run *run, struct job *j,
 	j->agent_page = 1;
 	j->agents_start = cv_now_ms();
 	j->daily_remaining = -1;
-	j->remaining = -1;
 	j->first_total = -1;
 	/* until the server tells its limits: one request at a time */
 	j->rl_max = 0;
