@@ -61,5 +61,7 @@ CLI_EXTERN(cmd_hold);
 CLI_EXTERN(cmd_retention);
 CLI_EXTERN(cmd_purge);
 CLI_EXTERN(cmd_restore);
+CLI_EXTERN(cmd_location);
+CLI_EXTERN(cmd_sync);
 
 #endif

@@ -26,6 +26,8 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_retention,
 	&cmd_purge,
 	&cmd_restore,
+	&cmd_location,
+	&cmd_sync,
 };
 
 const struct cli_cmd *cli_find(const char *name)

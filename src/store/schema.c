@@ -206,6 +206,28 @@ const struct store_migration store_migrations[] = {
 	  /* the original source of a version loaded back by restore */
 	  "ALTER TABLE versions ADD COLUMN origin TEXT;"
 	  "CREATE INDEX versions_raw ON versions(raw_sha256);" },
+	{ "sync: API locations and their checkpoints",
+	  /* one row per HighLevel location callvault pulls from; the
+	   * secrets live in files under secrets_dir, never here */
+	  "CREATE TABLE locations("
+	  "  id TEXT PRIMARY KEY,"
+	  "  auth TEXT NOT NULL CHECK (auth IN ('pit','oauth')),"
+	  "  api_base TEXT NOT NULL,"
+	  "  api_version TEXT NOT NULL,"
+	  "  client_id TEXT,"
+	  "  secrets_dir TEXT NOT NULL,"
+	  "  added_at INTEGER NOT NULL,"
+	  "  updated_at INTEGER NOT NULL"
+	  ") WITHOUT ROWID;"
+	  /* checkpoint_ms: every call created before it is stored */
+	  "CREATE TABLE sync_state("
+	  "  location_id TEXT PRIMARY KEY,"
+	  "  checkpoint_ms INTEGER,"
+	  "  last_run_at INTEGER,"
+	  "  last_ok_at INTEGER,"
+	  "  last_error TEXT,"
+	  "  requests INTEGER NOT NULL DEFAULT 0"
+	  ") WITHOUT ROWID;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);
