@@ -124,6 +124,19 @@ enum cv_err store_resolve_agent(struct store *s, struct search_filter *f,
 	return CV_OK;
 }
 
+/* o = oo with its filter copied into f and the agent resolved. */
+static enum cv_err resolved(struct store *s,
+	const struct store_search_opts *oo, struct store_search_opts *o,
+	struct search_filter *f, char **errmsg)
+{
+	*o = *oo;
+	if (!oo->filter)
+		return CV_OK;
+	*f = *oo->filter;
+	o->filter = f;
+	return store_resolve_agent(s, f, errmsg);
+}
+
 static bool has_filters(const struct search_filter *f)
 {
 	struct buf b;
@@ -623,14 +636,10 @@ enum cv_err store_search(struct store *s, const struct store_search_opts *oo,
 	*hits = NULL;
 	*n = 0;
 	struct search_filter f;
-	struct store_search_opts ocopy = *oo, *o = &ocopy;
-	if (oo->filter) {
-		f = *oo->filter;
-		ocopy.filter = &f;
-		enum cv_err arc = store_resolve_agent(s, &f, errmsg);
-		if (arc != CV_OK)
-			return arc;
-	}
+	struct store_search_opts ocopy, *o = &ocopy;
+	enum cv_err arc = resolved(s, oo, o, &f, errmsg);
+	if (arc != CV_OK)
+		return arc;
 	if (o->limit < 0 || o->offset < 0)
 		return cv_error(errmsg, CV_EINVAL, "negative limit or offset");
 	const struct search_plan *pl = o->plan;
@@ -726,14 +735,10 @@ enum cv_err store_search_count(struct store *s,
 	const struct store_search_opts *oo, int64_t *count, char **errmsg)
 {
 	struct search_filter f;
-	struct store_search_opts ocopy = *oo, *o = &ocopy;
-	if (oo->filter) {
-		f = *oo->filter;
-		ocopy.filter = &f;
-		enum cv_err arc = store_resolve_agent(s, &f, errmsg);
-		if (arc != CV_OK)
-			return arc;
-	}
+	struct store_search_opts ocopy, *o = &ocopy;
+	enum cv_err arc = resolved(s, oo, o, &f, errmsg);
+	if (arc != CV_OK)
+		return arc;
 	struct buf sql;
 	struct store_sql_args a = { 0 };
 	buf_init(&sql);
