@@ -512,10 +512,12 @@ static bool expect_primary_start(struct parser *p)
 static struct node *parse_near(struct parser *p)
 {
 	size_t at = p->tok.pos;
-	if (!next(p))
-		return NULL;
-	if (p->tok.t != T_LP)
-		return fail(p, p->tok.pos, "NEAR needs '('");
+	/* T_NEAR is only lexed right before '(': take it as such even
+	 * where "(555) 010" would read as a phone number */
+	if (p->i >= p->len || p->q[p->i] != '(')
+		return fail(p, at, "NEAR needs '('; hint: write "
+				   "NEAR(refund manager, 5)");
+	p->i++;
 	struct node *n = node_new(N_NEAR);
 	n->dist = 10;
 	if (!next(p))
