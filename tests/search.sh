@@ -46,6 +46,14 @@ expect_exit "too long" 2 cv search "$(head -c 2000 /dev/zero | tr '\0' a)"
 out=$(cv search 'bot:refund')
 expect "marks as [..]" grep -q '\[refund\]' <<<"$out"
 expect "no escapes" bash -c "! grep -q $'\033' <<<\"\$1\"" _ "$out"
+if command -v script >/dev/null; then
+	# on a terminal: bold; with NO_COLOR on a terminal: [..]
+	script -qc "$CALLVAULT search 'bot:refund' --limit 1" /dev/null >"$T/tty"
+	expect "bold on a terminal" grep -q $'\033\[1mrefund\033\[0m' "$T/tty"
+	NO_COLOR=1 script -qc "$CALLVAULT search 'bot:refund' --limit 1" /dev/null >"$T/tty"
+	expect "NO_COLOR on a terminal" grep -q '\[refund\]' "$T/tty"
+	expect "NO_COLOR: no escapes" bash -c "! grep -q $'\033' \"\$1\"" _ "$T/tty"
+fi
 cv search 'human:manager' --format json >"$T/j"
 expect "json fields" python3 - "$T/j" <<'PY'
 import json, sys
