@@ -48,7 +48,9 @@ const struct store_migration store_migrations[] = {
 	  "CREATE INDEX calls_from ON calls(from_e164);"
 	  "CREATE INDEX calls_version ON calls(version_id);"
 	  "CREATE TABLE versions("
-	  "  id INTEGER PRIMARY KEY,"
+	  /* AUTOINCREMENT: ids never come back after a purge, so export
+	   * cursors and archive coverage (max version id) stay monotonic */
+	  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	  "  call_id TEXT NOT NULL,"
 	  "  seq INTEGER NOT NULL,"
 	  "  source TEXT NOT NULL"
