@@ -626,6 +626,36 @@ static void test_hostile(int port)
 	CHECK_INT(wt_http(NULL, port, "GET", "/healthz", NULL, 0, NULL), 200);
 }
 
+/* Bodies held in memory at once are bounded: past the budget, 429. */
+static void test_budget(void)
+{
+	const char *extra[] = { "--public-key", edpem, "--max-buffer-mb", "1",
+		NULL };
+	struct wt_server s;
+	CHECK(wt_start(&s, dir, db, NULL, extra));
+	int hold = wt_connect(s.port); /* promises 900,000 bytes, sends 1 */
+	const char *h = POST_HEAD "Content-Length: 900000\r\n\r\n{";
+	send(hold, h, strlen(h), MSG_NOSIGNAL);
+	usleep(200 * 1000);
+	char *b = wt_call_body("call-budget", "wh-budget", "budget");
+	CHECK_INT(post_ed(s.port, ed, b), 200); /* small: still fits */
+	size_t n = 200000;
+	char *big = malloc(n + 1);
+	memset(big, ' ', n);
+	big[0] = '{';
+	big[n - 1] = '}';
+	big[n] = '\0';
+	char *req = raw_req(POST_HEAD, NULL, big, n);
+	CHECK_INT(wt_raw(s.port, req, strlen(req), 5000), 429);
+	close(hold); /* its reservation is given back */
+	usleep(300 * 1000);
+	CHECK_INT(wt_raw(s.port, req, strlen(req), 5000), 401); /* unsigned */
+	CHECK_INT(wt_stop(&s), 0);
+	free(req);
+	free(big);
+	free(b);
+}
+
 /* Slow clients: dripping headers or a stalled body are cut off after the
  * idle timeout, and do not hold up anyone else meanwhile. */
 static void test_slowloris(int port, int timeout_s)
@@ -796,6 +826,7 @@ int main(void)
 	test_locked();
 	check_store();
 	test_full();
+	test_budget();
 	test_kill9();
 
 	char rm[400];
