@@ -164,6 +164,16 @@ static enum MHD_Result begin_request(struct webhook_server *w,
 			cl);
 		return answer(w, c, 413, "{\"error\":\"body too large\"}");
 	}
+	struct sig_scan sc;
+	memset(&sc, 0, sizeof(sc));
+	MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header, &sc);
+	if (!sc.count[0] && !sc.count[1] && !sc.count[2]) {
+		/* unsigned: refuse before reading the body */
+		atomic_fetch_add(&w->m.sig_failures, 1);
+		cv_warn("msg=\"signature rejected\" reason=\"no signature "
+			"header\"");
+		return answer(w, c, 401, "{\"error\":\"invalid signature\"}");
+	}
 accept:;
 	struct req *r = xcalloc(1, sizeof(*r));
 	r->route = routes[i].route;
