@@ -132,6 +132,40 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind,
 	return MHD_YES;
 }
 
+/* Checks on a webhook's headers, before its body is read: 0 to go on,
+ * else the status to answer with *json. *declared: Content-Length. */
+static unsigned check_webhook(struct webhook_server *w,
+	struct MHD_Connection *c, size_t *declared, const char **json)
+{
+	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		MHD_HTTP_HEADER_CONTENT_LENGTH);
+	unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
+	struct sig_scan sc;
+	memset(&sc, 0, sizeof(sc));
+	MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header, &sc);
+	*declared = n > w->cfg.max_body ? w->cfg.max_body : (size_t)n;
+	if (!is_json_type(ct)) {
+		*json = "{\"error\":\"content type must be application/json\"}";
+		return 415;
+	}
+	if (n > w->cfg.max_body) {
+		cv_warn("msg=\"body too large; refused unread\" "
+			"content_length=%llu", n);
+		*json = "{\"error\":\"body too large\"}";
+		return 413;
+	}
+	if (!sc.count[0] && !sc.count[1] && !sc.count[2]) {
+		atomic_fetch_add(&w->m.sig_failures, 1);
+		cv_warn("msg=\"signature rejected\" reason=\"no signature "
+			"header\"");
+		*json = "{\"error\":\"invalid signature\"}";
+		return 401;
+	}
+	return 0;
+}
+
 /* The first call for a request: route it and check what headers can. */
 static enum MHD_Result begin_request(struct webhook_server *w,
 	struct MHD_Connection *c, const char *url, const char *method,
@@ -148,43 +182,26 @@ static enum MHD_Result begin_request(struct webhook_server *w,
 		return answer(w, c, 404, "{\"error\":\"not found\"}");
 	if (strcmp(routes[i].method, method) != 0)
 		return answer(w, c, 405, "{\"error\":\"method not allowed\"}");
-	const char *cl = NULL;
-	if (routes[i].route != R_WEBHOOK)
-		goto accept; /* answered at the final call: keeps keep-alive */
-	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (!is_json_type(ct))
-		return answer(w, c, 415, "{\"error\":\"content type must "
-					 "be application/json\"}");
-	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl && strtoull(cl, NULL, 10) > w->cfg.max_body) {
-		cv_warn("msg=\"body too large; refused unread\" "
-			"content_length=%.20s",
-			cl);
-		return answer(w, c, 413, "{\"error\":\"body too large\"}");
-	}
-	struct sig_scan sc;
-	memset(&sc, 0, sizeof(sc));
-	MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header, &sc);
-	if (!sc.count[0] && !sc.count[1] && !sc.count[2]) {
-		/* unsigned: refuse before reading the body */
-		atomic_fetch_add(&w->m.sig_failures, 1);
-		cv_warn("msg=\"signature rejected\" reason=\"no signature "
-			"header\"");
-		return answer(w, c, 401, "{\"error\":\"invalid signature\"}");
-	}
-accept:;
 	struct req *r = xcalloc(1, sizeof(*r));
 	r->route = routes[i].route;
 	buf_init(&r->body);
-	/* many large bodies at once: memory is bounded, HighLevel retries */
-	if (r->route == R_WEBHOOK && cl && !reserve(w, r, strtoull(cl, NULL,
-								 10))) {
-		free(r);
-		cv_warn("msg=\"body budget spent; answering 429\"");
-		return answer(w, c, 429, "{\"error\":\"busy, retry later\"}");
+	if (r->route == R_WEBHOOK) {
+		size_t declared = 0;
+		const char *json = NULL;
+		unsigned st = check_webhook(w, c, &declared, &json);
+		/* many large bodies at once: memory is bounded, and
+		 * HighLevel retries a 429 */
+		if (st == 0 && !reserve(w, r, declared)) {
+			cv_warn("msg=\"body budget spent; answering 429\"");
+			st = 429;
+			json = "{\"error\":\"busy, retry later\"}";
+		}
+		if (st != 0) {
+			free(r);
+			return answer(w, c, st, json);
+		}
 	}
+	/* GET routes are answered at the final call: keeps keep-alive */
 	*con_cls = r;
 	atomic_fetch_add(&w->active, 1);
 	return MHD_YES;
