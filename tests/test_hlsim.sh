@@ -1,24 +1,9 @@
 #!/usr/bin/env bash
 # test_hlsim.sh — the HighLevel simulator answers as HighLevel does: paging
 # and sorting, 422 validation, 401 messages, rate-limit headers and 429,
-# OAuth refresh rotation, --dump matching the API, signed webhooks.
+# OAuth refresh rotation, faults, --dump matching the API, determinism.
 . "$(dirname "$0")/lib.sh"
-HLSIM=${HLSIM:?set by meson}
-
-# start_sim NAME ARGS… : run hlsim on port 0; sets ${NAME}_URL, ${NAME}_PID
-start_sim() {
-	local name=$1; shift
-	"$HLSIM" --quiet --port 0 --port-file "$T/$name.port" \
-		--info-file "$T/$name.info" "$@" >"$T/$name.out" 2>"$T/$name.err" &
-	local pid=$!
-	cleanup_hooks+=("kill $pid 2>/dev/null; wait $pid 2>/dev/null")
-	for _ in $(seq 100); do [ -s "$T/$name.port" ] && break; sleep 0.05; done
-	local port
-	port=$(cat "$T/$name.port")
-	printf -v "${name}_URL" 'http://127.0.0.1:%s' "$port"
-	printf -v "${name}_PID" '%s' "$pid"
-	expect_eq "$name prints its port" "$(head -1 "$T/$name.out")" "port $port"
-}
+. "$(dirname "$0")/hlsim.sh"
 
 start_sim A --seed 7 --locations 2 --calls-per-location 57 \
 	--dump "$T/dump.jsonl"
@@ -86,6 +71,25 @@ api "$PIT0" "$CL?locationId=$LOC0&startDate=$SMS&endDate=$EMS&pageSize=50" \
 	>"$T/p"
 expect_eq "startDate/endDate select an inclusive range" \
 	"$(jq .total "$T/p")" 20
+# filters: the API's totals equal counts over the dump
+d0() { jq -c --arg l "$LOC0" "select(.locationId == \$l) | $1" "$T/dump.jsonl"; }
+total() { api "$PIT0" "$CL?locationId=$LOC0&pageSize=1$1" | jq .total; }
+expect_eq "callType=TRIAL" "$(total "&callType=TRIAL")" \
+	"$(d0 'select(.trialCall)' | wc -l)"
+expect_eq "callType=LIVE" "$(total "&callType=LIVE")" \
+	"$(d0 'select(.trialCall | not)' | wc -l)"
+AG=$(jq -r '.locations[0].agents[0].id' "$T/A.info")
+expect_eq "agentId filter" "$(total "&agentId=$AG")" \
+	"$(d0 "select(.agentId == \"$AG\")" | wc -l)"
+C1=$(d0 '.contactId // empty' | sed -n 1p | tr -d '"')
+C2=$(d0 '.contactId // empty' | sed -n 2p | tr -d '"')
+expect_eq "contactId comma list" "$(total "&contactId=$C1,$C2")" \
+	"$(d0 "select(.contactId == \"$C1\" or .contactId == \"$C2\")" | wc -l)"
+expect_eq "actionType comma list" "$(total "&actionType=SMS,CUSTOM_ACTION")" \
+	"$(d0 'select([.executedCallActions[].actionType] |
+		any(. == "SMS" or . == "CUSTOM_ACTION"))' | wc -l)"
+expect_eq "bad actionType: 422" \
+	"$(status "$PIT0" "$CL?locationId=$LOC0&actionType=SMS,NOPE")" 422
 ONE=$(sed -n 5p "$T/dump0")
 api "$PIT0" "$CL/$ONE?locationId=$LOC0" >"$T/one"
 expect_eq "get one call log" "$(jq -r .id "$T/one")" "$ONE"
@@ -167,13 +171,20 @@ expect_eq "invalid_grant" "$(jq -r .error "$T/tok")" invalid_grant
 expect_eq "new access token works" "$(status "$AT2" "$CL?locationId=$LOC0")" 200
 expect_eq "new refresh token works once" \
 	"$(tok "$A_URL" -d grant_type=refresh_token -d "refresh_token=$RT2")" 200
+expect_eq "a JSON body works too" "$(curl -s -o "$T/tok" -w '%{http_code}' \
+	"$A_URL/oauth/token" -H 'Content-Type: application/json' \
+	-d "{\"client_id\":\"hlsim-client\",\"client_secret\":\"hlsim-secret\",
+	\"grant_type\":\"authorization_code\",\"code\":\"code-$LOC1-json\"}")" 200
+expect_eq "JSON body: token for that location" "$(jq -r .locationId "$T/tok")" \
+	"$LOC1"
 expect_eq "wrong client secret" "$(curl -s -o /dev/null -w '%{http_code}' \
 	"$A_URL/oauth/token" -d client_id=hlsim-client -d client_secret=x \
 	-d grant_type=refresh_token -d "refresh_token=$RT2")" 401
 
 # --- burst limit, 429, stats; token expiry (second simulator)
+printf '# extra PITs\n0=pit-from-file\n' >"$T/pits"
 start_sim B --seed 2 --locations 1 --calls-per-location 5 --burst 5 \
-	--window-ms 1500 --token-ttl 1
+	--window-ms 1500 --token-ttl 1 --pits-file "$T/pits"
 LOCB=$(jq -r '.locations[0].id' "$T/B.info")
 PITB=$(jq -r '.locations[0].pit' "$T/B.info")
 : >"$T/codes"
@@ -188,6 +199,9 @@ expect "429 says Remaining 0" grep -qi '^X-RateLimit-Remaining: 0' "$T/hb"
 curl -s "$B_URL/__sim/stats" >"$T/stats"
 expect_eq "stats: served429" "$(jq .served429 "$T/stats")" 3
 expect_eq "stats: maxWindowRequests" "$(jq .maxWindowRequests "$T/stats")" 8
+expect_eq "a PIT from --pits-file works (own burst bucket)" \
+	"$(curl -s -o /dev/null -w '%{http_code}' -H "Version: v3" \
+	-H "Authorization: Bearer pit-from-file" "$B_URL$CL?locationId=$LOCB")" 200
 curl -s -X POST "$B_URL/__sim/reset" >/dev/null
 expect_eq "reset clears stats" \
 	"$(curl -s "$B_URL/__sim/stats" | jq '.served429 + .maxWindowRequests')" 0
@@ -203,51 +217,6 @@ sleep 1.1
 expect_eq "expired access token: 401" "$(curl -s -o /dev/null -w '%{http_code}' \
 	-H "Authorization: Bearer $ATB" -H "Version: v3" \
 	"$B_URL$CL?locationId=$LOCB")" 401
-
-# --- emitter: signatures verify with openssl; 429 retried, 5xx not
-mkdir -p "$T/wh"
-"$HLSIM" emit --seed 2 --locations 1 --calls-per-location 5 \
-	--url "$B_URL/__sim/webhook?fail429=2" --key-out "$T/pub.pem" \
-	--save-dir "$T/wh" --inbound-share 0.5 --duplicates 0.5 --reorder \
-	--retry-ms 50 >"$T/emit.out" 2>"$T/emit.err"
-expect_eq "emit exit 0" "$?" 0
-expect "emit summary: 2 retried" grep -q '429-retried=2 failed=0' "$T/emit.out"
-SENT=$(sed -n 's/^sent=\([0-9]*\) .*/\1/p' "$T/emit.out")
-expect_eq "every event got a 2xx" \
-	"$(sed -n 's/.* 2xx=\([0-9]*\) .*/\1/p' "$T/emit.out")" "$SENT"
-expect_eq "sink saw sends + retries" \
-	"$(curl -s "$B_URL/__sim/stats" | jq .webhooks)" "$((SENT + 2))"
-expect "public key is SPKI PEM" grep -q 'BEGIN PUBLIC KEY' "$T/pub.pem"
-nver=0
-for b in "$T"/wh/*.json; do
-	openssl pkeyutl -verify -pubin -inkey "$T/pub.pem" -rawin -in "$b" \
-		-sigfile "${b%.json}.sig" >/dev/null 2>&1 && nver=$((nver + 1))
-done
-expect_eq "all signatures verify with openssl" "$nver" \
-	"$(ls "$T"/wh/*.json | wc -l)"
-{ cat "$(ls "$T"/wh/*.json | head -1)"; printf ' '; } >"$T/changed"
-expect "a changed body fails verification" \
-	sh -c "! openssl pkeyutl -verify -pubin -inkey '$T/pub.pem' -rawin \
-	-in '$T/changed' -sigfile '$(ls "$T"/wh/*.sig | head -1)' \
-	>/dev/null 2>&1"
-cat "$T"/wh/*.json | jq -s . >"$T/bodies"
-expect_eq "5 VoiceAiCallEnd events" \
-	"$(jq '[.[] | select(.type == "VoiceAiCallEnd") | .id] | unique | length' \
-		"$T/bodies")" 5
-expect_eq "webhook shape: envelope, no isAgentDeleted, _id actions" \
-	"$(jq '[.[] | select(.type == "VoiceAiCallEnd") |
-		(.webhookId and .timestamp and .locationId and
-		 (has("isAgentDeleted") | not) and
-		 ([.executedCallActions[] | has("_id") and
-		   (has("actionId") | not)] | all))] | all' "$T/bodies")" true
-expect_eq "InboundMessage CALL events" \
-	"$(jq '[.[] | select(.type == "InboundMessage") | .messageType] |
-		unique' -c "$T/bodies")" '["CALL"]'
-"$HLSIM" emit --seed 2 --locations 1 --calls-per-location 5 --count 2 \
-	--inbound-share 0 --url "$B_URL/__sim/webhook?status=503" \
-	>"$T/emit5" 2>/dev/null
-expect_eq "5xx: not retried, counted failed" "$(cat "$T/emit5")" \
-	"sent=2 2xx=0 429-retried=0 failed=2 bad-signature=0 duplicates=0"
 
 # --- faults, switched at run time through POST /__sim/fault
 start_sim C --seed 3 --locations 1 --calls-per-location 20
@@ -298,49 +267,40 @@ fault storm429=3,storm-every=0 >/dev/null
 for _ in 1 2 3 4; do getc; done >"$T/storm"
 expect_eq "storm429: 3 x 429 then 200" "$(cut -c1-3 "$T/storm" | tr '\n' ' ')" \
 	"429 429 429 200 "
+fault latency-ms=300 >/dev/null
+expect "latency-ms: the answer waits" \
+	test "$(curl -s -o /dev/null -w '%{time_total}' -H "Version: v3" \
+	-H "Authorization: Bearer $PITC" "$C_URL$CL?locationId=$LOCC" |
+	tr -d .)" -ge 300000
+fault oauth5xx=1 >/dev/null
+expect_eq "oauth5xx: token endpoint 503" "$(curl -s -o /dev/null -w '%{http_code}' \
+	"$C_URL/oauth/token" -d client_id=hlsim-client -d client_secret=hlsim-secret \
+	-d grant_type=authorization_code -d "code=code-$LOCC")" 503
 fault revoke=1 >/dev/null
 expect_eq "revoke: 401" "$(getc)" "401 0"
 fault "" >/dev/null
 expect_eq "a revoked PIT still works afterwards" "$(getc)" "200 0"
 curl -s "$C_URL/__sim/stats" >"$T/cstats"
 expect_eq "stats count fired faults" \
-	"$(jq -c '.faults | [.reset, .truncate, .badjson, .storm429]' "$T/cstats")" \
-	"[1,1,1,3]"
+	"$(jq -c '.faults | [.reset, .truncate, .badjson, .storm429, .["latency-ms"]]' \
+	"$T/cstats")" "[1,1,1,3,1]"
 
-# --- arrivals and summary changes while a client pages
-start_sim D --seed 4 --locations 1 --calls-per-location 10 \
-	--arrival-rate 25 --mutate-share 1 --mutate-after-ms 200 \
-	--dump "$T/dumpD.jsonl" --webhook-url "$B_URL/__sim/webhook" \
-	--inbound-share 0 --key-out "$T/pubD.pem" --save-dir "$T/whD"
-LOCD=$(jq -r '.locations[0].id' "$T/D.info")
-PITD=$(jq -r '.locations[0].pit' "$T/D.info")
-ID1=$(head -1 "$T/dumpD.jsonl" | jq -r .id)
-getd() { curl -s -H "Authorization: Bearer $PITD" -H "Version: v3" \
-	"$D_URL$CL$1"; }
-S1=$(getd "/$ID1?locationId=$LOCD" | jq -r .summary)
-sleep 0.4
-S2=$(getd "/$ID1?locationId=$LOCD" | jq -r .summary)
-expect "summary changed after first being served" test "$S1" != "$S2"
-TOT=$(getd "?locationId=$LOCD" | jq .total)
-expect "calls keep arriving" test "$TOT" -gt 10
-curl -s "$D_URL/__sim/dump" >"$T/dumpD.now"
-expect "/__sim/dump has the arrivals" test "$(wc -l <"$T/dumpD.now")" -ge "$TOT"
-expect "arrivals are delivered as webhooks" \
-	test "$(curl -s "$D_URL/__sim/stats" | jq .emitted.ok)" -gt 0
-kill -TERM "$D_PID"
-wait "$D_PID"
-expect_eq "SIGTERM with arrivals: exit 0" "$?" 0
-nbad=0
-for b in $(ls "$T"/whD/*.json | head -12); do
-	openssl pkeyutl -verify -pubin -inkey "$T/pubD.pem" -rawin -in "$b" \
-		-sigfile "${b%.json}.sig" >/dev/null 2>&1 || nbad=$((nbad + 1))
-	grep -q "\"id\":\"$(jq -r .id "$b")\"" "$T/dumpD.jsonl" ||
-		nbad=$((nbad + 1))
-done
-expect_eq "server webhooks verify and name calls in the dump" "$nbad" 0
-expect_eq "--dump at exit has the changed summary" \
-	"$(jq -r --arg i "$ID1" 'select(.id == $i) | .summary' "$T/dumpD.jsonl")" \
-	"$S2"
+# --- determinism: same seed, same data; another seed, other data
+"$HLSIM" --seed 7 --locations 2 --calls-per-location 57 --dump "$T/again" \
+	--dump-only
+expect "same seed: identical dump" cmp -s "$T/again" "$T/dump.jsonl"
+"$HLSIM" --seed 8 --locations 2 --calls-per-location 57 --dump "$T/other" \
+	--dump-only
+expect "other seed: other data" sh -c "! cmp -s '$T/other' '$T/dump.jsonl'"
+expect_eq "both transcript label forms occur" \
+	"$(jq -r '.transcript | split("\n")[0][0:5]' "$T/dump.jsonl" | sort -u |
+		tr '\n' '|')" "bot: |bot:T|"
+expect "CUSTOM_ACTION secrets occur" grep -q '"authenticationValue":"sk_live_' \
+	"$T/dump.jsonl"
+expect "undocumented agentTransferOccurred occurs" \
+	grep -q '"agentTransferOccurred"' "$T/dump.jsonl"
+expect_eq "pageSize=2.5: 422" \
+	"$(status "$PIT0" "$CL?locationId=$LOC0&pageSize=2.5")" 422
 
 # --- SIGTERM: clean exit, --dump rewritten
 kill -TERM "$A_PID"

@@ -152,13 +152,14 @@ static void check_unknown(const struct args *a, const char *const *allowed,
 	}
 }
 
+/* A finite number within +-1e15 (epoch ms and page numbers fit). */
 static bool parse_num(const char *s, double *out)
 {
 	char *end;
 	if (!s || !*s)
 		return false;
 	*out = strtod(s, &end);
-	return *end == '\0' && *out == *out;
+	return *end == '\0' && *out >= -1e15 && *out <= 1e15;
 }
 
 static void msgf(json_t *msgs, const char *fmt, const char *name)
@@ -176,7 +177,7 @@ static int int_arg(const struct args *a, const char *name, int lo, int hi,
 	double v;
 	if (!s)
 		return dflt;
-	if (!parse_num(s, &v) || v != (double)(long)v) {
+	if (!parse_num(s, &v)) {
 		msgf(msgs, "%s must be a number conforming to the specified "
 			"constraints", name);
 		return dflt;
@@ -191,6 +192,10 @@ static int int_arg(const struct args *a, const char *name, int lo, int hi,
 		char *m = xasprintf("%s must not be greater than %d", name, hi);
 		json_array_append_new(msgs, json_string(m));
 		free(m);
+		return dflt;
+	}
+	if (v != (double)(long)v) {
+		msgf(msgs, "%s must be an integer number", name);
 		return dflt;
 	}
 	return (int)v;
@@ -432,6 +437,88 @@ static void not_found(struct reply *r, const char *method, const char *url)
 	free(m);
 }
 
+/* false (and a 401 in r) unless the Version header is a known value. */
+static bool check_version(struct MHD_Connection *conn, struct reply *r)
+{
+	const char *ver = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		"Version");
+	if (!ver) {
+		set_error(r, 401, "version header was not found.");
+		return false;
+	}
+	for (size_t i = 0; i < CV_ARRAY_LEN(VERSIONS); i++)
+		if (!strcmp(ver, VERSIONS[i]))
+			return true;
+	set_error(r, 401, "version header is invalid");
+	return false;
+}
+
+/* The bearer token of a request, or NULL. */
+static const char *bearer(struct MHD_Connection *conn)
+{
+	const char *authz = MHD_lookup_connection_value(conn,
+		MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	return authz && !strncasecmp(authz, "Bearer ", 7) ? authz + 7 : NULL;
+}
+
+/* Count the request against its buckets; false (and a 429) when over. */
+static bool rate_limit(struct hlsim *h, const char *key,
+	enum auth_kind kind, int loc, int64_t now, struct reply *r)
+{
+	char bkey[64], dkey[64];
+	snprintf(bkey, sizeof(bkey), "%s@%d", key, loc);
+	snprintf(dkey, sizeof(dkey), "%s@%d", kind == AUTH_PIT ? "pits" :
+		"app", loc);
+	ratelimit_hit(h->rl, bkey, dkey, cv_mono_ms(), now / 86400000,
+		&r->rl);
+	if (r->rl.allowed && !faults_storm(&h->faults))
+		return true;
+	if (r->rl.allowed)
+		r->rl.remaining = 0;  /* a storm looks like a spent window */
+	set_error(r, 429, "Too Many Requests");
+	return false;
+}
+
+static void route(struct ctx *c, const char *method, const char *url)
+{
+	const char *p = url;
+	if (strcmp(method, "GET"))
+		not_found(c->r, method, url);
+	else if (!strcmp(p, "/voice-ai/dashboard/call-logs"))
+		route_call_logs(c);
+	else if (!strncmp(p, "/voice-ai/dashboard/call-logs/", 30) &&
+		 p[30] && !strchr(p + 30, '/'))
+		route_call_log(c, p + 30);
+	else if (!strcmp(p, "/voice-ai/agents"))
+		route_agents(c);
+	else if (!strncmp(p, "/voice-ai/agents/", 17) && p[17] &&
+		 !strchr(p + 17, '/'))
+		route_agent(c, p + 17);
+	else if (!strcmp(p, "/voice-ai/dashboard/agents"))
+		set_422(c->r, json_pack("[s]", "property locationId should "
+			"not exist"));
+	else
+		not_found(c->r, method, url);
+}
+
+/* Faults that spoil a good answer on its way out. */
+static void spoil(struct hlsim *h, struct reply *r)
+{
+	if (r->status != 200)
+		return;
+	if (faults_roll(&h->faults, F_BADJSON))
+		r->body[strlen(r->body) / 2] = '\0';  /* not valid JSON */
+	else if (faults_roll(&h->faults, F_TRUNCATE))
+		r->truncate = true;
+}
+
+static void fault_5xx(struct hlsim *h, struct reply *r)
+{
+	static const int codes[] = { 500, 502, 503, 504 };
+	int st = codes[sim_rand(&h->faults.rng) % 4];
+	set_error(r, st, st == 500 ? "Internal server error" : reason(st));
+}
+
 /* Authenticate, rate-limit, fault and route an API request. */
 static void api_request(struct hlsim *h, struct MHD_Connection *conn,
 	const char *method, const char *url, struct reply *r)
@@ -443,42 +530,17 @@ static void api_request(struct hlsim *h, struct MHD_Connection *conn,
 		r->reset = true;
 		return;
 	}
-	const char *ver = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-		"Version");
-	bool ver_ok = false;
-	for (size_t i = 0; ver && i < CV_ARRAY_LEN(VERSIONS); i++)
-		ver_ok = ver_ok || !strcmp(ver, VERSIONS[i]);
-	if (!ver) {
-		set_error(r, 401, "version header was not found.");
+	if (!check_version(conn, r))
 		return;
-	}
-	if (!ver_ok) {
-		set_error(r, 401, "version header is invalid");
-		return;
-	}
-	const char *authz = MHD_lookup_connection_value(conn,
-		MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-	const char *token = authz && !strncasecmp(authz, "Bearer ", 7) ?
-		authz + 7 : NULL;
+	const char *token = bearer(conn), *key = NULL;
 	int loc = -1;
-	const char *key = NULL;
 	enum auth_kind kind = auth_check(h->auth, token, now, &loc, &key);
 	if (kind == AUTH_INVALID) {
 		set_error(r, 401, "Invalid token: access token is invalid");
 		return;
 	}
-	char bkey[64], dkey[64];
-	snprintf(bkey, sizeof(bkey), "%s@%d", key, loc);
-	snprintf(dkey, sizeof(dkey), "%s@%d", kind == AUTH_PIT ? "pits" :
-		"app", loc);
-	ratelimit_hit(h->rl, bkey, dkey, cv_mono_ms(), now / 86400000,
-		&r->rl);
-	if (!r->rl.allowed || faults_storm(&h->faults)) {
-		if (r->rl.allowed)
-			r->rl.remaining = 0;
-		set_error(r, 429, "Too Many Requests");
+	if (!rate_limit(h, key, kind, loc, now, r))
 		return;
-	}
 	if (faults_roll(&h->faults, F_REVOKE)) {
 		auth_revoke(h->auth, kind == AUTH_OAUTH ? token : NULL);
 		set_error(r, 401, "Invalid token: access token is invalid");
@@ -488,44 +550,17 @@ static void api_request(struct hlsim *h, struct MHD_Connection *conn,
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg,
 		&a);
 	const char *lid = arg(&a, "locationId");
-	if (a.overflow) {
+	if (a.overflow)
 		set_error(r, 400, "Too many query parameters");
-		return;
-	}
-	if (lid && *lid && simdata_find_location(h->sd, lid) != loc) {
+	else if (lid && *lid && simdata_find_location(h->sd, lid) != loc)
 		set_error(r, 401, "The token is not authorized for this scope.");
-		return;
-	}
-	if (faults_roll(&h->faults, F_5XX)) {
-		static const int codes[] = { 500, 502, 503, 504 };
-		int st = codes[sim_rand(&h->faults.rng) % 4];
-		set_error(r, st, st == 500 ? "Internal server error" :
-			reason(st));
-		return;
-	}
-	struct ctx c = { .h = h, .a = &a, .loc = loc, .now = now, .r = r };
-	const char *p = url;
-	bool get = !strcmp(method, "GET");
-	if (get && !strcmp(p, "/voice-ai/dashboard/call-logs"))
-		route_call_logs(&c);
-	else if (get && !strncmp(p, "/voice-ai/dashboard/call-logs/", 30) &&
-		 p[30] && !strchr(p + 30, '/'))
-		route_call_log(&c, p + 30);
-	else if (get && !strcmp(p, "/voice-ai/agents"))
-		route_agents(&c);
-	else if (get && !strncmp(p, "/voice-ai/agents/", 17) && p[17] &&
-		 !strchr(p + 17, '/'))
-		route_agent(&c, p + 17);
-	else if (get && !strcmp(p, "/voice-ai/dashboard/agents"))
-		set_422(r, json_pack("[s]", "property locationId should not "
-			"exist"));
-	else
-		not_found(r, method, url);
-	if (r->status == 200 && faults_roll(&h->faults, F_BADJSON)) {
-		size_t n = strlen(r->body);
-		r->body[n / 2] = '\0';  /* cut mid-document: not valid JSON */
-	} else if (r->status == 200 && faults_roll(&h->faults, F_TRUNCATE)) {
-		r->truncate = true;
+	else if (faults_roll(&h->faults, F_5XX))
+		fault_5xx(h, r);
+	else {
+		struct ctx c = { .h = h, .a = &a, .loc = loc, .now = now,
+			.r = r };
+		route(&c, method, url);
+		spoil(h, r);
 	}
 }
 
@@ -673,6 +708,10 @@ static void control_or_oauth(struct hlsim *h, struct MHD_Connection *conn,
 			set_error(r, 413, "Payload Too Large");
 			return;
 		}
+		if (faults_roll(&h->faults, F_OAUTH5XX)) {
+			set_error(r, 503, reason(503));
+			return;
+		}
 		r->status = auth_token_endpoint(h->auth,
 			q->body.data ? q->body.data : "", cv_now_ms(), locid_of,
 			loc_id, h, &r->body);
@@ -807,8 +846,13 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
 	struct reply r = { .status = 500 };
 	ratelimit_defaults(h->rl, &r.rl);
 	bool api = is_api_path(url);
-	if (api && h->faults.latency_ms > 0)
-		usleep((useconds_t)h->faults.latency_ms * 1000);
+	pthread_mutex_lock(&h->lock);
+	int latency = api ? h->faults.latency_ms : 0;
+	if (latency > 0)
+		h->faults.fired[F_LATENCY]++;
+	pthread_mutex_unlock(&h->lock);
+	if (latency > 0)
+		usleep((useconds_t)latency * 1000);
 	pthread_mutex_lock(&h->lock);
 	h->requests++;
 	if (strlen(url) > MAX_URL)

@@ -236,16 +236,28 @@ static int grant_refresh(struct auth *a, const char *rt, int64_t now_ms,
 	return 200;
 }
 
+/* A field of a form-encoded body, or of a JSON object body (j). */
+static char *field(const char *form, const json_t *j, const char *key)
+{
+	if (!j)
+		return auth_form_get(form, key);
+	const char *v = json_string_value(json_object_get(j, key));
+	return v ? xstrdup(v) : NULL;
+}
+
 int auth_token_endpoint(struct auth *a, const char *form, int64_t now_ms,
 	int (*locid_of)(void *ctx, const char *id),
 	const char *(*loc_id)(void *ctx, int loc), void *ctx, char **body)
 {
-	char *cid = auth_form_get(form, "client_id");
-	char *sec = auth_form_get(form, "client_secret");
-	char *grant = auth_form_get(form, "grant_type");
-	char *utype = auth_form_get(form, "user_type");
-	char *code = auth_form_get(form, "code");
-	char *rt = auth_form_get(form, "refresh_token");
+	/* form-encoded as the spec says; JSON as one site sample shows */
+	json_t *j = form[0] == '{' ? json_loads(form, 0, NULL) : NULL;
+	char *cid = field(form, j, "client_id");
+	char *sec = field(form, j, "client_secret");
+	char *grant = field(form, j, "grant_type");
+	char *utype = field(form, j, "user_type");
+	char *code = field(form, j, "code");
+	char *rt = field(form, j, "refresh_token");
+	json_decref(j);
 	int status;
 	if (!cid || !sec || strcmp(cid, a->client_id) ||
 	    strcmp(sec, a->client_secret)) {

@@ -12,25 +12,27 @@ static const char *const names[F__COUNT] = {
 	[F_BADJSON] = "badjson", [F_REVOKE] = "revoke",
 	[F_REPEAT] = "repeat", [F_DRIFT] = "total-drift",
 	[F_EMPTY] = "empty", [F_NOECHO] = "page-noecho",
-	[F_EXAMPLE] = "example", [F_STORM] = "storm429",
+	[F_EXAMPLE] = "example", [F_OAUTH5XX] = "oauth5xx",
+	[F_STORM] = "storm429", [F_LATENCY] = "latency-ms",
 };
 
 const char faults_help[] =
-	"  5xx=P          answer 500/502/503/504 (NestJS-style body)\n"
-	"  reset=P        close the connection without an answer\n"
-	"  truncate=P     promise the full Content-Length, send part, close\n"
-	"  badjson=P      200 with a body that is not valid JSON\n"
-	"  revoke=P       revoke the token used (OAuth access tokens stay\n"
-	"                 revoked; a PIT just gets this one 401)\n"
-	"  repeat=P       call-logs: serve the previous page's items again\n"
-	"  total-drift=P  call-logs: report a total off by a few\n"
-	"  empty=P        call-logs: an empty callLogs array, real total\n"
-	"  page-noecho=P  call-logs: the page field does not echo the request\n"
-	"  example=P      call-logs: the OpenAPI example for every request\n"
-	"  latency-ms=N   sleep N ms before every API answer\n"
-	"  storm429=N     N consecutive 429s, starting at API request 5\n"
-	"                 (set through /__sim/fault: at the next request)\n"
-	"  storm-every=K  ... and again every K API requests (default 200)\n";
+	"      5xx=P          answer 500/502/503/504 (NestJS-style body)\n"
+	"      reset=P        close the connection without an answer\n"
+	"      truncate=P     promise the full Content-Length, send part, close\n"
+	"      badjson=P      200 with a body that is not valid JSON\n"
+	"      revoke=P       revoke the token used (OAuth access tokens stay\n"
+	"                     revoked; a PIT just gets this one 401)\n"
+	"      repeat=P       call-logs: serve the previous page's items again\n"
+	"      total-drift=P  call-logs: report a total off by a few\n"
+	"      empty=P        call-logs: an empty callLogs array, real total\n"
+	"      page-noecho=P  call-logs: the page field does not echo the request\n"
+	"      example=P      call-logs: the OpenAPI example for every request\n"
+	"      oauth5xx=P     POST /oauth/token answers 503 (no token issued)\n"
+	"      latency-ms=N   sleep N ms before every API answer\n"
+	"      storm429=N     N consecutive 429s, starting at API request 5\n"
+	"                     (set through /__sim/fault: at the next request)\n"
+	"      storm-every=K  ... and again every K API requests (default 200)\n";
 
 const char *faults_name(enum fault_kind k)
 {
@@ -59,7 +61,8 @@ static int set_one(struct faults *f, const char *name, const char *val,
 		return 0;
 	}
 	for (int k = 0; k < F__COUNT; k++) {
-		if (k != F_STORM && !strcmp(names[k], name)) {
+		if (k != F_STORM && k != F_LATENCY &&
+		    !strcmp(names[k], name)) {
 			if (v > 1) {
 				cv_error(errmsg, CV_EINVAL,
 					"fault %s is a share in [0,1]", name);

@@ -11,11 +11,11 @@
 
 enum fault_kind {
 	F_5XX, F_RESET, F_TRUNCATE, F_BADJSON, F_REVOKE, F_REPEAT, F_DRIFT,
-	F_EMPTY, F_NOECHO, F_EXAMPLE, F_STORM, F__COUNT
+	F_EMPTY, F_NOECHO, F_EXAMPLE, F_OAUTH5XX, F_STORM, F_LATENCY, F__COUNT
 };
 
 struct faults {
-	double share[F__COUNT];  /* F_STORM unused here */
+	double share[F__COUNT];  /* F_STORM, F_LATENCY unused here */
 	int latency_ms;
 	int storm429;            /* length of a 429 storm (requests) */
 	int storm_every;         /* a storm starts every N API requests */

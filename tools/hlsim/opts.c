@@ -2,6 +2,7 @@
 #include "opts.h"
 
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,7 @@ enum {
 	O_TTL, O_BURST, O_WINDOW, O_DAILY, O_FAULT, O_QUIET, O_HELP, O_URL,
 	O_KEY, O_KEY_OUT, O_KEY_OUT_PRIV, O_COUNT, O_INBOUND, O_DUPS,
 	O_REORDER, O_BADSIG, O_RETRY_MS, O_MAX_RETRIES, O_SAVE_DIR,
-	O_WEBHOOK_URL, O_WEBHOOK_DROP,
+	O_WEBHOOK_URL, O_WEBHOOK_DROP, O_PITS_FILE,
 };
 
 static const struct option longopts[] = {
@@ -60,6 +61,7 @@ static const struct option longopts[] = {
 	{ "save-dir", required_argument, NULL, O_SAVE_DIR },
 	{ "webhook-url", required_argument, NULL, O_WEBHOOK_URL },
 	{ "webhook-drop", required_argument, NULL, O_WEBHOOK_DROP },
+	{ "pits-file", required_argument, NULL, O_PITS_FILE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -115,51 +117,92 @@ static bool start_month(const char *s, int64_t *out)
 	return true;
 }
 
-/* Numeric options: a table of (option, bounds, destination kind). */
+/* Numeric options: bounds and where the value goes. */
+enum num_kind { N_INT, N_LONG, N_I64, N_U64, N_DOUBLE };
+static const struct num_opt {
+	int opt;
+	double lo, hi;
+	enum num_kind kind;
+	size_t off;
+} num_opts[] = {
+#define F(field) offsetof(struct hlsim_opts, field)
+	{ O_SEED, 0, 1e18, N_U64, F(data.seed) },
+	{ O_LOCS, 1, 10000, N_INT, F(data.locations) },
+	{ O_CALLS, 0, 1e7, N_INT, F(data.calls_per_location) },
+	{ O_AGENTS, 1, 1000, N_INT, F(data.agents_per_location) },
+	{ O_CONTACTS, 1, 1e6, N_INT, F(data.contacts_per_location) },
+	{ O_MONTHS, 1, 600, N_INT, F(data.months) },
+	{ O_MUTATE, 0, 1, N_DOUBLE, F(data.mutate_share) },
+	{ O_MUTATE_AFTER, 0, 1e12, N_I64, F(data.mutate_after_ms) },
+	{ O_ARRIVAL, 0, 1e5, N_DOUBLE, F(data.arrival_rate) },
+	{ O_BACKDATE, 0, 1, N_DOUBLE, F(data.arrival_backdate) },
+	{ O_PORT, 0, 65535, N_LONG, F(port) },
+	{ O_TTL, 1, 1e9, N_I64, F(token_ttl) },
+	{ O_BURST, 1, 1e9, N_INT, F(burst) },
+	{ O_WINDOW, 1, 1e9, N_I64, F(window_ms) },
+	{ O_DAILY, 1, 1e12, N_I64, F(daily) },
+	{ O_COUNT, 0, 1e9, N_LONG, F(count) },
+	{ O_INBOUND, 0, 1, N_DOUBLE, F(inbound_share) },
+	{ O_DUPS, 0, 1, N_DOUBLE, F(duplicates) },
+	{ O_BADSIG, 0, 1, N_DOUBLE, F(bad_signature) },
+	{ O_RETRY_MS, 0, 1e9, N_I64, F(retry_ms) },
+	{ O_MAX_RETRIES, 0, 1000, N_INT, F(max_retries) },
+	{ O_WEBHOOK_DROP, 0, 1, N_DOUBLE, F(webhook_drop) },
+#undef F
+};
+
 static bool set_num(struct hlsim_opts *o, int c, const char *name,
 	const char *s)
 {
-	double v;
-	switch (c) {
-	case O_SEED: if (!num(name, s, 0, 1e18, &v)) return false;
-		o->data.seed = (uint64_t)v; return true;
-	case O_LOCS: if (!num(name, s, 1, 10000, &v)) return false;
-		o->data.locations = (int)v; return true;
-	case O_CALLS: if (!num(name, s, 0, 10000000, &v)) return false;
-		o->data.calls_per_location = (int)v; return true;
-	case O_AGENTS: if (!num(name, s, 1, 1000, &v)) return false;
-		o->data.agents_per_location = (int)v; return true;
-	case O_CONTACTS: if (!num(name, s, 1, 1000000, &v)) return false;
-		o->data.contacts_per_location = (int)v; return true;
-	case O_MONTHS: if (!num(name, s, 1, 600, &v)) return false;
-		o->data.months = (int)v; return true;
-	case O_MUTATE: return num(name, s, 0, 1, &o->data.mutate_share);
-	case O_MUTATE_AFTER: if (!num(name, s, 0, 1e12, &v)) return false;
-		o->data.mutate_after_ms = (int64_t)v; return true;
-	case O_ARRIVAL: return num(name, s, 0, 100000, &o->data.arrival_rate);
-	case O_BACKDATE: return num(name, s, 0, 1, &o->data.arrival_backdate);
-	case O_PORT: if (!num(name, s, 0, 65535, &v)) return false;
-		o->port = (long)v; return true;
-	case O_TTL: if (!num(name, s, 1, 1e9, &v)) return false;
-		o->token_ttl = (int64_t)v; return true;
-	case O_BURST: if (!num(name, s, 1, 1e9, &v)) return false;
-		o->burst = (int)v; return true;
-	case O_WINDOW: if (!num(name, s, 1, 1e9, &v)) return false;
-		o->window_ms = (int64_t)v; return true;
-	case O_DAILY: if (!num(name, s, 1, 1e12, &v)) return false;
-		o->daily = (int64_t)v; return true;
-	case O_COUNT: if (!num(name, s, 0, 1e9, &v)) return false;
-		o->count = (long)v; return true;
-	case O_INBOUND: return num(name, s, 0, 1, &o->inbound_share);
-	case O_DUPS: return num(name, s, 0, 1, &o->duplicates);
-	case O_BADSIG: return num(name, s, 0, 1, &o->bad_signature);
-	case O_WEBHOOK_DROP: return num(name, s, 0, 1, &o->webhook_drop);
-	case O_RETRY_MS: if (!num(name, s, 0, 1e9, &v)) return false;
-		o->retry_ms = (int64_t)v; return true;
-	case O_MAX_RETRIES: if (!num(name, s, 0, 1000, &v)) return false;
-		o->max_retries = (int)v; return true;
-	default: return false;
+	for (size_t i = 0; i < CV_ARRAY_LEN(num_opts); i++) {
+		const struct num_opt *n = &num_opts[i];
+		double v;
+		if (n->opt != c)
+			continue;
+		if (!num(name, s, n->lo, n->hi, &v))
+			return false;
+		char *dst = (char *)o + n->off;
+		switch (n->kind) {
+		case N_INT: *(int *)(void *)dst = (int)v; break;
+		case N_LONG: *(long *)(void *)dst = (long)v; break;
+		case N_I64: *(int64_t *)(void *)dst = (int64_t)v; break;
+		case N_U64: *(uint64_t *)(void *)dst = (uint64_t)v; break;
+		case N_DOUBLE: *(double *)(void *)dst = v; break;
+		}
+		return true;
 	}
+	return false;
+}
+
+static void add_pit(struct hlsim_opts *o, const char *s)
+{
+	o->pits = xrealloc(o->pits, (size_t)(o->n_pits + 1) *
+		sizeof(*o->pits));
+	o->pits[o->n_pits++] = s;
+}
+
+/* Read LOC=TOKEN lines; blank lines and # comments are skipped. */
+static bool read_pits(struct hlsim_opts *o, const char *path)
+{
+	char *text = NULL, *err = NULL;
+	size_t len;
+	if (o->pits_file_text || cv_read_file(path, 1 << 20, &text, &len,
+		&err) != CV_OK) {
+		fprintf(stderr, "hlsim: --pits-file: %s\n",
+			err ? err : "given twice");
+		free(err);
+		return false;
+	}
+	o->pits_file_text = text;
+	char *save = NULL;
+	for (char *l = strtok_r(text, "\r\n", &save); l;
+	     l = strtok_r(NULL, "\r\n", &save)) {
+		while (*l == ' ' || *l == '\t')
+			l++;
+		if (*l && *l != '#')
+			add_pit(o, l);
+	}
+	return true;
 }
 
 static bool set_str(struct hlsim_opts *o, int c, const char *s)
@@ -178,11 +221,8 @@ static bool set_str(struct hlsim_opts *o, int c, const char *s)
 	case O_SAVE_DIR: o->save_dir = s; return true;
 	case O_WEBHOOK_URL: o->webhook_url = s; return true;
 	case O_START: return start_month(s, &o->data.start_ms);
-	case O_PIT:
-		o->pits = xrealloc(o->pits, (size_t)(o->n_pits + 1) *
-			sizeof(*o->pits));
-		o->pits[o->n_pits++] = s;
-		return true;
+	case O_PIT: add_pit(o, s); return true;
+	case O_PITS_FILE: return read_pits(o, s);
 	default: return false;
 	}
 }
@@ -233,5 +273,7 @@ int opts_parse(struct hlsim_opts *o, int argc, char **argv, bool emit)
 void opts_finish(struct hlsim_opts *o)
 {
 	free(o->pits);
+	free(o->pits_file_text);
 	o->pits = NULL;
+	o->pits_file_text = NULL;
 }

@@ -16,8 +16,9 @@ struct hlsim_opts {
 	long port;
 	const char *port_file, *info_file, *dump, *fault;
 	bool dump_only, quiet;
-	const char **pits;
+	const char **pits;     /* LOC=TOKEN strings */
 	int n_pits;
+	char *pits_file_text;  /* --pits-file contents (pits point into it) */
 	const char *client_id, *client_secret;
 	int64_t token_ttl, window_ms, daily;
 	int burst;
