@@ -48,7 +48,8 @@ static int parse_opt(int c, const char *arg, struct serve_opts *o)
 		{ 'b', "--busy-timeout", 1, 600000 },
 		{ 'B', "--max-batch", 1, 100000 },
 		{ 'g', "--grace", 0, 3600 },
-		{ 'M', "--max-store-mb", 1, 100000000 } };
+		{ 'M', "--max-store-mb", 1, 100000000 },
+		{ 'F', "--max-buffer-mb", 1, 65536 } };
 	for (size_t i = 0; i < CV_ARRAY_LEN(nums); i++) {
 		if (nums[i].c != c)
 			continue;
@@ -63,6 +64,7 @@ static int parse_opt(int c, const char *arg, struct serve_opts *o)
 		case 'B': o->cfg.max_batch = (size_t)v; break;
 		case 'g': o->cfg.grace_s = (unsigned)v; break;
 		case 'M': o->cfg.max_store_bytes = (int64_t)v << 20; break;
+		case 'F': o->cfg.max_buffered = (size_t)v << 20; break;
 		}
 		return 0;
 	}
@@ -154,6 +156,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		{ "max-batch", required_argument, NULL, 'B' },
 		{ "grace", required_argument, NULL, 'g' },
 		{ "max-store-mb", required_argument, NULL, 'M' },
+		{ "max-buffer-mb", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct serve_opts o = { .cfg = { .listen = "127.0.0.1:8080",
@@ -186,6 +189,7 @@ const struct cli_cmd cmd_serve = {
 		"         [--timeout S] [--max-connections N] "
 		"[--busy-timeout MS]\n"
 		"         [--max-batch N] [--grace S] [--max-store-mb N]\n"
+		"         [--max-buffer-mb N]\n"
 		"\n"
 		"Serve POST /webhooks/highlevel, GET /healthz and GET "
 		"/metrics (Prometheus).\nA delivery is answered 200 only "
@@ -226,6 +230,10 @@ const struct cli_cmd cmd_serve = {
 		"answer 429\n"
 		"                          (keeps room on the disk; default: "
 		"no cap)\n"
+		"  --max-buffer-mb N       bodies held in memory at once, all "
+		"requests\n"
+		"                          together; past it answer 429 "
+		"(default 64)\n"
 		"\nEnvironment: CALLVAULT_NOW=DATE sets the clock the legacy "
 		"cut-off is\ncompared with (for tests).\n",
 	.run = run,
