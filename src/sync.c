@@ -695,6 +695,10 @@ static void on_response(struct hl_response *r, void *arg)
 {
 	struct job *j = arg;
 	j->in_flight = false;
+	cv_debug("location=%s status=%ld elapsed_ms=%lld bytes=%zu "
+		 "remaining=%lld", j->loc.id, r->status,
+		(long long)r->elapsed_ms, r->body.len,
+		(long long)r->rl.remaining);
 	learn_limits(j, &r->rl);
 	if (r->err != CV_OK) {
 		if (r->err == CV_ETOOBIG)
