@@ -7,6 +7,8 @@
 #   B: L locations (default 20) with N2 calls each (default 2,000), in
 #      parallel: target 1.15x one such location's floor.
 #
+#   baseline: the calls of B imported from JSONL (the store alone).
+#
 # usage: tools/bench/bench_sync.sh [BUILD_DIR] [WINDOW_MS] [N1] [L] [N2]
 # (WINDOW_MS 1000 scales HighLevel's 100 requests / 10 s window by 10.)
 set -euo pipefail
@@ -69,3 +71,13 @@ echo "# window: $BURST requests per $WINDOW_MS ms; $(nproc) cores; load $(cut -d
 echo "# name seconds api_requests served_429 max_requests_in_window floor_seconds"
 run one 1 "$N1"
 run many "$L" "$N2"
+# baseline: the same calls of B through `callvault import` (no HTTP, no
+# limits): how fast the store alone takes them
+"$HLSIM" --seed 3 --locations "$L" --calls-per-location "$N2" --months 6 \
+	--dump "$W/many.jsonl" --dump-only >/dev/null 2>&1
+export CALLVAULT_DB="$W/import.db"
+"$CV" init >/dev/null
+t0=$(date +%s.%N)
+nice "$CV" import --source api "$W/many.jsonl" >/dev/null
+t1=$(date +%s.%N)
+printf 'import-baseline %.2f 0 0 0 -\n' "$($PY -c "print($t1 - $t0)")"
