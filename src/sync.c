@@ -775,7 +775,13 @@ static enum cv_err job_init(struct sync_run *run, struct job *j,
 			"is empty (--since must be before --until)",
 			j->loc.id);
 	struct hl_client_opts http = { .timeout_ms = o->timeout_ms };
-	return auth_open(&j->auth, &j->loc, &http, errmsg);
+	char *err = NULL;
+	if (auth_open(&j->auth, &j->loc, &http, &err) != CV_OK) {
+		/* this location cannot run; the others still do */
+		job_fail(j, "credentials: %s", err ? err : "unreadable");
+		free(err);
+	}
+	return CV_OK;
 }
 
 static void job_finish(struct job *j)

@@ -160,10 +160,14 @@ check_store
 # ---- one location failing does not stop the others ------------------------
 echo pit-wrong >"$T/badpit"
 cv location add BADLOC --token-file "$T/badpit" --api-base "$SIM" >/dev/null
+cv location add NOSECRET --token-file "$T/badpit" --api-base "$SIM" >/dev/null
+rm "$SEC/NOSECRET/token"
 expect_exit "a bad location fails the run" 1 cv sync
-expect "the failed location is named" grep -q "BADLOC: " "$T/err"
+expect "the refused location is named" grep -q "BADLOC: HTTP 401" "$T/err"
+expect "the location without secrets is named" grep -q "NOSECRET: credentials" "$T/err"
 expect "the others still synced" test "$(grep -c ': ok: ' "$T/out")" -eq 3
 expect_exit "location remove" 0 cv location remove BADLOC
+expect_exit "location remove without secrets" 0 cv location remove NOSECRET
 expect "secrets removed" test ! -e "$SEC/BADLOC"
 stop_sim
 
