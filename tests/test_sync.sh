@@ -190,6 +190,20 @@ sys.exit(0 if got and set(got) <= ids and len(got) == len(set(got)) else 1)
 EOF
 check_store
 
+# ---- summaries that change after a call first appears ----------------------
+start_sim mutate --seed 14 --locations 1 --calls-per-location 300 \
+	--mutate-share 0.3 --mutate-after-ms 200
+fresh_db mutate
+add_pit 0
+expect_exit "sync before the summaries change" 0 cv sync
+sleep 0.5
+expect_exit "--full sync after they changed" 0 cv sync --full
+expect "changed summaries became new versions" grep -Eq "updated [1-9]" "$T/out"
+stop_sim
+expect "store matches the final dump" converged "$T/mutate.dump" "$CALLVAULT_DB"
+expect "the first versions are kept" test \
+	"$(q "SELECT count(*) FROM versions")" -gt "$(q "SELECT count(*) FROM calls")"
+check_store
 }
 
 # ---- each fault kind still converges ---------------------------------------
