@@ -354,11 +354,20 @@ int hl_client_poll(struct hl_client *c, int timeout_ms)
 {
 	int running = 0;
 	curl_multi_perform(c->multi, &running);
-	if (timeout_ms > 0) {
+	/* wake for curl's own timers too (data it already holds, retries
+	 * of its state machine), not only for socket activity */
+	long ct = -1;
+	curl_multi_timeout(c->multi, &ct);
+	if (ct >= 0 && ct < timeout_ms)
+		timeout_ms = (int)ct;
+	/* with transfers running, look again soon: libcurl 7.88 does not
+	 * always wake the poll for a reused connection's answer */
+	if (c->n > 0 && timeout_ms > 5)
+		timeout_ms = 5;
+	if (timeout_ms > 0)
 		/* waits the full timeout even with nothing in flight */
 		curl_multi_poll(c->multi, NULL, 0, timeout_ms, NULL);
-		curl_multi_perform(c->multi, &running);
-	}
+	curl_multi_perform(c->multi, &running);
 	CURLMsg *m;
 	int left;
 	while ((m = curl_multi_info_read(c->multi, &left))) {

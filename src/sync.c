@@ -18,6 +18,7 @@
 #define MAX_AGENT_PAGES 100
 #define MAX_STALLS 3          /* same-cursor answers before paging on */
 #define QUEUE_BATCH 10000
+#define SEND_RING 1024        /* send times remembered per location */
 
 enum phase { PH_AGENTS, PH_CALLS, PH_QUEUE, PH_DONE };
 
@@ -37,8 +38,8 @@ struct job {
 	int64_t rl_max, rl_interval, daily_remaining;
 	int64_t blocked_until;    /* monotonic ms: the server's window is
 				     spent by someone else */
-	int64_t *sent;
-	size_t sent_cap, sent_head, sent_n;
+	int64_t sent[SEND_RING];  /* our send times, a ring */
+	size_t sent_head, sent_n;
 
 	int attempts, n429_run;   /* consecutive failures of this request */
 	bool auth_retried;
@@ -119,22 +120,25 @@ static void job_done(struct job *j)
 
 static void note_sent(struct job *j, int64_t now)
 {
-	if (j->sent_cap == 0)
-		return;
-	j->sent[(j->sent_head + j->sent_n) % j->sent_cap] = now;
-	if (j->sent_n < j->sent_cap)
+	j->sent[(j->sent_head + j->sent_n) % SEND_RING] = now;
+	if (j->sent_n < SEND_RING)
 		j->sent_n++;
 	else
-		j->sent_head = (j->sent_head + 1) % j->sent_cap;
+		j->sent_head = (j->sent_head + 1) % SEND_RING;
+}
+
+/* The time of our k-th most recent request (k from 1). */
+static int64_t sent_back(const struct job *j, size_t k)
+{
+	return j->sent[(j->sent_head + j->sent_n - k) % SEND_RING];
 }
 
 /* How many of our requests fall in the interval before now. */
 static int64_t sent_within(const struct job *j, int64_t now)
 {
 	int64_t iv = j->rl_interval > 0 ? j->rl_interval : 10000, n = 0;
-	for (size_t i = 0; i < j->sent_n; i++)
-		if (j->sent[(j->sent_head + i) % j->sent_cap] > now - iv)
-			n++;
+	for (size_t k = 1; k <= j->sent_n && sent_back(j, k) > now - iv; k++)
+		n++;
 	return n;
 }
 
@@ -145,21 +149,8 @@ static void learn_limits(struct job *j, const struct hl_ratelimit *rl)
 		j->rl_interval = rl->interval_ms;
 	if (rl->daily_remaining >= 0)
 		j->daily_remaining = rl->daily_remaining;
-	if (rl->max > 0 && rl->max != j->rl_max && rl->max <= 1000000) {
-		/* keep the newest send times in a ring of the new size */
-		size_t cap = (size_t)rl->max;
-		int64_t *ring = xcalloc(cap, sizeof(*ring));
-		size_t keep = j->sent_n < cap ? j->sent_n : cap;
-		for (size_t i = 0; i < keep; i++)
-			ring[i] = j->sent[(j->sent_head + j->sent_n - keep +
-						  i) % j->sent_cap];
-		free(j->sent);
-		j->sent = ring;
-		j->sent_cap = cap;
-		j->sent_head = 0;
-		j->sent_n = keep;
-		j->rl_max = rl->max;
-	}
+	if (rl->max > 0)
+		j->rl_max = rl->max < SEND_RING ? rl->max : SEND_RING;
 	/* the window is spent but not by us: another process uses this
 	 * token, so wait part of an interval before asking again */
 	if (rl->remaining == 0 && sent_within(j, cv_mono_ms()) < j->rl_max) {
@@ -177,12 +168,12 @@ static int64_t rate_delay(const struct job *j, int64_t now)
 {
 	if (j->blocked_until > now)
 		return j->blocked_until - now;
-	if (j->rl_max <= 0 || j->sent_cap == 0 || j->sent_n < j->sent_cap)
+	if (j->rl_max <= 0 || j->sent_n < (size_t)j->rl_max)
 		return 0;
 	int64_t iv = j->rl_interval > 0 ? j->rl_interval : 10000;
 	int64_t margin = iv / 50 > 20 ? iv / 50 : 20;
-	int64_t oldest = j->sent[j->sent_head];
-	int64_t d = oldest + iv + margin - now;
+	/* the request rl_max back must leave the interval first */
+	int64_t d = sent_back(j, (size_t)j->rl_max) + iv + margin - now;
 	return d > 0 ? d : 0;
 }
 
@@ -697,6 +688,10 @@ static void on_response(struct hl_response *r, void *arg)
 {
 	struct job *j = arg;
 	j->in_flight = false;
+	cv_debug("location=%s status=%ld elapsed_ms=%lld bytes=%zu "
+		 "remaining=%lld", j->loc.id, r->status,
+		(long long)r->elapsed_ms, r->body.len,
+		(long long)r->rl.remaining);
 	learn_limits(j, &r->rl);
 	if (r->err != CV_OK) {
 		if (r->err == CV_ETOOBIG)
@@ -782,14 +777,19 @@ static enum cv_err job_init(struct sync_run *run, struct job *j,
 			"is empty (--since must be before --until)",
 			j->loc.id);
 	struct hl_client_opts http = { .timeout_ms = o->timeout_ms };
-	return auth_open(&j->auth, &j->loc, &http, errmsg);
+	char *err = NULL;
+	if (auth_open(&j->auth, &j->loc, &http, &err) != CV_OK) {
+		/* this location cannot run; the others still do */
+		job_fail(j, "credentials: %s", err ? err : "unreadable");
+		free(err);
+	}
+	return CV_OK;
 }
 
 static void job_finish(struct job *j)
 {
 	auth_close(j->auth);
 	free(j->token_sent);
-	free(j->sent);
 	for (size_t i = 0; i < j->nq; i++)
 		free(j->queue[i]);
 	free(j->queue);

@@ -160,10 +160,14 @@ check_store
 # ---- one location failing does not stop the others ------------------------
 echo pit-wrong >"$T/badpit"
 cv location add BADLOC --token-file "$T/badpit" --api-base "$SIM" >/dev/null
+cv location add NOSECRET --token-file "$T/badpit" --api-base "$SIM" >/dev/null
+rm "$SEC/NOSECRET/token"
 expect_exit "a bad location fails the run" 1 cv sync
-expect "the failed location is named" grep -q "BADLOC: " "$T/err"
+expect "the refused location is named" grep -q "BADLOC: HTTP 401" "$T/err"
+expect "the location without secrets is named" grep -q "NOSECRET: credentials" "$T/err"
 expect "the others still synced" test "$(grep -c ': ok: ' "$T/out")" -eq 3
 expect_exit "location remove" 0 cv location remove BADLOC
+expect_exit "location remove without secrets" 0 cv location remove NOSECRET
 expect "secrets removed" test ! -e "$SEC/BADLOC"
 stop_sim
 
@@ -186,6 +190,20 @@ sys.exit(0 if got and set(got) <= ids and len(got) == len(set(got)) else 1)
 EOF
 check_store
 
+# ---- summaries that change after a call first appears ----------------------
+start_sim mutate --seed 14 --locations 1 --calls-per-location 300 \
+	--mutate-share 0.3 --mutate-after-ms 200
+fresh_db mutate
+add_pit 0
+expect_exit "sync before the summaries change" 0 cv sync
+sleep 0.5
+expect_exit "--full sync after they changed" 0 cv sync --full
+expect "changed summaries became new versions" grep -Eq "updated [1-9]" "$T/out"
+stop_sim
+expect "store matches the final dump" converged "$T/mutate.dump" "$CALLVAULT_DB"
+expect "the first versions are kept" test \
+	"$(q "SELECT count(*) FROM versions")" -gt "$(q "SELECT count(*) FROM calls")"
+check_store
 }
 
 # ---- each fault kind still converges ---------------------------------------
