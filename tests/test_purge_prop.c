@@ -93,7 +93,7 @@ static void grab_cb(const struct archive_outcome *r, void *arg)
 static void do_archive(struct store *s, struct model *m, const char *dir,
 	int loc, int month, int64_t now)
 {
-	char lname[8], mname[8];
+	char lname[16], mname[32];
 	snprintf(lname, sizeof(lname), "L%d", loc);
 	snprintf(mname, sizeof(mname), "2026-%02d", month + 1);
 	struct archive_opts o = { .out_dir = dir, .location = lname,
