@@ -280,8 +280,10 @@ static int event_line(const struct store_event *e, void *arg)
 	struct bag *b = arg;
 	struct buf *l = &b->line;
 	buf_reset(l);
-	if (cv_utf8_valid(e->body, e->body_len) &&
-	    !memchr(e->body, '\0', e->body_len)) {
+	if (e->withheld) {
+		buf_puts(l, "{\"bodyWithheld\":true");
+	} else if (cv_utf8_valid(e->body, e->body_len) &&
+		   !memchr(e->body, '\0', e->body_len)) {
 		buf_puts(l, "{\"body\":");
 		bagjson_str(l, e->body, e->body_len);
 	} else {
@@ -297,6 +299,8 @@ static int event_line(const struct store_event *e, void *arg)
 	bagjson_cstr(l, e->location_id);
 	buf_puts(l, ",\"messageId\":");
 	bagjson_cstr(l, e->message_id);
+	buf_puts(l, ",\"outcome\":");
+	bagjson_cstr(l, e->outcome);
 	buf_puts(l, ",\"receivedAt\":\"");
 	iso_or_empty(l, e->received_at);
 	buf_puts(l, "\",\"signature\":");

@@ -405,7 +405,8 @@ static json_t *load_bounded(const char *bytes, size_t n, char **reason)
 		return NULL;
 	}
 	json_error_t err;
-	json_t *root = json_loadb(bytes, n, JSON_REJECT_DUPLICATES, &err);
+	json_t *root = json_loadb(bytes, n,
+		JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
 	if (!root) {
 		*reason = xasprintf("invalid JSON at line %d column %d: %s",
 			err.line, err.column, err.text);
@@ -420,17 +421,22 @@ static json_t *load_bounded(const char *bytes, size_t n, char **reason)
 	return root;
 }
 
-static void parse_item(json_t *obj, const char *location_hint,
+/* Parse one record. obj is normalised in place; a list element keeps an
+ * untouched copy so that a rejection can quarantine it as received. */
+static void parse_item(json_t *obj, const char *location_hint, bool keep_raw,
 	struct calllog_item *it)
 {
 	memset(it, 0, sizeof(*it));
-	json_t *copy = json_deep_copy(obj);
-	if (!parse_object(copy, location_hint, &it->rec, &it->reason)) {
+	json_t *orig = keep_raw ? json_deep_copy(obj) : NULL;
+	if (!parse_object(obj, location_hint, &it->rec, &it->reason)) {
 		calllog_finish(&it->rec);
-		it->raw = json_dumps(obj, JSON_COMPACT | JSON_ENCODE_ANY);
-		it->raw_len = it->raw ? strlen(it->raw) : 0;
+		if (orig) {
+			it->raw = json_dumps(orig,
+				JSON_COMPACT | JSON_ENCODE_ANY);
+			it->raw_len = it->raw ? strlen(it->raw) : 0;
+		}
 	}
-	json_decref(copy);
+	json_decref(orig);
 }
 
 static int64_t int_field(json_t *o, const char *k)
@@ -475,12 +481,12 @@ enum cv_err calllog_parse_payload(const char *bytes, size_t n,
 				it->raw_len = it->raw ? strlen(it->raw) : 0;
 				continue;
 			}
-			parse_item(el, location_hint, it);
+			parse_item(el, location_hint, true, it);
 		}
 	} else {
 		out->items = xcalloc(1, sizeof(*out->items));
 		out->n = 1;
-		parse_item(root, location_hint, &out->items[0]);
+		parse_item(root, location_hint, false, &out->items[0]);
 	}
 	json_decref(root);
 	return CV_OK;
@@ -524,6 +530,41 @@ enum cv_err calllog_from_canonical(const char *json, size_t n,
 		free(reason);
 	}
 	return rc;
+}
+
+enum cv_err calllog_event_envelope(const char *bytes, size_t n,
+	struct calllog_envelope *out, char **reason)
+{
+	memset(out, 0, sizeof(*out));
+	json_t *root = load_bounded(bytes, n, reason);
+	if (!root)
+		return CV_EPARSE;
+	bool ok = get_id(root, "type", &out->type, reason) &&
+		  get_id(root, "webhookId", &out->webhook_id, reason) &&
+		  get_id(root, "messageId", &out->message_id, reason) &&
+		  get_id(root, "messageType", &out->message_type, reason) &&
+		  get_id(root, "locationId", &out->location_id, reason);
+	if (ok) {
+		out->call_end = out->type
+			? strcmp(out->type, "VoiceAiCallEnd") == 0
+			: json_object_get(root, "agentId") &&
+				json_object_get(root, "transcript");
+		if (out->call_end)
+			ok = get_id(root, "id", &out->call_id, reason);
+	}
+	json_decref(root);
+	return ok ? CV_OK : CV_EPARSE;
+}
+
+void calllog_envelope_finish(struct calllog_envelope *e)
+{
+	free(e->type);
+	free(e->webhook_id);
+	free(e->message_id);
+	free(e->message_type);
+	free(e->location_id);
+	free(e->call_id);
+	memset(e, 0, sizeof(*e));
 }
 
 const char *calllog_speaker_name(enum calllog_speaker s)
@@ -610,12 +651,13 @@ bool calllog_e164(const char *in, char out[20])
 		nd -= 2;
 		plus = true;
 	}
-	if (!plus && nd == 10) {
-		snprintf(out, 20, "+1%s", d);
-		return true;
-	}
-	if (nd < 7 || nd > 15)
+	size_t o = 0;
+	out[o++] = '+';
+	if (!plus && nd == 10)
+		out[o++] = '1'; /* NANP without its country code */
+	else if (nd < 7 || nd > 15)
 		return false;
-	snprintf(out, 20, "+%s", d);
+	memcpy(out + o, d, nd);
+	out[o + nd] = '\0';
 	return true;
 }

@@ -1,13 +1,19 @@
-/* import.c — see import.h */
+/*
+ * import.c — see import.h. Two threads: a reader parses lines (JSON,
+ * validation, scrubbing, canonical form, hashes) while the caller's thread
+ * writes to the store. A bounded queue between them keeps memory flat.
+ */
 #include "import.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
 
 #define OVERSIZE_KEEP (1024u * 1024)
+#define QUEUE_SLOTS 256
 
 struct line_reader {
 	FILE *f;
@@ -15,6 +21,32 @@ struct line_reader {
 	size_t total;     /* bytes of the current line, kept or not */
 	bool oversize;
 	int64_t lineno;
+};
+
+/* One parsed line on its way to the store. */
+struct item {
+	char *bytes;
+	size_t len;
+	struct store_payload payload;
+	struct calllog_batch batch;
+	char *reason;     /* the payload as a whole is unusable */
+};
+
+struct queue {
+	pthread_mutex_t mu;
+	pthread_cond_t not_empty, not_full;
+	struct item slots[QUEUE_SLOTS];
+	size_t head, count;
+	bool done;        /* reader reached the end */
+	bool stop;        /* writer gave up: reader must stop */
+	int read_errno;
+};
+
+struct reader_arg {
+	struct queue *q;
+	FILE *f;
+	const char *name;
+	const struct import_opts *o;
 };
 
 /* Read one line (without '\n'); false at EOF. Oversized lines keep only
@@ -60,59 +92,152 @@ static bool blank(const char *s, size_t n)
 	return true;
 }
 
+static void item_finish(struct item *it)
+{
+	calllog_batch_finish(&it->batch);
+	free(it->reason);
+	free(it->bytes);
+	memset(it, 0, sizeof(*it));
+}
+
+/* Parse a line into an item (on the reader thread). */
+static void parse_line(struct line_reader *r, const struct reader_arg *a,
+	struct item *it)
+{
+	memset(it, 0, sizeof(*it));
+	it->len = r->line.len;
+	it->bytes = buf_steal(&r->line);
+	store_payload_init(&it->payload, a->o->source, it->bytes, it->len);
+	if (r->oversize) {
+		it->reason = xasprintf("%s line %lld: %zu bytes, over the "
+				       "%u-byte bound (first %u bytes kept)",
+			a->name, (long long)r->lineno, r->total,
+			CALLLOG_MAX_PAYLOAD, OVERSIZE_KEEP);
+		return;
+	}
+	if (calllog_parse_payload(it->bytes, it->len, a->o->location_hint,
+		    &it->batch, &it->reason) != CV_OK && !it->reason)
+		it->reason = xstrdup("unparseable payload");
+}
+
+static void *reader_main(void *arg)
+{
+	struct reader_arg *a = arg;
+	struct queue *q = a->q;
+	struct line_reader r = { .f = a->f };
+	buf_init(&r.line);
+	for (;;) {
+		if (!read_line(&r))
+			break;
+		if (!r.oversize &&
+		    blank(r.line.data ? r.line.data : "", r.line.len))
+			continue;
+		struct item it;
+		parse_line(&r, a, &it);
+		pthread_mutex_lock(&q->mu);
+		while (q->count == QUEUE_SLOTS && !q->stop)
+			pthread_cond_wait(&q->not_full, &q->mu);
+		if (q->stop) {
+			pthread_mutex_unlock(&q->mu);
+			item_finish(&it);
+			break;
+		}
+		q->slots[(q->head + q->count) % QUEUE_SLOTS] = it;
+		q->count++;
+		pthread_cond_signal(&q->not_empty);
+		pthread_mutex_unlock(&q->mu);
+	}
+	pthread_mutex_lock(&q->mu);
+	if (ferror(a->f))
+		q->read_errno = errno ? errno : EIO;
+	q->done = true;
+	pthread_cond_signal(&q->not_empty);
+	pthread_mutex_unlock(&q->mu);
+	buf_finish(&r.line);
+	return NULL;
+}
+
+/* Take the next item; false when the reader is done and the queue empty. */
+static bool queue_pop(struct queue *q, struct item *out)
+{
+	pthread_mutex_lock(&q->mu);
+	while (q->count == 0 && !q->done)
+		pthread_cond_wait(&q->not_empty, &q->mu);
+	bool got = q->count > 0;
+	if (got) {
+		*out = q->slots[q->head];
+		q->head = (q->head + 1) % QUEUE_SLOTS;
+		q->count--;
+		pthread_cond_signal(&q->not_full);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return got;
+}
+
+static void queue_stop(struct queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->stop = true;
+	pthread_cond_signal(&q->not_full);
+	pthread_mutex_unlock(&q->mu);
+}
+
 enum cv_err import_stream(struct store *s, FILE *f, const char *name,
 	const struct import_opts *o, struct ingest_stats *st, char **errmsg)
 {
-	struct line_reader r = { .f = f };
-	buf_init(&r.line);
+	struct queue q = { .mu = PTHREAD_MUTEX_INITIALIZER,
+		.not_empty = PTHREAD_COND_INITIALIZER,
+		.not_full = PTHREAD_COND_INITIALIZER };
+	struct reader_arg a = { .q = &q, .f = f, .name = name, .o = o };
+	pthread_t reader;
+	if (pthread_create(&reader, NULL, reader_main, &a) != 0)
+		return cv_error(errmsg, CV_EIO, "cannot start reader thread");
 	int batch = o->batch_records > 0 ? o->batch_records : 2000;
 	int64_t in_batch = 0;
 	int64_t t0 = cv_mono_ms(), last_progress = t0;
-	enum cv_err rc = store_begin(s, errmsg);
-	while (rc == CV_OK && read_line(&r)) {
-		if (r.oversize) {
-			char *why = xasprintf("%s line %lld: %zu bytes, over "
-					      "the %u-byte bound (first %u "
-					      "bytes kept)",
-				name, (long long)r.lineno, r.total,
-				CALLLOG_MAX_PAYLOAD, OVERSIZE_KEEP);
-			st->read++;
-			st->quarantined++;
-			rc = store_quarantine(s, o->source, r.line.data,
-				r.line.len, why, errmsg);
-			free(why);
-			in_batch++;
-		} else if (!blank(r.line.data ? r.line.data : "", r.line.len)) {
-			int64_t before = st->read;
-			rc = ingest_payload(s, o->source, r.line.data,
-				r.line.len, o->location_hint, st, NULL, errmsg);
-			in_batch += st->read - before;
-		}
+	enum cv_err rc = store_set_bulk(s, true, errmsg);
+	if (rc == CV_OK)
+		rc = store_begin(s, errmsg);
+	struct item it;
+	while (rc == CV_OK && queue_pop(&q, &it)) {
+		int64_t before = st->read;
+		rc = ingest_parsed(s, &it.payload, &it.batch, it.reason, st,
+			errmsg);
+		in_batch += st->read - before;
+		item_finish(&it);
 		if (rc == CV_OK && in_batch >= batch) {
 			rc = store_commit(s, errmsg);
 			if (rc == CV_OK)
 				rc = store_begin(s, errmsg);
 			in_batch = 0;
 		}
-		if (o->progress && rc == CV_OK) {
-			int64_t now = cv_mono_ms();
-			if (now - last_progress >= 250) {
-				last_progress = now;
-				o->progress(st, (double)(now - t0) / 1000.0,
-					o->progress_arg);
-			}
+		int64_t now = cv_mono_ms();
+		if (o->progress && now - last_progress >= 250) {
+			last_progress = now;
+			o->progress(st, (double)(now - t0) / 1000.0,
+				o->progress_arg);
 		}
 	}
-	if (rc == CV_OK && ferror(f))
+	queue_stop(&q);
+	pthread_join(reader, NULL);
+	while (q.count > 0) { /* left behind after a failure */
+		item_finish(&q.slots[q.head]);
+		q.head = (q.head + 1) % QUEUE_SLOTS;
+		q.count--;
+	}
+	if (rc == CV_OK && q.read_errno)
 		rc = cv_error(errmsg, CV_EIO, "cannot read %s: %s", name,
-			strerror(errno));
-	if (rc == CV_OK)
+			strerror(q.read_errno));
+	if (rc == CV_OK) {
 		rc = store_commit(s, errmsg);
-	else
+		if (rc == CV_OK)
+			rc = store_set_bulk(s, false, errmsg);
+	} else {
 		store_rollback(s);
+		(void)!store_set_bulk(s, false, NULL);
+	}
 	if (o->progress)
 		o->progress(st, (double)(cv_mono_ms() - t0) / 1000.0,
 			o->progress_arg);
-	buf_finish(&r.line);
 	return rc;
 }

@@ -16,53 +16,42 @@ void ingest_stats_add(struct ingest_stats *into,
 	into->quarantined += from->quarantined;
 }
 
-enum cv_err ingest_payload(struct store *s, enum store_source src,
-	const char *bytes, size_t len, const char *location_hint,
-	struct ingest_stats *st, struct calllog_batch *batch_out,
-	char **errmsg)
+enum cv_err ingest_parsed(struct store *s, struct store_payload *p,
+	const struct calllog_batch *b, const char *reason,
+	struct ingest_stats *st, char **errmsg)
 {
-	struct calllog_batch b;
-	char *reason = NULL;
-	enum cv_err rc;
-	if (calllog_parse_payload(bytes, len, location_hint, &b, &reason) !=
-	    CV_OK) {
+	if (reason) {
 		st->read++;
 		st->quarantined++;
-		rc = store_quarantine(s, src, bytes, len, reason, errmsg);
-		free(reason);
-		calllog_batch_finish(&b);
-		if (batch_out)
-			memset(batch_out, 0, sizeof(*batch_out));
-		return rc;
+		return store_quarantine(s, p->source, p->bytes, p->len, reason,
+			errmsg);
 	}
-	struct store_payload p;
-	store_payload_init(&p, src, bytes, len);
 	/* secrets anywhere in the payload: keep only its hash */
-	for (size_t i = 0; i < b.n; i++)
-		if (!b.items[i].reason && b.items[i].rec.n_redacted > 0)
-			p.withhold = true;
-	rc = CV_OK;
-	for (size_t i = 0; i < b.n && rc == CV_OK; i++) {
-		struct calllog_item *it = &b.items[i];
+	for (size_t i = 0; i < b->n; i++)
+		if (!b->items[i].reason && b->items[i].rec.n_redacted > 0)
+			p->withhold = true;
+	enum cv_err rc = CV_OK;
+	for (size_t i = 0; i < b->n && rc == CV_OK; i++) {
+		const struct calllog_item *it = &b->items[i];
 		st->read++;
 		if (it->reason) {
 			st->quarantined++;
 			/* a lone record keeps the exact bytes; a list element
 			 * keeps its own JSON and names the payload */
-			if (!b.is_list) {
-				rc = store_quarantine(s, src, bytes, len,
-					it->reason, errmsg);
+			if (!b->is_list) {
+				rc = store_quarantine(s, p->source, p->bytes,
+					p->len, it->reason, errmsg);
 			} else {
 				char *r = xasprintf("%s (in payload sha256:%s)",
-					it->reason, p.sha256);
-				rc = store_quarantine(s, src, it->raw,
+					it->reason, p->sha256);
+				rc = store_quarantine(s, p->source, it->raw,
 					it->raw_len, r, errmsg);
 				free(r);
 			}
 			continue;
 		}
 		enum store_ingest_result res;
-		rc = store_ingest_call(s, &it->rec, &p, &res, errmsg);
+		rc = store_ingest_call(s, &it->rec, p, &res, errmsg);
 		if (rc != CV_OK)
 			break;
 		if (res == INGEST_NEW)
@@ -72,6 +61,23 @@ enum cv_err ingest_payload(struct store *s, enum store_source src,
 		else
 			st->unchanged++;
 	}
+	return rc;
+}
+
+enum cv_err ingest_payload(struct store *s, enum store_source src,
+	const char *bytes, size_t len, const char *location_hint,
+	struct ingest_stats *st, struct calllog_batch *batch_out,
+	char **errmsg)
+{
+	struct calllog_batch b;
+	char *reason = NULL;
+	struct store_payload p;
+	store_payload_init(&p, src, bytes, len);
+	if (calllog_parse_payload(bytes, len, location_hint, &b, &reason) !=
+	    CV_OK && !reason)
+		reason = xstrdup("unparseable payload");
+	enum cv_err rc = ingest_parsed(s, &p, &b, reason, st, errmsg);
+	free(reason);
 	if (batch_out)
 		*batch_out = b;
 	else

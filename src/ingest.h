@@ -34,6 +34,16 @@ enum cv_err ingest_payload(struct store *s, enum store_source src,
 	struct ingest_stats *st, struct calllog_batch *batch_out,
 	char **errmsg) CV_MUST_CHECK;
 
+/*
+ * The second half of ingest_payload(), for callers that parsed on another
+ * thread: store the parsed batch b (when reason is NULL) or quarantine the
+ * whole payload with reason. p must describe bytes (store_payload_init).
+ * b is not freed.
+ */
+enum cv_err ingest_parsed(struct store *s, struct store_payload *p,
+	const struct calllog_batch *b, const char *reason,
+	struct ingest_stats *st, char **errmsg) CV_MUST_CHECK;
+
 void ingest_stats_add(struct ingest_stats *into,
 	const struct ingest_stats *from);
 

@@ -70,6 +70,11 @@ static void fill(struct store *s)
 	bin.body_sha256 = sha2;
 	CHECK(store_ret_put_event(s, &ev, NULL) == CV_OK);
 	CHECK(store_ret_put_event(s, &bin, NULL) == CV_OK);
+	struct store_event wh = ev;
+	wh.dedup_key = "wh-3";
+	wh.withheld = true;
+	wh.outcome = "call updated";
+	CHECK(store_ret_put_event(s, &wh, NULL) == CV_OK);
 	CHECK(store_ret_put_agent(s, "LOC1", "ag1", "Front Desk", NULL) ==
 	      CV_OK);
 }
@@ -154,7 +159,7 @@ static void test_roundtrip(struct store *s, const char *dir)
 	struct restore_stats st;
 	CHECK(restore_archive(r, feb, "test", &st, &err) == CV_OK);
 	CHECK_INT(st.calls, 6);
-	CHECK_INT(st.events, 2);
+	CHECK_INT(st.events, 3);
 	CHECK_INT(st.versions_added, 7); /* call03 has two */
 	CHECK(restore_archive(r, feb, "test", &st, &err) == CV_OK);
 	CHECK_INT(st.versions_added, 0);

@@ -8,13 +8,14 @@
 const struct store_migration store_migrations[] = {
 	{ "foundation: calls, versions, payloads, quarantine, FTS5",
 	  "CREATE TABLE raw_payloads("
-	  "  sha256 TEXT PRIMARY KEY,"
+	  "  id INTEGER PRIMARY KEY,"
+	  "  sha256 TEXT NOT NULL UNIQUE,"
 	  "  source TEXT NOT NULL,"
 	  "  received_at INTEGER NOT NULL,"
 	  "  size INTEGER NOT NULL,"
 	  "  bytes BLOB,"              /* NULL when withheld */
 	  "  withheld TEXT"            /* why bytes are not kept */
-	  ") WITHOUT ROWID;"
+	  ");"
 	  "CREATE TABLE calls("
 	  "  rid INTEGER PRIMARY KEY,"
 	  "  id TEXT NOT NULL UNIQUE,"
@@ -119,6 +120,32 @@ const struct store_migration store_migrations[] = {
 	  /* digits of number-like spans, for fragments such as last four */
 	  "CREATE VIRTUAL TABLE calls_digits USING fts5("
 	  "  digits, tokenize = 'trigram');" },
+	{ "webhook events: outcome, where the body is kept",
+	  /* what a delivery did ("call new", "quarantined", …); whether its
+	   * body was withheld because it held secrets (hash kept); whether
+	   * the body is kept once, in raw_payloads under body_sha256 (a call
+	   * end that made a new version), instead of in this row */
+	  "ALTER TABLE webhook_events ADD COLUMN outcome TEXT;"
+	  "ALTER TABLE webhook_events ADD COLUMN withheld INTEGER NOT NULL"
+	  "  DEFAULT 0;"
+	  "ALTER TABLE webhook_events ADD COLUMN body_in_payloads INTEGER"
+	  "  NOT NULL DEFAULT 0;" },
+	{ "export cursors: what `export --since-last NAME` has delivered",
+	  "CREATE TABLE export_cursors("
+	  "  name TEXT PRIMARY KEY,"
+	  "  version_id INTEGER NOT NULL," /* highest calls.version_id out */
+	  "  updated_at INTEGER NOT NULL,"
+	  "  last_rows INTEGER NOT NULL"
+	  ") WITHOUT ROWID;" },
+	{ "search: per-agent/contact/number indexes that also give time order",
+	  /* a filter-driven search walks one agent's (contact's, number's)
+	   * calls newest first without sorting them all */
+	  "CREATE INDEX calls_agent_created ON calls(agent_id, created_at);"
+	  "CREATE INDEX calls_contact_created ON calls(contact_id, created_at);"
+	  "CREATE INDEX calls_from_created ON calls(from_e164, created_at);"
+	  "DROP INDEX calls_agent;"
+	  "DROP INDEX calls_contact;"
+	  "DROP INDEX calls_from;" },
 	{ "retention: archives, legal holds, retention policies",
 	  "CREATE TABLE archives("
 	  "  id INTEGER PRIMARY KEY,"

@@ -256,6 +256,13 @@ enum cv_err store_commit(struct store *s, char **errmsg)
 	return rc;
 }
 
+enum cv_err store_set_bulk(struct store *s, bool on, char **errmsg)
+{
+	return store_exec(s, on ? "PRAGMA wal_autocheckpoint = 16384"
+				: "PRAGMA wal_autocheckpoint = 1000",
+		errmsg);
+}
+
 void store_rollback(struct store *s)
 {
 	if (sqlite3_get_autocommit(s->db) == 0)
@@ -275,8 +282,10 @@ enum cv_err store_check(struct store *s, char **errmsg)
 {
 	char *first = NULL;
 	if (sqlite3_exec(s->db, "PRAGMA integrity_check", check_row, &first,
-		    NULL) != SQLITE_OK)
+		    NULL) != SQLITE_OK) {
+		free(first); /* rows seen before the error */
 		return store_dberr(s, errmsg, "integrity_check");
+	}
 	if (first) {
 		enum cv_err e = cv_error(errmsg, CV_EINTEGRITY,
 			"integrity_check: %s", first);

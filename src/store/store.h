@@ -39,6 +39,14 @@ void store_rollback(struct store *s);
 /* Milliseconds to wait for a lock before CV_EBUSY (default 5000). */
 void store_set_busy_timeout(struct store *s, int ms);
 
+/*
+ * Bulk mode for long imports: the WAL is checkpointed less often (every
+ * 64 MiB instead of 4 MiB). Commits stay synchronous=FULL. Call outside a
+ * transaction.
+ */
+enum cv_err store_set_bulk(struct store *s, bool on, char **errmsg)
+	CV_MUST_CHECK;
+
 /* Where a version came from. */
 enum store_source { SRC_API, SRC_WEBHOOK, SRC_IMPORT, SRC_RESTORE };
 const char *store_source_name(enum store_source src);

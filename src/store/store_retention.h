@@ -74,12 +74,15 @@ enum cv_err store_ret_count_calls(struct store *s, const char *location,
 /* One webhook event of a call. */
 struct store_event {
 	const char *dedup_key, *type, *call_id, *message_id, *location_id;
-	const char *body_sha256, *signature;
+	const char *body_sha256, *signature, *outcome;
 	int64_t received_at;
-	const void *body;
+	bool withheld;            /* only the body's hash is kept */
+	const void *body;         /* NULL when withheld */
 	size_t body_len;
 };
-/* Walk the webhook events of a call by received time, then dedup key. */
+/* Walk the webhook events of a call (its own and the message events
+ * sharing its messageId) by received time, then dedup key; the body is
+ * loaded wherever it is kept (the row or raw_payloads). */
 enum cv_err store_ret_each_event(struct store *s, const char *call_id,
 	int (*fn)(const struct store_event *e, void *arg), void *arg,
 	char **errmsg) CV_MUST_CHECK;

@@ -1,0 +1,229 @@
+/* test_store.c — ingest, versions, quarantine, audit chain, integrity */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ingest.h"
+#include "store/store.h"
+#include "store/store_audit.h"
+#include "util.h"
+#include "t.h"
+
+static char dir[] = "/tmp/cvstoreXXXXXX";
+
+static struct store *open_fresh(const char *name)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	struct store *s = NULL;
+	char *err = NULL;
+	CHECK_MSG(store_open(&s, path, 0, &err) == CV_OK, "%s", err);
+	free(err);
+	free(path);
+	return s;
+}
+
+static struct ingest_stats ingest(struct store *s, const char *json,
+	enum store_source src)
+{
+	struct ingest_stats st = { 0 };
+	char *err = NULL;
+	CHECK(store_begin(s, &err) == CV_OK);
+	CHECK_MSG(ingest_payload(s, src, json, strlen(json), NULL, &st, NULL,
+			  &err) == CV_OK, "%s", err);
+	CHECK(store_commit(s, &err) == CV_OK);
+	free(err);
+	return st;
+}
+
+static int count_versions(const struct store_version *v, void *arg)
+{
+	int *n = arg;
+	(*n)++;
+	CHECK_INT(v->seq, *n);
+	return 0;
+}
+
+static void test_versions(void)
+{
+	struct store *s = open_fresh("v.db");
+	CHECK_INT(store_schema_version(s), store_schema_latest());
+	const char *v1 = "{\"id\":\"c1\",\"createdAt\":\"2026-03-02T15:04:05Z\","
+			 "\"summary\":\"first\",\"transcript\":\"bot: hi\"}";
+	const char *v1b = "{\"summary\":\"first\",\"transcript\":\"bot: hi\","
+			  " \"createdAt\":\"2026-03-02T15:04:05Z\",\"id\":\"c1\"}";
+	const char *v2 = "{\"id\":\"c1\",\"createdAt\":\"2026-03-02T15:04:05Z\","
+			 "\"summary\":\"second\",\"transcript\":\"bot: hi\"}";
+	struct ingest_stats st = ingest(s, v1, SRC_IMPORT);
+	CHECK_INT(st.added, 1);
+	st = ingest(s, v1b, SRC_WEBHOOK); /* same record, other bytes */
+	CHECK_INT(st.unchanged, 1);
+	st = ingest(s, v2, SRC_API);
+	CHECK_INT(st.updated, 1);
+	st = ingest(s, v2, SRC_API);
+	CHECK_INT(st.unchanged, 1);
+
+	struct store_call sc;
+	char *err = NULL;
+	CHECK(store_get_call(s, "c1", &sc, &err) == CV_OK);
+	CHECK_STR(sc.log.summary, "second");
+	CHECK_INT(sc.n_versions, 2);
+	store_call_finish(&sc);
+	int n = 0;
+	CHECK(store_each_version(s, "c1", count_versions, &n, &err) == CV_OK);
+	CHECK_INT(n, 2);
+	CHECK(store_get_call(s, "nope", &sc, &err) == CV_ENOTFOUND);
+	free(err);
+	err = NULL;
+
+	struct store_stats stats;
+	CHECK(store_stats(s, &stats, &err) == CV_OK);
+	CHECK_INT(stats.calls, 1);
+	CHECK_INT(stats.versions, 2);
+	CHECK_INT(stats.payloads, 2); /* only payloads that made versions */
+	CHECK_INT(stats.n_months, 1);
+	CHECK_STR(stats.months[0].key, "2026-03");
+	store_stats_finish(&stats);
+	CHECK_MSG(store_check(s, &err) == CV_OK, "%s", err);
+	free(err);
+	store_close(s);
+}
+
+struct version_probe {
+	char raw_sha256[CV_SHA256_HEX];
+	char source[16];
+	int redacted;
+	bool raw_kept;
+};
+
+static int probe_version(const struct store_version *v, void *arg)
+{
+	struct version_probe *p = arg;
+	snprintf(p->raw_sha256, sizeof(p->raw_sha256), "%s", v->raw_sha256);
+	snprintf(p->source, sizeof(p->source), "%s",
+		store_source_name(v->source));
+	p->redacted = v->redacted;
+	p->raw_kept = v->raw_kept;
+	return 0;
+}
+
+static void test_quarantine_and_secrets(void)
+{
+	struct store *s = open_fresh("q.db");
+	struct ingest_stats st = ingest(s, "{\"id\":1}", SRC_IMPORT);
+	CHECK_INT(st.quarantined, 1);
+	st = ingest(s, "{\"id\":1}", SRC_IMPORT); /* kept once */
+	CHECK_INT(st.quarantined, 1);
+	const char *secret =
+		"{\"id\":\"s1\",\"createdAt\":\"2026-03-02T15:04:05Z\","
+		"\"executedCallActions\":[{\"actionType\":\"CUSTOM_ACTION\","
+		"\"actionParameters\":{\"apiDetails\":{"
+		"\"authenticationValue\":\"TOPSECRET\"}}}]}";
+	st = ingest(s, secret, SRC_WEBHOOK);
+	CHECK_INT(st.added, 1);
+	/* the version proves what was received: the hash of the original */
+	char want[CV_SHA256_HEX];
+	cv_sha256_hex(secret, strlen(secret), want);
+	struct version_probe probe = { 0 };
+	char *e2 = NULL;
+	CHECK(store_each_version(s, "s1", probe_version, &probe, &e2) ==
+		CV_OK);
+	CHECK_STR(probe.raw_sha256, want);
+	CHECK_INT(probe.redacted, 1);
+	CHECK(!probe.raw_kept);
+	CHECK_STR(probe.source, "webhook");
+	free(e2);
+	struct store_stats stats;
+	char *err = NULL;
+	CHECK(store_stats(s, &stats, &err) == CV_OK);
+	CHECK_INT(stats.quarantined, 1);
+	store_stats_finish(&stats);
+	store_close(s);
+	/* the secret is nowhere in the database file */
+	char *path = xasprintf("%s/q.db", dir), *db = NULL;
+	size_t len = 0;
+	/* closing the last connection checkpointed the WAL into the file */
+	CHECK(cv_read_file(path, 1 << 26, &db, &len, &err) == CV_OK);
+	CHECK(db && memmem(db, len, "TOPSECRET", 9) == NULL);
+	CHECK(db && memmem(db, len, "[redacted]", 10) != NULL);
+	free(db);
+	free(path);
+	free(err);
+}
+
+static void test_audit_chain(void)
+{
+	struct store *s = open_fresh("a.db");
+	char *err = NULL;
+	for (int i = 0; i < 5; i++)
+		CHECK(store_audit_append(s, "alice", "search",
+			      "{\"q\":\"refund\"}", i, &err) == CV_OK);
+	int64_t checked = 0, bad = 0;
+	CHECK(store_audit_verify(s, &checked, &bad, &err) == CV_OK);
+	CHECK_INT(checked, 5);
+	store_close(s);
+	/* tamper through a second connection, the way an attacker would */
+	char *path = xasprintf("%s/a.db", dir);
+	char *cmd = xasprintf("sqlite3 %s \"UPDATE audit SET actor='mallory'"
+			      " WHERE id=3\"", path);
+	CHECK(system(cmd) == 0);
+	{
+		CHECK(store_open(&s, path, 0, &err) == CV_OK);
+		CHECK(store_audit_verify(s, &checked, &bad, &err) ==
+			CV_EINTEGRITY);
+		CHECK_INT(bad, 3);
+		CHECK(err && strstr(err, "entry 3"));
+		store_close(s);
+	}
+	free(cmd);
+	free(path);
+	free(err);
+}
+
+static void test_digit_spans(void)
+{
+	static const struct {
+		const char *in, *out;
+	} t[] = {
+		{ "call +1 (555) 010-2030 now", "15550102030" },
+		{ "card ends in 4242.", "4242" },
+		{ "a 12 b 345", "12 345" },
+		{ "no digits", "" },
+		{ "3.5% co-pay", "35" },
+	};
+	for (size_t i = 0; i < CV_ARRAY_LEN(t); i++) {
+		char *d = store_digit_spans(t[i].in);
+		CHECK_STR(d, t[i].out);
+		free(d);
+	}
+}
+
+static void test_reopen_and_readonly(void)
+{
+	struct store *s = open_fresh("r.db");
+	store_close(s);
+	char *path = xasprintf("%s/r.db", dir), *err = NULL;
+	CHECK(store_open(&s, path, STORE_READONLY, &err) == CV_OK);
+	store_close(s);
+	char *missing = xasprintf("%s/missing.db", dir);
+	CHECK(store_open(&s, missing, STORE_NOCREATE, &err) == CV_ENOTFOUND);
+	CHECK(access(missing, F_OK) != 0);
+	free(missing);
+	free(path);
+	free(err);
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir))
+		return 1;
+	test_versions();
+	test_quarantine_and_secrets();
+	test_audit_chain();
+	test_digit_spans();
+	test_reopen_and_readonly();
+	char *rm = xasprintf("rm -rf %s", dir);
+	if (system(rm) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+	free(rm);
+	return t_done();
+}

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Benchmark `callvault import` against the SQLite ceiling.
+#
+#   tools/bench/bench_import.sh [N]        (default N = 200000)
+#
+# Generates N synthetic call logs (gencalls.py: 12-16 turn transcripts,
+# about 1.5 KB), then in the same run:
+#   1. callvault import (fresh store): calls/s and peak RSS;
+#   2. the sqlite3 shell loading the same JSONL into the same schema
+#      (created by `callvault init`: calls, versions, raw payloads and the
+#      FTS5 index) in one transaction — the baseline.
+# Prints a Markdown table row block for docs/benchmarks.md.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N=${1:-200000}
+OUT=tools/bench/out/import
+mkdir -p "$OUT"
+CV=build/callvault
+ninja -C build >/dev/null
+
+data="$OUT/calls-$N.jsonl"
+[ -f "$data" ] || python3 tools/bench/gencalls.py "$N" --seed 42 \
+	--with-location --locations 10 --months 12 > "$data"
+bytes=$(stat -c %s "$data")
+
+now() { date +%s.%N; }
+rss_of() { awk '/Maximum resident set size/ {print $6}' "$1"; }
+
+# 1. callvault import
+rm -f "$OUT"/cv.db*
+$CV --db "$OUT/cv.db" init >/dev/null
+sync
+t0=$(now)
+/usr/bin/time -v -o "$OUT/cv.time" $CV --db "$OUT/cv.db" import "$data" > "$OUT/cv.out"
+t1=$(now)
+cv_secs=$(echo "$t1 - $t0" | bc -l)
+cv_rss=$(rss_of "$OUT/cv.time")
+cat "$OUT/cv.out"
+
+# 2. sqlite3 shell, one transaction, same schema
+rm -f "$OUT"/sh.db*
+$CV --db "$OUT/sh.db" init >/dev/null
+cat > "$OUT/load.sql" <<SQL
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = FULL;
+CREATE TEMP TABLE raw(line TEXT);
+.mode ascii
+.separator "\037" "\n"
+.import $data raw
+BEGIN;
+INSERT INTO raw_payloads(sha256, source, received_at, size, bytes)
+  SELECT lower(hex(sha3(line, 256))), 'import', 0, length(line), line FROM temp.raw;
+INSERT INTO versions(call_id, seq, source, received_at, canonical,
+  canonical_sha256, raw_sha256)
+  SELECT json_extract(line, '$.id'), 1, 'import', 0, json(line),
+         lower(hex(sha3(json(line), 256))), lower(hex(sha3(line, 256)))
+  FROM temp.raw;
+INSERT INTO calls(id, location_id, agent_id, contact_id, from_number,
+  created_at, duration, trial_call, summary, transcript, version_id,
+  canonical_sha256, n_versions, first_seen, last_seen, updated_at)
+  SELECT v.call_id, json_extract(r.line, '$.locationId'),
+    json_extract(r.line, '$.agentId'), json_extract(r.line, '$.contactId'),
+    json_extract(r.line, '$.fromNumber'),
+    CAST((julianday(json_extract(r.line, '$.createdAt')) - 2440587.5)
+         * 86400000 AS INTEGER),
+    json_extract(r.line, '$.duration'), json_extract(r.line, '$.trialCall'),
+    json_extract(r.line, '$.summary'), json_extract(r.line, '$.transcript'),
+    v.id, v.canonical_sha256, 1, 0, 0, 0
+  FROM temp.raw r JOIN versions v ON v.rowid = r.rowid;
+INSERT INTO calls_fts(rowid, summary, other)
+  SELECT rid, summary, transcript FROM calls;
+COMMIT;
+SQL
+sync
+t0=$(now)
+/usr/bin/time -v -o "$OUT/sh.time" sqlite3 "$OUT/sh.db" < "$OUT/load.sql" >/dev/null
+t1=$(now)
+sh_secs=$(echo "$t1 - $t0" | bc -l)
+sh_rss=$(rss_of "$OUT/sh.time")
+sh_calls=$(sqlite3 "$OUT/sh.db" "SELECT count(*) FROM calls")
+
+cv_rate=$(echo "$N / $cv_secs" | bc -l)
+sh_rate=$(echo "$sh_calls / $sh_secs" | bc -l)
+printf '\nN=%d  input %.1f MB\n' "$N" "$(echo "$bytes / 1000000" | bc -l)"
+printf '| callvault import | %.2f s | %.0f calls/s | %.1f MiB |\n' \
+	"$cv_secs" "$cv_rate" "$(echo "$cv_rss / 1024" | bc -l)"
+printf '| sqlite3 shell, one transaction | %.2f s | %.0f calls/s | %.1f MiB |\n' \
+	"$sh_secs" "$sh_rate" "$(echo "$sh_rss / 1024" | bc -l)"
+printf 'ratio callvault/sqlite3 = %.2fx\n' "$(echo "$cv_rate / $sh_rate" | bc -l)"

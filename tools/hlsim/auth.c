@@ -1,0 +1,294 @@
+/* auth.c — see auth.h */
+#include "auth.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "simdata.h"
+
+#define B64URL "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+#define JWT_HEAD "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+
+enum tok_kind { TOK_PIT, TOK_ACCESS, TOK_REFRESH, TOK_CODE };
+
+struct tok {
+	char *value;
+	enum tok_kind kind;
+	int loc;
+	int64_t expires_ms;    /* 0 = never */
+	bool dead;             /* used (refresh/code) or revoked */
+	char key[24];          /* rate-limit identity */
+};
+
+struct auth {
+	struct auth_opts o;
+	char *client_id, *client_secret;
+	struct tok *toks;
+	size_t n, cap;
+	int n_pits;
+	uint64_t rng;
+	long issued, refreshed, rejected;
+};
+
+struct auth *auth_create(const struct auth_opts *o)
+{
+	struct auth *a = xcalloc(1, sizeof(*a));
+	a->o = *o;
+	a->client_id = xstrdup(o->client_id);
+	a->client_secret = xstrdup(o->client_secret);
+	a->rng = o->seed * 6364136223846793005ULL + 1442695040888963407ULL;
+	return a;
+}
+
+void auth_destroy(struct auth *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->n; i++)
+		free(a->toks[i].value);
+	free(a->toks);
+	free(a->client_id);
+	free(a->client_secret);
+	free(a);
+}
+
+static struct tok *add_tok(struct auth *a, const char *value,
+	enum tok_kind kind, int loc)
+{
+	if (a->n == a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 32;
+		a->toks = xrealloc(a->toks, a->cap * sizeof(*a->toks));
+	}
+	struct tok *t = &a->toks[a->n++];
+	memset(t, 0, sizeof(*t));
+	t->value = xstrdup(value);
+	t->kind = kind;
+	t->loc = loc;
+	snprintf(t->key, sizeof(t->key), "app");
+	return t;
+}
+
+static struct tok *find_tok(struct auth *a, const char *value)
+{
+	for (size_t i = a->n; i-- > 0;)
+		if (!strcmp(a->toks[i].value, value))
+			return &a->toks[i];
+	return NULL;
+}
+
+void auth_add_pit(struct auth *a, int loc, const char *token)
+{
+	struct tok *t = add_tok(a, token, TOK_PIT, loc);
+	snprintf(t->key, sizeof(t->key), "pit:%d", a->n_pits++);
+}
+
+enum auth_kind auth_check(struct auth *a, const char *token, int64_t now_ms,
+	int *loc, const char **key)
+{
+	struct tok *t = token ? find_tok(a, token) : NULL;
+	if (!t || t->dead || (t->kind != TOK_PIT && t->kind != TOK_ACCESS) ||
+	    (t->expires_ms && now_ms >= t->expires_ms))
+		return AUTH_INVALID;
+	*loc = t->loc;
+	*key = t->key;
+	return t->kind == TOK_PIT ? AUTH_PIT : AUTH_OAUTH;
+}
+
+void auth_revoke(struct auth *a, const char *token)
+{
+	struct tok *t = token ? find_tok(a, token) : NULL;
+	if (t)
+		t->dead = true;
+}
+
+void auth_counts(const struct auth *a, long *issued, long *refreshed,
+	long *rejected)
+{
+	*issued = a->issued;
+	*refreshed = a->refreshed;
+	*rejected = a->rejected;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static char *url_decode(const char *s, size_t n)
+{
+	char *out = xmalloc(n + 1), *o = out;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '+') {
+			*o++ = ' ';
+		} else if (s[i] == '%' && i + 2 < n &&
+			   hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+			*o++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			i += 2;
+		} else {
+			*o++ = s[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+char *auth_form_get(const char *form, const char *key)
+{
+	size_t kl = strlen(key);
+	for (const char *p = form; p && *p;) {
+		const char *amp = strchr(p, '&');
+		size_t len = amp ? (size_t)(amp - p) : strlen(p);
+		const char *eq = memchr(p, '=', len);
+		if (eq && (size_t)(eq - p) == kl && !memcmp(p, key, kl))
+			return url_decode(eq + 1, len - kl - 1);
+		p = amp ? amp + 1 : NULL;
+	}
+	return NULL;
+}
+
+static char *oauth_error(int status, const char *error, const char *desc)
+{
+	json_t *o = json_pack("{s:i,s:s,s:s,s:s}", "statusCode", status,
+		"message", desc, "error", error, "error_description", desc);
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+static void jwt_like(struct auth *a, char *out, size_t outsz)
+{
+	char p1[44], p2[44];
+	sim_randstr(&a->rng, B64URL, 43, p1);
+	sim_randstr(&a->rng, B64URL, 43, p2);
+	snprintf(out, outsz, "%s%s.%s", JWT_HEAD, p1, p2);
+}
+
+/* Issue an access + refresh pair for loc; returns the JSON body. */
+static char *issue(struct auth *a, int loc, const char *loc_id,
+	int64_t now_ms)
+{
+	char access[160], refresh[160];
+	jwt_like(a, access, sizeof(access));
+	jwt_like(a, refresh, sizeof(refresh));
+	struct tok *t = add_tok(a, access, TOK_ACCESS, loc);
+	t->expires_ms = now_ms + a->o.token_ttl_s * 1000;
+	add_tok(a, refresh, TOK_REFRESH, loc);
+	a->issued++;
+	json_t *o = json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s}",
+		"access_token", access, "token_type", "Bearer", "expires_in",
+		(json_int_t)a->o.token_ttl_s, "refresh_token", refresh, "scope",
+		"voice-ai-dashboard.readonly voice-ai-agents.readonly "
+		"conversations/message.readonly", "userType", "Location",
+		"companyId", "GNb7aIv4rQFVb9iwNl5K", "locationId", loc_id,
+		"userId", "Rg6BRRiHh7dS9gJy3W8a");
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+static int grant_code(struct auth *a, const char *code, int64_t now_ms,
+	int (*locid_of)(void *, const char *),
+	const char *(*loc_id)(void *, int), void *ctx, char **body)
+{
+	/* codes are "code-<locationId>[-anything]", each usable once */
+	int loc = -1;
+	if (code && !strncmp(code, "code-", 5)) {
+		char id[64];
+		snprintf(id, sizeof(id), "%.20s", code + 5);
+		loc = locid_of(ctx, id);
+	}
+	struct tok *used = code ? find_tok(a, code) : NULL;
+	if (loc < 0 || used) {
+		a->rejected++;
+		*body = oauth_error(400, "invalid_grant",
+			"Invalid grant: authorization code is invalid");
+		return 400;
+	}
+	struct tok *t = add_tok(a, code, TOK_CODE, loc);
+	t->dead = true;
+	*body = issue(a, loc, loc_id(ctx, loc), now_ms);
+	return 200;
+}
+
+static int grant_refresh(struct auth *a, const char *rt, int64_t now_ms,
+	const char *(*loc_id)(void *, int), void *ctx, char **body)
+{
+	struct tok *t = rt ? find_tok(a, rt) : NULL;
+	if (!t || t->kind != TOK_REFRESH || t->dead) {
+		a->rejected++;
+		*body = oauth_error(400, "invalid_grant",
+			"Invalid grant: refresh token is invalid");
+		return 400;
+	}
+	t->dead = true;  /* single use: the old refresh token dies now */
+	int loc = t->loc;
+	a->refreshed++;
+	*body = issue(a, loc, loc_id(ctx, loc), now_ms);
+	return 200;
+}
+
+/* A field of a form-encoded body, or of a JSON object body (j). */
+static char *field(const char *form, const json_t *j, const char *key)
+{
+	if (!j)
+		return auth_form_get(form, key);
+	const char *v = json_string_value(json_object_get(j, key));
+	return v ? xstrdup(v) : NULL;
+}
+
+int auth_token_endpoint(struct auth *a, const char *form, int64_t now_ms,
+	int (*locid_of)(void *ctx, const char *id),
+	const char *(*loc_id)(void *ctx, int loc), void *ctx, char **body)
+{
+	/* form-encoded as the spec says; JSON as one site sample shows */
+	json_t *j = form[0] == '{' ? json_loads(form, 0, NULL) : NULL;
+	char *cid = field(form, j, "client_id");
+	char *sec = field(form, j, "client_secret");
+	char *grant = field(form, j, "grant_type");
+	char *utype = field(form, j, "user_type");
+	char *code = field(form, j, "code");
+	char *rt = field(form, j, "refresh_token");
+	json_decref(j);
+	int status;
+	if (!cid || !sec || strcmp(cid, a->client_id) ||
+	    strcmp(sec, a->client_secret)) {
+		a->rejected++;
+		status = 401;
+		*body = oauth_error(401, "invalid_client",
+			"Invalid client: client credentials are invalid");
+	} else if (utype && strcmp(utype, "Location") &&
+		   strcmp(utype, "Company")) {
+		a->rejected++;
+		status = 422;
+		*body = oauth_error(422, "invalid_request",
+			"user_type must be one of the following values: "
+			"Company, Location");
+	} else if (grant && !strcmp(grant, "authorization_code")) {
+		status = grant_code(a, code, now_ms, locid_of, loc_id, ctx,
+			body);
+	} else if (grant && !strcmp(grant, "refresh_token")) {
+		status = grant_refresh(a, rt, now_ms, loc_id, ctx, body);
+	} else {
+		a->rejected++;
+		status = 400;
+		*body = oauth_error(400, "unsupported_grant_type",
+			"grant_type must be authorization_code or "
+			"refresh_token");
+	}
+	free(cid);
+	free(sec);
+	free(grant);
+	free(utype);
+	free(code);
+	free(rt);
+	return status;
+}

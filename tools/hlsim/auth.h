@@ -1,0 +1,56 @@
+/*
+ * auth.h — simulated HighLevel credentials: static Private Integration
+ * Tokens per location, and the OAuth token endpoint (authorization_code and
+ * refresh_token grants; single-use rotating refresh tokens; access tokens
+ * that expire). Not thread-safe: the server holds its lock around calls.
+ */
+#ifndef HLSIM_AUTH_H
+#define HLSIM_AUTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct auth;
+
+struct auth_opts {
+	const char *client_id, *client_secret;
+	int64_t token_ttl_s;   /* access token lifetime (expires_in) */
+	uint64_t seed;
+};
+
+enum auth_kind { AUTH_INVALID, AUTH_PIT, AUTH_OAUTH };
+
+struct auth *auth_create(const struct auth_opts *o);
+void auth_destroy(struct auth *a);
+
+/* Register a static PIT for location index loc. */
+void auth_add_pit(struct auth *a, int loc, const char *token);
+
+/*
+ * Look a bearer token up. Returns its kind (AUTH_INVALID when unknown,
+ * expired or revoked); *loc gets the location index and *key a stable
+ * rate-limit identity ("pit:N" or "app") borrowed from a.
+ */
+enum auth_kind auth_check(struct auth *a, const char *token, int64_t now_ms,
+	int *loc, const char **key);
+
+/* Revoke a token (fault injection). Unknown tokens are ignored. */
+void auth_revoke(struct auth *a, const char *token);
+
+/*
+ * Answer POST /oauth/token for the form-encoded body `form`. locid_of maps a
+ * location id to its index (-1 unknown), loc_id maps back. Returns the HTTP
+ * status and sets *body (malloc'd JSON).
+ */
+int auth_token_endpoint(struct auth *a, const char *form, int64_t now_ms,
+	int (*locid_of)(void *ctx, const char *id),
+	const char *(*loc_id)(void *ctx, int loc), void *ctx, char **body);
+
+/* Counters for /__sim/stats. */
+void auth_counts(const struct auth *a, long *issued, long *refreshed,
+	long *rejected);
+
+/* Decode application/x-www-form-urlencoded field `key` (malloc'd) or NULL. */
+char *auth_form_get(const char *form, const char *key);
+
+#endif
