@@ -114,9 +114,15 @@ enum cv_err store_ret_restore_version(struct store *s,
 	const struct store_restore_version *v, bool *added,
 	char **errmsg) CV_MUST_CHECK;
 
-/* A version's original source: `origin` when restored, else source. */
-enum cv_err store_ret_version_origin(struct store *s, int64_t version_id,
-	enum store_source *out, char **errmsg) CV_MUST_CHECK;
+/*
+ * Walk a call's versions oldest first, for an archive: like
+ * store_each_version, but v->source is the original source (a restored
+ * version's `origin`) and raw_kept is not looked up (always false), which
+ * spares reading the raw payloads.
+ */
+enum cv_err store_ret_each_version(struct store *s, const char *call_id,
+	int (*fn)(const struct store_version *v, void *arg), void *arg,
+	char **errmsg) CV_MUST_CHECK;
 
 /* Whether the store holds the call (0 = no), holds it with a version of
  * that canonical hash (1), or holds it without one (2). */
