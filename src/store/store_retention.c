@@ -362,35 +362,7 @@ enum cv_err store_ret_each_version(struct store *s, const char *call_id,
 		"SELECT id, seq, coalesce(origin, source), received_at,"
 		" canonical, canonical_sha256, raw_sha256, redacted"
 		" FROM versions WHERE call_id = ? ORDER BY seq";
-	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
-	if (!st)
-		return CV_EDB;
-	sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
-	int r;
-	enum cv_err rc = CV_OK;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_version v = {
-			.id = sqlite3_column_int64(st, 0),
-			.seq = sqlite3_column_int(st, 1),
-			.received_at = sqlite3_column_int64(st, 3),
-			.canonical = (const char *)sqlite3_column_text(st, 4),
-			.canonical_sha256 =
-				(const char *)sqlite3_column_text(st, 5),
-			.raw_sha256 = (const char *)sqlite3_column_text(st, 6),
-			.redacted = sqlite3_column_int(st, 7),
-		};
-		if (!store_source_parse((const char *)sqlite3_column_text(st, 2),
-			    &v.source))
-			v.source = SRC_IMPORT;
-		if (fn(&v, arg) != 0) {
-			rc = CV_EINVAL;
-			break;
-		}
-	}
-	if (rc == CV_OK && r != SQLITE_DONE)
-		rc = store_dberr(s, errmsg, "read versions");
-	sqlite3_reset(st);
-	return rc;
+	return store_walk_versions(s, sql, call_id, fn, arg, errmsg);
 }
 
 enum cv_err store_ret_version_state(struct store *s, const char *call_id,
