@@ -252,12 +252,7 @@ static void iso_or_empty(struct buf *l, int64_t ms)
 static int version_line(const struct store_version *v, void *arg)
 {
 	struct bag *b = arg;
-	enum store_source src = v->source;
-	if (src == SRC_RESTORE &&
-	    store_ret_version_origin(b->s, v->id, &src, b->errmsg) != CV_OK) {
-		b->rc = CV_EDB;
-		return 1;
-	}
+	enum store_source src = v->source; /* the original one */
 	struct buf *l = &b->line;
 	buf_reset(l);
 	buf_puts(l, "{\"callId\":");
@@ -280,8 +275,10 @@ static int event_line(const struct store_event *e, void *arg)
 	struct bag *b = arg;
 	struct buf *l = &b->line;
 	buf_reset(l);
-	if (cv_utf8_valid(e->body, e->body_len) &&
-	    !memchr(e->body, '\0', e->body_len)) {
+	if (e->withheld) {
+		buf_puts(l, "{\"bodyWithheld\":true");
+	} else if (cv_utf8_valid(e->body, e->body_len) &&
+		   !memchr(e->body, '\0', e->body_len)) {
 		buf_puts(l, "{\"body\":");
 		bagjson_str(l, e->body, e->body_len);
 	} else {
@@ -297,6 +294,8 @@ static int event_line(const struct store_event *e, void *arg)
 	bagjson_cstr(l, e->location_id);
 	buf_puts(l, ",\"messageId\":");
 	bagjson_cstr(l, e->message_id);
+	buf_puts(l, ",\"outcome\":");
+	bagjson_cstr(l, e->outcome);
 	buf_puts(l, ",\"receivedAt\":\"");
 	iso_or_empty(l, e->received_at);
 	buf_puts(l, "\",\"signature\":");
@@ -420,7 +419,7 @@ static int call_cb(const struct store_arch_call *c, void *arg)
 	spool_put(&b->sp[SP_CALLS], c->canonical, c->canonical_len);
 	spool_put(&b->sp[SP_CALLS], "\n", 1);
 	b->cur_id = c->id;
-	if ((b->rc = store_each_version(b->s, c->id, version_line, b,
+	if ((b->rc = store_ret_each_version(b->s, c->id, version_line, b,
 		     b->errmsg)) != CV_OK ||
 	    (b->rc = store_ret_each_event(b->s, c->id, event_line, b,
 		     b->errmsg)) != CV_OK ||

@@ -169,18 +169,22 @@ enum cv_err bagjson_parse_event(const char *line, size_t n,
 		return CV_EPARSE;
 	char **strs[] = { &out->dedup_key, &out->type, &out->call_id,
 		&out->message_id, &out->location_id, &out->body_sha256,
-		&out->signature };
+		&out->signature, &out->outcome };
 	static const char *const keys[] = { "dedupKey", "type", "callId",
-		"messageId", "locationId", "bodySha256", "signature" };
+		"messageId", "locationId", "bodySha256", "signature",
+		"outcome" };
 	for (size_t i = 0; i < CV_ARRAY_LEN(keys); i++)
 		*strs[i] = str_of(o, keys[i]);
 	struct buf body;
 	buf_init(&body);
 	json_t *text = json_object_get(o, "body");
 	json_t *b64 = json_object_get(o, "bodyBase64");
+	out->withheld = json_is_true(json_object_get(o, "bodyWithheld"));
 	bool ok = out->dedup_key && out->body_sha256 &&
 		  time_of(o, "receivedAt", &out->received_at);
-	if (json_is_string(text))
+	if (out->withheld)
+		;
+	else if (json_is_string(text))
 		buf_append(&body, json_string_value(text),
 			json_string_length(text));
 	else if (!json_is_string(b64) ||
@@ -200,7 +204,8 @@ enum cv_err bagjson_parse_event(const char *line, size_t n,
 void bag_event_finish(struct bag_event *e)
 {
 	char *strs[] = { e->dedup_key, e->type, e->call_id, e->message_id,
-		e->location_id, e->body_sha256, e->signature, e->body };
+		e->location_id, e->body_sha256, e->signature, e->outcome,
+		e->body };
 	for (size_t i = 0; i < CV_ARRAY_LEN(strs); i++)
 		free(strs[i]);
 	memset(e, 0, sizeof(*e));

@@ -40,8 +40,9 @@ void bag_version_finish(struct bag_version *v);
 /* One line of events.jsonl. Strings owned; body as bytes. */
 struct bag_event {
 	char *dedup_key, *type, *call_id, *message_id, *location_id;
-	char *body_sha256, *signature;
+	char *body_sha256, *signature, *outcome;
 	int64_t received_at;
+	bool withheld;            /* only the hash was archived */
 	char *body;
 	size_t body_len;
 };

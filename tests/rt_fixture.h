@@ -7,6 +7,7 @@
 #define CV_RT_FIXTURE_H
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,14 @@ static inline void rt_rmrf(const char *path)
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", path);
 	free(cmd);
+}
+
+/* Whether we run under valgrind (its preload is in LD_PRELOAD): the
+ * tests then do fewer rounds. */
+static inline bool rt_under_valgrind(void)
+{
+	const char *pre = getenv("LD_PRELOAD");
+	return pre && strstr(pre, "vgpreload");
 }
 
 /* Ingest one call record (JSON text); returns 0 on success. */

@@ -11,6 +11,7 @@
 #include "rt_fixture.h"
 #include "store/store_audit.h"
 #include "store/store_retention.h"
+#include "store/store_webhook.h"
 
 static int count_cb(const struct store_archive *a, void *arg)
 {
@@ -50,10 +51,21 @@ static void fill(struct store *s)
 			i, i % 3, i % 4, i, 1 + i % 2, 1 + i, 10 + i, i, i);
 		CHECK(rt_ingest(s, json) == 0);
 	}
-	/* a second version of one call */
-	CHECK(rt_ingest(s, "{\"id\":\"call03\",\"locationId\":\"LOC1\","
-			   "\"createdAt\":\"2026-02-04T10:00:00.000Z\","
-			   "\"summary\":\"changed\"}") == 0);
+	/* a second version of one call, its body kept once in raw_payloads
+	 * and named by a webhook event (as the receiver does) */
+	static const char v2[] = "{\"id\":\"call03\",\"locationId\":"
+				 "\"LOC1\",\"createdAt\":\"2026-02-04T10:00:"
+				 "00.000Z\",\"summary\":\"changed\"}";
+	CHECK(rt_ingest(s, v2) == 0);
+	char v2sha[CV_SHA256_HEX];
+	cv_sha256_hex(v2, strlen(v2), v2sha);
+	struct store_webhook_event we = { .dedup_key = "wh-0",
+		.type = "VoiceAiCallEnd", .call_id = "call03",
+		.location_id = "LOC1", .received_at = 1767261600001,
+		.body_sha256 = v2sha, .in_payloads = true,
+		.outcome = "call updated" };
+	bool dup;
+	CHECK(store_webhook_insert(s, &we, &dup, NULL) == CV_OK);
 	struct store_event ev = { .dedup_key = "wh-1", .type = "VoiceAiCallEnd",
 		.call_id = "call03", .location_id = "LOC1",
 		.received_at = 1767261600000, .body = "{\"x\":\"\\u00e9\"}",
@@ -70,6 +82,11 @@ static void fill(struct store *s)
 	bin.body_sha256 = sha2;
 	CHECK(store_ret_put_event(s, &ev, NULL) == CV_OK);
 	CHECK(store_ret_put_event(s, &bin, NULL) == CV_OK);
+	struct store_event wh = ev;
+	wh.dedup_key = "wh-3";
+	wh.withheld = true;
+	wh.outcome = "call updated";
+	CHECK(store_ret_put_event(s, &wh, NULL) == CV_OK);
 	CHECK(store_ret_put_agent(s, "LOC1", "ag1", "Front Desk", NULL) ==
 	      CV_OK);
 }
@@ -154,7 +171,7 @@ static void test_roundtrip(struct store *s, const char *dir)
 	struct restore_stats st;
 	CHECK(restore_archive(r, feb, "test", &st, &err) == CV_OK);
 	CHECK_INT(st.calls, 6);
-	CHECK_INT(st.events, 2);
+	CHECK_INT(st.events, 4);
 	CHECK_INT(st.versions_added, 7); /* call03 has two */
 	CHECK(restore_archive(r, feb, "test", &st, &err) == CV_OK);
 	CHECK_INT(st.versions_added, 0);

@@ -93,7 +93,7 @@ static void grab_cb(const struct archive_outcome *r, void *arg)
 static void do_archive(struct store *s, struct model *m, const char *dir,
 	int loc, int month, int64_t now)
 {
-	char lname[8], mname[8];
+	char lname[16], mname[32];
 	snprintf(lname, sizeof(lname), "L%d", loc);
 	snprintf(mname, sizeof(mname), "2026-%02d", month + 1);
 	struct archive_opts o = { .out_dir = dir, .location = lname,
@@ -317,10 +317,7 @@ static void one_round(const char *dir, int round)
 int main(int argc, char **argv)
 {
 	uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 10) : 20261127;
-	/* fewer rounds under valgrind (its preload is in LD_PRELOAD) */
-	const char *pre = getenv("LD_PRELOAD");
-	int rounds = argc > 2 ? atoi(argv[2])
-		     : pre && strstr(pre, "vgpreload") ? 6 : 40;
+	int rounds = argc > 2 ? atoi(argv[2]) : rt_under_valgrind() ? 6 : 40;
 	rng_state = seed ? seed : 1;
 	char *dir = rt_tempdir();
 	for (int r = 0; r < rounds; r++)

@@ -391,21 +391,16 @@ enum cv_err store_get_call(struct store *s, const char *id,
 	return rc;
 }
 
-enum cv_err store_each_version(struct store *s, const char *call_id,
+enum cv_err store_walk_versions(struct store *s, const char *sql,
+	const char *call_id,
 	int (*fn)(const struct store_version *v, void *arg), void *arg,
 	char **errmsg)
 {
-	static const char sql[] =
-		"SELECT v.id, v.seq, v.source, v.received_at, v.canonical,"
-		" v.canonical_sha256, v.raw_sha256, v.redacted,"
-		" p.bytes IS NOT NULL"
-		" FROM versions v LEFT JOIN raw_payloads p"
-		"  ON p.sha256 = v.raw_sha256"
-		" WHERE v.call_id = ? ORDER BY v.seq";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
 	sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
+	bool has_kept = sqlite3_column_count(st) > 8;
 	int r;
 	enum cv_err rc = CV_OK;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -418,7 +413,7 @@ enum cv_err store_each_version(struct store *s, const char *call_id,
 				(const char *)sqlite3_column_text(st, 5),
 			.raw_sha256 = (const char *)sqlite3_column_text(st, 6),
 			.redacted = sqlite3_column_int(st, 7),
-			.raw_kept = sqlite3_column_int(st, 8) != 0,
+			.raw_kept = has_kept && sqlite3_column_int(st, 8) != 0,
 		};
 		if (!store_source_parse((const char *)sqlite3_column_text(st, 2),
 			    &v.source))
@@ -432,6 +427,20 @@ enum cv_err store_each_version(struct store *s, const char *call_id,
 		rc = store_dberr(s, errmsg, "read versions");
 	sqlite3_reset(st);
 	return rc;
+}
+
+enum cv_err store_each_version(struct store *s, const char *call_id,
+	int (*fn)(const struct store_version *v, void *arg), void *arg,
+	char **errmsg)
+{
+	static const char sql[] =
+		"SELECT v.id, v.seq, v.source, v.received_at, v.canonical,"
+		" v.canonical_sha256, v.raw_sha256, v.redacted,"
+		" p.bytes IS NOT NULL"
+		" FROM versions v LEFT JOIN raw_payloads p"
+		"  ON p.sha256 = v.raw_sha256"
+		" WHERE v.call_id = ? ORDER BY v.seq";
+	return store_walk_versions(s, sql, call_id, fn, arg, errmsg);
 }
 
 static int64_t count_of(struct store *s, const char *sql)

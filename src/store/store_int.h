@@ -44,6 +44,16 @@ void store_bind_tri(sqlite3_stmt *st, int i, int v); /* -1 binds NULL */
 /* A column as an owned string, NULL for SQL NULL. */
 char *store_col_dup(sqlite3_stmt *st, int i);
 
+/*
+ * Walk versions with a statement whose columns are id, seq, source,
+ * received_at, canonical, canonical_sha256, raw_sha256, redacted and,
+ * optionally, raw_kept; its one parameter is the call id.
+ */
+enum cv_err store_walk_versions(struct store *s, const char *sql,
+	const char *call_id,
+	int (*fn)(const struct store_version *v, void *arg), void *arg,
+	char **errmsg);
+
 /* One migration step: SQL run inside a transaction. */
 struct store_migration {
 	const char *name;

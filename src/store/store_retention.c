@@ -169,8 +169,12 @@ enum cv_err store_ret_each_event(struct store *s, const char *call_id,
 {
 	static const char sql[] =
 		"SELECT dedup_key, type, call_id, message_id, location_id,"
-		" body_sha256, signature, received_at, body"
-		" FROM webhook_events WHERE call_id = ?"
+		" body_sha256, signature, received_at,"
+		" CASE WHEN body_in_payloads THEN (SELECT p.bytes FROM"
+		"  raw_payloads p WHERE p.sha256 = e.body_sha256)"
+		"  WHEN withheld THEN NULL ELSE body END, outcome"
+		" FROM webhook_events e WHERE call_id = ?1 OR message_id ="
+		"  (SELECT message_id FROM calls WHERE id = ?1)"
 		" ORDER BY received_at, dedup_key";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
@@ -188,9 +192,15 @@ enum cv_err store_ret_each_event(struct store *s, const char *call_id,
 			.body_sha256 = (const char *)sqlite3_column_text(st, 5),
 			.signature = (const char *)sqlite3_column_text(st, 6),
 			.received_at = sqlite3_column_int64(st, 7),
-			.body = sqlite3_column_blob(st, 8),
-			.body_len = (size_t)sqlite3_column_bytes(st, 8),
+			.outcome = (const char *)sqlite3_column_text(st, 9),
 		};
+		e.withheld = sqlite3_column_type(st, 8) == SQLITE_NULL;
+		if (!e.withheld) {
+			e.body = sqlite3_column_blob(st, 8);
+			e.body_len = (size_t)sqlite3_column_bytes(st, 8);
+			if (!e.body)
+				e.body = "";
+		}
 		if (fn(&e, arg) != 0) {
 			rc = CV_EINVAL;
 			break;
@@ -208,7 +218,8 @@ enum cv_err store_ret_put_event(struct store *s, const struct store_event *e,
 	static const char sql[] =
 		"INSERT INTO webhook_events(dedup_key, type, call_id,"
 		" message_id, location_id, received_at, body_sha256, body,"
-		" signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		" signature, outcome, withheld)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 		" ON CONFLICT(dedup_key) DO NOTHING";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
@@ -220,9 +231,14 @@ enum cv_err store_ret_put_event(struct store *s, const struct store_event *e,
 	store_bind_text(st, 5, e->location_id);
 	sqlite3_bind_int64(st, 6, e->received_at);
 	store_bind_text(st, 7, e->body_sha256);
-	sqlite3_bind_blob64(st, 8, e->body ? e->body : "", e->body_len,
-		SQLITE_STATIC);
+	if (e->withheld || !e->body)
+		sqlite3_bind_zeroblob(st, 8, 0);
+	else
+		sqlite3_bind_blob64(st, 8, e->body, e->body_len,
+			SQLITE_STATIC);
 	store_bind_text(st, 9, e->signature);
+	store_bind_text(st, 10, e->outcome);
+	sqlite3_bind_int(st, 11, e->withheld);
 	int r = sqlite3_step(st);
 	sqlite3_reset(st);
 	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "event");
@@ -338,27 +354,15 @@ enum cv_err store_ret_restore_version(struct store *s,
 	return CV_OK;
 }
 
-enum cv_err store_ret_version_origin(struct store *s, int64_t version_id,
-	enum store_source *out, char **errmsg)
+enum cv_err store_ret_each_version(struct store *s, const char *call_id,
+	int (*fn)(const struct store_version *v, void *arg), void *arg,
+	char **errmsg)
 {
 	static const char sql[] =
-		"SELECT coalesce(origin, source) FROM versions WHERE id = ?";
-	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
-	if (!st)
-		return CV_EDB;
-	sqlite3_bind_int64(st, 1, version_id);
-	int r = sqlite3_step(st);
-	enum cv_err rc = CV_OK;
-	if (r != SQLITE_ROW)
-		rc = r == SQLITE_DONE ? cv_error(errmsg, CV_ENOTFOUND,
-						"no version %lld",
-						(long long)version_id)
-				      : store_dberr(s, errmsg, "version");
-	else if (!store_source_parse((const char *)sqlite3_column_text(st, 0),
-			 out))
-		*out = SRC_IMPORT;
-	sqlite3_reset(st);
-	return rc;
+		"SELECT id, seq, coalesce(origin, source), received_at,"
+		" canonical, canonical_sha256, raw_sha256, redacted"
+		" FROM versions WHERE call_id = ? ORDER BY seq";
+	return store_walk_versions(s, sql, call_id, fn, arg, errmsg);
 }
 
 enum cv_err store_ret_version_state(struct store *s, const char *call_id,
@@ -730,7 +734,8 @@ enum cv_err store_ret_purge_call(struct store *s, const char *call_id,
 		" 1 FROM versions w WHERE w.raw_sha256 = raw_payloads.sha256"
 		" AND w.call_id != ?1)",
 		"DELETE FROM versions WHERE call_id = ?1",
-		"DELETE FROM webhook_events WHERE call_id = ?1",
+		"DELETE FROM webhook_events WHERE call_id = ?1 OR message_id"
+		" = (SELECT message_id FROM calls WHERE id = ?1)",
 		"DELETE FROM fetch_queue WHERE call_id = ?1",
 		"DELETE FROM calls WHERE id = ?1",
 	};

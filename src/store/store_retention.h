@@ -74,12 +74,15 @@ enum cv_err store_ret_count_calls(struct store *s, const char *location,
 /* One webhook event of a call. */
 struct store_event {
 	const char *dedup_key, *type, *call_id, *message_id, *location_id;
-	const char *body_sha256, *signature;
+	const char *body_sha256, *signature, *outcome;
 	int64_t received_at;
-	const void *body;
+	bool withheld;            /* only the body's hash is kept */
+	const void *body;         /* NULL when withheld */
 	size_t body_len;
 };
-/* Walk the webhook events of a call by received time, then dedup key. */
+/* Walk the webhook events of a call (its own and the message events
+ * sharing its messageId) by received time, then dedup key; the body is
+ * loaded wherever it is kept (the row or raw_payloads). */
 enum cv_err store_ret_each_event(struct store *s, const char *call_id,
 	int (*fn)(const struct store_event *e, void *arg), void *arg,
 	char **errmsg) CV_MUST_CHECK;
@@ -111,9 +114,15 @@ enum cv_err store_ret_restore_version(struct store *s,
 	const struct store_restore_version *v, bool *added,
 	char **errmsg) CV_MUST_CHECK;
 
-/* A version's original source: `origin` when restored, else source. */
-enum cv_err store_ret_version_origin(struct store *s, int64_t version_id,
-	enum store_source *out, char **errmsg) CV_MUST_CHECK;
+/*
+ * Walk a call's versions oldest first, for an archive: like
+ * store_each_version, but v->source is the original source (a restored
+ * version's `origin`) and raw_kept is not looked up (always false), which
+ * spares reading the raw payloads.
+ */
+enum cv_err store_ret_each_version(struct store *s, const char *call_id,
+	int (*fn)(const struct store_version *v, void *arg), void *arg,
+	char **errmsg) CV_MUST_CHECK;
 
 /* Whether the store holds the call (0 = no), holds it with a version of
  * that canonical hash (1), or holds it without one (2). */
