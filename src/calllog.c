@@ -532,6 +532,41 @@ enum cv_err calllog_from_canonical(const char *json, size_t n,
 	return rc;
 }
 
+enum cv_err calllog_event_envelope(const char *bytes, size_t n,
+	struct calllog_envelope *out, char **reason)
+{
+	memset(out, 0, sizeof(*out));
+	json_t *root = load_bounded(bytes, n, reason);
+	if (!root)
+		return CV_EPARSE;
+	bool ok = get_id(root, "type", &out->type, reason) &&
+		  get_id(root, "webhookId", &out->webhook_id, reason) &&
+		  get_id(root, "messageId", &out->message_id, reason) &&
+		  get_id(root, "messageType", &out->message_type, reason) &&
+		  get_id(root, "locationId", &out->location_id, reason);
+	if (ok) {
+		out->call_end = out->type
+			? strcmp(out->type, "VoiceAiCallEnd") == 0
+			: json_object_get(root, "agentId") &&
+				json_object_get(root, "transcript");
+		if (out->call_end)
+			ok = get_id(root, "id", &out->call_id, reason);
+	}
+	json_decref(root);
+	return ok ? CV_OK : CV_EPARSE;
+}
+
+void calllog_envelope_finish(struct calllog_envelope *e)
+{
+	free(e->type);
+	free(e->webhook_id);
+	free(e->message_id);
+	free(e->message_type);
+	free(e->location_id);
+	free(e->call_id);
+	memset(e, 0, sizeof(*e));
+}
+
 const char *calllog_speaker_name(enum calllog_speaker s)
 {
 	return s == CALLLOG_BOT ? "bot" : s == CALLLOG_HUMAN ? "human" : "";

@@ -123,6 +123,32 @@ const char *calllog_speaker_name(enum calllog_speaker s);
  */
 bool calllog_e164(const char *in, char out[20]);
 
+/*
+ * The envelope of a webhook delivery: what the receiver needs to dedupe
+ * and dispatch it. Strings are owned (NULL when absent).
+ */
+struct calllog_envelope {
+	char *type;          /* "type", e.g. "VoiceAiCallEnd", "INSTALL" */
+	char *webhook_id;    /* "webhookId" */
+	char *message_id;    /* "messageId" */
+	char *message_type;  /* "messageType", e.g. "CALL" */
+	char *location_id;   /* "locationId" */
+	char *call_id;       /* "id" of a call-end event */
+	bool call_end;       /* VoiceAiCallEnd, by type or by shape (agentId
+	                      * and transcript present when type is missing) */
+};
+
+/*
+ * Read the envelope of a webhook body with the same bounds as
+ * calllog_parse_payload (size, depth, duplicate keys, UTF-8). CV_EPARSE
+ * with *reason (caller frees) when the body is not a JSON object or an
+ * envelope field has the wrong type or is not a bounded id. Finish out
+ * either way.
+ */
+enum cv_err calllog_event_envelope(const char *bytes, size_t n,
+	struct calllog_envelope *out, char **reason) CV_MUST_CHECK;
+void calllog_envelope_finish(struct calllog_envelope *e);
+
 /* Maximum JSON nesting depth of bytes (strings skipped), stopping early at
  * limit+1. Used to refuse deep documents before any parser recurses. */
 int calllog_json_depth(const char *bytes, size_t n, int limit);

@@ -51,5 +51,6 @@ CLI_EXTERN(cmd_show);
 CLI_EXTERN(cmd_stats);
 CLI_EXTERN(cmd_quarantine);
 CLI_EXTERN(cmd_check);
+CLI_EXTERN(cmd_serve);
 
 #endif

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../store/store_webhook.h"
 #include "../util.h"
 #include "cli.h"
 
@@ -94,6 +95,17 @@ static int version_json(const struct store_version *v, void *arg)
 	return 0;
 }
 
+static int print_event(const struct store_webhook_event *e, void *arg)
+{
+	char ts[32];
+	(*(int *)arg)++;
+	cv_format_iso8601(e->received_at, ts);
+	printf("  %s  %-16s %-15s %s%s\n", ts, e->type ? e->type : "(no type)",
+		e->outcome ? e->outcome : "-", e->dedup_key,
+		e->withheld ? "  (body withheld)" : "");
+	return 0;
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -144,6 +156,14 @@ static int run(struct cli *cli, int argc, char **argv)
 			printf("\nVersions (oldest first)\n");
 			rc = store_each_version(s, id, print_version, NULL,
 				&err);
+		}
+		if (rc == CV_OK) {
+			int n_events = 0;
+			printf("\nWebhook events\n");
+			rc = store_each_call_event(s, id, print_event,
+				&n_events, &err);
+			if (n_events == 0)
+				printf("  (none)\n");
 		}
 	}
 	store_call_finish(&sc);

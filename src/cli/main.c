@@ -16,6 +16,7 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_stats,
 	&cmd_quarantine,
 	&cmd_check,
+	&cmd_serve,
 };
 
 const struct cli_cmd *cli_find(const char *name)

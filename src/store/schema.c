@@ -120,6 +120,16 @@ const struct store_migration store_migrations[] = {
 	  /* digits of number-like spans, for fragments such as last four */
 	  "CREATE VIRTUAL TABLE calls_digits USING fts5("
 	  "  digits, tokenize = 'trigram');" },
+	{ "webhook events: outcome, where the body is kept",
+	  /* what a delivery did ("call new", "quarantined", …); whether its
+	   * body was withheld because it held secrets (hash kept); whether
+	   * the body is kept once, in raw_payloads under body_sha256 (a call
+	   * end that made a new version), instead of in this row */
+	  "ALTER TABLE webhook_events ADD COLUMN outcome TEXT;"
+	  "ALTER TABLE webhook_events ADD COLUMN withheld INTEGER NOT NULL"
+	  "  DEFAULT 0;"
+	  "ALTER TABLE webhook_events ADD COLUMN body_in_payloads INTEGER"
+	  "  NOT NULL DEFAULT 0;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);

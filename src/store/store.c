@@ -282,8 +282,10 @@ enum cv_err store_check(struct store *s, char **errmsg)
 {
 	char *first = NULL;
 	if (sqlite3_exec(s->db, "PRAGMA integrity_check", check_row, &first,
-		    NULL) != SQLITE_OK)
+		    NULL) != SQLITE_OK) {
+		free(first); /* rows seen before the error */
 		return store_dberr(s, errmsg, "integrity_check");
+	}
 	if (first) {
 		enum cv_err e = cv_error(errmsg, CV_EINTEGRITY,
 			"integrity_check: %s", first);

@@ -1,0 +1,232 @@
+/* cmd_serve.c — `callvault serve`: the HighLevel webhook receiver */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../signature.h"
+#include "../util.h"
+#include "../webhook.h"
+#include "cli.h"
+
+struct serve_opts {
+	struct webhook_config cfg;
+	const char *port_file;
+	const char *secret_file;
+	const char *keys[16];
+	size_t n_keys;
+	int64_t cutoff_ms;
+};
+
+/* Parse one option into o; returns 0, or the exit code for a bad one. */
+static int parse_opt(int c, const char *arg, struct serve_opts *o)
+{
+	long v;
+	switch (c) {
+	case 'l': o->cfg.listen = arg; return 0;
+	case 'p': o->port_file = arg; return 0;
+	case 's': o->secret_file = arg; return 0;
+	case 'k':
+		if (o->n_keys == CV_ARRAY_LEN(o->keys))
+			return cli_fail(CV_EXIT_USAGE, "serve",
+				"at most %zu --public-key files",
+				CV_ARRAY_LEN(o->keys));
+		o->keys[o->n_keys++] = arg;
+		return 0;
+	case 'c':
+		if (!cv_parse_iso8601(arg, &o->cutoff_ms))
+			return cli_fail(CV_EXIT_USAGE, "serve",
+				"--legacy-cutoff wants a date (YYYY-MM-DD)");
+		return 0;
+	}
+	static const struct {
+		int c;
+		const char *name;
+		long min, max;
+	} nums[] = { { 't', "--timeout", 1, 3600 },
+		{ 'm', "--max-connections", 1, 100000 },
+		{ 'b', "--busy-timeout", 1, 600000 },
+		{ 'B', "--max-batch", 1, 100000 },
+		{ 'g', "--grace", 0, 3600 },
+		{ 'M', "--max-store-mb", 1, 100000000 } };
+	for (size_t i = 0; i < CV_ARRAY_LEN(nums); i++) {
+		if (nums[i].c != c)
+			continue;
+		if (!cli_parse_long(arg, nums[i].min, nums[i].max, &v))
+			return cli_fail(CV_EXIT_USAGE, "serve",
+				"%s wants a number from %ld to %ld",
+				nums[i].name, nums[i].min, nums[i].max);
+		switch (c) {
+		case 't': o->cfg.timeout_s = (unsigned)v; break;
+		case 'm': o->cfg.max_connections = (unsigned)v; break;
+		case 'b': o->cfg.busy_ms = (int)v; break;
+		case 'B': o->cfg.max_batch = (size_t)v; break;
+		case 'g': o->cfg.grace_s = (unsigned)v; break;
+		case 'M': o->cfg.max_store_bytes = (int64_t)v << 20; break;
+		}
+		return 0;
+	}
+	return CV_EXIT_USAGE;
+}
+
+/* Build the verifier from the options; NULL after printing the error. */
+static struct sig_verifier *make_verifier(const struct serve_opts *o)
+{
+	struct sig_verifier *v = sig_verifier_create();
+	char *err = NULL;
+	for (size_t i = 0; i < o->n_keys && !err; i++)
+		if (sig_add_key_file(v, o->keys[i], &err) != CV_OK)
+			break;
+	if (!err && o->secret_file) {
+		char *secret = NULL;
+		if (cv_read_secret(o->secret_file, &secret, &err) == CV_OK) {
+			sig_set_shared_secret(v, secret, strlen(secret));
+			memset(secret, 0, strlen(secret));
+			free(secret);
+		}
+	}
+	sig_set_legacy_cutoff(v, o->cutoff_ms);
+	/* tests move the clock to either side of the legacy cut-off */
+	const char *now = getenv("CALLVAULT_NOW");
+	int64_t now_ms;
+	if (!err && now && *now) {
+		if (cv_parse_iso8601(now, &now_ms))
+			sig_set_now(v, now_ms);
+		else
+			err = xstrdup("CALLVAULT_NOW is not an ISO 8601 date");
+	}
+	if (err) {
+		cli_fail(CV_EXIT_USAGE, "serve", "%s", err);
+		free(err);
+		sig_verifier_destroy(v);
+		return NULL;
+	}
+	return v;
+}
+
+static int serve(struct serve_opts *o)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	/* every thread inherits the mask; only sigwait below sees them */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	struct webhook_server *w = NULL;
+	char *err = NULL;
+	enum cv_err rc = webhook_server_start(&w, &o->cfg, &err);
+	if (rc == CV_OK && o->port_file) {
+		char line[16];
+		int n = snprintf(line, sizeof(line), "%u\n",
+			webhook_server_port(w));
+		rc = cv_write_file_atomic(o->port_file, line, (size_t)n, 0644,
+			&err);
+	}
+	if (rc != CV_OK) {
+		webhook_server_stop(w);
+		int code = cli_fail(cli_exit_for(rc), "serve", "%s",
+			err ? err : cv_strerror(rc));
+		free(err);
+		return code;
+	}
+	cv_info("msg=\"listening\" address=%s path=/webhooks/highlevel db=%s",
+		webhook_server_address(w), o->cfg.db_path);
+	int sig = 0;
+	sigwait(&set, &sig);
+	cv_info("msg=\"stopping\" signal=%s", sig == SIGTERM ? "TERM" : "INT");
+	webhook_server_stop(w);
+	cv_info("msg=\"stopped\"");
+	return CV_EXIT_OK;
+}
+
+static int run(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "port-file", required_argument, NULL, 'p' },
+		{ "public-key", required_argument, NULL, 'k' },
+		{ "shared-secret-file", required_argument, NULL, 's' },
+		{ "legacy-cutoff", required_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "max-connections", required_argument, NULL, 'm' },
+		{ "busy-timeout", required_argument, NULL, 'b' },
+		{ "max-batch", required_argument, NULL, 'B' },
+		{ "grace", required_argument, NULL, 'g' },
+		{ "max-store-mb", required_argument, NULL, 'M' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct serve_opts o = { .cfg = { .listen = "127.0.0.1:8080",
+					.db_path = cli->db_path,
+					.grace_s = 10 },
+		.cutoff_ms = SIG_LEGACY_CUTOFF_MS };
+	int c, code;
+	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
+		if (c == '?' || (code = parse_opt(c, optarg, &o)) != 0)
+			return CV_EXIT_USAGE;
+	}
+	if (optind != argc)
+		return cli_fail(CV_EXIT_USAGE, "serve",
+			"unexpected argument '%s'", argv[optind]);
+	o.cfg.verifier = make_verifier(&o);
+	if (!o.cfg.verifier)
+		return CV_EXIT_USAGE;
+	code = serve(&o);
+	sig_verifier_destroy(o.cfg.verifier);
+	return code;
+}
+
+const struct cli_cmd cmd_serve = {
+	.name = "serve",
+	.summary = "receive HighLevel webhooks (verified, durable, deduped)",
+	.help = "usage: callvault [--db PATH] serve [--listen ADDR:PORT] "
+		"[--port-file FILE]\n"
+		"         [--public-key PEM]… [--shared-secret-file FILE] "
+		"[--legacy-cutoff DATE]\n"
+		"         [--timeout S] [--max-connections N] "
+		"[--busy-timeout MS]\n"
+		"         [--max-batch N] [--grace S] [--max-store-mb N]\n"
+		"\n"
+		"Serve POST /webhooks/highlevel, GET /healthz and GET "
+		"/metrics (Prometheus).\nA delivery is answered 200 only "
+		"after it is committed and fsynced; 429\nwhen the store "
+		"cannot take it (HighLevel retries only 429); 401 without a\n"
+		"valid signature (nothing stored); 413 over 1 MiB; 415 "
+		"unless JSON.\nDeliveries dedupe by webhookId, else by body "
+		"SHA-256. See docs/webhooks.md.\n"
+		"\n"
+		"  --listen ADDR:PORT      bind here (default "
+		"127.0.0.1:8080; port 0 = any,\n"
+		"                          the bound address is logged)\n"
+		"  --port-file FILE        write the bound port to FILE\n"
+		"  --public-key PEM        also accept this Ed25519 "
+		"(x-ghl-signature) or RSA\n"
+		"                          (x-wh-signature) public key; "
+		"repeatable\n"
+		"  --shared-secret-file F  accept X-HighLevel-Signature: hex "
+		"HMAC-SHA256 of\n"
+		"                          the body with the secret in F "
+		"(workflow webhooks)\n"
+		"  --legacy-cutoff DATE    refuse x-wh-signature from DATE "
+		"(default 2026-07-01)\n"
+		"  --timeout S             close idle connections after S "
+		"seconds (default 30)\n"
+		"  --max-connections N     at most N connections (default "
+		"512)\n"
+		"  --busy-timeout MS       wait this long for a locked store "
+		"before 429\n"
+		"                          (default 2000)\n"
+		"  --max-batch N           events per group commit (default "
+		"512)\n"
+		"  --grace S               at SIGTERM/SIGINT wait up to S "
+		"seconds for requests\n"
+		"                          in flight (default 10), then "
+		"commit and exit 0\n"
+		"  --max-store-mb N        treat the store as full past N MiB: "
+		"answer 429\n"
+		"                          (keeps room on the disk; default: "
+		"no cap)\n"
+		"\nEnvironment: CALLVAULT_NOW=DATE sets the clock the legacy "
+		"cut-off is\ncompared with (for tests).\n",
+	.run = run,
+};

@@ -1,0 +1,307 @@
+/* signature.c — see signature.h */
+#include "signature.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "util.h"
+
+#define MAX_KEYS 16
+#define HMAC_HEX 64
+
+/* HighLevel's published keys (docs/webhooks.md names the sources). */
+static const char ghl_ed25519_pem[] =
+	"-----BEGIN PUBLIC KEY-----\n"
+	"MCowBQYDK2VwAyEAi2HR1srL4o18O8BRa7gVJY7G7bupbN3H9AwJrHCDiOg=\n"
+	"-----END PUBLIC KEY-----\n";
+static const char ghl_rsa_pem[] =
+	"-----BEGIN PUBLIC KEY-----\n"
+	"MIICIjANBgkqhkiG9w0BAQEFAAOCAg8AMIICCgKCAgEAokvo/r9tVgcfZ5DysOSC\n"
+	"Frm602qYV0MaAiNnX9O8KxMbiyRKWeL9JpCpVpt4XHIcBOK4u3cLSqJGOLaPuXw6\n"
+	"dO0t6Q/ZVdAV5Phz+ZtzPL16iCGeK9po6D6JHBpbi989mmzMryUnQJezlYJ3DVfB\n"
+	"csedpinheNnyYeFXolrJvcsjDtfAeRx5ByHQmTnSdFUzuAnC9/GepgLT9SM4nCpv\n"
+	"uxmZMxrJt5Rw+VUaQ9B8JSvbMPpez4peKaJPZHBbU3OdeCVx5klVXXZQGNHOs8gF\n"
+	"3kvoV5rTnXV0IknLBXlcKKAQLZcY/Q9rG6Ifi9c+5vqlvHPCUJFT5XUGG5RKgOKU\n"
+	"J062fRtN+rLYZUV+BjafxQauvC8wSWeYja63VSUruvmNj8xkx2zE/Juc+yjLjTXp\n"
+	"IocmaiFeAO6fUtNjDeFVkhf5LNb59vECyrHD2SQIrhgXpO4Q3dVNA5rw576PwTzN\n"
+	"h/AMfHKIjE4xQA1SZuYJmNnmVZLIZBlQAF9Ntd03rfadZ+yDiOXCCs9FkHibELhC\n"
+	"HULgCsnuDJHcrGNd5/Ddm5hxGQ0ASitgHeMZ0kcIOwKDOzOU53lDza6/Y09T7sYJ\n"
+	"PQe7z0cvj7aE4B+Ax1ZoZGPzpJlZtGXCsu9aTEGEnKzmsFqwcSsnw3JB31IGKAyk\n"
+	"T1hhTiaCeIY/OwwwNUY2yvcCAwEAAQ==\n"
+	"-----END PUBLIC KEY-----\n";
+
+struct sig_verifier {
+	EVP_PKEY *ed[MAX_KEYS];
+	size_t n_ed;
+	EVP_PKEY *rsa[MAX_KEYS];
+	size_t n_rsa;
+	unsigned char *secret;
+	size_t secret_len;
+	int64_t cutoff_ms;
+	int64_t now_ms;
+};
+
+const char *sig_scheme_name(enum sig_scheme s)
+{
+	static const char *const names[] = { [SIG_NONE] = "none",
+		[SIG_ED25519] = "ed25519", [SIG_RSA_LEGACY] = "rsa-legacy",
+		[SIG_HMAC] = "hmac" };
+	return names[s];
+}
+
+struct sig_verifier *sig_verifier_create(void)
+{
+	struct sig_verifier *v = xcalloc(1, sizeof(*v));
+	v->cutoff_ms = SIG_LEGACY_CUTOFF_MS;
+	char *err = NULL;
+	if (sig_add_key_pem(v, ghl_ed25519_pem, sizeof(ghl_ed25519_pem) - 1,
+		    &err) != CV_OK ||
+	    sig_add_key_pem(v, ghl_rsa_pem, sizeof(ghl_rsa_pem) - 1, &err) !=
+		    CV_OK) {
+		cv_errlog("msg=\"built-in key does not load: %s\"", err);
+		abort();
+	}
+	return v;
+}
+
+void sig_verifier_destroy(struct sig_verifier *v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < v->n_ed; i++)
+		EVP_PKEY_free(v->ed[i]);
+	for (size_t i = 0; i < v->n_rsa; i++)
+		EVP_PKEY_free(v->rsa[i]);
+	if (v->secret) {
+		OPENSSL_cleanse(v->secret, v->secret_len);
+		free(v->secret);
+	}
+	free(v);
+}
+
+/* File one key into its set; false when it is neither kind or the set is
+ * full (the key is then freed). */
+static bool file_key(struct sig_verifier *v, EVP_PKEY *k, char **errmsg)
+{
+	int id = EVP_PKEY_get_base_id(k);
+	EVP_PKEY **set = id == EVP_PKEY_ED25519 ? v->ed
+		: id == EVP_PKEY_RSA		 ? v->rsa
+						 : NULL;
+	size_t *n = id == EVP_PKEY_ED25519 ? &v->n_ed : &v->n_rsa;
+	if (!set) {
+		cv_error(errmsg, CV_EPARSE,
+			"public key is neither Ed25519 nor RSA");
+	} else if (*n >= MAX_KEYS) {
+		cv_error(errmsg, CV_EINVAL, "more than %d keys of one kind",
+			MAX_KEYS);
+	} else {
+		set[(*n)++] = k;
+		return true;
+	}
+	EVP_PKEY_free(k);
+	return false;
+}
+
+enum cv_err sig_add_key_pem(struct sig_verifier *v, const char *pem,
+	size_t len, char **errmsg)
+{
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	if (!bio)
+		abort();
+	int added = 0;
+	enum cv_err rc = CV_OK;
+	EVP_PKEY *k;
+	while ((k = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) != NULL) {
+		if (!file_key(v, k, errmsg)) {
+			rc = CV_EPARSE;
+			break;
+		}
+		added++;
+	}
+	BIO_free(bio);
+	ERR_clear_error(); /* the read past the last key leaves an error */
+	if (rc == CV_OK && added == 0)
+		rc = cv_error(errmsg, CV_EPARSE,
+			"no PEM public key (-----BEGIN PUBLIC KEY-----) found");
+	return rc;
+}
+
+enum cv_err sig_add_key_file(struct sig_verifier *v, const char *path,
+	char **errmsg)
+{
+	char *pem = NULL, *inner = NULL;
+	size_t len;
+	enum cv_err rc = cv_read_file(path, 1 << 20, &pem, &len, errmsg);
+	if (rc == CV_OK && (rc = sig_add_key_pem(v, pem, len, &inner)) != CV_OK)
+		cv_error(errmsg, rc, "%s: %s", path, inner);
+	free(inner);
+	free(pem);
+	return rc;
+}
+
+void sig_set_shared_secret(struct sig_verifier *v, const void *key,
+	size_t len)
+{
+	free(v->secret);
+	v->secret = xmalloc(len ? len : 1);
+	memcpy(v->secret, key, len);
+	v->secret_len = len;
+}
+
+void sig_set_legacy_cutoff(struct sig_verifier *v, int64_t cutoff_ms)
+{
+	v->cutoff_ms = cutoff_ms;
+}
+
+void sig_set_now(struct sig_verifier *v, int64_t now_ms)
+{
+	v->now_ms = now_ms;
+}
+
+static int b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+long sig_base64_decode(const char *in, unsigned char *out, size_t cap)
+{
+	size_t n = strlen(in), o = 0;
+	if (n % 4 != 0)
+		return -1;
+	for (size_t i = 0; i < n; i += 4) {
+		int q[4], pad = 0;
+		for (int j = 0; j < 4; j++) {
+			char c = in[i + j];
+			bool last = i + 4 == n;
+			if (c == '=' && last && j >= 2 &&
+			    (j == 3 || in[i + 3] == '=')) {
+				q[j] = 0;
+				pad++;
+			} else if ((q[j] = b64_value(c)) < 0 || pad) {
+				return -1;
+			}
+		}
+		uint32_t w = (uint32_t)q[0] << 18 | (uint32_t)q[1] << 12 |
+			     (uint32_t)q[2] << 6 | (uint32_t)q[3];
+		size_t take = 3 - (size_t)pad;
+		if (o + take > cap)
+			return -1;
+		for (size_t j = 0; j < take; j++)
+			out[o++] = (unsigned char)(w >> (16 - 8 * j));
+	}
+	return (long)o;
+}
+
+/* One-shot verify with any of the keys; md NULL for Ed25519. */
+static bool verify_any(EVP_PKEY *const *keys, size_t n, const EVP_MD *md,
+	const unsigned char *sig, size_t sig_len, const void *body,
+	size_t len)
+{
+	bool ok = false;
+	for (size_t i = 0; i < n && !ok; i++) {
+		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+		if (!ctx)
+			abort();
+		if (EVP_DigestVerifyInit(ctx, NULL, md, NULL, keys[i]) == 1 &&
+		    EVP_DigestVerify(ctx, sig, sig_len, body, len) == 1)
+			ok = true;
+		EVP_MD_CTX_free(ctx);
+	}
+	return ok;
+}
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static enum sig_scheme verify_hmac(const struct sig_verifier *v,
+	const char *hex, const void *body, size_t len, const char **why)
+{
+	unsigned char want[32], got[32];
+	unsigned int wlen = 0;
+	if (!v->secret) {
+		*why = "X-HighLevel-Signature given but no shared secret is "
+		       "configured";
+		return SIG_NONE;
+	}
+	if (strlen(hex) != HMAC_HEX) {
+		*why = "X-HighLevel-Signature is not 64 hex digits";
+		return SIG_NONE;
+	}
+	for (size_t i = 0; i < 32; i++) {
+		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0) {
+			*why = "X-HighLevel-Signature is not 64 hex digits";
+			return SIG_NONE;
+		}
+		got[i] = (unsigned char)(hi << 4 | lo);
+	}
+	if (!HMAC(EVP_sha256(), v->secret, (int)v->secret_len, body, len,
+		    want, &wlen) ||
+	    wlen != 32)
+		abort();
+	if (!cv_memeq_ct(want, got, 32)) {
+		*why = "X-HighLevel-Signature does not match";
+		return SIG_NONE;
+	}
+	return SIG_HMAC;
+}
+
+enum sig_scheme sig_verify(const struct sig_verifier *v,
+	const struct sig_headers *h, const void *body, size_t len,
+	const char **why)
+{
+	unsigned char sig[1024];
+	long n;
+	*why = NULL;
+	if (h->ghl) {
+		n = sig_base64_decode(h->ghl, sig, sizeof(sig));
+		if (n != 64)
+			*why = "x-ghl-signature is not a base64 Ed25519 "
+			       "signature";
+		else if (!verify_any(v->ed, v->n_ed, NULL, sig, 64, body, len))
+			*why = "x-ghl-signature does not verify";
+		return *why ? SIG_NONE : SIG_ED25519;
+	}
+	if (h->wh) {
+		int64_t now = v->now_ms ? v->now_ms : cv_now_ms();
+		n = sig_base64_decode(h->wh, sig, sizeof(sig));
+		if (now >= v->cutoff_ms)
+			*why = "x-wh-signature (legacy RSA) is past its "
+			       "cut-off";
+		else if (n <= 0)
+			*why = "x-wh-signature is not base64";
+		else if (!verify_any(v->rsa, v->n_rsa, EVP_sha256(), sig,
+				 (size_t)n, body, len))
+			*why = "x-wh-signature does not verify";
+		return *why ? SIG_NONE : SIG_RSA_LEGACY;
+	}
+	if (h->hmac)
+		return verify_hmac(v, h->hmac, body, len, why);
+	*why = "no signature header";
+	return SIG_NONE;
+}

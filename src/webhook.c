@@ -1,0 +1,398 @@
+/* webhook.c — see webhook.h. libmicrohttpd lives here only. */
+#include "webhook.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "webhook_metrics.h"
+#include "webhook_queue.h"
+
+#define WEBHOOK_PATH "/webhooks/highlevel"
+
+struct webhook_server {
+	struct webhook_config cfg;
+	struct MHD_Daemon *d;
+	struct webhook_queue *q;
+	struct webhook_metrics m;
+	int listen_fd;
+	uint16_t port;
+	char address[80];
+	atomic_int active;          /* requests in flight */
+	atomic_bool stopping;       /* answer, then close the connection */
+};
+
+enum route { R_WEBHOOK, R_HEALTHZ, R_METRICS };
+
+static const struct {
+	const char *path;
+	const char *method;
+	enum route route;
+} routes[] = {
+	{ .path = WEBHOOK_PATH, .method = "POST", .route = R_WEBHOOK },
+	{ .path = "/healthz", .method = "GET", .route = R_HEALTHZ },
+	{ .path = "/metrics", .method = "GET", .route = R_METRICS },
+};
+
+/* One webhook request's state, from headers to completion. */
+struct req {
+	enum route route;
+	struct buf body;
+};
+
+static enum MHD_Result respond(struct webhook_server *w,
+	struct MHD_Connection *c, unsigned status, const char *type,
+	const char *body, size_t len, bool copy)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len,
+		(void *)body, copy ? MHD_RESPMEM_MUST_COPY
+				   : MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (status == 405)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
+			"POST, GET");
+	if (status == 429)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "60");
+	if (atomic_load(&w->stopping)) /* no more requests on keep-alive */
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	enum MHD_Result res = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	webhook_metrics_status(&w->m, status);
+	return res;
+}
+
+/* A small static JSON answer. */
+static enum MHD_Result answer(struct webhook_server *w,
+	struct MHD_Connection *c, unsigned status, const char *json)
+{
+	return respond(w, c, status, "application/json", json, strlen(json),
+		false);
+}
+
+static bool is_json_type(const char *ct)
+{
+	static const char want[] = "application/json";
+	if (!ct)
+		return false;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	if (strncasecmp(ct, want, sizeof(want) - 1) != 0)
+		return false;
+	ct += sizeof(want) - 1;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+/* The signature headers, each of which must appear at most once. */
+struct sig_scan {
+	struct sig_headers h;
+	int count[3];
+};
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind,
+	const char *key, const char *value)
+{
+	static const char *const names[3] = { "x-ghl-signature",
+		"x-wh-signature", "x-highlevel-signature" };
+	struct sig_scan *sc = cls;
+	const char **slot[3] = { &sc->h.ghl, &sc->h.wh, &sc->h.hmac };
+	for (int i = 0; i < 3; i++) {
+		if (key && strcasecmp(key, names[i]) == 0) {
+			sc->count[i]++;
+			*slot[i] = value ? value : "";
+		}
+	}
+	return MHD_YES;
+}
+
+/* The first call for a request: route it and check what headers can. */
+static enum MHD_Result begin_request(struct webhook_server *w,
+	struct MHD_Connection *c, const char *url, const char *method,
+	const char *version, void **con_cls)
+{
+	if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
+	    !MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_HOST))
+		return answer(w, c, 400, "{\"error\":\"no Host header\"}");
+	size_t i = 0;
+	while (i < CV_ARRAY_LEN(routes) && strcmp(routes[i].path, url) != 0)
+		i++;
+	if (i == CV_ARRAY_LEN(routes))
+		return answer(w, c, 404, "{\"error\":\"not found\"}");
+	if (strcmp(routes[i].method, method) != 0)
+		return answer(w, c, 405, "{\"error\":\"method not allowed\"}");
+	if (routes[i].route != R_WEBHOOK)
+		goto accept; /* answered at the final call: keeps keep-alive */
+	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (!is_json_type(ct))
+		return answer(w, c, 415, "{\"error\":\"content type must "
+					 "be application/json\"}");
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl && strtoull(cl, NULL, 10) > w->cfg.max_body) {
+		cv_warn("msg=\"body too large; refused unread\" "
+			"content_length=%.20s",
+			cl);
+		return answer(w, c, 413, "{\"error\":\"body too large\"}");
+	}
+accept:;
+	struct req *r = xcalloc(1, sizeof(*r));
+	r->route = routes[i].route;
+	buf_init(&r->body);
+	*con_cls = r;
+	atomic_fetch_add(&w->active, 1);
+	return MHD_YES;
+}
+
+/* The whole body is in: verify, then store durably, then answer. */
+static enum MHD_Result finish_request(struct webhook_server *w,
+	struct MHD_Connection *c, struct req *r)
+{
+	struct sig_scan sc;
+	memset(&sc, 0, sizeof(sc));
+	MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header, &sc);
+	const char *why = NULL, *body = r->body.data ? r->body.data : "";
+	enum sig_scheme s = SIG_NONE;
+	if (sc.count[0] > 1 || sc.count[1] > 1 || sc.count[2] > 1)
+		why = "a signature header appears more than once";
+	else
+		s = sig_verify(w->cfg.verifier, &sc.h, body, r->body.len,
+			&why);
+	if (s == SIG_NONE) {
+		atomic_fetch_add(&w->m.sig_failures, 1);
+		cv_warn("msg=\"signature rejected\" reason=\"%s\" bytes=%zu",
+			why, r->body.len);
+		return answer(w, c, 401, "{\"error\":\"invalid signature\"}");
+	}
+	enum webhook_outcome out = WH_RAW;
+	unsigned status = webhook_queue_submit(w->q, body, r->body.len,
+		sig_scheme_name(s), &out);
+	if (status != 200) {
+		cv_warn("msg=\"event not stored; answering %u\" bytes=%zu",
+			status, r->body.len);
+		return answer(w, c, status,
+			"{\"error\":\"store busy, retry later\"}");
+	}
+	cv_debug("msg=\"event stored\" outcome=\"%s\" signature=%s bytes=%zu",
+		webhook_outcome_name(out), sig_scheme_name(s), r->body.len);
+	return answer(w, c, 200, out == WH_DUPLICATE
+			? "{\"status\":\"duplicate\"}"
+			: "{\"status\":\"stored\"}");
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
+	const char *url, const char *method, const char *version,
+	const char *upload_data, size_t *upload_size, void **con_cls)
+{
+	struct webhook_server *w = cls;
+	struct req *r = *con_cls;
+	if (!r)
+		return begin_request(w, c, url, method, version, con_cls);
+	if (*upload_size > 0) {
+		if (r->body.len + *upload_size > w->cfg.max_body) {
+			/* chunked (no Content-Length) past the bound: read
+			 * no further, close without an answer */
+			cv_warn("msg=\"chunked body too large; closing\"");
+			return MHD_NO;
+		}
+		buf_append(&r->body, upload_data, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	if (r->route == R_HEALTHZ)
+		return respond(w, c, 200, "text/plain", "ok\n", 3, false);
+	if (r->route == R_METRICS) {
+		struct buf b;
+		buf_init(&b);
+		webhook_metrics_render(&w->m, webhook_queue_depth(w->q), &b);
+		enum MHD_Result res = respond(w, c, 200,
+			"text/plain; version=0.0.4", b.data, b.len, true);
+		buf_finish(&b);
+		return res;
+	}
+	return finish_request(w, c, r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c,
+	void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct webhook_server *w = cls;
+	struct req *r = *con_cls;
+	if (!r)
+		return;
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		cv_debug("msg=\"request ended early\" code=%d", (int)toe);
+	buf_finish(&r->body);
+	free(r);
+	*con_cls = NULL;
+	atomic_fetch_sub(&w->active, 1);
+}
+
+/* Leave the URL as sent: routes match the exact path, so "%00" or other
+ * escapes can never be decoded into one of them. */
+static size_t keep_escapes(void *cls, struct MHD_Connection *c, char *uri)
+{
+	return strlen(uri);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char *msg = xvasprintf(fmt, ap);
+	size_t n = strlen(msg);
+	while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	cv_debug("msg=\"libmicrohttpd: %s\"", msg);
+	free(msg);
+}
+
+/* Split "host:port" / "[v6]:port" and bind a listening socket. */
+static enum cv_err bind_listen(struct webhook_server *w, char **errmsg)
+{
+	const char *spec = w->cfg.listen;
+	const char *colon = strrchr(spec, ':');
+	if (!colon || colon == spec || !colon[1])
+		return cv_error(errmsg, CV_EINVAL,
+			"--listen wants ADDR:PORT, got \"%s\"", spec);
+	char *host = xstrndup(spec, (size_t)(colon - spec));
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_PASSIVE | AI_NUMERICSERV }, *ai = NULL;
+	int g = getaddrinfo(host, colon + 1, &hints, &ai);
+	free(host);
+	if (g != 0)
+		return cv_error(errmsg, CV_EINVAL, "--listen %s: %s", spec,
+			gai_strerror(g));
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+	    listen(fd, 512) != 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return cv_error(errmsg, CV_EIO, "cannot listen on %s: %s",
+			spec, strerror(e));
+	}
+	freeaddrinfo(ai);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char name[64] = "?";
+	getsockname(fd, (struct sockaddr *)&ss, &sl);
+	if (ss.ss_family == AF_INET6) {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &a->sin6_addr, name, sizeof(name));
+		w->port = ntohs(a->sin6_port);
+		snprintf(w->address, sizeof(w->address), "[%s]:%u", name,
+			w->port);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &a->sin_addr, name, sizeof(name));
+		w->port = ntohs(a->sin_port);
+		snprintf(w->address, sizeof(w->address), "%s:%u", name,
+			w->port);
+	}
+	w->listen_fd = fd;
+	return CV_OK;
+}
+
+static void apply_defaults(struct webhook_config *c)
+{
+	if (!c->max_body)
+		c->max_body = WEBHOOK_MAX_BODY;
+	if (!c->timeout_s)
+		c->timeout_s = 30;
+	if (!c->max_connections)
+		c->max_connections = 512;
+	if (!c->busy_ms)
+		c->busy_ms = 2000;
+}
+
+enum cv_err webhook_server_start(struct webhook_server **out,
+	const struct webhook_config *cfg, char **errmsg)
+{
+	struct webhook_server *w = xcalloc(1, sizeof(*w));
+	w->cfg = *cfg;
+	w->listen_fd = -1;
+	apply_defaults(&w->cfg);
+	*out = NULL;
+	struct webhook_queue_opts qo = { .db_path = cfg->db_path,
+		.busy_ms = w->cfg.busy_ms, .max_batch = cfg->max_batch,
+		.max_depth = cfg->max_queue,
+		.max_store_bytes = cfg->max_store_bytes };
+	enum cv_err rc = webhook_queue_create(&w->q, &qo, &w->m, errmsg);
+	if (rc == CV_OK)
+		rc = bind_listen(w, errmsg);
+	if (rc != CV_OK)
+		goto fail;
+	w->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
+			MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+			MHD_USE_ITC | MHD_USE_ERROR_LOG,
+		0, NULL, NULL, on_request, w,
+		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)w->listen_fd,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)w->cfg.timeout_s,
+		MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned int)w->cfg.max_connections,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
+		MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes, w,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, w, MHD_OPTION_END);
+	if (!w->d) {
+		rc = cv_error(errmsg, CV_EIO, "cannot start the HTTP server");
+		goto fail;
+	}
+	*out = w;
+	return CV_OK;
+fail:
+	if (w->listen_fd >= 0)
+		close(w->listen_fd);
+	webhook_queue_destroy(w->q);
+	free(w);
+	return rc;
+}
+
+const char *webhook_server_address(const struct webhook_server *w)
+{
+	return w->address;
+}
+
+uint16_t webhook_server_port(const struct webhook_server *w)
+{
+	return w->port;
+}
+
+void webhook_server_stop(struct webhook_server *w)
+{
+	if (!w)
+		return;
+	MHD_socket fd = MHD_quiesce_daemon(w->d); /* stop accepting */
+	atomic_store(&w->stopping, true);
+	int64_t until = cv_mono_ms() + (int64_t)w->cfg.grace_s * 1000;
+	while (atomic_load(&w->active) > 0 && cv_mono_ms() < until)
+		usleep(10 * 1000);
+	if (atomic_load(&w->active) > 0)
+		cv_warn("msg=\"grace period over; closing connections\" "
+			"in_flight=%d",
+			atomic_load(&w->active));
+	MHD_stop_daemon(w->d);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	webhook_queue_destroy(w->q); /* commits what is queued */
+	free(w);
+}

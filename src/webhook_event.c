@@ -1,0 +1,145 @@
+/* webhook_event.c — see webhook_event.h */
+#include "webhook_event.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "calllog.h"
+#include "hash.h"
+#include "ingest.h"
+#include "store/store_webhook.h"
+#include "util.h"
+
+const char *webhook_outcome_name(enum webhook_outcome o)
+{
+	static const char *const names[] = {
+		[WH_DUPLICATE] = "duplicate",
+		[WH_CALL_NEW] = "call new",
+		[WH_CALL_UPDATED] = "call updated",
+		[WH_CALL_UNCHANGED] = "call unchanged",
+		[WH_CALL_MESSAGE] = "call message",
+		[WH_RECORDED] = "recorded",
+		[WH_RAW] = "stored raw",
+		[WH_QUARANTINED] = "quarantined",
+	};
+	return names[o];
+}
+
+static bool streq(const char *a, const char *b)
+{
+	return a && strcmp(a, b) == 0;
+}
+
+void webhook_event_prepare(struct webhook_event *e, const void *body,
+	size_t len, const char *scheme)
+{
+	memset(e, 0, sizeof(*e));
+	e->body = body;
+	e->len = len;
+	e->scheme = scheme;
+	cv_sha256_hex(body, len, e->sha256);
+	e->valid = calllog_event_envelope(body, len, &e->env, &e->reason) ==
+		   CV_OK;
+	e->dedup_key = e->valid && e->env.webhook_id && *e->env.webhook_id
+		? xstrdup(e->env.webhook_id)
+		: xasprintf("sha256:%s", e->sha256);
+	if (e->valid && e->env.call_end) {
+		e->parsed = calllog_parse_payload(body, len, NULL, &e->batch,
+				    &e->parse_reason) == CV_OK;
+		if (!e->parsed && !e->parse_reason)
+			e->parse_reason = xstrdup("unparseable payload");
+	}
+}
+
+void webhook_event_finish(struct webhook_event *e)
+{
+	free(e->dedup_key);
+	free(e->reason);
+	free(e->parse_reason);
+	calllog_envelope_finish(&e->env);
+	calllog_batch_finish(&e->batch);
+	memset(e, 0, sizeof(*e));
+}
+
+/* A call end: upsert the call, queue the REST fetch. */
+static enum cv_err store_call_end(struct store *s,
+	const struct webhook_event *e, enum webhook_outcome *out,
+	bool *withheld, char **errmsg)
+{
+	struct ingest_stats st = { 0 };
+	/* a fresh payload each time: a rolled-back batch runs this again */
+	struct store_payload p;
+	store_payload_init(&p, SRC_WEBHOOK, e->body, e->len);
+	enum cv_err rc = ingest_parsed(s, &p, &e->batch,
+		e->parsed ? NULL : e->parse_reason, &st, errmsg);
+	if (rc != CV_OK)
+		return rc;
+	*withheld = e->parsed && p.withhold;
+	*out = st.quarantined ? WH_QUARANTINED
+		: st.added    ? WH_CALL_NEW
+		: st.updated  ? WH_CALL_UPDATED
+			      : WH_CALL_UNCHANGED;
+	/* sync drains the queue for locations it has credentials for */
+	const struct calllog_envelope *env = &e->env;
+	if (env->call_id && *env->call_id && env->location_id &&
+	    *env->location_id)
+		rc = store_fetch_enqueue(s, env->call_id, env->location_id,
+			errmsg);
+	return rc;
+}
+
+static enum webhook_outcome classify(const struct calllog_envelope *env)
+{
+	if ((streq(env->type, "InboundMessage") ||
+		    streq(env->type, "OutboundMessage")) &&
+	    streq(env->message_type, "CALL"))
+		return WH_CALL_MESSAGE;
+	if (streq(env->type, "INSTALL") || streq(env->type, "UNINSTALL"))
+		return WH_RECORDED;
+	return WH_RAW;
+}
+
+enum cv_err webhook_event_store(struct store *s,
+	const struct webhook_event *e, enum webhook_outcome *out,
+	char **errmsg)
+{
+	const struct calllog_envelope *env = &e->env;
+	bool seen = false, withheld = false, dup = false;
+	*out = WH_DUPLICATE;
+	enum cv_err rc = store_webhook_seen(s, e->dedup_key, &seen, errmsg);
+	if (rc != CV_OK || seen)
+		return rc;
+	if (!e->valid) {
+		*out = WH_QUARANTINED;
+		rc = store_quarantine(s, SRC_WEBHOOK, e->body, e->len,
+			e->reason, errmsg);
+	} else if (env->call_end) {
+		rc = store_call_end(s, e, out, &withheld, errmsg);
+	} else {
+		*out = classify(env);
+	}
+	if (rc != CV_OK)
+		return rc;
+	bool keep_msg = env->call_end || *out == WH_CALL_MESSAGE;
+	struct store_webhook_event row = {
+		.dedup_key = e->dedup_key,
+		.type = env->type,
+		.call_id = env->call_end ? env->call_id : NULL,
+		.message_id = keep_msg ? env->message_id : NULL,
+		.location_id = env->location_id,
+		.received_at = cv_now_ms(),
+		.body = e->body,
+		.len = e->len,
+		.body_sha256 = e->sha256,
+		.signature = e->scheme,
+		.outcome = webhook_outcome_name(*out),
+		.withheld = withheld,
+		/* a new version kept these exact bytes already */
+		.in_payloads = !withheld &&
+			       (*out == WH_CALL_NEW || *out == WH_CALL_UPDATED),
+	};
+	rc = store_webhook_insert(s, &row, &dup, errmsg);
+	if (rc == CV_OK && dup)
+		*out = WH_DUPLICATE;
+	return rc;
+}

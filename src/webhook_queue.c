@@ -1,0 +1,254 @@
+/* webhook_queue.c — see webhook_queue.h */
+#include "webhook_queue.h"
+
+#include "store/store_webhook.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/store.h"
+#include "util.h"
+
+struct job {
+	struct webhook_event ev;
+	unsigned status;
+	enum webhook_outcome outcome;
+	bool done;
+	struct job *next;
+};
+
+struct webhook_queue {
+	struct webhook_queue_opts o;
+	struct webhook_metrics *m;
+	struct store *store;
+	struct store *ckpt_store;   /* the checkpointer's own connection */
+	pthread_t writer, checkpointer;
+	pthread_mutex_t mu;
+	pthread_cond_t work;    /* writer waits for jobs */
+	pthread_cond_t done;    /* submitters wait for their answer */
+	pthread_cond_t stop;    /* wakes the checkpointer at stop */
+	struct job *head, *tail;
+	size_t depth;
+	bool stopping;
+};
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Store jobs[0..n) in one transaction; on failure nothing is kept. */
+static enum cv_err run_batch(struct webhook_queue *q, struct job **jobs,
+	size_t n, char **errmsg)
+{
+	enum cv_err rc = store_begin(q->store, errmsg);
+	for (size_t i = 0; i < n && rc == CV_OK; i++)
+		rc = webhook_event_store(q->store, &jobs[i]->ev,
+			&jobs[i]->outcome, errmsg);
+	if (rc == CV_OK)
+		return store_commit(q->store, errmsg);
+	store_rollback(q->store);
+	return rc;
+}
+
+static void count_outcome(struct webhook_metrics *m, enum webhook_outcome o)
+{
+	if (o == WH_DUPLICATE) {
+		atomic_fetch_add(&m->duplicates, 1);
+		return;
+	}
+	atomic_fetch_add(&m->events_stored, 1);
+	if (o == WH_QUARANTINED)
+		atomic_fetch_add(&m->quarantined, 1);
+}
+
+static void settle(struct webhook_queue *q, struct job **jobs, size_t n,
+	enum cv_err rc)
+{
+	for (size_t i = 0; i < n; i++) {
+		jobs[i]->status = rc == CV_OK ? 200 : 429;
+		if (rc == CV_OK)
+			count_outcome(q->m, jobs[i]->outcome);
+	}
+	if (rc != CV_OK)
+		atomic_fetch_add(&q->m->store_failures, 1);
+}
+
+/* Commit a batch; when it fails for a reason other than a locked or full
+ * store, retry its events one by one so one bad event cannot hold back
+ * the others. */
+static void commit_jobs(struct webhook_queue *q, struct job **jobs, size_t n)
+{
+	char *err = NULL;
+	uint64_t t0 = mono_us();
+	enum cv_err rc = run_batch(q, jobs, n, &err);
+	webhook_metrics_commit(q->m, mono_us() - t0, n);
+	if (rc == CV_OK || n == 1 || rc == CV_EBUSY || rc == CV_EIO) {
+		if (rc != CV_OK)
+			cv_warn("msg=\"store refused a batch; answering 429\" "
+				"events=%zu err=\"%s\"",
+				n, err ? err : cv_strerror(rc));
+		settle(q, jobs, n, rc);
+		free(err);
+		return;
+	}
+	cv_warn("msg=\"batch failed; retrying its events one by one\" "
+		"events=%zu err=\"%s\"",
+		n, err ? err : cv_strerror(rc));
+	free(err);
+	for (size_t i = 0; i < n; i++)
+		commit_jobs(q, &jobs[i], 1);
+}
+
+static void *writer_main(void *arg)
+{
+	struct webhook_queue *q = arg;
+	struct job **batch = xcalloc(q->o.max_batch, sizeof(*batch));
+	for (;;) {
+		pthread_mutex_lock(&q->mu);
+		while (!q->head && !q->stopping)
+			pthread_cond_wait(&q->work, &q->mu);
+		size_t n = 0;
+		while (q->head && n < q->o.max_batch) {
+			batch[n++] = q->head;
+			q->head = q->head->next;
+		}
+		if (!q->head)
+			q->tail = NULL;
+		q->depth -= n;
+		pthread_mutex_unlock(&q->mu);
+		if (n == 0)
+			break; /* stopping and drained */
+		commit_jobs(q, batch, n);
+		pthread_mutex_lock(&q->mu);
+		for (size_t i = 0; i < n; i++)
+			batch[i]->done = true;
+		pthread_cond_broadcast(&q->done);
+		pthread_mutex_unlock(&q->mu);
+	}
+	free(batch);
+	return NULL;
+}
+
+/* Copy the WAL into the database every 100 ms, off the commit path. */
+static void *checkpointer_main(void *arg)
+{
+	struct webhook_queue *q = arg;
+	pthread_mutex_lock(&q->mu);
+	while (!q->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&q->stop, &q->mu, &ts);
+		if (q->stopping)
+			break;
+		pthread_mutex_unlock(&q->mu);
+		char *err = NULL;
+		if (store_wal_checkpoint(q->ckpt_store, &err) != CV_OK)
+			cv_warn("msg=\"checkpoint failed\" err=\"%s\"", err);
+		free(err);
+		pthread_mutex_lock(&q->mu);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return NULL;
+}
+
+enum cv_err webhook_queue_create(struct webhook_queue **out,
+	const struct webhook_queue_opts *o, struct webhook_metrics *metrics,
+	char **errmsg)
+{
+	struct webhook_queue *q = xcalloc(1, sizeof(*q));
+	q->o = *o;
+	if (q->o.max_batch == 0)
+		q->o.max_batch = 512;
+	if (q->o.max_depth == 0)
+		q->o.max_depth = 4096;
+	q->m = metrics;
+	*out = NULL;
+	enum cv_err rc = store_open(&q->store, o->db_path, 0, errmsg);
+	if (rc != CV_OK) {
+		free(q);
+		return rc;
+	}
+	if ((rc = store_open(&q->ckpt_store, o->db_path, 0, errmsg)) != CV_OK) {
+		store_close(q->store);
+		free(q);
+		return rc;
+	}
+	store_set_busy_timeout(q->store, o->busy_ms > 0 ? o->busy_ms : 2000);
+	store_wal_autocheckpoint(q->store, 0);
+	if (o->max_store_bytes > 0)
+		store_set_size_limit(q->store, o->max_store_bytes);
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->work, NULL);
+	pthread_cond_init(&q->done, NULL);
+	pthread_cond_init(&q->stop, NULL);
+	if (pthread_create(&q->writer, NULL, writer_main, q) != 0 ||
+	    pthread_create(&q->checkpointer, NULL, checkpointer_main, q) != 0)
+		abort(); /* no threads: nothing sensible left to do */
+	*out = q;
+	return CV_OK;
+}
+
+unsigned webhook_queue_submit(struct webhook_queue *q, const void *body,
+	size_t len, const char *scheme, enum webhook_outcome *outcome)
+{
+	struct job j = { .status = 429 };
+	/* parse here, in the request's thread: the writer only stores */
+	webhook_event_prepare(&j.ev, body, len, scheme);
+	pthread_mutex_lock(&q->mu);
+	if (q->depth >= q->o.max_depth || q->stopping) {
+		pthread_mutex_unlock(&q->mu);
+		webhook_event_finish(&j.ev);
+		return 429;
+	}
+	if (q->tail)
+		q->tail->next = &j;
+	else
+		q->head = &j;
+	q->tail = &j;
+	q->depth++;
+	pthread_cond_signal(&q->work);
+	while (!j.done)
+		pthread_cond_wait(&q->done, &q->mu);
+	pthread_mutex_unlock(&q->mu);
+	webhook_event_finish(&j.ev);
+	*outcome = j.outcome;
+	return j.status;
+}
+
+size_t webhook_queue_depth(struct webhook_queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	size_t d = q->depth;
+	pthread_mutex_unlock(&q->mu);
+	return d;
+}
+
+void webhook_queue_destroy(struct webhook_queue *q)
+{
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->mu);
+	q->stopping = true;
+	pthread_cond_signal(&q->work);
+	pthread_cond_signal(&q->stop);
+	pthread_mutex_unlock(&q->mu);
+	pthread_join(q->writer, NULL);
+	pthread_join(q->checkpointer, NULL);
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->work);
+	pthread_cond_destroy(&q->done);
+	pthread_cond_destroy(&q->stop);
+	store_close(q->ckpt_store);
+	store_close(q->store);
+	free(q);
+}

@@ -1,0 +1,51 @@
+/*
+ * webhook_queue.h — durable before acknowledgement, with group commit.
+ * Request threads submit verified bodies and wait; one writer thread
+ * takes everything queued (up to a batch bound), stores it in one
+ * transaction, commits (fsync: synchronous=FULL, WAL) and only then wakes
+ * the requests with their answer: 200 when committed, 429 when the store
+ * could not take the batch (locked past its bound, disk full, I/O error)
+ * or the queue is full.
+ */
+#ifndef CV_WEBHOOK_QUEUE_H
+#define CV_WEBHOOK_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "common.h"
+#include "webhook_event.h"
+#include "webhook_metrics.h"
+
+struct webhook_queue_opts {
+	const char *db_path;
+	int busy_ms;        /* store lock wait bound before 429 */
+	size_t max_batch;   /* events per transaction */
+	size_t max_depth;   /* queued events before 429 */
+	int64_t max_store_bytes; /* refuse (429) past this size; 0 = none */
+};
+
+struct webhook_queue;
+
+/* Open the store (creating/migrating it) and start the writer thread.
+ * metrics is borrowed and must outlive the queue. */
+enum cv_err webhook_queue_create(struct webhook_queue **out,
+	const struct webhook_queue_opts *o, struct webhook_metrics *metrics,
+	char **errmsg) CV_MUST_CHECK;
+
+/*
+ * Submit one verified body (borrowed until return) and wait until it is
+ * committed or refused. Returns the HTTP status to answer (200 or 429);
+ * *outcome says what the event did when 200.
+ */
+unsigned webhook_queue_submit(struct webhook_queue *q, const void *body,
+	size_t len, const char *scheme, enum webhook_outcome *outcome);
+
+/* Events waiting for the writer. */
+size_t webhook_queue_depth(struct webhook_queue *q);
+
+/* Commit everything still queued, stop the writer, close the store.
+ * NULL is fine. */
+void webhook_queue_destroy(struct webhook_queue *q);
+
+#endif

@@ -1,0 +1,119 @@
+/*
+ * test_signature.c — the signature module alone: base64, each scheme, the
+ * no-fall-back rule, the legacy cut-off, key files, HighLevel's built-in
+ * keys (a signature by another key never verifies against them).
+ */
+#include "signature.h"
+#include "t.h"
+#include "whtest.h"
+
+static const char body[] = "{\"type\":\"VoiceAiCallEnd\",\"id\":\"c1\"}";
+
+static void test_base64(void)
+{
+	unsigned char out[16];
+	static const struct {
+		const char *in;
+		long want;
+	} rows[] = {
+		{ "", 0 }, { "QQ==", 1 }, { "QUI=", 2 }, { "QUJD", 3 },
+		{ "QUJDRA==", 4 }, { "QQ=", -1 }, { "Q===", -1 },
+		{ "QQ==QUJD", -1 }, { "QU JD", -1 }, { "QUJ-", -1 },
+		{ "=QUJ", -1 }, { "QUJDREVGR0hJSktMTU5PUFFS", -1 }, /* > cap */
+	};
+	for (size_t i = 0; i < CV_ARRAY_LEN(rows); i++)
+		CHECK_MSG(sig_base64_decode(rows[i].in, out, sizeof(out)) ==
+				  rows[i].want,
+			"base64 \"%s\"", rows[i].in);
+	CHECK_INT(sig_base64_decode("QUJD", out, sizeof(out)), 3);
+	CHECK(memcmp(out, "ABC", 3) == 0);
+}
+
+int main(void)
+{
+	test_base64();
+	char dir[] = "/tmp/cvsig.XXXXXX", pem[64], junk[64];
+	if (!mkdtemp(dir))
+		wt_die("mkdtemp");
+	EVP_PKEY *ed = wt_keygen("ED25519", 0), *rsa = wt_keygen(NULL, 1024);
+	EVP_PKEY *x25519 = wt_keygen("X25519", 0);
+	struct sig_verifier *v = sig_verifier_create();
+	const char *why;
+	size_t n = strlen(body);
+	char *es = wt_sign(ed, NULL, body, n);
+	char *rs = wt_sign(rsa, EVP_sha256(), body, n);
+	struct sig_headers h = { .ghl = es };
+
+	/* HighLevel's built-in keys do not verify our test signatures */
+	CHECK_INT(sig_verify(v, &h, body, n, &why), SIG_NONE);
+	CHECK_STR(why, "x-ghl-signature does not verify");
+	snprintf(pem, sizeof(pem), "%s/keys.pem", dir);
+	wt_write_pubkey(ed, pem);
+	FILE *f = fopen(pem, "a"); /* two keys in one file */
+	PEM_write_PUBKEY(f, rsa);
+	fclose(f);
+	char *err = NULL;
+	CHECK(sig_add_key_file(v, pem, &err) == CV_OK);
+	CHECK_INT(sig_verify(v, &h, body, n, &why), SIG_ED25519);
+	CHECK_INT(sig_verify(v, &h, body, n - 1, &why), SIG_NONE); /* 1 byte */
+
+	/* legacy RSA: only without x-ghl-signature, only before cut-off */
+	struct sig_headers l = { .wh = rs };
+	sig_set_now(v, SIG_LEGACY_CUTOFF_MS - 1);
+	CHECK_INT(sig_verify(v, &l, body, n, &why), SIG_RSA_LEGACY);
+	struct sig_headers both = { .ghl = "AAAA", .wh = rs };
+	CHECK_INT(sig_verify(v, &both, body, n, &why), SIG_NONE);
+	sig_set_now(v, SIG_LEGACY_CUTOFF_MS);
+	CHECK_INT(sig_verify(v, &l, body, n, &why), SIG_NONE);
+	CHECK_STR(why, "x-wh-signature (legacy RSA) is past its cut-off");
+	sig_set_legacy_cutoff(v, SIG_LEGACY_CUTOFF_MS + 1);
+	CHECK_INT(sig_verify(v, &l, body, n, &why), SIG_RSA_LEGACY);
+
+	/* HMAC: needs a secret; hex of either case; constant-time compare */
+	char mac[65];
+	wt_hmac_hex("k3y", body, n, mac);
+	struct sig_headers m = { .hmac = mac };
+	CHECK_INT(sig_verify(v, &m, body, n, &why), SIG_NONE);
+	sig_set_shared_secret(v, "k3y", 3);
+	CHECK_INT(sig_verify(v, &m, body, n, &why), SIG_HMAC);
+	for (char *p = mac; *p; p++)
+		if (*p >= 'a' && *p <= 'f')
+			*p = (char)(*p - 'a' + 'A');
+	CHECK_INT(sig_verify(v, &m, body, n, &why), SIG_HMAC);
+	mac[63] = mac[63] == '0' ? '1' : '0';
+	CHECK_INT(sig_verify(v, &m, body, n, &why), SIG_NONE);
+	m.hmac = "abc";
+	CHECK_INT(sig_verify(v, &m, body, n, &why), SIG_NONE);
+	struct sig_headers ghl_and_hmac = { .ghl = "AAAA", .hmac = mac };
+	CHECK_INT(sig_verify(v, &ghl_and_hmac, body, n, &why), SIG_NONE);
+	struct sig_headers none = { 0 };
+	CHECK_INT(sig_verify(v, &none, body, n, &why), SIG_NONE);
+	CHECK_STR(why, "no signature header");
+
+	/* key files: not PEM, and a key of another kind, are refused */
+	snprintf(junk, sizeof(junk), "%s/junk.pem", dir);
+	f = fopen(junk, "w");
+	fputs("not a key\n", f);
+	fclose(f);
+	free(err);
+	err = NULL;
+	CHECK(sig_add_key_file(v, junk, &err) == CV_EPARSE);
+	CHECK(err && strstr(err, "junk.pem"));
+	wt_write_pubkey(x25519, junk);
+	free(err);
+	err = NULL;
+	CHECK(sig_add_key_file(v, junk, &err) == CV_EPARSE);
+	CHECK_STR(sig_scheme_name(SIG_RSA_LEGACY), "rsa-legacy");
+
+	free(err);
+	free(es);
+	free(rs);
+	unlink(pem);
+	unlink(junk);
+	rmdir(dir);
+	sig_verifier_destroy(v);
+	EVP_PKEY_free(ed);
+	EVP_PKEY_free(rsa);
+	EVP_PKEY_free(x25519);
+	return t_done();
+}
