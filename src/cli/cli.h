@@ -52,5 +52,8 @@ CLI_EXTERN(cmd_stats);
 CLI_EXTERN(cmd_quarantine);
 CLI_EXTERN(cmd_check);
 CLI_EXTERN(cmd_serve);
+CLI_EXTERN(cmd_search);
+CLI_EXTERN(cmd_export);
+CLI_EXTERN(cmd_audit);
 
 #endif

@@ -6,14 +6,16 @@
 
 #include "../store/store_webhook.h"
 #include "../util.h"
+#include "../store/store_audit.h"
 #include "cli.h"
+#include "highlight.h"
 
 static const char *yesno(int v)
 {
 	return v < 0 ? "unknown" : v ? "yes" : "no";
 }
 
-static void print_call(const struct store_call *sc)
+static void print_call(const struct store_call *sc, bool text)
 {
 	const struct calllog *c = &sc->log;
 	char ts[32];
@@ -51,6 +53,8 @@ static void print_call(const struct store_call *sc)
 	if (c->n_redacted)
 		printf("Redacted      %d secret(s) scrubbed before storing\n",
 			c->n_redacted);
+	if (!text)
+		return;
 	printf("\nSummary\n  %s\n", c->summary ? c->summary : "(none)");
 	printf("\nTranscript\n");
 	struct calllog_turn *turns;
@@ -106,32 +110,59 @@ static int print_event(const struct store_webhook_event *e, void *arg)
 	return 0;
 }
 
+/* Every view of a call is audited, before anything is printed. */
+static enum cv_err audit_show(struct store *s, struct cli *cli,
+	const char *id, const char *highlight, char **err)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_string(id));
+	if (highlight)
+		json_object_set_new(o, "highlight", json_string(highlight));
+	char *detail = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	enum cv_err rc = store_audit_append(s, cli->actor, "show", detail, 1,
+		err);
+	free(detail);
+	return rc;
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "versions", no_argument, NULL, 'v' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "highlight", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool versions = false, json = false;
+	const char *highlight = NULL;
 	int c;
 	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
 		if (c == 'v')
 			versions = true;
 		else if (c == 'j')
 			json = true;
+		else if (c == 'H')
+			highlight = optarg;
 		else
 			return CV_EXIT_USAGE;
 	}
 	if (optind + 1 != argc)
 		return cli_fail(CV_EXIT_USAGE, "show", "name one CALL_ID");
 	const char *id = argv[optind];
+	struct search_plan plan = { 0 };
+	if (highlight && !cli_highlight_parse(highlight, &plan))
+		return CV_EXIT_USAGE;
 	struct store *s = cli_open_store(cli, "show", STORE_NOCREATE);
-	if (!s)
+	if (!s) {
+		search_plan_finish(&plan);
 		return CV_EXIT_FAIL;
+	}
 	struct store_call sc;
 	char *err = NULL;
 	enum cv_err rc = store_get_call(s, id, &sc, &err);
+	if (rc == CV_OK)
+		rc = audit_show(s, cli, id, highlight, &err);
 	if (rc == CV_OK && json) {
 		json_t *o = json_object();
 		json_object_set_new(o, "call", json_loads(sc.log.canonical, 0,
@@ -151,7 +182,16 @@ static int run(struct cli *cli, int argc, char **argv)
 		}
 		json_decref(o);
 	} else if (rc == CV_OK) {
-		print_call(&sc);
+		print_call(&sc, !highlight);
+		if (highlight) {
+			int hc = cli_highlight_print(s, &sc.log, &plan);
+			if (hc != CV_EXIT_OK) {
+				store_call_finish(&sc);
+				store_close(s);
+				search_plan_finish(&plan);
+				return hc;
+			}
+		}
 		if (versions) {
 			printf("\nVersions (oldest first)\n");
 			rc = store_each_version(s, id, print_version, NULL,
@@ -168,6 +208,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	}
 	store_call_finish(&sc);
 	store_close(s);
+	search_plan_finish(&plan);
 	if (rc != CV_OK) {
 		int code = cli_fail(rc == CV_ENOTFOUND ? CV_EXIT_FAIL
 						       : cli_exit_for(rc),
@@ -182,13 +223,17 @@ const struct cli_cmd cmd_show = {
 	.name = "show",
 	.summary = "show one call: fields, agent, transcript, versions",
 	.help = "usage: callvault [--db PATH] show CALL_ID [--versions] "
-		"[--json]\n"
+		"[--json] [--highlight QUERY]\n"
 		"\n"
 		"Print the call's current version: its fields, the agent's "
 		"name when\nknown, executed actions, summary, and the "
 		"transcript one turn per line.\n"
 		"  --versions  also every version: source, received time, "
 		"SHA-256 of the\n              bytes as received\n"
-		"  --json      print JSON instead\n",
+		"  --json      print JSON instead\n"
+		"  --highlight QUERY  print the summary and the whole "
+		"transcript with\n              the hits of QUERY marked "
+		"(grammar: `callvault search --help`)\n"
+		"\nEvery view is recorded in the audit log.\n",
 	.run = run,
 };

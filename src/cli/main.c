@@ -17,6 +17,9 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_quarantine,
 	&cmd_check,
 	&cmd_serve,
+	&cmd_search,
+	&cmd_export,
+	&cmd_audit,
 };
 
 const struct cli_cmd *cli_find(const char *name)

@@ -130,6 +130,13 @@ const struct store_migration store_migrations[] = {
 	  "  DEFAULT 0;"
 	  "ALTER TABLE webhook_events ADD COLUMN body_in_payloads INTEGER"
 	  "  NOT NULL DEFAULT 0;" },
+	{ "export cursors: what `export --since-last NAME` has delivered",
+	  "CREATE TABLE export_cursors("
+	  "  name TEXT PRIMARY KEY,"
+	  "  version_id INTEGER NOT NULL," /* highest calls.version_id out */
+	  "  updated_at INTEGER NOT NULL,"
+	  "  last_rows INTEGER NOT NULL"
+	  ") WITHOUT ROWID;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);

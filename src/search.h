@@ -1,0 +1,131 @@
+/*
+ * search.h — the search query language and the call filters.
+ *
+ * A query in callvault's own grammar (words, "phrases", AND/OR/NOT,
+ * parentheses, NEAR(a b, N), prefix*, field scoping summary:/transcript:,
+ * speaker scoping bot:/human:) is parsed into a plan: FTS5 MATCH strings
+ * and digit-fragment terms that the store turns into SQL. User text never
+ * reaches FTS5 raw: every term is emitted as a double-quoted FTS5 string.
+ * No SQLite here; see store/store_search.h for execution.
+ */
+#ifndef CV_SEARCH_H
+#define CV_SEARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+
+#define SEARCH_MAX_QUERY 1024  /* bytes of query text */
+#define SEARCH_MAX_TERMS 64    /* words, phrases and numbers */
+#define SEARCH_MAX_DEPTH 16    /* nested parentheses */
+
+/* Bytes that mark the start and end of a hit in snippets. */
+#define SEARCH_MARK_ON '\x02'
+#define SEARCH_MARK_OFF '\x03'
+
+/*
+ * One piece of the SQL the store runs: a predicate over calls c. The SQL
+ * text uses ? placeholders; each placeholder is a MATCH string for the
+ * table named in kinds[i].
+ */
+enum search_param_kind { SEARCH_PARAM_FTS, SEARCH_PARAM_DIGITS,
+	SEARCH_PARAM_TEXT };
+
+struct search_plan {
+	/* The whole query as one FTS5 MATCH string when it needs nothing
+	 * else (no digit fragments, no leading NOT, not literal); NULL
+	 * otherwise. */
+	char *fts;
+	/* Otherwise: an SQL predicate over calls c (NULL: no text query). */
+	char *where;
+	size_t n_params;
+	char **params;
+	enum search_param_kind *kinds;
+	/* For snippets and highlighting: the positive FTS terms OR'ed (NULL
+	 * when none) and the positive digit fragments. */
+	char *highlight;
+	size_t n_digits;
+	char **digits;
+	bool prefix;            /* has a prefix term (slow to probe) */
+	bool literal;           /* --literal */
+	char *literal_text;
+	char *normalized;       /* the query as understood, for the audit */
+};
+
+/*
+ * Parse `query` into *plan (caller calls search_plan_finish). An empty
+ * or all-blank query gives a plan with no text condition. On a syntax
+ * error returns CV_EPARSE, sets *errpos to the 1-based character position
+ * and *errmsg to "what is wrong; hint: what to do" (caller frees).
+ */
+enum cv_err search_parse(const char *query, struct search_plan *plan,
+	int *errpos, char **errmsg) CV_MUST_CHECK;
+
+/*
+ * Plan for --literal: calls whose summary or transcript contain `text`
+ * byte for byte; the whole words inside it narrow through FTS5.
+ */
+enum cv_err search_parse_literal(const char *text, struct search_plan *plan,
+	char **errmsg) CV_MUST_CHECK;
+
+void search_plan_finish(struct search_plan *plan);
+
+/* Filters shared by search and export. Strings are borrowed. */
+struct search_filter {
+	int64_t from_ms, to_ms;      /* inclusive; valid when has_* */
+	bool has_from, has_to;
+	const char *location;
+	const char *agent;           /* agent id or name */
+	const char *contact;
+	char number_e164[20];        /* "" = any */
+	const char *action;          /* action type, upper case */
+	double min_duration, max_duration;
+	bool has_min_duration, has_max_duration;
+	int trial;                   /* -1 any, 0 not trial, 1 trial */
+};
+void search_filter_init(struct search_filter *f);
+
+/*
+ * Parse a --from/--to value: ISO 8601 (with or without offset) or
+ * YYYY-MM-DD. Without an offset the time is in zone `tz` (IANA name,
+ * NULL = UTC). `end` true makes a bare date mean the end of that day
+ * (last millisecond) and a time without seconds the end of that minute.
+ * false on a bad value or unknown zone (*errmsg says which).
+ */
+bool search_parse_time(const char *s, const char *tz, bool end,
+	int64_t *out_ms, char **errmsg);
+
+/*
+ * Find the digit string `digits` in text, allowing phone punctuation
+ * (space ( ) - . +) and mark bytes between digits. On success sets the
+ * byte range [*start, *end) and returns true. Search starts at `from`.
+ */
+bool search_find_digits(const char *text, size_t from, const char *digits,
+	size_t *start, size_t *end);
+
+/*
+ * Mark the digit fragments of plan in text (which may already hold mark
+ * bytes). Returns a new string (caller frees).
+ */
+char *search_mark_digits(const struct search_plan *plan, const char *text);
+
+/* How hits are shown when rendering marked text. */
+enum search_style {
+	SEARCH_STYLE_BOLD,      /* ANSI bold on, off */
+	SEARCH_STYLE_BRACKETS,  /* [hit] */
+	SEARCH_STYLE_PLAIN,     /* no marks (ranges tell where) */
+};
+
+/*
+ * Render text holding SEARCH_MARK_ON/OFF bytes. Control characters
+ * (escape sequences included) become spaces, and so do newlines when
+ * one_line. When ranges is non-NULL it gets *n_ranges pairs [start, end)
+ * of hit offsets in the output, in Unicode code points (caller frees).
+ * Returns the new string (caller frees).
+ */
+char *search_render(const char *marked, enum search_style style,
+	bool one_line, size_t **ranges, size_t *n_ranges);
+
+#endif

@@ -1,0 +1,109 @@
+/* store_export.c — see store_export.h */
+#include "store_export.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util.h"
+#include "store_int.h"
+#include "store_search.h"
+
+static void row_from(sqlite3_stmt *st, struct store_export_row *r)
+{
+	r->id = (const char *)sqlite3_column_text(st, 0);
+	r->location_id = (const char *)sqlite3_column_text(st, 1);
+	r->agent_id = (const char *)sqlite3_column_text(st, 2);
+	r->agent_name = (const char *)sqlite3_column_text(st, 3);
+	r->contact_id = (const char *)sqlite3_column_text(st, 4);
+	r->from_number = (const char *)sqlite3_column_text(st, 5);
+	r->created_at = sqlite3_column_int64(st, 6);
+	r->has_duration = sqlite3_column_type(st, 7) != SQLITE_NULL;
+	r->duration = sqlite3_column_double(st, 7);
+	r->trial_call = sqlite3_column_type(st, 8) == SQLITE_NULL
+		? -1 : sqlite3_column_int(st, 8);
+	r->action_types = (const char *)sqlite3_column_text(st, 9);
+	r->appointment_booked = sqlite3_column_int(st, 10) != 0;
+	r->transferred = sqlite3_column_int(st, 11) != 0;
+	r->summary = (const char *)sqlite3_column_text(st, 12);
+	r->version_id = sqlite3_column_int64(st, 13);
+}
+
+enum cv_err store_export_each(struct store *s, const struct search_filter *f,
+	int64_t after_version, bool by_version,
+	int (*fn)(const struct store_export_row *r, void *arg), void *arg,
+	char **errmsg)
+{
+	struct buf sql;
+	struct store_sql_args a = { 0 };
+	buf_init(&sql);
+	buf_puts(&sql,
+		"SELECT c.id, c.location_id, c.agent_id,"
+		STORE_AGENT_NAME_SQL ","
+		" c.contact_id, c.from_number, c.created_at, c.duration,"
+		" c.trial_call, c.action_types, c.appointment_booked,"
+		" c.transferred, c.summary, c.version_id FROM calls c"
+		" WHERE c.version_id > ?");
+	store_filter_sql(f, &sql, &a);
+	buf_puts(&sql, by_version ? " ORDER BY c.version_id"
+				  : " ORDER BY c.created_at, c.rid");
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, sql.data, -1, &st, NULL) != SQLITE_OK) {
+		buf_finish(&sql);
+		return store_dberr(s, errmsg, "export");
+	}
+	buf_finish(&sql);
+	sqlite3_bind_int64(st, 1, after_version);
+	store_bind_args(st, 2, &a);
+	enum cv_err rc = CV_OK;
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_export_row row;
+		row_from(st, &row);
+		if (fn(&row, arg) != 0) {
+			rc = cv_error(errmsg, CV_EIO, "export output failed");
+			break;
+		}
+	}
+	if (rc == CV_OK && r != SQLITE_DONE)
+		rc = store_dberr(s, errmsg, "export");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+enum cv_err store_cursor_get(struct store *s, const char *name,
+	int64_t *version_id, char **errmsg)
+{
+	static const char sql[] =
+		"SELECT version_id FROM export_cursors WHERE name = ?";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	*version_id = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return store_dberr(s, errmsg, "read export cursor");
+	return CV_OK;
+}
+
+enum cv_err store_cursor_set(struct store *s, const char *name,
+	int64_t version_id, int64_t rows, char **errmsg)
+{
+	static const char sql[] =
+		"INSERT INTO export_cursors(name, version_id, updated_at,"
+		" last_rows) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(name) DO"
+		" UPDATE SET version_id = max(version_id, ?2),"
+		" updated_at = ?3, last_rows = ?4";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, version_id);
+	sqlite3_bind_int64(st, 3, cv_now_ms());
+	sqlite3_bind_int64(st, 4, rows);
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? CV_OK
+				: store_dberr(s, errmsg, "set export cursor");
+}

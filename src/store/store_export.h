@@ -1,0 +1,49 @@
+/*
+ * store_export.h — reading calls for reporting exports, and named export
+ * cursors (`export --since-last NAME`) kept in the store.
+ */
+#ifndef CV_STORE_EXPORT_H
+#define CV_STORE_EXPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../search.h"
+#include "store.h"
+
+/* One call as exported. Strings are valid during the callback only. */
+struct store_export_row {
+	const char *id, *location_id, *agent_id, *agent_name, *contact_id;
+	const char *from_number;
+	int64_t created_at;
+	double duration;
+	bool has_duration;
+	int trial_call;            /* -1 unknown, 0, 1 */
+	const char *action_types;  /* distinct executed types, "A,B" */
+	bool appointment_booked, transferred;
+	const char *summary;
+	int64_t version_id;        /* the call's current version */
+};
+
+/*
+ * Call fn for each call matching f (NULL: all) whose current version id
+ * is greater than after_version (0: all), in one consistent read. Order:
+ * by version id when after_version >= 0 was asked for a cursor
+ * (by_version), else by created time. A non-zero return from fn stops
+ * the walk and is returned as CV_EIO (the caller's write failed).
+ */
+enum cv_err store_export_each(struct store *s, const struct search_filter *f,
+	int64_t after_version, bool by_version,
+	int (*fn)(const struct store_export_row *r, void *arg), void *arg,
+	char **errmsg) CV_MUST_CHECK;
+
+/* The named cursor's version id; 0 when it does not exist yet. */
+enum cv_err store_cursor_get(struct store *s, const char *name,
+	int64_t *version_id, char **errmsg) CV_MUST_CHECK;
+
+/* Set (create) the named cursor, inside the caller's transaction when
+ * one is open. */
+enum cv_err store_cursor_set(struct store *s, const char *name,
+	int64_t version_id, int64_t rows, char **errmsg) CV_MUST_CHECK;
+
+#endif

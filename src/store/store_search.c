@@ -1,0 +1,745 @@
+/* store_search.c — see store_search.h */
+#include "store_search.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+
+#define SNIPPET_TOKENS "14"
+#define SNIPPET_BYTES 160
+
+static void arg_text(struct store_sql_args *a, const char *s)
+{
+	a->v[a->n].type = ARG_TEXT;
+	a->v[a->n++].s = s;
+}
+
+static void arg_int(struct store_sql_args *a, int64_t i)
+{
+	a->v[a->n].type = ARG_INT;
+	a->v[a->n++].i = i;
+}
+
+static void arg_real(struct store_sql_args *a, double d)
+{
+	a->v[a->n].type = ARG_REAL;
+	a->v[a->n++].d = d;
+}
+
+void store_filter_sql(const struct search_filter *f, struct buf *sql,
+	struct store_sql_args *a)
+{
+	if (!f)
+		return;
+	if (f->has_from) {
+		buf_puts(sql, " AND c.created_at >= ?");
+		arg_int(a, f->from_ms);
+	}
+	if (f->has_to) {
+		buf_puts(sql, " AND c.created_at <= ?");
+		arg_int(a, f->to_ms);
+	}
+	const struct {
+		const char *v, *sql;
+	} eq[] = {
+		{ f->location, " AND c.location_id = ?" },
+		{ f->contact, " AND c.contact_id = ?" },
+		{ f->number_e164[0] ? f->number_e164 : NULL,
+			" AND c.from_e164 = ?" },
+		{ f->action, " AND instr(',' || c.action_types || ',',"
+			     " ',' || ? || ',') > 0" },
+	};
+	for (size_t i = 0; i < CV_ARRAY_LEN(eq); i++) {
+		if (eq[i].v) {
+			buf_puts(sql, eq[i].sql);
+			arg_text(a, eq[i].v);
+		}
+	}
+	if (f->agent) {
+		buf_puts(sql, " AND (c.agent_id = ? OR c.agent_id IN (SELECT"
+			      " id FROM agents WHERE name = ? COLLATE NOCASE))");
+		arg_text(a, f->agent);
+		arg_text(a, f->agent);
+	}
+	if (f->has_min_duration) {
+		buf_puts(sql, " AND c.duration >= ?");
+		arg_real(a, f->min_duration);
+	}
+	if (f->has_max_duration) {
+		buf_puts(sql, " AND c.duration <= ?");
+		arg_real(a, f->max_duration);
+	}
+	if (f->trial == 1)
+		buf_puts(sql, " AND c.trial_call = 1");
+	else if (f->trial == 0)
+		buf_puts(sql, " AND coalesce(c.trial_call, 0) = 0");
+}
+
+void store_bind_args(sqlite3_stmt *st, int first,
+	const struct store_sql_args *a)
+{
+	for (size_t k = 0; k < a->n; k++) {
+		int i = first + (int)k;
+		switch (a->v[k].type) {
+		case ARG_TEXT: store_bind_text(st, i, a->v[k].s); break;
+		case ARG_INT: sqlite3_bind_int64(st, i, a->v[k].i); break;
+		case ARG_REAL: sqlite3_bind_double(st, i, a->v[k].d); break;
+		}
+	}
+}
+
+static bool has_filters(const struct search_filter *f)
+{
+	struct buf b;
+	struct store_sql_args a = { 0 };
+	buf_init(&b);
+	store_filter_sql(f, &b, &a);
+	bool any = b.len > 0;
+	buf_finish(&b);
+	return any;
+}
+
+/*
+ * Build "SELECT <what> FROM … WHERE …" for the options into sql/args.
+ * The text condition's parameters come first.
+ */
+static void build(const struct store_search_opts *o, const char *what,
+	bool ordered, struct buf *sql, struct store_sql_args *a)
+{
+	const struct search_plan *pl = o->plan;
+	bool fts = pl && pl->fts;
+	bool filters = has_filters(o->filter);
+	if (fts && !filters && (o->sort == STORE_SORT_RELEVANCE || !ordered)) {
+		/* FTS5 alone: no join needed */
+		buf_printf(sql, "SELECT %s FROM calls_fts WHERE calls_fts "
+				"MATCH ?",
+			strcmp(what, "c.rid") == 0 ? "rowid" : what);
+		arg_text(a, pl->fts);
+		if (ordered)
+			buf_puts(sql, " ORDER BY rank");
+		return;
+	}
+	if (fts) {
+		/* CROSS JOIN: FTS5 drives, whatever the planner guesses */
+		buf_printf(sql, "SELECT %s FROM calls_fts CROSS JOIN calls c ON "
+				"c.rid = calls_fts.rowid WHERE calls_fts "
+				"MATCH ?",
+			what);
+		arg_text(a, pl->fts);
+	} else {
+		buf_printf(sql, "SELECT %s FROM calls c WHERE 1", what);
+		if (pl && pl->where) {
+			buf_printf(sql, " AND %s", pl->where);
+			for (size_t i = 0; i < pl->n_params; i++)
+				arg_text(a, pl->params[i]);
+		}
+	}
+	store_filter_sql(o->filter, sql, a);
+	if (!ordered)
+		return;
+	if (fts && o->sort == STORE_SORT_RELEVANCE)
+		buf_puts(sql, " ORDER BY calls_fts.rank");
+	else if (o->sort == STORE_SORT_OLDEST)
+		buf_puts(sql, " ORDER BY c.created_at, c.rid");
+	else
+		buf_puts(sql, " ORDER BY c.created_at DESC, c.rid DESC");
+}
+
+/*
+ * Newest/oldest first, the common case: the text condition is checked on
+ * the WINDOW newest (oldest) calls that pass the filters, read in order
+ * from the created_at index. When that yields a full page it is the
+ * answer (any other match is older); otherwise the caller falls back to
+ * matching everything and sorting. This keeps common terms fast without
+ * ranking hundreds of thousands of matches.
+ */
+#define WINDOW 2000
+
+static int window_of(const struct store_search_opts *o)
+{
+	return o->window > 0 ? o->window : WINDOW;
+}
+
+static void build_window(const struct store_search_opts *o, bool count,
+	struct buf *sql, struct store_sql_args *a)
+{
+	const struct search_plan *pl = o->plan;
+	const char *dir = o->sort == STORE_SORT_OLDEST ? "" : " DESC";
+	buf_printf(sql, "SELECT %s FROM (SELECT c.rid AS rid, c.created_at AS "
+			"created_at%s FROM calls c WHERE 1",
+		count ? "count(*)" : "c.rid",
+		pl->literal ? ", c.summary AS summary, c.transcript AS "
+			      "transcript"
+			    : "");
+	store_filter_sql(o->filter, sql, a);
+	buf_printf(sql, " ORDER BY c.created_at%s, c.rid%s LIMIT %d) c", dir,
+		dir, window_of(o));
+	if (count)
+		return;
+	if (pl->fts) {
+		buf_puts(sql, " WHERE EXISTS (SELECT 1 FROM calls_fts WHERE "
+			      "calls_fts MATCH ? AND calls_fts.rowid = c.rid)");
+		arg_text(a, pl->fts);
+	} else {
+		buf_printf(sql, " WHERE %s", pl->where);
+		for (size_t i = 0; i < pl->n_params; i++)
+			arg_text(a, pl->params[i]);
+	}
+	buf_printf(sql, " ORDER BY c.created_at%s, c.rid%s", dir, dir);
+}
+
+static enum cv_err prepare(struct store *s, const char *sql,
+	sqlite3_stmt **st, char **errmsg)
+{
+	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK) {
+		*st = NULL;
+		return store_dberr(s, errmsg, "search");
+	}
+	return CV_OK;
+}
+
+/* Run a rid query with LIMIT/OFFSET, appending rids to *hits. */
+static enum cv_err collect_rids(struct store *s, const char *sql,
+	const struct store_sql_args *a, int64_t limit, int64_t offset,
+	struct store_hit **hits, size_t *n, char **errmsg)
+{
+	sqlite3_stmt *st;
+	enum cv_err rc = prepare(s, sql, &st, errmsg);
+	if (rc != CV_OK)
+		return rc;
+	store_bind_args(st, 1, a);
+	sqlite3_bind_int64(st, (int)a->n + 1, limit);
+	sqlite3_bind_int64(st, (int)a->n + 2, offset);
+	size_t cap = *n;
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n >= cap) {
+			cap = cap ? cap * 2 : 64;
+			*hits = xrealloc(*hits, cap * sizeof(**hits));
+		}
+		memset(&(*hits)[*n], 0, sizeof(**hits));
+		(*hits)[(*n)++].rid = sqlite3_column_int64(st, 0);
+	}
+	if (r != SQLITE_DONE)
+		rc = store_dberr(s, errmsg, "search");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int64_t count_sql(struct store *s, const char *sql,
+	const struct store_sql_args *a)
+{
+	sqlite3_stmt *st;
+	int64_t n = -1;
+	if (prepare(s, sql, &st, NULL) != CV_OK)
+		return -1;
+	store_bind_args(st, 1, a);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/*
+ * Newest/oldest first for a plain FTS5 query: read the matches in rowid
+ * order (FTS5's own order, no sorting) from the newest rowid down, keep
+ * the best limit+offset by created time, and stop once no call not yet
+ * seen (a smaller rowid) that passes the filters is newer than the worst
+ * kept one. Calls arrive roughly in time order, so this usually stops
+ * after a few pages of matches; the answer is exact either way.
+ */
+#define TOPK_MAX 100000
+
+struct topk {
+	int64_t *rid, *ts;
+	size_t n, cap;
+	bool desc;
+};
+
+static bool better(const struct topk *k, int64_t ts, int64_t rid, size_t i)
+{
+	if (ts != k->ts[i])
+		return k->desc ? ts > k->ts[i] : ts < k->ts[i];
+	return k->desc ? rid > k->rid[i] : rid < k->rid[i];
+}
+
+static void topk_add(struct topk *k, int64_t ts, int64_t rid)
+{
+	if (k->n == k->cap && !better(k, ts, rid, k->n - 1))
+		return;
+	size_t lo = 0, hi = k->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (better(k, ts, rid, mid))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	size_t move = (k->n == k->cap ? k->n - 1 : k->n) - lo;
+	memmove(k->rid + lo + 1, k->rid + lo, move * sizeof(*k->rid));
+	memmove(k->ts + lo + 1, k->ts + lo, move * sizeof(*k->ts));
+	k->rid[lo] = rid;
+	k->ts[lo] = ts;
+	if (k->n < k->cap)
+		k->n++;
+}
+
+struct topk_stmts {
+	sqlite3_stmt *scan, *look, *stop;
+};
+
+static enum cv_err topk_prepare(struct store *s,
+	const struct store_search_opts *o, struct topk_stmts *t,
+	char **errmsg)
+{
+	bool desc = o->sort != STORE_SORT_OLDEST;
+	struct buf look, stop;
+	struct store_sql_args a = { 0 };
+	buf_init(&look);
+	buf_init(&stop);
+	buf_puts(&look, "SELECT c.created_at FROM calls c WHERE c.rid = ?1");
+	store_filter_sql(o->filter, &look, &a);
+	buf_printf(&stop, "SELECT 1 FROM calls c INDEXED BY calls_created"
+			  " WHERE c.created_at %s ?1 "
+			  "AND c.rid %s ?2",
+		desc ? ">" : "<", desc ? "<" : ">");
+	store_filter_sql(o->filter, &stop, &a);
+	buf_puts(&stop, " LIMIT 1");
+	char *scan = xasprintf("SELECT rowid FROM calls_fts WHERE calls_fts "
+			       "MATCH ? ORDER BY rowid%s",
+		desc ? " DESC" : "");
+	enum cv_err rc = prepare(s, scan, &t->scan, errmsg);
+	if (rc == CV_OK)
+		rc = prepare(s, look.data, &t->look, errmsg);
+	if (rc == CV_OK)
+		rc = prepare(s, stop.data, &t->stop, errmsg);
+	if (rc == CV_OK) {
+		sqlite3_bind_text(t->scan, 1, o->plan->fts, -1,
+			SQLITE_TRANSIENT);
+		store_bind_args(t->look, 2, &a);
+		store_bind_args(t->stop, 3, &a);
+	}
+	free(scan);
+	buf_finish(&look);
+	buf_finish(&stop);
+	return rc;
+}
+
+/* true when no unseen call (beyond rid `seen`) can enter the top k */
+static bool topk_complete(struct topk_stmts *t, const struct topk *k,
+	int64_t seen)
+{
+	sqlite3_reset(t->stop);
+	sqlite3_bind_int64(t->stop, 1, k->ts[k->n - 1]);
+	sqlite3_bind_int64(t->stop, 2, seen);
+	return sqlite3_step(t->stop) == SQLITE_DONE;
+}
+
+static enum cv_err search_topk(struct store *s,
+	const struct store_search_opts *o, struct store_hit **hits, size_t *n,
+	char **errmsg)
+{
+	struct topk k = { .cap = (size_t)(o->limit + o->offset),
+		.desc = o->sort != STORE_SORT_OLDEST };
+	struct topk_stmts t = { 0 };
+	if (k.cap == 0)
+		return CV_OK;
+	k.rid = xmalloc(k.cap * sizeof(*k.rid));
+	k.ts = xmalloc(k.cap * sizeof(*k.ts));
+	enum cv_err rc = topk_prepare(s, o, &t, errmsg);
+	int r = SQLITE_DONE;
+	size_t since_full = 0, next_check = 1;
+	while (rc == CV_OK && (r = sqlite3_step(t.scan)) == SQLITE_ROW) {
+		int64_t rid = sqlite3_column_int64(t.scan, 0);
+		sqlite3_reset(t.look);
+		sqlite3_bind_int64(t.look, 1, rid);
+		if (sqlite3_step(t.look) == SQLITE_ROW)
+			topk_add(&k, sqlite3_column_int64(t.look, 0), rid);
+		if (k.n < k.cap || ++since_full < next_check)
+			continue;
+		if (topk_complete(&t, &k, rid))
+			break;
+		next_check *= 2;
+	}
+	if (rc == CV_OK && r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = store_dberr(s, errmsg, "search");
+	for (size_t i = (size_t)o->offset; rc == CV_OK && i < k.n; i++) {
+		if (!(*n % 64))
+			*hits = xrealloc(*hits, (*n + 64) * sizeof(**hits));
+		memset(&(*hits)[*n], 0, sizeof(**hits));
+		(*hits)[(*n)++].rid = k.rid[i];
+	}
+	sqlite3_finalize(t.scan);
+	sqlite3_finalize(t.look);
+	sqlite3_finalize(t.stop);
+	free(k.rid);
+	free(k.ts);
+	return rc;
+}
+
+/*
+ * With filters: walk the calls that pass them newest (oldest) first and
+ * ask FTS5 about each, up to PROBE_BUDGET calls. Wins when the filters
+ * are selective and the text common; *done false when the budget ran out
+ * before a page was found (then the FTS5-driven top-k answers).
+ */
+#define PROBE_BUDGET 1000
+
+static enum cv_err search_probe(struct store *s,
+	const struct store_search_opts *o, struct store_hit **hits, size_t *n,
+	bool *done, char **errmsg)
+{
+	static const char probe_sql[] =
+		"SELECT 1 FROM calls_fts WHERE calls_fts MATCH ? AND rowid = ?";
+	const char *dir = o->sort == STORE_SORT_OLDEST ? "" : " DESC";
+	struct buf sql;
+	struct store_sql_args a = { 0 };
+	buf_init(&sql);
+	buf_puts(&sql, "SELECT c.rid FROM calls c WHERE 1");
+	store_filter_sql(o->filter, &sql, &a);
+	buf_printf(&sql, " ORDER BY c.created_at%s, c.rid%s", dir, dir);
+	sqlite3_stmt *cand, *probe = NULL;
+	enum cv_err rc = prepare(s, sql.data, &cand, errmsg);
+	buf_finish(&sql);
+	if (rc == CV_OK && !(probe = store_stmt(s, probe_sql, errmsg)))
+		rc = CV_EDB;
+	if (rc != CV_OK) {
+		sqlite3_finalize(cand);
+		return rc;
+	}
+	store_bind_args(cand, 1, &a);
+	sqlite3_bind_text(probe, 1, o->plan->fts, -1, SQLITE_STATIC);
+	int64_t found = 0, want = o->limit + o->offset;
+	int r = SQLITE_ROW;
+	*done = false;
+	int budget = o->window > 0 ? o->window : PROBE_BUDGET;
+	for (int k = 0; k < budget && found < want; k++) {
+		if ((r = sqlite3_step(cand)) != SQLITE_ROW)
+			break;
+		int64_t rid = sqlite3_column_int64(cand, 0);
+		sqlite3_reset(probe);
+		sqlite3_bind_int64(probe, 2, rid);
+		if (sqlite3_step(probe) != SQLITE_ROW || found++ < o->offset)
+			continue;
+		if (!(*n % 64))
+			*hits = xrealloc(*hits, (*n + 64) * sizeof(**hits));
+		memset(&(*hits)[*n], 0, sizeof(**hits));
+		(*hits)[(*n)++].rid = rid;
+	}
+	sqlite3_reset(probe);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = store_dberr(s, errmsg, "search");
+	*done = found >= want || r == SQLITE_DONE;
+	sqlite3_finalize(cand);
+	return rc;
+}
+
+/* Snippets for all FTS hits in one pass over their rowid range. */
+static void batch_snippets(struct store *s, const char *match,
+	struct store_hit *h, size_t n)
+{
+	static const char sql[] =
+		"SELECT rowid, snippet(calls_fts, -1, X'02', X'03', '…', "
+		SNIPPET_TOKENS ") FROM calls_fts WHERE calls_fts MATCH ?1"
+		" AND rowid BETWEEN ?2 AND ?3"
+		" AND +rowid IN (SELECT value FROM json_each(?4))";
+	if (n == 0)
+		return;
+	int64_t lo = h[0].rid, hi = h[0].rid;
+	struct buf ids;
+	buf_init(&ids);
+	buf_putc(&ids, '[');
+	for (size_t i = 0; i < n; i++) {
+		lo = h[i].rid < lo ? h[i].rid : lo;
+		hi = h[i].rid > hi ? h[i].rid : hi;
+		buf_printf(&ids, "%s%lld", i ? "," : "", (long long)h[i].rid);
+	}
+	buf_putc(&ids, ']');
+	sqlite3_stmt *st = store_stmt(s, sql, NULL);
+	if (st) {
+		sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, lo);
+		sqlite3_bind_int64(st, 3, hi);
+		sqlite3_bind_text(st, 4, ids.data, -1, SQLITE_STATIC);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			int64_t rid = sqlite3_column_int64(st, 0);
+			const char *snip =
+				(const char *)sqlite3_column_text(st, 1);
+			for (size_t i = 0; i < n; i++)
+				if (h[i].rid == rid && !h[i].snippet && snip &&
+				    strchr(snip, SEARCH_MARK_ON))
+					h[i].snippet = xstrdup(snip);
+		}
+		sqlite3_reset(st);
+	}
+	buf_finish(&ids);
+}
+
+/* The window strategy; *done false when the caller must fall back. */
+static enum cv_err search_window(struct store *s,
+	const struct store_search_opts *o, struct store_hit **hits, size_t *n,
+	bool *done, char **errmsg)
+{
+	struct buf sql;
+	struct store_sql_args a = { 0 };
+	buf_init(&sql);
+	build_window(o, false, &sql, &a);
+	buf_puts(&sql, " LIMIT ? OFFSET ?");
+	enum cv_err rc = collect_rids(s, sql.data, &a, o->limit, o->offset,
+		hits, n, errmsg);
+	*done = rc != CV_OK || (int64_t)*n == o->limit;
+	if (!*done) {
+		/* fewer than a page: complete only if the window was not full */
+		buf_reset(&sql);
+		a.n = 0;
+		build_window(o, true, &sql, &a);
+		int64_t cand = count_sql(s, sql.data, &a);
+		*done = cand >= 0 && cand < window_of(o);
+	}
+	buf_finish(&sql);
+	return rc;
+}
+
+/* A plain snippet: the first SNIPPET_BYTES of text, on one line. */
+static char *head_of(const char *text)
+{
+	if (!text)
+		return xstrdup("");
+	size_t n = strlen(text);
+	if (n <= SNIPPET_BYTES)
+		return xstrdup(text);
+	size_t cut = SNIPPET_BYTES;
+	while (cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80)
+		cut--;
+	return xasprintf("%.*s…", (int)cut, text);
+}
+
+/* A snippet around the first digit-fragment hit in text, or NULL. */
+static char *digit_snippet(const struct search_plan *pl, const char *text)
+{
+	if (!text || !pl->n_digits)
+		return NULL;
+	char *marked = search_mark_digits(pl, text);
+	const char *on = strchr(marked, SEARCH_MARK_ON);
+	if (!on) {
+		free(marked);
+		return NULL;
+	}
+	size_t at = (size_t)(on - marked), n = strlen(marked);
+	size_t from = at > 60 ? at - 60 : 0;
+	size_t to = at + 100 < n ? at + 100 : n;
+	while (from > 0 && ((unsigned char)marked[from] & 0xC0) == 0x80)
+		from--;
+	while (to < n && ((unsigned char)marked[to] & 0xC0) == 0x80)
+		to++;
+	char *out = xasprintf("%s%.*s%s", from ? "…" : "", (int)(to - from),
+		marked + from, to < n ? "…" : "");
+	free(marked);
+	return out;
+}
+
+static enum cv_err fill_hit(struct store *s, const struct search_plan *pl,
+	struct store_hit *h, char **errmsg)
+{
+	static const char sql[] =
+		"SELECT c.id, c.location_id, c.agent_id,"
+		STORE_AGENT_NAME_SQL ","
+		" c.contact_id, c.from_number, c.created_at, c.duration,"
+		" c.summary, c.transcript FROM calls c WHERE c.rid = ?";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_int64(st, 1, h->rid);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return store_dberr(s, errmsg, "read hit");
+	}
+	h->id = store_col_dup(st, 0);
+	h->location_id = store_col_dup(st, 1);
+	h->agent_id = store_col_dup(st, 2);
+	h->agent_name = store_col_dup(st, 3);
+	h->contact_id = store_col_dup(st, 4);
+	h->from_number = store_col_dup(st, 5);
+	h->created_at = sqlite3_column_int64(st, 6);
+	h->has_duration = sqlite3_column_type(st, 7) != SQLITE_NULL;
+	h->duration = sqlite3_column_double(st, 7);
+	const char *summary = (const char *)sqlite3_column_text(st, 8);
+	const char *transcript = (const char *)sqlite3_column_text(st, 9);
+	if (!h->snippet && pl)
+		h->snippet = digit_snippet(pl, transcript);
+	if (!h->snippet && pl)
+		h->snippet = digit_snippet(pl, summary);
+	if (!h->snippet)
+		h->snippet = head_of(summary ? summary : transcript);
+	sqlite3_reset(st);
+	return CV_OK;
+}
+
+enum cv_err store_search(struct store *s, const struct store_search_opts *o,
+	struct store_hit **hits, size_t *n, char **errmsg)
+{
+	*hits = NULL;
+	*n = 0;
+	if (o->limit < 0 || o->offset < 0)
+		return cv_error(errmsg, CV_EINVAL, "negative limit or offset");
+	const struct search_plan *pl = o->plan;
+	bool text = pl && (pl->fts || pl->where);
+	bool done = false;
+	enum cv_err rc = CV_OK;
+	if (text && pl->fts && o->sort != STORE_SORT_RELEVANCE &&
+	    o->limit + o->offset <= TOPK_MAX) {
+		if (has_filters(o->filter) && !pl->prefix)
+			rc = search_probe(s, o, hits, n, &done, errmsg);
+		if (rc == CV_OK && !done) {
+			store_hits_free(*hits, *n);
+			*hits = NULL;
+			*n = 0;
+			rc = search_topk(s, o, hits, n, errmsg);
+		}
+		done = true;
+	} else if (text && !(pl->fts && o->sort == STORE_SORT_RELEVANCE)) {
+		rc = search_window(s, o, hits, n, &done, errmsg);
+	}
+	if (rc == CV_OK && !done) {
+		store_hits_free(*hits, *n);
+		*hits = NULL;
+		*n = 0;
+		struct buf sql;
+		struct store_sql_args a = { 0 };
+		buf_init(&sql);
+		build(o, "c.rid", true, &sql, &a);
+		buf_puts(&sql, " LIMIT ? OFFSET ?");
+		rc = collect_rids(s, sql.data, &a, o->limit, o->offset, hits,
+			n, errmsg);
+		buf_finish(&sql);
+	}
+	if (rc == CV_OK && pl && pl->highlight)
+		batch_snippets(s, pl->highlight, *hits, *n);
+	for (size_t i = 0; rc == CV_OK && i < *n; i++)
+		rc = fill_hit(s, o->plan, &(*hits)[i], errmsg);
+	if (rc != CV_OK) {
+		store_hits_free(*hits, *n);
+		*hits = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+void store_hits_free(struct store_hit *hits, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(hits[i].id);
+		free(hits[i].location_id);
+		free(hits[i].agent_id);
+		free(hits[i].agent_name);
+		free(hits[i].contact_id);
+		free(hits[i].from_number);
+		free(hits[i].snippet);
+	}
+	free(hits);
+}
+
+char *store_search_sql(const struct store_search_opts *o)
+{
+	struct buf sql, out;
+	struct store_sql_args a = { 0 };
+	buf_init(&sql);
+	buf_init(&out);
+	build(o, "c.rid", true, &sql, &a);
+	arg_int(&a, o->limit);
+	arg_int(&a, o->offset);
+	buf_puts(&sql, " LIMIT ? OFFSET ?");
+	size_t k = 0;
+	for (const char *p = sql.data; *p; p++) {
+		if (*p != '?' || k >= a.n) {
+			buf_putc(&out, *p);
+			continue;
+		}
+		if (a.v[k].type == ARG_INT) {
+			buf_printf(&out, "%lld", (long long)a.v[k].i);
+		} else if (a.v[k].type == ARG_REAL) {
+			buf_printf(&out, "%.17g", a.v[k].d);
+		} else {
+			buf_putc(&out, '\'');
+			for (const char *c = a.v[k].s; *c; c++)
+				buf_puts(&out, *c == '\'' ? "''" : (char[]){ *c, 0 });
+			buf_putc(&out, '\'');
+		}
+		k++;
+	}
+	buf_finish(&sql);
+	return buf_steal(&out);
+}
+
+enum cv_err store_search_count(struct store *s,
+	const struct store_search_opts *o, int64_t *count, char **errmsg)
+{
+	struct buf sql;
+	struct store_sql_args a = { 0 };
+	buf_init(&sql);
+	build(o, "count(*)", false, &sql, &a);
+	sqlite3_stmt *st;
+	enum cv_err rc = prepare(s, sql.data, &st, errmsg);
+	buf_finish(&sql);
+	if (rc != CV_OK)
+		return rc;
+	store_bind_args(st, 1, &a);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*count = sqlite3_column_int64(st, 0);
+	else
+		rc = store_dberr(s, errmsg, "count");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+enum cv_err store_search_highlight(struct store *s, const char *call_id,
+	const struct search_plan *plan, char *cols[4], char **errmsg)
+{
+	static const char plain[] =
+		"SELECT f.summary, f.bot, f.human, f.other FROM calls c"
+		" JOIN calls_fts f ON f.rowid = c.rid WHERE c.id = ?";
+	static const char marked[] =
+		"SELECT highlight(calls_fts, 0, X'02', X'03'),"
+		" highlight(calls_fts, 1, X'02', X'03'),"
+		" highlight(calls_fts, 2, X'02', X'03'),"
+		" highlight(calls_fts, 3, X'02', X'03') FROM calls_fts"
+		" WHERE calls_fts MATCH ? AND rowid ="
+		" (SELECT rid FROM calls WHERE id = ?)";
+	memset(cols, 0, 4 * sizeof(*cols));
+	sqlite3_stmt *st;
+	int r = SQLITE_DONE;
+	if (plan && plan->highlight) {
+		if (!(st = store_stmt(s, marked, errmsg)))
+			return CV_EDB;
+		sqlite3_bind_text(st, 1, plan->highlight, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, call_id, -1, SQLITE_STATIC);
+		r = sqlite3_step(st);
+		if (r != SQLITE_ROW)
+			sqlite3_reset(st);
+	}
+	if (r != SQLITE_ROW) {
+		if (!(st = store_stmt(s, plain, errmsg)))
+			return CV_EDB;
+		sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
+		r = sqlite3_step(st);
+	}
+	if (r == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return cv_error(errmsg, CV_ENOTFOUND, "no call with id %s",
+			call_id);
+	}
+	if (r != SQLITE_ROW)
+		return store_dberr(s, errmsg, "highlight");
+	for (int i = 0; i < 4; i++) {
+		char *c = store_col_dup(st, i);
+		if (c && plan && plan->n_digits) {
+			cols[i] = search_mark_digits(plan, c);
+			free(c);
+		} else {
+			cols[i] = c;
+		}
+	}
+	sqlite3_reset(st);
+	return CV_OK;
+}

@@ -1,0 +1,637 @@
+/*
+ * test_search.c — the query language, filters, snippets and export over
+ * a fixture corpus imported through the real ingest path. Table-driven:
+ * each row is a query (and filters) with the call ids it must return.
+ *
+ * usage: test_search FIXTURE.jsonl
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include "export.h"
+#include "ingest.h"
+#include "search.h"
+#include "store/store_export.h"
+#include "store/store_search.h"
+#include "t.h"
+#include "util.h"
+
+/* ---- parser ---- */
+
+static const struct {
+	const char *q;
+	const char *fts;   /* expected plan.fts, or NULL */
+	const char *where; /* expected substring of plan.where, or NULL */
+} parse_ok[] = {
+	{ "refund", "\"refund\"", NULL },
+	{ "refund manager", "(\"refund\" AND \"manager\")", NULL },
+	{ "refund AND manager", "(\"refund\" AND \"manager\")", NULL },
+	{ "refund OR credit", "(\"refund\" OR \"credit\")", NULL },
+	{ "refund NOT manager", "((\"refund\") NOT \"manager\")", NULL },
+	{ "\"cancellation fee\"", "\"cancellation fee\"", NULL },
+	{ "\"cancellation fe\"*", "\"cancellation fe\" *", NULL },
+	{ "cancel*", "\"cancel\" *", NULL },
+	{ "NEAR(refund manager, 5)", "NEAR(\"refund\" \"manager\", 5)", NULL },
+	{ "NEAR(refund manager)", "NEAR(\"refund\" \"manager\", 10)", NULL },
+	{ "NEAR(\"a b\" c,0)", "NEAR(\"a b\" \"c\", 0)", NULL },
+	{ "bot:refund", "{bot} : \"refund\"", NULL },
+	{ "human: refund", "{human} : \"refund\"", NULL },
+	{ "summary:refund", "{summary} : \"refund\"", NULL },
+	{ "transcript:refund", "{bot human other} : \"refund\"", NULL },
+	{ "Bot:(a OR b)", "({bot} : \"a\" OR {bot} : \"b\")", NULL },
+	{ "transcript:(human:x)", "{human} : \"x\"", NULL },
+	{ "(a OR b) c", "((\"a\" OR \"b\") AND \"c\")", NULL },
+	{ "maria@example.com", "\"maria@example.com\"", NULL },
+	{ "don't", "\"don't\"", NULL },
+	{ "co-pay", "\"co-pay\"", NULL },
+	{ "3.5%", "\"3.5%\"", NULL },
+	{ "25", "\"25\"", NULL },
+	{ "and or not", "(\"and\" AND \"or\" AND \"not\")", NULL },
+	{ "4242", NULL, "calls_digits" },
+	{ "+1 (555) 010-2030", NULL, "calls_digits" },
+	{ "(555) 010-2030", NULL, "calls_digits" },
+	{ "human:4242", "{human} : \"4242\"", NULL },
+	{ "NOT refund", NULL, "(NOT c.rid IN" },
+	{ "refund 4242", NULL, "calls_fts" },
+	{ "", NULL, NULL },
+	{ "   ", NULL, NULL },
+};
+
+static const struct {
+	const char *q;
+	int pos;           /* expected 1-based error position */
+	const char *says;  /* expected substring of the message */
+} parse_bad[] = {
+	{ "refund AND", 11, "ends" },
+	{ "refund OR", 10, "right" },
+	{ "OR refund", 1, "left" },
+	{ "(refund", 1, "never closed" },
+	{ "refund)", 7, "unexpected ')'" },
+	{ "\"unclosed phrase", 1, "quote" },
+	{ "agent:bob", 1, "unknown field" },
+	{ "-refund", 1, "NOT refund" },
+	{ "refund & manager", 8, "no letters" },
+	{ "NEAR(refund)", 1, "two terms" },
+	{ "NEAR(a b, 500)", 9, "over 100" },
+	{ "NEAR(a b", 9, "NEAR takes" },
+	{ "summary:bot:x", 1, "do not overlap" },
+	{ "NOT NOT x", 5, "NOT NOT" },
+	{ "a AND OR b", 7, "needs a search term" },
+	{ "\"\"", 1, "no words" },
+	{ "é AND", 6, "ends" },
+};
+
+static void test_parser(void)
+{
+	for (size_t i = 0; i < CV_ARRAY_LEN(parse_ok); i++) {
+		struct search_plan pl;
+		char *err = NULL;
+		int pos = -1;
+		enum cv_err rc = search_parse(parse_ok[i].q, &pl, &pos, &err);
+		CHECK_MSG(rc == CV_OK, "%s: %s", parse_ok[i].q, err);
+		if (rc == CV_OK && parse_ok[i].fts)
+			CHECK_STR(pl.fts, parse_ok[i].fts);
+		if (rc == CV_OK && parse_ok[i].where)
+			CHECK_MSG(pl.where && strstr(pl.where,
+						 parse_ok[i].where),
+				"%s: where %s", parse_ok[i].q, pl.where);
+		free(err);
+		search_plan_finish(&pl);
+	}
+	/* blank queries have no text condition at all */
+	struct search_plan pl;
+	char *err = NULL;
+	int pos;
+	CHECK(search_parse("", &pl, &pos, &err) == CV_OK);
+	CHECK(!pl.fts && !pl.where);
+	search_plan_finish(&pl);
+	for (size_t i = 0; i < CV_ARRAY_LEN(parse_bad); i++) {
+		err = NULL;
+		pos = 0;
+		enum cv_err rc = search_parse(parse_bad[i].q, &pl, &pos, &err);
+		CHECK_MSG(rc == CV_EPARSE, "%s parsed", parse_bad[i].q);
+		CHECK_MSG(pos == parse_bad[i].pos, "%s: position %d, want %d",
+			parse_bad[i].q, pos, parse_bad[i].pos);
+		CHECK_MSG(err && strstr(err, parse_bad[i].says) &&
+				strstr(err, "hint"),
+			"%s: message '%s'", parse_bad[i].q, err);
+		free(err);
+		search_plan_finish(&pl);
+	}
+	/* bounds: length and term count */
+	char *longq = xmalloc(SEARCH_MAX_QUERY + 10);
+	memset(longq, 'a', SEARCH_MAX_QUERY + 9);
+	longq[SEARCH_MAX_QUERY + 9] = '\0';
+	err = NULL;
+	CHECK(search_parse(longq, &pl, &pos, &err) == CV_EPARSE);
+	CHECK(err && strstr(err, "longer"));
+	free(err);
+	struct buf many;
+	buf_init(&many);
+	for (int i = 0; i < SEARCH_MAX_TERMS + 1; i++)
+		buf_printf(&many, "w%d ", i);
+	err = NULL;
+	CHECK(search_parse(many.data, &pl, &pos, &err) == CV_EPARSE);
+	CHECK(err && strstr(err, "more than"));
+	free(err);
+	buf_finish(&many);
+	free(longq);
+	/* a literal: inner whole words narrow, the text is checked exactly */
+	CHECK(search_parse_literal("x refund for y", &pl, &err) == CV_OK);
+	CHECK(pl.where && strstr(pl.where, "instr"));
+	CHECK_STR(pl.params[0], "\"refund\" AND \"for\"");
+	search_plan_finish(&pl);
+}
+
+/* ---- times, digits, rendering ---- */
+
+static void test_helpers(void)
+{
+	int64_t ms;
+	char *err = NULL;
+	CHECK(search_parse_time("2026-03-02", NULL, false, &ms, &err));
+	CHECK_INT(ms, 1772409600000LL);
+	CHECK(search_parse_time("2026-03-02", NULL, true, &ms, &err));
+	CHECK_INT(ms, 1772409600000LL + 86400000 - 1);
+	CHECK(search_parse_time("2026-03-02T10:00", NULL, true, &ms, &err));
+	CHECK_INT(ms, 1772445600000LL + 59999);
+	CHECK(search_parse_time("2026-03-02T10:00:00+02:00", "Asia/Tokyo",
+		false, &ms, &err));
+	CHECK_INT(ms, 1772438400000LL);
+	/* New York is UTC-5 in March before the 8th */
+	CHECK(search_parse_time("2026-03-02", "America/New_York", false, &ms,
+		&err));
+	CHECK_INT(ms, 1772409600000LL + 5 * 3600000LL);
+	CHECK(search_parse_time("2026-03-31", "America/New_York", true, &ms,
+		&err));
+	CHECK_INT(ms, 1775016000000LL - 1); /* 2026-04-01T04:00Z - 1 ms */
+	CHECK(getenv("TZ") == NULL);
+	CHECK(!search_parse_time("2026-02-30", NULL, false, &ms, &err));
+	free(err);
+	err = NULL;
+	CHECK(!search_parse_time("2026-03-02", "Mars/Olympus", false, &ms,
+		&err));
+	CHECK(err && strstr(err, "zone"));
+	free(err);
+	err = NULL;
+	CHECK(!search_parse_time("2026-03-02", "../etc/passwd", false, &ms,
+		&err));
+	free(err);
+
+	size_t s, e;
+	CHECK(search_find_digits("call +1 (555) 010-2030 now", 0, "5550102030",
+		&s, &e));
+	CHECK_INT(s, 9);
+	CHECK_INT(e, 22);
+	CHECK(!search_find_digits("call 555 01 x 02030", 0, "5550102030", &s,
+		&e));
+
+	size_t *r, nr;
+	char *out = search_render("a \x02hit\x03 b\n\x1b[31m", SEARCH_STYLE_PLAIN,
+		true, &r, &nr);
+	CHECK_STR(out, "a hit b  [31m");
+	CHECK_INT(nr, 1);
+	CHECK_INT(r[0], 2);
+	CHECK_INT(r[1], 5);
+	free(r);
+	free(out);
+	out = search_render("é \x02hit\x03", SEARCH_STYLE_BRACKETS, true, NULL,
+		NULL);
+	CHECK_STR(out, "é [hit]");
+	free(out);
+	out = search_render("\x02x\x03", SEARCH_STYLE_BOLD, true, NULL, NULL);
+	CHECK_STR(out, "\033[1mx\033[0m");
+	free(out);
+
+	struct buf b;
+	buf_init(&b);
+	export_csv_field(&b, "plain", false);
+	export_csv_field(&b, "a,\"b\"\nc", false);
+	export_csv_field(&b, NULL, true);
+	CHECK_STR(b.data, "plain,\"a,\"\"b\"\"\nc\",\r\n");
+	buf_reset(&b);
+	export_json_string(&b, "q\"\\\n\x01");
+	CHECK_STR(b.data, "\"q\\\"\\\\\\n\\u0001\"");
+	buf_finish(&b);
+}
+
+/* ---- queries over the fixture corpus ---- */
+
+static struct store *load_fixture(const char *path, const char *db)
+{
+	struct store *s;
+	char *err = NULL;
+	if (store_open(&s, db, 0, &err) != CV_OK) {
+		fprintf(stderr, "open: %s\n", err);
+		exit(1);
+	}
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	char line[16384];
+	struct ingest_stats st = { 0 };
+	CHECK(store_begin(s, &err) == CV_OK);
+	while (fgets(line, sizeof(line), f))
+		CHECK(ingest_payload(s, SRC_IMPORT, line, strlen(line), NULL,
+			      &st, NULL, &err) == CV_OK);
+	CHECK(store_commit(s, &err) == CV_OK);
+	fclose(f);
+	CHECK_INT(st.added, 8);
+	CHECK_INT(st.quarantined, 0);
+	free(err);
+	return s;
+}
+
+struct qcase {
+	const char *q;
+	const char *want;     /* ids, space-separated, sorted */
+	bool literal;
+	const char *from, *to, *tz, *location, *agent, *contact, *number;
+	const char *action;
+	double min_dur, max_dur; /* 0 = unset */
+	int trial;            /* 0 unset, 1 trial, 2 no trial */
+};
+
+static const struct qcase cases[] = {
+	/* words, word forms, phrases, boolean */
+	{ .q = "refund", .want = "c01 c05 c07" },
+	{ .q = "refunds", .want = "c01 c05 c07" },
+	{ .q = "REFUND", .want = "c01 c05 c07" },
+	{ .q = "\"cancellation fee\"", .want = "c02" },
+	{ .q = "\"fee cancellation\"", .want = "" },
+	{ .q = "refund manager", .want = "c01 c05" },
+	{ .q = "refund AND manager", .want = "c01 c05" },
+	{ .q = "refund OR co-pay", .want = "c01 c04 c05 c07" },
+	{ .q = "refund NOT manager", .want = "c07" },
+	{ .q = "NOT refund", .want = "c02 c03 c04 c06 c08" },
+	{ .q = "(refund OR fee) AND manager", .want = "c01 c05" },
+	{ .q = "wrong OR (cancellation AND dollars)", .want = "c02 c06" },
+	/* NEAR */
+	{ .q = "NEAR(refund manager, 3)", .want = "c01" },
+	{ .q = "NEAR(refund manager, 6)", .want = "c01 c05" },
+	{ .q = "NEAR(refund window)", .want = "c07" },
+	/* prefix */
+	{ .q = "cancel*", .want = "c02 c07" },
+	{ .q = "subscri*", .want = "c07" },
+	{ .q = "\"cancellation f\"*", .want = "c02" },
+	/* field and speaker scoping */
+	{ .q = "bot:refund", .want = "c05 c07" },
+	{ .q = "human:refund", .want = "c01" },
+	{ .q = "human:manager", .want = "c05" },
+	{ .q = "bot:manager", .want = "c01 c05" },
+	{ .q = "summary:refund", .want = "c01 c05 c07" },
+	{ .q = "summary:thursday", .want = "c03" },
+	{ .q = "transcript:invoice", .want = "c01" },
+	{ .q = "summary:invoice", .want = "" },
+	{ .q = "human:(refund OR cancel)", .want = "c01 c02 c07" },
+	{ .q = "bot:\"cancellation fee\"", .want = "c02" },
+	{ .q = "human:\"cancellation fee\"", .want = "c02" },
+	{ .q = "bot:NEAR(refund closed, 6)", .want = "c07" },
+	{ .q = "human:NEAR(refund closed, 6)", .want = "" },
+	/* punctuation */
+	{ .q = "maria.lopez@example.com", .want = "c03" },
+	{ .q = "don't", .want = "c04" },
+	{ .q = "co-pay", .want = "c04" },
+	{ .q = "3.5%", .want = "c04" },
+	{ .q = "What's", .want = "c02" },
+	{ .q = "cafe", .want = "c08" },
+	{ .q = "café", .want = "c08" },
+	{ .q = "\"quoted\"", .want = "c08" },
+	/* numbers and digit fragments */
+	{ .q = "4242", .want = "c03" },
+	{ .q = "242", .want = "c03" },
+	{ .q = "+1 (555) 010-2030", .want = "c04" },
+	{ .q = "555-010-2030", .want = "c04" },
+	{ .q = "0102030", .want = "c04" },
+	{ .q = "(555) 010-2030", .want = "c04" },
+	{ .q = "0101", .want = "c01 c04" },
+	{ .q = "5125550102", .want = "c02" },
+	{ .q = "4242 OR 0106", .want = "c03 c06" },
+	{ .q = "card 4242", .want = "c03" },
+	{ .q = "refund NOT 0101", .want = "c05 c07" },
+	{ .q = "human:4242", .want = "c03" },
+	{ .q = "bot:4242", .want = "" },
+	/* --literal: exact bytes */
+	{ .q = "refund for my last", .literal = true, .want = "c01" },
+	{ .q = "Refund", .literal = true, .want = "c07" },
+	{ .q = "efund", .literal = true, .want = "c01 c05 c07" },
+	{ .q = "co-pay is usually 3.5%", .literal = true, .want = "c04" },
+	{ .q = "co-pay is  usually", .literal = true, .want = "" },
+	{ .q = "\"quoted\", with", .literal = true, .want = "c08" },
+	{ .q = "bot: The refund", .literal = true, .want = "c07" },
+	/* filters, with an empty query and with one */
+	{ .q = "", .from = "2026-03-01", .to = "2026-03-31",
+		.want = "c01 c02 c03 c07" },
+	{ .q = "", .from = "2026-03-01", .to = "2026-03-31",
+		.tz = "America/New_York", .want = "c01 c02 c03 c04 c07" },
+	{ .q = "", .from = "2026-03-31T23:59:59Z", .want = "c03 c04" },
+	{ .q = "", .to = "2026-01-05T08:00", .want = "c06" },
+	{ .q = "", .location = "L2", .want = "c03 c04" },
+	{ .q = "", .agent = "A1", .want = "c01 c03 c06" },
+	{ .q = "", .agent = "billing desk", .want = "c02 c05 c08" },
+	{ .q = "", .contact = "K1", .want = "c01 c04" },
+	{ .q = "", .number = "(512) 555-0101", .want = "c01 c04" },
+	{ .q = "", .number = "512.555.0102", .want = "c02" },
+	{ .q = "", .action = "SMS", .want = "c03" },
+	{ .q = "", .action = "CALL_TRANSFER", .want = "c01" },
+	{ .q = "", .min_dur = 100, .want = "c01 c03 c05" },
+	{ .q = "", .max_dur = 45, .want = "c02 c04 c06 c08" },
+	{ .q = "", .trial = 1, .want = "c02" },
+	{ .q = "", .trial = 2, .want = "c01 c03 c04 c05 c06 c07 c08" },
+	{ .q = "refund", .location = "L1", .want = "c01 c05" },
+	{ .q = "refund", .from = "2026-03-01", .want = "c01 c07" },
+	{ .q = "0101", .location = "L2", .want = "c04" },
+	{ .q = "NOT refund", .trial = 2, .want = "c03 c04 c06 c08" },
+	{ .q = "refund", .location = "nowhere", .want = "" },
+};
+
+static void ids_of(const struct store_hit *h, size_t n, char *out,
+	size_t cap)
+{
+	/* sorted, space-separated */
+	char **ids = xcalloc(n + 1, sizeof(*ids));
+	for (size_t i = 0; i < n; i++)
+		ids[i] = h[i].id;
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && strcmp(ids[j - 1], ids[j]) > 0; j--) {
+			char *t = ids[j];
+			ids[j] = ids[j - 1];
+			ids[j - 1] = t;
+		}
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + strlen(out), cap - strlen(out), "%s%s",
+			i ? " " : "", ids[i]);
+	free(ids);
+}
+
+static void setup_filter(const struct qcase *c, struct search_filter *f)
+{
+	char *err = NULL;
+	search_filter_init(f);
+	if (c->from)
+		f->has_from = search_parse_time(c->from, c->tz, false,
+			&f->from_ms, &err);
+	if (c->to)
+		f->has_to = search_parse_time(c->to, c->tz, true, &f->to_ms,
+			&err);
+	CHECK_MSG(!err, "%s", err);
+	free(err);
+	f->location = c->location;
+	f->agent = c->agent;
+	f->contact = c->contact;
+	if (c->number)
+		CHECK(calllog_e164(c->number, f->number_e164));
+	f->action = c->action;
+	f->has_min_duration = c->min_dur > 0;
+	f->min_duration = c->min_dur;
+	f->has_max_duration = c->max_dur > 0;
+	f->max_duration = c->max_dur;
+	f->trial = c->trial == 0 ? -1 : c->trial == 1 ? 1 : 0;
+}
+
+static void run_case(struct store *s, const struct qcase *c)
+{
+	struct search_plan pl;
+	struct search_filter f;
+	char *err = NULL;
+	int pos;
+	enum cv_err rc = c->literal ? search_parse_literal(c->q, &pl, &err)
+				    : search_parse(c->q, &pl, &pos, &err);
+	CHECK_MSG(rc == CV_OK, "%s: %s", c->q, err);
+	setup_filter(c, &f);
+	/* every order; newest/oldest also with tiny windows, so that both
+	 * the window and the sort-everything path answer */
+	for (int k = 0; rc == CV_OK && k < 9; k++) {
+		int sort = k % 3, window = k / 3 == 0 ? 0 : k / 3 == 1 ? 1 : 3;
+		struct store_search_opts o = { .plan = &pl, .filter = &f,
+			.sort = (enum store_sort)sort, .limit = 100,
+			.window = window };
+		struct store_hit *h;
+		size_t n;
+		char got[512];
+		rc = store_search(s, &o, &h, &n, &err);
+		CHECK_MSG(rc == CV_OK, "%s: %s", c->q, err);
+		if (rc != CV_OK)
+			break;
+		ids_of(h, n, got, sizeof(got));
+		CHECK_MSG(strcmp(got, c->want) == 0,
+			"query '%s'%s (sort %d window %d): got '%s', want "
+			"'%s'", c->q, c->literal ? " literal" : "", sort,
+			window, got, c->want);
+		for (size_t i = 0; i < n; i++)
+			CHECK_MSG(h[i].snippet && *h[i].snippet, "%s: snippet",
+				c->q);
+		int64_t count = -1;
+		CHECK(store_search_count(s, &o, &count, &err) == CV_OK);
+		CHECK_MSG(count == (int64_t)n, "%s: count %lld != %zu", c->q,
+			(long long)count, n);
+		store_hits_free(h, n);
+	}
+	free(err);
+	search_plan_finish(&pl);
+}
+
+static struct store_hit *one(struct store *s, const char *q,
+	enum store_sort sort, size_t *n)
+{
+	struct search_plan pl;
+	char *err = NULL;
+	int pos;
+	struct store_hit *h = NULL;
+	*n = 0;
+	if (search_parse(q, &pl, &pos, &err) == CV_OK) {
+		struct store_search_opts o = { .plan = &pl, .sort = sort,
+			.limit = 100 };
+		CHECK(store_search(s, &o, &h, n, &err) == CV_OK);
+	}
+	free(err);
+	search_plan_finish(&pl);
+	return h;
+}
+
+static void test_queries(struct store *s)
+{
+	for (size_t i = 0; i < CV_ARRAY_LEN(cases); i++)
+		run_case(s, &cases[i]);
+	/* order: newest / oldest over a filter-only listing */
+	size_t n;
+	struct store_hit *h = one(s, "", STORE_SORT_NEWEST, &n);
+	CHECK_INT(n, 8);
+	if (n == 8) {
+		CHECK_STR(h[0].id, "c04");
+		CHECK_STR(h[7].id, "c06");
+	}
+	store_hits_free(h, n);
+	h = one(s, "", STORE_SORT_OLDEST, &n);
+	if (n == 8)
+		CHECK_STR(h[0].id, "c06");
+	store_hits_free(h, n);
+	/* hits are marked in snippets, digits too */
+	h = one(s, "bot:refund", STORE_SORT_RELEVANCE, &n);
+	for (size_t i = 0; i < n; i++)
+		CHECK(strstr(h[i].snippet, "\x02refund\x03") != NULL);
+	store_hits_free(h, n);
+	h = one(s, "4242", STORE_SORT_RELEVANCE, &n);
+	CHECK(n == 1 && strstr(h[0].snippet, "\x02" "4242\x03"));
+	store_hits_free(h, n);
+	h = one(s, "5550102030", STORE_SORT_RELEVANCE, &n);
+	CHECK(n == 1 && strstr(h[0].snippet, "\x02" "555) 010-2030\x03"));
+	store_hits_free(h, n);
+	/* limit and offset page through */
+	struct search_plan pl;
+	char *err = NULL;
+	int pos;
+	CHECK(search_parse("", &pl, &pos, &err) == CV_OK);
+	struct store_search_opts o = { .plan = &pl, .sort = STORE_SORT_OLDEST,
+		.limit = 3, .offset = 6 };
+	CHECK(store_search(s, &o, &h, &n, &err) == CV_OK);
+	CHECK_INT(n, 2);
+	store_hits_free(h, n);
+	search_plan_finish(&pl);
+	/* paging newest-first through a term, window hit and missed */
+	CHECK(search_parse("refund OR manager OR fee", &pl, &pos, &err) ==
+		CV_OK);
+	const char *want[] = { "c02", "c07", "c01", "c05" };
+	for (int w = 0; w < 6; w++) {
+		for (int off = 0; off < 4; off++) {
+			struct store_search_opts po = { .plan = &pl,
+				.sort = STORE_SORT_NEWEST, .limit = 1,
+				.offset = off, .window = w };
+			CHECK(store_search(s, &po, &h, &n, &err) == CV_OK);
+			CHECK_MSG(n == 1 && strcmp(h[0].id, want[off]) == 0,
+				"window %d offset %d: %s", w, off,
+				n ? h[0].id : "none");
+			store_hits_free(h, n);
+		}
+	}
+	search_plan_finish(&pl);
+	/* highlight for show: the bot column of c07 has two hits */
+	CHECK(search_parse("refund", &pl, &pos, &err) == CV_OK);
+	char *cols[4];
+	CHECK(store_search_highlight(s, "c07", &pl, cols, &err) == CV_OK);
+	CHECK_STR(cols[1], "The \x02refund\x03 was denied because the "
+			   "\x02refund\x03 window closed.");
+	CHECK(cols[3] == NULL);
+	for (int i = 0; i < 4; i++)
+		free(cols[i]);
+	CHECK(store_search_highlight(s, "nope", &pl, cols, &err) ==
+		CV_ENOTFOUND);
+	free(err);
+	search_plan_finish(&pl);
+}
+
+/* ---- export and its cursor ---- */
+
+static enum cv_err mem_put(void *ctx, const void *p, size_t n)
+{
+	return sink_write(ctx, p, n);
+}
+
+static enum cv_err mem_done(void *ctx, char **errmsg)
+{
+	return sink_commit(ctx, errmsg);
+}
+
+static int64_t export_once(struct store *s, enum sink_fault fault,
+	enum cv_err *rc, struct buf *copy)
+{
+	struct sink *sk = sink_open_mem();
+	sink_set_fault(sk, fault);
+	struct export_out out = { mem_put, mem_done, sk };
+	struct export_opts eo = { .format = EXPORT_CSV, .since_last = "job",
+		.actor = "test" };
+	struct export_result res;
+	char *err = NULL;
+	*rc = export_run(s, &eo, &out, &res, &err);
+	if (copy) {
+		buf_reset(copy);
+		buf_append(copy, sink_mem(sk)->data, sink_mem(sk)->len);
+	}
+	free(err);
+	sink_destroy(sk);
+	return *rc == CV_OK ? res.rows : -1;
+}
+
+static void test_export(struct store *s)
+{
+	enum cv_err rc;
+	int64_t v0, v1;
+	char *err = NULL;
+	struct buf out;
+	buf_init(&out);
+	/* a failed write: nothing moves */
+	CHECK_INT(export_once(s, SINK_FAULT_WRITE, &rc, NULL), -1);
+	CHECK(rc != CV_OK);
+	CHECK(store_cursor_get(s, "job", &v0, &err) == CV_OK);
+	CHECK_INT(v0, 0);
+	/* a good run takes everything, the next nothing */
+	CHECK_INT(export_once(s, SINK_FAULT_NONE, &rc, &out), 8);
+	CHECK(strncmp(out.data, "id,locationId,agentId,agentName,", 32) == 0);
+	CHECK(strstr(out.data, "\r\nc05,L1,A2,Billing Desk,,+447700900123,"
+			       "2026-02-10T12:00:00.000Z,900,false,,false,"
+			       "false,Manager callback requested about a "
+			       "refund.\r\n") != NULL);
+	CHECK(store_cursor_get(s, "job", &v1, &err) == CV_OK);
+	CHECK(v1 > 0);
+	CHECK_INT(export_once(s, SINK_FAULT_NONE, &rc, &out), 0);
+	/* a changed call comes out again, alone */
+	const char *changed =
+		"{\"id\":\"c02\",\"createdAt\":\"2026-03-15T23:30:00.000Z\","
+		"\"locationId\":\"L1\",\"agentId\":\"A2\",\"contactId\":\"K2\","
+		"\"fromNumber\":\"(512) 555-0102\",\"duration\":31,"
+		"\"summary\":\"Changed.\",\"transcript\":\"bot: hi\"}";
+	struct ingest_stats st = { 0 };
+	CHECK(store_begin(s, &err) == CV_OK);
+	CHECK(ingest_payload(s, SRC_IMPORT, changed, strlen(changed), NULL,
+		      &st, NULL, &err) == CV_OK);
+	CHECK(store_commit(s, &err) == CV_OK);
+	CHECK_INT(st.updated, 1);
+	/* failing at the rename (fsync for memory) keeps the cursor */
+	CHECK_INT(export_once(s, SINK_FAULT_WRITE, &rc, NULL), -1);
+	CHECK_INT(export_once(s, SINK_FAULT_NONE, &rc, &out), 1);
+	CHECK(strstr(out.data, "\r\nc02,") && strstr(out.data, "Changed."));
+	CHECK_INT(export_once(s, SINK_FAULT_NONE, &rc, &out), 0);
+	buf_finish(&out);
+	free(err);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: test_search FIXTURE.jsonl\n");
+		return 2;
+	}
+	cv_log_set_level(CV_LOG_WARN);
+	test_parser();
+	test_helpers();
+	char dir[] = "/tmp/cvsearchXXXXXX";
+	if (!mkdtemp(dir))
+		return 1;
+	char *db = xasprintf("%s/s.db", dir);
+	struct store *s = load_fixture(argv[1], db);
+	/* an agent's name, as sync would record it */
+	sqlite3 *raw;
+	CHECK(sqlite3_open(db, &raw) == SQLITE_OK);
+	CHECK(sqlite3_exec(raw, "INSERT INTO agents(location_id, id, name,"
+				" updated_at) VALUES ('L1', 'A2', 'Billing "
+				"Desk', 0)",
+		      NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(raw);
+	char *err = NULL;
+	test_queries(s);
+	test_export(s);
+	CHECK(store_check(s, &err) == CV_OK);
+	free(err);
+	store_close(s);
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+	CHECK(system(cmd) == 0);
+	free(cmd);
+	free(db);
+	return t_done();
+}
