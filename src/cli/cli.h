@@ -55,5 +55,6 @@ CLI_EXTERN(cmd_serve);
 CLI_EXTERN(cmd_search);
 CLI_EXTERN(cmd_export);
 CLI_EXTERN(cmd_audit);
+CLI_EXTERN(cmd_user);
 
 #endif

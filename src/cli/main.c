@@ -20,6 +20,7 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_search,
 	&cmd_export,
 	&cmd_audit,
+	&cmd_user,
 };
 
 const struct cli_cmd *cli_find(const char *name)
