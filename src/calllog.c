@@ -533,9 +533,14 @@ enum cv_err calllog_from_canonical(const char *json, size_t n,
 }
 
 enum cv_err calllog_event_envelope(const char *bytes, size_t n,
-	struct calllog_envelope *out, char **reason)
+	struct calllog_envelope *out, struct calllog_batch *call,
+	char **reason)
 {
 	memset(out, 0, sizeof(*out));
+	if (call) {
+		memset(call, 0, sizeof(*call));
+		call->total = call->page = call->page_size = -1;
+	}
 	json_t *root = load_bounded(bytes, n, reason);
 	if (!root)
 		return CV_EPARSE;
@@ -551,6 +556,12 @@ enum cv_err calllog_event_envelope(const char *bytes, size_t n,
 				json_object_get(root, "transcript");
 		if (out->call_end)
 			ok = get_id(root, "id", &out->call_id, reason);
+	}
+	if (ok && out->call_end && call) {
+		/* the call log, from the same parse */
+		call->items = xcalloc(1, sizeof(*call->items));
+		call->n = 1;
+		parse_item(root, NULL, false, &call->items[0]);
 	}
 	json_decref(root);
 	return ok ? CV_OK : CV_EPARSE;

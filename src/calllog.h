@@ -142,11 +142,14 @@ struct calllog_envelope {
  * Read the envelope of a webhook body with the same bounds as
  * calllog_parse_payload (size, depth, duplicate keys, UTF-8). CV_EPARSE
  * with *reason (caller frees) when the body is not a JSON object or an
- * envelope field has the wrong type or is not a bounded id. Finish out
- * either way.
+ * envelope field has the wrong type or is not a bounded id. When call is
+ * non-NULL and the body is a call end, *call gets its call log (one item,
+ * valid or rejected with its reason) from the same parse, as
+ * calllog_parse_payload would give it. Finish out (and call) either way.
  */
 enum cv_err calllog_event_envelope(const char *bytes, size_t n,
-	struct calllog_envelope *out, char **reason) CV_MUST_CHECK;
+	struct calllog_envelope *out, struct calllog_batch *call,
+	char **reason) CV_MUST_CHECK;
 void calllog_envelope_finish(struct calllog_envelope *e);
 
 /* Maximum JSON nesting depth of bytes (strings skipped), stopping early at

@@ -31,6 +31,7 @@ struct webhook_server {
 	char address[80];
 	atomic_int active;          /* requests in flight */
 	atomic_bool stopping;       /* answer, then close the connection */
+	atomic_size_t buffered;     /* body bytes held by requests in flight */
 };
 
 enum route { R_WEBHOOK, R_HEALTHZ, R_METRICS, R_CONSOLE };
@@ -49,7 +50,21 @@ static const struct {
 struct req {
 	enum route route;
 	struct buf body;
+	size_t reserved;            /* bytes of the body budget held */
 };
+
+/* Hold n more bytes of the budget for buffered bodies; false (nothing
+ * held) when that would pass it. */
+static bool reserve(struct webhook_server *w, struct req *r, size_t n)
+{
+	size_t before = atomic_fetch_add(&w->buffered, n);
+	if (before + n > w->cfg.max_buffered) {
+		atomic_fetch_sub(&w->buffered, n);
+		return false;
+	}
+	r->reserved += n;
+	return true;
+}
 
 static enum MHD_Result respond(struct webhook_server *w,
 	struct MHD_Connection *c, unsigned status, const char *type,
@@ -119,24 +134,59 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind,
 	return MHD_YES;
 }
 
-static void *new_req(struct webhook_server *w, enum route route)
+/* Checks on a webhook's headers, before its body is read: 0 to go on,
+ * else the status to answer with *json. *declared: Content-Length. */
+static unsigned check_webhook(struct webhook_server *w,
+	struct MHD_Connection *c, size_t *declared, const char **json)
 {
-	struct req *r = xcalloc(1, sizeof(*r));
-	r->route = route;
-	buf_init(&r->body);
-	atomic_fetch_add(&w->active, 1);
-	return r;
+	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		MHD_HTTP_HEADER_CONTENT_LENGTH);
+	unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
+	struct sig_scan sc;
+	memset(&sc, 0, sizeof(sc));
+	MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header, &sc);
+	*declared = n > w->cfg.max_body ? w->cfg.max_body : (size_t)n;
+	if (!is_json_type(ct)) {
+		*json = "{\"error\":\"content type must be application/json\"}";
+		return 415;
+	}
+	if (n > w->cfg.max_body) {
+		cv_warn("msg=\"body too large; refused unread\" "
+			"content_length=%llu", n);
+		*json = "{\"error\":\"body too large\"}";
+		return 413;
+	}
+	if (!sc.count[0] && !sc.count[1] && !sc.count[2]) {
+		atomic_fetch_add(&w->m.sig_failures, 1);
+		cv_warn("msg=\"signature rejected\" reason=\"no signature "
+			"header\"");
+		*json = "{\"error\":\"invalid signature\"}";
+		return 401;
+	}
+	return 0;
 }
 
-/* A console request: bound its body on Content-Length. */
+/* A console request: its body is bounded on Content-Length and counted
+ * in the shared budget. */
 static enum MHD_Result begin_console(struct webhook_server *w,
 	struct MHD_Connection *c, void **con_cls)
 {
 	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl && strtoull(cl, NULL, 10) > CONSOLE_MAX_BODY)
+	unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
+	if (n > CONSOLE_MAX_BODY)
 		return answer(w, c, 413, "{\"error\":\"body too large\"}");
-	*con_cls = new_req(w, R_CONSOLE);
+	struct req *r = xcalloc(1, sizeof(*r));
+	r->route = R_CONSOLE;
+	buf_init(&r->body);
+	if (!reserve(w, r, (size_t)n)) {
+		free(r);
+		return answer(w, c, 429, "{\"error\":\"busy, retry later\"}");
+	}
+	*con_cls = r;
+	atomic_fetch_add(&w->active, 1);
 	return MHD_YES;
 }
 
@@ -158,23 +208,28 @@ static enum MHD_Result begin_request(struct webhook_server *w,
 		return answer(w, c, 404, "{\"error\":\"not found\"}");
 	if (strcmp(routes[i].method, method) != 0)
 		return answer(w, c, 405, "{\"error\":\"method not allowed\"}");
-	if (routes[i].route != R_WEBHOOK)
-		goto accept; /* answered at the final call: keeps keep-alive */
-	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		MHD_HTTP_HEADER_CONTENT_TYPE);
-	if (!is_json_type(ct))
-		return answer(w, c, 415, "{\"error\":\"content type must "
-					 "be application/json\"}");
-	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl && strtoull(cl, NULL, 10) > w->cfg.max_body) {
-		cv_warn("msg=\"body too large; refused unread\" "
-			"content_length=%.20s",
-			cl);
-		return answer(w, c, 413, "{\"error\":\"body too large\"}");
+	struct req *r = xcalloc(1, sizeof(*r));
+	r->route = routes[i].route;
+	buf_init(&r->body);
+	if (r->route == R_WEBHOOK) {
+		size_t declared = 0;
+		const char *json = NULL;
+		unsigned st = check_webhook(w, c, &declared, &json);
+		/* many large bodies at once: memory is bounded, and
+		 * HighLevel retries a 429 */
+		if (st == 0 && !reserve(w, r, declared)) {
+			cv_warn("msg=\"body budget spent; answering 429\"");
+			st = 429;
+			json = "{\"error\":\"busy, retry later\"}";
+		}
+		if (st != 0) {
+			free(r);
+			return answer(w, c, st, json);
+		}
 	}
-accept:
-	*con_cls = new_req(w, routes[i].route);
+	/* GET routes are answered at the final call: keeps keep-alive */
+	*con_cls = r;
+	atomic_fetch_add(&w->active, 1);
 	return MHD_YES;
 }
 
@@ -298,11 +353,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	struct req *r = *con_cls;
 	if (!r)
 		return begin_request(w, c, url, method, version, con_cls);
+	if (*upload_size > 0 && r->route != R_WEBHOOK &&
+	    r->route != R_CONSOLE) {
+		*upload_size = 0; /* a body on GET: read and dropped */
+		return MHD_YES;
+	}
 	if (*upload_size > 0) {
-		if (r->body.len + *upload_size > (r->route == R_CONSOLE
-				? CONSOLE_MAX_BODY : w->cfg.max_body)) {
-			/* chunked (no Content-Length) past the bound: read
-			 * no further, close without an answer */
+		size_t want = r->body.len + *upload_size;
+		if (want > (r->route == R_CONSOLE ? CONSOLE_MAX_BODY
+						  : w->cfg.max_body) ||
+		    (want > r->reserved && !reserve(w, r, want - r->reserved))) {
+			/* chunked (no Content-Length) past the bound or the
+			 * budget: read no further, close without an answer */
 			cv_warn("msg=\"chunked body too large; closing\"");
 			return MHD_NO;
 		}
@@ -336,6 +398,7 @@ static void on_completed(void *cls, struct MHD_Connection *c,
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		cv_debug("msg=\"request ended early\" code=%d", (int)toe);
 	buf_finish(&r->body);
+	atomic_fetch_sub(&w->buffered, r->reserved);
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&w->active, 1);
@@ -422,6 +485,8 @@ static void apply_defaults(struct webhook_config *c)
 		c->max_connections = 512;
 	if (!c->busy_ms)
 		c->busy_ms = 2000;
+	if (!c->max_buffered)
+		c->max_buffered = WEBHOOK_MAX_BUFFERED;
 }
 
 enum cv_err webhook_server_start(struct webhook_server **out,

@@ -22,12 +22,15 @@
 #include "signature.h"
 
 #define WEBHOOK_MAX_BODY (1u << 20) /* 1 MiB */
+#define WEBHOOK_MAX_BUFFERED ((size_t)64 << 20) /* all bodies in flight */
 
 struct webhook_config {
 	const char *listen;        /* "ADDR:PORT", "[v6]:PORT"; port 0 = any */
 	const char *db_path;
 	struct sig_verifier *verifier; /* borrowed, configured */
 	size_t max_body;           /* 0 = WEBHOOK_MAX_BODY */
+	size_t max_buffered;       /* bodies held at once before 429;
+	                            * 0 = WEBHOOK_MAX_BUFFERED */
 	unsigned timeout_s;        /* idle connection timeout; 0 = 30 */
 	unsigned max_connections;  /* 0 = 512 */
 	int busy_ms;               /* store lock bound; 0 = 2000 */

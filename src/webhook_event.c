@@ -38,24 +38,17 @@ void webhook_event_prepare(struct webhook_event *e, const void *body,
 	e->len = len;
 	e->scheme = scheme;
 	cv_sha256_hex(body, len, e->sha256);
-	e->valid = calllog_event_envelope(body, len, &e->env, &e->reason) ==
-		   CV_OK;
+	e->valid = calllog_event_envelope(body, len, &e->env, &e->batch,
+			   &e->reason) == CV_OK;
 	e->dedup_key = e->valid && e->env.webhook_id && *e->env.webhook_id
 		? xstrdup(e->env.webhook_id)
 		: xasprintf("sha256:%s", e->sha256);
-	if (e->valid && e->env.call_end) {
-		e->parsed = calllog_parse_payload(body, len, NULL, &e->batch,
-				    &e->parse_reason) == CV_OK;
-		if (!e->parsed && !e->parse_reason)
-			e->parse_reason = xstrdup("unparseable payload");
-	}
 }
 
 void webhook_event_finish(struct webhook_event *e)
 {
 	free(e->dedup_key);
 	free(e->reason);
-	free(e->parse_reason);
 	calllog_envelope_finish(&e->env);
 	calllog_batch_finish(&e->batch);
 	memset(e, 0, sizeof(*e));
@@ -70,11 +63,10 @@ static enum cv_err store_call_end(struct store *s,
 	/* a fresh payload each time: a rolled-back batch runs this again */
 	struct store_payload p;
 	store_payload_init(&p, SRC_WEBHOOK, e->body, e->len);
-	enum cv_err rc = ingest_parsed(s, &p, &e->batch,
-		e->parsed ? NULL : e->parse_reason, &st, errmsg);
+	enum cv_err rc = ingest_parsed(s, &p, &e->batch, NULL, &st, errmsg);
 	if (rc != CV_OK)
 		return rc;
-	*withheld = e->parsed && p.withhold;
+	*withheld = p.withhold;
 	*out = st.quarantined ? WH_QUARANTINED
 		: st.added    ? WH_CALL_NEW
 		: st.updated  ? WH_CALL_UPDATED

@@ -44,9 +44,7 @@ struct webhook_event {
 	bool valid;                  /* the envelope parsed */
 	char *reason;                /* why not, for quarantine */
 	struct calllog_envelope env;
-	bool parsed;                 /* a call end's batch parsed */
-	char *parse_reason;
-	struct calllog_batch batch;
+	struct calllog_batch batch;  /* a call end's call log (same parse) */
 };
 
 /* Parse body (never fails: a bad body is prepared for quarantine). */

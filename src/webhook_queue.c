@@ -134,7 +134,8 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-/* Copy the WAL into the database every 100 ms, off the commit path. */
+/* Copy the WAL into the database every second, off the commit path
+ * (less often means a page rewritten by many commits is copied once). */
 static void *checkpointer_main(void *arg)
 {
 	struct webhook_queue *q = arg;
@@ -142,7 +143,7 @@ static void *checkpointer_main(void *arg)
 	while (!q->stopping) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100 * 1000000L;
+		ts.tv_nsec += 1000 * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;

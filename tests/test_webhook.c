@@ -556,6 +556,8 @@ static void test_hostile(int port)
 	} framed[] = {
 		{ "Content-Length far over the bound",
 			POST_HEAD "Content-Length: 5000000\r\n\r\n{", { 413 } },
+		{ "unsigned: refused before the body is sent",
+			POST_HEAD "Content-Length: 500000\r\n\r\n", { 401 } },
 		{ "negative Content-Length",
 			POST_HEAD "Content-Length: -1\r\n\r\n{}", { 400, 413 } },
 		{ "non-numeric Content-Length",
@@ -605,7 +607,8 @@ static void test_hostile(int port)
 
 	/* chunked body over 1 MiB: cut off, never stored */
 	int fd = wt_connect(port);
-	const char *ch = POST_HEAD "Transfer-Encoding: chunked\r\n\r\n";
+	const char *ch = POST_HEAD "x-ghl-signature: AAAA\r\n"
+				   "Transfer-Encoding: chunked\r\n\r\n";
 	send(fd, ch, strlen(ch), MSG_NOSIGNAL);
 	char chunk[65536 + 16];
 	memset(chunk, ' ', sizeof(chunk));
@@ -620,10 +623,42 @@ static void test_hostile(int port)
 
 	/* truncated body: the client goes away mid-upload */
 	fd = wt_connect(port);
-	const char *tr = POST_HEAD "Content-Length: 100\r\n\r\n{\"type\":";
+	const char *tr = POST_HEAD "x-ghl-signature: AAAA\r\n"
+				   "Content-Length: 100\r\n\r\n{\"type\":";
 	send(fd, tr, strlen(tr), MSG_NOSIGNAL);
 	close(fd);
 	CHECK_INT(wt_http(NULL, port, "GET", "/healthz", NULL, 0, NULL), 200);
+}
+
+/* Bodies held in memory at once are bounded: past the budget, 429. */
+static void test_budget(void)
+{
+	const char *extra[] = { "--public-key", edpem, "--max-buffer-mb", "1",
+		NULL };
+	struct wt_server s;
+	CHECK(wt_start(&s, dir, db, NULL, extra));
+	int hold = wt_connect(s.port); /* promises 900,000 bytes, sends 1 */
+	const char *h = POST_HEAD "x-ghl-signature: AAAA\r\n"
+			"Content-Length: 900000\r\n\r\n{";
+	send(hold, h, strlen(h), MSG_NOSIGNAL);
+	usleep(200 * 1000);
+	char *b = wt_call_body("call-budget", "wh-budget", "budget");
+	CHECK_INT(post_ed(s.port, ed, b), 200); /* small: still fits */
+	size_t n = 200000;
+	char *big = malloc(n + 1);
+	memset(big, ' ', n);
+	big[0] = '{';
+	big[n - 1] = '}';
+	big[n] = '\0';
+	char *req = raw_req(POST_HEAD, ed, big, n);
+	CHECK_INT(wt_raw(s.port, req, strlen(req), 5000), 429);
+	close(hold); /* its reservation is given back */
+	usleep(300 * 1000);
+	CHECK_INT(wt_raw(s.port, req, strlen(req), 5000), 200);
+	CHECK_INT(wt_stop(&s), 0);
+	free(req);
+	free(big);
+	free(b);
 }
 
 /* Slow clients: dripping headers or a stalled body are cut off after the
@@ -635,7 +670,8 @@ static void test_slowloris(int port, int timeout_s)
 	for (int i = 0; i < SLOW; i++) {
 		fds[i] = wt_connect(port);
 		const char *part = i % 2 ? "POST /webhooks/highlevel HTTP/1.1\r\nHo"
-					 : POST_HEAD "Content-Length: 50\r\n\r\n{";
+					 : POST_HEAD "x-ghl-signature: AAAA\r\n"
+						     "Content-Length: 50\r\n\r\n{";
 		send(fds[i], part, strlen(part), MSG_NOSIGNAL);
 	}
 	char *b = wt_call_body("call-during-slow", "wh-slow", "slow");
@@ -796,6 +832,7 @@ int main(void)
 	test_locked();
 	check_store();
 	test_full();
+	test_budget();
 	test_kill9();
 
 	char rm[400];

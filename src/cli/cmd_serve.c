@@ -55,7 +55,8 @@ static int parse_opt(int c, const char *arg, struct serve_opts *o)
 		{ 'M', "--max-store-mb", 1, 100000000 },
 		{ 'I', "--session-idle-s", 1, 86400 },
 		{ 'A', "--session-max-s", 1, 7 * 86400 },
-		{ 'F', "--login-max-failures", 1, 1000 } };
+		{ 'L', "--login-max-failures", 1, 1000 },
+		{ 'F', "--max-buffer-mb", 1, 65536 } };
 	for (size_t i = 0; i < CV_ARRAY_LEN(nums); i++) {
 		if (nums[i].c != c)
 			continue;
@@ -72,7 +73,8 @@ static int parse_opt(int c, const char *arg, struct serve_opts *o)
 		case 'M': o->cfg.max_store_bytes = (int64_t)v << 20; break;
 		case 'I': o->console.idle_ms = (int64_t)v * 1000; break;
 		case 'A': o->console.absolute_ms = (int64_t)v * 1000; break;
-		case 'F': o->console.max_failures = (int)v; break;
+		case 'L': o->console.max_failures = (int)v; break;
+		case 'F': o->cfg.max_buffered = (size_t)v << 20; break;
 		}
 		return 0;
 	}
@@ -170,7 +172,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		{ "tls-proxy", no_argument, NULL, 'T' },
 		{ "session-idle-s", required_argument, NULL, 'I' },
 		{ "session-max-s", required_argument, NULL, 'A' },
-		{ "login-max-failures", required_argument, NULL, 'F' },
+		{ "login-max-failures", required_argument, NULL, 'L' },
+		{ "max-buffer-mb", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct serve_opts o = { .cfg = { .listen = "127.0.0.1:8080",
@@ -208,7 +211,7 @@ const struct cli_cmd cmd_serve = {
 		"         [--max-batch N] [--grace S] [--max-store-mb N]\n"
 		"         [--console [--tls-proxy] [--session-idle-s S] "
 		"[--session-max-s S]\n"
-		"          [--login-max-failures N]]\n"
+		"          [--login-max-failures N]] [--max-buffer-mb N]\n"
 		"\n"
 		"Serve POST /webhooks/highlevel, GET /healthz and GET "
 		"/metrics (Prometheus).\nA delivery is answered 200 only "
@@ -263,6 +266,10 @@ const struct cli_cmd cmd_serve = {
 		"  --login-max-failures N  failed logins per user and per "
 		"address in 15\n"
 		"                          minutes before 429 (default 5)\n"
+		"  --max-buffer-mb N       bodies held in memory at once, all "
+		"requests\n"
+		"                          together; past it answer 429 "
+		"(default 64)\n"
 		"\nEnvironment: CALLVAULT_NOW=DATE sets the clock the legacy "
 		"cut-off is\ncompared with (for tests).\n",
 	.run = run,
