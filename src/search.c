@@ -134,10 +134,28 @@ static bool is_token_cp(unsigned c)
 		       (c >= 'A' && c <= 'Z');
 	if ((c >= 0xA0 && c <= 0xBF) || c == 0xD7 || c == 0xF7)
 		return c == 0xAA || c == 0xB5 || c == 0xBA;
-	if ((c >= 0x2000 && c <= 0x2BFF) || (c >= 0x3000 && c <= 0x303F) ||
-	    (c >= 0xFE00 && c <= 0xFE6F) || c >= 0x1F000)
-		return false;
+	/* punctuation, symbols and combining marks unicode61 separates on */
+	static const unsigned sep[][2] = {
+		{ 0x0300, 0x036F }, { 0x055A, 0x055F }, { 0x0589, 0x058A },
+		{ 0x05BE, 0x05BE }, { 0x05C0, 0x05C0 }, { 0x05C3, 0x05C3 },
+		{ 0x05F3, 0x05F4 }, { 0x060C, 0x060D }, { 0x061B, 0x061F },
+		{ 0x066A, 0x066D }, { 0x06D4, 0x06D4 }, { 0x0964, 0x0965 },
+		{ 0x0970, 0x0970 }, { 0x0E4F, 0x0E4F }, { 0x0E5A, 0x0E5B },
+		{ 0x2000, 0x2BFF }, { 0x3000, 0x303F }, { 0xFE00, 0xFE6F },
+		{ 0xFF01, 0xFF0F }, { 0xFF1A, 0xFF20 }, { 0xFF3B, 0xFF40 },
+		{ 0xFF5B, 0xFF65 }, { 0xFFF0, 0xFFFF }, { 0x1F000, 0x10FFFF },
+	};
+	for (size_t i = 0; i < CV_ARRAY_LEN(sep); i++)
+		if (c >= sep[i][0] && c <= sep[i][1])
+			return false;
 	return true;
+}
+
+/* Certainly a letter or digit to unicode61: ASCII and Latin letters. */
+static bool is_sure_token_cp(unsigned c)
+{
+	return (c < 0x80 && is_token_cp(c)) ||
+	       (c >= 0xC0 && c <= 0x24F && c != 0xD7 && c != 0xF7);
 }
 
 /* The number of index tokens in s[0..n). */
@@ -494,10 +512,12 @@ static bool expect_primary_start(struct parser *p)
 static struct node *parse_near(struct parser *p)
 {
 	size_t at = p->tok.pos;
-	if (!next(p))
-		return NULL;
-	if (p->tok.t != T_LP)
-		return fail(p, p->tok.pos, "NEAR needs '('");
+	/* T_NEAR is only lexed right before '(': take it as such even
+	 * where "(555) 010" would read as a phone number */
+	if (p->i >= p->len || p->q[p->i] != '(')
+		return fail(p, at, "NEAR needs '('; hint: write "
+				   "NEAR(refund manager, 5)");
+	p->i++;
 	struct node *n = node_new(N_NEAR);
 	n->dist = 10;
 	if (!next(p))
@@ -939,13 +959,16 @@ static void literal_words(const char *text, struct buf *fts)
 			continue;
 		}
 		size_t s = i;
+		bool sure = true;
 		while (i < n) {
 			l = utf8_cp((const unsigned char *)text + i, &cp);
 			if (!is_token_cp(cp))
 				break;
+			sure &= is_sure_token_cp(cp);
 			i += l;
 		}
-		bool whole = s > 0 && i < n;
+		/* a word FTS5 might not see as one would match nothing */
+		bool whole = s > 0 && i < n && sure;
 		/* "bot:"/"human:" prefixes are not in the index */
 		bool speaker = (i - s == 3 && strncasecmp(text + s, "bot", 3) ==
 					   0) ||

@@ -84,6 +84,11 @@ struct search_filter {
 	double min_duration, max_duration;
 	bool has_min_duration, has_max_duration;
 	int trial;                   /* -1 any, 0 not trial, 1 trial */
+	/* set by the store: the agent ids that --agent (an id or a name)
+	 * stands for */
+	bool agent_resolved;
+	size_t n_agent_ids;
+	char agent_ids[8][257];
 };
 void search_filter_init(struct search_filter *f);
 

@@ -82,6 +82,10 @@ static const struct {
 	{ "a AND OR b", 7, "needs a search term" },
 	{ "\"\"", 1, "no words" },
 	{ "é AND", 6, "ends" },
+	/* words FTS5 would see as empty must not silently AND to nothing */
+	{ "refund \xe0\xa5\xa4", 8, "no letters" },
+	{ "refund \xcc\x81", 8, "no letters" },
+	{ "refund \xe2\x80\x94", 8, "no letters" },
 };
 
 static void test_parser(void)

@@ -137,6 +137,15 @@ const struct store_migration store_migrations[] = {
 	  "  updated_at INTEGER NOT NULL,"
 	  "  last_rows INTEGER NOT NULL"
 	  ") WITHOUT ROWID;" },
+	{ "search: per-agent/contact/number indexes that also give time order",
+	  /* a filter-driven search walks one agent's (contact's, number's)
+	   * calls newest first without sorting them all */
+	  "CREATE INDEX calls_agent_created ON calls(agent_id, created_at);"
+	  "CREATE INDEX calls_contact_created ON calls(contact_id, created_at);"
+	  "CREATE INDEX calls_from_created ON calls(from_e164, created_at);"
+	  "DROP INDEX calls_agent;"
+	  "DROP INDEX calls_contact;"
+	  "DROP INDEX calls_from;" },
 	{ "console users, sessions, failed logins, API tokens (issue 7)",
 	  "CREATE TABLE users("
 	  "  name TEXT PRIMARY KEY,"

@@ -33,6 +33,14 @@ enum cv_err store_export_each(struct store *s, const struct search_filter *f,
 	int (*fn)(const struct store_export_row *r, void *arg), void *arg,
 	char **errmsg)
 {
+	struct search_filter rf;
+	if (f) {
+		rf = *f;
+		f = &rf;
+		enum cv_err arc = store_resolve_agent(s, &rf, errmsg);
+		if (arc != CV_OK)
+			return arc;
+	}
 	struct buf sql;
 	struct store_sql_args a = { 0 };
 	buf_init(&sql);

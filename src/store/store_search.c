@@ -56,7 +56,14 @@ void store_filter_sql(const struct search_filter *f, struct buf *sql,
 			arg_text(a, eq[i].v);
 		}
 	}
-	if (f->agent) {
+	if (f->agent && f->agent_resolved) {
+		buf_puts(sql, " AND c.agent_id IN (");
+		for (size_t i = 0; i < f->n_agent_ids; i++) {
+			buf_puts(sql, i ? ", ?" : "?");
+			arg_text(a, f->agent_ids[i]);
+		}
+		buf_putc(sql, ')');
+	} else if (f->agent) {
 		buf_puts(sql, " AND (c.agent_id = ? OR c.agent_id IN (SELECT"
 			      " id FROM agents WHERE name = ? COLLATE NOCASE))");
 		arg_text(a, f->agent);
@@ -87,6 +94,47 @@ void store_bind_args(sqlite3_stmt *st, int first,
 		case ARG_REAL: sqlite3_bind_double(st, i, a->v[k].d); break;
 		}
 	}
+}
+
+enum cv_err store_resolve_agent(struct store *s, struct search_filter *f,
+	char **errmsg)
+{
+	static const char sql[] =
+		"SELECT DISTINCT id FROM agents WHERE id = ?1 OR"
+		" name = ?1 COLLATE NOCASE ORDER BY id LIMIT 7";
+	if (!f || !f->agent || f->agent_resolved)
+		return CV_OK;
+	size_t max = sizeof(f->agent_ids[0]);
+	f->n_agent_ids = 0;
+	snprintf(f->agent_ids[f->n_agent_ids++], max, "%s", f->agent);
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, f->agent, -1, SQLITE_STATIC);
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		if (id && strcmp(id, f->agent) != 0)
+			snprintf(f->agent_ids[f->n_agent_ids++], max, "%s", id);
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE)
+		return store_dberr(s, errmsg, "resolve agent");
+	f->agent_resolved = true;
+	return CV_OK;
+}
+
+/* o = oo with its filter copied into f and the agent resolved. */
+static enum cv_err resolved(struct store *s,
+	const struct store_search_opts *oo, struct store_search_opts *o,
+	struct search_filter *f, char **errmsg)
+{
+	*o = *oo;
+	if (!oo->filter)
+		return CV_OK;
+	*f = *oo->filter;
+	o->filter = f;
+	return store_resolve_agent(s, f, errmsg);
 }
 
 static bool has_filters(const struct search_filter *f)
@@ -300,9 +348,10 @@ static enum cv_err topk_prepare(struct store *s,
 	buf_init(&stop);
 	buf_puts(&look, "SELECT c.created_at FROM calls c WHERE c.rid = ?1");
 	store_filter_sql(o->filter, &look, &a);
-	buf_printf(&stop, "SELECT 1 FROM calls c INDEXED BY calls_created"
-			  " WHERE c.created_at %s ?1 "
-			  "AND c.rid %s ?2",
+	/* +c.rid: never a rowid range scan; the time range (or a filter's
+	 * index with time) bounds the work */
+	buf_printf(&stop, "SELECT 1 FROM calls c WHERE c.created_at %s ?1 "
+			  "AND +c.rid %s ?2",
 		desc ? ">" : "<", desc ? "<" : ">");
 	store_filter_sql(o->filter, &stop, &a);
 	buf_puts(&stop, " LIMIT 1");
@@ -381,10 +430,12 @@ static enum cv_err search_topk(struct store *s,
 /*
  * With filters: walk the calls that pass them newest (oldest) first and
  * ask FTS5 about each, up to PROBE_BUDGET calls. Wins when the filters
- * are selective and the text common; *done false when the budget ran out
+ * are selective and the text common; *done false when the budget (calls
+ * or milliseconds) ran out
  * before a page was found (then the FTS5-driven top-k answers).
  */
 #define PROBE_BUDGET 1000
+#define PROBE_MS 15     /* phrase probes cost ~0.5 ms each */
 
 static enum cv_err search_probe(struct store *s,
 	const struct store_search_opts *o, struct store_hit **hits, size_t *n,
@@ -414,7 +465,10 @@ static enum cv_err search_probe(struct store *s,
 	int r = SQLITE_ROW;
 	*done = false;
 	int budget = o->window > 0 ? o->window : PROBE_BUDGET;
+	int64_t deadline = cv_mono_ms() + PROBE_MS;
 	for (int k = 0; k < budget && found < want; k++) {
+		if (!o->window && (k & 15) == 15 && cv_mono_ms() > deadline)
+			break;
 		if ((r = sqlite3_step(cand)) != SQLITE_ROW)
 			break;
 		int64_t rid = sqlite3_column_int64(cand, 0);
@@ -576,11 +630,16 @@ static enum cv_err fill_hit(struct store *s, const struct search_plan *pl,
 	return CV_OK;
 }
 
-enum cv_err store_search(struct store *s, const struct store_search_opts *o,
+enum cv_err store_search(struct store *s, const struct store_search_opts *oo,
 	struct store_hit **hits, size_t *n, char **errmsg)
 {
 	*hits = NULL;
 	*n = 0;
+	struct search_filter f;
+	struct store_search_opts ocopy, *o = &ocopy;
+	enum cv_err arc = resolved(s, oo, o, &f, errmsg);
+	if (arc != CV_OK)
+		return arc;
 	if (o->limit < 0 || o->offset < 0)
 		return cv_error(errmsg, CV_EINVAL, "negative limit or offset");
 	const struct search_plan *pl = o->plan;
@@ -673,8 +732,13 @@ char *store_search_sql(const struct store_search_opts *o)
 }
 
 enum cv_err store_search_count(struct store *s,
-	const struct store_search_opts *o, int64_t *count, char **errmsg)
+	const struct store_search_opts *oo, int64_t *count, char **errmsg)
 {
+	struct search_filter f;
+	struct store_search_opts ocopy, *o = &ocopy;
+	enum cv_err arc = resolved(s, oo, o, &f, errmsg);
+	if (arc != CV_OK)
+		return arc;
 	struct buf sql;
 	struct store_sql_args a = { 0 };
 	buf_init(&sql);

@@ -89,6 +89,11 @@ void store_bind_args(struct sqlite3_stmt *st, int first,
 	"   WHERE a.location_id = c.location_id AND a.id = c.agent_id),"   \
 	"  (SELECT a.name FROM agents a WHERE a.id = c.agent_id LIMIT 1))"
 
+/* Look up which agent ids f->agent (an id or a name) stands for and
+ * record them in f, so the filter can use an index. */
+enum cv_err store_resolve_agent(struct store *s, struct search_filter *f,
+	char **errmsg) CV_MUST_CHECK;
+
 /* Append " AND <condition>" for each filter set in f (NULL: none). */
 void store_filter_sql(const struct search_filter *f, struct buf *sql,
 	struct store_sql_args *args);

@@ -153,3 +153,4 @@ for fmt in ("csv", "jsonl"):
           + (f", {lines} lines" if lines is not None else ""))
     os.unlink(out)
 print("load average at the end:", open("/proc/loadavg").read().split()[:3])
+PY
