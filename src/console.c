@@ -2,11 +2,13 @@
 #include "console.h"
 
 #include <jansson.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "calllog.h"
 #include "export.h"
@@ -28,6 +30,7 @@ struct console {
 	pthread_mutex_t mu;
 	struct store *pool[POOL_MAX];   /* idle store connections */
 	size_t n_pool;
+	int streams;                    /* exports being written */
 };
 
 enum role { ROLE_NONE = -1, ROLE_VIEWER, ROLE_EXPORTER, ROLE_HOLD_ADMIN,
@@ -81,6 +84,16 @@ void console_destroy(struct console *c)
 {
 	if (!c)
 		return;
+	/* the server has closed its connections: a stream still writing
+	 * fails on its pipe and ends */
+	for (int i = 0; i < 3000; i++) {
+		pthread_mutex_lock(&c->mu);
+		int n = c->streams;
+		pthread_mutex_unlock(&c->mu);
+		if (n == 0)
+			break;
+		usleep(10 * 1000);
+	}
 	for (size_t i = 0; i < c->n_pool; i++)
 		store_close(c->pool[i]);
 	pthread_mutex_destroy(&c->mu);
@@ -767,44 +780,122 @@ out:
 	query_finish(&qy);
 }
 
-static enum cv_err buf_out_write(void *ctx, const void *p, size_t n)
+/* An export written on the server's thread while it is sent. */
+struct export_job {
+	struct console *c;
+	struct store *s;
+	char *user, *q, *detail, *location, *agent, *contact;
+	struct search_filter f;
+	char action[64];
+};
+
+static enum cv_err fd_write(void *ctx, const void *p, size_t n)
 {
-	buf_append(ctx, p, n);
+	int fd = *(int *)ctx;
+	const char *b = p;
+	while (n > 0) {
+		ssize_t w = write(fd, b, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return CV_EIO; /* the client went away */
+		b += w;
+		n -= (size_t)w;
+	}
 	return CV_OK;
 }
 
-static enum cv_err buf_out_commit(void *ctx, char **errmsg)
+static enum cv_err fd_commit(void *ctx, char **errmsg)
 {
 	return CV_OK;
 }
 
+static void export_stream(void *arg, int fd)
+{
+	struct export_job *j = arg;
+	if (fd >= 0) {
+		struct search_plan plan;
+		int pos;
+		char *err = NULL;
+		bool have = j->q && search_parse(j->q, &plan, &pos, &err) ==
+					    CV_OK;
+		free(err);
+		err = NULL;
+		struct export_opts eo = { .filter = &j->f,
+			.plan = have ? &plan : NULL, .format = EXPORT_CSV,
+			.actor = j->user, .detail = j->detail };
+		struct export_out out = { .write = fd_write,
+			.commit = fd_commit, .ctx = &fd };
+		struct export_result er;
+		if (export_run(j->s, &eo, &out, &er, &err) != CV_OK)
+			cv_warn("msg=\"console: export ended early\" err=\"%s\"",
+				err ? err : "");
+		free(err);
+		if (have)
+			search_plan_finish(&plan);
+		close(fd);
+	}
+	store_give(j->c, j->s);
+	pthread_mutex_lock(&j->c->mu);
+	j->c->streams--;
+	pthread_mutex_unlock(&j->c->mu);
+	free(j->user);
+	free(j->q);
+	free(j->detail);
+	free(j->location);
+	free(j->agent);
+	free(j->contact);
+	free(j);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* The CSV of the current search, streamed: the start is audited before
+ * a byte is sent, and export_run audits the rows written at the end. */
 static void api_export(struct ctx *x)
 {
 	struct query qy;
-	if (!require(x, ROLE_EXPORTER) || !parse_query(x, &qy))
+	if (!require(x, ROLE_EXPORTER))
 		return;
+	if (!parse_query(x, &qy)) {
+		query_finish(&qy);
+		return;
+	}
 	json_object_set_new(qy.detail, "format", json_string("csv"));
 	json_object_set_new(qy.detail, "via", json_string("console"));
 	char *detail = json_dumps(qy.detail, JSON_COMPACT | JSON_SORT_KEYS);
-	struct export_opts eo = { .filter = &qy.f,
-		.plan = qy.have_plan ? &qy.plan : NULL, .format = EXPORT_CSV,
-		.actor = x->user, .detail = detail };
-	struct export_out out = { .write = buf_out_write,
-		.commit = buf_out_commit, .ctx = &x->res->body };
-	struct export_result er;
-	char *err = NULL;
-	buf_reset(&x->res->body);
-	/* the audit entry is part of export_run's commit */
-	if (export_run(x->s, &eo, &out, &er, &err) != CV_OK) {
-		reply_error(x, 500, err ? err : "export failed");
-	} else {
-		x->res->status = 200;
-		x->res->type = "text/csv; charset=utf-8";
-		x->res->disposition = xstrdup("attachment; "
-					      "filename=\"callvault-export.csv\"");
+	if (!audit(x, "export start", json_deep_copy(qy.detail), -1)) {
+		free(detail);
+		query_finish(&qy);
+		return;
 	}
-	free(err);
-	free(detail);
+	struct export_job *j = xcalloc(1, sizeof(*j));
+	j->c = x->c;
+	j->s = x->s;
+	x->s = NULL; /* the job gives it back */
+	j->user = xstrdup(x->user);
+	j->q = dup_or_null(qy.q);
+	j->detail = detail;
+	j->f = qy.f;
+	j->f.location = j->location = dup_or_null(qy.f.location);
+	j->f.agent = j->agent = dup_or_null(qy.f.agent);
+	j->f.contact = j->contact = dup_or_null(qy.f.contact);
+	if (qy.f.action) {
+		memcpy(j->action, qy.action, sizeof(j->action));
+		j->f.action = j->action;
+	}
+	pthread_mutex_lock(&x->c->mu);
+	x->c->streams++;
+	pthread_mutex_unlock(&x->c->mu);
+	x->res->status = 200;
+	x->res->type = "text/csv; charset=utf-8";
+	x->res->disposition = xstrdup("attachment; "
+				      "filename=\"callvault-export.csv\"");
+	x->res->stream = export_stream;
+	x->res->stream_arg = j;
 	query_finish(&qy);
 }
 

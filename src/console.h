@@ -56,6 +56,12 @@ struct console_response {
 	char *set_cookie;        /* NULL: none */
 	char *disposition;       /* Content-Disposition, NULL: none */
 	bool html;               /* add the page security headers */
+	/* A streamed answer (body unused): the server makes a pipe and calls
+	 * stream(stream_arg, write_fd) on a thread of its own, sending what
+	 * is written until stream closes the fd. stream(stream_arg, -1)
+	 * releases the job without writing when that cannot be set up. */
+	void (*stream)(void *arg, int fd);
+	void *stream_arg;
 };
 
 struct console;
@@ -67,7 +73,8 @@ void console_destroy(struct console *c);
 /* Whether path belongs to the console (the server routes it here). */
 bool console_owns(const char *path);
 
-/* Answer req into res (caller calls console_response_finish). */
+/* Answer req into res (caller calls console_response_finish, and runs
+ * res->stream when set). */
 void console_handle(struct console *c, const struct console_request *req,
 	struct console_response *res);
 void console_response_finish(struct console_response *res);

@@ -4,7 +4,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <fcntl.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -297,6 +299,47 @@ static void client_address(struct MHD_Connection *c, char *out, size_t n)
 			(socklen_t)n);
 }
 
+struct stream_run {
+	void (*fn)(void *arg, int fd);
+	void *arg;
+	int fd;
+};
+
+static void *stream_thread(void *p)
+{
+	struct stream_run sr = *(struct stream_run *)p;
+	free(p);
+	sr.fn(sr.arg, sr.fd);
+	return NULL;
+}
+
+/* Start res->stream writing into a pipe; the read end, or -1 (the job
+ * released) when that cannot be set up. */
+static int start_stream(struct console_response *res)
+{
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		res->stream(res->stream_arg, -1);
+		return -1;
+	}
+	struct stream_run *sr = xmalloc(sizeof(*sr));
+	*sr = (struct stream_run){ res->stream, res->stream_arg, fds[1] };
+	pthread_t t;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	int e = pthread_create(&t, &at, stream_thread, sr);
+	pthread_attr_destroy(&at);
+	if (e != 0) {
+		free(sr);
+		close(fds[0]);
+		close(fds[1]);
+		res->stream(res->stream_arg, -1);
+		return -1;
+	}
+	return fds[0];
+}
+
 /* Hand a console request to console.c and send what it answers. */
 static enum MHD_Result console_request(struct webhook_server *w,
 	struct MHD_Connection *c, const char *url, const char *method,
@@ -309,10 +352,23 @@ static enum MHD_Result console_request(struct webhook_server *w,
 		.body_len = r->body.len, .get = console_get, .ctx = c };
 	struct console_response res;
 	console_handle(w->console, &cr, &res);
-	size_t len = res.body.len;
-	char *body = buf_steal(&res.body);
-	struct MHD_Response *mr = MHD_create_response_from_buffer(len,
-		body ? body : xstrdup(""), MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *mr;
+	if (res.stream) {
+		int fd = start_stream(&res);
+		mr = fd >= 0 ? MHD_create_response_from_pipe(fd) : NULL;
+		if (fd >= 0 && !mr)
+			close(fd); /* the writer fails and ends */
+		if (fd < 0) {
+			console_response_finish(&res);
+			return answer(w, c, 500, "{\"error\":\"cannot start "
+						 "the export\"}");
+		}
+	} else {
+		size_t len = res.body.len;
+		char *body = buf_steal(&res.body);
+		mr = MHD_create_response_from_buffer(len,
+			body ? body : xstrdup(""), MHD_RESPMEM_MUST_FREE);
+	}
 	if (!mr) {
 		console_response_finish(&res);
 		return MHD_NO;
