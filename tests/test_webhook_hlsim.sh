@@ -45,7 +45,12 @@ expect_eq "transcripts differing from the simulator's" "$differs" 0
 # the CALL message events are listed with their call
 linked=0
 while read -r id; do
-	cv show "$id" | grep -q InboundMessage && { linked=1; break; }
+	cv show "$id" | grep -q InboundMessage || continue
+	# and in JSON: the call end and the message, oldest first
+	cv show "$id" --json | jq -e '[.webhookEvents[].type] |
+		index("VoiceAiCallEnd") != null and
+		index("InboundMessage") != null' >/dev/null && linked=1
+	break
 done < <(jq -r .id "$T/truth.jsonl")
 expect "a call lists its InboundMessage CALL event" [ "$linked" -eq 1 ]
 check_store

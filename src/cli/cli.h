@@ -56,5 +56,13 @@ CLI_EXTERN(cmd_search);
 CLI_EXTERN(cmd_export);
 CLI_EXTERN(cmd_audit);
 CLI_EXTERN(cmd_user);
+CLI_EXTERN(cmd_archive);
+CLI_EXTERN(cmd_verify);
+CLI_EXTERN(cmd_hold);
+CLI_EXTERN(cmd_retention);
+CLI_EXTERN(cmd_purge);
+CLI_EXTERN(cmd_restore);
+CLI_EXTERN(cmd_location);
+CLI_EXTERN(cmd_sync);
 
 #endif

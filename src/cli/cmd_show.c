@@ -126,6 +126,24 @@ static enum cv_err audit_show(struct store *s, struct cli *cli,
 	return rc;
 }
 
+static int event_json(const struct store_webhook_event *e, void *arg)
+{
+	char ts[32];
+	cv_format_iso8601(e->received_at, ts);
+	json_t *o = json_object();
+	json_object_set_new(o, "receivedAt", json_string(ts));
+	json_object_set_new(o, "type", e->type ? json_string(e->type)
+						 : json_null());
+	json_object_set_new(o, "outcome", e->outcome
+			? json_string(e->outcome) : json_null());
+	json_object_set_new(o, "dedupKey", json_string(e->dedup_key));
+	json_object_set_new(o, "bodySha256", json_string(e->body_sha256));
+	json_object_set_new(o, "signature", e->signature
+			? json_string(e->signature) : json_null());
+	json_array_append_new(arg, o);
+	return 0;
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -175,6 +193,11 @@ static int run(struct cli *cli, int argc, char **argv)
 			json_t *arr = json_array();
 			rc = store_each_version(s, id, version_json, arr, &err);
 			json_object_set_new(o, "versions", arr);
+		}
+		if (rc == CV_OK) {
+			json_t *ev = json_array();
+			rc = store_each_call_event(s, id, event_json, ev, &err);
+			json_object_set_new(o, "webhookEvents", ev);
 		}
 		if (rc == CV_OK) {
 			json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -234,6 +257,9 @@ const struct cli_cmd cmd_show = {
 		"  --highlight QUERY  print the summary and the whole "
 		"transcript with\n              the hits of QUERY marked "
 		"(grammar: `callvault search --help`)\n"
+		"\nThe call's webhook deliveries (VoiceAiCallEnd events and the "
+		"CALL\nmessage events sharing its messageId) are listed last "
+		"(JSON:\nwebhookEvents).\n"
 		"\nEvery view is recorded in the audit log.\n",
 	.run = run,
 };

@@ -21,6 +21,14 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_export,
 	&cmd_audit,
 	&cmd_user,
+	&cmd_archive,
+	&cmd_verify,
+	&cmd_hold,
+	&cmd_retention,
+	&cmd_purge,
+	&cmd_restore,
+	&cmd_location,
+	&cmd_sync,
 };
 
 const struct cli_cmd *cli_find(const char *name)

@@ -146,6 +146,88 @@ const struct store_migration store_migrations[] = {
 	  "DROP INDEX calls_agent;"
 	  "DROP INDEX calls_contact;"
 	  "DROP INDEX calls_from;" },
+	{ "retention: archives, legal holds, retention policies",
+	  "CREATE TABLE archives("
+	  "  id INTEGER PRIMARY KEY,"
+	  "  location_id TEXT NOT NULL,"   /* '' for calls without one */
+	  "  month TEXT NOT NULL,"         /* YYYY-MM, UTC */
+	  "  seq INTEGER NOT NULL,"        /* 0 = the month, N = supplement */
+	  "  chain_index INTEGER NOT NULL," /* per location, from 0 */
+	  "  path TEXT NOT NULL,"
+	  "  sha256 TEXT NOT NULL,"        /* of the .tar.zst file */
+	  "  tagmanifest_sha256 TEXT NOT NULL,"
+	  "  prev_tagmanifest_sha256 TEXT,"
+	  "  n_calls INTEGER NOT NULL,"
+	  "  n_versions INTEGER NOT NULL,"
+	  "  n_events INTEGER NOT NULL,"
+	  "  payload_bytes INTEGER NOT NULL,"
+	  "  size INTEGER NOT NULL,"
+	  "  max_version_id INTEGER NOT NULL,"
+	  "  written_at INTEGER NOT NULL,"
+	  "  verified_at INTEGER,"
+	  "  UNIQUE(location_id, month, seq)"
+	  ");"
+	  /* which call, up to which version, each archive holds */
+	  "CREATE TABLE archive_calls("
+	  "  call_id TEXT NOT NULL,"
+	  "  archive_id INTEGER NOT NULL REFERENCES archives(id),"
+	  "  version_id INTEGER NOT NULL,"
+	  "  PRIMARY KEY(call_id, archive_id)"
+	  ") WITHOUT ROWID;"
+	  "CREATE TABLE holds("
+	  "  id INTEGER PRIMARY KEY,"
+	  "  matter TEXT NOT NULL,"
+	  "  reason TEXT,"
+	  "  contact_id TEXT,"             /* criteria: NULL = any */
+	  "  from_e164 TEXT,"
+	  "  agent_id TEXT,"
+	  "  location_id TEXT,"
+	  "  from_ms INTEGER,"             /* created_at >= from_ms */
+	  "  to_ms INTEGER,"               /* created_at < to_ms */
+	  "  created_at INTEGER NOT NULL,"
+	  "  created_by TEXT NOT NULL,"
+	  "  released_at INTEGER,"
+	  "  released_by TEXT,"
+	  "  release_reason TEXT"
+	  ");"
+	  /* a hold naming calls holds only those (and its other criteria) */
+	  "CREATE TABLE hold_calls("
+	  "  hold_id INTEGER NOT NULL REFERENCES holds(id),"
+	  "  call_id TEXT NOT NULL,"
+	  "  PRIMARY KEY(hold_id, call_id)"
+	  ") WITHOUT ROWID;"
+	  "CREATE INDEX hold_calls_call ON hold_calls(call_id);"
+	  "CREATE TABLE retention_policies("
+	  "  location_id TEXT PRIMARY KEY," /* '' = the default */
+	  "  keep_months INTEGER NOT NULL CHECK (keep_months >= 0),"
+	  "  set_at INTEGER NOT NULL,"
+	  "  set_by TEXT NOT NULL"
+	  ") WITHOUT ROWID;"
+	  /* the original source of a version loaded back by restore */
+	  "ALTER TABLE versions ADD COLUMN origin TEXT;"
+	  "CREATE INDEX versions_raw ON versions(raw_sha256);" },
+	{ "sync: API locations and their checkpoints",
+	  /* one row per HighLevel location callvault pulls from; the
+	   * secrets live in files under secrets_dir, never here */
+	  "CREATE TABLE locations("
+	  "  id TEXT PRIMARY KEY,"
+	  "  auth TEXT NOT NULL CHECK (auth IN ('pit','oauth')),"
+	  "  api_base TEXT NOT NULL,"
+	  "  api_version TEXT NOT NULL,"
+	  "  client_id TEXT,"
+	  "  secrets_dir TEXT NOT NULL,"
+	  "  added_at INTEGER NOT NULL,"
+	  "  updated_at INTEGER NOT NULL"
+	  ") WITHOUT ROWID;"
+	  /* checkpoint_ms: every call created before it is stored */
+	  "CREATE TABLE sync_state("
+	  "  location_id TEXT PRIMARY KEY,"
+	  "  checkpoint_ms INTEGER,"
+	  "  last_run_at INTEGER,"
+	  "  last_ok_at INTEGER,"
+	  "  last_error TEXT,"
+	  "  requests INTEGER NOT NULL DEFAULT 0"
+	  ") WITHOUT ROWID;" },
 	{ "console users, sessions, failed logins, API tokens (issue 7)",
 	  "CREATE TABLE users("
 	  "  name TEXT PRIMARY KEY,"

@@ -1,0 +1,858 @@
+/*
+ * archive.c — `callvault archive`: one BagIt bag per location-month in a
+ * tar.zst. Payload files are generated in one pass over the calls (ordered
+ * by createdAt, id): transcripts go straight into the tar, the JSONL/CSV
+ * files are spooled to unlinked temp files while hashed, then copied in;
+ * the manifests and tag files come last. Nothing in data/ depends on the
+ * time of archiving, so the same calls give the same payload bytes.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bagjson.h"
+#include "retention.h"
+#include "store/store_audit.h"
+#include "store/store_holds.h"
+#include "store/store_retention.h"
+#include "tarzst.h"
+
+/* ---- small helpers ---- */
+
+bool retention_month_bounds(const char *month, int64_t *from, int64_t *to)
+{
+	if (!month || strlen(month) != 7 || month[4] != '-')
+		return false;
+	char day[32];
+	snprintf(day, sizeof(day), "%.7s-01", month);
+	if (!cv_parse_iso8601(day, from))
+		return false;
+	int y = atoi(month), m = atoi(month + 5);
+	if (m == 12) {
+		y++;
+		m = 1;
+	} else {
+		m++;
+	}
+	snprintf(day, sizeof(day), "%04d-%02d-01", y % 10000, m % 100);
+	return cv_parse_iso8601(day, to);
+}
+
+void retention_month_back(int64_t now_ms, int n, char out[8])
+{
+	char m[8];
+	cv_format_month(now_ms, m);
+	int y = atoi(m), mo = atoi(m + 5) - n;
+	while (mo < 1) {
+		mo += 12;
+		y--;
+	}
+	char tmp[32];
+	snprintf(tmp, sizeof(tmp), "%04d-%02d", y % 10000, mo % 100);
+	memcpy(out, tmp, 7);
+	out[7] = '\0';
+}
+
+char *retention_safe_name(const char *id)
+{
+	struct buf b;
+	buf_init(&b);
+	if (!id || !*id)
+		return xstrdup("_none");
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
+		bool keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' ||
+			    (*p == '.' && p != (const unsigned char *)id);
+		if (keep)
+			buf_putc(&b, (char)*p);
+		else
+			buf_printf(&b, "%%%02X", *p);
+	}
+	return buf_steal(&b);
+}
+
+bool retention_file_sha256(const char *path, char out[CV_SHA256_HEX])
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	struct cv_hash *h = cv_hash_create("sha256");
+	static char chunk[1 << 16];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		cv_hash_update(h, chunk, n);
+	char hex[CV_SHA512_HEX];
+	cv_hash_final_hex(h, hex);
+	bool ok = !ferror(f);
+	fclose(f);
+	memcpy(out, hex, CV_SHA256_HEX);
+	return ok;
+}
+
+static enum cv_err mkdirs(const char *path, char **errmsg)
+{
+	char *p = xstrdup(path);
+	enum cv_err rc = CV_OK;
+	for (char *q = p + 1;; q++) {
+		if (*q != '/' && *q)
+			continue;
+		char c = *q;
+		*q = '\0';
+		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+			rc = cv_error(errmsg, CV_EIO, "cannot create %s: %s", p,
+				strerror(errno));
+			break;
+		}
+		*q = c;
+		if (!c)
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+/* Append the NUL-terminated strings (NULL ends the list): the hot paths
+ * avoid buf_printf's allocation per call. */
+static void cat(struct buf *b, ...)
+{
+	va_list ap;
+	va_start(ap, b);
+	const char *s;
+	while ((s = va_arg(ap, const char *)))
+		buf_puts(b, s);
+	va_end(ap);
+}
+
+/* ---- spools: a payload file written to an unlinked temp file ---- */
+
+struct spool {
+	FILE *f;
+	uint64_t size;
+	struct cv_hash *h256, *h512;
+};
+
+static enum cv_err spool_open(struct spool *sp, const char *dir,
+	char **errmsg)
+{
+	char *tmpl = xasprintf("%s/.callvault-spool-XXXXXX", dir);
+	int fd = mkstemp(tmpl);
+	memset(sp, 0, sizeof(*sp));
+	if (fd < 0) {
+		enum cv_err e = cv_error(errmsg, CV_EIO,
+			"cannot create a temp file in %s: %s", dir,
+			strerror(errno));
+		free(tmpl);
+		return e;
+	}
+	unlink(tmpl);
+	free(tmpl);
+	sp->f = fdopen(fd, "w+b");
+	if (!sp->f)
+		abort();
+	setvbuf(sp->f, NULL, _IOFBF, 1 << 18);
+	sp->h256 = cv_hash_create("sha256");
+	sp->h512 = cv_hash_create("sha512");
+	return CV_OK;
+}
+
+static void spool_put(struct spool *sp, const void *p, size_t n)
+{
+	fwrite(p, 1, n, sp->f);
+	cv_hash_update(sp->h256, p, n);
+	cv_hash_update(sp->h512, p, n);
+	sp->size += n;
+}
+
+static void spool_close(struct spool *sp)
+{
+	if (sp->f)
+		fclose(sp->f);
+	cv_hash_destroy(sp->h256);
+	cv_hash_destroy(sp->h512);
+	memset(sp, 0, sizeof(*sp));
+}
+
+/* Copy the spool into the tar as path; the hex digests come out. */
+static enum cv_err spool_copy(struct spool *sp, struct tarzst *t,
+	const char *path, char *hex256, char *hex512, char **errmsg)
+{
+	if (fflush(sp->f) != 0 || ferror(sp->f) || fseek(sp->f, 0, SEEK_SET))
+		return cv_error(errmsg, CV_EIO, "temp file for %s: %s", path,
+			strerror(errno));
+	char h512[CV_SHA512_HEX];
+	cv_hash_final_hex(sp->h256, h512);
+	memcpy(hex256, h512, CV_SHA256_HEX);
+	cv_hash_final_hex(sp->h512, hex512);
+	sp->h256 = sp->h512 = NULL;
+	enum cv_err rc = tarzst_begin(t, path, sp->size, errmsg);
+	static char chunk[1 << 16];
+	uint64_t left = sp->size;
+	while (rc == CV_OK && left > 0) {
+		size_t n = fread(chunk, 1, left < sizeof(chunk) ? left
+							       : sizeof(chunk),
+			sp->f);
+		if (n == 0)
+			return cv_error(errmsg, CV_EIO, "temp file for %s "
+							"ended early", path);
+		rc = tarzst_write(t, chunk, n, errmsg);
+		left -= n;
+	}
+	return rc == CV_OK ? tarzst_end(t, errmsg) : rc;
+}
+
+/* ---- one bag ---- */
+
+enum { SP_CALLS, SP_VERSIONS, SP_EVENTS, SP_OUTCOMES, SP_AUDIT, SP_M256,
+	SP_M512, SP_N };
+static const char *const payload_names[] = { "calls.jsonl",
+	"versions.jsonl", "events.jsonl", "outcomes.csv", "audit.jsonl" };
+
+struct bag {
+	struct store *s;
+	const struct archive_opts *o;
+	const char *location, *month;
+	char *root;               /* top directory inside the tar */
+	struct tarzst *t;
+	struct spool sp[SP_N];
+	struct buf line, path;
+	int64_t calls, versions, events, total, first, last;
+	uint64_t oxum_bytes, oxum_files;
+	char **ids;               /* the calls, for archive_calls */
+	int64_t *vids;
+	size_t n_ids, cap_ids;
+	enum cv_err rc;
+	char **errmsg;
+	const char *cur_id;
+};
+
+static void manifest_add(struct bag *b, const char *rel, const char *h256,
+	const char *h512, uint64_t size)
+{
+	struct buf *l = &b->line;
+	buf_reset(l);
+	cat(l, h256, "  ", rel, "\n", NULL);
+	spool_put(&b->sp[SP_M256], l->data, l->len);
+	buf_reset(l);
+	cat(l, h512, "  ", rel, "\n", NULL);
+	spool_put(&b->sp[SP_M512], l->data, l->len);
+	b->oxum_bytes += size;
+	b->oxum_files++;
+}
+
+static void iso_or_empty(struct buf *l, int64_t ms)
+{
+	char ts[32];
+	cv_format_iso8601(ms, ts);
+	buf_puts(l, ts);
+}
+
+static int version_line(const struct store_version *v, void *arg)
+{
+	struct bag *b = arg;
+	enum store_source src = v->source;
+	if (src == SRC_RESTORE &&
+	    store_ret_version_origin(b->s, v->id, &src, b->errmsg) != CV_OK) {
+		b->rc = CV_EDB;
+		return 1;
+	}
+	struct buf *l = &b->line;
+	buf_reset(l);
+	buf_puts(l, "{\"callId\":");
+	bagjson_cstr(l, b->cur_id);
+	cat(l, ",\"canonicalSha256\":\"", v->canonical_sha256,
+		"\",\"rawSha256\":\"", v->raw_sha256, "\",\"receivedAt\":\"",
+		NULL);
+	iso_or_empty(l, v->received_at);
+	buf_puts(l, "\",\"record\":");
+	buf_puts(l, v->canonical);
+	buf_printf(l, ",\"redacted\":%d,\"seq\":%d,\"source\":\"%s\"}\n",
+		v->redacted, v->seq, store_source_name(src));
+	spool_put(&b->sp[SP_VERSIONS], l->data, l->len);
+	b->versions++;
+	return 0;
+}
+
+static int event_line(const struct store_event *e, void *arg)
+{
+	struct bag *b = arg;
+	struct buf *l = &b->line;
+	buf_reset(l);
+	if (cv_utf8_valid(e->body, e->body_len) &&
+	    !memchr(e->body, '\0', e->body_len)) {
+		buf_puts(l, "{\"body\":");
+		bagjson_str(l, e->body, e->body_len);
+	} else {
+		buf_puts(l, "{\"bodyBase64\":\"");
+		bagjson_base64(l, e->body, e->body_len);
+		buf_putc(l, '"');
+	}
+	buf_printf(l, ",\"bodySha256\":\"%s\",\"callId\":", e->body_sha256);
+	bagjson_cstr(l, e->call_id);
+	buf_puts(l, ",\"dedupKey\":");
+	bagjson_cstr(l, e->dedup_key);
+	buf_puts(l, ",\"locationId\":");
+	bagjson_cstr(l, e->location_id);
+	buf_puts(l, ",\"messageId\":");
+	bagjson_cstr(l, e->message_id);
+	buf_puts(l, ",\"receivedAt\":\"");
+	iso_or_empty(l, e->received_at);
+	buf_puts(l, "\",\"signature\":");
+	bagjson_cstr(l, e->signature);
+	buf_puts(l, ",\"type\":");
+	bagjson_cstr(l, e->type);
+	buf_puts(l, "}\n");
+	spool_put(&b->sp[SP_EVENTS], l->data, l->len);
+	b->events++;
+	return 0;
+}
+
+/* RFC 4180 field: quoted when it holds a comma, quote, CR or LF. */
+static void csv_field(struct buf *l, const char *s, bool last)
+{
+	if (s && s[strcspn(s, ",\"\r\n")]) {
+		buf_putc(l, '"');
+		for (; *s; s++) {
+			if (*s == '"')
+				buf_putc(l, '"');
+			buf_putc(l, *s);
+		}
+		buf_putc(l, '"');
+	} else if (s) {
+		buf_puts(l, s);
+	}
+	buf_puts(l, last ? "\r\n" : ",");
+}
+
+static const char outcomes_header[] =
+	"id,locationId,agentId,agentName,contactId,fromNumber,createdAt,"
+	"duration,trialCall,actionTypes,appointmentBooked,transferred,"
+	"summary\r\n";
+
+static void outcome_row(struct bag *b, const struct store_arch_call *c)
+{
+	char ts[32], dur[64] = "";
+	cv_format_iso8601(c->created_at, ts);
+	if (c->has_duration)
+		snprintf(dur, sizeof(dur), "%.15g", c->duration);
+	struct buf *l = &b->line;
+	buf_reset(l);
+	const char *f[] = { c->id, c->location_id, c->agent_id, c->agent_name,
+		c->contact_id, c->from_number, ts, dur,
+		c->trial_call < 0 ? "" : c->trial_call ? "true" : "false",
+		c->action_types, c->appointment_booked ? "true" : "false",
+		c->transferred ? "true" : "false", c->summary };
+	for (size_t i = 0; i < CV_ARRAY_LEN(f); i++)
+		csv_field(l, f[i], i + 1 == CV_ARRAY_LEN(f));
+	spool_put(&b->sp[SP_OUTCOMES], l->data, l->len);
+}
+
+static void transcript_text(struct buf *l, const struct store_arch_call *c)
+{
+	char ts[32];
+	cv_format_iso8601(c->created_at, ts);
+	buf_reset(l);
+	const char *dash = "-";
+	cat(l, "Call:      ", c->id, "\nCreated:   ", ts, "\nLocation:  ",
+		c->location_id ? c->location_id : dash, "\nAgent:     ", NULL);
+	if (c->agent_name)
+		cat(l, c->agent_name, " (", c->agent_id ? c->agent_id : dash,
+			")", NULL);
+	else
+		buf_puts(l, c->agent_id ? c->agent_id : dash);
+	cat(l, "\nContact:   ", c->contact_id ? c->contact_id : dash,
+		"\nFrom:      ", c->from_number ? c->from_number : dash, "\n",
+		NULL);
+	if (c->has_duration) {
+		char d[64];
+		snprintf(d, sizeof(d), "Duration:  %.15g s\n", c->duration);
+		buf_puts(l, d);
+	}
+	cat(l, "Summary:   ", c->summary ? c->summary : "(none)", "\n\n",
+		NULL);
+	struct calllog_turn *turns;
+	size_t n = calllog_turns(c->transcript, &turns);
+	for (size_t i = 0; i < n; i++) {
+		const char *who = calllog_speaker_name(turns[i].speaker);
+		cat(l, who, *who ? ": " : "", NULL);
+		buf_append(l, turns[i].text, turns[i].len);
+		buf_putc(l, '\n');
+	}
+	if (n == 0)
+		buf_puts(l, "(no transcript)\n");
+	free(turns);
+}
+
+static enum cv_err add_transcript(struct bag *b, const struct store_arch_call *c)
+{
+	transcript_text(&b->line, c);
+	char *safe = retention_safe_name(c->id);
+	buf_reset(&b->path);
+	cat(&b->path, b->root, "/data/transcripts/", safe, ".txt", NULL);
+	free(safe);
+	char h256[CV_SHA256_HEX], h512[CV_SHA512_HEX];
+	cv_sha256_hex(b->line.data, b->line.len, h256);
+	cv_sha512_hex(b->line.data, b->line.len, h512);
+	enum cv_err rc = tarzst_add(b->t, b->path.data, b->line.data,
+		b->line.len, b->errmsg);
+	if (rc == CV_OK)
+		manifest_add(b, b->path.data + strlen(b->root) + 1, h256, h512,
+			b->line.len);
+	return rc;
+}
+
+static void remember(struct bag *b, const char *id, int64_t vid)
+{
+	if (b->n_ids == b->cap_ids) {
+		b->cap_ids = b->cap_ids ? b->cap_ids * 2 : 1024;
+		b->ids = xrealloc(b->ids, b->cap_ids * sizeof(*b->ids));
+		b->vids = xrealloc(b->vids, b->cap_ids * sizeof(*b->vids));
+	}
+	b->ids[b->n_ids] = xstrdup(id);
+	b->vids[b->n_ids++] = vid;
+}
+
+static int call_cb(const struct store_arch_call *c, void *arg)
+{
+	struct bag *b = arg;
+	spool_put(&b->sp[SP_CALLS], c->canonical, c->canonical_len);
+	spool_put(&b->sp[SP_CALLS], "\n", 1);
+	b->cur_id = c->id;
+	if ((b->rc = store_each_version(b->s, c->id, version_line, b,
+		     b->errmsg)) != CV_OK ||
+	    (b->rc = store_ret_each_event(b->s, c->id, event_line, b,
+		     b->errmsg)) != CV_OK ||
+	    (b->rc = add_transcript(b, c)) != CV_OK)
+		return 1;
+	outcome_row(b, c);
+	remember(b, c->id, c->version_id);
+	if (!b->calls)
+		b->first = c->created_at;
+	b->last = c->created_at;
+	b->calls++;
+	if (b->o->progress && (b->calls % 1000 == 0 || b->calls == b->total))
+		fprintf(b->o->progress, "\r\033[Karchive %s %s: %lld/%lld calls",
+			b->location, b->month, (long long)b->calls,
+			(long long)b->total);
+	return 0;
+}
+
+static int audit_cb(const struct audit_entry *e, void *arg)
+{
+	struct bag *b = arg;
+	struct buf *l = &b->line;
+	buf_reset(l);
+	buf_puts(l, "{\"actor\":");
+	bagjson_cstr(l, e->actor);
+	buf_puts(l, ",\"command\":");
+	bagjson_cstr(l, e->command);
+	buf_puts(l, ",\"detail\":");
+	bagjson_cstr(l, e->detail);
+	buf_printf(l, ",\"hash\":\"%s\",\"id\":%lld,\"prevHash\":\"%s\","
+		      "\"resultCount\":%lld,\"ts\":%lld}\n",
+		e->hash, (long long)e->id, e->prev_hash,
+		(long long)e->result_count, (long long)e->ts);
+	spool_put(&b->sp[SP_AUDIT], l->data, l->len);
+	return 0;
+}
+
+/* ---- tag files ---- */
+
+struct chain {
+	int index;
+	char *prev_tag;           /* NULL for the first bag of a location */
+	char *prev_name;
+};
+
+static void clean_value(struct buf *l, const char *s)
+{
+	for (; s && *s; s++)
+		buf_putc(l, (unsigned char)*s < 0x20 ? ' ' : *s);
+}
+
+static int hold_line(const struct store_hold *h, int64_t matched, void *arg)
+{
+	struct bag *b = arg;
+	if (h->location_id && strcmp(h->location_id, b->location) != 0)
+		return 0;
+	buf_printf(&b->path, "Callvault-Legal-Hold: #%lld ", (long long)h->id);
+	clean_value(&b->path, h->matter);
+	buf_putc(&b->path, '\n');
+	return 0;
+}
+
+static enum cv_err bag_info(struct bag *b, int seq, const struct chain *ch,
+	int64_t now, struct buf *out)
+{
+	char date[32], first[32], last[32];
+	cv_format_iso8601(now, date);
+	date[10] = '\0';
+	cv_format_iso8601(b->first, first);
+	cv_format_iso8601(b->last, last);
+	int keep;
+	enum cv_err rc = store_ret_policy_for(b->s, b->location, &keep,
+		b->errmsg);
+	if (rc != CV_OK)
+		return rc;
+	buf_printf(out,
+		"Bag-Software-Agent: callvault %s\n"
+		"Bagging-Date: %s\n"
+		"Payload-Oxum: %llu.%llu\n"
+		"External-Identifier: callvault:%s:%s%s%.0d\n"
+		"Callvault-Version: %s\n"
+		"Callvault-Location-Id: %s\n"
+		"Callvault-Month: %s\n"
+		"Callvault-Supplement: %d\n"
+		"Callvault-Chain-Index: %d\n"
+		"Callvault-Calls: %lld\n"
+		"Callvault-Versions: %lld\n"
+		"Callvault-Events: %lld\n"
+		"Callvault-First-Created-At: %s\n"
+		"Callvault-Last-Created-At: %s\n",
+		CALLVAULT_VERSION, date, (unsigned long long)b->oxum_bytes,
+		(unsigned long long)b->oxum_files, b->location, b->month,
+		seq ? "." : "", seq, CALLVAULT_VERSION, b->location, b->month,
+		seq, ch->index, (long long)b->calls, (long long)b->versions,
+		(long long)b->events, first, last);
+	if (keep >= 0)
+		buf_printf(out, "Callvault-Retention-Policy: keep %d months\n",
+			keep);
+	else
+		buf_puts(out, "Callvault-Retention-Policy: none\n");
+	buf_reset(&b->path);
+	rc = store_hold_each(b->s, true, 0, hold_line, b, b->errmsg);
+	if (rc != CV_OK)
+		return rc;
+	buf_puts(out, b->path.len ? b->path.data
+				  : "Callvault-Legal-Hold: none\n");
+	buf_printf(out, "Previous-Bag: %s\nPrevious-Bag-Tagmanifest-SHA256: %s\n",
+		ch->prev_name ? ch->prev_name : "none",
+		ch->prev_tag ? ch->prev_tag : "none");
+	return CV_OK;
+}
+
+static void tag_line(struct buf *tm, const char *name, const void *p, size_t n)
+{
+	char h[CV_SHA256_HEX];
+	cv_sha256_hex(p, n, h);
+	buf_printf(tm, "%s  %s\n", h, name);
+}
+
+/* The manifests, bagit.txt, bag-info.txt and the tag manifest. */
+static enum cv_err write_tags(struct bag *b, int seq, const struct chain *ch,
+	int64_t now, char tag_sha[CV_SHA256_HEX])
+{
+	static const char bagit[] =
+		"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
+	struct buf info, tm, p;
+	buf_init(&info);
+	buf_init(&tm);
+	buf_init(&p);
+	char h[2][CV_SHA256_HEX];
+	enum cv_err rc = CV_OK;
+	static const char *const mnames[] = { "manifest-sha256.txt",
+		"manifest-sha512.txt" };
+	for (int i = 0; i < 2 && rc == CV_OK; i++) {
+		buf_reset(&p);
+		buf_printf(&p, "%s/%s", b->root, mnames[i]);
+		char h512[CV_SHA512_HEX];
+		rc = spool_copy(&b->sp[SP_M256 + i], b->t, p.data, h[i], h512,
+			b->errmsg);
+		if (rc == CV_OK)
+			buf_printf(&tm, "%s  %s\n", h[i], mnames[i]);
+	}
+	if (rc == CV_OK)
+		rc = bag_info(b, seq, ch, now, &info);
+	if (rc == CV_OK) {
+		tag_line(&tm, "bagit.txt", bagit, strlen(bagit));
+		tag_line(&tm, "bag-info.txt", info.data, info.len);
+		const char *names[] = { "bagit.txt", "bag-info.txt",
+			"tagmanifest-sha256.txt" };
+		const struct buf bodies[] = {
+			{ (char *)bagit, strlen(bagit), 0 }, info, tm };
+		for (int i = 0; i < 3 && rc == CV_OK; i++) {
+			buf_reset(&p);
+			buf_printf(&p, "%s/%s", b->root, names[i]);
+			rc = tarzst_add(b->t, p.data, bodies[i].data,
+				bodies[i].len, b->errmsg);
+		}
+		cv_sha256_hex(tm.data, tm.len, tag_sha);
+	}
+	buf_finish(&info);
+	buf_finish(&tm);
+	buf_finish(&p);
+	return rc;
+}
+
+/* ---- the pieces of one archive, in order ---- */
+
+static void bag_finish(struct bag *b)
+{
+	for (int i = 0; i < SP_N; i++)
+		spool_close(&b->sp[i]);
+	for (size_t i = 0; i < b->n_ids; i++)
+		free(b->ids[i]);
+	free(b->ids);
+	free(b->vids);
+	free(b->root);
+	buf_finish(&b->line);
+	buf_finish(&b->path);
+	tarzst_destroy(b->t);
+}
+
+static enum cv_err write_payload(struct bag *b, int64_t from, int64_t to,
+	bool only_new)
+{
+	enum cv_err rc = CV_OK;
+	for (int i = 0; i < SP_N && rc == CV_OK; i++)
+		rc = spool_open(&b->sp[i], b->o->out_dir, b->errmsg);
+	if (rc != CV_OK)
+		return rc;
+	spool_put(&b->sp[SP_OUTCOMES], outcomes_header,
+		strlen(outcomes_header));
+	const char *dirs[] = { "", "/data", "/data/transcripts" };
+	for (int i = 0; i < 3 && rc == CV_OK; i++) {
+		buf_reset(&b->path);
+		buf_printf(&b->path, "%s%s", b->root, dirs[i]);
+		rc = tarzst_add_dir(b->t, b->path.data, b->errmsg);
+	}
+	if (rc == CV_OK)
+		rc = store_ret_each_call(b->s, b->location, from, to, only_new,
+			call_cb, b, b->errmsg);
+	if (rc != CV_OK)
+		return b->rc != CV_OK ? b->rc : rc;
+	struct audit_filter af = { .from_ms = from, .to_ms = to - 1 };
+	rc = store_audit_each(b->s, &af, audit_cb, b, b->errmsg);
+	for (int i = SP_CALLS; i <= SP_AUDIT && rc == CV_OK; i++) {
+		char h256[CV_SHA256_HEX], h512[CV_SHA512_HEX];
+		buf_reset(&b->path);
+		buf_printf(&b->path, "%s/data/%s", b->root, payload_names[i]);
+		uint64_t size = b->sp[i].size;
+		rc = spool_copy(&b->sp[i], b->t, b->path.data, h256, h512,
+			b->errmsg);
+		if (rc == CV_OK)
+			manifest_add(b, b->path.data + strlen(b->root) + 1,
+				h256, h512, size);
+	}
+	return rc;
+}
+
+/* The last archive of a location (-month); CV_ENOTFOUND quietly. */
+static enum cv_err last_archive(struct store *s, const char *loc,
+	const char *month, struct store_archive *out, char **errmsg)
+{
+	char *e = NULL;
+	enum cv_err rc = store_ret_last_archive(s, loc, month, out, &e);
+	if (rc != CV_OK && rc != CV_ENOTFOUND)
+		cv_error(errmsg, rc, "%s", e);
+	free(e);
+	return rc;
+}
+
+static enum cv_err get_chain(struct store *s, const char *loc,
+	struct chain *ch, char **errmsg)
+{
+	struct store_archive prev;
+	memset(ch, 0, sizeof(*ch));
+	enum cv_err rc = last_archive(s, loc, NULL, &prev, errmsg);
+	if (rc == CV_ENOTFOUND)
+		return CV_OK;
+	if (rc != CV_OK)
+		return rc;
+	ch->index = prev.chain_index + 1;
+	ch->prev_tag = xstrdup(prev.tagmanifest_sha256);
+	const char *slash = strrchr(prev.path, '/');
+	ch->prev_name = xstrdup(slash ? slash + 1 : prev.path);
+	store_archive_finish(&prev);
+	return CV_OK;
+}
+
+struct target {
+	char *dir, *name, *path, *sidecar;
+	int seq;
+	bool only_new;
+};
+
+static void target_finish(struct target *tg)
+{
+	free(tg->dir);
+	free(tg->name);
+	free(tg->path);
+	free(tg->sidecar);
+}
+
+static enum cv_err plan_target(struct store *s, const struct archive_opts *o,
+	const char *loc, const char *month, struct target *tg, char **errmsg)
+{
+	struct store_archive last;
+	memset(tg, 0, sizeof(*tg));
+	enum cv_err rc = last_archive(s, loc, month, &last, errmsg);
+	if (rc == CV_OK) {
+		tg->seq = last.seq + 1;
+		tg->only_new = true;
+		store_archive_finish(&last);
+	} else if (rc != CV_ENOTFOUND) {
+		return rc;
+	}
+	char *safe = retention_safe_name(loc);
+	tg->dir = xasprintf("%s/%s", o->out_dir, safe);
+	free(safe);
+	if (tg->seq)
+		tg->name = xasprintf("%s.%d.tar.zst", month, tg->seq);
+	else
+		tg->name = xasprintf("%s.tar.zst", month);
+	tg->path = xasprintf("%s/%s", tg->dir, tg->name);
+	tg->sidecar = xasprintf("%s.sha256", tg->path);
+	return CV_OK;
+}
+
+/* Commit the archive file, its .sha256, then the store's record. */
+static enum cv_err publish(struct bag *b, struct sink *sk,
+	const struct target *tg, struct store_archive *rec, char **errmsg)
+{
+	enum cv_err rc = sink_commit(sk, errmsg);
+	if (rc != CV_OK) {
+		unlink(tg->path); /* it did not exist before (checked) */
+		return rc;
+	}
+	char *line = xasprintf("%s  %s\n", rec->sha256, tg->name);
+	rc = cv_write_file_atomic(tg->sidecar, line, strlen(line), 0644,
+		errmsg);
+	free(line);
+	if (rc == CV_OK)
+		rc = store_begin(b->s, errmsg);
+	if (rc == CV_OK) {
+		rc = store_ret_add_archive(b->s, rec, b->ids, b->vids,
+			b->n_ids, errmsg);
+		char *d = xasprintf("{\"archive\":\"%s\",\"sha256\":\"%s\","
+				    "\"calls\":%lld}",
+			tg->name, rec->sha256, (long long)rec->n_calls);
+		if (rc == CV_OK)
+			rc = store_audit_append(b->s, b->o->actor, "archive",
+				d, rec->n_calls, errmsg);
+		free(d);
+		if (rc == CV_OK)
+			rc = store_commit(b->s, errmsg);
+		else
+			store_rollback(b->s);
+	}
+	if (rc != CV_OK) {
+		unlink(tg->path);
+		unlink(tg->sidecar);
+	}
+	return rc;
+}
+
+static enum cv_err archive_one(struct store *s, const struct archive_opts *o,
+	const char *loc, const char *month, struct archive_outcome *res,
+	char **errmsg)
+{
+	int64_t from, to, now = o->now_ms ? o->now_ms : cv_now_ms();
+	retention_month_bounds(month, &from, &to);
+	struct target tg;
+	struct chain ch = { 0 };
+	struct bag b = { .s = s, .o = o, .location = loc, .month = month,
+		.errmsg = errmsg };
+	struct sink *sk = NULL;
+	struct store_archive rec = { 0 };
+	int64_t maxv = 0;
+	bool snap = false;
+	enum cv_err rc = plan_target(s, o, loc, month, &tg, errmsg);
+	if (rc == CV_OK && (rc = store_read_begin(s, errmsg)) == CV_OK)
+		snap = true;
+	if (rc == CV_OK)
+		rc = store_ret_count_calls(s, loc, from, to, tg.only_new,
+			&b.total, errmsg);
+	if (rc != CV_OK || b.total == 0)
+		goto out;
+	if ((rc = get_chain(s, loc, &ch, errmsg)) != CV_OK ||
+	    (rc = store_ret_max_version(s, &maxv, errmsg)) != CV_OK ||
+	    (rc = mkdirs(tg.dir, errmsg)) != CV_OK)
+		goto out;
+	if (access(tg.path, F_OK) == 0) {
+		rc = cv_error(errmsg, CV_EINVAL, "%s exists but the store has "
+			"no record of it; move it away first", tg.path);
+		goto out;
+	}
+	if ((rc = sink_open_file(&sk, tg.path, 0644, errmsg)) != CV_OK)
+		goto out;
+	sink_set_fault(sk, o->fault);
+	char *safe = retention_safe_name(loc);
+	b.root = xasprintf("%s_%s%s%.0d", safe, month, tg.seq ? "." : "",
+		tg.seq);
+	free(safe);
+	buf_init(&b.line);
+	buf_init(&b.path);
+	char tag_sha[CV_SHA256_HEX];
+	uint64_t tar_size;
+	if ((rc = tarzst_create(&b.t, sk, o->level ? o->level : 3, o->threads,
+		     now, errmsg)) != CV_OK ||
+	    (rc = write_payload(&b, from, to, tg.only_new)) != CV_OK ||
+	    (rc = write_tags(&b, tg.seq, &ch, now, tag_sha)) != CV_OK)
+		goto out;
+	rec = (struct store_archive){ .location_id = (char *)loc,
+		.month = (char *)month, .seq = tg.seq,
+		.chain_index = ch.index, .path = tg.path,
+		.sha256 = res->sha256, .tagmanifest_sha256 = tag_sha,
+		.prev_tagmanifest_sha256 = ch.prev_tag, .n_calls = b.calls,
+		.n_versions = b.versions, .n_events = b.events,
+		.payload_bytes = (int64_t)b.oxum_bytes,
+		.max_version_id = maxv, .written_at = now };
+	rc = tarzst_finish(b.t, res->sha256, &res->size, &tar_size, errmsg);
+	rec.size = (int64_t)res->size;
+	store_read_end(s);
+	snap = false;
+	if (rc == CV_OK)
+		rc = publish(&b, sk, &tg, &rec, errmsg);
+	if (rc == CV_OK) {
+		snprintf(res->path, sizeof(res->path), "%s", tg.path);
+		res->seq = tg.seq;
+		res->calls = b.calls;
+		res->versions = b.versions;
+		res->events = b.events;
+		res->payload_bytes = b.oxum_bytes;
+	}
+out:
+	if (o->progress && b.total)
+		fputs("\r\033[K", o->progress);
+	if (snap)
+		store_read_end(s);
+	sink_destroy(sk);
+	bag_finish(&b);
+	free(ch.prev_tag);
+	free(ch.prev_name);
+	target_finish(&tg);
+	return rc;
+}
+
+enum cv_err archive_run(struct store *s, const struct archive_opts *o,
+	void (*fn)(const struct archive_outcome *r, void *arg), void *arg,
+	char **errmsg)
+{
+	char through[8];
+	const char *from = o->month, *to = o->month ? o->month : o->through;
+	if (!to) {
+		retention_month_back(o->now_ms ? o->now_ms : cv_now_ms(), 1,
+			through);
+		to = through;
+	}
+	struct store_locmonth *lm;
+	size_t n;
+	enum cv_err rc = store_ret_locmonths(s, o->location, from, to, &lm, &n,
+		errmsg);
+	for (size_t i = 0; i < n && rc == CV_OK; i++) {
+		struct archive_outcome res;
+		memset(&res, 0, sizeof(res));
+		snprintf(res.location, sizeof(res.location), "%s",
+			lm[i].location);
+		snprintf(res.month, sizeof(res.month), "%s", lm[i].month);
+		rc = archive_one(s, o, lm[i].location, lm[i].month, &res,
+			errmsg);
+		if (rc == CV_OK && fn)
+			fn(&res, arg);
+	}
+	free(lm);
+	return rc;
+}

@@ -1,0 +1,55 @@
+/*
+ * bagjson.h — the JSON of a bag's data files: writing string literals for
+ * the lines callvault composes itself, and parsing the lines of
+ * versions.jsonl and events.jsonl back (restore, verify --deep). The only
+ * file of retention/ that uses jansson.
+ */
+#ifndef CV_BAGJSON_H
+#define CV_BAGJSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "store/store.h"
+#include "util.h"
+
+/* Append s (n bytes, valid UTF-8) as a JSON string literal; NULL = null. */
+void bagjson_str(struct buf *b, const char *s, size_t n);
+/* Same for a NUL-terminated string (NULL = null). */
+void bagjson_cstr(struct buf *b, const char *s);
+/* Append the standard base64 of p (events whose body is not UTF-8). */
+void bagjson_base64(struct buf *b, const void *p, size_t n);
+
+/* One line of versions.jsonl. Strings owned. */
+struct bag_version {
+	char *call_id;
+	int seq;
+	enum store_source source;
+	int64_t received_at;
+	char *raw_sha256, *canonical_sha256;
+	int redacted;
+	char *record;             /* the canonical JSON of the version */
+	size_t record_len;
+};
+enum cv_err bagjson_parse_version(const char *line, size_t n,
+	struct bag_version *out, char **errmsg) CV_MUST_CHECK;
+void bag_version_finish(struct bag_version *v);
+
+/* One line of events.jsonl. Strings owned; body as bytes. */
+struct bag_event {
+	char *dedup_key, *type, *call_id, *message_id, *location_id;
+	char *body_sha256, *signature;
+	int64_t received_at;
+	char *body;
+	size_t body_len;
+};
+enum cv_err bagjson_parse_event(const char *line, size_t n,
+	struct bag_event *out, char **errmsg) CV_MUST_CHECK;
+void bag_event_finish(struct bag_event *e);
+
+/* The "id" of a calls.jsonl line (owned), NULL when it has none. */
+char *bagjson_call_id(const char *line, size_t n);
+
+#endif

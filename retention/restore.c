@@ -1,0 +1,227 @@
+/*
+ * restore.c — `callvault restore`: verify an archive, then load its
+ * versions (data/versions.jsonl), webhook events (data/events.jsonl) and
+ * agent names (data/outcomes.csv) back into the store in one transaction.
+ * Versions go in through the store's ingest with source `restore`,
+ * keeping their original source, received time and payload hash, so
+ * archiving the restored calls again gives the same payload bytes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bagjson.h"
+#include "bagread.h"
+#include "retention.h"
+#include "store/store_audit.h"
+#include "store/store_retention.h"
+
+#define LINE_MAX_BYTES (2u * CALLLOG_MAX_PAYLOAD)
+
+enum rfile { R_SKIP, R_VERSIONS, R_EVENTS, R_OUTCOMES };
+
+struct rctx {
+	struct store *s;
+	struct restore_stats *st;
+	enum rfile kind;
+	struct buf line;
+	/* outcomes.csv state */
+	bool quoted, after_quote;
+	int field;
+	int64_t row;
+	struct buf f[3];          /* locationId, agentId, agentName */
+	enum cv_err rc;
+	char *err;
+};
+
+static int r_begin(const struct bagread_entry *e, void *arg)
+{
+	struct rctx *r = arg;
+	r->kind = !strcmp(e->path, "data/versions.jsonl") ? R_VERSIONS
+		: !strcmp(e->path, "data/events.jsonl")   ? R_EVENTS
+		: !strcmp(e->path, "data/outcomes.csv")   ? R_OUTCOMES
+							  : R_SKIP;
+	buf_reset(&r->line);
+	r->row = 0;
+	r->field = 0;
+	r->quoted = r->after_quote = false;
+	return r->kind == R_SKIP ? 1 : 0;
+}
+
+static enum cv_err load_version(struct rctx *r, const char *p, size_t n)
+{
+	struct bag_version v;
+	struct calllog c;
+	enum cv_err rc = bagjson_parse_version(p, n, &v, &r->err);
+	if (rc != CV_OK)
+		return rc;
+	rc = calllog_from_canonical(v.record, v.record_len, &c, &r->err);
+	if (rc == CV_OK && (strcmp(c.canonical_sha256, v.canonical_sha256) ||
+			    strcmp(c.id, v.call_id)))
+		rc = cv_error(&r->err, CV_EINTEGRITY, "call %s version %d: "
+			"record does not match its hash", v.call_id, v.seq);
+	if (rc == CV_OK) {
+		struct store_restore_version rv = { .log = &c, .seq = v.seq,
+			.origin = v.source, .received_at = v.received_at,
+			.raw_sha256 = v.raw_sha256, .redacted = v.redacted };
+		bool added;
+		rc = store_ret_restore_version(r->s, &rv, &added, &r->err);
+		if (added)
+			r->st->versions_added++;
+		else
+			r->st->versions_present++;
+		if (v.seq == 1)
+			r->st->calls++;
+	}
+	calllog_finish(&c);
+	bag_version_finish(&v);
+	return rc;
+}
+
+static enum cv_err load_event(struct rctx *r, const char *p, size_t n)
+{
+	struct bag_event e;
+	enum cv_err rc = bagjson_parse_event(p, n, &e, &r->err);
+	if (rc != CV_OK)
+		return rc;
+	char sha[CV_SHA256_HEX];
+	cv_sha256_hex(e.body, e.body_len, sha);
+	struct store_event se = { .dedup_key = e.dedup_key, .type = e.type,
+		.call_id = e.call_id, .message_id = e.message_id,
+		.location_id = e.location_id, .body_sha256 = e.body_sha256,
+		.signature = e.signature, .received_at = e.received_at,
+		.body = e.body, .body_len = e.body_len };
+	if (strcmp(sha, e.body_sha256) != 0)
+		rc = cv_error(&r->err, CV_EINTEGRITY,
+			"event %s: body does not match its hash", e.dedup_key);
+	else
+		rc = store_ret_put_event(r->s, &se, &r->err);
+	if (rc == CV_OK)
+		r->st->events++;
+	bag_event_finish(&e);
+	return rc;
+}
+
+static int feed_lines(struct rctx *r, const char *p, size_t n)
+{
+	while (n > 0 && r->rc == CV_OK) {
+		const char *nl = memchr(p, '\n', n);
+		size_t k = nl ? (size_t)(nl - p) : n;
+		if (r->line.len + k > LINE_MAX_BYTES) {
+			r->rc = cv_error(&r->err, CV_ETOOBIG, "a line longer "
+				"than %u bytes", LINE_MAX_BYTES);
+			break;
+		}
+		buf_append(&r->line, p, k);
+		if (!nl)
+			break;
+		r->rc = r->kind == R_VERSIONS
+			? load_version(r, r->line.data, r->line.len)
+			: load_event(r, r->line.data, r->line.len);
+		buf_reset(&r->line);
+		p += k + 1;
+		n -= k + 1;
+	}
+	return r->rc != CV_OK;
+}
+
+/* End of one CSV record: remember the agent's name. */
+static void csv_row(struct rctx *r)
+{
+	if (r->row++ > 0 && r->f[1].len && r->f[2].len)
+		r->rc = store_ret_put_agent(r->s, r->f[0].data, r->f[1].data,
+			r->f[2].data, &r->err);
+	for (int i = 0; i < 3; i++)
+		buf_reset(&r->f[i]);
+	r->field = 0;
+}
+
+static int feed_csv(struct rctx *r, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n && r->rc == CV_OK; i++) {
+		char c = p[i];
+		if (r->quoted) {
+			if (c == '"') {
+				r->quoted = false;
+				r->after_quote = true;
+				continue;
+			}
+		} else if (c == '"') {
+			r->quoted = true;
+			if (!r->after_quote)
+				continue; /* opening quote */
+			r->after_quote = false; /* "" is a quote */
+		} else if (c == ',' || c == '\n') {
+			r->after_quote = false;
+			if (c == '\n')
+				csv_row(r);
+			else
+				r->field++;
+			continue;
+		} else if (c == '\r') {
+			continue;
+		}
+		r->after_quote = false;
+		if (r->field >= 1 && r->field <= 3 && r->f[r->field - 1].len <
+								 4096)
+			buf_putc(&r->f[r->field - 1], c);
+	}
+	return r->rc != CV_OK;
+}
+
+static int r_data(const void *p, size_t n, void *arg)
+{
+	struct rctx *r = arg;
+	return r->kind == R_OUTCOMES ? feed_csv(r, p, n) : feed_lines(r, p, n);
+}
+
+static int r_end(void *arg)
+{
+	struct rctx *r = arg;
+	if (r->line.len && r->rc == CV_OK)
+		feed_lines(r, "\n", 1);
+	return r->rc != CV_OK;
+}
+
+enum cv_err restore_archive(struct store *s, const char *path,
+	const char *actor, struct restore_stats *st, char **errmsg)
+{
+	memset(st, 0, sizeof(*st));
+	struct verify_opts vo = { .out = stderr };
+	char *const paths[] = { (char *)path };
+	enum cv_err rc = verify_archives(paths, 1, &vo, errmsg);
+	if (rc != CV_OK)
+		return rc;
+	struct rctx r = { .s = s, .st = st };
+	buf_init(&r.line);
+	for (int i = 0; i < 3; i++)
+		buf_init(&r.f[i]);
+	struct bagread_cb cb = { r_begin, r_data, r_end };
+	if ((rc = store_begin(s, errmsg)) != CV_OK)
+		goto out;
+	rc = bagread_walk(path, &cb, &r, errmsg);
+	if (rc == CV_EINVAL && r.rc != CV_OK) {
+		rc = r.rc;
+		cv_error(errmsg, rc, "%s: %s", path, r.err ? r.err : "failed");
+	}
+	if (rc == CV_OK) {
+		struct buf d;
+		buf_init(&d);
+		buf_puts(&d, "{\"archive\":");
+		bagjson_cstr(&d, path);
+		buf_printf(&d, ",\"versions\":%lld,\"events\":%lld}",
+			(long long)st->versions_added, (long long)st->events);
+		rc = store_audit_append(s, actor, "restore", d.data, st->calls,
+			errmsg);
+		buf_finish(&d);
+	}
+	if (rc == CV_OK)
+		rc = store_commit(s, errmsg);
+	else
+		store_rollback(s);
+out:
+	free(r.err);
+	buf_finish(&r.line);
+	for (int i = 0; i < 3; i++)
+		buf_finish(&r.f[i]);
+	return rc;
+}

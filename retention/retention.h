@@ -1,0 +1,115 @@
+/*
+ * retention.h — archives, verify, purge and restore: the retention
+ * module on top of the core. It reaches the database only through the
+ * store's API (store_retention.h, store_holds.h, store_audit.h).
+ */
+#ifndef CV_RETENTION_H
+#define CV_RETENTION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common.h"
+#include "store/store.h"
+#include "util.h"
+
+/* ---- archive ---- */
+
+struct archive_opts {
+	const char *out_dir;      /* archives go to out_dir/<location>/ */
+	const char *location;     /* NULL = every location */
+	const char *month;        /* "YYYY-MM": just this month */
+	const char *through;      /* else every month up to this one */
+	int level;                /* zstd level, 1..19 (0 = 3) */
+	int threads;              /* zstd workers; 0 = none */
+	const char *actor;        /* for the audit log */
+	FILE *progress;           /* a terminal for progress, or NULL */
+	enum sink_fault fault;    /* tests: make the archive's sink fail */
+	int64_t now_ms;           /* tests: "now"; 0 = the clock */
+};
+
+/* What one location-month came to. */
+struct archive_outcome {
+	char location[260];
+	char month[8];
+	char path[4096];          /* empty when nothing was written */
+	int seq;                  /* 0 = the month, N = supplement N */
+	int64_t calls, versions, events;
+	uint64_t payload_bytes, size;
+	char sha256[CV_SHA256_HEX];
+};
+
+/*
+ * Archive every location-month the options select. For each, fn is told
+ * what was written (path set) or that nothing changed (path empty).
+ * Stops at the first failure; archives finished before it stay. A failed
+ * archive leaves no file and no record behind.
+ */
+enum cv_err archive_run(struct store *s, const struct archive_opts *o,
+	void (*fn)(const struct archive_outcome *r, void *arg), void *arg,
+	char **errmsg) CV_MUST_CHECK;
+
+/* "YYYY-MM" -> [from, to) epoch ms; false when malformed. */
+bool retention_month_bounds(const char *month, int64_t *from, int64_t *to);
+/* The month n months before the one holding now_ms (n may be 0). */
+void retention_month_back(int64_t now_ms, int n, char out[8]);
+/* A file-name-safe form of an id: [A-Za-z0-9._-] kept, the rest %XX,
+ * a leading dot escaped, "" -> "_none". Caller frees. */
+char *retention_safe_name(const char *id);
+
+/* SHA-256 (hex) of a whole file, streaming; false when unreadable. */
+bool retention_file_sha256(const char *path, char out[CV_SHA256_HEX]);
+
+/* ---- verify ---- */
+
+struct verify_opts {
+	bool deep;                /* also compare with the store */
+	struct store *store;      /* NULL: no store (record nothing) */
+	FILE *out;                /* one line per archive and per problem */
+};
+/*
+ * Verify archives: the outer SHA-256 against the .sha256 beside each,
+ * every line of both manifests, Payload-Oxum, the tag manifest, and the
+ * chain to the previous archive when it is present (a missing middle
+ * archive is a chain break). Successful verifies are recorded in the
+ * store when there is one. CV_EINTEGRITY when any archive is bad (each
+ * bad file is named on o->out); other errors when verifying could not
+ * be done at all.
+ */
+enum cv_err verify_archives(char *const *paths, size_t n,
+	const struct verify_opts *o, char **errmsg) CV_MUST_CHECK;
+
+/* ---- purge ---- */
+
+struct purge_opts {
+	bool dry_run;
+	const char *actor;
+	FILE *out;
+	int64_t now_ms;           /* 0 = the clock */
+};
+struct purge_stats {
+	int64_t purged, held, unarchived, unverified, within, no_policy;
+};
+/*
+ * Remove calls past their location's retention policy that every
+ * version of is in a verified archive (whose file is still there,
+ * unchanged) and that no active hold covers. One transaction per
+ * location-month, each with a disposal record in the audit log.
+ */
+enum cv_err purge_run(struct store *s, const struct purge_opts *o,
+	struct purge_stats *st, char **errmsg) CV_MUST_CHECK;
+
+/* ---- restore ---- */
+
+struct restore_stats {
+	int64_t calls, versions_added, versions_present, events;
+};
+/* Verify an archive, then load its calls, versions and events back into
+ * the store (versions with source `restore`), in one transaction. */
+enum cv_err restore_archive(struct store *s, const char *path,
+	const char *actor, struct restore_stats *st,
+	char **errmsg) CV_MUST_CHECK;
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * auth.h — credentials of one HighLevel location: a Private Integration
+ * Token, or an OAuth client with a rotating, single-use refresh token.
+ *
+ * Secrets live in files in the location's secrets directory (created
+ * 0700; files 0600, written atomically): `token` (PIT), or
+ * `client_secret` and `tokens` (OAuth: refresh token, access token,
+ * expiry). An OAuth refresh is single-flight per location, also across
+ * processes (flock on `lock`), and the new pair is durable on disk before
+ * it is used. No secret ever reaches an error message or a log line.
+ */
+#ifndef CV_AUTH_H
+#define CV_AUTH_H
+
+#include <stdbool.h>
+
+#include "common.h"
+#include "highlevel.h"
+#include "store/store_sync.h"
+
+/* true for ids safe as a directory name: 1–64 of [A-Za-z0-9_-]. */
+bool auth_location_id_valid(const char *id);
+
+/* The secrets directory of loc for the store at db_path
+ * ("<db>.secrets/<loc>"); caller frees. */
+char *auth_secrets_dir(const char *db_path, const char *loc);
+
+/* Copy a PIT from token_file into dir (created when missing). */
+enum cv_err auth_save_pit(const char *dir, const char *token_file,
+	char **errmsg) CV_MUST_CHECK;
+/* Copy an OAuth client secret and refresh token into dir. */
+enum cv_err auth_save_oauth(const char *dir, const char *secret_file,
+	const char *refresh_file, char **errmsg) CV_MUST_CHECK;
+/* Delete the secrets of dir and the directory. */
+enum cv_err auth_remove(const char *dir, char **errmsg) CV_MUST_CHECK;
+
+struct auth;
+/* Load the credentials of a location row; CV_EAUTH when files lack. */
+enum cv_err auth_open(struct auth **out, const struct store_location *loc,
+	const struct hl_client_opts *http, char **errmsg) CV_MUST_CHECK;
+void auth_close(struct auth *a);
+
+/*
+ * The bearer token to send now (owned by a, valid until the next auth
+ * call). An OAuth access token that is missing or near its expiry is
+ * refreshed first. CV_EAUTH when the server refused the refresh token,
+ * CV_EHTTP when the token endpoint could not be reached.
+ */
+enum cv_err auth_token(struct auth *a, const char **token, char **errmsg)
+	CV_MUST_CHECK;
+
+/*
+ * The API answered 401 "Invalid token" to `token`. For OAuth: refresh
+ * (unless another process already replaced that token) and return CV_OK
+ * so the caller retries once. For a PIT: CV_OK (one retry as is).
+ */
+enum cv_err auth_refused(struct auth *a, const char *token, char **errmsg)
+	CV_MUST_CHECK;
+
+/* Number of refresh exchanges this process made (for tests and logs). */
+int auth_refresh_count(const struct auth *a);
+
+#endif

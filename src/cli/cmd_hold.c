@@ -1,0 +1,229 @@
+/* cmd_hold.c — `callvault hold add|list|show|release`: legal holds */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../store/store_holds.h"
+#include "../util.h"
+#include "cli.h"
+
+static void print_hold(const struct store_hold *h, int64_t matched)
+{
+	char ts[32];
+	cv_format_iso8601(h->created_at, ts);
+	printf("hold #%lld  matter: %s  %s\n", (long long)h->id, h->matter,
+		h->released_at ? "RELEASED" : "active");
+	printf("  placed %s by %s%s%s\n", ts, h->created_by,
+		h->reason ? "; reason: " : "", h->reason ? h->reason : "");
+	for (size_t i = 0; i < h->n_calls; i++)
+		printf("  call      %s\n", h->call_ids[i]);
+	const char *lbl[] = { "contact", "number", "agent", "location" };
+	const char *val[] = { h->contact_id, h->from_e164, h->agent_id,
+		h->location_id };
+	for (int i = 0; i < 4; i++)
+		if (val[i])
+			printf("  %-9s %s\n", lbl[i], val[i]);
+	if (h->has_from) {
+		cv_format_iso8601(h->from_ms, ts);
+		printf("  from      %s\n", ts);
+	}
+	if (h->has_to) {
+		cv_format_iso8601(h->to_ms, ts);
+		printf("  before    %s\n", ts);
+	}
+	if (h->released_at) {
+		cv_format_iso8601(h->released_at, ts);
+		printf("  released %s by %s: %s\n", ts, h->released_by,
+			h->release_reason);
+	}
+	printf("  covers %lld stored call(s) now\n", (long long)matched);
+}
+
+static int list_cb(const struct store_hold *h, int64_t matched, void *arg)
+{
+	print_hold(h, matched);
+	return 0;
+}
+
+static int call_cb(const char *id, void *arg)
+{
+	printf("  held call %s\n", id);
+	return 0;
+}
+
+/* DATE or date-time; a bare --to date includes that whole day. */
+static bool parse_when(const char *s, bool end, int64_t *out)
+{
+	if (!cv_parse_iso8601(s, out))
+		return false;
+	if (end && strlen(s) == 10)
+		*out += 86400000;
+	return true;
+}
+
+static int add(struct cli *cli, struct store *s, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "matter", required_argument, NULL, 'm' },
+		{ "call", required_argument, NULL, 'c' },
+		{ "contact", required_argument, NULL, 'C' },
+		{ "number", required_argument, NULL, 'n' },
+		{ "agent", required_argument, NULL, 'a' },
+		{ "location", required_argument, NULL, 'l' },
+		{ "from", required_argument, NULL, 'f' },
+		{ "to", required_argument, NULL, 't' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct store_hold h = { 0 };
+	const char **calls = xcalloc((size_t)argc, sizeof(*calls));
+	char e164[20];
+	int c, code = CV_EXIT_USAGE;
+	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
+		switch (c) {
+		case 'm': h.matter = optarg; break;
+		case 'c': calls[h.n_calls++] = optarg; break;
+		case 'C': h.contact_id = optarg; break;
+		case 'n':
+			if (!calllog_e164(optarg, e164)) {
+				cli_fail(2, "hold", "--number: not a phone "
+					"number: %s", optarg);
+				goto out;
+			}
+			h.from_e164 = e164;
+			break;
+		case 'a': h.agent_id = optarg; break;
+		case 'l': h.location_id = optarg; break;
+		case 'f':
+		case 't':
+			if (!parse_when(optarg, c == 't',
+				    c == 'f' ? &h.from_ms : &h.to_ms)) {
+				cli_fail(2, "hold", "--%s: not a date: %s",
+					c == 'f' ? "from" : "to", optarg);
+				goto out;
+			}
+			*(c == 'f' ? &h.has_from : &h.has_to) = true;
+			break;
+		case 'r': h.reason = optarg; break;
+		default: goto out;
+		}
+	}
+	h.call_ids = calls;
+	int64_t id;
+	char *err = NULL;
+	enum cv_err rc = optind != argc
+		? cv_error(&err, CV_EINVAL, "unexpected operand %s",
+			  argv[optind])
+		: store_hold_add(s, &h, cli->actor, &id, &err);
+	if (rc != CV_OK) {
+		code = cli_fail(cli_exit_for(rc), "hold add", "%s",
+			err ? err : cv_strerror(rc));
+		free(err);
+		goto out;
+	}
+	printf("hold #%lld placed (matter: %s)\n", (long long)id, h.matter);
+	code = CV_EXIT_OK;
+out:
+	free(calls);
+	return code;
+}
+
+static int release(struct cli *cli, struct store *s, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "reason", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *reason = NULL;
+	int c;
+	long id;
+	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
+		if (c != 'r')
+			return CV_EXIT_USAGE;
+		reason = optarg;
+	}
+	if (optind + 1 != argc || !cli_parse_long(argv[optind], 1,
+					      0x7fffffffL, &id))
+		return cli_fail(CV_EXIT_USAGE, "hold release",
+			"name one hold ID");
+	char *err = NULL;
+	enum cv_err rc = store_hold_release(s, id, cli->actor, reason, &err);
+	if (rc != CV_OK) {
+		int code = cli_fail(cli_exit_for(rc), "hold release", "%s",
+			err ? err : cv_strerror(rc));
+		free(err);
+		return code;
+	}
+	printf("hold #%ld released\n", id);
+	return CV_EXIT_OK;
+}
+
+static int show(struct cli *cli, struct store *s, int argc, char **argv,
+	bool list)
+{
+	long id = 0;
+	if (!list && (argc != 2 || !cli_parse_long(argv[1], 1, 0x7fffffffL,
+					  &id)))
+		return cli_fail(CV_EXIT_USAGE, "hold show", "name one hold ID");
+	bool all = list && argc > 1 && !strcmp(argv[1], "--all");
+	char *err = NULL;
+	enum cv_err rc = store_hold_each(s, list && !all, id, list_cb, NULL,
+		&err);
+	if (rc == CV_OK && !list)
+		rc = store_hold_each_call(s, id, call_cb, NULL, &err);
+	if (rc != CV_OK) {
+		int code = cli_fail(cli_exit_for(rc), "hold", "%s",
+			err ? err : cv_strerror(rc));
+		free(err);
+		return code;
+	}
+	return CV_EXIT_OK;
+}
+
+static int run(struct cli *cli, int argc, char **argv)
+{
+	if (argc < 2)
+		return cli_fail(CV_EXIT_USAGE, "hold",
+			"add, list, show or release (see --help)");
+	const char *sub = argv[1];
+	bool known = !strcmp(sub, "add") || !strcmp(sub, "list") ||
+		     !strcmp(sub, "show") || !strcmp(sub, "release");
+	if (!known)
+		return cli_fail(CV_EXIT_USAGE, "hold", "unknown subcommand %s",
+			sub);
+	struct store *s = cli_open_store(cli, "hold", STORE_NOCREATE);
+	if (!s)
+		return CV_EXIT_FAIL;
+	int code;
+	optind = 0;
+	if (!strcmp(sub, "add"))
+		code = add(cli, s, argc - 1, argv + 1);
+	else if (!strcmp(sub, "release"))
+		code = release(cli, s, argc - 1, argv + 1);
+	else
+		code = show(cli, s, argc - 1, argv + 1, !strcmp(sub, "list"));
+	store_close(s);
+	return code;
+}
+
+const struct cli_cmd cmd_hold = {
+	.name = "hold",
+	.summary = "legal holds: add, list, show, release",
+	.help = "usage: callvault [--db PATH] hold add --matter NAME "
+		"[--call ID]… [--contact ID]\n"
+		"           [--number E164] [--agent ID] [--location LOC] "
+		"[--from DATE]\n"
+		"           [--to DATE] [--reason TEXT]\n"
+		"       callvault hold list [--all]\n"
+		"       callvault hold show ID\n"
+		"       callvault hold release ID --reason TEXT\n"
+		"\n"
+		"A hold keeps the calls it covers from purge. All criteria "
+		"given must\nmatch (several --call: any of them); --to DATE "
+		"includes that day. The\ncriteria are evaluated whenever purge "
+		"runs, so calls arriving after the\nhold was placed are held "
+		"too. A call under several matters stays held\nuntil every one "
+		"is released. Holds are never deleted; adding and\nreleasing "
+		"are written to the audit log.\n",
+	.run = run,
+};

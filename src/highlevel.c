@@ -1,0 +1,409 @@
+/* highlevel.c — see highlevel.h */
+#include "highlevel.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct hl_req {
+	CURL *easy;
+	struct curl_slist *headers;
+	struct hl_response resp;
+	bool too_big;
+	int64_t started;
+	hl_done_fn fn;
+	void *arg;
+	struct hl_req *next;
+};
+
+struct hl_client {
+	CURLM *multi;
+	struct hl_client_opts opts;
+	struct hl_req *reqs;    /* in flight */
+	int n;
+};
+
+void hl_ratelimit_init(struct hl_ratelimit *rl)
+{
+	rl->limit_daily = rl->daily_remaining = rl->interval_ms = -1;
+	rl->max = rl->remaining = -1;
+}
+
+bool hl_ratelimit_parse_line(const char *line, size_t n,
+	struct hl_ratelimit *rl)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} names[] = {
+		{ "x-ratelimit-limit-daily",
+		  offsetof(struct hl_ratelimit, limit_daily) },
+		{ "x-ratelimit-daily-remaining",
+		  offsetof(struct hl_ratelimit, daily_remaining) },
+		{ "x-ratelimit-interval-milliseconds",
+		  offsetof(struct hl_ratelimit, interval_ms) },
+		{ "x-ratelimit-max", offsetof(struct hl_ratelimit, max) },
+		{ "x-ratelimit-remaining",
+		  offsetof(struct hl_ratelimit, remaining) },
+	};
+	const char *colon = memchr(line, ':', n);
+	if (!colon)
+		return false;
+	size_t nlen = (size_t)(colon - line);
+	for (size_t i = 0; i < CV_ARRAY_LEN(names); i++) {
+		if (strlen(names[i].name) != nlen ||
+		    strncasecmp(line, names[i].name, nlen) != 0)
+			continue;
+		const char *v = colon + 1, *end = line + n;
+		while (v < end && (*v == ' ' || *v == '\t'))
+			v++;
+		int64_t val = 0;
+		size_t digits = 0;
+		while (v < end && isdigit((unsigned char)*v) && digits < 18) {
+			val = val * 10 + (*v++ - '0');
+			digits++;
+		}
+		while (v < end && isspace((unsigned char)*v))
+			v++;
+		if (digits == 0 || v != end)
+			return false;
+		*(int64_t *)((char *)rl + names[i].off) = val;
+		return true;
+	}
+	return false;
+}
+
+void hl_response_finish(struct hl_response *r)
+{
+	if (!r)
+		return;
+	free(r->errmsg);
+	buf_finish(&r->body);
+	memset(r, 0, sizeof(*r));
+}
+
+char *hl_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	struct buf b;
+	buf_init(&b);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (isalnum(*p) || strchr("-._~", *p)) {
+			buf_putc(&b, (char)*p);
+		} else {
+			char e[3] = { '%', hex[*p >> 4], hex[*p & 15] };
+			buf_append(&b, e, 3);
+		}
+	}
+	return buf_steal(&b);
+}
+
+void hl_query_add(struct buf *url, const char *key, const char *value)
+{
+	char *v = hl_escape(value);
+	bool has_q = url->data && memchr(url->data, '?', url->len);
+	buf_printf(url, "%c%s=%s", has_q ? '&' : '?', key, v);
+	free(v);
+}
+
+void hl_query_add_int(struct buf *url, const char *key, int64_t value)
+{
+	char v[32];
+	snprintf(v, sizeof(v), "%lld", (long long)value);
+	hl_query_add(url, key, v);
+}
+
+static bool host_is_loopback(const char *h, size_t n)
+{
+	static const char *const names[] = { "127.0.0.1", "localhost",
+		"[::1]" };
+	for (size_t i = 0; i < CV_ARRAY_LEN(names); i++)
+		if (strlen(names[i]) == n && strncasecmp(h, names[i], n) == 0)
+			return true;
+	return false;
+}
+
+bool hl_url_allowed(const char *url)
+{
+	if (strncasecmp(url, "https://", 8) == 0)
+		return url[8] != '\0';
+	if (strncasecmp(url, "http://", 7) != 0)
+		return false;
+	const char *h = url + 7;
+	size_t n = strcspn(h, "/?#");
+	if (memchr(h, '@', n))
+		return false; /* no userinfo: it hides the real host */
+	/* strip the port, but not the brackets of an IPv6 literal */
+	const char *colon = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (h[i] == ':')
+			colon = h + i;
+	if (colon && !(h[0] == '[' && colon < (const char *)memchr(h, ']',
+				n)))
+		n = (size_t)(colon - h);
+	return host_is_loopback(h, n);
+}
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct hl_req *r = arg;
+	size_t n = size * nmemb;
+	if (r->resp.body.len + n > HL_MAX_RESPONSE) {
+		r->too_big = true;
+		return 0; /* abort the transfer */
+	}
+	buf_append(&r->resp.body, p, n);
+	return n;
+}
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct hl_req *r = arg;
+	size_t n = size * nmemb;
+	/* a new status line (redirect, 100-continue) starts afresh */
+	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0)
+		hl_ratelimit_init(&r->resp.rl);
+	else
+		hl_ratelimit_parse_line(p, n, &r->resp.rl);
+	return n;
+}
+
+static struct hl_req *req_new(const char *url,
+	const struct hl_client_opts *o, char **errmsg)
+{
+	struct hl_req *r = xcalloc(1, sizeof(*r));
+	buf_init(&r->resp.body);
+	hl_ratelimit_init(&r->resp.rl);
+	r->easy = curl_easy_init();
+	if (!r->easy) {
+		free(r);
+		cv_error(errmsg, CV_EHTTP, "cannot create an HTTP handle");
+		return NULL;
+	}
+	CURL *e = r->easy;
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+		o->connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
+		(curl_off_t)HL_MAX_RESPONSE);
+	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "callvault/" CALLVAULT_VERSION);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+	r->headers = curl_slist_append(NULL, "Accept: application/json");
+	r->started = cv_mono_ms();
+	return r;
+}
+
+static void req_add_header(struct hl_req *r, const char *name,
+	const char *value)
+{
+	char *h = xasprintf("%s: %s", name, value);
+	r->headers = curl_slist_append(r->headers, h);
+	/* the header may hold a token: wipe our copy (curl keeps its own) */
+	memset(h, 0, strlen(h));
+	free(h);
+}
+
+static bool is_transient(CURLcode cc)
+{
+	switch (cc) {
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_GOT_NOTHING:
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_BAD_CONTENT_ENCODING:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Fill resp from a finished transfer. */
+static void req_finish(struct hl_req *r, CURLcode cc)
+{
+	struct hl_response *resp = &r->resp;
+	resp->elapsed_ms = cv_mono_ms() - r->started;
+	if (cc == CURLE_OK) {
+		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE,
+			&resp->status);
+		resp->err = CV_OK;
+		return;
+	}
+	resp->status = 0;
+	if (r->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
+		resp->err = CV_ETOOBIG;
+		resp->errmsg = xasprintf("response larger than %u bytes",
+			HL_MAX_RESPONSE);
+		return;
+	}
+	resp->err = CV_EHTTP;
+	resp->transient = is_transient(cc);
+	/* curl's text names host and cause, never headers or bodies */
+	resp->errmsg = xstrdup(curl_easy_strerror(cc));
+}
+
+static void req_free(struct hl_req *r)
+{
+	if (!r)
+		return;
+	curl_easy_cleanup(r->easy);
+	curl_slist_free_all(r->headers);
+	hl_response_finish(&r->resp);
+	free(r);
+}
+
+static void opts_defaults(struct hl_client_opts *d,
+	const struct hl_client_opts *o)
+{
+	d->connect_timeout_ms = o && o->connect_timeout_ms > 0
+		? o->connect_timeout_ms : 10000;
+	d->timeout_ms = o && o->timeout_ms > 0 ? o->timeout_ms : 60000;
+}
+
+enum cv_err hl_client_create(struct hl_client **out,
+	const struct hl_client_opts *o, char **errmsg)
+{
+	static bool global_done;
+	if (!global_done) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return cv_error(errmsg, CV_EHTTP,
+				"cannot initialise libcurl");
+		global_done = true;
+	}
+	struct hl_client *c = xcalloc(1, sizeof(*c));
+	c->multi = curl_multi_init();
+	if (!c->multi) {
+		free(c);
+		return cv_error(errmsg, CV_EHTTP, "cannot create a multi "
+						  "handle");
+	}
+	opts_defaults(&c->opts, o);
+	*out = c;
+	return CV_OK;
+}
+
+void hl_client_destroy(struct hl_client *c)
+{
+	if (!c)
+		return;
+	while (c->reqs) {
+		struct hl_req *r = c->reqs;
+		c->reqs = r->next;
+		curl_multi_remove_handle(c->multi, r->easy);
+		req_free(r);
+	}
+	curl_multi_cleanup(c->multi);
+	free(c);
+}
+
+enum cv_err hl_get(struct hl_client *c, const char *url, const char *token,
+	const char *version, hl_done_fn fn, void *arg, char **errmsg)
+{
+	if (!hl_url_allowed(url))
+		return cv_error(errmsg, CV_EINVAL, "refusing to send a token "
+			"to a URL that is neither https nor loopback http");
+	struct hl_req *r = req_new(url, &c->opts, errmsg);
+	if (!r)
+		return CV_EHTTP;
+	char *auth = xasprintf("Bearer %s", token);
+	req_add_header(r, "Authorization", auth);
+	memset(auth, 0, strlen(auth));
+	free(auth);
+	req_add_header(r, "Version", version);
+	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
+	r->fn = fn;
+	r->arg = arg;
+	if (curl_multi_add_handle(c->multi, r->easy) != CURLM_OK) {
+		req_free(r);
+		return cv_error(errmsg, CV_EHTTP, "cannot start a request");
+	}
+	r->next = c->reqs;
+	c->reqs = r;
+	c->n++;
+	return CV_OK;
+}
+
+static void unlink_req(struct hl_client *c, struct hl_req *r)
+{
+	for (struct hl_req **pp = &c->reqs; *pp; pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			c->n--;
+			return;
+		}
+	}
+}
+
+int hl_client_poll(struct hl_client *c, int timeout_ms)
+{
+	int running = 0;
+	curl_multi_perform(c->multi, &running);
+	if (timeout_ms > 0) {
+		/* waits the full timeout even with nothing in flight */
+		curl_multi_poll(c->multi, NULL, 0, timeout_ms, NULL);
+		curl_multi_perform(c->multi, &running);
+	}
+	CURLMsg *m;
+	int left;
+	while ((m = curl_multi_info_read(c->multi, &left))) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		struct hl_req *r = NULL;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &r);
+		CURLcode cc = m->data.result;
+		curl_multi_remove_handle(c->multi, r->easy);
+		unlink_req(c, r);
+		req_finish(r, cc);
+		r->fn(&r->resp, r->arg);
+		req_free(r);
+	}
+	return c->n;
+}
+
+void hl_post_form(const char *url, const char *form,
+	const struct hl_client_opts *o, struct hl_response *out)
+{
+	struct hl_client_opts d;
+	opts_defaults(&d, o);
+	memset(out, 0, sizeof(*out));
+	buf_init(&out->body);
+	hl_ratelimit_init(&out->rl);
+	if (!hl_url_allowed(url)) {
+		out->err = CV_EINVAL;
+		out->errmsg = xstrdup("refusing to send secrets to a URL that "
+				      "is neither https nor loopback http");
+		return;
+	}
+	char *err = NULL;
+	struct hl_req *r = req_new(url, &d, &err);
+	if (!r) {
+		out->err = CV_EHTTP;
+		out->errmsg = err;
+		return;
+	}
+	req_add_header(r, "Content-Type",
+		"application/x-www-form-urlencoded");
+	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
+	curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, form);
+	CURLcode cc = curl_easy_perform(r->easy);
+	req_finish(r, cc);
+	*out = r->resp;
+	memset(&r->resp, 0, sizeof(r->resp));
+	req_free(r);
+}

@@ -1,0 +1,69 @@
+/*
+ * store_holds.h — legal holds. A hold names a matter and criteria; a call
+ * is held while any active hold matches it. Criteria are evaluated when
+ * asked (at purge time), so a call that arrives after the hold was placed
+ * is caught too. Within one hold, all given criteria must match (a list of
+ * call ids matches any of them); across holds, any hold is enough, so
+ * releasing one never frees a call another still holds. Every change is
+ * written to the audit log in the same transaction.
+ */
+#ifndef CV_STORE_HOLDS_H
+#define CV_STORE_HOLDS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* SQL condition: the call row `c` is matched by the hold row `h`. */
+#define STORE_HOLD_MATCH_SQL                                                \
+	"(h.released_at IS NULL"                                            \
+	" AND (NOT EXISTS (SELECT 1 FROM hold_calls x WHERE x.hold_id = h.id)" \
+	"  OR EXISTS (SELECT 1 FROM hold_calls x WHERE x.hold_id = h.id"    \
+	"   AND x.call_id = c.id))"                                         \
+	" AND (h.contact_id IS NULL OR h.contact_id = c.contact_id)"        \
+	" AND (h.from_e164 IS NULL OR h.from_e164 = c.from_e164)"           \
+	" AND (h.agent_id IS NULL OR h.agent_id = c.agent_id)"              \
+	" AND (h.location_id IS NULL OR h.location_id = c.location_id)"     \
+	" AND (h.from_ms IS NULL OR c.created_at >= h.from_ms)"             \
+	" AND (h.to_ms IS NULL OR c.created_at < h.to_ms))"
+
+struct store_hold {
+	int64_t id;
+	const char *matter, *reason;
+	const char *contact_id, *from_e164, *agent_id, *location_id;
+	bool has_from, has_to;
+	int64_t from_ms, to_ms;   /* [from, to) on createdAt */
+	const char *const *call_ids;
+	size_t n_calls;
+	int64_t created_at;
+	const char *created_by;
+	int64_t released_at;      /* 0 while active */
+	const char *released_by, *release_reason;
+};
+
+/*
+ * Place a hold (h->id, created_* and released_* are ignored) and audit
+ * it as actor. At least one criterion is required (CV_EINVAL). *id gets
+ * the new hold's id.
+ */
+enum cv_err store_hold_add(struct store *s, const struct store_hold *h,
+	const char *actor, int64_t *id, char **errmsg) CV_MUST_CHECK;
+/* Release an active hold with a reason, audited. CV_ENOTFOUND when there
+ * is no such hold, CV_EINVAL when it is already released. */
+enum cv_err store_hold_release(struct store *s, int64_t id,
+	const char *actor, const char *reason, char **errmsg) CV_MUST_CHECK;
+/* Walk holds by id (active ones only when active_only); *matched is how
+ * many stored calls the hold covers now. Pointers valid during fn. */
+enum cv_err store_hold_each(struct store *s, bool active_only, int64_t id,
+	int (*fn)(const struct store_hold *h, int64_t matched, void *arg),
+	void *arg, char **errmsg) CV_MUST_CHECK;
+/* Walk the ids of stored calls a hold covers now (released: none). */
+enum cv_err store_hold_each_call(struct store *s, int64_t id,
+	int (*fn)(const char *call_id, void *arg), void *arg,
+	char **errmsg) CV_MUST_CHECK;
+/* Whether an active hold covers the call (false for unknown calls). */
+enum cv_err store_hold_is_held(struct store *s, const char *call_id,
+	bool *held, char **errmsg) CV_MUST_CHECK;
+
+#endif

@@ -1,0 +1,766 @@
+/* store_retention.c — see store_retention.h */
+#include "store_retention.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util.h"
+#include "store_holds.h"
+#include "store_int.h"
+
+/* calls.location_id is NULL where the archive side says "" */
+#define LOC_EQ "coalesce(c.location_id, '') = ?1"
+
+enum cv_err store_read_begin(struct store *s, char **errmsg)
+{
+	enum cv_err rc = store_exec(s, "BEGIN DEFERRED;"
+				       "SELECT count(*) FROM archives;",
+		errmsg);
+	if (rc == CV_OK)
+		s->in_tx = true;
+	return rc;
+}
+
+void store_read_end(struct store *s)
+{
+	store_rollback(s);
+}
+
+static enum cv_err one_int(struct store *s, const char *sql, int64_t *out,
+	char **errmsg)
+{
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	int r = sqlite3_step(st);
+	*out = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return r == SQLITE_ROW ? CV_OK : store_dberr(s, errmsg, "query");
+}
+
+enum cv_err store_ret_max_version(struct store *s, int64_t *out,
+	char **errmsg)
+{
+	static const char sql[] = "SELECT coalesce(max(id), 0) FROM versions";
+	return one_int(s, sql, out, errmsg);
+}
+
+enum cv_err store_ret_locmonths(struct store *s, const char *location,
+	const char *from, const char *to, struct store_locmonth **out,
+	size_t *n, char **errmsg)
+{
+	static const char sql[] =
+		"SELECT coalesce(location_id, '') AS loc,"
+		" strftime('%Y-%m', created_at / 1000, 'unixepoch') AS m,"
+		" count(*) FROM calls c"
+		" WHERE (?1 IS NULL OR " LOC_EQ ")"
+		" GROUP BY loc, m"
+		" HAVING (?2 IS NULL OR m >= ?2) AND (?3 IS NULL OR m <= ?3)"
+		" ORDER BY loc, m";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, location);
+	store_bind_text(st, 2, from);
+	store_bind_text(st, 3, to);
+	size_t cap = 16;
+	*out = xcalloc(cap, sizeof(**out));
+	*n = 0;
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap)
+			*out = xrealloc(*out, (cap *= 2) * sizeof(**out));
+		struct store_locmonth *lm = &(*out)[(*n)++];
+		snprintf(lm->location, sizeof(lm->location), "%s",
+			sqlite3_column_text(st, 0));
+		snprintf(lm->month, sizeof(lm->month), "%s",
+			sqlite3_column_text(st, 1));
+		lm->calls = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "months");
+}
+
+/* current version not covered by any archive */
+#define ONLY_NEW                                                            \
+	" AND (?4 = 0 OR NOT EXISTS (SELECT 1 FROM archive_calls ac"        \
+	"  WHERE ac.call_id = c.id AND ac.version_id >= c.version_id))"
+
+enum cv_err store_ret_each_call(struct store *s, const char *location,
+	int64_t from_ms, int64_t to_ms, bool only_new,
+	int (*fn)(const struct store_arch_call *c, void *arg), void *arg,
+	char **errmsg)
+{
+	static const char sql[] =
+		"SELECT c.id, v.canonical, c.created_at, c.version_id,"
+		" coalesce((SELECT a.name FROM agents a"
+		"   WHERE a.location_id = c.location_id AND a.id = c.agent_id),"
+		"  (SELECT a.name FROM agents a WHERE a.id = c.agent_id"
+		"   ORDER BY a.location_id LIMIT 1)),"
+		" c.location_id, c.agent_id, c.contact_id, c.from_number,"
+		" c.action_types, c.summary, c.transcript, c.duration,"
+		" c.trial_call, c.appointment_booked, c.transferred"
+		" FROM calls c JOIN versions v ON v.id = c.version_id"
+		" WHERE " LOC_EQ " AND c.created_at >= ?2 AND c.created_at < ?3"
+		ONLY_NEW " ORDER BY c.created_at, c.id";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, location, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, from_ms);
+	sqlite3_bind_int64(st, 3, to_ms);
+	sqlite3_bind_int(st, 4, only_new);
+	int r;
+	enum cv_err rc = CV_OK;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_arch_call c = {
+			.id = (const char *)sqlite3_column_text(st, 0),
+			.canonical = (const char *)sqlite3_column_text(st, 1),
+			.canonical_len = (size_t)sqlite3_column_bytes(st, 1),
+			.created_at = sqlite3_column_int64(st, 2),
+			.version_id = sqlite3_column_int64(st, 3),
+			.agent_name = (const char *)sqlite3_column_text(st, 4),
+		};
+		const char **strs[] = { &c.location_id, &c.agent_id,
+			&c.contact_id, &c.from_number, &c.action_types,
+			&c.summary, &c.transcript };
+		for (int i = 0; i < (int)CV_ARRAY_LEN(strs); i++)
+			*strs[i] = (const char *)sqlite3_column_text(st, 5 + i);
+		c.has_duration = sqlite3_column_type(st, 12) != SQLITE_NULL;
+		c.duration = sqlite3_column_double(st, 12);
+		c.trial_call = sqlite3_column_type(st, 13) == SQLITE_NULL
+			? -1 : sqlite3_column_int(st, 13);
+		c.appointment_booked = sqlite3_column_int(st, 14) != 0;
+		c.transferred = sqlite3_column_int(st, 15) != 0;
+		if (fn(&c, arg) != 0) {
+			rc = CV_EINVAL;
+			break;
+		}
+	}
+	if (rc == CV_OK && r != SQLITE_DONE)
+		rc = store_dberr(s, errmsg, "read calls");
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum cv_err store_ret_count_calls(struct store *s, const char *location,
+	int64_t from_ms, int64_t to_ms, bool only_new, int64_t *out,
+	char **errmsg)
+{
+	static const char sql[] =
+		"SELECT count(*) FROM calls c WHERE " LOC_EQ
+		" AND c.created_at >= ?2 AND c.created_at < ?3" ONLY_NEW;
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, location, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, from_ms);
+	sqlite3_bind_int64(st, 3, to_ms);
+	sqlite3_bind_int(st, 4, only_new);
+	int r = sqlite3_step(st);
+	*out = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return r == SQLITE_ROW ? CV_OK : store_dberr(s, errmsg, "count");
+}
+
+enum cv_err store_ret_each_event(struct store *s, const char *call_id,
+	int (*fn)(const struct store_event *e, void *arg), void *arg,
+	char **errmsg)
+{
+	static const char sql[] =
+		"SELECT dedup_key, type, call_id, message_id, location_id,"
+		" body_sha256, signature, received_at, body"
+		" FROM webhook_events WHERE call_id = ?"
+		" ORDER BY received_at, dedup_key";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
+	int r;
+	enum cv_err rc = CV_OK;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_event e = {
+			.dedup_key = (const char *)sqlite3_column_text(st, 0),
+			.type = (const char *)sqlite3_column_text(st, 1),
+			.call_id = (const char *)sqlite3_column_text(st, 2),
+			.message_id = (const char *)sqlite3_column_text(st, 3),
+			.location_id = (const char *)sqlite3_column_text(st, 4),
+			.body_sha256 = (const char *)sqlite3_column_text(st, 5),
+			.signature = (const char *)sqlite3_column_text(st, 6),
+			.received_at = sqlite3_column_int64(st, 7),
+			.body = sqlite3_column_blob(st, 8),
+			.body_len = (size_t)sqlite3_column_bytes(st, 8),
+		};
+		if (fn(&e, arg) != 0) {
+			rc = CV_EINVAL;
+			break;
+		}
+	}
+	if (rc == CV_OK && r != SQLITE_DONE)
+		rc = store_dberr(s, errmsg, "read events");
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum cv_err store_ret_put_event(struct store *s, const struct store_event *e,
+	char **errmsg)
+{
+	static const char sql[] =
+		"INSERT INTO webhook_events(dedup_key, type, call_id,"
+		" message_id, location_id, received_at, body_sha256, body,"
+		" signature) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		" ON CONFLICT(dedup_key) DO NOTHING";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, e->dedup_key);
+	store_bind_text(st, 2, e->type);
+	store_bind_text(st, 3, e->call_id);
+	store_bind_text(st, 4, e->message_id);
+	store_bind_text(st, 5, e->location_id);
+	sqlite3_bind_int64(st, 6, e->received_at);
+	store_bind_text(st, 7, e->body_sha256);
+	sqlite3_bind_blob64(st, 8, e->body ? e->body : "", e->body_len,
+		SQLITE_STATIC);
+	store_bind_text(st, 9, e->signature);
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "event");
+}
+
+enum cv_err store_ret_put_agent(struct store *s, const char *location,
+	const char *agent_id, const char *name, char **errmsg)
+{
+	static const char sql[] =
+		"INSERT INTO agents(location_id, id, name, updated_at)"
+		" VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, location ? location : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, agent_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, cv_now_ms());
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "agent");
+}
+
+/* The canonical hash of a call's version seq; "" when there is none. */
+static enum cv_err version_hash(struct store *s, const char *call_id,
+	int seq, char out[CV_SHA256_HEX], char **errmsg)
+{
+	static const char sql[] = "SELECT canonical_sha256 FROM versions"
+				  " WHERE call_id = ? AND seq = ?";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, seq);
+	int r = sqlite3_step(st);
+	out[0] = '\0';
+	if (r == SQLITE_ROW)
+		snprintf(out, CV_SHA256_HEX, "%s", sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE
+		? CV_OK : store_dberr(s, errmsg, "version");
+}
+
+static enum cv_err keep_restored_payload(struct store *s,
+	const struct store_restore_version *v, char **errmsg)
+{
+	static const char sql[] =
+		"INSERT INTO raw_payloads(sha256, source, received_at, size,"
+		" bytes, withheld) VALUES (?, 'restore', ?, 0, NULL,"
+		" 'restored from an archive: only the hash of the original"
+		" bytes is archived') ON CONFLICT(sha256) DO NOTHING";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, v->raw_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, v->received_at);
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "payload");
+}
+
+enum cv_err store_ret_restore_version(struct store *s,
+	const struct store_restore_version *v, bool *added, char **errmsg)
+{
+	static const char fix[] =
+		"UPDATE versions SET origin = ?, redacted = ?"
+		" WHERE call_id = ? AND seq = ?";
+	const struct calllog *c = v->log;
+	char have[CV_SHA256_HEX];
+	*added = false;
+	enum cv_err rc = version_hash(s, c->id, v->seq, have, errmsg);
+	if (rc != CV_OK)
+		return rc;
+	if (*have)
+		return strcmp(have, c->canonical_sha256) == 0
+			? CV_OK
+			: cv_error(errmsg, CV_EINTEGRITY,
+				  "call %s version %d differs from the store's",
+				  c->id, v->seq);
+	if (v->seq > 1 && ((rc = version_hash(s, c->id, v->seq - 1, have,
+				    errmsg)) != CV_OK || !*have))
+		return rc != CV_OK ? rc
+				   : cv_error(errmsg, CV_EINTEGRITY,
+					     "call %s: version %d comes before "
+					     "version %d is there",
+					     c->id, v->seq, v->seq - 1);
+	struct store_payload p;
+	store_payload_init(&p, SRC_RESTORE, "", 0);
+	snprintf(p.sha256, sizeof(p.sha256), "%s", v->raw_sha256);
+	p.received_at = v->received_at;
+	p.stored = true; /* kept just below, hash only */
+	enum store_ingest_result res;
+	if ((rc = keep_restored_payload(s, v, errmsg)) != CV_OK ||
+	    (rc = store_ingest_call(s, c, &p, &res, errmsg)) != CV_OK)
+		return rc;
+	if (res == INGEST_UNCHANGED)
+		return cv_error(errmsg, CV_EINTEGRITY,
+			"call %s version %d repeats the version before it",
+			c->id, v->seq);
+	sqlite3_stmt *st = store_stmt(s, fix, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, store_source_name(v->origin), -1,
+		SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, v->redacted);
+	sqlite3_bind_text(st, 3, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, v->seq);
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE)
+		return store_dberr(s, errmsg, "restore version");
+	*added = true;
+	return CV_OK;
+}
+
+enum cv_err store_ret_version_origin(struct store *s, int64_t version_id,
+	enum store_source *out, char **errmsg)
+{
+	static const char sql[] =
+		"SELECT coalesce(origin, source) FROM versions WHERE id = ?";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_int64(st, 1, version_id);
+	int r = sqlite3_step(st);
+	enum cv_err rc = CV_OK;
+	if (r != SQLITE_ROW)
+		rc = r == SQLITE_DONE ? cv_error(errmsg, CV_ENOTFOUND,
+						"no version %lld",
+						(long long)version_id)
+				      : store_dberr(s, errmsg, "version");
+	else if (!store_source_parse((const char *)sqlite3_column_text(st, 0),
+			 out))
+		*out = SRC_IMPORT;
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum cv_err store_ret_version_state(struct store *s, const char *call_id,
+	const char *canonical_sha256, int *state, char **errmsg)
+{
+	static const char sql[] =
+		"SELECT (SELECT count(*) FROM calls WHERE id = ?1),"
+		" EXISTS (SELECT 1 FROM versions WHERE call_id = ?1"
+		"  AND canonical_sha256 = ?2)";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, canonical_sha256, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	*state = 0;
+	if (r == SQLITE_ROW && sqlite3_column_int(st, 0))
+		*state = sqlite3_column_int(st, 1) ? 1 : 2;
+	sqlite3_reset(st);
+	return r == SQLITE_ROW ? CV_OK : store_dberr(s, errmsg, "version");
+}
+
+/* ---- archive records ---- */
+
+void store_archive_finish(struct store_archive *a)
+{
+	if (!a)
+		return;
+	free(a->location_id);
+	free(a->month);
+	free(a->path);
+	free(a->sha256);
+	free(a->tagmanifest_sha256);
+	free(a->prev_tagmanifest_sha256);
+	memset(a, 0, sizeof(*a));
+}
+
+#define ARCHIVE_COLS                                                        \
+	"id, location_id, month, seq, chain_index, path, sha256,"          \
+	" tagmanifest_sha256, prev_tagmanifest_sha256, n_calls, n_versions," \
+	" n_events, payload_bytes, size, max_version_id, written_at,"      \
+	" coalesce(verified_at, 0)"
+
+static void archive_from_row(sqlite3_stmt *st, struct store_archive *a)
+{
+	a->id = sqlite3_column_int64(st, 0);
+	a->location_id = store_col_dup(st, 1);
+	a->month = store_col_dup(st, 2);
+	a->seq = sqlite3_column_int(st, 3);
+	a->chain_index = sqlite3_column_int(st, 4);
+	a->path = store_col_dup(st, 5);
+	a->sha256 = store_col_dup(st, 6);
+	a->tagmanifest_sha256 = store_col_dup(st, 7);
+	a->prev_tagmanifest_sha256 = store_col_dup(st, 8);
+	a->n_calls = sqlite3_column_int64(st, 9);
+	a->n_versions = sqlite3_column_int64(st, 10);
+	a->n_events = sqlite3_column_int64(st, 11);
+	a->payload_bytes = sqlite3_column_int64(st, 12);
+	a->size = sqlite3_column_int64(st, 13);
+	a->max_version_id = sqlite3_column_int64(st, 14);
+	a->written_at = sqlite3_column_int64(st, 15);
+	a->verified_at = sqlite3_column_int64(st, 16);
+}
+
+static enum cv_err one_archive(struct store *s, sqlite3_stmt *st,
+	struct store_archive *out, char **errmsg)
+{
+	memset(out, 0, sizeof(*out));
+	int r = sqlite3_step(st);
+	enum cv_err rc = CV_OK;
+	if (r == SQLITE_ROW)
+		archive_from_row(st, out);
+	else if (r == SQLITE_DONE)
+		rc = cv_error(errmsg, CV_ENOTFOUND, "no such archive");
+	else
+		rc = store_dberr(s, errmsg, "read archive");
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum cv_err store_ret_last_archive(struct store *s, const char *location,
+	const char *month, struct store_archive *out, char **errmsg)
+{
+	static const char sql[] =
+		"SELECT " ARCHIVE_COLS " FROM archives WHERE location_id = ?1"
+		" AND (?2 IS NULL OR month = ?2) ORDER BY id DESC LIMIT 1";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, location, -1, SQLITE_STATIC);
+	store_bind_text(st, 2, month);
+	return one_archive(s, st, out, errmsg);
+}
+
+enum cv_err store_ret_find_archive(struct store *s, const char *sha256,
+	const char *location, int chain_index, struct store_archive *out,
+	char **errmsg)
+{
+	static const char sql[] =
+		"SELECT " ARCHIVE_COLS " FROM archives"
+		" WHERE (?1 IS NOT NULL AND sha256 = ?1) OR (?1 IS NULL"
+		"  AND location_id = ?2 AND chain_index = ?3)"
+		" ORDER BY id DESC LIMIT 1";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, sha256);
+	store_bind_text(st, 2, location);
+	sqlite3_bind_int(st, 3, chain_index);
+	return one_archive(s, st, out, errmsg);
+}
+
+enum cv_err store_ret_each_archive(struct store *s,
+	int (*fn)(const struct store_archive *a, void *arg), void *arg,
+	char **errmsg)
+{
+	static const char sql[] =
+		"SELECT " ARCHIVE_COLS " FROM archives ORDER BY id";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	int r;
+	enum cv_err rc = CV_OK;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_archive a;
+		archive_from_row(st, &a);
+		int stop = fn(&a, arg);
+		store_archive_finish(&a);
+		if (stop) {
+			rc = CV_EINVAL;
+			break;
+		}
+	}
+	if (rc == CV_OK && r != SQLITE_DONE)
+		rc = store_dberr(s, errmsg, "read archives");
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum cv_err store_ret_add_archive(struct store *s, struct store_archive *a,
+	char *const *call_ids, const int64_t *version_ids, size_t n,
+	char **errmsg)
+{
+	static const char ins[] =
+		"INSERT INTO archives(location_id, month, seq, chain_index,"
+		" path, sha256, tagmanifest_sha256, prev_tagmanifest_sha256,"
+		" n_calls, n_versions, n_events, payload_bytes, size,"
+		" max_version_id, written_at, verified_at) VALUES (?, ?, ?,"
+		" ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)";
+	static const char ins_call[] =
+		"INSERT INTO archive_calls(call_id, archive_id, version_id)"
+		" VALUES (?, ?, ?)";
+	sqlite3_stmt *st = store_stmt(s, ins, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, a->location_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, a->month, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, a->seq);
+	sqlite3_bind_int(st, 4, a->chain_index);
+	sqlite3_bind_text(st, 5, a->path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, a->sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, a->tagmanifest_sha256, -1, SQLITE_STATIC);
+	store_bind_text(st, 8, a->prev_tagmanifest_sha256);
+	int64_t nums[] = { a->n_calls, a->n_versions, a->n_events,
+		a->payload_bytes, a->size, a->max_version_id, a->written_at };
+	for (int i = 0; i < (int)CV_ARRAY_LEN(nums); i++)
+		sqlite3_bind_int64(st, 9 + i, nums[i]);
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE)
+		return store_dberr(s, errmsg, "record archive");
+	a->id = sqlite3_last_insert_rowid(s->db);
+	for (size_t i = 0; i < n; i++) {
+		if (!(st = store_stmt(s, ins_call, errmsg)))
+			return CV_EDB;
+		sqlite3_bind_text(st, 1, call_ids[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, a->id);
+		sqlite3_bind_int64(st, 3, version_ids[i]);
+		r = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (r != SQLITE_DONE)
+			return store_dberr(s, errmsg, "record archive call");
+	}
+	return CV_OK;
+}
+
+enum cv_err store_ret_mark_verified(struct store *s, const char *sha256,
+	int64_t when, int *n, char **errmsg)
+{
+	static const char sql[] =
+		"UPDATE archives SET verified_at = max(?, written_at)"
+		" WHERE sha256 = ?";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_int64(st, 1, when);
+	sqlite3_bind_text(st, 2, sha256, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	*n = sqlite3_changes(s->db);
+	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "verified");
+}
+
+/* ---- policies ---- */
+
+enum cv_err store_ret_set_policy(struct store *s, const char *location,
+	int keep_months, const char *actor, char **errmsg)
+{
+	static const char sql[] =
+		"INSERT INTO retention_policies(location_id, keep_months,"
+		" set_at, set_by) VALUES (?, ?, ?, ?)"
+		" ON CONFLICT(location_id) DO UPDATE SET"
+		" keep_months = excluded.keep_months,"
+		" set_at = excluded.set_at, set_by = excluded.set_by";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, location ? location : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, keep_months);
+	sqlite3_bind_int64(st, 3, cv_now_ms());
+	sqlite3_bind_text(st, 4, actor, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "policy");
+}
+
+enum cv_err store_ret_each_policy(struct store *s,
+	int (*fn)(const struct store_policy *p, void *arg), void *arg,
+	char **errmsg)
+{
+	static const char sql[] =
+		"SELECT location_id, keep_months, set_at, set_by"
+		" FROM retention_policies ORDER BY location_id";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	int r;
+	enum cv_err rc = CV_OK;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_policy p = {
+			.location = (const char *)sqlite3_column_text(st, 0),
+			.keep_months = sqlite3_column_int(st, 1),
+			.set_at = sqlite3_column_int64(st, 2),
+			.set_by = (const char *)sqlite3_column_text(st, 3),
+		};
+		if (fn(&p, arg) != 0) {
+			rc = CV_EINVAL;
+			break;
+		}
+	}
+	if (rc == CV_OK && r != SQLITE_DONE)
+		rc = store_dberr(s, errmsg, "read policies");
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum cv_err store_ret_policy_for(struct store *s, const char *location,
+	int *keep_months, char **errmsg)
+{
+	static const char sql[] =
+		"SELECT keep_months FROM retention_policies"
+		" WHERE location_id IN (?1, '')"
+		" ORDER BY location_id = '' LIMIT 1";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, location ? location : "", -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	*keep_months = r == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_reset(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE
+		? CV_OK : store_dberr(s, errmsg, "policy");
+}
+
+enum cv_err store_ret_locations(struct store *s, char ***out, size_t *n,
+	char **errmsg)
+{
+	static const char sql[] =
+		"SELECT DISTINCT coalesce(location_id, '') FROM calls ORDER BY 1";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	size_t cap = 8;
+	*out = xcalloc(cap, sizeof(**out));
+	*n = 0;
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap)
+			*out = xrealloc(*out, (cap *= 2) * sizeof(**out));
+		(*out)[(*n)++] = store_col_dup(st, 0);
+	}
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "locations");
+}
+
+/* ---- purge ---- */
+
+enum cv_err store_ret_each_purge_cand(struct store *s, const char *location,
+	int64_t from_ms, int64_t to_ms,
+	int (*fn)(const struct store_purge_cand *c, void *arg), void *arg,
+	char **errmsg)
+{
+	static const char sql[] =
+		"SELECT c.id, c.created_at,"
+		" (SELECT group_concat(h.id, ',') FROM holds h WHERE "
+		STORE_HOLD_MATCH_SQL "),"
+		" (SELECT a.id FROM archive_calls ac JOIN archives a"
+		"   ON a.id = ac.archive_id WHERE ac.call_id = c.id"
+		"   AND ac.version_id >= c.version_id"
+		"   AND a.verified_at IS NOT NULL"
+		"   AND a.verified_at >= a.written_at"
+		"   ORDER BY a.id DESC LIMIT 1),"
+		" EXISTS (SELECT 1 FROM archive_calls ac WHERE ac.call_id = c.id"
+		"   AND ac.version_id >= c.version_id)"
+		" FROM calls c WHERE " LOC_EQ
+		" AND c.created_at >= ?2 AND c.created_at < ?3"
+		" ORDER BY c.created_at, c.id";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, location, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, from_ms);
+	sqlite3_bind_int64(st, 3, to_ms);
+	int r;
+	enum cv_err rc = CV_OK;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_purge_cand c = {
+			.call_id = (const char *)sqlite3_column_text(st, 0),
+			.created_at = sqlite3_column_int64(st, 1),
+			.held_by = (const char *)sqlite3_column_text(st, 2),
+			.archive_id = sqlite3_column_int64(st, 3),
+		};
+		c.archived_unverified = !c.archive_id &&
+					sqlite3_column_int(st, 4) != 0;
+		if (fn(&c, arg) != 0) {
+			rc = CV_EINVAL;
+			break;
+		}
+	}
+	if (rc == CV_OK && r != SQLITE_DONE)
+		rc = store_dberr(s, errmsg, "read purge candidates");
+	sqlite3_reset(st);
+	return rc;
+}
+
+static enum cv_err run_bound(struct store *s, const char *sql,
+	const char *id, int64_t rid, char **errmsg)
+{
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	if (id)
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 1, rid);
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "purge");
+}
+
+enum cv_err store_ret_purge_call(struct store *s, const char *call_id,
+	char **errmsg)
+{
+	static const char find[] = "SELECT rid FROM calls WHERE id = ?";
+	static const char by_id[][256] = {
+		/* payloads whose only references are this call's versions */
+		"DELETE FROM raw_payloads WHERE sha256 IN (SELECT v.raw_sha256"
+		" FROM versions v WHERE v.call_id = ?1) AND NOT EXISTS (SELECT"
+		" 1 FROM versions w WHERE w.raw_sha256 = raw_payloads.sha256"
+		" AND w.call_id != ?1)",
+		"DELETE FROM versions WHERE call_id = ?1",
+		"DELETE FROM webhook_events WHERE call_id = ?1",
+		"DELETE FROM fetch_queue WHERE call_id = ?1",
+		"DELETE FROM calls WHERE id = ?1",
+	};
+	static const char by_rid[][64] = {
+		"DELETE FROM calls_fts WHERE rowid = ?1",
+		"DELETE FROM calls_digits WHERE rowid = ?1",
+	};
+	bool held;
+	enum cv_err rc = store_hold_is_held(s, call_id, &held, errmsg);
+	if (rc != CV_OK)
+		return rc;
+	if (held)
+		return cv_error(errmsg, CV_EINVAL, "call %s is under a legal "
+						   "hold", call_id);
+	int64_t rid = 0;
+	sqlite3_stmt *st = store_stmt(s, find, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		rid = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (r != SQLITE_ROW)
+		return r == SQLITE_DONE ? cv_error(errmsg, CV_ENOTFOUND,
+						 "no call %s", call_id)
+					: store_dberr(s, errmsg, "purge");
+	for (size_t i = 0; i < CV_ARRAY_LEN(by_rid) && rc == CV_OK; i++)
+		rc = run_bound(s, by_rid[i], NULL, rid, errmsg);
+	for (size_t i = 0; i < CV_ARRAY_LEN(by_id) && rc == CV_OK; i++)
+		rc = run_bound(s, by_id[i], call_id, 0, errmsg);
+	return rc;
+}

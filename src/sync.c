@@ -1,0 +1,917 @@
+/* sync.c — see sync.h */
+#include "sync.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "calllog.h"
+#include "highlevel.h"
+#include "hljson.h"
+#include "store/store_sync.h"
+#include "util.h"
+
+#define MAX_429 30            /* consecutive 429 answers before giving up */
+#define MAX_AGENT_PAGES 100
+#define MAX_STALLS 3          /* same-cursor answers before paging on */
+#define QUEUE_BATCH 10000
+
+enum phase { PH_AGENTS, PH_CALLS, PH_QUEUE, PH_DONE };
+
+/* One location being synced. */
+struct job {
+	struct sync_run *run;
+	struct store_location loc;
+	struct auth *auth;
+	struct sync_result *res;
+	enum phase phase;
+	bool in_flight, finished;
+	int64_t ready_at;         /* monotonic ms: not before */
+	int64_t started;          /* monotonic ms */
+	char *token_sent;         /* copy of the token of the request */
+
+	/* rate limits as announced; our own send times in a ring */
+	int64_t rl_max, rl_interval, daily_remaining;
+	int64_t blocked_until;    /* monotonic ms: the server's window is
+				     spent by someone else */
+	int64_t *sent;
+	size_t sent_cap, sent_head, sent_n;
+
+	int attempts, n429_run;   /* consecutive failures of this request */
+	bool auth_retried;
+
+	/* agents */
+	int64_t agent_page, agents_total, agents_start;
+	bool agents_complete;
+
+	/* calls: the window, its cursor and bounds */
+	int64_t win_start, win_end, cursor, page;
+	int64_t win_requests, max_total, first_total, last_total;
+	int stalls;
+	bool advance_checkpoint;
+
+	/* the fetch queue */
+	char **queue;
+	size_t nq, iq;
+};
+
+struct sync_run {
+	struct store *s;
+	const struct sync_opts *o;
+	struct hl_client *http;
+	struct job *jobs;
+	size_t n;
+	int64_t last_draw;
+	int drawn_lines;
+};
+
+void sync_opts_init(struct sync_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->overlap_ms = 24 * 3600 * 1000;
+	o->max_retries = 6;
+	o->backoff_ms = 250;
+	o->timeout_ms = 60000;
+}
+
+void sync_results_free(struct sync_result *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(r[i].location);
+		free(r[i].error);
+		free(r[i].warning);
+	}
+	free(r);
+}
+
+static double jitter(void)
+{
+	return (double)random() / (double)RAND_MAX;
+}
+
+/* ---- ending a job -------------------------------------------------- */
+
+static void job_fail(struct job *j, const char *fmt, ...) CV_PRINTF(2, 3);
+static void job_fail(struct job *j, const char *fmt, ...)
+{
+	if (j->finished)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	j->res->error = xvasprintf(fmt, ap);
+	va_end(ap);
+	j->finished = true;
+	j->phase = PH_DONE;
+	cv_errlog("location=%s msg=\"sync failed: %s\"", j->loc.id,
+		j->res->error);
+}
+
+static void job_done(struct job *j)
+{
+	j->finished = true;
+	j->phase = PH_DONE;
+}
+
+/* ---- rate limiting --------------------------------------------------- */
+
+static void note_sent(struct job *j, int64_t now)
+{
+	if (j->sent_cap == 0)
+		return;
+	j->sent[(j->sent_head + j->sent_n) % j->sent_cap] = now;
+	if (j->sent_n < j->sent_cap)
+		j->sent_n++;
+	else
+		j->sent_head = (j->sent_head + 1) % j->sent_cap;
+}
+
+/* How many of our requests fall in the interval before now. */
+static int64_t sent_within(const struct job *j, int64_t now)
+{
+	int64_t iv = j->rl_interval > 0 ? j->rl_interval : 10000, n = 0;
+	for (size_t i = 0; i < j->sent_n; i++)
+		if (j->sent[(j->sent_head + i) % j->sent_cap] > now - iv)
+			n++;
+	return n;
+}
+
+/* Adopt the limits a response announced. */
+static void learn_limits(struct job *j, const struct hl_ratelimit *rl)
+{
+	if (rl->interval_ms > 0)
+		j->rl_interval = rl->interval_ms;
+	if (rl->daily_remaining >= 0)
+		j->daily_remaining = rl->daily_remaining;
+	if (rl->max > 0 && rl->max != j->rl_max && rl->max <= 1000000) {
+		/* keep the newest send times in a ring of the new size */
+		size_t cap = (size_t)rl->max;
+		int64_t *ring = xcalloc(cap, sizeof(*ring));
+		size_t keep = j->sent_n < cap ? j->sent_n : cap;
+		for (size_t i = 0; i < keep; i++)
+			ring[i] = j->sent[(j->sent_head + j->sent_n - keep +
+						  i) % j->sent_cap];
+		free(j->sent);
+		j->sent = ring;
+		j->sent_cap = cap;
+		j->sent_head = 0;
+		j->sent_n = keep;
+		j->rl_max = rl->max;
+	}
+	/* the window is spent but not by us: another process uses this
+	 * token, so wait part of an interval before asking again */
+	if (rl->remaining == 0 && sent_within(j, cv_mono_ms()) < j->rl_max) {
+		int64_t iv = j->rl_interval > 0 ? j->rl_interval : 10000;
+		j->blocked_until = cv_mono_ms() + iv / 2;
+	}
+}
+
+/*
+ * Milliseconds to wait before the next request so that no interval of
+ * the announced length ever holds more than the announced maximum
+ * (with a small margin for the time a request takes to arrive).
+ */
+static int64_t rate_delay(const struct job *j, int64_t now)
+{
+	if (j->blocked_until > now)
+		return j->blocked_until - now;
+	if (j->rl_max <= 0 || j->sent_cap == 0 || j->sent_n < j->sent_cap)
+		return 0;
+	int64_t iv = j->rl_interval > 0 ? j->rl_interval : 10000;
+	int64_t margin = iv / 50 > 20 ? iv / 50 : 20;
+	int64_t oldest = j->sent[j->sent_head];
+	int64_t d = oldest + iv + margin - now;
+	return d > 0 ? d : 0;
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+static void on_response(struct hl_response *r, void *arg);
+
+static char *url_for(struct job *j)
+{
+	struct buf u;
+	buf_init(&u);
+	buf_puts(&u, j->loc.api_base);
+	switch (j->phase) {
+	case PH_AGENTS:
+		buf_puts(&u, "/voice-ai/agents");
+		hl_query_add(&u, "locationId", j->loc.id);
+		hl_query_add_int(&u, "page", j->agent_page);
+		hl_query_add_int(&u, "pageSize", SYNC_PAGE_SIZE);
+		break;
+	case PH_CALLS:
+		buf_puts(&u, "/voice-ai/dashboard/call-logs");
+		hl_query_add(&u, "locationId", j->loc.id);
+		hl_query_add_int(&u, "startDate", j->cursor);
+		hl_query_add_int(&u, "endDate", j->win_end);
+		hl_query_add(&u, "sortBy", "createdAt");
+		hl_query_add(&u, "sort", "ascend");
+		hl_query_add_int(&u, "page", j->page);
+		hl_query_add_int(&u, "pageSize", SYNC_PAGE_SIZE);
+		break;
+	case PH_QUEUE: {
+		char *id = hl_escape(j->queue[j->iq]);
+		buf_printf(&u, "/voice-ai/dashboard/call-logs/%s", id);
+		free(id);
+		hl_query_add(&u, "locationId", j->loc.id);
+		break;
+	}
+	case PH_DONE:
+		break;
+	}
+	return buf_steal(&u);
+}
+
+static void start_request(struct job *j, int64_t now)
+{
+	if (j->daily_remaining == 0) {
+		job_fail(j, "the daily API budget is spent (X-RateLimit-"
+			    "Daily-Remaining 0); run sync again after the "
+			    "daily reset");
+		return;
+	}
+	const char *token;
+	char *err = NULL;
+	enum cv_err rc = auth_token(j->auth, &token, &err);
+	if (rc != CV_OK) {
+		job_fail(j, "%s", err ? err : cv_strerror(rc));
+		free(err);
+		return;
+	}
+	free(j->token_sent);
+	j->token_sent = xstrdup(token);
+	char *url = url_for(j);
+	rc = hl_get(j->run->http, url, token, j->loc.api_version,
+		on_response, j, &err);
+	free(url);
+	if (rc != CV_OK) {
+		job_fail(j, "%s", err ? err : cv_strerror(rc));
+		free(err);
+		return;
+	}
+	j->in_flight = true;
+	j->res->requests++;
+	if (j->phase == PH_CALLS)
+		j->win_requests++;
+	note_sent(j, now);
+}
+
+/* Try the same request again after a jittered exponential backoff, or
+ * fail the location when the retries are spent. */
+static void retry_later(struct job *j, const char *why)
+{
+	const struct sync_opts *o = j->run->o;
+	if (++j->attempts > o->max_retries) {
+		job_fail(j, "gave up after %d attempts: %s", j->attempts, why);
+		return;
+	}
+	int64_t step = o->backoff_ms << (j->attempts - 1);
+	if (step > 8000)
+		step = 8000;
+	int64_t wait = step / 2 + (int64_t)(jitter() * (double)(step / 2));
+	cv_warn("location=%s attempt=%d wait_ms=%lld msg=\"%s; retrying\"",
+		j->loc.id, j->attempts, (long long)wait, why);
+	j->res->retries++;
+	j->ready_at = cv_mono_ms() + wait;
+}
+
+/* ---- phases ------------------------------------------------------------ */
+
+static void begin_calls(struct job *j)
+{
+	j->phase = PH_CALLS;
+	j->cursor = j->win_start;
+	j->page = 1;
+	j->win_requests = 0;
+	j->stalls = 0;
+	cv_info("location=%s window_start=%lld window_end=%lld msg=\"paging "
+		"call logs\"", j->loc.id, (long long)j->win_start,
+		(long long)j->win_end);
+}
+
+static void begin_queue(struct job *j)
+{
+	char *err = NULL;
+	enum cv_err rc = store_fetch_queue_list(j->run->s, j->loc.id,
+		QUEUE_BATCH, &j->queue, &j->nq, &err);
+	if (rc != CV_OK) {
+		job_fail(j, "fetch queue: %s", err);
+		free(err);
+		return;
+	}
+	j->iq = 0;
+	j->phase = j->nq ? PH_QUEUE : PH_DONE;
+	if (j->phase == PH_DONE)
+		job_done(j);
+}
+
+/* Run body in a transaction; false (and the job failed) on error. */
+static bool in_tx_begin(struct job *j)
+{
+	char *err = NULL;
+	if (store_begin(j->run->s, &err) != CV_OK) {
+		job_fail(j, "store: %s", err);
+		free(err);
+		return false;
+	}
+	return true;
+}
+
+static bool in_tx_end(struct job *j, enum cv_err rc, char *err)
+{
+	if (rc == CV_OK)
+		rc = store_commit(j->run->s, &err);
+	if (rc != CV_OK) {
+		store_rollback(j->run->s);
+		job_fail(j, "store: %s", err ? err : cv_strerror(rc));
+		free(err);
+		return false;
+	}
+	return true;
+}
+
+static void agents_page(struct job *j, const struct hl_response *r)
+{
+	struct hljson_agents a;
+	char *err = NULL;
+	if (hljson_agents_parse(r->body.data, r->body.len, &a, &err) !=
+	    CV_OK) {
+		char *why = xasprintf("agents page: %s", err);
+		free(err);
+		retry_later(j, why);
+		free(why);
+		return;
+	}
+	if (!in_tx_begin(j)) {
+		hljson_agents_finish(&a);
+		return;
+	}
+	enum cv_err rc = CV_OK;
+	int64_t now = cv_now_ms();
+	for (size_t i = 0; i < a.n && rc == CV_OK; i++)
+		rc = store_agent_put(j->run->s, j->loc.id, a.items[i].id,
+			a.items[i].name, now, &err);
+	if (!in_tx_end(j, rc, err)) {
+		hljson_agents_finish(&a);
+		return;
+	}
+	j->res->agents += (int64_t)a.n;
+	j->agents_total = a.total;
+	int64_t pages = a.total > 0 ? (a.total + SYNC_PAGE_SIZE - 1) /
+			SYNC_PAGE_SIZE : 0;
+	bool last = a.n < SYNC_PAGE_SIZE || j->agent_page >= pages;
+	hljson_agents_finish(&a);
+	if (last) {
+		j->agents_complete = true;
+		if (store_agents_mark_deleted(j->run->s, j->loc.id,
+			    j->agents_start, &err) != CV_OK) {
+			cv_warn("location=%s msg=\"agents: %s\"", j->loc.id,
+				err);
+			free(err);
+		}
+		begin_calls(j);
+	} else if (++j->agent_page > MAX_AGENT_PAGES ||
+		   j->agent_page > pages + 2) {
+		cv_warn("location=%s msg=\"agent listing cut at %lld pages\"",
+			j->loc.id, (long long)j->agent_page - 1);
+		begin_calls(j);
+	}
+}
+
+/* The window is covered: move the checkpoint to its end. */
+static void calls_window_done(struct job *j)
+{
+	if (j->advance_checkpoint) {
+		if (!in_tx_begin(j))
+			return;
+		char *err = NULL;
+		enum cv_err rc = store_sync_checkpoint(j->run->s, j->loc.id,
+			j->win_end, &err);
+		if (!in_tx_end(j, rc, err))
+			return;
+	}
+	begin_queue(j);
+}
+
+/* Store one page of call logs with the checkpoint it vouches for. */
+static bool store_page(struct job *j, const struct hl_response *r,
+	const struct calllog_batch *b, int64_t maxc)
+{
+	if (!in_tx_begin(j))
+		return false;
+	char *err = NULL;
+	struct ingest_stats st = { 0 };
+	struct store_payload p;
+	store_payload_init(&p, SRC_API, r->body.data, r->body.len);
+	enum cv_err rc = ingest_parsed(j->run->s, &p, b, NULL, &st, &err);
+	if (rc == CV_OK && j->advance_checkpoint && maxc > 0)
+		rc = store_sync_checkpoint(j->run->s, j->loc.id,
+			maxc < j->win_end ? maxc : j->win_end, &err);
+	if (!in_tx_end(j, rc, err))
+		return false;
+	ingest_stats_add(&j->res->calls, &st);
+	j->res->pages++;
+	return true;
+}
+
+/* What to ask next after a stored page of n records. */
+static void calls_next(struct job *j, size_t n, int64_t total, int64_t maxc)
+{
+	if (n == 0) {
+		/* an empty page ends the window unless the server's total
+		 * says records are there (then it was a bad answer) */
+		if (total > 0 && j->page == 1) {
+			retry_later(j, "empty page while the total says more");
+			return;
+		}
+		calls_window_done(j);
+		return;
+	}
+	int64_t next = maxc - 1;
+	bool advanced = next > j->cursor;
+	if (next >= j->win_end) {
+		calls_window_done(j);
+		return;
+	}
+	if (n < SYNC_PAGE_SIZE) {
+		/* a short page ends the window; when its total disagrees,
+		 * ask once more from the new cursor to be sure */
+		if (total <= (int64_t)n || !advanced) {
+			calls_window_done(j);
+			return;
+		}
+	}
+	if (advanced) {
+		j->cursor = next;
+		j->page = 1;
+		j->stalls = 0;
+		return;
+	}
+	/* no progress: the same records again (a repeated page), or more
+	 * than a page of calls in one millisecond. Ask again a few times,
+	 * then page on within the same start. */
+	if (++j->stalls <= MAX_STALLS) {
+		retry_later(j, "the page did not advance");
+		if (!j->finished)
+			j->attempts--; /* a stall is not a transport failure */
+		return;
+	}
+	j->page++;
+	int64_t pages = (j->max_total + SYNC_PAGE_SIZE - 1) / SYNC_PAGE_SIZE;
+	if (j->page > pages + 1 || j->stalls > MAX_STALLS + 10)
+		job_fail(j, "the server makes no progress (the same page for "
+			    "every request?) at startDate %lld",
+			(long long)j->cursor);
+}
+
+/*
+ * Why a page that parsed is still not the answer to the request: an echo
+ * of another pageSize, records outside the window or out of order (the
+ * OpenAPI example served for everything, say). NULL when it is sound.
+ */
+static const char *page_unsound(const struct job *j,
+	const struct calllog_batch *b, int64_t *maxc)
+{
+	*maxc = 0;
+	if (b->page_size >= 0 && b->page_size != SYNC_PAGE_SIZE)
+		return "the page echoes another pageSize";
+	if (b->n > SYNC_PAGE_SIZE)
+		return "the page holds more records than pageSize";
+	int64_t prev = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->items[i].reason)
+			continue;
+		int64_t t = b->items[i].rec.created_at;
+		if (t < j->cursor || t > j->win_end)
+			return "a record lies outside the requested window";
+		if (t < prev)
+			return "records are not in ascending createdAt order";
+		prev = t;
+		if (t > *maxc)
+			*maxc = t;
+	}
+	return NULL;
+}
+
+static void calls_page(struct job *j, const struct hl_response *r)
+{
+	struct calllog_batch b;
+	char *reason = NULL;
+	if (calllog_parse_payload(r->body.data, r->body.len, j->loc.id, &b,
+		    &reason) != CV_OK || !b.is_list) {
+		char *why = xasprintf("call-log page unusable: %s",
+			reason ? reason : "not a list response");
+		free(reason);
+		calllog_batch_finish(&b);
+		retry_later(j, why);
+		free(why);
+		return;
+	}
+	int64_t maxc;
+	const char *bad = page_unsound(j, &b, &maxc);
+	if (bad) {
+		calllog_batch_finish(&b);
+		retry_later(j, bad);
+		return;
+	}
+	if (b.total > j->max_total)
+		j->max_total = b.total;
+	if (j->first_total < 0)
+		j->first_total = b.total;
+	j->last_total = b.total > (int64_t)b.n ? b.total - (int64_t)b.n : 0;
+	bool ok = store_page(j, r, &b, maxc);
+	size_t n = b.n;
+	int64_t total = b.total;
+	calllog_batch_finish(&b);
+	if (!ok)
+		return;
+	if (n > 0)
+		j->attempts = 0;
+	/* bound the requests of a window by what the server claims */
+	int64_t bound = (j->max_total + 44) / 45 + 20;
+	if (j->win_requests > bound) {
+		job_fail(j, "paging did not converge after %lld requests "
+			    "(total %lld)", (long long)j->win_requests,
+			(long long)j->max_total);
+		return;
+	}
+	calls_next(j, n, total, maxc);
+	if ((j->res->pages % 20) == 0 && !j->run->o->progress)
+		cv_info("location=%s pages=%lld calls=%lld msg=\"syncing\"",
+			j->loc.id, (long long)j->res->pages,
+			(long long)j->res->calls.read);
+}
+
+static void queue_next(struct job *j)
+{
+	if (++j->iq >= j->nq)
+		job_done(j);
+}
+
+static void queue_item(struct job *j, const struct hl_response *r)
+{
+	const char *id = j->queue[j->iq];
+	struct calllog_batch b;
+	char *reason = NULL;
+	if (calllog_parse_payload(r->body.data, r->body.len, j->loc.id, &b,
+		    &reason) != CV_OK) {
+		char *why = xasprintf("call %s unusable: %s", id, reason);
+		free(reason);
+		calllog_batch_finish(&b);
+		retry_later(j, why);
+		free(why);
+		return;
+	}
+	if (!in_tx_begin(j)) {
+		calllog_batch_finish(&b);
+		return;
+	}
+	char *err = NULL;
+	struct ingest_stats st = { 0 };
+	struct store_payload p;
+	store_payload_init(&p, SRC_API, r->body.data, r->body.len);
+	enum cv_err rc = ingest_parsed(j->run->s, &p, &b, NULL, &st, &err);
+	calllog_batch_finish(&b);
+	if (rc == CV_OK)
+		rc = store_fetch_queue_done(j->run->s, id, &err);
+	if (!in_tx_end(j, rc, err))
+		return;
+	ingest_stats_add(&j->res->calls, &st);
+	j->res->queue_fetched++;
+	j->attempts = 0;
+	queue_next(j);
+}
+
+/* A 4xx for one queued call: note it and go on with the next. */
+static void queue_refused(struct job *j, long status, const char *msg)
+{
+	char *err = NULL;
+	char *why = xasprintf("HTTP %ld%s%s", status, msg ? ": " : "",
+		msg ? msg : "");
+	if (store_fetch_queue_failed(j->run->s, j->queue[j->iq], why, &err) !=
+	    CV_OK) {
+		job_fail(j, "store: %s", err);
+		free(err);
+	} else {
+		j->res->queue_left++;
+		cv_warn("location=%s call=%s msg=\"queued call not fetched: "
+			"%s\"", j->loc.id, j->queue[j->iq], why);
+		j->attempts = 0;
+		queue_next(j);
+	}
+	free(why);
+}
+
+/* ---- responses --------------------------------------------------------- */
+
+static void on_ok(struct job *j, const struct hl_response *r)
+{
+	j->n429_run = 0;
+	j->auth_retried = false;
+	switch (j->phase) {
+	case PH_AGENTS: agents_page(j, r); break;
+	case PH_CALLS: calls_page(j, r); break;
+	case PH_QUEUE: queue_item(j, r); break;
+	case PH_DONE: break;
+	}
+}
+
+static void on_429(struct job *j, const struct hl_response *r)
+{
+	j->res->n429++;
+	if (r->rl.daily_remaining == 0) {
+		job_fail(j, "the daily API budget is spent (%lld requests a "
+			    "day); run sync again after the daily reset",
+			(long long)r->rl.limit_daily);
+		return;
+	}
+	if (++j->n429_run > MAX_429) {
+		job_fail(j, "rate limited (HTTP 429) %d times in a row",
+			j->n429_run);
+		return;
+	}
+	int64_t iv = r->rl.interval_ms > 0 ? r->rl.interval_ms
+		: j->rl_interval > 0 ? j->rl_interval : 10000;
+	int64_t wait = iv + (int64_t)(jitter() * (double)iv * 0.1);
+	cv_warn("location=%s wait_ms=%lld msg=\"rate limited (429); "
+		"waiting\"", j->loc.id, (long long)wait);
+	j->ready_at = cv_mono_ms() + wait;
+}
+
+static void on_401(struct job *j, const char *msg)
+{
+	const char *m = msg ? msg : "";
+	if (strcasestr(m, "version header")) {
+		job_fail(j, "HTTP 401: %s (check the location's --version)",
+			m);
+		return;
+	}
+	if (strcasestr(m, "invalid token") && !j->auth_retried) {
+		char *err = NULL;
+		j->auth_retried = true;
+		if (auth_refused(j->auth, j->token_sent, &err) != CV_OK) {
+			job_fail(j, "%s", err);
+			free(err);
+		}
+		j->res->refreshes = auth_refresh_count(j->auth);
+		return; /* retried at once with the new token */
+	}
+	job_fail(j, "HTTP 401: %s%s", *m ? m : "unauthorized",
+		strcasestr(m, "invalid token") ? " (token revoked? add the "
+			"location again with new credentials)" : "");
+}
+
+static void on_error_status(struct job *j, const struct hl_response *r)
+{
+	char *msg = hljson_error_message(r->body.data, r->body.len);
+	if (r->status == 429) {
+		on_429(j, r);
+	} else if (r->status >= 500) {
+		char *why = xasprintf("HTTP %ld%s%s", r->status,
+			msg ? ": " : "", msg ? msg : "");
+		retry_later(j, why);
+		free(why);
+	} else if (r->status == 401) {
+		on_401(j, msg);
+	} else if (j->phase == PH_QUEUE &&
+		   (r->status == 404 || r->status == 400)) {
+		queue_refused(j, r->status, msg);
+	} else if (j->phase == PH_AGENTS) {
+		/* agent names are a convenience: the calls still matter */
+		free(j->res->warning);
+		j->res->warning = xasprintf("agents not listed: HTTP %ld%s%s",
+			r->status, msg ? ": " : "", msg ? msg : "");
+		cv_warn("location=%s msg=\"%s\"", j->loc.id, j->res->warning);
+		begin_calls(j);
+	} else {
+		job_fail(j, "HTTP %ld%s%s", r->status, msg ? ": " : "",
+			msg ? msg : "");
+	}
+	free(msg);
+}
+
+static void on_response(struct hl_response *r, void *arg)
+{
+	struct job *j = arg;
+	j->in_flight = false;
+	learn_limits(j, &r->rl);
+	if (r->err != CV_OK) {
+		if (r->err == CV_ETOOBIG)
+			job_fail(j, "%s", r->errmsg);
+		else
+			retry_later(j, r->errmsg ? r->errmsg : "HTTP failed");
+		return;
+	}
+	if (r->status == 200)
+		on_ok(j, r);
+	else
+		on_error_status(j, r);
+}
+
+/* ---- progress ---------------------------------------------------------- */
+
+static void draw(struct sync_run *run, bool final)
+{
+	int64_t now = cv_mono_ms();
+	if (!final && now - run->last_draw < 250)
+		return;
+	run->last_draw = now;
+	if (run->drawn_lines)
+		fprintf(stderr, "\033[%dA", run->drawn_lines);
+	for (size_t i = 0; i < run->n; i++) {
+		struct job *j = &run->jobs[i];
+		double secs = (double)(now - j->started) / 1000.0;
+		double rate = secs > 0 ? (double)j->res->calls.read / secs : 0;
+		int64_t left = j->phase == PH_CALLS ? j->last_total : 0;
+		char eta[32] = "-";
+		if (left > 0 && rate > 0)
+			snprintf(eta, sizeof(eta), "%.0fs",
+				(double)left / rate);
+		const char *state = j->res->error ? "FAILED"
+			: j->phase == PH_AGENTS ? "agents"
+			: j->phase == PH_CALLS ? "calls"
+			: j->phase == PH_QUEUE ? "queue" : "done";
+		fprintf(stderr, "\033[K%-24.24s %-6s pages %5lld  calls %7lld"
+				"  %6.0f calls/s  ETA %s\n",
+			j->loc.id, state, (long long)j->res->pages,
+			(long long)j->res->calls.read, rate, eta);
+	}
+	run->drawn_lines = (int)run->n;
+	fflush(stderr);
+}
+
+/* ---- the run ----------------------------------------------------------- */
+
+static enum cv_err job_init(struct sync_run *run, struct job *j,
+	struct sync_result *res, char **errmsg)
+{
+	const struct sync_opts *o = run->o;
+	j->run = run;
+	j->res = res;
+	res->location = xstrdup(j->loc.id);
+	j->phase = PH_AGENTS;
+	j->agent_page = 1;
+	j->agents_start = cv_now_ms();
+	j->daily_remaining = -1;
+	j->first_total = -1;
+	/* until the server tells its limits: one request at a time */
+	j->rl_max = 0;
+	j->started = cv_mono_ms();
+	int64_t cp = o->full ? -1 : j->loc.checkpoint_ms;
+	j->win_end = o->until_ms > 0 ? o->until_ms : cv_now_ms();
+	if (o->since_ms > 0)
+		j->win_start = o->since_ms;
+	else if (cp >= 0)
+		j->win_start = cp - o->overlap_ms;
+	else
+		j->win_start = SYNC_DEFAULT_SINCE_MS;
+	if (j->win_start < 0)
+		j->win_start = 0;
+	/* the checkpoint moves only when this window joins what is stored */
+	j->advance_checkpoint = o->until_ms == 0 &&
+		((cp >= 0 && j->win_start <= cp) ||
+			(o->since_ms == 0 && cp < 0) ||
+			(o->full && o->since_ms == 0));
+	res->window_start = j->win_start;
+	res->window_end = j->win_end;
+	if (j->win_start >= j->win_end)
+		return cv_error(errmsg, CV_EINVAL, "location %s: the window "
+			"is empty (--since must be before --until)",
+			j->loc.id);
+	struct hl_client_opts http = { .timeout_ms = o->timeout_ms };
+	return auth_open(&j->auth, &j->loc, &http, errmsg);
+}
+
+static void job_finish(struct job *j)
+{
+	auth_close(j->auth);
+	free(j->token_sent);
+	free(j->sent);
+	for (size_t i = 0; i < j->nq; i++)
+		free(j->queue[i]);
+	free(j->queue);
+	store_location_finish(&j->loc);
+}
+
+static enum cv_err load_locations(struct sync_run *run, char **errmsg)
+{
+	const struct sync_opts *o = run->o;
+	if (o->n_locations == 0) {
+		struct store_location *all;
+		size_t n;
+		enum cv_err rc = store_location_list(run->s, &all, &n, errmsg);
+		if (rc != CV_OK)
+			return rc;
+		run->jobs = xcalloc(n + 1, sizeof(*run->jobs));
+		for (size_t i = 0; i < n; i++)
+			run->jobs[i].loc = all[i];
+		free(all);
+		run->n = n;
+		if (n == 0)
+			return cv_error(errmsg, CV_ENOTFOUND, "no locations "
+				"(add one with `callvault location add`)");
+		return CV_OK;
+	}
+	run->jobs = xcalloc(o->n_locations, sizeof(*run->jobs));
+	for (size_t i = 0; i < o->n_locations; i++) {
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(o->locations[k], o->locations[i]) == 0)
+				return cv_error(errmsg, CV_EINVAL,
+					"location %s named twice",
+					o->locations[i]);
+		enum cv_err rc = store_location_get(run->s, o->locations[i],
+			&run->jobs[i].loc, errmsg);
+		if (rc != CV_OK)
+			return rc;
+		run->n++;
+	}
+	return CV_OK;
+}
+
+/* One pass over the jobs: start what may start; returns the wait. */
+static int64_t schedule(struct sync_run *run, bool *active)
+{
+	int64_t now = cv_mono_ms(), wait = 1000;
+	*active = false;
+	for (size_t i = 0; i < run->n; i++) {
+		struct job *j = &run->jobs[i];
+		if (j->finished)
+			continue;
+		*active = true;
+		if (j->in_flight)
+			continue;
+		int64_t d = j->ready_at - now;
+		if (d <= 0)
+			d = rate_delay(j, now);
+		if (d > 0) {
+			if (d < wait)
+				wait = d;
+			continue;
+		}
+		start_request(j, now);
+	}
+	return wait;
+}
+
+static void record_results(struct sync_run *run)
+{
+	for (size_t i = 0; i < run->n; i++) {
+		struct job *j = &run->jobs[i];
+		char *err = NULL;
+		j->res->seconds = (double)(cv_mono_ms() - j->started) / 1000.0;
+		if (j->auth)
+			j->res->refreshes = auth_refresh_count(j->auth);
+		if (store_sync_result(run->s, j->loc.id, cv_now_ms(),
+			    j->res->error, j->res->requests, &err) != CV_OK) {
+			cv_warn("location=%s msg=\"cannot record the result: "
+				"%s\"", j->loc.id, err);
+			free(err);
+		}
+	}
+}
+
+enum cv_err sync_run(struct store *s, const struct sync_opts *o,
+	struct sync_result **results, size_t *n, char **errmsg)
+{
+	struct sync_run run = { .s = s, .o = o };
+	*results = NULL;
+	*n = 0;
+	srandom((unsigned)(cv_now_ms() ^ getpid()));
+	enum cv_err rc = load_locations(&run, errmsg);
+	struct sync_result *res = xcalloc(run.n + 1, sizeof(*res));
+	for (size_t i = 0; i < run.n && rc == CV_OK; i++)
+		rc = job_init(&run, &run.jobs[i], &res[i], errmsg);
+	if (rc == CV_OK) {
+		struct hl_client_opts http = { .timeout_ms = o->timeout_ms };
+		rc = hl_client_create(&run.http, &http, errmsg);
+	}
+	if (rc != CV_OK)
+		goto out;
+	bool active = true;
+	while (active) {
+		int64_t wait = schedule(&run, &active);
+		if (!active)
+			break;
+		hl_client_poll(run.http, (int)(wait < 1 ? 1 : wait));
+		if (o->progress)
+			draw(&run, false);
+	}
+	if (o->progress)
+		draw(&run, true);
+	record_results(&run);
+out:
+	hl_client_destroy(run.http);
+	for (size_t i = 0; i < run.n; i++)
+		job_finish(&run.jobs[i]);
+	free(run.jobs);
+	if (rc != CV_OK) {
+		sync_results_free(res, run.n);
+		return rc;
+	}
+	*results = res;
+	*n = run.n;
+	return CV_OK;
+}

@@ -1,0 +1,59 @@
+/*
+ * sync.h — `callvault sync`: pull call logs and agent names from the
+ * HighLevel API for several locations in parallel, each page stored with
+ * the location's checkpoint in one transaction, within the rate limits
+ * the server announces, with bounded retries; then drain the fetch queue
+ * of calls that webhooks announced.
+ */
+#ifndef CV_SYNC_H
+#define CV_SYNC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "ingest.h"
+#include "store/store.h"
+
+/* 2015-01-01T00:00:00Z: the start of a first or --full sync by default. */
+#define SYNC_DEFAULT_SINCE_MS INT64_C(1420070400000)
+#define SYNC_PAGE_SIZE 50
+
+struct sync_opts {
+	const char *const *locations; /* NULL/0 = every location */
+	size_t n_locations;
+	int64_t since_ms;         /* 0 = from the checkpoint */
+	int64_t until_ms;         /* 0 = now */
+	bool full;                /* ignore the checkpoint */
+	int64_t overlap_ms;       /* re-read before the checkpoint (24 h) */
+	int max_retries;          /* per request on 5xx/transport (6) */
+	int64_t backoff_ms;       /* first backoff step (250) */
+	long timeout_ms;          /* one HTTP exchange (60000) */
+	bool progress;            /* redraw a progress table on stderr */
+};
+void sync_opts_init(struct sync_opts *o);
+
+struct sync_result {
+	char *location;
+	char *error;              /* NULL when the location synced */
+	char *warning;            /* non-fatal trouble (agents), or NULL */
+	struct ingest_stats calls;
+	int64_t requests, pages, n429, retries, refreshes;
+	int64_t agents, queue_fetched, queue_left;
+	int64_t window_start, window_end; /* epoch ms */
+	double seconds;
+};
+
+/*
+ * Sync the chosen locations. CV_OK when the run happened (some locations
+ * may still have failed: see each result's error); CV_ENOTFOUND when a
+ * named location does not exist, CV_EINVAL on bad options, other errors
+ * when nothing could run. *results (n of them) is freed with
+ * sync_results_free.
+ */
+enum cv_err sync_run(struct store *s, const struct sync_opts *o,
+	struct sync_result **results, size_t *n, char **errmsg)
+	CV_MUST_CHECK;
+void sync_results_free(struct sync_result *r, size_t n);
+
+#endif

@@ -1,0 +1,202 @@
+/*
+ * test_archive_unit.c — the archive API: failures injected at write,
+ * fsync and rename leave no archive visible and the store unchanged; a
+ * bag with several versions, webhook events and agent names restores into
+ * an empty store and archives again to identical payload files.
+ */
+#include "t.h"
+
+#include "bagread.h"
+#include "retention.h"
+#include "rt_fixture.h"
+#include "store/store_audit.h"
+#include "store/store_retention.h"
+
+static int count_cb(const struct store_archive *a, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+static int audit_cb(const struct audit_entry *e, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int n_archives(struct store *s)
+{
+	int n = 0;
+	CHECK(store_ret_each_archive(s, count_cb, &n, NULL) == CV_OK);
+	return n;
+}
+static int n_audit(struct store *s)
+{
+	int n = 0;
+	CHECK(store_audit_each(s, NULL, audit_cb, &n, NULL) == CV_OK);
+	return n;
+}
+
+static void fill(struct store *s)
+{
+	char json[512];
+	for (int i = 0; i < 12; i++) {
+		snprintf(json, sizeof(json),
+			"{\"id\":\"call%02d\",\"locationId\":\"LOC1\","
+			"\"agentId\":\"ag%d\",\"contactId\":\"k%d\","
+			"\"fromNumber\":\"+1512555%04d\",\"createdAt\":"
+			"\"2026-0%d-%02dT10:00:00.000Z\",\"duration\":%d,"
+			"\"summary\":\"sum, \\\"quoted\\\" %d\",\"transcript\":"
+			"\"bot: hello\\nhuman: hi %d\"}",
+			i, i % 3, i % 4, i, 1 + i % 2, 1 + i, 10 + i, i, i);
+		CHECK(rt_ingest(s, json) == 0);
+	}
+	/* a second version of one call */
+	CHECK(rt_ingest(s, "{\"id\":\"call03\",\"locationId\":\"LOC1\","
+			   "\"createdAt\":\"2026-02-04T10:00:00.000Z\","
+			   "\"summary\":\"changed\"}") == 0);
+	struct store_event ev = { .dedup_key = "wh-1", .type = "VoiceAiCallEnd",
+		.call_id = "call03", .location_id = "LOC1",
+		.received_at = 1767261600000, .body = "{\"x\":\"\\u00e9\"}",
+		.body_len = 14 };
+	char sha[CV_SHA256_HEX];
+	cv_sha256_hex(ev.body, ev.body_len, sha);
+	ev.body_sha256 = sha;
+	struct store_event bin = ev;
+	bin.dedup_key = "wh-2";
+	bin.body = "\xff\x00\x01";
+	bin.body_len = 3;
+	char sha2[CV_SHA256_HEX];
+	cv_sha256_hex(bin.body, bin.body_len, sha2);
+	bin.body_sha256 = sha2;
+	CHECK(store_ret_put_event(s, &ev, NULL) == CV_OK);
+	CHECK(store_ret_put_event(s, &bin, NULL) == CV_OK);
+	CHECK(store_ret_put_agent(s, "LOC1", "ag1", "Front Desk", NULL) ==
+	      CV_OK);
+}
+
+static void test_faults(struct store *s, const char *dir)
+{
+	const enum sink_fault faults[] = { SINK_FAULT_WRITE, SINK_FAULT_FSYNC,
+		SINK_FAULT_RENAME };
+	int audit0 = n_audit(s);
+	for (size_t i = 0; i < CV_ARRAY_LEN(faults); i++) {
+		struct archive_opts o = { .out_dir = dir, .through = "2026-02",
+			.actor = "test", .fault = faults[i], .level = 1 };
+		char *err = NULL;
+		CHECK(archive_run(s, &o, NULL, NULL, &err) != CV_OK);
+		CHECK(err != NULL);
+		free(err);
+		CHECK_INT(rt_count_files(dir, ".tar.zst"), 0);
+		CHECK_INT(rt_count_files(dir, ".tmp"), 0);
+		CHECK_INT(rt_count_files(dir, ".callvault-spool"), 0);
+		CHECK_INT(n_archives(s), 0);
+		CHECK_INT(n_audit(s), audit0);
+	}
+	char *err = NULL;
+	CHECK(store_check(s, &err) == CV_OK);
+	free(err);
+}
+
+struct hashes {
+	struct buf list;          /* "path sha256\n" of each data/ file */
+	struct cv_hash *h;
+	char path[512];
+};
+static int h_begin(const struct bagread_entry *e, void *arg)
+{
+	struct hashes *h = arg;
+	if (strncmp(e->path, "data/", 5) || !strcmp(e->path, "data/audit.jsonl"))
+		return 1;
+	snprintf(h->path, sizeof(h->path), "%s", e->path);
+	h->h = cv_hash_create("sha256");
+	return 0;
+}
+static int h_data(const void *p, size_t n, void *arg)
+{
+	cv_hash_update(((struct hashes *)arg)->h, p, n);
+	return 0;
+}
+static int h_end(void *arg)
+{
+	struct hashes *h = arg;
+	char hex[CV_SHA512_HEX];
+	cv_hash_final_hex(h->h, hex);
+	h->h = NULL;
+	buf_printf(&h->list, "%s %s\n", h->path, hex);
+	return 0;
+}
+static char *payload_hashes(const char *path)
+{
+	struct hashes h = { 0 };
+	buf_init(&h.list);
+	struct bagread_cb cb = { h_begin, h_data, h_end };
+	CHECK(bagread_walk(path, &cb, &h, NULL) == CV_OK);
+	return buf_steal(&h.list);
+}
+
+static void test_roundtrip(struct store *s, const char *dir)
+{
+	struct archive_opts o = { .out_dir = dir, .through = "2026-02",
+		.actor = "test", .level = 1, .threads = 1 };
+	char *err = NULL;
+	CHECK(archive_run(s, &o, NULL, NULL, &err) == CV_OK);
+	CHECK_INT(n_archives(s), 2);
+	char *feb = xasprintf("%s/LOC1/2026-02.tar.zst", dir);
+	char *const paths[] = { feb };
+	FILE *null = fopen("/dev/null", "w");
+	struct verify_opts vo = { .out = null, .store = s, .deep = true };
+	CHECK(verify_archives(paths, 1, &vo, &err) == CV_OK);
+
+	char *db2 = xasprintf("%s/restored.db", dir);
+	char *dir2 = xasprintf("%s/again", dir);
+	struct store *r;
+	CHECK(store_open(&r, db2, 0, &err) == CV_OK);
+	struct restore_stats st;
+	CHECK(restore_archive(r, feb, "test", &st, &err) == CV_OK);
+	CHECK_INT(st.calls, 6);
+	CHECK_INT(st.events, 2);
+	CHECK_INT(st.versions_added, 7); /* call03 has two */
+	CHECK(restore_archive(r, feb, "test", &st, &err) == CV_OK);
+	CHECK_INT(st.versions_added, 0);
+	CHECK_INT(st.versions_present, 7);
+	struct store_call sc;
+	CHECK(store_get_call(r, "call03", &sc, &err) == CV_OK);
+	CHECK_INT(sc.n_versions, 2);
+	CHECK_STR(sc.log.summary, "changed");
+	store_call_finish(&sc);
+	CHECK(store_check(r, &err) == CV_OK);
+	struct archive_opts o2 = o;
+	o2.out_dir = dir2;
+	CHECK(archive_run(r, &o2, NULL, NULL, &err) == CV_OK);
+	char *feb2 = xasprintf("%s/LOC1/2026-02.tar.zst", dir2);
+	char *a = payload_hashes(feb), *b = payload_hashes(feb2);
+	CHECK(strstr(a, "data/events.jsonl") != NULL);
+	CHECK(strstr(a, "data/transcripts/call03.txt") != NULL);
+	CHECK_STR(a, b);
+	free(a);
+	free(b);
+	store_close(r);
+	fclose(null);
+	free(err);
+	free(feb);
+	free(feb2);
+	free(db2);
+	free(dir2);
+}
+
+int main(void)
+{
+	char *dir = rt_tempdir();
+	char *db = xasprintf("%s/store.db", dir), *out = xasprintf("%s/a", dir);
+	struct store *s;
+	CHECK(store_open(&s, db, 0, NULL) == CV_OK);
+	fill(s);
+	test_faults(s, out);
+	test_roundtrip(s, out);
+	store_close(s);
+	rt_rmrf(dir);
+	free(db);
+	free(out);
+	free(dir);
+	return t_done();
+}
