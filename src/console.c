@@ -16,6 +16,7 @@
 #include "password.h"
 #include "search.h"
 #include "store/store_audit.h"
+#include "store/store_holds.h"
 #include "store/store_search.h"
 #include "store/store_users.h"
 #include "store/store_webhook.h"
@@ -1019,7 +1020,12 @@ static json_t *call_json(struct ctx *x, const struct store_call *sc,
 	}
 	json_object_set_new(o, "versions", vers);
 	json_object_set_new(o, "events", evs);
-	json_object_set_new(o, "holds", json_null()); /* no retention here */
+	bool held = false;
+	if (store_hold_is_held(x->s, c->id, &held, err) != CV_OK) {
+		json_decref(o);
+		return NULL;
+	}
+	json_object_set_new(o, "held", json_boolean(held));
 	return o;
 }
 
@@ -1119,10 +1125,122 @@ static void api_audit(struct ctx *x)
 		json_decref(chain), json_decref(p.arr);
 }
 
+static json_t *jms(bool has, int64_t ms)
+{
+	return has ? jtime(ms) : json_null();
+}
+
+static int hold_json(const struct store_hold *h, int64_t matched, void *arg)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_integer(h->id));
+	json_object_set_new(o, "matter", jstr(h->matter));
+	json_object_set_new(o, "reason", jstr(h->reason));
+	json_object_set_new(o, "contactId", jstr(h->contact_id));
+	json_object_set_new(o, "number", jstr(h->from_e164));
+	json_object_set_new(o, "agentId", jstr(h->agent_id));
+	json_object_set_new(o, "locationId", jstr(h->location_id));
+	json_object_set_new(o, "from", jms(h->has_from, h->from_ms));
+	json_object_set_new(o, "to", jms(h->has_to, h->to_ms));
+	json_t *calls = json_array();
+	for (size_t i = 0; i < h->n_calls; i++)
+		json_array_append_new(calls, json_string(h->call_ids[i]));
+	json_object_set_new(o, "calls", calls);
+	json_object_set_new(o, "createdAt", jtime(h->created_at));
+	json_object_set_new(o, "createdBy", jstr(h->created_by));
+	json_object_set_new(o, "releasedAt", jtime(h->released_at));
+	json_object_set_new(o, "releasedBy", jstr(h->released_by));
+	json_object_set_new(o, "releaseReason", jstr(h->release_reason));
+	json_object_set_new(o, "matchedCalls", json_integer(matched));
+	json_array_append_new(arg, o);
+	return 0;
+}
+
+/* GET /api/holds[?all=1]: active holds (all with all=1). */
+static void api_holds(struct ctx *x)
+{
+	const char *all = arg(x, "all");
+	json_t *arr = json_array();
+	char *err = NULL;
+	if (store_hold_each(x->s, !all, 0, hold_json, arr, &err) != CV_OK) {
+		reply_error(x, 500, err ? err : "reading holds failed");
+		json_decref(arr);
+	} else if (audit(x, "hold list", json_pack("{s:b}", "all", all != NULL),
+			   (int64_t)json_array_size(arr))) {
+		reply_json(x, 200, json_pack("{s:o}", "holds", arr));
+	} else {
+		json_decref(arr);
+	}
+	free(err);
+}
+
+/* POST /api/holds (form: matter, reason, and a scope: call, contact,
+ * number, agent, location, from, to). store_hold_add audits it. */
+static void api_hold_add(struct ctx *x)
+{
+	struct store_hold h = { .matter = form(x, "matter"),
+		.reason = form(x, "reason"), .contact_id = form(x, "contact"),
+		.agent_id = form(x, "agent"),
+		.location_id = form(x, "location") };
+	const char *call = form(x, "call"), *num = form(x, "number"),
+		   *from = form(x, "from"), *to = form(x, "to");
+	char e164[20], *err = NULL;
+	if (!h.matter || !h.reason || strlen(h.matter) > 200 ||
+	    strlen(h.reason) > 2000) {
+		reply_error(x, 400, "a hold needs a matter and a reason");
+		return;
+	}
+	if (num && !calllog_e164(num, e164)) {
+		reply_error(x, 400, "number is not a phone number");
+		return;
+	}
+	h.from_e164 = num ? e164 : NULL;
+	if ((from && !(h.has_from = search_parse_time(from, NULL, false,
+			       &h.from_ms, &err))) ||
+	    (to && !(h.has_to = search_parse_time(to, NULL, true, &h.to_ms,
+			     &err)))) {
+		reply_error(x, 400, err ? err : "bad date");
+		free(err);
+		return;
+	}
+	if (h.has_to)
+		h.to_ms++; /* the hold's range is [from, to) */
+	if (call) {
+		h.call_ids = &call;
+		h.n_calls = 1;
+	}
+	int64_t id = 0;
+	if (store_hold_add(x->s, &h, x->user, &id, &err) != CV_OK)
+		reply_error(x, 400, err ? err : "the hold was not placed");
+	else
+		reply_json(x, 201, json_pack("{s:I}", "id", (json_int_t)id));
+	free(err);
+}
+
+/* POST /api/holds/{id}/release (form: reason). */
+static void api_hold_release(struct ctx *x, const char *rest)
+{
+	char *end;
+	long long id = strtoll(rest, &end, 10);
+	const char *reason = form(x, "reason");
+	char *err = NULL;
+	if (end == rest || strcmp(end, "/release") != 0 || id <= 0) {
+		reply_error(x, 404, "not found");
+	} else if (!reason || !*reason) {
+		reply_error(x, 400, "releasing a hold needs a reason");
+	} else if (store_hold_release(x->s, id, x->user, reason, &err) !=
+		   CV_OK) {
+		reply_error(x, 400, err ? err : "the hold was not released");
+	} else {
+		reply_json(x, 200, json_pack("{s:s}", "status", "released"));
+	}
+	free(err);
+}
+
 static void not_built(struct ctx *x, const char *what)
 {
-	char *msg = xasprintf("%s are not built in this build (the retention "
-			      "module is absent)", what);
+	char *msg = xasprintf("%s are not served by the console yet (use "
+			      "`callvault verify` / `callvault archive`)", what);
 	reply_error(x, 501, msg);
 	free(msg);
 }
@@ -1165,11 +1283,12 @@ static void route_api(struct ctx *x)
 	else if (get && strcmp(p, "/api/audit") == 0)
 		api_audit(x);
 	else if (get && strcmp(p, "/api/holds") == 0)
-		not_built(x, "holds");
-	else if (post && (strcmp(p, "/api/holds") == 0 ||
-			  (starts(p, "/api/holds/") &&
-			   strstr(p, "/release"))))
-		require(x, ROLE_HOLD_ADMIN) ? not_built(x, "holds") : (void)0;
+		api_holds(x);
+	else if (post && strcmp(p, "/api/holds") == 0)
+		require(x, ROLE_HOLD_ADMIN) ? api_hold_add(x) : (void)0;
+	else if (post && starts(p, "/api/holds/"))
+		require(x, ROLE_HOLD_ADMIN) ? api_hold_release(x, p + 11)
+					    : (void)0;
 	else if (get && strcmp(p, "/api/archives") == 0)
 		not_built(x, "archives");
 	else

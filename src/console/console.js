@@ -51,11 +51,12 @@
   }
 
   function show(id) {
-    ['login', 'search', 'call', 'audit'].forEach(function (s) { $(s).hidden = s !== id; });
+    ['login', 'search', 'call', 'audit', 'holds'].forEach(function (s) { $(s).hidden = s !== id; });
     $('nav').hidden = !me;
     if (me) {
       $('who').textContent = me.user + ' (' + me.role + ')';
       $('nav-audit').hidden = !can('admin');
+      $('nav-holds').hidden = !can('hold-admin');
       $('export').hidden = !can('exporter');
     }
     var h = $(id).querySelector('h2');
@@ -170,8 +171,53 @@
       var eb = $('call-events').querySelector('tbody');
       clear(eb);
       c.events.forEach(function (e) { row(eb, [e.type, e.receivedAt, e.outcome, e.signature, el('span', e.sha256, 'hash')]); });
-      $('call-holds').textContent = c.holds === null ? 'Holds are not built into this build.' : c.holds.length + ' hold(s)';
+      $('call-holds').textContent = c.held ? 'This call is under a legal hold.' : 'No active hold covers this call.';
+      $('hold-form').hidden = !can('hold-admin');
+      $('hold-form').dataset.call = c.id;
       $('back').href = last ? '#/search?' + last.toString() : '#/search';
+    });
+  }
+
+  // ---- holds -------------------------------------------------------
+  function form(fields) {
+    var b = new URLSearchParams();
+    Object.keys(fields).forEach(function (k) { b.set(k, fields[k]); });
+    return b;
+  }
+  $('hold-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var id = $('hold-form').dataset.call;
+    api('/api/holds', { method: 'POST', body: form({ call: id, matter: $('hold-matter').value, reason: $('hold-reason').value }) })
+      .then(function (r) {
+        $('hold-error').textContent = r.status === 201 ? '' : (r.body.error || 'the hold was not placed');
+        if (r.status === 201) { $('hold-matter').value = ''; $('hold-reason').value = ''; openCall(id, null); }
+      });
+  });
+  function openHolds() {
+    api('/api/holds').then(function (r) {
+      show('holds');
+      var tb = $('holds-table').querySelector('tbody');
+      clear(tb);
+      if (r.status !== 200) { $('holds-status').textContent = r.body.error || 'cannot read holds'; return; }
+      $('holds-status').textContent = r.body.holds.length + ' active hold(s).';
+      r.body.holds.forEach(function (h) {
+        var scope = [];
+        if (h.calls.length) scope.push('calls ' + h.calls.join(' '));
+        ['contactId', 'number', 'agentId', 'locationId', 'from', 'to'].forEach(function (k) { if (h[k]) scope.push(k + ' ' + h[k]); });
+        var cell = el('span');
+        var lab = el('label', 'Reason to release hold ' + h.id, 'sr');
+        var inp = el('input');
+        inp.id = 'release-' + h.id;
+        lab.htmlFor = inp.id;
+        var btn = el('button', 'Release');
+        btn.type = 'button';
+        btn.addEventListener('click', function () {
+          api('/api/holds/' + h.id + '/release', { method: 'POST', body: form({ reason: inp.value }) })
+            .then(function (r2) { if (r2.status === 200) openHolds(); else $('holds-status').textContent = r2.body.error || 'not released'; });
+        });
+        cell.appendChild(lab); cell.appendChild(inp); cell.appendChild(btn);
+        row(tb, [h.id, h.matter, h.reason, scope.join('; ') || 'everything', h.matchedCalls, h.createdAt + ' by ' + h.createdBy, cell]);
+      });
     });
   }
 
@@ -204,6 +250,7 @@
     var path = qi < 0 ? h : h.slice(0, qi), p = new URLSearchParams(qi < 0 ? '' : h.slice(qi + 1));
     if (path.indexOf('#/call/') === 0) { openCall(decodeURIComponent(path.slice(7)), p.get('q')); return; }
     if (path === '#/audit' && can('admin')) { openAudit(); return; }
+    if (path === '#/holds' && can('hold-admin')) { openHolds(); return; }
     show('search');
     fill(p);
     if (qi >= 0) search(p);

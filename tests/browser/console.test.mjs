@@ -2,8 +2,9 @@
 // by playwright-core with Debian's chromium. usage:
 //   node console.test.mjs BASE_URL OUT_DIR USER PASSWORD
 // Logs in, sees a syntax error next to the query box, searches, opens a
-// call, checks that hostile call text shows as text, exports a CSV and
-// opens the audit page. Screenshots go to OUT_DIR. Exit 0 = pass.
+// call, places a hold there and releases it from the holds page, checks
+// that hostile call text shows as text, exports a CSV and opens the audit
+// page. Screenshots go to OUT_DIR. Exit 0 = pass.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -83,6 +84,22 @@ try {
   check((await page.$$('#call-turns mark')).length > 0, 'transcript hits are marked');
   check(/^[0-9a-f]{64}$/.test((await page.textContent('#call-versions tbody .hash')).trim()), 'a version shows its hash');
   await shot(page, '04-call');
+
+  // place a hold from the call page, then release it from the holds page
+  check(/No active hold/.test(await page.textContent('#call-holds')), 'the call starts unheld');
+  await page.fill('#hold-matter', 'Doe v. Acme');
+  await page.fill('#hold-reason', 'litigation');
+  await page.click('#hold-form button[type=submit]');
+  await page.waitForFunction(() => /under a legal hold/.test(document.getElementById('call-holds').textContent));
+  check(true, 'a hold placed from the call page covers the call');
+  await page.click('#nav-holds');
+  await page.waitForSelector('#holds:not([hidden]) #holds-table tbody tr');
+  check((await page.textContent('#holds-table')).includes('Doe v. Acme'), 'the holds page lists it');
+  await shot(page, '04b-holds');
+  await page.fill('#holds-table tbody input', 'settled');
+  await page.click('#holds-table tbody button');
+  await page.waitForFunction(() => /^0 active/.test(document.getElementById('holds-status').textContent));
+  check(true, 'the hold is released with a reason');
 
   // hostile text in a call shows as text and runs nothing
   await page.goto(base + '/#/call/x1');
