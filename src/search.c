@@ -46,6 +46,8 @@ struct parser {
 	struct token tok;
 	int terms, depth;
 	bool prefix;
+	size_t n_unsure;
+	struct search_unsure *unsure;
 	char *err;
 	size_t errpos;
 };
@@ -449,6 +451,23 @@ static bool next(struct parser *p)
 
 /* ---- parser ---- */
 
+static size_t char_pos(const char *q, size_t byte);
+
+/* Remember a term only non-Latin characters make searchable. */
+static void note_unsure(struct parser *p, const struct token *t)
+{
+	for (size_t i = 0; i < t->slen;) {
+		unsigned cp;
+		i += utf8_cp((const unsigned char *)t->s + i, &cp);
+		if (is_sure_token_cp(cp))
+			return;
+	}
+	p->unsure = xrealloc(p->unsure, (p->n_unsure + 1) *
+						sizeof(*p->unsure));
+	p->unsure[p->n_unsure].text = xstrndup(t->s, t->slen);
+	p->unsure[p->n_unsure++].pos = (int)char_pos(p->q, t->pos);
+}
+
 static struct node *leaf(struct parser *p, const struct token *t,
 	bool in_near)
 {
@@ -464,6 +483,7 @@ static struct node *leaf(struct parser *p, const struct token *t,
 				: "'%.*s' has no letters or digits to search "
 				  "for; hint: remove it, or use AND, OR, NOT",
 			(int)t->slen, t->s);
+	note_unsure(p, t);
 	char digits[SEARCH_MAX_QUERY + 1];
 	if (t->t != T_PHRASE && !t->prefix && !in_near &&
 	    number_like(t->s, t->slen, digits, sizeof(digits))) {
@@ -933,6 +953,9 @@ enum cv_err search_parse(const char *query, struct search_plan *plan,
 		}
 	}
 	if (p.err) {
+		for (size_t i = 0; i < p.n_unsure; i++)
+			free(p.unsure[i].text);
+		free(p.unsure);
 		node_free(root);
 		*errpos = (int)char_pos(query, p.errpos);
 		enum cv_err e = cv_error(errmsg, CV_EPARSE, "%s", p.err);
@@ -941,6 +964,8 @@ enum cv_err search_parse(const char *query, struct search_plan *plan,
 	}
 	plan_from_tree(plan, root);
 	plan->prefix = p.prefix;
+	plan->unsure = p.unsure;
+	plan->n_unsure = p.n_unsure;
 	node_free(root);
 	return CV_OK;
 }
@@ -1033,6 +1058,9 @@ void search_plan_finish(struct search_plan *pl)
 	free(pl->digits);
 	free(pl->literal_text);
 	free(pl->normalized);
+	for (size_t i = 0; i < pl->n_unsure; i++)
+		free(pl->unsure[i].text);
+	free(pl->unsure);
 	memset(pl, 0, sizeof(*pl));
 }
 

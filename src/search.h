@@ -49,6 +49,15 @@ struct search_plan {
 	size_t n_digits;
 	char **digits;
 	bool prefix;            /* has a prefix term (slow to probe) */
+	/* Terms with no ASCII or Latin letter or digit: the store asks
+	 * FTS5's tokenizer whether each has a token at all (an empty phrase
+	 * would silently match nothing). text is the term, pos its 1-based
+	 * character position in the query. */
+	size_t n_unsure;
+	struct search_unsure {
+		char *text;
+		int pos;
+	} *unsure;
 	bool literal;           /* --literal */
 	char *literal_text;
 	char *normalized;       /* the query as understood, for the audit */

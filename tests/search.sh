@@ -37,12 +37,23 @@ expect_exit "bad date" 2 cv search refund --from 2026-13-01
 expect_exit "bad zone" 2 cv search refund --from 2026-03-01 --tz Mars/Base
 expect_exit "bad number" 2 cv search --number 12
 expect_exit "bad sort" 2 cv search refund --sort sideways
+expect_exit "a word FTS5 sees as nothing" 2 cv search "refund $(printf '\342\270\272')"
+expect "names its position" grep -q "position 8" "$T/err"
+expect_exit "non-Latin words still search" 0 cv search "refund привет"
 expect_exit "too long" 2 cv search "$(head -c 2000 /dev/zero | tr '\0' a)"
 
 # output: no escape codes when not a terminal; [hit] marks; JSON ranges
 out=$(cv search 'bot:refund')
 expect "marks as [..]" grep -q '\[refund\]' <<<"$out"
 expect "no escapes" bash -c "! grep -q $'\033' <<<\"\$1\"" _ "$out"
+if command -v script >/dev/null; then
+	# on a terminal: bold; with NO_COLOR on a terminal: [..]
+	script -qc "$CALLVAULT search 'bot:refund' --limit 1" /dev/null >"$T/tty"
+	expect "bold on a terminal" grep -q $'\033\[1mrefund\033\[0m' "$T/tty"
+	NO_COLOR=1 script -qc "$CALLVAULT search 'bot:refund' --limit 1" /dev/null >"$T/tty"
+	expect "NO_COLOR on a terminal" grep -q '\[refund\]' "$T/tty"
+	expect "NO_COLOR: no escapes" bash -c "! grep -q $'\033' \"\$1\"" _ "$T/tty"
+fi
 cv search 'human:manager' --format json >"$T/j"
 expect "json fields" python3 - "$T/j" <<'PY'
 import json, sys

@@ -528,6 +528,25 @@ static void test_queries(struct store *s)
 		CV_ENOTFOUND);
 	free(err);
 	search_plan_finish(&pl);
+	/* a term FTS5 tokenises to nothing is an error, not "no results";
+	 * a non-Latin word is searched */
+	err = NULL;
+	CHECK(search_parse("refund \xe2\xb8\xba", &pl, &pos, &err) == CV_OK);
+	CHECK_INT(pl.n_unsure, 1);
+	struct store_search_opts uo = { .plan = &pl, .limit = 10 };
+	CHECK(store_search(s, &uo, &h, &n, &err) == CV_EPARSE);
+	CHECK(err && strstr(err, "position 8"));
+	free(err);
+	err = NULL;
+	search_plan_finish(&pl);
+	CHECK(search_parse("caf\xc3\xa9 OR \xd0\xbf\xd1\x80\xd0\xb8", &pl, &pos,
+		      &err) == CV_OK);
+	uo.plan = &pl;
+	CHECK(store_search(s, &uo, &h, &n, &err) == CV_OK);
+	CHECK_INT(n, 1);
+	store_hits_free(h, n);
+	search_plan_finish(&pl);
+	free(err);
 }
 
 /* ---- export and its cursor ---- */

@@ -271,8 +271,8 @@ static int execute(struct cli *cli, struct search_args *a,
 	store_close(s);
 	int code = CV_EXIT_OK;
 	if (rc != CV_OK) {
-		code = cli_fail(CV_EXIT_FAIL, "search", "%s",
-			err ? err : cv_strerror(rc));
+		code = cli_fail(rc == CV_EPARSE ? CV_EXIT_USAGE : CV_EXIT_FAIL,
+			"search", "%s", err ? err : cv_strerror(rc));
 	} else if (a->count) {
 		printf("%lld\n", (long long)total);
 	} else if (a->format == OUT_JSON) {

@@ -124,14 +124,68 @@ enum cv_err store_resolve_agent(struct store *s, struct search_filter *f,
 	return CV_OK;
 }
 
+/*
+ * Every term of the plan that only non-Latin characters make searchable
+ * must hold a token for FTS5's own tokenizer: a one-row temporary index
+ * of the term must match the term. CV_EPARSE naming the position if not.
+ */
+static enum cv_err check_terms(struct store *s, const struct search_plan *pl,
+	char **errmsg)
+{
+	static const char ins[] = "INSERT INTO temp.cv_terms(x) VALUES (?)";
+	static const char probe[] =
+		"SELECT count(*) FROM temp.cv_terms WHERE cv_terms MATCH ?";
+	if (!pl || !pl->n_unsure)
+		return CV_OK;
+	enum cv_err rc = store_exec(s,
+		"CREATE VIRTUAL TABLE IF NOT EXISTS temp.cv_terms USING fts5(x,"
+		" tokenize = 'porter unicode61 remove_diacritics 2');",
+		errmsg);
+	for (size_t i = 0; rc == CV_OK && i < pl->n_unsure; i++) {
+		const char *t = pl->unsure[i].text;
+		char *q = xasprintf("\"%s\"", t);
+		for (char *c = q + 1; c[1]; c++)
+			if (*c == '"')
+				*c = ' ';
+		sqlite3_stmt *st;
+		rc = store_exec(s, "DELETE FROM temp.cv_terms", errmsg);
+		if (rc == CV_OK && !(st = store_stmt(s, ins, errmsg)))
+			rc = CV_EDB;
+		if (rc == CV_OK) {
+			sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				rc = store_dberr(s, errmsg, "check terms");
+			sqlite3_reset(st);
+		}
+		if (rc == CV_OK && !(st = store_stmt(s, probe, errmsg)))
+			rc = CV_EDB;
+		if (rc == CV_OK) {
+			sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
+			int r = sqlite3_step(st);
+			bool empty = r != SQLITE_ROW ||
+				     sqlite3_column_int64(st, 0) == 0;
+			sqlite3_reset(st);
+			if (empty)
+				rc = cv_error(errmsg, CV_EPARSE,
+					"position %d: '%s' has no letters or "
+					"digits the index can search for; "
+					"hint: remove it",
+					pl->unsure[i].pos, t);
+		}
+		free(q);
+	}
+	return rc;
+}
+
 /* o = oo with its filter copied into f and the agent resolved. */
 static enum cv_err resolved(struct store *s,
 	const struct store_search_opts *oo, struct store_search_opts *o,
 	struct search_filter *f, char **errmsg)
 {
 	*o = *oo;
-	if (!oo->filter)
-		return CV_OK;
+	enum cv_err rc = check_terms(s, oo->plan, errmsg);
+	if (rc != CV_OK || !oo->filter)
+		return rc;
 	*f = *oo->filter;
 	o->filter = f;
 	return store_resolve_agent(s, f, errmsg);
@@ -771,6 +825,9 @@ enum cv_err store_search_highlight(struct store *s, const char *call_id,
 		" WHERE calls_fts MATCH ? AND rowid ="
 		" (SELECT rid FROM calls WHERE id = ?)";
 	memset(cols, 0, 4 * sizeof(*cols));
+	enum cv_err rc = check_terms(s, plan, errmsg);
+	if (rc != CV_OK)
+		return rc;
 	sqlite3_stmt *st;
 	int r = SQLITE_DONE;
 	if (plan && plan->highlight) {
