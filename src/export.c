@@ -222,7 +222,7 @@ enum cv_err export_run(struct store *s, const struct export_opts *o,
 		for (size_t i = 0; i < CV_ARRAY_LEN(columns); i++)
 			export_csv_field(&r.b, columns[i],
 				i + 1 == CV_ARRAY_LEN(columns));
-	rc = store_export_each(s, o->filter, res->from_version,
+	rc = store_export_each(s, o->filter, o->plan, res->from_version,
 		o->since_last != NULL, on_row, &r, errmsg);
 	if (rc == CV_OK)
 		flush(&r);

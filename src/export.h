@@ -31,6 +31,7 @@ struct export_out {
 
 struct export_opts {
 	const struct search_filter *filter; /* NULL: every call */
+	const struct search_plan *plan;     /* NULL: no text condition */
 	enum export_format format;
 	const char *since_last;  /* cursor name, or NULL */
 	const char *actor;       /* for the audit entry */

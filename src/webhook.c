@@ -4,9 +4,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
+#include <fcntl.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -23,6 +26,7 @@ struct webhook_server {
 	struct webhook_config cfg;
 	struct MHD_Daemon *d;
 	struct webhook_queue *q;
+	struct console *console;    /* NULL when not served */
 	struct webhook_metrics m;
 	int listen_fd;
 	uint16_t port;
@@ -32,7 +36,7 @@ struct webhook_server {
 	atomic_size_t buffered;     /* body bytes held by requests in flight */
 };
 
-enum route { R_WEBHOOK, R_HEALTHZ, R_METRICS };
+enum route { R_WEBHOOK, R_HEALTHZ, R_METRICS, R_CONSOLE };
 
 static const struct {
 	const char *path;
@@ -166,6 +170,28 @@ static unsigned check_webhook(struct webhook_server *w,
 	return 0;
 }
 
+/* A console request: its body is bounded on Content-Length and counted
+ * in the shared budget. */
+static enum MHD_Result begin_console(struct webhook_server *w,
+	struct MHD_Connection *c, void **con_cls)
+{
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		MHD_HTTP_HEADER_CONTENT_LENGTH);
+	unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
+	if (n > CONSOLE_MAX_BODY)
+		return answer(w, c, 413, "{\"error\":\"body too large\"}");
+	struct req *r = xcalloc(1, sizeof(*r));
+	r->route = R_CONSOLE;
+	buf_init(&r->body);
+	if (!reserve(w, r, (size_t)n)) {
+		free(r);
+		return answer(w, c, 429, "{\"error\":\"busy, retry later\"}");
+	}
+	*con_cls = r;
+	atomic_fetch_add(&w->active, 1);
+	return MHD_YES;
+}
+
 /* The first call for a request: route it and check what headers can. */
 static enum MHD_Result begin_request(struct webhook_server *w,
 	struct MHD_Connection *c, const char *url, const char *method,
@@ -178,6 +204,8 @@ static enum MHD_Result begin_request(struct webhook_server *w,
 	size_t i = 0;
 	while (i < CV_ARRAY_LEN(routes) && strcmp(routes[i].path, url) != 0)
 		i++;
+	if (i == CV_ARRAY_LEN(routes) && w->console && console_owns(url))
+		return begin_console(w, c, con_cls);
 	if (i == CV_ARRAY_LEN(routes))
 		return answer(w, c, 404, "{\"error\":\"not found\"}");
 	if (strcmp(routes[i].method, method) != 0)
@@ -243,6 +271,136 @@ static enum MHD_Result finish_request(struct webhook_server *w,
 			: "{\"status\":\"stored\"}");
 }
 
+static const char *console_get(void *ctx, enum console_value kind,
+	const char *key)
+{
+	static const enum MHD_ValueKind kinds[] = {
+		[CONSOLE_HEADER] = MHD_HEADER_KIND,
+		[CONSOLE_ARG] = MHD_GET_ARGUMENT_KIND,
+		[CONSOLE_COOKIE] = MHD_COOKIE_KIND,
+	};
+	return MHD_lookup_connection_value(ctx, kinds[kind], key);
+}
+
+static void client_address(struct MHD_Connection *c, char *out, size_t n)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
+		MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	snprintf(out, n, "?");
+	if (!ci || !ci->client_addr)
+		return;
+	const struct sockaddr *sa = ci->client_addr;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+			out, (socklen_t)n);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+			&((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+			(socklen_t)n);
+}
+
+struct stream_run {
+	void (*fn)(void *arg, int fd);
+	void *arg;
+	int fd;
+};
+
+static void *stream_thread(void *p)
+{
+	struct stream_run sr = *(struct stream_run *)p;
+	free(p);
+	sr.fn(sr.arg, sr.fd);
+	return NULL;
+}
+
+/* Start res->stream writing into a pipe; the read end, or -1 (the job
+ * released) when that cannot be set up. */
+static int start_stream(struct console_response *res)
+{
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		res->stream(res->stream_arg, -1);
+		return -1;
+	}
+	struct stream_run *sr = xmalloc(sizeof(*sr));
+	*sr = (struct stream_run){ res->stream, res->stream_arg, fds[1] };
+	pthread_t t;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	int e = pthread_create(&t, &at, stream_thread, sr);
+	pthread_attr_destroy(&at);
+	if (e != 0) {
+		free(sr);
+		close(fds[0]);
+		close(fds[1]);
+		res->stream(res->stream_arg, -1);
+		return -1;
+	}
+	return fds[0];
+}
+
+/* Hand a console request to console.c and send what it answers. */
+static enum MHD_Result console_request(struct webhook_server *w,
+	struct MHD_Connection *c, const char *url, const char *method,
+	struct req *r)
+{
+	char client[INET6_ADDRSTRLEN + 1];
+	client_address(c, client, sizeof(client));
+	struct console_request cr = { .method = method, .path = url,
+		.client = client, .body = r->body.data,
+		.body_len = r->body.len, .get = console_get, .ctx = c };
+	struct console_response res;
+	console_handle(w->console, &cr, &res);
+	struct MHD_Response *mr;
+	if (res.stream) {
+		int fd = start_stream(&res);
+		mr = fd >= 0 ? MHD_create_response_from_pipe(fd) : NULL;
+		if (fd >= 0 && !mr)
+			close(fd); /* the writer fails and ends */
+		if (fd < 0) {
+			console_response_finish(&res);
+			return answer(w, c, 500, "{\"error\":\"cannot start "
+						 "the export\"}");
+		}
+	} else {
+		size_t len = res.body.len;
+		char *body = buf_steal(&res.body);
+		mr = MHD_create_response_from_buffer(len,
+			body ? body : xstrdup(""), MHD_RESPMEM_MUST_FREE);
+	}
+	if (!mr) {
+		console_response_finish(&res);
+		return MHD_NO;
+	}
+	MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, res.type);
+	MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(mr, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(mr, "X-Frame-Options", "DENY");
+	if (res.html)
+		MHD_add_response_header(mr, "Content-Security-Policy",
+			"default-src 'none'; script-src 'self'; style-src "
+			"'self'; img-src 'self'; connect-src 'self'; "
+			"form-action 'self'; frame-ancestors 'none'; "
+			"base-uri 'none'");
+	if (res.set_cookie)
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_SET_COOKIE,
+			res.set_cookie);
+	if (res.disposition)
+		MHD_add_response_header(mr, "Content-Disposition",
+			res.disposition);
+	if (res.status == 429)
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_RETRY_AFTER, "60");
+	if (atomic_load(&w->stopping))
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
+	enum MHD_Result ok = MHD_queue_response(c, res.status, mr);
+	MHD_destroy_response(mr);
+	webhook_metrics_status(&w->m, res.status);
+	console_response_finish(&res);
+	return ok;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	const char *url, const char *method, const char *version,
 	const char *upload_data, size_t *upload_size, void **con_cls)
@@ -251,13 +409,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	struct req *r = *con_cls;
 	if (!r)
 		return begin_request(w, c, url, method, version, con_cls);
-	if (*upload_size > 0 && r->route != R_WEBHOOK) {
+	if (*upload_size > 0 && r->route != R_WEBHOOK &&
+	    r->route != R_CONSOLE) {
 		*upload_size = 0; /* a body on GET: read and dropped */
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
 		size_t want = r->body.len + *upload_size;
-		if (want > w->cfg.max_body ||
+		if (want > (r->route == R_CONSOLE ? CONSOLE_MAX_BODY
+						  : w->cfg.max_body) ||
 		    (want > r->reserved && !reserve(w, r, want - r->reserved))) {
 			/* chunked (no Content-Length) past the bound or the
 			 * budget: read no further, close without an answer */
@@ -279,6 +439,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		buf_finish(&b);
 		return res;
 	}
+	if (r->route == R_CONSOLE)
+		return console_request(w, c, url, method, r);
 	return finish_request(w, c, r);
 }
 
@@ -396,6 +558,8 @@ enum cv_err webhook_server_start(struct webhook_server **out,
 		.max_depth = cfg->max_queue,
 		.max_store_bytes = cfg->max_store_bytes };
 	enum cv_err rc = webhook_queue_create(&w->q, &qo, &w->m, errmsg);
+	if (rc == CV_OK && cfg->console)
+		rc = console_create(&w->console, cfg->console, errmsg);
 	if (rc == CV_OK)
 		rc = bind_listen(w, errmsg);
 	if (rc != CV_OK)
@@ -421,6 +585,7 @@ enum cv_err webhook_server_start(struct webhook_server **out,
 fail:
 	if (w->listen_fd >= 0)
 		close(w->listen_fd);
+	console_destroy(w->console);
 	webhook_queue_destroy(w->q);
 	free(w);
 	return rc;
@@ -452,6 +617,7 @@ void webhook_server_stop(struct webhook_server *w)
 	MHD_stop_daemon(w->d);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
+	console_destroy(w->console);
 	webhook_queue_destroy(w->q); /* commits what is queued */
 	free(w);
 }

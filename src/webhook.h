@@ -3,7 +3,8 @@
  * used here and nowhere else in the core).
  *
  * Routes: POST /webhooks/highlevel (verify, store durably, then answer),
- * GET /healthz, GET /metrics (Prometheus text). Anything else is 404 or
+ * GET /healthz, GET /metrics (Prometheus text), and when configured the
+ * web console's pages and API (console.h). Anything else is 404 or
  * 405. A body over the bound is 413 (refused on Content-Length before it
  * is read), a content type other than JSON is 415, an unverified body is
  * 401 (nothing stored), a body the store cannot take is 429 (HighLevel
@@ -17,6 +18,7 @@
 #include <stdint.h>
 
 #include "common.h"
+#include "console.h"
 #include "signature.h"
 
 #define WEBHOOK_MAX_BODY (1u << 20) /* 1 MiB */
@@ -36,6 +38,7 @@ struct webhook_config {
 	size_t max_queue;          /* queued events before 429; 0 = 4096 */
 	unsigned grace_s;          /* wait for in-flight requests at stop */
 	int64_t max_store_bytes;   /* a full store answers 429; 0 = no cap */
+	const struct console_config *console; /* NULL: no web console */
 };
 
 struct webhook_server;

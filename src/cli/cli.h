@@ -55,6 +55,7 @@ CLI_EXTERN(cmd_serve);
 CLI_EXTERN(cmd_search);
 CLI_EXTERN(cmd_export);
 CLI_EXTERN(cmd_audit);
+CLI_EXTERN(cmd_user);
 CLI_EXTERN(cmd_archive);
 CLI_EXTERN(cmd_verify);
 CLI_EXTERN(cmd_hold);

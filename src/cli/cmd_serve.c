@@ -11,6 +11,8 @@
 
 struct serve_opts {
 	struct webhook_config cfg;
+	struct console_config console;
+	bool with_console;
 	const char *port_file;
 	const char *secret_file;
 	const char *keys[16];
@@ -33,6 +35,8 @@ static int parse_opt(int c, const char *arg, struct serve_opts *o)
 				CV_ARRAY_LEN(o->keys));
 		o->keys[o->n_keys++] = arg;
 		return 0;
+	case 'C': o->with_console = true; return 0;
+	case 'T': o->console.tls_proxy = true; return 0;
 	case 'c':
 		if (!cv_parse_iso8601(arg, &o->cutoff_ms))
 			return cli_fail(CV_EXIT_USAGE, "serve",
@@ -49,6 +53,9 @@ static int parse_opt(int c, const char *arg, struct serve_opts *o)
 		{ 'B', "--max-batch", 1, 100000 },
 		{ 'g', "--grace", 0, 3600 },
 		{ 'M', "--max-store-mb", 1, 100000000 },
+		{ 'I', "--session-idle-s", 1, 86400 },
+		{ 'A', "--session-max-s", 1, 7 * 86400 },
+		{ 'L', "--login-max-failures", 1, 1000 },
 		{ 'F', "--max-buffer-mb", 1, 65536 } };
 	for (size_t i = 0; i < CV_ARRAY_LEN(nums); i++) {
 		if (nums[i].c != c)
@@ -64,6 +71,9 @@ static int parse_opt(int c, const char *arg, struct serve_opts *o)
 		case 'B': o->cfg.max_batch = (size_t)v; break;
 		case 'g': o->cfg.grace_s = (unsigned)v; break;
 		case 'M': o->cfg.max_store_bytes = (int64_t)v << 20; break;
+		case 'I': o->console.idle_ms = (int64_t)v * 1000; break;
+		case 'A': o->console.absolute_ms = (int64_t)v * 1000; break;
+		case 'L': o->console.max_failures = (int)v; break;
 		case 'F': o->cfg.max_buffered = (size_t)v << 20; break;
 		}
 		return 0;
@@ -132,8 +142,10 @@ static int serve(struct serve_opts *o)
 		free(err);
 		return code;
 	}
-	cv_info("msg=\"listening\" address=%s path=/webhooks/highlevel db=%s",
-		webhook_server_address(w), o->cfg.db_path);
+	cv_info("msg=\"listening\" address=%s path=/webhooks/highlevel db=%s"
+		" console=%s",
+		webhook_server_address(w), o->cfg.db_path,
+		o->with_console ? "/" : "off");
 	int sig = 0;
 	sigwait(&set, &sig);
 	cv_info("msg=\"stopping\" signal=%s", sig == SIGTERM ? "TERM" : "INT");
@@ -156,6 +168,11 @@ static int run(struct cli *cli, int argc, char **argv)
 		{ "max-batch", required_argument, NULL, 'B' },
 		{ "grace", required_argument, NULL, 'g' },
 		{ "max-store-mb", required_argument, NULL, 'M' },
+		{ "console", no_argument, NULL, 'C' },
+		{ "tls-proxy", no_argument, NULL, 'T' },
+		{ "session-idle-s", required_argument, NULL, 'I' },
+		{ "session-max-s", required_argument, NULL, 'A' },
+		{ "login-max-failures", required_argument, NULL, 'L' },
 		{ "max-buffer-mb", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -171,6 +188,9 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (optind != argc)
 		return cli_fail(CV_EXIT_USAGE, "serve",
 			"unexpected argument '%s'", argv[optind]);
+	o.console.db_path = cli->db_path;
+	if (o.with_console)
+		o.cfg.console = &o.console;
 	o.cfg.verifier = make_verifier(&o);
 	if (!o.cfg.verifier)
 		return CV_EXIT_USAGE;
@@ -189,7 +209,9 @@ const struct cli_cmd cmd_serve = {
 		"         [--timeout S] [--max-connections N] "
 		"[--busy-timeout MS]\n"
 		"         [--max-batch N] [--grace S] [--max-store-mb N]\n"
-		"         [--max-buffer-mb N]\n"
+		"         [--console [--tls-proxy] [--session-idle-s S] "
+		"[--session-max-s S]\n"
+		"          [--login-max-failures N]] [--max-buffer-mb N]\n"
 		"\n"
 		"Serve POST /webhooks/highlevel, GET /healthz and GET "
 		"/metrics (Prometheus).\nA delivery is answered 200 only "
@@ -230,6 +252,20 @@ const struct cli_cmd cmd_serve = {
 		"answer 429\n"
 		"                          (keeps room on the disk; default: "
 		"no cap)\n"
+		"  --console               also serve the web console for "
+		"compliance officers\n"
+		"                          at / and its JSON API at /api/ "
+		"(docs/console.md;\n"
+		"                          users: `callvault user add`)\n"
+		"  --tls-proxy             a TLS proxy is in front: session "
+		"cookies are Secure\n"
+		"  --session-idle-s S      end a session idle for S seconds "
+		"(default 1800)\n"
+		"  --session-max-s S       end any session after S seconds "
+		"(default 43200)\n"
+		"  --login-max-failures N  failed logins per user and per "
+		"address in 15\n"
+		"                          minutes before 429 (default 5)\n"
 		"  --max-buffer-mb N       bodies held in memory at once, all "
 		"requests\n"
 		"                          together; past it answer 429 "

@@ -20,6 +20,7 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_search,
 	&cmd_export,
 	&cmd_audit,
+	&cmd_user,
 	&cmd_archive,
 	&cmd_verify,
 	&cmd_hold,

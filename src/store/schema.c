@@ -233,6 +233,34 @@ const struct store_migration store_migrations[] = {
 	  "  last_error TEXT,"
 	  "  requests INTEGER NOT NULL DEFAULT 0"
 	  ") WITHOUT ROWID;" },
+	{ "console users, sessions, failed logins, API tokens (issue 7)",
+	  "CREATE TABLE users("
+	  "  name TEXT PRIMARY KEY,"
+	  "  role TEXT NOT NULL CHECK (role IN"
+	  "    ('viewer','exporter','hold-admin','admin')),"
+	  "  pw_hash TEXT NOT NULL,"   /* pbkdf2-sha256$iter$salt$key */
+	  "  disabled INTEGER NOT NULL DEFAULT 0,"
+	  "  created_at INTEGER NOT NULL"
+	  ") WITHOUT ROWID;"
+	  /* only the SHA-256 of the cookie value is kept */
+	  "CREATE TABLE sessions("
+	  "  id_hash TEXT PRIMARY KEY,"
+	  "  user TEXT NOT NULL,"
+	  "  csrf TEXT NOT NULL,"
+	  "  created_at INTEGER NOT NULL,"
+	  "  last_seen INTEGER NOT NULL"
+	  ") WITHOUT ROWID;"
+	  "CREATE INDEX sessions_user ON sessions(user);"
+	  "CREATE TABLE login_failures("
+	  "  key TEXT NOT NULL,"          /* user:NAME or addr:IP */
+	  "  ts INTEGER NOT NULL"
+	  ");"
+	  "CREATE INDEX login_failures_key ON login_failures(key, ts);"
+	  "CREATE TABLE api_tokens("
+	  "  user TEXT PRIMARY KEY,"
+	  "  token_hash TEXT NOT NULL UNIQUE,"
+	  "  created_at INTEGER NOT NULL"
+	  ") WITHOUT ROWID;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);

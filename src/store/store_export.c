@@ -29,7 +29,7 @@ static void row_from(sqlite3_stmt *st, struct store_export_row *r)
 }
 
 enum cv_err store_export_each(struct store *s, const struct search_filter *f,
-	int64_t after_version, bool by_version,
+	const struct search_plan *plan, int64_t after_version, bool by_version,
 	int (*fn)(const struct store_export_row *r, void *arg), void *arg,
 	char **errmsg)
 {
@@ -51,6 +51,16 @@ enum cv_err store_export_each(struct store *s, const struct search_filter *f,
 		" c.trial_call, c.action_types, c.appointment_booked,"
 		" c.transferred, c.summary, c.version_id FROM calls c"
 		" WHERE c.version_id > ?");
+	/* the text condition's parameters are bound before the filters' */
+	size_t n_text = 0;
+	if (plan && plan->fts) {
+		buf_puts(&sql, " AND c.rid IN (SELECT rowid FROM calls_fts"
+			       " WHERE calls_fts MATCH ?)");
+		n_text = 1;
+	} else if (plan && plan->where) {
+		buf_printf(&sql, " AND %s", plan->where);
+		n_text = plan->n_params;
+	}
 	store_filter_sql(f, &sql, &a);
 	buf_puts(&sql, by_version ? " ORDER BY c.version_id"
 				  : " ORDER BY c.created_at, c.rid");
@@ -61,7 +71,10 @@ enum cv_err store_export_each(struct store *s, const struct search_filter *f,
 	}
 	buf_finish(&sql);
 	sqlite3_bind_int64(st, 1, after_version);
-	store_bind_args(st, 2, &a);
+	for (size_t i = 0; i < n_text; i++)
+		sqlite3_bind_text(st, 2 + (int)i, plan->fts ? plan->fts
+			: plan->params[i], -1, SQLITE_STATIC);
+	store_bind_args(st, 2 + (int)n_text, &a);
 	enum cv_err rc = CV_OK;
 	int r;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {

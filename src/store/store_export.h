@@ -26,14 +26,15 @@ struct store_export_row {
 };
 
 /*
- * Call fn for each call matching f (NULL: all) whose current version id
+ * Call fn for each call matching f (NULL: all) and the search plan (NULL:
+ * no text condition; see search.h) whose current version id
  * is greater than after_version (0: all), in one consistent read. Order:
  * by version id when after_version >= 0 was asked for a cursor
  * (by_version), else by created time. A non-zero return from fn stops
  * the walk and is returned as CV_EIO (the caller's write failed).
  */
 enum cv_err store_export_each(struct store *s, const struct search_filter *f,
-	int64_t after_version, bool by_version,
+	const struct search_plan *plan, int64_t after_version, bool by_version,
 	int (*fn)(const struct store_export_row *r, void *arg), void *arg,
 	char **errmsg) CV_MUST_CHECK;
 

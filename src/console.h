@@ -1,0 +1,85 @@
+/*
+ * console.h — the web console for compliance officers and its JSON API,
+ * served by `callvault serve` (the HTTP plumbing stays in webhook.c; this
+ * module sees a request and fills a response, so it has no HTTP library).
+ *
+ * Pages: GET / (the console), /console.js, /console.css. Sessions: POST
+ * /login (form: user, password), POST /logout, GET /api/me. API (session
+ * cookie cv_session, or Authorization: Bearer TOKEN): GET /api/search,
+ * /api/calls/{id}, /api/export (CSV), /api/audit, /api/holds,
+ * /api/archives; POST /api/holds, /api/holds/{id}/release. Roles are
+ * checked on every call; every read and export is audited with the user's
+ * name. A state-changing request with a session needs its CSRF token
+ * (X-CSRF-Token header or csrf form field), and any Origin header must
+ * name this server.
+ */
+#ifndef CV_CONSOLE_H
+#define CV_CONSOLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "util.h"
+
+#define CONSOLE_MAX_BODY (64u * 1024)
+
+struct console_config {
+	const char *db_path;
+	bool tls_proxy;          /* behind a TLS proxy: cookies are Secure */
+	int64_t idle_ms;         /* 0 = 30 min */
+	int64_t absolute_ms;     /* 0 = 12 h */
+	int max_failures;        /* failed logins per window; 0 = 5 */
+	int64_t failure_window_ms; /* 0 = 15 min */
+};
+
+enum console_value { CONSOLE_HEADER, CONSOLE_ARG, CONSOLE_COOKIE };
+
+/* One request as the server saw it. get() returns a header, a query
+ * argument (still %-escaped) or a cookie, NULL when absent. */
+struct console_request {
+	const char *method;
+	const char *path;        /* without the query, still %-escaped */
+	const char *client;      /* the peer's address */
+	const char *body;
+	size_t body_len;
+	const char *(*get)(void *ctx, enum console_value kind,
+		const char *key);
+	void *ctx;
+};
+
+struct console_response {
+	unsigned status;
+	const char *type;        /* static string */
+	struct buf body;
+	char *set_cookie;        /* NULL: none */
+	char *disposition;       /* Content-Disposition, NULL: none */
+	bool html;               /* add the page security headers */
+	/* A streamed answer (body unused): the server makes a pipe and calls
+	 * stream(stream_arg, write_fd) on a thread of its own, sending what
+	 * is written until stream closes the fd. stream(stream_arg, -1)
+	 * releases the job without writing when that cannot be set up. */
+	void (*stream)(void *arg, int fd);
+	void *stream_arg;
+};
+
+struct console;
+
+enum cv_err console_create(struct console **out,
+	const struct console_config *cfg, char **errmsg) CV_MUST_CHECK;
+void console_destroy(struct console *c);
+
+/* Whether path belongs to the console (the server routes it here). */
+bool console_owns(const char *path);
+
+/* Answer req into res (caller calls console_response_finish, and runs
+ * res->stream when set). */
+void console_handle(struct console *c, const struct console_request *req,
+	struct console_response *res);
+void console_response_finish(struct console_response *res);
+
+/* The built-in page, script and style sheet (console_assets.c). */
+extern const char console_html[], console_js[], console_css[];
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * store_users.h — console users, their sessions, failed logins and API
+ * tokens. Session ids and API tokens are stored only as SHA-256 hex; the
+ * password only as its PBKDF2 string (see password.h).
+ */
+#ifndef CV_STORE_USERS_H
+#define CV_STORE_USERS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct store_user {
+	char *name, *role, *pw_hash;
+	bool disabled;
+	int64_t created_at;
+};
+void store_user_finish(struct store_user *u);
+
+/* Add a user; CV_EINVAL when the name is taken. */
+enum cv_err store_user_add(struct store *s, const char *name,
+	const char *role, const char *pw_hash, char **errmsg) CV_MUST_CHECK;
+/* CV_ENOTFOUND when there is no such user. */
+enum cv_err store_user_get(struct store *s, const char *name,
+	struct store_user *out, char **errmsg) CV_MUST_CHECK;
+/* Each user by name; a non-zero return from fn stops the walk. */
+enum cv_err store_user_each(struct store *s,
+	int (*fn)(const struct store_user *u, void *arg), void *arg,
+	char **errmsg) CV_MUST_CHECK;
+/* Disable the user and end their sessions and token. */
+enum cv_err store_user_disable(struct store *s, const char *name,
+	char **errmsg) CV_MUST_CHECK;
+/* Set a new password hash and end the user's sessions. */
+enum cv_err store_user_set_password(struct store *s, const char *name,
+	const char *pw_hash, char **errmsg) CV_MUST_CHECK;
+
+struct store_session {
+	char *user, *role, *csrf;
+	int64_t created_at, last_seen;
+};
+void store_session_finish(struct store_session *ss);
+
+enum cv_err store_session_create(struct store *s, const char *id_hash,
+	const char *user, const char *csrf, int64_t now, char **errmsg)
+	CV_MUST_CHECK;
+/* The session with the user's current role; CV_ENOTFOUND when there is
+ * none or its user is disabled. */
+enum cv_err store_session_get(struct store *s, const char *id_hash,
+	struct store_session *out, char **errmsg) CV_MUST_CHECK;
+enum cv_err store_session_touch(struct store *s, const char *id_hash,
+	int64_t now, char **errmsg) CV_MUST_CHECK;
+enum cv_err store_session_delete(struct store *s, const char *id_hash,
+	char **errmsg) CV_MUST_CHECK;
+
+/* Failed logins by key ("user:NAME" or "addr:IP"). */
+enum cv_err store_login_failure_add(struct store *s, const char *key,
+	int64_t now, char **errmsg) CV_MUST_CHECK;
+enum cv_err store_login_failure_count(struct store *s, const char *key,
+	int64_t since, int64_t *n, char **errmsg) CV_MUST_CHECK;
+
+/* Replace the user's API token hash. */
+enum cv_err store_token_set(struct store *s, const char *user,
+	const char *token_hash, int64_t now, char **errmsg) CV_MUST_CHECK;
+/* The enabled user (name and role) a token hash belongs to. */
+enum cv_err store_token_user(struct store *s, const char *token_hash,
+	struct store_user *out, char **errmsg) CV_MUST_CHECK;
+
+#endif

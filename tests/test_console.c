@@ -1,0 +1,434 @@
+/*
+ * test_console.c — the web console's API over loopback (issue 7): roles
+ * allowed and refused, CSRF and Origin, expired sessions (idle and
+ * absolute), brute-force limiting, bearer tokens, disabled users, XSS
+ * payloads coming back escaped, and every read audited with the user's
+ * name. Runs `callvault serve --console` as a child on port 0.
+ *
+ * usage: test_console FIXTURE.jsonl   (env CALLVAULT = the binary)
+ */
+#include <stdarg.h>
+#include <strings.h>
+
+#include "common.h"
+#include "t.h"
+#include "whtest.h"
+
+static const char *bin;
+static char dir[256], db[300];
+static int port;
+
+struct resp {
+	long status;
+	char body[1 << 16];
+	size_t len;
+	char cookie[128];      /* the cv_session value set, "" when none */
+	bool secure, cleared;  /* Set-Cookie had Secure / Max-Age=0 */
+	char ctype[128];
+};
+
+static size_t on_body(char *p, size_t sz, size_t n, void *arg)
+{
+	struct resp *r = arg;
+	size_t k = sz * n;
+	if (r->len + k >= sizeof(r->body))
+		k = sizeof(r->body) - 1 - r->len;
+	memcpy(r->body + r->len, p, k);
+	r->len += k;
+	r->body[r->len] = '\0';
+	return sz * n;
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *arg)
+{
+	struct resp *r = arg;
+	size_t k = sz * n;
+	char line[1024];
+	snprintf(line, sizeof(line), "%.*s", (int)(k < 1023 ? k : 1023), p);
+	if (strncasecmp(line, "Set-Cookie: cv_session=", 23) == 0) {
+		size_t v = strcspn(line + 23, ";\r\n");
+		snprintf(r->cookie, sizeof(r->cookie), "%.*s", (int)v,
+			line + 23);
+		r->secure = strstr(line, "; Secure") != NULL;
+		r->cleared = strstr(line, "Max-Age=0") != NULL;
+	}
+	if (strncasecmp(line, "Content-Type: ", 14) == 0)
+		snprintf(r->ctype, sizeof(r->ctype), "%.*s",
+			(int)strcspn(line + 14, "\r\n"), line + 14);
+	return k;
+}
+
+/* One request. cookie/csrf may be NULL; extra header lines end in NULL. */
+static long req(struct resp *r, const char *method, const char *path,
+	const char *body, const char *cookie, const char *csrf, ...)
+{
+	memset(r, 0, sizeof(*r));
+	CURL *h = curl_easy_init();
+	char url[1024], hdr[256];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
+	struct curl_slist *hl = NULL;
+	if (csrf) {
+		snprintf(hdr, sizeof(hdr), "X-CSRF-Token: %s", csrf);
+		hl = curl_slist_append(hl, hdr);
+	}
+	va_list ap;
+	va_start(ap, csrf);
+	for (const char *e; (e = va_arg(ap, const char *));)
+		hl = curl_slist_append(hl, e);
+	va_end(ap);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	if (body)
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	if (cookie) {
+		snprintf(hdr, sizeof(hdr), "cv_session=%s", cookie);
+		curl_easy_setopt(h, CURLOPT_COOKIE, hdr);
+	}
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	if (curl_easy_perform(h) == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_slist_free_all(hl);
+	curl_easy_cleanup(h);
+	return r->status;
+}
+
+static long get(struct resp *r, const char *path, const char *cookie)
+{
+	return req(r, "GET", path, NULL, cookie, NULL, NULL);
+}
+
+struct session {
+	char cookie[128], csrf[128];
+};
+
+/* Log in; returns the status and fills s on 200. */
+static long login(const char *user, const char *pw, struct session *s)
+{
+	struct resp r;
+	char body[256];
+	snprintf(body, sizeof(body), "user=%s&password=%s", user, pw);
+	req(&r, "POST", "/login", body, NULL, NULL, NULL);
+	if (r.status == 200 && s) {
+		snprintf(s->cookie, sizeof(s->cookie), "%s", r.cookie);
+		const char *c = strstr(r.body, "\"csrf\":\"");
+		snprintf(s->csrf, sizeof(s->csrf), "%.64s", c ? c + 8 : "");
+	}
+	return r.status;
+}
+
+static int cv(const char *fmt, ...)
+{
+	char cmd[4096], args[1800];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "'%s' --db '%s' %s", bin, db, args);
+	int st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static const char *const roles[] = { "viewer", "exporter", "hold-admin",
+	"admin" };
+
+static void setup(const char *fixture)
+{
+	char path[400];
+	CHECK(cv("import '%s' >/dev/null 2>&1", fixture) == 0);
+	/* a call whose text tries to be HTML */
+	snprintf(path, sizeof(path), "%s/xss.jsonl", dir);
+	FILE *f = fopen(path, "w");
+	fputs("{\"id\": \"x1\", \"createdAt\": \"2026-03-02T10:00:00.000Z\", "
+	      "\"locationId\": \"L1\", \"agentId\": \"A1\", \"summary\": "
+	      "\"<img src=x onerror=alert(1)>\", \"transcript\": \"bot: "
+	      "<script>alert(1)</script>\\nhuman: \\\" onmouseover=\\\""
+	      "alert(2) refund\"}\n", f);
+	fclose(f);
+	CHECK(cv("import '%s' >/dev/null 2>&1", path) == 0);
+	snprintf(path, sizeof(path), "%s/pw", dir);
+	f = fopen(path, "w");
+	fputs("correct horse 1\n", f);
+	fclose(f);
+	for (size_t i = 0; i < CV_ARRAY_LEN(roles); i++)
+		CHECK(cv("user add %s --role %s --password-file '%s' "
+			 ">/dev/null", roles[i], roles[i], path) == 0);
+	CHECK(cv("user add mallory --role god --password-file '%s' "
+		 "2>/dev/null", path) == 2);
+	CHECK(cv("user add viewer --role admin --password-file '%s' "
+		 "2>/dev/null", path) != 0);
+}
+
+static void test_roles(void)
+{
+	struct resp r;
+	for (size_t i = 0; i < CV_ARRAY_LEN(roles); i++) {
+		struct session s;
+		CHECK_MSG(login(roles[i], "correct+horse+1", &s) == 200, "%s",
+			roles[i]);
+		CHECK(strlen(s.cookie) == 64 && strlen(s.csrf) == 64);
+		CHECK(get(&r, "/api/search?q=refund", s.cookie) == 200);
+		CHECK(strstr(r.body, "\"c01\"") != NULL);
+		CHECK(get(&r, "/api/calls/c01", s.cookie) == 200);
+		CHECK(strstr(r.body, "\"turns\"") && strstr(r.body,
+							 "\"versions\""));
+		long want = i >= 1 ? 200 : 403;
+		CHECK_MSG(get(&r, "/api/export?q=refund", s.cookie) == want,
+			"export as %s: %ld", roles[i], r.status);
+		if (want == 200)
+			CHECK(strncmp(r.body, "id,", 3) == 0 &&
+			      strstr(r.body, "\r\nc01,") &&
+			      !strstr(r.body, "c02,"));
+		want = i >= 2 ? 400 : 403; /* 400: no matter given */
+		CHECK_MSG(req(&r, "POST", "/api/holds", "x=1", s.cookie,
+				  s.csrf, NULL) == want,
+			"holds as %s: %ld", roles[i], r.status);
+		want = i >= 3 ? 200 : 403;
+		CHECK_MSG(get(&r, "/api/audit", s.cookie) == want,
+			"audit as %s: %ld", roles[i], r.status);
+	}
+	/* the viewer's reads are in the audit log under its name */
+	struct session a;
+	CHECK(login("admin", "correct+horse+1", &a) == 200);
+	CHECK(get(&r, "/api/audit?actor=viewer", a.cookie) == 200);
+	CHECK(strstr(r.body, "\"actor\":\"viewer\",\"command\":\"search\""));
+	CHECK(strstr(r.body, "\"actor\":\"viewer\",\"command\":\"show\""));
+	CHECK(strstr(r.body, "\"chain\":{\"ok\":true"));
+	CHECK(get(&r, "/api/audit?actor=exporter", a.cookie) == 200);
+	/* the start before a byte went out, the rows once written */
+	CHECK(strstr(r.body, "\"command\":\"export start\""));
+	CHECK(strstr(r.body, "\"command\":\"export\",\"detail\""));
+	CHECK(strstr(r.body, "\"rows\":4"));
+	CHECK(get(&r, "/api/archives", a.cookie) == 501);
+}
+
+static void test_holds(void)
+{
+	struct session h, v;
+	struct resp r;
+	CHECK(login("hold-admin", "correct+horse+1", &h) == 200);
+	CHECK(login("viewer", "correct+horse+1", &v) == 200);
+	CHECK(get(&r, "/api/calls/c01", v.cookie) == 200);
+	CHECK(strstr(r.body, "\"held\":false") != NULL);
+	CHECK(req(&r, "POST", "/api/holds", "call=c01&matter=Doe+v.+Acme&"
+		      "reason=litigation", v.cookie, v.csrf, NULL) == 403);
+	CHECK(req(&r, "POST", "/api/holds", "call=c01&matter=Doe+v.+Acme&"
+		      "reason=litigation", h.cookie, NULL, NULL) == 403);
+	CHECK(req(&r, "POST", "/api/holds", "call=c01&matter=Doe+v.+Acme&"
+		      "reason=litigation", h.cookie, h.csrf, NULL) == 201);
+	long long id = 0;
+	const char *p = strstr(r.body, "\"id\":");
+	CHECK(p && (id = atoll(p + 5)) > 0);
+	CHECK(get(&r, "/api/calls/c01", v.cookie) == 200);
+	CHECK(strstr(r.body, "\"held\":true") != NULL);
+	CHECK(get(&r, "/api/holds", v.cookie) == 200);
+	CHECK(strstr(r.body, "\"matter\":\"Doe v. Acme\"") &&
+	      strstr(r.body, "\"createdBy\":\"hold-admin\"") &&
+	      strstr(r.body, "\"calls\":[\"c01\"]"));
+	char path[64];
+	snprintf(path, sizeof(path), "/api/holds/%lld/release", id);
+	CHECK(req(&r, "POST", path, "reason=settled", v.cookie, v.csrf,
+		      NULL) == 403);
+	CHECK(req(&r, "POST", path, "", h.cookie, h.csrf, NULL) == 400);
+	CHECK(req(&r, "POST", path, "reason=settled", h.cookie, h.csrf,
+		      NULL) == 200);
+	CHECK(req(&r, "POST", "/api/holds/999999/release", "reason=x",
+		      h.cookie, h.csrf, NULL) == 400);
+	CHECK(get(&r, "/api/calls/c01", v.cookie) == 200);
+	CHECK(strstr(r.body, "\"held\":false") != NULL);
+	CHECK(get(&r, "/api/holds", v.cookie) == 200);
+	CHECK(strstr(r.body, "\"holds\":[]") != NULL);
+	CHECK(get(&r, "/api/holds?all=1", v.cookie) == 200);
+	CHECK(strstr(r.body, "\"releaseReason\":\"settled\"") != NULL);
+}
+
+static void test_unauthenticated(void)
+{
+	struct resp r;
+	CHECK(get(&r, "/api/search?q=refund", NULL) == 401);
+	CHECK(get(&r, "/api/search?q=refund",
+		      "0000000000000000000000000000000000000000000000000000000"
+		      "000000000") == 401);
+	CHECK(get(&r, "/api/calls/c01", NULL) == 401);
+	CHECK(get(&r, "/api/export", NULL) == 401);
+	CHECK(login("viewer", "wrong-password", NULL) == 401);
+	CHECK(login("nobody", "correct+horse+1", NULL) == 401);
+	CHECK(get(&r, "/", NULL) == 200);
+	CHECK(strstr(r.ctype, "text/html") != NULL);
+}
+
+static void test_csrf(void)
+{
+	struct session s;
+	struct resp r;
+	CHECK(login("viewer", "correct+horse+1", &s) == 200);
+	CHECK(req(&r, "POST", "/logout", "", s.cookie, NULL, NULL) == 403);
+	CHECK(req(&r, "POST", "/logout", "", s.cookie,
+		      "00000000000000000000000000000000000000000000000000000000"
+		      "00000000", NULL) == 403);
+	CHECK(req(&r, "POST", "/logout", "", s.cookie, s.csrf,
+		      "Origin: http://evil.example", NULL) == 403);
+	CHECK(get(&r, "/api/me", s.cookie) == 200); /* still logged in */
+	char origin[64];
+	snprintf(origin, sizeof(origin), "Origin: http://127.0.0.1:%d", port);
+	CHECK(req(&r, "POST", "/logout", "", s.cookie, s.csrf, origin,
+		      NULL) == 200);
+	CHECK(r.cleared);
+	CHECK(get(&r, "/api/me", s.cookie) == 401);
+	/* the form field works as well as the header */
+	CHECK(login("viewer", "correct+horse+1", &s) == 200);
+	char body[160];
+	snprintf(body, sizeof(body), "csrf=%s", s.csrf);
+	CHECK(req(&r, "POST", "/logout", body, s.cookie, NULL, NULL) == 200);
+	/* a login from another site is refused */
+	CHECK(req(&r, "POST", "/login", "user=viewer&password=correct+horse+1",
+		      NULL, NULL, "Origin: http://evil.example", NULL) == 403);
+	/* Secure cookies behind a TLS proxy */
+	CHECK(req(&r, "POST", "/login", "user=viewer&password=correct+horse+1",
+		      NULL, NULL, NULL) == 200 && !r.secure);
+	CHECK(req(&r, "POST", "/login", "user=viewer&password=correct+horse+1",
+		      NULL, NULL, "X-Forwarded-Proto: https", NULL) == 200 &&
+	      r.secure);
+}
+
+static void test_search_errors_and_xss(void)
+{
+	struct session s;
+	struct resp r;
+	CHECK(login("viewer", "correct+horse+1", &s) == 200);
+	CHECK(get(&r, "/api/search?q=refund%20AND", s.cookie) == 400);
+	CHECK(strstr(r.body, "\"error\":\"syntax error\"") &&
+	      strstr(r.body, "\"position\":11"));
+	CHECK(get(&r, "/api/search?q=%22refund", s.cookie) == 400);
+	CHECK(get(&r, "/api/search?q=refund&sort=sideways", s.cookie) == 400);
+	CHECK(get(&r, "/api/search?number=12", s.cookie) == 400);
+	CHECK(get(&r, "/api/search?limit=100000", s.cookie) == 400);
+	CHECK(get(&r, "/api/search?agent=A2&limit=1", s.cookie) == 200);
+	CHECK(strstr(r.body, "\"more\":true") != NULL);
+	CHECK(get(&r, "/api/calls/nope", s.cookie) == 404);
+	/* XSS payloads come back JSON-escaped, never as markup */
+	CHECK(get(&r, "/api/calls/x1?q=refund", s.cookie) == 200);
+	CHECK(strstr(r.ctype, "application/json") != NULL);
+	CHECK(!strchr(r.body, '<') && !strchr(r.body, '>'));
+	CHECK(strstr(r.body, "\\u003cscript\\u003ealert(1)\\u003c/script"
+			     "\\u003e") != NULL);
+	CHECK(strstr(r.body, "\\\" onmouseover=\\\"alert(2)") != NULL);
+	CHECK(get(&r, "/api/search?q=alert", s.cookie) == 200);
+	CHECK(strstr(r.body, "\"x1\"") && !strchr(r.body, '<'));
+	/* the page's script puts data in with textContent only */
+	CHECK(get(&r, "/console.js", NULL) == 200);
+	CHECK(!strstr(r.body, ".innerHTML") && !strstr(r.body, "outerHTML") &&
+	      !strstr(r.body, "insertAdjacentHTML") &&
+	      !strstr(r.body, "document.write") && !strstr(r.body, "eval("));
+	CHECK(strstr(r.body, "textContent") != NULL);
+}
+
+static void test_tokens_and_disable(void)
+{
+	char cmd[1024], tok[100] = "", hdr[160];
+	snprintf(cmd, sizeof(cmd), "'%s' --db '%s' user token exporter", bin,
+		db);
+	FILE *p = popen(cmd, "r");
+	CHECK(p && fgets(tok, sizeof(tok), p));
+	if (p)
+		pclose(p);
+	tok[strcspn(tok, "\n")] = '\0';
+	CHECK(strlen(tok) == 64);
+	struct resp r;
+	snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", tok);
+	CHECK(req(&r, "GET", "/api/export", NULL, NULL, NULL, hdr, NULL) ==
+	      200);
+	CHECK(req(&r, "GET", "/api/audit", NULL, NULL, NULL, hdr, NULL) ==
+	      403);
+	CHECK(req(&r, "GET", "/api/search", NULL, NULL, NULL,
+		      "Authorization: Bearer 1234", NULL) == 401);
+	/* the token is stored hashed: its text is not in the store */
+	snprintf(cmd, sizeof(cmd), "grep -q %s '%s'", tok, db);
+	CHECK(system(cmd) != 0);
+	struct session s;
+	CHECK(login("exporter", "correct+horse+1", &s) == 200);
+	CHECK(cv("user disable exporter >/dev/null") == 0);
+	CHECK(get(&r, "/api/search", s.cookie) == 401);
+	CHECK(req(&r, "GET", "/api/search", NULL, NULL, NULL, hdr, NULL) ==
+	      401);
+	CHECK(login("exporter", "correct+horse+1", NULL) == 401);
+}
+
+/* The server runs with --session-idle-s 2 --session-max-s 4. */
+static void test_expiry(void)
+{
+	struct session s;
+	struct resp r;
+	CHECK(login("viewer", "correct+horse+1", &s) == 200);
+	usleep(2500 * 1000);
+	CHECK(get(&r, "/api/me", s.cookie) == 401);
+	CHECK(strstr(r.body, "expired") != NULL);
+	/* busy, but past the absolute limit */
+	CHECK(login("viewer", "correct+horse+1", &s) == 200);
+	bool alive = true;
+	for (int i = 0; i < 3; i++) {
+		usleep(1000 * 1000);
+		alive = alive && get(&r, "/api/me", s.cookie) == 200;
+	}
+	CHECK(alive);
+	usleep(1500 * 1000);
+	CHECK(get(&r, "/api/me", s.cookie) == 401);
+}
+
+/* The server runs with --login-max-failures 5; this runs last because the
+ * address limit then holds for everyone on 127.0.0.1 (earlier tests
+ * failed a few logins from it already). */
+static void test_brute_force(void)
+{
+	int failed = 0;
+	long st;
+	while ((st = login("admin", "guess", NULL)) == 401 && failed < 10)
+		failed++;
+	CHECK_MSG(st == 429 && failed >= 1 && failed <= 5, "%ld after %d", st,
+		failed);
+	CHECK(login("admin", "correct+horse+1", NULL) == 429);
+	CHECK(login("viewer", "correct+horse+1", NULL) == 429);
+}
+
+int main(int argc, char **argv)
+{
+	bin = getenv("CALLVAULT");
+	if (!bin || argc != 2) {
+		fprintf(stderr, "usage: CALLVAULT=bin test_console FIXTURE\n");
+		return 2;
+	}
+	snprintf(dir, sizeof(dir), "/tmp/cvconsole.XXXXXX");
+	if (!mkdtemp(dir))
+		wt_die("mkdtemp");
+	snprintf(db, sizeof(db), "%s/db", dir);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	setup(argv[1]);
+	struct wt_server srv;
+	const char *extra[] = { "--console", "--session-idle-s", "2",
+		"--session-max-s", "4", "--login-max-failures", "5", NULL };
+	if (!wt_start(&srv, dir, db, NULL, extra))
+		wt_die("serve did not start");
+	port = srv.port;
+	test_unauthenticated();
+	test_roles();
+	test_holds();
+	test_csrf();
+	test_search_errors_and_xss();
+	test_tokens_and_disable();
+	test_expiry();
+	test_brute_force();
+	CHECK(wt_stop(&srv) == 0);
+	CHECK(cv("check >/dev/null") == 0);
+	CHECK(cv("audit --verify >/dev/null") == 0);
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	curl_global_cleanup();
+	return t_done();
+}
