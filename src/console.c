@@ -17,6 +17,7 @@
 #include "search.h"
 #include "store/store_audit.h"
 #include "store/store_holds.h"
+#include "store/store_retention.h"
 #include "store/store_search.h"
 #include "store/store_users.h"
 #include "store/store_webhook.h"
@@ -1237,12 +1238,63 @@ static void api_hold_release(struct ctx *x, const char *rest)
 	free(err);
 }
 
-static void not_built(struct ctx *x, const char *what)
+struct archive_list {
+	json_t *arr;
+	const struct store_locmonth *purged;  /* sorted by location, month */
+	size_t n_purged;
+};
+
+static int64_t purged_for(const struct archive_list *l, const char *loc,
+	const char *month)
 {
-	char *msg = xasprintf("%s are not served by the console yet (use "
-			      "`callvault verify` / `callvault archive`)", what);
-	reply_error(x, 501, msg);
-	free(msg);
+	for (size_t i = 0; i < l->n_purged; i++)
+		if (strcmp(l->purged[i].location, loc) == 0 &&
+		    strcmp(l->purged[i].month, month) == 0)
+			return l->purged[i].calls;
+	return 0;
+}
+
+static int archive_json(const struct store_archive *a, void *arg)
+{
+	struct archive_list *l = arg;
+	json_t *o = json_object();
+	json_object_set_new(o, "locationId", jstr(a->location_id));
+	json_object_set_new(o, "month", jstr(a->month));
+	json_object_set_new(o, "seq", json_integer(a->seq));
+	json_object_set_new(o, "file", jstr(a->path));
+	json_object_set_new(o, "sha256", jstr(a->sha256));
+	json_object_set_new(o, "calls", json_integer(a->n_calls));
+	json_object_set_new(o, "writtenAt", jtime(a->written_at));
+	json_object_set_new(o, "verifiedAt", jtime(a->verified_at));
+	json_object_set_new(o, "purged", json_integer(purged_for(l,
+		a->location_id ? a->location_id : "",
+		a->month ? a->month : "")));
+	json_array_append_new(l->arr, o);
+	return 0;
+}
+
+/* GET /api/archives: every archive recorded, in the order written, with
+ * the calls purge removed from its location-month (from the audit log). */
+static void api_archives(struct ctx *x)
+{
+	struct store_locmonth *purged = NULL;
+	struct archive_list l = { .arr = json_array() };
+	char *err = NULL;
+	enum cv_err rc = store_ret_purged(x->s, &purged, &l.n_purged, &err);
+	l.purged = purged;
+	if (rc == CV_OK)
+		rc = store_ret_each_archive(x->s, archive_json, &l, &err);
+	if (rc != CV_OK) {
+		reply_error(x, 500, err ? err : "reading archives failed");
+		json_decref(l.arr);
+	} else if (audit(x, "archive list", json_object(),
+			   (int64_t)json_array_size(l.arr))) {
+		reply_json(x, 200, l.arr);
+	} else {
+		json_decref(l.arr);
+	}
+	free(purged);
+	free(err);
 }
 
 /* ---- routing ----------------------------------------------------- */
@@ -1290,7 +1342,7 @@ static void route_api(struct ctx *x)
 		require(x, ROLE_HOLD_ADMIN) ? api_hold_release(x, p + 11)
 					    : (void)0;
 	else if (get && strcmp(p, "/api/archives") == 0)
-		not_built(x, "archives");
+		api_archives(x);
 	else
 		reply_error(x, 404, "not found");
 }

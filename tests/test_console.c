@@ -3,7 +3,8 @@
  * allowed and refused, CSRF and Origin, expired sessions (idle and
  * absolute), brute-force limiting, bearer tokens, disabled users, XSS
  * payloads coming back escaped, and every read audited with the user's
- * name. Runs `callvault serve --console` as a child on port 0.
+ * name, and the archive status page's data (written, verified, purged).
+ * Runs `callvault serve --console` as a child on port 0.
  *
  * usage: test_console FIXTURE.jsonl   (env CALLVAULT = the binary)
  */
@@ -204,7 +205,6 @@ static void test_roles(void)
 	CHECK(strstr(r.body, "\"command\":\"export start\""));
 	CHECK(strstr(r.body, "\"command\":\"export\",\"detail\""));
 	CHECK(strstr(r.body, "\"rows\":4"));
-	CHECK(get(&r, "/api/archives", a.cookie) == 501);
 }
 
 static void test_holds(void)
@@ -328,6 +328,44 @@ static void test_search_errors_and_xss(void)
 	CHECK(strstr(r.body, "textContent") != NULL);
 }
 
+/* GET /api/archives: an archive written here, then verified, then its
+ * calls purged; every read audited under the reader's name. */
+static void test_archives(void)
+{
+	struct session v, a;
+	struct resp r;
+	CHECK(get(&r, "/api/archives", NULL) == 401);
+	CHECK(login("viewer", "correct+horse+1", &v) == 200);
+	CHECK(get(&r, "/api/archives", v.cookie) == 200);
+	CHECK(strcmp(r.body, "[]") == 0);
+	/* January holds two calls, both of location L3 */
+	CHECK(cv("archive --through 2026-01 --out '%s/arch' >/dev/null",
+		      dir) == 0);
+	CHECK(get(&r, "/api/archives", v.cookie) == 200);
+	CHECK(strstr(r.body, "[{\"locationId\":\"L3\",\"month\":\"2026-01\","
+			     "\"seq\":") != NULL);
+	CHECK(strstr(r.body, "\"calls\":2,\"writtenAt\":\"20") != NULL);
+	CHECK(strstr(r.body, "\"verifiedAt\":null,\"purged\":0}]") != NULL);
+	CHECK(strstr(r.body, ".tar.zst\",\"sha256\":\"") != NULL);
+	CHECK(cv("verify '%s/arch'/*/*.tar.zst >/dev/null", dir) == 0);
+	CHECK(get(&r, "/api/archives", v.cookie) == 200);
+	CHECK(strstr(r.body, "\"verifiedAt\":\"20") != NULL &&
+	      !strstr(r.body, "\"verifiedAt\":null"));
+	CHECK(strstr(r.body, "\"purged\":0}]") != NULL);
+	/* purge takes the verified month of L3 only */
+	CHECK(cv("retention set --location L3 --keep-months 0 >/dev/null") ==
+	      0);
+	CHECK(cv("purge >/dev/null") == 0);
+	CHECK(get(&r, "/api/calls/c06", v.cookie) == 404);
+	CHECK(get(&r, "/api/archives", v.cookie) == 200);
+	CHECK(strstr(r.body, "\"purged\":2}]") != NULL);
+	CHECK(login("admin", "correct+horse+1", &a) == 200);
+	CHECK(get(&r, "/api/audit?actor=viewer", a.cookie) == 200);
+	CHECK(strstr(r.body, "\"actor\":\"viewer\",\"command\":"
+			     "\"archive list\"") != NULL);
+	CHECK(strstr(r.body, "\"resultCount\":1") != NULL);
+}
+
 static void test_tokens_and_disable(void)
 {
 	char cmd[1024], tok[100] = "", hdr[160];
@@ -419,6 +457,7 @@ int main(int argc, char **argv)
 	test_holds();
 	test_csrf();
 	test_search_errors_and_xss();
+	test_archives();
 	test_tokens_and_disable();
 	test_expiry();
 	test_brute_force();

@@ -45,6 +45,28 @@ enum cv_err store_ret_max_version(struct store *s, int64_t *out,
 	return one_int(s, sql, out, errmsg);
 }
 
+/* Collect rows of (location, month, count) into *out. */
+static enum cv_err read_locmonths(struct store *s, sqlite3_stmt *st,
+	struct store_locmonth **out, size_t *n, char **errmsg)
+{
+	size_t cap = 16;
+	*out = xcalloc(cap, sizeof(**out));
+	*n = 0;
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap)
+			*out = xrealloc(*out, (cap *= 2) * sizeof(**out));
+		struct store_locmonth *lm = &(*out)[(*n)++];
+		snprintf(lm->location, sizeof(lm->location), "%s",
+			sqlite3_column_text(st, 0));
+		snprintf(lm->month, sizeof(lm->month), "%s",
+			sqlite3_column_text(st, 1));
+		lm->calls = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "months");
+}
+
 enum cv_err store_ret_locmonths(struct store *s, const char *location,
 	const char *from, const char *to, struct store_locmonth **out,
 	size_t *n, char **errmsg)
@@ -63,22 +85,22 @@ enum cv_err store_ret_locmonths(struct store *s, const char *location,
 	store_bind_text(st, 1, location);
 	store_bind_text(st, 2, from);
 	store_bind_text(st, 3, to);
-	size_t cap = 16;
-	*out = xcalloc(cap, sizeof(**out));
-	*n = 0;
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap)
-			*out = xrealloc(*out, (cap *= 2) * sizeof(**out));
-		struct store_locmonth *lm = &(*out)[(*n)++];
-		snprintf(lm->location, sizeof(lm->location), "%s",
-			sqlite3_column_text(st, 0));
-		snprintf(lm->month, sizeof(lm->month), "%s",
-			sqlite3_column_text(st, 1));
-		lm->calls = sqlite3_column_int64(st, 2);
-	}
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "months");
+	return read_locmonths(s, st, out, n, errmsg);
+}
+
+enum cv_err store_ret_purged(struct store *s, struct store_locmonth **out,
+	size_t *n, char **errmsg)
+{
+	static const char sql[] =
+		"SELECT coalesce(json_extract(detail, '$.location'), '') AS loc,"
+		" coalesce(json_extract(detail, '$.month'), '') AS m,"
+		" sum(result_count) FROM audit"
+		" WHERE command = 'purge' AND json_valid(detail)"
+		" GROUP BY loc, m ORDER BY loc, m";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	return read_locmonths(s, st, out, n, errmsg);
 }
 
 /* current version not covered by any archive */

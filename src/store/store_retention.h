@@ -41,6 +41,15 @@ enum cv_err store_ret_locmonths(struct store *s, const char *location,
 	const char *from, const char *to, struct store_locmonth **out,
 	size_t *n, char **errmsg) CV_MUST_CHECK;
 
+/*
+ * How many calls purge removed per location-month, summed from the audit
+ * log's `purge` entries (each names its location and month and counts the
+ * calls it removed), ordered by location then month. *out is an array
+ * the caller frees.
+ */
+enum cv_err store_ret_purged(struct store *s, struct store_locmonth **out,
+	size_t *n, char **errmsg) CV_MUST_CHECK;
+
 /* One call as an archive needs it; pointers valid during the callback. */
 struct store_arch_call {
 	const char *id;
