@@ -364,6 +364,9 @@ static void test_archives(void)
 	CHECK(strstr(r.body, "\"actor\":\"viewer\",\"command\":"
 			     "\"archive list\"") != NULL);
 	CHECK(strstr(r.body, "\"resultCount\":1") != NULL);
+	/* the page links to it */
+	CHECK(get(&r, "/", NULL) == 200);
+	CHECK(strstr(r.body, "href=\"#/archives\"") != NULL);
 }
 
 static void test_tokens_and_disable(void)

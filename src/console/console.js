@@ -51,7 +51,7 @@
   }
 
   function show(id) {
-    ['login', 'search', 'call', 'audit', 'holds'].forEach(function (s) { $(s).hidden = s !== id; });
+    ['login', 'search', 'call', 'audit', 'holds', 'archives'].forEach(function (s) { $(s).hidden = s !== id; });
     $('nav').hidden = !me;
     if (me) {
       $('who').textContent = me.user + ' (' + me.role + ')';
@@ -221,6 +221,24 @@
     });
   }
 
+  // ---- archives ----------------------------------------------------
+  function openArchives() {
+    api('/api/archives').then(function (r) {
+      show('archives');
+      var tb = $('archives-table').querySelector('tbody');
+      clear(tb);
+      if (r.status !== 200) { $('archives-status').textContent = r.body.error || 'cannot read archives'; return; }
+      var unverified = r.body.filter(function (a) { return !a.verifiedAt; }).length;
+      $('archives-status').textContent = r.body.length
+        ? r.body.length + ' archive(s), ' + unverified + ' never verified.'
+        : 'No archive has been written yet.';
+      r.body.forEach(function (a) {
+        row(tb, [a.locationId || '(none)', a.month, a.seq === 0 ? 'original' : 'supplement ' + a.seq, a.calls,
+                 a.writtenAt, a.verifiedAt || 'never', a.purged, el('span', a.sha256, 'hash')]);
+      });
+    });
+  }
+
   // ---- audit -------------------------------------------------------
   function openAudit() {
     api('/api/audit?limit=200').then(function (r) {
@@ -251,6 +269,7 @@
     if (path.indexOf('#/call/') === 0) { openCall(decodeURIComponent(path.slice(7)), p.get('q')); return; }
     if (path === '#/audit' && can('admin')) { openAudit(); return; }
     if (path === '#/holds' && can('hold-admin')) { openHolds(); return; }
+    if (path === '#/archives') { openArchives(); return; }
     show('search');
     fill(p);
     if (qi >= 0) search(p);
