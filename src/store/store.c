@@ -40,6 +40,18 @@ enum cv_err store_exec(struct store *s, const char *sql, char **errmsg)
 	return CV_OK;
 }
 
+enum cv_err store_scalar_int(struct store *s, const char *sql, int64_t *out,
+	char **errmsg)
+{
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	int r = sqlite3_step(st);
+	*out = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return r == SQLITE_ROW ? CV_OK : store_dberr(s, errmsg, "query");
+}
+
 static size_t slot_of(const char *sql)
 {
 	uintptr_t h = (uintptr_t)sql;

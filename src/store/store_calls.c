@@ -445,13 +445,8 @@ enum cv_err store_each_version(struct store *s, const char *call_id,
 
 static int64_t count_of(struct store *s, const char *sql)
 {
-	sqlite3_stmt *st = store_stmt(s, sql, NULL);
-	int64_t n = -1;
-	if (st && sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	if (st)
-		sqlite3_reset(st);
-	return n;
+	int64_t n;
+	return store_scalar_int(s, sql, &n, NULL) == CV_OK ? n : -1;
 }
 
 static enum cv_err count_rows(struct store *s, const char *sql,

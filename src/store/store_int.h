@@ -35,6 +35,10 @@ sqlite3_stmt *store_stmt(struct store *s, const char *sql, char **errmsg);
 /* Translate the last SQLite error into a cv_err with a message. */
 enum cv_err store_dberr(struct store *s, char **errmsg, const char *what);
 
+/* Run a query that yields one integer (count(*), max(id) …) into *out. */
+enum cv_err store_scalar_int(struct store *s, const char *sql, int64_t *out,
+	char **errmsg);
+
 /* Execute SQL with no results. */
 enum cv_err store_exec(struct store *s, const char *sql, char **errmsg);
 

@@ -26,23 +26,11 @@ void store_read_end(struct store *s)
 	store_rollback(s);
 }
 
-static enum cv_err one_int(struct store *s, const char *sql, int64_t *out,
-	char **errmsg)
-{
-	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
-	if (!st)
-		return CV_EDB;
-	int r = sqlite3_step(st);
-	*out = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	return r == SQLITE_ROW ? CV_OK : store_dberr(s, errmsg, "query");
-}
-
 enum cv_err store_ret_max_version(struct store *s, int64_t *out,
 	char **errmsg)
 {
 	static const char sql[] = "SELECT coalesce(max(id), 0) FROM versions";
-	return one_int(s, sql, out, errmsg);
+	return store_scalar_int(s, sql, out, errmsg);
 }
 
 /* Collect rows of (location, month, count) into *out. */

@@ -123,26 +123,14 @@ enum cv_err store_each_call_event(struct store *s, const char *call_id,
 	return rc;
 }
 
-static enum cv_err count_rows(struct store *s, const char *sql, int64_t *n,
-	char **errmsg)
-{
-	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
-	if (!st)
-		return CV_EDB;
-	int r = sqlite3_step(st);
-	*n = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
-	return r == SQLITE_ROW ? CV_OK : store_dberr(s, errmsg, "count");
-}
-
 enum cv_err store_webhook_counts(struct store *s, int64_t *events,
 	int64_t *queued, char **errmsg)
 {
 	static const char ev[] = "SELECT count(*) FROM webhook_events";
 	static const char q[] = "SELECT count(*) FROM fetch_queue";
-	enum cv_err rc = count_rows(s, ev, events, errmsg);
+	enum cv_err rc = store_scalar_int(s, ev, events, errmsg);
 	if (rc == CV_OK)
-		rc = count_rows(s, q, queued, errmsg);
+		rc = store_scalar_int(s, q, queued, errmsg);
 	return rc;
 }
 
