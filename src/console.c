@@ -926,29 +926,6 @@ static int event_json(const struct store_webhook_event *e, void *arg)
 	return 0;
 }
 
-static size_t count_lines(const char *s, size_t n)
-{
-	size_t k = 1;
-	for (size_t i = 0; i < n; i++)
-		k += s[i] == '\n';
-	return k;
-}
-
-/* The next `lines` lines of *col (advancing it); a new string. */
-static char *take_lines(const char **col, size_t lines)
-{
-	const char *p = *col ? *col : "", *start = p;
-	for (size_t i = 0; i < lines && *p; i++) {
-		const char *nl = strchr(p, '\n');
-		p = nl ? nl + 1 : p + strlen(p);
-	}
-	size_t n = (size_t)(p - start);
-	if (n && start[n - 1] == '\n')
-		n--;
-	*col = p;
-	return xstrndup(start, n);
-}
-
 /* Transcript turns; with cols (from store_search_highlight) each turn's
  * text comes from its speaker's column with the hits marked. */
 static json_t *turns_json(const struct calllog *c, char *cols[4])
@@ -956,19 +933,18 @@ static json_t *turns_json(const struct calllog *c, char *cols[4])
 	json_t *arr = json_array();
 	struct calllog_turn *turns;
 	size_t n = calllog_turns(c->transcript, &turns);
-	const char *cur[3] = { cols ? cols[3] : NULL, cols ? cols[1] : NULL,
-		cols ? cols[2] : NULL };
+	char **marked = cols ? store_highlight_turns(turns, n, cols) : NULL;
 	for (size_t i = 0; i < n; i++) {
 		json_t *o = json_object();
 		json_object_set_new(o, "speaker",
 			json_string(calllog_speaker_name(turns[i].speaker)));
-		char *t = cols ? take_lines(&cur[turns[i].speaker],
-				       count_lines(turns[i].text, turns[i].len))
-			       : xstrndup(turns[i].text, turns[i].len);
+		char *t = marked ? marked[i]
+				 : xstrndup(turns[i].text, turns[i].len);
 		put_marked(o, "text", "ranges", t);
 		free(t);
 		json_array_append_new(arr, o);
 	}
+	free(marked);
 	free(turns);
 	return arr;
 }

@@ -22,29 +22,6 @@ bool cli_highlight_parse(const char *query, struct search_plan *plan)
 	return false;
 }
 
-/* The next `lines` lines of *col (advancing it); a new string. */
-static char *take_lines(const char **col, size_t lines)
-{
-	const char *p = *col ? *col : "", *start = p;
-	for (size_t i = 0; i < lines && *p; i++) {
-		const char *nl = strchr(p, '\n');
-		p = nl ? nl + 1 : p + strlen(p);
-	}
-	size_t n = (size_t)(p - start);
-	if (n && start[n - 1] == '\n')
-		n--;
-	*col = p;
-	return xstrndup(start, n);
-}
-
-static size_t count_lines(const char *s, size_t n)
-{
-	size_t k = 1;
-	for (size_t i = 0; i < n; i++)
-		k += s[i] == '\n';
-	return k;
-}
-
 static size_t count_marks(const char *s)
 {
 	size_t k = 0;
@@ -72,16 +49,11 @@ int cli_highlight_print(struct store *s, const struct calllog *c,
 	printf("\nSummary\n  %s\n", cols[0] ? sum : "(none)");
 	free(sum);
 	printf("\nTranscript\n");
-	/* the FTS columns hold each speaker's turns joined by '\n', in
-	 * order: walk the turns and take each one's lines from its column */
-	const char *cur[3] = { cols[3], cols[1], cols[2] };
 	struct calllog_turn *turns;
 	size_t n = calllog_turns(c->transcript, &turns);
+	char **marked = store_highlight_turns(turns, n, cols);
 	for (size_t i = 0; i < n; i++) {
-		int k = turns[i].speaker == CALLLOG_BOT ? 1
-			: turns[i].speaker == CALLLOG_HUMAN ? 2 : 0;
-		char *raw = take_lines(&cur[k],
-			count_lines(turns[i].text, turns[i].len));
+		char *raw = marked[i];
 		hits += count_marks(raw);
 		char *line = search_render(raw, style, false, NULL, NULL);
 		const char *who = calllog_speaker_name(turns[i].speaker);
@@ -92,6 +64,7 @@ int cli_highlight_print(struct store *s, const struct calllog *c,
 	if (n == 0)
 		printf("  (none)\n");
 	printf("\n%zu hit%s marked\n", hits, hits == 1 ? "" : "s");
+	free(marked);
 	free(turns);
 	for (int i = 0; i < 4; i++)
 		free(cols[i]);

@@ -864,3 +864,38 @@ enum cv_err store_search_highlight(struct store *s, const char *call_id,
 	sqlite3_reset(st);
 	return CV_OK;
 }
+
+/* The next `lines` lines of *col (advancing it); a new string. */
+static char *take_lines(const char **col, size_t lines)
+{
+	const char *p = *col ? *col : "", *start = p;
+	for (size_t i = 0; i < lines && *p; i++) {
+		const char *nl = strchr(p, '\n');
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	size_t n = (size_t)(p - start);
+	if (n && start[n - 1] == '\n')
+		n--;
+	*col = p;
+	return xstrndup(start, n);
+}
+
+static size_t count_lines(const char *s, size_t n)
+{
+	size_t k = 1;
+	for (size_t i = 0; i < n; i++)
+		k += s[i] == '\n';
+	return k;
+}
+
+char **store_highlight_turns(const struct calllog_turn *turns, size_t n,
+	char *const cols[4])
+{
+	/* indexed by enum calllog_speaker: other, bot, human */
+	const char *cur[3] = { cols[3], cols[1], cols[2] };
+	char **out = xcalloc(n ? n : 1, sizeof(*out));
+	for (size_t i = 0; i < n; i++)
+		out[i] = take_lines(&cur[turns[i].speaker],
+			count_lines(turns[i].text, turns[i].len));
+	return out;
+}

@@ -67,6 +67,16 @@ enum cv_err store_search_highlight(struct store *s, const char *call_id,
 	const struct search_plan *plan, char *cols[4], char **errmsg)
 	CV_MUST_CHECK;
 
+/*
+ * The marked text of each of the n transcript turns (calllog_turns() of
+ * the same call's transcript), taken in order from its speaker's column
+ * of cols as store_search_highlight() returns them: the index keeps each
+ * speaker's turns joined by '\n'. Returns an array of n new strings; the
+ * caller frees each and the array.
+ */
+char **store_highlight_turns(const struct calllog_turn *turns, size_t n,
+	char *const cols[4]);
+
 /* Values bound to the ? of filter SQL, in order. */
 struct store_sql_args {
 	size_t n;
