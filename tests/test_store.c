@@ -138,15 +138,21 @@ static void test_quarantine_and_secrets(void)
 	CHECK_INT(stats.quarantined, 1);
 	store_stats_finish(&stats);
 	store_close(s);
-	/* the secret is nowhere in the database file */
-	char *path = xasprintf("%s/q.db", dir), *db = NULL;
-	size_t len = 0;
-	/* closing the last connection checkpointed the WAL into the file */
-	CHECK(cv_read_file(path, 1 << 26, &db, &len, &err) == CV_OK);
-	CHECK(db && memmem(db, len, "TOPSECRET", 9) == NULL);
-	CHECK(db && memmem(db, len, "[redacted]", 10) != NULL);
-	free(db);
-	free(path);
+	/* the secret is nowhere in the database file or its WAL (a small
+	 * WAL is kept at close, not checkpointed) */
+	bool redacted_seen = false;
+	for (int f = 0; f < 2; f++) {
+		char *path = xasprintf("%s/q.db%s", dir, f ? "-wal" : "");
+		char *db = NULL;
+		size_t len = 0;
+		CHECK(cv_read_file(path, 1 << 26, &db, &len, &err) == CV_OK);
+		CHECK(db && memmem(db, len, "TOPSECRET", 9) == NULL);
+		if (db && memmem(db, len, "[redacted]", 10))
+			redacted_seen = true;
+		free(db);
+		free(path);
+	}
+	CHECK(redacted_seen);
 	free(err);
 }
 

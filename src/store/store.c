@@ -2,6 +2,7 @@
 #include "store_int.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +210,17 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_handler(s->db, busy_handler, s);
+	/* A short-lived command (a search, whose only write is its audit
+	 * entry) should not pay for checkpointing the whole WAL and then
+	 * recreating it: a file creation and five fsyncs. So the -wal file
+	 * is kept when the last connection closes, and store_close()
+	 * checkpoints only a WAL that has grown (after an import or a
+	 * sync), which keeps the main file current for whoever copies it.
+	 * Small WALs are folded in by the automatic checkpoints. */
+	int persist = 1;
+	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	s->readonly = (flags & STORE_READONLY) != 0;
 	enum cv_err rc = CV_OK;
 	if (!(flags & STORE_READONLY))
 		rc = store_exec(s, "PRAGMA journal_mode = WAL", errmsg);
@@ -217,7 +229,8 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 			"PRAGMA synchronous = FULL;"
 			"PRAGMA foreign_keys = ON;"
 			"PRAGMA cache_size = -16000;"
-			"PRAGMA temp_store = MEMORY;",
+			"PRAGMA temp_store = MEMORY;"
+			"PRAGMA journal_size_limit = 4194304;",
 			errmsg);
 	if (rc == CV_OK && !(flags & STORE_READONLY))
 		rc = migrate(s, errmsg);
@@ -235,6 +248,19 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 	return CV_OK;
 }
 
+/* The WAL size above which closing a store checkpoints it. */
+#define CLOSE_CKPT_BYTES (1 << 20)
+
+static off_t wal_size(const char *db_path)
+{
+	char wal[PATH_MAX];
+	struct stat st;
+	if (snprintf(wal, sizeof wal, "%s-wal", db_path) >= (int)sizeof wal ||
+	    stat(wal, &st) != 0)
+		return 0;
+	return st.st_size;
+}
+
 void store_close(struct store *s)
 {
 	if (!s)
@@ -244,6 +270,9 @@ void store_close(struct store *s)
 	for (size_t i = 0; i < STMT_CACHE_SIZE; i++)
 		if (s->cache[i].stmt)
 			sqlite3_finalize(s->cache[i].stmt);
+	if (s->db && !s->readonly && wal_size(s->path) > CLOSE_CKPT_BYTES)
+		sqlite3_wal_checkpoint_v2(s->db, "main",
+			SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	if (s->db)
 		sqlite3_close(s->db);
 	free(s->path);

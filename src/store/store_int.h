@@ -22,6 +22,7 @@ struct store {
 	char *path;
 	int busy_ms;
 	bool in_tx;
+	bool readonly;            /* opened with STORE_READONLY */
 	struct stmt_slot cache[STMT_CACHE_SIZE];
 };
 
