@@ -1,5 +1,16 @@
-/* main.c — `callvault [--db PATH] COMMAND …`: global options and dispatch */
+/*
+ * main.c — `callvault [--db PATH] COMMAND …`: global options and dispatch.
+ *
+ * Built twice. `callvault-full` (the whole table) links everything.
+ * `callvault` (CV_LEAN) holds only the commands that need the store and
+ * nothing else, so that a search starts in a few milliseconds instead of
+ * paying for libcurl's, libmicrohttpd's and libarchive's ~40 shared
+ * libraries; any other command (and the full --help) is handed to
+ * callvault-full by exec, in the same process, arguments unchanged.
+ */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,19 +27,21 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_stats,
 	&cmd_quarantine,
 	&cmd_check,
-	&cmd_serve,
 	&cmd_search,
 	&cmd_export,
 	&cmd_audit,
 	&cmd_user,
-	&cmd_archive,
-	&cmd_verify,
 	&cmd_hold,
 	&cmd_retention,
+#ifndef CV_LEAN
+	&cmd_serve,
+	&cmd_archive,
+	&cmd_verify,
 	&cmd_purge,
 	&cmd_restore,
 	&cmd_location,
 	&cmd_sync,
+#endif
 };
 
 const struct cli_cmd *cli_find(const char *name)
@@ -38,6 +51,31 @@ const struct cli_cmd *cli_find(const char *name)
 			return commands[i];
 	return NULL;
 }
+
+#ifdef CV_LEAN
+/* Replace this process with callvault-full: first the one next to this
+ * binary (a build directory, or both in one bin/), then the installed
+ * one. Returns only on failure, with the exit code. */
+static int exec_full(char **argv)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 32];
+	ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+	if (n > 0) {
+		dir[n] = '\0';
+		char *slash = strrchr(dir, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(path, sizeof path, "%s/callvault-full", dir);
+			execv(path, argv);
+		}
+	}
+	execv(CALLVAULT_LIBEXECDIR "/callvault-full", argv);
+	fprintf(stderr, "callvault: cannot run callvault-full (next to this "
+			"binary or in " CALLVAULT_LIBEXECDIR "): %s\n",
+		strerror(errno));
+	return CV_EXIT_FAIL;
+}
+#endif
 
 static void usage(FILE *f)
 {
@@ -93,19 +131,31 @@ int main(int argc, char **argv)
 		case 'd': cli.db_path = optarg; break;
 		case 'a': cli.actor = optarg; break;
 		case 'v': cv_log_set_level(CV_LOG_DEBUG); break;
-		case 'h': usage(stdout); return CV_EXIT_OK;
+		case 'h':
+#ifdef CV_LEAN
+			  return exec_full(argv);
+#else
+			  usage(stdout); return CV_EXIT_OK;
+#endif
 		case 'V': printf("callvault %s\n", CALLVAULT_VERSION);
 			  return CV_EXIT_OK;
 		default: usage(stderr); return CV_EXIT_USAGE;
 		}
 	}
 	if (optind >= argc) {
+#ifdef CV_LEAN
+		return exec_full(argv);
+#endif
 		usage(stderr);
 		return CV_EXIT_USAGE;
 	}
 	if (!cli.actor)
 		cli.actor = os_user();
 	const struct cli_cmd *cmd = cli_find(argv[optind]);
+#ifdef CV_LEAN
+	if (!cmd)
+		return exec_full(argv);
+#endif
 	if (!cmd) {
 		fprintf(stderr, "callvault: unknown command '%s' (see "
 				"`callvault --help`)\n",
