@@ -756,6 +756,8 @@ static void api_search(struct ctx *x)
 	struct store_hit *hits = NULL;
 	size_t n = 0;
 	char *err = NULL;
+	int64_t among = 0;
+	so.ranked_among = &among;
 	if (store_search(x->s, &so, &hits, &n, &err) != CV_OK) {
 		reply_error(x, 500, err ? err : "search failed");
 		free(err);
@@ -772,10 +774,12 @@ static void api_search(struct ctx *x)
 		json_t *arr = json_array();
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(arr, hit_json(&hits[i]));
-		reply_json(x, 200, json_pack("{s:o,s:I,s:I,s:b,s:s,s:o}",
+		reply_json(x, 200, json_pack("{s:o,s:I,s:I,s:b,s:s,s:o,s:o}",
 			"query", jstr(qy.q), "offset", (json_int_t)offset,
 			"limit", (json_int_t)limit, "more", more, "sort",
-			sort_names[so.sort], "hits", arr));
+			sort_names[so.sort], "rankedAmong",
+			among > 0 ? json_integer(among) : json_null(), "hits",
+			arr));
 	}
 	store_hits_free(hits, more ? n + 1 : n);
 out:

@@ -175,6 +175,10 @@ static void test_roles(void)
 		CHECK(strlen(s.cookie) == 64 && strlen(s.csrf) == 64);
 		CHECK(get(&r, "/api/search?q=refund", s.cookie) == 200);
 		CHECK(strstr(r.body, "\"c01\"") != NULL);
+		/* a handful of matches: relevance ranks them all */
+		CHECK(get(&r, "/api/search?q=refund&sort=relevance",
+			      s.cookie) == 200);
+		CHECK(strstr(r.body, "\"rankedAmong\":null") != NULL);
 		CHECK(get(&r, "/api/calls/c01", s.cookie) == 200);
 		CHECK(strstr(r.body, "\"turns\"") && strstr(r.body,
 							 "\"versions\""));

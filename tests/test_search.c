@@ -459,6 +459,12 @@ static struct store_hit *one(struct store *s, const char *q,
 	return h;
 }
 
+static int cmp_rid_desc(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
 static void test_queries(struct store *s)
 {
 	for (size_t i = 0; i < CV_ARRAY_LEN(cases); i++)
@@ -514,6 +520,32 @@ static void test_queries(struct store *s)
 			store_hits_free(h, n);
 		}
 	}
+	/* relevance ranks at most `pool` matches: the most recently stored
+	 * ones, and says so; with no more matches than that, all of them */
+	struct store_search_opts ao = { .plan = &pl,
+		.sort = STORE_SORT_RELEVANCE, .limit = 100 };
+	CHECK(store_search(s, &ao, &h, &n, &err) == CV_OK);
+	int64_t rids[4] = { 0 }, among = -1;
+	CHECK_INT(n, 4);
+	for (size_t i = 0; i < n && i < 4; i++)
+		rids[i] = h[i].rid;
+	store_hits_free(h, n);
+	qsort(rids, 4, sizeof(rids[0]), cmp_rid_desc);
+	ao.ranked_among = &among;
+	ao.pool = 4;
+	CHECK(store_search(s, &ao, &h, &n, &err) == CV_OK);
+	CHECK_INT(n, 4);
+	CHECK_INT(among, 0);
+	store_hits_free(h, n);
+	ao.pool = 2;
+	CHECK(store_search(s, &ao, &h, &n, &err) == CV_OK);
+	CHECK_INT(n, 2);
+	CHECK_INT(among, 2);
+	for (size_t i = 0; i < n; i++)
+		CHECK_MSG(h[i].rid == rids[0] || h[i].rid == rids[1],
+			"rid %lld is not among the two newest matches",
+			(long long)h[i].rid);
+	store_hits_free(h, n);
 	search_plan_finish(&pl);
 	/* highlight for show: the bot column of c07 has two hits */
 	CHECK(search_parse("refund", &pl, &pos, &err) == CV_OK);

@@ -251,7 +251,9 @@ static int execute(struct cli *cli, struct search_args *a,
 	int64_t total = 0;
 	char *err = NULL;
 	enum cv_err rc;
+	int64_t among = 0;
 	a->so.plan = plan;
+	a->so.ranked_among = &among;
 	if (a->count) {
 		rc = store_search_count(s, &a->so, &total, &err);
 	} else {
@@ -282,6 +284,12 @@ static int execute(struct cli *cli, struct search_args *a,
 	} else {
 		print_table(hits, (size_t)total, more, a);
 	}
+	if (code == CV_EXIT_OK && among > 0)
+		fprintf(stderr, "callvault search: ranked by relevance among the "
+				"%lld most recently stored matches (more match); "
+				"narrow with filters, or --sort newest lists "
+				"them all\n",
+			(long long)among);
 	free(err);
 	store_hits_free(hits, n);
 	if (code == CV_EXIT_OK && (fflush(stdout) != 0 || ferror(stdout)))
@@ -370,11 +378,11 @@ const struct cli_cmd cmd_search = {
 	"count)\n"
 	"  --limit N       at most N calls (default 20, at most 10000)\n"
 	"  --offset N      skip the first N\n"
-	"  --sort ORDER    newest (default), oldest, or relevance (BM25; "
-	"slower when\n"
-	"                  a term is in most calls; queries with number "
-	"fragments\n"
-	"                  or a leading NOT sort newest)\n"
+	"  --sort ORDER    newest (default), oldest, or relevance (BM25 "
+	"over at most\n"
+	"                  the 10,000 most recently stored matches; "
+	"queries with\n"
+	"                  number fragments or a leading NOT sort newest)\n"
 	"  --format F      table (default; hits in bold on a terminal, [hit] "
 	"when\n"
 	"                  NO_COLOR is set or not a terminal), json (array of\n"

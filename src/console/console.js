@@ -115,7 +115,7 @@
       });
       var off = r.body.offset;
       $('search-status').textContent = r.body.hits.length
-        ? 'Calls ' + (off + 1) + '–' + (off + r.body.hits.length) + (r.body.more ? ' (more on the next page)' : '')
+        ? 'Calls ' + (off + 1) + '–' + (off + r.body.hits.length) + (r.body.more ? ' (more on the next page)' : '') + (r.body.rankedAmong ? '; ranked among the ' + r.body.rankedAmong + ' most recent matches' : '')
         : 'No calls match.';
       $('prev').disabled = off === 0;
       $('next').disabled = !r.body.more;

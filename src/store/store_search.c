@@ -207,7 +207,8 @@ static bool has_filters(const struct search_filter *f)
  * The text condition's parameters come first.
  */
 static void build(const struct store_search_opts *o, const char *what,
-	bool ordered, struct buf *sql, struct store_sql_args *a)
+	bool ordered, int64_t rid_floor, struct buf *sql,
+	struct store_sql_args *a)
 {
 	const struct search_plan *pl = o->plan;
 	bool fts = pl && pl->fts;
@@ -218,6 +219,10 @@ static void build(const struct store_search_opts *o, const char *what,
 				"MATCH ?",
 			strcmp(what, "c.rid") == 0 ? "rowid" : what);
 		arg_text(a, pl->fts);
+		if (rid_floor > 0) {
+			buf_puts(sql, " AND rowid >= ?");
+			arg_int(a, rid_floor);
+		}
 		if (ordered)
 			buf_puts(sql, " ORDER BY rank");
 		return;
@@ -229,6 +234,10 @@ static void build(const struct store_search_opts *o, const char *what,
 				"MATCH ?",
 			what);
 		arg_text(a, pl->fts);
+		if (rid_floor > 0) {
+			buf_puts(sql, " AND calls_fts.rowid >= ?");
+			arg_int(a, rid_floor);
+		}
 	} else {
 		buf_printf(sql, "SELECT %s FROM calls c WHERE 1", what);
 		if (pl && pl->where) {
@@ -391,6 +400,41 @@ struct topk_stmts {
 	sqlite3_stmt *scan, *look, *stop;
 };
 
+/*
+ * With --from/--to, the rowids of the calls in that time range, so that
+ * the FTS5 scan reads only the matches that can pass it: a month's calls
+ * are a narrow rowid band when calls are stored roughly in time order
+ * (and a wider one, still correct, when they are not). An empty range
+ * leaves lo > hi.
+ */
+static enum cv_err time_rid_range(struct store *s,
+	const struct search_filter *f, int64_t *lo, int64_t *hi,
+	char **errmsg)
+{
+	if (!f || (!f->has_from && !f->has_to))
+		return CV_OK;
+	sqlite3_stmt *st = store_stmt(s,
+		"SELECT min(rid), max(rid) FROM calls WHERE created_at "
+		"BETWEEN ?1 AND ?2",
+		errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_int64(st, 1, f->has_from ? f->from_ms : INT64_MIN);
+	sqlite3_bind_int64(st, 2, f->has_to ? f->to_ms : INT64_MAX);
+	enum cv_err rc = CV_OK;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = store_dberr(s, errmsg, "search");
+	} else if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+		*lo = 1;
+		*hi = 0;
+	} else {
+		*lo = sqlite3_column_int64(st, 0);
+		*hi = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
 static enum cv_err topk_prepare(struct store *s,
 	const struct store_search_opts *o, struct topk_stmts *t,
 	char **errmsg)
@@ -409,10 +453,14 @@ static enum cv_err topk_prepare(struct store *s,
 		desc ? ">" : "<", desc ? "<" : ">");
 	store_filter_sql(o->filter, &stop, &a);
 	buf_puts(&stop, " LIMIT 1");
+	int64_t lo = 0, hi = INT64_MAX;
+	enum cv_err rc = time_rid_range(s, o->filter, &lo, &hi, errmsg);
 	char *scan = xasprintf("SELECT rowid FROM calls_fts WHERE calls_fts "
-			       "MATCH ? ORDER BY rowid%s",
-		desc ? " DESC" : "");
-	enum cv_err rc = prepare(s, scan, &t->scan, errmsg);
+			       "MATCH ? AND rowid BETWEEN %lld AND %lld "
+			       "ORDER BY rowid%s",
+		(long long)lo, (long long)hi, desc ? " DESC" : "");
+	if (rc == CV_OK)
+		rc = prepare(s, scan, &t->scan, errmsg);
 	if (rc == CV_OK)
 		rc = prepare(s, look.data, &t->look, errmsg);
 	if (rc == CV_OK)
@@ -684,6 +732,61 @@ static enum cv_err fill_hit(struct store *s, const struct search_plan *pl,
 	return CV_OK;
 }
 
+/*
+ * Relevance ranks at most RELEVANCE_POOL matches. BM25 scores every
+ * candidate (~3 µs each), so ranking all 820,000 matches of a common word
+ * in a million calls took seconds of CPU, and a few such requests stalled
+ * every other console user. When more match, the pool is the
+ * RELEVANCE_POOL most recently stored matching calls (the highest
+ * rowids, read in FTS5's own order without scoring): *floor is the
+ * lowest rowid in it, else 0 (no more match than that: all are ranked).
+ */
+/* The matching calls' `what` (unordered, then `tail`), prepared and
+ * bound. */
+static enum cv_err prepare_unordered(struct store *s,
+	const struct store_search_opts *o, const char *what, const char *tail,
+	sqlite3_stmt **st, char **errmsg)
+{
+	struct buf sql;
+	struct store_sql_args a = { 0 };
+	buf_init(&sql);
+	build(o, what, false, 0, &sql, &a);
+	buf_puts(&sql, tail);
+	enum cv_err rc = prepare(s, sql.data, st, errmsg);
+	buf_finish(&sql);
+	if (rc == CV_OK)
+		store_bind_args(*st, 1, &a);
+	return rc;
+}
+
+static int pool_of(const struct store_search_opts *o)
+{
+	return o->pool > 0 ? o->pool : RELEVANCE_POOL;
+}
+
+static enum cv_err relevance_floor(struct store *s,
+	const struct store_search_opts *o, int64_t *floor, char **errmsg)
+{
+	/* the pool's last rowid, and whether there is one more */
+	char *tail = xasprintf(" ORDER BY calls_fts.rowid DESC LIMIT 2 "
+			       "OFFSET %d",
+		pool_of(o) - 1);
+	sqlite3_stmt *st;
+	enum cv_err rc = prepare_unordered(s, o, "c.rid", tail, &st, errmsg);
+	free(tail);
+	if (rc != CV_OK)
+		return rc;
+	int r = sqlite3_step(st);
+	int64_t last = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	if (r == SQLITE_ROW)
+		r = sqlite3_step(st);
+	*floor = r == SQLITE_ROW ? last : 0;
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = store_dberr(s, errmsg, "search");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 enum cv_err store_search(struct store *s, const struct store_search_opts *oo,
 	struct store_hit **hits, size_t *n, char **errmsg)
 {
@@ -700,6 +803,8 @@ enum cv_err store_search(struct store *s, const struct store_search_opts *oo,
 	bool text = pl && (pl->fts || pl->where);
 	bool done = false;
 	enum cv_err rc = CV_OK;
+	if (oo->ranked_among)
+		*oo->ranked_among = 0;
 	if (text && pl->fts && o->sort != STORE_SORT_RELEVANCE &&
 	    o->limit + o->offset <= TOPK_MAX) {
 		if (has_filters(o->filter) && !pl->prefix)
@@ -718,13 +823,19 @@ enum cv_err store_search(struct store *s, const struct store_search_opts *oo,
 		store_hits_free(*hits, *n);
 		*hits = NULL;
 		*n = 0;
+		int64_t floor = 0;
+		if (pl && pl->fts && o->sort == STORE_SORT_RELEVANCE)
+			rc = relevance_floor(s, o, &floor, errmsg);
+		if (oo->ranked_among)
+			*oo->ranked_among = floor > 0 ? pool_of(o) : 0;
 		struct buf sql;
 		struct store_sql_args a = { 0 };
 		buf_init(&sql);
-		build(o, "c.rid", true, &sql, &a);
+		build(o, "c.rid", true, floor, &sql, &a);
 		buf_puts(&sql, " LIMIT ? OFFSET ?");
-		rc = collect_rids(s, sql.data, &a, o->limit, o->offset, hits,
-			n, errmsg);
+		if (rc == CV_OK)
+			rc = collect_rids(s, sql.data, &a, o->limit, o->offset,
+				hits, n, errmsg);
 		buf_finish(&sql);
 	}
 	if (rc == CV_OK && pl && pl->highlight)
@@ -759,7 +870,7 @@ char *store_search_sql(const struct store_search_opts *o)
 	struct store_sql_args a = { 0 };
 	buf_init(&sql);
 	buf_init(&out);
-	build(o, "c.rid", true, &sql, &a);
+	build(o, "c.rid", true, 0, &sql, &a);
 	arg_int(&a, o->limit);
 	arg_int(&a, o->offset);
 	buf_puts(&sql, " LIMIT ? OFFSET ?");
@@ -793,16 +904,10 @@ enum cv_err store_search_count(struct store *s,
 	enum cv_err arc = resolved(s, oo, o, &f, errmsg);
 	if (arc != CV_OK)
 		return arc;
-	struct buf sql;
-	struct store_sql_args a = { 0 };
-	buf_init(&sql);
-	build(o, "count(*)", false, &sql, &a);
 	sqlite3_stmt *st;
-	enum cv_err rc = prepare(s, sql.data, &st, errmsg);
-	buf_finish(&sql);
+	enum cv_err rc = prepare_unordered(s, o, "count(*)", "", &st, errmsg);
 	if (rc != CV_OK)
 		return rc;
-	store_bind_args(st, 1, &a);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*count = sqlite3_column_int64(st, 0);
 	else

@@ -25,7 +25,15 @@ struct store_search_opts {
 	int window;   /* newest/oldest: how many calls are checked in time
 			 order before another strategy takes over; 0 =
 			 default (tests set it small to cover every path) */
+	int pool;     /* relevance: how many matches are ranked at most; 0 =
+			 RELEVANCE_POOL (tests set it small) */
+	/* out, optional: the pool size when sort=relevance ranked only the
+	 * most recently stored matches because more matched, else 0 */
+	int64_t *ranked_among;
 };
+
+/* The most matches sort=relevance ranks (see store_search). */
+#define RELEVANCE_POOL 10000
 
 /* One matching call. Strings owned by the hit. */
 struct store_hit {
