@@ -30,6 +30,11 @@
 struct console {
 	struct console_config cfg;
 	pthread_mutex_t mu;
+	/* One audit append at a time from this process: 32 request threads
+	 * racing for SQLite's write lock sleep in its busy handler (1 to 16
+	 * ms a try) while the lock is free, which made the tail seconds
+	 * long; waiting on a mutex hands the lock straight on. */
+	pthread_mutex_t audit_mu;
 	struct store *pool[POOL_MAX];   /* idle store connections */
 	size_t n_pool;
 	int streams;                    /* exports being written */
@@ -70,6 +75,7 @@ enum cv_err console_create(struct console **out,
 	if (!c->cfg.failure_window_ms)
 		c->cfg.failure_window_ms = 15 * 60 * 1000;
 	pthread_mutex_init(&c->mu, NULL);
+	pthread_mutex_init(&c->audit_mu, NULL);
 	/* fail early when the store cannot be opened */
 	struct store *s = NULL;
 	enum cv_err rc = store_open(&s, cfg->db_path, STORE_NOCREATE, errmsg);
@@ -99,6 +105,7 @@ void console_destroy(struct console *c)
 	for (size_t i = 0; i < c->n_pool; i++)
 		store_close(c->pool[i]);
 	pthread_mutex_destroy(&c->mu);
+	pthread_mutex_destroy(&c->audit_mu);
 	free(c);
 }
 
@@ -274,8 +281,10 @@ static bool audit(struct ctx *x, const char *command, json_t *detail,
 	char *d = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(detail);
 	char *err = NULL;
+	pthread_mutex_lock(&x->c->audit_mu);
 	enum cv_err rc = store_audit_append(x->s, x->user ? x->user : "-",
 		command, d, count, &err);
+	pthread_mutex_unlock(&x->c->audit_mu);
 	free(d);
 	if (rc != CV_OK) {
 		cv_warn("msg=\"console: audit append failed\" err=\"%s\"",
