@@ -21,8 +21,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		free(err);
 		return code;
 	}
-	printf("ok: SQLite integrity_check, FTS5 integrity-check and "
-	       "call/version links\n");
+	printf("ok: SQLite integrity_check, FTS5 integrity-check, term list "
+	       "and call/version links\n");
 	return CV_EXIT_OK;
 }
 
@@ -32,8 +32,9 @@ const struct cli_cmd cmd_check = {
 	.help = "usage: callvault [--db PATH] check\n"
 		"\n"
 		"Run SQLite's integrity_check, the FTS5 integrity-check of "
-		"both search\nindexes, and check that every call points at "
-		"its current version.\nExit 0 when all pass, 3 naming the "
-		"first problem otherwise.\n",
+		"both search\nindexes, check that the term list holds every "
+		"word of the index and that\nevery call points at its "
+		"current version. Exit 0 when all pass, 3 naming\nthe first "
+		"problem otherwise.\n",
 	.run = run,
 };

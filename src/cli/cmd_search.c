@@ -316,13 +316,21 @@ static int run(struct cli *cli, int argc, char **argv)
 		code = a.literal ? cli_fail(CV_EXIT_USAGE, "search", "%s", err)
 				 : syntax_error(a.query, pos, err);
 	} else if (a.explain) {
+		/* with a store, prefix terms are shown as they are run */
+		struct store *s = NULL;
+		(void)!store_open(&s, cli->db_path, STORE_READONLY, NULL);
 		a.so.plan = &plan;
-		char *sql = store_search_sql(&a.so);
+		char *fts = NULL;
+		char *sql = store_search_sql(s, &a.so, &fts);
 		printf("%s\n", plan.normalized);
+		if (fts && plan.fts && strcmp(fts, plan.fts) != 0)
+			printf("expanded: %s\n", fts);
 		if (plan.highlight)
 			printf("highlight: %s\n", plan.highlight);
 		printf("sql: %s;\n", sql);
 		free(sql);
+		free(fts);
+		store_close(s);
 	} else {
 		code = execute(cli, &a, &plan);
 	}

@@ -1,5 +1,6 @@
 /* store.c — opening, migrating and transactions; see store.h */
 #include "store_int.h"
+#include "store_terms.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -185,6 +186,13 @@ void store_set_busy_timeout(struct store *s, int ms)
 	s->busy_ms = ms;
 }
 
+/* Any rollback, ours or SQLite's own: forget what the transaction did
+ * to the caches kept beside the connection. */
+static void on_rollback(void *arg)
+{
+	store_terms_rolled_back(arg);
+}
+
 enum cv_err store_open(struct store **out, const char *path, int flags,
 	char **errmsg)
 {
@@ -210,6 +218,7 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_handler(s->db, busy_handler, s);
+	sqlite3_rollback_hook(s->db, on_rollback, s);
 	/* A short-lived command (a search, whose only write is its audit
 	 * entry) should not pay for checkpointing the whole WAL and then
 	 * recreating it: a file creation and five fsyncs. So the -wal file
@@ -273,6 +282,7 @@ void store_close(struct store *s)
 	if (s->db && !s->readonly && wal_size(s->path) > CLOSE_CKPT_BYTES)
 		sqlite3_wal_checkpoint_v2(s->db, "main",
 			SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	store_terms_free(s);
 	if (s->db)
 		sqlite3_close(s->db);
 	free(s->path);
@@ -290,10 +300,12 @@ enum cv_err store_begin(struct store *s, char **errmsg)
 enum cv_err store_commit(struct store *s, char **errmsg)
 {
 	enum cv_err rc = store_exec(s, "COMMIT", errmsg);
-	if (rc == CV_OK)
+	if (rc == CV_OK) {
 		s->in_tx = false;
-	else
+		store_terms_committed(s);
+	} else {
 		store_rollback(s);
+	}
 	return rc;
 }
 
@@ -344,6 +356,9 @@ enum cv_err store_check(struct store *s, char **errmsg)
 				"FTS5 integrity-check: %s",
 				sqlite3_errmsg(s->db));
 	}
+	enum cv_err trc = store_terms_check(s, errmsg);
+	if (trc != CV_OK)
+		return trc;
 	/* every call points at an existing version of itself */
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(s->db,

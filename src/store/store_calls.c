@@ -1,5 +1,6 @@
 /* store_calls.c — ingest, versions, quarantine and reading calls back */
 #include "store_int.h"
+#include "store_terms.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,11 @@ static enum cv_err index_call(struct store *s, int64_t rid,
 		rc = store_dberr(s, errmsg, "index call");
 		goto out;
 	}
+	rc = store_terms_note(s, c->summary, errmsg);
+	for (int i = 0; rc == CV_OK && i < 3; i++)
+		rc = store_terms_note(s, cols[i].data, errmsg);
+	if (rc != CV_OK)
+		goto out;
 	struct buf all;
 	buf_init(&all);
 	buf_printf(&all, "%s\n%s\n%s", c->from_number ? c->from_number : "",

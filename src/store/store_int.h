@@ -23,6 +23,7 @@ struct store {
 	int busy_ms;
 	bool in_tx;
 	bool readonly;            /* opened with STORE_READONLY */
+	struct store_terms *terms; /* store_terms.c, created on first use */
 	struct stmt_slot cache[STMT_CACHE_SIZE];
 };
 

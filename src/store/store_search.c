@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "store_int.h"
+#include "store_terms.h"
 
 #define SNIPPET_TOKENS "14"
 #define SNIPPET_BYTES 160
@@ -189,6 +190,64 @@ static enum cv_err resolved(struct store *s,
 	*f = *oo->filter;
 	o->filter = f;
 	return store_resolve_agent(s, f, errmsg);
+}
+
+/*
+ * The plan with its prefix terms expanded into ORs of the index's terms
+ * (store_terms.c), which FTS5 reads lazily in rowid order instead of
+ * merging every matching doclist first: cancel* over a million calls,
+ * ~200 ms -> a few ms.
+ */
+struct expanded {
+	struct search_plan plan;
+	char **own;
+	size_t n_own;
+	bool own_params;        /* plan.params is an array of our own */
+};
+
+static const char *expand(struct store *s, struct expanded *x,
+	const char *fts, int *left)
+{
+	int l = 0;
+	char *e = fts ? store_terms_expand(s, fts, &l) : NULL;
+	*left += l;
+	if (!e)
+		return fts;
+	x->own = xrealloc(x->own, (x->n_own + 1) * sizeof(*x->own));
+	x->own[x->n_own++] = e;
+	return e;
+}
+
+static void expand_plan(struct store *s, struct store_search_opts *o,
+	struct expanded *x)
+{
+	memset(x, 0, sizeof(*x));
+	const struct search_plan *pl = o->plan;
+	if (!pl || !pl->prefix)
+		return;
+	x->plan = *pl;
+	int left = 0;
+	x->plan.fts = (char *)expand(s, x, pl->fts, &left);
+	x->plan.highlight = (char *)expand(s, x, pl->highlight, &left);
+	if (pl->n_params) {
+		x->plan.params = xcalloc(pl->n_params, sizeof(char *));
+		x->own_params = true;
+		for (size_t i = 0; i < pl->n_params; i++)
+			x->plan.params[i] = pl->kinds[i] == SEARCH_PARAM_FTS
+				? (char *)expand(s, x, pl->params[i], &left)
+				: pl->params[i];
+	}
+	x->plan.prefix = left > 0;
+	o->plan = &x->plan;
+}
+
+static void expanded_finish(struct expanded *x)
+{
+	for (size_t i = 0; i < x->n_own; i++)
+		free(x->own[i]);
+	free(x->own);
+	if (x->own_params)
+		free(x->plan.params);
 }
 
 static bool has_filters(const struct search_filter *f)
@@ -799,6 +858,8 @@ enum cv_err store_search(struct store *s, const struct store_search_opts *oo,
 		return arc;
 	if (o->limit < 0 || o->offset < 0)
 		return cv_error(errmsg, CV_EINVAL, "negative limit or offset");
+	struct expanded x;
+	expand_plan(s, o, &x);
 	const struct search_plan *pl = o->plan;
 	bool text = pl && (pl->fts || pl->where);
 	bool done = false;
@@ -847,6 +908,7 @@ enum cv_err store_search(struct store *s, const struct store_search_opts *oo,
 		*hits = NULL;
 		*n = 0;
 	}
+	expanded_finish(&x);
 	return rc;
 }
 
@@ -864,8 +926,15 @@ void store_hits_free(struct store_hit *hits, size_t n)
 	free(hits);
 }
 
-char *store_search_sql(const struct store_search_opts *o)
+char *store_search_sql(struct store *s, const struct store_search_opts *oo,
+	char **fts)
 {
+	struct store_search_opts ocopy = *oo, *o = &ocopy;
+	struct expanded x = { 0 };
+	if (s)
+		expand_plan(s, o, &x);
+	if (fts)
+		*fts = o->plan && o->plan->fts ? xstrdup(o->plan->fts) : NULL;
 	struct buf sql, out;
 	struct store_sql_args a = { 0 };
 	buf_init(&sql);
@@ -893,6 +962,7 @@ char *store_search_sql(const struct store_search_opts *o)
 		k++;
 	}
 	buf_finish(&sql);
+	expanded_finish(&x);
 	return buf_steal(&out);
 }
 
@@ -904,15 +974,18 @@ enum cv_err store_search_count(struct store *s,
 	enum cv_err arc = resolved(s, oo, o, &f, errmsg);
 	if (arc != CV_OK)
 		return arc;
+	struct expanded x;
+	expand_plan(s, o, &x);
 	sqlite3_stmt *st;
 	enum cv_err rc = prepare_unordered(s, o, "count(*)", "", &st, errmsg);
-	if (rc != CV_OK)
-		return rc;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		*count = sqlite3_column_int64(st, 0);
-	else
-		rc = store_dberr(s, errmsg, "count");
-	sqlite3_finalize(st);
+	if (rc == CV_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			*count = sqlite3_column_int64(st, 0);
+		else
+			rc = store_dberr(s, errmsg, "count");
+		sqlite3_finalize(st);
+	}
+	expanded_finish(&x);
 	return rc;
 }
 

@@ -57,9 +57,13 @@ void store_hits_free(struct store_hit *hits, size_t n);
 /*
  * The first query store_search runs (the ids in order, LIMIT/OFFSET)
  * with its parameters inlined as SQL literals, for --explain and for
- * benchmarks against the sqlite3 shell. Caller frees.
+ * benchmarks against the sqlite3 shell. With a store (else NULL), prefix
+ * terms are expanded as store_search expands them, and *fts (if not
+ * NULL) gets the FTS5 expression that is run (NULL when there is none).
+ * Caller frees.
  */
-char *store_search_sql(const struct store_search_opts *o);
+char *store_search_sql(struct store *s, const struct store_search_opts *o,
+	char **fts);
 
 /* The number of calls the search matches (limit/offset ignored). */
 enum cv_err store_search_count(struct store *s,

@@ -103,10 +103,12 @@ rows, all_cv, all_sq = [], [], []
 for name, args, pat, sel in Q:
     ex = run(base + args + ["--explain"])[1].decode().splitlines()
     sql = [l for l in ex if l.startswith("sql: ")][0][5:]
-    fts = [l for l in ex if l.startswith("fts: ")]
+    # the MATCH callvault runs: prefix terms expanded when they were
+    fts = [l[10:] for l in ex if l.startswith("expanded: ")] or \
+          [l[5:] for l in ex if l.startswith("fts: ")]
     # the ceiling: the least the sqlite3 shell can do to find 50 matches
     ceil = ("SELECT rowid FROM calls_fts WHERE calls_fts MATCH '%s' LIMIT 50;"
-            % fts[0][5:].replace("'", "''")) if fts else sql
+            % fts[0].replace("'", "''")) if fts else sql
     run(base + args)  # warm the page cache
     t_cv = [run(base + args)[0] for _ in range(reps)]
     t_sq = [run(["sqlite3", "-readonly", db, ceil])[0] for _ in range(5)]
