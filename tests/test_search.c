@@ -538,6 +538,7 @@ static void test_queries(struct store *s)
 	CHECK_INT(among, 0);
 	store_hits_free(h, n);
 	ao.pool = 2;
+	ao.limit = 2;
 	CHECK(store_search(s, &ao, &h, &n, &err) == CV_OK);
 	CHECK_INT(n, 2);
 	CHECK_INT(among, 2);
@@ -545,6 +546,12 @@ static void test_queries(struct store *s)
 		CHECK_MSG(h[i].rid == rids[0] || h[i].rid == rids[1],
 			"rid %lld is not among the two newest matches",
 			(long long)h[i].rid);
+	store_hits_free(h, n);
+	/* a page larger than the pool widens it: never fewer results */
+	ao.limit = 3;
+	CHECK(store_search(s, &ao, &h, &n, &err) == CV_OK);
+	CHECK_INT(n, 3);
+	CHECK_INT(among, 3);
 	store_hits_free(h, n);
 	search_plan_finish(&pl);
 	/* highlight for show: the bot column of c07 has two hits */

@@ -388,7 +388,7 @@ const struct cli_cmd cmd_search = {
 	"  --offset N      skip the first N\n"
 	"  --sort ORDER    newest (default), oldest, or relevance (BM25 "
 	"over at most\n"
-	"                  the 10,000 most recently stored matches; "
+	"                  the 2,000 most recently stored matches; "
 	"queries with\n"
 	"                  number fragments or a leading NOT sort newest)\n"
 	"  --format F      table (default; hits in bold on a terminal, [hit] "

@@ -818,9 +818,13 @@ static enum cv_err prepare_unordered(struct store *s,
 	return rc;
 }
 
+/* The pool is never smaller than the page asked for. */
 static int pool_of(const struct store_search_opts *o)
 {
-	return o->pool > 0 ? o->pool : RELEVANCE_POOL;
+	int64_t pool = o->pool > 0 ? o->pool : RELEVANCE_POOL;
+	int64_t page = o->limit + o->offset;
+	return (int)(page > pool ? (page < INT32_MAX ? page : INT32_MAX)
+				 : pool);
 }
 
 static enum cv_err relevance_floor(struct store *s,

@@ -33,7 +33,7 @@ struct store_search_opts {
 };
 
 /* The most matches sort=relevance ranks (see store_search). */
-#define RELEVANCE_POOL 10000
+#define RELEVANCE_POOL 2000
 
 /* One matching call. Strings owned by the hit. */
 struct store_hit {
