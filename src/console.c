@@ -27,6 +27,7 @@
 #define MAX_OWNED 48
 #define PAGE_MAX 100
 #define AUDIT_PAGE_MAX 1000
+#define ADMIT_CVS 64
 
 struct console {
 	struct console_config cfg;
@@ -40,7 +41,9 @@ struct console {
 	 * in arrival order (tickets). With one thread per connection, 32
 	 * sessions searching at once shared two cores 16 ways, so a 30 ms
 	 * search took half a second; queued, each runs at full speed. */
-	pthread_cond_t admit_cv;
+	pthread_cond_t admit_cv[ADMIT_CVS]; /* ticket t waits on t % ADMIT_CVS,
+					       so a finish wakes one waiter,
+					       not all of them */
 	uint64_t admit_next, admit_done;
 	int slots;
 	struct store *pool[POOL_MAX];   /* idle store connections */
@@ -84,7 +87,8 @@ enum cv_err console_create(struct console **out,
 		c->cfg.failure_window_ms = 15 * 60 * 1000;
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_mutex_init(&c->audit_mu, NULL);
-	pthread_cond_init(&c->admit_cv, NULL);
+	for (int i = 0; i < ADMIT_CVS; i++)
+		pthread_cond_init(&c->admit_cv[i], NULL);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	c->slots = cpus < 1 ? 1 : cpus > 64 ? 64 : (int)cpus;
 	/* fail early when the store cannot be opened */
@@ -117,7 +121,8 @@ void console_destroy(struct console *c)
 		store_close(c->pool[i]);
 	pthread_mutex_destroy(&c->mu);
 	pthread_mutex_destroy(&c->audit_mu);
-	pthread_cond_destroy(&c->admit_cv);
+	for (int i = 0; i < ADMIT_CVS; i++)
+		pthread_cond_destroy(&c->admit_cv[i]);
 	free(c);
 }
 
@@ -1327,7 +1332,7 @@ static void admitted(struct ctx *x, void (*fn)(struct ctx *, const char *),
 	pthread_mutex_lock(&c->mu);
 	uint64_t ticket = c->admit_next++;
 	while (ticket >= c->admit_done + (uint64_t)c->slots)
-		pthread_cond_wait(&c->admit_cv, &c->mu);
+		pthread_cond_wait(&c->admit_cv[ticket % ADMIT_CVS], &c->mu);
 	pthread_mutex_unlock(&c->mu);
 	char *err = NULL;
 	if ((x->s = store_take(c, &err)) != NULL)
@@ -1336,8 +1341,9 @@ static void admitted(struct ctx *x, void (*fn)(struct ctx *, const char *),
 		reply_error(x, 503, err ? err : "the store cannot be opened");
 	free(err);
 	pthread_mutex_lock(&c->mu);
-	c->admit_done++;
-	pthread_cond_broadcast(&c->admit_cv);
+	/* the ticket this admits: done + slots - 1 after the increment */
+	uint64_t next = c->admit_done++ + (uint64_t)c->slots;
+	pthread_cond_broadcast(&c->admit_cv[next % ADMIT_CVS]);
 	pthread_mutex_unlock(&c->mu);
 }
 
