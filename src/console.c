@@ -68,6 +68,7 @@ struct ctx {
 	char sid_hash[CV_SHA256_HEX];
 	char *owned[MAX_OWNED];   /* decoded arguments, freed at the end */
 	size_t n_owned;
+	bool admitted;            /* holds a search slot (admitted()) */
 };
 
 /* ---- plumbing ---------------------------------------------------- */
@@ -291,6 +292,8 @@ static json_t *jtime(int64_t ms)
 
 /* Append an audit entry for the current user; false (and a 500) when
  * it cannot be written: nothing is shown that is not audited. */
+static void admit_leave(struct ctx *x);
+
 static bool audit(struct ctx *x, const char *command, json_t *detail,
 	int64_t count)
 {
@@ -298,6 +301,7 @@ static bool audit(struct ctx *x, const char *command, json_t *detail,
 	char *d = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(detail);
 	char *err = NULL;
+	admit_leave(x);
 	pthread_mutex_lock(&x->c->audit_mu);
 	enum cv_err rc = store_audit_append(x->s, x->user ? x->user : "-",
 		command, d, count, &err);
@@ -1319,6 +1323,21 @@ static bool is(struct ctx *x, const char *method, const char *path)
 	       strcmp(x->req->path, path) == 0;
 }
 
+/* Give the search slot back (once): the audit append that follows the
+ * search waits for the disk, not for a core. */
+static void admit_leave(struct ctx *x)
+{
+	struct console *c = x->c;
+	if (!x->admitted)
+		return;
+	x->admitted = false;
+	pthread_mutex_lock(&c->mu);
+	/* the ticket this admits: done + slots - 1 after the increment */
+	uint64_t next = c->admit_done++ + (uint64_t)c->slots;
+	pthread_cond_broadcast(&c->admit_cv[next % ADMIT_CVS]);
+	pthread_mutex_unlock(&c->mu);
+}
+
 /* Wait for a search slot (FIFO), run fn, give the slot back. */
 static void admitted(struct ctx *x, void (*fn)(struct ctx *, const char *),
 	const char *arg)
@@ -1334,17 +1353,14 @@ static void admitted(struct ctx *x, void (*fn)(struct ctx *, const char *),
 	while (ticket >= c->admit_done + (uint64_t)c->slots)
 		pthread_cond_wait(&c->admit_cv[ticket % ADMIT_CVS], &c->mu);
 	pthread_mutex_unlock(&c->mu);
+	x->admitted = true;
 	char *err = NULL;
 	if ((x->s = store_take(c, &err)) != NULL)
 		fn(x, arg);
 	else
 		reply_error(x, 503, err ? err : "the store cannot be opened");
 	free(err);
-	pthread_mutex_lock(&c->mu);
-	/* the ticket this admits: done + slots - 1 after the increment */
-	uint64_t next = c->admit_done++ + (uint64_t)c->slots;
-	pthread_cond_broadcast(&c->admit_cv[next % ADMIT_CVS]);
-	pthread_mutex_unlock(&c->mu);
+	admit_leave(x);
 }
 
 static void api_search_arg(struct ctx *x, const char *unused)
