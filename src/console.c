@@ -290,10 +290,10 @@ static json_t *jtime(int64_t ms)
 	return json_string(ts);
 }
 
-/* Append an audit entry for the current user; false (and a 500) when
- * it cannot be written: nothing is shown that is not audited. */
 static void admit_leave(struct ctx *x);
 
+/* Append an audit entry for the current user; false (and a 500) when
+ * it cannot be written: nothing is shown that is not audited. */
 static bool audit(struct ctx *x, const char *command, json_t *detail,
 	int64_t count)
 {
