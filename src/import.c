@@ -192,7 +192,7 @@ enum cv_err import_stream(struct store *s, FILE *f, const char *name,
 	pthread_t reader;
 	if (pthread_create(&reader, NULL, reader_main, &a) != 0)
 		return cv_error(errmsg, CV_EIO, "cannot start reader thread");
-	int batch = o->batch_records > 0 ? o->batch_records : 5000;
+	int batch = o->batch_records > 0 ? o->batch_records : 20000;
 	int64_t in_batch = 0;
 	int64_t t0 = cv_mono_ms(), last_progress = t0;
 	enum cv_err rc = store_set_bulk(s, true, errmsg);

@@ -12,7 +12,7 @@
 
 struct import_opts {
 	enum store_source source;   /* SRC_IMPORT normally */
-	int batch_records;          /* records per transaction (default 5000) */
+	int batch_records;          /* records per transaction (default 20000) */
 	const char *location_hint;  /* locationId for records without one */
 	/* called about every 250 ms when set */
 	void (*progress)(const struct ingest_stats *st, double secs,

@@ -103,7 +103,7 @@ const struct cli_cmd cmd_import = {
 		"kept in quarantine with\ntheir reason (see `callvault "
 		"quarantine`) and the rest is imported.\n"
 		"\n"
-		"  --batch N      records per transaction (default 5000)\n"
+		"  --batch N      records per transaction (default 20000)\n"
 		"  --location LOC locationId for records that carry none "
 		"(the REST shape\n                 has no locationId)\n"
 		"  --source NAME  record the versions as api, webhook, "

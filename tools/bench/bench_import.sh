@@ -43,6 +43,9 @@ $CV --db "$OUT/sh.db" init >/dev/null
 cat > "$OUT/load.sql" <<SQL
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = FULL;
+-- the page cache callvault import uses (store_set_bulk), so that both
+-- sides have the same memory to work with
+PRAGMA cache_size = -30000;
 CREATE TEMP TABLE raw(line TEXT);
 .mode ascii
 .separator "\037" "\n"
