@@ -1187,6 +1187,58 @@ static void api_holds(struct ctx *x)
 
 /* POST /api/holds (form: matter, reason, and a scope: call, contact,
  * number, agent, location, from, to). store_hold_add audits it. */
+/* Calls a hold placed from a search may cover at most; a search that
+ * matches more is refused (narrow it, or hold by criteria). */
+#define HOLD_SEARCH_MAX 10000
+
+/* POST /api/holds?search=1&q=…&filters…: a hold on every call the search
+ * matches now, as a list of call ids (the search's own audit entry is the
+ * hold's, written by store_hold_add). */
+static void hold_from_search(struct ctx *x, struct store_hold *h)
+{
+	struct query qy;
+	if (!parse_query(x, &qy)) {
+		query_finish(&qy);
+		return;
+	}
+	struct store_search_opts so = { .plan = qy.have_plan ? &qy.plan
+							     : NULL,
+		.filter = &qy.f, .sort = STORE_SORT_NEWEST,
+		.limit = HOLD_SEARCH_MAX + 1 };
+	struct store_hit *hits = NULL;
+	size_t n = 0;
+	char *err = NULL;
+	int64_t id = 0;
+	if (!qy.q && !json_object_size(qy.detail) && !qy.f.has_min_duration &&
+	    !qy.f.has_max_duration) {
+		reply_error(x, 400, "a hold from a search needs a query or a "
+				    "filter");
+	} else if (store_search(x->s, &so, &hits, &n, &err) != CV_OK) {
+		reply_error(x, 500, err ? err : "search failed");
+	} else if (n == 0) {
+		reply_error(x, 400, "the search matches no calls");
+	} else if (n > HOLD_SEARCH_MAX) {
+		reply_error(x, 400, "the search matches more than 10000 calls; "
+				    "narrow it, or hold by criteria");
+	} else {
+		const char **ids = xcalloc(n, sizeof(*ids));
+		for (size_t i = 0; i < n; i++)
+			ids[i] = hits[i].id;
+		h->call_ids = ids;
+		h->n_calls = n;
+		if (store_hold_add(x->s, h, x->user, &id, &err) != CV_OK)
+			reply_error(x, 400, err ? err : "the hold was not "
+							"placed");
+		else
+			reply_json(x, 201, json_pack("{s:I,s:I}", "id",
+				(json_int_t)id, "calls", (json_int_t)n));
+		free(ids);
+	}
+	free(err);
+	store_hits_free(hits, n);
+	query_finish(&qy);
+}
+
 static void api_hold_add(struct ctx *x)
 {
 	struct store_hold h = { .matter = form(x, "matter"),
@@ -1199,6 +1251,10 @@ static void api_hold_add(struct ctx *x)
 	if (!h.matter || !h.reason || strlen(h.matter) > 200 ||
 	    strlen(h.reason) > 2000) {
 		reply_error(x, 400, "a hold needs a matter and a reason");
+		return;
+	}
+	if (arg(x, "search")) {
+		hold_from_search(x, &h);
 		return;
 	}
 	if (num && !calllog_e164(num, e164)) {

@@ -249,6 +249,31 @@ static void test_holds(void)
 	CHECK(strstr(r.body, "\"holds\":[]") != NULL);
 	CHECK(get(&r, "/api/holds?all=1", v.cookie) == 200);
 	CHECK(strstr(r.body, "\"releaseReason\":\"settled\"") != NULL);
+
+	/* a hold on every call a search matches */
+	CHECK(get(&r, "/api/search?q=refund&limit=100", v.cookie) == 200);
+	int matches = 0;
+	for (const char *q = r.body; (q = strstr(q, "\"id\":")); q++)
+		matches++;
+	CHECK(matches >= 2);
+	CHECK(req(&r, "POST", "/api/holds?search=1&q=refund",
+		      "matter=Roe&reason=audit", v.cookie, v.csrf, NULL) == 403);
+	CHECK(req(&r, "POST", "/api/holds?search=1&q=refund%20AND",
+		      "matter=Roe&reason=audit", h.cookie, h.csrf, NULL) == 400);
+	CHECK(strstr(r.body, "syntax error") != NULL);
+	CHECK(req(&r, "POST", "/api/holds?search=1&q=zebra",
+		      "matter=Roe&reason=audit", h.cookie, h.csrf, NULL) == 400);
+	CHECK(req(&r, "POST", "/api/holds?search=1", "matter=Roe&reason=audit",
+		      h.cookie, h.csrf, NULL) == 400);
+	CHECK(req(&r, "POST", "/api/holds?search=1&q=refund",
+		      "matter=Roe&reason=audit", h.cookie, h.csrf, NULL) == 201);
+	char want[64];
+	snprintf(want, sizeof(want), "\"calls\":%d", matches);
+	CHECK_MSG(strstr(r.body, want) != NULL, "%s, want %s", r.body, want);
+	CHECK(get(&r, "/api/calls/c07", v.cookie) == 200);
+	CHECK(strstr(r.body, "\"held\":true") != NULL);
+	CHECK(get(&r, "/api/calls/c03", v.cookie) == 200);
+	CHECK(strstr(r.body, "\"held\":false") != NULL);
 }
 
 static void test_unauthenticated(void)

@@ -117,12 +117,26 @@
       $('search-status').textContent = r.body.hits.length
         ? 'Calls ' + (off + 1) + '–' + (off + r.body.hits.length) + (r.body.more ? ' (more on the next page)' : '') + (r.body.rankedAmong ? '; ranked among the ' + r.body.rankedAmong + ' most recent matches' : '')
         : 'No calls match.';
+      $('search-hold-form').hidden = !can('hold-admin') || !r.body.hits.length;
       $('prev').disabled = off === 0;
       $('next').disabled = !r.body.more;
       $('prev').dataset.offset = Math.max(0, off - r.body.limit);
       $('next').dataset.offset = off + r.body.limit;
     });
   }
+  $('search-hold-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var p = new URLSearchParams(last);
+    ['offset', 'limit', 'sort'].forEach(function (k) { p.delete(k); });
+    p.set('search', '1');
+    api('/api/holds?' + p.toString(), { method: 'POST', body: form({ matter: $('sh-matter').value, reason: $('sh-reason').value }) })
+      .then(function (r) {
+        $('sh-status').textContent = r.status === 201
+          ? 'Hold ' + r.body.id + ' placed on ' + r.body.calls + ' call(s).'
+          : (r.body.error || 'the hold was not placed');
+        if (r.status === 201) { $('sh-matter').value = ''; $('sh-reason').value = ''; }
+      });
+  });
   $('search-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
     location.hash = '#/search?' + params(0).toString();

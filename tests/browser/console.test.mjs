@@ -122,6 +122,16 @@ try {
   const csv = fs.readFileSync(csvPath, 'utf8');
   check(csv.startsWith('id,') && csv.includes('\r\nc01,') && !csv.includes('\r\nc02,'), 'the CSV holds the current search');
 
+  // place a hold on every call of the current search
+  const nres = (await page.$$('#results tbody tr')).length;
+  await page.fill('#sh-matter', 'Roe v. Acme');
+  await page.fill('#sh-reason', 'regulator request');
+  await page.click('#search-hold-form button[type=submit]');
+  await page.waitForFunction(() => /placed on/.test(document.getElementById('sh-status').textContent));
+  const held = await page.textContent('#sh-status');
+  check(new RegExp('placed on ' + nres + ' call').test(held), 'a hold from the search covers its ' + nres + ' calls: ' + held);
+  await shot(page, '05b-hold-from-search');
+
   // the audit page shows the chain and this user's reads
   await page.click('#nav-audit');
   await page.waitForFunction(() => /Chain/.test(document.getElementById('audit-chain').textContent));
