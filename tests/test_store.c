@@ -1,5 +1,6 @@
 /* test_store.c — ingest, versions, quarantine, audit chain, integrity */
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -218,6 +219,44 @@ static void test_reopen_and_readonly(void)
 	free(err);
 }
 
+static off_t wal_bytes(const char *name)
+{
+	char *path = xasprintf("%s/%s-wal", dir, name);
+	struct stat st;
+	off_t n = stat(path, &st) == 0 ? st.st_size : -1;
+	free(path);
+	return n;
+}
+
+/*
+ * A short command's commit stays in the WAL when it closes (no checkpoint,
+ * no new WAL for the next one); a connection that saw the WAL grow past
+ * a few hundred frames truncates it at close, so that the next process
+ * does not copy the same frames into the database again.
+ */
+static void test_wal_at_close(void)
+{
+	char *err = NULL;
+	struct store *s = open_fresh("w.db");
+	CHECK(store_audit_append(s, "t", "search", "{}", 0, &err) == CV_OK);
+	store_close(s);
+	CHECK_MSG(wal_bytes("w.db") > 0, "wal %lld bytes after one commit",
+		(long long)wal_bytes("w.db"));
+	s = open_fresh("w.db");
+	for (int i = 0; i < 400; i++)
+		CHECK(store_audit_append(s, "t", "search", "{}", i, &err) ==
+			CV_OK);
+	store_close(s);
+	CHECK_MSG(wal_bytes("w.db") == 0, "wal %lld bytes after 400 commits",
+		(long long)wal_bytes("w.db"));
+	s = open_fresh("w.db");
+	int64_t checked = 0, bad = 0;
+	CHECK(store_audit_verify(s, &checked, &bad, &err) == CV_OK);
+	CHECK_INT(checked, 401);
+	store_close(s);
+	free(err);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -227,6 +266,7 @@ int main(void)
 	test_audit_chain();
 	test_digit_spans();
 	test_reopen_and_readonly();
+	test_wal_at_close();
 	char *rm = xasprintf("rm -rf %s", dir);
 	if (system(rm) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);

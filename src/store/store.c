@@ -187,6 +187,30 @@ void store_set_busy_timeout(struct store *s, int ms)
 	s->busy_ms = ms;
 }
 
+/*
+ * After each commit of this connection: how many frames the WAL holds
+ * (the file's size says nothing once it has grown: journal_size_limit
+ * keeps it at 4 MiB), and the automatic checkpoint SQLite's own hook
+ * would run, every s->autockpt frames (0: never, for a connection whose
+ * owner checkpoints on its own schedule).
+ */
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name,
+	int frames)
+{
+	struct store *s = arg;
+	s->wal_frames = frames;
+	if (s->autockpt > 0 && frames >= s->autockpt &&
+	    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
+		    NULL, NULL) == SQLITE_OK)
+		s->wal_frames = 0;
+	return SQLITE_OK;
+}
+
+void store_set_autocheckpoint(struct store *s, int frames)
+{
+	s->autockpt = frames;
+}
+
 /* Any rollback, ours or SQLite's own: forget what the transaction did
  * to the caches kept beside the connection. */
 static void on_rollback(void *arg)
@@ -232,13 +256,16 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_handler(s->db, busy_handler, s);
 	sqlite3_rollback_hook(s->db, on_rollback, s);
+	s->autockpt = 1000;             /* SQLite's default */
+	sqlite3_wal_hook(s->db, on_wal_commit, s);
 	/* A short-lived command (a search, whose only write is its audit
 	 * entry) should not pay for checkpointing the whole WAL and then
 	 * recreating it: a file creation and five fsyncs. So the -wal file
 	 * is kept when the last connection closes, and store_close()
-	 * checkpoints only a WAL that has grown (after an import or a
-	 * sync), which keeps the main file current for whoever copies it.
-	 * Small WALs are folded in by the automatic checkpoints. */
+	 * checkpoints only when this connection saw the WAL hold more than
+	 * CLOSE_CKPT_FRAMES frames (after an import or a sync), which keeps
+	 * the main file current for whoever copies it. Small WALs are
+	 * folded in by the automatic checkpoints (on_wal_commit). */
 	int persist = 1;
 	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
@@ -270,18 +297,8 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 	return CV_OK;
 }
 
-/* The WAL size above which closing a store checkpoints it. */
-#define CLOSE_CKPT_BYTES (1 << 20)
-
-static off_t wal_size(const char *db_path)
-{
-	char wal[PATH_MAX];
-	struct stat st;
-	if (snprintf(wal, sizeof wal, "%s-wal", db_path) >= (int)sizeof wal ||
-	    stat(wal, &st) != 0)
-		return 0;
-	return st.st_size;
-}
+/* Frames in the WAL above which closing a store checkpoints it. */
+#define CLOSE_CKPT_FRAMES 256
 
 void store_close(struct store *s)
 {
@@ -292,9 +309,17 @@ void store_close(struct store *s)
 	for (size_t i = 0; i < STMT_CACHE_SIZE; i++)
 		if (s->cache[i].stmt)
 			sqlite3_finalize(s->cache[i].stmt);
-	if (s->db && !s->readonly && wal_size(s->path) > CLOSE_CKPT_BYTES)
+	if (s->db && s->wal_frames > CLOSE_CKPT_FRAMES) {
+		/* TRUNCATE: the next process to open the store rebuilds the
+		 * WAL index from the WAL file and counts every frame in it
+		 * as not yet checkpointed, so a WAL left full would be
+		 * copied into the database again by every later command.
+		 * Without waiting for other readers (a serve process); then
+		 * it is a passive checkpoint, and they keep the index. */
+		s->busy_ms = 0;
 		sqlite3_wal_checkpoint_v2(s->db, "main",
-			SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+			SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	}
 	store_terms_free(s);
 	if (s->db)
 		sqlite3_close(s->db);
@@ -327,10 +352,9 @@ enum cv_err store_set_bulk(struct store *s, bool on, char **errmsg)
 	/* The bigger page cache keeps more of the random-key indexes
 	 * (call ids, payload hashes) in memory; 30 MB keeps an import's peak
 	 * RSS near 55 MiB, under its 64 MiB bound. */
-	return store_exec(s, on ? "PRAGMA wal_autocheckpoint = 16384;"
-				  "PRAGMA cache_size = -30000"
-				: "PRAGMA wal_autocheckpoint = 1000;"
-				  "PRAGMA cache_size = -16000",
+	s->autockpt = on ? 16384 : 1000;
+	return store_exec(s, on ? "PRAGMA cache_size = -30000"
+				: "PRAGMA cache_size = -16000",
 		errmsg);
 }
 
