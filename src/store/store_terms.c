@@ -311,9 +311,9 @@ static bool expand_one(struct store *s, struct store_terms *t,
 	sqlite3_bind_int(st, 3, EXPAND_MAX + 1);
 	struct buf out;
 	buf_init(&out);
-	int count = 0;
+	int count = 0, r = SQLITE_DONE;
 	bool ok = true;
-	while (ok && sqlite3_step(st) == SQLITE_ROW) {
+	while (ok && (r = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *w = (const char *)sqlite3_column_text(st, 0);
 		size_t wn = (size_t)sqlite3_column_bytes(st, 0);
 		char *back = one_token(t, w, wn, FTS5_TOKENIZE_QUERY);
@@ -323,7 +323,8 @@ static bool expand_one(struct store *s, struct store_terms *t,
 		put_fts_string(&out, w);
 	}
 	sqlite3_reset(st);
-	ok = ok && count > 0;
+	/* a read error must not leave a partial OR: FTS5 expands it then */
+	ok = ok && r == SQLITE_DONE && count > 0;
 	if (ok) {
 		buf_putc(&out, ')');
 		buf_append(b, out.data, out.len);
