@@ -553,6 +553,12 @@ static void test_queries(struct store *s)
 	CHECK_INT(n, 3);
 	CHECK_INT(among, 3);
 	store_hits_free(h, n);
+	/* an offset does not: pages past the pool are empty */
+	ao.limit = 1;
+	ao.offset = 2;
+	CHECK(store_search(s, &ao, &h, &n, &err) == CV_OK);
+	CHECK_INT(n, 0);
+	store_hits_free(h, n);
 	search_plan_finish(&pl);
 	/* highlight for show: the bot column of c07 has two hits */
 	CHECK(search_parse("refund", &pl, &pos, &err) == CV_OK);

@@ -466,15 +466,21 @@ struct topk_stmts {
  * (and a wider one, still correct, when they are not). An empty range
  * leaves lo > hi.
  */
+#define TIME_RANGE_MAX 100000
+#define CV_TIME_RANGE_MAX_SQL "100001"
+
 static enum cv_err time_rid_range(struct store *s,
 	const struct search_filter *f, int64_t *lo, int64_t *hi,
 	char **errmsg)
 {
 	if (!f || (!f->has_from && !f->has_to))
 		return CV_OK;
+	/* a range of more than TIME_RANGE_MAX calls is not worth the scan
+	 * of its index entries: lo..hi stay unbounded */
 	sqlite3_stmt *st = store_stmt(s,
-		"SELECT min(rid), max(rid) FROM calls WHERE created_at "
-		"BETWEEN ?1 AND ?2",
+		"SELECT min(rid), max(rid), count(*) FROM (SELECT rid FROM "
+		"calls WHERE created_at BETWEEN ?1 AND ?2 LIMIT "
+		CV_TIME_RANGE_MAX_SQL ")",
 		errmsg);
 	if (!st)
 		return CV_EDB;
@@ -486,6 +492,8 @@ static enum cv_err time_rid_range(struct store *s,
 	} else if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
 		*lo = 1;
 		*hi = 0;
+	} else if (sqlite3_column_int64(st, 2) > TIME_RANGE_MAX) {
+		/* too many to be worth it */
 	} else {
 		*lo = sqlite3_column_int64(st, 0);
 		*hi = sqlite3_column_int64(st, 1);
@@ -818,13 +826,15 @@ static enum cv_err prepare_unordered(struct store *s,
 	return rc;
 }
 
-/* The pool is never smaller than the page asked for. */
+/* The pool is never smaller than one page; pages past its end are
+ * empty (the offset does not widen it: every page ranks the same pool,
+ * and a large offset cannot make one request score a million matches). */
 static int pool_of(const struct store_search_opts *o)
 {
 	int64_t pool = o->pool > 0 ? o->pool : RELEVANCE_POOL;
-	int64_t page = o->limit + o->offset;
-	return (int)(page > pool ? (page < INT32_MAX ? page : INT32_MAX)
-				 : pool);
+	return (int)(o->limit > pool ? (o->limit < INT32_MAX ? o->limit
+							     : INT32_MAX)
+				     : pool);
 }
 
 static enum cv_err relevance_floor(struct store *s,
@@ -862,6 +872,12 @@ enum cv_err store_search(struct store *s, const struct store_search_opts *oo,
 		return arc;
 	if (o->limit < 0 || o->offset < 0)
 		return cv_error(errmsg, CV_EINVAL, "negative limit or offset");
+	/* one snapshot for the term list and every query below: a call
+	 * changed in between must not fall between an expansion and the
+	 * search it was made for */
+	bool own_tx = !s->in_tx && sqlite3_get_autocommit(s->db);
+	if (own_tx && store_exec(s, "BEGIN", errmsg) != CV_OK)
+		return CV_EDB;
 	struct expanded x;
 	expand_plan(s, o, &x);
 	const struct search_plan *pl = o->plan;
@@ -903,7 +919,7 @@ enum cv_err store_search(struct store *s, const struct store_search_opts *oo,
 				hits, n, errmsg);
 		buf_finish(&sql);
 	}
-	if (rc == CV_OK && pl && pl->highlight)
+	if (rc == CV_OK && pl && pl->highlight && !o->ids_only)
 		batch_snippets(s, pl->highlight, *hits, *n);
 	for (size_t i = 0; rc == CV_OK && i < *n; i++)
 		rc = fill_hit(s, o->plan, &(*hits)[i], errmsg);
@@ -913,6 +929,8 @@ enum cv_err store_search(struct store *s, const struct store_search_opts *oo,
 		*n = 0;
 	}
 	expanded_finish(&x);
+	if (own_tx)
+		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 	return rc;
 }
 
@@ -978,6 +996,9 @@ enum cv_err store_search_count(struct store *s,
 	enum cv_err arc = resolved(s, oo, o, &f, errmsg);
 	if (arc != CV_OK)
 		return arc;
+	bool own_tx = !s->in_tx && sqlite3_get_autocommit(s->db);
+	if (own_tx && store_exec(s, "BEGIN", errmsg) != CV_OK)
+		return CV_EDB;
 	struct expanded x;
 	expand_plan(s, o, &x);
 	sqlite3_stmt *st;
@@ -990,6 +1011,8 @@ enum cv_err store_search_count(struct store *s,
 		sqlite3_finalize(st);
 	}
 	expanded_finish(&x);
+	if (own_tx)
+		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 	return rc;
 }
 

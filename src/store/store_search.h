@@ -27,6 +27,7 @@ struct store_search_opts {
 			 default (tests set it small to cover every path) */
 	int pool;     /* relevance: how many matches are ranked at most; 0 =
 			 RELEVANCE_POOL (tests set it small) */
+	bool ids_only; /* no snippets (the hits' fields are still filled) */
 	/* out, optional: the pool size when sort=relevance ranked only the
 	 * most recently stored matches because more matched, else 0 */
 	int64_t *ranked_among;
