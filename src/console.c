@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +91,11 @@ enum cv_err console_create(struct console **out,
 	pthread_mutex_init(&c->audit_mu, NULL);
 	for (int i = 0; i < ADMIT_CVS; i++)
 		pthread_cond_init(&c->admit_cv[i], NULL);
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	/* the CPUs this process may run on (its affinity, which a
+	 * container's cpuset limits), not the machine's */
+	cpu_set_t set;
+	long cpus = sched_getaffinity(0, sizeof(set), &set) == 0
+		? CPU_COUNT(&set) : sysconf(_SC_NPROCESSORS_ONLN);
 	c->slots = cpus < 1 ? 1 : cpus > 64 ? 64 : (int)cpus;
 	/* fail early when the store cannot be opened */
 	struct store *s = NULL;
@@ -1204,7 +1209,12 @@ static void hold_from_search(struct ctx *x, struct store_hold *h)
 	struct store_search_opts so = { .plan = qy.have_plan ? &qy.plan
 							     : NULL,
 		.filter = &qy.f, .sort = STORE_SORT_NEWEST,
-		.limit = HOLD_SEARCH_MAX + 1 };
+		.limit = HOLD_SEARCH_MAX + 1, .ids_only = true };
+	/* the hold is the list of calls, nothing else: scope fields in the
+	 * form would widen it beyond the search */
+	h->contact_id = h->agent_id = h->location_id = NULL;
+	h->from_e164 = NULL;
+	h->has_from = h->has_to = false;
 	struct store_hit *hits = NULL;
 	size_t n = 0;
 	char *err = NULL;
@@ -1424,6 +1434,12 @@ static void api_search_arg(struct ctx *x, const char *unused)
 	api_search(x);
 }
 
+/* (a hold from a search runs a search of up to 10,000 calls) */
+static void api_hold_add_arg(struct ctx *x, const char *unused)
+{
+	api_hold_add(x);
+}
+
 /* The API routes that need a user. */
 static void route_api(struct ctx *x)
 {
@@ -1448,7 +1464,8 @@ static void route_api(struct ctx *x)
 	else if (get && strcmp(p, "/api/holds") == 0)
 		api_holds(x);
 	else if (post && strcmp(p, "/api/holds") == 0)
-		require(x, ROLE_HOLD_ADMIN) ? api_hold_add(x) : (void)0;
+		require(x, ROLE_HOLD_ADMIN) ? admitted(x, api_hold_add_arg, NULL)
+					    : (void)0;
 	else if (post && starts(p, "/api/holds/"))
 		require(x, ROLE_HOLD_ADMIN) ? api_hold_release(x, p + 11)
 					    : (void)0;

@@ -265,8 +265,10 @@ static void test_holds(void)
 		      "matter=Roe&reason=audit", h.cookie, h.csrf, NULL) == 400);
 	CHECK(req(&r, "POST", "/api/holds?search=1", "matter=Roe&reason=audit",
 		      h.cookie, h.csrf, NULL) == 400);
+	/* scope fields in the form (c03 is in L2) do not widen the hold */
 	CHECK(req(&r, "POST", "/api/holds?search=1&q=refund",
-		      "matter=Roe&reason=audit", h.cookie, h.csrf, NULL) == 201);
+		      "matter=Roe&reason=audit&location=L2", h.cookie, h.csrf,
+		      NULL) == 201);
 	char want[64];
 	snprintf(want, sizeof(want), "\"calls\":%d", matches);
 	CHECK_MSG(strstr(r.body, want) != NULL, "%s, want %s", r.body, want);
