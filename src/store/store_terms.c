@@ -170,7 +170,6 @@ void store_terms_rolled_back(struct store *s)
 }
 
 struct note_ctx {
-	struct store *s;
 	struct store_terms *t;
 	sqlite3_stmt *ins;
 	int rc;
@@ -203,8 +202,7 @@ static enum cv_err load_known(struct store *s, struct store_terms *t,
 	if (sqlite3_prepare_v2(s->db, "SELECT term FROM fts_terms", -1, &st,
 		    NULL) != SQLITE_OK)
 		return store_dberr(s, errmsg, "read the term list");
-	int r;
-	while (t->known.n < KNOWN_MAX && (r = sqlite3_step(st)) == SQLITE_ROW)
+	while (t->known.n < KNOWN_MAX && sqlite3_step(st) == SQLITE_ROW)
 		set_add(&t->known, (const char *)sqlite3_column_text(st, 0),
 			(size_t)sqlite3_column_bytes(st, 0));
 	sqlite3_finalize(st);
@@ -224,7 +222,7 @@ enum cv_err store_terms_note(struct store *s, const char *text,
 		return CV_EDB;
 	if (!t->loaded && load_known(s, t, errmsg) != CV_OK)
 		return CV_EDB;
-	struct note_ctx x = { .s = s, .t = t };
+	struct note_ctx x = { .t = t };
 	if (!(x.ins = store_stmt(s, ins, errmsg)))
 		return CV_EDB;
 	int r = t->api.xTokenize(t->tok, &x, FTS5_TOKENIZE_DOCUMENT, text,
