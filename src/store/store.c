@@ -3,7 +3,6 @@
 #include "store_terms.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -206,11 +205,6 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name,
 	return SQLITE_OK;
 }
 
-void store_set_autocheckpoint(struct store *s, int frames)
-{
-	s->autockpt = frames;
-}
-
 /* Any rollback, ours or SQLite's own: forget what the transaction did
  * to the caches kept beside the connection. */
 static void on_rollback(void *arg)
@@ -269,7 +263,6 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 	int persist = 1;
 	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-	s->readonly = (flags & STORE_READONLY) != 0;
 	enum cv_err rc = CV_OK;
 	if (!(flags & STORE_READONLY))
 		rc = store_exec(s, "PRAGMA journal_mode = WAL", errmsg);

@@ -22,12 +22,13 @@ struct store {
 	char *path;
 	int busy_ms;
 	bool in_tx;
-	bool readonly;            /* opened with STORE_READONLY */
 	struct store_terms *terms; /* store_terms.c, created on first use */
 	int wal_frames;           /* WAL frames after this connection's last
 				     commit (on_wal_commit) */
 	int autockpt;             /* checkpoint every this many frames; 0 =
-				     never */
+				     never (set here, never with PRAGMA
+				     wal_autocheckpoint, which would replace
+				     the store's WAL hook) */
 	struct stmt_slot cache[STMT_CACHE_SIZE];
 };
 
@@ -44,11 +45,6 @@ enum cv_err store_dberr(struct store *s, char **errmsg, const char *what);
 /* Run a query that yields one integer (count(*), max(id) …) into *out. */
 enum cv_err store_scalar_int(struct store *s, const char *sql, int64_t *out,
 	char **errmsg);
-
-/* Checkpoint automatically every `frames` WAL frames (0: never). Use
- * this, not PRAGMA wal_autocheckpoint, which would replace the store's
- * own WAL hook. */
-void store_set_autocheckpoint(struct store *s, int frames);
 
 /* Execute SQL with no results. */
 enum cv_err store_exec(struct store *s, const char *sql, char **errmsg);

@@ -136,7 +136,7 @@ enum cv_err store_webhook_counts(struct store *s, int64_t *events,
 
 void store_wal_autocheckpoint(struct store *s, int pages)
 {
-	store_set_autocheckpoint(s, pages);
+	s->autockpt = pages;
 }
 
 enum cv_err store_wal_checkpoint(struct store *s, char **errmsg)
