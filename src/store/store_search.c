@@ -250,6 +250,30 @@ static void expanded_finish(struct expanded *x)
 		free(x->plan.params);
 }
 
+/*
+ * One read snapshot for the term list and every query of a search: a call
+ * changed in between must not fall between an expansion and the search it
+ * was made for. Begins a read transaction unless one is open (*own_tx
+ * says which) and expands o's plan into *x.
+ */
+static enum cv_err snapshot_begin(struct store *s,
+	struct store_search_opts *o, struct expanded *x, bool *own_tx,
+	char **errmsg)
+{
+	*own_tx = !s->in_tx && sqlite3_get_autocommit(s->db);
+	if (*own_tx && store_exec(s, "BEGIN", errmsg) != CV_OK)
+		return CV_EDB;
+	expand_plan(s, o, x);
+	return CV_OK;
+}
+
+static void snapshot_end(struct store *s, struct expanded *x, bool own_tx)
+{
+	expanded_finish(x);
+	if (own_tx)
+		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+}
+
 static bool has_filters(const struct search_filter *f)
 {
 	struct buf b;
@@ -467,7 +491,6 @@ struct topk_stmts {
  * leaves lo > hi.
  */
 #define TIME_RANGE_MAX 100000
-#define CV_TIME_RANGE_MAX_SQL "100001"
 
 static enum cv_err time_rid_range(struct store *s,
 	const struct search_filter *f, int64_t *lo, int64_t *hi,
@@ -479,13 +502,13 @@ static enum cv_err time_rid_range(struct store *s,
 	 * of its index entries: lo..hi stay unbounded */
 	sqlite3_stmt *st = store_stmt(s,
 		"SELECT min(rid), max(rid), count(*) FROM (SELECT rid FROM "
-		"calls WHERE created_at BETWEEN ?1 AND ?2 LIMIT "
-		CV_TIME_RANGE_MAX_SQL ")",
+		"calls WHERE created_at BETWEEN ?1 AND ?2 LIMIT ?3)",
 		errmsg);
 	if (!st)
 		return CV_EDB;
 	sqlite3_bind_int64(st, 1, f->has_from ? f->from_ms : INT64_MIN);
 	sqlite3_bind_int64(st, 2, f->has_to ? f->to_ms : INT64_MAX);
+	sqlite3_bind_int(st, 3, TIME_RANGE_MAX + 1);
 	enum cv_err rc = CV_OK;
 	if (sqlite3_step(st) != SQLITE_ROW) {
 		rc = store_dberr(s, errmsg, "search");
@@ -799,15 +822,6 @@ static enum cv_err fill_hit(struct store *s, const struct search_plan *pl,
 	return CV_OK;
 }
 
-/*
- * Relevance ranks at most RELEVANCE_POOL matches. BM25 scores every
- * candidate (~3 µs each), so ranking all 820,000 matches of a common word
- * in a million calls took seconds of CPU, and a few such requests stalled
- * every other console user. When more match, the pool is the
- * RELEVANCE_POOL most recently stored matching calls (the highest
- * rowids, read in FTS5's own order without scoring): *floor is the
- * lowest rowid in it, else 0 (no more match than that: all are ranked).
- */
 /* The matching calls' `what` (unordered, then `tail`), prepared and
  * bound. */
 static enum cv_err prepare_unordered(struct store *s,
@@ -837,6 +851,15 @@ static int pool_of(const struct store_search_opts *o)
 				     : pool);
 }
 
+/*
+ * Relevance ranks at most RELEVANCE_POOL matches. BM25 scores every
+ * candidate (~3 µs each), so ranking all 820,000 matches of a common word
+ * in a million calls took seconds of CPU, and a few such requests stalled
+ * every other console user. When more match, the pool is the
+ * RELEVANCE_POOL most recently stored matching calls (the highest
+ * rowids, read in FTS5's own order without scoring): *floor is the
+ * lowest rowid in it, else 0 (no more match than that: all are ranked).
+ */
 static enum cv_err relevance_floor(struct store *s,
 	const struct store_search_opts *o, int64_t *floor, char **errmsg)
 {
@@ -872,14 +895,10 @@ enum cv_err store_search(struct store *s, const struct store_search_opts *oo,
 		return arc;
 	if (o->limit < 0 || o->offset < 0)
 		return cv_error(errmsg, CV_EINVAL, "negative limit or offset");
-	/* one snapshot for the term list and every query below: a call
-	 * changed in between must not fall between an expansion and the
-	 * search it was made for */
-	bool own_tx = !s->in_tx && sqlite3_get_autocommit(s->db);
-	if (own_tx && store_exec(s, "BEGIN", errmsg) != CV_OK)
-		return CV_EDB;
 	struct expanded x;
-	expand_plan(s, o, &x);
+	bool own_tx;
+	if (snapshot_begin(s, o, &x, &own_tx, errmsg) != CV_OK)
+		return CV_EDB;
 	const struct search_plan *pl = o->plan;
 	bool text = pl && (pl->fts || pl->where);
 	bool done = false;
@@ -928,9 +947,7 @@ enum cv_err store_search(struct store *s, const struct store_search_opts *oo,
 		*hits = NULL;
 		*n = 0;
 	}
-	expanded_finish(&x);
-	if (own_tx)
-		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	snapshot_end(s, &x, own_tx);
 	return rc;
 }
 
@@ -996,11 +1013,10 @@ enum cv_err store_search_count(struct store *s,
 	enum cv_err arc = resolved(s, oo, o, &f, errmsg);
 	if (arc != CV_OK)
 		return arc;
-	bool own_tx = !s->in_tx && sqlite3_get_autocommit(s->db);
-	if (own_tx && store_exec(s, "BEGIN", errmsg) != CV_OK)
-		return CV_EDB;
 	struct expanded x;
-	expand_plan(s, o, &x);
+	bool own_tx;
+	if (snapshot_begin(s, o, &x, &own_tx, errmsg) != CV_OK)
+		return CV_EDB;
 	sqlite3_stmt *st;
 	enum cv_err rc = prepare_unordered(s, o, "count(*)", "", &st, errmsg);
 	if (rc == CV_OK) {
@@ -1010,9 +1026,7 @@ enum cv_err store_search_count(struct store *s,
 			rc = store_dberr(s, errmsg, "count");
 		sqlite3_finalize(st);
 	}
-	expanded_finish(&x);
-	if (own_tx)
-		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	snapshot_end(s, &x, own_tx);
 	return rc;
 }
 
