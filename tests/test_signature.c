@@ -1,8 +1,10 @@
 /*
  * test_signature.c — the signature module alone: base64, each scheme, the
  * no-fall-back rule, the legacy cut-off, key files, HighLevel's built-in
- * keys (a signature by another key never verifies against them).
+ * keys (a signature by another key never verifies against them); and the
+ * SHA-256/SHA-512 helpers every stored hash comes from.
  */
+#include "hash.h"
 #include "signature.h"
 #include "t.h"
 #include "whtest.h"
@@ -29,9 +31,40 @@ static void test_base64(void)
 	CHECK(memcmp(out, "ABC", 3) == 0);
 }
 
+/* FIPS 180-2 test vectors, one-shot and fed in pieces */
+static void test_hash(void)
+{
+	static const char abc_256[] = "ba7816bf8f01cfea414140de5dae2223"
+				      "b00361a396177a9cb410ff61f20015ad";
+	static const char abc_512[] =
+		"ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+		"2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f";
+	static const char empty_256[] = "e3b0c44298fc1c149afbf4c8996fb924"
+					"27ae41e4649b934ca495991b7852b855";
+	char h256[CV_SHA256_HEX], h512[CV_SHA512_HEX];
+	cv_sha256_hex("abc", 3, h256);
+	CHECK_STR(h256, abc_256);
+	cv_sha256_hex("", 0, h256);
+	CHECK_STR(h256, empty_256);
+	cv_sha512_hex("abc", 3, h512);
+	CHECK_STR(h512, abc_512);
+	struct cv_hash *h = cv_hash_create("sha256");
+	cv_hash_update(h, "a", 1);
+	cv_hash_update(h, "bc", 2);
+	cv_hash_final_hex(h, h512);
+	CHECK_STR(h512, abc_256);
+	h = cv_hash_create("sha512");
+	cv_hash_update(h, "ab", 2);
+	cv_hash_update(h, "c", 1);
+	cv_hash_final_hex(h, h512);
+	CHECK_STR(h512, abc_512);
+	cv_hash_destroy(cv_hash_create("sha256")); /* unused: no leak */
+}
+
 int main(void)
 {
 	test_base64();
+	test_hash();
 	char dir[] = "/tmp/cvsig.XXXXXX", pem[64], junk[64];
 	if (!mkdtemp(dir))
 		wt_die("mkdtemp");
