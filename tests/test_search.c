@@ -770,6 +770,83 @@ static void test_prefix_terms(struct store *s, const char *db)
 	free(err);
 }
 
+/*
+ * Relevance (store_rank.c): with one phrase, the order is FTS5's bm25()
+ * (ties newest first); with several, a phrase few of the ranked calls
+ * hold outweighs one all of them hold; pages split the same order.
+ */
+static void test_relevance(const char *dir)
+{
+	char *db = xasprintf("%s/rank.db", dir), *err = NULL;
+	struct store *s;
+	CHECK(store_open(&s, db, 0, &err) == CV_OK);
+	static const char *const filler[] = { "", "the weather is fine ",
+		"please hold the line while I check the account ",
+		"we talked about the order, the delivery, the invoice and the "
+		"weekend opening hours at length " };
+	for (int k = 0; k < 40; k++) {
+		struct buf t;
+		buf_init(&t);
+		buf_printf(&t, "human: %s", filler[k % 4]);
+		for (int r = 0; r <= k % 5; r++)
+			buf_puts(&t, "refund ");
+		if (k == 7 || k == 21 || k == 33)
+			buf_puts(&t, "zebra ");
+		char *line = xasprintf("{\"id\":\"r%02d\",\"createdAt\":"
+				       "\"2026-04-01T10:%02d:00Z\",\"transcript\":"
+				       "\"%s\"}", k, k, t.data);
+		ingest_line(s, line, true);
+		free(line);
+		buf_finish(&t);
+	}
+	/* one phrase: bm25()'s order exactly */
+	size_t n;
+	struct store_hit *h = one(s, "refund", STORE_SORT_RELEVANCE, &n);
+	CHECK_INT(n, 40);
+	sqlite3 *raw;
+	sqlite3_stmt *st;
+	CHECK(sqlite3_open(db, &raw) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(raw, "SELECT rowid FROM calls_fts WHERE "
+		      "calls_fts MATCH 'refund' ORDER BY bm25(calls_fts), "
+		      "rowid DESC", -1, &st, NULL) == SQLITE_OK);
+	size_t i = 0, same = 0;
+	while (sqlite3_step(st) == SQLITE_ROW && i < n)
+		same += sqlite3_column_int64(st, 0) == h[i++].rid;
+	CHECK_MSG(same == 40, "%zu of 40 in bm25() order", same);
+	sqlite3_finalize(st);
+	sqlite3_close(raw);
+	/* not simply newest first, or the comparison proves nothing */
+	CHECK(n == 40 && h[0].rid != 40);
+	store_hits_free(h, n);
+	/* two phrases: the three calls with the rare one come first */
+	h = one(s, "refund OR zebra", STORE_SORT_RELEVANCE, &n);
+	CHECK_INT(n, 40);
+	for (i = 0; i < 3 && i < n; i++)
+		CHECK_MSG(strcmp(h[i].id, "r07") == 0 ||
+				strcmp(h[i].id, "r21") == 0 ||
+				strcmp(h[i].id, "r33") == 0,
+			"hit %zu is %s", i, h[i].id);
+	/* paging: offset 3 starts where the first page of 3 ended */
+	struct search_plan pl;
+	int pos;
+	struct store_hit *p = NULL;
+	size_t np = 0;
+	CHECK(search_parse("refund OR zebra", &pl, &pos, &err) == CV_OK);
+	struct store_search_opts o = { .plan = &pl,
+		.sort = STORE_SORT_RELEVANCE, .limit = 5, .offset = 3 };
+	CHECK(store_search(s, &o, &p, &np, &err) == CV_OK);
+	CHECK_INT(np, 5);
+	for (i = 0; i < np && n == 40; i++)
+		CHECK(p[i].rid == h[3 + i].rid);
+	store_hits_free(p, np);
+	store_hits_free(h, n);
+	search_plan_finish(&pl);
+	CHECK(store_check(s, &err) == CV_OK);
+	free(err);
+	store_close(s);
+	free(db);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -796,6 +873,7 @@ int main(int argc, char **argv)
 	test_queries(s);
 	test_export(s);
 	test_prefix_terms(s, db);
+	test_relevance(dir);
 	CHECK(store_check(s, &err) == CV_OK);
 	free(err);
 	store_close(s);

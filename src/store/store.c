@@ -27,6 +27,19 @@ enum cv_err store_dberr(struct store *s, char **errmsg, const char *what)
 		sqlite3_errstr(code));
 }
 
+fts5_api *store_fts5_api(sqlite3 *db)
+{
+	fts5_api *api = NULL;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return NULL;
+	sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
+	sqlite3_step(st);
+	sqlite3_finalize(st);
+	return api;
+}
+
 enum cv_err store_exec(struct store *s, const char *sql, char **errmsg)
 {
 	char *err = NULL;

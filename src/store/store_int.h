@@ -23,6 +23,7 @@ struct store {
 	int busy_ms;
 	bool in_tx;
 	struct store_terms *terms; /* store_terms.c, created on first use */
+	bool rank_ready;          /* store_rank.c registered its function */
 	int wal_frames;           /* WAL frames after this connection's last
 				     commit (on_wal_commit) */
 	int autockpt;             /* checkpoint every this many frames; 0 =
@@ -38,6 +39,10 @@ struct store {
  * before it is returned. NULL (with *errmsg set) on a prepare error.
  */
 sqlite3_stmt *store_stmt(struct store *s, const char *sql, char **errmsg);
+
+/* The connection's FTS5 API (tokenizers, auxiliary functions); NULL when
+ * FTS5 is missing. */
+fts5_api *store_fts5_api(sqlite3 *db);
 
 /* Translate the last SQLite error into a cv_err with a message. */
 enum cv_err store_dberr(struct store *s, char **errmsg, const char *what);

@@ -5,9 +5,12 @@
 #include <string.h>
 
 #include "store_int.h"
+#include "store_rank.h"
 #include "store_terms.h"
 
 #define SNIPPET_TOKENS "14"
+/* the columns store_rank scores */
+#define RANK_COLUMNS "calls_fts.rowid, cv_bm25_parts(calls_fts)"
 #define SNIPPET_BYTES 160
 
 static void arg_text(struct store_sql_args *a, const char *s)
@@ -296,7 +299,7 @@ static void build(const struct store_search_opts *o, const char *what,
 	const struct search_plan *pl = o->plan;
 	bool fts = pl && pl->fts;
 	bool filters = has_filters(o->filter);
-	if (fts && !filters && (o->sort == STORE_SORT_RELEVANCE || !ordered)) {
+	if (fts && !filters && !ordered) {
 		/* FTS5 alone: no join needed */
 		buf_printf(sql, "SELECT %s FROM calls_fts WHERE calls_fts "
 				"MATCH ?",
@@ -306,8 +309,6 @@ static void build(const struct store_search_opts *o, const char *what,
 			buf_puts(sql, " AND rowid >= ?");
 			arg_int(a, rid_floor);
 		}
-		if (ordered)
-			buf_puts(sql, " ORDER BY rank");
 		return;
 	}
 	if (fts) {
@@ -332,9 +333,8 @@ static void build(const struct store_search_opts *o, const char *what,
 	store_filter_sql(o->filter, sql, a);
 	if (!ordered)
 		return;
-	if (fts && o->sort == STORE_SORT_RELEVANCE)
-		buf_puts(sql, " ORDER BY calls_fts.rank");
-	else if (o->sort == STORE_SORT_OLDEST)
+	/* (relevance is ordered by store_rank, from unordered rows) */
+	if (o->sort == STORE_SORT_OLDEST)
 		buf_puts(sql, " ORDER BY c.created_at, c.rid");
 	else
 		buf_puts(sql, " ORDER BY c.created_at DESC, c.rid DESC");
@@ -924,18 +924,26 @@ enum cv_err store_search(struct store *s, const struct store_search_opts *oo,
 		*hits = NULL;
 		*n = 0;
 		int64_t floor = 0;
-		if (pl && pl->fts && o->sort == STORE_SORT_RELEVANCE)
+		bool ranked = pl && pl->fts && o->sort == STORE_SORT_RELEVANCE;
+		if (ranked)
 			rc = relevance_floor(s, o, &floor, errmsg);
 		if (oo->ranked_among)
 			*oo->ranked_among = floor > 0 ? pool_of(o) : 0;
 		struct buf sql;
 		struct store_sql_args a = { 0 };
 		buf_init(&sql);
-		build(o, "c.rid", true, floor, &sql, &a);
-		buf_puts(&sql, " LIMIT ? OFFSET ?");
-		if (rc == CV_OK)
-			rc = collect_rids(s, sql.data, &a, o->limit, o->offset,
-				hits, n, errmsg);
+		if (ranked) {
+			build(o, RANK_COLUMNS, false, floor, &sql, &a);
+			if (rc == CV_OK)
+				rc = store_rank(s, sql.data, &a, o->limit,
+					o->offset, hits, n, errmsg);
+		} else {
+			build(o, "c.rid", true, floor, &sql, &a);
+			buf_puts(&sql, " LIMIT ? OFFSET ?");
+			if (rc == CV_OK)
+				rc = collect_rids(s, sql.data, &a, o->limit,
+					o->offset, hits, n, errmsg);
+		}
 		buf_finish(&sql);
 	}
 	if (rc == CV_OK && pl && pl->highlight && !o->ids_only)
@@ -978,10 +986,15 @@ char *store_search_sql(struct store *s, const struct store_search_opts *oo,
 	struct store_sql_args a = { 0 };
 	buf_init(&sql);
 	buf_init(&out);
-	build(o, "c.rid", true, 0, &sql, &a);
-	arg_int(&a, o->limit);
-	arg_int(&a, o->offset);
-	buf_puts(&sql, " LIMIT ? OFFSET ?");
+	if (o->plan && o->plan->fts && o->sort == STORE_SORT_RELEVANCE) {
+		/* the rows store_rank scores (the pool's floor aside) */
+		build(o, RANK_COLUMNS, false, 0, &sql, &a);
+	} else {
+		build(o, "c.rid", true, 0, &sql, &a);
+		arg_int(&a, o->limit);
+		arg_int(&a, o->offset);
+		buf_puts(&sql, " LIMIT ? OFFSET ?");
+	}
 	size_t k = 0;
 	for (const char *p = sql.data; *p; p++) {
 		if (*p != '?' || k >= a.n) {

@@ -105,25 +105,12 @@ static void set_clear(struct strset *set)
 	memset(set, 0, sizeof(*set));
 }
 
-static fts5_api *fts5_api_of(sqlite3 *db)
-{
-	fts5_api *api = NULL;
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) !=
-	    SQLITE_OK)
-		return NULL;
-	sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
-	sqlite3_step(st);
-	sqlite3_finalize(st);
-	return api;
-}
-
 /* The store's tokenizer state, created on first use; NULL on failure. */
 static struct store_terms *terms_of(struct store *s, char **errmsg)
 {
 	if (s->terms)
 		return s->terms;
-	fts5_api *api = fts5_api_of(s->db);
+	fts5_api *api = store_fts5_api(s->db);
 	struct store_terms *t = xcalloc(1, sizeof(*t));
 	void *ud = NULL;
 	if (!api ||

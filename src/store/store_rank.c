@@ -1,0 +1,170 @@
+/* store_rank.c — see store_rank.h */
+#include "store_rank.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util.h"
+#include "store_int.h"
+
+/* FTS5's bm25() constants */
+#define BM25_K1 1.2
+#define BM25_B 0.75
+/* the most phrases scored; a longer expression is refused by search.c's
+ * query bounds long before this */
+#define MAX_PHRASES 4096
+
+/*
+ * cv_bm25_parts(calls_fts): this row's part of BM25 as a blob of doubles:
+ * the row's length in tokens (all columns), the index's average row
+ * length, then each phrase's number of hits in the row. Cheap: it reads
+ * the row's size record and its position lists, nothing else.
+ */
+static void bm25_parts(const Fts5ExtensionApi *api, Fts5Context *fts,
+	sqlite3_context *ctx, int nval, sqlite3_value **val)
+{
+	int nphrase = api->xPhraseCount(fts);
+	if (nphrase < 0 || nphrase > MAX_PHRASES) {
+		sqlite3_result_error(ctx, "cv_bm25_parts: too many phrases",
+			-1);
+		return;
+	}
+	double *out = sqlite3_malloc64(sizeof(double) * (2 + (size_t)nphrase));
+	if (!out) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	memset(out, 0, sizeof(double) * (2 + (size_t)nphrase));
+	int ntok = 0, ninst = 0;
+	sqlite3_int64 nrow = 0, total = 0;
+	int rc = api->xColumnSize(fts, -1, &ntok);
+	if (rc == SQLITE_OK)
+		rc = api->xRowCount(fts, &nrow);
+	if (rc == SQLITE_OK)
+		rc = api->xColumnTotalSize(fts, -1, &total);
+	if (rc == SQLITE_OK)
+		rc = api->xInstCount(fts, &ninst);
+	for (int i = 0; rc == SQLITE_OK && i < ninst; i++) {
+		int phrase, col, off;
+		rc = api->xInst(fts, i, &phrase, &col, &off);
+		if (rc == SQLITE_OK && phrase >= 0 && phrase < nphrase)
+			out[2 + phrase] += 1.0;
+	}
+	if (rc != SQLITE_OK) {
+		sqlite3_free(out);
+		sqlite3_result_error_code(ctx, rc);
+		return;
+	}
+	out[0] = ntok;
+	out[1] = nrow > 0 ? (double)total / (double)nrow : 1.0;
+	sqlite3_result_blob64(ctx, out, sizeof(double) * (2 + (size_t)nphrase),
+		sqlite3_free);
+}
+
+static enum cv_err rank_register(struct store *s, char **errmsg)
+{
+	if (s->rank_ready)
+		return CV_OK;
+	fts5_api *api = store_fts5_api(s->db);
+	if (!api || api->xCreateFunction(api, "cv_bm25_parts", NULL,
+			    bm25_parts, NULL) != SQLITE_OK)
+		return cv_error(errmsg, CV_EDB, "cannot register the FTS5 "
+			"ranking function");
+	s->rank_ready = true;
+	return CV_OK;
+}
+
+struct row {
+	int64_t rid;
+	double score;
+	double *parts; /* as cv_bm25_parts returned them */
+};
+
+static int by_score(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+	if (x->score != y->score)
+		return x->score < y->score ? 1 : -1;
+	return x->rid < y->rid ? 1 : x->rid > y->rid ? -1 : 0;
+}
+
+/* Score rows in place: BM25 with each phrase's document frequency taken
+ * among the n rows (the pool) rather than the whole index. */
+static void score(struct row *rows, size_t n, int nphrase)
+{
+	double *idf = xcalloc((size_t)nphrase + 1, sizeof(*idf));
+	for (int p = 0; p < nphrase; p++) {
+		double has = 0;
+		for (size_t i = 0; i < n; i++)
+			has += rows[i].parts[2 + p] > 0;
+		/* FTS5's formula and floor, with the pool as the corpus */
+		double v = log(((double)n - has + 0.5) / (has + 0.5));
+		idf[p] = v > 0 ? v : 1e-6;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const double *pt = rows[i].parts;
+		double len = pt[0], avg = pt[1] > 0 ? pt[1] : 1.0, sc = 0;
+		for (int p = 0; p < nphrase; p++) {
+			double f = pt[2 + p];
+			sc += idf[p] * (f * (BM25_K1 + 1.0)) /
+			      (f + BM25_K1 * (1.0 - BM25_B + BM25_B * len / avg));
+		}
+		rows[i].score = sc;
+	}
+	free(idf);
+}
+
+enum cv_err store_rank(struct store *s, const char *sql,
+	const struct store_sql_args *a, int64_t limit, int64_t offset,
+	struct store_hit **hits, size_t *n, char **errmsg)
+{
+	sqlite3_stmt *st;
+	if (rank_register(s, errmsg) != CV_OK)
+		return CV_EDB;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return store_dberr(s, errmsg, "search");
+	store_bind_args(st, 1, a);
+	struct row *rows = NULL;
+	size_t nrows = 0, cap = 0;
+	int nphrase = -1, r;
+	enum cv_err rc = CV_OK;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		int bytes = sqlite3_column_bytes(st, 1);
+		const void *blob = sqlite3_column_blob(st, 1);
+		int np = bytes / (int)sizeof(double) - 2;
+		if (!blob || np < 0 || (nphrase >= 0 && np != nphrase)) {
+			rc = cv_error(errmsg, CV_EDB, "search: malformed "
+				"ranking data");
+			break;
+		}
+		nphrase = np;
+		if (nrows == cap) {
+			cap = cap ? cap * 2 : 256;
+			rows = xrealloc(rows, cap * sizeof(*rows));
+		}
+		rows[nrows].rid = sqlite3_column_int64(st, 0);
+		rows[nrows].parts = xmalloc((size_t)bytes);
+		memcpy(rows[nrows].parts, blob, (size_t)bytes);
+		nrows++;
+	}
+	if (rc == CV_OK && r != SQLITE_DONE)
+		rc = store_dberr(s, errmsg, "search");
+	sqlite3_finalize(st);
+	if (rc == CV_OK && nrows > 0) {
+		score(rows, nrows, nphrase);
+		qsort(rows, nrows, sizeof(*rows), by_score);
+		size_t from = offset < (int64_t)nrows ? (size_t)offset : nrows;
+		size_t k = nrows - from;
+		if (limit >= 0 && (int64_t)k > limit)
+			k = (size_t)limit;
+		*hits = xcalloc(k + 1, sizeof(**hits));
+		for (size_t i = 0; i < k; i++)
+			(*hits)[i].rid = rows[from + i].rid;
+		*n = k;
+	}
+	for (size_t i = 0; i < nrows; i++)
+		free(rows[i].parts);
+	free(rows);
+	return rc;
+}
