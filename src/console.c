@@ -33,11 +33,17 @@
 struct console {
 	struct console_config cfg;
 	pthread_mutex_t mu;
-	/* One audit append at a time from this process: 32 request threads
-	 * racing for SQLite's write lock sleep in its busy handler (1 to 16
-	 * ms a try) while the lock is free, which made the tail seconds
-	 * long; waiting on a mutex hands the lock straight on. */
+	/* Audit entries are committed in groups, one group at a time: the
+	 * requests that arrive while a group commits form the next one,
+	 * which one of them (the leader) commits in a single transaction
+	 * and fsync. One append per transaction serialised every request
+	 * on an fsync; and 32 request threads racing for SQLite's write
+	 * lock slept in its busy handler (1 to 16 ms a try) while the lock
+	 * was free. */
 	pthread_mutex_t audit_mu;
+	pthread_cond_t audit_cv;
+	struct audit_job *audit_head, **audit_tail;
+	bool audit_busy;            /* a leader is committing a group */
 	/* Searches and call views run at most `slots` at a time, admitted
 	 * in arrival order (tickets). With one thread per connection, 32
 	 * sessions searching at once shared two cores 16 ways, so a 30 ms
@@ -89,6 +95,8 @@ enum cv_err console_create(struct console **out,
 		c->cfg.failure_window_ms = 15 * 60 * 1000;
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_mutex_init(&c->audit_mu, NULL);
+	pthread_cond_init(&c->audit_cv, NULL);
+	c->audit_tail = &c->audit_head;
 	for (int i = 0; i < ADMIT_CVS; i++)
 		pthread_cond_init(&c->admit_cv[i], NULL);
 	/* the CPUs this process may run on (its affinity, which a
@@ -127,6 +135,7 @@ void console_destroy(struct console *c)
 		store_close(c->pool[i]);
 	pthread_mutex_destroy(&c->mu);
 	pthread_mutex_destroy(&c->audit_mu);
+	pthread_cond_destroy(&c->audit_cv);
 	for (int i = 0; i < ADMIT_CVS; i++)
 		pthread_cond_destroy(&c->admit_cv[i]);
 	free(c);
@@ -297,7 +306,64 @@ static json_t *jtime(int64_t ms)
 
 static void admit_leave(struct ctx *x);
 
-/* Append an audit entry for the current user; false (and a 500) when
+/* One audit entry waiting for its group's commit. */
+struct audit_job {
+	const char *actor, *command, *detail;
+	int64_t count;
+	bool done;
+	enum cv_err rc;
+	char *err;                /* the group's error, the job's copy */
+	struct audit_job *next;
+};
+
+/* Commit a group of entries on s, in their order, all or none. */
+static void audit_group(struct store *s, struct audit_job *group)
+{
+	char *err = NULL;
+	enum cv_err rc = store_begin(s, &err);
+	for (struct audit_job *j = group; j && rc == CV_OK; j = j->next)
+		rc = store_audit_append(s, j->actor, j->command, j->detail,
+			j->count, &err);
+	if (rc == CV_OK)
+		rc = store_commit(s, &err);
+	if (rc != CV_OK)
+		store_rollback(s);
+	for (struct audit_job *j = group; j; j = j->next) {
+		j->rc = rc;
+		j->err = rc != CV_OK && err ? xstrdup(err) : NULL;
+	}
+	free(err);
+}
+
+/* Add j to the next group and wait until a group holding it commits;
+ * the first to find no group committing commits the waiting ones. */
+static void audit_wait(struct console *c, struct store *s,
+	struct audit_job *j)
+{
+	pthread_mutex_lock(&c->audit_mu);
+	*c->audit_tail = j;
+	c->audit_tail = &j->next;
+	while (!j->done) {
+		if (c->audit_busy) {
+			pthread_cond_wait(&c->audit_cv, &c->audit_mu);
+			continue;
+		}
+		struct audit_job *group = c->audit_head;
+		c->audit_head = NULL;
+		c->audit_tail = &c->audit_head;
+		c->audit_busy = true;
+		pthread_mutex_unlock(&c->audit_mu);
+		audit_group(s, group);
+		pthread_mutex_lock(&c->audit_mu);
+		for (struct audit_job *g = group; g; g = g->next)
+			g->done = true;
+		c->audit_busy = false;
+		pthread_cond_broadcast(&c->audit_cv);
+	}
+	pthread_mutex_unlock(&c->audit_mu);
+}
+
+/* Append an audit entry for the current user; false (and a 503) when
  * it cannot be written: nothing is shown that is not audited. */
 static bool audit(struct ctx *x, const char *command, json_t *detail,
 	int64_t count)
@@ -305,13 +371,13 @@ static bool audit(struct ctx *x, const char *command, json_t *detail,
 	json_object_set_new(detail, "via", json_string("console"));
 	char *d = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(detail);
-	char *err = NULL;
 	admit_leave(x);
-	pthread_mutex_lock(&x->c->audit_mu);
-	enum cv_err rc = store_audit_append(x->s, x->user ? x->user : "-",
-		command, d, count, &err);
-	pthread_mutex_unlock(&x->c->audit_mu);
+	struct audit_job j = { .actor = x->user ? x->user : "-",
+		.command = command, .detail = d, .count = count };
+	audit_wait(x->c, x->s, &j);
 	free(d);
+	enum cv_err rc = j.rc;
+	char *err = j.err;
 	if (rc != CV_OK) {
 		cv_warn("msg=\"console: audit append failed\" err=\"%s\"",
 			err ? err : cv_strerror(rc));

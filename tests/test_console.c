@@ -8,6 +8,7 @@
  *
  * usage: test_console FIXTURE.jsonl   (env CALLVAULT = the binary)
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <strings.h>
 
@@ -467,6 +468,75 @@ static void test_brute_force(void)
 	CHECK(login("viewer", "correct+horse+1", NULL) == 429);
 }
 
+/* Searches from many sessions at once: audit entries are committed in
+ * groups (console.c), and still every search has its own entry under its
+ * user's name, and the chain holds (checked again at the end). */
+struct burst {
+	struct session s;
+	int t, ok;
+};
+
+static void *burst_run(void *arg)
+{
+	struct burst *b = arg;
+	struct resp *r = malloc(sizeof(*r));
+	for (int i = 0; i < 10; i++) {
+		char path[128];
+		snprintf(path, sizeof(path), "/api/search?q=burst%dx%d", b->t,
+			i);
+		b->ok += get(r, path, b->s.cookie) == 200;
+	}
+	free(r);
+	return NULL;
+}
+
+static void test_audit_groups(void)
+{
+	struct burst b[8];
+	pthread_t th[8];
+	for (int t = 0; t < 8; t++) {
+		b[t] = (struct burst){ .t = t };
+		CHECK(login(t % 2 ? "viewer" : "exporter", "correct+horse+1",
+			      &b[t].s) == 200);
+	}
+	for (int t = 0; t < 8; t++)
+		CHECK(pthread_create(&th[t], NULL, burst_run, &b[t]) == 0);
+	int ok = 0;
+	for (int t = 0; t < 8; t++) {
+		pthread_join(th[t], NULL);
+		ok += b[t].ok;
+	}
+	CHECK_INT(ok, 80);
+	char cmd[800];
+	snprintf(cmd, sizeof(cmd), "'%s' --db '%s' audit", bin, db);
+	FILE *p = popen(cmd, "r");
+	char line[8192];
+	int seen[8][10] = { { 0 } }, entries = 0, wrong_actor = 0;
+	while (p && fgets(line, sizeof(line), p)) {
+		const char *m = line;
+		while ((m = strstr(m, "burst"))) {
+			int t, i;
+			if (sscanf(m, "burst%dx%d", &t, &i) == 2 && t >= 0 &&
+			    t < 8 && i >= 0 && i < 10) {
+				seen[t][i]++;
+				entries++;
+				if (!strstr(line, t % 2 ? " viewer "
+							: " exporter "))
+					wrong_actor++;
+			}
+			m += 5;
+		}
+	}
+	CHECK(p && pclose(p) == 0);
+	int once = 0;
+	for (int t = 0; t < 8; t++)
+		for (int i = 0; i < 10; i++)
+			once += seen[t][i] == 1;
+	CHECK_MSG(once == 80 && entries == 80, "%d of 80 searches audited "
+		"once (%d entries)", once, entries);
+	CHECK_INT(wrong_actor, 0);
+}
+
 int main(int argc, char **argv)
 {
 	bin = getenv("CALLVAULT");
@@ -488,6 +558,7 @@ int main(int argc, char **argv)
 	port = srv.port;
 	test_unauthenticated();
 	test_roles();
+	test_audit_groups();
 	test_holds();
 	test_csrf();
 	test_search_errors_and_xss();
