@@ -385,6 +385,11 @@ int hl_client_poll(struct hl_client *c, int timeout_ms)
 	return c->n;
 }
 
+void hl_client_wakeup(struct hl_client *c)
+{
+	curl_multi_wakeup(c->multi);
+}
+
 void hl_post_form(const char *url, const char *form,
 	const struct hl_client_opts *o, struct hl_response *out)
 {

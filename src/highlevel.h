@@ -87,6 +87,10 @@ enum cv_err hl_get(struct hl_client *c, const char *url, const char *token,
  */
 int hl_client_poll(struct hl_client *c, int timeout_ms);
 
+/* Make a hl_client_poll() that waits (or the next one) return at once;
+ * safe from any thread. */
+void hl_client_wakeup(struct hl_client *c);
+
 /*
  * POST an application/x-www-form-urlencoded body synchronously (the OAuth
  * token endpoint: no Version header). out is filled as for hl_get; the
