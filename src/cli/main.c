@@ -7,6 +7,8 @@
  * paying for libcurl's, libmicrohttpd's and libarchive's ~40 shared
  * libraries; any other command (and the full --help) is handed to
  * callvault-full by exec, in the same process, arguments unchanged.
+ * `user` is one of those: it alone needs more of libcrypto than SHA-2,
+ * and callvault links libcrypto statically (see meson.build).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,10 +32,10 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_search,
 	&cmd_export,
 	&cmd_audit,
-	&cmd_user,
 	&cmd_hold,
 	&cmd_retention,
 #ifndef CV_LEAN
+	&cmd_user,
 	&cmd_serve,
 	&cmd_archive,
 	&cmd_verify,
