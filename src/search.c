@@ -10,6 +10,10 @@
 
 #include "util.h"
 
+/* Digit fragments longer than this are looked up by their last
+ * DIGITS_PROBE digits, then checked whole (emit_sql). */
+#define DIGITS_PROBE 7
+
 /* FTS5 columns of calls_fts, as a bit mask. */
 enum { COL_SUMMARY = 1, COL_BOT = 2, COL_HUMAN = 4, COL_OTHER = 8,
 	COL_ALL = 15, COL_TRANSCRIPT = COL_BOT | COL_HUMAN | COL_OTHER };
@@ -821,8 +825,23 @@ static void emit_sql(struct buf *b, const struct node *n,
 		return;
 	}
 	if (n->kind == N_DIGITS) {
-		add_param(pl, SEARCH_PARAM_DIGITS,
-			quoted(n->text, strlen(n->text), false));
+		size_t len = strlen(n->text);
+		if (len > DIGITS_PROBE) {
+			/* a whole number's first trigrams (country and
+			 * area codes: "555" is in nearly every call) made
+			 * FTS5 read most of the index: its last digits find
+			 * the few candidates, instr() checks the whole span,
+			 * which is the same test as the trigram phrase */
+			add_param(pl, SEARCH_PARAM_DIGITS,
+				quoted(n->text + len - DIGITS_PROBE,
+					DIGITS_PROBE, false));
+			add_param(pl, SEARCH_PARAM_TEXT, xstrdup(n->text));
+			buf_puts(b, "c.rid IN (SELECT rowid FROM calls_digits "
+				    "WHERE calls_digits MATCH ? AND "
+				    "instr(digits, ?) > 0)");
+			return;
+		}
+		add_param(pl, SEARCH_PARAM_DIGITS, quoted(n->text, len, false));
 		buf_puts(b, "c.rid IN (SELECT rowid FROM calls_digits WHERE "
 			    "calls_digits MATCH ?)");
 		return;

@@ -312,6 +312,10 @@ static const struct qcase cases[] = {
 	{ .q = "+1 (555) 010-2030", .want = "c04" },
 	{ .q = "555-010-2030", .want = "c04" },
 	{ .q = "0102030", .want = "c04" },
+	/* the last seven digits are the same, the whole span is not */
+	{ .q = "+2 (555) 010-2030", .want = "" },
+	{ .q = "99990102030", .want = "" },
+	{ .q = "15550102030", .want = "c04" },
 	{ .q = "(555) 010-2030", .want = "c04" },
 	{ .q = "0101", .want = "c01 c04" },
 	{ .q = "5125550102", .want = "c02" },
