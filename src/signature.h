@@ -60,9 +60,10 @@ void sig_set_now(struct sig_verifier *v, int64_t now_ms);
 /*
  * Verify body against the headers. Returns the scheme that verified it,
  * or SIG_NONE with *why set to a short static reason (safe to log: it
- * never contains the body or a secret).
+ * never contains the body or a secret). Request threads may call it at
+ * once; it remembers which key verified last and tries that one first.
  */
-enum sig_scheme sig_verify(const struct sig_verifier *v,
+enum sig_scheme sig_verify(struct sig_verifier *v,
 	const struct sig_headers *h, const void *body, size_t len,
 	const char **why);
 const char *sig_scheme_name(enum sig_scheme s);

@@ -89,6 +89,22 @@ int main(void)
 	CHECK(sig_add_key_file(v, pem, &err) == CV_OK);
 	CHECK_INT(sig_verify(v, &h, body, n, &why), SIG_ED25519);
 	CHECK_INT(sig_verify(v, &h, body, n - 1, &why), SIG_NONE); /* 1 byte */
+	/* a second added key (rotation): each key's signatures verify in
+	 * any order, whichever key verified last (tried first) */
+	EVP_PKEY *ed2 = wt_keygen("ED25519", 0);
+	char pem2[80];
+	snprintf(pem2, sizeof(pem2), "%s/second.pem", dir);
+	wt_write_pubkey(ed2, pem2);
+	CHECK(sig_add_key_file(v, pem2, &err) == CV_OK);
+	char *es2 = wt_sign(ed2, NULL, body, n);
+	struct sig_headers h2 = { .ghl = es2 };
+	for (int round = 0; round < 2; round++) {
+		CHECK_INT(sig_verify(v, &h2, body, n, &why), SIG_ED25519);
+		CHECK_INT(sig_verify(v, &h, body, n, &why), SIG_ED25519);
+		CHECK_INT(sig_verify(v, &h2, body, n - 1, &why), SIG_NONE);
+	}
+	free(es2);
+	EVP_PKEY_free(ed2);
 
 	/* legacy RSA: only without x-ghl-signature, only before cut-off */
 	struct sig_headers l = { .wh = rs };
