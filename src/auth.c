@@ -380,6 +380,11 @@ static enum cv_err refresh_locked(struct auth *a, const char *refused,
 	return rc;
 }
 
+bool auth_token_would_refresh(const struct auth *a)
+{
+	return a->kind == STORE_AUTH_OAUTH && needs_refresh(a, cv_now_ms());
+}
+
 enum cv_err auth_token(struct auth *a, const char **token, char **errmsg)
 {
 	if (a->kind == STORE_AUTH_OAUTH && needs_refresh(a, cv_now_ms())) {

@@ -48,6 +48,9 @@ void auth_close(struct auth *a);
  */
 enum cv_err auth_token(struct auth *a, const char **token, char **errmsg)
 	CV_MUST_CHECK;
+/* Whether auth_token() would refresh now: lock a file and wait for the
+ * token endpoint. */
+bool auth_token_would_refresh(const struct auth *a);
 
 /*
  * The API answered 401 "Invalid token" to `token`. For OAuth: refresh

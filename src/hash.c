@@ -18,9 +18,10 @@
  * whose only digest is the audit entry's. The SHA256_ and SHA512_
  * functions compute the same digests without a provider (~0.05 ms for
  * the first). OpenSSL 3 marks them deprecated but keeps them; should a
- * later major release drop them, the EVP path below is used instead.
+ * later major release (or a build without deprecated APIs) drop them,
+ * the EVP path below is used instead.
  */
-#if OPENSSL_VERSION_MAJOR < 4
+#if OPENSSL_VERSION_MAJOR < 4 && !defined(OPENSSL_NO_DEPRECATED_3_0)
 #include <openssl/sha.h>
 #define CV_HASH_LOWLEVEL 1
 #else

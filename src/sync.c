@@ -251,6 +251,8 @@ static char *url_for(struct job *j)
 	return buf_steal(&u);
 }
 
+static void tx_flush(struct sync_run *run);
+
 static void start_request(struct job *j, int64_t now)
 {
 	if (j->daily_remaining == 0) {
@@ -261,6 +263,13 @@ static void start_request(struct job *j, int64_t now)
 	}
 	const char *token;
 	char *err = NULL;
+	/* a refresh waits on a file lock and the token endpoint: not
+	 * while holding the store's write lock */
+	if (auth_token_would_refresh(j->auth)) {
+		tx_flush(j->run);
+		if (j->finished)
+			return;
+	}
 	enum cv_err rc = auth_token(j->auth, &token, &err);
 	if (rc != CV_OK) {
 		job_fail(j, "%s", err ? err : cv_strerror(rc));
@@ -347,16 +356,35 @@ static void tx_failed(struct sync_run *run, const char *err)
 {
 	store_rollback(run->s);
 	run->tx_open = false;
-	for (size_t i = 0; i < run->n; i++)
-		if (run->jobs[i].uncommitted) {
-			run->jobs[i].uncommitted = false;
-			job_fail(&run->jobs[i], "store: %s", err);
+	for (size_t i = 0; i < run->n; i++) {
+		struct job *j = &run->jobs[i];
+		if (!j->uncommitted)
+			continue;
+		j->uncommitted = false;
+		if (!j->finished) {
+			job_fail(j, "store: %s", err);
+		} else if (!j->res->error) {
+			/* done in memory, but its last writes are gone */
+			j->res->error = xasprintf("store: %s", err);
+			cv_errlog("location=%s msg=\"sync failed: %s\"",
+				j->loc.id, j->res->error);
 		}
+	}
+}
+
+/* A failed statement (disk full, I/O error) can make SQLite roll the
+ * shared transaction back by itself: what it held is gone. */
+static bool tx_lost(struct sync_run *run)
+{
+	if (!run->tx_open || store_tx_active(run->s))
+		return false;
+	tx_failed(run, "a failed write rolled the transaction back");
+	return true;
 }
 
 static void tx_flush(struct sync_run *run)
 {
-	if (!run->tx_open)
+	if (!run->tx_open || tx_lost(run))
 		return;
 	char *err = NULL;
 	if (store_commit(run->s, &err) != CV_OK) {
@@ -374,6 +402,9 @@ static bool in_tx_begin(struct job *j)
 {
 	struct sync_run *run = j->run;
 	char *err = NULL;
+	tx_lost(run);
+	if (j->finished)
+		return false;
 	if (!run->tx_open) {
 		if (store_begin(run->s, &err) != CV_OK) {
 			job_fail(j, "store: %s", err);
@@ -436,6 +467,7 @@ static void agents_page(struct job *j, const struct hl_response *r)
 	hljson_agents_finish(&a);
 	if (last) {
 		j->agents_complete = true;
+		j->uncommitted = j->run->tx_open;
 		if (store_agents_mark_deleted(j->run->s, j->loc.id,
 			    j->agents_start, &err) != CV_OK) {
 			cv_warn("location=%s msg=\"agents: %s\"", j->loc.id,
@@ -660,6 +692,7 @@ static void queue_refused(struct job *j, long status, const char *msg)
 	char *err = NULL;
 	char *why = xasprintf("HTTP %ld%s%s", status, msg ? ": " : "",
 		msg ? msg : "");
+	j->uncommitted |= j->run->tx_open;
 	if (store_fetch_queue_failed(j->run->s, j->queue[j->iq], why, &err) !=
 	    CV_OK) {
 		job_fail(j, "store: %s", err);
@@ -828,6 +861,9 @@ static void on_401(struct job *j, const char *msg)
 	if (strcasestr(m, "invalid token") && !j->auth_retried) {
 		char *err = NULL;
 		j->auth_retried = true;
+		tx_flush(j->run); /* auth_refused may refresh: see start_request */
+		if (j->finished)
+			return;
 		if (auth_refused(j->auth, j->token_sent, &err) != CV_OK) {
 			job_fail(j, "%s", err);
 			free(err);
@@ -1064,6 +1100,7 @@ static void record_results(struct sync_run *run)
 		j->res->seconds = (double)(cv_mono_ms() - j->started) / 1000.0;
 		if (j->auth)
 			j->res->refreshes = auth_refresh_count(j->auth);
+		j->uncommitted |= run->tx_open;
 		if (store_sync_result(run->s, j->loc.id, cv_now_ms(),
 			    j->res->error, j->res->requests, &err) != CV_OK) {
 			cv_warn("location=%s msg=\"cannot record the result: "

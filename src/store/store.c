@@ -364,6 +364,11 @@ enum cv_err store_set_bulk(struct store *s, bool on, char **errmsg)
 		errmsg);
 }
 
+bool store_tx_active(struct store *s)
+{
+	return sqlite3_get_autocommit(s->db) == 0;
+}
+
 void store_rollback(struct store *s)
 {
 	if (sqlite3_get_autocommit(s->db) == 0)

@@ -36,6 +36,9 @@ int store_schema_latest(void);
 enum cv_err store_begin(struct store *s, char **errmsg) CV_MUST_CHECK;
 enum cv_err store_commit(struct store *s, char **errmsg) CV_MUST_CHECK;
 void store_rollback(struct store *s);
+/* Whether a transaction is open on s: false after store_begin when a
+ * failed statement (disk full, I/O error) made SQLite roll it back. */
+bool store_tx_active(struct store *s);
 /* Milliseconds to wait for a lock before CV_EBUSY (default 5000). */
 void store_set_busy_timeout(struct store *s, int ms);
 
