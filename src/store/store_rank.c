@@ -37,12 +37,21 @@ static void bm25_parts(const Fts5ExtensionApi *api, Fts5Context *fts,
 	}
 	memset(out, 0, sizeof(double) * (2 + (size_t)nphrase));
 	int ntok = 0, ninst = 0;
-	sqlite3_int64 nrow = 0, total = 0;
 	int rc = api->xColumnSize(fts, -1, &ntok);
-	if (rc == SQLITE_OK)
+	/* the index's average row length, once per query */
+	double *avg = api->xGetAuxdata(fts, 0);
+	if (rc == SQLITE_OK && !avg) {
+		sqlite3_int64 nrow = 0, total = 0;
 		rc = api->xRowCount(fts, &nrow);
-	if (rc == SQLITE_OK)
-		rc = api->xColumnTotalSize(fts, -1, &total);
+		if (rc == SQLITE_OK)
+			rc = api->xColumnTotalSize(fts, -1, &total);
+		if (rc == SQLITE_OK && !(avg = sqlite3_malloc(sizeof(*avg))))
+			rc = SQLITE_NOMEM;
+		if (rc == SQLITE_OK) {
+			*avg = nrow > 0 ? (double)total / (double)nrow : 1.0;
+			rc = api->xSetAuxdata(fts, avg, sqlite3_free);
+		}
+	}
 	if (rc == SQLITE_OK)
 		rc = api->xInstCount(fts, &ninst);
 	for (int i = 0; rc == SQLITE_OK && i < ninst; i++) {
@@ -57,7 +66,7 @@ static void bm25_parts(const Fts5ExtensionApi *api, Fts5Context *fts,
 		return;
 	}
 	out[0] = ntok;
-	out[1] = nrow > 0 ? (double)total / (double)nrow : 1.0;
+	out[1] = *avg;
 	sqlite3_result_blob64(ctx, out, sizeof(double) * (2 + (size_t)nphrase),
 		sqlite3_free);
 }
