@@ -13,6 +13,7 @@
 #include "highlevel.h"
 #include "hljson.h"
 #include "store/store_sync.h"
+#include "store/store_webhook.h"
 #include "util.h"
 
 #define MAX_429 30            /* consecutive 429 answers before giving up */
@@ -1129,6 +1130,8 @@ enum cv_err sync_run(struct store *s, const struct sync_opts *o,
 	 * arrive as fast as an import reads them */
 	if (rc == CV_OK)
 		rc = store_set_bulk(s, true, errmsg);
+	if (rc == CV_OK && o->max_store_bytes > 0)
+		store_set_size_limit(s, o->max_store_bytes);
 	if (rc == CV_OK)
 		rc = parser_start(&run.parser, run.http, errmsg);
 	if (rc != CV_OK)
@@ -1157,6 +1160,8 @@ enum cv_err sync_run(struct store *s, const struct sync_opts *o,
 	record_results(&run);
 	tx_flush(&run);
 	(void)!store_set_bulk(s, false, NULL);
+	if (o->max_store_bytes > 0)
+		store_set_size_limit(s, 0);
 out:
 	parser_stop(&run.parser);
 	hl_client_destroy(run.http);

@@ -29,6 +29,8 @@ struct sync_opts {
 	int max_retries;          /* per request on 5xx/transport (6) */
 	int64_t backoff_ms;       /* first backoff step (250) */
 	long timeout_ms;          /* one HTTP exchange (60000) */
+	int64_t max_store_bytes;  /* treat the store as full past this;
+				     0 = no cap */
 	bool progress;            /* redraw a progress table on stderr */
 };
 void sync_opts_init(struct sync_opts *o);

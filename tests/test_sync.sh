@@ -236,6 +236,32 @@ for fault in 5xx=0.25 reset=0.15 truncate=0.15 badjson=0.15 repeat=0.4 \
 	check_store
 	stop_sim
 done
+
+# ---- the store fills up mid-sync (--max-store-mb) ---------------------------
+# three locations share each commit: the ones with pages not yet
+# committed fail by name, nothing partial is kept, and a sync without the
+# cap converges
+start_sim full --seed 12 --locations 3 --calls-per-location 400 \
+	--burst 40 --window-ms 200
+fresh_db full
+add_pit 0
+add_pit 1
+add_pit 2
+cap=$(( $(stat -c %s "$CALLVAULT_DB") / 1048576 + 2 ))
+expect_exit "a sync past --max-store-mb fails" 1 cv sync --max-store-mb "$cap"
+expect "a location is failed for the full store" \
+	grep -q "store: .*full" "$T/err"
+failed=$(grep -c "store: .*full" "$T/err")
+expect "the cap stopped the sync early" \
+	test "$(q 'SELECT count(*) FROM calls')" -lt 1200
+expect_eq "every stored call is whole" \
+	"$(q 'SELECT (SELECT count(*) FROM calls) = (SELECT count(*) FROM versions) AND (SELECT count(*) FROM calls) = (SELECT count(*) FROM calls_fts) AND (SELECT count(*) FROM calls) = (SELECT count(*) FROM calls_digits)')" 1
+check_store
+expect_exit "the next sync, without the cap, succeeds" 0 cv sync
+expect "a failed location ($failed) missed nothing" \
+	converged "$T/full.dump" "$CALLVAULT_DB"
+check_store
+stop_sim
 }
 
 part_crash() {

@@ -26,6 +26,7 @@ static int parse(int argc, char **argv, struct sync_opts *o,
 		{ "overlap", required_argument, NULL, 'o' },
 		{ "retries", required_argument, NULL, 'r' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "max-store-mb", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long v;
@@ -66,6 +67,13 @@ static int parse(int argc, char **argv, struct sync_opts *o,
 				return cli_fail(CV_EXIT_USAGE, "sync",
 					"--timeout needs seconds (1 to 3600)");
 			o->timeout_ms = v * 1000;
+			break;
+		case 'M':
+			if (!cli_parse_long(optarg, 1, 100000000, &v))
+				return cli_fail(CV_EXIT_USAGE, "sync",
+					"--max-store-mb needs MiB (1 to "
+					"100000000)");
+			o->max_store_bytes = (int64_t)v << 20;
 			break;
 		default:
 			return CV_EXIT_USAGE;
@@ -153,6 +161,7 @@ const struct cli_cmd cmd_sync = {
 		"[--until DATE] [--full]\n"
 		"                      [--overlap HOURS] [--retries N] "
 		"[--timeout SECS]\n"
+		"                      [--max-store-mb N]\n"
 		"\n"
 		"For each location (default: every one from `callvault "
 		"location list`), in\nparallel: list the Voice AI agents "
@@ -183,6 +192,12 @@ const struct cli_cmd cmd_sync = {
 		"  --retries N     retries of one request on 5xx/timeouts/"
 		"resets (default 6)\n"
 		"  --timeout SECS  one HTTP exchange (default 60)\n"
+		"  --max-store-mb N  treat the store as full past N MiB: the "
+		"locations whose\n"
+		"                  pages were not yet committed fail, nothing "
+		"partial is kept,\n"
+		"                  and the next sync goes on from their "
+		"checkpoints (default: no cap)\n"
 		"\nA terminal shows progress per location; otherwise log lines "
 		"go to stderr.\nPrints one result line per location. Exit 0 "
 		"when every location synced,\n1 when any failed (each named "
