@@ -822,6 +822,30 @@ static void test_relevance(const char *dir)
 	/* not simply newest first, or the comparison proves nothing */
 	CHECK(n == 40 && h[0].rid != 40);
 	store_hits_free(h, n);
+	/* a pool of 10: the 10 newest matches only, in bm25()'s order */
+	struct search_plan one_pl;
+	int one_pos;
+	CHECK(search_parse("refund", &one_pl, &one_pos, &err) == CV_OK);
+	int64_t among = 0;
+	struct store_search_opts po = { .plan = &one_pl,
+		.sort = STORE_SORT_RELEVANCE, .limit = 10, .pool = 10,
+		.ranked_among = &among };
+	CHECK(store_search(s, &po, &h, &n, &err) == CV_OK);
+	CHECK_INT(n, 10);
+	CHECK_INT(among, 10);
+	CHECK(sqlite3_open(db, &raw) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(raw, "SELECT rowid FROM calls_fts WHERE "
+		      "calls_fts MATCH 'refund' AND rowid > 30 ORDER BY "
+		      "bm25(calls_fts), rowid DESC", -1, &st, NULL) ==
+	      SQLITE_OK);
+	i = same = 0;
+	while (sqlite3_step(st) == SQLITE_ROW && i < n)
+		same += sqlite3_column_int64(st, 0) == h[i++].rid;
+	CHECK_MSG(same == 10 && i == 10, "%zu of 10 in bm25() order", same);
+	sqlite3_finalize(st);
+	sqlite3_close(raw);
+	store_hits_free(h, n);
+	search_plan_finish(&one_pl);
 	/* two phrases: the three calls with the rare one come first */
 	h = one(s, "refund OR zebra", STORE_SORT_RELEVANCE, &n);
 	CHECK_INT(n, 40);
