@@ -316,7 +316,8 @@ struct audit_job {
 	struct audit_job *next;
 };
 
-/* Commit a group of entries on s, in their order, all or none. */
+/* Commit a group of entries on s, in their order, all or none. (A
+ * caller inside its own transaction does not come here: see audit().) */
 static void audit_group(struct store *s, struct audit_job *group)
 {
 	char *err = NULL;
@@ -374,7 +375,13 @@ static bool audit(struct ctx *x, const char *command, json_t *detail,
 	admit_leave(x);
 	struct audit_job j = { .actor = x->user ? x->user : "-",
 		.command = command, .detail = d, .count = count };
-	audit_wait(x->c, x->s, &j);
+	if (store_tx_active(x->s)) {
+		/* part of the caller's transaction, committed with it */
+		j.rc = store_audit_append(x->s, j.actor, command, d, count,
+			&j.err);
+	} else {
+		audit_wait(x->c, x->s, &j);
+	}
 	free(d);
 	enum cv_err rc = j.rc;
 	char *err = j.err;
