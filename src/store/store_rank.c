@@ -18,8 +18,11 @@
 /*
  * cv_bm25_parts(calls_fts): this row's part of BM25 as a blob of doubles:
  * the row's length in tokens (all columns), the index's average row
- * length, then each phrase's number of hits in the row. Cheap: it reads
- * the row's size record and its position lists, nothing else.
+ * length, the number of phrases in the query, then a (phrase, hits) pair
+ * for each phrase with hits in the row. Sparse, so that a query with
+ * thousands of phrases (64 prefixes of 64 words each) costs what the row
+ * holds, not phrases x rows. Cheap: it reads the row's size record and
+ * its position lists, nothing else.
  */
 static void bm25_parts(const Fts5ExtensionApi *api, Fts5Context *fts,
 	sqlite3_context *ctx, int nval, sqlite3_value **val)
@@ -30,12 +33,12 @@ static void bm25_parts(const Fts5ExtensionApi *api, Fts5Context *fts,
 			-1);
 		return;
 	}
-	double *out = sqlite3_malloc64(sizeof(double) * (2 + (size_t)nphrase));
-	if (!out) {
+	double *freq = sqlite3_malloc64(sizeof(double) * ((size_t)nphrase + 1));
+	if (!freq) {
 		sqlite3_result_error_nomem(ctx);
 		return;
 	}
-	memset(out, 0, sizeof(double) * (2 + (size_t)nphrase));
+	memset(freq, 0, sizeof(double) * ((size_t)nphrase + 1));
 	int ntok = 0, ninst = 0;
 	int rc = api->xColumnSize(fts, -1, &ntok);
 	/* the index's average row length, once per query */
@@ -54,21 +57,35 @@ static void bm25_parts(const Fts5ExtensionApi *api, Fts5Context *fts,
 	}
 	if (rc == SQLITE_OK)
 		rc = api->xInstCount(fts, &ninst);
+	int hit = 0;
 	for (int i = 0; rc == SQLITE_OK && i < ninst; i++) {
 		int phrase, col, off;
 		rc = api->xInst(fts, i, &phrase, &col, &off);
-		if (rc == SQLITE_OK && phrase >= 0 && phrase < nphrase)
-			out[2 + phrase] += 1.0;
+		if (rc == SQLITE_OK && phrase >= 0 && phrase < nphrase &&
+		    freq[phrase]++ == 0)
+			hit++;
 	}
+	size_t n = 3 + 2 * (size_t)hit;
+	double *out = rc == SQLITE_OK ? sqlite3_malloc64(sizeof(double) * n)
+				      : NULL;
+	if (rc == SQLITE_OK && !out)
+		rc = SQLITE_NOMEM;
 	if (rc != SQLITE_OK) {
-		sqlite3_free(out);
+		sqlite3_free(freq);
 		sqlite3_result_error_code(ctx, rc);
 		return;
 	}
 	out[0] = ntok;
 	out[1] = *avg;
-	sqlite3_result_blob64(ctx, out, sizeof(double) * (2 + (size_t)nphrase),
-		sqlite3_free);
+	out[2] = nphrase;
+	size_t k = 3;
+	for (int p = 0; p < nphrase; p++)
+		if (freq[p] > 0) {
+			out[k++] = p;
+			out[k++] = freq[p];
+		}
+	sqlite3_free(freq);
+	sqlite3_result_blob64(ctx, out, sizeof(double) * n, sqlite3_free);
 }
 
 static enum cv_err rank_register(struct store *s, char **errmsg)
@@ -88,6 +105,7 @@ struct row {
 	int64_t rid;
 	double score;
 	double *parts; /* as cv_bm25_parts returned them */
+	size_t nparts;
 };
 
 static int by_score(const void *a, const void *b)
@@ -103,20 +121,20 @@ static int by_score(const void *a, const void *b)
 static void score(struct row *rows, size_t n, int nphrase)
 {
 	double *idf = xcalloc((size_t)nphrase + 1, sizeof(*idf));
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 3; k + 1 < rows[i].nparts; k += 2)
+			idf[(size_t)rows[i].parts[k]] += 1; /* rows holding it */
 	for (int p = 0; p < nphrase; p++) {
-		double has = 0;
-		for (size_t i = 0; i < n; i++)
-			has += rows[i].parts[2 + p] > 0;
 		/* FTS5's formula and floor, with the pool as the corpus */
-		double v = log(((double)n - has + 0.5) / (has + 0.5));
+		double v = log(((double)n - idf[p] + 0.5) / (idf[p] + 0.5));
 		idf[p] = v > 0 ? v : 1e-6;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const double *pt = rows[i].parts;
 		double len = pt[0], avg = pt[1] > 0 ? pt[1] : 1.0, sc = 0;
-		for (int p = 0; p < nphrase; p++) {
-			double f = pt[2 + p];
-			sc += idf[p] * (f * (BM25_K1 + 1.0)) /
+		for (size_t k = 3; k + 1 < rows[i].nparts; k += 2) {
+			double f = pt[k + 1];
+			sc += idf[(size_t)pt[k]] * (f * (BM25_K1 + 1.0)) /
 			      (f + BM25_K1 * (1.0 - BM25_B + BM25_B * len / avg));
 		}
 		rows[i].score = sc;
@@ -140,14 +158,22 @@ enum cv_err store_rank(struct store *s, const char *sql,
 	enum cv_err rc = CV_OK;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		int bytes = sqlite3_column_bytes(st, 1);
-		const void *blob = sqlite3_column_blob(st, 1);
-		int np = bytes / (int)sizeof(double) - 2;
-		if (!blob || np < 0 || (nphrase >= 0 && np != nphrase)) {
+		const double *blob = sqlite3_column_blob(st, 1);
+		size_t nd = (size_t)bytes / sizeof(double);
+		if (!blob || nd < 3 || nd % 2 == 0 || blob[2] < 0 ||
+		    blob[2] > MAX_PHRASES ||
+		    (nphrase >= 0 && (int)blob[2] != nphrase)) {
 			rc = cv_error(errmsg, CV_EDB, "search: malformed "
 				"ranking data");
 			break;
 		}
-		nphrase = np;
+		nphrase = (int)blob[2];
+		for (size_t k = 3; k + 1 < nd && rc == CV_OK; k += 2)
+			if (!(blob[k] >= 0 && blob[k] < nphrase))
+				rc = cv_error(errmsg, CV_EDB, "search: "
+					"malformed ranking data");
+		if (rc != CV_OK)
+			break;
 		if (nrows == cap) {
 			cap = cap ? cap * 2 : 256;
 			rows = xrealloc(rows, cap * sizeof(*rows));
@@ -155,6 +181,7 @@ enum cv_err store_rank(struct store *s, const char *sql,
 		rows[nrows].rid = sqlite3_column_int64(st, 0);
 		rows[nrows].parts = xmalloc((size_t)bytes);
 		memcpy(rows[nrows].parts, blob, (size_t)bytes);
+		rows[nrows].nparts = nd;
 		nrows++;
 	}
 	if (rc == CV_OK && r != SQLITE_DONE)
