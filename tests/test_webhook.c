@@ -117,8 +117,17 @@ static void test_ed25519_and_meaning(int port)
 	struct counts c1 = counts();
 	CHECK_INT(c1.events, c0.events + 1);
 	CHECK_INT(c1.calls, c0.calls + 1);
-	CHECK_INT(c1.queued, c0.queued + 1);
+	CHECK_INT(c1.queued, c0.queued + 1); /* locA has credentials */
 	CHECK_INT(call_versions("call-1"), 1);
+	/* a location without credentials: stored, no fetch queued */
+	char *nb = wt_call_body("call-nocred", "wh-nocred", "first");
+	memcpy(strstr(nb, "\"locA\""), "\"locB\"", 6);
+	CHECK_INT(post_ed(port, ed, nb), 200);
+	struct counts cn = counts();
+	CHECK_INT(cn.calls, c1.calls + 1);
+	CHECK_INT(cn.queued, c1.queued);
+	free(nb);
+	c1 = cn;
 	/* the same delivery again: 200, nothing changes */
 	CHECK_INT(post_ed(port, ed, b), 200);
 	struct counts c2 = counts();
@@ -810,6 +819,11 @@ int main(void)
 	char cmd[700];
 	snprintf(cmd, sizeof(cmd), "'%s' --db '%s' init >/dev/null",
 		getenv("CALLVAULT"), db);
+	CHECK(system(cmd) == 0);
+	/* credentials for locA (never used: nothing here runs sync) */
+	snprintf(cmd, sizeof(cmd), "'%s' --db '%s' location add locA "
+		 "--token-file '%s' --api-base http://127.0.0.1:9 >/dev/null",
+		getenv("CALLVAULT"), db, secret);
 	CHECK(system(cmd) == 0);
 
 	const char *extra[] = { "--public-key", edpem, "--shared-secret-file",

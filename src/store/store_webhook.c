@@ -64,11 +64,24 @@ enum cv_err store_webhook_insert(struct store *s,
 enum cv_err store_fetch_enqueue(struct store *s, const char *call_id,
 	const char *location_id, char **errmsg)
 {
+	/* only for a location sync has credentials for: nothing else would
+	 * ever drain it, and a location added later has its first sync
+	 * read every call anyway */
+	static const char has[] = "SELECT 1 FROM locations WHERE id = ?";
 	static const char sql[] =
 		"INSERT INTO fetch_queue(call_id, location_id, queued_at)"
 		" VALUES (?, ?, ?) ON CONFLICT(call_id) DO NOTHING";
-	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	sqlite3_stmt *st = store_stmt(s, has, errmsg);
 	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, location_id, -1, SQLITE_STATIC);
+	int known = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (known == SQLITE_DONE)
+		return CV_OK;
+	if (known != SQLITE_ROW)
+		return store_dberr(s, errmsg, "queue fetch");
+	if (!(st = store_stmt(s, sql, errmsg)))
 		return CV_EDB;
 	sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, location_id, -1, SQLITE_STATIC);

@@ -41,8 +41,9 @@ enum cv_err store_webhook_insert(struct store *s,
 	const struct store_webhook_event *e, bool *dup, char **errmsg)
 	CV_MUST_CHECK;
 
-/* Queue a REST fetch of a call a webhook announced; a call already
- * queued stays queued once. */
+/* Queue a REST fetch of a call a webhook announced, when its location
+ * has credentials (`callvault location add`); a call already queued
+ * stays queued once. */
 enum cv_err store_fetch_enqueue(struct store *s, const char *call_id,
 	const char *location_id, char **errmsg) CV_MUST_CHECK;
 
