@@ -87,27 +87,6 @@ void cv_hash_destroy(struct cv_hash *h)
 	free(h);
 }
 
-/* Not SHA256()/SHA512(): in OpenSSL 3 the one-shots are EVP_Q_digest. */
-void cv_sha256_hex(const void *p, size_t n, char out[CV_SHA256_HEX])
-{
-	unsigned char d[SHA256_DIGEST_LENGTH];
-	SHA256_CTX c;
-	if (SHA256_Init(&c) != 1 || SHA256_Update(&c, p, n) != 1 ||
-	    SHA256_Final(d, &c) != 1)
-		abort();
-	to_hex(d, SHA256_DIGEST_LENGTH, out);
-}
-
-void cv_sha512_hex(const void *p, size_t n, char out[CV_SHA512_HEX])
-{
-	unsigned char d[SHA512_DIGEST_LENGTH];
-	SHA512_CTX c;
-	if (SHA512_Init(&c) != 1 || SHA512_Update(&c, p, n) != 1 ||
-	    SHA512_Final(d, &c) != 1)
-		abort();
-	to_hex(d, SHA512_DIGEST_LENGTH, out);
-}
-
 #else /* EVP */
 
 struct cv_hash {
@@ -149,25 +128,26 @@ void cv_hash_destroy(struct cv_hash *h)
 	free(h);
 }
 
+#endif
+
+/* The one-shots are the incremental functions above (not OpenSSL's
+ * SHA256()/SHA512(), which OpenSSL 3 routes through EVP_Q_digest). */
+static void one_shot(const char *kind, const void *p, size_t n, char *out)
+{
+	struct cv_hash *h = cv_hash_create(kind);
+	cv_hash_update(h, p, n);
+	cv_hash_final_hex(h, out);
+}
+
 void cv_sha256_hex(const void *p, size_t n, char out[CV_SHA256_HEX])
 {
-	unsigned char d[32];
-	unsigned len = 0;
-	if (EVP_Digest(p, n, d, &len, EVP_sha256(), NULL) != 1)
-		abort();
-	to_hex(d, len, out);
+	one_shot("sha256", p, n, out);
 }
 
 void cv_sha512_hex(const void *p, size_t n, char out[CV_SHA512_HEX])
 {
-	unsigned char d[64];
-	unsigned len = 0;
-	if (EVP_Digest(p, n, d, &len, EVP_sha512(), NULL) != 1)
-		abort();
-	to_hex(d, len, out);
+	one_shot("sha512", p, n, out);
 }
-
-#endif
 
 int cv_memeq_ct(const void *a, const void *b, size_t n)
 {
