@@ -398,25 +398,40 @@ static void tx_flush(struct sync_run *run)
 		run->jobs[i].uncommitted = false;
 }
 
-/* Join the shared transaction; false (and the job failed) on error. */
-static bool in_tx_begin(struct job *j)
+/* Open the shared transaction unless it is open. */
+static enum cv_err tx_begin(struct sync_run *run, char **errmsg)
 {
-	struct sync_run *run = j->run;
-	char *err = NULL;
-	tx_lost(run);
-	if (j->finished)
-		return false;
-	if (!run->tx_open) {
-		if (store_begin(run->s, &err) != CV_OK) {
-			job_fail(j, "store: %s", err);
-			free(err);
-			return false;
-		}
+	if (run->tx_open)
+		return CV_OK;
+	enum cv_err rc = store_begin(run->s, errmsg);
+	if (rc == CV_OK) {
 		run->tx_open = true;
 		run->tx_pages = 0;
 		run->tx_started = cv_mono_ms();
 	}
-	j->uncommitted = true;
+	return rc;
+}
+
+/* A write of j's about to go into the store: in the shared transaction
+ * when one is open, so j fails with it (tx_failed). */
+static void note_write(struct job *j)
+{
+	j->uncommitted |= j->run->tx_open;
+}
+
+/* Join the shared transaction; false (and the job failed) on error. */
+static bool in_tx_begin(struct job *j)
+{
+	char *err = NULL;
+	tx_lost(j->run);
+	if (j->finished)
+		return false;
+	if (tx_begin(j->run, &err) != CV_OK) {
+		job_fail(j, "store: %s", err);
+		free(err);
+		return false;
+	}
+	note_write(j);
 	return true;
 }
 
@@ -468,7 +483,7 @@ static void agents_page(struct job *j, const struct hl_response *r)
 	hljson_agents_finish(&a);
 	if (last) {
 		j->agents_complete = true;
-		j->uncommitted = j->run->tx_open;
+		note_write(j);
 		if (store_agents_mark_deleted(j->run->s, j->loc.id,
 			    j->agents_start, &err) != CV_OK) {
 			cv_warn("location=%s msg=\"agents: %s\"", j->loc.id,
@@ -693,7 +708,7 @@ static void queue_refused(struct job *j, long status, const char *msg)
 	char *err = NULL;
 	char *why = xasprintf("HTTP %ld%s%s", status, msg ? ": " : "",
 		msg ? msg : "");
-	j->uncommitted |= j->run->tx_open;
+	note_write(j);
 	if (store_fetch_queue_failed(j->run->s, j->queue[j->iq], why, &err) !=
 	    CV_OK) {
 		job_fail(j, "store: %s", err);
@@ -716,6 +731,14 @@ static void page_free(struct page *pg)
 	calllog_batch_finish(&pg->b);
 	free(pg->reason);
 	free(pg);
+}
+
+static void pages_free(struct page *pg)
+{
+	for (struct page *nx; pg; pg = nx) {
+		nx = pg->next;
+		page_free(pg);
+	}
 }
 
 static void *parser_main(void *arg)
@@ -767,14 +790,8 @@ static void parser_stop(struct parser *ps)
 	pthread_cond_signal(&ps->cv);
 	pthread_mutex_unlock(&ps->mu);
 	pthread_join(ps->th, NULL);
-	for (struct page *pg = ps->todo, *nx; pg; pg = nx) {
-		nx = pg->next;
-		page_free(pg);
-	}
-	for (struct page *pg = ps->done, *nx; pg; pg = nx) {
-		nx = pg->next;
-		page_free(pg);
-	}
+	pages_free(ps->todo);
+	pages_free(ps->done);
 	pthread_mutex_destroy(&ps->mu);
 	pthread_cond_destroy(&ps->cv);
 	ps->running = false;
@@ -1090,10 +1107,7 @@ static bool any_in_flight(const struct sync_run *run)
 static void record_results(struct sync_run *run)
 {
 	char *terr = NULL;
-	if (!run->tx_open && store_begin(run->s, &terr) == CV_OK) {
-		run->tx_open = true;
-		run->tx_started = cv_mono_ms();
-	}
+	(void)!tx_begin(run, &terr); /* else each row commits on its own */
 	free(terr);
 	for (size_t i = 0; i < run->n; i++) {
 		struct job *j = &run->jobs[i];
@@ -1101,7 +1115,7 @@ static void record_results(struct sync_run *run)
 		j->res->seconds = (double)(cv_mono_ms() - j->started) / 1000.0;
 		if (j->auth)
 			j->res->refreshes = auth_refresh_count(j->auth);
-		j->uncommitted |= run->tx_open;
+		note_write(j);
 		if (store_sync_result(run->s, j->loc.id, cv_now_ms(),
 			    j->res->error, j->res->requests, &err) != CV_OK) {
 			cv_warn("location=%s msg=\"cannot record the result: "
