@@ -840,6 +840,13 @@ static enum cv_err prepare_unordered(struct store *s,
 	return rc;
 }
 
+/* Whether the answer is ordered by store_rank (relevance needs one FTS5
+ * expression; otherwise it falls back to newest first). */
+static bool ranks(const struct store_search_opts *o)
+{
+	return o->plan && o->plan->fts && o->sort == STORE_SORT_RELEVANCE;
+}
+
 /* The pool is never smaller than one page; pages past its end are
  * empty (the offset does not widen it: every page ranks the same pool,
  * and a large offset cannot make one request score a million matches). */
@@ -901,12 +908,12 @@ enum cv_err store_search(struct store *s, const struct store_search_opts *oo,
 		return CV_EDB;
 	const struct search_plan *pl = o->plan;
 	bool text = pl && (pl->fts || pl->where);
+	bool ranked = ranks(o);
 	bool done = false;
 	enum cv_err rc = CV_OK;
 	if (oo->ranked_among)
 		*oo->ranked_among = 0;
-	if (text && pl->fts && o->sort != STORE_SORT_RELEVANCE &&
-	    o->limit + o->offset <= TOPK_MAX) {
+	if (text && pl->fts && !ranked && o->limit + o->offset <= TOPK_MAX) {
 		if (has_filters(o->filter) && !pl->prefix)
 			rc = search_probe(s, o, hits, n, &done, errmsg);
 		if (rc == CV_OK && !done) {
@@ -916,7 +923,7 @@ enum cv_err store_search(struct store *s, const struct store_search_opts *oo,
 			rc = search_topk(s, o, hits, n, errmsg);
 		}
 		done = true;
-	} else if (text && !(pl->fts && o->sort == STORE_SORT_RELEVANCE)) {
+	} else if (text && !ranked) {
 		rc = search_window(s, o, hits, n, &done, errmsg);
 	}
 	if (rc == CV_OK && !done) {
@@ -924,7 +931,6 @@ enum cv_err store_search(struct store *s, const struct store_search_opts *oo,
 		*hits = NULL;
 		*n = 0;
 		int64_t floor = 0;
-		bool ranked = pl && pl->fts && o->sort == STORE_SORT_RELEVANCE;
 		if (ranked)
 			rc = relevance_floor(s, o, &floor, errmsg);
 		if (oo->ranked_among)
@@ -986,7 +992,7 @@ char *store_search_sql(struct store *s, const struct store_search_opts *oo,
 	struct store_sql_args a = { 0 };
 	buf_init(&sql);
 	buf_init(&out);
-	if (o->plan && o->plan->fts && o->sort == STORE_SORT_RELEVANCE) {
+	if (ranks(o)) {
 		/* the rows store_rank scores (the pool's floor aside) */
 		build(o, RANK_COLUMNS, false, 0, &sql, &a);
 	} else {
