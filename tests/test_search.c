@@ -774,6 +774,27 @@ static void test_prefix_terms(struct store *s, const char *db)
 	free(err);
 }
 
+/* How many of the n hits stand where FTS5's own bm25() puts them among
+ * the matches of 'refund' with rowid > floor (ties newest first). */
+static size_t bm25_agree(const char *db, int64_t floor,
+	const struct store_hit *h, size_t n)
+{
+	sqlite3 *raw;
+	sqlite3_stmt *st = NULL;
+	size_t i = 0, same = 0;
+	CHECK(sqlite3_open(db, &raw) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(raw, "SELECT rowid FROM calls_fts WHERE "
+		      "calls_fts MATCH 'refund' AND rowid > ? ORDER BY "
+		      "bm25(calls_fts), rowid DESC", -1, &st, NULL) ==
+	      SQLITE_OK);
+	sqlite3_bind_int64(st, 1, floor);
+	while (sqlite3_step(st) == SQLITE_ROW && i < n)
+		same += sqlite3_column_int64(st, 0) == h[i++].rid;
+	sqlite3_finalize(st);
+	sqlite3_close(raw);
+	return same;
+}
+
 /*
  * Relevance (store_rank.c): with one phrase, the order is FTS5's bm25()
  * (ties newest first); with several, a phrase few of the ranked calls
@@ -807,18 +828,8 @@ static void test_relevance(const char *dir)
 	size_t n;
 	struct store_hit *h = one(s, "refund", STORE_SORT_RELEVANCE, &n);
 	CHECK_INT(n, 40);
-	sqlite3 *raw;
-	sqlite3_stmt *st;
-	CHECK(sqlite3_open(db, &raw) == SQLITE_OK);
-	CHECK(sqlite3_prepare_v2(raw, "SELECT rowid FROM calls_fts WHERE "
-		      "calls_fts MATCH 'refund' ORDER BY bm25(calls_fts), "
-		      "rowid DESC", -1, &st, NULL) == SQLITE_OK);
-	size_t i = 0, same = 0;
-	while (sqlite3_step(st) == SQLITE_ROW && i < n)
-		same += sqlite3_column_int64(st, 0) == h[i++].rid;
+	size_t same = bm25_agree(db, 0, h, n);
 	CHECK_MSG(same == 40, "%zu of 40 in bm25() order", same);
-	sqlite3_finalize(st);
-	sqlite3_close(raw);
 	/* not simply newest first, or the comparison proves nothing */
 	CHECK(n == 40 && h[0].rid != 40);
 	store_hits_free(h, n);
@@ -833,22 +844,14 @@ static void test_relevance(const char *dir)
 	CHECK(store_search(s, &po, &h, &n, &err) == CV_OK);
 	CHECK_INT(n, 10);
 	CHECK_INT(among, 10);
-	CHECK(sqlite3_open(db, &raw) == SQLITE_OK);
-	CHECK(sqlite3_prepare_v2(raw, "SELECT rowid FROM calls_fts WHERE "
-		      "calls_fts MATCH 'refund' AND rowid > 30 ORDER BY "
-		      "bm25(calls_fts), rowid DESC", -1, &st, NULL) ==
-	      SQLITE_OK);
-	i = same = 0;
-	while (sqlite3_step(st) == SQLITE_ROW && i < n)
-		same += sqlite3_column_int64(st, 0) == h[i++].rid;
-	CHECK_MSG(same == 10 && i == 10, "%zu of 10 in bm25() order", same);
-	sqlite3_finalize(st);
-	sqlite3_close(raw);
+	same = bm25_agree(db, 30, h, n);
+	CHECK_MSG(same == 10 && n == 10, "%zu of 10 in bm25() order", same);
 	store_hits_free(h, n);
 	search_plan_finish(&one_pl);
 	/* two phrases: the three calls with the rare one come first */
 	h = one(s, "refund OR zebra", STORE_SORT_RELEVANCE, &n);
 	CHECK_INT(n, 40);
+	size_t i;
 	for (i = 0; i < 3 && i < n; i++)
 		CHECK_MSG(strcmp(h[i].id, "r07") == 0 ||
 				strcmp(h[i].id, "r21") == 0 ||
