@@ -13,7 +13,6 @@
 #include "highlevel.h"
 #include "hljson.h"
 #include "store/store_sync.h"
-#include "store/store_webhook.h"
 #include "util.h"
 
 #define MAX_429 30            /* consecutive 429 answers before giving up */

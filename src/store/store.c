@@ -364,6 +364,22 @@ enum cv_err store_set_bulk(struct store *s, bool on, char **errmsg)
 		errmsg);
 }
 
+void store_set_size_limit(struct store *s, int64_t max_bytes)
+{
+	sqlite3_stmt *st;
+	int64_t page = 4096;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			page = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
+		max_bytes > 0 ? (long long)(max_bytes / page) : 4294967294LL);
+	sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+}
+
 bool store_tx_active(struct store *s)
 {
 	return sqlite3_get_autocommit(s->db) == 0;

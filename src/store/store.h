@@ -36,6 +36,10 @@ int store_schema_latest(void);
 enum cv_err store_begin(struct store *s, char **errmsg) CV_MUST_CHECK;
 enum cv_err store_commit(struct store *s, char **errmsg) CV_MUST_CHECK;
 void store_rollback(struct store *s);
+/* Refuse to grow the database file past about max_bytes (0 = no limit):
+ * writes then fail as a full disk does (CV_EIO). serve and sync take it
+ * as --max-store-mb. */
+void store_set_size_limit(struct store *s, int64_t max_bytes);
 /* Whether a transaction is open on s: false after store_begin when a
  * failed statement (disk full, I/O error) made SQLite roll it back. */
 bool store_tx_active(struct store *s);

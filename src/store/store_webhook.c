@@ -160,19 +160,3 @@ enum cv_err store_wal_checkpoint(struct store *s, char **errmsg)
 		return CV_OK; /* busy: the next round will do it */
 	return store_dberr(s, errmsg, "checkpoint");
 }
-
-void store_set_size_limit(struct store *s, int64_t max_bytes)
-{
-	sqlite3_stmt *st;
-	int64_t page = 4096;
-	if (sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1, &st, NULL) ==
-	    SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			page = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	char sql[64];
-	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
-		max_bytes > 0 ? (long long)(max_bytes / page) : 4294967294LL);
-	sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-}

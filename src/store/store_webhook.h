@@ -71,8 +71,4 @@ void store_wal_autocheckpoint(struct store *s, int pages);
 enum cv_err store_wal_checkpoint(struct store *s, char **errmsg)
 	CV_MUST_CHECK;
 
-/* Refuse to grow the database file past about max_bytes (0 = no limit):
- * writes then fail as a full disk does (CV_EIO). */
-void store_set_size_limit(struct store *s, int64_t max_bytes);
-
 #endif
