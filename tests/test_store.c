@@ -1,5 +1,7 @@
 /* test_store.c — ingest, versions, quarantine, audit chain, integrity */
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
@@ -257,6 +259,95 @@ static void test_wal_at_close(void)
 	free(err);
 }
 
+static int64_t calls_in(struct store *s)
+{
+	struct store_stats st;
+	char *err = NULL;
+	CHECK_MSG(store_stats(s, &st, &err) == CV_OK, "%s", err);
+	free(err);
+	int64_t n = st.calls;
+	store_stats_finish(&st);
+	return n;
+}
+
+/* Ingest calls first..first+n-1, each with a transcript of about 8 KiB,
+ * in one transaction; the result of the commit (or of the first error). */
+static enum cv_err ingest_big(struct store *s, int first, int n)
+{
+	char *err = NULL;
+	struct ingest_stats st = { 0 };
+	struct buf t;
+	buf_init(&t);
+	for (int i = 0; i < 400; i++)
+		buf_printf(&t, "%s: turn %d of a long call\\n",
+			i % 2 ? "human" : "bot", i);
+	enum cv_err rc = store_begin(s, &err);
+	for (int i = first; rc == CV_OK && i < first + n; i++) {
+		char *json = xasprintf("{\"id\":\"big%d\",\"createdAt\":"
+				       "\"2026-03-02T15:04:05Z\",\"transcript\":"
+				       "\"%s\"}", i, t.data);
+		rc = ingest_payload(s, SRC_IMPORT, json, strlen(json), NULL,
+			&st, NULL, &err);
+		free(json);
+	}
+	if (rc == CV_OK)
+		rc = store_commit(s, &err);
+	else
+		store_rollback(s);
+	buf_finish(&t);
+	free(err);
+	return rc;
+}
+
+/*
+ * store_vfs.c gathers the WAL's and the database's writes in memory and
+ * writes them out before anything else touches the file. Check the two
+ * things that could go wrong: another connection must see every committed
+ * page (nothing left in the writer's buffer), and a write that fails when
+ * it finally happens must fail the commit and keep nothing of it.
+ */
+static void test_gathered_writes(void)
+{
+	struct store *w = open_fresh("g.db"), *r = open_fresh("g.db");
+	for (int round = 0; round < 4; round++) {
+		CHECK(ingest_big(w, round * 300, 300) == CV_OK);
+		CHECK_INT(calls_in(r), (round + 1) * 300);
+	}
+	char *err = NULL;
+	CHECK_MSG(store_check(r, &err) == CV_OK, "%s", err);
+	store_close(w);
+	store_close(r);
+
+	/* a file size limit below the WAL's end makes the gathered writes of
+	 * a transaction fail (EFBIG) at its commit: it fits in the page
+	 * cache, so nothing of it is written before */
+	w = open_fresh("f.db");
+	r = open_fresh("f.db");
+	CHECK(ingest_big(w, 0, 100) == CV_OK);
+	struct rlimit old, lim;
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim = old;
+	lim.rlim_cur = 256 * 1024;
+	signal(SIGXFSZ, SIG_IGN);
+	CHECK(setrlimit(RLIMIT_FSIZE, &lim) == 0);
+	CHECK_MSG(ingest_big(w, 1000, 100) != CV_OK,
+		"a transaction over the file size limit committed");
+	CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
+	signal(SIGXFSZ, SIG_DFL);
+
+	CHECK_INT(calls_in(r), 100);
+	CHECK_INT(calls_in(w), 100);
+	CHECK(ingest_big(w, 5000, 10) == CV_OK);
+	CHECK_INT(calls_in(r), 110);
+	store_close(w);
+	store_close(r);
+	struct store *s = open_fresh("f.db");
+	CHECK_INT(calls_in(s), 110);
+	CHECK_MSG(store_check(s, &err) == CV_OK, "%s", err);
+	store_close(s);
+	free(err);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -267,6 +358,7 @@ int main(void)
 	test_digit_spans();
 	test_reopen_and_readonly();
 	test_wal_at_close();
+	test_gathered_writes();
 	char *rm = xasprintf("rm -rf %s", dir);
 	if (system(rm) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);

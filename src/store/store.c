@@ -230,9 +230,12 @@ static void on_rollback(void *arg)
  * sqlite3_malloc, which the console's 32 request threads fought over
  * (~200 futex calls per search). Fails harmlessly (SQLITE_MISUSE) if
  * SQLite was already initialised. */
+static const char *vfs_name;   /* store_vfs.c's, or NULL for the default */
+
 static void sqlite_setup(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	vfs_name = store_vfs_register();
 }
 
 enum cv_err store_open(struct store **out, const char *path, int flags,
@@ -253,7 +256,7 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 					      : SQLITE_OPEN_READWRITE |
 							SQLITE_OPEN_CREATE;
 	if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX,
-		    NULL) != SQLITE_OK) {
+		    vfs_name) != SQLITE_OK) {
 		enum cv_err e = cv_error(errmsg, CV_EDB, "cannot open store %s:"
 							 " %s",
 			path, s->db ? sqlite3_errmsg(s->db) : "out of memory");

@@ -44,6 +44,10 @@ sqlite3_stmt *store_stmt(struct store *s, const char *sql, char **errmsg);
  * FTS5 is missing. */
 fts5_api *store_fts5_api(sqlite3 *db);
 
+/* Register store_vfs.c's VFS (once, before any store is opened); its
+ * name, or NULL when the default VFS cannot be wrapped. */
+const char *store_vfs_register(void);
+
 /* Translate the last SQLite error into a cv_err with a message. */
 enum cv_err store_dberr(struct store *s, char **errmsg, const char *what);
 
