@@ -3,7 +3,9 @@
 
 #include "store/store_webhook.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,7 +17,7 @@ struct job {
 	struct webhook_event ev;
 	unsigned status;
 	enum webhook_outcome outcome;
-	bool done;
+	sem_t done;             /* posted by the writer once, when settled */
 	struct job *next;
 };
 
@@ -27,7 +29,6 @@ struct webhook_queue {
 	pthread_t writer, checkpointer;
 	pthread_mutex_t mu;
 	pthread_cond_t work;    /* writer waits for jobs */
-	pthread_cond_t done;    /* submitters wait for their answer */
 	pthread_cond_t stop;    /* wakes the checkpointer at stop */
 	struct job *head, *tail;
 	size_t depth;
@@ -124,11 +125,11 @@ static void *writer_main(void *arg)
 		if (n == 0)
 			break; /* stopping and drained */
 		commit_jobs(q, batch, n);
-		pthread_mutex_lock(&q->mu);
+		/* wake exactly the batch's submitters (a broadcast woke every
+		 * request in flight for every commit, and they fought over
+		 * q->mu); a job belongs to its submitter again once posted */
 		for (size_t i = 0; i < n; i++)
-			batch[i]->done = true;
-		pthread_cond_broadcast(&q->done);
-		pthread_mutex_unlock(&q->mu);
+			sem_post(&batch[i]->done);
 	}
 	free(batch);
 	return NULL;
@@ -190,7 +191,6 @@ enum cv_err webhook_queue_create(struct webhook_queue **out,
 		store_set_size_limit(q->store, o->max_store_bytes);
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->work, NULL);
-	pthread_cond_init(&q->done, NULL);
 	pthread_cond_init(&q->stop, NULL);
 	if (pthread_create(&q->writer, NULL, writer_main, q) != 0 ||
 	    pthread_create(&q->checkpointer, NULL, checkpointer_main, q) != 0)
@@ -205,9 +205,11 @@ unsigned webhook_queue_submit(struct webhook_queue *q, const void *body,
 	struct job j = { .status = 429 };
 	/* parse here, in the request's thread: the writer only stores */
 	webhook_event_prepare(&j.ev, body, len, scheme);
+	sem_init(&j.done, 0, 0);
 	pthread_mutex_lock(&q->mu);
 	if (q->depth >= q->o.max_depth || q->stopping) {
 		pthread_mutex_unlock(&q->mu);
+		sem_destroy(&j.done);
 		webhook_event_finish(&j.ev);
 		return 429;
 	}
@@ -218,9 +220,10 @@ unsigned webhook_queue_submit(struct webhook_queue *q, const void *body,
 	q->tail = &j;
 	q->depth++;
 	pthread_cond_signal(&q->work);
-	while (!j.done)
-		pthread_cond_wait(&q->done, &q->mu);
 	pthread_mutex_unlock(&q->mu);
+	while (sem_wait(&j.done) != 0 && errno == EINTR)
+		;
+	sem_destroy(&j.done);
 	webhook_event_finish(&j.ev);
 	*outcome = j.outcome;
 	return j.status;
@@ -247,7 +250,6 @@ void webhook_queue_destroy(struct webhook_queue *q)
 	pthread_join(q->checkpointer, NULL);
 	pthread_mutex_destroy(&q->mu);
 	pthread_cond_destroy(&q->work);
-	pthread_cond_destroy(&q->done);
 	pthread_cond_destroy(&q->stop);
 	store_close(q->ckpt_store);
 	store_close(q->store);
