@@ -225,13 +225,13 @@ static void on_rollback(void *arg)
 	store_terms_rolled_back(arg);
 }
 
+static const char *vfs_name;   /* store_vfs.c's, or NULL for the default */
+
 /* Before SQLite's first use in the process: no global allocation
  * statistics. Keeping them takes one process-wide mutex on every
  * sqlite3_malloc, which the console's 32 request threads fought over
  * (~200 futex calls per search). Fails harmlessly (SQLITE_MISUSE) if
- * SQLite was already initialised. */
-static const char *vfs_name;   /* store_vfs.c's, or NULL for the default */
-
+ * SQLite was already initialised. Then the gathering VFS. */
 static void sqlite_setup(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
