@@ -44,6 +44,9 @@ struct gfile {
 	unsigned char *buf;       /* NULL until the first gathered write */
 	size_t len;
 	sqlite3_int64 off;        /* file offset of buf[0] */
+	unsigned char *frame;     /* the last whole frame read, if any */
+	int frame_len;            /* 0: none */
+	sqlite3_int64 frame_off;
 };
 
 static sqlite3_vfs *root;     /* the default VFS this one wraps */
@@ -72,8 +75,22 @@ static int g_close(sqlite3_file *pf)
 	int rc = flush(f);
 	int crc = f->real->pMethods->xClose(f->real);
 	free(f->buf);
-	f->buf = NULL;
+	free(f->frame);
+	f->buf = f->frame = NULL;
 	return rc != SQLITE_OK ? rc : crc;
+}
+
+/* The WAL's frame header: page number, then the database size in pages
+ * after a commit (0 in other frames), salts and checksums. */
+#define FRAME_HDR 24
+#define MAX_PAGE 65536
+
+/* A read of exactly one frame (header and page of a power-of-two size):
+ * what SQLite does before it rewrites a frame's header. */
+static bool is_frame_read(int amt)
+{
+	int page = amt - FRAME_HDR;
+	return page >= 512 && page <= MAX_PAGE && (page & (page - 1)) == 0;
 }
 
 static int g_read(sqlite3_file *pf, void *out, int amt, sqlite3_int64 off)
@@ -84,12 +101,16 @@ static int g_read(sqlite3_file *pf, void *out, int amt, sqlite3_int64 off)
 	if (f->len && off < f->off + (sqlite3_int64)f->len &&
 	    off + amt > f->off)
 		FLUSH_OR_RETURN(f);
-	return f->real->pMethods->xRead(f->real, out, amt, off);
+	int rc = f->real->pMethods->xRead(f->real, out, amt, off);
+	f->frame_len = 0;
+	if (rc == SQLITE_OK && f->wal && is_frame_read(amt) &&
+	    (f->frame || (f->frame = malloc(FRAME_HDR + MAX_PAGE)))) {
+		memcpy(f->frame, out, (size_t)amt);
+		f->frame_len = amt;
+		f->frame_off = off;
+	}
+	return rc;
 }
-
-/* The WAL's frame header: page number, then the database size in pages
- * after a commit (0 in other frames), salts and checksums. */
-#define FRAME_HDR 24
 
 static bool is_commit_header(const void *data, int amt)
 {
@@ -104,6 +125,17 @@ static int g_write(sqlite3_file *pf, const void *data, int amt,
 	sqlite3_int64 end = f->off + (sqlite3_int64)f->len;
 	bool commit = f->commit_hdr;
 	f->commit_hdr = false;
+	if (f->frame_len && amt == FRAME_HDR && off == f->frame_off) {
+		/* When a transaction wrote a page twice, its commit reads
+		 * every frame from there on and writes back only its header
+		 * (walRewriteChecksums): a 24-byte write each. Written as the
+		 * whole frame just read, they are contiguous and gather. */
+		memcpy(f->frame, data, FRAME_HDR);
+		data = f->frame;
+		amt = f->frame_len;
+		commit = false;
+	}
+	f->frame_len = 0;  /* kept only for the write that follows it */
 	if (!f->wal || amt <= 0 || (size_t)amt > GATHER_MAX / 2)
 		goto direct;
 	if (f->len && off >= f->off && off + amt <= end) {
