@@ -11,8 +11,15 @@
  * got one byte wrong, nothing would show while the WAL index is in shared
  * memory; a process opening the files afterwards recovers the WAL from
  * its checksums and would stop at the bad frame, losing the commit. So
- * the test copies the database and WAL while they are open (as a crash
- * would leave them) and counts what a fresh connection recovers.
+ * the test copies the database and WAL right after the commit, while
+ * they are open (as a crash would leave them), and counts what a fresh
+ * connection recovers; under synchronous=FULL and under NORMAL, where no
+ * sync follows the commit to write the buffer out.
+ *
+ * Then a transaction that spilled and rolled back while another
+ * connection commits: its frames must not be written over the other's
+ * (they were, at close, before the buffer was tied to the write lock);
+ * and a device without powersafe overwrite, which is not gathered.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -71,53 +78,77 @@ static void copy_file(const char *from, const char *to)
 		close(out);
 }
 
-static void test_big_transaction_recovers(void)
+/* Open a fresh database on the gathering VFS with a 20-page cache. */
+static sqlite3 *open_small(const char *path, const char *sync)
 {
 	const char *vfs = store_vfs_register();
 	CHECK(vfs != NULL);
-	char *path = xasprintf("%s/big.db", dir);
 	sqlite3 *db = open_db(path, vfs);
 	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-	exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-		 "PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = 20;"
-		 "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT);"
-		 "CREATE INDEX t_v ON t(v);");
-	/* 2,000 rows of ~1 KiB through a 20-page cache: spills; then every
-	 * tenth row again, so spilled pages are written twice */
-	exec(db, "BEGIN;"
-		 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1"
-		 "  FROM n WHERE i < 2000)"
-		 " INSERT INTO t SELECT i, printf('%.1000c', char(65 + i % 26))"
-		 "  || i FROM n;"
-		 "UPDATE t SET v = v || '-again' WHERE k % 10 = 0;"
-		 "COMMIT;");
-	CHECK_INT(scalar(db, "SELECT count(*) FROM t"), 2000);
+	sqlite3_busy_timeout(db, 5000);
+	char *sql = xasprintf("PRAGMA journal_mode = WAL;"
+			      "PRAGMA synchronous = %s;"
+			      "PRAGMA wal_autocheckpoint = 0;"
+			      "PRAGMA cache_size = 20;",
+		sync);
+	exec(db, sql);
+	free(sql);
+	return db;
+}
 
-	/* a second connection on SQLite's own VFS reads it all */
-	sqlite3 *plain = open_db(path, NULL);
-	CHECK_INT(scalar(plain, "SELECT count(*) FROM t WHERE v LIKE"
-				"'%-again'"),
-		200);
-	sqlite3_close(plain);
+/* 2,000 rows of ~1 KiB through a 20-page cache: spills; then every tenth
+ * row again, so spilled pages are written twice. */
+static const char big_tx[] =
+	"BEGIN;"
+	"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1"
+	"  FROM n WHERE i < 2000)"
+	" INSERT INTO t SELECT i, printf('%.1000c', char(65 + i % 26))"
+	"  || i FROM n;"
+	"UPDATE t SET v = v || '-again' WHERE k % 10 = 0;";
 
-	/* the files as a crash would leave them, WAL not checkpointed */
-	char *wal = xasprintf("%s-wal", path);
-	char *copy = xasprintf("%s/copy.db", dir);
-	char *copy_wal = xasprintf("%s-wal", copy);
-	copy_file(path, copy);
-	copy_file(wal, copy_wal);
-	sqlite3 *rec = open_db(copy, NULL);
-	CHECK_INT(scalar(rec, "SELECT count(*) FROM t"), 2000);
-	CHECK_INT(scalar(rec, "SELECT count(*) FROM t WHERE v LIKE"
-			      "'%-again'"),
-		200);
+static void check_integrity(sqlite3 *db)
+{
 	sqlite3_stmt *st = NULL;
-	CHECK(sqlite3_prepare_v2(rec, "PRAGMA integrity_check", -1, &st,
+	CHECK(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st,
 		      NULL) == SQLITE_OK &&
 		sqlite3_step(st) == SQLITE_ROW);
 	if (st)
 		CHECK_STR((const char *)sqlite3_column_text(st, 0), "ok");
 	sqlite3_finalize(st);
+}
+
+static void big_transaction_recovers(const char *name, const char *sync)
+{
+	char *path = xasprintf("%s/%s.db", dir, name);
+	sqlite3 *db = open_small(path, sync);
+	exec(db, "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT);"
+		 "CREATE INDEX t_v ON t(v);");
+	exec(db, big_tx);
+	exec(db, "COMMIT");
+
+	/* at once, before this connection touches the WAL again: the files
+	 * as a crash would leave them, WAL not checkpointed */
+	char *wal = xasprintf("%s-wal", path);
+	char *copy = xasprintf("%s/%s-copy.db", dir, name);
+	char *copy_wal = xasprintf("%s-wal", copy);
+	copy_file(path, copy);
+	copy_file(wal, copy_wal);
+
+	CHECK_INT(scalar(db, "SELECT count(*) FROM t"), 2000);
+	sqlite3 *plain = open_db(path, NULL); /* SQLite's own VFS */
+	CHECK_INT(scalar(plain, "SELECT count(*) FROM t WHERE v LIKE"
+				"'%-again'"),
+		200);
+	sqlite3_close(plain);
+
+	sqlite3 *rec = open_db(copy, NULL);
+	CHECK_MSG(scalar(rec, "SELECT count(*) FROM t") == 2000,
+		"synchronous=%s: a crash right after COMMIT recovers %lld "
+		"rows of 2000", sync, scalar(rec, "SELECT count(*) FROM t"));
+	CHECK_INT(scalar(rec, "SELECT count(*) FROM t WHERE v LIKE"
+			      "'%-again'"),
+		200);
+	check_integrity(rec);
 	sqlite3_close(rec);
 	sqlite3_close(db);
 	free(copy_wal);
@@ -126,11 +157,86 @@ static void test_big_transaction_recovers(void)
 	free(path);
 }
 
+static void test_big_transaction_recovers(void)
+{
+	big_transaction_recovers("full", "FULL");
+	big_transaction_recovers("normal", "NORMAL");
+}
+
+/* A spills frames, then rolls back; B commits at the same WAL offsets;
+ * A reads, then closes. B's commit must be intact, then and after
+ * recovery. */
+static void test_rollback_under_another_writer(void)
+{
+	char *path = xasprintf("%s/rb.db", dir);
+	sqlite3 *a = open_small(path, "FULL");
+	exec(a, "CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT);"
+		"INSERT INTO t VALUES (0, 'seed');");
+	sqlite3 *b = open_small(path, "FULL");
+	exec(b, "PRAGMA cache_size = -20000"); /* B writes at its commit */
+	exec(a, "PRAGMA cache_size = 10;"
+		"BEGIN;"
+		"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1"
+		"  FROM n WHERE i < 300)"
+		" INSERT INTO t SELECT 100000 + i, printf('%.1000c', 'A')"
+		"  FROM n;"
+		"ROLLBACK;");
+	exec(b, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1"
+		"  FROM n WHERE i < 600)"
+		" INSERT INTO t SELECT i, printf('%.1000c', 'B') FROM n;");
+	/* A reads B's frames, where its own abandoned ones were */
+	CHECK_INT(scalar(a, "SELECT count(*) FROM t WHERE v LIKE 'B%'"), 600);
+	sqlite3_close(a);
+	sqlite3 *plain = open_db(path, NULL);
+	CHECK_INT(scalar(plain, "SELECT count(*) FROM t WHERE v LIKE 'B%'"),
+		600);
+	CHECK_INT(scalar(plain, "SELECT count(*) FROM t WHERE k >= 100000"),
+		0);
+	check_integrity(plain);
+	sqlite3_close(plain);
+	sqlite3_close(b);
+	plain = open_db(path, NULL); /* every connection closed: recovery */
+	CHECK_INT(scalar(plain, "SELECT count(*) FROM t"), 601);
+	check_integrity(plain);
+	sqlite3_close(plain);
+	free(path);
+}
+
+/* psow=0: SQLite pads the WAL and syncs inside a commit's frames; such a
+ * WAL is passed through, and another connection reads every commit. */
+static void test_not_powersafe(void)
+{
+	const char *vfs = store_vfs_register();
+	char *uri = xasprintf("file:%s/psow.db?psow=0", dir);
+	int fl = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI;
+	sqlite3 *a = NULL, *b = NULL;
+	CHECK(sqlite3_open_v2(uri, &a, fl, vfs) == SQLITE_OK);
+	exec(a, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+		"PRAGMA wal_autocheckpoint = 0;"
+		"CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT);");
+	CHECK(sqlite3_open_v2(uri, &b, fl, NULL) == SQLITE_OK);
+	int bad = 0;
+	for (int i = 0; i < 40; i++) {
+		char *sql = xasprintf("INSERT INTO t VALUES (%d,"
+				      " printf('%%.500c', 'x'))",
+			i);
+		exec(a, sql);
+		free(sql);
+		bad += scalar(b, "SELECT count(*) FROM t") != i + 1;
+	}
+	CHECK_INT(bad, 0);
+	sqlite3_close(b);
+	sqlite3_close(a);
+	free(uri);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
 		return 1;
 	test_big_transaction_recovers();
+	test_rollback_under_another_writer();
+	test_not_powersafe();
 	char *rm = xasprintf("rm -rf %s", dir);
 	if (system(rm) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);

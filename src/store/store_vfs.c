@@ -10,23 +10,32 @@
  * consecutive writes to a -wal file are copied into one buffer and handed
  * to the real file in one call.
  *
- * What keeps it safe:
- * - A commit's frames are all written out by the write of its last frame
- *   (the commit frame: its header holds the database size), whose result
- *   SQLite checks, before SQLite syncs the WAL and before it publishes
- *   the frames to other connections. A failed write thus fails the
- *   commit, which rolls back exactly as if that frame's own write had
- *   failed.
- * - Until then the frames are part of no transaction anyone can see. The
- *   writer reads one back only through xRead, which writes the buffer out
- *   first if the read touches it; xSync, xTruncate, xFileSize and xClose
- *   write it out first too. No call whose result SQLite may ignore (file
- *   controls, locks) writes anything, so no error can be lost.
- * Other files (the database, journals) pass straight through: their
- * writes are published by calls whose errors SQLite does not always check.
+ * The buffer only ever holds frames of the write transaction in progress
+ * on its connection, and is written out
+ * - when the commit frame (its header holds the database size) has been
+ *   buffered, whether SQLite writes it first or rewrites its header with
+ *   new checksums; a failed write fails that call, whose result SQLite
+ *   checks, so the commit fails and rolls back. xSync (every commit under
+ *   synchronous=FULL, which store.c always sets) writes it out too. So a
+ *   commit's frames are in the file before SQLite publishes them to other
+ *   connections;
+ * - when the connection releases the WAL write lock (the database file's
+ *   xShmLock), which also ends a transaction that rolled back: its
+ *   spilled frames are written while the lock is still held, beyond the
+ *   last committed frame, where the next writer overwrites them. Without
+ *   this they would be written later, over another connection's commits;
+ * - before a read that touches it, and before xTruncate, xFileSize and
+ *   xSync, which need the file as SQLite believes it to be.
+ * A WAL file is gathered only when it can be tied to its database file
+ * (for the lock) and the device is powersafe (otherwise SQLite pads and
+ * syncs in the middle of a commit's frames). Other files pass straight
+ * through: the database file's writes are published by calls whose errors
+ * SQLite does not always check. tests/test_store_vfs.c covers commits,
+ * rollbacks under a second writer, crash recovery and a failing disk.
  */
 #include "store_int.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,8 +48,11 @@ struct gfile {
 	sqlite3_file base;
 	sqlite3_file *real;       /* the default VFS's file, after this */
 	bool wal;                 /* gather this file's writes */
-	bool commit_hdr;          /* the last write was a commit frame's
-				     header: its page comes next */
+	sqlite3_int64 commit_page; /* offset of the commit frame's page,
+				     once its header is buffered; else -1 */
+	sqlite3_filename name;    /* a database file: as SQLite opened it */
+	struct gfile *peer;       /* database file <-> its connection's WAL */
+	struct gfile *next;       /* open database files (dbs) */
 	unsigned char *buf;       /* NULL until the first gathered write */
 	size_t len;
 	sqlite3_int64 off;        /* file offset of buf[0] */
@@ -51,6 +63,11 @@ struct gfile {
 
 static sqlite3_vfs *root;     /* the default VFS this one wraps */
 static sqlite3_vfs gvfs;
+
+/* Open database files, to tie each connection's WAL to its database
+ * file (SQLite names the WAL after the database's own filename object). */
+static pthread_mutex_t dbs_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct gfile *dbs;
 
 static int flush(struct gfile *f)
 {
@@ -72,12 +89,23 @@ static int flush(struct gfile *f)
 static int g_close(sqlite3_file *pf)
 {
 	struct gfile *f = (struct gfile *)pf;
-	int rc = flush(f);
-	int crc = f->real->pMethods->xClose(f->real);
+	pthread_mutex_lock(&dbs_mu);
+	if (f->peer)
+		f->peer->peer = NULL;
+	for (struct gfile **p = &dbs; *p; p = &(*p)->next) {
+		if (*p == f) {
+			*p = f->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&dbs_mu);
+	/* the write lock's release emptied the buffer; what a close could
+	 * still find is no transaction's, and is not written */
+	int rc = f->real->pMethods->xClose(f->real);
 	free(f->buf);
 	free(f->frame);
 	f->buf = f->frame = NULL;
-	return rc != SQLITE_OK ? rc : crc;
+	return rc;
 }
 
 /* The WAL's frame header: page number, then the database size in pages
@@ -123,41 +151,49 @@ static int g_write(sqlite3_file *pf, const void *data, int amt,
 {
 	struct gfile *f = (struct gfile *)pf;
 	sqlite3_int64 end = f->off + (sqlite3_int64)f->len;
-	bool commit = f->commit_hdr;
-	f->commit_hdr = false;
+	bool commit = false;     /* write the buffer out after this write */
 	if (f->frame_len && amt == FRAME_HDR && off == f->frame_off) {
 		/* When a transaction wrote a page twice, its commit reads
 		 * every frame from there on and writes back only its header
-		 * (walRewriteChecksums): a 24-byte write each. Written as the
-		 * whole frame just read, they are contiguous and gather. */
+		 * (walRewriteChecksums), the commit frame's last: a 24-byte
+		 * write each. Written as the whole frame just read, they are
+		 * contiguous and gather. */
+		commit = is_commit_header(data, amt);
 		memcpy(f->frame, data, FRAME_HDR);
 		data = f->frame;
 		amt = f->frame_len;
-		commit = false;
+	} else if (off == f->commit_page) {
+		commit = true;   /* the commit frame's page */
 	}
 	f->frame_len = 0;  /* kept only for the write that follows it */
+	f->commit_page = -1;
 	if (!f->wal || amt <= 0 || (size_t)amt > GATHER_MAX / 2)
 		goto direct;
-	if (f->len && off >= f->off && off + amt <= end) {
-		/* a frame of this transaction written again */
-		memcpy(f->buf + (off - f->off), data, (size_t)amt);
-		return SQLITE_OK;
-	}
 	if (f->len && off + amt <= f->off) /* an older one: buffer unaffected */
 		return f->real->pMethods->xWrite(f->real, data, amt, off);
-	if (f->len && (off != end || f->len + (size_t)amt > GATHER_MAX))
+	if (f->len && (off < f->off || off > end ||
+			      (off == end &&
+				      f->len + (size_t)amt > GATHER_MAX))) {
 		FLUSH_OR_RETURN(f);
+		end = f->off;
+	}
 	if (!f->buf && !(f->buf = malloc(GATHER_MAX)))
 		goto direct;
 	if (f->len == 0)
+		f->off = end = off;
+	if (off + amt > end + (sqlite3_int64)(GATHER_MAX - f->len)) {
+		/* overlaps the end and would not fit */
+		FLUSH_OR_RETURN(f);
 		f->off = off;
-	else
-		commit = commit && off == end; /* the commit frame's page */
-	memcpy(f->buf + f->len, data, (size_t)amt);
-	f->len += (size_t)amt;
+	}
+	/* new bytes, or a frame of this transaction written again */
+	memcpy(f->buf + (off - f->off), data, (size_t)amt);
+	if (off + amt > f->off + (sqlite3_int64)f->len)
+		f->len = (size_t)(off + amt - f->off);
 	if (commit)
 		return flush(f);
-	f->commit_hdr = is_commit_header(data, amt);
+	if (is_commit_header(data, amt))
+		f->commit_page = off + FRAME_HDR;
 	return SQLITE_OK;
 direct:
 	FLUSH_OR_RETURN(f);
@@ -218,9 +254,19 @@ static int g_shm_map(sqlite3_file *pf, int pg, int pgsz, int extend,
 	return REAL(pf)->pMethods->xShmMap(REAL(pf), pg, pgsz, extend, out);
 }
 
+/* SQLite's WAL write lock: the first lock slot of the shared memory */
+#define WAL_WRITE_LOCK 0
+
 static int g_shm_lock(sqlite3_file *pf, int offset, int n, int flags)
 {
-	return REAL(pf)->pMethods->xShmLock(REAL(pf), offset, n, flags);
+	struct gfile *f = (struct gfile *)pf;
+	if (offset == WAL_WRITE_LOCK && n == 1 && f->peer &&
+	    flags == (SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE))
+		/* the transaction is over; under FULL only a rolled-back one
+		 * leaves frames here, beyond the last commit. SQLite ignores
+		 * an unlock's result: nothing committed can depend on it. */
+		(void)flush(f->peer);
+	return f->real->pMethods->xShmLock(f->real, offset, n, flags);
 }
 
 static void g_shm_barrier(sqlite3_file *pf)
@@ -244,7 +290,7 @@ static int g_unfetch(sqlite3_file *pf, sqlite3_int64 off, void *p)
 }
 
 static const sqlite3_io_methods gmethods = {
-	.iVersion = 3,
+	.iVersion = 3,   /* lowered to the real file's in g_open */
 	.xClose = g_close,
 	.xRead = g_read,
 	.xWrite = g_write,
@@ -265,17 +311,71 @@ static const sqlite3_io_methods gmethods = {
 	.xUnfetch = g_unfetch,
 };
 
+/* The same methods at each version a real file may have: SQLite calls
+ * xShm* and xFetch only if the version says they exist. */
+static sqlite3_io_methods gmethods_v[3];
+static pthread_once_t methods_once = PTHREAD_ONCE_INIT;
+
+static void methods_init(void)
+{
+	for (int v = 1; v <= 3; v++) {
+		gmethods_v[v - 1] = gmethods;
+		gmethods_v[v - 1].iVersion = v;
+	}
+}
+
+/* Tie a WAL file to its connection's database file; false if it is not
+ * open here (then the WAL is not gathered: nothing would see the end of
+ * its transactions). */
+static bool tie_wal(struct gfile *wal, sqlite3_filename name)
+{
+	sqlite3_filename db = sqlite3_filename_database(name);
+	bool tied = false;
+	pthread_mutex_lock(&dbs_mu);
+	for (struct gfile *d = dbs; d && db; d = d->next) {
+		/* SQLite pads a commit and syncs inside its frames unless the
+		 * database file's device is powersafe (psow): not gathered */
+		if (d->name == db && !d->peer &&
+		    (d->real->pMethods->xDeviceCharacteristics(d->real) &
+			    SQLITE_IOCAP_POWERSAFE_OVERWRITE)) {
+			d->peer = wal;
+			wal->peer = d;
+			tied = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&dbs_mu);
+	return tied;
+}
+
 static int g_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *pf,
 	int flags, int *out_flags)
 {
 	(void)vfs;
 	struct gfile *f = (struct gfile *)pf;
+	pthread_once(&methods_once, methods_init);
 	memset(f, 0, sizeof(*f));
 	f->real = (sqlite3_file *)(f + 1);
-	f->wal = (flags & SQLITE_OPEN_WAL) != 0;
+	f->commit_page = -1;
 	int rc = root->xOpen(root, name, f->real, flags, out_flags);
+	const sqlite3_io_methods *m = f->real->pMethods;
 	/* SQLite closes a file whose open failed only if it has methods */
-	f->base.pMethods = f->real->pMethods ? &gmethods : NULL;
+	f->base.pMethods = NULL;
+	if (!m)
+		return rc;
+	int v = m->iVersion < 1 ? 1 : m->iVersion > 3 ? 3 : m->iVersion;
+	f->base.pMethods = &gmethods_v[v - 1];
+	if (rc != SQLITE_OK)
+		return rc;
+	if (flags & SQLITE_OPEN_MAIN_DB) {
+		f->name = name;
+		pthread_mutex_lock(&dbs_mu);
+		f->next = dbs;
+		dbs = f;
+		pthread_mutex_unlock(&dbs_mu);
+	} else if ((flags & SQLITE_OPEN_WAL) && v >= 2) {
+		f->wal = tie_wal(f, name);
+	}
 	return rc;
 }
 
