@@ -387,7 +387,7 @@ bool auth_token_would_refresh(const struct auth *a)
 
 enum cv_err auth_token(struct auth *a, const char **token, char **errmsg)
 {
-	if (a->kind == STORE_AUTH_OAUTH && needs_refresh(a, cv_now_ms())) {
+	if (auth_token_would_refresh(a)) {
 		enum cv_err rc = refresh_locked(a, NULL, errmsg);
 		if (rc != CV_OK)
 			return rc;

@@ -390,7 +390,7 @@ bool store_tx_active(struct store *s)
 
 void store_rollback(struct store *s)
 {
-	if (sqlite3_get_autocommit(s->db) == 0)
+	if (store_tx_active(s))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_tx = false;
 }

@@ -263,7 +263,7 @@ static enum cv_err snapshot_begin(struct store *s,
 	struct store_search_opts *o, struct expanded *x, bool *own_tx,
 	char **errmsg)
 {
-	*own_tx = !s->in_tx && sqlite3_get_autocommit(s->db);
+	*own_tx = !s->in_tx && !store_tx_active(s);
 	if (*own_tx && store_exec(s, "BEGIN", errmsg) != CV_OK)
 		return CV_EDB;
 	expand_plan(s, o, x);
