@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -32,6 +34,9 @@ struct webhook_server {
 	uint16_t port;
 	char address[80];
 	atomic_int active;          /* requests in flight */
+	atomic_int parked;          /* connections suspended, awaiting a
+				     * thread's answer (MHD_stop_daemon must
+				     * not see any) */
 	atomic_bool stopping;       /* answer, then close the connection */
 	atomic_size_t buffered;     /* body bytes held by requests in flight */
 };
@@ -48,12 +53,48 @@ static const struct {
 	{ .path = "/metrics", .method = "GET", .route = R_METRICS },
 };
 
-/* One webhook request's state, from headers to completion. */
+/* One request's state, from headers to completion. A request whose
+ * answer takes waiting (a group commit, a console query) is parked: its
+ * connection is suspended and the thread doing the work resumes it, so
+ * the server's few threads never wait on the store. */
 struct req {
 	enum route route;
 	struct buf body;
 	size_t reserved;            /* bytes of the body budget held */
+	struct webhook_server *w;
+	struct MHD_Connection *c;
+	bool parked;                /* answered when resumed */
+	/* a webhook's answer, set by the writer thread */
+	enum sig_scheme scheme;
+	unsigned status;
+	enum webhook_outcome outcome;
+	/* a console request's, set by its thread */
+	const char *url, *method;   /* the connection's, valid until done */
+	char client[INET6_ADDRSTRLEN + 1];
+	struct console_response res;
+	int stream_fd;              /* a streamed answer, or -1 */
 };
+
+/* Hand the request to another thread: call before handing it over, so
+ * the connection is suspended before anything can resume it. */
+static void park(struct webhook_server *w, struct req *r,
+	struct MHD_Connection *c)
+{
+	r->w = w;
+	r->c = c;
+	r->parked = true;
+	atomic_fetch_add(&w->parked, 1);
+	MHD_suspend_connection(c);
+}
+
+/* The other thread's work is done; the request belongs to the server
+ * again (and may be freed) once this returns. */
+static void unpark(struct req *r)
+{
+	struct webhook_server *w = r->w;
+	MHD_resume_connection(r->c);
+	atomic_fetch_sub(&w->parked, 1);
+}
 
 /* Hold n more bytes of the budget for buffered bodies; false (nothing
  * held) when that would pass it. */
@@ -235,7 +276,17 @@ static enum MHD_Result begin_request(struct webhook_server *w,
 	return MHD_YES;
 }
 
-/* The whole body is in: verify, then store durably, then answer. */
+/* The writer's answer for a parked webhook (writer thread). */
+static void on_settled(void *ctx, unsigned status, enum webhook_outcome o)
+{
+	struct req *r = ctx;
+	r->status = status;
+	r->outcome = o;
+	unpark(r);
+}
+
+/* The whole body is in: verify, then queue it to be stored durably; the
+ * answer is sent when the writer has committed it (answer_stored). */
 static enum MHD_Result finish_request(struct webhook_server *w,
 	struct MHD_Connection *c, struct req *r)
 {
@@ -255,18 +306,29 @@ static enum MHD_Result finish_request(struct webhook_server *w,
 			why, r->body.len);
 		return answer(w, c, 401, "{\"error\":\"invalid signature\"}");
 	}
-	enum webhook_outcome out = WH_RAW;
-	unsigned status = webhook_queue_submit(w->q, body, r->body.len,
-		sig_scheme_name(s), &out);
-	if (status != 200) {
+	r->scheme = s;
+	park(w, r, c);
+	unsigned st = webhook_queue_submit(w->q, body, r->body.len,
+		sig_scheme_name(s), on_settled, r);
+	if (st != 0)
+		on_settled(r, st, WH_RAW); /* refused at once: queue full */
+	return MHD_YES;
+}
+
+/* A parked webhook is back with the writer's answer. */
+static enum MHD_Result answer_stored(struct webhook_server *w,
+	struct MHD_Connection *c, struct req *r)
+{
+	if (r->status != 200) {
 		cv_warn("msg=\"event not stored; answering %u\" bytes=%zu",
-			status, r->body.len);
-		return answer(w, c, status,
+			r->status, r->body.len);
+		return answer(w, c, r->status,
 			"{\"error\":\"store busy, retry later\"}");
 	}
 	cv_debug("msg=\"event stored\" outcome=\"%s\" signature=%s bytes=%zu",
-		webhook_outcome_name(out), sig_scheme_name(s), r->body.len);
-	return answer(w, c, 200, out == WH_DUPLICATE
+		webhook_outcome_name(r->outcome), sig_scheme_name(r->scheme),
+		r->body.len);
+	return answer(w, c, 200, r->outcome == WH_DUPLICATE
 			? "{\"status\":\"duplicate\"}"
 			: "{\"status\":\"stored\"}");
 }
@@ -299,105 +361,136 @@ static void client_address(struct MHD_Connection *c, char *out, size_t n)
 			(socklen_t)n);
 }
 
-struct stream_run {
-	void (*fn)(void *arg, int fd);
-	void *arg;
-	int fd;
-};
-
-static void *stream_thread(void *p)
+/* A temporary file beside the store, already unlinked: the console's
+ * exports hold what the store holds, under the same directory's
+ * protection. -1 when none can be made. */
+static int temp_file(const char *db_path)
 {
-	struct stream_run sr = *(struct stream_run *)p;
-	free(p);
-	sr.fn(sr.arg, sr.fd);
+	char *copy = xstrdup(db_path);
+	const char *dir = dirname(copy);
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) { /* a filesystem without O_TMPFILE */
+		char *tmpl = xasprintf("%s/.callvault-export.XXXXXX", dir);
+		fd = mkostemp(tmpl, O_CLOEXEC);
+		if (fd >= 0)
+			unlink(tmpl);
+		free(tmpl);
+	}
+	free(copy);
+	return fd;
+}
+
+/* Run a streamed answer to its end into a temporary file and return it
+ * rewound, or -1 (the stream released). Sending it from a file, not a
+ * pipe, keeps the server's threads from ever blocking on the export. */
+static int run_stream(struct webhook_server *w, struct console_response *res)
+{
+	int fd = temp_file(w->cfg.db_path);
+	int wfd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+	if (wfd < 0) {
+		cv_warn("msg=\"console: no temporary file for an export\" "
+			"err=\"%s\"", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		res->stream(res->stream_arg, -1);
+		return -1;
+	}
+	res->stream(res->stream_arg, wfd); /* writes, then closes wfd */
+	if (lseek(fd, 0, SEEK_SET) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A console request's thread: searches and exports take as long as they
+ * take while the server's threads go on answering webhooks. */
+static void *console_thread(void *p)
+{
+	struct req *r = p;
+	struct webhook_server *w = r->w;
+	struct console_request cr = { .method = r->method, .path = r->url,
+		.client = r->client, .body = r->body.data,
+		.body_len = r->body.len, .get = console_get, .ctx = r->c };
+	console_handle(w->console, &cr, &r->res);
+	if (r->res.stream)
+		r->stream_fd = run_stream(w, &r->res);
+	unpark(r);
 	return NULL;
 }
 
-/* Start res->stream writing into a pipe; the read end, or -1 (the job
- * released) when that cannot be set up. */
-static int start_stream(struct console_response *res)
-{
-	int fds[2];
-	if (pipe2(fds, O_CLOEXEC) != 0) {
-		res->stream(res->stream_arg, -1);
-		return -1;
-	}
-	struct stream_run *sr = xmalloc(sizeof(*sr));
-	*sr = (struct stream_run){ res->stream, res->stream_arg, fds[1] };
-	pthread_t t;
-	pthread_attr_t at;
-	pthread_attr_init(&at);
-	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	int e = pthread_create(&t, &at, stream_thread, sr);
-	pthread_attr_destroy(&at);
-	if (e != 0) {
-		free(sr);
-		close(fds[0]);
-		close(fds[1]);
-		res->stream(res->stream_arg, -1);
-		return -1;
-	}
-	return fds[0];
-}
-
-/* Hand a console request to console.c and send what it answers. */
+/* Hand a console request to console.c on a thread of its own; it is
+ * answered when back (console_answer). */
 static enum MHD_Result console_request(struct webhook_server *w,
 	struct MHD_Connection *c, const char *url, const char *method,
 	struct req *r)
 {
-	char client[INET6_ADDRSTRLEN + 1];
-	client_address(c, client, sizeof(client));
-	struct console_request cr = { .method = method, .path = url,
-		.client = client, .body = r->body.data,
-		.body_len = r->body.len, .get = console_get, .ctx = c };
-	struct console_response res;
-	console_handle(w->console, &cr, &res);
+	client_address(c, r->client, sizeof(r->client));
+	r->url = url;
+	r->method = method;
+	r->stream_fd = -1;
+	park(w, r, c);
+	pthread_t t;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	int e = pthread_create(&t, &at, console_thread, r);
+	pthread_attr_destroy(&at);
+	if (e != 0)
+		unpark(r); /* not handled: status 0 answers 500 */
+	return MHD_YES;
+}
+
+/* Send what console.c answered. */
+static enum MHD_Result console_answer(struct webhook_server *w,
+	struct MHD_Connection *c, struct req *r)
+{
+	struct console_response *res = &r->res;
+	if (res->status == 0)
+		return answer(w, c, 500, "{\"error\":\"no thread for the "
+					 "request\"}");
 	struct MHD_Response *mr;
-	if (res.stream) {
-		int fd = start_stream(&res);
-		mr = fd >= 0 ? MHD_create_response_from_pipe(fd) : NULL;
-		if (fd >= 0 && !mr)
-			close(fd); /* the writer fails and ends */
-		if (fd < 0) {
-			console_response_finish(&res);
-			return answer(w, c, 500, "{\"error\":\"cannot start "
+	if (res->stream) {
+		struct stat st;
+		if (r->stream_fd < 0 || fstat(r->stream_fd, &st) != 0)
+			return answer(w, c, 500, "{\"error\":\"cannot write "
 						 "the export\"}");
-		}
+		mr = MHD_create_response_from_fd((uint64_t)st.st_size,
+			r->stream_fd);
+		if (mr)
+			r->stream_fd = -1; /* the response closes it */
 	} else {
-		size_t len = res.body.len;
-		char *body = buf_steal(&res.body);
+		size_t len = res->body.len;
+		char *body = buf_steal(&res->body);
 		mr = MHD_create_response_from_buffer(len,
 			body ? body : xstrdup(""), MHD_RESPMEM_MUST_FREE);
 	}
-	if (!mr) {
-		console_response_finish(&res);
+	if (!mr)
 		return MHD_NO;
-	}
-	MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, res.type);
+	MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, res->type);
 	MHD_add_response_header(mr, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(mr, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(mr, "X-Frame-Options", "DENY");
-	if (res.html)
+	if (res->html)
 		MHD_add_response_header(mr, "Content-Security-Policy",
 			"default-src 'none'; script-src 'self'; style-src "
 			"'self'; img-src 'self'; connect-src 'self'; "
 			"form-action 'self'; frame-ancestors 'none'; "
 			"base-uri 'none'");
-	if (res.set_cookie)
+	if (res->set_cookie)
 		MHD_add_response_header(mr, MHD_HTTP_HEADER_SET_COOKIE,
-			res.set_cookie);
-	if (res.disposition)
+			res->set_cookie);
+	if (res->disposition)
 		MHD_add_response_header(mr, "Content-Disposition",
-			res.disposition);
-	if (res.status == 429)
+			res->disposition);
+	if (res->status == 429)
 		MHD_add_response_header(mr, MHD_HTTP_HEADER_RETRY_AFTER, "60");
 	if (atomic_load(&w->stopping))
 		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
-	enum MHD_Result ok = MHD_queue_response(c, res.status, mr);
+	enum MHD_Result ok = MHD_queue_response(c, res->status, mr);
 	MHD_destroy_response(mr);
-	webhook_metrics_status(&w->m, res.status);
-	console_response_finish(&res);
+	webhook_metrics_status(&w->m, res->status);
 	return ok;
 }
 
@@ -439,6 +532,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		buf_finish(&b);
 		return res;
 	}
+	if (r->parked && r->route == R_CONSOLE)
+		return console_answer(w, c, r);
+	if (r->parked)
+		return answer_stored(w, c, r);
 	if (r->route == R_CONSOLE)
 		return console_request(w, c, url, method, r);
 	return finish_request(w, c, r);
@@ -454,6 +551,11 @@ static void on_completed(void *cls, struct MHD_Connection *c,
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		cv_debug("msg=\"request ended early\" code=%d", (int)toe);
 	buf_finish(&r->body);
+	if (r->route == R_CONSOLE && r->parked) {
+		if (r->stream_fd >= 0)
+			close(r->stream_fd);
+		console_response_finish(&r->res);
+	}
 	atomic_fetch_sub(&w->buffered, r->reserved);
 	free(r);
 	*con_cls = NULL;
@@ -564,10 +666,15 @@ enum cv_err webhook_server_start(struct webhook_server **out,
 		rc = bind_listen(w, errmsg);
 	if (rc != CV_OK)
 		goto fail;
-	w->d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION |
-			MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-			MHD_USE_ITC | MHD_USE_ERROR_LOG,
+	/* one epoll thread per core, never blocked: a request waiting for a
+	 * commit or a query is parked (suspended) instead of holding a
+	 * thread, which cost a context switch per event */
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned threads = cores < 2 ? 2 : cores > 16 ? 16 : (unsigned)cores;
+	w->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD |
+			MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
 		0, NULL, NULL, on_request, w,
+		MHD_OPTION_THREAD_POOL_SIZE, threads,
 		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)w->listen_fd,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)w->cfg.timeout_s,
 		MHD_OPTION_CONNECTION_LIMIT,
@@ -614,6 +721,11 @@ void webhook_server_stop(struct webhook_server *w)
 		cv_warn("msg=\"grace period over; closing connections\" "
 			"in_flight=%d",
 			atomic_load(&w->active));
+	/* a parked request is resumed by its commit (bounded by the store's
+	 * busy wait) or its console query; libmicrohttpd must not be
+	 * stopped before */
+	while (atomic_load(&w->parked) > 0)
+		usleep(10 * 1000);
 	MHD_stop_daemon(w->d);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);

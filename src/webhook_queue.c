@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,7 +16,8 @@ struct job {
 	struct webhook_event ev;
 	unsigned status;
 	enum webhook_outcome outcome;
-	sem_t done;             /* posted by the writer once, when settled */
+	void (*done)(void *ctx, unsigned status, enum webhook_outcome o);
+	void *ctx;
 	struct job *next;
 };
 
@@ -109,6 +109,7 @@ static void *writer_main(void *arg)
 {
 	struct webhook_queue *q = arg;
 	struct job **batch = xcalloc(q->o.max_batch, sizeof(*batch));
+	pthread_setname_np(pthread_self(), "cv-writer");
 	for (;;) {
 		pthread_mutex_lock(&q->mu);
 		while (!q->head && !q->stopping)
@@ -125,11 +126,19 @@ static void *writer_main(void *arg)
 		if (n == 0)
 			break; /* stopping and drained */
 		commit_jobs(q, batch, n);
-		/* wake exactly the batch's submitters (a broadcast woke every
-		 * request in flight for every commit, and they fought over
-		 * q->mu); a job belongs to its submitter again once posted */
-		for (size_t i = 0; i < n; i++)
-			sem_post(&batch[i]->done);
+		/* answer exactly the batch's requests; the body is the
+		 * request's, so the job lets go of it before answering */
+		for (size_t i = 0; i < n; i++) {
+			struct job *j = batch[i];
+			unsigned status = j->status;
+			enum webhook_outcome outcome = j->outcome;
+			void (*done)(void *, unsigned, enum webhook_outcome) =
+				j->done;
+			void *ctx = j->ctx;
+			webhook_event_finish(&j->ev);
+			free(j);
+			done(ctx, status, outcome);
+		}
 	}
 	free(batch);
 	return NULL;
@@ -140,6 +149,7 @@ static void *writer_main(void *arg)
 static void *checkpointer_main(void *arg)
 {
 	struct webhook_queue *q = arg;
+	pthread_setname_np(pthread_self(), "cv-checkpoint");
 	pthread_mutex_lock(&q->mu);
 	while (!q->stopping) {
 		struct timespec ts;
@@ -200,33 +210,32 @@ enum cv_err webhook_queue_create(struct webhook_queue **out,
 }
 
 unsigned webhook_queue_submit(struct webhook_queue *q, const void *body,
-	size_t len, const char *scheme, enum webhook_outcome *outcome)
+	size_t len, const char *scheme,
+	void (*done)(void *ctx, unsigned status, enum webhook_outcome o),
+	void *ctx)
 {
-	struct job j = { .status = 429 };
+	struct job *j = xcalloc(1, sizeof(*j));
+	j->status = 429;
+	j->done = done;
+	j->ctx = ctx;
 	/* parse here, in the request's thread: the writer only stores */
-	webhook_event_prepare(&j.ev, body, len, scheme);
-	sem_init(&j.done, 0, 0);
+	webhook_event_prepare(&j->ev, body, len, scheme);
 	pthread_mutex_lock(&q->mu);
 	if (q->depth >= q->o.max_depth || q->stopping) {
 		pthread_mutex_unlock(&q->mu);
-		sem_destroy(&j.done);
-		webhook_event_finish(&j.ev);
+		webhook_event_finish(&j->ev);
+		free(j);
 		return 429;
 	}
 	if (q->tail)
-		q->tail->next = &j;
+		q->tail->next = j;
 	else
-		q->head = &j;
-	q->tail = &j;
+		q->head = j;
+	q->tail = j;
 	q->depth++;
 	pthread_cond_signal(&q->work);
 	pthread_mutex_unlock(&q->mu);
-	while (sem_wait(&j.done) != 0 && errno == EINTR)
-		;
-	sem_destroy(&j.done);
-	webhook_event_finish(&j.ev);
-	*outcome = j.outcome;
-	return j.status;
+	return 0;
 }
 
 size_t webhook_queue_depth(struct webhook_queue *q)

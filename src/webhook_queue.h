@@ -1,11 +1,11 @@
 /*
  * webhook_queue.h — durable before acknowledgement, with group commit.
- * Request threads submit verified bodies and wait; one writer thread
- * takes everything queued (up to a batch bound), stores it in one
- * transaction, commits (fsync: synchronous=FULL, WAL) and only then wakes
- * the requests with their answer: 200 when committed, 429 when the store
- * could not take the batch (locked past its bound, disk full, I/O error)
- * or the queue is full.
+ * The HTTP threads submit verified bodies and go on serving other
+ * connections; one writer thread takes everything queued (up to a batch
+ * bound), stores it in one transaction, commits (fsync:
+ * synchronous=FULL, WAL) and only then calls each event's done callback
+ * with its answer: 200 when committed, 429 when the store could not take
+ * the batch (locked past its bound, disk full, I/O error).
  */
 #ifndef CV_WEBHOOK_QUEUE_H
 #define CV_WEBHOOK_QUEUE_H
@@ -34,12 +34,16 @@ enum cv_err webhook_queue_create(struct webhook_queue **out,
 	char **errmsg) CV_MUST_CHECK;
 
 /*
- * Submit one verified body (borrowed until return) and wait until it is
- * committed or refused. Returns the HTTP status to answer (200 or 429);
- * *outcome says what the event did when 200.
+ * Submit one verified body, borrowed until done is called. Returns 0 when
+ * queued: done(ctx, status, outcome) is then called exactly once, on the
+ * writer thread, after the event's batch is committed (200) or refused
+ * (429); outcome says what the event did when 200. Returns 429, and never
+ * calls done, when the queue is full or stopping.
  */
 unsigned webhook_queue_submit(struct webhook_queue *q, const void *body,
-	size_t len, const char *scheme, enum webhook_outcome *outcome);
+	size_t len, const char *scheme,
+	void (*done)(void *ctx, unsigned status, enum webhook_outcome o),
+	void *ctx);
 
 /* Events waiting for the writer. */
 size_t webhook_queue_depth(struct webhook_queue *q);

@@ -343,6 +343,49 @@ static void test_locked(void)
 	free(b);
 }
 
+/* Requests waiting on a locked store are parked, not holding the
+ * server's few threads: /healthz answers meanwhile, and none is stored.
+ * A SIGTERM whose grace period (0 s) ends while they wait exits 0: the
+ * server waits for the store's answer to every parked request before it
+ * stops libmicrohttpd, which aborts on a suspended connection. */
+static void test_parked(void)
+{
+	enum { WAITERS = 16 };
+	const char *extra[] = { "--public-key", edpem, "--busy-timeout",
+		"1000", "--grace", "0", NULL };
+	struct wt_server s;
+	CHECK(wt_start(&s, dir, db, NULL, extra));
+	struct counts c0 = counts();
+	struct store *lock;
+	CHECK(store_open(&lock, db, 0, NULL) == CV_OK);
+	CHECK(store_begin(lock, NULL) == CV_OK);
+	atomic_int ok = 0;
+	pthread_t th[WAITERS];
+	struct burst b[WAITERS];
+	double t0 = wt_now_s();
+	for (int i = 0; i < WAITERS; i++) {
+		b[i] = (struct burst){ s.port, 1000 + i, 1, &ok };
+		pthread_create(&th[i], NULL, burst_main, &b[i]);
+	}
+	usleep(300 * 1000);
+	double h0 = wt_now_s();
+	CHECK_INT(wt_http(NULL, s.port, "GET", "/healthz", NULL, 0, NULL), 200);
+	double waited = wt_now_s() - h0;
+	CHECK_MSG(waited < 0.5, "/healthz took %.3f s behind parked requests",
+		waited);
+	kill(s.pid, SIGTERM);
+	for (int i = 0; i < WAITERS; i++)
+		pthread_join(th[i], NULL);
+	CHECK_INT(atomic_load(&ok), 0); /* the store stayed locked */
+	CHECK_MSG(wt_now_s() - t0 >= 0.9, "answered before the wait bound");
+	CHECK_INT(wt_stop(&s), 0);
+	store_rollback(lock);
+	store_close(lock);
+	struct counts c1 = counts();
+	CHECK_INT(c1.calls, c0.calls);
+	CHECK_INT(c1.events, c0.events);
+}
+
 /* A full store (here: a size cap) answers 429 and keeps nothing. */
 static void test_full(void)
 {
@@ -844,6 +887,7 @@ int main(void)
 
 	test_legacy_and_hmac();
 	test_locked();
+	test_parked();
 	check_store();
 	test_full();
 	test_budget();
