@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -15,7 +15,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -38,6 +37,7 @@ struct webhook_server {
 				     * thread's answer (MHD_stop_daemon must
 				     * not see any) */
 	atomic_bool stopping;       /* answer, then close the connection */
+	atomic_bool closing;        /* grace over: park nothing more */
 	atomic_size_t buffered;     /* body bytes held by requests in flight */
 };
 
@@ -72,28 +72,49 @@ struct req {
 	const char *url, *method;   /* the connection's, valid until done */
 	char client[INET6_ADDRSTRLEN + 1];
 	struct console_response res;
-	int stream_fd;              /* a streamed answer, or -1 */
+	int stream_fd;              /* a streamed answer's pipe, or -1 */
 };
 
-/* Hand the request to another thread: call before handing it over, so
- * the connection is suspended before anything can resume it. */
-static void park(struct webhook_server *w, struct req *r,
+/* Suspend c while another thread works for it (call before handing it
+ * over, so that it is suspended before anything can resume it). False,
+ * nothing done, once the server is closing: webhook_server_stop sets
+ * closing and then waits for parked to reach 0, so with both sides
+ * sequentially consistent either it sees this connection parked or this
+ * sees closing. */
+static bool park_conn(struct webhook_server *w, struct MHD_Connection *c)
+{
+	atomic_fetch_add(&w->parked, 1);
+	if (atomic_load(&w->closing)) {
+		atomic_fetch_sub(&w->parked, 1);
+		return false;
+	}
+	MHD_suspend_connection(c);
+	return true;
+}
+
+static void unpark_conn(struct webhook_server *w, struct MHD_Connection *c)
+{
+	MHD_resume_connection(c);
+	atomic_fetch_sub(&w->parked, 1);
+}
+
+/* Hand the request to another thread; false when closing. */
+static bool park(struct webhook_server *w, struct req *r,
 	struct MHD_Connection *c)
 {
 	r->w = w;
 	r->c = c;
+	if (!park_conn(w, c))
+		return false;
 	r->parked = true;
-	atomic_fetch_add(&w->parked, 1);
-	MHD_suspend_connection(c);
+	return true;
 }
 
 /* The other thread's work is done; the request belongs to the server
  * again (and may be freed) once this returns. */
 static void unpark(struct req *r)
 {
-	struct webhook_server *w = r->w;
-	MHD_resume_connection(r->c);
-	atomic_fetch_sub(&w->parked, 1);
+	unpark_conn(r->w, r->c);
 }
 
 /* Hold n more bytes of the budget for buffered bodies; false (nothing
@@ -245,6 +266,16 @@ static enum MHD_Result begin_request(struct webhook_server *w,
 	size_t i = 0;
 	while (i < CV_ARRAY_LEN(routes) && strcmp(routes[i].path, url) != 0)
 		i++;
+	if (atomic_load(&w->stopping)) {
+		/* stopping: take no new request (what MHD_quiesce_daemon
+		 * would do, see webhook_server_stop); HighLevel retries a
+		 * 429, and a 503 takes the server out of a load balancer */
+		if (i < CV_ARRAY_LEN(routes) && routes[i].route == R_WEBHOOK)
+			return answer(w, c, 429, "{\"error\":\"shutting down, "
+						 "retry later\"}");
+		return answer(w, c, 503, "{\"error\":\"the server is "
+					 "stopping\"}");
+	}
 	if (i == CV_ARRAY_LEN(routes) && w->console && console_owns(url))
 		return begin_console(w, c, con_cls);
 	if (i == CV_ARRAY_LEN(routes))
@@ -307,7 +338,9 @@ static enum MHD_Result finish_request(struct webhook_server *w,
 		return answer(w, c, 401, "{\"error\":\"invalid signature\"}");
 	}
 	r->scheme = s;
-	park(w, r, c);
+	if (!park(w, r, c)) /* stopping: HighLevel retries a 429 */
+		return answer(w, c, 429, "{\"error\":\"shutting down, retry "
+					 "later\"}");
 	unsigned st = webhook_queue_submit(w->q, body, r->body.len,
 		sig_scheme_name(s), on_settled, r);
 	if (st != 0)
@@ -361,46 +394,170 @@ static void client_address(struct MHD_Connection *c, char *out, size_t n)
 			(socklen_t)n);
 }
 
-/* A temporary file beside the store, already unlinked: the console's
- * exports hold what the store holds, under the same directory's
- * protection. -1 when none can be made. */
-static int temp_file(const char *db_path)
+/* Run fn(arg) on a thread nobody joins; 0 or an errno. */
+static int spawn_detached(void *(*fn)(void *), void *arg)
 {
-	char *copy = xstrdup(db_path);
-	const char *dir = dirname(copy);
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0) { /* a filesystem without O_TMPFILE */
-		char *tmpl = xasprintf("%s/.callvault-export.XXXXXX", dir);
-		fd = mkostemp(tmpl, O_CLOEXEC);
-		if (fd >= 0)
-			unlink(tmpl);
-		free(tmpl);
-	}
-	free(copy);
-	return fd;
+	pthread_t t;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	int e = pthread_create(&t, &at, fn, arg);
+	pthread_attr_destroy(&at);
+	return e;
 }
 
-/* Run a streamed answer to its end into a temporary file and return it
- * rewound, or -1 (the stream released). Sending it from a file, not a
- * pipe, keeps the server's threads from ever blocking on the export. */
-static int run_stream(struct webhook_server *w, struct console_response *res)
+struct stream_run {
+	void (*fn)(void *arg, int fd);
+	void *arg;
+	int fd;
+};
+
+static void *stream_thread(void *p)
 {
-	int fd = temp_file(w->cfg.db_path);
-	int wfd = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
-	if (wfd < 0) {
-		cv_warn("msg=\"console: no temporary file for an export\" "
-			"err=\"%s\"", strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	struct stream_run sr = *(struct stream_run *)p;
+	free(p);
+	sr.fn(sr.arg, sr.fd);
+	return NULL;
+}
+
+/* Start res->stream writing into a pipe on a thread of its own; the
+ * read end (non-blocking), or -1 (the stream released) when that cannot
+ * be set up. */
+static int start_stream(struct console_response *res)
+{
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) != 0) {
 		res->stream(res->stream_arg, -1);
 		return -1;
 	}
-	res->stream(res->stream_arg, wfd); /* writes, then closes wfd */
-	if (lseek(fd, 0, SEEK_SET) != 0) {
-		close(fd);
+	fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+	struct stream_run *sr = xmalloc(sizeof(*sr));
+	*sr = (struct stream_run){ res->stream, res->stream_arg, fds[1] };
+	int e = spawn_detached(stream_thread, sr);
+	if (e != 0) {
+		free(sr);
+		close(fds[0]);
+		close(fds[1]);
+		res->stream(res->stream_arg, -1);
 		return -1;
 	}
-	return fd;
+	return fds[0];
+}
+
+/*
+ * A streamed answer is sent as its thread writes it, from the pipe's
+ * read end, without a server thread ever blocking on it: when the pipe
+ * is empty the connection is parked and a watcher thread, waiting in
+ * poll(), resumes it once the pipe has data or is closed. The pipe
+ * stream is freed by whichever of the response (sent, or the client
+ * gone) and the watcher lets go of it last; closing the read end makes
+ * a stream still writing fail and end.
+ */
+struct pipe_stream {
+	struct webhook_server *w;
+	struct MHD_Connection *c;
+	int fd;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool waiting;       /* c is parked until fd is readable */
+	bool gone;          /* the response was freed */
+	int refs;           /* the response and the watcher */
+};
+
+static void pipe_stream_release(struct pipe_stream *ps)
+{
+	pthread_mutex_lock(&ps->mu);
+	bool last = --ps->refs == 0;
+	pthread_mutex_unlock(&ps->mu);
+	if (!last)
+		return;
+	close(ps->fd);
+	pthread_mutex_destroy(&ps->mu);
+	pthread_cond_destroy(&ps->cv);
+	free(ps);
+}
+
+static void *pipe_watcher(void *p)
+{
+	struct pipe_stream *ps = p;
+	pthread_mutex_lock(&ps->mu);
+	for (;;) {
+		while (!ps->waiting && !ps->gone)
+			pthread_cond_wait(&ps->cv, &ps->mu);
+		if (ps->gone)
+			break;
+		pthread_mutex_unlock(&ps->mu);
+		/* the connection is parked: the response cannot go away */
+		struct pollfd pfd = { .fd = ps->fd, .events = POLLIN };
+		while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+			;
+		pthread_mutex_lock(&ps->mu);
+		ps->waiting = false;
+		unpark_conn(ps->w, ps->c);
+	}
+	pthread_mutex_unlock(&ps->mu);
+	pipe_stream_release(ps);
+	return NULL;
+}
+
+static ssize_t pipe_stream_read(void *cls, uint64_t pos, char *out,
+	size_t max)
+{
+	struct pipe_stream *ps = cls;
+	ssize_t n;
+	while ((n = read(ps->fd, out, max)) < 0 && errno == EINTR)
+		;
+	if (n > 0)
+		return n;
+	if (n == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (errno != EAGAIN && errno != EWOULDBLOCK)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	pthread_mutex_lock(&ps->mu);
+	bool parked = park_conn(ps->w, ps->c);
+	if (parked) {
+		ps->waiting = true;
+		pthread_cond_signal(&ps->cv);
+	}
+	pthread_mutex_unlock(&ps->mu);
+	/* 0: nothing yet, asked again when resumed; closing: cut it short */
+	return parked ? 0 : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void pipe_stream_gone(void *cls)
+{
+	struct pipe_stream *ps = cls;
+	pthread_mutex_lock(&ps->mu);
+	ps->gone = true;
+	pthread_cond_signal(&ps->cv);
+	pthread_mutex_unlock(&ps->mu);
+	pipe_stream_release(ps);
+}
+
+/* The response for a stream's pipe (taken over: closed in every case),
+ * or NULL. */
+static struct MHD_Response *pipe_response(struct webhook_server *w,
+	struct MHD_Connection *c, int fd)
+{
+	struct pipe_stream *ps = xcalloc(1, sizeof(*ps));
+	ps->w = w;
+	ps->c = c;
+	ps->fd = fd;
+	ps->refs = 2;
+	pthread_mutex_init(&ps->mu, NULL);
+	pthread_cond_init(&ps->cv, NULL);
+	int e = spawn_detached(pipe_watcher, ps);
+	if (e != 0) {
+		ps->refs = 1;
+		pipe_stream_release(ps);
+		return NULL;
+	}
+	struct MHD_Response *mr = MHD_create_response_from_callback(
+		MHD_SIZE_UNKNOWN, 32 * 1024, pipe_stream_read, ps,
+		pipe_stream_gone);
+	if (!mr)
+		pipe_stream_gone(ps); /* the watcher ends, then frees it */
+	return mr;
 }
 
 /* A console request's thread: searches and exports take as long as they
@@ -414,7 +571,7 @@ static void *console_thread(void *p)
 		.body_len = r->body.len, .get = console_get, .ctx = r->c };
 	console_handle(w->console, &cr, &r->res);
 	if (r->res.stream)
-		r->stream_fd = run_stream(w, &r->res);
+		r->stream_fd = start_stream(&r->res);
 	unpark(r);
 	return NULL;
 }
@@ -429,13 +586,10 @@ static enum MHD_Result console_request(struct webhook_server *w,
 	r->url = url;
 	r->method = method;
 	r->stream_fd = -1;
-	park(w, r, c);
-	pthread_t t;
-	pthread_attr_t at;
-	pthread_attr_init(&at);
-	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-	int e = pthread_create(&t, &at, console_thread, r);
-	pthread_attr_destroy(&at);
+	if (!park(w, r, c))
+		return answer(w, c, 503, "{\"error\":\"the server is "
+					 "stopping\"}");
+	int e = spawn_detached(console_thread, r);
 	if (e != 0)
 		unpark(r); /* not handled: status 0 answers 500 */
 	return MHD_YES;
@@ -451,14 +605,11 @@ static enum MHD_Result console_answer(struct webhook_server *w,
 					 "request\"}");
 	struct MHD_Response *mr;
 	if (res->stream) {
-		struct stat st;
-		if (r->stream_fd < 0 || fstat(r->stream_fd, &st) != 0)
-			return answer(w, c, 500, "{\"error\":\"cannot write "
+		if (r->stream_fd < 0)
+			return answer(w, c, 500, "{\"error\":\"cannot start "
 						 "the export\"}");
-		mr = MHD_create_response_from_fd((uint64_t)st.st_size,
-			r->stream_fd);
-		if (mr)
-			r->stream_fd = -1; /* the response closes it */
+		mr = pipe_response(w, c, r->stream_fd);
+		r->stream_fd = -1; /* taken over */
 	} else {
 		size_t len = res->body.len;
 		char *body = buf_steal(&res->body);
@@ -712,7 +863,12 @@ void webhook_server_stop(struct webhook_server *w)
 {
 	if (!w)
 		return;
-	MHD_socket fd = MHD_quiesce_daemon(w->d); /* stop accepting */
+	/* No MHD_quiesce_daemon: with a thread pool under epoll it races the
+	 * workers' own removal of the listening socket from their epoll sets
+	 * and can abort (libmicrohttpd 0.9.75, daemon.c). Instead a request
+	 * that begins from now on is answered at once (begin_request: 429
+	 * for a webhook, 503 otherwise), and every answer closes its
+	 * connection; the grace period is for the requests already begun. */
 	atomic_store(&w->stopping, true);
 	int64_t until = cv_mono_ms() + (int64_t)w->cfg.grace_s * 1000;
 	while (atomic_load(&w->active) > 0 && cv_mono_ms() < until)
@@ -721,14 +877,14 @@ void webhook_server_stop(struct webhook_server *w)
 		cv_warn("msg=\"grace period over; closing connections\" "
 			"in_flight=%d",
 			atomic_load(&w->active));
-	/* a parked request is resumed by its commit (bounded by the store's
-	 * busy wait) or its console query; libmicrohttpd must not be
-	 * stopped before */
+	/* Park nothing more (a webhook now gets 429, which HighLevel
+	 * retries). A parked request is resumed by its commit (bounded by
+	 * the store's busy wait), its console query or its stream's next
+	 * write; libmicrohttpd must not be stopped before. */
+	atomic_store(&w->closing, true);
 	while (atomic_load(&w->parked) > 0)
 		usleep(10 * 1000);
-	MHD_stop_daemon(w->d);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
+	MHD_stop_daemon(w->d); /* closes the listening socket too */
 	console_destroy(w->console);
 	webhook_queue_destroy(w->q); /* commits what is queued */
 	free(w);

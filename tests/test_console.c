@@ -545,6 +545,65 @@ static void test_audit_groups(void)
 	CHECK_INT(wrong_actor, 0);
 }
 
+struct counted {
+	size_t bytes, rows;
+	char last;
+};
+
+static size_t count_rows(char *p, size_t sz, size_t n, void *arg)
+{
+	struct counted *c = arg;
+	for (size_t i = 0; i < sz * n; i++)
+		c->rows += p[i] == '\n';
+	if (sz * n > 0)
+		c->last = p[sz * n - 1];
+	c->bytes += sz * n;
+	return sz * n;
+}
+
+/* An export far larger than the pipe it streams through (the server's
+ * threads park the connection whenever the pipe runs dry): every row
+ * arrives, and the answer ends where the last row does. */
+static void test_export_stream(void)
+{
+	enum { ROWS = 4000 };
+	char path[400];
+	snprintf(path, sizeof(path), "%s/bulk.jsonl", dir);
+	FILE *f = fopen(path, "w");
+	for (int i = 0; i < ROWS; i++)
+		fprintf(f, "{\"id\": \"bulk-%05d\", \"createdAt\": "
+			   "\"2026-04-01T10:%02d:%02d.000Z\", \"locationId\": "
+			   "\"L9\", \"summary\": \"bulkexport row %d of a "
+			   "long export, padded to make the CSV larger than "
+			   "a pipe holds\", \"transcript\": \"bot: hello "
+			   "%d\\nhuman: bulkexport please\"}\n",
+			i, (i / 60) % 60, i % 60, i, i);
+	fclose(f);
+	CHECK(cv("import '%s' >/dev/null 2>&1", path) == 0);
+	struct session s;
+	CHECK(login("exporter", "correct+horse+1", &s) == 200);
+	CURL *h = curl_easy_init();
+	char url[256], cookie[200];
+	snprintf(url, sizeof(url),
+		"http://127.0.0.1:%d/api/export?q=bulkexport", port);
+	snprintf(cookie, sizeof(cookie), "cv_session=%s", s.cookie);
+	struct counted c = { 0 };
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_COOKIE, cookie);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, count_rows);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &c);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	long code = 0;
+	CHECK(curl_easy_perform(h) == CURLE_OK);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(h);
+	CHECK_INT(code, 200);
+	CHECK_MSG(c.rows == ROWS + 1, "%zu lines, want %d", c.rows, ROWS + 1);
+	CHECK(c.last == '\n');
+	CHECK_MSG(c.bytes > 256 * 1024, "only %zu bytes", c.bytes);
+}
+
 int main(int argc, char **argv)
 {
 	bin = getenv("CALLVAULT");
@@ -570,6 +629,7 @@ int main(int argc, char **argv)
 	test_holds();
 	test_csrf();
 	test_search_errors_and_xss();
+	test_export_stream();
 	test_archives();
 	test_tokens_and_disable();
 	test_expiry();

@@ -345,6 +345,7 @@ static void test_locked(void)
 
 /* Requests waiting on a locked store are parked, not holding the
  * server's few threads: /healthz answers meanwhile, and none is stored.
+ * Once stopping, new requests are refused at once.
  * A SIGTERM whose grace period (0 s) ends while they wait exits 0: the
  * server waits for the store's answer to every parked request before it
  * stops libmicrohttpd, which aborts on a suspended connection. */
@@ -374,6 +375,13 @@ static void test_parked(void)
 	CHECK_MSG(waited < 0.5, "/healthz took %.3f s behind parked requests",
 		waited);
 	kill(s.pid, SIGTERM);
+	usleep(100 * 1000);
+	/* stopping: a new request is answered at once, a webhook with 429
+	 * (HighLevel retries it), anything else with 503 */
+	char *late = wt_call_body("call-late", "wh-late", "late");
+	CHECK_INT(post_ed(s.port, ed, late), 429);
+	free(late);
+	CHECK_INT(wt_http(NULL, s.port, "GET", "/healthz", NULL, 0, NULL), 503);
 	for (int i = 0; i < WAITERS; i++)
 		pthread_join(th[i], NULL);
 	CHECK_INT(atomic_load(&ok), 0); /* the store stayed locked */
