@@ -37,6 +37,8 @@ struct queue {
 	pthread_cond_t not_empty, not_full;
 	struct item slots[QUEUE_SLOTS];
 	size_t head, count;
+	struct item used[QUEUE_SLOTS]; /* stored: for the reader to free */
+	size_t n_used;
 	bool reader_waits; /* the reader sleeps on not_full */
 	bool writer_waits; /* the writer sleeps on not_empty */
 	bool done;        /* reader reached the end */
@@ -128,6 +130,10 @@ static void *reader_main(void *arg)
 	struct queue *q = a->q;
 	struct line_reader r = { .f = a->f };
 	buf_init(&r.line);
+	/* Items the writer has stored come back here to be freed: the
+	 * reader allocated them, so freeing them here keeps that work, and
+	 * glibc's lock on this thread's arena, off the writer */
+	struct item *trash = xcalloc(QUEUE_SLOTS, sizeof(*trash));
 	for (;;) {
 		if (!read_line(&r))
 			break;
@@ -151,7 +157,12 @@ static void *reader_main(void *arg)
 		q->count++;
 		if (q->writer_waits)
 			pthread_cond_signal(&q->not_empty);
+		size_t n_trash = q->n_used;
+		memcpy(trash, q->used, n_trash * sizeof(*trash));
+		q->n_used = 0;
 		pthread_mutex_unlock(&q->mu);
+		for (size_t i = 0; i < n_trash; i++)
+			item_finish(&trash[i]);
 	}
 	pthread_mutex_lock(&q->mu);
 	if (ferror(a->f))
@@ -160,19 +171,29 @@ static void *reader_main(void *arg)
 	pthread_cond_signal(&q->not_empty);
 	pthread_mutex_unlock(&q->mu);
 	buf_finish(&r.line);
+	free(trash);
 	return NULL;
 }
 
 /*
- * Take the next item; false when the reader is done and the queue empty.
+ * Hand back the stored item *done (NULL at first) and take the next one;
+ * false when the reader is done and the queue empty. The reader frees
+ * what is handed back; past QUEUE_SLOTS waiting (a reader that cannot
+ * keep up) the writer frees it itself.
  * When the store is the bottleneck the queue stays full and the reader
  * sleeps; waking it for every slot freed cost a futex call and a context
  * switch per record (5 % of the writer's time), so it is woken only once
  * half the queue is free.
  */
-static bool queue_pop(struct queue *q, struct item *out)
+static bool queue_next(struct queue *q, struct item *done, struct item *out)
 {
+	struct item spare; /* done may be out: keep it apart */
+	bool keep = false;
 	pthread_mutex_lock(&q->mu);
+	if (done && q->n_used < QUEUE_SLOTS && !q->done)
+		q->used[q->n_used++] = *done;
+	else if (done)
+		spare = *done, keep = true;
 	while (q->count == 0 && !q->done) {
 		q->writer_waits = true;
 		pthread_cond_wait(&q->not_empty, &q->mu);
@@ -187,6 +208,8 @@ static bool queue_pop(struct queue *q, struct item *out)
 			pthread_cond_signal(&q->not_full);
 	}
 	pthread_mutex_unlock(&q->mu);
+	if (keep)
+		item_finish(&spare);
 	return got;
 }
 
@@ -215,12 +238,13 @@ enum cv_err import_stream(struct store *s, FILE *f, const char *name,
 	if (rc == CV_OK)
 		rc = store_begin(s, errmsg);
 	struct item it;
-	while (rc == CV_OK && queue_pop(&q, &it)) {
+	bool have = false;  /* it holds an item not yet handed back */
+	while (rc == CV_OK && queue_next(&q, have ? &it : NULL, &it)) {
+		have = true;
 		int64_t before = st->read;
 		rc = ingest_parsed(s, &it.payload, &it.batch, it.reason, st,
 			errmsg);
 		in_batch += st->read - before;
-		item_finish(&it);
 		if (rc == CV_OK && in_batch >= batch) {
 			rc = store_commit(s, errmsg);
 			if (rc == CV_OK)
@@ -234,8 +258,12 @@ enum cv_err import_stream(struct store *s, FILE *f, const char *name,
 				o->progress_arg);
 		}
 	}
+	if (rc != CV_OK && have)
+		item_finish(&it);
 	queue_stop(&q);
 	pthread_join(reader, NULL);
+	for (size_t i = 0; i < q.n_used; i++) /* handed back too late */
+		item_finish(&q.used[i]);
 	while (q.count > 0) { /* left behind after a failure */
 		item_finish(&q.slots[q.head]);
 		q.head = (q.head + 1) % QUEUE_SLOTS;
