@@ -68,6 +68,7 @@ struct req {
 	enum sig_scheme scheme;
 	unsigned status;
 	enum webhook_outcome outcome;
+	struct webhook_job *job;    /* the writer's, freed here */
 	/* a console request's, set by its thread */
 	const char *url, *method;   /* the connection's, valid until done */
 	char client[INET6_ADDRSTRLEN + 1];
@@ -308,11 +309,13 @@ static enum MHD_Result begin_request(struct webhook_server *w,
 }
 
 /* The writer's answer for a parked webhook (writer thread). */
-static void on_settled(void *ctx, unsigned status, enum webhook_outcome o)
+static void on_settled(void *ctx, unsigned status, enum webhook_outcome o,
+	struct webhook_job *job)
 {
 	struct req *r = ctx;
 	r->status = status;
 	r->outcome = o;
+	r->job = job;
 	unpark(r);
 }
 
@@ -344,7 +347,7 @@ static enum MHD_Result finish_request(struct webhook_server *w,
 	unsigned st = webhook_queue_submit(w->q, body, r->body.len,
 		sig_scheme_name(s), on_settled, r);
 	if (st != 0)
-		on_settled(r, st, WH_RAW); /* refused at once: queue full */
+		on_settled(r, st, WH_RAW, NULL); /* refused: queue full */
 	return MHD_YES;
 }
 
@@ -701,6 +704,7 @@ static void on_completed(void *cls, struct MHD_Connection *c,
 		return;
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		cv_debug("msg=\"request ended early\" code=%d", (int)toe);
+	webhook_job_free(r->job); /* it borrows the body */
 	buf_finish(&r->body);
 	if (r->route == R_CONSOLE && r->parked) {
 		if (r->stream_fd >= 0)

@@ -12,13 +12,14 @@
 #include "store/store.h"
 #include "util.h"
 
-struct job {
+struct webhook_job {
 	struct webhook_event ev;
 	unsigned status;
 	enum webhook_outcome outcome;
-	void (*done)(void *ctx, unsigned status, enum webhook_outcome o);
+	void (*done)(void *ctx, unsigned status, enum webhook_outcome o,
+		struct webhook_job *job);
 	void *ctx;
-	struct job *next;
+	struct webhook_job *next;
 };
 
 struct webhook_queue {
@@ -30,7 +31,7 @@ struct webhook_queue {
 	pthread_mutex_t mu;
 	pthread_cond_t work;    /* writer waits for jobs */
 	pthread_cond_t stop;    /* wakes the checkpointer at stop */
-	struct job *head, *tail;
+	struct webhook_job *head, *tail;
 	size_t depth;
 	bool stopping;
 };
@@ -43,7 +44,7 @@ static uint64_t mono_us(void)
 }
 
 /* Store jobs[0..n) in one transaction; on failure nothing is kept. */
-static enum cv_err run_batch(struct webhook_queue *q, struct job **jobs,
+static enum cv_err run_batch(struct webhook_queue *q, struct webhook_job **jobs,
 	size_t n, char **errmsg)
 {
 	enum cv_err rc = store_begin(q->store, errmsg);
@@ -67,7 +68,7 @@ static void count_outcome(struct webhook_metrics *m, enum webhook_outcome o)
 		atomic_fetch_add(&m->quarantined, 1);
 }
 
-static void settle(struct webhook_queue *q, struct job **jobs, size_t n,
+static void settle(struct webhook_queue *q, struct webhook_job **jobs, size_t n,
 	enum cv_err rc)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -82,7 +83,7 @@ static void settle(struct webhook_queue *q, struct job **jobs, size_t n,
 /* Commit a batch; when it fails for a reason other than a locked or full
  * store, retry its events one by one so one bad event cannot hold back
  * the others. */
-static void commit_jobs(struct webhook_queue *q, struct job **jobs, size_t n)
+static void commit_jobs(struct webhook_queue *q, struct webhook_job **jobs, size_t n)
 {
 	char *err = NULL;
 	uint64_t t0 = mono_us();
@@ -108,7 +109,7 @@ static void commit_jobs(struct webhook_queue *q, struct job **jobs, size_t n)
 static void *writer_main(void *arg)
 {
 	struct webhook_queue *q = arg;
-	struct job **batch = xcalloc(q->o.max_batch, sizeof(*batch));
+	struct webhook_job **batch = xcalloc(q->o.max_batch, sizeof(*batch));
 	pthread_setname_np(pthread_self(), "cv-writer");
 	for (;;) {
 		pthread_mutex_lock(&q->mu);
@@ -126,19 +127,11 @@ static void *writer_main(void *arg)
 		if (n == 0)
 			break; /* stopping and drained */
 		commit_jobs(q, batch, n);
-		/* answer exactly the batch's requests; the body is the
-		 * request's, so the job lets go of it before answering */
-		for (size_t i = 0; i < n; i++) {
-			struct job *j = batch[i];
-			unsigned status = j->status;
-			enum webhook_outcome outcome = j->outcome;
-			void (*done)(void *, unsigned, enum webhook_outcome) =
-				j->done;
-			void *ctx = j->ctx;
-			webhook_event_finish(&j->ev);
-			free(j);
-			done(ctx, status, outcome);
-		}
+		/* answer exactly the batch's requests; each frees its job
+		 * on its own thread, which allocated it (webhook_job_free) */
+		for (size_t i = 0; i < n; i++)
+			batch[i]->done(batch[i]->ctx, batch[i]->status,
+				batch[i]->outcome, batch[i]);
 	}
 	free(batch);
 	return NULL;
@@ -211,10 +204,11 @@ enum cv_err webhook_queue_create(struct webhook_queue **out,
 
 unsigned webhook_queue_submit(struct webhook_queue *q, const void *body,
 	size_t len, const char *scheme,
-	void (*done)(void *ctx, unsigned status, enum webhook_outcome o),
+	void (*done)(void *ctx, unsigned status, enum webhook_outcome o,
+		struct webhook_job *job),
 	void *ctx)
 {
-	struct job *j = xcalloc(1, sizeof(*j));
+	struct webhook_job *j = xcalloc(1, sizeof(*j));
 	j->status = 429;
 	j->done = done;
 	j->ctx = ctx;
@@ -236,6 +230,14 @@ unsigned webhook_queue_submit(struct webhook_queue *q, const void *body,
 	pthread_cond_signal(&q->work);
 	pthread_mutex_unlock(&q->mu);
 	return 0;
+}
+
+void webhook_job_free(struct webhook_job *j)
+{
+	if (!j)
+		return;
+	webhook_event_finish(&j->ev);
+	free(j);
 }
 
 size_t webhook_queue_depth(struct webhook_queue *q)

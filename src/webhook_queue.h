@@ -34,16 +34,24 @@ enum cv_err webhook_queue_create(struct webhook_queue **out,
 	char **errmsg) CV_MUST_CHECK;
 
 /*
- * Submit one verified body, borrowed until done is called. Returns 0 when
- * queued: done(ctx, status, outcome) is then called exactly once, on the
- * writer thread, after the event's batch is committed (200) or refused
- * (429); outcome says what the event did when 200. Returns 429, and never
- * calls done, when the queue is full or stopping.
+ * Submit one verified body, borrowed until job is freed. Returns 0 when
+ * queued: done(ctx, status, outcome, job) is then called exactly once, on
+ * the writer thread, after the event's batch is committed (200) or
+ * refused (429); outcome says what the event did when 200. The caller
+ * then owns job and frees it (webhook_job_free), best on the thread that
+ * submitted: that keeps the freeing, and malloc's arena lock, off the
+ * writer. Returns 429, and never calls done, when the queue is full or
+ * stopping.
  */
+struct webhook_job;
 unsigned webhook_queue_submit(struct webhook_queue *q, const void *body,
 	size_t len, const char *scheme,
-	void (*done)(void *ctx, unsigned status, enum webhook_outcome o),
+	void (*done)(void *ctx, unsigned status, enum webhook_outcome o,
+		struct webhook_job *job),
 	void *ctx);
+
+/* Free a job handed over by done. NULL is fine. */
+void webhook_job_free(struct webhook_job *job);
 
 /* Events waiting for the writer. */
 size_t webhook_queue_depth(struct webhook_queue *q);
