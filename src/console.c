@@ -122,13 +122,18 @@ void console_destroy(struct console *c)
 	if (!c)
 		return;
 	/* the server has closed its connections: a stream still writing
-	 * fails on its pipe and ends */
-	for (int i = 0; i < 3000; i++) {
+	 * fails on its pipe at its next write and ends. It uses the console
+	 * (its store goes back to the pool), so wait for it however long
+	 * its query runs between writes. */
+	for (int i = 0;; i++) {
 		pthread_mutex_lock(&c->mu);
 		int n = c->streams;
 		pthread_mutex_unlock(&c->mu);
 		if (n == 0)
 			break;
+		if (i == 3000)
+			cv_warn("msg=\"console: waiting for %d export(s) to "
+				"end\"", n);
 		usleep(10 * 1000);
 	}
 	for (size_t i = 0; i < c->n_pool; i++)
@@ -924,9 +929,10 @@ static enum cv_err fd_commit(void *ctx, char **errmsg)
 	return CV_OK;
 }
 
-static void export_stream(void *arg, int fd)
+static bool export_stream(void *arg, int fd)
 {
 	struct export_job *j = arg;
+	bool ok = false;
 	if (fd >= 0) {
 		struct search_plan plan;
 		int pos;
@@ -941,13 +947,13 @@ static void export_stream(void *arg, int fd)
 		struct export_out out = { .write = fd_write,
 			.commit = fd_commit, .ctx = &fd };
 		struct export_result er;
-		if (export_run(j->s, &eo, &out, &er, &err) != CV_OK)
+		ok = export_run(j->s, &eo, &out, &er, &err) == CV_OK;
+		if (!ok)
 			cv_warn("msg=\"console: export ended early\" err=\"%s\"",
 				err ? err : "");
 		free(err);
 		if (have)
 			search_plan_finish(&plan);
-		close(fd);
 	}
 	store_give(j->c, j->s);
 	pthread_mutex_lock(&j->c->mu);
@@ -960,6 +966,7 @@ static void export_stream(void *arg, int fd)
 	free(j->agent);
 	free(j->contact);
 	free(j);
+	return ok;
 }
 
 static char *dup_or_null(const char *s)

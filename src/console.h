@@ -58,9 +58,11 @@ struct console_response {
 	bool html;               /* add the page security headers */
 	/* A streamed answer (body unused): the server makes a pipe and calls
 	 * stream(stream_arg, write_fd) on a thread of its own, sending what
-	 * is written until stream closes the fd. stream(stream_arg, -1)
-	 * releases the job without writing when that cannot be set up. */
-	void (*stream)(void *arg, int fd);
+	 * is written; stream returns false when the answer is incomplete (the
+	 * client is then shown an error, not a short file), and the server
+	 * closes the fd after it returns. stream(stream_arg, -1) releases
+	 * the job without writing when that cannot be set up. */
+	bool (*stream)(void *arg, int fd);
 	void *stream_arg;
 };
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -38,6 +39,8 @@ struct webhook_server {
 				     * not see any) */
 	atomic_bool stopping;       /* answer, then close the connection */
 	atomic_bool closing;        /* grace over: park nothing more */
+	int wake_fd;                /* eventfd, readable once closing: wakes
+				     * the pipe watchers */
 	atomic_size_t buffered;     /* body bytes held by requests in flight */
 };
 
@@ -73,7 +76,7 @@ struct req {
 	const char *url, *method;   /* the connection's, valid until done */
 	char client[INET6_ADDRSTRLEN + 1];
 	struct console_response res;
-	int stream_fd;              /* a streamed answer's pipe, or -1 */
+	struct pipe_stream *stream; /* a streamed answer, until sent */
 };
 
 /* Suspend c while another thread works for it (call before handing it
@@ -409,62 +412,31 @@ static int spawn_detached(void *(*fn)(void *), void *arg)
 	return e;
 }
 
-struct stream_run {
-	void (*fn)(void *arg, int fd);
-	void *arg;
-	int fd;
-};
-
-static void *stream_thread(void *p)
-{
-	struct stream_run sr = *(struct stream_run *)p;
-	free(p);
-	sr.fn(sr.arg, sr.fd);
-	return NULL;
-}
-
-/* Start res->stream writing into a pipe on a thread of its own; the
- * read end (non-blocking), or -1 (the stream released) when that cannot
- * be set up. */
-static int start_stream(struct console_response *res)
-{
-	int fds[2];
-	if (pipe2(fds, O_CLOEXEC) != 0) {
-		res->stream(res->stream_arg, -1);
-		return -1;
-	}
-	fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
-	struct stream_run *sr = xmalloc(sizeof(*sr));
-	*sr = (struct stream_run){ res->stream, res->stream_arg, fds[1] };
-	int e = spawn_detached(stream_thread, sr);
-	if (e != 0) {
-		free(sr);
-		close(fds[0]);
-		close(fds[1]);
-		res->stream(res->stream_arg, -1);
-		return -1;
-	}
-	return fds[0];
-}
-
 /*
- * A streamed answer is sent as its thread writes it, from the pipe's
- * read end, without a server thread ever blocking on it: when the pipe
- * is empty the connection is parked and a watcher thread, waiting in
- * poll(), resumes it once the pipe has data or is closed. The pipe
- * stream is freed by whichever of the response (sent, or the client
- * gone) and the watcher lets go of it last; closing the read end makes
- * a stream still writing fail and end.
+ * A streamed answer (a console export) is written by its own thread into
+ * a pipe and sent from the pipe's read end as it comes, without a server
+ * thread ever blocking on it: when the pipe is empty the connection is
+ * parked and a watcher thread, waiting in poll(), resumes it once the
+ * pipe has data or is closed, or the server is closing. A stream that
+ * reports its answer incomplete ends the response with an error (HTTP/1.1
+ * clients see a truncated transfer, not a short file). The struct is
+ * freed by whichever of the stream thread, the request (then its
+ * response) and the watcher lets go of it last; closing the read end
+ * makes a stream still writing fail at its next write and end.
  */
 struct pipe_stream {
 	struct webhook_server *w;
 	struct MHD_Connection *c;
-	int fd;
+	int fd;                     /* read end, non-blocking */
+	int wfd;                    /* write end, the stream thread's */
+	bool (*fn)(void *arg, int fd);
+	void *arg;
+	atomic_bool failed;         /* set before wfd is closed */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	bool waiting;       /* c is parked until fd is readable */
-	bool gone;          /* the response was freed */
-	int refs;           /* the response and the watcher */
+	bool waiting;               /* c is parked until fd is readable */
+	bool gone;                  /* the response was freed */
+	int refs;
 };
 
 static void pipe_stream_release(struct pipe_stream *ps)
@@ -480,6 +452,45 @@ static void pipe_stream_release(struct pipe_stream *ps)
 	free(ps);
 }
 
+static void *stream_thread(void *p)
+{
+	struct pipe_stream *ps = p;
+	if (!ps->fn(ps->arg, ps->wfd))
+		atomic_store(&ps->failed, true);
+	close(ps->wfd); /* the reader sees the end after failed is set */
+	pipe_stream_release(ps);
+	return NULL;
+}
+
+/* Start res->stream writing into a pipe on a thread of its own; NULL
+ * (the stream released) when that cannot be set up. The caller holds
+ * one reference. */
+static struct pipe_stream *start_stream(struct console_response *res)
+{
+	int fds[2];
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		res->stream(res->stream_arg, -1);
+		return NULL;
+	}
+	fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
+	struct pipe_stream *ps = xcalloc(1, sizeof(*ps));
+	ps->fd = fds[0];
+	ps->wfd = fds[1];
+	ps->fn = res->stream;
+	ps->arg = res->stream_arg;
+	ps->refs = 2; /* the caller, the stream thread */
+	pthread_mutex_init(&ps->mu, NULL);
+	pthread_cond_init(&ps->cv, NULL);
+	if (spawn_detached(stream_thread, ps) != 0) {
+		close(fds[1]);
+		res->stream(res->stream_arg, -1);
+		ps->refs = 1;
+		pipe_stream_release(ps);
+		return NULL;
+	}
+	return ps;
+}
+
 static void *pipe_watcher(void *p)
 {
 	struct pipe_stream *ps = p;
@@ -491,8 +502,9 @@ static void *pipe_watcher(void *p)
 			break;
 		pthread_mutex_unlock(&ps->mu);
 		/* the connection is parked: the response cannot go away */
-		struct pollfd pfd = { .fd = ps->fd, .events = POLLIN };
-		while (poll(&pfd, 1, -1) < 0 && errno == EINTR)
+		struct pollfd pfd[2] = { { .fd = ps->fd, .events = POLLIN },
+			{ .fd = ps->w->wake_fd, .events = POLLIN } };
+		while (poll(pfd, 2, -1) < 0 && errno == EINTR)
 			;
 		pthread_mutex_lock(&ps->mu);
 		ps->waiting = false;
@@ -513,7 +525,9 @@ static ssize_t pipe_stream_read(void *cls, uint64_t pos, char *out,
 	if (n > 0)
 		return n;
 	if (n == 0)
-		return MHD_CONTENT_READER_END_OF_STREAM;
+		return atomic_load(&ps->failed)
+			? MHD_CONTENT_READER_END_WITH_ERROR
+			: MHD_CONTENT_READER_END_OF_STREAM;
 	if (errno != EAGAIN && errno != EWOULDBLOCK)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	pthread_mutex_lock(&ps->mu);
@@ -537,21 +551,18 @@ static void pipe_stream_gone(void *cls)
 	pipe_stream_release(ps);
 }
 
-/* The response for a stream's pipe (taken over: closed in every case),
- * or NULL. */
+/* The response sending ps (the caller's reference is taken over in
+ * every case), or NULL. */
 static struct MHD_Response *pipe_response(struct webhook_server *w,
-	struct MHD_Connection *c, int fd)
+	struct MHD_Connection *c, struct pipe_stream *ps)
 {
-	struct pipe_stream *ps = xcalloc(1, sizeof(*ps));
 	ps->w = w;
 	ps->c = c;
-	ps->fd = fd;
-	ps->refs = 2;
-	pthread_mutex_init(&ps->mu, NULL);
-	pthread_cond_init(&ps->cv, NULL);
-	int e = spawn_detached(pipe_watcher, ps);
-	if (e != 0) {
-		ps->refs = 1;
+	pthread_mutex_lock(&ps->mu);
+	ps->refs++; /* the watcher's */
+	pthread_mutex_unlock(&ps->mu);
+	if (spawn_detached(pipe_watcher, ps) != 0) {
+		pipe_stream_release(ps);
 		pipe_stream_release(ps);
 		return NULL;
 	}
@@ -574,7 +585,7 @@ static void *console_thread(void *p)
 		.body_len = r->body.len, .get = console_get, .ctx = r->c };
 	console_handle(w->console, &cr, &r->res);
 	if (r->res.stream)
-		r->stream_fd = start_stream(&r->res);
+		r->stream = start_stream(&r->res);
 	unpark(r);
 	return NULL;
 }
@@ -588,7 +599,6 @@ static enum MHD_Result console_request(struct webhook_server *w,
 	client_address(c, r->client, sizeof(r->client));
 	r->url = url;
 	r->method = method;
-	r->stream_fd = -1;
 	if (!park(w, r, c))
 		return answer(w, c, 503, "{\"error\":\"the server is "
 					 "stopping\"}");
@@ -608,11 +618,14 @@ static enum MHD_Result console_answer(struct webhook_server *w,
 					 "request\"}");
 	struct MHD_Response *mr;
 	if (res->stream) {
-		if (r->stream_fd < 0)
+		if (!r->stream)
 			return answer(w, c, 500, "{\"error\":\"cannot start "
 						 "the export\"}");
-		mr = pipe_response(w, c, r->stream_fd);
-		r->stream_fd = -1; /* taken over */
+		if (atomic_load(&w->closing)) /* it could not be sent whole */
+			return answer(w, c, 503, "{\"error\":\"the server is "
+						 "stopping\"}");
+		mr = pipe_response(w, c, r->stream);
+		r->stream = NULL; /* taken over */
 	} else {
 		size_t len = res->body.len;
 		char *body = buf_steal(&res->body);
@@ -707,8 +720,8 @@ static void on_completed(void *cls, struct MHD_Connection *c,
 	webhook_job_free(r->job); /* it borrows the body */
 	buf_finish(&r->body);
 	if (r->route == R_CONSOLE && r->parked) {
-		if (r->stream_fd >= 0)
-			close(r->stream_fd);
+		if (r->stream)
+			pipe_stream_release(r->stream);
 		console_response_finish(&r->res);
 	}
 	atomic_fetch_sub(&w->buffered, r->reserved);
@@ -810,6 +823,12 @@ enum cv_err webhook_server_start(struct webhook_server **out,
 	w->listen_fd = -1;
 	apply_defaults(&w->cfg);
 	*out = NULL;
+	w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->wake_fd < 0) {
+		free(w);
+		return cv_error(errmsg, CV_EIO, "cannot create an eventfd: %s",
+			strerror(errno));
+	}
 	struct webhook_queue_opts qo = { .db_path = cfg->db_path,
 		.busy_ms = w->cfg.busy_ms, .max_batch = cfg->max_batch,
 		.max_depth = cfg->max_queue,
@@ -849,6 +868,7 @@ fail:
 		close(w->listen_fd);
 	console_destroy(w->console);
 	webhook_queue_destroy(w->q);
+	close(w->wake_fd);
 	free(w);
 	return rc;
 }
@@ -886,10 +906,14 @@ void webhook_server_stop(struct webhook_server *w)
 	 * the store's busy wait), its console query or its stream's next
 	 * write; libmicrohttpd must not be stopped before. */
 	atomic_store(&w->closing, true);
+	uint64_t one = 1;
+	if (write(w->wake_fd, &one, sizeof(one)) < 0)
+		cv_warn("msg=\"cannot wake the export watchers\"");
 	while (atomic_load(&w->parked) > 0)
 		usleep(10 * 1000);
 	MHD_stop_daemon(w->d); /* closes the listening socket too */
 	console_destroy(w->console);
 	webhook_queue_destroy(w->q); /* commits what is queued */
+	close(w->wake_fd);
 	free(w);
 }
