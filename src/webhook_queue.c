@@ -44,8 +44,8 @@ static uint64_t mono_us(void)
 }
 
 /* Store jobs[0..n) in one transaction; on failure nothing is kept. */
-static enum cv_err run_batch(struct webhook_queue *q, struct webhook_job **jobs,
-	size_t n, char **errmsg)
+static enum cv_err run_batch(struct webhook_queue *q,
+	struct webhook_job **jobs, size_t n, char **errmsg)
 {
 	enum cv_err rc = store_begin(q->store, errmsg);
 	for (size_t i = 0; i < n && rc == CV_OK; i++)
@@ -68,8 +68,8 @@ static void count_outcome(struct webhook_metrics *m, enum webhook_outcome o)
 		atomic_fetch_add(&m->quarantined, 1);
 }
 
-static void settle(struct webhook_queue *q, struct webhook_job **jobs, size_t n,
-	enum cv_err rc)
+static void settle(struct webhook_queue *q, struct webhook_job **jobs,
+	size_t n, enum cv_err rc)
 {
 	for (size_t i = 0; i < n; i++) {
 		jobs[i]->status = rc == CV_OK ? 200 : 429;
@@ -83,7 +83,8 @@ static void settle(struct webhook_queue *q, struct webhook_job **jobs, size_t n,
 /* Commit a batch; when it fails for a reason other than a locked or full
  * store, retry its events one by one so one bad event cannot hold back
  * the others. */
-static void commit_jobs(struct webhook_queue *q, struct webhook_job **jobs, size_t n)
+static void commit_jobs(struct webhook_queue *q, struct webhook_job **jobs,
+	size_t n)
 {
 	char *err = NULL;
 	uint64_t t0 = mono_us();
