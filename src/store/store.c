@@ -279,8 +279,8 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 	int persist = 1;
 	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-	enum cv_err rc = CV_OK;
-	if (!(flags & STORE_READONLY))
+	enum cv_err rc = store_terms_register(s, errmsg);
+	if (rc == CV_OK && !(flags & STORE_READONLY))
 		rc = store_exec(s, "PRAGMA journal_mode = WAL", errmsg);
 	if (rc == CV_OK)
 		rc = store_exec(s,

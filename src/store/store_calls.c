@@ -116,13 +116,16 @@ static enum cv_err index_call(struct store *s, int64_t rid,
 	store_bind_text(st, 2, c->summary);
 	for (int i = 0; i < 3; i++)
 		store_bind_text(st, 3 + i, cols[i].len ? cols[i].data : NULL);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = store_dberr(s, errmsg, "index call");
+	/* the term list is fed from FTS5's own tokenizing of this insert */
+	if ((rc = store_terms_capture_begin(s, errmsg)) != CV_OK)
 		goto out;
-	}
-	rc = store_terms_note(s, c->summary, errmsg);
-	for (int i = 0; rc == CV_OK && i < 3; i++)
-		rc = store_terms_note(s, cols[i].data, errmsg);
+	bool indexed = sqlite3_step(st) == SQLITE_DONE;
+	if (!indexed)
+		rc = store_dberr(s, errmsg, "index call");
+	enum cv_err trc = store_terms_capture_end(s, indexed,
+		rc == CV_OK ? errmsg : NULL);
+	if (rc == CV_OK)
+		rc = trc;
 	if (rc != CV_OK)
 		goto out;
 	struct buf all;

@@ -12,8 +12,13 @@
  * rewrites a prefix outside NEAR into an OR of the terms it stands for,
  * which FTS5 evaluates lazily in rowid order like any other word.
  *
- * The tokens come from FTS5's own tokenizer, created with the arguments of
- * calls_fts (schema.c), so they are exactly the index's terms. fts_terms
+ * The tokens are the index's own: every store connection registers, under
+ * the name calls_fts's tokenizer has ("porter"), a tokenizer that hands
+ * each call to FTS5's porter tokenizer and, while index_call inserts the
+ * call (store_terms_capture_begin/end), also keeps each token it passes to
+ * FTS5 that the list may lack. The schema names FTS5's own tokenizer, so
+ * any other program opening the store (the sqlite3 shell) reads and
+ * writes the same index without it. fts_terms
  * may hold more than the index (a purged call's words stay): a term that
  * matches nothing costs nothing. It must never hold less: `callvault check`
  * compares it with the index.
@@ -51,7 +56,9 @@ struct store_terms {
 	Fts5Tokenizer *tok;
 	struct strset known;    /* in fts_terms, committed */
 	struct strset pending;  /* written by the open transaction */
+	struct strset fresh;    /* captured, not yet written */
 	bool loaded;
+	bool capture;           /* between capture_begin and capture_end */
 };
 
 static uint64_t hash_of(const char *p, size_t n)
@@ -133,6 +140,7 @@ void store_terms_free(struct store *s)
 	t->api.xDelete(t->tok);
 	set_clear(&t->known);
 	set_clear(&t->pending);
+	set_clear(&t->fresh);
 	free(t);
 	s->terms = NULL;
 }
@@ -156,31 +164,6 @@ void store_terms_rolled_back(struct store *s)
 		set_clear(&s->terms->pending);
 }
 
-struct note_ctx {
-	struct store_terms *t;
-	sqlite3_stmt *ins;
-	int rc;
-};
-
-static int note_token(void *arg, int flags, const char *tok, int n,
-	int start, int end)
-{
-	struct note_ctx *x = arg;
-	if (n > FTS5_TOKEN_MAX)
-		n = FTS5_TOKEN_MAX;
-	if (n <= 0 || (tok[0] >= '0' && tok[0] <= '9') ||
-	    set_has(&x->t->known, tok, (size_t)n) ||
-	    set_has(&x->t->pending, tok, (size_t)n))
-		return SQLITE_OK;
-	sqlite3_bind_text(x->ins, 1, tok, n, SQLITE_STATIC);
-	int r = sqlite3_step(x->ins);
-	sqlite3_reset(x->ins);
-	if (r != SQLITE_DONE)
-		return x->rc = r;
-	set_add(&x->t->pending, tok, (size_t)n);
-	return SQLITE_OK;
-}
-
 /* Load the stored terms into the cache, up to KNOWN_MAX. */
 static enum cv_err load_known(struct store *s, struct store_terms *t,
 	char **errmsg)
@@ -197,26 +180,150 @@ static enum cv_err load_known(struct store *s, struct store_terms *t,
 	return CV_OK;
 }
 
-enum cv_err store_terms_note(struct store *s, const char *text,
-	char **errmsg)
+enum cv_err store_terms_capture_begin(struct store *s, char **errmsg)
 {
-	static const char ins[] =
-		"INSERT OR IGNORE INTO fts_terms(term) VALUES (?)";
-	if (!text || !*text)
-		return CV_OK;
 	struct store_terms *t = terms_of(s, errmsg);
 	if (!t)
 		return CV_EDB;
 	if (!t->loaded && load_known(s, t, errmsg) != CV_OK)
 		return CV_EDB;
-	struct note_ctx x = { .t = t };
-	if (!(x.ins = store_stmt(s, ins, errmsg)))
-		return CV_EDB;
-	int r = t->api.xTokenize(t->tok, &x, FTS5_TOKENIZE_DOCUMENT, text,
-		(int)strlen(text), note_token);
-	if (r != SQLITE_OK || x.rc != SQLITE_OK)
-		return store_dberr(s, errmsg, "note index terms");
+	set_clear(&t->fresh);
+	t->capture = true;
 	return CV_OK;
+}
+
+enum cv_err store_terms_capture_end(struct store *s, bool keep,
+	char **errmsg)
+{
+	static const char ins[] =
+		"INSERT OR IGNORE INTO fts_terms(term) VALUES (?)";
+	struct store_terms *t = s->terms;
+	if (!t)
+		return CV_OK;
+	t->capture = false;
+	enum cv_err rc = CV_OK;
+	sqlite3_stmt *st = NULL;
+	for (size_t i = 0; keep && rc == CV_OK && i < t->fresh.cap; i++) {
+		const char *w = t->fresh.slot[i];
+		if (!w)
+			continue;
+		if (!st && !(st = store_stmt(s, ins, errmsg))) {
+			rc = CV_EDB;
+			break;
+		}
+		sqlite3_bind_text(st, 1, w, -1, SQLITE_STATIC);
+		int r = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (r != SQLITE_DONE)
+			rc = store_dberr(s, errmsg, "note index terms");
+		else
+			set_add(&t->pending, w, strlen(w));
+	}
+	set_clear(&t->fresh);
+	return rc;
+}
+
+/* A token FTS5 is about to index: kept in fresh when the list may lack
+ * it. Numbers are left to the digit index (see the top of this file). */
+static void capture_token(struct store_terms *t, const char *tok, int n)
+{
+	if (n > FTS5_TOKEN_MAX)
+		n = FTS5_TOKEN_MAX;
+	if (n <= 0 || (tok[0] >= '0' && tok[0] <= '9') ||
+	    set_has(&t->known, tok, (size_t)n) ||
+	    set_has(&t->pending, tok, (size_t)n))
+		return;
+	set_add(&t->fresh, tok, (size_t)n);
+}
+
+/* ---- the capturing tokenizer ------------------------------------------ */
+
+struct capture_module {
+	fts5_tokenizer real;    /* FTS5's porter */
+	void *real_ud;
+	struct store *s;
+};
+
+struct capture_tok {
+	const struct capture_module *m;
+	Fts5Tokenizer *inner;
+};
+
+struct capture_call {
+	struct store_terms *t;
+	void *ctx;
+	int (*x_token)(void *, int, const char *, int, int, int);
+};
+
+static int capture_create(void *ud, const char **argv, int argc,
+	Fts5Tokenizer **out)
+{
+	const struct capture_module *m = ud;
+	struct capture_tok *ct = sqlite3_malloc(sizeof(*ct));
+	if (!ct)
+		return SQLITE_NOMEM;
+	int rc = m->real.xCreate(m->real_ud, argv, argc, &ct->inner);
+	if (rc != SQLITE_OK) {
+		sqlite3_free(ct);
+		return rc;
+	}
+	ct->m = m;
+	*out = (Fts5Tokenizer *)ct;
+	return SQLITE_OK;
+}
+
+static void capture_delete(Fts5Tokenizer *tok)
+{
+	struct capture_tok *ct = (struct capture_tok *)tok;
+	ct->m->real.xDelete(ct->inner);
+	sqlite3_free(ct);
+}
+
+static int capture_cb(void *arg, int flags, const char *tok, int n,
+	int start, int end)
+{
+	struct capture_call *c = arg;
+	int rc = c->x_token(c->ctx, flags, tok, n, start, end);
+	if (rc == SQLITE_OK)
+		capture_token(c->t, tok, n);
+	return rc;
+}
+
+static int capture_tokenize(Fts5Tokenizer *tok, void *ctx, int flags,
+	const char *text, int n,
+	int (*x_token)(void *, int, const char *, int, int, int))
+{
+	const struct capture_tok *ct = (const struct capture_tok *)tok;
+	struct store_terms *t = ct->m->s->terms;
+	if (!t || !t->capture || flags != FTS5_TOKENIZE_DOCUMENT)
+		return ct->m->real.xTokenize(ct->inner, ctx, flags, text, n,
+			x_token);
+	struct capture_call c = { .t = t, .ctx = ctx, .x_token = x_token };
+	return ct->m->real.xTokenize(ct->inner, &c, flags, text, n,
+		capture_cb);
+}
+
+enum cv_err store_terms_register(struct store *s, char **errmsg)
+{
+	static fts5_tokenizer capture = { capture_create, capture_delete,
+		capture_tokenize };
+	fts5_api *api = store_fts5_api(s->db);
+	struct capture_module *m = sqlite3_malloc(sizeof(*m));
+	int rc = api && m ? SQLITE_OK : SQLITE_ERROR;
+	if (rc == SQLITE_OK) {
+		m->s = s;
+		rc = api->xFindTokenizer(api, TOK_NAME, &m->real_ud,
+			&m->real);
+	}
+	/* FTS5 frees m with the connection from here on */
+	if (rc == SQLITE_OK)
+		return api->xCreateTokenizer(api, TOK_NAME, m, &capture,
+			       sqlite3_free) == SQLITE_OK
+			? CV_OK
+			: cv_error(errmsg, CV_EDB,
+				  "cannot register the FTS5 tokenizer");
+	sqlite3_free(m);
+	return cv_error(errmsg, CV_EDB, "FTS5's porter tokenizer is missing");
 }
 
 /* ---- expanding prefixes ---------------------------------------------- */

@@ -8,9 +8,18 @@
 
 #include "store_int.h"
 
-/* Record the index terms of text (one FTS5 column of a call being
- * indexed) in fts_terms, in the open transaction. */
-enum cv_err store_terms_note(struct store *s, const char *text,
+/* Register, on s's connection, the tokenizer that lets FTS5's own
+ * tokenizing of a call feed fts_terms (store_terms.c says how). Before
+ * anything opens calls_fts. */
+enum cv_err store_terms_register(struct store *s, char **errmsg)
+	CV_MUST_CHECK;
+
+/* Around the INSERT into calls_fts of one call: the terms FTS5 indexes
+ * between begin and end are written to fts_terms, in the open
+ * transaction, by end when keep is true (the insert succeeded). */
+enum cv_err store_terms_capture_begin(struct store *s, char **errmsg)
+	CV_MUST_CHECK;
+enum cv_err store_terms_capture_end(struct store *s, bool keep,
 	char **errmsg) CV_MUST_CHECK;
 
 /* The open transaction committed / rolled back: what it noted is now
