@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # Benchmark `callvault import` against the SQLite ceiling.
 #
-#   tools/bench/bench_import.sh [N]        (default N = 200000)
+#   tools/bench/bench_import.sh [N] [ROUNDS]   (default 200000 and 3)
 #
 # Generates N synthetic call logs (gencalls.py: 12-16 turn transcripts,
-# about 1.5 KB), then in the same run:
+# about 1.5 KB), then ROUNDS times, in the same run:
 #   1. callvault import (fresh store): calls/s and peak RSS;
 #   2. the sqlite3 shell loading the same JSONL into the same schema
 #      (created by `callvault init`: calls, versions, raw payloads and the
 #      FTS5 index) in one transaction — the baseline.
-# Prints a Markdown table row block for docs/benchmarks.md.
+# The two alternate, and which goes first alternates too, so that both
+# see the same minutes of this VM, whose speed drifts by up to a half
+# within minutes; each round gives a ratio, and the median of the rounds
+# is the figure. Prints Markdown table rows for docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-200000}
+ROUNDS=${2:-3}
 OUT=tools/bench/out/import
 mkdir -p "$OUT"
 CV=build/callvault
@@ -26,20 +30,21 @@ bytes=$(stat -c %s "$data")
 now() { date +%s.%N; }
 rss_of() { awk '/Maximum resident set size/ {print $6}' "$1"; }
 
-# 1. callvault import
-rm -f "$OUT"/cv.db*
-$CV --db "$OUT/cv.db" init >/dev/null
-sync
-t0=$(now)
-/usr/bin/time -v -o "$OUT/cv.time" $CV --db "$OUT/cv.db" import "$data" > "$OUT/cv.out"
-t1=$(now)
-cv_secs=$(echo "$t1 - $t0" | bc -l)
-cv_rss=$(rss_of "$OUT/cv.time")
-cat "$OUT/cv.out"
+# 1. callvault import, fresh store
+run_cv() {
+	rm -f "$OUT"/cv.db*
+	$CV --db "$OUT/cv.db" init >/dev/null
+	sync
+	local t0 t1
+	t0=$(now)
+	/usr/bin/time -v -o "$OUT/cv.time" $CV --db "$OUT/cv.db" import \
+		"$data" > "$OUT/cv.out"
+	t1=$(now)
+	cv_secs=$(echo "$t1 - $t0" | bc -l)
+	cv_rss=$(rss_of "$OUT/cv.time")
+}
 
 # 2. sqlite3 shell, one transaction, same schema
-rm -f "$OUT"/sh.db*
-$CV --db "$OUT/sh.db" init >/dev/null
 cat > "$OUT/load.sql" <<SQL
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = FULL;
@@ -74,19 +79,36 @@ INSERT INTO calls_fts(rowid, summary, other)
   SELECT rid, summary, transcript FROM calls;
 COMMIT;
 SQL
-sync
-t0=$(now)
-/usr/bin/time -v -o "$OUT/sh.time" sqlite3 "$OUT/sh.db" < "$OUT/load.sql" >/dev/null
-t1=$(now)
-sh_secs=$(echo "$t1 - $t0" | bc -l)
-sh_rss=$(rss_of "$OUT/sh.time")
-sh_calls=$(sqlite3 "$OUT/sh.db" "SELECT count(*) FROM calls")
+run_shell() {
+	rm -f "$OUT"/sh.db*
+	$CV --db "$OUT/sh.db" init >/dev/null
+	sync
+	local t0 t1
+	t0=$(now)
+	/usr/bin/time -v -o "$OUT/sh.time" sqlite3 "$OUT/sh.db" \
+		< "$OUT/load.sql" >/dev/null
+	t1=$(now)
+	sh_secs=$(echo "$t1 - $t0" | bc -l)
+	sh_rss=$(rss_of "$OUT/sh.time")
+	sh_calls=$(sqlite3 "$OUT/sh.db" "SELECT count(*) FROM calls")
+}
 
-cv_rate=$(echo "$N / $cv_secs" | bc -l)
-sh_rate=$(echo "$sh_calls / $sh_secs" | bc -l)
-printf '\nN=%d  input %.1f MB\n' "$N" "$(echo "$bytes / 1000000" | bc -l)"
-printf '| callvault import | %.2f s | %.0f calls/s | %.1f MiB |\n' \
-	"$cv_secs" "$cv_rate" "$(echo "$cv_rss / 1024" | bc -l)"
-printf '| sqlite3 shell, one transaction | %.2f s | %.0f calls/s | %.1f MiB |\n' \
-	"$sh_secs" "$sh_rate" "$(echo "$sh_rss / 1024" | bc -l)"
-printf 'ratio callvault/sqlite3 = %.2fx\n' "$(echo "$cv_rate / $sh_rate" | bc -l)"
+mib() { printf '%.1f' "$(echo "$1 / 1024" | bc -l)"; }
+printf '\nN=%d  input %.1f MB, %d rounds\n' "$N" \
+	"$(echo "$bytes / 1000000" | bc -l)" "$ROUNDS"
+echo '| round | callvault import | sqlite3 shell (baseline; its peak RSS) | ratio | callvault peak RSS |'
+echo '|---|---|---|---|---|'
+ratios=()
+for r in $(seq "$ROUNDS"); do
+	if [ $((r % 2)) -eq 1 ]; then run_cv; run_shell; else run_shell; run_cv; fi
+	cv_rate=$(echo "$N / $cv_secs" | bc -l)
+	sh_rate=$(echo "$sh_calls / $sh_secs" | bc -l)
+	ratio=$(echo "$cv_rate / $sh_rate" | bc -l)
+	ratios+=("$ratio")
+	printf '| %d (%s) | %.2f s, %.0f calls/s | %.2f s, %.0f calls/s, %s MiB | %.2fx | %s MiB |\n' \
+		"$r" "$(date +%H:%M)" "$cv_secs" "$cv_rate" "$sh_secs" \
+		"$sh_rate" "$(mib "$sh_rss")" "$ratio" "$(mib "$cv_rss")"
+done
+printf 'last callvault run: %s\n' "$(cat "$OUT/cv.out")"
+printf 'median ratio callvault/sqlite3 = %.2fx\n' "$(printf '%s\n' \
+	"${ratios[@]}" | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')"
