@@ -3,42 +3,63 @@
 # VoiceAiCallEnd bodies at concurrency 64 — durable events/s and p50/p99 —
 # with, in the same run, the same load against /healthz (the HTTP ceiling)
 # and the disk's fsync rate.
-#   tools/bench/webhook.sh [BUILD_DIR] [N] [CONCURRENCY]
+#   tools/bench/webhook.sh [BUILD_DIR] [N] [CONCURRENCY] [ROUNDS]
+# Each of ROUNDS rounds (default 3) starts a server on a fresh store and
+# sends N requests to /healthz, then N unique signed webhooks; the
+# figures are the medians of the rounds (this VM's speed drifts by up to a
+# half within minutes, so one round says as much about the minute).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=${1:-build}
 N=${2:-50000}
 C=${3:-64}
+ROUNDS=${4:-3}
 CV=$B/callvault
 BW=$B/tools/bench/bench_webhook
 W=$(mktemp -d "${TMPDIR:-/tmp}/cvbench.XXXXXX")
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
-"$CV" --db "$W/store.db" init >/dev/null
 "$BW" keygen "$W"
-"$CV" --db "$W/store.db" serve --listen 127.0.0.1:0 --port-file "$W/port" \
-	--public-key "$W/ed25519.pub.pem" 2>"$W/serve.log" &
-pid=$!
-for _ in $(seq 100); do [ -s "$W/port" ] && break; sleep 0.05; done
-P=$(cat "$W/port")
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
+median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+
 echo "== machine: $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "== baseline: GET /healthz, $N requests, concurrency $C"
-"$BW" run "$W/ed25519.pem" "$P" "$N" "$C" /healthz
-echo "== durable events: POST /webhooks/highlevel, $N unique signed bodies, concurrency $C"
-cpu0=$(awk '{print $14 + $15}' /proc/$pid/stat)
-"$BW" run "$W/ed25519.pem" "$P" "$N" "$C"
-cpu1=$(awk '{print $14 + $15}' /proc/$pid/stat)
-echo "server CPU: $(( (cpu1 - cpu0) * 10 )) ms for $N events = $(( (cpu1 - cpu0) * 10000 / N )) us/event (user+sys, all threads)"
-curl -s "http://127.0.0.1:$P/metrics" | grep -E \
-	'^callvault_webhook_(events_stored_total|commit_seconds_(count|sum)|batch_events_total|requests_total\{status="(200|429)"\})' \
-	| tee "$W/metrics"
-awk '/commit_seconds_sum/ {s=$2} /commit_seconds_count/ {c=$2}
-     /batch_events_total/ {e=$2}
-     END {if (c) printf "group commits: %d, mean %.1f events each, mean %.1f ms each\n", c, e/c, s/c*1000}' "$W/metrics"
-kill -TERM "$pid"; wait "$pid"; pid=
-"$CV" --db "$W/store.db" check >/dev/null && echo "check: ok"
-echo "calls stored: $("$CV" --db "$W/store.db" stats | grep -i '^calls' || true)"
+echo "== $ROUNDS rounds: GET /healthz then POST /webhooks/highlevel ($N unique signed bodies), concurrency $C"
+: > "$W/rounds"
+for r in $(seq "$ROUNDS"); do
+	rm -f "$W"/store.db* "$W/port"
+	"$CV" --db "$W/store.db" init >/dev/null
+	"$CV" --db "$W/store.db" serve --listen 127.0.0.1:0 \
+		--port-file "$W/port" --public-key "$W/ed25519.pub.pem" \
+		2>"$W/serve.log" &
+	pid=$!
+	for _ in $(seq 100); do [ -s "$W/port" ] && break; sleep 0.05; done
+	P=$(cat "$W/port")
+	echo "-- round $r ($(date +%H:%M:%S))"
+	"$BW" run "$W/ed25519.pem" "$P" "$N" "$C" /healthz | tee "$W/h"
+	cpu0=$(awk '{print $14 + $15}' /proc/$pid/stat)
+	"$BW" run "$W/ed25519.pem" "$P" "$N" "$C" | tee "$W/e"
+	cpu1=$(awk '{print $14 + $15}' /proc/$pid/stat)
+	us=$(( (cpu1 - cpu0) * 10000 / N ))
+	echo "server CPU: $(( (cpu1 - cpu0) * 10 )) ms for $N events = $us us/event (user+sys, all threads)"
+	curl -s "http://127.0.0.1:$P/metrics" | grep -E \
+		'^callvault_webhook_(events_stored_total|commit_seconds_(count|sum)|batch_events_total|requests_total\{status="(200|429)"\})' \
+		> "$W/metrics"
+	awk '/commit_seconds_sum/ {s=$2} /commit_seconds_count/ {c=$2}
+	     /batch_events_total/ {e=$2}
+	     END {if (c) printf "group commits: %d, mean %.1f events each, mean %.1f ms each\n", c, e/c, s/c*1000}' "$W/metrics"
+	grep -E 'status="429"|events_stored' "$W/metrics"
+	kill -TERM "$pid"; wait "$pid"; pid=
+	"$CV" --db "$W/store.db" check >/dev/null && echo "check: ok"
+	echo "calls stored: $("$CV" --db "$W/store.db" stats | grep -i '^calls' || true)"
+	echo "$(field rate < "$W/e") $(field p50_ms < "$W/e") $(field p99_ms < "$W/e") $(field rate < "$W/h") $us" >> "$W/rounds"
+done
+echo "== medians of $ROUNDS rounds"
+printf 'durable events/s %s  p50 %s ms  p99 %s ms  /healthz %s req/s  server %s us/event\n' \
+	"$(cut -d' ' -f1 "$W/rounds" | median)" "$(cut -d' ' -f2 "$W/rounds" | median)" \
+	"$(cut -d' ' -f3 "$W/rounds" | median)" "$(cut -d' ' -f4 "$W/rounds" | median)" \
+	"$(cut -d' ' -f5 "$W/rounds" | median)"
 echo "== baseline: disk fsync rate in the store's directory"
 "$BW" fsync "$W" 3
 echo "== Ed25519 verify rate of this CPU (openssl speed, one core)"
