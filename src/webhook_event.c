@@ -60,9 +60,12 @@ static enum cv_err store_call_end(struct store *s,
 	bool *withheld, char **errmsg)
 {
 	struct ingest_stats st = { 0 };
-	/* a fresh payload each time: a rolled-back batch runs this again */
+	/* a fresh payload each time: a rolled-back batch runs this again;
+	 * the body's hash was taken on the HTTP thread, not here on the
+	 * writer's */
 	struct store_payload p;
-	store_payload_init(&p, SRC_WEBHOOK, e->body, e->len);
+	store_payload_init_hashed(&p, SRC_WEBHOOK, e->body, e->len,
+		e->sha256);
 	enum cv_err rc = ingest_parsed(s, &p, &e->batch, NULL, &st, errmsg);
 	if (rc != CV_OK)
 		return rc;

@@ -71,6 +71,10 @@ struct store_payload {
 };
 void store_payload_init(struct store_payload *p, enum store_source src,
 	const void *bytes, size_t len);
+/* The same, with the bytes' SHA-256 (hex) already computed by the caller. */
+void store_payload_init_hashed(struct store_payload *p,
+	enum store_source src, const void *bytes, size_t len,
+	const char *sha256_hex);
 
 enum store_ingest_result { INGEST_NEW, INGEST_UPDATED, INGEST_UNCHANGED };
 

@@ -28,15 +28,24 @@ bool store_source_parse(const char *name, enum store_source *out)
 	return false;
 }
 
-void store_payload_init(struct store_payload *p, enum store_source src,
-	const void *bytes, size_t len)
+void store_payload_init_hashed(struct store_payload *p,
+	enum store_source src, const void *bytes, size_t len,
+	const char *sha256_hex)
 {
 	memset(p, 0, sizeof(*p));
 	p->source = src;
 	p->bytes = bytes;
 	p->len = len;
 	p->received_at = cv_now_ms();
-	cv_sha256_hex(bytes, len, p->sha256);
+	memcpy(p->sha256, sha256_hex, sizeof(p->sha256));
+}
+
+void store_payload_init(struct store_payload *p, enum store_source src,
+	const void *bytes, size_t len)
+{
+	char sha[CV_SHA256_HEX];
+	cv_sha256_hex(bytes, len, sha);
+	store_payload_init_hashed(p, src, bytes, len, sha);
 }
 
 char *store_digit_spans(const char *text)
