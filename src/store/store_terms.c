@@ -308,22 +308,26 @@ enum cv_err store_terms_register(struct store *s, char **errmsg)
 	static fts5_tokenizer capture = { capture_create, capture_delete,
 		capture_tokenize };
 	fts5_api *api = store_fts5_api(s->db);
+	if (!api)
+		return cv_error(errmsg, CV_EDB, "SQLite lacks FTS5");
 	struct capture_module *m = sqlite3_malloc(sizeof(*m));
-	int rc = api && m ? SQLITE_OK : SQLITE_ERROR;
-	if (rc == SQLITE_OK) {
-		m->s = s;
-		rc = api->xFindTokenizer(api, TOK_NAME, &m->real_ud,
-			&m->real);
+	if (!m)
+		return cv_error(errmsg, CV_ENOMEM, "out of memory");
+	m->s = s;
+	if (api->xFindTokenizer(api, TOK_NAME, &m->real_ud, &m->real) !=
+		SQLITE_OK) {
+		sqlite3_free(m);
+		return cv_error(errmsg, CV_EDB,
+			"FTS5's porter tokenizer is missing");
 	}
-	/* FTS5 frees m with the connection from here on */
-	if (rc == SQLITE_OK)
-		return api->xCreateTokenizer(api, TOK_NAME, m, &capture,
-			       sqlite3_free) == SQLITE_OK
-			? CV_OK
-			: cv_error(errmsg, CV_EDB,
-				  "cannot register the FTS5 tokenizer");
-	sqlite3_free(m);
-	return cv_error(errmsg, CV_EDB, "FTS5's porter tokenizer is missing");
+	/* from here FTS5 frees m with the connection; not on failure */
+	if (api->xCreateTokenizer(api, TOK_NAME, m, &capture, sqlite3_free) !=
+		SQLITE_OK) {
+		sqlite3_free(m);
+		return cv_error(errmsg, CV_EDB,
+			"cannot register the FTS5 tokenizer");
+	}
+	return CV_OK;
 }
 
 /* ---- expanding prefixes ---------------------------------------------- */
