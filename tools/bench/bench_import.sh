@@ -111,4 +111,4 @@ for r in $(seq "$ROUNDS"); do
 done
 printf 'last callvault run: %s\n' "$(cat "$OUT/cv.out")"
 printf 'median ratio callvault/sqlite3 = %.2fx\n' "$(printf '%s\n' \
-	"${ratios[@]}" | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}')"
+	"${ratios[@]}" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}')"

@@ -167,8 +167,11 @@ static void loop_step(CURLM *m, struct loop *l)
 					    : 0);
 		curl_multi_socket_action(m, ev[i].data.fd, flags, &running);
 	}
-	if (k <= 0 || l->timeout_ms == 0)
+	if (k <= 0 || l->timeout_ms == 0) {
+		/* the timer is one-shot: libcurl sets it again if it wants */
+		l->timeout_ms = -1;
 		curl_multi_socket_action(m, CURL_SOCKET_TIMEOUT, 0, &running);
+	}
 }
 
 static int run(const char *keyfile, int port, size_t n, int conc,

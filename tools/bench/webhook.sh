@@ -22,7 +22,8 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
 "$BW" keygen "$W"
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
-median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+# the middle value; with an even count, the mean of the two middle ones
+median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
 echo "== machine: $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== $ROUNDS rounds: GET /healthz then POST /webhooks/highlevel ($N unique signed bodies), concurrency $C"
@@ -51,7 +52,8 @@ for r in $(seq "$ROUNDS"); do
 	     END {if (c) printf "group commits: %d, mean %.1f events each, mean %.1f ms each\n", c, e/c, s/c*1000}' "$W/metrics"
 	grep -E 'status="429"|events_stored' "$W/metrics"
 	kill -TERM "$pid"; wait "$pid"; pid=
-	"$CV" --db "$W/store.db" check >/dev/null && echo "check: ok"
+	if "$CV" --db "$W/store.db" check >/dev/null; then echo "check: ok"
+	else echo "check FAILED in round $r: no figures"; exit 1; fi
 	echo "calls stored: $("$CV" --db "$W/store.db" stats | grep -i '^calls' || true)"
 	echo "$(field rate < "$W/e") $(field p50_ms < "$W/e") $(field p99_ms < "$W/e") $(field rate < "$W/h") $us" >> "$W/rounds"
 done
