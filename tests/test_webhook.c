@@ -180,6 +180,44 @@ static void test_ed25519_and_meaning(int port)
 	CHECK_INT(counts().events, c1.events + 7);
 }
 
+/*
+ * Headers as a real delivery through proxies brings them (tracing,
+ * forwarding, a legacy RSA signature: ~8 KiB here, several times what
+ * HighLevel sends) fit the connection's memory pool (webhook.c), twice
+ * on one kept-alive connection, whose pool is reset between requests.
+ */
+static void test_big_headers(int port)
+{
+	static char hv[40][300];
+	const char *hs[44];
+	int n = 0;
+	hs[n++] = "Content-Type: application/json";
+	for (int i = 0; i < 30; i++) {
+		int k = snprintf(hv[i], sizeof(hv[i]), "X-Trace-%02d: ", i);
+		memset(hv[i] + k, 'a' + i % 26, 250);
+		hv[i][k + 250] = '\0';
+		hs[n++] = hv[i];
+	}
+	CURL *h = curl_easy_init();
+	for (int round = 0; round < 2; round++) {
+		char id[32], wh[32];
+		snprintf(id, sizeof(id), "call-bighdr-%d", round);
+		snprintf(wh, sizeof(wh), "wh-bighdr-%d", round);
+		char *b = wt_call_body(id, wh, "big headers");
+		char *sig = wt_sign(ed, NULL, b, strlen(b));
+		snprintf(hv[30], sizeof(hv[30]), "x-ghl-signature: %s", sig);
+		hs[n] = hv[30];
+		hs[n + 1] = NULL;
+		CHECK_INT(wt_http(h, port, "POST", "/webhooks/highlevel", b,
+				  strlen(b), hs),
+			200);
+		CHECK_MSG(call_versions(id) == 1, "%s stored", id);
+		free(sig);
+		free(b);
+	}
+	curl_easy_cleanup(h);
+}
+
 static void test_rejections(int port)
 {
 	struct counts c0 = counts();
@@ -884,6 +922,7 @@ int main(void)
 		wt_die("server did not start");
 	CHECK_INT(wt_http(NULL, s.port, "GET", "/healthz", NULL, 0, NULL), 200);
 	test_ed25519_and_meaning(s.port);
+	test_big_headers(s.port);
 	test_rejections(s.port);
 	test_burst(s.port);
 	test_hostile(s.port);
