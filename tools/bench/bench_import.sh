@@ -30,18 +30,25 @@ bytes=$(stat -c %s "$data")
 now() { date +%s.%N; }
 rss_of() { awk '/Maximum resident set size/ {print $6}' "$1"; }
 
+# Run "$@" (a load into $OUT/NAME.db, created empty by `callvault init`)
+# under /usr/bin/time; sets secs and rss.
+timed_load() {
+	local name=$1 t0 t1
+	shift
+	rm -f "$OUT/$name".db*
+	$CV --db "$OUT/$name.db" init >/dev/null
+	sync
+	t0=$(now)
+	/usr/bin/time -v -o "$OUT/$name.time" "$@"
+	t1=$(now)
+	secs=$(echo "$t1 - $t0" | bc -l)
+	rss=$(rss_of "$OUT/$name.time")
+}
+
 # 1. callvault import, fresh store
 run_cv() {
-	rm -f "$OUT"/cv.db*
-	$CV --db "$OUT/cv.db" init >/dev/null
-	sync
-	local t0 t1
-	t0=$(now)
-	/usr/bin/time -v -o "$OUT/cv.time" $CV --db "$OUT/cv.db" import \
-		"$data" > "$OUT/cv.out"
-	t1=$(now)
-	cv_secs=$(echo "$t1 - $t0" | bc -l)
-	cv_rss=$(rss_of "$OUT/cv.time")
+	timed_load cv $CV --db "$OUT/cv.db" import "$data" > "$OUT/cv.out"
+	cv_secs=$secs cv_rss=$rss
 }
 
 # 2. sqlite3 shell, one transaction, same schema
@@ -80,16 +87,8 @@ INSERT INTO calls_fts(rowid, summary, other)
 COMMIT;
 SQL
 run_shell() {
-	rm -f "$OUT"/sh.db*
-	$CV --db "$OUT/sh.db" init >/dev/null
-	sync
-	local t0 t1
-	t0=$(now)
-	/usr/bin/time -v -o "$OUT/sh.time" sqlite3 "$OUT/sh.db" \
-		< "$OUT/load.sql" >/dev/null
-	t1=$(now)
-	sh_secs=$(echo "$t1 - $t0" | bc -l)
-	sh_rss=$(rss_of "$OUT/sh.time")
+	timed_load sh sqlite3 "$OUT/sh.db" < "$OUT/load.sql" >/dev/null
+	sh_secs=$secs sh_rss=$rss
 	sh_calls=$(sqlite3 "$OUT/sh.db" "SELECT count(*) FROM calls")
 }
 
