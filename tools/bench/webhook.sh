@@ -8,6 +8,9 @@
 # sends N requests to /healthz, then N unique signed webhooks; the
 # figures are the medians of the rounds (this VM's speed drifts by up to a
 # half within minutes, so one round says as much about the minute).
+# CLIENT=curl sends through libcurl instead of bench_webhook's own minimal
+# HTTP/1.1 client (the generator shares the two cores with the server;
+# libcurl costs it more CPU per request).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=${1:-build}
@@ -16,6 +19,9 @@ C=${3:-64}
 ROUNDS=${4:-3}
 CV=$B/callvault
 BW=$B/tools/bench/bench_webhook
+CLIENT=${CLIENT:-raw}
+case $CLIENT in raw) CF= ;; curl) CF=--curl ;;
+	*) echo "CLIENT must be raw or curl" >&2; exit 2 ;; esac
 W=$(mktemp -d "${TMPDIR:-/tmp}/cvbench.XXXXXX")
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$W"; }
@@ -26,7 +32,7 @@ field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 
 echo "== machine: $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "== $ROUNDS rounds: GET /healthz then POST /webhooks/highlevel ($N unique signed bodies), concurrency $C"
+echo "== $ROUNDS rounds: GET /healthz then POST /webhooks/highlevel ($N unique signed bodies), concurrency $C, client $CLIENT"
 : > "$W/rounds"
 for r in $(seq "$ROUNDS"); do
 	rm -f "$W"/store.db* "$W/port"
@@ -38,9 +44,9 @@ for r in $(seq "$ROUNDS"); do
 	for _ in $(seq 100); do [ -s "$W/port" ] && break; sleep 0.05; done
 	P=$(cat "$W/port")
 	echo "-- round $r ($(date +%H:%M:%S))"
-	"$BW" run "$W/ed25519.pem" "$P" "$N" "$C" /healthz | tee "$W/h"
+	"$BW" run $CF "$W/ed25519.pem" "$P" "$N" "$C" /healthz | tee "$W/h"
 	cpu0=$(awk '{print $14 + $15}' /proc/$pid/stat)
-	"$BW" run "$W/ed25519.pem" "$P" "$N" "$C" | tee "$W/e"
+	"$BW" run $CF "$W/ed25519.pem" "$P" "$N" "$C" | tee "$W/e"
 	cpu1=$(awk '{print $14 + $15}' /proc/$pid/stat)
 	us=$(( (cpu1 - cpu0) * 10000 / N ))
 	echo "server CPU: $(( (cpu1 - cpu0) * 10 )) ms for $N events = $us us/event (user+sys, all threads)"
@@ -51,17 +57,22 @@ for r in $(seq "$ROUNDS"); do
 	     /batch_events_total/ {e=$2}
 	     END {if (c) printf "group commits: %d, mean %.1f events each, mean %.1f ms each\n", c, e/c, s/c*1000}' "$W/metrics"
 	grep -E 'status="429"|events_stored' "$W/metrics"
+	stored=$(awk '/^callvault_webhook_events_stored_total/ {print $2}' "$W/metrics")
+	if [ "$stored" != "$N" ]; then
+		echo "round $r stored ${stored:-?} of $N events: no figures"; exit 1
+	fi
 	kill -TERM "$pid"; wait "$pid"; pid=
 	if "$CV" --db "$W/store.db" check >/dev/null; then echo "check: ok"
 	else echo "check FAILED in round $r: no figures"; exit 1; fi
 	echo "calls stored: $("$CV" --db "$W/store.db" stats | grep -i '^calls' || true)"
-	echo "$(field rate < "$W/e") $(field p50_ms < "$W/e") $(field p99_ms < "$W/e") $(field rate < "$W/h") $us" >> "$W/rounds"
+	gen=$(sed -n 's/.*= \([0-9]*\) us\/request.*/\1/p' "$W/e")
+	echo "$(field rate < "$W/e") $(field p50_ms < "$W/e") $(field p99_ms < "$W/e") $(field rate < "$W/h") $us $gen" >> "$W/rounds"
 done
 echo "== medians of $ROUNDS rounds"
-printf 'durable events/s %s  p50 %s ms  p99 %s ms  /healthz %s req/s  server %s us/event\n' \
+printf 'durable events/s %s  p50 %s ms  p99 %s ms  /healthz %s req/s  server %s us/event  generator %s us/POST\n' \
 	"$(cut -d' ' -f1 "$W/rounds" | median)" "$(cut -d' ' -f2 "$W/rounds" | median)" \
 	"$(cut -d' ' -f3 "$W/rounds" | median)" "$(cut -d' ' -f4 "$W/rounds" | median)" \
-	"$(cut -d' ' -f5 "$W/rounds" | median)"
+	"$(cut -d' ' -f5 "$W/rounds" | median)" "$(cut -d' ' -f6 "$W/rounds" | median)"
 echo "== baseline: disk fsync rate in the store's directory"
 "$BW" fsync "$W" 3
 echo "== Ed25519 verify rate of this CPU (openssl speed, one core)"
