@@ -404,6 +404,11 @@ static size_t raw_send(struct req *r, size_t n, int conc, int port,
 			wt_die("no answer within 60 s");
 		for (int i = 0; i < k; i++) {
 			struct slot *s = evs[i].data.ptr;
+			if (!s->r) {
+				/* its share is done: only a close can come */
+				epoll_ctl(ep, EPOLL_CTL_DEL, s->fd, NULL);
+				continue;
+			}
 			if (s->sent < s->r->wire_len) {
 				slot_write(ep, s);
 				continue;
