@@ -9,11 +9,12 @@
  *       (default /webhooks/highlevel; /healthz for the HTTP baseline).
  *       Prints requests, 200s, seconds, requests/s, p50/p99/max latency,
  *       and its own CPU while sending (it shares the cores with the server).
- *       By default each request is written whole from bytes built
- *       beforehand and its answer read with one recv (a minimal HTTP/1.1
- *       client on epoll, like wrk's); --curl sends through libcurl's multi
- *       socket interface instead, which costs about three times the CPU
- *       per request, taken from the server on the same two cores.
+ *       By default a minimal HTTP/1.1 client on epoll sends each request
+ *       from bytes built beforehand, usually with one send, and usually
+ *       reads its answer with one recv; --curl sends through libcurl's
+ *       multi socket interface instead, which costs ~1.5 times the CPU per
+ *       POST and ~3 times per GET, taken from the server on the same two
+ *       cores.
  *   bench_webhook fsync DIR SECONDS
  *       the disk's rate of 4 KiB write + fdatasync in DIR (the baseline
  *       for how many commits per second the disk allows).
@@ -100,8 +101,9 @@ static char *wire_request(const char *path, int port, const char *sig_hdr,
 	return w;
 }
 
+/* Sign n unique bodies; build what the chosen client sends. */
 static void prepare(struct req *r, size_t n, EVP_PKEY *k, const char *tag,
-	const char *path, int port)
+	const char *path, int port, bool use_curl)
 {
 	char *sum = summary_text();
 	for (size_t i = 0; i < n; i++) {
@@ -113,8 +115,11 @@ static void prepare(struct req *r, size_t n, EVP_PKEY *k, const char *tag,
 		char *sig = wt_sign(k, NULL, r[i].body, r[i].len);
 		snprintf(hdr, sizeof(hdr), "x-ghl-signature: %s", sig);
 		free(sig);
-		r[i].wire = wire_request(path, port, hdr, r[i].body, r[i].len,
-			&r[i].wire_len);
+		if (!use_curl) {
+			r[i].wire = wire_request(path, port, hdr, r[i].body,
+				r[i].len, &r[i].wire_len);
+			continue;
+		}
 		r[i].hdrs = curl_slist_append(NULL,
 			"Content-Type: application/json");
 		r[i].hdrs = curl_slist_append(r[i].hdrs, hdr);
@@ -222,6 +227,8 @@ static size_t curl_send(struct req *r, size_t n, int conc, const char *url,
 	curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_timer);
 	curl_multi_setopt(m, CURLMOPT_TIMERDATA, &l);
 	CURL **hs = calloc((size_t)conc, sizeof(CURL *));
+	if (!hs)
+		wt_die("out of memory");
 	size_t next = 0, done = 0, ok = 0;
 	for (int i = 0; i < conc && next < n; i++) {
 		hs[i] = curl_easy_init();
@@ -258,9 +265,11 @@ static size_t curl_send(struct req *r, size_t n, int conc, const char *url,
 
 /*
  * The raw client: one keep-alive connection per slot, each with at most
- * one request in flight. A request goes out with one send (its bytes were
- * built beforehand); its answer is read until the header block's end and
- * Content-Length bytes after it, which callvault always sends. Anything
+ * one request in flight. A request goes out from bytes built beforehand,
+ * usually in one send (a partial one is resumed when epoll says there is
+ * room); its answer is read, one recv per wake-up, until the header
+ * block's end and Content-Length bytes after it, which callvault's webhook
+ * and /healthz answers always carry (a streamed export does not). Anything
  * else (no Content-Length, a header block over 8 KiB, a closed
  * connection) stops the run: this client is for measuring callvault, not
  * for general use.
@@ -354,7 +363,9 @@ static bool slot_read(struct slot *s)
 	ssize_t k = recv(s->fd, buf, sizeof(buf), 0);
 	if (k < 0 && errno == EAGAIN)
 		return false;
-	if (k <= 0)
+	if (k < 0)
+		wt_die("recv");
+	if (k == 0)
 		wt_die("recv: connection closed mid-answer");
 	size_t got = (size_t)k, off = 0;
 	if (s->body_left == SIZE_MAX) {
@@ -388,6 +399,8 @@ static size_t raw_send(struct req *r, size_t n, int conc, int port,
 		wt_die("epoll_create1");
 	size_t nslots = (size_t)conc < n ? (size_t)conc : n;
 	struct slot *slots = calloc(nslots, sizeof(*slots));
+	if (!slots)
+		wt_die("out of memory");
 	size_t next = 0, done = 0, ok = 0;
 	for (size_t i = 0; i < nslots; i++) {
 		slots[i].fd = connect_port(port);
@@ -400,7 +413,11 @@ static size_t raw_send(struct req *r, size_t n, int conc, int port,
 	struct epoll_event evs[64];
 	while (done < n) {
 		int k = epoll_wait(ep, evs, 64, 60000);
-		if (k <= 0)
+		if (k < 0 && errno == EINTR)
+			continue; /* stopped and continued */
+		if (k < 0)
+			wt_die("epoll_wait");
+		if (k == 0)
 			wt_die("no answer within 60 s");
 		for (int i = 0; i < k; i++) {
 			struct slot *s = evs[i].data.ptr;
@@ -442,17 +459,19 @@ static int run(bool use_curl, const char *keyfile, int port, size_t n,
 		wt_die("N and CONCURRENCY must be positive");
 	bool post = strcmp(path, "/healthz") != 0;
 	struct req *r = calloc(n, sizeof(*r));
+	double *lat = calloc(n, sizeof(double));
+	if (!r || !lat)
+		wt_die("out of memory for N requests");
 	char tag[32];
 	snprintf(tag, sizeof(tag), "%ld", (long)time(NULL) ^ (long)getpid());
 	if (post)
-		prepare(r, n, k, tag, path, port);
-	else
+		prepare(r, n, k, tag, path, port, use_curl);
+	else if (!use_curl)
 		for (size_t i = 0; i < n; i++)
 			r[i].wire = wire_request(path, port, NULL, NULL, 0,
 				&r[i].wire_len);
 	char url[256];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
-	double *lat = calloc(n, sizeof(double));
 	struct rusage ru0, ru1;
 	getrusage(RUSAGE_SELF, &ru0);
 	double t0 = wt_now_s();
@@ -510,6 +529,17 @@ static int fsync_rate(const char *dir, double secs)
 	return 0;
 }
 
+/* N: a positive decimal count, or 0 (refused by run) */
+static size_t count(const char *s)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	return errno || end == s || *end || *s == '-' || v > SIZE_MAX / 64
+		? 0
+		: (size_t)v;
+}
+
 int main(int argc, char **argv)
 {
 	curl_global_init(CURL_GLOBAL_ALL);
@@ -522,7 +552,7 @@ int main(int argc, char **argv)
 		int a = use_curl ? 3 : 2;
 		if (argc - a == 4 || argc - a == 5)
 			rc = run(use_curl, argv[a], atoi(argv[a + 1]),
-				(size_t)atol(argv[a + 2]), atoi(argv[a + 3]),
+				count(argv[a + 2]), atoi(argv[a + 3]),
 				argc - a == 5 ? argv[a + 4]
 					      : "/webhooks/highlevel");
 	} else if (argc == 4 && strcmp(argv[1], "fsync") == 0)
