@@ -84,6 +84,12 @@ void webhook_metrics_render(struct webhook_metrics *m, size_t queue_depth,
 		"mean batch).",
 		&m->batch_events_sum);
 	buf_printf(out,
+		"# HELP callvault_webhook_wal_bytes Bytes of the store's "
+		"write-ahead log in use after the last commit.\n"
+		"# TYPE callvault_webhook_wal_bytes gauge\n"
+		"callvault_webhook_wal_bytes %lld\n",
+		(long long)atomic_load(&m->wal_bytes));
+	buf_printf(out,
 		"# HELP callvault_webhook_queue_depth Events waiting for the "
 		"writer.\n# TYPE callvault_webhook_queue_depth gauge\n"
 		"callvault_webhook_queue_depth %zu\n",

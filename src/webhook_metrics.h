@@ -25,6 +25,7 @@ struct webhook_metrics {
 	atomic_uint_fast64_t commit_count;
 	atomic_uint_fast64_t commit_us_sum;
 	atomic_uint_fast64_t batch_events_sum;
+	atomic_int_fast64_t wal_bytes;       /* after the last commit */
 };
 
 /* Count one answered request with this HTTP status. */

@@ -6,6 +6,7 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/stat.h>
 
 #include "store/store.h"
 #include "store/store_webhook.h"
@@ -901,6 +902,65 @@ static void test_kill9(void)
 	check_store();
 }
 
+static size_t to_buf(char *p, size_t sz, size_t n, void *arg)
+{
+	buf_append(arg, p, sz * n);
+	return sz * n;
+}
+
+/* One sample's value from GET /metrics ("name" includes any labels);
+ * -1 when it is not there. */
+static double metric(int port, const char *name)
+{
+	char url[128];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", port);
+	struct buf b;
+	buf_init(&b);
+	CURL *h = curl_easy_init();
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, to_buf);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	CHECK(curl_easy_perform(h) == CURLE_OK);
+	curl_easy_cleanup(h);
+	buf_putc(&b, '\0');
+	double v = -1;
+	size_t nl = strlen(name);
+	for (const char *l = b.data; l && *l; l = strchr(l, '\n')) {
+		if (*l == '\n')
+			l++;
+		if (strncmp(l, name, nl) == 0 && l[nl] == ' ') {
+			v = strtod(l + nl + 1, NULL);
+			break;
+		}
+	}
+	buf_finish(&b);
+	return v;
+}
+
+/* The counters say what the tests above did; the WAL gauge is the log's
+ * size in use (frames since it last restarted), at least one commit's. */
+static void check_metrics(int port, const char *db_path)
+{
+	CHECK(metric(port, "callvault_webhook_events_stored_total") >= 10);
+	CHECK(metric(port, "callvault_webhook_signature_failures_total") >= 1);
+	CHECK(metric(port, "callvault_webhook_requests_total{status=\"401\"}") >=
+		1);
+	CHECK(metric(port, "callvault_webhook_requests_total{status=\"413\"}") >=
+		1);
+	CHECK(metric(port, "callvault_webhook_duplicates_total") >= 1);
+	CHECK_INT((long)metric(port, "callvault_webhook_queue_depth"), 0);
+	double wal = metric(port, "callvault_webhook_wal_bytes");
+	CHECK(wal >= 32 + 4096 + 24);
+	/* a whole number of frames after the 32-byte header */
+	CHECK_INT(((long long)wal - 32) % (4096 + 24), 0);
+	/* and no larger than the file */
+	char wp[600];
+	snprintf(wp, sizeof(wp), "%s-wal", db_path);
+	struct stat st;
+	CHECK(stat(wp, &st) == 0 && wal <= (double)st.st_size);
+}
+
 int main(void)
 {
 	curl_global_init(CURL_GLOBAL_ALL);
@@ -929,6 +989,7 @@ int main(void)
 	test_slowloris(s.port, 2);
 	/* metrics reflect what happened */
 	CHECK_INT(wt_http(NULL, s.port, "GET", "/metrics", NULL, 0, NULL), 200);
+	check_metrics(s.port, db);
 	CHECK_INT(wt_stop(&s), 0); /* graceful: exit 0 */
 	check_store();
 
