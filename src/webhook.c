@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -661,6 +662,21 @@ static enum MHD_Result console_answer(struct webhook_server *w,
 	return ok;
 }
 
+/* The store's write-ahead log on disk, for /metrics: it grows while
+ * webhooks arrive back to back (docs/webhooks.md), and other processes
+ * (sync, import, the CLI) write to it and truncate it too, so it is read
+ * when asked for, not remembered from the writer's commits. */
+static int64_t wal_file_bytes(const struct webhook_server *w)
+{
+	char *path = xasprintf("%s-wal", w->cfg.db_path);
+	struct stat st;
+	int64_t n = stat(path, &st) == 0 ? (int64_t)st.st_size
+		  : errno == ENOENT	  ? 0
+					  : -1;
+	free(path);
+	return n;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	const char *url, const char *method, const char *version,
 	const char *upload_data, size_t *upload_size, void **con_cls)
@@ -693,7 +709,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	if (r->route == R_METRICS) {
 		struct buf b;
 		buf_init(&b);
-		webhook_metrics_render(&w->m, webhook_queue_depth(w->q), &b);
+		webhook_metrics_render(&w->m, webhook_queue_depth(w->q),
+			wal_file_bytes(w), &b);
 		enum MHD_Result res = respond(w, c, 200,
 			"text/plain; version=0.0.4", b.data, b.len, true);
 		buf_finish(&b);

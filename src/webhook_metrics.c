@@ -36,7 +36,7 @@ static void counter(struct buf *out, const char *name, const char *help,
 }
 
 void webhook_metrics_render(struct webhook_metrics *m, size_t queue_depth,
-	struct buf *out)
+	int64_t wal_file_bytes, struct buf *out)
 {
 	buf_puts(out, "# HELP callvault_webhook_requests_total HTTP requests "
 		      "answered, by status.\n"
@@ -84,11 +84,11 @@ void webhook_metrics_render(struct webhook_metrics *m, size_t queue_depth,
 		"mean batch).",
 		&m->batch_events_sum);
 	buf_printf(out,
-		"# HELP callvault_webhook_wal_bytes Bytes of the store's "
-		"write-ahead log in use after the last commit.\n"
-		"# TYPE callvault_webhook_wal_bytes gauge\n"
-		"callvault_webhook_wal_bytes %lld\n",
-		(long long)atomic_load(&m->wal_bytes));
+		"# HELP callvault_webhook_wal_file_bytes Size of the store's "
+		"write-ahead log file (-1: cannot be read).\n"
+		"# TYPE callvault_webhook_wal_file_bytes gauge\n"
+		"callvault_webhook_wal_file_bytes %lld\n",
+		(long long)wal_file_bytes);
 	buf_printf(out,
 		"# HELP callvault_webhook_queue_depth Events waiting for the "
 		"writer.\n# TYPE callvault_webhook_queue_depth gauge\n"

@@ -25,7 +25,6 @@ struct webhook_metrics {
 	atomic_uint_fast64_t commit_count;
 	atomic_uint_fast64_t commit_us_sum;
 	atomic_uint_fast64_t batch_events_sum;
-	atomic_int_fast64_t wal_bytes;       /* after the last commit */
 };
 
 /* Count one answered request with this HTTP status. */
@@ -33,8 +32,9 @@ void webhook_metrics_status(struct webhook_metrics *m, unsigned status);
 /* One group commit of n events that took us microseconds. */
 void webhook_metrics_commit(struct webhook_metrics *m, uint64_t us,
 	size_t n);
-/* Append the Prometheus text exposition to out. */
+/* Append the Prometheus text exposition to out; wal_file_bytes is the
+ * store's -wal file's size (-1: unknown). */
 void webhook_metrics_render(struct webhook_metrics *m, size_t queue_depth,
-	struct buf *out);
+	int64_t wal_file_bytes, struct buf *out);
 
 #endif

@@ -90,8 +90,6 @@ static void commit_jobs(struct webhook_queue *q, struct webhook_job **jobs,
 	uint64_t t0 = mono_us();
 	enum cv_err rc = run_batch(q, jobs, n, &err);
 	webhook_metrics_commit(q->m, mono_us() - t0, n);
-	if (rc == CV_OK)
-		atomic_store(&q->m->wal_bytes, store_wal_bytes(q->store));
 	if (rc == CV_OK || n == 1 || rc == CV_EBUSY || rc == CV_EIO) {
 		if (rc != CV_OK)
 			cv_warn("msg=\"store refused a batch; answering 429\" "

@@ -26,7 +26,6 @@ struct store {
 	bool rank_ready;          /* store_rank.c registered its function */
 	int wal_frames;           /* WAL frames after this connection's last
 				     commit (on_wal_commit) */
-	int page_size;            /* PRAGMA page_size, once asked */
 	int autockpt;             /* checkpoint every this many frames; 0 =
 				     never (set here, never with PRAGMA
 				     wal_autocheckpoint, which would replace

@@ -147,25 +147,6 @@ enum cv_err store_webhook_counts(struct store *s, int64_t *events,
 	return rc;
 }
 
-int64_t store_wal_bytes(struct store *s)
-{
-	if (s->page_size <= 0) {
-		int64_t ps = 0;
-		char *err = NULL;
-		if (store_scalar_int(s, "PRAGMA page_size", &ps, &err) !=
-			    CV_OK ||
-		    ps <= 0) {
-			free(err);
-			return -1;
-		}
-		s->page_size = (int)ps;
-	}
-	/* the WAL header, then a 24-byte header before each page */
-	return s->wal_frames > 0
-		? 32 + (int64_t)s->wal_frames * (s->page_size + 24)
-		: 0;
-}
-
 void store_wal_autocheckpoint(struct store *s, int pages)
 {
 	s->autockpt = pages;

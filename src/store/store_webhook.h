@@ -68,10 +68,6 @@ enum cv_err store_webhook_counts(struct store *s, int64_t *events,
  * is PASSIVE: it copies what it can and never waits for the writer.
  */
 void store_wal_autocheckpoint(struct store *s, int pages);
-
-/* Bytes of the WAL in use after this connection's last commit (frames
- * since the log last restarted); -1 if the page size cannot be read. */
-int64_t store_wal_bytes(struct store *s);
 enum cv_err store_wal_checkpoint(struct store *s, char **errmsg)
 	CV_MUST_CHECK;
 

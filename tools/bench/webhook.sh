@@ -51,12 +51,12 @@ for r in $(seq "$ROUNDS"); do
 	us=$(( (cpu1 - cpu0) * 10000 / N ))
 	echo "server CPU: $(( (cpu1 - cpu0) * 10 )) ms for $N events = $us us/event (user+sys, all threads)"
 	curl -s "http://127.0.0.1:$P/metrics" | grep -E \
-		'^callvault_webhook_(events_stored_total|quarantined_total|wal_bytes|commit_seconds_(count|sum)|batch_events_total|requests_total\{status="(200|429)"\})' \
+		'^callvault_webhook_(events_stored_total|quarantined_total|wal_file_bytes|commit_seconds_(count|sum)|batch_events_total|requests_total\{status="(200|429)"\})' \
 		> "$W/metrics"
 	awk '/commit_seconds_sum/ {s=$2} /commit_seconds_count/ {c=$2}
 	     /batch_events_total/ {e=$2}
 	     END {if (c) printf "group commits: %d, mean %.1f events each, mean %.1f ms each\n", c, e/c, s/c*1000}' "$W/metrics"
-	grep -E 'status="429"|events_stored|wal_bytes' "$W/metrics"
+	grep -E 'status="429"|events_stored|wal_file_bytes' "$W/metrics"
 	stored=$(awk '/^callvault_webhook_events_stored_total/ {print $2}' "$W/metrics")
 	quar=$(awk '/^callvault_webhook_quarantined_total/ {print $2}' "$W/metrics")
 	if [ "$stored" != "$N" ] || [ "${quar:-0}" != 0 ]; then
