@@ -908,9 +908,8 @@ static size_t to_buf(char *p, size_t sz, size_t n, void *arg)
 	return sz * n;
 }
 
-/* One sample's value from GET /metrics ("name" includes any labels);
- * -1 when it is not there. */
-static double metric(int port, const char *name)
+/* GET /metrics, whole (the caller frees it). */
+static char *metrics_text(int port)
 {
 	char url[128];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", port);
@@ -925,34 +924,40 @@ static double metric(int port, const char *name)
 	CHECK(h && curl_easy_perform(h) == CURLE_OK);
 	curl_easy_cleanup(h);
 	buf_putc(&b, '\0');
-	double v = -1;
+	return buf_steal(&b);
+}
+
+/* One sample's value in the metrics text ("name" includes any labels);
+ * -1 when it is not there. */
+static double metric(const char *text, const char *name)
+{
 	size_t nl = strlen(name);
-	for (const char *l = b.data; l && *l; l = strchr(l, '\n')) {
+	for (const char *l = text; l && *l; l = strchr(l, '\n')) {
 		if (*l == '\n')
 			l++;
-		if (strncmp(l, name, nl) == 0 && l[nl] == ' ') {
-			v = strtod(l + nl + 1, NULL);
-			break;
-		}
+		if (strncmp(l, name, nl) == 0 && l[nl] == ' ')
+			return strtod(l + nl + 1, NULL);
 	}
-	buf_finish(&b);
-	return v;
+	return -1;
 }
 
 /* The counters say what the tests above did; the WAL gauge is the log
  * file's size on disk, read when /metrics is served (nothing writes to
- * the store between the two readings here). */
+ * the store between that and the stat here). One fetch: every value
+ * comes from the same moment. */
 static void check_metrics(int port, const char *db_path)
 {
-	CHECK(metric(port, "callvault_webhook_events_stored_total") >= 10);
-	CHECK(metric(port, "callvault_webhook_signature_failures_total") >= 1);
-	CHECK(metric(port, "callvault_webhook_requests_total{status=\"401\"}") >=
+	char *m = metrics_text(port);
+	CHECK(metric(m, "callvault_webhook_events_stored_total") >= 10);
+	CHECK(metric(m, "callvault_webhook_signature_failures_total") >= 1);
+	CHECK(metric(m, "callvault_webhook_requests_total{status=\"401\"}") >=
 		1);
-	CHECK(metric(port, "callvault_webhook_requests_total{status=\"413\"}") >=
+	CHECK(metric(m, "callvault_webhook_requests_total{status=\"413\"}") >=
 		1);
-	CHECK(metric(port, "callvault_webhook_duplicates_total") >= 1);
-	CHECK_INT((long)metric(port, "callvault_webhook_queue_depth"), 0);
-	double wal = metric(port, "callvault_webhook_wal_file_bytes");
+	CHECK(metric(m, "callvault_webhook_duplicates_total") >= 1);
+	CHECK_INT((long)metric(m, "callvault_webhook_queue_depth"), 0);
+	double wal = metric(m, "callvault_webhook_wal_file_bytes");
+	free(m);
 	char wp[600];
 	snprintf(wp, sizeof(wp), "%s-wal", db_path);
 	struct stat st;
