@@ -15,6 +15,7 @@
 # is the figure. Prints Markdown table rows for docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tools/bench/lib.sh
 N=${1:-200000}
 ROUNDS=${2:-3}
 OUT=tools/bench/out/import
@@ -109,5 +110,5 @@ for r in $(seq "$ROUNDS"); do
 		"$sh_rate" "$(mib "$sh_rss")" "$ratio" "$(mib "$cv_rss")"
 done
 printf 'last callvault run: %s\n' "$(cat "$OUT/cv.out")"
-printf 'median ratio callvault/sqlite3 = %.2fx\n' "$(printf '%s\n' \
-	"${ratios[@]}" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}')"
+printf 'median ratio callvault/sqlite3 = %.2fx\n' \
+	"$(printf '%s\n' "${ratios[@]}" | median)"

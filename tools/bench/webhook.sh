@@ -28,8 +28,7 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
 "$BW" keygen "$W"
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
-# the middle value; with an even count, the mean of the two middle ones
-median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+. tools/bench/lib.sh
 
 echo "== machine: $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== $ROUNDS rounds: GET /healthz then POST /webhooks/highlevel ($N unique signed bodies), concurrency $C, client $CLIENT"
