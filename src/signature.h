@@ -1,10 +1,13 @@
 /*
- * signature.h — verifying that a webhook body came from HighLevel (OpenSSL).
+ * signature.h — verifying that a webhook body came from HighLevel (libsodium
+ * for Ed25519, OpenSSL for the rest).
  *
  * Three schemes, tried in a fixed order and failing closed:
  *   1. `x-ghl-signature`: Ed25519 over the exact raw body bytes, base64.
  *      When this header is present it alone decides: an invalid signature
- *      is a rejection, never a fall-back to the other schemes.
+ *      is a rejection, never a fall-back to the other schemes. libsodium's
+ *      checks are stricter than RFC 8032's: R or the key of small order,
+ *      or S not reduced, are refused even when the equation holds.
  *   2. `x-wh-signature` (legacy): RSA PKCS#1 v1.5 with SHA-256, base64;
  *      only when `x-ghl-signature` is absent and only before the cut-off.
  *   3. `X-HighLevel-Signature`: lower- or upper-case hex HMAC-SHA256 of the
@@ -43,7 +46,8 @@ void sig_verifier_destroy(struct sig_verifier *v);
 
 /* Add the public key(s) in a PEM file: Ed25519 keys join the
  * x-ghl-signature set, RSA keys the legacy set. CV_EPARSE when the file
- * holds no usable public key. */
+ * holds no public key, or a key of another kind, or an Ed25519 key that
+ * is not a point of the prime-order subgroup. */
 enum cv_err sig_add_key_file(struct sig_verifier *v, const char *path,
 	char **errmsg) CV_MUST_CHECK;
 /* The same from PEM text in memory. */

@@ -1,9 +1,13 @@
 /*
  * test_signature.c — the signature module alone: base64, each scheme, the
  * no-fall-back rule, the legacy cut-off, key files, HighLevel's built-in
- * keys (a signature by another key never verifies against them); and the
+ * keys (a signature by another key never verifies against them), the
+ * Ed25519 inputs libsodium refuses though the equation holds; and the
  * SHA-256/SHA-512 helpers every stored hash comes from.
  */
+#include <openssl/bn.h>
+#include <openssl/sha.h>
+
 #include "hash.h"
 #include "signature.h"
 #include "t.h"
@@ -61,6 +65,138 @@ static void test_hash(void)
 	cv_hash_destroy(cv_hash_create("sha256")); /* unused: no leak */
 }
 
+/* The order of Ed25519's prime subgroup, big-endian hex. */
+static const char ed_order_hex[] =
+	"1000000000000000000000000000000014def9dea2f79cd65812631a5cf5d3ed";
+
+static char *b64(const unsigned char *p, size_t n)
+{
+	char *out = malloc(n * 2 + 8);
+	if (!out)
+		wt_die("malloc");
+	EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+	return out;
+}
+
+/* 32 little-endian bytes of x mod the group order. */
+static void sc_out(const BIGNUM *x, unsigned char out[32])
+{
+	if (BN_bn2lebinpad(x, out, 32) != 32)
+		wt_die("BN_bn2lebinpad");
+}
+
+/* A signature by k over msg whose R is the neutral element (encoded
+ * 01 00 .. 00, a point of small order): S = H(R || A || msg) * a, so that
+ * [S]B = R + [H]A holds and a verifier that checks only the equation
+ * accepts it. Built from k's secret scalar with OpenSSL's BIGNUMs, not
+ * with the code under test. */
+static void small_order_r_sig(EVP_PKEY *k, const char *msg, size_t n,
+	unsigned char sig[64])
+{
+	unsigned char seed[32], a_bytes[64], pub[32], h[64];
+	size_t len = sizeof(seed);
+	if (EVP_PKEY_get_raw_private_key(k, seed, &len) != 1 ||
+	    (len = sizeof(pub),
+		    EVP_PKEY_get_raw_public_key(k, pub, &len) != 1))
+		wt_die("raw key");
+	SHA512(seed, sizeof(seed), a_bytes); /* RFC 8032 5.1.5 */
+	a_bytes[0] &= 248;
+	a_bytes[31] &= 127;
+	a_bytes[31] |= 64;
+	memset(sig, 0, 64);
+	sig[0] = 1;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int hl = 0;
+	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha512(), NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, sig, 32) != 1 ||
+	    EVP_DigestUpdate(ctx, pub, 32) != 1 ||
+	    EVP_DigestUpdate(ctx, msg, n) != 1 ||
+	    EVP_DigestFinal_ex(ctx, h, &hl) != 1 || hl != 64)
+		wt_die("sha512");
+	EVP_MD_CTX_free(ctx);
+	BN_CTX *bc = BN_CTX_new();
+	BIGNUM *l = NULL, *a = BN_lebin2bn(a_bytes, 32, NULL),
+	       *hn = BN_lebin2bn(h, 64, NULL), *s = BN_new();
+	if (!bc || !a || !hn || !s || !BN_hex2bn(&l, ed_order_hex) ||
+	    !BN_mod_mul(s, hn, a, l, bc))
+		wt_die("bignum");
+	sc_out(s, sig + 32);
+	BN_free(l);
+	BN_free(a);
+	BN_free(hn);
+	BN_free(s);
+	BN_CTX_free(bc);
+}
+
+/* Inputs that pass or nearly pass the verification equation but that
+ * libsodium refuses, stricter than RFC 8032 asks: pinned here so that a
+ * change of verifier cannot loosen them unnoticed. */
+static void test_ed25519_strict(const char *dir)
+{
+	EVP_PKEY *k = wt_keygen("ED25519", 0);
+	char pem[96], *err = NULL;
+	const char *why;
+	size_t n = strlen(body);
+	snprintf(pem, sizeof(pem), "%s/strict.pem", dir);
+	wt_write_pubkey(k, pem);
+	struct sig_verifier *v = sig_verifier_create();
+	CHECK(sig_add_key_file(v, pem, &err) == CV_OK);
+
+	/* R of small order: the equation holds (OpenSSL 3.0 accepts it,
+	 * which shows the signature is not merely wrong), callvault not */
+	unsigned char sig[64];
+	small_order_r_sig(k, body, n, sig);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	CHECK(ctx && EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, k) == 1 &&
+		EVP_DigestVerify(ctx, sig, 64, (const unsigned char *)body,
+			n) == 1);
+	EVP_MD_CTX_free(ctx);
+	char *es = b64(sig, 64);
+	struct sig_headers h = { .ghl = es };
+	CHECK_INT(sig_verify(v, &h, body, n, &why), SIG_NONE);
+	CHECK_STR(why, "x-ghl-signature does not verify");
+	free(es);
+
+	/* S not reduced (S + L, same point): refused */
+	char *good = wt_sign(k, NULL, body, n);
+	CHECK_INT(sig_base64_decode(good, sig, sizeof(sig)), 64);
+	h.ghl = good;
+	CHECK_INT(sig_verify(v, &h, body, n, &why), SIG_ED25519);
+	BIGNUM *s = BN_lebin2bn(sig + 32, 32, NULL), *l = NULL;
+	if (!s || !BN_hex2bn(&l, ed_order_hex) || !BN_add(s, s, l))
+		wt_die("bignum");
+	CHECK(BN_num_bytes(s) <= 32); /* S < L < 2^253: S + L fits */
+	sc_out(s, sig + 32);
+	es = b64(sig, 64);
+	h.ghl = es;
+	CHECK_INT(sig_verify(v, &h, body, n, &why), SIG_NONE);
+	free(es);
+	free(good);
+	BN_free(s);
+	BN_free(l);
+
+	/* a public key of small order (the neutral element) would accept
+	 * the signature above for any message: refused when loaded */
+	unsigned char ident[32] = { 1 };
+	EVP_PKEY *bad = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL,
+		ident, sizeof(ident));
+	CHECK(bad != NULL);
+	snprintf(pem, sizeof(pem), "%s/small-order.pem", dir);
+	wt_write_pubkey(bad, pem);
+	free(err);
+	err = NULL;
+	CHECK(sig_add_key_file(v, pem, &err) == CV_EPARSE);
+	CHECK(err && strstr(err, "small-order.pem") &&
+		strstr(err, "not a usable point"));
+	unlink(pem);
+	snprintf(pem, sizeof(pem), "%s/strict.pem", dir);
+	unlink(pem);
+	free(err);
+	EVP_PKEY_free(bad);
+	EVP_PKEY_free(k);
+	sig_verifier_destroy(v);
+}
+
 int main(void)
 {
 	test_base64();
@@ -68,6 +204,7 @@ int main(void)
 	char dir[] = "/tmp/cvsig.XXXXXX", pem[64], junk[64];
 	if (!mkdtemp(dir))
 		wt_die("mkdtemp");
+	test_ed25519_strict(dir);
 	EVP_PKEY *ed = wt_keygen("ED25519", 0), *rsa = wt_keygen(NULL, 1024);
 	EVP_PKEY *x25519 = wt_keygen("X25519", 0);
 	struct sig_verifier *v = sig_verifier_create();
