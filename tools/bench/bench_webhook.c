@@ -18,6 +18,11 @@
  *   bench_webhook fsync DIR SECONDS
  *       the disk's rate of 4 KiB write + fdatasync in DIR (the baseline
  *       for how many commits per second the disk allows).
+ *   bench_webhook verify KEY.pem N
+ *       Ed25519 verifications per second of one benchmark body on one
+ *       core: libsodium (what the server uses) and OpenSSL 3.0's EVP
+ *       one-shot (what it used before), three alternating rounds of N
+ *       each, medians.
  */
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -30,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
+#include <sodium.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <strings.h>
@@ -447,14 +453,20 @@ static size_t raw_send(struct req *r, size_t n, int conc, int port,
 	return ok;
 }
 
-static int run(bool use_curl, const char *keyfile, int port, size_t n,
-	int conc, const char *path)
+static EVP_PKEY *load_key(const char *keyfile)
 {
 	FILE *f = fopen(keyfile, "r");
 	EVP_PKEY *k = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
 	if (!k)
 		wt_die("read private key");
 	fclose(f);
+	return k;
+}
+
+static int run(bool use_curl, const char *keyfile, int port, size_t n,
+	int conc, const char *path)
+{
+	EVP_PKEY *k = load_key(keyfile);
 	if (n == 0 || conc < 1)
 		wt_die("N and CONCURRENCY must be positive");
 	bool post = strcmp(path, "/healthz") != 0;
@@ -529,6 +541,65 @@ static int fsync_rate(const char *dir, double secs)
 	return 0;
 }
 
+/* Seconds for n verifications of sig over body; dies if one fails. */
+static double time_verify(bool sodium, EVP_PKEY *k, const unsigned char *pk,
+	const unsigned char *sig, const char *body, size_t len, size_t n)
+{
+	double t0 = wt_now_s();
+	for (size_t i = 0; i < n; i++) {
+		bool ok;
+		if (sodium) {
+			ok = crypto_sign_verify_detached(sig,
+				     (const unsigned char *)body, len, pk) == 0;
+		} else {
+			EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+			ok = ctx &&
+			     EVP_DigestVerifyInit(ctx, NULL, NULL, NULL, k) ==
+				     1 &&
+			     EVP_DigestVerify(ctx, sig, 64,
+				     (const unsigned char *)body, len) == 1;
+			EVP_MD_CTX_free(ctx);
+		}
+		if (!ok)
+			wt_die("a valid signature did not verify");
+	}
+	return wt_now_s() - t0;
+}
+
+static int verify_rate(const char *keyfile, size_t n)
+{
+	if (n == 0 || sodium_init() < 0)
+		wt_die("N must be positive (or libsodium did not start)");
+	EVP_PKEY *k = load_key(keyfile);
+	char *sum = summary_text();
+	char *body = wt_call_body("bench-verify", "wh-bench-verify", sum);
+	size_t len = strlen(body), pkl = 32, sl = 64;
+	unsigned char pk[32], sig[64];
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (!ctx || EVP_PKEY_get_raw_public_key(k, pk, &pkl) != 1 ||
+	    EVP_DigestSignInit(ctx, NULL, NULL, NULL, k) != 1 ||
+	    EVP_DigestSign(ctx, sig, &sl, (const unsigned char *)body, len) !=
+		    1 ||
+	    sl != 64)
+		wt_die("key or signature");
+	EVP_MD_CTX_free(ctx);
+	double t[2][3];
+	for (int r = 0; r < 3; r++)
+		for (int e = 0; e < 2; e++)
+			t[e][r] = time_verify(e == 0, k, pk, sig, body, len, n);
+	for (int e = 0; e < 2; e++) {
+		qsort(t[e], 3, sizeof(double), cmp_double);
+		printf("ed25519 %s: %.0f verifies/s (%.1f us each), %zu-byte "
+		       "body, one core, median of 3 x %zu\n",
+			e == 0 ? "libsodium" : "openssl", (double)n / t[e][1],
+			t[e][1] * 1e6 / (double)n, len, n);
+	}
+	free(body);
+	free(sum);
+	EVP_PKEY_free(k);
+	return 0;
+}
+
 /* N: a positive decimal count, or 0 (refused by run) */
 static size_t count(const char *s)
 {
@@ -557,10 +628,12 @@ int main(int argc, char **argv)
 					      : "/webhooks/highlevel");
 	} else if (argc == 4 && strcmp(argv[1], "fsync") == 0)
 		rc = fsync_rate(argv[2], atof(argv[3]));
+	else if (argc == 4 && strcmp(argv[1], "verify") == 0)
+		rc = verify_rate(argv[2], count(argv[3]));
 	if (rc == 2)
 		fprintf(stderr, "usage: bench_webhook keygen DIR | run [--curl] KEY "
 				"PORT N CONCURRENCY [PATH] | fsync DIR "
-				"SECONDS\n");
+				"SECONDS | verify KEY N\n");
 	curl_global_cleanup();
 	return rc;
 }
