@@ -66,8 +66,9 @@ const char *sig_scheme_name(enum sig_scheme s)
 
 struct sig_verifier *sig_verifier_create(void)
 {
-	if (sodium_init() < 0) /* thread-safe, idempotent; fails only when
-				  it cannot pick its CPU-specific code */
+	if (sodium_init() < 0) /* thread-safe and idempotent; it picks the
+				  CPU's fastest code (fails only if its lock
+				  cannot be taken) */
 		abort();
 	struct sig_verifier *v = xcalloc(1, sizeof(*v));
 	v->cutoff_ms = SIG_LEGACY_CUTOFF_MS;

@@ -5,9 +5,9 @@
  * Three schemes, tried in a fixed order and failing closed:
  *   1. `x-ghl-signature`: Ed25519 over the exact raw body bytes, base64.
  *      When this header is present it alone decides: an invalid signature
- *      is a rejection, never a fall-back to the other schemes. libsodium's
- *      checks are stricter than RFC 8032's: R or the key of small order,
- *      or S not reduced, are refused even when the equation holds.
+ *      is a rejection, never a fall-back to the other schemes. libsodium
+ *      verifies, stricter than RFC 8032: an R of small order is refused
+ *      even when the equation holds.
  *   2. `x-wh-signature` (legacy): RSA PKCS#1 v1.5 with SHA-256, base64;
  *      only when `x-ghl-signature` is absent and only before the cut-off.
  *   3. `X-HighLevel-Signature`: lower- or upper-case hex HMAC-SHA256 of the

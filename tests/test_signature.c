@@ -7,6 +7,7 @@
  */
 #include <openssl/bn.h>
 #include <openssl/sha.h>
+#include <sodium.h>
 
 #include "hash.h"
 #include "signature.h"
@@ -128,9 +129,12 @@ static void small_order_r_sig(EVP_PKEY *k, const char *msg, size_t n,
 	BN_CTX_free(bc);
 }
 
-/* Inputs that pass or nearly pass the verification equation but that
- * libsodium refuses, stricter than RFC 8032 asks: pinned here so that a
- * change of verifier cannot loosen them unnoticed. */
+/* Ed25519 inputs refused though the verification equation holds (or
+ * would under a lax verifier): an R of small order (libsodium, stricter
+ * than RFC 8032; OpenSSL 3.0 accepts it), S not reduced (RFC 8032 itself),
+ * and keys that are not points of the prime-order subgroup (callvault's
+ * own check when a key is loaded). Pinned so that a change of verifier
+ * cannot loosen them unnoticed. */
 static void test_ed25519_strict(const char *dir)
 {
 	EVP_PKEY *k = wt_keygen("ED25519", 0);
@@ -157,7 +161,7 @@ static void test_ed25519_strict(const char *dir)
 	CHECK_STR(why, "x-ghl-signature does not verify");
 	free(es);
 
-	/* S not reduced (S + L, same point): refused */
+	/* S not reduced (S + L, same point): refused, as RFC 8032 asks */
 	char *good = wt_sign(k, NULL, body, n);
 	CHECK_INT(sig_base64_decode(good, sig, sizeof(sig)), 64);
 	h.ghl = good;
@@ -175,24 +179,42 @@ static void test_ed25519_strict(const char *dir)
 	BN_free(s);
 	BN_free(l);
 
-	/* a public key of small order (the neutral element) would accept
-	 * the signature above for any message: refused when loaded */
-	unsigned char ident[32] = { 1 };
-	EVP_PKEY *bad = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL,
-		ident, sizeof(ident));
-	CHECK(bad != NULL);
-	snprintf(pem, sizeof(pem), "%s/small-order.pem", dir);
-	wt_write_pubkey(bad, pem);
-	free(err);
-	err = NULL;
-	CHECK(sig_add_key_file(v, pem, &err) == CV_EPARSE);
-	CHECK(err && strstr(err, "small-order.pem") &&
-		strstr(err, "not a usable point"));
-	unlink(pem);
+	/* keys no signer derives from a secret, refused when loaded:
+	 * the neutral element (small order: under it a lax verifier takes
+	 * (R = [S]B, S) as a signature of every message); the same point
+	 * encoded with y = p + 1 (not canonical); the test key plus a point
+	 * of order 8 (outside the prime-order subgroup) */
+	unsigned char bad_keys[3][32] = { { 1 } }, pub[32];
+	static const unsigned char order8[32] = { 0xc7, 0x17, 0x6a, 0x70, 0x3d,
+		0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
+		0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e,
+		0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a };
+	memset(bad_keys[1], 0xff, 32);
+	bad_keys[1][0] = 0xee;
+	bad_keys[1][31] = 0x7f;
+	size_t pl = sizeof(pub);
+	CHECK(EVP_PKEY_get_raw_public_key(k, pub, &pl) == 1);
+	/* add decodes both: the sum is a point of the curve, refused only
+	 * for the subgroup it lies outside of */
+	CHECK(crypto_core_ed25519_add(bad_keys[2], pub, order8) == 0);
+	for (size_t i = 0; i < CV_ARRAY_LEN(bad_keys); i++) {
+		EVP_PKEY *bad = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519,
+			NULL, bad_keys[i], 32);
+		CHECK(bad != NULL);
+		snprintf(pem, sizeof(pem), "%s/unusable.pem", dir);
+		wt_write_pubkey(bad, pem);
+		EVP_PKEY_free(bad);
+		free(err);
+		err = NULL;
+		CHECK_MSG(sig_add_key_file(v, pem, &err) == CV_EPARSE,
+			"unusable key %zu loaded", i);
+		CHECK(err && strstr(err, "unusable.pem") &&
+			strstr(err, "not a usable point"));
+		unlink(pem);
+	}
 	snprintf(pem, sizeof(pem), "%s/strict.pem", dir);
 	unlink(pem);
 	free(err);
-	EVP_PKEY_free(bad);
 	EVP_PKEY_free(k);
 	sig_verifier_destroy(v);
 }
