@@ -245,10 +245,12 @@ long sig_base64_decode(const char *in, unsigned char *out, size_t cap)
 	return (long)o;
 }
 
-/* Try each key from *last (which becomes the one that verified). */
-static bool verify_ed25519(const struct sig_verifier *v, atomic_size_t *last,
+/* Try each Ed25519 key from the one that verified last (which becomes
+ * the one that verified). */
+static bool verify_ed25519(struct sig_verifier *v,
 	const unsigned char sig[64], const void *body, size_t len)
 {
+	atomic_size_t *last = &v->ed_last;
 	size_t first = atomic_load_explicit(last, memory_order_relaxed);
 	for (size_t k = 0; k < v->n_ed; k++) {
 		size_t i = (first + k) % v->n_ed;
@@ -264,18 +266,18 @@ static bool verify_ed25519(const struct sig_verifier *v, atomic_size_t *last,
 }
 
 /* The same for the legacy RSA-SHA256 keys. */
-static bool verify_rsa(EVP_PKEY *const *keys, size_t n, atomic_size_t *last,
-	const unsigned char *sig, size_t sig_len, const void *body,
-	size_t len)
+static bool verify_rsa(struct sig_verifier *v, const unsigned char *sig,
+	size_t sig_len, const void *body, size_t len)
 {
+	atomic_size_t *last = &v->rsa_last;
 	size_t first = atomic_load_explicit(last, memory_order_relaxed);
-	for (size_t k = 0; k < n; k++) {
-		size_t i = (first + k) % n;
+	for (size_t k = 0; k < v->n_rsa; k++) {
+		size_t i = (first + k) % v->n_rsa;
 		EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 		if (!ctx)
 			abort();
 		bool ok = EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL,
-				  keys[i]) == 1 &&
+				  v->rsa[i]) == 1 &&
 			  EVP_DigestVerify(ctx, sig, sig_len, body, len) == 1;
 		EVP_MD_CTX_free(ctx);
 		if (ok) {
@@ -344,7 +346,7 @@ enum sig_scheme sig_verify(struct sig_verifier *v,
 		if (n != 64)
 			*why = "x-ghl-signature is not a base64 Ed25519 "
 			       "signature";
-		else if (!verify_ed25519(v, &v->ed_last, sig, body, len))
+		else if (!verify_ed25519(v, sig, body, len))
 			*why = "x-ghl-signature does not verify";
 		return *why ? SIG_NONE : SIG_ED25519;
 	}
@@ -356,8 +358,7 @@ enum sig_scheme sig_verify(struct sig_verifier *v,
 			       "cut-off";
 		else if (n <= 0)
 			*why = "x-wh-signature is not base64";
-		else if (!verify_rsa(v->rsa, v->n_rsa, &v->rsa_last, sig,
-				 (size_t)n, body, len))
+		else if (!verify_rsa(v, sig, (size_t)n, body, len))
 			*why = "x-wh-signature does not verify";
 		return *why ? SIG_NONE : SIG_RSA_LEGACY;
 	}

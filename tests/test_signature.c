@@ -70,15 +70,6 @@ static void test_hash(void)
 static const char ed_order_hex[] =
 	"1000000000000000000000000000000014def9dea2f79cd65812631a5cf5d3ed";
 
-static char *b64(const unsigned char *p, size_t n)
-{
-	char *out = malloc(n * 2 + 8);
-	if (!out)
-		wt_die("malloc");
-	EVP_EncodeBlock((unsigned char *)out, p, (int)n);
-	return out;
-}
-
 /* 32 little-endian bytes of x mod the group order. */
 static void sc_out(const BIGNUM *x, unsigned char out[32])
 {
@@ -155,7 +146,7 @@ static void test_ed25519_strict(const char *dir)
 		EVP_DigestVerify(ctx, sig, 64, (const unsigned char *)body,
 			n) == 1);
 	EVP_MD_CTX_free(ctx);
-	char *es = b64(sig, 64);
+	char *es = wt_b64(sig, 64);
 	struct sig_headers h = { .ghl = es };
 	CHECK_INT(sig_verify(v, &h, body, n, &why), SIG_NONE);
 	CHECK_STR(why, "x-ghl-signature does not verify");
@@ -171,7 +162,7 @@ static void test_ed25519_strict(const char *dir)
 		wt_die("bignum");
 	CHECK(BN_num_bytes(s) <= 32); /* S < L < 2^253: S + L fits */
 	sc_out(s, sig + 32);
-	es = b64(sig, 64);
+	es = wt_b64(sig, 64);
 	h.ghl = es;
 	CHECK_INT(sig_verify(v, &h, body, n, &why), SIG_NONE);
 	free(es);

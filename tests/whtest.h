@@ -51,20 +51,36 @@ static inline void wt_write_pubkey(EVP_PKEY *k, const char *path)
 	fclose(f);
 }
 
+/* Standard base64 of n bytes, padded (the caller frees it). */
+static inline char *wt_b64(const unsigned char *p, size_t n)
+{
+	char *out = malloc(n * 2 + 8);
+	if (!out)
+		wt_die("malloc");
+	EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+	return out;
+}
+
+/* A signature of body (Ed25519 when md is NULL) into sig[*sl]; *sl is
+ * its capacity, then its length. */
+static inline void wt_sign_raw(EVP_PKEY *k, const EVP_MD *md,
+	const void *body, size_t len, unsigned char *sig, size_t *sl)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	if (!ctx || EVP_DigestSignInit(ctx, NULL, md, NULL, k) != 1 ||
+	    EVP_DigestSign(ctx, sig, sl, body, len) != 1)
+		wt_die("sign");
+	EVP_MD_CTX_free(ctx);
+}
+
 /* base64 of a signature of body (Ed25519 when md is NULL). */
 static inline char *wt_sign(EVP_PKEY *k, const EVP_MD *md, const void *body,
 	size_t len)
 {
 	unsigned char sig[1024];
 	size_t sl = sizeof(sig);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	if (EVP_DigestSignInit(ctx, NULL, md, NULL, k) != 1 ||
-	    EVP_DigestSign(ctx, sig, &sl, body, len) != 1)
-		wt_die("sign");
-	EVP_MD_CTX_free(ctx);
-	char *out = malloc(sl * 2 + 8);
-	EVP_EncodeBlock((unsigned char *)out, sig, (int)sl);
-	return out;
+	wt_sign_raw(k, md, body, len, sig, &sl);
+	return wt_b64(sig, sl);
 }
 
 static inline void wt_hmac_hex(const char *key, const void *body, size_t len,
