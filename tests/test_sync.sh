@@ -88,7 +88,8 @@ def same(a, b):
             same(x, y) for x, y in zip(a, b))
     return a == b
 bad = [i for i in want if i not in got or not same(want[i], got[i])]
-extra = [i for i in got if i not in want]
+allowed = set(filter(None, __import__("os").environ.get("EXTRA_OK", "").split(",")))
+extra = [i for i in got if i not in want and i not in allowed]
 dups = con.execute("SELECT count(*) - count(DISTINCT id) FROM calls").fetchone()[0]
 if bad or extra or dups or not want:
     print("want %d got %d; missing/different %d (e.g. %s); extra %d; dup %d"
@@ -149,9 +150,11 @@ done
 before=$(stat_of "d['apiRequests']")
 expect_exit "second sync" 0 cv sync
 after=$(stat_of "d['apiRequests']")
-# per location: one agents page and one call-log page
+# per location: agents and call logs, each a page and at most one more
+# that shows the end (a page shorter than asked may be a whole page of a
+# server that pages by less: the next page says)
 expect "second sync makes few requests ($((after - before)))" \
-	test $((after - before)) -le 6
+	test $((after - before)) -le 12
 expect "second sync reads nothing new" test "$(grep -c 'read 0,' "$T/out")" -eq 3
 expect_exit "--full re-reads everything" 0 cv sync --full --location "$L0"
 expect "--full reads the location again" grep -q "read 6[0-9][0-9], new 0" "$T/out"
@@ -232,7 +235,22 @@ for fault in 5xx=0.25 reset=0.15 truncate=0.15 badjson=0.15 repeat=0.4 \
 	repeat=*|latency-ms=*) ;;
 	*) expect "fault $fault fired" test "$fired" -gt 0 ;;
 	esac
-	expect "store matches the dump under $fault" converged "$T/f.dump" "$CALLVAULT_DB"
+	extra_ok=
+	if [ "${fault%%=*}" = example ]; then
+		# some pages answered with the OpenAPI example instead of the
+		# page asked for: the spec promises no echo to tell them by,
+		# so sync keeps what it was given (the example's call too)
+		# and may end a window early; a fault-free --full sync then
+		# fetches the rest and stores nothing twice
+		extra_ok=66f1c0d2a4b5c6d7e8f90123,66f1c1e3a4b5c6d7e8f90456 # its calls
+		curl -s -d spec= "$SIM/__sim/fault" >/dev/null
+		expect_exit "a sync --full after the example fault" 0 \
+			cv sync --full
+	fi
+	export EXTRA_OK=$extra_ok
+	expect "store matches the dump under $fault" \
+		converged "$T/f.dump" "$CALLVAULT_DB"
+	export EXTRA_OK=
 	check_store
 	stop_sim
 done
