@@ -462,11 +462,26 @@ static bool in_tx_end(struct job *j, enum cv_err rc, char *err)
 
 /* Agent names are auxiliary: whatever goes wrong with them, the call
  * logs are still archived, and the run says what was missing. */
+static void add_warning(struct job *j, const char *fmt, ...) CV_PRINTF(2, 3);
+static void add_warning(struct job *j, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *w = xvasprintf(fmt, ap);
+	va_end(ap);
+	cv_warn("location=%s msg=\"%s\"", j->loc.id, w);
+	if (j->res->warning) {
+		char *both = xasprintf("%s; %s", j->res->warning, w);
+		free(w);
+		w = both;
+	}
+	free(j->res->warning);
+	j->res->warning = w;
+}
+
 static void agents_skip(struct job *j, const char *why)
 {
-	free(j->res->warning);
-	j->res->warning = xasprintf("agent names not listed: %s", why);
-	cv_warn("location=%s msg=\"%s\"", j->loc.id, j->res->warning);
+	add_warning(j, "agent names not listed: %s", why);
 	begin_calls(j);
 }
 
@@ -539,13 +554,8 @@ static struct pager_rec rec_of(const struct calllog_item *it)
  */
 static enum cv_err window_done(struct job *j, char **err)
 {
-	if (j->win_quarantined > 0 && !j->checkpoint_held) {
+	if (j->win_quarantined > 0)
 		j->checkpoint_held = true;
-		cv_warn("location=%s quarantined=%lld msg=\"records went to "
-			"quarantine; the checkpoint stays before them so the "
-			"next sync reads them again\"", j->loc.id,
-			(long long)j->win_quarantined);
-	}
 	j->win_quarantined = 0;
 	if (!j->advance_checkpoint || j->checkpoint_held)
 		return CV_OK;
@@ -1083,11 +1093,17 @@ static void record_results(struct sync_run *run)
 		struct job *j = &run->jobs[i];
 		char *err = NULL;
 		j->res->seconds = (double)(cv_mono_ms() - j->started) / 1000.0;
+		if (!j->res->error && j->res->calls.quarantined > 0)
+			add_warning(j, "%lld records went to quarantine (see "
+				"`callvault quarantine`); the checkpoint stays "
+				"before them, so the next sync reads them "
+				"again", (long long)j->res->calls.quarantined);
 		if (j->auth)
 			j->res->refreshes = auth_refresh_count(j->auth);
 		note_write(j);
 		if (store_sync_result(run->s, j->loc.id, cv_now_ms(),
-			    j->res->error, j->res->requests, &err) != CV_OK) {
+			    j->res->error, j->res->warning, j->res->requests,
+			    &err) != CV_OK) {
 			cv_warn("location=%s msg=\"cannot record the result: "
 				"%s\"", j->loc.id, err);
 			free(err);

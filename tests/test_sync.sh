@@ -4,7 +4,7 @@
 # the simulator's own dump, fault kinds, kill -9, concurrent OAuth
 # refresh, and the burst limit never exceeded. Windows are scaled down
 # (burst per 1 s or less) to keep it fast.
-# Usage: test_sync.sh [basic|faults|crash] (default: all three parts).
+# Usage: test_sync.sh [basic|faults|quirks|crash] (default: all parts).
 . "$(dirname "$0")/lib.sh"
 PART=${1:-all}
 HLSIM=${HLSIM:-}
@@ -282,6 +282,98 @@ check_store
 stop_sim
 }
 
+part_quirks() {
+# ---- the freedoms HighLevel's OpenAPI file leaves a server (issue 17) -------
+# Each alone and all at once: sync stores every call the server holds
+# (compared with the server's own dump), exits 0, and a second sync adds
+# nothing. hlsim's --quirk switches are documented in `hlsim --help`.
+n=0
+for quirk in page-size=10 echo=asked echo=count echo=string echo=example \
+	dates=day tz=-5 tz=9 sort=ignore total=all \
+	page-size=10,echo=count,dates=day,tz=-5,sort=ignore,total=all \
+	page-size=7,echo=asked,dates=day,tz=11,sort=ignore,total=all; do
+	n=$((n + 1))
+	start_sim "q$n" --seed $((20 + n)) --locations 1 \
+		--calls-per-location 130 --burst 200 --window-ms 200 \
+		--quirk "$quirk"
+	fresh_db "q$n"
+	add_pit 0
+	expect_exit "sync under quirk $quirk" 0 cv sync
+	expect "every call stored under $quirk" \
+		converged "$T/q$n.dump" "$CALLVAULT_DB"
+	expect_exit "a second sync under $quirk" 0 cv sync
+	expect "the second sync adds nothing under $quirk" \
+		grep -q "new 0, updated 0," "$T/out"
+	check_store
+	stop_sim
+done
+
+# ---- agent names are auxiliary: calls are archived whatever they do ------
+for quirk in agents=scope agents=5xx agents=schema; do
+	n=$((n + 1))
+	start_sim "q$n" --seed $((20 + n)) --locations 1 \
+		--calls-per-location 130 --burst 200 --window-ms 200 \
+		--quirk "$quirk,page-size=10"
+	fresh_db "q$n"
+	add_pit 0
+	expect_exit "sync with $quirk exits 0" 0 cv sync
+	expect "every call stored with $quirk" \
+		converged "$T/q$n.dump" "$CALLVAULT_DB"
+	case $quirk in
+	agents=schema)
+		expect "the spec example's agent is named" test \
+			"$(q "SELECT name FROM agents")" = "Front desk" ;;
+	*)
+		expect "the warning says agents were not listed ($quirk)" \
+			grep -q "warning: agent names not listed" "$T/out"
+		expect "location list keeps the warning ($quirk)" \
+			grep -q 'last-warning "agent names not listed' \
+			<(cv location list) ;;
+	esac
+	[ "$quirk" = agents=scope ] && expect "a missing scope is named" \
+		grep -q "voice-ai-agents.readonly" <(cv location list)
+	stop_sim
+done
+
+# ---- values outside the example's range or type are kept, noted ----------
+n=$((n + 1))
+start_sim "q$n" --seed 31 --locations 1 --calls-per-location 200 \
+	--burst 200 --window-ms 200 --quirk odd-values=0.5
+fresh_db "q$n"
+add_pit 0
+expect_exit "sync with odd values" 0 cv sync
+expect_eq "no call went to quarantine" "$(q "SELECT count(*) FROM quarantine")" 0
+expect_eq "every call is stored" "$(q "SELECT count(*) FROM calls")" \
+	"$(wc -l < "$T/q$n.dump")"
+odd=$(q "SELECT count(*) FROM versions WHERE notes LIKE '%\"duration\": negative%'")
+expect "the odd calls' versions note their duration ($odd)" \
+	test "$odd" -gt 50 -a "$odd" -lt 150
+expect_eq "and no duration of theirs is reported" \
+	"$(q "SELECT count(*) FROM calls WHERE duration < 0")" 0
+stop_sim
+
+# ---- a quarantined record holds the checkpoint: the next sync retries ----
+n=$((n + 1))
+start_sim "q$n" --seed 33 --locations 1 --calls-per-location 200 \
+	--burst 200 --window-ms 200 --quirk no-created=0.05
+fresh_db "q$n"
+add_pit 0
+L=$(loc_id 0)
+expect_exit "sync with unidentifiable records" 0 cv sync
+expect "the run says how many went to quarantine" \
+	grep -q "warning: .* records went to quarantine" "$T/out"
+held=$(q "SELECT coalesce(checkpoint_ms, -1) FROM sync_state WHERE location_id = '$L'")
+expect "the checkpoint did not move past them ($held)" \
+	test "$held" -lt "$($PY -c 'import json,sys; print(max(__import__("datetime").datetime.fromisoformat(json.loads(l)["createdAt"].replace("Z","+00:00")).timestamp()*1000 for l in open(sys.argv[1])))' "$T/q$n.dump" | cut -d. -f1)"
+curl -s -d spec= "$SIM/__sim/quirk" >/dev/null
+expect_exit "once the server serves them whole, a plain sync" 0 cv sync
+expect "reads them again and stores them" \
+	converged "$T/q$n.dump" "$CALLVAULT_DB"
+expect "and the checkpoint moves on" test \
+	"$(q "SELECT checkpoint_ms FROM sync_state WHERE location_id = '$L'")" -gt "$held"
+stop_sim
+}
+
 part_crash() {
 # ---- a daily budget that runs out stops that location clearly -------------
 start_sim daily --seed 10 --locations 1 --calls-per-location 600 --daily 4
@@ -364,7 +456,8 @@ stop_sim
 case $PART in
 basic) part_basic ;;
 faults) part_faults ;;
+quirks) part_quirks ;;
 crash) part_crash ;;
-all) part_basic; part_faults; part_crash ;;
+all) part_basic; part_faults; part_quirks; part_crash ;;
 *) echo "unknown part $PART" >&2; exit 2 ;;
 esac

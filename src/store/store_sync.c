@@ -27,6 +27,7 @@ void store_location_finish(struct store_location *l)
 	free(l->client_id);
 	free(l->secrets_dir);
 	free(l->last_error);
+	free(l->last_warning);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -65,7 +66,7 @@ enum cv_err store_location_put(struct store *s,
 	" l.secrets_dir, l.added_at, l.updated_at,"                         \
 	" coalesce(st.checkpoint_ms, -1), coalesce(st.last_run_at, 0),"     \
 	" coalesce(st.last_ok_at, 0), coalesce(st.requests, 0),"            \
-	" st.last_error"                                                    \
+	" st.last_error, st.last_warning"                                   \
 	" FROM locations l LEFT JOIN sync_state st ON st.location_id = l.id"
 
 static void read_location(sqlite3_stmt *st, struct store_location *l)
@@ -86,6 +87,7 @@ static void read_location(sqlite3_stmt *st, struct store_location *l)
 	l->last_ok_at = sqlite3_column_int64(st, 10);
 	l->requests = sqlite3_column_int64(st, 11);
 	l->last_error = store_col_dup(st, 12);
+	l->last_warning = store_col_dup(st, 13);
 }
 
 enum cv_err store_location_get(struct store *s, const char *id,
@@ -172,14 +174,16 @@ enum cv_err store_sync_checkpoint(struct store *s, const char *loc,
 }
 
 enum cv_err store_sync_result(struct store *s, const char *loc,
-	int64_t now, const char *error, int64_t requests, char **errmsg)
+	int64_t now, const char *error, const char *warning, int64_t requests,
+	char **errmsg)
 {
 	static const char sql[] =
 		"INSERT INTO sync_state(location_id, last_run_at, last_ok_at,"
-		" last_error, requests) VALUES(?1, ?2, ?3, ?4, ?5)"
+		" last_error, requests, last_warning)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
 		" ON CONFLICT(location_id) DO UPDATE SET last_run_at = ?2,"
 		" last_ok_at = coalesce(?3, last_ok_at), last_error = ?4,"
-		" requests = requests + ?5";
+		" requests = requests + ?5, last_warning = ?6";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
@@ -189,6 +193,7 @@ enum cv_err store_sync_result(struct store *s, const char *loc,
 		sqlite3_bind_int64(st, 3, now);
 	store_bind_text(st, 4, error);
 	sqlite3_bind_int64(st, 5, requests);
+	store_bind_text(st, 6, warning);
 	return step_done(s, st, "sync result", errmsg);
 }
 

@@ -26,6 +26,7 @@ struct store_location {
 	/* from sync_state; checkpoint_ms < 0 when the location never synced */
 	int64_t checkpoint_ms, last_run_at, last_ok_at, requests;
 	char *last_error;
+	char *last_warning;       /* the last run's warning, or NULL */
 };
 void store_location_finish(struct store_location *l);
 
@@ -50,10 +51,11 @@ enum cv_err store_location_delete(struct store *s, const char *id,
  */
 enum cv_err store_sync_checkpoint(struct store *s, const char *loc,
 	int64_t ms, char **errmsg) CV_MUST_CHECK;
-/* Record a run's outcome: error NULL = success. requests are added. */
+/* Record a run's outcome: error NULL = success, warning NULL = none.
+ * requests are added. */
 enum cv_err store_sync_result(struct store *s, const char *loc,
-	int64_t now, const char *error, int64_t requests, char **errmsg)
-	CV_MUST_CHECK;
+	int64_t now, const char *error, const char *warning, int64_t requests,
+	char **errmsg) CV_MUST_CHECK;
 
 /* Record an agent's name (kept when the agent is later deleted). */
 enum cv_err store_agent_put(struct store *s, const char *loc,
