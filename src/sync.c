@@ -123,6 +123,8 @@ void sync_results_free(struct sync_result *r, size_t n)
 		free(r[i].location);
 		free(r[i].error);
 		free(r[i].warning);
+		recon_free(r[i].recon);
+		free(r[i].recon);
 	}
 	free(r);
 }
@@ -587,24 +589,38 @@ static void calls_page(struct job *j, struct page *pg)
 		recs[i] = rec_of(&b.items[i]);
 	size_t n = b.n;
 	int64_t total = b.total;
-	if (!in_tx_begin(j)) {
+	char *err = NULL;
+	enum cv_err rc = CV_OK;
+	struct recon *recon = j->res->recon;
+	bool ingest = true;
+	if (recon && recon_page(recon, j->run->s, &b, &ingest, &err) != CV_OK) {
+		job_fail(j, "reconcile: %s", err);
+		free(err);
 		free(recs);
 		calllog_batch_finish(&b);
 		return;
 	}
-	char *err = NULL;
+	if (ingest && !in_tx_begin(j)) {
+		free(recs);
+		calllog_batch_finish(&b);
+		return;
+	}
 	struct ingest_stats st = { 0 };
-	struct store_payload p;
-	store_payload_init(&p, SRC_API, pg->body.data, pg->body.len);
-	enum cv_err rc = ingest_parsed(j->run->s, &p, &b, NULL, &st, &err);
+	if (ingest) {
+		struct store_payload p;
+		store_payload_init(&p, SRC_API, pg->body.data, pg->body.len);
+		rc = ingest_parsed(j->run->s, &p, &b, NULL, &st, &err);
+	}
 	calllog_batch_finish(&b);
 	j->win_quarantined += st.quarantined;
 	enum pager_step step = pager_page(&j->calls, recs, n, total);
 	free(recs);
-	if (rc == CV_OK && step == PAGER_WINDOW_DONE)
+	if (rc == CV_OK && step == PAGER_WINDOW_DONE && !recon)
 		rc = window_done(j, &err);
-	if (!in_tx_end(j, rc, err))
+	if (ingest && !in_tx_end(j, rc, err))
 		return;
+	if (ingest && recon)
+		recon_repaired(recon);
 	ingest_stats_add(&j->res->calls, &st);
 	j->res->pages++;
 	j->last_total = total;
@@ -615,7 +631,15 @@ static void calls_page(struct job *j, struct page *pg)
 		return;
 	}
 	if (pager_done(&j->calls)) {
-		begin_queue(j);
+		if (!recon) {
+			begin_queue(j);
+		} else if (recon_finish(recon, j->run->s, j->loc.id, &err) !=
+			   CV_OK) {
+			job_fail(j, "reconcile: %s", err);
+			free(err);
+		} else {
+			job_done(j);
+		}
 		return;
 	}
 	if (pager_next(&j->calls, &j->req) && j->req.retry) {
@@ -964,7 +988,7 @@ static enum cv_err job_init(struct sync_run *run, struct job *j,
 	j->run = run;
 	j->res = res;
 	res->location = xstrdup(j->loc.id);
-	j->phase = PH_AGENTS;
+	j->phase = o->reconcile ? PH_CALLS : PH_AGENTS;
 	j->agents_start = cv_now_ms();
 	j->daily_remaining = -1;
 	/* until the server tells its limits: one request at a time */
@@ -981,7 +1005,7 @@ static enum cv_err job_init(struct sync_run *run, struct job *j,
 	if (j->win_start < 0)
 		j->win_start = 0;
 	/* the checkpoint moves only when this window joins what is stored */
-	j->advance_checkpoint = o->until_ms == 0 &&
+	j->advance_checkpoint = !o->reconcile && o->until_ms == 0 &&
 		((cp >= 0 && j->win_start <= cp) ||
 			(o->since_ms == 0 && cp < 0) ||
 			(o->full && o->since_ms == 0));
@@ -993,6 +1017,10 @@ static enum cv_err job_init(struct sync_run *run, struct job *j,
 			j->loc.id);
 	pager_init(&j->agents, 0, 0, SYNC_PAGE_SIZE, false);
 	pager_init(&j->calls, j->win_start, j->win_end, SYNC_PAGE_SIZE, true);
+	if (o->reconcile) {
+		res->recon = xcalloc(1, sizeof(*res->recon));
+		recon_init(res->recon, j->win_start, j->win_end, o->repair);
+	}
 	struct hl_client_opts http = { .timeout_ms = o->timeout_ms };
 	char *err = NULL;
 	if (auth_open(&j->auth, &j->loc, &http, &err) != CV_OK) {
@@ -1093,6 +1121,9 @@ static void record_results(struct sync_run *run)
 		struct job *j = &run->jobs[i];
 		char *err = NULL;
 		j->res->seconds = (double)(cv_mono_ms() - j->started) / 1000.0;
+		if (run->o->reconcile)
+			continue; /* a comparison, not a sync: the caller
+				     records it in the audit log */
 		if (!j->res->error && j->res->calls.quarantined > 0)
 			add_warning(j, "%lld records went to quarantine (see "
 				"`callvault quarantine`); the checkpoint stays "

@@ -4,7 +4,7 @@
 # the simulator's own dump, fault kinds, kill -9, concurrent OAuth
 # refresh, and the burst limit never exceeded. Windows are scaled down
 # (burst per 1 s or less) to keep it fast.
-# Usage: test_sync.sh [basic|faults|quirks|crash] (default: all parts).
+# Usage: test_sync.sh [basic|faults|quirks|reconcile|crash] (default: all).
 . "$(dirname "$0")/lib.sh"
 PART=${1:-all}
 HLSIM=${HLSIM:-}
@@ -374,6 +374,95 @@ expect "and the checkpoint moves on" test \
 stop_sim
 }
 
+part_reconcile() {
+# ---- reconcile: what HighLevel lists against what the store holds --------
+# Calls arrive while the simulator serves, all with a createdAt months in
+# the past (late: older than sync's 24 h overlap), one stored call is
+# deleted from the store, and hlsim revises some summaries after they were
+# first served. A plain sync misses all of that; reconcile finds each,
+# --repair stores them, and the audit log records every run.
+start_sim rec --seed 41 --locations 2 --calls-per-location 300 \
+	--burst 200 --window-ms 200 --arrival-rate 40 --arrival-backdate 1 \
+	--mutate-share 0.05 --mutate-after-ms 300
+fresh_db rec
+add_pit 0
+add_pit 1
+L0=$(loc_id 0)
+expect_exit "first sync" 0 cv sync
+sleep 1.2
+curl -s -X POST "$SIM/__sim/arrivals-stop" >"$T/arrived.json"
+expect "calls arrived late ($(cat "$T/arrived.json"))" \
+	test "$(jget "$T/arrived.json" "d['arrived']")" -gt 10
+gone=$(q "SELECT id FROM calls WHERE location_id = '$L0' ORDER BY created_at LIMIT 1 OFFSET 100")
+rid=$(q "SELECT rid FROM calls WHERE id = '$gone'")
+q "DELETE FROM calls_fts WHERE rowid = $rid; DELETE FROM calls_digits WHERE rowid = $rid; DELETE FROM versions WHERE call_id = '$gone'; DELETE FROM calls WHERE id = '$gone';"
+printf '{"id":"only-here","createdAt":"2026-02-10T10:00:00Z"}\n' |
+	cv import --location "$L0" - >/dev/null
+expect_exit "a plain sync" 0 cv sync
+curl -s "$SIM/__sim/dump" >"$T/rec.now"
+$PY - "$T/rec.now" "$CALLVAULT_DB" >"$T/want_missing" <<'PYEOF'
+import json, sqlite3, sys
+have = {r[0] for r in sqlite3.connect(sys.argv[2]).execute("SELECT id FROM calls")}
+for line in open(sys.argv[1]):
+    i = json.loads(line)["id"]
+    if i not in have:
+        print(i)
+PYEOF
+expect "a plain sync missed the late calls ($(wc -l <"$T/want_missing"))" \
+	test "$(wc -l <"$T/want_missing")" -gt 10
+expect "and the deleted one" grep -qx "$gone" "$T/want_missing"
+expect_exit "reconcile finds what is missing (exit 3)" 3 \
+	cv reconcile --since 2025-12-01 --format json
+cp "$T/out" "$T/rec1.json"
+$PY - "$T/rec1.json" >"$T/got_missing" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for loc in d["locations"]:
+    for m in loc["missing"]:
+        print(m["id"])
+PYEOF
+expect_eq "it lists exactly the missing calls" \
+	"$(sort "$T/got_missing")" "$(sort "$T/want_missing")"
+expect "it names the call the API no longer lists" \
+	grep -q '"id": "only-here"' "$T/rec1.json"
+expect "it finds calls revised at HighLevel" $PY -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if sum(l["totals"]["differs"] for l in d["locations"]) > 0 else 1)' "$T/rec1.json"
+expect "per-day counts add up" $PY -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+ok = all(sum(x["api"] for x in l["days"]) == l["totals"]["api"] and
+         sum(x["missing"] for x in l["days"]) == l["totals"]["missing"]
+         for l in d["locations"])
+sys.exit(0 if ok else 1)' "$T/rec1.json"
+expect "the audit log records the run and the missing id" \
+	grep -q "reconcile.*$gone" <(cv audit)
+# every call has now been served once: those hlsim revises change within
+# --mutate-after-ms, and once only, so the repair below sees their last
+# content and the reconcile after it has nothing left to find
+sleep 0.5
+before=$(stat_of "d['apiRequests']")
+expect_exit "reconcile --repair stores them" 0 \
+	cv reconcile --since 2025-12-01 --repair
+after=$(stat_of "d['apiRequests']")
+expect "--repair says what it stored" grep -q "repaired [1-9]" "$T/out"
+curl -s "$SIM/__sim/dump" >"$T/rec.after"
+export EXTRA_OK=only-here
+expect "the store now holds every call the server holds" \
+	converged "$T/rec.after" "$CALLVAULT_DB"
+export EXTRA_OK=
+expect_exit "a second reconcile finds the period complete" 0 \
+	cv reconcile --since 2025-12-01
+expect "and says so" grep -q ": complete: " "$T/out"
+# paging 600+ calls at 50 a page: the requests are the listing's own
+pages=$(( ($(wc -l <"$T/rec.after") + 49) / 50 ))
+expect "--repair asked for no more than the listing ($((after - before)) for ~$pages pages)" \
+	test $((after - before)) -le $((pages + 6))
+check_store
+stop_sim
+}
+
 part_crash() {
 # ---- a daily budget that runs out stops that location clearly -------------
 start_sim daily --seed 10 --locations 1 --calls-per-location 600 --daily 4
@@ -457,7 +546,8 @@ case $PART in
 basic) part_basic ;;
 faults) part_faults ;;
 quirks) part_quirks ;;
+reconcile) part_reconcile ;;
 crash) part_crash ;;
-all) part_basic; part_faults; part_quirks; part_crash ;;
+all) part_basic; part_faults; part_quirks; part_reconcile; part_crash ;;
 *) echo "unknown part $PART" >&2; exit 2 ;;
 esac

@@ -281,3 +281,52 @@ enum cv_err store_fetch_queue_failed(struct store *s, const char *call_id,
 	store_bind_text(st, 2, call_id);
 	return step_done(s, st, "fetch queue", errmsg);
 }
+
+enum cv_err store_call_digest(struct store *s, const char *id,
+	struct store_call_digest *out, char **errmsg)
+{
+	static const char sql[] =
+		"SELECT c.created_at, v.canonical_sha256 FROM calls c"
+		" JOIN versions v ON v.id = c.version_id WHERE c.id = ?";
+	memset(out, 0, sizeof(*out));
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, id);
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		out->found = true;
+		out->created_at = sqlite3_column_int64(st, 0);
+		const char *h = (const char *)sqlite3_column_text(st, 1);
+		snprintf(out->canonical_sha256, sizeof(out->canonical_sha256),
+			"%s", h ? h : "");
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return store_dberr(s, errmsg, "call digest");
+	return CV_OK;
+}
+
+enum cv_err store_each_call_in(struct store *s, const char *loc,
+	int64_t from, int64_t to, store_call_fn fn, void *ctx,
+	char **errmsg)
+{
+	static const char sql[] =
+		"SELECT id, created_at FROM calls WHERE location_id = ?"
+		" AND created_at BETWEEN ? AND ? ORDER BY created_at";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, loc);
+	sqlite3_bind_int64(st, 2, from);
+	sqlite3_bind_int64(st, 3, to);
+	enum cv_err rc = CV_OK;
+	int r;
+	while (rc == CV_OK && (r = sqlite3_step(st)) == SQLITE_ROW)
+		rc = fn(ctx, (const char *)sqlite3_column_text(st, 0),
+			sqlite3_column_int64(st, 1), errmsg);
+	if (rc == CV_OK && r != SQLITE_DONE)
+		rc = store_dberr(s, errmsg, "calls of a period");
+	sqlite3_reset(st);
+	return rc;
+}

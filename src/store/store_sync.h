@@ -76,4 +76,23 @@ enum cv_err store_fetch_queue_done(struct store *s, const char *call_id,
 enum cv_err store_fetch_queue_failed(struct store *s, const char *call_id,
 	const char *error, char **errmsg) CV_MUST_CHECK;
 
+/* ---- reconcile: what the store holds, to compare with the API --------- */
+
+/* A call's location, createdAt and its current version's canonical
+ * SHA-256; *found false (CV_OK) when the store has no such call. */
+struct store_call_digest {
+	bool found;
+	int64_t created_at;
+	char canonical_sha256[CV_SHA256_HEX];
+};
+enum cv_err store_call_digest(struct store *s, const char *id,
+	struct store_call_digest *out, char **errmsg) CV_MUST_CHECK;
+
+/* Every call of loc with from <= createdAt <= to, in createdAt order. */
+typedef enum cv_err (*store_call_fn)(void *ctx, const char *id,
+	int64_t created_at, char **errmsg);
+enum cv_err store_each_call_in(struct store *s, const char *loc,
+	int64_t from, int64_t to, store_call_fn fn, void *ctx,
+	char **errmsg) CV_MUST_CHECK;
+
 #endif

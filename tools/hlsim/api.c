@@ -792,6 +792,12 @@ static void control_or_oauth(struct hlsim *h, struct MHD_Connection *conn,
 		set_faults(h, q, r);
 	} else if (post && !strcmp(url, "/__sim/quirk")) {
 		set_quirks(h, q, r);
+	} else if (post && !strcmp(url, "/__sim/arrivals-stop")) {
+		/* no more arrivals: the calls held from now on are fixed */
+		simdata_tick(h->sd, cv_now_ms());
+		h->sd->o.arrival_rate = 0;
+		r->status = 200;
+		r->body = xasprintf("{\"arrived\":%zu}", h->sd->arrived);
 	} else if (post && !strcmp(url, "/__sim/webhook")) {
 		webhook_sink(h, conn, q, r);
 	} else if (post && !strcmp(url, "/__sim/reset")) {
