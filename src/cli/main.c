@@ -43,6 +43,7 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_restore,
 	&cmd_location,
 	&cmd_sync,
+	&cmd_reconcile,
 #endif
 };
 

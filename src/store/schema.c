@@ -272,6 +272,14 @@ const struct store_migration store_migrations[] = {
 	  "INSERT INTO fts_terms SELECT term FROM temp.cv_terms_migrate"
 	  "  WHERE term NOT GLOB '[0-9]*';"
 	  "DROP TABLE temp.cv_terms_migrate;" },
+	/* calllog.h: a record is kept whenever it can be identified; what
+	 * of it could not be read into the typed columns is noted here */
+	{ "versions: notes on fields that could not be read",
+	  "ALTER TABLE versions ADD COLUMN notes TEXT;" },
+	/* sync.c: a location whose call logs synced can still have lost
+	 * something auxiliary (agent names: a missing scope) */
+	{ "sync_state: the last run's warning",
+	  "ALTER TABLE sync_state ADD COLUMN last_warning TEXT;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);

@@ -199,8 +199,8 @@ static enum cv_err add_version(struct store *s, const struct calllog *c,
 {
 	static const char sql[] =
 		"INSERT INTO versions(call_id, seq, source, received_at,"
-		" canonical, canonical_sha256, raw_sha256, redacted)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+		" canonical, canonical_sha256, raw_sha256, redacted, notes)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
@@ -214,6 +214,7 @@ static enum cv_err add_version(struct store *s, const struct calllog *c,
 	sqlite3_bind_text(st, 6, c->canonical_sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, p->sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 8, c->n_redacted);
+	sqlite3_bind_text(st, 9, c->notes, -1, SQLITE_STATIC);
 	int r = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE)
