@@ -21,6 +21,8 @@ const char *webhook_outcome_name(enum webhook_outcome o)
 		[WH_RECORDED] = "recorded",
 		[WH_RAW] = "stored raw",
 		[WH_QUARANTINED] = "quarantined",
+		[WH_CALL_KEPT] = "call kept, not current",
+		[WH_CALL_DISPOSED] = "call disposed",
 	};
 	return names[o];
 }
@@ -66,14 +68,22 @@ static enum cv_err store_call_end(struct store *s,
 	struct store_payload p;
 	store_payload_init_hashed(&p, SRC_WEBHOOK, e->body, e->len,
 		e->sha256);
+	/* how it was authenticated decides whether it may become current;
+	 * a scheme the store does not know is trusted least */
+	if (!store_cred_parse(e->scheme, &p.auth))
+		p.auth = CRED_HEADER_SECRET;
 	enum cv_err rc = ingest_parsed(s, &p, &e->batch, NULL, &st, errmsg);
 	if (rc != CV_OK)
 		return rc;
 	*withheld = p.withhold;
 	*out = st.quarantined ? WH_QUARANTINED
+		: st.disposed ? WH_CALL_DISPOSED
 		: st.added    ? WH_CALL_NEW
 		: st.updated  ? WH_CALL_UPDATED
+		: st.kept     ? WH_CALL_KEPT
 			      : WH_CALL_UNCHANGED;
+	if (st.disposed)
+		return CV_OK; /* nothing to fetch: it stays disposed of */
 	/* sync drains the queue for locations it has credentials for */
 	const struct calllog_envelope *env = &e->env;
 	if (env->call_id && *env->call_id && env->location_id &&
@@ -113,7 +123,13 @@ enum cv_err webhook_event_store(struct store *s,
 	} else {
 		*out = classify(env);
 	}
-	if (rc != CV_OK)
+	/* a disposed call's message events go too: their bodies are content */
+	bool dead = false;
+	if (rc == CV_OK && *out == WH_CALL_MESSAGE)
+		rc = store_tombstoned(s, NULL, env->message_id, &dead, errmsg);
+	if (dead)
+		*out = WH_CALL_DISPOSED;
+	if (rc != CV_OK || *out == WH_CALL_DISPOSED)
 		return rc;
 	bool keep_msg = env->call_end || *out == WH_CALL_MESSAGE;
 	struct store_webhook_event row = {
@@ -131,7 +147,8 @@ enum cv_err webhook_event_store(struct store *s,
 		.withheld = withheld,
 		/* a new version kept these exact bytes already */
 		.in_payloads = !withheld &&
-			       (*out == WH_CALL_NEW || *out == WH_CALL_UPDATED),
+			       (*out == WH_CALL_NEW || *out == WH_CALL_UPDATED ||
+				       *out == WH_CALL_KEPT),
 	};
 	rc = store_webhook_insert(s, &row, &dup, errmsg);
 	if (rc == CV_OK && dup)

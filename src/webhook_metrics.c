@@ -57,6 +57,9 @@ void webhook_metrics_render(struct webhook_metrics *m, size_t queue_depth,
 		&m->duplicates);
 	counter(out, "callvault_webhook_quarantined_total",
 		"Signed bodies that were not valid events.", &m->quarantined);
+	counter(out, "callvault_webhook_disposed_total",
+		"Call ends of calls disposed of (purged): dropped, not "
+		"stored.", &m->disposed);
 	counter(out, "callvault_webhook_signature_failures_total",
 		"Requests refused with 401.", &m->sig_failures);
 	counter(out, "callvault_webhook_store_failures_total",
