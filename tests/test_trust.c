@@ -11,6 +11,7 @@
 #include "retention.h"
 #include "rt_fixture.h"
 #include "store/store_audit.h"
+#include "store/store_int.h" /* the migrations, to build an older store */
 #include "store/store_retention.h"
 #include "store/store_webhook.h"
 #include "webhook_event.h"
@@ -441,6 +442,50 @@ static void test_quarantine_retention(void)
 	store_close(s);
 }
 
+/* A store at the schema before this change, with webhook versions whose
+ * events name their scheme: the migration records how each came. */
+static void test_migration(void)
+{
+	char *path = xasprintf("%s/old.db", dir);
+	sqlite3 *db;
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	for (int i = 0; i < store_n_migrations - 1; i++) {
+		char *sql = xasprintf("BEGIN; %s; PRAGMA user_version = %d;"
+				      " COMMIT;", store_migrations[i].sql,
+			i + 1);
+		CHECK_MSG(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK,
+			"migration %d: %s", i, sqlite3_errmsg(db));
+		free(sql);
+	}
+	static const char rows[] =
+		"INSERT INTO versions(call_id, seq, source, received_at,"
+		" canonical, canonical_sha256, raw_sha256) VALUES"
+		" ('o1', 1, 'webhook', 1, '{}', 'c1', 'r1'),"
+		" ('o1', 2, 'webhook', 2, '{}', 'c2', 'r2'),"
+		" ('o1', 3, 'api', 3, '{}', 'c3', 'r3'),"
+		" ('o1', 4, 'webhook', 4, '{}', 'c4', 'r4');"
+		"INSERT INTO webhook_events(dedup_key, call_id, received_at,"
+		" body_sha256, body, signature) VALUES"
+		" ('a', 'o1', 1, 'r1', x'00', 'ed25519'),"
+		" ('b', 'o1', 2, 'r2', x'00', 'hmac');";
+	CHECK_MSG(sqlite3_exec(db, rows, NULL, NULL, NULL) == SQLITE_OK, "%s",
+		sqlite3_errmsg(db));
+	sqlite3_close(db);
+	struct store *s = NULL;
+	CHECK(store_open(&s, path, 0, NULL) == CV_OK);
+	CHECK_INT(store_schema_version(s), store_schema_latest());
+	struct vlist l = versions(s, "o1");
+	CHECK_INT(l.n, 4);
+	CHECK_INT(l.v[0].cred, CRED_ED25519);
+	CHECK_INT(l.v[1].cred, CRED_HMAC);
+	CHECK_INT(l.v[2].cred, CRED_API);
+	CHECK_INT(l.v[3].cred, CRED_UNRECORDED); /* no event says */
+	CHECK_INT(store_cred_rank(CRED_UNRECORDED),
+		store_cred_rank(CRED_ED25519));
+	store_close(s);
+	free(path);
+}
+
 int main(void)
 {
 	dir = rt_tempdir();
@@ -449,6 +494,7 @@ int main(void)
 	test_disposal_is_final();
 	test_kept_versions_archived();
 	test_quarantine_retention();
+	test_migration();
 	rt_rmrf(dir);
 	free(dir);
 	return t_done();

@@ -284,7 +284,9 @@ const struct store_migration store_migrations[] = {
 	  "UPDATE versions SET auth = CASE source"
 	  "  WHEN 'api' THEN 'api' WHEN 'import' THEN 'import'"
 	  "  WHEN 'webhook' THEN (SELECT e.signature FROM webhook_events e"
-	  "    WHERE e.body_sha256 = versions.raw_sha256"
+	  /* by call_id first: that one is indexed */
+	  "    WHERE e.call_id = versions.call_id"
+	  "    AND e.body_sha256 = versions.raw_sha256"
 	  "    AND e.signature IN ('ed25519','rsa-legacy','hmac',"
 	  "     'header-secret') ORDER BY e.id LIMIT 1)"
 	  "  WHEN 'restore' THEN CASE origin WHEN 'api' THEN 'api'"
