@@ -235,6 +235,9 @@ static void test_allow_create(void)
 	CHECK_INT(st.quarantined, 1);
 	CHECK_INT(st.added, 0);
 	CHECK_STR(current(s, "n3"), "(none)");
+	/* labelled restore by `import --source restore`: still refused */
+	CHECK_INT(feed(s, imp, SRC_RESTORE).quarantined, 1);
+	CHECK_STR(current(s, "n3"), "(none)");
 	CHECK_INT(feed(s, imp, SRC_API).added, 1);
 	CHECK(store_trust_unset(s, "", NULL) == CV_OK);
 	CHECK(store_trust_unset(s, "", NULL) == CV_ENOTFOUND);

@@ -299,8 +299,9 @@ static enum cv_err may_create(struct store *s, const struct calllog *c,
 	enum cv_err rc = store_tombstoned(s, c->id, NULL, &dead, errmsg);
 	if (rc == CV_OK && dead)
 		*res = INGEST_DISPOSED;
-	/* a restore brings back what was created under the policy of then */
-	else if (rc == CV_OK && p->source != SRC_RESTORE &&
+	/* a restore brings back what was created under the policy of then
+	 * (replay: set by restore alone, not by `import --source restore`) */
+	else if (rc == CV_OK && !p->replay &&
 		 (rc = store_trust_may_create(s, c->location_id, p->auth, &ok,
 			  errmsg)) == CV_OK && !ok)
 		*res = INGEST_REFUSED;
