@@ -139,6 +139,18 @@ static void clear_ids(struct pctx *p)
 		p->arch[i].used = false;
 }
 
+/* Commit when all went well, else roll back (a dry run has no
+ * transaction: tx false). */
+static enum cv_err end_tx(struct store *s, bool tx, enum cv_err rc,
+	char **errmsg)
+{
+	if (tx && rc == CV_OK)
+		return store_commit(s, errmsg);
+	if (tx)
+		store_rollback(s);
+	return rc;
+}
+
 /* One location-month in one transaction (or just reported). */
 static enum cv_err purge_month(struct pctx *p, int keep, char **errmsg)
 {
@@ -162,10 +174,7 @@ static enum cv_err purge_month(struct pctx *p, int keep, char **errmsg)
 			(int64_t)p->n_ids, errmsg);
 		free(d);
 	}
-	if (tx && rc == CV_OK)
-		rc = store_commit(p->s, errmsg);
-	else if (tx)
-		store_rollback(p->s);
+	rc = end_tx(p->s, tx, rc, errmsg);
 	if (rc == CV_OK)
 		p->st->purged += (int64_t)p->n_ids;
 	else
@@ -252,10 +261,7 @@ static enum cv_err purge_quarantine(struct pctx *p, int64_t now,
 			d, n, errmsg);
 		free(d);
 	}
-	if (tx && rc == CV_OK)
-		rc = store_commit(p->s, errmsg);
-	else if (tx)
-		store_rollback(p->s);
+	rc = end_tx(p->s, tx, rc, errmsg);
 	if (rc == CV_OK)
 		p->st->quarantine = n;
 	if (rc == CV_OK && n && p->o->dry_run && p->o->out)
