@@ -30,6 +30,9 @@ enum webhook_outcome {
 	WH_CALL_KEPT,     /* a version kept, not current: lower trust */
 	WH_CALL_DISPOSED, /* the call was disposed of: dropped, no event
 			     row (its body holds the content) */
+	WH_STALE,         /* its own timestamp is older than the replay
+			     window (store_trust_max_age): recorded
+			     without its body, nothing else done */
 };
 const char *webhook_outcome_name(enum webhook_outcome o);
 

@@ -68,6 +68,8 @@ static void count_outcome(struct webhook_metrics *m, enum webhook_outcome o)
 		return;
 	}
 	atomic_fetch_add(&m->events_stored, 1);
+	if (o == WH_STALE)
+		atomic_fetch_add(&m->stale, 1);
 	if (o == WH_QUARANTINED)
 		atomic_fetch_add(&m->quarantined, 1);
 }

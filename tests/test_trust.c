@@ -445,6 +445,68 @@ static void test_quarantine_retention(void)
 	store_close(s);
 }
 
+struct ev_probe {
+	int n;
+	bool withheld;
+	char outcome[64];
+};
+static int probe_event(const struct store_webhook_event *e, void *arg)
+{
+	struct ev_probe *p = arg;
+	p->n++;
+	p->withheld = e->withheld;
+	snprintf(p->outcome, sizeof(p->outcome), "%s",
+		e->outcome ? e->outcome : "");
+	return 0;
+}
+
+/* The optional replay window: a body older than it by its own timestamp
+ * is recorded without its body and changes nothing. */
+static void test_replay_window(void)
+{
+	const int64_t day = INT64_C(24) * 3600 * 1000;
+	struct store *s = open_new("window.db");
+	const char *t2019 = "2019-05-02T10:00:00.000Z";
+	char *old1 = call_body("p1", "LP", "wp-1", t2019, "old, no window");
+	CHECK_INT(deliver(s, old1, "ed25519"), WH_CALL_NEW);
+	int64_t age = -1;
+	CHECK(store_trust_max_age(s, &age, NULL) == CV_OK && age == 0);
+	CHECK(store_trust_set_max_age(s, 7 * day, "test", NULL) == CV_OK);
+	CHECK(store_trust_max_age(s, &age, NULL) == CV_OK && age == 7 * day);
+	char *old2 = call_body("p2", "LP", "wp-2", t2019, "old, refused");
+	CHECK_INT(deliver(s, old2, "ed25519"), WH_STALE);
+	CHECK_STR(current(s, "p2"), "(none)");
+	struct ev_probe ev = { 0 };
+	CHECK(store_each_call_event(s, "p2", probe_event, &ev, NULL) == CV_OK);
+	CHECK_INT(ev.n, 1);
+	CHECK(ev.withheld);
+	CHECK_STR(ev.outcome, "refused: older than the replay window");
+	CHECK_INT(deliver(s, old2, "ed25519"), WH_DUPLICATE);
+	/* an old version of a live call changes nothing either */
+	char *old3 = call_body("p1", "LP", "wp-3", t2019, "old, changed");
+	CHECK_INT(deliver(s, old3, "ed25519"), WH_STALE);
+	CHECK_STR(current(s, "p1"), "old, no window");
+	/* within the window, and without a timestamp: taken */
+	char ts[32];
+	cv_format_iso8601(cv_now_ms() - 3600 * 1000, ts);
+	char *fresh = call_body("p4", "LP", "wp-4", ts, "fresh");
+	CHECK_INT(deliver(s, fresh, "ed25519"), WH_CALL_NEW);
+	const char *no_ts = "{\"type\":\"VoiceAiCallEnd\",\"webhookId\":"
+			    "\"wp-5\",\"id\":\"p5\",\"locationId\":\"LP\","
+			    "\"agentId\":\"a\",\"createdAt\":\"2019-05-02T"
+			    "10:00:00Z\",\"transcript\":\"bot: hi\"}";
+	CHECK_INT(deliver(s, no_ts, "ed25519"), WH_CALL_NEW);
+	CHECK(store_trust_set_max_age(s, 0, "test", NULL) == CV_OK);
+	char *old6 = call_body("p6", "LP", "wp-6", t2019, "window off");
+	CHECK_INT(deliver(s, old6, "ed25519"), WH_CALL_NEW);
+	free(old1);
+	free(old2);
+	free(old3);
+	free(fresh);
+	free(old6);
+	store_close(s);
+}
+
 /* A store at the schema before this change, with webhook versions whose
  * events name their scheme: the migration records how each came. */
 static void test_migration(void)
@@ -497,6 +559,7 @@ int main(void)
 	test_disposal_is_final();
 	test_kept_versions_archived();
 	test_quarantine_retention();
+	test_replay_window();
 	test_migration();
 	rt_rmrf(dir);
 	free(dir);

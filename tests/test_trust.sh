@@ -17,8 +17,12 @@ expect_exit "unknown source" 2 cv trust set --allow-create ed25519,sms
 expect "names the bad word" grep -q "unknown source 'sms'" "$T/err"
 expect_exit "empty word" 2 cv trust set --allow-create api,,hmac
 expect_exit "unset of nothing" 1 cv trust unset --location nowhere
+expect_exit "max-age without days" 2 cv trust max-age
+expect_exit "max-age out of range" 2 cv trust max-age 4000
+expect_exit "max-age not a number" 2 cv trust max-age 7d
 cv trust show >"$T/show"
 expect "no policy at first" grep -q "every source may create calls" "$T/show"
+expect "no replay window at first" grep -q "no replay window" "$T/show"
 
 # only signed webhooks and the API may create calls in L1
 expect_exit "set" 0 cv trust set --location L1 --allow-create api,ed25519
@@ -96,4 +100,12 @@ if command -v sqlite3 >/dev/null; then
 	expect_eq "no event row keeps its body" \
 		"$(sqlite3 "$CALLVAULT_DB" "SELECT count(*) FROM webhook_events WHERE call_id = 'w1'")" 0
 fi
+
+# the replay window: set while serve runs, it applies to the next delivery
+expect_exit "max-age 30" 0 cv trust max-age 30
+expect "show says so" bash -c "'$CALLVAULT' trust show | grep -q 'more than 30 day(s) old are refused'"
+sed 's/"w1"/"w2"/; s/wh-1/wh-9/' "$T/signed.json" >"$T/old.json"
+expect_eq "an old body is answered" "$(post_ed "$T/old.json")" 200
+expect_exit "and not stored" 1 cv show w2
+expect "counted in /metrics" bash -c "curl -s '$BASE/metrics' | grep -q '^callvault_webhook_stale_total 1$'"
 kill -TERM $SERVE; wait $SERVE

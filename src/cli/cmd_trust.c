@@ -9,6 +9,8 @@
 #include "../util.h"
 #include "cli.h"
 
+#define DAY_MS (INT64_C(24) * 3600 * 1000)
+
 static int show_cb(const struct store_trust_policy *p, void *arg)
 {
 	char ts[32];
@@ -33,6 +35,20 @@ static int show(struct store *s)
 	}
 	if (n == 0)
 		printf("no trust policy: every source may create calls\n");
+	int64_t age = 0;
+	if (store_trust_max_age(s, &age, &err) != CV_OK) {
+		int code = cli_fail(CV_EXIT_FAIL, "trust", "%s",
+			err ? err : "failed");
+		free(err);
+		return code;
+	}
+	if (age)
+		printf("replay window: webhook bodies whose timestamp is more "
+		       "than %lld day(s) old are refused\n",
+			(long long)(age / DAY_MS));
+	else
+		printf("no replay window: webhook bodies are taken whatever "
+		       "their timestamp\n");
 	printf("trust order (a version never replaces a current one of "
 	       "higher rank):\n  api > ed25519 = rsa-legacy > hmac > "
 	       "header-secret > import\n");
@@ -111,17 +127,53 @@ static int set_or_unset(struct cli *cli, struct store *s, bool set,
 	return code;
 }
 
+/* `trust max-age DAYS`: the replay window (0 = none). */
+static int max_age(struct cli *cli, struct store *s, int argc, char **argv)
+{
+	long days = -1;
+	if (argc != 3 || !cli_parse_long(argv[2], 0, 3650, &days))
+		return cli_fail(CV_EXIT_USAGE, "trust", "usage: trust max-age "
+			"DAYS (0 to 3650; 0 = no replay window)");
+	char *err = NULL;
+	char *d = xasprintf("{\"webhookMaxAgeDays\":%ld}", days);
+	enum cv_err rc = store_begin(s, &err);
+	if (rc == CV_OK)
+		rc = store_trust_set_max_age(s, days * DAY_MS, cli->actor,
+			&err);
+	if (rc == CV_OK)
+		rc = store_audit_append(s, cli->actor, "trust max-age", d, -1,
+			&err);
+	if (rc == CV_OK)
+		rc = store_commit(s, &err);
+	else
+		store_rollback(s);
+	free(d);
+	if (rc != CV_OK) {
+		int code = cli_fail(cli_exit_for(rc), "trust", "%s",
+			err ? err : cv_strerror(rc));
+		free(err);
+		return code;
+	}
+	if (days)
+		printf("webhook bodies whose timestamp is more than %ld "
+		       "day(s) old are refused\n", days);
+	else
+		printf("no replay window\n");
+	return CV_EXIT_OK;
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
 	const char *sub = argc >= 2 ? argv[1] : "";
-	if (strcmp(sub, "set") && strcmp(sub, "unset") && strcmp(sub, "show"))
+	if (strcmp(sub, "set") && strcmp(sub, "unset") &&
+	    strcmp(sub, "show") && strcmp(sub, "max-age"))
 		return cli_fail(CV_EXIT_USAGE, "trust",
-			"set, unset or show (see --help)");
+			"set, unset, max-age or show (see --help)");
 	struct store *s = cli_open_store(cli, "trust", STORE_NOCREATE);
 	if (!s)
 		return CV_EXIT_FAIL;
-	int code = !strcmp(sub, "show")
-		? show(s)
+	int code = !strcmp(sub, "show")	  ? show(s)
+		: !strcmp(sub, "max-age") ? max_age(cli, s, argc, argv)
 		: set_or_unset(cli, s, !strcmp(sub, "set"), argc - 1, argv + 1);
 	store_close(s);
 	return code;
@@ -133,6 +185,7 @@ const struct cli_cmd cmd_trust = {
 	.help = "usage: callvault [--db PATH] trust set [--location LOC] "
 		"--allow-create LIST\n"
 		"       callvault trust unset [--location LOC]\n"
+		"       callvault trust max-age DAYS\n"
 		"       callvault trust show\n"
 		"\n"
 		"Every version records how it was authenticated, and a "
@@ -157,7 +210,16 @@ const struct cli_cmd cmd_trust = {
 		"(e.g. ed25519,rsa-legacy,api), or none. A call a source may "
 		"not create\nis quarantined with the reason; versions of "
 		"calls that exist are not\nlimited, and restore is not. "
-		"Without any policy every source may create\ncalls. Changes "
-		"are written to the audit log.\n",
+		"Without any policy every source may create\ncalls.\n"
+		"\n"
+		"`trust max-age DAYS` (1 to 3650; 0 = off, the default) sets "
+		"a replay\nwindow: a webhook body whose own `timestamp` is "
+		"more than DAYS before\nit arrives is answered 200 and "
+		"recorded as an event without its body\n(outcome `refused: "
+		"older than the replay window`); nothing else is\ndone with "
+		"it. HighLevel retries a delivery for about an hour, so a "
+		"day\nor more refuses only replays. `serve` reads it at "
+		"every delivery.\n"
+		"\nChanges are written to the audit log.\n",
 	.run = run,
 };

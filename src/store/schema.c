@@ -309,7 +309,14 @@ const struct store_migration store_migrations[] = {
 	  ") WITHOUT ROWID;"
 	  "CREATE INDEX tombstones_message ON tombstones(message_id)"
 	  "  WHERE message_id IS NOT NULL;"
-	  "CREATE INDEX quarantine_received ON quarantine(received_at);" },
+	  "CREATE INDEX quarantine_received ON quarantine(received_at);"
+	  /* store-wide trust settings: webhook_max_age_ms (0 = off) */
+	  "CREATE TABLE trust_settings("
+	  "  key TEXT PRIMARY KEY,"
+	  "  value INTEGER NOT NULL,"
+	  "  set_at INTEGER NOT NULL,"
+	  "  set_by TEXT NOT NULL"
+	  ") WITHOUT ROWID;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);

@@ -174,6 +174,16 @@ struct store_trust_policy {
 enum cv_err store_trust_each(struct store *s,
 	int (*fn)(const struct store_trust_policy *p, void *arg), void *arg,
 	char **errmsg) CV_MUST_CHECK;
+/*
+ * The replay window: webhook bodies whose own `timestamp` is more than
+ * max_age_ms before their arrival are refused (0 = no window, the
+ * default). get gives 0 when it was never set.
+ */
+enum cv_err store_trust_set_max_age(struct store *s, int64_t max_age_ms,
+	const char *actor, char **errmsg) CV_MUST_CHECK;
+enum cv_err store_trust_max_age(struct store *s, int64_t *max_age_ms,
+	char **errmsg) CV_MUST_CHECK;
+
 /* "ed25519,api" from a mask, and back; parse returns false (naming the
  * bad word in *bad, static or pointing into list) for an unknown kind. */
 char *store_trust_mask_str(unsigned mask);

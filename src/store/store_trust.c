@@ -216,6 +216,34 @@ enum cv_err store_trust_may_create(struct store *s, const char *location,
 		? CV_OK : store_dberr(s, errmsg, "trust");
 }
 
+enum cv_err store_trust_set_max_age(struct store *s, int64_t max_age_ms,
+	const char *actor, char **errmsg)
+{
+	static const char sql[] =
+		"INSERT INTO trust_settings(key, value, set_at, set_by)"
+		" VALUES ('webhook_max_age_ms', ?, ?, ?) ON CONFLICT(key) DO"
+		" UPDATE SET value = excluded.value, set_at = excluded.set_at,"
+		" set_by = excluded.set_by";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_int64(st, 1, max_age_ms);
+	sqlite3_bind_int64(st, 2, cv_now_ms());
+	sqlite3_bind_text(st, 3, actor ? actor : "", -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "trust");
+}
+
+enum cv_err store_trust_max_age(struct store *s, int64_t *max_age_ms,
+	char **errmsg)
+{
+	static const char sql[] =
+		"SELECT coalesce((SELECT value FROM trust_settings"
+		" WHERE key = 'webhook_max_age_ms'), 0)";
+	return store_scalar_int(s, sql, max_age_ms, errmsg);
+}
+
 /* ---- tombstones ---- */
 
 enum cv_err store_tombstoned(struct store *s, const char *call_id,
