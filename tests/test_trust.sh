@@ -101,8 +101,9 @@ if command -v sqlite3 >/dev/null; then
 		"$(sqlite3 "$CALLVAULT_DB" "SELECT count(*) FROM webhook_events WHERE call_id = 'w1'")" 0
 fi
 
-# the replay window: set while serve runs, it applies to the next delivery
+# the replay window: set while serve runs, it applies within a second
 expect_exit "max-age 30" 0 cv trust max-age 30
+sleep 1.1
 expect "show says so" bash -c "'$CALLVAULT' trust show | grep -q 'more than 30 day(s) old are refused'"
 sed 's/"w1"/"w2"/; s/wh-1/wh-9/' "$T/signed.json" >"$T/old.json"
 expect_eq "an old body is answered" "$(post_ed "$T/old.json")" 200

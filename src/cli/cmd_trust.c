@@ -218,8 +218,8 @@ const struct cli_cmd cmd_trust = {
 		"recorded as an event without its body\n(outcome `refused: "
 		"older than the replay window`); nothing else is\ndone with "
 		"it. HighLevel retries a delivery for about an hour, so a "
-		"day\nor more refuses only replays. `serve` reads it at "
-		"every delivery.\n"
+		"day\nor more refuses only replays. A running `serve` "
+		"applies a change\nwithin a second.\n"
 		"\nChanges are written to the audit log.\n",
 	.run = run,
 };

@@ -296,14 +296,13 @@ static enum cv_err may_create(struct store *s, const struct calllog *c,
 	char **errmsg)
 {
 	bool dead = false, ok = true;
-	enum cv_err rc = store_tombstoned(s, c->id, NULL, &dead, errmsg);
+	enum cv_err rc = store_trust_new_call(s, c->id, c->location_id,
+		p->auth, &dead, &ok, errmsg);
 	if (rc == CV_OK && dead)
 		*res = INGEST_DISPOSED;
 	/* a restore brings back what was created under the policy of then
 	 * (replay: set by restore alone, not by `import --source restore`) */
-	else if (rc == CV_OK && !p->replay &&
-		 (rc = store_trust_may_create(s, c->location_id, p->auth, &ok,
-			  errmsg)) == CV_OK && !ok)
+	else if (rc == CV_OK && !ok && !p->replay)
 		*res = INGEST_REFUSED;
 	return rc;
 }

@@ -195,25 +195,32 @@ enum cv_err store_trust_each(struct store *s,
 	return rc;
 }
 
-enum cv_err store_trust_may_create(struct store *s, const char *location,
-	enum store_cred auth, bool *ok, char **errmsg)
+enum cv_err store_trust_new_call(struct store *s, const char *call_id,
+	const char *location, enum store_cred auth, bool *dead, bool *ok,
+	char **errmsg)
 {
+	/* one statement: this runs for every new call an import makes */
 	static const char sql[] =
-		"SELECT allow_create FROM trust_policies"
-		" WHERE location_id IN (?1, '')"
-		" ORDER BY location_id = '' LIMIT 1";
+		"SELECT EXISTS (SELECT 1 FROM tombstones WHERE call_id = ?1),"
+		" (SELECT allow_create FROM trust_policies"
+		"  WHERE location_id IN (?2, '')"
+		"  ORDER BY location_id = '' LIMIT 1)";
+	*dead = false;
 	*ok = true;
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
-	sqlite3_bind_text(st, 1, location ? location : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, location ? location : "", -1, SQLITE_STATIC);
 	int r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
-		*ok = (mask_of((const char *)sqlite3_column_text(st, 0)) &
-			      (1u << auth)) != 0;
+	if (r == SQLITE_ROW) {
+		*dead = sqlite3_column_int(st, 0) != 0;
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+			*ok = (mask_of((const char *)sqlite3_column_text(st,
+				       1)) & (1u << auth)) != 0;
+	}
 	sqlite3_reset(st);
-	return r == SQLITE_ROW || r == SQLITE_DONE
-		? CV_OK : store_dberr(s, errmsg, "trust");
+	return r == SQLITE_ROW ? CV_OK : store_dberr(s, errmsg, "trust");
 }
 
 enum cv_err store_trust_set_max_age(struct store *s, int64_t max_age_ms,
@@ -232,16 +239,27 @@ enum cv_err store_trust_set_max_age(struct store *s, int64_t max_age_ms,
 	sqlite3_bind_text(st, 3, actor ? actor : "", -1, SQLITE_STATIC);
 	int r = sqlite3_step(st);
 	sqlite3_reset(st);
+	s->max_age_read_at = 0; /* read it again */
 	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "trust");
 }
 
+/* Read at most once a second: serve asks at every delivery, and a change
+ * made by another process may take that long to apply. */
 enum cv_err store_trust_max_age(struct store *s, int64_t *max_age_ms,
 	char **errmsg)
 {
 	static const char sql[] =
 		"SELECT coalesce((SELECT value FROM trust_settings"
 		" WHERE key = 'webhook_max_age_ms'), 0)";
-	return store_scalar_int(s, sql, max_age_ms, errmsg);
+	int64_t now = cv_now_ms();
+	enum cv_err rc = CV_OK;
+	if (!s->max_age_read_at || now - s->max_age_read_at >= 1000 ||
+	    now < s->max_age_read_at) {
+		rc = store_scalar_int(s, sql, &s->max_age_ms, errmsg);
+		s->max_age_read_at = rc == CV_OK ? now : 0;
+	}
+	*max_age_ms = rc == CV_OK ? s->max_age_ms : 0;
+	return rc;
 }
 
 /* ---- tombstones ---- */
