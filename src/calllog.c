@@ -569,6 +569,11 @@ enum cv_err calllog_event_envelope(const char *bytes, size_t n,
 		  get_id(root, "messageType", &out->message_type, reason) &&
 		  get_id(root, "locationId", &out->location_id, reason);
 	if (ok) {
+		json_t *ts = json_object_get(root, "timestamp");
+		if (!json_is_string(ts) ||
+		    !cv_parse_iso8601(json_string_value(ts),
+			    &out->timestamp_ms))
+			out->timestamp_ms = 0;
 		out->call_end = out->type
 			? strcmp(out->type, "VoiceAiCallEnd") == 0
 			: json_object_get(root, "agentId") &&

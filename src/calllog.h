@@ -142,6 +142,8 @@ struct calllog_envelope {
 	char *message_type;  /* "messageType", e.g. "CALL" */
 	char *location_id;   /* "locationId" */
 	char *call_id;       /* "id" of a call-end event */
+	int64_t timestamp_ms; /* "timestamp" (ISO 8601), 0 when absent or
+	                       * not one */
 	bool call_end;       /* VoiceAiCallEnd, by type or by shape (agentId
 	                      * and transcript present when type is missing) */
 };

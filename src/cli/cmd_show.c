@@ -73,10 +73,13 @@ static int print_version(const struct store_version *v, void *arg)
 {
 	char ts[32];
 	cv_format_iso8601(v->received_at, ts);
-	printf("  v%-3d %-8s %s  received-sha256 %s%s%s\n", v->seq,
-		store_source_name(v->source), ts, v->raw_sha256,
+	printf("  v%-3d %-8s %-13s %s  received-sha256 %s%s%s%s\n", v->seq,
+		store_source_name(v->source), store_cred_name(v->auth), ts,
+		v->raw_sha256, v->current ? "  (current)" : "",
 		v->raw_kept ? "" : "  (raw withheld)",
 		v->redacted ? "  (secrets redacted)" : "");
+	if (v->not_current)
+		printf("       not current: %s\n", v->not_current);
 	return 0;
 }
 
@@ -88,6 +91,11 @@ static int version_json(const struct store_version *v, void *arg)
 	json_object_set_new(o, "seq", json_integer(v->seq));
 	json_object_set_new(o, "source",
 		json_string(store_source_name(v->source)));
+	json_object_set_new(o, "trust",
+		json_string(store_cred_name(v->auth)));
+	json_object_set_new(o, "current", json_boolean(v->current));
+	json_object_set_new(o, "notCurrent", v->not_current
+			? json_string(v->not_current) : json_null());
 	json_object_set_new(o, "receivedAt", json_string(ts));
 	json_object_set_new(o, "receivedSha256", json_string(v->raw_sha256));
 	json_object_set_new(o, "canonicalSha256",
@@ -144,6 +152,26 @@ static int event_json(const struct store_webhook_event *e, void *arg)
 	return 0;
 }
 
+static void say_disposed(const struct store_tombstone *t, void *arg)
+{
+	char ts[32];
+	cv_format_iso8601(t->disposed_at, ts);
+	*(char **)arg = xasprintf("call %s was disposed of at %s (%s); "
+				  "nothing of it is kept",
+		t->call_id, ts, t->reason);
+}
+
+/* An unknown id: say so, or that the call was disposed of. */
+static void not_found(struct store *s, const char *id, char **err)
+{
+	char *why = NULL;
+	if (store_get_tombstone(s, id, say_disposed, &why, NULL) == CV_OK &&
+	    why) {
+		free(*err);
+		*err = why;
+	}
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -179,6 +207,8 @@ static int run(struct cli *cli, int argc, char **argv)
 	struct store_call sc;
 	char *err = NULL;
 	enum cv_err rc = store_get_call(s, id, &sc, &err);
+	if (rc == CV_ENOTFOUND)
+		not_found(s, id, &err);
 	if (rc == CV_OK)
 		rc = audit_show(s, cli, id, highlight, &err);
 	if (rc == CV_OK && json) {
@@ -251,8 +281,14 @@ const struct cli_cmd cmd_show = {
 		"Print the call's current version: its fields, the agent's "
 		"name when\nknown, executed actions, summary, and the "
 		"transcript one turn per line.\n"
-		"  --versions  also every version: source, received time, "
-		"SHA-256 of the\n              bytes as received\n"
+		"  --versions  also every version: source, how it was "
+		"authenticated\n              (ed25519, rsa-legacy, hmac, "
+		"header-secret, api, import;\n              unrecorded for "
+		"older webhook versions), received time,\n              "
+		"SHA-256 of the bytes as received, which one is current,\n"
+		"              and for a version of lower trust than the "
+		"current one\n              `not current: lower trust than "
+		"current version from …`\n"
 		"  --json      print JSON instead\n"
 		"  --highlight QUERY  print the summary and the whole "
 		"transcript with\n              the hits of QUERY marked "
@@ -260,6 +296,8 @@ const struct cli_cmd cmd_show = {
 		"\nThe call's webhook deliveries (VoiceAiCallEnd events and the "
 		"CALL\nmessage events sharing its messageId) are listed last "
 		"(JSON:\nwebhookEvents).\n"
+		"\nA call that was disposed of (purged) is reported as such, "
+		"with when\nand why (exit 1).\n"
 		"\nEvery view is recorded in the audit log.\n",
 	.run = run,
 };

@@ -94,13 +94,17 @@ static void report(const struct sync_result *r)
 		printf("%s: FAILED: %s\n", r->location, r->error);
 		return;
 	}
+	char extra[64] = "";
+	if (r->calls.disposed)
+		snprintf(extra, sizeof(extra), ", disposed %lld",
+			(long long)r->calls.disposed);
 	printf("%s: ok: read %lld, new %lld, updated %lld, unchanged %lld, "
-	       "quarantined %lld; agents %lld; queued fetched %lld; "
+	       "quarantined %lld%s; agents %lld; queued fetched %lld; "
 	       "%lld requests (%lld retried, %lld answered 429) in %.1fs\n",
 		r->location, (long long)r->calls.read,
 		(long long)r->calls.added, (long long)r->calls.updated,
 		(long long)r->calls.unchanged, (long long)r->calls.quarantined,
-		(long long)r->agents, (long long)r->queue_fetched,
+		extra, (long long)r->agents, (long long)r->queue_fetched,
 		(long long)r->requests, (long long)r->retries,
 		(long long)r->n429, r->seconds);
 	if (r->warning)

@@ -34,6 +34,7 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_audit,
 	&cmd_hold,
 	&cmd_retention,
+	&cmd_trust,
 #ifndef CV_LEAN
 	&cmd_user,
 	&cmd_serve,
