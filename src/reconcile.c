@@ -158,7 +158,9 @@ enum cv_err recon_page(struct recon *r, struct store *s,
 		enum cv_err rc = store_call_digest(s, c->id, &dg, errmsg);
 		if (rc != CV_OK)
 			return rc;
-		if (!dg.found)
+		if (!dg.found && dg.disposed)
+			r->disposed++; /* gone by our own rules, on purpose */
+		else if (!dg.found)
 			add_id(r, c->id, c->created_at, RECON_MISSING);
 		else if (strcmp(dg.canonical_sha256, c->canonical_sha256))
 			add_id(r, c->id, c->created_at, RECON_DIFFERS);

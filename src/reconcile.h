@@ -42,6 +42,7 @@ struct recon {
 	size_t n_ids, cap_ids;
 	size_t page_first;      /* ids[] found wanting by the last page */
 	int64_t api, store, missing, differs, not_listed, repaired;
+	int64_t disposed;       /* listed, but purged or erased here */
 	int64_t outside;        /* listed records outside the period */
 	/* ids listed so far: pager keys in an open-addressing set */
 	uint64_t *seen;

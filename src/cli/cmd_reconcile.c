@@ -132,7 +132,8 @@ static json_t *ids_json(const struct recon *r, enum recon_kind k,
 
 static json_t *totals_json(const struct recon *r)
 {
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "api", (json_int_t)r->api,
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "api",
+		(json_int_t)r->api, "disposed", (json_int_t)r->disposed,
 		"store", (json_int_t)r->store, "missing",
 		(json_int_t)r->missing, "differs", (json_int_t)r->differs,
 		"notListed", (json_int_t)r->not_listed, "repaired",
@@ -203,11 +204,12 @@ static void print_text(const struct sync_result *res)
 			x->repaired ? "  repaired" : "");
 	}
 	printf("%s: %s: listed %lld, stored %lld, missing %lld, differs "
-	       "%lld, not listed by the API %lld, repaired %lld\n",
+	       "%lld, not listed by the API %lld, repaired %lld, disposed of "
+	       "here %lld\n",
 		res->location, recon_clean(r) ? "complete" : "INCOMPLETE",
 		(long long)r->api, (long long)r->store, (long long)r->missing,
 		(long long)r->differs, (long long)r->not_listed,
-		(long long)r->repaired);
+		(long long)r->repaired, (long long)r->disposed);
 }
 
 /* One audit entry per location: the period, the counts and every id

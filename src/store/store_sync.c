@@ -304,6 +304,8 @@ enum cv_err store_call_digest(struct store *s, const char *id,
 	sqlite3_reset(st);
 	if (r != SQLITE_ROW && r != SQLITE_DONE)
 		return store_dberr(s, errmsg, "call digest");
+	if (!out->found)
+		return store_tombstoned(s, id, NULL, &out->disposed, errmsg);
 	return CV_OK;
 }
 

@@ -82,6 +82,8 @@ enum cv_err store_fetch_queue_failed(struct store *s, const char *call_id,
  * SHA-256; *found false (CV_OK) when the store has no such call. */
 struct store_call_digest {
 	bool found;
+	bool disposed;            /* not found: purged or erased (a
+				     tombstone), so never to come back */
 	int64_t created_at;
 	char canonical_sha256[CV_SHA256_HEX];
 };
