@@ -15,6 +15,7 @@
 #include "calllog.h"
 #include "export.h"
 #include "hash.h"
+#include "login_gate.h"
 #include "password.h"
 #include "search.h"
 #include "store/store_audit.h"
@@ -29,6 +30,7 @@
 #define PAGE_MAX 100
 #define AUDIT_PAGE_MAX 1000
 #define ADMIT_CVS 64
+#define LOGIN_QUEUE 16            /* logins waiting for a password check */
 
 struct console {
 	struct console_config cfg;
@@ -56,6 +58,7 @@ struct console {
 	struct store *pool[POOL_MAX];   /* idle store connections */
 	size_t n_pool;
 	int streams;                    /* exports being written */
+	struct login_gate *gate;        /* password checks */
 };
 
 enum role { ROLE_NONE = -1, ROLE_VIEWER, ROLE_EXPORTER, ROLE_HOLD_ADMIN,
@@ -105,6 +108,10 @@ enum cv_err console_create(struct console **out,
 	long cpus = sched_getaffinity(0, sizeof(set), &set) == 0
 		? CPU_COUNT(&set) : sysconf(_SC_NPROCESSORS_ONLN);
 	c->slots = cpus < 1 ? 1 : cpus > 64 ? 64 : (int)cpus;
+	/* half the cores at most check passwords; the rest answer webhooks
+	 * whatever the logins do */
+	c->gate = login_gate_create(c->cfg.max_failures,
+		c->slots / 2 < 1 ? 1 : c->slots / 2, LOGIN_QUEUE);
 	/* fail early when the store cannot be opened */
 	struct store *s = NULL;
 	enum cv_err rc = store_open(&s, cfg->db_path, STORE_NOCREATE, errmsg);
@@ -138,6 +145,7 @@ void console_destroy(struct console *c)
 	}
 	for (size_t i = 0; i < c->n_pool; i++)
 		store_close(c->pool[i]);
+	login_gate_destroy(c->gate);
 	pthread_mutex_destroy(&c->mu);
 	pthread_mutex_destroy(&c->audit_mu);
 	pthread_cond_destroy(&c->audit_cv);
@@ -168,6 +176,11 @@ static void store_give(struct console *c, struct store *s)
 	}
 	pthread_mutex_unlock(&c->mu);
 	store_close(s);
+}
+
+int64_t console_login_checks(struct console *c)
+{
+	return login_gate_checks(c->gate);
 }
 
 void console_response_finish(struct console_response *res)
@@ -201,9 +214,10 @@ static int hexval(char ch)
 	return -1;
 }
 
-/* Decode n bytes of %-escaped (and + for space) text; NULL when the
- * result holds a NUL byte or is not UTF-8. */
-static char *pct_decode(const char *in, size_t n)
+/* Decode n bytes of %-escaped (and + for space) text into a new string
+ * of *len bytes, which may hold NUL bytes (a NUL follows them); NULL when
+ * a % is not followed by two hex digits. */
+static char *pct_decode_raw(const char *in, size_t n, size_t *len)
 {
 	char *out = xmalloc(n + 1);
 	size_t k = 0;
@@ -211,17 +225,29 @@ static char *pct_decode(const char *in, size_t n)
 		int hi, lo;
 		if (in[i] == '+') {
 			out[k++] = ' ';
-		} else if (in[i] == '%' && i + 2 < n &&
+		} else if (in[i] != '%') {
+			out[k++] = in[i];
+		} else if (i + 2 < n &&
 			   (hi = hexval(in[i + 1])) >= 0 &&
 			   (lo = hexval(in[i + 2])) >= 0) {
 			out[k++] = (char)(hi * 16 + lo);
 			i += 2;
 		} else {
-			out[k++] = in[i];
+			free(out);
+			return NULL;
 		}
 	}
 	out[k] = '\0';
-	if (memchr(out, '\0', k) || !cv_utf8_valid(out, k)) {
+	*len = k;
+	return out;
+}
+
+/* The same, NULL also when the result holds a NUL byte or is not UTF-8. */
+static char *pct_decode(const char *in, size_t n)
+{
+	size_t k;
+	char *out = pct_decode_raw(in, n, &k);
+	if (out && (memchr(out, '\0', k) || !cv_utf8_valid(out, k))) {
 		free(out);
 		return NULL;
 	}
@@ -249,8 +275,11 @@ static const char *arg(struct ctx *x, const char *key)
 	return own(x, pct_decode(v, strlen(v)));
 }
 
-/* A field of the urlencoded request body, decoded. */
-static const char *form(struct ctx *x, const char *key)
+static void reply_error(struct ctx *x, unsigned status, const char *msg);
+
+/* A field of the urlencoded request body, still escaped: its *len
+ * bytes (NULL when absent). */
+static const char *form_raw(struct ctx *x, const char *key, size_t *len)
 {
 	const char *p = x->req->body ? x->req->body : "";
 	const char *end = p + x->req->body_len;
@@ -259,12 +288,51 @@ static const char *form(struct ctx *x, const char *key)
 		const char *amp = memchr(p, '&', (size_t)(end - p));
 		const char *stop = amp ? amp : end;
 		if ((size_t)(stop - p) > klen && strncmp(p, key, klen) == 0 &&
-		    p[klen] == '=')
-			return own(x, pct_decode(p + klen + 1,
-					      (size_t)(stop - p) - klen - 1));
+		    p[klen] == '=') {
+			*len = (size_t)(stop - p) - klen - 1;
+			return p + klen + 1;
+		}
 		p = stop + 1;
 	}
 	return NULL;
+}
+
+/* A field of the urlencoded request body, decoded (NULL when absent,
+ * empty or not decodable). */
+static const char *form(struct ctx *x, const char *key)
+{
+	size_t n = 0;
+	const char *v = form_raw(x, key, &n);
+	return v && n ? own(x, pct_decode(v, n)) : NULL;
+}
+
+/*
+ * A filter's value from the query string (or the form body), %-decoded
+ * but not yet checked: search_filters_parse refuses an empty value, a
+ * NUL byte or bytes that are not UTF-8, naming the filter. false after
+ * a 400 when it does not %-decode at all.
+ */
+static bool filter_value(struct ctx *x, bool in_form, const char *key,
+	struct search_filter_arg *a)
+{
+	size_t n = 0;
+	const char *raw = in_form ? form_raw(x, key, &n)
+				  : x->req->get(x->req->ctx, CONSOLE_ARG, key);
+	a->p = NULL;
+	a->len = 0;
+	if (!raw)
+		return true;
+	if (!in_form)
+		n = strlen(raw);
+	char *d = pct_decode_raw(raw, n, &a->len);
+	if (!d || !own(x, d)) {
+		char *msg = xasprintf("%s has a bad %%-escape", key);
+		reply_error(x, 400, msg);
+		free(msg);
+		return false;
+	}
+	a->p = d;
+	return true;
 }
 
 static const char *header(struct ctx *x, const char *key)
@@ -538,17 +606,51 @@ static bool csrf_ok(struct ctx *x)
 
 /* ---- login and logout -------------------------------------------- */
 
-static bool rate_limited(struct ctx *x, const char *ukey, const char *akey)
+static bool failures_in_window(void *arg, const char *key, int64_t *n)
 {
-	int64_t since = cv_now_ms() - x->c->cfg.failure_window_ms, nu = 0,
-		na = 0;
+	struct ctx *x = arg;
+	int64_t since = cv_now_ms() - x->c->cfg.failure_window_ms;
 	char *err = NULL;
-	if (store_login_failure_count(x->s, ukey, since, &nu, &err) != CV_OK ||
-	    store_login_failure_count(x->s, akey, since, &na, &err) != CV_OK) {
-		free(err);
-		return true; /* fail closed */
+	bool ok = store_login_failure_count(x->s, key, since, n, &err) ==
+		  CV_OK;
+	free(err);
+	return ok;
+}
+
+/* Seconds until key may try again: until enough of its recorded
+ * failures leave the window (1 when attempts in flight are the cause). */
+static int64_t login_wait(struct ctx *x, const char *key)
+{
+	const struct console_config *cfg = &x->c->cfg;
+	int64_t now = cv_now_ms(), since = now - cfg->failure_window_ms,
+		n = 0, ts = 0;
+	char *err = NULL;
+	if (failures_in_window(x, key, &n) && n >= cfg->max_failures &&
+	    store_login_failure_nth(x->s, key, since, n - cfg->max_failures,
+		    &ts, &err) == CV_OK) {
+		int64_t ms = ts + cfg->failure_window_ms - now;
+		return ms <= 0 ? 1 : (ms + 999) / 1000;
 	}
-	return nu >= x->c->cfg.max_failures || na >= x->c->cfg.max_failures;
+	free(err);
+	return 1;
+}
+
+static void login_refused(struct ctx *x, enum login_gate_verdict v,
+	const char *const keys[2])
+{
+	int64_t wait = 1;
+	for (int i = 0; v == LOGIN_GATE_LIMITED && i < 2; i++) {
+		int64_t w = login_wait(x, keys[i]);
+		wait = w > wait ? w : wait;
+	}
+	x->res->retry_after = wait;
+	char *msg = xasprintf(v == LOGIN_GATE_BUSY
+			? "too many logins at once; try again in %lld s"
+			: "too many failed logins; try again in %lld s",
+		(long long)wait);
+	reply_json(x, v == LOGIN_GATE_BUSY ? 503 : 429, json_pack("{s:s,s:I}",
+		"error", msg, "retryAfter", (json_int_t)wait));
+	free(msg);
 }
 
 static void login_failed(struct ctx *x, const char *user, const char *ukey,
@@ -588,6 +690,31 @@ static bool user_ok(struct ctx *x, const char *name, const char *pw)
 	return ok;
 }
 
+static void login_session(struct ctx *x, const char *name)
+{
+	char sid[65], csrf[65], *err = NULL;
+	password_random_hex(32, sid);
+	password_random_hex(32, csrf);
+	cv_sha256_hex(sid, 64, x->sid_hash);
+	struct store_user u;
+	enum cv_err rc = store_user_get(x->s, name, &u, &err);
+	if (rc == CV_OK)
+		rc = store_session_create(x->s, x->sid_hash, name, csrf,
+			cv_now_ms(), &err);
+	x->user = xstrdup(name);
+	if (rc != CV_OK) {
+		reply_error(x, 503, "cannot create a session");
+	} else if (audit(x, "login", json_object(), -1)) {
+		set_cookie(x, sid);
+		reply_json(x, 200, json_pack("{s:s,s:s,s:s}", "user", name,
+					   "role", u.role, "csrf", csrf));
+	}
+	if (rc == CV_OK)
+		store_user_finish(&u);
+	free(err);
+	memset(sid, 0, sizeof(sid));
+}
+
 static void do_login(struct ctx *x)
 {
 	if (!origin_ok(x))
@@ -599,34 +726,19 @@ static void do_login(struct ctx *x)
 	}
 	char *ukey = xasprintf("user:%s", name);
 	char *akey = xasprintf("addr:%s", x->req->client);
-	if (rate_limited(x, ukey, akey)) {
-		reply_error(x, 429, "too many failed logins; wait and try "
-				    "again");
-	} else if (!user_ok(x, name, pw)) {
-		login_failed(x, name, ukey, akey);
+	const char *const keys[2] = { ukey, akey };
+	/* the attempt is counted before the password is checked */
+	enum login_gate_verdict v = login_gate_enter(x->c->gate, keys, 2,
+		failures_in_window, x);
+	if (v != LOGIN_GATE_OK) {
+		login_refused(x, v, keys);
 	} else {
-		char sid[65], csrf[65], *err = NULL;
-		password_random_hex(32, sid);
-		password_random_hex(32, csrf);
-		cv_sha256_hex(sid, 64, x->sid_hash);
-		struct store_user u;
-		enum cv_err rc = store_user_get(x->s, name, &u, &err);
-		if (rc == CV_OK)
-			rc = store_session_create(x->s, x->sid_hash, name, csrf,
-				cv_now_ms(), &err);
-		x->user = xstrdup(name);
-		if (rc != CV_OK) {
-			reply_error(x, 503, "cannot create a session");
-		} else if (audit(x, "login", json_object(), -1)) {
-			set_cookie(x, sid);
-			reply_json(x, 200, json_pack("{s:s,s:s,s:s}", "user",
-						   name, "role", u.role,
-						   "csrf", csrf));
-		}
-		if (rc == CV_OK)
-			store_user_finish(&u);
-		free(err);
-		memset(sid, 0, sizeof(sid));
+		bool ok = user_ok(x, name, pw);
+		if (!ok)
+			login_failed(x, name, ukey, akey);
+		login_gate_leave(x->c->gate, keys, 2);
+		if (ok)
+			login_session(x, name);
 	}
 	free(ukey);
 	free(akey);
@@ -656,11 +768,10 @@ static void api_me(struct ctx *x)
 /* ---- search and export ------------------------------------------- */
 
 struct query {
-	struct search_filter f;
+	struct search_filters sf;
 	struct search_plan plan;
 	bool have_plan;
 	const char *q;
-	char action[64];
 	json_t *detail;           /* for the audit */
 };
 
@@ -672,85 +783,33 @@ static bool bad_arg(struct ctx *x, const char *fmt, const char *v)
 	return false;
 }
 
-static bool parse_seconds(const char *s, double *out)
+/* The filters of the query string (or of the form, for a hold by
+ * criteria), checked by the parser `callvault search` uses; false after
+ * a 400 naming the filter. Those given go into qy->detail as given. */
+static bool parse_filters(struct ctx *x, struct query *qy, bool in_form)
 {
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || *end || !(v >= 0) || v > 1e9)
-		return false;
-	*out = v;
-	return true;
-}
-
-static bool parse_times(struct ctx *x, struct query *qy)
-{
-	const char *from = arg(x, "from"), *to = arg(x, "to"),
-		   *tz = arg(x, "tz");
+	struct search_filter_arg a[SFK_N];
+	for (int k = 0; k < SFK_N; k++)
+		if (!filter_value(x, in_form, search_filter_keys[k], &a[k]))
+			return false;
 	char *err = NULL;
-	struct search_filter *f = &qy->f;
-	if ((from && !(f->has_from = search_parse_time(from, tz, false,
-			       &f->from_ms, &err))) ||
-	    (to && !(f->has_to = search_parse_time(to, tz, true, &f->to_ms,
-			     &err)))) {
-		bad_arg(x, "%s", err ? err : "bad time");
+	if (search_filters_parse(&qy->sf, a, &err) != CV_OK) {
+		bad_arg(x, "%s", err ? err : "bad filter");
 		free(err);
 		return false;
 	}
-	if (f->has_from && f->has_to && f->from_ms > f->to_ms)
-		return bad_arg(x, "%s", "from is after to");
-	if (from)
-		json_object_set_new(qy->detail, "from", json_string(from));
-	if (to)
-		json_object_set_new(qy->detail, "to", json_string(to));
-	return true;
-}
-
-/* The filters of the query string, as in `callvault search`. */
-static bool parse_filters(struct ctx *x, struct query *qy)
-{
-	struct search_filter *f = &qy->f;
-	search_filter_init(f);
-	if (!parse_times(x, qy))
-		return false;
-	static const char *const strs[] = { "location", "agent", "contact" };
-	const char **slots[] = { &f->location, &f->agent, &f->contact };
-	for (size_t i = 0; i < CV_ARRAY_LEN(strs); i++)
-		if ((*slots[i] = arg(x, strs[i])))
-			json_object_set_new(qy->detail, strs[i],
-				json_string(*slots[i]));
-	const char *v = arg(x, "number");
-	if (v && !calllog_e164(v, f->number_e164))
-		return bad_arg(x, "number '%s' is not a phone number", v);
-	if ((v = arg(x, "action"))) {
-		if (strlen(v) >= sizeof(qy->action))
-			return bad_arg(x, "action '%s' is too long", v);
-		for (size_t i = 0; v[i]; i++)
-			qy->action[i] = (char)(v[i] >= 'a' && v[i] <= 'z'
-						       ? v[i] - 32 : v[i]);
-		f->action = qy->action;
+	for (int k = 0; k < SFK_N; k++) {
+		const char *v = k == SFK_NUMBER && a[k].p
+					? qy->sf.f.number_e164
+					: k == SFK_ACTION ? qy->sf.f.action
+							  : a[k].p;
+		if (k == SFK_TRIAL && qy->sf.f.trial >= 0)
+			json_object_set_new(qy->detail, "trial",
+				json_boolean(qy->sf.f.trial));
+		else if (v)
+			json_object_set_new(qy->detail, search_filter_keys[k],
+				json_string(v));
 	}
-	if ((v = arg(x, "min_duration")) &&
-	    !(f->has_min_duration = parse_seconds(v, &f->min_duration)))
-		return bad_arg(x, "min_duration '%s' is not seconds", v);
-	if ((v = arg(x, "max_duration")) &&
-	    !(f->has_max_duration = parse_seconds(v, &f->max_duration)))
-		return bad_arg(x, "max_duration '%s' is not seconds", v);
-	if ((v = arg(x, "trial"))) {
-		if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
-			f->trial = 1;
-		else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
-			f->trial = 0;
-		else
-			return bad_arg(x, "trial '%s' must be true or false",
-				v);
-	}
-	if (f->number_e164[0])
-		json_object_set_new(qy->detail, "number",
-			json_string(f->number_e164));
-	if (f->action)
-		json_object_set_new(qy->detail, "action", json_string(f->action));
-	if (f->trial >= 0)
-		json_object_set_new(qy->detail, "trial", json_boolean(f->trial));
 	return true;
 }
 
@@ -760,7 +819,7 @@ static bool parse_query(struct ctx *x, struct query *qy)
 {
 	memset(qy, 0, sizeof(*qy));
 	qy->detail = json_object();
-	if (!parse_filters(x, qy))
+	if (!parse_filters(x, qy, false))
 		return false;
 	qy->q = arg(x, "q");
 	if (!qy->q && x->req->get(x->req->ctx, CONSOLE_ARG, "q") &&
@@ -856,7 +915,7 @@ static void api_search(struct ctx *x)
 		goto out;
 	struct store_search_opts so = { .plan = qy.have_plan ? &qy.plan
 							     : NULL,
-		.filter = &qy.f, .sort = STORE_SORT_NEWEST,
+		.filter = &qy.sf.f, .sort = STORE_SORT_NEWEST,
 		.limit = limit + 1, .offset = offset };
 	const char *sort = arg(x, "sort");
 	for (size_t i = 0; sort && i < CV_ARRAY_LEN(sort_names); i++)
@@ -1000,12 +1059,12 @@ static void api_export(struct ctx *x)
 	j->user = xstrdup(x->user);
 	j->q = dup_or_null(qy.q);
 	j->detail = detail;
-	j->f = qy.f;
-	j->f.location = j->location = dup_or_null(qy.f.location);
-	j->f.agent = j->agent = dup_or_null(qy.f.agent);
-	j->f.contact = j->contact = dup_or_null(qy.f.contact);
-	if (qy.f.action) {
-		memcpy(j->action, qy.action, sizeof(j->action));
+	j->f = qy.sf.f;
+	j->f.location = j->location = dup_or_null(qy.sf.f.location);
+	j->f.agent = j->agent = dup_or_null(qy.sf.f.agent);
+	j->f.contact = j->contact = dup_or_null(qy.sf.f.contact);
+	if (qy.sf.f.action) {
+		memcpy(j->action, qy.sf.action, sizeof(j->action));
 		j->f.action = j->action;
 	}
 	pthread_mutex_lock(&x->c->mu);
@@ -1148,9 +1207,12 @@ static void api_call(struct ctx *x, const char *raw_id)
 		marks = false;
 	json_t *o = rc == CV_OK ? call_json(x, &sc, marks ? cols : NULL, &err)
 				: NULL;
-	if (rc == CV_ENOTFOUND)
-		reply_error(x, 404, "no such call");
-	else if (!o)
+	if (rc == CV_ENOTFOUND) {
+		/* "no such call" tells something too: audited */
+		if (audit(x, "show", json_pack("{s:s,s:b}", "id", id, "found",
+					   0), 0))
+			reply_error(x, 404, "no such call");
+	} else if (!o)
 		reply_error(x, 500, err ? err : "reading the call failed");
 	else if (audit(x, "show", json_pack("{s:s,s:o}", "id", id, "highlight",
 				      jstr(q)), 1))
@@ -1276,9 +1338,30 @@ static void api_holds(struct ctx *x)
  * matches more is refused (narrow it, or hold by criteria). */
 #define HOLD_SEARCH_MAX 10000
 
+/* Whether the search of qy narrows at all (a zone alone does not). */
+static bool narrows(const struct query *qy)
+{
+	for (int k = 0; k < SFK_N; k++)
+		if (k != SFK_TZ && qy->sf.given[k])
+			return true;
+	return qy->q != NULL;
+}
+
+/* Audit the search a hold is placed from, whatever it answers: its
+ * query and filters, the matter, and how many calls it matched (-1 when
+ * it did not run). The hold's own entry (store_hold_add) follows. */
+static bool audit_hold_search(struct ctx *x, struct query *qy,
+	const struct store_hold *h, int64_t matched)
+{
+	json_t *d = json_deep_copy(qy->detail);
+	json_object_set_new(d, "matter", json_string(h->matter));
+	return audit(x, "hold search", d, matched);
+}
+
 /* POST /api/holds?search=1&q=…&filters…: a hold on every call the search
- * matches now, as a list of call ids (the search's own audit entry is the
- * hold's, written by store_hold_add). */
+ * matches now, as a list of call ids. The search is audited with its
+ * query and filters (even when it matches nothing: "no match" reveals
+ * something too), then store_hold_add audits the hold. */
 static void hold_from_search(struct ctx *x, struct store_hold *h)
 {
 	struct query qy;
@@ -1288,7 +1371,7 @@ static void hold_from_search(struct ctx *x, struct store_hold *h)
 	}
 	struct store_search_opts so = { .plan = qy.have_plan ? &qy.plan
 							     : NULL,
-		.filter = &qy.f, .sort = STORE_SORT_NEWEST,
+		.filter = &qy.sf.f, .sort = STORE_SORT_NEWEST,
 		.limit = HOLD_SEARCH_MAX + 1, .ids_only = true };
 	/* the hold is the list of calls, nothing else: scope fields in the
 	 * form would widen it beyond the search */
@@ -1299,12 +1382,14 @@ static void hold_from_search(struct ctx *x, struct store_hold *h)
 	size_t n = 0;
 	char *err = NULL;
 	int64_t id = 0;
-	if (!qy.q && !json_object_size(qy.detail) && !qy.f.has_min_duration &&
-	    !qy.f.has_max_duration) {
+	if (!narrows(&qy)) {
 		reply_error(x, 400, "a hold from a search needs a query or a "
 				    "filter");
 	} else if (store_search(x->s, &so, &hits, &n, &err) != CV_OK) {
-		reply_error(x, 500, err ? err : "search failed");
+		if (audit_hold_search(x, &qy, h, -1))
+			reply_error(x, 500, err ? err : "search failed");
+	} else if (!audit_hold_search(x, &qy, h, (int64_t)n)) {
+		/* audit() answered 503: nothing is told unaudited */
 	} else if (n == 0) {
 		reply_error(x, 400, "the search matches no calls");
 	} else if (n > HOLD_SEARCH_MAX) {
@@ -1329,39 +1414,63 @@ static void hold_from_search(struct ctx *x, struct store_hold *h)
 	query_finish(&qy);
 }
 
+/* The criteria of a hold by criteria, checked by the filter parser (a
+ * value that does not decode is refused, never dropped: a dropped
+ * criterion would widen the hold). false after a 400. */
+static bool hold_criteria(struct ctx *x, struct store_hold *h,
+	struct query *qy)
+{
+	static const enum search_filter_key allowed[] = { SFK_FROM, SFK_TO,
+		SFK_LOCATION, SFK_AGENT, SFK_CONTACT, SFK_NUMBER };
+	for (int k = 0; k < SFK_N; k++) {
+		size_t n;
+		bool ok = false;
+		for (size_t i = 0; i < CV_ARRAY_LEN(allowed); i++)
+			ok |= allowed[i] == (enum search_filter_key)k;
+		if (!ok && form_raw(x, search_filter_keys[k], &n))
+			return bad_arg(x, "a hold has no %s criterion",
+				search_filter_keys[k]);
+	}
+	if (!parse_filters(x, qy, true))
+		return false;
+	const struct search_filter *f = &qy->sf.f;
+	h->location_id = f->location;
+	h->agent_id = f->agent;
+	h->contact_id = f->contact;
+	h->from_e164 = f->number_e164[0] ? f->number_e164 : NULL;
+	h->has_from = f->has_from;
+	h->from_ms = f->from_ms;
+	h->has_to = f->has_to;
+	h->to_ms = f->to_ms + (f->has_to ? 1 : 0); /* the hold's is [from, to) */
+	return true;
+}
+
 static void api_hold_add(struct ctx *x)
 {
 	struct store_hold h = { .matter = form(x, "matter"),
-		.reason = form(x, "reason"), .contact_id = form(x, "contact"),
-		.agent_id = form(x, "agent"),
-		.location_id = form(x, "location") };
-	const char *call = form(x, "call"), *num = form(x, "number"),
-		   *from = form(x, "from"), *to = form(x, "to");
-	char e164[20], *err = NULL;
+		.reason = form(x, "reason") };
+	const char *call = form(x, "call");
+	char *err = NULL;
 	if (!h.matter || !h.reason || strlen(h.matter) > 200 ||
 	    strlen(h.reason) > 2000) {
 		reply_error(x, 400, "a hold needs a matter and a reason");
+		return;
+	}
+	size_t n = 0;
+	if (!call && form_raw(x, "call", &n) && n) {
+		reply_error(x, 400, "call does not decode: a bad %-escape, a "
+				    "NUL byte or not UTF-8");
 		return;
 	}
 	if (arg(x, "search")) {
 		hold_from_search(x, &h);
 		return;
 	}
-	if (num && !calllog_e164(num, e164)) {
-		reply_error(x, 400, "number is not a phone number");
+	struct query qy = { .detail = json_object() };
+	if (!hold_criteria(x, &h, &qy)) {
+		query_finish(&qy);
 		return;
 	}
-	h.from_e164 = num ? e164 : NULL;
-	if ((from && !(h.has_from = search_parse_time(from, NULL, false,
-			       &h.from_ms, &err))) ||
-	    (to && !(h.has_to = search_parse_time(to, NULL, true, &h.to_ms,
-			     &err)))) {
-		reply_error(x, 400, err ? err : "bad date");
-		free(err);
-		return;
-	}
-	if (h.has_to)
-		h.to_ms++; /* the hold's range is [from, to) */
 	if (call) {
 		h.call_ids = &call;
 		h.n_calls = 1;
@@ -1372,6 +1481,7 @@ static void api_hold_add(struct ctx *x)
 	else
 		reply_json(x, 201, json_pack("{s:I}", "id", (json_int_t)id));
 	free(err);
+	query_finish(&qy);
 }
 
 /* POST /api/holds/{id}/release (form: reason). */
