@@ -1150,6 +1150,20 @@ char *search_mark_digits(const struct search_plan *plan, const char *text)
 
 /* ---- rendering ---- */
 
+/* Is the UTF-8 at p a C1 control (U+0080-U+009F: U+009B starts a
+ * terminal command) or a bidirectional override or isolate (U+202A-202E,
+ * U+2066-2069), which reorder what a reader sees? */
+static bool term_active(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	if (p[0] == 0xC2)
+		return p[1] >= 0x80 && p[1] <= 0x9F;
+	if (p[0] != 0xE2)
+		return false;
+	return (p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE) ||
+	       (p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9);
+}
+
 char *search_render(const char *marked, enum search_style style,
 	bool one_line, size_t **ranges, size_t *n_ranges)
 {
@@ -1181,6 +1195,13 @@ char *search_render(const char *marked, enum search_style style,
 				else
 					(*ranges)[(*n_ranges)++ * 2 + 1] = cps;
 			}
+			continue;
+		}
+		if (style != SEARCH_STYLE_PLAIN && term_active(p)) {
+			/* for a terminal: U+FFFD, one code point as well */
+			buf_puts(&b, "\xef\xbf\xbd");
+			p += c == 0xC2 ? 1 : 2;
+			cps++;
 			continue;
 		}
 		if (c == '\n' && !one_line)

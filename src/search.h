@@ -175,7 +175,9 @@ enum search_style {
 /*
  * Render text holding SEARCH_MARK_ON/OFF bytes. Control characters
  * (escape sequences included) become spaces, and so do newlines when
- * one_line. When ranges is non-NULL it gets *n_ranges pairs [start, end)
+ * one_line; for a terminal (BOLD, BRACKETS) C1 controls (U+0080-U+009F)
+ * and the bidirectional overrides and isolates (U+202A-U+202E,
+ * U+2066-U+2069) become U+FFFD. When ranges is non-NULL it gets *n_ranges pairs [start, end)
  * of hit offsets in the output, in Unicode code points (caller frees).
  * Returns the new string (caller frees).
  */

@@ -7,22 +7,28 @@
 #include "../util.h"
 #include "cli.h"
 
+/* Stored text (matter, reason, names, ids) is printed through cv_safe:
+ * a terminal shows its control characters instead of obeying them. */
 static void print_hold(const struct store_hold *h, int64_t matched)
 {
 	char ts[32];
+	struct cv_safe k = { 0 };
 	cv_format_iso8601(h->created_at, ts);
-	printf("hold #%lld  matter: %s  %s\n", (long long)h->id, h->matter,
+	printf("hold #%lld  matter: %s  %s\n", (long long)h->id,
+		cv_safe(&k, h->matter ? h->matter : ""),
 		h->released_at ? "RELEASED" : "active");
-	printf("  placed %s by %s%s%s\n", ts, h->created_by,
-		h->reason ? "; reason: " : "", h->reason ? h->reason : "");
+	printf("  placed %s by %s%s%s\n", ts,
+		cv_safe(&k, h->created_by ? h->created_by : ""),
+		h->reason ? "; reason: " : "",
+		h->reason ? cv_safe(&k, h->reason) : "");
 	for (size_t i = 0; i < h->n_calls; i++)
-		printf("  call      %s\n", h->call_ids[i]);
+		printf("  call      %s\n", cv_safe(&k, h->call_ids[i]));
 	const char *lbl[] = { "contact", "number", "agent", "location" };
 	const char *val[] = { h->contact_id, h->from_e164, h->agent_id,
 		h->location_id };
 	for (int i = 0; i < 4; i++)
 		if (val[i])
-			printf("  %-9s %s\n", lbl[i], val[i]);
+			printf("  %-9s %s\n", lbl[i], cv_safe(&k, val[i]));
 	if (h->has_from) {
 		cv_format_iso8601(h->from_ms, ts);
 		printf("  from      %s\n", ts);
@@ -33,10 +39,13 @@ static void print_hold(const struct store_hold *h, int64_t matched)
 	}
 	if (h->released_at) {
 		cv_format_iso8601(h->released_at, ts);
-		printf("  released %s by %s: %s\n", ts, h->released_by,
-			h->release_reason);
+		printf("  released %s by %s: %s\n", ts,
+			cv_safe(&k, h->released_by ? h->released_by : ""),
+			cv_safe(&k, h->release_reason ? h->release_reason
+						      : ""));
 	}
 	printf("  covers %lld stored call(s) now\n", (long long)matched);
+	cv_safe_finish(&k);
 }
 
 static int list_cb(const struct store_hold *h, int64_t matched, void *arg)
@@ -47,7 +56,9 @@ static int list_cb(const struct store_hold *h, int64_t matched, void *arg)
 
 static int call_cb(const char *id, void *arg)
 {
-	printf("  held call %s\n", id);
+	char *safe = cv_term_safe(id, 0);
+	printf("  held call %s\n", safe);
+	free(safe);
 	return 0;
 }
 
@@ -121,7 +132,9 @@ static int add(struct cli *cli, struct store *s, int argc, char **argv)
 		free(err);
 		goto out;
 	}
-	printf("hold #%lld placed (matter: %s)\n", (long long)id, h.matter);
+	char *matter = cv_term_safe(h.matter, 0);
+	printf("hold #%lld placed (matter: %s)\n", (long long)id, matter);
+	free(matter);
 	code = CV_EXIT_OK;
 out:
 	free(calls);
