@@ -115,3 +115,13 @@ expect_exit "hold with a hostile matter" 0 cv hold add --matter $'M\e[2J\u202e' 
 expect_exit "hold list" 0 cv hold list
 expect "hold list: no raw controls" raw_controls <"$T/out"
 expect "hold list: matter escaped" grep -qF 'M\x1b[2J\u202E' "$T/out"
+
+# hold add's criteria go through the same parser: refused, never dropped
+# (a dropped criterion widens the hold)
+expect_exit "hold add: empty location" 2 cv hold add --matter M --reason r --location ''
+expect_eq "hold add: its message" "$(cat "$T/err")" "callvault hold add: location is empty"
+expect_exit "hold add: location not UTF-8" 2 cv hold add --matter M --reason r --agent A1 --location $'\xc0\x80'
+expect_eq "hold add: UTF-8 message" "$(cat "$T/err")" "callvault hold add: location is not valid UTF-8"
+expect_exit "hold add: from after to" 2 cv hold add --matter M --reason r --from 2026-03-02 --to 2026-03-01
+expect_exit "hold add: inclusive --to" 0 cv hold add --matter Range --reason r --from 2026-03-01 --to 2026-03-01T10:00
+expect "hold show: before the end of the --to minute" sh -c "'$CALLVAULT' hold list | grep -q 'before    2026-03-01T10:01:00.000Z'"

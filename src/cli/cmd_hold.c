@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../search.h"
 #include "../store/store_holds.h"
 #include "../util.h"
 #include "cli.h"
@@ -62,63 +63,67 @@ static int call_cb(const char *id, void *arg)
 	return 0;
 }
 
-/* DATE or date-time; a bare --to date includes that whole day. */
-static bool parse_when(const char *s, bool end, int64_t *out)
+/* The criteria, checked by the parser search, export and the console's
+ * holds use; false after printing its message. The hold's range is
+ * [from, to): an inclusive --to (a bare date: that whole day) plus 1 ms. */
+static bool criteria(struct store_hold *h, struct search_filters *sf,
+	const struct search_filter_arg a[SFK_N])
 {
-	if (!cv_parse_iso8601(s, out))
+	char *err = NULL;
+	if (search_filters_parse(sf, a, &err) != CV_OK) {
+		cli_fail(CV_EXIT_USAGE, "hold add", "%s", err ? err : "bad "
+								"criterion");
+		free(err);
 		return false;
-	if (end && strlen(s) == 10)
-		*out += 86400000;
+	}
+	const struct search_filter *f = &sf->f;
+	h->contact_id = f->contact;
+	h->agent_id = f->agent;
+	h->location_id = f->location;
+	h->from_e164 = f->number_e164[0] ? f->number_e164 : NULL;
+	h->has_from = f->has_from;
+	h->from_ms = f->from_ms;
+	h->has_to = f->has_to;
+	h->to_ms = f->has_to ? f->to_ms + 1 : 0;
 	return true;
 }
+
+#define CRIT 1000 /* getopt values of the criteria: CRIT + their key */
 
 static int add(struct cli *cli, struct store *s, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "matter", required_argument, NULL, 'm' },
 		{ "call", required_argument, NULL, 'c' },
-		{ "contact", required_argument, NULL, 'C' },
-		{ "number", required_argument, NULL, 'n' },
-		{ "agent", required_argument, NULL, 'a' },
-		{ "location", required_argument, NULL, 'l' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
+		{ "contact", required_argument, NULL, CRIT + SFK_CONTACT },
+		{ "number", required_argument, NULL, CRIT + SFK_NUMBER },
+		{ "agent", required_argument, NULL, CRIT + SFK_AGENT },
+		{ "location", required_argument, NULL, CRIT + SFK_LOCATION },
+		{ "from", required_argument, NULL, CRIT + SFK_FROM },
+		{ "to", required_argument, NULL, CRIT + SFK_TO },
 		{ "reason", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct store_hold h = { 0 };
+	struct search_filter_arg a[SFK_N] = { { 0 } };
+	struct search_filters sf;
 	const char **calls = xcalloc((size_t)argc, sizeof(*calls));
-	char e164[20];
 	int c, code = CV_EXIT_USAGE;
 	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-		switch (c) {
-		case 'm': h.matter = optarg; break;
-		case 'c': calls[h.n_calls++] = optarg; break;
-		case 'C': h.contact_id = optarg; break;
-		case 'n':
-			if (!calllog_e164(optarg, e164)) {
-				cli_fail(2, "hold", "--number: not a phone "
-					"number: %s", optarg);
-				goto out;
-			}
-			h.from_e164 = e164;
-			break;
-		case 'a': h.agent_id = optarg; break;
-		case 'l': h.location_id = optarg; break;
-		case 'f':
-		case 't':
-			if (!parse_when(optarg, c == 't',
-				    c == 'f' ? &h.from_ms : &h.to_ms)) {
-				cli_fail(2, "hold", "--%s: not a date: %s",
-					c == 'f' ? "from" : "to", optarg);
-				goto out;
-			}
-			*(c == 'f' ? &h.has_from : &h.has_to) = true;
-			break;
-		case 'r': h.reason = optarg; break;
-		default: goto out;
-		}
+		if (c == 'm')
+			h.matter = optarg;
+		else if (c == 'c')
+			calls[h.n_calls++] = optarg;
+		else if (c == 'r')
+			h.reason = optarg;
+		else if (c >= CRIT && c < CRIT + SFK_N)
+			a[c - CRIT] = (struct search_filter_arg){ optarg,
+				strlen(optarg) };
+		else
+			goto out;
 	}
+	if (!criteria(&h, &sf, a))
+		goto out;
 	h.call_ids = calls;
 	int64_t id;
 	char *err = NULL;
