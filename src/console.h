@@ -2,6 +2,8 @@
  * console.h — the web console for compliance officers and its JSON API,
  * served by `callvault serve` (the HTTP plumbing stays in webhook.c; this
  * module sees a request and fills a response, so it has no HTTP library).
+ * Its files: console.c, console_login.c, console_query.c, sharing
+ * console_int.h.
  *
  * Pages: GET / (the console), /console.js, /console.css. Sessions: POST
  * /login (form: user, password), POST /logout, GET /api/me. API (session

@@ -64,8 +64,8 @@ static int call_cb(const char *id, void *arg)
 }
 
 /* The criteria, checked by the parser search, export and the console's
- * holds use; false after printing its message. The hold's range is
- * [from, to): an inclusive --to (a bare date: that whole day) plus 1 ms. */
+ * holds use; false after printing its message. --to is inclusive (a bare
+ * date: that whole day). */
 static bool criteria(struct store_hold *h, struct search_filters *sf,
 	const struct search_filter_arg a[SFK_N])
 {
@@ -76,15 +76,7 @@ static bool criteria(struct store_hold *h, struct search_filters *sf,
 		free(err);
 		return false;
 	}
-	const struct search_filter *f = &sf->f;
-	h->contact_id = f->contact;
-	h->agent_id = f->agent;
-	h->location_id = f->location;
-	h->from_e164 = f->number_e164[0] ? f->number_e164 : NULL;
-	h->has_from = f->has_from;
-	h->from_ms = f->from_ms;
-	h->has_to = f->has_to;
-	h->to_ms = f->has_to ? f->to_ms + 1 : 0;
+	store_hold_criteria(h, &sf->f);
 	return true;
 }
 
