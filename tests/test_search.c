@@ -878,6 +878,41 @@ static void test_relevance(const char *dir)
 	free(db);
 }
 
+/* What a terminal would obey is shown, not obeyed (issue 18 item 7). */
+static void test_terminal_safe(void)
+{
+	static const char *const rows[][2] = {
+		{ "plain caf\xc3\xa9", "plain caf\xc3\xa9" },
+		{ "\x1b]0;OWNED\x07\x1b[2J", "\\x1b]0;OWNED\\x07\\x1b[2J" },
+		{ "a\tb\nc\x7f", "a\\tb\\nc\\x7f" },
+		{ "csi \xc2\x9b" "31m", "csi \\u009B31m" },
+		{ "\xe2\x80\xae" "evil\xe2\x81\xa6" "x\xe2\x81\xa9",
+			"\\u202Eevil\\u2066x\\u2069" },
+		{ "bad \xc0\x80 \xff", "bad \\xc0\\x80 \\xff" },
+		/* neighbours of the ranges pass */
+		{ "\xc2\xa0\xe2\x80\xa9\xe2\x80\xaf", "\xc2\xa0\xe2\x80\xa9\xe2\x80\xaf" },
+	};
+	for (size_t i = 0; i < CV_ARRAY_LEN(rows); i++) {
+		char *got = cv_term_safe(rows[i][0], 0);
+		CHECK_STR(got, rows[i][1]);
+		free(got);
+	}
+	char *keep = cv_term_safe("a\nb\x1b", CV_SAFE_NEWLINES);
+	CHECK_STR(keep, "a\nb\\x1b");
+	free(keep);
+	/* search_render: U+FFFD for a terminal, as stored for JSON */
+	const char *text = "x \xc2\x9b \xe2\x80\xae \x02hit\x03";
+	size_t *r = NULL, nr = 0;
+	char *t = search_render(text, SEARCH_STYLE_BRACKETS, true, &r, &nr);
+	CHECK_STR(t, "x \xef\xbf\xbd \xef\xbf\xbd [hit]");
+	CHECK(nr == 1 && r[0] == 6 && r[1] == 9);
+	free(t);
+	free(r);
+	t = search_render(text, SEARCH_STYLE_PLAIN, true, NULL, NULL);
+	CHECK_STR(t, "x \xc2\x9b \xe2\x80\xae hit");
+	free(t);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -887,6 +922,7 @@ int main(int argc, char **argv)
 	cv_log_set_level(CV_LOG_WARN);
 	test_parser();
 	test_helpers();
+	test_terminal_safe();
 	char dir[] = "/tmp/cvsearchXXXXXX";
 	if (!mkdtemp(dir))
 		return 1;

@@ -15,22 +15,43 @@ static const char *yesno(int v)
 	return v < 0 ? "unknown" : v ? "yes" : "no";
 }
 
+/* Text from the call (HighLevel's, or whoever signed the webhook) is
+ * printed through cv_safe: a terminal shows its control characters and
+ * bidirectional overrides instead of obeying them. */
+static const char *or_dash(struct cv_safe *k, const char *s)
+{
+	return s ? cv_safe(k, s) : "-";
+}
+
+/* Each line of text, indented, its controls shown as escapes. */
+static void print_block(const char *text)
+{
+	char *t = cv_term_safe(text, CV_SAFE_NEWLINES);
+	for (char *line = t, *nl; line; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		printf("  %.*s\n", (int)(nl ? (size_t)(nl - line) : strlen(line)),
+			line);
+	}
+	free(t);
+}
+
 static void print_call(const struct store_call *sc, bool text)
 {
 	const struct calllog *c = &sc->log;
+	struct cv_safe k = { 0 };
 	char ts[32];
 	cv_format_iso8601(c->created_at, ts);
-	printf("Call          %s\n", c->id);
+	printf("Call          %s\n", or_dash(&k, c->id));
 	printf("Created       %s\n", ts);
-	printf("Location      %s\n", c->location_id ? c->location_id : "-");
+	printf("Location      %s\n", or_dash(&k, c->location_id));
 	printf("Agent         %s%s%s%s\n",
-		sc->agent_name ? sc->agent_name : "",
-		sc->agent_name ? " (" : "", c->agent_id ? c->agent_id : "-",
+		sc->agent_name ? cv_safe(&k, sc->agent_name) : "",
+		sc->agent_name ? " (" : "", or_dash(&k, c->agent_id),
 		sc->agent_name ? ")" : "");
 	if (c->agent_deleted == 1)
 		printf("              (agent deleted)\n");
-	printf("Contact       %s\n", c->contact_id ? c->contact_id : "-");
-	printf("From          %s\n", c->from_number ? c->from_number : "-");
+	printf("Contact       %s\n", or_dash(&k, c->contact_id));
+	printf("From          %s\n", or_dash(&k, c->from_number));
 	if (c->has_duration)
 		printf("Duration      %.0f s\n", c->duration);
 	else
@@ -38,16 +59,19 @@ static void print_call(const struct store_call *sc, bool text)
 	printf("Trial call    %s\n", yesno(c->trial_call));
 	printf("Transferred   %s\n", c->transferred ? "yes" : "no");
 	if (c->message_id)
-		printf("Message       %s\n", c->message_id);
+		printf("Message       %s\n", cv_safe(&k, c->message_id));
 	for (size_t i = 0; i < c->n_actions; i++) {
 		char at[32] = "";
 		if (c->actions[i].executed_at)
 			cv_format_iso8601(c->actions[i].executed_at, at);
 		printf("%s %s \"%s\"%s%s\n", i == 0 ? "Actions      " : "             ",
-			c->actions[i].type ? c->actions[i].type : "?",
-			c->actions[i].name ? c->actions[i].name : "",
+			c->actions[i].type ? cv_safe(&k, c->actions[i].type)
+					   : "?",
+			c->actions[i].name ? cv_safe(&k, c->actions[i].name)
+					   : "",
 			*at ? " at " : "", at);
 	}
+	cv_safe_finish(&k);
 	printf("Versions      %d\n",
 		sc->n_versions);
 	if (c->n_redacted)
@@ -55,15 +79,20 @@ static void print_call(const struct store_call *sc, bool text)
 			c->n_redacted);
 	if (!text)
 		return;
-	printf("\nSummary\n  %s\n", c->summary ? c->summary : "(none)");
+	printf("\nSummary\n");
+	print_block(c->summary ? c->summary : "(none)");
 	printf("\nTranscript\n");
 	struct calllog_turn *turns;
 	size_t n = calllog_turns(c->transcript, &turns);
+	struct buf line;
+	buf_init(&line);
 	for (size_t i = 0; i < n; i++) {
 		const char *who = calllog_speaker_name(turns[i].speaker);
-		printf("  %-6s %.*s\n", *who ? who : "-", (int)turns[i].len,
-			turns[i].text);
+		buf_reset(&line);
+		cv_term_safe_append(&line, turns[i].text, turns[i].len, 0);
+		printf("  %-6s %s\n", *who ? who : "-", line.data);
 	}
+	buf_finish(&line);
 	if (n == 0)
 		printf("  (none)\n");
 	free(turns);
@@ -112,9 +141,13 @@ static int print_event(const struct store_webhook_event *e, void *arg)
 	char ts[32];
 	(*(int *)arg)++;
 	cv_format_iso8601(e->received_at, ts);
-	printf("  %s  %-16s %-15s %s%s\n", ts, e->type ? e->type : "(no type)",
-		e->outcome ? e->outcome : "-", e->dedup_key,
+	struct cv_safe k = { 0 };
+	printf("  %s  %-16s %-15s %s%s\n", ts,
+		e->type ? cv_safe(&k, e->type) : "(no type)",
+		e->outcome ? cv_safe(&k, e->outcome) : "-",
+		or_dash(&k, e->dedup_key),
 		e->withheld ? "  (body withheld)" : "");
+	cv_safe_finish(&k);
 	return 0;
 }
 
