@@ -71,8 +71,9 @@ void export_csv_id(struct buf *b, const char *s, bool last)
 	end_field(b, last);
 }
 
-/* A value callvault wrote itself (a number, a time, true/false): never
- * formula-like, never holding a separator. */
+/* A value callvault formatted itself (a number, a time, true/false):
+ * never holds a separator, and a spreadsheet reading it as a number (a
+ * negative duration too) reads what it is. */
 static void csv_value(struct buf *b, const char *s, bool last)
 {
 	if (s)
