@@ -102,7 +102,9 @@ PY
 # incremental: updatedAt and operation, read by the same reader
 cv export --since-last bi --out "$T/inc1.csv" 2>/dev/null
 printf '%s\n' '{"id":"c2","createdAt":"2026-03-02T10:00:00Z","locationId":"L1","contactId":"K2","fromNumber":"+447700900123","duration":7,"summary":"José called back","transcript":"bot: hola"}' \
-	'{"id":"c6","createdAt":"2026-03-06T10:00:00Z","locationId":"L2","fromNumber":"+15125550106","summary":"new one","transcript":"bot: hi"}' >"$T/more.jsonl"
+	'{"id":"c6","createdAt":"2026-03-06T10:00:00Z","locationId":"L2","fromNumber":"+15125550106","summary":"new one","transcript":"bot: hi"}' \
+	'{"id":"c7","createdAt":"2026-03-07T10:00:00Z","locationId":"L2","summary":"new, then","transcript":"bot: hi"}' \
+	'{"id":"c7","createdAt":"2026-03-07T10:00:00Z","locationId":"L2","summary":"new, then changed before the export","transcript":"bot: hi"}' >"$T/more.jsonl"
 cv import "$T/more.jsonl" >/dev/null
 cv export --since-last bi --bom --out "$T/inc2.csv" 2>/dev/null
 expect "incremental columns" "$PY" - "$T/inc1.csv" "$T/inc2.csv" <<'PY'
@@ -122,7 +124,7 @@ def read(path):
 first, second = read(sys.argv[1]), read(sys.argv[2])
 assert len(first) == 5 and {r["operation"] for r in first} == {"new"}, first
 ops = {r["id"]: r["operation"] for r in second}
-assert ops == {"c2": "changed", "c6": "new"}, ops
+assert ops == {"c2": "changed", "c6": "new", "c7": "new"}, ops
 c2 = [r for r in second if r["id"] == "c2"][0]
 assert c2["summary"] == "José called back", c2
 assert c2["updatedAt"] >= max(r["updatedAt"] for r in first), c2
@@ -151,5 +153,5 @@ cv export --since-last bi --out "$T/inc4.csv" 2>/dev/null
 expect_eq "after reset: every call, all new" "$(python3 -c '
 import csv, sys
 r = list(csv.DictReader(open(sys.argv[1], newline="")))
-print(len(r), sorted({x["operation"] for x in r}))' "$T/inc4.csv")" "6 ['new']"
+print(len(r), sorted({x["operation"] for x in r}))' "$T/inc4.csv")" "7 ['new']"
 check_store

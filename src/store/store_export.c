@@ -52,10 +52,13 @@ enum cv_err store_export_each(struct store *s, const struct search_filter *f,
 		" c.contact_id, c.from_number, c.created_at, c.duration,"
 		" c.trial_call, c.action_types, c.appointment_booked,"
 		" c.transferred, c.summary, c.version_id, c.updated_at,");
-	/* new or changed since the cursor: only a cursor's walk asks, and
-	 * versions' UNIQUE(call_id, seq) index finds a call's versions */
-	buf_puts(&sql, by_version ? " (SELECT min(v.id) FROM versions v"
-				    " WHERE v.call_id = c.id)" : " 0");
+	/* new or changed since the cursor: only a cursor's walk asks; a
+	 * call with one version (most) needs no lookup, else versions'
+	 * UNIQUE(call_id, seq) index finds its versions */
+	buf_puts(&sql, by_version ? " CASE WHEN c.n_versions = 1 THEN"
+				    " c.version_id ELSE (SELECT min(v.id)"
+				    " FROM versions v WHERE v.call_id = c.id)"
+				    " END" : " 0");
 	buf_puts(&sql, " FROM calls c WHERE c.version_id > ?");
 	/* the text condition's parameters are bound before the filters' */
 	size_t n_text = 0;
