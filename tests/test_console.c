@@ -68,8 +68,8 @@ static void test_roles(void)
 			"export as %s: %ld", roles[i], r.status);
 		if (want == 200)
 			CHECK(strncmp(r.body, "id,", 3) == 0 &&
-			      strstr(r.body, "\r\nc01,") &&
-			      !strstr(r.body, "c02,"));
+			      strstr(r.body, "\r\n\"c01\",") &&
+			      !strstr(r.body, "\"c02\","));
 		want = i >= 2 ? 400 : 403; /* 400: no matter given */
 		CHECK_MSG(req(&r, "POST", "/api/holds", "x=1", s.cookie,
 				  s.csrf, NULL) == want,
