@@ -56,7 +56,7 @@ for s in $services; do
 	done < <(sed -n 's/^Exec[A-Za-z]*=[-@!+]*\([^ ]*\).*/\1/p' "$u")
 done
 expect "serve runs serve" grep -qx "ExecStart=$P/bin/callvault serve \$CALLVAULT_SERVE_ARGS" "$U/callvault-serve.service"
-expect "reconcile runs reconcile --all" grep -qx "ExecStart=$P/bin/callvault reconcile --all" "$U/callvault-reconcile.service"
+expect "reconcile runs reconcile over five weeks" grep -qx "ExecStart=$P/bin/callvault reconcile --days 35 --repair" "$U/callvault-reconcile.service"
 expect "monthly runs the script" grep -qx "ExecStart=$P/libexec/callvault/callvault-monthly" "$U/callvault-monthly.service"
 expect "sync every 5 minutes" grep -qx "OnUnitInactiveSec=5min" "$U/callvault-sync.timer"
 expect "monthly on the 2nd" grep -q "^OnCalendar=\*-\*-02 " "$U/callvault-monthly.timer"
