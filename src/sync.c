@@ -105,7 +105,6 @@ struct sync_run {
 	int tx_pages;
 	int64_t tx_started;       /* monotonic ms */
 	int64_t last_draw;
-	int drawn_lines;
 };
 
 void sync_opts_init(struct sync_opts *o)
@@ -949,34 +948,30 @@ static void on_response(struct hl_response *r, void *arg)
 
 /* ---- progress ---------------------------------------------------------- */
 
-static void draw(struct sync_run *run, bool final)
+static void report_progress(struct sync_run *run, bool final)
 {
 	int64_t now = cv_mono_ms();
 	if (!final && now - run->last_draw < 250)
 		return;
 	run->last_draw = now;
-	if (run->drawn_lines)
-		fprintf(stderr, "\033[%dA", run->drawn_lines);
+	struct sync_progress *rows = xcalloc(run->n + 1, sizeof(*rows));
 	for (size_t i = 0; i < run->n; i++) {
 		struct job *j = &run->jobs[i];
 		double secs = (double)(now - j->started) / 1000.0;
 		double rate = secs > 0 ? (double)j->res->calls.read / secs : 0;
 		int64_t left = j->phase == PH_CALLS ? j->last_total : 0;
-		char eta[32] = "-";
-		if (left > 0 && rate > 0)
-			snprintf(eta, sizeof(eta), "%.0fs",
-				(double)left / rate);
-		const char *state = j->res->error ? "FAILED"
-			: j->phase == PH_AGENTS ? "agents"
-			: j->phase == PH_CALLS ? "calls"
-			: j->phase == PH_QUEUE ? "queue" : "done";
-		fprintf(stderr, "\033[K%-24.24s %-6s pages %5lld  calls %7lld"
-				"  %6.0f calls/s  ETA %s\n",
-			j->loc.id, state, (long long)j->res->pages,
-			(long long)j->res->calls.read, rate, eta);
+		rows[i] = (struct sync_progress){ .location = j->loc.id,
+			.state = j->res->error ? "FAILED"
+				: j->phase == PH_AGENTS ? "agents"
+				: j->phase == PH_CALLS ? "calls"
+				: j->phase == PH_QUEUE ? "queue" : "done",
+			.pages = j->res->pages, .calls = j->res->calls.read,
+			.calls_per_s = rate,
+			.eta_s = left > 0 && rate > 0 ? (double)left / rate
+						      : -1 };
 	}
-	run->drawn_lines = (int)run->n;
-	fflush(stderr);
+	run->o->progress(run->o->progress_ctx, rows, run->n, final);
+	free(rows);
 }
 
 /* ---- the run ----------------------------------------------------------- */
@@ -1184,10 +1179,10 @@ enum cv_err sync_run(struct store *s, const struct sync_opts *o,
 		hl_client_poll(run.http, (int)(wait < 1 ? 1 : wait));
 		parser_collect(&run);
 		if (o->progress)
-			draw(&run, false);
+			report_progress(&run, false);
 	}
 	if (o->progress)
-		draw(&run, true);
+		report_progress(&run, true);
 	record_results(&run);
 	tx_flush(&run);
 	(void)!store_set_bulk(s, false, NULL);

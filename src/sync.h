@@ -20,6 +20,15 @@
 #define SYNC_DEFAULT_SINCE_MS INT64_C(1420070400000)
 #define SYNC_PAGE_SIZE 50
 
+/* One location's progress, for the caller to show. */
+struct sync_progress {
+	const char *location;
+	const char *state;        /* agents, calls, queue, done, FAILED */
+	int64_t pages, calls;
+	double calls_per_s;
+	double eta_s;             /* < 0 when unknown */
+};
+
 struct sync_opts {
 	const char *const *locations; /* NULL/0 = every location */
 	size_t n_locations;
@@ -32,7 +41,11 @@ struct sync_opts {
 	long timeout_ms;          /* one HTTP exchange (60000) */
 	int64_t max_store_bytes;  /* treat the store as full past this;
 				     0 = no cap */
-	bool progress;            /* redraw a progress table on stderr */
+	/* progress: called at most every 250 ms while the run goes on, and
+	 * once with final set at its end (NULL: log lines instead) */
+	void (*progress)(void *ctx, const struct sync_progress *rows,
+		size_t n, bool final);
+	void *progress_ctx;
 	bool reconcile;           /* list and compare (reconcile.h) instead
 				     of syncing: no agents, no checkpoint,
 				     no fetch queue; since/until required */

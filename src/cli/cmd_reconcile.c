@@ -14,6 +14,7 @@
 #include "../sync.h"
 #include "../util.h"
 #include "cli.h"
+#include "progress.h"
 
 #define MAX_LOCATIONS 1000
 #define DEFAULT_DAYS 30
@@ -238,7 +239,11 @@ static int run(struct cli *cli, int argc, char **argv)
 		return code;
 	}
 	a.o.locations = a.locs;
-	a.o.progress = isatty(STDERR_FILENO);
+	struct cli_progress prog = { 0 };
+	if (isatty(STDERR_FILENO)) {
+		a.o.progress = cli_sync_progress;
+		a.o.progress_ctx = &prog;
+	}
 	struct store *s = cli_open_store(cli, "reconcile", STORE_NOCREATE);
 	if (!s) {
 		free(a.locs);

@@ -7,6 +7,7 @@
 #include "../sync.h"
 #include "../util.h"
 #include "cli.h"
+#include "progress.h"
 
 #define MAX_LOCATIONS 1000
 
@@ -122,7 +123,11 @@ static int run(struct cli *cli, int argc, char **argv)
 		return code;
 	}
 	o.locations = locs;
-	o.progress = isatty(STDERR_FILENO);
+	struct cli_progress prog = { 0 };
+	if (isatty(STDERR_FILENO)) {
+		o.progress = cli_sync_progress;
+		o.progress_ctx = &prog;
+	}
 	struct store *s = cli_open_store(cli, "sync", STORE_NOCREATE);
 	if (!s) {
 		free(locs);
