@@ -285,9 +285,14 @@ enum pager_step pager_page(struct pager *p, const struct pager_rec *recs,
 	}
 	if (fresh == 0) {
 		/* the same records again: a whole page repeated means the
-		 * server ignores `page`; a short one, that it was all */
-		if (!whole && !(total > w->seen))
+		 * server ignores `page`; a short one, that it was all the
+		 * window holds, whatever the total claims (a total is no
+		 * proof: it is only noted, for the caller to report) */
+		if (!whole) {
+			if (total - w->seen > p->unreached)
+				p->unreached = total - w->seen;
 			return window_done(p);
+		}
 		if (!p->pages_ignored && ++w->repeats <= PAGER_MAX_REPEATS) {
 			w->retry = true;
 			p->repeats++;

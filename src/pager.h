@@ -85,6 +85,9 @@ struct pager {
 	int64_t done_start, done_end; /* the window PAGER_WINDOW_DONE ended */
 	int64_t requests;
 	int64_t splits, bisects, repeats;
+	int64_t unreached;   /* the most a window's total claimed beyond
+				what its pages showed, when the same short
+				page came back for a later page number */
 	char *error;
 };
 

@@ -1119,6 +1119,11 @@ static void record_results(struct sync_run *run)
 		if (run->o->reconcile)
 			continue; /* a comparison, not a sync: the caller
 				     records it in the audit log */
+		if (!j->res->error && j->calls.unreached > 0)
+			add_warning(j, "the server's total claimed %lld more "
+				"calls than it listed (the same short page came "
+				"back for every page number)",
+				(long long)j->calls.unreached);
 		if (!j->res->error && j->res->calls.quarantined > 0)
 			add_warning(j, "%lld records went to quarantine (see "
 				"`callvault quarantine`); the checkpoint stays "

@@ -276,6 +276,28 @@ static void test_gives_up(void)
 	free(t);
 }
 
+/* A mock that serves the spec's example for every request: one record,
+ * a total of 100, whatever the page or dates. The records say that is
+ * all there is; the total is noted, never a reason to fail or loop. */
+static void test_static_example(void)
+{
+	struct pager p;
+	struct pager_req r;
+	struct pager_rec one = { 42, T0 - 400 * DAY };
+	int asks = 0;
+	enum pager_step st = PAGER_MORE;
+	pager_init(&p, T0, T0 + 30 * DAY, 50, true);
+	while (pager_next(&p, &r) && asks < 50) {
+		asks++;
+		st = pager_page(&p, &one, 1, 100);
+	}
+	CHECK_INT(st, PAGER_WINDOW_DONE);
+	CHECK(pager_done(&p));
+	CHECK_INT(asks, 2);
+	CHECK_INT(p.unreached, 99);
+	pager_finish(&p);
+}
+
 /* An untimed listing (agents): short page ends it; a total that claims
  * more asks once more. */
 static void test_untimed(void)
@@ -312,6 +334,7 @@ int main(void)
 {
 	test_freedoms();
 	test_gives_up();
+	test_static_example();
 	test_untimed();
 	free(key_sorted);
 	free(key_idx);
