@@ -84,6 +84,7 @@ enum cv_err hljson_token_parse(const char *body, size_t n,
 	out->access_token = dup_str(j, "access_token");
 	out->refresh_token = dup_str(j, "refresh_token");
 	out->location_id = dup_str(j, "locationId");
+	out->scope = dup_str(j, "scope");
 	json_t *e = json_object_get(j, "expires_in");
 	if (json_is_number(e) && json_number_value(e) > 0)
 		out->expires_in = (int64_t)json_number_value(e);
@@ -113,8 +114,22 @@ void hljson_token_finish(struct hljson_token *t)
 	wipe_free(t->access_token);
 	wipe_free(t->refresh_token);
 	free(t->location_id);
+	free(t->scope);
 	memset(t, 0, sizeof(*t));
 	t->expires_in = -1;
+}
+
+bool hljson_scope_has(const char *list, const char *scope)
+{
+	size_t n = strlen(scope);
+	for (const char *p = list; p && *p;) {
+		p += strspn(p, " \t");
+		size_t w = strcspn(p, " \t");
+		if (w == n && n > 0 && strncmp(p, scope, n) == 0)
+			return true;
+		p += w;
+	}
+	return false;
 }
 
 enum cv_err hljson_agents_parse(const char *body, size_t n,

@@ -6,6 +6,7 @@
 #ifndef CV_HLJSON_H
 #define CV_HLJSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,11 +27,15 @@ struct hljson_token {
 	char *refresh_token;
 	int64_t expires_in;       /* seconds; -1 when absent */
 	char *location_id;        /* NULL when absent */
+	char *scope;              /* space-separated; NULL when absent */
 };
 /* CV_EPARSE (with *errmsg) when access_token or refresh_token is missing. */
 enum cv_err hljson_token_parse(const char *body, size_t n,
 	struct hljson_token *out, char **errmsg) CV_MUST_CHECK;
 void hljson_token_finish(struct hljson_token *t);
+
+/* Whether a space-separated scope list holds scope (whole words only). */
+bool hljson_scope_has(const char *list, const char *scope);
 
 struct hljson_agent {
 	char *id;
