@@ -27,6 +27,8 @@ struct auth {
 	char *refresh;
 	int64_t expires_at, obtained_at; /* epoch ms; 0 = unknown */
 	int refreshes;
+	/* what the last token reply of this process said (NULL = unsaid) */
+	char *granted_location, *granted_scope;
 };
 
 static void wipe_free(char *s)
@@ -256,6 +258,8 @@ void auth_close(struct auth *a)
 	wipe_free(a->client_secret);
 	wipe_free(a->access);
 	wipe_free(a->refresh);
+	free(a->granted_location);
+	free(a->granted_scope);
 	free(a);
 }
 
@@ -335,6 +339,11 @@ static enum cv_err exchange(struct auth *a, char **errmsg)
 		t.access_token = t.refresh_token = NULL;
 		a->expires_at = now + life;
 		a->obtained_at = now;
+		free(a->granted_location);
+		free(a->granted_scope);
+		a->granted_location = t.location_id;
+		a->granted_scope = t.scope;
+		t.location_id = t.scope = NULL;
 		cv_info("location=%s msg=\"OAuth tokens refreshed\"", a->loc);
 	} else {
 		/* the server rotated the token but we could not keep it */
@@ -405,5 +414,57 @@ enum cv_err auth_refused(struct auth *a, const char *token, char **errmsg)
 	char *copy = xstrdup(token);
 	enum cv_err rc = refresh_locked(a, copy, errmsg);
 	wipe_free(copy);
+	return rc;
+}
+
+void auth_granted(const struct auth *a, const char **location_id,
+	const char **scope)
+{
+	*location_id = a->granted_location;
+	*scope = a->granted_scope;
+}
+
+enum cv_err auth_export_refresh(const struct auth *a, const char *path,
+	char **errmsg)
+{
+	if (a->kind != STORE_AUTH_OAUTH || !a->refresh)
+		return cv_error(errmsg, CV_EINVAL, "no refresh token");
+	char *line = xasprintf("%s\n", a->refresh);
+	enum cv_err rc = cv_write_file_atomic(path, line, strlen(line), 0600,
+		errmsg);
+	wipe_free(line);
+	return rc;
+}
+
+char *auth_staging_dir(const char *dir)
+{
+	/* '.' is not allowed in a location id: no location is named so */
+	return xasprintf("%s.new", dir);
+}
+
+enum cv_err auth_install(const char *staging, const char *dir,
+	char **errmsg)
+{
+	char *old = xasprintf("%s.old", dir);
+	enum cv_err rc = CV_OK;
+	bool had = rename(dir, old) == 0;
+	if (!had && errno != ENOENT)
+		rc = cv_error(errmsg, CV_EIO, "cannot move %s aside: %s", dir,
+			strerror(errno));
+	if (rc == CV_OK && rename(staging, dir) != 0) {
+		rc = cv_error(errmsg, CV_EIO, "cannot rename %s: %s", staging,
+			strerror(errno));
+		if (had)
+			(void)!rename(old, dir);
+	}
+	if (rc == CV_OK && had) {
+		char *err = NULL;
+		if (auth_remove(old, &err) != CV_OK) {
+			cv_warn("msg=\"old credentials left in %s: %s\"", old,
+				err);
+			free(err);
+		}
+	}
+	free(old);
 	return rc;
 }

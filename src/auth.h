@@ -63,4 +63,27 @@ enum cv_err auth_refused(struct auth *a, const char *token, char **errmsg)
 /* Number of refresh exchanges this process made (for tests and logs). */
 int auth_refresh_count(const struct auth *a);
 
+/*
+ * What the last token reply this process received said: the location the
+ * token is for and its scopes (space-separated). Each NULL when no
+ * refresh happened or the reply left it out; owned by a.
+ */
+void auth_granted(const struct auth *a, const char **location_id,
+	const char **scope);
+
+/* Write the current OAuth refresh token to path (atomically, 0600): used
+ * to hand a rotated token back when a new location is refused. */
+enum cv_err auth_export_refresh(const struct auth *a, const char *path,
+	char **errmsg) CV_MUST_CHECK;
+
+/*
+ * New credentials are written to a staging directory beside dir (the
+ * name returned, caller frees) and checked there; auth_install() then
+ * puts them in place of dir's (the old ones are removed), so a refused
+ * --replace leaves the working credentials untouched.
+ */
+char *auth_staging_dir(const char *dir);
+enum cv_err auth_install(const char *staging, const char *dir,
+	char **errmsg) CV_MUST_CHECK;
+
 #endif
