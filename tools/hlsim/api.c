@@ -541,6 +541,10 @@ static void api_request(struct hlsim *h, struct MHD_Connection *conn,
 	}
 	if (!rate_limit(h, key, kind, loc, now, r))
 		return;
+	if (!auth_scope_ok(h->auth, url)) {
+		set_error(r, 401, "The token is not authorized for this scope.");
+		return;
+	}
 	if (faults_roll(&h->faults, F_REVOKE)) {
 		auth_revoke(h->auth, kind == AUTH_OAUTH ? token : NULL);
 		set_error(r, 401, "Invalid token: access token is invalid");
@@ -770,26 +774,13 @@ static void partial_free(void *cls)
 	free(p);
 }
 
-static void add_rl_headers(struct MHD_Response *resp,
-	const struct rl_result *rl)
+static void add_header(void *resp, const char *name, const char *value)
 {
-	char v[32];
-	snprintf(v, sizeof(v), "%lld", (long long)rl->limit_daily);
-	MHD_add_response_header(resp, "X-RateLimit-Limit-Daily", v);
-	snprintf(v, sizeof(v), "%lld", (long long)(rl->daily_remaining < 0 ? 0
-		: rl->daily_remaining));
-	MHD_add_response_header(resp, "X-RateLimit-Daily-Remaining", v);
-	snprintf(v, sizeof(v), "%lld", (long long)rl->interval_ms);
-	MHD_add_response_header(resp, "X-RateLimit-Interval-Milliseconds", v);
-	snprintf(v, sizeof(v), "%lld", (long long)rl->max);
-	MHD_add_response_header(resp, "X-RateLimit-Max", v);
-	snprintf(v, sizeof(v), "%lld", (long long)(rl->remaining < 0 ? 0 :
-		rl->remaining));
-	MHD_add_response_header(resp, "X-RateLimit-Remaining", v);
+	MHD_add_response_header(resp, name, value);
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *conn,
-	struct reply *r)
+static enum MHD_Result send_reply(struct hlsim *h,
+	struct MHD_Connection *conn, struct reply *r)
 {
 	size_t n = strlen(r->body);
 	struct MHD_Response *resp;
@@ -810,7 +801,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn,
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 		r->content_type ? r->content_type :
 		"application/json; charset=utf-8");
-	add_rl_headers(resp, &r->rl);
+	ratelimit_headers(h->rl, &r->rl, r->status, add_header, resp);
 	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status,
 		resp);
 	MHD_destroy_response(resp);
@@ -876,7 +867,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
 	}
 	if (!r.body)
 		set_error(&r, r.status, reason(r.status));
-	return send_reply(conn, &r);
+	return send_reply(h, conn, &r);
 }
 
 static void completed(void *cls, struct MHD_Connection *conn,

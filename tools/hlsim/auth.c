@@ -26,6 +26,7 @@ struct tok {
 struct auth {
 	struct auth_opts o;
 	char *client_id, *client_secret;
+	char *lack;            /* o.lack_scopes, owned */
 	struct tok *toks;
 	size_t n, cap;
 	int n_pits;
@@ -33,12 +34,60 @@ struct auth {
 	long issued, refreshed, rejected;
 };
 
+/* Every scope a token has unless --lack-scope takes it away. */
+static const char *const SCOPES[] = { "voice-ai-dashboard.readonly",
+	"voice-ai-agents.readonly", "conversations/message.readonly" };
+
+const char *auth_scope_for(const char *path)
+{
+	if (!strncmp(path, "/voice-ai/dashboard/call-logs", 29))
+		return SCOPES[0];
+	if (!strncmp(path, "/voice-ai/agents", 16))
+		return SCOPES[1];
+	return NULL;
+}
+
+/* Whether scope is in the comma list (whole items). */
+static bool in_list(const char *list, const char *scope)
+{
+	size_t n = strlen(scope);
+	for (const char *p = list; p && *p;) {
+		size_t w = strcspn(p, ",");
+		if (w == n && !strncmp(p, scope, n))
+			return true;
+		p += w + (p[w] == ',');
+	}
+	return false;
+}
+
+bool auth_scope_ok(const struct auth *a, const char *path)
+{
+	const char *need = auth_scope_for(path);
+	return !need || !in_list(a->o.lack_scopes, need);
+}
+
+/* The space-separated scope list of a token reply (malloc'd). */
+static char *granted(const struct auth *a)
+{
+	char buf[256] = "";
+	for (size_t i = 0; i < sizeof(SCOPES) / sizeof(SCOPES[0]); i++) {
+		if (in_list(a->o.lack_scopes, SCOPES[i]))
+			continue;
+		if (*buf)
+			strcat(buf, " ");
+		strcat(buf, SCOPES[i]);
+	}
+	return xstrdup(buf);
+}
+
 struct auth *auth_create(const struct auth_opts *o)
 {
 	struct auth *a = xcalloc(1, sizeof(*a));
 	a->o = *o;
 	a->client_id = xstrdup(o->client_id);
 	a->client_secret = xstrdup(o->client_secret);
+	a->lack = o->lack_scopes ? xstrdup(o->lack_scopes) : NULL;
+	a->o.lack_scopes = a->lack;
 	a->rng = o->seed * 6364136223846793005ULL + 1442695040888963407ULL;
 	return a;
 }
@@ -52,6 +101,7 @@ void auth_destroy(struct auth *a)
 	free(a->toks);
 	free(a->client_id);
 	free(a->client_secret);
+	free(a->lack);
 	free(a);
 }
 
@@ -183,13 +233,14 @@ static char *issue(struct auth *a, int loc, const char *loc_id,
 	t->expires_ms = now_ms + a->o.token_ttl_s * 1000;
 	add_tok(a, refresh, TOK_REFRESH, loc);
 	a->issued++;
+	char *scope = granted(a);
 	json_t *o = json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s}",
 		"access_token", access, "token_type", "Bearer", "expires_in",
 		(json_int_t)a->o.token_ttl_s, "refresh_token", refresh, "scope",
-		"voice-ai-dashboard.readonly voice-ai-agents.readonly "
-		"conversations/message.readonly", "userType", "Location",
+		scope, "userType", "Location",
 		"companyId", "GNb7aIv4rQFVb9iwNl5K", "locationId", loc_id,
 		"userId", "Rg6BRRiHh7dS9gJy3W8a");
+	free(scope);
 	char *s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;

@@ -16,6 +16,7 @@ struct auth_opts {
 	const char *client_id, *client_secret;
 	int64_t token_ttl_s;   /* access token lifetime (expires_in) */
 	uint64_t seed;
+	const char *lack_scopes; /* comma list no token has, or NULL */
 };
 
 enum auth_kind { AUTH_INVALID, AUTH_PIT, AUTH_OAUTH };
@@ -33,6 +34,14 @@ void auth_add_pit(struct auth *a, int loc, const char *token);
  */
 enum auth_kind auth_check(struct auth *a, const char *token, int64_t now_ms,
 	int *loc, const char **key);
+
+/* The scope an API path needs ("voice-ai-dashboard.readonly" for
+ * call logs, "voice-ai-agents.readonly" for agents), or NULL. */
+const char *auth_scope_for(const char *path);
+
+/* false when the tokens lack the scope path needs (--lack-scope): the
+ * API then answers 401 "The token is not authorized for this scope.". */
+bool auth_scope_ok(const struct auth *a, const char *path);
 
 /* Revoke a token (fault injection). Unknown tokens are ignored. */
 void auth_revoke(struct auth *a, const char *token);
