@@ -97,4 +97,7 @@ run_mode() {
 }
 
 run_mode static
-run_mode dynamic --dynamic
+# a fixed seed: the same generated data on every run (OPENAPI_SEED=...).
+# Prism then answers every request alike; with seed 5 the agents page
+# is valid and the call-log page holds records far outside any window
+run_mode dynamic --dynamic --seed "${OPENAPI_SEED:-5}"
