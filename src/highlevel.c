@@ -325,6 +325,14 @@ static void req_add_header(struct hl_req *r, const char *name,
 	free(h);
 }
 
+static void req_add_bearer(struct hl_req *r, const char *token)
+{
+	char *auth = xasprintf("Bearer %s", token);
+	req_add_header(r, "Authorization", auth);
+	memset(auth, 0, strlen(auth));
+	free(auth);
+}
+
 static bool is_transient(CURLcode cc)
 {
 	switch (cc) {
@@ -432,10 +440,7 @@ enum cv_err hl_get(struct hl_client *c, const char *url, const char *token,
 	if (!r)
 		return CV_EHTTP;
 	r->client = c;
-	char *auth = xasprintf("Bearer %s", token);
-	req_add_header(r, "Authorization", auth);
-	memset(auth, 0, strlen(auth));
-	free(auth);
+	req_add_bearer(r, token);
 	req_add_header(r, "Version", version);
 	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
 	r->fn = fn;
@@ -504,6 +509,13 @@ void hl_client_wakeup(struct hl_client *c)
 void hl_post_form(const char *url, const char *form,
 	const struct hl_client_opts *o, struct hl_response *out)
 {
+	hl_post_form_auth(url, form, NULL, NULL, o, out);
+}
+
+void hl_post_form_auth(const char *url, const char *form, const char *token,
+	const char *version, const struct hl_client_opts *o,
+	struct hl_response *out)
+{
 	struct hl_client_opts d;
 	opts_defaults(&d, o);
 	memset(out, 0, sizeof(*out));
@@ -524,6 +536,10 @@ void hl_post_form(const char *url, const char *form,
 	}
 	req_add_header(r, "Content-Type",
 		"application/x-www-form-urlencoded");
+	if (token)
+		req_add_bearer(r, token);
+	if (version)
+		req_add_header(r, "Version", version);
 	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
 	curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, form);
 	CURLcode cc = curl_easy_perform(r->easy);
@@ -531,4 +547,29 @@ void hl_post_form(const char *url, const char *form,
 	*out = r->resp;
 	memset(&r->resp, 0, sizeof(r->resp));
 	req_free(r);
+}
+
+/* hl_get_sync's completion: keep the outcome for the caller. */
+static void keep_response(struct hl_response *r, void *arg)
+{
+	struct hl_response *out = arg;
+	*out = *r;
+	buf_init(&r->body);
+	r->errmsg = NULL;
+}
+
+void hl_get_sync(const char *url, const char *token, const char *version,
+	const struct hl_client_opts *o, struct hl_response *out)
+{
+	struct hl_client *c = NULL;
+	memset(out, 0, sizeof(*out));
+	buf_init(&out->body);
+	hl_ratelimit_init(&out->rl);
+	out->err = hl_client_create(&c, o, &out->errmsg);
+	if (out->err == CV_OK)
+		out->err = hl_get(c, url, token, version, keep_response, out,
+			&out->errmsg);
+	while (out->err == CV_OK && hl_client_poll(c, 100) > 0)
+		;
+	hl_client_destroy(c);
 }

@@ -126,6 +126,17 @@ void hl_client_wakeup(struct hl_client *c);
 void hl_post_form(const char *url, const char *form,
 	const struct hl_client_opts *o, struct hl_response *out);
 
+/* One GET as hl_get does, synchronously: out is filled as for hl_get
+ * (err CV_EINVAL for a URL that may not carry a token). */
+void hl_get_sync(const char *url, const char *token, const char *version,
+	const struct hl_client_opts *o, struct hl_response *out);
+
+/* The same with `Authorization: Bearer token` and `Version: version`
+ * (either NULL to leave it out): POST /oauth/locationToken. */
+void hl_post_form_auth(const char *url, const char *form, const char *token,
+	const char *version, const struct hl_client_opts *o,
+	struct hl_response *out);
+
 /* Percent-encode s for a form or query value; caller frees. */
 char *hl_escape(const char *s);
 

@@ -211,6 +211,40 @@ static void test_token_and_agents(void)
 	CHECK(hljson_agents_parse("{}", 2, &a, NULL) == CV_EPARSE);
 }
 
+/* /oauth/locationToken replies lack a refresh token; installedLocations */
+static void test_agency_replies(void)
+{
+	const char *lt = "{\"access_token\":\"eyJl\",\"token_type\":\"Bearer\","
+			 "\"expires_in\":86399,\"locationId\":\"L1\","
+			 "\"userId\":\"U\"}";
+	struct hljson_token t;
+	char *err = NULL;
+	CHECK(hljson_token_parse(lt, strlen(lt), &t, &err) == CV_EPARSE);
+	free(err);
+	err = NULL;
+	CHECK(hljson_token_parse_opt(lt, strlen(lt), false, &t, &err) ==
+		CV_OK);
+	CHECK_STR(t.access_token, "eyJl");
+	CHECK(t.refresh_token == NULL && t.company_id == NULL);
+	hljson_token_finish(&t);
+	const char *page = "{\"locations\":[{\"_id\":\"L1\",\"name\":\"a\","
+			   "\"isInstalled\":true},{\"_id\":\"L2\",\"isInstalled\":"
+			   "false},{\"_id\":\"L3\"},{\"name\":\"no id\"}],"
+			   "\"count\":40}";
+	struct hljson_installed in;
+	CHECK(hljson_installed_parse(page, strlen(page), &in, NULL) == CV_OK);
+	CHECK_INT(in.count, 40);
+	CHECK_INT(in.listed, 4);
+	CHECK_INT(in.n, 2);
+	CHECK_STR(in.ids[0], "L1");
+	CHECK_STR(in.ids[1], "L3");
+	hljson_installed_finish(&in);
+	CHECK(hljson_installed_parse("{\"count\":1}", 11, &in, &err) ==
+		CV_EPARSE);
+	CHECK(err && strstr(err, "locations"));
+	free(err);
+}
+
 static void test_urls(void)
 {
 	static const struct {
@@ -246,6 +280,7 @@ int main(void)
 	test_ratelimit_reset_headers();
 	test_error_messages();
 	test_token_and_agents();
+	test_agency_replies();
 	test_urls();
 	return t_done();
 }
