@@ -34,8 +34,31 @@ enum cv_err auth_save_oauth(const char *dir, const char *secret_file,
 /* Delete the secrets of dir and the directory. */
 enum cv_err auth_remove(const char *dir, char **errmsg) CV_MUST_CHECK;
 
+/* The Version of the agency endpoints (/oauth/locationToken,
+ * /oauth/installedLocations), which declare only this one. */
+#define AUTH_AGENCY_VERSION "2021-07-28"
+
+/*
+ * An agency-wide install: the agency's directory holds the app's client
+ * secret and the Company refresh token (auth_save_oauth); each location's
+ * directory holds an `agency` file naming that directory and the company,
+ * and its own access token, which comes from POST /oauth/locationToken
+ * with the company's token (itself refreshed with user_type=Company).
+ */
+enum cv_err auth_save_agency_location(const char *dir,
+	const char *agency_dir, const char *company_id, char **errmsg)
+	CV_MUST_CHECK;
+
 struct auth;
-/* Load the credentials of a location row; CV_EAUTH when files lack. */
+/* Open the Company credentials in dir (for an agency-wide install). */
+enum cv_err auth_open_company(struct auth **out, const char *dir,
+	const char *api_base, const char *client_id,
+	const struct hl_client_opts *http, char **errmsg) CV_MUST_CHECK;
+/* The companyId of the last token reply, or NULL; owned by a. */
+const char *auth_granted_company(const struct auth *a);
+
+/* Load the credentials of a location row (an agency location's too);
+ * CV_EAUTH when files lack. */
 enum cv_err auth_open(struct auth **out, const struct store_location *loc,
 	const struct hl_client_opts *http, char **errmsg) CV_MUST_CHECK;
 void auth_close(struct auth *a);
