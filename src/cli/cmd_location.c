@@ -9,6 +9,7 @@
 #include "../store/store_sync.h"
 #include "../util.h"
 #include "cli.h"
+#include "cmd_location.h"
 
 struct add_args {
 	const char *token_file, *client_id, *secret_file, *refresh_file;
@@ -102,9 +103,8 @@ static int judge(const struct credcheck *c, const char *id)
 	return CV_EXIT_OK;
 }
 
-/* Check the staged credentials of l with one request per endpoint. */
-static int check_creds(const struct store_location *l, const char *staging,
-	const struct add_args *a)
+int location_check(const struct store_location *l, const char *staging,
+	const char *refresh_file)
 {
 	struct store_location st = *l;
 	st.secrets_dir = (char *)staging;
@@ -124,9 +124,9 @@ static int check_creds(const struct store_location *l, const char *staging,
 			? " (--no-check adds it without checking)" : "");
 	else
 		code = judge(&c, l->id);
-	if (code != CV_EXIT_OK && rc == CV_OK && a->refresh_file &&
+	if (code != CV_EXIT_OK && rc == CV_OK && refresh_file &&
 	    auth_refresh_count(au) > 0)
-		hand_back_refresh(au, a->refresh_file);
+		hand_back_refresh(au, refresh_file);
 	free(err);
 	credcheck_finish(&c);
 	auth_close(au);
@@ -147,7 +147,7 @@ static int save_secrets(const struct store_location *l,
 		: cli_exit_for(rc) == CV_EXIT_USAGE ? CV_EXIT_USAGE
 		: CV_EXIT_FAIL;
 	if (code == CV_EXIT_OK && !a->no_check)
-		code = check_creds(l, staging, a);
+		code = location_check(l, staging, a->refresh_file);
 	if (code == CV_EXIT_OK &&
 	    auth_install(staging, l->secrets_dir, err) != CV_OK)
 		code = CV_EXIT_FAIL;
@@ -291,6 +291,8 @@ static int run(struct cli *cli, int argc, char **argv)
 	const char *sub = argv[1];
 	if (strcmp(sub, "add") == 0)
 		return add(cli, argc - 1, argv + 1);
+	if (strcmp(sub, "add-agency") == 0)
+		return location_add_agency(cli, argc - 1, argv + 1);
 	if (strcmp(sub, "list") == 0)
 		return list(cli, argc, argv);
 	if (strcmp(sub, "remove") == 0)
@@ -310,6 +312,13 @@ const struct cli_cmd cmd_location = {
 		"                              --refresh-token-file FILE "
 		"[--api-base URL] [--version V]\n"
 		"                              [--replace] [--no-check]\n"
+		"       callvault location add-agency --client-id ID "
+		"--client-secret-file FILE\n"
+		"                              --refresh-token-file FILE "
+		"[--api-base URL] [--version V]\n"
+		"                              [--no-check]\n"
+		"       callvault location add-agency --company ID "
+		"[--no-check]\n"
 		"       callvault location list\n"
 		"       callvault location remove LOC\n"
 		"\n"
@@ -346,6 +355,18 @@ const struct cli_cmd cmd_location = {
 		"OAuth check refreshes the token; if the location is\nthen "
 		"refused, the new refresh token is written back to "
 		"--refresh-token-file.\n"
+		"\nadd-agency takes a Company-level OAuth install of a "
+		"marketplace app\n(user_type=Company): it lists the locations "
+		"the app is installed in\n(GET /oauth/installedLocations), and "
+		"registers each with a token of its\nown from POST "
+		"/oauth/locationToken (Version " AUTH_AGENCY_VERSION "), refreshed "
+		"as it\nexpires with the company's token, so each location "
+		"has its own rate-limit\nbudget. Each is checked as add "
+		"checks one. The company's secrets go to\n"
+		"<db>.secrets/agency-COMPANY/. --company ID lists again with "
+		"those: new\ninstalls are added, locations the app left are "
+		"stopped (row and secrets\nremoved; their calls stay); run it "
+		"on a schedule, or after an INSTALL or\nUNINSTALL webhook.\n"
 		"\nlist prints each location with its checkpoint and last "
 		"result (no secrets).\nremove deletes the row and the secrets; "
 		"stored calls stay.\n",
