@@ -6,7 +6,10 @@
 #   ratelimit  sync under rate-limit headers as a server may state them:
 #              Retry-After (seconds and HTTP-date), X-RateLimit-Daily-Reset,
 #              429s with no headers, headers that are not integers.
-# Usage: test_credentials.sh [check|ratelimit] (default: both).
+#   agency     `location add-agency`: a Company-level install, its
+#              locations' own tokens from /oauth/locationToken, sync, token
+#              expiry, the app leaving and coming back.
+# Usage: test_credentials.sh [check|ratelimit|agency] (default: all).
 . "$(dirname "$0")/lib.sh"
 PART=${1:-all}
 HLSIM=${HLSIM:-}
@@ -150,7 +153,7 @@ nothing_stored "$L0"
 }
 
 # stop_NAME : end the simulator NAME
-for n in full noagents nocalls down ra date daily nodaily bare junk; do
+for n in full noagents nocalls down ra date daily nodaily bare junk agency; do
 	eval "stop_$n() { kill \"\$${n}_PID\"; wait \"\$${n}_PID\" 2>/dev/null; }"
 done
 
@@ -245,9 +248,79 @@ expect "the value is shown" grep -q 'header=X-RateLimit-Max value="100.0"' "$T/e
 stop_junk
 }
 
+# company_token FILE : a Company-level install; its refresh token
+company_token() {
+	curl -s -X POST "$SIM/oauth/token" -d client_id=hlsim-client \
+		-d client_secret=hlsim-secret -d grant_type=authorization_code \
+		-d user_type=Company -d "code=company-$RANDOM" |
+		jq -r .refresh_token >"$1"
+}
+install() { # LOC 0|1 : (un)install the app in LOC
+	curl -s -o /dev/null -X POST -d "locationId=$1" -d "installed=$2" \
+		"$SIM/__sim/install"
+}
+agency() { cv location add-agency "$@"; }
+COMPANY=GNb7aIv4rQFVb9iwNl5K
+
+part_agency() {
+sim agency --locations 3 --calls-per-location 30 --token-ttl 3
+L2=$(jq -r '.locations[2].id' "$INFO")
+jq -r '.locations[2].pit' "$INFO" >"$T/pit2"
+fresh_db agency
+SEC="$CALLVAULT_DB.secrets"
+# a location-level install is not an agency's
+refresh_token 0 "$T/rtl"
+cp "$T/rtl" "$T/rtl.orig"
+expect_exit "add-agency with a location's install" 2 agency \
+	--client-id hlsim-client --client-secret-file "$T/secret" \
+	--refresh-token-file "$T/rtl" --api-base "$SIM"
+expect "the refresh with user_type=Company refused" grep -q "agency install: location agency: token refresh refused (HTTP 400" "$T/err"
+expect "the refresh token file untouched" cmp -s "$T/rtl" "$T/rtl.orig"
+expect "nothing stored" test -z "$(cv location list)" -a ! -e "$SEC/agency-$COMPANY"
+expect_exit "--company before any install" 2 agency --company "$COMPANY"
+# a location with a PIT of its own stays as it is
+cv location add "$L2" --token-file "$T/pit2" --no-check --api-base "$SIM" >/dev/null
+company_token "$T/crt"
+expect_exit "add-agency" 0 agency --client-id hlsim-client \
+	--client-secret-file "$T/secret" --refresh-token-file "$T/crt" \
+	--api-base "$SIM"
+expect "each checked" test "$(grep -c "call logs: ok; agents: ok" "$T/out")" -eq 2
+expect "summary" grep -qx "agency $COMPANY: 3 installed location(s): 2 added, 0 already registered, 0 stopped, 0 failed (some have credentials of their own)" "$T/out"
+expect "the PIT location left alone" grep -qx "location $L2: has credentials of its own: left as it is" "$T/out"
+expect_eq "agency secrets dir mode" "$(stat -c %a "$SEC/agency-$COMPANY")" 700
+expect_eq "agency tokens file mode" "$(stat -c %a "$SEC/agency-$COMPANY/tokens")" 600
+expect "no client secret in a location's dir" test ! -e "$SEC/$L0/client_secret"
+expect_exit "sync every location" 0 cv sync
+expect_eq "every call stored" "$(stored)" 90
+# the tokens expire (3 s): the locations' come again from
+# /oauth/locationToken, with the company's token refreshed first
+sleep 3.2
+r0=$(curl -s "$SIM/__sim/stats" | jq .oauth.refreshed)
+expect_exit "sync after every token expired" 0 cv sync
+expect "company token refreshed" test "$(curl -s "$SIM/__sim/stats" | jq .oauth.refreshed)" -gt "$r0"
+expect "location tokens requested again" test "$(grep -c 'OAuth tokens refreshed' "$T/err")" -ge 3
+expect_eq "no refresh token refused but the location's" \
+	"$(curl -s "$SIM/__sim/stats" | jq .oauth.rejected)" 1
+# the app leaves a location, and comes back
+install "$L1" 0
+expect_exit "listing again" 0 agency --company "$COMPANY"
+expect "the location is stopped" grep -q "location $L1: the app is no longer installed there: stopped" "$T/out"
+expect "its row is gone" test -z "$(cv location list | grep "^$L1 ")"
+expect "its secrets are gone" test ! -e "$SEC/$L1"
+expect_eq "its calls stay" "$(stored)" 90
+install "$L1" 1
+expect_exit "listing once more" 0 agency --company "$COMPANY"
+expect "added back" grep -q "location $L1 added (agency $COMPANY)" "$T/out"
+expect "the others kept" grep -q "location $L0: already registered" "$T/out"
+expect_exit "sync after the changes" 0 cv sync
+check_store
+stop_agency
+}
+
 case $PART in
 check) part_check ;;
 ratelimit) part_ratelimit ;;
-all) part_check; part_ratelimit ;;
-*) echo "usage: $0 [check|ratelimit]" >&2; exit 2 ;;
+agency) part_agency ;;
+all) part_check; part_ratelimit; part_agency ;;
+*) echo "usage: $0 [check|ratelimit|agency]" >&2; exit 2 ;;
 esac

@@ -703,10 +703,56 @@ static void set_faults(struct hlsim *h, struct req *q, struct reply *r)
 	free(spec);
 }
 
+/*
+ * Agency-wide installs: POST /oauth/locationToken, GET
+ * /oauth/installedLocations, and POST /__sim/install (form locationId,
+ * installed=0|1). false when url is none of them.
+ */
+static bool agency_request(struct hlsim *h, struct MHD_Connection *conn,
+	bool post, const char *url, struct req *q, struct reply *r)
+{
+	const char *ver = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		"Version");
+	const char *body = q->body.data ? q->body.data : "";
+	if (post && !strcmp(url, "/oauth/locationToken")) {
+		r->status = auth_location_token(h->auth, bearer(conn), ver,
+			body, cv_now_ms(), locid_of, h, &r->body);
+	} else if (!post && !strcmp(url, "/oauth/installedLocations")) {
+		const char *sk = MHD_lookup_connection_value(conn,
+			MHD_GET_ARGUMENT_KIND, "skip");
+		const char *li = MHD_lookup_connection_value(conn,
+			MHD_GET_ARGUMENT_KIND, "limit");
+		r->status = auth_installed_locations(h->auth, bearer(conn), ver,
+			MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+				"companyId"),
+			MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+				"appId"), sk ? atol(sk) : 0, li ? atol(li) : 20,
+			h->sd->n_locs, loc_id, h, cv_now_ms(), &r->body);
+	} else if (post && !strcmp(url, "/__sim/install")) {
+		char *lid = auth_form_get(body, "locationId");
+		char *yes = auth_form_get(body, "installed");
+		int loc = lid ? locid_of(h, lid) : -1;
+		if (loc < 0) {
+			set_error(r, 400, "unknown locationId");
+		} else {
+			auth_set_installed(h->auth, loc, !yes || atoi(yes));
+			r->status = 200;
+			r->body = xstrdup("{\"install\":\"set\"}");
+		}
+		free(lid);
+		free(yes);
+	} else {
+		return false;
+	}
+	return true;
+}
+
 static void control_or_oauth(struct hlsim *h, struct MHD_Connection *conn,
 	const char *method, const char *url, struct req *q, struct reply *r)
 {
 	bool post = !strcmp(method, "POST");
+	if (agency_request(h, conn, post, url, q, r))
+		return;
 	if (post && !strcmp(url, "/oauth/token")) {
 		if (q->too_big) {
 			set_error(r, 413, "Payload Too Large");
@@ -810,7 +856,7 @@ static enum MHD_Result send_reply(struct hlsim *h,
 
 static bool is_api_path(const char *url)
 {
-	return strncmp(url, "/__sim/", 7) && strcmp(url, "/oauth/token");
+	return strncmp(url, "/__sim/", 7) && strncmp(url, "/oauth/", 7);
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,

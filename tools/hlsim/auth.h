@@ -55,6 +55,25 @@ int auth_token_endpoint(struct auth *a, const char *form, int64_t now_ms,
 	int (*locid_of)(void *ctx, const char *id),
 	const char *(*loc_id)(void *ctx, int loc), void *ctx, char **body);
 
+/*
+ * Agency-wide installs. A Company token comes from the code
+ * "company-<anything>" with user_type=Company (and its refresh tokens);
+ * it is refused on location endpoints. POST /oauth/locationToken (form
+ * companyId, locationId) gives a location token for a location the app
+ * is installed in; GET /oauth/installedLocations lists the locations
+ * (skip, limit) with isInstalled. Both need `Version: 2021-07-28`.
+ * Return the HTTP status and set *body (malloc'd JSON).
+ */
+int auth_location_token(struct auth *a, const char *token,
+	const char *version, const char *form, int64_t now_ms,
+	int (*locid_of)(void *ctx, const char *id), void *ctx, char **body);
+int auth_installed_locations(struct auth *a, const char *token,
+	const char *version, const char *company_id, const char *app_id,
+	long skip, long limit, int n_locs, const char *(*loc_id)(void *, int),
+	void *ctx, int64_t now_ms, char **body);
+/* Install the app in location loc, or uninstall it (POST /__sim/install). */
+void auth_set_installed(struct auth *a, int loc, bool yes);
+
 /* Counters for /__sim/stats. */
 void auth_counts(const struct auth *a, long *issued, long *refreshed,
 	long *rejected);
