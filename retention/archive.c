@@ -263,8 +263,13 @@ static int version_line(const struct store_version *v, void *arg)
 	iso_or_empty(l, v->received_at);
 	buf_puts(l, "\",\"record\":");
 	buf_puts(l, v->canonical);
-	buf_printf(l, ",\"redacted\":%d,\"seq\":%d,\"source\":\"%s\"}\n",
+	buf_printf(l, ",\"redacted\":%d,\"seq\":%d,\"source\":\"%s\"",
 		v->redacted, v->seq, store_source_name(src));
+	/* how it was authenticated, and why it never became current: a
+	 * restore ranks it the same way (keys stay sorted) */
+	if (v->auth != CRED_UNRECORDED)
+		buf_printf(l, ",\"trust\":\"%s\"", store_cred_name(v->auth));
+	buf_puts(l, "}\n");
 	spool_put(&b->sp[SP_VERSIONS], l->data, l->len);
 	b->versions++;
 	return 0;

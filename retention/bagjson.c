@@ -131,12 +131,14 @@ enum cv_err bagjson_parse_version(const char *line, size_t n,
 	json_t *red = json_object_get(o, "redacted");
 	json_t *rec = json_object_get(o, "record");
 	char *src = str_of(o, "source");
+	char *cred = str_of(o, "trust"); /* absent in older bags */
 	out->seq = json_is_integer(seq) ? (int)json_integer_value(seq) : 0;
 	out->redacted = json_is_integer(red) ? (int)json_integer_value(red)
 					     : 0;
 	if (!out->call_id || !out->raw_sha256 || !out->canonical_sha256 ||
 	    out->seq < 1 || !json_is_object(rec) || !src ||
 	    !store_source_parse(src, &out->source) ||
+	    (cred && !store_cred_parse(cred, &out->cred)) ||
 	    !time_of(o, "receivedAt", &out->received_at)) {
 		rc = cv_error(errmsg, CV_EPARSE,
 			"versions.jsonl: a line lacks a field");
@@ -145,6 +147,7 @@ enum cv_err bagjson_parse_version(const char *line, size_t n,
 		out->record_len = strlen(out->record);
 	}
 	free(src);
+	free(cred);
 	json_decref(o);
 	if (rc != CV_OK)
 		bag_version_finish(out);

@@ -27,6 +27,7 @@ struct bag_version {
 	char *call_id;
 	int seq;
 	enum store_source source;
+	enum store_cred cred;     /* "trust"; CRED_UNRECORDED when absent */
 	int64_t received_at;
 	char *raw_sha256, *canonical_sha256;
 	int redacted;

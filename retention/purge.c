@@ -3,7 +3,9 @@
  * from the live store, when every version is in a verified archive whose
  * file is still there unchanged, and no active hold covers them. One
  * transaction per location-month, with its disposal record (ids, month,
- * archives, policy; no content) in the audit log.
+ * archives, policy; no content) in the audit log, and a tombstone per
+ * call so that no source brings it back. Then quarantine rows past the
+ * longest policy.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +139,18 @@ static void clear_ids(struct pctx *p)
 		p->arch[i].used = false;
 }
 
+/* Commit when all went well, else roll back (a dry run has no
+ * transaction: tx false). */
+static enum cv_err end_tx(struct store *s, bool tx, enum cv_err rc,
+	char **errmsg)
+{
+	if (tx && rc == CV_OK)
+		return store_commit(s, errmsg);
+	if (tx)
+		store_rollback(s);
+	return rc;
+}
+
 /* One location-month in one transaction (or just reported). */
 static enum cv_err purge_month(struct pctx *p, int keep, char **errmsg)
 {
@@ -149,18 +163,18 @@ static enum cv_err purge_month(struct pctx *p, int keep, char **errmsg)
 	struct purge_stats before = *p->st;
 	rc = store_ret_each_purge_cand(p->s, p->loc, from, to, cand_cb, p,
 		errmsg);
+	char reason[64];
+	snprintf(reason, sizeof(reason), "purge: past retention (%d "
+		"months)", keep);
 	for (size_t i = 0; tx && i < p->n_ids && rc == CV_OK; i++)
-		rc = store_ret_purge_call(p->s, p->ids[i], errmsg);
+		rc = store_ret_purge_call(p->s, p->ids[i], reason, errmsg);
 	if (tx && rc == CV_OK && p->n_ids) {
 		char *d = disposal_detail(p, keep);
 		rc = store_audit_append(p->s, p->o->actor, "purge", d,
 			(int64_t)p->n_ids, errmsg);
 		free(d);
 	}
-	if (tx && rc == CV_OK)
-		rc = store_commit(p->s, errmsg);
-	else if (tx)
-		store_rollback(p->s);
+	rc = end_tx(p->s, tx, rc, errmsg);
 	if (rc == CV_OK)
 		p->st->purged += (int64_t)p->n_ids;
 	else
@@ -207,6 +221,55 @@ static enum cv_err purge_location(struct pctx *p, int64_t now,
 	return rc;
 }
 
+static int longest_cb(const struct store_policy *pol, void *arg)
+{
+	int *keep = arg;
+	if (pol->keep_months > *keep)
+		*keep = pol->keep_months;
+	return 0;
+}
+
+/*
+ * Quarantine rows (rejected input, often whole transcripts) past
+ * retention. They have no trusted location or call id, so the longest
+ * policy in force applies, by when they were received; none without any
+ * policy. One transaction with its audit record (count and cut-off).
+ */
+static enum cv_err purge_quarantine(struct pctx *p, int64_t now,
+	char **errmsg)
+{
+	int keep = -1;
+	enum cv_err rc = store_ret_each_policy(p->s, longest_cb, &keep,
+		errmsg);
+	if (rc != CV_OK || keep < 0)
+		return rc;
+	char last[8];
+	int64_t from, before;
+	retention_month_back(now, keep + 1, last);
+	retention_month_bounds(last, &from, &before);
+	bool tx = !p->o->dry_run;
+	int64_t n = 0;
+	if (tx && (rc = store_begin(p->s, errmsg)) != CV_OK)
+		return rc;
+	rc = store_ret_purge_quarantine(p->s, before, tx, &n, errmsg);
+	char ts[32];
+	cv_format_iso8601(before, ts);
+	if (tx && rc == CV_OK && n) {
+		char *d = xasprintf("{\"quarantine\":{\"receivedBefore\":"
+				    "\"%s\",\"keepMonths\":%d}}", ts, keep);
+		rc = store_audit_append(p->s, p->o->actor, "purge quarantine",
+			d, n, errmsg);
+		free(d);
+	}
+	rc = end_tx(p->s, tx, rc, errmsg);
+	if (rc == CV_OK)
+		p->st->quarantine = n;
+	if (rc == CV_OK && n && p->o->dry_run && p->o->out)
+		fprintf(p->o->out, "purge %lld quarantine row(s) received "
+				   "before %s\n", (long long)n, ts);
+	return rc;
+}
+
 enum cv_err purge_run(struct store *s, const struct purge_opts *o,
 	struct purge_stats *st, char **errmsg)
 {
@@ -222,6 +285,8 @@ enum cv_err purge_run(struct store *s, const struct purge_opts *o,
 		p.loc = locs[i];
 		rc = purge_location(&p, now, errmsg);
 	}
+	if (rc == CV_OK)
+		rc = purge_quarantine(&p, now, errmsg);
 	for (size_t i = 0; i < n; i++)
 		free(locs[i]);
 	free(locs);

@@ -3,8 +3,10 @@
  * versions (data/versions.jsonl), webhook events (data/events.jsonl) and
  * agent names (data/outcomes.csv) back into the store in one transaction.
  * Versions go in through the store's ingest with source `restore`,
- * keeping their original source, received time and payload hash, so
- * archiving the restored calls again gives the same payload bytes.
+ * keeping their original source, credential kind, received time and
+ * payload hash, so archiving the restored calls again gives the same
+ * payload bytes. Calls that were disposed of (tombstones) are not loaded,
+ * nor their events: they are counted as disposed.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +49,23 @@ static int r_begin(const struct bagread_entry *e, void *arg)
 	return r->kind == R_SKIP ? 1 : 0;
 }
 
+static void count_version(struct restore_stats *st,
+	enum store_ingest_result res, int seq)
+{
+	if (res == INGEST_DISPOSED) {
+		/* a disposed call stays disposed: counted once, by its
+		 * first version */
+		st->disposed += seq == 1;
+		return;
+	}
+	if (res == INGEST_UNCHANGED)
+		st->versions_present++;
+	else
+		st->versions_added++;
+	if (seq == 1)
+		st->calls++;
+}
+
 static enum cv_err load_version(struct rctx *r, const char *p, size_t n)
 {
 	struct bag_version v;
@@ -61,16 +80,13 @@ static enum cv_err load_version(struct rctx *r, const char *p, size_t n)
 			"record does not match its hash", v.call_id, v.seq);
 	if (rc == CV_OK) {
 		struct store_restore_version rv = { .log = &c, .seq = v.seq,
-			.origin = v.source, .received_at = v.received_at,
+			.origin = v.source, .cred = v.cred,
+			.received_at = v.received_at,
 			.raw_sha256 = v.raw_sha256, .redacted = v.redacted };
-		bool added;
-		rc = store_ret_restore_version(r->s, &rv, &added, &r->err);
-		if (added)
-			r->st->versions_added++;
-		else
-			r->st->versions_present++;
-		if (v.seq == 1)
-			r->st->calls++;
+		enum store_ingest_result res = INGEST_UNCHANGED;
+		rc = store_ret_restore_version(r->s, &rv, &res, &r->err);
+		if (rc == CV_OK)
+			count_version(r->st, res, v.seq);
 	}
 	calllog_finish(&c);
 	bag_version_finish(&v);
@@ -91,12 +107,18 @@ static enum cv_err load_event(struct rctx *r, const char *p, size_t n)
 		.signature = e.signature, .received_at = e.received_at,
 		.outcome = e.outcome, .withheld = e.withheld,
 		.body = e.withheld ? NULL : e.body, .body_len = e.body_len };
+	bool dead = false;
 	if (!e.withheld && strcmp(sha, e.body_sha256) != 0)
 		rc = cv_error(&r->err, CV_EINTEGRITY,
 			"event %s: body does not match its hash", e.dedup_key);
-	else
+	else if ((rc = store_tombstoned(r->s, e.call_id, NULL, &dead,
+			  &r->err)) == CV_OK && !dead &&
+		 (rc = store_tombstoned(r->s, NULL, e.message_id, &dead,
+			  &r->err)) == CV_OK && !dead)
 		rc = store_ret_put_event(r->s, &se, &r->err);
-	if (rc == CV_OK)
+	if (rc == CV_OK && dead)
+		r->st->events_disposed++;
+	else if (rc == CV_OK)
 		r->st->events++;
 	bag_event_finish(&e);
 	return rc;
@@ -209,8 +231,10 @@ enum cv_err restore_archive(struct store *s, const char *path,
 		buf_init(&d);
 		buf_puts(&d, "{\"archive\":");
 		bagjson_cstr(&d, path);
-		buf_printf(&d, ",\"versions\":%lld,\"events\":%lld}",
-			(long long)st->versions_added, (long long)st->events);
+		buf_printf(&d, ",\"versions\":%lld,\"events\":%lld,"
+			       "\"disposed\":%lld}",
+			(long long)st->versions_added, (long long)st->events,
+			(long long)st->disposed);
 		rc = store_audit_append(s, actor, "restore", d.data, st->calls,
 			errmsg);
 		buf_finish(&d);

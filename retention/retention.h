@@ -91,6 +91,7 @@ struct purge_opts {
 };
 struct purge_stats {
 	int64_t purged, held, unarchived, unverified, within, no_policy;
+	int64_t quarantine;       /* quarantine rows past retention */
 };
 /*
  * Remove calls past their location's retention policy that every
@@ -105,9 +106,12 @@ enum cv_err purge_run(struct store *s, const struct purge_opts *o,
 
 struct restore_stats {
 	int64_t calls, versions_added, versions_present, events;
+	int64_t disposed;         /* calls not loaded: disposed of */
+	int64_t events_disposed;  /* their events, not loaded either */
 };
 /* Verify an archive, then load its calls, versions and events back into
- * the store (versions with source `restore`), in one transaction. */
+ * the store (versions with source `restore`), in one transaction. Calls
+ * with a tombstone (purged) stay out, counted in st->disposed. */
 enum cv_err restore_archive(struct store *s, const char *path,
 	const char *actor, struct restore_stats *st,
 	char **errmsg) CV_MUST_CHECK;

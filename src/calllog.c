@@ -149,6 +149,47 @@ static bool get_id(json_t *obj, const char *key, char **dst, char **reason)
 	return true;
 }
 
+/* Note what could not be read into c's fields; the record is kept. */
+static void note(struct calllog *c, const char *fmt, ...) CV_PRINTF(2, 3);
+static void note(struct calllog *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *n = xvasprintf(fmt, ap);
+	va_end(ap);
+	char *all = c->notes ? xasprintf("%s; %s", c->notes, n) : n;
+	if (all != n)
+		free(n);
+	free(c->notes);
+	c->notes = all;
+}
+
+/* An optional field that does not decide whether the record is kept:
+ * of another type, it is noted and left unread (NULL). */
+static json_t *soft_field(struct calllog *c, json_t *obj, const char *key,
+	enum ftype t, const char *prefix)
+{
+	json_t *v;
+	char *why = NULL;
+	if (get_field(obj, key, t, &v, &why))
+		return v;
+	note(c, "%s%s", prefix, why);
+	free(why);
+	return NULL;
+}
+
+/* An id-like field, likewise: unreadable ids are noted, not fatal. */
+static char *soft_id(struct calllog *c, json_t *obj, const char *key,
+	const char *prefix)
+{
+	char *id = NULL, *why = NULL;
+	if (get_id(obj, key, &id, &why))
+		return id;
+	note(c, "%s%s", prefix, why);
+	free(why);
+	return NULL;
+}
+
 /* Replace secrets in CUSTOM_ACTION apiDetails (in any action, to be safe). */
 static int scrub_action(json_t *action)
 {
@@ -192,28 +233,28 @@ static int scrub_action(json_t *action)
 	return n;
 }
 
-static bool parse_actions(json_t *obj, struct calllog *c, char **reason)
+/* Actions are kept whole in the canonical form; what cannot be read
+ * into struct calllog_action is noted. */
+static void parse_actions(json_t *obj, struct calllog *c)
 {
-	json_t *arr;
-	if (!get_field(obj, "executedCallActions", F_ARRAY, &arr, reason))
-		return false;
+	json_t *arr = soft_field(c, obj, "executedCallActions", F_ARRAY, "");
 	if (!arr)
-		return true;
+		return;
 	size_t n = json_array_size(arr), i;
 	json_t *a;
 	c->actions = xcalloc(n ? n : 1, sizeof(*c->actions));
 	struct buf types;
 	buf_init(&types);
 	json_array_foreach(arr, i, a) {
+		char prefix[48];
+		snprintf(prefix, sizeof(prefix), "executedCallActions[%zu]: ",
+			i);
 		if (!json_is_object(a)) {
-			*reason = xasprintf("field \"executedCallActions[%zu]\": "
-					    "expected object, got %s",
-				i, type_name(a));
-			buf_finish(&types);
-			return false;
+			note(c, "%sexpected object, got %s", prefix,
+				type_name(a));
+			continue;
 		}
 		struct calllog_action *ca = &c->actions[c->n_actions++];
-		json_t *v;
 		/* webhook shape: "_id" instead of "actionId" */
 		json_t *underscore = json_object_get(a, "_id");
 		if (underscore && !json_object_get(a, "actionId")) {
@@ -221,15 +262,12 @@ static bool parse_actions(json_t *obj, struct calllog *c, char **reason)
 			json_object_del(a, "_id");
 			c->shape = CALLLOG_WEBHOOK;
 		}
-		if (!get_id(a, "actionId", &ca->id, reason) ||
-		    !get_field(a, "actionType", F_STRING, &v, reason))
-			goto bad;
-		ca->type = dup_str(v);
-		if (!get_field(a, "actionName", F_STRING, &v, reason))
-			goto bad;
-		ca->name = dup_str(v);
-		if (!get_field(a, "executedAt", F_STRING, &v, reason))
-			goto bad;
+		ca->id = soft_id(c, a, "actionId", prefix);
+		ca->type = dup_str(soft_field(c, a, "actionType", F_STRING,
+			prefix));
+		ca->name = dup_str(soft_field(c, a, "actionName", F_STRING,
+			prefix));
+		json_t *v = soft_field(c, a, "executedAt", F_STRING, prefix);
 		if (v && !cv_parse_iso8601(json_string_value(v),
 				 &ca->executed_at))
 			ca->executed_at = 0;
@@ -250,20 +288,9 @@ static bool parse_actions(json_t *obj, struct calllog *c, char **reason)
 			free(hay);
 		}
 		c->n_redacted += scrub_action(a);
-		continue;
-bad:
-		{
-			char *inner = *reason;
-			*reason = xasprintf("executedCallActions[%zu]: %s", i,
-				inner);
-			free(inner);
-		}
-		buf_finish(&types);
-		return false;
 	}
 	c->action_types = types.len ? buf_steal(&types) : NULL;
 	buf_finish(&types);
-	return true;
 }
 
 /* Fill c from obj (which is modified: scrubbed and normalised). */
@@ -312,44 +339,35 @@ static bool parse_object(json_t *obj, const char *location_hint,
 			json_string_value(v));
 		return false;
 	}
-	if (!get_id(obj, "locationId", &c->location_id, reason) ||
-	    !get_id(obj, "agentId", &c->agent_id, reason) ||
-	    !get_id(obj, "contactId", &c->contact_id, reason) ||
-	    !get_id(obj, "fromNumber", &c->from_number, reason) ||
-	    !get_id(obj, "messageId", &c->message_id, reason))
-		return false;
-	if (!c->location_id && location_hint) {
+	c->location_id = soft_id(c, obj, "locationId", "");
+	c->agent_id = soft_id(c, obj, "agentId", "");
+	c->contact_id = soft_id(c, obj, "contactId", "");
+	c->from_number = soft_id(c, obj, "fromNumber", "");
+	c->message_id = soft_id(c, obj, "messageId", "");
+	if (!c->location_id && location_hint &&
+	    !json_object_get(obj, "locationId")) {
 		c->location_id = xstrdup(location_hint);
 		json_object_set_new(obj, "locationId",
 			json_string(location_hint));
 	}
-	if (!get_field(obj, "duration", F_NUMBER, &v, reason))
-		return false;
-	if (v) {
+	v = soft_field(c, obj, "duration", F_NUMBER, "");
+	if (v && json_number_value(v) < 0) {
+		/* kept as received, but no duration to report */
+		note(c, "field \"duration\": negative (%g)",
+			json_number_value(v));
+	} else if (v) {
 		c->duration = json_number_value(v);
 		c->has_duration = true;
-		if (c->duration < 0) {
-			*reason = xstrdup("field \"duration\": negative");
-			return false;
-		}
 	}
-	if (!get_field(obj, "trialCall", F_BOOL, &v, reason))
-		return false;
-	c->trial_call = tri(v);
-	if (!get_field(obj, "isAgentDeleted", F_BOOL, &v, reason))
-		return false;
-	c->agent_deleted = tri(v);
-	if (!get_field(obj, "agentTransferOccurred", F_BOOL, &v, reason))
-		return false;
-	c->agent_transfer = tri(v);
-	if (!get_field(obj, "summary", F_STRING, &v, reason))
-		return false;
-	c->summary = dup_str(v);
-	if (!get_field(obj, "transcript", F_STRING, &v, reason))
-		return false;
-	c->transcript = dup_str(v);
-	if (!parse_actions(obj, c, reason))
-		return false;
+	c->trial_call = tri(soft_field(c, obj, "trialCall", F_BOOL, ""));
+	c->agent_deleted = tri(soft_field(c, obj, "isAgentDeleted", F_BOOL,
+		""));
+	c->agent_transfer = tri(soft_field(c, obj, "agentTransferOccurred",
+		F_BOOL, ""));
+	c->summary = dup_str(soft_field(c, obj, "summary", F_STRING, ""));
+	c->transcript = dup_str(soft_field(c, obj, "transcript", F_STRING,
+		""));
+	parse_actions(obj, c);
 	if (c->agent_transfer == 1)
 		c->transferred = true;
 
@@ -386,6 +404,7 @@ void calllog_finish(struct calllog *c)
 	}
 	free(c->actions);
 	free(c->action_types);
+	free(c->notes);
 	free(c->canonical);
 	memset(c, 0, sizeof(*c));
 }
@@ -550,6 +569,11 @@ enum cv_err calllog_event_envelope(const char *bytes, size_t n,
 		  get_id(root, "messageType", &out->message_type, reason) &&
 		  get_id(root, "locationId", &out->location_id, reason);
 	if (ok) {
+		json_t *ts = json_object_get(root, "timestamp");
+		if (!json_is_string(ts) ||
+		    !cv_parse_iso8601(json_string_value(ts),
+			    &out->timestamp_ms))
+			out->timestamp_ms = 0;
 		out->call_end = out->type
 			? strcmp(out->type, "VoiceAiCallEnd") == 0
 			: json_object_get(root, "agentId") &&

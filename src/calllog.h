@@ -61,6 +61,11 @@ struct calllog {
 	size_t canonical_len;
 	char canonical_sha256[CV_SHA256_HEX];
 	int n_redacted;          /* secrets replaced by "[redacted]" */
+
+	/* What could not be read into the fields above (wrong type, out of
+	 * range), "; "-separated, or NULL. The canonical form still holds
+	 * the values as received: an archive keeps what it is given. */
+	char *notes;
 };
 
 /* One element of a parsed payload: a record, or a rejection. */
@@ -81,7 +86,10 @@ struct calllog_batch {
 
 /*
  * Parse one payload: a call-log object, a VoiceAiCallEnd body, or a list
- * response. location_hint (may be NULL) fills locationId when the record
+ * response. A record is rejected (for quarantine) only when it cannot be
+ * identified (no usable id or createdAt) or breaks a size bound; any
+ * other field of an unexpected type or out of range is left unread and
+ * named in the record's notes. location_hint (may be NULL) fills locationId when the record
  * lacks it (the REST shape has none). On CV_OK, out holds one item per
  * record, each either valid or rejected with its reason. On failure the
  * whole payload is unusable: *reason says why (the caller frees it), and
@@ -134,6 +142,8 @@ struct calllog_envelope {
 	char *message_type;  /* "messageType", e.g. "CALL" */
 	char *location_id;   /* "locationId" */
 	char *call_id;       /* "id" of a call-end event */
+	int64_t timestamp_ms; /* "timestamp" (ISO 8601), 0 when absent or
+	                       * not one */
 	bool call_end;       /* VoiceAiCallEnd, by type or by shape (agentId
 	                      * and transcript present when type is missing) */
 };

@@ -1,5 +1,6 @@
-/* console.c — see console.h. jansson builds the API's JSON here. */
-#include "console.h"
+/* console.c — see console.h and console_int.h. jansson builds the API's
+ * JSON here and in console_login.c and console_query.c. */
+#include "console_int.h"
 
 #include <jansson.h>
 #include <errno.h>
@@ -13,9 +14,8 @@
 #include <unistd.h>
 
 #include "calllog.h"
-#include "export.h"
 #include "hash.h"
-#include "password.h"
+#include "login_gate.h"
 #include "search.h"
 #include "store/store_audit.h"
 #include "store/store_holds.h"
@@ -24,61 +24,10 @@
 #include "store/store_users.h"
 #include "store/store_webhook.h"
 
-#define POOL_MAX 32
-#define MAX_OWNED 48
-#define PAGE_MAX 100
-#define AUDIT_PAGE_MAX 1000
-#define ADMIT_CVS 64
-
-struct console {
-	struct console_config cfg;
-	pthread_mutex_t mu;
-	/* Audit entries are committed in groups, one group at a time: the
-	 * requests that arrive while a group commits form the next one,
-	 * which one of them (the leader) commits in a single transaction
-	 * and fsync. One append per transaction serialised every request
-	 * on an fsync; and 32 request threads racing for SQLite's write
-	 * lock slept in its busy handler (1 to 16 ms a try) while the lock
-	 * was free. */
-	pthread_mutex_t audit_mu;
-	pthread_cond_t audit_cv;
-	struct audit_job *audit_head, **audit_tail;
-	bool audit_busy;            /* a leader is committing a group */
-	/* Searches and call views run at most `slots` at a time, admitted
-	 * in arrival order (tickets). With one thread per connection, 32
-	 * sessions searching at once shared two cores 16 ways, so a 30 ms
-	 * search took half a second; queued, each runs at full speed. */
-	pthread_cond_t admit_cv[ADMIT_CVS]; /* ticket t waits on t % ADMIT_CVS,
-					       so a finish wakes one waiter,
-					       not all of them */
-	uint64_t admit_next, admit_done;
-	int slots;
-	struct store *pool[POOL_MAX];   /* idle store connections */
-	size_t n_pool;
-	int streams;                    /* exports being written */
-};
-
-enum role { ROLE_NONE = -1, ROLE_VIEWER, ROLE_EXPORTER, ROLE_HOLD_ADMIN,
-	ROLE_ADMIN };
-static const char *const role_names[] = { "viewer", "exporter",
-	"hold-admin", "admin" };
-
-/* One request being answered. */
-struct ctx {
-	struct console *c;
-	const struct console_request *req;
-	struct console_response *res;
-	struct store *s;
-	char *user;               /* who, once authenticated */
-	enum role role;
-	char *csrf;               /* the session's token; NULL for bearer */
-	char sid_hash[CV_SHA256_HEX];
-	char *owned[MAX_OWNED];   /* decoded arguments, freed at the end */
-	size_t n_owned;
-	bool admitted;            /* holds a search slot (admitted()) */
-};
-
 /* ---- plumbing ---------------------------------------------------- */
+
+const char *const cx_role_names[4] = { "viewer", "exporter",
+	"hold-admin", "admin" };
 
 enum cv_err console_create(struct console **out,
 	const struct console_config *cfg, char **errmsg)
@@ -105,6 +54,10 @@ enum cv_err console_create(struct console **out,
 	long cpus = sched_getaffinity(0, sizeof(set), &set) == 0
 		? CPU_COUNT(&set) : sysconf(_SC_NPROCESSORS_ONLN);
 	c->slots = cpus < 1 ? 1 : cpus > 64 ? 64 : (int)cpus;
+	/* half the cores at most check passwords; the rest answer webhooks
+	 * whatever the logins do */
+	c->gate = login_gate_create(c->cfg.max_failures,
+		c->slots / 2 < 1 ? 1 : c->slots / 2, LOGIN_QUEUE);
 	/* fail early when the store cannot be opened */
 	struct store *s = NULL;
 	enum cv_err rc = store_open(&s, cfg->db_path, STORE_NOCREATE, errmsg);
@@ -138,6 +91,7 @@ void console_destroy(struct console *c)
 	}
 	for (size_t i = 0; i < c->n_pool; i++)
 		store_close(c->pool[i]);
+	login_gate_destroy(c->gate);
 	pthread_mutex_destroy(&c->mu);
 	pthread_mutex_destroy(&c->audit_mu);
 	pthread_cond_destroy(&c->audit_cv);
@@ -159,7 +113,7 @@ static struct store *store_take(struct console *c, char **errmsg)
 	return s;
 }
 
-static void store_give(struct console *c, struct store *s)
+void cx_store_give(struct console *c, struct store *s)
 {
 	pthread_mutex_lock(&c->mu);
 	if (c->n_pool < POOL_MAX) {
@@ -168,6 +122,11 @@ static void store_give(struct console *c, struct store *s)
 	}
 	pthread_mutex_unlock(&c->mu);
 	store_close(s);
+}
+
+int64_t console_login_checks(struct console *c)
+{
+	return login_gate_checks(c->gate);
 }
 
 void console_response_finish(struct console_response *res)
@@ -201,9 +160,10 @@ static int hexval(char ch)
 	return -1;
 }
 
-/* Decode n bytes of %-escaped (and + for space) text; NULL when the
- * result holds a NUL byte or is not UTF-8. */
-static char *pct_decode(const char *in, size_t n)
+/* Decode n bytes of %-escaped (and + for space) text into a new string
+ * of *len bytes, which may hold NUL bytes (a NUL follows them); NULL when
+ * a % is not followed by two hex digits. */
+static char *pct_decode_raw(const char *in, size_t n, size_t *len)
 {
 	char *out = xmalloc(n + 1);
 	size_t k = 0;
@@ -211,24 +171,36 @@ static char *pct_decode(const char *in, size_t n)
 		int hi, lo;
 		if (in[i] == '+') {
 			out[k++] = ' ';
-		} else if (in[i] == '%' && i + 2 < n &&
+		} else if (in[i] != '%') {
+			out[k++] = in[i];
+		} else if (i + 2 < n &&
 			   (hi = hexval(in[i + 1])) >= 0 &&
 			   (lo = hexval(in[i + 2])) >= 0) {
 			out[k++] = (char)(hi * 16 + lo);
 			i += 2;
 		} else {
-			out[k++] = in[i];
+			free(out);
+			return NULL;
 		}
 	}
 	out[k] = '\0';
-	if (memchr(out, '\0', k) || !cv_utf8_valid(out, k)) {
+	*len = k;
+	return out;
+}
+
+/* The same, NULL also when the result holds a NUL byte or is not UTF-8. */
+static char *pct_decode(const char *in, size_t n)
+{
+	size_t k;
+	char *out = pct_decode_raw(in, n, &k);
+	if (out && (memchr(out, '\0', k) || !cv_utf8_valid(out, k))) {
 		free(out);
 		return NULL;
 	}
 	return out;
 }
 
-static const char *own(struct ctx *x, char *s)
+const char *cx_own(struct ctx *x, char *s)
 {
 	if (!s)
 		return NULL;
@@ -241,16 +213,17 @@ static const char *own(struct ctx *x, char *s)
 }
 
 /* A query argument, decoded (NULL when absent or empty). */
-static const char *arg(struct ctx *x, const char *key)
+const char *cx_arg(struct ctx *x, const char *key)
 {
 	const char *v = x->req->get(x->req->ctx, CONSOLE_ARG, key);
 	if (!v || !*v)
 		return NULL;
-	return own(x, pct_decode(v, strlen(v)));
+	return cx_own(x, pct_decode(v, strlen(v)));
 }
 
-/* A field of the urlencoded request body, decoded. */
-static const char *form(struct ctx *x, const char *key)
+/* A field of the urlencoded request body, still escaped: its *len
+ * bytes (NULL when absent). */
+const char *cx_form_raw(struct ctx *x, const char *key, size_t *len)
 {
 	const char *p = x->req->body ? x->req->body : "";
 	const char *end = p + x->req->body_len;
@@ -259,12 +232,51 @@ static const char *form(struct ctx *x, const char *key)
 		const char *amp = memchr(p, '&', (size_t)(end - p));
 		const char *stop = amp ? amp : end;
 		if ((size_t)(stop - p) > klen && strncmp(p, key, klen) == 0 &&
-		    p[klen] == '=')
-			return own(x, pct_decode(p + klen + 1,
-					      (size_t)(stop - p) - klen - 1));
+		    p[klen] == '=') {
+			*len = (size_t)(stop - p) - klen - 1;
+			return p + klen + 1;
+		}
 		p = stop + 1;
 	}
 	return NULL;
+}
+
+/* A field of the urlencoded request body, decoded (NULL when absent,
+ * empty or not decodable). */
+const char *cx_form(struct ctx *x, const char *key)
+{
+	size_t n = 0;
+	const char *v = cx_form_raw(x, key, &n);
+	return v && n ? cx_own(x, pct_decode(v, n)) : NULL;
+}
+
+/*
+ * A filter's value from the query string (or the form body), %-decoded
+ * but not yet checked: search_filters_parse refuses an empty value, a
+ * NUL byte or bytes that are not UTF-8, naming the filter. false after
+ * a 400 when it does not %-decode at all.
+ */
+bool cx_filter_value(struct ctx *x, bool in_form, const char *key,
+	struct search_filter_arg *a)
+{
+	size_t n = 0;
+	const char *raw = in_form ? cx_form_raw(x, key, &n)
+				  : x->req->get(x->req->ctx, CONSOLE_ARG, key);
+	a->p = NULL;
+	a->len = 0;
+	if (!raw)
+		return true;
+	if (!in_form)
+		n = strlen(raw);
+	char *d = pct_decode_raw(raw, n, &a->len);
+	if (!d || !cx_own(x, d)) {
+		char *msg = xasprintf("%s has a bad %%-escape", key);
+		cx_reply_error(x, 400, msg);
+		free(msg);
+		return false;
+	}
+	a->p = d;
+	return true;
 }
 
 static const char *header(struct ctx *x, const char *key)
@@ -273,7 +285,7 @@ static const char *header(struct ctx *x, const char *key)
 }
 
 /* Dump JSON with <, > and & escaped, so no reader can take it for HTML. */
-static void reply_json(struct ctx *x, unsigned status, json_t *j)
+void cx_reply_json(struct ctx *x, unsigned status, json_t *j)
 {
 	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(j);
@@ -290,17 +302,17 @@ static void reply_json(struct ctx *x, unsigned status, json_t *j)
 	free(s);
 }
 
-static void reply_error(struct ctx *x, unsigned status, const char *msg)
+void cx_reply_error(struct ctx *x, unsigned status, const char *msg)
 {
-	reply_json(x, status, json_pack("{s:s}", "error", msg));
+	cx_reply_json(x, status, json_pack("{s:s}", "error", msg));
 }
 
-static json_t *jstr(const char *s)
+json_t *cx_jstr(const char *s)
 {
 	return s ? json_string(s) : json_null();
 }
 
-static json_t *jtime(int64_t ms)
+json_t *cx_jtime(int64_t ms)
 {
 	char ts[32];
 	if (!ms)
@@ -322,7 +334,7 @@ struct audit_job {
 };
 
 /* Commit a group of entries on s, in their order, all or none. (A
- * caller inside its own transaction does not come here: see audit().) */
+ * caller inside its own transaction does not come here: see cx_audit().) */
 static void audit_group(struct store *s, struct audit_job *group)
 {
 	char *err = NULL;
@@ -371,7 +383,7 @@ static void audit_wait(struct console *c, struct store *s,
 
 /* Append an audit entry for the current user; false (and a 503) when
  * it cannot be written: nothing is shown that is not audited. */
-static bool audit(struct ctx *x, const char *command, json_t *detail,
+bool cx_audit(struct ctx *x, const char *command, json_t *detail,
 	int64_t count)
 {
 	json_object_set_new(detail, "via", json_string("console"));
@@ -393,7 +405,7 @@ static bool audit(struct ctx *x, const char *command, json_t *detail,
 	if (rc != CV_OK) {
 		cv_warn("msg=\"console: audit append failed\" err=\"%s\"",
 			err ? err : cv_strerror(rc));
-		reply_error(x, 503, "the audit log cannot be written; "
+		cx_reply_error(x, 503, "the audit log cannot be written; "
 				    "try again");
 	}
 	free(err);
@@ -404,8 +416,8 @@ static bool audit(struct ctx *x, const char *command, json_t *detail,
 
 static enum role role_of(const char *name)
 {
-	for (size_t i = 0; name && i < CV_ARRAY_LEN(role_names); i++)
-		if (strcmp(name, role_names[i]) == 0)
+	for (size_t i = 0; name && i < CV_ARRAY_LEN(cx_role_names); i++)
+		if (strcmp(name, cx_role_names[i]) == 0)
 			return (enum role)i;
 	return ROLE_NONE;
 }
@@ -426,7 +438,7 @@ static bool secure(struct ctx *x)
 	return x->c->cfg.tls_proxy || (p && strcasecmp(p, "https") == 0);
 }
 
-static void set_cookie(struct ctx *x, const char *value)
+void cx_set_cookie(struct ctx *x, const char *value)
 {
 	free(x->res->set_cookie);
 	x->res->set_cookie = xasprintf("cv_session=%s; Path=/; HttpOnly; "
@@ -435,7 +447,7 @@ static void set_cookie(struct ctx *x, const char *value)
 }
 
 /* Authenticate by bearer token or session cookie; false after a 401. */
-static bool authenticate(struct ctx *x)
+bool cx_authenticate(struct ctx *x)
 {
 	char *err = NULL;
 	const char *authz = header(x, "Authorization");
@@ -445,7 +457,7 @@ static bool authenticate(struct ctx *x)
 		cv_sha256_hex(authz + 7, strlen(authz + 7), th);
 		if (store_token_user(x->s, th, &u, &err) != CV_OK) {
 			free(err);
-			reply_error(x, 401, "invalid API token");
+			cx_reply_error(x, 401, "invalid API token");
 			return false;
 		}
 		x->user = u.name;
@@ -458,7 +470,7 @@ static bool authenticate(struct ctx *x)
 	if (!session_cookie(x) ||
 	    store_session_get(x->s, x->sid_hash, &ss, &err) != CV_OK) {
 		free(err);
-		reply_error(x, 401, "not logged in");
+		cx_reply_error(x, 401, "not logged in");
 		return false;
 	}
 	int64_t now = cv_now_ms();
@@ -468,8 +480,8 @@ static bool authenticate(struct ctx *x)
 		if (store_session_delete(x->s, x->sid_hash, &err) != CV_OK)
 			free(err);
 		store_session_finish(&ss);
-		set_cookie(x, "");
-		reply_error(x, 401, "session expired; log in again");
+		cx_set_cookie(x, "");
+		cx_reply_error(x, 401, "session expired; log in again");
 		return false;
 	}
 	/* touch at most every few seconds: reads stay reads */
@@ -488,20 +500,20 @@ static bool authenticate(struct ctx *x)
 	return true;
 }
 
-static bool require(struct ctx *x, enum role need)
+bool cx_require(struct ctx *x, enum role need)
 {
 	if (x->role >= need)
 		return true;
 	char *msg = xasprintf("your role (%s) may not do this; it needs %s",
-		x->role >= 0 ? role_names[x->role] : "none",
-		role_names[need]);
-	reply_error(x, 403, msg);
+		x->role >= 0 ? cx_role_names[x->role] : "none",
+		cx_role_names[need]);
+	cx_reply_error(x, 403, msg);
 	free(msg);
 	return false;
 }
 
 /* An Origin header, when sent, must be this server. */
-static bool origin_ok(struct ctx *x)
+bool cx_origin_ok(struct ctx *x)
 {
 	const char *o = header(x, "Origin"), *host = header(x, "Host");
 	if (!o)
@@ -515,509 +527,25 @@ static bool origin_ok(struct ctx *x)
 		if (ok)
 			return true;
 	}
-	reply_error(x, 403, "cross-origin request refused");
+	cx_reply_error(x, 403, "cross-origin request refused");
 	return false;
 }
 
 /* A state-changing request: Origin, and the CSRF token for sessions. */
-static bool csrf_ok(struct ctx *x)
+bool cx_csrf_ok(struct ctx *x)
 {
-	if (!origin_ok(x))
+	if (!cx_origin_ok(x))
 		return false;
 	if (!x->csrf)
 		return true; /* bearer token: no ambient credential */
 	const char *t = header(x, "X-CSRF-Token");
 	if (!t)
-		t = form(x, "csrf");
+		t = cx_form(x, "csrf");
 	if (t && strlen(t) == strlen(x->csrf) &&
 	    cv_memeq_ct(t, x->csrf, strlen(t)))
 		return true;
-	reply_error(x, 403, "missing or wrong CSRF token");
+	cx_reply_error(x, 403, "missing or wrong CSRF token");
 	return false;
-}
-
-/* ---- login and logout -------------------------------------------- */
-
-static bool rate_limited(struct ctx *x, const char *ukey, const char *akey)
-{
-	int64_t since = cv_now_ms() - x->c->cfg.failure_window_ms, nu = 0,
-		na = 0;
-	char *err = NULL;
-	if (store_login_failure_count(x->s, ukey, since, &nu, &err) != CV_OK ||
-	    store_login_failure_count(x->s, akey, since, &na, &err) != CV_OK) {
-		free(err);
-		return true; /* fail closed */
-	}
-	return nu >= x->c->cfg.max_failures || na >= x->c->cfg.max_failures;
-}
-
-static void login_failed(struct ctx *x, const char *user, const char *ukey,
-	const char *akey)
-{
-	char *err = NULL;
-	int64_t now = cv_now_ms();
-	if (store_begin(x->s, &err) == CV_OK &&
-	    store_login_failure_add(x->s, ukey, now, &err) == CV_OK &&
-	    store_login_failure_add(x->s, akey, now, &err) == CV_OK &&
-	    store_audit_append(x->s, user, "login failed",
-		    "{\"via\":\"console\"}", -1, &err) == CV_OK) {
-		if (store_commit(x->s, &err) != CV_OK)
-			cv_warn("msg=\"console: failed login not recorded\"");
-	} else {
-		store_rollback(x->s);
-	}
-	free(err);
-	cv_warn("msg=\"console: failed login\" client=%s", x->req->client);
-	reply_error(x, 401, "wrong user name or password");
-}
-
-static bool user_ok(struct ctx *x, const char *name, const char *pw)
-{
-	/* a fixed hash for unknown users keeps the timing the same */
-	static const char dummy[] = "pbkdf2-sha256$210000$"
-		"00000000000000000000000000000000$"
-		"0000000000000000000000000000000000000000000000000000000000000000";
-	struct store_user u;
-	char *err = NULL;
-	bool found = store_user_get(x->s, name, &u, &err) == CV_OK;
-	free(err);
-	bool ok = password_verify(pw, found ? u.pw_hash : dummy) && found &&
-		  !u.disabled;
-	if (found)
-		store_user_finish(&u);
-	return ok;
-}
-
-static void do_login(struct ctx *x)
-{
-	if (!origin_ok(x))
-		return;
-	const char *name = form(x, "user"), *pw = form(x, "password");
-	if (!name || !pw || strlen(name) > 64 || strlen(pw) > PASSWORD_MAX) {
-		reply_error(x, 400, "send user and password (form fields)");
-		return;
-	}
-	char *ukey = xasprintf("user:%s", name);
-	char *akey = xasprintf("addr:%s", x->req->client);
-	if (rate_limited(x, ukey, akey)) {
-		reply_error(x, 429, "too many failed logins; wait and try "
-				    "again");
-	} else if (!user_ok(x, name, pw)) {
-		login_failed(x, name, ukey, akey);
-	} else {
-		char sid[65], csrf[65], *err = NULL;
-		password_random_hex(32, sid);
-		password_random_hex(32, csrf);
-		cv_sha256_hex(sid, 64, x->sid_hash);
-		struct store_user u;
-		enum cv_err rc = store_user_get(x->s, name, &u, &err);
-		if (rc == CV_OK)
-			rc = store_session_create(x->s, x->sid_hash, name, csrf,
-				cv_now_ms(), &err);
-		x->user = xstrdup(name);
-		if (rc != CV_OK) {
-			reply_error(x, 503, "cannot create a session");
-		} else if (audit(x, "login", json_object(), -1)) {
-			set_cookie(x, sid);
-			reply_json(x, 200, json_pack("{s:s,s:s,s:s}", "user",
-						   name, "role", u.role,
-						   "csrf", csrf));
-		}
-		if (rc == CV_OK)
-			store_user_finish(&u);
-		free(err);
-		memset(sid, 0, sizeof(sid));
-	}
-	free(ukey);
-	free(akey);
-}
-
-static void do_logout(struct ctx *x)
-{
-	if (!authenticate(x) || !csrf_ok(x))
-		return;
-	char *err = NULL;
-	if (x->csrf && store_session_delete(x->s, x->sid_hash, &err) != CV_OK)
-		free(err);
-	set_cookie(x, "");
-	if (audit(x, "logout", json_object(), -1))
-		reply_json(x, 200, json_pack("{s:s}", "status", "logged out"));
-}
-
-static void api_me(struct ctx *x)
-{
-	json_t *o = json_pack("{s:s,s:s}", "user", x->user, "role",
-		role_names[x->role]);
-	if (x->csrf)
-		json_object_set_new(o, "csrf", json_string(x->csrf));
-	reply_json(x, 200, o);
-}
-
-/* ---- search and export ------------------------------------------- */
-
-struct query {
-	struct search_filter f;
-	struct search_plan plan;
-	bool have_plan;
-	const char *q;
-	char action[64];
-	json_t *detail;           /* for the audit */
-};
-
-static bool bad_arg(struct ctx *x, const char *fmt, const char *v)
-{
-	char *msg = xasprintf(fmt, v);
-	reply_error(x, 400, msg);
-	free(msg);
-	return false;
-}
-
-static bool parse_seconds(const char *s, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || *end || !(v >= 0) || v > 1e9)
-		return false;
-	*out = v;
-	return true;
-}
-
-static bool parse_times(struct ctx *x, struct query *qy)
-{
-	const char *from = arg(x, "from"), *to = arg(x, "to"),
-		   *tz = arg(x, "tz");
-	char *err = NULL;
-	struct search_filter *f = &qy->f;
-	if ((from && !(f->has_from = search_parse_time(from, tz, false,
-			       &f->from_ms, &err))) ||
-	    (to && !(f->has_to = search_parse_time(to, tz, true, &f->to_ms,
-			     &err)))) {
-		bad_arg(x, "%s", err ? err : "bad time");
-		free(err);
-		return false;
-	}
-	if (f->has_from && f->has_to && f->from_ms > f->to_ms)
-		return bad_arg(x, "%s", "from is after to");
-	if (from)
-		json_object_set_new(qy->detail, "from", json_string(from));
-	if (to)
-		json_object_set_new(qy->detail, "to", json_string(to));
-	return true;
-}
-
-/* The filters of the query string, as in `callvault search`. */
-static bool parse_filters(struct ctx *x, struct query *qy)
-{
-	struct search_filter *f = &qy->f;
-	search_filter_init(f);
-	if (!parse_times(x, qy))
-		return false;
-	static const char *const strs[] = { "location", "agent", "contact" };
-	const char **slots[] = { &f->location, &f->agent, &f->contact };
-	for (size_t i = 0; i < CV_ARRAY_LEN(strs); i++)
-		if ((*slots[i] = arg(x, strs[i])))
-			json_object_set_new(qy->detail, strs[i],
-				json_string(*slots[i]));
-	const char *v = arg(x, "number");
-	if (v && !calllog_e164(v, f->number_e164))
-		return bad_arg(x, "number '%s' is not a phone number", v);
-	if ((v = arg(x, "action"))) {
-		if (strlen(v) >= sizeof(qy->action))
-			return bad_arg(x, "action '%s' is too long", v);
-		for (size_t i = 0; v[i]; i++)
-			qy->action[i] = (char)(v[i] >= 'a' && v[i] <= 'z'
-						       ? v[i] - 32 : v[i]);
-		f->action = qy->action;
-	}
-	if ((v = arg(x, "min_duration")) &&
-	    !(f->has_min_duration = parse_seconds(v, &f->min_duration)))
-		return bad_arg(x, "min_duration '%s' is not seconds", v);
-	if ((v = arg(x, "max_duration")) &&
-	    !(f->has_max_duration = parse_seconds(v, &f->max_duration)))
-		return bad_arg(x, "max_duration '%s' is not seconds", v);
-	if ((v = arg(x, "trial"))) {
-		if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
-			f->trial = 1;
-		else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
-			f->trial = 0;
-		else
-			return bad_arg(x, "trial '%s' must be true or false",
-				v);
-	}
-	if (f->number_e164[0])
-		json_object_set_new(qy->detail, "number",
-			json_string(f->number_e164));
-	if (f->action)
-		json_object_set_new(qy->detail, "action", json_string(f->action));
-	if (f->trial >= 0)
-		json_object_set_new(qy->detail, "trial", json_boolean(f->trial));
-	return true;
-}
-
-/* Filters and the query text; false after a 400 (a syntax error names
- * the position, never an empty result). */
-static bool parse_query(struct ctx *x, struct query *qy)
-{
-	memset(qy, 0, sizeof(*qy));
-	qy->detail = json_object();
-	if (!parse_filters(x, qy))
-		return false;
-	qy->q = arg(x, "q");
-	if (!qy->q && x->req->get(x->req->ctx, CONSOLE_ARG, "q") &&
-	    *x->req->get(x->req->ctx, CONSOLE_ARG, "q"))
-		return bad_arg(x, "%s", "the query is not valid UTF-8");
-	if (!qy->q)
-		return true;
-	if (strlen(qy->q) > SEARCH_MAX_QUERY)
-		return bad_arg(x, "%s", "the query is too long");
-	json_object_set_new(qy->detail, "query", json_string(qy->q));
-	int pos = 0;
-	char *err = NULL;
-	if (search_parse(qy->q, &qy->plan, &pos, &err) != CV_OK) {
-		reply_json(x, 400, json_pack("{s:s,s:s,s:i}", "error",
-					   "syntax error", "message",
-					   err ? err : "", "position", pos));
-		free(err);
-		return false;
-	}
-	qy->have_plan = true;
-	return true;
-}
-
-static void query_finish(struct query *qy)
-{
-	if (qy->have_plan)
-		search_plan_finish(&qy->plan);
-	json_decref(qy->detail);
-}
-
-static bool parse_int_arg(struct ctx *x, const char *key, long min,
-	long max, long def, long *out)
-{
-	const char *v = arg(x, key);
-	*out = def;
-	if (!v)
-		return true;
-	char *end;
-	long n = strtol(v, &end, 10);
-	if (end == v || *end || n < min || n > max) {
-		char *msg = xasprintf("%s must be a number from %ld to %ld",
-			key, min, max);
-		reply_error(x, 400, msg);
-		free(msg);
-		return false;
-	}
-	*out = n;
-	return true;
-}
-
-/* Text with marks, as {text, ranges}. */
-static void put_marked(json_t *o, const char *key, const char *rkey,
-	const char *marked)
-{
-	size_t *r = NULL, nr = 0;
-	char *t = search_render(marked ? marked : "", SEARCH_STYLE_PLAIN,
-		false, &r, &nr);
-	json_object_set_new(o, key, json_string(t));
-	json_t *ranges = json_array();
-	for (size_t k = 0; k < nr; k++)
-		json_array_append_new(ranges, json_pack("[I,I]",
-			(json_int_t)r[2 * k], (json_int_t)r[2 * k + 1]));
-	json_object_set_new(o, rkey, ranges);
-	free(r);
-	free(t);
-}
-
-static json_t *hit_json(const struct store_hit *h)
-{
-	json_t *o = json_object();
-	json_object_set_new(o, "id", jstr(h->id));
-	json_object_set_new(o, "createdAt", jtime(h->created_at));
-	json_object_set_new(o, "locationId", jstr(h->location_id));
-	json_object_set_new(o, "agentId", jstr(h->agent_id));
-	json_object_set_new(o, "agentName", jstr(h->agent_name));
-	json_object_set_new(o, "contactId", jstr(h->contact_id));
-	json_object_set_new(o, "fromNumber", jstr(h->from_number));
-	json_object_set_new(o, "duration", h->has_duration
-			? json_real(h->duration) : json_null());
-	put_marked(o, "snippet", "snippetRanges", h->snippet);
-	return o;
-}
-
-static const char *const sort_names[] = { "relevance", "newest", "oldest" };
-
-static void api_search(struct ctx *x)
-{
-	struct query qy;
-	long limit, offset;
-	if (!parse_query(x, &qy) ||
-	    !parse_int_arg(x, "limit", 1, PAGE_MAX, 20, &limit) ||
-	    !parse_int_arg(x, "offset", 0, 1000000, 0, &offset))
-		goto out;
-	struct store_search_opts so = { .plan = qy.have_plan ? &qy.plan
-							     : NULL,
-		.filter = &qy.f, .sort = STORE_SORT_NEWEST,
-		.limit = limit + 1, .offset = offset };
-	const char *sort = arg(x, "sort");
-	for (size_t i = 0; sort && i < CV_ARRAY_LEN(sort_names); i++)
-		if (strcmp(sort, sort_names[i]) == 0)
-			so.sort = (enum store_sort)i, sort = NULL;
-	if (sort) {
-		bad_arg(x, "%s", "sort must be relevance, newest or oldest");
-		goto out;
-	}
-	struct store_hit *hits = NULL;
-	size_t n = 0;
-	char *err = NULL;
-	int64_t among = 0;
-	so.ranked_among = &among;
-	if (store_search(x->s, &so, &hits, &n, &err) != CV_OK) {
-		reply_error(x, 500, err ? err : "search failed");
-		free(err);
-		goto out;
-	}
-	bool more = n > (size_t)limit;
-	if (more)
-		n = (size_t)limit;
-	json_object_set_new(qy.detail, "sort", json_string(sort_names[so.sort]));
-	json_object_set_new(qy.detail, "limit", json_integer(limit));
-	json_object_set_new(qy.detail, "offset", json_integer(offset));
-	json_t *detail = json_deep_copy(qy.detail);
-	if (audit(x, "search", detail, (int64_t)n)) {
-		json_t *arr = json_array();
-		for (size_t i = 0; i < n; i++)
-			json_array_append_new(arr, hit_json(&hits[i]));
-		reply_json(x, 200, json_pack("{s:o,s:I,s:I,s:b,s:s,s:o,s:o}",
-			"query", jstr(qy.q), "offset", (json_int_t)offset,
-			"limit", (json_int_t)limit, "more", more, "sort",
-			sort_names[so.sort], "rankedAmong",
-			among > 0 ? json_integer(among) : json_null(), "hits",
-			arr));
-	}
-	store_hits_free(hits, more ? n + 1 : n);
-out:
-	query_finish(&qy);
-}
-
-/* An export written on the server's thread while it is sent. */
-struct export_job {
-	struct console *c;
-	struct store *s;
-	char *user, *q, *detail, *location, *agent, *contact;
-	struct search_filter f;
-	char action[64];
-};
-
-static enum cv_err fd_write(void *ctx, const void *p, size_t n)
-{
-	int fd = *(int *)ctx;
-	const char *b = p;
-	while (n > 0) {
-		ssize_t w = write(fd, b, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return CV_EIO; /* the client went away */
-		b += w;
-		n -= (size_t)w;
-	}
-	return CV_OK;
-}
-
-static enum cv_err fd_commit(void *ctx, char **errmsg)
-{
-	return CV_OK;
-}
-
-static bool export_stream(void *arg, int fd)
-{
-	struct export_job *j = arg;
-	bool ok = false;
-	if (fd >= 0) {
-		struct search_plan plan;
-		int pos;
-		char *err = NULL;
-		bool have = j->q && search_parse(j->q, &plan, &pos, &err) ==
-					    CV_OK;
-		free(err);
-		err = NULL;
-		struct export_opts eo = { .filter = &j->f,
-			.plan = have ? &plan : NULL, .format = EXPORT_CSV,
-			.actor = j->user, .detail = j->detail };
-		struct export_out out = { .write = fd_write,
-			.commit = fd_commit, .ctx = &fd };
-		struct export_result er;
-		ok = export_run(j->s, &eo, &out, &er, &err) == CV_OK;
-		if (!ok)
-			cv_warn("msg=\"console: export ended early\" err=\"%s\"",
-				err ? err : "");
-		free(err);
-		if (have)
-			search_plan_finish(&plan);
-	}
-	store_give(j->c, j->s);
-	pthread_mutex_lock(&j->c->mu);
-	j->c->streams--;
-	pthread_mutex_unlock(&j->c->mu);
-	free(j->user);
-	free(j->q);
-	free(j->detail);
-	free(j->location);
-	free(j->agent);
-	free(j->contact);
-	free(j);
-	return ok;
-}
-
-static char *dup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
-/* The CSV of the current search, streamed: the start is audited before
- * a byte is sent, and export_run audits the rows written at the end. */
-static void api_export(struct ctx *x)
-{
-	struct query qy;
-	if (!require(x, ROLE_EXPORTER))
-		return;
-	if (!parse_query(x, &qy)) {
-		query_finish(&qy);
-		return;
-	}
-	json_object_set_new(qy.detail, "format", json_string("csv"));
-	json_object_set_new(qy.detail, "via", json_string("console"));
-	char *detail = json_dumps(qy.detail, JSON_COMPACT | JSON_SORT_KEYS);
-	if (!audit(x, "export start", json_deep_copy(qy.detail), -1)) {
-		free(detail);
-		query_finish(&qy);
-		return;
-	}
-	struct export_job *j = xcalloc(1, sizeof(*j));
-	j->c = x->c;
-	j->s = x->s;
-	x->s = NULL; /* the job gives it back */
-	j->user = xstrdup(x->user);
-	j->q = dup_or_null(qy.q);
-	j->detail = detail;
-	j->f = qy.f;
-	j->f.location = j->location = dup_or_null(qy.f.location);
-	j->f.agent = j->agent = dup_or_null(qy.f.agent);
-	j->f.contact = j->contact = dup_or_null(qy.f.contact);
-	if (qy.f.action) {
-		memcpy(j->action, qy.action, sizeof(j->action));
-		j->f.action = j->action;
-	}
-	pthread_mutex_lock(&x->c->mu);
-	x->c->streams++;
-	pthread_mutex_unlock(&x->c->mu);
-	x->res->status = 200;
-	x->res->type = "text/csv; charset=utf-8";
-	x->res->disposition = xstrdup("attachment; "
-				      "filename=\"callvault-export.csv\"");
-	x->res->stream = export_stream;
-	x->res->stream_arg = j;
-	query_finish(&qy);
 }
 
 /* ---- one call ---------------------------------------------------- */
@@ -1026,7 +554,7 @@ static int version_json(const struct store_version *v, void *arg)
 {
 	json_array_append_new(arg, json_pack("{s:i,s:s,s:o,s:s,s:s,s:b,s:i}",
 		"seq", v->seq, "source", store_source_name(v->source),
-		"receivedAt", jtime(v->received_at), "receivedSha256",
+		"receivedAt", cx_jtime(v->received_at), "receivedSha256",
 		v->raw_sha256 ? v->raw_sha256 : "", "canonicalSha256",
 		v->canonical_sha256 ? v->canonical_sha256 : "", "rawKept",
 		v->raw_kept, "redacted", v->redacted));
@@ -1036,11 +564,11 @@ static int version_json(const struct store_version *v, void *arg)
 static int event_json(const struct store_webhook_event *e, void *arg)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "type", jstr(e->type));
-	json_object_set_new(o, "receivedAt", jtime(e->received_at));
-	json_object_set_new(o, "sha256", jstr(e->body_sha256));
-	json_object_set_new(o, "signature", jstr(e->signature));
-	json_object_set_new(o, "outcome", jstr(e->outcome));
+	json_object_set_new(o, "type", cx_jstr(e->type));
+	json_object_set_new(o, "receivedAt", cx_jtime(e->received_at));
+	json_object_set_new(o, "sha256", cx_jstr(e->body_sha256));
+	json_object_set_new(o, "signature", cx_jstr(e->signature));
+	json_object_set_new(o, "outcome", cx_jstr(e->outcome));
 	json_array_append_new(arg, o);
 	return 0;
 }
@@ -1059,7 +587,7 @@ static json_t *turns_json(const struct calllog *c, char *cols[4])
 			json_string(calllog_speaker_name(turns[i].speaker)));
 		char *t = marked ? marked[i]
 				 : xstrndup(turns[i].text, turns[i].len);
-		put_marked(o, "text", "ranges", t);
+		cx_put_marked(o, "text", "ranges", t);
 		free(t);
 		json_array_append_new(arr, o);
 	}
@@ -1074,8 +602,8 @@ static json_t *actions_json(const struct calllog *c)
 	for (size_t i = 0; i < c->n_actions; i++) {
 		const struct calllog_action *a = &c->actions[i];
 		json_array_append_new(arr, json_pack("{s:o,s:o,s:o,s:o}", "id",
-			jstr(a->id), "type", jstr(a->type), "name",
-			jstr(a->name), "executedAt", jtime(a->executed_at)));
+			cx_jstr(a->id), "type", cx_jstr(a->type), "name",
+			cx_jstr(a->name), "executedAt", cx_jtime(a->executed_at)));
 	}
 	return arr;
 }
@@ -1085,19 +613,19 @@ static json_t *call_json(struct ctx *x, const struct store_call *sc,
 {
 	const struct calllog *c = &sc->log;
 	json_t *o = json_object();
-	json_object_set_new(o, "id", jstr(c->id));
-	json_object_set_new(o, "locationId", jstr(c->location_id));
-	json_object_set_new(o, "agentId", jstr(c->agent_id));
-	json_object_set_new(o, "agentName", jstr(sc->agent_name));
-	json_object_set_new(o, "contactId", jstr(c->contact_id));
-	json_object_set_new(o, "fromNumber", jstr(c->from_number));
-	json_object_set_new(o, "messageId", jstr(c->message_id));
-	json_object_set_new(o, "createdAt", jtime(c->created_at));
+	json_object_set_new(o, "id", cx_jstr(c->id));
+	json_object_set_new(o, "locationId", cx_jstr(c->location_id));
+	json_object_set_new(o, "agentId", cx_jstr(c->agent_id));
+	json_object_set_new(o, "agentName", cx_jstr(sc->agent_name));
+	json_object_set_new(o, "contactId", cx_jstr(c->contact_id));
+	json_object_set_new(o, "fromNumber", cx_jstr(c->from_number));
+	json_object_set_new(o, "messageId", cx_jstr(c->message_id));
+	json_object_set_new(o, "createdAt", cx_jtime(c->created_at));
 	json_object_set_new(o, "duration", c->has_duration
 			? json_real(c->duration) : json_null());
 	json_object_set_new(o, "trialCall", c->trial_call < 0 ? json_null()
 		: json_boolean(c->trial_call));
-	put_marked(o, "summary", "summaryRanges",
+	cx_put_marked(o, "summary", "summaryRanges",
 		cols ? cols[0] : c->summary);
 	json_object_set_new(o, "turns", turns_json(c, cols));
 	json_object_set_new(o, "actions", actions_json(c));
@@ -1127,14 +655,14 @@ static json_t *call_json(struct ctx *x, const struct store_call *sc,
 
 static void api_call(struct ctx *x, const char *raw_id)
 {
-	const char *id = own(x, pct_decode(raw_id, strlen(raw_id)));
+	const char *id = cx_own(x, pct_decode(raw_id, strlen(raw_id)));
 	if (!id || !*id || strlen(id) > CALLLOG_MAX_ID) {
-		reply_error(x, 400, "bad call id");
+		cx_reply_error(x, 400, "bad call id");
 		return;
 	}
 	struct query qy;
 	memset(&qy, 0, sizeof(qy));
-	const char *q = arg(x, "q");
+	const char *q = cx_arg(x, "q");
 	int pos;
 	char *err = NULL, *cols[4] = { NULL, NULL, NULL, NULL };
 	bool marks = q && search_parse(q, &qy.plan, &pos, &err) == CV_OK;
@@ -1148,13 +676,16 @@ static void api_call(struct ctx *x, const char *raw_id)
 		marks = false;
 	json_t *o = rc == CV_OK ? call_json(x, &sc, marks ? cols : NULL, &err)
 				: NULL;
-	if (rc == CV_ENOTFOUND)
-		reply_error(x, 404, "no such call");
-	else if (!o)
-		reply_error(x, 500, err ? err : "reading the call failed");
-	else if (audit(x, "show", json_pack("{s:s,s:o}", "id", id, "highlight",
-				      jstr(q)), 1))
-		reply_json(x, 200, o), o = NULL;
+	if (rc == CV_ENOTFOUND) {
+		/* "no such call" tells something too: audited */
+		if (cx_audit(x, "show", json_pack("{s:s,s:b}", "id", id, "found",
+					   0), 0))
+			cx_reply_error(x, 404, "no such call");
+	} else if (!o)
+		cx_reply_error(x, 500, err ? err : "reading the call failed");
+	else if (cx_audit(x, "show", json_pack("{s:s,s:o}", "id", id, "highlight",
+				      cx_jstr(q)), 1))
+		cx_reply_json(x, 200, o), o = NULL;
 	json_decref(o);
 	if (rc == CV_OK)
 		store_call_finish(&sc);
@@ -1177,7 +708,7 @@ static int audit_row(const struct audit_entry *e, void *arg)
 	struct audit_page *p = arg;
 	json_t *d = json_loads(e->detail, 0, NULL);
 	json_array_append_new(p->arr, json_pack("{s:I,s:o,s:s,s:s,s:o,s:I,s:s}",
-		"id", (json_int_t)e->id, "ts", jtime(e->ts), "actor",
+		"id", (json_int_t)e->id, "ts", cx_jtime(e->ts), "actor",
 		e->actor, "command", e->command, "detail",
 		d ? d : json_string(e->detail), "resultCount",
 		(json_int_t)e->result_count, "hash", e->hash));
@@ -1189,15 +720,15 @@ static int audit_row(const struct audit_entry *e, void *arg)
 static void api_audit(struct ctx *x)
 {
 	long limit;
-	if (!require(x, ROLE_ADMIN) ||
-	    !parse_int_arg(x, "limit", 1, AUDIT_PAGE_MAX, 200, &limit))
+	if (!cx_require(x, ROLE_ADMIN) ||
+	    !cx_int_arg(x, "limit", 1, AUDIT_PAGE_MAX, 200, &limit))
 		return;
-	struct audit_filter f = { .actor = arg(x, "actor") };
+	struct audit_filter f = { .actor = cx_arg(x, "actor") };
 	struct audit_page p = { .arr = json_array(), .limit = (size_t)limit };
 	int64_t checked = 0, bad = 0;
 	char *err = NULL, *verr = NULL;
 	if (store_audit_each(x->s, &f, audit_row, &p, &err) != CV_OK) {
-		reply_error(x, 500, err ? err : "reading the audit log failed");
+		cx_reply_error(x, 500, err ? err : "reading the audit log failed");
 		json_decref(p.arr);
 		free(err);
 		return;
@@ -1207,15 +738,15 @@ static void api_audit(struct ctx *x)
 		(json_int_t)checked);
 	if (vr != CV_OK) {
 		json_object_set_new(chain, "badId", json_integer(bad));
-		json_object_set_new(chain, "error", jstr(verr));
+		json_object_set_new(chain, "error", cx_jstr(verr));
 	}
 	free(verr);
 	json_t *detail = json_pack("{s:I}", "limit", (json_int_t)limit);
 	if (f.actor)
 		json_object_set_new(detail, "actor", json_string(f.actor));
-	if (audit(x, "audit view", detail,
+	if (cx_audit(x, "audit view", detail,
 		    (int64_t)json_array_size(p.arr)))
-		reply_json(x, 200, json_pack("{s:o,s:o}", "chain", chain,
+		cx_reply_json(x, 200, json_pack("{s:o,s:o}", "chain", chain,
 					   "entries", p.arr));
 	else
 		json_decref(chain), json_decref(p.arr);
@@ -1223,30 +754,30 @@ static void api_audit(struct ctx *x)
 
 static json_t *jms(bool has, int64_t ms)
 {
-	return has ? jtime(ms) : json_null();
+	return has ? cx_jtime(ms) : json_null();
 }
 
 static int hold_json(const struct store_hold *h, int64_t matched, void *arg)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_integer(h->id));
-	json_object_set_new(o, "matter", jstr(h->matter));
-	json_object_set_new(o, "reason", jstr(h->reason));
-	json_object_set_new(o, "contactId", jstr(h->contact_id));
-	json_object_set_new(o, "number", jstr(h->from_e164));
-	json_object_set_new(o, "agentId", jstr(h->agent_id));
-	json_object_set_new(o, "locationId", jstr(h->location_id));
+	json_object_set_new(o, "matter", cx_jstr(h->matter));
+	json_object_set_new(o, "reason", cx_jstr(h->reason));
+	json_object_set_new(o, "contactId", cx_jstr(h->contact_id));
+	json_object_set_new(o, "number", cx_jstr(h->from_e164));
+	json_object_set_new(o, "agentId", cx_jstr(h->agent_id));
+	json_object_set_new(o, "locationId", cx_jstr(h->location_id));
 	json_object_set_new(o, "from", jms(h->has_from, h->from_ms));
 	json_object_set_new(o, "to", jms(h->has_to, h->to_ms));
 	json_t *calls = json_array();
 	for (size_t i = 0; i < h->n_calls; i++)
 		json_array_append_new(calls, json_string(h->call_ids[i]));
 	json_object_set_new(o, "calls", calls);
-	json_object_set_new(o, "createdAt", jtime(h->created_at));
-	json_object_set_new(o, "createdBy", jstr(h->created_by));
-	json_object_set_new(o, "releasedAt", jtime(h->released_at));
-	json_object_set_new(o, "releasedBy", jstr(h->released_by));
-	json_object_set_new(o, "releaseReason", jstr(h->release_reason));
+	json_object_set_new(o, "createdAt", cx_jtime(h->created_at));
+	json_object_set_new(o, "createdBy", cx_jstr(h->created_by));
+	json_object_set_new(o, "releasedAt", cx_jtime(h->released_at));
+	json_object_set_new(o, "releasedBy", cx_jstr(h->released_by));
+	json_object_set_new(o, "releaseReason", cx_jstr(h->release_reason));
 	json_object_set_new(o, "matchedCalls", json_integer(matched));
 	json_array_append_new(arg, o);
 	return 0;
@@ -1255,122 +786,18 @@ static int hold_json(const struct store_hold *h, int64_t matched, void *arg)
 /* GET /api/holds[?all=1]: active holds (all with all=1). */
 static void api_holds(struct ctx *x)
 {
-	const char *all = arg(x, "all");
+	const char *all = cx_arg(x, "all");
 	json_t *arr = json_array();
 	char *err = NULL;
 	if (store_hold_each(x->s, !all, 0, hold_json, arr, &err) != CV_OK) {
-		reply_error(x, 500, err ? err : "reading holds failed");
+		cx_reply_error(x, 500, err ? err : "reading holds failed");
 		json_decref(arr);
-	} else if (audit(x, "hold list", json_pack("{s:b}", "all", all != NULL),
+	} else if (cx_audit(x, "hold list", json_pack("{s:b}", "all", all != NULL),
 			   (int64_t)json_array_size(arr))) {
-		reply_json(x, 200, json_pack("{s:o}", "holds", arr));
+		cx_reply_json(x, 200, json_pack("{s:o}", "holds", arr));
 	} else {
 		json_decref(arr);
 	}
-	free(err);
-}
-
-/* POST /api/holds (form: matter, reason, and a scope: call, contact,
- * number, agent, location, from, to). store_hold_add audits it. */
-/* Calls a hold placed from a search may cover at most; a search that
- * matches more is refused (narrow it, or hold by criteria). */
-#define HOLD_SEARCH_MAX 10000
-
-/* POST /api/holds?search=1&q=…&filters…: a hold on every call the search
- * matches now, as a list of call ids (the search's own audit entry is the
- * hold's, written by store_hold_add). */
-static void hold_from_search(struct ctx *x, struct store_hold *h)
-{
-	struct query qy;
-	if (!parse_query(x, &qy)) {
-		query_finish(&qy);
-		return;
-	}
-	struct store_search_opts so = { .plan = qy.have_plan ? &qy.plan
-							     : NULL,
-		.filter = &qy.f, .sort = STORE_SORT_NEWEST,
-		.limit = HOLD_SEARCH_MAX + 1, .ids_only = true };
-	/* the hold is the list of calls, nothing else: scope fields in the
-	 * form would widen it beyond the search */
-	h->contact_id = h->agent_id = h->location_id = NULL;
-	h->from_e164 = NULL;
-	h->has_from = h->has_to = false;
-	struct store_hit *hits = NULL;
-	size_t n = 0;
-	char *err = NULL;
-	int64_t id = 0;
-	if (!qy.q && !json_object_size(qy.detail) && !qy.f.has_min_duration &&
-	    !qy.f.has_max_duration) {
-		reply_error(x, 400, "a hold from a search needs a query or a "
-				    "filter");
-	} else if (store_search(x->s, &so, &hits, &n, &err) != CV_OK) {
-		reply_error(x, 500, err ? err : "search failed");
-	} else if (n == 0) {
-		reply_error(x, 400, "the search matches no calls");
-	} else if (n > HOLD_SEARCH_MAX) {
-		reply_error(x, 400, "the search matches more than 10000 calls; "
-				    "narrow it, or hold by criteria");
-	} else {
-		const char **ids = xcalloc(n, sizeof(*ids));
-		for (size_t i = 0; i < n; i++)
-			ids[i] = hits[i].id;
-		h->call_ids = ids;
-		h->n_calls = n;
-		if (store_hold_add(x->s, h, x->user, &id, &err) != CV_OK)
-			reply_error(x, 400, err ? err : "the hold was not "
-							"placed");
-		else
-			reply_json(x, 201, json_pack("{s:I,s:I}", "id",
-				(json_int_t)id, "calls", (json_int_t)n));
-		free(ids);
-	}
-	free(err);
-	store_hits_free(hits, n);
-	query_finish(&qy);
-}
-
-static void api_hold_add(struct ctx *x)
-{
-	struct store_hold h = { .matter = form(x, "matter"),
-		.reason = form(x, "reason"), .contact_id = form(x, "contact"),
-		.agent_id = form(x, "agent"),
-		.location_id = form(x, "location") };
-	const char *call = form(x, "call"), *num = form(x, "number"),
-		   *from = form(x, "from"), *to = form(x, "to");
-	char e164[20], *err = NULL;
-	if (!h.matter || !h.reason || strlen(h.matter) > 200 ||
-	    strlen(h.reason) > 2000) {
-		reply_error(x, 400, "a hold needs a matter and a reason");
-		return;
-	}
-	if (arg(x, "search")) {
-		hold_from_search(x, &h);
-		return;
-	}
-	if (num && !calllog_e164(num, e164)) {
-		reply_error(x, 400, "number is not a phone number");
-		return;
-	}
-	h.from_e164 = num ? e164 : NULL;
-	if ((from && !(h.has_from = search_parse_time(from, NULL, false,
-			       &h.from_ms, &err))) ||
-	    (to && !(h.has_to = search_parse_time(to, NULL, true, &h.to_ms,
-			     &err)))) {
-		reply_error(x, 400, err ? err : "bad date");
-		free(err);
-		return;
-	}
-	if (h.has_to)
-		h.to_ms++; /* the hold's range is [from, to) */
-	if (call) {
-		h.call_ids = &call;
-		h.n_calls = 1;
-	}
-	int64_t id = 0;
-	if (store_hold_add(x->s, &h, x->user, &id, &err) != CV_OK)
-		reply_error(x, 400, err ? err : "the hold was not placed");
-	else
-		reply_json(x, 201, json_pack("{s:I}", "id", (json_int_t)id));
 	free(err);
 }
 
@@ -1379,17 +806,17 @@ static void api_hold_release(struct ctx *x, const char *rest)
 {
 	char *end;
 	long long id = strtoll(rest, &end, 10);
-	const char *reason = form(x, "reason");
+	const char *reason = cx_form(x, "reason");
 	char *err = NULL;
 	if (end == rest || strcmp(end, "/release") != 0 || id <= 0) {
-		reply_error(x, 404, "not found");
+		cx_reply_error(x, 404, "not found");
 	} else if (!reason || !*reason) {
-		reply_error(x, 400, "releasing a hold needs a reason");
+		cx_reply_error(x, 400, "releasing a hold needs a reason");
 	} else if (store_hold_release(x->s, id, x->user, reason, &err) !=
 		   CV_OK) {
-		reply_error(x, 400, err ? err : "the hold was not released");
+		cx_reply_error(x, 400, err ? err : "the hold was not released");
 	} else {
-		reply_json(x, 200, json_pack("{s:s}", "status", "released"));
+		cx_reply_json(x, 200, json_pack("{s:s}", "status", "released"));
 	}
 	free(err);
 }
@@ -1414,14 +841,14 @@ static int archive_json(const struct store_archive *a, void *arg)
 {
 	struct archive_list *l = arg;
 	json_t *o = json_object();
-	json_object_set_new(o, "locationId", jstr(a->location_id));
-	json_object_set_new(o, "month", jstr(a->month));
+	json_object_set_new(o, "locationId", cx_jstr(a->location_id));
+	json_object_set_new(o, "month", cx_jstr(a->month));
 	json_object_set_new(o, "seq", json_integer(a->seq));
-	json_object_set_new(o, "file", jstr(a->path));
-	json_object_set_new(o, "sha256", jstr(a->sha256));
+	json_object_set_new(o, "file", cx_jstr(a->path));
+	json_object_set_new(o, "sha256", cx_jstr(a->sha256));
 	json_object_set_new(o, "calls", json_integer(a->n_calls));
-	json_object_set_new(o, "writtenAt", jtime(a->written_at));
-	json_object_set_new(o, "verifiedAt", jtime(a->verified_at));
+	json_object_set_new(o, "writtenAt", cx_jtime(a->written_at));
+	json_object_set_new(o, "verifiedAt", cx_jtime(a->verified_at));
 	json_object_set_new(o, "purged", json_integer(purged_for(l,
 		a->location_id ? a->location_id : "",
 		a->month ? a->month : "")));
@@ -1441,11 +868,11 @@ static void api_archives(struct ctx *x)
 	if (rc == CV_OK)
 		rc = store_ret_each_archive(x->s, archive_json, &l, &err);
 	if (rc != CV_OK) {
-		reply_error(x, 500, err ? err : "reading archives failed");
+		cx_reply_error(x, 500, err ? err : "reading archives failed");
 		json_decref(l.arr);
-	} else if (audit(x, "archive list", json_object(),
+	} else if (cx_audit(x, "archive list", json_object(),
 			   (int64_t)json_array_size(l.arr))) {
-		reply_json(x, 200, l.arr);
+		cx_reply_json(x, 200, l.arr);
 	} else {
 		json_decref(l.arr);
 	}
@@ -1492,7 +919,7 @@ static void admitted(struct ctx *x, void (*fn)(struct ctx *, const char *),
 	/* wait without a connection: the admitted requests then run on the
 	 * most recently used ones (the pool is a stack), whose page caches
 	 * are warm, instead of on 32 cold ones */
-	store_give(c, x->s);
+	cx_store_give(c, x->s);
 	x->s = NULL;
 	pthread_mutex_lock(&c->mu);
 	uint64_t ticket = c->admit_next++;
@@ -1504,20 +931,20 @@ static void admitted(struct ctx *x, void (*fn)(struct ctx *, const char *),
 	if ((x->s = store_take(c, &err)) != NULL)
 		fn(x, arg);
 	else
-		reply_error(x, 503, err ? err : "the store cannot be opened");
+		cx_reply_error(x, 503, err ? err : "the store cannot be opened");
 	free(err);
 	admit_leave(x);
 }
 
 static void api_search_arg(struct ctx *x, const char *unused)
 {
-	api_search(x);
+	cx_api_search(x);
 }
 
 /* (a hold from a search runs a search of up to 10,000 calls) */
 static void api_hold_add_arg(struct ctx *x, const char *unused)
 {
-	api_hold_add(x);
+	cx_api_hold_add(x);
 }
 
 /* The API routes that need a user. */
@@ -1526,33 +953,33 @@ static void route_api(struct ctx *x)
 	const char *p = x->req->path, *m = x->req->method;
 	bool get = strcmp(m, "GET") == 0, post = strcmp(m, "POST") == 0;
 	if (!get && !post) {
-		reply_error(x, 405, "method not allowed");
+		cx_reply_error(x, 405, "method not allowed");
 		return;
 	}
-	if (!authenticate(x) || (post && !csrf_ok(x)))
+	if (!cx_authenticate(x) || (post && !cx_csrf_ok(x)))
 		return;
 	if (get && strcmp(p, "/api/me") == 0)
-		api_me(x);
+		cx_api_me(x);
 	else if (get && strcmp(p, "/api/search") == 0)
 		admitted(x, api_search_arg, NULL);
 	else if (get && starts(p, "/api/calls/") && !strchr(p + 11, '/'))
 		admitted(x, api_call, p + 11);
 	else if (get && strcmp(p, "/api/export") == 0)
-		api_export(x);
+		cx_api_export(x);
 	else if (get && strcmp(p, "/api/audit") == 0)
 		api_audit(x);
 	else if (get && strcmp(p, "/api/holds") == 0)
 		api_holds(x);
 	else if (post && strcmp(p, "/api/holds") == 0)
-		require(x, ROLE_HOLD_ADMIN) ? admitted(x, api_hold_add_arg, NULL)
+		cx_require(x, ROLE_HOLD_ADMIN) ? admitted(x, api_hold_add_arg, NULL)
 					    : (void)0;
 	else if (post && starts(p, "/api/holds/"))
-		require(x, ROLE_HOLD_ADMIN) ? api_hold_release(x, p + 11)
+		cx_require(x, ROLE_HOLD_ADMIN) ? api_hold_release(x, p + 11)
 					    : (void)0;
 	else if (get && strcmp(p, "/api/archives") == 0)
 		api_archives(x);
 	else
-		reply_error(x, 404, "not found");
+		cx_reply_error(x, 404, "not found");
 }
 
 void console_handle(struct console *c, const struct console_request *req,
@@ -1575,19 +1002,19 @@ void console_handle(struct console *c, const struct console_request *req,
 		cv_warn("msg=\"console: store unavailable\" err=\"%s\"",
 			err ? err : "");
 		free(err);
-		reply_error(&x, 503, "the store is unavailable");
+		cx_reply_error(&x, 503, "the store is unavailable");
 		return;
 	}
 	if (is(&x, "POST", "/login"))
-		do_login(&x);
+		cx_do_login(&x);
 	else if (is(&x, "POST", "/logout"))
-		do_logout(&x);
+		cx_do_logout(&x);
 	else if (starts(req->path, "/api/"))
 		route_api(&x);
 	else
-		reply_error(&x, 405, "method not allowed");
+		cx_reply_error(&x, 405, "method not allowed");
 	if (x.s)
-		store_give(c, x.s);
+		cx_store_give(c, x.s);
 	free(x.user);
 	free(x.csrf);
 	for (size_t i = 0; i < x.n_owned; i++)

@@ -2,6 +2,8 @@
  * console.h — the web console for compliance officers and its JSON API,
  * served by `callvault serve` (the HTTP plumbing stays in webhook.c; this
  * module sees a request and fills a response, so it has no HTTP library).
+ * Its files: console.c, console_login.c, console_query.c, sharing
+ * console_int.h.
  *
  * Pages: GET / (the console), /console.js, /console.css. Sessions: POST
  * /login (form: user, password), POST /logout, GET /api/me. API (session
@@ -64,6 +66,9 @@ struct console_response {
 	 * the job without writing when that cannot be set up. */
 	bool (*stream)(void *arg, int fd);
 	void *stream_arg;
+	/* Seconds for a Retry-After header (429, 503); 0: the server's
+	 * default. */
+	int64_t retry_after;
 };
 
 struct console;
@@ -80,6 +85,9 @@ bool console_owns(const char *path);
 void console_handle(struct console *c, const struct console_request *req,
 	struct console_response *res);
 void console_response_finish(struct console_response *res);
+
+/* Password checks run since console_create (the login gate's count). */
+int64_t console_login_checks(struct console *c);
 
 /* The built-in page, script and style sheet (console_assets.c). */
 extern const char console_html[], console_js[], console_css[];

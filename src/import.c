@@ -112,6 +112,9 @@ static void parse_line(struct line_reader *r, const struct reader_arg *a,
 	it->len = r->line.len;
 	it->bytes = buf_steal(&r->line);
 	store_payload_init(&it->payload, a->o->source, it->bytes, it->len);
+	/* a file proves nothing of how its records were authenticated,
+	 * whatever --source labels them: trusted least (store_cred_rank) */
+	it->payload.auth = CRED_IMPORT;
 	if (r->oversize) {
 		it->reason = xasprintf("%s line %lld: %zu bytes, over the "
 				       "%u-byte bound (first %u bytes kept)",

@@ -14,6 +14,35 @@ void ingest_stats_add(struct ingest_stats *into,
 	into->updated += from->updated;
 	into->unchanged += from->unchanged;
 	into->quarantined += from->quarantined;
+	into->kept += from->kept;
+	into->disposed += from->disposed;
+}
+
+/* A valid record its location's trust policy does not let this source
+ * create: kept in quarantine as its scrubbed canonical form (secrets
+ * already replaced), naming the payload it came in. */
+static enum cv_err refuse(struct store *s, const struct store_payload *p,
+	const struct calllog *c, char **errmsg)
+{
+	char *r = xasprintf("source %s may not create calls in location %s"
+			    " (callvault trust) (in payload sha256:%s)",
+		store_cred_name(p->auth),
+		c->location_id ? c->location_id : "(none)", p->sha256);
+	enum cv_err rc = store_quarantine(s, p->source, c->canonical,
+		c->canonical_len, r, errmsg);
+	free(r);
+	return rc;
+}
+
+static void count(struct ingest_stats *st, enum store_ingest_result res)
+{
+	int64_t *const by[] = {
+		[INGEST_NEW] = &st->added, [INGEST_UPDATED] = &st->updated,
+		[INGEST_UNCHANGED] = &st->unchanged, [INGEST_KEPT] = &st->kept,
+		[INGEST_DISPOSED] = &st->disposed,
+		[INGEST_REFUSED] = &st->quarantined,
+	};
+	(*by[res])++;
 }
 
 enum cv_err ingest_parsed(struct store *s, struct store_payload *p,
@@ -52,14 +81,11 @@ enum cv_err ingest_parsed(struct store *s, struct store_payload *p,
 		}
 		enum store_ingest_result res;
 		rc = store_ingest_call(s, &it->rec, p, &res, errmsg);
+		if (rc == CV_OK && res == INGEST_REFUSED)
+			rc = refuse(s, p, &it->rec, errmsg);
 		if (rc != CV_OK)
 			break;
-		if (res == INGEST_NEW)
-			st->added++;
-		else if (res == INGEST_UPDATED)
-			st->updated++;
-		else
-			st->unchanged++;
+		count(st, res);
 	}
 	return rc;
 }

@@ -18,13 +18,20 @@ struct ingest_stats {
 	int64_t added;        /* new calls */
 	int64_t updated;      /* new versions of known calls */
 	int64_t unchanged;
-	int64_t quarantined;
+	int64_t quarantined;  /* incl. new calls a source may not create */
+	int64_t kept;         /* new versions not made current: lower trust
+				 than the current version (never lost) */
+	int64_t disposed;     /* calls disposed of (tombstone): dropped */
 };
 
 /*
  * Ingest one payload inside the caller's transaction. Records that fail
  * validation, or a payload that is not usable at all, go to quarantine
- * with their reason; that is not an error. Errors are store failures
+ * with their reason; that is not an error. So does a new call from a
+ * source its location's trust policy does not let create calls (as its
+ * scrubbed canonical JSON). A call that was disposed of is dropped and
+ * counted in st->disposed. The payload's source implies how it was
+ * authenticated (store_cred_default); ingest_parsed() takes it from p. Errors are store failures
  * only, and then the caller must roll back. When batch_out is non-NULL
  * the parsed batch is handed back (the caller finishes it), e.g. for
  * sync to read total/page.

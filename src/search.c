@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "util.h"
 
@@ -1150,100 +1148,21 @@ char *search_mark_digits(const struct search_plan *plan, const char *text)
 	return buf_steal(&b);
 }
 
-/* ---- filters and times ---- */
-
-void search_filter_init(struct search_filter *f)
-{
-	memset(f, 0, sizeof(*f));
-	f->trial = -1;
-}
-
-static bool zone_ok(const char *tz)
-{
-	if (strcmp(tz, "UTC") == 0 || strcmp(tz, "Z") == 0)
-		return true;
-	if (!*tz || strstr(tz, "..") || tz[0] == '/' || strlen(tz) > 64)
-		return false;
-	for (const char *c = tz; *c; c++)
-		if (!(is_digit(*c) || (*c >= 'a' && *c <= 'z') ||
-			    (*c >= 'A' && *c <= 'Z') || strchr("_+-/", *c)))
-			return false;
-	char *path = xasprintf("/usr/share/zoneinfo/%s", tz);
-	bool ok = access(path, R_OK) == 0;
-	free(path);
-	return ok;
-}
-
-/* Local wall-clock fields in zone tz → epoch seconds (mktime under TZ). */
-static time_t zone_mktime(struct tm *tm, const char *tz)
-{
-	char *old = getenv("TZ") ? xstrdup(getenv("TZ")) : NULL;
-	setenv("TZ", tz, 1);
-	tzset();
-	tm->tm_isdst = -1;
-	time_t t = mktime(tm);
-	if (old)
-		setenv("TZ", old, 1);
-	else
-		unsetenv("TZ");
-	tzset();
-	free(old);
-	return t;
-}
-
-/* Has s (an ISO 8601 date-time) an explicit zone: Z or ±hh[:mm]? */
-static bool has_offset(const char *s)
-{
-	const char *t = strpbrk(s, "Tt ");
-	if (!t)
-		return false;
-	return strpbrk(t, "Zz+-") != NULL;
-}
-
-bool search_parse_time(const char *s, const char *tz, bool end,
-	int64_t *out_ms, char **errmsg)
-{
-	int64_t ms;
-	if (!cv_parse_iso8601(s, &ms)) {
-		cv_error(errmsg, CV_EINVAL,
-			"'%s' is not a date; use YYYY-MM-DD or ISO 8601 "
-			"(2026-03-02T15:04:05Z)",
-			s);
-		return false;
-	}
-	if (tz && !zone_ok(tz)) {
-		cv_error(errmsg, CV_EINVAL,
-			"unknown time zone '%s'; use an IANA name such as "
-			"America/New_York, or UTC",
-			tz);
-		return false;
-	}
-	size_t len = strlen(s);
-	bool date_only = len == 10;
-	int64_t span = 0; /* how much an inclusive end extends */
-	if (end && !date_only) {
-		const char *t = strpbrk(s, "Tt ");
-		size_t clock = strcspn(t + 1, "Zz+-");
-		span = clock <= 5 ? 60000 - 1 : !strchr(t, '.') ? 999 : 0;
-	}
-	if (has_offset(s) || !tz || strcmp(tz, "UTC") == 0 ||
-	    strcmp(tz, "Z") == 0) {
-		*out_ms = ms + (end && date_only ? 86400000 - 1 : span);
-		return true;
-	}
-	time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-	int frac = (int)(ms - (int64_t)secs * 1000);
-	struct tm tm;
-	gmtime_r(&secs, &tm);
-	if (end && date_only)
-		tm.tm_mday++;
-	time_t local = zone_mktime(&tm, tz);
-	*out_ms = (int64_t)local * 1000 + frac +
-		  (end && date_only ? -1 : span);
-	return true;
-}
-
 /* ---- rendering ---- */
+
+/* Is the UTF-8 at p a C1 control (U+0080-U+009F: U+009B starts a
+ * terminal command) or a bidirectional override or isolate (U+202A-202E,
+ * U+2066-2069), which reorder what a reader sees? */
+static bool term_active(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	if (p[0] == 0xC2)
+		return p[1] >= 0x80 && p[1] <= 0x9F;
+	if (p[0] != 0xE2)
+		return false;
+	return (p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE) ||
+	       (p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9);
+}
 
 char *search_render(const char *marked, enum search_style style,
 	bool one_line, size_t **ranges, size_t *n_ranges)
@@ -1276,6 +1195,13 @@ char *search_render(const char *marked, enum search_style style,
 				else
 					(*ranges)[(*n_ranges)++ * 2 + 1] = cps;
 			}
+			continue;
+		}
+		if (style != SEARCH_STYLE_PLAIN && term_active(p)) {
+			/* for a terminal: U+FFFD, one code point as well */
+			buf_puts(&b, "\xef\xbf\xbd");
+			p += c == 0xC2 ? 1 : 2;
+			cps++;
 			continue;
 		}
 		if (c == '\n' && !one_line)

@@ -102,11 +102,51 @@ struct search_filter {
 void search_filter_init(struct search_filter *f);
 
 /*
+ * The one parser and validator of filter values, used by the CLI's
+ * options (--min-duration), the JSON API's arguments (min_duration) and
+ * holds placed from a search, so that all of them accept and refuse the
+ * same values with the same message. Keys, as the API spells them:
+ */
+enum search_filter_key { SFK_FROM, SFK_TO, SFK_TZ, SFK_LOCATION, SFK_AGENT,
+	SFK_CONTACT, SFK_NUMBER, SFK_ACTION, SFK_MIN_DURATION,
+	SFK_MAX_DURATION, SFK_TRIAL, SFK_N };
+extern const char *const search_filter_keys[SFK_N];
+
+/* A value as given (already %-decoded by the API: it may hold any byte,
+ * NUL included) with a NUL after its len bytes; p NULL when the filter
+ * was not given. Borrowed by what search_filters_parse fills. */
+struct search_filter_arg {
+	const char *p;
+	size_t len;
+};
+
+/* Checked filters. f's strings are the values given (borrowed), but its
+ * action points into action[]: a copy of the struct must repoint it. */
+struct search_filters {
+	struct search_filter f;
+	const char *given[SFK_N];    /* each value as given, checked */
+	char action[64];
+};
+
+/*
+ * Check and parse every given value into sf. A value that is empty, not
+ * UTF-8, holds a NUL byte or a control character, is too long or does not
+ * parse, an unknown zone, and a range that is empty (from after to, min
+ * duration over max duration) are refused: CV_EINVAL and *errmsg naming
+ * the filter ("min_duration '5x' is not a number of seconds").
+ */
+enum cv_err search_filters_parse(struct search_filters *sf,
+	const struct search_filter_arg args[SFK_N], char **errmsg)
+	CV_MUST_CHECK;
+
+/*
  * Parse a --from/--to value: ISO 8601 (with or without offset) or
  * YYYY-MM-DD. Without an offset the time is in zone `tz` (IANA name,
- * NULL = UTC). `end` true makes a bare date mean the end of that day
- * (last millisecond) and a time without seconds the end of that minute.
- * false on a bad value or unknown zone (*errmsg says which).
+ * NULL = UTC), converted from the zone's TZif file (src/tz.h), so any
+ * number of threads may do it at once with different zones. `end` true
+ * makes a bare date mean the end of that day (last millisecond) and a
+ * time without seconds the end of that minute. false on a bad value or
+ * unknown zone (*errmsg says which).
  */
 bool search_parse_time(const char *s, const char *tz, bool end,
 	int64_t *out_ms, char **errmsg);
@@ -135,7 +175,9 @@ enum search_style {
 /*
  * Render text holding SEARCH_MARK_ON/OFF bytes. Control characters
  * (escape sequences included) become spaces, and so do newlines when
- * one_line. When ranges is non-NULL it gets *n_ranges pairs [start, end)
+ * one_line; for a terminal (BOLD, BRACKETS) C1 controls (U+0080-U+009F)
+ * and the bidirectional overrides and isolates (U+202A-U+202E,
+ * U+2066-U+2069) become U+FFFD. When ranges is non-NULL it gets *n_ranges pairs [start, end)
  * of hit offsets in the output, in Unicode code points (caller frees).
  * Returns the new string (caller frees).
  */

@@ -12,13 +12,13 @@
 #include "calllog.h"
 #include "highlevel.h"
 #include "hljson.h"
+#include "pager.h"
 #include "store/store_sync.h"
 #include "util.h"
 
 #define MAX_429 30            /* consecutive 429 answers before giving up */
 #define MAX_429_WAIT_MS 60000 /* longest wait a 429's headers may ask */
-#define MAX_AGENT_PAGES 100
-#define MAX_STALLS 3          /* same-cursor answers before paging on */
+#define AGENT_ATTEMPTS 3      /* agents are auxiliary: retried less */
 #define QUEUE_BATCH 10000
 #define SEND_RING 1024        /* send times remembered per location */
 /* Pages are stored in shared transactions: one commit (one fsync) for up
@@ -51,15 +51,19 @@ struct job {
 	int attempts, n429_run;   /* consecutive failures of this request */
 	bool auth_retried;
 
-	/* agents */
-	int64_t agent_page, agents_total, agents_start;
-	bool agents_complete;
+	/* agents: one undated listing */
+	struct pager agents;
+	int64_t agents_start;
 
-	/* calls: the window, its cursor and bounds */
-	int64_t win_start, win_end, cursor, page;
-	int64_t win_requests, max_total, first_total, last_total;
-	int stalls;
+	/* calls: the range, paged in windows (pager.h) */
+	struct pager calls;
+	struct pager_req req;     /* the request in flight */
+	int64_t win_start, win_end;
+	int64_t win_quarantined;  /* in the current window */
+	int64_t last_total;
 	bool advance_checkpoint;
+	bool checkpoint_held;     /* a window had quarantined records: the
+				     checkpoint moves no further this run */
 
 	/* the fetch queue */
 	char **queue;
@@ -120,6 +124,8 @@ void sync_results_free(struct sync_result *r, size_t n)
 		free(r[i].location);
 		free(r[i].error);
 		free(r[i].warning);
+		recon_free(r[i].recon);
+		free(r[i].recon);
 	}
 	free(r);
 }
@@ -226,17 +232,18 @@ static char *url_for(struct job *j)
 	case PH_AGENTS:
 		buf_puts(&u, "/voice-ai/agents");
 		hl_query_add(&u, "locationId", j->loc.id);
-		hl_query_add_int(&u, "page", j->agent_page);
+		hl_query_add_int(&u, "page", j->req.page);
 		hl_query_add_int(&u, "pageSize", SYNC_PAGE_SIZE);
 		break;
 	case PH_CALLS:
+		/* oldest first is asked for, but nothing depends on it */
 		buf_puts(&u, "/voice-ai/dashboard/call-logs");
 		hl_query_add(&u, "locationId", j->loc.id);
-		hl_query_add_int(&u, "startDate", j->cursor);
-		hl_query_add_int(&u, "endDate", j->win_end);
+		hl_query_add_int(&u, "startDate", j->req.start);
+		hl_query_add_int(&u, "endDate", j->req.end);
 		hl_query_add(&u, "sortBy", "createdAt");
 		hl_query_add(&u, "sort", "ascend");
-		hl_query_add_int(&u, "page", j->page);
+		hl_query_add_int(&u, "page", j->req.page);
 		hl_query_add_int(&u, "pageSize", SYNC_PAGE_SIZE);
 		break;
 	case PH_QUEUE: {
@@ -279,6 +286,10 @@ static void start_request(struct job *j, int64_t now)
 	}
 	free(j->token_sent);
 	j->token_sent = xstrdup(token);
+	if (j->phase == PH_AGENTS)
+		(void)pager_next(&j->agents, &j->req);
+	else if (j->phase == PH_CALLS)
+		(void)pager_next(&j->calls, &j->req);
 	char *url = url_for(j);
 	rc = hl_get(j->run->http, url, token, j->loc.api_version,
 		on_response, j, &err);
@@ -290,16 +301,20 @@ static void start_request(struct job *j, int64_t now)
 	}
 	j->in_flight = true;
 	j->res->requests++;
-	if (j->phase == PH_CALLS)
-		j->win_requests++;
 	note_sent(j, now);
 }
 
 /* Try the same request again after a jittered exponential backoff, or
  * fail the location when the retries are spent. */
+static void agents_skip(struct job *j, const char *why);
+
 static void retry_later(struct job *j, const char *why)
 {
 	const struct sync_opts *o = j->run->o;
+	if (j->phase == PH_AGENTS && j->attempts + 1 >= AGENT_ATTEMPTS) {
+		agents_skip(j, why);
+		return;
+	}
 	if (++j->attempts > o->max_retries) {
 		job_fail(j, "gave up after %d attempts: %s", j->attempts, why);
 		return;
@@ -319,10 +334,8 @@ static void retry_later(struct job *j, const char *why)
 static void begin_calls(struct job *j)
 {
 	j->phase = PH_CALLS;
-	j->cursor = j->win_start;
-	j->page = 1;
-	j->win_requests = 0;
-	j->stalls = 0;
+	j->attempts = 0;
+	j->win_quarantined = 0;
 	cv_info("location=%s window_start=%lld window_end=%lld msg=\"paging "
 		"call logs\"", j->loc.id, (long long)j->win_start,
 		(long long)j->win_end);
@@ -450,15 +463,40 @@ static bool in_tx_end(struct job *j, enum cv_err rc, char *err)
 	return !j->finished;
 }
 
+/* Agent names are auxiliary: whatever goes wrong with them, the call
+ * logs are still archived, and the run says what was missing. */
+static void add_warning(struct job *j, const char *fmt, ...) CV_PRINTF(2, 3);
+static void add_warning(struct job *j, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *w = xvasprintf(fmt, ap);
+	va_end(ap);
+	cv_warn("location=%s msg=\"%s\"", j->loc.id, w);
+	if (j->res->warning) {
+		char *both = xasprintf("%s; %s", j->res->warning, w);
+		free(w);
+		w = both;
+	}
+	free(j->res->warning);
+	j->res->warning = w;
+}
+
+static void agents_skip(struct job *j, const char *why)
+{
+	add_warning(j, "agent names not listed: %s", why);
+	begin_calls(j);
+}
+
 static void agents_page(struct job *j, const struct hl_response *r)
 {
 	struct hljson_agents a;
 	char *err = NULL;
 	if (hljson_agents_parse(r->body.data, r->body.len, &a, &err) !=
 	    CV_OK) {
-		char *why = xasprintf("agents page: %s", err);
+		char *why = xasprintf("unusable agents page: %s", err);
 		free(err);
-		retry_later(j, why);
+		agents_skip(j, why);
 		free(why);
 		return;
 	}
@@ -468,21 +506,26 @@ static void agents_page(struct job *j, const struct hl_response *r)
 	}
 	enum cv_err rc = CV_OK;
 	int64_t now = cv_now_ms();
-	for (size_t i = 0; i < a.n && rc == CV_OK; i++)
+	struct pager_rec *recs = xcalloc(a.n + 1, sizeof(*recs));
+	for (size_t i = 0; i < a.n && rc == CV_OK; i++) {
 		rc = store_agent_put(j->run->s, j->loc.id, a.items[i].id,
 			a.items[i].name, now, &err);
+		recs[i].key = pager_key(a.items[i].id,
+			strlen(a.items[i].id));
+	}
 	if (!in_tx_end(j, rc, err)) {
+		free(recs);
 		hljson_agents_finish(&a);
 		return;
 	}
 	j->res->agents += (int64_t)a.n;
-	j->agents_total = a.total;
-	int64_t pages = a.total > 0 ? (a.total + SYNC_PAGE_SIZE - 1) /
-			SYNC_PAGE_SIZE : 0;
-	bool last = a.n < SYNC_PAGE_SIZE || j->agent_page >= pages;
+	enum pager_step st = pager_page(&j->agents, recs, a.n, a.total);
+	free(recs);
 	hljson_agents_finish(&a);
-	if (last) {
-		j->agents_complete = true;
+	j->attempts = 0;
+	if (st == PAGER_FAILED) {
+		agents_skip(j, j->agents.error);
+	} else if (pager_done(&j->agents)) {
 		note_write(j);
 		if (store_agents_mark_deleted(j->run->s, j->loc.id,
 			    j->agents_start, &err) != CV_OK) {
@@ -491,130 +534,45 @@ static void agents_page(struct job *j, const struct hl_response *r)
 			free(err);
 		}
 		begin_calls(j);
-	} else if (++j->agent_page > MAX_AGENT_PAGES ||
-		   j->agent_page > pages + 2) {
-		cv_warn("location=%s msg=\"agent listing cut at %lld pages\"",
-			j->loc.id, (long long)j->agent_page - 1);
-		begin_calls(j);
 	}
 }
 
-/* The window is covered: move the checkpoint to its end. */
-static void calls_window_done(struct job *j)
+/* The key the pager tells records apart by: the id, else the bytes. */
+static struct pager_rec rec_of(const struct calllog_item *it)
 {
-	if (j->advance_checkpoint) {
-		if (!in_tx_begin(j))
-			return;
-		char *err = NULL;
-		enum cv_err rc = store_sync_checkpoint(j->run->s, j->loc.id,
-			j->win_end, &err);
-		if (!in_tx_end(j, rc, err))
-			return;
+	struct pager_rec r = { 0, 0 };
+	if (!it->reason) {
+		r.key = pager_key(it->rec.id, strlen(it->rec.id));
+		r.created_at = it->rec.created_at;
+	} else {
+		r.key = pager_key(it->raw, it->raw_len);
 	}
-	begin_queue(j);
-}
-
-/* Store one page of call logs with the checkpoint it vouches for. */
-static bool store_page(struct job *j, const struct buf *body,
-	const struct calllog_batch *b, int64_t maxc)
-{
-	if (!in_tx_begin(j))
-		return false;
-	char *err = NULL;
-	struct ingest_stats st = { 0 };
-	struct store_payload p;
-	store_payload_init(&p, SRC_API, body->data, body->len);
-	enum cv_err rc = ingest_parsed(j->run->s, &p, b, NULL, &st, &err);
-	if (rc == CV_OK && j->advance_checkpoint && maxc > 0)
-		rc = store_sync_checkpoint(j->run->s, j->loc.id,
-			maxc < j->win_end ? maxc : j->win_end, &err);
-	if (!in_tx_end(j, rc, err))
-		return false;
-	ingest_stats_add(&j->res->calls, &st);
-	j->res->pages++;
-	return true;
-}
-
-/* What to ask next after a stored page of n records. */
-static void calls_next(struct job *j, size_t n, int64_t total, int64_t maxc)
-{
-	if (n == 0) {
-		/* an empty page ends the window unless the server's total
-		 * says records are there (then it was a bad answer) */
-		if (total > 0 && j->page == 1) {
-			retry_later(j, "empty page while the total says more");
-			return;
-		}
-		calls_window_done(j);
-		return;
-	}
-	int64_t next = maxc - 1;
-	bool advanced = next > j->cursor;
-	if (next >= j->win_end) {
-		calls_window_done(j);
-		return;
-	}
-	if (n < SYNC_PAGE_SIZE) {
-		/* a short page ends the window; when its total disagrees,
-		 * ask once more from the new cursor to be sure */
-		if (total <= (int64_t)n || !advanced) {
-			calls_window_done(j);
-			return;
-		}
-	}
-	if (advanced) {
-		j->cursor = next;
-		j->page = 1;
-		j->stalls = 0;
-		return;
-	}
-	/* no progress: the same records again (a repeated page), or more
-	 * than a page of calls in one millisecond. Ask again a few times,
-	 * then page on within the same start. */
-	if (++j->stalls <= MAX_STALLS) {
-		retry_later(j, "the page did not advance");
-		if (!j->finished)
-			j->attempts--; /* a stall is not a transport failure */
-		return;
-	}
-	j->page++;
-	int64_t pages = (j->max_total + SYNC_PAGE_SIZE - 1) / SYNC_PAGE_SIZE;
-	if (j->page > pages + 1 || j->stalls > MAX_STALLS + 10)
-		job_fail(j, "the server makes no progress (the same page for "
-			    "every request?) at startDate %lld",
-			(long long)j->cursor);
+	return r;
 }
 
 /*
- * Why a page that parsed is still not the answer to the request: an echo
- * of another pageSize, records outside the window or out of order (the
- * OpenAPI example served for everything, say). NULL when it is sound.
+ * A window is complete: move the checkpoint to its end, unless a record
+ * of this run went to quarantine (then the checkpoint stays where it is,
+ * so that the next sync reads those records again).
  */
-static const char *page_unsound(const struct job *j,
-	const struct calllog_batch *b, int64_t *maxc)
+static enum cv_err window_done(struct job *j, char **err)
 {
-	*maxc = 0;
-	if (b->page_size >= 0 && b->page_size != SYNC_PAGE_SIZE)
-		return "the page echoes another pageSize";
-	if (b->n > SYNC_PAGE_SIZE)
-		return "the page holds more records than pageSize";
-	int64_t prev = 0;
-	for (size_t i = 0; i < b->n; i++) {
-		if (b->items[i].reason)
-			continue;
-		int64_t t = b->items[i].rec.created_at;
-		if (t < j->cursor || t > j->win_end)
-			return "a record lies outside the requested window";
-		if (t < prev)
-			return "records are not in ascending createdAt order";
-		prev = t;
-		if (t > *maxc)
-			*maxc = t;
-	}
-	return NULL;
+	if (j->win_quarantined > 0)
+		j->checkpoint_held = true;
+	j->win_quarantined = 0;
+	if (!j->advance_checkpoint || j->checkpoint_held)
+		return CV_OK;
+	int64_t cp = j->calls.done_end < j->win_end ? j->calls.done_end
+						    : j->win_end;
+	return store_sync_checkpoint(j->run->s, j->loc.id, cp, err);
 }
 
-/* A parsed page (the parser thread's result), on the main thread. */
+/*
+ * Store one page of call logs, every record whatever its createdAt (a
+ * record outside the window is still a real call), then let the pager
+ * decide what comes next; a window's last page carries the checkpoint it
+ * completes in the same transaction.
+ */
 static void calls_page(struct job *j, struct page *pg)
 {
 	struct calllog_batch b = pg->b;
@@ -627,35 +585,70 @@ static void calls_page(struct job *j, struct page *pg)
 		free(why);
 		return;
 	}
-	int64_t maxc;
-	const char *bad = page_unsound(j, &b, &maxc);
-	if (bad) {
-		calllog_batch_finish(&b);
-		retry_later(j, bad);
-		return;
-	}
-	if (b.total > j->max_total)
-		j->max_total = b.total;
-	if (j->first_total < 0)
-		j->first_total = b.total;
-	j->last_total = b.total > (int64_t)b.n ? b.total - (int64_t)b.n : 0;
-	bool ok = store_page(j, &pg->body, &b, maxc);
+	struct pager_rec *recs = xcalloc(b.n + 1, sizeof(*recs));
+	for (size_t i = 0; i < b.n; i++)
+		recs[i] = rec_of(&b.items[i]);
 	size_t n = b.n;
 	int64_t total = b.total;
-	calllog_batch_finish(&b);
-	if (!ok)
-		return;
-	if (n > 0)
-		j->attempts = 0;
-	/* bound the requests of a window by what the server claims */
-	int64_t bound = (j->max_total + 44) / 45 + 20;
-	if (j->win_requests > bound) {
-		job_fail(j, "paging did not converge after %lld requests "
-			    "(total %lld)", (long long)j->win_requests,
-			(long long)j->max_total);
+	char *err = NULL;
+	enum cv_err rc = CV_OK;
+	struct recon *recon = j->res->recon;
+	bool ingest = true;
+	if (recon && recon_page(recon, j->run->s, &b, &ingest, &err) != CV_OK) {
+		job_fail(j, "reconcile: %s", err);
+		free(err);
+		free(recs);
+		calllog_batch_finish(&b);
 		return;
 	}
-	calls_next(j, n, total, maxc);
+	if (ingest && !in_tx_begin(j)) {
+		free(recs);
+		calllog_batch_finish(&b);
+		return;
+	}
+	struct ingest_stats st = { 0 };
+	if (ingest) {
+		struct store_payload p;
+		store_payload_init(&p, SRC_API, pg->body.data, pg->body.len);
+		rc = ingest_parsed(j->run->s, &p, &b, NULL, &st, &err);
+	}
+	calllog_batch_finish(&b);
+	j->win_quarantined += st.quarantined;
+	enum pager_step step = pager_page(&j->calls, recs, n, total);
+	free(recs);
+	if (rc == CV_OK && step == PAGER_WINDOW_DONE && !recon)
+		rc = window_done(j, &err);
+	if (ingest && !in_tx_end(j, rc, err))
+		return;
+	if (ingest && recon)
+		recon_repaired(recon);
+	ingest_stats_add(&j->res->calls, &st);
+	j->res->pages++;
+	j->last_total = total;
+	if (n > 0)
+		j->attempts = 0;
+	if (step == PAGER_FAILED) {
+		job_fail(j, "paging call logs: %s", j->calls.error);
+		return;
+	}
+	if (pager_done(&j->calls)) {
+		if (!recon) {
+			begin_queue(j);
+		} else if (recon_finish(recon, j->run->s, j->loc.id, &err) !=
+			   CV_OK) {
+			job_fail(j, "reconcile: %s", err);
+			free(err);
+		} else {
+			job_done(j);
+		}
+		return;
+	}
+	if (pager_next(&j->calls, &j->req) && j->req.retry) {
+		/* the same whole page twice: give the server a moment */
+		retry_later(j, "the server answered the same page again");
+		if (!j->finished)
+			j->attempts--; /* not a transport failure */
+	}
 	if ((j->res->pages % 20) == 0 && !j->run->o->progress)
 		cv_info("location=%s pages=%lld calls=%lld msg=\"syncing\"",
 			j->loc.id, (long long)j->res->pages,
@@ -903,6 +896,16 @@ static void on_401(struct job *j, const char *msg)
 		j->res->refreshes = auth_refresh_count(j->auth);
 		return; /* retried at once with the new token */
 	}
+	if (j->phase == PH_AGENTS && !strcasestr(m, "invalid token")) {
+		/* "The token is not authorized for this scope.": the call
+		 * logs may still be readable, and they are what matters */
+		char *why = xasprintf("HTTP 401: %s (the token lacks the "
+			"scope voice-ai-agents.readonly?)",
+			*m ? m : "unauthorized");
+		agents_skip(j, why);
+		free(why);
+		return;
+	}
 	job_fail(j, "HTTP 401: %s%s", *m ? m : "unauthorized",
 		strcasestr(m, "invalid token") ? " (token revoked? add the "
 			"location again with new credentials)" : "");
@@ -924,12 +927,12 @@ static void on_error_status(struct job *j, const struct hl_response *r)
 		   (r->status == 404 || r->status == 400)) {
 		queue_refused(j, r->status, msg);
 	} else if (j->phase == PH_AGENTS) {
-		/* agent names are a convenience: the calls still matter */
-		free(j->res->warning);
-		j->res->warning = xasprintf("agents not listed: HTTP %ld%s%s",
-			r->status, msg ? ": " : "", msg ? msg : "");
-		cv_warn("location=%s msg=\"%s\"", j->loc.id, j->res->warning);
-		begin_calls(j);
+		char *why = xasprintf("HTTP %ld%s%s%s", r->status,
+			msg ? ": " : "", msg ? msg : "", r->status == 403
+			? " (the token lacks the scope "
+			  "voice-ai-agents.readonly?)" : "");
+		agents_skip(j, why);
+		free(why);
 	} else {
 		job_fail(j, "HTTP %ld%s%s", r->status, msg ? ": " : "",
 			msg ? msg : "");
@@ -1000,11 +1003,9 @@ static enum cv_err job_init(struct sync_run *run, struct job *j,
 	j->run = run;
 	j->res = res;
 	res->location = xstrdup(j->loc.id);
-	j->phase = PH_AGENTS;
-	j->agent_page = 1;
+	j->phase = o->reconcile ? PH_CALLS : PH_AGENTS;
 	j->agents_start = cv_now_ms();
 	j->daily_remaining = -1;
-	j->first_total = -1;
 	/* until the server tells its limits: one request at a time */
 	j->rl_max = 0;
 	j->started = cv_mono_ms();
@@ -1019,7 +1020,7 @@ static enum cv_err job_init(struct sync_run *run, struct job *j,
 	if (j->win_start < 0)
 		j->win_start = 0;
 	/* the checkpoint moves only when this window joins what is stored */
-	j->advance_checkpoint = o->until_ms == 0 &&
+	j->advance_checkpoint = !o->reconcile && o->until_ms == 0 &&
 		((cp >= 0 && j->win_start <= cp) ||
 			(o->since_ms == 0 && cp < 0) ||
 			(o->full && o->since_ms == 0));
@@ -1029,6 +1030,12 @@ static enum cv_err job_init(struct sync_run *run, struct job *j,
 		return cv_error(errmsg, CV_EINVAL, "location %s: the window "
 			"is empty (--since must be before --until)",
 			j->loc.id);
+	pager_init(&j->agents, 0, 0, SYNC_PAGE_SIZE, false);
+	pager_init(&j->calls, j->win_start, j->win_end, SYNC_PAGE_SIZE, true);
+	if (o->reconcile) {
+		res->recon = xcalloc(1, sizeof(*res->recon));
+		recon_init(res->recon, j->win_start, j->win_end, o->repair);
+	}
 	struct hl_client_opts http = { .timeout_ms = o->timeout_ms };
 	char *err = NULL;
 	if (auth_open(&j->auth, &j->loc, &http, &err) != CV_OK) {
@@ -1041,6 +1048,8 @@ static enum cv_err job_init(struct sync_run *run, struct job *j,
 
 static void job_finish(struct job *j)
 {
+	pager_finish(&j->agents);
+	pager_finish(&j->calls);
 	auth_close(j->auth);
 	free(j->token_sent);
 	for (size_t i = 0; i < j->nq; i++)
@@ -1127,11 +1136,20 @@ static void record_results(struct sync_run *run)
 		struct job *j = &run->jobs[i];
 		char *err = NULL;
 		j->res->seconds = (double)(cv_mono_ms() - j->started) / 1000.0;
+		if (run->o->reconcile)
+			continue; /* a comparison, not a sync: the caller
+				     records it in the audit log */
+		if (!j->res->error && j->res->calls.quarantined > 0)
+			add_warning(j, "%lld records went to quarantine (see "
+				"`callvault quarantine`); the checkpoint stays "
+				"before them, so the next sync reads them "
+				"again", (long long)j->res->calls.quarantined);
 		if (j->auth)
 			j->res->refreshes = auth_refresh_count(j->auth);
 		note_write(j);
 		if (store_sync_result(run->s, j->loc.id, cv_now_ms(),
-			    j->res->error, j->res->requests, &err) != CV_OK) {
+			    j->res->error, j->res->warning, j->res->requests,
+			    &err) != CV_OK) {
 			cv_warn("location=%s msg=\"cannot record the result: "
 				"%s\"", j->loc.id, err);
 			free(err);

@@ -13,6 +13,7 @@
 
 #include "common.h"
 #include "ingest.h"
+#include "reconcile.h"
 #include "store/store.h"
 
 /* 2015-01-01T00:00:00Z: the start of a first or --full sync by default. */
@@ -32,6 +33,10 @@ struct sync_opts {
 	int64_t max_store_bytes;  /* treat the store as full past this;
 				     0 = no cap */
 	bool progress;            /* redraw a progress table on stderr */
+	bool reconcile;           /* list and compare (reconcile.h) instead
+				     of syncing: no agents, no checkpoint,
+				     no fetch queue; since/until required */
+	bool repair;              /* reconcile: store what is wanting */
 };
 void sync_opts_init(struct sync_opts *o);
 
@@ -44,6 +49,7 @@ struct sync_result {
 	int64_t agents, queue_fetched, queue_left;
 	int64_t window_start, window_end; /* epoch ms */
 	double seconds;
+	struct recon *recon;      /* reconcile mode: the comparison */
 };
 
 /*

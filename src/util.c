@@ -343,37 +343,108 @@ void cv_format_month(int64_t ms, char out[8])
 	out[7] = '\0';
 }
 
+/* Decode the UTF-8 sequence at p (before end) into *cp; its length, or 0
+ * when it is not well-formed (overlong, surrogate, past U+10FFFF). */
+static size_t utf8_next(const unsigned char *p, const unsigned char *end,
+	unsigned *cp)
+{
+	unsigned c = *p, min;
+	size_t len;
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	} else if ((c & 0xE0) == 0xC0) {
+		len = 2, min = 0x80, c &= 0x1F;
+	} else if ((c & 0xF0) == 0xE0) {
+		len = 3, min = 0x800, c &= 0x0F;
+	} else if ((c & 0xF8) == 0xF0) {
+		len = 4, min = 0x10000, c &= 0x07;
+	} else {
+		return 0;
+	}
+	if ((size_t)(end - p) < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		c = (c << 6) | (p[i] & 0x3F);
+	}
+	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+		return 0;
+	*cp = c;
+	return len;
+}
+
 bool cv_utf8_valid(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
-	while (p < end) {
-		unsigned c = *p;
-		size_t len;
-		unsigned min;
-		if (c < 0x80) {
-			p++;
-			continue;
-		} else if ((c & 0xE0) == 0xC0) {
-			len = 2, min = 0x80, c &= 0x1F;
-		} else if ((c & 0xF0) == 0xE0) {
-			len = 3, min = 0x800, c &= 0x0F;
-		} else if ((c & 0xF8) == 0xF0) {
-			len = 4, min = 0x10000, c &= 0x07;
-		} else {
+	unsigned cp;
+	for (size_t k; p < end; p += k)
+		if (!(k = utf8_next(p, end, &cp)))
 			return false;
-		}
-		if ((size_t)(end - p) < len)
-			return false;
-		for (size_t i = 1; i < len; i++) {
-			if ((p[i] & 0xC0) != 0x80)
-				return false;
-			c = (c << 6) | (p[i] & 0x3F);
-		}
-		if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-			return false;
-		p += len;
-	}
 	return true;
+}
+
+/* What a terminal would act on rather than show. */
+static bool term_active(unsigned cp)
+{
+	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) ||
+	       (cp >= 0x202A && cp <= 0x202E) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
+void cv_term_safe_append(struct buf *b, const char *s, size_t n, int flags)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + n;
+	while (p < end) {
+		unsigned cp;
+		size_t k = utf8_next(p, end, &cp);
+		if (!k) {
+			buf_printf(b, "\\x%02x", *p++);
+			continue;
+		}
+		if (!term_active(cp) ||
+		    (cp == '\n' && (flags & CV_SAFE_NEWLINES)))
+			buf_append(b, p, k);
+		else if (cp == '\t')
+			buf_puts(b, "\\t");
+		else if (cp == '\n')
+			buf_puts(b, "\\n");
+		else if (cp < 0x80)
+			buf_printf(b, "\\x%02x", cp);
+		else
+			buf_printf(b, "\\u%04X", cp);
+		p += k;
+	}
+}
+
+char *cv_term_safe(const char *s, int flags)
+{
+	if (!s)
+		return NULL;
+	struct buf b;
+	buf_init(&b);
+	cv_term_safe_append(&b, s, strlen(s), flags);
+	return buf_steal(&b);
+}
+
+const char *cv_safe(struct cv_safe *k, const char *s)
+{
+	if (!s)
+		return NULL;
+	if (k->n == k->cap) {
+		k->cap = k->cap ? k->cap * 2 : 8;
+		k->s = xrealloc(k->s, k->cap * sizeof(*k->s));
+	}
+	return k->s[k->n++] = cv_term_safe(s, 0);
+}
+
+void cv_safe_finish(struct cv_safe *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		free(k->s[i]);
+	free(k->s);
+	memset(k, 0, sizeof(*k));
 }
 
 /* ---- sinks ---- */

@@ -47,6 +47,27 @@ void cv_format_month(int64_t ms, char out[8]);
 bool cv_utf8_valid(const char *s, size_t n);
 
 /*
+ * Text from outside (stored calls, client input) made safe to print on a
+ * terminal: what a terminal would obey instead of show becomes a visible
+ * escape. C0 controls and DEL as \xNN (\t and \n as such), C1 controls
+ * (U+0080-U+009F, CSI U+009B among them) and the bidirectional embeddings,
+ * overrides and isolates (U+202A-U+202E, U+2066-U+2069) as \uNNNN, bytes
+ * that are not UTF-8 as \xNN. CV_SAFE_NEWLINES keeps newlines.
+ */
+#define CV_SAFE_NEWLINES 1
+void cv_term_safe_append(struct buf *b, const char *s, size_t n, int flags);
+/* The same as a new string (caller frees); NULL for NULL. */
+char *cv_term_safe(const char *s, int flags) CV_MUST_CHECK;
+/* Strings made safe for one piece of output, freed together by
+ * cv_safe_finish: printf("%s", cv_safe(&k, name)). NULL stays NULL. */
+struct cv_safe {
+	char **s;
+	size_t n, cap;
+};
+const char *cv_safe(struct cv_safe *k, const char *s);
+void cv_safe_finish(struct cv_safe *k);
+
+/*
  * A sink is where durable output goes: a file written atomically (temp file in
  * the target directory, fsync, rename, fsync the directory) or memory. Tests
  * inject failures at write, fsync and rename through the fault hooks.

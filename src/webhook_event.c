@@ -21,6 +21,9 @@ const char *webhook_outcome_name(enum webhook_outcome o)
 		[WH_RECORDED] = "recorded",
 		[WH_RAW] = "stored raw",
 		[WH_QUARANTINED] = "quarantined",
+		[WH_CALL_KEPT] = "call kept, not current",
+		[WH_CALL_DISPOSED] = "call disposed",
+		[WH_STALE] = "refused: older than the replay window",
 	};
 	return names[o];
 }
@@ -66,14 +69,22 @@ static enum cv_err store_call_end(struct store *s,
 	struct store_payload p;
 	store_payload_init_hashed(&p, SRC_WEBHOOK, e->body, e->len,
 		e->sha256);
+	/* how it was authenticated decides whether it may become current;
+	 * a scheme the store does not know is trusted least */
+	if (!store_cred_parse(e->scheme, &p.auth))
+		p.auth = CRED_HEADER_SECRET;
 	enum cv_err rc = ingest_parsed(s, &p, &e->batch, NULL, &st, errmsg);
 	if (rc != CV_OK)
 		return rc;
 	*withheld = p.withhold;
 	*out = st.quarantined ? WH_QUARANTINED
+		: st.disposed ? WH_CALL_DISPOSED
 		: st.added    ? WH_CALL_NEW
 		: st.updated  ? WH_CALL_UPDATED
+		: st.kept     ? WH_CALL_KEPT
 			      : WH_CALL_UNCHANGED;
+	if (st.disposed)
+		return CV_OK; /* nothing to fetch: it stays disposed of */
 	/* sync drains the queue for locations it has credentials for */
 	const struct calllog_envelope *env = &e->env;
 	if (env->call_id && *env->call_id && env->location_id &&
@@ -94,17 +105,52 @@ static enum webhook_outcome classify(const struct calllog_envelope *env)
 	return WH_RAW;
 }
 
+/* Whether the body's own timestamp is older than the store's replay
+ * window (none set: never). */
+static enum cv_err too_old(struct store *s,
+	const struct calllog_envelope *env, bool *stale, char **errmsg)
+{
+	int64_t max_age = 0;
+	*stale = false;
+	if (!env->timestamp_ms)
+		return CV_OK;
+	enum cv_err rc = store_trust_max_age(s, &max_age, errmsg);
+	if (rc == CV_OK && max_age > 0)
+		*stale = env->timestamp_ms < cv_now_ms() - max_age;
+	return rc;
+}
+
+/* A call end or CALL message event of a call that was disposed of. */
+static enum cv_err disposed_of(struct store *s,
+	const struct calllog_envelope *env, enum webhook_outcome *out,
+	char **errmsg)
+{
+	bool dead = false;
+	enum cv_err rc = env->call_end
+		? store_tombstoned(s, env->call_id, NULL, &dead, errmsg)
+		: store_tombstoned(s, NULL, env->message_id, &dead, errmsg);
+	if (rc == CV_OK && dead)
+		*out = WH_CALL_DISPOSED;
+	return rc;
+}
+
 enum cv_err webhook_event_store(struct store *s,
 	const struct webhook_event *e, enum webhook_outcome *out,
 	char **errmsg)
 {
 	const struct calllog_envelope *env = &e->env;
-	bool seen = false, withheld = false, dup = false;
+	bool seen = false, withheld = false, dup = false, stale = false;
 	*out = WH_DUPLICATE;
 	enum cv_err rc = store_webhook_seen(s, e->dedup_key, &seen, errmsg);
+	if (rc == CV_OK && !seen && e->valid)
+		rc = too_old(s, env, &stale, errmsg);
 	if (rc != CV_OK || seen)
 		return rc;
-	if (!e->valid) {
+	if (stale) {
+		/* kept as a record of what came (hash, ids), not its body */
+		*out = WH_STALE;
+		withheld = true;
+	} else if (!e->valid) {
 		*out = WH_QUARANTINED;
 		rc = store_quarantine(s, SRC_WEBHOOK, e->body, e->len,
 			e->reason, errmsg);
@@ -113,9 +159,14 @@ enum cv_err webhook_event_store(struct store *s,
 	} else {
 		*out = classify(env);
 	}
-	if (rc != CV_OK)
+	bool is_msg = e->valid && !env->call_end &&
+		      classify(env) == WH_CALL_MESSAGE;
+	/* a disposed call's events go too: not even their ids stay */
+	if (rc == CV_OK && (*out == WH_STALE || is_msg))
+		rc = disposed_of(s, env, out, errmsg);
+	if (rc != CV_OK || *out == WH_CALL_DISPOSED)
 		return rc;
-	bool keep_msg = env->call_end || *out == WH_CALL_MESSAGE;
+	bool keep_msg = env->call_end || is_msg;
 	struct store_webhook_event row = {
 		.dedup_key = e->dedup_key,
 		.type = env->type,
@@ -131,7 +182,8 @@ enum cv_err webhook_event_store(struct store *s,
 		.withheld = withheld,
 		/* a new version kept these exact bytes already */
 		.in_payloads = !withheld &&
-			       (*out == WH_CALL_NEW || *out == WH_CALL_UPDATED),
+			       (*out == WH_CALL_NEW || *out == WH_CALL_UPDATED ||
+				       *out == WH_CALL_KEPT),
 	};
 	rc = store_webhook_insert(s, &row, &dup, errmsg);
 	if (rc == CV_OK && dup)

@@ -27,6 +27,12 @@ enum webhook_outcome {
 	WH_RECORDED,      /* INSTALL, UNINSTALL */
 	WH_RAW,           /* another type, kept as received */
 	WH_QUARANTINED,   /* not a valid event; kept with its reason */
+	WH_CALL_KEPT,     /* a version kept, not current: lower trust */
+	WH_CALL_DISPOSED, /* the call was disposed of: dropped, no event
+			     row (its body holds the content) */
+	WH_STALE,         /* its own timestamp is older than the replay
+			     window (store_trust_max_age): recorded
+			     without its body, nothing else done */
 };
 const char *webhook_outcome_name(enum webhook_outcome o);
 
@@ -38,7 +44,10 @@ const char *webhook_outcome_name(enum webhook_outcome o);
 struct webhook_event {
 	const void *body;
 	size_t len;
-	const char *scheme;          /* sig_scheme_name() of the verifier */
+	const char *scheme;          /* sig_scheme_name() of the verifier;
+				      * the version's credential kind
+				      * (store_cred_parse; one it does not
+				      * know ranks as header-secret) */
 	char sha256[CV_SHA256_HEX];
 	char *dedup_key;             /* webhookId, else "sha256:<hex>" */
 	bool valid;                  /* the envelope parsed */

@@ -57,6 +57,12 @@ void webhook_metrics_render(struct webhook_metrics *m, size_t queue_depth,
 		&m->duplicates);
 	counter(out, "callvault_webhook_quarantined_total",
 		"Signed bodies that were not valid events.", &m->quarantined);
+	counter(out, "callvault_webhook_disposed_total",
+		"Call ends of calls disposed of (purged): dropped, not "
+		"stored.", &m->disposed);
+	counter(out, "callvault_webhook_stale_total",
+		"Bodies whose own timestamp is older than the replay window "
+		"(recorded without the body).", &m->stale);
 	counter(out, "callvault_webhook_signature_failures_total",
 		"Requests refused with 401.", &m->sig_failures);
 	counter(out, "callvault_webhook_store_failures_total",

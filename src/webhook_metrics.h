@@ -19,6 +19,8 @@ struct webhook_metrics {
 	atomic_uint_fast64_t events_stored;  /* new deliveries committed */
 	atomic_uint_fast64_t duplicates;
 	atomic_uint_fast64_t quarantined;
+	atomic_uint_fast64_t disposed;       /* calls disposed of: dropped */
+	atomic_uint_fast64_t stale;          /* older than the replay window */
 	atomic_uint_fast64_t sig_failures;
 	atomic_uint_fast64_t store_failures; /* batches refused (429) */
 	atomic_uint_fast64_t commit_bucket[WM_N_BUCKETS]; /* cumulative */

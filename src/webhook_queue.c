@@ -63,7 +63,13 @@ static void count_outcome(struct webhook_metrics *m, enum webhook_outcome o)
 		atomic_fetch_add(&m->duplicates, 1);
 		return;
 	}
+	if (o == WH_CALL_DISPOSED) {
+		atomic_fetch_add(&m->disposed, 1);
+		return;
+	}
 	atomic_fetch_add(&m->events_stored, 1);
+	if (o == WH_STALE)
+		atomic_fetch_add(&m->stale, 1);
 	if (o == WH_QUARANTINED)
 		atomic_fetch_add(&m->quarantined, 1);
 }

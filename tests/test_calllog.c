@@ -9,7 +9,9 @@
 
 #define BASE_HEAD "{\"id\":\"c1\",\"createdAt\":\"2026-03-02T15:04:05.123Z\""
 
-/* Rows: input → accepted or the field its rejection must name. */
+/* Rows: input → rejected naming a field, or accepted (and then, when a
+ * field could not be read, kept with a note naming it: an archive keeps
+ * what it is given and quarantines only what it cannot identify). */
 static const struct {
 	const char *name;
 	const char *json;
@@ -32,24 +34,6 @@ static const struct {
 	  "\"createdAt\"" },
 	{ "numeric createdAt", "{\"id\":\"c1\",\"createdAt\":1700000000000}",
 	  "\"createdAt\": expected string" },
-	{ "duration string", BASE_HEAD ",\"duration\":\"142\"}",
-	  "\"duration\": expected number" },
-	{ "negative duration", BASE_HEAD ",\"duration\":-1}", "\"duration\"" },
-	{ "trialCall string", BASE_HEAD ",\"trialCall\":\"no\"}",
-	  "\"trialCall\"" },
-	{ "isAgentDeleted number", BASE_HEAD ",\"isAgentDeleted\":0}",
-	  "\"isAgentDeleted\"" },
-	{ "summary number", BASE_HEAD ",\"summary\":5}", "\"summary\"" },
-	{ "transcript object", BASE_HEAD ",\"transcript\":{}}",
-	  "\"transcript\"" },
-	{ "actions object", BASE_HEAD ",\"executedCallActions\":{}}",
-	  "\"executedCallActions\"" },
-	{ "action not object", BASE_HEAD ",\"executedCallActions\":[1]}",
-	  "executedCallActions[0]" },
-	{ "actionType number",
-	  BASE_HEAD ",\"executedCallActions\":[{\"actionType\":3}]}",
-	  "\"actionType\"" },
-	{ "agentId array", BASE_HEAD ",\"agentId\":[]}", "\"agentId\"" },
 	{ "all optional null",
 	  BASE_HEAD ",\"agentId\":null,\"contactId\":null,\"fromNumber\":null,"
 		    "\"duration\":null,\"trialCall\":null,\"summary\":null,"
@@ -80,6 +64,64 @@ static const struct {
 	  "\"id\": control character" },
 };
 
+/* Fields of an unexpected type or out of range: the record is kept (its
+ * canonical form holds the value as received), the typed field is left
+ * unread, and the notes name it. An archive keeps what it is given. */
+static const struct {
+	const char *name;
+	const char *json;
+	const char *note;   /* substring of the notes */
+} noted[] = {
+	{ "duration string", BASE_HEAD ",\"duration\":\"142\"}",
+	  "\"duration\": expected number" },
+	{ "negative duration", BASE_HEAD ",\"duration\":-1}",
+	  "\"duration\"" },
+	{ "trialCall string", BASE_HEAD ",\"trialCall\":\"no\"}",
+	  "\"trialCall\"" },
+	{ "isAgentDeleted number", BASE_HEAD ",\"isAgentDeleted\":0}",
+	  "\"isAgentDeleted\"" },
+	{ "summary number", BASE_HEAD ",\"summary\":5}",
+	  "\"summary\"" },
+	{ "transcript object", BASE_HEAD ",\"transcript\":{}}",
+	  "\"transcript\"" },
+	{ "actions object", BASE_HEAD ",\"executedCallActions\":{}}",
+	  "\"executedCallActions\"" },
+	{ "action not object", BASE_HEAD ",\"executedCallActions\":[1]}",
+	  "executedCallActions[0]" },
+	{ "actionType number",
+	  BASE_HEAD ",\"executedCallActions\":[{\"actionType\":3}]}",
+	  "\"actionType\"" },
+	{ "agentId array", BASE_HEAD ",\"agentId\":[]}",
+	  "\"agentId\"" },
+};
+
+static void test_noted(void)
+{
+	for (size_t i = 0; i < CV_ARRAY_LEN(noted); i++) {
+		struct calllog c;
+		char *reason = NULL;
+		enum cv_err rc = calllog_parse_one(noted[i].json,
+			strlen(noted[i].json), NULL, &c, &reason);
+		CHECK_MSG(rc == CV_OK, "%s: rejected: %s", noted[i].name,
+			reason ? reason : "");
+		CHECK_MSG(rc == CV_OK && c.notes &&
+				strstr(c.notes, noted[i].note),
+			"%s: want a note with '%s', got '%s'", noted[i].name,
+			noted[i].note, c.notes ? c.notes : "(none)");
+		CHECK(rc != CV_OK || strstr(c.canonical, "\"id\":\"c1\""));
+		free(reason);
+		calllog_finish(&c);
+	}
+	/* a negative duration is kept as received but not reported */
+	struct calllog c;
+	char *reason = NULL;
+	const char *j = BASE_HEAD ",\"duration\":-3}";
+	CHECK(calllog_parse_one(j, strlen(j), NULL, &c, &reason) == CV_OK);
+	CHECK(!c.has_duration);
+	CHECK(strstr(c.canonical, "\"duration\":-3") != NULL);
+	calllog_finish(&c);
+}
+
 static void test_table(void)
 {
 	for (size_t i = 0; i < CV_ARRAY_LEN(rows); i++) {
@@ -90,6 +132,8 @@ static void test_table(void)
 		if (!rows[i].reject) {
 			CHECK_MSG(rc == CV_OK, "%s: rejected: %s", rows[i].name,
 				reason ? reason : "");
+			CHECK_MSG(rc != CV_OK || !c.notes, "%s: unexpected "
+				"note '%s'", rows[i].name, c.notes);
 		} else {
 			CHECK_MSG(rc == CV_EPARSE && reason &&
 					strstr(reason, rows[i].reject),
@@ -331,6 +375,7 @@ static void test_time_and_numbers(void)
 int main(void)
 {
 	test_table();
+	test_noted();
 	test_rest_shape();
 	test_webhook_shape();
 	test_canonical();

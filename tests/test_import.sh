@@ -46,12 +46,19 @@ check_store
 	printf '{"id":"ok-4","createdAt":"2026-05-04T10:00:00Z"}'   # no final newline
 } > "$T/mixed.jsonl"
 expect_exit "mixed file exits 0" 0 cv import "$T/mixed.jsonl"
-expect_eq "mixed counts" "$(cat "$T/out")" "read 11, new 4, updated 0, unchanged 0, quarantined 7"
+expect_eq "mixed counts" "$(cat "$T/out")" "read 11, new 5, updated 0, unchanged 0, quarantined 6"
 cv quarantine > "$T/q" 2>/dev/null
-for want in 'invalid JSON' 'field "id": missing' 'field "createdAt"' 'field "duration": expected number' 'expected a JSON object' 'callLogs\[1\]\|field "createdAt": missing'; do
+for want in 'invalid JSON' 'field "id": missing' 'field "createdAt"' 'expected a JSON object' 'callLogs\[1\]\|field "createdAt": missing'; do
 	expect "quarantine reason: $want" grep -q "$want" "$T/q"
 done
-expect_eq "quarantine rows" "$(wc -l < "$T/q")" "7"
+expect_eq "quarantine rows" "$(wc -l < "$T/q")" "6"
+# a field of an unexpected type is no reason to lose the call: it is kept
+# as received, and its version says what could not be read
+expect_eq "a call with an unreadable duration is kept, noted" \
+	"$(sqlite3 "$CALLVAULT_DB" "SELECT v.notes FROM calls c JOIN versions v ON v.id = c.version_id WHERE c.id = 'bad-type'")" \
+	'field "duration": expected number, got string'
+expect "its duration column is empty" test -z \
+	"$(sqlite3 "$CALLVAULT_DB" "SELECT duration FROM calls WHERE id = 'bad-type'")"
 expect_eq "webhook shape location" "$(cv show ok-3 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["call"]["locationId"])')" "L9"
 check_store
 

@@ -296,6 +296,12 @@ static void one_round(const char *dir, int round)
 		CHECK_MSG(!(was_held[i] && !present),
 			"round %d: held call %s purged", round, m.c[i].id);
 		gone += !present;
+		/* a tombstone exactly for each call that went */
+		bool dead = !present;
+		CHECK(store_tombstoned(s, m.c[i].id, NULL, &dead, NULL) ==
+			CV_OK);
+		CHECK_MSG(dead == !present, "round %d: %s tombstone=%d "
+			"present=%d", round, m.c[i].id, dead, present);
 		if (present && was_held[i]) {
 			/* would it have gone without any hold? */
 			int nh = m.n_holds;
@@ -308,6 +314,20 @@ static void one_round(const char *dir, int round)
 	}
 	total_gone += gone;
 	CHECK_INT(st.purged, gone);
+	/* and nothing that went comes back by ingest */
+	for (int i = 0; i < N_CALLS; i++) {
+		bool dead = false;
+		CHECK(store_tombstoned(s, m.c[i].id, NULL, &dead, NULL) ==
+			CV_OK);
+		if (!dead)
+			continue;
+		ingest_call(s, &m.c[i]);
+		struct store_call sc;
+		CHECK_MSG(store_get_call(s, m.c[i].id, &sc, NULL) ==
+				CV_ENOTFOUND,
+			"round %d: %s came back", round, m.c[i].id);
+		store_call_finish(&sc);
+	}
 	CHECK(store_check(s, NULL) == CV_OK);
 	store_close(s);
 	free(db);

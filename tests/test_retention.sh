@@ -165,6 +165,26 @@ expect_exit "released call purged" 1 cv show "$h"
 check_store
 expect "archives still verify after purge" cv verify "$A"/*/*.tar.zst
 
+# disposal is final (issue 18): the purged call's own line and its archive
+# do not bring it back, and the counts say so
+grep "\"id\": *\"$gone\"" "$T/calls.jsonl" >"$T/gone.jsonl"
+expect_eq "the purged call's line found" "$(wc -l <"$T/gone.jsonl")" 1
+expect_eq "re-import of a purged call: dropped, counted" "$(cv import "$T/gone.jsonl")" \
+	"read 1, new 0, updated 0, unchanged 0, quarantined 0, disposed 1"
+expect_exit "still gone after re-import" 1 cv show "$gone"
+expect "show says it was disposed of" grep -q "was disposed of at .*(purge" "$T/err"
+gone_arch=""
+for f in "$A"/*/*.tar.zst; do
+	if tar --zstd -xOf "$f" --wildcards '*/data/calls.jsonl' | grep -q "\"id\":\"$gone\""; then
+		gone_arch=$f
+	fi
+done
+expect "its archive found" test -n "$gone_arch"
+expect_exit "restore its archive" 0 cv restore "$gone_arch"
+expect "restore: disposed calls not loaded" grep -q "; [1-9][0-9]* disposed of, not loaded" "$T/out"
+expect_exit "still gone after restore" 1 cv show "$gone"
+check_store
+
 # the audit log and what purge left behind, straight from SQLite
 if command -v sqlite3 >/dev/null; then
 	q() { sqlite3 "$CALLVAULT_DB" "$1"; }
@@ -181,6 +201,11 @@ if command -v sqlite3 >/dev/null; then
 		"$(q "SELECT count(*) FROM raw_payloads WHERE sha256 NOT IN (SELECT raw_sha256 FROM versions)")" 0
 	expect_eq "no orphaned versions" \
 		"$(q "SELECT count(*) FROM versions WHERE call_id NOT IN (SELECT id FROM calls)")" 0
+	expect_eq "a tombstone per purged call" \
+		"$(q "SELECT count(*) FROM tombstones")" \
+		"$(q "SELECT sum(result_count) FROM audit WHERE command = 'purge'")"
+	expect_eq "no purged call is back" \
+		"$(q "SELECT count(*) FROM calls WHERE id IN (SELECT call_id FROM tombstones)")" 0
 fi
 expect "hold list --all shows released holds" bash -c "'$CALLVAULT' hold list --all | grep -q RELEASED"
 expect "hold show" bash -c "'$CALLVAULT' hold show 1 | grep -q 'Smith v. Acme'"

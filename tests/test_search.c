@@ -216,6 +216,35 @@ static void test_helpers(void)
 	export_csv_field(&b, "a,\"b\"\nc", false);
 	export_csv_field(&b, NULL, true);
 	CHECK_STR(b.data, "plain,\"a,\"\"b\"\"\nc\",\r\n");
+	/* cells a spreadsheet runs as formulas get a ' inside quotes; so
+	 * does one starting with ', so that removing one ' undoes it */
+	static const struct { const char *in, *out; } cells[] = {
+		{ "=HYPERLINK(\"x\")", "\"'=HYPERLINK(\"\"x\"\")\"," },
+		{ "+1", "\"'+1\"," }, { "-2", "\"'-2\"," },
+		{ "@SUM(A1)", "\"'@SUM(A1)\"," }, { "\tx", "\"'\tx\"," },
+		{ "\rx", "\"'\rx\"," }, { "'q", "\"''q\"," },
+		{ "a=b", "a=b," }, { " =x", " =x," }, { "", "," },
+		{ "José", "José," }, { "12", "12," },
+	};
+	for (size_t i = 0; i < CV_ARRAY_LEN(cells); i++) {
+		buf_reset(&b);
+		export_csv_field(&b, cells[i].in, false);
+		CHECK_STR(b.data, cells[i].out);
+	}
+	/* ids and numbers: always quoted; all digits marked as text too */
+	static const struct { const char *in, *out; } ids[] = {
+		{ "c01", "\"c01\"," }, { "+15125550101", "\"'+15125550101\"," },
+		{ "0123", "\"'0123\"," }, { "(512) 555-0102",
+		  "\"(512) 555-0102\"," }, { "1e5", "\"1e5\"," },
+	};
+	for (size_t i = 0; i < CV_ARRAY_LEN(ids); i++) {
+		buf_reset(&b);
+		export_csv_id(&b, ids[i].in, false);
+		CHECK_STR(b.data, ids[i].out);
+	}
+	buf_reset(&b);
+	export_csv_id(&b, NULL, true);
+	CHECK_STR(b.data, "\r\n");
 	buf_reset(&b);
 	export_json_string(&b, "q\"\\\n\x01");
 	CHECK_STR(b.data, "\"q\\\"\\\\\\n\\u0001\"");
@@ -617,7 +646,7 @@ static int64_t export_once(struct store *s, enum sink_fault fault,
 	sink_set_fault(sk, fault);
 	struct export_out out = { mem_put, mem_done, sk };
 	struct export_opts eo = { .format = EXPORT_CSV, .since_last = "job",
-		.actor = "test" };
+		.actor = "test", .bom = true };
 	struct export_result res;
 	char *err = NULL;
 	*rc = export_run(s, &eo, &out, &res, &err);
@@ -644,11 +673,14 @@ static void test_export(struct store *s)
 	CHECK_INT(v0, 0);
 	/* a good run takes everything, the next nothing */
 	CHECK_INT(export_once(s, SINK_FAULT_NONE, &rc, &out), 8);
-	CHECK(strncmp(out.data, "id,locationId,agentId,agentName,", 32) == 0);
-	CHECK(strstr(out.data, "\r\nc05,L1,A2,Billing Desk,,+447700900123,"
-			       "2026-02-10T12:00:00.000Z,900,false,,false,"
-			       "false,Manager callback requested about a "
-			       "refund.\r\n") != NULL);
+	CHECK(strncmp(out.data, "\xEF\xBB\xBFid,locationId,agentId,agentName,",
+		35) == 0);
+	CHECK(strstr(out.data, ",summary,updatedAt,operation\r\n") != NULL);
+	CHECK(strstr(out.data, "\r\n\"c05\",\"L1\",\"A2\",Billing Desk,,"
+			       "\"'+447700900123\",2026-02-10T12:00:00.000Z,"
+			       "900,false,,false,false,Manager callback "
+			       "requested about a refund.,") != NULL);
+	CHECK(strstr(out.data, ",changed\r\n") == NULL);
 	CHECK(store_cursor_get(s, "job", &v1, &err) == CV_OK);
 	CHECK(v1 > 0);
 	CHECK_INT(export_once(s, SINK_FAULT_NONE, &rc, &out), 0);
@@ -666,9 +698,32 @@ static void test_export(struct store *s)
 	CHECK_INT(st.updated, 1);
 	/* failing at the rename (fsync for memory) keeps the cursor */
 	CHECK_INT(export_once(s, SINK_FAULT_WRITE, &rc, NULL), -1);
-	CHECK_INT(export_once(s, SINK_FAULT_NONE, &rc, &out), 1);
-	CHECK(strstr(out.data, "\r\nc02,") && strstr(out.data, "Changed."));
+	/* and a call new to the store beside it */
+	const char *fresh =
+		"{\"id\":\"c77\",\"createdAt\":\"2026-01-01T00:00:00.000Z\","
+		"\"summary\":\"-1 new\",\"transcript\":\"bot: hi\"}";
+	CHECK(store_begin(s, &err) == CV_OK);
+	CHECK(ingest_payload(s, SRC_IMPORT, fresh, strlen(fresh), NULL,
+		      &st, NULL, &err) == CV_OK);
+	CHECK(store_commit(s, &err) == CV_OK);
+	CHECK_INT(export_once(s, SINK_FAULT_NONE, &rc, &out), 2);
+	CHECK(strstr(out.data, "\r\n\"c02\",") && strstr(out.data, "Changed."));
+	CHECK(strstr(out.data, "Z,changed\r\n\"c77\",,,,,,"
+			       "2026-01-01T00:00:00.000Z,,,,false,false,"
+			       "\"'-1 new\",") != NULL);
+	CHECK(strstr(out.data, "Z,new\r\n") != NULL);
 	CHECK_INT(export_once(s, SINK_FAULT_NONE, &rc, &out), 0);
+	/* a reset cursor takes everything again, all new */
+	struct store_cursor before;
+	CHECK(export_cursor_reset(s, "job", "test", &before, &err) == CV_OK);
+	CHECK(before.version_id > v1);
+	CHECK(export_cursor_reset(s, "job", "test", &before, &err) ==
+		CV_ENOTFOUND);
+	CHECK(err && strstr(err, "no export cursor named 'job'"));
+	free(err);
+	err = NULL;
+	CHECK_INT(export_once(s, SINK_FAULT_NONE, &rc, &out), 9);
+	CHECK(strstr(out.data, ",changed\r\n") == NULL);
 	buf_finish(&out);
 	free(err);
 }
@@ -878,6 +933,41 @@ static void test_relevance(const char *dir)
 	free(db);
 }
 
+/* What a terminal would obey is shown, not obeyed (issue 18 item 7). */
+static void test_terminal_safe(void)
+{
+	static const char *const rows[][2] = {
+		{ "plain caf\xc3\xa9", "plain caf\xc3\xa9" },
+		{ "\x1b]0;OWNED\x07\x1b[2J", "\\x1b]0;OWNED\\x07\\x1b[2J" },
+		{ "a\tb\nc\x7f", "a\\tb\\nc\\x7f" },
+		{ "csi \xc2\x9b" "31m", "csi \\u009B31m" },
+		{ "\xe2\x80\xae" "evil\xe2\x81\xa6" "x\xe2\x81\xa9",
+			"\\u202Eevil\\u2066x\\u2069" },
+		{ "bad \xc0\x80 \xff", "bad \\xc0\\x80 \\xff" },
+		/* neighbours of the ranges pass */
+		{ "\xc2\xa0\xe2\x80\xa9\xe2\x80\xaf", "\xc2\xa0\xe2\x80\xa9\xe2\x80\xaf" },
+	};
+	for (size_t i = 0; i < CV_ARRAY_LEN(rows); i++) {
+		char *got = cv_term_safe(rows[i][0], 0);
+		CHECK_STR(got, rows[i][1]);
+		free(got);
+	}
+	char *keep = cv_term_safe("a\nb\x1b", CV_SAFE_NEWLINES);
+	CHECK_STR(keep, "a\nb\\x1b");
+	free(keep);
+	/* search_render: U+FFFD for a terminal, as stored for JSON */
+	const char *text = "x \xc2\x9b \xe2\x80\xae \x02hit\x03";
+	size_t *r = NULL, nr = 0;
+	char *t = search_render(text, SEARCH_STYLE_BRACKETS, true, &r, &nr);
+	CHECK_STR(t, "x \xef\xbf\xbd \xef\xbf\xbd [hit]");
+	CHECK(nr == 1 && r[0] == 6 && r[1] == 9);
+	free(t);
+	free(r);
+	t = search_render(text, SEARCH_STYLE_PLAIN, true, NULL, NULL);
+	CHECK_STR(t, "x \xc2\x9b \xe2\x80\xae hit");
+	free(t);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -887,6 +977,7 @@ int main(int argc, char **argv)
 	cv_log_set_level(CV_LOG_WARN);
 	test_parser();
 	test_helpers();
+	test_terminal_safe();
 	char dir[] = "/tmp/cvsearchXXXXXX";
 	if (!mkdtemp(dir))
 		return 1;

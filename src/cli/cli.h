@@ -60,9 +60,11 @@ CLI_EXTERN(cmd_archive);
 CLI_EXTERN(cmd_verify);
 CLI_EXTERN(cmd_hold);
 CLI_EXTERN(cmd_retention);
+CLI_EXTERN(cmd_trust);
 CLI_EXTERN(cmd_purge);
 CLI_EXTERN(cmd_restore);
 CLI_EXTERN(cmd_location);
 CLI_EXTERN(cmd_sync);
+CLI_EXTERN(cmd_reconcile);
 
 #endif

@@ -13,11 +13,12 @@ static int print_row(const struct audit_entry *e, void *arg)
 {
 	char ts[32];
 	cv_format_iso8601(e->ts, ts);
-	char *detail = search_render(e->detail, SEARCH_STYLE_PLAIN, true, NULL,
-		NULL);
+	/* the actor of a failed login is whatever the client sent */
+	struct cv_safe k = { 0 };
 	printf("%6lld  %s  %-12s  %-8s  %6lld  %s\n", (long long)e->id, ts,
-		e->actor, e->command, (long long)e->result_count, detail);
-	free(detail);
+		cv_safe(&k, e->actor), cv_safe(&k, e->command),
+		(long long)e->result_count, cv_safe(&k, e->detail));
+	cv_safe_finish(&k);
 	return 0;
 }
 

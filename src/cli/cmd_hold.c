@@ -3,26 +3,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../search.h"
 #include "../store/store_holds.h"
 #include "../util.h"
 #include "cli.h"
 
+/* Stored text (matter, reason, names, ids) is printed through cv_safe:
+ * a terminal shows its control characters instead of obeying them. */
 static void print_hold(const struct store_hold *h, int64_t matched)
 {
 	char ts[32];
+	struct cv_safe k = { 0 };
 	cv_format_iso8601(h->created_at, ts);
-	printf("hold #%lld  matter: %s  %s\n", (long long)h->id, h->matter,
+	printf("hold #%lld  matter: %s  %s\n", (long long)h->id,
+		cv_safe(&k, h->matter ? h->matter : ""),
 		h->released_at ? "RELEASED" : "active");
-	printf("  placed %s by %s%s%s\n", ts, h->created_by,
-		h->reason ? "; reason: " : "", h->reason ? h->reason : "");
+	printf("  placed %s by %s%s%s\n", ts,
+		cv_safe(&k, h->created_by ? h->created_by : ""),
+		h->reason ? "; reason: " : "",
+		h->reason ? cv_safe(&k, h->reason) : "");
 	for (size_t i = 0; i < h->n_calls; i++)
-		printf("  call      %s\n", h->call_ids[i]);
+		printf("  call      %s\n", cv_safe(&k, h->call_ids[i]));
 	const char *lbl[] = { "contact", "number", "agent", "location" };
 	const char *val[] = { h->contact_id, h->from_e164, h->agent_id,
 		h->location_id };
 	for (int i = 0; i < 4; i++)
 		if (val[i])
-			printf("  %-9s %s\n", lbl[i], val[i]);
+			printf("  %-9s %s\n", lbl[i], cv_safe(&k, val[i]));
 	if (h->has_from) {
 		cv_format_iso8601(h->from_ms, ts);
 		printf("  from      %s\n", ts);
@@ -33,10 +40,13 @@ static void print_hold(const struct store_hold *h, int64_t matched)
 	}
 	if (h->released_at) {
 		cv_format_iso8601(h->released_at, ts);
-		printf("  released %s by %s: %s\n", ts, h->released_by,
-			h->release_reason);
+		printf("  released %s by %s: %s\n", ts,
+			cv_safe(&k, h->released_by ? h->released_by : ""),
+			cv_safe(&k, h->release_reason ? h->release_reason
+						      : ""));
 	}
 	printf("  covers %lld stored call(s) now\n", (long long)matched);
+	cv_safe_finish(&k);
 }
 
 static int list_cb(const struct store_hold *h, int64_t matched, void *arg)
@@ -47,67 +57,65 @@ static int list_cb(const struct store_hold *h, int64_t matched, void *arg)
 
 static int call_cb(const char *id, void *arg)
 {
-	printf("  held call %s\n", id);
+	char *safe = cv_term_safe(id, 0);
+	printf("  held call %s\n", safe);
+	free(safe);
 	return 0;
 }
 
-/* DATE or date-time; a bare --to date includes that whole day. */
-static bool parse_when(const char *s, bool end, int64_t *out)
+/* The criteria, checked by the parser search, export and the console's
+ * holds use; false after printing its message. --to is inclusive (a bare
+ * date: that whole day). */
+static bool criteria(struct store_hold *h, struct search_filters *sf,
+	const struct search_filter_arg a[SFK_N])
 {
-	if (!cv_parse_iso8601(s, out))
+	char *err = NULL;
+	if (search_filters_parse(sf, a, &err) != CV_OK) {
+		cli_fail(CV_EXIT_USAGE, "hold add", "%s", err ? err : "bad "
+								"criterion");
+		free(err);
 		return false;
-	if (end && strlen(s) == 10)
-		*out += 86400000;
+	}
+	store_hold_criteria(h, &sf->f);
 	return true;
 }
+
+#define CRIT 1000 /* getopt values of the criteria: CRIT + their key */
 
 static int add(struct cli *cli, struct store *s, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "matter", required_argument, NULL, 'm' },
 		{ "call", required_argument, NULL, 'c' },
-		{ "contact", required_argument, NULL, 'C' },
-		{ "number", required_argument, NULL, 'n' },
-		{ "agent", required_argument, NULL, 'a' },
-		{ "location", required_argument, NULL, 'l' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
+		{ "contact", required_argument, NULL, CRIT + SFK_CONTACT },
+		{ "number", required_argument, NULL, CRIT + SFK_NUMBER },
+		{ "agent", required_argument, NULL, CRIT + SFK_AGENT },
+		{ "location", required_argument, NULL, CRIT + SFK_LOCATION },
+		{ "from", required_argument, NULL, CRIT + SFK_FROM },
+		{ "to", required_argument, NULL, CRIT + SFK_TO },
 		{ "reason", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct store_hold h = { 0 };
+	struct search_filter_arg a[SFK_N] = { { 0 } };
+	struct search_filters sf;
 	const char **calls = xcalloc((size_t)argc, sizeof(*calls));
-	char e164[20];
 	int c, code = CV_EXIT_USAGE;
 	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-		switch (c) {
-		case 'm': h.matter = optarg; break;
-		case 'c': calls[h.n_calls++] = optarg; break;
-		case 'C': h.contact_id = optarg; break;
-		case 'n':
-			if (!calllog_e164(optarg, e164)) {
-				cli_fail(2, "hold", "--number: not a phone "
-					"number: %s", optarg);
-				goto out;
-			}
-			h.from_e164 = e164;
-			break;
-		case 'a': h.agent_id = optarg; break;
-		case 'l': h.location_id = optarg; break;
-		case 'f':
-		case 't':
-			if (!parse_when(optarg, c == 't',
-				    c == 'f' ? &h.from_ms : &h.to_ms)) {
-				cli_fail(2, "hold", "--%s: not a date: %s",
-					c == 'f' ? "from" : "to", optarg);
-				goto out;
-			}
-			*(c == 'f' ? &h.has_from : &h.has_to) = true;
-			break;
-		case 'r': h.reason = optarg; break;
-		default: goto out;
-		}
+		if (c == 'm')
+			h.matter = optarg;
+		else if (c == 'c')
+			calls[h.n_calls++] = optarg;
+		else if (c == 'r')
+			h.reason = optarg;
+		else if (c >= CRIT && c < CRIT + SFK_N)
+			a[c - CRIT] = (struct search_filter_arg){ optarg,
+				strlen(optarg) };
+		else
+			goto out;
 	}
+	if (!criteria(&h, &sf, a))
+		goto out;
 	h.call_ids = calls;
 	int64_t id;
 	char *err = NULL;
@@ -121,7 +129,9 @@ static int add(struct cli *cli, struct store *s, int argc, char **argv)
 		free(err);
 		goto out;
 	}
-	printf("hold #%lld placed (matter: %s)\n", (long long)id, h.matter);
+	char *matter = cv_term_safe(h.matter, 0);
+	printf("hold #%lld placed (matter: %s)\n", (long long)id, matter);
+	free(matter);
 	code = CV_EXIT_OK;
 out:
 	free(calls);

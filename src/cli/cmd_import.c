@@ -81,10 +81,15 @@ static int run(struct cli *cli, int argc, char **argv)
 		fputs("\r\033[K", stderr);
 	store_close(s);
 	printf("read %lld, new %lld, updated %lld, unchanged %lld, "
-	       "quarantined %lld\n",
+	       "quarantined %lld",
 		(long long)st.read, (long long)st.added,
 		(long long)st.updated, (long long)st.unchanged,
 		(long long)st.quarantined);
+	if (st.kept)
+		printf(", kept not current %lld", (long long)st.kept);
+	if (st.disposed)
+		printf(", disposed %lld", (long long)st.disposed);
+	putchar('\n');
 	return code;
 }
 
@@ -107,9 +112,18 @@ const struct cli_cmd cmd_import = {
 		"  --location LOC locationId for records that carry none "
 		"(the REST shape\n                 has no locationId)\n"
 		"  --source NAME  record the versions as api, webhook, "
-		"import (default)\n                 or restore\n"
+		"import (default)\n                 or restore (a label: "
+		"imported records are trusted as\n                 `import`, "
+		"the least, whatever it says)\n"
+		"\nA changed record that is trusted less than the call's "
+		"current version\n(imports always are, unless that came by "
+		"import too) is kept as a\nversion that is not current. "
+		"Calls that were disposed of (purged) are\ndropped, and new "
+		"calls a location's trust policy does not let imports\n"
+		"create are quarantined (`callvault trust --help`).\n"
 		"\nPrints `read N, new N, updated N, unchanged N, "
-		"quarantined N`; exits 0\nwhen every file was read, even "
-		"with quarantined lines.\n",
+		"quarantined N`, then\n`, kept not current N` and `, "
+		"disposed N` when not 0; exits 0\nwhen every file was read, "
+		"even with quarantined lines.\n",
 	.run = run,
 };

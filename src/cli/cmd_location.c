@@ -249,6 +249,8 @@ static int list(struct cli *cli, int argc, char **argv)
 		printf("  requests %lld", (long long)l[i].requests);
 		if (l[i].last_error)
 			printf("  last-error \"%s\"", l[i].last_error);
+		if (l[i].last_warning)
+			printf("  last-warning \"%s\"", l[i].last_warning);
 		putchar('\n');
 	}
 	store_locations_free(l, n);

@@ -39,6 +39,10 @@ static int run(struct cli *cli, int argc, char **argv)
 		(long long)st.held, (long long)st.unarchived,
 		(long long)st.unverified, (long long)st.within,
 		(long long)st.no_policy);
+	if (st.quarantine)
+		printf("%s %lld quarantine row(s) past retention\n",
+			o.dry_run ? "would remove" : "removed",
+			(long long)st.quarantine);
 	return CV_EXIT_OK;
 }
 
@@ -54,7 +58,13 @@ const struct cli_cmd cmd_purge = {
 		"written (and whose file is still there,\nunchanged), and that "
 		"no active legal hold covers. One transaction per\n"
 		"location-month, each with a disposal record in the audit log "
-		"(call ids,\nmonth, archives, policy; no content).\n"
+		"(call ids,\nmonth, archives, policy; no content), and a "
+		"tombstone per call (id,\nlocation, time, reason) so that no "
+		"webhook, sync, import or restore\nbrings it back.\n"
+		"\nQuarantine rows (rejected input, whole transcripts "
+		"included) received\nbefore the months the longest retention "
+		"policy keeps are removed too\n(none without any policy); "
+		"the audit log records how many.\n"
 		"\n"
 		"  --dry-run  list what would go and, for what stays, why\n",
 	.run = run,

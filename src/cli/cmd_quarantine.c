@@ -9,8 +9,10 @@ static int print_row(const struct store_quarantine_row *q, void *arg)
 {
 	char ts[32];
 	cv_format_iso8601(q->received_at, ts);
+	char *reason = cv_term_safe(q->reason ? q->reason : "", 0);
 	printf("%lld\t%s\t%s\t%zu bytes\t%s\n", (long long)q->id, ts,
-		store_source_name(q->source), q->size, q->reason);
+		store_source_name(q->source), q->size, reason);
+	free(reason);
 	(*(long *)arg)++;
 	return 0;
 }

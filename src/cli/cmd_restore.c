@@ -5,6 +5,17 @@
 #include "cli.h"
 #include "retention.h"
 
+static void report(const char *path, const struct restore_stats *st)
+{
+	printf("%s: %lld calls, %lld versions added (%lld already there), "
+	       "%lld events", path, (long long)st->calls,
+		(long long)st->versions_added,
+		(long long)st->versions_present, (long long)st->events);
+	if (st->disposed)
+		printf("; %lld disposed of, not loaded", (long long)st->disposed);
+	putchar('\n');
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
@@ -27,12 +38,7 @@ static int run(struct cli *cli, int argc, char **argv)
 					? CV_EXIT_INTEGRITY : CV_EXIT_FAIL,
 				"restore", "%s", err ? err : cv_strerror(rc));
 		else
-			printf("%s: %lld calls, %lld versions added (%lld "
-			       "already there), %lld events\n",
-				argv[i], (long long)st.calls,
-				(long long)st.versions_added,
-				(long long)st.versions_present,
-				(long long)st.events);
+			report(argv[i], &st);
 		free(err);
 	}
 	store_close(s);
@@ -51,6 +57,11 @@ const struct cli_cmd cmd_restore = {
 		"received time and hash of the original\nbytes; archiving the "
 		"restored calls again gives byte-identical\npayload files "
 		"(data/audit.jsonl excepted: it is the log of the store\nthat "
-		"wrote it). Versions already in the store are left alone.\n",
+		"wrote it). Versions already in the store are left alone.\n"
+		"Whether a version is current follows the trust order as when "
+		"it came\n(`callvault trust --help`). Calls that were "
+		"disposed of (purged: they\nhave a tombstone) are not loaded, "
+		"nor their events; the summary ends\nwith `; N disposed of, "
+		"not loaded` when there are any.\n",
 	.run = run,
 };

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../export.h"
 #include "../store/store_audit.h"
@@ -157,11 +158,15 @@ static void print_table(const struct store_hit *h, size_t n, bool more,
 			snprintf(dur, sizeof(dur), "%.0f", h[i].duration);
 		const char *agent = h[i].agent_name ? h[i].agent_name
 						    : h[i].agent_id;
+		struct cv_safe k = { 0 };
 		printf("%-24s  %-16s  %-20s  %-16s  %-20s  %-13s  %6s\n",
-			h[i].id, ts, h[i].location_id ? h[i].location_id : "-",
-			agent ? agent : "-",
-			h[i].contact_id ? h[i].contact_id : "-",
-			h[i].from_number ? h[i].from_number : "-", dur);
+			cv_safe(&k, h[i].id), ts,
+			cv_safe(&k, h[i].location_id ? h[i].location_id : "-"),
+			cv_safe(&k, agent ? agent : "-"),
+			cv_safe(&k, h[i].contact_id ? h[i].contact_id : "-"),
+			cv_safe(&k, h[i].from_number ? h[i].from_number : "-"),
+			dur);
+		cv_safe_finish(&k);
 		char *snip = search_render(h[i].snippet,
 			fancy ? SEARCH_STYLE_BOLD : SEARCH_STYLE_BRACKETS, true,
 			NULL, NULL);
@@ -213,8 +218,11 @@ static void print_json(const struct store_hit *h, size_t n)
 	json_decref(arr);
 }
 
+/* CSV to a terminal is for reading: what the terminal would obey is
+ * shown as escapes (to a file or a pipe it stays exact). */
 static void print_csv(const struct store_hit *h, size_t n)
 {
+	bool tty = isatty(STDOUT_FILENO);
 	struct buf b;
 	buf_init(&b);
 	const char *head[] = { "id", "createdAt", "locationId", "agentId",
@@ -232,8 +240,11 @@ static void print_csv(const struct store_hit *h, size_t n)
 		const char *v[] = { h[i].id, ts, h[i].location_id,
 			h[i].agent_id, h[i].agent_name, h[i].contact_id,
 			h[i].from_number, dur, snip };
+		struct cv_safe sk = { 0 };
 		for (size_t k = 0; k < CV_ARRAY_LEN(v); k++)
-			export_csv_field(&b, v[k], k + 1 == CV_ARRAY_LEN(v));
+			export_csv_field(&b, tty ? cv_safe(&sk, v[k]) : v[k],
+				k + 1 == CV_ARRAY_LEN(v));
+		cv_safe_finish(&sk);
 		free(snip);
 	}
 	fwrite(b.data, 1, b.len, stdout);

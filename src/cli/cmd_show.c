@@ -15,22 +15,43 @@ static const char *yesno(int v)
 	return v < 0 ? "unknown" : v ? "yes" : "no";
 }
 
+/* Text from the call (HighLevel's, or whoever signed the webhook) is
+ * printed through cv_safe: a terminal shows its control characters and
+ * bidirectional overrides instead of obeying them. */
+static const char *or_dash(struct cv_safe *k, const char *s)
+{
+	return s ? cv_safe(k, s) : "-";
+}
+
+/* Each line of text, indented, its controls shown as escapes. */
+static void print_block(const char *text)
+{
+	char *t = cv_term_safe(text, CV_SAFE_NEWLINES);
+	for (char *line = t, *nl; line; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		printf("  %.*s\n", (int)(nl ? (size_t)(nl - line) : strlen(line)),
+			line);
+	}
+	free(t);
+}
+
 static void print_call(const struct store_call *sc, bool text)
 {
 	const struct calllog *c = &sc->log;
+	struct cv_safe k = { 0 };
 	char ts[32];
 	cv_format_iso8601(c->created_at, ts);
-	printf("Call          %s\n", c->id);
+	printf("Call          %s\n", or_dash(&k, c->id));
 	printf("Created       %s\n", ts);
-	printf("Location      %s\n", c->location_id ? c->location_id : "-");
+	printf("Location      %s\n", or_dash(&k, c->location_id));
 	printf("Agent         %s%s%s%s\n",
-		sc->agent_name ? sc->agent_name : "",
-		sc->agent_name ? " (" : "", c->agent_id ? c->agent_id : "-",
+		sc->agent_name ? cv_safe(&k, sc->agent_name) : "",
+		sc->agent_name ? " (" : "", or_dash(&k, c->agent_id),
 		sc->agent_name ? ")" : "");
 	if (c->agent_deleted == 1)
 		printf("              (agent deleted)\n");
-	printf("Contact       %s\n", c->contact_id ? c->contact_id : "-");
-	printf("From          %s\n", c->from_number ? c->from_number : "-");
+	printf("Contact       %s\n", or_dash(&k, c->contact_id));
+	printf("From          %s\n", or_dash(&k, c->from_number));
 	if (c->has_duration)
 		printf("Duration      %.0f s\n", c->duration);
 	else
@@ -38,16 +59,19 @@ static void print_call(const struct store_call *sc, bool text)
 	printf("Trial call    %s\n", yesno(c->trial_call));
 	printf("Transferred   %s\n", c->transferred ? "yes" : "no");
 	if (c->message_id)
-		printf("Message       %s\n", c->message_id);
+		printf("Message       %s\n", cv_safe(&k, c->message_id));
 	for (size_t i = 0; i < c->n_actions; i++) {
 		char at[32] = "";
 		if (c->actions[i].executed_at)
 			cv_format_iso8601(c->actions[i].executed_at, at);
 		printf("%s %s \"%s\"%s%s\n", i == 0 ? "Actions      " : "             ",
-			c->actions[i].type ? c->actions[i].type : "?",
-			c->actions[i].name ? c->actions[i].name : "",
+			c->actions[i].type ? cv_safe(&k, c->actions[i].type)
+					   : "?",
+			c->actions[i].name ? cv_safe(&k, c->actions[i].name)
+					   : "",
 			*at ? " at " : "", at);
 	}
+	cv_safe_finish(&k);
 	printf("Versions      %d\n",
 		sc->n_versions);
 	if (c->n_redacted)
@@ -55,15 +79,20 @@ static void print_call(const struct store_call *sc, bool text)
 			c->n_redacted);
 	if (!text)
 		return;
-	printf("\nSummary\n  %s\n", c->summary ? c->summary : "(none)");
+	printf("\nSummary\n");
+	print_block(c->summary ? c->summary : "(none)");
 	printf("\nTranscript\n");
 	struct calllog_turn *turns;
 	size_t n = calllog_turns(c->transcript, &turns);
+	struct buf line;
+	buf_init(&line);
 	for (size_t i = 0; i < n; i++) {
 		const char *who = calllog_speaker_name(turns[i].speaker);
-		printf("  %-6s %.*s\n", *who ? who : "-", (int)turns[i].len,
-			turns[i].text);
+		buf_reset(&line);
+		cv_term_safe_append(&line, turns[i].text, turns[i].len, 0);
+		printf("  %-6s %s\n", *who ? who : "-", line.data);
 	}
+	buf_finish(&line);
 	if (n == 0)
 		printf("  (none)\n");
 	free(turns);
@@ -73,10 +102,13 @@ static int print_version(const struct store_version *v, void *arg)
 {
 	char ts[32];
 	cv_format_iso8601(v->received_at, ts);
-	printf("  v%-3d %-8s %s  received-sha256 %s%s%s\n", v->seq,
-		store_source_name(v->source), ts, v->raw_sha256,
+	printf("  v%-3d %-8s %-13s %s  received-sha256 %s%s%s%s\n", v->seq,
+		store_source_name(v->source), store_cred_name(v->auth), ts,
+		v->raw_sha256, v->current ? "  (current)" : "",
 		v->raw_kept ? "" : "  (raw withheld)",
 		v->redacted ? "  (secrets redacted)" : "");
+	if (v->not_current)
+		printf("       not current: %s\n", v->not_current);
 	return 0;
 }
 
@@ -88,6 +120,11 @@ static int version_json(const struct store_version *v, void *arg)
 	json_object_set_new(o, "seq", json_integer(v->seq));
 	json_object_set_new(o, "source",
 		json_string(store_source_name(v->source)));
+	json_object_set_new(o, "trust",
+		json_string(store_cred_name(v->auth)));
+	json_object_set_new(o, "current", json_boolean(v->current));
+	json_object_set_new(o, "notCurrent", v->not_current
+			? json_string(v->not_current) : json_null());
 	json_object_set_new(o, "receivedAt", json_string(ts));
 	json_object_set_new(o, "receivedSha256", json_string(v->raw_sha256));
 	json_object_set_new(o, "canonicalSha256",
@@ -104,9 +141,13 @@ static int print_event(const struct store_webhook_event *e, void *arg)
 	char ts[32];
 	(*(int *)arg)++;
 	cv_format_iso8601(e->received_at, ts);
-	printf("  %s  %-16s %-15s %s%s\n", ts, e->type ? e->type : "(no type)",
-		e->outcome ? e->outcome : "-", e->dedup_key,
+	struct cv_safe k = { 0 };
+	printf("  %s  %-16s %-15s %s%s\n", ts,
+		e->type ? cv_safe(&k, e->type) : "(no type)",
+		e->outcome ? cv_safe(&k, e->outcome) : "-",
+		or_dash(&k, e->dedup_key),
 		e->withheld ? "  (body withheld)" : "");
+	cv_safe_finish(&k);
 	return 0;
 }
 
@@ -144,6 +185,26 @@ static int event_json(const struct store_webhook_event *e, void *arg)
 	return 0;
 }
 
+static void say_disposed(const struct store_tombstone *t, void *arg)
+{
+	char ts[32];
+	cv_format_iso8601(t->disposed_at, ts);
+	*(char **)arg = xasprintf("call %s was disposed of at %s (%s); "
+				  "nothing of it is kept",
+		t->call_id, ts, t->reason);
+}
+
+/* An unknown id: say so, or that the call was disposed of. */
+static void not_found(struct store *s, const char *id, char **err)
+{
+	char *why = NULL;
+	if (store_get_tombstone(s, id, say_disposed, &why, NULL) == CV_OK &&
+	    why) {
+		free(*err);
+		*err = why;
+	}
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -179,6 +240,8 @@ static int run(struct cli *cli, int argc, char **argv)
 	struct store_call sc;
 	char *err = NULL;
 	enum cv_err rc = store_get_call(s, id, &sc, &err);
+	if (rc == CV_ENOTFOUND)
+		not_found(s, id, &err);
 	if (rc == CV_OK)
 		rc = audit_show(s, cli, id, highlight, &err);
 	if (rc == CV_OK && json) {
@@ -251,8 +314,14 @@ const struct cli_cmd cmd_show = {
 		"Print the call's current version: its fields, the agent's "
 		"name when\nknown, executed actions, summary, and the "
 		"transcript one turn per line.\n"
-		"  --versions  also every version: source, received time, "
-		"SHA-256 of the\n              bytes as received\n"
+		"  --versions  also every version: source, how it was "
+		"authenticated\n              (ed25519, rsa-legacy, hmac, "
+		"header-secret, api, import;\n              unrecorded for "
+		"older webhook versions), received time,\n              "
+		"SHA-256 of the bytes as received, which one is current,\n"
+		"              and for a version of lower trust than the "
+		"current one\n              `not current: lower trust than "
+		"current version from …`\n"
 		"  --json      print JSON instead\n"
 		"  --highlight QUERY  print the summary and the whole "
 		"transcript with\n              the hits of QUERY marked "
@@ -260,6 +329,8 @@ const struct cli_cmd cmd_show = {
 		"\nThe call's webhook deliveries (VoiceAiCallEnd events and the "
 		"CALL\nmessage events sharing its messageId) are listed last "
 		"(JSON:\nwebhookEvents).\n"
+		"\nA call that was disposed of (purged) is reported as such, "
+		"with when\nand why (exit 1).\n"
 		"\nEvery view is recorded in the audit log.\n",
 	.run = run,
 };

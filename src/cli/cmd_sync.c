@@ -94,13 +94,17 @@ static void report(const struct sync_result *r)
 		printf("%s: FAILED: %s\n", r->location, r->error);
 		return;
 	}
+	char extra[64] = "";
+	if (r->calls.disposed)
+		snprintf(extra, sizeof(extra), ", disposed %lld",
+			(long long)r->calls.disposed);
 	printf("%s: ok: read %lld, new %lld, updated %lld, unchanged %lld, "
-	       "quarantined %lld; agents %lld; queued fetched %lld; "
+	       "quarantined %lld%s; agents %lld; queued fetched %lld; "
 	       "%lld requests (%lld retried, %lld answered 429) in %.1fs\n",
 		r->location, (long long)r->calls.read,
 		(long long)r->calls.added, (long long)r->calls.updated,
 		(long long)r->calls.unchanged, (long long)r->calls.quarantined,
-		(long long)r->agents, (long long)r->queue_fetched,
+		extra, (long long)r->agents, (long long)r->queue_fetched,
 		(long long)r->requests, (long long)r->retries,
 		(long long)r->n429, r->seconds);
 	if (r->warning)
@@ -165,18 +169,25 @@ const struct cli_cmd cmd_sync = {
 		"\n"
 		"For each location (default: every one from `callvault "
 		"location list`), in\nparallel: list the Voice AI agents "
-		"(id -> name, kept after an agent is\ndeleted), then page "
-		"the call logs oldest first "
-		"(sortBy=createdAt&sort=ascend,\npageSize=50) over a bounded "
-		"startDate/endDate window, storing each page and\nthe "
-		"checkpoint it vouches for in the same transaction (one "
-		"commit for up\nto 40 pages or 250 ms) — a sync that "
-		"is killed resumes without loss or\nduplicates. Then the calls "
-		"that webhooks queued are fetched\none by one. Each location "
-		"stays under the rate limits the server announces\n"
-		"(X-RateLimit-*), waits on 429, backs off with jitter on 5xx, "
-		"timeouts and\nresets, and fails alone when its retries or "
-		"its daily budget are spent.\n"
+		"(id -> name, kept after an agent is\ndeleted; a missing "
+		"scope or a failing agents endpoint is a warning, never\na "
+		"reason to skip the calls), then page the call logs of the "
+		"window in\ntime-ordered parts by page number (pageSize=50 "
+		"asked; whatever page size,\necho, total, order or date "
+		"granularity the server uses, every record is\nkept, and a "
+		"part ends only on what the records show), storing each page "
+		"and\nmoving the checkpoint after each complete part in the "
+		"same transaction (one\ncommit for up to 40 pages or 250 ms) "
+		"— a sync that is killed resumes without\nloss or "
+		"duplicates. A part with records that went to quarantine "
+		"holds the\ncheckpoint, so the next sync reads them again. "
+		"Then the calls that webhooks\nqueued are fetched one by one. "
+		"Each location stays under the rate limits the\nserver "
+		"announces (X-RateLimit-*), waits on 429, backs off with "
+		"jitter on 5xx,\ntimeouts and resets, and fails alone when "
+		"its retries or its daily budget are\nspent. Calls that reach "
+		"HighLevel later than the overlap are found by\n`callvault "
+		"reconcile`.\n"
 		"\n"
 		"  --location LOC  sync only LOC (repeatable)\n"
 		"  --since DATE    window start (ISO 8601); default: the "
@@ -199,8 +210,10 @@ const struct cli_cmd cmd_sync = {
 		"                  and the next sync goes on from their "
 		"checkpoints (default: no cap)\n"
 		"\nA terminal shows progress per location; otherwise log lines "
-		"go to stderr.\nPrints one result line per location. Exit 0 "
-		"when every location synced,\n1 when any failed (each named "
-		"with the reason), 2 on usage errors.\n",
+		"go to stderr.\nPrints one result line per location, and a "
+		"warning line when something\nauxiliary was missed (kept in "
+		"`location list`). Exit 0 when every location's\ncall logs "
+		"synced (warnings or not), 1 when any failed (each named with "
+		"the\nreason), 2 on usage errors.\n",
 	.run = run,
 };

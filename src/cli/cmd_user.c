@@ -172,8 +172,10 @@ static int print_user(const struct store_user *u, void *arg)
 {
 	char ts[32];
 	cv_format_iso8601(u->created_at, ts);
-	printf("%-24s  %-10s  %-8s  %s\n", u->name, u->role,
-		u->disabled ? "disabled" : "active", ts);
+	struct cv_safe k = { 0 };
+	printf("%-24s  %-10s  %-8s  %s\n", cv_safe(&k, u->name),
+		cv_safe(&k, u->role), u->disabled ? "disabled" : "active", ts);
+	cv_safe_finish(&k);
 	return 0;
 }
 

@@ -1,7 +1,6 @@
 /* filters.c — see filters.h */
 #include "filters.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,96 +16,38 @@ void cli_filters_init(struct cli_filters *cf)
 	search_filter_init(&cf->f);
 }
 
-static int bad(const char *cmd, const char *fmt, const char *arg)
-{
-	fprintf(stderr, "callvault %s: ", cmd);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	return -1;
-}
-
-static bool parse_seconds(const char *s, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || *end || !(v >= 0) || v > 1e9)
-		return false;
-	*out = v;
-	return true;
-}
-
 int cli_filters_opt(struct cli_filters *cf, const char *cmd, int c,
 	const char *arg)
 {
-	struct search_filter *f = &cf->f;
-	switch (c - FILTER_OPT_BASE) {
-	case 0: cf->from = arg; return 1;
-	case 1: cf->to = arg; return 1;
-	case 2: cf->tz = arg; return 1;
-	case 3: f->location = arg; return 1;
-	case 4: f->agent = arg; return 1;
-	case 5: f->contact = arg; return 1;
-	case 6:
-		cf->number = arg;
-		if (!calllog_e164(arg, f->number_e164))
-			return bad(cmd, "--number '%s' is not a phone number "
-					"(7 to 15 digits)", arg);
-		return 1;
-	case 7:
-		if (strlen(arg) >= sizeof(cf->action) || !*arg)
-			return bad(cmd, "--action '%s' is not an action type",
-				arg);
-		for (size_t i = 0; arg[i]; i++)
-			cf->action[i] = (char)toupper((unsigned char)arg[i]);
-		f->action = cf->action;
-		return 1;
-	case 8:
-		if (!parse_seconds(arg, &f->min_duration))
-			return bad(cmd, "--min-duration '%s' is not a number "
-					"of seconds", arg);
-		f->has_min_duration = true;
-		return 1;
-	case 9:
-		if (!parse_seconds(arg, &f->max_duration))
-			return bad(cmd, "--max-duration '%s' is not a number "
-					"of seconds", arg);
-		f->has_max_duration = true;
-		return 1;
-	case 10: f->trial = 1; return 1;
-	case 11: f->trial = 0; return 1;
-	default: return 0;
-	}
+	/* the options in FILTER_OPTIONS' order, then --trial, --no-trial */
+	static const enum search_filter_key keys[] = { SFK_FROM, SFK_TO,
+		SFK_TZ, SFK_LOCATION, SFK_AGENT, SFK_CONTACT, SFK_NUMBER,
+		SFK_ACTION, SFK_MIN_DURATION, SFK_MAX_DURATION };
+	int k = c - FILTER_OPT_BASE;
+	if (k < 0 || k > 11)
+		return 0;
+	if (k >= 10)
+		arg = k == 10 ? "true" : "false";
+	cf->arg[k >= 10 ? SFK_TRIAL : keys[k]] =
+		(struct search_filter_arg){ arg, strlen(arg) };
+	return 1;
 }
 
 bool cli_filters_finish(struct cli_filters *cf, const char *cmd)
 {
+	struct search_filters sf;
 	char *err = NULL;
-	struct search_filter *f = &cf->f;
-	if (cf->from && !(f->has_from = search_parse_time(cf->from, cf->tz,
-				  false, &f->from_ms, &err)))
-		goto bad;
-	if (cf->to && !(f->has_to = search_parse_time(cf->to, cf->tz, true,
-				&f->to_ms, &err)))
-		goto bad;
-	if (!cf->from && !cf->to && cf->tz &&
-	    !search_parse_time("2000-01-01", cf->tz, false, &f->from_ms,
-		    &err))
-		goto bad;
-	if (f->has_from && f->has_to && f->from_ms > f->to_ms) {
-		cli_fail(CV_EXIT_USAGE, cmd, "--from is after --to");
+	if (search_filters_parse(&sf, cf->arg, &err) != CV_OK) {
+		cli_fail(CV_EXIT_USAGE, cmd, "%s", err ? err : "bad filter");
+		free(err);
 		return false;
 	}
-	if (f->has_min_duration && f->has_max_duration &&
-	    f->min_duration > f->max_duration) {
-		cli_fail(CV_EXIT_USAGE, cmd,
-			"--min-duration is over --max-duration");
-		return false;
+	cf->f = sf.f;
+	if (sf.f.action) {
+		memcpy(cf->action, sf.action, sizeof(cf->action));
+		cf->f.action = cf->action;
 	}
 	return true;
-bad:
-	cli_fail(CV_EXIT_USAGE, cmd, "%s", err ? err : "bad time");
-	free(err);
-	return false;
 }
 
 static void set_str(json_t *o, const char *k, const char *v)
@@ -128,7 +69,7 @@ json_t *cli_filters_json(const struct cli_filters *cf)
 		cv_format_iso8601(f->to_ms, ts);
 		set_str(o, "to", ts);
 	}
-	set_str(o, "tz", cf->tz);
+	set_str(o, "tz", cf->arg[SFK_TZ].p);
 	set_str(o, "location", f->location);
 	set_str(o, "agent", f->agent);
 	set_str(o, "contact", f->contact);

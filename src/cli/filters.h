@@ -48,19 +48,21 @@
 	"  --trial, --no-trial  only trial calls / no trial calls\n"
 
 struct cli_filters {
-	struct search_filter f;
-	const char *from, *to, *tz, *number; /* as given */
+	struct search_filter f;              /* after cli_filters_finish */
+	struct search_filter_arg arg[SFK_N]; /* the values as given */
 	char action[64];
 };
 
 void cli_filters_init(struct cli_filters *cf);
 /*
  * Take option c with argument arg. Returns 1 when it was a filter option,
- * 0 when it is not one, -1 on a bad value (the message is printed).
+ * 0 when it is not one. The values are checked by cli_filters_finish.
  */
 int cli_filters_opt(struct cli_filters *cf, const char *cmd, int c,
 	const char *arg);
-/* Resolve --from/--to in --tz; false after printing a message. */
+/* Check every value and resolve --from/--to in --tz with the parser the
+ * API and holds use (search_filters_parse); false after printing its
+ * message (exit 2). */
 bool cli_filters_finish(struct cli_filters *cf, const char *cmd);
 /* The filters that are set, as a JSON object (new reference). */
 json_t *cli_filters_json(const struct cli_filters *cf);

@@ -34,6 +34,7 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_audit,
 	&cmd_hold,
 	&cmd_retention,
+	&cmd_trust,
 #ifndef CV_LEAN
 	&cmd_user,
 	&cmd_serve,
@@ -43,6 +44,7 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_restore,
 	&cmd_location,
 	&cmd_sync,
+	&cmd_reconcile,
 #endif
 };
 

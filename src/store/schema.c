@@ -272,6 +272,59 @@ const struct store_migration store_migrations[] = {
 	  "INSERT INTO fts_terms SELECT term FROM temp.cv_terms_migrate"
 	  "  WHERE term NOT GLOB '[0-9]*';"
 	  "DROP TABLE temp.cv_terms_migrate;" },
+	/* calllog.h: a record is kept whenever it can be identified; what
+	 * of it could not be read into the typed columns is noted here */
+	{ "versions: notes on fields that could not be read",
+	  "ALTER TABLE versions ADD COLUMN notes TEXT;" },
+	/* sync.c: a location whose call logs synced can still have lost
+	 * something auxiliary (agent names: a missing scope) */
+	{ "sync_state: the last run's warning",
+	  "ALTER TABLE sync_state ADD COLUMN last_warning TEXT;" },
+	/* issue 18: how each version was authenticated, which sources may
+	 * create calls per location, and what purge disposed of */
+	{ "trust by source, tombstones of disposed calls",
+	  /* ed25519, rsa-legacy, hmac, header-secret, api, import; NULL
+	   * for a webhook version whose scheme was never recorded. The
+	   * webhook ones are filled from the events that made them. */
+	  "ALTER TABLE versions ADD COLUMN auth TEXT;"
+	  /* why a version never became current ("lower trust than …") */
+	  "ALTER TABLE versions ADD COLUMN not_current TEXT;"
+	  "UPDATE versions SET auth = CASE source"
+	  "  WHEN 'api' THEN 'api' WHEN 'import' THEN 'import'"
+	  "  WHEN 'webhook' THEN (SELECT e.signature FROM webhook_events e"
+	  /* by call_id first: that one is indexed */
+	  "    WHERE e.call_id = versions.call_id"
+	  "    AND e.body_sha256 = versions.raw_sha256"
+	  "    AND e.signature IN ('ed25519','rsa-legacy','hmac',"
+	  "     'header-secret') ORDER BY e.id LIMIT 1)"
+	  "  WHEN 'restore' THEN CASE origin WHEN 'api' THEN 'api'"
+	  "    WHEN 'import' THEN 'import' END END;"
+	  /* allow_create: comma-separated auth names; '' location = the
+	   * default for locations without a row of their own */
+	  "CREATE TABLE trust_policies("
+	  "  location_id TEXT PRIMARY KEY,"
+	  "  allow_create TEXT NOT NULL,"
+	  "  set_at INTEGER NOT NULL,"
+	  "  set_by TEXT NOT NULL"
+	  ") WITHOUT ROWID;"
+	  /* one per disposed call: ids and when, never content */
+	  "CREATE TABLE tombstones("
+	  "  call_id TEXT PRIMARY KEY,"
+	  "  location_id TEXT,"
+	  "  message_id TEXT,"
+	  "  disposed_at INTEGER NOT NULL,"
+	  "  reason TEXT NOT NULL"
+	  ") WITHOUT ROWID;"
+	  "CREATE INDEX tombstones_message ON tombstones(message_id)"
+	  "  WHERE message_id IS NOT NULL;"
+	  "CREATE INDEX quarantine_received ON quarantine(received_at);"
+	  /* store-wide trust settings: webhook_max_age_ms (0 = off) */
+	  "CREATE TABLE trust_settings("
+	  "  key TEXT PRIMARY KEY,"
+	  "  value INTEGER NOT NULL,"
+	  "  set_at INTEGER NOT NULL,"
+	  "  set_by TEXT NOT NULL"
+	  ") WITHOUT ROWID;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);

@@ -59,9 +59,43 @@ enum store_source { SRC_API, SRC_WEBHOOK, SRC_IMPORT, SRC_RESTORE };
 const char *store_source_name(enum store_source src);
 bool store_source_parse(const char *name, enum store_source *out);
 
+/*
+ * How a version was authenticated, and so how far it is trusted (see
+ * store_cred_rank). CRED_UNRECORDED is a webhook version from a store or
+ * archive that did not record the scheme.
+ */
+enum store_cred {
+	CRED_UNRECORDED,
+	CRED_IMPORT,        /* a file an operator imported: no credential */
+	CRED_HEADER_SECRET, /* workflow action with a secret header */
+	CRED_HMAC,          /* X-HighLevel-Signature, shared secret */
+	CRED_RSA,           /* x-wh-signature, HighLevel's legacy key */
+	CRED_ED25519,       /* x-ghl-signature, HighLevel's app key */
+	CRED_API,           /* pulled from the API by sync */
+};
+#define STORE_N_CRED (CRED_API + 1)
+/* "ed25519", "rsa-legacy", "hmac", "header-secret", "api", "import";
+ * "unrecorded" for CRED_UNRECORDED. */
+const char *store_cred_name(enum store_cred a);
+/* The name of a recorded kind (not "unrecorded"); false when unknown. */
+bool store_cred_parse(const char *name, enum store_cred *out);
+/*
+ * Trust order: api 4 (the API settles disagreements), ed25519, rsa-legacy
+ * and unrecorded webhooks 3, hmac 2, header-secret 1, import 0. A version
+ * of lower rank than the current one never becomes current.
+ */
+int store_cred_rank(enum store_cred a);
+/* The kind a source implies when nothing more is known: api, import;
+ * CRED_UNRECORDED for webhook and restore. */
+enum store_cred store_cred_default(enum store_source src);
+
 /* The payload a record arrived in: its exact bytes and their hash. */
 struct store_payload {
 	enum store_source source;
+	enum store_cred auth;     /* store_cred_default(source) unless set */
+	bool replay;              /* restore: each archived version is a
+				     version of its own, even one that
+				     repeats an older or the current one */
 	int64_t received_at;      /* epoch ms; 0 = now */
 	const void *bytes;        /* exact bytes as received */
 	size_t len;
@@ -76,18 +110,85 @@ void store_payload_init_hashed(struct store_payload *p,
 	enum store_source src, const void *bytes, size_t len,
 	const char *sha256_hex);
 
-enum store_ingest_result { INGEST_NEW, INGEST_UPDATED, INGEST_UNCHANGED };
+enum store_ingest_result {
+	INGEST_NEW,
+	INGEST_UPDATED,
+	INGEST_UNCHANGED,
+	INGEST_KEPT,      /* a new version, not current: lower trust */
+	INGEST_DISPOSED,  /* the call was disposed of (tombstone): dropped */
+	INGEST_REFUSED,   /* new call from a source that may not create
+			     calls in its location: nothing stored */
+};
 
 /*
- * Store one call log delivery inside the caller's transaction. A delivery
- * whose canonical form equals the current version only bumps last_seen;
- * a different one becomes a new version and the current one; versions are
- * never overwritten. The raw payload is kept once (withheld, hash only,
- * when the record had secrets scrubbed).
+ * Store one call log delivery inside the caller's transaction.
+ *  - A call with a tombstone is dropped (INGEST_DISPOSED).
+ *  - A new call whose location's trust policy does not let p->auth
+ *    create calls is refused (INGEST_REFUSED); the caller quarantines it.
+ *  - A delivery whose canonical form equals the current version only
+ *    bumps last_seen (INGEST_UNCHANGED).
+ *  - One of lower trust than the current version becomes a version that
+ *    is not current, noted as such (INGEST_KEPT), unless the call already
+ *    has a version with that content (INGEST_UNCHANGED).
+ *  - Otherwise it becomes a new version and the current one.
+ * Versions are never overwritten. The raw payload is kept once (withheld,
+ * hash only, when the record had secrets scrubbed).
  */
 enum cv_err store_ingest_call(struct store *s, const struct calllog *c,
 	struct store_payload *p, enum store_ingest_result *res,
 	char **errmsg) CV_MUST_CHECK;
+
+/*
+ * Whether a call was disposed of: by call id, or (id NULL) by the
+ * messageId of a disposed call. *out false when neither is known.
+ */
+enum cv_err store_tombstoned(struct store *s, const char *call_id,
+	const char *message_id, bool *out, char **errmsg) CV_MUST_CHECK;
+struct store_tombstone {
+	const char *call_id, *location_id, *reason;
+	int64_t disposed_at;
+};
+/* The tombstone of a call; CV_ENOTFOUND when it has none. Strings are
+ * valid during fn only. */
+enum cv_err store_get_tombstone(struct store *s, const char *call_id,
+	void (*fn)(const struct store_tombstone *t, void *arg), void *arg,
+	char **errmsg) CV_MUST_CHECK;
+
+/*
+ * Which authentication kinds may create calls in a location (location ""
+ * = the default, for locations without a policy of their own). mask has
+ * bit (1 << auth) set per kind allowed; without any policy every kind
+ * may. Updates to calls that exist are not limited by it.
+ */
+enum cv_err store_trust_set(struct store *s, const char *location,
+	unsigned mask, const char *actor, char **errmsg) CV_MUST_CHECK;
+/* Remove a location's policy (CV_ENOTFOUND when it had none). */
+enum cv_err store_trust_unset(struct store *s, const char *location,
+	char **errmsg) CV_MUST_CHECK;
+struct store_trust_policy {
+	const char *location;     /* "" = the default */
+	unsigned mask;
+	int64_t set_at;
+	const char *set_by;
+};
+enum cv_err store_trust_each(struct store *s,
+	int (*fn)(const struct store_trust_policy *p, void *arg), void *arg,
+	char **errmsg) CV_MUST_CHECK;
+/*
+ * The replay window: webhook bodies whose own `timestamp` is more than
+ * max_age_ms before their arrival are refused (0 = no window, the
+ * default). get gives 0 when it was never set.
+ */
+enum cv_err store_trust_set_max_age(struct store *s, int64_t max_age_ms,
+	const char *actor, char **errmsg) CV_MUST_CHECK;
+enum cv_err store_trust_max_age(struct store *s, int64_t *max_age_ms,
+	char **errmsg) CV_MUST_CHECK;
+
+/* "ed25519,api" from a mask, and back; parse returns false (naming the
+ * bad word in *bad, static or pointing into list) for an unknown kind. */
+char *store_trust_mask_str(unsigned mask);
+bool store_trust_mask_parse(const char *list, unsigned *mask,
+	char *bad, size_t bad_len);
 
 /* Keep rejected input with its reason (inside or outside a transaction). */
 enum cv_err store_quarantine(struct store *s, enum store_source src,
@@ -118,6 +219,10 @@ struct store_version {
 	const char *raw_sha256;   /* SHA-256 of the payload as received */
 	bool raw_kept;            /* false when withheld (secrets) */
 	int redacted;             /* secrets replaced before storing */
+	enum store_cred auth;     /* how it was authenticated */
+	bool current;             /* the call's current version */
+	const char *not_current;  /* why it never became current (lower
+				     trust), NULL when it did */
 };
 /* Call fn for each version of the call, oldest first; a non-zero return
  * from fn stops the walk and is returned as CV_EINVAL. */

@@ -1,6 +1,7 @@
 /* store_calls.c — ingest, versions, quarantine and reading calls back */
 #include "store_int.h"
 #include "store_terms.h"
+#include "store_trust.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ void store_payload_init_hashed(struct store_payload *p,
 {
 	memset(p, 0, sizeof(*p));
 	p->source = src;
+	p->auth = store_cred_default(src);
 	p->bytes = bytes;
 	p->len = len;
 	p->received_at = cv_now_ms();
@@ -194,13 +196,17 @@ static enum cv_err keep_payload(struct store *s, struct store_payload *p,
 	return CV_OK;
 }
 
+/* A new version of c, seq; not_current says why it is not the call's
+ * current one (NULL when it is). */
 static enum cv_err add_version(struct store *s, const struct calllog *c,
-	struct store_payload *p, int seq, int64_t *vid, char **errmsg)
+	struct store_payload *p, int seq, const char *not_current,
+	int64_t *vid, char **errmsg)
 {
 	static const char sql[] =
 		"INSERT INTO versions(call_id, seq, source, received_at,"
-		" canonical, canonical_sha256, raw_sha256, redacted)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+		" canonical, canonical_sha256, raw_sha256, redacted, auth,"
+		" not_current, notes)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
@@ -214,6 +220,10 @@ static enum cv_err add_version(struct store *s, const struct calllog *c,
 	sqlite3_bind_text(st, 6, c->canonical_sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, p->sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 8, c->n_redacted);
+	store_bind_text(st, 9, p->auth == CRED_UNRECORDED ? NULL
+		: store_cred_name(p->auth));
+	store_bind_text(st, 10, not_current);
+	sqlite3_bind_text(st, 11, c->notes, -1, SQLITE_STATIC);
 	int r = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE)
@@ -246,15 +256,128 @@ static void bind_fields(sqlite3_stmt *st, const struct calllog *c,
 	sqlite3_bind_text(st, 17, c->canonical_sha256, -1, SQLITE_STATIC);
 }
 
+/* What the store holds of a call id before a delivery. */
+struct known {
+	int64_t rid;              /* 0 = no such call */
+	int nver;
+	bool same;                /* the delivery equals the current version */
+	enum store_cred cur;      /* how the current version came */
+};
+
+static enum cv_err find_call(struct store *s, const struct calllog *c,
+	struct known *k, char **errmsg)
+{
+	static const char find[] =
+		"SELECT c.rid, c.canonical_sha256, c.n_versions, v.auth,"
+		" coalesce(v.origin, v.source) FROM calls c"
+		" JOIN versions v ON v.id = c.version_id WHERE c.id = ?";
+	memset(k, 0, sizeof(*k));
+	sqlite3_stmt *st = store_stmt(s, find, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		k->rid = sqlite3_column_int64(st, 0);
+		k->same = strcmp((const char *)sqlite3_column_text(st, 1),
+				  c->canonical_sha256) == 0;
+		k->nver = sqlite3_column_int(st, 2);
+		k->cur = store_cred_of_row(
+			(const char *)sqlite3_column_text(st, 3),
+			(const char *)sqlite3_column_text(st, 4));
+	}
+	sqlite3_reset(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE
+		? CV_OK : store_dberr(s, errmsg, "find call");
+}
+
+/* A new call id: dropped when disposed of, refused when its location's
+ * policy does not let this kind create calls. */
+static enum cv_err may_create(struct store *s, const struct calllog *c,
+	const struct store_payload *p, enum store_ingest_result *res,
+	char **errmsg)
+{
+	bool dead = false, ok = true;
+	enum cv_err rc = store_trust_new_call(s, c->id, c->location_id,
+		p->auth, &dead, &ok, errmsg);
+	if (rc == CV_OK && dead)
+		*res = INGEST_DISPOSED;
+	/* a restore brings back what was created under the policy of then
+	 * (replay: set by restore alone, not by `import --source restore`) */
+	else if (rc == CV_OK && !ok && !p->replay)
+		*res = INGEST_REFUSED;
+	return rc;
+}
+
+/* Whether the call has a version with c's content already. */
+static enum cv_err has_content(struct store *s, const struct calllog *c,
+	bool *out, char **errmsg)
+{
+	static const char sql[] =
+		"SELECT 1 FROM versions WHERE call_id = ?"
+		" AND canonical_sha256 = ?";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, c->canonical_sha256, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	*out = r == SQLITE_ROW;
+	sqlite3_reset(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE
+		? CV_OK : store_dberr(s, errmsg, "find version");
+}
+
+static enum cv_err run_rid(struct store *s, const char *sql, int64_t rid,
+	int64_t t, const char *what, char **errmsg)
+{
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_int64(st, 1, t);
+	sqlite3_bind_int64(st, 2, rid);
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, what);
+}
+
+/* Keep a delivery of lower trust than the current version as a version
+ * that is not current (once per content). */
+static enum cv_err keep_outranked(struct store *s, const struct calllog *c,
+	struct store_payload *p, const struct known *k,
+	enum store_ingest_result *res, char **errmsg)
+{
+	static const char bump[] =
+		"UPDATE calls SET n_versions = n_versions + 1,"
+		" last_seen = max(last_seen, ?1) WHERE rid = ?2";
+	bool dup = false;
+	enum cv_err rc = p->replay ? CV_OK : has_content(s, c, &dup, errmsg);
+	if (rc != CV_OK)
+		return rc;
+	*res = INGEST_UNCHANGED;
+	if (dup)
+		return CV_OK;
+	char why[96];
+	snprintf(why, sizeof(why), "lower trust than current version from "
+		"%s", store_cred_name(k->cur));
+	int64_t vid;
+	if (c->n_redacted > 0)
+		p->withhold = true;
+	if ((rc = keep_payload(s, p, errmsg)) == CV_OK &&
+	    (rc = add_version(s, c, p, k->nver + 1, why, &vid, errmsg)) ==
+		    CV_OK &&
+	    (rc = run_rid(s, bump, k->rid, p->received_at, "keep version",
+		     errmsg)) == CV_OK)
+		*res = INGEST_KEPT;
+	return rc;
+}
+
 enum cv_err store_ingest_call(struct store *s, const struct calllog *c,
 	struct store_payload *p, enum store_ingest_result *res,
 	char **errmsg)
 {
-	static const char find[] =
-		"SELECT rid, canonical_sha256, n_versions FROM calls"
-		" WHERE id = ?";
 	static const char touch[] =
-		"UPDATE calls SET last_seen = max(last_seen, ?) WHERE rid = ?";
+		"UPDATE calls SET last_seen = max(last_seen, ?1) WHERE rid = ?2";
 	static const char ins[] =
 		"INSERT INTO calls(location_id, agent_id, contact_id,"
 		" from_number, from_e164, message_id, created_at, duration,"
@@ -273,48 +396,36 @@ enum cv_err store_ingest_call(struct store *s, const struct calllog *c,
 		" n_versions = n_versions + 1,"
 		" last_seen = max(last_seen, ?19), updated_at = ?19"
 		" WHERE rid = ?18";
-	sqlite3_stmt *st = store_stmt(s, find, errmsg);
-	if (!st)
-		return CV_EDB;
 	if (p->received_at == 0)
 		p->received_at = cv_now_ms();
-	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
-	int64_t rid = 0;
-	int nver = 0;
-	bool same = false;
-	int r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		rid = sqlite3_column_int64(st, 0);
-		same = strcmp((const char *)sqlite3_column_text(st, 1),
-			       c->canonical_sha256) == 0;
-		nver = sqlite3_column_int(st, 2);
-	} else if (r != SQLITE_DONE) {
-		return store_dberr(s, errmsg, "find call");
-	}
-	sqlite3_reset(st);
-	if (same) {
-		if (!(st = store_stmt(s, touch, errmsg)))
-			return CV_EDB;
-		sqlite3_bind_int64(st, 1, p->received_at);
-		sqlite3_bind_int64(st, 2, rid);
-		r = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (r != SQLITE_DONE)
-			return store_dberr(s, errmsg, "touch call");
+	struct known k;
+	enum cv_err rc = find_call(s, c, &k, errmsg);
+	if (rc != CV_OK)
+		return rc;
+	*res = INGEST_NEW;
+	if (!k.rid && ((rc = may_create(s, c, p, res, errmsg)) != CV_OK ||
+			      *res != INGEST_NEW))
+		return rc;
+	if (k.same && !p->replay) {
 		*res = INGEST_UNCHANGED;
-		return CV_OK;
+		return run_rid(s, touch, k.rid, p->received_at, "touch call",
+			errmsg);
 	}
+	if (k.rid && store_cred_rank(p->auth) < store_cred_rank(k.cur))
+		return keep_outranked(s, c, p, &k, res, errmsg);
 	if (c->n_redacted > 0)
 		p->withhold = true;
 	int64_t vid = 0;
-	enum cv_err rc = keep_payload(s, p, errmsg);
+	rc = keep_payload(s, p, errmsg);
 	if (rc == CV_OK)
-		rc = add_version(s, c, p, nver + 1, &vid, errmsg);
+		rc = add_version(s, c, p, k.nver + 1, NULL, &vid, errmsg);
 	if (rc != CV_OK)
 		return rc;
 	char e164[20];
 	bool has_e164 = calllog_e164(c->from_number, e164);
-	if (!(st = store_stmt(s, rid ? upd : ins, errmsg)))
+	int64_t rid = k.rid;
+	sqlite3_stmt *st = store_stmt(s, rid ? upd : ins, errmsg);
+	if (!st)
 		return CV_EDB;
 	bind_fields(st, c, vid, has_e164 ? e164 : NULL);
 	if (rid)
@@ -322,7 +433,7 @@ enum cv_err store_ingest_call(struct store *s, const struct calllog *c,
 	else
 		sqlite3_bind_text(st, 18, c->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 19, p->received_at);
-	r = sqlite3_step(st);
+	int r = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE)
 		return store_dberr(s, errmsg, "store call");
@@ -418,7 +529,8 @@ enum cv_err store_walk_versions(struct store *s, const char *sql,
 	if (!st)
 		return CV_EDB;
 	sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
-	bool has_kept = sqlite3_column_count(st) > 8;
+	int ncol = sqlite3_column_count(st);
+	bool has_kept = ncol > 8;
 	int r;
 	enum cv_err rc = CV_OK;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -436,6 +548,15 @@ enum cv_err store_walk_versions(struct store *s, const char *sql,
 		if (!store_source_parse((const char *)sqlite3_column_text(st, 2),
 			    &v.source))
 			v.source = SRC_IMPORT;
+		/* optional: auth, not_current, whether current */
+		v.auth = store_cred_of_row(ncol > 9
+				? (const char *)sqlite3_column_text(st, 9)
+				: NULL,
+			(const char *)sqlite3_column_text(st, 2));
+		if (ncol > 10)
+			v.not_current =
+				(const char *)sqlite3_column_text(st, 10);
+		v.current = ncol > 11 && sqlite3_column_int(st, 11) != 0;
 		if (fn(&v, arg) != 0) {
 			rc = CV_EINVAL;
 			break;
@@ -454,7 +575,9 @@ enum cv_err store_each_version(struct store *s, const char *call_id,
 	static const char sql[] =
 		"SELECT v.id, v.seq, v.source, v.received_at, v.canonical,"
 		" v.canonical_sha256, v.raw_sha256, v.redacted,"
-		" p.bytes IS NOT NULL"
+		" p.bytes IS NOT NULL, v.auth, v.not_current,"
+		" v.id = (SELECT c.version_id FROM calls c"
+		"  WHERE c.id = v.call_id)"
 		" FROM versions v LEFT JOIN raw_payloads p"
 		"  ON p.sha256 = v.raw_sha256"
 		" WHERE v.call_id = ? ORDER BY v.seq";

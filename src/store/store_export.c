@@ -26,6 +26,8 @@ static void row_from(sqlite3_stmt *st, struct store_export_row *r)
 	r->transferred = sqlite3_column_int(st, 11) != 0;
 	r->summary = (const char *)sqlite3_column_text(st, 12);
 	r->version_id = sqlite3_column_int64(st, 13);
+	r->updated_at = sqlite3_column_int64(st, 14);
+	r->first_version_id = sqlite3_column_int64(st, 15);
 }
 
 enum cv_err store_export_each(struct store *s, const struct search_filter *f,
@@ -49,8 +51,15 @@ enum cv_err store_export_each(struct store *s, const struct search_filter *f,
 		STORE_AGENT_NAME_SQL ","
 		" c.contact_id, c.from_number, c.created_at, c.duration,"
 		" c.trial_call, c.action_types, c.appointment_booked,"
-		" c.transferred, c.summary, c.version_id FROM calls c"
-		" WHERE c.version_id > ?");
+		" c.transferred, c.summary, c.version_id, c.updated_at,");
+	/* new or changed since the cursor: only a cursor's walk asks; a
+	 * call with one version (most) needs no lookup, else versions'
+	 * UNIQUE(call_id, seq) index finds its versions */
+	buf_puts(&sql, by_version ? " CASE WHEN c.n_versions = 1 THEN"
+				    " c.version_id ELSE (SELECT min(v.id)"
+				    " FROM versions v WHERE v.call_id = c.id)"
+				    " END" : " 0");
+	buf_puts(&sql, " FROM calls c WHERE c.version_id > ?");
 	/* the text condition's parameters are bound before the filters' */
 	size_t n_text = 0;
 	if (plan && plan->fts) {
@@ -127,4 +136,56 @@ enum cv_err store_cursor_set(struct store *s, const char *name,
 	sqlite3_reset(st);
 	return r == SQLITE_DONE ? CV_OK
 				: store_dberr(s, errmsg, "set export cursor");
+}
+
+enum cv_err store_cursor_each(struct store *s,
+	int (*fn)(const struct store_cursor *c, void *arg), void *arg,
+	char **errmsg)
+{
+	static const char sql[] =
+		"SELECT name, version_id, updated_at, last_rows"
+		" FROM export_cursors ORDER BY name";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_cursor c = {
+			.name = (const char *)sqlite3_column_text(st, 0),
+			.version_id = sqlite3_column_int64(st, 1),
+			.updated_at = sqlite3_column_int64(st, 2),
+			.last_rows = sqlite3_column_int64(st, 3),
+		};
+		if (fn(&c, arg) != 0) {
+			r = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? CV_OK
+				: store_dberr(s, errmsg, "list export cursors");
+}
+
+enum cv_err store_cursor_delete(struct store *s, const char *name,
+	struct store_cursor *before, char **errmsg)
+{
+	static const char sql[] =
+		"DELETE FROM export_cursors WHERE name = ?"
+		" RETURNING version_id, updated_at, last_rows";
+	memset(before, 0, sizeof(*before));
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		before->name = name;
+		before->version_id = sqlite3_column_int64(st, 0);
+		before->updated_at = sqlite3_column_int64(st, 1);
+		before->last_rows = sqlite3_column_int64(st, 2);
+		r = sqlite3_step(st);
+	}
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? CV_OK
+				: store_dberr(s, errmsg, "delete export cursor");
 }

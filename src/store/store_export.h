@@ -23,6 +23,9 @@ struct store_export_row {
 	bool appointment_booked, transferred;
 	const char *summary;
 	int64_t version_id;        /* the call's current version */
+	int64_t updated_at;        /* when that version was stored (ms) */
+	int64_t first_version_id;  /* the call's first version; by_version
+				    * walks only, else 0 */
 };
 
 /*
@@ -46,5 +49,25 @@ enum cv_err store_cursor_get(struct store *s, const char *name,
  * one is open. */
 enum cv_err store_cursor_set(struct store *s, const char *name,
 	int64_t version_id, int64_t rows, char **errmsg) CV_MUST_CHECK;
+
+/* One export cursor. Strings are valid during the callback only. */
+struct store_cursor {
+	const char *name;
+	int64_t version_id;        /* highest version exported */
+	int64_t updated_at;        /* last successful export (ms) */
+	int64_t last_rows;         /* rows that export wrote */
+};
+
+/* Call fn for every cursor, by name. A non-zero return from fn stops the
+ * walk (CV_OK is returned). */
+enum cv_err store_cursor_each(struct store *s,
+	int (*fn)(const struct store_cursor *c, void *arg), void *arg,
+	char **errmsg) CV_MUST_CHECK;
+
+/* Delete the named cursor, inside the caller's transaction when one is
+ * open; *before gets what it held (version_id 0 and name NULL when
+ * there was no such cursor, which is not an error). */
+enum cv_err store_cursor_delete(struct store *s, const char *name,
+	struct store_cursor *before, char **errmsg) CV_MUST_CHECK;
 
 #endif

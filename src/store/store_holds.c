@@ -369,3 +369,15 @@ enum cv_err store_hold_is_held(struct store *s, const char *call_id,
 	sqlite3_reset(st);
 	return r == SQLITE_ROW ? CV_OK : store_dberr(s, errmsg, "hold check");
 }
+
+void store_hold_criteria(struct store_hold *h, const struct search_filter *f)
+{
+	h->contact_id = f->contact;
+	h->agent_id = f->agent;
+	h->location_id = f->location;
+	h->from_e164 = f->number_e164[0] ? f->number_e164 : NULL;
+	h->has_from = f->has_from;
+	h->from_ms = f->from_ms;
+	h->has_to = f->has_to;
+	h->to_ms = f->has_to ? f->to_ms + 1 : 0;
+}

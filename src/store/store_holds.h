@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../search.h"
 #include "store.h"
 
 /* SQL condition: the call row `c` is matched by the hold row `h`. */
@@ -62,6 +63,11 @@ enum cv_err store_hold_each(struct store *s, bool active_only, int64_t id,
 enum cv_err store_hold_each_call(struct store *s, int64_t id,
 	int (*fn)(const char *call_id, void *arg), void *arg,
 	char **errmsg) CV_MUST_CHECK;
+/* Set h's criteria from checked filters (search_filters_parse): contact,
+ * number, agent, location and [from, to + 1 ms) — a filter's to is
+ * inclusive, a hold's range is not. h borrows f's strings. */
+void store_hold_criteria(struct store_hold *h, const struct search_filter *f);
+
 /* Whether an active hold covers the call (false for unknown calls). */
 enum cv_err store_hold_is_held(struct store *s, const char *call_id,
 	bool *held, char **errmsg) CV_MUST_CHECK;

@@ -30,6 +30,9 @@ struct store {
 				     never (set here, never with PRAGMA
 				     wal_autocheckpoint, which would replace
 				     the store's WAL hook) */
+	int64_t max_age_ms;       /* store_trust.c: the replay window as */
+	int64_t max_age_read_at;  /* read then (0 = never); read again a
+				     second later */
 	struct stmt_slot cache[STMT_CACHE_SIZE];
 };
 

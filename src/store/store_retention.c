@@ -7,6 +7,7 @@
 #include "../util.h"
 #include "store_holds.h"
 #include "store_int.h"
+#include "store_trust.h"
 
 /* calls.location_id is NULL where the archive side says "" */
 #define LOC_EQ "coalesce(c.location_id, '') = ?1"
@@ -91,10 +92,15 @@ enum cv_err store_ret_purged(struct store *s, struct store_locmonth **out,
 	return read_locmonths(s, st, out, n, errmsg);
 }
 
-/* current version not covered by any archive */
+/* The call's newest version: what an archive must hold for the call to
+ * be covered. Not always the current one: a version of lower trust is
+ * kept without becoming current. */
+#define NEWEST "(SELECT max(w.id) FROM versions w WHERE w.call_id = c.id)"
+
+/* newest version not covered by any archive */
 #define ONLY_NEW                                                            \
 	" AND (?4 = 0 OR NOT EXISTS (SELECT 1 FROM archive_calls ac"        \
-	"  WHERE ac.call_id = c.id AND ac.version_id >= c.version_id))"
+	"  WHERE ac.call_id = c.id AND ac.version_id >= " NEWEST "))"
 
 enum cv_err store_ret_each_call(struct store *s, const char *location,
 	int64_t from_ms, int64_t to_ms, bool only_new,
@@ -102,7 +108,7 @@ enum cv_err store_ret_each_call(struct store *s, const char *location,
 	char **errmsg)
 {
 	static const char sql[] =
-		"SELECT c.id, v.canonical, c.created_at, c.version_id,"
+		"SELECT c.id, v.canonical, c.created_at, " NEWEST ","
 		" coalesce((SELECT a.name FROM agents a"
 		"   WHERE a.location_id = c.location_id AND a.id = c.agent_id),"
 		"  (SELECT a.name FROM agents a WHERE a.id = c.agent_id"
@@ -311,15 +317,22 @@ static enum cv_err keep_restored_payload(struct store *s,
 }
 
 enum cv_err store_ret_restore_version(struct store *s,
-	const struct store_restore_version *v, bool *added, char **errmsg)
+	const struct store_restore_version *v, enum store_ingest_result *res,
+	char **errmsg)
 {
 	static const char fix[] =
 		"UPDATE versions SET origin = ?, redacted = ?"
 		" WHERE call_id = ? AND seq = ?";
 	const struct calllog *c = v->log;
 	char have[CV_SHA256_HEX];
-	*added = false;
-	enum cv_err rc = version_hash(s, c->id, v->seq, have, errmsg);
+	bool dead = false;
+	*res = INGEST_UNCHANGED;
+	enum cv_err rc = store_tombstoned(s, c->id, NULL, &dead, errmsg);
+	if (rc == CV_OK && dead)
+		*res = INGEST_DISPOSED;
+	if (rc != CV_OK || dead)
+		return rc;
+	rc = version_hash(s, c->id, v->seq, have, errmsg);
 	if (rc != CV_OK)
 		return rc;
 	if (*have)
@@ -340,14 +353,18 @@ enum cv_err store_ret_restore_version(struct store *s,
 	snprintf(p.sha256, sizeof(p.sha256), "%s", v->raw_sha256);
 	p.received_at = v->received_at;
 	p.stored = true; /* kept just below, hash only */
-	enum store_ingest_result res;
+	/* ranked as it was when it first came */
+	p.auth = v->cred != CRED_UNRECORDED ? v->cred
+					     : store_cred_default(v->origin);
+	p.replay = true;
+	enum store_ingest_result got;
 	if ((rc = keep_restored_payload(s, v, errmsg)) != CV_OK ||
-	    (rc = store_ingest_call(s, c, &p, &res, errmsg)) != CV_OK)
+	    (rc = store_ingest_call(s, c, &p, &got, errmsg)) != CV_OK)
 		return rc;
-	if (res == INGEST_UNCHANGED)
+	if (got != INGEST_NEW && got != INGEST_UPDATED && got != INGEST_KEPT)
 		return cv_error(errmsg, CV_EINTEGRITY,
-			"call %s version %d repeats the version before it",
-			c->id, v->seq);
+			"call %s version %d was not stored (%d)", c->id,
+			v->seq, (int)got);
 	sqlite3_stmt *st = store_stmt(s, fix, errmsg);
 	if (!st)
 		return CV_EDB;
@@ -360,7 +377,7 @@ enum cv_err store_ret_restore_version(struct store *s,
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE)
 		return store_dberr(s, errmsg, "restore version");
-	*added = true;
+	*res = got;
 	return CV_OK;
 }
 
@@ -370,8 +387,8 @@ enum cv_err store_ret_each_version(struct store *s, const char *call_id,
 {
 	static const char sql[] =
 		"SELECT id, seq, coalesce(origin, source), received_at,"
-		" canonical, canonical_sha256, raw_sha256, redacted"
-		" FROM versions WHERE call_id = ? ORDER BY seq";
+		" canonical, canonical_sha256, raw_sha256, redacted, 0, auth,"
+		" not_current FROM versions WHERE call_id = ? ORDER BY seq";
 	return store_walk_versions(s, sql, call_id, fn, arg, errmsg);
 }
 
@@ -681,12 +698,12 @@ enum cv_err store_ret_each_purge_cand(struct store *s, const char *location,
 		STORE_HOLD_MATCH_SQL "),"
 		" (SELECT a.id FROM archive_calls ac JOIN archives a"
 		"   ON a.id = ac.archive_id WHERE ac.call_id = c.id"
-		"   AND ac.version_id >= c.version_id"
+		"   AND ac.version_id >= " NEWEST
 		"   AND a.verified_at IS NOT NULL"
 		"   AND a.verified_at >= a.written_at"
 		"   ORDER BY a.id DESC LIMIT 1),"
 		" EXISTS (SELECT 1 FROM archive_calls ac WHERE ac.call_id = c.id"
-		"   AND ac.version_id >= c.version_id)"
+		"   AND ac.version_id >= " NEWEST ")"
 		" FROM calls c WHERE " LOC_EQ
 		" AND c.created_at >= ?2 AND c.created_at < ?3"
 		" ORDER BY c.created_at, c.id";
@@ -734,7 +751,7 @@ static enum cv_err run_bound(struct store *s, const char *sql,
 }
 
 enum cv_err store_ret_purge_call(struct store *s, const char *call_id,
-	char **errmsg)
+	const char *reason, char **errmsg)
 {
 	static const char find[] = "SELECT rid FROM calls WHERE id = ?";
 	static const char by_id[][256] = {
@@ -773,9 +790,29 @@ enum cv_err store_ret_purge_call(struct store *s, const char *call_id,
 		return r == SQLITE_DONE ? cv_error(errmsg, CV_ENOTFOUND,
 						 "no call %s", call_id)
 					: store_dberr(s, errmsg, "purge");
+	rc = store_tombstone_add(s, call_id, reason, cv_now_ms(), errmsg);
 	for (size_t i = 0; i < CV_ARRAY_LEN(by_rid) && rc == CV_OK; i++)
 		rc = run_bound(s, by_rid[i], NULL, rid, errmsg);
 	for (size_t i = 0; i < CV_ARRAY_LEN(by_id) && rc == CV_OK; i++)
 		rc = run_bound(s, by_id[i], call_id, 0, errmsg);
 	return rc;
+}
+
+enum cv_err store_ret_purge_quarantine(struct store *s, int64_t before_ms,
+	bool remove, int64_t *n, char **errmsg)
+{
+	static const char count[] =
+		"SELECT count(*) FROM quarantine WHERE received_at < ?";
+	static const char del[] =
+		"DELETE FROM quarantine WHERE received_at < ?";
+	sqlite3_stmt *st = store_stmt(s, remove ? del : count, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_int64(st, 1, before_ms);
+	int r = sqlite3_step(st);
+	*n = remove ? (r == SQLITE_DONE ? sqlite3_changes(s->db) : 0)
+		    : (r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0);
+	sqlite3_reset(st);
+	return r == (remove ? SQLITE_DONE : SQLITE_ROW)
+		? CV_OK : store_dberr(s, errmsg, "purge quarantine");
 }

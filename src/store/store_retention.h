@@ -56,7 +56,10 @@ struct store_arch_call {
 	const char *canonical;
 	size_t canonical_len;
 	int64_t created_at;
-	int64_t version_id;       /* current version */
+	int64_t version_id;       /* newest version (what an archive of
+				     the call covers); canonical is the
+				     current one, which a version of lower
+				     trust does not replace */
 	const char *agent_name;   /* NULL when unknown */
 	/* the normalised fields of the current version (NULL = missing) */
 	const char *location_id, *agent_id, *contact_id, *from_number;
@@ -68,7 +71,7 @@ struct store_arch_call {
 };
 /*
  * Walk the calls of a location created in [from_ms, to_ms), ordered by
- * createdAt then id. With only_new, just those whose current version is
+ * createdAt then id. With only_new, just those whose newest version is
  * in no archive yet. A non-zero return from fn stops the walk (CV_EINVAL).
  */
 enum cv_err store_ret_each_call(struct store *s, const char *location,
@@ -106,28 +109,33 @@ enum cv_err store_ret_put_agent(struct store *s, const char *location,
 /*
  * Load one archived version back (inside the caller's transaction):
  * the call's versions 1..seq-1 must be there already; a version with this
- * seq and the same canonical hash is left alone (*added = false). The
- * version is stored with source `restore`, and the original source,
- * received time, hash of the original bytes and redaction count kept.
- * CV_EINTEGRITY when the store holds a different history for the call.
+ * seq and the same canonical hash is left alone (*res INGEST_UNCHANGED).
+ * The version is stored with source `restore`, and the original source,
+ * credential kind, received time, hash of the original bytes and
+ * redaction count kept; whether it becomes current follows the trust
+ * order as when it first came (*res INGEST_NEW, _UPDATED or _KEPT). A
+ * call that was disposed of (tombstone) is not loaded: *res
+ * INGEST_DISPOSED. CV_EINTEGRITY when the store holds a different
+ * history for the call.
  */
 struct store_restore_version {
 	const struct calllog *log;  /* parsed from the archived record */
 	int seq;
 	enum store_source origin;
+	enum store_cred cred;       /* CRED_UNRECORDED: what origin implies */
 	int64_t received_at;
 	const char *raw_sha256;
 	int redacted;
 };
 enum cv_err store_ret_restore_version(struct store *s,
-	const struct store_restore_version *v, bool *added,
+	const struct store_restore_version *v, enum store_ingest_result *res,
 	char **errmsg) CV_MUST_CHECK;
 
 /*
  * Walk a call's versions oldest first, for an archive: like
  * store_each_version, but v->source is the original source (a restored
  * version's `origin`) and raw_kept is not looked up (always false), which
- * spares reading the raw payloads.
+ * spares reading the raw payloads. v->auth and v->not_current are set.
  */
 enum cv_err store_ret_each_version(struct store *s, const char *call_id,
 	int (*fn)(const struct store_version *v, void *arg), void *arg,
@@ -215,10 +223,18 @@ enum cv_err store_ret_each_purge_cand(struct store *s, const char *location,
 /*
  * Remove a call from the live store (inside the caller's transaction):
  * its row, versions, webhook events, fetch-queue entry, index entries and
- * the raw payloads no other version references. Refuses (CV_EINVAL) a
- * call that an active hold covers.
+ * the raw payloads no other version references, leaving a tombstone (id,
+ * location, messageId, now, reason; no content) so that no source can
+ * bring it back. Refuses (CV_EINVAL) a call that an active hold covers.
  */
 enum cv_err store_ret_purge_call(struct store *s, const char *call_id,
-	char **errmsg) CV_MUST_CHECK;
+	const char *reason, char **errmsg) CV_MUST_CHECK;
+
+/*
+ * Quarantine rows received before before_ms: count them (*n), and with
+ * remove delete them (inside the caller's transaction).
+ */
+enum cv_err store_ret_purge_quarantine(struct store *s, int64_t before_ms,
+	bool remove, int64_t *n, char **errmsg) CV_MUST_CHECK;
 
 #endif

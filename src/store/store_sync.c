@@ -27,6 +27,7 @@ void store_location_finish(struct store_location *l)
 	free(l->client_id);
 	free(l->secrets_dir);
 	free(l->last_error);
+	free(l->last_warning);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -65,7 +66,7 @@ enum cv_err store_location_put(struct store *s,
 	" l.secrets_dir, l.added_at, l.updated_at,"                         \
 	" coalesce(st.checkpoint_ms, -1), coalesce(st.last_run_at, 0),"     \
 	" coalesce(st.last_ok_at, 0), coalesce(st.requests, 0),"            \
-	" st.last_error"                                                    \
+	" st.last_error, st.last_warning"                                   \
 	" FROM locations l LEFT JOIN sync_state st ON st.location_id = l.id"
 
 static void read_location(sqlite3_stmt *st, struct store_location *l)
@@ -86,6 +87,7 @@ static void read_location(sqlite3_stmt *st, struct store_location *l)
 	l->last_ok_at = sqlite3_column_int64(st, 10);
 	l->requests = sqlite3_column_int64(st, 11);
 	l->last_error = store_col_dup(st, 12);
+	l->last_warning = store_col_dup(st, 13);
 }
 
 enum cv_err store_location_get(struct store *s, const char *id,
@@ -172,14 +174,16 @@ enum cv_err store_sync_checkpoint(struct store *s, const char *loc,
 }
 
 enum cv_err store_sync_result(struct store *s, const char *loc,
-	int64_t now, const char *error, int64_t requests, char **errmsg)
+	int64_t now, const char *error, const char *warning, int64_t requests,
+	char **errmsg)
 {
 	static const char sql[] =
 		"INSERT INTO sync_state(location_id, last_run_at, last_ok_at,"
-		" last_error, requests) VALUES(?1, ?2, ?3, ?4, ?5)"
+		" last_error, requests, last_warning)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
 		" ON CONFLICT(location_id) DO UPDATE SET last_run_at = ?2,"
 		" last_ok_at = coalesce(?3, last_ok_at), last_error = ?4,"
-		" requests = requests + ?5";
+		" requests = requests + ?5, last_warning = ?6";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
@@ -189,6 +193,7 @@ enum cv_err store_sync_result(struct store *s, const char *loc,
 		sqlite3_bind_int64(st, 3, now);
 	store_bind_text(st, 4, error);
 	sqlite3_bind_int64(st, 5, requests);
+	store_bind_text(st, 6, warning);
 	return step_done(s, st, "sync result", errmsg);
 }
 
@@ -275,4 +280,55 @@ enum cv_err store_fetch_queue_failed(struct store *s, const char *call_id,
 	store_bind_text(st, 1, error);
 	store_bind_text(st, 2, call_id);
 	return step_done(s, st, "fetch queue", errmsg);
+}
+
+enum cv_err store_call_digest(struct store *s, const char *id,
+	struct store_call_digest *out, char **errmsg)
+{
+	static const char sql[] =
+		"SELECT c.created_at, v.canonical_sha256 FROM calls c"
+		" JOIN versions v ON v.id = c.version_id WHERE c.id = ?";
+	memset(out, 0, sizeof(*out));
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, id);
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		out->found = true;
+		out->created_at = sqlite3_column_int64(st, 0);
+		const char *h = (const char *)sqlite3_column_text(st, 1);
+		snprintf(out->canonical_sha256, sizeof(out->canonical_sha256),
+			"%s", h ? h : "");
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return store_dberr(s, errmsg, "call digest");
+	if (!out->found)
+		return store_tombstoned(s, id, NULL, &out->disposed, errmsg);
+	return CV_OK;
+}
+
+enum cv_err store_each_call_in(struct store *s, const char *loc,
+	int64_t from, int64_t to, store_call_fn fn, void *ctx,
+	char **errmsg)
+{
+	static const char sql[] =
+		"SELECT id, created_at FROM calls WHERE location_id = ?"
+		" AND created_at BETWEEN ? AND ? ORDER BY created_at";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, loc);
+	sqlite3_bind_int64(st, 2, from);
+	sqlite3_bind_int64(st, 3, to);
+	enum cv_err rc = CV_OK;
+	int r;
+	while (rc == CV_OK && (r = sqlite3_step(st)) == SQLITE_ROW)
+		rc = fn(ctx, (const char *)sqlite3_column_text(st, 0),
+			sqlite3_column_int64(st, 1), errmsg);
+	if (rc == CV_OK && r != SQLITE_DONE)
+		rc = store_dberr(s, errmsg, "calls of a period");
+	sqlite3_reset(st);
+	return rc;
 }

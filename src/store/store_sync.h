@@ -26,6 +26,7 @@ struct store_location {
 	/* from sync_state; checkpoint_ms < 0 when the location never synced */
 	int64_t checkpoint_ms, last_run_at, last_ok_at, requests;
 	char *last_error;
+	char *last_warning;       /* the last run's warning, or NULL */
 };
 void store_location_finish(struct store_location *l);
 
@@ -50,10 +51,11 @@ enum cv_err store_location_delete(struct store *s, const char *id,
  */
 enum cv_err store_sync_checkpoint(struct store *s, const char *loc,
 	int64_t ms, char **errmsg) CV_MUST_CHECK;
-/* Record a run's outcome: error NULL = success. requests are added. */
+/* Record a run's outcome: error NULL = success, warning NULL = none.
+ * requests are added. */
 enum cv_err store_sync_result(struct store *s, const char *loc,
-	int64_t now, const char *error, int64_t requests, char **errmsg)
-	CV_MUST_CHECK;
+	int64_t now, const char *error, const char *warning, int64_t requests,
+	char **errmsg) CV_MUST_CHECK;
 
 /* Record an agent's name (kept when the agent is later deleted). */
 enum cv_err store_agent_put(struct store *s, const char *loc,
@@ -73,5 +75,26 @@ enum cv_err store_fetch_queue_done(struct store *s, const char *call_id,
 /* Count a failed attempt and its reason. */
 enum cv_err store_fetch_queue_failed(struct store *s, const char *call_id,
 	const char *error, char **errmsg) CV_MUST_CHECK;
+
+/* ---- reconcile: what the store holds, to compare with the API --------- */
+
+/* A call's location, createdAt and its current version's canonical
+ * SHA-256; *found false (CV_OK) when the store has no such call. */
+struct store_call_digest {
+	bool found;
+	bool disposed;            /* not found: purged or erased (a
+				     tombstone), so never to come back */
+	int64_t created_at;
+	char canonical_sha256[CV_SHA256_HEX];
+};
+enum cv_err store_call_digest(struct store *s, const char *id,
+	struct store_call_digest *out, char **errmsg) CV_MUST_CHECK;
+
+/* Every call of loc with from <= createdAt <= to, in createdAt order. */
+typedef enum cv_err (*store_call_fn)(void *ctx, const char *id,
+	int64_t created_at, char **errmsg);
+enum cv_err store_each_call_in(struct store *s, const char *loc,
+	int64_t from, int64_t to, store_call_fn fn, void *ctx,
+	char **errmsg) CV_MUST_CHECK;
 
 #endif

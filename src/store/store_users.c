@@ -291,6 +291,30 @@ enum cv_err store_login_failure_count(struct store *s, const char *key,
 	return rc;
 }
 
+enum cv_err store_login_failure_nth(struct store *s, const char *key,
+	int64_t since, int64_t skip, int64_t *ts, char **errmsg)
+{
+	static const char sql[] = "SELECT ts FROM login_failures"
+				  " WHERE key = ? AND ts >= ?"
+				  " ORDER BY ts LIMIT 1 OFFSET ?";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, key);
+	sqlite3_bind_int64(st, 2, since);
+	sqlite3_bind_int64(st, 3, skip);
+	enum cv_err rc = CV_OK;
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		*ts = sqlite3_column_int64(st, 0);
+	else if (r == SQLITE_DONE)
+		rc = cv_error(errmsg, CV_ENOTFOUND, "no such failure");
+	else
+		rc = store_dberr(s, errmsg, "reading failed logins");
+	sqlite3_reset(st);
+	return rc;
+}
+
 enum cv_err store_token_set(struct store *s, const char *user,
 	const char *token_hash, int64_t now, char **errmsg)
 {

@@ -58,6 +58,11 @@ enum cv_err store_login_failure_add(struct store *s, const char *key,
 	int64_t now, char **errmsg) CV_MUST_CHECK;
 enum cv_err store_login_failure_count(struct store *s, const char *key,
 	int64_t since, int64_t *n, char **errmsg) CV_MUST_CHECK;
+/* The time of key's (skip+1)-th oldest failure at or after since;
+ * CV_ENOTFOUND when there are not that many. */
+enum cv_err store_login_failure_nth(struct store *s, const char *key,
+	int64_t since, int64_t skip, int64_t *ts, char **errmsg)
+	CV_MUST_CHECK;
 
 /* Replace the user's API token hash. */
 enum cv_err store_token_set(struct store *s, const char *user,

@@ -120,7 +120,7 @@ try {
   const csvPath = path.join(outDir, 'export.csv');
   await download.saveAs(csvPath);
   const csv = fs.readFileSync(csvPath, 'utf8');
-  check(csv.startsWith('id,') && csv.includes('\r\nc01,') && !csv.includes('\r\nc02,'), 'the CSV holds the current search');
+  check(csv.startsWith('id,') && csv.includes('\r\n"c01",') && !csv.includes('\r\n"c02",'), 'the CSV holds the current search');
 
   // place a hold on every call of the current search
   const nres = (await page.$$('#results tbody tr')).length;

@@ -8,6 +8,9 @@
 #      parallel: target 1.15x one such location's floor.
 #
 #   baseline: the calls of B imported from JSONL (the store alone).
+#   R: `callvault reconcile` of A's location against the same server
+#      (every call listed and compared with the store A left): floor =
+#      ceil(N1/50) requests at the same limit; target 1.10x, no 429.
 #
 # usage: tools/bench/bench_sync.sh [BUILD_DIR] [WINDOW_MS] [N1] [L] [N2]
 # (WINDOW_MS 1000 scales HighLevel's 100 requests / 10 s window by 10.)
@@ -70,6 +73,28 @@ run() {
 echo "# window: $BURST requests per $WINDOW_MS ms; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# name seconds api_requests served_429 max_requests_in_window floor_seconds"
 run one 1 "$N1"
+# R: the same server again (same seed: the same calls), the store A left
+"$HLSIM" --quiet --seed 3 --locations 1 --calls-per-location "$N1" \
+	--months 6 --burst $BURST --window-ms "$WINDOW_MS" \
+	--port-file "$W/port.r" >/dev/null 2>&1 &
+SIM_PID=$!
+for _ in $(seq 600); do [ -s "$W/port.r" ] && break; sleep 0.05; done
+export CALLVAULT_DB="$W/one.db"
+url="http://127.0.0.1:$(cat "$W/port.r")"
+sqlite3 "$CALLVAULT_DB" "UPDATE locations SET api_base = '$url'"
+t0=$(date +%s.%N)
+rc=0
+nice "$CV" reconcile --since 2015-01-01 >"$W/rec.out" 2>"$W/rec.err" || rc=$?
+t1=$(date +%s.%N)
+curl -s "$url/__sim/stats" >"$W/stats"
+kill $SIM_PID; wait $SIM_PID 2>/dev/null || true; SIM_PID=
+[ "$rc" -eq 0 ] && grep -q ": complete: listed $N1, stored $N1," "$W/rec.out" || {
+	echo "reconcile: exit $rc: $(tail -1 "$W/rec.out")" >&2; exit 1; }
+printf 'reconcile %.2f %s %s %s %s\n' "$($PY -c "print($t1 - $t0)")" \
+	"$(jget "$W/stats" "d['apiRequests']")" \
+	"$(jget "$W/stats" "d['served429']")" \
+	"$(jget "$W/stats" "d['maxWindowRequests']")" \
+	"$($PY -c "import math; print(math.ceil($N1/50) * $WINDOW_MS / $BURST / 1000)")"
 run many "$L" "$N2"
 # baseline: the same calls of B through `callvault import` (no HTTP, no
 # limits): how fast the store alone takes them

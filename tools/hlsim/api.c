@@ -283,6 +283,13 @@ static void check_dates(const struct args *a, struct sim_filter *f,
 	f->end_ms = (int64_t)ev;
 }
 
+/* The range a request's bounds select under the server's quirks. */
+static void quirk_range(const struct quirks *q, struct sim_filter *f)
+{
+	if (f->has_range)
+		quirks_dates(q, &f->start_ms, &f->end_ms);
+}
+
 /* ---- routes (all run with h->lock held) ---- */
 
 struct ctx {
@@ -294,10 +301,12 @@ struct ctx {
 };
 
 static void page_body(struct ctx *c, const struct sim_filter *f, int page,
-	int page_size)
+	int asked)
 {
 	struct simdata *sd = c->h->sd;
 	struct faults *fl = &c->h->faults;
+	const struct quirks *qk = &c->h->quirks;
+	int page_size = qk->page_size ? qk->page_size : asked;
 	size_t *idx, n;
 	simdata_query(sd, f, &idx, &n);
 	int serve_page = page;
@@ -308,9 +317,16 @@ static void page_body(struct ctx *c, const struct sim_filter *f, int page,
 	if (!faults_roll(fl, F_EMPTY))
 		for (size_t k = from; k < n && k < from + (size_t)page_size;
 		     k++)
-			json_array_append(arr, simdata_serve(sd, idx[k], c->now));
+			json_array_append_new(arr, quirks_call(qk,
+				simdata_serve(sd, idx[k], c->now)));
 	free(idx);
 	json_int_t total = (json_int_t)n;
+	if (qk->total_all) {
+		struct sim_filter all = { .loc = f->loc };
+		simdata_query(sd, &all, &idx, &n);
+		free(idx);
+		total = (json_int_t)n;
+	}
 	if (faults_roll(fl, F_DRIFT))
 		total += sim_range(&fl->rng, 0, 1) ? sim_range(&fl->rng, 1, 5)
 			: -sim_range(&fl->rng, 1, total < 5 ? total : 5);
@@ -318,8 +334,9 @@ static void page_body(struct ctx *c, const struct sim_filter *f, int page,
 	if (faults_roll(fl, F_NOECHO))
 		echo = page > 1 ? 1 : page + 1;
 	c->r->status = 200;
-	c->r->body = dump_free(json_pack("{s:I,s:i,s:i,s:o}", "total", total,
-		"page", echo, "pageSize", page_size, "callLogs", arr));
+	c->r->body = dump_free(json_pack("{s:I,s:i,s:o,s:o}", "total", total,
+		"page", echo, "pageSize", quirks_echo(qk, asked, page_size,
+			json_array_size(arr)), "callLogs", arr));
 }
 
 static void route_call_logs(struct ctx *c)
@@ -359,6 +376,11 @@ static void route_call_logs(struct ctx *c)
 	f.call_type = ct + 1;
 	f.sort_by = sb < 0 ? 0 : sb;
 	f.ascend = sb >= 0 && so == 0;  /* default: newest first */
+	if (c->h->quirks.ignore_sort) {
+		f.sort_by = 0;
+		f.ascend = false;
+	}
+	quirk_range(&c->h->quirks, &f);
 	page_body(c, &f, page, page_size);
 }
 
@@ -379,8 +401,10 @@ static void route_call_log(struct ctx *c, const char *id)
 		return;
 	}
 	c->r->status = 200;
-	c->r->body = json_dumps(simdata_serve(c->h->sd, (size_t)i, c->now),
-		JSON_COMPACT);
+	json_t *call = quirks_call(&c->h->quirks, simdata_serve(c->h->sd,
+		(size_t)i, c->now));
+	c->r->body = json_dumps(call, JSON_COMPACT);
+	json_decref(call);
 }
 
 static void route_agents(struct ctx *c)
@@ -397,6 +421,26 @@ static void route_agents(struct ctx *c)
 		return;
 	}
 	json_decref(msgs);
+	switch (c->h->quirks.agents) {
+	case AGENTS_SCOPE:
+		set_error(c->r, 401, "The token is not authorized for this "
+				     "scope.");
+		return;
+	case AGENTS_5XX:
+		set_error(c->r, 500, "Internal server error");
+		return;
+	case AGENTS_SCHEMA:
+		/* the spec's own example fails its schema: an action
+		 * without `id`, and most required fields missing */
+		c->r->status = 200;
+		c->r->body = xstrdup("{\"total\":1,\"page\":1,\"pageSize\":"
+			"10,\"agents\":[{\"id\":\"66e0aa11bb22cc33dd44ee55\","
+			"\"agentName\":\"Front desk\",\"actions\":[{"
+			"\"actionType\":\"SMS\",\"name\":\"Send link\"}]}]}");
+		return;
+	case AGENTS_OK:
+		break;
+	}
 	const char *q = arg(c->a, "query");
 	struct sim_location *l = &c->h->sd->locs[c->loc];
 	json_t *arr = json_array();
@@ -682,6 +726,23 @@ static void webhook_sink(struct hlsim *h, struct MHD_Connection *conn,
 	}
 }
 
+/* Replace the quirks from the form field `spec`. */
+static void set_quirks(struct hlsim *h, struct req *q, struct reply *r)
+{
+	char *spec = auth_form_get(q->body.data ? q->body.data : "", "spec");
+	struct quirks nq;
+	char *err = NULL;
+	if (q->too_big || quirks_parse(&nq, spec ? spec : "", &err)) {
+		set_error(r, 400, err ? err : "bad quirk spec");
+	} else {
+		h->quirks = nq;
+		r->status = 200;
+		r->body = xstrdup("{\"quirks\":\"set\"}");
+	}
+	free(err);
+	free(spec);
+}
+
 /* Replace the fault settings from the form field `spec` (counters kept). */
 static void set_faults(struct hlsim *h, struct req *q, struct reply *r)
 {
@@ -779,6 +840,14 @@ static void control_or_oauth(struct hlsim *h, struct MHD_Connection *conn,
 		r->body = info_json(h);
 	} else if (post && !strcmp(url, "/__sim/fault")) {
 		set_faults(h, q, r);
+	} else if (post && !strcmp(url, "/__sim/quirk")) {
+		set_quirks(h, q, r);
+	} else if (post && !strcmp(url, "/__sim/arrivals-stop")) {
+		/* no more arrivals: the calls held from now on are fixed */
+		simdata_tick(h->sd, cv_now_ms());
+		h->sd->o.arrival_rate = 0;
+		r->status = 200;
+		r->body = xasprintf("{\"arrived\":%zu}", h->sd->arrived);
 	} else if (post && !strcmp(url, "/__sim/webhook")) {
 		webhook_sink(h, conn, q, r);
 	} else if (post && !strcmp(url, "/__sim/reset")) {

@@ -12,6 +12,7 @@
 
 #include "auth.h"
 #include "faults.h"
+#include "quirks.h"
 #include "ratelimit.h"
 #include "simdata.h"
 
@@ -21,6 +22,7 @@ struct hlsim {
 	struct auth *auth;
 	struct ratelimit *rl;
 	struct faults faults;
+	struct quirks quirks;
 	const char *client_id, *client_secret;
 	uint16_t port;
 	struct emitter *emitter;   /* webhooks for arrivals, or NULL */

@@ -79,6 +79,9 @@ static const char usage_text[] =
 	"                           deliveries the REST sweep must catch)\n"
 	"  --fault SPEC             comma list of name=value:\n"
 	"%s"
+	"  --quirk SPEC             comma list of name=value: how the server\n"
+	"                           uses the freedoms the OpenAPI file leaves\n"
+	"%s"
 	"  --quiet                  log warnings only\n"
 	"\n"
 	"Emit (webhooks for the generated calls, signed Ed25519 in\n"
@@ -137,7 +140,7 @@ static const char usage_text[] =
 
 static void usage(FILE *f)
 {
-	fprintf(f, usage_text, faults_help);
+	fprintf(f, usage_text, faults_help, quirks_help);
 }
 
 static int write_text(const char *path, const char *text, int mode)
@@ -291,6 +294,11 @@ static int run_server(const struct hlsim_opts *o)
 	char *err = NULL;
 	if (faults_parse(&h.faults, o->fault, o->data.seed, &err)) {
 		fprintf(stderr, "hlsim: --fault: %s\n", err);
+		free(err);
+		return 2;
+	}
+	if (quirks_parse(&h.quirks, o->quirk, &err)) {
+		fprintf(stderr, "hlsim: --quirk: %s\n", err);
 		free(err);
 		return 2;
 	}

@@ -14,7 +14,7 @@ enum {
 	O_SEED = 256, O_LOCS, O_CALLS, O_AGENTS, O_CONTACTS, O_START, O_MONTHS,
 	O_MUTATE, O_MUTATE_AFTER, O_ARRIVAL, O_BACKDATE, O_DUMP, O_DUMP_ONLY,
 	O_PORT, O_PORT_FILE, O_INFO_FILE, O_PIT, O_CLIENT_ID, O_CLIENT_SECRET,
-	O_TTL, O_BURST, O_WINDOW, O_DAILY, O_FAULT, O_QUIET, O_HELP, O_URL,
+	O_TTL, O_BURST, O_WINDOW, O_DAILY, O_FAULT, O_QUIRK, O_QUIET, O_HELP, O_URL,
 	O_KEY, O_KEY_OUT, O_KEY_OUT_PRIV, O_COUNT, O_INBOUND, O_DUPS,
 	O_REORDER, O_BADSIG, O_RETRY_MS, O_MAX_RETRIES, O_SAVE_DIR,
 	O_WEBHOOK_URL, O_WEBHOOK_DROP, O_PITS_FILE,
@@ -47,6 +47,7 @@ static const struct option longopts[] = {
 	{ "window-ms", required_argument, NULL, O_WINDOW },
 	{ "daily", required_argument, NULL, O_DAILY },
 	{ "fault", required_argument, NULL, O_FAULT },
+	{ "quirk", required_argument, NULL, O_QUIRK },
 	{ "quiet", no_argument, NULL, O_QUIET },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "url", required_argument, NULL, O_URL },
@@ -244,6 +245,7 @@ static bool set_str(struct hlsim_opts *o, int c, const char *s)
 	case O_CLIENT_ID: o->client_id = s; return true;
 	case O_CLIENT_SECRET: o->client_secret = s; return true;
 	case O_FAULT: o->fault = s; return true;
+	case O_QUIRK: o->quirk = s; return true;
 	case O_URL: o->url = s; return true;
 	case O_KEY: o->key = s; return true;
 	case O_KEY_OUT: o->key_out = s; return true;

@@ -14,7 +14,7 @@ struct hlsim_opts {
 	struct simdata_opts data;
 	/* serve */
 	long port;
-	const char *port_file, *info_file, *dump, *fault;
+	const char *port_file, *info_file, *dump, *fault, *quirk;
 	bool dump_only, quiet;
 	const char **pits;     /* LOC=TOKEN strings */
 	int n_pits;

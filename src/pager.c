@@ -1,0 +1,314 @@
+/* pager.c — see pager.h */
+#include "pager.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+struct pager_window {
+	int64_t start, end;      /* inclusive, epoch ms */
+	int64_t page;
+	int64_t seen;            /* distinct records seen in this window */
+	int64_t parent_total;    /* total of the window split into this
+				    one; -1 for none */
+	int64_t last_n;          /* records on the previous page */
+	bool last_whole;         /* the previous page was a whole page */
+	int repeats;             /* the same full page, in a row */
+	int empties;             /* empty answers retried, in a row */
+	bool retry;
+};
+
+uint64_t pager_key(const void *bytes, size_t n)
+{
+	const unsigned char *b = bytes;
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	for (size_t i = 0; i < n; i++) {
+		h ^= b[i];
+		h *= UINT64_C(0x100000001b3);
+	}
+	return h ? h : 1;
+}
+
+/* ---- the set of keys seen in the current window ---------------------- */
+
+static void set_clear(struct pager *p)
+{
+	if (p->set)
+		memset(p->set, 0, p->set_cap * sizeof(*p->set));
+	p->set_n = 0;
+}
+
+static bool set_put(uint64_t *set, size_t cap, uint64_t key)
+{
+	for (size_t i = key & (cap - 1);; i = (i + 1) & (cap - 1)) {
+		if (set[i] == key)
+			return false;
+		if (!set[i]) {
+			set[i] = key;
+			return true;
+		}
+	}
+}
+
+/* Add key; true when it was not there. */
+static bool set_add(struct pager *p, uint64_t key)
+{
+	if (2 * (p->set_n + 1) > p->set_cap) {
+		size_t cap = p->set_cap ? 2 * p->set_cap : 256;
+		uint64_t *ns = xcalloc(cap, sizeof(*ns));
+		for (size_t i = 0; i < p->set_cap; i++)
+			if (p->set[i])
+				(void)set_put(ns, cap, p->set[i]);
+		free(p->set);
+		p->set = ns;
+		p->set_cap = cap;
+	}
+	if (!set_put(p->set, p->set_cap, key))
+		return false;
+	p->set_n++;
+	return true;
+}
+
+/* ---- windows ----------------------------------------------------------- */
+
+/* Replace the current window by n new ones (in time order). */
+static void replace_current(struct pager *p, const struct pager_window *nw,
+	size_t n)
+{
+	if (p->nw - 1 + n > p->cap) {
+		p->cap = (p->nw - 1 + n) * 2;
+		p->w = xrealloc(p->w, p->cap * sizeof(*p->w));
+	}
+	memmove(p->w + n, p->w + 1, (p->nw - 1) * sizeof(*p->w));
+	memcpy(p->w, nw, n * sizeof(*nw));
+	p->nw = p->nw - 1 + n;
+	p->windows_made += n;
+	set_clear(p);
+}
+
+static enum pager_step fail(struct pager *p, char *msg)
+{
+	free(p->error);
+	p->error = msg;
+	return PAGER_FAILED;
+}
+
+static enum pager_step window_done(struct pager *p)
+{
+	p->done_start = p->w[0].start;
+	p->done_end = p->w[0].end;
+	replace_current(p, NULL, 0);
+	return PAGER_WINDOW_DONE;
+}
+
+static struct pager_window part(int64_t start, int64_t end,
+	int64_t parent_total)
+{
+	return (struct pager_window){ .start = start, .end = end, .page = 1,
+		.parent_total = parent_total };
+}
+
+static enum pager_step too_many_windows(struct pager *p)
+{
+	return fail(p, xasprintf("paging did not converge: %zu windows "
+				 "after %lld requests",
+			       p->windows_made, (long long)p->requests));
+}
+
+/* The smallest window worth splitting: coarse date filters (records
+ * far outside their window) make small windows overlap a lot. */
+static int64_t min_split(const struct pager *p)
+{
+	int64_t m = PAGER_MIN_SPLIT_MS;
+	if (p->max_outside > m / 8)
+		m = p->max_outside * 8;
+	return m;
+}
+
+static int64_t per_page(const struct pager *p)
+{
+	return p->page_size > 0 ? p->page_size : p->asked;
+}
+
+/* A first page whose total claims many pages: page the window in parts
+ * instead (shorter windows move the checkpoint sooner after a crash). */
+static bool split_large(struct pager *p, int64_t total)
+{
+	const struct pager_window *w = &p->w[0];
+	int64_t per = per_page(p), span = w->end - w->start;
+	if (!p->timed || p->total_unreliable || total <= 0 ||
+	    total <= PAGER_SPLIT_PAGES * per || span < 2 * min_split(p))
+		return false;
+	int64_t k = (total + PAGER_PART_PAGES * per - 1) /
+		    (PAGER_PART_PAGES * per);
+	if (k > PAGER_MAX_PARTS)
+		k = PAGER_MAX_PARTS;
+	if (k > span / min_split(p))
+		k = span / min_split(p);
+	if (k < 2)
+		return false;
+	struct pager_window parts[PAGER_MAX_PARTS];
+	for (int64_t i = 0; i < k; i++)
+		parts[i] = part(w->start + span * i / k,
+			w->start + span * (i + 1) / k, total);
+	replace_current(p, parts, (size_t)k);
+	p->splits++;
+	return true;
+}
+
+/* The same full page for every page number: halve the window by time,
+ * unless the date filter is too coarse for that to narrow anything. */
+static enum pager_step bisect(struct pager *p, bool page_outside)
+{
+	const struct pager_window *w = &p->w[0];
+	if (!p->timed)
+		return fail(p, xasprintf("the server answers the same page "
+					 "for every page number (page %lld)",
+				       (long long)w->page));
+	if (page_outside)
+		return fail(p, xasprintf("the server answers the same page "
+			"for every page number, and its date filter is "
+			"coarser than the window %lld..%lld, so no narrower "
+			"window can reach the rest",
+			(long long)w->start, (long long)w->end));
+	if (w->end - w->start < 2)
+		return fail(p, xasprintf("the server answers the same page "
+			"for every page number, and more than a page of "
+			"records lies within %lld..%lld",
+			(long long)w->start, (long long)w->end));
+	int64_t mid = w->start + (w->end - w->start) / 2;
+	struct pager_window halves[2] = { part(w->start, mid, -1),
+		part(mid, w->end, -1) };
+	replace_current(p, halves, 2);
+	p->bisects++;
+	return p->windows_made > PAGER_MAX_WINDOWS ? too_many_windows(p)
+						   : PAGER_MORE;
+}
+
+/* ---- the interface ----------------------------------------------------- */
+
+void pager_init(struct pager *p, int64_t start, int64_t end, int64_t asked,
+	bool timed)
+{
+	memset(p, 0, sizeof(*p));
+	p->asked = asked > 0 ? asked : 1;
+	p->timed = timed;
+	p->cap = 8;
+	p->w = xcalloc(p->cap, sizeof(*p->w));
+	p->w[0] = part(timed ? start : 0, timed ? end : 0, -1);
+	p->nw = 1;
+	p->windows_made = 1;
+}
+
+void pager_finish(struct pager *p)
+{
+	free(p->w);
+	free(p->set);
+	free(p->error);
+	memset(p, 0, sizeof(*p));
+}
+
+bool pager_next(const struct pager *p, struct pager_req *r)
+{
+	if (p->error || p->nw == 0)
+		return false;
+	r->start = p->w[0].start;
+	r->end = p->w[0].end;
+	r->page = p->w[0].page;
+	r->retry = p->w[0].retry;
+	return true;
+}
+
+bool pager_done(const struct pager *p)
+{
+	return !p->error && p->nw == 0;
+}
+
+enum pager_step pager_page(struct pager *p, const struct pager_rec *recs,
+	size_t n, int64_t total)
+{
+	if (p->error || p->nw == 0)
+		return PAGER_FAILED;
+	struct pager_window *w = &p->w[0];
+	p->requests++;
+	if (n == 0) {
+		/* an empty page where more was due (the first page, or the
+		 * one after a whole page, while the total claims more) is
+		 * asked again, a few times, before it ends the window */
+		if (total > w->seen && (w->page == 1 || w->last_whole) &&
+		    w->empties++ < PAGER_MAX_REPEATS) {
+			w->retry = true;
+			p->repeats++;
+			return PAGER_MORE;
+		}
+		return window_done(p);
+	}
+	w->empties = 0;
+
+	int64_t fresh = 0;
+	bool outside = false;
+	for (size_t i = 0; i < n; i++) {
+		int64_t t = recs[i].created_at, off = 0;
+		if (p->timed && t > 0)
+			off = t < w->start ? w->start - t
+			    : t > w->end ? t - w->end : 0;
+		if (off > 0) {
+			outside = true;
+			if (off > p->max_outside)
+				p->max_outside = off;
+		}
+		fresh += set_add(p, recs[i].key);
+	}
+	w->seen += fresh;
+	/* a page followed by more records was a whole page: the server's
+	 * page size, whatever it echoes */
+	if (fresh > 0 && w->page > 1 && !w->retry && w->last_n > p->page_size)
+		p->page_size = w->last_n;
+	w->last_n = (int64_t)n;
+	/* until that is known, anything short of what we asked for may be
+	 * a whole page of a server that pages by less */
+	bool whole = (int64_t)n >= p->asked ||
+		     (p->page_size > 0 && (int64_t)n >= p->page_size);
+	bool full = whole || p->page_size <= 0;
+	w->last_whole = whole;
+
+	if (w->page == 1 && !w->retry) {
+		/* a part's total as large as its parent's: the total is not
+		 * the window's, so it cannot guide splitting */
+		if (w->parent_total > 0 && total >= w->parent_total)
+			p->total_unreliable = true;
+		if (split_large(p, total))
+			return p->windows_made > PAGER_MAX_WINDOWS
+				? too_many_windows(p) : PAGER_MORE;
+	}
+	if (fresh == 0) {
+		/* the same records again: a whole page repeated means the
+		 * server ignores `page`; a short one, that it was all */
+		if (!whole && !(total > w->seen))
+			return window_done(p);
+		if (!p->pages_ignored && ++w->repeats <= PAGER_MAX_REPEATS) {
+			w->retry = true;
+			p->repeats++;
+			return PAGER_MORE;
+		}
+		p->pages_ignored = p->timed;
+		return bisect(p, outside);
+	}
+	w->repeats = 0;
+	w->retry = false;
+	/* a server known to ignore `page`: a whole first page is all a
+	 * window can give, so narrow it at once */
+	if (p->pages_ignored && whole && w->page == 1)
+		return bisect(p, outside);
+	/* a short page ends the window unless the total claims more: the
+	 * total may only make us ask once more, never stop early */
+	if (!full && !(total > w->seen))
+		return window_done(p);
+	if (++w->page > PAGER_MAX_PAGES)
+		return fail(p, xasprintf("more than %d pages in the window "
+					 "%lld..%lld",
+				       PAGER_MAX_PAGES, (long long)w->start,
+				       (long long)w->end));
+	return PAGER_MORE;
+}

@@ -1,0 +1,210 @@
+/* reconcile.c — see reconcile.h */
+#include "reconcile.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "pager.h"
+#include "store/store_sync.h"
+#include "util.h"
+
+#define DAY_MS INT64_C(86400000)
+
+void recon_init(struct recon *r, int64_t since, int64_t until, bool repair)
+{
+	memset(r, 0, sizeof(*r));
+	r->since = since;
+	r->until = until;
+	r->repair = repair;
+}
+
+void recon_free(struct recon *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_ids; i++)
+		free(r->ids[i].id);
+	free(r->ids);
+	free(r->days);
+	free(r->seen);
+	memset(r, 0, sizeof(*r));
+}
+
+const char *recon_kind_name(enum recon_kind k)
+{
+	switch (k) {
+	case RECON_MISSING: return "missing";
+	case RECON_DIFFERS: return "differs";
+	case RECON_NOT_LISTED: return "not-listed";
+	}
+	return "?";
+}
+
+bool recon_clean(const struct recon *r)
+{
+	for (size_t i = 0; i < r->n_ids; i++)
+		if (r->ids[i].kind != RECON_NOT_LISTED && !r->ids[i].repaired)
+			return false;
+	return true;
+}
+
+/* ---- the set of listed ids --------------------------------------------- */
+
+static bool set_has(const struct recon *r, uint64_t key)
+{
+	if (!r->seen_cap)
+		return false;
+	for (size_t i = key & (r->seen_cap - 1);;
+	     i = (i + 1) & (r->seen_cap - 1)) {
+		if (r->seen[i] == key)
+			return true;
+		if (!r->seen[i])
+			return false;
+	}
+}
+
+static void set_put(uint64_t *set, size_t cap, uint64_t key)
+{
+	size_t i = key & (cap - 1);
+	while (set[i] && set[i] != key)
+		i = (i + 1) & (cap - 1);
+	set[i] = key;
+}
+
+/* Add key; false when it was there already. */
+static bool set_add(struct recon *r, uint64_t key)
+{
+	if (set_has(r, key))
+		return false;
+	if (2 * (r->seen_n + 1) > r->seen_cap) {
+		size_t cap = r->seen_cap ? 2 * r->seen_cap : 1024;
+		uint64_t *ns = xcalloc(cap, sizeof(*ns));
+		for (size_t i = 0; i < r->seen_cap; i++)
+			if (r->seen[i])
+				set_put(ns, cap, r->seen[i]);
+		free(r->seen);
+		r->seen = ns;
+		r->seen_cap = cap;
+	}
+	set_put(r->seen, r->seen_cap, key);
+	r->seen_n++;
+	return true;
+}
+
+/* ---- days and ids ------------------------------------------------------ */
+
+static struct recon_day *day_of(struct recon *r, int64_t t)
+{
+	int64_t d = t - (((t % DAY_MS) + DAY_MS) % DAY_MS);
+	size_t lo = 0, hi = r->n_days;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (r->days[mid].day < d)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < r->n_days && r->days[lo].day == d)
+		return &r->days[lo];
+	if (r->n_days == r->cap_days) {
+		r->cap_days = r->cap_days ? 2 * r->cap_days : 64;
+		r->days = xrealloc(r->days, r->cap_days * sizeof(*r->days));
+	}
+	memmove(r->days + lo + 1, r->days + lo,
+		(r->n_days - lo) * sizeof(*r->days));
+	r->n_days++;
+	memset(&r->days[lo], 0, sizeof(r->days[lo]));
+	r->days[lo].day = d;
+	return &r->days[lo];
+}
+
+static void add_id(struct recon *r, const char *id, int64_t created_at,
+	enum recon_kind kind)
+{
+	if (r->n_ids == r->cap_ids) {
+		r->cap_ids = r->cap_ids ? 2 * r->cap_ids : 64;
+		r->ids = xrealloc(r->ids, r->cap_ids * sizeof(*r->ids));
+	}
+	r->ids[r->n_ids++] = (struct recon_id){ .id = xstrdup(id),
+		.created_at = created_at, .kind = kind };
+	struct recon_day *d = day_of(r, created_at);
+	switch (kind) {
+	case RECON_MISSING: d->missing++; r->missing++; break;
+	case RECON_DIFFERS: d->differs++; r->differs++; break;
+	case RECON_NOT_LISTED: d->not_listed++; r->not_listed++; break;
+	}
+}
+
+/* ---- the listing ------------------------------------------------------- */
+
+enum cv_err recon_page(struct recon *r, struct store *s,
+	const struct calllog_batch *b, bool *store_it, char **errmsg)
+{
+	*store_it = false;
+	r->page_first = r->n_ids;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct calllog *c = &b->items[i].rec;
+		if (b->items[i].reason)
+			continue; /* unidentifiable: sync's quarantine */
+		if (c->created_at < r->since || c->created_at > r->until) {
+			r->outside++;
+			continue;
+		}
+		if (!set_add(r, pager_key(c->id, strlen(c->id))))
+			continue; /* listed twice (overlapping windows) */
+		r->api++;
+		day_of(r, c->created_at)->api++;
+		struct store_call_digest dg;
+		enum cv_err rc = store_call_digest(s, c->id, &dg, errmsg);
+		if (rc != CV_OK)
+			return rc;
+		if (!dg.found && dg.disposed)
+			r->disposed++; /* gone by our own rules, on purpose */
+		else if (!dg.found)
+			add_id(r, c->id, c->created_at, RECON_MISSING);
+		else if (strcmp(dg.canonical_sha256, c->canonical_sha256))
+			add_id(r, c->id, c->created_at, RECON_DIFFERS);
+		else
+			continue;
+		*store_it |= r->repair;
+	}
+	return CV_OK;
+}
+
+void recon_repaired(struct recon *r)
+{
+	/* the ids the last page found wanting are the newest ones */
+	for (size_t k = r->page_first; k < r->n_ids; k++) {
+		r->ids[k].repaired = true;
+		r->repaired++;
+	}
+}
+
+struct finish_ctx {
+	struct recon *r;
+};
+
+static enum cv_err stored_call(void *ctx, const char *id, int64_t t,
+	char **errmsg)
+{
+	struct recon *r = ((struct finish_ctx *)ctx)->r;
+	(void)errmsg;
+	r->store++;
+	day_of(r, t)->store++;
+	if (!set_has(r, pager_key(id, strlen(id))))
+		add_id(r, id, t, RECON_NOT_LISTED);
+	return CV_OK;
+}
+
+enum cv_err recon_finish(struct recon *r, struct store *s, const char *loc,
+	char **errmsg)
+{
+	struct finish_ctx fc = { r };
+	r->store = 0;
+	for (size_t i = 0; i < r->n_days; i++)
+		r->days[i].store = 0;
+	enum cv_err rc = store_each_call_in(s, loc, r->since, r->until,
+		stored_call, &fc, errmsg);
+	r->complete = rc == CV_OK;
+	return rc;
+}
