@@ -103,6 +103,14 @@ static int judge(const struct credcheck *c, const char *id)
 	return CV_EXIT_OK;
 }
 
+char *location_api_base(const char *url)
+{
+	size_t n = strlen(url);
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	return xstrndup(url, n);
+}
+
 int location_check(const struct store_location *l, const char *staging,
 	const char *refresh_file)
 {
@@ -183,10 +191,7 @@ static int add(struct cli *cli, int argc, char **argv)
 		return cli_fail(CV_EXIT_USAGE, "location", "location %s exists "
 			"(use --replace to change its credentials)", id);
 	}
-	size_t blen = strlen(a.api_base);
-	while (blen > 0 && a.api_base[blen - 1] == '/')
-		blen--;
-	char *base = xstrndup(a.api_base, blen);
+	char *base = location_api_base(a.api_base);
 	struct store_location l = {
 		.id = (char *)id,
 		.auth = a.token_file ? STORE_AUTH_PIT : STORE_AUTH_OAUTH,

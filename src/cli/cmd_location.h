@@ -15,6 +15,9 @@
 int location_check(const struct store_location *l, const char *staging,
 	const char *refresh_file);
 
+/* --api-base without trailing slashes; caller frees. */
+char *location_api_base(const char *url);
+
 /* `callvault location add-agency …` (cmd_location_agency.c). */
 int location_add_agency(struct cli *cli, int argc, char **argv);
 

@@ -275,10 +275,7 @@ int location_add_agency(struct cli *cli, int argc, char **argv)
 			    &run.version, &err) != CV_OK)
 			code = cli_fail(CV_EXIT_USAGE, "location", "%s", err);
 	} else {
-		size_t bl = strlen(a.api_base);
-		while (bl > 0 && a.api_base[bl - 1] == '/')
-			bl--;
-		run.api_base = xstrndup(a.api_base, bl);
+		run.api_base = location_api_base(a.api_base);
 		run.client_id = xstrdup(a.client_id);
 		run.version = xstrdup(a.version);
 		code = install(&run, &err);
