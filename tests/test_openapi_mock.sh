@@ -3,8 +3,10 @@
 # HighLevel's official OpenAPI file (tests/openapi/apps/voice-ai.json) by
 # Stoplight Prism, not against hlsim's reading of it (issue 17). Two
 # modes: the spec's own examples (static) and data generated from its
-# schemas (--dynamic). Prism runs with --errors: a request that violates
-# the spec is answered 422 (or 400/401) and logged as a "Violation".
+# schemas (--dynamic); and the OAuth requests (token refresh, agency
+# listing, location tokens) against apps/oauth.json. Prism runs with
+# --errors: a request that violates the spec is answered 422 (or 400/401)
+# and logged as a "Violation".
 #
 # Asserts, per mode: `location add`'s check passes validation and reads
 # call logs; `sync` terminates (a timeout), exits 0 or 1 with the
@@ -109,8 +111,52 @@ run_mode() {
 		grep -q 'Request received' "$T/$name.log"
 }
 
+# oauth_mode : the OAuth requests against apps/oauth.json. The spec's own
+# token-reply example fails its schema (prism answers 500), so only what
+# callvault sends is judged there; the agency endpoints are reached with a
+# Company token already on file (the layout auth.c writes).
+oauth_mode() {
+	SPEC="$DIR/apps/oauth.json" start_prism oauth || return
+	export CALLVAULT_DB="$T/oauth.db"
+	cv init >/dev/null
+	echo "refresh-token-0" >"$T/rt"
+	echo "client-secret-0" >"$T/secret"
+	local app=6578278e879ad2646715ba9c-mawqjyjd company=tDtDnQdgm2LXpyiqYvZ6
+	cv location add "$LOC" --client-id "$app" --client-secret-file \
+		"$T/secret" --refresh-token-file "$T/rt" --api-base "$URL" \
+		>/dev/null 2>&1
+	cv location add-agency --client-id "$app" --client-secret-file \
+		"$T/secret" --refresh-token-file "$T/rt" --api-base "$URL" \
+		>/dev/null 2>&1
+	expect_eq "oauth: both refresh requests reached the token endpoint" \
+		"$(grep -c 'post /oauth/token .*Request received' "$T/oauth.log")" 2
+	local d="$CALLVAULT_DB.secrets/agency-$company" now
+	now=$(date +%s%3N)
+	mkdir -p -m 700 "$CALLVAULT_DB.secrets" "$d"
+	printf 'refresh_token=r\naccess_token=a\nexpires_at=%s\nobtained_at=%s\n' \
+		$((now + 86400000)) "$now" >"$d/tokens"
+	echo "client-secret-0" >"$d/client_secret"
+	printf 'client_id=%s\napi_base=%s\nversion=2021-04-15\n' "$app" \
+		"$URL" >"$d/app"
+	chmod 600 "$d"/*
+	expect_exit "oauth: add-agency --company against the examples" 1 \
+		cv location add-agency --company "$company"
+	expect "oauth: the example's location token names another location" \
+		grep -q "is for location l1C08ntBrFjLS0elLIYU, not 0IHuJvc2ofPAAA8GzTRi" "$T/err"
+	expect "oauth: installedLocations was asked" \
+		grep -q 'get /oauth/installedLocations .*Request received' "$T/oauth.log"
+	expect "oauth: locationToken was asked" \
+		grep -q 'post /oauth/locationToken .*Request received' "$T/oauth.log"
+	stop_prism
+	grep -E 'Violation: request' "$T/oauth.log" | sed 's/.*Violation: //' |
+		sort | uniq -c >"$T/oauth.violations"
+	expect "oauth: no request violates the spec: $(head -c 600 "$T/oauth.violations")" \
+		test ! -s "$T/oauth.violations"
+}
+
 run_mode static
 # a fixed seed: the same generated data on every run (OPENAPI_SEED=...).
 # Prism then answers every request alike; with seed 5 the agents page
 # is valid and the call-log page holds records far outside any window
 run_mode dynamic --dynamic --seed "${OPENAPI_SEED:-5}"
+oauth_mode
