@@ -81,7 +81,8 @@ static void replace_current(struct pager *p, const struct pager_window *nw,
 		p->w = xrealloc(p->w, p->cap * sizeof(*p->w));
 	}
 	memmove(p->w + n, p->w + 1, (p->nw - 1) * sizeof(*p->w));
-	memcpy(p->w, nw, n * sizeof(*nw));
+	if (n)
+		memcpy(p->w, nw, n * sizeof(*nw));
 	p->nw = p->nw - 1 + n;
 	p->windows_made += n;
 	set_clear(p);
