@@ -21,13 +21,21 @@ if [ -z "$HLSIM" ] || [ ! -x "$HLSIM" ]; then
 fi
 . "$(dirname "$0")/hlsim.sh"
 
-# sim NAME ARGS… : start hlsim; SIM is its URL, INFO its /__sim/info file
+# sim NAME ARGS… : start hlsim; SIM is its URL, INFO its /__sim/info
+# file, NAME_PID its pid (hlsim.sh's start_sim also asserts the port on
+# stdout, which under load may come after the port file)
 sim() {
 	local name=$1; shift
-	start_sim "$name" --seed 5 --locations 2 "$@"
-	local var="${name}_URL"
-	SIM=${!var}
+	"$HLSIM" --quiet --port 0 --port-file "$T/$name.port" \
+		--info-file "$T/$name.info" --seed 5 --locations 2 "$@" \
+		>"$T/$name.out" 2>"$T/$name.err" &
+	local pid=$!
+	cleanup_hooks+=("kill $pid 2>/dev/null; wait $pid 2>/dev/null")
+	printf -v "${name}_PID" '%s' "$pid"
+	for _ in $(seq 200); do [ -s "$T/$name.port" ] && break; sleep 0.05; done
+	SIM="http://127.0.0.1:$(cat "$T/$name.port")"
 	INFO="$T/$name.info"
+	for _ in $(seq 200); do [ -s "$INFO" ] && break; sleep 0.05; done
 	L0=$(jq -r '.locations[0].id' "$INFO")
 	L1=$(jq -r '.locations[1].id' "$INFO")
 	jq -r '.locations[0].pit' "$INFO" >"$T/pit0"
