@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,7 +19,7 @@ struct auth {
 	enum store_auth kind;
 	char *loc;
 	char *dir;
-	char *token_url;
+	char *token_url, *api_base;
 	char *client_id;
 	char *client_secret;
 	struct hl_client_opts http;
@@ -27,6 +28,13 @@ struct auth {
 	char *refresh;
 	int64_t expires_at, obtained_at; /* epoch ms; 0 = unknown */
 	int refreshes;
+	/* what the last token reply of this process said (NULL = unsaid) */
+	char *granted_location, *granted_scope, *granted_company;
+	/* an agency-wide install: this location's token comes from
+	 * POST /oauth/locationToken with the company's token */
+	struct auth *company;
+	char *company_id;
+	const char *user_type;    /* of the refresh grant: Location, Company */
 };
 
 static void wipe_free(char *s)
@@ -142,7 +150,7 @@ enum cv_err auth_save_oauth(const char *dir, const char *secret_file,
 enum cv_err auth_remove(const char *dir, char **errmsg)
 {
 	static const char *const names[] = { "token", "client_secret",
-		"tokens", "lock" };
+		"tokens", "lock", "agency", "app" };
 	for (size_t i = 0; i < CV_ARRAY_LEN(names); i++) {
 		char *p = xasprintf("%s/%s", dir, names[i]);
 		if (unlink(p) != 0 && errno != ENOENT) {
@@ -196,7 +204,7 @@ static enum cv_err load_tokens(struct auth *a, char **errmsg)
 	int64_t exp = tokens_get_int(text, "expires_at");
 	int64_t got = tokens_get_int(text, "obtained_at");
 	wipe_free(text);
-	if (!refresh || !*refresh) {
+	if ((!refresh || !*refresh) && !a->company) {
 		wipe_free(refresh);
 		wipe_free(access);
 		return cv_error(errmsg, CV_EAUTH, "location %s: no refresh "
@@ -205,13 +213,74 @@ static enum cv_err load_tokens(struct auth *a, char **errmsg)
 	}
 	wipe_free(a->refresh);
 	wipe_free(a->access);
-	a->refresh = refresh;
+	a->refresh = refresh && *refresh ? refresh : NULL;
 	a->access = access && *access ? access : NULL;
 	if (access && !*access)
 		free(access);
+	if (refresh && !*refresh)
+		free(refresh);
 	a->expires_at = exp;
 	a->obtained_at = got;
 	return CV_OK;
+}
+
+/* A location of an agency-wide install: its `agency` file names the
+ * agency's secrets directory and company; open the company's auth. */
+static enum cv_err open_agency(struct auth *a, char **errmsg)
+{
+	char *p = xasprintf("%s/agency", a->dir);
+	char *text = NULL;
+	size_t len;
+	enum cv_err rc = access(p, F_OK) != 0 ? CV_OK
+		: cv_read_file(p, TOKENS_MAX, &text, &len, errmsg);
+	free(p);
+	if (rc != CV_OK || !text)
+		return rc;
+	char *adir = tokens_get(text, "dir");
+	a->company_id = tokens_get(text, "company_id");
+	free(text);
+	if (!adir || !a->company_id)
+		rc = cv_error(errmsg, CV_EAUTH, "location %s: its agency file "
+			"is damaged", a->loc);
+	else
+		rc = auth_open_company(&a->company, adir, a->api_base,
+			a->client_id, &a->http, errmsg);
+	free(adir);
+	return rc;
+}
+
+enum cv_err auth_open_company(struct auth **out, const char *dir,
+	const char *api_base, const char *client_id,
+	const struct hl_client_opts *http, char **errmsg)
+{
+	struct store_location l = { .id = "agency",
+		.auth = STORE_AUTH_OAUTH, .api_base = (char *)api_base,
+		.client_id = (char *)client_id, .secrets_dir = (char *)dir };
+	enum cv_err rc = auth_open(out, &l, http, errmsg);
+	if (rc == CV_OK)
+		(*out)->user_type = "Company";
+	return rc;
+}
+
+enum cv_err auth_save_agency_location(const char *dir,
+	const char *agency_dir, const char *company_id, char **errmsg)
+{
+	enum cv_err rc = mkdir_private(dir, errmsg);
+	char *text = xasprintf("dir=%s\ncompany_id=%s\n", agency_dir,
+		company_id);
+	if (rc == CV_OK)
+		rc = write_secret(dir, "agency", text, errmsg);
+	free(text);
+	char *t = tokens_text("", NULL, 0, 0);
+	if (rc == CV_OK)
+		rc = write_secret(dir, "tokens", t, errmsg);
+	free(t);
+	return rc;
+}
+
+const char *auth_granted_company(const struct auth *a)
+{
+	return a->granted_company;
 }
 
 enum cv_err auth_open(struct auth **out, const struct store_location *loc,
@@ -230,10 +299,15 @@ enum cv_err auth_open(struct auth **out, const struct store_location *loc,
 		free(p);
 	} else {
 		a->client_id = xstrdup(loc->client_id ? loc->client_id : "");
+		a->api_base = xstrdup(loc->api_base);
 		a->token_url = xasprintf("%s/oauth/token", loc->api_base);
-		char *p = xasprintf("%s/client_secret", a->dir);
-		rc = cv_read_secret(p, &a->client_secret, errmsg);
-		free(p);
+		a->user_type = "Location";
+		rc = open_agency(a, errmsg);
+		if (rc == CV_OK && !a->company) {
+			char *p = xasprintf("%s/client_secret", a->dir);
+			rc = cv_read_secret(p, &a->client_secret, errmsg);
+			free(p);
+		}
 		if (rc == CV_OK)
 			rc = load_tokens(a, errmsg);
 	}
@@ -252,10 +326,16 @@ void auth_close(struct auth *a)
 	free(a->loc);
 	free(a->dir);
 	free(a->token_url);
+	free(a->api_base);
 	free(a->client_id);
 	wipe_free(a->client_secret);
 	wipe_free(a->access);
 	wipe_free(a->refresh);
+	free(a->granted_location);
+	free(a->granted_scope);
+	free(a->granted_company);
+	free(a->company_id);
+	auth_close(a->company);
 	free(a);
 }
 
@@ -280,69 +360,140 @@ static char *form_text(const struct auth *a)
 	char *id = hl_escape(a->client_id), *sec = hl_escape(a->client_secret),
 	     *rt = hl_escape(a->refresh);
 	char *f = xasprintf("client_id=%s&client_secret=%s&grant_type="
-			    "refresh_token&refresh_token=%s&user_type=Location",
-		id, sec, rt);
+			    "refresh_token&refresh_token=%s&user_type=%s",
+		id, sec, rt, a->user_type);
 	free(id);
 	wipe_free(sec);
 	wipe_free(rt);
 	return f;
 }
 
-/* One exchange at the token endpoint; the new pair is durable on disk
- * before it is adopted. Called with the lock held. */
-static enum cv_err exchange(struct auth *a, char **errmsg)
+/* POST /oauth/token: a refresh_token grant. */
+static void post_refresh(struct auth *a, struct hl_response *r)
 {
 	char *form = form_text(a);
-	struct hl_response r;
-	int64_t now = cv_now_ms();
-	hl_post_form(a->token_url, form, &a->http, &r);
+	hl_post_form(a->token_url, form, &a->http, r);
 	wipe_free(form);
-	a->refreshes++;
+}
+
+/*
+ * POST /oauth/locationToken with the company's token (refreshed under
+ * the agency's own lock when stale; once more when refused as invalid).
+ */
+static enum cv_err post_location_token(struct auth *a,
+	struct hl_response *r, char **errmsg)
+{
+	char *cid = hl_escape(a->company_id), *lid = hl_escape(a->loc);
+	char *form = xasprintf("companyId=%s&locationId=%s", cid, lid);
+	char *url = xasprintf("%s/oauth/locationToken", a->api_base);
 	enum cv_err rc = CV_OK;
-	if (r.err != CV_OK) {
-		rc = cv_error(errmsg, CV_EHTTP, "location %s: token endpoint: "
-			"%s", a->loc, r.errmsg ? r.errmsg : "failed");
-		goto out;
-	}
-	if (r.status != 200) {
-		char *m = hljson_error_message(r.body.data, r.body.len);
-		rc = cv_error(errmsg, r.status >= 500 ? CV_EHTTP : CV_EAUTH,
-			"location %s: token refresh refused (HTTP %ld%s%s)",
-			a->loc, r.status, m ? ": " : "", m ? m : "");
+	for (int n = 0; n < 2; n++) {
+		const char *ct;
+		rc = auth_token(a->company, &ct, errmsg);
+		if (rc != CV_OK)
+			break;
+		char *sent = xstrdup(ct);
+		hl_post_form_auth(url, form, sent, AUTH_AGENCY_VERSION,
+			&a->http, r);
+		char *m = r->status == 401 ? hljson_error_message(r->body.data,
+			r->body.len) : NULL;
+		bool invalid = m && strcasestr(m, "invalid token");
 		free(m);
-		goto out;
+		if (invalid && n == 0)
+			rc = auth_refused(a->company, sent, errmsg);
+		wipe_free(sent);
+		if (!invalid || n == 1 || rc != CV_OK)
+			break;
+		hl_response_finish(r);
 	}
+	free(url);
+	free(form);
+	free(cid);
+	free(lid);
+	return rc;
+}
+
+/* The token endpoint's answer: an error unless a 200. */
+static enum cv_err check_reply(const struct auth *a,
+	const struct hl_response *r, char **errmsg)
+{
+	if (r->err != CV_OK)
+		return cv_error(errmsg, CV_EHTTP, "location %s: token endpoint: "
+			"%s", a->loc, r->errmsg ? r->errmsg : "failed");
+	if (r->status == 200)
+		return CV_OK;
+	char *m = hljson_error_message(r->body.data, r->body.len);
+	enum cv_err rc = cv_error(errmsg, r->status >= 500 ? CV_EHTTP
+		: CV_EAUTH, "location %s: token %s refused (HTTP %ld%s%s)",
+		a->loc, a->company ? "request" : "refresh", r->status,
+		m ? ": " : "", m ? m : "");
+	free(m);
+	return rc;
+}
+
+/* Keep the new pair: durable on disk before it is adopted. */
+static enum cv_err adopt(struct auth *a, const struct hl_response *r,
+	int64_t now, char **errmsg)
+{
 	struct hljson_token t;
 	char *perr = NULL;
-	if (hljson_token_parse(r.body.data, r.body.len, &t, &perr) != CV_OK) {
-		rc = cv_error(errmsg, CV_EAUTH, "location %s: token response: "
-			"%s", a->loc, perr);
+	if (hljson_token_parse_opt(r->body.data, r->body.len, !a->company, &t,
+		    &perr) != CV_OK) {
+		enum cv_err rc = cv_error(errmsg, CV_EAUTH, "location %s: "
+			"token response: %s", a->loc, perr);
 		free(perr);
-		goto out;
+		return rc;
 	}
 	int64_t life = t.expires_in > 0 ? t.expires_in * 1000 : 3600000;
-	char *text = tokens_text(t.refresh_token, t.access_token, now + life,
-		now);
+	char *text = tokens_text(t.refresh_token ? t.refresh_token : "",
+		t.access_token, now + life, now);
 	char *path = xasprintf("%s/tokens", a->dir);
-	rc = cv_write_file_atomic(path, text, strlen(text), 0600, errmsg);
+	enum cv_err rc = cv_write_file_atomic(path, text, strlen(text), 0600,
+		errmsg);
 	wipe_free(text);
 	free(path);
-	if (rc == CV_OK) {
-		wipe_free(a->access);
-		wipe_free(a->refresh);
-		a->access = t.access_token;
-		a->refresh = t.refresh_token;
-		t.access_token = t.refresh_token = NULL;
-		a->expires_at = now + life;
-		a->obtained_at = now;
-		cv_info("location=%s msg=\"OAuth tokens refreshed\"", a->loc);
-	} else {
+	if (rc != CV_OK) {
 		/* the server rotated the token but we could not keep it */
 		cv_errlog("location=%s msg=\"new refresh token could not be "
 			  "saved: re-install may be needed\"", a->loc);
+		hljson_token_finish(&t);
+		return rc;
 	}
+	wipe_free(a->access);
+	wipe_free(a->refresh);
+	a->access = t.access_token;
+	a->refresh = t.refresh_token;
+	a->expires_at = now + life;
+	a->obtained_at = now;
+	free(a->granted_location);
+	free(a->granted_scope);
+	free(a->granted_company);
+	a->granted_location = t.location_id;
+	a->granted_scope = t.scope;
+	a->granted_company = t.company_id;
+	t.access_token = t.refresh_token = NULL;
+	t.location_id = t.scope = t.company_id = NULL;
 	hljson_token_finish(&t);
-out:
+	cv_info("location=%s msg=\"OAuth tokens refreshed\"", a->loc);
+	return CV_OK;
+}
+
+/* One exchange at the token endpoint. Called with the lock held. */
+static enum cv_err exchange(struct auth *a, char **errmsg)
+{
+	struct hl_response r;
+	int64_t now = cv_now_ms();
+	enum cv_err rc = CV_OK;
+	memset(&r, 0, sizeof(r));
+	if (a->company)
+		rc = post_location_token(a, &r, errmsg);
+	else
+		post_refresh(a, &r);
+	a->refreshes++;
+	if (rc == CV_OK)
+		rc = check_reply(a, &r, errmsg);
+	if (rc == CV_OK)
+		rc = adopt(a, &r, now, errmsg);
 	hl_response_finish(&r);
 	return rc;
 }
@@ -405,5 +556,57 @@ enum cv_err auth_refused(struct auth *a, const char *token, char **errmsg)
 	char *copy = xstrdup(token);
 	enum cv_err rc = refresh_locked(a, copy, errmsg);
 	wipe_free(copy);
+	return rc;
+}
+
+void auth_granted(const struct auth *a, const char **location_id,
+	const char **scope)
+{
+	*location_id = a->granted_location;
+	*scope = a->granted_scope;
+}
+
+enum cv_err auth_export_refresh(const struct auth *a, const char *path,
+	char **errmsg)
+{
+	if (a->kind != STORE_AUTH_OAUTH || !a->refresh)
+		return cv_error(errmsg, CV_EINVAL, "no refresh token");
+	char *line = xasprintf("%s\n", a->refresh);
+	enum cv_err rc = cv_write_file_atomic(path, line, strlen(line), 0600,
+		errmsg);
+	wipe_free(line);
+	return rc;
+}
+
+char *auth_staging_dir(const char *dir)
+{
+	/* '.' is not allowed in a location id: no location is named so */
+	return xasprintf("%s.new", dir);
+}
+
+enum cv_err auth_install(const char *staging, const char *dir,
+	char **errmsg)
+{
+	char *old = xasprintf("%s.old", dir);
+	enum cv_err rc = CV_OK;
+	bool had = rename(dir, old) == 0;
+	if (!had && errno != ENOENT)
+		rc = cv_error(errmsg, CV_EIO, "cannot move %s aside: %s", dir,
+			strerror(errno));
+	if (rc == CV_OK && rename(staging, dir) != 0) {
+		rc = cv_error(errmsg, CV_EIO, "cannot rename %s: %s", staging,
+			strerror(errno));
+		if (had)
+			(void)!rename(old, dir);
+	}
+	if (rc == CV_OK && had) {
+		char *err = NULL;
+		if (auth_remove(old, &err) != CV_OK) {
+			cv_warn("msg=\"old credentials left in %s: %s\"", old,
+				err);
+			free(err);
+		}
+	}
+	free(old);
 	return rc;
 }

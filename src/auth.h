@@ -34,8 +34,31 @@ enum cv_err auth_save_oauth(const char *dir, const char *secret_file,
 /* Delete the secrets of dir and the directory. */
 enum cv_err auth_remove(const char *dir, char **errmsg) CV_MUST_CHECK;
 
+/* The Version of the agency endpoints (/oauth/locationToken,
+ * /oauth/installedLocations), which declare only this one. */
+#define AUTH_AGENCY_VERSION "2021-07-28"
+
+/*
+ * An agency-wide install: the agency's directory holds the app's client
+ * secret and the Company refresh token (auth_save_oauth); each location's
+ * directory holds an `agency` file naming that directory and the company,
+ * and its own access token, which comes from POST /oauth/locationToken
+ * with the company's token (itself refreshed with user_type=Company).
+ */
+enum cv_err auth_save_agency_location(const char *dir,
+	const char *agency_dir, const char *company_id, char **errmsg)
+	CV_MUST_CHECK;
+
 struct auth;
-/* Load the credentials of a location row; CV_EAUTH when files lack. */
+/* Open the Company credentials in dir (for an agency-wide install). */
+enum cv_err auth_open_company(struct auth **out, const char *dir,
+	const char *api_base, const char *client_id,
+	const struct hl_client_opts *http, char **errmsg) CV_MUST_CHECK;
+/* The companyId of the last token reply, or NULL; owned by a. */
+const char *auth_granted_company(const struct auth *a);
+
+/* Load the credentials of a location row (an agency location's too);
+ * CV_EAUTH when files lack. */
 enum cv_err auth_open(struct auth **out, const struct store_location *loc,
 	const struct hl_client_opts *http, char **errmsg) CV_MUST_CHECK;
 void auth_close(struct auth *a);
@@ -62,5 +85,28 @@ enum cv_err auth_refused(struct auth *a, const char *token, char **errmsg)
 
 /* Number of refresh exchanges this process made (for tests and logs). */
 int auth_refresh_count(const struct auth *a);
+
+/*
+ * What the last token reply this process received said: the location the
+ * token is for and its scopes (space-separated). Each NULL when no
+ * refresh happened or the reply left it out; owned by a.
+ */
+void auth_granted(const struct auth *a, const char **location_id,
+	const char **scope);
+
+/* Write the current OAuth refresh token to path (atomically, 0600): used
+ * to hand a rotated token back when a new location is refused. */
+enum cv_err auth_export_refresh(const struct auth *a, const char *path,
+	char **errmsg) CV_MUST_CHECK;
+
+/*
+ * New credentials are written to a staging directory beside dir (the
+ * name returned, caller frees) and checked there; auth_install() then
+ * puts them in place of dir's (the old ones are removed), so a refused
+ * --replace leaves the working credentials untouched.
+ */
+char *auth_staging_dir(const char *dir);
+enum cv_err auth_install(const char *staging, const char *dir,
+	char **errmsg) CV_MUST_CHECK;
 
 #endif

@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 struct hl_req {
+	struct hl_client *client; /* NULL for hl_post_form */
 	CURL *easy;
 	struct curl_slist *headers;
 	struct hl_response resp;
@@ -24,54 +26,125 @@ struct hl_client {
 	struct hl_client_opts opts;
 	struct hl_req *reqs;    /* in flight */
 	int n;
+	unsigned warned;        /* enum hl_rl_header: already warned about */
 };
 
 void hl_ratelimit_init(struct hl_ratelimit *rl)
 {
 	rl->limit_daily = rl->daily_remaining = rl->interval_ms = -1;
 	rl->max = rl->remaining = -1;
+	rl->daily_reset_ms = rl->retry_after_ms = -1;
+	rl->bad = 0;
+}
+
+static const struct rl_header {
+	const char *name;
+	unsigned bit;
+	size_t off;
+} rl_headers[HL_RL_NHEADERS] = {
+	{ "X-RateLimit-Limit-Daily", HL_RL_LIMIT_DAILY,
+	  offsetof(struct hl_ratelimit, limit_daily) },
+	{ "X-RateLimit-Daily-Remaining", HL_RL_DAILY_REMAINING,
+	  offsetof(struct hl_ratelimit, daily_remaining) },
+	{ "X-RateLimit-Interval-Milliseconds", HL_RL_INTERVAL,
+	  offsetof(struct hl_ratelimit, interval_ms) },
+	{ "X-RateLimit-Max", HL_RL_MAX, offsetof(struct hl_ratelimit, max) },
+	{ "X-RateLimit-Remaining", HL_RL_REMAINING,
+	  offsetof(struct hl_ratelimit, remaining) },
+	{ "X-RateLimit-Daily-Reset", HL_RL_DAILY_RESET,
+	  offsetof(struct hl_ratelimit, daily_reset_ms) },
+	{ "Retry-After", HL_RL_RETRY_AFTER,
+	  offsetof(struct hl_ratelimit, retry_after_ms) },
+};
+
+const char *hl_ratelimit_header_name(unsigned bit)
+{
+	for (size_t i = 0; i < CV_ARRAY_LEN(rl_headers); i++)
+		if (rl_headers[i].bit == bit)
+			return rl_headers[i].name;
+	return "?";
+}
+
+/* A non-negative decimal integer of at most 18 digits, or -1. */
+static int64_t parse_uint(const char *v, size_t n)
+{
+	int64_t val = 0;
+	if (n == 0 || n > 18)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)v[i]))
+			return -1;
+		val = val * 10 + (v[i] - '0');
+	}
+	return val;
+}
+
+/* Retry-After: delay-seconds, or an HTTP-date (RFC 9110 10.2.3). */
+static int64_t retry_after_ms(const char *v, size_t n)
+{
+	int64_t secs = parse_uint(v, n);
+	if (secs >= 0)
+		return secs <= INT64_MAX / 1000 ? secs * 1000 : -1;
+	if (n >= 64)
+		return -1;
+	char date[64];
+	memcpy(date, v, n);
+	date[n] = '\0';
+	time_t t = curl_getdate(date, NULL);
+	if (t == (time_t)-1)
+		return -1;
+	int64_t d = (int64_t)t * 1000 - cv_now_ms();
+	return d > 0 ? d : 0;
+}
+
+/*
+ * X-RateLimit-Daily-Reset: HighLevel does not document its unit. A value
+ * up to two days is read as seconds from now (as RateLimit-Reset in the
+ * IETF draft); a larger one as an epoch time in seconds, or in ms when it
+ * is that large. Either way the reset must lie within two days (a day's
+ * budget renews within one); anything else is unreadable.
+ */
+static int64_t daily_reset_ms(const char *v, size_t n)
+{
+	int64_t x = parse_uint(v, n);
+	if (x < 0)
+		return -1;
+	if (x <= HL_DAILY_RESET_MAX_MS / 1000)
+		return x * 1000;
+	int64_t at = x < 100000000000LL ? x * 1000 : x;
+	int64_t d = at - cv_now_ms();
+	if (d > HL_DAILY_RESET_MAX_MS || d < -HL_DAILY_RESET_MAX_MS)
+		return -1;
+	return d > 0 ? d : 0;
 }
 
 bool hl_ratelimit_parse_line(const char *line, size_t n,
 	struct hl_ratelimit *rl)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} names[] = {
-		{ "x-ratelimit-limit-daily",
-		  offsetof(struct hl_ratelimit, limit_daily) },
-		{ "x-ratelimit-daily-remaining",
-		  offsetof(struct hl_ratelimit, daily_remaining) },
-		{ "x-ratelimit-interval-milliseconds",
-		  offsetof(struct hl_ratelimit, interval_ms) },
-		{ "x-ratelimit-max", offsetof(struct hl_ratelimit, max) },
-		{ "x-ratelimit-remaining",
-		  offsetof(struct hl_ratelimit, remaining) },
-	};
 	const char *colon = memchr(line, ':', n);
 	if (!colon)
 		return false;
 	size_t nlen = (size_t)(colon - line);
-	for (size_t i = 0; i < CV_ARRAY_LEN(names); i++) {
-		if (strlen(names[i].name) != nlen ||
-		    strncasecmp(line, names[i].name, nlen) != 0)
+	for (size_t i = 0; i < CV_ARRAY_LEN(rl_headers); i++) {
+		const struct rl_header *h = &rl_headers[i];
+		if (strlen(h->name) != nlen ||
+		    strncasecmp(line, h->name, nlen) != 0)
 			continue;
 		const char *v = colon + 1, *end = line + n;
 		while (v < end && (*v == ' ' || *v == '\t'))
 			v++;
-		int64_t val = 0;
-		size_t digits = 0;
-		while (v < end && isdigit((unsigned char)*v) && digits < 18) {
-			val = val * 10 + (*v++ - '0');
-			digits++;
-		}
-		while (v < end && isspace((unsigned char)*v))
-			v++;
-		if (digits == 0 || v != end)
-			return false;
-		*(int64_t *)((char *)rl + names[i].off) = val;
-		return true;
+		while (end > v && isspace((unsigned char)end[-1]))
+			end--;
+		size_t vn = (size_t)(end - v);
+		int64_t val = h->bit == HL_RL_RETRY_AFTER ? retry_after_ms(v, vn)
+			: h->bit == HL_RL_DAILY_RESET ? daily_reset_ms(v, vn)
+			: parse_uint(v, vn);
+		*(int64_t *)((char *)rl + h->off) = val;
+		if (val < 0)
+			rl->bad |= h->bit;
+		else
+			rl->bad &= ~h->bit;
+		return val >= 0;
 	}
 	return false;
 }
@@ -159,15 +232,52 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/*
+ * A rate-limit header that cannot be read is ignored (the field stays
+ * unknown, as if absent): said once per client and header, since every
+ * answer of a misbehaving server would carry it. The value is shown
+ * (printable ASCII, cut): it is a server's header, never a secret.
+ */
+static void warn_bad_header(struct hl_req *r, unsigned bit, const char *p,
+	size_t n)
+{
+	if (r->client) {
+		if (r->client->warned & bit)
+			return;
+		r->client->warned |= bit;
+	}
+	const char *colon = memchr(p, ':', n);
+	size_t off = colon ? (size_t)(colon + 1 - p) : n;
+	char v[64];
+	size_t k = 0;
+	for (size_t i = off; i < n && k + 1 < sizeof(v); i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c == '\r' || c == '\n')
+			break;
+		if (k == 0 && c == ' ')
+			continue;
+		v[k++] = c >= 0x20 && c < 0x7f && c != '"' ? (char)c : '?';
+	}
+	v[k] = '\0';
+	cv_warn("header=%s value=\"%s\" msg=\"ignoring a rate-limit header "
+		"that is not a usable number\"", hl_ratelimit_header_name(bit),
+		v);
+}
+
 static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct hl_req *r = arg;
 	size_t n = size * nmemb;
 	/* a new status line (redirect, 100-continue) starts afresh */
-	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0)
+	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0) {
 		hl_ratelimit_init(&r->resp.rl);
-	else
-		hl_ratelimit_parse_line(p, n, &r->resp.rl);
+		return n;
+	}
+	unsigned before = r->resp.rl.bad;
+	hl_ratelimit_parse_line(p, n, &r->resp.rl);
+	unsigned fresh = r->resp.rl.bad & ~before;
+	if (fresh)
+		warn_bad_header(r, fresh, p, n);
 	return n;
 }
 
@@ -213,6 +323,14 @@ static void req_add_header(struct hl_req *r, const char *name,
 	/* the header may hold a token: wipe our copy (curl keeps its own) */
 	memset(h, 0, strlen(h));
 	free(h);
+}
+
+static void req_add_bearer(struct hl_req *r, const char *token)
+{
+	char *auth = xasprintf("Bearer %s", token);
+	req_add_header(r, "Authorization", auth);
+	memset(auth, 0, strlen(auth));
+	free(auth);
 }
 
 static bool is_transient(CURLcode cc)
@@ -321,10 +439,8 @@ enum cv_err hl_get(struct hl_client *c, const char *url, const char *token,
 	struct hl_req *r = req_new(url, &c->opts, errmsg);
 	if (!r)
 		return CV_EHTTP;
-	char *auth = xasprintf("Bearer %s", token);
-	req_add_header(r, "Authorization", auth);
-	memset(auth, 0, strlen(auth));
-	free(auth);
+	r->client = c;
+	req_add_bearer(r, token);
 	req_add_header(r, "Version", version);
 	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
 	r->fn = fn;
@@ -393,6 +509,13 @@ void hl_client_wakeup(struct hl_client *c)
 void hl_post_form(const char *url, const char *form,
 	const struct hl_client_opts *o, struct hl_response *out)
 {
+	hl_post_form_auth(url, form, NULL, NULL, o, out);
+}
+
+void hl_post_form_auth(const char *url, const char *form, const char *token,
+	const char *version, const struct hl_client_opts *o,
+	struct hl_response *out)
+{
 	struct hl_client_opts d;
 	opts_defaults(&d, o);
 	memset(out, 0, sizeof(*out));
@@ -413,6 +536,10 @@ void hl_post_form(const char *url, const char *form,
 	}
 	req_add_header(r, "Content-Type",
 		"application/x-www-form-urlencoded");
+	if (token)
+		req_add_bearer(r, token);
+	if (version)
+		req_add_header(r, "Version", version);
 	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
 	curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, form);
 	CURLcode cc = curl_easy_perform(r->easy);
@@ -420,4 +547,29 @@ void hl_post_form(const char *url, const char *form,
 	*out = r->resp;
 	memset(&r->resp, 0, sizeof(r->resp));
 	req_free(r);
+}
+
+/* hl_get_sync's completion: keep the outcome for the caller. */
+static void keep_response(struct hl_response *r, void *arg)
+{
+	struct hl_response *out = arg;
+	*out = *r;
+	buf_init(&r->body);
+	r->errmsg = NULL;
+}
+
+void hl_get_sync(const char *url, const char *token, const char *version,
+	const struct hl_client_opts *o, struct hl_response *out)
+{
+	struct hl_client *c = NULL;
+	memset(out, 0, sizeof(*out));
+	buf_init(&out->body);
+	hl_ratelimit_init(&out->rl);
+	out->err = hl_client_create(&c, o, &out->errmsg);
+	if (out->err == CV_OK)
+		out->err = hl_get(c, url, token, version, keep_response, out,
+			&out->errmsg);
+	while (out->err == CV_OK && hl_client_poll(c, 100) > 0)
+		;
+	hl_client_destroy(c);
 }

@@ -21,23 +21,50 @@
 #define HL_DEFAULT_VERSION "2021-04-15"
 #define HL_MAX_RESPONSE (32u * 1024 * 1024)
 
-/* The five X-RateLimit-* headers; -1 when a header was absent. */
+/* The rate-limit headers a response may carry (bits of hl_ratelimit.bad). */
+enum hl_rl_header {
+	HL_RL_LIMIT_DAILY = 1 << 0,     /* X-RateLimit-Limit-Daily */
+	HL_RL_DAILY_REMAINING = 1 << 1, /* X-RateLimit-Daily-Remaining */
+	HL_RL_INTERVAL = 1 << 2,        /* X-RateLimit-Interval-Milliseconds */
+	HL_RL_MAX = 1 << 3,             /* X-RateLimit-Max */
+	HL_RL_REMAINING = 1 << 4,       /* X-RateLimit-Remaining */
+	HL_RL_DAILY_RESET = 1 << 5,     /* X-RateLimit-Daily-Reset */
+	HL_RL_RETRY_AFTER = 1 << 6,     /* Retry-After */
+};
+#define HL_RL_NHEADERS 7
+
+/* The rate-limit headers of a response; -1 when a header was absent or
+ * unreadable. */
 struct hl_ratelimit {
 	int64_t limit_daily;      /* X-RateLimit-Limit-Daily */
 	int64_t daily_remaining;  /* X-RateLimit-Daily-Remaining */
 	int64_t interval_ms;      /* X-RateLimit-Interval-Milliseconds */
 	int64_t max;              /* X-RateLimit-Max (per interval) */
 	int64_t remaining;        /* X-RateLimit-Remaining (this interval) */
+	/* ms from the answer until the daily budget is renewed
+	 * (X-RateLimit-Daily-Reset: seconds from now, or an epoch time in
+	 * seconds or ms; at most HL_DAILY_RESET_MAX_MS ahead) */
+	int64_t daily_reset_ms;
+	/* ms from the answer until a retry is welcome (Retry-After: delay
+	 * seconds or an HTTP-date; a date in the past is 0) */
+	int64_t retry_after_ms;
+	unsigned bad;             /* enum hl_rl_header: present, unreadable */
 };
+#define HL_DAILY_RESET_MAX_MS (48LL * 3600 * 1000)
 void hl_ratelimit_init(struct hl_ratelimit *rl);
 
 /*
  * Parse one raw header line ("Name: value\r\n") into rl when it is one of
- * the five rate-limit headers (names case-insensitive). Returns true when
- * the line was one of them with a valid non-negative integer value.
+ * the rate-limit headers (names case-insensitive). Returns true when the
+ * line was one of them with a readable value: a non-negative integer
+ * (an HTTP-date too for Retry-After). One that is not readable leaves its
+ * field -1 and sets its bit in rl->bad; it is never an error.
  */
 bool hl_ratelimit_parse_line(const char *line, size_t n,
 	struct hl_ratelimit *rl);
+
+/* The header's name for a bit of enum hl_rl_header ("?" for others). */
+const char *hl_ratelimit_header_name(unsigned bit);
 
 /* The outcome of one exchange. */
 struct hl_response {
@@ -98,6 +125,17 @@ void hl_client_wakeup(struct hl_client *c);
  */
 void hl_post_form(const char *url, const char *form,
 	const struct hl_client_opts *o, struct hl_response *out);
+
+/* One GET as hl_get does, synchronously: out is filled as for hl_get
+ * (err CV_EINVAL for a URL that may not carry a token). */
+void hl_get_sync(const char *url, const char *token, const char *version,
+	const struct hl_client_opts *o, struct hl_response *out);
+
+/* The same with `Authorization: Bearer token` and `Version: version`
+ * (either NULL to leave it out): POST /oauth/locationToken. */
+void hl_post_form_auth(const char *url, const char *form, const char *token,
+	const char *version, const struct hl_client_opts *o,
+	struct hl_response *out);
 
 /* Percent-encode s for a form or query value; caller frees. */
 char *hl_escape(const char *s);

@@ -76,6 +76,12 @@ static char *dup_str(json_t *o, const char *key)
 enum cv_err hljson_token_parse(const char *body, size_t n,
 	struct hljson_token *out, char **errmsg)
 {
+	return hljson_token_parse_opt(body, n, true, out, errmsg);
+}
+
+enum cv_err hljson_token_parse_opt(const char *body, size_t n,
+	bool need_refresh, struct hljson_token *out, char **errmsg)
+{
 	memset(out, 0, sizeof(*out));
 	out->expires_in = -1;
 	json_t *j = load(body, n, errmsg);
@@ -84,11 +90,13 @@ enum cv_err hljson_token_parse(const char *body, size_t n,
 	out->access_token = dup_str(j, "access_token");
 	out->refresh_token = dup_str(j, "refresh_token");
 	out->location_id = dup_str(j, "locationId");
+	out->scope = dup_str(j, "scope");
+	out->company_id = dup_str(j, "companyId");
 	json_t *e = json_object_get(j, "expires_in");
 	if (json_is_number(e) && json_number_value(e) > 0)
 		out->expires_in = (int64_t)json_number_value(e);
 	json_decref(j);
-	if (!out->access_token || !out->refresh_token) {
+	if (!out->access_token || (need_refresh && !out->refresh_token)) {
 		const char *what = out->access_token ? "refresh_token"
 						     : "access_token";
 		hljson_token_finish(out);
@@ -113,8 +121,23 @@ void hljson_token_finish(struct hljson_token *t)
 	wipe_free(t->access_token);
 	wipe_free(t->refresh_token);
 	free(t->location_id);
+	free(t->scope);
+	free(t->company_id);
 	memset(t, 0, sizeof(*t));
 	t->expires_in = -1;
+}
+
+bool hljson_scope_has(const char *list, const char *scope)
+{
+	size_t n = strlen(scope);
+	for (const char *p = list; p && *p;) {
+		p += strspn(p, " \t");
+		size_t w = strcspn(p, " \t");
+		if (w == n && n > 0 && strncmp(p, scope, n) == 0)
+			return true;
+		p += w;
+	}
+	return false;
 }
 
 enum cv_err hljson_agents_parse(const char *body, size_t n,
@@ -163,4 +186,48 @@ void hljson_agents_finish(struct hljson_agents *a)
 	}
 	free(a->items);
 	memset(a, 0, sizeof(*a));
+}
+
+enum cv_err hljson_installed_parse(const char *body, size_t n,
+	struct hljson_installed *out, char **errmsg)
+{
+	memset(out, 0, sizeof(*out));
+	out->count = -1;
+	json_t *j = load(body, n, errmsg);
+	if (!j)
+		return CV_EPARSE;
+	json_t *list = json_object_get(j, "locations");
+	if (!json_is_array(list)) {
+		json_decref(j);
+		return cv_error(errmsg, CV_EPARSE, "installed locations: no "
+			"\"locations\" array");
+	}
+	json_t *c = json_object_get(j, "count");
+	if (json_is_number(c))
+		out->count = (int64_t)json_number_value(c);
+	out->listed = json_array_size(list);
+	out->ids = xcalloc(out->listed + 1, sizeof(*out->ids));
+	size_t i;
+	json_t *l;
+	json_array_foreach(list, i, l) {
+		char *id = dup_str(l, "_id");
+		/* listed but not installed (isInstalled false): skip */
+		if (!id || json_is_false(json_object_get(l, "isInstalled"))) {
+			free(id);
+			continue;
+		}
+		out->ids[out->n++] = id;
+	}
+	json_decref(j);
+	return CV_OK;
+}
+
+void hljson_installed_finish(struct hljson_installed *in)
+{
+	if (!in)
+		return;
+	for (size_t i = 0; i < in->n; i++)
+		free(in->ids[i]);
+	free(in->ids);
+	memset(in, 0, sizeof(*in));
 }

@@ -6,6 +6,7 @@
 #ifndef CV_HLJSON_H
 #define CV_HLJSON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,11 +27,21 @@ struct hljson_token {
 	char *refresh_token;
 	int64_t expires_in;       /* seconds; -1 when absent */
 	char *location_id;        /* NULL when absent */
+	char *scope;              /* space-separated; NULL when absent */
+	char *company_id;         /* NULL when absent */
 };
 /* CV_EPARSE (with *errmsg) when access_token or refresh_token is missing. */
 enum cv_err hljson_token_parse(const char *body, size_t n,
 	struct hljson_token *out, char **errmsg) CV_MUST_CHECK;
+/* The same; need_refresh false for a reply that may lack a refresh
+ * token (POST /oauth/locationToken). */
+enum cv_err hljson_token_parse_opt(const char *body, size_t n,
+	bool need_refresh, struct hljson_token *out, char **errmsg)
+	CV_MUST_CHECK;
 void hljson_token_finish(struct hljson_token *t);
+
+/* Whether a space-separated scope list holds scope (whole words only). */
+bool hljson_scope_has(const char *list, const char *scope);
 
 struct hljson_agent {
 	char *id;
@@ -45,5 +56,17 @@ struct hljson_agents {
 enum cv_err hljson_agents_parse(const char *body, size_t n,
 	struct hljson_agents *out, char **errmsg) CV_MUST_CHECK;
 void hljson_agents_finish(struct hljson_agents *a);
+
+/* A page of GET /oauth/installedLocations: the ids (`_id`) of the
+ * locations the app is installed in (isInstalled not false). */
+struct hljson_installed {
+	int64_t count;            /* "count"; -1 when absent */
+	size_t listed;            /* entries on the page, installed or not */
+	size_t n;
+	char **ids;
+};
+enum cv_err hljson_installed_parse(const char *body, size_t n,
+	struct hljson_installed *out, char **errmsg) CV_MUST_CHECK;
+void hljson_installed_finish(struct hljson_installed *in);
 
 #endif

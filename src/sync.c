@@ -17,6 +17,7 @@
 #include "util.h"
 
 #define MAX_429 30            /* consecutive 429 answers before giving up */
+#define MAX_429_WAIT_MS 60000 /* longest wait a 429's headers may ask */
 #define AGENT_ATTEMPTS 3      /* agents are auxiliary: retried less */
 #define QUEUE_BATCH 10000
 #define SEND_RING 1024        /* send times remembered per location */
@@ -840,12 +841,6 @@ static void on_ok(struct job *j, struct hl_response *r)
 static void on_429(struct job *j, const struct hl_response *r)
 {
 	j->res->n429++;
-	if (r->rl.daily_remaining == 0) {
-		job_fail(j, "the daily API budget is spent (%lld requests a "
-			    "day); run sync again after the daily reset",
-			(long long)r->rl.limit_daily);
-		return;
-	}
 	if (++j->n429_run > MAX_429) {
 		job_fail(j, "rate limited (HTTP 429) %d times in a row",
 			j->n429_run);
@@ -853,9 +848,29 @@ static void on_429(struct job *j, const struct hl_response *r)
 	}
 	int64_t iv = r->rl.interval_ms > 0 ? r->rl.interval_ms
 		: j->rl_interval > 0 ? j->rl_interval : 10000;
+	/* when the server says when: Retry-After, or for a spent daily
+	 * budget X-RateLimit-Daily-Reset (waited for up to a minute) */
+	bool daily = r->rl.daily_remaining == 0;
+	int64_t said = daily ? r->rl.daily_reset_ms : r->rl.retry_after_ms;
+	if (daily && (said < 0 || said > MAX_429_WAIT_MS)) {
+		char when[40] = "";
+		if (said >= 0)
+			snprintf(when, sizeof(when), " (in %lld s)",
+				(long long)(said + 999) / 1000);
+		job_fail(j, "the daily API budget is spent (%lld requests a "
+			    "day); run sync again after the daily reset%s",
+			(long long)r->rl.limit_daily, when);
+		return;
+	}
+	if (said >= 0)
+		iv = said < 50 ? 50 : said < MAX_429_WAIT_MS ? said
+			: MAX_429_WAIT_MS;
+	if (daily)
+		j->daily_remaining = -1; /* renewed when the wait is over */
 	int64_t wait = iv + (int64_t)(jitter() * (double)iv * 0.1);
-	cv_warn("location=%s wait_ms=%lld msg=\"rate limited (429); "
-		"waiting\"", j->loc.id, (long long)wait);
+	cv_warn("location=%s wait_ms=%lld msg=\"rate limited (429)%s; "
+		"waiting\"", j->loc.id, (long long)wait, daily
+		? ", daily budget spent" : "");
 	j->ready_at = cv_mono_ms() + wait;
 }
 

@@ -104,6 +104,86 @@ static void test_oauth(void)
 	free(sd);
 }
 
+static bool file_is(const char *path, const char *want)
+{
+	char *got = NULL, *err = NULL;
+	size_t n;
+	bool ok = cv_read_file(path, 4096, &got, &n, &err) == CV_OK &&
+		strcmp(got, want) == 0;
+	free(got);
+	free(err);
+	return ok;
+}
+
+/* Staged credentials replace the working ones only when installed; an
+ * OAuth refresh token is handed back to a file of the user's. */
+static void test_staging(void)
+{
+	char *sd = auth_secrets_dir(dir, "LOC3");
+	char *st = auth_staging_dir(sd);
+	char *err = NULL;
+	char p[600], src[512];
+	CHECK(strcmp(st, sd) != 0);
+	put("old.txt", "pit-old\n");
+	put("new.txt", "pit-new\n");
+	snprintf(src, sizeof(src), "%s/old.txt", dir);
+	CHECK(auth_save_pit(sd, src, &err) == CV_OK);
+	snprintf(src, sizeof(src), "%s/new.txt", dir);
+	CHECK(auth_save_pit(st, src, &err) == CV_OK);
+	snprintf(p, sizeof(p), "%s/token", sd);
+	CHECK(file_is(p, "pit-old\n")); /* staged: not in place yet */
+	CHECK(auth_install(st, sd, &err) == CV_OK);
+	CHECK(file_is(p, "pit-new\n"));
+	CHECK_INT(mode_of(sd), 0700);
+	CHECK_INT(mode_of(st), -1);
+	snprintf(p, sizeof(p), "%s.old", sd);
+	CHECK_INT(mode_of(p), -1); /* the old ones are gone */
+	/* installing where nothing was */
+	CHECK(auth_remove(sd, &err) == CV_OK);
+	CHECK(auth_save_pit(st, src, &err) == CV_OK);
+	CHECK(auth_install(st, sd, &err) == CV_OK);
+	snprintf(p, sizeof(p), "%s/token", sd);
+	CHECK(file_is(p, "pit-new\n"));
+	/* nothing staged: an error, and the working ones stay */
+	CHECK(auth_install(st, sd, &err) == CV_EIO);
+	CHECK(err != NULL);
+	CHECK(file_is(p, "pit-new\n"));
+	free(err);
+	err = NULL;
+	/* a PIT has no refresh token to hand back */
+	struct store_location l = { .id = "LOC3", .auth = STORE_AUTH_PIT,
+		.api_base = "http://127.0.0.1:1", .secrets_dir = sd };
+	struct auth *a;
+	CHECK(auth_open(&a, &l, NULL, &err) == CV_OK);
+	snprintf(p, sizeof(p), "%s/back.txt", dir);
+	CHECK(auth_export_refresh(a, p, &err) == CV_EINVAL);
+	const char *gl = "x", *gs = "x";
+	auth_granted(a, &gl, &gs);
+	CHECK(gl == NULL && gs == NULL); /* no token reply seen */
+	auth_close(a);
+	free(err);
+	err = NULL;
+	CHECK(auth_remove(sd, &err) == CV_OK);
+	/* OAuth: the refresh token on file goes back, 0600 */
+	put("secret.txt", "client-secret-xyz\n");
+	put("rt.txt", "refresh-abc\n");
+	char s1[512], s2[512];
+	snprintf(s1, sizeof(s1), "%s/secret.txt", dir);
+	snprintf(s2, sizeof(s2), "%s/rt.txt", dir);
+	CHECK(auth_save_oauth(sd, s1, s2, &err) == CV_OK);
+	l.auth = STORE_AUTH_OAUTH;
+	l.client_id = "cid";
+	CHECK(auth_open(&a, &l, NULL, &err) == CV_OK);
+	CHECK(auth_export_refresh(a, p, &err) == CV_OK);
+	CHECK(file_is(p, "refresh-abc\n"));
+	CHECK_INT(mode_of(p), 0600);
+	auth_close(a);
+	CHECK(auth_remove(sd, &err) == CV_OK);
+	free(err);
+	free(st);
+	free(sd);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
@@ -115,6 +195,7 @@ int main(void)
 	CHECK(!auth_location_id_valid(""));
 	test_pit();
 	test_oauth();
+	test_staging();
 	char cmd[700];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s.secrets'", dir, dir);
 	if (system(cmd) != 0)

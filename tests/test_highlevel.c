@@ -1,6 +1,7 @@
 /* test_highlevel.c — the HighLevel client's pure parts: rate-limit
  * headers, error bodies, token and agent responses, URL handling. */
 #include <string.h>
+#include <time.h>
 
 #include "highlevel.h"
 #include "hljson.h"
@@ -38,6 +39,85 @@ static void test_ratelimit_lines(void)
 		CHECK_MSG(ok == rows[i].ok, "row %zu", i);
 		CHECK_INT(v[rows[i].field], rows[i].want);
 	}
+}
+
+/* A header line for an epoch time offset from now. */
+static void http_date_line(char *out, size_t n, int64_t offset_s)
+{
+	time_t t = (time_t)(cv_now_ms() / 1000 + offset_s);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, n, "Retry-After: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+}
+
+/* Retry-After, X-RateLimit-Daily-Reset, and values that are ignored. */
+static void test_ratelimit_reset_headers(void)
+{
+	static const struct {
+		const char *line;
+		bool ok;
+		unsigned bad;
+		int field;  /* 0 retry_after_ms, 1 daily_reset_ms, 2 max */
+		long long want;
+	} rows[] = {
+		{ "Retry-After: 3\r\n", true, 0, 0, 3000 },
+		{ "retry-after:0\r\n", true, 0, 0, 0 },
+		{ "Retry-After: soon\r\n", false, HL_RL_RETRY_AFTER, 0, -1 },
+		{ "Retry-After: -2\r\n", false, HL_RL_RETRY_AFTER, 0, -1 },
+		{ "Retry-After: 1.5\r\n", false, HL_RL_RETRY_AFTER, 0, -1 },
+		/* a date in the past: retry now */
+		{ "Retry-After: Wed, 21 Oct 2015 07:28:00 GMT\r\n", true, 0, 0,
+		  0 },
+		{ "X-RateLimit-Daily-Reset: 3600\r\n", true, 0, 1, 3600000 },
+		{ "x-ratelimit-daily-reset: 0\r\n", true, 0, 1, 0 },
+		/* 1970 as epoch seconds: no daily reset is that far */
+		{ "X-RateLimit-Daily-Reset: 3600000\r\n", false,
+		  HL_RL_DAILY_RESET, 1, -1 },
+		{ "X-RateLimit-Daily-Reset: tomorrow\r\n", false,
+		  HL_RL_DAILY_RESET, 1, -1 },
+		{ "X-RateLimit-Max: 100.0\r\n", false, HL_RL_MAX, 2, -1 },
+		{ "X-RateLimit-Max: 1e2\r\n", false, HL_RL_MAX, 2, -1 },
+		{ "X-RateLimit-Max: 1234567890123456789\r\n", false, HL_RL_MAX,
+		  2, -1 },
+	};
+	for (size_t i = 0; i < CV_ARRAY_LEN(rows); i++) {
+		struct hl_ratelimit rl;
+		hl_ratelimit_init(&rl);
+		bool ok = hl_ratelimit_parse_line(rows[i].line,
+			strlen(rows[i].line), &rl);
+		int64_t v[3] = { rl.retry_after_ms, rl.daily_reset_ms, rl.max };
+		CHECK_MSG(ok == rows[i].ok, "row %zu", i);
+		CHECK_MSG(rl.bad == rows[i].bad, "row %zu: bad %u", i, rl.bad);
+		CHECK_MSG(v[rows[i].field] == rows[i].want, "row %zu: %lld", i,
+			(long long)v[rows[i].field]);
+	}
+	/* an HTTP-date 30 s ahead; an epoch reset an hour ahead, in s and
+	 * in ms */
+	char line[128];
+	struct hl_ratelimit rl;
+	hl_ratelimit_init(&rl);
+	http_date_line(line, sizeof(line), 30);
+	CHECK(hl_ratelimit_parse_line(line, strlen(line), &rl));
+	CHECK_MSG(rl.retry_after_ms > 27000 && rl.retry_after_ms <= 30000,
+		"%lld", (long long)rl.retry_after_ms);
+	int64_t now = cv_now_ms();
+	snprintf(line, sizeof(line), "X-RateLimit-Daily-Reset: %lld\r\n",
+		(long long)(now / 1000 + 3600));
+	CHECK(hl_ratelimit_parse_line(line, strlen(line), &rl));
+	CHECK_MSG(rl.daily_reset_ms > 3590000 && rl.daily_reset_ms <= 3600000,
+		"%lld", (long long)rl.daily_reset_ms);
+	snprintf(line, sizeof(line), "X-RateLimit-Daily-Reset: %lld\r\n",
+		(long long)(now + 3600000));
+	CHECK(hl_ratelimit_parse_line(line, strlen(line), &rl));
+	CHECK_MSG(rl.daily_reset_ms > 3590000 && rl.daily_reset_ms <= 3600000,
+		"%lld", (long long)rl.daily_reset_ms);
+	/* a later good value of a header clears its bad bit */
+	hl_ratelimit_init(&rl);
+	CHECK(!hl_ratelimit_parse_line("X-RateLimit-Max: x\r\n", 19, &rl));
+	CHECK(rl.bad == HL_RL_MAX);
+	CHECK(hl_ratelimit_parse_line("X-RateLimit-Max: 7\r\n", 19, &rl));
+	CHECK(rl.bad == 0 && rl.max == 7);
+	CHECK_STR(hl_ratelimit_header_name(HL_RL_RETRY_AFTER), "Retry-After");
 }
 
 static void test_error_messages(void)
@@ -91,7 +171,8 @@ static void test_token_and_agents(void)
 {
 	const char *ok = "{\"access_token\":\"eyJa\",\"token_type\":\"Bearer\","
 			 "\"expires_in\":86399,\"refresh_token\":\"eyJr\","
-			 "\"locationId\":\"L1\"}";
+			 "\"locationId\":\"L1\",\"scope\":\"voice-ai-dashboard."
+			 "readonly conversations/message.readonly\"}";
 	struct hljson_token t;
 	char *err = NULL;
 	CHECK(hljson_token_parse(ok, strlen(ok), &t, &err) == CV_OK);
@@ -99,6 +180,15 @@ static void test_token_and_agents(void)
 	CHECK_STR(t.refresh_token, "eyJr");
 	CHECK_INT(t.expires_in, 86399);
 	CHECK_STR(t.location_id, "L1");
+	CHECK_STR(t.scope, "voice-ai-dashboard.readonly "
+			   "conversations/message.readonly");
+	CHECK(hljson_scope_has(t.scope, "voice-ai-dashboard.readonly"));
+	CHECK(hljson_scope_has(t.scope, "conversations/message.readonly"));
+	CHECK(!hljson_scope_has(t.scope, "voice-ai-agents.readonly"));
+	CHECK(!hljson_scope_has(t.scope, "voice-ai-dashboard"));
+	CHECK(!hljson_scope_has(t.scope, ""));
+	CHECK(!hljson_scope_has(NULL, "x"));
+	CHECK(hljson_scope_has("  a\tb  ", "b"));
 	hljson_token_finish(&t);
 	const char *bad = "{\"access_token\":\"eyJa\"}";
 	CHECK(hljson_token_parse(bad, strlen(bad), &t, &err) == CV_EPARSE);
@@ -119,6 +209,40 @@ static void test_token_and_agents(void)
 	CHECK(a.items[1].name == NULL);
 	hljson_agents_finish(&a);
 	CHECK(hljson_agents_parse("{}", 2, &a, NULL) == CV_EPARSE);
+}
+
+/* /oauth/locationToken replies lack a refresh token; installedLocations */
+static void test_agency_replies(void)
+{
+	const char *lt = "{\"access_token\":\"eyJl\",\"token_type\":\"Bearer\","
+			 "\"expires_in\":86399,\"locationId\":\"L1\","
+			 "\"userId\":\"U\"}";
+	struct hljson_token t;
+	char *err = NULL;
+	CHECK(hljson_token_parse(lt, strlen(lt), &t, &err) == CV_EPARSE);
+	free(err);
+	err = NULL;
+	CHECK(hljson_token_parse_opt(lt, strlen(lt), false, &t, &err) ==
+		CV_OK);
+	CHECK_STR(t.access_token, "eyJl");
+	CHECK(t.refresh_token == NULL && t.company_id == NULL);
+	hljson_token_finish(&t);
+	const char *page = "{\"locations\":[{\"_id\":\"L1\",\"name\":\"a\","
+			   "\"isInstalled\":true},{\"_id\":\"L2\",\"isInstalled\":"
+			   "false},{\"_id\":\"L3\"},{\"name\":\"no id\"}],"
+			   "\"count\":40}";
+	struct hljson_installed in;
+	CHECK(hljson_installed_parse(page, strlen(page), &in, NULL) == CV_OK);
+	CHECK_INT(in.count, 40);
+	CHECK_INT(in.listed, 4);
+	CHECK_INT(in.n, 2);
+	CHECK_STR(in.ids[0], "L1");
+	CHECK_STR(in.ids[1], "L3");
+	hljson_installed_finish(&in);
+	CHECK(hljson_installed_parse("{\"count\":1}", 11, &in, &err) ==
+		CV_EPARSE);
+	CHECK(err && strstr(err, "locations"));
+	free(err);
 }
 
 static void test_urls(void)
@@ -153,8 +277,10 @@ static void test_urls(void)
 int main(void)
 {
 	test_ratelimit_lines();
+	test_ratelimit_reset_headers();
 	test_error_messages();
 	test_token_and_agents();
+	test_agency_replies();
 	test_urls();
 	return t_done();
 }

@@ -45,8 +45,10 @@ loc_id() { jget "$INFO" "d['locations'][$1]['id']"; }
 add_pit() {
 	local id; id=$(loc_id "$1")
 	jget "$INFO" "d['locations'][$1]['pit']" >"$T/pit.$id"
-	cv location add "$id" --token-file "$T/pit.$id" --api-base "$SIM" \
-		>/dev/null
+	# --no-check: the check's requests would count against the burst
+	# window that sync, a new process, knows nothing of
+	cv location add "$id" --no-check --token-file "$T/pit.$id" \
+		--api-base "$SIM" >/dev/null
 }
 # add_oauth I : exchange the location's install code for a refresh
 # token, then register it as an OAuth location
@@ -58,7 +60,7 @@ add_oauth() {
 		-d "code=code-$id" >"$T/code.json"
 	jget "$T/code.json" "d['refresh_token']" >"$T/rt.$id"
 	echo hlsim-secret >"$T/secret"
-	cv location add "$id" --client-id hlsim-client \
+	cv location add "$id" --no-check --client-id hlsim-client \
 		--client-secret-file "$T/secret" --refresh-token-file \
 		"$T/rt.$id" --api-base "$SIM" >/dev/null
 }
@@ -162,8 +164,8 @@ check_store
 
 # ---- one location failing does not stop the others ------------------------
 echo pit-wrong >"$T/badpit"
-cv location add BADLOC --token-file "$T/badpit" --api-base "$SIM" >/dev/null
-cv location add NOSECRET --token-file "$T/badpit" --api-base "$SIM" >/dev/null
+cv location add BADLOC --no-check --token-file "$T/badpit" --api-base "$SIM" >/dev/null
+cv location add NOSECRET --no-check --token-file "$T/badpit" --api-base "$SIM" >/dev/null
 rm "$SEC/NOSECRET/token"
 expect_exit "a bad location fails the run" 1 cv sync
 expect "the refused location is named" grep -q "BADLOC: HTTP 401" "$T/err"

@@ -585,6 +585,10 @@ static void api_request(struct hlsim *h, struct MHD_Connection *conn,
 	}
 	if (!rate_limit(h, key, kind, loc, now, r))
 		return;
+	if (!auth_scope_ok(h->auth, url)) {
+		set_error(r, 401, "The token is not authorized for this scope.");
+		return;
+	}
 	if (faults_roll(&h->faults, F_REVOKE)) {
 		auth_revoke(h->auth, kind == AUTH_OAUTH ? token : NULL);
 		set_error(r, 401, "Invalid token: access token is invalid");
@@ -760,10 +764,56 @@ static void set_faults(struct hlsim *h, struct req *q, struct reply *r)
 	free(spec);
 }
 
+/*
+ * Agency-wide installs: POST /oauth/locationToken, GET
+ * /oauth/installedLocations, and POST /__sim/install (form locationId,
+ * installed=0|1). false when url is none of them.
+ */
+static bool agency_request(struct hlsim *h, struct MHD_Connection *conn,
+	bool post, const char *url, struct req *q, struct reply *r)
+{
+	const char *ver = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		"Version");
+	const char *body = q->body.data ? q->body.data : "";
+	if (post && !strcmp(url, "/oauth/locationToken")) {
+		r->status = auth_location_token(h->auth, bearer(conn), ver,
+			body, cv_now_ms(), locid_of, h, &r->body);
+	} else if (!post && !strcmp(url, "/oauth/installedLocations")) {
+		const char *sk = MHD_lookup_connection_value(conn,
+			MHD_GET_ARGUMENT_KIND, "skip");
+		const char *li = MHD_lookup_connection_value(conn,
+			MHD_GET_ARGUMENT_KIND, "limit");
+		r->status = auth_installed_locations(h->auth, bearer(conn), ver,
+			MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+				"companyId"),
+			MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+				"appId"), sk ? atol(sk) : 0, li ? atol(li) : 20,
+			h->sd->n_locs, loc_id, h, cv_now_ms(), &r->body);
+	} else if (post && !strcmp(url, "/__sim/install")) {
+		char *lid = auth_form_get(body, "locationId");
+		char *yes = auth_form_get(body, "installed");
+		int loc = lid ? locid_of(h, lid) : -1;
+		if (loc < 0) {
+			set_error(r, 400, "unknown locationId");
+		} else {
+			auth_set_installed(h->auth, loc, !yes || atoi(yes));
+			r->status = 200;
+			r->body = xstrdup("{\"install\":\"set\"}");
+		}
+		free(lid);
+		free(yes);
+	} else {
+		return false;
+	}
+	return true;
+}
+
 static void control_or_oauth(struct hlsim *h, struct MHD_Connection *conn,
 	const char *method, const char *url, struct req *q, struct reply *r)
 {
 	bool post = !strcmp(method, "POST");
+	if (agency_request(h, conn, post, url, q, r))
+		return;
 	if (post && !strcmp(url, "/oauth/token")) {
 		if (q->too_big) {
 			set_error(r, 413, "Payload Too Large");
@@ -839,26 +889,13 @@ static void partial_free(void *cls)
 	free(p);
 }
 
-static void add_rl_headers(struct MHD_Response *resp,
-	const struct rl_result *rl)
+static void add_header(void *resp, const char *name, const char *value)
 {
-	char v[32];
-	snprintf(v, sizeof(v), "%lld", (long long)rl->limit_daily);
-	MHD_add_response_header(resp, "X-RateLimit-Limit-Daily", v);
-	snprintf(v, sizeof(v), "%lld", (long long)(rl->daily_remaining < 0 ? 0
-		: rl->daily_remaining));
-	MHD_add_response_header(resp, "X-RateLimit-Daily-Remaining", v);
-	snprintf(v, sizeof(v), "%lld", (long long)rl->interval_ms);
-	MHD_add_response_header(resp, "X-RateLimit-Interval-Milliseconds", v);
-	snprintf(v, sizeof(v), "%lld", (long long)rl->max);
-	MHD_add_response_header(resp, "X-RateLimit-Max", v);
-	snprintf(v, sizeof(v), "%lld", (long long)(rl->remaining < 0 ? 0 :
-		rl->remaining));
-	MHD_add_response_header(resp, "X-RateLimit-Remaining", v);
+	MHD_add_response_header(resp, name, value);
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *conn,
-	struct reply *r)
+static enum MHD_Result send_reply(struct hlsim *h,
+	struct MHD_Connection *conn, struct reply *r)
 {
 	size_t n = strlen(r->body);
 	struct MHD_Response *resp;
@@ -879,7 +916,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn,
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 		r->content_type ? r->content_type :
 		"application/json; charset=utf-8");
-	add_rl_headers(resp, &r->rl);
+	ratelimit_headers(h->rl, &r->rl, r->status, add_header, resp);
 	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status,
 		resp);
 	MHD_destroy_response(resp);
@@ -888,7 +925,7 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn,
 
 static bool is_api_path(const char *url)
 {
-	return strncmp(url, "/__sim/", 7) && strcmp(url, "/oauth/token");
+	return strncmp(url, "/__sim/", 7) && strncmp(url, "/oauth/", 7);
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
@@ -945,7 +982,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
 	}
 	if (!r.body)
 		set_error(&r, r.status, reason(r.status));
-	return send_reply(conn, &r);
+	return send_reply(h, conn, &r);
 }
 
 static void completed(void *cls, struct MHD_Connection *conn,

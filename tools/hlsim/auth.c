@@ -14,6 +14,10 @@
 
 enum tok_kind { TOK_PIT, TOK_ACCESS, TOK_REFRESH, TOK_CODE };
 
+#define COMPANY -2                /* the loc of a Company token */
+#define COMPANY_ID "GNb7aIv4rQFVb9iwNl5K"
+#define USER_ID "Rg6BRRiHh7dS9gJy3W8a"
+
 struct tok {
 	char *value;
 	enum tok_kind kind;
@@ -26,6 +30,9 @@ struct tok {
 struct auth {
 	struct auth_opts o;
 	char *client_id, *client_secret;
+	char *lack;            /* o.lack_scopes, owned */
+	int *uninstalled;      /* location indexes the app is not in */
+	size_t n_uninstalled;
 	struct tok *toks;
 	size_t n, cap;
 	int n_pits;
@@ -33,12 +40,60 @@ struct auth {
 	long issued, refreshed, rejected;
 };
 
+/* Every scope a token has unless --lack-scope takes it away. */
+static const char *const SCOPES[] = { "voice-ai-dashboard.readonly",
+	"voice-ai-agents.readonly", "conversations/message.readonly" };
+
+const char *auth_scope_for(const char *path)
+{
+	if (!strncmp(path, "/voice-ai/dashboard/call-logs", 29))
+		return SCOPES[0];
+	if (!strncmp(path, "/voice-ai/agents", 16))
+		return SCOPES[1];
+	return NULL;
+}
+
+/* Whether scope is in the comma list (whole items). */
+static bool in_list(const char *list, const char *scope)
+{
+	size_t n = strlen(scope);
+	for (const char *p = list; p && *p;) {
+		size_t w = strcspn(p, ",");
+		if (w == n && !strncmp(p, scope, n))
+			return true;
+		p += w + (p[w] == ',');
+	}
+	return false;
+}
+
+bool auth_scope_ok(const struct auth *a, const char *path)
+{
+	const char *need = auth_scope_for(path);
+	return !need || !in_list(a->o.lack_scopes, need);
+}
+
+/* The space-separated scope list of a token reply (malloc'd). */
+static char *granted(const struct auth *a)
+{
+	char buf[256] = "";
+	for (size_t i = 0; i < sizeof(SCOPES) / sizeof(SCOPES[0]); i++) {
+		if (in_list(a->o.lack_scopes, SCOPES[i]))
+			continue;
+		if (*buf)
+			strcat(buf, " ");
+		strcat(buf, SCOPES[i]);
+	}
+	return xstrdup(buf);
+}
+
 struct auth *auth_create(const struct auth_opts *o)
 {
 	struct auth *a = xcalloc(1, sizeof(*a));
 	a->o = *o;
 	a->client_id = xstrdup(o->client_id);
 	a->client_secret = xstrdup(o->client_secret);
+	a->lack = o->lack_scopes ? xstrdup(o->lack_scopes) : NULL;
+	a->o.lack_scopes = a->lack;
 	a->rng = o->seed * 6364136223846793005ULL + 1442695040888963407ULL;
 	return a;
 }
@@ -52,6 +107,8 @@ void auth_destroy(struct auth *a)
 	free(a->toks);
 	free(a->client_id);
 	free(a->client_secret);
+	free(a->lack);
+	free(a->uninstalled);
 	free(a);
 }
 
@@ -90,7 +147,7 @@ enum auth_kind auth_check(struct auth *a, const char *token, int64_t now_ms,
 {
 	struct tok *t = token ? find_tok(a, token) : NULL;
 	if (!t || t->dead || (t->kind != TOK_PIT && t->kind != TOK_ACCESS) ||
-	    (t->expires_ms && now_ms >= t->expires_ms))
+	    (t->expires_ms && now_ms >= t->expires_ms) || t->loc == COMPANY)
 		return AUTH_INVALID;
 	*loc = t->loc;
 	*key = t->key;
@@ -172,42 +229,72 @@ static void jwt_like(struct auth *a, char *out, size_t outsz)
 	snprintf(out, outsz, "%s%s.%s", JWT_HEAD, p1, p2);
 }
 
+static char *dump_json(json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+/* Mint an access token that expires (and a refresh token) for loc. */
+static void mint(struct auth *a, int loc, int64_t now_ms, char *access,
+	char *refresh)
+{
+	jwt_like(a, access, 160);
+	struct tok *t = add_tok(a, access, TOK_ACCESS, loc);
+	t->expires_ms = now_ms + a->o.token_ttl_s * 1000;
+	if (refresh) {
+		jwt_like(a, refresh, 160);
+		add_tok(a, refresh, TOK_REFRESH, loc);
+	}
+	a->issued++;
+}
+
 /* Issue an access + refresh pair for loc; returns the JSON body. */
 static char *issue(struct auth *a, int loc, const char *loc_id,
 	int64_t now_ms)
 {
 	char access[160], refresh[160];
-	jwt_like(a, access, sizeof(access));
-	jwt_like(a, refresh, sizeof(refresh));
-	struct tok *t = add_tok(a, access, TOK_ACCESS, loc);
-	t->expires_ms = now_ms + a->o.token_ttl_s * 1000;
-	add_tok(a, refresh, TOK_REFRESH, loc);
-	a->issued++;
-	json_t *o = json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s}",
+	mint(a, loc, now_ms, access, refresh);
+	char *scope = granted(a);
+	char *s = dump_json(json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s}",
 		"access_token", access, "token_type", "Bearer", "expires_in",
 		(json_int_t)a->o.token_ttl_s, "refresh_token", refresh, "scope",
-		"voice-ai-dashboard.readonly voice-ai-agents.readonly "
-		"conversations/message.readonly", "userType", "Location",
-		"companyId", "GNb7aIv4rQFVb9iwNl5K", "locationId", loc_id,
-		"userId", "Rg6BRRiHh7dS9gJy3W8a");
-	char *s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
+		scope, "userType", "Location", "companyId", COMPANY_ID,
+		"locationId", loc_id, "userId", USER_ID));
+	free(scope);
 	return s;
+}
+
+/* Issue a Company (agency) access + refresh pair. */
+static char *issue_company(struct auth *a, int64_t now_ms)
+{
+	char access[160], refresh[160];
+	mint(a, COMPANY, now_ms, access, refresh);
+	return dump_json(json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:b}",
+		"access_token", access, "token_type", "Bearer", "expires_in",
+		(json_int_t)a->o.token_ttl_s, "refresh_token", refresh, "scope",
+		"oauth.readonly oauth.write voice-ai-dashboard.readonly",
+		"userType", "Company", "companyId", COMPANY_ID, "userId",
+		USER_ID, "isBulkInstallation", 1));
 }
 
 static int grant_code(struct auth *a, const char *code, int64_t now_ms,
 	int (*locid_of)(void *, const char *),
 	const char *(*loc_id)(void *, int), void *ctx, char **body)
 {
-	/* codes are "code-<locationId>[-anything]", each usable once */
+	/* codes are "code-<locationId>[-anything]" or, for an agency-wide
+	 * install, "company-<anything>"; each usable once */
 	int loc = -1;
-	if (code && !strncmp(code, "code-", 5)) {
+	if (code && !strncmp(code, "company-", 8))
+		loc = COMPANY;
+	else if (code && !strncmp(code, "code-", 5)) {
 		char id[64];
 		snprintf(id, sizeof(id), "%.20s", code + 5);
 		loc = locid_of(ctx, id);
 	}
 	struct tok *used = code ? find_tok(a, code) : NULL;
-	if (loc < 0 || used) {
+	if ((loc < 0 && loc != COMPANY) || used) {
 		a->rejected++;
 		*body = oauth_error(400, "invalid_grant",
 			"Invalid grant: authorization code is invalid");
@@ -215,15 +302,20 @@ static int grant_code(struct auth *a, const char *code, int64_t now_ms,
 	}
 	struct tok *t = add_tok(a, code, TOK_CODE, loc);
 	t->dead = true;
-	*body = issue(a, loc, loc_id(ctx, loc), now_ms);
+	*body = loc == COMPANY ? issue_company(a, now_ms)
+		: issue(a, loc, loc_id(ctx, loc), now_ms);
 	return 200;
 }
 
-static int grant_refresh(struct auth *a, const char *rt, int64_t now_ms,
-	const char *(*loc_id)(void *, int), void *ctx, char **body)
+static int grant_refresh(struct auth *a, const char *rt, const char *utype,
+	int64_t now_ms, const char *(*loc_id)(void *, int), void *ctx,
+	char **body)
 {
 	struct tok *t = rt ? find_tok(a, rt) : NULL;
-	if (!t || t->kind != TOK_REFRESH || t->dead) {
+	/* a Company token is refreshed with user_type=Company only */
+	bool company = utype && !strcmp(utype, "Company");
+	if (!t || t->kind != TOK_REFRESH || t->dead ||
+	    company != (t->loc == COMPANY)) {
 		a->rejected++;
 		*body = oauth_error(400, "invalid_grant",
 			"Invalid grant: refresh token is invalid");
@@ -232,7 +324,8 @@ static int grant_refresh(struct auth *a, const char *rt, int64_t now_ms,
 	t->dead = true;  /* single use: the old refresh token dies now */
 	int loc = t->loc;
 	a->refreshed++;
-	*body = issue(a, loc, loc_id(ctx, loc), now_ms);
+	*body = loc == COMPANY ? issue_company(a, now_ms)
+		: issue(a, loc, loc_id(ctx, loc), now_ms);
 	return 200;
 }
 
@@ -276,7 +369,8 @@ int auth_token_endpoint(struct auth *a, const char *form, int64_t now_ms,
 		status = grant_code(a, code, now_ms, locid_of, loc_id, ctx,
 			body);
 	} else if (grant && !strcmp(grant, "refresh_token")) {
-		status = grant_refresh(a, rt, now_ms, loc_id, ctx, body);
+		status = grant_refresh(a, rt, utype, now_ms, loc_id, ctx,
+			body);
 	} else {
 		a->rejected++;
 		status = 400;
@@ -291,4 +385,124 @@ int auth_token_endpoint(struct auth *a, const char *form, int64_t now_ms,
 	free(code);
 	free(rt);
 	return status;
+}
+
+/* ---- agency-wide installs (oauth.json) ---- */
+
+static bool installed(const struct auth *a, int loc)
+{
+	for (size_t i = 0; i < a->n_uninstalled; i++)
+		if (a->uninstalled[i] == loc)
+			return false;
+	return true;
+}
+
+void auth_set_installed(struct auth *a, int loc, bool yes)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < a->n_uninstalled; i++)
+		if (a->uninstalled[i] != loc)
+			a->uninstalled[k++] = a->uninstalled[i];
+	a->n_uninstalled = k;
+	if (!yes) {
+		a->uninstalled = xrealloc(a->uninstalled, (k + 1) *
+			sizeof(*a->uninstalled));
+		a->uninstalled[a->n_uninstalled++] = loc;
+	}
+}
+
+/* The Version these endpoints declare, and a live Company token. */
+static int company_call(struct auth *a, const char *token,
+	const char *version, int64_t now_ms, char **body)
+{
+	if (!version) {
+		*body = oauth_error(401, "Unauthorized",
+			"version header was not found.");
+		return 401;
+	}
+	if (strcmp(version, "2021-07-28")) {
+		*body = oauth_error(401, "Unauthorized",
+			"version header is invalid");
+		return 401;
+	}
+	struct tok *t = token ? find_tok(a, token) : NULL;
+	if (!t || t->dead || t->kind != TOK_ACCESS ||
+	    (t->expires_ms && now_ms >= t->expires_ms)) {
+		*body = oauth_error(401, "Unauthorized",
+			"Invalid token: access token is invalid");
+		return 401;
+	}
+	if (t->loc != COMPANY) {
+		*body = oauth_error(401, "Unauthorized",
+			"The token is not authorized for this scope.");
+		return 401;
+	}
+	return 0;
+}
+
+int auth_location_token(struct auth *a, const char *token,
+	const char *version, const char *form, int64_t now_ms,
+	int (*locid_of)(void *ctx, const char *id), void *ctx, char **body)
+{
+	int st = company_call(a, token, version, now_ms, body);
+	if (st)
+		return st;
+	char *cid = auth_form_get(form, "companyId");
+	char *lid = auth_form_get(form, "locationId");
+	int loc = lid ? locid_of(ctx, lid) : -1;
+	if (!cid || strcmp(cid, COMPANY_ID)) {
+		st = 400;
+		*body = oauth_error(400, "Bad Request", "companyId is invalid");
+	} else if (loc < 0 || !installed(a, loc)) {
+		st = 400;
+		*body = oauth_error(400, "Bad Request", "The app is not "
+			"installed for this location");
+	} else {
+		char access[160];
+		mint(a, loc, now_ms, access, NULL);
+		char *scope = granted(a);
+		st = 200;
+		*body = dump_json(json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:s}",
+			"access_token", access, "token_type", "Bearer",
+			"expires_in", (json_int_t)a->o.token_ttl_s, "scope",
+			scope, "locationId", lid, "userId", USER_ID, "appId",
+			a->client_id));
+		free(scope);
+	}
+	free(cid);
+	free(lid);
+	return st;
+}
+
+/* appId: the client id, or its part before '-' (as the SDK derives it) */
+static bool app_id_ok(const struct auth *a, const char *app)
+{
+	size_t n = strcspn(a->client_id, "-");
+	return app && (!strcmp(app, a->client_id) ||
+		(strlen(app) == n && !strncmp(app, a->client_id, n)));
+}
+
+int auth_installed_locations(struct auth *a, const char *token,
+	const char *version, const char *company_id, const char *app_id,
+	long skip, long limit, int n_locs, const char *(*loc_id)(void *, int),
+	void *ctx, int64_t now_ms, char **body)
+{
+	int st = company_call(a, token, version, now_ms, body);
+	if (st)
+		return st;
+	if (!company_id || strcmp(company_id, COMPANY_ID) ||
+	    !app_id_ok(a, app_id)) {
+		*body = oauth_error(400, "Bad Request",
+			"companyId or appId is invalid");
+		return 400;
+	}
+	json_t *arr = json_array();
+	for (long i = skip; i >= 0 && i < n_locs && i < skip + limit; i++)
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:b}",
+			"_id", loc_id(ctx, (int)i), "name", "Sub-account",
+			"address", "1 Main St", "isInstalled",
+			installed(a, (int)i)));
+	*body = dump_json(json_pack("{s:o,s:i,s:b}", "locations", arr,
+		"count", n_locs, "installToFutureLocations", 0));
+	return 200;
 }

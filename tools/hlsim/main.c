@@ -57,6 +57,19 @@ static const char usage_text[] =
 	"  --burst N                requests per window (default 100)\n"
 	"  --window-ms MS           burst window (default 10000)\n"
 	"  --daily N                daily budget (default 200000)\n"
+	"  --day-ms MS              the daily budget's period (default: a UTC\n"
+	"                           day); it renews every MS on the wall clock\n"
+	"  --daily-reset-header     send X-RateLimit-Daily-Reset: seconds\n"
+	"                           until the daily budget renews\n"
+	"  --retry-after MODE       429 answers carry Retry-After: none\n"
+	"                           (default), seconds, or date (HTTP-date)\n"
+	"  --bare-429               429 answers carry no rate-limit header\n"
+	"  --ratelimit-garbage      every rate-limit header is not an integer\n"
+	"                           (\"100.0\", \"10s\", \"-1\", \"soon\" ...)\n"
+	"  --lack-scope SCOPE       no token has SCOPE (comma list;\n"
+	"                           repeatable): the OAuth reply's scope omits\n"
+	"                           it and its endpoints answer 401 \"The token\n"
+	"                           is not authorized for this scope.\"\n"
 	"  --webhook-url URL        deliver signed webhooks for calls that\n"
 	"                           arrive while serving (--arrival-rate);\n"
 	"                           uses --key/--key-out/--duplicates/\n"
@@ -99,7 +112,14 @@ static const char usage_text[] =
 	"POST /__sim/reset (counters and rate limits), POST /__sim/fault\n"
 	"(form field spec=SPEC replaces the --fault settings),\n"
 	"POST /__sim/webhook[?fail429=N|status=S] (a signed-webhook sink for\n"
-	"emit tests). SIGINT/SIGTERM stop cleanly (and rewrite --dump).\n"
+	"emit tests), POST /__sim/install (form locationId, installed=0|1:\n"
+	"the app leaves or joins a location). SIGINT/SIGTERM stop cleanly\n"
+	"(and rewrite --dump).\n"
+	"Agency installs: the code company-<any> with user_type=Company gives\n"
+	"a Company token (refreshed with user_type=Company only; refused on\n"
+	"location endpoints); with it and `Version: 2021-07-28`, GET\n"
+	"/oauth/installedLocations?companyId&appId[&skip&limit] and POST\n"
+	"/oauth/locationToken (form companyId, locationId).\n"
 	"\n"
 	"Behaviour (as HighLevel does, per highlevel-api.md):\n"
 	"  API calls need `Version: 2021-04-15|2021-07-28|2023-02-21|v3`\n"
@@ -287,10 +307,16 @@ static int run_server(const struct hlsim_opts *o)
 	h.client_secret = o->client_secret;
 	struct auth_opts ao = { .client_id = o->client_id,
 		.client_secret = o->client_secret,
-		.token_ttl_s = o->token_ttl, .seed = o->data.seed };
+		.token_ttl_s = o->token_ttl, .seed = o->data.seed,
+		.lack_scopes = o->lack_scopes };
 	h.auth = auth_create(&ao);
 	struct rl_opts ro = { .burst = o->burst, .window_ms = o->window_ms,
-		.daily = o->daily };
+		.daily = o->daily, .day_ms = o->day_ms,
+		.daily_reset = o->daily_reset, .bare_429 = o->bare_429,
+		.garbage = o->rl_garbage,
+		.retry_after = !o->retry_after ? RA_NONE
+			: !strcmp(o->retry_after, "seconds") ? RA_SECONDS
+			: !strcmp(o->retry_after, "date") ? RA_DATE : RA_NONE };
 	h.rl = ratelimit_create(&ro);
 	int rc = add_pits(&h, o) ? 2 : 0;
 	if (!rc && o->webhook_url && !o->dump_only) {

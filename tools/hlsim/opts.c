@@ -18,6 +18,8 @@ enum {
 	O_KEY, O_KEY_OUT, O_KEY_OUT_PRIV, O_COUNT, O_INBOUND, O_DUPS,
 	O_REORDER, O_BADSIG, O_RETRY_MS, O_MAX_RETRIES, O_SAVE_DIR,
 	O_WEBHOOK_URL, O_WEBHOOK_DROP, O_PITS_FILE,
+	O_LACK_SCOPE, O_RETRY_AFTER, O_DAILY_RESET, O_BARE_429, O_RL_GARBAGE,
+	O_DAY_MS,
 };
 
 static const struct option longopts[] = {
@@ -63,6 +65,12 @@ static const struct option longopts[] = {
 	{ "webhook-url", required_argument, NULL, O_WEBHOOK_URL },
 	{ "webhook-drop", required_argument, NULL, O_WEBHOOK_DROP },
 	{ "pits-file", required_argument, NULL, O_PITS_FILE },
+	{ "lack-scope", required_argument, NULL, O_LACK_SCOPE },
+	{ "retry-after", required_argument, NULL, O_RETRY_AFTER },
+	{ "daily-reset-header", no_argument, NULL, O_DAILY_RESET },
+	{ "bare-429", no_argument, NULL, O_BARE_429 },
+	{ "ratelimit-garbage", no_argument, NULL, O_RL_GARBAGE },
+	{ "day-ms", required_argument, NULL, O_DAY_MS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -149,6 +157,7 @@ static const struct num_opt {
 	{ O_RETRY_MS, 0, 1e9, N_I64, F(retry_ms) },
 	{ O_MAX_RETRIES, 0, 1000, N_INT, F(max_retries) },
 	{ O_WEBHOOK_DROP, 0, 1, N_DOUBLE, F(webhook_drop) },
+	{ O_DAY_MS, 1, 1e11, N_I64, F(day_ms) },
 #undef F
 };
 
@@ -206,6 +215,27 @@ static bool read_pits(struct hlsim_opts *o, const char *path)
 	return true;
 }
 
+/* --lack-scope SCOPE[,SCOPE…], repeatable: joined with commas. */
+static bool add_lack_scope(struct hlsim_opts *o, const char *s)
+{
+	char *j = o->lack_scopes ? xasprintf("%s,%s", o->lack_scopes, s)
+		: xstrdup(s);
+	free(o->lack_scopes);
+	o->lack_scopes = j;
+	return true;
+}
+
+static bool retry_after_mode(struct hlsim_opts *o, const char *s)
+{
+	if (strcmp(s, "none") && strcmp(s, "seconds") && strcmp(s, "date")) {
+		fprintf(stderr, "hlsim: --retry-after wants none, seconds or "
+				"date\n");
+		return false;
+	}
+	o->retry_after = s;
+	return true;
+}
+
 static bool set_str(struct hlsim_opts *o, int c, const char *s)
 {
 	switch (c) {
@@ -225,6 +255,8 @@ static bool set_str(struct hlsim_opts *o, int c, const char *s)
 	case O_START: return start_month(s, &o->data.start_ms);
 	case O_PIT: add_pit(o, s); return true;
 	case O_PITS_FILE: return read_pits(o, s);
+	case O_LACK_SCOPE: return add_lack_scope(o, s);
+	case O_RETRY_AFTER: return retry_after_mode(o, s);
 	default: return false;
 	}
 }
@@ -243,6 +275,12 @@ int opts_parse(struct hlsim_opts *o, int argc, char **argv, bool emit)
 			o->quiet = true;
 		} else if (c == O_REORDER) {
 			o->reorder = true;
+		} else if (c == O_DAILY_RESET) {
+			o->daily_reset = true;
+		} else if (c == O_BARE_429) {
+			o->bare_429 = true;
+		} else if (c == O_RL_GARBAGE) {
+			o->rl_garbage = true;
 		} else if (c == '?') {
 			return OPTS_ERROR;
 		} else {
@@ -276,6 +314,8 @@ void opts_finish(struct hlsim_opts *o)
 {
 	free(o->pits);
 	free(o->pits_file_text);
+	free(o->lack_scopes);
+	o->lack_scopes = NULL;
 	o->pits = NULL;
 	o->pits_file_text = NULL;
 }

@@ -31,6 +31,11 @@ struct hlsim_opts {
 	bool reorder;
 	int64_t retry_ms;
 	int max_retries;
+	/* credentials and rate-limit freedoms (issue 17) */
+	char *lack_scopes;     /* --lack-scope, comma-joined (malloc'd) */
+	const char *retry_after;
+	bool daily_reset, bare_429, rl_garbage;
+	int64_t day_ms;
 };
 
 enum { OPTS_OK, OPTS_HELP, OPTS_ERROR };

@@ -1,10 +1,13 @@
 /* ratelimit.c — see ratelimit.h */
 #include "ratelimit.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common.h"
+#include "util.h"
 
 /* A queue of timestamps (ms), oldest first. */
 struct tsq {
@@ -120,9 +123,18 @@ static struct daily *get_daily(struct ratelimit *r, const char *key)
 	return d;
 }
 
+/* ms until the current daily period ends. */
+static int64_t day_left(const struct ratelimit *r)
+{
+	int64_t p = r->o.day_ms > 0 ? r->o.day_ms : 86400000;
+	return p - cv_now_ms() % p;
+}
+
 void ratelimit_defaults(const struct ratelimit *r, struct rl_result *res)
 {
 	res->allowed = true;
+	res->retry_after_ms = -1;
+	res->daily_reset_ms = day_left(r);
 	res->limit_daily = r->o.daily;
 	res->daily_remaining = r->o.daily;
 	res->interval_ms = r->o.window_ms;
@@ -137,6 +149,8 @@ void ratelimit_hit(struct ratelimit *r, const char *burst_key,
 	ratelimit_defaults(r, res);
 	struct burst *b = get_burst(r, burst_key);
 	struct daily *d = get_daily(r, daily_key);
+	if (r->o.day_ms > 0)
+		day = cv_now_ms() / r->o.day_ms;
 	if (d->day != day) {
 		d->day = day;
 		d->count = 0;
@@ -147,8 +161,14 @@ void ratelimit_hit(struct ratelimit *r, const char *burst_key,
 	tsq_push(&b->all, mono_ms);
 	if ((int64_t)b->all.len > r->max_seen)
 		r->max_seen = (int64_t)b->all.len;
-	if ((int64_t)b->ok.len >= r->o.burst || d->count >= r->o.daily) {
+	if (d->count >= r->o.daily) {
 		res->allowed = false;
+		res->retry_after_ms = res->daily_reset_ms;
+	} else if ((int64_t)b->ok.len >= r->o.burst) {
+		/* until the oldest counted request leaves the window */
+		res->allowed = false;
+		res->retry_after_ms = b->ok.v[b->ok.head] + r->o.window_ms -
+			mono_ms;
 	} else {
 		tsq_push(&b->ok, mono_ms);
 		d->count++;
@@ -160,4 +180,54 @@ void ratelimit_hit(struct ratelimit *r, const char *burst_key,
 int64_t ratelimit_max_seen(const struct ratelimit *r)
 {
 	return r->max_seen;
+}
+
+/* Retry-After: whole seconds (rounded up), or that instant as an
+ * IMF-fixdate (RFC 9110). */
+static void retry_after(const struct ratelimit *r, int64_t ms, char *v,
+	size_t n)
+{
+	int64_t secs = (ms + 999) / 1000;
+	if (r->o.retry_after == RA_SECONDS) {
+		snprintf(v, n, "%lld", (long long)secs);
+		return;
+	}
+	time_t t = (time_t)(cv_now_ms() / 1000 + secs + 1);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(v, n, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+void ratelimit_headers(const struct ratelimit *r, const struct rl_result *res,
+	int status, void (*add)(void *ctx, const char *name, const char *value),
+	void *ctx)
+{
+	if (status == 429 && r->o.bare_429)
+		return;
+	const struct {
+		const char *name, *junk;
+		int64_t v;
+	} h[] = {
+		{ "X-RateLimit-Limit-Daily", "200k", res->limit_daily },
+		{ "X-RateLimit-Daily-Remaining", "unknown",
+		  res->daily_remaining < 0 ? 0 : res->daily_remaining },
+		{ "X-RateLimit-Interval-Milliseconds", "10s", res->interval_ms },
+		{ "X-RateLimit-Max", "100.0", res->max },
+		{ "X-RateLimit-Remaining", "-1",
+		  res->remaining < 0 ? 0 : res->remaining },
+		{ "X-RateLimit-Daily-Reset", "midnight",
+		  (res->daily_reset_ms + 999) / 1000 },
+	};
+	char v[64];
+	for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++) {
+		if (i == 5 && !r->o.daily_reset)
+			continue;
+		snprintf(v, sizeof(v), "%lld", (long long)h[i].v);
+		add(ctx, h[i].name, r->o.garbage ? h[i].junk : v);
+	}
+	if (status != 429 || r->o.retry_after == RA_NONE)
+		return;
+	retry_after(r, res->retry_after_ms >= 0 ? res->retry_after_ms
+		: res->interval_ms, v, sizeof(v));
+	add(ctx, "Retry-After", r->o.garbage ? "soon" : v);
 }
