@@ -14,7 +14,12 @@ start_sim() {
 		--info-file "$T/$name.info" "$@" >"$T/$name.out" 2>"$T/$name.err" &
 	local pid=$!
 	cleanup_hooks+=("kill $pid 2>/dev/null; wait $pid 2>/dev/null")
-	for _ in $(seq 100); do [ -s "$T/$name.port" ] && break; sleep 0.05; done
+	# the port file is written before the stdout line: wait for both
+	for _ in $(seq 200); do
+		[ -s "$T/$name.port" ] && grep -q '^port ' "$T/$name.out" &&
+			break
+		sleep 0.05
+	done
 	local port
 	port=$(cat "$T/$name.port")
 	printf -v "${name}_URL" 'http://127.0.0.1:%s' "$port"
