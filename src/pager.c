@@ -13,9 +13,12 @@ struct pager_window {
 	int64_t parent_total;    /* total of the window split into this
 				    one; -1 for none */
 	int64_t last_n;          /* records on the previous page */
-	bool last_whole;         /* the previous page was a whole page */
+	int64_t last_total;      /* the previous page's total, or -1 */
 	int repeats;             /* the same full page, in a row */
 	int empties;             /* empty answers retried, in a row */
+	int restarts;            /* re-paged because the total fell */
+	bool pages_ignored;      /* a whole page came back for a later
+				    page number: narrow, don't page */
 	bool retry;
 };
 
@@ -34,8 +37,14 @@ uint64_t pager_key(const void *bytes, size_t n)
 
 static void set_clear(struct pager *p)
 {
-	if (p->set)
+	/* a large window's set is not kept for the small ones after it */
+	if (p->set_cap > 65536) {
+		free(p->set);
+		p->set = NULL;
+		p->set_cap = 0;
+	} else if (p->set) {
 		memset(p->set, 0, p->set_cap * sizeof(*p->set));
+	}
 	p->set_n = 0;
 }
 
@@ -107,7 +116,7 @@ static struct pager_window part(int64_t start, int64_t end,
 	int64_t parent_total)
 {
 	return (struct pager_window){ .start = start, .end = end, .page = 1,
-		.parent_total = parent_total };
+		.parent_total = parent_total, .last_total = -1 };
 }
 
 static enum pager_step too_many_windows(struct pager *p)
@@ -141,18 +150,20 @@ static bool split_large(struct pager *p, int64_t total)
 	if (!p->timed || p->total_unreliable || total <= 0 ||
 	    total <= PAGER_SPLIT_PAGES * per || span < 2 * min_split(p))
 		return false;
-	int64_t k = (total + PAGER_PART_PAGES * per - 1) /
-		    (PAGER_PART_PAGES * per);
+	int64_t k = total / (PAGER_PART_PAGES * per) + 1;
 	if (k > PAGER_MAX_PARTS)
 		k = PAGER_MAX_PARTS;
 	if (k > span / min_split(p))
 		k = span / min_split(p);
 	if (k < 2)
 		return false;
+	/* parts overlap by a millisecond: a server that reads both bounds
+	 * as exclusive still lists a call on a boundary (in the earlier
+	 * part); ids are counted once whatever the overlap */
 	struct pager_window parts[PAGER_MAX_PARTS];
 	for (int64_t i = 0; i < k; i++)
-		parts[i] = part(w->start + span * i / k,
-			w->start + span * (i + 1) / k, total);
+		parts[i] = part(w->start + span / k * i, i + 1 == k ? w->end
+			: w->start + span / k * (i + 1) + 1, total);
 	replace_current(p, parts, (size_t)k);
 	p->splits++;
 	return true;
@@ -173,14 +184,16 @@ static enum pager_step bisect(struct pager *p, bool page_outside)
 			"coarser than the window %lld..%lld, so no narrower "
 			"window can reach the rest",
 			(long long)w->start, (long long)w->end));
-	if (w->end - w->start < 2)
+	if (w->end - w->start < 3)
 		return fail(p, xasprintf("the server answers the same page "
 			"for every page number, and more than a page of "
 			"records lies within %lld..%lld",
 			(long long)w->start, (long long)w->end));
+	/* halves overlap by a millisecond, as parts do */
 	int64_t mid = w->start + (w->end - w->start) / 2;
-	struct pager_window halves[2] = { part(w->start, mid, -1),
+	struct pager_window halves[2] = { part(w->start, mid + 1, -1),
 		part(mid, w->end, -1) };
+	halves[0].pages_ignored = halves[1].pages_ignored = true;
 	replace_current(p, halves, 2);
 	p->bisects++;
 	return p->windows_made > PAGER_MAX_WINDOWS ? too_many_windows(p)
@@ -226,6 +239,24 @@ bool pager_done(const struct pager *p)
 	return !p->error && p->nw == 0;
 }
 
+/* The window again from page 1: the listing shifted under us. */
+static enum pager_step restart(struct pager *p, struct pager_window *w)
+{
+	w->page = 1;
+	w->seen = 0;
+	w->last_n = 0;
+	w->last_total = -1;
+	w->repeats = w->empties = 0;
+	w->retry = false;
+	w->restarts++;
+	p->restarts++;
+	set_clear(p);
+	return PAGER_MORE;
+}
+
+/* The bound on a total from outside: past 2^53 it means nothing. */
+#define TOTAL_MAX (INT64_C(1) << 53)
+
 enum pager_step pager_page(struct pager *p, const struct pager_rec *recs,
 	size_t n, int64_t total)
 {
@@ -233,19 +264,32 @@ enum pager_step pager_page(struct pager *p, const struct pager_rec *recs,
 		return PAGER_FAILED;
 	struct pager_window *w = &p->w[0];
 	p->requests++;
+	if (total > TOTAL_MAX)
+		total = TOTAL_MAX;
 	if (n == 0) {
-		/* an empty page where more was due (the first page, or the
-		 * one after a whole page, while the total claims more) is
-		 * asked again, a few times, before it ends the window */
-		if (total > w->seen && (w->page == 1 || w->last_whole) &&
-		    w->empties++ < PAGER_MAX_REPEATS) {
-			w->retry = true;
-			p->repeats++;
-			return PAGER_MORE;
+		/* an empty page while the total claims more is asked again
+		 * (a transient empty answer), a few times. If it stays
+		 * empty the total is not the window's: it guides no more
+		 * retries in this run. */
+		if (total > w->seen && !p->total_unreliable) {
+			if (w->empties++ < PAGER_MAX_REPEATS) {
+				w->retry = true;
+				p->repeats++;
+				return PAGER_MORE;
+			}
+			p->total_unreliable = true;
 		}
 		return window_done(p);
 	}
 	w->empties = 0;
+	/* a total that fell while we paged: a call was deleted, and those
+	 * after it moved to pages already read, so read the window again
+	 * (a few times at most; ids already stored change nothing) */
+	if (total >= 0 && w->last_total >= 0 && total < w->last_total &&
+	    w->page > 1 && w->restarts < PAGER_MAX_RESTARTS)
+		return restart(p, w);
+	if (total >= 0)
+		w->last_total = total;
 
 	int64_t fresh = 0;
 	bool outside = false;
@@ -256,7 +300,9 @@ enum pager_step pager_page(struct pager *p, const struct pager_rec *recs,
 			    : t > w->end ? t - w->end : 0;
 		if (off > 0) {
 			outside = true;
-			if (off > p->max_outside)
+			/* how coarse the filter is; a record years away
+			 * says nothing about that */
+			if (off > p->max_outside && off <= PAGER_MAX_COARSE_MS)
 				p->max_outside = off;
 		}
 		fresh += set_add(p, recs[i].key);
@@ -272,7 +318,6 @@ enum pager_step pager_page(struct pager *p, const struct pager_rec *recs,
 	bool whole = (int64_t)n >= p->asked ||
 		     (p->page_size > 0 && (int64_t)n >= p->page_size);
 	bool full = whole || p->page_size <= 0;
-	w->last_whole = whole;
 
 	if (w->page == 1 && !w->retry) {
 		/* a part's total as large as its parent's: the total is not
@@ -293,19 +338,22 @@ enum pager_step pager_page(struct pager *p, const struct pager_rec *recs,
 				p->unreached = total - w->seen;
 			return window_done(p);
 		}
-		if (!p->pages_ignored && ++w->repeats <= PAGER_MAX_REPEATS) {
+		if (!w->pages_ignored && ++w->repeats <= PAGER_MAX_REPEATS) {
 			w->retry = true;
 			p->repeats++;
 			return PAGER_MORE;
 		}
-		p->pages_ignored = p->timed;
+		/* after two or more distinct pages the server honours
+		 * `page`: a page past the end answered with the last one */
+		if (w->page >= 3)
+			return window_done(p);
 		return bisect(p, outside);
 	}
 	w->repeats = 0;
 	w->retry = false;
-	/* a server known to ignore `page`: a whole first page is all a
-	 * window can give, so narrow it at once */
-	if (p->pages_ignored && whole && w->page == 1)
+	/* a window cut from one whose pages were ignored: a whole first
+	 * page is all it can give, so narrow it at once */
+	if (w->pages_ignored && whole && w->page == 1)
 		return bisect(p, outside);
 	/* a short page ends the window unless the total claims more: the
 	 * total may only make us ask once more, never stop early */

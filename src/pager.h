@@ -17,7 +17,11 @@
  * in two by time. Records outside the window are the caller's to keep.
  *
  * Windows that tile a range tile it under any monotone reading of their
- * bounds (a coarser or shifted filter), so nothing falls between them.
+ * bounds (a coarser or shifted filter), so nothing falls between them;
+ * adjacent windows overlap by a millisecond, so a server that reads both
+ * bounds as exclusive loses no call on a boundary either. A total that
+ * falls while a window is paged (a call deleted, the rest shifted onto
+ * pages already read) makes the window be read again.
  *
  * Pure logic: no I/O, no allocation failure paths (xmalloc aborts). The
  * caller asks pager_next() what to request, and feeds the answer to
@@ -38,6 +42,9 @@
 #define PAGER_MAX_PARTS 64
 #define PAGER_MIN_SPLIT_MS INT64_C(3600000)   /* one hour */
 #define PAGER_MAX_REPEATS 2      /* a repeated full page asked again */
+#define PAGER_MAX_RESTARTS 3     /* a window re-paged when its total fell */
+#define PAGER_MAX_COARSE_MS (2 * INT64_C(86400000)) /* the coarsest
+				    date filter a record's offset can show */
 #define PAGER_MAX_PAGES 100000   /* pages in one window */
 #define PAGER_MAX_WINDOWS 65536  /* windows in one run */
 
@@ -70,8 +77,6 @@ struct pager {
 	int64_t page_size;   /* the server's page size, once a page was
 				followed by more records; 0 until then */
 	bool total_unreliable; /* total ignores the window: split no more */
-	bool pages_ignored;  /* a whole page came back for page 2: narrow
-				windows instead of asking for pages */
 	int64_t max_outside; /* farthest a record lay outside its window */
 
 	/* the windows still to page, in time order (current first) */
@@ -84,7 +89,7 @@ struct pager {
 
 	int64_t done_start, done_end; /* the window PAGER_WINDOW_DONE ended */
 	int64_t requests;
-	int64_t splits, bisects, repeats;
+	int64_t splits, bisects, repeats, restarts;
 	int64_t unreached;   /* the most a window's total claimed beyond
 				what its pages showed, when the same short
 				page came back for a later page number */

@@ -22,6 +22,12 @@ struct server {
 	int64_t shift;           /* the filter's time zone offset */
 	int total_mode;          /* 0 window, 1 all, 2 absent, 3 capped */
 	bool newest_first;
+	bool exclusive;          /* startDate < t < endDate */
+	bool clamp_page;         /* a page past the end: the last page */
+	int64_t empty_at;        /* this request (from 1) answers empty */
+	int64_t delete_at;       /* at this request, a call already served
+				    is deleted (the listing shifts) */
+	bool *gone;              /* deleted records */
 	int64_t requests;
 };
 
@@ -99,23 +105,37 @@ static size_t serve(struct server *s, const struct pager_req *r,
 {
 	s->requests++;
 	int64_t lo = r->start - s->shift, hi = r->end - s->shift;
+	if (s->exclusive) {
+		lo++;
+		hi--;
+	}
 	if (s->grain) {
 		lo = floor_to(lo, s->grain);
 		hi = floor_to(hi, s->grain) + s->grain - 1;
 	}
 	lo += s->shift;
 	hi += s->shift;
-	/* the matching records, a run of the sorted times */
+	/* the matching records, a run of the sorted times less the gone */
 	size_t first = lower(s, lo), end = lower(s, hi + 1);
-	size_t m = end - first;
+	size_t *idx = calloc(end - first + 1, sizeof(*idx)), m = 0;
+	for (size_t i = first; i < end; i++)
+		if (!s->gone[i])
+			idx[m++] = i;
+	if (s->requests == s->delete_at && m > 0)
+		s->gone[idx[0]] = true; /* served on the first page */
 	int64_t ps = s->page_size ? s->page_size : asked;
 	int64_t page = s->ignore_page ? 1 : r->page;
 	size_t from = (size_t)((page - 1) * ps), k = 0;
+	if (s->clamp_page && m > 0 && from >= m)
+		from = (m - 1) / (size_t)ps * (size_t)ps;
+	if (s->requests == s->empty_at)
+		from = m; /* a transient empty answer */
 	for (size_t i = from; i < m && i < from + (size_t)ps; i++, k++) {
-		size_t rec = s->newest_first ? end - 1 - i : first + i;
+		size_t rec = s->newest_first ? idx[m - 1 - i] : idx[i];
 		recs[k].key = id_key(rec);
 		recs[k].created_at = s->t[rec];
 	}
+	free(idx);
 	*total = s->total_mode == 0 ? (int64_t)m
 	       : s->total_mode == 1 ? (int64_t)s->n
 	       : s->total_mode == 2 ? -1
@@ -142,8 +162,12 @@ static enum pager_step run(struct server *s, int64_t start, int64_t end,
 			seen[key_index(s, recs[i].key)]++;
 		st = pager_page(p, recs, n, total);
 		if (st == PAGER_WINDOW_DONE) {
-			/* windows complete in time order and tile */
-			CHECK_INT(p->done_start, last_end);
+			/* windows complete in time order and tile (with a
+			 * millisecond of overlap) */
+			CHECK_MSG(p->done_start <= last_end &&
+					p->done_start >= last_end - 1,
+				"window %lld.. after %lld",
+				(long long)p->done_start, (long long)last_end);
 			last_end = p->done_end;
 			(*windows)++;
 		}
@@ -171,11 +195,11 @@ static int64_t *make_times(size_t n, int64_t from, int64_t span,
 	return t;
 }
 
-static size_t missing(const int *seen, size_t n)
+static size_t missing(const int *seen, const bool *gone, size_t n)
 {
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++)
-		m += seen[i] == 0;
+		m += seen[i] == 0 && !gone[i];
 	return m;
 }
 
@@ -187,6 +211,7 @@ static void scenario(const char *name, struct server base, size_t n,
 	struct server s = base;
 	s.t = t;
 	s.n = n;
+	s.gone = calloc(n + 1, sizeof(*s.gone));
 	int *seen = calloc(n, sizeof(*seen));
 	struct pager p;
 	int64_t windows;
@@ -195,7 +220,7 @@ static void scenario(const char *name, struct server base, size_t n,
 	CHECK_MSG(st != PAGER_FAILED, "%s: failed: %s", name,
 		p.error ? p.error : "?");
 	CHECK_MSG(pager_done(&p), "%s: not done", name);
-	size_t miss = missing(seen, n);
+	size_t miss = missing(seen, s.gone, n);
 	CHECK_MSG(miss == 0, "%s: %zu of %zu records never served", name,
 		miss, n);
 	int64_t per = s.page_size ? s.page_size : asked;
@@ -204,6 +229,7 @@ static void scenario(const char *name, struct server base, size_t n,
 		  "requests for %zu records (floor %.0f)", name,
 		(long long)s.requests, n, floor);
 	pager_finish(&p);
+	free(s.gone);
 	free(seen);
 	free(t);
 }
@@ -239,6 +265,18 @@ static void test_freedoms(void)
 	scenario("all calls, large", s, 30000, 50, 1.05);
 	s = exact; s.grain = DAY; s.total_mode = 0;
 	scenario("whole days, large", s, 30000, 50, 1.15);
+	s = exact; s.exclusive = true;
+	scenario("exclusive bounds, large (split)", s, 30000, 50, 1.05);
+	s.ignore_page = true;
+	scenario("exclusive bounds, page ignored", s, 1300, 50, 6.0);
+	s = exact; s.page_size = 10; s.empty_at = 2;
+	scenario("a transient empty page 2", s, 1300, 50, 1.1);
+	s = exact; s.delete_at = 3;
+	scenario("a call deleted while paging", s, 1300, 50, 2.2);
+	s = exact; s.clamp_page = true; s.total_mode = 1;
+	scenario("past the end, the last page again", s, 1300, 50, 1.2);
+	s = exact; s.clamp_page = true;
+	scenario("past the end, exactly 26 pages", s, 1300, 50, 1.2);
 }
 
 /* No paging and a coarse filter: nothing narrower can reach the rest, so
@@ -247,7 +285,8 @@ static void test_gives_up(void)
 {
 	size_t n = 300;
 	int64_t *t = make_times(n, T0 + DAY, DAY / 2, 7);
-	struct server s = { .t = t, .n = n, .ignore_page = true,
+	bool *gone = calloc(n + 1, sizeof(*gone));
+	struct server s = { .t = t, .n = n, .gone = gone, .ignore_page = true,
 		.grain = DAY };
 	int *seen = calloc(n, sizeof(*seen));
 	struct pager p;
@@ -272,8 +311,28 @@ static void test_gives_up(void)
 	CHECK_INT(last, PAGER_FAILED);
 	CHECK(asks <= 2 + PAGER_MAX_REPEATS);
 	pager_finish(&p);
+	free(gone);
 	free(seen);
 	free(t);
+}
+
+/* Bounds read as exclusive, by a server that ignores `page`: every
+ * millisecond is a bisection boundary here, and none is lost. */
+static void test_exclusive_boundaries(void)
+{
+	int64_t t[7];
+	for (int i = 0; i < 7; i++)
+		t[i] = T0 + 1 + i;
+	bool gone[8] = { false };
+	struct server s = { .t = t, .n = 7, .gone = gone, .exclusive = true,
+		.ignore_page = true };
+	int seen[7] = { 0 };
+	struct pager p;
+	int64_t windows;
+	enum pager_step st = run(&s, T0, T0 + 8, 2, seen, &p, &windows);
+	CHECK_MSG(st != PAGER_FAILED, "failed: %s", p.error ? p.error : "");
+	CHECK_INT(missing(seen, gone, 7), 0);
+	pager_finish(&p);
 }
 
 /* A mock that serves the spec's example for every request: one record,
@@ -321,12 +380,17 @@ static void test_untimed(void)
 	CHECK(pager_done(&p));
 	pager_finish(&p);
 
-	/* a short page while total claims more: one more ask */
+	/* a short page while total claims more: one more ask; an empty
+	 * answer then is asked again twice before it ends the listing */
 	pager_init(&p, 0, 0, 50, false);
 	CHECK_INT(pager_page(&p, b, 4, 500), PAGER_MORE);
 	CHECK(pager_next(&p, &r));
 	CHECK_INT(r.page, 2);
+	CHECK_INT(pager_page(&p, NULL, 0, 500), PAGER_MORE);
+	CHECK(pager_next(&p, &r) && r.retry && r.page == 2);
+	CHECK_INT(pager_page(&p, NULL, 0, 500), PAGER_MORE);
 	CHECK_INT(pager_page(&p, NULL, 0, 500), PAGER_WINDOW_DONE);
+	CHECK(p.total_unreliable);
 	pager_finish(&p);
 }
 
@@ -334,6 +398,7 @@ int main(void)
 {
 	test_freedoms();
 	test_gives_up();
+	test_exclusive_boundaries();
 	test_static_example();
 	test_untimed();
 	free(key_sorted);
