@@ -153,6 +153,10 @@ static bool get_id(json_t *obj, const char *key, char **dst, char **reason)
 static void note(struct calllog *c, const char *fmt, ...) CV_PRINTF(2, 3);
 static void note(struct calllog *c, const char *fmt, ...)
 {
+	/* bounded: a record of a million odd actions gets a few notes and
+	 * a count, not a quadratic string */
+	if (c->n_notes++ >= CALLLOG_MAX_NOTES)
+		return;
 	va_list ap;
 	va_start(ap, fmt);
 	char *n = xvasprintf(fmt, ap);
@@ -160,6 +164,17 @@ static void note(struct calllog *c, const char *fmt, ...)
 	char *all = c->notes ? xasprintf("%s; %s", c->notes, n) : n;
 	if (all != n)
 		free(n);
+	free(c->notes);
+	c->notes = all;
+}
+
+/* The last note: how many were not written out. */
+static void notes_close(struct calllog *c)
+{
+	if (c->n_notes <= CALLLOG_MAX_NOTES)
+		return;
+	char *all = xasprintf("%s; and %d more", c->notes,
+		c->n_notes - CALLLOG_MAX_NOTES);
 	free(c->notes);
 	c->notes = all;
 }
@@ -344,11 +359,14 @@ static bool parse_object(json_t *obj, const char *location_hint,
 	c->contact_id = soft_id(c, obj, "contactId", "");
 	c->from_number = soft_id(c, obj, "fromNumber", "");
 	c->message_id = soft_id(c, obj, "messageId", "");
-	if (!c->location_id && location_hint &&
-	    !json_object_get(obj, "locationId")) {
+	if (!c->location_id && location_hint) {
+		/* the REST shape has none; an unreadable one (noted) is kept
+		 * as received, and the call files under the location it was
+		 * listed for */
 		c->location_id = xstrdup(location_hint);
-		json_object_set_new(obj, "locationId",
-			json_string(location_hint));
+		if (!json_object_get(obj, "locationId"))
+			json_object_set_new(obj, "locationId",
+				json_string(location_hint));
 	}
 	v = soft_field(c, obj, "duration", F_NUMBER, "");
 	if (v && json_number_value(v) < 0) {
@@ -368,6 +386,7 @@ static bool parse_object(json_t *obj, const char *location_hint,
 	c->transcript = dup_str(soft_field(c, obj, "transcript", F_STRING,
 		""));
 	parse_actions(obj, c);
+	notes_close(c);
 	if (c->agent_transfer == 1)
 		c->transferred = true;
 
@@ -461,7 +480,7 @@ static void parse_item(json_t *obj, const char *location_hint, bool keep_raw,
 static int64_t int_field(json_t *o, const char *k)
 {
 	json_t *v = json_object_get(o, k);
-	return json_is_number(v) ? (int64_t)json_number_value(v) : -1;
+	return json_is_number(v) ? cv_count_of(json_number_value(v)) : -1;
 }
 
 enum cv_err calllog_parse_payload(const char *bytes, size_t n,

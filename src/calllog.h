@@ -21,6 +21,7 @@
 #define CALLLOG_MAX_STRING (1u * 1024 * 1024)   /* one string value */
 #define CALLLOG_MAX_DEPTH 64                    /* JSON nesting */
 #define CALLLOG_MAX_ID 256                      /* id-like fields */
+#define CALLLOG_MAX_NOTES 20                    /* notes kept per record */
 
 enum calllog_shape { CALLLOG_REST, CALLLOG_WEBHOOK };
 
@@ -66,6 +67,7 @@ struct calllog {
 	 * range), "; "-separated, or NULL. The canonical form still holds
 	 * the values as received: an archive keeps what it is given. */
 	char *notes;
+	int n_notes;
 };
 
 /* One element of a parsed payload: a record, or a rejection. */

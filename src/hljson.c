@@ -156,7 +156,7 @@ enum cv_err hljson_agents_parse(const char *body, size_t n,
 	}
 	json_t *t = json_object_get(j, "total");
 	if (json_is_number(t))
-		out->total = (int64_t)json_number_value(t);
+		out->total = cv_count_of(json_number_value(t));
 	out->items = xcalloc(json_array_size(list) + 1, sizeof(*out->items));
 	size_t i;
 	json_t *a;

@@ -652,3 +652,11 @@ bool cv_stdout_fancy(void)
 	const char *nc = getenv("NO_COLOR");
 	return isatty(STDOUT_FILENO) && !(nc && *nc);
 }
+
+int64_t cv_count_of(double d)
+{
+	const double max = 9007199254740992.0; /* 2^53 */
+	if (!(d >= 0))
+		return -1;
+	return d >= max ? (int64_t)max : (int64_t)d;
+}

@@ -37,6 +37,9 @@ int64_t cv_mono_ms(void);
  * fractions of any length, or a bare date "2026-03-02" = midnight UTC) into
  * epoch milliseconds. Returns false on anything else.
  */
+/* A count from outside (a JSON number): -1 when negative or not a
+ * number, at most 2^53 (past that a double has no integers to give). */
+int64_t cv_count_of(double d);
 bool cv_parse_iso8601(const char *s, int64_t *out_ms);
 /* Format epoch ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" into out (>= 25 bytes). */
 void cv_format_iso8601(int64_t ms, char out[32]);

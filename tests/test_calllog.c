@@ -122,6 +122,39 @@ static void test_noted(void)
 	calllog_finish(&c);
 }
 
+/* Notes are bounded (a quadratic string before: 100,000 odd actions took
+ * minutes); an unreadable locationId files the call under the location
+ * it was listed for; a total no double holds is bounded, not UB. */
+static void test_note_bounds(void)
+{
+	struct buf j;
+	buf_init(&j);
+	buf_puts(&j, BASE_HEAD ",\"locationId\":7,\"executedCallActions\":[");
+	for (int i = 0; i < 1000; i++)
+		buf_puts(&j, i ? ",1" : "1");
+	buf_puts(&j, "]}");
+	struct calllog c;
+	char *reason = NULL;
+	CHECK(calllog_parse_one(j.data, j.len, "LOCH", &c, &reason) == CV_OK);
+	CHECK(c.notes && strstr(c.notes, "; and 981 more"));
+	CHECK(c.notes && strlen(c.notes) < 4096);
+	CHECK_STR(c.location_id, "LOCH");
+	CHECK(c.notes && strstr(c.notes, "\"locationId\": expected string"));
+	CHECK(strstr(c.canonical, "\"locationId\":7") != NULL);
+	calllog_finish(&c);
+	buf_finish(&j);
+
+	const char *page = "{\"total\":1e30,\"page\":\"2\",\"pageSize\":-5,"
+		"\"callLogs\":[]}";
+	struct calllog_batch b;
+	CHECK(calllog_parse_payload(page, strlen(page), NULL, &b, &reason) ==
+		CV_OK);
+	CHECK_INT(b.total, INT64_C(9007199254740992));
+	CHECK_INT(b.page, -1);
+	CHECK_INT(b.page_size, -1);
+	calllog_batch_finish(&b);
+}
+
 static void test_table(void)
 {
 	for (size_t i = 0; i < CV_ARRAY_LEN(rows); i++) {
@@ -376,6 +409,7 @@ int main(void)
 {
 	test_table();
 	test_noted();
+	test_note_bounds();
 	test_rest_shape();
 	test_webhook_shape();
 	test_canonical();
