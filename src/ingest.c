@@ -14,6 +14,7 @@ void ingest_stats_add(struct ingest_stats *into,
 	into->updated += from->updated;
 	into->unchanged += from->unchanged;
 	into->quarantined += from->quarantined;
+	into->quarantined_new += from->quarantined_new;
 	into->kept += from->kept;
 	into->disposed += from->disposed;
 }
@@ -64,19 +65,17 @@ enum cv_err ingest_parsed(struct store *s, struct store_payload *p,
 		const struct calllog_item *it = &b->items[i];
 		st->read++;
 		if (it->reason) {
-			st->quarantined++;
 			/* a lone record keeps the exact bytes; a list element
-			 * keeps its own JSON and names the payload */
-			if (!b->is_list) {
-				rc = store_quarantine(s, p->source, p->bytes,
-					p->len, it->reason, errmsg);
-			} else {
-				char *r = xasprintf("%s (in payload sha256:%s)",
-					it->reason, p->sha256);
-				rc = store_quarantine(s, p->source, it->raw,
-					it->raw_len, r, errmsg);
-				free(r);
-			}
+			 * its own JSON (so the same record in another page is
+			 * kept once, however often a sync reads it) */
+			bool added = false;
+			st->quarantined++;
+			rc = b->is_list
+				? store_quarantine_row(s, p->source, it->raw,
+					it->raw_len, it->reason, &added, errmsg)
+				: store_quarantine_row(s, p->source, p->bytes,
+					p->len, it->reason, &added, errmsg);
+			st->quarantined_new += added;
 			continue;
 		}
 		enum store_ingest_result res;

@@ -59,7 +59,7 @@ struct job {
 	struct pager calls;
 	struct pager_req req;     /* the request in flight */
 	int64_t win_start, win_end;
-	int64_t win_quarantined;  /* in the current window */
+	int64_t win_quarantined;  /* newly, in the current window */
 	int64_t last_total;
 	bool advance_checkpoint;
 	bool checkpoint_held;     /* a window had quarantined records: the
@@ -612,7 +612,7 @@ static void calls_page(struct job *j, struct page *pg)
 		rc = ingest_parsed(j->run->s, &p, &b, NULL, &st, &err);
 	}
 	calllog_batch_finish(&b);
-	j->win_quarantined += st.quarantined;
+	j->win_quarantined += st.quarantined_new;
 	enum pager_step step = pager_page(&j->calls, recs, n, total);
 	free(recs);
 	if (rc == CV_OK && step == PAGER_WINDOW_DONE && !recon)
@@ -1139,11 +1139,19 @@ static void record_results(struct sync_run *run)
 				"calls than it listed (the same short page came "
 				"back for every page number)",
 				(long long)j->calls.unreached);
-		if (!j->res->error && j->res->calls.quarantined > 0)
+		/* a record quarantined for the first time holds the
+		 * checkpoint, so the next sync reads it once more; one that
+		 * stays unreadable is kept once and pins nothing */
+		const struct ingest_stats *cs = &j->res->calls;
+		if (!j->res->error && cs->quarantined_new > 0)
 			add_warning(j, "%lld records went to quarantine (see "
 				"`callvault quarantine`); the checkpoint stays "
 				"before them, so the next sync reads them "
-				"again", (long long)j->res->calls.quarantined);
+				"again", (long long)cs->quarantined_new);
+		else if (!j->res->error && cs->quarantined > 0)
+			add_warning(j, "%lld records are still unreadable; "
+				"they stay in quarantine and the checkpoint "
+				"moves on", (long long)cs->quarantined);
 		if (j->auth)
 			j->res->refreshes = auth_refresh_count(j->auth);
 		note_write(j);

@@ -364,15 +364,36 @@ L=$(loc_id 0)
 expect_exit "sync with unidentifiable records" 0 cv sync
 expect "the run says how many went to quarantine" \
 	grep -q "warning: .* records went to quarantine" "$T/out"
+nq=$(q "SELECT count(*) FROM quarantine")
+expect "some records went to quarantine ($nq)" test "$nq" -gt 0
+# the oldest createdAt (from the server's dump) of a quarantined call
+oldest_q=$($PY - "$T/q$n.dump" "$CALLVAULT_DB" <<'PYEOF'
+import datetime, json, sqlite3, sys
+when = {}
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    when[o["id"]] = datetime.datetime.fromisoformat(
+        o["createdAt"].replace("Z", "+00:00")).timestamp() * 1000
+ids = [json.loads(r[0])["id"] for r in sqlite3.connect(sys.argv[2]).execute(
+    "SELECT CAST(raw AS TEXT) FROM quarantine")]
+print(int(min(when[i] for i in ids)))
+PYEOF
+)
 held=$(q "SELECT coalesce(checkpoint_ms, -1) FROM sync_state WHERE location_id = '$L'")
-expect "the checkpoint did not move past them ($held)" \
-	test "$held" -lt "$($PY -c 'import json,sys; print(max(__import__("datetime").datetime.fromisoformat(json.loads(l)["createdAt"].replace("Z","+00:00")).timestamp()*1000 for l in open(sys.argv[1])))' "$T/q$n.dump" | cut -d. -f1)"
+expect "the checkpoint stays before the oldest of them ($held < $oldest_q)" \
+	test "$held" -lt "$oldest_q"
+expect_exit "the next sync, the records still unreadable" 0 cv sync
+expect "reads them again: the run says they stay in quarantine" \
+	grep -q "warning: $nq records are still unreadable" "$T/out"
+expect_eq "each is kept once, however often it is read" \
+	"$(q "SELECT count(*) FROM quarantine")" "$nq"
+moved=$(q "SELECT coalesce(checkpoint_ms, -1) FROM sync_state WHERE location_id = '$L'")
+expect "and an unreadable record pins the checkpoint no longer ($moved)" \
+	test "$moved" -gt "$oldest_q"
 curl -s -d spec= "$SIM/__sim/quirk" >/dev/null
-expect_exit "once the server serves them whole, a plain sync" 0 cv sync
-expect "reads them again and stores them" \
-	converged "$T/q$n.dump" "$CALLVAULT_DB"
-expect "and the checkpoint moves on" test \
-	"$(q "SELECT checkpoint_ms FROM sync_state WHERE location_id = '$L'")" -gt "$held"
+expect_exit "once the server serves them whole, reconcile --repair" 0 \
+	cv reconcile --since 2015-01-01 --repair
+expect "stores them" converged "$T/q$n.dump" "$CALLVAULT_DB"
 stop_sim
 }
 

@@ -194,6 +194,11 @@ bool store_trust_mask_parse(const char *list, unsigned *mask,
 enum cv_err store_quarantine(struct store *s, enum store_source src,
 	const void *raw, size_t len, const char *reason, char **errmsg)
 	CV_MUST_CHECK;
+/* The same; *added says whether the row is new (the same bytes with the
+ * same reason are kept once). */
+enum cv_err store_quarantine_row(struct store *s, enum store_source src,
+	const void *raw, size_t len, const char *reason, bool *added,
+	char **errmsg) CV_MUST_CHECK;
 
 /* One call as stored (current version). Strings owned by the struct. */
 struct store_call {

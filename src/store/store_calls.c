@@ -449,6 +449,13 @@ enum cv_err store_ingest_call(struct store *s, const struct calllog *c,
 enum cv_err store_quarantine(struct store *s, enum store_source src,
 	const void *raw, size_t len, const char *reason, char **errmsg)
 {
+	return store_quarantine_row(s, src, raw, len, reason, NULL, errmsg);
+}
+
+enum cv_err store_quarantine_row(struct store *s, enum store_source src,
+	const void *raw, size_t len, const char *reason, bool *added,
+	char **errmsg)
+{
 	static const char sql[] =
 		"INSERT INTO quarantine(source, received_at, reason, size,"
 		" raw_sha256, raw) VALUES (?, ?, ?, ?, ?, ?)"
@@ -466,6 +473,8 @@ enum cv_err store_quarantine(struct store *s, enum store_source src,
 	sqlite3_bind_blob64(st, 6, raw ? raw : "", len, SQLITE_STATIC);
 	int r = sqlite3_step(st);
 	sqlite3_reset(st);
+	if (added)
+		*added = r == SQLITE_DONE && sqlite3_changes(s->db) > 0;
 	return r == SQLITE_DONE ? CV_OK
 				: store_dberr(s, errmsg, "quarantine");
 }
