@@ -42,6 +42,8 @@ const char *recon_kind_name(enum recon_kind k)
 
 bool recon_clean(const struct recon *r)
 {
+	if (r->unidentified > 0)
+		return false;
 	for (size_t i = 0; i < r->n_ids; i++)
 		if (r->ids[i].kind != RECON_NOT_LISTED && !r->ids[i].repaired)
 			return false;
@@ -118,8 +120,8 @@ static struct recon_day *day_of(struct recon *r, int64_t t)
 	return &r->days[lo];
 }
 
-static void add_id(struct recon *r, const char *id, int64_t created_at,
-	enum recon_kind kind)
+static struct recon_id *add_id(struct recon *r, const char *id,
+	int64_t created_at, enum recon_kind kind)
 {
 	if (r->n_ids == r->cap_ids) {
 		r->cap_ids = r->cap_ids ? 2 * r->cap_ids : 64;
@@ -133,6 +135,7 @@ static void add_id(struct recon *r, const char *id, int64_t created_at,
 	case RECON_DIFFERS: d->differs++; r->differs++; break;
 	case RECON_NOT_LISTED: d->not_listed++; r->not_listed++; break;
 	}
+	return &r->ids[r->n_ids - 1];
 }
 
 /* ---- the listing ------------------------------------------------------- */
@@ -144,8 +147,10 @@ enum cv_err recon_page(struct recon *r, struct store *s,
 	r->page_first = r->n_ids;
 	for (size_t i = 0; i < b->n; i++) {
 		const struct calllog *c = &b->items[i].rec;
-		if (b->items[i].reason)
-			continue; /* unidentifiable: sync's quarantine */
+		if (b->items[i].reason) {
+			r->unidentified++; /* sync quarantines it */
+			continue;
+		}
 		if (c->created_at < r->since || c->created_at > r->until) {
 			r->outside++;
 			continue;
@@ -158,26 +163,44 @@ enum cv_err recon_page(struct recon *r, struct store *s,
 		enum cv_err rc = store_call_digest(s, c->id, &dg, errmsg);
 		if (rc != CV_OK)
 			return rc;
-		if (!dg.found && dg.disposed)
-			r->disposed++; /* gone by our own rules, on purpose */
-		else if (!dg.found)
-			add_id(r, c->id, c->created_at, RECON_MISSING);
-		else if (strcmp(dg.canonical_sha256, c->canonical_sha256))
-			add_id(r, c->id, c->created_at, RECON_DIFFERS);
-		else
+		struct recon_id *x;
+		if (!dg.found && dg.disposed) {
+			/* gone by our own rules, on purpose */
+			r->disposed++;
+			day_of(r, c->created_at)->disposed++;
 			continue;
+		} else if (!dg.found) {
+			x = add_id(r, c->id, c->created_at, RECON_MISSING);
+		} else if (strcmp(dg.canonical_sha256, c->canonical_sha256)) {
+			x = add_id(r, c->id, c->created_at, RECON_DIFFERS);
+		} else {
+			continue;
+		}
+		memcpy(x->listed_sha256, c->canonical_sha256,
+			sizeof(x->listed_sha256));
 		*store_it |= r->repair;
 	}
 	return CV_OK;
 }
 
-void recon_repaired(struct recon *r)
+enum cv_err recon_repaired(struct recon *r, struct store *s, char **errmsg)
 {
-	/* the ids the last page found wanting are the newest ones */
+	/* the ids the last page found wanting are the newest ones; each
+	 * is repaired only if the store now holds it as listed (a trust
+	 * policy may have refused it) */
 	for (size_t k = r->page_first; k < r->n_ids; k++) {
-		r->ids[k].repaired = true;
-		r->repaired++;
+		struct store_call_digest dg;
+		enum cv_err rc = store_call_digest(s, r->ids[k].id, &dg,
+			errmsg);
+		if (rc != CV_OK)
+			return rc;
+		if (dg.found && !strcmp(dg.canonical_sha256,
+				    r->ids[k].listed_sha256)) {
+			r->ids[k].repaired = true;
+			r->repaired++;
+		}
 	}
+	return CV_OK;
 }
 
 struct finish_ctx {

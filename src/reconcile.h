@@ -24,13 +24,15 @@ struct recon_id {
 	char *id;
 	int64_t created_at;
 	enum recon_kind kind;
-	bool repaired;          /* stored by --repair */
+	bool repaired;          /* stored by --repair, and now current as
+				   listed (checked after storing) */
+	char listed_sha256[CV_SHA256_HEX]; /* the API copy's canonical */
 };
 
 /* Counts for one UTC day of the period. */
 struct recon_day {
 	int64_t day;            /* epoch ms of 00:00 UTC */
-	int64_t api, store, missing, differs, not_listed;
+	int64_t api, store, missing, differs, not_listed, disposed;
 };
 
 struct recon {
@@ -44,6 +46,8 @@ struct recon {
 	int64_t api, store, missing, differs, not_listed, repaired;
 	int64_t disposed;       /* listed, but purged or erased here */
 	int64_t outside;        /* listed records outside the period */
+	int64_t unidentified;   /* listed records without an id or a
+				   createdAt: the period is not proven */
 	/* ids listed so far: pager keys in an open-addressing set */
 	uint64_t *seen;
 	size_t seen_cap, seen_n;
@@ -61,8 +65,10 @@ void recon_free(struct recon *r);
 enum cv_err recon_page(struct recon *r, struct store *s,
 	const struct calllog_batch *b, bool *store_it, char **errmsg)
 	CV_MUST_CHECK;
-/* The page recon_page() asked for was stored. */
-void recon_repaired(struct recon *r);
+/* The page recon_page() asked for was stored: mark the ids it found
+ * wanting repaired where the store now holds them as listed. */
+enum cv_err recon_repaired(struct recon *r, struct store *s, char **errmsg)
+	CV_MUST_CHECK;
 
 /* The listing is complete: find what the store holds and the API does
  * not list, and count the store's calls per day. */

@@ -19,6 +19,7 @@
 #define MAX_429 30            /* consecutive 429 answers before giving up */
 #define MAX_429_WAIT_MS 60000 /* longest wait a 429's headers may ask */
 #define AGENT_ATTEMPTS 3      /* agents are auxiliary: retried less */
+#define RECON_MARGIN_MS (24 * INT64_C(3600000))
 #define QUEUE_BATCH 10000
 #define SEND_RING 1024        /* send times remembered per location */
 /* Pages are stored in shared transactions: one commit (one fsync) for up
@@ -619,8 +620,12 @@ static void calls_page(struct job *j, struct page *pg)
 		rc = window_done(j, &err);
 	if (ingest && !in_tx_end(j, rc, err))
 		return;
-	if (ingest && recon)
-		recon_repaired(recon);
+	if (ingest && recon && recon_repaired(recon, j->run->s, &err) !=
+	    CV_OK) {
+		job_fail(j, "reconcile: %s", err);
+		free(err);
+		return;
+	}
 	ingest_stats_add(&j->res->calls, &st);
 	j->res->pages++;
 	j->last_total = total;
@@ -1028,8 +1033,14 @@ static enum cv_err job_init(struct sync_run *run, struct job *j,
 	pager_init(&j->agents, 0, 0, SYNC_PAGE_SIZE, false);
 	pager_init(&j->calls, j->win_start, j->win_end, SYNC_PAGE_SIZE, true);
 	if (o->reconcile) {
+		/* the listing reaches a day past each end: a date filter
+		 * read in a time zone or by whole days still lists the
+		 * period's edges; only calls inside it are compared */
 		res->recon = xcalloc(1, sizeof(*res->recon));
 		recon_init(res->recon, j->win_start, j->win_end, o->repair);
+		pager_finish(&j->calls);
+		pager_init(&j->calls, j->win_start - RECON_MARGIN_MS,
+			j->win_end + RECON_MARGIN_MS, SYNC_PAGE_SIZE, true);
 	}
 	struct hl_client_opts http = { .timeout_ms = o->timeout_ms };
 	char *err = NULL;
@@ -1134,6 +1145,12 @@ static void record_results(struct sync_run *run)
 		if (run->o->reconcile)
 			continue; /* a comparison, not a sync: the caller
 				     records it in the audit log */
+		if (!j->res->error && !run->o->reconcile &&
+		    j->calls.max_outside > run->o->overlap_ms)
+			add_warning(j, "records came up to %lld h outside the "
+				"window asked for (a coarse or shifted date "
+				"filter): --overlap should be larger than that",
+				(long long)(j->calls.max_outside / 3600000));
 		if (!j->res->error && j->calls.unreached > 0)
 			add_warning(j, "the server's total claimed %lld more "
 				"calls than it listed (the same short page came "

@@ -19,9 +19,10 @@
 #define MAX_LOCATIONS 1000
 #define DEFAULT_DAYS 30
 #define DAY_MS INT64_C(86400000)
-/* not-listed ids named in the audit entry (all are counted): calls that
- * HighLevel itself has dropped can be every call of years */
-#define AUDIT_MAX_NOT_LISTED 1000
+/* ids of each kind named in the audit entry (all are counted, and all
+ * are in --format json): a wrong store or calls HighLevel itself has
+ * dropped can be every call of years, too many for one entry */
+#define AUDIT_MAX_IDS 10000
 
 struct args {
 	struct sync_opts o;
@@ -133,16 +134,18 @@ static json_t *ids_json(const struct recon *r, enum recon_kind k,
 
 static json_t *totals_json(const struct recon *r)
 {
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "api",
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "api",
 		(json_int_t)r->api, "disposed", (json_int_t)r->disposed,
 		"store", (json_int_t)r->store, "missing",
 		(json_int_t)r->missing, "differs", (json_int_t)r->differs,
 		"notListed", (json_int_t)r->not_listed, "repaired",
-		(json_int_t)r->repaired);
+		(json_int_t)r->repaired, "outsidePeriod",
+		(json_int_t)r->outside, "unidentified",
+		(json_int_t)r->unidentified);
 }
 
 static json_t *location_json(const struct sync_result *res, bool days,
-	size_t max_not_listed)
+	size_t max_ids)
 {
 	const struct recon *r = res->recon;
 	json_t *o = json_pack("{s:s,s:o,s:o,s:b}", "location", res->location,
@@ -162,19 +165,27 @@ static json_t *location_json(const struct sync_result *res, bool days,
 			cv_format_iso8601(d->day, b);
 			b[10] = '\0';
 			json_array_append_new(arr, json_pack("{s:s,s:I,s:I,"
-				"s:I,s:I,s:I}", "day", b, "api",
+				"s:I,s:I,s:I,s:I}", "day", b, "api",
 				(json_int_t)d->api, "store",
 				(json_int_t)d->store, "missing",
 				(json_int_t)d->missing, "differs",
 				(json_int_t)d->differs, "notListed",
-				(json_int_t)d->not_listed));
+				(json_int_t)d->not_listed, "disposed",
+				(json_int_t)d->disposed));
 		}
 		json_object_set_new(o, "days", arr);
 	}
-	json_object_set_new(o, "missing", ids_json(r, RECON_MISSING, 0));
-	json_object_set_new(o, "differs", ids_json(r, RECON_DIFFERS, 0));
+	json_object_set_new(o, "missing", ids_json(r, RECON_MISSING,
+		max_ids));
+	json_object_set_new(o, "differs", ids_json(r, RECON_DIFFERS,
+		max_ids));
 	json_object_set_new(o, "notListed", ids_json(r, RECON_NOT_LISTED,
-		max_not_listed));
+		max_ids));
+	if (max_ids && ((size_t)r->missing > max_ids ||
+			   (size_t)r->differs > max_ids ||
+			   (size_t)r->not_listed > max_ids))
+		json_object_set_new(o, "idsTruncatedAt",
+			json_integer((json_int_t)max_ids));
 	return o;
 }
 
@@ -191,10 +202,10 @@ static void print_text(const struct sync_result *res)
 		cv_format_iso8601(d->day, b);
 		b[10] = '\0';
 		printf("%s  %s  api %lld  store %lld  missing %lld  differs "
-		       "%lld  not-listed %lld\n", res->location, b,
-			(long long)d->api, (long long)d->store,
+		       "%lld  not-listed %lld  disposed %lld\n", res->location,
+			b, (long long)d->api, (long long)d->store,
 			(long long)d->missing, (long long)d->differs,
-			(long long)d->not_listed);
+			(long long)d->not_listed, (long long)d->disposed);
 	}
 	for (size_t i = 0; i < r->n_ids; i++) {
 		const struct recon_id *x = &r->ids[i];
@@ -206,11 +217,12 @@ static void print_text(const struct sync_result *res)
 	}
 	printf("%s: %s: listed %lld, stored %lld, missing %lld, differs "
 	       "%lld, not listed by the API %lld, repaired %lld, disposed of "
-	       "here %lld\n",
+	       "here %lld, listed without an id or createdAt %lld\n",
 		res->location, recon_clean(r) ? "complete" : "INCOMPLETE",
 		(long long)r->api, (long long)r->store, (long long)r->missing,
 		(long long)r->differs, (long long)r->not_listed,
-		(long long)r->repaired, (long long)r->disposed);
+		(long long)r->repaired, (long long)r->disposed,
+		(long long)r->unidentified);
 }
 
 /* One audit entry per location: the period, the counts and every id
@@ -218,7 +230,7 @@ static void print_text(const struct sync_result *res)
 static enum cv_err audit(struct store *s, const char *actor,
 	const struct sync_result *res, char **errmsg)
 {
-	json_t *o = location_json(res, false, AUDIT_MAX_NOT_LISTED);
+	json_t *o = location_json(res, false, AUDIT_MAX_IDS);
 	char *detail = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
 	int64_t n = res->recon && !res->error ? res->recon->api : -1;
