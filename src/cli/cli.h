@@ -73,5 +73,6 @@ CLI_EXTERN(cmd_restore);
 CLI_EXTERN(cmd_location);
 CLI_EXTERN(cmd_sync);
 CLI_EXTERN(cmd_reconcile);
+CLI_EXTERN(cmd_subject);
 
 #endif

@@ -44,6 +44,7 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_location,
 	&cmd_sync,
 	&cmd_reconcile,
+	&cmd_subject,
 #endif
 };
 
