@@ -175,6 +175,23 @@ expect "unknown id said" grep -q "missing nope: no such call" "$T/out"
 expect "after the erase, export has the held call only" \
 	bash -c "'$CALLVAULT' subject export --contact K1 --out '$T/after.tar.zst' | grep -q '1 call, 1 version'"
 
+# ---- by number; many calls: one transaction and audit entry per 500 ----
+for i in $(seq 1 1201); do
+	printf '{"id":"b%d","locationId":"L2","contactId":"KB%d","fromNumber":"+1 512 555 0777","createdAt":"2026-04-01T00:00:00Z","summary":"s","transcript":"bot: x"}\n' "$i" "$i"
+done >"$T/many.jsonl"
+cv import "$T/many.jsonl" >/dev/null
+cv hold add --matter "Bulk matter" --call b600 >/dev/null
+expect_exit "erase 1201 calls by number, one held" 1 cv subject erase --number "+15125550777" --request-id DSR-B --reason bulk
+expect "counts" grep -q "^1201 calls matched: 1200 erased, 1 held" "$T/out"
+expect_eq "only the held one is left" "$(q "SELECT group_concat(id) FROM calls WHERE from_e164 = '+15125550777'")" b600
+expect_eq "three batches audited, 1200 erased" \
+	"$(q "SELECT count(*) || ' ' || sum(result_count) FROM audit WHERE command = 'subject erase' AND detail LIKE '%DSR-B%' AND detail LIKE '%\"batches\":3%'")" "3 1200"
+expect_eq "the hold named once, in the first batch" \
+	"$(q "SELECT group_concat(json_extract(detail, '$.batch')) FROM audit WHERE command = 'subject erase' AND detail LIKE '%Bulk matter%'")" 1
+expect_eq "a tombstone each" "$(q "SELECT count(*) FROM tombstones WHERE reason = 'erasure: request DSR-B'")" 1200
+check_store
+expect_exit "audit chain verifies" 0 cv audit --verify
+
 # ---- identities ----
 me=$(id -un)
 cv --actor carol search marmalade >/dev/null

@@ -10,31 +10,36 @@ enum cv_err store_subject_each_call(struct store *s,
 	int (*fn)(const struct store_subject_call *c, void *arg), void *arg,
 	char **errmsg)
 {
-	/* the indexes on contact_id, from_e164 (with created_at) and id
-	 * each serve one selector; the holds are the ones purge obeys */
-	static const char sql[] =
-		"SELECT c.id, c.location_id, c.created_at,"
-		" (SELECT group_concat(h.id || ' (' || h.matter || ')', ', ')"
-		"  FROM holds h WHERE " STORE_HOLD_MATCH_SQL ")"
-		" FROM calls c WHERE (?1 IS NULL OR c.contact_id = ?1)"
-		" AND (?2 IS NULL OR c.from_e164 = ?2)"
-		" AND (?3 IS NULL OR c.id = ?3)"
-		" AND (?4 IS NULL OR c.created_at >= ?4)"
-		" AND (?5 IS NULL OR c.created_at <= ?5)"
-		" ORDER BY c.created_at, c.id";
-	if (!sel->contact_id && !sel->e164 && !sel->call_id)
-		return cv_error(errmsg, CV_EINVAL, "a contact, a number or a "
-						   "call id is required");
+	/* one statement per selector, so that each uses its index
+	 * (calls_contact_created, calls_from_created, the id's): with
+	 * "?1 IS NULL OR …" the plan would scan every call */
+#define SUBJECT_SQL(where)                                                 \
+	"SELECT c.id, c.location_id, c.created_at,"                        \
+	" (SELECT group_concat(h.id || ' (' || h.matter || ')', ', ')"      \
+	"  FROM holds h WHERE " STORE_HOLD_MATCH_SQL ")"                    \
+	" FROM calls c WHERE " where                                       \
+	" AND (?2 IS NULL OR c.created_at >= ?2)"                          \
+	" AND (?3 IS NULL OR c.created_at <= ?3)"                          \
+	" ORDER BY c.created_at, c.id"
+	static const char by_contact[] = SUBJECT_SQL("c.contact_id = ?1");
+	static const char by_number[] = SUBJECT_SQL("c.from_e164 = ?1");
+	static const char by_id[] = SUBJECT_SQL("c.id = ?1");
+#undef SUBJECT_SQL
+	int given = !!sel->contact_id + !!sel->e164 + !!sel->call_id;
+	if (given != 1)
+		return cv_error(errmsg, CV_EINVAL, "one of a contact, a "
+			"number and a call id is required");
+	const char *sql = sel->contact_id ? by_contact
+		: sel->e164 ? by_number : by_id;
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
-	store_bind_text(st, 1, sel->contact_id);
-	store_bind_text(st, 2, sel->e164);
-	store_bind_text(st, 3, sel->call_id);
+	store_bind_text(st, 1, sel->contact_id ? sel->contact_id
+		: sel->e164 ? sel->e164 : sel->call_id);
 	if (sel->has_from)
-		sqlite3_bind_int64(st, 4, sel->from_ms);
+		sqlite3_bind_int64(st, 2, sel->from_ms);
 	if (sel->has_to)
-		sqlite3_bind_int64(st, 5, sel->to_ms);
+		sqlite3_bind_int64(st, 3, sel->to_ms);
 	int r;
 	enum cv_err rc = CV_OK;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {

@@ -15,7 +15,8 @@
 
 #include "store.h"
 
-/* Which calls: all given criteria must match (NULL / false = any). */
+/* Which calls: exactly one of contact_id, e164 and call_id, and
+ * optionally a range. */
 struct store_subject_sel {
 	const char *contact_id;
 	const char *e164;         /* calls.from_e164 */
@@ -34,8 +35,8 @@ struct store_subject_call {
 };
 
 /*
- * Walk the calls sel selects, by createdAt then id. At least one of
- * contact_id, e164 and call_id must be set (CV_EINVAL). A non-zero
+ * Walk the calls sel selects, by createdAt then id, through the index of
+ * the one selector given (CV_EINVAL unless exactly one is). A non-zero
  * return from fn stops the walk (CV_EINVAL).
  */
 enum cv_err store_subject_each_call(struct store *s,
