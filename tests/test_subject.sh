@@ -192,6 +192,37 @@ expect_eq "a tombstone each" "$(q "SELECT count(*) FROM tombstones WHERE reason 
 check_store
 expect_exit "audit chain verifies" 0 cv audit --verify
 
+# ---- sync against hlsim, which still holds every call ----
+if [ -n "${HLSIM:-}" ] && [ -x "$HLSIM" ]; then
+	MAIN_DB=$CALLVAULT_DB
+	export CALLVAULT_DB="$T/sync.db"
+	"$HLSIM" --quiet --port-file "$T/sim.port" --info-file "$T/sim.info" \
+		--seed 23 --locations 1 --calls-per-location 80 \
+		--contacts-per-location 6 >/dev/null 2>"$T/sim.err" &
+	SIM_PID=$!
+	cleanup_hooks+=("kill $SIM_PID 2>/dev/null; wait $SIM_PID 2>/dev/null")
+	for _ in $(seq 100); do [ -s "$T/sim.port" ] && break; sleep 0.05; done
+	jget() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+	LOC=$(jget "$T/sim.info" "d['locations'][0]['id']")
+	jget "$T/sim.info" "d['locations'][0]['pit']" >"$T/pit"
+	cv init >/dev/null
+	cv location add "$LOC" --token-file "$T/pit" \
+		--api-base "http://127.0.0.1:$(cat "$T/sim.port")" >/dev/null
+	expect_exit "sync" 0 cv sync
+	K=$(q "SELECT contact_id FROM calls WHERE contact_id IS NOT NULL GROUP BY contact_id HAVING count(*) >= 3 ORDER BY contact_id LIMIT 1")
+	n=$(q "SELECT count(*) FROM calls WHERE contact_id = '$K'")
+	H=$(q "SELECT id FROM calls WHERE contact_id = '$K' ORDER BY id LIMIT 1")
+	cv hold add --matter "Sync matter" --call "$H" >/dev/null
+	expect_exit "erase the contact" 1 cv subject erase --contact "$K" --request-id DSR-S --reason "sync test"
+	expect_exit "sync --full" 0 cv sync --full
+	expect "sync counts them disposed" grep -q "disposed $((n - 1))" "$T/out"
+	expect_eq "only the held call is back in the store" \
+		"$(q "SELECT group_concat(id) FROM calls WHERE contact_id = '$K'")" "$H"
+	check_store
+	kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null
+	export CALLVAULT_DB=$MAIN_DB
+fi
+
 # ---- identities ----
 me=$(id -un)
 cv --actor carol search marmalade >/dev/null
