@@ -87,6 +87,15 @@ static void erase_finish(struct erase *e)
 	free(e->tomb_reason);
 }
 
+/* Whether id is a candidate already (a --call given twice). */
+static bool listed(const struct erase *e, const char *id)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (strcmp(e->c[i].id, id) == 0)
+			return true;
+	return false;
+}
+
 /* The calls to consider: the selection, or each --call id that is there
  * (the others are reported and counted as missing). */
 static enum cv_err collect(struct erase *e, char **errmsg)
@@ -99,6 +108,8 @@ static enum cv_err collect(struct erase *e, char **errmsg)
 	for (size_t i = 0; i < o->n_call_ids && rc == CV_OK; i++) {
 		struct store_subject_sel one = { .call_id = o->call_ids[i] };
 		size_t before = e->n;
+		if (listed(e, o->call_ids[i]))
+			continue;
 		rc = store_subject_each_call(e->s, &one, add_cand, e, errmsg);
 		if (rc != CV_OK || e->n > before)
 			continue;

@@ -39,6 +39,8 @@ expect_exit "bad number" 2 cv subject erase --number "call me" --request-id R --
 expect "names the number" grep -qi "number" "$T/err"
 expect_exit "bad time" 2 cv subject export --contact K1 --from yesterday --out "$T/p.tar.zst"
 expect_exit "range with --call" 2 cv subject erase --call c1 --from 2026-01-01 --request-id R --reason x
+expect_exit "a control character in a call id" 2 cv subject erase --call "$(printf 'c1\033')" --request-id R --reason x
+expect_exit "an --out path that is not UTF-8" 2 cv subject export --contact K1 --out "$T/$(printf 'p\377').tar.zst"
 expect_exit "export needs --out" 2 cv subject export --contact K1
 expect_exit "export of call ids" 2 cv subject export --call c1 --out "$T/p.tar.zst"
 expect_eq "nothing written by bad input" "$(q "SELECT count(*) FROM audit")" 0
@@ -168,7 +170,8 @@ check_store
 expect_exit "audit chain verifies" 0 cv audit --verify
 
 # ---- by call id; unknown ids reported ----
-expect_exit "erase by --call" 0 cv subject erase --call o1 --call c1 --call nope --request-id DSR-9 --reason "by id"
+expect_exit "erase by --call" 0 cv subject erase --call o1 --call c1 --call nope --call o1 --request-id DSR-9 --reason "by id"
+expect "one call matched, o1 once" grep -q "^1 call matched: 1 erased, 0 held" "$T/out"
 expect "erased o1" grep -q "erased  *o1" "$T/out"
 expect "c1 already disposed of" grep -q "missing c1: already disposed of" "$T/out"
 expect "unknown id said" grep -q "missing nope: no such call" "$T/out"

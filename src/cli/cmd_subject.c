@@ -79,9 +79,11 @@ static int parse(struct sargs *a, int argc, char **argv, const char *cmd)
 			if (a->n_call_ids == MAX_CALL_IDS)
 				return cli_fail(CV_EXIT_USAGE, cmd, "at most "
 					"%d --call ids", MAX_CALL_IDS);
-			if (!*optarg)
-				return cli_fail(CV_EXIT_USAGE, cmd,
-					"--call needs a call id");
+			if (!subject_text_ok(optarg, CALLLOG_MAX_ID))
+				return cli_fail(CV_EXIT_USAGE, cmd, "--call "
+					"needs a call id (UTF-8, at most %d "
+					"bytes, no control characters)",
+					CALLLOG_MAX_ID);
 			a->call_ids = xrealloc(a->call_ids,
 				(a->n_call_ids + 1) * sizeof(char *));
 			a->call_ids[a->n_call_ids++] = optarg;
@@ -153,6 +155,9 @@ static int export(struct cli *cli, struct sargs *a)
 	if (!a->out || !*a->out)
 		return cli_fail(CV_EXIT_USAGE, cmd, "--out FILE.tar.zst is "
 						     "required");
+	if (!subject_text_ok(a->out, 4096))
+		return cli_fail(CV_EXIT_USAGE, cmd, "--out must be a UTF-8 "
+			"path without control characters (it is audited)");
 	if (stat(a->out, &sb) == 0)
 		return cli_fail(CV_EXIT_USAGE, cmd, "%s exists; it is not "
 			"overwritten", a->out);
