@@ -164,6 +164,7 @@ expect_exit "restore the month's archive" 0 cv restore "$T"/arch/*/2026-03.tar.z
 expect "restore counts them" grep -q "2 disposed of, not loaded" "$T/out"
 expect_eq "still absent everywhere" \
 	"$(q "SELECT (SELECT count(*) FROM calls WHERE id IN ('c1','c2')) + (SELECT count(*) FROM versions WHERE call_id IN ('c1','c2')) + (SELECT count(*) FROM webhook_events WHERE call_id IN ('c1','c2'))")" 0
+expect_exit "the archive still verifies against the store" 0 cv verify --deep "$T"/arch/*/2026-03.tar.zst
 expect_exit "show says erased" 1 cv show c1
 expect "with the request" grep -q "erasure: request DSR-7" "$T/err"
 check_store
