@@ -81,7 +81,9 @@ static void replace_current(struct pager *p, const struct pager_window *nw,
 		p->w = xrealloc(p->w, p->cap * sizeof(*p->w));
 	}
 	memmove(p->w + n, p->w + 1, (p->nw - 1) * sizeof(*p->w));
-	memcpy(p->w, nw, n * sizeof(*nw));
+	if (n) /* n 0: the window is done (nw NULL, which memcpy may not
+		  be given even for no bytes) */
+		memcpy(p->w, nw, n * sizeof(*nw));
 	p->nw = p->nw - 1 + n;
 	p->windows_made += n;
 	set_clear(p);
