@@ -171,7 +171,8 @@ static void report_archives(struct erase *e)
 	char now[8];
 	cv_format_month(e->o->now_ms ? e->o->now_ms : cv_now_ms(), now);
 	fprintf(f, "archives still holding %s calls (callvault never "
-		   "changes an archive):\n", e->o->dry_run ? "these" : "erased");
+		   "changes an archive):\n",
+		e->o->dry_run ? "these" : "erased");
 	for (size_t i = 0; i < e->n_a; i++) {
 		const struct arch *a = &e->a[i];
 		struct cv_safe k = { 0 };
@@ -179,7 +180,8 @@ static void report_archives(struct erase *e)
 			cv_safe(&k, a->path), (long long)a->id,
 			*a->location ? cv_safe(&k, a->location)
 				     : "(no location)",
-			a->month, (long long)a->calls, a->calls == 1 ? "" : "s");
+			a->month, (long long)a->calls,
+			a->calls == 1 ? "" : "s");
 		cv_safe_finish(&k);
 		if (a->keep_months < 0) {
 			fputs("no retention policy: kept until deleted by "
@@ -194,7 +196,9 @@ static void report_archives(struct erase *e)
 	}
 }
 
-/* The audit entry of one batch: request, reason, counts and ids. */
+/* The audit entry of one batch: request, reason, counts, the ids it
+ * erased and those it kept for a hold (the batches partition the calls);
+ * the first also names the archives. */
 static char *batch_detail(struct erase *e, size_t from, size_t to,
 	int batch, int batches, bool first)
 {
@@ -219,7 +223,7 @@ static char *batch_detail(struct erase *e, size_t from, size_t to,
 	}
 	buf_puts(&b, "],\"held\":[");
 	comma = false;
-	for (size_t i = first ? 0 : e->n; i < e->n; i++) {
+	for (size_t i = from; i < to; i++) {
 		if (!e->c[i].held_by)
 			continue;
 		buf_puts(&b, comma ? ",{\"call\":" : "{\"call\":");
@@ -381,7 +385,8 @@ enum cv_err subject_erase(struct store *s, const struct subject_erase_opts *o,
 		report_archives(&e);
 	fprintf(o->out, "%lld call%s matched: %lld %s, %lld held\n",
 		(long long)st->matched, st->matched == 1 ? "" : "s",
-		(long long)st->erased, o->dry_run ? "would be erased" : "erased",
+		(long long)st->erased,
+		o->dry_run ? "would be erased" : "erased",
 		(long long)st->held);
 	erase_finish(&e);
 	return rc;

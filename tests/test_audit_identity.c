@@ -42,8 +42,8 @@ static void want_hash(const char *prev, int64_t ts, const char *actor,
 	const char *os_user, char out[CV_SHA256_HEX])
 {
 	char *in = os_user
-		? xasprintf("callvault-audit-v2\n%s\n%lld\n%s\nsearch\n{}\n0\n%s",
-			  prev, (long long)ts, actor, os_user)
+		? xasprintf("callvault-audit-v2\n%s\n%lld\n%s\nsearch\n{}\n0"
+			    "\n%s", prev, (long long)ts, actor, os_user)
 		: xasprintf("%s\n%lld\n%s\nsearch\n{}\n0", prev,
 			  (long long)ts, actor);
 	cv_sha256_hex(in, strlen(in), out);

@@ -17,7 +17,8 @@ static int print_row(const struct audit_entry *e, void *arg)
 	/* the actor of a failed login is whatever the client sent */
 	struct cv_safe k = { 0 };
 	printf("%6lld  %s  %-10s  %-12s  %-8s  %6lld  %s\n",
-		(long long)e->id, ts, e->os_user ? cv_safe(&k, e->os_user) : "-",
+		(long long)e->id, ts,
+		e->os_user ? cv_safe(&k, e->os_user) : "-",
 		cv_safe(&k, e->actor), cv_safe(&k, e->command),
 		(long long)e->result_count, cv_safe(&k, e->detail));
 	cv_safe_finish(&k);
