@@ -2,10 +2,14 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "../store/store_audit.h"
 
 int cli_fail(int code, const char *cmd, const char *fmt, ...)
 {
@@ -30,6 +34,21 @@ int cli_exit_for(enum cv_err e)
 	}
 }
 
+void cli_identify(struct cli *cli)
+{
+	/* a copy: getpwuid's storage is reused by the next lookup */
+	static char name[256];
+	uid_t uid = geteuid();
+	struct passwd *pw = getpwuid(uid);
+	if (pw && pw->pw_name && *pw->pw_name)
+		snprintf(name, sizeof(name), "%s", pw->pw_name);
+	else
+		snprintf(name, sizeof(name), "uid:%lu", (unsigned long)uid);
+	cli->os_user = name;
+	if (!cli->actor)
+		cli->actor = name;
+}
+
 struct store *cli_open_store(struct cli *cli, const char *cmd, int flags)
 {
 	struct store *s;
@@ -40,6 +59,7 @@ struct store *cli_open_store(struct cli *cli, const char *cmd, int flags)
 		free(err);
 		return NULL;
 	}
+	store_audit_set_os_user(s, cli->os_user);
 	return s;
 }
 

@@ -14,7 +14,10 @@
 struct cli {
 	const char *prog;       /* "callvault" */
 	const char *db_path;    /* --db, $CALLVAULT_DB, ./callvault.db */
-	const char *actor;      /* --actor, else the OS user */
+	const char *actor;      /* --actor ("on behalf of"), else os_user */
+	const char *os_user;    /* the user the effective uid names (never
+				   the environment): every audit entry of
+				   the store cli_open_store opens records it */
 };
 
 struct cli_cmd {
@@ -29,7 +32,11 @@ int cli_fail(int code, const char *cmd, const char *fmt, ...)
 	CV_PRINTF(3, 4);
 /* The exit code for an error from a module. */
 int cli_exit_for(enum cv_err e);
-/* Open the store at cli->db_path; prints the error and returns NULL. */
+/* Set cli->os_user from the effective uid (getpwuid; "uid:N" when the
+ * uid has no name), and cli->actor to it when no --actor was given. */
+void cli_identify(struct cli *cli);
+/* Open the store at cli->db_path, its audit entries recording
+ * cli->os_user; prints the error and returns NULL. */
 struct store *cli_open_store(struct cli *cli, const char *cmd, int flags);
 /* True (and the help printed) when argv holds -h/--help. */
 bool cli_want_help(const struct cli_cmd *cmd, int argc, char **argv);
@@ -66,5 +73,6 @@ CLI_EXTERN(cmd_restore);
 CLI_EXTERN(cmd_location);
 CLI_EXTERN(cmd_sync);
 CLI_EXTERN(cmd_reconcile);
+CLI_EXTERN(cmd_subject);
 
 #endif

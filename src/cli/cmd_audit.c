@@ -1,4 +1,5 @@
-/* cmd_audit.c — `callvault audit [--from] [--to] [--actor] [--verify]` */
+/* cmd_audit.c — `callvault audit [--from] [--to] [--actor] [--os-user]
+ * [--command] [--verify]` */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,9 @@ static int print_row(const struct audit_entry *e, void *arg)
 	cv_format_iso8601(e->ts, ts);
 	/* the actor of a failed login is whatever the client sent */
 	struct cv_safe k = { 0 };
-	printf("%6lld  %s  %-12s  %-8s  %6lld  %s\n", (long long)e->id, ts,
+	printf("%6lld  %s  %-10s  %-12s  %-8s  %6lld  %s\n",
+		(long long)e->id, ts,
+		e->os_user ? cv_safe(&k, e->os_user) : "-",
 		cv_safe(&k, e->actor), cv_safe(&k, e->command),
 		(long long)e->result_count, cv_safe(&k, e->detail));
 	cv_safe_finish(&k);
@@ -29,6 +32,8 @@ static int json_row(const struct audit_entry *e, void *arg)
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_integer(e->id));
 	json_object_set_new(o, "ts", json_string(ts));
+	json_object_set_new(o, "osUser",
+		e->os_user ? json_string(e->os_user) : json_null());
 	json_object_set_new(o, "actor", json_string(e->actor));
 	json_object_set_new(o, "command", json_string(e->command));
 	json_t *d = json_loads(e->detail, 0, NULL);
@@ -66,6 +71,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		{ "from", required_argument, NULL, 'f' },
 		{ "to", required_argument, NULL, 't' },
 		{ "actor", required_argument, NULL, 'a' },
+		{ "os-user", required_argument, NULL, 'u' },
+		{ "command", required_argument, NULL, 'c' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "verify", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
@@ -85,6 +92,10 @@ static int run(struct cli *cli, int argc, char **argv)
 			}
 		} else if (c == 'a') {
 			f.actor = optarg;
+		} else if (c == 'u') {
+			f.os_user = optarg;
+		} else if (c == 'c') {
+			f.command = optarg;
 		} else if (c == 'F' && (strcmp(optarg, "table") == 0 ||
 					       strcmp(optarg, "json") == 0)) {
 			json = strcmp(optarg, "json") == 0;
@@ -110,8 +121,9 @@ static int run(struct cli *cli, int argc, char **argv)
 	}
 	json_t *arr = json ? json_array() : NULL;
 	if (!json)
-		printf("%6s  %-24s  %-12s  %-8s  %6s  %s\n", "ID", "TIME (UTC)",
-			"ACTOR", "COMMAND", "COUNT", "DETAIL");
+		printf("%6s  %-24s  %-10s  %-12s  %-8s  %6s  %s\n", "ID",
+			"TIME (UTC)", "OS USER", "ACTOR", "COMMAND", "COUNT",
+			"DETAIL");
 	enum cv_err rc = store_audit_each(s, &f, json ? json_row : print_row,
 		arr, &err);
 	store_close(s);
@@ -133,18 +145,27 @@ const struct cli_cmd cmd_audit = {
 	.summary = "list the audit log of reads and changes; --verify it",
 	.help =
 	"usage: callvault [--db PATH] audit [--from TIME] [--to TIME]\n"
-	"         [--actor NAME] [--format table|json]\n"
+	"         [--actor NAME] [--os-user NAME] [--command CMD]\n"
+	"         [--format table|json]\n"
 	"       callvault [--db PATH] audit --verify\n"
 	"\n"
 	"Every search, show and export (and hold and purge) appends an entry:\n"
-	"time, actor (--actor, else the OS user), command, the query and\n"
-	"filters as JSON, and the number of results. Each entry holds the\n"
-	"SHA-256 of the entry before it and of its own content, so a changed,\n"
+	"time, who, command, the query and filters as JSON, and the number\n"
+	"of results. Who is two things: the OS user, which a command-line\n"
+	"entry takes from the process's effective uid (not from $USER), and\n"
+	"the actor, on whose behalf: the global --actor when given, else the\n"
+	"OS user; in the console, the logged-in user (the OS user is then\n"
+	"the service's, or \"-\" when not recorded, as in entries older than\n"
+	"this column). Each entry holds the SHA-256 of the entry before it\n"
+	"and of its own content (the OS user included), so a changed,\n"
 	"removed or reordered entry breaks the chain.\n"
 	"\n"
 	"  --from, --to TIME  entries in this time range (UTC, inclusive;\n"
 	"                     YYYY-MM-DD or ISO 8601)\n"
-	"  --actor NAME       entries by this actor\n"
+	"  --actor NAME       entries on behalf of this actor\n"
+	"  --os-user NAME     entries written by this OS user\n"
+	"  --command CMD      entries of this command (\"search\", \"subject\n"
+	"                     erase\", …)\n"
 	"  --format F         table (default) or json\n"
 	"  --verify           check the whole chain: exit 0 when intact, 3\n"
 	"                     naming the first entry that does not verify\n",

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +44,7 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_location,
 	&cmd_sync,
 	&cmd_reconcile,
+	&cmd_subject,
 #endif
 };
 
@@ -91,8 +91,10 @@ static void usage(FILE *f)
 		"Global options:\n"
 		"  --db PATH      the store (default $CALLVAULT_DB, else "
 		"./callvault.db)\n"
-		"  --actor NAME   who is acting, for the audit log (default: "
-		"the OS user)\n"
+		"  --actor NAME   on whose behalf, for the audit log (default: "
+		"the OS user,\n"
+		"                 which every entry records besides, from the "
+		"uid)\n"
 		"  -v, --verbose  debug logging to stderr\n"
 		"  -h, --help     this help;  --version  print the version\n"
 		"\n"
@@ -104,15 +106,6 @@ static void usage(FILE *f)
 		"\n`callvault COMMAND --help` describes a command.\n"
 		"Exit codes: 0 success, 1 runtime failure, 2 usage or bad "
 		"input, 3 integrity failure.\n");
-}
-
-static const char *os_user(void)
-{
-	struct passwd *pw = getpwuid(getuid());
-	if (pw && pw->pw_name)
-		return pw->pw_name;
-	const char *u = getenv("USER");
-	return u && *u ? u : "unknown";
 }
 
 int main(int argc, char **argv)
@@ -133,7 +126,14 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': cli.db_path = optarg; break;
-		case 'a': cli.actor = optarg; break;
+		case 'a':
+			if (!*optarg) {
+				fprintf(stderr, "callvault: --actor needs a "
+						"name\n");
+				return CV_EXIT_USAGE;
+			}
+			cli.actor = optarg;
+			break;
 		case 'v': cv_log_set_level(CV_LOG_DEBUG); break;
 		case 'h':
 #ifdef CV_LEAN
@@ -153,8 +153,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return CV_EXIT_USAGE;
 	}
-	if (!cli.actor)
-		cli.actor = os_user();
+	cli_identify(&cli);
 	const struct cli_cmd *cmd = cli_find(argv[optind]);
 #ifdef CV_LEAN
 	if (!cmd)

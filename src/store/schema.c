@@ -325,6 +325,12 @@ const struct store_migration store_migrations[] = {
 	  "  set_at INTEGER NOT NULL,"
 	  "  set_by TEXT NOT NULL"
 	  ") WITHOUT ROWID;" },
+	/* issue 23: who ran a command, as the operating system knows it,
+	 * beside the actor it claims to act for (--actor). NULL for the
+	 * entries written before, and for entries no OS user is recorded
+	 * for; an entry with one is hashed with it (store_audit.h). */
+	{ "audit: the operating-system user of each entry",
+	  "ALTER TABLE audit ADD COLUMN os_user TEXT;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);

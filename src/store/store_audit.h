@@ -2,8 +2,12 @@
  * store_audit.h — the append-only, hash-chained audit log. Every search,
  * show, export, hold change and purge appends one entry. Each entry's hash
  * is SHA-256(prev_hash "\n" ts "\n" actor "\n" command "\n" detail "\n"
- * result_count), so removing, changing or reordering an entry breaks the
- * chain from that point on.
+ * result_count) — version 1 — or, for an entry that records the
+ * operating-system user, SHA-256(AUDIT_HASH_V2 "\n" prev_hash "\n" ts
+ * "\n" actor "\n" command "\n" detail "\n" result_count "\n" os_user)
+ * — version 2. Removing, changing or reordering an entry, or adding or
+ * removing its OS user, breaks the chain from that point on; entries
+ * written before the OS user was recorded verify as they always did.
  */
 #ifndef CV_STORE_AUDIT_H
 #define CV_STORE_AUDIT_H
@@ -15,11 +19,16 @@
 /* The prev_hash of the first entry. */
 #define AUDIT_GENESIS \
 	"0000000000000000000000000000000000000000000000000000000000000000"
+/* The first line of a version 2 hash input. */
+#define AUDIT_HASH_V2 "callvault-audit-v2"
 
 struct audit_entry {
 	int64_t id;
 	int64_t ts;             /* epoch ms */
-	const char *actor;
+	const char *actor;      /* who it was done for: --actor, the console
+				   user; else the OS user */
+	const char *os_user;    /* the OS user of the process that wrote
+				   it (from the uid); NULL = not recorded */
 	const char *command;    /* "search", "show", "export", "hold add", … */
 	const char *detail;     /* JSON text: query, filters, ids… */
 	int64_t result_count;   /* -1 when not applicable */
@@ -35,13 +44,23 @@ enum cv_err store_audit_append(struct store *s, const char *actor,
 	const char *command, const char *detail, int64_t result_count,
 	char **errmsg) CV_MUST_CHECK;
 
-/* Compute an entry's hash from its fields and prev_hash. */
+/*
+ * Record os_user (borrowed: it must outlive s) in every entry s appends
+ * from now on; NULL records none. The CLI sets the user its effective uid
+ * names.
+ */
+void store_audit_set_os_user(struct store *s, const char *os_user);
+
+/* Compute an entry's hash from its fields and prev_hash (version 2 when
+ * e->os_user is set). */
 void store_audit_hash(const struct audit_entry *e, char out[CV_SHA256_HEX]);
 
 /* Walk entries in id order with optional filters (NULL/0 = any). */
 struct audit_filter {
 	int64_t from_ms, to_ms; /* inclusive; 0 = unbounded */
 	const char *actor;
+	const char *os_user;
+	const char *command;
 };
 enum cv_err store_audit_each(struct store *s, const struct audit_filter *f,
 	int (*fn)(const struct audit_entry *e, void *arg), void *arg,

@@ -33,6 +33,9 @@ struct store {
 	int64_t max_age_ms;       /* store_trust.c: the replay window as */
 	int64_t max_age_read_at;  /* read then (0 = never); read again a
 				     second later */
+	const char *audit_os_user; /* store_audit.c: the OS user this
+				     process's entries record (borrowed);
+				     NULL = none recorded */
 	struct stmt_slot cache[STMT_CACHE_SIZE];
 };
 

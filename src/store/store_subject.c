@@ -1,0 +1,98 @@
+/* store_subject.c — see store_subject.h */
+#include "store_subject.h"
+
+#include "../util.h"
+#include "store_holds.h"
+#include "store_int.h"
+
+enum cv_err store_subject_each_call(struct store *s,
+	const struct store_subject_sel *sel,
+	int (*fn)(const struct store_subject_call *c, void *arg), void *arg,
+	char **errmsg)
+{
+	/* one statement per selector, so that each uses its index
+	 * (calls_contact_created, calls_from_created, the id's): with
+	 * "?1 IS NULL OR …" the plan would scan every call */
+#define SUBJECT_SQL(where)                                                 \
+	"SELECT c.id, c.location_id, c.created_at,"                        \
+	" (SELECT group_concat(h.id || ' (' || h.matter || ')', ', ')"      \
+	"  FROM holds h WHERE " STORE_HOLD_MATCH_SQL ")"                    \
+	" FROM calls c WHERE " where                                       \
+	" AND (?2 IS NULL OR c.created_at >= ?2)"                          \
+	" AND (?3 IS NULL OR c.created_at <= ?3)"                          \
+	" ORDER BY c.created_at, c.id"
+	static const char by_contact[] = SUBJECT_SQL("c.contact_id = ?1");
+	static const char by_number[] = SUBJECT_SQL("c.from_e164 = ?1");
+	static const char by_id[] = SUBJECT_SQL("c.id = ?1");
+#undef SUBJECT_SQL
+	int given = !!sel->contact_id + !!sel->e164 + !!sel->call_id;
+	if (given != 1)
+		return cv_error(errmsg, CV_EINVAL, "one of a contact, a "
+			"number and a call id is required");
+	const char *sql = sel->contact_id ? by_contact
+		: sel->e164 ? by_number : by_id;
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, sel->contact_id ? sel->contact_id
+		: sel->e164 ? sel->e164 : sel->call_id);
+	if (sel->has_from)
+		sqlite3_bind_int64(st, 2, sel->from_ms);
+	if (sel->has_to)
+		sqlite3_bind_int64(st, 3, sel->to_ms);
+	int r;
+	enum cv_err rc = CV_OK;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_subject_call c = {
+			.id = (const char *)sqlite3_column_text(st, 0),
+			.location_id = (const char *)sqlite3_column_text(st, 1),
+			.created_at = sqlite3_column_int64(st, 2),
+			.held_by = (const char *)sqlite3_column_text(st, 3),
+		};
+		if (fn(&c, arg) != 0) {
+			rc = CV_EINVAL;
+			break;
+		}
+	}
+	if (rc == CV_OK && r != SQLITE_DONE)
+		rc = store_dberr(s, errmsg, "read the subject's calls");
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum cv_err store_subject_archives(struct store *s, const char *call_id,
+	int (*fn)(const struct store_subject_archive *a, void *arg),
+	void *arg, char **errmsg)
+{
+	static const char sql[] =
+		"SELECT a.id, a.location_id, a.month, a.seq, a.path,"
+		" coalesce((SELECT p.keep_months FROM retention_policies p"
+		"  WHERE p.location_id IN (a.location_id, '')"
+		"  ORDER BY p.location_id = '' LIMIT 1), -1)"
+		" FROM archive_calls ac JOIN archives a ON a.id = ac.archive_id"
+		" WHERE ac.call_id = ? ORDER BY a.id";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
+	int r;
+	enum cv_err rc = CV_OK;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_subject_archive a = {
+			.id = sqlite3_column_int64(st, 0),
+			.location_id = (const char *)sqlite3_column_text(st, 1),
+			.month = (const char *)sqlite3_column_text(st, 2),
+			.seq = sqlite3_column_int(st, 3),
+			.path = (const char *)sqlite3_column_text(st, 4),
+			.keep_months = sqlite3_column_int(st, 5),
+		};
+		if (fn(&a, arg) != 0) {
+			rc = CV_EINVAL;
+			break;
+		}
+	}
+	if (rc == CV_OK && r != SQLITE_DONE)
+		rc = store_dberr(s, errmsg, "read archives");
+	sqlite3_reset(st);
+	return rc;
+}

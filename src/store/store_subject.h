@@ -1,0 +1,62 @@
+/*
+ * store_subject.h — what data-subject requests (src/subject.c) need from
+ * the store: one person's calls, with the holds that cover each, and the
+ * archives that hold them. Removal itself is store_ret_purge_call (the
+ * same deletion and tombstone purge uses).
+ *
+ * Every function returns enum cv_err and sets *errmsg (the caller frees)
+ * on failure.
+ */
+#ifndef CV_STORE_SUBJECT_H
+#define CV_STORE_SUBJECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* Which calls: exactly one of contact_id, e164 and call_id, and
+ * optionally a range. */
+struct store_subject_sel {
+	const char *contact_id;
+	const char *e164;         /* calls.from_e164 */
+	const char *call_id;
+	bool has_from, has_to;
+	int64_t from_ms, to_ms;   /* createdAt, both inclusive */
+};
+
+/* One matching call; pointers valid during the callback. */
+struct store_subject_call {
+	const char *id;
+	const char *location_id;  /* NULL when the call has none */
+	int64_t created_at;
+	const char *held_by;      /* active holds covering it, "3 (matter),
+				     5 (matter)"; NULL = none */
+};
+
+/*
+ * Walk the calls sel selects, by createdAt then id, through the index of
+ * the one selector given (CV_EINVAL unless exactly one is). A non-zero
+ * return from fn stops the walk (CV_EINVAL).
+ */
+enum cv_err store_subject_each_call(struct store *s,
+	const struct store_subject_sel *sel,
+	int (*fn)(const struct store_subject_call *c, void *arg), void *arg,
+	char **errmsg) CV_MUST_CHECK;
+
+/* An archive that holds a call, with the retention policy in force for
+ * its location (keep_months -1: none). */
+struct store_subject_archive {
+	int64_t id;
+	const char *location_id;  /* "" for calls without one */
+	const char *month;        /* YYYY-MM */
+	int seq;
+	const char *path;
+	int keep_months;
+};
+/* Walk the archives recorded as holding call_id, by archive id. */
+enum cv_err store_subject_archives(struct store *s, const char *call_id,
+	int (*fn)(const struct store_subject_archive *a, void *arg),
+	void *arg, char **errmsg) CV_MUST_CHECK;
+
+#endif

@@ -1,0 +1,176 @@
+/*
+ * test_audit_identity.c — the audit log's OS user (issue 23): an entry
+ * that records one is hashed with it (version 2 of the hash input), an
+ * entry that does not is hashed as before (version 1), so a store's old
+ * entries keep verifying after the migration, and adding, removing or
+ * changing an OS user breaks the chain.
+ */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "store/store.h"
+#include "store/store_audit.h"
+#include "t.h"
+#include "util.h"
+
+static char dir[] = "/tmp/cv_audit_id.XXXXXX";
+
+struct rows {
+	int n;
+	char hash[4][CV_SHA256_HEX];
+	char os_user[4][32];
+	int64_t ts[4];
+};
+
+static int row(const struct audit_entry *e, void *arg)
+{
+	struct rows *r = arg;
+	if (r->n < 4) {
+		snprintf(r->hash[r->n], CV_SHA256_HEX, "%s", e->hash);
+		snprintf(r->os_user[r->n], 32, "%s",
+			e->os_user ? e->os_user : "(null)");
+		r->ts[r->n] = e->ts;
+	}
+	r->n++;
+	return 0;
+}
+
+/* The hash as docs and store_audit.h describe it, computed here. */
+static void want_hash(const char *prev, int64_t ts, const char *actor,
+	const char *os_user, char out[CV_SHA256_HEX])
+{
+	char *in = os_user
+		? xasprintf("callvault-audit-v2\n%s\n%lld\n%s\nsearch\n{}\n0"
+			    "\n%s", prev, (long long)ts, actor, os_user)
+		: xasprintf("%s\n%lld\n%s\nsearch\n{}\n0", prev,
+			  (long long)ts, actor);
+	cv_sha256_hex(in, strlen(in), out);
+	free(in);
+}
+
+static void sql(const char *path, const char *q)
+{
+	sqlite3 *db;
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK_MSG(sqlite3_exec(db, q, NULL, NULL, NULL) == SQLITE_OK, "%s: %s",
+		q, sqlite3_errmsg(db));
+	sqlite3_close(db);
+}
+
+static int64_t verify(const char *path, int64_t *checked)
+{
+	struct store *s;
+	char *err = NULL;
+	int64_t bad = 0;
+	CHECK(store_open(&s, path, 0, &err) == CV_OK);
+	enum cv_err rc = store_audit_verify(s, checked, &bad, &err);
+	store_close(s);
+	free(err);
+	return rc == CV_OK ? 0 : bad;
+}
+
+/* A store written before the column existed: its entries verify after
+ * the migration, and the chain goes on with version 2 entries. */
+static void test_old_store(void)
+{
+	char *path = xasprintf("%s/old.db", dir);
+	struct store *s;
+	char *err = NULL;
+	CHECK(store_open(&s, path, 0, &err) == CV_OK);
+	int latest = store_schema_latest();
+	CHECK(store_audit_append(s, "alice", "search", "{}", 0, &err) ==
+		CV_OK);
+	store_close(s);
+	/* back to the schema before this issue's migration */
+	char *q = xasprintf("ALTER TABLE audit DROP COLUMN os_user;"
+			    "PRAGMA user_version = %d;", latest - 1);
+	sql(path, q);
+	free(q);
+	CHECK(store_open(&s, path, 0, &err) == CV_OK);
+	CHECK_INT(store_schema_version(s), latest);
+	store_audit_set_os_user(s, "root");
+	CHECK(store_audit_append(s, "carol", "search", "{}", 0, &err) ==
+		CV_OK);
+	struct rows r = { 0 };
+	CHECK(store_audit_each(s, NULL, row, &r, &err) == CV_OK);
+	store_close(s);
+	CHECK_INT(r.n, 2);
+	char h[CV_SHA256_HEX];
+	want_hash(AUDIT_GENESIS, r.ts[0], "alice", NULL, h);
+	CHECK_STR(r.hash[0], h);
+	CHECK_STR(r.os_user[0], "(null)");
+	want_hash(r.hash[0], r.ts[1], "carol", "root", h);
+	CHECK_STR(r.hash[1], h);
+	CHECK_STR(r.os_user[1], "root");
+	int64_t checked = 0;
+	CHECK_INT(verify(path, &checked), 0);
+	CHECK_INT(checked, 2);
+
+	/* each way of tampering with the OS user breaks the chain there */
+	sql(path, "UPDATE audit SET os_user = NULL WHERE id = 2");
+	CHECK_INT(verify(path, &checked), 2);
+	sql(path, "UPDATE audit SET os_user = 'nobody' WHERE id = 2");
+	CHECK_INT(verify(path, &checked), 2);
+	sql(path, "UPDATE audit SET os_user = 'root' WHERE id = 2");
+	CHECK_INT(verify(path, &checked), 0);
+	sql(path, "UPDATE audit SET os_user = 'root' WHERE id = 1");
+	CHECK_INT(verify(path, &checked), 1);
+	free(path);
+	free(err);
+}
+
+/* The filters: by OS user, by actor, by command. */
+static int count(const struct audit_entry *e, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void test_filters(void)
+{
+	char *path = xasprintf("%s/f.db", dir);
+	struct store *s;
+	char *err = NULL;
+	CHECK(store_open(&s, path, 0, &err) == CV_OK);
+	CHECK(store_audit_append(s, "carol", "search", "{}", 0, &err) ==
+		CV_OK);
+	store_audit_set_os_user(s, "root");
+	CHECK(store_audit_append(s, "carol", "search", "{}", 0, &err) ==
+		CV_OK);
+	CHECK(store_audit_append(s, "root", "show", "{}", 0, &err) == CV_OK);
+	static const struct {
+		struct audit_filter f;
+		int want;
+	} rows[] = {
+		{ { .os_user = "root" }, 2 },
+		{ { .actor = "carol" }, 2 },
+		{ { .actor = "carol", .os_user = "root" }, 1 },
+		{ { .command = "show" }, 1 },
+		{ { .os_user = "carol" }, 0 },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int n = 0;
+		CHECK(store_audit_each(s, &rows[i].f, count, &n, &err) ==
+			CV_OK);
+		CHECK_MSG(n == rows[i].want, "row %zu: %d, want %d", i, n,
+			rows[i].want);
+	}
+	store_close(s);
+	free(path);
+	free(err);
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir))
+		return 1;
+	test_old_store();
+	test_filters();
+	char *rm = xasprintf("rm -rf %s", dir);
+	if (system(rm) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+	free(rm);
+	return t_done();
+}
