@@ -22,6 +22,8 @@ struct archive_opts {
 	const char *location;     /* NULL = every location */
 	const char *month;        /* "YYYY-MM": just this month */
 	const char *through;      /* else every month up to this one */
+	bool rebuild;             /* write lost or damaged archives of
+				     the month again from the store */
 	int level;                /* zstd level, 1..19 (0 = 3) */
 	int threads;              /* zstd workers; 0 = none */
 	const char *actor;        /* for the audit log */
@@ -45,7 +47,11 @@ struct archive_outcome {
  * Archive every location-month the options select. For each, fn is told
  * what was written (path set) or that nothing changed (path empty).
  * Stops at the first failure; archives finished before it stay. A failed
- * archive leaves no file and no record behind.
+ * archive leaves no file and no record behind; what a killed run left
+ * half published is finished or rolled back first. With o->rebuild,
+ * each archive of the month whose file is lost or not the one recorded
+ * is written again from the live store, when that gives the same bag
+ * (CV_EINTEGRITY, naming why, when it cannot: calls purged or changed).
  */
 enum cv_err archive_run(struct store *s, const struct archive_opts *o,
 	void (*fn)(const struct archive_outcome *r, void *arg), void *arg,
