@@ -74,6 +74,7 @@ struct verify_opts {
 	bool deep;                /* also compare with the store */
 	struct store *store;      /* NULL: no store (record nothing) */
 	FILE *out;                /* one line per archive and per problem */
+	const char *const *names; /* shown for each path; NULL = the paths */
 };
 /*
  * Verify archives: the outer SHA-256 against the .sha256 beside each,
@@ -116,10 +117,16 @@ struct restore_stats {
 	int64_t events_disposed;  /* their events, not loaded either */
 };
 /* Verify an archive, then load its calls, versions and events back into
- * the store (versions with source `restore`), in one transaction. Calls
- * with a tombstone (purged) stay out, counted in st->disposed. */
+ * the store (versions with source `restore`), in one transaction. The
+ * archive and its .sha256 are read once, into a private temp copy (0600,
+ * in TMPDIR), which is what is verified and loaded: a file swapped
+ * meanwhile changes nothing. Calls with a tombstone (purged) stay out,
+ * counted in st->disposed. */
 enum cv_err restore_archive(struct store *s, const char *path,
 	const char *actor, struct restore_stats *st,
 	char **errmsg) CV_MUST_CHECK;
+
+/* Tests: called between verifying and loading (NULL in the program). */
+extern void (*restore_test_after_verify)(const char *path);
 
 #endif

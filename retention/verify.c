@@ -27,6 +27,7 @@ struct vfile {
 /* What one archive turned out to be. */
 struct varch {
 	const char *path;
+	const char *name;         /* how the path is shown */
 	int bad;                  /* problems found */
 	char outer[CV_SHA256_HEX];
 	char tag_sha[CV_SHA256_HEX]; /* of its tagmanifest-sha256.txt */
@@ -51,7 +52,7 @@ static void problem(struct varch *va, const struct verify_opts *o,
 	const char *member, const char *fmt, const char *arg)
 {
 	va->bad++;
-	fprintf(o->out, "%s: BAD %s: ", va->path, member);
+	fprintf(o->out, "%s: BAD %s: ", va->name, member);
 	fprintf(o->out, fmt, arg ? arg : "");
 	fputc('\n', o->out);
 }
@@ -420,6 +421,7 @@ enum cv_err verify_archives(char *const *paths, size_t n,
 	struct varch *all = xcalloc(n, sizeof(*all));
 	for (size_t i = 0; i < n; i++) {
 		all[i].path = paths[i];
+		all[i].name = o->names ? o->names[i] : paths[i];
 		all[i].chain_index = -1;
 		verify_one(&all[i], o);
 	}
@@ -436,7 +438,7 @@ enum cv_err verify_archives(char *const *paths, size_t n,
 				     all[i].outer, cv_now_ms(), &marked,
 				     errmsg)) != CV_OK)
 			break;
-		fprintf(o->out, "%s: OK%s\n", all[i].path,
+		fprintf(o->out, "%s: OK%s\n", all[i].name,
 			marked ? " (recorded in the store)" : "");
 	}
 	for (size_t i = 0; i < n; i++) {
