@@ -31,7 +31,7 @@ for point in before-rename after-rename after-sidecar; do
 	expect_exit "$point: the archive verifies" 0 \
 		cv verify "$A/$loc/2026-01.tar.zst"
 	expect "$point: recorded in the store" \
-		grep -q "OK (recorded in the store)" "$T/out"
+		grep -q "OK (checked against itself and the store.s record of it; recorded in the store)" "$T/out"
 	expect_exit "$point: nothing left to write" 0 \
 		cv archive --month 2026-01 --out "$A"
 	expect "$point: unchanged" grep -q "0 archive(s) written" "$T/out"

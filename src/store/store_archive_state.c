@@ -179,3 +179,16 @@ enum cv_err store_ret_archive_rebuilt(struct store *s, int64_t id,
 	sqlite3_bind_int64(st, 3, id);
 	return step_done(s, st, "record rebuilt archive", errmsg);
 }
+
+enum cv_err store_ret_mark_verified_id(struct store *s, int64_t id,
+	int64_t when, char **errmsg)
+{
+	static const char sql[] = "UPDATE archives SET verified_at ="
+				  " max(?, written_at) WHERE id = ?";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_int64(st, 1, when);
+	sqlite3_bind_int64(st, 2, id);
+	return step_done(s, st, "verified", errmsg);
+}

@@ -57,4 +57,8 @@ enum cv_err store_ret_archive_rebuildable(struct store *s, int64_t id,
 enum cv_err store_ret_archive_rebuilt(struct store *s, int64_t id,
 	const char *sha256, int64_t size, char **errmsg) CV_MUST_CHECK;
 
+/* Note a successful verify of archive id (at its recorded path). */
+enum cv_err store_ret_mark_verified_id(struct store *s, int64_t id,
+	int64_t when, char **errmsg) CV_MUST_CHECK;
+
 #endif
