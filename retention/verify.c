@@ -215,9 +215,12 @@ enum cv_err verify_archives(char *const *paths, size_t n,
 	}
 	free(all);
 	free(ids);
-	if (rc == CV_OK && (bad || missing))
+	if (rc == CV_OK && missing)
 		rc = cv_error(errmsg, CV_EINTEGRITY, "%d of %zu archive(s) "
 			"failed verification, %d recorded archive(s) missing",
 			bad, n, missing);
+	else if (rc == CV_OK && bad)
+		rc = cv_error(errmsg, CV_EINTEGRITY, "%d of %zu archive(s) "
+			"failed verification", bad, n);
 	return rc;
 }

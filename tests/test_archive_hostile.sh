@@ -127,3 +127,19 @@ expect "the month itself is still OK" \
 	grep -q "01.tar.zst: OK (checked against itself and the store" "$T/out"
 expect_exit "without the store: only itself" 0 cv verify --no-store "$sup"
 expect "says so" grep -q "OK (checked against itself only)" "$T/out"
+
+# ---- the stock-tool procedure of docs/archives.md ----
+sed -n '/<!-- verify-begin -->/,/<!-- verify-end -->/p' "$SRC/docs/archives.md" |
+	sed '/^<!--/d; /^```/d' >"$T/stock.sh"
+mkdir -p "$T/stocktmp"
+expect "stock tools: a good archive" \
+	env TMPDIR="$T/stocktmp" ARCHIVE="$good" bash "$T/stock.sh" >/dev/null
+expect "stock tools: the temp directory removed" \
+	test -z "$(ls -A "$T/stocktmp")"
+for kind in chardev fifo symlink hardlink; do
+	expect "stock tools refuse a $kind" bash -c "! env TMPDIR='$T/stocktmp' \
+		ARCHIVE='$H/$kind.tar.zst' bash '$T/stock.sh' >/dev/null 2>&1"
+done
+expect "stock tools: no device node made" \
+	test -z "$(find "$T/stocktmp" ! -type d ! -type f)"
+expect "stock tools: nothing left behind" test -z "$(ls -A "$T/stocktmp")"
