@@ -697,6 +697,12 @@ static enum cv_err archive_one(struct store *s, const struct archive_opts *o,
 			&b.total, errmsg);
 	if (rc != CV_OK || b.total == 0)
 		goto out;
+	if (b.total > RETENTION_BAG_FILES_MAX - 16) {
+		rc = cv_error(errmsg, CV_EINVAL, "%s %s: %lld calls, more than "
+			"one archive may hold (%u files)", loc, month,
+			(long long)b.total, RETENTION_BAG_FILES_MAX);
+		goto out;
+	}
 	if ((rc = get_chain(s, loc, &ch, errmsg)) != CV_OK ||
 	    (rc = store_ret_max_version(s, &maxv, errmsg)) != CV_OK)
 		goto out;

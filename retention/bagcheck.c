@@ -17,7 +17,7 @@
 #define TAG_MAX (64u * 1024)              /* bagit.txt, bag-info.txt */
 #define MANIFEST_MAX (64u * 1024 * 1024)  /* each manifest */
 #define MANIFEST_LINE_MAX 4096u
-#define FILES_MAX 200000u                 /* files and names in a bag */
+#define FILES_MAX RETENTION_BAG_FILES_MAX  /* files and names in a bag */
 #define BAG_PATH_MAX 1024u
 #define JSON_LINE_MAX CALLLOG_MAX_PAYLOAD /* one JSON line (--deep) */
 #define BLOCK 4096u

@@ -105,7 +105,13 @@ enum cv_err publish_archive(const struct publish *p, struct sink *sk,
 	return rc;
 }
 
-/* One intent of a dead writer: finish, roll back, or just forget it. */
+/*
+ * One intent of a dead writer: finish, roll back, or just forget it. The
+ * file at the path is the one intended when it has the intended hash:
+ * recorded with that hash, it is finished; recorded with another (a
+ * rebuild, which was checked against the record's tag manifest before
+ * its intent), the record takes the new hash; not recorded, it goes.
+ */
 static enum cv_err recover_one(struct store *s, const struct store_intent *it,
 	bool *finished, char **errmsg)
 {
@@ -116,16 +122,22 @@ static enum cv_err recover_one(struct store *s, const struct store_intent *it,
 	if (rc != CV_OK && rc != CV_ENOTFOUND)
 		return cv_error(errmsg, rc, "publish intent %s: cannot look up "
 			"its record", it->path);
-	*finished = rc == CV_OK && !strcmp(rec.sha256, it->sha256);
-	if (rc == CV_OK)
+	int64_t id = rc == CV_OK ? rec.id : 0;
+	bool same = id && !strcmp(rec.sha256, it->sha256);
+	if (id)
 		store_archive_finish(&rec);
-	rc = CV_OK;
 	char sha[CV_SHA256_HEX];
+	struct stat st;
 	bool there = retention_file_sha256(it->path, sha) &&
-		     !strcmp(sha, it->sha256);
-	if (*finished && there)
+		     !strcmp(sha, it->sha256) && stat(it->path, &st) == 0;
+	*finished = there && id;
+	rc = CV_OK;
+	if (there && id && !same)
+		rc = store_ret_archive_rebuilt(s, id, it->sha256,
+			(int64_t)st.st_size, errmsg);
+	if (there && id && rc == CV_OK)
 		rc = write_sidecar(it->path, it->sha256, errmsg);
-	else if (there)
+	else if (there && !id)
 		unlink_pair(it->path);
 	return rc == CV_OK ? store_ret_intent_drop(s, it->path, errmsg) : rc;
 }

@@ -17,6 +17,11 @@
 
 /* ---- archive ---- */
 
+/* The most files a bag may hold (a transcript per call, the five data
+ * files): verify keeps a small entry per file within its memory bound,
+ * and archive refuses a location-month that would need more. */
+#define RETENTION_BAG_FILES_MAX 200000u
+
 struct archive_opts {
 	const char *out_dir;      /* archives go to out_dir/<location>/ */
 	const char *location;     /* NULL = every location */

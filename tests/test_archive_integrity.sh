@@ -82,6 +82,15 @@ expect_exit "damaged: verify fails" 3 cv verify "$feb"
 expect_exit "damaged: rebuilt" 0 cv archive --rebuild 2026-02 --out "$A"
 expect_exit "damaged: verify passes" 0 cv verify "$A/$loc"/*.tar.zst
 
+# a rebuild killed after its rename is finished by the next run
+rm "$feb" "$feb.sha256"
+CALLVAULT_TEST_CRASH=after-rename cv archive --rebuild 2026-02 --out "$A" \
+	>/dev/null 2>&1
+expect_eq "rebuild killed after the rename" "$?" 137
+expect_exit "the next archive run" 0 cv archive --month 2026-03 --out "$A"
+expect "finished it: its .sha256 is there" test -f "$feb.sha256"
+expect_exit "the finished rebuild verifies" 0 cv verify "$A/$loc"/*.tar.zst
+
 # purge works again, then the purged month cannot be rebuilt
 cv retention set --keep-months 0 >/dev/null
 expect_exit "purge works again" 0 cv purge
