@@ -41,6 +41,28 @@ if command -v sqlite3 >/dev/null; then
 		'SELECT count(*) FROM archive_intents')" 0
 fi
 
+# random kill -9 of archive (bounded: 12 trials, each on a fresh store):
+# the next run always finishes, nothing is left over
+rm -rf "$T/k" && mkdir -p "$T/k"
+for i in $(seq 1 12); do
+	CALLVAULT_DB="$T/k/$i.db" "$CALLVAULT" init >/dev/null
+	CALLVAULT_DB="$T/k/$i.db" "$CALLVAULT" import "$T/calls.jsonl" >/dev/null
+	CALLVAULT_DB="$T/k/$i.db" "$CALLVAULT" archive --through 2026-03 \
+		--out "$T/k/a$i" >/dev/null 2>&1 &
+	pid=$!
+	sleep "0.0$((RANDOM % 10))$((RANDOM % 10))"
+	kill -9 $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	CALLVAULT_DB="$T/k/$i.db" "$CALLVAULT" archive --through 2026-03 \
+		--out "$T/k/a$i" >"$T/out" 2>"$T/err" ||
+		bad "kill trial $i: next archive failed: $(head -c 300 "$T/err")"
+	CALLVAULT_DB="$T/k/$i.db" "$CALLVAULT" verify "$T/k/a$i"/*/*.tar.zst \
+		>"$T/out" 2>&1 || bad "kill trial $i: verify failed: $(grep BAD "$T/out" | head -3)"
+	[ -z "$(find "$T/k/a$i" -name '*.tmp.*')" ] ||
+		bad "kill trial $i: temp files left"
+	ok
+done
+
 # a temp file of a dead process goes, one of a live process stays
 sleep 60 & live=$!
 cleanup_hooks+=("kill $live 2>/dev/null")
