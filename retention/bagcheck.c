@@ -205,8 +205,11 @@ static void deep_line(struct bwalk *w, const char *p, size_t n)
 	const char *member = w->cur->path;
 	w->va->lines[w->deep]++;
 	if (memchr(p, '\0', n) || !cv_utf8_valid(p, n) || n == 0) {
-		problem(w, member, "line %s is empty or not UTF-8 text",
-			NULL);
+		char num[32];
+		snprintf(num, sizeof(num), "%lld",
+			(long long)w->va->lines[w->deep]);
+		problem(w, member, "line %s is empty or not UTF-8 text "
+			"without NUL bytes", num);
 		return;
 	}
 	if (w->deep != DEEP_CALLS || !w->o->store)
