@@ -297,7 +297,8 @@ enum cv_err restore_archive(struct store *s, const char *path,
 	struct privcopy pc;
 	enum cv_err rc = privcopy_make(path, &pc, errmsg);
 	const char *const names[] = { path };
-	struct verify_opts vo = { .out = stderr, .names = names };
+	/* with the store: an archive it recorded must be the one recorded */
+	struct verify_opts vo = { .out = stderr, .names = names, .store = s };
 	if (rc == CV_OK)
 		rc = verify_archives(&pc.path, 1, &vo, errmsg);
 	if (rc != CV_OK) {

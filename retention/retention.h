@@ -125,7 +125,8 @@ struct restore_stats {
  * the store (versions with source `restore`), in one transaction. The
  * archive and its .sha256 are read once, into a private temp copy (0600,
  * in TMPDIR), which is what is verified and loaded: a file swapped
- * meanwhile changes nothing. Calls with a tombstone (purged) stay out,
+ * meanwhile changes nothing. An archive the store recorded (at that path)
+ * must match its record. Calls with a tombstone (purged) stay out,
  * counted in st->disposed. */
 enum cv_err restore_archive(struct store *s, const char *path,
 	const char *actor, struct restore_stats *st,

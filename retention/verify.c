@@ -191,7 +191,7 @@ enum cv_err verify_archives(char *const *paths, size_t n,
 		all[i].name = o->names ? o->names[i] : paths[i];
 		all[i].chain_index = all[i].seq = -1;
 		verify_one(&all[i], o);
-		if (o->store && !o->names)
+		if (o->store)
 			ids[i] = vrecord_check(&all[i], o);
 	}
 	int bad = 0, missing = o->store

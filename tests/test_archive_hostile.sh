@@ -143,3 +143,30 @@ done
 expect "stock tools: no device node made" \
 	test -z "$(find "$T/stocktmp" ! -type d ! -type f)"
 expect "stock tools: nothing left behind" test -z "$(ls -A "$T/stocktmp")"
+
+# ---- a consistently rewritten archive: caught by the store's record ----
+rm -rf "$T/x" && mkdir -p "$T/x" && tar --zstd -xf "$good" -C "$T/x"
+root=$(ls -d "$T"/x/*)
+python3 - "$root/data/calls.jsonl" <<'PY'
+import json, sys
+p = sys.argv[1]
+lines = open(p).read().splitlines()
+r = json.loads(lines[0])
+r["summary"] = "forged"
+lines[0] = json.dumps(r, sort_keys=True, separators=(",", ":"))
+open(p, "w").write("\n".join(lines) + "\n")
+PY
+forged_id=$(head -1 "$root/data/calls.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+cp "$good" "$T/good.keep" && cp "$good.sha256" "$T/good.sha256.keep"
+python3 "$CRAFT" "$root" "$good"
+expect_exit "forged month: passes on its own" 0 cv verify --no-store "$good"
+expect_exit "forged month: caught against the store" 3 cv verify "$good"
+expect "forged month: the recorded SHA-256 differs" \
+	grep -q "BAD .*its SHA-256 is .*the store recorded" "$T/out"
+expect "forged month: the recorded tag manifest differs" \
+	grep -q "BAD .*its tag manifest's SHA-256 is .*the store recorded" "$T/out"
+expect_exit "forged month: restore refuses it" 3 cv restore "$good"
+expect_exit "forged month: nothing loaded" 0 cv show "$forged_id"
+expect "forged month: the summary is not the forged one" \
+	bash -c "! grep -q forged '$T/out'"
+mv "$T/good.keep" "$good" && mv "$T/good.sha256.keep" "$good.sha256"
