@@ -14,7 +14,8 @@
 #include "store/store_retention.h"
 #include "verify_int.h"
 
-#define TAG_MAX (64u * 1024)              /* bagit.txt, bag-info.txt */
+/* bagit.txt, bag-info.txt (which has a line per legal hold) */
+#define TAG_MAX (1024u * 1024)
 #define MANIFEST_MAX (64u * 1024 * 1024)  /* each manifest */
 #define MANIFEST_LINE_MAX 4096u
 #define FILES_MAX RETENTION_BAG_FILES_MAX  /* files and names in a bag */
@@ -308,7 +309,7 @@ static int w_data(const void *p, size_t n, void *arg)
 	w->cur->size += (int64_t)n;
 	if (w->keep) {
 		if (w->content.len + n > TAG_MAX) {
-			problem(w, w->cur->path, "larger than 64 KiB%s", NULL);
+			problem(w, w->cur->path, "larger than 1 MiB%s", NULL);
 			return 1;
 		}
 		buf_append(&w->content, p, n);

@@ -61,10 +61,13 @@ static int run(struct cli *cli, int argc, char **argv)
 	int c;
 	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
-		case 'm': o.month = optarg; break;
+		case 'm':
 		case 'R':
+			if (o.month)
+				return cli_fail(CV_EXIT_USAGE, "archive",
+					"give --month or --rebuild once");
 			o.month = optarg;
-			o.rebuild = true;
+			o.rebuild = c == 'R';
 			break;
 		case 't': o.through = optarg; break;
 		case 'l': o.location = optarg; break;
@@ -138,9 +141,9 @@ const struct cli_cmd cmd_archive = {
 		"  --through M    every month up to and including M "
 		"(default: the\n                 previous month)\n"
 		"  --rebuild M    write again each archive of month M whose "
-		"file is\n                 lost or damaged, from the calls "
-		"still in the store;\n                 refused once any of "
-		"them was purged or changed\n"
+		"file is\n                 lost or damaged, at its recorded path, "
+		"from the calls\n                 still in the store; refused once "
+		"any of them was\n                 purged or changed\n"
 		"  --location LOC just this location\n"
 		"  --out DIR      where archives go (default ./archives)\n"
 		"  --level N      zstd level 1-19 (default 3)\n"

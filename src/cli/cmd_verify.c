@@ -67,7 +67,7 @@ const struct cli_cmd cmd_verify = {
 		"lost or bad one is said to be\nrebuildable (archive "
 		"--rebuild) or not (its calls were purged). A\nsuccessful "
 		"verify is recorded in the store, which purge requires.\n"
-		"Every bag is read within fixed bounds (tag files 64 KiB, "
+		"Every bag is read within fixed bounds (tag files 1 MiB, "
 		"manifests\n64 MiB, manifest lines 4 KiB, JSON lines 16 MiB, "
 		"200,000 files, zstd\nwindow 8 MiB); links, devices and FIFOs "
 		"make a bag bad.\n"
