@@ -842,6 +842,8 @@ enum cv_err archive_run(struct store *s, const struct archive_opts *o,
 	struct store_locmonth *lm = NULL;
 	size_t n = 0;
 	enum cv_err rc = publish_recover(s, NULL, NULL, errmsg);
+	if (o->out_dir && !o->rebuild)
+		publish_sweep_tree(o->out_dir);
 	if (rc == CV_OK && o->rebuild)
 		return archive_rebuild_month(s, o, o->location, o->month, fn,
 			arg, errmsg);

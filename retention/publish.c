@@ -203,3 +203,23 @@ int publish_sweep_temps(const char *dir)
 	closedir(d);
 	return removed;
 }
+
+int publish_sweep_tree(const char *out_dir)
+{
+	int removed = publish_sweep_temps(out_dir);
+	DIR *d = opendir(out_dir);
+	if (!d)
+		return removed;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char *p = xasprintf("%s/%s", out_dir, de->d_name);
+		struct stat st;
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			removed += publish_sweep_temps(p);
+		free(p);
+	}
+	closedir(d);
+	return removed;
+}

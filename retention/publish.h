@@ -50,6 +50,9 @@ enum cv_err publish_recover(struct store *s,
  * files in dir whose process is gone; how many it removed. */
 int publish_sweep_temps(const char *dir);
 
+/* The same in out_dir and each directory in it (one per location). */
+int publish_sweep_tree(const char *out_dir);
+
 /* Tests: CALLVAULT_TEST_CRASH=<point> kills the process there. */
 void publish_crash_point(const char *point);
 

@@ -72,7 +72,12 @@ echo x >"$A/$loc/2026-02.tar.zst.tmp.$dead"
 echo x >"$A/$loc/2026-02.tar.zst.sha256.tmp.$dead"
 echo x >"$A/$loc/2026-02.tar.zst.tmp.$live"
 echo x >"$A/$loc/notes.tmp.$dead"
+mkdir -p "$A/other"
+echo x >"$A/other/2025-12.tar.zst.tmp.$dead"
 expect_exit "archive February" 0 cv archive --month 2026-02 --out "$A"
+expect "a dead run's temp in another location's directory removed" \
+	test ! -e "$A/other/2025-12.tar.zst.tmp.$dead"
+rmdir "$A/other"
 expect "dead run's archive temp removed" \
 	test ! -e "$A/$loc/2026-02.tar.zst.tmp.$dead"
 expect "dead run's .sha256 temp removed" \
