@@ -11,6 +11,7 @@
 #include "bagread.h"
 #include "retention.h"
 #include "rt_fixture.h"
+#include "store/store_archive_state.h"
 #include "store/store_audit.h"
 #include "store/store_retention.h"
 #include "store/store_webhook.h"
@@ -110,6 +111,12 @@ static void test_faults(struct store *s, const char *dir)
 		CHECK_INT(rt_count_files(dir, ".callvault-spool"), 0);
 		CHECK_INT(n_archives(s), 0);
 		CHECK_INT(n_audit(s), audit0);
+		/* no publish intent outlives a failure it saw */
+		struct store_intent *iv;
+		size_t ni;
+		CHECK(store_ret_intents(s, &iv, &ni, NULL) == CV_OK);
+		CHECK_INT(ni, 0);
+		store_intents_free(iv, ni);
 	}
 	char *err = NULL;
 	CHECK(store_check(s, &err) == CV_OK);
