@@ -174,10 +174,12 @@ static enum cv_err verified(struct varch *va, const struct verify_opts *o,
 	}
 	enum cv_err rc = store_ret_mark_verified_id(o->store, id,
 		cv_now_ms(), errmsg);
-	if (rc == CV_OK)
+	if (rc == CV_OK) {
 		fprintf(o->out, "%s: OK (checked against itself and the "
 				"store's record of it; recorded in the "
 				"store)\n", va->name);
+		vrecord_note_purged(o, va->name, id);
+	}
 	return rc;
 }
 

@@ -45,6 +45,10 @@ void bagcheck_run(struct varch *va, const struct verify_opts *o);
 int64_t vrecord_check(struct varch *va, const struct verify_opts *o);
 /* Say whether recorded archive id can be rebuilt, or why not. */
 void vrecord_hint(const struct verify_opts *o, const char *name, int64_t id);
+/* For a good archive: say so when some of its calls were purged (it is
+ * their only copy, and cannot be rebuilt). */
+void vrecord_note_purged(const struct verify_opts *o, const char *name,
+	int64_t id);
 /* Name the recorded archives whose file is missing from the directories
  * of paths (none when names is set: restore's copy); how many. */
 int vrecord_missing(char *const *paths, const char *const *names, size_t n,

@@ -127,6 +127,17 @@ void vrecord_hint(const struct verify_opts *o, const char *name, int64_t id)
 	store_archive_finish(&r);
 }
 
+void vrecord_note_purged(const struct verify_opts *o, const char *name,
+	int64_t id)
+{
+	int64_t gone, changed;
+	if (store_ret_archive_rebuildable(o->store, id, &gone, &changed,
+		    NULL) == CV_OK && gone)
+		fprintf(o->out, "%s: note: the only copy of %lld purged calls; "
+				"it can no longer be rebuilt\n",
+			name, (long long)gone);
+}
+
 struct missing {
 	char **dirs;              /* real paths of the directories given */
 	size_t n;

@@ -123,6 +123,9 @@ cv retention set --keep-months 0 >/dev/null
 expect_exit "purge works again" 0 cv purge
 expect "purge removed calls" grep -q "purged [1-9]" "$T/out"
 jan="$A/$loc/2026-01.tar.zst"
+expect_exit "verify after the purge" 0 cv verify "$jan"
+expect "says January can no longer be rebuilt" \
+	grep -q "2026-01.tar.zst: note: the only copy of [1-9][0-9]* purged calls" "$T/out"
 rm "$jan"
 expect_exit "purged month: rebuild refused" 3 \
 	cv archive --rebuild 2026-01 --out "$A"
