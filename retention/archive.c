@@ -14,105 +14,14 @@
 #include <unistd.h>
 
 #include "bagjson.h"
+#include "publish.h"
+#include "rebuild.h"
 #include "retention.h"
+#include "store/store_archive_state.h"
 #include "store/store_audit.h"
 #include "store/store_holds.h"
 #include "store/store_retention.h"
 #include "tarzst.h"
-
-/* ---- small helpers ---- */
-
-bool retention_month_bounds(const char *month, int64_t *from, int64_t *to)
-{
-	if (!month || strlen(month) != 7 || month[4] != '-')
-		return false;
-	char day[32];
-	snprintf(day, sizeof(day), "%.7s-01", month);
-	if (!cv_parse_iso8601(day, from))
-		return false;
-	int y = atoi(month), m = atoi(month + 5);
-	if (m == 12) {
-		y++;
-		m = 1;
-	} else {
-		m++;
-	}
-	snprintf(day, sizeof(day), "%04d-%02d-01", y % 10000, m % 100);
-	return cv_parse_iso8601(day, to);
-}
-
-void retention_month_back(int64_t now_ms, int n, char out[8])
-{
-	char m[8];
-	cv_format_month(now_ms, m);
-	int y = atoi(m), mo = atoi(m + 5) - n;
-	while (mo < 1) {
-		mo += 12;
-		y--;
-	}
-	char tmp[32];
-	snprintf(tmp, sizeof(tmp), "%04d-%02d", y % 10000, mo % 100);
-	memcpy(out, tmp, 7);
-	out[7] = '\0';
-}
-
-char *retention_safe_name(const char *id)
-{
-	struct buf b;
-	buf_init(&b);
-	if (!id || !*id)
-		return xstrdup("_none");
-	for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
-		bool keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' ||
-			    (*p == '.' && p != (const unsigned char *)id);
-		if (keep)
-			buf_putc(&b, (char)*p);
-		else
-			buf_printf(&b, "%%%02X", *p);
-	}
-	return buf_steal(&b);
-}
-
-bool retention_file_sha256(const char *path, char out[CV_SHA256_HEX])
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return false;
-	struct cv_hash *h = cv_hash_create("sha256");
-	static char chunk[1 << 16];
-	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		cv_hash_update(h, chunk, n);
-	char hex[CV_SHA512_HEX];
-	cv_hash_final_hex(h, hex);
-	bool ok = !ferror(f);
-	fclose(f);
-	memcpy(out, hex, CV_SHA256_HEX);
-	return ok;
-}
-
-static enum cv_err mkdirs(const char *path, char **errmsg)
-{
-	char *p = xstrdup(path);
-	enum cv_err rc = CV_OK;
-	for (char *q = p + 1;; q++) {
-		if (*q != '/' && *q)
-			continue;
-		char c = *q;
-		*q = '\0';
-		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-			rc = cv_error(errmsg, CV_EIO, "cannot create %s: %s", p,
-				strerror(errno));
-			break;
-		}
-		*q = c;
-		if (!c)
-			break;
-	}
-	free(p);
-	return rc;
-}
 
 /* Append the NUL-terminated strings (NULL ends the list): the hot paths
  * avoid buf_printf's allocation per call. */
@@ -226,6 +135,8 @@ struct bag {
 	enum cv_err rc;
 	char **errmsg;
 	const char *cur_id;
+	int64_t archive_id;       /* --rebuild: just this archive's calls */
+	struct buf info;          /* bag-info.txt: given (rebuild) or made */
 };
 
 static void manifest_add(struct bag *b, const char *rel, const char *h256,
@@ -550,8 +461,7 @@ static enum cv_err write_tags(struct bag *b, int seq, const struct chain *ch,
 {
 	static const char bagit[] =
 		"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
-	struct buf info, tm, p;
-	buf_init(&info);
+	struct buf tm, p;
 	buf_init(&tm);
 	buf_init(&p);
 	char h[2][CV_SHA256_HEX];
@@ -567,9 +477,10 @@ static enum cv_err write_tags(struct bag *b, int seq, const struct chain *ch,
 		if (rc == CV_OK)
 			buf_printf(&tm, "%s  %s\n", h[i], mnames[i]);
 	}
-	if (rc == CV_OK)
-		rc = bag_info(b, seq, ch, now, &info);
+	if (rc == CV_OK && !b->info.len)
+		rc = bag_info(b, seq, ch, now, &b->info);
 	if (rc == CV_OK) {
+		const struct buf info = b->info;
 		tag_line(&tm, "bagit.txt", bagit, strlen(bagit));
 		tag_line(&tm, "bag-info.txt", info.data, info.len);
 		const char *names[] = { "bagit.txt", "bag-info.txt",
@@ -584,7 +495,6 @@ static enum cv_err write_tags(struct bag *b, int seq, const struct chain *ch,
 		}
 		cv_sha256_hex(tm.data, tm.len, tag_sha);
 	}
-	buf_finish(&info);
 	buf_finish(&tm);
 	buf_finish(&p);
 	return rc;
@@ -603,6 +513,7 @@ static void bag_finish(struct bag *b)
 	free(b->root);
 	buf_finish(&b->line);
 	buf_finish(&b->path);
+	buf_finish(&b->info);
 	tarzst_destroy(b->t);
 }
 
@@ -624,7 +535,7 @@ static enum cv_err write_payload(struct bag *b, int64_t from, int64_t to,
 	}
 	if (rc == CV_OK)
 		rc = store_ret_each_call(b->s, b->location, from, to, only_new,
-			call_cb, b, b->errmsg);
+			b->archive_id, call_cb, b, b->errmsg);
 	if (rc != CV_OK)
 		return b->rc != CV_OK ? b->rc : rc;
 	struct audit_filter af = { .from_ms = from, .to_ms = to - 1 };
@@ -712,40 +623,55 @@ static enum cv_err plan_target(struct store *s, const struct archive_opts *o,
 	return CV_OK;
 }
 
-/* Commit the archive file, its .sha256, then the store's record. */
-static enum cv_err publish(struct bag *b, struct sink *sk,
-	const struct target *tg, struct store_archive *rec, char **errmsg)
+/* The bag into sk, its tar mtime now: res gets the file's hash and size,
+ * tag_sha the tag manifest's. */
+static enum cv_err write_bag(struct bag *b, struct sink *sk, int seq,
+	const struct chain *ch, int64_t now, bool only_new,
+	char tag_sha[CV_SHA256_HEX], struct archive_outcome *res)
 {
-	enum cv_err rc = sink_commit(sk, errmsg);
-	if (rc != CV_OK) {
-		unlink(tg->path); /* it did not exist before (checked) */
+	int64_t from, to;
+	retention_month_bounds(b->month, &from, &to);
+	char *safe = retention_safe_name(b->location);
+	b->root = xasprintf("%s_%s%s%.0d", safe, b->month, seq ? "." : "",
+		seq);
+	free(safe);
+	uint64_t tar_size;
+	enum cv_err rc;
+	if ((rc = tarzst_create(&b->t, sk, b->o->level ? b->o->level : 3,
+		     b->o->threads, now, b->errmsg)) != CV_OK ||
+	    (rc = write_payload(b, from, to, only_new)) != CV_OK ||
+	    (rc = write_tags(b, seq, ch, now, tag_sha)) != CV_OK)
 		return rc;
-	}
-	char *line = xasprintf("%s  %s\n", rec->sha256, tg->name);
-	rc = cv_write_file_atomic(tg->sidecar, line, strlen(line), 0644,
-		errmsg);
-	free(line);
+	rc = tarzst_finish(b->t, res->sha256, &res->size, &tar_size,
+		b->errmsg);
+	res->seq = seq;
+	res->calls = b->calls;
+	res->versions = b->versions;
+	res->events = b->events;
+	res->payload_bytes = b->oxum_bytes;
+	return rc;
+}
+
+static void bag_start(struct bag *b, struct store *s,
+	const struct archive_opts *o, const char *loc, const char *month,
+	char **errmsg)
+{
+	*b = (struct bag){ .s = s, .o = o, .location = loc, .month = month,
+		.errmsg = errmsg };
+	buf_init(&b->line);
+	buf_init(&b->path);
+	buf_init(&b->info);
+}
+
+static enum cv_err open_sink(struct sink **sk, const char *dir,
+	const char *path, enum sink_fault fault, char **errmsg)
+{
+	enum cv_err rc = retention_mkdirs(dir, errmsg);
+	publish_sweep_temps(dir);
 	if (rc == CV_OK)
-		rc = store_begin(b->s, errmsg);
-	if (rc == CV_OK) {
-		rc = store_ret_add_archive(b->s, rec, b->ids, b->vids,
-			b->n_ids, errmsg);
-		char *d = xasprintf("{\"archive\":\"%s\",\"sha256\":\"%s\","
-				    "\"calls\":%lld}",
-			tg->name, rec->sha256, (long long)rec->n_calls);
-		if (rc == CV_OK)
-			rc = store_audit_append(b->s, b->o->actor, "archive",
-				d, rec->n_calls, errmsg);
-		free(d);
-		if (rc == CV_OK)
-			rc = store_commit(b->s, errmsg);
-		else
-			store_rollback(b->s);
-	}
-	if (rc != CV_OK) {
-		unlink(tg->path);
-		unlink(tg->sidecar);
-	}
+		rc = sink_open_file(sk, path, 0644, errmsg);
+	if (rc == CV_OK)
+		sink_set_fault(*sk, fault);
 	return rc;
 }
 
@@ -757,8 +683,8 @@ static enum cv_err archive_one(struct store *s, const struct archive_opts *o,
 	retention_month_bounds(month, &from, &to);
 	struct target tg;
 	struct chain ch = { 0 };
-	struct bag b = { .s = s, .o = o, .location = loc, .month = month,
-		.errmsg = errmsg };
+	struct bag b;
+	bag_start(&b, s, o, loc, month, errmsg);
 	struct sink *sk = NULL;
 	struct store_archive rec = { 0 };
 	int64_t maxv = 0;
@@ -767,34 +693,28 @@ static enum cv_err archive_one(struct store *s, const struct archive_opts *o,
 	if (rc == CV_OK && (rc = store_read_begin(s, errmsg)) == CV_OK)
 		snap = true;
 	if (rc == CV_OK)
-		rc = store_ret_count_calls(s, loc, from, to, tg.only_new,
+		rc = store_ret_count_calls(s, loc, from, to, tg.only_new, 0,
 			&b.total, errmsg);
 	if (rc != CV_OK || b.total == 0)
 		goto out;
+	if (b.total > RETENTION_BAG_FILES_MAX - 16) {
+		rc = cv_error(errmsg, CV_EINVAL, "%s %s: %lld calls, more than "
+			"one archive may hold (%u files)", loc, month,
+			(long long)b.total, RETENTION_BAG_FILES_MAX);
+		goto out;
+	}
 	if ((rc = get_chain(s, loc, &ch, errmsg)) != CV_OK ||
-	    (rc = store_ret_max_version(s, &maxv, errmsg)) != CV_OK ||
-	    (rc = mkdirs(tg.dir, errmsg)) != CV_OK)
+	    (rc = store_ret_max_version(s, &maxv, errmsg)) != CV_OK)
 		goto out;
 	if (access(tg.path, F_OK) == 0) {
 		rc = cv_error(errmsg, CV_EINVAL, "%s exists but the store has "
 			"no record of it; move it away first", tg.path);
 		goto out;
 	}
-	if ((rc = sink_open_file(&sk, tg.path, 0644, errmsg)) != CV_OK)
-		goto out;
-	sink_set_fault(sk, o->fault);
-	char *safe = retention_safe_name(loc);
-	b.root = xasprintf("%s_%s%s%.0d", safe, month, tg.seq ? "." : "",
-		tg.seq);
-	free(safe);
-	buf_init(&b.line);
-	buf_init(&b.path);
 	char tag_sha[CV_SHA256_HEX];
-	uint64_t tar_size;
-	if ((rc = tarzst_create(&b.t, sk, o->level ? o->level : 3, o->threads,
-		     now, errmsg)) != CV_OK ||
-	    (rc = write_payload(&b, from, to, tg.only_new)) != CV_OK ||
-	    (rc = write_tags(&b, tg.seq, &ch, now, tag_sha)) != CV_OK)
+	if ((rc = open_sink(&sk, tg.dir, tg.path, o->fault, errmsg)) != CV_OK ||
+	    (rc = write_bag(&b, sk, tg.seq, &ch, now, tg.only_new, tag_sha,
+		     res)) != CV_OK)
 		goto out;
 	rec = (struct store_archive){ .location_id = (char *)loc,
 		.month = (char *)month, .seq = tg.seq,
@@ -803,21 +723,16 @@ static enum cv_err archive_one(struct store *s, const struct archive_opts *o,
 		.prev_tagmanifest_sha256 = ch.prev_tag, .n_calls = b.calls,
 		.n_versions = b.versions, .n_events = b.events,
 		.payload_bytes = (int64_t)b.oxum_bytes,
-		.max_version_id = maxv, .written_at = now };
-	rc = tarzst_finish(b.t, res->sha256, &res->size, &tar_size, errmsg);
-	rec.size = (int64_t)res->size;
+		.size = (int64_t)res->size, .max_version_id = maxv,
+		.written_at = now };
 	store_read_end(s);
 	snap = false;
-	if (rc == CV_OK)
-		rc = publish(&b, sk, &tg, &rec, errmsg);
-	if (rc == CV_OK) {
+	struct publish pub = { .s = s, .actor = o->actor, .path = tg.path,
+		.name = tg.name, .rec = &rec, .ids = b.ids, .vids = b.vids,
+		.n = b.n_ids, .bag_info = b.info.data,
+		.bag_info_len = b.info.len, .now = now };
+	if ((rc = publish_archive(&pub, sk, errmsg)) == CV_OK)
 		snprintf(res->path, sizeof(res->path), "%s", tg.path);
-		res->seq = tg.seq;
-		res->calls = b.calls;
-		res->versions = b.versions;
-		res->events = b.events;
-		res->payload_bytes = b.oxum_bytes;
-	}
 out:
 	if (o->progress && b.total)
 		fputs("\r\033[K", o->progress);
@@ -828,6 +743,88 @@ out:
 	free(ch.prev_tag);
 	free(ch.prev_name);
 	target_finish(&tg);
+	return rc;
+}
+
+/* ---- archive --rebuild ---- */
+
+/* May archive a be rebuilt from the live store? */
+static enum cv_err rebuild_check(struct store *s, const struct store_archive *a,
+	struct bag *b, char **errmsg)
+{
+	int64_t gone, changed, from, to;
+	enum cv_err rc = store_ret_archive_rebuildable(s, a->id, &gone,
+		&changed, errmsg);
+	if (rc == CV_OK && gone)
+		return cv_error(errmsg, CV_EINTEGRITY, "%s cannot be rebuilt: "
+			"%lld of its %lld calls were purged", a->path,
+			(long long)gone, (long long)a->n_calls);
+	if (rc == CV_OK && changed)
+		return cv_error(errmsg, CV_EINTEGRITY, "%s cannot be rebuilt: "
+			"%lld of its calls have changed since (a later "
+			"archive holds them)", a->path, (long long)changed);
+	retention_month_bounds(a->month, &from, &to);
+	if (rc == CV_OK)
+		rc = store_ret_count_calls(s, a->location_id, from, to, false,
+			a->id, &b->total, errmsg);
+	if (rc == CV_OK && b->total != a->n_calls)
+		rc = cv_error(errmsg, CV_EINTEGRITY, "%s cannot be rebuilt: "
+			"the store holds %lld of its %lld calls", a->path,
+			(long long)b->total, (long long)a->n_calls);
+	char *info = NULL;
+	size_t len;
+	if (rc == CV_OK &&
+	    (rc = store_ret_get_baginfo(s, a->id, &info, &len, errmsg)) ==
+		    CV_OK)
+		buf_append(&b->info, info, len);
+	free(info);
+	return rc;
+}
+
+/* Write archive a again from the live store, into its own path, when
+ * that gives the same bag (the tag manifest it recorded). */
+enum cv_err archive_rebuild_one(struct store *s, const struct archive_opts *o,
+	struct store_archive *a, struct archive_outcome *res, char **errmsg)
+{
+	struct bag b;
+	bag_start(&b, s, o, a->location_id, a->month, errmsg);
+	b.archive_id = a->id;
+	struct sink *sk = NULL;
+	struct chain ch = { .index = a->chain_index };
+	char *copy = xstrdup(a->path), tag_sha[CV_SHA256_HEX];
+	const char *slash = strrchr(a->path, '/');
+	if (strrchr(copy, '/'))
+		*strrchr(copy, '/') = '\0';
+	enum cv_err rc = store_read_begin(s, errmsg);
+	bool snap = rc == CV_OK;
+	if (rc == CV_OK)
+		rc = rebuild_check(s, a, &b, errmsg);
+	if (rc == CV_OK)
+		rc = open_sink(&sk, slash ? copy : ".", a->path, o->fault,
+			errmsg);
+	if (rc == CV_OK)
+		rc = write_bag(&b, sk, a->seq, &ch, a->written_at, false,
+			tag_sha, res);
+	if (rc == CV_OK && strcmp(tag_sha, a->tagmanifest_sha256) != 0)
+		rc = cv_error(errmsg, CV_EINTEGRITY, "%s cannot be rebuilt: "
+			"the store's calls no longer give the bag recorded "
+			"(tag manifest %s, recorded %s)", a->path, tag_sha,
+			a->tagmanifest_sha256);
+	if (snap)
+		store_read_end(s);
+	free(a->sha256);
+	a->sha256 = memcpy(xmalloc(CV_SHA256_HEX), res->sha256,
+		CV_SHA256_HEX);
+	struct publish pub = { .s = s, .actor = o->actor, .path = a->path,
+		.name = slash ? slash + 1 : a->path, .rec = a,
+		.rebuild_id = a->id,
+		.now = o->now_ms ? o->now_ms : cv_now_ms() };
+	a->size = (int64_t)res->size;
+	if (rc == CV_OK && (rc = publish_archive(&pub, sk, errmsg)) == CV_OK)
+		snprintf(res->path, sizeof(res->path), "%s", a->path);
+	sink_destroy(sk);
+	bag_finish(&b);
+	free(copy);
 	return rc;
 }
 
@@ -842,11 +839,23 @@ enum cv_err archive_run(struct store *s, const struct archive_opts *o,
 			through);
 		to = through;
 	}
-	struct store_locmonth *lm;
-	size_t n;
-	enum cv_err rc = store_ret_locmonths(s, o->location, from, to, &lm, &n,
-		errmsg);
+	struct store_locmonth *lm = NULL;
+	size_t n = 0;
+	enum cv_err rc = publish_recover(s, NULL, NULL, errmsg);
+	if (o->out_dir && !o->rebuild)
+		publish_sweep_tree(o->out_dir);
+	if (rc == CV_OK && o->rebuild)
+		return archive_rebuild_month(s, o, o->location, o->month, fn,
+			arg, errmsg);
+	if (rc == CV_OK)
+		rc = store_ret_locmonths(s, o->location, from, to, &lm, &n,
+			errmsg);
 	for (size_t i = 0; i < n && rc == CV_OK; i++) {
+		if (o->rebuild) {
+			rc = archive_rebuild_month(s, o, lm[i].location, lm[i].month,
+				fn, arg, errmsg);
+			continue;
+		}
 		struct archive_outcome res;
 		memset(&res, 0, sizeof(res));
 		snprintf(res.location, sizeof(res.location), "%s",

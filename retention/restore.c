@@ -8,8 +8,13 @@
  * payload bytes. Calls that were disposed of (tombstones) are not loaded,
  * nor their events: they are counted as disposed.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "bagjson.h"
 #include "bagread.h"
@@ -205,15 +210,103 @@ static int r_end(void *arg)
 	return r->rc != CV_OK;
 }
 
+void (*restore_test_after_verify)(const char *path);
+
+/* A private copy of the archive and of its .sha256 in a fresh 0700
+ * directory. */
+struct privcopy {
+	char *dir, *path, *side;
+};
+
+static void privcopy_finish(struct privcopy *pc)
+{
+	if (pc->side)
+		unlink(pc->side);
+	if (pc->path)
+		unlink(pc->path);
+	if (pc->dir)
+		rmdir(pc->dir);
+	free(pc->dir);
+	free(pc->path);
+	free(pc->side);
+}
+
+static enum cv_err copy_fd(int in, const char *to, char **errmsg)
+{
+	int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0)
+		return cv_error(errmsg, CV_EIO, "cannot create %s: %s", to,
+			strerror(errno));
+	static char chunk[1 << 16];
+	ssize_t n;
+	enum cv_err rc = CV_OK;
+	while ((n = read(in, chunk, sizeof(chunk))) > 0 && rc == CV_OK)
+		for (ssize_t w, off = 0; off < n && rc == CV_OK; off += w)
+			if ((w = write(out, chunk + off, (size_t)(n - off))) < 0)
+				rc = cv_error(errmsg, CV_EIO, "cannot write %s: "
+					"%s", to, strerror(errno));
+	if (rc == CV_OK && n < 0)
+		rc = cv_error(errmsg, CV_EIO, "read: %s", strerror(errno));
+	if (close(out) != 0 && rc == CV_OK)
+		rc = cv_error(errmsg, CV_EIO, "cannot write %s", to);
+	return rc;
+}
+
+static enum cv_err privcopy_make(const char *path, struct privcopy *pc,
+	char **errmsg)
+{
+	memset(pc, 0, sizeof(*pc));
+	const char *tmp = getenv("TMPDIR");
+	char *tmpl = xasprintf("%s/callvault-restore-XXXXXX",
+		tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(tmpl)) {
+		enum cv_err e = cv_error(errmsg, CV_EIO, "cannot create a "
+			"temp directory: %s", strerror(errno));
+		free(tmpl);
+		return e;
+	}
+	pc->dir = tmpl;
+	char *copy = xstrdup(path);
+	pc->path = xasprintf("%s/%s", pc->dir, basename(copy));
+	pc->side = xasprintf("%s.sha256", pc->path);
+	free(copy);
+	char *side = xasprintf("%s.sha256", path), *text = NULL;
+	size_t len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat sb;
+	enum cv_err rc = CV_OK;
+	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
+		rc = cv_error(errmsg, CV_EIO, "%s: %s", path, fd < 0
+			? strerror(errno) : "not a regular file");
+	if (rc == CV_OK)
+		rc = copy_fd(fd, pc->path, errmsg);
+	/* a missing .sha256 is verify's to report */
+	if (rc == CV_OK && cv_read_file(side, 4096, &text, &len, NULL) == CV_OK)
+		rc = cv_write_file_atomic(pc->side, text, len, 0600, errmsg);
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	free(side);
+	return rc;
+}
+
 enum cv_err restore_archive(struct store *s, const char *path,
 	const char *actor, struct restore_stats *st, char **errmsg)
 {
 	memset(st, 0, sizeof(*st));
-	struct verify_opts vo = { .out = stderr };
-	char *const paths[] = { (char *)path };
-	enum cv_err rc = verify_archives(paths, 1, &vo, errmsg);
-	if (rc != CV_OK)
+	struct privcopy pc;
+	enum cv_err rc = privcopy_make(path, &pc, errmsg);
+	const char *const names[] = { path };
+	/* with the store: an archive it recorded must be the one recorded */
+	struct verify_opts vo = { .out = stderr, .names = names, .store = s };
+	if (rc == CV_OK)
+		rc = verify_archives(&pc.path, 1, &vo, errmsg);
+	if (rc != CV_OK) {
+		privcopy_finish(&pc);
 		return rc;
+	}
+	if (restore_test_after_verify)
+		restore_test_after_verify(path);
 	struct rctx r = { .s = s, .st = st };
 	buf_init(&r.line);
 	for (int i = 0; i < 3; i++)
@@ -221,7 +314,7 @@ enum cv_err restore_archive(struct store *s, const char *path,
 	struct bagread_cb cb = { r_begin, r_data, r_end };
 	if ((rc = store_begin(s, errmsg)) != CV_OK)
 		goto out;
-	rc = bagread_walk(path, &cb, &r, errmsg);
+	rc = bagread_walk(pc.path, &cb, &r, errmsg);
 	if (rc == CV_EINVAL && r.rc != CV_OK) {
 		rc = r.rc;
 		cv_error(errmsg, rc, "%s: %s", path, r.err ? r.err : "failed");
@@ -244,6 +337,7 @@ enum cv_err restore_archive(struct store *s, const char *path,
 	else
 		store_rollback(s);
 out:
+	privcopy_finish(&pc);
 	free(r.err);
 	buf_finish(&r.line);
 	for (int i = 0; i < 3; i++)

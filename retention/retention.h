@@ -17,11 +17,18 @@
 
 /* ---- archive ---- */
 
+/* The most files a bag may hold (a transcript per call, the five data
+ * files): verify keeps a small entry per file within its memory bound,
+ * and archive refuses a location-month that would need more. */
+#define RETENTION_BAG_FILES_MAX 200000u
+
 struct archive_opts {
 	const char *out_dir;      /* archives go to out_dir/<location>/ */
 	const char *location;     /* NULL = every location */
 	const char *month;        /* "YYYY-MM": just this month */
 	const char *through;      /* else every month up to this one */
+	bool rebuild;             /* write lost or damaged archives of
+				     the month again from the store */
 	int level;                /* zstd level, 1..19 (0 = 3) */
 	int threads;              /* zstd workers; 0 = none */
 	const char *actor;        /* for the audit log */
@@ -45,7 +52,11 @@ struct archive_outcome {
  * Archive every location-month the options select. For each, fn is told
  * what was written (path set) or that nothing changed (path empty).
  * Stops at the first failure; archives finished before it stay. A failed
- * archive leaves no file and no record behind.
+ * archive leaves no file and no record behind; what a killed run left
+ * half published is finished or rolled back first. With o->rebuild,
+ * each archive of the month whose file is lost or not the one recorded
+ * is written again from the live store, when that gives the same bag
+ * (CV_EINTEGRITY, naming why, when it cannot: calls purged or changed).
  */
 enum cv_err archive_run(struct store *s, const struct archive_opts *o,
 	void (*fn)(const struct archive_outcome *r, void *arg), void *arg,
@@ -68,6 +79,7 @@ struct verify_opts {
 	bool deep;                /* also compare with the store */
 	struct store *store;      /* NULL: no store (record nothing) */
 	FILE *out;                /* one line per archive and per problem */
+	const char *const *names; /* shown for each path; NULL = the paths */
 };
 /*
  * Verify archives: the outer SHA-256 against the .sha256 beside each,
@@ -110,10 +122,17 @@ struct restore_stats {
 	int64_t events_disposed;  /* their events, not loaded either */
 };
 /* Verify an archive, then load its calls, versions and events back into
- * the store (versions with source `restore`), in one transaction. Calls
- * with a tombstone (purged) stay out, counted in st->disposed. */
+ * the store (versions with source `restore`), in one transaction. The
+ * archive and its .sha256 are read once, into a private temp copy (0600,
+ * in TMPDIR), which is what is verified and loaded: a file swapped
+ * meanwhile changes nothing. An archive the store recorded (at that path)
+ * must match its record. Calls with a tombstone (purged) stay out,
+ * counted in st->disposed. */
 enum cv_err restore_archive(struct store *s, const char *path,
 	const char *actor, struct restore_stats *st,
 	char **errmsg) CV_MUST_CHECK;
+
+/* Tests: called between verifying and loading (NULL in the program). */
+extern void (*restore_test_after_verify)(const char *path);
 
 #endif

@@ -1,295 +1,33 @@
 /*
  * verify.c — `callvault verify`: check archives the way an auditor would,
- * from the files alone (the store only adds the chain records, --deep and
- * the note of a successful verify).
+ * from the files alone (bagcheck.c, within fixed bounds), then against
+ * what the store recorded of each one at its path (hash, tag manifest,
+ * counts), and the chain. A successful verify is noted in the store.
  */
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include "bagjson.h"
 #include "bagread.h"
-#include "retention.h"
+#include "store/store_archive_state.h"
 #include "store/store_retention.h"
+#include "verify_int.h"
 
-#define TAG_MAX (512u * 1024 * 1024) /* a tag file held in memory */
-
-struct vfile {
-	char *path;
-	int64_t size;
-	char h256[CV_SHA256_HEX], h512[CV_SHA512_HEX];
-	char *content;            /* tag files only */
-	size_t content_len;
-	bool in256, in512;
-};
-
-/* What one archive turned out to be. */
-struct varch {
-	const char *path;
-	int bad;                  /* problems found */
-	char outer[CV_SHA256_HEX];
-	char tag_sha[CV_SHA256_HEX]; /* of its tagmanifest-sha256.txt */
-	char *loc, *prev_name, *prev_tag;
-	int chain_index;          /* -1 unknown */
-};
-
-struct vwalk {
-	struct vfile *files;
-	size_t n, cap;
-	struct vfile *cur;
-	struct cv_hash *h256, *h512;
-	struct buf content;
-	bool keep, deep_calls;
-	struct buf line;          /* --deep: the current calls.jsonl line */
-	const struct verify_opts *o;
-	struct varch *va;
-	int64_t deep_same, deep_absent, deep_differ;
-};
-
-static void problem(struct varch *va, const struct verify_opts *o,
+void verify_problem(struct varch *va, const struct verify_opts *o,
 	const char *member, const char *fmt, const char *arg)
 {
 	va->bad++;
-	fprintf(o->out, "%s: BAD %s: ", va->path, member);
+	fprintf(o->out, "%s: BAD %s: ", va->name, member);
 	fprintf(o->out, fmt, arg ? arg : "");
 	fputc('\n', o->out);
 }
 
-static bool is_tag_file(const char *p)
+static void problem(struct varch *va, const struct verify_opts *o,
+	const char *member, const char *fmt, const char *arg)
 {
-	return !strchr(p, '/');
-}
-
-static int w_begin(const struct bagread_entry *e, void *arg)
-{
-	struct vwalk *w = arg;
-	if (w->n == w->cap) {
-		w->cap = w->cap ? w->cap * 2 : 256;
-		w->files = xrealloc(w->files, w->cap * sizeof(*w->files));
-	}
-	w->cur = &w->files[w->n++];
-	memset(w->cur, 0, sizeof(*w->cur));
-	w->cur->path = xstrdup(e->path);
-	w->h256 = cv_hash_create("sha256");
-	w->h512 = cv_hash_create("sha512");
-	w->keep = is_tag_file(e->path);
-	w->deep_calls = w->o->deep && w->o->store &&
-			strcmp(e->path, "data/calls.jsonl") == 0;
-	buf_reset(&w->content);
-	buf_reset(&w->line);
-	return 0;
-}
-
-static void deep_line(struct vwalk *w, const char *p, size_t n)
-{
-	char *id = bagjson_call_id(p, n);
-	char sha[CV_SHA256_HEX];
-	cv_sha256_hex(p, n, sha);
-	int state = 0;
-	if (!id || store_ret_version_state(w->o->store, id, sha, &state,
-			   NULL) != CV_OK) {
-		problem(w->va, w->o, "data/calls.jsonl",
-			"a line the store cannot be asked about%s", NULL);
-	} else if (state == 0) {
-		w->deep_absent++;
-	} else if (state == 1) {
-		w->deep_same++;
-	} else {
-		w->deep_differ++;
-		problem(w->va, w->o, "data/calls.jsonl",
-			"call %s differs from every version in the store", id);
-	}
-	free(id);
-}
-
-static void deep_feed(struct vwalk *w, const char *p, size_t n)
-{
-	while (n > 0) {
-		const char *nl = memchr(p, '\n', n);
-		size_t k = nl ? (size_t)(nl - p) : n;
-		buf_append(&w->line, p, k);
-		if (!nl)
-			return;
-		deep_line(w, w->line.data, w->line.len);
-		buf_reset(&w->line);
-		p += k + 1;
-		n -= k + 1;
-	}
-}
-
-static int w_data(const void *p, size_t n, void *arg)
-{
-	struct vwalk *w = arg;
-	cv_hash_update(w->h256, p, n);
-	cv_hash_update(w->h512, p, n);
-	w->cur->size += (int64_t)n;
-	if (w->keep) {
-		if (w->content.len + n > TAG_MAX)
-			return 1;
-		buf_append(&w->content, p, n);
-	}
-	if (w->deep_calls)
-		deep_feed(w, p, n);
-	return 0;
-}
-
-static int w_end(void *arg)
-{
-	struct vwalk *w = arg;
-	cv_hash_final_hex(w->h256, w->cur->h512);
-	memcpy(w->cur->h256, w->cur->h512, CV_SHA256_HEX);
-	cv_hash_final_hex(w->h512, w->cur->h512);
-	w->h256 = w->h512 = NULL;
-	if (w->keep) {
-		w->cur->content_len = w->content.len;
-		w->cur->content = buf_steal(&w->content);
-	}
-	return 0;
-}
-
-static int by_path(const void *a, const void *b)
-{
-	return strcmp(((const struct vfile *)a)->path,
-		((const struct vfile *)b)->path);
-}
-
-static struct vfile *find(struct vwalk *w, const char *path)
-{
-	struct vfile key = { .path = (char *)path };
-	return bsearch(&key, w->files, w->n, sizeof(*w->files), by_path);
-}
-
-/* RFC 8493 2.1.3: %0A, %0D and %25 in manifest file paths. */
-static void unescape_path(char *p)
-{
-	char *o = p;
-	for (; *p; p++) {
-		if (p[0] == '%' && (!strncmp(p, "%0A", 3) ||
-				    !strncmp(p, "%0D", 3) ||
-				    !strncmp(p, "%25", 3))) {
-			*o++ = p[2] == 'A' ? '\n' : p[2] == 'D' ? '\r' : '%';
-			p += 2;
-		} else {
-			*o++ = *p;
-		}
-	}
-	*o = '\0';
-}
-
-/* Check every line of a manifest; mark the files it names. */
-static void check_manifest(struct vwalk *w, const char *name, bool sha512,
-	bool tags)
-{
-	struct vfile *m = find(w, name);
-	if (!m) {
-		problem(w->va, w->o, name, "%smissing", NULL);
-		return;
-	}
-	size_t hexlen = sha512 ? 128 : 64;
-	char *text = xstrndup(m->content, m->content_len), *save = NULL;
-	for (char *ln = strtok_r(text, "\n", &save); ln;
-	     ln = strtok_r(NULL, "\n", &save)) {
-		ln[strcspn(ln, "\r")] = '\0';
-		size_t hl = strcspn(ln, " \t");
-		char *path = ln + hl + strspn(ln + hl, " \t");
-		unescape_path(path);
-		struct vfile *f = hl == hexlen && *path ? find(w, path) : NULL;
-		if (!f || (!tags && strncmp(path, "data/", 5) != 0)) {
-			problem(w->va, w->o, name, "names %s, which is not in "
-				"the bag", *path ? path : "(nothing)");
-			continue;
-		}
-		if (strncasecmp(ln, sha512 ? f->h512 : f->h256, hexlen) != 0)
-			problem(w->va, w->o, f->path, "checksum does not match "
-				"%s", name);
-		if (sha512)
-			f->in512 = true;
-		else
-			f->in256 = true;
-	}
-	free(text);
-}
-
-/* The value of a bag-info.txt label, owned; NULL when absent. */
-static char *info_value(struct vwalk *w, const char *label)
-{
-	struct vfile *f = find(w, "bag-info.txt");
-	if (!f)
-		return NULL;
-	size_t ll = strlen(label);
-	for (const char *p = f->content; p && *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		if (n > ll && !strncmp(p, label, ll) && p[ll] == ':') {
-			const char *v = p + ll + 1;
-			while (*v == ' ' || *v == '\t')
-				v++;
-			return xstrndup(v, n - (size_t)(v - p));
-		}
-		p = nl ? nl + 1 : p + n;
-	}
-	return NULL;
-}
-
-static void check_bag(struct vwalk *w)
-{
-	static const char bagit[] =
-		"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
-	struct vfile *b = find(w, "bagit.txt");
-	if (!b || b->content_len != strlen(bagit) ||
-	    memcmp(b->content, bagit, b->content_len) != 0)
-		problem(w->va, w->o, "bagit.txt", "%smissing or not BagIt 1.0",
-			NULL);
-	if (!find(w, "bag-info.txt"))
-		problem(w->va, w->o, "bag-info.txt", "%smissing", NULL);
-	check_manifest(w, "manifest-sha256.txt", false, false);
-	check_manifest(w, "manifest-sha512.txt", true, false);
-	check_manifest(w, "tagmanifest-sha256.txt", false, true);
-	uint64_t bytes = 0, files = 0;
-	for (size_t i = 0; i < w->n; i++) {
-		struct vfile *f = &w->files[i];
-		if (strncmp(f->path, "data/", 5) != 0)
-			continue;
-		bytes += (uint64_t)f->size;
-		files++;
-		if (!f->in256 || !f->in512)
-			problem(w->va, w->o, f->path, "not in %s",
-				!f->in256 ? "manifest-sha256.txt"
-					  : "manifest-sha512.txt");
-	}
-	char *oxum = info_value(w, "Payload-Oxum");
-	char want[64];
-	snprintf(want, sizeof(want), "%llu.%llu", (unsigned long long)bytes,
-		(unsigned long long)files);
-	if (!oxum || strcmp(oxum, want) != 0)
-		problem(w->va, w->o, "bag-info.txt", "Payload-Oxum is not %s",
-			want);
-	free(oxum);
-	static const char *const tags[] = { "bagit.txt", "bag-info.txt",
-		"manifest-sha256.txt", "manifest-sha512.txt" };
-	for (size_t i = 0; i < CV_ARRAY_LEN(tags); i++) {
-		struct vfile *f = find(w, tags[i]);
-		if (f && !f->in256)
-			problem(w->va, w->o, tags[i],
-				"not in tagmanifest-sha256.txt%s", NULL);
-	}
-	struct vfile *tm = find(w, "tagmanifest-sha256.txt");
-	if (tm)
-		snprintf(w->va->tag_sha, CV_SHA256_HEX, "%s", tm->h256);
-}
-
-static void walk_finish(struct vwalk *w)
-{
-	for (size_t i = 0; i < w->n; i++) {
-		free(w->files[i].path);
-		free(w->files[i].content);
-	}
-	free(w->files);
-	cv_hash_destroy(w->h256);
-	cv_hash_destroy(w->h512);
-	buf_finish(&w->content);
-	buf_finish(&w->line);
+	verify_problem(va, o, member, fmt, arg);
 }
 
 /* The outer SHA-256 against the .sha256 beside the archive. */
@@ -312,36 +50,41 @@ static void check_outer(struct varch *va, const struct verify_opts *o)
 	free(side);
 }
 
+/* --deep: the lines of each JSON Lines file against bag-info.txt. */
+static void check_counts(struct varch *va, const struct verify_opts *o)
+{
+	static const char *const files[] = { "data/calls.jsonl",
+		"data/versions.jsonl", "data/events.jsonl" };
+	static const char *const labels[] = { "Callvault-Calls",
+		"Callvault-Versions", "Callvault-Events" };
+	for (int i = 0; i < DEEP_N; i++) {
+		if (va->lines[i] < 0) {
+			problem(va, o, files[i], "%smissing", NULL);
+			continue;
+		}
+		if (va->info[i] == va->lines[i])
+			continue;
+		char msg[128];
+		snprintf(msg, sizeof(msg), "%lld lines where bag-info.txt's "
+			"%s says %lld", (long long)va->lines[i], labels[i],
+			(long long)va->info[i]);
+		problem(va, o, files[i], "%s", msg);
+	}
+}
+
 static void verify_one(struct varch *va, const struct verify_opts *o)
 {
 	check_outer(va, o);
-	struct vwalk w = { .o = o, .va = va };
-	buf_init(&w.content);
-	buf_init(&w.line);
-	struct bagread_cb cb = { w_begin, w_data, w_end };
-	char *err = NULL;
-	enum cv_err rc = bagread_walk(va->path, &cb, &w, &err);
-	if (rc != CV_OK) {
-		problem(va, o, va->path, "%s", err ? err : cv_strerror(rc));
-	} else {
-		qsort(w.files, w.n, sizeof(*w.files), by_path);
-		check_bag(&w);
-		va->loc = info_value(&w, "Callvault-Location-Id");
-		va->prev_name = info_value(&w, "Previous-Bag");
-		va->prev_tag = info_value(&w, "Previous-Bag-Tagmanifest-SHA256");
-		char *ci = info_value(&w, "Callvault-Chain-Index");
-		va->chain_index = ci ? atoi(ci) : -1;
-		free(ci);
-		if (o->deep && o->store)
-			fprintf(o->out, "%s: deep: %lld calls as stored, %lld "
-					"no longer in the store, %lld "
-					"differ\n",
-				va->path, (long long)w.deep_same,
-				(long long)w.deep_absent,
-				(long long)w.deep_differ);
-	}
-	free(err);
-	walk_finish(&w);
+	bagcheck_run(va, o);
+	if (!va->walked || !o->deep)
+		return;
+	check_counts(va, o);
+	if (o->store)
+		fprintf(o->out, "%s: deep: %lld calls as stored, %lld no "
+				"longer in the store, %lld differ\n",
+			va->name, (long long)va->deep_same,
+			(long long)va->deep_absent,
+			(long long)va->deep_differ);
 }
 
 /* The tag manifest hash of another archive file, "" when unreadable. */
@@ -414,38 +157,71 @@ static void check_chain(struct varch *all, size_t n, struct varch *va,
 	free(prev);
 }
 
+/* The closing line of a good archive, and the note of its verify. */
+static enum cv_err verified(struct varch *va, const struct verify_opts *o,
+	int64_t id, char **errmsg)
+{
+	if (!o->store) {
+		fprintf(o->out, "%s: OK (checked against itself only)\n",
+			va->name);
+		return CV_OK;
+	}
+	if (!id) {
+		fprintf(o->out, "%s: OK (checked against itself only: the "
+				"store has no record of an archive at this "
+				"path)\n", va->name);
+		return CV_OK;
+	}
+	enum cv_err rc = store_ret_mark_verified_id(o->store, id,
+		cv_now_ms(), errmsg);
+	if (rc == CV_OK) {
+		fprintf(o->out, "%s: OK (checked against itself and the "
+				"store's record of it; recorded in the "
+				"store)\n", va->name);
+		vrecord_note_purged(o, va->name, id);
+	}
+	return rc;
+}
+
 enum cv_err verify_archives(char *const *paths, size_t n,
 	const struct verify_opts *o, char **errmsg)
 {
 	struct varch *all = xcalloc(n, sizeof(*all));
+	int64_t *ids = xcalloc(n, sizeof(*ids));
 	for (size_t i = 0; i < n; i++) {
 		all[i].path = paths[i];
-		all[i].chain_index = -1;
+		all[i].name = o->names ? o->names[i] : paths[i];
+		all[i].chain_index = all[i].seq = -1;
 		verify_one(&all[i], o);
+		if (o->store)
+			ids[i] = vrecord_check(&all[i], o);
 	}
-	int bad = 0;
+	int bad = 0, missing = o->store
+		? vrecord_missing(paths, o->names, n, o) : 0;
 	enum cv_err rc = CV_OK;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && rc == CV_OK; i++) {
 		check_chain(all, n, &all[i], o);
 		if (all[i].bad) {
 			bad++;
+			if (ids[i])
+				vrecord_hint(o, all[i].name, ids[i]);
 			continue;
 		}
-		int marked = 0;
-		if (o->store && (rc = store_ret_mark_verified(o->store,
-				     all[i].outer, cv_now_ms(), &marked,
-				     errmsg)) != CV_OK)
-			break;
-		fprintf(o->out, "%s: OK%s\n", all[i].path,
-			marked ? " (recorded in the store)" : "");
+		rc = verified(&all[i], o, ids[i], errmsg);
 	}
 	for (size_t i = 0; i < n; i++) {
 		free(all[i].loc);
+		free(all[i].month);
 		free(all[i].prev_name);
 		free(all[i].prev_tag);
 	}
 	free(all);
-	if (rc == CV_OK && bad)
+	free(ids);
+	if (rc == CV_OK && missing)
+		rc = cv_error(errmsg, CV_EINTEGRITY, "%d of %zu archive(s) "
+			"failed verification, %d recorded archive(s) missing",
+			bad, n, missing);
+	else if (rc == CV_OK && bad)
 		rc = cv_error(errmsg, CV_EINTEGRITY, "%d of %zu archive(s) "
 			"failed verification", bad, n);
 	return rc;

@@ -6,9 +6,12 @@
  */
 #include "t.h"
 
+#include <sys/stat.h>
+
 #include "bagread.h"
 #include "retention.h"
 #include "rt_fixture.h"
+#include "store/store_archive_state.h"
 #include "store/store_audit.h"
 #include "store/store_retention.h"
 #include "store/store_webhook.h"
@@ -108,6 +111,12 @@ static void test_faults(struct store *s, const char *dir)
 		CHECK_INT(rt_count_files(dir, ".callvault-spool"), 0);
 		CHECK_INT(n_archives(s), 0);
 		CHECK_INT(n_audit(s), audit0);
+		/* no publish intent outlives a failure it saw */
+		struct store_intent *iv;
+		size_t ni;
+		CHECK(store_ret_intents(s, &iv, &ni, NULL) == CV_OK);
+		CHECK_INT(ni, 0);
+		store_intents_free(iv, ni);
 	}
 	char *err = NULL;
 	CHECK(store_check(s, &err) == CV_OK);
@@ -201,6 +210,72 @@ static void test_roundtrip(struct store *s, const char *dir)
 	free(dir2);
 }
 
+static void copy_file(const char *from, const char *to)
+{
+	char *p = NULL;
+	size_t n = 0;
+	CHECK(cv_read_file(from, 1 << 24, &p, &n, NULL) == CV_OK);
+	CHECK(cv_write_file_atomic(to, p, n, 0644, NULL) == CV_OK);
+	free(p);
+}
+
+static char *swap_from;
+/* Put another (valid) archive, February's, where the one being restored
+ * was: what restore loads must still be the one it verified. */
+static void swap_hook(const char *path)
+{
+	char *side = xasprintf("%s.sha256", path);
+	char *from_side = xasprintf("%s.sha256", swap_from);
+	CHECK(rename(swap_from, path) == 0);
+	CHECK(rename(from_side, side) == 0);
+	free(side);
+	free(from_side);
+}
+
+/* issue 22 item 4: a file swapped between verify and load */
+static void test_swap_during_restore(const char *dir)
+{
+	char *sw = xasprintf("%s/swap", dir), *jan = xasprintf("%s/jan.tar.zst",
+		sw);
+	swap_from = xasprintf("%s/feb.tar.zst", sw);
+	CHECK(mkdir(sw, 0700) == 0);
+	const char *names[][2] = { { "2026-01.tar.zst", "jan.tar.zst" },
+		{ "2026-02.tar.zst", "feb.tar.zst" } };
+	for (int i = 0; i < 2; i++) {
+		char *f = xasprintf("%s/a/LOC1/%s", dir, names[i][0]);
+		char *t = xasprintf("%s/%s", sw, names[i][1]);
+		char *fs = xasprintf("%s.sha256", f), *ts =
+			xasprintf("%s.sha256", t);
+		copy_file(f, t);
+		copy_file(fs, ts);
+		free(f);
+		free(t);
+		free(fs);
+		free(ts);
+	}
+	char *db = xasprintf("%s/swapped.db", dir), *err = NULL;
+	struct store *r;
+	CHECK(store_open(&r, db, 0, &err) == CV_OK);
+	restore_test_after_verify = swap_hook;
+	struct restore_stats st;
+	CHECK(restore_archive(r, jan, "test", &st, &err) == CV_OK);
+	restore_test_after_verify = NULL;
+	CHECK_INT(st.calls, 6);
+	struct store_call sc;
+	CHECK(store_get_call(r, "call00", &sc, &err) == CV_OK);
+	store_call_finish(&sc);
+	free(err);
+	err = NULL;
+	/* February's calls were never verified: none of them is loaded */
+	CHECK(store_get_call(r, "call01", &sc, &err) == CV_ENOTFOUND);
+	store_close(r);
+	free(err);
+	free(db);
+	free(jan);
+	free(swap_from);
+	free(sw);
+}
+
 int main(void)
 {
 	char *dir = rt_tempdir();
@@ -210,6 +285,7 @@ int main(void)
 	fill(s);
 	test_faults(s, out);
 	test_roundtrip(s, out);
+	test_swap_during_restore(dir);
 	store_close(s);
 	rt_rmrf(dir);
 	free(db);

@@ -8,18 +8,29 @@
 #include "cli.h"
 #include "retention.h"
 
+struct tally {
+	int written;
+	bool rebuild;
+};
+
 static void report(const struct archive_outcome *r, void *arg)
 {
-	int *n = arg;
+	struct tally *t = arg;
 	const char *loc = *r->location ? r->location : "(no location)";
+	if (!*r->path && t->rebuild) {
+		printf("%s %s%s%.0d: intact, nothing rebuilt\n", loc,
+			r->month, r->seq ? "." : "", r->seq);
+		return;
+	}
 	if (!*r->path) {
 		printf("%s %s: unchanged, nothing written\n", loc, r->month);
 		return;
 	}
-	(*n)++;
-	printf("%s %s: wrote %s (%s%lld calls, %lld versions, %lld events, "
+	t->written++;
+	printf("%s %s: %s %s (%s%lld calls, %lld versions, %lld events, "
 	       "%.1f MB payload -> %.1f MB, sha256 %s)\n",
-		loc, r->month, r->path, r->seq ? "supplement, " : "",
+		loc, r->month, t->rebuild ? "rebuilt" : "wrote", r->path,
+		r->seq ? "supplement, " : "",
 		(long long)r->calls, (long long)r->versions,
 		(long long)r->events, (double)r->payload_bytes / 1e6,
 		(double)r->size / 1e6, r->sha256);
@@ -35,6 +46,7 @@ static int run(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "month", required_argument, NULL, 'm' },
+		{ "rebuild", required_argument, NULL, 'R' },
 		{ "through", required_argument, NULL, 't' },
 		{ "location", required_argument, NULL, 'l' },
 		{ "out", required_argument, NULL, 'o' },
@@ -49,7 +61,14 @@ static int run(struct cli *cli, int argc, char **argv)
 	int c;
 	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
 		switch (c) {
-		case 'm': o.month = optarg; break;
+		case 'm':
+		case 'R':
+			if (o.month)
+				return cli_fail(CV_EXIT_USAGE, "archive",
+					"give --month or --rebuild once");
+			o.month = optarg;
+			o.rebuild = c == 'R';
+			break;
 		case 't': o.through = optarg; break;
 		case 'l': o.location = optarg; break;
 		case 'o': o.out_dir = optarg; break;
@@ -72,7 +91,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		return cli_fail(CV_EXIT_USAGE, "archive", "takes no operands");
 	if (o.month && o.through)
 		return cli_fail(CV_EXIT_USAGE, "archive",
-			"give --month or --through, not both");
+			"give --month, --rebuild or --through, not more");
 	if ((o.month && !valid_month(o.month)) ||
 	    (o.through && !valid_month(o.through)))
 		return cli_fail(CV_EXIT_USAGE, "archive",
@@ -83,8 +102,8 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (!s)
 		return CV_EXIT_FAIL;
 	char *err = NULL;
-	int written = 0;
-	enum cv_err rc = archive_run(s, &o, report, &written, &err);
+	struct tally t = { 0, o.rebuild };
+	enum cv_err rc = archive_run(s, &o, report, &t, &err);
 	store_close(s);
 	if (rc != CV_OK) {
 		int code = cli_fail(rc == CV_EINVAL ? CV_EXIT_FAIL
@@ -93,7 +112,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		free(err);
 		return code;
 	}
-	printf("%d archive(s) written\n", written);
+	printf("%d archive(s) %s\n", t.written,
+		o.rebuild ? "rebuilt" : "written");
 	return CV_EXIT_OK;
 }
 
@@ -101,7 +121,8 @@ const struct cli_cmd cmd_archive = {
 	.name = "archive",
 	.summary = "write monthly BagIt archives (tar.zst) of the calls",
 	.help = "usage: callvault [--db PATH] archive [--month YYYY-MM | "
-		"--through YYYY-MM]\n"
+		"--through YYYY-MM |\n"
+		"                 --rebuild YYYY-MM]\n"
 		"                 [--location LOC] [--out DIR] [--level N] "
 		"[--threads N]\n"
 		"\n"
@@ -112,10 +133,17 @@ const struct cli_cmd cmd_archive = {
 		"when nothing changed, else a supplement\n<YYYY-MM>.<N>.tar.zst "
 		"with the calls that arrived or changed since.\nEach archive "
 		"names the previous one of its location (tag-manifest hash).\n"
+		"A run first finishes or rolls back an archive that a killed "
+		"run left\nhalf published, and removes the temp files of dead "
+		"runs.\n"
 		"\n"
 		"  --month M      just this month\n"
 		"  --through M    every month up to and including M "
 		"(default: the\n                 previous month)\n"
+		"  --rebuild M    write again each archive of month M whose "
+		"file is\n                 lost or damaged, at its recorded path, "
+		"from the calls\n                 still in the store; refused once "
+		"any of them was\n                 purged or changed\n"
 		"  --location LOC just this location\n"
 		"  --out DIR      where archives go (default ./archives)\n"
 		"  --level N      zstd level 1-19 (default 3)\n"

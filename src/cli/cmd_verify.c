@@ -27,17 +27,11 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (optind >= argc)
 		return cli_fail(CV_EXIT_USAGE, "verify",
 			"name at least one ARCHIVE");
-	if (o.deep && !use_store)
-		return cli_fail(CV_EXIT_USAGE, "verify",
-			"--deep needs the store");
 	struct store *s = NULL;
 	if (use_store && access(cli->db_path, F_OK) == 0) {
 		s = cli_open_store(cli, "verify", STORE_NOCREATE);
 		if (!s)
 			return CV_EXIT_FAIL;
-	} else if (o.deep) {
-		return cli_fail(CV_EXIT_USAGE, "verify", "--deep: no store at "
-			"%s", cli->db_path);
 	}
 	o.store = s;
 	char *err = NULL;
@@ -64,11 +58,24 @@ const struct cli_cmd cmd_verify = {
 		"it, every\nline of manifest-sha256.txt and manifest-sha512.txt,"
 		" Payload-Oxum, the\ntag manifest, and the link to the previous "
 		"archive of the location when\nthat is present (a missing "
-		"archive in the middle of the chain is a\nchain break). A "
-		"successful verify is recorded in the store (when there\nis "
-		"one), which purge requires.\n"
+		"archive in the middle of the chain is a\nchain break). With "
+		"the store, each archive is also compared with the\nrecord "
+		"of the archive written at its path (SHA-256, tag manifest,\n"
+		"location, month, call and version counts), each OK line says "
+		"which of\nthe two it was checked against, recorded archives "
+		"missing from the\ndirectories named are reported, and each "
+		"lost or bad one is said to be\nrebuildable (archive "
+		"--rebuild) or not (its calls were purged). A\nsuccessful "
+		"verify is recorded in the store, which purge requires.\n"
+		"Every bag is read within fixed bounds (tag files 1 MiB, "
+		"manifests\n64 MiB, manifest lines 4 KiB, JSON lines 16 MiB, "
+		"200,000 files, zstd\nwindow 8 MiB); links, devices and FIFOs "
+		"make a bag bad.\n"
 		"\n"
-		"  --deep      also compare data/calls.jsonl with the store\n"
+		"  --deep      also read data/calls.jsonl, versions.jsonl and "
+		"events.jsonl:\n              line counts as bag-info.txt "
+		"says, every line ended, UTF-8,\n              no NUL; with "
+		"the store, each call compared with it\n"
 		"  --no-store  do not open the store (record nothing)\n"
 		"\nExit 0 when every archive is sound, 3 naming each bad "
 		"file.\n",

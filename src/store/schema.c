@@ -331,6 +331,22 @@ const struct store_migration store_migrations[] = {
 	 * for; an entry with one is hashed with it (store_audit.h). */
 	{ "audit: the operating-system user of each entry",
 	  "ALTER TABLE audit ADD COLUMN os_user TEXT;" },
+	{ "retention: publish intents and the tag files of each archive",
+	  /* an archive about to become visible (renamed into place): the
+	   * next archive run rolls back one whose writer died before
+	   * recording it (issue 22) */
+	  "CREATE TABLE archive_intents("
+	  "  path TEXT PRIMARY KEY,"
+	  "  sha256 TEXT NOT NULL,"
+	  "  pid INTEGER NOT NULL,"
+	  "  created_at INTEGER NOT NULL"
+	  ") WITHOUT ROWID;"
+	  /* bag-info.txt as written, so that archive --rebuild can write
+	   * the same bag (same tag manifest, chain intact) */
+	  "CREATE TABLE archive_baginfo("
+	  "  archive_id INTEGER PRIMARY KEY REFERENCES archives(id),"
+	  "  bag_info BLOB NOT NULL"
+	  ");" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);

@@ -97,13 +97,17 @@ enum cv_err store_ret_purged(struct store *s, struct store_locmonth **out,
  * kept without becoming current. */
 #define NEWEST "(SELECT max(w.id) FROM versions w WHERE w.call_id = c.id)"
 
-/* newest version not covered by any archive */
+/* newest version not covered by any archive; with ?5, just the calls
+ * archive ?5 holds, still at the version it holds (archive --rebuild) */
 #define ONLY_NEW                                                            \
 	" AND (?4 = 0 OR NOT EXISTS (SELECT 1 FROM archive_calls ac"        \
-	"  WHERE ac.call_id = c.id AND ac.version_id >= " NEWEST "))"
+	"  WHERE ac.call_id = c.id AND ac.version_id >= " NEWEST "))"      \
+	" AND (?5 = 0 OR EXISTS (SELECT 1 FROM archive_calls ac"            \
+	"  WHERE ac.call_id = c.id AND ac.archive_id = ?5"                 \
+	"  AND ac.version_id = " NEWEST "))"
 
 enum cv_err store_ret_each_call(struct store *s, const char *location,
-	int64_t from_ms, int64_t to_ms, bool only_new,
+	int64_t from_ms, int64_t to_ms, bool only_new, int64_t archive_id,
 	int (*fn)(const struct store_arch_call *c, void *arg), void *arg,
 	char **errmsg)
 {
@@ -126,6 +130,7 @@ enum cv_err store_ret_each_call(struct store *s, const char *location,
 	sqlite3_bind_int64(st, 2, from_ms);
 	sqlite3_bind_int64(st, 3, to_ms);
 	sqlite3_bind_int(st, 4, only_new);
+	sqlite3_bind_int64(st, 5, archive_id);
 	int r;
 	enum cv_err rc = CV_OK;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -160,7 +165,8 @@ enum cv_err store_ret_each_call(struct store *s, const char *location,
 }
 
 enum cv_err store_ret_count_calls(struct store *s, const char *location,
-	int64_t from_ms, int64_t to_ms, bool only_new, int64_t *out,
+	int64_t from_ms, int64_t to_ms, bool only_new, int64_t archive_id,
+	int64_t *out,
 	char **errmsg)
 {
 	static const char sql[] =
@@ -173,6 +179,7 @@ enum cv_err store_ret_count_calls(struct store *s, const char *location,
 	sqlite3_bind_int64(st, 2, from_ms);
 	sqlite3_bind_int64(st, 3, to_ms);
 	sqlite3_bind_int(st, 4, only_new);
+	sqlite3_bind_int64(st, 5, archive_id);
 	int r = sqlite3_step(st);
 	*out = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
@@ -499,6 +506,18 @@ enum cv_err store_ret_find_archive(struct store *s, const char *sha256,
 	store_bind_text(st, 1, sha256);
 	store_bind_text(st, 2, location);
 	sqlite3_bind_int(st, 3, chain_index);
+	return one_archive(s, st, out, errmsg);
+}
+
+enum cv_err store_ret_archive_by_id(struct store *s, int64_t id,
+	struct store_archive *out, char **errmsg)
+{
+	static const char sql[] =
+		"SELECT " ARCHIVE_COLS " FROM archives WHERE id = ?";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_int64(st, 1, id);
 	return one_archive(s, st, out, errmsg);
 }
 

@@ -72,15 +72,18 @@ struct store_arch_call {
 /*
  * Walk the calls of a location created in [from_ms, to_ms), ordered by
  * createdAt then id. With only_new, just those whose newest version is
- * in no archive yet. A non-zero return from fn stops the walk (CV_EINVAL).
+ * in no archive yet; with archive_id (non-0), just the calls that archive
+ * holds whose newest version is still the one it holds. A non-zero
+ * return from fn stops the walk (CV_EINVAL).
  */
 enum cv_err store_ret_each_call(struct store *s, const char *location,
-	int64_t from_ms, int64_t to_ms, bool only_new,
+	int64_t from_ms, int64_t to_ms, bool only_new, int64_t archive_id,
 	int (*fn)(const struct store_arch_call *c, void *arg), void *arg,
 	char **errmsg) CV_MUST_CHECK;
 /* How many calls store_ret_each_call would visit. */
 enum cv_err store_ret_count_calls(struct store *s, const char *location,
-	int64_t from_ms, int64_t to_ms, bool only_new, int64_t *out,
+	int64_t from_ms, int64_t to_ms, bool only_new, int64_t archive_id,
+	int64_t *out,
 	char **errmsg) CV_MUST_CHECK;
 
 /* One webhook event of a call. */
@@ -170,6 +173,9 @@ enum cv_err store_ret_last_archive(struct store *s, const char *location,
 enum cv_err store_ret_find_archive(struct store *s, const char *sha256,
 	const char *location, int chain_index, struct store_archive *out,
 	char **errmsg) CV_MUST_CHECK;
+/* The archive with this record id; CV_ENOTFOUND when none. */
+enum cv_err store_ret_archive_by_id(struct store *s, int64_t id,
+	struct store_archive *out, char **errmsg) CV_MUST_CHECK;
 /* Walk all archives by id. */
 enum cv_err store_ret_each_archive(struct store *s,
 	int (*fn)(const struct store_archive *a, void *arg), void *arg,

@@ -1,0 +1,545 @@
+/*
+ * bagcheck.c — the inside of one archive, checked in one streaming pass
+ * within fixed bounds whatever the bag holds: tag files, manifest lines,
+ * manifests, JSON lines and the number of files are capped, each excess
+ * a problem of that archive. Manifests are not kept: each line is
+ * checked against the file it names when that file was read already,
+ * else its digest waits in the file's slot until the file comes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bagjson.h"
+#include "bagread.h"
+#include "store/store_retention.h"
+#include "verify_int.h"
+
+/* bagit.txt, bag-info.txt (which has a line per legal hold) */
+#define TAG_MAX (1024u * 1024)
+#define MANIFEST_MAX (64u * 1024 * 1024)  /* each manifest */
+#define MANIFEST_LINE_MAX 4096u
+#define FILES_MAX RETENTION_BAG_FILES_MAX  /* files and names in a bag */
+#define BAG_PATH_MAX 1024u
+#define JSON_LINE_MAX CALLLOG_MAX_PAYLOAD /* one JSON line (--deep) */
+#define BLOCK 4096u
+
+enum {
+	F_SEEN = 1 << 0,     /* in the tar */
+	F_DONE = 1 << 1,     /* its bytes are hashed */
+	F_IN256 = 1 << 2,    /* named by manifest-sha256.txt */
+	F_IN512 = 1 << 3,    /* named by manifest-sha512.txt */
+	F_INTAG = 1 << 4,    /* named by tagmanifest-sha256.txt */
+	F_WANT256 = 1 << 5,  /* h256 holds a manifest's digest, not yet
+				compared */
+	F_WANT512 = 1 << 6,
+};
+
+struct vfile {
+	char *path;
+	int64_t size;
+	unsigned char h256[32], h512[64];
+	unsigned flags;
+};
+
+enum mkind { M_NONE = -1, M_256, M_512, M_TAG };
+static const char *const mnames[] = { "manifest-sha256.txt",
+	"manifest-sha512.txt", "tagmanifest-sha256.txt" };
+
+struct bwalk {
+	struct vfile *blocks[FILES_MAX / BLOCK + 1];
+	uint32_t n;
+	uint32_t *slots;          /* hash table of indices + 1 */
+	uint32_t cap;
+	struct vfile *cur;
+	struct cv_hash *h256, *h512;
+	enum mkind mk;            /* the current file is this manifest */
+	int deep;                 /* DEEP_* being read, or -1 */
+	bool keep;                /* bagit.txt / bag-info.txt: kept */
+	struct buf content, bagit, info, line;
+	uint64_t streamed;        /* bytes of the current manifest */
+	const struct verify_opts *o;
+	struct varch *va;
+};
+
+static struct vfile *at(struct bwalk *w, uint32_t i)
+{
+	return &w->blocks[i / BLOCK][i % BLOCK];
+}
+
+static uint32_t hash_path(const char *p)
+{
+	uint32_t h = 2166136261u;
+	for (; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return h;
+}
+
+static void rehash(struct bwalk *w)
+{
+	free(w->slots);
+	w->cap = w->cap ? w->cap * 2 : 1024;
+	w->slots = xcalloc(w->cap, sizeof(*w->slots));
+	for (uint32_t i = 0; i < w->n; i++) {
+		uint32_t j = hash_path(at(w, i)->path) & (w->cap - 1);
+		while (w->slots[j])
+			j = (j + 1) & (w->cap - 1);
+		w->slots[j] = i + 1;
+	}
+}
+
+/* The file named path, added when new; NULL past FILES_MAX. */
+static struct vfile *lookup(struct bwalk *w, const char *path)
+{
+	if (2 * (w->n + 1) > w->cap)
+		rehash(w);
+	uint32_t j = hash_path(path) & (w->cap - 1);
+	for (; w->slots[j]; j = (j + 1) & (w->cap - 1))
+		if (!strcmp(at(w, w->slots[j] - 1)->path, path))
+			return at(w, w->slots[j] - 1);
+	if (w->n >= FILES_MAX)
+		return NULL;
+	if (w->n % BLOCK == 0)
+		w->blocks[w->n / BLOCK] = xcalloc(BLOCK, sizeof(struct vfile));
+	struct vfile *f = at(w, w->n);
+	f->path = xstrdup(path);
+	w->slots[j] = ++w->n;
+	return f;
+}
+
+static void hex_to_bin(const char *hex, unsigned char *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char b[3] = { hex[2 * i], hex[2 * i + 1], 0 };
+		out[i] = (unsigned char)strtoul(b, NULL, 16);
+	}
+}
+
+static bool is_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("0123456789abcdefABCDEF", s[i]))
+			return false;
+	return true;
+}
+
+static void problem(struct bwalk *w, const char *member, const char *fmt,
+	const char *arg)
+{
+	verify_problem(w->va, w->o, member, fmt, arg);
+}
+
+/* ---- manifests, line by line ---- */
+
+/* RFC 8493 2.1.3: %0A, %0D and %25 in manifest file paths. */
+static void unescape_path(char *p)
+{
+	char *o = p;
+	for (; *p; p++) {
+		if (p[0] == '%' && (!strncmp(p, "%0A", 3) ||
+				    !strncmp(p, "%0D", 3) ||
+				    !strncmp(p, "%25", 3))) {
+			*o++ = p[2] == 'A' ? '\n' : p[2] == 'D' ? '\r' : '%';
+			p += 2;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+}
+
+static void compare(struct bwalk *w, struct vfile *f, bool sha512,
+	const unsigned char *want)
+{
+	bool tag = !strchr(f->path, '/');
+	const char *m = sha512 ? mnames[M_512] : tag ? mnames[M_TAG]
+						     : mnames[M_256];
+	if (memcmp(sha512 ? f->h512 : f->h256, want, sha512 ? 64 : 32))
+		problem(w, f->path, "checksum does not match %s", m);
+}
+
+static void manifest_line(struct bwalk *w, char *ln)
+{
+	const char *name = mnames[w->mk];
+	size_t hexlen = w->mk == M_512 ? 128 : 64;
+	ln[strcspn(ln, "\r")] = '\0';
+	if (!*ln)
+		return;
+	size_t hl = strcspn(ln, " \t");
+	char *path = ln + hl + strspn(ln + hl, " \t");
+	unescape_path(path);
+	bool data = !strncmp(path, "data/", 5);
+	if (hl != hexlen || !is_hex(ln, hl) || !*path ||
+	    (w->mk == M_TAG ? data || strchr(path, '/') : !data)) {
+		problem(w, name, "has a line that is not \"<%s> <path>\"",
+			w->mk == M_512 ? "sha512" : "sha256");
+		return;
+	}
+	struct vfile *f = lookup(w, path);
+	unsigned bit = w->mk == M_256 ? F_IN256 : w->mk == M_512 ? F_IN512
+								   : F_INTAG;
+	if (!f) {
+		problem(w, name, "names more files than a bag may hold%s", NULL);
+		return;
+	}
+	if (f->flags & bit) {
+		problem(w, name, "names %s twice", path);
+		return;
+	}
+	f->flags |= bit;
+	unsigned char want[64];
+	hex_to_bin(ln, want, hexlen / 2);
+	if (f->flags & F_DONE) {
+		compare(w, f, w->mk == M_512, want);
+	} else if (w->mk == M_512) {
+		memcpy(f->h512, want, 64);
+		f->flags |= F_WANT512;
+	} else {
+		memcpy(f->h256, want, 32);
+		f->flags |= F_WANT256;
+	}
+}
+
+/* ---- JSON Lines (--deep) ---- */
+
+static void deep_line(struct bwalk *w, const char *p, size_t n)
+{
+	const char *member = w->cur->path;
+	w->va->lines[w->deep]++;
+	if (memchr(p, '\0', n) || !cv_utf8_valid(p, n) || n == 0) {
+		char num[32];
+		snprintf(num, sizeof(num), "%lld",
+			(long long)w->va->lines[w->deep]);
+		problem(w, member, "line %s is empty or not UTF-8 text "
+			"without NUL bytes", num);
+		return;
+	}
+	if (w->deep != DEEP_CALLS || !w->o->store)
+		return;
+	char *id = bagjson_call_id(p, n);
+	char sha[CV_SHA256_HEX];
+	cv_sha256_hex(p, n, sha);
+	int state = 0;
+	if (!id || store_ret_version_state(w->o->store, id, sha, &state,
+			   NULL) != CV_OK) {
+		problem(w, member, "a line the store cannot be asked about%s",
+			NULL);
+	} else if (state == 0) {
+		w->va->deep_absent++;
+	} else if (state == 1) {
+		w->va->deep_same++;
+	} else {
+		w->va->deep_differ++;
+		problem(w, member, "call %s differs from every version in the "
+			"store", id);
+	}
+	free(id);
+}
+
+/* Feed bytes split into lines of at most max bytes; false past it. */
+static bool feed_lines(struct bwalk *w, const char *p, size_t n, size_t max)
+{
+	while (n > 0) {
+		const char *nl = memchr(p, '\n', n);
+		size_t k = nl ? (size_t)(nl - p) : n;
+		if (w->line.len + k > max)
+			return false;
+		buf_append(&w->line, p, k);
+		if (!nl)
+			return true;
+		buf_putc(&w->line, '\0');
+		if (w->mk != M_NONE)
+			manifest_line(w, w->line.data);
+		else
+			deep_line(w, w->line.data, w->line.len - 1);
+		buf_reset(&w->line);
+		p += k + 1;
+		n -= k + 1;
+	}
+	return true;
+}
+
+/* ---- the walk ---- */
+
+static int w_begin(const struct bagread_entry *e, void *arg)
+{
+	struct bwalk *w = arg;
+	if (strlen(e->path) > BAG_PATH_MAX) {
+		problem(w, "(entry)", "a path longer than 1024 bytes%s", NULL);
+		return -1;
+	}
+	struct vfile *f = lookup(w, e->path);
+	if (!f) {
+		problem(w, e->path, "more than 200000 files in the bag%s",
+			NULL);
+		return -1;
+	}
+	if (f->flags & F_SEEN) {
+		problem(w, e->path, "in the archive twice%s", NULL);
+		return -1;
+	}
+	f->flags |= F_SEEN;
+	w->cur = f;
+	w->h256 = cv_hash_create("sha256");
+	w->h512 = cv_hash_create("sha512");
+	w->keep = !strcmp(e->path, "bagit.txt") ||
+		  !strcmp(e->path, "bag-info.txt");
+	w->mk = M_NONE;
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(e->path, mnames[i]))
+			w->mk = (enum mkind)i;
+	static const char *const deep[] = { "data/calls.jsonl",
+		"data/versions.jsonl", "data/events.jsonl" };
+	w->deep = -1;
+	for (int i = 0; w->o->deep && i < DEEP_N; i++)
+		if (!strcmp(e->path, deep[i])) {
+			w->deep = i;
+			w->va->lines[i] = 0;
+		}
+	w->streamed = 0;
+	buf_reset(&w->content);
+	buf_reset(&w->line);
+	return 0;
+}
+
+static int w_data(const void *p, size_t n, void *arg)
+{
+	struct bwalk *w = arg;
+	cv_hash_update(w->h256, p, n);
+	cv_hash_update(w->h512, p, n);
+	w->cur->size += (int64_t)n;
+	if (w->keep) {
+		if (w->content.len + n > TAG_MAX) {
+			problem(w, w->cur->path, "larger than 1 MiB%s", NULL);
+			return 1;
+		}
+		buf_append(&w->content, p, n);
+	}
+	if (w->mk != M_NONE) {
+		w->streamed += n;
+		if (w->streamed > MANIFEST_MAX) {
+			problem(w, w->cur->path, "larger than 64 MiB%s", NULL);
+			return 1;
+		}
+		if (!feed_lines(w, p, n, MANIFEST_LINE_MAX)) {
+			problem(w, w->cur->path, "a line longer than 4096 "
+				"bytes%s", NULL);
+			return 1;
+		}
+	}
+	if (w->deep >= 0 && !feed_lines(w, p, n, JSON_LINE_MAX)) {
+		problem(w, w->cur->path, "a line longer than 16 MiB%s", NULL);
+		return 1;
+	}
+	return 0;
+}
+
+static int w_end(void *arg)
+{
+	struct bwalk *w = arg;
+	struct vfile *f = w->cur;
+	char hex[CV_SHA512_HEX];
+	unsigned char want256[32], want512[64];
+	memcpy(want256, f->h256, 32);
+	memcpy(want512, f->h512, 64);
+	cv_hash_final_hex(w->h256, hex);
+	if (!strcmp(f->path, "tagmanifest-sha256.txt"))
+		snprintf(w->va->tag_sha, CV_SHA256_HEX, "%.64s", hex);
+	hex_to_bin(hex, f->h256, 32);
+	cv_hash_final_hex(w->h512, hex);
+	hex_to_bin(hex, f->h512, 64);
+	w->h256 = w->h512 = NULL;
+	f->flags |= F_DONE;
+	if (f->flags & F_WANT256)
+		compare(w, f, false, want256);
+	if (f->flags & F_WANT512)
+		compare(w, f, true, want512);
+	f->flags &= ~(unsigned)(F_WANT256 | F_WANT512);
+	if (w->line.len && w->mk != M_NONE) {
+		buf_putc(&w->line, '\0');
+		manifest_line(w, w->line.data);
+	} else if (w->line.len) {
+		problem(w, f->path, "its last line has no newline%s", NULL);
+	}
+	buf_reset(&w->line);
+	if (w->keep) {
+		struct buf *to = !strcmp(f->path, "bagit.txt") ? &w->bagit
+							       : &w->info;
+		buf_reset(to);
+		buf_append(to, w->content.data, w->content.len);
+	}
+	return 0;
+}
+
+/* ---- the bag as a whole ---- */
+
+/* The value of a bag-info.txt label, owned; NULL when absent. */
+static char *info_value(const struct buf *info, const char *label)
+{
+	size_t ll = strlen(label);
+	const char *p = info->data, *end = p + info->len;
+	while (p && p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		if (n > ll && !strncmp(p, label, ll) && p[ll] == ':') {
+			const char *v = p + ll + 1;
+			while (v < p + n && (*v == ' ' || *v == '\t'))
+				v++;
+			return xstrndup(v, n - (size_t)(v - p));
+		}
+		p = nl ? nl + 1 : end;
+	}
+	return NULL;
+}
+
+static int64_t info_int(const struct buf *info, const char *label)
+{
+	char *v = info_value(info, label), *end = NULL;
+	long long n = v && *v ? strtoll(v, &end, 10) : -1;
+	if (v && (!end || *end || n < 0))
+		n = -1;
+	free(v);
+	return n;
+}
+
+static struct vfile *find(struct bwalk *w, const char *path)
+{
+	if (!w->cap)
+		return NULL;
+	uint32_t j = hash_path(path) & (w->cap - 1);
+	for (; w->slots[j]; j = (j + 1) & (w->cap - 1))
+		if (!strcmp(at(w, w->slots[j] - 1)->path, path))
+			return at(w, w->slots[j] - 1);
+	return NULL;
+}
+
+static bool seen(struct bwalk *w, const char *path)
+{
+	struct vfile *f = find(w, path);
+	return f && (f->flags & F_SEEN);
+}
+
+/* Outside data/, a callvault bag holds its five tag files only. */
+static void check_place(struct bwalk *w, struct vfile *f)
+{
+	static const char *const known[] = { "bagit.txt", "bag-info.txt",
+		"manifest-sha256.txt", "manifest-sha512.txt",
+		"tagmanifest-sha256.txt" };
+	for (size_t i = 0; i < CV_ARRAY_LEN(known); i++)
+		if (!strcmp(f->path, known[i]))
+			return;
+	problem(w, f->path, "%snot a file a callvault bag holds", NULL);
+}
+
+static void check_names(struct bwalk *w, uint64_t *bytes, uint64_t *files)
+{
+	static const unsigned bits[] = { F_IN256, F_IN512, F_INTAG };
+	for (uint32_t i = 0; i < w->n; i++) {
+		struct vfile *f = at(w, i);
+		if (!(f->flags & F_SEEN)) {
+			for (int m = 0; m < 3; m++)
+				if (f->flags & bits[m])
+					problem(w, mnames[m], "names %s, which "
+						"is not in the bag", f->path);
+			continue;
+		}
+		if (strncmp(f->path, "data/", 5) != 0) {
+			check_place(w, f);
+			continue;
+		}
+		*bytes += (uint64_t)f->size;
+		(*files)++;
+		if (!(f->flags & F_IN256) || !(f->flags & F_IN512))
+			problem(w, f->path, "not in %s", !(f->flags & F_IN256)
+				? mnames[M_256] : mnames[M_512]);
+	}
+}
+
+static void check_bag(struct bwalk *w)
+{
+	static const char bagit[] =
+		"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
+	if (!seen(w, "bagit.txt") || w->bagit.len != strlen(bagit) ||
+	    memcmp(w->bagit.data, bagit, w->bagit.len) != 0)
+		problem(w, "bagit.txt", "%smissing or not BagIt 1.0", NULL);
+	if (!seen(w, "bag-info.txt"))
+		problem(w, "bag-info.txt", "%smissing", NULL);
+	for (int m = 0; m < 3; m++)
+		if (!seen(w, mnames[m]))
+			problem(w, mnames[m], "%smissing", NULL);
+	uint64_t bytes = 0, files = 0;
+	check_names(w, &bytes, &files);
+	char *oxum = info_value(&w->info, "Payload-Oxum");
+	char want[64];
+	snprintf(want, sizeof(want), "%llu.%llu", (unsigned long long)bytes,
+		(unsigned long long)files);
+	if (!oxum || strcmp(oxum, want) != 0)
+		problem(w, "bag-info.txt", "Payload-Oxum is not %s", want);
+	free(oxum);
+	static const char *const tags[] = { "bagit.txt", "bag-info.txt",
+		"manifest-sha256.txt", "manifest-sha512.txt" };
+	for (size_t i = 0; i < CV_ARRAY_LEN(tags); i++) {
+		struct vfile *f = find(w, tags[i]);
+		if (f && (f->flags & F_SEEN) && !(f->flags & F_INTAG))
+			problem(w, tags[i], "not in tagmanifest-sha256.txt%s",
+				NULL);
+	}
+}
+
+static void read_info(struct bwalk *w)
+{
+	struct varch *va = w->va;
+	const struct buf *i = &w->info;
+	va->loc = info_value(i, "Callvault-Location-Id");
+	va->month = info_value(i, "Callvault-Month");
+	va->prev_name = info_value(i, "Previous-Bag");
+	va->prev_tag = info_value(i, "Previous-Bag-Tagmanifest-SHA256");
+	va->chain_index = (int)info_int(i, "Callvault-Chain-Index");
+	va->seq = (int)info_int(i, "Callvault-Supplement");
+	va->info[DEEP_CALLS] = info_int(i, "Callvault-Calls");
+	va->info[DEEP_VERSIONS] = info_int(i, "Callvault-Versions");
+	va->info[DEEP_EVENTS] = info_int(i, "Callvault-Events");
+}
+
+static void walk_free(struct bwalk *w)
+{
+	for (uint32_t i = 0; i < w->n; i++)
+		free(at(w, i)->path);
+	for (size_t b = 0; b < CV_ARRAY_LEN(w->blocks); b++)
+		free(w->blocks[b]);
+	free(w->slots);
+	cv_hash_destroy(w->h256);
+	cv_hash_destroy(w->h512);
+	buf_finish(&w->content);
+	buf_finish(&w->bagit);
+	buf_finish(&w->info);
+	buf_finish(&w->line);
+	free(w);
+}
+
+void bagcheck_run(struct varch *va, const struct verify_opts *o)
+{
+	struct bwalk *w = xcalloc(1, sizeof(*w));
+	w->o = o;
+	w->va = va;
+	w->mk = M_NONE;
+	w->deep = -1;
+	for (int i = 0; i < DEEP_N; i++)
+		va->lines[i] = va->info[i] = -1;
+	buf_init(&w->content);
+	buf_init(&w->bagit);
+	buf_init(&w->info);
+	buf_init(&w->line);
+	struct bagread_cb cb = { w_begin, w_data, w_end };
+	char *err = NULL;
+	enum cv_err rc = bagread_walk(va->path, &cb, w, &err);
+	/* CV_EINVAL: a callback stopped the walk, its problem named */
+	if (rc != CV_OK && rc != CV_EINVAL)
+		problem(w, va->name, "%s", err ? err : cv_strerror(rc));
+	if (rc == CV_OK) {
+		va->walked = true;
+		check_bag(w);
+		read_info(w);
+	}
+	free(err);
+	walk_free(w);
+}
