@@ -325,12 +325,6 @@ const struct store_migration store_migrations[] = {
 	  "  set_at INTEGER NOT NULL,"
 	  "  set_by TEXT NOT NULL"
 	  ") WITHOUT ROWID;" },
-	/* issue 23: who ran a command, as the operating system knows it,
-	 * beside the actor it claims to act for (--actor). NULL for the
-	 * entries written before, and for entries no OS user is recorded
-	 * for; an entry with one is hashed with it (store_audit.h). */
-	{ "audit: the operating-system user of each entry",
-	  "ALTER TABLE audit ADD COLUMN os_user TEXT;" },
 	{ "retention: publish intents and the tag files of each archive",
 	  /* an archive about to become visible (renamed into place): the
 	   * next archive run rolls back one whose writer died before
@@ -347,6 +341,12 @@ const struct store_migration store_migrations[] = {
 	  "  archive_id INTEGER PRIMARY KEY REFERENCES archives(id),"
 	  "  bag_info BLOB NOT NULL"
 	  ");" },
+	/* issue 23: who ran a command, as the operating system knows it,
+	 * beside the actor it claims to act for (--actor). NULL for the
+	 * entries written before, and for entries no OS user is recorded
+	 * for; an entry with one is hashed with it (store_audit.h). */
+	{ "audit: the operating-system user of each entry",
+	  "ALTER TABLE audit ADD COLUMN os_user TEXT;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);
