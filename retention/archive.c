@@ -365,10 +365,17 @@ static int audit_cb(const struct audit_entry *e, void *arg)
 	bagjson_cstr(l, e->command);
 	buf_puts(l, ",\"detail\":");
 	bagjson_cstr(l, e->detail);
-	buf_printf(l, ",\"hash\":\"%s\",\"id\":%lld,\"prevHash\":\"%s\","
-		      "\"resultCount\":%lld,\"ts\":%lld}\n",
-		e->hash, (long long)e->id, e->prev_hash,
-		(long long)e->result_count, (long long)e->ts);
+	buf_printf(l, ",\"hash\":\"%s\",\"id\":%lld", e->hash,
+		(long long)e->id);
+	/* keys sorted; the OS user is part of the entry's hash when set,
+	 * so the chain can be recomputed from the bag alone */
+	if (e->os_user) {
+		buf_puts(l, ",\"osUser\":");
+		bagjson_cstr(l, e->os_user);
+	}
+	buf_printf(l, ",\"prevHash\":\"%s\",\"resultCount\":%lld,"
+		      "\"ts\":%lld}\n",
+		e->prev_hash, (long long)e->result_count, (long long)e->ts);
 	spool_put(&b->sp[SP_AUDIT], l->data, l->len);
 	return 0;
 }
