@@ -32,7 +32,14 @@ struct webhook_config {
 	size_t max_buffered;       /* bodies held at once before 429;
 	                            * 0 = WEBHOOK_MAX_BUFFERED */
 	unsigned timeout_s;        /* idle connection timeout; 0 = 30 */
+	unsigned request_timeout_s; /* to receive a whole request, from the
+	                            * connection's start or its previous
+	                            * request's end; 0 = 10 */
 	unsigned max_connections;  /* 0 = 512 */
+	unsigned per_addr_conns;   /* receiving connections per client
+	                            * address; 0 = max_connections / 16 */
+	size_t per_addr_buffered;  /* body bytes held per client address;
+	                            * 0 = max_buffered / 8 (>= max_body) */
 	int busy_ms;               /* store lock bound; 0 = 2000 */
 	size_t max_batch;          /* events per commit; 0 = 512 */
 	size_t max_queue;          /* queued events before 429; 0 = 4096 */

@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -261,6 +262,40 @@ static inline int wt_connect(int port)
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
 		wt_die("connect");
 	return fd;
+}
+
+/* Connect from a chosen loopback address (any of 127.0.0.0/8 is this
+ * host's), as a client elsewhere would; -1 when it cannot. */
+static inline int wt_connect_from(int port, const char *from)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	struct sockaddr_in a = { .sin_family = AF_INET,
+		.sin_port = htons((uint16_t)port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	if (fd < 0)
+		return -1;
+	if (inet_pton(AF_INET, from, &src.sin_addr) != 1 ||
+	    bind(fd, (struct sockaddr *)&src, sizeof(src)) != 0 ||
+	    connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Whether the server has closed fd (EOF or reset), without reading any
+ * answer it may have sent first. */
+static inline bool wt_closed(int fd)
+{
+	char b[512];
+	for (;;) {
+		ssize_t r = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+			return true;
+		if (r < 0 && errno == EAGAIN)
+			return false;
+	}
 }
 
 /* Read a status line; status, 0 on EOF/reset without one, -1 on timeout. */

@@ -57,7 +57,10 @@ static int parse_opt(int c, const char *arg, struct serve_opts *o)
 		{ 'I', "--session-idle-s", 1, 86400 },
 		{ 'A', "--session-max-s", 1, 7 * 86400 },
 		{ 'L', "--login-max-failures", 1, 1000 },
-		{ 'F', "--max-buffer-mb", 1, 65536 } };
+		{ 'F', "--max-buffer-mb", 1, 65536 },
+		{ 'R', "--request-timeout", 1, 3600 },
+		{ 'P', "--per-address-connections", 1, 100000 },
+		{ 'Q', "--per-address-buffer-mb", 1, 65536 } };
 	for (size_t i = 0; i < CV_ARRAY_LEN(nums); i++) {
 		if (nums[i].c != c)
 			continue;
@@ -76,6 +79,9 @@ static int parse_opt(int c, const char *arg, struct serve_opts *o)
 		case 'A': o->console.absolute_ms = (int64_t)v * 1000; break;
 		case 'L': o->console.max_failures = (int)v; break;
 		case 'F': o->cfg.max_buffered = (size_t)v << 20; break;
+		case 'R': o->cfg.request_timeout_s = (unsigned)v; break;
+		case 'P': o->cfg.per_addr_conns = (unsigned)v; break;
+		case 'Q': o->cfg.per_addr_buffered = (size_t)v << 20; break;
 		}
 		return 0;
 	}
@@ -182,6 +188,9 @@ static int run(struct cli *cli, int argc, char **argv)
 		{ "session-max-s", required_argument, NULL, 'A' },
 		{ "login-max-failures", required_argument, NULL, 'L' },
 		{ "max-buffer-mb", required_argument, NULL, 'F' },
+		{ "request-timeout", required_argument, NULL, 'R' },
+		{ "per-address-connections", required_argument, NULL, 'P' },
+		{ "per-address-buffer-mb", required_argument, NULL, 'Q' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct serve_opts o = { .cfg = { .listen = "127.0.0.1:8080",
@@ -220,6 +229,8 @@ const struct cli_cmd cmd_serve = {
 		"         [--console [--tls-proxy] [--session-idle-s S] "
 		"[--session-max-s S]\n"
 		"          [--login-max-failures N]] [--max-buffer-mb N]\n"
+		"         [--request-timeout S] [--per-address-connections N]\n"
+		"         [--per-address-buffer-mb N]\n"
 		"\n"
 		"Serve POST /webhooks/highlevel, GET /healthz and GET "
 		"/metrics (Prometheus).\nA delivery is answered 200 only "
@@ -280,6 +291,23 @@ const struct cli_cmd cmd_serve = {
 		"requests\n"
 		"                          together; past it answer 429 "
 		"(default 64)\n"
+		"  --request-timeout S     a connection must deliver a whole "
+		"request within S\n"
+		"                          seconds of its start or of its "
+		"previous answer, or\n"
+		"                          it is closed (default 10)\n"
+		"  --per-address-connections N\n"
+		"                          connections one client address may "
+		"hold while they\n"
+		"                          send requests (not while answered); "
+		"a new one closes\n"
+		"                          its oldest (default "
+		"max-connections / 16)\n"
+		"  --per-address-buffer-mb N\n"
+		"                          bodies one client address may hold "
+		"in memory\n"
+		"                          (default max-buffer-mb / 8, at least "
+		"1)\n"
 		"\nEnvironment: CALLVAULT_NOW=DATE sets the clock the legacy "
 		"cut-off is\ncompared with (for tests).\n",
 	.run = run,
