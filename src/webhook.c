@@ -295,7 +295,7 @@ static enum MHD_Result begin_request(struct webhook_server *w,
 	size_t i = 0;
 	while (i < CV_ARRAY_LEN(routes) && strcmp(routes[i].path, url) != 0)
 		i++;
-	if (admission_full(conn_admission(c))) {
+	if (admission_full(w->adm, conn_admission(c))) {
 		/* every other connection is answering authenticated work:
 		 * say so at once (HighLevel retries a 429) */
 		cv_warn("msg=\"connections all busy; answering 429\"");

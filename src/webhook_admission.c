@@ -10,11 +10,12 @@
 #include "util.h"
 
 #define N_BUCKETS 1024
-/* A connection receiving for less than this is never displaced to make
- * room when the server is full: a genuine request is whole within a
- * round trip of its connection's start, so only idle and slow ones are
- * chosen, and a new connection finding none is answered 429 instead. */
-#define GRACE_MS 250
+/* When the server is full, a connection receiving for less than this is
+ * not displaced to make room (unless its address is over its share): a
+ * genuine request is whole within a round trip of its connection's
+ * start. A new connection finding none older takes one of the spare
+ * slots, and has as long to deliver its request whole. */
+#define GRACE_MS 100
 /* An address's receiving connections beyond its share are closed once
  * they are this old (a burst of new ones from a busy proxy is left be). */
 #define ADDR_GRACE_MS 1000
@@ -36,7 +37,7 @@ struct adm_conn {
 	int64_t since_ms;           /* receiving since */
 	bool receiving;             /* on the lists below */
 	bool cut;                   /* shut down; closing */
-	bool full;
+	bool spare;                 /* came in when the server was full */
 	struct adm_conn *prev, *next;   /* all receiving, oldest first */
 	struct adm_conn *aprev, *anext; /* its address's */
 };
@@ -49,6 +50,7 @@ struct admission {
 	bool stopping;
 	struct adm_conn *head, *tail;   /* receiving, oldest first */
 	unsigned live;                  /* open and not cut */
+	unsigned receiving;             /* on the list */
 	size_t buffered;
 	struct admission_counts counts;
 	struct addr *buckets[N_BUCKETS];
@@ -122,6 +124,7 @@ static void link_receiving(struct admission *a, struct adm_conn *c)
 		e->head = c;
 	e->tail = c;
 	e->receiving++;
+	a->receiving++;
 }
 
 static void unlink_receiving(struct admission *a, struct adm_conn *c)
@@ -136,6 +139,7 @@ static void unlink_receiving(struct admission *a, struct adm_conn *c)
 	*(c->anext ? &c->anext->aprev : &e->tail) = c->aprev;
 	c->prev = c->next = c->aprev = c->anext = NULL;
 	e->receiving--;
+	a->receiving--;
 }
 
 /* Shut c's socket down: libmicrohttpd sees the end of the stream and
@@ -148,6 +152,18 @@ static void cut(struct admission *a, struct adm_conn *c, uint64_t *counter)
 	a->live--;
 	(*counter)++;
 	shutdown(c->fd, SHUT_RDWR);
+}
+
+/* Who makes room for c when the server is full: the oldest receiving
+ * connection of an address over its share, at any age; else the oldest
+ * receiving connection if it began before old; else nobody. */
+static struct adm_conn *victim(struct admission *a, struct adm_conn *c,
+	int64_t old)
+{
+	for (struct adm_conn *x = a->head; x; x = x->next)
+		if (x != c && x->addr->receiving > a->o.per_addr_conns)
+			return x;
+	return a->head != c && a->head->since_ms <= old ? a->head : NULL;
 }
 
 struct adm_conn *admission_open(struct admission *a,
@@ -171,16 +187,17 @@ struct adm_conn *admission_open(struct admission *a,
 	if (c->addr->receiving > a->o.per_addr_conns &&
 	    h->since_ms <= c->since_ms - ADDR_GRACE_MS)
 		cut(a, h, &a->counts.per_address);
-	/* full: the oldest receiving connection anywhere makes room (it is
-	 * the slowest); none a second old: only authenticated work and
-	 * requests just begun are open, so this one is answered 429 */
+	/* full: a receiving connection elsewhere makes room; none (only
+	 * authenticated work and requests just begun are open): this one
+	 * takes a spare slot for the grace period */
 	if (a->live > a->o.max_live) {
-		if (a->head != c && a->head->since_ms <= old) {
-			cut(a, a->head, &a->counts.evicted);
-		} else {
-			c->full = true;
-			a->counts.full++;
-		}
+		struct adm_conn *v = victim(a, c, old);
+		if (v && v->addr->receiving > a->o.per_addr_conns)
+			cut(a, v, &a->counts.per_address);
+		else if (v)
+			cut(a, v, &a->counts.evicted);
+		else
+			c->spare = true;
 	}
 	pthread_mutex_unlock(&a->mu);
 	return c;
@@ -200,9 +217,17 @@ void admission_close(struct admission *a, struct adm_conn *c)
 	free(c);
 }
 
-bool admission_full(const struct adm_conn *c)
+bool admission_full(struct admission *a, struct adm_conn *c)
 {
-	return c && c->full;
+	if (!c || !c->spare)
+		return false;
+	pthread_mutex_lock(&a->mu);
+	/* nothing but this one receiving: all else is answering */
+	bool full = a->receiving == (c->receiving ? 1u : 0u);
+	if (full)
+		a->counts.full++;
+	pthread_mutex_unlock(&a->mu);
+	return full;
 }
 
 void admission_busy(struct admission *a, struct adm_conn *c)
@@ -221,7 +246,7 @@ void admission_idle(struct admission *a, struct adm_conn *c)
 	pthread_mutex_lock(&a->mu);
 	if (!c->cut && !c->receiving)
 		link_receiving(a, c);
-	c->full = false;
+	c->spare = false;
 	pthread_mutex_unlock(&a->mu);
 }
 
@@ -278,10 +303,10 @@ void admission_render(struct admission *a, struct buf *out)
 		"%llu\n"
 		"callvault_webhook_connections_cut_total{reason=\"per_address"
 		"\"} %llu\n"
-		"callvault_webhook_connections_cut_total{reason=\"full\"} "
+		"callvault_webhook_connections_cut_total{reason=\"evicted\"} "
 		"%llu\n"
-		"# HELP callvault_webhook_connections_full_total New "
-		"connections that found nothing to displace (answered 429).\n"
+		"# HELP callvault_webhook_connections_full_total Requests "
+		"answered 429 because every other connection was answering.\n"
 		"# TYPE callvault_webhook_connections_full_total counter\n"
 		"callvault_webhook_connections_full_total %llu\n"
 		"# HELP callvault_webhook_connections Open connections.\n"
@@ -298,15 +323,15 @@ void admission_render(struct admission *a, struct buf *out)
 }
 
 /* Addresses over their share of receiving connections lose the oldest
- * of them that are past the grace period; connections that came in
- * when the server was full and have not sent their headers within it
- * are closed (they would only be answered 429) to free their slots. */
+ * of them that are past the grace period; connections that took a spare
+ * slot and have not delivered a request within it are closed, to keep
+ * the spare slots free for new connections. */
 static void trim(struct admission *a, int64_t now)
 {
 	struct adm_conn *c = a->head, *next;
 	for (; c && c->since_ms <= now - GRACE_MS; c = next) {
 		next = c->next;
-		if (c->full)
+		if (c->spare)
 			cut(a, c, &a->counts.evicted);
 		else if (c->addr->receiving > a->o.per_addr_conns &&
 			 c->since_ms <= now - ADDR_GRACE_MS)
@@ -338,6 +363,8 @@ static void *watcher_main(void *arg)
 			wait = a->head->since_ms + a->o.request_timeout_ms - now;
 		if (wait > 250)
 			wait = 250;
+		if (a->live > a->o.max_live && wait > GRACE_MS / 4)
+			wait = GRACE_MS / 4; /* spare slots to free */
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_sec += (time_t)(wait / 1000);

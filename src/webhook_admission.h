@@ -15,9 +15,13 @@
  *     request within request_timeout_ms of its start (or of the end of
  *     its previous request) is cut, however steadily it drips;
  *   - in number: once more than max_live connections are open, a new
- *     connection closes the oldest receiving one anywhere; when none is
- *     receiving (all are authenticated work), the new one is marked full
- *     and answered 429 as soon as its headers are in.
+ *     connection closes the oldest receiving one anywhere (one of an
+ *     address over its share first); when none has been receiving for
+ *     long enough to be anything but a genuine request on its way, the
+ *     new one takes a spare slot (between max_live and the server's
+ *     limit) for that long, and when every other connection is
+ *     answering (authenticated work), it is answered 429 as soon as its
+ *     headers are in.
  *
  * Connections answering (parked for a commit, a console query, sending an
  * answer) are out of reach of all three. Cutting a connection is a
@@ -48,7 +52,7 @@ struct admission_counts {
 	uint64_t deadline;          /* past request_timeout_ms */
 	uint64_t per_address;       /* displaced by the same address */
 	uint64_t evicted;           /* displaced when the server was full */
-	uint64_t full;              /* nothing to displace: answered 429 */
+	uint64_t full;              /* all else answering: answered 429 */
 };
 
 struct admission;
@@ -65,8 +69,9 @@ void admission_destroy(struct admission *a);
 struct adm_conn *admission_open(struct admission *a,
 	const struct sockaddr *sa, int fd);
 void admission_close(struct admission *a, struct adm_conn *c);
-/* The connection came in with nothing to displace: answer it 429. */
-bool admission_full(const struct adm_conn *c);
+/* The connection came in when nothing could be displaced, and every
+ * other connection is still answering: answer it 429. */
+bool admission_full(struct admission *a, struct adm_conn *c);
 /* Its request is whole (or answered): no deadline while it answers. */
 void admission_busy(struct admission *a, struct adm_conn *c);
 /* Its request is over: it is receiving again, with a fresh deadline. */

@@ -94,6 +94,22 @@ static inline void wt_hmac_hex(const char *key, const void *body, size_t len,
 		sprintf(out + 2 * i, "%02x", mac[i]);
 }
 
+/* ~1.2 KB of text, the size of a typical call summary + transcript (the
+ * caller frees it). */
+static inline char *wt_summary_text(void)
+{
+	static const char words[] = "caller asked about a roof estimate and "
+				    "booked a visit for thursday morning ";
+	size_t n = 20 * (sizeof(words) - 1);
+	char *s = malloc(n + 1);
+	if (!s)
+		wt_die("malloc");
+	for (size_t i = 0; i < 20; i++)
+		memcpy(s + i * (sizeof(words) - 1), words, sizeof(words) - 1);
+	s[n] = '\0';
+	return s;
+}
+
 /* A VoiceAiCallEnd body; webhook_id NULL leaves webhookId out. */
 static inline char *wt_call_body(const char *call_id, const char *webhook_id,
 	const char *summary)

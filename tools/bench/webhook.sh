@@ -17,7 +17,7 @@ B=${1:-build}
 N=${2:-50000}
 C=${3:-64}
 ROUNDS=${4:-3}
-CV=$B/callvault
+CV=${CV:-$B/callvault}   # CV=path/to/callvault measures another build
 BW=$B/tools/bench/bench_webhook
 CLIENT=${CLIENT:-raw}
 case $CLIENT in raw) CF= ;; curl) CF=--curl ;;
