@@ -22,6 +22,7 @@ pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
 "$B/tools/bench/bench_webhook" keygen "$W"
+. tools/bench/lib.sh
 # 1,000 hostile sockets plus the genuine ones
 ulimit -n 8192 2>/dev/null || true
 
@@ -30,14 +31,7 @@ echo "== genuine: $RATE/s for $SECS s, one connection each; server defaults"
 SCENARIOS=${SCENARIOS:-none:0 one:64 one:1000 spread:1000}
 for sc in $SCENARIOS; do
 	set -- ${sc%:*} ${sc#*:}
-	rm -f "$W"/store.db* "$W/port"
-	"$CV" --db "$W/store.db" init >/dev/null
-	"$CV" --db "$W/store.db" serve --listen 127.0.0.1:0 \
-		--port-file "$W/port" --public-key "$W/ed25519.pub.pem" \
-		2>"$W/serve.log" &
-	pid=$!
-	for _ in $(seq 100); do [ -s "$W/port" ] && break; sleep 0.05; done
-	P=$(cat "$W/port")
+	serve_fresh
 	"$BA" "$W/ed25519.pem" "$P" "$RATE" "$SECS" "$1" "$2" | tee "$W/out"
 	curl -s "http://127.0.0.1:$P/metrics" |
 		grep -E '^callvault_webhook_(connections_(cut|full)_total|requests_total\{status="(200|429)"\})' |
