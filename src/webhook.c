@@ -21,10 +21,12 @@
 
 #include "util.h"
 #include "webhook_admission.h"
+#include "webhook_http.h"
 #include "webhook_metrics.h"
 #include "webhook_queue.h"
 
 #define WEBHOOK_PATH "/webhooks/highlevel"
+#define WORKFLOW_PATH "/webhooks/workflow"
 
 struct webhook_server {
 	struct webhook_config cfg;
@@ -46,7 +48,9 @@ struct webhook_server {
 	struct admission *adm;      /* what unauthenticated clients hold */
 };
 
-enum route { R_WEBHOOK, R_HEALTHZ, R_METRICS, R_CONSOLE };
+/* R_WEBHOOK: signed (app and system webhooks); R_WORKFLOW: a workflow
+ * Custom Webhook action's, with the header secret. */
+enum route { R_WEBHOOK, R_WORKFLOW, R_HEALTHZ, R_METRICS, R_CONSOLE };
 
 static const struct {
 	const char *path;
@@ -54,6 +58,7 @@ static const struct {
 	enum route route;
 } routes[] = {
 	{ .path = WEBHOOK_PATH, .method = "POST", .route = R_WEBHOOK },
+	{ .path = WORKFLOW_PATH, .method = "POST", .route = R_WORKFLOW },
 	{ .path = "/healthz", .method = "GET", .route = R_HEALTHZ },
 	{ .path = "/metrics", .method = "GET", .route = R_METRICS },
 };
@@ -190,58 +195,30 @@ static enum MHD_Result answer_close(struct webhook_server *w,
 		strlen(json), false, true);
 }
 
-static bool is_json_type(const char *ct)
+/* A delivery's answer is stored: its client gets 429 when it cannot be
+ * taken now, and HighLevel retries that. */
+static bool is_delivery(enum route r)
 {
-	static const char want[] = "application/json";
-	if (!ct)
-		return false;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	if (strncasecmp(ct, want, sizeof(want) - 1) != 0)
-		return false;
-	ct += sizeof(want) - 1;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	return *ct == '\0' || *ct == ';';
+	return r == R_WEBHOOK || r == R_WORKFLOW;
 }
 
-/* The signature headers, each of which must appear at most once. */
-struct sig_scan {
-	struct sig_headers h;
-	int count[3];
-};
-
-static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind,
-	const char *key, const char *value)
-{
-	static const char *const names[3] = { "x-ghl-signature",
-		"x-wh-signature", "x-highlevel-signature" };
-	struct sig_scan *sc = cls;
-	const char **slot[3] = { &sc->h.ghl, &sc->h.wh, &sc->h.hmac };
-	for (int i = 0; i < 3; i++) {
-		if (key && strcasecmp(key, names[i]) == 0) {
-			sc->count[i]++;
-			*slot[i] = value ? value : "";
-		}
-	}
-	return MHD_YES;
-}
-
-/* Checks on a webhook's headers, before its body is read: 0 to go on,
- * else the status to answer with *json. *declared: Content-Length. */
+/* Checks on a delivery's headers, before its body is read: 0 to go on,
+ * else the status to answer with *json. *declared: Content-Length. A
+ * workflow delivery is authenticated here, by its header secret; a
+ * webhook's signature is checked once its body is in. */
 static unsigned check_webhook(struct webhook_server *w,
-	struct MHD_Connection *c, size_t *declared, const char **json)
+	struct MHD_Connection *c, enum route route, size_t *declared,
+	const char **json)
 {
 	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		MHD_HTTP_HEADER_CONTENT_TYPE);
 	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		MHD_HTTP_HEADER_CONTENT_LENGTH);
 	unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
-	struct sig_scan sc;
-	memset(&sc, 0, sizeof(sc));
-	MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header, &sc);
+	struct webhook_sig_scan sc;
+	webhook_scan_signatures(c, &sc);
 	*declared = n > w->cfg.max_body ? w->cfg.max_body : (size_t)n;
-	if (!is_json_type(ct)) {
+	if (!webhook_is_json_type(ct)) {
 		*json = "{\"error\":\"content type must be application/json\"}";
 		return 415;
 	}
@@ -251,11 +228,20 @@ static unsigned check_webhook(struct webhook_server *w,
 		*json = "{\"error\":\"body too large\"}";
 		return 413;
 	}
-	if (!sc.count[0] && !sc.count[1] && !sc.count[2]) {
+	const char *why = NULL;
+	if (route == R_WEBHOOK && !sc.count[0] && !sc.count[1] &&
+	    !sc.count[2])
+		why = "no signature header";
+	if (route == R_WORKFLOW)
+		webhook_header_secret_ok(w->cfg.verifier, c, &why);
+	if (why) {
 		atomic_fetch_add(&w->m.sig_failures, 1);
-		cv_warn("msg=\"signature rejected\" reason=\"no signature "
-			"header\"");
-		*json = "{\"error\":\"invalid signature\"}";
+		cv_warn("msg=\"%s rejected\" reason=\"%s\"",
+			route == R_WORKFLOW ? "header secret" : "signature",
+			why);
+		*json = route == R_WORKFLOW
+			? "{\"error\":\"missing or wrong credential\"}"
+			: "{\"error\":\"invalid signature\"}";
 		return 401;
 	}
 	return 0;
@@ -292,6 +278,11 @@ static enum MHD_Result begin_request(struct webhook_server *w,
 	    !MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_HOST))
 		return answer(w, c, 400, "{\"error\":\"no Host header\"}");
+	const char *framing = webhook_ambiguous_framing(c);
+	if (framing) {
+		cv_warn("msg=\"ambiguous request framing; refused\"");
+		return answer_close(w, c, 400, framing);
+	}
 	size_t i = 0;
 	while (i < CV_ARRAY_LEN(routes) && strcmp(routes[i].path, url) != 0)
 		i++;
@@ -299,7 +290,7 @@ static enum MHD_Result begin_request(struct webhook_server *w,
 		/* every other connection is answering authenticated work:
 		 * say so at once (HighLevel retries a 429) */
 		cv_warn("msg=\"connections all busy; answering 429\"");
-		if (i < CV_ARRAY_LEN(routes) && routes[i].route == R_WEBHOOK)
+		if (i < CV_ARRAY_LEN(routes) && is_delivery(routes[i].route))
 			return answer_close(w, c, 429, "{\"error\":\"busy, "
 						       "retry later\"}");
 		return answer_close(w, c, 503, "{\"error\":\"busy, retry "
@@ -309,7 +300,7 @@ static enum MHD_Result begin_request(struct webhook_server *w,
 		/* stopping: take no new request (what MHD_quiesce_daemon
 		 * would do, see webhook_server_stop); HighLevel retries a
 		 * 429, and a 503 takes the server out of a load balancer */
-		if (i < CV_ARRAY_LEN(routes) && routes[i].route == R_WEBHOOK)
+		if (i < CV_ARRAY_LEN(routes) && is_delivery(routes[i].route))
 			return answer(w, c, 429, "{\"error\":\"shutting down, "
 						 "retry later\"}");
 		return answer(w, c, 503, "{\"error\":\"the server is "
@@ -317,15 +308,18 @@ static enum MHD_Result begin_request(struct webhook_server *w,
 	}
 	if (i == CV_ARRAY_LEN(routes) && w->console && console_owns(url))
 		return begin_console(w, c, con_cls);
-	if (i == CV_ARRAY_LEN(routes))
+	if (i == CV_ARRAY_LEN(routes) ||
+	    (routes[i].route == R_WORKFLOW &&
+		    !sig_header_secret_name(w->cfg.verifier)))
 		return answer(w, c, 404, "{\"error\":\"not found\"}");
 	if (strcmp(routes[i].method, method) != 0)
 		return answer(w, c, 405, "{\"error\":\"method not allowed\"}");
 	struct adm_conn *ac = conn_admission(c);
-	if (routes[i].route == R_WEBHOOK) {
+	if (is_delivery(routes[i].route)) {
 		size_t declared = 0;
 		const char *json = NULL;
-		unsigned st = check_webhook(w, c, &declared, &json);
+		unsigned st = check_webhook(w, c, routes[i].route, &declared,
+			&json);
 		/* many large bodies at once: memory is bounded, and
 		 * HighLevel retries a 429. Memory is held as the body
 		 * arrives (on_request), not on the word of Content-Length:
@@ -364,12 +358,13 @@ static void on_settled(void *ctx, unsigned status, enum webhook_outcome o,
 static enum MHD_Result finish_request(struct webhook_server *w,
 	struct MHD_Connection *c, struct req *r)
 {
-	struct sig_scan sc;
-	memset(&sc, 0, sizeof(sc));
-	MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header, &sc);
+	struct webhook_sig_scan sc;
+	webhook_scan_signatures(c, &sc);
 	const char *why = NULL, *body = r->body.data ? r->body.data : "";
 	enum sig_scheme s = SIG_NONE;
-	if (sc.count[0] > 1 || sc.count[1] > 1 || sc.count[2] > 1)
+	if (r->route == R_WORKFLOW)
+		s = SIG_HEADER_SECRET; /* checked with the headers */
+	else if (sc.count[0] > 1 || sc.count[1] > 1 || sc.count[2] > 1)
 		why = "a signature header appears more than once";
 	else
 		s = sig_verify(w->cfg.verifier, &sc.h, body, r->body.len,
@@ -654,6 +649,7 @@ static enum MHD_Result console_answer(struct webhook_server *w,
 		return answer(w, c, 500, "{\"error\":\"no thread for the "
 					 "request\"}");
 	struct MHD_Response *mr;
+	webhook_scrub_error(res);
 	if (res->stream) {
 		if (!r->stream)
 			return answer(w, c, 500, "{\"error\":\"cannot start "
@@ -726,7 +722,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 			admission_busy(w->adm, conn_admission(c));
 		return res;
 	}
-	if (*upload_size > 0 && r->route != R_WEBHOOK &&
+	if (*upload_size > 0 && !is_delivery(r->route) &&
 	    r->route != R_CONSOLE) {
 		*upload_size = 0; /* a body on GET: read and dropped */
 		return MHD_YES;

@@ -33,7 +33,7 @@ static void setup(void)
 	wt_write_pubkey(ed, edpem);
 	wt_write_pubkey(rsa, rsapem);
 	FILE *f = fopen(secret, "w");
-	fputs("s3cret-shared\n", f);
+	fputs("s3cret-shared-0123456789abcdef0123\n", f);
 	fclose(f);
 }
 
@@ -276,7 +276,7 @@ static void test_legacy_and_hmac(void)
 		401);
 	/* HMAC mode; and an invalid x-ghl-signature does not fall back */
 	char *hb = wt_call_body("call-hmac", "wh-hmac", "workflow");
-	wt_hmac_hex("s3cret-shared", hb, strlen(hb), mac);
+	wt_hmac_hex("s3cret-shared-0123456789abcdef0123", hb, strlen(hb), mac);
 	snprintf(hh, sizeof(hh), "X-HighLevel-Signature: %s", mac);
 	const char *hm[] = { "Content-Type: application/json", hh, NULL };
 	const char *hm_bad[] = { "Content-Type: application/json", hh, gh,

@@ -26,19 +26,7 @@ static EVP_PKEY *ed;
 
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "%s/cvadm.XXXXXX",
-		getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(dir))
-		wt_die("mkdtemp");
-	snprintf(db, sizeof(db), "%s/store.db", dir);
-	snprintf(edpem, sizeof(edpem), "%s/ed.pem", dir);
-	ed = wt_keygen("ED25519", 0);
-	wt_write_pubkey(ed, edpem);
-	char cmd[700];
-	snprintf(cmd, sizeof(cmd), "'%s' --db '%s' init >/dev/null",
-		getenv("CALLVAULT"), db);
-	if (system(cmd) != 0)
-		wt_die("init");
+	ed = wt_fresh_dir("cvadm", dir, db, edpem);
 }
 
 /* n signed webhooks from 127.0.0.1, one connection each: how many were
@@ -285,11 +273,7 @@ int main(void)
 	test_one_address();
 	test_spread();
 	test_full();
-	char rm[400];
-	snprintf(rm, sizeof(rm), "rm -rf '%s'", dir);
-	if (system(rm) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
-	EVP_PKEY_free(ed);
+	wt_remove_dir(dir, ed);
 	curl_global_cleanup();
 	return t_done();
 }

@@ -136,6 +136,38 @@ static inline char *wt_call_body(const char *call_id, const char *webhook_id,
 	return b;
 }
 
+/* A fresh directory for one test program: dir (under $TMPDIR, named
+ * after prefix), db = dir/store.db created with `callvault init`, and an
+ * Ed25519 key whose public half is in edpem = dir/ed.pem. */
+static inline EVP_PKEY *wt_fresh_dir(const char *prefix, char dir[256],
+	char db[300], char edpem[300])
+{
+	snprintf(dir, 256, "%s/%s.XXXXXX",
+		getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", prefix);
+	if (!mkdtemp(dir))
+		wt_die("mkdtemp");
+	snprintf(db, 300, "%s/store.db", dir);
+	snprintf(edpem, 300, "%s/ed.pem", dir);
+	EVP_PKEY *k = wt_keygen("ED25519", 0);
+	wt_write_pubkey(k, edpem);
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "'%s' --db '%s' init >/dev/null",
+		getenv("CALLVAULT") ? getenv("CALLVAULT") : "callvault", db);
+	if (system(cmd) != 0)
+		wt_die("callvault init");
+	return k;
+}
+
+/* Remove what wt_fresh_dir made. */
+static inline void wt_remove_dir(const char *dir, EVP_PKEY *k)
+{
+	char rm[400];
+	snprintf(rm, sizeof(rm), "rm -rf '%s'", dir);
+	if (system(rm) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	EVP_PKEY_free(k);
+}
+
 /* ---- running the server ---- */
 
 struct wt_server {

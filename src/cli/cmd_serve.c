@@ -16,6 +16,7 @@ struct serve_opts {
 	bool with_console;
 	const char *port_file;
 	const char *secret_file;
+	const char *header_secret_file;
 	const char *keys[16];
 	size_t n_keys;
 	int64_t cutoff_ms;
@@ -29,6 +30,7 @@ static int parse_opt(int c, const char *arg, struct serve_opts *o)
 	case 'l': o->cfg.listen = arg; return 0;
 	case 'p': o->port_file = arg; return 0;
 	case 's': o->secret_file = arg; return 0;
+	case 'H': o->header_secret_file = arg; return 0;
 	case 'k':
 		if (o->n_keys == CV_ARRAY_LEN(o->keys))
 			return cli_fail(CV_EXIT_USAGE, "serve",
@@ -88,6 +90,21 @@ static int parse_opt(int c, const char *arg, struct serve_opts *o)
 	return CV_EXIT_USAGE;
 }
 
+/* The workflow header secret, "Name: value", from the first line of
+ * path; NULL, or the error (the caller frees it). */
+static char *load_header_secret(struct sig_verifier *v, const char *path)
+{
+	char *line = NULL, *err = NULL, *inner = NULL;
+	if (cv_read_secret(path, &line, &err) != CV_OK)
+		return err;
+	if (sig_set_header_secret(v, line, &inner) != CV_OK)
+		err = xasprintf("--header-secret-file %s: %s", path, inner);
+	memset(line, 0, strlen(line));
+	free(line);
+	free(inner);
+	return err;
+}
+
 /* Build the verifier from the options; NULL after printing the error. */
 static struct sig_verifier *make_verifier(const struct serve_opts *o)
 {
@@ -98,12 +115,19 @@ static struct sig_verifier *make_verifier(const struct serve_opts *o)
 			break;
 	if (!err && o->secret_file) {
 		char *secret = NULL;
+		char *inner = NULL;
 		if (cv_read_secret(o->secret_file, &secret, &err) == CV_OK) {
-			sig_set_shared_secret(v, secret, strlen(secret));
+			if (sig_set_shared_secret(v, secret, strlen(secret),
+				    &inner) != CV_OK)
+				err = xasprintf("--shared-secret-file %s: %s",
+					o->secret_file, inner);
 			memset(secret, 0, strlen(secret));
 			free(secret);
+			free(inner);
 		}
 	}
+	if (!err && o->header_secret_file)
+		err = load_header_secret(v, o->header_secret_file);
 	sig_set_legacy_cutoff(v, o->cutoff_ms);
 	/* tests move the clock to either side of the legacy cut-off */
 	const char *now = getenv("CALLVAULT_NOW");
@@ -175,6 +199,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		{ "port-file", required_argument, NULL, 'p' },
 		{ "public-key", required_argument, NULL, 'k' },
 		{ "shared-secret-file", required_argument, NULL, 's' },
+		{ "header-secret-file", required_argument, NULL, 'H' },
 		{ "legacy-cutoff", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "max-connections", required_argument, NULL, 'm' },
@@ -223,6 +248,7 @@ const struct cli_cmd cmd_serve = {
 		"[--port-file FILE]\n"
 		"         [--public-key PEM]… [--shared-secret-file FILE] "
 		"[--legacy-cutoff DATE]\n"
+		"         [--header-secret-file FILE]\n"
 		"         [--timeout S] [--max-connections N] "
 		"[--busy-timeout MS]\n"
 		"         [--max-batch N] [--grace S] [--max-store-mb N]\n"
@@ -251,7 +277,17 @@ const struct cli_cmd cmd_serve = {
 		"  --shared-secret-file F  accept X-HighLevel-Signature: hex "
 		"HMAC-SHA256 of\n"
 		"                          the body with the secret in F "
-		"(workflow webhooks)\n"
+		"(32 bytes or more;\n"
+		"                          system webhooks)\n"
+		"  --header-secret-file F  also serve POST /webhooks/workflow "
+		"for workflow\n"
+		"                          Custom Webhook actions, which must "
+		"carry the header\n"
+		"                          in F's first line, e.g. "
+		"\"X-Callvault-Secret: …\" or\n"
+		"                          \"Authorization: Bearer …\" (or "
+		"Basic user:password);\n"
+		"                          its value 32 bytes or more\n"
 		"  --legacy-cutoff DATE    refuse x-wh-signature from DATE "
 		"(default 2026-07-01)\n"
 		"  --timeout S             close idle connections after S "
