@@ -51,6 +51,7 @@ struct admission {
 	struct adm_conn *head, *tail;   /* receiving, oldest first */
 	unsigned live;                  /* open and not cut */
 	unsigned receiving;             /* on the list */
+	unsigned over;                  /* addresses over their share */
 	size_t buffered;
 	struct admission_counts counts;
 	struct addr *buckets[N_BUCKETS];
@@ -123,7 +124,8 @@ static void link_receiving(struct admission *a, struct adm_conn *c)
 	else
 		e->head = c;
 	e->tail = c;
-	e->receiving++;
+	if (++e->receiving == a->o.per_addr_conns + 1)
+		a->over++;
 	a->receiving++;
 }
 
@@ -138,7 +140,8 @@ static void unlink_receiving(struct admission *a, struct adm_conn *c)
 	*(c->aprev ? &c->aprev->anext : &e->head) = c->anext;
 	*(c->anext ? &c->anext->aprev : &e->tail) = c->aprev;
 	c->prev = c->next = c->aprev = c->anext = NULL;
-	e->receiving--;
+	if (e->receiving-- == a->o.per_addr_conns + 1)
+		a->over--;
 	a->receiving--;
 }
 
@@ -160,7 +163,7 @@ static void cut(struct admission *a, struct adm_conn *c, uint64_t *counter)
 static struct adm_conn *victim(struct admission *a, struct adm_conn *c,
 	int64_t old)
 {
-	for (struct adm_conn *x = a->head; x; x = x->next)
+	for (struct adm_conn *x = a->head; x && a->over; x = x->next)
 		if (x != c && x->addr->receiving > a->o.per_addr_conns)
 			return x;
 	return a->head != c && a->head->since_ms <= old ? a->head : NULL;
