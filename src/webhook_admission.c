@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "util.h"
@@ -55,6 +56,7 @@ struct admission {
 	size_t buffered;
 	struct admission_counts counts;
 	struct addr *buckets[N_BUCKETS];
+	uint64_t seed;                  /* of addr_hash */
 };
 
 static void addr_key(const struct sockaddr *sa, unsigned char key[16])
@@ -72,17 +74,28 @@ static void addr_key(const struct sockaddr *sa, unsigned char key[16])
 	}
 }
 
-static unsigned addr_hash(const unsigned char key[16])
+static uint64_t mix64(uint64_t x) /* MurmurHash3's finaliser */
 {
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (int i = 0; i < 16; i++)
-		h = (h ^ key[i]) * 16777619u;
-	return h % N_BUCKETS;
+	x ^= x >> 33;
+	x *= UINT64_C(0xff51afd7ed558ccd);
+	x ^= x >> 33;
+	x *= UINT64_C(0xc4ceb9fe1a85ec53);
+	return x ^ (x >> 33);
+}
+
+/* Keyed with a secret drawn at start: a client choosing its addresses
+ * (IPv6 gives it many) cannot pile them into one chain. */
+static unsigned addr_hash(const struct admission *a,
+	const unsigned char key[16])
+{
+	uint64_t w[2];
+	memcpy(w, key, 16);
+	return (unsigned)(mix64(mix64(a->seed ^ w[0]) ^ w[1]) % N_BUCKETS);
 }
 
 static struct addr *addr_get(struct admission *a, const unsigned char key[16])
 {
-	struct addr **slot = &a->buckets[addr_hash(key)];
+	struct addr **slot = &a->buckets[addr_hash(a, key)];
 	for (struct addr *e = *slot; e; e = e->next)
 		if (memcmp(e->key, key, 16) == 0)
 			return e;
@@ -98,7 +111,7 @@ static void addr_put(struct admission *a, struct addr *e)
 {
 	if (e->open || e->buffered)
 		return;
-	struct addr **p = &a->buckets[addr_hash(e->key)];
+	struct addr **p = &a->buckets[addr_hash(a, e->key)];
 	while (*p != e)
 		p = &(*p)->next;
 	*p = e->next;
@@ -386,6 +399,8 @@ struct admission *admission_create(const struct admission_opts *o)
 {
 	struct admission *a = xcalloc(1, sizeof(*a));
 	a->o = *o;
+	if (getrandom(&a->seed, sizeof(a->seed), 0) != sizeof(a->seed))
+		a->seed = (uint64_t)cv_mono_ms() ^ (uint64_t)(uintptr_t)a;
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
