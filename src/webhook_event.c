@@ -66,6 +66,9 @@ static enum cv_err store_call_end(struct store *s,
 	struct store_payload p;
 	store_payload_init_hashed(&p, SRC_WEBHOOK, e->body, e->len,
 		e->sha256);
+	/* e->scheme says how the body was authenticated ("header-secret"
+	 * for a workflow action's): the version's trust follows it once
+	 * the store records it per version (issue 18, trust by source) */
 	enum cv_err rc = ingest_parsed(s, &p, &e->batch, NULL, &st, errmsg);
 	if (rc != CV_OK)
 		return rc;

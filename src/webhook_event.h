@@ -38,7 +38,11 @@ const char *webhook_outcome_name(enum webhook_outcome o);
 struct webhook_event {
 	const void *body;
 	size_t len;
-	const char *scheme;          /* sig_scheme_name() of the verifier */
+	const char *scheme;          /* how it was authenticated:
+	                              * sig_scheme_name(), "ed25519",
+	                              * "rsa-legacy", "hmac" or
+	                              * "header-secret" (stored with the
+	                              * event; a version's trust follows it) */
 	char sha256[CV_SHA256_HEX];
 	char *dedup_key;             /* webhookId, else "sha256:<hex>" */
 	bool valid;                  /* the envelope parsed */
