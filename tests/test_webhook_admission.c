@@ -109,7 +109,10 @@ static void test_declared(void)
 	open_hostile(s.port, fds, N, from, 1, HOSTILE_START);
 	usleep(300 * 1000);
 	check_genuine(s.port, "declared");
-	CHECK_INT(count_open(fds, N), N); /* nothing displaced them yet */
+	/* the attack stood meanwhile: at least the address's share (32)
+	 * of its connections is open, all 64 until a second has passed */
+	int open = count_open(fds, N);
+	CHECK_MSG(open >= 32, "only %d of the hostile connections open", open);
 	close_all(fds, N);
 	CHECK_INT(wt_stop(&s), 0);
 }
