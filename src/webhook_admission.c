@@ -299,8 +299,10 @@ void admission_release(struct admission *a, struct adm_conn *c, size_t n)
 {
 	pthread_mutex_lock(&a->mu);
 	a->buffered -= n;
-	if (c)
+	if (c) {
 		c->addr->buffered -= n;
+		addr_put(a, c->addr); /* kept while it holds anything */
+	}
 	pthread_mutex_unlock(&a->mu);
 }
 
