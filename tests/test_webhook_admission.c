@@ -9,6 +9,7 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/resource.h>
 
 #include "store/store.h"
 #include "t.h"
@@ -208,6 +209,45 @@ static void test_spread(void)
 	CHECK_INT(wt_stop(&s), 0);
 }
 
+/*
+ * Started under a low open-file limit (systemd's default is 1,024), the
+ * server raises its own to what --max-connections needs. It used not to:
+ * past the limit accept() failed, libmicrohttpd stopped accepting, and
+ * genuine webhooks waited unanswered behind slow connections that had
+ * not reached any bound.
+ */
+static void test_fd_limit(void)
+{
+	enum { N = 120, ADDRS = 60 };
+	struct rlimit rl, low;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_max < 1024)
+		return; /* cannot show it here */
+	low = rl;
+	low.rlim_cur = 64;
+	const char *extra[] = { "--public-key", edpem, "--max-connections",
+		"200", NULL };
+	struct wt_server s;
+	CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+	bool up = wt_start(&s, dir, db, NULL, extra); /* inherits it */
+	CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+	CHECK(up);
+	if (!up)
+		return;
+	static char names[ADDRS][32];
+	const char *from[ADDRS];
+	for (int i = 0; i < ADDRS; i++) {
+		snprintf(names[i], sizeof(names[i]), "127.0.2.%d", i + 1);
+		from[i] = names[i];
+	}
+	int fds[N];
+	open_hostile(s.port, fds, N, from, ADDRS,
+		"POST /webhooks/highlevel HTTP/1.1\r\nHo");
+	usleep(300 * 1000);
+	check_genuine(s.port, "fd-limit");
+	close_all(fds, N);
+	CHECK_INT(wt_stop(&s), 0);
+}
+
 struct parked {
 	int port, i;
 	long status;
@@ -276,6 +316,7 @@ int main(void)
 	test_one_address();
 	test_spread();
 	test_full();
+	test_fd_limit();
 	wt_remove_dir(dir, ed);
 	curl_global_cleanup();
 	return t_done();

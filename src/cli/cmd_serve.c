@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "../signature.h"
 #include "../util.h"
@@ -147,6 +148,25 @@ static struct sig_verifier *make_verifier(const struct serve_opts *o)
 	return v;
 }
 
+/* One file descriptor per connection, and some for the store, the
+ * console and the log: raise the soft limit (systemd's default is 1,024)
+ * up to the hard one, or the server would stop accepting connections
+ * before --max-connections, leaving new webhooks unanswered. */
+static void raise_nofile(unsigned max_connections)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)(max_connections ? max_connections : 512) + 256;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want
+		? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+		cv_warn("msg=\"open file limit below what --max-connections "
+			"needs\" limit=%llu needed=%llu",
+			(unsigned long long)rl.rlim_cur,
+			(unsigned long long)want);
+}
+
 static int serve(struct serve_opts *o)
 {
 	sigset_t set;
@@ -163,6 +183,7 @@ static int serve(struct serve_opts *o)
 	 * a request. Up to 256 MiB of free heap may stay resident. */
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	raise_nofile(o->cfg.max_connections);
 	struct webhook_server *w = NULL;
 	char *err = NULL;
 	enum cv_err rc = webhook_server_start(&w, &o->cfg, &err);
