@@ -6,11 +6,13 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "hash.h"
 #include "util.h"
@@ -52,6 +54,12 @@ struct sig_verifier {
 	atomic_size_t ed_last, rsa_last;
 	unsigned char *secret;
 	size_t secret_len;
+	/* the workflow header secret: the header's name, an Authorization
+	 * scheme ("bearer", "basic"; "" for any other header) and the
+	 * SHA-256 of the credential, so that comparing it in constant time
+	 * tells nothing of its length either */
+	char *hs_name, *hs_scheme;
+	unsigned char hs_digest[SHA256_DIGEST_LENGTH];
 	int64_t cutoff_ms;
 	int64_t now_ms;
 };
@@ -60,7 +68,7 @@ const char *sig_scheme_name(enum sig_scheme s)
 {
 	static const char *const names[] = { [SIG_NONE] = "none",
 		[SIG_ED25519] = "ed25519", [SIG_RSA_LEGACY] = "rsa-legacy",
-		[SIG_HMAC] = "hmac" };
+		[SIG_HMAC] = "hmac", [SIG_HEADER_SECRET] = "header-secret" };
 	return names[s];
 }
 
@@ -93,6 +101,8 @@ void sig_verifier_destroy(struct sig_verifier *v)
 		OPENSSL_cleanse(v->secret, v->secret_len);
 		free(v->secret);
 	}
+	free(v->hs_name);
+	free(v->hs_scheme);
 	free(v);
 }
 
@@ -182,13 +192,115 @@ enum cv_err sig_add_key_file(struct sig_verifier *v, const char *path,
 	return rc;
 }
 
-void sig_set_shared_secret(struct sig_verifier *v, const void *key,
-	size_t len)
+enum cv_err sig_set_shared_secret(struct sig_verifier *v, const void *key,
+	size_t len, char **errmsg)
 {
+	/* HMAC-SHA256's own key size: a shorter secret is guessable long
+	 * before the MAC is */
+	if (len < SIG_MIN_SECRET)
+		return cv_error(errmsg, CV_EINVAL,
+			"the shared secret has %zu bytes; at least %d are "
+			"needed (e.g. `openssl rand -hex 32`)",
+			len, SIG_MIN_SECRET);
 	free(v->secret);
 	v->secret = xmalloc(len ? len : 1);
 	memcpy(v->secret, key, len);
 	v->secret_len = len;
+	return CV_OK;
+}
+
+static bool is_token_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || strchr("!#$%&'*+-.^_`|~", c);
+}
+
+/* "Basic user:password" as HighLevel sends it: base64 of the pair (a
+ * credential already in base64 has no colon and is kept). */
+static char *basic_credential(const char *cred)
+{
+	if (!strchr(cred, ':'))
+		return xstrdup(cred);
+	size_t n = strlen(cred);
+	char *out = xmalloc(4 * ((n + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)cred,
+		(int)n);
+	return out;
+}
+
+enum cv_err sig_set_header_secret(struct sig_verifier *v, const char *line,
+	char **errmsg)
+{
+	const char *colon = strchr(line, ':'), *val;
+	size_t nl = colon ? (size_t)(colon - line) : 0;
+	for (size_t i = 0; i < nl; i++)
+		if (!is_token_char(line[i]))
+			nl = 0;
+	if (!nl)
+		return cv_error(errmsg, CV_EINVAL, "the header secret is not "
+			"\"Header-Name: value\" (e.g. \"X-Callvault-Secret: …\" "
+			"or \"Authorization: Bearer …\")");
+	for (val = colon + 1; *val == ' ' || *val == '\t'; val++)
+		;
+	char *name = xstrndup(line, nl), *scheme = xstrdup(""), *cred;
+	const char *sp = strchr(val, ' ');
+	if (strcasecmp(name, "Authorization") == 0 && sp) {
+		free(scheme);
+		scheme = xstrndup(val, (size_t)(sp - val));
+		for (char *p = scheme; *p; p++)
+			*p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+		while (*sp == ' ')
+			sp++;
+		cred = strcmp(scheme, "basic") == 0 ? basic_credential(sp)
+						    : xstrdup(sp);
+	} else {
+		cred = xstrdup(val);
+	}
+	/* the part a client must guess: as long as an HMAC key (Basic:
+	 * user:password, base64 being longer than what it encodes) */
+	size_t strength = strcmp(scheme, "basic") == 0
+		? strlen(cred) * 3 / 4 : strlen(cred);
+	enum cv_err rc = CV_OK;
+	if (strength < SIG_MIN_SECRET)
+		rc = cv_error(errmsg, CV_EINVAL, "the header secret's value "
+			"has %zu bytes; at least %d are needed (e.g. `openssl "
+			"rand -hex 32`)", strength, SIG_MIN_SECRET);
+	if (rc == CV_OK) {
+		free(v->hs_name);
+		free(v->hs_scheme);
+		v->hs_name = name;
+		v->hs_scheme = scheme;
+		SHA256((const unsigned char *)cred, strlen(cred), v->hs_digest);
+		name = scheme = NULL;
+	}
+	OPENSSL_cleanse(cred, strlen(cred));
+	free(cred);
+	free(name);
+	free(scheme);
+	return rc;
+}
+
+const char *sig_header_secret_name(const struct sig_verifier *v)
+{
+	return v->hs_name;
+}
+
+bool sig_header_secret_ok(const struct sig_verifier *v, const char *value)
+{
+	if (!v->hs_name || !value)
+		return false;
+	const char *cred = value;
+	if (*v->hs_scheme) {
+		size_t sl = strlen(v->hs_scheme);
+		if (strncasecmp(value, v->hs_scheme, sl) != 0 ||
+		    value[sl] != ' ')
+			return false;
+		for (cred = value + sl; *cred == ' '; cred++)
+			;
+	}
+	unsigned char d[SHA256_DIGEST_LENGTH];
+	SHA256((const unsigned char *)cred, strlen(cred), d);
+	return cv_memeq_ct(d, v->hs_digest, sizeof(d));
 }
 
 void sig_set_legacy_cutoff(struct sig_verifier *v, int64_t cutoff_ms)
@@ -201,47 +313,63 @@ void sig_set_now(struct sig_verifier *v, int64_t now_ms)
 	v->now_ms = now_ms;
 }
 
-static int b64_value(char c)
+/* The value of c in base64's standard alphabet ('+', '/') or its URL-safe
+ * one ('-', '_'); *alphabet records which of the two the input uses (0
+ * until a character tells), -1 for neither or a second alphabet. */
+static int b64_value(char c, int *alphabet)
 {
+	int which = 0, v = -1;
 	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+		v = c - 'A';
+	else if (c >= 'a' && c <= 'z')
+		v = c - 'a' + 26;
+	else if (c >= '0' && c <= '9')
+		v = c - '0' + 52;
+	else if (c == '+' || c == '/')
+		v = c == '+' ? 62 : 63, which = 1;
+	else if (c == '-' || c == '_')
+		v = c == '-' ? 62 : 63, which = 2;
+	if (which && *alphabet && *alphabet != which)
+		return -1; /* one alphabet per string */
+	if (which)
+		*alphabet = which;
+	return v;
 }
 
 long sig_base64_decode(const char *in, unsigned char *out, size_t cap)
 {
 	size_t n = strlen(in), o = 0;
-	if (n % 4 != 0)
+	if (n % 4 == 0 && n >= 4 && in[n - 1] == '=')
+		n -= in[n - 2] == '=' ? 2 : 1; /* padding: only where due */
+	if (n % 4 == 1)
 		return -1;
-	for (size_t i = 0; i < n; i += 4) {
-		int q[4], pad = 0;
-		for (int j = 0; j < 4; j++) {
-			char c = in[i + j];
-			bool last = i + 4 == n;
-			if (c == '=' && last && j >= 2 &&
-			    (j == 3 || in[i + 3] == '=')) {
-				q[j] = 0;
-				pad++;
-			} else if ((q[j] = b64_value(c)) < 0 || pad) {
-				return -1;
-			}
-		}
-		uint32_t w = (uint32_t)q[0] << 18 | (uint32_t)q[1] << 12 |
-			     (uint32_t)q[2] << 6 | (uint32_t)q[3];
-		size_t take = 3 - (size_t)pad;
-		if (o + take > cap)
+	int alphabet = 0;
+	uint32_t acc = 0;
+	for (size_t i = 0; i < n; i++) {
+		int v = b64_value(in[i], &alphabet);
+		if (v < 0)
 			return -1;
-		for (size_t j = 0; j < take; j++)
-			out[o++] = (unsigned char)(w >> (16 - 8 * j));
+		acc = acc << 6 | (uint32_t)v;
+		if (i % 4 != 3)
+			continue;
+		if (o + 3 > cap)
+			return -1;
+		for (int j = 2; j >= 0; j--)
+			out[o++] = (unsigned char)(acc >> (8 * j));
+		acc = 0;
 	}
+	/* a last group of 2 or 3 characters carries 1 or 2 bytes; the bits
+	 * left over must be zero, or another string would decode to the
+	 * same bytes (a signature is one string, not several) */
+	size_t rest = n % 4, take = rest ? rest - 1 : 0;
+	unsigned spare = rest == 2 ? 4 : 2;
+	if (rest && (acc & ((1u << spare) - 1)) != 0)
+		return -1;
+	if (o + take > cap)
+		return -1;
+	acc >>= rest ? spare : 0;
+	for (size_t j = take; j > 0; j--)
+		out[o++] = (unsigned char)(acc >> (8 * (j - 1)));
 	return (long)o;
 }
 

@@ -20,6 +20,7 @@
 #ifndef CV_SIGNATURE_H
 #define CV_SIGNATURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,7 +29,11 @@
 /* Default legacy cut-off: 2026-07-01T00:00:00Z. */
 #define SIG_LEGACY_CUTOFF_MS INT64_C(1782864000000)
 
-enum sig_scheme { SIG_NONE, SIG_ED25519, SIG_RSA_LEGACY, SIG_HMAC };
+/* The shortest shared secret taken: 32 bytes, HMAC-SHA256's key size. */
+#define SIG_MIN_SECRET 32
+
+enum sig_scheme { SIG_NONE, SIG_ED25519, SIG_RSA_LEGACY, SIG_HMAC,
+	SIG_HEADER_SECRET };
 
 /* The signature headers of one request (NULL when absent). */
 struct sig_headers {
@@ -53,9 +58,25 @@ enum cv_err sig_add_key_file(struct sig_verifier *v, const char *path,
 /* The same from PEM text in memory. */
 enum cv_err sig_add_key_pem(struct sig_verifier *v, const char *pem,
 	size_t len, char **errmsg) CV_MUST_CHECK;
-/* Accept X-HighLevel-Signature with this HMAC key (copied). */
-void sig_set_shared_secret(struct sig_verifier *v, const void *key,
-	size_t len);
+/* Accept X-HighLevel-Signature with this HMAC key (copied). CV_EINVAL,
+ * nothing set, when it is shorter than SIG_MIN_SECRET bytes. */
+enum cv_err sig_set_shared_secret(struct sig_verifier *v, const void *key,
+	size_t len, char **errmsg) CV_MUST_CHECK;
+/*
+ * Accept workflow deliveries (their own route, see webhook.h) that carry
+ * this header and value, given as one line "Name: value":
+ * "X-Callvault-Secret: …", "Authorization: Bearer …" or "Authorization:
+ * Basic …" (user:password, or its base64 as sent). The Authorization
+ * scheme is matched without regard to case, the credential exactly and
+ * in constant time. CV_EINVAL, nothing set, when the line is not a
+ * header or its credential is shorter than SIG_MIN_SECRET bytes.
+ */
+enum cv_err sig_set_header_secret(struct sig_verifier *v, const char *line,
+	char **errmsg) CV_MUST_CHECK;
+/* The header's name, or NULL when no header secret is set. */
+const char *sig_header_secret_name(const struct sig_verifier *v);
+/* Whether a request's value of that header is the secret. */
+bool sig_header_secret_ok(const struct sig_verifier *v, const char *value);
 /* Legacy RSA signatures are accepted only while now < cutoff_ms. */
 void sig_set_legacy_cutoff(struct sig_verifier *v, int64_t cutoff_ms);
 /* Use a fixed "now" (epoch ms) instead of the clock; 0 = the clock. */
@@ -72,8 +93,10 @@ enum sig_scheme sig_verify(struct sig_verifier *v,
 	const char **why);
 const char *sig_scheme_name(enum sig_scheme s);
 
-/* Decode standard base64 (padding required when the length needs it,
- * no whitespace). Returns the decoded length, or -1 when invalid or
+/* Decode base64 as HighLevel's SDK reads it: the standard or the
+ * URL-safe alphabet (one per string), padded or not, no whitespace;
+ * refused when the bits past the last byte are not zero (each byte string
+ * has one encoding). Returns the decoded length, or -1 when invalid or
  * longer than cap. */
 long sig_base64_decode(const char *in, unsigned char *out, size_t cap);
 

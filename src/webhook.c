@@ -20,10 +20,13 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "webhook_admission.h"
+#include "webhook_http.h"
 #include "webhook_metrics.h"
 #include "webhook_queue.h"
 
 #define WEBHOOK_PATH "/webhooks/highlevel"
+#define WORKFLOW_PATH "/webhooks/workflow"
 
 struct webhook_server {
 	struct webhook_config cfg;
@@ -42,10 +45,12 @@ struct webhook_server {
 	atomic_bool closing;        /* grace over: park nothing more */
 	int wake_fd;                /* eventfd, readable once closing: wakes
 				     * the pipe watchers */
-	atomic_size_t buffered;     /* body bytes held by requests in flight */
+	struct admission *adm;      /* what unauthenticated clients hold */
 };
 
-enum route { R_WEBHOOK, R_HEALTHZ, R_METRICS, R_CONSOLE };
+/* R_WEBHOOK: signed (app and system webhooks); R_WORKFLOW: a workflow
+ * Custom Webhook action's, with the header secret. */
+enum route { R_WEBHOOK, R_WORKFLOW, R_HEALTHZ, R_METRICS, R_CONSOLE };
 
 static const struct {
 	const char *path;
@@ -53,6 +58,7 @@ static const struct {
 	enum route route;
 } routes[] = {
 	{ .path = WEBHOOK_PATH, .method = "POST", .route = R_WEBHOOK },
+	{ .path = WORKFLOW_PATH, .method = "POST", .route = R_WORKFLOW },
 	{ .path = "/healthz", .method = "GET", .route = R_HEALTHZ },
 	{ .path = "/metrics", .method = "GET", .route = R_METRICS },
 };
@@ -65,6 +71,7 @@ struct req {
 	enum route route;
 	struct buf body;
 	size_t reserved;            /* bytes of the body budget held */
+	struct adm_conn *ac;        /* its connection's admission state */
 	struct webhook_server *w;
 	struct MHD_Connection *c;
 	bool parked;                /* answered when resumed */
@@ -122,22 +129,28 @@ static void unpark(struct req *r)
 	unpark_conn(r->w, r->c);
 }
 
-/* Hold n more bytes of the budget for buffered bodies; false (nothing
- * held) when that would pass it. */
+/* Hold n more bytes of the budget for buffered bodies, as they arrive;
+ * false (nothing held) when that would pass the client's or the server's
+ * bound. */
 static bool reserve(struct webhook_server *w, struct req *r, size_t n)
 {
-	size_t before = atomic_fetch_add(&w->buffered, n);
-	if (before + n > w->cfg.max_buffered) {
-		atomic_fetch_sub(&w->buffered, n);
+	if (!admission_reserve(w->adm, r->ac, n))
 		return false;
-	}
 	r->reserved += n;
 	return true;
 }
 
-static enum MHD_Result respond(struct webhook_server *w,
+/* The admission state of c (admission_open's, kept by libmicrohttpd). */
+static struct adm_conn *conn_admission(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c,
+		MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+static enum MHD_Result send_answer(struct webhook_server *w,
 	struct MHD_Connection *c, unsigned status, const char *type,
-	const char *body, size_t len, bool copy)
+	const char *body, size_t len, bool copy, bool close)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(len,
 		(void *)body, copy ? MHD_RESPMEM_MUST_COPY
@@ -150,12 +163,19 @@ static enum MHD_Result respond(struct webhook_server *w,
 			"POST, GET");
 	if (status == 429)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "60");
-	if (atomic_load(&w->stopping)) /* no more requests on keep-alive */
+	if (close || atomic_load(&w->stopping)) /* no more requests on it */
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	enum MHD_Result res = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	webhook_metrics_status(&w->m, status);
 	return res;
+}
+
+static enum MHD_Result respond(struct webhook_server *w,
+	struct MHD_Connection *c, unsigned status, const char *type,
+	const char *body, size_t len, bool copy)
+{
+	return send_answer(w, c, status, type, body, len, copy, false);
 }
 
 /* A small static JSON answer. */
@@ -166,58 +186,39 @@ static enum MHD_Result answer(struct webhook_server *w,
 		false);
 }
 
-static bool is_json_type(const char *ct)
+/* The same, closing the connection after it: its framing cannot be
+ * trusted, or the server has no room for what it might send next. */
+static enum MHD_Result answer_close(struct webhook_server *w,
+	struct MHD_Connection *c, unsigned status, const char *json)
 {
-	static const char want[] = "application/json";
-	if (!ct)
-		return false;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	if (strncasecmp(ct, want, sizeof(want) - 1) != 0)
-		return false;
-	ct += sizeof(want) - 1;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	return *ct == '\0' || *ct == ';';
+	return send_answer(w, c, status, "application/json", json,
+		strlen(json), false, true);
 }
 
-/* The signature headers, each of which must appear at most once. */
-struct sig_scan {
-	struct sig_headers h;
-	int count[3];
-};
-
-static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind,
-	const char *key, const char *value)
+/* A delivery's answer is stored: its client gets 429 when it cannot be
+ * taken now, and HighLevel retries that. */
+static bool is_delivery(enum route r)
 {
-	static const char *const names[3] = { "x-ghl-signature",
-		"x-wh-signature", "x-highlevel-signature" };
-	struct sig_scan *sc = cls;
-	const char **slot[3] = { &sc->h.ghl, &sc->h.wh, &sc->h.hmac };
-	for (int i = 0; i < 3; i++) {
-		if (key && strcasecmp(key, names[i]) == 0) {
-			sc->count[i]++;
-			*slot[i] = value ? value : "";
-		}
-	}
-	return MHD_YES;
+	return r == R_WEBHOOK || r == R_WORKFLOW;
 }
 
-/* Checks on a webhook's headers, before its body is read: 0 to go on,
- * else the status to answer with *json. *declared: Content-Length. */
+/* Checks on a delivery's headers, before its body is read: 0 to go on,
+ * else the status to answer with *json. *declared: Content-Length. A
+ * workflow delivery is authenticated here, by its header secret; a
+ * webhook's signature is checked once its body is in. */
 static unsigned check_webhook(struct webhook_server *w,
-	struct MHD_Connection *c, size_t *declared, const char **json)
+	struct MHD_Connection *c, enum route route, size_t *declared,
+	const char **json)
 {
 	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		MHD_HTTP_HEADER_CONTENT_TYPE);
 	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		MHD_HTTP_HEADER_CONTENT_LENGTH);
 	unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
-	struct sig_scan sc;
-	memset(&sc, 0, sizeof(sc));
-	MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header, &sc);
+	struct webhook_sig_scan sc;
+	webhook_scan_signatures(c, &sc);
 	*declared = n > w->cfg.max_body ? w->cfg.max_body : (size_t)n;
-	if (!is_json_type(ct)) {
+	if (!webhook_is_json_type(ct)) {
 		*json = "{\"error\":\"content type must be application/json\"}";
 		return 415;
 	}
@@ -227,11 +228,20 @@ static unsigned check_webhook(struct webhook_server *w,
 		*json = "{\"error\":\"body too large\"}";
 		return 413;
 	}
-	if (!sc.count[0] && !sc.count[1] && !sc.count[2]) {
+	const char *why = NULL;
+	if (route == R_WEBHOOK && !sc.count[0] && !sc.count[1] &&
+	    !sc.count[2])
+		why = "no signature header";
+	if (route == R_WORKFLOW)
+		webhook_header_secret_ok(w->cfg.verifier, c, &why);
+	if (why) {
 		atomic_fetch_add(&w->m.sig_failures, 1);
-		cv_warn("msg=\"signature rejected\" reason=\"no signature "
-			"header\"");
-		*json = "{\"error\":\"invalid signature\"}";
+		cv_warn("msg=\"%s rejected\" reason=\"%s\"",
+			route == R_WORKFLOW ? "header secret" : "signature",
+			why);
+		*json = route == R_WORKFLOW
+			? "{\"error\":\"missing or wrong credential\"}"
+			: "{\"error\":\"invalid signature\"}";
 		return 401;
 	}
 	return 0;
@@ -247,13 +257,13 @@ static enum MHD_Result begin_console(struct webhook_server *w,
 	unsigned long long n = cl ? strtoull(cl, NULL, 10) : 0;
 	if (n > CONSOLE_MAX_BODY)
 		return answer(w, c, 413, "{\"error\":\"body too large\"}");
+	struct adm_conn *ac = conn_admission(c);
+	if (!admission_fits(w->adm, ac, (size_t)n))
+		return answer(w, c, 429, "{\"error\":\"busy, retry later\"}");
 	struct req *r = xcalloc(1, sizeof(*r));
 	r->route = R_CONSOLE;
+	r->ac = ac;
 	buf_init(&r->body);
-	if (!reserve(w, r, (size_t)n)) {
-		free(r);
-		return answer(w, c, 429, "{\"error\":\"busy, retry later\"}");
-	}
 	*con_cls = r;
 	atomic_fetch_add(&w->active, 1);
 	return MHD_YES;
@@ -268,14 +278,29 @@ static enum MHD_Result begin_request(struct webhook_server *w,
 	    !MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_HOST))
 		return answer(w, c, 400, "{\"error\":\"no Host header\"}");
+	const char *framing = webhook_ambiguous_framing(c);
+	if (framing) {
+		cv_warn("msg=\"ambiguous request framing; refused\"");
+		return answer_close(w, c, 400, framing);
+	}
 	size_t i = 0;
 	while (i < CV_ARRAY_LEN(routes) && strcmp(routes[i].path, url) != 0)
 		i++;
+	if (admission_full(w->adm, conn_admission(c))) {
+		/* every other connection is answering authenticated work:
+		 * say so at once (HighLevel retries a 429) */
+		cv_warn("msg=\"connections all busy; answering 429\"");
+		if (i < CV_ARRAY_LEN(routes) && is_delivery(routes[i].route))
+			return answer_close(w, c, 429, "{\"error\":\"busy, "
+						       "retry later\"}");
+		return answer_close(w, c, 503, "{\"error\":\"busy, retry "
+					       "later\"}");
+	}
 	if (atomic_load(&w->stopping)) {
 		/* stopping: take no new request (what MHD_quiesce_daemon
 		 * would do, see webhook_server_stop); HighLevel retries a
 		 * 429, and a 503 takes the server out of a load balancer */
-		if (i < CV_ARRAY_LEN(routes) && routes[i].route == R_WEBHOOK)
+		if (i < CV_ARRAY_LEN(routes) && is_delivery(routes[i].route))
 			return answer(w, c, 429, "{\"error\":\"shutting down, "
 						 "retry later\"}");
 		return answer(w, c, 503, "{\"error\":\"the server is "
@@ -283,29 +308,34 @@ static enum MHD_Result begin_request(struct webhook_server *w,
 	}
 	if (i == CV_ARRAY_LEN(routes) && w->console && console_owns(url))
 		return begin_console(w, c, con_cls);
-	if (i == CV_ARRAY_LEN(routes))
+	if (i == CV_ARRAY_LEN(routes) ||
+	    (routes[i].route == R_WORKFLOW &&
+		    !sig_header_secret_name(w->cfg.verifier)))
 		return answer(w, c, 404, "{\"error\":\"not found\"}");
 	if (strcmp(routes[i].method, method) != 0)
 		return answer(w, c, 405, "{\"error\":\"method not allowed\"}");
-	struct req *r = xcalloc(1, sizeof(*r));
-	r->route = routes[i].route;
-	buf_init(&r->body);
-	if (r->route == R_WEBHOOK) {
+	struct adm_conn *ac = conn_admission(c);
+	if (is_delivery(routes[i].route)) {
 		size_t declared = 0;
 		const char *json = NULL;
-		unsigned st = check_webhook(w, c, &declared, &json);
+		unsigned st = check_webhook(w, c, routes[i].route, &declared,
+			&json);
 		/* many large bodies at once: memory is bounded, and
-		 * HighLevel retries a 429 */
-		if (st == 0 && !reserve(w, r, declared)) {
+		 * HighLevel retries a 429. Memory is held as the body
+		 * arrives (on_request), not on the word of Content-Length:
+		 * this only refuses what could not fit now. */
+		if (st == 0 && !admission_fits(w->adm, ac, declared)) {
 			cv_warn("msg=\"body budget spent; answering 429\"");
 			st = 429;
 			json = "{\"error\":\"busy, retry later\"}";
 		}
-		if (st != 0) {
-			free(r);
+		if (st != 0)
 			return answer(w, c, st, json);
-		}
 	}
+	struct req *r = xcalloc(1, sizeof(*r));
+	r->route = routes[i].route;
+	r->ac = ac;
+	buf_init(&r->body);
 	/* GET routes are answered at the final call: keeps keep-alive */
 	*con_cls = r;
 	atomic_fetch_add(&w->active, 1);
@@ -328,12 +358,13 @@ static void on_settled(void *ctx, unsigned status, enum webhook_outcome o,
 static enum MHD_Result finish_request(struct webhook_server *w,
 	struct MHD_Connection *c, struct req *r)
 {
-	struct sig_scan sc;
-	memset(&sc, 0, sizeof(sc));
-	MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header, &sc);
+	struct webhook_sig_scan sc;
+	webhook_scan_signatures(c, &sc);
 	const char *why = NULL, *body = r->body.data ? r->body.data : "";
 	enum sig_scheme s = SIG_NONE;
-	if (sc.count[0] > 1 || sc.count[1] > 1 || sc.count[2] > 1)
+	if (r->route == R_WORKFLOW)
+		s = SIG_HEADER_SECRET; /* checked with the headers */
+	else if (sc.count[0] > 1 || sc.count[1] > 1 || sc.count[2] > 1)
 		why = "a signature header appears more than once";
 	else
 		s = sig_verify(w->cfg.verifier, &sc.h, body, r->body.len,
@@ -618,6 +649,7 @@ static enum MHD_Result console_answer(struct webhook_server *w,
 		return answer(w, c, 500, "{\"error\":\"no thread for the "
 					 "request\"}");
 	struct MHD_Response *mr;
+	webhook_scrub_error(res);
 	if (res->stream) {
 		if (!r->stream)
 			return answer(w, c, 500, "{\"error\":\"cannot start "
@@ -683,9 +715,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 {
 	struct webhook_server *w = cls;
 	struct req *r = *con_cls;
-	if (!r)
-		return begin_request(w, c, url, method, version, con_cls);
-	if (*upload_size > 0 && r->route != R_WEBHOOK &&
+	if (!r) {
+		enum MHD_Result res = begin_request(w, c, url, method, version,
+			con_cls);
+		if (!*con_cls) /* answered already */
+			admission_busy(w->adm, conn_admission(c));
+		return res;
+	}
+	if (*upload_size > 0 && !is_delivery(r->route) &&
 	    r->route != R_CONSOLE) {
 		*upload_size = 0; /* a body on GET: read and dropped */
 		return MHD_YES;
@@ -695,15 +732,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		if (want > (r->route == R_CONSOLE ? CONSOLE_MAX_BODY
 						  : w->cfg.max_body) ||
 		    (want > r->reserved && !reserve(w, r, want - r->reserved))) {
-			/* chunked (no Content-Length) past the bound or the
-			 * budget: read no further, close without an answer */
-			cv_warn("msg=\"chunked body too large; closing\"");
+			/* chunked (no Content-Length) past the bound, or past
+			 * the budget (the client's or the server's; checked
+			 * on Content-Length before, but bytes held by others
+			 * arrived meanwhile): libmicrohttpd 0.9.75 cannot
+			 * answer before the whole body is read, so read no
+			 * further and close without an answer */
+			cv_warn("msg=\"body past its bound or the budget; "
+				"closing\" bytes=%zu", want);
 			return MHD_NO;
 		}
 		buf_append(&r->body, upload_data, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	if (!r->parked) /* whole: no deadline while it is answered */
+		admission_busy(w->adm, r->ac);
 	if (r->route == R_HEALTHZ)
 		return respond(w, c, 200, "text/plain", "ok\n", 3, false);
 	if (r->route == R_METRICS) {
@@ -711,6 +755,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		buf_init(&b);
 		webhook_metrics_render(&w->m, webhook_queue_depth(w->q),
 			wal_file_bytes(w), &b);
+		admission_render(w->adm, &b);
 		enum MHD_Result res = respond(w, c, 200,
 			"text/plain; version=0.0.4", b.data, b.len, true);
 		buf_finish(&b);
@@ -730,6 +775,8 @@ static void on_completed(void *cls, struct MHD_Connection *c,
 {
 	struct webhook_server *w = cls;
 	struct req *r = *con_cls;
+	/* receiving again: the next request's deadline starts now */
+	admission_idle(w->adm, conn_admission(c));
 	if (!r)
 		return;
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
@@ -741,10 +788,30 @@ static void on_completed(void *cls, struct MHD_Connection *c,
 			pipe_stream_release(r->stream);
 		console_response_finish(&r->res);
 	}
-	atomic_fetch_sub(&w->buffered, r->reserved);
+	admission_release(w->adm, r->ac, r->reserved);
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&w->active, 1);
+}
+
+/* Connections come and go: admission keeps what each client holds. */
+static void on_connection(void *cls, struct MHD_Connection *c,
+	void **socket_context, enum MHD_ConnectionNotificationCode code)
+{
+	struct webhook_server *w = cls;
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		admission_close(w->adm, *socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	const union MHD_ConnectionInfo *fd = MHD_get_connection_info(c,
+		MHD_CONNECTION_INFO_CONNECTION_FD);
+	const union MHD_ConnectionInfo *sa = MHD_get_connection_info(c,
+		MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (!fd)
+		return; /* cannot be cut: left to the idle timeout */
+	*socket_context = admission_open(w->adm, sa ? sa->client_addr : NULL,
+		fd->connect_fd);
 }
 
 /* Leave the URL as sent: routes match the exact path, so "%00" or other
@@ -830,6 +897,35 @@ static void apply_defaults(struct webhook_config *c)
 		c->busy_ms = 2000;
 	if (!c->max_buffered)
 		c->max_buffered = WEBHOOK_MAX_BUFFERED;
+	if (!c->request_timeout_s)
+		c->request_timeout_s = 10;
+	if (!c->per_addr_conns)
+		c->per_addr_conns = c->max_connections / 16 < 2
+			? 2 : c->max_connections / 16;
+	if (!c->per_addr_buffered) {
+		c->per_addr_buffered = c->max_buffered / 8;
+		if (c->per_addr_buffered < c->max_body)
+			c->per_addr_buffered = c->max_body;
+	}
+	if (c->per_addr_buffered > c->max_buffered)
+		c->per_addr_buffered = c->max_buffered;
+}
+
+/* The admission bounds: an eighth of the connections stay free for new
+ * ones, which displace the oldest receiving ones (webhook_admission.h). */
+static struct admission *make_admission(const struct webhook_config *c)
+{
+	unsigned spare = c->max_connections / 8;
+	if (spare < 1 && c->max_connections > 1)
+		spare = 1;
+	struct admission_opts o = {
+		.max_live = c->max_connections - spare,
+		.per_addr_conns = c->per_addr_conns,
+		.max_buffered = c->max_buffered,
+		.per_addr_buffered = c->per_addr_buffered,
+		.request_timeout_ms = c->request_timeout_s * 1000,
+	};
+	return admission_create(&o);
 }
 
 enum cv_err webhook_server_start(struct webhook_server **out,
@@ -850,6 +946,7 @@ enum cv_err webhook_server_start(struct webhook_server **out,
 		.busy_ms = w->cfg.busy_ms, .max_batch = cfg->max_batch,
 		.max_depth = cfg->max_queue,
 		.max_store_bytes = cfg->max_store_bytes };
+	w->adm = make_admission(&w->cfg);
 	enum cv_err rc = webhook_queue_create(&w->q, &qo, &w->m, errmsg);
 	if (rc == CV_OK && cfg->console)
 		rc = console_create(&w->console, cfg->console, errmsg);
@@ -879,6 +976,7 @@ enum cv_err webhook_server_start(struct webhook_server **out,
 		(unsigned int)w->cfg.max_connections,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
 		MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes, w,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, w, MHD_OPTION_END);
 	if (!w->d) {
@@ -892,6 +990,7 @@ fail:
 		close(w->listen_fd);
 	console_destroy(w->console);
 	webhook_queue_destroy(w->q);
+	admission_destroy(w->adm);
 	close(w->wake_fd);
 	free(w);
 	return rc;
@@ -938,6 +1037,7 @@ void webhook_server_stop(struct webhook_server *w)
 	MHD_stop_daemon(w->d); /* closes the listening socket too */
 	console_destroy(w->console);
 	webhook_queue_destroy(w->q); /* commits what is queued */
+	admission_destroy(w->adm); /* every connection is closed */
 	close(w->wake_fd);
 	free(w);
 }

@@ -3,13 +3,16 @@
  * used here and nowhere else in the core).
  *
  * Routes: POST /webhooks/highlevel (verify, store durably, then answer),
- * GET /healthz, GET /metrics (Prometheus text), and when configured the
- * web console's pages and API (console.h). Anything else is 404 or
- * 405. A body over the bound is 413 (refused on Content-Length before it
- * is read), a content type other than JSON is 415, an unverified body is
- * 401 (nothing stored), a body the store cannot take is 429 (HighLevel
- * retries only 429). Thread per connection; each connection has an idle
- * timeout and the number of connections is bounded.
+ * POST /webhooks/workflow when a header secret is configured (the same,
+ * authenticated by that header), GET /healthz, GET /metrics (Prometheus
+ * text), and when configured the web console's pages and API
+ * (console.h). Anything else is 404 or 405. A body over the bound is 413
+ * (refused on Content-Length before it is read), a content type other
+ * than JSON is 415, an unverified body is 401 (nothing stored), a body
+ * the store cannot take is 429 (HighLevel retries only 429), ambiguous
+ * framing is 400. A few epoll threads serve every connection; what
+ * unauthenticated clients may hold (connections, body bytes, time) is
+ * bounded by webhook_admission.h.
  */
 #ifndef CV_WEBHOOK_H
 #define CV_WEBHOOK_H
@@ -32,7 +35,14 @@ struct webhook_config {
 	size_t max_buffered;       /* bodies held at once before 429;
 	                            * 0 = WEBHOOK_MAX_BUFFERED */
 	unsigned timeout_s;        /* idle connection timeout; 0 = 30 */
+	unsigned request_timeout_s; /* to receive a whole request, from the
+	                            * connection's start or its previous
+	                            * request's end; 0 = 10 */
 	unsigned max_connections;  /* 0 = 512 */
+	unsigned per_addr_conns;   /* receiving connections per client
+	                            * address; 0 = max_connections / 16 */
+	size_t per_addr_buffered;  /* body bytes held per client address;
+	                            * 0 = max_buffered / 8 (>= max_body) */
 	int busy_ms;               /* store lock bound; 0 = 2000 */
 	size_t max_batch;          /* events per commit; 0 = 512 */
 	size_t max_queue;          /* queued events before 429; 0 = 4096 */

@@ -25,8 +25,16 @@ static void test_base64(void)
 	} rows[] = {
 		{ "", 0 }, { "QQ==", 1 }, { "QUI=", 2 }, { "QUJD", 3 },
 		{ "QUJDRA==", 4 }, { "QQ=", -1 }, { "Q===", -1 },
-		{ "QQ==QUJD", -1 }, { "QU JD", -1 }, { "QUJ-", -1 },
+		{ "QQ==QUJD", -1 }, { "QU JD", -1 }, { "QUJ*", -1 },
 		{ "=QUJ", -1 }, { "QUJDREVGR0hJSktMTU5PUFFS", -1 }, /* > cap */
+		/* unpadded and URL-safe, as HighLevel's SDK (Node) reads */
+		{ "QQ", 1 }, { "QUI", 2 }, { "QUJDRA", 4 }, { "Q", -1 },
+		{ "QUJDR", -1 }, { "-_-_", 3 }, { "-_8=", 2 }, { "+/+/", 3 },
+		{ "+_+_", -1 }, { "-/", -1 }, /* two alphabets */
+		/* bits past the last byte must be zero: one string per
+		 * byte string */
+		{ "QR==", -1 }, { "QR", -1 }, { "QUJ=", -1 }, { "QUJ", -1 },
+		{ "QUL=", -1 }, { "QUI", 2 },
 	};
 	for (size_t i = 0; i < CV_ARRAY_LEN(rows); i++)
 		CHECK_MSG(sig_base64_decode(rows[i].in, out, sizeof(out)) ==
@@ -166,9 +174,29 @@ static void test_ed25519_strict(const char *dir)
 	h.ghl = es;
 	CHECK_INT(sig_verify(v, &h, body, n, &why), SIG_NONE);
 	free(es);
-	free(good);
 	BN_free(s);
 	BN_free(l);
+
+	/* the same signature unpadded and URL-safe verifies, as HighLevel's
+	 * SDK reads it; with a bit set past its last byte (the same bytes
+	 * under a lax decoder) it is refused */
+	char forms[3][96];
+	size_t gl = strlen(good);
+	snprintf(forms[0], sizeof(forms[0]), "%.*s", (int)(gl - 2), good);
+	strcpy(forms[1], good);
+	for (char *p = forms[1]; *p; p++)
+		*p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+	strcpy(forms[2], good);
+	char *last = &forms[2][gl - 3]; /* 4 spare bits: 64 = 21 * 3 + 1 */
+	*last = (char)(*last == 'A' ? 'B' : *last == 'Q' ? 'R'
+		     : *last == 'g' ? 'h' : *last == 'w' ? 'x' : '?');
+	for (int i = 0; i < 3; i++) {
+		h.ghl = forms[i];
+		CHECK_MSG(sig_verify(v, &h, body, n, &why) ==
+				  (i < 2 ? SIG_ED25519 : SIG_NONE),
+			"signature as \"%s\"", forms[i]);
+	}
+	free(good);
 
 	/* keys no signer derives from a secret, refused when loaded:
 	 * the neutral element (small order: under it a lax verifier takes
@@ -268,12 +296,18 @@ int main(void)
 	sig_set_legacy_cutoff(v, SIG_LEGACY_CUTOFF_MS + 1);
 	CHECK_INT(sig_verify(v, &l, body, n, &why), SIG_RSA_LEGACY);
 
-	/* HMAC: needs a secret; hex of either case; constant-time compare */
-	char mac[65];
-	wt_hmac_hex("k3y", body, n, mac);
+	/* HMAC: needs a secret of 32 bytes or more; hex of either case;
+	 * constant-time compare */
+	static const char key[] = "k3y-0123456789abcdef0123456789ab";
+	char mac[65], *serr = NULL;
+	wt_hmac_hex(key, body, n, mac);
 	struct sig_headers m = { .hmac = mac };
 	CHECK_INT(sig_verify(v, &m, body, n, &why), SIG_NONE);
-	sig_set_shared_secret(v, "k3y", 3);
+	CHECK_INT(sig_set_shared_secret(v, key, 31, &serr), CV_EINVAL);
+	CHECK(serr && strstr(serr, "31 bytes") && strstr(serr, "at least 32"));
+	free(serr);
+	CHECK_INT(sig_verify(v, &m, body, n, &why), SIG_NONE); /* none set */
+	CHECK_INT(sig_set_shared_secret(v, key, 32, NULL), CV_OK);
 	CHECK_INT(sig_verify(v, &m, body, n, &why), SIG_HMAC);
 	for (char *p = mac; *p; p++)
 		if (*p >= 'a' && *p <= 'f')

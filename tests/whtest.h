@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -93,6 +94,22 @@ static inline void wt_hmac_hex(const char *key, const void *body, size_t len,
 		sprintf(out + 2 * i, "%02x", mac[i]);
 }
 
+/* ~1.2 KB of text, the size of a typical call summary + transcript (the
+ * caller frees it). */
+static inline char *wt_summary_text(void)
+{
+	static const char words[] = "caller asked about a roof estimate and "
+				    "booked a visit for thursday morning ";
+	size_t n = 20 * (sizeof(words) - 1);
+	char *s = malloc(n + 1);
+	if (!s)
+		wt_die("malloc");
+	for (size_t i = 0; i < 20; i++)
+		memcpy(s + i * (sizeof(words) - 1), words, sizeof(words) - 1);
+	s[n] = '\0';
+	return s;
+}
+
 /* A VoiceAiCallEnd body; webhook_id NULL leaves webhookId out. */
 static inline char *wt_call_body(const char *call_id, const char *webhook_id,
 	const char *summary)
@@ -117,6 +134,38 @@ static inline char *wt_call_body(const char *call_id, const char *webhook_id,
 		"\"executedAt\":\"2026-03-02T15:05:40.000Z\"}]}",
 		wh, call_id, summary, call_id);
 	return b;
+}
+
+/* A fresh directory for one test program: dir (under $TMPDIR, named
+ * after prefix), db = dir/store.db created with `callvault init`, and an
+ * Ed25519 key whose public half is in edpem = dir/ed.pem. */
+static inline EVP_PKEY *wt_fresh_dir(const char *prefix, char dir[256],
+	char db[300], char edpem[300])
+{
+	snprintf(dir, 256, "%s/%s.XXXXXX",
+		getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", prefix);
+	if (!mkdtemp(dir))
+		wt_die("mkdtemp");
+	snprintf(db, 300, "%s/store.db", dir);
+	snprintf(edpem, 300, "%s/ed.pem", dir);
+	EVP_PKEY *k = wt_keygen("ED25519", 0);
+	wt_write_pubkey(k, edpem);
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "'%s' --db '%s' init >/dev/null",
+		getenv("CALLVAULT") ? getenv("CALLVAULT") : "callvault", db);
+	if (system(cmd) != 0)
+		wt_die("callvault init");
+	return k;
+}
+
+/* Remove what wt_fresh_dir made. */
+static inline void wt_remove_dir(const char *dir, EVP_PKEY *k)
+{
+	char rm[400];
+	snprintf(rm, sizeof(rm), "rm -rf '%s'", dir);
+	if (system(rm) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	EVP_PKEY_free(k);
 }
 
 /* ---- running the server ---- */
@@ -261,6 +310,40 @@ static inline int wt_connect(int port)
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0)
 		wt_die("connect");
 	return fd;
+}
+
+/* Connect from a chosen loopback address (any of 127.0.0.0/8 is this
+ * host's), as a client elsewhere would; -1 when it cannot. */
+static inline int wt_connect_from(int port, const char *from)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	struct sockaddr_in a = { .sin_family = AF_INET,
+		.sin_port = htons((uint16_t)port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	if (fd < 0)
+		return -1;
+	if (inet_pton(AF_INET, from, &src.sin_addr) != 1 ||
+	    bind(fd, (struct sockaddr *)&src, sizeof(src)) != 0 ||
+	    connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Whether the server has closed fd (EOF or reset), without reading any
+ * answer it may have sent first. */
+static inline bool wt_closed(int fd)
+{
+	char b[512];
+	for (;;) {
+		ssize_t r = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))
+			return true;
+		if (r < 0 && errno == EAGAIN)
+			return false;
+	}
 }
 
 /* Read a status line; status, 0 on EOF/reset without one, -1 on timeout. */

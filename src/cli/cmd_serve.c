@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "../signature.h"
 #include "../util.h"
@@ -16,6 +17,7 @@ struct serve_opts {
 	bool with_console;
 	const char *port_file;
 	const char *secret_file;
+	const char *header_secret_file;
 	const char *keys[16];
 	size_t n_keys;
 	int64_t cutoff_ms;
@@ -29,6 +31,7 @@ static int parse_opt(int c, const char *arg, struct serve_opts *o)
 	case 'l': o->cfg.listen = arg; return 0;
 	case 'p': o->port_file = arg; return 0;
 	case 's': o->secret_file = arg; return 0;
+	case 'H': o->header_secret_file = arg; return 0;
 	case 'k':
 		if (o->n_keys == CV_ARRAY_LEN(o->keys))
 			return cli_fail(CV_EXIT_USAGE, "serve",
@@ -57,7 +60,10 @@ static int parse_opt(int c, const char *arg, struct serve_opts *o)
 		{ 'I', "--session-idle-s", 1, 86400 },
 		{ 'A', "--session-max-s", 1, 7 * 86400 },
 		{ 'L', "--login-max-failures", 1, 1000 },
-		{ 'F', "--max-buffer-mb", 1, 65536 } };
+		{ 'F', "--max-buffer-mb", 1, 65536 },
+		{ 'R', "--request-timeout", 1, 3600 },
+		{ 'P', "--per-address-connections", 1, 100000 },
+		{ 'Q', "--per-address-buffer-mb", 1, 65536 } };
 	for (size_t i = 0; i < CV_ARRAY_LEN(nums); i++) {
 		if (nums[i].c != c)
 			continue;
@@ -76,10 +82,28 @@ static int parse_opt(int c, const char *arg, struct serve_opts *o)
 		case 'A': o->console.absolute_ms = (int64_t)v * 1000; break;
 		case 'L': o->console.max_failures = (int)v; break;
 		case 'F': o->cfg.max_buffered = (size_t)v << 20; break;
+		case 'R': o->cfg.request_timeout_s = (unsigned)v; break;
+		case 'P': o->cfg.per_addr_conns = (unsigned)v; break;
+		case 'Q': o->cfg.per_addr_buffered = (size_t)v << 20; break;
 		}
 		return 0;
 	}
 	return CV_EXIT_USAGE;
+}
+
+/* The workflow header secret, "Name: value", from the first line of
+ * path; NULL, or the error (the caller frees it). */
+static char *load_header_secret(struct sig_verifier *v, const char *path)
+{
+	char *line = NULL, *err = NULL, *inner = NULL;
+	if (cv_read_secret(path, &line, &err) != CV_OK)
+		return err;
+	if (sig_set_header_secret(v, line, &inner) != CV_OK)
+		err = xasprintf("--header-secret-file %s: %s", path, inner);
+	memset(line, 0, strlen(line));
+	free(line);
+	free(inner);
+	return err;
 }
 
 /* Build the verifier from the options; NULL after printing the error. */
@@ -92,12 +116,19 @@ static struct sig_verifier *make_verifier(const struct serve_opts *o)
 			break;
 	if (!err && o->secret_file) {
 		char *secret = NULL;
+		char *inner = NULL;
 		if (cv_read_secret(o->secret_file, &secret, &err) == CV_OK) {
-			sig_set_shared_secret(v, secret, strlen(secret));
+			if (sig_set_shared_secret(v, secret, strlen(secret),
+				    &inner) != CV_OK)
+				err = xasprintf("--shared-secret-file %s: %s",
+					o->secret_file, inner);
 			memset(secret, 0, strlen(secret));
 			free(secret);
+			free(inner);
 		}
 	}
+	if (!err && o->header_secret_file)
+		err = load_header_secret(v, o->header_secret_file);
 	sig_set_legacy_cutoff(v, o->cutoff_ms);
 	/* tests move the clock to either side of the legacy cut-off */
 	const char *now = getenv("CALLVAULT_NOW");
@@ -117,6 +148,25 @@ static struct sig_verifier *make_verifier(const struct serve_opts *o)
 	return v;
 }
 
+/* One file descriptor per connection, and some for the store, the
+ * console and the log: raise the soft limit (systemd's default is 1,024)
+ * up to the hard one, or the server would stop accepting connections
+ * before --max-connections, leaving new webhooks unanswered. */
+static void raise_nofile(unsigned max_connections)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)(max_connections ? max_connections : 512) + 256;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want
+		? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+		cv_warn("msg=\"open file limit below what --max-connections "
+			"needs\" limit=%llu needed=%llu",
+			(unsigned long long)rl.rlim_cur,
+			(unsigned long long)want);
+}
+
 static int serve(struct serve_opts *o)
 {
 	sigset_t set;
@@ -133,6 +183,7 @@ static int serve(struct serve_opts *o)
 	 * a request. Up to 256 MiB of free heap may stay resident. */
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	raise_nofile(o->cfg.max_connections);
 	struct webhook_server *w = NULL;
 	char *err = NULL;
 	enum cv_err rc = webhook_server_start(&w, &o->cfg, &err);
@@ -169,6 +220,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		{ "port-file", required_argument, NULL, 'p' },
 		{ "public-key", required_argument, NULL, 'k' },
 		{ "shared-secret-file", required_argument, NULL, 's' },
+		{ "header-secret-file", required_argument, NULL, 'H' },
 		{ "legacy-cutoff", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "max-connections", required_argument, NULL, 'm' },
@@ -182,6 +234,9 @@ static int run(struct cli *cli, int argc, char **argv)
 		{ "session-max-s", required_argument, NULL, 'A' },
 		{ "login-max-failures", required_argument, NULL, 'L' },
 		{ "max-buffer-mb", required_argument, NULL, 'F' },
+		{ "request-timeout", required_argument, NULL, 'R' },
+		{ "per-address-connections", required_argument, NULL, 'P' },
+		{ "per-address-buffer-mb", required_argument, NULL, 'Q' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct serve_opts o = { .cfg = { .listen = "127.0.0.1:8080",
@@ -214,12 +269,15 @@ const struct cli_cmd cmd_serve = {
 		"[--port-file FILE]\n"
 		"         [--public-key PEM]… [--shared-secret-file FILE] "
 		"[--legacy-cutoff DATE]\n"
+		"         [--header-secret-file FILE]\n"
 		"         [--timeout S] [--max-connections N] "
 		"[--busy-timeout MS]\n"
 		"         [--max-batch N] [--grace S] [--max-store-mb N]\n"
 		"         [--console [--tls-proxy] [--session-idle-s S] "
 		"[--session-max-s S]\n"
 		"          [--login-max-failures N]] [--max-buffer-mb N]\n"
+		"         [--request-timeout S] [--per-address-connections N]\n"
+		"         [--per-address-buffer-mb N]\n"
 		"\n"
 		"Serve POST /webhooks/highlevel, GET /healthz and GET "
 		"/metrics (Prometheus).\nA delivery is answered 200 only "
@@ -240,7 +298,17 @@ const struct cli_cmd cmd_serve = {
 		"  --shared-secret-file F  accept X-HighLevel-Signature: hex "
 		"HMAC-SHA256 of\n"
 		"                          the body with the secret in F "
-		"(workflow webhooks)\n"
+		"(32 bytes or more;\n"
+		"                          system webhooks)\n"
+		"  --header-secret-file F  also serve POST /webhooks/workflow "
+		"for workflow\n"
+		"                          Custom Webhook actions, which must "
+		"carry the header\n"
+		"                          in F's first line, e.g. "
+		"\"X-Callvault-Secret: …\" or\n"
+		"                          \"Authorization: Bearer …\" (or "
+		"Basic user:password);\n"
+		"                          its value 32 bytes or more\n"
 		"  --legacy-cutoff DATE    refuse x-wh-signature from DATE "
 		"(default 2026-07-01)\n"
 		"  --timeout S             close idle connections after S "
@@ -280,6 +348,23 @@ const struct cli_cmd cmd_serve = {
 		"requests\n"
 		"                          together; past it answer 429 "
 		"(default 64)\n"
+		"  --request-timeout S     a connection must deliver a whole "
+		"request within S\n"
+		"                          seconds of its start or of its "
+		"previous answer, or\n"
+		"                          it is closed (default 10)\n"
+		"  --per-address-connections N\n"
+		"                          connections one client address may "
+		"hold while they\n"
+		"                          send requests (not while answered); "
+		"a new one closes\n"
+		"                          its oldest (default "
+		"max-connections / 16)\n"
+		"  --per-address-buffer-mb N\n"
+		"                          bodies one client address may hold "
+		"in memory\n"
+		"                          (default max-buffer-mb / 8, at least "
+		"1)\n"
 		"\nEnvironment: CALLVAULT_NOW=DATE sets the clock the legacy "
 		"cut-off is\ncompared with (for tests).\n",
 	.run = run,

@@ -76,19 +76,6 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static char *summary_text(void)
-{
-	/* ~1.2 KB, the size of a typical call summary + transcript */
-	static const char words[] = "caller asked about a roof estimate and "
-				    "booked a visit for thursday morning ";
-	size_t n = 20 * (sizeof(words) - 1);
-	char *s = malloc(n + 1);
-	for (size_t i = 0; i < 20; i++)
-		memcpy(s + i * (sizeof(words) - 1), words, sizeof(words) - 1);
-	s[n] = '\0';
-	return s;
-}
-
 static char *wire_request(const char *path, int port, const char *sig_hdr,
 	const char *body, size_t len, size_t *wire_len)
 {
@@ -111,7 +98,7 @@ static char *wire_request(const char *path, int port, const char *sig_hdr,
 static void prepare(struct req *r, size_t n, EVP_PKEY *k, const char *tag,
 	const char *path, int port, bool use_curl)
 {
-	char *sum = summary_text();
+	char *sum = wt_summary_text();
 	for (size_t i = 0; i < n; i++) {
 		char id[96], wh[96], hdr[160];
 		snprintf(id, sizeof(id), "bench-%s-%zu", tag, i);
@@ -573,7 +560,7 @@ static int verify_rate(const char *keyfile, size_t n)
 	if (sodium_init() < 0)
 		wt_die("sodium_init");
 	EVP_PKEY *k = load_key(keyfile);
-	char *sum = summary_text();
+	char *sum = wt_summary_text();
 	char *body = wt_call_body("bench-verify", "wh-bench-verify", sum);
 	size_t len = strlen(body), pkl = 32, sl = 64;
 	unsigned char pk[32], sig[64];

@@ -17,7 +17,7 @@ B=${1:-build}
 N=${2:-50000}
 C=${3:-64}
 ROUNDS=${4:-3}
-CV=$B/callvault
+CV=${CV:-$B/callvault}   # CV=path/to/callvault measures another build
 BW=$B/tools/bench/bench_webhook
 CLIENT=${CLIENT:-raw}
 case $CLIENT in raw) CF= ;; curl) CF=--curl ;;
@@ -34,14 +34,7 @@ echo "== machine: $(nproc) cores; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== $ROUNDS rounds: GET /healthz then POST /webhooks/highlevel ($N unique signed bodies), concurrency $C, client $CLIENT"
 : > "$W/rounds"
 for r in $(seq "$ROUNDS"); do
-	rm -f "$W"/store.db* "$W/port"
-	"$CV" --db "$W/store.db" init >/dev/null
-	"$CV" --db "$W/store.db" serve --listen 127.0.0.1:0 \
-		--port-file "$W/port" --public-key "$W/ed25519.pub.pem" \
-		2>"$W/serve.log" &
-	pid=$!
-	for _ in $(seq 100); do [ -s "$W/port" ] && break; sleep 0.05; done
-	P=$(cat "$W/port")
+	serve_fresh
 	echo "-- round $r ($(date +%H:%M:%S))"
 	"$BW" run $CF "$W/ed25519.pem" "$P" "$N" "$C" /healthz | tee "$W/h"
 	cpu0=$(awk '{print $14 + $15}' /proc/$pid/stat)
