@@ -684,8 +684,14 @@ static enum MHD_Result console_answer(struct webhook_server *w,
 	if (res->disposition)
 		MHD_add_response_header(mr, "Content-Disposition",
 			res->disposition);
-	if (res->status == 429)
+	if (res->retry_after > 0) {
+		/* the real wait (a login lock-out is minutes, not 60 s) */
+		char ra[24];
+		snprintf(ra, sizeof(ra), "%lld", (long long)res->retry_after);
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	} else if (res->status == 429) {
 		MHD_add_response_header(mr, MHD_HTTP_HEADER_RETRY_AFTER, "60");
+	}
 	if (atomic_load(&w->stopping))
 		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
 	enum MHD_Result ok = MHD_queue_response(c, res->status, mr);

@@ -304,6 +304,9 @@ static void login_burst(void)
 	json_decref(b);
 	CHECK_MSG(wait > 15 * 60 - 120 && wait <= 15 * 60, "retryAfter %ld",
 		wait);
+	/* and the header says the same, not a fixed 60 */
+	CHECK_MSG(r->retry_after == wait, "Retry-After %ld, body %ld",
+		r->retry_after, wait);
 	free(r);
 }
 
