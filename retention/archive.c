@@ -101,7 +101,7 @@ static enum cv_err mkdirs(const char *path, char **errmsg)
 			continue;
 		char c = *q;
 		*q = '\0';
-		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
 			rc = cv_error(errmsg, CV_EIO, "cannot create %s: %s", p,
 				strerror(errno));
 			break;
@@ -717,7 +717,7 @@ static enum cv_err publish(struct bag *b, struct sink *sk,
 		return rc;
 	}
 	char *line = xasprintf("%s  %s\n", rec->sha256, tg->name);
-	rc = cv_write_file_atomic(tg->sidecar, line, strlen(line), 0644,
+	rc = cv_write_file_atomic(tg->sidecar, line, strlen(line), 0600,
 		errmsg);
 	free(line);
 	if (rc == CV_OK)
@@ -775,7 +775,7 @@ static enum cv_err archive_one(struct store *s, const struct archive_opts *o,
 			"no record of it; move it away first", tg.path);
 		goto out;
 	}
-	if ((rc = sink_open_file(&sk, tg.path, 0644, errmsg)) != CV_OK)
+	if ((rc = sink_open_file(&sk, tg.path, 0600, errmsg)) != CV_OK)
 		goto out;
 	sink_set_fault(sk, o->fault);
 	char *safe = retention_safe_name(loc);

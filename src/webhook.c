@@ -711,6 +711,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		buf_init(&b);
 		webhook_metrics_render(&w->m, webhook_queue_depth(w->q),
 			wal_file_bytes(w), &b);
+		webhook_metrics_render_store(w->cfg.db_path, &b);
 		enum MHD_Result res = respond(w, c, 200,
 			"text/plain; version=0.0.4", b.data, b.len, true);
 		buf_finish(&b);

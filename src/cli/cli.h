@@ -64,5 +64,7 @@ CLI_EXTERN(cmd_purge);
 CLI_EXTERN(cmd_restore);
 CLI_EXTERN(cmd_location);
 CLI_EXTERN(cmd_sync);
+CLI_EXTERN(cmd_status);
+CLI_EXTERN(cmd_backup);
 
 #endif
