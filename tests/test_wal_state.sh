@@ -68,11 +68,13 @@ kill -9 "$bpid" 2>/dev/null
 wait "$bpid" 2>/dev/null
 echo "webhooks stored before the kill: $stored; WAL high-water mark: $max bytes"
 expect "the burst stored events (${stored:-none})" test "${stored:-0}" -gt 1000
-# the bound is 8,192 frames of 4 KiB (34 MB with their headers), plus
-# what commits while a RESTART waits; without it the WAL grew by ~33 KB
-# an event (681 MB after 20,000)
+# the bound is 8,192 frames of 4 KiB (34 MB with their headers); the
+# restart happens after the commit that passes it, which can be a group
+# of 512 events (~4,400 frames), and is refused while serve's background
+# checkpoint copies: high-water marks of 35-67 MB were measured. Without
+# the bound the WAL grew by ~33 KB an event (1,070 MB here on 1d04ea3)
 expect "WAL bounded under a webhook burst ($max bytes)" \
-	test "$max" -le $((64 * 1024 * 1024))
+	test "$max" -le $((100 * 1024 * 1024))
 after_kill=$(median_ms)
 truncate_wal
 quiet=$(median_ms)

@@ -218,15 +218,31 @@ void store_set_busy_timeout(struct store *s, int ms)
 static void restart_wal(struct store *s, sqlite3 *db, const char *name)
 {
 	int busy = s->busy_ms;
+	int64_t t0 = cv_mono_ms();
 	s->busy_ms = WAL_BOUND_WAIT_MS;
 	int r = sqlite3_wal_checkpoint_v2(db, name,
 		SQLITE_CHECKPOINT_RESTART, NULL, NULL);
 	s->busy_ms = busy;
-	/* busy (a reader stayed, another checkpoint was running): try again
-	 * 4 MiB later, not at every commit */
-	s->wal_retry_at = r == SQLITE_OK ? 0 : s->wal_frames + 1024;
+	/* Refused at once: another checkpoint (serve's background one) is
+	 * copying; it ends soon, so try again at the next commit. Refused
+	 * after waiting for readers: try again 4 MiB later, not at every
+	 * commit. */
 	if (r == SQLITE_OK)
-		s->wal_frames = 0;
+		s->wal_frames = s->wal_retry_at = 0;
+	else if (cv_mono_ms() - t0 >= 2)
+		s->wal_retry_at = s->wal_frames + 1024;
+}
+
+/*
+ * Whether this connection is one of the writers that make a WAL grow and
+ * so keeps it bounded: one whose owner checkpoints on its own schedule
+ * (autockpt 0: serve's webhook writer) or in bulk mode (import, sync). A
+ * short command's commit (a search's audit entry) never waits for
+ * readers, which under webhook load cost searches up to 200 ms each.
+ */
+static bool owns_wal(const struct store *s)
+{
+	return s->autockpt == 0 || s->autockpt > 1000;
 }
 
 /*
@@ -243,7 +259,7 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name,
 	int bound = s->autockpt > WAL_BOUND_FRAMES ? s->autockpt
 						   : WAL_BOUND_FRAMES;
 	s->wal_frames = frames;
-	if (frames >= bound) {
+	if (frames >= bound && owns_wal(s)) {
 		if (frames >= s->wal_retry_at)
 			restart_wal(s, db, name);
 		return SQLITE_OK;
@@ -327,7 +343,7 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_handler(s->db, busy_handler, s);
 	sqlite3_rollback_hook(s->db, on_rollback, s);
-	s->autockpt = 1000;             /* SQLite's default */
+	s->autockpt = 1000;             /* SQLite's default; see owns_wal */
 	sqlite3_wal_hook(s->db, on_wal_commit, s);
 	/* A short-lived command (a search, whose only write is its audit
 	 * entry) should not pay for checkpointing its few frames and
