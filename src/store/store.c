@@ -250,7 +250,10 @@ static bool owns_wal(const struct store *s)
  * (the file's size says nothing once it has grown: journal_size_limit
  * keeps it at 4 MiB), the hard bound above, and the automatic
  * checkpoint SQLite's own hook would run, every s->autockpt frames (0:
- * never, for a connection whose owner checkpoints on its own schedule).
+ * never, for a connection whose owner checkpoints on its own schedule),
+ * counted here in frames this connection wrote. A WAL that others wrote
+ * is folded in by them, by serve's background checkpoint, or by the
+ * last connection to close (store_close).
  */
 static int on_wal_commit(void *arg, sqlite3 *db, const char *name,
 	int frames)
@@ -265,10 +268,18 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name,
 		return SQLITE_OK;
 	}
 	s->wal_retry_at = 0;
-	if (s->autockpt > 0 && frames >= s->autockpt &&
+	/* frames this connection added: since its previous commit (others'
+	 * commits in between count too); its first commit adds none, so a
+	 * short command never copies a serve's frames into the database
+	 * (1,000-2,000 page writes a search under webhook load) */
+	if (s->wal_prev > 0)
+		s->own_frames += frames >= s->wal_prev ? frames - s->wal_prev
+						       : frames;
+	s->wal_prev = frames;
+	if (s->autockpt > 0 && s->own_frames >= s->autockpt &&
 	    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
 		    NULL, NULL) == SQLITE_OK)
-		s->wal_frames = 0;
+		s->wal_frames = s->own_frames = 0;
 	return SQLITE_OK;
 }
 
