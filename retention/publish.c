@@ -42,7 +42,7 @@ static enum cv_err write_sidecar(const char *path, const char *sha256,
 	const char *slash = strrchr(path, '/');
 	char *side = xasprintf("%s.sha256", path);
 	char *line = xasprintf("%s  %s\n", sha256, slash ? slash + 1 : path);
-	enum cv_err rc = cv_write_file_atomic(side, line, strlen(line), 0644,
+	enum cv_err rc = cv_write_file_atomic(side, line, strlen(line), 0600,
 		errmsg);
 	free(line);
 	free(side);

@@ -762,6 +762,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		webhook_metrics_render(&w->m, webhook_queue_depth(w->q),
 			wal_file_bytes(w), &b);
 		admission_render(w->adm, &b);
+		webhook_metrics_render_store(w->cfg.db_path, &b);
 		enum MHD_Result res = respond(w, c, 200,
 			"text/plain; version=0.0.4", b.data, b.len, true);
 		buf_finish(&b);

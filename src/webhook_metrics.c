@@ -1,6 +1,10 @@
 /* webhook_metrics.c — see webhook_metrics.h */
 #include "webhook_metrics.h"
 
+#include <stdlib.h>
+
+#include "store/store_status.h"
+
 static const unsigned statuses[WM_N_STATUS] = { 200, 400, 401, 404, 405,
 	413, 415, 429, 500, 503, 0 /* any other */ };
 
@@ -100,4 +104,140 @@ void webhook_metrics_render(struct webhook_metrics *m, size_t queue_depth,
 		"writer.\n# TYPE callvault_webhook_queue_depth gauge\n"
 		"callvault_webhook_queue_depth %zu\n",
 		queue_depth);
+}
+
+/* A Prometheus label value: backslash, quote and newline escaped. */
+static void label(struct buf *out, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			buf_printf(out, "\\%c", *v);
+		else if (*v == '\n')
+			buf_puts(out, "\\n");
+		else
+			buf_printf(out, "%c", *v);
+	}
+}
+
+static void help(struct buf *out, const char *name, const char *type,
+	const char *text)
+{
+	buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, text, name,
+		type);
+}
+
+/* One sample per location: name{location="…"} value */
+static void per_location(struct buf *out, const struct store_status *st,
+	const char *name, const char *text,
+	double (*value)(const struct store_status_location *l))
+{
+	help(out, name, "gauge", text);
+	for (size_t i = 0; i < st->n_locations; i++) {
+		buf_printf(out, "%s{location=\"", name);
+		label(out, st->locations[i].id);
+		buf_printf(out, "\"} %.17g\n", value(&st->locations[i]));
+	}
+}
+
+static double loc_calls(const struct store_status_location *l)
+{
+	return (double)l->calls;
+}
+static double loc_ok(const struct store_status_location *l)
+{
+	return (double)l->last_ok_at / 1000.0;
+}
+static double loc_run(const struct store_status_location *l)
+{
+	return (double)l->last_run_at / 1000.0;
+}
+static double loc_failed(const struct store_status_location *l)
+{
+	return l->last_error ? 1 : 0;
+}
+static double loc_queued(const struct store_status_location *l)
+{
+	return (double)l->queued;
+}
+
+static void per_month(struct buf *out, const struct store_status *st,
+	const char *name, const char *text, int which)
+{
+	help(out, name, "gauge", text);
+	for (size_t i = 0; i < st->n_archives; i++) {
+		const struct store_status_archive *a = &st->archives[i];
+		buf_printf(out, "%s{location=\"", name);
+		label(out, a->location_id);
+		buf_printf(out, "\",month=\"%s\"} ", a->month);
+		if (which == 0)
+			buf_printf(out, "%.3f\n", a->last_written_at / 1000.0);
+		else if (which == 1)
+			buf_printf(out, "%.3f\n", a->last_verified_at / 1000.0);
+		else
+			buf_printf(out, "%lld\n", (long long)a->unverified);
+	}
+}
+
+static void render_status(const struct store_status *st, struct buf *out)
+{
+	int64_t now = cv_now_ms();
+	help(out, "callvault_calls_stored", "gauge", "Calls in the store.");
+	buf_printf(out, "callvault_calls_stored %lld\n", (long long)st->calls);
+	help(out, "callvault_store_db_bytes", "gauge",
+		"Size of the store's database file.");
+	buf_printf(out, "callvault_store_db_bytes %lld\n",
+		(long long)st->db_bytes);
+	help(out, "callvault_fetch_queue_depth", "gauge",
+		"Calls a webhook announced that sync has not fetched yet.");
+	buf_printf(out, "callvault_fetch_queue_depth %lld\n",
+		(long long)st->queue_depth);
+	help(out, "callvault_fetch_queue_oldest_age_seconds", "gauge",
+		"Age of the oldest fetch waiting (0 when none).");
+	buf_printf(out, "callvault_fetch_queue_oldest_age_seconds %.3f\n",
+		st->queue_oldest_at > 0 ? (now - st->queue_oldest_at) / 1000.0
+					: 0.0);
+	help(out, "callvault_fetch_queue_failing", "gauge",
+		"Fetches waiting whose last attempt failed.");
+	buf_printf(out, "callvault_fetch_queue_failing %lld\n",
+		(long long)st->queue_failing);
+	per_location(out, st, "callvault_location_calls_stored",
+		"Calls stored per location.", loc_calls);
+	per_location(out, st, "callvault_sync_last_success_timestamp_seconds",
+		"When a sync of the location last succeeded (0: never).",
+		loc_ok);
+	per_location(out, st, "callvault_sync_last_run_timestamp_seconds",
+		"When a sync of the location last ran (0: never).", loc_run);
+	per_location(out, st, "callvault_sync_last_run_failed",
+		"1 when the location's last sync failed.", loc_failed);
+	per_location(out, st, "callvault_location_fetch_queue_depth",
+		"Fetches waiting per location.", loc_queued);
+	per_month(out, st, "callvault_archive_last_written_timestamp_seconds",
+		"When the location-month's last bag was written.", 0);
+	per_month(out, st, "callvault_archive_last_verified_timestamp_seconds",
+		"When a bag of the location-month was last verified (0: "
+		"never).", 1);
+	per_month(out, st, "callvault_archive_unverified",
+		"Bags of the location-month never verified since written.", 2);
+}
+
+void webhook_metrics_render_store(const char *db_path, struct buf *out)
+{
+	struct store *s = NULL;
+	struct store_status st;
+	char *err = NULL;
+	enum cv_err rc = store_open(&s, db_path, STORE_READONLY, &err);
+	if (rc == CV_OK)
+		rc = store_status_read(s, &st, &err);
+	help(out, "callvault_status_up", "gauge",
+		"1 when the store's status below could be read.");
+	buf_printf(out, "callvault_status_up %d\n", rc == CV_OK);
+	if (rc == CV_OK)
+		render_status(&st, out);
+	else
+		cv_warn("msg=\"metrics: store status\" err=\"%s\"",
+			err ? err : cv_strerror(rc));
+	if (s)
+		store_status_finish(&st);
+	free(err);
+	store_close(s);
 }

@@ -38,5 +38,10 @@ void webhook_metrics_commit(struct webhook_metrics *m, uint64_t us,
  * store's -wal file's size (-1: unknown). */
 void webhook_metrics_render(struct webhook_metrics *m, size_t queue_depth,
 	int64_t wal_file_bytes, struct buf *out);
+/* Append the store's status (store_status.h: calls, per-location sync,
+ * fetch queue, archives per location-month) read through a read-only
+ * connection opened for the call; callvault_status_up 0 when it cannot
+ * be read. */
+void webhook_metrics_render_store(const char *db_path, struct buf *out);
 
 #endif

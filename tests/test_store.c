@@ -9,6 +9,7 @@
 #include "ingest.h"
 #include "store/store.h"
 #include "store/store_audit.h"
+#include "store/store_webhook.h"
 #include "util.h"
 #include "t.h"
 
@@ -348,6 +349,60 @@ static void test_gathered_writes(void)
 	free(err);
 }
 
+
+static int file_mode(const char *name)
+{
+	char *path = xasprintf("%s/%s", dir, name);
+	struct stat st;
+	int m = stat(path, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
+	free(path);
+	return m;
+}
+
+/*
+ * Issue 25. A WAL left large (an import, a process killed) is emptied by
+ * the close that finds no other connection open, not by one that does
+ * (a serve keeps the WAL index); the store's files are created 0600
+ * under any umask; and a writer that never checkpoints on its own (the
+ * webhook writer) still keeps the WAL under its bound.
+ */
+static void test_wal_state(void)
+{
+	mode_t old = umask(0);
+	struct store *a = open_fresh("ws.db"), *b = open_fresh("ws.db");
+	umask(old);
+	CHECK_INT(file_mode("ws.db"), 0600);
+	CHECK_INT(file_mode("ws.db-wal"), 0600);
+	CHECK_INT(file_mode("ws.db-shm"), 0600);
+	CHECK(ingest_big(a, 0, 400) == CV_OK);
+	off_t big = wal_bytes("ws.db");
+	CHECK_MSG(big > (1 << 20), "wal %lld bytes", (long long)big);
+	store_close(a);
+	CHECK_MSG(wal_bytes("ws.db") == big, "wal %lld bytes, want %lld: "
+		"emptied under another connection",
+		(long long)wal_bytes("ws.db"), (long long)big);
+	store_close(b);
+	CHECK_MSG(wal_bytes("ws.db") == 0, "wal %lld bytes after the last "
+		"close", (long long)wal_bytes("ws.db"));
+
+	/* 1,500 calls of ~8 KiB (~21,000 frames: 86 MB of WAL unbounded)
+	 * in commits of 50, from a writer with no automatic checkpoints
+	 * while a reader stays open */
+	struct store *w = open_fresh("wb.db"), *r = open_fresh("wb.db");
+	store_wal_autocheckpoint(w, 0);
+	off_t most = 0;
+	for (int i = 0; i < 30; i++) {
+		CHECK(ingest_big(w, i * 50, 50) == CV_OK);
+		if (wal_bytes("wb.db") > most)
+			most = wal_bytes("wb.db");
+	}
+	CHECK_INT(calls_in(r), 1500);
+	/* 8,192 frames of 4 KiB + 24 bytes (34 MB), and one commit past */
+	CHECK_MSG(most < 40 << 20, "wal grew to %lld bytes", (long long)most);
+	store_close(w);
+	store_close(r);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -359,6 +414,7 @@ int main(void)
 	test_reopen_and_readonly();
 	test_wal_at_close();
 	test_gathered_writes();
+	test_wal_state();
 	char *rm = xasprintf("rm -rf %s", dir);
 	if (system(rm) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);

@@ -1,8 +1,29 @@
 /* cmd_check.c — `callvault check`: integrity of the store */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
+#include "../util.h"
 #include "cli.h"
+
+/* Warn (on stderr; not a failure) about each of the store's files that
+ * users other than its owner and group can read: transcripts, password
+ * hashes and the audit log are in them. callvault creates them 0600;
+ * an older store, or a copy, may not be. */
+static void warn_readable(const char *db)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	for (size_t i = 0; i < CV_ARRAY_LEN(sfx); i++) {
+		char *p = xasprintf("%s%s", db, sfx[i]);
+		struct stat st;
+		if (stat(p, &st) == 0 && (st.st_mode & S_IROTH))
+			fprintf(stderr, "callvault check: warning: %s is "
+					"readable by other users (mode %04o); "
+					"chmod o-rwx it\n",
+				p, (unsigned)(st.st_mode & 07777));
+		free(p);
+	}
+}
 
 static int run(struct cli *cli, int argc, char **argv)
 {
@@ -11,6 +32,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	struct store *s = cli_open_store(cli, "check", STORE_NOCREATE);
 	if (!s)
 		return CV_EXIT_FAIL;
+	warn_readable(cli->db_path);
 	char *err = NULL;
 	enum cv_err rc = store_check(s, &err);
 	store_close(s);
@@ -35,6 +57,8 @@ const struct cli_cmd cmd_check = {
 		"both search\nindexes, check that the term list holds every "
 		"word of the index and that\nevery call points at its "
 		"current version. Exit 0 when all pass, 3 naming\nthe first "
-		"problem otherwise.\n",
+		"problem otherwise.\nWarns (without failing) when the store, "
+		"its -wal or its -shm file can be\nread by users other than "
+		"the owner and group.\n",
 	.run = run,
 };

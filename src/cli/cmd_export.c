@@ -191,7 +191,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	struct export_out o = { stdout_put, stdout_done, NULL };
 	enum cv_err rc = CV_OK;
 	if (out) {
-		rc = sink_open_file(&sk, out, 0644, &err);
+		rc = sink_open_file(&sk, out, 0600, &err);
 		o = (struct export_out){ sink_put, sink_done, sk };
 	}
 	char *detail = detail_of(&cf, format, out, eo.since_last);

@@ -191,7 +191,7 @@ static int serve(struct serve_opts *o)
 		char line[16];
 		int n = snprintf(line, sizeof(line), "%u\n",
 			webhook_server_port(w));
-		rc = cv_write_file_atomic(o->port_file, line, (size_t)n, 0644,
+		rc = cv_write_file_atomic(o->port_file, line, (size_t)n, 0600,
 			&err);
 	}
 	if (rc != CV_OK) {

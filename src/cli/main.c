@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../util.h"
@@ -34,6 +35,8 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_hold,
 	&cmd_retention,
 	&cmd_trust,
+	&cmd_status,
+	&cmd_backup,
 #ifndef CV_LEAN
 	&cmd_user,
 	&cmd_serve,
@@ -119,6 +122,10 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cli cli = { .prog = "callvault" };
+	/* Private by default: whatever callvault creates (the store and its
+	 * WAL, archives, exports, secrets, directories) is the owner's
+	 * alone, whatever umask it was started with; a stricter one stays. */
+	umask(umask(077) | 077);
 	const char *env = getenv("CALLVAULT_DB");
 	cli.db_path = env && *env ? env : "./callvault.db";
 	int c;

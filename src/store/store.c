@@ -3,6 +3,7 @@
 #include "store_terms.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -200,21 +201,85 @@ void store_set_busy_timeout(struct store *s, int ms)
 }
 
 /*
+ * The WAL's hard bound, in frames (32 MiB of 4 KiB pages; a bulk import
+ * or sync checkpoints every 64 MiB, and that is its bound). A WAL starts
+ * again from its beginning only when a writer finds every frame copied
+ * into the database and no reader using it; under back-to-back commits
+ * (a webhook burst) a passive checkpointer never catches up and the WAL
+ * grew to 681 MB. Past the bound the committing connection runs a
+ * RESTART checkpoint itself, which waits (at most WAL_BOUND_WAIT_MS)
+ * for the readers, so that its next transaction rewinds the WAL. A
+ * process killed at any moment therefore leaves about this much WAL at
+ * most for the next one to read back.
+ */
+#define WAL_BOUND_FRAMES 8192
+#define WAL_BOUND_WAIT_MS 200
+
+static void restart_wal(struct store *s, sqlite3 *db, const char *name)
+{
+	int busy = s->busy_ms;
+	int64_t t0 = cv_mono_ms();
+	s->busy_ms = WAL_BOUND_WAIT_MS;
+	int r = sqlite3_wal_checkpoint_v2(db, name,
+		SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+	s->busy_ms = busy;
+	/* Refused at once: another checkpoint (serve's background one) is
+	 * copying; it ends soon, so try again at the next commit. Refused
+	 * after waiting for readers: try again 4 MiB later, not at every
+	 * commit. */
+	if (r == SQLITE_OK)
+		s->wal_frames = s->wal_retry_at = 0;
+	else if (cv_mono_ms() - t0 >= 2)
+		s->wal_retry_at = s->wal_frames + 1024;
+}
+
+/*
+ * Whether this connection is one of the writers that make a WAL grow and
+ * so keeps it bounded: one whose owner checkpoints on its own schedule
+ * (autockpt 0: serve's webhook writer) or in bulk mode (import, sync). A
+ * short command's commit (a search's audit entry) never waits for
+ * readers, which under webhook load cost searches up to 200 ms each.
+ */
+static bool owns_wal(const struct store *s)
+{
+	return s->autockpt == 0 || s->autockpt > 1000;
+}
+
+/*
  * After each commit of this connection: how many frames the WAL holds
  * (the file's size says nothing once it has grown: journal_size_limit
- * keeps it at 4 MiB), and the automatic checkpoint SQLite's own hook
- * would run, every s->autockpt frames (0: never, for a connection whose
- * owner checkpoints on its own schedule).
+ * keeps it at 4 MiB), the hard bound above, and the automatic
+ * checkpoint SQLite's own hook would run, every s->autockpt frames (0:
+ * never, for a connection whose owner checkpoints on its own schedule),
+ * counted here in frames this connection wrote. A WAL that others wrote
+ * is folded in by them, by serve's background checkpoint, or by the
+ * last connection to close (store_close).
  */
 static int on_wal_commit(void *arg, sqlite3 *db, const char *name,
 	int frames)
 {
 	struct store *s = arg;
+	int bound = s->autockpt > WAL_BOUND_FRAMES ? s->autockpt
+						   : WAL_BOUND_FRAMES;
 	s->wal_frames = frames;
-	if (s->autockpt > 0 && frames >= s->autockpt &&
+	if (frames >= bound && owns_wal(s)) {
+		if (frames >= s->wal_retry_at)
+			restart_wal(s, db, name);
+		return SQLITE_OK;
+	}
+	s->wal_retry_at = 0;
+	/* frames this connection added: since its previous commit (others'
+	 * commits in between count too); its first commit adds none, so a
+	 * short command never copies a serve's frames into the database
+	 * (1,000-2,000 page writes a search under webhook load) */
+	if (s->wal_prev > 0)
+		s->own_frames += frames >= s->wal_prev ? frames - s->wal_prev
+						       : frames;
+	s->wal_prev = frames;
+	if (s->autockpt > 0 && s->own_frames >= s->autockpt &&
 	    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
 		    NULL, NULL) == SQLITE_OK)
-		s->wal_frames = 0;
+		s->wal_frames = s->own_frames = 0;
 	return SQLITE_OK;
 }
 
@@ -238,6 +303,26 @@ static void sqlite_setup(void)
 	vfs_name = store_vfs_register();
 }
 
+/*
+ * Create a missing store file owner-only (0600) whatever the umask:
+ * it holds transcripts, password hashes and the audit log. SQLite gives
+ * the -wal and -shm files the database file's mode, so they follow.
+ * An existing file is left as it is (`callvault check` warns when others
+ * can read it).
+ */
+static enum cv_err create_private(const char *path, char **errmsg)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno == EEXIST ? CV_OK
+				       : cv_error(errmsg, CV_EIO,
+					       "cannot create store %s: %s",
+					       path, strerror(errno));
+	(void)fchmod(fd, 0600); /* a umask wider than 077 cannot narrow it */
+	close(fd);
+	return CV_OK;
+}
+
 enum cv_err store_open(struct store **out, const char *path, int flags,
 	char **errmsg)
 {
@@ -249,6 +334,9 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 	    stat(path, &st) != 0)
 		return cv_error(errmsg, CV_ENOTFOUND,
 			"no store at %s (run `callvault init` first)", path);
+	if (!(flags & (STORE_NOCREATE | STORE_READONLY)) &&
+	    create_private(path, errmsg) != CV_OK)
+		return CV_EIO;
 	struct store *s = xcalloc(1, sizeof(*s));
 	s->path = xstrdup(path);
 	s->busy_ms = 5000;
@@ -266,16 +354,13 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_handler(s->db, busy_handler, s);
 	sqlite3_rollback_hook(s->db, on_rollback, s);
-	s->autockpt = 1000;             /* SQLite's default */
+	s->autockpt = 1000;             /* SQLite's default; see owns_wal */
 	sqlite3_wal_hook(s->db, on_wal_commit, s);
 	/* A short-lived command (a search, whose only write is its audit
-	 * entry) should not pay for checkpointing the whole WAL and then
-	 * recreating it: a file creation and five fsyncs. So the -wal file
-	 * is kept when the last connection closes, and store_close()
-	 * checkpoints only when this connection saw the WAL hold more than
-	 * CLOSE_CKPT_FRAMES frames (after an import or a sync), which keeps
-	 * the main file current for whoever copies it. Small WALs are
-	 * folded in by the automatic checkpoints (on_wal_commit). */
+	 * entry) should not pay for checkpointing its few frames and
+	 * recreating the WAL at every close: the -wal file is kept when the
+	 * last connection closes, and closing checkpoints only when the WAL
+	 * has grown (store_close). docs/architecture.md, "The WAL". */
 	int persist = 1;
 	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
@@ -306,8 +391,45 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 	return CV_OK;
 }
 
-/* Frames in the WAL above which closing a store checkpoints it. */
-#define CLOSE_CKPT_FRAMES 256
+/* Size of the -wal file above which closing a store folds it into the
+ * database and empties it, when this is the last connection. */
+#define CLOSE_CKPT_BYTES (1 << 20)
+
+int64_t store_wal_bytes(struct store *s)
+{
+	const char *db = sqlite3_db_filename(s->db, "main");
+	const char *wal = db ? sqlite3_filename_wal(db) : NULL;
+	struct stat st;
+	if (!wal || !*wal)
+		return -1;
+	if (stat(wal, &st) != 0)
+		return errno == ENOENT ? 0 : -1;
+	return (int64_t)st.st_size;
+}
+
+/*
+ * The first connection to open a store rebuilds the WAL index from the
+ * -wal file and counts every frame in it as not yet checkpointed, so a
+ * WAL left full when the last connection closed was read back, and
+ * copied into the database again, by every later command (42 times the
+ * cost of a search after an import). So whoever closes the last
+ * connection to a store whose WAL has grown past CLOSE_CKPT_BYTES —
+ * after an import or a sync, or the first command after a killed process
+ * — lets SQLite's own close do it: with the database file's EXCLUSIVE
+ * lock, which it gets only when no other connection (a serve) is open,
+ * it checkpoints and, the WAL being persistent with a size limit,
+ * truncates it to zero bytes. Otherwise the close costs one failed
+ * lock attempt and the other connections keep the WAL index.
+ */
+static void close_checkpoint(struct store *s)
+{
+	if (!s->db || sqlite3_db_readonly(s->db, "main") != 0)
+		return;
+	if (store_wal_bytes(s) > CLOSE_CKPT_BYTES ||
+	    s->wal_frames > CLOSE_CKPT_BYTES / 4096)
+		sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0,
+			NULL);
+}
 
 void store_close(struct store *s)
 {
@@ -318,17 +440,7 @@ void store_close(struct store *s)
 	for (size_t i = 0; i < STMT_CACHE_SIZE; i++)
 		if (s->cache[i].stmt)
 			sqlite3_finalize(s->cache[i].stmt);
-	if (s->db && s->wal_frames > CLOSE_CKPT_FRAMES) {
-		/* TRUNCATE: the next process to open the store rebuilds the
-		 * WAL index from the WAL file and counts every frame in it
-		 * as not yet checkpointed, so a WAL left full would be
-		 * copied into the database again by every later command.
-		 * Without waiting for other readers (a serve process); then
-		 * it is a passive checkpoint, and they keep the index. */
-		s->busy_ms = 0;
-		sqlite3_wal_checkpoint_v2(s->db, "main",
-			SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-	}
+	close_checkpoint(s);
 	store_terms_free(s);
 	if (s->db)
 		sqlite3_close(s->db);

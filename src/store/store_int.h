@@ -26,6 +26,11 @@ struct store {
 	bool rank_ready;          /* store_rank.c registered its function */
 	int wal_frames;           /* WAL frames after this connection's last
 				     commit (on_wal_commit) */
+	int wal_prev;             /* WAL frames after its previous commit */
+	int own_frames;           /* frames it added since its last
+				     automatic checkpoint (on_wal_commit) */
+	int wal_retry_at;         /* frames before the next try to rewind a
+				     WAL past its bound (0: at the bound) */
 	int autockpt;             /* checkpoint every this many frames; 0 =
 				     never (set here, never with PRAGMA
 				     wal_autocheckpoint, which would replace

@@ -1,0 +1,193 @@
+/* cmd_status.c — `callvault status [--json]`: is the archive working? */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../store/store_status.h"
+#include "../util.h"
+#include "cli.h"
+
+static json_t *time_or_null(int64_t ms)
+{
+	char t[32];
+	if (ms <= 0)
+		return json_null();
+	cv_format_iso8601(ms, t);
+	return json_string(t);
+}
+
+static json_t *location_json(const struct store_status_location *l)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_string(l->id));
+	json_object_set_new(o, "registered", json_boolean(l->registered));
+	json_object_set_new(o, "calls", json_integer(l->calls));
+	json_object_set_new(o, "lastRunAt", time_or_null(l->last_run_at));
+	json_object_set_new(o, "lastSuccessAt", time_or_null(l->last_ok_at));
+	json_object_set_new(o, "checkpoint", time_or_null(l->checkpoint_ms));
+	json_object_set_new(o, "lastError", l->last_error
+			? json_string(l->last_error) : json_null());
+	json_object_set_new(o, "fetchQueued", json_integer(l->queued));
+	return o;
+}
+
+static json_t *archive_json(const struct store_status_archive *a)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "locationId", json_string(a->location_id));
+	json_object_set_new(o, "month", json_string(a->month));
+	json_object_set_new(o, "bags", json_integer(a->bags));
+	json_object_set_new(o, "lastWrittenAt",
+		time_or_null(a->last_written_at));
+	json_object_set_new(o, "lastVerifiedAt",
+		time_or_null(a->last_verified_at));
+	json_object_set_new(o, "unverified", json_integer(a->unverified));
+	return o;
+}
+
+static void print_json(const struct store_status *st, int64_t now)
+{
+	json_t *o = json_object(), *q = json_object();
+	json_t *locs = json_array(), *arch = json_array();
+	json_object_set_new(o, "calls", json_integer(st->calls));
+	json_object_set_new(o, "dbBytes", json_integer(st->db_bytes));
+	json_object_set_new(o, "walBytes", json_integer(st->wal_bytes));
+	json_object_set_new(q, "depth", json_integer(st->queue_depth));
+	json_object_set_new(q, "failing", json_integer(st->queue_failing));
+	json_object_set_new(q, "oldestAt", time_or_null(st->queue_oldest_at));
+	json_object_set_new(q, "oldestAgeSeconds", st->queue_oldest_at > 0
+			? json_integer((now - st->queue_oldest_at) / 1000)
+			: json_null());
+	json_object_set_new(o, "fetchQueue", q);
+	for (size_t i = 0; i < st->n_locations; i++)
+		json_array_append_new(locs, location_json(&st->locations[i]));
+	for (size_t i = 0; i < st->n_archives; i++)
+		json_array_append_new(arch, archive_json(&st->archives[i]));
+	json_object_set_new(o, "locations", locs);
+	json_object_set_new(o, "archives", arch);
+	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+	fputc('\n', stdout);
+	json_decref(o);
+}
+
+/* "2026-03-01T10:00:00Z" or "never" */
+static const char *when(int64_t ms, char out[32])
+{
+	if (ms <= 0)
+		return "never";
+	cv_format_iso8601(ms, out);
+	char *dot = strchr(out, '.');
+	if (dot)
+		strcpy(dot, "Z");
+	return out;
+}
+
+static void print_locations(const struct store_status *st)
+{
+	char a[32], b[32];
+	printf("\n%-24s %9s %-21s %-21s %s\n", "location", "calls",
+		"last sync ok", "last sync run", "last error");
+	for (size_t i = 0; i < st->n_locations; i++) {
+		const struct store_status_location *l = &st->locations[i];
+		printf("%-24s %9lld %-21s %-21s %s%s\n", l->id,
+			(long long)l->calls,
+			l->registered || l->last_run_at
+				? when(l->last_ok_at, a) : "(not synced)",
+			when(l->last_run_at, b),
+			l->last_error ? l->last_error : "-",
+			l->queued ? " (fetches queued)" : "");
+	}
+}
+
+static void print_archives(const struct store_status *st)
+{
+	char a[32], b[32];
+	if (st->n_archives == 0) {
+		printf("\narchives: none written\n");
+		return;
+	}
+	printf("\n%-24s %-7s %4s %-21s %-21s\n", "archive location", "month",
+		"bags", "last written", "last verified");
+	for (size_t i = 0; i < st->n_archives; i++) {
+		const struct store_status_archive *r = &st->archives[i];
+		printf("%-24s %-7s %4lld %-21s %-21s%s\n",
+			*r->location_id ? r->location_id : "(none)", r->month,
+			(long long)r->bags, when(r->last_written_at, a),
+			when(r->last_verified_at, b),
+			r->unverified ? " UNVERIFIED" : "");
+	}
+}
+
+static void print_text(const struct store_status *st, int64_t now)
+{
+	char t[32];
+	printf("calls        %lld\n", (long long)st->calls);
+	printf("store        %lld bytes, WAL %lld bytes\n",
+		(long long)st->db_bytes, (long long)st->wal_bytes);
+	printf("fetch queue  %lld waiting", (long long)st->queue_depth);
+	if (st->queue_depth > 0)
+		printf(", oldest %s (%lld s ago), %lld failing",
+			when(st->queue_oldest_at, t),
+			(long long)((now - st->queue_oldest_at) / 1000),
+			(long long)st->queue_failing);
+	putchar('\n');
+	print_locations(st);
+	print_archives(st);
+}
+
+static int run(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false;
+	int c;
+	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
+		if (c != 'j')
+			return CV_EXIT_USAGE;
+		json = true;
+	}
+	if (optind < argc)
+		return cli_fail(CV_EXIT_USAGE, "status",
+			"unexpected argument '%s'", argv[optind]);
+	struct store *s = cli_open_store(cli, "status", STORE_NOCREATE);
+	if (!s)
+		return CV_EXIT_FAIL;
+	struct store_status st;
+	char *err = NULL;
+	enum cv_err rc = store_status_read(s, &st, &err);
+	int64_t now = cv_now_ms();
+	if (rc == CV_OK && json)
+		print_json(&st, now);
+	else if (rc == CV_OK)
+		print_text(&st, now);
+	store_status_finish(&st);
+	store_close(s);
+	if (rc != CV_OK) {
+		int code = cli_fail(CV_EXIT_FAIL, "status", "%s", err);
+		free(err);
+		return code;
+	}
+	return CV_EXIT_OK;
+}
+
+const struct cli_cmd cmd_status = {
+	.name = "status",
+	.summary = "is it working: syncs, fetch queue, WAL, archives",
+	.help = "usage: callvault [--db PATH] status [--json]\n"
+		"\n"
+		"What an operator checks: calls stored; the store's and its "
+		"write-ahead\nlog's size; the webhook fetch queue (calls a "
+		"webhook announced that sync\nhas not fetched yet: how many, "
+		"the oldest, how many failed); per location\nthe calls "
+		"stored, when a sync last ran and last succeeded, the last "
+		"error;\nper location and month the archives written, when "
+		"last written and last\nverified, and any bag never verified. "
+		"Times are UTC. The same figures\nare on `serve`'s /metrics "
+		"(docs/webhooks.md). --json prints them as an\nobject "
+		"(`calls`, `walBytes`, `fetchQueue`, `locations`, "
+		"`archives`).\n",
+	.run = run,
+};
