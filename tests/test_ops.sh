@@ -23,7 +23,8 @@ jget "$T/SIM.info" "d['locations'][0]['pit']" >"$T/pit0"
 echo not-a-valid-token >"$T/pit1"
 cv init >/dev/null
 cv location add "$L0" --token-file "$T/pit0" --api-base "$SIM_URL" >/dev/null
-cv location add "$L1" --token-file "$T/pit1" --api-base "$SIM_URL" >/dev/null
+# --no-check: registered offline, so that its token fails at sync
+cv location add "$L1" --no-check --token-file "$T/pit1" --api-base "$SIM_URL" >/dev/null
 cv sync >"$T/sync.out" 2>&1
 expect_eq "sync: one location fails (bad token)" "$?" 1
 cv archive --through 2026-02 --out "$C/arch" >/dev/null
