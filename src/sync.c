@@ -261,7 +261,7 @@ static char *url_for(struct job *j)
 
 static void tx_flush(struct sync_run *run);
 
-static void start_request(struct job *j, int64_t now)
+static void start_request(struct job *j)
 {
 	if (j->daily_remaining == 0) {
 		job_fail(j, "the daily API budget is spent (X-RateLimit-"
@@ -301,7 +301,6 @@ static void start_request(struct job *j, int64_t now)
 	}
 	j->in_flight = true;
 	j->res->requests++;
-	note_sent(j, now);
 }
 
 /* Try the same request again after a jittered exponential backoff, or
@@ -948,6 +947,10 @@ static void on_response(struct hl_response *r, void *arg)
 {
 	struct job *j = arg;
 	j->in_flight = false;
+	/* counted when its answer came, not when it was queued: the server
+	 * saw it somewhere in between, so the window we keep is never
+	 * shorter than the server's, however late a loaded machine sends */
+	note_sent(j, cv_mono_ms());
 	cv_debug("location=%s status=%ld elapsed_ms=%lld bytes=%zu "
 		 "remaining=%lld", j->loc.id, r->status,
 		(long long)r->elapsed_ms, r->body.len,
@@ -1119,7 +1122,7 @@ static int64_t schedule(struct sync_run *run, bool *active)
 				wait = d;
 			continue;
 		}
-		start_request(j, now);
+		start_request(j);
 	}
 	return wait;
 }
