@@ -512,13 +512,22 @@ bool cx_require(struct ctx *x, enum role need)
 	return false;
 }
 
-/* An Origin header, when sent, must be this server. */
+/* An Origin header, when sent, must be this server: the configured
+ * public URL, else (a weaker check: a rebound DNS name sends a Host of
+ * its own) the request's Host. */
 bool cx_origin_ok(struct ctx *x)
 {
 	const char *o = header(x, "Origin"), *host = header(x, "Host");
+	const char *pub = x->c->cfg.public_url;
 	if (!o)
 		return true;
-	if (host) {
+	if (pub) {
+		size_t n = strlen(pub);
+		while (n > 0 && pub[n - 1] == '/')
+			n--;
+		if (strlen(o) == n && strncmp(o, pub, n) == 0)
+			return true;
+	} else if (host) {
 		char *a = xasprintf("http://%s", host);
 		char *b = xasprintf("https://%s", host);
 		bool ok = strcmp(o, a) == 0 || strcmp(o, b) == 0;

@@ -30,6 +30,10 @@
 struct console_config {
 	const char *db_path;
 	bool tls_proxy;          /* behind a TLS proxy: cookies are Secure */
+	const char *public_url;  /* "https://host[:port]": the only Origin a
+				    state-changing request may carry; NULL:
+				    the request's own Host (open to DNS
+				    rebinding) */
 	int64_t idle_ms;         /* 0 = 30 min */
 	int64_t absolute_ms;     /* 0 = 12 h */
 	int max_failures;        /* failed logins per window; 0 = 5 */

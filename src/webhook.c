@@ -622,6 +622,29 @@ static void *console_thread(void *p)
 	return NULL;
 }
 
+/* /metrics tells how busy the archive is and who failed where: to the
+ * holder of its token, else to loopback clients only. */
+static bool metrics_allowed(struct webhook_server *w, struct MHD_Connection *c)
+{
+	const char *tok = w->cfg.metrics_token;
+	if (tok) {
+		const char *h = MHD_lookup_connection_value(c,
+			MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+		size_t n = strlen(tok);
+		if (!h || strncasecmp(h, "Bearer ", 7) != 0 ||
+		    strlen(h + 7) != n)
+			return false;
+		unsigned char d = 0;
+		for (size_t i = 0; i < n; i++)
+			d |= (unsigned char)(h[7 + i] ^ tok[i]);
+		return d == 0;
+	}
+	char addr[64];
+	client_address(c, addr, sizeof(addr));
+	return strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
+	       strncmp(addr, "::ffff:127.", 11) == 0;
+}
+
 /* Hand a console request to console.c on a thread of its own; it is
  * answered when back (console_answer). */
 static enum MHD_Result console_request(struct webhook_server *w,
@@ -756,6 +779,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		admission_busy(w->adm, r->ac);
 	if (r->route == R_HEALTHZ)
 		return respond(w, c, 200, "text/plain", "ok\n", 3, false);
+	if (r->route == R_METRICS && !metrics_allowed(w, c))
+		return answer(w, c, w->cfg.metrics_token ? 401 : 403,
+			w->cfg.metrics_token
+			? "{\"error\":\"/metrics needs its bearer token\"}"
+			: "{\"error\":\"/metrics answers loopback clients "
+			  "only (serve --metrics-token-file)\"}");
 	if (r->route == R_METRICS) {
 		struct buf b;
 		buf_init(&b);

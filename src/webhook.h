@@ -49,6 +49,9 @@ struct webhook_config {
 	unsigned grace_s;          /* wait for in-flight requests at stop */
 	int64_t max_store_bytes;   /* a full store answers 429; 0 = no cap */
 	const struct console_config *console; /* NULL: no web console */
+	const char *metrics_token; /* GET /metrics needs "Authorization:
+				      Bearer <it>"; NULL: loopback clients
+				      only */
 };
 
 struct webhook_server;

@@ -18,6 +18,7 @@ struct serve_opts {
 	const char *port_file;
 	const char *secret_file;
 	const char *header_secret_file;
+	const char *metrics_token_file;
 	const char *keys[16];
 	size_t n_keys;
 	int64_t cutoff_ms;
@@ -32,6 +33,15 @@ static int parse_opt(int c, const char *arg, struct serve_opts *o)
 	case 'p': o->port_file = arg; return 0;
 	case 's': o->secret_file = arg; return 0;
 	case 'H': o->header_secret_file = arg; return 0;
+	case 'K': o->metrics_token_file = arg; return 0;
+	case 'U':
+		if ((strncmp(arg, "https://", 8) && strncmp(arg, "http://", 7)) ||
+		    strchr(strchr(arg, ':') + 3, '/') != NULL)
+			return cli_fail(CV_EXIT_USAGE, "serve", "--public-url "
+				"wants http(s)://HOST[:PORT], the origin "
+				"browsers see (no path)");
+		o->console.public_url = arg;
+		return 0;
 	case 'k':
 		if (o->n_keys == CV_ARRAY_LEN(o->keys))
 			return cli_fail(CV_EXIT_USAGE, "serve",
@@ -221,6 +231,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		{ "public-key", required_argument, NULL, 'k' },
 		{ "shared-secret-file", required_argument, NULL, 's' },
 		{ "header-secret-file", required_argument, NULL, 'H' },
+		{ "metrics-token-file", required_argument, NULL, 'K' },
+		{ "public-url", required_argument, NULL, 'U' },
 		{ "legacy-cutoff", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "max-connections", required_argument, NULL, 'm' },
@@ -254,11 +266,32 @@ static int run(struct cli *cli, int argc, char **argv)
 	o.console.db_path = cli->db_path;
 	if (o.with_console)
 		o.cfg.console = &o.console;
+	char *metrics_token = NULL;
+	if (o.metrics_token_file) {
+		char *err = NULL;
+		if (cv_read_secret(o.metrics_token_file, &metrics_token,
+			    &err) != CV_OK || strlen(metrics_token) < 16) {
+			code = cli_fail(CV_EXIT_USAGE, "serve",
+				"--metrics-token-file %s: %s",
+				o.metrics_token_file,
+				err ? err : "a token of at least 16 bytes");
+			free(err);
+			free(metrics_token);
+			return code;
+		}
+		o.cfg.metrics_token = metrics_token;
+	}
 	o.cfg.verifier = make_verifier(&o);
-	if (!o.cfg.verifier)
+	if (!o.cfg.verifier) {
+		free(metrics_token);
 		return CV_EXIT_USAGE;
+	}
 	code = serve(&o);
 	sig_verifier_destroy(o.cfg.verifier);
+	if (metrics_token) {
+		memset(metrics_token, 0, strlen(metrics_token));
+		free(metrics_token);
+	}
 	return code;
 }
 
@@ -269,12 +302,14 @@ const struct cli_cmd cmd_serve = {
 		"[--port-file FILE]\n"
 		"         [--public-key PEM]… [--shared-secret-file FILE] "
 		"[--legacy-cutoff DATE]\n"
-		"         [--header-secret-file FILE]\n"
+		"         [--header-secret-file FILE] [--metrics-token-file "
+		"FILE]\n"
 		"         [--timeout S] [--max-connections N] "
 		"[--busy-timeout MS]\n"
 		"         [--max-batch N] [--grace S] [--max-store-mb N]\n"
-		"         [--console [--tls-proxy] [--session-idle-s S] "
-		"[--session-max-s S]\n"
+		"         [--console [--tls-proxy] [--public-url URL] "
+		"[--session-idle-s S]\n          [--session-max-s S]"
+		"\n"
 		"          [--login-max-failures N]] [--max-buffer-mb N]\n"
 		"         [--request-timeout S] [--per-address-connections N]\n"
 		"         [--per-address-buffer-mb N]\n"
@@ -337,6 +372,17 @@ const struct cli_cmd cmd_serve = {
 		"                          users: `callvault user add`)\n"
 		"  --tls-proxy             a TLS proxy is in front: session "
 		"cookies are Secure\n"
+		"  --public-url URL        the console's origin as browsers see "
+		"it (https://HOST[:PORT]):\n"
+		"                          the only Origin a state-changing "
+		"request may carry\n"
+		"                          (default: the request's own Host, "
+		"which DNS rebinding\n"
+		"                          can forge)\n"
+		"  --metrics-token-file F  GET /metrics needs `Authorization: "
+		"Bearer <F's token>`\n"
+		"                          (at least 16 bytes; default: "
+		"loopback clients only)\n"
 		"  --session-idle-s S      end a session idle for S seconds "
 		"(default 1800)\n"
 		"  --session-max-s S       end any session after S seconds "
