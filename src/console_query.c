@@ -392,6 +392,10 @@ static void hold_from_search(struct ctx *x, struct store_hold *h)
 			ids[i] = hits[i].id;
 		h->call_ids = ids;
 		h->n_calls = n;
+		/* the hold keeps the search that chose its calls */
+		char *chosen = json_dumps(qy.detail, JSON_COMPACT |
+			JSON_SORT_KEYS);
+		h->chosen_by = chosen;
 		if (store_hold_add(x->s, h, x->user, &id, &err) != CV_OK)
 			cx_reply_error(x, 400, err ? err : "the hold was not "
 							"placed");
@@ -399,6 +403,7 @@ static void hold_from_search(struct ctx *x, struct store_hold *h)
 			cx_reply_json(x, 201, json_pack("{s:I,s:I}", "id",
 				(json_int_t)id, "calls", (json_int_t)n));
 		free(ids);
+		free(chosen);
 	}
 	free(err);
 	store_hits_free(hits, n);

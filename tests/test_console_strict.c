@@ -191,7 +191,7 @@ static void audited_answers(const struct session *h, const struct session *a)
 	json_t *j = json_loads(r->body, 0, NULL);
 	json_t *entries = json_object_get(j, "entries"), *e;
 	size_t i;
-	bool nomatch = false, match = false, unknown = false;
+	bool nomatch = false, match = false, unknown = false, kept = false;
 	json_array_foreach(entries, i, e) {
 		const char *cmd = json_string_value(json_object_get(e,
 			"command"));
@@ -210,6 +210,12 @@ static void audited_answers(const struct session *h, const struct session *a)
 			match |= strcmp(q, "refund") == 0 && n > 0 &&
 				 strcmp(matter, "Doe") == 0;
 		}
+		/* the hold itself keeps the search that chose its calls */
+		json_t *cb = json_object_get(d, "chosenBy");
+		const char *cq = json_string_value(json_object_get(cb,
+			"query"));
+		kept |= cmd && strcmp(cmd, "hold add") == 0 && cq &&
+			strcmp(cq, "refund") == 0;
 		const char *id = json_string_value(json_object_get(d, "id"));
 		unknown |= cmd && strcmp(cmd, "show") == 0 && id &&
 			   strcmp(id, "no-such-call") == 0 && n == 0;
@@ -218,6 +224,7 @@ static void audited_answers(const struct session *h, const struct session *a)
 			   "nothing");
 	CHECK_MSG(match, "no audit entry with a hold's query and filters");
 	CHECK_MSG(unknown, "no audit entry for an unknown call id");
+	CHECK_MSG(kept, "the hold does not keep the search that chose it");
 	json_decref(j);
 	free(r);
 }

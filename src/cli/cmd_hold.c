@@ -38,6 +38,8 @@ static void print_hold(const struct store_hold *h, int64_t matched)
 		cv_format_iso8601(h->to_ms, ts);
 		printf("  before    %s\n", ts);
 	}
+	if (h->chosen_by)
+		printf("  chosen by the search %s\n", cv_safe(&k, h->chosen_by));
 	if (h->released_at) {
 		cv_format_iso8601(h->released_at, ts);
 		printf("  released %s by %s: %s\n", ts,

@@ -341,6 +341,9 @@ const struct store_migration store_migrations[] = {
 	  "  archive_id INTEGER PRIMARY KEY REFERENCES archives(id),"
 	  "  bag_info BLOB NOT NULL"
 	  ");" },
+	/* issue 18: a hold placed from a search keeps that search */
+	{ "holds: the search that chose a hold's calls",
+	  "ALTER TABLE holds ADD COLUMN chosen_by TEXT;" },
 	/* issue 23: who ran a command, as the operating system knows it,
 	 * beside the actor it claims to act for (--actor). NULL for the
 	 * entries written before, and for entries no OS user is recorded

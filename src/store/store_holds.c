@@ -59,7 +59,12 @@ static char *hold_detail(const struct store_hold *h, int64_t id)
 		buf_printf(&b, "%lld", (long long)h->to_ms);
 	else
 		buf_puts(&b, "null");
-	buf_puts(&b, "}}");
+	buf_puts(&b, "}");
+	if (h->chosen_by) { /* JSON text already (the console's) */
+		buf_puts(&b, ",\"chosenBy\":");
+		buf_puts(&b, h->chosen_by);
+	}
+	buf_puts(&b, "}");
 	return buf_steal(&b);
 }
 
@@ -69,7 +74,8 @@ static enum cv_err insert_hold(struct store *s, const struct store_hold *h,
 	static const char ins[] =
 		"INSERT INTO holds(matter, reason, contact_id, from_e164,"
 		" agent_id, location_id, from_ms, to_ms, created_at,"
-		" created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+		" created_by, chosen_by)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	static const char ins_call[] =
 		"INSERT OR IGNORE INTO hold_calls(hold_id, call_id)"
 		" VALUES (?, ?)";
@@ -88,6 +94,7 @@ static enum cv_err insert_hold(struct store *s, const struct store_hold *h,
 		sqlite3_bind_int64(st, 8, h->to_ms);
 	sqlite3_bind_int64(st, 9, cv_now_ms());
 	sqlite3_bind_text(st, 10, actor, -1, SQLITE_STATIC);
+	store_bind_text(st, 11, h->chosen_by);
 	int r = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE)
@@ -231,7 +238,7 @@ static enum cv_err hold_matched(struct store *s, int64_t id, int64_t *n,
 /* Copy a hold row into owned memory, so the statement can be reused. */
 struct hold_row {
 	struct store_hold h;
-	char *str[9];
+	char *str[10];
 };
 
 static void hold_row_read(sqlite3_stmt *st, struct hold_row *hr)
@@ -239,6 +246,7 @@ static void hold_row_read(sqlite3_stmt *st, struct hold_row *hr)
 	memset(hr, 0, sizeof(*hr));
 	for (int i = 0; i < 9; i++)
 		hr->str[i] = store_col_dup(st, i + 1);
+	hr->str[9] = store_col_dup(st, 14);
 	struct store_hold *h = &hr->h;
 	h->id = sqlite3_column_int64(st, 0);
 	h->matter = hr->str[0];
@@ -250,6 +258,7 @@ static void hold_row_read(sqlite3_stmt *st, struct hold_row *hr)
 	h->created_by = hr->str[6];
 	h->released_by = hr->str[7];
 	h->release_reason = hr->str[8];
+	h->chosen_by = hr->str[9];
 	h->has_from = sqlite3_column_type(st, 10) != SQLITE_NULL;
 	h->from_ms = sqlite3_column_int64(st, 10);
 	h->has_to = sqlite3_column_type(st, 11) != SQLITE_NULL;
@@ -260,7 +269,7 @@ static void hold_row_read(sqlite3_stmt *st, struct hold_row *hr)
 
 static void hold_row_finish(struct hold_row *hr)
 {
-	for (int i = 0; i < 9; i++)
+	for (int i = 0; i < 10; i++)
 		free(hr->str[i]);
 }
 
@@ -293,8 +302,8 @@ enum cv_err store_hold_each(struct store *s, bool active_only, int64_t id,
 	static const char sql[] =
 		"SELECT id, matter, reason, contact_id, from_e164, agent_id,"
 		" location_id, created_by, released_by, release_reason,"
-		" from_ms, to_ms, created_at, coalesce(released_at, 0)"
-		" FROM holds WHERE (?1 = 0 OR released_at IS NULL)"
+		" from_ms, to_ms, created_at, coalesce(released_at, 0),"
+		" chosen_by FROM holds WHERE (?1 = 0 OR released_at IS NULL)"
 		" AND (?2 = 0 OR id = ?2) AND id > ?3 ORDER BY id LIMIT 1";
 	/* one row at a time: the visit runs other statements */
 	int64_t after = 0;

@@ -41,6 +41,9 @@ struct store_hold {
 	const char *created_by;
 	int64_t released_at;      /* 0 while active */
 	const char *released_by, *release_reason;
+	const char *chosen_by;    /* JSON: the search (query, filters) that
+				     chose the calls of a hold placed from
+				     one; NULL otherwise */
 };
 
 /*
