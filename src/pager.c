@@ -33,49 +33,57 @@ uint64_t pager_key(const void *bytes, size_t n)
 	return h ? h : 1;
 }
 
-/* ---- the set of keys seen in the current window ---------------------- */
+/* ---- sets of keys ------------------------------------------------------ */
 
-static void set_clear(struct pager *p)
+void pager_keyset_clear(struct pager_keyset *ks)
 {
 	/* a large window's set is not kept for the small ones after it */
-	if (p->set_cap > 65536) {
-		free(p->set);
-		p->set = NULL;
-		p->set_cap = 0;
-	} else if (p->set) {
-		memset(p->set, 0, p->set_cap * sizeof(*p->set));
-	}
-	p->set_n = 0;
-}
-
-static bool set_put(uint64_t *set, size_t cap, uint64_t key)
-{
-	for (size_t i = key & (cap - 1);; i = (i + 1) & (cap - 1)) {
-		if (set[i] == key)
-			return false;
-		if (!set[i]) {
-			set[i] = key;
-			return true;
-		}
+	if (ks->cap > 65536) {
+		pager_keyset_free(ks);
+	} else if (ks->slot) {
+		memset(ks->slot, 0, ks->cap * sizeof(*ks->slot));
+		ks->n = 0;
 	}
 }
 
-/* Add key; true when it was not there. */
-static bool set_add(struct pager *p, uint64_t key)
+void pager_keyset_free(struct pager_keyset *ks)
 {
-	if (2 * (p->set_n + 1) > p->set_cap) {
-		size_t cap = p->set_cap ? 2 * p->set_cap : 256;
+	free(ks->slot);
+	memset(ks, 0, sizeof(*ks));
+}
+
+/* The slot of key: where it is, or the empty one where it would go. */
+static size_t keyset_slot(const uint64_t *slot, size_t cap, uint64_t key)
+{
+	size_t i = key & (cap - 1);
+	while (slot[i] && slot[i] != key)
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+bool pager_keyset_has(const struct pager_keyset *ks, uint64_t key)
+{
+	return ks->cap && ks->slot[keyset_slot(ks->slot, ks->cap, key)];
+}
+
+bool pager_keyset_add(struct pager_keyset *ks, uint64_t key)
+{
+	if (2 * (ks->n + 1) > ks->cap) {
+		size_t cap = ks->cap ? 2 * ks->cap : 256;
 		uint64_t *ns = xcalloc(cap, sizeof(*ns));
-		for (size_t i = 0; i < p->set_cap; i++)
-			if (p->set[i])
-				(void)set_put(ns, cap, p->set[i]);
-		free(p->set);
-		p->set = ns;
-		p->set_cap = cap;
+		for (size_t i = 0; i < ks->cap; i++)
+			if (ks->slot[i])
+				ns[keyset_slot(ns, cap, ks->slot[i])] =
+					ks->slot[i];
+		free(ks->slot);
+		ks->slot = ns;
+		ks->cap = cap;
 	}
-	if (!set_put(p->set, p->set_cap, key))
+	size_t i = keyset_slot(ks->slot, ks->cap, key);
+	if (ks->slot[i])
 		return false;
-	p->set_n++;
+	ks->slot[i] = key;
+	ks->n++;
 	return true;
 }
 
@@ -94,7 +102,7 @@ static void replace_current(struct pager *p, const struct pager_window *nw,
 		memcpy(p->w, nw, n * sizeof(*nw));
 	p->nw = p->nw - 1 + n;
 	p->windows_made += n;
-	set_clear(p);
+	pager_keyset_clear(&p->seen);
 }
 
 static enum pager_step fail(struct pager *p, char *msg)
@@ -218,7 +226,7 @@ void pager_init(struct pager *p, int64_t start, int64_t end, int64_t asked,
 void pager_finish(struct pager *p)
 {
 	free(p->w);
-	free(p->set);
+	pager_keyset_free(&p->seen);
 	free(p->error);
 	memset(p, 0, sizeof(*p));
 }
@@ -250,7 +258,7 @@ static enum pager_step restart(struct pager *p, struct pager_window *w)
 	w->retry = false;
 	w->restarts++;
 	p->restarts++;
-	set_clear(p);
+	pager_keyset_clear(&p->seen);
 	return PAGER_MORE;
 }
 
@@ -305,7 +313,7 @@ enum pager_step pager_page(struct pager *p, const struct pager_rec *recs,
 			if (off > p->max_outside && off <= PAGER_MAX_COARSE_MS)
 				p->max_outside = off;
 		}
-		fresh += set_add(p, recs[i].key);
+		fresh += pager_keyset_add(&p->seen, recs[i].key);
 	}
 	w->seen += fresh;
 	/* a page followed by more records was a whole page: the server's

@@ -48,6 +48,18 @@
 #define PAGER_MAX_PAGES 100000   /* pages in one window */
 #define PAGER_MAX_WINDOWS 65536  /* windows in one run */
 
+/* A set of pager keys (open addressing; 0 is never a key). */
+struct pager_keyset {
+	uint64_t *slot;
+	size_t cap, n;
+};
+/* Add key; true when it was not there. */
+bool pager_keyset_add(struct pager_keyset *ks, uint64_t key);
+bool pager_keyset_has(const struct pager_keyset *ks, uint64_t key);
+/* Empty it; a large set gives its memory back. */
+void pager_keyset_clear(struct pager_keyset *ks);
+void pager_keyset_free(struct pager_keyset *ks);
+
 /* One record of a page, as the pager needs it. */
 struct pager_rec {
 	uint64_t key;        /* pager_key() of its id (or of its raw bytes
@@ -83,9 +95,7 @@ struct pager {
 	struct pager_window *w;
 	size_t nw, cap, windows_made;
 
-	/* ids seen in the current window: an open-addressing set */
-	uint64_t *set;
-	size_t set_cap, set_n;
+	struct pager_keyset seen; /* ids seen in the current window */
 
 	int64_t done_start, done_end; /* the window PAGER_WINDOW_DONE ended */
 	int64_t requests;

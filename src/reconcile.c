@@ -26,7 +26,7 @@ void recon_free(struct recon *r)
 		free(r->ids[i].id);
 	free(r->ids);
 	free(r->days);
-	free(r->seen);
+	pager_keyset_free(&r->seen);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -47,49 +47,6 @@ bool recon_clean(const struct recon *r)
 	for (size_t i = 0; i < r->n_ids; i++)
 		if (r->ids[i].kind != RECON_NOT_LISTED && !r->ids[i].repaired)
 			return false;
-	return true;
-}
-
-/* ---- the set of listed ids --------------------------------------------- */
-
-static bool set_has(const struct recon *r, uint64_t key)
-{
-	if (!r->seen_cap)
-		return false;
-	for (size_t i = key & (r->seen_cap - 1);;
-	     i = (i + 1) & (r->seen_cap - 1)) {
-		if (r->seen[i] == key)
-			return true;
-		if (!r->seen[i])
-			return false;
-	}
-}
-
-static void set_put(uint64_t *set, size_t cap, uint64_t key)
-{
-	size_t i = key & (cap - 1);
-	while (set[i] && set[i] != key)
-		i = (i + 1) & (cap - 1);
-	set[i] = key;
-}
-
-/* Add key; false when it was there already. */
-static bool set_add(struct recon *r, uint64_t key)
-{
-	if (set_has(r, key))
-		return false;
-	if (2 * (r->seen_n + 1) > r->seen_cap) {
-		size_t cap = r->seen_cap ? 2 * r->seen_cap : 1024;
-		uint64_t *ns = xcalloc(cap, sizeof(*ns));
-		for (size_t i = 0; i < r->seen_cap; i++)
-			if (r->seen[i])
-				set_put(ns, cap, r->seen[i]);
-		free(r->seen);
-		r->seen = ns;
-		r->seen_cap = cap;
-	}
-	set_put(r->seen, r->seen_cap, key);
-	r->seen_n++;
 	return true;
 }
 
@@ -155,7 +112,8 @@ enum cv_err recon_page(struct recon *r, struct store *s,
 			r->outside++;
 			continue;
 		}
-		if (!set_add(r, pager_key(c->id, strlen(c->id))))
+		uint64_t key = pager_key(c->id, strlen(c->id));
+		if (!pager_keyset_add(&r->seen, key))
 			continue; /* listed twice (overlapping windows) */
 		r->api++;
 		day_of(r, c->created_at)->api++;
@@ -214,7 +172,7 @@ static enum cv_err stored_call(void *ctx, const char *id, int64_t t,
 	(void)errmsg;
 	r->store++;
 	day_of(r, t)->store++;
-	if (!set_has(r, pager_key(id, strlen(id))))
+	if (!pager_keyset_has(&r->seen, pager_key(id, strlen(id))))
 		add_id(r, id, t, RECON_NOT_LISTED);
 	return CV_OK;
 }

@@ -16,6 +16,7 @@
 
 #include "calllog.h"
 #include "common.h"
+#include "pager.h"
 #include "store/store.h"
 
 enum recon_kind { RECON_MISSING, RECON_DIFFERS, RECON_NOT_LISTED };
@@ -48,9 +49,7 @@ struct recon {
 	int64_t outside;        /* listed records outside the period */
 	int64_t unidentified;   /* listed records without an id or a
 				   createdAt: the period is not proven */
-	/* ids listed so far: pager keys in an open-addressing set */
-	uint64_t *seen;
-	size_t seen_cap, seen_n;
+	struct pager_keyset seen; /* ids listed so far (pager keys) */
 	bool complete;          /* the listing ended (recon_finish ran) */
 };
 

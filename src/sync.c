@@ -1156,8 +1156,8 @@ static void record_results(struct sync_run *run)
 				(long long)(j->calls.max_outside / 3600000));
 		if (!j->res->error && j->calls.unreached > 0)
 			add_warning(j, "the server's total claimed %lld more "
-				"calls than it listed (the same short page came "
-				"back for every page number)",
+				"calls than it listed (the same short page "
+				"came back for every page number)",
 				(long long)j->calls.unreached);
 		/* a record quarantined for the first time holds the
 		 * checkpoint, so the next sync reads it once more; one that
