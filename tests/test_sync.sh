@@ -100,6 +100,12 @@ if bad or extra or dups or not want:
 EOF
 }
 q() { sqlite3 "$CALLVAULT_DB" "$1"; }
+# drop_call ID : remove a stored call behind callvault's back (a store that
+# lost it), from every table a call's search and versions live in
+drop_call() {
+	local rid; rid=$(q "SELECT rid FROM calls WHERE id = '$1'")
+	q "DELETE FROM calls_fts WHERE rowid = $rid; DELETE FROM calls_digits WHERE rowid = $rid; DELETE FROM versions WHERE call_id = '$1'; DELETE FROM calls WHERE id = '$1';"
+}
 fresh_db() { export CALLVAULT_DB="$T/$1.db"; cv init >/dev/null; }
 
 part_basic() {
@@ -417,8 +423,7 @@ curl -s -X POST "$SIM/__sim/arrivals-stop" >"$T/arrived.json"
 expect "calls arrived late ($(cat "$T/arrived.json"))" \
 	test "$(jget "$T/arrived.json" "d['arrived']")" -gt 10
 gone=$(q "SELECT id FROM calls WHERE location_id = '$L0' ORDER BY created_at LIMIT 1 OFFSET 100")
-rid=$(q "SELECT rid FROM calls WHERE id = '$gone'")
-q "DELETE FROM calls_fts WHERE rowid = $rid; DELETE FROM calls_digits WHERE rowid = $rid; DELETE FROM versions WHERE call_id = '$gone'; DELETE FROM calls WHERE id = '$gone';"
+drop_call "$gone"
 printf '{"id":"only-here","createdAt":"2026-02-10T10:00:00Z"}\n' |
 	cv import --location "$L0" - >/dev/null
 expect_exit "a plain sync" 0 cv sync
@@ -495,8 +500,7 @@ expect "--repair asked for no more than the listing ($((after - before)) for ~$p
 # a trust policy that lets no API pull create calls: --repair cannot
 # store what is missing, and does not say it did
 gone2=$(q "SELECT id FROM calls WHERE location_id = '$L0' ORDER BY created_at LIMIT 1 OFFSET 50")
-rid=$(q "SELECT rid FROM calls WHERE id = '$gone2'")
-q "DELETE FROM calls_fts WHERE rowid = $rid; DELETE FROM calls_digits WHERE rowid = $rid; DELETE FROM versions WHERE call_id = '$gone2'; DELETE FROM calls WHERE id = '$gone2';"
+drop_call "$gone2"
 cv trust set --location "$L0" --allow-create ed25519 >/dev/null
 expect_exit "--repair that the trust policy refuses (exit 3)" 3 \
 	cv reconcile --location "$L0" --since 2025-12-01 --repair
@@ -517,8 +521,7 @@ add_pit 0
 expect_exit "sync under tz=9" 0 cv sync
 edge=$(q "SELECT id FROM calls ORDER BY created_at LIMIT 1 OFFSET 150")
 until=$($PY -c 'import datetime, sys; print(datetime.datetime.fromtimestamp(int(sys.argv[1]) / 1000 + 3600, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))' "$(q "SELECT created_at FROM calls WHERE id = '$edge'")")
-rid=$(q "SELECT rid FROM calls WHERE id = '$edge'")
-q "DELETE FROM calls_fts WHERE rowid = $rid; DELETE FROM calls_digits WHERE rowid = $rid; DELETE FROM versions WHERE call_id = '$edge'; DELETE FROM calls WHERE id = '$edge';"
+drop_call "$edge"
 expect_exit "reconcile of a period whose last hour held the call" 3 \
 	cv reconcile --until "$until" --days 10 --format json
 expect "it is found missing" grep -q "\"id\": \"$edge\"" "$T/out"
