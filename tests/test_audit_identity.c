@@ -12,6 +12,7 @@
 #include "hash.h"
 #include "store/store.h"
 #include "store/store_audit.h"
+#include "store/store_int.h" /* the migrations, to build an older store */
 #include "t.h"
 #include "util.h"
 
@@ -78,14 +79,27 @@ static void test_old_store(void)
 	char *path = xasprintf("%s/old.db", dir);
 	struct store *s;
 	char *err = NULL;
-	CHECK(store_open(&s, path, 0, &err) == CV_OK);
 	int latest = store_schema_latest();
-	CHECK(store_audit_append(s, "alice", "search", "{}", 0, &err) ==
-		CV_OK);
-	store_close(s);
-	/* back to the schema before this migration */
-	char *q = xasprintf("ALTER TABLE audit DROP COLUMN os_user;"
-			    "PRAGMA user_version = %d;", latest - 1);
+	/* the schema just before this issue's migration, whichever came
+	 * after it since, with one entry hashed the old way */
+	int mig = 0;
+	while (mig < store_n_migrations &&
+	       strcmp(store_migrations[mig].name,
+		       "audit: the operating-system user of each entry"))
+		mig++;
+	CHECK(mig < store_n_migrations);
+	for (int i = 0; i < mig; i++) {
+		char *q = xasprintf("BEGIN; %s; PRAGMA user_version = %d;"
+				    " COMMIT;", store_migrations[i].sql, i + 1);
+		sql(path, q);
+		free(q);
+	}
+	char h0[CV_SHA256_HEX];
+	want_hash(AUDIT_GENESIS, 1000, "alice", NULL, h0);
+	char *q = xasprintf("INSERT INTO audit(ts, actor, command, detail,"
+			    " result_count, prev_hash, hash) VALUES (1000,"
+			    " 'alice', 'search', '{}', 0, '%s', '%s');",
+		AUDIT_GENESIS, h0);
 	sql(path, q);
 	free(q);
 	CHECK(store_open(&s, path, 0, &err) == CV_OK);
