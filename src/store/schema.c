@@ -350,6 +350,55 @@ const struct store_migration store_migrations[] = {
 	 * for; an entry with one is hashed with it (store_audit.h). */
 	{ "audit: the operating-system user of each entry",
 	  "ALTER TABLE audit ADD COLUMN os_user TEXT;" },
+	/* issue 20: call recordings. The audio lives in the blob store
+	 * (src/blob.h), named by its SHA-256; a row here says which call's
+	 * message it is and how it came. A call finds its recordings by
+	 * its messageId (calls.message_id), so a recording fetched for a
+	 * message webhook before its call log arrived still belongs. */
+	{ "recordings: audio, timed transcriptions and what is still to fetch",
+	  "CREATE TABLE recordings("
+	  "  id INTEGER PRIMARY KEY,"
+	  "  message_id TEXT NOT NULL,"
+	  "  location_id TEXT NOT NULL,"
+	  "  sha256 TEXT NOT NULL,"        /* of the bytes as received */
+	  "  size INTEGER NOT NULL,"
+	  "  content_type TEXT NOT NULL,"
+	  "  duration_ms INTEGER,"          /* from the WAV header */
+	  "  sample_rate INTEGER,"
+	  "  channels INTEGER,"
+	  "  fetched_at INTEGER NOT NULL,"  /* epoch ms */
+	  "  source TEXT NOT NULL,"         /* api, restore */
+	  "  UNIQUE(message_id, sha256)"
+	  ");"
+	  "CREATE INDEX recordings_sha ON recordings(sha256);"
+	  /* the sentence-timed transcription, as received (JSON); every
+	   * distinct body is kept */
+	  "CREATE TABLE transcriptions("
+	  "  id INTEGER PRIMARY KEY,"
+	  "  message_id TEXT NOT NULL,"
+	  "  location_id TEXT NOT NULL,"
+	  "  sha256 TEXT NOT NULL,"
+	  "  body BLOB NOT NULL,"
+	  "  fetched_at INTEGER NOT NULL,"
+	  "  source TEXT NOT NULL,"
+	  "  UNIQUE(message_id, sha256)"
+	  ");"
+	  /* what is still to fetch, and when to try again: kind is
+	   * 'recording' or 'transcription'; state pending, done, missing
+	   * (gave up after the retry window), denied (scope) */
+	  "CREATE TABLE media_fetch("
+	  "  message_id TEXT NOT NULL,"
+	  "  kind TEXT NOT NULL,"
+	  "  location_id TEXT NOT NULL,"
+	  "  state TEXT NOT NULL DEFAULT 'pending',"
+	  "  attempts INTEGER NOT NULL DEFAULT 0,"
+	  "  first_seen INTEGER NOT NULL,"
+	  "  next_at INTEGER NOT NULL,"
+	  "  last_error TEXT,"
+	  "  PRIMARY KEY(message_id, kind)"
+	  ") WITHOUT ROWID;"
+	  "CREATE INDEX media_fetch_due ON media_fetch(state, next_at);"
+	  "CREATE INDEX calls_message ON calls(message_id);" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);

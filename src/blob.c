@@ -1,0 +1,441 @@
+/* blob.c — see blob.h */
+#include "blob.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HEAD_MAX 512
+
+struct blobstore {
+	char *dir;
+};
+
+struct blob_writer {
+	struct blobstore *b;
+	char *tmp;
+	int fd;
+	int64_t size, max;
+	struct cv_hash *h;
+	unsigned char head[HEAD_MAX];
+	bool failed;
+};
+
+bool blob_name_valid(const char *s)
+{
+	if (!s || strlen(s) != 64)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return false;
+	return true;
+}
+
+static enum cv_err sys_err(char **errmsg, const char *what, const char *path)
+{
+	int e = errno;
+	return cv_error(errmsg, e == ENOENT ? CV_ENOTFOUND : CV_EIO,
+		"%s %s: %s", what, path, strerror(e));
+}
+
+static enum cv_err fsync_dir(const char *dir, char **errmsg)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return sys_err(errmsg, "open directory", dir);
+	int r = fsync(fd);
+	close(fd);
+	return r == 0 ? CV_OK : sys_err(errmsg, "fsync directory", dir);
+}
+
+static enum cv_err mkdir_0700(const char *dir, char **errmsg)
+{
+	if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+		return CV_OK;
+	return sys_err(errmsg, "create", dir);
+}
+
+enum cv_err blob_open(struct blobstore **out, const char *store_path,
+	bool create, char **errmsg)
+{
+	*out = NULL;
+	char *dir = xasprintf("%s.blobs", store_path);
+	struct stat st;
+	if (stat(dir, &st) != 0) {
+		if (errno != ENOENT || !create) {
+			enum cv_err rc = sys_err(errmsg, "blob directory", dir);
+			free(dir);
+			return rc;
+		}
+		char *tmp = xasprintf("%s/tmp", dir);
+		enum cv_err rc = mkdir_0700(dir, errmsg);
+		if (rc == CV_OK)
+			rc = mkdir_0700(tmp, errmsg);
+		free(tmp);
+		if (rc != CV_OK) {
+			free(dir);
+			return rc;
+		}
+	} else if (!S_ISDIR(st.st_mode)) {
+		cv_error(errmsg, CV_EIO, "blob directory %s: not a directory",
+			dir);
+		free(dir);
+		return CV_EIO;
+	}
+	struct blobstore *b = xcalloc(1, sizeof(*b));
+	b->dir = dir;
+	*out = b;
+	return CV_OK;
+}
+
+void blob_close(struct blobstore *b)
+{
+	if (!b)
+		return;
+	free(b->dir);
+	free(b);
+}
+
+const char *blob_dir(const struct blobstore *b)
+{
+	return b->dir;
+}
+
+char *blob_path(const struct blobstore *b, const char *sha256)
+{
+	return xasprintf("%s/%.2s/%s", b->dir, sha256, sha256);
+}
+
+enum cv_err blob_writer_new(struct blobstore *b, int64_t max_bytes,
+	struct blob_writer **out, char **errmsg)
+{
+	*out = NULL;
+	char *tmpdir = xasprintf("%s/tmp", b->dir);
+	enum cv_err rc = mkdir_0700(tmpdir, errmsg);
+	if (rc != CV_OK) {
+		free(tmpdir);
+		return rc;
+	}
+	char *tmp = xasprintf("%s/XXXXXX", tmpdir);
+	free(tmpdir);
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		rc = sys_err(errmsg, "create", tmp);
+		free(tmp);
+		return rc;
+	}
+	(void)fchmod(fd, 0600);
+	struct blob_writer *w = xcalloc(1, sizeof(*w));
+	w->b = b;
+	w->tmp = tmp;
+	w->fd = fd;
+	w->max = max_bytes;
+	w->h = cv_hash_create("sha256");
+	*out = w;
+	return CV_OK;
+}
+
+enum cv_err blob_writer_write(struct blob_writer *w, const void *p, size_t n,
+	char **errmsg)
+{
+	if (w->failed)
+		return cv_error(errmsg, CV_EIO, "blob write after an error");
+	if (w->max > 0 && (int64_t)n > w->max - w->size) {
+		w->failed = true;
+		return cv_error(errmsg, CV_ETOOBIG,
+			"over the size bound of %lld bytes",
+			(long long)w->max);
+	}
+	if (w->size < HEAD_MAX) {
+		size_t k = (size_t)(HEAD_MAX - w->size);
+		memcpy(w->head + w->size, p, n < k ? n : k);
+	}
+	const char *c = p;
+	size_t left = n;
+	while (left > 0) {
+		ssize_t r = write(w->fd, c, left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			w->failed = true;
+			return sys_err(errmsg, "write", w->tmp);
+		}
+		c += r;
+		left -= (size_t)r;
+	}
+	cv_hash_update(w->h, p, n);
+	w->size += (int64_t)n;
+	return CV_OK;
+}
+
+int64_t blob_writer_size(const struct blob_writer *w)
+{
+	return w->size;
+}
+
+const unsigned char *blob_writer_head(const struct blob_writer *w, size_t *n)
+{
+	*n = w->size < HEAD_MAX ? (size_t)w->size : HEAD_MAX;
+	return w->head;
+}
+
+void blob_writer_abort(struct blob_writer *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->tmp)
+		unlink(w->tmp);
+	cv_hash_destroy(w->h);
+	free(w->tmp);
+	free(w);
+}
+
+enum cv_err blob_writer_commit(struct blob_writer *w, const char *expect_sha256,
+	char sha256[CV_SHA256_HEX], int64_t *size, char **errmsg)
+{
+	enum cv_err rc = CV_OK;
+	char hex[129];
+	if (w->failed) {
+		rc = cv_error(errmsg, CV_EIO, "blob commit after an error");
+		goto out;
+	}
+	cv_hash_final_hex(w->h, hex);
+	w->h = NULL;
+	if (expect_sha256 && strcmp(hex, expect_sha256) != 0) {
+		rc = cv_error(errmsg, CV_EINTEGRITY,
+			"bytes hash to %s, not %s", hex, expect_sha256);
+		goto out;
+	}
+	if (fsync(w->fd) != 0) {
+		rc = sys_err(errmsg, "fsync", w->tmp);
+		goto out;
+	}
+	close(w->fd);
+	w->fd = -1;
+	char *fan = xasprintf("%s/%.2s", w->b->dir, hex);
+	rc = mkdir_0700(fan, errmsg);
+	char *dst = blob_path(w->b, hex);
+	struct stat st;
+	if (rc == CV_OK && stat(dst, &st) == 0 &&
+	    st.st_size == w->size) {
+		/* the same bytes are there already: keep that file */
+		unlink(w->tmp);
+	} else if (rc == CV_OK && rename(w->tmp, dst) != 0) {
+		rc = sys_err(errmsg, "rename to", dst);
+	} else if (rc == CV_OK) {
+		rc = fsync_dir(fan, errmsg);
+		if (rc == CV_OK)
+			rc = fsync_dir(w->b->dir, errmsg);
+	}
+	free(dst);
+	free(fan);
+	if (rc == CV_OK) {
+		memcpy(sha256, hex, CV_SHA256_HEX);
+		if (size)
+			*size = w->size;
+	}
+out:
+	blob_writer_abort(w);
+	return rc;
+}
+
+/* Read fd to its end, handing each chunk to fn; a non-OK fn result
+ * stops and is returned. */
+static enum cv_err read_all(int fd,
+	enum cv_err (*fn)(const void *p, size_t n, void *arg, char **errmsg),
+	void *arg, char **errmsg)
+{
+	char buf[65536];
+	for (;;) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return cv_error(errmsg, CV_EIO, "read: %s",
+				strerror(errno));
+		if (r == 0)
+			return CV_OK;
+		enum cv_err rc = fn(buf, (size_t)r, arg, errmsg);
+		if (rc != CV_OK)
+			return rc;
+	}
+}
+
+static enum cv_err to_writer(const void *p, size_t n, void *arg,
+	char **errmsg)
+{
+	return blob_writer_write(arg, p, n, errmsg);
+}
+
+static enum cv_err to_hash(const void *p, size_t n, void *arg, char **errmsg)
+{
+	cv_hash_update(arg, p, n);
+	return CV_OK;
+}
+
+enum cv_err blob_put_fd(struct blobstore *b, int fd, int64_t max_bytes,
+	const char *expect_sha256, char sha256[CV_SHA256_HEX], int64_t *size,
+	char **errmsg)
+{
+	struct blob_writer *w;
+	enum cv_err rc = blob_writer_new(b, max_bytes, &w, errmsg);
+	if (rc != CV_OK)
+		return rc;
+	rc = read_all(fd, to_writer, w, errmsg);
+	if (rc != CV_OK) {
+		blob_writer_abort(w);
+		return rc;
+	}
+	return blob_writer_commit(w, expect_sha256, sha256, size, errmsg);
+}
+
+enum cv_err blob_open_read(const struct blobstore *b, const char *sha256,
+	int *fd, int64_t *size, char **errmsg)
+{
+	*fd = -1;
+	if (!blob_name_valid(sha256))
+		return cv_error(errmsg, CV_EINVAL, "not a blob name: %s",
+			sha256 ? sha256 : "(null)");
+	char *path = blob_path(b, sha256);
+	int f = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	enum cv_err rc = CV_OK;
+	struct stat st;
+	if (f < 0) {
+		rc = sys_err(errmsg, "open", path);
+	} else if (fstat(f, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = cv_error(errmsg, CV_EIO, "%s: not a regular file", path);
+		close(f);
+	} else {
+		*fd = f;
+		if (size)
+			*size = st.st_size;
+	}
+	free(path);
+	return rc;
+}
+
+bool blob_exists(const struct blobstore *b, const char *sha256,
+	int64_t *size)
+{
+	if (!blob_name_valid(sha256))
+		return false;
+	char *path = blob_path(b, sha256);
+	struct stat st;
+	bool ok = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+	if (ok && size)
+		*size = st.st_size;
+	free(path);
+	return ok;
+}
+
+enum cv_err blob_hash(const struct blobstore *b, const char *sha256,
+	char got[CV_SHA256_HEX], char **errmsg)
+{
+	int fd;
+	enum cv_err rc = blob_open_read(b, sha256, &fd, NULL, errmsg);
+	if (rc != CV_OK)
+		return rc;
+	struct cv_hash *h = cv_hash_create("sha256");
+	rc = read_all(fd, to_hash, h, errmsg);
+	close(fd);
+	if (rc != CV_OK) {
+		cv_hash_destroy(h);
+		return rc;
+	}
+	char hex[129];
+	cv_hash_final_hex(h, hex);
+	memcpy(got, hex, CV_SHA256_HEX);
+	return CV_OK;
+}
+
+enum cv_err blob_remove(struct blobstore *b, const char *sha256,
+	char **errmsg)
+{
+	if (!blob_name_valid(sha256))
+		return cv_error(errmsg, CV_EINVAL, "not a blob name");
+	char *path = blob_path(b, sha256);
+	enum cv_err rc = CV_OK;
+	if (unlink(path) != 0 && errno != ENOENT) {
+		rc = sys_err(errmsg, "remove", path);
+	} else {
+		char *fan = xasprintf("%s/%.2s", b->dir, sha256);
+		if (access(fan, F_OK) == 0)
+			rc = fsync_dir(fan, errmsg);
+		free(fan);
+	}
+	free(path);
+	return rc;
+}
+
+static bool fan_name(const char *s)
+{
+	return strlen(s) == 2 && strspn(s, "0123456789abcdef") == 2;
+}
+
+int blob_each(const struct blobstore *b,
+	int (*fn)(const char *name, bool valid, int64_t size, void *arg),
+	void *arg)
+{
+	DIR *d = opendir(b->dir);
+	if (!d)
+		return -1;
+	struct dirent *e;
+	int r = 0;
+	while (r == 0 && (e = readdir(d))) {
+		if (!fan_name(e->d_name))
+			continue;
+		char *fan = xasprintf("%s/%s", b->dir, e->d_name);
+		DIR *f = opendir(fan);
+		struct dirent *g;
+		while (f && r == 0 && (g = readdir(f))) {
+			if (g->d_name[0] == '.')
+				continue;
+			char *p = xasprintf("%s/%s", fan, g->d_name);
+			struct stat st;
+			int64_t sz = lstat(p, &st) == 0 ? st.st_size : -1;
+			bool valid = blob_name_valid(g->d_name) &&
+				     !strncmp(g->d_name, e->d_name, 2) &&
+				     sz >= 0 && S_ISREG(st.st_mode);
+			r = fn(g->d_name, valid, sz, arg);
+			free(p);
+		}
+		if (f)
+			closedir(f);
+		free(fan);
+	}
+	closedir(d);
+	return r;
+}
+
+int blob_sweep_tmp(struct blobstore *b)
+{
+	/* a write still going on in another process touches its file at
+	 * least every few seconds: only an hour's silence means a crash */
+	time_t cutoff = time(NULL) - 3600;
+	char *tmpdir = xasprintf("%s/tmp", b->dir);
+	DIR *d = opendir(tmpdir);
+	int n = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char *p = xasprintf("%s/%s", tmpdir, e->d_name);
+		struct stat st;
+		if (lstat(p, &st) == 0 && st.st_mtime < cutoff &&
+		    unlink(p) == 0)
+			n++;
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	free(tmpdir);
+	return n;
+}

@@ -1,0 +1,90 @@
+/*
+ * blob.h — the content-addressed blob store beside the database: large
+ * media (call recordings) kept as files named by the SHA-256 of their
+ * bytes, exactly as received, never as rows in SQLite.
+ *
+ * Layout: <store path>.blobs/ (0700), each blob at ab/abcdef… (0600, the
+ * first two hex digits as a fan-out directory), writes in progress under
+ * tmp/. A blob becomes visible only whole: written to tmp/, fsync'd,
+ * renamed to its name, the directory fsync'd. A crash at any point leaves
+ * at most a file under tmp/ (removed by blob_sweep_tmp), never a partial
+ * blob under a name. Writing bytes whose blob exists already keeps the
+ * existing file (deduplication) and drops the new copy.
+ */
+#ifndef CV_BLOB_H
+#define CV_BLOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "hash.h"
+
+struct blobstore;
+struct blob_writer;
+
+/* The blob directory of the store at store_path, created (0700) unless
+ * create is false (then CV_ENOTFOUND when it does not exist). */
+enum cv_err blob_open(struct blobstore **out, const char *store_path,
+	bool create, char **errmsg) CV_MUST_CHECK;
+void blob_close(struct blobstore *b);
+const char *blob_dir(const struct blobstore *b);
+
+/* Start a blob of at most max_bytes (0 = no bound). */
+enum cv_err blob_writer_new(struct blobstore *b, int64_t max_bytes,
+	struct blob_writer **out, char **errmsg) CV_MUST_CHECK;
+/* Append bytes; CV_ETOOBIG past the bound, CV_EIO on a write error (disk
+ * full). After an error the writer can only be aborted. */
+enum cv_err blob_writer_write(struct blob_writer *w, const void *p, size_t n,
+	char **errmsg) CV_MUST_CHECK;
+/* Bytes written so far, and the first up to 512 of them (for a header). */
+int64_t blob_writer_size(const struct blob_writer *w);
+const unsigned char *blob_writer_head(const struct blob_writer *w,
+	size_t *n);
+/* Make the blob durable and visible under its name; sha256 gets its hex
+ * name, *size its length. If expect_sha256 is non-NULL the bytes must
+ * hash to it (CV_EINTEGRITY otherwise, nothing kept). Frees w whatever
+ * the result. */
+enum cv_err blob_writer_commit(struct blob_writer *w, const char *expect_sha256,
+	char sha256[CV_SHA256_HEX], int64_t *size, char **errmsg) CV_MUST_CHECK;
+/* Drop the bytes written (unlink the temporary file) and free; NULL ok. */
+void blob_writer_abort(struct blob_writer *w);
+
+/* Store a whole file's bytes (restore); same rules as a writer. */
+enum cv_err blob_put_fd(struct blobstore *b, int fd, int64_t max_bytes,
+	const char *expect_sha256, char sha256[CV_SHA256_HEX], int64_t *size,
+	char **errmsg) CV_MUST_CHECK;
+
+/* The path of a blob (caller frees); whether it exists is not checked. */
+char *blob_path(const struct blobstore *b, const char *sha256);
+/* Open a blob for reading: a file descriptor (caller closes), *size its
+ * length. CV_ENOTFOUND when there is none; CV_EINVAL for a name that is
+ * not 64 lower-case hex digits. */
+enum cv_err blob_open_read(const struct blobstore *b, const char *sha256,
+	int *fd, int64_t *size, char **errmsg) CV_MUST_CHECK;
+/* Whether the blob exists (and its size when size is non-NULL). */
+bool blob_exists(const struct blobstore *b, const char *sha256,
+	int64_t *size);
+/* Hash a blob's bytes: CV_OK with the digest in got (which may differ
+ * from its name: the caller judges). */
+enum cv_err blob_hash(const struct blobstore *b, const char *sha256,
+	char got[CV_SHA256_HEX], char **errmsg) CV_MUST_CHECK;
+/* Remove a blob (and fsync its directory); CV_OK when there was none. */
+enum cv_err blob_remove(struct blobstore *b, const char *sha256,
+	char **errmsg) CV_MUST_CHECK;
+/* Every file under a blob name, in no particular order: fn gets its
+ * name (or the file name when it is not a valid one; valid is false
+ * then) and size; a non-zero return stops the walk and is returned. */
+int blob_each(const struct blobstore *b,
+	int (*fn)(const char *name, bool valid, int64_t size, void *arg),
+	void *arg);
+/* Remove writes a crashed process left under tmp/ (files untouched for
+ * an hour: a live writer in another process keeps its file fresh);
+ * returns how many. */
+int blob_sweep_tmp(struct blobstore *b);
+
+/* Whether s is 64 lower-case hex digits. */
+bool blob_name_valid(const char *s);
+
+#endif

@@ -1,0 +1,331 @@
+/*
+ * test_blob.c — the content-addressed blob store (src/blob.h), the WAV
+ * header reader (src/wav.h) and the recording rows
+ * (src/store/store_recordings.h): what a recording's keeping rests on.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "blob.h"
+#include "hash.h"
+#include "store/store.h"
+#include "store/store_recordings.h"
+#include "t.h"
+#include "util.h"
+#include "wav.h"
+
+static char dir[] = "/tmp/cv_blob.XXXXXX";
+
+static int count_files(const char *path)
+{
+	char *cmd = xasprintf("find '%s' -type f | wc -l", path);
+	FILE *p = popen(cmd, "r");
+	int n = -1;
+	if (p && fscanf(p, "%d", &n) != 1)
+		n = -1;
+	if (p)
+		pclose(p);
+	free(cmd);
+	return n;
+}
+
+static void test_write_commit(void)
+{
+	char *store = xasprintf("%s/a.db", dir);
+	struct blobstore *b;
+	char *err = NULL;
+	CHECK(blob_open(&b, store, false, &err) == CV_ENOTFOUND);
+	free(err);
+	err = NULL;
+	CHECK(blob_open(&b, store, true, &err) == CV_OK);
+	struct stat st;
+	CHECK(stat(blob_dir(b), &st) == 0 && (st.st_mode & 0777) == 0700);
+
+	struct blob_writer *w;
+	CHECK(blob_writer_new(b, 0, &w, &err) == CV_OK);
+	CHECK(blob_writer_write(w, "hello ", 6, &err) == CV_OK);
+	CHECK(blob_writer_write(w, "world", 5, &err) == CV_OK);
+	CHECK_INT(blob_writer_size(w), 11);
+	char sha[CV_SHA256_HEX], want[CV_SHA256_HEX];
+	int64_t size = 0;
+	cv_sha256_hex("hello world", 11, want);
+	CHECK(blob_writer_commit(w, NULL, sha, &size, &err) == CV_OK);
+	CHECK_STR(sha, want);
+	CHECK_INT(size, 11);
+	CHECK(blob_exists(b, sha, &size) && size == 11);
+	char *path = blob_path(b, sha);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	free(path);
+
+	/* the same bytes again: one file */
+	CHECK(blob_writer_new(b, 0, &w, &err) == CV_OK);
+	CHECK(blob_writer_write(w, "hello world", 11, &err) == CV_OK);
+	CHECK(blob_writer_commit(w, NULL, sha, &size, &err) == CV_OK);
+	CHECK_INT(count_files(blob_dir(b)), 1);
+
+	/* an expected hash that the bytes do not have: nothing kept */
+	CHECK(blob_writer_new(b, 0, &w, &err) == CV_OK);
+	CHECK(blob_writer_write(w, "other", 5, &err) == CV_OK);
+	CHECK(blob_writer_commit(w, want, sha, &size, &err) ==
+		CV_EINTEGRITY);
+	free(err);
+	err = NULL;
+	CHECK_INT(count_files(blob_dir(b)), 1);
+
+	/* over the bound: refused, nothing kept */
+	CHECK(blob_writer_new(b, 8, &w, &err) == CV_OK);
+	CHECK(blob_writer_write(w, "12345", 5, &err) == CV_OK);
+	CHECK(blob_writer_write(w, "67890", 5, &err) == CV_ETOOBIG);
+	free(err);
+	err = NULL;
+	blob_writer_abort(w);
+	CHECK_INT(count_files(blob_dir(b)), 1);
+
+	/* a reader and the hash of what is on disk */
+	int fd;
+	CHECK(blob_open_read(b, want, &fd, &size, &err) == CV_OK);
+	char buf[16] = { 0 };
+	CHECK(read(fd, buf, sizeof(buf)) == 11);
+	CHECK_STR(buf, "hello world");
+	close(fd);
+	CHECK(blob_open_read(b, "../../etc/passwd", &fd, &size, &err) ==
+		CV_EINVAL);
+	free(err);
+	err = NULL;
+	char got[CV_SHA256_HEX];
+	CHECK(blob_hash(b, want, got, &err) == CV_OK);
+	CHECK_STR(got, want);
+	/* a blob altered on disk hashes to something else */
+	path = blob_path(b, want);
+	FILE *f = fopen(path, "r+");
+	CHECK(f && fputc('H', f) != EOF);
+	if (f)
+		fclose(f);
+	CHECK(blob_hash(b, want, got, &err) == CV_OK);
+	CHECK(strcmp(got, want) != 0);
+	free(path);
+
+	CHECK(blob_remove(b, want, &err) == CV_OK);
+	CHECK(!blob_exists(b, want, NULL));
+	CHECK_INT(count_files(blob_dir(b)), 0);
+	blob_close(b);
+	free(store);
+}
+
+/* A crash mid-write leaves a file under tmp/ only: no blob by name, and
+ * the sweep removes it once it is old. */
+static int seen(const char *name, bool valid, int64_t size, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void test_crash_leftovers(void)
+{
+	char *store = xasprintf("%s/b.db", dir);
+	struct blobstore *b;
+	char *err = NULL;
+	CHECK(blob_open(&b, store, true, &err) == CV_OK);
+	struct blob_writer *w;
+	CHECK(blob_writer_new(b, 0, &w, &err) == CV_OK);
+	CHECK(blob_writer_write(w, "partial", 7, &err) == CV_OK);
+	/* "crash": the writer is never committed nor aborted */
+	int n = 0;
+	CHECK(blob_each(b, seen, &n) == 0);
+	CHECK_INT(n, 0);
+	char *tmp = xasprintf("%s/tmp", blob_dir(b));
+	CHECK_INT(count_files(tmp), 1);
+	CHECK_INT(blob_sweep_tmp(b), 0); /* fresh: maybe a live writer */
+	char *cmd = xasprintf("touch -d '2 hours ago' '%s'/*", tmp);
+	CHECK(system(cmd) == 0);
+	CHECK_INT(blob_sweep_tmp(b), 1);
+	CHECK_INT(count_files(tmp), 0);
+	blob_writer_abort(w); /* its file is gone already: harmless */
+	/* a stray file under a fan-out directory is reported as invalid */
+	char *fan = xasprintf("%s/ab", blob_dir(b));
+	mkdir(fan, 0700);
+	char *stray = xasprintf("%s/not-a-blob", fan);
+	CHECK(cv_write_file_atomic(stray, "x", 1, 0600, &err) == CV_OK);
+	n = 0;
+	CHECK(blob_each(b, seen, &n) == 0);
+	CHECK_INT(n, 1);
+	free(stray);
+	free(fan);
+	free(cmd);
+	free(tmp);
+	blob_close(b);
+	free(store);
+}
+
+static size_t wav_header(unsigned char *p, int rate, int bits, int ch,
+	uint32_t data_len, bool list_chunk)
+{
+	size_t o = 0;
+#define PUT(s, n) (memcpy(p + o, s, n), o += n)
+#define LE32(v) do { uint32_t x_ = (v); for (int i_ = 0; i_ < 4; i_++) \
+		p[o++] = (unsigned char)(x_ >> (8 * i_)); } while (0)
+#define LE16(v) do { p[o++] = (unsigned char)((v) & 255); \
+		p[o++] = (unsigned char)((v) >> 8); } while (0)
+	PUT("RIFF", 4);
+	LE32(36 + data_len);
+	PUT("WAVE", 4);
+	if (list_chunk) {
+		PUT("LIST", 4);
+		LE32(5);
+		PUT("INFOx", 5);
+		p[o++] = 0; /* pad to even */
+	}
+	PUT("fmt ", 4);
+	LE32(16);
+	LE16(1);
+	LE16(ch);
+	LE32((uint32_t)rate);
+	LE32((uint32_t)(rate * ch * bits / 8));
+	LE16(ch * bits / 8);
+	LE16(bits);
+	PUT("data", 4);
+	LE32(data_len);
+	return o;
+}
+
+static void test_wav(void)
+{
+	unsigned char h[128];
+	struct wav_info w;
+	const char *why;
+	size_t n = wav_header(h, 8000, 16, 1, 160000, false);
+	CHECK(wav_parse(h, n, &w, &why));
+	CHECK_INT(w.sample_rate, 8000);
+	CHECK_INT(w.channels, 1);
+	CHECK_INT(w.bits, 16);
+	CHECK_INT(w.data_offset, 44);
+	/* 160000 bytes of 16-bit 8 kHz mono: 10 s */
+	CHECK_INT(wav_duration_ms(&w, 44 + 160000), 10000);
+	/* a truncated file: the duration of what is there */
+	CHECK_INT(wav_duration_ms(&w, 44 + 16000), 1000);
+	n = wav_header(h, 16000, 16, 1, 0xFFFFFFFFu, true);
+	CHECK(wav_parse(h, n, &w, &why));
+	CHECK_INT(w.sample_rate, 16000);
+	CHECK_INT(wav_duration_ms(&w, w.data_offset + 64000), 2000);
+	CHECK(!wav_parse("ID3\x03junkjunkjunk", 15, &w, &why));
+	CHECK_STR(why, "not a RIFF/WAVE file");
+	n = wav_header(h, 8000, 16, 1, 100, false);
+	h[24] = 0; h[25] = 0; h[26] = 0; h[27] = 0; /* rate 0 */
+	CHECK(!wav_parse(h, n, &w, &why));
+	/* a chunk length that points past the buffer: no data chunk */
+	n = wav_header(h, 8000, 16, 1, 100, true);
+	h[16] = 0xff; h[17] = 0xff; h[18] = 0xff; h[19] = 0x7f;
+	CHECK(!wav_parse(h, n, &w, &why));
+}
+
+static void test_rows(void)
+{
+	char *path = xasprintf("%s/rows.db", dir);
+	struct store *s;
+	char *err = NULL;
+	CHECK(store_open(&s, path, 0, &err) == CV_OK);
+	struct store_recording r = {
+		.message_id = "m1", .location_id = "L1",
+		.sha256 = "aa00000000000000000000000000000000000000000000000000"
+			  "000000000000",
+		.size = 1234, .content_type = "audio/x-wav",
+		.duration_ms = 5000, .sample_rate = 8000, .channels = 1,
+		.fetched_at = 1000, .source = "api",
+	};
+	bool added = false;
+	CHECK(store_recording_add(s, &r, &added, &err) == CV_OK && added);
+	CHECK(store_recording_add(s, &r, &added, &err) == CV_OK && !added);
+	struct store_recording *v;
+	size_t n;
+	CHECK(store_recordings_of_message(s, "m1", &v, &n, &err) == CV_OK);
+	CHECK_INT(n, 1);
+	if (n == 1) {
+		CHECK_STR(v[0].sha256, r.sha256);
+		CHECK_INT(v[0].duration_ms, 5000);
+		CHECK_STR(v[0].content_type, "audio/x-wav");
+	}
+	store_recordings_free(v, n);
+	int64_t refs = 0;
+	CHECK(store_recording_refs(s, r.sha256, &refs, &err) == CV_OK);
+	CHECK_INT(refs, 1);
+
+	/* the fetch queue: queued once, due, results */
+	CHECK(store_media_want(s, "m1", "L1", 10, 10, &err) == CV_OK);
+	CHECK(store_media_want(s, "m1", "L1", 20, 20, &err) == CV_OK);
+	struct store_media_job *j;
+	CHECK(store_media_due(s, NULL, 5, 10, &j, &n, &err) == CV_OK);
+	CHECK_INT(n, 0);
+	store_media_jobs_free(j, n);
+	CHECK(store_media_due(s, "L1", 10, 10, &j, &n, &err) == CV_OK);
+	CHECK_INT(n, 2);
+	store_media_jobs_free(j, n);
+	CHECK(store_media_result(s, "m1", MEDIA_RECORDING, "pending", 100,
+		"404", &err) == CV_OK);
+	CHECK(store_media_result(s, "m1", MEDIA_TRANSCRIPTION, "done", 0,
+		NULL, &err) == CV_OK);
+	CHECK(store_media_due(s, NULL, 50, 10, &j, &n, &err) == CV_OK);
+	CHECK_INT(n, 0);
+	store_media_jobs_free(j, n);
+	CHECK(store_media_due(s, NULL, 100, 10, &j, &n, &err) == CV_OK);
+	CHECK_INT(n, 1);
+	if (n == 1) {
+		CHECK_INT(j[0].attempts, 1);
+		CHECK_STR(j[0].last_error, "404");
+		CHECK(j[0].kind == MEDIA_RECORDING);
+	}
+	store_media_jobs_free(j, n);
+	struct store_media_counts c;
+	CHECK(store_media_counts(s, NULL, MEDIA_RECORDING, &c, &err) ==
+		CV_OK);
+	CHECK_INT(c.pending, 1);
+
+	/* transcriptions: each distinct body kept once, newest read */
+	CHECK(store_transcription_add(s, "m1", "L1", "{\"a\":1}", 7, 1,
+		"api", &added, &err) == CV_OK && added);
+	CHECK(store_transcription_add(s, "m1", "L1", "{\"a\":1}", 7, 2,
+		"api", &added, &err) == CV_OK && !added);
+	CHECK(store_transcription_add(s, "m1", "L1", "{\"a\":2}", 7, 3,
+		"api", &added, &err) == CV_OK && added);
+	struct store_transcription t;
+	bool found;
+	CHECK(store_transcription_latest(s, "m1", &t, &found, &err) ==
+		CV_OK && found);
+	CHECK_STR(t.body, "{\"a\":2}");
+	store_transcription_clear(&t);
+
+	/* forgetting a message returns the blobs nothing names any more */
+	char **orphans;
+	size_t no;
+	CHECK(store_media_forget(s, "m1", &orphans, &no, &err) == CV_OK);
+	CHECK_INT(no, 1);
+	if (no == 1)
+		CHECK_STR(orphans[0], r.sha256);
+	for (size_t i = 0; i < no; i++)
+		free(orphans[i]);
+	free(orphans);
+	CHECK(store_transcription_latest(s, "m1", &t, &found, &err) ==
+		CV_OK && !found);
+	CHECK(store_media_counts(s, NULL, MEDIA_RECORDING, &c, &err) ==
+		CV_OK);
+	CHECK_INT(c.pending, 0);
+	store_close(s);
+	free(path);
+	free(err);
+}
+
+int main(void)
+{
+	CHECK(mkdtemp(dir) != NULL);
+	test_write_commit();
+	test_crash_leftovers();
+	test_wav();
+	test_rows();
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	free(cmd);
+	return t_done();
+}
