@@ -11,6 +11,7 @@
 
 #include "blob.h"
 #include "hash.h"
+#include "media_backup.h"
 #include "store/store.h"
 #include "store/store_recordings.h"
 #include "t.h"
@@ -316,6 +317,85 @@ static void test_rows(void)
 	free(err);
 }
 
+/* backup copies the blobs the store's rows name, each hashed; a blob
+ * altered or gone fails it and leaves no blob directory. */
+static void add_rec(struct store *s, struct blobstore *b, const char *msg,
+	const char *bytes, char sha[CV_SHA256_HEX])
+{
+	struct blob_writer *w;
+	char *err = NULL;
+	int64_t size = 0;
+	CHECK(blob_writer_new(b, 0, &w, &err) == CV_OK);
+	CHECK(blob_writer_write(w, bytes, strlen(bytes), &err) == CV_OK);
+	CHECK(blob_writer_commit(w, NULL, sha, &size, &err) == CV_OK);
+	struct store_recording r = {
+		.message_id = (char *)msg, .location_id = "L",
+		.sha256 = sha, .size = size, .content_type = "audio/x-wav",
+		.duration_ms = -1, .fetched_at = 1, .source = "api",
+	};
+	bool added;
+	CHECK(store_recording_add(s, &r, &added, &err) == CV_OK && added);
+}
+
+static void test_backup(void)
+{
+	char *live = xasprintf("%s/live.db", dir);
+	char *out = xasprintf("%s/copy.db", dir);
+	char *outblobs = xasprintf("%s.blobs", out);
+	struct store *s;
+	struct blobstore *b;
+	char *err = NULL;
+	int64_t n = -1, bytes = -1;
+	CHECK(store_open(&s, live, 0, &err) == CV_OK);
+	/* no recordings: nothing created */
+	CHECK(media_backup(live, live, out, &n, &bytes, &err) == CV_OK);
+	CHECK_INT(n, 0);
+	CHECK(access(outblobs, F_OK) != 0);
+	CHECK(blob_open(&b, live, true, &err) == CV_OK);
+	char s1[CV_SHA256_HEX], s2[CV_SHA256_HEX];
+	add_rec(s, b, "m1", "first recording", s1);
+	add_rec(s, b, "m2", "second one", s2);
+	add_rec(s, b, "m3", "first recording", s1); /* same bytes */
+	CHECK(media_backup(live, live, out, &n, &bytes, &err) == CV_OK);
+	CHECK_INT(n, 2);
+	CHECK_INT(bytes, 25);
+	struct blobstore *c;
+	CHECK(blob_open(&c, out, false, &err) == CV_OK);
+	char got[CV_SHA256_HEX];
+	CHECK(blob_hash(c, s1, got, &err) == CV_OK && !strcmp(got, s1));
+	CHECK(blob_hash(c, s2, got, &err) == CV_OK && !strcmp(got, s2));
+	blob_close(c);
+	char *rm = xasprintf("rm -rf '%s'", outblobs);
+	CHECK(system(rm) == 0);
+
+	/* a blob altered in the live store: refused, nothing left */
+	char *p2 = blob_path(b, s2);
+	FILE *f = fopen(p2, "r+");
+	CHECK(f && fputc('X', f) != EOF);
+	if (f)
+		fclose(f);
+	CHECK(media_backup(live, live, out, &n, &bytes, &err) ==
+		CV_EINTEGRITY);
+	CHECK(err && strstr(err, s2));
+	free(err);
+	err = NULL;
+	CHECK(access(outblobs, F_OK) != 0);
+	/* gone: refused, naming it */
+	CHECK(unlink(p2) == 0);
+	CHECK(media_backup(live, live, out, &n, &bytes, &err) ==
+		CV_ENOTFOUND);
+	CHECK(err && strstr(err, "purged or erased"));
+	free(err);
+	CHECK(access(outblobs, F_OK) != 0);
+	free(p2);
+	free(rm);
+	blob_close(b);
+	store_close(s);
+	free(outblobs);
+	free(out);
+	free(live);
+}
+
 int main(void)
 {
 	CHECK(mkdtemp(dir) != NULL);
@@ -323,6 +403,7 @@ int main(void)
 	test_crash_leftovers();
 	test_wav();
 	test_rows();
+	test_backup();
 	char *cmd = xasprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);

@@ -2,20 +2,38 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include "../media_backup.h"
 #include "../store/store_audit.h"
 #include "../store/store_status.h"
 #include "cli.h"
 
+/* The recordings a backup copied beside it (<out>.blobs). */
+struct blobs {
+	const char *live, *out;
+	int64_t n, bytes;
+};
+
+static enum cv_err copy_blobs(const char *copy_path, void *arg,
+	char **errmsg)
+{
+	struct blobs *b = arg;
+	return media_backup(b->live, copy_path, b->out, &b->n, &b->bytes,
+		errmsg);
+}
+
 /* The audit entry's detail: where the copy went and what it holds. */
 static char *detail_json(const char *out,
-	const struct store_backup_counts *c)
+	const struct store_backup_counts *c, const struct blobs *b)
 {
-	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "out",
-		out, "calls", (json_int_t)c->calls, "versions",
+	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		"out", out, "calls", (json_int_t)c->calls, "versions",
 		(json_int_t)c->versions, "payloads", (json_int_t)c->payloads,
 		"events", (json_int_t)c->events, "audit",
-		(json_int_t)c->audit, "bytes", (json_int_t)c->bytes);
+		(json_int_t)c->audit, "bytes", (json_int_t)c->bytes,
+		"recordings", (json_int_t)b->n, "recording_bytes",
+		(json_int_t)b->bytes);
 	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(o);
 	return s;
@@ -24,10 +42,16 @@ static char *detail_json(const char *out,
 static int backup(struct cli *cli, struct store *s, const char *out)
 {
 	struct store_backup_counts c;
+	struct blobs b = { .live = cli->db_path, .out = out };
 	char *err = NULL;
-	enum cv_err rc = store_backup(s, out, &c, &err);
+	char *blobdir = xasprintf("%s.blobs", out);
+	enum cv_err rc = access(blobdir, F_OK) == 0
+		? cv_error(&err, CV_EINVAL, "%s exists; a backup never "
+			"overwrites", blobdir)
+		: store_backup(s, out, copy_blobs, &b, &c, &err);
+	free(blobdir);
 	if (rc == CV_OK) {
-		char *d = detail_json(out, &c);
+		char *d = detail_json(out, &c, &b);
 		if (!d)
 			rc = cv_error(&err, CV_ENOMEM, "audit detail");
 		else
@@ -49,6 +73,10 @@ static int backup(struct cli *cli, struct store *s, const char *out)
 		out, (long long)c.bytes, (long long)c.calls,
 		(long long)c.versions, (long long)c.payloads,
 		(long long)c.events, (long long)c.audit);
+	if (b.n)
+		printf("recordings %s.blobs: %lld blobs, %lld bytes, each "
+		       "hashed to its name\n", out, (long long)b.n,
+			(long long)b.bytes);
 	return CV_EXIT_OK;
 }
 
@@ -94,7 +122,10 @@ const struct cli_cmd cmd_backup = {
 		"directory fsynced), and the backup is\nrecorded in the "
 		"audit log. FILE must not exist. The copy is a complete\n"
 		"store: `callvault --db FILE check` and every read command "
-		"work on it.\nSecrets of `location add` live in files beside "
+		"work on it.\nThe call recordings its rows name are copied "
+		"from the blob store\n(<db>.blobs/) into FILE.blobs/, each "
+		"hashed while copied, before FILE\nappears; FILE.blobs must "
+		"not exist either.\nSecrets of `location add` live in files beside "
 		"the store (<db>.secrets/)\nand are not in the copy; back "
 		"them up separately. Exit 3 when the copy\ndoes not verify "
 		"(nothing is left at FILE).\n",

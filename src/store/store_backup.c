@@ -141,6 +141,7 @@ static void unlink_tmp(const char *tmp)
 }
 
 enum cv_err store_backup(struct store *s, const char *out_path,
+	store_backup_hook before_publish, void *arg,
 	struct store_backup_counts *c, char **errmsg)
 {
 	struct stat st;
@@ -166,6 +167,8 @@ enum cv_err store_backup(struct store *s, const char *out_path,
 		rc = verify_copy(tmp, want, errmsg);
 	if (rc == CV_OK && stat(tmp, &st) == 0)
 		c->bytes = (int64_t)st.st_size;
+	if (rc == CV_OK && before_publish)
+		rc = before_publish(tmp, arg, errmsg);
 	if (rc == CV_OK && rename(tmp, out_path) != 0)
 		rc = cv_error(errmsg, CV_EIO, "rename to %s: %s", out_path,
 			strerror(errno));

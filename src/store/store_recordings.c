@@ -165,6 +165,13 @@ enum cv_err store_recordings_each(struct store *s,
 	return rc;
 }
 
+enum cv_err store_recordings_count(struct store *s, int64_t *n,
+	char **errmsg)
+{
+	return store_scalar_int(s, "SELECT count(*) FROM recordings", n,
+		errmsg);
+}
+
 enum cv_err store_recording_refs(struct store *s, const char *sha256,
 	int64_t *n, char **errmsg)
 {

@@ -45,6 +45,9 @@ enum cv_err store_recordings_of_call(struct store *s, const char *call_id,
 enum cv_err store_recordings_each(struct store *s,
 	int (*fn)(const struct store_recording *r, void *arg), void *arg,
 	char **errmsg) CV_MUST_CHECK;
+/* How many recording rows there are. */
+enum cv_err store_recordings_count(struct store *s, int64_t *n,
+	char **errmsg) CV_MUST_CHECK;
 /* How many rows name this blob. */
 enum cv_err store_recording_refs(struct store *s, const char *sha256,
 	int64_t *n, char **errmsg) CV_MUST_CHECK;

@@ -63,8 +63,16 @@ struct store_backup_counts {
  * it is renamed into place (and the directory fsynced). An existing
  * out_path is refused (CV_EINVAL). On failure nothing is left at
  * out_path; CV_EINTEGRITY when the copy did not verify.
+ *
+ * before_publish (NULL: none) runs on the verified copy, at its
+ * temporary path, before it is renamed into place: what else belongs to
+ * the backup (the blobs its rows name) is written then, so a visible
+ * backup is whole. Its failure fails the backup.
  */
+typedef enum cv_err (*store_backup_hook)(const char *copy_path, void *arg,
+	char **errmsg);
 enum cv_err store_backup(struct store *s, const char *out_path,
+	store_backup_hook before_publish, void *arg,
 	struct store_backup_counts *counts, char **errmsg) CV_MUST_CHECK;
 
 #endif
