@@ -1,0 +1,196 @@
+/*
+ * test_util.c — the small helpers every module leans on (src/util.h):
+ * ISO 8601 in and out, UTF-8 validation, terminal-safe text, the atomic
+ * file sink and its failure points, bounded file reads and secrets, the
+ * buffer and counts from outside. Each could fail silently elsewhere.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "t.h"
+#include "util.h"
+
+static char dir[] = "/tmp/cv_util.XXXXXX";
+
+static void test_iso8601(void)
+{
+	int64_t ms;
+	CHECK(cv_parse_iso8601("1970-01-01T00:00:00Z", &ms) && ms == 0);
+	CHECK(cv_parse_iso8601("2026-03-02", &ms) && ms == 1772409600000LL);
+	CHECK(cv_parse_iso8601("2026-03-02T15:04:05.123Z", &ms) &&
+	      ms == 1772463845123LL);
+	/* fractions of any length: the first three digits count */
+	CHECK(cv_parse_iso8601("2026-03-02T15:04:05.1234567Z", &ms) &&
+	      ms == 1772463845123LL);
+	CHECK(cv_parse_iso8601("2026-03-02T15:04:05.1Z", &ms) &&
+	      ms == 1772463845100LL);
+	/* offsets move the instant, with or without a colon */
+	int64_t a, b, c;
+	CHECK(cv_parse_iso8601("2026-03-02T10:04:05-05:00", &a));
+	CHECK(cv_parse_iso8601("2026-03-02T15:04:05Z", &b));
+	CHECK(cv_parse_iso8601("2026-03-02T20:34:05+0530", &c));
+	CHECK(a == b && b == c);
+	CHECK(cv_parse_iso8601("2024-02-29", &ms));       /* a leap day */
+	CHECK(!cv_parse_iso8601("2026-02-29", &ms));      /* not one */
+	CHECK(!cv_parse_iso8601("2100-02-29", &ms));      /* century */
+	CHECK(cv_parse_iso8601("2000-02-29", &ms));       /* 400 years */
+	static const char *const bad[] = {
+		"", "2026", "2026-13-01", "2026-00-10", "2026-04-31",
+		"2026-03-02T24:00:00Z", "2026-03-02T12:60Z",
+		"2026-03-02T12:00:00.Z", "2026-03-02T12:00:00+25:00",
+		"2026-03-02T12:00:00Zjunk", "2026-03-02junk", "26-03-02",
+		"2026-3-2", "２０２６-03-02",
+	};
+	for (size_t i = 0; i < CV_ARRAY_LEN(bad); i++)
+		CHECK_MSG(!cv_parse_iso8601(bad[i], &ms), "accepted '%s'",
+			bad[i]);
+	CHECK(!cv_parse_iso8601(NULL, &ms));
+
+	/* format then parse gives the same instant, over four centuries */
+	char out[32];
+	uint64_t x = 88172645463325252ULL;
+	for (int i = 0; i < 20000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		int64_t t = (int64_t)(x % 12622780800000ULL); /* to 2370 */
+		cv_format_iso8601(t, out);
+		int64_t back = -1;
+		if (!cv_parse_iso8601(out, &back) || back != t) {
+			CHECK_MSG(0, "%lld -> %s -> %lld", (long long)t, out,
+				(long long)back);
+			break;
+		}
+	}
+	cv_format_iso8601(1772463845123LL, out);
+	CHECK_STR(out, "2026-03-02T15:04:05.123Z");
+	cv_format_iso8601(-1, out); /* before the epoch: a real instant */
+	CHECK_STR(out, "1969-12-31T23:59:59.999Z");
+	char m[8];
+	cv_format_month(1772463845123LL, m);
+	CHECK_STR(m, "2026-03");
+}
+
+static void test_utf8_and_term(void)
+{
+	CHECK(cv_utf8_valid("José", strlen("José")));
+	CHECK(!cv_utf8_valid("Jos\xe9", 4));         /* Latin-1 */
+	CHECK(!cv_utf8_valid("\xc0\xaf", 2));        /* overlong '/' */
+	CHECK(!cv_utf8_valid("\xed\xa0\x80", 3));    /* a surrogate */
+	CHECK(!cv_utf8_valid("\xf4\x90\x80\x80", 4)); /* past U+10FFFF */
+	CHECK(!cv_utf8_valid("\xe2\x82", 2));        /* cut short */
+	CHECK(cv_utf8_valid("a\0b", 3));
+
+	char *s = cv_term_safe("ok \x1b[31mred\x1b[0m", 0);
+	CHECK(s && !strchr(s, '\x1b'));
+	CHECK(s && strstr(s, "\\x1b[31m"));
+	free(s);
+	s = cv_term_safe("a\u202Eevil", 0);   /* right-to-left override */
+	CHECK(s && strstr(s, "\\u202E") && !strstr(s, "\u202E"));
+	free(s);
+	s = cv_term_safe("csi\xc2\x9b" "2J", 0); /* C1 CSI */
+	CHECK(s && strstr(s, "\\u009B"));
+	free(s);
+	s = cv_term_safe("line1\nline2", CV_SAFE_NEWLINES);
+	CHECK_STR(s, "line1\nline2");
+	free(s);
+	s = cv_term_safe("line1\nline2", 0);
+	CHECK(s && !strchr(s, '\n'));
+	free(s);
+	CHECK(cv_term_safe(NULL, 0) == NULL);
+}
+
+static void test_sink(void)
+{
+	char *path = xasprintf("%s/out.txt", dir);
+	char *err = NULL;
+	struct sink *k;
+	/* each failure point: nothing visible, no temp file left */
+	static const enum sink_fault faults[] = { SINK_FAULT_WRITE,
+		SINK_FAULT_FSYNC, SINK_FAULT_RENAME };
+	for (size_t i = 0; i < CV_ARRAY_LEN(faults); i++) {
+		CHECK(sink_open_file(&k, path, 0600, &err) == CV_OK);
+		sink_set_fault(k, faults[i]);
+		enum cv_err w = sink_write(k, "data", 4);
+		enum cv_err c = w == CV_OK ? sink_commit(k, &err) : w;
+		CHECK_MSG(c != CV_OK, "fault %zu committed", i);
+		sink_destroy(k);
+		free(err);
+		err = NULL;
+		CHECK(access(path, F_OK) != 0);
+		char *cmd = xasprintf("test $(ls -A '%s' | wc -l) -eq 0", dir);
+		CHECK_MSG(system(cmd) == 0, "fault %zu left a file", i);
+		free(cmd);
+	}
+	CHECK(sink_open_file(&k, path, 0640, &err) == CV_OK);
+	CHECK(sink_write(k, "hello", 5) == CV_OK);
+	CHECK(access(path, F_OK) != 0);   /* not visible before commit */
+	CHECK(sink_commit(k, &err) == CV_OK);
+	sink_destroy(k);
+	struct stat st;
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640 &&
+	      st.st_size == 5);
+
+	/* bounded reads */
+	char *data;
+	size_t len;
+	CHECK(cv_read_file(path, 5, &data, &len, &err) == CV_OK && len == 5);
+	CHECK_STR(data, "hello");
+	free(data);
+	CHECK(cv_read_file(path, 4, &data, &len, &err) == CV_ETOOBIG);
+	CHECK(err && strstr(err, "larger than 4 bytes"));
+	free(err);
+	err = NULL;
+
+	/* secrets: first line, trailing blanks trimmed; empty refused */
+	char *sec = xasprintf("%s/secret", dir);
+	CHECK(cv_write_file_atomic(sec, "s3cr3t \t\r\nsecond\n", 17, 0600,
+		&err) == CV_OK);
+	CHECK(cv_read_secret(sec, &data, &err) == CV_OK);
+	CHECK_STR(data, "s3cr3t");
+	free(data);
+	CHECK(cv_write_file_atomic(sec, "  \n", 3, 0600, &err) == CV_OK);
+	CHECK(cv_read_secret(sec, &data, &err) == CV_EINVAL);
+	free(err);
+	free(sec);
+	free(path);
+}
+
+static void test_buf_and_counts(void)
+{
+	struct buf b;
+	buf_init(&b);
+	for (int i = 0; i < 10000; i++)
+		buf_printf(&b, "%d,", i);
+	CHECK(b.len == strlen(b.data));
+	CHECK(!strncmp(b.data, "0,1,2,", 6));
+	CHECK(!strcmp(b.data + b.len - 5, "9999,"));
+	buf_append(&b, "\0x", 2);       /* bytes, NUL included */
+	CHECK(b.data[b.len] == '\0' && b.data[b.len - 1] == 'x');
+	char *s = buf_steal(&b);
+	CHECK(b.len == 0);
+	free(s);
+	buf_finish(&b);
+
+	CHECK(cv_count_of(3.0) == 3);
+	CHECK(cv_count_of(-1.0) == -1);
+	CHECK(cv_count_of(0.0 / 0.0) == -1);         /* NaN */
+	CHECK(cv_count_of(1e300) == 9007199254740992LL);
+}
+
+int main(void)
+{
+	CHECK(mkdtemp(dir) != NULL);
+	test_iso8601();
+	test_utf8_and_term();
+	test_sink();
+	test_buf_and_counts();
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	free(cmd);
+	return t_done();
+}
