@@ -2,16 +2,16 @@
  * console.h — the web console for compliance officers and its JSON API,
  * served by `callvault serve` (the HTTP plumbing stays in webhook.c; this
  * module sees a request and fills a response, so it has no HTTP library).
- * Its files: console.c, console_login.c, console_query.c, sharing
- * console_int.h.
+ * Its files share console_int.h, which says which does what.
  *
  * Pages: GET / (the console), /console.js, /console.css. Sessions: POST
  * /login (form: user, password), POST /logout, GET /api/me. API (session
  * cookie cv_session, or Authorization: Bearer TOKEN): GET /api/search,
  * /api/calls/{id}, /api/export (CSV), /api/audit, /api/holds,
- * /api/archives; POST /api/holds, /api/holds/{id}/release. Roles are
- * checked on every call; every read and export is audited with the user's
- * name. A state-changing request with a session needs its CSRF token
+ * /api/archives; POST /api/holds, /api/holds/{id}/release. One route
+ * table (console_route) names each route's permission (roles.h), checked
+ * on every call; every read and export is audited with the user's name
+ * and the client's address. A state-changing request with a session needs its CSRF token
  * (X-CSRF-Token header or csrf form field), and any Origin header must
  * name this server.
  */
@@ -80,6 +80,19 @@ struct console;
 enum cv_err console_create(struct console **out,
 	const struct console_config *cfg, char **errmsg) CV_MUST_CHECK;
 void console_destroy(struct console *c);
+
+/* One row of the route table (console_routes.c), as tests see it. */
+struct console_route {
+	const char *method;
+	const char *path;        /* "{id}" stands for one path segment */
+	unsigned perm;           /* the permissions it needs (roles.h); 0:
+				    any signed-in user */
+	bool public_;            /* no session needed (the page, /login) */
+	const char *audit;       /* the command of the audit entry a
+				    successful answer writes; NULL: none */
+};
+/* Route i of the table; NULL past its end. */
+const struct console_route *console_route(size_t i);
 
 /* Whether path belongs to the console (the server routes it here). */
 bool console_owns(const char *path);

@@ -1,10 +1,22 @@
 /*
  * console_int.h — what the console's files share (as store_int.h does for
  * the store): the console, one request's context (x), and the helpers
- * the handlers answer with. console.c has the plumbing (pool, decoding,
- * replies, grouped audit writes, sessions and roles, admission, routing);
- * console_login.c logs users in and out; console_query.c parses searches
- * and answers search, export and holds. cx_ names are internal.
+ * the handlers answer with. By concern:
+ *   console.c         the console, its store pool and search admission,
+ *                     and console_handle (one request's life)
+ *   console_routes.c  the route table: each route's method, path,
+ *                     permission, audit command and handler; the only
+ *                     place permissions are checked
+ *   console_reply.c   request decoding (%-escapes, arguments, form
+ *                     fields) and JSON replies
+ *   console_auth.c    sessions, bearer tokens, CSRF and Origin, the real
+ *                     client address (trusted proxies)
+ *   console_audit.c   audit entries, committed in groups
+ *   console_login.c   login, logout, /api/me
+ *   console_query.c   searches, export, placing holds
+ *   console_call.c    one call's page (/api/calls/{id})
+ *   console_pages.c   the audit log, holds (list, release), archives
+ * cx_ names are internal.
  */
 #ifndef CV_CONSOLE_INT_H
 #define CV_CONSOLE_INT_H
@@ -14,6 +26,7 @@
 
 #include "console.h"
 #include "hash.h"
+#include "roles.h"
 #include "search.h"
 
 #define POOL_MAX 32
@@ -52,9 +65,6 @@ struct console {
 	struct login_gate *gate;        /* password checks */
 };
 
-enum role { ROLE_NONE = -1, ROLE_VIEWER, ROLE_EXPORTER, ROLE_HOLD_ADMIN,
-	ROLE_ADMIN };
-extern const char *const cx_role_names[4];
 
 /* One request being answered. */
 struct ctx {
@@ -63,7 +73,11 @@ struct ctx {
 	struct console_response *res;
 	struct store *s;
 	char *user;               /* who, once authenticated */
-	enum role role;
+	char *role;               /* the preset's name, or "custom" */
+	unsigned perms;           /* what the user may do (roles.h) */
+	const char *client;       /* the real client address (console_auth.c) */
+	char client_buf[64];
+	bool audited;             /* an entry was written for this request */
 	char *csrf;               /* the session's token; NULL for bearer */
 	char sid_hash[CV_SHA256_HEX];
 	char *owned[MAX_OWNED];   /* decoded arguments, freed at the end */
@@ -82,8 +96,32 @@ struct query {
 
 /* ---- console.c ---- */
 
-/* Give a store connection back to the pool (or close it). */
+/* Take a store connection from the pool (or open one); NULL with
+ * *errmsg. Give it back (or close it) with cx_store_give. */
+struct store *cx_store_take(struct console *c, char **errmsg);
 void cx_store_give(struct console *c, struct store *s);
+/* Wait for a search slot (FIFO), run fn(x, arg), give the slot back. */
+void cx_admitted(struct ctx *x, void (*fn)(struct ctx *, const char *),
+	const char *arg);
+/* Give the search slot back now (once; cx_audit does, before it waits
+ * for the disk). */
+void cx_admit_leave(struct ctx *x);
+
+/* ---- console_routes.c ---- */
+
+/* Route the request: match the table, authenticate, check CSRF and the
+ * permission, run the handler, and refuse an answer its route should
+ * have audited but did not. */
+void cx_route(struct ctx *x);
+
+/* ---- console_reply.c ---- */
+
+/* A header, NULL when absent. */
+const char *cx_header(struct ctx *x, const char *key);
+/* %-decode n bytes (+ for space) into a new string, NULL when a % is not
+ * followed by two hex digits, or the result holds a NUL byte or is not
+ * UTF-8. */
+char *cx_pct_decode(const char *in, size_t n);
 /* Keep s until the request ends (freed then); NULL when s is NULL or the
  * request holds too many. */
 const char *cx_own(struct ctx *x, char *s);
@@ -103,25 +141,44 @@ void cx_reply_json(struct ctx *x, unsigned status, json_t *j);
 void cx_reply_error(struct ctx *x, unsigned status, const char *msg);
 json_t *cx_jstr(const char *s);
 json_t *cx_jtime(int64_t ms);
-/* Append an audit entry for the user (detail taken); false after a 503
- * when it cannot be written: nothing is shown that is not audited. */
+
+/* ---- console_audit.c ---- */
+
+/* Append an audit entry for the user and the client address (detail
+ * taken); false after a 503 when it cannot be written: nothing is shown
+ * that is not audited. */
 bool cx_audit(struct ctx *x, const char *command, json_t *detail,
 	int64_t count);
+
+/* ---- console_auth.c ---- */
+
 void cx_set_cookie(struct ctx *x, const char *value);
 /* Authenticate (bearer token or session); false after a 401. */
 bool cx_authenticate(struct ctx *x);
-/* The user's role is need or higher; false after a 403. */
-bool cx_require(struct ctx *x, enum role need);
 /* Origin, when sent, is this server; the CSRF token for sessions. false
  * after a 403. */
 bool cx_origin_ok(struct ctx *x);
 bool cx_csrf_ok(struct ctx *x);
+/* Set x->client: the peer's address, or, when the peer is a trusted
+ * proxy, the address X-Forwarded-For names (client_addr.h). */
+void cx_find_client(struct ctx *x);
+
+/* ---- console_call.c ---- */
+
+void cx_api_call(struct ctx *x, const char *raw_id);
+
+/* ---- console_pages.c ---- */
+
+void cx_api_audit(struct ctx *x, const char *unused);
+void cx_api_holds(struct ctx *x, const char *unused);
+void cx_api_hold_release(struct ctx *x, const char *raw_id);
+void cx_api_archives(struct ctx *x, const char *unused);
 
 /* ---- console_login.c ---- */
 
-void cx_do_login(struct ctx *x);
-void cx_do_logout(struct ctx *x);
-void cx_api_me(struct ctx *x);
+void cx_do_login(struct ctx *x, const char *unused);
+void cx_do_logout(struct ctx *x, const char *unused);
+void cx_api_me(struct ctx *x, const char *unused);
 
 /* ---- console_query.c ---- */
 
@@ -134,8 +191,8 @@ bool cx_int_arg(struct ctx *x, const char *key, long min, long max,
 /* Text with search marks, as o[key] (text) and o[rkey] (ranges). */
 void cx_put_marked(json_t *o, const char *key, const char *rkey,
 	const char *marked);
-void cx_api_search(struct ctx *x);
-void cx_api_export(struct ctx *x);
-void cx_api_hold_add(struct ctx *x);
+void cx_api_search(struct ctx *x, const char *unused);
+void cx_api_export(struct ctx *x, const char *unused);
+void cx_api_hold_add(struct ctx *x, const char *unused);
 
 #endif

@@ -126,7 +126,7 @@ static void login_session(struct ctx *x, const char *name)
 	memset(sid, 0, sizeof(sid));
 }
 
-void cx_do_login(struct ctx *x)
+void cx_do_login(struct ctx *x, const char *unused)
 {
 	if (!cx_origin_ok(x))
 		return;
@@ -155,10 +155,9 @@ void cx_do_login(struct ctx *x)
 	free(akey);
 }
 
-void cx_do_logout(struct ctx *x)
+/* (the router checked the session and its CSRF token) */
+void cx_do_logout(struct ctx *x, const char *unused)
 {
-	if (!cx_authenticate(x) || !cx_csrf_ok(x))
-		return;
 	char *err = NULL;
 	if (x->csrf && store_session_delete(x->s, x->sid_hash, &err) != CV_OK)
 		free(err);
@@ -167,10 +166,14 @@ void cx_do_logout(struct ctx *x)
 		cx_reply_json(x, 200, json_pack("{s:s}", "status", "logged out"));
 }
 
-void cx_api_me(struct ctx *x)
+void cx_api_me(struct ctx *x, const char *unused)
 {
-	json_t *o = json_pack("{s:s,s:s}", "user", x->user, "role",
-		cx_role_names[x->role]);
+	json_t *perms = json_array();
+	for (int i = 0; i < PERM_N; i++)
+		if (x->perms & (1u << i))
+			json_array_append_new(perms, json_string(perm_names[i]));
+	json_t *o = json_pack("{s:s,s:s,s:o}", "user", x->user, "role",
+		x->role, "permissions", perms);
 	if (x->csrf)
 		json_object_set_new(o, "csrf", json_string(x->csrf));
 	cx_reply_json(x, 200, o);

@@ -1,0 +1,194 @@
+/* console_pages.c — the audit log, holds (list and release) and the
+ * archives (console_int.h). */
+#include "console_int.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_audit.h"
+#include "store/store_holds.h"
+#include "store/store_retention.h"
+
+struct audit_page {
+	json_t *arr;
+	size_t limit;
+};
+
+static int audit_row(const struct audit_entry *e, void *arg)
+{
+	struct audit_page *p = arg;
+	json_t *d = json_loads(e->detail, 0, NULL);
+	json_array_append_new(p->arr, json_pack("{s:I,s:o,s:s,s:s,s:o,s:I,s:s}",
+		"id", (json_int_t)e->id, "ts", cx_jtime(e->ts), "actor",
+		e->actor, "command", e->command, "detail",
+		d ? d : json_string(e->detail), "resultCount",
+		(json_int_t)e->result_count, "hash", e->hash));
+	if (json_array_size(p->arr) > p->limit)
+		json_array_remove(p->arr, 0); /* keep the newest */
+	return 0;
+}
+
+void cx_api_audit(struct ctx *x, const char *unused)
+{
+	long limit;
+	if (!cx_int_arg(x, "limit", 1, AUDIT_PAGE_MAX, 200, &limit))
+		return;
+	struct audit_filter f = { .actor = cx_arg(x, "actor") };
+	struct audit_page p = { .arr = json_array(), .limit = (size_t)limit };
+	int64_t checked = 0, bad = 0;
+	char *err = NULL, *verr = NULL;
+	if (store_audit_each(x->s, &f, audit_row, &p, &err) != CV_OK) {
+		cx_reply_error(x, 500, err ? err : "reading the audit log failed");
+		json_decref(p.arr);
+		free(err);
+		return;
+	}
+	enum cv_err vr = store_audit_verify(x->s, &checked, &bad, &verr);
+	json_t *chain = json_pack("{s:b,s:I}", "ok", vr == CV_OK, "checked",
+		(json_int_t)checked);
+	if (vr != CV_OK) {
+		json_object_set_new(chain, "badId", json_integer(bad));
+		json_object_set_new(chain, "error", cx_jstr(verr));
+	}
+	free(verr);
+	json_t *detail = json_pack("{s:I}", "limit", (json_int_t)limit);
+	if (f.actor)
+		json_object_set_new(detail, "actor", json_string(f.actor));
+	if (cx_audit(x, "audit view", detail,
+		    (int64_t)json_array_size(p.arr)))
+		cx_reply_json(x, 200, json_pack("{s:o,s:o}", "chain", chain,
+					   "entries", p.arr));
+	else
+		json_decref(chain), json_decref(p.arr);
+}
+
+static json_t *jms(bool has, int64_t ms)
+{
+	return has ? cx_jtime(ms) : json_null();
+}
+
+static int hold_json(const struct store_hold *h, int64_t matched, void *arg)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "id", json_integer(h->id));
+	json_object_set_new(o, "matter", cx_jstr(h->matter));
+	json_object_set_new(o, "reason", cx_jstr(h->reason));
+	json_object_set_new(o, "contactId", cx_jstr(h->contact_id));
+	json_object_set_new(o, "number", cx_jstr(h->from_e164));
+	json_object_set_new(o, "agentId", cx_jstr(h->agent_id));
+	json_object_set_new(o, "locationId", cx_jstr(h->location_id));
+	json_object_set_new(o, "from", jms(h->has_from, h->from_ms));
+	json_object_set_new(o, "to", jms(h->has_to, h->to_ms));
+	json_t *calls = json_array();
+	for (size_t i = 0; i < h->n_calls; i++)
+		json_array_append_new(calls, json_string(h->call_ids[i]));
+	json_object_set_new(o, "calls", calls);
+	json_object_set_new(o, "createdAt", cx_jtime(h->created_at));
+	json_object_set_new(o, "createdBy", cx_jstr(h->created_by));
+	json_object_set_new(o, "releasedAt", cx_jtime(h->released_at));
+	json_object_set_new(o, "releasedBy", cx_jstr(h->released_by));
+	json_object_set_new(o, "releaseReason", cx_jstr(h->release_reason));
+	json_object_set_new(o, "matchedCalls", json_integer(matched));
+	json_array_append_new(arg, o);
+	return 0;
+}
+
+/* GET /api/holds[?all=1]: active holds (all with all=1). */
+void cx_api_holds(struct ctx *x, const char *unused)
+{
+	const char *all = cx_arg(x, "all");
+	json_t *arr = json_array();
+	char *err = NULL;
+	if (store_hold_each(x->s, !all, 0, hold_json, arr, &err) != CV_OK) {
+		cx_reply_error(x, 500, err ? err : "reading holds failed");
+		json_decref(arr);
+	} else if (cx_audit(x, "hold list", json_pack("{s:b}", "all", all != NULL),
+			   (int64_t)json_array_size(arr))) {
+		cx_reply_json(x, 200, json_pack("{s:o}", "holds", arr));
+	} else {
+		json_decref(arr);
+	}
+	free(err);
+}
+
+/* POST /api/holds/{id}/release (form: reason). store_hold_release
+ * audits it. */
+void cx_api_hold_release(struct ctx *x, const char *raw_id)
+{
+	char *end;
+	long long id = strtoll(raw_id, &end, 10);
+	const char *reason = cx_form(x, "reason");
+	char *err = NULL;
+	if (end == raw_id || *end || id <= 0) {
+		cx_reply_error(x, 404, "not found");
+	} else if (!reason || !*reason) {
+		cx_reply_error(x, 400, "releasing a hold needs a reason");
+	} else if (store_hold_release(x->s, id, x->user, reason, &err) !=
+		   CV_OK) {
+		cx_reply_error(x, 400, err ? err : "the hold was not released");
+	} else {
+		x->audited = true; /* in the release's transaction */
+		cx_reply_json(x, 200, json_pack("{s:s}", "status", "released"));
+	}
+	free(err);
+}
+
+struct archive_list {
+	json_t *arr;
+	const struct store_locmonth *purged;  /* sorted by location, month */
+	size_t n_purged;
+};
+
+static int64_t purged_for(const struct archive_list *l, const char *loc,
+	const char *month)
+{
+	for (size_t i = 0; i < l->n_purged; i++)
+		if (strcmp(l->purged[i].location, loc) == 0 &&
+		    strcmp(l->purged[i].month, month) == 0)
+			return l->purged[i].calls;
+	return 0;
+}
+
+static int archive_json(const struct store_archive *a, void *arg)
+{
+	struct archive_list *l = arg;
+	json_t *o = json_object();
+	json_object_set_new(o, "locationId", cx_jstr(a->location_id));
+	json_object_set_new(o, "month", cx_jstr(a->month));
+	json_object_set_new(o, "seq", json_integer(a->seq));
+	json_object_set_new(o, "file", cx_jstr(a->path));
+	json_object_set_new(o, "sha256", cx_jstr(a->sha256));
+	json_object_set_new(o, "calls", json_integer(a->n_calls));
+	json_object_set_new(o, "writtenAt", cx_jtime(a->written_at));
+	json_object_set_new(o, "verifiedAt", cx_jtime(a->verified_at));
+	json_object_set_new(o, "purged", json_integer(purged_for(l,
+		a->location_id ? a->location_id : "",
+		a->month ? a->month : "")));
+	json_array_append_new(l->arr, o);
+	return 0;
+}
+
+/* GET /api/archives: every archive recorded, in the order written, with
+ * the calls purge removed from its location-month (from the audit log). */
+void cx_api_archives(struct ctx *x, const char *unused)
+{
+	struct store_locmonth *purged = NULL;
+	struct archive_list l = { .arr = json_array() };
+	char *err = NULL;
+	enum cv_err rc = store_ret_purged(x->s, &purged, &l.n_purged, &err);
+	l.purged = purged;
+	if (rc == CV_OK)
+		rc = store_ret_each_archive(x->s, archive_json, &l, &err);
+	if (rc != CV_OK) {
+		cx_reply_error(x, 500, err ? err : "reading archives failed");
+		json_decref(l.arr);
+	} else if (cx_audit(x, "archive list", json_object(),
+			   (int64_t)json_array_size(l.arr))) {
+		cx_reply_json(x, 200, l.arr);
+	} else {
+		json_decref(l.arr);
+	}
+	free(purged);
+	free(err);
+}
