@@ -9,13 +9,15 @@
 
 #include "store/store_users.h"
 
-/* The user's role and permissions: a stored role names a preset. An
- * unknown role (a store written by a newer version) may do nothing. */
-static void set_role(struct ctx *x, char *role)
+/* The user's role label (taken) and permissions: a set that does not
+ * parse (a newer version's permission) grants nothing, not part. */
+static void set_role(struct ctx *x, char *role, const char *perms)
 {
+	char *err = NULL;
 	x->role = role;
-	if (!roles_preset(role, &x->perms))
+	if (!perms || !roles_parse(perms, &x->perms, &err))
 		x->perms = 0;
+	free(err);
 }
 
 /* The value of cookie cv_session, hashed into x->sid_hash. */
@@ -57,7 +59,7 @@ bool cx_authenticate(struct ctx *x)
 			return false;
 		}
 		x->user = u.name;
-		set_role(x, u.role);
+		set_role(x, u.role, u.permissions);
 		u.name = u.role = NULL;
 		store_user_finish(&u);
 		return true;
@@ -89,7 +91,7 @@ bool cx_authenticate(struct ctx *x)
 		free(err);
 	}
 	x->user = ss.user;
-	set_role(x, ss.role);
+	set_role(x, ss.role, ss.permissions);
 	x->csrf = ss.csrf;
 	ss.user = ss.csrf = ss.role = NULL;
 	store_session_finish(&ss);

@@ -15,7 +15,8 @@
  *   console_login.c   login, logout, /api/me
  *   console_query.c   searches, export, placing holds
  *   console_call.c    one call's page (/api/calls/{id})
- *   console_pages.c   the audit log, holds (list, release), archives
+ *   console_pages.c   the audit log, holds (list, release), archives,
+ *                     users
  * cx_ names are internal.
  */
 #ifndef CV_CONSOLE_INT_H
@@ -173,6 +174,7 @@ void cx_api_audit(struct ctx *x, const char *unused);
 void cx_api_holds(struct ctx *x, const char *unused);
 void cx_api_hold_release(struct ctx *x, const char *raw_id);
 void cx_api_archives(struct ctx *x, const char *unused);
+void cx_api_users(struct ctx *x, const char *unused);
 
 /* ---- console_login.c ---- */
 

@@ -101,6 +101,16 @@ static bool user_ok(struct ctx *x, const char *name, const char *pw)
 	return ok;
 }
 
+/* The permissions of a set as a JSON array of their names. */
+static json_t *perms_json(unsigned perms)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < PERM_N; i++)
+		if (perms & (1u << i))
+			json_array_append_new(a, json_string(perm_names[i]));
+	return a;
+}
+
 static void login_session(struct ctx *x, const char *name)
 {
 	char sid[65], csrf[65], *err = NULL;
@@ -117,8 +127,14 @@ static void login_session(struct ctx *x, const char *name)
 		cx_reply_error(x, 503, "cannot create a session");
 	} else if (cx_audit(x, "login", json_object(), -1)) {
 		cx_set_cookie(x, sid);
-		cx_reply_json(x, 200, json_pack("{s:s,s:s,s:s}", "user", name,
-					   "role", u.role, "csrf", csrf));
+		unsigned perms = 0;
+		char *perr = NULL;
+		if (!roles_parse(u.permissions, &perms, &perr))
+			perms = 0;
+		free(perr);
+		cx_reply_json(x, 200, json_pack("{s:s,s:s,s:o,s:s}", "user",
+			name, "role", u.role, "permissions", perms_json(perms),
+			"csrf", csrf));
 	}
 	if (rc == CV_OK)
 		store_user_finish(&u);
@@ -168,12 +184,8 @@ void cx_do_logout(struct ctx *x, const char *unused)
 
 void cx_api_me(struct ctx *x, const char *unused)
 {
-	json_t *perms = json_array();
-	for (int i = 0; i < PERM_N; i++)
-		if (x->perms & (1u << i))
-			json_array_append_new(perms, json_string(perm_names[i]));
 	json_t *o = json_pack("{s:s,s:s,s:o}", "user", x->user, "role",
-		x->role, "permissions", perms);
+		x->role, "permissions", perms_json(x->perms));
 	if (x->csrf)
 		json_object_set_new(o, "csrf", json_string(x->csrf));
 	cx_reply_json(x, 200, o);

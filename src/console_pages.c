@@ -1,5 +1,5 @@
-/* console_pages.c — the audit log, holds (list and release) and the
- * archives (console_int.h). */
+/* console_pages.c — the audit log, holds (list and release), the
+ * archives and the users (console_int.h). */
 #include "console_int.h"
 
 #include <jansson.h>
@@ -9,6 +9,7 @@
 #include "store/store_audit.h"
 #include "store/store_holds.h"
 #include "store/store_retention.h"
+#include "store/store_users.h"
 
 struct audit_page {
 	json_t *arr;
@@ -191,4 +192,50 @@ void cx_api_archives(struct ctx *x, const char *unused)
 	}
 	free(purged);
 	free(err);
+}
+
+struct user_list {
+	struct ctx *x;
+	json_t *arr;
+	enum cv_err rc;
+	char *err;
+};
+
+static int matter_json(const char *matter, void *arg)
+{
+	json_array_append_new(arg, json_string(matter));
+	return 0;
+}
+
+static int user_json(const struct store_user *u, void *arg)
+{
+	struct user_list *l = arg;
+	json_t *m = json_array();
+	l->rc = store_user_each_matter(l->x->s, u->name, matter_json, m,
+		&l->err);
+	json_array_append_new(l->arr, json_pack("{s:s,s:s,s:s,s:b,s:o,s:o}",
+		"name", u->name, "role", u->role, "permissions",
+		u->permissions ? u->permissions : "none", "disabled",
+		u->disabled, "matters", m, "createdAt",
+		cx_jtime(u->created_at)));
+	return l->rc != CV_OK;
+}
+
+/* GET /api/users: who may do what (never a password hash). */
+void cx_api_users(struct ctx *x, const char *unused)
+{
+	struct user_list l = { .x = x, .arr = json_array() };
+	enum cv_err rc = store_user_each(x->s, user_json, &l, &l.err);
+	if (rc == CV_OK)
+		rc = l.rc;
+	if (rc != CV_OK) {
+		cx_reply_error(x, 500, l.err ? l.err : "reading users failed");
+		json_decref(l.arr);
+	} else if (cx_audit(x, "user list", json_object(),
+			   (int64_t)json_array_size(l.arr))) {
+		cx_reply_json(x, 200, json_pack("{s:o}", "users", l.arr));
+	} else {
+		json_decref(l.arr);
+	}
+	free(l.err);
 }

@@ -58,6 +58,8 @@ static const struct cx_route routes[] = {
 		"hold release", cx_api_hold_release),
 	ROUTE("GET", "/api/archives", PERM_SEARCH, 0, "archive list",
 		cx_api_archives),
+	ROUTE("GET", "/api/users", PERM_USER_ADMIN, 0, "user list",
+		cx_api_users),
 };
 
 const struct console_route *console_route(size_t i)

@@ -1,5 +1,7 @@
-/* cmd_user.c — `callvault user add|list|disable|passwd|token`: the people
- * who may use the web console (see docs/console.md). */
+/* cmd_user.c — `callvault user add|set|list|disable|passwd|token`: the
+ * people who may use the web console, and what each may do (see
+ * docs/console.md). */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,20 +10,94 @@
 
 #include "../hash.h"
 #include "../password.h"
+#include "../roles.h"
 #include "../store/store_audit.h"
 #include "../store/store_users.h"
 #include "../util.h"
 #include "cli.h"
 
-static const char *const roles[] = { "viewer", "exporter", "hold-admin",
-	"admin" };
+/* What a user may do, from --role or --permissions. */
+struct grant {
+	const char *role, *perms;   /* as given; NULL: not given */
+	const char *matters[32], *drops[32];
+	size_t n_matters, n_drops;
+	const char *label;          /* the role stored: preset or "custom" */
+	char *text;                 /* the set stored (roles_format) */
+};
 
-static bool valid_role(const char *r)
+/* Take one of --role, --permissions, --matter, --drop-matter; 0, or the
+ * exit code after a message. */
+static int grant_opt(struct grant *g, int c, const char *arg)
 {
-	for (size_t i = 0; i < CV_ARRAY_LEN(roles); i++)
-		if (strcmp(r, roles[i]) == 0)
-			return true;
-	return false;
+	if (c == 'r' || c == 'P') {
+		if (g->role || g->perms)
+			return cli_fail(CV_EXIT_USAGE, "user", "give one "
+				"--role or --permissions");
+		*(c == 'r' ? &g->role : &g->perms) = arg;
+		return 0;
+	}
+	size_t *n = c == 'm' ? &g->n_matters : &g->n_drops;
+	if (!*arg || strlen(arg) > 200 || *n == CV_ARRAY_LEN(g->matters))
+		return cli_fail(CV_EXIT_USAGE, "user", "a matter has 1 to 200 "
+			"bytes; at most %zu at once",
+			CV_ARRAY_LEN(g->matters));
+	(c == 'm' ? g->matters : g->drops)[(*n)++] = arg;
+	return 0;
+}
+
+/* Resolve --role / --permissions into g->label and g->text; false after
+ * a message. */
+static bool grant_resolve(struct grant *g)
+{
+	unsigned perms = 0;
+	char *err = NULL;
+	if (g->role && !roles_preset(g->role, &perms)) {
+		cli_fail(CV_EXIT_USAGE, "user", "--role must be %s (or give "
+			"--permissions)", roles_preset_list);
+		return false;
+	}
+	if (g->perms && !roles_parse(g->perms, &perms, &err)) {
+		cli_fail(CV_EXIT_USAGE, "user", "--permissions: %s", err);
+		free(err);
+		return false;
+	}
+	g->label = roles_preset_of(perms);
+	if (!g->label)
+		g->label = "custom";
+	g->text = roles_format(perms);
+	return true;
+}
+
+/* Store the user's matters added and dropped. */
+static enum cv_err grant_matters(struct store *s, const char *name,
+	const struct grant *g, char **err)
+{
+	enum cv_err rc = CV_OK;
+	for (size_t i = 0; rc == CV_OK && i < g->n_matters; i++)
+		rc = store_user_matter(s, name, g->matters[i], true, err);
+	for (size_t i = 0; rc == CV_OK && i < g->n_drops; i++)
+		rc = store_user_matter(s, name, g->drops[i], false, err);
+	return rc;
+}
+
+/* The audit detail of a grant: the user, the set, the matters. */
+static char *grant_detail(const char *name, const struct grant *g)
+{
+	json_t *o = json_pack("{s:s}", "user", name);
+	if (g->text) {
+		json_object_set_new(o, "role", json_string(g->label));
+		json_object_set_new(o, "permissions", json_string(g->text));
+	}
+	json_t *add = json_array(), *drop = json_array();
+	for (size_t i = 0; i < g->n_matters; i++)
+		json_array_append_new(add, json_string(g->matters[i]));
+	for (size_t i = 0; i < g->n_drops; i++)
+		json_array_append_new(drop, json_string(g->drops[i]));
+	json_object_set_new(o, "mattersAdded", add);
+	json_object_set_new(o, "mattersDropped", drop);
+	char *d = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return d;
 }
 
 static bool valid_name(const char *n)
@@ -110,14 +186,23 @@ static char *hash_new_password(const char *file)
 	return h;
 }
 
-/* Finish a change: audit it, report errors. */
+/* Finish a change: audit it (detail NULL: the user's name), commit the
+ * transaction open on s, report errors. */
 static int done(struct cli *cli, struct store *s, enum cv_err rc, char *err,
-	const char *what, const char *name)
+	const char *what, const char *name, const char *detail)
 {
 	if (rc == CV_OK) {
-		char *detail = xasprintf("{\"user\":\"%s\"}", name);
-		rc = store_audit_append(s, cli->actor, what, detail, -1, &err);
-		free(detail);
+		char *d = detail ? NULL : xasprintf("{\"user\":\"%s\"}",
+						    name);
+		rc = store_audit_append(s, cli->actor, what, detail ? detail : d,
+			-1, &err);
+		free(d);
+	}
+	if (store_tx_active(s)) {
+		if (rc == CV_OK)
+			rc = store_commit(s, &err);
+		else
+			store_rollback(s);
 	}
 	int code = CV_EXIT_OK;
 	if (rc != CV_OK)
@@ -128,54 +213,102 @@ static int done(struct cli *cli, struct store *s, enum cv_err rc, char *err,
 	return code;
 }
 
-static int user_add(struct cli *cli, int argc, char **argv)
+static const struct option grant_opts[] = {
+	{ "role", required_argument, NULL, 'r' },
+	{ "permissions", required_argument, NULL, 'P' },
+	{ "matter", required_argument, NULL, 'm' },
+	{ "drop-matter", required_argument, NULL, 'D' },
+	{ "password-file", required_argument, NULL, 'p' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* add and set: NAME and what the user may do. */
+static int user_grant(struct cli *cli, bool add, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "role", required_argument, NULL, 'r' },
-		{ "password-file", required_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *role = NULL, *file = NULL;
-	int c;
-	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-		if (c == 'r')
-			role = optarg;
-		else if (c == 'p')
+	struct grant g = { 0 };
+	const char *file = NULL;
+	int c, code;
+	while ((c = cli_getopt(argc, argv, "", grant_opts)) != -1) {
+		if (c == 'p' && add)
 			file = optarg;
+		else if (c == 'r' || c == 'P' || c == 'm' || (c == 'D' && !add))
+			code = grant_opt(&g, c, optarg);
 		else
-			return CV_EXIT_USAGE;
+			code = CV_EXIT_USAGE;
+		if (code)
+			return code;
 	}
 	if (optind + 1 != argc || !valid_name(argv[optind]))
-		return cli_fail(CV_EXIT_USAGE, "user", "add wants one NAME "
-			"(letters, digits, . _ - @; at most 64)");
-	if (!role || !valid_role(role))
-		return cli_fail(CV_EXIT_USAGE, "user", "--role must be viewer, "
-			"exporter, hold-admin or admin");
-	char *h = hash_new_password(file);
-	if (!h)
+		return cli_fail(CV_EXIT_USAGE, "user", "%s wants one NAME "
+			"(letters, digits, . _ - @; at most 64)",
+			add ? "add" : "set");
+	if (add && !g.role && !g.perms)
+		return cli_fail(CV_EXIT_USAGE, "user", "add wants --role %s, "
+			"or --permissions", roles_preset_list);
+	if (!add && !g.role && !g.perms && !g.n_matters && !g.n_drops)
+		return cli_fail(CV_EXIT_USAGE, "user", "set wants --role, "
+			"--permissions, --matter or --drop-matter");
+	if ((g.role || g.perms) && !grant_resolve(&g))
 		return CV_EXIT_USAGE;
-	struct store *s = cli_open_store(cli, "user", 0);
+	const char *name = argv[optind];
+	char *h = add ? hash_new_password(file) : NULL;
+	struct store *s = add && !h ? NULL
+		: cli_open_store(cli, "user", add ? 0 : STORE_NOCREATE);
 	if (!s) {
 		free(h);
-		return CV_EXIT_FAIL;
+		free(g.text);
+		return add && !h ? CV_EXIT_USAGE : CV_EXIT_FAIL;
 	}
 	char *err = NULL;
-	enum cv_err rc = store_user_add(s, argv[optind], role, h, &err);
+	enum cv_err rc = store_begin(s, &err);
+	if (rc == CV_OK && add)
+		rc = store_user_add(s, name, g.label, g.text, h, &err);
+	else if (rc == CV_OK && g.text)
+		rc = store_user_set_permissions(s, name, g.label, g.text, &err);
+	if (rc == CV_OK)
+		rc = grant_matters(s, name, &g, &err);
 	free(h);
-	int code = done(cli, s, rc, err, "user add", argv[optind]);
-	if (code == 0)
-		printf("user %s added with role %s\n", argv[optind], role);
+	char *detail = grant_detail(name, &g);
+	code = done(cli, s, rc, err, add ? "user add" : "user set", name,
+		detail);
+	free(detail);
+	if (code == 0 && g.text)
+		printf("user %s %s: %s (%s)\n", name, add ? "added" : "set",
+			g.label, g.text);
+	else if (code == 0)
+		printf("user %s: matters changed\n", name);
+	free(g.text);
 	return code;
+}
+
+struct matters_line {
+	struct cv_safe k;
+	int n;
+};
+
+static int print_matter(const char *matter, void *arg)
+{
+	struct matters_line *m = arg;
+	printf("%s%s", m->n++ ? "; " : "", cv_safe(&m->k, matter));
+	return 0;
 }
 
 static int print_user(const struct store_user *u, void *arg)
 {
-	char ts[32];
+	char ts[32], *err = NULL;
 	cv_format_iso8601(u->created_at, ts);
 	struct cv_safe k = { 0 };
-	printf("%-24s  %-10s  %-8s  %s\n", cv_safe(&k, u->name),
-		cv_safe(&k, u->role), u->disabled ? "disabled" : "active", ts);
+	printf("%-24s  %-10s  %-8s  %s  %s  ", cv_safe(&k, u->name),
+		cv_safe(&k, u->role), u->disabled ? "disabled" : "active", ts,
+		cv_safe(&k, u->permissions ? u->permissions : "none"));
 	cv_safe_finish(&k);
+	/* the matters whose holds the user may release */
+	struct matters_line m = { .n = 0 };
+	enum cv_err rc = store_user_each_matter(arg, u->name, print_matter, &m,
+		&err);
+	cv_safe_finish(&m.k);
+	printf("%s\n", rc == CV_OK ? "" : "(matters unreadable)");
+	free(err);
 	return 0;
 }
 
@@ -185,8 +318,9 @@ static int user_list(struct cli *cli)
 	if (!s)
 		return CV_EXIT_FAIL;
 	char *err = NULL;
-	printf("%-24s  %-10s  %-8s  %s\n", "NAME", "ROLE", "STATE", "CREATED");
-	enum cv_err rc = store_user_each(s, print_user, NULL, &err);
+	printf("%-24s  %-10s  %-8s  %-24s  %s  %s\n", "NAME", "ROLE", "STATE",
+		"CREATED", "PERMISSIONS", "MATTERS");
+	enum cv_err rc = store_user_each(s, print_user, s, &err);
 	int code = rc == CV_OK ? CV_EXIT_OK
 		: cli_fail(CV_EXIT_FAIL, "user", "%s", err);
 	free(err);
@@ -238,7 +372,7 @@ static int user_change(struct cli *cli, const char *sub, int argc,
 	}
 	free(h);
 	char *what = xasprintf("user %s", sub);
-	int code = done(cli, s, rc, err, what, name);
+	int code = done(cli, s, rc, err, what, name, NULL);
 	free(what);
 	if (code == 0 && tok[0])
 		printf("%s\n", tok); /* shown once; only its hash is kept */
@@ -251,11 +385,12 @@ static int user_change(struct cli *cli, const char *sub, int argc,
 static int run(struct cli *cli, int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_fail(CV_EXIT_USAGE, "user", "which: add, list, "
-			"disable, passwd or token? (see --help)");
+		return cli_fail(CV_EXIT_USAGE, "user", "which: add, set, "
+			"list, disable, passwd or token? (see --help)");
 	const char *sub = argv[1];
-	if (strcmp(sub, "add") == 0)
-		return user_add(cli, argc - 1, argv + 1);
+	if (strcmp(sub, "add") == 0 || strcmp(sub, "set") == 0)
+		return user_grant(cli, strcmp(sub, "add") == 0, argc - 1,
+			argv + 1);
 	if (strcmp(sub, "list") == 0)
 		return user_list(cli);
 	if (strcmp(sub, "disable") == 0 || strcmp(sub, "passwd") == 0 ||
@@ -266,9 +401,14 @@ static int run(struct cli *cli, int argc, char **argv)
 
 const struct cli_cmd cmd_user = {
 	.name = "user",
-	.summary = "manage web console users (roles, passwords, API tokens)",
-	.help = "usage: callvault [--db PATH] user add NAME --role ROLE "
-		"[--password-file F]\n"
+	.summary = "manage web console users (permissions, matters, passwords, "
+		   "API tokens)",
+	.help = "usage: callvault [--db PATH] user add NAME (--role ROLE | "
+		"--permissions LIST)\n"
+		"         [--matter M]... [--password-file F]\n"
+		"       callvault user set NAME [--role ROLE | --permissions "
+		"LIST]\n"
+		"         [--matter M]... [--drop-matter M]...\n"
 		"       callvault user list\n"
 		"       callvault user disable NAME\n"
 		"       callvault user passwd NAME [--password-file F]\n"
@@ -276,11 +416,24 @@ const struct cli_cmd cmd_user = {
 		"\n"
 		"Users of the web console served by `callvault serve` "
 		"(docs/console.md).\n"
-		"Roles, each including the ones before it:\n"
-		"  viewer      search and read calls\n"
-		"  exporter    also export CSV\n"
-		"  hold-admin  also place and release legal holds\n"
-		"  admin       also see the audit log\n"
+		"A user holds a set of permissions:\n"
+		"  search        search, read calls, list holds and archives\n"
+		"  export        export CSV\n"
+		"  hold-place    place legal holds\n"
+		"  hold-release  release holds of the user's matters (every "
+		"matter when\n"
+		"                the user also holds user-admin)\n"
+		"  audit-read    read the audit log\n"
+		"  user-admin    list users and what they may do\n"
+		"--permissions takes them comma-separated (or none). --role "
+		"names a preset:\n"
+		"  viewer      search\n"
+		"  exporter    search, export\n"
+		"  hold-admin  search, export, hold-place, hold-release\n"
+		"  admin       all six\n"
+		"--matter M makes the user a hold-admin of matter M (repeatable);"
+		"\n--drop-matter M undoes it. A change takes effect at the "
+		"user's next request.\n"
 		"Without --password-file the password is asked for (no "
 		"echo). Passwords\n"
 		"are kept as PBKDF2-HMAC-SHA256 (210000 iterations, random "

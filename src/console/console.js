@@ -2,11 +2,11 @@
 // textContent or text nodes; innerHTML is never used.
 'use strict';
 (function () {
-  var me = null;          // {user, role, csrf}
+  var me = null;          // {user, role, permissions, csrf}
   var last = null;        // the last search's parameters
-  var ROLES = ['viewer', 'exporter', 'hold-admin', 'admin'];
   function $(id) { return document.getElementById(id); }
-  function can(role) { return me && ROLES.indexOf(me.role) >= ROLES.indexOf(role); }
+  // the server checks every call; this only hides what the user cannot use
+  function can(perm) { return !!me && (me.permissions || []).indexOf(perm) >= 0; }
 
   function el(tag, text, cls) {
     var e = document.createElement(tag);
@@ -55,9 +55,9 @@
     $('nav').hidden = !me;
     if (me) {
       $('who').textContent = me.user + ' (' + me.role + ')';
-      $('nav-audit').hidden = !can('admin');
-      $('nav-holds').hidden = !can('hold-admin');
-      $('export').hidden = !can('exporter');
+      $('nav-audit').hidden = !can('audit-read');
+      $('nav-holds').hidden = !can('hold-release');
+      $('export').hidden = !can('export');
     }
     var h = $(id).querySelector('h2');
     if (h) { h.tabIndex = -1; h.focus(); }
@@ -117,7 +117,7 @@
       $('search-status').textContent = r.body.hits.length
         ? 'Calls ' + (off + 1) + '–' + (off + r.body.hits.length) + (r.body.more ? ' (more on the next page)' : '') + (r.body.rankedAmong ? '; ranked among the ' + r.body.rankedAmong + ' most recent matches' : '')
         : 'No calls match.';
-      $('search-hold-form').hidden = !can('hold-admin') || !r.body.hits.length;
+      $('search-hold-form').hidden = !can('hold-place') || !r.body.hits.length;
       $('prev').disabled = off === 0;
       $('next').disabled = !r.body.more;
       $('prev').dataset.offset = Math.max(0, off - r.body.limit);
@@ -186,7 +186,7 @@
       clear(eb);
       c.events.forEach(function (e) { row(eb, [e.type, e.receivedAt, e.outcome, e.signature, el('span', e.sha256, 'hash')]); });
       $('call-holds').textContent = c.held ? 'This call is under a legal hold.' : 'No active hold covers this call.';
-      $('hold-form').hidden = !can('hold-admin');
+      $('hold-form').hidden = !can('hold-place');
       $('hold-form').dataset.call = c.id;
       $('back').href = last ? '#/search?' + last.toString() : '#/search';
     });
@@ -281,8 +281,8 @@
     var h = location.hash || '#/search', qi = h.indexOf('?');
     var path = qi < 0 ? h : h.slice(0, qi), p = new URLSearchParams(qi < 0 ? '' : h.slice(qi + 1));
     if (path.indexOf('#/call/') === 0) { openCall(decodeURIComponent(path.slice(7)), p.get('q')); return; }
-    if (path === '#/audit' && can('admin')) { openAudit(); return; }
-    if (path === '#/holds' && can('hold-admin')) { openHolds(); return; }
+    if (path === '#/audit' && can('audit-read')) { openAudit(); return; }
+    if (path === '#/holds' && can('hold-release')) { openHolds(); return; }
     if (path === '#/archives') { openArchives(); return; }
     show('search');
     fill(p);

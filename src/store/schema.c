@@ -399,6 +399,34 @@ const struct store_migration store_migrations[] = {
 	  ") WITHOUT ROWID;"
 	  "CREATE INDEX media_fetch_due ON media_fetch(state, next_at);"
 	  "CREATE INDEX calls_message ON calls(message_id);" },
+	/* issue 23: a user holds a set of permissions (roles.h); the four
+	 * roles become presets, and each stored role keeps what it could
+	 * do. role is now a label: a preset's name, or "custom". A hold is
+	 * released by a hold-admin of its matter: user_matters says whose
+	 * matters are whose. */
+	{ "users: permission sets instead of four roles; users' matters",
+	  "CREATE TABLE users_perm("
+	  "  name TEXT PRIMARY KEY,"
+	  "  role TEXT NOT NULL,"
+	  "  permissions TEXT NOT NULL,"
+	  "  pw_hash TEXT NOT NULL,"
+	  "  disabled INTEGER NOT NULL DEFAULT 0,"
+	  "  created_at INTEGER NOT NULL"
+	  ") WITHOUT ROWID;"
+	  "INSERT INTO users_perm SELECT name, role, CASE role"
+	  "  WHEN 'viewer' THEN 'search'"
+	  "  WHEN 'exporter' THEN 'search,export'"
+	  "  WHEN 'hold-admin' THEN 'search,export,hold-place,hold-release'"
+	  "  WHEN 'admin' THEN 'search,export,hold-place,hold-release,"
+	  "audit-read,user-admin'"
+	  "  ELSE 'none' END, pw_hash, disabled, created_at FROM users;"
+	  "DROP TABLE users;"
+	  "ALTER TABLE users_perm RENAME TO users;"
+	  "CREATE TABLE user_matters("
+	  "  user TEXT NOT NULL,"
+	  "  matter TEXT NOT NULL,"
+	  "  PRIMARY KEY (user, matter)"
+	  ") WITHOUT ROWID;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);

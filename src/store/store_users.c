@@ -10,6 +10,7 @@ void store_user_finish(struct store_user *u)
 {
 	free(u->name);
 	free(u->role);
+	free(u->permissions);
 	free(u->pw_hash);
 	memset(u, 0, sizeof(*u));
 }
@@ -18,6 +19,7 @@ void store_session_finish(struct store_session *ss)
 {
 	free(ss->user);
 	free(ss->role);
+	free(ss->permissions);
 	free(ss->csrf);
 	memset(ss, 0, sizeof(*ss));
 }
@@ -34,18 +36,21 @@ static enum cv_err step_done(struct store *s, sqlite3_stmt *st,
 }
 
 enum cv_err store_user_add(struct store *s, const char *name,
-	const char *role, const char *pw_hash, char **errmsg)
+	const char *role, const char *permissions, const char *pw_hash,
+	char **errmsg)
 {
 	static const char sql[] =
-		"INSERT INTO users(name, role, pw_hash, disabled, created_at)"
-		" VALUES (?, ?, ?, 0, strftime('%s','now') * 1000)"
+		"INSERT INTO users(name, role, permissions, pw_hash, disabled,"
+		" created_at) VALUES (?, ?, ?, ?, 0,"
+		" strftime('%s','now') * 1000)"
 		" ON CONFLICT(name) DO NOTHING";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
 	store_bind_text(st, 1, name);
 	store_bind_text(st, 2, role);
-	store_bind_text(st, 3, pw_hash);
+	store_bind_text(st, 3, permissions);
+	store_bind_text(st, 4, pw_hash);
 	enum cv_err rc = step_done(s, st, errmsg, "adding a user");
 	if (rc == CV_OK && sqlite3_changes(s->db) == 0)
 		rc = cv_error(errmsg, CV_EINVAL, "user %s exists", name);
@@ -59,13 +64,15 @@ static void read_user(sqlite3_stmt *st, struct store_user *u)
 	u->pw_hash = store_col_dup(st, 2);
 	u->disabled = sqlite3_column_int(st, 3) != 0;
 	u->created_at = sqlite3_column_int64(st, 4);
+	u->permissions = store_col_dup(st, 5);
 }
 
 enum cv_err store_user_get(struct store *s, const char *name,
 	struct store_user *out, char **errmsg)
 {
 	static const char sql[] = "SELECT name, role, pw_hash, disabled,"
-				  " created_at FROM users WHERE name = ?";
+				  " created_at, permissions FROM users"
+				  " WHERE name = ?";
 	memset(out, 0, sizeof(*out));
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
@@ -88,7 +95,8 @@ enum cv_err store_user_each(struct store *s,
 	char **errmsg)
 {
 	static const char sql[] = "SELECT name, role, pw_hash, disabled,"
-				  " created_at FROM users ORDER BY name";
+				  " created_at, permissions FROM users"
+				  " ORDER BY name";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
@@ -108,9 +116,11 @@ enum cv_err store_user_each(struct store *s,
 	return rc;
 }
 
-/* Run a one-parameter write and say CV_ENOTFOUND when no user changed. */
+/* Run a write of a user (?1) with up to two more parameters and say
+ * CV_ENOTFOUND when no user changed. */
 static enum cv_err user_write(struct store *s, const char *sql,
-	const char *name, const char *extra, char **errmsg)
+	const char *name, const char *extra, const char *extra2,
+	char **errmsg)
 {
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
@@ -118,6 +128,8 @@ static enum cv_err user_write(struct store *s, const char *sql,
 	store_bind_text(st, 1, name);
 	if (extra)
 		store_bind_text(st, 2, extra);
+	if (extra2)
+		store_bind_text(st, 3, extra2);
 	enum cv_err rc = step_done(s, st, errmsg, "changing a user");
 	if (rc == CV_OK && sqlite3_changes(s->db) == 0)
 		rc = cv_error(errmsg, CV_ENOTFOUND, "no user %s", name);
@@ -144,7 +156,7 @@ enum cv_err store_user_disable(struct store *s, const char *name,
 	enum cv_err rc = store_begin(s, errmsg);
 	if (rc != CV_OK)
 		return rc;
-	rc = user_write(s, sql, name, NULL, errmsg);
+	rc = user_write(s, sql, name, NULL, NULL, errmsg);
 	if (rc == CV_OK)
 		rc = end_sessions(s, name, errmsg);
 	sqlite3_stmt *st = rc == CV_OK ? store_stmt(s, tok, errmsg) : NULL;
@@ -168,12 +180,83 @@ enum cv_err store_user_set_password(struct store *s, const char *name,
 	enum cv_err rc = store_begin(s, errmsg);
 	if (rc != CV_OK)
 		return rc;
-	rc = user_write(s, sql, name, pw_hash, errmsg);
+	rc = user_write(s, sql, name, pw_hash, NULL, errmsg);
 	if (rc == CV_OK)
 		rc = end_sessions(s, name, errmsg);
 	if (rc == CV_OK)
 		return store_commit(s, errmsg);
 	store_rollback(s);
+	return rc;
+}
+
+enum cv_err store_user_set_permissions(struct store *s, const char *name,
+	const char *role, const char *permissions, char **errmsg)
+{
+	static const char sql[] = "UPDATE users SET role = ?2,"
+				  " permissions = ?3 WHERE name = ?1";
+	return user_write(s, sql, name, role, permissions, errmsg);
+}
+
+enum cv_err store_user_matter(struct store *s, const char *name,
+	const char *matter, bool add, char **errmsg)
+{
+	static const char ins[] =
+		"INSERT OR IGNORE INTO user_matters(user, matter)"
+		" SELECT name, ?2 FROM users WHERE name = ?1";
+	static const char del[] =
+		"DELETE FROM user_matters WHERE user = ?1 AND matter = ?2";
+	sqlite3_stmt *st = store_stmt(s, add ? ins : del, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, name);
+	store_bind_text(st, 2, matter);
+	enum cv_err rc = step_done(s, st, errmsg, "changing matters");
+	if (rc != CV_OK || sqlite3_changes(s->db) != 0)
+		return rc;
+	struct store_user u;
+	rc = store_user_get(s, name, &u, errmsg);
+	if (rc != CV_OK)
+		return rc;
+	store_user_finish(&u);
+	/* adding one the user has is no change; dropping one they lack is
+	 * a mistake worth saying */
+	return add ? CV_OK : cv_error(errmsg, CV_ENOTFOUND,
+				     "%s is not a matter of %s", matter, name);
+}
+
+enum cv_err store_user_has_matter(struct store *s, const char *name,
+	const char *matter, bool *has, char **errmsg)
+{
+	static const char sql[] = "SELECT EXISTS (SELECT 1 FROM user_matters"
+				  " WHERE user = ? AND matter = ?)";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, name);
+	store_bind_text(st, 2, matter);
+	int r = sqlite3_step(st);
+	*has = r == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+	sqlite3_reset(st);
+	return r == SQLITE_ROW ? CV_OK : store_dberr(s, errmsg, "matters");
+}
+
+enum cv_err store_user_each_matter(struct store *s, const char *name,
+	int (*fn)(const char *matter, void *arg), void *arg, char **errmsg)
+{
+	static const char sql[] = "SELECT matter FROM user_matters"
+				  " WHERE user = ? ORDER BY matter";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, name);
+	int r;
+	enum cv_err rc = CV_OK;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn((const char *)sqlite3_column_text(st, 0), arg) != 0)
+			break;
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = store_dberr(s, errmsg, "listing matters");
+	sqlite3_reset(st);
 	return rc;
 }
 
@@ -205,7 +288,8 @@ enum cv_err store_session_get(struct store *s, const char *id_hash,
 	struct store_session *out, char **errmsg)
 {
 	static const char sql[] =
-		"SELECT s.user, u.role, s.csrf, s.created_at, s.last_seen"
+		"SELECT s.user, u.role, s.csrf, s.created_at, s.last_seen,"
+		" u.permissions"
 		" FROM sessions s JOIN users u ON u.name = s.user"
 		" WHERE s.id_hash = ? AND u.disabled = 0";
 	memset(out, 0, sizeof(*out));
@@ -221,6 +305,7 @@ enum cv_err store_session_get(struct store *s, const char *id_hash,
 		out->csrf = store_col_dup(st, 2);
 		out->created_at = sqlite3_column_int64(st, 3);
 		out->last_seen = sqlite3_column_int64(st, 4);
+		out->permissions = store_col_dup(st, 5);
 	} else if (r == SQLITE_DONE) {
 		rc = cv_error(errmsg, CV_ENOTFOUND, "no such session");
 	} else {
@@ -336,7 +421,8 @@ enum cv_err store_token_user(struct store *s, const char *token_hash,
 	struct store_user *out, char **errmsg)
 {
 	static const char sql[] =
-		"SELECT u.name, u.role, '', u.disabled, u.created_at"
+		"SELECT u.name, u.role, '', u.disabled, u.created_at,"
+		" u.permissions"
 		" FROM api_tokens t JOIN users u ON u.name = t.user"
 		" WHERE t.token_hash = ? AND u.disabled = 0";
 	memset(out, 0, sizeof(*out));

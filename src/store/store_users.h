@@ -13,14 +13,33 @@
 
 struct store_user {
 	char *name, *role, *pw_hash;
+	char *permissions;        /* "search,export" (roles.h), "none" */
 	bool disabled;
 	int64_t created_at;
 };
 void store_user_finish(struct store_user *u);
 
-/* Add a user; CV_EINVAL when the name is taken. */
+/* Add a user with a role label (a preset's name or "custom") and its
+ * permission set (roles_format); CV_EINVAL when the name is taken. */
 enum cv_err store_user_add(struct store *s, const char *name,
-	const char *role, const char *pw_hash, char **errmsg) CV_MUST_CHECK;
+	const char *role, const char *permissions, const char *pw_hash,
+	char **errmsg) CV_MUST_CHECK;
+/* Give the user another role label and permission set (in force at the
+ * user's next request); CV_ENOTFOUND when there is no such user. */
+enum cv_err store_user_set_permissions(struct store *s, const char *name,
+	const char *role, const char *permissions, char **errmsg)
+	CV_MUST_CHECK;
+/* Make the user a hold-admin of matter (add) or no longer (drop);
+ * CV_ENOTFOUND when there is no such user (add) or assignment (drop). */
+enum cv_err store_user_matter(struct store *s, const char *name,
+	const char *matter, bool add, char **errmsg) CV_MUST_CHECK;
+/* Whether matter is one of the user's. */
+enum cv_err store_user_has_matter(struct store *s, const char *name,
+	const char *matter, bool *has, char **errmsg) CV_MUST_CHECK;
+/* The user's matters, by name; a non-zero return from fn stops. */
+enum cv_err store_user_each_matter(struct store *s, const char *name,
+	int (*fn)(const char *matter, void *arg), void *arg, char **errmsg)
+	CV_MUST_CHECK;
 /* CV_ENOTFOUND when there is no such user. */
 enum cv_err store_user_get(struct store *s, const char *name,
 	struct store_user *out, char **errmsg) CV_MUST_CHECK;
@@ -36,7 +55,7 @@ enum cv_err store_user_set_password(struct store *s, const char *name,
 	const char *pw_hash, char **errmsg) CV_MUST_CHECK;
 
 struct store_session {
-	char *user, *role, *csrf;
+	char *user, *role, *permissions, *csrf;
 	int64_t created_at, last_seen;
 };
 void store_session_finish(struct store_session *ss);
@@ -67,7 +86,7 @@ enum cv_err store_login_failure_nth(struct store *s, const char *key,
 /* Replace the user's API token hash. */
 enum cv_err store_token_set(struct store *s, const char *user,
 	const char *token_hash, int64_t now, char **errmsg) CV_MUST_CHECK;
-/* The enabled user (name and role) a token hash belongs to. */
+/* The enabled user (name, role, permissions) a token hash belongs to. */
 enum cv_err store_token_user(struct store *s, const char *token_hash,
 	struct store_user *out, char **errmsg) CV_MUST_CHECK;
 
