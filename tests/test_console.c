@@ -120,16 +120,42 @@ static void test_holds(void)
 	CHECK(req(&r, "POST", path, "reason=settled", v.cookie, v.csrf,
 		      NULL) == 403);
 	CHECK(req(&r, "POST", path, "", h.cookie, h.csrf, NULL) == 400);
+	/* a hold-admin releases only the holds of their matters (issue 23) */
+	CHECK(req(&r, "POST", path, "reason=settled", h.cookie, h.csrf,
+		      NULL) == 403);
+	CHECK(strstr(r.body, "Doe v. Acme") != NULL);
+	CHECK(cv("user set hold-admin --matter 'Doe v. Acme' >/dev/null") ==
+	      0);
 	CHECK(req(&r, "POST", path, "reason=settled", h.cookie, h.csrf,
 		      NULL) == 200);
+	CHECK(req(&r, "POST", path, "reason=again", h.cookie, h.csrf,
+		      NULL) == 400); /* already released */
 	CHECK(req(&r, "POST", "/api/holds/999999/release", "reason=x",
-		      h.cookie, h.csrf, NULL) == 400);
+		      h.cookie, h.csrf, NULL) == 404);
 	CHECK(get(&r, "/api/calls/c01", v.cookie) == 200);
 	CHECK(strstr(r.body, "\"held\":false") != NULL);
 	CHECK(get(&r, "/api/holds", v.cookie) == 200);
 	CHECK(strstr(r.body, "\"holds\":[]") != NULL);
 	CHECK(get(&r, "/api/holds?all=1", v.cookie) == 200);
 	CHECK(strstr(r.body, "\"releaseReason\":\"settled\"") != NULL);
+	/* the audit entry names the hold, its matter and the reason */
+	struct session a;
+	CHECK(login("admin", "correct+horse+1", &a) == 200);
+	CHECK(get(&r, "/api/audit?actor=hold-admin", a.cookie) == 200);
+	char want_rel[128];
+	snprintf(want_rel, sizeof(want_rel), "\"command\":\"hold release\","
+		 "\"detail\":{\"hold\":%lld,\"matter\":\"Doe v. Acme\","
+		 "\"reason\":\"settled\"", id);
+	CHECK_MSG(strstr(r.body, want_rel) != NULL, "%.300s", r.body);
+	/* an admin releases any matter's hold */
+	CHECK(req(&r, "POST", "/api/holds", "call=c02&matter=Other&"
+		      "reason=x", h.cookie, h.csrf, NULL) == 201);
+	long long other = atoll(strstr(r.body, "\"id\":") + 5);
+	snprintf(path, sizeof(path), "/api/holds/%lld/release", other);
+	CHECK(req(&r, "POST", path, "reason=y", h.cookie, h.csrf, NULL) ==
+	      403);
+	CHECK(req(&r, "POST", path, "reason=y", a.cookie, a.csrf, NULL) ==
+	      200);
 
 	/* a hold on every call a search matches */
 	CHECK(get(&r, "/api/search?q=refund&limit=100", v.cookie) == 200);

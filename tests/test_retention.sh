@@ -151,8 +151,19 @@ for l in open(sys.argv[1]):
     if r["id"] not in held:
         print(r["id"]); break' "$T/calls.jsonl" "$T/held_ids")
 expect_exit "an archived, unheld call is gone" 1 cv show "$gone"
-# releasing one matter does not free a call the other still holds
+# releasing one matter does not free a call the other still holds; a
+# release needs a reason, kept on the hold and in the audit entry
+expect_exit "release without --reason refused" 2 cv hold release 1
+expect_exit "release with an empty reason refused" 2 cv hold release 1 --reason ""
 cv hold release 1 --reason "settled" >/dev/null
+expect_eq "the release's reason on the hold" \
+	"$(cv hold show 1 | sed -n 's/.*released .* by .*: //p')" settled
+expect_eq "the release's audit entry names hold, matter and reason" \
+	"$(cv audit --command "hold release" --format json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)[0]["detail"]
+print(d["hold"], d["matter"], d["reason"])')" \
+	"1 $(cv hold show 1 | sed -n 's/.*matter: \(.*\)  RELEASED$/\1/p') settled"
 cv purge >/dev/null
 for h in $(head -3 "$T/held_ids"); do
 	expect "still held by matter 2: $h" cv show "$h"

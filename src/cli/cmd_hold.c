@@ -158,6 +158,10 @@ static int release(struct cli *cli, struct store *s, int argc, char **argv)
 					      0x7fffffffL, &id))
 		return cli_fail(CV_EXIT_USAGE, "hold release",
 			"name one hold ID");
+	if (!reason || !*reason)
+		return cli_fail(CV_EXIT_USAGE, "hold release", "give --reason "
+			"TEXT: why the hold ends (kept on the hold and in the "
+			"audit log)");
 	char *err = NULL;
 	enum cv_err rc = store_hold_release(s, id, cli->actor, reason, &err);
 	if (rc != CV_OK) {
@@ -236,6 +240,10 @@ const struct cli_cmd cmd_hold = {
 		"runs, so calls arriving after the\nhold was placed are held "
 		"too. A call under several matters stays held\nuntil every one "
 		"is released. Holds are never deleted; adding and\nreleasing "
-		"are written to the audit log.\n",
+		"are written to the audit log. A release needs --reason, kept\n"
+		"on the hold and in the audit entry (with the matter). In the "
+		"web console\nonly a hold-admin of the hold's matter (user set "
+		"--matter) or an admin\nmay release it; here, whoever may write "
+		"the store.\n",
 	.run = run,
 };

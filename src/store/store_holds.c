@@ -138,24 +138,55 @@ enum cv_err store_hold_add(struct store *s, const struct store_hold *h,
 	return rc;
 }
 
+enum cv_err store_hold_matter(struct store *s, int64_t id, char **matter,
+	bool *released, char **errmsg)
+{
+	static const char sql[] = "SELECT matter, released_at IS NOT NULL"
+				  " FROM holds WHERE id = ?";
+	*matter = NULL;
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_int64(st, 1, id);
+	int r = sqlite3_step(st);
+	enum cv_err rc = CV_OK;
+	if (r == SQLITE_ROW) {
+		*matter = store_col_dup(st, 0);
+		if (released)
+			*released = sqlite3_column_int(st, 1) != 0;
+	} else if (r == SQLITE_DONE) {
+		rc = cv_error(errmsg, CV_ENOTFOUND, "no hold %lld",
+			(long long)id);
+	} else {
+		rc = store_dberr(s, errmsg, "read hold");
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
 enum cv_err store_hold_release(struct store *s, int64_t id,
 	const char *actor, const char *reason, char **errmsg)
 {
 	static const char upd[] =
 		"UPDATE holds SET released_at = ?, released_by = ?,"
 		" release_reason = ? WHERE id = ? AND released_at IS NULL";
-	static const char exists[] = "SELECT matter FROM holds WHERE id = ?";
 	if (!reason || !*reason)
 		return cv_error(errmsg, CV_EINVAL,
 			"releasing a hold needs a reason");
 	enum cv_err rc = store_begin(s, errmsg);
 	if (rc != CV_OK)
 		return rc;
-	sqlite3_stmt *st = store_stmt(s, upd, errmsg);
-	if (!st) {
+	char *matter = NULL;
+	bool released = false;
+	rc = store_hold_matter(s, id, &matter, &released, errmsg);
+	if (rc == CV_OK && released)
+		rc = cv_error(errmsg, CV_EINVAL, "hold %lld is already released",
+			(long long)id);
+	sqlite3_stmt *st = rc == CV_OK ? store_stmt(s, upd, errmsg) : NULL;
+	if (rc == CV_OK && !st)
 		rc = CV_EDB;
+	if (rc != CV_OK)
 		goto out;
-	}
 	sqlite3_bind_int64(st, 1, cv_now_ms());
 	sqlite3_bind_text(st, 2, actor, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
@@ -166,30 +197,18 @@ enum cv_err store_hold_release(struct store *s, int64_t id,
 		rc = store_dberr(s, errmsg, "release hold");
 		goto out;
 	}
-	if (sqlite3_changes(s->db) == 0) {
-		if (!(st = store_stmt(s, exists, errmsg))) {
-			rc = CV_EDB;
-			goto out;
-		}
-		sqlite3_bind_int64(st, 1, id);
-		r = sqlite3_step(st);
-		sqlite3_reset(st);
-		rc = r == SQLITE_ROW
-			? cv_error(errmsg, CV_EINVAL,
-				  "hold %lld is already released",
-				  (long long)id)
-			: cv_error(errmsg, CV_ENOTFOUND, "no hold %lld",
-				  (long long)id);
-		goto out;
-	}
+	/* the entry names the matter, so a release reads on its own */
 	struct buf d;
 	buf_init(&d);
-	buf_printf(&d, "{\"hold\":%lld,\"reason\":", (long long)id);
+	buf_printf(&d, "{\"hold\":%lld,\"matter\":", (long long)id);
+	json_str(&d, matter);
+	buf_puts(&d, ",\"reason\":");
 	json_str(&d, reason);
 	buf_putc(&d, '}');
 	rc = store_audit_append(s, actor, "hold release", d.data, -1, errmsg);
 	buf_finish(&d);
 out:
+	free(matter);
 	if (rc == CV_OK)
 		return store_commit(s, errmsg);
 	store_rollback(s);

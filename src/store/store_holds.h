@@ -53,10 +53,17 @@ struct store_hold {
  */
 enum cv_err store_hold_add(struct store *s, const struct store_hold *h,
 	const char *actor, int64_t *id, char **errmsg) CV_MUST_CHECK;
-/* Release an active hold with a reason, audited. CV_ENOTFOUND when there
- * is no such hold, CV_EINVAL when it is already released. */
+/* Release an active hold with a reason, audited (the entry names the
+ * hold, its matter and the reason). CV_ENOTFOUND when there is no such
+ * hold, CV_EINVAL when it is already released or no reason is given.
+ * Who may release which hold is the caller's to check (the console:
+ * a hold-admin of its matter, or an admin). */
 enum cv_err store_hold_release(struct store *s, int64_t id,
 	const char *actor, const char *reason, char **errmsg) CV_MUST_CHECK;
+/* The matter of hold id (*matter owned by the caller) and whether it is
+ * released (released may be NULL); CV_ENOTFOUND when there is none. */
+enum cv_err store_hold_matter(struct store *s, int64_t id, char **matter,
+	bool *released, char **errmsg) CV_MUST_CHECK;
 /* Walk holds by id (active ones only when active_only); *matched is how
  * many stored calls the hold covers now. Pointers valid during fn. */
 enum cv_err store_hold_each(struct store *s, bool active_only, int64_t id,
