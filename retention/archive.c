@@ -361,6 +361,10 @@ static int audit_cb(const struct audit_entry *e, void *arg)
 	buf_reset(l);
 	buf_puts(l, "{\"actor\":");
 	bagjson_cstr(l, e->actor);
+	if (e->client) { /* hashed too, when set (store_audit.h) */
+		buf_puts(l, ",\"client\":");
+		bagjson_cstr(l, e->client);
+	}
 	buf_puts(l, ",\"command\":");
 	bagjson_cstr(l, e->command);
 	buf_puts(l, ",\"detail\":");

@@ -16,6 +16,7 @@
 
 #include "login_gate.h"
 #include "store/store.h"
+#include "store/store_audit.h"
 
 enum cv_err console_create(struct console **out,
 	const struct console_config *cfg, char **errmsg)
@@ -53,6 +54,7 @@ enum cv_err console_create(struct console **out,
 		console_destroy(c);
 		return rc;
 	}
+	store_audit_set_os_user(s, c->cfg.os_user);
 	c->pool[c->n_pool++] = s;
 	*out = c;
 	return CV_OK;
@@ -98,11 +100,14 @@ struct store *cx_store_take(struct console *c, char **errmsg)
 	if (!s && store_open(&s, c->cfg.db_path, STORE_NOCREATE, errmsg) !=
 			  CV_OK)
 		return NULL;
+	store_audit_set_os_user(s, c->cfg.os_user);
 	return s;
 }
 
 void cx_store_give(struct console *c, struct store *s)
 {
+	if (s) /* the client was the request's */
+		(void)store_audit_set_client(s, NULL);
 	pthread_mutex_lock(&c->mu);
 	if (c->n_pool < POOL_MAX) {
 		c->pool[c->n_pool++] = s;
@@ -158,8 +163,10 @@ void cx_admitted(struct ctx *x, void (*fn)(struct ctx *, const char *),
 	pthread_mutex_unlock(&c->mu);
 	x->admitted = true;
 	char *err = NULL;
-	if ((x->s = cx_store_take(c, &err)) != NULL)
+	if ((x->s = cx_store_take(c, &err)) != NULL) {
+		(void)store_audit_set_client(x->s, x->client);
 		fn(x, arg);
+	}
 	else
 		cx_reply_error(x, 503, err ? err : "the store cannot be opened");
 	free(err);

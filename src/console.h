@@ -38,6 +38,12 @@ struct console_config {
 	int64_t absolute_ms;     /* 0 = 12 h */
 	int max_failures;        /* failed logins per window; 0 = 5 */
 	int64_t failure_window_ms; /* 0 = 15 min */
+	/* Peers whose X-Forwarded-For names the client (serve
+	 * --trusted-proxy), normalised by client_addr_normal. */
+	const char *const *trusted_proxies;
+	size_t n_trusted;
+	const char *os_user;     /* the service's OS user, recorded in its
+				    audit entries; NULL: none */
 };
 
 enum console_value { CONSOLE_HEADER, CONSOLE_ARG, CONSOLE_COOKIE };
@@ -48,6 +54,8 @@ struct console_request {
 	const char *method;
 	const char *path;        /* without the query, still %-escaped */
 	const char *client;      /* the peer's address */
+	const char *forwarded_for; /* every X-Forwarded-For value, joined
+				      with ","; NULL when none */
 	const char *body;
 	size_t body_len;
 	const char *(*get)(void *ctx, enum console_value kind,

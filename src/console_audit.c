@@ -11,7 +11,7 @@
 
 /* One audit entry waiting for its group's commit. */
 struct audit_job {
-	const char *actor, *command, *detail;
+	const char *actor, *command, *detail, *client;
 	int64_t count;
 	bool done;
 	enum cv_err rc;
@@ -24,10 +24,15 @@ struct audit_job {
 static void audit_group(struct store *s, struct audit_job *group)
 {
 	char *err = NULL;
+	/* s is the leader's: each entry names its own request's client */
+	const char *was = store_audit_set_client(s, NULL);
 	enum cv_err rc = store_begin(s, &err);
-	for (struct audit_job *j = group; j && rc == CV_OK; j = j->next)
+	for (struct audit_job *j = group; j && rc == CV_OK; j = j->next) {
+		(void)store_audit_set_client(s, j->client);
 		rc = store_audit_append(s, j->actor, j->command, j->detail,
 			j->count, &err);
+	}
+	(void)store_audit_set_client(s, was);
 	if (rc == CV_OK)
 		rc = store_commit(s, &err);
 	if (rc != CV_OK)
@@ -77,7 +82,8 @@ bool cx_audit(struct ctx *x, const char *command, json_t *detail,
 	json_decref(detail);
 	cx_admit_leave(x);
 	struct audit_job j = { .actor = x->user ? x->user : "-",
-		.command = command, .detail = d, .count = count };
+		.command = command, .detail = d, .count = count,
+		.client = x->client };
 	if (store_tx_active(x->s)) {
 		/* part of the caller's transaction, committed with it */
 		j.rc = store_audit_append(x->s, j.actor, command, d, count,

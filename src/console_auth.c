@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "client_addr.h"
 #include "store/store_users.h"
 
 /* The user's role label (taken) and permissions: a set that does not
@@ -146,7 +147,11 @@ bool cx_csrf_ok(struct ctx *x)
 
 void cx_find_client(struct ctx *x)
 {
-	snprintf(x->client_buf, sizeof(x->client_buf), "%s",
-		x->req->client ? x->req->client : "?");
+	const struct console_config *cfg = &x->c->cfg;
+	char addr[CLIENT_ADDR_MAX];
+	client_addr_resolve(x->req->client ? x->req->client : "?",
+		cfg->trusted_proxies, cfg->n_trusted, x->req->forwarded_for,
+		addr);
+	snprintf(x->client_buf, sizeof(x->client_buf), "%s", addr);
 	x->client = x->client_buf;
 }

@@ -80,7 +80,7 @@ static void login_failed(struct ctx *x, const char *user, const char *ukey,
 		store_rollback(x->s);
 	}
 	free(err);
-	cv_warn("msg=\"console: failed login\" client=%s", x->req->client);
+	cv_warn("msg=\"console: failed login\" client=%s", x->client);
 	cx_reply_error(x, 401, "wrong user name or password");
 }
 
@@ -152,7 +152,9 @@ void cx_do_login(struct ctx *x, const char *unused)
 		return;
 	}
 	char *ukey = xasprintf("user:%s", name);
-	char *akey = xasprintf("addr:%s", x->req->client);
+	/* per user, and per real client address (behind a trusted proxy,
+	 * X-Forwarded-For's), not per proxy */
+	char *akey = xasprintf("addr:%s", x->client);
 	const char *const keys[2] = { ukey, akey };
 	/* the attempt is counted before the password is checked */
 	enum login_gate_verdict v = login_gate_enter(x->c->gate, keys, 2,

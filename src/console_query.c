@@ -13,6 +13,7 @@
 
 #include "calllog.h"
 #include "export.h"
+#include "store/store_audit.h"
 #include "store/store_holds.h"
 #include "store/store_search.h"
 
@@ -206,7 +207,7 @@ out:
 struct export_job {
 	struct console *c;
 	struct store *s;
-	char *user, *q, *detail, *location, *agent, *contact;
+	char *user, *client, *q, *detail, *location, *agent, *contact;
 	struct search_filter f;
 	char action[64];
 };
@@ -263,6 +264,7 @@ static bool export_stream(void *arg, int fd)
 	j->c->streams--;
 	pthread_mutex_unlock(&j->c->mu);
 	free(j->user);
+	free(j->client);
 	free(j->q);
 	free(j->detail);
 	free(j->location);
@@ -299,6 +301,10 @@ void cx_api_export(struct ctx *x, const char *unused)
 	j->s = x->s;
 	x->s = NULL; /* the job gives it back */
 	j->user = xstrdup(x->user);
+	j->client = xstrdup(x->client);
+	/* the closing entry names the request's client too: the job's
+	 * copy, as x's ends with this request */
+	(void)store_audit_set_client(j->s, j->client);
 	j->q = dup_or_null(qy.q);
 	j->detail = detail;
 	j->f = qy.sf.f;

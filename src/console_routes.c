@@ -9,6 +9,8 @@
  */
 #include "console_int.h"
 
+#include "store/store_audit.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +170,8 @@ static void run(struct ctx *x, const struct cx_route *r, const char *id)
 		cx_reply_error(x, 503, "the store is unavailable");
 		return;
 	}
+	if (x->s) /* every entry of this request names its client */
+		(void)store_audit_set_client(x->s, x->client);
 	if (!(r->flags & R_PUBLIC)) {
 		if (!cx_authenticate(x))
 			return;

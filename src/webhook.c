@@ -606,16 +606,32 @@ static struct MHD_Response *pipe_response(struct webhook_server *w,
 	return mr;
 }
 
+/* Each X-Forwarded-For value, joined with "," (a request may carry the
+ * header more than once; the last one is the nearest proxy's). */
+static enum MHD_Result forwarded_for(void *arg, enum MHD_ValueKind kind,
+	const char *key, const char *value)
+{
+	struct buf *b = arg;
+	if (key && value && strcasecmp(key, "X-Forwarded-For") == 0)
+		buf_printf(b, "%s%s", b->len ? "," : "", value);
+	return MHD_YES;
+}
+
 /* A console request's thread: searches and exports take as long as they
  * take while the server's threads go on answering webhooks. */
 static void *console_thread(void *p)
 {
 	struct req *r = p;
 	struct webhook_server *w = r->w;
+	struct buf xff;
+	buf_init(&xff);
+	MHD_get_connection_values(r->c, MHD_HEADER_KIND, forwarded_for, &xff);
 	struct console_request cr = { .method = r->method, .path = r->url,
-		.client = r->client, .body = r->body.data,
-		.body_len = r->body.len, .get = console_get, .ctx = r->c };
+		.client = r->client, .forwarded_for = xff.len ? xff.data : NULL,
+		.body = r->body.data, .body_len = r->body.len,
+		.get = console_get, .ctx = r->c };
 	console_handle(w->console, &cr, &r->res);
+	buf_finish(&xff);
 	if (r->res.stream)
 		r->stream = start_stream(&r->res);
 	unpark(r);

@@ -3,7 +3,9 @@
  * that records one is hashed with it (version 2 of the hash input), an
  * entry that does not is hashed as before (version 1), so a store's old
  * entries keep verifying after the migration, and adding, removing or
- * changing an OS user breaks the chain.
+ * changing an OS user breaks the chain; and the console's client
+ * address (version 3): hashed with the OS user, old entries unchanged,
+ * tampering with either caught, and filtered on.
  */
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -176,12 +178,74 @@ static void test_filters(void)
 	free(err);
 }
 
+/* A version 3 entry after version 1 and 2 entries: all verify; the
+ * hash is the documented one; changing the client, or the OS user of a
+ * version 3 entry, breaks it. */
+static void test_client(void)
+{
+	char *path = xasprintf("%s/client.db", dir);
+	struct store *s;
+	char *err = NULL;
+	CHECK(store_open(&s, path, 0, &err) == CV_OK);
+	CHECK(store_audit_append(s, "a", "search", "{}", 0, &err) == CV_OK);
+	store_audit_set_os_user(s, "svc");
+	CHECK(store_audit_append(s, "b", "search", "{}", 0, &err) == CV_OK);
+	CHECK(store_audit_set_client(s, "203.0.113.7") == NULL);
+	CHECK(store_audit_append(s, "carol", "search", "{}", 0, &err) ==
+		CV_OK);
+	store_audit_set_os_user(s, NULL);
+	CHECK(store_audit_append(s, "dave", "search", "{}", 0, &err) ==
+		CV_OK);
+	CHECK_STR(store_audit_set_client(s, NULL), "203.0.113.7");
+	struct rows r = { 0 };
+	CHECK(store_audit_each(s, NULL, row, &r, &err) == CV_OK);
+	CHECK_INT(r.n, 4);
+	/* version 3: "=" os_user (or "-"), then the client */
+	char *in = xasprintf("callvault-audit-v3\n%s\n%lld\ncarol\nsearch\n"
+			     "{}\n0\n=svc\n203.0.113.7", r.hash[1],
+		(long long)r.ts[2]);
+	char h[CV_SHA256_HEX];
+	cv_sha256_hex(in, strlen(in), h);
+	free(in);
+	CHECK_STR(r.hash[2], h);
+	in = xasprintf("callvault-audit-v3\n%s\n%lld\ndave\nsearch\n{}\n0"
+		       "\n-\n203.0.113.7", r.hash[2], (long long)r.ts[3]);
+	cv_sha256_hex(in, strlen(in), h);
+	free(in);
+	CHECK_STR(r.hash[3], h);
+	int n = 0;
+	struct audit_filter f = { .client = "203.0.113.7" };
+	CHECK(store_audit_each(s, &f, count, &n, &err) == CV_OK);
+	CHECK_INT(n, 2);
+	store_close(s);
+	int64_t checked = 0;
+	CHECK_INT(verify(path, &checked), 0);
+	CHECK_INT(checked, 4);
+	sql(path, "UPDATE audit SET client = '198.51.100.1' WHERE id = 3");
+	CHECK_INT(verify(path, &checked), 3);
+	sql(path, "UPDATE audit SET client = NULL WHERE id = 3");
+	CHECK_INT(verify(path, &checked), 3);
+	sql(path, "UPDATE audit SET client = '203.0.113.7' WHERE id = 3");
+	CHECK_INT(verify(path, &checked), 0);
+	sql(path, "UPDATE audit SET os_user = 'svc' WHERE id = 4");
+	CHECK_INT(verify(path, &checked), 4);
+	sql(path, "UPDATE audit SET os_user = '' WHERE id = 4");
+	CHECK_INT(verify(path, &checked), 4);
+	sql(path, "UPDATE audit SET os_user = NULL WHERE id = 4");
+	CHECK_INT(verify(path, &checked), 0);
+	sql(path, "UPDATE audit SET client = '203.0.113.7' WHERE id = 2");
+	CHECK_INT(verify(path, &checked), 2);
+	free(path);
+	free(err);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
 		return 1;
 	test_old_store();
 	test_filters();
+	test_client();
 	char *rm = xasprintf("rm -rf %s", dir);
 	if (system(rm) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);

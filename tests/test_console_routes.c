@@ -15,8 +15,6 @@
 #include "console_t.h"
 #include "roles.h"
 
-static char pwfile[400];
-
 /* A user holding exactly perms, logged in. */
 static void user_with(const char *name, unsigned perms, struct session *s)
 {
@@ -148,21 +146,7 @@ static void walk(void)
 
 int main(void)
 {
-	bin = getenv("CALLVAULT");
-	if (!bin) {
-		fprintf(stderr, "usage: CALLVAULT=bin test_console_routes\n");
-		return 2;
-	}
-	snprintf(dir, sizeof(dir), "/tmp/cvroutes.XXXXXX");
-	if (!mkdtemp(dir))
-		wt_die("mkdtemp");
-	snprintf(db, sizeof(db), "%s/db", dir);
-	snprintf(pwfile, sizeof(pwfile), "%s/pw", dir);
-	FILE *f = fopen(pwfile, "w");
-	fputs("correct horse 1\n", f);
-	fclose(f);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	CHECK(cv("init >/dev/null") == 0);
+	ct_begin("routes");
 	struct wt_server srv;
 	const char *extra[] = { "--console", NULL };
 	if (!wt_start(&srv, dir, db, NULL, extra))
@@ -170,11 +154,5 @@ int main(void)
 	port = srv.port;
 	walk();
 	CHECK(wt_stop(&srv) == 0);
-	CHECK(cv("audit --verify >/dev/null") == 0);
-	char cmd[400];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", dir);
-	curl_global_cleanup();
-	return t_done();
+	return ct_end();
 }

@@ -1,5 +1,5 @@
 /* cmd_audit.c — `callvault audit [--from] [--to] [--actor] [--os-user]
- * [--command] [--verify]` */
+ * [--client] [--command] [--verify]` */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,10 +16,11 @@ static int print_row(const struct audit_entry *e, void *arg)
 	cv_format_iso8601(e->ts, ts);
 	/* the actor of a failed login is whatever the client sent */
 	struct cv_safe k = { 0 };
-	printf("%6lld  %s  %-10s  %-12s  %-8s  %6lld  %s\n",
+	printf("%6lld  %s  %-10s  %-12s  %-8s  %-15s  %6lld  %s\n",
 		(long long)e->id, ts,
 		e->os_user ? cv_safe(&k, e->os_user) : "-",
 		cv_safe(&k, e->actor), cv_safe(&k, e->command),
+		e->client ? cv_safe(&k, e->client) : "-",
 		(long long)e->result_count, cv_safe(&k, e->detail));
 	cv_safe_finish(&k);
 	return 0;
@@ -35,6 +36,8 @@ static int json_row(const struct audit_entry *e, void *arg)
 	json_object_set_new(o, "osUser",
 		e->os_user ? json_string(e->os_user) : json_null());
 	json_object_set_new(o, "actor", json_string(e->actor));
+	json_object_set_new(o, "client",
+		e->client ? json_string(e->client) : json_null());
 	json_object_set_new(o, "command", json_string(e->command));
 	json_t *d = json_loads(e->detail, 0, NULL);
 	json_object_set_new(o, "detail", d ? d : json_string(e->detail));
@@ -73,6 +76,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		{ "actor", required_argument, NULL, 'a' },
 		{ "os-user", required_argument, NULL, 'u' },
 		{ "command", required_argument, NULL, 'c' },
+		{ "client", required_argument, NULL, 'C' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "verify", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
@@ -96,6 +100,8 @@ static int run(struct cli *cli, int argc, char **argv)
 			f.os_user = optarg;
 		} else if (c == 'c') {
 			f.command = optarg;
+		} else if (c == 'C') {
+			f.client = optarg;
 		} else if (c == 'F' && (strcmp(optarg, "table") == 0 ||
 					       strcmp(optarg, "json") == 0)) {
 			json = strcmp(optarg, "json") == 0;
@@ -121,9 +127,9 @@ static int run(struct cli *cli, int argc, char **argv)
 	}
 	json_t *arr = json ? json_array() : NULL;
 	if (!json)
-		printf("%6s  %-24s  %-10s  %-12s  %-8s  %6s  %s\n", "ID",
-			"TIME (UTC)", "OS USER", "ACTOR", "COMMAND", "COUNT",
-			"DETAIL");
+		printf("%6s  %-24s  %-10s  %-12s  %-8s  %-15s  %6s  %s\n", "ID",
+			"TIME (UTC)", "OS USER", "ACTOR", "COMMAND", "CLIENT",
+			"COUNT", "DETAIL");
 	enum cv_err rc = store_audit_each(s, &f, json ? json_row : print_row,
 		arr, &err);
 	store_close(s);
@@ -145,7 +151,8 @@ const struct cli_cmd cmd_audit = {
 	.summary = "list the audit log of reads and changes; --verify it",
 	.help =
 	"usage: callvault [--db PATH] audit [--from TIME] [--to TIME]\n"
-	"         [--actor NAME] [--os-user NAME] [--command CMD]\n"
+	"         [--actor NAME] [--os-user NAME] [--client ADDR]\n"
+	"         [--command CMD]\n"
 	"         [--format table|json]\n"
 	"       callvault [--db PATH] audit --verify\n"
 	"\n"
@@ -156,14 +163,17 @@ const struct cli_cmd cmd_audit = {
 	"the actor, on whose behalf: the global --actor when given, else the\n"
 	"OS user; in the console, the logged-in user (the OS user is then\n"
 	"the service's, or \"-\" when not recorded, as in entries older than\n"
-	"this column). Each entry holds the SHA-256 of the entry before it\n"
-	"and of its own content (the OS user included), so a changed,\n"
-	"removed or reordered entry breaks the chain.\n"
+	"this column). A console entry also records the client address (the\n"
+	"real one behind `serve --trusted-proxy`; \"-\" for the command line).\n"
+	"Each entry holds the SHA-256 of the entry before it and of its own\n"
+	"content (OS user and client included), so a changed, removed or\n"
+	"reordered entry breaks the chain.\n"
 	"\n"
 	"  --from, --to TIME  entries in this time range (UTC, inclusive;\n"
 	"                     YYYY-MM-DD or ISO 8601)\n"
 	"  --actor NAME       entries on behalf of this actor\n"
 	"  --os-user NAME     entries written by this OS user\n"
+	"  --client ADDR      console entries from this client address\n"
 	"  --command CMD      entries of this command (\"search\", \"subject\n"
 	"                     erase\", …)\n"
 	"  --format F         table (default) or json\n"

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "../client_addr.h"
 #include "../signature.h"
 #include "../util.h"
 #include "../webhook.h"
@@ -21,6 +22,9 @@ struct serve_opts {
 	const char *metrics_token_file;
 	const char *keys[16];
 	size_t n_keys;
+	char proxy[16][CLIENT_ADDR_MAX];   /* --trusted-proxy, normalised */
+	const char *proxies[16];
+	size_t n_proxies;
 	int64_t cutoff_ms;
 };
 
@@ -48,6 +52,18 @@ static int parse_opt(int c, const char *arg, struct serve_opts *o)
 				"at most %zu --public-key files",
 				CV_ARRAY_LEN(o->keys));
 		o->keys[o->n_keys++] = arg;
+		return 0;
+	case 'X':
+		if (o->n_proxies == CV_ARRAY_LEN(o->proxies))
+			return cli_fail(CV_EXIT_USAGE, "serve",
+				"at most %zu --trusted-proxy addresses",
+				CV_ARRAY_LEN(o->proxies));
+		if (!client_addr_normal(arg, o->proxy[o->n_proxies]))
+			return cli_fail(CV_EXIT_USAGE, "serve", "--trusted-proxy "
+				"'%s' is not an IPv4 or IPv6 address (one "
+				"address, no port, no mask)", arg);
+		o->proxies[o->n_proxies] = o->proxy[o->n_proxies];
+		o->n_proxies++;
 		return 0;
 	case 'C': o->with_console = true; return 0;
 	case 'T': o->console.tls_proxy = true; return 0;
@@ -249,6 +265,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		{ "request-timeout", required_argument, NULL, 'R' },
 		{ "per-address-connections", required_argument, NULL, 'P' },
 		{ "per-address-buffer-mb", required_argument, NULL, 'Q' },
+		{ "trusted-proxy", required_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct serve_opts o = { .cfg = { .listen = "127.0.0.1:8080",
@@ -264,6 +281,9 @@ static int run(struct cli *cli, int argc, char **argv)
 		return cli_fail(CV_EXIT_USAGE, "serve",
 			"unexpected argument '%s'", argv[optind]);
 	o.console.db_path = cli->db_path;
+	o.console.trusted_proxies = o.proxies;
+	o.console.n_trusted = o.n_proxies;
+	o.console.os_user = cli->os_user;
 	if (o.with_console)
 		o.cfg.console = &o.console;
 	char *metrics_token = NULL;
@@ -310,7 +330,8 @@ const struct cli_cmd cmd_serve = {
 		"         [--console [--tls-proxy] [--public-url URL] "
 		"[--session-idle-s S]\n          [--session-max-s S]"
 		"\n"
-		"          [--login-max-failures N]] [--max-buffer-mb N]\n"
+		"          [--login-max-failures N] [--trusted-proxy ADDR]...]\n"
+		"         [--max-buffer-mb N]\n"
 		"         [--request-timeout S] [--per-address-connections N]\n"
 		"         [--per-address-buffer-mb N]\n"
 		"\n"
@@ -388,8 +409,17 @@ const struct cli_cmd cmd_serve = {
 		"  --session-max-s S       end any session after S seconds "
 		"(default 43200)\n"
 		"  --login-max-failures N  failed logins per user and per "
-		"address in 15\n"
-		"                          minutes before 429 (default 5)\n"
+		"client address in\n"
+		"                          15 minutes before 429 (default 5)\n"
+		"  --trusted-proxy ADDR    a reverse proxy (IPv4 or IPv6 "
+		"address) whose\n"
+		"                          X-Forwarded-For names the console's "
+		"client: that\n"
+		"                          address is audited and counted for "
+		"login limits;\n"
+		"                          from any other peer the header is "
+		"ignored;\n"
+		"                          repeatable (chained proxies)\n"
 		"  --max-buffer-mb N       bodies held in memory at once, all "
 		"requests\n"
 		"                          together; past it answer 429 "

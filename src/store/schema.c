@@ -427,6 +427,12 @@ const struct store_migration store_migrations[] = {
 	  "  matter TEXT NOT NULL,"
 	  "  PRIMARY KEY (user, matter)"
 	  ") WITHOUT ROWID;" },
+	/* issue 23: the client address of a console entry (the real one,
+	 * behind trusted proxies); NULL for the entries written before and
+	 * for the command line's. An entry with one is hashed with it
+	 * (version 3, store_audit.h), so old entries verify as before. */
+	{ "audit: the client address of each console entry",
+	  "ALTER TABLE audit ADD COLUMN client TEXT;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);

@@ -11,14 +11,20 @@ void store_audit_hash(const struct audit_entry *e, char out[CV_SHA256_HEX])
 {
 	struct buf b;
 	buf_init(&b);
-	/* version 2 (an OS user recorded) starts with a line no version 1
-	 * input can start with: a prev_hash is 64 hex digits */
-	if (e->os_user)
+	/* version 2 (an OS user recorded) and version 3 (a client address
+	 * recorded) start with a line no version 1 input can start with:
+	 * a prev_hash is 64 hex digits */
+	if (e->client)
+		buf_puts(&b, AUDIT_HASH_V3 "\n");
+	else if (e->os_user)
 		buf_puts(&b, AUDIT_HASH_V2 "\n");
 	buf_printf(&b, "%s\n%lld\n%s\n%s\n%s\n%lld", e->prev_hash,
 		(long long)e->ts, e->actor, e->command,
 		e->detail ? e->detail : "{}", (long long)e->result_count);
-	if (e->os_user)
+	if (e->client) /* "=NAME" or "-": an OS user or none, unmistaken */
+		buf_printf(&b, "\n%s%s\n%s", e->os_user ? "=" : "-",
+			e->os_user ? e->os_user : "", e->client);
+	else if (e->os_user)
 		buf_printf(&b, "\n%s", e->os_user);
 	cv_sha256_hex(b.data, b.len, out);
 	buf_finish(&b);
@@ -29,6 +35,13 @@ void store_audit_set_os_user(struct store *s, const char *os_user)
 	s->audit_os_user = os_user;
 }
 
+const char *store_audit_set_client(struct store *s, const char *client)
+{
+	const char *was = s->audit_client;
+	s->audit_client = client && *client ? client : NULL;
+	return was;
+}
+
 enum cv_err store_audit_append(struct store *s, const char *actor,
 	const char *command, const char *detail, int64_t result_count,
 	char **errmsg)
@@ -37,7 +50,8 @@ enum cv_err store_audit_append(struct store *s, const char *actor,
 		"SELECT hash, ts FROM audit ORDER BY id DESC LIMIT 1";
 	static const char ins[] =
 		"INSERT INTO audit(ts, actor, command, detail, result_count,"
-		" prev_hash, hash, os_user) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+		" prev_hash, hash, os_user, client)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	bool own_tx = !s->in_tx;
 	enum cv_err rc = CV_OK;
 	if (own_tx && (rc = store_begin(s, errmsg)) != CV_OK)
@@ -67,6 +81,7 @@ enum cv_err store_audit_append(struct store *s, const char *actor,
 		.result_count = result_count,
 		.prev_hash = prev,
 		.os_user = s->audit_os_user,
+		.client = s->audit_client,
 	};
 	char hash[CV_SHA256_HEX];
 	store_audit_hash(&e, hash);
@@ -82,6 +97,7 @@ enum cv_err store_audit_append(struct store *s, const char *actor,
 	sqlite3_bind_text(st, 6, prev, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, hash, -1, SQLITE_STATIC);
 	store_bind_text(st, 8, e.os_user);
+	store_bind_text(st, 9, e.client);
 	r = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE)
@@ -107,6 +123,7 @@ static void entry_from_row(sqlite3_stmt *st, struct audit_entry *e)
 	e->prev_hash = (const char *)sqlite3_column_text(st, 6);
 	e->hash = (const char *)sqlite3_column_text(st, 7);
 	e->os_user = (const char *)sqlite3_column_text(st, 8);
+	e->client = (const char *)sqlite3_column_text(st, 9);
 }
 
 enum cv_err store_audit_each(struct store *s, const struct audit_filter *f,
@@ -115,11 +132,12 @@ enum cv_err store_audit_each(struct store *s, const struct audit_filter *f,
 {
 	static const char sql[] =
 		"SELECT id, ts, actor, command, detail, result_count,"
-		" prev_hash, hash, os_user FROM audit"
+		" prev_hash, hash, os_user, client FROM audit"
 		" WHERE (?1 = 0 OR ts >= ?1) AND (?2 = 0 OR ts <= ?2)"
 		"  AND (?3 IS NULL OR actor = ?3)"
 		"  AND (?4 IS NULL OR os_user = ?4)"
-		"  AND (?5 IS NULL OR command = ?5) ORDER BY id";
+		"  AND (?5 IS NULL OR command = ?5)"
+		"  AND (?6 IS NULL OR client = ?6) ORDER BY id";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
@@ -128,6 +146,7 @@ enum cv_err store_audit_each(struct store *s, const struct audit_filter *f,
 	store_bind_text(st, 3, f ? f->actor : NULL);
 	store_bind_text(st, 4, f ? f->os_user : NULL);
 	store_bind_text(st, 5, f ? f->command : NULL);
+	store_bind_text(st, 6, f ? f->client : NULL);
 	int r;
 	enum cv_err rc = CV_OK;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -149,7 +168,7 @@ enum cv_err store_audit_verify(struct store *s, int64_t *checked,
 {
 	static const char sql[] =
 		"SELECT id, ts, actor, command, detail, result_count,"
-		" prev_hash, hash, os_user FROM audit ORDER BY id";
+		" prev_hash, hash, os_user, client FROM audit ORDER BY id";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;

@@ -5,9 +5,14 @@
  * result_count) — version 1 — or, for an entry that records the
  * operating-system user, SHA-256(AUDIT_HASH_V2 "\n" prev_hash "\n" ts
  * "\n" actor "\n" command "\n" detail "\n" result_count "\n" os_user)
- * — version 2. Removing, changing or reordering an entry, or adding or
- * removing its OS user, breaks the chain from that point on; entries
- * written before the OS user was recorded verify as they always did.
+ * — version 2 — or, for an entry that records a client address (the
+ * console's), SHA-256(AUDIT_HASH_V3 "\n" prev_hash "\n" ts "\n" actor
+ * "\n" command "\n" detail "\n" result_count "\n" U "\n" client), where
+ * U is "=" os_user, or "-" when no OS user is recorded — version 3.
+ * Removing, changing or reordering an entry, or adding, removing or
+ * changing its OS user or client address, breaks the chain from that
+ * point on; entries written before either was recorded verify as they
+ * always did.
  */
 #ifndef CV_STORE_AUDIT_H
 #define CV_STORE_AUDIT_H
@@ -21,6 +26,7 @@
 	"0000000000000000000000000000000000000000000000000000000000000000"
 /* The first line of a version 2 hash input. */
 #define AUDIT_HASH_V2 "callvault-audit-v2"
+#define AUDIT_HASH_V3 "callvault-audit-v3"
 
 struct audit_entry {
 	int64_t id;
@@ -29,6 +35,9 @@ struct audit_entry {
 				   user; else the OS user */
 	const char *os_user;    /* the OS user of the process that wrote
 				   it (from the uid); NULL = not recorded */
+	const char *client;     /* the client address of a console request
+				   (behind trusted proxies, the real one);
+				   NULL = not recorded */
 	const char *command;    /* "search", "show", "export", "hold add", … */
 	const char *detail;     /* JSON text: query, filters, ids… */
 	int64_t result_count;   /* -1 when not applicable */
@@ -51,8 +60,15 @@ enum cv_err store_audit_append(struct store *s, const char *actor,
  */
 void store_audit_set_os_user(struct store *s, const char *os_user);
 
-/* Compute an entry's hash from its fields and prev_hash (version 2 when
- * e->os_user is set). */
+/*
+ * Record client (borrowed: it must outlive its use) in the entries s
+ * appends from now on; NULL or "" records none. Returns the one set
+ * before, so that a caller writing on another's behalf can put it back.
+ */
+const char *store_audit_set_client(struct store *s, const char *client);
+
+/* Compute an entry's hash from its fields and prev_hash (version 3 when
+ * e->client is set, else version 2 when e->os_user is). */
 void store_audit_hash(const struct audit_entry *e, char out[CV_SHA256_HEX]);
 
 /* Walk entries in id order with optional filters (NULL/0 = any). */
@@ -61,6 +77,7 @@ struct audit_filter {
 	const char *actor;
 	const char *os_user;
 	const char *command;
+	const char *client;
 };
 enum cv_err store_audit_each(struct store *s, const struct audit_filter *f,
 	int (*fn)(const struct audit_entry *e, void *arg), void *arg,

@@ -41,6 +41,9 @@ struct store {
 	const char *audit_os_user; /* store_audit.c: the OS user this
 				     process's entries record (borrowed);
 				     NULL = none recorded */
+	const char *audit_client;  /* store_audit.c: the client address
+				     the next entries record (borrowed);
+				     NULL = none */
 	struct stmt_slot cache[STMT_CACHE_SIZE];
 };
 
