@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "search.h"
 #include "store/store_audit.h"
 #include "store/store_holds.h"
 #include "store/store_retention.h"
@@ -21,14 +22,54 @@ static int audit_row(const struct audit_entry *e, void *arg)
 {
 	struct audit_page *p = arg;
 	json_t *d = json_loads(e->detail, 0, NULL);
-	json_array_append_new(p->arr, json_pack("{s:I,s:o,s:s,s:s,s:o,s:I,s:s}",
-		"id", (json_int_t)e->id, "ts", cx_jtime(e->ts), "actor",
-		e->actor, "command", e->command, "detail",
+	json_array_append_new(p->arr, json_pack(
+		"{s:I,s:o,s:s,s:s,s:o,s:I,s:o,s:o,s:s}", "id",
+		(json_int_t)e->id, "ts", cx_jtime(e->ts), "actor", e->actor,
+		"command", e->command, "detail",
 		d ? d : json_string(e->detail), "resultCount",
-		(json_int_t)e->result_count, "hash", e->hash));
+		(json_int_t)e->result_count, "osUser", cx_jstr(e->os_user),
+		"client", cx_jstr(e->client), "hash", e->hash));
 	if (json_array_size(p->arr) > p->limit)
 		json_array_remove(p->arr, 0); /* keep the newest */
 	return 0;
+}
+
+/* The filters of GET /api/audit, as `callvault audit` takes them (from
+ * and to inclusive, in the zone tz names, UTC by default); each given
+ * goes into detail. false after a 400 naming the bad one. */
+static bool audit_filter(struct ctx *x, struct audit_filter *f,
+	json_t *detail)
+{
+	const struct {
+		const char *key;
+		const char **dst;
+	} text[] = { { "actor", &f->actor }, { "os_user", &f->os_user },
+		{ "client", &f->client }, { "command", &f->command } };
+	for (size_t i = 0; i < CV_ARRAY_LEN(text); i++) {
+		*text[i].dst = cx_arg(x, text[i].key);
+		if (*text[i].dst)
+			json_object_set_new(detail, text[i].key,
+				json_string(*text[i].dst));
+	}
+	const char *tz = cx_arg(x, "tz");
+	for (int end = 0; end < 2; end++) {
+		const char *key = end ? "to" : "from", *v = cx_arg(x, key);
+		char *err = NULL;
+		if (!v)
+			continue;
+		if (!search_parse_time(v, tz, end, end ? &f->to_ms : &f->from_ms,
+			    &err)) {
+			char *msg = xasprintf("%s: %s", key, err ? err : v);
+			cx_reply_error(x, 400, msg);
+			free(msg);
+			free(err);
+			return false;
+		}
+		json_object_set_new(detail, key, json_string(v));
+	}
+	if (tz)
+		json_object_set_new(detail, "tz", json_string(tz));
+	return true;
 }
 
 void cx_api_audit(struct ctx *x, const char *unused)
@@ -36,13 +77,19 @@ void cx_api_audit(struct ctx *x, const char *unused)
 	long limit;
 	if (!cx_int_arg(x, "limit", 1, AUDIT_PAGE_MAX, 200, &limit))
 		return;
-	struct audit_filter f = { .actor = cx_arg(x, "actor") };
+	struct audit_filter f = { 0 };
+	json_t *detail = json_pack("{s:I}", "limit", (json_int_t)limit);
+	if (!audit_filter(x, &f, detail)) {
+		json_decref(detail);
+		return;
+	}
 	struct audit_page p = { .arr = json_array(), .limit = (size_t)limit };
 	int64_t checked = 0, bad = 0;
 	char *err = NULL, *verr = NULL;
 	if (store_audit_each(x->s, &f, audit_row, &p, &err) != CV_OK) {
 		cx_reply_error(x, 500, err ? err : "reading the audit log failed");
 		json_decref(p.arr);
+		json_decref(detail);
 		free(err);
 		return;
 	}
@@ -54,9 +101,6 @@ void cx_api_audit(struct ctx *x, const char *unused)
 		json_object_set_new(chain, "error", cx_jstr(verr));
 	}
 	free(verr);
-	json_t *detail = json_pack("{s:I}", "limit", (json_int_t)limit);
-	if (f.actor)
-		json_object_set_new(detail, "actor", json_string(f.actor));
 	if (cx_audit(x, "audit view", detail,
 		    (int64_t)json_array_size(p.arr)))
 		cx_reply_json(x, 200, json_pack("{s:o,s:o}", "chain", chain,

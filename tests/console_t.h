@@ -22,7 +22,7 @@ static int port;
 
 struct resp {
 	long status;
-	char body[1 << 16];
+	char body[1 << 18];    /* an audit page of 200 entries fits */
 	size_t len;
 	char cookie[128];      /* the cv_session value set, "" when none */
 	bool secure, cleared;  /* Set-Cookie had Secure / Max-Age=0 */

@@ -254,21 +254,49 @@
   }
 
   // ---- audit -------------------------------------------------------
+  // an entry's detail as "name: value" lines, not JSON: nested names
+  // dotted (criteria.contact), lists comma-separated, empty ones left out
+  function detailLines(d, pre, out) {
+    Object.keys(d).forEach(function (k) {
+      var v = d[k], name = pre + k;
+      if (v === null || (pre === '' && k === 'via')) return;
+      if (Array.isArray(v)) {
+        if (v.length) out.push(name + ': ' + v.map(function (e) { return e !== null && typeof e === 'object' ? detailLines(e, '', []).join('; ') : String(e); }).join(', '));
+      } else if (typeof v === 'object') {
+        detailLines(v, name + '.', out);
+      } else {
+        out.push(name + ': ' + String(v));
+      }
+    });
+    return out;
+  }
+  function detailText(d) {
+    if (d === null || typeof d !== 'object') return d === null || d === undefined ? '' : String(d);
+    return detailLines(d, '', []).join('\n');
+  }
   function openAudit() {
-    api('/api/audit?limit=200').then(function (r) {
+    var p = new URLSearchParams({ limit: '200' });
+    Array.prototype.forEach.call($('audit-form').elements, function (e) {
+      if (e.name && e.value) p.set(e.name, e.value);
+    });
+    api('/api/audit?' + p.toString()).then(function (r) {
       show('audit');
       var tb = $('audit-table').querySelector('tbody');
       clear(tb);
+      $('audit-error').textContent = '';
+      if (r.status === 400) { $('audit-error').textContent = r.body.error; return; }
       if (r.status !== 200) { $('audit-chain').textContent = r.body.error || 'cannot read the audit log'; return; }
       var ch = r.body.chain;
       $('audit-chain').textContent = ch.ok
         ? 'Chain verified: ' + ch.checked + ' entries, unbroken.'
         : 'CHAIN BROKEN at entry ' + ch.badId + ': ' + (ch.error || '');
       r.body.entries.slice().reverse().forEach(function (e) {
-        row(tb, [e.id, e.ts, e.actor, e.command, e.resultCount < 0 ? '' : e.resultCount, JSON.stringify(e.detail)]);
+        row(tb, [e.id, e.ts, e.osUser || '-', e.actor, e.client || '-', e.command,
+                 e.resultCount < 0 ? '' : e.resultCount, el('span', detailText(e.detail), 'detail')]);
       });
     });
   }
+  $('audit-form').addEventListener('submit', function (ev) { ev.preventDefault(); openAudit(); });
 
   // ---- routing -----------------------------------------------------
   function fill(p) {

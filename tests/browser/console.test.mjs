@@ -138,6 +138,21 @@ try {
   check(/Chain verified/.test(await page.textContent('#audit-chain')), 'audit chain verified');
   const audit = await page.textContent('#audit-table');
   check(audit.includes(user) && audit.includes('export') && audit.includes('show'), 'reads and the export are audited by name');
+  // who, from where, as columns; the detail as "name: value", not JSON
+  const heads = await page.$$eval('#audit-table th', (th) => th.map((t) => t.textContent));
+  check(['OS user', 'Actor', 'Client', 'Command'].every((h) => heads.includes(h)), 'audit columns: ' + heads.join('|'));
+  const cells = await page.$$eval('#audit-table tbody tr', (trs) => trs.map((tr) => Array.from(tr.cells).map((c) => c.textContent)));
+  const search = cells.find((c) => c[3] === user && c[5] === 'search');
+  check(search && search[4] === '127.0.0.1', 'a search names its client: ' + JSON.stringify(search));
+  check(cells.every((c) => !c[7].includes('{"')), 'no raw JSON in the detail column');
+  check(search && /^sort: /m.test(search[7]), 'the detail reads name: value: ' + (search && search[7]));
+  // filtered by command
+  await page.fill('#af-command', 'export');
+  await page.click('#af-go');
+  await page.waitForFunction(() => Array.from(document.querySelectorAll('#audit-table tbody tr')).every((tr) => tr.cells[5].textContent === 'export'));
+  const nexp = (await page.$$('#audit-table tbody tr')).length;
+  check(nexp >= 1, 'the command filter keeps the export entries: ' + nexp);
+  await page.fill('#af-command', '');
   await shot(page, '06-audit');
 
   // readable at 200 % zoom: nothing wider than the window
