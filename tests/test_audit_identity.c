@@ -14,7 +14,7 @@
 #include "hash.h"
 #include "store/store.h"
 #include "store/store_audit.h"
-#include "store/store_int.h" /* the migrations, to build an older store */
+#include "old_store.h"
 #include "t.h"
 #include "util.h"
 
@@ -53,15 +53,6 @@ static void want_hash(const char *prev, int64_t ts, const char *actor,
 	free(in);
 }
 
-static void sql(const char *path, const char *q)
-{
-	sqlite3 *db;
-	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-	CHECK_MSG(sqlite3_exec(db, q, NULL, NULL, NULL) == SQLITE_OK, "%s: %s",
-		q, sqlite3_errmsg(db));
-	sqlite3_close(db);
-}
-
 static int64_t verify(const char *path, int64_t *checked)
 {
 	struct store *s;
@@ -84,18 +75,7 @@ static void test_old_store(void)
 	int latest = store_schema_latest();
 	/* the schema just before this issue's migration, whichever came
 	 * after it since, with one entry hashed the old way */
-	int mig = 0;
-	while (mig < store_n_migrations &&
-	       strcmp(store_migrations[mig].name,
-		       "audit: the operating-system user of each entry"))
-		mig++;
-	CHECK(mig < store_n_migrations);
-	for (int i = 0; i < mig; i++) {
-		char *q = xasprintf("BEGIN; %s; PRAGMA user_version = %d;"
-				    " COMMIT;", store_migrations[i].sql, i + 1);
-		sql(path, q);
-		free(q);
-	}
+	store_before(path, "audit: the operating-system user of each entry");
 	char h0[CV_SHA256_HEX];
 	want_hash(AUDIT_GENESIS, 1000, "alice", NULL, h0);
 	char *q = xasprintf("INSERT INTO audit(ts, actor, command, detail,"

@@ -10,8 +10,8 @@
 
 #include "roles.h"
 #include "store/store.h"
-#include "store/store_int.h" /* the migrations, to build an older store */
 #include "store/store_users.h"
+#include "old_store.h"
 #include "t.h"
 #include "util.h"
 
@@ -59,31 +59,12 @@ static void test_sets(void)
 	CHECK(roles_preset_of(PERM_SEARCH | PERM_AUDIT_READ) == NULL);
 }
 
-static void sql(const char *path, const char *q)
-{
-	sqlite3 *db;
-	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-	CHECK_MSG(sqlite3_exec(db, q, NULL, NULL, NULL) == SQLITE_OK, "%s: %s",
-		q, sqlite3_errmsg(db));
-	sqlite3_close(db);
-}
-
 /* Users of the four roles, written before the migration. */
 static void test_old_roles(void)
 {
 	char *path = xasprintf("%s/old.db", dir);
-	int mig = 0;
-	while (mig < store_n_migrations &&
-	       strcmp(store_migrations[mig].name, "users: permission sets "
-		       "instead of four roles; users' matters"))
-		mig++;
-	CHECK(mig < store_n_migrations);
-	for (int i = 0; i < mig; i++) {
-		char *q = xasprintf("BEGIN; %s; PRAGMA user_version = %d;"
-				    " COMMIT;", store_migrations[i].sql, i + 1);
-		sql(path, q);
-		free(q);
-	}
+	store_before(path, "users: permission sets instead of four roles; "
+			   "users' matters");
 	static const char *const roles[] = { "viewer", "exporter",
 		"hold-admin", "admin" };
 	for (size_t i = 0; i < 4; i++) {
