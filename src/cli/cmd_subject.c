@@ -47,6 +47,18 @@ static void set_arg(struct sargs *a, int k, const char *v)
 	a->arg[k] = (struct search_filter_arg){ v, strlen(v) };
 }
 
+/* With the store open: --from/--to without --tz are read again in the
+ * store's zone (callvault config set timezone). 0 or the exit code. */
+static int zone_sel(struct cli *cli, struct store *s, struct sargs *a,
+	const char *cmd)
+{
+	int code = cli_zone(cli, s, a->arg[SFK_TZ].p, cmd);
+	if (code || a->arg[SFK_TZ].p || !cli->zone || a->n_call_ids)
+		return code;
+	set_arg(a, SFK_TZ, cli->zone_name);
+	return take_sel(a, cmd);
+}
+
 /* Parse the options both subcommands share; 0, or the exit code. */
 static int parse(struct sargs *a, int argc, char **argv, const char *cmd)
 {
@@ -121,8 +133,11 @@ static int erase(struct cli *cli, struct sargs *a)
 			"text without control characters",
 			SUBJECT_REQUEST_MAX, SUBJECT_REASON_MAX);
 	struct store *s = cli_open_store(cli, cmd, STORE_NOCREATE);
-	if (!s)
-		return CV_EXIT_FAIL;
+	int zc = s ? zone_sel(cli, s, a, cmd) : CV_EXIT_FAIL;
+	if (zc) {
+		store_close(s);
+		return zc;
+	}
 	struct subject_erase_opts o = {
 		.sel = a->n_call_ids ? NULL : &a->sel,
 		.call_ids = a->call_ids, .n_call_ids = a->n_call_ids,
@@ -162,8 +177,11 @@ static int export(struct cli *cli, struct sargs *a)
 		return cli_fail(CV_EXIT_USAGE, cmd, "%s exists; it is not "
 			"overwritten", a->out);
 	struct store *s = cli_open_store(cli, cmd, STORE_NOCREATE);
-	if (!s)
-		return CV_EXIT_FAIL;
+	int zc = s ? zone_sel(cli, s, a, cmd) : CV_EXIT_FAIL;
+	if (zc) {
+		store_close(s);
+		return zc;
+	}
 	struct subject_export_opts o = {
 		.sel = &a->sel, .out_path = a->out, .actor = cli->actor,
 	};
@@ -240,7 +258,8 @@ const struct cli_cmd cmd_subject = {
 	"  --call ID        (erase) this call; repeatable\n"
 	"  --from, --to TIME  only calls created in this range (inclusive;\n"
 	"                   YYYY-MM-DD or ISO 8601); --tz ZONE reads times\n"
-	"                   without an offset in ZONE (default UTC)\n"
+	"                   without an offset in ZONE (default: the store's\n"
+	"                   zone, callvault config set timezone; else UTC)\n"
 	"  --request-id R   (erase) the request served, for the audit log\n"
 	"  --reason TEXT    (erase) why, for the audit log\n"
 	"  --dry-run        (erase) say what would happen and why; write\n"

@@ -350,6 +350,15 @@ const struct store_migration store_migrations[] = {
 	 * for; an entry with one is hashed with it (store_audit.h). */
 	{ "audit: the operating-system user of each entry",
 	  "ALTER TABLE audit ADD COLUMN os_user TEXT;" },
+	/* issue 23: store-wide settings; `timezone` is the zone every
+	 * command, serve and the console read and show times in */
+	{ "settings: store-wide settings (timezone)",
+	  "CREATE TABLE settings("
+	  "  key TEXT PRIMARY KEY,"
+	  "  value TEXT NOT NULL,"
+	  "  set_at INTEGER NOT NULL,"
+	  "  set_by TEXT NOT NULL"
+	  ") WITHOUT ROWID;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);
