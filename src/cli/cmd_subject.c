@@ -9,6 +9,7 @@
 
 #include "../search.h"
 #include "../subject.h"
+#include "../subject_key.h"
 #include "cli.h"
 
 #define MAX_CALL_IDS 10000
@@ -138,15 +139,18 @@ static int erase(struct cli *cli, struct sargs *a)
 		store_close(s);
 		return zc;
 	}
+	char *key_path = subject_key_path(cli->db_path);
 	struct subject_erase_opts o = {
 		.sel = a->n_call_ids ? NULL : &a->sel,
 		.call_ids = a->call_ids, .n_call_ids = a->n_call_ids,
 		.request_id = a->request_id, .reason = a->reason,
 		.actor = cli->actor, .dry_run = a->dry_run, .out = stdout,
+		.key_path = key_path, .zone = cli->zone,
 	};
 	struct subject_erase_stats st;
 	char *err = NULL;
 	enum cv_err rc = subject_erase(s, &o, &st, &err);
+	free(key_path);
 	store_close(s);
 	int code = CV_EXIT_OK;
 	if (rc != CV_OK)
@@ -240,6 +244,12 @@ const struct cli_cmd cmd_subject = {
 	"transaction. Each erased call leaves a tombstone (its id, location\n"
 	"and messageId, \"erasure: request R\"; no content), so sync,\n"
 	"webhooks, import and restore drop it instead of bringing it back.\n"
+	"Erasing by contact or number, the tombstone also keeps an\n"
+	"HMAC-SHA256 of it under the key in STORE.erasure-key (mode 0600,\n"
+	"beside the store, made by the first such erasure; refused when\n"
+	"others may read it), and earlier erasures of the same person are\n"
+	"listed. Every archive bag written later carries the location's\n"
+	"erasures (data/erasures.jsonl), which restore honours.\n"
 	"A call an active legal hold covers is not erased (holds win): it is\n"
 	"listed with its holds, and the exit code is 1. The archives that\n"
 	"still hold erased calls are listed with the end of their retention:\n"

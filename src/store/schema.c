@@ -359,6 +359,13 @@ const struct store_migration store_migrations[] = {
 	  "  set_at INTEGER NOT NULL,"
 	  "  set_by TEXT NOT NULL"
 	  ") WITHOUT ROWID;" },
+	/* issue 23: an erasure's tombstones keep an HMAC of the person's
+	 * identifier under a key kept outside the store (subject_key.h),
+	 * never the identifier */
+	{ "tombstones: the keyed hash of an erased person's identifier",
+	  "ALTER TABLE tombstones ADD COLUMN subject_hmac TEXT;"
+	  "CREATE INDEX tombstones_subject ON tombstones(subject_hmac)"
+	  "  WHERE subject_hmac IS NOT NULL;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);
