@@ -82,6 +82,7 @@ expect "audit names the zone" bash -c "'$CALLVAULT' audit | grep -q '^times in A
 expect "audit in the zone" bash -c "'$CALLVAULT' audit | grep -Eq '^ +1  [0-9-]+T[0-9:.]+-0[56]:00 '"
 expect "status names the zone" bash -c "'$CALLVAULT' status | grep -q '^times in     America/Chicago'"
 expect "status --tz" bash -c "'$CALLVAULT' status --tz Europe/Berlin | grep -q '^times in     Europe/Berlin'"
+expect "subject erase's report in the zone" bash -c "'$CALLVAULT' subject erase --contact K1 --request-id R --reason r --dry-run | grep -q 'would erase a1  2026-03-08T01:30:00.000-06:00'"
 expect "archive --help: months are UTC" bash -c "'$CALLVAULT' archive --help | grep -qi 'UTC month'"
 
 # back to UTC
