@@ -21,6 +21,7 @@
 #include "store/store_audit.h"
 #include "store/store_holds.h"
 #include "store/store_retention.h"
+#include "store/store_subject.h"
 #include "tarzst.h"
 
 /* Append the NUL-terminated strings (NULL ends the list): the hot paths
@@ -114,10 +115,11 @@ static enum cv_err spool_copy(struct spool *sp, struct tarzst *t,
 
 /* ---- one bag ---- */
 
-enum { SP_CALLS, SP_VERSIONS, SP_EVENTS, SP_OUTCOMES, SP_AUDIT, SP_M256,
-	SP_M512, SP_N };
+enum { SP_CALLS, SP_VERSIONS, SP_EVENTS, SP_OUTCOMES, SP_AUDIT,
+	SP_ERASURES, SP_M256, SP_M512, SP_N };
 static const char *const payload_names[] = { "calls.jsonl",
-	"versions.jsonl", "events.jsonl", "outcomes.csv", "audit.jsonl" };
+	"versions.jsonl", "events.jsonl", "outcomes.csv", "audit.jsonl",
+	"erasures.jsonl" };
 
 struct bag {
 	struct store *s;
@@ -384,6 +386,18 @@ static int audit_cb(const struct audit_entry *e, void *arg)
 	return 0;
 }
 
+/* Every erasure of the location so far rides in each later bag: an
+ * older archive cannot be changed, and a restore of it reads them from
+ * any later one (restore.c) */
+static int erasure_cb(const struct store_erasure *e, void *arg)
+{
+	struct bag *b = arg;
+	buf_reset(&b->line);
+	bagjson_erasure_line(&b->line, e);
+	spool_put(&b->sp[SP_ERASURES], b->line.data, b->line.len);
+	return 0;
+}
+
 /* ---- tag files ---- */
 
 struct chain {
@@ -529,7 +543,7 @@ static void bag_finish(struct bag *b)
 }
 
 static enum cv_err write_payload(struct bag *b, int64_t from, int64_t to,
-	bool only_new)
+	bool only_new, int64_t now)
 {
 	enum cv_err rc = CV_OK;
 	for (int i = 0; i < SP_N && rc == CV_OK; i++)
@@ -551,7 +565,12 @@ static enum cv_err write_payload(struct bag *b, int64_t from, int64_t to,
 		return b->rc != CV_OK ? b->rc : rc;
 	struct audit_filter af = { .from_ms = from, .to_ms = to - 1 };
 	rc = store_audit_each(b->s, &af, audit_cb, b, b->errmsg);
-	for (int i = SP_CALLS; i <= SP_AUDIT && rc == CV_OK; i++) {
+	/* those made by the time the bag was first written (a rebuild
+	 * writes the same bytes) */
+	if (rc == CV_OK)
+		rc = store_erasures_each(b->s, b->location, now, erasure_cb, b,
+			b->errmsg);
+	for (int i = SP_CALLS; i <= SP_ERASURES && rc == CV_OK; i++) {
 		char h256[CV_SHA256_HEX], h512[CV_SHA512_HEX];
 		buf_reset(&b->path);
 		buf_printf(&b->path, "%s/data/%s", b->root, payload_names[i]);
@@ -650,7 +669,7 @@ static enum cv_err write_bag(struct bag *b, struct sink *sk, int seq,
 	enum cv_err rc;
 	if ((rc = tarzst_create(&b->t, sk, b->o->level ? b->o->level : 3,
 		     b->o->threads, now, b->errmsg)) != CV_OK ||
-	    (rc = write_payload(b, from, to, only_new)) != CV_OK ||
+	    (rc = write_payload(b, from, to, only_new, now)) != CV_OK ||
 	    (rc = write_tags(b, seq, ch, now, tag_sha)) != CV_OK)
 		return rc;
 	rc = tarzst_finish(b->t, res->sha256, &res->size, &tar_size,

@@ -54,6 +54,8 @@ struct bwalk {
 	struct cv_hash *h256, *h512;
 	enum mkind mk;            /* the current file is this manifest */
 	int deep;                 /* DEEP_* being read, or -1 */
+	bool erasures;            /* data/erasures.jsonl: every line parsed */
+	int64_t erasure_lines;
 	bool keep;                /* bagit.txt / bag-info.txt: kept */
 	struct buf content, bagit, info, line;
 	uint64_t streamed;        /* bytes of the current manifest */
@@ -235,6 +237,22 @@ static void deep_line(struct bwalk *w, const char *p, size_t n)
 	free(id);
 }
 
+/* A line of data/erasures.jsonl must parse (restore honours them): always
+ * checked, not only with --deep. */
+static void erasure_line(struct bwalk *w, const char *p, size_t n)
+{
+	struct bag_erasure e;
+	char num[32];
+	snprintf(num, sizeof(num), "%lld", (long long)++w->erasure_lines);
+	if (memchr(p, '\0', n) ||
+	    bagjson_parse_erasure(p, n, &e, NULL) != CV_OK) {
+		problem(w, w->cur->path, "line %s is not an erasure "
+			"(callId, erasedAt, reason \"erasure: …\")", num);
+		return;
+	}
+	bag_erasure_finish(&e);
+}
+
 /* Feed bytes split into lines of at most max bytes; false past it. */
 static bool feed_lines(struct bwalk *w, const char *p, size_t n, size_t max)
 {
@@ -249,6 +267,8 @@ static bool feed_lines(struct bwalk *w, const char *p, size_t n, size_t max)
 		buf_putc(&w->line, '\0');
 		if (w->mk != M_NONE)
 			manifest_line(w, w->line.data);
+		else if (w->erasures)
+			erasure_line(w, w->line.data, w->line.len - 1);
 		else
 			deep_line(w, w->line.data, w->line.len - 1);
 		buf_reset(&w->line);
@@ -295,6 +315,8 @@ static int w_begin(const struct bagread_entry *e, void *arg)
 			w->deep = i;
 			w->va->lines[i] = 0;
 		}
+	w->erasures = !strcmp(e->path, "data/erasures.jsonl");
+	w->erasure_lines = 0;
 	w->streamed = 0;
 	buf_reset(&w->content);
 	buf_reset(&w->line);
@@ -326,7 +348,8 @@ static int w_data(const void *p, size_t n, void *arg)
 			return 1;
 		}
 	}
-	if (w->deep >= 0 && !feed_lines(w, p, n, JSON_LINE_MAX)) {
+	if ((w->deep >= 0 || w->erasures) &&
+	    !feed_lines(w, p, n, JSON_LINE_MAX)) {
 		problem(w, w->cur->path, "a line longer than 16 MiB%s", NULL);
 		return 1;
 	}
@@ -337,6 +360,8 @@ static int w_end(void *arg)
 {
 	struct bwalk *w = arg;
 	struct vfile *f = w->cur;
+	if (w->erasures && w->line.len) /* a last line without its LF */
+		erasure_line(w, w->line.data, w->line.len);
 	char hex[CV_SHA512_HEX];
 	unsigned char want256[32], want512[64];
 	memcpy(want256, f->h256, 32);

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+#include "store/store_subject.h"
+
 void bagjson_str(struct buf *b, const char *s, size_t n)
 {
 	if (!s) {
@@ -220,4 +223,71 @@ char *bagjson_call_id(const char *line, size_t n)
 	char *id = o ? str_of(o, "id") : NULL;
 	json_decref(o);
 	return id;
+}
+
+/* ---- erasures.jsonl ---- */
+
+void bagjson_erasure_line(struct buf *l, const struct store_erasure *e)
+{
+	char ts[32];
+	cv_format_iso8601(e->erased_at, ts);
+	buf_puts(l, "{\"callId\":");
+	bagjson_cstr(l, e->call_id);
+	buf_printf(l, ",\"erasedAt\":\"%s\",\"locationId\":", ts);
+	bagjson_cstr(l, e->location_id);
+	buf_puts(l, ",\"messageId\":");
+	bagjson_cstr(l, e->message_id);
+	buf_puts(l, ",\"reason\":");
+	bagjson_cstr(l, e->reason);
+	buf_puts(l, ",\"subjectHmac\":");
+	bagjson_cstr(l, e->subject_hmac);
+	buf_puts(l, "}\n");
+}
+
+static bool hex64(const char *s)
+{
+	if (!s)
+		return true;
+	if (strlen(s) != CV_SHA256_HEX - 1)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return false;
+	return true;
+}
+
+enum cv_err bagjson_parse_erasure(const char *line, size_t n,
+	struct bag_erasure *out, char **errmsg)
+{
+	memset(out, 0, sizeof(*out));
+	json_t *o = load_line(line, n, errmsg);
+	if (!o)
+		return CV_EPARSE;
+	out->call_id = str_of(o, "callId");
+	out->location_id = str_of(o, "locationId");
+	out->message_id = str_of(o, "messageId");
+	out->reason = str_of(o, "reason");
+	out->subject_hmac = str_of(o, "subjectHmac");
+	size_t pl = strlen(STORE_ERASURE_PREFIX);
+	bool ok = out->call_id && *out->call_id && out->reason &&
+		  strncmp(out->reason, STORE_ERASURE_PREFIX, pl) == 0 &&
+		  hex64(out->subject_hmac) &&
+		  time_of(o, "erasedAt", &out->erased_at);
+	json_decref(o);
+	if (!ok) {
+		bag_erasure_finish(out);
+		return cv_error(errmsg, CV_EPARSE,
+			"erasures.jsonl: a line lacks a field");
+	}
+	return CV_OK;
+}
+
+void bag_erasure_finish(struct bag_erasure *e)
+{
+	free(e->call_id);
+	free(e->location_id);
+	free(e->message_id);
+	free(e->reason);
+	free(e->subject_hmac);
+	memset(e, 0, sizeof(*e));
 }

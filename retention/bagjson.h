@@ -51,6 +51,26 @@ enum cv_err bagjson_parse_event(const char *line, size_t n,
 	struct bag_event *out, char **errmsg) CV_MUST_CHECK;
 void bag_event_finish(struct bag_event *e);
 
+/*
+ * data/erasures.jsonl: the erasure tombstones of the bag's location made
+ * before it was written (store_subject.h), one line each, keys sorted:
+ * callId, erasedAt (ISO 8601 UTC), locationId, messageId, reason
+ * ("erasure: request R"), subjectHmac (the keyed hash of the contact or
+ * number, subject_key.h; null for an erasure by call id). No content.
+ */
+struct store_erasure;
+void bagjson_erasure_line(struct buf *l, const struct store_erasure *e);
+/* One line back. Strings owned. A line without a callId, an erasedAt or
+ * a reason starting "erasure: ", or with a subjectHmac that is not 64
+ * hex digits, is CV_EPARSE. */
+struct bag_erasure {
+	char *call_id, *location_id, *message_id, *reason, *subject_hmac;
+	int64_t erased_at;
+};
+enum cv_err bagjson_parse_erasure(const char *line, size_t n,
+	struct bag_erasure *out, char **errmsg) CV_MUST_CHECK;
+void bag_erasure_finish(struct bag_erasure *e);
+
 /* The "id" of a calls.jsonl line (owned), NULL when it has none. */
 char *bagjson_call_id(const char *line, size_t n);
 

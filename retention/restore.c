@@ -6,7 +6,9 @@
  * keeping their original source, credential kind, received time and
  * payload hash, so archiving the restored calls again gives the same
  * payload bytes. Calls that were disposed of (tombstones) are not loaded,
- * nor their events: they are counted as disposed.
+ * nor their events: they are counted as disposed. The erasures a bag
+ * carries (data/erasures.jsonl) become tombstones, and remove the calls
+ * they name (load_erasure).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,10 +23,11 @@
 #include "retention.h"
 #include "store/store_audit.h"
 #include "store/store_retention.h"
+#include "store/store_subject.h"
 
 #define LINE_MAX_BYTES (2u * CALLLOG_MAX_PAYLOAD)
 
-enum rfile { R_SKIP, R_VERSIONS, R_EVENTS, R_OUTCOMES };
+enum rfile { R_SKIP, R_VERSIONS, R_EVENTS, R_OUTCOMES, R_ERASURES };
 
 struct rctx {
 	struct store *s;
@@ -46,6 +49,7 @@ static int r_begin(const struct bagread_entry *e, void *arg)
 	r->kind = !strcmp(e->path, "data/versions.jsonl") ? R_VERSIONS
 		: !strcmp(e->path, "data/events.jsonl")   ? R_EVENTS
 		: !strcmp(e->path, "data/outcomes.csv")   ? R_OUTCOMES
+		: !strcmp(e->path, "data/erasures.jsonl") ? R_ERASURES
 							  : R_SKIP;
 	buf_reset(&r->line);
 	r->row = 0;
@@ -129,6 +133,40 @@ static enum cv_err load_event(struct rctx *r, const char *p, size_t n)
 	return rc;
 }
 
+/* An erasure carried by the bag (data/erasures.jsonl, written after its
+ * calls): a call of it the store holds now — loaded from this bag or an
+ * earlier one — goes as `subject erase` removed it, and its tombstone is
+ * kept, so no later restore, sync or webhook brings it back. A call a
+ * hold covers here stays (holds win), counted. */
+static enum cv_err load_erasure(struct rctx *r, const char *p, size_t n)
+{
+	struct bag_erasure b;
+	enum cv_err rc = bagjson_parse_erasure(p, n, &b, &r->err);
+	if (rc != CV_OK)
+		return rc;
+	char *why = NULL;
+	rc = store_ret_purge_call(r->s, b.call_id, b.reason, &why);
+	if (rc == CV_EINVAL) {
+		r->st->erasures_held++;
+	} else if (rc == CV_OK || rc == CV_ENOTFOUND) {
+		r->st->erased += rc == CV_OK;
+		struct store_erasure e = { .call_id = b.call_id,
+			.location_id = b.location_id,
+			.message_id = b.message_id, .erased_at = b.erased_at,
+			.reason = b.reason, .subject_hmac = b.subject_hmac };
+		rc = store_erasure_put(r->s, &e, &r->err);
+	} else {
+		free(r->err);
+		r->err = why;
+		why = NULL;
+	}
+	rc = rc == CV_EINVAL ? CV_OK : rc;
+	r->st->erasures++;
+	free(why);
+	bag_erasure_finish(&b);
+	return rc;
+}
+
 static int feed_lines(struct rctx *r, const char *p, size_t n)
 {
 	while (n > 0 && r->rc == CV_OK) {
@@ -144,6 +182,8 @@ static int feed_lines(struct rctx *r, const char *p, size_t n)
 			break;
 		r->rc = r->kind == R_VERSIONS
 			? load_version(r, r->line.data, r->line.len)
+			: r->kind == R_ERASURES
+			? load_erasure(r, r->line.data, r->line.len)
 			: load_event(r, r->line.data, r->line.len);
 		buf_reset(&r->line);
 		p += k + 1;
@@ -325,9 +365,11 @@ enum cv_err restore_archive(struct store *s, const char *path,
 		buf_puts(&d, "{\"archive\":");
 		bagjson_cstr(&d, path);
 		buf_printf(&d, ",\"versions\":%lld,\"events\":%lld,"
-			       "\"disposed\":%lld}",
+			       "\"disposed\":%lld,\"erasures\":%lld,"
+			       "\"erased\":%lld,\"erasuresHeld\":%lld}",
 			(long long)st->versions_added, (long long)st->events,
-			(long long)st->disposed);
+			(long long)st->disposed, (long long)st->erasures,
+			(long long)st->erased, (long long)st->erasures_held);
 		rc = store_audit_append(s, actor, "restore", d.data, st->calls,
 			errmsg);
 		buf_finish(&d);

@@ -120,6 +120,9 @@ struct restore_stats {
 	int64_t calls, versions_added, versions_present, events;
 	int64_t disposed;         /* calls not loaded: disposed of */
 	int64_t events_disposed;  /* their events, not loaded either */
+	int64_t erasures;         /* erasures the bag carries */
+	int64_t erased;           /* calls those removed from the store */
+	int64_t erasures_held;    /* calls of them a hold kept */
 };
 /* Verify an archive, then load its calls, versions and events back into
  * the store (versions with source `restore`), in one transaction. The
@@ -127,7 +130,8 @@ struct restore_stats {
  * in TMPDIR), which is what is verified and loaded: a file swapped
  * meanwhile changes nothing. An archive the store recorded (at that path)
  * must match its record. Calls with a tombstone (purged) stay out,
- * counted in st->disposed. */
+ * counted in st->disposed; the erasures the bag carries become
+ * tombstones and remove the calls they name (unless held). */
 enum cv_err restore_archive(struct store *s, const char *path,
 	const char *actor, struct restore_stats *st,
 	char **errmsg) CV_MUST_CHECK;

@@ -13,6 +13,7 @@
 #include "login_gate.h"
 #include "password.h"
 #include "store/store_audit.h"
+#include "store/store_settings.h"
 #include "store/store_users.h"
 
 /* ---- login and logout -------------------------------------------- */
@@ -190,6 +191,12 @@ void cx_api_me(struct ctx *x, const char *unused)
 		x->role, "permissions", perms_json(x->perms));
 	if (x->csrf)
 		json_object_set_new(o, "csrf", json_string(x->csrf));
+	/* the store's zone: the console's default for reading and showing
+	 * times (a session may choose another: the tz argument) */
+	char *zone = NULL;
+	if (store_timezone(x->s, &zone, NULL) == CV_OK)
+		json_object_set_new(o, "timeZone", json_string(zone));
+	free(zone);
 	cx_reply_json(x, 200, o);
 }
 

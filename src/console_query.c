@@ -16,6 +16,7 @@
 #include "store/store_audit.h"
 #include "store/store_holds.h"
 #include "store/store_search.h"
+#include "store/store_settings.h"
 
 /* ---- search and export ------------------------------------------- */
 
@@ -28,15 +29,45 @@ bool cx_bad_arg(struct ctx *x, const char *fmt, const char *v)
 	return false;
 }
 
+/* Without a tz argument times are read in the store's zone (callvault
+ * config set timezone), as the CLI reads them: the same window gives
+ * the same calls everywhere. false after a 500. */
+static bool default_zone(struct ctx *x, struct search_filter_arg *a)
+{
+	char *name = NULL, *err = NULL;
+	if (store_timezone(x->s, &name, &err) != CV_OK) {
+		cx_reply_error(x, 500, err ? err : "the store's time zone "
+						 "cannot be read");
+		free(err);
+		return false;
+	}
+	if (strcmp(name, "UTC") == 0) {
+		free(name);
+		return true;
+	}
+	a->p = cx_own(x, name);
+	a->len = strlen(name);
+	return true;
+}
+
+/* The zone a request's times are read in, for its answer. */
+static const char *zone_of(const struct query *qy)
+{
+	return qy->sf.given[SFK_TZ] ? qy->sf.given[SFK_TZ] : "UTC";
+}
+
 /* The filters of the query string (or of the form, for a hold by
  * criteria), checked by the parser `callvault search` uses; false after
- * a 400 naming the filter. Those given go into qy->detail as given. */
+ * a 400 naming the filter. Those given go into qy->detail as given, and
+ * the zone the times were read in as tz. */
 static bool parse_filters(struct ctx *x, struct query *qy, bool in_form)
 {
 	struct search_filter_arg a[SFK_N];
 	for (int k = 0; k < SFK_N; k++)
 		if (!cx_filter_value(x, in_form, search_filter_keys[k], &a[k]))
 			return false;
+	if (!a[SFK_TZ].p && !default_zone(x, &a[SFK_TZ]))
+		return false;
 	char *err = NULL;
 	if (search_filters_parse(&qy->sf, a, &err) != CV_OK) {
 		cx_bad_arg(x, "%s", err ? err : "bad filter");
@@ -191,12 +222,13 @@ void cx_api_search(struct ctx *x, const char *unused)
 		json_t *arr = json_array();
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(arr, hit_json(&hits[i]));
-		cx_reply_json(x, 200, json_pack("{s:o,s:I,s:I,s:b,s:s,s:o,s:o}",
+		cx_reply_json(x, 200, json_pack("{s:o,s:I,s:I,s:b,s:s,s:o,s:o,"
+						      "s:s}",
 			"query", cx_jstr(qy.q), "offset", (json_int_t)offset,
 			"limit", (json_int_t)limit, "more", more, "sort",
 			sort_names[so.sort], "rankedAmong",
 			among > 0 ? json_integer(among) : json_null(), "hits",
-			arr));
+			arr, "timeZone", zone_of(&qy)));
 	}
 	store_hits_free(hits, more ? n + 1 : n);
 out:
@@ -421,7 +453,7 @@ static bool hold_criteria(struct ctx *x, struct store_hold *h,
 	struct query *qy)
 {
 	static const enum search_filter_key allowed[] = { SFK_FROM, SFK_TO,
-		SFK_LOCATION, SFK_AGENT, SFK_CONTACT, SFK_NUMBER };
+		SFK_TZ, SFK_LOCATION, SFK_AGENT, SFK_CONTACT, SFK_NUMBER };
 	for (int k = 0; k < SFK_N; k++) {
 		size_t n;
 		bool ok = false;

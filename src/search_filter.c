@@ -76,21 +76,7 @@ static bool parse_time_in(const char *s, const struct tz *z, bool end,
 
 static enum cv_err load_zone(const char *tz, struct tz **z, char **errmsg)
 {
-	*z = NULL;
-	if (!tz || strcmp(tz, "UTC") == 0 || strcmp(tz, "Z") == 0)
-		return CV_OK;
-	char *e = NULL;
-	enum cv_err rc = tz_load(z, tz, &e);
-	if (rc == CV_EINVAL) {
-		char *v = cv_term_safe(tz, 0);
-		cv_error(errmsg, rc, "unknown time zone '%s'; use an IANA name "
-				"such as America/New_York, or UTC", v);
-		free(v);
-	} else if (rc != CV_OK) {
-		cv_error(errmsg, rc, "%s", e);
-	}
-	free(e);
-	return rc;
+	return tz_open(z, tz, errmsg);
 }
 
 bool search_parse_time(const char *s, const char *tz, bool end,

@@ -11,12 +11,15 @@
  */
 #include "subject.h"
 
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bagjson.h"
 #include "store/store_audit.h"
 #include "store/store_retention.h"
+#include "subject_key.h"
+#include "tz.h"
 #include "util.h"
 
 bool subject_text_ok(const char *s, size_t max)
@@ -52,6 +55,9 @@ struct erase {
 	struct arch *a;
 	size_t n_a, cap_a;
 	char *tomb_reason;        /* "erasure: request R" */
+	/* the keyed hash of the contact or number; "" for --call ids */
+	char hmac[CV_SHA256_HEX];
+	int n_earlier;
 };
 
 static int add_cand(const struct store_subject_call *sc, void *arg)
@@ -261,6 +267,9 @@ static enum cv_err erase_batch(struct erase *e, size_t from, size_t to,
 		} else if (rc == CV_OK) {
 			c->erased = true;
 			n++;
+			if (*e->hmac)
+				rc = store_subject_mark(e->s, c->id, e->hmac,
+					errmsg);
 		} else if (errmsg) {
 			*errmsg = why;
 			why = NULL;
@@ -287,8 +296,8 @@ static void report_calls(struct erase *e)
 {
 	for (size_t i = 0; i < e->n; i++) {
 		const struct cand *c = &e->c[i];
-		char ts[32];
-		cv_format_iso8601(c->created_at, ts);
+		char ts[TZ_TIME_LEN];
+		tz_format(e->o->zone, c->created_at, ts);
 		struct cv_safe k = { 0 };
 		const char *what = c->held_by ? "held"
 			: e->o->dry_run ? "would erase" : c->erased ? "erased"
@@ -342,6 +351,43 @@ static enum cv_err erase_all(struct erase *e, char **errmsg)
 	return rc;
 }
 
+static int say_earlier(const struct store_subject_earlier *p, void *arg)
+{
+	struct erase *e = arg;
+	char ts[TZ_TIME_LEN];
+	tz_format(e->o->zone, p->last_at, ts);
+	struct cv_safe k = { 0 };
+	if (!e->n_earlier++)
+		fputs("earlier erasures of this person (matched by the keyed "
+		      "hash their tombstones keep):\n", e->o->out);
+	fprintf(e->o->out, "  %s: %lld call%s, %s\n", cv_safe(&k, p->reason),
+		(long long)p->calls, p->calls == 1 ? "" : "s", ts);
+	cv_safe_finish(&k);
+	return 0;
+}
+
+/* The keyed hash of the person (not for --call ids), and the erasures
+ * the store already holds of them. The key is made by the first erasure
+ * that removes something; without one, nothing was ever erased by
+ * contact or number. */
+static enum cv_err subject_hash(struct erase *e, char **errmsg)
+{
+	const struct store_subject_sel *sel = e->o->sel;
+	if (!sel || !e->o->key_path)
+		return CV_OK;
+	unsigned char key[SUBJECT_KEY_LEN];
+	bool make = !e->o->dry_run && e->n > 0;
+	enum cv_err rc = subject_key_load(e->o->key_path, make, key, errmsg);
+	if (rc == CV_ENOTFOUND && !make)
+		return CV_OK;
+	if (rc != CV_OK)
+		return rc;
+	subject_hmac(key, sel->contact_id ? "contact" : "number",
+		sel->contact_id ? sel->contact_id : sel->e164, e->hmac);
+	OPENSSL_cleanse(key, sizeof(key));
+	return store_subject_earlier(e->s, e->hmac, say_earlier, e, errmsg);
+}
+
 enum cv_err subject_erase(struct store *s, const struct subject_erase_opts *o,
 	struct subject_erase_stats *st, char **errmsg)
 {
@@ -350,8 +396,11 @@ enum cv_err subject_erase(struct store *s, const struct subject_erase_opts *o,
 	if (rc != CV_OK)
 		return rc;
 	struct erase e = { .s = s, .o = o, .st = st };
-	e.tomb_reason = xasprintf("erasure: request %s", o->request_id);
+	e.tomb_reason = xasprintf(STORE_ERASURE_PREFIX "request %s",
+		o->request_id);
 	rc = collect(&e, errmsg);
+	if (rc == CV_OK)
+		rc = subject_hash(&e, errmsg);
 	st->matched = (int64_t)e.n;
 	if (rc != CV_OK || !e.n) {
 		if (rc == CV_OK)

@@ -35,6 +35,10 @@ struct subject_erase_opts {
 	bool dry_run;             /* say what would happen, write nothing */
 	FILE *out;                /* the report, one line per call */
 	int64_t now_ms;           /* tests: "now"; 0 = the clock */
+	/* the erasure key's file (subject_key.h), made by the first erasure
+	 * of a contact or number; NULL: tombstones keep no keyed hash */
+	const char *key_path;
+	const struct tz *zone;    /* times in the report; NULL = UTC */
 };
 
 struct subject_erase_stats {
@@ -49,7 +53,9 @@ struct subject_erase_stats {
  * Erase the selected calls: each one no active hold covers is removed
  * from the live store as purge removes a call (row, versions, raw
  * payloads nothing else references, webhook events, fetch queue, index
- * rows) and leaves a tombstone "erasure: request R", SUBJECT_BATCH calls
+ * rows) and leaves a tombstone "erasure: request R" holding, for a
+ * contact or number, the keyed hash of it (subject_key.h; earlier
+ * erasures with the same hash are reported), SUBJECT_BATCH calls
  * per transaction, each transaction with its audit entry (request,
  * reason, counts, call ids; no content). Held calls stay and are named
  * with their holds. Nothing matched: nothing written. CV_EINVAL for a

@@ -395,3 +395,40 @@ void tz_free(struct tz *z)
 	free(z->utoff);
 	free(z);
 }
+
+enum cv_err tz_open(struct tz **out, const char *name, char **errmsg)
+{
+	*out = NULL;
+	if (!name || strcmp(name, "UTC") == 0 || strcmp(name, "Z") == 0 ||
+	    strcmp(name, "Etc/UTC") == 0)
+		return CV_OK;
+	char *e = NULL;
+	enum cv_err rc = tz_load(out, name, &e);
+	if (rc == CV_EINVAL) {
+		char *v = cv_term_safe(name, 0);
+		cv_error(errmsg, rc, "unknown time zone '%s'; use an IANA name "
+				"such as America/New_York, or UTC", v);
+		free(v);
+	} else if (rc != CV_OK) {
+		cv_error(errmsg, rc, "%s", e);
+	}
+	free(e);
+	return rc;
+}
+
+void tz_format(const struct tz *z, int64_t ms, char out[TZ_TIME_LEN])
+{
+	char b[32];
+	if (!z) {
+		cv_format_iso8601(ms, b);
+		memcpy(out, b, strlen(b) + 1);
+		return;
+	}
+	int32_t off = tz_offset_at(z, floor_div(ms, 1000));
+	cv_format_iso8601(ms + (int64_t)off * 1000, b);
+	size_t n = strlen(b) - 1; /* without its Z */
+	int32_t a = off < 0 ? -off : off;
+	snprintf(out, TZ_TIME_LEN, "%.*s%c%02d:%02d", (int)n, b,
+		off < 0 ? '-' : '+', (int)(a / 3600 % 100),
+		(int)(a / 60 % 60));
+}

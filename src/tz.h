@@ -43,4 +43,21 @@ int32_t tz_offset_at(const struct tz *z, int64_t utc);
  */
 int64_t tz_local_to_utc(const struct tz *z, int64_t local);
 
+/*
+ * The zone a user named for reading or showing times (--tz, the store's
+ * `timezone` setting, a console session's choice): NULL (*out) for UTC
+ * ("UTC", "Z", "Etc/UTC" or name NULL), else the loaded zone, which the
+ * caller frees with tz_free. An unknown name is CV_EINVAL and *errmsg
+ * "unknown time zone 'X'; use an IANA name such as America/New_York, or
+ * UTC" (caller frees; the name shown with controls escaped).
+ */
+enum cv_err tz_open(struct tz **out, const char *name, char **errmsg)
+	CV_MUST_CHECK;
+
+/* Instant `ms` (epoch milliseconds) as ISO 8601 on zone z's wall clock
+ * with the offset in force then ("2026-03-08T01:30:00.000-06:00"); z
+ * NULL gives UTC with a Z, as cv_format_iso8601 does. */
+#define TZ_TIME_LEN 40
+void tz_format(const struct tz *z, int64_t ms, char out[TZ_TIME_LEN]);
+
 #endif

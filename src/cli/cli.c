@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "../store/store_audit.h"
+#include "../store/store_settings.h"
 
 int cli_fail(int code, const char *cmd, const char *fmt, ...)
 {
@@ -61,6 +62,52 @@ struct store *cli_open_store(struct cli *cli, const char *cmd, int flags)
 	}
 	store_audit_set_os_user(s, cli->os_user);
 	return s;
+}
+
+int cli_zone(struct cli *cli, struct store *s, const char *tz,
+	const char *cmd)
+{
+	char *name = NULL, *err = NULL;
+	enum cv_err rc = tz ? CV_OK : store_timezone(s, &name, &err);
+	if (rc != CV_OK) {
+		int code = cli_fail(CV_EXIT_FAIL, cmd, "%s", err);
+		free(err);
+		return code;
+	}
+	if (tz)
+		name = xstrdup(tz);
+	cli_zone_finish(cli);
+	rc = tz_open(&cli->zone, name, &err);
+	if (rc != CV_OK) {
+		int code = cli_fail(rc == CV_EINVAL ? CV_EXIT_USAGE
+						    : CV_EXIT_FAIL, cmd,
+			"%s: %s", tz ? "--tz" : "the store's timezone setting "
+					     "(callvault config set timezone)",
+			err);
+		free(err);
+		free(name);
+		return code;
+	}
+	cli->zone_name = name;
+	return 0;
+}
+
+void cli_zone_finish(struct cli *cli)
+{
+	tz_free(cli->zone);
+	free(cli->zone_name);
+	cli->zone = NULL;
+	cli->zone_name = NULL;
+}
+
+void cli_time(const struct cli *cli, int64_t ms, char out[TZ_TIME_LEN])
+{
+	tz_format(cli->zone, ms, out);
+}
+
+const char *cli_zone_name(const struct cli *cli)
+{
+	return cli->zone_name ? cli->zone_name : "UTC";
 }
 
 bool cli_want_help(const struct cli_cmd *cmd, int argc, char **argv)

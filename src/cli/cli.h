@@ -10,6 +10,7 @@
 
 #include "../common.h"
 #include "../store/store.h"
+#include "../tz.h"
 
 struct cli {
 	const char *prog;       /* "callvault" */
@@ -18,6 +19,9 @@ struct cli {
 	const char *os_user;    /* the user the effective uid names (never
 				   the environment): every audit entry of
 				   the store cli_open_store opens records it */
+	/* the zone times are read and shown in (cli_zone): NULL = UTC */
+	struct tz *zone;
+	char *zone_name;
 };
 
 struct cli_cmd {
@@ -38,6 +42,21 @@ void cli_identify(struct cli *cli);
 /* Open the store at cli->db_path, its audit entries recording
  * cli->os_user; prints the error and returns NULL. */
 struct store *cli_open_store(struct cli *cli, const char *cmd, int flags);
+/*
+ * Settle the zone this command reads and shows times in: `tz` (its --tz)
+ * when given, else the store's `timezone` setting (`callvault config`),
+ * else UTC. Sets cli->zone and cli->zone_name. Returns 0, or the exit
+ * code after printing the error: 2 for an unknown zone, naming --tz or
+ * the setting.
+ */
+int cli_zone(struct cli *cli, struct store *s, const char *tz,
+	const char *cmd);
+void cli_zone_finish(struct cli *cli);
+/* ms as ISO 8601 on the zone's wall clock, with its offset (tz_format). */
+void cli_time(const struct cli *cli, int64_t ms, char out[TZ_TIME_LEN]);
+/* The zone's name for headings: "UTC" before cli_zone. */
+const char *cli_zone_name(const struct cli *cli);
+
 /* True (and the help printed) when argv holds -h/--help. */
 bool cli_want_help(const struct cli_cmd *cmd, int argc, char **argv);
 /* Look up a command by name. */
@@ -76,5 +95,6 @@ CLI_EXTERN(cmd_reconcile);
 CLI_EXTERN(cmd_subject);
 CLI_EXTERN(cmd_status);
 CLI_EXTERN(cmd_backup);
+CLI_EXTERN(cmd_config);
 
 #endif

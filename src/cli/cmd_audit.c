@@ -12,11 +12,11 @@
 
 static int print_row(const struct audit_entry *e, void *arg)
 {
-	char ts[32];
-	cv_format_iso8601(e->ts, ts);
+	char ts[TZ_TIME_LEN];
+	cli_time(arg, e->ts, ts);
 	/* the actor of a failed login is whatever the client sent */
 	struct cv_safe k = { 0 };
-	printf("%6lld  %s  %-10s  %-12s  %-8s  %-15s  %6lld  %s\n",
+	printf("%6lld  %-29s  %-10s  %-12s  %-8s  %-15s  %6lld  %s\n",
 		(long long)e->id, ts,
 		e->os_user ? cv_safe(&k, e->os_user) : "-",
 		cv_safe(&k, e->actor), cv_safe(&k, e->command),
@@ -79,8 +79,10 @@ static int run(struct cli *cli, int argc, char **argv)
 		{ "client", required_argument, NULL, 'C' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "verify", no_argument, NULL, 'v' },
+		{ "tz", required_argument, NULL, 'z' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *times[2] = { NULL, NULL }, *tz = NULL;
 	struct audit_filter f = { 0 };
 	bool json = false, check = false;
 	char *err = NULL;
@@ -88,6 +90,8 @@ static int run(struct cli *cli, int argc, char **argv)
 	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
 		if (c == 'f' || c == 't') {
 			int64_t *dst = c == 'f' ? &f.from_ms : &f.to_ms;
+			times[c == 't'] = optarg;
+			/* checked now; read in the zone once it is known */
 			if (!search_parse_time(optarg, NULL, c == 't', dst,
 				    &err)) {
 				cli_fail(CV_EXIT_USAGE, "audit", "%s", err);
@@ -110,6 +114,8 @@ static int run(struct cli *cli, int argc, char **argv)
 				"--format must be table or json");
 		} else if (c == 'v') {
 			check = true;
+		} else if (c == 'z') {
+			tz = optarg;
 		} else {
 			return CV_EXIT_USAGE;
 		}
@@ -118,8 +124,17 @@ static int run(struct cli *cli, int argc, char **argv)
 		return cli_fail(CV_EXIT_USAGE, "audit", "unexpected argument "
 			"'%s'", argv[optind]);
 	struct store *s = cli_open_store(cli, "audit", STORE_NOCREATE);
-	if (!s)
-		return CV_EXIT_FAIL;
+	int zc = s ? cli_zone(cli, s, tz, "audit") : CV_EXIT_FAIL;
+	for (int i = 0; i < 2 && !zc; i++)
+		if (times[i] && !search_parse_time(times[i], cli->zone_name,
+				     i, i ? &f.to_ms : &f.from_ms, &err)) {
+			zc = cli_fail(CV_EXIT_USAGE, "audit", "%s", err);
+			free(err);
+		}
+	if (zc) {
+		store_close(s);
+		return zc;
+	}
 	if (check) {
 		int code = verify(s);
 		store_close(s);
@@ -127,11 +142,12 @@ static int run(struct cli *cli, int argc, char **argv)
 	}
 	json_t *arr = json ? json_array() : NULL;
 	if (!json)
-		printf("%6s  %-24s  %-10s  %-12s  %-8s  %-15s  %6s  %s\n", "ID",
-			"TIME (UTC)", "OS USER", "ACTOR", "COMMAND", "CLIENT",
-			"COUNT", "DETAIL");
+		printf("times in %s\n%6s  %-29s  %-10s  %-12s  %-8s  %-15s  "
+		       "%6s  %s\n", cli_zone_name(cli), "ID", "TIME",
+			"OS USER", "ACTOR", "COMMAND", "CLIENT", "COUNT",
+			"DETAIL");
 	enum cv_err rc = store_audit_each(s, &f, json ? json_row : print_row,
-		arr, &err);
+		json ? (void *)arr : (void *)cli, &err);
 	store_close(s);
 	if (json && rc == CV_OK) {
 		json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -153,7 +169,7 @@ const struct cli_cmd cmd_audit = {
 	"usage: callvault [--db PATH] audit [--from TIME] [--to TIME]\n"
 	"         [--actor NAME] [--os-user NAME] [--client ADDR]\n"
 	"         [--command CMD]\n"
-	"         [--format table|json]\n"
+	"         [--format table|json] [--tz ZONE]\n"
 	"       callvault [--db PATH] audit --verify\n"
 	"\n"
 	"Every search, show and export (and hold and purge) appends an entry:\n"
@@ -169,8 +185,12 @@ const struct cli_cmd cmd_audit = {
 	"content (OS user and client included), so a changed, removed or\n"
 	"reordered entry breaks the chain.\n"
 	"\n"
-	"  --from, --to TIME  entries in this time range (UTC, inclusive;\n"
-	"                     YYYY-MM-DD or ISO 8601)\n"
+	"  --from, --to TIME  entries in this time range (inclusive;\n"
+	"                     YYYY-MM-DD or ISO 8601; without an offset, in\n"
+	"                     the zone below)\n"
+	"  --tz ZONE          read and show times in ZONE (IANA name);\n"
+	"                     default: the store's zone (callvault config\n"
+	"                     set timezone), else UTC. JSON keeps UTC.\n"
 	"  --actor NAME       entries on behalf of this actor\n"
 	"  --os-user NAME     entries written by this OS user\n"
 	"  --client ADDR      console entries from this client address\n"

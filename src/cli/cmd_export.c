@@ -184,8 +184,12 @@ static int run(struct cli *cli, int argc, char **argv)
 		return CV_EXIT_USAGE;
 	eo.filter = &cf.f;
 	struct store *s = cli_open_store(cli, "export", STORE_NOCREATE);
-	if (!s)
-		return CV_EXIT_FAIL;
+	int zc = s ? cli_filters_zone(&cf, cli, s, "export") : CV_EXIT_FAIL;
+	if (zc) {
+		store_close(s);
+		return zc;
+	}
+	eo.filter = &cf.f;
 	char *err = NULL;
 	struct sink *sk = NULL;
 	struct export_out o = { stdout_put, stdout_done, NULL };

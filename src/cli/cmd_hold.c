@@ -10,11 +10,12 @@
 
 /* Stored text (matter, reason, names, ids) is printed through cv_safe:
  * a terminal shows its control characters instead of obeying them. */
-static void print_hold(const struct store_hold *h, int64_t matched)
+static void print_hold(const struct cli *cli, const struct store_hold *h,
+	int64_t matched)
 {
-	char ts[32];
+	char ts[TZ_TIME_LEN];
 	struct cv_safe k = { 0 };
-	cv_format_iso8601(h->created_at, ts);
+	cli_time(cli, h->created_at, ts);
 	printf("hold #%lld  matter: %s  %s\n", (long long)h->id,
 		cv_safe(&k, h->matter ? h->matter : ""),
 		h->released_at ? "RELEASED" : "active");
@@ -31,17 +32,17 @@ static void print_hold(const struct store_hold *h, int64_t matched)
 		if (val[i])
 			printf("  %-9s %s\n", lbl[i], cv_safe(&k, val[i]));
 	if (h->has_from) {
-		cv_format_iso8601(h->from_ms, ts);
+		cli_time(cli, h->from_ms, ts);
 		printf("  from      %s\n", ts);
 	}
 	if (h->has_to) {
-		cv_format_iso8601(h->to_ms, ts);
+		cli_time(cli, h->to_ms, ts);
 		printf("  before    %s\n", ts);
 	}
 	if (h->chosen_by)
 		printf("  chosen by the search %s\n", cv_safe(&k, h->chosen_by));
 	if (h->released_at) {
-		cv_format_iso8601(h->released_at, ts);
+		cli_time(cli, h->released_at, ts);
 		printf("  released %s by %s: %s\n", ts,
 			cv_safe(&k, h->released_by ? h->released_by : ""),
 			cv_safe(&k, h->release_reason ? h->release_reason
@@ -53,7 +54,7 @@ static void print_hold(const struct store_hold *h, int64_t matched)
 
 static int list_cb(const struct store_hold *h, int64_t matched, void *arg)
 {
-	print_hold(h, matched);
+	print_hold(arg, h, matched);
 	return 0;
 }
 
@@ -116,6 +117,10 @@ static int add(struct cli *cli, struct store *s, int argc, char **argv)
 		else
 			goto out;
 	}
+	/* times without an offset are read in --tz, else the store's zone */
+	if (cli->zone)
+		a[SFK_TZ] = (struct search_filter_arg){ cli->zone_name,
+			strlen(cli->zone_name) };
 	if (!criteria(&h, &sf, a))
 		goto out;
 	h.call_ids = calls;
@@ -183,7 +188,9 @@ static int show(struct cli *cli, struct store *s, int argc, char **argv,
 		return cli_fail(CV_EXIT_USAGE, "hold show", "name one hold ID");
 	bool all = list && argc > 1 && !strcmp(argv[1], "--all");
 	char *err = NULL;
-	enum cv_err rc = store_hold_each(s, list && !all, id, list_cb, NULL,
+	if (list)
+		printf("times in %s\n", cli_zone_name(cli));
+	enum cv_err rc = store_hold_each(s, list && !all, id, list_cb, cli,
 		&err);
 	if (rc == CV_OK && !list)
 		rc = store_hold_each_call(s, id, call_cb, NULL, &err);
@@ -196,8 +203,37 @@ static int show(struct cli *cli, struct store *s, int argc, char **argv,
 	return CV_EXIT_OK;
 }
 
+/* --tz ZONE or --tz=ZONE anywhere after the subcommand, taken out of
+ * argv (every subcommand reads or shows times); "" when it has no
+ * value, NULL when not given. */
+static const char *take_tz(int *argc, char **argv)
+{
+	const char *tz = NULL;
+	int j = 0;
+	for (int i = 0; i < *argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--tz")) {
+			tz = i + 1 < *argc ? argv[++i] : "";
+			continue;
+		}
+		if (!strncmp(argv[i], "--tz=", 5)) {
+			tz = argv[i] + 5;
+			continue;
+		}
+		argv[j++] = argv[i];
+	}
+	for (int i = j; i < *argc; i++)
+		argv[i] = NULL;
+	*argc = j;
+	return tz;
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
+	const char *tz = take_tz(&argc, argv);
+	if (tz && !*tz)
+		return cli_fail(CV_EXIT_USAGE, "hold", "--tz needs a zone");
 	if (argc < 2)
 		return cli_fail(CV_EXIT_USAGE, "hold",
 			"add, list, show or release (see --help)");
@@ -210,7 +246,11 @@ static int run(struct cli *cli, int argc, char **argv)
 	struct store *s = cli_open_store(cli, "hold", STORE_NOCREATE);
 	if (!s)
 		return CV_EXIT_FAIL;
-	int code;
+	int code = cli_zone(cli, s, tz, "hold");
+	if (code) {
+		store_close(s);
+		return code;
+	}
 	optind = 0;
 	if (!strcmp(sub, "add"))
 		code = add(cli, s, argc - 1, argv + 1);
@@ -229,9 +269,9 @@ const struct cli_cmd cmd_hold = {
 		"[--call ID]… [--contact ID]\n"
 		"           [--number E164] [--agent ID] [--location LOC] "
 		"[--from DATE]\n"
-		"           [--to DATE] [--reason TEXT]\n"
-		"       callvault hold list [--all]\n"
-		"       callvault hold show ID\n"
+		"           [--to DATE] [--reason TEXT] [--tz ZONE]\n"
+		"       callvault hold list [--all] [--tz ZONE]\n"
+		"       callvault hold show ID [--tz ZONE]\n"
 		"       callvault hold release ID --reason TEXT\n"
 		"\n"
 		"A hold keeps the calls it covers from purge. All criteria "
@@ -244,6 +284,10 @@ const struct cli_cmd cmd_hold = {
 		"on the hold and in the audit entry (with the matter). In the "
 		"web console\nonly a hold-admin of the hold's matter (user set "
 		"--matter) or an admin\nmay release it; here, whoever may write "
-		"the store.\n",
+		"the store.\n"
+		"\n--from and --to without an offset are read in --tz ZONE, "
+		"else in the\nstore's zone (callvault config set timezone), "
+		"else UTC; list and show\nshow times in that zone, with "
+		"its offset.\n",
 	.run = run,
 };

@@ -13,6 +13,12 @@ static void report(const char *path, const struct restore_stats *st)
 		(long long)st->versions_present, (long long)st->events);
 	if (st->disposed)
 		printf("; %lld disposed of, not loaded", (long long)st->disposed);
+	if (st->erasures)
+		printf("; %lld erasure%s carried, %lld call%s erased%s",
+			(long long)st->erasures, st->erasures == 1 ? "" : "s",
+			(long long)st->erased, st->erased == 1 ? "" : "s",
+			st->erasures_held ? " (some held: see the audit log)"
+					  : "");
 	putchar('\n');
 }
 
@@ -62,6 +68,11 @@ const struct cli_cmd cmd_restore = {
 		"it came\n(`callvault trust --help`). Calls that were "
 		"disposed of (purged: they\nhave a tombstone) are not loaded, "
 		"nor their events; the summary ends\nwith `; N disposed of, "
-		"not loaded` when there are any.\n",
+		"not loaded` when there are any.\n"
+		"Each bag carries the erasures (`subject erase`) of its "
+		"location made\nbefore it was written (data/erasures.jsonl): "
+		"they become tombstones\nhere and remove the calls they name, "
+		"whichever archive those came\nfrom, unless a hold covers "
+		"them (`; N erasures carried, M calls\nerased`).\n",
 	.run = run,
 };

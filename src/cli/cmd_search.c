@@ -138,28 +138,33 @@ static char *audit_detail(const struct search_args *a)
 	return s;
 }
 
-static void print_table(const struct store_hit *h, size_t n, bool more,
-	const struct search_args *a)
+static void print_table(const struct cli *cli, const struct store_hit *h,
+	size_t n, bool more, const struct search_args *a)
 {
 	bool fancy = cv_stdout_fancy();
 	if (n == 0) {
 		printf("no calls match\n");
 		return;
 	}
-	printf("%-24s  %-16s  %-20s  %-16s  %-20s  %-13s  %6s\n", "CALL",
-		"TIME (UTC)", "LOCATION", "AGENT", "CONTACT", "NUMBER",
-		"SECS");
+	printf("times in %s\n", cli_zone_name(cli));
+	printf("%-24s  %-22s  %-20s  %-16s  %-20s  %-13s  %6s\n", "CALL",
+		"TIME", "LOCATION", "AGENT", "CONTACT", "NUMBER", "SECS");
 	for (size_t i = 0; i < n; i++) {
-		char ts[32], dur[16] = "-";
-		cv_format_iso8601(h[i].created_at, ts);
+		char ts[TZ_TIME_LEN], dur[16] = "-";
+		cli_time(cli, h[i].created_at, ts);
+		/* 2026-03-08 01:30 -06:00: the offset tells the two 01:30s
+		 * of the night clocks go back apart */
 		ts[10] = ' ';
-		ts[16] = '\0';
+		if (ts[23] == 'Z')
+			memcpy(ts + 16, " UTC", 5);
+		else
+			memmove(ts + 17, ts + 23, 7), ts[16] = ' ';
 		if (h[i].has_duration)
 			snprintf(dur, sizeof(dur), "%.0f", h[i].duration);
 		const char *agent = h[i].agent_name ? h[i].agent_name
 						    : h[i].agent_id;
 		struct cv_safe k = { 0 };
-		printf("%-24s  %-16s  %-20s  %-16s  %-20s  %-13s  %6s\n",
+		printf("%-24s  %-22s  %-20s  %-16s  %-20s  %-13s  %6s\n",
 			cv_safe(&k, h[i].id), ts,
 			cv_safe(&k, h[i].location_id ? h[i].location_id : "-"),
 			cv_safe(&k, agent ? agent : "-"),
@@ -257,6 +262,11 @@ static int execute(struct cli *cli, struct search_args *a,
 	struct store *s = cli_open_store(cli, "search", STORE_NOCREATE);
 	if (!s)
 		return CV_EXIT_FAIL;
+	int zc = cli_filters_zone(&a->cf, cli, s, "search");
+	if (zc) {
+		store_close(s);
+		return zc;
+	}
 	struct store_hit *hits = NULL;
 	size_t n = 0;
 	int64_t total = 0;
@@ -293,7 +303,7 @@ static int execute(struct cli *cli, struct search_args *a,
 	} else if (a->format == OUT_CSV) {
 		print_csv(hits, (size_t)total);
 	} else {
-		print_table(hits, (size_t)total, more, a);
+		print_table(cli, hits, (size_t)total, more, a);
 	}
 	if (code == CV_EXIT_OK && among > 0)
 		fprintf(stderr, "callvault search: ranked by relevance among the "

@@ -35,14 +35,15 @@ static void print_block(const char *text)
 	free(t);
 }
 
-static void print_call(const struct store_call *sc, bool text)
+static void print_call(const struct cli *cli, const struct store_call *sc,
+	bool text)
 {
 	const struct calllog *c = &sc->log;
 	struct cv_safe k = { 0 };
-	char ts[32];
-	cv_format_iso8601(c->created_at, ts);
+	char ts[TZ_TIME_LEN];
+	cli_time(cli, c->created_at, ts);
 	printf("Call          %s\n", or_dash(&k, c->id));
-	printf("Created       %s\n", ts);
+	printf("Created       %s (%s)\n", ts, cli_zone_name(cli));
 	printf("Location      %s\n", or_dash(&k, c->location_id));
 	printf("Agent         %s%s%s%s\n",
 		sc->agent_name ? cv_safe(&k, sc->agent_name) : "",
@@ -61,9 +62,9 @@ static void print_call(const struct store_call *sc, bool text)
 	if (c->message_id)
 		printf("Message       %s\n", cv_safe(&k, c->message_id));
 	for (size_t i = 0; i < c->n_actions; i++) {
-		char at[32] = "";
+		char at[TZ_TIME_LEN] = "";
 		if (c->actions[i].executed_at)
-			cv_format_iso8601(c->actions[i].executed_at, at);
+			cli_time(cli, c->actions[i].executed_at, at);
 		printf("%s %s \"%s\"%s%s\n", i == 0 ? "Actions      " : "             ",
 			c->actions[i].type ? cv_safe(&k, c->actions[i].type)
 					   : "?",
@@ -100,8 +101,8 @@ static void print_call(const struct store_call *sc, bool text)
 
 static int print_version(const struct store_version *v, void *arg)
 {
-	char ts[32];
-	cv_format_iso8601(v->received_at, ts);
+	char ts[TZ_TIME_LEN];
+	cli_time(arg, v->received_at, ts);
 	printf("  v%-3d %-8s %-13s %s  received-sha256 %s%s%s%s\n", v->seq,
 		store_source_name(v->source), store_cred_name(v->auth), ts,
 		v->raw_sha256, v->current ? "  (current)" : "",
@@ -136,11 +137,18 @@ static int version_json(const struct store_version *v, void *arg)
 	return 0;
 }
 
+/* print_event's argument */
+struct events {
+	const struct cli *cli;
+	int n;
+};
+
 static int print_event(const struct store_webhook_event *e, void *arg)
 {
-	char ts[32];
-	(*(int *)arg)++;
-	cv_format_iso8601(e->received_at, ts);
+	struct events *ev = arg;
+	char ts[TZ_TIME_LEN];
+	ev->n++;
+	cli_time(ev->cli, e->received_at, ts);
 	struct cv_safe k = { 0 };
 	printf("  %s  %-16s %-15s %s%s\n", ts,
 		e->type ? cv_safe(&k, e->type) : "(no type)",
@@ -211,10 +219,11 @@ static int run(struct cli *cli, int argc, char **argv)
 		{ "versions", no_argument, NULL, 'v' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "highlight", required_argument, NULL, 'H' },
+		{ "tz", required_argument, NULL, 'z' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool versions = false, json = false;
-	const char *highlight = NULL;
+	const char *highlight = NULL, *tz = NULL;
 	int c;
 	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
 		if (c == 'v')
@@ -223,6 +232,8 @@ static int run(struct cli *cli, int argc, char **argv)
 			json = true;
 		else if (c == 'H')
 			highlight = optarg;
+		else if (c == 'z')
+			tz = optarg;
 		else
 			return CV_EXIT_USAGE;
 	}
@@ -233,9 +244,11 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (highlight && !cli_highlight_parse(highlight, &plan))
 		return CV_EXIT_USAGE;
 	struct store *s = cli_open_store(cli, "show", STORE_NOCREATE);
-	if (!s) {
+	int zc = s ? cli_zone(cli, s, tz, "show") : CV_EXIT_FAIL;
+	if (zc) {
+		store_close(s);
 		search_plan_finish(&plan);
-		return CV_EXIT_FAIL;
+		return zc;
 	}
 	struct store_call sc;
 	char *err = NULL;
@@ -268,7 +281,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		}
 		json_decref(o);
 	} else if (rc == CV_OK) {
-		print_call(&sc, !highlight);
+		print_call(cli, &sc, !highlight);
 		if (highlight) {
 			int hc = cli_highlight_print(s, &sc.log, &plan);
 			if (hc != CV_EXIT_OK) {
@@ -280,15 +293,15 @@ static int run(struct cli *cli, int argc, char **argv)
 		}
 		if (versions) {
 			printf("\nVersions (oldest first)\n");
-			rc = store_each_version(s, id, print_version, NULL,
+			rc = store_each_version(s, id, print_version, cli,
 				&err);
 		}
 		if (rc == CV_OK) {
-			int n_events = 0;
+			struct events ev = { cli, 0 };
 			printf("\nWebhook events\n");
-			rc = store_each_call_event(s, id, print_event,
-				&n_events, &err);
-			if (n_events == 0)
+			rc = store_each_call_event(s, id, print_event, &ev,
+				&err);
+			if (ev.n == 0)
 				printf("  (none)\n");
 		}
 	}
@@ -309,7 +322,7 @@ const struct cli_cmd cmd_show = {
 	.name = "show",
 	.summary = "show one call: fields, agent, transcript, versions",
 	.help = "usage: callvault [--db PATH] show CALL_ID [--versions] "
-		"[--json] [--highlight QUERY]\n"
+		"[--json] [--highlight QUERY] [--tz ZONE]\n"
 		"\n"
 		"Print the call's current version: its fields, the agent's "
 		"name when\nknown, executed actions, summary, and the "
@@ -322,7 +335,11 @@ const struct cli_cmd cmd_show = {
 		"              and for a version of lower trust than the "
 		"current one\n              `not current: lower trust than "
 		"current version from …`\n"
-		"  --json      print JSON instead\n"
+		"  --json      print JSON instead (its times stay UTC, with a "
+		"Z)\n"
+		"  --tz ZONE   show times in ZONE (IANA name); default: the "
+		"store's\n              zone (callvault config set timezone), "
+		"else UTC\n"
 		"  --highlight QUERY  print the summary and the whole "
 		"transcript with\n              the hits of QUERY marked "
 		"(grammar: `callvault search --help`)\n"

@@ -38,7 +38,7 @@ static void print_json(const struct store_stats *st)
 	json_decref(o);
 }
 
-static void print_text(const struct store_stats *st)
+static void print_text(const struct cli *cli, const struct store_stats *st)
 {
 	printf("calls        %lld\n", (long long)st->calls);
 	printf("versions     %lld\n", (long long)st->versions);
@@ -46,16 +46,17 @@ static void print_text(const struct store_stats *st)
 	printf("payloads     %lld\n", (long long)st->payloads);
 	printf("events       %lld\n", (long long)st->events);
 	if (st->calls > 0) {
-		char a[32], b[32];
-		cv_format_iso8601(st->first_created, a);
-		cv_format_iso8601(st->last_created, b);
-		printf("span         %s .. %s\n", a, b);
+		char a[TZ_TIME_LEN], b[TZ_TIME_LEN];
+		cli_time(cli, st->first_created, a);
+		cli_time(cli, st->last_created, b);
+		printf("span         %s .. %s (%s)\n", a, b,
+			cli_zone_name(cli));
 	}
 	printf("\nby location\n");
 	for (size_t i = 0; i < st->n_locations; i++)
 		printf("  %-28s %lld\n", st->locations[i].key,
 			(long long)st->locations[i].calls);
-	printf("\nby month\n");
+	printf("\nby month (UTC months, as archived)\n");
 	for (size_t i = 0; i < st->n_months; i++)
 		printf("  %-28s %lld\n", st->months[i].key,
 			(long long)st->months[i].calls);
@@ -65,13 +66,17 @@ static int run(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "tz", required_argument, NULL, 'z' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool json = false;
+	const char *tz = NULL;
 	int c;
 	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
 		if (c == 'j')
 			json = true;
+		else if (c == 'z')
+			tz = optarg;
 		else
 			return CV_EXIT_USAGE;
 	}
@@ -80,8 +85,11 @@ static int run(struct cli *cli, int argc, char **argv)
 							"'%s'",
 			argv[optind]);
 	struct store *s = cli_open_store(cli, "stats", STORE_NOCREATE);
-	if (!s)
-		return CV_EXIT_FAIL;
+	int zc = s ? cli_zone(cli, s, tz, "stats") : CV_EXIT_FAIL;
+	if (zc) {
+		store_close(s);
+		return zc;
+	}
 	struct store_stats st;
 	char *err = NULL;
 	enum cv_err rc = store_stats(s, &st, &err);
@@ -89,7 +97,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		if (json)
 			print_json(&st);
 		else
-			print_text(&st);
+			print_text(cli, &st);
 	}
 	store_stats_finish(&st);
 	store_close(s);
@@ -104,11 +112,14 @@ static int run(struct cli *cli, int argc, char **argv)
 const struct cli_cmd cmd_stats = {
 	.name = "stats",
 	.summary = "totals, and calls per location and per month",
-	.help = "usage: callvault [--db PATH] stats [--json]\n"
+	.help = "usage: callvault [--db PATH] stats [--json] [--tz ZONE]\n"
 		"\n"
 		"Totals of calls, versions, quarantined inputs, raw payloads "
-		"and webhook\nevents; calls per location and per month (UTC, "
-		"by createdAt).\n--json prints an object with at least "
+		"and webhook\nevents; calls per location and per month (UTC "
+		"months, by createdAt,\nas archives are cut). The span of "
+		"createdAt is shown in --tz ZONE,\nelse the store's zone "
+		"(callvault config set timezone), else UTC; JSON\nkeeps "
+		"UTC.\n--json prints an object with at least "
 		"`calls`, `versions`, `quarantined`.\n",
 	.run = run,
 };

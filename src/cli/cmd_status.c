@@ -71,90 +71,103 @@ static void print_json(const struct store_status *st, int64_t now)
 	json_decref(o);
 }
 
-/* "2026-03-01T10:00:00Z" or "never" */
-static const char *when(int64_t ms, char out[32])
+/* "2026-03-01T04:00:00-06:00" (in the command's zone) or "never" */
+static const char *when(const struct cli *cli, int64_t ms,
+	char out[TZ_TIME_LEN])
 {
 	if (ms <= 0)
 		return "never";
-	cv_format_iso8601(ms, out);
+	cli_time(cli, ms, out);
 	char *dot = strchr(out, '.');
 	if (dot)
-		strcpy(dot, "Z");
+		memmove(dot, dot + 4, strlen(dot + 4) + 1);
 	return out;
 }
 
-static void print_locations(const struct store_status *st)
+static void print_locations(const struct cli *cli,
+	const struct store_status *st)
 {
-	char a[32], b[32];
-	printf("\n%-24s %9s %-21s %-21s %s\n", "location", "calls",
+	char a[TZ_TIME_LEN], b[TZ_TIME_LEN];
+	printf("\n%-24s %9s %-25s %-25s %s\n", "location", "calls",
 		"last sync ok", "last sync run", "last error");
 	for (size_t i = 0; i < st->n_locations; i++) {
 		const struct store_status_location *l = &st->locations[i];
-		printf("%-24s %9lld %-21s %-21s %s%s\n", l->id,
+		printf("%-24s %9lld %-25s %-25s %s%s\n", l->id,
 			(long long)l->calls,
 			l->registered || l->last_run_at
-				? when(l->last_ok_at, a) : "(not synced)",
-			when(l->last_run_at, b),
+				? when(cli, l->last_ok_at, a) : "(not synced)",
+			when(cli, l->last_run_at, b),
 			l->last_error ? l->last_error : "-",
 			l->queued ? " (fetches queued)" : "");
 	}
 }
 
-static void print_archives(const struct store_status *st)
+static void print_archives(const struct cli *cli,
+	const struct store_status *st)
 {
-	char a[32], b[32];
+	char a[TZ_TIME_LEN], b[TZ_TIME_LEN];
 	if (st->n_archives == 0) {
 		printf("\narchives: none written\n");
 		return;
 	}
-	printf("\n%-24s %-7s %4s %-21s %-21s\n", "archive location", "month",
+	printf("\n%-24s %-7s %4s %-25s %-25s\n", "archive location", "month",
 		"bags", "last written", "last verified");
 	for (size_t i = 0; i < st->n_archives; i++) {
 		const struct store_status_archive *r = &st->archives[i];
-		printf("%-24s %-7s %4lld %-21s %-21s%s\n",
+		printf("%-24s %-7s %4lld %-25s %-25s%s\n",
 			*r->location_id ? r->location_id : "(none)", r->month,
-			(long long)r->bags, when(r->last_written_at, a),
-			when(r->last_verified_at, b),
+			(long long)r->bags, when(cli, r->last_written_at, a),
+			when(cli, r->last_verified_at, b),
 			r->unverified ? " UNVERIFIED" : "");
 	}
 }
 
-static void print_text(const struct store_status *st, int64_t now)
+static void print_text(const struct cli *cli, const struct store_status *st,
+	int64_t now)
 {
-	char t[32];
+	char t[TZ_TIME_LEN];
+	printf("times in     %s\n", cli_zone_name(cli));
 	printf("calls        %lld\n", (long long)st->calls);
 	printf("store        %lld bytes, WAL %lld bytes\n",
 		(long long)st->db_bytes, (long long)st->wal_bytes);
 	printf("fetch queue  %lld waiting", (long long)st->queue_depth);
 	if (st->queue_depth > 0)
 		printf(", oldest %s (%lld s ago), %lld failing",
-			when(st->queue_oldest_at, t),
+			when(cli, st->queue_oldest_at, t),
 			(long long)((now - st->queue_oldest_at) / 1000),
 			(long long)st->queue_failing);
 	putchar('\n');
-	print_locations(st);
-	print_archives(st);
+	print_locations(cli, st);
+	print_archives(cli, st);
 }
 
 static int run(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "tz", required_argument, NULL, 'z' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool json = false;
+	const char *tz = NULL;
 	int c;
 	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-		if (c != 'j')
+		if (c == 'z')
+			tz = optarg;
+		else if (c == 'j')
+			json = true;
+		else
 			return CV_EXIT_USAGE;
-		json = true;
 	}
 	if (optind < argc)
 		return cli_fail(CV_EXIT_USAGE, "status",
 			"unexpected argument '%s'", argv[optind]);
 	struct store *s = cli_open_store(cli, "status", STORE_NOCREATE);
-	if (!s)
-		return CV_EXIT_FAIL;
+	int zc = s ? cli_zone(cli, s, tz, "status") : CV_EXIT_FAIL;
+	if (zc) {
+		store_close(s);
+		return zc;
+	}
 	struct store_status st;
 	char *err = NULL;
 	enum cv_err rc = store_status_read(s, &st, &err);
@@ -162,7 +175,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (rc == CV_OK && json)
 		print_json(&st, now);
 	else if (rc == CV_OK)
-		print_text(&st, now);
+		print_text(cli, &st, now);
 	store_status_finish(&st);
 	store_close(s);
 	if (rc != CV_OK) {
@@ -176,7 +189,7 @@ static int run(struct cli *cli, int argc, char **argv)
 const struct cli_cmd cmd_status = {
 	.name = "status",
 	.summary = "is it working: syncs, fetch queue, WAL, archives",
-	.help = "usage: callvault [--db PATH] status [--json]\n"
+	.help = "usage: callvault [--db PATH] status [--json] [--tz ZONE]\n"
 		"\n"
 		"What an operator checks: calls stored; the store's and its "
 		"write-ahead\nlog's size; the webhook fetch queue (calls a "

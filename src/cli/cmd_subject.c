@@ -9,6 +9,7 @@
 
 #include "../search.h"
 #include "../subject.h"
+#include "../subject_key.h"
 #include "cli.h"
 
 #define MAX_CALL_IDS 10000
@@ -45,6 +46,18 @@ static int take_sel(struct sargs *a, const char *cmd)
 static void set_arg(struct sargs *a, int k, const char *v)
 {
 	a->arg[k] = (struct search_filter_arg){ v, strlen(v) };
+}
+
+/* With the store open: --from/--to without --tz are read again in the
+ * store's zone (callvault config set timezone). 0 or the exit code. */
+static int zone_sel(struct cli *cli, struct store *s, struct sargs *a,
+	const char *cmd)
+{
+	int code = cli_zone(cli, s, a->arg[SFK_TZ].p, cmd);
+	if (code || a->arg[SFK_TZ].p || !cli->zone || a->n_call_ids)
+		return code;
+	set_arg(a, SFK_TZ, cli->zone_name);
+	return take_sel(a, cmd);
 }
 
 /* Parse the options both subcommands share; 0, or the exit code. */
@@ -121,17 +134,23 @@ static int erase(struct cli *cli, struct sargs *a)
 			"text without control characters",
 			SUBJECT_REQUEST_MAX, SUBJECT_REASON_MAX);
 	struct store *s = cli_open_store(cli, cmd, STORE_NOCREATE);
-	if (!s)
-		return CV_EXIT_FAIL;
+	int zc = s ? zone_sel(cli, s, a, cmd) : CV_EXIT_FAIL;
+	if (zc) {
+		store_close(s);
+		return zc;
+	}
+	char *key_path = subject_key_path(cli->db_path);
 	struct subject_erase_opts o = {
 		.sel = a->n_call_ids ? NULL : &a->sel,
 		.call_ids = a->call_ids, .n_call_ids = a->n_call_ids,
 		.request_id = a->request_id, .reason = a->reason,
 		.actor = cli->actor, .dry_run = a->dry_run, .out = stdout,
+		.key_path = key_path, .zone = cli->zone,
 	};
 	struct subject_erase_stats st;
 	char *err = NULL;
 	enum cv_err rc = subject_erase(s, &o, &st, &err);
+	free(key_path);
 	store_close(s);
 	int code = CV_EXIT_OK;
 	if (rc != CV_OK)
@@ -162,8 +181,11 @@ static int export(struct cli *cli, struct sargs *a)
 		return cli_fail(CV_EXIT_USAGE, cmd, "%s exists; it is not "
 			"overwritten", a->out);
 	struct store *s = cli_open_store(cli, cmd, STORE_NOCREATE);
-	if (!s)
-		return CV_EXIT_FAIL;
+	int zc = s ? zone_sel(cli, s, a, cmd) : CV_EXIT_FAIL;
+	if (zc) {
+		store_close(s);
+		return zc;
+	}
 	struct subject_export_opts o = {
 		.sel = &a->sel, .out_path = a->out, .actor = cli->actor,
 	};
@@ -222,6 +244,12 @@ const struct cli_cmd cmd_subject = {
 	"transaction. Each erased call leaves a tombstone (its id, location\n"
 	"and messageId, \"erasure: request R\"; no content), so sync,\n"
 	"webhooks, import and restore drop it instead of bringing it back.\n"
+	"Erasing by contact or number, the tombstone also keeps an\n"
+	"HMAC-SHA256 of it under the key in STORE.erasure-key (mode 0600,\n"
+	"beside the store, made by the first such erasure; refused when\n"
+	"others may read it), and earlier erasures of the same person are\n"
+	"listed. Every archive bag written later carries the location's\n"
+	"erasures (data/erasures.jsonl), which restore honours.\n"
 	"A call an active legal hold covers is not erased (holds win): it is\n"
 	"listed with its holds, and the exit code is 1. The archives that\n"
 	"still hold erased calls are listed with the end of their retention:\n"
@@ -240,7 +268,8 @@ const struct cli_cmd cmd_subject = {
 	"  --call ID        (erase) this call; repeatable\n"
 	"  --from, --to TIME  only calls created in this range (inclusive;\n"
 	"                   YYYY-MM-DD or ISO 8601); --tz ZONE reads times\n"
-	"                   without an offset in ZONE (default UTC)\n"
+	"                   without an offset in ZONE (default: the store's\n"
+	"                   zone, callvault config set timezone; else UTC)\n"
 	"  --request-id R   (erase) the request served, for the audit log\n"
 	"  --reason TEXT    (erase) why, for the audit log\n"
 	"  --dry-run        (erase) say what would happen and why; write\n"

@@ -50,6 +50,18 @@ bool cli_filters_finish(struct cli_filters *cf, const char *cmd)
 	return true;
 }
 
+int cli_filters_zone(struct cli_filters *cf, struct cli *cli,
+	struct store *s, const char *cmd)
+{
+	const char *given = cf->arg[SFK_TZ].p;
+	int code = cli_zone(cli, s, given, cmd);
+	if (code || given || !cli->zone)
+		return code;
+	cf->arg[SFK_TZ] = (struct search_filter_arg){ cli->zone_name,
+		strlen(cli->zone_name) };
+	return cli_filters_finish(cf, cmd) ? 0 : CV_EXIT_USAGE;
+}
+
 static void set_str(json_t *o, const char *k, const char *v)
 {
 	if (v)

@@ -35,8 +35,9 @@
 	"                  YYYY-MM-DD or ISO 8601 (2026-03-02T15:04:05Z).\n" \
 	"                  Inclusive: a bare --to date includes that whole " \
 	"day.\n" \
-	"  --tz ZONE       read times without an offset in ZONE (IANA, e.g.\n" \
-	"                  America/New_York); default UTC\n" \
+	"  --tz ZONE       read (and show) times in ZONE (IANA, e.g.\n" \
+	"                  America/New_York); default: the store's zone\n" \
+	"                  (callvault config set timezone), else UTC\n" \
 	"  --location ID   the sub-account (locationId)\n" \
 	"  --agent ID|NAME the agent, by id or by name (case-insensitive)\n" \
 	"  --contact ID    the contact (contactId)\n" \
@@ -64,6 +65,14 @@ int cli_filters_opt(struct cli_filters *cf, const char *cmd, int c,
  * API and holds use (search_filters_parse); false after printing its
  * message (exit 2). */
 bool cli_filters_finish(struct cli_filters *cf, const char *cmd);
+struct cli;
+struct store;
+/* After the store is open: settle the command's zone (cli_zone, --tz
+ * or the store's timezone setting) and, when --tz was not given, read
+ * --from/--to again in the store's zone. Returns 0 or the exit code
+ * after printing the error. */
+int cli_filters_zone(struct cli_filters *cf, struct cli *cli,
+	struct store *s, const char *cmd);
 /* The filters that are set, as a JSON object (new reference). */
 json_t *cli_filters_json(const struct cli_filters *cf);
 

@@ -37,6 +37,7 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_trust,
 	&cmd_status,
 	&cmd_backup,
+	&cmd_config,
 #ifndef CV_LEAN
 	&cmd_user,
 	&cmd_serve,
@@ -177,5 +178,7 @@ int main(int argc, char **argv)
 	if (cli_want_help(cmd, sub_argc, sub_argv))
 		return CV_EXIT_OK;
 	optind = 0; /* reset getopt for the subcommand (GNU) */
-	return cmd->run(&cli, sub_argc, sub_argv);
+	int code = cmd->run(&cli, sub_argc, sub_argv);
+	cli_zone_finish(&cli);
+	return code;
 }

@@ -15,6 +15,41 @@
     return e;
   }
   function clear(e) { while (e.firstChild) e.removeChild(e.firstChild); }
+
+  // ---- time zones --------------------------------------------------
+  // The zone times are read and shown in: this session's choice (the
+  // search form's tz, kept in sessionStorage), else the store's zone
+  // (callvault config set timezone, from /api/me), else UTC. The server
+  // reads --from/--to in the same zone (the tz argument), so the console,
+  // the CLI and a hold from a search take the same calls.
+  function zone() {
+    var z = null;
+    try { z = sessionStorage.getItem('callvault-tz'); } catch (e) { z = null; }
+    return z || (me && me.timeZone) || 'UTC';
+  }
+  function relabel() {
+    document.querySelectorAll('.tz-th').forEach(function (th) {
+      th.textContent = (th.dataset.label || 'Time') + ' (' + zone() + ')';
+    });
+  }
+  function setZone(z) {
+    try { if (z) sessionStorage.setItem('callvault-tz', z); } catch (e) { /* private mode */ }
+    relabel();
+  }
+  // An instant from the API (ISO 8601, UTC) on the zone's wall clock,
+  // with the zone's abbreviation or offset: "2026-03-08 01:30:00 CST".
+  function fmtTime(iso) {
+    if (!iso) return iso;
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) return iso;
+    try {
+      var p = {};
+      new Intl.DateTimeFormat('en-US', { timeZone: zone(), hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
+        hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' })
+        .formatToParts(d).forEach(function (x) { p[x.type] = x.value; });
+      return p.year + '-' + p.month + '-' + p.day + ' ' + p.hour + ':' + p.minute + ':' + p.second + ' ' + p.timeZoneName;
+    } catch (e) { return iso; }
+  }
   // text with hit ranges [start, end) in code points, hits in <mark>
   function marked(text, ranges) {
     var f = document.createDocumentFragment();
@@ -53,6 +88,7 @@
   function show(id) {
     ['login', 'search', 'call', 'audit', 'holds', 'archives'].forEach(function (s) { $(s).hidden = s !== id; });
     $('nav').hidden = !me;
+    relabel();
     if (me) {
       $('who').textContent = me.user + ' (' + me.role + ')';
       $('nav-audit').hidden = !can('audit-read');
@@ -74,7 +110,8 @@
       $('login-error').textContent = '';
       $('login-password').value = '';
       me = r.body;
-      route();
+      // /api/me also names the store's zone
+      api('/api/me').then(function (r2) { if (r2.status === 200) me = r2.body; route(); });
     });
   });
   $('logout').addEventListener('click', function () {
@@ -87,6 +124,9 @@
     Array.prototype.forEach.call($('search-form').elements, function (e) {
       if (e.name && e.value !== '') p.set(e.name, e.value);
     });
+    // the zone is always sent: the window means the same calls whoever
+    // changes the store's zone meanwhile
+    if (!p.get('tz')) p.set('tz', zone());
     if (offset) p.set('offset', String(offset));
     return p;
   }
@@ -106,11 +146,12 @@
         return;
       }
       if (r.status !== 200) { $('search-status').textContent = r.body.error || 'search failed'; return; }
+      setZone(r.body.timeZone);
       var q = p.get('q') || '';
       r.body.hits.forEach(function (h) {
         var a = el('a', h.id);
         a.href = '#/call/' + encodeURIComponent(h.id) + (q ? '?q=' + encodeURIComponent(q) : '');
-        row(tb, [a, h.createdAt, h.agentName || h.agentId, h.contactId, h.fromNumber,
+        row(tb, [a, fmtTime(h.createdAt), h.agentName || h.agentId, h.contactId, h.fromNumber,
                  h.duration === null ? '' : Math.round(h.duration), marked(h.snippet, h.snippetRanges)]);
       });
       var off = r.body.offset;
@@ -161,7 +202,7 @@
       if (r.status !== 200) { $('call-h').textContent = r.body.error || 'cannot open the call'; return; }
       var c = r.body;
       $('call-h').textContent = 'Call ' + c.id;
-      dl($('call-meta'), [['Time (UTC)', c.createdAt], ['Location', c.locationId], ['Agent', c.agentName ? c.agentName + ' (' + c.agentId + ')' : c.agentId],
+      dl($('call-meta'), [['Time (' + zone() + ')', fmtTime(c.createdAt)], ['Location', c.locationId], ['Agent', c.agentName ? c.agentName + ' (' + c.agentId + ')' : c.agentId],
         ['Contact', c.contactId], ['Caller number', c.fromNumber], ['Duration (s)', c.duration], ['Trial call', c.trialCall], ['Message', c.messageId]]);
       clear($('call-summary'));
       $('call-summary').appendChild(marked(c.summary, c.summaryRanges));
@@ -175,16 +216,16 @@
       });
       var ul = $('call-actions');
       clear(ul);
-      c.actions.forEach(function (a) { ul.appendChild(el('li', (a.type || '?') + ' — ' + (a.name || '') + (a.executedAt ? ' at ' + a.executedAt : ''))); });
+      c.actions.forEach(function (a) { ul.appendChild(el('li', (a.type || '?') + ' — ' + (a.name || '') + (a.executedAt ? ' at ' + fmtTime(a.executedAt) : ''))); });
       if (!c.actions.length) ul.appendChild(el('li', 'none'));
       var ex = c.extractedData || {};
       dl($('call-extracted'), Object.keys(ex).map(function (k) { return [k, ex[k]]; }));
       var vb = $('call-versions').querySelector('tbody');
       clear(vb);
-      c.versions.forEach(function (v) { row(vb, [v.seq, v.source, v.receivedAt, el('span', v.receivedSha256, 'hash'), el('span', v.canonicalSha256, 'hash')]); });
+      c.versions.forEach(function (v) { row(vb, [v.seq, v.source, fmtTime(v.receivedAt), el('span', v.receivedSha256, 'hash'), el('span', v.canonicalSha256, 'hash')]); });
       var eb = $('call-events').querySelector('tbody');
       clear(eb);
-      c.events.forEach(function (e) { row(eb, [e.type, e.receivedAt, e.outcome, e.signature, el('span', e.sha256, 'hash')]); });
+      c.events.forEach(function (e) { row(eb, [e.type, fmtTime(e.receivedAt), e.outcome, e.signature, el('span', e.sha256, 'hash')]); });
       $('call-holds').textContent = c.held ? 'This call is under a legal hold.' : 'No active hold covers this call.';
       $('hold-form').hidden = !can('hold-place');
       $('hold-form').dataset.call = c.id;
@@ -217,7 +258,8 @@
       r.body.holds.forEach(function (h) {
         var scope = [];
         if (h.calls.length) scope.push('calls ' + h.calls.join(' '));
-        ['contactId', 'number', 'agentId', 'locationId', 'from', 'to'].forEach(function (k) { if (h[k]) scope.push(k + ' ' + h[k]); });
+        ['contactId', 'number', 'agentId', 'locationId'].forEach(function (k) { if (h[k]) scope.push(k + ' ' + h[k]); });
+        ['from', 'to'].forEach(function (k) { if (h[k]) scope.push(k + ' ' + fmtTime(h[k])); });
         var cell = el('span');
         var lab = el('label', 'Reason to release hold ' + h.id, 'sr');
         var inp = el('input');
@@ -230,7 +272,7 @@
             .then(function (r2) { if (r2.status === 200) openHolds(); else $('holds-status').textContent = r2.body.error || 'not released'; });
         });
         cell.appendChild(lab); cell.appendChild(inp); cell.appendChild(btn);
-        row(tb, [h.id, h.matter, h.reason, scope.join('; ') || 'everything', h.matchedCalls, h.createdAt + ' by ' + h.createdBy, cell]);
+        row(tb, [h.id, h.matter, h.reason, scope.join('; ') || 'everything', h.matchedCalls, fmtTime(h.createdAt) + ' by ' + h.createdBy, cell]);
       });
     });
   }
@@ -248,7 +290,7 @@
         : 'No archive has been written yet.';
       r.body.forEach(function (a) {
         row(tb, [a.locationId || '(none)', a.month, a.seq === 0 ? 'original' : 'supplement ' + a.seq, a.calls,
-                 a.writtenAt, a.verifiedAt || 'never', a.purged, el('span', a.sha256, 'hash')]);
+                 fmtTime(a.writtenAt), a.verifiedAt ? fmtTime(a.verifiedAt) : 'never', a.purged, el('span', a.sha256, 'hash')]);
       });
     });
   }
@@ -291,7 +333,7 @@
         ? 'Chain verified: ' + ch.checked + ' entries, unbroken.'
         : 'CHAIN BROKEN at entry ' + ch.badId + ': ' + (ch.error || '');
       r.body.entries.slice().reverse().forEach(function (e) {
-        row(tb, [e.id, e.ts, e.osUser || '-', e.actor, e.client || '-', e.command,
+        row(tb, [e.id, fmtTime(e.ts), e.osUser || '-', e.actor, e.client || '-', e.command,
                  e.resultCount < 0 ? '' : e.resultCount, el('span', detailText(e.detail), 'detail')]);
       });
     });
@@ -303,6 +345,7 @@
     Array.prototype.forEach.call($('search-form').elements, function (e) {
       if (e.name) e.value = p.get(e.name) || (e.tagName === 'SELECT' ? e.options[0].value : '');
     });
+    if (!$('f-tz').value) $('f-tz').value = zone();
   }
   function route() {
     if (!me) { show('login'); return; }

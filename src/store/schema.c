@@ -433,6 +433,22 @@ const struct store_migration store_migrations[] = {
 	 * (version 3, store_audit.h), so old entries verify as before. */
 	{ "audit: the client address of each console entry",
 	  "ALTER TABLE audit ADD COLUMN client TEXT;" },
+	/* issue 23: store-wide settings; `timezone` is the zone every
+	 * command, serve and the console read and show times in */
+	{ "settings: store-wide settings (timezone)",
+	  "CREATE TABLE settings("
+	  "  key TEXT PRIMARY KEY,"
+	  "  value TEXT NOT NULL,"
+	  "  set_at INTEGER NOT NULL,"
+	  "  set_by TEXT NOT NULL"
+	  ") WITHOUT ROWID;" },
+	/* issue 23: an erasure's tombstones keep an HMAC of the person's
+	 * identifier under a key kept outside the store (subject_key.h),
+	 * never the identifier */
+	{ "tombstones: the keyed hash of an erased person's identifier",
+	  "ALTER TABLE tombstones ADD COLUMN subject_hmac TEXT;"
+	  "CREATE INDEX tombstones_subject ON tombstones(subject_hmac)"
+	  "  WHERE subject_hmac IS NOT NULL;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);

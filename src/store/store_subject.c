@@ -96,3 +96,110 @@ enum cv_err store_subject_archives(struct store *s, const char *call_id,
 	sqlite3_reset(st);
 	return rc;
 }
+
+/* ---- erasure tombstones ---- */
+
+enum cv_err store_subject_mark(struct store *s, const char *call_id,
+	const char *subject_hmac, char **errmsg)
+{
+	static const char sql[] =
+		"UPDATE tombstones SET subject_hmac = ?2 WHERE call_id = ?1";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, subject_hmac, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "tombstone");
+}
+
+enum cv_err store_subject_earlier(struct store *s, const char *subject_hmac,
+	int (*fn)(const struct store_subject_earlier *e, void *arg),
+	void *arg, char **errmsg)
+{
+	static const char sql[] =
+		"SELECT reason, count(*), max(disposed_at) FROM tombstones"
+		" WHERE subject_hmac = ? GROUP BY reason ORDER BY 3";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, subject_hmac, -1, SQLITE_STATIC);
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_subject_earlier e = {
+			.reason = (const char *)sqlite3_column_text(st, 0),
+			.calls = sqlite3_column_int64(st, 1),
+			.last_at = sqlite3_column_int64(st, 2),
+		};
+		if (fn(&e, arg))
+			break;
+	}
+	sqlite3_reset(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE
+		? CV_OK : store_dberr(s, errmsg, "tombstones");
+}
+
+enum cv_err store_erasures_each(struct store *s, const char *location,
+	int64_t through_ms,
+	int (*fn)(const struct store_erasure *e, void *arg), void *arg,
+	char **errmsg)
+{
+	static const char sql[] =
+		"SELECT call_id, location_id, message_id, disposed_at, reason,"
+		" subject_hmac FROM tombstones WHERE reason >= '"
+		STORE_ERASURE_PREFIX "' AND reason < 'erasure:!'"
+		" AND coalesce(location_id, '') = ? AND disposed_at <= ?"
+		" ORDER BY call_id";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, location ? location : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, through_ms);
+	int r;
+	enum cv_err rc = CV_OK;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_erasure e = {
+			.call_id = (const char *)sqlite3_column_text(st, 0),
+			.location_id = (const char *)sqlite3_column_text(st, 1),
+			.message_id = (const char *)sqlite3_column_text(st, 2),
+			.erased_at = sqlite3_column_int64(st, 3),
+			.reason = (const char *)sqlite3_column_text(st, 4),
+			.subject_hmac = (const char *)sqlite3_column_text(st,
+				5),
+		};
+		if (fn(&e, arg)) {
+			rc = CV_EINVAL;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc == CV_OK && r != SQLITE_DONE)
+		rc = store_dberr(s, errmsg, "tombstones");
+	return rc;
+}
+
+enum cv_err store_erasure_put(struct store *s, const struct store_erasure *e,
+	char **errmsg)
+{
+	static const char sql[] =
+		"INSERT INTO tombstones(call_id, location_id, message_id,"
+		" disposed_at, reason, subject_hmac) VALUES (?, ?, ?, ?, ?, ?)"
+		" ON CONFLICT(call_id) DO UPDATE SET"
+		" disposed_at = excluded.disposed_at, reason = excluded.reason,"
+		" subject_hmac = coalesce(excluded.subject_hmac, subject_hmac),"
+		" location_id = coalesce(location_id, excluded.location_id),"
+		" message_id = coalesce(message_id, excluded.message_id)";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, e->call_id);
+	store_bind_text(st, 2, e->location_id);
+	store_bind_text(st, 3, e->message_id);
+	sqlite3_bind_int64(st, 4, e->erased_at);
+	store_bind_text(st, 5, e->reason);
+	store_bind_text(st, 6, e->subject_hmac);
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "tombstone");
+}

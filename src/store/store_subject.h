@@ -59,4 +59,47 @@ enum cv_err store_subject_archives(struct store *s, const char *call_id,
 	int (*fn)(const struct store_subject_archive *a, void *arg),
 	void *arg, char **errmsg) CV_MUST_CHECK;
 
+/* ---- erasure tombstones ---- */
+
+/* Record on call_id's tombstone the keyed hash of the identifier it was
+ * erased by (subject_key.h). */
+enum cv_err store_subject_mark(struct store *s, const char *call_id,
+	const char *subject_hmac, char **errmsg) CV_MUST_CHECK;
+
+/* One earlier erasure of an identifier: its tombstones' reason ("erasure:
+ * request R"), how many calls, and when the last went. */
+struct store_subject_earlier {
+	const char *reason;
+	int64_t calls, last_at;
+};
+/* Walk the earlier erasures whose tombstones hold subject_hmac. */
+enum cv_err store_subject_earlier(struct store *s, const char *subject_hmac,
+	int (*fn)(const struct store_subject_earlier *e, void *arg),
+	void *arg, char **errmsg) CV_MUST_CHECK;
+
+/* An erasure tombstone as archives carry it (data/erasures.jsonl). */
+struct store_erasure {
+	const char *call_id;
+	const char *location_id;  /* NULL when the call had none */
+	const char *message_id;   /* NULL when none */
+	int64_t erased_at;
+	const char *reason;       /* "erasure: request R" */
+	const char *subject_hmac; /* NULL for an erasure by call id */
+};
+/* The prefix every erasure tombstone's reason starts with. */
+#define STORE_ERASURE_PREFIX "erasure: "
+
+/* Walk the erasure tombstones of location (""/NULL location_id alike)
+ * made at or before through_ms, by call id. */
+enum cv_err store_erasures_each(struct store *s, const char *location,
+	int64_t through_ms,
+	int (*fn)(const struct store_erasure *e, void *arg), void *arg,
+	char **errmsg) CV_MUST_CHECK;
+
+/* Keep an erasure tombstone read from an archive; it replaces the when
+ * and why of a tombstone already there (an erasure is the stronger
+ * claim), keeping what that one knew that it does not. */
+enum cv_err store_erasure_put(struct store *s, const struct store_erasure *e,
+	char **errmsg) CV_MUST_CHECK;
+
 #endif

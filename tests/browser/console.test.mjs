@@ -76,6 +76,15 @@ try {
   check((await page.textContent('#q-error')) === '', 'the error is gone');
   await shot(page, '03-search');
 
+  // times: the store's zone (UTC here) named until the session picks one,
+  // then shown on that zone's wall clock, the zone named in the header
+  check(/\(UTC\)/.test(await page.textContent('#results thead .tz-th')), 'the time column names the zone');
+  await page.fill('#f-tz', 'America/Chicago');
+  await page.press('#q', 'Enter');
+  await page.waitForFunction(() => /America\/Chicago/.test(document.querySelector('#results thead .tz-th').textContent));
+  const t0 = await page.$eval('#results tbody tr', (r) => r.cells[1].textContent);
+  check(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d C[DS]T$/.test(t0), 'times shown in the session\'s zone: ' + t0);
+
   // open a call: turns by speaker, hits marked, versions with hashes
   await page.click('#results tbody a >> text=c01');
   await page.waitForSelector('#call:not([hidden]) #call-turns li');

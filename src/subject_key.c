@@ -1,0 +1,105 @@
+/* subject_key.c — see subject_key.h */
+#include "subject_key.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+char *subject_key_path(const char *db_path)
+{
+	return xasprintf("%s.erasure-key", db_path);
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0'
+		: c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static enum cv_err read_key(const char *path, unsigned char *key,
+	char **errmsg)
+{
+	struct stat sb;
+	if (stat(path, &sb) != 0)
+		return errno == ENOENT
+			? cv_error(errmsg, CV_ENOTFOUND, "%s: no erasure key",
+				path)
+			: cv_error(errmsg, CV_EIO, "%s: %s", path,
+				strerror(errno));
+	if (sb.st_mode & 077)
+		return cv_error(errmsg, CV_EINTEGRITY, "%s: the erasure key "
+			"may be read by others (mode %03o); chmod 600 it",
+			path, (unsigned)(sb.st_mode & 0777));
+	char *s = NULL;
+	enum cv_err rc = cv_read_secret(path, &s, errmsg);
+	if (rc != CV_OK)
+		return rc;
+	bool ok = strlen(s) == 2 * SUBJECT_KEY_LEN;
+	for (size_t i = 0; ok && i < SUBJECT_KEY_LEN; i++) {
+		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+		ok = hi >= 0 && lo >= 0;
+		key[i] = (unsigned char)(hi << 4 | lo);
+	}
+	OPENSSL_cleanse(s, strlen(s));
+	free(s);
+	return ok ? CV_OK : cv_error(errmsg, CV_EINTEGRITY, "%s: not an "
+			"erasure key (%d hex digits)", path,
+			2 * SUBJECT_KEY_LEN);
+}
+
+/* A new key, written to a temp file and linked into place: link fails
+ * when another process made one first, and then that one is used. */
+static enum cv_err make_key(const char *path, char **errmsg)
+{
+	unsigned char k[SUBJECT_KEY_LEN];
+	char hex[2 * SUBJECT_KEY_LEN + 2];
+	if (RAND_bytes(k, (int)sizeof(k)) != 1)
+		return cv_error(errmsg, CV_EIO, "no random bytes for the "
+						"erasure key");
+	for (size_t i = 0; i < sizeof(k); i++)
+		snprintf(hex + 2 * i, 3, "%02x", k[i]);
+	hex[2 * SUBJECT_KEY_LEN] = '\n';
+	char *tmp = xasprintf("%s.new.%ld", path, (long)getpid());
+	enum cv_err rc = cv_write_file_atomic(tmp, hex, sizeof(hex) - 1, 0600,
+		errmsg);
+	if (rc == CV_OK && link(tmp, path) != 0 && errno != EEXIST)
+		rc = cv_error(errmsg, CV_EIO, "%s: %s", path, strerror(errno));
+	unlink(tmp);
+	free(tmp);
+	OPENSSL_cleanse(k, sizeof(k));
+	OPENSSL_cleanse(hex, sizeof(hex));
+	return rc;
+}
+
+enum cv_err subject_key_load(const char *path, bool create,
+	unsigned char key[SUBJECT_KEY_LEN], char **errmsg)
+{
+	enum cv_err rc = read_key(path, key, errmsg);
+	if (rc != CV_ENOTFOUND || !create)
+		return rc;
+	rc = make_key(path, errmsg);
+	return rc == CV_OK ? read_key(path, key, errmsg) : rc;
+}
+
+void subject_hmac(const unsigned char key[SUBJECT_KEY_LEN], const char *kind,
+	const char *value, char out[CV_SHA256_HEX])
+{
+	char *msg = xasprintf("%s:%s", kind, value);
+	unsigned char mac[32];
+	unsigned int n = 0;
+	HMAC(EVP_sha256(), key, SUBJECT_KEY_LEN, (unsigned char *)msg,
+		strlen(msg), mac, &n);
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", mac[i]);
+	free(msg);
+}
