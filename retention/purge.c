@@ -86,6 +86,8 @@ static int cand_cb(const struct store_purge_cand *c, void *arg)
 			p->st->unarchived++;
 		say(p, "keep", c->call_id, "%s", c->archived_unverified
 			? "its archive has not been verified since written"
+			: c->media_unarchived
+			? "its recording or transcription is not archived"
 			: "not every version is archived");
 	} else if (!(a = archive_ok(p, c->archive_id))) {
 		p->st->unverified++;

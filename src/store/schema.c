@@ -399,6 +399,17 @@ const struct store_migration store_migrations[] = {
 	  ") WITHOUT ROWID;"
 	  "CREATE INDEX media_fetch_due ON media_fetch(state, next_at);"
 	  "CREATE INDEX calls_message ON calls(message_id);" },
+	/* issue 20: which recordings and transcriptions each archive holds
+	 * (by message, kind and SHA-256: a restore re-numbers the rows but
+	 * not the bytes), for supplements, --rebuild and purge */
+	{ "archive_media: the media each archive holds",
+	  "CREATE TABLE archive_media("
+	  "  archive_id INTEGER NOT NULL REFERENCES archives(id),"
+	  "  message_id TEXT NOT NULL,"
+	  "  kind TEXT NOT NULL,"          /* recording, transcription */
+	  "  sha256 TEXT NOT NULL,"
+	  "  PRIMARY KEY(message_id, kind, sha256, archive_id)"
+	  ") WITHOUT ROWID;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Integration test of issue 20's keeping half: recordings and timed
+# transcriptions in the monthly bags (both manifests, verify, stock
+# tools), supplements for late recordings, --rebuild, restore into the
+# blob store, purge and subject erase removing the media with their calls.
+[ -w /dev/shm ] && export TMPDIR=/dev/shm
+. "$(dirname "$0")/lib.sh"
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+GEN="$SRC/tools/bench/gencalls.py"
+BAGCHECK="$SRC/tests/bagit_check.py"
+MKREC=${MKREC:?set by meson}
+A="$T/archives"
+BLOBS="$CALLVAULT_DB.blobs"
+q() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "${3:-$CALLVAULT_DB}" "$1"; }
+blobfile() { echo "$1/${2:0:2}/$2"; }
+
+python3 "$GEN" 30 --seed 11 --locations 1 --start 2026-01 --months 2 \
+	--with-location >"$T/calls.jsonl"
+cv init >/dev/null
+cv import "$T/calls.jsonl" >/dev/null
+# the January calls that have a messageId, oldest first
+mapfile -t jan < <(python3 -c '
+import json,sys
+rs=[json.loads(l) for l in open(sys.argv[1])]
+rs=[r for r in rs if r.get("messageId") and r["createdAt"].startswith("2026-01")]
+rs.sort(key=lambda r:(r["createdAt"],r["id"]))
+print("\n".join(r["id"] for r in rs))' "$T/calls.jsonl")
+expect "at least four January calls with a messageId" test "${#jan[@]}" -ge 4
+r0=${jan[0]} r1=${jan[1]} late=${jan[2]} held=${jan[3]}
+loc=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["locationId"])' "$T/calls.jsonl")
+s0=$("$MKREC" "$CALLVAULT_DB" "$r0" 300000)
+s1=$("$MKREC" "$CALLVAULT_DB" "$r1" 120044 16000)
+sh=$("$MKREC" "$CALLVAULT_DB" "$held" 50000)
+expect "mkrec wrote the blob" test -f "$(blobfile "$BLOBS" "$s0")"
+
+# ---- archive ----
+expect_exit "archive" 0 cv archive --through 2026-02 --out "$A"
+jan_a="$A/$loc/2026-01.tar.zst"
+mkdir -p "$T/x"
+tar --zstd -xf "$jan_a" -C "$T/x"
+bag=$(echo "$T"/x/*/)
+expect "the recording is in the bag, the bytes as received" \
+	cmp "$bag/data/recordings/$r0.wav" "$(blobfile "$BLOBS" "$s0")"
+expect "a 16 kHz recording too" \
+	cmp "$bag/data/recordings/$r1.wav" "$(blobfile "$BLOBS" "$s1")"
+expect "the timed transcription beside it" \
+	grep -q '"startTime"' "$bag/data/transcriptions/$r0.json"
+expect "media.jsonl names the recording's hash" \
+	grep -q "\"sha256\":\"$s0\"" "$bag/data/media.jsonl"
+expect "manifest-sha256 covers the recording" \
+	grep -q "^$s0  data/recordings/$r0.wav\$" "$bag/manifest-sha256.txt"
+expect "manifest-sha512 covers the recording" \
+	grep -q "  data/recordings/$r0.wav\$" "$bag/manifest-sha512.txt"
+expect "manifest covers media.jsonl" grep -q "  data/media.jsonl\$" "$bag/manifest-sha256.txt"
+expect "the February bag has no media" \
+	bash -c "! tar --zstd -tf '$A/$loc/2026-02.tar.zst' | grep -q media"
+expect_eq "the store records what the archive holds" \
+	"$(q "SELECT count(*) FROM archive_media am JOIN archives a ON a.id = am.archive_id WHERE a.month = '2026-01'")" 6
+expect "bagit_check.py accepts the bags" python3 "$BAGCHECK" "$A"/*/*.tar.zst
+sed -n '/<!-- verify-begin -->/,/<!-- verify-end -->/p' "$SRC/docs/archives.md" |
+	sed '/^<!--/d; /^```/d' >"$T/stock.sh"
+expect "stock tools verify the bag with recordings" env ARCHIVE="$jan_a" bash "$T/stock.sh"
+expect_exit "verify" 0 cv verify "$A"/*/*.tar.zst
+expect_exit "verify --deep" 0 cv verify --deep "$jan_a"
+
+# a flipped byte in a recording: exit 3, naming it
+mkdir -p "$T/flip"
+cp -r "$bag" "$T/flip/"
+fb="$T/flip/$(basename "$bag")"
+python3 -c "import sys; p=sys.argv[1]; d=bytearray(open(p,'rb').read()); d[5000]^=1; open(p,'wb').write(d)" "$fb/data/recordings/$r0.wav"
+tar --zstd -cf "$T/flip/x.tar.zst" -C "$T/flip" "$(basename "$bag")"
+(cd "$T/flip" && sha256sum x.tar.zst >x.tar.zst.sha256)
+expect_exit "a flipped byte in a recording" 3 cv verify --no-store "$T/flip/x.tar.zst"
+expect "names the recording" grep -q "recordings/$r0.wav" "$T/out"
+
+# a recording whose blob changed since it was fetched is not archived
+late_sha=$("$MKREC" "$CALLVAULT_DB" "$late" 40000)
+lb=$(blobfile "$BLOBS" "$late_sha")
+cp "$lb" "$T/late.wav"
+chmod u+w "$lb"
+python3 -c "import sys; p=sys.argv[1]; d=bytearray(open(p,'rb').read()); d[100]^=1; open(p,'wb').write(d)" "$lb"
+expect_exit "a damaged blob stops the archive" 3 cv archive --through 2026-02 --out "$A"
+expect "naming the blob" grep -q "$late_sha" "$T/err"
+expect_eq "and leaves no supplement" "$(ls "$A/$loc" | grep -c '\.1\.tar')" 0
+cp "$T/late.wav" "$lb"
+
+# a recording fetched after its call was archived: a supplement
+expect_exit "archive again" 0 cv archive --through 2026-02 --out "$A"
+sup="$A/$loc/2026-01.1.tar.zst"
+expect "a supplement for the late recording" test -f "$sup"
+expect "it holds the late recording" \
+	bash -c "tar --zstd -tf '$sup' | grep -q 'recordings/$late.wav'"
+cv archive --through 2026-02 --out "$A" >"$T/out"
+expect_eq "then nothing more" "$(tail -1 "$T/out")" "0 archive(s) written"
+
+# --rebuild writes the same bag again, recordings included
+sum=$(cut -d' ' -f1 "$jan_a.sha256")
+rm "$jan_a"
+expect_exit "rebuild" 0 cv archive --rebuild 2026-01 --out "$A"
+expect_exit "the rebuilt archive verifies" 0 cv verify "$jan_a"
+mkdir -p "$T/rb"
+tar --zstd -xf "$jan_a" -C "$T/rb"
+expect "same tag manifest" cmp "$T"/rb/*/tagmanifest-sha256.txt "$bag/tagmanifest-sha256.txt"
+expect "same recording" cmp "$T"/rb/*/data/recordings/$r0.wav "$bag/data/recordings/$r0.wav"
