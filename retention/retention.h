@@ -120,9 +120,14 @@ struct restore_stats {
 	int64_t calls, versions_added, versions_present, events;
 	int64_t disposed;         /* calls not loaded: disposed of */
 	int64_t events_disposed;  /* their events, not loaded either */
+	int64_t recordings_added, recordings_present, transcriptions;
+	int64_t media_disposed;   /* media files of disposed calls */
 };
 /* Verify an archive, then load its calls, versions and events back into
- * the store (versions with source `restore`), in one transaction. The
+ * the store (versions with source `restore`), in one transaction, and its
+ * recordings into the blob store (rows with source `restore`; a blob is
+ * kept only when its bytes hash to what the bag recorded, and the blobs a
+ * failed restore wrote are removed again). The
  * archive and its .sha256 are read once, into a private temp copy (0600,
  * in TMPDIR), which is what is verified and loaded: a file swapped
  * meanwhile changes nothing. An archive the store recorded (at that path)
