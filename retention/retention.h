@@ -104,11 +104,14 @@ struct purge_opts {
 struct purge_stats {
 	int64_t purged, held, unarchived, unverified, within, no_policy;
 	int64_t quarantine;       /* quarantine rows past retention */
+	int64_t media;            /* purged calls that had media */
 };
 /*
  * Remove calls past their location's retention policy that every
- * version of is in a verified archive (whose file is still there,
- * unchanged) and that no active hold covers. One transaction per
+ * version of, and every recording and timed transcription of, is in a
+ * verified archive (whose file is still there, unchanged) and that no
+ * active hold covers; their media go with them (the blobs after the
+ * commit). One transaction per
  * location-month, each with a disposal record in the audit log.
  */
 enum cv_err purge_run(struct store *s, const struct purge_opts *o,

@@ -149,3 +149,68 @@ expect_exit "restore refuses a recording that is not what media.jsonl says" 3 \
 expect "naming it" grep -q "recordings/$r1.wav" "$T/err"
 expect_eq "no rows" "$(q "SELECT count(*) FROM recordings" "$E")" 0
 expect_eq "no blob left behind" "$(find "$E.blobs" -type f -not -path '*/tmp/*' 2>/dev/null | wc -l)" 0
+
+# ---- purge: media go with their calls, under the same rules ----
+cv retention set --keep-months 0 >/dev/null
+contact=$(python3 -c '
+import json,sys
+for l in open(sys.argv[1]):
+    r=json.loads(l)
+    if r["id"]==sys.argv[2]: print(r.get("contactId") or "")' "$T/calls.jsonl" "$held")
+expect "the held call has a contact" test -n "$contact"
+cv hold add --matter "Recorded" --contact "$contact" >/dev/null
+# a recording fetched after the last verify: the call must stay
+cv verify "$A"/*/*.tar.zst >/dev/null
+r2=${jan[4]:-}
+expect "a fifth January call with a messageId" test -n "$r2"
+s2=$("$MKREC" "$CALLVAULT_DB" "$r2" 30000)
+cv purge --dry-run >"$T/dry"
+expect "dry run: a call whose recording is not archived stays" \
+	grep -q "keep $r2.*recording or transcription is not archived" "$T/dry"
+expect_exit "purge" 0 cv purge
+expect "purge says media went" grep -q "recordings and timed transcriptions of" "$T/out"
+expect "the purged call's blob is gone" test ! -e "$(blobfile "$BLOBS" "$s0")"
+expect_eq "its rows too" "$(q "SELECT count(*) FROM recordings WHERE sha256 = '$s0'")" 0
+expect_eq "and its transcription" \
+	"$(q "SELECT count(*) FROM transcriptions t WHERE NOT EXISTS (SELECT 1 FROM calls c WHERE c.message_id = t.message_id)")" 0
+expect "the held call's recording stays" test -f "$(blobfile "$BLOBS" "$sh")"
+expect "so does the unarchived one's" test -f "$(blobfile "$BLOBS" "$s2")"
+expect "the call with the unarchived recording stays" cv show "$r2"
+expect_eq "every row still has its blob" "$(for s in $(python3 -c '
+import sqlite3,sys
+for (h,) in sqlite3.connect(sys.argv[1]).execute("SELECT sha256 FROM recordings"): print(h)' "$CALLVAULT_DB"); do
+	test -f "$(blobfile "$BLOBS" "$s")" || echo "missing $s"; done)" ""
+
+# archived and verified now: it goes; a crash between the commit and the
+# unlink leaves the blob without a row, never a row without its blob
+cv archive --through 2026-02 --out "$A" >/dev/null
+cv verify "$A"/*/*.tar.zst >/dev/null
+CALLVAULT_TEST_CRASH=media-before-unlink cv purge >/dev/null 2>&1
+expect_eq "after the crash: the row is gone" "$(q "SELECT count(*) FROM recordings WHERE sha256 = '$s2'")" 0
+expect "the blob is left over (an orphan)" test -f "$(blobfile "$BLOBS" "$s2")"
+expect_exit "the next purge is fine" 0 cv purge
+
+cv hold release 1 --reason done >/dev/null
+cv purge >/dev/null
+expect "released: the held call's recording goes too" test ! -e "$(blobfile "$BLOBS" "$sh")"
+
+# ---- subject erase takes the person's recordings ----
+S="$T/subject.db"
+cv --db "$S" init >/dev/null
+cv --db "$S" import "$T/calls.jsonl" >/dev/null
+se=$("$MKREC" "$S" "$held" 20000)
+so=$("$MKREC" "$S" "$r0" 20000)
+# held and r0 belong to different contacts only if they differ
+c0=$(python3 -c '
+import json,sys
+for l in open(sys.argv[1]):
+    r=json.loads(l)
+    if r["id"]==sys.argv[2]: print(r.get("contactId") or "")' "$T/calls.jsonl" "$r0")
+expect_exit "subject erase" 0 cv --db "$S" subject erase --contact "$contact" --request-id DSR-1 --reason "art. 17"
+expect "the erased call's recording is gone" test ! -e "$(blobfile "$S.blobs" "$se")"
+expect_eq "with its rows" "$(q "SELECT count(*) FROM recordings WHERE sha256 = '$se'" "$S")" 0
+expect_eq "and its transcription" \
+	"$(q "SELECT count(*) FROM transcriptions t WHERE NOT EXISTS (SELECT 1 FROM calls c WHERE c.message_id = t.message_id)" "$S")" 0
+if [ "$c0" != "$contact" ]; then
+	expect "someone else's recording stays" test -f "$(blobfile "$S.blobs" "$so")"
+fi

@@ -126,3 +126,18 @@ enum cv_err store_call_message_id(struct store *s, const char *call_id,
 	return r == SQLITE_ROW || r == SQLITE_DONE
 		? CV_OK : store_dberr(s, errmsg, "read a call's message");
 }
+
+enum cv_err store_message_calls(struct store *s, const char *message_id,
+	int64_t *n, char **errmsg)
+{
+	static const char sql[] =
+		"SELECT count(*) FROM calls WHERE message_id = ?";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, message_id);
+	int r = sqlite3_step(st);
+	*n = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return r == SQLITE_ROW ? CV_OK : store_dberr(s, errmsg, "count calls");
+}

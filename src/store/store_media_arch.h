@@ -40,5 +40,8 @@ void store_transcriptions_free(struct store_transcription *v, size_t n);
  * call; caller frees). */
 enum cv_err store_call_message_id(struct store *s, const char *call_id,
 	char **out, char **errmsg) CV_MUST_CHECK;
+/* How many calls have this messageId. */
+enum cv_err store_message_calls(struct store *s, const char *message_id,
+	int64_t *n, char **errmsg) CV_MUST_CHECK;
 
 #endif
