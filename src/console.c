@@ -134,6 +134,9 @@ void console_response_finish(struct console_response *res)
 	buf_finish(&res->body);
 	free(res->set_cookie);
 	free(res->disposition);
+	free(res->content_range);
+	if (res->has_file)
+		close(res->file_fd);
 }
 
 static bool starts(const char *s, const char *pre)
@@ -659,6 +662,12 @@ static json_t *call_json(struct ctx *x, const struct store_call *sc,
 		return NULL;
 	}
 	json_object_set_new(o, "held", json_boolean(held));
+	json_t *media = cx_media_json(x, c->id, err);
+	if (!media) {
+		json_decref(o);
+		return NULL;
+	}
+	json_object_set_new(o, "media", media);
 	return o;
 }
 
@@ -987,6 +996,8 @@ static void route_api(struct ctx *x)
 					    : (void)0;
 	else if (get && strcmp(p, "/api/archives") == 0)
 		api_archives(x);
+	else if (get && strcmp(p, "/api/recording") == 0)
+		cx_api_recording(x);
 	else
 		cx_reply_error(x, 404, "not found");
 }

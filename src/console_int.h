@@ -4,7 +4,8 @@
  * the handlers answer with. console.c has the plumbing (pool, decoding,
  * replies, grouped audit writes, sessions and roles, admission, routing);
  * console_login.c logs users in and out; console_query.c parses searches
- * and answers search, export and holds. cx_ names are internal.
+ * and answers search, export and holds; console_recording.c serves
+ * recordings. cx_ names are internal.
  */
 #ifndef CV_CONSOLE_INT_H
 #define CV_CONSOLE_INT_H
@@ -137,5 +138,14 @@ void cx_put_marked(json_t *o, const char *key, const char *rkey,
 void cx_api_search(struct ctx *x);
 void cx_api_export(struct ctx *x);
 void cx_api_hold_add(struct ctx *x);
+
+/* ---- console_recording.c ---- */
+
+/* GET /api/recording?call=ID[&n=K]: the call's K-th recording, with
+ * HTTP Range; each play from byte 0 audited. */
+void cx_api_recording(struct ctx *x);
+/* {"recordings": [...], "timedTranscript": [...] | null} of a call for
+ * its view; NULL (err set) when the store cannot be read. */
+json_t *cx_media_json(struct ctx *x, const char *call_id, char **err);
 
 #endif
