@@ -31,7 +31,8 @@ enum cv_err media_dispose_message(struct media_dispose *d, const char *mid,
 		return rc;
 	d->orphans = xrealloc(d->orphans,
 		(d->n_orphans + n + 1) * sizeof(*d->orphans));
-	memcpy(d->orphans + d->n_orphans, o, n * sizeof(*o));
+	if (n) /* o is NULL when there are none */
+		memcpy(d->orphans + d->n_orphans, o, n * sizeof(*o));
 	d->n_orphans += n;
 	d->messages++;
 	free(o);
