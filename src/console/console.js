@@ -175,6 +175,7 @@
     var audio = document.createElement('audio');
     audio.controls = true;
     audio.preload = 'metadata';
+    audio.setAttribute('aria-label', 'Recording of call ' + c.id);
     audio.src = '/api/recording?call=' + encodeURIComponent(c.id);
     box.appendChild(audio);
     var r0 = recs[0];
