@@ -214,3 +214,22 @@ expect_eq "and its transcription" \
 if [ "$c0" != "$contact" ]; then
 	expect "someone else's recording stays" test -f "$(blobfile "$S.blobs" "$so")"
 fi
+
+# ---- a 100 MB recording is streamed, never held whole in memory ----
+if [ -x /usr/bin/time ]; then
+	BIG="$T/big.db"
+	cv --db "$BIG" init >/dev/null
+	cv --db "$BIG" import "$T/calls.jsonl" >/dev/null
+	sbig=$("$MKREC" "$BIG" "$r0" 100000044)
+	/usr/bin/time -f '%M' -o "$T/rss" "$CALLVAULT" --db "$BIG" archive \
+		--month 2026-01 --out "$T/big" --threads 0 >/dev/null
+	expect "archive of a 100 MB recording in under 64 MiB ($(tail -1 "$T/rss") KiB)" \
+		test "$(tail -1 "$T/rss")" -lt 65536
+	/usr/bin/time -f '%M' -o "$T/rss" "$CALLVAULT" --db "$T/big-r.db" \
+		restore "$T/big/$loc/2026-01.tar.zst" >/dev/null
+	expect "restore of it in under 64 MiB ($(tail -1 "$T/rss") KiB)" \
+		test "$(tail -1 "$T/rss")" -lt 65536
+	expect "the restored blob is the same 100 MB" \
+		cmp "$(blobfile "$T/big-r.db.blobs" "$sbig")" "$(blobfile "$BIG.blobs" "$sbig")"
+	rm -rf "$T/big" "$BIG"* "$T"/big-r.db*
+fi
