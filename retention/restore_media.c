@@ -242,8 +242,9 @@ enum cv_err rmedia_data(struct rmedia *m, const void *p, size_t n,
 		return blob_writer_write(m->w, p, n, errmsg);
 	case M_TRANSCRIPTION:
 		if (m->line.len + n > (size_t)m->cur->size)
-			return cv_error(errmsg, CV_EINTEGRITY, "data/%s: longer "
-				"than data/media.jsonl says", m->cur->file);
+			return cv_error(errmsg, CV_EINTEGRITY, "data/%s: "
+				"longer than data/media.jsonl says",
+				m->cur->file);
 		buf_append(&m->line, p, n);
 		return CV_OK;
 	default:

@@ -6,9 +6,9 @@
  * same tables, the same tombstone, the same refusal of a held call), so
  * that sync, webhooks, import and restore drop an erased call exactly as
  * they drop a purged one; its recordings and timed transcriptions go
- * with it (the blobs once the batch commits). Archives are immutable: the ones that still
- * hold erased calls are named with the end of their retention, for the
- * operator to answer the request with.
+ * with it (the blobs once the batch commits). Archives are immutable:
+ * the ones that still hold erased calls are named with the end of their
+ * retention, for the operator to answer the request with.
  */
 #include "subject.h"
 

@@ -105,14 +105,16 @@ int main(int argc, char **argv)
 		.fetched_at = 1767225600000, .source = "api" };
 	int64_t ms = r.duration_ms > 0 ? r.duration_ms : 3000;
 	char *tr = xasprintf("[{\"mediaChannel\":1,\"sentenceIndex\":0,"
-		"\"startTime\":0,\"endTime\":%lld,\"transcript\":\"Hello, this "
-		"call may be recorded.\",\"confidence\":0.9},{\"mediaChannel\":"
-		"2,\"sentenceIndex\":1,\"startTime\":%lld,\"endTime\":%lld,"
-		"\"transcript\":\"I would like to book a visit.\",\"confidence\":"
-		"0.8},{\"mediaChannel\":1,\"sentenceIndex\":2,\"startTime\":%lld,"
+		"\"startTime\":0,\"endTime\":%lld,\"transcript\":"
+		"\"Hello, this call may be recorded.\",\"confidence\":0.9},"
+		"{\"mediaChannel\":2,\"sentenceIndex\":1,\"startTime\":%lld,"
+		"\"endTime\":%lld,\"transcript\":"
+		"\"I would like to book a visit.\",\"confidence\":0.8},"
+		"{\"mediaChannel\":1,\"sentenceIndex\":2,\"startTime\":%lld,"
 		"\"endTime\":%lld,\"transcript\":\"Thursday at ten works.\","
-		"\"confidence\":0.85}]", (long long)(ms / 3), (long long)(ms / 3),
-		(long long)(2 * ms / 3), (long long)(2 * ms / 3), (long long)ms);
+		"\"confidence\":0.85}]", (long long)(ms / 3),
+		(long long)(ms / 3), (long long)(2 * ms / 3),
+		(long long)(2 * ms / 3), (long long)ms);
 	bool added;
 	if (store_begin(s, &err) != CV_OK ||
 	    store_recording_add(s, &r, &added, &err) != CV_OK ||

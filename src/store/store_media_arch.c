@@ -34,8 +34,8 @@ enum cv_err store_arch_media_add(struct store *s, int64_t archive_id,
 	bind_media(st, archive_id, message_id, kind, sha256);
 	int r = sqlite3_step(st);
 	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK
-				: store_dberr(s, errmsg, "record archive media");
+	return r == SQLITE_DONE
+		? CV_OK : store_dberr(s, errmsg, "record archive media");
 }
 
 enum cv_err store_arch_media_has(struct store *s, int64_t archive_id,
