@@ -143,6 +143,10 @@ python3 -c "import sys; p=sys.argv[1]; d=bytearray(open(p,'rb').read()); d[7000]
 	sha256sum bagit.txt bag-info.txt manifest-sha256.txt manifest-sha512.txt >tagmanifest-sha256.txt)
 tar --zstd -cf "$T/evil/e.tar.zst" -C "$T/evil" "$(basename "$bag")"
 (cd "$T/evil" && sha256sum e.tar.zst >e.tar.zst.sha256)
+expect_exit "verify passes it on the manifests alone" 0 cv verify --no-store "$T/evil/e.tar.zst"
+expect_exit "verify --deep does not: media.jsonl says otherwise" 3 \
+	cv verify --no-store --deep "$T/evil/e.tar.zst"
+expect "naming the recording" grep -q "recordings/$r1.wav.*media.jsonl" "$T/out"
 E="$T/evil.db"
 expect_exit "restore refuses a recording that is not what media.jsonl says" 3 \
 	cv --db "$E" restore "$T/evil/e.tar.zst"
