@@ -13,10 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "archive_media.h"
 #include "bagjson.h"
 #include "publish.h"
 #include "rebuild.h"
 #include "retention.h"
+#include "spool.h"
 #include "store/store_archive_state.h"
 #include "store/store_audit.h"
 #include "store/store_holds.h"
@@ -34,83 +36,6 @@ static void cat(struct buf *b, ...)
 	while ((s = va_arg(ap, const char *)))
 		buf_puts(b, s);
 	va_end(ap);
-}
-
-/* ---- spools: a payload file written to an unlinked temp file ---- */
-
-struct spool {
-	FILE *f;
-	uint64_t size;
-	struct cv_hash *h256, *h512;
-};
-
-static enum cv_err spool_open(struct spool *sp, const char *dir,
-	char **errmsg)
-{
-	char *tmpl = xasprintf("%s/.callvault-spool-XXXXXX", dir);
-	int fd = mkstemp(tmpl);
-	memset(sp, 0, sizeof(*sp));
-	if (fd < 0) {
-		enum cv_err e = cv_error(errmsg, CV_EIO,
-			"cannot create a temp file in %s: %s", dir,
-			strerror(errno));
-		free(tmpl);
-		return e;
-	}
-	unlink(tmpl);
-	free(tmpl);
-	sp->f = fdopen(fd, "w+b");
-	if (!sp->f)
-		abort();
-	setvbuf(sp->f, NULL, _IOFBF, 1 << 18);
-	sp->h256 = cv_hash_create("sha256");
-	sp->h512 = cv_hash_create("sha512");
-	return CV_OK;
-}
-
-static void spool_put(struct spool *sp, const void *p, size_t n)
-{
-	fwrite(p, 1, n, sp->f);
-	cv_hash_update(sp->h256, p, n);
-	cv_hash_update(sp->h512, p, n);
-	sp->size += n;
-}
-
-static void spool_close(struct spool *sp)
-{
-	if (sp->f)
-		fclose(sp->f);
-	cv_hash_destroy(sp->h256);
-	cv_hash_destroy(sp->h512);
-	memset(sp, 0, sizeof(*sp));
-}
-
-/* Copy the spool into the tar as path; the hex digests come out. */
-static enum cv_err spool_copy(struct spool *sp, struct tarzst *t,
-	const char *path, char *hex256, char *hex512, char **errmsg)
-{
-	if (fflush(sp->f) != 0 || ferror(sp->f) || fseek(sp->f, 0, SEEK_SET))
-		return cv_error(errmsg, CV_EIO, "temp file for %s: %s", path,
-			strerror(errno));
-	char h512[CV_SHA512_HEX];
-	cv_hash_final_hex(sp->h256, h512);
-	memcpy(hex256, h512, CV_SHA256_HEX);
-	cv_hash_final_hex(sp->h512, hex512);
-	sp->h256 = sp->h512 = NULL;
-	enum cv_err rc = tarzst_begin(t, path, sp->size, errmsg);
-	static char chunk[1 << 16];
-	uint64_t left = sp->size;
-	while (rc == CV_OK && left > 0) {
-		size_t n = fread(chunk, 1, left < sizeof(chunk) ? left
-							       : sizeof(chunk),
-			sp->f);
-		if (n == 0)
-			return cv_error(errmsg, CV_EIO, "temp file for %s "
-							"ended early", path);
-		rc = tarzst_write(t, chunk, n, errmsg);
-		left -= n;
-	}
-	return rc == CV_OK ? tarzst_end(t, errmsg) : rc;
 }
 
 /* ---- one bag ---- */
@@ -139,6 +64,7 @@ struct bag {
 	const char *cur_id;
 	int64_t archive_id;       /* --rebuild: just this archive's calls */
 	struct buf info;          /* bag-info.txt: given (rebuild) or made */
+	struct amedia *media;     /* recordings, timed transcriptions */
 };
 
 static void manifest_add(struct bag *b, const char *rel, const char *h256,
@@ -341,7 +267,8 @@ static int call_cb(const struct store_arch_call *c, void *arg)
 		     b->errmsg)) != CV_OK ||
 	    (b->rc = store_ret_each_event(b->s, c->id, event_line, b,
 		     b->errmsg)) != CV_OK ||
-	    (b->rc = add_transcript(b, c)) != CV_OK)
+	    (b->rc = add_transcript(b, c)) != CV_OK ||
+	    (b->rc = amedia_note_call(b->media, c->id, b->errmsg)) != CV_OK)
 		return 1;
 	outcome_row(b, c);
 	remember(b, c->id, c->version_id);
@@ -540,6 +467,13 @@ static void bag_finish(struct bag *b)
 	buf_finish(&b->path);
 	buf_finish(&b->info);
 	tarzst_destroy(b->t);
+	amedia_destroy(b->media);
+}
+
+static void media_manifest(void *arg, const char *rel, const char *h256,
+	const char *h512, uint64_t size)
+{
+	manifest_add(arg, rel, h256, h512, size);
 }
 
 static enum cv_err write_payload(struct bag *b, int64_t from, int64_t to,
@@ -550,6 +484,7 @@ static enum cv_err write_payload(struct bag *b, int64_t from, int64_t to,
 		rc = spool_open(&b->sp[i], b->o->out_dir, b->errmsg);
 	if (rc != CV_OK)
 		return rc;
+	b->media = amedia_create(b->s, b->o->out_dir, b->archive_id);
 	spool_put(&b->sp[SP_OUTCOMES], outcomes_header,
 		strlen(outcomes_header));
 	const char *dirs[] = { "", "/data", "/data/transcripts" };
@@ -581,6 +516,15 @@ static enum cv_err write_payload(struct bag *b, int64_t from, int64_t to,
 			manifest_add(b, b->path.data + strlen(b->root) + 1,
 				h256, h512, size);
 	}
+	if (rc == CV_OK && b->oxum_files + amedia_files(b->media) >
+				   RETENTION_BAG_FILES_MAX - 8)
+		return cv_error(b->errmsg, CV_EINVAL, "%s %s: with their "
+			"recordings, more files than one archive may hold "
+			"(%u)", b->location, b->month,
+			RETENTION_BAG_FILES_MAX);
+	if (rc == CV_OK)
+		rc = amedia_write(b->media, b->t, b->root, media_manifest, b,
+			b->errmsg);
 	return rc;
 }
 
@@ -759,7 +703,7 @@ static enum cv_err archive_one(struct store *s, const struct archive_opts *o,
 	snap = false;
 	struct publish pub = { .s = s, .actor = o->actor, .path = tg.path,
 		.name = tg.name, .rec = &rec, .ids = b.ids, .vids = b.vids,
-		.n = b.n_ids, .bag_info = b.info.data,
+		.n = b.n_ids, .media = b.media, .bag_info = b.info.data,
 		.bag_info_len = b.info.len, .now = now };
 	if ((rc = publish_archive(&pub, sk, errmsg)) == CV_OK)
 		snprintf(res->path, sizeof(res->path), "%s", tg.path);

@@ -6,6 +6,7 @@
  * checked against the file it names when that file was read already,
  * else its digest waits in the file's slot until the file comes.
  */
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,14 @@ struct vfile {
 	unsigned flags;
 };
 
+/* --deep: what data/media.jsonl says of a media file (issue 20), held
+ * until the walk is over: the file comes after it in the tar. */
+struct mwant {
+	struct vfile *f;          /* (vfile blocks never move) */
+	unsigned char h256[32];
+	int64_t size;
+};
+
 enum mkind { M_NONE = -1, M_256, M_512, M_TAG };
 static const char *const mnames[] = { "manifest-sha256.txt",
 	"manifest-sha512.txt", "tagmanifest-sha256.txt" };
@@ -56,6 +65,10 @@ struct bwalk {
 	int deep;                 /* DEEP_* being read, or -1 */
 	bool erasures;            /* data/erasures.jsonl: every line parsed */
 	int64_t erasure_lines;
+	bool media;               /* --deep: data/media.jsonl being read */
+	bool media_bad;           /* a bad line of it was reported */
+	struct mwant *mw;
+	uint32_t n_mw, cap_mw;
 	bool keep;                /* bagit.txt / bag-info.txt: kept */
 	struct buf content, bagit, info, line;
 	uint64_t streamed;        /* bytes of the current manifest */
@@ -253,6 +266,37 @@ static void erasure_line(struct bwalk *w, const char *p, size_t n)
 	bag_erasure_finish(&e);
 }
 
+/* --deep: a line of data/media.jsonl, {"file", "sha256", "size", …}. */
+static void media_line(struct bwalk *w, const char *p, size_t n)
+{
+	json_t *o = json_loadb(p, n, 0, NULL);
+	const char *file = json_string_value(json_object_get(o, "file"));
+	const char *sha = json_string_value(json_object_get(o, "sha256"));
+	json_t *size = json_object_get(o, "size");
+	struct vfile *f = NULL;
+	if (file && sha && strlen(sha) == 64 && is_hex(sha, 64) &&
+	    json_is_integer(size) && strlen(file) < BAG_PATH_MAX - 5) {
+		char path[BAG_PATH_MAX + 1];
+		snprintf(path, sizeof(path), "data/%s", file);
+		f = lookup(w, path);
+	}
+	if (!f && !w->media_bad) {
+		problem(w, "data/media.jsonl", "%sa line without a file, its "
+			"sha256 and size, or past the bag's bounds", NULL);
+		w->media_bad = true;
+	} else if (f) {
+		if (w->n_mw == w->cap_mw) {
+			w->cap_mw = w->cap_mw ? w->cap_mw * 2 : 256;
+			w->mw = xrealloc(w->mw, w->cap_mw * sizeof(*w->mw));
+		}
+		struct mwant *m = &w->mw[w->n_mw++];
+		m->f = f;
+		hex_to_bin(sha, m->h256, 32);
+		m->size = (int64_t)json_integer_value(size);
+	}
+	json_decref(o);
+}
+
 /* Feed bytes split into lines of at most max bytes; false past it. */
 static bool feed_lines(struct bwalk *w, const char *p, size_t n, size_t max)
 {
@@ -269,6 +313,8 @@ static bool feed_lines(struct bwalk *w, const char *p, size_t n, size_t max)
 			manifest_line(w, w->line.data);
 		else if (w->erasures)
 			erasure_line(w, w->line.data, w->line.len - 1);
+		else if (w->media)
+			media_line(w, w->line.data, w->line.len - 1);
 		else
 			deep_line(w, w->line.data, w->line.len - 1);
 		buf_reset(&w->line);
@@ -310,6 +356,7 @@ static int w_begin(const struct bagread_entry *e, void *arg)
 	static const char *const deep[] = { "data/calls.jsonl",
 		"data/versions.jsonl", "data/events.jsonl" };
 	w->deep = -1;
+	w->media = w->o->deep && !strcmp(e->path, "data/media.jsonl");
 	for (int i = 0; w->o->deep && i < DEEP_N; i++)
 		if (!strcmp(e->path, deep[i])) {
 			w->deep = i;
@@ -348,7 +395,7 @@ static int w_data(const void *p, size_t n, void *arg)
 			return 1;
 		}
 	}
-	if ((w->deep >= 0 || w->erasures) &&
+	if ((w->deep >= 0 || w->erasures || w->media) &&
 	    !feed_lines(w, p, n, JSON_LINE_MAX)) {
 		problem(w, w->cur->path, "a line longer than 16 MiB%s", NULL);
 		return 1;
@@ -525,8 +572,27 @@ static void read_info(struct bwalk *w)
 	va->info[DEEP_EVENTS] = info_int(i, "Callvault-Events");
 }
 
+/* --deep: each media file is what data/media.jsonl says it is (the
+ * manifests alone would pass a bag rewritten with other audio). */
+static void check_media(struct bwalk *w)
+{
+	for (uint32_t i = 0; i < w->n_mw; i++) {
+		const struct mwant *m = &w->mw[i];
+		if (!(m->f->flags & F_DONE))
+			problem(w, "data/media.jsonl", "names %s, which is not "
+				"in the bag", m->f->path);
+		else if (memcmp(m->f->h256, m->h256, 32) != 0)
+			problem(w, m->f->path, "%sdoes not hash to the SHA-256 "
+				"data/media.jsonl gives", NULL);
+		else if (m->f->size != m->size)
+			problem(w, m->f->path, "%sis not the size "
+				"data/media.jsonl gives", NULL);
+	}
+}
+
 static void walk_free(struct bwalk *w)
 {
+	free(w->mw);
 	for (uint32_t i = 0; i < w->n; i++)
 		free(at(w, i)->path);
 	for (size_t b = 0; b < CV_ARRAY_LEN(w->blocks); b++)
@@ -563,6 +629,7 @@ void bagcheck_run(struct varch *va, const struct verify_opts *o)
 	if (rc == CV_OK) {
 		va->walked = true;
 		check_bag(w);
+		check_media(w);
 		read_info(w);
 	}
 	free(err);

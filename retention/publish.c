@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "archive_media.h"
 #include "retention.h"
 #include "store/store_archive_state.h"
 #include "store/store_audit.h"
@@ -63,6 +64,8 @@ static enum cv_err record(const struct publish *p, char **errmsg)
 			  errmsg)) == CV_OK)
 		rc = store_ret_put_baginfo(p->s, r->id, p->bag_info,
 			p->bag_info_len, errmsg);
+	if (rc == CV_OK && !p->rebuild_id && p->media)
+		rc = amedia_record(p->media, p->s, r->id, errmsg);
 	char *d = xasprintf("{\"archive\":\"%s\",\"sha256\":\"%s\","
 			    "\"calls\":%lld%s}",
 		p->name, r->sha256, (long long)r->n_calls,

@@ -15,6 +15,8 @@
 #include "store/store_retention.h"
 #include "util.h"
 
+struct amedia;
+
 struct publish {
 	struct store *s;
 	const char *actor;
@@ -23,6 +25,7 @@ struct publish {
 	char *const *ids;             /* the calls it holds, for the record */
 	const int64_t *vids;
 	size_t n;
+	const struct amedia *media;   /* the recordings it holds, or NULL */
 	const char *bag_info;         /* kept for --rebuild */
 	size_t bag_info_len;
 	int64_t rebuild_id;           /* else: the record a rebuild replaces */

@@ -11,8 +11,10 @@
 #include <string.h>
 
 #include "bagjson.h"
+#include "media_dispose.h"
 #include "retention.h"
 #include "store/store_audit.h"
+#include "store/store_media_arch.h"
 #include "store/store_retention.h"
 
 /* An archive a purge relies on, checked against its file once. */
@@ -86,6 +88,8 @@ static int cand_cb(const struct store_purge_cand *c, void *arg)
 			p->st->unarchived++;
 		say(p, "keep", c->call_id, "%s", c->archived_unverified
 			? "its archive has not been verified since written"
+			: c->media_unarchived
+			? "its recording or transcription is not archived"
 			: "not every version is archived");
 	} else if (!(a = archive_ok(p, c->archive_id))) {
 		p->st->unverified++;
@@ -151,6 +155,20 @@ static enum cv_err end_tx(struct store *s, bool tx, enum cv_err rc,
 	return rc;
 }
 
+/* A call and its media (whose blobs go after the commit). */
+static enum cv_err purge_one(struct pctx *p, struct media_dispose *md,
+	const char *id, const char *reason, char **errmsg)
+{
+	char *mid = NULL;
+	enum cv_err rc = store_call_message_id(p->s, id, &mid, errmsg);
+	if (rc == CV_OK)
+		rc = store_ret_purge_call(p->s, id, reason, errmsg);
+	if (rc == CV_OK)
+		rc = media_dispose_message(md, mid, errmsg);
+	free(mid);
+	return rc;
+}
+
 /* One location-month in one transaction (or just reported). */
 static enum cv_err purge_month(struct pctx *p, int keep, char **errmsg)
 {
@@ -166,8 +184,10 @@ static enum cv_err purge_month(struct pctx *p, int keep, char **errmsg)
 	char reason[64];
 	snprintf(reason, sizeof(reason), "purge: past retention (%d "
 		"months)", keep);
+	struct media_dispose md;
+	media_dispose_init(&md, p->s);
 	for (size_t i = 0; tx && i < p->n_ids && rc == CV_OK; i++)
-		rc = store_ret_purge_call(p->s, p->ids[i], reason, errmsg);
+		rc = purge_one(p, &md, p->ids[i], reason, errmsg);
 	if (tx && rc == CV_OK && p->n_ids) {
 		char *d = disposal_detail(p, keep);
 		rc = store_audit_append(p->s, p->o->actor, "purge", d,
@@ -175,10 +195,14 @@ static enum cv_err purge_month(struct pctx *p, int keep, char **errmsg)
 		free(d);
 	}
 	rc = end_tx(p->s, tx, rc, errmsg);
-	if (rc == CV_OK)
+	if (rc == CV_OK) {
 		p->st->purged += (int64_t)p->n_ids;
-	else
+		p->st->media += md.messages;
+		rc = media_dispose_blobs(&md, errmsg);
+	} else {
 		*p->st = before;
+	}
+	media_dispose_finish(&md);
 	clear_ids(p);
 	return rc;
 }

@@ -20,6 +20,7 @@
 
 #include "bagjson.h"
 #include "bagread.h"
+#include "restore_media.h"
 #include "retention.h"
 #include "store/store_audit.h"
 #include "store/store_retention.h"
@@ -27,7 +28,8 @@
 
 #define LINE_MAX_BYTES (2u * CALLLOG_MAX_PAYLOAD)
 
-enum rfile { R_SKIP, R_VERSIONS, R_EVENTS, R_OUTCOMES, R_ERASURES };
+enum rfile { R_SKIP, R_VERSIONS, R_EVENTS, R_OUTCOMES, R_ERASURES,
+	R_MEDIA };
 
 struct rctx {
 	struct store *s;
@@ -39,6 +41,7 @@ struct rctx {
 	int field;
 	int64_t row;
 	struct buf f[3];          /* locationId, agentId, agentName */
+	struct rmedia *media;     /* recordings, timed transcriptions */
 	enum cv_err rc;
 	char *err;
 };
@@ -55,6 +58,11 @@ static int r_begin(const struct bagread_entry *e, void *arg)
 	r->row = 0;
 	r->field = 0;
 	r->quoted = r->after_quote = false;
+	if (r->kind == R_SKIP && rmedia_takes(e->path)) {
+		r->kind = R_MEDIA;
+		r->rc = rmedia_begin(r->media, e->path, &r->err);
+		return r->rc != CV_OK ? -1 : 0;
+	}
 	return r->kind == R_SKIP ? 1 : 0;
 }
 
@@ -239,12 +247,16 @@ static int feed_csv(struct rctx *r, const char *p, size_t n)
 static int r_data(const void *p, size_t n, void *arg)
 {
 	struct rctx *r = arg;
+	if (r->kind == R_MEDIA)
+		return (r->rc = rmedia_data(r->media, p, n, &r->err)) != CV_OK;
 	return r->kind == R_OUTCOMES ? feed_csv(r, p, n) : feed_lines(r, p, n);
 }
 
 static int r_end(void *arg)
 {
 	struct rctx *r = arg;
+	if (r->kind == R_MEDIA)
+		return (r->rc = rmedia_end(r->media, &r->err)) != CV_OK;
 	if (r->line.len && r->rc == CV_OK)
 		feed_lines(r, "\n", 1);
 	return r->rc != CV_OK;
@@ -347,7 +359,10 @@ enum cv_err restore_archive(struct store *s, const char *path,
 	}
 	if (restore_test_after_verify)
 		restore_test_after_verify(path);
-	struct rctx r = { .s = s, .st = st };
+	struct rmedia_stats ms = { 0 };
+	struct rctx r = { .s = s, .st = st,
+		.media = rmedia_create(s, &ms) };
+	bool committed = false;
 	buf_init(&r.line);
 	for (int i = 0; i < 3; i++)
 		buf_init(&r.f[i]);
@@ -365,20 +380,28 @@ enum cv_err restore_archive(struct store *s, const char *path,
 		buf_puts(&d, "{\"archive\":");
 		bagjson_cstr(&d, path);
 		buf_printf(&d, ",\"versions\":%lld,\"events\":%lld,"
+			       "\"recordings\":%lld,\"transcriptions\":%lld,"
 			       "\"disposed\":%lld,\"erasures\":%lld,"
 			       "\"erased\":%lld,\"erasuresHeld\":%lld}",
 			(long long)st->versions_added, (long long)st->events,
-			(long long)st->disposed, (long long)st->erasures,
-			(long long)st->erased, (long long)st->erasures_held);
+			(long long)ms.recordings_added,
+			(long long)ms.transcriptions, (long long)st->disposed,
+			(long long)st->erasures, (long long)st->erased,
+			(long long)st->erasures_held);
 		rc = store_audit_append(s, actor, "restore", d.data, st->calls,
 			errmsg);
 		buf_finish(&d);
 	}
-	if (rc == CV_OK)
-		rc = store_commit(s, errmsg);
-	else
+	if (rc == CV_OK && (rc = store_commit(s, errmsg)) == CV_OK)
+		committed = true;
+	else if (rc != CV_OK)
 		store_rollback(s);
+	st->recordings_added = ms.recordings_added;
+	st->recordings_present = ms.recordings_present;
+	st->transcriptions = ms.transcriptions;
+	st->media_disposed = ms.disposed;
 out:
+	rmedia_destroy(r.media, committed);
 	privcopy_finish(&pc);
 	free(r.err);
 	buf_finish(&r.line);

@@ -104,11 +104,14 @@ struct purge_opts {
 struct purge_stats {
 	int64_t purged, held, unarchived, unverified, within, no_policy;
 	int64_t quarantine;       /* quarantine rows past retention */
+	int64_t media;            /* purged calls that had media */
 };
 /*
  * Remove calls past their location's retention policy that every
- * version of is in a verified archive (whose file is still there,
- * unchanged) and that no active hold covers. One transaction per
+ * version of, and every recording and timed transcription of, is in a
+ * verified archive (whose file is still there, unchanged) and that no
+ * active hold covers; their media go with them (the blobs after the
+ * commit). One transaction per
  * location-month, each with a disposal record in the audit log.
  */
 enum cv_err purge_run(struct store *s, const struct purge_opts *o,
@@ -123,9 +126,14 @@ struct restore_stats {
 	int64_t erasures;         /* erasures the bag carries */
 	int64_t erased;           /* calls those removed from the store */
 	int64_t erasures_held;    /* calls of them a hold kept */
+	int64_t recordings_added, recordings_present, transcriptions;
+	int64_t media_disposed;   /* media files of disposed calls */
 };
 /* Verify an archive, then load its calls, versions and events back into
- * the store (versions with source `restore`), in one transaction. The
+ * the store (versions with source `restore`), in one transaction, and its
+ * recordings into the blob store (rows with source `restore`; a blob is
+ * kept only when its bytes hash to what the bag recorded, and the blobs a
+ * failed restore wrote are removed again). The
  * archive and its .sha256 are read once, into a private temp copy (0600,
  * in TMPDIR), which is what is verified and loaded: a file swapped
  * meanwhile changes nothing. An archive the store recorded (at that path)

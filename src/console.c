@@ -127,6 +127,9 @@ void console_response_finish(struct console_response *res)
 	buf_finish(&res->body);
 	free(res->set_cookie);
 	free(res->disposition);
+	free(res->content_range);
+	if (res->has_file)
+		close(res->file_fd);
 }
 
 /* ---- admission --------------------------------------------------- */

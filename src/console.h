@@ -81,6 +81,14 @@ struct console_response {
 	/* Seconds for a Retry-After header (429, 503); 0: the server's
 	 * default. */
 	int64_t retry_after;
+	/* A file's bytes [file_off, file_off + file_len) as the answer
+	 * (body unused): the server sends them from file_fd, which it
+	 * takes, never reading the file into memory (a recording). */
+	bool has_file;
+	int file_fd;
+	int64_t file_off, file_len;
+	char *content_range;     /* Content-Range, NULL: none */
+	bool accept_ranges;      /* Accept-Ranges: bytes */
 };
 
 struct console;

@@ -112,6 +112,12 @@ static json_t *call_json(struct ctx *x, const struct store_call *sc,
 		return NULL;
 	}
 	json_object_set_new(o, "held", json_boolean(held));
+	json_t *media = cx_media_json(x, c->id, err);
+	if (!media) {
+		json_decref(o);
+		return NULL;
+	}
+	json_object_set_new(o, "media", media);
 	return o;
 }
 

@@ -17,6 +17,8 @@
  *   console_call.c    one call's page (/api/calls/{id})
  *   console_pages.c   the audit log, holds (list, release), archives,
  *                     users
+ *   console_recording.c  a call's recordings (HTTP Range) and timed
+ *                     transcript
  * cx_ names are internal.
  */
 #ifndef CV_CONSOLE_INT_H
@@ -196,5 +198,15 @@ void cx_put_marked(json_t *o, const char *key, const char *rkey,
 void cx_api_search(struct ctx *x, const char *unused);
 void cx_api_export(struct ctx *x, const char *unused);
 void cx_api_hold_add(struct ctx *x, const char *unused);
+
+/* ---- console_recording.c ---- */
+
+/* GET /api/recording?call=ID[&n=K]: the call's K-th recording, with
+ * HTTP Range; each play from byte 0 audited (by the handler: the seeks
+ * that follow are not, so the route is not marked audited). */
+void cx_api_recording(struct ctx *x, const char *unused);
+/* {"recordings": [...], "timedTranscript": [...] | null} of a call for
+ * its view; NULL (err set) when the store cannot be read. */
+json_t *cx_media_json(struct ctx *x, const char *call_id, char **err);
 
 #endif

@@ -62,6 +62,9 @@ static const struct cx_route routes[] = {
 		cx_api_archives),
 	ROUTE("GET", "/api/users", PERM_USER_ADMIN, 0, "user list",
 		cx_api_users),
+	/* audited by its handler: a play (from byte 0), not each seek */
+	ROUTE("GET", "/api/recording", PERM_SEARCH, 0, NULL,
+		cx_api_recording),
 };
 
 const struct console_route *console_route(size_t i)

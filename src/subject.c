@@ -5,9 +5,10 @@
  * Erasure removes each call the way purge does (store_ret_purge_call: the
  * same tables, the same tombstone, the same refusal of a held call), so
  * that sync, webhooks, import and restore drop an erased call exactly as
- * they drop a purged one. Archives are immutable: the ones that still
- * hold erased calls are named with the end of their retention, for the
- * operator to answer the request with.
+ * they drop a purged one; its recordings and timed transcriptions go
+ * with it (the blobs once the batch commits). Archives are immutable:
+ * the ones that still hold erased calls are named with the end of their
+ * retention, for the operator to answer the request with.
  */
 #include "subject.h"
 
@@ -16,7 +17,9 @@
 #include <string.h>
 
 #include "bagjson.h"
+#include "media_dispose.h"
 #include "store/store_audit.h"
+#include "store/store_media_arch.h"
 #include "store/store_retention.h"
 #include "subject_key.h"
 #include "tz.h"
@@ -253,12 +256,21 @@ static enum cv_err erase_batch(struct erase *e, size_t from, size_t to,
 {
 	enum cv_err rc = store_begin(e->s, errmsg);
 	int64_t n = 0;
+	struct media_dispose md;
+	media_dispose_init(&md, e->s);
 	for (size_t i = from; i < to && rc == CV_OK; i++) {
 		struct cand *c = &e->c[i];
 		if (c->held_by)
 			continue;
-		char *why = NULL;
-		rc = store_ret_purge_call(e->s, c->id, e->tomb_reason, &why);
+		char *why = NULL, *mid = NULL;
+		rc = store_call_message_id(e->s, c->id, &mid, &why);
+		if (rc == CV_OK)
+			rc = store_ret_purge_call(e->s, c->id, e->tomb_reason,
+				&why);
+		/* its recordings and transcriptions go with it */
+		if (rc == CV_OK)
+			rc = media_dispose_message(&md, mid, &why);
+		free(mid);
 		if (rc == CV_EINVAL || rc == CV_ENOTFOUND) {
 			c->held_by = rc == CV_EINVAL
 				? xstrdup("a hold placed during the erase")
@@ -289,6 +301,9 @@ static enum cv_err erase_batch(struct erase *e, size_t from, size_t to,
 	if (rc != CV_OK) /* rolled back: nothing of this batch went */
 		for (size_t i = from; i < to; i++)
 			e->c[i].erased = false;
+	else
+		rc = media_dispose_blobs(&md, errmsg);
+	media_dispose_finish(&md);
 	return rc;
 }
 

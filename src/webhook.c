@@ -698,6 +698,13 @@ static enum MHD_Result console_answer(struct webhook_server *w,
 						 "stopping\"}");
 		mr = pipe_response(w, c, r->stream);
 		r->stream = NULL; /* taken over */
+	} else if (res->has_file) {
+		/* MHD sends it with sendfile/pread and closes the fd */
+		mr = MHD_create_response_from_fd_at_offset64(
+			(uint64_t)res->file_len, res->file_fd,
+			(uint64_t)res->file_off);
+		if (mr)
+			res->has_file = false;
 	} else {
 		size_t len = res->body.len;
 		char *body = buf_steal(&res->body);
@@ -714,7 +721,8 @@ static enum MHD_Result console_answer(struct webhook_server *w,
 	if (res->html)
 		MHD_add_response_header(mr, "Content-Security-Policy",
 			"default-src 'none'; script-src 'self'; style-src "
-			"'self'; img-src 'self'; connect-src 'self'; "
+			"'self'; img-src 'self'; media-src 'self'; "
+			"connect-src 'self'; "
 			"form-action 'self'; frame-ancestors 'none'; "
 			"base-uri 'none'");
 	if (res->set_cookie)
@@ -723,6 +731,12 @@ static enum MHD_Result console_answer(struct webhook_server *w,
 	if (res->disposition)
 		MHD_add_response_header(mr, "Content-Disposition",
 			res->disposition);
+	if (res->content_range)
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_RANGE,
+			res->content_range);
+	if (res->accept_ranges)
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_ACCEPT_RANGES,
+			"bytes");
 	if (res->retry_after > 0) {
 		/* the real wait (a login lock-out is minutes, not 60 s) */
 		char ra[24];

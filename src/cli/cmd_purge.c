@@ -39,6 +39,9 @@ static int run(struct cli *cli, int argc, char **argv)
 		(long long)st.held, (long long)st.unarchived,
 		(long long)st.unverified, (long long)st.within,
 		(long long)st.no_policy);
+	if (st.media)
+		printf("with them, the recordings and timed transcriptions "
+		       "of %lld call(s)\n", (long long)st.media);
 	if (st.quarantine)
 		printf("%s %lld quarantine row(s) past retention\n",
 			o.dry_run ? "would remove" : "removed",
@@ -52,15 +55,18 @@ const struct cli_cmd cmd_purge = {
 	.help = "usage: callvault [--db PATH] purge [--dry-run]\n"
 		"\n"
 		"Remove from the live store (call, versions, webhook events, "
-		"index\nentries, raw payloads no longer referenced) each call "
-		"older than its\nlocation's retention policy whose every "
-		"version is in an archive that\nwas verified after it was "
-		"written (and whose file is still there,\nunchanged), and that "
-		"no active legal hold covers. One transaction per\n"
-		"location-month, each with a disposal record in the audit log "
-		"(call ids,\nmonth, archives, policy; no content), and a "
-		"tombstone per call (id,\nlocation, time, reason) so that no "
-		"webhook, sync, import or restore\nbrings it back.\n"
+		"index\nentries, raw payloads no longer referenced, recordings "
+		"and timed\ntranscriptions) each call older than its "
+		"location's retention policy\nwhose every version, recording "
+		"and timed transcription is in an\narchive that was verified "
+		"after it was written (and whose file is\nstill there, "
+		"unchanged), and that no active legal hold covers. One\n"
+		"transaction per location-month, each with a disposal record "
+		"in the\naudit log (call ids, month, archives, policy; no "
+		"content), and a\ntombstone per call (id, location, time, "
+		"reason) so that no webhook,\nsync, import or restore brings "
+		"it back. A recording's file in the blob\nstore is removed "
+		"only after that transaction commits.\n"
 		"\nQuarantine rows (rejected input, whole transcripts "
 		"included) received\nbefore the months the longest retention "
 		"policy keeps are removed too\n(none without any policy); "

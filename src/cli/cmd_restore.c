@@ -11,6 +11,13 @@ static void report(const char *path, const struct restore_stats *st)
 	       "%lld events", path, (long long)st->calls,
 		(long long)st->versions_added,
 		(long long)st->versions_present, (long long)st->events);
+	if (st->recordings_added || st->recordings_present)
+		printf(", %lld recordings added (%lld already there)",
+			(long long)st->recordings_added,
+			(long long)st->recordings_present);
+	if (st->transcriptions)
+		printf(", %lld timed transcriptions",
+			(long long)st->transcriptions);
 	if (st->disposed)
 		printf("; %lld disposed of, not loaded", (long long)st->disposed);
 	if (st->erasures)
@@ -63,7 +70,11 @@ const struct cli_cmd cmd_restore = {
 		"received time and hash of the original\nbytes; archiving the "
 		"restored calls again gives byte-identical\npayload files "
 		"(data/audit.jsonl excepted: it is the log of the store\nthat "
-		"wrote it). Versions already in the store are left alone.\n"
+		"wrote it; and data/media.jsonl gives a restored recording\n"
+		"the source `restore`). Recordings go back into the blob store "
+		"only when\ntheir bytes hash to what the archive recorded "
+		"(rows with source\n`restore`). Versions and recordings "
+		"already in the store are left alone.\n"
 		"Whether a version is current follows the trust order as when "
 		"it came\n(`callvault trust --help`). Calls that were "
 		"disposed of (purged: they\nhave a tombstone) are not loaded, "

@@ -75,7 +75,9 @@ const struct cli_cmd cmd_verify = {
 		"  --deep      also read data/calls.jsonl, versions.jsonl and "
 		"events.jsonl:\n              line counts as bag-info.txt "
 		"says, every line ended, UTF-8,\n              no NUL; with "
-		"the store, each call compared with it\n"
+		"the store, each call compared with it; and each\n"
+		"              recording and timed transcription as "
+		"data/media.jsonl\n              says (SHA-256, size)\n"
 		"  --no-store  do not open the store (record nothing)\n"
 		"\nExit 0 when every archive is sound, 3 naming each bad "
 		"file.\n",

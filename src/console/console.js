@@ -196,6 +196,53 @@
       target.appendChild(el('dd', kv[1] === null || kv[1] === undefined ? '—' : typeof kv[1] === 'object' ? JSON.stringify(kv[1]) : kv[1]));
     });
   }
+  // The words the search marked in the transcript, lower-cased.
+  function markedWords(c) {
+    var w = [];
+    c.turns.forEach(function (t) {
+      var cps = Array.from(t.text || '');
+      (t.ranges || []).forEach(function (r) { w.push(cps.slice(r[0], r[1]).join('').toLowerCase()); });
+    });
+    return w;
+  }
+  // The recording in the browser's own player, and the timed transcript's
+  // sentences as buttons that seek it; opened from a search, it starts at
+  // the first sentence that says a marked word (when timing is known).
+  function media(c) {
+    var box = $('call-media');
+    clear(box);
+    var m = c.media || {}, recs = m.recordings || [];
+    if (!recs.length) { box.appendChild(el('p', 'No recording is stored for this call.')); return; }
+    var audio = document.createElement('audio');
+    audio.controls = true;
+    audio.preload = 'metadata';
+    audio.setAttribute('aria-label', 'Recording of call ' + c.id);
+    audio.src = '/api/recording?call=' + encodeURIComponent(c.id);
+    box.appendChild(audio);
+    var r0 = recs[0];
+    box.appendChild(el('p', r0.contentType + ', ' + (r0.durationMs === null ? '?' : (r0.durationMs / 1000).toFixed(1) + ' s') + ', ' + r0.size + ' bytes, SHA-256 ', 'meta'));
+    box.lastChild.appendChild(el('span', r0.sha256, 'hash'));
+    var ts = m.timedTranscript;
+    if (!ts || !ts.length) return;
+    var ol = el('ol', null, 'timed');
+    var words = markedWords(c), first = null;
+    ts.forEach(function (s) {
+      var b = el('button', s.text), li = el('li');
+      b.type = 'button';
+      b.title = 'Play from ' + (s.start / 1000).toFixed(1) + ' s';
+      b.addEventListener('click', function () { audio.currentTime = s.start / 1000; audio.play(); });
+      li.appendChild(el('span', (s.start / 1000).toFixed(1) + ' s', 'at'));
+      li.appendChild(b);
+      ol.appendChild(li);
+      var low = s.text.toLowerCase();
+      if (!first && words.some(function (w) { return w && low.indexOf(w) >= 0; })) { first = s; li.className = 'hit'; }
+    });
+    box.appendChild(ol);
+    if (first) {
+      var seek = function () { audio.currentTime = first.start / 1000; };
+      if (audio.readyState >= 1) seek(); else audio.addEventListener('loadedmetadata', seek, { once: true });
+    }
+  }
   function openCall(id, q) {
     api('/api/calls/' + encodeURIComponent(id) + (q ? '?q=' + encodeURIComponent(q) : '')).then(function (r) {
       show('call');
@@ -206,6 +253,7 @@
         ['Contact', c.contactId], ['Caller number', c.fromNumber], ['Duration (s)', c.duration], ['Trial call', c.trialCall], ['Message', c.messageId]]);
       clear($('call-summary'));
       $('call-summary').appendChild(marked(c.summary, c.summaryRanges));
+      media(c);
       var ol = $('call-turns');
       clear(ol);
       c.turns.forEach(function (t) {

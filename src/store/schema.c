@@ -449,6 +449,17 @@ const struct store_migration store_migrations[] = {
 	  "ALTER TABLE tombstones ADD COLUMN subject_hmac TEXT;"
 	  "CREATE INDEX tombstones_subject ON tombstones(subject_hmac)"
 	  "  WHERE subject_hmac IS NOT NULL;" },
+	/* issue 20: which recordings and transcriptions each archive holds
+	 * (by message, kind and SHA-256: a restore re-numbers the rows but
+	 * not the bytes), for supplements, --rebuild and purge */
+	{ "archive_media: the media each archive holds",
+	  "CREATE TABLE archive_media("
+	  "  archive_id INTEGER NOT NULL REFERENCES archives(id),"
+	  "  message_id TEXT NOT NULL,"
+	  "  kind TEXT NOT NULL,"          /* recording, transcription */
+	  "  sha256 TEXT NOT NULL,"
+	  "  PRIMARY KEY(message_id, kind, sha256, archive_id)"
+	  ") WITHOUT ROWID;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);

@@ -99,9 +99,23 @@ enum cv_err store_ret_purged(struct store *s, struct store_locmonth **out,
 
 /* newest version not covered by any archive; with ?5, just the calls
  * archive ?5 holds, still at the version it holds (archive --rebuild) */
+/* a recording or transcription of the call's message that no archive
+ * (meeting COND, on archives a) holds */
+#define MEDIA_OUT(COND)                                                     \
+	"(EXISTS (SELECT 1 FROM recordings r WHERE r.message_id ="          \
+	"  c.message_id AND NOT EXISTS (SELECT 1 FROM archive_media am"     \
+	"  JOIN archives a ON a.id = am.archive_id WHERE am.message_id ="   \
+	"  r.message_id AND am.kind = 'recording' AND am.sha256 = r.sha256" \
+	COND ")) OR EXISTS (SELECT 1 FROM transcriptions t WHERE"           \
+	"  t.message_id = c.message_id AND NOT EXISTS (SELECT 1 FROM"       \
+	"  archive_media am JOIN archives a ON a.id = am.archive_id WHERE"  \
+	"  am.message_id = t.message_id AND am.kind = 'transcription'"      \
+	"  AND am.sha256 = t.sha256" COND ")))"
+
 #define ONLY_NEW                                                            \
 	" AND (?4 = 0 OR NOT EXISTS (SELECT 1 FROM archive_calls ac"        \
-	"  WHERE ac.call_id = c.id AND ac.version_id >= " NEWEST "))"      \
+	"  WHERE ac.call_id = c.id AND ac.version_id >= " NEWEST ")"       \
+	"  OR " MEDIA_OUT("") ")"                                           \
 	" AND (?5 = 0 OR EXISTS (SELECT 1 FROM archive_calls ac"            \
 	"  WHERE ac.call_id = c.id AND ac.archive_id = ?5"                 \
 	"  AND ac.version_id = " NEWEST "))"
@@ -722,7 +736,11 @@ enum cv_err store_ret_each_purge_cand(struct store *s, const char *location,
 		"   AND a.verified_at >= a.written_at"
 		"   ORDER BY a.id DESC LIMIT 1),"
 		" EXISTS (SELECT 1 FROM archive_calls ac WHERE ac.call_id = c.id"
-		"   AND ac.version_id >= " NEWEST ")"
+		"   AND ac.version_id >= " NEWEST "),"
+		/* its media, each in a verified archive too */
+		" " MEDIA_OUT(" AND a.verified_at IS NOT NULL"
+			" AND a.verified_at >= a.written_at") ","
+		" " MEDIA_OUT("")
 		" FROM calls c WHERE " LOC_EQ
 		" AND c.created_at >= ?2 AND c.created_at < ?3"
 		" ORDER BY c.created_at, c.id";
@@ -743,6 +761,12 @@ enum cv_err store_ret_each_purge_cand(struct store *s, const char *location,
 		};
 		c.archived_unverified = !c.archive_id &&
 					sqlite3_column_int(st, 4) != 0;
+		if (c.archive_id && sqlite3_column_int(st, 5)) {
+			/* the call is, but not all of its media */
+			c.archive_id = 0;
+			c.media_unarchived = true;
+			c.archived_unverified = !sqlite3_column_int(st, 6);
+		}
 		if (fn(&c, arg) != 0) {
 			rc = CV_EINVAL;
 			break;

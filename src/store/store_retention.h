@@ -218,8 +218,12 @@ struct store_purge_cand {
 	const char *call_id;
 	int64_t created_at;
 	const char *held_by;      /* ids of active holds, "1,4"; NULL = none */
-	int64_t archive_id;       /* a verified archive with every version */
+	int64_t archive_id;       /* a verified archive with every version
+				     (0 unless its media are in verified
+				     archives too) */
 	bool archived_unverified; /* covered only by unverified archives */
+	bool media_unarchived;    /* a recording or transcription is not
+				     (in a verified archive) */
 };
 /* Walk a location's calls created in [from_ms, to_ms), by createdAt. */
 enum cv_err store_ret_each_purge_cand(struct store *s, const char *location,

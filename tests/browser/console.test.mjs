@@ -122,6 +122,22 @@ try {
   await page.hover('#call-turns li.human');
   await shot(page, '05-xss-as-text');
 
+  // a recording plays in the browser's <audio>, opened from a search at
+  // the moment the hit was said; its timed sentences seek (issue 20)
+  await page.goto(base + '/#/call/r1?q=visit');
+  await page.waitForSelector('#call:not([hidden]) #call-media audio');
+  const audioSel = '#call-media audio';
+  await page.waitForFunction((s) => { const a = document.querySelector(s); return a.readyState >= 1 && a.currentTime > 0; }, audioSel);
+  const dur = await page.evaluate((s) => document.querySelector(s).duration, audioSel);
+  check(Math.abs(dur - 6) < 0.1, 'the recording loads in <audio> (' + dur + ' s)');
+  const at = await page.evaluate((s) => document.querySelector(s).currentTime, audioSel);
+  check(Math.abs(at - 2) < 0.05, 'opened from a search, it starts where the hit was said (' + at + ' s)');
+  check(/book a visit/.test(await page.textContent('#call-media .timed li.hit')), 'that sentence is marked');
+  await page.click('#call-media .timed li:nth-child(3) button');
+  await page.waitForFunction((s) => document.querySelector(s).currentTime >= 4, audioSel);
+  check(true, 'a timed sentence seeks the player');
+  await shot(page, '05c-recording');
+
   // export the current search as CSV
   await page.goto(base + '/#/search?q=refund');
   await page.waitForSelector('#results tbody tr');
@@ -147,6 +163,7 @@ try {
   check(/Chain verified/.test(await page.textContent('#audit-chain')), 'audit chain verified');
   const audit = await page.textContent('#audit-table');
   check(audit.includes(user) && audit.includes('export') && audit.includes('show'), 'reads and the export are audited by name');
+  check(audit.includes('recording play'), 'a play of a recording is audited');
   // who, from where, as columns; the detail as "name: value", not JSON
   const heads = await page.$$eval('#audit-table th', (th) => th.map((t) => t.textContent));
   check(['OS user', 'Actor', 'Client', 'Command'].every((h) => heads.includes(h)), 'audit columns: ' + heads.join('|'));

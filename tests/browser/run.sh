@@ -26,6 +26,10 @@ export CALLVAULT_DB=$T/db
 "$CALLVAULT" import "$2" >/dev/null || exit 1
 printf '%s\n' '{"id": "x1", "createdAt": "2026-03-02T10:00:00.000Z", "locationId": "L1", "agentId": "A1", "summary": "<img src=x onerror=alert(1)>", "transcript": "bot: <script>alert(1)</script>\nhuman: \" onmouseover=\"alert(2) refund"}' > "$T/xss.jsonl"
 "$CALLVAULT" import "$T/xss.jsonl" >/dev/null || exit 1
+# a call with a 6 s recording and a timed transcript (issue 20)
+printf '%s\n' '{"id": "r1", "createdAt": "2026-03-03T10:00:00.000Z", "locationId": "L1", "agentId": "A1", "messageId": "m-r1", "summary": "Booking.", "transcript": "bot: Hello, this call may be recorded.\nhuman: I would like to book a visit.\nbot: Thursday at ten works."}' > "$T/rec.jsonl"
+"$CALLVAULT" import "$T/rec.jsonl" >/dev/null || exit 1
+"${MKREC:?MKREC must name tests/mkrec}" "$CALLVAULT_DB" r1 96044 >/dev/null || exit 1
 pw="browser test $$"
 printf '%s\n' "$pw" > "$T/pw"
 "$CALLVAULT" user add officer --role admin --password-file "$T/pw" >/dev/null || exit 1

@@ -1,0 +1,376 @@
+/* archive_media.c — see archive_media.h */
+#include "archive_media.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bagjson.h"
+#include "blob.h"
+#include "retention.h"
+#include "spool.h"
+#include "store/store_media_arch.h"
+#include "store/store_recordings.h"
+
+struct mitem {
+	char *call_id, *message_id, *sha256;
+	char *rel;                /* "recordings/<callId>.wav", … */
+	enum media_kind kind;
+	int64_t size;
+};
+
+struct amedia {
+	struct store *s;
+	const char *spool_dir;
+	int64_t archive_id;
+	struct spool sp;
+	struct mitem *v;
+	size_t n, cap;
+	struct buf line;
+	struct blobstore *blobs;
+};
+
+struct amedia *amedia_create(struct store *s, const char *spool_dir,
+	int64_t archive_id)
+{
+	struct amedia *m = xcalloc(1, sizeof(*m));
+	m->s = s;
+	m->spool_dir = spool_dir;
+	m->archive_id = archive_id;
+	buf_init(&m->line);
+	return m;
+}
+
+void amedia_destroy(struct amedia *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->v[i].call_id);
+		free(m->v[i].message_id);
+		free(m->v[i].sha256);
+		free(m->v[i].rel);
+	}
+	free(m->v);
+	spool_close(&m->sp);
+	buf_finish(&m->line);
+	blob_close(m->blobs);
+	free(m);
+}
+
+size_t amedia_files(const struct amedia *m)
+{
+	return m->n ? m->n + 1 : 0;
+}
+
+/* rebuild: only what the archive held */
+static enum cv_err wanted(struct amedia *m, const char *mid,
+	enum media_kind kind, const char *sha, bool *yes, char **errmsg)
+{
+	*yes = true;
+	if (!m->archive_id)
+		return CV_OK;
+	return store_arch_media_has(m->s, m->archive_id, mid, kind, sha, yes,
+		errmsg);
+}
+
+static struct mitem *add_item(struct amedia *m, const char *call_id,
+	const char *mid, enum media_kind kind, const char *sha, int64_t size,
+	int k)
+{
+	if (m->n == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 64;
+		m->v = xrealloc(m->v, m->cap * sizeof(*m->v));
+	}
+	struct mitem *it = &m->v[m->n++];
+	char *safe = retention_safe_name(call_id);
+	char num[24] = "";
+	if (k > 1)
+		snprintf(num, sizeof(num), ".%d", k);
+	it->rel = kind == MEDIA_RECORDING
+		? xasprintf("recordings/%s%s.wav", safe, num)
+		: xasprintf("transcriptions/%s%s.json", safe, num);
+	free(safe);
+	it->call_id = xstrdup(call_id);
+	it->message_id = xstrdup(mid);
+	it->sha256 = xstrdup(sha);
+	it->kind = kind;
+	it->size = size;
+	return it;
+}
+
+/* The start of a media.jsonl line: keys sorted, like the other files. */
+static void line_common(struct buf *l, const struct mitem *it)
+{
+	buf_reset(l);
+	buf_puts(l, "{\"callId\":");
+	bagjson_cstr(l, it->call_id);
+}
+
+/* fetchedAt … messageId */
+static void line_mid(struct buf *l, const struct mitem *it, const char *loc,
+	int64_t fetched_at)
+{
+	char ts[32];
+	cv_format_iso8601(fetched_at, ts);
+	buf_printf(l, ",\"fetchedAt\":\"%s\",\"file\":", ts);
+	bagjson_cstr(l, it->rel);
+	buf_printf(l, ",\"kind\":\"%s\",\"locationId\":",
+		media_kind_name(it->kind));
+	bagjson_cstr(l, loc);
+	buf_puts(l, ",\"messageId\":");
+	bagjson_cstr(l, it->message_id);
+}
+
+static void line_end(struct buf *l, const struct mitem *it,
+	const char *source)
+{
+	buf_printf(l, ",\"sha256\":\"%s\",\"size\":%lld,\"source\":",
+		it->sha256, (long long)it->size);
+	bagjson_cstr(l, source);
+	buf_puts(l, "}\n");
+}
+
+static enum cv_err put_line(struct amedia *m, char **errmsg)
+{
+	if (!m->sp.f) {
+		enum cv_err rc = spool_open(&m->sp, m->spool_dir, errmsg);
+		if (rc != CV_OK)
+			return rc;
+	}
+	spool_put(&m->sp, m->line.data, m->line.len);
+	return CV_OK;
+}
+
+static enum cv_err note_recordings(struct amedia *m, const char *call_id,
+	const char *mid, char **errmsg)
+{
+	struct store_recording *r;
+	size_t n;
+	enum cv_err rc = store_recordings_of_message(m->s, mid, &r, &n,
+		errmsg);
+	for (size_t i = 0, k = 0; i < n && rc == CV_OK; i++) {
+		bool yes;
+		if ((rc = wanted(m, mid, MEDIA_RECORDING, r[i].sha256, &yes,
+			     errmsg)) != CV_OK || !yes)
+			continue;
+		struct mitem *it = add_item(m, call_id, mid, MEDIA_RECORDING,
+			r[i].sha256, r[i].size, (int)++k);
+		struct buf *l = &m->line;
+		line_common(l, it);
+		if (r[i].channels > 0)
+			buf_printf(l, ",\"channels\":%d", r[i].channels);
+		buf_puts(l, ",\"contentType\":");
+		bagjson_cstr(l, r[i].content_type);
+		if (r[i].duration_ms >= 0)
+			buf_printf(l, ",\"durationMs\":%lld",
+				(long long)r[i].duration_ms);
+		line_mid(l, it, r[i].location_id, r[i].fetched_at);
+		if (r[i].sample_rate > 0)
+			buf_printf(l, ",\"sampleRate\":%d", r[i].sample_rate);
+		line_end(l, it, r[i].source);
+		rc = put_line(m, errmsg);
+	}
+	store_recordings_free(r, n);
+	return rc;
+}
+
+static enum cv_err note_transcriptions(struct amedia *m, const char *call_id,
+	const char *mid, char **errmsg)
+{
+	struct store_transcription *t;
+	size_t n;
+	enum cv_err rc = store_transcriptions_of_message(m->s, mid, &t, &n,
+		errmsg);
+	for (size_t i = 0, k = 0; i < n && rc == CV_OK; i++) {
+		bool yes;
+		if ((rc = wanted(m, mid, MEDIA_TRANSCRIPTION, t[i].sha256, &yes,
+			     errmsg)) != CV_OK || !yes)
+			continue;
+		struct mitem *it = add_item(m, call_id, mid,
+			MEDIA_TRANSCRIPTION, t[i].sha256, (int64_t)t[i].len,
+			(int)++k);
+		line_common(&m->line, it);
+		line_mid(&m->line, it, t[i].location_id, t[i].fetched_at);
+		line_end(&m->line, it, t[i].source);
+		rc = put_line(m, errmsg);
+	}
+	store_transcriptions_free(t, n);
+	return rc;
+}
+
+enum cv_err amedia_note_call(struct amedia *m, const char *call_id,
+	char **errmsg)
+{
+	char *mid = NULL;
+	enum cv_err rc = store_call_message_id(m->s, call_id, &mid, errmsg);
+	if (rc == CV_OK && mid)
+		rc = note_recordings(m, call_id, mid, errmsg);
+	if (rc == CV_OK && mid)
+		rc = note_transcriptions(m, call_id, mid, errmsg);
+	free(mid);
+	return rc;
+}
+
+/* ---- writing the files ---- */
+
+struct digests {
+	struct cv_hash *h256, *h512;
+	char hex256[CV_SHA512_HEX], hex512[CV_SHA512_HEX];
+};
+
+static void digests_start(struct digests *d)
+{
+	d->h256 = cv_hash_create("sha256");
+	d->h512 = cv_hash_create("sha512");
+}
+
+static void digests_end(struct digests *d)
+{
+	cv_hash_final_hex(d->h256, d->hex256);
+	cv_hash_final_hex(d->h512, d->hex512);
+	d->h256 = d->h512 = NULL;
+}
+
+static enum cv_err open_blob(struct amedia *m, const struct mitem *it,
+	int *fd, int64_t *size, char **errmsg)
+{
+	char *e = NULL;
+	enum cv_err rc = CV_OK;
+	if (!m->blobs)
+		rc = blob_open(&m->blobs, store_db_path(m->s), false, &e);
+	if (rc == CV_OK)
+		rc = blob_open_read(m->blobs, it->sha256, fd, size, &e);
+	if (rc == CV_ENOTFOUND)
+		rc = cv_error(errmsg, CV_EINTEGRITY, "the recording of call %s "
+			"(blob %s) is missing from the blob store", it->call_id,
+			it->sha256);
+	else if (rc != CV_OK)
+		cv_error(errmsg, rc, "the recording of call %s: %s",
+			it->call_id, e ? e : "cannot open");
+	else if (*size != it->size) {
+		close(*fd);
+		rc = cv_error(errmsg, CV_EINTEGRITY, "the recording of call %s "
+			"(blob %s) has %lld bytes, recorded %lld", it->call_id,
+			it->sha256, (long long)*size, (long long)it->size);
+	}
+	free(e);
+	return rc;
+}
+
+/* A recording, streamed from its blob in chunks. */
+static enum cv_err put_recording(struct amedia *m, const struct mitem *it,
+	struct tarzst *t, const char *path, struct digests *d,
+	char **errmsg)
+{
+	int fd;
+	int64_t size;
+	enum cv_err rc = open_blob(m, it, &fd, &size, errmsg);
+	if (rc != CV_OK)
+		return rc;
+	static char chunk[1 << 16];
+	int64_t left = size;
+	rc = tarzst_begin(t, path, (uint64_t)size, errmsg);
+	while (rc == CV_OK && left > 0) {
+		ssize_t n = read(fd, chunk, left < (int64_t)sizeof(chunk)
+				? (size_t)left : sizeof(chunk));
+		if (n <= 0) {
+			rc = cv_error(errmsg, CV_EIO, "reading blob %s: %s",
+				it->sha256, n < 0 ? strerror(errno)
+						  : "it ended early");
+			break;
+		}
+		cv_hash_update(d->h256, chunk, (size_t)n);
+		cv_hash_update(d->h512, chunk, (size_t)n);
+		rc = tarzst_write(t, chunk, (size_t)n, errmsg);
+		left -= n;
+	}
+	close(fd);
+	if (rc == CV_OK)
+		rc = tarzst_end(t, errmsg);
+	digests_end(d);
+	if (rc == CV_OK && strcmp(d->hex256, it->sha256) != 0)
+		rc = cv_error(errmsg, CV_EINTEGRITY, "the recording of call %s "
+			"(blob %s) no longer has the bytes received (SHA-256 "
+			"%s); not archived", it->call_id, it->sha256,
+			d->hex256);
+	return rc;
+}
+
+static enum cv_err put_transcription(struct amedia *m, const struct mitem *it,
+	struct tarzst *t, const char *path, struct digests *d,
+	char **errmsg)
+{
+	struct store_transcription *v;
+	size_t n;
+	enum cv_err rc = store_transcriptions_of_message(m->s, it->message_id,
+		&v, &n, errmsg);
+	const struct store_transcription *hit = NULL;
+	for (size_t i = 0; rc == CV_OK && i < n && !hit; i++)
+		if (!strcmp(v[i].sha256, it->sha256))
+			hit = &v[i];
+	if (rc == CV_OK && !hit)
+		rc = cv_error(errmsg, CV_EINTEGRITY, "the transcription %s of "
+			"call %s is gone", it->sha256, it->call_id);
+	if (rc == CV_OK) {
+		cv_hash_update(d->h256, hit->body, hit->len);
+		cv_hash_update(d->h512, hit->body, hit->len);
+		rc = tarzst_add(t, path, hit->body, hit->len, errmsg);
+	}
+	digests_end(d);
+	store_transcriptions_free(v, n);
+	return rc;
+}
+
+enum cv_err amedia_write(struct amedia *m, struct tarzst *t,
+	const char *root, amedia_manifest_fn *manifest, void *arg,
+	char **errmsg)
+{
+	if (!m->n)
+		return CV_OK;
+	struct buf path;
+	buf_init(&path);
+	enum cv_err rc = CV_OK;
+	const char *dirs[] = { "recordings", "transcriptions" };
+	for (int i = 0; i < 2 && rc == CV_OK; i++) {
+		buf_reset(&path);
+		buf_printf(&path, "%s/data/%s", root, dirs[i]);
+		rc = tarzst_add_dir(t, path.data, errmsg);
+	}
+	char h256[CV_SHA256_HEX], h512[CV_SHA512_HEX];
+	uint64_t size = m->sp.size;
+	buf_reset(&path);
+	buf_printf(&path, "%s/data/media.jsonl", root);
+	if (rc == CV_OK)
+		rc = spool_copy(&m->sp, t, path.data, h256, h512, errmsg);
+	if (rc == CV_OK)
+		manifest(arg, "data/media.jsonl", h256, h512, size);
+	for (size_t i = 0; i < m->n && rc == CV_OK; i++) {
+		const struct mitem *it = &m->v[i];
+		struct digests d;
+		buf_reset(&path);
+		buf_printf(&path, "%s/data/%s", root, it->rel);
+		digests_start(&d);
+		rc = it->kind == MEDIA_RECORDING
+			? put_recording(m, it, t, path.data, &d, errmsg)
+			: put_transcription(m, it, t, path.data, &d, errmsg);
+		cv_hash_destroy(d.h256);
+		cv_hash_destroy(d.h512);
+		if (rc == CV_OK)
+			manifest(arg, path.data + strlen(root) + 1, d.hex256,
+				d.hex512, (uint64_t)it->size);
+	}
+	buf_finish(&path);
+	return rc;
+}
+
+enum cv_err amedia_record(const struct amedia *m, struct store *s,
+	int64_t archive_id, char **errmsg)
+{
+	enum cv_err rc = CV_OK;
+	for (size_t i = 0; i < m->n && rc == CV_OK; i++)
+		rc = store_arch_media_add(s, archive_id, m->v[i].message_id,
+			m->v[i].kind, m->v[i].sha256, errmsg);
+	return rc;
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# bench_recarchive.sh — issue 20: archive one month with N recordings of
+# about MB megabytes each (defaults 500 and 1, i.e. ~500 MB of WAV;
+# issue 20 names 5,000 x 1 MB, scale up with the arguments) and compare,
+# in the same run, with a stock pipeline over the same payload files:
+#   tar -cf - data | zstd -3 -T0   plus   sha256sum of every payload file.
+# Reports MB/s of payload (the bag's data/ bytes), peak RSS of `callvault
+# archive` (/usr/bin/time -v) and the compression ratio. The recordings
+# come from tests/mkrec (16-bit 8 kHz mono: a tone plus noise — real
+# speech compresses differently, so the ratio is a property of this
+# synthetic audio, the same for both sides).
+#
+# callvault fsyncs the archive (it must survive a crash) and the baseline
+# does not: on a disk the comparison includes that flush. BENCH_OUT=DIR
+# (e.g. /dev/shm/x, where a flush is free) compares the work alone.
+#
+# usage: [BENCH_OUT=DIR] tools/bench/bench_recarchive.sh [N] [MB] [BUILD_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N=${1:-500}
+MB=${2:-1}
+BUILD=${3:-build}
+CV="$PWD/$BUILD/callvault"
+MKREC="$PWD/$BUILD/tests/mkrec"
+OUT=${BENCH_OUT:-$PWD/tools/bench/out/recarchive}
+rm -rf "$OUT" && mkdir -p "$OUT"
+export CALLVAULT_DB="$OUT/bench.db"
+
+# about 60 % of generated calls have a messageId: enough calls for N
+calls=$(( N * 2 + 20 ))
+echo "generating $calls calls, $N recordings of ~$MB MB" >&2
+python3 tools/bench/gencalls.py "$calls" --locations 1 --months 1 \
+	--start 2026-03 --with-location --seed 5 >"$OUT/calls.jsonl"
+"$CV" init >/dev/null
+"$CV" import "$OUT/calls.jsonl" >/dev/null
+python3 - "$OUT/calls.jsonl" "$N" >"$OUT/ids" <<'PY'
+import json, sys
+ids = [json.loads(l)["id"] for l in open(sys.argv[1])
+       if json.loads(l).get("messageId")]
+print("\n".join(ids[:int(sys.argv[2])]))
+PY
+i=0
+while read -r id; do
+	# sizes vary +-20 % around MB, deterministic
+	bytes=$(( MB * 1000000 * (80 + (i * 37) % 41) / 100 + 44 ))
+	"$MKREC" "$CALLVAULT_DB" "$id" "$bytes" >/dev/null
+	i=$((i + 1))
+done <"$OUT/ids"
+[ "$i" -eq "$N" ] || { echo "only $i calls with a messageId" >&2; exit 1; }
+
+reset_store() {
+	python3 - "$CALLVAULT_DB" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+for t in ("archive_media", "archive_calls", "archive_baginfo", "archives"):
+    db.execute("DELETE FROM " + t)
+db.commit()
+PY
+}
+
+# the same payload files on disk, for the baseline
+reset_store
+"$CV" archive --month 2026-03 --out "$OUT/arch" --level 3 >/dev/null
+archive=$(ls "$OUT"/arch/*/2026-03.tar.zst)
+mkdir -p "$OUT/base"
+tar --zstd -xf "$archive" -C "$OUT/base"
+bagdir=$(ls -d "$OUT"/base/*/)
+payload=$(sed -n 's/^Payload-Oxum: \([0-9]*\)\..*/\1/p' "$bagdir/bag-info.txt")
+files=$(sed -n 's/^Payload-Oxum: [0-9]*\.\([0-9]*\)/\1/p' "$bagdir/bag-info.txt")
+wav=$(du -cb "$bagdir"/data/recordings/*.wav | tail -1 | cut -f1)
+
+baseline() {
+	(cd "$bagdir" && tar -cf - data | zstd -3 -T0 -q >"$OUT/base.tar.zst" &&
+		find data -type f -print0 | xargs -0 sha256sum >/dev/null)
+}
+
+best_cv=999999 best_base=999999 rss=0
+for i in 1 2 3; do
+	reset_store
+	sync
+	t0=$(date +%s.%N)
+	/usr/bin/time -v -o "$OUT/time.txt" "$CV" archive --month 2026-03 \
+		--out "$OUT/arch.$i" --level 3 >/dev/null
+	t1=$(date +%s.%N)
+	r=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$OUT/time.txt")
+	[ "$r" -gt "$rss" ] && rss=$r
+	cvs=$(echo "$t1 - $t0" | bc -l)
+	size=$(stat -c %s "$OUT"/arch.$i/*/2026-03.tar.zst)
+	rm -rf "$OUT/arch.$i"
+	sync
+	t0=$(date +%s.%N)
+	baseline
+	t1=$(date +%s.%N)
+	bs=$(echo "$t1 - $t0" | bc -l)
+	echo "run $i: callvault ${cvs}s, baseline ${bs}s" >&2
+	best_cv=$(echo "if ($cvs < $best_cv) $cvs else $best_cv" | bc -l)
+	best_base=$(echo "if ($bs < $best_base) $bs else $best_base" | bc -l)
+done
+base_size=$(stat -c %s "$OUT/base.tar.zst")
+mbs_cv=$(echo "$payload / 1000000 / $best_cv" | bc -l)
+mbs_base=$(echo "$payload / 1000000 / $best_base" | bc -l)
+printf 'calls:              %d, %d with a recording (%.1f MB of WAV)\n' \
+	"$calls" "$N" "$(echo "$wav / 1000000" | bc -l)"
+printf 'payload:            %.1f MB in %d files\n' \
+	"$(echo "$payload / 1000000" | bc -l)" "$files"
+printf 'callvault archive:  %.2f s (best of 3), %.1f MB/s, peak RSS %.1f MiB (target <= 128)\n' \
+	"$best_cv" "$mbs_cv" "$(echo "$rss / 1024" | bc -l)"
+printf 'baseline pipeline:  %.2f s (best of 3), %.1f MB/s\n' "$best_base" "$mbs_base"
+printf 'throughput ratio:   %.2f (target >= 1.0)\n' "$(echo "$mbs_cv / $mbs_base" | bc -l)"
+printf 'compression ratio:  %.3f:1 (archive %.1f MB; baseline tar.zst %.1f MB)\n' \
+	"$(echo "$payload / $size" | bc -l)" "$(echo "$size / 1000000" | bc -l)" \
+	"$(echo "$base_size / 1000000" | bc -l)"
