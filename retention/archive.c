@@ -17,6 +17,7 @@
 #include "publish.h"
 #include "rebuild.h"
 #include "retention.h"
+#include "seal.h"
 #include "store/store_archive_state.h"
 #include "store/store_audit.h"
 #include "store/store_holds.h"
@@ -137,6 +138,7 @@ struct bag {
 	const char *cur_id;
 	int64_t archive_id;       /* --rebuild: just this archive's calls */
 	struct buf info;          /* bag-info.txt: given (rebuild) or made */
+	struct seal seal;         /* signature, timestamp of the tag manifest */
 };
 
 static void manifest_add(struct bag *b, const char *rel, const char *h256,
@@ -502,6 +504,13 @@ static enum cv_err write_tags(struct bag *b, int seq, const struct chain *ch,
 		}
 		cv_sha256_hex(tm.data, tm.len, tag_sha);
 	}
+	/* a rebuilt bag has the same tag manifest: its seal, as kept */
+	if (rc == CV_OK && b->archive_id)
+		rc = seal_load(b->s, b->archive_id, &b->seal, b->errmsg);
+	else if (rc == CV_OK)
+		seal_make(b->o, tm.data, tm.len, &b->seal);
+	if (rc == CV_OK)
+		rc = seal_write(&b->seal, b->t, b->root, b->errmsg);
 	buf_finish(&tm);
 	buf_finish(&p);
 	return rc;
@@ -521,6 +530,7 @@ static void bag_finish(struct bag *b)
 	buf_finish(&b->line);
 	buf_finish(&b->path);
 	buf_finish(&b->info);
+	seal_finish(&b->seal);
 	tarzst_destroy(b->t);
 }
 
@@ -656,6 +666,11 @@ static enum cv_err write_bag(struct bag *b, struct sink *sk, int seq,
 	res->versions = b->versions;
 	res->events = b->events;
 	res->payload_bytes = b->oxum_bytes;
+	res->is_signed = b->seal.has_sig;
+	res->timestamped = b->seal.token != NULL;
+	if (b->seal.tsa_error)
+		snprintf(res->tsa_error, sizeof(res->tsa_error), "%s",
+			b->seal.tsa_error);
 	return rc;
 }
 
@@ -737,7 +752,7 @@ static enum cv_err archive_one(struct store *s, const struct archive_opts *o,
 	struct publish pub = { .s = s, .actor = o->actor, .path = tg.path,
 		.name = tg.name, .rec = &rec, .ids = b.ids, .vids = b.vids,
 		.n = b.n_ids, .bag_info = b.info.data,
-		.bag_info_len = b.info.len, .now = now };
+		.bag_info_len = b.info.len, .seal = &b.seal, .now = now };
 	if ((rc = publish_archive(&pub, sk, errmsg)) == CV_OK)
 		snprintf(res->path, sizeof(res->path), "%s", tg.path);
 out:

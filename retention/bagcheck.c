@@ -11,6 +11,8 @@
 
 #include "bagjson.h"
 #include "bagread.h"
+#include "sitekey.h"
+#include "tsa.h"
 #include "store/store_retention.h"
 #include "verify_int.h"
 
@@ -55,6 +57,8 @@ struct bwalk {
 	enum mkind mk;            /* the current file is this manifest */
 	int deep;                 /* DEEP_* being read, or -1 */
 	bool keep;                /* bagit.txt / bag-info.txt: kept */
+	struct buf *seal;         /* the tag manifest, .sig, .tsr: kept */
+	size_t seal_max;
 	struct buf content, bagit, info, line;
 	uint64_t streamed;        /* bytes of the current manifest */
 	const struct verify_opts *o;
@@ -260,6 +264,44 @@ static bool feed_lines(struct bwalk *w, const char *p, size_t n, size_t max)
 
 /* ---- the walk ---- */
 
+/* The files vseal.c needs whole, each within its own bound. */
+static void seal_begin(struct bwalk *w, const char *path)
+{
+	struct varch *va = w->va;
+	w->seal = NULL;
+	if (!strcmp(path, mnames[M_TAG])) {
+		w->seal = &va->tagm;
+		w->seal_max = TAG_MAX;
+		va->tagm_whole = true;
+	} else if (!strcmp(path, SITEKEY_SIG_FILE)) {
+		w->seal = &va->sig;
+		w->seal_max = SITEKEY_SIG_LEN;
+		va->has_sig = true;
+	} else if (!strcmp(path, TSA_TOKEN_FILE)) {
+		w->seal = &va->tsr;
+		w->seal_max = TSA_TOKEN_MAX;
+		va->has_tsr = true;
+	}
+	if (w->seal)
+		buf_reset(w->seal);
+}
+
+static int seal_data(struct bwalk *w, const void *p, size_t n)
+{
+	if (w->seal->len + n <= w->seal_max) {
+		buf_append(w->seal, p, n);
+		return 0;
+	}
+	if (w->seal == &w->va->tagm) { /* too long to be signed by us */
+		w->va->tagm_whole = false;
+		w->seal = NULL;
+		return 0;
+	}
+	problem(w, w->cur->path, "larger than a %s may be", w->seal ==
+		&w->va->sig ? "signature" : "timestamp token");
+	return 1;
+}
+
 static int w_begin(const struct bagread_entry *e, void *arg)
 {
 	struct bwalk *w = arg;
@@ -283,6 +325,7 @@ static int w_begin(const struct bagread_entry *e, void *arg)
 	w->h512 = cv_hash_create("sha512");
 	w->keep = !strcmp(e->path, "bagit.txt") ||
 		  !strcmp(e->path, "bag-info.txt");
+	seal_begin(w, e->path);
 	w->mk = M_NONE;
 	for (int i = 0; i < 3; i++)
 		if (!strcmp(e->path, mnames[i]))
@@ -314,6 +357,8 @@ static int w_data(const void *p, size_t n, void *arg)
 		}
 		buf_append(&w->content, p, n);
 	}
+	if (w->seal && seal_data(w, p, n))
+		return 1;
 	if (w->mk != M_NONE) {
 		w->streamed += n;
 		if (w->streamed > MANIFEST_MAX) {
@@ -418,12 +463,13 @@ static bool seen(struct bwalk *w, const char *path)
 	return f && (f->flags & F_SEEN);
 }
 
-/* Outside data/, a callvault bag holds its five tag files only. */
+/* Outside data/, a callvault bag holds its five tag files only, and
+ * the signature and timestamp of its tag manifest. */
 static void check_place(struct bwalk *w, struct vfile *f)
 {
 	static const char *const known[] = { "bagit.txt", "bag-info.txt",
 		"manifest-sha256.txt", "manifest-sha512.txt",
-		"tagmanifest-sha256.txt" };
+		"tagmanifest-sha256.txt", SITEKEY_SIG_FILE, TSA_TOKEN_FILE };
 	for (size_t i = 0; i < CV_ARRAY_LEN(known); i++)
 		if (!strcmp(f->path, known[i]))
 			return;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "retention.h"
+#include "seal.h"
 #include "store/store_archive_state.h"
 #include "store/store_audit.h"
 
@@ -63,6 +64,8 @@ static enum cv_err record(const struct publish *p, char **errmsg)
 			  errmsg)) == CV_OK)
 		rc = store_ret_put_baginfo(p->s, r->id, p->bag_info,
 			p->bag_info_len, errmsg);
+	if (rc == CV_OK && !p->rebuild_id)
+		rc = seal_record(p->s, r->id, p->seal, errmsg);
 	char *d = xasprintf("{\"archive\":\"%s\",\"sha256\":\"%s\","
 			    "\"calls\":%lld%s}",
 		p->name, r->sha256, (long long)r->n_calls,

@@ -15,6 +15,8 @@
 #include "store/store_retention.h"
 #include "util.h"
 
+struct seal;
+
 struct publish {
 	struct store *s;
 	const char *actor;
@@ -25,6 +27,7 @@ struct publish {
 	size_t n;
 	const char *bag_info;         /* kept for --rebuild */
 	size_t bag_info_len;
+	const struct seal *seal;      /* its signature and timestamp */
 	int64_t rebuild_id;           /* else: the record a rebuild replaces */
 	int64_t now;
 };

@@ -22,6 +22,8 @@
  * and archive refuses a location-month that would need more. */
 #define RETENTION_BAG_FILES_MAX 200000u
 
+struct sitekey;
+
 struct archive_opts {
 	const char *out_dir;      /* archives go to out_dir/<location>/ */
 	const char *location;     /* NULL = every location */
@@ -33,6 +35,8 @@ struct archive_opts {
 	int threads;              /* zstd workers; 0 = none */
 	const char *actor;        /* for the audit log */
 	FILE *progress;           /* a terminal for progress, or NULL */
+	const struct sitekey *key; /* signs each tag manifest; NULL: none */
+	const char *tsa_url;      /* RFC 3161 timestamp authority, or NULL */
 	enum sink_fault fault;    /* tests: make the archive's sink fail */
 	int64_t now_ms;           /* tests: "now"; 0 = the clock */
 };
@@ -46,6 +50,9 @@ struct archive_outcome {
 	int64_t calls, versions, events;
 	uint64_t payload_bytes, size;
 	char sha256[CV_SHA256_HEX];
+	bool is_signed;           /* its tag manifest: signed by the key */
+	bool timestamped;         /* and an RFC 3161 token kept */
+	char tsa_error[512];      /* asked for a token, got none: why */
 };
 
 /*
@@ -80,6 +87,12 @@ struct verify_opts {
 	struct store *store;      /* NULL: no store (record nothing) */
 	FILE *out;                /* one line per archive and per problem */
 	const char *const *names; /* shown for each path; NULL = the paths */
+	const unsigned char *pubkey; /* the site key (32 bytes): every bag
+				     must be signed by it; NULL: not
+				     checked */
+	const char *tsa_ca;       /* CA of timestamp authorities, or NULL:
+				     tokens checked against the manifest
+				     only */
 };
 /*
  * Verify archives: the outer SHA-256 against the .sha256 beside each,

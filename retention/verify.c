@@ -76,6 +76,11 @@ static void verify_one(struct varch *va, const struct verify_opts *o)
 {
 	check_outer(va, o);
 	bagcheck_run(va, o);
+	if (va->walked)
+		vseal_check(va, o);
+	buf_finish(&va->tagm);
+	buf_finish(&va->sig);
+	buf_finish(&va->tsr);
 	if (!va->walked || !o->deep)
 		return;
 	check_counts(va, o);

@@ -25,6 +25,9 @@ struct varch {
 	int64_t info[DEEP_N];     /* Callvault-Calls/-Versions/-Events */
 	int64_t lines[DEEP_N];    /* --deep: lines of each file, -1 absent */
 	int64_t deep_same, deep_absent, deep_differ;
+	/* the tag manifest and what seals it (vseal.c); zeroed bufs */
+	struct buf tagm, sig, tsr;
+	bool tagm_whole, has_sig, has_tsr;
 };
 
 /* Count a problem of va and name it on o->out: "<name>: BAD member: …"
@@ -36,6 +39,11 @@ void verify_problem(struct varch *va, const struct verify_opts *o,
  * and with o->deep the JSON Lines files), within fixed bounds; fills in
  * what bag-info.txt says. */
 void bagcheck_run(struct varch *va, const struct verify_opts *o);
+
+/* The seal of a walked bag: its signature against o->pubkey (missing
+ * or wrong: a problem when there is a key), its timestamp token against
+ * the tag manifest (and o->tsa_ca). Frees va's copies. */
+void vseal_check(struct varch *va, const struct verify_opts *o);
 
 /*
  * The store's record of the archive at va->path (at that path, or at

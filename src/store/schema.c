@@ -350,6 +350,16 @@ const struct store_migration store_migrations[] = {
 	 * for; an entry with one is hashed with it (store_audit.h). */
 	{ "audit: the operating-system user of each entry",
 	  "ALTER TABLE audit ADD COLUMN os_user TEXT;" },
+	/* issue 21: the files that seal a bag's tag manifest (its
+	 * detached signature, an RFC 3161 timestamp token), kept so that
+	 * archive --rebuild writes the same seal, not a new one */
+	{ "retention: the signature and timestamp of each archive",
+	  "CREATE TABLE archive_tagfiles("
+	  "  archive_id INTEGER NOT NULL REFERENCES archives(id),"
+	  "  name TEXT NOT NULL,"
+	  "  content BLOB NOT NULL,"
+	  "  PRIMARY KEY(archive_id, name)"
+	  ") WITHOUT ROWID;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);
