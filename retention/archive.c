@@ -390,20 +390,14 @@ struct chain {
 	char *prev_name;
 };
 
-static void clean_value(struct buf *l, const char *s)
-{
-	for (; s && *s; s++)
-		buf_putc(l, (unsigned char)*s < 0x20 ? ' ' : *s);
-}
-
 static int hold_line(const struct store_hold *h, int64_t matched, void *arg)
 {
 	struct bag *b = arg;
 	if (h->location_id && strcmp(h->location_id, b->location) != 0)
 		return 0;
-	buf_printf(&b->path, "Callvault-Legal-Hold: #%lld ", (long long)h->id);
-	clean_value(&b->path, h->matter);
-	buf_putc(&b->path, '\n');
+	/* by id: a matter's name is not for whoever receives the bag */
+	buf_printf(&b->path, "Callvault-Legal-Hold: #%lld\n",
+		(long long)h->id);
 	return 0;
 }
 
@@ -555,7 +549,9 @@ static enum cv_err write_payload(struct bag *b, int64_t from, int64_t to,
 			b->archive_id, call_cb, b, b->errmsg);
 	if (rc != CV_OK)
 		return b->rc != CV_OK ? b->rc : rc;
-	struct audit_filter af = { .from_ms = from, .to_ms = to - 1 };
+	/* this location's entries only: a bag is handed over alone */
+	struct audit_filter af = { .from_ms = from, .to_ms = to - 1,
+		.location = b->location };
 	rc = store_audit_each(b->s, &af, audit_cb, b, b->errmsg);
 	for (int i = SP_CALLS; i <= SP_AUDIT && rc == CV_OK; i++) {
 		char h256[CV_SHA256_HEX], h512[CV_SHA512_HEX];

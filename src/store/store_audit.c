@@ -119,7 +119,21 @@ enum cv_err store_audit_each(struct store *s, const struct audit_filter *f,
 		" WHERE (?1 = 0 OR ts >= ?1) AND (?2 = 0 OR ts <= ?2)"
 		"  AND (?3 IS NULL OR actor = ?3)"
 		"  AND (?4 IS NULL OR os_user = ?4)"
-		"  AND (?5 IS NULL OR command = ?5) ORDER BY id";
+		"  AND (?5 IS NULL OR command = ?5)"
+		"  AND (?6 IS NULL OR CASE WHEN json_valid(detail) THEN ("
+		"   json_extract(detail, '$.location') = ?6"
+		"   OR json_extract(detail, '$.locationId') = ?6"
+		"   OR json_extract(detail, '$.filters.location') = ?6"
+		"   OR json_extract(detail, '$.criteria.location') = ?6"
+		"   OR EXISTS (SELECT 1 FROM calls c WHERE c.location_id = ?6"
+		"    AND c.id IN (SELECT json_extract(audit.detail, '$.id')"
+		"     UNION ALL SELECT value FROM json_each(audit.detail,"
+		"      '$.ids')"
+		"     UNION ALL SELECT value FROM json_each(audit.detail,"
+		"      '$.callIds')"
+		"     UNION ALL SELECT value FROM json_each(audit.detail,"
+		"      '$.criteria.calls')))"
+		"  ) ELSE 0 END) ORDER BY id";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
@@ -128,6 +142,7 @@ enum cv_err store_audit_each(struct store *s, const struct audit_filter *f,
 	store_bind_text(st, 3, f ? f->actor : NULL);
 	store_bind_text(st, 4, f ? f->os_user : NULL);
 	store_bind_text(st, 5, f ? f->command : NULL);
+	store_bind_text(st, 6, f ? f->location : NULL);
 	int r;
 	enum cv_err rc = CV_OK;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {

@@ -61,6 +61,11 @@ struct audit_filter {
 	const char *actor;
 	const char *os_user;
 	const char *command;
+	const char *location;   /* entries about this location only: its
+				   id in the detail (location, locationId,
+				   filters.location, criteria.location) or
+				   a call of it named there (id, ids,
+				   callIds, criteria.calls) */
 };
 enum cv_err store_audit_each(struct store *s, const struct audit_filter *f,
 	int (*fn)(const struct audit_entry *e, void *arg), void *arg,
