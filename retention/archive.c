@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audithead.h"
 #include "bagjson.h"
 #include "publish.h"
 #include "rebuild.h"
@@ -401,6 +402,23 @@ static int hold_line(const struct store_hold *h, int64_t matched, void *arg)
 	return 0;
 }
 
+/* The audit chain's head as this bag is written, MACed with the audit
+ * key: `audit --verify --against` holds the live log to it. */
+static enum cv_err audit_head(struct bag *b, struct buf *out)
+{
+	int64_t id;
+	char hash[CV_SHA256_HEX], mac[CV_SHA256_HEX];
+	enum cv_err rc = store_audit_head(b->s, &id, hash, b->errmsg);
+	if (rc != CV_OK)
+		return rc;
+	buf_printf(out, AUDITHEAD_LABEL ": %lld %s\n", (long long)id, hash);
+	if (b->o->audit_key) {
+		audithead_mac(b->o->audit_key, id, hash, mac);
+		buf_printf(out, AUDITHEAD_MAC_LABEL ": hmac-sha256 %s\n", mac);
+	}
+	return CV_OK;
+}
+
 static enum cv_err bag_info(struct bag *b, int seq, const struct chain *ch,
 	int64_t now, struct buf *out)
 {
@@ -445,6 +463,8 @@ static enum cv_err bag_info(struct bag *b, int seq, const struct chain *ch,
 		return rc;
 	buf_puts(out, b->path.len ? b->path.data
 				  : "Callvault-Legal-Hold: none\n");
+	if ((rc = audit_head(b, out)) != CV_OK)
+		return rc;
 	buf_printf(out, "Previous-Bag: %s\nPrevious-Bag-Tagmanifest-SHA256: %s\n",
 		ch->prev_name ? ch->prev_name : "none",
 		ch->prev_tag ? ch->prev_tag : "none");

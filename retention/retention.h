@@ -37,6 +37,8 @@ struct archive_opts {
 	FILE *progress;           /* a terminal for progress, or NULL */
 	const struct sitekey *key; /* signs each tag manifest; NULL: none */
 	const char *tsa_url;      /* RFC 3161 timestamp authority, or NULL */
+	const unsigned char *audit_key; /* MACs the audit head each bag
+				     records (audithead.h); NULL: no MAC */
 	enum sink_fault fault;    /* tests: make the archive's sink fail */
 	int64_t now_ms;           /* tests: "now"; 0 = the clock */
 };
@@ -144,6 +146,26 @@ struct restore_stats {
 enum cv_err restore_archive(struct store *s, const char *path,
 	const char *actor, struct restore_stats *st,
 	char **errmsg) CV_MUST_CHECK;
+
+/* ---- the audit log against the archives ---- */
+
+struct audit_against_stats {
+	size_t bags;              /* *.tar.zst files found */
+	int64_t heads;            /* archived heads the live log holds */
+	int64_t bad;              /* bags whose head it does not (or bad) */
+	int64_t newest;           /* the newest head id held */
+};
+/*
+ * Hold the live audit log to the chain head each bag under dirs
+ * recorded (bag-info.txt's Callvault-Audit-Head): the log must still
+ * have that entry with that hash (with key, the head's MAC must verify
+ * first). Each failure is named on out ("<bag>: BAD audit log
+ * truncated|rewritten…") and counted in st->bad; the caller verifies
+ * the chain itself (store_audit_verify).
+ */
+enum cv_err audit_verify_against(struct store *s, char *const *dirs,
+	size_t n_dirs, const unsigned char *key, FILE *out,
+	struct audit_against_stats *st, char **errmsg) CV_MUST_CHECK;
 
 /* Tests: called between verifying and loading (NULL in the program). */
 extern void (*restore_test_after_verify)(const char *path);

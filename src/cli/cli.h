@@ -25,6 +25,9 @@ struct cli_cmd {
 	const char *summary;    /* one line for `callvault --help` */
 	const char *help;       /* full text for `callvault CMD --help` */
 	int (*run)(struct cli *cli, int argc, char **argv);
+	/* in `callvault` (lean): true when these arguments need
+	 * callvault-full (NULL: never) */
+	bool (*needs_full)(int argc, char **argv);
 };
 
 /* Print "callvault CMD: message" to stderr; returns the exit code. */

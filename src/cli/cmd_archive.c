@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../audithead.h"
 #include "../sitekey.h"
 #include "../util.h"
 #include "cli.h"
@@ -161,6 +162,20 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (code != CV_EXIT_OK)
 		return code;
 	o.key = key;
+	/* the audit key MACs the chain head each bag records; made on
+	 * first use, beside the store */
+	unsigned char akey[AUDITHEAD_KEY_LEN];
+	char *apath = audithead_key_path(cli->db_path), *aerr = NULL;
+	enum cv_err arc = audithead_key_load(apath, true, akey, &aerr);
+	free(apath);
+	if (arc != CV_OK) {
+		code = cli_fail(arc == CV_EINVAL ? CV_EXIT_USAGE : CV_EXIT_FAIL,
+			"archive", "%s", aerr ? aerr : cv_strerror(arc));
+		free(aerr);
+		sitekey_destroy(key);
+		return code;
+	}
+	o.audit_key = akey;
 	struct store *s = cli_open_store(cli, "archive", STORE_NOCREATE);
 	if (!s) {
 		sitekey_destroy(key);
@@ -232,6 +247,12 @@ const struct cli_cmd cmd_archive = {
 		"                 archive is written without it, said, and "
 		"the exit is 1\n"
 		"  --tsa-optional ... unless this is given (exit 0)\n"
+		"\nEach bag's bag-info.txt records the audit chain's head "
+		"(Callvault-Audit-Head:\nid and hash of the newest entry) "
+		"with an HMAC-SHA256 keyed by the audit\nkey "
+		"($CALLVAULT_AUDIT_KEY, else <db>.secrets/audit.key, made on "
+		"first\nuse, 0600); `callvault audit --verify --against DIR` "
+		"holds the live\nlog to it.\n"
 		"\nSee docs/archives.md for checking an archive with stock "
 		"tools.\n",
 	.run = run,

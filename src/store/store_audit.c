@@ -203,3 +203,49 @@ enum cv_err store_audit_verify(struct store *s, int64_t *checked,
 		*checked = n;
 	return rc;
 }
+
+/* One row's hash: the newest (id 0) or entry id. */
+static enum cv_err hash_row(struct store *s, const char *sql, int64_t id,
+	int64_t *id_out, char hash[CV_SHA256_HEX], char **errmsg)
+{
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	if (id)
+		sqlite3_bind_int64(st, 1, id);
+	int r = sqlite3_step(st);
+	enum cv_err rc = CV_OK;
+	if (r == SQLITE_ROW) {
+		if (id_out)
+			*id_out = sqlite3_column_int64(st, 0);
+		const char *h = (const char *)sqlite3_column_text(st, 1);
+		snprintf(hash, CV_SHA256_HEX, "%s", h ? h : "");
+	} else if (r == SQLITE_DONE) {
+		rc = CV_ENOTFOUND;
+	} else {
+		rc = store_dberr(s, errmsg, "read audit");
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum cv_err store_audit_head(struct store *s, int64_t *id,
+	char hash[CV_SHA256_HEX], char **errmsg)
+{
+	static const char sql[] =
+		"SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1";
+	enum cv_err rc = hash_row(s, sql, 0, id, hash, errmsg);
+	if (rc == CV_ENOTFOUND) {
+		*id = 0;
+		snprintf(hash, CV_SHA256_HEX, "%s", AUDIT_GENESIS);
+		rc = CV_OK;
+	}
+	return rc;
+}
+
+enum cv_err store_audit_hash_of(struct store *s, int64_t id,
+	char hash[CV_SHA256_HEX], char **errmsg)
+{
+	static const char sql[] = "SELECT id, hash FROM audit WHERE id = ?";
+	return hash_row(s, sql, id, NULL, hash, errmsg);
+}

@@ -8,6 +8,9 @@
  * — version 2. Removing, changing or reordering an entry, or adding or
  * removing its OS user, breaks the chain from that point on; entries
  * written before the OS user was recorded verify as they always did.
+ * Removing the newest entries, or rewriting and recomputing the chain,
+ * shows only against a head kept elsewhere: each monthly bag records
+ * one, MACed with a key outside the store (audithead.h).
  */
 #ifndef CV_STORE_AUDIT_H
 #define CV_STORE_AUDIT_H
@@ -70,6 +73,13 @@ struct audit_filter {
 enum cv_err store_audit_each(struct store *s, const struct audit_filter *f,
 	int (*fn)(const struct audit_entry *e, void *arg), void *arg,
 	char **errmsg) CV_MUST_CHECK;
+
+/* The newest entry's id and hash (0 and AUDIT_GENESIS when none). */
+enum cv_err store_audit_head(struct store *s, int64_t *id,
+	char hash[CV_SHA256_HEX], char **errmsg) CV_MUST_CHECK;
+/* The hash of entry id; CV_ENOTFOUND when there is no such entry. */
+enum cv_err store_audit_hash_of(struct store *s, int64_t id,
+	char hash[CV_SHA256_HEX], char **errmsg) CV_MUST_CHECK;
 
 /*
  * Check the whole chain. On a break returns CV_EINTEGRITY, sets *bad_id to
