@@ -13,6 +13,7 @@
 #include "bagread.h"
 #include "sitekey.h"
 #include "tsa.h"
+#include "store/store_deep.h"
 #include "store/store_retention.h"
 #include "verify_int.h"
 
@@ -205,6 +206,57 @@ static void manifest_line(struct bwalk *w, char *ln)
 
 /* ---- JSON Lines (--deep) ---- */
 
+/* Membership problems: the first few named, the rest counted. */
+#define DEEP_REPORT_MAX 20
+static void deep_problem(struct bwalk *w, const char *fmt, const char *id)
+{
+	if (++w->va->deep_reported > DEEP_REPORT_MAX) {
+		w->va->bad++;
+		return;
+	}
+	problem(w, w->cur->path, fmt, id);
+}
+
+/* A calls.jsonl line, held to the calls the store recorded here. */
+static void deep_member(struct bwalk *w, const char *id, const char *sha)
+{
+	enum store_deep_state st = DEEP_MATCH;
+	if (store_deep_call(w->o->store, w->va->deep_id, id, sha, &st,
+		    NULL) != CV_OK)
+		deep_problem(w, "call %s: the store cannot be asked", id);
+	else if (st == DEEP_NOT_RECORDED)
+		deep_problem(w, "call %s is not one the store recorded in "
+			"this archive", id);
+	else if (st == DEEP_OTHER)
+		deep_problem(w, "call %s is not the version the store "
+			"recorded in this archive", id);
+	else if (st == DEEP_DUPLICATE)
+		deep_problem(w, "call %s is in it twice", id);
+}
+
+/* A versions.jsonl line: a version of a call recorded here, no newer
+ * than the one recorded. */
+static void deep_version(struct bwalk *w, const char *p, size_t n)
+{
+	struct bag_version v;
+	if (bagjson_parse_version(p, n, &v, NULL) != CV_OK) {
+		deep_problem(w, "a line that is not a version record%s", "");
+		return;
+	}
+	enum store_deep_state st = DEEP_MATCH;
+	if (store_deep_version(w->o->store, w->va->deep_id, v.call_id,
+		    v.canonical_sha256, &st, NULL) != CV_OK)
+		deep_problem(w, "call %s: the store cannot be asked",
+			v.call_id);
+	else if (st == DEEP_NOT_RECORDED)
+		deep_problem(w, "a version of call %s, which the store did not "
+			"record in this archive", v.call_id);
+	else if (st == DEEP_OTHER)
+		deep_problem(w, "a version of call %s the store does not hold "
+			"(or newer than the one archived)", v.call_id);
+	bag_version_finish(&v);
+}
+
 static void deep_line(struct bwalk *w, const char *p, size_t n)
 {
 	const char *member = w->cur->path;
@@ -217,6 +269,8 @@ static void deep_line(struct bwalk *w, const char *p, size_t n)
 			"without NUL bytes", num);
 		return;
 	}
+	if (w->deep == DEEP_VERSIONS && w->va->deep_id)
+		deep_version(w, p, n);
 	if (w->deep != DEEP_CALLS || !w->o->store)
 		return;
 	char *id = bagjson_call_id(p, n);
@@ -236,6 +290,8 @@ static void deep_line(struct bwalk *w, const char *p, size_t n)
 		problem(w, member, "call %s differs from every version in the "
 			"store", id);
 	}
+	if (id && w->va->deep_id)
+		deep_member(w, id, sha);
 	free(id);
 }
 

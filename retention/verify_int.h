@@ -25,6 +25,10 @@ struct varch {
 	int64_t info[DEEP_N];     /* Callvault-Calls/-Versions/-Events */
 	int64_t lines[DEEP_N];    /* --deep: lines of each file, -1 absent */
 	int64_t deep_same, deep_absent, deep_differ;
+	int64_t deep_id;          /* --deep: the store's record of this
+				     archive, whose calls each line is held
+				     to; 0 = none */
+	int64_t deep_reported;    /* membership problems named so far */
 	/* the tag manifest and what seals it (vseal.c); zeroed bufs */
 	struct buf tagm, sig, tsr;
 	bool tagm_whole, has_sig, has_tsr;
