@@ -105,11 +105,17 @@ static void deep_end(struct varch *va, const struct verify_opts *o)
 static void verify_one(struct varch *va, const struct verify_opts *o)
 {
 	check_outer(va, o);
+	/* one read transaction for the whole walk: a lock per line's
+	 * question would cost more than the question */
+	bool snap = o->deep && o->store &&
+		    store_read_begin(o->store, NULL) == CV_OK;
 	if (o->deep && o->store)
 		deep_begin(va, o);
 	bagcheck_run(va, o);
 	if (va->walked && va->deep_id)
 		deep_end(va, o);
+	if (snap)
+		store_read_end(o->store);
 	if (va->walked)
 		vseal_check(va, o);
 	buf_finish(&va->tagm);

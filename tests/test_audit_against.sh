@@ -28,6 +28,14 @@ cv --actor alice search delta >/dev/null
 expect_exit "archive February" 0 cv archive --month 2026-02 --out "$A"
 for q in epsilon zeta; do cv --actor alice search "$q" >/dev/null; done
 
+# status shows the current head, for an external system to record
+read -r nid nhash < <(python3 "$TAMPER" "$CALLVAULT_DB" head)
+cv status --json >"$T/st.json"
+expect_eq "status --json: the audit head" "$(python3 -c "
+import json, sys; h = json.load(open(sys.argv[1]))['auditHead']
+print(h['id'], h['hash'])" "$T/st.json")" "$nid $nhash"
+expect "status: the audit head" bash -c "cv() { \"\$CALLVAULT\" \"\$@\"; }; cv status | grep -qx 'audit head   #$nid $nhash'"
+
 expect_exit "intact log holds every head" 0 cv audit --verify --against "$A"
 expect "says so" grep -q "audit log holds every archived head: 2 archive(s)" "$T/out"
 expect_exit "--against needs archives with a head" 1 \
