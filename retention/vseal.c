@@ -7,8 +7,31 @@
 #include <string.h>
 
 #include "sitekey.h"
+#include "store/store_archive_state.h"
 #include "tsa.h"
 #include "verify_int.h"
+
+/* Did the store record archive va->path as written without a
+ * signature (before the site key existed)? Its record (tag-manifest
+ * hash) then protects it instead; a signature it recorded and the bag
+ * lacks was stripped. */
+static bool written_unsigned(struct varch *va, const struct verify_opts *o)
+{
+	struct store_archive rec;
+	char *e = NULL;
+	bool unsigned_ = false;
+	if (o->store && store_ret_archive_at(o->store, va->path, &rec, &e) ==
+		    CV_OK) {
+		unsigned char *sig = NULL;
+		size_t n;
+		unsigned_ = store_ret_get_tagfile(o->store, rec.id,
+			SITEKEY_SIG_FILE, &sig, &n, &e) == CV_ENOTFOUND;
+		free(sig);
+		store_archive_finish(&rec);
+	}
+	free(e);
+	return unsigned_;
+}
 
 static void check_signature(struct varch *va, const struct verify_opts *o)
 {
@@ -17,6 +40,12 @@ static void check_signature(struct varch *va, const struct verify_opts *o)
 			fprintf(o->out, "%s: note: signed, but no public key "
 					"was given to check it (--pubkey)\n",
 				va->name);
+		return;
+	}
+	if (!va->has_sig && written_unsigned(va, o)) {
+		fprintf(o->out, "%s: note: not signed: the store recorded it "
+				"as written before the site key existed (its "
+				"record is checked instead)\n", va->name);
 		return;
 	}
 	if (!va->has_sig) {

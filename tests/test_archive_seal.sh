@@ -124,6 +124,33 @@ sign_part() {
 	expect_exit "verify the rebuilt month" 0 cv verify "$one"
 	expect "its signature good" grep -q "signature good" "$T/out"
 	check_store
+
+	# ---- archives written before the site key existed ----
+	export CALLVAULT_DB="$T/old.db"
+	O="$T/oldarch"
+	cv init >/dev/null
+	cv import "$T/calls.jsonl" >/dev/null
+	expect_exit "archive without a key" 0 cv archive --month 2026-01 --out "$O"
+	expect "says it is not signed" grep -q "archives are not signed" "$T/err"
+	expect_exit "archive with the key" 0 env CALLVAULT_SIGNING_KEY="$K/site.key" \
+		"$CALLVAULT" archive --month 2026-02 --out "$O"
+	old=$(ls "$O"/*/2026-01.tar.zst | head -1)
+	new=$(ls "$O"/*/2026-02.tar.zst | head -1)
+	expect_exit "verify: the unsigned month as recorded" 0 cv verify \
+		--pubkey "$K/site.pub" "$old" "$new"
+	expect "a note for the month written unsigned" grep -q \
+		"2026-01.tar.zst: note: not signed: the store recorded it as written before the site key existed" "$T/out"
+	expect "the signed one checked" grep -q "2026-02.tar.zst: signature good" "$T/out"
+	expect_exit "without the store the unsigned month is BAD" 3 cv verify \
+		--no-store --pubkey "$K/site.pub" "$old"
+	# a signature the store recorded, stripped from the bag
+	name=$(tar --zstd -tf "$new" | head -1 | cut -d/ -f1)
+	unpack "$new" "$T/strip"
+	rm "$T/strip/tagmanifest-sha256.txt.sig"
+	pack "$T/strip" "$new" "$name"
+	expect_exit "a recorded signature stripped" 3 cv verify \
+		--pubkey "$K/site.pub" "$new"
+	expect "named missing" grep -q "BAD tagmanifest-sha256.txt.sig: missing" "$T/out"
 }
 
 # A throwaway CA and timestamping certificate, and the openssl ts
