@@ -146,6 +146,11 @@ struct restore_stats {
 enum cv_err restore_archive(struct store *s, const char *path,
 	const char *actor, struct restore_stats *st,
 	char **errmsg) CV_MUST_CHECK;
+/* The same, the bag also required to be signed by pubkey (the site
+ * key's 32 bytes) as verify requires it; NULL: as restore_archive. */
+enum cv_err restore_archive_signed(struct store *s, const char *path,
+	const char *actor, const unsigned char *pubkey,
+	struct restore_stats *st, char **errmsg) CV_MUST_CHECK;
 
 /* ---- the audit log against the archives ---- */
 

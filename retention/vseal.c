@@ -20,8 +20,10 @@ static bool written_unsigned(struct varch *va, const struct verify_opts *o)
 	struct store_archive rec;
 	char *e = NULL;
 	bool unsigned_ = false;
-	if (o->store && store_ret_archive_at(o->store, va->path, &rec, &e) ==
-		    CV_OK) {
+	/* restore verifies a private copy: its name is the path given */
+	if (o->store && store_ret_archive_at(o->store, o->names ? va->name
+							      : va->path,
+			    &rec, &e) == CV_OK) {
 		unsigned char *sig = NULL;
 		size_t n;
 		unsigned_ = store_ret_get_tagfile(o->store, rec.id,

@@ -100,6 +100,19 @@ sign_part() {
 	expect "openssl rejects the rewrite" bash -c "! env \
 		ARCHIVE='$T/forged/2026-01.tar.zst' PUBKEY='$K/site.pub' \
 		bash '$T/stock-sign.sh' >/dev/null 2>&1"
+	# restore into a new store: with the public key the rewrite is
+	# refused (nothing loaded), a genuine bag is loaded
+	expect_exit "restore the rewrite with --pubkey: refused" 3 \
+		cv --db "$T/r1.db" restore --pubkey "$K/site.pub" \
+		"$T/forged/2026-01.tar.zst"
+	expect "restore names the signature" grep -q \
+		"BAD tagmanifest-sha256.txt.sig: does not verify" "$T/err"
+	calls_in() { python3 -c "import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute('SELECT count(*) FROM calls').fetchone()[0])" "$1"; }
+	expect_eq "nothing loaded" "$(calls_in "$T/r1.db")" 0
+	expect_exit "restore a genuine bag with --pubkey" 0 \
+		cv --db "$T/r2.db" restore --pubkey "$K/site.pub" "$one"
+	expect "it loaded its calls" test "$(calls_in "$T/r2.db")" -gt 0
 	# the same rewrite without its signature
 	rm "$T/bag/tagmanifest-sha256.txt.sig"
 	pack "$T/bag" "$T/forged/2026-01.tar.zst" "$name"

@@ -51,6 +51,15 @@ const struct cli_cmd *cli_find(const char *name);
 int cli_getopt(int argc, char **argv, const char *shortopts,
 	const struct option *longopts);
 
+/*
+ * (callvault-full only, cmd_verify.c) The site's public key: given, else
+ * $CALLVAULT_SIGNING_PUBKEY, else <db>.secrets/site.pub when it exists
+ * (*have false: none, signatures not required). A key configured but
+ * unusable is reported; returns the exit code (CV_EXIT_OK when fine).
+ */
+int cli_site_pubkey(struct cli *cli, const char *cmd, const char *given,
+	unsigned char pub[32], bool *have);
+
 /* Parse a non-negative integer argument; false on garbage. */
 bool cli_parse_long(const char *s, long min, long max, long *out);
 

@@ -9,11 +9,7 @@
 #include "cli.h"
 #include "retention.h"
 
-/*
- * The site's public key: --pubkey, else $CALLVAULT_SIGNING_PUBKEY, else
- * <db>.secrets/site.pub when it exists (none: signatures not required).
- */
-static int load_pubkey(struct cli *cli, const char *given,
+int cli_site_pubkey(struct cli *cli, const char *cmd, const char *given,
 	unsigned char pub[SITEKEY_PUB_LEN], bool *have)
 {
 	const char *env = getenv("CALLVAULT_SIGNING_PUBKEY");
@@ -26,7 +22,7 @@ static int load_pubkey(struct cli *cli, const char *given,
 	if (configured || access(path, F_OK) == 0) {
 		enum cv_err rc = sitekey_load_public(path, pub, &err);
 		if (rc != CV_OK)
-			code = cli_fail(CV_EXIT_USAGE, "verify", "%s",
+			code = cli_fail(CV_EXIT_USAGE, cmd, "%s",
 				err ? err : cv_strerror(rc));
 		*have = rc == CV_OK;
 	}
@@ -68,7 +64,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (!o.tsa_ca && getenv("CALLVAULT_TSA_CA") &&
 	    *getenv("CALLVAULT_TSA_CA"))
 		o.tsa_ca = getenv("CALLVAULT_TSA_CA");
-	int code = load_pubkey(cli, pub_path, pub, &have_pub);
+	int code = cli_site_pubkey(cli, "verify", pub_path, pub, &have_pub);
 	if (code != CV_EXIT_OK)
 		return code;
 	o.pubkey = have_pub ? pub : NULL;
