@@ -234,10 +234,39 @@ static void deep_member(struct bwalk *w, const char *id, const char *sha)
 		deep_problem(w, "call %s is in it twice", id);
 }
 
+/* The call id and canonical hash at the start of a versions.jsonl line
+ * as callvault writes it ({"callId":"…","canonicalSha256":"…", keys
+ * sorted); false for any other shape (the full parse decides then). */
+static bool version_head(const char *p, size_t n, char *id, size_t id_max,
+	char sha[CV_SHA256_HEX])
+{
+	static const char a[] = "{\"callId\":\"", b[] = "\",\"canonicalSha256\":\"";
+	if (n < sizeof(a) || memcmp(p, a, sizeof(a) - 1))
+		return false;
+	const char *s = p + sizeof(a) - 1, *end = p + n;
+	const char *q = memchr(s, '"', (size_t)(end - s));
+	if (!q || (size_t)(q - s) >= id_max || memchr(s, '\\', (size_t)(q - s)) ||
+	    (size_t)(end - q) < sizeof(b) - 1 + 65 ||
+	    memcmp(q, b, sizeof(b) - 1) || q[sizeof(b) - 1 + 64] != '"' ||
+	    !is_hex(q + sizeof(b) - 1, 64))
+		return false;
+	memcpy(id, s, (size_t)(q - s));
+	id[q - s] = '\0';
+	memcpy(sha, q + sizeof(b) - 1, 64);
+	sha[64] = '\0';
+	return true;
+}
+
 /* A versions.jsonl line: a version of a call recorded here, no newer
  * than the one recorded. */
 static void deep_version(struct bwalk *w, const char *p, size_t n)
 {
+	char id[256], sha[CV_SHA256_HEX];
+	bool found = false;
+	if (version_head(p, n, id, sizeof(id), sha) &&
+	    store_deep_version_fast(w->o->store, id, sha, &found, NULL) ==
+		    CV_OK && found)
+		return;
 	struct bag_version v;
 	if (bagjson_parse_version(p, n, &v, NULL) != CV_OK) {
 		deep_problem(w, "a line that is not a version record%s", "");
@@ -257,6 +286,21 @@ static void deep_version(struct bwalk *w, const char *p, size_t n)
 	bag_version_finish(&v);
 }
 
+/* A calls.jsonl line that is exactly a call recorded here, at its
+ * recorded version (so a version the store holds): no parse needed. */
+static bool deep_call_fast(struct bwalk *w, const char *sha)
+{
+	bool found = false;
+	enum store_deep_state st;
+	if (store_deep_call_fast(w->o->store, sha, &found, &st, NULL) !=
+		    CV_OK || !found)
+		return false;
+	w->va->deep_same++;
+	if (st == DEEP_DUPLICATE)
+		deep_problem(w, "a call is in it twice%s", "");
+	return true;
+}
+
 static void deep_line(struct bwalk *w, const char *p, size_t n)
 {
 	const char *member = w->cur->path;
@@ -273,9 +317,11 @@ static void deep_line(struct bwalk *w, const char *p, size_t n)
 		deep_version(w, p, n);
 	if (w->deep != DEEP_CALLS || !w->o->store)
 		return;
-	char *id = bagjson_call_id(p, n);
 	char sha[CV_SHA256_HEX];
 	cv_sha256_hex(p, n, sha);
+	if (w->va->deep_id && deep_call_fast(w, sha))
+		return;
+	char *id = bagjson_call_id(p, n);
 	int state = 0;
 	if (!id || store_ret_version_state(w->o->store, id, sha, &state,
 			   NULL) != CV_OK) {

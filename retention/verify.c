@@ -78,7 +78,7 @@ static void deep_begin(struct varch *va, const struct verify_opts *o)
 {
 	struct store_archive rec;
 	char *e = NULL;
-	if (store_ret_archive_at(o->store, va->path, &rec, &e) == CV_OK) {
+	if (vrecord_of(o->store, va->name, &rec)) {
 		if (store_deep_begin(o->store, rec.id, &e) == CV_OK)
 			va->deep_id = rec.id;
 		store_archive_finish(&rec);
@@ -107,10 +107,10 @@ static void verify_one(struct varch *va, const struct verify_opts *o)
 	check_outer(va, o);
 	/* one read transaction for the whole walk: a lock per line's
 	 * question would cost more than the question */
-	bool snap = o->deep && o->store &&
-		    store_read_begin(o->store, NULL) == CV_OK;
 	if (o->deep && o->store)
 		deep_begin(va, o);
+	bool snap = o->deep && o->store &&
+		    store_read_begin(o->store, NULL) == CV_OK;
 	bagcheck_run(va, o);
 	if (va->walked && va->deep_id)
 		deep_end(va, o);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "retention.h"
+#include "store/store_retention.h"
 
 /* The payload files verify --deep reads line by line. */
 enum { DEEP_CALLS, DEEP_VERSIONS, DEEP_EVENTS, DEEP_N };
@@ -48,6 +49,12 @@ void bagcheck_run(struct varch *va, const struct verify_opts *o);
  * or wrong: a problem when there is a key), its timestamp token against
  * the tag manifest (and o->tsa_ca). Frees va's copies. */
 void vseal_check(struct varch *va, const struct verify_opts *o);
+
+/* The record of the archive at path: written at that path, or at another
+ * name of the same file (relative, symlinked); its id (rec to be
+ * finished), 0 when none. */
+int64_t vrecord_of(struct store *s, const char *path,
+	struct store_archive *rec);
 
 /*
  * The store's record of the archive at va->path (at that path, or at

@@ -20,10 +20,8 @@ static bool written_unsigned(struct varch *va, const struct verify_opts *o)
 	struct store_archive rec;
 	char *e = NULL;
 	bool unsigned_ = false;
-	/* restore verifies a private copy: its name is the path given */
-	if (o->store && store_ret_archive_at(o->store, o->names ? va->name
-							      : va->path,
-			    &rec, &e) == CV_OK) {
+	/* by the name given: restore verifies a private copy of it */
+	if (o->store && vrecord_of(o->store, va->name, &rec)) {
 		unsigned char *sig = NULL;
 		size_t n;
 		unsigned_ = store_ret_get_tagfile(o->store, rec.id,

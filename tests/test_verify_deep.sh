@@ -38,6 +38,11 @@ expect_exit "a call in an archive that does not record it" 3 \
 expect "names the call" grep -q "2026-01.tar.zst: BAD data/calls.jsonl: call $C0 is not one the store recorded in this archive" "$T/out"
 expect "and its versions" grep -q "BAD data/versions.jsonl: a version of call $C0" "$T/out"
 expect_exit "(without --deep it is not seen)" 0 cv verify "$M" "$S"
+# the same through another name of the file (a symlinked directory)
+ln -s "$A" "$T/alias"
+expect_exit "through another name" 3 cv verify --deep \
+	"$T/alias/$(basename "$(dirname "$M")")/2026-01.tar.zst"
+expect "names the call there too" grep -q "BAD data/calls.jsonl: call $C0 is not one the store recorded in this archive" "$T/out"
 
 # a call the store says the month holds, but it does not
 reset
