@@ -14,11 +14,13 @@
 #include <unistd.h>
 
 #include "archive_media.h"
+#include "audithead.h"
 #include "bagjson.h"
 #include "publish.h"
 #include "rebuild.h"
 #include "retention.h"
 #include "spool.h"
+#include "seal.h"
 #include "store/store_archive_state.h"
 #include "store/store_audit.h"
 #include "store/store_holds.h"
@@ -65,6 +67,7 @@ struct bag {
 	int64_t archive_id;       /* --rebuild: just this archive's calls */
 	struct buf info;          /* bag-info.txt: given (rebuild) or made */
 	struct amedia *media;     /* recordings, timed transcriptions */
+	struct seal seal;         /* signature, timestamp of the tag manifest */
 };
 
 static void manifest_add(struct bag *b, const char *rel, const char *h256,
@@ -333,21 +336,32 @@ struct chain {
 	char *prev_name;
 };
 
-static void clean_value(struct buf *l, const char *s)
-{
-	for (; s && *s; s++)
-		buf_putc(l, (unsigned char)*s < 0x20 ? ' ' : *s);
-}
-
 static int hold_line(const struct store_hold *h, int64_t matched, void *arg)
 {
 	struct bag *b = arg;
 	if (h->location_id && strcmp(h->location_id, b->location) != 0)
 		return 0;
-	buf_printf(&b->path, "Callvault-Legal-Hold: #%lld ", (long long)h->id);
-	clean_value(&b->path, h->matter);
-	buf_putc(&b->path, '\n');
+	/* by id: a matter's name is not for whoever receives the bag */
+	buf_printf(&b->path, "Callvault-Legal-Hold: #%lld\n",
+		(long long)h->id);
 	return 0;
+}
+
+/* The audit chain's head as this bag is written, MACed with the audit
+ * key: `audit --verify --against` holds the live log to it. */
+static enum cv_err audit_head(struct bag *b, struct buf *out)
+{
+	int64_t id;
+	char hash[CV_SHA256_HEX], mac[CV_SHA256_HEX];
+	enum cv_err rc = store_audit_head(b->s, &id, hash, b->errmsg);
+	if (rc != CV_OK)
+		return rc;
+	buf_printf(out, AUDITHEAD_LABEL ": %lld %s\n", (long long)id, hash);
+	if (b->o->audit_key) {
+		audithead_mac(b->o->audit_key, id, hash, mac);
+		buf_printf(out, AUDITHEAD_MAC_LABEL ": hmac-sha256 %s\n", mac);
+	}
+	return CV_OK;
 }
 
 static enum cv_err bag_info(struct bag *b, int seq, const struct chain *ch,
@@ -394,6 +408,8 @@ static enum cv_err bag_info(struct bag *b, int seq, const struct chain *ch,
 		return rc;
 	buf_puts(out, b->path.len ? b->path.data
 				  : "Callvault-Legal-Hold: none\n");
+	if ((rc = audit_head(b, out)) != CV_OK)
+		return rc;
 	buf_printf(out, "Previous-Bag: %s\nPrevious-Bag-Tagmanifest-SHA256: %s\n",
 		ch->prev_name ? ch->prev_name : "none",
 		ch->prev_tag ? ch->prev_tag : "none");
@@ -447,6 +463,13 @@ static enum cv_err write_tags(struct bag *b, int seq, const struct chain *ch,
 		}
 		cv_sha256_hex(tm.data, tm.len, tag_sha);
 	}
+	/* a rebuilt bag has the same tag manifest: its seal, as kept */
+	if (rc == CV_OK && b->archive_id)
+		rc = seal_load(b->s, b->archive_id, &b->seal, b->errmsg);
+	else if (rc == CV_OK)
+		seal_make(b->o, tm.data, tm.len, &b->seal);
+	if (rc == CV_OK)
+		rc = seal_write(&b->seal, b->t, b->root, b->errmsg);
 	buf_finish(&tm);
 	buf_finish(&p);
 	return rc;
@@ -466,6 +489,7 @@ static void bag_finish(struct bag *b)
 	buf_finish(&b->line);
 	buf_finish(&b->path);
 	buf_finish(&b->info);
+	seal_finish(&b->seal);
 	tarzst_destroy(b->t);
 	amedia_destroy(b->media);
 }
@@ -498,7 +522,9 @@ static enum cv_err write_payload(struct bag *b, int64_t from, int64_t to,
 			b->archive_id, call_cb, b, b->errmsg);
 	if (rc != CV_OK)
 		return b->rc != CV_OK ? b->rc : rc;
-	struct audit_filter af = { .from_ms = from, .to_ms = to - 1 };
+	/* this location's entries only: a bag is handed over alone */
+	struct audit_filter af = { .from_ms = from, .to_ms = to - 1,
+		.location = b->location };
 	rc = store_audit_each(b->s, &af, audit_cb, b, b->errmsg);
 	/* those made by the time the bag was first written (a rebuild
 	 * writes the same bytes) */
@@ -623,6 +649,11 @@ static enum cv_err write_bag(struct bag *b, struct sink *sk, int seq,
 	res->versions = b->versions;
 	res->events = b->events;
 	res->payload_bytes = b->oxum_bytes;
+	res->is_signed = b->seal.has_sig;
+	res->timestamped = b->seal.token != NULL;
+	if (b->seal.tsa_error)
+		snprintf(res->tsa_error, sizeof(res->tsa_error), "%s",
+			b->seal.tsa_error);
 	return rc;
 }
 
@@ -704,7 +735,7 @@ static enum cv_err archive_one(struct store *s, const struct archive_opts *o,
 	struct publish pub = { .s = s, .actor = o->actor, .path = tg.path,
 		.name = tg.name, .rec = &rec, .ids = b.ids, .vids = b.vids,
 		.n = b.n_ids, .media = b.media, .bag_info = b.info.data,
-		.bag_info_len = b.info.len, .now = now };
+		.bag_info_len = b.info.len, .seal = &b.seal, .now = now };
 	if ((rc = publish_archive(&pub, sk, errmsg)) == CV_OK)
 		snprintf(res->path, sizeof(res->path), "%s", tg.path);
 out:

@@ -12,6 +12,9 @@
 
 #include "bagjson.h"
 #include "bagread.h"
+#include "sitekey.h"
+#include "tsa.h"
+#include "store/store_deep.h"
 #include "store/store_retention.h"
 #include "verify_int.h"
 
@@ -70,6 +73,8 @@ struct bwalk {
 	struct mwant *mw;
 	uint32_t n_mw, cap_mw;
 	bool keep;                /* bagit.txt / bag-info.txt: kept */
+	struct buf *seal;         /* the tag manifest, .sig, .tsr: kept */
+	size_t seal_max;
 	struct buf content, bagit, info, line;
 	uint64_t streamed;        /* bytes of the current manifest */
 	const struct verify_opts *o;
@@ -216,6 +221,101 @@ static void manifest_line(struct bwalk *w, char *ln)
 
 /* ---- JSON Lines (--deep) ---- */
 
+/* Membership problems: the first few named, the rest counted. */
+#define DEEP_REPORT_MAX 20
+static void deep_problem(struct bwalk *w, const char *fmt, const char *id)
+{
+	if (++w->va->deep_reported > DEEP_REPORT_MAX) {
+		w->va->bad++;
+		return;
+	}
+	problem(w, w->cur->path, fmt, id);
+}
+
+/* A calls.jsonl line, held to the calls the store recorded here. */
+static void deep_member(struct bwalk *w, const char *id, const char *sha)
+{
+	enum store_deep_state st = DEEP_MATCH;
+	if (store_deep_call(w->o->store, w->va->deep_id, id, sha, &st,
+		    NULL) != CV_OK)
+		deep_problem(w, "call %s: the store cannot be asked", id);
+	else if (st == DEEP_NOT_RECORDED)
+		deep_problem(w, "call %s is not one the store recorded in "
+			"this archive", id);
+	else if (st == DEEP_OTHER)
+		deep_problem(w, "call %s is not the version the store "
+			"recorded in this archive", id);
+	else if (st == DEEP_DUPLICATE)
+		deep_problem(w, "call %s is in it twice", id);
+}
+
+/* The call id and canonical hash at the start of a versions.jsonl line
+ * as callvault writes it ({"callId":"…","canonicalSha256":"…", keys
+ * sorted); false for any other shape (the full parse decides then). */
+static bool version_head(const char *p, size_t n, char *id, size_t id_max,
+	char sha[CV_SHA256_HEX])
+{
+	static const char a[] = "{\"callId\":\"", b[] = "\",\"canonicalSha256\":\"";
+	if (n < sizeof(a) || memcmp(p, a, sizeof(a) - 1))
+		return false;
+	const char *s = p + sizeof(a) - 1, *end = p + n;
+	const char *q = memchr(s, '"', (size_t)(end - s));
+	if (!q || (size_t)(q - s) >= id_max || memchr(s, '\\', (size_t)(q - s)) ||
+	    (size_t)(end - q) < sizeof(b) - 1 + 65 ||
+	    memcmp(q, b, sizeof(b) - 1) || q[sizeof(b) - 1 + 64] != '"' ||
+	    !is_hex(q + sizeof(b) - 1, 64))
+		return false;
+	memcpy(id, s, (size_t)(q - s));
+	id[q - s] = '\0';
+	memcpy(sha, q + sizeof(b) - 1, 64);
+	sha[64] = '\0';
+	return true;
+}
+
+/* A versions.jsonl line: a version of a call recorded here, no newer
+ * than the one recorded. */
+static void deep_version(struct bwalk *w, const char *p, size_t n)
+{
+	char id[256], sha[CV_SHA256_HEX];
+	bool found = false;
+	if (version_head(p, n, id, sizeof(id), sha) &&
+	    store_deep_version_fast(w->o->store, id, sha, &found, NULL) ==
+		    CV_OK && found)
+		return;
+	struct bag_version v;
+	if (bagjson_parse_version(p, n, &v, NULL) != CV_OK) {
+		deep_problem(w, "a line that is not a version record%s", "");
+		return;
+	}
+	enum store_deep_state st = DEEP_MATCH;
+	if (store_deep_version(w->o->store, w->va->deep_id, v.call_id,
+		    v.canonical_sha256, &st, NULL) != CV_OK)
+		deep_problem(w, "call %s: the store cannot be asked",
+			v.call_id);
+	else if (st == DEEP_NOT_RECORDED)
+		deep_problem(w, "a version of call %s, which the store did not "
+			"record in this archive", v.call_id);
+	else if (st == DEEP_OTHER)
+		deep_problem(w, "a version of call %s the store does not hold "
+			"(or newer than the one archived)", v.call_id);
+	bag_version_finish(&v);
+}
+
+/* A calls.jsonl line that is exactly a call recorded here, at its
+ * recorded version (so a version the store holds): no parse needed. */
+static bool deep_call_fast(struct bwalk *w, const char *sha)
+{
+	bool found = false;
+	enum store_deep_state st;
+	if (store_deep_call_fast(w->o->store, sha, &found, &st, NULL) !=
+		    CV_OK || !found)
+		return false;
+	w->va->deep_same++;
+	if (st == DEEP_DUPLICATE)
+		deep_problem(w, "a call is in it twice%s", "");
+	return true;
+}
+
 static void deep_line(struct bwalk *w, const char *p, size_t n)
 {
 	const char *member = w->cur->path;
@@ -228,11 +328,15 @@ static void deep_line(struct bwalk *w, const char *p, size_t n)
 			"without NUL bytes", num);
 		return;
 	}
+	if (w->deep == DEEP_VERSIONS && w->va->deep_id)
+		deep_version(w, p, n);
 	if (w->deep != DEEP_CALLS || !w->o->store)
 		return;
-	char *id = bagjson_call_id(p, n);
 	char sha[CV_SHA256_HEX];
 	cv_sha256_hex(p, n, sha);
+	if (w->va->deep_id && deep_call_fast(w, sha))
+		return;
+	char *id = bagjson_call_id(p, n);
 	int state = 0;
 	if (!id || store_ret_version_state(w->o->store, id, sha, &state,
 			   NULL) != CV_OK) {
@@ -247,6 +351,8 @@ static void deep_line(struct bwalk *w, const char *p, size_t n)
 		problem(w, member, "call %s differs from every version in the "
 			"store", id);
 	}
+	if (id && w->va->deep_id)
+		deep_member(w, id, sha);
 	free(id);
 }
 
@@ -326,6 +432,44 @@ static bool feed_lines(struct bwalk *w, const char *p, size_t n, size_t max)
 
 /* ---- the walk ---- */
 
+/* The files vseal.c needs whole, each within its own bound. */
+static void seal_begin(struct bwalk *w, const char *path)
+{
+	struct varch *va = w->va;
+	w->seal = NULL;
+	if (!strcmp(path, mnames[M_TAG])) {
+		w->seal = &va->tagm;
+		w->seal_max = TAG_MAX;
+		va->tagm_whole = true;
+	} else if (!strcmp(path, SITEKEY_SIG_FILE)) {
+		w->seal = &va->sig;
+		w->seal_max = SITEKEY_SIG_LEN;
+		va->has_sig = true;
+	} else if (!strcmp(path, TSA_TOKEN_FILE)) {
+		w->seal = &va->tsr;
+		w->seal_max = TSA_TOKEN_MAX;
+		va->has_tsr = true;
+	}
+	if (w->seal)
+		buf_reset(w->seal);
+}
+
+static int seal_data(struct bwalk *w, const void *p, size_t n)
+{
+	if (w->seal->len + n <= w->seal_max) {
+		buf_append(w->seal, p, n);
+		return 0;
+	}
+	if (w->seal == &w->va->tagm) { /* too long to be signed by us */
+		w->va->tagm_whole = false;
+		w->seal = NULL;
+		return 0;
+	}
+	problem(w, w->cur->path, "larger than a %s may be", w->seal ==
+		&w->va->sig ? "signature" : "timestamp token");
+	return 1;
+}
+
 static int w_begin(const struct bagread_entry *e, void *arg)
 {
 	struct bwalk *w = arg;
@@ -349,6 +493,7 @@ static int w_begin(const struct bagread_entry *e, void *arg)
 	w->h512 = cv_hash_create("sha512");
 	w->keep = !strcmp(e->path, "bagit.txt") ||
 		  !strcmp(e->path, "bag-info.txt");
+	seal_begin(w, e->path);
 	w->mk = M_NONE;
 	for (int i = 0; i < 3; i++)
 		if (!strcmp(e->path, mnames[i]))
@@ -383,6 +528,8 @@ static int w_data(const void *p, size_t n, void *arg)
 		}
 		buf_append(&w->content, p, n);
 	}
+	if (w->seal && seal_data(w, p, n))
+		return 1;
 	if (w->mk != M_NONE) {
 		w->streamed += n;
 		if (w->streamed > MANIFEST_MAX) {
@@ -490,12 +637,13 @@ static bool seen(struct bwalk *w, const char *path)
 	return f && (f->flags & F_SEEN);
 }
 
-/* Outside data/, a callvault bag holds its five tag files only. */
+/* Outside data/, a callvault bag holds its five tag files only, and
+ * the signature and timestamp of its tag manifest. */
 static void check_place(struct bwalk *w, struct vfile *f)
 {
 	static const char *const known[] = { "bagit.txt", "bag-info.txt",
 		"manifest-sha256.txt", "manifest-sha512.txt",
-		"tagmanifest-sha256.txt" };
+		"tagmanifest-sha256.txt", SITEKEY_SIG_FILE, TSA_TOKEN_FILE };
 	for (size_t i = 0; i < CV_ARRAY_LEN(known); i++)
 		if (!strcmp(f->path, known[i]))
 			return;

@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "archive_media.h"
+#include "bagjson.h"
 #include "retention.h"
+#include "seal.h"
 #include "store/store_archive_state.h"
 #include "store/store_audit.h"
 
@@ -66,14 +68,20 @@ static enum cv_err record(const struct publish *p, char **errmsg)
 			p->bag_info_len, errmsg);
 	if (rc == CV_OK && !p->rebuild_id && p->media)
 		rc = amedia_record(p->media, p->s, r->id, errmsg);
+	if (rc == CV_OK && !p->rebuild_id)
+		rc = seal_record(p->s, r->id, p->seal, errmsg);
+	struct buf loc;
+	buf_init(&loc);
+	bagjson_cstr(&loc, r->location_id);
 	char *d = xasprintf("{\"archive\":\"%s\",\"sha256\":\"%s\","
-			    "\"calls\":%lld%s}",
-		p->name, r->sha256, (long long)r->n_calls,
+			    "\"calls\":%lld,\"location\":%s%s}",
+		p->name, r->sha256, (long long)r->n_calls, loc.data,
 		p->rebuild_id ? ",\"rebuilt\":true" : "");
 	if (rc == CV_OK)
 		rc = store_audit_append(p->s, p->actor, "archive", d,
 			r->n_calls, errmsg);
 	free(d);
+	buf_finish(&loc);
 	if (rc == CV_OK)
 		rc = store_ret_intent_drop(p->s, p->path, errmsg);
 	if (rc == CV_OK)

@@ -16,6 +16,7 @@
 #include "util.h"
 
 struct amedia;
+struct seal;
 
 struct publish {
 	struct store *s;
@@ -28,6 +29,7 @@ struct publish {
 	const struct amedia *media;   /* the recordings it holds, or NULL */
 	const char *bag_info;         /* kept for --rebuild */
 	size_t bag_info_len;
+	const struct seal *seal;      /* its signature and timestamp */
 	int64_t rebuild_id;           /* else: the record a rebuild replaces */
 	int64_t now;
 };

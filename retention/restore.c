@@ -345,12 +345,20 @@ static enum cv_err privcopy_make(const char *path, struct privcopy *pc,
 enum cv_err restore_archive(struct store *s, const char *path,
 	const char *actor, struct restore_stats *st, char **errmsg)
 {
+	return restore_archive_signed(s, path, actor, NULL, st, errmsg);
+}
+
+enum cv_err restore_archive_signed(struct store *s, const char *path,
+	const char *actor, const unsigned char *pubkey,
+	struct restore_stats *st, char **errmsg)
+{
 	memset(st, 0, sizeof(*st));
 	struct privcopy pc;
 	enum cv_err rc = privcopy_make(path, &pc, errmsg);
 	const char *const names[] = { path };
 	/* with the store: an archive it recorded must be the one recorded */
-	struct verify_opts vo = { .out = stderr, .names = names, .store = s };
+	struct verify_opts vo = { .out = stderr, .names = names, .store = s,
+		.pubkey = pubkey };
 	if (rc == CV_OK)
 		rc = verify_archives(&pc.path, 1, &vo, errmsg);
 	if (rc != CV_OK) {

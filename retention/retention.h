@@ -22,6 +22,8 @@
  * and archive refuses a location-month that would need more. */
 #define RETENTION_BAG_FILES_MAX 200000u
 
+struct sitekey;
+
 struct archive_opts {
 	const char *out_dir;      /* archives go to out_dir/<location>/ */
 	const char *location;     /* NULL = every location */
@@ -33,6 +35,10 @@ struct archive_opts {
 	int threads;              /* zstd workers; 0 = none */
 	const char *actor;        /* for the audit log */
 	FILE *progress;           /* a terminal for progress, or NULL */
+	const struct sitekey *key; /* signs each tag manifest; NULL: none */
+	const char *tsa_url;      /* RFC 3161 timestamp authority, or NULL */
+	const unsigned char *audit_key; /* MACs the audit head each bag
+				     records (audithead.h); NULL: no MAC */
 	enum sink_fault fault;    /* tests: make the archive's sink fail */
 	int64_t now_ms;           /* tests: "now"; 0 = the clock */
 };
@@ -46,6 +52,9 @@ struct archive_outcome {
 	int64_t calls, versions, events;
 	uint64_t payload_bytes, size;
 	char sha256[CV_SHA256_HEX];
+	bool is_signed;           /* its tag manifest: signed by the key */
+	bool timestamped;         /* and an RFC 3161 token kept */
+	char tsa_error[512];      /* asked for a token, got none: why */
 };
 
 /*
@@ -80,6 +89,12 @@ struct verify_opts {
 	struct store *store;      /* NULL: no store (record nothing) */
 	FILE *out;                /* one line per archive and per problem */
 	const char *const *names; /* shown for each path; NULL = the paths */
+	const unsigned char *pubkey; /* the site key (32 bytes): every bag
+				     must be signed by it; NULL: not
+				     checked */
+	const char *tsa_ca;       /* CA of timestamp authorities, or NULL:
+				     tokens checked against the manifest
+				     only */
 };
 /*
  * Verify archives: the outer SHA-256 against the .sha256 beside each,
@@ -143,6 +158,31 @@ struct restore_stats {
 enum cv_err restore_archive(struct store *s, const char *path,
 	const char *actor, struct restore_stats *st,
 	char **errmsg) CV_MUST_CHECK;
+/* The same, the bag also required to be signed by pubkey (the site
+ * key's 32 bytes) as verify requires it; NULL: as restore_archive. */
+enum cv_err restore_archive_signed(struct store *s, const char *path,
+	const char *actor, const unsigned char *pubkey,
+	struct restore_stats *st, char **errmsg) CV_MUST_CHECK;
+
+/* ---- the audit log against the archives ---- */
+
+struct audit_against_stats {
+	size_t bags;              /* *.tar.zst files found */
+	int64_t heads;            /* archived heads the live log holds */
+	int64_t bad;              /* bags whose head it does not (or bad) */
+	int64_t newest;           /* the newest head id held */
+};
+/*
+ * Hold the live audit log to the chain head each bag under dirs
+ * recorded (bag-info.txt's Callvault-Audit-Head): the log must still
+ * have that entry with that hash (with key, the head's MAC must verify
+ * first). Each failure is named on out ("<bag>: BAD audit log
+ * truncated|rewritten…") and counted in st->bad; the caller verifies
+ * the chain itself (store_audit_verify).
+ */
+enum cv_err audit_verify_against(struct store *s, char *const *dirs,
+	size_t n_dirs, const unsigned char *key, FILE *out,
+	struct audit_against_stats *st, char **errmsg) CV_MUST_CHECK;
 
 /* Tests: called between verifying and loading (NULL in the program). */
 extern void (*restore_test_after_verify)(const char *path);

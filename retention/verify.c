@@ -12,6 +12,7 @@
 
 #include "bagread.h"
 #include "store/store_archive_state.h"
+#include "store/store_deep.h"
 #include "store/store_retention.h"
 #include "verify_int.h"
 
@@ -72,10 +73,54 @@ static void check_counts(struct varch *va, const struct verify_opts *o)
 	}
 }
 
+/* --deep with the store: hold the bag to the calls recorded in it. */
+static void deep_begin(struct varch *va, const struct verify_opts *o)
+{
+	struct store_archive rec;
+	char *e = NULL;
+	if (vrecord_of(o->store, va->name, &rec)) {
+		if (store_deep_begin(o->store, rec.id, &e) == CV_OK)
+			va->deep_id = rec.id;
+		store_archive_finish(&rec);
+	}
+	free(e);
+}
+
+static void deep_end(struct varch *va, const struct verify_opts *o)
+{
+	int64_t n = 0;
+	char *e = NULL;
+	if (store_deep_unseen(o->store, va->deep_id, &n, &e) != CV_OK) {
+		problem(va, o, "data/calls.jsonl", "the store cannot be asked: "
+			"%s", e);
+	} else if (n) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "%lld", (long long)n);
+		problem(va, o, "data/calls.jsonl", "lacks %s call(s) the "
+			"store recorded in this archive", msg);
+	}
+	free(e);
+}
+
 static void verify_one(struct varch *va, const struct verify_opts *o)
 {
 	check_outer(va, o);
+	/* one read transaction for the whole walk: a lock per line's
+	 * question would cost more than the question */
+	if (o->deep && o->store)
+		deep_begin(va, o);
+	bool snap = o->deep && o->store &&
+		    store_read_begin(o->store, NULL) == CV_OK;
 	bagcheck_run(va, o);
+	if (va->walked && va->deep_id)
+		deep_end(va, o);
+	if (snap)
+		store_read_end(o->store);
+	if (va->walked)
+		vseal_check(va, o);
+	buf_finish(&va->tagm);
+	buf_finish(&va->sig);
+	buf_finish(&va->tsr);
 	if (!va->walked || !o->deep)
 		return;
 	check_counts(va, o);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "retention.h"
+#include "store/store_retention.h"
 
 /* The payload files verify --deep reads line by line. */
 enum { DEEP_CALLS, DEEP_VERSIONS, DEEP_EVENTS, DEEP_N };
@@ -25,6 +26,13 @@ struct varch {
 	int64_t info[DEEP_N];     /* Callvault-Calls/-Versions/-Events */
 	int64_t lines[DEEP_N];    /* --deep: lines of each file, -1 absent */
 	int64_t deep_same, deep_absent, deep_differ;
+	int64_t deep_id;          /* --deep: the store's record of this
+				     archive, whose calls each line is held
+				     to; 0 = none */
+	int64_t deep_reported;    /* membership problems named so far */
+	/* the tag manifest and what seals it (vseal.c); zeroed bufs */
+	struct buf tagm, sig, tsr;
+	bool tagm_whole, has_sig, has_tsr;
 };
 
 /* Count a problem of va and name it on o->out: "<name>: BAD member: …"
@@ -36,6 +44,17 @@ void verify_problem(struct varch *va, const struct verify_opts *o,
  * and with o->deep the JSON Lines files), within fixed bounds; fills in
  * what bag-info.txt says. */
 void bagcheck_run(struct varch *va, const struct verify_opts *o);
+
+/* The seal of a walked bag: its signature against o->pubkey (missing
+ * or wrong: a problem when there is a key), its timestamp token against
+ * the tag manifest (and o->tsa_ca). Frees va's copies. */
+void vseal_check(struct varch *va, const struct verify_opts *o);
+
+/* The record of the archive at path: written at that path, or at another
+ * name of the same file (relative, symlinked); its id (rec to be
+ * finished), 0 when none. */
+int64_t vrecord_of(struct store *s, const char *path,
+	struct store_archive *rec);
 
 /*
  * The store's record of the archive at va->path (at that path, or at

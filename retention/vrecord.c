@@ -31,9 +31,7 @@ static int same_cb(const struct store_archive *a, void *arg)
 	return 0;
 }
 
-/* The record of the archive at path: written at that path, or at another
- * name of the same file (relative, symlinked); 0 when none. */
-static int64_t record_of(struct store *s, const char *path,
+int64_t vrecord_of(struct store *s, const char *path,
 	struct store_archive *rec)
 {
 	char *e = NULL;
@@ -77,7 +75,7 @@ int64_t vrecord_check(struct varch *va, const struct verify_opts *o)
 {
 	struct store_archive r;
 	/* by the name given: restore verifies a private copy of it */
-	if (!record_of(o->store, va->name, &r))
+	if (!vrecord_of(o->store, va->name, &r))
 		return 0;
 	if (strcmp(va->outer, r.sha256) != 0)
 		differs(va, o, "its SHA-256", va->outer, r.sha256);

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "store/store_audit.h"
 #include "store/store_status.h"
 
 static const unsigned statuses[WM_N_STATUS] = { 200, 400, 401, 404, 405,
@@ -220,6 +221,27 @@ static void render_status(const struct store_status *st, struct buf *out)
 		"Bags of the location-month never verified since written.", 2);
 }
 
+/* The audit chain's head, for an external system to record (issue
+ * 22: `audit --verify --against` holds the log to recorded heads). */
+static void render_audit_head(struct store *s, struct buf *out)
+{
+	int64_t id;
+	char hash[CV_SHA256_HEX], *err = NULL;
+	if (store_audit_head(s, &id, hash, &err) != CV_OK) {
+		cv_warn("msg=\"metrics: audit head\" err=\"%s\"",
+			err ? err : "?");
+		free(err);
+		return;
+	}
+	help(out, "callvault_audit_head_id", "gauge",
+		"Id of the newest audit entry, the chain's head.");
+	buf_printf(out, "callvault_audit_head_id %lld\n", (long long)id);
+	help(out, "callvault_audit_head_info", "gauge",
+		"The chain head's id and hash (labels), always 1.");
+	buf_printf(out, "callvault_audit_head_info{id=\"%lld\",hash=\"%s\"} "
+			"1\n", (long long)id, hash);
+}
+
 void webhook_metrics_render_store(const char *db_path, struct buf *out)
 {
 	struct store *s = NULL;
@@ -231,9 +253,10 @@ void webhook_metrics_render_store(const char *db_path, struct buf *out)
 	help(out, "callvault_status_up", "gauge",
 		"1 when the store's status below could be read.");
 	buf_printf(out, "callvault_status_up %d\n", rc == CV_OK);
-	if (rc == CV_OK)
+	if (rc == CV_OK) {
 		render_status(&st, out);
-	else
+		render_audit_head(s, out);
+	} else
 		cv_warn("msg=\"metrics: store status\" err=\"%s\"",
 			err ? err : cv_strerror(rc));
 	if (s)

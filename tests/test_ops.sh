@@ -93,6 +93,9 @@ expect_eq "metrics: status up" "$(m callvault_status_up)" 1
 expect_eq "metrics: calls" "$(m callvault_calls_stored)" \
 	"$(q 'SELECT count(*) FROM calls')"
 expect_eq "metrics: fetch queue" "$(m callvault_fetch_queue_depth)" 1
+expect_eq "metrics: the audit head" "$(m callvault_audit_head_id)" \
+	"$(q 'SELECT max(id) FROM audit')"
+expect_eq "metrics: its hash" "$(grep -c "^callvault_audit_head_info{id=\"$(q 'SELECT max(id) FROM audit')\",hash=\"$(q 'SELECT hash FROM audit ORDER BY id DESC LIMIT 1')\"} 1$" "$T/metrics")" 1
 expect "metrics: queue age" awk -v a="$(m callvault_fetch_queue_oldest_age_seconds)" 'BEGIN { exit !(a >= 90) }'
 expect_eq "metrics: failing location" \
 	"$(m "callvault_sync_last_run_failed{location=\"$L1\"}")" 1

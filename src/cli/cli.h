@@ -29,6 +29,9 @@ struct cli_cmd {
 	const char *summary;    /* one line for `callvault --help` */
 	const char *help;       /* full text for `callvault CMD --help` */
 	int (*run)(struct cli *cli, int argc, char **argv);
+	/* in `callvault` (lean): true when these arguments need
+	 * callvault-full (NULL: never) */
+	bool (*needs_full)(int argc, char **argv);
 };
 
 /* Print "callvault CMD: message" to stderr; returns the exit code. */
@@ -67,6 +70,15 @@ const struct cli_cmd *cli_find(const char *name);
 int cli_getopt(int argc, char **argv, const char *shortopts,
 	const struct option *longopts);
 
+/*
+ * (callvault-full only, cmd_verify.c) The site's public key: given, else
+ * $CALLVAULT_SIGNING_PUBKEY, else <db>.secrets/site.pub when it exists
+ * (*have false: none, signatures not required). A key configured but
+ * unusable is reported; returns the exit code (CV_EXIT_OK when fine).
+ */
+int cli_site_pubkey(struct cli *cli, const char *cmd, const char *given,
+	unsigned char pub[32], bool *have);
+
 /* Parse a non-negative integer argument; false on garbage. */
 bool cli_parse_long(const char *s, long min, long max, long *out);
 
@@ -96,5 +108,6 @@ CLI_EXTERN(cmd_subject);
 CLI_EXTERN(cmd_status);
 CLI_EXTERN(cmd_backup);
 CLI_EXTERN(cmd_config);
+CLI_EXTERN(cmd_key);
 
 #endif

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../audithead.h"
+#include "../sitekey.h"
 #include "../util.h"
 #include "cli.h"
 #include "retention.h"
@@ -11,7 +13,23 @@
 struct tally {
 	int written;
 	bool rebuild;
+	int unstamped;            /* a token was asked for, none came */
 };
+
+/* The seal of an archive written: its signature and timestamp. */
+static void report_seal(const struct archive_outcome *r, struct tally *t)
+{
+	if (r->is_signed || r->timestamped)
+		printf("  %s%s%s\n", r->is_signed ? "tag manifest signed "
+						   "with the site key" : "",
+			r->is_signed && r->timestamped ? "; " : "",
+			r->timestamped ? "RFC 3161 timestamp kept" : "");
+	if (*r->tsa_error) {
+		t->unstamped++;
+		fprintf(stderr, "callvault archive: %s: written without a "
+				"timestamp: %s\n", r->path, r->tsa_error);
+	}
+}
 
 static void report(const struct archive_outcome *r, void *arg)
 {
@@ -34,6 +52,36 @@ static void report(const struct archive_outcome *r, void *arg)
 		(long long)r->calls, (long long)r->versions,
 		(long long)r->events, (double)r->payload_bytes / 1e6,
 		(double)r->size / 1e6, r->sha256);
+	report_seal(r, t);
+}
+
+/*
+ * The site key: --key, else $CALLVAULT_SIGNING_KEY, else
+ * <db>.secrets/site.key when it exists (no key there: unsigned, said).
+ * A configured key that cannot be used stops the run.
+ */
+static int load_key(struct cli *cli, const char *given, struct sitekey **k)
+{
+	const char *env = getenv("CALLVAULT_SIGNING_KEY");
+	bool configured = given || (env && *env);
+	char *path = given ? xstrdup(given)
+			   : sitekey_private_path(cli->db_path);
+	int code = CV_EXIT_OK;
+	char *err = NULL;
+	if (!configured && access(path, F_OK) != 0) {
+		fprintf(stderr, "callvault archive: note: no site key at %s "
+				"(callvault key init): archives are not "
+				"signed\n", path);
+	} else {
+		enum cv_err rc = sitekey_load(path, k, &err);
+		if (rc != CV_OK)
+			code = cli_fail(rc == CV_EINVAL ? CV_EXIT_USAGE
+							: CV_EXIT_FAIL,
+				"archive", "%s", err ? err : cv_strerror(rc));
+	}
+	free(err);
+	free(path);
+	return code;
 }
 
 static bool valid_month(const char *m)
@@ -52,11 +100,16 @@ static int run(struct cli *cli, int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "level", required_argument, NULL, 'L' },
 		{ "threads", required_argument, NULL, 'T' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "tsa", required_argument, NULL, 'a' },
+		{ "tsa-optional", no_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long threads = sysconf(_SC_NPROCESSORS_ONLN);
 	struct archive_opts o = { .out_dir = "archives", .level = 3,
 		.actor = cli->actor };
+	const char *key_path = NULL;
+	bool tsa_optional = false;
 	long v;
 	int c;
 	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
@@ -83,9 +136,15 @@ static int run(struct cli *cli, int argc, char **argv)
 				return cli_fail(CV_EXIT_USAGE, "archive",
 					"--threads must be 0 to 64");
 			break;
+		case 'k': key_path = optarg; break;
+		case 'a': o.tsa_url = optarg; break;
+		case 'O': tsa_optional = true; break;
 		default: return CV_EXIT_USAGE;
 		}
 	}
+	if (!o.tsa_url && getenv("CALLVAULT_TSA_URL") &&
+	    *getenv("CALLVAULT_TSA_URL"))
+		o.tsa_url = getenv("CALLVAULT_TSA_URL");
 	o.threads = threads > 0 ? (int)threads : 0;
 	if (optind != argc)
 		return cli_fail(CV_EXIT_USAGE, "archive", "takes no operands");
@@ -98,22 +157,48 @@ static int run(struct cli *cli, int argc, char **argv)
 			"months are written YYYY-MM");
 	if (isatty(STDERR_FILENO))
 		o.progress = stderr;
+	struct sitekey *key = NULL;
+	int code = load_key(cli, key_path, &key);
+	if (code != CV_EXIT_OK)
+		return code;
+	o.key = key;
+	/* the audit key MACs the chain head each bag records; made on
+	 * first use, beside the store */
+	unsigned char akey[AUDITHEAD_KEY_LEN];
+	char *apath = audithead_key_path(cli->db_path), *aerr = NULL;
+	enum cv_err arc = audithead_key_load(apath, true, akey, &aerr);
+	free(apath);
+	if (arc != CV_OK) {
+		code = cli_fail(arc == CV_EINVAL ? CV_EXIT_USAGE : CV_EXIT_FAIL,
+			"archive", "%s", aerr ? aerr : cv_strerror(arc));
+		free(aerr);
+		sitekey_destroy(key);
+		return code;
+	}
+	o.audit_key = akey;
 	struct store *s = cli_open_store(cli, "archive", STORE_NOCREATE);
-	if (!s)
+	if (!s) {
+		sitekey_destroy(key);
 		return CV_EXIT_FAIL;
+	}
 	char *err = NULL;
-	struct tally t = { 0, o.rebuild };
+	struct tally t = { 0, o.rebuild, 0 };
 	enum cv_err rc = archive_run(s, &o, report, &t, &err);
 	store_close(s);
+	sitekey_destroy(key);
 	if (rc != CV_OK) {
-		int code = cli_fail(rc == CV_EINVAL ? CV_EXIT_FAIL
-						    : cli_exit_for(rc),
+		code = cli_fail(rc == CV_EINVAL ? CV_EXIT_FAIL
+						: cli_exit_for(rc),
 			"archive", "%s", err ? err : cv_strerror(rc));
 		free(err);
 		return code;
 	}
 	printf("%d archive(s) %s\n", t.written,
 		o.rebuild ? "rebuilt" : "written");
+	if (t.unstamped && !tsa_optional)
+		return cli_fail(CV_EXIT_FAIL, "archive", "%d archive(s) "
+			"written without the timestamp asked for (--tsa-optional "
+			"accepts that)", t.unstamped);
 	return CV_EXIT_OK;
 }
 
@@ -157,6 +242,25 @@ const struct cli_cmd cmd_archive = {
 		"  --level N      zstd level 1-19 (default 3)\n"
 		"  --threads N    zstd worker threads (default: the number of "
 		"CPUs;\n                 0 = compress in the calling thread)\n"
+		"  --key FILE     the site signing key (default "
+		"$CALLVAULT_SIGNING_KEY,\n                 else <db>.secrets/"
+		"site.key when it exists): each\n                 bag's tag "
+		"manifest gets a detached Ed25519 signature,\n"
+		"                 tagmanifest-sha256.txt.sig (callvault key "
+		"init)\n"
+		"  --tsa URL      also an RFC 3161 timestamp of the tag "
+		"manifest from\n                 this timestamp authority "
+		"(default $CALLVAULT_TSA_URL),\n                 kept as "
+		"tagmanifest-sha256.txt.tsr; when none comes the\n"
+		"                 archive is written without it, said, and "
+		"the exit is 1\n"
+		"  --tsa-optional ... unless this is given (exit 0)\n"
+		"\nEach bag's bag-info.txt records the audit chain's head "
+		"(Callvault-Audit-Head:\nid and hash of the newest entry) "
+		"with an HMAC-SHA256 keyed by the audit\nkey "
+		"($CALLVAULT_AUDIT_KEY, else <db>.secrets/audit.key, made on "
+		"first\nuse, 0600); `callvault audit --verify --against DIR` "
+		"holds the live\nlog to it.\n"
 		"\nSee docs/archives.md for checking an archive with stock "
 		"tools.\n",
 	.run = run,

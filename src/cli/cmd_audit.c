@@ -5,10 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../audithead.h"
 #include "../search.h"
 #include "../store/store_audit.h"
 #include "../util.h"
 #include "cli.h"
+#ifndef CV_LEAN
+#include "retention.h"
+#endif
 
 static int print_row(const struct audit_entry *e, void *arg)
 {
@@ -48,6 +52,51 @@ static int json_row(const struct audit_entry *e, void *arg)
 	return 0;
 }
 
+#ifndef CV_LEAN
+/* The live log held to the heads the bags under dirs recorded. */
+static int against(struct cli *cli, struct store *s, char **dirs, size_t n)
+{
+	unsigned char key[AUDITHEAD_KEY_LEN];
+	char *path = audithead_key_path(cli->db_path), *err = NULL;
+	enum cv_err rc = audithead_key_load(path, false, key, &err);
+	bool have = rc == CV_OK;
+	if (rc == CV_ENOTFOUND)
+		printf("note: no audit key at %s: the heads' MACs are not "
+		       "checked\n", path);
+	free(path);
+	if (rc != CV_OK && rc != CV_ENOTFOUND) {
+		int code = cli_fail(rc == CV_EINVAL ? CV_EXIT_USAGE
+						    : CV_EXIT_FAIL,
+			"audit", "%s", err ? err : cv_strerror(rc));
+		free(err);
+		return code;
+	}
+	free(err);
+	err = NULL;
+	struct audit_against_stats st;
+	rc = audit_verify_against(s, dirs, n, have ? key : NULL, stdout, &st,
+		&err);
+	int code = CV_EXIT_OK;
+	if (rc != CV_OK)
+		code = cli_fail(CV_EXIT_FAIL, "audit", "%s",
+			err ? err : cv_strerror(rc));
+	else if (st.bad)
+		code = cli_fail(CV_EXIT_INTEGRITY, "audit", "%lld of %zu "
+			"archive(s) record an audit head the live log does not "
+			"hold", (long long)st.bad, st.bags);
+	else if (!st.heads)
+		code = cli_fail(CV_EXIT_FAIL, "audit", "no archive with an "
+			"audit head under the directories given (%zu "
+			"archive(s))", st.bags);
+	else
+		printf("audit log holds every archived head: %lld "
+		       "archive(s), the newest head entry #%lld\n",
+			(long long)st.heads, (long long)st.newest);
+	free(err);
+	return code;
+}
+#endif
+
 static int verify(struct store *s)
 {
 	int64_t checked = 0, bad = 0;
@@ -68,6 +117,15 @@ static int verify(struct store *s)
 	return code;
 }
 
+/* --against reads archives: libarchive is in callvault-full only */
+static bool needs_full(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strncmp(argv[i], "--against", 9))
+			return true;
+	return false;
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -80,9 +138,12 @@ static int run(struct cli *cli, int argc, char **argv)
 		{ "format", required_argument, NULL, 'F' },
 		{ "verify", no_argument, NULL, 'v' },
 		{ "tz", required_argument, NULL, 'z' },
+		{ "against", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *times[2] = { NULL, NULL }, *tz = NULL;
+	char **dirs = NULL;
+	size_t n_dirs = 0;
 	struct audit_filter f = { 0 };
 	bool json = false, check = false;
 	char *err = NULL;
@@ -96,6 +157,7 @@ static int run(struct cli *cli, int argc, char **argv)
 				    &err)) {
 				cli_fail(CV_EXIT_USAGE, "audit", "%s", err);
 				free(err);
+				free(dirs);
 				return CV_EXIT_USAGE;
 			}
 		} else if (c == 'a') {
@@ -116,13 +178,20 @@ static int run(struct cli *cli, int argc, char **argv)
 			check = true;
 		} else if (c == 'z') {
 			tz = optarg;
+		} else if (c == 'A') {
+			dirs = xrealloc(dirs, (n_dirs + 1) * sizeof(*dirs));
+			dirs[n_dirs++] = optarg;
+			check = true;
 		} else {
+			free(dirs);
 			return CV_EXIT_USAGE;
 		}
 	}
-	if (optind != argc)
+	if (optind != argc) {
+		free(dirs);
 		return cli_fail(CV_EXIT_USAGE, "audit", "unexpected argument "
 			"'%s'", argv[optind]);
+	}
 	struct store *s = cli_open_store(cli, "audit", STORE_NOCREATE);
 	int zc = s ? cli_zone(cli, s, tz, "audit") : CV_EXIT_FAIL;
 	for (int i = 0; i < 2 && !zc; i++)
@@ -133,11 +202,19 @@ static int run(struct cli *cli, int argc, char **argv)
 		}
 	if (zc) {
 		store_close(s);
+		free(dirs);
 		return zc;
 	}
 	if (check) {
 		int code = verify(s);
+#ifndef CV_LEAN
+		if (n_dirs) {
+			int c2 = against(cli, s, dirs, n_dirs);
+			code = code != CV_EXIT_OK ? code : c2;
+		}
+#endif
 		store_close(s);
+		free(dirs);
 		return code;
 	}
 	json_t *arr = json ? json_array() : NULL;
@@ -170,7 +247,7 @@ const struct cli_cmd cmd_audit = {
 	"         [--actor NAME] [--os-user NAME] [--client ADDR]\n"
 	"         [--command CMD]\n"
 	"         [--format table|json] [--tz ZONE]\n"
-	"       callvault [--db PATH] audit --verify\n"
+	"       callvault [--db PATH] audit --verify [--against DIR]…\n"
 	"\n"
 	"Every search, show and export (and hold and purge) appends an entry:\n"
 	"time, who, command, the query and filters as JSON, and the number\n"
@@ -198,6 +275,17 @@ const struct cli_cmd cmd_audit = {
 	"                     erase\", …)\n"
 	"  --format F         table (default) or json\n"
 	"  --verify           check the whole chain: exit 0 when intact, 3\n"
-	"                     naming the first entry that does not verify\n",
+	"                     naming the first entry that does not verify\n"
+	"  --against DIR      (implies --verify; repeatable) also hold the\n"
+	"                     log to the chain head each archive under DIR\n"
+	"                     recorded (bag-info.txt's Callvault-Audit-Head,\n"
+	"                     its MAC checked with the audit key,\n"
+	"                     $CALLVAULT_AUDIT_KEY or <db>.secrets/audit.key):\n"
+	"                     the live log must still have that entry with\n"
+	"                     that hash, so none up to it was removed or\n"
+	"                     changed, even if the chain was recomputed.\n"
+	"                     Exit 3 naming each archive whose head it\n"
+	"                     does not hold (truncated or rewritten)\n",
 	.run = run,
+	.needs_full = needs_full,
 };

@@ -31,21 +31,33 @@ static void report(const char *path, const struct restore_stats *st)
 
 static int run(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
-	if (cli_getopt(argc, argv, "", opts) != -1)
-		return CV_EXIT_USAGE;
+	static const struct option opts[] = {
+		{ "pubkey", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *given = NULL;
+	int c;
+	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
+		if (c != 'p')
+			return CV_EXIT_USAGE;
+		given = optarg;
+	}
 	if (optind >= argc)
 		return cli_fail(CV_EXIT_USAGE, "restore",
 			"name at least one ARCHIVE");
+	unsigned char pub[32];
+	bool have = false;
+	int code = cli_site_pubkey(cli, "restore", given, pub, &have);
+	if (code != CV_EXIT_OK)
+		return code;
 	struct store *s = cli_open_store(cli, "restore", 0);
 	if (!s)
 		return CV_EXIT_FAIL;
-	int code = CV_EXIT_OK;
 	for (int i = optind; i < argc && code == CV_EXIT_OK; i++) {
 		struct restore_stats st;
 		char *err = NULL;
-		enum cv_err rc = restore_archive(s, argv[i], cli->actor, &st,
-			&err);
+		enum cv_err rc = restore_archive_signed(s, argv[i], cli->actor,
+			have ? pub : NULL, &st, &err);
 		if (rc != CV_OK)
 			code = cli_fail(cli_exit_for(rc) == CV_EXIT_INTEGRITY
 					? CV_EXIT_INTEGRITY : CV_EXIT_FAIL,
@@ -61,7 +73,8 @@ static int run(struct cli *cli, int argc, char **argv)
 const struct cli_cmd cmd_restore = {
 	.name = "restore",
 	.summary = "load archives back into the store",
-	.help = "usage: callvault [--db PATH] restore ARCHIVE…\n"
+	.help = "usage: callvault [--db PATH] restore [--pubkey FILE] "
+		"ARCHIVE…\n"
 		"\n"
 		"Verify each archive, then load its calls, every version, "
 		"webhook events\nand agent names into the store (creating it "
@@ -84,6 +97,14 @@ const struct cli_cmd cmd_restore = {
 		"location made\nbefore it was written (data/erasures.jsonl): "
 		"they become tombstones\nhere and remove the calls they name, "
 		"whichever archive those came\nfrom, unless a hold covers "
-		"them (`; N erasures carried, M calls\nerased`).\n",
+		"them (`; N erasures carried, M calls\nerased`).\n"
+		"\n"
+		"  --pubkey F  the site's public key (default "
+		"$CALLVAULT_SIGNING_PUBKEY,\n              else <db>.secrets/"
+		"site.pub when it exists): with one, an\n              archive "
+		"whose tag-manifest signature is missing or wrong\n"
+		"              is not loaded (exit 3), as verify says; one the "
+		"store\n              recorded as written before the key "
+		"existed is loaded\n",
 	.run = run,
 };

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../store/store_audit.h"
 #include "../store/store_status.h"
 #include "../util.h"
 #include "cli.h"
@@ -46,7 +47,15 @@ static json_t *archive_json(const struct store_status_archive *a)
 	return o;
 }
 
-static void print_json(const struct store_status *st, int64_t now)
+/* The audit chain's newest entry, for an external system to record
+ * (audit --verify --against holds the log to such a head). */
+struct head {
+	int64_t id;
+	char hash[CV_SHA256_HEX];
+};
+
+static void print_json(const struct store_status *st, int64_t now,
+	const struct head *h)
 {
 	json_t *o = json_object(), *q = json_object();
 	json_t *locs = json_array(), *arch = json_array();
@@ -66,6 +75,8 @@ static void print_json(const struct store_status *st, int64_t now)
 		json_array_append_new(arch, archive_json(&st->archives[i]));
 	json_object_set_new(o, "locations", locs);
 	json_object_set_new(o, "archives", arch);
+	json_object_set_new(o, "auditHead", json_pack("{s:I,s:s}", "id",
+		(json_int_t)h->id, "hash", h->hash));
 	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 	fputc('\n', stdout);
 	json_decref(o);
@@ -123,7 +134,7 @@ static void print_archives(const struct cli *cli,
 }
 
 static void print_text(const struct cli *cli, const struct store_status *st,
-	int64_t now)
+	int64_t now, const struct head *h)
 {
 	char t[TZ_TIME_LEN];
 	printf("times in     %s\n", cli_zone_name(cli));
@@ -137,6 +148,7 @@ static void print_text(const struct cli *cli, const struct store_status *st,
 			(long long)((now - st->queue_oldest_at) / 1000),
 			(long long)st->queue_failing);
 	putchar('\n');
+	printf("audit head   #%lld %s\n", (long long)h->id, h->hash);
 	print_locations(cli, st);
 	print_archives(cli, st);
 }
@@ -170,12 +182,15 @@ static int run(struct cli *cli, int argc, char **argv)
 	}
 	struct store_status st;
 	char *err = NULL;
+	struct head h;
 	enum cv_err rc = store_status_read(s, &st, &err);
+	if (rc == CV_OK)
+		rc = store_audit_head(s, &h.id, h.hash, &err);
 	int64_t now = cv_now_ms();
 	if (rc == CV_OK && json)
-		print_json(&st, now);
+		print_json(&st, now, &h);
 	else if (rc == CV_OK)
-		print_text(cli, &st, now);
+		print_text(cli, &st, now, &h);
 	store_status_finish(&st);
 	store_close(s);
 	if (rc != CV_OK) {
@@ -197,10 +212,12 @@ const struct cli_cmd cmd_status = {
 		"the oldest, how many failed); per location\nthe calls "
 		"stored, when a sync last ran and last succeeded, the last "
 		"error;\nper location and month the archives written, when "
-		"last written and last\nverified, and any bag never verified. "
+		"last written and last\nverified, and any bag never verified; "
+		"the audit chain's head (id and\nhash of its newest entry, "
+		"for an external system to record). "
 		"Times are UTC. The same figures\nare on `serve`'s /metrics "
 		"(docs/webhooks.md). --json prints them as an\nobject "
 		"(`calls`, `walBytes`, `fetchQueue`, `locations`, "
-		"`archives`).\n",
+		"`archives`, `auditHead`).\n",
 	.run = run,
 };

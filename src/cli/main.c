@@ -49,6 +49,7 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_sync,
 	&cmd_reconcile,
 	&cmd_subject,
+	&cmd_key,
 #endif
 };
 
@@ -164,7 +165,8 @@ int main(int argc, char **argv)
 	cli_identify(&cli);
 	const struct cli_cmd *cmd = cli_find(argv[optind]);
 #ifdef CV_LEAN
-	if (!cmd)
+	if (!cmd || (cmd->needs_full &&
+		     cmd->needs_full(argc - optind, argv + optind)))
 		return exec_full(argv);
 #endif
 	if (!cmd) {

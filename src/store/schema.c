@@ -460,6 +460,16 @@ const struct store_migration store_migrations[] = {
 	  "  sha256 TEXT NOT NULL,"
 	  "  PRIMARY KEY(message_id, kind, sha256, archive_id)"
 	  ") WITHOUT ROWID;" },
+	/* issue 21: the files that seal a bag's tag manifest (its
+	 * detached signature, an RFC 3161 timestamp token), kept so that
+	 * archive --rebuild writes the same seal, not a new one */
+	{ "retention: the signature and timestamp of each archive",
+	  "CREATE TABLE archive_tagfiles("
+	  "  archive_id INTEGER NOT NULL REFERENCES archives(id),"
+	  "  name TEXT NOT NULL,"
+	  "  content BLOB NOT NULL,"
+	  "  PRIMARY KEY(archive_id, name)"
+	  ") WITHOUT ROWID;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);

@@ -124,6 +124,46 @@ enum cv_err store_ret_get_baginfo(struct store *s, int64_t id, char **out,
 	return rc;
 }
 
+enum cv_err store_ret_put_tagfile(struct store *s, int64_t id,
+	const char *name, const void *p, size_t len, char **errmsg)
+{
+	static const char sql[] = "INSERT OR REPLACE INTO archive_tagfiles"
+				  "(archive_id, name, content) VALUES (?, ?, ?)";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, p, (int)len, SQLITE_STATIC);
+	return step_done(s, st, "keep a tag file", errmsg);
+}
+
+enum cv_err store_ret_get_tagfile(struct store *s, int64_t id,
+	const char *name, unsigned char **out, size_t *len, char **errmsg)
+{
+	static const char sql[] = "SELECT content FROM archive_tagfiles"
+				  " WHERE archive_id = ? AND name = ?";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	enum cv_err rc = CV_OK;
+	if (r == SQLITE_ROW) {
+		*len = (size_t)sqlite3_column_bytes(st, 0);
+		*out = xmalloc(*len + 1);
+		if (*len)
+			memcpy(*out, sqlite3_column_blob(st, 0), *len);
+	} else if (r == SQLITE_DONE) {
+		rc = CV_ENOTFOUND;
+	} else {
+		rc = store_dberr(s, errmsg, "read a tag file");
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
 enum cv_err store_ret_archive_at(struct store *s, const char *path,
 	struct store_archive *out, char **errmsg)
 {

@@ -42,6 +42,16 @@ enum cv_err store_ret_put_baginfo(struct store *s, int64_t id,
 enum cv_err store_ret_get_baginfo(struct store *s, int64_t id, char **out,
 	size_t *len, char **errmsg) CV_MUST_CHECK;
 
+/* Keep a tag file that is not in the tag manifest (the signature and
+ * timestamp over it) of archive id, inside the caller's transaction. */
+enum cv_err store_ret_put_tagfile(struct store *s, int64_t id,
+	const char *name, const void *p, size_t len,
+	char **errmsg) CV_MUST_CHECK;
+/* That file (caller frees *out); CV_ENOTFOUND when none was kept. */
+enum cv_err store_ret_get_tagfile(struct store *s, int64_t id,
+	const char *name, unsigned char **out, size_t *len,
+	char **errmsg) CV_MUST_CHECK;
+
 /* The archive recorded at exactly this path (the newest, should there be
  * several); CV_ENOTFOUND when none. */
 enum cv_err store_ret_archive_at(struct store *s, const char *path,

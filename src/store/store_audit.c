@@ -137,7 +137,21 @@ enum cv_err store_audit_each(struct store *s, const struct audit_filter *f,
 		"  AND (?3 IS NULL OR actor = ?3)"
 		"  AND (?4 IS NULL OR os_user = ?4)"
 		"  AND (?5 IS NULL OR command = ?5)"
-		"  AND (?6 IS NULL OR client = ?6) ORDER BY id";
+		"  AND (?6 IS NULL OR client = ?6)"
+		"  AND (?7 IS NULL OR CASE WHEN json_valid(detail) THEN ("
+		"   json_extract(detail, '$.location') = ?7"
+		"   OR json_extract(detail, '$.locationId') = ?7"
+		"   OR json_extract(detail, '$.filters.location') = ?7"
+		"   OR json_extract(detail, '$.criteria.location') = ?7"
+		"   OR EXISTS (SELECT 1 FROM calls c WHERE c.location_id = ?7"
+		"    AND c.id IN (SELECT json_extract(audit.detail, '$.id')"
+		"     UNION ALL SELECT value FROM json_each(audit.detail,"
+		"      '$.ids')"
+		"     UNION ALL SELECT value FROM json_each(audit.detail,"
+		"      '$.callIds')"
+		"     UNION ALL SELECT value FROM json_each(audit.detail,"
+		"      '$.criteria.calls')))"
+		"  ) ELSE 0 END) ORDER BY id";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
@@ -147,6 +161,7 @@ enum cv_err store_audit_each(struct store *s, const struct audit_filter *f,
 	store_bind_text(st, 4, f ? f->os_user : NULL);
 	store_bind_text(st, 5, f ? f->command : NULL);
 	store_bind_text(st, 6, f ? f->client : NULL);
+	store_bind_text(st, 7, f ? f->location : NULL);
 	int r;
 	enum cv_err rc = CV_OK;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -206,4 +221,50 @@ enum cv_err store_audit_verify(struct store *s, int64_t *checked,
 	if (checked)
 		*checked = n;
 	return rc;
+}
+
+/* One row's hash: the newest (id 0) or entry id. */
+static enum cv_err hash_row(struct store *s, const char *sql, int64_t id,
+	int64_t *id_out, char hash[CV_SHA256_HEX], char **errmsg)
+{
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	if (id)
+		sqlite3_bind_int64(st, 1, id);
+	int r = sqlite3_step(st);
+	enum cv_err rc = CV_OK;
+	if (r == SQLITE_ROW) {
+		if (id_out)
+			*id_out = sqlite3_column_int64(st, 0);
+		const char *h = (const char *)sqlite3_column_text(st, 1);
+		snprintf(hash, CV_SHA256_HEX, "%s", h ? h : "");
+	} else if (r == SQLITE_DONE) {
+		rc = CV_ENOTFOUND;
+	} else {
+		rc = store_dberr(s, errmsg, "read audit");
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum cv_err store_audit_head(struct store *s, int64_t *id,
+	char hash[CV_SHA256_HEX], char **errmsg)
+{
+	static const char sql[] =
+		"SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1";
+	enum cv_err rc = hash_row(s, sql, 0, id, hash, errmsg);
+	if (rc == CV_ENOTFOUND) {
+		*id = 0;
+		snprintf(hash, CV_SHA256_HEX, "%s", AUDIT_GENESIS);
+		rc = CV_OK;
+	}
+	return rc;
+}
+
+enum cv_err store_audit_hash_of(struct store *s, int64_t id,
+	char hash[CV_SHA256_HEX], char **errmsg)
+{
+	static const char sql[] = "SELECT id, hash FROM audit WHERE id = ?";
+	return hash_row(s, sql, id, NULL, hash, errmsg);
 }

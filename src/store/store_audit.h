@@ -13,6 +13,9 @@
  * changing its OS user or client address, breaks the chain from that
  * point on; entries written before either was recorded verify as they
  * always did.
+ * Removing the newest entries, or rewriting and recomputing the chain,
+ * shows only against a head kept elsewhere: each monthly bag records
+ * one, MACed with a key outside the store (audithead.h).
  */
 #ifndef CV_STORE_AUDIT_H
 #define CV_STORE_AUDIT_H
@@ -78,10 +81,22 @@ struct audit_filter {
 	const char *os_user;
 	const char *command;
 	const char *client;
+	const char *location;   /* entries about this location only: its
+				   id in the detail (location, locationId,
+				   filters.location, criteria.location) or
+				   a call of it named there (id, ids,
+				   callIds, criteria.calls) */
 };
 enum cv_err store_audit_each(struct store *s, const struct audit_filter *f,
 	int (*fn)(const struct audit_entry *e, void *arg), void *arg,
 	char **errmsg) CV_MUST_CHECK;
+
+/* The newest entry's id and hash (0 and AUDIT_GENESIS when none). */
+enum cv_err store_audit_head(struct store *s, int64_t *id,
+	char hash[CV_SHA256_HEX], char **errmsg) CV_MUST_CHECK;
+/* The hash of entry id; CV_ENOTFOUND when there is no such entry. */
+enum cv_err store_audit_hash_of(struct store *s, int64_t id,
+	char hash[CV_SHA256_HEX], char **errmsg) CV_MUST_CHECK;
 
 /*
  * Check the whole chain. On a break returns CV_EINTEGRITY, sets *bad_id to
