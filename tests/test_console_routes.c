@@ -4,7 +4,8 @@
  * a session (401), a session without its CSRF token when it changes
  * state (403), and a session lacking any one of its permissions (403
  * naming it), for users holding every other permission; each preset
- * role gets exactly the routes its set allows; a wrong method is 405.
+ * role gets exactly the routes its set allows; a wrong method is 405;
+ * and `user set` changes a set at the user's next request.
  * Runs `callvault serve --console` as a child on port 0.
  *
  * usage: test_console_routes   (env CALLVAULT = the binary)
@@ -144,6 +145,43 @@ static void walk(void)
 	CHECK(get(&res, "/api/nope", all.cookie) == 404);
 }
 
+/* `user set`: a new set takes effect at the user's next request, the
+ * session kept; bad sets and matters refused (exit 2), and user list
+ * shows the set and the matters. */
+static void user_set(void)
+{
+	struct session s;
+	struct resp r;
+	CHECK(login("viewer", "correct+horse+1", &s) == 200);
+	CHECK(get(&r, "/api/audit", s.cookie) == 403);
+	CHECK(cv("user set viewer --permissions search,audit-read "
+		 "--matter 'Doe v. Acme' >/dev/null") == 0);
+	CHECK(get(&r, "/api/audit", s.cookie) == 200);
+	CHECK(get(&r, "/api/me", s.cookie) == 200);
+	CHECK(strstr(r.body, "\"role\":\"custom\",\"permissions\":"
+			     "[\"search\",\"audit-read\"]") != NULL);
+	CHECK(cv("user set viewer --permissions search,bogus 2>/dev/null") ==
+	      2);
+	CHECK(cv("user set viewer --role god 2>/dev/null") == 2);
+	CHECK(cv("user set viewer --role viewer --permissions search "
+		 "2>/dev/null") == 2);
+	CHECK(cv("user set viewer 2>/dev/null") == 2);
+	CHECK(cv("user set viewer --drop-matter Nope 2>/dev/null") == 2);
+	CHECK(cv("user set nobody --role viewer 2>/dev/null") == 2);
+	char cmd[800], line[512] = "";
+	snprintf(cmd, sizeof(cmd), "'%s' --db '%s' user list | grep '^viewer '",
+		bin, db);
+	FILE *p = popen(cmd, "r");
+	CHECK(p && fgets(line, sizeof(line), p));
+	if (p)
+		pclose(p);
+	CHECK_MSG(strstr(line, " custom ") && strstr(line, "search,audit-read")
+		&& strstr(line, "Doe v. Acme"), "%s", line);
+	CHECK(cv("user set viewer --role viewer --drop-matter 'Doe v. Acme' "
+		 ">/dev/null") == 0);
+	CHECK(get(&r, "/api/audit", s.cookie) == 403);
+}
+
 int main(void)
 {
 	ct_begin("routes");
@@ -153,6 +191,7 @@ int main(void)
 		wt_die("serve did not start");
 	port = srv.port;
 	walk();
+	user_set();
 	CHECK(wt_stop(&srv) == 0);
 	return ct_end();
 }
