@@ -5,7 +5,8 @@
  * state (403), and a session lacking any one of its permissions (403
  * naming it), for users holding every other permission; each preset
  * role gets exactly the routes its set allows; a wrong method is 405;
- * and `user set` changes a set at the user's next request.
+ * API tokens refused alike; and `user set` changes a set at the user's
+ * next request.
  * Runs `callvault serve --console` as a child on port 0.
  *
  * usage: test_console_routes   (env CALLVAULT = the binary)
@@ -15,6 +16,23 @@
 #include "console.h"
 #include "console_t.h"
 #include "roles.h"
+
+static char tokens[PERM_N][80]; /* bearer tokens of the no-PERM users */
+
+/* The user's new API token. */
+static void token_of(const char *name, char out[80])
+{
+	char cmd[800];
+	snprintf(cmd, sizeof(cmd), "'%s' --db '%s' user token %s", bin, db,
+		name);
+	FILE *p = popen(cmd, "r");
+	out[0] = '\0';
+	CHECK(p && fgets(out, 80, p));
+	if (p)
+		pclose(p);
+	out[strcspn(out, "\n")] = '\0';
+	CHECK(strlen(out) == 64);
+}
 
 /* A user holding exactly perms, logged in. */
 static void user_with(const char *name, unsigned perms, struct session *s)
@@ -77,6 +95,16 @@ static void lacking(const struct console_route *r,
 		CHECK_MSG(st == 403 && strstr(res.body, perm_names[i]),
 			"%s %s without %s: %ld %.200s", r->method, r->path,
 			perm_names[i], st, res.body);
+		/* the same with the user's API token (no CSRF needed) */
+		char path[256], hdr[128];
+		path_of(r, path, sizeof(path));
+		snprintf(hdr, sizeof(hdr), "Authorization: Bearer %.64s",
+			tokens[i]);
+		st = req(&res, r->method, path, posts(r) ? "x=1" : NULL, NULL,
+			NULL, hdr, NULL);
+		CHECK_MSG(st == 403 && strstr(res.body, perm_names[i]),
+			"%s %s by token without %s: %ld", r->method, r->path,
+			perm_names[i], st);
 	}
 	if (posts(r)) {
 		long st = call(r, all, false, &res);
@@ -121,6 +149,7 @@ static void walk(void)
 	for (int i = 0; i < PERM_N; i++) {
 		snprintf(name, sizeof(name), "no-%s", perm_names[i]);
 		user_with(name, PERM_ALL & ~(1u << i), &lack[i]);
+		token_of(name, tokens[i]);
 	}
 	user_with("all", PERM_ALL, &all);
 	static const char *const names[] = { "viewer", "exporter",
