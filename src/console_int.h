@@ -116,6 +116,10 @@ void cx_admit_leave(struct ctx *x);
  * permission, run the handler, and refuse an answer its route should
  * have audited but did not. */
 void cx_route(struct ctx *x);
+/* After the handler of a route that audits (audit non-NULL): a
+ * successful answer (status below 400) that wrote no entry is replaced
+ * by a 500 (a stream released unsent). */
+void cx_audit_check(struct ctx *x, const char *audit);
 
 /* ---- console_reply.c ---- */
 

@@ -189,6 +189,18 @@ static void run(struct ctx *x, const struct cx_route *r, const char *id)
 		r->fn(x, id);
 }
 
+void cx_audit_check(struct ctx *x, const char *audit)
+{
+	if (!audit || x->res->status >= 400 || x->audited)
+		return;
+	/* a bug, not a state: nothing is shown unaudited */
+	cv_warn("msg=\"console: answer not audited\" command=\"%s\"", audit);
+	if (x->res->stream)
+		x->res->stream(x->res->stream_arg, -1);
+	x->res->stream = NULL;
+	cx_reply_error(x, 500, "the answer was not audited");
+}
+
 void cx_route(struct ctx *x)
 {
 	char *id = NULL;
@@ -200,14 +212,6 @@ void cx_route(struct ctx *x)
 		return;
 	}
 	run(x, r, id);
-	if (r->pub.audit && x->res->status < 400 && !x->audited) {
-		/* a bug, not a state: nothing is shown unaudited */
-		cv_warn("msg=\"console: answer not audited\" path=%s",
-			r->pub.path);
-		if (x->res->stream)
-			x->res->stream(x->res->stream_arg, -1);
-		x->res->stream = NULL;
-		cx_reply_error(x, 500, "the answer was not audited");
-	}
+	cx_audit_check(x, r->pub.audit);
 	free(id);
 }

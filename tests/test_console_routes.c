@@ -4,7 +4,9 @@
  * a session (401), a session without its CSRF token when it changes
  * state (403), and a session lacking any one of its permissions (403
  * naming it), for users holding every other permission; each preset
- * role gets exactly the routes its set allows; a wrong method is 405.
+ * role gets exactly the routes its set allows; a wrong method is 405;
+ * API tokens refused alike; and `user set` changes a set at the user's
+ * next request.
  * Runs `callvault serve --console` as a child on port 0.
  *
  * usage: test_console_routes   (env CALLVAULT = the binary)
@@ -14,6 +16,23 @@
 #include "console.h"
 #include "console_t.h"
 #include "roles.h"
+
+static char tokens[PERM_N][80]; /* bearer tokens of the no-PERM users */
+
+/* The user's new API token. */
+static void token_of(const char *name, char out[80])
+{
+	char cmd[800];
+	snprintf(cmd, sizeof(cmd), "'%s' --db '%s' user token %s", bin, db,
+		name);
+	FILE *p = popen(cmd, "r");
+	out[0] = '\0';
+	CHECK(p && fgets(out, 80, p));
+	if (p)
+		pclose(p);
+	out[strcspn(out, "\n")] = '\0';
+	CHECK(strlen(out) == 64);
+}
 
 /* A user holding exactly perms, logged in. */
 static void user_with(const char *name, unsigned perms, struct session *s)
@@ -76,6 +95,16 @@ static void lacking(const struct console_route *r,
 		CHECK_MSG(st == 403 && strstr(res.body, perm_names[i]),
 			"%s %s without %s: %ld %.200s", r->method, r->path,
 			perm_names[i], st, res.body);
+		/* the same with the user's API token (no CSRF needed) */
+		char path[256], hdr[128];
+		path_of(r, path, sizeof(path));
+		snprintf(hdr, sizeof(hdr), "Authorization: Bearer %.64s",
+			tokens[i]);
+		st = req(&res, r->method, path, posts(r) ? "x=1" : NULL, NULL,
+			NULL, hdr, NULL);
+		CHECK_MSG(st == 403 && strstr(res.body, perm_names[i]),
+			"%s %s by token without %s: %ld", r->method, r->path,
+			perm_names[i], st);
 	}
 	if (posts(r)) {
 		long st = call(r, all, false, &res);
@@ -120,6 +149,7 @@ static void walk(void)
 	for (int i = 0; i < PERM_N; i++) {
 		snprintf(name, sizeof(name), "no-%s", perm_names[i]);
 		user_with(name, PERM_ALL & ~(1u << i), &lack[i]);
+		token_of(name, tokens[i]);
 	}
 	user_with("all", PERM_ALL, &all);
 	static const char *const names[] = { "viewer", "exporter",
@@ -144,6 +174,43 @@ static void walk(void)
 	CHECK(get(&res, "/api/nope", all.cookie) == 404);
 }
 
+/* `user set`: a new set takes effect at the user's next request, the
+ * session kept; bad sets and matters refused (exit 2), and user list
+ * shows the set and the matters. */
+static void user_set(void)
+{
+	struct session s;
+	struct resp r;
+	CHECK(login("viewer", "correct+horse+1", &s) == 200);
+	CHECK(get(&r, "/api/audit", s.cookie) == 403);
+	CHECK(cv("user set viewer --permissions search,audit-read "
+		 "--matter 'Doe v. Acme' >/dev/null") == 0);
+	CHECK(get(&r, "/api/audit", s.cookie) == 200);
+	CHECK(get(&r, "/api/me", s.cookie) == 200);
+	CHECK(strstr(r.body, "\"role\":\"custom\",\"permissions\":"
+			     "[\"search\",\"audit-read\"]") != NULL);
+	CHECK(cv("user set viewer --permissions search,bogus 2>/dev/null") ==
+	      2);
+	CHECK(cv("user set viewer --role god 2>/dev/null") == 2);
+	CHECK(cv("user set viewer --role viewer --permissions search "
+		 "2>/dev/null") == 2);
+	CHECK(cv("user set viewer 2>/dev/null") == 2);
+	CHECK(cv("user set viewer --drop-matter Nope 2>/dev/null") == 2);
+	CHECK(cv("user set nobody --role viewer 2>/dev/null") == 2);
+	char cmd[800], line[512] = "";
+	snprintf(cmd, sizeof(cmd), "'%s' --db '%s' user list | grep '^viewer '",
+		bin, db);
+	FILE *p = popen(cmd, "r");
+	CHECK(p && fgets(line, sizeof(line), p));
+	if (p)
+		pclose(p);
+	CHECK_MSG(strstr(line, " custom ") && strstr(line, "search,audit-read")
+		&& strstr(line, "Doe v. Acme"), "%s", line);
+	CHECK(cv("user set viewer --role viewer --drop-matter 'Doe v. Acme' "
+		 ">/dev/null") == 0);
+	CHECK(get(&r, "/api/audit", s.cookie) == 403);
+}
+
 int main(void)
 {
 	ct_begin("routes");
@@ -153,6 +220,7 @@ int main(void)
 		wt_die("serve did not start");
 	port = srv.port;
 	walk();
+	user_set();
 	CHECK(wt_stop(&srv) == 0);
 	return ct_end();
 }
