@@ -6,6 +6,7 @@
  * of an audited route that wrote no audit entry never goes out.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include "console_int.h"
 #include "t.h"
@@ -39,6 +40,38 @@ static bool stream(void *arg, int fd)
 {
 	released = fd < 0;
 	return false;
+}
+
+/* A recording's bytes after a play's start go out unaudited (the play
+ * was audited at byte 0); from byte 0 they need an entry, and the file
+ * is not sent when there is none. */
+static void test_recording(void)
+{
+	static const struct {
+		unsigned status;
+		int64_t off;
+		unsigned want;
+	} rows[] = {
+		{ 206, 4096, 206 },
+		{ 206, 0, 500 },
+		{ 200, 0, 500 },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct console_response res;
+		memset(&res, 0, sizeof(res));
+		buf_init(&res.body);
+		res.status = rows[i].status;
+		res.has_file = true;
+		res.file_fd = dup(0);
+		res.file_off = rows[i].off;
+		res.file_len = 10;
+		struct ctx x = { .res = &res };
+		cx_audit_check(&x, "recording play");
+		CHECK_MSG(res.status == rows[i].want, "row %zu: %u", i,
+			res.status);
+		CHECK(res.has_file == (rows[i].want == 206));
+		console_response_finish(&res);
+	}
 }
 
 static void test_unaudited(void)
@@ -79,5 +112,6 @@ int main(void)
 {
 	test_table();
 	test_unaudited();
+	test_recording();
 	return t_done();
 }
