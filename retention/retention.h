@@ -24,6 +24,8 @@
 
 struct archive_opts {
 	const char *out_dir;      /* archives go to out_dir/<location>/ */
+	const char *storage;      /* or to this S3 target (storage.h) */
+	bool storage_default;     /* or to the default S3 target */
 	const char *location;     /* NULL = every location */
 	const char *month;        /* "YYYY-MM": just this month */
 	const char *through;      /* else every month up to this one */

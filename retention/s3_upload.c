@@ -1,0 +1,133 @@
+/* s3_upload.c — a multipart upload fed like a file: one part's buffer in
+ * memory, each full part sent (with its SHA-256 and Content-MD5, retried
+ * by s3_request) before more is taken. Nothing is staged on disk. */
+#include "s3_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define S3_PARTS_MAX 10000
+
+struct s3_upload {
+	struct s3 *s;
+	char *key, *id;
+	enum s3_lock_mode mode;
+	int64_t until_ms;
+	unsigned char *part;
+	size_t part_size, fill;
+	char (*etags)[80];
+	int n_parts;
+	bool done, failed;
+};
+
+enum cv_err s3_upload_begin(struct s3 *s, const char *key,
+	enum s3_lock_mode mode, int64_t until_ms, size_t part_size,
+	struct s3_upload **out, char **errmsg)
+{
+	if (part_size < S3_PART_MIN || part_size > S3_PART_MAX)
+		return cv_error(errmsg, CV_EINVAL, "S3 part size %zu: must "
+			"be %u to %u MiB", part_size, S3_PART_MIN >> 20,
+			S3_PART_MAX >> 20);
+	struct s3_upload *u = xcalloc(1, sizeof(*u));
+	u->s = s;
+	u->key = xstrdup(key);
+	u->mode = mode;
+	u->until_ms = until_ms;
+	u->part_size = part_size;
+	enum cv_err rc = s3_mpu_create(s, key, mode, until_ms, &u->id, errmsg);
+	if (rc != CV_OK) {
+		s3_upload_destroy(u);
+		return rc;
+	}
+	u->part = xmalloc(part_size);
+	*out = u;
+	return CV_OK;
+}
+
+static enum cv_err send_part(struct s3_upload *u, char **errmsg)
+{
+	if (u->n_parts == S3_PARTS_MAX)
+		return cv_error(errmsg, CV_ETOOBIG, "S3 s3://%s/%s: more than "
+			"%d parts of %zu bytes", u->s->bucket, u->key,
+			S3_PARTS_MAX, u->part_size);
+	u->etags = xrealloc(u->etags, (size_t)(u->n_parts + 1) *
+					      sizeof(*u->etags));
+	enum cv_err rc = s3_mpu_part(u->s, u->key, u->id, u->n_parts + 1,
+		u->part, u->fill, u->etags[u->n_parts], errmsg);
+	if (rc != CV_OK)
+		return rc;
+	u->n_parts++;
+	u->fill = 0;
+	return CV_OK;
+}
+
+enum cv_err s3_upload_write(struct s3_upload *u, const void *p, size_t n,
+	char **errmsg)
+{
+	const unsigned char *c = p;
+	if (u->failed)
+		return cv_error(errmsg, CV_EIO, "S3 upload of %s failed "
+			"before", u->key);
+	while (n > 0) {
+		size_t take = u->part_size - u->fill;
+		if (take > n)
+			take = n;
+		memcpy(u->part + u->fill, c, take);
+		u->fill += take;
+		c += take;
+		n -= take;
+		if (u->fill == u->part_size &&
+		    send_part(u, errmsg) != CV_OK) {
+			u->failed = true;
+			return CV_EIO;
+		}
+	}
+	return CV_OK;
+}
+
+enum cv_err s3_upload_finish(struct s3_upload *u, struct s3_obj *out,
+	char **errmsg)
+{
+	enum cv_err rc = u->failed ? cv_error(errmsg, CV_EIO, "S3 upload of "
+		"%s failed before", u->key) : CV_OK;
+	/* the last part may be short; an empty object still needs one */
+	if (rc == CV_OK && (u->fill > 0 || u->n_parts == 0))
+		rc = send_part(u, errmsg);
+	struct s3_obj done = { 0 };
+	if (rc == CV_OK)
+		rc = s3_mpu_complete(u->s, u->key, u->id, u->etags, u->n_parts,
+			&done, errmsg);
+	if (rc != CV_OK) {
+		u->failed = true;
+		return rc;
+	}
+	u->done = true;  /* completed: nothing left to abort */
+	if (!*done.version_id)
+		return cv_error(errmsg, CV_EPARSE, "S3 s3://%s/%s: no version "
+			"id for the completed upload (is versioning, and so "
+			"Object Lock, on?)", u->s->bucket, u->key);
+	if (u->mode != S3_LOCK_NONE)
+		rc = s3_put_retention(u->s, u->key, done.version_id, u->mode,
+			u->until_ms, errmsg);
+	if (rc == CV_OK)
+		rc = s3_head(u->s, u->key, done.version_id, out, errmsg);
+	return rc;
+}
+
+void s3_upload_destroy(struct s3_upload *u)
+{
+	if (!u)
+		return;
+	if (u->id && !u->done) {
+		char *e = NULL;
+		if (s3_mpu_abort(u->s, u->key, u->id, &e) != CV_OK)
+			cv_warn("level=warn msg=\"cannot abort the upload of "
+				"%s (storage gc will): %s\"", u->key, e);
+		free(e);
+	}
+	free(u->key);
+	free(u->id);
+	free(u->part);
+	free(u->etags);
+	free(u);
+}
