@@ -729,6 +729,7 @@ static enum cv_err remote_finish(struct store *s, struct storage_put *put,
 	enum cv_err rc = CV_OK;
 	for (size_t i = 0; i < b->n_ids && !held && rc == CV_OK; i++)
 		rc = store_hold_is_held(s, b->ids[i], &held, errmsg);
+	publish_crash_point("s3-before-complete");
 	if (rc == CV_OK)
 		rc = storage_put_finish(put, sha256, held, errmsg);
 	return rc;

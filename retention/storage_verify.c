@@ -86,10 +86,19 @@ static enum cv_err verify_one(struct vctx *x, const struct store_remote *r,
 		return cv_error(errmsg, rc, "%s", e);
 	}
 	free(e);
+	e = NULL;
 	int keep;
 	bool hold;
-	if ((rc = s3_head(x->c, r->key, r->version_id, &o, errmsg)) != CV_OK ||
-	    (rc = store_ret_policy_for(x->s, r->location_id, &keep,
+	rc = s3_head(x->c, r->key, r->version_id, &o, &e);
+	if (rc == CV_ENOTFOUND) {
+		free(e);
+		bad(x, r, "the recorded version is gone (deleted)");
+		return CV_OK;
+	}
+	if (rc != CV_OK)
+		return cv_error(errmsg, rc, "%s", e);
+	free(e);
+	if ((rc = store_ret_policy_for(x->s, r->location_id, &keep,
 		     errmsg)) != CV_OK ||
 	    (rc = mirror_one(x, r, &hold, errmsg)) != CV_OK)
 		return rc;

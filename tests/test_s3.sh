@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Integration test of issue 24: archives in S3 with Object Lock, against a
+# real engine (Ceph RGW from Debian, started once by tools/rgw): storage
+# add/check with bad key files, wrong credentials and a bucket without
+# Object Lock; archive --to; the engine refusing to delete or shorten a
+# locked archive (403); legal holds mirrored and blocking deletion until
+# released; a version uploaded over a bag caught by verify; a killed
+# archive leaving nothing counted as archived, and storage gc.
+[ -w /dev/shm ] && export TMPDIR=/dev/shm
+. "$(dirname "$0")/lib.sh"
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+GEN="$SRC/tools/bench/gencalls.py"
+RGW="$SRC/tools/rgw"
+
+if ! "$RGW" available; then
+	echo "SKIP: ceph-mon, ceph-osd and radosgw are not installed" \
+		"(tools/bootstrap --s3 installs them)"
+	exit 77
+fi
+"$RGW" start "$T/rgw" >"$T/rgw.env" 2>"$T/rgw.err" ||
+	{ cat "$T/rgw.err" >&2; bad "tools/rgw start"; exit 1; }
+cleanup_hooks+=("'$RGW' stop '$T/rgw'")
+. "$T/rgw.env"
+EP=$RGW_ENDPOINT
+umask 077
+printf '%s\n' "$RGW_ACCESS_KEY" >"$T/ak"
+printf '%s\n' "$RGW_SECRET_KEY" >"$T/sk"
+printf 'wrong%s\n' "$RGW_SECRET_KEY" >"$T/sk.bad"
+
+# s3 METHOD PATH [curl args…]: a signed request; prints the HTTP status
+s3() {
+	local m=$1 p=$2; shift 2
+	curl -s -o "$T/s3.body" -w '%{http_code}' -X "$m" \
+		--aws-sigv4 "aws:amz:us-east-1:s3" \
+		--user "$RGW_ACCESS_KEY:$RGW_SECRET_KEY" \
+		-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@" "$EP/$p"
+}
+expect_eq "a bucket with Object Lock" \
+	"$(s3 PUT locked -H 'x-amz-bucket-object-lock-enabled: true')" 200
+expect_eq "a bucket without" "$(s3 PUT plain)" 200
+
+python3 "$GEN" 120 --seed 11 --locations 1 --start 2026-01 --months 2 \
+	--with-location >"$T/calls.jsonl"
+cv init >/dev/null
+cv import "$T/calls.jsonl" >/dev/null
+add() {   # NAME BUCKET PREFIX [more]
+	local n=$1 b=$2 p=$3; shift 3
+	cv storage add "$n" --endpoint "$EP" --bucket "$b" --prefix "$p" \
+		--path-style --access-key-file "$T/ak" \
+		--secret-key-file "$T/sk" "$@"
+}
+
+# ---- bad input ----
+chmod 644 "$T/sk"
+expect_exit "a group-readable key file is refused" 2 add x locked p
+expect "  naming the mode" grep -q "chmod 600" "$T/err"
+chmod 600 "$T/sk"
+expect_exit "no bucket" 2 cv storage add x --endpoint "$EP" \
+	--access-key-file "$T/ak" --secret-key-file "$T/sk"
+expect_exit "a bad endpoint" 2 cv storage add x --endpoint ftp://h \
+	--bucket abc --access-key-file "$T/ak" --secret-key-file "$T/sk"
+
+expect_exit "add" 0 add main locked inst1 --default
+expect_exit "add a plain bucket" 0 add plain plain inst1
+expect_exit "add a missing bucket" 0 add gone nosuchbucket inst1
+cv storage add badkey --endpoint "$EP" --bucket locked --path-style \
+	--access-key-file "$T/ak" --secret-key-file "$T/sk.bad" >/dev/null
+expect_exit "names taken once" 1 add main locked x
+cv storage list >"$T/list"
+expect "list shows the default" grep -q "^main (default) .*s3://locked/inst1/ *COMPLIANCE" "$T/list"
+expect "no secret in the store" bash -c "! grep -qa '$RGW_SECRET_KEY' '$CALLVAULT_DB'"
+
+expect_exit "check" 0 cv storage check main
+expect "check: locked write, delete refused" grep -q "delete refused" "$T/out"
+expect_exit "check: no Object Lock" 1 cv storage check plain
+expect "  names the code" grep -q "ObjectLockConfigurationNotFoundError" "$T/err"
+expect_exit "check: no bucket" 2 cv storage check gone
+expect "  names NoSuchBucket" grep -q "NoSuchBucket" "$T/err"
+expect_exit "check: wrong secret" 1 cv storage check badkey
+expect "  names SignatureDoesNotMatch" grep -q "HTTP 403 SignatureDoesNotMatch" "$T/err"
+expect "  and no secret in the message" bash -c "! grep -q '$RGW_SECRET_KEY' '$T/err'"
+
+# ---- archive --to ----
+expect_exit "no policy, no date to lock until" 1 cv archive --through 2026-02 --to main
+expect "  says so" grep -q "no retention policy" "$T/err"
+cv retention set --keep-months 12 >/dev/null
+expect_exit "archive --to" 0 cv archive --through 2026-02 --to main
+expect_eq "two archives written" "$(tail -1 "$T/out")" "2 archive(s) written"
+expect_eq "nothing in the default directory" "$(ls archives 2>/dev/null | wc -l)" 0
+key=$(grep -o 's3://locked/[^ ]*2026-01.tar.zst' "$T/out" | sed 's|s3://locked/||')
+row=$(sqlite3 "$CALLVAULT_DB" "SELECT version_id, lock_mode, retain_until, legal_hold FROM archive_remote WHERE key = '$key'")
+ver=${row%%|*}
+expect_eq "recorded: COMPLIANCE until 2027-02-01, no hold" "${row#*|}" \
+	"COMPLIANCE|$(date -d 2027-02-01T00:00:00Z +%s)000|0"
+curl -s -I --aws-sigv4 "aws:amz:us-east-1:s3" --user "$RGW_ACCESS_KEY:$RGW_SECRET_KEY" \
+	-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$EP/locked/$key?versionId=$ver" >"$T/head"
+expect "the engine holds the lock" grep -qi "x-amz-object-lock-mode: COMPLIANCE" "$T/head"
+s3 GET "locked/$key?versionId=$ver" >/dev/null
+expect_eq "the bytes are the recorded ones" "$(sha256sum <"$T/s3.body" | cut -d' ' -f1)" \
+	"$(sqlite3 "$CALLVAULT_DB" "SELECT sha256 FROM archive_remote WHERE key = '$key'")"
+expect "a stock tar reads the bag" bash -c "tar --zstd -tf '$T/s3.body' | grep -q bag-info.txt"
+expect_exit "storage verify" 0 cv storage verify
+expect_eq "two OK lines" "$(grep -c '^OK s3://' "$T/out")" 2
+
+# the engine itself refuses: delete, shorten, weaken
+expect_eq "delete of the locked version: 403" "$(s3 DELETE "locked/$key?versionId=$ver")" 403
+ret='<Retention><Mode>COMPLIANCE</Mode><RetainUntilDate>2026-12-31T00:00:00Z</RetainUntilDate></Retention>'
+expect_eq "shortening the date: 403" "$(s3 PUT "locked/$key?retention=&versionId=$ver" -d "$ret")" 403
+ret='<Retention><Mode>GOVERNANCE</Mode><RetainUntilDate>2027-02-01T00:00:00Z</RetainUntilDate></Retention>'
+expect_eq "COMPLIANCE to GOVERNANCE: 403" "$(s3 PUT "locked/$key?retention=&versionId=$ver" -d "$ret")" 403
+
+# ---- legal holds: mirrored, and blocking deletion until released ----
+# a GOVERNANCE target, whose versions the bypass could otherwise delete
+expect_exit "add a GOVERNANCE target" 0 add gov locked inst2 --mode GOVERNANCE
+db2="$T/gov.db"
+CALLVAULT_DB=$db2 cv init >/dev/null
+CALLVAULT_DB=$db2 cv import "$T/calls.jsonl" >/dev/null
+CALLVAULT_DB=$db2 cv retention set --keep-months 12 >/dev/null
+CALLVAULT_DB=$db2 add gov locked inst2 --mode GOVERNANCE >/dev/null
+loc=$(head -1 "$T/calls.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["locationId"])')
+expect_exit "hold the location" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" hold add --matter M --location "$loc"
+expect_exit "archive under a hold" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" archive --month 2026-01 --to gov
+gkey=$(grep -o 's3://locked/[^ ]*2026-01.tar.zst' "$T/out" | sed 's|s3://locked/||')
+gver=$(sqlite3 "$db2" "SELECT version_id FROM archive_remote")
+expect_eq "recorded ON" "$(sqlite3 "$db2" "SELECT legal_hold FROM archive_remote")" 1
+s3 GET "locked/$gkey?legal-hold=&versionId=$gver" >/dev/null
+expect "the engine has it ON" grep -q "<Status>ON</Status>" "$T/s3.body"
+bypass=(-H "x-amz-bypass-governance-retention: true")
+expect_eq "held: even the governance bypass cannot delete (403)" \
+	"$(s3 DELETE "locked/$gkey?versionId=$gver" "${bypass[@]}")" 403
+CALLVAULT_DB=$db2 cv hold release 1 --reason done >/dev/null
+expect_exit "verify after the release" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" storage verify gov
+expect "  sets the legal hold OFF" grep -q "legal hold OFF on s3://locked/$gkey" "$T/out"
+expect_eq "recorded OFF" "$(sqlite3 "$db2" "SELECT legal_hold FROM archive_remote")" 0
+expect_eq "released: the bypass deletes the GOVERNANCE version" \
+	"$(s3 DELETE "locked/$gkey?versionId=$gver" "${bypass[@]}")" 204
+expect_exit "verify: the archive is gone" 3 env CALLVAULT_DB="$db2" "$CALLVAULT" storage verify gov
+expect "  names it" grep -q "BAD s3://locked/$gkey .*deleted" "$T/out"
+
+# ---- a version uploaded over a bag ----
+echo tampered >"$T/tamper"
+expect_eq "a new version over the bag is accepted by the engine" \
+	"$(s3 PUT "locked/$key" --data-binary @"$T/tamper")" 200
+expect_exit "verify catches it" 3 cv storage verify main
+expect "  naming the newer version" grep -q "BAD s3://locked/$key .*newer version was uploaded over it" "$T/out"
+
+# ---- killed mid-upload: nothing counted as archived ----
+db3="$T/kill.db"
+CALLVAULT_DB=$db3 cv init >/dev/null
+CALLVAULT_DB=$db3 cv import "$T/calls.jsonl" >/dev/null
+CALLVAULT_DB=$db3 cv retention set --keep-months 12 >/dev/null
+CALLVAULT_DB=$db3 add k locked inst3 >/dev/null
+for point in s3-before-complete s3-before-record; do
+	CALLVAULT_DB=$db3 CALLVAULT_TEST_CRASH=$point "$CALLVAULT" archive \
+		--month 2026-01 --to k >/dev/null 2>&1
+	expect_eq "killed at $point: no archive recorded" \
+		"$(sqlite3 "$db3" "SELECT count(*) FROM archives")" 0
+done
+expect_exit "gc keeps young uploads" 0 env CALLVAULT_DB="$db3" "$CALLVAULT" storage gc k
+expect_eq "  none aborted" "$(tail -1 "$T/out")" "0 unfinished upload(s) aborted"
+expect_exit "gc --older-than-hours 0" 0 env CALLVAULT_DB="$db3" "$CALLVAULT" storage gc k --older-than-hours 0
+expect_eq "  the killed upload aborted" "$(tail -1 "$T/out")" "1 unfinished upload(s) aborted"
+s3 GET "locked?uploads=&prefix=inst3%2F" >/dev/null
+expect "no unfinished upload left" bash -c "! grep -q '<Upload>' '$T/s3.body'"
+expect_exit "the month is archived again" 0 env CALLVAULT_DB="$db3" "$CALLVAULT" archive --month 2026-01 --to k
+expect_exit "and verifies" 0 env CALLVAULT_DB="$db3" "$CALLVAULT" storage verify k
+
+check_store
