@@ -134,6 +134,16 @@ enum cv_err restore_archive(struct store *s, const char *path,
 	const char *actor, struct restore_stats *st,
 	char **errmsg) CV_MUST_CHECK;
 
+/* The same for an archive in S3 (s3://BUCKET/KEY of client c's bucket),
+ * streamed into the private copy: the version the store recorded at that
+ * URL, which must have the recorded SHA-256; or, for an archive this
+ * store did not write (another instance's), the current version, checked
+ * by its own manifests and tag manifest. */
+struct s3;
+enum cv_err restore_archive_s3(struct store *s, struct s3 *c,
+	const char *url, const char *actor, struct restore_stats *st,
+	char **errmsg) CV_MUST_CHECK;
+
 /* Tests: called between verifying and loading (NULL in the program). */
 extern void (*restore_test_after_verify)(const char *path);
 

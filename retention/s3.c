@@ -111,6 +111,11 @@ char *s3_url(const struct s3 *s, const char *key)
 	return xasprintf("s3://%s/%s", s->bucket, key);
 }
 
+const char *s3_bucket(const struct s3 *s)
+{
+	return s->bucket;
+}
+
 const char *s3_last_code(const struct s3 *s)
 {
 	return s->last_code;

@@ -63,6 +63,9 @@ void s3_destroy(struct s3 *s);
 char *s3_key(const struct s3 *s, const char *rel);
 char *s3_url(const struct s3 *s, const char *key);
 
+/* The target's bucket. */
+const char *s3_bucket(const struct s3 *s);
+
 /* Tests and benchmarks: the HTTP status and S3 error code of the last
  * failed request ("" when it had none). */
 const char *s3_last_code(const struct s3 *s);

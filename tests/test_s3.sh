@@ -165,4 +165,21 @@ expect "no unfinished upload left" bash -c "! grep -q '<Upload>' '$T/s3.body'"
 expect_exit "the month is archived again" 0 env CALLVAULT_DB="$db3" "$CALLVAULT" archive --month 2026-01 --to k
 expect_exit "and verifies" 0 env CALLVAULT_DB="$db3" "$CALLVAULT" storage verify k
 
+# ---- restore from S3, and one instance's month into another ----
+expect_exit "restore reads the recorded version, not the one over it" 0 \
+	cv restore --from main "s3://locked/$key"
+expect "  nothing new for this store" grep -q " 0 versions added" "$T/out"
+feb=$(sqlite3 "$CALLVAULT_DB" "SELECT url FROM archive_remote WHERE key LIKE '%2026-02.tar.zst'")
+nfeb=$(sqlite3 "$CALLVAULT_DB" "SELECT n_calls FROM archives WHERE path = '$feb'")
+db4="$T/other.db"
+CALLVAULT_DB=$db4 cv init >/dev/null
+CALLVAULT_DB=$db4 add shared locked inst4 --default >/dev/null
+expect_exit "another instance restores instance 1's month" 0 \
+	env CALLVAULT_DB="$db4" "$CALLVAULT" restore "$feb"
+expect_eq "  all its calls" "$(sqlite3 "$db4" "SELECT count(*) FROM calls")" "$nfeb"
+expect_exit "a URL of another bucket is refused" 1 \
+	env CALLVAULT_DB="$db4" "$CALLVAULT" restore s3://plain/x.tar.zst
+expect_exit "the tampered current version fails its own checks" 3 \
+	env CALLVAULT_DB="$db4" "$CALLVAULT" restore "s3://locked/$key"
+
 check_store

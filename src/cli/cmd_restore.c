@@ -1,9 +1,11 @@
 /* cmd_restore.c — `callvault restore ARCHIVE…` */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "retention.h"
+#include "storage.h"
 
 static void report(const char *path, const struct restore_stats *st)
 {
@@ -16,11 +18,28 @@ static void report(const char *path, const struct restore_stats *st)
 	putchar('\n');
 }
 
+/* An S3 target for s3:// archives: --from NAME, else the default. */
+static enum cv_err open_target(struct store *s, const char *from,
+	struct store_storage *t, struct s3 **c, char **err)
+{
+	if (*c)
+		return CV_OK;
+	return storage_open(s, from, t, c, err);
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
-	if (cli_getopt(argc, argv, "", opts) != -1)
-		return CV_EXIT_USAGE;
+	static const struct option opts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *from = NULL;
+	int c;
+	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
+		if (c != 'f')
+			return CV_EXIT_USAGE;
+		from = optarg;
+	}
 	if (optind >= argc)
 		return cli_fail(CV_EXIT_USAGE, "restore",
 			"name at least one ARCHIVE");
@@ -28,11 +47,20 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (!s)
 		return CV_EXIT_FAIL;
 	int code = CV_EXIT_OK;
+	struct store_storage t = { 0 };
+	struct s3 *cl = NULL;
 	for (int i = optind; i < argc && code == CV_EXIT_OK; i++) {
 		struct restore_stats st;
 		char *err = NULL;
-		enum cv_err rc = restore_archive(s, argv[i], cli->actor, &st,
-			&err);
+		bool remote = !strncmp(argv[i], "s3://", 5);
+		enum cv_err rc = remote ? open_target(s, from, &t, &cl, &err)
+					: CV_OK;
+		if (rc == CV_OK && remote)
+			rc = restore_archive_s3(s, cl, argv[i], cli->actor,
+				&st, &err);
+		else if (rc == CV_OK)
+			rc = restore_archive(s, argv[i], cli->actor, &st,
+				&err);
 		if (rc != CV_OK)
 			code = cli_fail(cli_exit_for(rc) == CV_EXIT_INTEGRITY
 					? CV_EXIT_INTEGRITY : CV_EXIT_FAIL,
@@ -41,6 +69,8 @@ static int run(struct cli *cli, int argc, char **argv)
 			report(argv[i], &st);
 		free(err);
 	}
+	s3_destroy(cl);
+	store_storage_finish(&t);
 	store_close(s);
 	return code;
 }
@@ -48,7 +78,14 @@ static int run(struct cli *cli, int argc, char **argv)
 const struct cli_cmd cmd_restore = {
 	.name = "restore",
 	.summary = "load archives back into the store",
-	.help = "usage: callvault [--db PATH] restore ARCHIVE…\n"
+	.help = "usage: callvault [--db PATH] restore [--from NAME] ARCHIVE…\n"
+		"\n"
+		"An ARCHIVE may be a file or an s3://BUCKET/KEY URL in the S3 "
+		"target\nNAME (`callvault storage`; default: the default "
+		"target), streamed\ninto the same private copy: the version "
+		"the store recorded there, which\nmust have the recorded "
+		"SHA-256, or, for another instance's bag in a\nshared bucket, "
+		"the current version, checked by its own manifests.\n"
 		"\n"
 		"Verify each archive, then load its calls, every version, "
 		"webhook events\nand agent names into the store (creating it "
