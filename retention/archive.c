@@ -709,9 +709,13 @@ static enum cv_err remote_begin(struct store *s, struct remote *x,
 	char *safe = retention_safe_name(loc);
 	char *rel = xasprintf("%s/%s", safe, tg->name);
 	free(safe);
+	/* a month already past its period (archived late) is still
+	 * locked for a day: S3 refuses a retain-until in the past */
+	int64_t until = storage_retain_until(month, keep),
+		floor = cv_now_ms() + 86400000;
 	if (rc == CV_OK)
 		rc = storage_put_begin(x->c, &x->t, rel,
-			storage_retain_until(month, keep), put, sk, errmsg);
+			until > floor ? until : floor, put, sk, errmsg);
 	free(rel);
 	if (rc == CV_OK) {
 		free(tg->path);

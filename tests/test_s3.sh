@@ -128,7 +128,17 @@ expect "the engine has it ON" grep -q "<Status>ON</Status>" "$T/s3.body"
 bypass=(-H "x-amz-bypass-governance-retention: true")
 expect_eq "held: even the governance bypass cannot delete (403)" \
 	"$(s3 DELETE "locked/$gkey?versionId=$gver" "${bypass[@]}")" 403
+expect_exit "holds: nothing to change" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" storage holds gov
+expect_eq "  says nothing" "$(cat "$T/out")" ""
 CALLVAULT_DB=$db2 cv hold release 1 --reason done >/dev/null
+expect_exit "holds after the release" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" storage holds gov
+expect "  sets it OFF" grep -q "legal hold OFF on s3://locked/$gkey" "$T/out"
+s3 GET "locked/$gkey?legal-hold=&versionId=$gver" >/dev/null
+expect "the engine has it OFF" grep -q "<Status>OFF</Status>" "$T/s3.body"
+# ON again, so that verify has one to mirror
+CALLVAULT_DB=$db2 cv hold add --matter M2 --location "$loc" >/dev/null
+CALLVAULT_DB=$db2 cv storage holds gov >/dev/null
+CALLVAULT_DB=$db2 cv hold release 2 --reason done >/dev/null
 expect_exit "verify after the release" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" storage verify gov
 expect "  sets the legal hold OFF" grep -q "legal hold OFF on s3://locked/$gkey" "$T/out"
 expect_eq "recorded OFF" "$(sqlite3 "$db2" "SELECT legal_hold FROM archive_remote")" 0
@@ -164,6 +174,17 @@ s3 GET "locked?uploads=&prefix=inst3%2F" >/dev/null
 expect "no unfinished upload left" bash -c "! grep -q '<Upload>' '$T/s3.body'"
 expect_exit "the month is archived again" 0 env CALLVAULT_DB="$db3" "$CALLVAULT" archive --month 2026-01 --to k
 expect_exit "and verifies" 0 env CALLVAULT_DB="$db3" "$CALLVAULT" storage verify k
+
+# ---- purge relies on a verified, locked remote copy ----
+CALLVAULT_DB=$db3 cv retention set --keep-months 0 >/dev/null
+CALLVAULT_DB=$db3 cv archive --month 2026-02 --to k >/dev/null
+jan=$(sqlite3 "$db3" "SELECT n_calls FROM archives WHERE month = '2026-01'")
+CALLVAULT_DB=$db3 cv purge --dry-run >"$T/dry"
+expect "not yet verified: February stays" grep -q "keep .*2026-02.*not been verified" "$T/dry"
+expect_exit "purge" 0 env CALLVAULT_DB="$db3" "$CALLVAULT" purge
+expect_eq "  the verified January is purged" "$(sqlite3 "$db3" "SELECT count(*) FROM calls WHERE created_at < $(date -d 2026-02-01T00:00:00Z +%s)000")" 0
+expect_eq "  February stays" "$(sqlite3 "$db3" "SELECT count(*) > 0 FROM calls")" 1
+expect "  the disposal names the s3:// archive" bash -c "CALLVAULT_DB='$db3' '$CALLVAULT' audit | grep -q 's3://locked/inst3/'"
 
 # ---- restore from S3, and one instance's month into another ----
 expect_exit "restore reads the recorded version, not the one over it" 0 \

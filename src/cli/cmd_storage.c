@@ -201,6 +201,11 @@ static int with_target(struct cli *cli, int argc, char **argv)
 		store_close(s);
 		return rc == CV_OK ? CV_EXIT_OK : fail_rc("verify", rc, err);
 	}
+	if (!strcmp(sub, "holds")) {
+		rc = storage_mirror_holds(s, name, stdout, &err);
+		store_close(s);
+		return rc == CV_OK ? CV_EXIT_OK : fail_rc("holds", rc, err);
+	}
 	struct store_storage t;
 	struct s3 *cl = NULL;
 	rc = storage_open(s, name, &t, &cl, &err);
@@ -230,14 +235,14 @@ static int run(struct cli *cli, int argc, char **argv)
 {
 	if (argc < 2)
 		return cli_fail(CV_EXIT_USAGE, "storage", "add, list, check, "
-			"gc or verify? (callvault storage --help)");
+			"gc, verify or holds? (callvault storage --help)");
 	const char *sub = argv[1];
 	if (!strcmp(sub, "add"))
 		return add(cli, argc - 1, argv + 1);
 	if (!strcmp(sub, "list"))
 		return list(cli, argc - 1, argv + 1);
 	if (!strcmp(sub, "check") || !strcmp(sub, "gc") ||
-	    !strcmp(sub, "verify"))
+	    !strcmp(sub, "verify") || !strcmp(sub, "holds"))
 		return with_target(cli, argc - 1, argv + 1);
 	return cli_fail(CV_EXIT_USAGE, "storage", "unknown subcommand %s",
 		sub);
@@ -246,7 +251,7 @@ static int run(struct cli *cli, int argc, char **argv)
 const struct cli_cmd cmd_storage = {
 	.name = "storage",
 	.summary = "S3 archive targets with Object Lock: add, list, check, "
-		   "gc, verify",
+		   "gc, verify, holds",
 	.help = "usage: callvault [--db PATH] storage add NAME --endpoint URL "
 		"--bucket B\n"
 		"                 [--prefix P] [--region R] [--path-style] "
@@ -257,6 +262,7 @@ const struct cli_cmd cmd_storage = {
 		"       callvault storage check [NAME]\n"
 		"       callvault storage gc [NAME] [--older-than-hours N]\n"
 		"       callvault storage verify [NAME]\n"
+		"       callvault storage holds [NAME]\n"
 		"\n"
 		"An S3 bucket with Object Lock as an archive target: `archive "
 		"--to NAME`\n(or `--to-default`) streams each bag into it, "
@@ -282,6 +288,10 @@ const struct cli_cmd cmd_storage = {
 		"policy's) and legal hold (ON\n           exactly when a hold "
 		"covers its calls; set so when not);\n           exit 3 naming "
 		"each bad archive\n"
+		"  holds    set each archive's S3 legal hold as callvault's "
+		"holds now\n           require (ON when a hold covers a call "
+		"of it, else OFF);\n           run it after `hold add` and "
+		"`hold release`\n"
 		"\n"
 		"Errors name the server's S3 error code (AccessDenied, "
 		"SignatureDoesNotMatch,\nRequestTimeTooSkewed, NoSuchBucket, "
