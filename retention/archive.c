@@ -783,8 +783,14 @@ static enum cv_err archive_one(struct store *s, const struct archive_opts *o,
 		rc = open_sink(&sk, tg.dir, tg.path, o->fault, errmsg);
 	if (rc == CV_OK && x && o->fault)
 		sink_set_fault(sk, o->fault);
-	if (rc != CV_OK || (rc = write_bag(&b, sk, tg.seq, &ch, now,
-				   tg.only_new, tag_sha, res)) != CV_OK)
+	if (rc == CV_OK)
+		rc = write_bag(&b, sk, tg.seq, &ch, now, tg.only_new, tag_sha,
+			res);
+	if (rc != CV_OK && put && storage_put_error(put) && errmsg) {
+		free(*errmsg);  /* the sink's failure: say the S3 reason */
+		*errmsg = xstrdup(storage_put_error(put));
+	}
+	if (rc != CV_OK)
 		goto out;
 	if (x && (rc = remote_finish(s, put, &b, res->sha256, errmsg)) !=
 		     CV_OK)

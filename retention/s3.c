@@ -423,6 +423,8 @@ enum cv_err s3_request(struct s3 *s, const struct s3_req *q,
 		setup(s, q, r, url, h);
 		curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, errbuf);
 		CURLcode cc = curl_easy_perform(s->curl);
+		/* errbuf ends with this iteration */
+		curl_easy_setopt(s->curl, CURLOPT_ERRORBUFFER, NULL);
 		curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &r->status);
 		if (cc == CURLE_OK && r->status >= 200 && r->status < 300) {
 			rc = CV_OK;

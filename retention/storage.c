@@ -191,6 +191,11 @@ const char *storage_put_url(const struct storage_put *p)
 	return p->url;
 }
 
+const char *storage_put_error(const struct storage_put *p)
+{
+	return p->err;
+}
+
 enum cv_err storage_put_finish(struct storage_put *p, const char *sha256,
 	bool hold, char **errmsg)
 {

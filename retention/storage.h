@@ -47,6 +47,8 @@ enum cv_err storage_put_begin(struct s3 *c, const struct store_storage *t,
 	struct sink **sk, char **errmsg) CV_MUST_CHECK;
 /* The s3:// URL the archive is recorded at. */
 const char *storage_put_url(const struct storage_put *p);
+/* Why the upload failed while the bag was written (NULL: it did not). */
+const char *storage_put_error(const struct storage_put *p);
 /* Complete it, lock the new version, check the lock took (mode and
  * date), and mirror the legal hold when hold is set. */
 enum cv_err storage_put_finish(struct storage_put *p, const char *sha256,

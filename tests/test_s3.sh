@@ -192,6 +192,8 @@ expect_exit "restore reads the recorded version, not the one over it" 0 \
 expect "  nothing new for this store" grep -q " 0 versions added" "$T/out"
 feb=$(sqlite3 "$CALLVAULT_DB" "SELECT url FROM archive_remote WHERE key LIKE '%2026-02.tar.zst'")
 nfeb=$(sqlite3 "$CALLVAULT_DB" "SELECT n_calls FROM archives WHERE path = '$feb'")
+expect_exit "restore of a later month: its chain link is in the bucket" 0 \
+	cv restore --from main "$feb"
 db4="$T/other.db"
 CALLVAULT_DB=$db4 cv init >/dev/null
 CALLVAULT_DB=$db4 add shared locked inst4 --default >/dev/null
