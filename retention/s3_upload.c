@@ -1,23 +1,40 @@
-/* s3_upload.c — a multipart upload fed like a file: one part's buffer in
- * memory, each full part sent (with its SHA-256 and Content-MD5, retried
- * by s3_request) before more is taken. Nothing is staged on disk. */
+/* s3_upload.c — a multipart upload fed like a file. Two part buffers:
+ * while one part is hashed (SHA-256 and Content-MD5) and sent by a
+ * worker thread (retried by s3_request), the writer fills the other, so
+ * hashing, sending and producing the bag overlap. Memory stays at two
+ * parts whatever the object's size; nothing is staged on disk. The
+ * client's curl handle is used by one thread at a time: every other
+ * request waits for the part in flight first. */
 #include "s3_int.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define S3_PARTS_MAX 10000
+
+/* The part in flight. */
+struct flight {
+	const unsigned char *p;
+	size_t len;
+	int n;
+	enum cv_err rc;
+	char *err;
+};
 
 struct s3_upload {
 	struct s3 *s;
 	char *key, *id;
 	enum s3_lock_mode mode;
 	int64_t until_ms;
-	unsigned char *part;
+	unsigned char *buf[2];
+	int cur;                  /* the buffer the writer fills */
 	size_t part_size, fill;
 	char (*etags)[80];
-	int n_parts;
-	bool done, failed;
+	int n_parts;              /* handed to the sender */
+	struct flight fl;
+	pthread_t th;
+	bool running, done, failed;
 };
 
 enum cv_err s3_upload_begin(struct s3 *s, const char *key,
@@ -39,24 +56,65 @@ enum cv_err s3_upload_begin(struct s3 *s, const char *key,
 		s3_upload_destroy(u);
 		return rc;
 	}
-	u->part = xmalloc(part_size);
+	u->buf[0] = xmalloc(part_size);
+	u->etags = xcalloc(S3_PARTS_MAX, sizeof(*u->etags));
 	*out = u;
 	return CV_OK;
 }
 
+static void *sender(void *arg)
+{
+	struct s3_upload *u = arg;
+	struct flight *f = &u->fl;
+	f->rc = s3_mpu_part(u->s, u->key, u->id, f->n, f->p, f->len,
+		u->etags[f->n - 1], &f->err);
+	return NULL;
+}
+
+/* Wait for the part in flight; its error, if any, becomes ours. */
+static enum cv_err landed(struct s3_upload *u, char **errmsg)
+{
+	if (!u->running)
+		return CV_OK;
+	pthread_join(u->th, NULL);
+	u->running = false;
+	enum cv_err rc = u->fl.rc;
+	if (rc != CV_OK) {
+		cv_error(errmsg, rc, "%s", u->fl.err ? u->fl.err : "S3 "
+			"UploadPart failed");
+		u->failed = true;
+	}
+	free(u->fl.err);
+	u->fl.err = NULL;
+	return rc;
+}
+
+/* Hand the writer's buffer to the sender (after the previous part
+ * landed) and give the writer the other one. */
 static enum cv_err send_part(struct s3_upload *u, char **errmsg)
 {
+	enum cv_err rc = landed(u, errmsg);
+	if (rc != CV_OK)
+		return rc;
 	if (u->n_parts == S3_PARTS_MAX)
 		return cv_error(errmsg, CV_ETOOBIG, "S3 s3://%s/%s: more than "
 			"%d parts of %zu bytes", u->s->bucket, u->key,
 			S3_PARTS_MAX, u->part_size);
-	u->etags = xrealloc(u->etags, (size_t)(u->n_parts + 1) *
-					      sizeof(*u->etags));
-	enum cv_err rc = s3_mpu_part(u->s, u->key, u->id, u->n_parts + 1,
-		u->part, u->fill, u->etags[u->n_parts], errmsg);
-	if (rc != CV_OK)
+	u->fl = (struct flight){ .p = u->buf[u->cur], .len = u->fill,
+		.n = ++u->n_parts };
+	if (pthread_create(&u->th, NULL, sender, u) == 0)
+		u->running = true;
+	else
+		sender(u);  /* no thread: send it here */
+	if (!u->running && (rc = u->fl.rc) != CV_OK) {
+		cv_error(errmsg, rc, "%s", u->fl.err);
+		free(u->fl.err);
+		u->fl.err = NULL;
 		return rc;
-	u->n_parts++;
+	}
+	u->cur ^= 1;
+	if (!u->buf[u->cur])
+		u->buf[u->cur] = xmalloc(u->part_size);
 	u->fill = 0;
 	return CV_OK;
 }
@@ -72,7 +130,7 @@ enum cv_err s3_upload_write(struct s3_upload *u, const void *p, size_t n,
 		size_t take = u->part_size - u->fill;
 		if (take > n)
 			take = n;
-		memcpy(u->part + u->fill, c, take);
+		memcpy(u->buf[u->cur] + u->fill, c, take);
 		u->fill += take;
 		c += take;
 		n -= take;
@@ -93,6 +151,8 @@ enum cv_err s3_upload_finish(struct s3_upload *u, struct s3_obj *out,
 	/* the last part may be short; an empty object still needs one */
 	if (rc == CV_OK && (u->fill > 0 || u->n_parts == 0))
 		rc = send_part(u, errmsg);
+	if (rc == CV_OK)
+		rc = landed(u, errmsg);
 	struct s3_obj done = { 0 };
 	if (rc == CV_OK)
 		rc = s3_mpu_complete(u->s, u->key, u->id, u->etags, u->n_parts,
@@ -118,8 +178,11 @@ void s3_upload_destroy(struct s3_upload *u)
 {
 	if (!u)
 		return;
+	char *e = NULL;
+	(void)landed(u, &e);  /* the handle is free again */
+	free(e);
+	e = NULL;
 	if (u->id && !u->done) {
-		char *e = NULL;
 		if (s3_mpu_abort(u->s, u->key, u->id, &e) != CV_OK)
 			cv_warn("level=warn msg=\"cannot abort the upload of "
 				"%s (storage gc will): %s\"", u->key, e);
@@ -127,7 +190,8 @@ void s3_upload_destroy(struct s3_upload *u)
 	}
 	free(u->key);
 	free(u->id);
-	free(u->part);
+	free(u->buf[0]);
+	free(u->buf[1]);
 	free(u->etags);
 	free(u);
 }

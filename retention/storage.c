@@ -172,10 +172,10 @@ enum cv_err storage_put_begin(struct s3 *c, const struct store_storage *t,
 	p->until_ms = until_ms;
 	if (!s3_lock_mode_parse(t->lock_mode, &p->mode))
 		p->mode = S3_LOCK_COMPLIANCE;
-	/* 16 MiB parts: 10,000 of them hold 156 GiB, and memory stays
-	 * at one part's buffer */
+	/* 8 MiB parts: 10,000 of them hold 78 GiB, and memory stays at
+	 * two parts' buffers (one filled while the other is sent) */
 	enum cv_err rc = s3_upload_begin(c, p->key, p->mode, until_ms,
-		16u << 20, &p->u, errmsg);
+		S3_PART_MIN, &p->u, errmsg);
 	if (rc != CV_OK) {
 		storage_put_destroy(p);
 		return rc;

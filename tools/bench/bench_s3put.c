@@ -37,7 +37,7 @@ int main(int argc, char **argv)
 	enum cv_err rc = s3_create(&c, &t, &err);
 	if (rc == CV_OK)
 		rc = s3_upload_begin(c, argv[3], S3_LOCK_COMPLIANCE,
-			cv_now_ms() + 86400000, 16u << 20, &u, &err);
+			cv_now_ms() + 86400000, S3_PART_MIN, &u, &err);
 	while (rc == CV_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
 		rc = s3_upload_write(u, chunk, n, &err);
 	if (rc == CV_OK)
