@@ -386,13 +386,19 @@ static struct curl_slist *headers_for(const struct s3_req *q)
 {
 	char sha[CV_SHA256_HEX], md5[32];
 	struct curl_slist *h = NULL;
-	cv_sha256_hex(q->body ? q->body : "", q->body ? q->body_len : 0, sha);
-	char *line = xasprintf("x-amz-content-sha256: %s", sha);
+	if (!q->sha256_hex)
+		cv_sha256_hex(q->body ? q->body : "",
+			q->body ? q->body_len : 0, sha);
+	char *line = xasprintf("x-amz-content-sha256: %s",
+		q->sha256_hex ? q->sha256_hex : sha);
 	h = curl_slist_append(h, line);
 	free(line);
 	if (q->body_md5) {
-		s3_md5_base64(q->body ? q->body : "", q->body_len, md5);
-		line = xasprintf("Content-MD5: %s", md5);
+		if (!q->md5_b64)
+			s3_md5_base64(q->body ? q->body : "", q->body_len,
+				md5);
+		line = xasprintf("Content-MD5: %s",
+			q->md5_b64 ? q->md5_b64 : md5);
 		h = curl_slist_append(h, line);
 		free(line);
 	}

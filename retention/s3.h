@@ -113,11 +113,12 @@ enum cv_err s3_get_legal_hold(struct s3 *s, const char *key,
 enum cv_err s3_mpu_create(struct s3 *s, const char *key,
 	enum s3_lock_mode mode, int64_t until_ms, char **upload_id,
 	char **errmsg) CV_MUST_CHECK;
-/* Upload part number n (1..10000) with its SHA-256 and Content-MD5;
- * etag gets the part's ETag (quotes kept, as Complete wants them). */
+/* Upload part number n (1..10000) with its SHA-256 (hex) and
+ * Content-MD5 (base64): given, or computed here when NULL; etag gets the
+ * part's ETag (quotes kept, as Complete wants them). */
 enum cv_err s3_mpu_part(struct s3 *s, const char *key, const char *upload,
-	int n, const void *p, size_t len, char etag[80],
-	char **errmsg) CV_MUST_CHECK;
+	int n, const void *p, size_t len, const char *sha256_hex,
+	const char *md5_b64, char etag[80], char **errmsg) CV_MUST_CHECK;
 /* Complete with the parts' ETags in order; out gets the new version. */
 enum cv_err s3_mpu_complete(struct s3 *s, const char *key,
 	const char *upload, char (*etags)[80], int n, struct s3_obj *out,

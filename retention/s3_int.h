@@ -26,6 +26,8 @@ struct s3_req {
 	const void *body;         /* PUT/POST bytes (NULL: none) */
 	size_t body_len;
 	bool body_md5;            /* send Content-MD5 */
+	const char *sha256_hex;   /* the body's, when known; else computed */
+	const char *md5_b64;      /* the same for Content-MD5 */
 	const char *const *extra; /* more header lines */
 	size_t n_extra;
 	/* a 2xx body goes to fn (false stops it); else into resp.body */

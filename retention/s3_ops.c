@@ -239,11 +239,13 @@ static char *upload_q(const char *upload, int part)
 }
 
 enum cv_err s3_mpu_part(struct s3 *s, const char *key, const char *upload,
-	int n, const void *p, size_t len, char etag[80], char **errmsg)
+	int n, const void *p, size_t len, const char *sha256_hex,
+	const char *md5_b64, char etag[80], char **errmsg)
 {
 	char *uq = upload_q(upload, n);
 	struct s3_req q = { .method = "PUT", .key = key, .query = uq,
-		.body = p, .body_len = len, .body_md5 = true };
+		.body = p, .body_len = len, .body_md5 = true,
+		.sha256_hex = sha256_hex, .md5_b64 = md5_b64 };
 	struct s3_resp r;
 	enum cv_err rc = run(s, &q, &r, errmsg);
 	free(uq);

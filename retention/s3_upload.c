@@ -1,6 +1,6 @@
 /* s3_upload.c — a multipart upload fed like a file. Two part buffers:
- * while one part is hashed (SHA-256 and Content-MD5) and sent by a
- * worker thread (retried by s3_request), the writer fills the other, so
+ * while a worker thread sends one part (retried by s3_request), the
+ * writer fills the other and hashes it as it goes (SHA-256 and MD5), so
  * hashing, sending and producing the bag overlap. Memory stays at two
  * parts whatever the object's size; nothing is staged on disk. The
  * client's curl handle is used by one thread at a time: every other
@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #define S3_PARTS_MAX 10000
 
 /* The part in flight. */
@@ -18,6 +20,7 @@ struct flight {
 	const unsigned char *p;
 	size_t len;
 	int n;
+	char sha[CV_SHA256_HEX], md5[32];
 	enum cv_err rc;
 	char *err;
 };
@@ -31,6 +34,7 @@ struct s3_upload {
 	int cur;                  /* the buffer the writer fills */
 	size_t part_size, fill;
 	char (*etags)[80];
+	EVP_MD_CTX *sha, *md5;    /* of the writer's buffer so far */
 	int n_parts;              /* handed to the sender */
 	struct flight fl;
 	pthread_t th;
@@ -58,6 +62,12 @@ enum cv_err s3_upload_begin(struct s3 *s, const char *key,
 	}
 	u->buf[0] = xmalloc(part_size);
 	u->etags = xcalloc(S3_PARTS_MAX, sizeof(*u->etags));
+	u->sha = EVP_MD_CTX_new();
+	u->md5 = EVP_MD_CTX_new();
+	if (!u->sha || !u->md5)
+		abort();
+	EVP_DigestInit_ex(u->sha, EVP_sha256(), NULL);
+	EVP_DigestInit_ex(u->md5, EVP_md5(), NULL);
 	*out = u;
 	return CV_OK;
 }
@@ -66,8 +76,8 @@ static void *sender(void *arg)
 {
 	struct s3_upload *u = arg;
 	struct flight *f = &u->fl;
-	f->rc = s3_mpu_part(u->s, u->key, u->id, f->n, f->p, f->len,
-		u->etags[f->n - 1], &f->err);
+	f->rc = s3_mpu_part(u->s, u->key, u->id, f->n, f->p, f->len, f->sha,
+		f->md5, u->etags[f->n - 1], &f->err);
 	return NULL;
 }
 
@@ -89,6 +99,20 @@ static enum cv_err landed(struct s3_upload *u, char **errmsg)
 	return rc;
 }
 
+/* The writer's hashes of its buffer into f; fresh ones for the next. */
+static void digests(struct s3_upload *u, struct flight *f)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	EVP_DigestFinal_ex(u->sha, md, &len);
+	for (unsigned int i = 0; i < len && i < 32; i++)
+		snprintf(f->sha + 2 * i, 3, "%02x", md[i]);
+	EVP_DigestFinal_ex(u->md5, md, &len);
+	EVP_EncodeBlock((unsigned char *)f->md5, md, (int)len);
+	EVP_DigestInit_ex(u->sha, EVP_sha256(), NULL);
+	EVP_DigestInit_ex(u->md5, EVP_md5(), NULL);
+}
+
 /* Hand the writer's buffer to the sender (after the previous part
  * landed) and give the writer the other one. */
 static enum cv_err send_part(struct s3_upload *u, char **errmsg)
@@ -102,6 +126,7 @@ static enum cv_err send_part(struct s3_upload *u, char **errmsg)
 			S3_PARTS_MAX, u->part_size);
 	u->fl = (struct flight){ .p = u->buf[u->cur], .len = u->fill,
 		.n = ++u->n_parts };
+	digests(u, &u->fl);
 	if (pthread_create(&u->th, NULL, sender, u) == 0)
 		u->running = true;
 	else
@@ -131,6 +156,8 @@ enum cv_err s3_upload_write(struct s3_upload *u, const void *p, size_t n,
 		if (take > n)
 			take = n;
 		memcpy(u->buf[u->cur] + u->fill, c, take);
+		EVP_DigestUpdate(u->sha, c, take);
+		EVP_DigestUpdate(u->md5, c, take);
 		u->fill += take;
 		c += take;
 		n -= take;
@@ -193,5 +220,7 @@ void s3_upload_destroy(struct s3_upload *u)
 	free(u->buf[0]);
 	free(u->buf[1]);
 	free(u->etags);
+	EVP_MD_CTX_free(u->sha);
+	EVP_MD_CTX_free(u->md5);
 	free(u);
 }
