@@ -130,7 +130,8 @@ expect_eq "held: even the governance bypass cannot delete (403)" \
 	"$(s3 DELETE "locked/$gkey?versionId=$gver" "${bypass[@]}")" 403
 expect_exit "holds: nothing to change" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" storage holds gov
 expect_eq "  says nothing" "$(cat "$T/out")" ""
-CALLVAULT_DB=$db2 cv hold release 1 --reason done >/dev/null
+expect_exit "release" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" hold release 1 --reason done
+expect "  says how to reach the bucket" grep -q "callvault storage holds" "$T/err"
 expect_exit "holds after the release" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" storage holds gov
 expect "  sets it OFF" grep -q "legal hold OFF on s3://locked/$gkey" "$T/out"
 s3 GET "locked/$gkey?legal-hold=&versionId=$gver" >/dev/null
