@@ -3,7 +3,7 @@
 # tests/s3_fault.py: a reset connection and a 503 SlowDown are retried
 # (storage check then succeeds), a clock skew (RequestTimeTooSkewed) and a
 # server that keeps failing (500 InternalError) are named, the latter
-# after four attempts.
+# after four attempts, and an archive to it leaves no record.
 . "$(dirname "$0")/lib.sh"
 FAULT="$(dirname "$0")/s3_fault.py"
 umask 077
@@ -38,3 +38,12 @@ start down
 expect_exit "a server that keeps failing" 1 cv storage check down
 expect "  names the status and code" grep -q "HTTP 500 InternalError" "$T/err"
 expect_eq "  after four attempts" "$(wc -l <"$T/down.log")" 4
+
+# an archive to it: refused, and nothing recorded
+python3 "$(dirname "$0")/../tools/bench/gencalls.py" 20 --seed 5 \
+	--locations 1 --start 2026-01 --months 1 --with-location >"$T/calls.jsonl"
+cv import "$T/calls.jsonl" >/dev/null
+cv retention set --keep-months 12 >/dev/null
+expect_exit "archive --to a failing server" 1 cv archive --month 2026-01 --to down
+expect "  names it" grep -q "HTTP 500 InternalError" "$T/err"
+expect_eq "  the store agrees" "$(sqlite3 "$CALLVAULT_DB" 'SELECT count(*) FROM archives')" 0
