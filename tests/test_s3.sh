@@ -201,6 +201,12 @@ if [ -n "${S3PUT:-}" ]; then
 	expect "  in three parts" grep -qi 'etag: "[0-9a-f]*-3"' "$T/head"
 	expect "  locked" grep -qi "x-amz-object-lock-mode: COMPLIANCE" "$T/head"
 	rm -f "$T/big" "$T/s3.body"
+	# keys as escaped location ids and odd names make: signed right
+	echo x >"$T/small"
+	expect "a key with %, space, +, ~ and UTF-8" "$S3PUT" "$EP" locked \
+		"odd/L%2Fx/a b+c~d/é.tar.zst" "$T/small" "$T/ak" "$T/sk"
+	s3 GET "locked?list-type=2&prefix=odd%2F" >/dev/null
+	expect "  stored under that very key" grep -q "<Key>odd/L%2Fx/a b+c~d/é.tar.zst</Key>" "$T/s3.body"
 else
 	echo "note: bench_s3put not built; the multi-part case is skipped"
 fi
