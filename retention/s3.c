@@ -83,6 +83,23 @@ enum cv_err s3_create(struct s3 **out, const struct s3_target *t,
 	return CV_OK;
 }
 
+struct s3 *s3_clone(const struct s3 *o)
+{
+	struct s3 *s = xcalloc(1, sizeof(*s));
+	s->ak = xstrdup(o->ak);
+	s->sk = xstrdup(o->sk);
+	s->endpoint = xstrdup(o->endpoint);
+	s->bucket = xstrdup(o->bucket);
+	s->prefix = xstrdup(o->prefix);
+	s->region = xstrdup(o->region);
+	s->sigv4 = xstrdup(o->sigv4);
+	s->path_style = o->path_style;
+	s->curl = curl_easy_init();
+	if (!s->curl)
+		abort();
+	return s;
+}
+
 void s3_destroy(struct s3 *s)
 {
 	if (!s)

@@ -51,6 +51,10 @@ struct s3_resp {
 enum cv_err s3_request(struct s3 *s, const struct s3_req *q,
 	struct s3_resp *r, char **errmsg) CV_MUST_CHECK;
 
+/* A second client for the same target (its own connection), for a part
+ * sent beside another. Caller destroys. */
+struct s3 *s3_clone(const struct s3 *s);
+
 /* URI-encode s into b (unreserved kept; '/' kept when keep_slash). */
 void s3_encode(struct buf *b, const char *s, bool keep_slash);
 /* base64 of the MD5 of p (Content-MD5). */

@@ -1,10 +1,11 @@
-/* s3_upload.c — a multipart upload fed like a file. Two part buffers:
- * while a worker thread sends one part (retried by s3_request), the
- * writer fills the other and hashes it as it goes (SHA-256 and MD5), so
- * hashing, sending and producing the bag overlap. Memory stays at two
- * parts whatever the object's size; nothing is staged on disk. The
- * client's curl handle is used by one thread at a time: every other
- * request waits for the part in flight first. */
+/* s3_upload.c — a multipart upload fed like a file. Three part buffers:
+ * while two worker threads send two parts over two connections (retried
+ * by s3_request), the writer fills the third and hashes it as it goes
+ * (SHA-256 and MD5), so hashing, sending and producing the bag overlap.
+ * Memory stays at three parts whatever the object's size; nothing is
+ * staged on disk. Each curl handle is used by one thread at a time: the
+ * second sender has a client of its own, and every other request waits
+ * for the parts in flight first. */
 #include "s3_int.h"
 
 #include <pthread.h>
@@ -25,21 +26,34 @@ struct flight {
 	char *err;
 };
 
+#define SENDERS 2
+
 struct s3_upload {
 	struct s3 *s;
+	struct s3 *conn[SENDERS];  /* s itself, and a clone */
 	char *key, *id;
 	enum s3_lock_mode mode;
 	int64_t until_ms;
-	unsigned char *buf[2];
-	int cur;                  /* the buffer the writer fills */
-	size_t part_size, fill;
+	unsigned char *buf[SENDERS + 1];
+	size_t part_size, fill;   /* of the writer's buffer */
 	char (*etags)[80];
 	EVP_MD_CTX *sha, *md5;    /* of the writer's buffer so far */
-	int n_parts;              /* handed to the sender */
-	struct flight fl;
-	pthread_t th;
-	bool running, done, failed;
+	int n_parts;              /* handed to the senders */
+	struct flight fl[SENDERS];
+	pthread_t th[SENDERS];
+	bool running[SENDERS];
+	bool done, failed;
 };
+
+/* The writer's buffer: part n_parts + 1's (part k has buffer
+ * (k - 1) % 3, so the one handed over three parts ago, landed). */
+static unsigned char *wbuf(struct s3_upload *u)
+{
+	int i = u->n_parts % (SENDERS + 1);
+	if (!u->buf[i])
+		u->buf[i] = xmalloc(u->part_size);
+	return u->buf[i];
+}
 
 enum cv_err s3_upload_begin(struct s3 *s, const char *key,
 	enum s3_lock_mode mode, int64_t until_ms, size_t part_size,
@@ -60,7 +74,7 @@ enum cv_err s3_upload_begin(struct s3 *s, const char *key,
 		s3_upload_destroy(u);
 		return rc;
 	}
-	u->buf[0] = xmalloc(part_size);
+	u->conn[0] = s;
 	u->etags = xcalloc(S3_PARTS_MAX, sizeof(*u->etags));
 	u->sha = EVP_MD_CTX_new();
 	u->md5 = EVP_MD_CTX_new();
@@ -72,30 +86,54 @@ enum cv_err s3_upload_begin(struct s3 *s, const char *key,
 	return CV_OK;
 }
 
+struct sender_arg {
+	struct s3_upload *u;
+	int slot;
+};
+
 static void *sender(void *arg)
 {
-	struct s3_upload *u = arg;
-	struct flight *f = &u->fl;
-	f->rc = s3_mpu_part(u->s, u->key, u->id, f->n, f->p, f->len, f->sha,
-		f->md5, u->etags[f->n - 1], &f->err);
+	struct sender_arg *a = arg;
+	struct s3_upload *u = a->u;
+	struct flight *f = &u->fl[a->slot];
+	f->rc = s3_mpu_part(u->conn[a->slot], u->key, u->id, f->n, f->p,
+		f->len, f->sha, f->md5, u->etags[f->n - 1], &f->err);
+	free(a);
 	return NULL;
 }
 
-/* Wait for the part in flight; its error, if any, becomes ours. */
-static enum cv_err landed(struct s3_upload *u, char **errmsg)
+/* Wait for the part in a slot; its error, if any, becomes ours. */
+static enum cv_err landed(struct s3_upload *u, int slot, char **errmsg)
 {
-	if (!u->running)
+	if (!u->running[slot])
 		return CV_OK;
-	pthread_join(u->th, NULL);
-	u->running = false;
-	enum cv_err rc = u->fl.rc;
+	pthread_join(u->th[slot], NULL);
+	u->running[slot] = false;
+	struct flight *f = &u->fl[slot];
+	enum cv_err rc = f->rc;
 	if (rc != CV_OK) {
-		cv_error(errmsg, rc, "%s", u->fl.err ? u->fl.err : "S3 "
+		cv_error(errmsg, rc, "%s", f->err ? f->err : "S3 "
 			"UploadPart failed");
 		u->failed = true;
 	}
-	free(u->fl.err);
-	u->fl.err = NULL;
+	free(f->err);
+	f->err = NULL;
+	return rc;
+}
+
+/* Every part in flight landed (the first error wins). */
+static enum cv_err all_landed(struct s3_upload *u, char **errmsg)
+{
+	enum cv_err rc = CV_OK;
+	for (int i = 0; i < SENDERS; i++) {
+		char *e = NULL;
+		enum cv_err r = landed(u, i, &e);
+		if (r != CV_OK && rc == CV_OK) {
+			rc = r;
+			cv_error(errmsg, r, "%s", e);
+		}
+		free(e);
+	}
 	return rc;
 }
 
@@ -113,33 +151,38 @@ static void digests(struct s3_upload *u, struct flight *f)
 	EVP_DigestInit_ex(u->md5, EVP_md5(), NULL);
 }
 
-/* Hand the writer's buffer to the sender (after the previous part
- * landed) and give the writer the other one. */
+/* Hand the writer's buffer to a sender (after the part that sender
+ * had landed) and give the writer the next buffer. */
 static enum cv_err send_part(struct s3_upload *u, char **errmsg)
 {
-	enum cv_err rc = landed(u, errmsg);
+	int slot = u->n_parts % SENDERS;
+	enum cv_err rc = landed(u, slot, errmsg);
 	if (rc != CV_OK)
 		return rc;
 	if (u->n_parts == S3_PARTS_MAX)
 		return cv_error(errmsg, CV_ETOOBIG, "S3 s3://%s/%s: more than "
 			"%d parts of %zu bytes", u->s->bucket, u->key,
 			S3_PARTS_MAX, u->part_size);
-	u->fl = (struct flight){ .p = u->buf[u->cur], .len = u->fill,
-		.n = ++u->n_parts };
-	digests(u, &u->fl);
-	if (pthread_create(&u->th, NULL, sender, u) == 0)
-		u->running = true;
-	else
-		sender(u);  /* no thread: send it here */
-	if (!u->running && (rc = u->fl.rc) != CV_OK) {
-		cv_error(errmsg, rc, "%s", u->fl.err);
-		free(u->fl.err);
-		u->fl.err = NULL;
-		return rc;
+	if (!u->conn[slot])
+		u->conn[slot] = s3_clone(u->s);
+	struct flight *f = &u->fl[slot];
+	*f = (struct flight){ .p = wbuf(u), .len = u->fill,
+		.n = u->n_parts + 1 };
+	digests(u, f);
+	u->n_parts++;
+	struct sender_arg *a = xmalloc(sizeof(*a));
+	*a = (struct sender_arg){ u, slot };
+	if (pthread_create(&u->th[slot], NULL, sender, a) == 0) {
+		u->running[slot] = true;
+	} else {
+		sender(a);  /* no thread: send it here */
+		if ((rc = f->rc) != CV_OK) {
+			cv_error(errmsg, rc, "%s", f->err);
+			free(f->err);
+			f->err = NULL;
+			return rc;
+		}
 	}
-	u->cur ^= 1;
-	if (!u->buf[u->cur])
-		u->buf[u->cur] = xmalloc(u->part_size);
 	u->fill = 0;
 	return CV_OK;
 }
@@ -155,7 +198,7 @@ enum cv_err s3_upload_write(struct s3_upload *u, const void *p, size_t n,
 		size_t take = u->part_size - u->fill;
 		if (take > n)
 			take = n;
-		memcpy(u->buf[u->cur] + u->fill, c, take);
+		memcpy(wbuf(u) + u->fill, c, take);
 		EVP_DigestUpdate(u->sha, c, take);
 		EVP_DigestUpdate(u->md5, c, take);
 		u->fill += take;
@@ -179,7 +222,7 @@ enum cv_err s3_upload_finish(struct s3_upload *u, struct s3_obj *out,
 	if (rc == CV_OK && (u->fill > 0 || u->n_parts == 0))
 		rc = send_part(u, errmsg);
 	if (rc == CV_OK)
-		rc = landed(u, errmsg);
+		rc = all_landed(u, errmsg);
 	struct s3_obj done = { 0 };
 	if (rc == CV_OK)
 		rc = s3_mpu_complete(u->s, u->key, u->id, u->etags, u->n_parts,
@@ -206,7 +249,7 @@ void s3_upload_destroy(struct s3_upload *u)
 	if (!u)
 		return;
 	char *e = NULL;
-	(void)landed(u, &e);  /* the handle is free again */
+	(void)all_landed(u, &e);  /* the handles are free again */
 	free(e);
 	e = NULL;
 	if (u->id && !u->done) {
@@ -217,8 +260,10 @@ void s3_upload_destroy(struct s3_upload *u)
 	}
 	free(u->key);
 	free(u->id);
-	free(u->buf[0]);
-	free(u->buf[1]);
+	for (int i = 0; i <= SENDERS; i++)
+		free(u->buf[i]);
+	for (int i = 1; i < SENDERS; i++)
+		s3_destroy(u->conn[i]);
 	free(u->etags);
 	EVP_MD_CTX_free(u->sha);
 	EVP_MD_CTX_free(u->md5);
