@@ -67,6 +67,29 @@ static enum cv_err mirror_one(struct vctx *x, const struct store_remote *r,
 	return rc;
 }
 
+/* The policy grew since the archive was locked: a lock may always be
+ * extended (never shortened), so extend it and read it back. */
+static enum cv_err extend(struct vctx *x, const struct store_remote *r,
+	struct s3_obj *o, int64_t need)
+{
+	char *e = NULL, d[32];
+	enum cv_err rc = s3_put_retention(x->c, r->key, r->version_id,
+		o->mode, need, &e);
+	if (rc == CV_OK)
+		rc = s3_head(x->c, r->key, r->version_id, o, &e);
+	if (rc == CV_OK && o->retain_until_ms / 1000 < need / 1000)
+		rc = CV_EINTEGRITY;
+	s3_format_date(need, d);
+	if (rc == CV_OK && x->out)
+		fprintf(x->out, "retention of %s extended to %s (the policy "
+				"is longer now)\n", r->url, d);
+	else if (x->out)
+		fprintf(x->out, "cannot extend the retention of %s to %s: %s\n",
+			r->url, d, e ? e : "not kept");
+	free(e);
+	return rc;
+}
+
 /* Lock state, current version, and bytes of one remote archive. */
 static enum cv_err verify_one(struct vctx *x, const struct store_remote *r,
 	char **errmsg)
@@ -110,11 +133,13 @@ static enum cv_err verify_one(struct vctx *x, const struct store_remote *r,
 		bad(x, r, "it is not locked (no Object Lock retention)");
 	else if (strcmp(s3_lock_mode_name(o.mode), r->lock_mode))
 		bad(x, r, "its lock mode is not the one recorded");
-	if (o.mode != S3_LOCK_NONE && o.retain_until_ms / 1000 < need / 1000) {
+	if (o.mode != S3_LOCK_NONE && o.retain_until_ms / 1000 < need / 1000 &&
+	    extend(x, r, &o, need) != CV_OK) {
 		snprintf(why, sizeof why, "retained only until %s, before "
 			"its retention period ends", d);
 		bad(x, r, why);
 	}
+	s3_format_date(o.retain_until_ms, d);
 	if ((rc = stream_sha(x->c, r, sha, errmsg)) != CV_OK)
 		return rc;
 	if (strcmp(sha, r->sha256)) {

@@ -101,12 +101,24 @@ expect_eq "the bytes are the recorded ones" "$(sha256sum <"$T/s3.body" | cut -d'
 expect "a stock tar reads the bag" bash -c "tar --zstd -tf '$T/s3.body' | grep -q bag-info.txt"
 expect_exit "storage verify" 0 cv storage verify
 expect_eq "two OK lines" "$(grep -c '^OK s3://' "$T/out")" 2
+# a longer policy: verify extends the locks (never shortens them)
+cv retention set --keep-months 13 >/dev/null
+expect_exit "verify under a longer policy" 0 cv storage verify
+expect "  extends the lock" grep -q "retention of s3://locked/$key extended to 2027-03-01T00:00:00Z" "$T/out"
+expect_eq "  recorded" "$(sqlite3 "$CALLVAULT_DB" "SELECT retain_until FROM archive_remote WHERE key = '$key'")" \
+	"$(date -d 2027-03-01T00:00:00Z +%s)000"
+curl -s -I --aws-sigv4 "aws:amz:us-east-1:s3" --user "$RGW_ACCESS_KEY:$RGW_SECRET_KEY" \
+	-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$EP/locked/$key?versionId=$ver" >"$T/head"
+expect "  the engine has the new date" grep -qi "x-amz-object-lock-retain-until-date: 2027-03-01T00:00:00" "$T/head"
+cv retention set --keep-months 12 >/dev/null
+expect_exit "a shorter policy again: nothing to do" 0 cv storage verify
+expect "  no extension" bash -c "! grep -q extended '$T/out'"
 
 # the engine itself refuses: delete, shorten, weaken
 expect_eq "delete of the locked version: 403" "$(s3 DELETE "locked/$key?versionId=$ver")" 403
 ret='<Retention><Mode>COMPLIANCE</Mode><RetainUntilDate>2026-12-31T00:00:00Z</RetainUntilDate></Retention>'
 expect_eq "shortening the date: 403" "$(s3 PUT "locked/$key?retention=&versionId=$ver" -d "$ret")" 403
-ret='<Retention><Mode>GOVERNANCE</Mode><RetainUntilDate>2027-02-01T00:00:00Z</RetainUntilDate></Retention>'
+ret='<Retention><Mode>GOVERNANCE</Mode><RetainUntilDate>2027-03-01T00:00:00Z</RetainUntilDate></Retention>'
 expect_eq "COMPLIANCE to GOVERNANCE: 403" "$(s3 PUT "locked/$key?retention=&versionId=$ver" -d "$ret")" 403
 
 # ---- legal holds: mirrored, and blocking deletion until released ----
