@@ -101,6 +101,8 @@ expect_eq "the bytes are the recorded ones" "$(sha256sum <"$T/s3.body" | cut -d'
 expect "a stock tar reads the bag" bash -c "tar --zstd -tf '$T/s3.body' | grep -q bag-info.txt"
 expect_exit "storage verify" 0 cv storage verify
 expect_eq "two OK lines" "$(grep -c '^OK s3://' "$T/out")" 2
+expect_exit "verify of an s3:// URL points to storage verify" 2 cv verify "s3://locked/$key"
+expect "  says so" grep -q "callvault storage verify" "$T/err"
 # a longer policy: verify extends the locks (never shortens them)
 cv retention set --keep-months 13 >/dev/null
 expect_exit "verify under a longer policy" 0 cv storage verify

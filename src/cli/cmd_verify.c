@@ -1,6 +1,7 @@
 /* cmd_verify.c — `callvault verify ARCHIVE… [--deep]` */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -27,6 +28,11 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (optind >= argc)
 		return cli_fail(CV_EXIT_USAGE, "verify",
 			"name at least one ARCHIVE");
+	for (int i = optind; i < argc; i++)
+		if (!strncmp(argv[i], "s3://", 5))
+			return cli_fail(CV_EXIT_USAGE, "verify", "%s is in S3: "
+				"`callvault storage verify [NAME]` verifies "
+				"the archives of a target", argv[i]);
 	struct store *s = NULL;
 	if (use_store && access(cli->db_path, F_OK) == 0) {
 		s = cli_open_store(cli, "verify", STORE_NOCREATE);
