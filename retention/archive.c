@@ -21,6 +21,7 @@
 #include "retention.h"
 #include "spool.h"
 #include "seal.h"
+#include "storage.h"
 #include "store/store_archive_state.h"
 #include "store/store_audit.h"
 #include "store/store_holds.h"
@@ -504,8 +505,13 @@ static enum cv_err write_payload(struct bag *b, int64_t from, int64_t to,
 	bool only_new, int64_t now)
 {
 	enum cv_err rc = CV_OK;
+	/* to S3 there is no archive directory: the payload spools (tar
+	 * wants each file's size first) are unlinked files in TMPDIR */
+	const char *tmp = getenv("TMPDIR");
+	const char *dir = !b->o->storage && !b->o->storage_default
+				  ? b->o->out_dir : tmp && *tmp ? tmp : "/tmp";
 	for (int i = 0; i < SP_N && rc == CV_OK; i++)
-		rc = spool_open(&b->sp[i], b->o->out_dir, b->errmsg);
+		rc = spool_open(&b->sp[i], dir, b->errmsg);
 	if (rc != CV_OK)
 		return rc;
 	b->media = amedia_create(b->s, b->o->out_dir, b->archive_id);
@@ -680,10 +686,62 @@ static enum cv_err open_sink(struct sink **sk, const char *dir,
 	return rc;
 }
 
-static enum cv_err archive_one(struct store *s, const struct archive_opts *o,
-	const char *loc, const char *month, struct archive_outcome *res,
-	char **errmsg)
+/* An S3 target of this run: its record and client. */
+struct remote {
+	struct store_storage t;
+	struct s3 *c;
+};
+
+/* Start streaming the bag to the target: tg->path becomes its URL. */
+static enum cv_err remote_begin(struct store *s, struct remote *x,
+	const char *loc, const char *month, struct target *tg,
+	struct storage_put **put, struct sink **sk, char **errmsg)
 {
+	int keep;
+	enum cv_err rc = store_ret_policy_for(s, loc, &keep, errmsg);
+	if (rc == CV_OK && keep < 0)
+		rc = cv_error(errmsg, CV_EINVAL, "%s %s: no retention policy "
+			"for the location, so no date to lock the archive "
+			"until in %s (callvault retention set)",
+			*loc ? loc : "(no location)", month, x->t.name);
+	char *safe = retention_safe_name(loc);
+	char *rel = xasprintf("%s/%s", safe, tg->name);
+	free(safe);
+	/* a month already past its period (archived late) is still
+	 * locked for a day: S3 refuses a retain-until in the past */
+	int64_t until = storage_retain_until(month, keep),
+		floor = cv_now_ms() + 86400000;
+	if (rc == CV_OK)
+		rc = storage_put_begin(x->c, &x->t, rel,
+			until > floor ? until : floor, put, sk, errmsg);
+	free(rel);
+	if (rc == CV_OK) {
+		free(tg->path);
+		tg->path = xstrdup(storage_put_url(*put));
+	}
+	return rc;
+}
+
+/* Complete the upload and lock it; legal hold ON when a hold covers a
+ * call of the bag. */
+static enum cv_err remote_finish(struct store *s, struct storage_put *put,
+	const struct bag *b, const char *sha256, char **errmsg)
+{
+	bool held = false;
+	enum cv_err rc = CV_OK;
+	for (size_t i = 0; i < b->n_ids && !held && rc == CV_OK; i++)
+		rc = store_hold_is_held(s, b->ids[i], &held, errmsg);
+	publish_crash_point("s3-before-complete");
+	if (rc == CV_OK)
+		rc = storage_put_finish(put, sha256, held, errmsg);
+	return rc;
+}
+
+static enum cv_err archive_one(struct store *s, const struct archive_opts *o,
+	struct remote *x, const char *loc, const char *month,
+	struct archive_outcome *res, char **errmsg)
+{
+	struct storage_put *put = NULL;
 	int64_t from, to, now = o->now_ms ? o->now_ms : cv_now_ms();
 	retention_month_bounds(month, &from, &to);
 	struct target tg;
@@ -711,15 +769,29 @@ static enum cv_err archive_one(struct store *s, const struct archive_opts *o,
 	if ((rc = get_chain(s, loc, &ch, errmsg)) != CV_OK ||
 	    (rc = store_ret_max_version(s, &maxv, errmsg)) != CV_OK)
 		goto out;
-	if (access(tg.path, F_OK) == 0) {
+	if (!x && access(tg.path, F_OK) == 0) {
 		rc = cv_error(errmsg, CV_EINVAL, "%s exists but the store has "
 			"no record of it; move it away first", tg.path);
 		goto out;
 	}
 	char tag_sha[CV_SHA256_HEX];
-	if ((rc = open_sink(&sk, tg.dir, tg.path, o->fault, errmsg)) != CV_OK ||
-	    (rc = write_bag(&b, sk, tg.seq, &ch, now, tg.only_new, tag_sha,
-		     res)) != CV_OK)
+	if (x)
+		rc = remote_begin(s, x, loc, month, &tg, &put, &sk, errmsg);
+	else
+		rc = open_sink(&sk, tg.dir, tg.path, o->fault, errmsg);
+	if (rc == CV_OK && x && o->fault)
+		sink_set_fault(sk, o->fault);
+	if (rc == CV_OK)
+		rc = write_bag(&b, sk, tg.seq, &ch, now, tg.only_new, tag_sha,
+			res);
+	if (rc != CV_OK && put && storage_put_error(put) && errmsg) {
+		free(*errmsg);  /* the sink's failure: say the S3 reason */
+		*errmsg = xstrdup(storage_put_error(put));
+	}
+	if (rc != CV_OK)
+		goto out;
+	if (x && (rc = remote_finish(s, put, &b, res->sha256, errmsg)) !=
+		     CV_OK)
 		goto out;
 	rec = (struct store_archive){ .location_id = (char *)loc,
 		.month = (char *)month, .seq = tg.seq,
@@ -736,9 +808,20 @@ static enum cv_err archive_one(struct store *s, const struct archive_opts *o,
 		.name = tg.name, .rec = &rec, .ids = b.ids, .vids = b.vids,
 		.n = b.n_ids, .media = b.media, .bag_info = b.info.data,
 		.bag_info_len = b.info.len, .seal = &b.seal, .now = now };
-	if ((rc = publish_archive(&pub, sk, errmsg)) == CV_OK)
+	if (x) {
+		pub.also = storage_put_record;
+		pub.also_arg = put;
+		publish_crash_point("s3-before-record");
+		rc = publish_record(&pub, errmsg);
+	} else {
+		rc = publish_archive(&pub, sk, errmsg);
+	}
+	if (rc == CV_OK)
 		snprintf(res->path, sizeof(res->path), "%s", tg.path);
 out:
+	if (put)
+		sk = NULL;  /* the upload's own sink */
+	storage_put_destroy(put);
 	if (o->progress && b.total)
 		fputs("\r\033[K", o->progress);
 	if (snap)
@@ -846,8 +929,20 @@ enum cv_err archive_run(struct store *s, const struct archive_opts *o,
 	}
 	struct store_locmonth *lm = NULL;
 	size_t n = 0;
-	enum cv_err rc = publish_recover(s, NULL, NULL, errmsg);
-	if (o->out_dir && !o->rebuild)
+	struct remote xr = { 0 }, *x = NULL;
+	enum cv_err rc = CV_OK;
+	if (o->storage || o->storage_default) {
+		if (o->rebuild)
+			return cv_error(errmsg, CV_EINVAL, "--rebuild writes "
+				"to a directory; an archive in S3 is locked");
+		rc = storage_open(s, o->storage, &xr.t, &xr.c, errmsg);
+		if (rc != CV_OK)
+			return rc;
+		x = &xr;
+	}
+	if (rc == CV_OK)
+		rc = publish_recover(s, NULL, NULL, errmsg);
+	if (o->out_dir && !o->rebuild && !x)
 		publish_sweep_tree(o->out_dir);
 	if (rc == CV_OK && o->rebuild)
 		return archive_rebuild_month(s, o, o->location, o->month, fn,
@@ -866,11 +961,13 @@ enum cv_err archive_run(struct store *s, const struct archive_opts *o,
 		snprintf(res.location, sizeof(res.location), "%s",
 			lm[i].location);
 		snprintf(res.month, sizeof(res.month), "%s", lm[i].month);
-		rc = archive_one(s, o, lm[i].location, lm[i].month, &res,
+		rc = archive_one(s, o, x, lm[i].location, lm[i].month, &res,
 			errmsg);
 		if (rc == CV_OK && fn)
 			fn(&res, arg);
 	}
 	free(lm);
+	s3_destroy(xr.c);
+	store_storage_finish(&xr.t);
 	return rc;
 }

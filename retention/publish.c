@@ -52,8 +52,7 @@ static enum cv_err write_sidecar(const char *path, const char *sha256,
 	return rc;
 }
 
-/* The record, the audit entry and the end of the intent, at once. */
-static enum cv_err record(const struct publish *p, char **errmsg)
+enum cv_err publish_record(const struct publish *p, char **errmsg)
 {
 	enum cv_err rc = store_begin(p->s, errmsg);
 	if (rc != CV_OK)
@@ -82,6 +81,8 @@ static enum cv_err record(const struct publish *p, char **errmsg)
 			r->n_calls, errmsg);
 	free(d);
 	buf_finish(&loc);
+	if (rc == CV_OK && p->also)
+		rc = p->also(p->s, r->id, p->also_arg, errmsg);
 	if (rc == CV_OK)
 		rc = store_ret_intent_drop(p->s, p->path, errmsg);
 	if (rc == CV_OK)
@@ -105,7 +106,7 @@ enum cv_err publish_archive(const struct publish *p, struct sink *sk,
 		rc = write_sidecar(p->path, p->rec->sha256, errmsg);
 	publish_crash_point("after-sidecar");
 	if (rc == CV_OK)
-		rc = record(p, errmsg);
+		rc = publish_record(p, errmsg);
 	if (rc != CV_OK) {
 		/* a new archive's path was free (checked); a rebuild's file
 		 * was lost or damaged already */

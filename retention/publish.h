@@ -32,7 +32,17 @@ struct publish {
 	const struct seal *seal;      /* its signature and timestamp */
 	int64_t rebuild_id;           /* else: the record a rebuild replaces */
 	int64_t now;
+	/* more to record in the same transaction (an S3 copy), or NULL */
+	enum cv_err (*also)(struct store *s, int64_t archive_id, void *arg,
+		char **errmsg);
+	void *also_arg;
 };
+/*
+ * The record, its bag-info.txt, the audit entry, p->also and the end of
+ * any intent for p->path, in one transaction (nothing on failure).
+ */
+enum cv_err publish_record(const struct publish *p, char **errmsg)
+	CV_MUST_CHECK;
 /*
  * Commit the sink (an archive finished, its hash in p->rec->sha256) to
  * p->path, write the .sha256 beside it and record it, the intent around

@@ -16,6 +16,7 @@
 #include "store/store_audit.h"
 #include "store/store_media_arch.h"
 #include "store/store_retention.h"
+#include "store/store_storage.h"
 
 /* An archive a purge relies on, checked against its file once. */
 struct parch {
@@ -45,6 +46,22 @@ static int collect_archive(const struct store_archive *a, void *arg)
 	return 0;
 }
 
+/* An archive in S3: purge relies on it only once `storage verify` found
+ * it intact, current and locked (recorded in the store). */
+static bool remote_ok(struct pctx *p, const struct parch *a)
+{
+	struct store_remote *v;
+	size_t n;
+	char *e = NULL;
+	bool ok = store_remote_list(p->s, a->path, &v, &n, &e) == CV_OK &&
+		  n == 1 && v[0].checked_at > 0 &&
+		  strcmp(v[0].lock_mode, "NONE") && !strcmp(v[0].sha256,
+							    a->sha256);
+	free(e);
+	store_remotes_free(v, n);
+	return ok;
+}
+
 /* The archive with this id, its file checked (once) against its hash. */
 static struct parch *archive_ok(struct pctx *p, int64_t id)
 {
@@ -52,6 +69,8 @@ static struct parch *archive_ok(struct pctx *p, int64_t id)
 		struct parch *a = &p->arch[i];
 		if (a->id != id)
 			continue;
+		if (!a->state && !strncmp(a->path, "s3://", 5))
+			a->state = remote_ok(p, a) ? 1 : 2;
 		if (!a->state) {
 			char sha[CV_SHA256_HEX];
 			a->state = retention_file_sha256(a->path, sha) &&

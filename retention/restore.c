@@ -22,9 +22,11 @@
 #include "bagread.h"
 #include "restore_media.h"
 #include "retention.h"
+#include "s3.h"
 #include "store/store_audit.h"
 #include "store/store_retention.h"
 #include "store/store_subject.h"
+#include "store/store_storage.h"
 
 #define LINE_MAX_BYTES (2u * CALLLOG_MAX_PAYLOAD)
 
@@ -304,7 +306,9 @@ static enum cv_err copy_fd(int in, const char *to, char **errmsg)
 	return rc;
 }
 
-static enum cv_err privcopy_make(const char *path, struct privcopy *pc,
+/* The fresh private directory, and the names in it for an archive
+ * whose file (or key) is path. */
+static enum cv_err privcopy_dir(const char *path, struct privcopy *pc,
 	char **errmsg)
 {
 	memset(pc, 0, sizeof(*pc));
@@ -322,11 +326,19 @@ static enum cv_err privcopy_make(const char *path, struct privcopy *pc,
 	pc->path = xasprintf("%s/%s", pc->dir, basename(copy));
 	pc->side = xasprintf("%s.sha256", pc->path);
 	free(copy);
+	return CV_OK;
+}
+
+static enum cv_err privcopy_make(const char *path, struct privcopy *pc,
+	char **errmsg)
+{
+	enum cv_err rc = privcopy_dir(path, pc, errmsg);
+	if (rc != CV_OK)
+		return rc;
 	char *side = xasprintf("%s.sha256", path), *text = NULL;
 	size_t len = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat sb;
-	enum cv_err rc = CV_OK;
 	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
 		rc = cv_error(errmsg, CV_EIO, "%s: %s", path, fd < 0
 			? strerror(errno) : "not a regular file");
@@ -342,19 +354,13 @@ static enum cv_err privcopy_make(const char *path, struct privcopy *pc,
 	return rc;
 }
 
-enum cv_err restore_archive(struct store *s, const char *path,
-	const char *actor, struct restore_stats *st, char **errmsg)
+/* Verify the private copy pc of path, then load it; pc is finished. */
+static enum cv_err restore_copy(struct store *s, const char *path,
+	struct privcopy *pcp, enum cv_err rc, const char *actor,
+	const unsigned char *pubkey, struct restore_stats *st,
+	char **errmsg)
 {
-	return restore_archive_signed(s, path, actor, NULL, st, errmsg);
-}
-
-enum cv_err restore_archive_signed(struct store *s, const char *path,
-	const char *actor, const unsigned char *pubkey,
-	struct restore_stats *st, char **errmsg)
-{
-	memset(st, 0, sizeof(*st));
-	struct privcopy pc;
-	enum cv_err rc = privcopy_make(path, &pc, errmsg);
+	struct privcopy pc = *pcp;
 	const char *const names[] = { path };
 	/* with the store: an archive it recorded must be the one recorded */
 	struct verify_opts vo = { .out = stderr, .names = names, .store = s,
@@ -416,4 +422,105 @@ out:
 	for (int i = 0; i < 3; i++)
 		buf_finish(&r.f[i]);
 	return rc;
+}
+
+enum cv_err restore_archive(struct store *s, const char *path,
+	const char *actor, struct restore_stats *st, char **errmsg)
+{
+	return restore_archive_signed(s, path, actor, NULL, st, errmsg);
+}
+
+enum cv_err restore_archive_signed(struct store *s, const char *path,
+	const char *actor, const unsigned char *pubkey,
+	struct restore_stats *st, char **errmsg)
+{
+	memset(st, 0, sizeof(*st));
+	struct privcopy pc;
+	enum cv_err rc = privcopy_make(path, &pc, errmsg);
+	return restore_copy(s, path, &pc, rc, actor, pubkey, st, errmsg);
+}
+
+/* ---- from S3 ---- */
+
+struct fetch {
+	int fd;
+	struct cv_hash *h;
+	bool failed;
+};
+
+static bool fetch_cb(const void *p, size_t n, void *arg)
+{
+	struct fetch *f = arg;
+	cv_hash_update(f->h, p, n);
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(f->fd, (const char *)p + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			f->failed = true;
+			return false;
+		}
+		off += (size_t)w;
+	}
+	return true;
+}
+
+/* Stream the object into pc->path (hashed on the way) and write the
+ * .sha256 beside it: expect's hash when the store recorded the archive,
+ * else what came (the bag's own manifests are still checked). */
+static enum cv_err fetch_copy(struct s3 *c, const char *key,
+	const char *version, const char *expect, struct privcopy *pc,
+	char **errmsg)
+{
+	struct fetch f = { .h = cv_hash_create("sha256") };
+	f.fd = open(pc->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	enum cv_err rc = f.fd < 0 ? cv_error(errmsg, CV_EIO, "cannot create "
+		"%s: %s", pc->path, strerror(errno)) : CV_OK;
+	if (rc == CV_OK)
+		rc = s3_get(c, key, version, 0, -1, fetch_cb, &f, errmsg);
+	if (f.fd >= 0 && close(f.fd) != 0 && rc == CV_OK)
+		rc = cv_error(errmsg, CV_EIO, "cannot write %s", pc->path);
+	if (rc != CV_OK && f.failed)
+		rc = cv_error(errmsg, CV_EIO, "cannot write %s", pc->path);
+	char sha[CV_SHA512_HEX];
+	cv_hash_final_hex(f.h, sha);
+	if (rc == CV_OK && expect && strcmp(sha, expect))
+		rc = cv_error(errmsg, CV_EINTEGRITY, "s3 object %s%s%s: sha256 "
+			"%s, the store recorded %s", key, version ? " version "
+			: "", version ? version : "", sha, expect);
+	if (rc != CV_OK)
+		return rc;
+	const char *slash = strrchr(pc->path, '/');
+	char *line = xasprintf("%s  %s\n", expect ? expect : sha, slash + 1);
+	rc = cv_write_file_atomic(pc->side, line, strlen(line), 0600, errmsg);
+	free(line);
+	return rc;
+}
+
+enum cv_err restore_archive_s3(struct store *s, struct s3 *c,
+	const char *url, const char *actor, const unsigned char *pubkey,
+	struct restore_stats *st, char **errmsg)
+{
+	memset(st, 0, sizeof(*st));
+	const char *b = url + 5, *key = strncmp(url, "s3://", 5) ? NULL
+						: strchr(b, '/');
+	const char *bucket = s3_bucket(c);
+	if (!key || !key[1] || (size_t)(key - b) != strlen(bucket) ||
+	    strncmp(b, bucket, strlen(bucket)))
+		return cv_error(errmsg, CV_EINVAL, "%s: not an s3://%s/KEY URL "
+			"of this target", url, bucket);
+	key++;
+	struct store_remote *v = NULL;
+	size_t n = 0;
+	enum cv_err rc = store_remote_list(s, url, &v, &n, errmsg);
+	struct privcopy pc;
+	if (rc == CV_OK)
+		rc = privcopy_dir(key, &pc, errmsg);
+	else
+		memset(&pc, 0, sizeof(pc));
+	if (rc == CV_OK)
+		rc = fetch_copy(c, key, n ? v[0].version_id : NULL,
+			n ? v[0].sha256 : NULL, &pc, errmsg);
+	store_remotes_free(v, n);
+	return restore_copy(s, url, &pc, rc, actor, pubkey, st, errmsg);
 }

@@ -26,6 +26,8 @@ struct sitekey;
 
 struct archive_opts {
 	const char *out_dir;      /* archives go to out_dir/<location>/ */
+	const char *storage;      /* or to this S3 target (storage.h) */
+	bool storage_default;     /* or to the default S3 target */
 	const char *location;     /* NULL = every location */
 	const char *month;        /* "YYYY-MM": just this month */
 	const char *through;      /* else every month up to this one */
@@ -183,6 +185,16 @@ struct audit_against_stats {
 enum cv_err audit_verify_against(struct store *s, char *const *dirs,
 	size_t n_dirs, const unsigned char *key, FILE *out,
 	struct audit_against_stats *st, char **errmsg) CV_MUST_CHECK;
+
+/* The same for an archive in S3 (s3://BUCKET/KEY of client c's bucket),
+ * streamed into the private copy: the version the store recorded at that
+ * URL, which must have the recorded SHA-256; or, for an archive this
+ * store did not write (another instance's), the current version, checked
+ * by its own manifests and tag manifest. */
+struct s3;
+enum cv_err restore_archive_s3(struct store *s, struct s3 *c,
+	const char *url, const char *actor, const unsigned char *pubkey,
+	struct restore_stats *st, char **errmsg) CV_MUST_CHECK;
 
 /* Tests: called between verifying and loading (NULL in the program). */
 extern void (*restore_test_after_verify)(const char *path);

@@ -185,14 +185,30 @@ static void check_chain(struct varch *all, size_t n, struct varch *va,
 			 all[i].chain_index < va->chain_index;
 	struct store_archive rec;
 	char *e = NULL;
+	const char *remote = NULL;
 	if (!older && o->store && va->loc &&
 	    store_ret_find_archive(o->store, NULL, va->loc,
 		    va->chain_index - 1, &rec, &e) == CV_OK) {
-		older = access(rec.path, F_OK) != 0;
+		/* in S3 (storage verify checks it there): the link is
+		 * checked against the record of its tag manifest */
+		if (!strncmp(rec.path, "s3://", 5))
+			remote = strcmp(rec.tagmanifest_sha256, va->prev_tag)
+					 ? "chain break: the previous archive "
+					   "recorded in S3 has another tag "
+					   "manifest"
+					 : "";
+		else
+			older = access(rec.path, F_OK) != 0;
 		store_archive_finish(&rec);
 	}
 	free(e);
-	if (older)
+	if (remote && *remote)
+		problem(va, o, prev, "%s", remote);
+	else if (remote)
+		fprintf(o->out, "%s: note: previous archive is in S3; chain "
+				"link checked against the store's record of "
+				"it\n", va->path);
+	else if (older)
 		problem(va, o, prev, "chain break: the previous archive is "
 			"missing%s", NULL);
 	else

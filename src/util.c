@@ -455,6 +455,8 @@ struct sink {
 	struct buf mem;
 	enum sink_fault fault;
 	bool committed, failed;
+	enum cv_err (*fn)(const void *p, size_t n, void *arg);
+	void *arg;
 };
 
 enum cv_err sink_open_file(struct sink **out, const char *path, int mode,
@@ -486,6 +488,15 @@ struct sink *sink_open_mem(void)
 	return s;
 }
 
+struct sink *sink_open_fn(enum cv_err (*fn)(const void *p, size_t n,
+	void *arg), void *arg)
+{
+	struct sink *s = sink_open_mem();
+	s->fn = fn;
+	s->arg = arg;
+	return s;
+}
+
 void sink_set_fault(struct sink *s, enum sink_fault f)
 {
 	s->fault = f;
@@ -499,6 +510,11 @@ enum cv_err sink_write(struct sink *s, const void *p, size_t n)
 		s->failed = true;
 		errno = EIO;
 		return CV_EIO;
+	}
+	if (s->fn) {
+		enum cv_err rc = s->fn(p, n, s->arg);
+		s->failed = rc != CV_OK;
+		return rc;
 	}
 	if (s->fd < 0) {
 		buf_append(&s->mem, p, n);

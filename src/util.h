@@ -83,6 +83,10 @@ enum cv_err sink_open_file(struct sink **out, const char *path, int mode,
 	char **errmsg) CV_MUST_CHECK;
 /* A sink that collects into memory. */
 struct sink *sink_open_mem(void);
+/* A sink handing each write to fn (an S3 upload: not a file); a failed
+ * write fails the sink, and commit only reports whether one did. */
+struct sink *sink_open_fn(enum cv_err (*fn)(const void *p, size_t n,
+	void *arg), void *arg);
 /* Make the sink fail at the given step (for tests). */
 void sink_set_fault(struct sink *s, enum sink_fault f);
 enum cv_err sink_write(struct sink *s, const void *p, size_t n) CV_MUST_CHECK;

@@ -109,5 +109,6 @@ CLI_EXTERN(cmd_status);
 CLI_EXTERN(cmd_backup);
 CLI_EXTERN(cmd_config);
 CLI_EXTERN(cmd_key);
+CLI_EXTERN(cmd_storage);
 
 #endif

@@ -103,6 +103,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		{ "key", required_argument, NULL, 'k' },
 		{ "tsa", required_argument, NULL, 'a' },
 		{ "tsa-optional", no_argument, NULL, 'O' },
+		{ "to", required_argument, NULL, 'S' },
+		{ "to-default", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long threads = sysconf(_SC_NPROCESSORS_ONLN);
@@ -125,6 +127,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		case 't': o.through = optarg; break;
 		case 'l': o.location = optarg; break;
 		case 'o': o.out_dir = optarg; break;
+		case 'S': o.storage = optarg; break;
+		case 'D': o.storage_default = true; break;
 		case 'L':
 			if (!cli_parse_long(optarg, 1, 19, &v))
 				return cli_fail(CV_EXIT_USAGE, "archive",
@@ -155,6 +159,9 @@ static int run(struct cli *cli, int argc, char **argv)
 	    (o.through && !valid_month(o.through)))
 		return cli_fail(CV_EXIT_USAGE, "archive",
 			"months are written YYYY-MM");
+	if ((o.storage || o.storage_default) && o.rebuild)
+		return cli_fail(CV_EXIT_USAGE, "archive", "--rebuild writes to "
+			"a directory, not to --to");
 	if (isatty(STDERR_FILENO))
 		o.progress = stderr;
 	struct sitekey *key = NULL;
@@ -208,8 +215,9 @@ const struct cli_cmd cmd_archive = {
 	.help = "usage: callvault [--db PATH] archive [--month YYYY-MM | "
 		"--through YYYY-MM |\n"
 		"                 --rebuild YYYY-MM]\n"
-		"                 [--location LOC] [--out DIR] [--level N] "
-		"[--threads N]\n"
+		"                 [--location LOC] [--out DIR | --to NAME | "
+		"--to-default]\n"
+		"                 [--level N] [--threads N]\n"
 		"\n"
 		"Write one archive per location per calendar month (UTC, by "
 		"createdAt):\nDIR/<locationId>/<YYYY-MM>.tar.zst, a BagIt 1.0 "
@@ -239,6 +247,11 @@ const struct cli_cmd cmd_archive = {
 		"any of them was\n                 purged or changed\n"
 		"  --location LOC just this location\n"
 		"  --out DIR      where archives go (default ./archives)\n"
+		"  --to NAME      stream each archive into the S3 target NAME "
+		"instead\n                 (callvault storage), locked until "
+		"the end of its\n                 month's retention period; "
+		"nothing is staged on disk\n"
+		"  --to-default   the same, to the default S3 target\n"
 		"  --level N      zstd level 1-19 (default 3)\n"
 		"  --threads N    zstd worker threads (default: the number of "
 		"CPUs;\n                 0 = compress in the calling thread)\n"

@@ -5,6 +5,7 @@
 
 #include "../search.h"
 #include "../store/store_holds.h"
+#include "../store/store_storage.h"
 #include "../util.h"
 #include "cli.h"
 
@@ -85,6 +86,19 @@ static bool criteria(struct store_hold *h, struct search_filters *sf,
 
 #define CRIT 1000 /* getopt values of the criteria: CRIT + their key */
 
+/* Archives in S3 carry a legal hold of their own, which this binary
+ * (no libcurl) cannot set: say how, when there is a target. */
+static void storage_note(struct store *s)
+{
+	struct store_storage *v = NULL;
+	size_t n = 0;
+	if (store_storage_list(s, &v, &n, NULL) == CV_OK && n > 0)
+		fprintf(stderr, "note: run `callvault storage holds` to set "
+				"the S3 legal holds of archives as the holds "
+				"now require\n");
+	store_storages_free(v, n);
+}
+
 static int add(struct cli *cli, struct store *s, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -139,6 +153,7 @@ static int add(struct cli *cli, struct store *s, int argc, char **argv)
 	char *matter = cv_term_safe(h.matter, 0);
 	printf("hold #%lld placed (matter: %s)\n", (long long)id, matter);
 	free(matter);
+	storage_note(s);
 	code = CV_EXIT_OK;
 out:
 	free(calls);
@@ -176,6 +191,7 @@ static int release(struct cli *cli, struct store *s, int argc, char **argv)
 		return code;
 	}
 	printf("hold #%ld released\n", id);
+	storage_note(s);
 	return CV_EXIT_OK;
 }
 

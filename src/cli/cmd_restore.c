@@ -1,9 +1,11 @@
 /* cmd_restore.c — `callvault restore ARCHIVE…` */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "retention.h"
+#include "storage.h"
 
 static void report(const char *path, const struct restore_stats *st)
 {
@@ -29,18 +31,31 @@ static void report(const char *path, const struct restore_stats *st)
 	putchar('\n');
 }
 
+/* An S3 target for s3:// archives: --from NAME, else the default. */
+static enum cv_err open_target(struct store *s, const char *from,
+	struct store_storage *t, struct s3 **c, char **err)
+{
+	if (*c)
+		return CV_OK;
+	return storage_open(s, from, t, c, err);
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "pubkey", required_argument, NULL, 'p' },
+		{ "from", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *given = NULL;
+	const char *given = NULL, *from = NULL;
 	int c;
 	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-		if (c != 'p')
+		if (c == 'p')
+			given = optarg;
+		else if (c == 'f')
+			from = optarg;
+		else
 			return CV_EXIT_USAGE;
-		given = optarg;
 	}
 	if (optind >= argc)
 		return cli_fail(CV_EXIT_USAGE, "restore",
@@ -53,11 +68,21 @@ static int run(struct cli *cli, int argc, char **argv)
 	struct store *s = cli_open_store(cli, "restore", 0);
 	if (!s)
 		return CV_EXIT_FAIL;
+	struct store_storage t = { 0 };
+	struct s3 *cl = NULL;
 	for (int i = optind; i < argc && code == CV_EXIT_OK; i++) {
 		struct restore_stats st;
 		char *err = NULL;
-		enum cv_err rc = restore_archive_signed(s, argv[i], cli->actor,
-			have ? pub : NULL, &st, &err);
+		const unsigned char *pk = have ? pub : NULL;
+		bool remote = !strncmp(argv[i], "s3://", 5);
+		enum cv_err rc = remote ? open_target(s, from, &t, &cl, &err)
+					: CV_OK;
+		if (rc == CV_OK && remote)
+			rc = restore_archive_s3(s, cl, argv[i], cli->actor, pk,
+				&st, &err);
+		else if (rc == CV_OK)
+			rc = restore_archive_signed(s, argv[i], cli->actor,
+				pk, &st, &err);
 		if (rc != CV_OK)
 			code = cli_fail(cli_exit_for(rc) == CV_EXIT_INTEGRITY
 					? CV_EXIT_INTEGRITY : CV_EXIT_FAIL,
@@ -66,6 +91,8 @@ static int run(struct cli *cli, int argc, char **argv)
 			report(argv[i], &st);
 		free(err);
 	}
+	s3_destroy(cl);
+	store_storage_finish(&t);
 	store_close(s);
 	return code;
 }
@@ -74,7 +101,14 @@ const struct cli_cmd cmd_restore = {
 	.name = "restore",
 	.summary = "load archives back into the store",
 	.help = "usage: callvault [--db PATH] restore [--pubkey FILE] "
-		"ARCHIVE…\n"
+		"[--from NAME]\n         ARCHIVE…\n"
+		"\n"
+		"An ARCHIVE may be a file or an s3://BUCKET/KEY URL in the S3 "
+		"target\nNAME (`callvault storage`; default: the default "
+		"target), streamed\ninto the same private copy: the version "
+		"the store recorded there, which\nmust have the recorded "
+		"SHA-256, or, for another instance's bag in a\nshared bucket, "
+		"the current version, checked by its own manifests.\n"
 		"\n"
 		"Verify each archive, then load its calls, every version, "
 		"webhook events\nand agent names into the store (creating it "

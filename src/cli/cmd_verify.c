@@ -68,6 +68,11 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (code != CV_EXIT_OK)
 		return code;
 	o.pubkey = have_pub ? pub : NULL;
+	for (int i = optind; i < argc; i++)
+		if (!strncmp(argv[i], "s3://", 5))
+			return cli_fail(CV_EXIT_USAGE, "verify", "%s is in S3: "
+				"`callvault storage verify [NAME]` verifies "
+				"the archives of a target", argv[i]);
 	struct store *s = NULL;
 	if (use_store && access(cli->db_path, F_OK) == 0) {
 		s = cli_open_store(cli, "verify", STORE_NOCREATE);

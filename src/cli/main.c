@@ -50,6 +50,7 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_reconcile,
 	&cmd_subject,
 	&cmd_key,
+	&cmd_storage,
 #endif
 };
 

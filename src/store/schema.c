@@ -470,6 +470,36 @@ const struct store_migration store_migrations[] = {
 	  "  content BLOB NOT NULL,"
 	  "  PRIMARY KEY(archive_id, name)"
 	  ") WITHOUT ROWID;" },
+	/* issue 24: S3 archive targets (key files by path only) and, per
+	 * archive written to one, the object version and its lock state */
+	{ "storage: S3 targets and remote archive copies",
+	  "CREATE TABLE storage_targets("
+	  "  name TEXT PRIMARY KEY,"
+	  "  endpoint TEXT NOT NULL,"
+	  "  bucket TEXT NOT NULL,"
+	  "  prefix TEXT NOT NULL,"
+	  "  region TEXT NOT NULL,"
+	  "  path_style INTEGER NOT NULL,"
+	  "  access_key_file TEXT NOT NULL,"
+	  "  secret_key_file TEXT NOT NULL,"
+	  "  lock_mode TEXT NOT NULL,"     /* COMPLIANCE or GOVERNANCE */
+	  "  is_default INTEGER NOT NULL,"
+	  "  added_at INTEGER NOT NULL,"
+	  "  added_by TEXT NOT NULL"
+	  ") WITHOUT ROWID;"
+	  "CREATE TABLE archive_remote("
+	  "  archive_id INTEGER PRIMARY KEY REFERENCES archives(id),"
+	  "  target TEXT NOT NULL,"
+	  "  url TEXT NOT NULL UNIQUE,"    /* s3://bucket/key */
+	  "  key TEXT NOT NULL,"
+	  "  version_id TEXT NOT NULL,"
+	  "  etag TEXT NOT NULL,"
+	  "  sha256 TEXT NOT NULL,"
+	  "  lock_mode TEXT NOT NULL,"
+	  "  retain_until INTEGER NOT NULL," /* epoch ms */
+	  "  legal_hold INTEGER NOT NULL,"
+	  "  checked_at INTEGER"           /* last verify from the target */
+	  ");" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);

@@ -1,0 +1,81 @@
+/*
+ * storage.h — archives in S3 object storage with Object Lock: a client
+ * for a target the store names, `storage check` and `storage gc`, the
+ * streamed upload of a bag as archive writes it, and the checks verify
+ * and purge make of a remote copy.
+ */
+#ifndef CV_STORAGE_H
+#define CV_STORAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common.h"
+#include "s3.h"
+#include "store/store.h"
+#include "store/store_storage.h"
+#include "util.h"
+
+/* A client for the target named (NULL: the default). *t gets its record
+ * (caller finishes it), *c the client (caller destroys). */
+enum cv_err storage_open(struct store *s, const char *name,
+	struct store_storage *t, struct s3 **c, char **errmsg) CV_MUST_CHECK;
+
+/* `storage check`: the bucket exists, Object Lock is on, a locked write
+ * is accepted and its version cannot be deleted. One line per check on
+ * out; CV_EINVAL (naming what is missing) when one fails. */
+enum cv_err storage_check(struct s3 *c, FILE *out,
+	char **errmsg) CV_MUST_CHECK;
+
+/* `storage gc`: abort unfinished multipart uploads under the target's
+ * prefix started more than older_ms ago; *n gets how many. */
+enum cv_err storage_gc(struct s3 *c, int64_t older_ms, int64_t now_ms,
+	FILE *out, size_t *n, char **errmsg) CV_MUST_CHECK;
+
+/* When a month's retention ends: the first instant of the month
+ * keep_months + 1 after it (the moment purge may dispose of it). */
+int64_t storage_retain_until(const char *month, int keep_months);
+
+/* ---- archive --to ---- */
+
+struct storage_put;
+/* Start the upload of one bag to key rel (under the prefix), locked in
+ * the target's mode until until_ms; *sk is fed by the bag writer. */
+enum cv_err storage_put_begin(struct s3 *c, const struct store_storage *t,
+	const char *rel, int64_t until_ms, struct storage_put **out,
+	struct sink **sk, char **errmsg) CV_MUST_CHECK;
+/* The s3:// URL the archive is recorded at. */
+const char *storage_put_url(const struct storage_put *p);
+/* Why the upload failed while the bag was written (NULL: it did not). */
+const char *storage_put_error(const struct storage_put *p);
+/* Complete it, lock the new version, check the lock took (mode and
+ * date), and mirror the legal hold when hold is set. */
+enum cv_err storage_put_finish(struct storage_put *p, const char *sha256,
+	bool hold, char **errmsg) CV_MUST_CHECK;
+/* Record the remote copy of archive_id (in the caller's transaction). */
+enum cv_err storage_put_record(struct store *s, int64_t archive_id,
+	void *put, char **errmsg) CV_MUST_CHECK;
+/* Abort when unfinished; free. NULL ok. */
+void storage_put_destroy(struct storage_put *p);
+
+/* ---- verify --storage ---- */
+
+struct storage_verify_opts {
+	const char *name;             /* target (NULL: the default) */
+	FILE *out;
+	int64_t now_ms;               /* 0: the clock */
+};
+/* Every remote archive recorded for the target: stream and hash it, and
+ * check its version is still the current one, its lock mode, its
+ * retain-until (at least the policy's) and its legal hold (ON exactly
+ * when a hold covers calls of its month; mirrored when not). Good ones
+ * are recorded as verified. CV_EINTEGRITY when any is bad (each named). */
+enum cv_err storage_verify(struct store *s,
+	const struct storage_verify_opts *o, char **errmsg) CV_MUST_CHECK;
+
+/* Set each remote archive's legal hold as the holds now require. */
+enum cv_err storage_mirror_holds(struct store *s, const char *name,
+	FILE *out, char **errmsg) CV_MUST_CHECK;
+
+#endif

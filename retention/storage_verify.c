@@ -1,0 +1,211 @@
+/* storage_verify.c — verify the archives in an S3 target, and mirror the
+ * legal holds onto them (see storage.h). */
+#include "storage.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "retention.h"
+#include "store/store_retention.h"
+
+struct vctx {
+	struct store *s;
+	struct s3 *c;
+	FILE *out;
+	int64_t now;
+	int bad;
+};
+
+static bool hash_cb(const void *p, size_t n, void *arg)
+{
+	cv_hash_update(arg, p, n);
+	return true;
+}
+
+/* Stream the version and hash it while reading: no temp file. */
+static enum cv_err stream_sha(struct s3 *c, const struct store_remote *r,
+	char sha[CV_SHA256_HEX], char **errmsg)
+{
+	struct cv_hash *h = cv_hash_create("sha256");
+	enum cv_err rc = s3_get(c, r->key, r->version_id, 0, -1, hash_cb, h,
+		errmsg);
+	char out[CV_SHA512_HEX];
+	cv_hash_final_hex(h, out);
+	memcpy(sha, out, CV_SHA256_HEX);
+	return rc;
+}
+
+static void bad(struct vctx *x, const struct store_remote *r,
+	const char *why)
+{
+	x->bad++;
+	if (x->out)
+		fprintf(x->out, "BAD %s (version %s): %s\n", r->url,
+			r->version_id, why);
+}
+
+/* The legal hold as the holds require it; *changed when it was set. */
+static enum cv_err mirror_one(struct vctx *x, const struct store_remote *r,
+	bool *on, char **errmsg)
+{
+	bool held, now_on;
+	enum cv_err rc = store_remote_held(x->s, r->archive_id, &held, errmsg);
+	if (rc == CV_OK)
+		rc = s3_get_legal_hold(x->c, r->key, r->version_id, &now_on,
+			errmsg);
+	if (rc == CV_OK && held != now_on) {
+		rc = s3_put_legal_hold(x->c, r->key, r->version_id, held,
+			errmsg);
+		if (rc == CV_OK && x->out)
+			fprintf(x->out, "legal hold %s on %s (%s)\n",
+				held ? "ON" : "OFF", r->url, held
+				? "a hold covers its calls"
+				: "no hold covers its calls any more");
+	}
+	*on = held;
+	return rc;
+}
+
+/* The policy grew since the archive was locked: a lock may always be
+ * extended (never shortened), so extend it and read it back. */
+static enum cv_err extend(struct vctx *x, const struct store_remote *r,
+	struct s3_obj *o, int64_t need)
+{
+	char *e = NULL, d[32];
+	enum cv_err rc = s3_put_retention(x->c, r->key, r->version_id,
+		o->mode, need, &e);
+	if (rc == CV_OK)
+		rc = s3_head(x->c, r->key, r->version_id, o, &e);
+	if (rc == CV_OK && o->retain_until_ms / 1000 < need / 1000)
+		rc = CV_EINTEGRITY;
+	s3_format_date(need, d);
+	if (rc == CV_OK && x->out)
+		fprintf(x->out, "retention of %s extended to %s (the policy "
+				"is longer now)\n", r->url, d);
+	else if (x->out)
+		fprintf(x->out, "cannot extend the retention of %s to %s: %s\n",
+			r->url, d, e ? e : "not kept");
+	free(e);
+	return rc;
+}
+
+/* Lock state, current version, and bytes of one remote archive. */
+static enum cv_err verify_one(struct vctx *x, const struct store_remote *r,
+	char **errmsg)
+{
+	struct s3_obj cur, o;
+	char why[512], sha[CV_SHA256_HEX];
+	char *e = NULL;
+	enum cv_err rc = s3_head(x->c, r->key, NULL, &cur, &e);
+	if (rc == CV_ENOTFOUND || (rc == CV_OK && strcmp(cur.version_id,
+						      r->version_id))) {
+		snprintf(why, sizeof why, "it is no longer the current "
+			"version of its key (%s): %s", r->key, rc == CV_OK
+			? "a newer version was uploaded over it"
+			: "it was deleted (a delete marker)");
+		bad(x, r, why);
+	} else if (rc != CV_OK) {
+		return cv_error(errmsg, rc, "%s", e);
+	}
+	free(e);
+	e = NULL;
+	int keep;
+	bool hold;
+	rc = s3_head(x->c, r->key, r->version_id, &o, &e);
+	if (rc == CV_ENOTFOUND) {
+		free(e);
+		bad(x, r, "the recorded version is gone (deleted)");
+		return CV_OK;
+	}
+	if (rc != CV_OK)
+		return cv_error(errmsg, rc, "%s", e);
+	free(e);
+	if ((rc = store_ret_policy_for(x->s, r->location_id, &keep,
+		     errmsg)) != CV_OK ||
+	    (rc = mirror_one(x, r, &hold, errmsg)) != CV_OK)
+		return rc;
+	int64_t need = keep >= 0 ? storage_retain_until(r->month, keep) : 0;
+	char d[32];
+	s3_format_date(o.retain_until_ms, d);
+	int before = x->bad;
+	if (o.mode == S3_LOCK_NONE)
+		bad(x, r, "it is not locked (no Object Lock retention)");
+	else if (strcmp(s3_lock_mode_name(o.mode), r->lock_mode))
+		bad(x, r, "its lock mode is not the one recorded");
+	if (o.mode != S3_LOCK_NONE && o.retain_until_ms / 1000 < need / 1000 &&
+	    extend(x, r, &o, need) != CV_OK) {
+		snprintf(why, sizeof why, "retained only until %s, before "
+			"its retention period ends", d);
+		bad(x, r, why);
+	}
+	s3_format_date(o.retain_until_ms, d);
+	if ((rc = stream_sha(x->c, r, sha, errmsg)) != CV_OK)
+		return rc;
+	if (strcmp(sha, r->sha256)) {
+		snprintf(why, sizeof why, "sha256 %s, recorded %s", sha,
+			r->sha256);
+		bad(x, r, why);
+	}
+	if (x->bad > before)
+		return CV_OK;
+	int n;
+	rc = store_ret_mark_verified(x->s, r->sha256, x->now, &n, errmsg);
+	if (rc == CV_OK)
+		rc = store_remote_update(x->s, r->archive_id,
+			s3_lock_mode_name(o.mode), o.retain_until_ms, hold,
+			x->now, errmsg);
+	if (rc == CV_OK && x->out)
+		fprintf(x->out, "OK %s (version %s, sha256 %s, %s until %s, "
+				"legal hold %s)\n", r->url, r->version_id, sha,
+			s3_lock_mode_name(o.mode), d, hold ? "ON" : "OFF");
+	return rc;
+}
+
+static enum cv_err each_remote(struct store *s, const char *name, FILE *out,
+	int64_t now, bool verify, int *n_bad, char **errmsg)
+{
+	struct store_storage t;
+	struct vctx x = { .s = s, .out = out, .now = now };
+	enum cv_err rc = storage_open(s, name, &t, &x.c, errmsg);
+	if (rc != CV_OK)
+		return rc;
+	struct store_remote *v;
+	size_t n;
+	rc = store_remote_list(s, NULL, &v, &n, errmsg);
+	for (size_t i = 0; i < n && rc == CV_OK; i++) {
+		bool hold;
+		if (strcmp(v[i].target, t.name))
+			continue;
+		rc = verify ? verify_one(&x, &v[i], errmsg)
+			    : mirror_one(&x, &v[i], &hold, errmsg);
+		if (rc == CV_OK && !verify)
+			rc = store_remote_update(s, v[i].archive_id,
+				v[i].lock_mode, v[i].retain_until, hold, 0,
+				errmsg);
+	}
+	store_remotes_free(v, n);
+	s3_destroy(x.c);
+	store_storage_finish(&t);
+	*n_bad = x.bad;
+	return rc;
+}
+
+enum cv_err storage_verify(struct store *s,
+	const struct storage_verify_opts *o, char **errmsg)
+{
+	int n_bad = 0;
+	enum cv_err rc = each_remote(s, o->name, o->out,
+		o->now_ms ? o->now_ms : cv_now_ms(), true, &n_bad, errmsg);
+	if (rc == CV_OK && n_bad)
+		rc = cv_error(errmsg, CV_EINTEGRITY, "%d remote archive(s) "
+			"BAD", n_bad);
+	return rc;
+}
+
+enum cv_err storage_mirror_holds(struct store *s, const char *name,
+	FILE *out, char **errmsg)
+{
+	int n_bad;
+	return each_remote(s, name, out, cv_now_ms(), false, &n_bad, errmsg);
+}

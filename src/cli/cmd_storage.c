@@ -1,0 +1,300 @@
+/* cmd_storage.c — `callvault storage add|list|check|gc|verify`: S3 archive
+ * targets with Object Lock (issue 24) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../store/store_audit.h"
+#include "../store/store_storage.h"
+#include "../util.h"
+#include "cli.h"
+#include "storage.h"
+
+/* A key file must exist and be the owner's alone; its contents are read
+ * only when the target is used. */
+static bool key_file_ok(const char *path, const char *opt)
+{
+	struct stat st;
+	if (!path) {
+		cli_fail(CV_EXIT_USAGE, "storage", "%s FILE is required", opt);
+		return false;
+	}
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		cli_fail(CV_EXIT_USAGE, "storage", "%s %s: not a readable "
+			"file", opt, path);
+		return false;
+	}
+	if (st.st_mode & 077) {
+		cli_fail(CV_EXIT_USAGE, "storage", "%s %s is readable by group "
+			"or others (mode %03o); chmod 600 it", opt, path,
+			(unsigned)(st.st_mode & 0777));
+		return false;
+	}
+	return true;
+}
+
+/* S3 bucket names: 3-63 of [a-z0-9.-]. */
+static bool bucket_ok(const char *b)
+{
+	size_t n = strlen(b);
+	return n >= 3 && n <= 63 && strspn(b, "abcdefghijklmnopqrstuvwxyz"
+					       "0123456789.-") == n;
+}
+
+static int fail_rc(const char *what, enum cv_err rc, char *err)
+{
+	int code = cli_fail(rc == CV_EINVAL ? CV_EXIT_FAIL : cli_exit_for(rc),
+		"storage", "%s%s%s", what, *what ? ": " : "",
+		err ? err : cv_strerror(rc));
+	free(err);
+	return code;
+}
+
+static char *abs_path(const char *p)
+{
+	char *r = realpath(p, NULL);
+	return r ? r : xstrdup(p);
+}
+
+static int add(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "endpoint", required_argument, NULL, 'e' },
+		{ "bucket", required_argument, NULL, 'b' },
+		{ "prefix", required_argument, NULL, 'p' },
+		{ "region", required_argument, NULL, 'r' },
+		{ "path-style", no_argument, NULL, 'P' },
+		{ "access-key-file", required_argument, NULL, 'a' },
+		{ "secret-key-file", required_argument, NULL, 's' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "default", no_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct store_storage t = { .region = "us-east-1", .prefix = "",
+		.lock_mode = "COMPLIANCE" };
+	const char *ak = NULL, *sk = NULL;
+	enum s3_lock_mode mode;
+	int c;
+	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
+		switch (c) {
+		case 'e': t.endpoint = optarg; break;
+		case 'b': t.bucket = optarg; break;
+		case 'p': t.prefix = optarg; break;
+		case 'r': t.region = optarg; break;
+		case 'P': t.path_style = true; break;
+		case 'a': ak = optarg; break;
+		case 's': sk = optarg; break;
+		case 'd': t.is_default = true; break;
+		case 'm':
+			if (!s3_lock_mode_parse(optarg, &mode))
+				return cli_fail(CV_EXIT_USAGE, "storage",
+					"--mode is COMPLIANCE or GOVERNANCE");
+			t.lock_mode = (char *)s3_lock_mode_name(mode);
+			break;
+		default: return CV_EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc)
+		return cli_fail(CV_EXIT_USAGE, "storage", "add takes one NAME");
+	t.name = argv[optind];
+	if (!*t.name || strlen(t.name) > 64 || strchr(t.name, '/'))
+		return cli_fail(CV_EXIT_USAGE, "storage", "NAME: 1-64 bytes, "
+			"no '/'");
+	if (!t.endpoint || (strncmp(t.endpoint, "http://", 7) &&
+			    strncmp(t.endpoint, "https://", 8)))
+		return cli_fail(CV_EXIT_USAGE, "storage", "--endpoint must be "
+			"an http:// or https:// URL");
+	if (!t.bucket || !bucket_ok(t.bucket))
+		return cli_fail(CV_EXIT_USAGE, "storage", "--bucket must be "
+			"3-63 of a-z 0-9 . -");
+	if (*t.prefix == '/' || strlen(t.prefix) > 512)
+		return cli_fail(CV_EXIT_USAGE, "storage", "--prefix: no "
+			"leading '/', at most 512 bytes");
+	if (!key_file_ok(ak, "--access-key-file") ||
+	    !key_file_ok(sk, "--secret-key-file"))
+		return CV_EXIT_USAGE;
+	char *pfx = NULL;
+	if (*t.prefix && t.prefix[strlen(t.prefix) - 1] != '/')
+		t.prefix = pfx = xasprintf("%s/", t.prefix);
+	t.access_key_file = abs_path(ak);
+	t.secret_key_file = abs_path(sk);
+	struct store *s = cli_open_store(cli, "storage", STORE_NOCREATE);
+	char *err = NULL;
+	enum cv_err rc = s ? store_storage_add(s, &t, cli->actor, &err)
+			   : CV_EDB;
+	char *d = xasprintf("{\"storage\":\"%s\",\"bucket\":\"%s\"}",
+		t.name, t.bucket);
+	if (rc == CV_OK)
+		rc = store_audit_append(s, cli->actor, "storage-add", d, 0,
+			&err);
+	free(d);
+	free(t.access_key_file);
+	free(t.secret_key_file);
+	store_close(s);
+	if (rc == CV_OK)
+		printf("storage %s added (s3://%s/%s, %s); run `callvault "
+		       "storage check %s`\n", t.name, t.bucket, t.prefix,
+			t.lock_mode, t.name);
+	free(pfx);
+	if (!s)
+		return CV_EXIT_FAIL;
+	return rc == CV_OK ? CV_EXIT_OK : fail_rc("", rc, err);
+}
+
+static int list(struct cli *cli, int argc, char **argv)
+{
+	if (argc != 1)
+		return cli_fail(CV_EXIT_USAGE, "storage", "list takes nothing");
+	struct store *s = cli_open_store(cli, "storage", STORE_NOCREATE);
+	if (!s)
+		return CV_EXIT_FAIL;
+	struct store_storage *v;
+	size_t n;
+	char *err = NULL;
+	enum cv_err rc = store_storage_list(s, &v, &n, &err);
+	store_close(s);
+	if (rc != CV_OK)
+		return fail_rc("", rc, err);
+	struct cv_safe k = { 0 };
+	for (size_t i = 0; i < n; i++)
+		printf("%s%s  %s  s3://%s/%s  %s%s  region %s\n",
+			cv_safe(&k, v[i].name), v[i].is_default ? " (default)"
+							       : "",
+			cv_safe(&k, v[i].endpoint), v[i].bucket,
+			cv_safe(&k, v[i].prefix), v[i].lock_mode,
+			v[i].path_style ? "  path-style" : "",
+			cv_safe(&k, v[i].region));
+	cv_safe_finish(&k);
+	store_storages_free(v, n);
+	return CV_EXIT_OK;
+}
+
+/* check, gc and verify: one target, a client for it. */
+static int with_target(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "older-than-hours", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sub = argv[0];
+	long hours = 24;
+	int c;
+	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
+		if (c != 'o' || strcmp(sub, "gc") ||
+		    !cli_parse_long(optarg, 0, 24 * 3650, &hours))
+			return cli_fail(CV_EXIT_USAGE, "storage", "%s: "
+				"--older-than-hours N is for gc only", sub);
+	}
+	if (optind + 1 < argc)
+		return cli_fail(CV_EXIT_USAGE, "storage", "%s takes one NAME",
+			sub);
+	const char *name = optind < argc ? argv[optind] : NULL;
+	struct store *s = cli_open_store(cli, "storage", STORE_NOCREATE);
+	if (!s)
+		return CV_EXIT_FAIL;
+	char *err = NULL;
+	enum cv_err rc;
+	if (!strcmp(sub, "verify")) {
+		struct storage_verify_opts o = { .name = name, .out = stdout };
+		rc = storage_verify(s, &o, &err);
+		store_close(s);
+		return rc == CV_OK ? CV_EXIT_OK : fail_rc("verify", rc, err);
+	}
+	if (!strcmp(sub, "holds")) {
+		rc = storage_mirror_holds(s, name, stdout, &err);
+		store_close(s);
+		return rc == CV_OK ? CV_EXIT_OK : fail_rc("holds", rc, err);
+	}
+	struct store_storage t;
+	struct s3 *cl = NULL;
+	rc = storage_open(s, name, &t, &cl, &err);
+	store_close(s);
+	if (rc != CV_OK)
+		return fail_rc("", rc, err);
+	size_t n = 0;
+	if (!strcmp(sub, "check"))
+		rc = storage_check(cl, stdout, &err);
+	else
+		rc = storage_gc(cl, hours * 3600000, cv_now_ms(), stdout, &n,
+			&err);
+	if (rc == CV_OK && !strcmp(sub, "check"))
+		printf("storage %s: ready for locked archives (%s)\n", t.name,
+			t.lock_mode);
+	else if (rc == CV_OK)
+		printf("%zu unfinished upload(s) aborted\n", n);
+	s3_destroy(cl);
+	char *what = xasprintf("%s %s", sub, t.name);
+	store_storage_finish(&t);
+	int code = rc == CV_OK ? CV_EXIT_OK : fail_rc(what, rc, err);
+	free(what);
+	return code;
+}
+
+static int run(struct cli *cli, int argc, char **argv)
+{
+	if (argc < 2)
+		return cli_fail(CV_EXIT_USAGE, "storage", "add, list, check, "
+			"gc, verify or holds? (callvault storage --help)");
+	const char *sub = argv[1];
+	if (!strcmp(sub, "add"))
+		return add(cli, argc - 1, argv + 1);
+	if (!strcmp(sub, "list"))
+		return list(cli, argc - 1, argv + 1);
+	if (!strcmp(sub, "check") || !strcmp(sub, "gc") ||
+	    !strcmp(sub, "verify") || !strcmp(sub, "holds"))
+		return with_target(cli, argc - 1, argv + 1);
+	return cli_fail(CV_EXIT_USAGE, "storage", "unknown subcommand %s",
+		sub);
+}
+
+const struct cli_cmd cmd_storage = {
+	.name = "storage",
+	.summary = "S3 archive targets with Object Lock: add, list, check, "
+		   "gc, verify, holds",
+	.help = "usage: callvault [--db PATH] storage add NAME --endpoint URL "
+		"--bucket B\n"
+		"                 [--prefix P] [--region R] [--path-style] "
+		"[--mode M]\n"
+		"                 [--default] --access-key-file F "
+		"--secret-key-file F\n"
+		"       callvault storage list\n"
+		"       callvault storage check [NAME]\n"
+		"       callvault storage gc [NAME] [--older-than-hours N]\n"
+		"       callvault storage verify [NAME]\n"
+		"       callvault storage holds [NAME]\n"
+		"\n"
+		"An S3 bucket with Object Lock as an archive target: `archive "
+		"--to NAME`\n(or `--to-default`) streams each bag into it, "
+		"locked until the end of\nits month's retention period. The "
+		"key files must be readable by their\nowner only (chmod 600); "
+		"the store keeps their paths, and they are read\neach time "
+		"the target is used, never logged. NAME defaults to the\n"
+		"default target.\n"
+		"\n"
+		"  add      register a target; --mode COMPLIANCE (default) or\n"
+		"           GOVERNANCE; --prefix keeps one instance's bags apart "
+		"in a\n           shared bucket; --default makes it archive's "
+		"default\n"
+		"  list     the targets\n"
+		"  check    the bucket exists, Object Lock is enabled, a locked "
+		"test\n           write is accepted and its version cannot be "
+		"deleted;\n           exit 1 naming what is missing\n"
+		"  gc       abort unfinished multipart uploads under the prefix "
+		"older\n           than N hours (default 24)\n"
+		"  verify   stream every archive recorded in the target, hash "
+		"it, and\n           check it is still the current version, "
+		"its lock mode,\n           retain-until (at least the "
+		"policy's; extended when the policy\n           grew) and legal "
+		"hold (ON exactly when a hold covers its\n           calls; set "
+		"so when not); exit 3 naming each bad archive\n"
+		"  holds    set each archive's S3 legal hold as callvault's "
+		"holds now\n           require (ON when a hold covers a call "
+		"of it, else OFF);\n           run it after `hold add` and "
+		"`hold release`\n"
+		"\n"
+		"Errors name the server's S3 error code (AccessDenied, "
+		"SignatureDoesNotMatch,\nRequestTimeTooSkewed, NoSuchBucket, "
+		"ObjectLockConfigurationNotFoundError).\n",
+	.run = run,
+};

@@ -1,0 +1,269 @@
+/* store_storage.c — S3 archive targets and remote archive records (see
+ * store_storage.h). */
+#include "store_int.h"
+#include "store_holds.h"
+#include "store_storage.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util.h"
+
+void store_storage_finish(struct store_storage *t)
+{
+	if (!t)
+		return;
+	free(t->name);
+	free(t->endpoint);
+	free(t->bucket);
+	free(t->prefix);
+	free(t->region);
+	free(t->access_key_file);
+	free(t->secret_key_file);
+	free(t->lock_mode);
+	memset(t, 0, sizeof(*t));
+}
+
+void store_storages_free(struct store_storage *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_storage_finish(&v[i]);
+	free(v);
+}
+
+enum cv_err store_storage_add(struct store *s, const struct store_storage *t,
+	const char *actor, char **errmsg)
+{
+	static const char clear[] = "UPDATE storage_targets SET is_default = 0";
+	static const char sql[] =
+		"INSERT INTO storage_targets(name, endpoint, bucket, prefix,"
+		" region, path_style, access_key_file, secret_key_file,"
+		" lock_mode, is_default, added_at, added_by)"
+		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
+	enum cv_err rc = store_begin(s, errmsg);
+	if (rc == CV_OK && t->is_default)
+		rc = store_exec(s, clear, errmsg);
+	sqlite3_stmt *st = rc == CV_OK ? store_stmt(s, sql, errmsg) : NULL;
+	if (rc == CV_OK && !st)
+		rc = CV_EDB;
+	if (rc == CV_OK) {
+		store_bind_text(st, 1, t->name);
+		store_bind_text(st, 2, t->endpoint);
+		store_bind_text(st, 3, t->bucket);
+		store_bind_text(st, 4, t->prefix ? t->prefix : "");
+		store_bind_text(st, 5, t->region);
+		sqlite3_bind_int(st, 6, t->path_style);
+		store_bind_text(st, 7, t->access_key_file);
+		store_bind_text(st, 8, t->secret_key_file);
+		store_bind_text(st, 9, t->lock_mode);
+		sqlite3_bind_int(st, 10, t->is_default);
+		sqlite3_bind_int64(st, 11, cv_now_ms());
+		store_bind_text(st, 12, actor ? actor : "");
+		int r = sqlite3_step(st);
+		if (r == SQLITE_CONSTRAINT)
+			rc = cv_error(errmsg, CV_EINVAL, "storage %s exists "
+				"already", t->name);
+		else if (r != SQLITE_DONE)
+			rc = store_dberr(s, errmsg, "storage add");
+		sqlite3_reset(st);
+	}
+	if (rc == CV_OK)
+		return store_commit(s, errmsg);
+	store_rollback(s);
+	return rc;
+}
+
+#define STORAGE_COLS "name, endpoint, bucket, prefix, region, path_style," \
+	" access_key_file, secret_key_file, lock_mode, is_default, added_at"
+
+static void storage_row(sqlite3_stmt *st, struct store_storage *t)
+{
+	t->name = store_col_dup(st, 0);
+	t->endpoint = store_col_dup(st, 1);
+	t->bucket = store_col_dup(st, 2);
+	t->prefix = store_col_dup(st, 3);
+	t->region = store_col_dup(st, 4);
+	t->path_style = sqlite3_column_int(st, 5) != 0;
+	t->access_key_file = store_col_dup(st, 6);
+	t->secret_key_file = store_col_dup(st, 7);
+	t->lock_mode = store_col_dup(st, 8);
+	t->is_default = sqlite3_column_int(st, 9) != 0;
+	t->added_at = sqlite3_column_int64(st, 10);
+}
+
+enum cv_err store_storage_get(struct store *s, const char *name,
+	struct store_storage *out, char **errmsg)
+{
+	static const char by_name[] = "SELECT " STORAGE_COLS
+		" FROM storage_targets WHERE name = ?";
+	static const char dflt[] = "SELECT " STORAGE_COLS
+		" FROM storage_targets WHERE is_default = 1";
+	memset(out, 0, sizeof(*out));
+	sqlite3_stmt *st = store_stmt(s, name ? by_name : dflt, errmsg);
+	if (!st)
+		return CV_EDB;
+	if (name)
+		store_bind_text(st, 1, name);
+	int r = sqlite3_step(st);
+	enum cv_err rc = CV_OK;
+	if (r == SQLITE_ROW)
+		storage_row(st, out);
+	else if (r == SQLITE_DONE)
+		rc = name ? cv_error(errmsg, CV_ENOTFOUND, "no storage named "
+				"%s (callvault storage list)", name)
+			  : cv_error(errmsg, CV_ENOTFOUND, "no default "
+				"storage");
+	else
+		rc = store_dberr(s, errmsg, "storage");
+	sqlite3_reset(st);
+	return rc;
+}
+
+enum cv_err store_storage_list(struct store *s, struct store_storage **out,
+	size_t *n, char **errmsg)
+{
+	static const char sql[] = "SELECT " STORAGE_COLS
+		" FROM storage_targets ORDER BY name";
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		memset(&(*out)[*n], 0, sizeof(**out));
+		storage_row(st, &(*out)[(*n)++]);
+	}
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "storage");
+}
+
+/* ---- remote copies ---- */
+
+void store_remote_finish(struct store_remote *r)
+{
+	if (!r)
+		return;
+	free(r->target);
+	free(r->url);
+	free(r->key);
+	free(r->version_id);
+	free(r->etag);
+	free(r->sha256);
+	free(r->lock_mode);
+	free(r->location_id);
+	free(r->month);
+	memset(r, 0, sizeof(*r));
+}
+
+void store_remotes_free(struct store_remote *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_remote_finish(&v[i]);
+	free(v);
+}
+
+enum cv_err store_remote_add(struct store *s, const struct store_remote *r,
+	char **errmsg)
+{
+	static const char sql[] =
+		"INSERT INTO archive_remote(archive_id, target, url, key,"
+		" version_id, etag, sha256, lock_mode, retain_until,"
+		" legal_hold, checked_at) VALUES (?,?,?,?,?,?,?,?,?,?,NULL)";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_int64(st, 1, r->archive_id);
+	store_bind_text(st, 2, r->target);
+	store_bind_text(st, 3, r->url);
+	store_bind_text(st, 4, r->key);
+	store_bind_text(st, 5, r->version_id);
+	store_bind_text(st, 6, r->etag);
+	store_bind_text(st, 7, r->sha256);
+	store_bind_text(st, 8, r->lock_mode);
+	sqlite3_bind_int64(st, 9, r->retain_until);
+	sqlite3_bind_int(st, 10, r->legal_hold);
+	int rr = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rr == SQLITE_DONE ? CV_OK
+				 : store_dberr(s, errmsg, "archive remote");
+}
+
+enum cv_err store_remote_list(struct store *s, const char *url,
+	struct store_remote **out, size_t *n, char **errmsg)
+{
+	static const char sql[] =
+		"SELECT r.archive_id, r.target, r.url, r.key, r.version_id,"
+		" r.etag, r.sha256, r.lock_mode, r.retain_until, r.legal_hold,"
+		" coalesce(r.checked_at, 0), a.location_id, a.month, a.seq"
+		" FROM archive_remote r JOIN archives a ON a.id = r.archive_id"
+		" WHERE ?1 IS NULL OR r.url = ?1 ORDER BY r.archive_id";
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, url);
+	int rr;
+	while ((rr = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		struct store_remote *r = &(*out)[(*n)++];
+		r->archive_id = sqlite3_column_int64(st, 0);
+		r->target = store_col_dup(st, 1);
+		r->url = store_col_dup(st, 2);
+		r->key = store_col_dup(st, 3);
+		r->version_id = store_col_dup(st, 4);
+		r->etag = store_col_dup(st, 5);
+		r->sha256 = store_col_dup(st, 6);
+		r->lock_mode = store_col_dup(st, 7);
+		r->retain_until = sqlite3_column_int64(st, 8);
+		r->legal_hold = sqlite3_column_int(st, 9) != 0;
+		r->checked_at = sqlite3_column_int64(st, 10);
+		r->location_id = store_col_dup(st, 11);
+		r->month = store_col_dup(st, 12);
+		r->seq = sqlite3_column_int(st, 13);
+	}
+	sqlite3_reset(st);
+	return rr == SQLITE_DONE ? CV_OK
+				 : store_dberr(s, errmsg, "archive remote");
+}
+
+enum cv_err store_remote_update(struct store *s, int64_t archive_id,
+	const char *lock_mode, int64_t retain_until, bool legal_hold,
+	int64_t checked_at, char **errmsg)
+{
+	static const char sql[] =
+		"UPDATE archive_remote SET lock_mode = ?, retain_until = ?,"
+		" legal_hold = ?, checked_at = coalesce(nullif(?, 0),"
+		" checked_at) WHERE archive_id = ?";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, lock_mode);
+	sqlite3_bind_int64(st, 2, retain_until);
+	sqlite3_bind_int(st, 3, legal_hold);
+	sqlite3_bind_int64(st, 4, checked_at);
+	sqlite3_bind_int64(st, 5, archive_id);
+	int rr = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rr == SQLITE_DONE ? CV_OK
+				 : store_dberr(s, errmsg, "archive remote");
+}
+
+enum cv_err store_remote_held(struct store *s, int64_t archive_id,
+	bool *held, char **errmsg)
+{
+	static const char sql[] =
+		"SELECT EXISTS (SELECT 1 FROM archive_calls ac"
+		" JOIN calls c ON c.id = ac.call_id, holds h"
+		" WHERE ac.archive_id = ? AND " STORE_HOLD_MATCH_SQL ")";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_int64(st, 1, archive_id);
+	int r = sqlite3_step(st);
+	*held = r == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+	sqlite3_reset(st);
+	return r == SQLITE_ROW ? CV_OK : store_dberr(s, errmsg, "hold check");
+}

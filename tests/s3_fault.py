@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""s3_fault.py — a minimal S3 endpoint on 127.0.0.1 that misbehaves on
+purpose, for tests/test_s3_faults.sh (no signature checks: the real
+engine is tests/test_s3.sh's RGW).
+
+usage: s3_fault.py MODE PORTFILE LOGFILE
+  flaky   the first request's connection is reset without an answer, the
+          second gets 503 SlowDown, then it answers what `storage check`
+          asks (object-lock config, a locked PUT, HEAD, a refused DELETE)
+  skew    every request: 403 RequestTimeTooSkewed
+  down    every request: 500 InternalError
+Each request is logged as "METHOD PATH?QUERY" to LOGFILE.
+"""
+import http.server
+import socket
+import sys
+
+MODE, PORTFILE, LOGFILE = sys.argv[1:4]
+count = 0
+lock = {}
+
+
+def error(h, status, code):
+    body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>%s"
+            "</Code><Message></Message></Error>" % code).encode()
+    h.send_response(status)
+    h.send_header("Content-Type", "application/xml")
+    h.send_header("Content-Length", str(len(body)))
+    h.end_headers()
+    if h.command != "HEAD":
+        h.wfile.write(body)
+
+
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *a):
+        pass
+
+    def handle_one(self):
+        global count
+        count += 1
+        with open(LOGFILE, "a") as f:
+            f.write("%s %s\n" % (self.command, self.path))
+        n = int(self.headers.get("Content-Length") or 0)
+        if n:
+            self.rfile.read(n)
+        if MODE == "skew":
+            return error(self, 403, "RequestTimeTooSkewed")
+        if MODE == "down":
+            return error(self, 500, "InternalError")
+        if count == 1:
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+            return
+        if count == 2:
+            return error(self, 503, "SlowDown")
+        path, _, query = self.path.partition("?")
+        if "object-lock=" in query:
+            body = (b"<ObjectLockConfiguration><ObjectLockEnabled>Enabled"
+                    b"</ObjectLockEnabled></ObjectLockConfiguration>")
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return self.wfile.write(body)
+        if self.command == "PUT":
+            lock[path] = (self.headers.get("x-amz-object-lock-mode"),
+                          self.headers.get(
+                              "x-amz-object-lock-retain-until-date"))
+            self.send_response(200)
+            self.send_header("ETag", '"abc"')
+            self.send_header("x-amz-version-id", "v1")
+            self.send_header("Content-Length", "0")
+            return self.end_headers()
+        if self.command == "HEAD" and path in lock:
+            self.send_response(200)
+            self.send_header("x-amz-version-id", "v1")
+            self.send_header("x-amz-object-lock-mode", lock[path][0])
+            self.send_header("x-amz-object-lock-retain-until-date",
+                             lock[path][1])
+            self.send_header("Content-Length", "24")
+            return self.end_headers()
+        if self.command == "DELETE":
+            return error(self, 403, "AccessDenied")
+        return error(self, 404, "NoSuchKey")
+
+    do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = handle_one
+
+
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+with open(PORTFILE, "w") as f:
+    f.write(str(srv.server_address[1]))
+srv.serve_forever()
