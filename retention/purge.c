@@ -13,6 +13,7 @@
 #include "bagjson.h"
 #include "retention.h"
 #include "store/store_audit.h"
+#include "store/store_holds.h"
 #include "store/store_retention.h"
 
 /* An archive a purge relies on, checked against its file once. */
@@ -278,7 +279,10 @@ enum cv_err purge_run(struct store *s, const struct purge_opts *o,
 	char **locs = NULL;
 	size_t n = 0;
 	int64_t now = o->now_ms ? o->now_ms : cv_now_ms();
-	enum cv_err rc = store_ret_each_archive(s, collect_archive, &p, errmsg);
+	/* each query hold's search runs once for the whole run */
+	enum cv_err rc = store_holds_evaluate(s, errmsg);
+	if (rc == CV_OK)
+		rc = store_ret_each_archive(s, collect_archive, &p, errmsg);
 	if (rc == CV_OK)
 		rc = store_ret_locations(s, &locs, &n, errmsg);
 	for (size_t i = 0; i < n && rc == CV_OK; i++) {

@@ -16,6 +16,7 @@
 
 #include "bagjson.h"
 #include "store/store_audit.h"
+#include "store/store_holds.h"
 #include "store/store_retention.h"
 #include "util.h"
 
@@ -351,7 +352,9 @@ enum cv_err subject_erase(struct store *s, const struct subject_erase_opts *o,
 		return rc;
 	struct erase e = { .s = s, .o = o, .st = st };
 	e.tomb_reason = xasprintf("erasure: request %s", o->request_id);
-	rc = collect(&e, errmsg);
+	rc = store_holds_evaluate(s, errmsg);
+	if (rc == CV_OK)
+		rc = collect(&e, errmsg);
 	st->matched = (int64_t)e.n;
 	if (rc != CV_OK || !e.n) {
 		if (rc == CV_OK)

@@ -7,6 +7,21 @@
 #include "../store/store_holds.h"
 #include "../util.h"
 #include "cli.h"
+#include "filters.h"
+
+/* A query hold's filters, one "key=value" line each. */
+static void print_filters(struct cv_safe *k, const char *text)
+{
+	struct search_filter_arg a[SFK_N];
+	char *copy = NULL;
+	if (!store_hold_filters_args(text, a, &copy))
+		printf("  filters   (damaged)\n");
+	for (int i = 0; i < SFK_N; i++)
+		if (a[i].p)
+			printf("  %-9s %s\n", search_filter_keys[i],
+				cv_safe(k, a[i].p));
+	free(copy);
+}
 
 /* Stored text (matter, reason, names, ids) is printed through cv_safe:
  * a terminal shows its control characters instead of obeying them. */
@@ -38,6 +53,12 @@ static void print_hold(const struct store_hold *h, int64_t matched)
 		cv_format_iso8601(h->to_ms, ts);
 		printf("  before    %s\n", ts);
 	}
+	if (h->query) {
+		printf("  query     %s\n", cv_safe(&k, *h->query ? h->query
+							  : "(none: filters "
+							    "only)"));
+		print_filters(&k, h->query_filters);
+	}
 	if (h->chosen_by)
 		printf("  chosen by the search %s\n", cv_safe(&k, h->chosen_by));
 	if (h->released_at) {
@@ -65,44 +86,82 @@ static int call_cb(const char *id, void *arg)
 	return 0;
 }
 
-/* The criteria, checked by the parser search, export and the console's
- * holds use; false after printing its message. --to is inclusive (a bare
- * date: that whole day). */
-static bool criteria(struct store_hold *h, struct search_filters *sf,
-	const struct search_filter_arg a[SFK_N])
+/* Which filters the stored criteria of a hold by criteria hold: the
+ * others (action, durations, trial) only a query hold can keep. */
+static bool criteria_only(const struct cli_filters *cf)
 {
+	static const enum search_filter_key q_only[] = { SFK_ACTION,
+		SFK_MIN_DURATION, SFK_MAX_DURATION, SFK_TRIAL };
+	for (size_t i = 0; i < CV_ARRAY_LEN(q_only); i++)
+		if (cf->arg[q_only[i]].p) {
+			cli_fail(CV_EXIT_USAGE, "hold add", "--%s needs "
+				"--query (a hold by criteria cannot keep it)",
+				search_filter_keys[q_only[i]]);
+			return false;
+		}
+	return true;
+}
+
+/*
+ * The hold's criteria, checked by the parsers search, export and the
+ * console use; false after printing the message (exit 2). With --query
+ * the hold keeps the query and the filters as given, evaluated whenever
+ * holds are (store_holds_evaluate); without, the filters become the
+ * stored criteria (--to inclusive: a bare date is that whole day).
+ */
+static bool criteria(struct store_hold *h, struct cli_filters *cf,
+	char **filters)
+{
+	struct search_filters sf;
 	char *err = NULL;
-	if (search_filters_parse(sf, a, &err) != CV_OK) {
+	if (search_filters_parse(&sf, cf->arg, &err) != CV_OK) {
 		cli_fail(CV_EXIT_USAGE, "hold add", "%s", err ? err : "bad "
 								"criterion");
 		free(err);
 		return false;
 	}
-	store_hold_criteria(h, &sf->f);
+	if (!h->query) {
+		cf->f = sf.f;
+		store_hold_criteria(h, &cf->f);
+		return criteria_only(cf);
+	}
+	if (h->n_calls) {
+		cli_fail(CV_EXIT_USAGE, "hold add", "--call and --query: a "
+						    "query hold holds what its "
+						    "search matches");
+		return false;
+	}
+	struct search_plan plan;
+	int pos = 0;
+	if (search_parse(h->query, &plan, &pos, &err) != CV_OK) {
+		cli_fail(CV_EXIT_USAGE, "hold add", "--query: %s (at "
+						    "character %d)",
+			err ? err : "bad query", pos);
+		free(err);
+		return false;
+	}
+	search_plan_finish(&plan);
+	*filters = store_hold_filters_text(sf.given);
+	h->query_filters = *filters;
 	return true;
 }
-
-#define CRIT 1000 /* getopt values of the criteria: CRIT + their key */
 
 static int add(struct cli *cli, struct store *s, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "matter", required_argument, NULL, 'm' },
 		{ "call", required_argument, NULL, 'c' },
-		{ "contact", required_argument, NULL, CRIT + SFK_CONTACT },
-		{ "number", required_argument, NULL, CRIT + SFK_NUMBER },
-		{ "agent", required_argument, NULL, CRIT + SFK_AGENT },
-		{ "location", required_argument, NULL, CRIT + SFK_LOCATION },
-		{ "from", required_argument, NULL, CRIT + SFK_FROM },
-		{ "to", required_argument, NULL, CRIT + SFK_TO },
 		{ "reason", required_argument, NULL, 'r' },
+		{ "query", required_argument, NULL, 'q' },
+		FILTER_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct store_hold h = { 0 };
-	struct search_filter_arg a[SFK_N] = { { 0 } };
-	struct search_filters sf;
+	struct cli_filters cf;
+	char *filters = NULL;
 	const char **calls = xcalloc((size_t)argc, sizeof(*calls));
 	int c, code = CV_EXIT_USAGE;
+	cli_filters_init(&cf);
 	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
 		if (c == 'm')
 			h.matter = optarg;
@@ -110,13 +169,12 @@ static int add(struct cli *cli, struct store *s, int argc, char **argv)
 			calls[h.n_calls++] = optarg;
 		else if (c == 'r')
 			h.reason = optarg;
-		else if (c >= CRIT && c < CRIT + SFK_N)
-			a[c - CRIT] = (struct search_filter_arg){ optarg,
-				strlen(optarg) };
-		else
+		else if (c == 'q')
+			h.query = optarg;
+		else if (!cli_filters_opt(&cf, "hold add", c, optarg))
 			goto out;
 	}
-	if (!criteria(&h, &sf, a))
+	if (!criteria(&h, &cf, &filters))
 		goto out;
 	h.call_ids = calls;
 	int64_t id;
@@ -136,6 +194,7 @@ static int add(struct cli *cli, struct store *s, int argc, char **argv)
 	free(matter);
 	code = CV_EXIT_OK;
 out:
+	free(filters);
 	free(calls);
 	return code;
 }
@@ -179,8 +238,10 @@ static int show(struct cli *cli, struct store *s, int argc, char **argv,
 		return cli_fail(CV_EXIT_USAGE, "hold show", "name one hold ID");
 	bool all = list && argc > 1 && !strcmp(argv[1], "--all");
 	char *err = NULL;
-	enum cv_err rc = store_hold_each(s, list && !all, id, list_cb, NULL,
-		&err);
+	/* query holds: what their searches match now */
+	enum cv_err rc = store_holds_evaluate(s, &err);
+	if (rc == CV_OK)
+		rc = store_hold_each(s, list && !all, id, list_cb, NULL, &err);
 	if (rc == CV_OK && !list)
 		rc = store_hold_each_call(s, id, call_cb, NULL, &err);
 	if (rc != CV_OK) {
@@ -226,6 +287,8 @@ const struct cli_cmd cmd_hold = {
 		"           [--number E164] [--agent ID] [--location LOC] "
 		"[--from DATE]\n"
 		"           [--to DATE] [--reason TEXT]\n"
+		"       callvault hold add --matter NAME --query QUERY "
+		"[filters] [--reason TEXT]\n"
 		"       callvault hold list [--all]\n"
 		"       callvault hold show ID\n"
 		"       callvault hold release ID --reason TEXT\n"
@@ -236,6 +299,15 @@ const struct cli_cmd cmd_hold = {
 		"runs, so calls arriving after the\nhold was placed are held "
 		"too. A call under several matters stays held\nuntil every one "
 		"is released. Holds are never deleted; adding and\nreleasing "
-		"are written to the audit log.\n",
+		"are written to the audit log.\n"
+		"\n"
+		"A query hold (--query, in search's grammar; \"\" for filters "
+		"only) keeps\nthe query and the filters, as given, with the "
+		"hold and holds every\ncall its search matches, now or later "
+		"(new calls, new versions): purge,\nsubject erase, the "
+		"console's held mark and hold show run it when they\nlook. A "
+		"query that does not parse is refused (exit 2). --location "
+		"scopes\nit to one sub-account. It takes every filter of "
+		"search:\n\n" CLI_FILTERS_HELP,
 	.run = run,
 };

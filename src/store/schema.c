@@ -350,6 +350,12 @@ const struct store_migration store_migrations[] = {
 	 * for; an entry with one is hashed with it (store_audit.h). */
 	{ "audit: the operating-system user of each entry",
 	  "ALTER TABLE audit ADD COLUMN os_user TEXT;" },
+	/* issue 21: a query hold keeps its search (query, and the filters
+	 * as "key=value" lines) and holds every call it matches, now or
+	 * later (store_hold_query.c) */
+	{ "holds: query holds",
+	  "ALTER TABLE holds ADD COLUMN query TEXT;"
+	  "ALTER TABLE holds ADD COLUMN query_filters TEXT;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);

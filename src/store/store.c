@@ -383,6 +383,8 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 			"store %s has schema version %d, expected %d (run "
 			"`callvault init`)",
 			path, store_schema_version(s), store_n_migrations);
+	if (rc == CV_OK)
+		rc = store_holds_temp_create(s, errmsg);
 	if (rc != CV_OK) {
 		store_close(s);
 		return rc;

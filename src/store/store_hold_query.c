@@ -1,0 +1,183 @@
+/*
+ * store_hold_query.c — query holds (store_holds.h): a hold that keeps a
+ * search holds every call the search matches, whenever holds are asked
+ * about. Running each hold's search once per question (a purge run, an
+ * erasure, `hold show`) into a per-connection set, instead of once per
+ * call, keeps a purge of a million calls to one search per hold.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util.h"
+#include "store_holds.h"
+#include "store_int.h"
+#include "store_search.h"
+
+/*
+ * The set and the newest version id its searches saw live in temp tables
+ * (this connection only). A fresh connection holds every call under
+ * every query hold (max_version -1) until store_holds_evaluate() runs:
+ * forgetting to evaluate keeps calls, never frees them.
+ */
+enum cv_err store_holds_temp_create(struct store *s, char **errmsg)
+{
+	return store_exec(s,
+		"CREATE TEMP TABLE IF NOT EXISTS hold_query_calls("
+		"  hold_id INTEGER NOT NULL,"
+		"  rid INTEGER NOT NULL,"
+		"  PRIMARY KEY(hold_id, rid)"
+		") WITHOUT ROWID;"
+		"CREATE TEMP TABLE IF NOT EXISTS hold_query_state("
+		"  max_version INTEGER NOT NULL"
+		");"
+		"DELETE FROM temp.hold_query_state;"
+		"INSERT INTO temp.hold_query_state VALUES (-1);",
+		errmsg);
+}
+
+char *store_hold_filters_text(const char *const given[SFK_N])
+{
+	struct buf b;
+	buf_init(&b);
+	for (int k = 0; k < SFK_N; k++)
+		if (given[k])
+			buf_printf(&b, "%s=%s\n", search_filter_keys[k],
+				given[k]);
+	if (!b.data)
+		buf_puts(&b, "");
+	return buf_steal(&b);
+}
+
+bool store_hold_filters_args(const char *text,
+	struct search_filter_arg args[SFK_N], char **copy)
+{
+	memset(args, 0, SFK_N * sizeof(*args));
+	*copy = xstrdup(text ? text : "");
+	char *save = NULL;
+	for (char *l = strtok_r(*copy, "\n", &save); l;
+		l = strtok_r(NULL, "\n", &save)) {
+		char *eq = strchr(l, '=');
+		if (!eq)
+			return false;
+		*eq = '\0';
+		int k = 0;
+		while (k < SFK_N && strcmp(search_filter_keys[k], l) != 0)
+			k++;
+		if (k == SFK_N)
+			return false;
+		args[k] = (struct search_filter_arg){ eq + 1, strlen(eq + 1) };
+	}
+	return true;
+}
+
+struct qhold {
+	int64_t id;
+	char *query, *filters;
+};
+
+/* The active query holds, read before any search runs. */
+static enum cv_err read_query_holds(struct store *s, struct qhold **out,
+	size_t *n, char **errmsg)
+{
+	static const char sql[] =
+		"SELECT id, query, query_filters FROM holds"
+		" WHERE released_at IS NULL AND query IS NOT NULL ORDER BY id";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	size_t cap = 0;
+	int r;
+	*out = NULL;
+	*n = 0;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap)
+			*out = xrealloc(*out, (cap = cap ? 2 * cap : 4) *
+						      sizeof(**out));
+		(*out)[*n].id = sqlite3_column_int64(st, 0);
+		(*out)[*n].query = store_col_dup(st, 1);
+		(*out)[(*n)++].filters = store_col_dup(st, 2);
+	}
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "holds");
+}
+
+/* Run one hold's search into the set, with the parsers the CLI and the
+ * console use: the hold means what its search meant when placed. */
+static enum cv_err eval_one(struct store *s, const struct qhold *q,
+	char **errmsg)
+{
+	struct search_filter_arg a[SFK_N];
+	struct search_filters sf;
+	struct search_plan plan;
+	char *copy = NULL, *e = NULL;
+	int pos = 0;
+	enum cv_err rc = CV_OK;
+	memset(&plan, 0, sizeof(plan));
+	if (!store_hold_filters_args(q->filters, a, &copy))
+		rc = cv_error(&e, CV_EPARSE, "its filters are damaged");
+	else if ((rc = search_filters_parse(&sf, a, &e)) == CV_OK)
+		rc = search_parse(q->query ? q->query : "", &plan, &pos, &e);
+	if (rc == CV_OK) {
+		struct store_search_opts o = { .plan = &plan,
+			.filter = &sf.f };
+		char *ins = xasprintf("INSERT OR IGNORE INTO "
+				      "temp.hold_query_calls(hold_id, rid) "
+				      "SELECT %lld, *",
+			(long long)q->id);
+		rc = store_search_insert(s, &o, ins, &e);
+		free(ins);
+	}
+	if (rc != CV_OK)
+		rc = cv_error(errmsg, rc == CV_EINVAL ? CV_EPARSE : rc,
+			"hold %lld: %s", (long long)q->id,
+			e ? e : cv_strerror(rc));
+	search_plan_finish(&plan);
+	free(copy);
+	free(e);
+	return rc;
+}
+
+/* The newest version the searches saw (done) or -1: every call held. A
+ * writer that commits after the snapshot was taken gives its version a
+ * larger id (AUTOINCREMENT), so its call counts as held. */
+static enum cv_err set_state(struct store *s, bool done, char **errmsg)
+{
+	static const char sql[] =
+		"UPDATE temp.hold_query_state SET max_version = CASE WHEN ?1"
+		" THEN (SELECT coalesce(max(id), 0) FROM versions) ELSE -1 END";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_int(st, 1, done);
+	int r = sqlite3_step(st);
+	sqlite3_reset(st);
+	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "holds");
+}
+
+enum cv_err store_holds_evaluate(struct store *s, char **errmsg)
+{
+	bool own_tx = !s->in_tx && !store_tx_active(s);
+	if (own_tx && store_exec(s, "BEGIN", errmsg) != CV_OK)
+		return CV_EDB;
+	struct qhold *q = NULL;
+	size_t n = 0;
+	/* while it runs, and if it fails: every call held */
+	enum cv_err rc = set_state(s, false, errmsg);
+	if (rc == CV_OK)
+		rc = store_exec(s, "DELETE FROM temp.hold_query_calls",
+			errmsg);
+	if (rc == CV_OK)
+		rc = read_query_holds(s, &q, &n, errmsg);
+	for (size_t i = 0; i < n && rc == CV_OK; i++)
+		rc = eval_one(s, &q[i], errmsg);
+	if (rc == CV_OK)
+		rc = set_state(s, true, errmsg);
+	for (size_t i = 0; i < n; i++) {
+		free(q[i].query);
+		free(q[i].filters);
+	}
+	free(q);
+	if (own_tx)
+		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	return rc;
+}
