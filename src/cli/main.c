@@ -48,6 +48,7 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_sync,
 	&cmd_reconcile,
 	&cmd_subject,
+	&cmd_evidence,
 #endif
 };
 

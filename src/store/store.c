@@ -397,6 +397,11 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
  * database and empties it, when this is the last connection. */
 #define CLOSE_CKPT_BYTES (1 << 20)
 
+const char *store_db_path(const struct store *s)
+{
+	return s->path;
+}
+
 int64_t store_wal_bytes(struct store *s)
 {
 	const char *db = sqlite3_db_filename(s->db, "main");

@@ -80,6 +80,10 @@ enum cv_err store_ret_each_call(struct store *s, const char *location,
 	int64_t from_ms, int64_t to_ms, bool only_new, int64_t archive_id,
 	int (*fn)(const struct store_arch_call *c, void *arg), void *arg,
 	char **errmsg) CV_MUST_CHECK;
+/* The same for one call by id (fn not called when there is none). */
+enum cv_err store_ret_get_call(struct store *s, const char *id,
+	int (*fn)(const struct store_arch_call *c, void *arg), void *arg,
+	char **errmsg) CV_MUST_CHECK;
 /* How many calls store_ret_each_call would visit. */
 enum cv_err store_ret_count_calls(struct store *s, const char *location,
 	int64_t from_ms, int64_t to_ms, bool only_new, int64_t archive_id,
