@@ -14,6 +14,7 @@
 #include "calllog.h"
 #include "export.h"
 #include "store/store_holds.h"
+#include "store/store_retention.h"
 #include "store/store_search.h"
 
 /* ---- search and export ------------------------------------------- */
@@ -149,6 +150,32 @@ static json_t *hit_json(const struct store_hit *h)
 
 static const char *const sort_names[] = { "relevance", "newest", "oldest" };
 
+static int purged_cb(const struct store_purged_archive *a, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:i,s:I}", "path",
+		a->path, "locationId", a->location_id, "month", a->month,
+		"seq", a->seq, "calls", (json_int_t)a->calls));
+	return 0;
+}
+
+/* The calls purge removed from the months the search covers, and the
+ * archives that hold them (null when none): a purged month is not
+ * silently shorter. */
+static json_t *purged_json(struct ctx *x, const struct search_filter *f,
+	char **err)
+{
+	int64_t calls = 0;
+	json_t *arr = json_array();
+	if (store_ret_purged_in(x->s, f, &calls, purged_cb, arr, err) !=
+		    CV_OK ||
+	    !calls) {
+		json_decref(arr);
+		return calls ? NULL : json_null();
+	}
+	return json_pack("{s:I,s:o}", "calls", (json_int_t)calls, "archives",
+		arr);
+}
+
 void cx_api_search(struct ctx *x)
 {
 	struct query qy;
@@ -179,9 +206,19 @@ void cx_api_search(struct ctx *x)
 		free(err);
 		goto out;
 	}
+	json_t *purged = purged_json(x, &qy.sf.f, &err);
+	if (!purged) {
+		cx_reply_error(x, 500, err ? err : "search failed");
+		free(err);
+		store_hits_free(hits, n);
+		goto out;
+	}
 	bool more = n > (size_t)limit;
 	if (more)
 		n = (size_t)limit;
+	if (!json_is_null(purged))
+		json_object_set_new(qy.detail, "purged", json_incref(
+			json_object_get(purged, "calls")));
 	json_object_set_new(qy.detail, "sort", json_string(sort_names[so.sort]));
 	json_object_set_new(qy.detail, "limit", json_integer(limit));
 	json_object_set_new(qy.detail, "offset", json_integer(offset));
@@ -190,12 +227,15 @@ void cx_api_search(struct ctx *x)
 		json_t *arr = json_array();
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(arr, hit_json(&hits[i]));
-		cx_reply_json(x, 200, json_pack("{s:o,s:I,s:I,s:b,s:s,s:o,s:o}",
+		cx_reply_json(x, 200, json_pack("{s:o,s:I,s:I,s:b,s:s,s:o,s:o,"
+						 "s:o}",
 			"query", cx_jstr(qy.q), "offset", (json_int_t)offset,
 			"limit", (json_int_t)limit, "more", more, "sort",
 			sort_names[so.sort], "rankedAmong",
 			among > 0 ? json_integer(among) : json_null(), "hits",
-			arr));
+			arr, "purged", purged));
+	} else {
+		json_decref(purged);
 	}
 	store_hits_free(hits, more ? n + 1 : n);
 out:

@@ -85,6 +85,21 @@ static int exec_full(char **argv)
 }
 #endif
 
+#ifdef CV_LEAN
+/* Options of a store-only command that need callvault-full's libraries:
+ * search --archives reads archives (libarchive, zstd). */
+static bool needs_full(const struct cli_cmd *cmd, int argc, char **argv)
+{
+	if (strcmp(cmd->name, "search") != 0)
+		return false;
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strncmp(argv[i], "--archives", 10) == 0 &&
+		    (argv[i][10] == '\0' || argv[i][10] == '='))
+			return true;
+	return false;
+}
+#endif
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -164,7 +179,7 @@ int main(int argc, char **argv)
 	cli_identify(&cli);
 	const struct cli_cmd *cmd = cli_find(argv[optind]);
 #ifdef CV_LEAN
-	if (!cmd)
+	if (!cmd || needs_full(cmd, argc - optind, argv + optind))
 		return exec_full(argv);
 #endif
 	if (!cmd) {
