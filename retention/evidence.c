@@ -19,6 +19,14 @@
 #include "tarzst.h"
 #include "tz.h"
 
+/* zstd level 3 (zstd's own default) with one worker thread, so that
+ * compression runs beside the store reads: at level 9 in the caller's
+ * thread an export of 10,000 calls took several times as long as `tar |
+ * zstd -T0` for a few percent of size (tools/bench/bench_evidence.sh,
+ * docs/benchmarks.md). */
+#define EVPKG_LEVEL 3
+#define EVPKG_THREADS 1
+
 static const char *const file_names[EVPKG_F_N] = { "versions.jsonl",
 	"transcript.txt", "events.jsonl", NULL };
 
@@ -317,7 +325,8 @@ static enum cv_err write_package(struct pkgw *w, char *const *ids, size_t n,
 	const struct evpkg_opts *o = w->o;
 	enum cv_err rc = sink_open_file(&sk, o->out_path, 0600, w->errmsg);
 	if (rc == CV_OK)
-		rc = tarzst_create(&w->t, sk, 9, 0, now, w->errmsg);
+		rc = tarzst_create(&w->t, sk, EVPKG_LEVEL, EVPKG_THREADS, now,
+			w->errmsg);
 	if (rc == CV_OK)
 		rc = store_read_begin(w->s, w->errmsg);
 	if (rc == CV_OK) {
