@@ -283,7 +283,10 @@ static void clean_value(struct buf *l, const char *s)
 static int hold_line(const struct store_hold *h, int64_t matched, void *arg)
 {
 	struct bag *b = arg;
-	if (h->location_id && strcmp(h->location_id, b->location) != 0)
+	char *scope = store_hold_scope(h);
+	bool other = scope && strcmp(scope, b->location) != 0;
+	free(scope);
+	if (other)
 		return 0;
 	buf_printf(&b->path, "Callvault-Legal-Hold: #%lld ", (long long)h->id);
 	clean_value(&b->path, h->matter);

@@ -50,6 +50,9 @@ expect "audited with its query" bash -c "sqlite3 '$CALLVAULT_DB' \"SELECT detail
 
 # ---- purge: the match stays, the rest goes ----
 cv archive --through 2026-01 --out "$A" >/dev/null
+bag_info() { tar --zstd -xOf "$A/$1/2026-01.tar.zst" "$1_2026-01/bag-info.txt"; }
+expect "L1's bag names the hold" bash -c "$(declare -f bag_info); A='$A'; bag_info L1 | grep -q '^Callvault-Legal-Hold: #1 '"
+expect "L2's bag does not (the hold is scoped to L1)" bash -c "$(declare -f bag_info); A='$A'; bag_info L2 | grep -qx 'Callvault-Legal-Hold: none'"
 cv verify "$A"/*/*.tar.zst >/dev/null
 cv retention set --keep-months 0 >/dev/null
 expect_exit "purge" 0 cv purge

@@ -70,6 +70,19 @@ bool store_hold_filters_args(const char *text,
 	return true;
 }
 
+char *store_hold_scope(const struct store_hold *h)
+{
+	if (!h->query)
+		return h->location_id ? xstrdup(h->location_id) : NULL;
+	struct search_filter_arg a[SFK_N];
+	char *copy = NULL, *loc = NULL;
+	if (store_hold_filters_args(h->query_filters, a, &copy) &&
+	    a[SFK_LOCATION].p)
+		loc = xstrdup(a[SFK_LOCATION].p);
+	free(copy);
+	return loc;
+}
+
 struct qhold {
 	int64_t id;
 	char *query, *filters;

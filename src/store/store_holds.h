@@ -111,6 +111,10 @@ char *store_hold_filters_text(const char *const given[SFK_N]);
 bool store_hold_filters_args(const char *text,
 	struct search_filter_arg args[SFK_N], char **copy);
 
+/* The one location a hold is scoped to (its location criterion, or a
+ * query hold's location filter), NULL when none. Caller frees. */
+char *store_hold_scope(const struct store_hold *h);
+
 /* Whether an active hold covers the call (false for unknown calls). */
 enum cv_err store_hold_is_held(struct store *s, const char *call_id,
 	bool *held, char **errmsg) CV_MUST_CHECK;
