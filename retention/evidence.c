@@ -24,6 +24,9 @@
  * thread an export of 10,000 calls took several times as long as `tar |
  * zstd -T0` for a few percent of size (tools/bench/bench_evidence.sh,
  * docs/benchmarks.md). */
+/* Bytes of the load file held before they go to its temp file. */
+#define SPILL (256 * 1024)
+
 #define EVPKG_LEVEL 3
 #define EVPKG_THREADS 1
 
@@ -38,6 +41,8 @@ struct pkgw {
 	struct tz *z;
 	struct evreport *rep;
 	struct buf man, load, line, path;
+	FILE *loadf;              /* the load file, spilled past SPILL */
+	bool load_err;
 	uint64_t oxum_bytes, oxum_files;
 	/* the call being written */
 	const char *cur;
@@ -64,6 +69,51 @@ static enum cv_err add_payload(struct pkgw *w, const char *rel,
 	w->oxum_bytes += body->len;
 	w->oxum_files++;
 	return tarzst_add(w->t, w->path.data, p, body->len, w->errmsg);
+}
+
+/* Add ROOT/rel from f (at its start), streamed. */
+static enum cv_err add_payload_file(struct pkgw *w, const char *rel,
+	FILE *f, char sha256[CV_SHA256_HEX])
+{
+	if (fseek(f, 0, SEEK_END) != 0)
+		return cv_error(w->errmsg, CV_EIO, "%s: temp file", rel);
+	long size = ftell(f);
+	rewind(f);
+	buf_reset(&w->path);
+	bagfmt_cat(&w->path, w->o->root, "/", rel, NULL);
+	enum cv_err rc = tarzst_begin(w->t, w->path.data, (uint64_t)size,
+		w->errmsg);
+	struct cv_hash *h = cv_hash_create("sha256");
+	char chunk[65536];
+	size_t n, left = (size_t)size;
+	while (rc == CV_OK && left &&
+	       (n = fread(chunk, 1, left < sizeof(chunk) ? left : sizeof(chunk),
+			f)) > 0) {
+		cv_hash_update(h, chunk, n);
+		rc = tarzst_write(w->t, chunk, n, w->errmsg);
+		left -= n;
+	}
+	char hex[CV_SHA512_HEX];
+	cv_hash_final_hex(h, hex);
+	memcpy(sha256, hex, CV_SHA256_HEX);
+	if (rc == CV_OK && left)
+		rc = cv_error(w->errmsg, CV_EIO, "%s: temp file read short",
+			rel);
+	if (rc == CV_OK)
+		rc = tarzst_end(w->t, w->errmsg);
+	bagfmt_cat(&w->man, sha256, "  ", rel, "\n", NULL);
+	w->oxum_bytes += (uint64_t)size;
+	w->oxum_files++;
+	return rc;
+}
+
+/* Move the load file's tail to its temp file. */
+static void spill_load(struct pkgw *w)
+{
+	if (!w->load_err && w->load.len &&
+	    fwrite(w->load.data, 1, w->load.len, w->loadf) != w->load.len)
+		w->load_err = true;
+	buf_reset(&w->load);
 }
 
 static enum cv_err add_dir(struct pkgw *w, const char *rel)
@@ -140,6 +190,8 @@ static void load_row(struct pkgw *w, const struct evpkg_call *c,
 		bagfmt_csv_field(&w->load, c->path[i], false);
 		bagfmt_csv_field(&w->load, c->sha256[i], i + 1 == EVPKG_F_N);
 	}
+	if (w->load.len > SPILL)
+		spill_load(w);
 }
 
 /* A call's files: versions, transcript, events (a recording joins them
@@ -296,20 +348,24 @@ static enum cv_err write_contents(struct pkgw *w, char *const *ids,
 {
 	enum cv_err rc = write_calls(w, ids, n);
 	char sha[CV_SHA256_HEX];
+	spill_load(w);
+	if (rc == CV_OK && w->load_err)
+		rc = cv_error(w->errmsg, CV_EIO, "writing the load file to a "
+						 "temp file failed");
 	if (rc == CV_OK)
-		rc = add_payload(w, "data/loadfile.csv", &w->load, sha);
-	char *html = NULL;
+		rc = add_payload_file(w, "data/loadfile.csv", w->loadf, sha);
+	FILE *report = NULL;
 	if (rc == CV_OK) {
-		html = evreport_finish(w->rep, w->s, base_name(w->o->out_path),
-			w->errmsg);
+		report = evreport_finish(w->rep, w->s,
+			base_name(w->o->out_path), w->errmsg);
 		w->rep = NULL;
-		rc = html ? CV_OK : CV_EDB;
+		rc = report ? CV_OK : CV_EIO;
 	}
-	if (rc == CV_OK) {
-		struct buf b = { html, strlen(html), 0 };
-		rc = add_payload(w, "data/custody-report.html", &b, sha);
-	}
-	free(html);
+	if (rc == CV_OK)
+		rc = add_payload_file(w, "data/custody-report.html", report,
+			sha);
+	if (report)
+		fclose(report);
 	struct buf tm;
 	buf_init(&tm);
 	if (rc == CV_OK)
@@ -391,6 +447,8 @@ enum cv_err evpkg_write(struct store *s, const struct evpkg_opts *o,
 		rc = tz_load(&w.z, o->tz, errmsg);
 	buf_init(&w.man);
 	buf_init(&w.load);
+	if (rc == CV_OK && !(w.loadf = tmpfile()))
+		rc = cv_error(errmsg, CV_EIO, "cannot make a temp file");
 	buf_init(&w.line);
 	buf_init(&w.path);
 	w.done = xcalloc(n, sizeof(*w.done));
@@ -400,7 +458,9 @@ enum cv_err evpkg_write(struct store *s, const struct evpkg_opts *o,
 	/* the file is out: if the audit fails, it must not stay */
 	if (rc == CV_OK && st->calls && (rc = audit(&w)) != CV_OK)
 		publish_unlink_pair(o->out_path);
-	free(evreport_finish(w.rep, NULL, NULL, NULL));
+	(void)evreport_finish(w.rep, NULL, NULL, NULL);
+	if (w.loadf)
+		fclose(w.loadf);
 	tz_free(w.z);
 	buf_finish(&w.man);
 	buf_finish(&w.load);

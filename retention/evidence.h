@@ -24,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common.h"
 #include "hash.h"
@@ -116,9 +117,10 @@ struct evreport *evreport_create(const struct evpkg_opts *o,
 /* One call: where and when each version came from, its files. */
 void evreport_call(struct evreport *r, const struct evpkg_call *c);
 /* Add who searched for or opened the calls (audit entries naming them),
- * then the stock-tool commands that verify the package. Returns the HTML
- * (caller frees) and frees r. */
-char *evreport_finish(struct evreport *r, struct store *s,
+ * then the stock-tool commands that verify the package, and free r.
+ * Returns the page as an unlinked temp file, at its start (caller
+ * fcloses); NULL on failure, or at once (only freeing r) when s is NULL. */
+FILE *evreport_finish(struct evreport *r, struct store *s,
 	const char *package_name, char **errmsg);
 
 #endif

@@ -9,14 +9,21 @@
  */
 #include "evidence.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/store_audit.h"
 #include "util.h"
 
+/* The page goes to an unlinked temp file past this many bytes: a report
+ * of 10,000 calls is ~12 MB, which memory need not hold. */
+#define SPILL (256 * 1024)
+
 struct evreport {
-	struct buf h;             /* the page so far */
+	struct buf h;             /* the page's tail, not yet spilled */
+	FILE *f;                  /* the page so far (tmpfile) */
+	bool io_error;
 	char *root;               /* the bag's directory */
 	char **ids;               /* the calls, sorted (bsearch) */
 	size_t n, cap;
@@ -59,6 +66,8 @@ struct evreport *evreport_create(const struct evpkg_opts *o,
 	struct evreport *r = xcalloc(1, sizeof(*r));
 	struct buf *b = &r->h;
 	r->root = xstrdup(o->root);
+	r->f = tmpfile();
+	r->io_error = !r->f;
 	char ts[40];
 	buf_init(b);
 	buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta "
@@ -84,6 +93,15 @@ struct evreport *evreport_create(const struct evpkg_opts *o,
 	row(b, "Software", "callvault " CALLVAULT_VERSION);
 	buf_puts(b, "</table>\n<h2>Calls</h2>\n");
 	return r;
+}
+
+/* Move the page's tail to the temp file. */
+static void spill(struct evreport *r)
+{
+	if (!r->io_error && r->h.len &&
+	    fwrite(r->h.data, 1, r->h.len, r->f) != r->h.len)
+		r->io_error = true;
+	buf_reset(&r->h);
 }
 
 void evreport_call(struct evreport *r, const struct evpkg_call *c)
@@ -131,6 +149,8 @@ void evreport_call(struct evreport *r, const struct evpkg_call *c)
 		buf_puts(b, "</code></td></tr>");
 	}
 	buf_puts(b, "</table></section>\n");
+	if (b->len > SPILL)
+		spill(r);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -225,6 +245,8 @@ static void access_section(struct evreport *r, char *const *order)
 			    "<th>command</th></tr>\n");
 		buf_append(b, r->access[i].data, r->access[i].len);
 		buf_puts(b, "</table></section>\n");
+		if (b->len > SPILL)
+			spill(r);
 	}
 }
 
@@ -259,12 +281,12 @@ static void verify_section(struct buf *b, const char *root, const char *pkg)
 		    "<code>data/loadfile.csv</code>.</p>\n");
 }
 
-char *evreport_finish(struct evreport *r, struct store *s,
+FILE *evreport_finish(struct evreport *r, struct store *s,
 	const char *package_name, char **errmsg)
 {
 	if (!r)
 		return NULL;
-	char *out = NULL;
+	FILE *out = NULL;
 	if (s) {
 		/* written in export order; looked up sorted */
 		char **order = xcalloc(r->n ? r->n : 1, sizeof(*order));
@@ -278,10 +300,21 @@ char *evreport_finish(struct evreport *r, struct store *s,
 			access_section(r, order);
 			verify_section(&r->h, r->root, package_name);
 			buf_puts(&r->h, "</body></html>\n");
-			out = buf_steal(&r->h);
+			spill(r);
+			if (!r->io_error && fflush(r->f) == 0 &&
+			    fseek(r->f, 0, SEEK_SET) == 0) {
+				out = r->f;
+				r->f = NULL;
+			} else {
+				cv_error(errmsg, CV_EIO, "writing the custody "
+							 "report to a temp "
+							 "file failed");
+			}
 		}
 		free(order);
 	}
+	if (r->f)
+		fclose(r->f);
 	for (size_t i = 0; r->access && i < r->n; i++)
 		buf_finish(&r->access[i]);
 	for (size_t i = 0; i < r->n; i++)
