@@ -225,11 +225,11 @@ static void access_section(struct evreport *r, char *const *order)
 {
 	struct buf *b = &r->h;
 	buf_printf(b, "<h2>Who searched for or opened these calls</h2>\n"
-		      "<p>Audit entries that name one of these calls (views, "
-		      "exports, holds, erasures), oldest first: %zu. Searches "
-		      "are audited with their query and filters, not their "
-		      "results; the audit log (<code>callvault audit</code>) "
-		      "has them all.</p>\n",
+		      "<p>Audit entries that name one of these calls (searches "
+		      "that showed it, views, exports, holds, erasures), "
+		      "oldest first: %zu. Searches audited before their "
+		      "results were recorded name no call; the audit log "
+		      "(<code>callvault audit</code>) has them all.</p>\n",
 		r->n_access);
 	for (size_t k = 0; k < r->n; k++) {
 		const char *key = order[k];

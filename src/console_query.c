@@ -222,6 +222,11 @@ void cx_api_search(struct ctx *x)
 	json_object_set_new(qy.detail, "sort", json_string(sort_names[so.sort]));
 	json_object_set_new(qy.detail, "limit", json_integer(limit));
 	json_object_set_new(qy.detail, "offset", json_integer(offset));
+	/* the ids shown: who searched for a call is then on record */
+	json_t *shown = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(shown, json_string(hits[i].id));
+	json_object_set_new(qy.detail, "results", shown);
 	json_t *detail = json_deep_copy(qy.detail);
 	if (cx_audit(x, "search", detail, (int64_t)n)) {
 		json_t *arr = json_array();

@@ -31,6 +31,8 @@ rec q1 L1 "+13105550177" 5 "my lawyer wants a cancellation, today" >"$T/q1b.json
 cv import "$T/q1b.jsonl" >/dev/null
 cv --actor counsel show q1 >/dev/null
 cv show q2 >/dev/null
+cv --actor analyst search lawyer --location L1 >/dev/null
+cv --actor nobody search booking >/dev/null
 cv hold add --matter "Doe v. Acme" --query '(lawyer OR attorney) AND cancel*' \
 	--number "(310) 555-0177" --location L1 --reason subpoena >/dev/null
 
@@ -113,6 +115,8 @@ expect_eq "transcript's hash in the load file" "$(echo "$row" | cut -d, -f10-11)
 expect "the report: who, why, what" grep -q "subpoena 17" "$R"
 expect "the report: the hold" grep -q "legal hold #1 (matter: Doe v. Acme)" "$R"
 expect "the report: who opened it" grep -q "<td>counsel</td><td>show</td>" "$R"
+expect "the report: who searched and saw it" grep -q "<td>analyst</td><td>search</td>" "$R"
+expect "the report: not a search that did not show it" bash -c "! grep -q '<td>nobody</td>' '$R'"
 expect "the report: not who opened another call" bash -c "! grep -q 'q2' '$R'"
 
 # ---- later calls: the match is held and exported, the rest purged ----

@@ -127,8 +127,21 @@ static int syntax_error(const char *query, int pos, const char *msg)
 	return CV_EXIT_USAGE;
 }
 
-static char *audit_detail(const struct search_args *a,
+/* The ids a search shows, for its audit entry: the custody report of an
+ * evidence package names who searched for each call from them. */
+static json_t *shown_ids(const struct store_hit *h, size_t n,
 	const struct search_purged *p)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, json_string(h[i].id));
+	for (size_t i = 0; i < p->n_hits; i++)
+		json_array_append_new(arr, json_string(p->hits[i].id));
+	return arr;
+}
+
+static char *audit_detail(const struct search_args *a,
+	const struct search_purged *p, json_t *shown)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "query", json_string(a->query));
@@ -142,6 +155,8 @@ static char *audit_detail(const struct search_args *a,
 	if (a->count)
 		json_object_set_new(o, "count", json_true());
 	search_purged_audit(p, o);
+	if (shown)
+		json_object_set_new(o, "results", shown);
 	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
 	return s;
@@ -326,7 +341,8 @@ static int execute(struct cli *cli, struct search_args *a,
 		ao.ranked_among = NULL;
 		rc = search_purged_archives(s, a->archives, &ao, &p, &err);
 	}
-	char *detail = audit_detail(a, &p);
+	char *detail = audit_detail(a, &p, rc == CV_OK && !a->count
+			? shown_ids(hits, (size_t)total, &p) : NULL);
 	/* audited before anything is shown */
 	if (rc == CV_OK)
 		rc = store_audit_append(s, cli->actor, "search", detail,
