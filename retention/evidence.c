@@ -41,8 +41,10 @@ struct pkgw {
 	struct tz *z;
 	struct evreport *rep;
 	struct buf man, load, line, path;
-	FILE *loadf;              /* the load file, spilled past SPILL */
-	bool load_err;
+	/* the load file and the manifest grow with the calls: past SPILL
+	 * bytes they go to unlinked temp files */
+	FILE *loadf, *manf;
+	bool spill_err;
 	uint64_t oxum_bytes, oxum_files;
 	/* the call being written */
 	const char *cur;
@@ -57,6 +59,21 @@ struct pkgw {
 
 /* ---- payload files ---- */
 
+/* Move b's bytes to the temp file f. */
+static void spill(struct pkgw *w, FILE *f, struct buf *b)
+{
+	if (!w->spill_err && b->len && fwrite(b->data, 1, b->len, f) != b->len)
+		w->spill_err = true;
+	buf_reset(b);
+}
+
+static enum cv_err spilled(struct pkgw *w)
+{
+	return w->spill_err ? cv_error(w->errmsg, CV_EIO, "writing a temp "
+						      "file failed")
+			    : CV_OK;
+}
+
 /* Add ROOT/rel (a payload file: in the manifest and Payload-Oxum). */
 static enum cv_err add_payload(struct pkgw *w, const char *rel,
 	const struct buf *body, char sha256[CV_SHA256_HEX])
@@ -66,14 +83,17 @@ static enum cv_err add_payload(struct pkgw *w, const char *rel,
 	buf_reset(&w->path);
 	bagfmt_cat(&w->path, w->o->root, "/", rel, NULL);
 	bagfmt_cat(&w->man, sha256, "  ", rel, "\n", NULL);
+	if (w->man.len > SPILL)
+		spill(w, w->manf, &w->man);
 	w->oxum_bytes += body->len;
 	w->oxum_files++;
 	return tarzst_add(w->t, w->path.data, p, body->len, w->errmsg);
 }
 
-/* Add ROOT/rel from f (at its start), streamed. */
-static enum cv_err add_payload_file(struct pkgw *w, const char *rel,
-	FILE *f, char sha256[CV_SHA256_HEX])
+/* Add ROOT/rel from f, streamed: a payload file (in the manifest and
+ * Payload-Oxum) or a tag file. */
+static enum cv_err add_from_file(struct pkgw *w, const char *rel, FILE *f,
+	bool payload, char sha256[CV_SHA256_HEX])
 {
 	if (fseek(f, 0, SEEK_END) != 0)
 		return cv_error(w->errmsg, CV_EIO, "%s: temp file", rel);
@@ -101,19 +121,12 @@ static enum cv_err add_payload_file(struct pkgw *w, const char *rel,
 			rel);
 	if (rc == CV_OK)
 		rc = tarzst_end(w->t, w->errmsg);
+	if (!payload)
+		return rc;
 	bagfmt_cat(&w->man, sha256, "  ", rel, "\n", NULL);
 	w->oxum_bytes += (uint64_t)size;
 	w->oxum_files++;
 	return rc;
-}
-
-/* Move the load file's tail to its temp file. */
-static void spill_load(struct pkgw *w)
-{
-	if (!w->load_err && w->load.len &&
-	    fwrite(w->load.data, 1, w->load.len, w->loadf) != w->load.len)
-		w->load_err = true;
-	buf_reset(&w->load);
 }
 
 static enum cv_err add_dir(struct pkgw *w, const char *rel)
@@ -191,7 +204,7 @@ static void load_row(struct pkgw *w, const struct evpkg_call *c,
 		bagfmt_csv_field(&w->load, c->sha256[i], i + 1 == EVPKG_F_N);
 	}
 	if (w->load.len > SPILL)
-		spill_load(w);
+		spill(w, w->loadf, &w->load);
 }
 
 /* A call's files: versions, transcript, events (a recording joins them
@@ -326,9 +339,14 @@ static enum cv_err write_tags(struct pkgw *w, int64_t now, struct buf *tm)
 	enum cv_err rc = add_tag(w, tm, "bagit.txt", bagit, strlen(bagit));
 	if (rc == CV_OK)
 		rc = add_tag(w, tm, "bag-info.txt", info.data, info.len);
+	char h[CV_SHA256_HEX];
+	spill(w, w->manf, &w->man);
 	if (rc == CV_OK)
-		rc = add_tag(w, tm, "manifest-sha256.txt",
-			w->man.data ? w->man.data : "", w->man.len);
+		rc = spilled(w);
+	if (rc == CV_OK)
+		rc = add_from_file(w, "manifest-sha256.txt", w->manf, false, h);
+	if (rc == CV_OK)
+		bagfmt_cat(tm, h, "  manifest-sha256.txt\n", NULL);
 	if (rc == CV_OK)
 		rc = add_tag(w, NULL, "tagmanifest-sha256.txt", tm->data,
 			tm->len);
@@ -348,12 +366,11 @@ static enum cv_err write_contents(struct pkgw *w, char *const *ids,
 {
 	enum cv_err rc = write_calls(w, ids, n);
 	char sha[CV_SHA256_HEX];
-	spill_load(w);
-	if (rc == CV_OK && w->load_err)
-		rc = cv_error(w->errmsg, CV_EIO, "writing the load file to a "
-						 "temp file failed");
+	spill(w, w->loadf, &w->load);
 	if (rc == CV_OK)
-		rc = add_payload_file(w, "data/loadfile.csv", w->loadf, sha);
+		rc = spilled(w);
+	if (rc == CV_OK)
+		rc = add_from_file(w, "data/loadfile.csv", w->loadf, true, sha);
 	FILE *report = NULL;
 	if (rc == CV_OK) {
 		report = evreport_finish(w->rep, w->s,
@@ -362,7 +379,7 @@ static enum cv_err write_contents(struct pkgw *w, char *const *ids,
 		rc = report ? CV_OK : CV_EIO;
 	}
 	if (rc == CV_OK)
-		rc = add_payload_file(w, "data/custody-report.html", report,
+		rc = add_from_file(w, "data/custody-report.html", report, true,
 			sha);
 	if (report)
 		fclose(report);
@@ -447,7 +464,7 @@ enum cv_err evpkg_write(struct store *s, const struct evpkg_opts *o,
 		rc = tz_load(&w.z, o->tz, errmsg);
 	buf_init(&w.man);
 	buf_init(&w.load);
-	if (rc == CV_OK && !(w.loadf = tmpfile()))
+	if (rc == CV_OK && (!(w.loadf = tmpfile()) || !(w.manf = tmpfile())))
 		rc = cv_error(errmsg, CV_EIO, "cannot make a temp file");
 	buf_init(&w.line);
 	buf_init(&w.path);
@@ -461,6 +478,8 @@ enum cv_err evpkg_write(struct store *s, const struct evpkg_opts *o,
 	(void)evreport_finish(w.rep, NULL, NULL, NULL);
 	if (w.loadf)
 		fclose(w.loadf);
+	if (w.manf)
+		fclose(w.manf);
 	tz_free(w.z);
 	buf_finish(&w.man);
 	buf_finish(&w.load);
