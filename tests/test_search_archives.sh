@@ -55,6 +55,12 @@ expect "says where" grep -q "  j1 in $A/L1/2026-01.tar.zst" "$T/out"
 expect_exit "a bad query" 2 cv search '(lawyer' --archives "$A"
 expect_exit "--archives with csv" 2 cv search lawyer --archives "$A" --format csv
 expect_exit "a missing archive directory" 1 cv search lawyer --archives "$T/nowhere"
+# a damaged archive is named and stops the search: exit 3
+mkdir -p "$T/bad/L1"
+cp "$A/L1/2026-01.tar.zst" "$A/L1/2026-01.tar.zst.sha256" "$T/bad/L1/"
+printf 'x' | dd of="$T/bad/L1/2026-01.tar.zst" bs=1 seek=200 conv=notrunc status=none
+expect_exit "a damaged archive" 3 cv search lawyer --archives "$T/bad"
+expect "named" grep -q "2026-01.tar.zst" "$T/err"
 command -v sqlite3 >/dev/null && expect_eq "audited with the archives searched" \
 	"$(sqlite3 "$CALLVAULT_DB" "SELECT result_count FROM audit WHERE command = 'search' AND detail LIKE '%\"archiveHits\":1%' AND detail LIKE '%2026-01.tar.zst%' AND detail LIKE '%0177%'")" 2
 check_store

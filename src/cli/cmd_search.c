@@ -351,7 +351,9 @@ static int execute(struct cli *cli, struct search_args *a,
 	store_close(s);
 	int code = CV_EXIT_OK;
 	if (rc != CV_OK) {
-		code = cli_fail(rc == CV_EPARSE ? CV_EXIT_USAGE : CV_EXIT_FAIL,
+		/* an archive (--archives) that does not verify: 3 */
+		code = cli_fail(rc == CV_EPARSE ? CV_EXIT_USAGE
+			: rc == CV_EINTEGRITY ? CV_EXIT_INTEGRITY : CV_EXIT_FAIL,
 			"search", "%s", err ? err : cv_strerror(rc));
 	} else if (a->count) {
 		printf("%lld\n", (long long)total);
