@@ -49,6 +49,20 @@ int main(void)
 	char *filters = store_hold_filters_text(
 		(const char *[SFK_N]){ [SFK_LOCATION] = "L1" });
 	CHECK_STR(filters, "location=L1\n");
+	/* the lines read back: a value may hold '=', a bad line is refused */
+	struct search_filter_arg a[SFK_N];
+	char *copy = NULL, *t = store_hold_filters_text((const char *[SFK_N]){
+		[SFK_AGENT] = "Ann = Bot", [SFK_TZ] = "America/Chicago" });
+	CHECK(store_hold_filters_args(t, a, &copy));
+	CHECK(a[SFK_AGENT].p && strcmp(a[SFK_AGENT].p, "Ann = Bot") == 0);
+	CHECK(a[SFK_TZ].p && strcmp(a[SFK_TZ].p, "America/Chicago") == 0);
+	CHECK(!a[SFK_LOCATION].p);
+	free(copy);
+	free(t);
+	CHECK(!store_hold_filters_args("nokey\n", a, &copy));
+	free(copy);
+	CHECK(!store_hold_filters_args("colour=red\n", a, &copy));
+	free(copy);
 	struct store_hold h = { .matter = "M", .query = "lawyer",
 		.query_filters = filters };
 	int64_t id = 0;
@@ -66,6 +80,9 @@ int main(void)
 	CHECK(store_holds_evaluate(s, NULL) == CV_OK);
 	CHECK(held(s, "b"));
 	CHECK(!held(s, "c"));
+	char *scope = store_hold_scope(&h);
+	CHECK(scope && strcmp(scope, "L1") == 0);
+	free(scope);
 	/* a hold both ways (query and criteria) is refused */
 	struct store_hold both = h;
 	both.contact_id = "K";
