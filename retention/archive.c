@@ -283,10 +283,7 @@ static void clean_value(struct buf *l, const char *s)
 static int hold_line(const struct store_hold *h, int64_t matched, void *arg)
 {
 	struct bag *b = arg;
-	char *scope = store_hold_scope(h);
-	bool other = scope && strcmp(scope, b->location) != 0;
-	free(scope);
-	if (other)
+	if (!store_hold_in_scope(h, b->location))
 		return 0;
 	buf_printf(&b->path, "Callvault-Legal-Hold: #%lld ", (long long)h->id);
 	clean_value(&b->path, h->matter);

@@ -80,9 +80,12 @@ int main(void)
 	CHECK(store_holds_evaluate(s, NULL) == CV_OK);
 	CHECK(held(s, "b"));
 	CHECK(!held(s, "c"));
-	char *scope = store_hold_scope(&h);
-	CHECK(scope && strcmp(scope, "L1") == 0);
-	free(scope);
+	CHECK(store_hold_in_scope(&h, "L1"));
+	CHECK(!store_hold_in_scope(&h, "L2"));
+	struct store_hold two = { .query = "x",
+		.query_filters = "location=L1\nlocation=L3\n" };
+	CHECK(store_hold_in_scope(&two, "L3") && !store_hold_in_scope(&two,
+								"L2"));
 	/* a hold both ways (query and criteria) is refused */
 	struct store_hold both = h;
 	both.contact_id = "K";

@@ -87,4 +87,29 @@ expect "the first match still held" cv show q1
 cv hold release 1 --reason settled >/dev/null
 cv purge >/dev/null
 expect_exit "released: purged" 1 cv show q1
+
+# ---- a query hold scoped to several locations ----
+{
+	rec m1 L3 "+13105550101" 23 "my attorney called"
+	rec m2 L4 "+13105550102" 23 "my attorney called"
+	rec m3 L5 "+13105550103" 23 "my attorney called"
+} >"$T/multi.jsonl"
+cv import "$T/multi.jsonl" >/dev/null
+expect_exit "several locations need --query" 2 cv hold add --matter X --location L3 --location L4
+expect_exit "query hold on two locations" 0 cv hold add --matter Multi --query attorney --location L3 --location L4
+expect_exit "hold show" 0 cv hold show 2
+expect "shows both locations" bash -c "grep -qx '  location  L3' '$T/out' && grep -qx '  location  L4' '$T/out'"
+expect "holds the call in L3" grep -qx "  held call m1" "$T/out"
+expect "and in L4" grep -qx "  held call m2" "$T/out"
+expect "not in L5" bash -c "! grep -q 'held call m3' '$T/out'"
+cv archive --month 2026-01 --out "$A" >/dev/null
+cv verify "$A"/*/*.tar.zst >/dev/null
+cv purge >/dev/null
+expect "m1 kept" cv show m1
+expect "m2 kept" cv show m2
+expect_exit "m3 purged" 1 cv show m3
+bag_l5() { tar --zstd -xOf "$A/L5/2026-01.tar.zst" L5_2026-01/bag-info.txt; }
+bag_l4() { tar --zstd -xOf "$A/L4/2026-01.tar.zst" L4_2026-01/bag-info.txt; }
+expect "L4's bag names it" bash -c "$(declare -f bag_l4); A='$A'; bag_l4 | grep -q '^Callvault-Legal-Hold: #2 '"
+expect "L5's bag does not" bash -c "$(declare -f bag_l5); A='$A'; ! bag_l5 | grep -q '#2'"
 check_store

@@ -9,18 +9,27 @@
 #include "cli.h"
 #include "filters.h"
 
-/* A query hold's filters, one "key=value" line each. */
+/* A query hold's filters, one "key=value" line each (a location may
+ * come several times). */
 static void print_filters(struct cv_safe *k, const char *text)
 {
 	struct search_filter_arg a[SFK_N];
 	char *copy = NULL;
-	if (!store_hold_filters_args(text, a, &copy))
+	if (!store_hold_filters_args(text, a, &copy)) {
 		printf("  filters   (damaged)\n");
-	for (int i = 0; i < SFK_N; i++)
-		if (a[i].p)
-			printf("  %-9s %s\n", search_filter_keys[i],
-				cv_safe(k, a[i].p));
+		free(copy);
+		return;
+	}
 	free(copy);
+	for (const char *l = text; l && *l;) {
+		size_t n = strcspn(l, "\n"), kl = strcspn(l, "=");
+		char *key = xasprintf("%.*s", (int)kl, l);
+		char *val = xasprintf("%.*s", (int)(n - kl - 1), l + kl + 1);
+		printf("  %-9s %s\n", key, cv_safe(k, val));
+		free(key);
+		free(val);
+		l += n + (l[n] != '\0');
+	}
 }
 
 /* Stored text (matter, reason, names, ids) is printed through cv_safe:
@@ -109,17 +118,42 @@ static bool criteria_only(const struct cli_filters *cf)
  * holds are (store_holds_evaluate); without, the filters become the
  * stored criteria (--to inclusive: a bare date is that whole day).
  */
+/* Check the filters with each of several --location values in turn. */
+static bool check_filters(struct cli_filters *cf, const char *const *locs,
+	size_t n, struct search_filters *sf)
+{
+	char *err = NULL;
+	for (size_t i = 0; i < (n ? n : 1); i++) {
+		if (n)
+			cf->arg[SFK_LOCATION] = (struct search_filter_arg){
+				locs[i], strlen(locs[i]) };
+		if (search_filters_parse(sf, cf->arg, &err) != CV_OK) {
+			cli_fail(CV_EXIT_USAGE, "hold add", "%s",
+				err ? err : "bad criterion");
+			free(err);
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool criteria(struct store_hold *h, struct cli_filters *cf,
-	char **filters)
+	const char *const *locs, size_t n_locs, char **filters)
 {
 	struct search_filters sf;
-	char *err = NULL;
-	if (search_filters_parse(&sf, cf->arg, &err) != CV_OK) {
-		cli_fail(CV_EXIT_USAGE, "hold add", "%s", err ? err : "bad "
-								"criterion");
-		free(err);
+	if (n_locs > 1 && !h->query) {
+		cli_fail(CV_EXIT_USAGE, "hold add", "several --location need "
+						    "--query");
 		return false;
 	}
+	if (n_locs > STORE_HOLD_MAX_LOCATIONS) {
+		cli_fail(CV_EXIT_USAGE, "hold add", "at most %d --location",
+			STORE_HOLD_MAX_LOCATIONS);
+		return false;
+	}
+	if (!check_filters(cf, locs, n_locs, &sf))
+		return false;
+	char *err = NULL;
 	if (!h->query) {
 		cf->f = sf.f;
 		store_hold_criteria(h, &cf->f);
@@ -141,7 +175,14 @@ static bool criteria(struct store_hold *h, struct cli_filters *cf,
 		return false;
 	}
 	search_plan_finish(&plan);
-	*filters = store_hold_filters_text(sf.given);
+	/* the filters as given, with one line per location */
+	sf.given[SFK_LOCATION] = NULL;
+	struct buf b;
+	buf_init(&b);
+	char *base = store_hold_filters_text(sf.given);
+	buf_puts(&b, base);
+	free(base);
+	*filters = store_hold_filters_more(&b, locs, n_locs);
 	h->query_filters = *filters;
 	return true;
 }
@@ -160,6 +201,8 @@ static int add(struct cli *cli, struct store *s, int argc, char **argv)
 	struct cli_filters cf;
 	char *filters = NULL;
 	const char **calls = xcalloc((size_t)argc, sizeof(*calls));
+	const char **locs = xcalloc((size_t)argc, sizeof(*locs));
+	size_t n_locs = 0;
 	int c, code = CV_EXIT_USAGE;
 	cli_filters_init(&cf);
 	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
@@ -171,10 +214,12 @@ static int add(struct cli *cli, struct store *s, int argc, char **argv)
 			h.reason = optarg;
 		else if (c == 'q')
 			h.query = optarg;
+		else if (c == FILTER_OPT_BASE + 3) /* --location, repeatable */
+			locs[n_locs++] = optarg;
 		else if (!cli_filters_opt(&cf, "hold add", c, optarg))
 			goto out;
 	}
-	if (!criteria(&h, &cf, &filters))
+	if (!criteria(&h, &cf, locs, n_locs, &filters))
 		goto out;
 	h.call_ids = calls;
 	int64_t id;
@@ -195,6 +240,7 @@ static int add(struct cli *cli, struct store *s, int argc, char **argv)
 	code = CV_EXIT_OK;
 out:
 	free(filters);
+	free(locs);
 	free(calls);
 	return code;
 }
@@ -307,7 +353,8 @@ const struct cli_cmd cmd_hold = {
 		"(new calls, new versions): purge,\nsubject erase, the "
 		"console's held mark and hold show run it when they\nlook. A "
 		"query that does not parse is refused (exit 2). --location "
-		"scopes\nit to one sub-account. It takes every filter of "
-		"search:\n\n" CLI_FILTERS_HELP,
+		"scopes\nit to a sub-account; repeat it (up to 64) for "
+		"several. It takes every\nfilter of search:\n\n"
+		CLI_FILTERS_HELP,
 	.run = run,
 };

@@ -43,9 +43,17 @@ char *store_hold_filters_text(const char *const given[SFK_N])
 		if (given[k])
 			buf_printf(&b, "%s=%s\n", search_filter_keys[k],
 				given[k]);
-	if (!b.data)
-		buf_puts(&b, "");
-	return buf_steal(&b);
+	return store_hold_filters_more(&b, NULL, 0);
+}
+
+char *store_hold_filters_more(struct buf *b, const char *const *locs,
+	size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		buf_printf(b, "location=%s\n", locs[i]);
+	if (!b->data)
+		buf_puts(b, "");
+	return buf_steal(b);
 }
 
 bool store_hold_filters_args(const char *text,
@@ -70,17 +78,36 @@ bool store_hold_filters_args(const char *text,
 	return true;
 }
 
-char *store_hold_scope(const struct store_hold *h)
+/* Each "location=" line of a query hold's filters, in order (the
+ * strings point into text, which is changed): how many there are, the
+ * first max of them in out. */
+static size_t locations(char *text, const char **out, size_t max)
+{
+	size_t n = 0;
+	for (char *l = text; l && *l;) {
+		char *nl = strchr(l, '\n');
+		if (nl)
+			*nl = '\0';
+		if (strncmp(l, "location=", 9) == 0 && n++ < max)
+			out[n - 1] = l + 9;
+		l = nl ? nl + 1 : NULL;
+	}
+	return n;
+}
+
+bool store_hold_in_scope(const struct store_hold *h, const char *location)
 {
 	if (!h->query)
-		return h->location_id ? xstrdup(h->location_id) : NULL;
-	struct search_filter_arg a[SFK_N];
-	char *copy = NULL, *loc = NULL;
-	if (store_hold_filters_args(h->query_filters, a, &copy) &&
-	    a[SFK_LOCATION].p)
-		loc = xstrdup(a[SFK_LOCATION].p);
+		return !h->location_id || strcmp(h->location_id, location) == 0;
+	char *copy = xstrdup(h->query_filters ? h->query_filters : "");
+	const char *loc[STORE_HOLD_MAX_LOCATIONS];
+	size_t n = locations(copy, loc, STORE_HOLD_MAX_LOCATIONS);
+	/* more than it can read: counted in, never left out */
+	bool in = n == 0 || n > STORE_HOLD_MAX_LOCATIONS;
+	for (size_t i = 0; i < n && !in; i++)
+		in = strcmp(loc[i], location) == 0;
 	free(copy);
-	return loc;
+	return in;
 }
 
 struct qhold {
@@ -114,22 +141,21 @@ static enum cv_err read_query_holds(struct store *s, struct qhold **out,
 	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "holds");
 }
 
-/* Run one hold's search into the set, with the parsers the CLI and the
- * console use: the hold means what its search meant when placed. */
-static enum cv_err eval_one(struct store *s, const struct qhold *q,
-	char **errmsg)
+/* Run one search of a hold (location: one of its locations, or NULL)
+ * into the set. */
+static enum cv_err eval_search(struct store *s, const struct qhold *q,
+	struct search_filter_arg a[SFK_N], const char *location, char **e)
 {
-	struct search_filter_arg a[SFK_N];
 	struct search_filters sf;
 	struct search_plan plan;
-	char *copy = NULL, *e = NULL;
 	int pos = 0;
-	enum cv_err rc = CV_OK;
 	memset(&plan, 0, sizeof(plan));
-	if (!store_hold_filters_args(q->filters, a, &copy))
-		rc = cv_error(&e, CV_EPARSE, "its filters are damaged");
-	else if ((rc = search_filters_parse(&sf, a, &e)) == CV_OK)
-		rc = search_parse(q->query ? q->query : "", &plan, &pos, &e);
+	if (location)
+		a[SFK_LOCATION] = (struct search_filter_arg){ location,
+			strlen(location) };
+	enum cv_err rc = search_filters_parse(&sf, a, e);
+	if (rc == CV_OK)
+		rc = search_parse(q->query ? q->query : "", &plan, &pos, e);
 	if (rc == CV_OK) {
 		struct store_search_opts o = { .plan = &plan,
 			.filter = &sf.f };
@@ -137,14 +163,37 @@ static enum cv_err eval_one(struct store *s, const struct qhold *q,
 				      "temp.hold_query_calls(hold_id, rid) "
 				      "SELECT %lld, *",
 			(long long)q->id);
-		rc = store_search_insert(s, &o, ins, &e);
+		rc = store_search_insert(s, &o, ins, e);
 		free(ins);
 	}
+	search_plan_finish(&plan);
+	return rc;
+}
+
+/* Run one hold's search into the set, with the parsers the CLI and the
+ * console use: the hold means what its search meant when placed. A hold
+ * scoped to several locations runs it once for each. */
+static enum cv_err eval_one(struct store *s, const struct qhold *q,
+	char **errmsg)
+{
+	struct search_filter_arg a[SFK_N];
+	const char *loc[STORE_HOLD_MAX_LOCATIONS];
+	char *copy = NULL, *e = NULL;
+	char *lines = xstrdup(q->filters ? q->filters : "");
+	size_t n = locations(lines, loc, STORE_HOLD_MAX_LOCATIONS);
+	enum cv_err rc = CV_OK;
+	if (!store_hold_filters_args(q->filters, a, &copy))
+		rc = cv_error(&e, CV_EPARSE, "its filters are damaged");
+	else if (n > STORE_HOLD_MAX_LOCATIONS)
+		rc = cv_error(&e, CV_EPARSE, "more than %d locations",
+			STORE_HOLD_MAX_LOCATIONS);
+	for (size_t i = 0; rc == CV_OK && i < (n ? n : 1); i++)
+		rc = eval_search(s, q, a, n ? loc[i] : NULL, &e);
 	if (rc != CV_OK)
 		rc = cv_error(errmsg, rc == CV_EINVAL ? CV_EPARSE : rc,
 			"hold %lld: %s", (long long)q->id,
 			e ? e : cv_strerror(rc));
-	search_plan_finish(&plan);
+	free(lines);
 	free(copy);
 	free(e);
 	return rc;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "../search.h"
+#include "../util.h"
 #include "store.h"
 
 /* SQL condition: the call row `c` is matched by the hold row `h`. */
@@ -106,14 +107,22 @@ enum cv_err store_holds_evaluate(struct store *s, char **errmsg)
 /* The given filter values (checked by search_filters_parse) as
  * "key=value\n" lines, for store_hold.query_filters. Caller frees. */
 char *store_hold_filters_text(const char *const given[SFK_N]);
+/* Append a "location=" line for each of locs to b and return its text
+ * (b is emptied; caller frees): a query hold scoped to several
+ * locations. */
+char *store_hold_filters_more(struct buf *b, const char *const *locs,
+	size_t n);
 /* Read such lines back into args (pointing into *copy, which the
  * caller frees). false on a line that is not one. */
 bool store_hold_filters_args(const char *text,
 	struct search_filter_arg args[SFK_N], char **copy);
 
-/* The one location a hold is scoped to (its location criterion, or a
- * query hold's location filter), NULL when none. Caller frees. */
-char *store_hold_scope(const struct store_hold *h);
+/* Whether a hold reaches calls of this location: it has no location
+ * scope, or its location criterion, or one of a query hold's location
+ * filters (a query hold may name up to STORE_HOLD_MAX_LOCATIONS, one
+ * "location=" line each, and holds what its search matches in any). */
+#define STORE_HOLD_MAX_LOCATIONS 64
+bool store_hold_in_scope(const struct store_hold *h, const char *location);
 
 /* Whether an active hold covers the call (false for unknown calls). */
 enum cv_err store_hold_is_held(struct store *s, const char *call_id,
