@@ -15,6 +15,7 @@
 
 #include "archive_media.h"
 #include "audithead.h"
+#include "bagfmt.h"
 #include "bagjson.h"
 #include "publish.h"
 #include "rebuild.h"
@@ -28,18 +29,6 @@
 #include "store/store_retention.h"
 #include "store/store_subject.h"
 #include "tarzst.h"
-
-/* Append the NUL-terminated strings (NULL ends the list): the hot paths
- * avoid buf_printf's allocation per call. */
-static void cat(struct buf *b, ...)
-{
-	va_list ap;
-	va_start(ap, b);
-	const char *s;
-	while ((s = va_arg(ap, const char *)))
-		buf_puts(b, s);
-	va_end(ap);
-}
 
 /* ---- one bag ---- */
 
@@ -76,44 +65,21 @@ static void manifest_add(struct bag *b, const char *rel, const char *h256,
 {
 	struct buf *l = &b->line;
 	buf_reset(l);
-	cat(l, h256, "  ", rel, "\n", NULL);
+	bagfmt_cat(l, h256, "  ", rel, "\n", NULL);
 	spool_put(&b->sp[SP_M256], l->data, l->len);
 	buf_reset(l);
-	cat(l, h512, "  ", rel, "\n", NULL);
+	bagfmt_cat(l, h512, "  ", rel, "\n", NULL);
 	spool_put(&b->sp[SP_M512], l->data, l->len);
 	b->oxum_bytes += size;
 	b->oxum_files++;
 }
 
-static void iso_or_empty(struct buf *l, int64_t ms)
-{
-	char ts[32];
-	cv_format_iso8601(ms, ts);
-	buf_puts(l, ts);
-}
-
 static int version_line(const struct store_version *v, void *arg)
 {
 	struct bag *b = arg;
-	enum store_source src = v->source; /* the original one */
-	struct buf *l = &b->line;
-	buf_reset(l);
-	buf_puts(l, "{\"callId\":");
-	bagjson_cstr(l, b->cur_id);
-	cat(l, ",\"canonicalSha256\":\"", v->canonical_sha256,
-		"\",\"rawSha256\":\"", v->raw_sha256, "\",\"receivedAt\":\"",
-		NULL);
-	iso_or_empty(l, v->received_at);
-	buf_puts(l, "\",\"record\":");
-	buf_puts(l, v->canonical);
-	buf_printf(l, ",\"redacted\":%d,\"seq\":%d,\"source\":\"%s\"",
-		v->redacted, v->seq, store_source_name(src));
-	/* how it was authenticated, and why it never became current: a
-	 * restore ranks it the same way (keys stay sorted) */
-	if (v->auth != CRED_UNRECORDED)
-		buf_printf(l, ",\"trust\":\"%s\"", store_cred_name(v->auth));
-	buf_puts(l, "}\n");
-	spool_put(&b->sp[SP_VERSIONS], l->data, l->len);
+	buf_reset(&b->line);
+	bagfmt_version(&b->line, b->cur_id, v);
+	spool_put(&b->sp[SP_VERSIONS], b->line.data, b->line.len);
 	b->versions++;
 	return 0;
 }
@@ -121,56 +87,11 @@ static int version_line(const struct store_version *v, void *arg)
 static int event_line(const struct store_event *e, void *arg)
 {
 	struct bag *b = arg;
-	struct buf *l = &b->line;
-	buf_reset(l);
-	if (e->withheld) {
-		buf_puts(l, "{\"bodyWithheld\":true");
-	} else if (cv_utf8_valid(e->body, e->body_len) &&
-		   !memchr(e->body, '\0', e->body_len)) {
-		buf_puts(l, "{\"body\":");
-		bagjson_str(l, e->body, e->body_len);
-	} else {
-		buf_puts(l, "{\"bodyBase64\":\"");
-		bagjson_base64(l, e->body, e->body_len);
-		buf_putc(l, '"');
-	}
-	buf_printf(l, ",\"bodySha256\":\"%s\",\"callId\":", e->body_sha256);
-	bagjson_cstr(l, e->call_id);
-	buf_puts(l, ",\"dedupKey\":");
-	bagjson_cstr(l, e->dedup_key);
-	buf_puts(l, ",\"locationId\":");
-	bagjson_cstr(l, e->location_id);
-	buf_puts(l, ",\"messageId\":");
-	bagjson_cstr(l, e->message_id);
-	buf_puts(l, ",\"outcome\":");
-	bagjson_cstr(l, e->outcome);
-	buf_puts(l, ",\"receivedAt\":\"");
-	iso_or_empty(l, e->received_at);
-	buf_puts(l, "\",\"signature\":");
-	bagjson_cstr(l, e->signature);
-	buf_puts(l, ",\"type\":");
-	bagjson_cstr(l, e->type);
-	buf_puts(l, "}\n");
-	spool_put(&b->sp[SP_EVENTS], l->data, l->len);
+	buf_reset(&b->line);
+	bagfmt_event(&b->line, e);
+	spool_put(&b->sp[SP_EVENTS], b->line.data, b->line.len);
 	b->events++;
 	return 0;
-}
-
-/* RFC 4180 field: quoted when it holds a comma, quote, CR or LF. */
-static void csv_field(struct buf *l, const char *s, bool last)
-{
-	if (s && s[strcspn(s, ",\"\r\n")]) {
-		buf_putc(l, '"');
-		for (; *s; s++) {
-			if (*s == '"')
-				buf_putc(l, '"');
-			buf_putc(l, *s);
-		}
-		buf_putc(l, '"');
-	} else if (s) {
-		buf_puts(l, s);
-	}
-	buf_puts(l, last ? "\r\n" : ",");
 }
 
 static const char outcomes_header[] =
@@ -192,52 +113,17 @@ static void outcome_row(struct bag *b, const struct store_arch_call *c)
 		c->action_types, c->appointment_booked ? "true" : "false",
 		c->transferred ? "true" : "false", c->summary };
 	for (size_t i = 0; i < CV_ARRAY_LEN(f); i++)
-		csv_field(l, f[i], i + 1 == CV_ARRAY_LEN(f));
+		bagfmt_csv_field(l, f[i], i + 1 == CV_ARRAY_LEN(f));
 	spool_put(&b->sp[SP_OUTCOMES], l->data, l->len);
-}
-
-static void transcript_text(struct buf *l, const struct store_arch_call *c)
-{
-	char ts[32];
-	cv_format_iso8601(c->created_at, ts);
-	buf_reset(l);
-	const char *dash = "-";
-	cat(l, "Call:      ", c->id, "\nCreated:   ", ts, "\nLocation:  ",
-		c->location_id ? c->location_id : dash, "\nAgent:     ", NULL);
-	if (c->agent_name)
-		cat(l, c->agent_name, " (", c->agent_id ? c->agent_id : dash,
-			")", NULL);
-	else
-		buf_puts(l, c->agent_id ? c->agent_id : dash);
-	cat(l, "\nContact:   ", c->contact_id ? c->contact_id : dash,
-		"\nFrom:      ", c->from_number ? c->from_number : dash, "\n",
-		NULL);
-	if (c->has_duration) {
-		char d[64];
-		snprintf(d, sizeof(d), "Duration:  %.15g s\n", c->duration);
-		buf_puts(l, d);
-	}
-	cat(l, "Summary:   ", c->summary ? c->summary : "(none)", "\n\n",
-		NULL);
-	struct calllog_turn *turns;
-	size_t n = calllog_turns(c->transcript, &turns);
-	for (size_t i = 0; i < n; i++) {
-		const char *who = calllog_speaker_name(turns[i].speaker);
-		cat(l, who, *who ? ": " : "", NULL);
-		buf_append(l, turns[i].text, turns[i].len);
-		buf_putc(l, '\n');
-	}
-	if (n == 0)
-		buf_puts(l, "(no transcript)\n");
-	free(turns);
 }
 
 static enum cv_err add_transcript(struct bag *b, const struct store_arch_call *c)
 {
-	transcript_text(&b->line, c);
+	buf_reset(&b->line);
+	bagfmt_transcript(&b->line, c);
 	char *safe = retention_safe_name(c->id);
 	buf_reset(&b->path);
-	cat(&b->path, b->root, "/data/transcripts/", safe, ".txt", NULL);
+	bagfmt_cat(&b->path, b->root, "/data/transcripts/", safe, ".txt", NULL);
 	free(safe);
 	char h256[CV_SHA256_HEX], h512[CV_SHA512_HEX];
 	cv_sha256_hex(b->line.data, b->line.len, h256);
@@ -340,7 +226,7 @@ struct chain {
 static int hold_line(const struct store_hold *h, int64_t matched, void *arg)
 {
 	struct bag *b = arg;
-	if (h->location_id && strcmp(h->location_id, b->location) != 0)
+	if (!store_hold_in_scope(h, b->location))
 		return 0;
 	/* by id: a matter's name is not for whoever receives the bag */
 	buf_printf(&b->path, "Callvault-Legal-Hold: #%lld\n",

@@ -31,7 +31,7 @@ static bool pid_alive(int64_t pid)
 	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
-static void unlink_pair(const char *path)
+void publish_unlink_pair(const char *path)
 {
 	char *side = xasprintf("%s.sha256", path);
 	unlink(path);
@@ -39,7 +39,7 @@ static void unlink_pair(const char *path)
 	free(side);
 }
 
-static enum cv_err write_sidecar(const char *path, const char *sha256,
+enum cv_err publish_write_sidecar(const char *path, const char *sha256,
 	char **errmsg)
 {
 	const char *slash = strrchr(path, '/');
@@ -103,14 +103,14 @@ enum cv_err publish_archive(const struct publish *p, struct sink *sk,
 	rc = sink_commit(sk, errmsg);
 	publish_crash_point("after-rename");
 	if (rc == CV_OK)
-		rc = write_sidecar(p->path, p->rec->sha256, errmsg);
+		rc = publish_write_sidecar(p->path, p->rec->sha256, errmsg);
 	publish_crash_point("after-sidecar");
 	if (rc == CV_OK)
 		rc = publish_record(p, errmsg);
 	if (rc != CV_OK) {
 		/* a new archive's path was free (checked); a rebuild's file
 		 * was lost or damaged already */
-		unlink_pair(p->path);
+		publish_unlink_pair(p->path);
 		/* should this fail, the next run rolls the intent back */
 		(void)!store_ret_intent_drop(p->s, p->path, NULL);
 	}
@@ -148,9 +148,9 @@ static enum cv_err recover_one(struct store *s, const struct store_intent *it,
 		rc = store_ret_archive_rebuilt(s, id, it->sha256,
 			(int64_t)st.st_size, errmsg);
 	if (there && id && rc == CV_OK)
-		rc = write_sidecar(it->path, it->sha256, errmsg);
+		rc = publish_write_sidecar(it->path, it->sha256, errmsg);
 	else if (there && !id)
-		unlink_pair(it->path);
+		publish_unlink_pair(it->path);
 	return rc == CV_OK ? store_ret_intent_drop(s, it->path, errmsg) : rc;
 }
 

@@ -71,4 +71,10 @@ int publish_sweep_tree(const char *out_dir);
 /* Tests: CALLVAULT_TEST_CRASH=<point> kills the process there. */
 void publish_crash_point(const char *point);
 
+/* FILE.sha256 beside path, sha256sum format, written atomically (0600). */
+enum cv_err publish_write_sidecar(const char *path, const char *sha256,
+	char **errmsg) CV_MUST_CHECK;
+/* Remove path and its .sha256 (either may be missing). */
+void publish_unlink_pair(const char *path);
+
 #endif

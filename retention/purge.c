@@ -15,6 +15,7 @@
 #include "retention.h"
 #include "store/store_audit.h"
 #include "store/store_media_arch.h"
+#include "store/store_holds.h"
 #include "store/store_retention.h"
 #include "store/store_storage.h"
 
@@ -321,7 +322,10 @@ enum cv_err purge_run(struct store *s, const struct purge_opts *o,
 	char **locs = NULL;
 	size_t n = 0;
 	int64_t now = o->now_ms ? o->now_ms : cv_now_ms();
-	enum cv_err rc = store_ret_each_archive(s, collect_archive, &p, errmsg);
+	/* each query hold's search runs once for the whole run */
+	enum cv_err rc = store_holds_evaluate(s, errmsg);
+	if (rc == CV_OK)
+		rc = store_ret_each_archive(s, collect_archive, &p, errmsg);
 	if (rc == CV_OK)
 		rc = store_ret_locations(s, &locs, &n, errmsg);
 	for (size_t i = 0; i < n && rc == CV_OK; i++) {

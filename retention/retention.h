@@ -196,6 +196,24 @@ enum cv_err restore_archive_s3(struct store *s, struct s3 *c,
 	const char *url, const char *actor, const unsigned char *pubkey,
 	struct restore_stats *st, char **errmsg) CV_MUST_CHECK;
 
+/* ---- search in archives (archsearch.c) ---- */
+
+struct store_search_opts;
+struct store_hit;
+/*
+ * Run the search so in each archive of paths: verified and loaded, as
+ * restore does, into a private temporary store removed afterwards; fn
+ * gets each hit with its archive. An archive that does not verify stops
+ * the run (its error). so's limit applies per archive.
+ */
+enum cv_err archsearch_run(char *const *paths, size_t n,
+	const struct store_search_opts *so,
+	int (*fn)(const char *archive, const struct store_hit *h, void *arg),
+	void *arg, char **errmsg) CV_MUST_CHECK;
+/* The archive's file under dir (dir/<location dir>/<file>) for the path
+ * the store recorded. Caller frees. */
+char *archsearch_path(const char *dir, const char *recorded);
+
 /* Tests: called between verifying and loading (NULL in the program). */
 extern void (*restore_test_after_verify)(const char *path);
 

@@ -107,7 +107,10 @@ static json_t *call_json(struct ctx *x, const struct store_call *sc,
 	json_object_set_new(o, "versions", vers);
 	json_object_set_new(o, "events", evs);
 	bool held = false;
-	if (store_hold_is_held(x->s, c->id, &held, err) != CV_OK) {
+	/* query holds run their search now: a call that came to match
+	 * since the last look is marked held */
+	if (store_holds_evaluate(x->s, err) != CV_OK ||
+	    store_hold_is_held(x->s, c->id, &held, err) != CV_OK) {
 		json_decref(o);
 		return NULL;
 	}

@@ -135,6 +135,8 @@ static int hold_json(const struct store_hold *h, int64_t matched, void *arg)
 	json_object_set_new(o, "releasedAt", cx_jtime(h->released_at));
 	json_object_set_new(o, "releasedBy", cx_jstr(h->released_by));
 	json_object_set_new(o, "releaseReason", cx_jstr(h->release_reason));
+	json_object_set_new(o, "query", cx_jstr(h->query));
+	json_object_set_new(o, "queryFilters", cx_jstr(h->query_filters));
 	json_object_set_new(o, "matchedCalls", json_integer(matched));
 	json_array_append_new(arg, o);
 	return 0;
@@ -146,7 +148,8 @@ void cx_api_holds(struct ctx *x, const char *unused)
 	const char *all = cx_arg(x, "all");
 	json_t *arr = json_array();
 	char *err = NULL;
-	if (store_hold_each(x->s, !all, 0, hold_json, arr, &err) != CV_OK) {
+	if (store_holds_evaluate(x->s, &err) != CV_OK ||
+	    store_hold_each(x->s, !all, 0, hold_json, arr, &err) != CV_OK) {
 		cx_reply_error(x, 500, err ? err : "reading holds failed");
 		json_decref(arr);
 	} else if (cx_audit(x, "hold list", json_pack("{s:b}", "all", all != NULL),

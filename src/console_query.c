@@ -15,6 +15,7 @@
 #include "export.h"
 #include "store/store_audit.h"
 #include "store/store_holds.h"
+#include "store/store_retention.h"
 #include "store/store_search.h"
 #include "store/store_settings.h"
 
@@ -181,6 +182,32 @@ static json_t *hit_json(const struct store_hit *h)
 
 static const char *const sort_names[] = { "relevance", "newest", "oldest" };
 
+static int purged_cb(const struct store_purged_archive *a, void *arg)
+{
+	json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:i,s:I}", "path",
+		a->path, "locationId", a->location_id, "month", a->month,
+		"seq", a->seq, "calls", (json_int_t)a->calls));
+	return 0;
+}
+
+/* The calls purge removed from the months the search covers, and the
+ * archives that hold them (null when none): a purged month is not
+ * silently shorter. */
+static json_t *purged_json(struct ctx *x, const struct search_filter *f,
+	char **err)
+{
+	int64_t calls = 0;
+	json_t *arr = json_array();
+	if (store_ret_purged_in(x->s, f, &calls, purged_cb, arr, err) !=
+		    CV_OK ||
+	    !calls) {
+		json_decref(arr);
+		return calls ? NULL : json_null();
+	}
+	return json_pack("{s:I,s:o}", "calls", (json_int_t)calls, "archives",
+		arr);
+}
+
 void cx_api_search(struct ctx *x, const char *unused)
 {
 	struct query qy;
@@ -211,24 +238,41 @@ void cx_api_search(struct ctx *x, const char *unused)
 		free(err);
 		goto out;
 	}
+	json_t *purged = purged_json(x, &qy.sf.f, &err);
+	if (!purged) {
+		cx_reply_error(x, 500, err ? err : "search failed");
+		free(err);
+		store_hits_free(hits, n);
+		goto out;
+	}
 	bool more = n > (size_t)limit;
 	if (more)
 		n = (size_t)limit;
+	if (!json_is_null(purged))
+		json_object_set_new(qy.detail, "purged", json_incref(
+			json_object_get(purged, "calls")));
 	json_object_set_new(qy.detail, "sort", json_string(sort_names[so.sort]));
 	json_object_set_new(qy.detail, "limit", json_integer(limit));
 	json_object_set_new(qy.detail, "offset", json_integer(offset));
+	/* the ids shown: who searched for a call is then on record */
+	json_t *shown = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(shown, json_string(hits[i].id));
+	json_object_set_new(qy.detail, "results", shown);
 	json_t *detail = json_deep_copy(qy.detail);
 	if (cx_audit(x, "search", detail, (int64_t)n)) {
 		json_t *arr = json_array();
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(arr, hit_json(&hits[i]));
 		cx_reply_json(x, 200, json_pack("{s:o,s:I,s:I,s:b,s:s,s:o,s:o,"
-						      "s:s}",
+						      "s:s,s:o}",
 			"query", cx_jstr(qy.q), "offset", (json_int_t)offset,
 			"limit", (json_int_t)limit, "more", more, "sort",
 			sort_names[so.sort], "rankedAmong",
 			among > 0 ? json_integer(among) : json_null(), "hits",
-			arr, "timeZone", zone_of(&qy)));
+			arr, "timeZone", zone_of(&qy), "purged", purged));
+	} else {
+		json_decref(purged);
 	}
 	store_hits_free(hits, more ? n + 1 : n);
 out:
@@ -361,9 +405,6 @@ void cx_api_export(struct ctx *x, const char *unused)
 
 /* POST /api/holds (form: matter, reason, and a scope: call, contact,
  * number, agent, location, from, to). store_hold_add audits it. */
-/* Calls a hold placed from a search may cover at most; a search that
- * matches more is refused (narrow it, or hold by criteria). */
-#define HOLD_SEARCH_MAX 10000
 
 /* Whether the search of qy narrows at all (a zone alone does not). */
 static bool narrows(const struct query *qy)
@@ -385,8 +426,9 @@ static bool audit_hold_search(struct ctx *x, struct query *qy,
 	return cx_audit(x, "hold search", d, matched);
 }
 
-/* POST /api/holds?search=1&q=…&filters…: a hold on every call the search
- * matches now, as a list of call ids. The search is audited with its
+/* POST /api/holds?search=1&q=…&filters…: a query hold (store_holds.h)
+ * keeping the search, so that it holds the calls it matches now and
+ * every call that comes to match later. The search is audited with its
  * query and filters (even when it matches nothing: "no match" reveals
  * something too), then store_hold_add audits the hold. */
 static void hold_from_search(struct ctx *x, struct store_hold *h)
@@ -398,51 +440,41 @@ static void hold_from_search(struct ctx *x, struct store_hold *h)
 	}
 	struct store_search_opts so = { .plan = qy.have_plan ? &qy.plan
 							     : NULL,
-		.filter = &qy.sf.f, .sort = STORE_SORT_NEWEST,
-		.limit = HOLD_SEARCH_MAX + 1, .ids_only = true };
-	/* the hold is the list of calls, nothing else: scope fields in the
-	 * form would widen it beyond the search */
+		.filter = &qy.sf.f };
+	/* the hold is the search, nothing else: scope fields in the form
+	 * would be a second reading of its filters */
 	h->contact_id = h->agent_id = h->location_id = NULL;
 	h->from_e164 = NULL;
 	h->has_from = h->has_to = false;
-	struct store_hit *hits = NULL;
-	size_t n = 0;
 	char *err = NULL;
-	int64_t id = 0;
+	int64_t id = 0, n = 0;
 	if (!narrows(&qy)) {
 		cx_reply_error(x, 400, "a hold from a search needs a query or a "
 				    "filter");
-	} else if (store_search(x->s, &so, &hits, &n, &err) != CV_OK) {
+	} else if (store_search_count(x->s, &so, &n, &err) != CV_OK) {
 		if (audit_hold_search(x, &qy, h, -1))
 			cx_reply_error(x, 500, err ? err : "search failed");
-	} else if (!audit_hold_search(x, &qy, h, (int64_t)n)) {
+	} else if (!audit_hold_search(x, &qy, h, n)) {
 		/* cx_audit() answered 503: nothing is told unaudited */
 	} else if (n == 0) {
 		cx_reply_error(x, 400, "the search matches no calls");
-	} else if (n > HOLD_SEARCH_MAX) {
-		cx_reply_error(x, 400, "the search matches more than 10000 calls; "
-				    "narrow it, or hold by criteria");
 	} else {
-		const char **ids = xcalloc(n, sizeof(*ids));
-		for (size_t i = 0; i < n; i++)
-			ids[i] = hits[i].id;
-		h->call_ids = ids;
-		h->n_calls = n;
-		/* the hold keeps the search that chose its calls */
 		char *chosen = json_dumps(qy.detail, JSON_COMPACT |
 			JSON_SORT_KEYS);
+		char *filters = store_hold_filters_text(qy.sf.given);
 		h->chosen_by = chosen;
+		h->query = qy.q ? qy.q : "";
+		h->query_filters = filters;
 		if (store_hold_add(x->s, h, x->user, &id, &err) != CV_OK)
 			cx_reply_error(x, 400, err ? err : "the hold was not "
 							"placed");
 		else if ((x->audited = true)) /* store_hold_add did */
 			cx_reply_json(x, 201, json_pack("{s:I,s:I}", "id",
 				(json_int_t)id, "calls", (json_int_t)n));
-		free(ids);
 		free(chosen);
+		free(filters);
 	}
 	free(err);
-	store_hits_free(hits, n);
 	query_finish(&qy);
 }
 

@@ -20,6 +20,7 @@
 #include "media_dispose.h"
 #include "store/store_audit.h"
 #include "store/store_media_arch.h"
+#include "store/store_holds.h"
 #include "store/store_retention.h"
 #include "subject_key.h"
 #include "tz.h"
@@ -413,7 +414,9 @@ enum cv_err subject_erase(struct store *s, const struct subject_erase_opts *o,
 	struct erase e = { .s = s, .o = o, .st = st };
 	e.tomb_reason = xasprintf(STORE_ERASURE_PREFIX "request %s",
 		o->request_id);
-	rc = collect(&e, errmsg);
+	rc = store_holds_evaluate(s, errmsg);
+	if (rc == CV_OK)
+		rc = collect(&e, errmsg);
 	if (rc == CV_OK)
 		rc = subject_hash(&e, errmsg);
 	st->matched = (int64_t)e.n;

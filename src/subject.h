@@ -67,7 +67,7 @@ enum cv_err subject_erase(struct store *s, const struct subject_erase_opts *o,
 struct subject_export_opts {
 	const struct store_subject_sel *sel;
 	const char *out_path;     /* FILE.tar.zst, written atomically, 0600 */
-	const char *actor;
+	const char *actor, *os_user;
 	int64_t now_ms;           /* tests: "now"; 0 = the clock */
 };
 
@@ -77,15 +77,13 @@ struct subject_export_stats {
 	char sha256[CV_SHA256_HEX]; /* of the .tar.zst */
 };
 
-/* Past this many payload bytes an export is refused (CV_ETOOBIG): narrow
- * it with a time range. */
-#define SUBJECT_EXPORT_MAX ((size_t)1 << 30)
-
 /*
- * Write every call sel selects, with all its versions (canonical JSON,
- * source, received time, SHA-256 of the bytes as received), as a BagIt
- * bag in a tar.zst at o->out_path, from one read snapshot, and audit it.
- * No calls: nothing written, st->calls 0.
+ * Write every call sel selects as an evidence-format package
+ * (retention/evidence.h) under subject-access/ at o->out_path: each
+ * call's versions (canonical JSON, source, received time, SHA-256 of the
+ * bytes as received), transcript and events, a load file and a custody
+ * report, from one read snapshot, and audit it. No calls: nothing
+ * written, st->calls 0. More than EVPKG_MAX_CALLS: CV_ETOOBIG.
  */
 enum cv_err subject_export(struct store *s,
 	const struct subject_export_opts *o, struct subject_export_stats *st,

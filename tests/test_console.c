@@ -297,6 +297,15 @@ static void test_archives(void)
 	CHECK(get(&r, "/api/calls/c06", v.cookie) == 404);
 	CHECK(get(&r, "/api/archives", v.cookie) == 200);
 	CHECK(strstr(r.body, "\"purged\":2}]") != NULL);
+	/* a search over the purged month says so, naming the archive */
+	CHECK(get(&r, "/api/search?from=2026-01-01&to=2026-01-31", v.cookie) ==
+	      200);
+	CHECK(strstr(r.body, "\"purged\":{") != NULL);
+	CHECK(strstr(r.body, "\"calls\":2") != NULL);
+	CHECK(strstr(r.body, "/L3/2026-01.tar.zst\"") != NULL);
+	CHECK(get(&r, "/api/search?from=2026-02-01&location=L3", v.cookie) ==
+	      200);
+	CHECK(strstr(r.body, "\"purged\":null") != NULL);
 	CHECK(login("admin", "correct+horse+1", &a) == 200);
 	CHECK(get(&r, "/api/audit?actor=viewer", a.cookie) == 200);
 	CHECK(strstr(r.body, "\"actor\":\"viewer\",\"command\":"

@@ -186,8 +186,14 @@ static void audited_answers(const struct session *h, const struct session *a)
 	CHECK_STR(got, "the search matches no calls");
 	CHECK(req(r, "POST", "/api/holds?search=1&q=refund&location=L1",
 		      "matter=Doe&reason=R", h->cookie, h->csrf, NULL) == 201);
+	/* a hold from a search is a query hold: it keeps the search */
+	CHECK(get(r, "/api/holds", h->cookie) == 200);
+	CHECK(strstr(r->body, "\"query\":\"refund\"") != NULL);
+	CHECK(strstr(r->body, "\"queryFilters\":\"location=L1\\n\"") !=
+	      NULL);
+	CHECK(strstr(r->body, "\"calls\":[]") != NULL);
 	CHECK(get(r, "/api/calls/no-such-call", h->cookie) == 404);
-	CHECK(get(r, "/api/audit?actor=holder", a->cookie) == 200);
+	CHECK(get(r, "/api/audit?actor=holder&limit=20", a->cookie) == 200);
 	json_t *j = json_loads(r->body, 0, NULL);
 	json_t *entries = json_object_get(j, "entries"), *e;
 	size_t i;

@@ -58,13 +58,17 @@ expect "sha256sum -c the file" bash -c "cd '$T' && sha256sum -c --quiet p.tar.zs
 if command -v python3 >/dev/null; then
 	expect "independent BagIt check" python3 "$TESTS_DIR/bagit_check.py" "$T/p.tar.zst"
 fi
+# the evidence package format (docs/evidence.md), under subject-access/
 expect_eq "every call of the person" \
-	"$(grep -o '"id":"[a-z0-9]*"' "$T/x/subject-access/data/calls.jsonl" | sort | tr '\n' ' ')" \
-	'"id":"c1" "id":"c2" "id":"c3" '
+	"$(ls "$T/x/subject-access/data/calls" | tr '\n' ' ')" 'c1 c2 c3 '
 expect "nobody else's call" bash -c "! grep -rq 'o1\|obsidian\|K2' '$T/x'"
 expect_eq "each version with its source and hashes" \
-	"$(grep -c '"source":"import".*' "$T/x/subject-access/data/versions.jsonl")" 3
-expect "transcripts inside" grep -q zanzibar "$T/x/subject-access/data/versions.jsonl"
+	"$(cat "$T/x/subject-access/data/calls"/*/versions.jsonl | grep -c '"rawSha256":"[0-9a-f]\{64\}".*"source":"import"')" 3
+expect "transcripts inside" grep -q zanzibar "$T/x/subject-access/data/calls/c1/transcript.txt"
+expect "versions inside" grep -q zanzibar "$T/x/subject-access/data/calls/c1/versions.jsonl"
+expect_eq "a load file row per call" "$(grep -c '^c[123],' "$T/x/subject-access/data/loadfile.csv")" 3
+expect "a custody report naming the person" grep -q "every call of number +15125550143" "$T/x/subject-access/data/custody-report.html"
+expect "whose verify commands name this bag" grep -q 'cd "$W/subject-access"' "$T/x/subject-access/data/custody-report.html"
 expect_exit "a range narrows it" 0 cv subject export --contact K1 --from 2026-03-02 --to 2026-03-02 --out "$T/one.tar.zst"
 expect "one call" grep -q "1 call, 1 version" "$T/out"
 expect_exit "nobody's export" 0 cv subject export --contact K9 --out "$T/none.tar.zst"

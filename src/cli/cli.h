@@ -105,6 +105,7 @@ CLI_EXTERN(cmd_location);
 CLI_EXTERN(cmd_sync);
 CLI_EXTERN(cmd_reconcile);
 CLI_EXTERN(cmd_subject);
+CLI_EXTERN(cmd_evidence);
 CLI_EXTERN(cmd_status);
 CLI_EXTERN(cmd_backup);
 CLI_EXTERN(cmd_config);

@@ -8,6 +8,30 @@
 #include "../store/store_storage.h"
 #include "../util.h"
 #include "cli.h"
+#include "filters.h"
+
+/* A query hold's filters, one "key=value" line each (a location may
+ * come several times). */
+static void print_filters(struct cv_safe *k, const char *text)
+{
+	struct search_filter_arg a[SFK_N];
+	char *copy = NULL;
+	if (!store_hold_filters_args(text, a, &copy)) {
+		printf("  filters   (damaged)\n");
+		free(copy);
+		return;
+	}
+	free(copy);
+	for (const char *l = text; l && *l;) {
+		size_t n = strcspn(l, "\n"), kl = strcspn(l, "=");
+		char *key = xasprintf("%.*s", (int)kl, l);
+		char *val = xasprintf("%.*s", (int)(n - kl - 1), l + kl + 1);
+		printf("  %-9s %s\n", key, cv_safe(k, val));
+		free(key);
+		free(val);
+		l += n + (l[n] != '\0');
+	}
+}
 
 /* Stored text (matter, reason, names, ids) is printed through cv_safe:
  * a terminal shows its control characters instead of obeying them. */
@@ -40,6 +64,12 @@ static void print_hold(const struct cli *cli, const struct store_hold *h,
 		cli_time(cli, h->to_ms, ts);
 		printf("  before    %s\n", ts);
 	}
+	if (h->query) {
+		printf("  query     %s\n", cv_safe(&k, *h->query ? h->query
+							  : "(none: filters "
+							    "only)"));
+		print_filters(&k, h->query_filters);
+	}
 	if (h->chosen_by)
 		printf("  chosen by the search %s\n", cv_safe(&k, h->chosen_by));
 	if (h->released_at) {
@@ -67,24 +97,97 @@ static int call_cb(const char *id, void *arg)
 	return 0;
 }
 
-/* The criteria, checked by the parser search, export and the console's
- * holds use; false after printing its message. --to is inclusive (a bare
- * date: that whole day). */
-static bool criteria(struct store_hold *h, struct search_filters *sf,
-	const struct search_filter_arg a[SFK_N])
+/* Which filters the stored criteria of a hold by criteria hold: the
+ * others (action, durations, trial) only a query hold can keep. */
+static bool criteria_only(const struct cli_filters *cf)
 {
-	char *err = NULL;
-	if (search_filters_parse(sf, a, &err) != CV_OK) {
-		cli_fail(CV_EXIT_USAGE, "hold add", "%s", err ? err : "bad "
-								"criterion");
-		free(err);
-		return false;
-	}
-	store_hold_criteria(h, &sf->f);
+	static const enum search_filter_key q_only[] = { SFK_ACTION,
+		SFK_MIN_DURATION, SFK_MAX_DURATION, SFK_TRIAL };
+	for (size_t i = 0; i < CV_ARRAY_LEN(q_only); i++)
+		if (cf->arg[q_only[i]].p) {
+			cli_fail(CV_EXIT_USAGE, "hold add", "--%s needs "
+				"--query (a hold by criteria cannot keep it)",
+				search_filter_keys[q_only[i]]);
+			return false;
+		}
 	return true;
 }
 
-#define CRIT 1000 /* getopt values of the criteria: CRIT + their key */
+/*
+ * The hold's criteria, checked by the parsers search, export and the
+ * console use; false after printing the message (exit 2). With --query
+ * the hold keeps the query and the filters as given, evaluated whenever
+ * holds are (store_holds_evaluate); without, the filters become the
+ * stored criteria (--to inclusive: a bare date is that whole day).
+ */
+/* Check the filters with each of several --location values in turn. */
+static bool check_filters(struct cli_filters *cf, const char *const *locs,
+	size_t n, struct search_filters *sf)
+{
+	char *err = NULL;
+	for (size_t i = 0; i < (n ? n : 1); i++) {
+		if (n)
+			cf->arg[SFK_LOCATION] = (struct search_filter_arg){
+				locs[i], strlen(locs[i]) };
+		if (search_filters_parse(sf, cf->arg, &err) != CV_OK) {
+			cli_fail(CV_EXIT_USAGE, "hold add", "%s",
+				err ? err : "bad criterion");
+			free(err);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool criteria(struct store_hold *h, struct cli_filters *cf,
+	const char *const *locs, size_t n_locs, char **filters)
+{
+	struct search_filters sf;
+	if (n_locs > 1 && !h->query) {
+		cli_fail(CV_EXIT_USAGE, "hold add", "several --location need "
+						    "--query");
+		return false;
+	}
+	if (n_locs > STORE_HOLD_MAX_LOCATIONS) {
+		cli_fail(CV_EXIT_USAGE, "hold add", "at most %d --location",
+			STORE_HOLD_MAX_LOCATIONS);
+		return false;
+	}
+	if (!check_filters(cf, locs, n_locs, &sf))
+		return false;
+	char *err = NULL;
+	if (!h->query) {
+		cf->f = sf.f;
+		store_hold_criteria(h, &cf->f);
+		return criteria_only(cf);
+	}
+	if (h->n_calls) {
+		cli_fail(CV_EXIT_USAGE, "hold add", "--call and --query: a "
+						    "query hold holds what its "
+						    "search matches");
+		return false;
+	}
+	struct search_plan plan;
+	int pos = 0;
+	if (search_parse(h->query, &plan, &pos, &err) != CV_OK) {
+		cli_fail(CV_EXIT_USAGE, "hold add", "--query: %s (at "
+						    "character %d)",
+			err ? err : "bad query", pos);
+		free(err);
+		return false;
+	}
+	search_plan_finish(&plan);
+	/* the filters as given, with one line per location */
+	sf.given[SFK_LOCATION] = NULL;
+	struct buf b;
+	buf_init(&b);
+	char *base = store_hold_filters_text(sf.given);
+	buf_puts(&b, base);
+	free(base);
+	*filters = store_hold_filters_more(&b, locs, n_locs);
+	h->query_filters = *filters;
+	return true;
+}
 
 /* Archives in S3 carry a legal hold of their own, which this binary
  * (no libcurl) cannot set: say how, when there is a target. */
@@ -104,20 +207,19 @@ static int add(struct cli *cli, struct store *s, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "matter", required_argument, NULL, 'm' },
 		{ "call", required_argument, NULL, 'c' },
-		{ "contact", required_argument, NULL, CRIT + SFK_CONTACT },
-		{ "number", required_argument, NULL, CRIT + SFK_NUMBER },
-		{ "agent", required_argument, NULL, CRIT + SFK_AGENT },
-		{ "location", required_argument, NULL, CRIT + SFK_LOCATION },
-		{ "from", required_argument, NULL, CRIT + SFK_FROM },
-		{ "to", required_argument, NULL, CRIT + SFK_TO },
 		{ "reason", required_argument, NULL, 'r' },
+		{ "query", required_argument, NULL, 'q' },
+		FILTER_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct store_hold h = { 0 };
-	struct search_filter_arg a[SFK_N] = { { 0 } };
-	struct search_filters sf;
+	struct cli_filters cf;
+	char *filters = NULL;
 	const char **calls = xcalloc((size_t)argc, sizeof(*calls));
+	const char **locs = xcalloc((size_t)argc, sizeof(*locs));
+	size_t n_locs = 0;
 	int c, code = CV_EXIT_USAGE;
+	cli_filters_init(&cf);
 	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
 		if (c == 'm')
 			h.matter = optarg;
@@ -125,17 +227,19 @@ static int add(struct cli *cli, struct store *s, int argc, char **argv)
 			calls[h.n_calls++] = optarg;
 		else if (c == 'r')
 			h.reason = optarg;
-		else if (c >= CRIT && c < CRIT + SFK_N)
-			a[c - CRIT] = (struct search_filter_arg){ optarg,
-				strlen(optarg) };
-		else
+		else if (c == 'q')
+			h.query = optarg;
+		else if (c == FILTER_OPT_BASE + 3) /* --location, repeatable */
+			locs[n_locs++] = optarg;
+		else if (!cli_filters_opt(&cf, "hold add", c, optarg))
 			goto out;
 	}
-	/* times without an offset are read in --tz, else the store's zone */
-	if (cli->zone)
-		a[SFK_TZ] = (struct search_filter_arg){ cli->zone_name,
+	/* times without an offset are read in --tz, else the store's zone
+	 * (a query hold keeps the zone with its filters) */
+	if (cli->zone && !cf.arg[SFK_TZ].p)
+		cf.arg[SFK_TZ] = (struct search_filter_arg){ cli->zone_name,
 			strlen(cli->zone_name) };
-	if (!criteria(&h, &sf, a))
+	if (!criteria(&h, &cf, locs, n_locs, &filters))
 		goto out;
 	h.call_ids = calls;
 	int64_t id;
@@ -156,6 +260,8 @@ static int add(struct cli *cli, struct store *s, int argc, char **argv)
 	storage_note(s);
 	code = CV_EXIT_OK;
 out:
+	free(filters);
+	free(locs);
 	free(calls);
 	return code;
 }
@@ -204,10 +310,12 @@ static int show(struct cli *cli, struct store *s, int argc, char **argv,
 		return cli_fail(CV_EXIT_USAGE, "hold show", "name one hold ID");
 	bool all = list && argc > 1 && !strcmp(argv[1], "--all");
 	char *err = NULL;
+	/* query holds: what their searches match now */
 	if (list)
 		printf("times in %s\n", cli_zone_name(cli));
-	enum cv_err rc = store_hold_each(s, list && !all, id, list_cb, cli,
-		&err);
+	enum cv_err rc = store_holds_evaluate(s, &err);
+	if (rc == CV_OK)
+		rc = store_hold_each(s, list && !all, id, list_cb, cli, &err);
 	if (rc == CV_OK && !list)
 		rc = store_hold_each_call(s, id, call_cb, NULL, &err);
 	if (rc != CV_OK) {
@@ -286,6 +394,8 @@ const struct cli_cmd cmd_hold = {
 		"           [--number E164] [--agent ID] [--location LOC] "
 		"[--from DATE]\n"
 		"           [--to DATE] [--reason TEXT] [--tz ZONE]\n"
+		"       callvault hold add --matter NAME --query QUERY "
+		"[filters] [--reason TEXT]\n"
 		"       callvault hold list [--all] [--tz ZONE]\n"
 		"       callvault hold show ID [--tz ZONE]\n"
 		"       callvault hold release ID --reason TEXT\n"
@@ -304,6 +414,16 @@ const struct cli_cmd cmd_hold = {
 		"\n--from and --to without an offset are read in --tz ZONE, "
 		"else in the\nstore's zone (callvault config set timezone), "
 		"else UTC; list and show\nshow times in that zone, with "
-		"its offset.\n",
+		"its offset.\n"
+		"\n"
+		"A query hold (--query, in search's grammar; \"\" for filters "
+		"only) keeps\nthe query and the filters, as given, with the "
+		"hold and holds every\ncall its search matches, now or later "
+		"(new calls, new versions): purge,\nsubject erase, the "
+		"console's held mark and hold show run it when they\nlook. A "
+		"query that does not parse is refused (exit 2). --location "
+		"scopes\nit to a sub-account; repeat it (up to 64) for "
+		"several. It takes every\nfilter of search:\n\n"
+		CLI_FILTERS_HELP,
 	.run = run,
 };

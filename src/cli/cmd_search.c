@@ -11,6 +11,7 @@
 #include "../util.h"
 #include "cli.h"
 #include "filters.h"
+#include "search_purged.h"
 
 #define MAX_LIMIT 10000
 
@@ -22,6 +23,7 @@ struct search_args {
 	enum out_format format;
 	bool count, literal, explain;
 	char *query;
+	const char *archives;     /* --archives DIR */
 };
 
 static const char *const sort_names[] = { "relevance", "newest", "oldest" };
@@ -64,6 +66,7 @@ static int take_opt(struct search_args *a, int c, const char *arg)
 	case 'c': a->count = true; return 0;
 	case 'L': a->literal = true; return 0;
 	case 'x': a->explain = true; return 0;
+	case 'A': a->archives = arg; return 0;
 	default: return CV_EXIT_USAGE;
 	}
 }
@@ -79,6 +82,7 @@ static int parse_args(struct search_args *a, int argc, char **argv)
 		{ "count", no_argument, NULL, 'c' },
 		{ "literal", no_argument, NULL, 'L' },
 		{ "explain", no_argument, NULL, 'x' },
+		{ "archives", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -93,6 +97,9 @@ static int parse_args(struct search_args *a, int argc, char **argv)
 	}
 	if (!cli_filters_finish(&a->cf, "search"))
 		return CV_EXIT_USAGE;
+	if (a->archives && (a->format == OUT_CSV || a->count))
+		return cli_fail(CV_EXIT_USAGE, "search", "--archives lists "
+			"calls: table or json, not --count or csv");
 	struct buf q;
 	buf_init(&q);
 	for (int i = optind; i < argc; i++)
@@ -120,7 +127,21 @@ static int syntax_error(const char *query, int pos, const char *msg)
 	return CV_EXIT_USAGE;
 }
 
-static char *audit_detail(const struct search_args *a)
+/* The ids a search shows, for its audit entry: the custody report of an
+ * evidence package names who searched for each call from them. */
+static json_t *shown_ids(const struct store_hit *h, size_t n,
+	const struct search_purged *p)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, json_string(h[i].id));
+	for (size_t i = 0; i < p->n_hits; i++)
+		json_array_append_new(arr, json_string(p->hits[i].id));
+	return arr;
+}
+
+static char *audit_detail(const struct search_args *a,
+	const struct search_purged *p, json_t *shown)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "query", json_string(a->query));
@@ -133,6 +154,9 @@ static char *audit_detail(const struct search_args *a)
 	json_object_set_new(o, "offset", json_integer(a->so.offset));
 	if (a->count)
 		json_object_set_new(o, "count", json_true());
+	search_purged_audit(p, o);
+	if (shown)
+		json_object_set_new(o, "results", shown);
 	char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
 	return s;
@@ -183,12 +207,29 @@ static void print_table(const struct cli *cli, const struct store_hit *h,
 		more ? "; there are more: use --offset" : "");
 }
 
+static void print_archive_hits(const struct cli *cli,
+	const struct search_purged *p, const struct search_args *a)
+{
+	if (!p->dir || !p->n_hits)
+		return;
+	printf("\nfound in archives (purged from the live store):\n");
+	struct search_args b = *a;
+	b.so.offset = 0;
+	print_table(cli, p->hits, p->n_hits, false, &b);
+	struct cv_safe k = { 0 };
+	for (size_t i = 0; i < p->n_hits; i++)
+		printf("  %s in %s\n", cv_safe(&k, p->hits[i].id),
+			cv_safe(&k, p->hit_archive[i]));
+	cv_safe_finish(&k);
+}
+
 static json_t *jstr(const char *s)
 {
 	return s ? json_string(s) : json_null();
 }
 
-static void print_json(const struct store_hit *h, size_t n)
+static json_t *hits_json(const struct store_hit *h, size_t n,
+	char *const *archive)
 {
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++) {
@@ -216,8 +257,22 @@ static void print_json(const struct store_hit *h, size_t n)
 		json_object_set_new(o, "snippetRanges", ranges);
 		free(r);
 		free(snip);
+		if (archive) /* a purged call, found in this archive */
+			json_object_set_new(o, "archive",
+				json_string(archive[i]));
 		json_array_append_new(arr, o);
 	}
+	return arr;
+}
+
+/* The live hits, then those found in archives (--archives). */
+static void print_json(const struct store_hit *h, size_t n,
+	const struct search_purged *p)
+{
+	json_t *arr = hits_json(h, n, NULL);
+	json_t *more = hits_json(p->hits, p->n_hits, p->hit_archive);
+	json_array_extend(arr, more);
+	json_decref(more);
 	json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
 	json_decref(arr);
@@ -285,26 +340,46 @@ static int execute(struct cli *cli, struct search_args *a,
 							  : n);
 	}
 	bool more = n > (size_t)total;
-	char *detail = audit_detail(a);
+	/* the months of the period that purge emptied, and (--archives)
+	 * the same search in their archives */
+	struct search_purged p = { 0 };
+	if (rc == CV_OK)
+		rc = search_purged_find(s, a->so.filter, &p, &err);
+	if (rc == CV_OK && a->archives && p.calls) {
+		struct store_search_opts ao = a->so;
+		ao.offset = 0;
+		ao.ranked_among = NULL;
+		rc = search_purged_archives(s, a->archives, &ao, &p, &err);
+	}
+	char *detail = audit_detail(a, &p, rc == CV_OK && !a->count
+			? shown_ids(hits, (size_t)total, &p) : NULL);
 	/* audited before anything is shown */
 	if (rc == CV_OK)
-		rc = store_audit_append(s, cli->actor, "search", detail, total,
-			&err);
+		rc = store_audit_append(s, cli->actor, "search", detail,
+			total + (int64_t)p.n_hits, &err);
 	free(detail);
 	store_close(s);
 	int code = CV_EXIT_OK;
 	if (rc != CV_OK) {
-		code = cli_fail(rc == CV_EPARSE ? CV_EXIT_USAGE : CV_EXIT_FAIL,
+		/* an archive (--archives) that does not verify: 3 */
+		code = cli_fail(rc == CV_EPARSE ? CV_EXIT_USAGE
+			: rc == CV_EINTEGRITY ? CV_EXIT_INTEGRITY : CV_EXIT_FAIL,
 			"search", "%s", err ? err : cv_strerror(rc));
 	} else if (a->count) {
 		printf("%lld\n", (long long)total);
 	} else if (a->format == OUT_JSON) {
-		print_json(hits, (size_t)total);
+		print_json(hits, (size_t)total, &p);
 	} else if (a->format == OUT_CSV) {
 		print_csv(hits, (size_t)total);
 	} else {
 		print_table(cli, hits, (size_t)total, more, a);
+		print_archive_hits(cli, &p, a);
 	}
+	/* machine-readable output stays so: the note goes to stderr */
+	if (code == CV_EXIT_OK)
+		search_purged_note(&p, a->format == OUT_TABLE && !a->count
+				? stdout : stderr);
+	search_purged_finish(&p);
 	if (code == CV_EXIT_OK && among > 0)
 		fprintf(stderr, "callvault search: ranked by relevance among the "
 				"%lld most recently stored matches (more match); "
@@ -361,6 +436,16 @@ static int run(struct cli *cli, int argc, char **argv)
 	return code;
 }
 
+/* --archives reads archives: libarchive is in callvault-full only */
+static bool needs_full(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strncmp(argv[i], "--archives", 10) == 0 &&
+		    (argv[i][10] == '\0' || argv[i][10] == '='))
+			return true;
+	return false;
+}
+
 const struct cli_cmd cmd_search = {
 	.name = "search",
 	.summary = "search transcripts and summaries (audited)",
@@ -368,6 +453,7 @@ const struct cli_cmd cmd_search = {
 	"usage: callvault [--db PATH] [--actor NAME] search [QUERY…] [filters]\n"
 	"         [--limit N] [--offset N] [--sort relevance|newest|oldest]\n"
 	"         [--format table|json|csv] [--count] [--literal] [--explain]\n"
+	"         [--archives DIR]\n"
 	"\n"
 	"Find calls whose summary or transcript match QUERY (the words after\n"
 	"the options are joined with spaces). An empty QUERY with filters\n"
@@ -420,6 +506,17 @@ const struct cli_cmd cmd_search = {
 	"  --count         print only the number of matching calls\n"
 	"  --explain       print the FTS5 expression and the SQL (runnable in "
 	"the\n                  sqlite3 shell) and exit; nothing is searched\n"
+	"  --archives DIR  also search the archives (under DIR, as `archive\n"
+	"                  --out DIR` laid them out) of the months whose calls\n"
+	"                  purge removed: each is verified and loaded into a\n"
+	"                  private temporary store and searched the same way;\n"
+	"                  their matches are listed after the live ones\n"
+	"                  (json: with \"archive\"), and the archives go to\n"
+	"                  the audit entry\n"
+	"\n"
+	"When the period searched (--from/--to, by month; none: all) had calls\n"
+	"that purge removed, a note says how many and names the archives that\n"
+	"hold them (after the table; on stderr for json and csv).\n"
 	"\n"
 	CLI_FILTERS_HELP
 	"\n"
@@ -432,4 +529,5 @@ const struct cli_cmd cmd_search = {
 	"Exit codes: 0 (also when nothing matches), 1 failure, 2 bad query or "
 	"option.\n",
 	.run = run,
+	.needs_full = needs_full,
 };

@@ -188,6 +188,7 @@ static int export(struct cli *cli, struct sargs *a)
 	}
 	struct subject_export_opts o = {
 		.sel = &a->sel, .out_path = a->out, .actor = cli->actor,
+		.os_user = cli->os_user,
 	};
 	struct subject_export_stats st;
 	char *err = NULL;
@@ -261,9 +262,11 @@ const struct cli_cmd cmd_subject = {
 	"\n"
 	"export writes every call of the person, each with all its versions\n"
 	"(canonical JSON, source, received time, SHA-256 of the bytes as\n"
-	"received), as a BagIt bag in a tar.zst (mode 0600) that `tar --zstd\n"
-	"-xf` and `sha256sum -c manifest-sha256.txt` check without callvault.\n"
-	"The export is audited. An existing FILE is not overwritten.\n"
+	"received), transcript and webhook events, with a load file and a\n"
+	"chain-of-custody report, as a BagIt bag in a tar.zst (mode 0600),\n"
+	"the format of `evidence export` (docs/evidence.md): tar, zstd and\n"
+	"sha256sum check it without callvault. The export is audited. An\n"
+	"existing FILE is not overwritten. At most 50,000 calls.\n"
 	"\n"
 	"  --contact ID     the person's contact id (contactId)\n"
 	"  --number PHONE   the caller's number, compared in E.164\n"

@@ -51,6 +51,7 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_subject,
 	&cmd_key,
 	&cmd_storage,
+	&cmd_evidence,
 #endif
 };
 

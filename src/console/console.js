@@ -158,6 +158,13 @@
       $('search-status').textContent = r.body.hits.length
         ? 'Calls ' + (off + 1) + '–' + (off + r.body.hits.length) + (r.body.more ? ' (more on the next page)' : '') + (r.body.rankedAmong ? '; ranked among the ' + r.body.rankedAmong + ' most recent matches' : '')
         : 'No calls match.';
+      if (r.body.purged) {
+        // purged months: say how many calls are only in archives, and which
+        $('search-status').textContent += ' Note: ' + r.body.purged.calls +
+          ' call(s) of the months searched were purged from the live store; they are in ' +
+          r.body.purged.archives.map(function (a) { return a.path + ' (' + a.locationId + ' ' + a.month + ', ' + a.calls + ')'; }).join(', ') +
+          ' (callvault search --archives DIR searches them).';
+      }
       $('search-hold-form').hidden = !can('hold-place') || !r.body.hits.length;
       $('prev').disabled = off === 0;
       $('next').disabled = !r.body.more;

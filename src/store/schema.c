@@ -500,6 +500,12 @@ const struct store_migration store_migrations[] = {
 	  "  legal_hold INTEGER NOT NULL,"
 	  "  checked_at INTEGER"           /* last verify from the target */
 	  ");" },
+	/* issue 21: a query hold keeps its search (query, and the filters
+	 * as "key=value" lines) and holds every call it matches, now or
+	 * later (store_hold_query.c) */
+	{ "holds: query holds",
+	  "ALTER TABLE holds ADD COLUMN query TEXT;"
+	  "ALTER TABLE holds ADD COLUMN query_filters TEXT;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);

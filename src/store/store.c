@@ -383,6 +383,8 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 			"store %s has schema version %d, expected %d (run "
 			"`callvault init`)",
 			path, store_schema_version(s), store_n_migrations);
+	if (rc == CV_OK)
+		rc = store_holds_temp_create(s, errmsg);
 	if (rc != CV_OK) {
 		store_close(s);
 		return rc;
@@ -394,6 +396,11 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 /* Size of the -wal file above which closing a store folds it into the
  * database and empties it, when this is the last connection. */
 #define CLOSE_CKPT_BYTES (1 << 20)
+
+const char *store_db_path(const struct store *s)
+{
+	return s->path;
+}
 
 int64_t store_wal_bytes(struct store *s)
 {

@@ -60,6 +60,12 @@ static char *hold_detail(const struct store_hold *h, int64_t id)
 	else
 		buf_puts(&b, "null");
 	buf_puts(&b, "}");
+	if (h->query) {
+		buf_puts(&b, ",\"query\":");
+		json_str(&b, h->query);
+		buf_puts(&b, ",\"filters\":");
+		json_str(&b, h->query_filters ? h->query_filters : "");
+	}
 	if (h->chosen_by) { /* JSON text already (the console's) */
 		buf_puts(&b, ",\"chosenBy\":");
 		buf_puts(&b, h->chosen_by);
@@ -74,8 +80,8 @@ static enum cv_err insert_hold(struct store *s, const struct store_hold *h,
 	static const char ins[] =
 		"INSERT INTO holds(matter, reason, contact_id, from_e164,"
 		" agent_id, location_id, from_ms, to_ms, created_at,"
-		" created_by, chosen_by)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+		" created_by, chosen_by, query, query_filters)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	static const char ins_call[] =
 		"INSERT OR IGNORE INTO hold_calls(hold_id, call_id)"
 		" VALUES (?, ?)";
@@ -95,6 +101,11 @@ static enum cv_err insert_hold(struct store *s, const struct store_hold *h,
 	sqlite3_bind_int64(st, 9, cv_now_ms());
 	sqlite3_bind_text(st, 10, actor, -1, SQLITE_STATIC);
 	store_bind_text(st, 11, h->chosen_by);
+	store_bind_text(st, 12, h->query);
+	if (h->query)
+		sqlite3_bind_text(st, 13, h->query_filters ? h->query_filters
+							   : "",
+			-1, SQLITE_STATIC);
 	int r = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE)
@@ -119,9 +130,16 @@ enum cv_err store_hold_add(struct store *s, const struct store_hold *h,
 	if (!h->matter || !*h->matter)
 		return cv_error(errmsg, CV_EINVAL, "a hold needs a matter");
 	if (!h->n_calls && !h->contact_id && !h->from_e164 && !h->agent_id &&
-	    !h->location_id && !h->has_from && !h->has_to)
+	    !h->location_id && !h->has_from && !h->has_to && !h->query)
 		return cv_error(errmsg, CV_EINVAL,
 			"a hold needs at least one criterion");
+	/* a query hold is its search: other criteria would be a second,
+	 * different reading of the same filters */
+	if (h->query && (h->n_calls || h->contact_id || h->from_e164 ||
+			    h->agent_id || h->location_id || h->has_from ||
+			    h->has_to))
+		return cv_error(errmsg, CV_EINVAL, "a query hold takes its "
+						   "criteria as filters");
 	enum cv_err rc = store_begin(s, errmsg);
 	if (rc != CV_OK)
 		return rc;
@@ -257,7 +275,7 @@ static enum cv_err hold_matched(struct store *s, int64_t id, int64_t *n,
 /* Copy a hold row into owned memory, so the statement can be reused. */
 struct hold_row {
 	struct store_hold h;
-	char *str[10];
+	char *str[12];
 };
 
 static void hold_row_read(sqlite3_stmt *st, struct hold_row *hr)
@@ -266,6 +284,8 @@ static void hold_row_read(sqlite3_stmt *st, struct hold_row *hr)
 	for (int i = 0; i < 9; i++)
 		hr->str[i] = store_col_dup(st, i + 1);
 	hr->str[9] = store_col_dup(st, 14);
+	hr->str[10] = store_col_dup(st, 15);
+	hr->str[11] = store_col_dup(st, 16);
 	struct store_hold *h = &hr->h;
 	h->id = sqlite3_column_int64(st, 0);
 	h->matter = hr->str[0];
@@ -278,6 +298,8 @@ static void hold_row_read(sqlite3_stmt *st, struct hold_row *hr)
 	h->released_by = hr->str[7];
 	h->release_reason = hr->str[8];
 	h->chosen_by = hr->str[9];
+	h->query = hr->str[10];
+	h->query_filters = hr->str[11];
 	h->has_from = sqlite3_column_type(st, 10) != SQLITE_NULL;
 	h->from_ms = sqlite3_column_int64(st, 10);
 	h->has_to = sqlite3_column_type(st, 11) != SQLITE_NULL;
@@ -288,7 +310,7 @@ static void hold_row_read(sqlite3_stmt *st, struct hold_row *hr)
 
 static void hold_row_finish(struct hold_row *hr)
 {
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < 12; i++)
 		free(hr->str[i]);
 }
 
@@ -322,7 +344,7 @@ enum cv_err store_hold_each(struct store *s, bool active_only, int64_t id,
 		"SELECT id, matter, reason, contact_id, from_e164, agent_id,"
 		" location_id, created_by, released_by, release_reason,"
 		" from_ms, to_ms, created_at, coalesce(released_at, 0),"
-		" chosen_by FROM holds WHERE (?1 = 0 OR released_at IS NULL)"
+		" chosen_by, query, query_filters FROM holds WHERE (?1 = 0 OR released_at IS NULL)"
 		" AND (?2 = 0 OR id = ?2) AND id > ?3 ORDER BY id LIMIT 1";
 	/* one row at a time: the visit runs other statements */
 	int64_t after = 0;

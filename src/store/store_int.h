@@ -54,6 +54,10 @@ struct store {
  */
 sqlite3_stmt *store_stmt(struct store *s, const char *sql, char **errmsg);
 
+/* The per-connection set of the calls query holds match, holding every
+ * call until store_holds_evaluate() runs (store_hold_query.c). */
+enum cv_err store_holds_temp_create(struct store *s, char **errmsg);
+
 /* The connection's FTS5 API (tokenizers, auxiliary functions); NULL when
  * FTS5 is missing. */
 fts5_api *store_fts5_api(sqlite3 *db);

@@ -7,11 +7,6 @@
 #include "../util.h"
 #include "store_int.h"
 
-const char *store_db_path(const struct store *s)
-{
-	return s->path;
-}
-
 static void bind_media(sqlite3_stmt *st, int64_t archive_id,
 	const char *message_id, enum media_kind kind, const char *sha256)
 {

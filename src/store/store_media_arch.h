@@ -16,8 +16,7 @@
 #include "store.h"
 #include "store_recordings.h"
 
-/* The file of the store's database (what blob_open wants). */
-const char *store_db_path(const struct store *s);
+/* store_db_path() (store.h) names the file blob_open wants. */
 
 /* Record that archive archive_id holds this medium (a no-op when it is
  * recorded already). Inside the caller's transaction. */

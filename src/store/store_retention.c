@@ -120,21 +120,68 @@ enum cv_err store_ret_purged(struct store *s, struct store_locmonth **out,
 	"  WHERE ac.call_id = c.id AND ac.archive_id = ?5"                 \
 	"  AND ac.version_id = " NEWEST "))"
 
+/* The columns read_arch_call reads, over calls c. */
+#define ARCH_CALL_COLUMNS                                                   \
+	"SELECT c.id, v.canonical, c.created_at, " NEWEST ","               \
+	" coalesce((SELECT a.name FROM agents a"                            \
+	"   WHERE a.location_id = c.location_id AND a.id = c.agent_id),"    \
+	"  (SELECT a.name FROM agents a WHERE a.id = c.agent_id"            \
+	"   ORDER BY a.location_id LIMIT 1)),"                              \
+	" c.location_id, c.agent_id, c.contact_id, c.from_number,"          \
+	" c.action_types, c.summary, c.transcript, c.duration,"             \
+	" c.trial_call, c.appointment_booked, c.transferred"                \
+	" FROM calls c JOIN versions v ON v.id = c.version_id"
+
+static void read_arch_call(sqlite3_stmt *st, struct store_arch_call *c)
+{
+	*c = (struct store_arch_call){
+		.id = (const char *)sqlite3_column_text(st, 0),
+		.canonical = (const char *)sqlite3_column_text(st, 1),
+		.canonical_len = (size_t)sqlite3_column_bytes(st, 1),
+		.created_at = sqlite3_column_int64(st, 2),
+		.version_id = sqlite3_column_int64(st, 3),
+		.agent_name = (const char *)sqlite3_column_text(st, 4),
+	};
+	const char **strs[] = { &c->location_id, &c->agent_id,
+		&c->contact_id, &c->from_number, &c->action_types,
+		&c->summary, &c->transcript };
+	for (int i = 0; i < (int)CV_ARRAY_LEN(strs); i++)
+		*strs[i] = (const char *)sqlite3_column_text(st, 5 + i);
+	c->has_duration = sqlite3_column_type(st, 12) != SQLITE_NULL;
+	c->duration = sqlite3_column_double(st, 12);
+	c->trial_call = sqlite3_column_type(st, 13) == SQLITE_NULL
+		? -1 : sqlite3_column_int(st, 13);
+	c->appointment_booked = sqlite3_column_int(st, 14) != 0;
+	c->transferred = sqlite3_column_int(st, 15) != 0;
+}
+
+/* Step st, calling fn for each call row. */
+static enum cv_err each_arch_call(struct store *s, sqlite3_stmt *st,
+	int (*fn)(const struct store_arch_call *c, void *arg), void *arg,
+	char **errmsg)
+{
+	int r;
+	enum cv_err rc = CV_OK;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_arch_call c;
+		read_arch_call(st, &c);
+		if (fn(&c, arg) != 0) {
+			rc = CV_EINVAL;
+			break;
+		}
+	}
+	if (rc == CV_OK && r != SQLITE_DONE)
+		rc = store_dberr(s, errmsg, "read calls");
+	sqlite3_reset(st);
+	return rc;
+}
+
 enum cv_err store_ret_each_call(struct store *s, const char *location,
 	int64_t from_ms, int64_t to_ms, bool only_new, int64_t archive_id,
 	int (*fn)(const struct store_arch_call *c, void *arg), void *arg,
 	char **errmsg)
 {
-	static const char sql[] =
-		"SELECT c.id, v.canonical, c.created_at, " NEWEST ","
-		" coalesce((SELECT a.name FROM agents a"
-		"   WHERE a.location_id = c.location_id AND a.id = c.agent_id),"
-		"  (SELECT a.name FROM agents a WHERE a.id = c.agent_id"
-		"   ORDER BY a.location_id LIMIT 1)),"
-		" c.location_id, c.agent_id, c.contact_id, c.from_number,"
-		" c.action_types, c.summary, c.transcript, c.duration,"
-		" c.trial_call, c.appointment_booked, c.transferred"
-		" FROM calls c JOIN versions v ON v.id = c.version_id"
+	static const char sql[] = ARCH_CALL_COLUMNS
 		" WHERE " LOC_EQ " AND c.created_at >= ?2 AND c.created_at < ?3"
 		ONLY_NEW " ORDER BY c.created_at, c.id";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
@@ -145,37 +192,19 @@ enum cv_err store_ret_each_call(struct store *s, const char *location,
 	sqlite3_bind_int64(st, 3, to_ms);
 	sqlite3_bind_int(st, 4, only_new);
 	sqlite3_bind_int64(st, 5, archive_id);
-	int r;
-	enum cv_err rc = CV_OK;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_arch_call c = {
-			.id = (const char *)sqlite3_column_text(st, 0),
-			.canonical = (const char *)sqlite3_column_text(st, 1),
-			.canonical_len = (size_t)sqlite3_column_bytes(st, 1),
-			.created_at = sqlite3_column_int64(st, 2),
-			.version_id = sqlite3_column_int64(st, 3),
-			.agent_name = (const char *)sqlite3_column_text(st, 4),
-		};
-		const char **strs[] = { &c.location_id, &c.agent_id,
-			&c.contact_id, &c.from_number, &c.action_types,
-			&c.summary, &c.transcript };
-		for (int i = 0; i < (int)CV_ARRAY_LEN(strs); i++)
-			*strs[i] = (const char *)sqlite3_column_text(st, 5 + i);
-		c.has_duration = sqlite3_column_type(st, 12) != SQLITE_NULL;
-		c.duration = sqlite3_column_double(st, 12);
-		c.trial_call = sqlite3_column_type(st, 13) == SQLITE_NULL
-			? -1 : sqlite3_column_int(st, 13);
-		c.appointment_booked = sqlite3_column_int(st, 14) != 0;
-		c.transferred = sqlite3_column_int(st, 15) != 0;
-		if (fn(&c, arg) != 0) {
-			rc = CV_EINVAL;
-			break;
-		}
-	}
-	if (rc == CV_OK && r != SQLITE_DONE)
-		rc = store_dberr(s, errmsg, "read calls");
-	sqlite3_reset(st);
-	return rc;
+	return each_arch_call(s, st, fn, arg, errmsg);
+}
+
+enum cv_err store_ret_get_call(struct store *s, const char *id,
+	int (*fn)(const struct store_arch_call *c, void *arg), void *arg,
+	char **errmsg)
+{
+	static const char sql[] = ARCH_CALL_COLUMNS " WHERE c.id = ?1";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	return each_arch_call(s, st, fn, arg, errmsg);
 }
 
 enum cv_err store_ret_count_calls(struct store *s, const char *location,

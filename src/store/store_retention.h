@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../search.h"
 #include "store.h"
 
 /*
@@ -50,6 +51,25 @@ enum cv_err store_ret_locmonths(struct store *s, const char *location,
 enum cv_err store_ret_purged(struct store *s, struct store_locmonth **out,
 	size_t *n, char **errmsg) CV_MUST_CHECK;
 
+/* An archive that holds calls purge removed from the live store. */
+struct store_purged_archive {
+	int64_t id;
+	const char *path, *location_id, *month;
+	int seq;
+	int64_t calls;            /* purged calls it holds */
+};
+/*
+ * How many calls purge removed (*calls) from the months f's period
+ * touches (its from/to, by month; none: every month) and f's location,
+ * and each archive holding them, by location, month, supplement. Only
+ * time and location can be told without reading the archives: the other
+ * filters are not applied. Erased calls are not counted. fn may be NULL.
+ */
+enum cv_err store_ret_purged_in(struct store *s,
+	const struct search_filter *f, int64_t *calls,
+	int (*fn)(const struct store_purged_archive *a, void *arg), void *arg,
+	char **errmsg) CV_MUST_CHECK;
+
 /* One call as an archive needs it; pointers valid during the callback. */
 struct store_arch_call {
 	const char *id;
@@ -78,6 +98,10 @@ struct store_arch_call {
  */
 enum cv_err store_ret_each_call(struct store *s, const char *location,
 	int64_t from_ms, int64_t to_ms, bool only_new, int64_t archive_id,
+	int (*fn)(const struct store_arch_call *c, void *arg), void *arg,
+	char **errmsg) CV_MUST_CHECK;
+/* The same for one call by id (fn not called when there is none). */
+enum cv_err store_ret_get_call(struct store *s, const char *id,
 	int (*fn)(const struct store_arch_call *c, void *arg), void *arg,
 	char **errmsg) CV_MUST_CHECK;
 /* How many calls store_ret_each_call would visit. */

@@ -1024,28 +1024,60 @@ char *store_search_sql(struct store *s, const struct store_search_opts *oo,
 	return buf_steal(&out);
 }
 
-enum cv_err store_search_count(struct store *s,
-	const struct store_search_opts *oo, int64_t *count, char **errmsg)
+/*
+ * One statement over the matching calls, unordered: head, the SELECT of
+ * `what`, tail. With *out, its one row's first column goes there; without,
+ * it must return no row (an INSERT).
+ */
+static enum cv_err run_unordered(struct store *s,
+	const struct store_search_opts *oo, const char *head,
+	const char *what, const char *tail, int64_t *out, char **errmsg)
 {
 	struct search_filter f;
 	struct store_search_opts ocopy, *o = &ocopy;
-	enum cv_err arc = resolved(s, oo, o, &f, errmsg);
-	if (arc != CV_OK)
-		return arc;
+	enum cv_err rc = resolved(s, oo, o, &f, errmsg);
+	if (rc != CV_OK)
+		return rc;
 	struct expanded x;
 	bool own_tx;
 	if (snapshot_begin(s, o, &x, &own_tx, errmsg) != CV_OK)
 		return CV_EDB;
+	struct buf sql;
+	struct store_sql_args a = { 0 };
+	buf_init(&sql);
+	buf_puts(&sql, head);
+	build(o, what, false, 0, &sql, &a);
+	buf_puts(&sql, tail);
 	sqlite3_stmt *st;
-	enum cv_err rc = prepare_unordered(s, o, "count(*)", "", &st, errmsg);
+	rc = prepare(s, sql.data, &st, errmsg);
+	buf_finish(&sql);
 	if (rc == CV_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			*count = sqlite3_column_int64(st, 0);
-		else
-			rc = store_dberr(s, errmsg, "count");
+		store_bind_args(st, 1, &a);
+		int r = sqlite3_step(st);
+		if (r == (out ? SQLITE_ROW : SQLITE_DONE) && out)
+			*out = sqlite3_column_int64(st, 0);
+		else if (r != SQLITE_DONE)
+			rc = store_dberr(s, errmsg, "search");
 		sqlite3_finalize(st);
 	}
 	snapshot_end(s, &x, own_tx);
+	return rc;
+}
+
+enum cv_err store_search_count(struct store *s,
+	const struct store_search_opts *oo, int64_t *count, char **errmsg)
+{
+	return run_unordered(s, oo, "", "count(*)", "", count, errmsg);
+}
+
+enum cv_err store_search_insert(struct store *s,
+	const struct store_search_opts *oo, const char *insert,
+	char **errmsg)
+{
+	char *head = xasprintf("%s FROM (", insert);
+	enum cv_err rc = run_unordered(s, oo, head, "c.rid", ")", NULL,
+		errmsg);
+	free(head);
 	return rc;
 }
 

@@ -72,6 +72,16 @@ enum cv_err store_search_count(struct store *s,
 	CV_MUST_CHECK;
 
 /*
+ * Run `insert` (an "INSERT … SELECT <values>, *" whose last column takes
+ * each matching call's rid) over the calls the search matches, unordered,
+ * in one statement: query holds collect their calls without holding
+ * them in memory. limit/offset/sort ignored.
+ */
+enum cv_err store_search_insert(struct store *s,
+	const struct store_search_opts *o, const char *insert,
+	char **errmsg) CV_MUST_CHECK;
+
+/*
  * The call's FTS5 columns (summary, bot, human, other) with the plan's
  * hits marked; cols[i] NULL when the column is empty. CV_ENOTFOUND when
  * there is no such call. Caller frees the four strings.
