@@ -35,6 +35,8 @@
  * three per call, a fourth with recordings). */
 #define EVPKG_MAX_CALLS 50000
 
+struct sitekey;
+
 struct evpkg_opts {
 	const char *root;         /* the bag's directory in the tar */
 	const char *title;        /* the report's title */
@@ -50,12 +52,17 @@ struct evpkg_opts {
 	 * call ids are added) */
 	const char *audit_command, *audit_detail;
 	int64_t now_ms;           /* tests: "now"; 0 = the clock */
+	const struct sitekey *key; /* signs the tag manifest; NULL: none */
+	const char *tsa_url;      /* RFC 3161 timestamp over it, or NULL */
 };
 
 struct evpkg_stats {
 	int64_t calls, versions, events;
 	uint64_t size;            /* of the .tar.zst */
 	char sha256[CV_SHA256_HEX]; /* of the .tar.zst */
+	bool is_signed;           /* its tag manifest: signed by the key */
+	bool stamped;             /* and timestamped */
+	char tsa_error[512];      /* a timestamp was asked for: why none */
 };
 
 /*
@@ -79,6 +86,8 @@ struct evidence_opts {
 	const char *tz;           /* the load file's and report's zone */
 	const char *actor, *os_user;
 	int64_t now_ms;
+	const struct sitekey *key; /* signs the package; NULL: unsigned */
+	const char *tsa_url;      /* RFC 3161 timestamp, or NULL */
 };
 
 /*

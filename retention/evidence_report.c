@@ -25,6 +25,7 @@ struct evreport {
 	FILE *f;                  /* the page so far (tmpfile) */
 	bool io_error;
 	char *root;               /* the bag's directory */
+	bool sealed, stamped;     /* signature and timestamp asked for */
 	char **ids;               /* the calls, sorted (bsearch) */
 	size_t n, cap;
 	struct buf *access;       /* per call: its audit rows */
@@ -66,6 +67,8 @@ struct evreport *evreport_create(const struct evpkg_opts *o,
 	struct evreport *r = xcalloc(1, sizeof(*r));
 	struct buf *b = &r->h;
 	r->root = xstrdup(o->root);
+	r->sealed = o->key != NULL;
+	r->stamped = o->tsa_url != NULL;
 	r->f = tmpfile();
 	r->io_error = !r->f;
 	char ts[40];
@@ -250,8 +253,10 @@ static void access_section(struct evreport *r, char *const *order)
 	}
 }
 
-static void verify_section(struct buf *b, const char *root, const char *pkg)
+static void verify_section(struct buf *b, const struct evreport *r,
+	const char *pkg)
 {
+	const char *root = r->root;
 	buf_puts(b, "<h2>Verify this package with stock tools</h2>\n<p>GNU "
 		    "tar, zstd and coreutils; no callvault. In the directory "
 		    "holding the package and its <code>.sha256</code>:</p>\n"
@@ -275,8 +280,24 @@ static void verify_section(struct buf *b, const char *root, const char *pkg)
 		    "sha256sum --quiet -c manifest-sha256.txt\n"
 		    "# 6. no file that the manifest does not list\n"
 		    "test \"$(find data -type f | wc -l)\" -eq \"$(wc -l &lt; "
-		    "manifest-sha256.txt)\"\n"
-		    "echo \"package OK: $A\"\n</pre>\n<!-- verify-end -->\n"
+		    "manifest-sha256.txt)\"\n");
+	if (r->sealed)
+		buf_puts(b, "# 7. the site's signature over the tag manifest "
+			    "(site.pub: the\n#    site's public key, from "
+			    "`callvault key show`, kept apart from\n#    the "
+			    "package)\nopenssl pkeyutl -verify -pubin -inkey "
+			    "\"${SITE_PUB:-../../site.pub}\" -rawin \\\n"
+			    "    -in tagmanifest-sha256.txt -sigfile "
+			    "tagmanifest-sha256.txt.sig\n");
+	if (r->stamped)
+		buf_puts(b, "# 8. when it was sealed: the RFC 3161 token, "
+			    "if the package has one\n#    (tsa-ca.pem: the "
+			    "timestamp authority's CA)\n"
+			    "if [ -e tagmanifest-sha256.txt.tsr ]; then\n"
+			    "  openssl ts -verify -data tagmanifest-sha256.txt "
+			    "-in tagmanifest-sha256.txt.tsr \\\n"
+			    "    -CAfile \"${TSA_CA:-../../tsa-ca.pem}\"\nfi\n");
+	buf_puts(b, "echo \"package OK: $A\"\n</pre>\n<!-- verify-end -->\n"
 		    "<p>Each call's files and their SHA-256 are also in "
 		    "<code>data/loadfile.csv</code>.</p>\n");
 }
@@ -298,7 +319,7 @@ FILE *evreport_finish(struct evreport *r, struct store *s,
 		struct audit_filter f = { 0 };
 		if (store_audit_each(s, &f, audit_cb, r, errmsg) == CV_OK) {
 			access_section(r, order);
-			verify_section(&r->h, r->root, package_name);
+			verify_section(&r->h, r, package_name);
 			buf_puts(&r->h, "</body></html>\n");
 			spill(r);
 			if (!r->io_error && fflush(r->f) == 0 &&

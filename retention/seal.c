@@ -12,15 +12,21 @@
 void seal_make(const struct archive_opts *o, const void *tm, size_t len,
 	struct seal *out)
 {
+	seal_make_with(o->key, o->tsa_url, tm, len, out);
+}
+
+void seal_make_with(const struct sitekey *key, const char *tsa_url,
+	const void *tm, size_t len, struct seal *out)
+{
 	memset(out, 0, sizeof(*out));
-	if (o->key) {
-		sitekey_sign(o->key, tm, len, out->sig);
+	if (key) {
+		sitekey_sign(key, tm, len, out->sig);
 		out->has_sig = true;
 	}
-	if (!o->tsa_url)
+	if (!tsa_url)
 		return;
 	char *err = NULL;
-	if (tsa_fetch(o->tsa_url, tm, len, TSA_TIMEOUT_S, &out->token,
+	if (tsa_fetch(tsa_url, tm, len, TSA_TIMEOUT_S, &out->token,
 		    &out->token_len, &err) != CV_OK) {
 		out->tsa_error = err ? err : xstrdup("no token");
 		out->token = NULL;

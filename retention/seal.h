@@ -28,6 +28,10 @@ struct seal {
  * over it. A TSA that fails leaves seal->tsa_error set, not an error. */
 void seal_make(const struct archive_opts *o, const void *tm, size_t len,
 	struct seal *out);
+/* The same with the key (NULL: no signature) and the TSA (NULL: none)
+ * given: evidence packages. */
+void seal_make_with(const struct sitekey *key, const char *tsa_url,
+	const void *tm, size_t len, struct seal *out);
 
 /* The seal the store kept for archive id (none: an empty seal). */
 enum cv_err seal_load(struct store *s, int64_t id, struct seal *out,

@@ -140,4 +140,43 @@ expect_eq "q1 and q4" "$(tar --zstd -tf "$T/out1/doe2.tar.zst" | grep -o 'calls/
 expect_exit "export a search" 0 cv evidence export 'cancel*' --location L1 --reason "regulator" --out "$T/out1/s.tar.zst"
 expect "the search's calls" grep -q "2 calls" "$T/out"
 expect_eq "search audited" "$(q "SELECT count(*) FROM audit WHERE command = 'evidence export' AND detail LIKE '%\"search\":true%'")" 1
+# ---- signed: the site key's signature over the tag manifest ----
+if command -v openssl >/dev/null; then
+	expect_exit "key init" 0 cv key init
+	cp "$T/out" "$T/site.pub"
+	mkdir "$T/out2"
+	S="$T/out2/signed.tar.zst"
+	expect_exit "a signed export" 0 cv evidence export --hold 1 \
+		--reason "signed" --out "$S"
+	expect "says it is signed" grep -q "signed by the site key" "$T/out"
+	expect "the signature is in the package" bash -c \
+		"tar --zstd -tf '$S' | grep -qx 'evidence/tagmanifest-sha256.txt.sig'"
+	C2="$T/clean2"
+	mkdir "$C2"
+	cp "$S" "$S.sha256" "$T/site.pub" "$C2/"
+	mkdir "$T/r2" && tar --zstd -xf "$S" -C "$T/r2"
+	sed -n '/<!-- verify-begin -->/,/<!-- verify-end -->/p' \
+		"$T/r2/evidence/data/custody-report.html" | sed '1,2d;$d' |
+		sed '$d' | sed -e 's/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g; s/&#39;/'"'"'/g; s/&amp;/\&/g' >"$T/verify2.sh"
+	expect "the report names openssl" grep -q "openssl pkeyutl -verify" "$T/verify2.sh"
+	(cd "$C2" && env -i PATH=/usr/bin:/bin bash "$T/verify2.sh") >"$T/vout2" 2>&1
+	expect_eq "stock tools and openssl verify it" "$?" 0
+	expect "openssl said so" grep -q "Signature Verified Successfully" "$T/vout2"
+	# a tag manifest rewritten (and the .sha256 recomputed): the
+	# signature no longer matches, whoever recomputed the hashes
+	B2="$T/r2/evidence"
+	printf 'x' >>"$B2/tagmanifest-sha256.txt"
+	expect_exit "a changed tag manifest fails the signature" 1 openssl \
+		pkeyutl -verify -pubin -inkey "$T/site.pub" -rawin \
+		-in "$B2/tagmanifest-sha256.txt" \
+		-sigfile "$B2/tagmanifest-sha256.txt.sig"
+	# a timestamp authority that does not answer
+	expect_exit "an unreachable TSA: exit 1" 1 cv evidence export --hold 1 \
+		--reason "tsa" --tsa http://127.0.0.1:9/ --out "$T/out2/t.tar.zst"
+	expect "but the package is written" test -s "$T/out2/t.tar.zst"
+	expect "and it says why" grep -q "no timestamp" "$T/err"
+	expect_exit "--tsa-optional accepts that" 0 cv evidence export --hold 1 \
+		--reason "tsa" --tsa http://127.0.0.1:9/ --tsa-optional \
+		--out "$T/out2/t2.tar.zst"
+fi
 check_store

@@ -79,6 +79,17 @@ int cli_getopt(int argc, char **argv, const char *shortopts,
 int cli_site_pubkey(struct cli *cli, const char *cmd, const char *given,
 	unsigned char pub[32], bool *have);
 
+/*
+ * (callvault-full only, cmd_archive.c) The site signing key: given, else
+ * $CALLVAULT_SIGNING_KEY, else <db>.secrets/site.key when it exists (no
+ * key there: *k NULL, a note that the output is not signed). A key
+ * configured but unusable (e.g. readable by others) is reported; returns
+ * the exit code (CV_EXIT_OK when fine). sitekey_destroy frees *k.
+ */
+struct sitekey;
+int cli_site_key(struct cli *cli, const char *cmd, const char *given,
+	struct sitekey **k);
+
 /* Parse a non-negative integer argument; false on garbage. */
 bool cli_parse_long(const char *s, long min, long max, long *out);
 

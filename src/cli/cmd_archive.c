@@ -55,12 +55,8 @@ static void report(const struct archive_outcome *r, void *arg)
 	report_seal(r, t);
 }
 
-/*
- * The site key: --key, else $CALLVAULT_SIGNING_KEY, else
- * <db>.secrets/site.key when it exists (no key there: unsigned, said).
- * A configured key that cannot be used stops the run.
- */
-static int load_key(struct cli *cli, const char *given, struct sitekey **k)
+int cli_site_key(struct cli *cli, const char *cmd, const char *given,
+	struct sitekey **k)
 {
 	const char *env = getenv("CALLVAULT_SIGNING_KEY");
 	bool configured = given || (env && *env);
@@ -68,16 +64,17 @@ static int load_key(struct cli *cli, const char *given, struct sitekey **k)
 			   : sitekey_private_path(cli->db_path);
 	int code = CV_EXIT_OK;
 	char *err = NULL;
+	*k = NULL;
 	if (!configured && access(path, F_OK) != 0) {
-		fprintf(stderr, "callvault archive: note: no site key at %s "
-				"(callvault key init): archives are not "
-				"signed\n", path);
+		fprintf(stderr, "callvault %s: note: no site key at %s "
+				"(callvault key init): not signed\n", cmd,
+			path);
 	} else {
 		enum cv_err rc = sitekey_load(path, k, &err);
 		if (rc != CV_OK)
 			code = cli_fail(rc == CV_EINVAL ? CV_EXIT_USAGE
 							: CV_EXIT_FAIL,
-				"archive", "%s", err ? err : cv_strerror(rc));
+				cmd, "%s", err ? err : cv_strerror(rc));
 	}
 	free(err);
 	free(path);
@@ -165,7 +162,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (isatty(STDERR_FILENO))
 		o.progress = stderr;
 	struct sitekey *key = NULL;
-	int code = load_key(cli, key_path, &key);
+	int code = cli_site_key(cli, "archive", key_path, &key);
 	if (code != CV_EXIT_OK)
 		return code;
 	o.key = key;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../sitekey.h"
 #include "../subject.h"
 #include "../util.h"
 #include "cli.h"
@@ -16,7 +17,8 @@
 
 struct eargs {
 	long hold;
-	const char *query, *reason, *out;
+	const char *query, *reason, *out, *key, *tsa;
+	bool tsa_optional;
 	struct cli_filters cf;
 };
 
@@ -27,6 +29,9 @@ static int parse(struct eargs *a, int argc, char **argv)
 		{ "hold", required_argument, NULL, 'H' },
 		{ "reason", required_argument, NULL, 'r' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "tsa", required_argument, NULL, 'a' },
+		{ "tsa-optional", no_argument, NULL, 'O' },
 		FILTER_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -42,6 +47,12 @@ static int parse(struct eargs *a, int argc, char **argv)
 			a->reason = optarg;
 		} else if (c == 'o') {
 			a->out = optarg;
+		} else if (c == 'k') {
+			a->key = optarg;
+		} else if (c == 'a') {
+			a->tsa = optarg;
+		} else if (c == 'O') {
+			a->tsa_optional = true;
 		} else if (!cli_filters_opt(&a->cf, cmd, c, optarg)) {
 			return CV_EXIT_USAGE;
 		}
@@ -87,18 +98,28 @@ static int check(struct eargs *a)
 static int export(struct cli *cli, struct eargs *a)
 {
 	static const char cmd[] = "evidence export";
+	struct sitekey *key = NULL;
+	int kc = cli_site_key(cli, cmd, a->key, &key);
+	if (kc != CV_EXIT_OK)
+		return kc;
+	if (!a->tsa && getenv("CALLVAULT_TSA_URL") &&
+	    *getenv("CALLVAULT_TSA_URL"))
+		a->tsa = getenv("CALLVAULT_TSA_URL");
 	struct store *s = cli_open_store(cli, cmd, STORE_NOCREATE);
-	if (!s)
+	if (!s) {
+		sitekey_destroy(key);
 		return CV_EXIT_FAIL;
+	}
 	struct evidence_opts o = { .hold_id = a->hold,
 		.query = a->query ? a->query : "", .filters = a->cf.arg,
 		.reason = a->reason, .out_path = a->out,
 		.tz = a->cf.arg[SFK_TZ].p, .actor = cli->actor,
-		.os_user = cli->os_user };
+		.os_user = cli->os_user, .key = key, .tsa_url = a->tsa };
 	struct evpkg_stats st;
 	char *err = NULL;
 	enum cv_err rc = evidence_export(s, &o, &st, &err);
 	store_close(s);
+	sitekey_destroy(key);
 	int code = CV_EXIT_OK;
 	if (rc != CV_OK)
 		code = cli_fail(rc == CV_EPARSE ? CV_EXIT_USAGE
@@ -113,6 +134,18 @@ static int export(struct cli *cli, struct eargs *a)
 			(long long)st.versions, st.versions == 1 ? "" : "s",
 			(long long)st.events, st.events == 1 ? "" : "s",
 			(unsigned long long)st.size, st.sha256);
+	if (rc == CV_OK && st.calls)
+		printf("%s%s\n", st.is_signed ? "signed by the site key"
+					       : "not signed",
+			st.stamped ? ", timestamped (RFC 3161)" : "");
+	if (rc == CV_OK && st.calls && *st.tsa_error) {
+		fprintf(stderr, "callvault %s: no timestamp: %s\n", cmd,
+			st.tsa_error);
+		if (!a->tsa_optional)
+			code = cli_fail(CV_EXIT_FAIL, cmd, "written without the "
+				"timestamp asked for (--tsa-optional accepts "
+				"that)");
+	}
 	free(err);
 	return code;
 }
@@ -140,6 +173,7 @@ const struct cli_cmd cmd_evidence = {
 	"usage: callvault [--db PATH] evidence export (--hold ID | QUERY "
 	"[filters])\n"
 	"         --reason TEXT --out FILE.tar.zst [--tz ZONE]\n"
+	"         [--key FILE] [--tsa URL [--tsa-optional]]\n"
 	"\n"
 	"Writes the calls a legal hold covers now (a query hold: what its\n"
 	"search matches now), or every call a search matches (QUERY in\n"
@@ -162,6 +196,20 @@ const struct cli_cmd cmd_evidence = {
 	"  --out FILE       the package to write\n"
 	"  --tz ZONE        the load file's and the filters' zone (default "
 	"UTC)\n"
+	"  --key FILE       the site signing key (default "
+	"$CALLVAULT_SIGNING_KEY,\n"
+	"                   else <db>.secrets/site.key when it exists): "
+	"the tag\n"
+	"                   manifest is signed (tagmanifest-sha256.txt.sig, "
+	"checked\n"
+	"                   by `openssl pkeyutl -verify -rawin`, as the "
+	"report says)\n"
+	"  --tsa URL        also an RFC 3161 timestamp over it (.tsr; "
+	"default\n"
+	"                   $CALLVAULT_TSA_URL). A TSA that fails: the "
+	"package is\n"
+	"                   written without it, exit 1 unless "
+	"--tsa-optional\n"
 	"\n" CLI_FILTERS_HELP
 	"\nSee docs/evidence.md.\n",
 	.run = run,
