@@ -22,6 +22,8 @@
 /* Bounds on what the operator writes into the audit log and tombstones. */
 #define SUBJECT_REQUEST_MAX 200
 #define SUBJECT_REASON_MAX 1000
+/* How long an erase waits for the store's write lock (ms). */
+#define SUBJECT_BUSY_MS 30000
 
 struct subject_erase_opts {
 	/* the person (contact or number, optionally a time range), or ... */

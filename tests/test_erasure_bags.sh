@@ -114,6 +114,21 @@ expect "says some were held" grep -q "2 erasures carried, 1 call erased (some he
 expect_eq "the held call stays" "$(sqlite3 "$F3" "SELECT group_concat(id) FROM calls WHERE id IN ('c1','c2')")" c2
 expect_eq "and has no tombstone" "$(sqlite3 "$F3" "SELECT count(*) FROM tombstones WHERE call_id = 'c2'")" 0
 
+# ---- an erase waits for a busy store instead of failing at 5 s ----
+# (serve's writer under a webhook burst held the write lock back to back
+# and an erase failed with "database is locked": tools/bench/bench_erase.sh)
+rec w1 K7 "+15125550777" 2026-04-02 >"$T/w.jsonl"
+cv import "$T/w.jsonl" >/dev/null
+{ echo "BEGIN IMMEDIATE; INSERT INTO settings VALUES ('x', 'y', 0, 'test');"; sleep 7; echo "ROLLBACK;"; } |
+	sqlite3 "$CALLVAULT_DB" &
+locker=$!
+sleep 1
+t0=$(date +%s)
+expect_exit "an erase while another process writes for 6 s" 0 cv subject erase --contact K7 --request-id DSR-5 --reason x
+expect "it waited for the lock" test $(( $(date +%s) - t0 )) -ge 4
+expect_eq "and erased" "$(q "SELECT count(*) FROM calls WHERE id = 'w1'")" 0
+wait $locker
+
 # ---- the key file is guarded ----
 chmod 644 "$CALLVAULT_DB.erasure-key"
 expect_exit "a key others may read is refused" 3 cv subject erase --contact K2 --request-id DSR-4 --reason x

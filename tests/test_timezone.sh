@@ -83,6 +83,20 @@ expect "audit in the zone" bash -c "'$CALLVAULT' audit | grep -Eq '^ +1  [0-9-]+
 expect "status names the zone" bash -c "'$CALLVAULT' status | grep -q '^times in     America/Chicago'"
 expect "status --tz" bash -c "'$CALLVAULT' status --tz Europe/Berlin | grep -q '^times in     Europe/Berlin'"
 expect "subject erase's report in the zone" bash -c "'$CALLVAULT' subject erase --contact K1 --request-id R --reason r --dry-run | grep -q 'would erase a1  2026-03-08T01:30:00.000-06:00'"
+cv retention set --keep-months 24 >/dev/null
+expect "retention show in the zone" bash -c "'$CALLVAULT' retention show | grep -Eq 'set [0-9-]+T[0-9:.]+-0[56]:00 by'"
+expect "retention show --tz" bash -c "'$CALLVAULT' retention show --tz UTC | grep -Eq 'set [0-9-]+T[0-9:.]+Z by'"
+cv trust set --allow-create api,ed25519 >/dev/null
+expect "trust show in the zone" bash -c "'$CALLVAULT' trust show | grep -Eq 'set [0-9-]+T[0-9:.]+-0[56]:00 by'"
+expect "trust show --tz" bash -c "'$CALLVAULT' trust show --tz=Asia/Kolkata | grep -Eq 'set [0-9-]+T[0-9:.]+\+05:30 by'"
+printf 'not json\n' >"$T/bad.jsonl"
+cv import "$T/bad.jsonl" >/dev/null 2>&1
+expect "quarantine in the zone" bash -c "'$CALLVAULT' quarantine 2>/dev/null | grep -Eq '^[0-9]+	[0-9-]+T[0-9:.]+-0[56]:00	'"
+expect_exit "quarantine --tz unknown" 2 cv quarantine --tz Nowhere/Else
+cv export --since-last weekly --format jsonl >/dev/null
+expect "export --list-cursors in the zone" bash -c "'$CALLVAULT' export --list-cursors | grep -Eq '^weekly +[0-9-]+T[0-9:.]+-0[56]:00 '"
+expect "export --list-cursors --tz" bash -c "'$CALLVAULT' export --list-cursors --tz UTC | grep -Eq '^weekly +[0-9-]+T[0-9:.]+Z '"
+expect "export --list-cursors JSON stays UTC" bash -c "'$CALLVAULT' export --list-cursors --format jsonl | grep -q 'Z\",'"
 expect "archive --help: months are UTC" bash -c "'$CALLVAULT' archive --help | grep -qi 'UTC month'"
 
 # back to UTC

@@ -92,6 +92,29 @@ int cli_zone(struct cli *cli, struct store *s, const char *tz,
 	return 0;
 }
 
+const char *cli_take_tz(int *argc, char **argv)
+{
+	const char *tz = NULL;
+	int j = 0;
+	for (int i = 0; i < *argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--tz")) {
+			tz = i + 1 < *argc ? argv[++i] : "";
+			continue;
+		}
+		if (!strncmp(argv[i], "--tz=", 5)) {
+			tz = argv[i] + 5;
+			continue;
+		}
+		argv[j++] = argv[i];
+	}
+	for (int i = j; i < *argc; i++)
+		argv[i] = NULL;
+	*argc = j;
+	return tz;
+}
+
 void cli_zone_finish(struct cli *cli)
 {
 	tz_free(cli->zone);

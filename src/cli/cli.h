@@ -55,6 +55,10 @@ struct store *cli_open_store(struct cli *cli, const char *cmd, int flags);
 int cli_zone(struct cli *cli, struct store *s, const char *tz,
 	const char *cmd);
 void cli_zone_finish(struct cli *cli);
+/* For commands without getopt options of their own: --tz ZONE or
+ * --tz=ZONE anywhere in argv (before a "--"), taken out of it; "" when
+ * it has no value, NULL when not given. */
+const char *cli_take_tz(int *argc, char **argv);
 /* ms as ISO 8601 on the zone's wall clock, with its offset (tz_format). */
 void cli_time(const struct cli *cli, int64_t ms, char out[TZ_TIME_LEN]);
 /* The zone's name for headings: "UTC" before cli_zone. */

@@ -55,6 +55,7 @@ static char *detail_of(const struct cli_filters *cf, const char *format,
 }
 
 struct cursor_list {
+	const struct cli *cli;
 	bool jsonl;
 	int64_t n;
 };
@@ -62,8 +63,12 @@ struct cursor_list {
 static int print_cursor(const struct store_cursor *c, void *arg)
 {
 	struct cursor_list *l = arg;
-	char at[32];
-	cv_format_iso8601(c->updated_at, at);
+	char at[TZ_TIME_LEN];
+	/* JSON keeps UTC; the table is for reading, in the zone */
+	if (l->jsonl)
+		cv_format_iso8601(c->updated_at, at);
+	else
+		cli_time(l->cli, c->updated_at, at);
 	if (l->jsonl) {
 		json_t *o = json_pack("{s:s,s:s,s:I,s:I}", "name", c->name,
 			"lastExportAt", at, "lastRows",
@@ -74,9 +79,10 @@ static int print_cursor(const struct store_cursor *c, void *arg)
 		putchar('\n');
 	} else {
 		if (l->n == 0)
-			printf("%-24s  %-24s  %10s  %s\n", "NAME",
-				"LAST EXPORT (UTC)", "ROWS", "THROUGH VERSION");
-		printf("%-24s  %-24s  %10lld  %lld\n", c->name, at,
+			printf("times in %s\n%-24s  %-29s  %10s  %s\n",
+				cli_zone_name(l->cli), "NAME", "LAST EXPORT",
+				"ROWS", "THROUGH VERSION");
+		printf("%-24s  %-29s  %10lld  %lld\n", c->name, at,
 			(long long)c->last_rows, (long long)c->version_id);
 	}
 	l->n++;
@@ -84,14 +90,18 @@ static int print_cursor(const struct store_cursor *c, void *arg)
 }
 
 /* --list-cursors and --reset-cursor NAME: no rows are exported. */
-static int cursors(struct cli *cli, const char *reset, bool jsonl)
+static int cursors(struct cli *cli, const char *reset, bool jsonl,
+	const char *tz)
 {
 	struct store *s = cli_open_store(cli, "export", STORE_NOCREATE);
-	if (!s)
-		return CV_EXIT_FAIL;
+	int zc = s ? cli_zone(cli, s, tz, "export") : CV_EXIT_FAIL;
+	if (zc) {
+		store_close(s);
+		return zc;
+	}
 	char *err = NULL;
 	enum cv_err rc;
-	struct cursor_list l = { .jsonl = jsonl };
+	struct cursor_list l = { .cli = cli, .jsonl = jsonl };
 	struct store_cursor before;
 	if (reset)
 		rc = export_cursor_reset(s, reset, cli->actor, &before, &err);
@@ -137,7 +147,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		int r = c == '?' ? -1 : cli_filters_opt(&cf, "export", c, optarg);
 		if (r < 0)
 			return CV_EXIT_USAGE;
-		n_opts++;
+		/* --tz: the zone the cursors' times are shown in, too */
+		n_opts += c != FILTER_OPT_BASE + 2;
 		if (r > 0)
 			continue;
 		if (c == 'b') {
@@ -174,9 +185,10 @@ static int run(struct cli *cli, int argc, char **argv)
 	if ((list || reset) && n_opts != 1 + (list && format_given))
 		return cli_fail(CV_EXIT_USAGE, "export", "--%s takes no other "
 			"option%s", list ? "list-cursors" : "reset-cursor",
-			list ? " but --format" : "");
+			list ? " but --format and --tz" : "");
 	if (list || reset)
-		return cursors(cli, reset, eo.format == EXPORT_JSONL);
+		return cursors(cli, reset, eo.format == EXPORT_JSONL,
+			cf.arg[SFK_TZ].p);
 	if (eo.bom && eo.format != EXPORT_CSV)
 		return cli_fail(CV_EXIT_USAGE, "export", "--bom is for CSV: "
 			"JSON text must not start with a byte-order mark");
@@ -225,7 +237,7 @@ const struct cli_cmd cmd_export = {
 	.help =
 	"usage: callvault [--db PATH] [--actor NAME] export [filters]\n"
 	"         [--format csv|jsonl] [--bom] [--out FILE] [--since-last NAME]\n"
-	"       callvault export --list-cursors [--format jsonl]\n"
+	"       callvault export --list-cursors [--format jsonl] [--tz ZONE]\n"
 	"       callvault export --reset-cursor NAME\n"
 	"\n"
 	"One row per call: id, locationId, agentId, agentName, contactId,\n"
@@ -259,7 +271,9 @@ const struct cli_cmd cmd_export = {
 	"                    store and moves only when the whole output was\n"
 	"                    written (and renamed into place with --out).\n"
 	"  --list-cursors    list the cursors: name, last export, its rows,\n"
-	"                    the version it reached (--format jsonl: JSON)\n"
+	"                    the version it reached (--format jsonl: JSON,\n"
+	"                    times in UTC; the table shows them in --tz, else\n"
+	"                    the store's zone)\n"
 	"  --reset-cursor NAME  delete cursor NAME (audited): the next\n"
 	"                    --since-last NAME exports every call again\n"
 	"\n"

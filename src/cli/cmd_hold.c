@@ -327,35 +327,9 @@ static int show(struct cli *cli, struct store *s, int argc, char **argv,
 	return CV_EXIT_OK;
 }
 
-/* --tz ZONE or --tz=ZONE anywhere after the subcommand, taken out of
- * argv (every subcommand reads or shows times); "" when it has no
- * value, NULL when not given. */
-static const char *take_tz(int *argc, char **argv)
-{
-	const char *tz = NULL;
-	int j = 0;
-	for (int i = 0; i < *argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			break;
-		if (!strcmp(argv[i], "--tz")) {
-			tz = i + 1 < *argc ? argv[++i] : "";
-			continue;
-		}
-		if (!strncmp(argv[i], "--tz=", 5)) {
-			tz = argv[i] + 5;
-			continue;
-		}
-		argv[j++] = argv[i];
-	}
-	for (int i = j; i < *argc; i++)
-		argv[i] = NULL;
-	*argc = j;
-	return tz;
-}
-
 static int run(struct cli *cli, int argc, char **argv)
 {
-	const char *tz = take_tz(&argc, argv);
+	const char *tz = cli_take_tz(&argc, argv);
 	if (tz && !*tz)
 		return cli_fail(CV_EXIT_USAGE, "hold", "--tz needs a zone");
 	if (argc < 2)

@@ -8,14 +8,21 @@
 #include "../util.h"
 #include "cli.h"
 
+/* show_cb's argument */
+struct shown {
+	const struct cli *cli;
+	int n;
+};
+
 static int show_cb(const struct store_policy *p, void *arg)
 {
-	char ts[32];
-	cv_format_iso8601(p->set_at, ts);
+	struct shown *sh = arg;
+	char ts[TZ_TIME_LEN];
+	cli_time(sh->cli, p->set_at, ts);
 	printf("%-24s keep %d month(s)  (set %s by %s)\n",
 		*p->location ? p->location : "(default)", p->keep_months, ts,
 		p->set_by);
-	(*(int *)arg)++;
+	sh->n++;
 	return 0;
 }
 
@@ -69,22 +76,26 @@ static int set(struct cli *cli, struct store *s, int argc, char **argv)
 
 static int run(struct cli *cli, int argc, char **argv)
 {
-	if (argc < 2 || (strcmp(argv[1], "set") && strcmp(argv[1], "show")))
+	const char *tz = argc >= 2 && !strcmp(argv[1], "show")
+		? cli_take_tz(&argc, argv) : NULL;
+	if (argc < 2 || (strcmp(argv[1], "set") && strcmp(argv[1], "show")) ||
+	    (tz && !*tz))
 		return cli_fail(CV_EXIT_USAGE, "retention",
-			"set or show (see --help)");
+			"set or show [--tz ZONE] (see --help)");
 	struct store *s = cli_open_store(cli, "retention", STORE_NOCREATE);
 	if (!s)
 		return CV_EXIT_FAIL;
-	int code = CV_EXIT_OK, n = 0;
+	struct shown sh = { cli, 0 };
+	int code = CV_EXIT_OK;
 	if (!strcmp(argv[1], "set")) {
 		code = set(cli, s, argc - 1, argv + 1);
-	} else {
+	} else if ((code = cli_zone(cli, s, tz, "retention")) == 0) {
 		char *err = NULL;
-		if (store_ret_each_policy(s, show_cb, &n, &err) != CV_OK) {
+		if (store_ret_each_policy(s, show_cb, &sh, &err) != CV_OK) {
 			code = cli_fail(CV_EXIT_FAIL, "retention", "%s",
 				err ? err : "failed");
 			free(err);
-		} else if (n == 0) {
+		} else if (sh.n == 0) {
 			printf("no retention policy: purge removes nothing\n");
 		}
 	}
@@ -97,7 +108,7 @@ const struct cli_cmd cmd_retention = {
 	.summary = "set or show retention policies",
 	.help = "usage: callvault [--db PATH] retention set [--location LOC] "
 		"--keep-months N\n"
-		"       callvault retention show\n"
+		"       callvault retention show [--tz ZONE]\n"
 		"\n"
 		"Keep calls in the live store for N full months before the "
 		"current one\n(UTC, by createdAt); purge may remove older ones "

@@ -11,23 +11,36 @@
 
 #define DAY_MS (INT64_C(24) * 3600 * 1000)
 
+/* show_cb's argument */
+struct shown {
+	const struct cli *cli;
+	int n;
+};
+
 static int show_cb(const struct store_trust_policy *p, void *arg)
 {
-	char ts[32];
-	cv_format_iso8601(p->set_at, ts);
+	struct shown *sh = arg;
+	char ts[TZ_TIME_LEN];
+	cli_time(sh->cli, p->set_at, ts);
 	char *list = store_trust_mask_str(p->mask);
 	printf("%-24s may create calls: %s  (set %s by %s)\n",
 		*p->location ? p->location : "(default)", list, ts, p->set_by);
 	free(list);
-	(*(int *)arg)++;
+	sh->n++;
 	return 0;
 }
 
-static int show(struct store *s)
+static int show(struct cli *cli, struct store *s, const char *tz)
 {
+	struct shown sh = { cli, 0 };
+	int zc = cli_zone(cli, s, tz, "trust");
+	if (zc)
+		return zc;
 	int n = 0;
 	char *err = NULL;
-	if (store_trust_each(s, show_cb, &n, &err) != CV_OK) {
+	enum cv_err rc = store_trust_each(s, show_cb, &sh, &err);
+	n = sh.n;
+	if (rc != CV_OK) {
 		int code = cli_fail(CV_EXIT_FAIL, "trust", "%s",
 			err ? err : "failed");
 		free(err);
@@ -164,6 +177,10 @@ static int max_age(struct cli *cli, struct store *s, int argc, char **argv)
 
 static int run(struct cli *cli, int argc, char **argv)
 {
+	const char *tz = argc >= 2 && !strcmp(argv[1], "show")
+		? cli_take_tz(&argc, argv) : NULL;
+	if (tz && !*tz)
+		return cli_fail(CV_EXIT_USAGE, "trust", "--tz needs a zone");
 	const char *sub = argc >= 2 ? argv[1] : "";
 	if (strcmp(sub, "set") && strcmp(sub, "unset") &&
 	    strcmp(sub, "show") && strcmp(sub, "max-age"))
@@ -172,7 +189,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	struct store *s = cli_open_store(cli, "trust", STORE_NOCREATE);
 	if (!s)
 		return CV_EXIT_FAIL;
-	int code = !strcmp(sub, "show")	  ? show(s)
+	int code = !strcmp(sub, "show")	  ? show(cli, s, tz)
 		: !strcmp(sub, "max-age") ? max_age(cli, s, argc, argv)
 		: set_or_unset(cli, s, !strcmp(sub, "set"), argc - 1, argv + 1);
 	store_close(s);
@@ -186,7 +203,7 @@ const struct cli_cmd cmd_trust = {
 		"--allow-create LIST\n"
 		"       callvault trust unset [--location LOC]\n"
 		"       callvault trust max-age DAYS\n"
-		"       callvault trust show\n"
+		"       callvault trust show [--tz ZONE]\n"
 		"\n"
 		"Every version records how it was authenticated, and a "
 		"version never\nreplaces a current one of higher trust: it is "
