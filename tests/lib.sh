@@ -14,7 +14,9 @@ finish() {
 	echo "$PASS passed, $FAILN failed"
 	[ "$FAILN" -eq 0 ]
 }
-trap 'finish; exit $?' EXIT
+# a script that stops early (set -u, a failed `exit 1`) fails, whatever
+# its counters say; 77 (skipped) stays 77
+trap 'rc=$?; finish; st=$?; if [ "$rc" -eq 77 ]; then exit 77; elif [ "$rc" -ne 0 ]; then echo "FAIL: the script stopped early (status $rc)" >&2; exit 1; fi; exit $st' EXIT
 ok() { PASS=$((PASS + 1)); }
 bad() { FAILN=$((FAILN + 1)); echo "FAIL: $*" >&2; }
 # expect DESC COMMAND… : passes when the command succeeds
