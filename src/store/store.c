@@ -323,6 +323,11 @@ static enum cv_err create_private(const char *path, char **errmsg)
 	return CV_OK;
 }
 
+const char *store_db_path(const struct store *s)
+{
+	return s->path;
+}
+
 enum cv_err store_open(struct store **out, const char *path, int flags,
 	char **errmsg)
 {

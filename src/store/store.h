@@ -23,6 +23,9 @@ enum store_flags {
 	STORE_NOCREATE = 1 << 1,  /* fail when the file does not exist */
 };
 
+/* The path the store was opened with (the blob store lies beside it). */
+const char *store_db_path(const struct store *s);
+
 /* Open (creating and migrating when needed) the store at path. */
 enum cv_err store_open(struct store **out, const char *path, int flags,
 	char **errmsg) CV_MUST_CHECK;

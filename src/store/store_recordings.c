@@ -334,6 +334,42 @@ enum cv_err store_media_want(struct store *s, const char *message_id,
 	return CV_OK;
 }
 
+enum cv_err store_media_want_calls(struct store *s, const char *location_id,
+	int64_t since, int64_t now, char **errmsg)
+{
+	static const char sql[] =
+		"INSERT OR IGNORE INTO media_fetch(message_id, kind,"
+		" location_id, first_seen, next_at)"
+		" SELECT c.message_id, k.kind, c.location_id, ?3, ?3"
+		" FROM calls c, (SELECT 'recording' AS kind UNION ALL"
+		" SELECT 'transcription') k"
+		" WHERE c.location_id = ?1 AND c.created_at >= ?2"
+		" AND c.message_id IS NOT NULL AND c.message_id <> ''";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, location_id);
+	sqlite3_bind_int64(st, 2, since);
+	sqlite3_bind_int64(st, 3, now);
+	return step_done(s, st, "queue media fetches", errmsg);
+}
+
+enum cv_err store_media_deny_location(struct store *s,
+	const char *location_id, int64_t next_at, const char *why,
+	char **errmsg)
+{
+	static const char sql[] =
+		"UPDATE media_fetch SET state = 'denied', next_at = ?2,"
+		" last_error = ?3 WHERE location_id = ?1 AND state = 'pending'";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, location_id);
+	sqlite3_bind_int64(st, 2, next_at);
+	store_bind_text(st, 3, why);
+	return step_done(s, st, "mark media fetches denied", errmsg);
+}
+
 enum cv_err store_media_due(struct store *s, const char *location_id,
 	int64_t now, size_t limit, struct store_media_job **out, size_t *n,
 	char **errmsg)
@@ -341,7 +377,7 @@ enum cv_err store_media_due(struct store *s, const char *location_id,
 	static const char sql[] =
 		"SELECT message_id, location_id, kind, state, attempts,"
 		" first_seen, next_at, last_error FROM media_fetch"
-		" WHERE state = 'pending' AND next_at <= ?1"
+		" WHERE state IN ('pending', 'denied') AND next_at <= ?1"
 		" AND (?2 IS NULL OR location_id = ?2)"
 		" ORDER BY next_at, message_id, kind LIMIT ?3";
 	*out = NULL;
