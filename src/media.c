@@ -17,6 +17,13 @@ struct media_fetch {
 	char *sink_why;
 };
 
+bool media_id_ok(const char *id)
+{
+	size_t n = id ? strlen(id) : 0;
+	return n > 0 && n <= 64 && strspn(id, "abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}
+
 int64_t media_retry_delay(int attempts)
 {
 	static const int64_t min[] = { 2, 10, 30, 60, 180, 360, 720 };

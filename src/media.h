@@ -39,6 +39,11 @@ enum media_verdict {
 
 struct media_fetch;
 
+/* Whether id may name a message in a URL path: 1 to 64 of [A-Za-z0-9_-]
+ * (HighLevel's ids are 20 or 24 alphanumerics); others are never
+ * queued. */
+bool media_id_ok(const char *id);
+
 /* The URL of a job on api_base (caller frees). */
 char *media_url(const char *api_base, const struct store_media_job *j);
 

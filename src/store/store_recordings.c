@@ -344,7 +344,9 @@ enum cv_err store_media_want_calls(struct store *s, const char *location_id,
 		" FROM calls c, (SELECT 'recording' AS kind UNION ALL"
 		" SELECT 'transcription') k"
 		" WHERE c.location_id = ?1 AND c.created_at >= ?2"
-		" AND c.message_id IS NOT NULL AND c.message_id <> ''";
+		" AND length(c.message_id) BETWEEN 1 AND 64"
+		/* the ids media_id_ok() accepts: they go into a URL path */
+		" AND c.message_id NOT GLOB '*[^A-Za-z0-9_-]*'";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
