@@ -152,23 +152,8 @@ enum cv_err recordings_check(struct store *s, const char *store_path,
 	return rc;
 }
 
-static enum cv_err write_all(int fd, const char *p, size_t n, char **errmsg)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return cv_error(errmsg, CV_EIO, "write failed: %s",
-				strerror(errno));
-		p += w;
-		n -= (size_t)w;
-	}
-	return CV_OK;
-}
-
 enum cv_err recording_copy(const struct blobstore *b, const char *sha256,
-	int fd, int64_t *size, char **errmsg)
+	struct sink *out, int64_t *size, char **errmsg)
 {
 	int in;
 	enum cv_err rc = blob_open_read(b, sha256, &in, NULL, errmsg);
@@ -190,9 +175,11 @@ enum cv_err recording_copy(const struct blobstore *b, const char *sha256,
 			break;
 		cv_hash_update(h, buf, (size_t)n);
 		total += n;
-		rc = write_all(fd, buf, (size_t)n, errmsg);
-		if (rc != CV_OK)
+		rc = sink_write(out, buf, (size_t)n);
+		if (rc != CV_OK) {
+			cv_error(errmsg, rc, "cannot write the copy");
 			break;
+		}
 	}
 	close(in);
 	free(buf);

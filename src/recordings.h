@@ -36,12 +36,13 @@ enum cv_err recordings_check(struct store *s, const char *store_path,
 		const char *message_id, const char *detail, void *arg),
 	void *arg, struct rec_check *r, char **errmsg) CV_MUST_CHECK;
 
+struct sink;
 /*
- * Write blob sha256 of b to fd, hashing what is written:
+ * Write blob sha256 of b to out (util.h), hashing what is written:
  * CV_EINTEGRITY when the bytes do not hash to their name (what was
- * written is then not the recording: the caller discards it).
+ * written is then not the recording: the caller does not commit it).
  */
 enum cv_err recording_copy(const struct blobstore *b, const char *sha256,
-	int fd, int64_t *size, char **errmsg) CV_MUST_CHECK;
+	struct sink *out, int64_t *size, char **errmsg) CV_MUST_CHECK;
 
 #endif

@@ -76,5 +76,6 @@ CLI_EXTERN(cmd_reconcile);
 CLI_EXTERN(cmd_subject);
 CLI_EXTERN(cmd_status);
 CLI_EXTERN(cmd_backup);
+CLI_EXTERN(cmd_recording);
 
 #endif

@@ -37,6 +37,7 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_trust,
 	&cmd_status,
 	&cmd_backup,
+	&cmd_recording,
 #ifndef CV_LEAN
 	&cmd_user,
 	&cmd_serve,
