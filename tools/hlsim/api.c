@@ -1054,6 +1054,7 @@ struct api_server *api_start(struct hlsim *h, uint16_t port,
 	*bound = info ? info->port : port;
 	pthread_mutex_lock(&h->lock);
 	h->port = *bound;
+	h->started_ms = cv_now_ms();
 	pthread_mutex_unlock(&h->lock);
 	struct api_server *s = xcalloc(1, sizeof(*s));
 	s->d = d;

@@ -136,8 +136,8 @@ static void recording(struct hlsim *h, const struct sim_call *c,
 	const struct quirks *q = &h->quirks;
 	uint64_t seed = fnv(msg);
 	int64_t ended = c->created_ms + (int64_t)(c->duration * 1000);
-	if (ended < h->sd->t0_ms)
-		ended = h->sd->t0_ms;
+	if (ended < h->started_ms)
+		ended = h->started_ms;
 	if ((double)(seed % 10000) < q->rec_none * 10000.0 ||
 	    now < ended + q->rec_late_ms) {
 		error_body(a, 404, "Recording not found");

@@ -28,7 +28,7 @@ const char quirks_help[] =
 	"      no-created=P   share of calls served without createdAt\n"
 	"      rec-none=P     share of calls with a messageId but no recording\n"
 	"      rec-late=S     a recording appears S seconds after its call\n"
-	"                     ended (or after hlsim's first request, if later)\n"
+	"                     ended (or after hlsim started, if later)\n"
 	"      rec-rate=R     8000 or 16000 Hz (default: either, by call)\n"
 	"      rec-max-s=S    recordings at most S seconds long\n"
 	"      transcription=none  404 for every transcription\n"
