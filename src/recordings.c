@@ -140,8 +140,10 @@ enum cv_err recordings_check(struct store *s, const char *store_path,
 		check_rows(b, &nm, deep, &w);
 	struct names sorted = nm;
 	sorted.v = xmalloc((nm.n + 1) * sizeof(char *));
-	memcpy(sorted.v, nm.v, nm.n * sizeof(char *));
-	qsort(sorted.v, nm.n, sizeof(char *), cmp_str);
+	if (nm.n) {
+		memcpy(sorted.v, nm.v, nm.n * sizeof(char *));
+		qsort(sorted.v, nm.n, sizeof(char *), cmp_str);
+	}
 	w.rows = &sorted;
 	if (rc == CV_OK && b && blob_each(b, each_blob, &w) < 0)
 		rc = cv_error(errmsg, CV_EIO, "cannot read the blob store %s",
