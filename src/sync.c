@@ -115,6 +115,7 @@ struct sync_run {
 	int64_t tx_started;       /* monotonic ms */
 	int64_t last_draw;
 	struct blobstore *blobs;  /* opened at the first recording */
+	bool swept;               /* its tmp/ cleared of crashed writes */
 };
 
 void sync_opts_init(struct sync_opts *o)
@@ -772,6 +773,11 @@ static void begin_media(struct job *j)
 		free(err);
 		job_done(j);
 		return;
+	}
+	if (!run->swept) {
+		/* what a killed sync was writing: never a blob, never named */
+		run->swept = true;
+		(void)blob_sweep_tmp(run->blobs);
 	}
 	if (store_media_due(run->s, j->loc.id, now, MEDIA_BATCH, &j->media,
 		    &j->nm, &err) != CV_OK) {
