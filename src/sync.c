@@ -322,6 +322,14 @@ static void start_request(struct job *j)
 			on_response, j, &err);
 		free(url);
 	}
+	if (rc != CV_OK && j->phase == PH_MEDIA) {
+		/* no temporary file, no request: the call logs stand */
+		add_warning(j, "recordings not fetched: %s",
+			err ? err : cv_strerror(rc));
+		free(err);
+		job_done(j);
+		return;
+	}
 	if (rc != CV_OK) {
 		job_fail(j, "%s", err ? err : cv_strerror(rc));
 		free(err);

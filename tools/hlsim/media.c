@@ -162,6 +162,8 @@ static void recording(struct hlsim *h, const struct sim_call *c,
 	int64_t ms = (int64_t)(c->duration * 1000);
 	if (ms < 1000)
 		ms = 1000;
+	if (q->rec_s > 0)
+		ms = (int64_t)q->rec_s * 1000;
 	if (q->rec_max_s > 0 && ms > (int64_t)q->rec_max_s * 1000)
 		ms = (int64_t)q->rec_max_s * 1000;
 	uint64_t data = (uint64_t)(ms * m->rate / 1000) * 2;

@@ -31,6 +31,7 @@ const char quirks_help[] =
 	"                     ended (or after hlsim started, if later)\n"
 	"      rec-rate=R     8000 or 16000 Hz (default: either, by call)\n"
 	"      rec-max-s=S    recordings at most S seconds long\n"
+	"      rec-s=S        every recording S seconds long (benchmarks)\n"
 	"      transcription=none  404 for every transcription\n"
 	"                     (POST /__sim/quirk spec=... changes quirks)\n";
 
@@ -64,12 +65,15 @@ static int set_media(struct quirks *q, const char *name, const char *val,
 		q->rec_rate = (int)v;
 	else if (!strcmp(name, "rec-max-s") && num && v <= 86400)
 		q->rec_max_s = (int)v;
+	else if (!strcmp(name, "rec-s") && num && v <= 86400)
+		q->rec_s = (int)v;
 	else if (!strcmp(name, "transcription") && !strcmp(val, "none"))
 		q->trans_none = true;
 	else if (!strcmp(name, "transcription") && !strcmp(val, "ok"))
 		q->trans_none = false;
 	else if (!strcmp(name, "rec-none") || !strcmp(name, "rec-late") ||
 		 !strcmp(name, "rec-rate") || !strcmp(name, "rec-max-s") ||
+		 !strcmp(name, "rec-s") ||
 		 !strcmp(name, "transcription"))
 		return bad(errmsg, name, val);
 	else {

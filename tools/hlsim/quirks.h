@@ -34,6 +34,8 @@ struct quirks {
 				     the call ended (or hlsim started) */
 	int rec_rate;             /* 8000, 16000; 0: either, by call */
 	int rec_max_s;            /* recordings cut to this length; 0 none */
+	int rec_s;                /* every recording this long; 0: the
+				     call's duration (benchmarks) */
 	bool trans_none;          /* no transcription (404), as for Voice AI */
 };
 
