@@ -765,16 +765,28 @@ static void begin_media(struct job *j)
 	struct sync_run *run = j->run;
 	char *err = NULL;
 	int64_t now = cv_now_ms();
-	if (run->o->no_media || run->o->reconcile) {
+	if (run->o->reconcile) {
 		job_done(j);
 		return;
 	}
-	if (!in_tx_begin(j))
+	/* the calls of this run's window; every call of the location the
+	 * first time (a store synced before recordings were fetched) */
+	struct store_media_counts c;
+	enum cv_err rc = store_media_counts(run->s, j->loc.id,
+		MEDIA_RECORDING, &c, &err);
+	int64_t since = c.pending + c.done + c.missing + c.denied
+		? j->win_start : 0;
+	if (rc == CV_OK && !in_tx_begin(j))
 		return;
-	enum cv_err rc = store_media_want_calls(run->s, j->loc.id,
-		j->win_start, now, &err);
+	if (rc == CV_OK)
+		rc = store_media_want_calls(run->s, j->loc.id, since, now,
+			&err);
 	if (!in_tx_end(j, rc, err))
 		return;
+	if (run->o->no_media) {
+		job_done(j);
+		return;
+	}
 	if (!run->blobs && blob_open(&run->blobs, store_db_path(run->s), true,
 		    &err) != CV_OK) {
 		add_warning(j, "recordings not fetched: %s", err);

@@ -206,6 +206,25 @@ expect_eq "absent after 26 h: missing" "$(sql "SELECT state FROM \
 quirk rec-max-s=3
 check_store
 
+# --- --no-media queues and fetches nothing; a store whose calls were
+# synced before recordings were fetched gets every call queued
+export CALLVAULT_DB="$T/nomedia.db"
+cv init >/dev/null
+cv location add "$LOC" --no-check --token-file "$T/pit" \
+	--api-base "$S_URL" >/dev/null
+cv sync --no-media >"$T/nomedia.out" 2>&1
+expect_eq "--no-media: every call queued" "$(sql "SELECT count(*) FROM \
+	media_fetch WHERE state = 'pending'")" "$((2 * NMSG))"
+expect_eq "--no-media: nothing fetched" \
+	"$(sql 'SELECT count(*) FROM recordings')" 0
+expect "--no-media: no media line" sh -c "! grep -q 'media:' '$T/nomedia.out'"
+sql "DELETE FROM media_fetch" >/dev/null
+sleep 1.1
+cv sync >/dev/null 2>&1
+expect_eq "older calls queued and fetched on the first media sync" \
+	"$(sql 'SELECT count(*) FROM recordings')" "$NMSG"
+export CALLVAULT_DB="$T/store.db"
+
 # --- a missing scope: one warning, call logs stored, jobs denied
 export CALLVAULT_DB="$T/scope.db"
 start_sim D "${DATA[@]}" --quirk rec-max-s=3 \
