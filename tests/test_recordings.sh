@@ -61,6 +61,9 @@ expect_eq "transcriptions fetched meanwhile" "$(sql "SELECT count(*) FROM \
 expect "next try not before 2 minutes" [ "$(sql "SELECT min(next_at) - \
 	strftime('%s','now') * 1000 FROM media_fetch WHERE state = \
 	'pending'")" -gt 100000 ]
+C1=$(sql "SELECT id FROM calls WHERE message_id = '$(head -1 "$T/msgs")'")
+expect "show says why there is no recording yet" grep -q \
+	'none kept: pending after 1 attempt; last: HTTP 404' <(cv show "$C1")
 cv sync >/dev/null 2>&1
 expect_eq "not due yet: not asked again" "$(sql "SELECT max(attempts) FROM \
 	media_fetch WHERE kind = 'recording'")" 1

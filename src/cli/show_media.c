@@ -79,6 +79,38 @@ static void print_sentences(const struct store_transcription *t)
 	json_decref(arr);
 }
 
+/* Why a message has no recording yet: its fetch job. */
+static enum cv_err print_job(struct store *s, const char *message_id,
+	char **err)
+{
+	struct store_media_job j;
+	bool found;
+	enum cv_err rc = store_media_job_get(s, message_id, MEDIA_RECORDING,
+		&j, &found, err);
+	if (rc != CV_OK)
+		return rc;
+	struct cv_safe k = { 0 };
+	if (!found) {
+		printf("  (none: not queued yet; the next sync queues it)\n");
+	} else {
+		char at[32];
+		fmt_time(j.next_at, at);
+		printf("  (none kept: %s after %d attempt%s", j.state,
+			j.attempts, j.attempts == 1 ? "" : "s");
+		if (j.last_error)
+			printf("; last: %s", cv_safe(&k, j.last_error));
+		if (!strcmp(j.state, "pending") || !strcmp(j.state, "denied"))
+			printf("; next try from %s", at);
+		printf(")\n");
+	}
+	cv_safe_finish(&k);
+	free(j.message_id);
+	free(j.location_id);
+	free(j.state);
+	free(j.last_error);
+	return CV_OK;
+}
+
 enum cv_err show_media_text(struct store *s, const char *call_id,
 	const char *message_id, char **err)
 {
@@ -90,10 +122,13 @@ enum cv_err show_media_text(struct store *s, const char *call_id,
 	printf("\nRecording\n");
 	for (size_t i = 0; i < n; i++)
 		print_recording(&v[i]);
-	if (n == 0)
-		printf("  (none kept%s)\n", message_id && *message_id ? ""
-			: ": the call has no messageId");
 	store_recordings_free(v, n);
+	if (n == 0 && (!message_id || !*message_id))
+		printf("  (none: the call has no messageId)\n");
+	else if (n == 0)
+		rc = print_job(s, message_id, err);
+	if (rc != CV_OK)
+		return rc;
 	if (!message_id || !*message_id)
 		return CV_OK;
 	struct store_transcription t;

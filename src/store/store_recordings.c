@@ -418,6 +418,37 @@ enum cv_err store_media_due(struct store *s, const char *location_id,
 	return store_dberr(s, errmsg, "read due media fetches");
 }
 
+enum cv_err store_media_job_get(struct store *s, const char *message_id,
+	enum media_kind kind, struct store_media_job *out, bool *found,
+	char **errmsg)
+{
+	static const char sql[] =
+		"SELECT location_id, state, attempts, first_seen, next_at,"
+		" last_error FROM media_fetch WHERE message_id = ? AND kind = ?";
+	memset(out, 0, sizeof(*out));
+	*found = false;
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, message_id);
+	store_bind_text(st, 2, media_kind_name(kind));
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		out->message_id = xstrdup(message_id);
+		out->kind = kind;
+		out->location_id = store_col_dup(st, 0);
+		out->state = store_col_dup(st, 1);
+		out->attempts = sqlite3_column_int(st, 2);
+		out->first_seen = sqlite3_column_int64(st, 3);
+		out->next_at = sqlite3_column_int64(st, 4);
+		out->last_error = store_col_dup(st, 5);
+		*found = true;
+	}
+	sqlite3_reset(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE
+		? CV_OK : store_dberr(s, errmsg, "read a media fetch");
+}
+
 enum cv_err store_media_result(struct store *s, const char *message_id,
 	enum media_kind kind, const char *state, int64_t next_at,
 	const char *error, char **errmsg)

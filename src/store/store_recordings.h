@@ -119,6 +119,10 @@ enum cv_err store_media_due(struct store *s, const char *location_id,
 enum cv_err store_media_result(struct store *s, const char *message_id,
 	enum media_kind kind, const char *state, int64_t next_at,
 	const char *error, char **errmsg) CV_MUST_CHECK;
+/* The job of one message and kind; *found false when none. */
+enum cv_err store_media_job_get(struct store *s, const char *message_id,
+	enum media_kind kind, struct store_media_job *out, bool *found,
+	char **errmsg) CV_MUST_CHECK;
 /* Jobs in each state, for one location or all (NULL). */
 struct store_media_counts {
 	int64_t pending, done, missing, denied;
