@@ -488,6 +488,8 @@ enum cv_err hl_get_to(struct hl_client *c, const char *url,
 			(curl_off_t)(max_bytes > 0 ? max_bytes : 0));
 		/* the bytes as sent: a recording is kept exactly as received */
 		curl_easy_setopt(r->easy, CURLOPT_ACCEPT_ENCODING, NULL);
+		/* megabytes: fewer, larger writes into the sink */
+		curl_easy_setopt(r->easy, CURLOPT_BUFFERSIZE, 256L * 1024);
 	}
 	req_add_bearer(r, token);
 	req_add_header(r, "Version", version);
