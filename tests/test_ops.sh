@@ -4,9 +4,6 @@
 # and its figures on /metrics, and `backup`.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hlsim.sh"
-# call logs only: backup copies the database, and the recordings' blob
-# store beside it is not part of that copy (see docs/recordings.md)
-calls_only
 PY=python3
 jget() { $PY -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 q() { sqlite3 "$CALLVAULT_DB" "$1"; }
