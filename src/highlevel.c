@@ -18,6 +18,8 @@ struct hl_req {
 	int64_t started;
 	hl_done_fn fn;
 	void *arg;
+	hl_sink_fn sink;          /* hl_get_to: where a 200 body goes */
+	void *sink_arg;
 	struct hl_req *next;
 };
 
@@ -154,6 +156,7 @@ void hl_response_finish(struct hl_response *r)
 	if (!r)
 		return;
 	free(r->errmsg);
+	free(r->content_type);
 	buf_finish(&r->body);
 	memset(r, 0, sizeof(*r));
 }
@@ -224,6 +227,15 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct hl_req *r = arg;
 	size_t n = size * nmemb;
+	long status = 0;
+	if (r->sink)
+		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status == 200) {
+		if (r->sink(p, n, r->sink_arg))
+			return n;
+		r->resp.sink_stopped = true;
+		return 0;
+	}
 	if (r->resp.body.len + n > HL_MAX_RESPONSE) {
 		r->too_big = true;
 		return 0; /* abort the transfer */
@@ -287,6 +299,7 @@ static struct hl_req *req_new(const char *url,
 	struct hl_req *r = xcalloc(1, sizeof(*r));
 	buf_init(&r->resp.body);
 	hl_ratelimit_init(&r->resp.rl);
+	r->resp.content_length = -1;
 	r->easy = curl_easy_init();
 	if (!r->easy) {
 		free(r);
@@ -357,6 +370,15 @@ static void req_finish(struct hl_req *r, CURLcode cc)
 {
 	struct hl_response *resp = &r->resp;
 	resp->elapsed_ms = cv_mono_ms() - r->started;
+	const char *ct = NULL;
+	if (curl_easy_getinfo(r->easy, CURLINFO_CONTENT_TYPE, &ct) ==
+		    CURLE_OK && ct)
+		resp->content_type = xstrdup(ct);
+	curl_off_t cl = -1;
+	if (curl_easy_getinfo(r->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+		    &cl) != CURLE_OK)
+		cl = -1;
+	resp->content_length = cl;
 	if (cc == CURLE_OK) {
 		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE,
 			&resp->status);
@@ -364,6 +386,11 @@ static void req_finish(struct hl_req *r, CURLcode cc)
 		return;
 	}
 	resp->status = 0;
+	if (resp->sink_stopped) {
+		resp->err = CV_EIO;
+		resp->errmsg = xstrdup("the receiver stopped the transfer");
+		return;
+	}
 	if (r->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
 		resp->err = CV_ETOOBIG;
 		resp->errmsg = xasprintf("response larger than %u bytes",
@@ -433,6 +460,15 @@ void hl_client_destroy(struct hl_client *c)
 enum cv_err hl_get(struct hl_client *c, const char *url, const char *token,
 	const char *version, hl_done_fn fn, void *arg, char **errmsg)
 {
+	return hl_get_to(c, url, token, version, NULL, 0, NULL, NULL, fn, arg,
+		errmsg);
+}
+
+enum cv_err hl_get_to(struct hl_client *c, const char *url,
+	const char *token, const char *version, const char *accept,
+	int64_t max_bytes, hl_sink_fn sink, void *sink_arg, hl_done_fn fn,
+	void *arg, char **errmsg)
+{
 	if (!hl_url_allowed(url))
 		return cv_error(errmsg, CV_EINVAL, "refusing to send a token "
 			"to a URL that is neither https nor loopback http");
@@ -440,6 +476,21 @@ enum cv_err hl_get(struct hl_client *c, const char *url, const char *token,
 	if (!r)
 		return CV_EHTTP;
 	r->client = c;
+	if (accept) {
+		curl_slist_free_all(r->headers);
+		r->headers = NULL;
+		req_add_header(r, "Accept", accept);
+	}
+	if (sink) {
+		r->sink = sink;
+		r->sink_arg = sink_arg;
+		curl_easy_setopt(r->easy, CURLOPT_MAXFILESIZE_LARGE,
+			(curl_off_t)(max_bytes > 0 ? max_bytes : 0));
+		/* the bytes as sent: a recording is kept exactly as received */
+		curl_easy_setopt(r->easy, CURLOPT_ACCEPT_ENCODING, NULL);
+		/* megabytes: fewer, larger writes into the sink */
+		curl_easy_setopt(r->easy, CURLOPT_BUFFERSIZE, 256L * 1024);
+	}
 	req_add_bearer(r, token);
 	req_add_header(r, "Version", version);
 	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
@@ -556,6 +607,7 @@ static void keep_response(struct hl_response *r, void *arg)
 	*out = *r;
 	buf_init(&r->body);
 	r->errmsg = NULL;
+	r->content_type = NULL;
 }
 
 void hl_get_sync(const char *url, const char *token, const char *version,

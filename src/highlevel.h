@@ -75,6 +75,9 @@ struct hl_response {
 	struct buf body;        /* at most HL_MAX_RESPONSE bytes */
 	struct hl_ratelimit rl;
 	int64_t elapsed_ms;
+	char *content_type;     /* the answer's Content-Type, or NULL */
+	int64_t content_length; /* as announced; -1 when none */
+	bool sink_stopped;      /* hl_get_to: the sink refused more bytes */
 };
 void hl_response_finish(struct hl_response *r);
 
@@ -107,6 +110,24 @@ typedef void (*hl_done_fn)(struct hl_response *r, void *arg);
 enum cv_err hl_get(struct hl_client *c, const char *url, const char *token,
 	const char *version, hl_done_fn fn, void *arg, char **errmsg)
 	CV_MUST_CHECK;
+
+/*
+ * Take the body of a 200 answer piece by piece (a recording: never held
+ * whole); false stops the transfer (the response then has err CV_EIO
+ * and sink_stopped set). Other answers' bodies are kept in r->body as
+ * usual (an error message).
+ */
+typedef bool (*hl_sink_fn)(const void *p, size_t n, void *arg);
+
+/*
+ * hl_get with the Accept header given and a 200 body handed to sink;
+ * max_bytes bounds an announced Content-Length (CV_ETOOBIG before any
+ * byte is read) — the sink bounds what actually arrives.
+ */
+enum cv_err hl_get_to(struct hl_client *c, const char *url,
+	const char *token, const char *version, const char *accept,
+	int64_t max_bytes, hl_sink_fn sink, void *sink_arg, hl_done_fn fn,
+	void *arg, char **errmsg) CV_MUST_CHECK;
 
 /*
  * Wait up to timeout_ms for progress and run the callbacks of the

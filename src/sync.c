@@ -12,6 +12,7 @@
 #include "calllog.h"
 #include "highlevel.h"
 #include "hljson.h"
+#include "media.h"
 #include "pager.h"
 #include "store/store_sync.h"
 #include "util.h"
@@ -21,13 +22,14 @@
 #define AGENT_ATTEMPTS 3      /* agents are auxiliary: retried less */
 #define RECON_MARGIN_MS (24 * INT64_C(3600000))
 #define QUEUE_BATCH 10000
+#define MEDIA_BATCH 10000     /* media jobs per location and run */
 #define SEND_RING 1024        /* send times remembered per location */
 /* Pages are stored in shared transactions: one commit (one fsync) for up
  * to GROUP_PAGES pages or GROUP_MS of work, whichever comes first. */
 #define GROUP_PAGES 40
 #define GROUP_MS 250
 
-enum phase { PH_AGENTS, PH_CALLS, PH_QUEUE, PH_DONE };
+enum phase { PH_AGENTS, PH_CALLS, PH_QUEUE, PH_MEDIA, PH_DONE };
 
 /* One location being synced. */
 struct job {
@@ -69,6 +71,11 @@ struct job {
 	/* the fetch queue */
 	char **queue;
 	size_t nq, iq;
+
+	/* recordings and transcriptions due (media.h) */
+	struct store_media_job *media;
+	size_t nm, im;
+	struct media_fetch *mf;   /* the attempt in flight */
 };
 
 /* A page of call logs on its way through the parser thread. */
@@ -107,6 +114,8 @@ struct sync_run {
 	int tx_pages;
 	int64_t tx_started;       /* monotonic ms */
 	int64_t last_draw;
+	struct blobstore *blobs;  /* opened at the first recording */
+	bool swept;               /* its tmp/ cleared of crashed writes */
 };
 
 void sync_opts_init(struct sync_opts *o)
@@ -116,6 +125,7 @@ void sync_opts_init(struct sync_opts *o)
 	o->max_retries = 6;
 	o->backoff_ms = 250;
 	o->timeout_ms = 60000;
+	o->media_max_bytes = MEDIA_DEFAULT_MAX_BYTES;
 }
 
 void sync_results_free(struct sync_result *r, size_t n)
@@ -253,6 +263,7 @@ static char *url_for(struct job *j)
 		hl_query_add(&u, "locationId", j->loc.id);
 		break;
 	}
+	case PH_MEDIA:
 	case PH_DONE:
 		break;
 	}
@@ -261,8 +272,18 @@ static char *url_for(struct job *j)
 
 static void tx_flush(struct sync_run *run);
 
+static void add_warning(struct job *j, const char *fmt, ...) CV_PRINTF(2, 3);
+
 static void start_request(struct job *j)
 {
+	if (j->daily_remaining == 0 && j->phase == PH_MEDIA) {
+		/* the call logs are in: the media wait for the next run */
+		add_warning(j, "the daily API budget is spent; %zu recordings "
+			"and transcriptions wait for the next sync",
+			j->nm - j->im);
+		job_done(j);
+		return;
+	}
 	if (j->daily_remaining == 0) {
 		job_fail(j, "the daily API budget is spent (X-RateLimit-"
 			    "Daily-Remaining 0); run sync again after the "
@@ -290,10 +311,25 @@ static void start_request(struct job *j)
 		(void)pager_next(&j->agents, &j->req);
 	else if (j->phase == PH_CALLS)
 		(void)pager_next(&j->calls, &j->req);
-	char *url = url_for(j);
-	rc = hl_get(j->run->http, url, token, j->loc.api_version,
-		on_response, j, &err);
-	free(url);
+	if (j->phase == PH_MEDIA) {
+		rc = media_start(j->run->http, j->run->blobs,
+			j->run->o->media_max_bytes, j->loc.api_base, token,
+			j->loc.api_version, &j->media[j->im], on_response, j,
+			&j->mf, &err);
+	} else {
+		char *url = url_for(j);
+		rc = hl_get(j->run->http, url, token, j->loc.api_version,
+			on_response, j, &err);
+		free(url);
+	}
+	if (rc != CV_OK && j->phase == PH_MEDIA) {
+		/* no temporary file, no request: the call logs stand */
+		add_warning(j, "recordings not fetched: %s",
+			err ? err : cv_strerror(rc));
+		free(err);
+		job_done(j);
+		return;
+	}
 	if (rc != CV_OK) {
 		job_fail(j, "%s", err ? err : cv_strerror(rc));
 		free(err);
@@ -340,6 +376,8 @@ static void begin_calls(struct job *j)
 		(long long)j->win_end);
 }
 
+static void begin_media(struct job *j);
+
 static void begin_queue(struct job *j)
 {
 	char *err = NULL;
@@ -351,9 +389,9 @@ static void begin_queue(struct job *j)
 		return;
 	}
 	j->iq = 0;
-	j->phase = j->nq ? PH_QUEUE : PH_DONE;
-	if (j->phase == PH_DONE)
-		job_done(j);
+	j->phase = PH_QUEUE;
+	if (!j->nq)
+		begin_media(j);
 }
 
 /*
@@ -661,7 +699,7 @@ static void calls_page(struct job *j, struct page *pg)
 static void queue_next(struct job *j)
 {
 	if (++j->iq >= j->nq)
-		job_done(j);
+		begin_media(j);
 }
 
 static void queue_item(struct job *j, const struct hl_response *r)
@@ -717,6 +755,112 @@ static void queue_refused(struct job *j, long status, const char *msg)
 		queue_next(j);
 	}
 	free(why);
+}
+
+/* ---- recordings and transcriptions (media.h) --------------------------- */
+
+/* Queue the media of the calls this run stored, then fetch what is due. */
+static void begin_media(struct job *j)
+{
+	struct sync_run *run = j->run;
+	char *err = NULL;
+	int64_t now = cv_now_ms();
+	if (run->o->reconcile) {
+		job_done(j);
+		return;
+	}
+	/* the calls of this run's window; every call of the location the
+	 * first time (a store synced before recordings were fetched) */
+	struct store_media_counts c;
+	enum cv_err rc = store_media_counts(run->s, j->loc.id,
+		MEDIA_RECORDING, &c, &err);
+	int64_t since = c.pending + c.done + c.missing + c.denied
+		? j->win_start : 0;
+	if (rc == CV_OK && !in_tx_begin(j))
+		return;
+	if (rc == CV_OK)
+		rc = store_media_want_calls(run->s, j->loc.id, since, now,
+			&err);
+	if (!in_tx_end(j, rc, err))
+		return;
+	if (run->o->no_media) {
+		job_done(j);
+		return;
+	}
+	if (!run->blobs && blob_open(&run->blobs, store_db_path(run->s), true,
+		    &err) != CV_OK) {
+		add_warning(j, "recordings not fetched: %s", err);
+		free(err);
+		job_done(j);
+		return;
+	}
+	if (!run->swept) {
+		/* what a killed sync was writing: never a blob, never named */
+		run->swept = true;
+		(void)blob_sweep_tmp(run->blobs);
+	}
+	if (store_media_due(run->s, j->loc.id, now, MEDIA_BATCH, &j->media,
+		    &j->nm, &err) != CV_OK) {
+		add_warning(j, "recordings not fetched: %s", err);
+		free(err);
+		job_done(j);
+		return;
+	}
+	j->im = 0;
+	j->attempts = 0;
+	j->phase = PH_MEDIA;
+	if (!j->nm)
+		job_done(j);
+}
+
+static void media_next(struct job *j)
+{
+	if (++j->im >= j->nm)
+		job_done(j);
+}
+
+/* Record one media answer; a denied scope or a full disk ends the
+ * location's media for this run (its call logs are stored already). */
+static void media_item(struct job *j, const struct hl_response *r)
+{
+	struct store_media_job *mj = &j->media[j->im];
+	struct media_fetch *f = j->mf;
+	j->mf = NULL;
+	if (!in_tx_begin(j)) {
+		media_abort(f);
+		return;
+	}
+	enum media_verdict v;
+	char *why = NULL, *err = NULL;
+	enum cv_err rc = media_finish(j->run->s, f, r, cv_now_ms(), &v, &why,
+		&err);
+	if (rc == CV_OK && v == MV_DENIED)
+		rc = store_media_deny_location(j->run->s, j->loc.id,
+			cv_now_ms() + 24 * INT64_C(3600000), why, &err);
+	if (!in_tx_end(j, rc, err)) {
+		free(why);
+		return;
+	}
+	const char *kind = media_kind_name(mj->kind);
+	if (v == MV_STORED) {
+		if (mj->kind == MEDIA_RECORDING)
+			j->res->recordings++;
+		else
+			j->res->transcriptions++;
+	} else if (v == MV_DENIED || v == MV_DISK) {
+		j->res->media_failed++;
+		add_warning(j, "recordings not fetched: %s", why);
+		job_done(j);
+	} else {
+		j->res->media_failed++;
+		cv_warn("location=%s message=%s kind=%s msg=\"%s not kept: "
+			"%s; %s\"", j->loc.id, mj->message_id, kind, kind, why,
+			v == MV_MISSING ? "reported missing"
+					: "tried again later");
+	}
+	free(why);
+	if (!j->finished)
+		media_next(j);
 }
 
 /* ---- the parser thread ------------------------------------------------- */
@@ -838,6 +982,7 @@ static void on_ok(struct job *j, struct hl_response *r)
 	case PH_AGENTS: agents_page(j, r); break;
 	case PH_CALLS: parser_submit(j, r); break;
 	case PH_QUEUE: queue_item(j, r); break;
+	case PH_MEDIA:
 	case PH_DONE: break;
 	}
 }
@@ -943,6 +1088,29 @@ static void on_error_status(struct job *j, const struct hl_response *r)
 	free(msg);
 }
 
+/*
+ * The answer to a media request: a 429 or a stale token is asked again
+ * (the budget and the token are sync's); any other outcome is the job's
+ * and never fails the location's sync.
+ */
+static void media_answer(struct job *j, struct hl_response *r)
+{
+	char *msg = r->err == CV_OK && r->status == 401
+		? hljson_error_message(r->body.data, r->body.len) : NULL;
+	if (r->err == CV_OK && (r->status == 429 || (r->status == 401 &&
+		    msg && strcasestr(msg, "invalid token")))) {
+		media_abort(j->mf);
+		j->mf = NULL;
+		if (r->status == 429)
+			on_429(j, r);
+		else
+			on_401(j, msg);
+	} else {
+		media_item(j, r);
+	}
+	free(msg);
+}
+
 static void on_response(struct hl_response *r, void *arg)
 {
 	struct job *j = arg;
@@ -956,6 +1124,10 @@ static void on_response(struct hl_response *r, void *arg)
 		(long long)r->elapsed_ms, r->body.len,
 		(long long)r->rl.remaining);
 	learn_limits(j, &r->rl);
+	if (j->phase == PH_MEDIA) {
+		media_answer(j, r);
+		return;
+	}
 	if (r->err != CV_OK) {
 		if (r->err == CV_ETOOBIG)
 			job_fail(j, "%s", r->errmsg);
@@ -987,7 +1159,8 @@ static void report_progress(struct sync_run *run, bool final)
 			.state = j->res->error ? "FAILED"
 				: j->phase == PH_AGENTS ? "agents"
 				: j->phase == PH_CALLS ? "calls"
-				: j->phase == PH_QUEUE ? "queue" : "done",
+				: j->phase == PH_QUEUE ? "queue"
+				: j->phase == PH_MEDIA ? "media" : "done",
 			.pages = j->res->pages, .calls = j->res->calls.read,
 			.calls_per_s = rate,
 			.eta_s = left > 0 && rate > 0 ? (double)left / rate
@@ -1064,6 +1237,8 @@ static void job_finish(struct job *j)
 	for (size_t i = 0; i < j->nq; i++)
 		free(j->queue[i]);
 	free(j->queue);
+	media_abort(j->mf);
+	store_media_jobs_free(j->media, j->nm);
 	store_location_finish(&j->loc);
 }
 
@@ -1239,6 +1414,7 @@ enum cv_err sync_run(struct store *s, const struct sync_opts *o,
 out:
 	parser_stop(&run.parser);
 	hl_client_destroy(run.http);
+	blob_close(run.blobs);
 	for (size_t i = 0; i < run.n; i++)
 		job_finish(&run.jobs[i]);
 	free(run.jobs);

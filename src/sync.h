@@ -3,7 +3,8 @@
  * HighLevel API for several locations in parallel, each page stored with
  * the location's checkpoint in one transaction, within the rate limits
  * the server announces, with bounded retries; then drain the fetch queue
- * of calls that webhooks announced.
+ * of calls that webhooks announced, and fetch the recordings and timed
+ * transcriptions due (media.h) within the same budget.
  */
 #ifndef CV_SYNC_H
 #define CV_SYNC_H
@@ -50,6 +51,8 @@ struct sync_opts {
 				     of syncing: no agents, no checkpoint,
 				     no fetch queue; since/until required */
 	bool repair;              /* reconcile: store what is wanting */
+	bool no_media;            /* queue recordings, fetch none */
+	int64_t media_max_bytes;  /* a recording's bound (256 MiB) */
 };
 void sync_opts_init(struct sync_opts *o);
 
@@ -60,6 +63,9 @@ struct sync_result {
 	struct ingest_stats calls;
 	int64_t requests, pages, n429, retries, refreshes;
 	int64_t agents, queue_fetched, queue_left;
+	/* recordings and transcriptions fetched; attempts that kept
+	 * nothing (tried again on a later run) */
+	int64_t recordings, transcriptions, media_failed;
 	int64_t window_start, window_end; /* epoch ms */
 	double seconds;
 	struct recon *recon;      /* reconcile mode: the comparison */

@@ -7,6 +7,8 @@
 #include "calllog.h"
 #include "hash.h"
 #include "ingest.h"
+#include "media.h"
+#include "store/store_recordings.h"
 #include "store/store_webhook.h"
 #include "util.h"
 
@@ -188,5 +190,14 @@ enum cv_err webhook_event_store(struct store *s,
 	rc = store_webhook_insert(s, &row, &dup, errmsg);
 	if (rc == CV_OK && dup)
 		*out = WH_DUPLICATE;
+	/* the recording is fetched by sync, by this id, from the
+	 * location's API base: never from a URL in the body */
+	if (rc == CV_OK && keep_msg && !dup && *out != WH_STALE &&
+	    *out != WH_QUARANTINED && media_id_ok(env->message_id) &&
+	    env->location_id && *env->location_id) {
+		int64_t now = cv_now_ms();
+		rc = store_media_want(s, env->message_id, env->location_id,
+			now, now, errmsg);
+	}
 	return rc;
 }

@@ -35,5 +35,16 @@ expect_exit() {
 	fi
 }
 cv() { "$CALLVAULT" "$@"; }
+# calls_only: from now on `cv sync` fetches call logs only (--no-media)
+calls_only() {
+	cv() {
+		if [ "${1:-}" = sync ]; then
+			shift
+			"$CALLVAULT" sync --no-media "$@"
+		else
+			"$CALLVAULT" "$@"
+		fi
+	}
+}
 # the store passes SQLite's and FTS5's integrity checks
 check_store() { expect "integrity of $CALLVAULT_DB" cv check >/dev/null; }

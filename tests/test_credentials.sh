@@ -11,6 +11,9 @@
 #              expiry, the app leaving and coming back.
 # Usage: test_credentials.sh [check|ratelimit|agency] (default: all).
 . "$(dirname "$0")/lib.sh"
+# recordings are test_recordings.sh's business: request counts and
+# budgets here are the call logs' own
+calls_only
 PART=${1:-all}
 HLSIM=${HLSIM:-}
 if [ -z "$HLSIM" ] || [ ! -x "$HLSIM" ]; then

@@ -6,6 +6,9 @@
 # (burst per 1 s or less) to keep it fast.
 # Usage: test_sync.sh [basic|faults|quirks|reconcile|crash] (default: all).
 . "$(dirname "$0")/lib.sh"
+# recordings are test_recordings.sh's business: request counts and
+# budgets here are the call logs' own
+calls_only
 PART=${1:-all}
 HLSIM=${HLSIM:-}
 PY=python3

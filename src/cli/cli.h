@@ -126,5 +126,6 @@ CLI_EXTERN(cmd_backup);
 CLI_EXTERN(cmd_config);
 CLI_EXTERN(cmd_key);
 CLI_EXTERN(cmd_storage);
+CLI_EXTERN(cmd_recording);
 
 #endif

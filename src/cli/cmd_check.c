@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
+#include "../recordings.h"
 #include "../util.h"
 #include "cli.h"
 
@@ -25,16 +26,63 @@ static void warn_readable(const char *db)
 	}
 }
 
+static void say_problem(enum rec_problem p, const char *name,
+	const char *message_id, const char *detail, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "callvault check: recording %s %s%s%s: %s\n",
+		rec_problem_name(p), name, message_id ? " of message " : "",
+		message_id ? message_id : "", detail ? detail : "");
+}
+
+/* Every recording row's blob there (and with deep, hashing to its
+ * name); every blob named by a row. */
+static enum cv_err check_recordings(struct store *s, const char *db,
+	bool deep, char **err)
+{
+	struct rec_check r;
+	enum cv_err rc = recordings_check(s, db, deep, say_problem, NULL, &r,
+		err);
+	if (rc != CV_OK)
+		return rc;
+	if (r.problems)
+		return cv_error(err, CV_EINTEGRITY, "%lld problem(s) with "
+			"recordings (%lld rows, %lld blobs; listed above)",
+			(long long)r.problems, (long long)r.rows,
+			(long long)r.blobs);
+	printf("ok: %lld recordings, %lld blobs%s\n", (long long)r.rows,
+		(long long)r.blobs, deep ? ", every blob hashes to its name"
+					 : " (--deep also hashes them)");
+	return CV_OK;
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
-	if (argc > 1)
-		return cli_fail(CV_EXIT_USAGE, "check", "takes no arguments");
+	static const struct option opts[] = {
+		{ "deep", no_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool deep = false;
+	int c;
+	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
+		if (c != 'd')
+			return CV_EXIT_USAGE;
+		deep = true;
+	}
+	if (optind < argc)
+		return cli_fail(CV_EXIT_USAGE, "check", "unexpected argument "
+			"'%s'", argv[optind]);
 	struct store *s = cli_open_store(cli, "check", STORE_NOCREATE);
 	if (!s)
 		return CV_EXIT_FAIL;
 	warn_readable(cli->db_path);
 	char *err = NULL;
 	enum cv_err rc = store_check(s, &err);
+	if (rc == CV_OK)
+		printf("ok: SQLite integrity_check, FTS5 integrity-check, "
+		       "term list and call/version links\n");
+	if (rc == CV_OK)
+		rc = check_recordings(s, cli->db_path, deep, &err);
 	store_close(s);
 	if (rc != CV_OK) {
 		int code = cli_fail(cli_exit_for(rc) == CV_EXIT_INTEGRITY
@@ -43,21 +91,24 @@ static int run(struct cli *cli, int argc, char **argv)
 		free(err);
 		return code;
 	}
-	printf("ok: SQLite integrity_check, FTS5 integrity-check, term list "
-	       "and call/version links\n");
 	return CV_EXIT_OK;
 }
 
 const struct cli_cmd cmd_check = {
 	.name = "check",
-	.summary = "check the store's integrity (SQLite, FTS5, versions)",
-	.help = "usage: callvault [--db PATH] check\n"
+	.summary = "check the store's integrity (SQLite, FTS5, versions, "
+		   "recordings)",
+	.help = "usage: callvault [--db PATH] check [--deep]\n"
 		"\n"
 		"Run SQLite's integrity_check, the FTS5 integrity-check of "
 		"both search\nindexes, check that the term list holds every "
 		"word of the index and that\nevery call points at its "
-		"current version. Exit 0 when all pass, 3 naming\nthe first "
-		"problem otherwise.\nWarns (without failing) when the store, "
+		"current version. Then check that every\nrecording row's "
+		"blob is in the blob store beside the store, and that\nevery "
+		"blob there has a row (each problem named on stderr).\n"
+		"  --deep  also hash every recording: its bytes must hash to "
+		"its name\nExit 0 when all pass, 3 naming the problem "
+		"otherwise.\nWarns (without failing) when the store, "
 		"its -wal or its -shm file can be\nread by users other than "
 		"the owner and group.\n",
 	.run = run,

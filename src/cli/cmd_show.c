@@ -9,6 +9,7 @@
 #include "../store/store_audit.h"
 #include "cli.h"
 #include "highlight.h"
+#include "show_media.h"
 
 static const char *yesno(int v)
 {
@@ -270,6 +271,8 @@ static int run(struct cli *cli, int argc, char **argv)
 			rc = store_each_version(s, id, version_json, arr, &err);
 			json_object_set_new(o, "versions", arr);
 		}
+		if (rc == CV_OK)
+			rc = show_media_json(s, id, sc.log.message_id, o, &err);
 		if (rc == CV_OK) {
 			json_t *ev = json_array();
 			rc = store_each_call_event(s, id, event_json, ev, &err);
@@ -291,7 +294,9 @@ static int run(struct cli *cli, int argc, char **argv)
 				return hc;
 			}
 		}
-		if (versions) {
+		if (rc == CV_OK)
+			rc = show_media_text(s, id, sc.log.message_id, &err);
+		if (rc == CV_OK && versions) {
 			printf("\nVersions (oldest first)\n");
 			rc = store_each_version(s, id, print_version, cli,
 				&err);
@@ -343,6 +348,11 @@ const struct cli_cmd cmd_show = {
 		"  --highlight QUERY  print the summary and the whole "
 		"transcript with\n              the hits of QUERY marked "
 		"(grammar: `callvault search --help`)\n"
+		"\nThe recording kept (SHA-256 of the bytes as received, size, "
+		"duration,\nwhen fetched; JSON: recordings) and the timed "
+		"transcription, one\nsentence per line with its start time "
+		"(JSON: timedTranscript), follow;\n`callvault recording get` "
+		"writes the audio to a file.\n"
 		"\nThe call's webhook deliveries (VoiceAiCallEnd events and the "
 		"CALL\nmessage events sharing its messageId) are listed last "
 		"(JSON:\nwebhookEvents).\n"

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../store/store_audit.h"
+#include "../store/store_recordings.h"
 #include "../store/store_status.h"
 #include "../util.h"
 #include "cli.h"
@@ -33,6 +34,28 @@ static json_t *location_json(const struct store_status_location *l)
 	return o;
 }
 
+/* The media fetch jobs of a location, per kind (NULL on a store error:
+ * the status still shows the rest). */
+static json_t *media_json(struct store *s, const char *loc)
+{
+	json_t *o = json_object();
+	for (int k = 0; k < MEDIA_N_KIND; k++) {
+		struct store_media_counts c;
+		if (store_media_counts(s, loc, (enum media_kind)k, &c, NULL) !=
+		    CV_OK) {
+			json_decref(o);
+			return json_null();
+		}
+		json_object_set_new(o, media_kind_name((enum media_kind)k),
+			json_pack("{s:I,s:I,s:I,s:I}", "pending",
+				(json_int_t)c.pending, "done",
+				(json_int_t)c.done, "missing",
+				(json_int_t)c.missing, "denied",
+				(json_int_t)c.denied));
+	}
+	return o;
+}
+
 static json_t *archive_json(const struct store_status_archive *a)
 {
 	json_t *o = json_object();
@@ -54,8 +77,8 @@ struct head {
 	char hash[CV_SHA256_HEX];
 };
 
-static void print_json(const struct store_status *st, int64_t now,
-	const struct head *h)
+static void print_json(struct store *s, const struct store_status *st,
+	int64_t now, const struct head *h)
 {
 	json_t *o = json_object(), *q = json_object();
 	json_t *locs = json_array(), *arch = json_array();
@@ -69,8 +92,12 @@ static void print_json(const struct store_status *st, int64_t now,
 			? json_integer((now - st->queue_oldest_at) / 1000)
 			: json_null());
 	json_object_set_new(o, "fetchQueue", q);
-	for (size_t i = 0; i < st->n_locations; i++)
-		json_array_append_new(locs, location_json(&st->locations[i]));
+	for (size_t i = 0; i < st->n_locations; i++) {
+		json_t *l = location_json(&st->locations[i]);
+		json_object_set_new(l, "media", media_json(s,
+			st->locations[i].id));
+		json_array_append_new(locs, l);
+	}
 	for (size_t i = 0; i < st->n_archives; i++)
 		json_array_append_new(arch, archive_json(&st->archives[i]));
 	json_object_set_new(o, "locations", locs);
@@ -113,6 +140,32 @@ static void print_locations(const struct cli *cli,
 	}
 }
 
+/* Recordings and transcriptions per location: what the fetcher holds,
+ * waits for, gave up on (missing) or may not read (denied). */
+static void print_media(struct store *s, const struct store_status *st)
+{
+	bool head = false;
+	for (size_t i = 0; i < st->n_locations; i++) {
+		for (int k = 0; k < MEDIA_N_KIND; k++) {
+			struct store_media_counts c;
+			if (store_media_counts(s, st->locations[i].id,
+				    (enum media_kind)k, &c, NULL) != CV_OK ||
+			    c.pending + c.done + c.missing + c.denied == 0)
+				continue;
+			if (!head)
+				printf("\n%-24s %-13s %7s %7s %7s %7s\n",
+					"media location", "kind", "fetched",
+					"pending", "missing", "denied");
+			head = true;
+			printf("%-24s %-13s %7lld %7lld %7lld %7lld\n",
+				st->locations[i].id,
+				media_kind_name((enum media_kind)k),
+				(long long)c.done, (long long)c.pending,
+				(long long)c.missing, (long long)c.denied);
+		}
+	}
+}
+
 static void print_archives(const struct cli *cli,
 	const struct store_status *st)
 {
@@ -133,8 +186,8 @@ static void print_archives(const struct cli *cli,
 	}
 }
 
-static void print_text(const struct cli *cli, const struct store_status *st,
-	int64_t now, const struct head *h)
+static void print_text(const struct cli *cli, struct store *s,
+	const struct store_status *st, int64_t now, const struct head *h)
 {
 	char t[TZ_TIME_LEN];
 	printf("times in     %s\n", cli_zone_name(cli));
@@ -150,6 +203,7 @@ static void print_text(const struct cli *cli, const struct store_status *st,
 	putchar('\n');
 	printf("audit head   #%lld %s\n", (long long)h->id, h->hash);
 	print_locations(cli, st);
+	print_media(s, st);
 	print_archives(cli, st);
 }
 
@@ -188,9 +242,9 @@ static int run(struct cli *cli, int argc, char **argv)
 		rc = store_audit_head(s, &h.id, h.hash, &err);
 	int64_t now = cv_now_ms();
 	if (rc == CV_OK && json)
-		print_json(&st, now, &h);
+		print_json(s, &st, now, &h);
 	else if (rc == CV_OK)
-		print_text(cli, &st, now, &h);
+		print_text(cli, s, &st, now, &h);
 	store_status_finish(&st);
 	store_close(s);
 	if (rc != CV_OK) {
@@ -211,10 +265,12 @@ const struct cli_cmd cmd_status = {
 		"webhook announced that sync\nhas not fetched yet: how many, "
 		"the oldest, how many failed); per location\nthe calls "
 		"stored, when a sync last ran and last succeeded, the last "
-		"error;\nper location and month the archives written, when "
-		"last written and last\nverified, and any bag never verified; "
-		"the audit chain's head (id and\nhash of its newest entry, "
-		"for an external system to record). "
+		"error;\nper location the recordings and transcriptions "
+		"fetched, pending, missing\n(absent after 26 h) and denied "
+		"(the token lacks the scope);\nper location and month the "
+		"archives written, when last written and last\nverified, and "
+		"any bag never verified; the audit chain's head (id and\nhash "
+		"of its newest entry, for an external system to record). "
 		"Times are UTC. The same figures\nare on `serve`'s /metrics "
 		"(docs/webhooks.md). --json prints them as an\nobject "
 		"(`calls`, `walBytes`, `fetchQueue`, `locations`, "

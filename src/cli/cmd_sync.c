@@ -28,6 +28,8 @@ static int parse(int argc, char **argv, struct sync_opts *o,
 		{ "retries", required_argument, NULL, 'r' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "max-store-mb", required_argument, NULL, 'M' },
+		{ "no-media", no_argument, NULL, 'N' },
+		{ "max-recording-mb", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	long v;
@@ -76,6 +78,14 @@ static int parse(int argc, char **argv, struct sync_opts *o,
 					"100000000)");
 			o->max_store_bytes = (int64_t)v << 20;
 			break;
+		case 'N': o->no_media = true; break;
+		case 'R':
+			if (!cli_parse_long(optarg, 1, 65536, &v))
+				return cli_fail(CV_EXIT_USAGE, "sync",
+					"--max-recording-mb needs MiB (1 to "
+					"65536)");
+			o->media_max_bytes = (int64_t)v << 20;
+			break;
 		default:
 			return CV_EXIT_USAGE;
 		}
@@ -108,6 +118,12 @@ static void report(const struct sync_result *r)
 		extra, (long long)r->agents, (long long)r->queue_fetched,
 		(long long)r->requests, (long long)r->retries,
 		(long long)r->n429, r->seconds);
+	if (r->recordings || r->transcriptions || r->media_failed)
+		printf("%s: media: %lld recordings, %lld transcriptions "
+		       "fetched; %lld not kept (tried again later)\n",
+			r->location, (long long)r->recordings,
+			(long long)r->transcriptions,
+			(long long)r->media_failed);
 	if (r->warning)
 		printf("%s: warning: %s\n", r->location, r->warning);
 }
@@ -170,7 +186,8 @@ const struct cli_cmd cmd_sync = {
 		"[--until DATE] [--full]\n"
 		"                      [--overlap HOURS] [--retries N] "
 		"[--timeout SECS]\n"
-		"                      [--max-store-mb N]\n"
+		"                      [--max-store-mb N] [--no-media] "
+		"[--max-recording-mb N]\n"
 		"\n"
 		"For each location (default: every one from `callvault "
 		"location list`), in\nparallel: list the Voice AI agents "
@@ -186,13 +203,15 @@ const struct cli_cmd cmd_sync = {
 		"— a sync that is killed resumes without\nloss or "
 		"duplicates. A part with records that went to quarantine "
 		"holds the\ncheckpoint, so the next sync reads them again. "
-		"Then the calls that webhooks\nqueued are fetched one by one. "
-		"Each location stays under the rate limits the\nserver "
-		"announces (X-RateLimit-*), waits on 429, backs off with "
-		"jitter on 5xx,\ntimeouts and resets, and fails alone when "
-		"its retries or its daily budget are\nspent. Calls that reach "
-		"HighLevel later than the overlap are found by\n`callvault "
-		"reconcile`.\n"
+		"Then the calls that webhooks\nqueued are fetched one by one, "
+		"and then the recordings and timed\ntranscriptions due (every "
+		"call with a messageId is queued; see\ndocs/recordings.md), "
+		"from the location's API base only. Each location\nstays "
+		"under the rate limits the server announces (X-RateLimit-*), "
+		"waits\non 429, backs off with jitter on 5xx, timeouts and "
+		"resets, and fails alone\nwhen its retries or its daily "
+		"budget are spent. Calls that reach HighLevel\nlater than the "
+		"overlap are found by `callvault reconcile`.\n"
 		"\n"
 		"  --location LOC  sync only LOC (repeatable)\n"
 		"  --since DATE    window start (ISO 8601); default: the "
@@ -214,6 +233,10 @@ const struct cli_cmd cmd_sync = {
 		"partial is kept,\n"
 		"                  and the next sync goes on from their "
 		"checkpoints (default: no cap)\n"
+		"  --no-media      queue recordings and transcriptions, fetch "
+		"none\n"
+		"  --max-recording-mb N  refuse a recording larger than N MiB "
+		"(default 256)\n"
 		"\nA terminal shows progress per location; otherwise log lines "
 		"go to stderr.\nPrints one result line per location, and a "
 		"warning line when something\nauxiliary was missed (kept in "

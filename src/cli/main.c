@@ -38,6 +38,7 @@ static const struct cli_cmd *const commands[] = {
 	&cmd_status,
 	&cmd_backup,
 	&cmd_config,
+	&cmd_recording,
 #ifndef CV_LEAN
 	&cmd_user,
 	&cmd_serve,

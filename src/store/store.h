@@ -23,6 +23,9 @@ enum store_flags {
 	STORE_NOCREATE = 1 << 1,  /* fail when the file does not exist */
 };
 
+/* The path the store was opened with (the blob store lies beside it). */
+const char *store_db_path(const struct store *s);
+
 /* Open (creating and migrating when needed) the store at path. */
 enum cv_err store_open(struct store **out, const char *path, int flags,
 	char **errmsg) CV_MUST_CHECK;
@@ -43,8 +46,6 @@ void store_set_size_limit(struct store *s, int64_t max_bytes);
 /* Whether a transaction is open on s: false after store_begin when a
  * failed statement (disk full, I/O error) made SQLite roll it back. */
 bool store_tx_active(struct store *s);
-/* The path the store was opened with (borrowed). */
-const char *store_db_path(const struct store *s);
 /* Size in bytes of the store's -wal file: 0 when there is none, -1 when
  * it cannot be read. */
 int64_t store_wal_bytes(struct store *s);

@@ -334,6 +334,44 @@ enum cv_err store_media_want(struct store *s, const char *message_id,
 	return CV_OK;
 }
 
+enum cv_err store_media_want_calls(struct store *s, const char *location_id,
+	int64_t since, int64_t now, char **errmsg)
+{
+	static const char sql[] =
+		"INSERT OR IGNORE INTO media_fetch(message_id, kind,"
+		" location_id, first_seen, next_at)"
+		" SELECT c.message_id, k.kind, c.location_id, ?3, ?3"
+		" FROM calls c, (SELECT 'recording' AS kind UNION ALL"
+		" SELECT 'transcription') k"
+		" WHERE c.location_id = ?1 AND c.created_at >= ?2"
+		" AND length(c.message_id) BETWEEN 1 AND 64"
+		/* the ids media_id_ok() accepts: they go into a URL path */
+		" AND c.message_id NOT GLOB '*[^A-Za-z0-9_-]*'";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, location_id);
+	sqlite3_bind_int64(st, 2, since);
+	sqlite3_bind_int64(st, 3, now);
+	return step_done(s, st, "queue media fetches", errmsg);
+}
+
+enum cv_err store_media_deny_location(struct store *s,
+	const char *location_id, int64_t next_at, const char *why,
+	char **errmsg)
+{
+	static const char sql[] =
+		"UPDATE media_fetch SET state = 'denied', next_at = ?2,"
+		" last_error = ?3 WHERE location_id = ?1 AND state = 'pending'";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, location_id);
+	sqlite3_bind_int64(st, 2, next_at);
+	store_bind_text(st, 3, why);
+	return step_done(s, st, "mark media fetches denied", errmsg);
+}
+
 enum cv_err store_media_due(struct store *s, const char *location_id,
 	int64_t now, size_t limit, struct store_media_job **out, size_t *n,
 	char **errmsg)
@@ -341,7 +379,7 @@ enum cv_err store_media_due(struct store *s, const char *location_id,
 	static const char sql[] =
 		"SELECT message_id, location_id, kind, state, attempts,"
 		" first_seen, next_at, last_error FROM media_fetch"
-		" WHERE state = 'pending' AND next_at <= ?1"
+		" WHERE state IN ('pending', 'denied') AND next_at <= ?1"
 		" AND (?2 IS NULL OR location_id = ?2)"
 		" ORDER BY next_at, message_id, kind LIMIT ?3";
 	*out = NULL;
@@ -378,6 +416,37 @@ enum cv_err store_media_due(struct store *s, const char *location_id,
 	*out = NULL;
 	*n = 0;
 	return store_dberr(s, errmsg, "read due media fetches");
+}
+
+enum cv_err store_media_job_get(struct store *s, const char *message_id,
+	enum media_kind kind, struct store_media_job *out, bool *found,
+	char **errmsg)
+{
+	static const char sql[] =
+		"SELECT location_id, state, attempts, first_seen, next_at,"
+		" last_error FROM media_fetch WHERE message_id = ? AND kind = ?";
+	memset(out, 0, sizeof(*out));
+	*found = false;
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, message_id);
+	store_bind_text(st, 2, media_kind_name(kind));
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		out->message_id = xstrdup(message_id);
+		out->kind = kind;
+		out->location_id = store_col_dup(st, 0);
+		out->state = store_col_dup(st, 1);
+		out->attempts = sqlite3_column_int(st, 2);
+		out->first_seen = sqlite3_column_int64(st, 3);
+		out->next_at = sqlite3_column_int64(st, 4);
+		out->last_error = store_col_dup(st, 5);
+		*found = true;
+	}
+	sqlite3_reset(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE
+		? CV_OK : store_dberr(s, errmsg, "read a media fetch");
 }
 
 enum cv_err store_media_result(struct store *s, const char *message_id,

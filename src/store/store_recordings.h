@@ -99,8 +99,18 @@ void store_media_jobs_free(struct store_media_job *v, size_t n);
 enum cv_err store_media_want(struct store *s, const char *message_id,
 	const char *location_id, int64_t now, int64_t next_at, char **errmsg)
 	CV_MUST_CHECK;
-/* Up to limit pending jobs due at now (location_id NULL: any), the
- * oldest due first. */
+/* Want both media of every call of a location created at or after
+ * since that has a messageId (sync, after storing its pages). */
+enum cv_err store_media_want_calls(struct store *s, const char *location_id,
+	int64_t since, int64_t now, char **errmsg) CV_MUST_CHECK;
+/* The token of a location lacks the scope: every pending job of the
+ * location becomes denied until next_at (asked again then). */
+enum cv_err store_media_deny_location(struct store *s,
+	const char *location_id, int64_t next_at, const char *why,
+	char **errmsg) CV_MUST_CHECK;
+/* Up to limit pending jobs due at now (denied ones too once their
+ * next_at has come: the scope may have been granted since), location_id
+ * NULL: any, the oldest due first. */
 enum cv_err store_media_due(struct store *s, const char *location_id,
 	int64_t now, size_t limit, struct store_media_job **out, size_t *n,
 	char **errmsg) CV_MUST_CHECK;
@@ -109,6 +119,10 @@ enum cv_err store_media_due(struct store *s, const char *location_id,
 enum cv_err store_media_result(struct store *s, const char *message_id,
 	enum media_kind kind, const char *state, int64_t next_at,
 	const char *error, char **errmsg) CV_MUST_CHECK;
+/* The job of one message and kind; *found false when none. */
+enum cv_err store_media_job_get(struct store *s, const char *message_id,
+	enum media_kind kind, struct store_media_job *out, bool *found,
+	char **errmsg) CV_MUST_CHECK;
 /* Jobs in each state, for one location or all (NULL). */
 struct store_media_counts {
 	int64_t pending, done, missing, denied;

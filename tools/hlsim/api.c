@@ -13,6 +13,7 @@
 
 #include "common.h"
 #include "emit.h"
+#include "media.h"
 #include "util.h"
 
 #define MAX_BODY 16384
@@ -36,6 +37,9 @@ struct reply {
 	bool truncate;         /* send part of it, then close */
 	bool reset;            /* close without an answer */
 	const char *content_type; /* default application/json */
+	const char *disposition;  /* Content-Disposition, or NULL */
+	struct media_stream *wav; /* a recording to stream (media.h) */
+	uint64_t wav_len;
 	struct rl_result rl;
 };
 
@@ -523,11 +527,28 @@ static bool rate_limit(struct hlsim *h, const char *key,
 	return false;
 }
 
+/* The recording and transcription routes (media.c). */
+static bool route_media(struct ctx *c, const char *url)
+{
+	struct media_answer a;
+	if (!media_route(c->h, c->loc, url, c->now, &a))
+		return false;
+	c->r->status = a.status;
+	c->r->body = a.body;
+	c->r->content_type = a.content_type;
+	c->r->disposition = a.disposition;
+	c->r->wav = a.wav;
+	c->r->wav_len = a.wav_len;
+	return true;
+}
+
 static void route(struct ctx *c, const char *method, const char *url)
 {
 	const char *p = url;
 	if (strcmp(method, "GET"))
 		not_found(c->r, method, url);
+	else if (!strncmp(p, "/conversations/", 15) && route_media(c, p))
+		;
 	else if (!strcmp(p, "/voice-ai/dashboard/call-logs"))
 		route_call_logs(c);
 	else if (!strncmp(p, "/voice-ai/dashboard/call-logs/", 30) &&
@@ -548,7 +569,7 @@ static void route(struct ctx *c, const char *method, const char *url)
 /* Faults that spoil a good answer on its way out. */
 static void spoil(struct hlsim *h, struct reply *r)
 {
-	if (r->status != 200)
+	if (r->status != 200 || r->wav || r->content_type)
 		return;
 	if (faults_roll(&h->faults, F_BADJSON))
 		r->body[strlen(r->body) / 2] = '\0';  /* not valid JSON */
@@ -897,9 +918,14 @@ static void add_header(void *resp, const char *name, const char *value)
 static enum MHD_Result send_reply(struct hlsim *h,
 	struct MHD_Connection *conn, struct reply *r)
 {
-	size_t n = strlen(r->body);
+	size_t n = r->body ? strlen(r->body) : 0;
 	struct MHD_Response *resp;
-	if (r->truncate && n > 1) {
+	if (r->wav) {
+		/* streamed: a long recording is never held whole */
+		resp = MHD_create_response_from_callback(r->wav_len, 64 * 1024,
+			media_stream_read, r->wav, media_stream_free);
+		r->wav = NULL;
+	} else if (r->truncate && n > 1) {
 		struct partial *p = xmalloc(sizeof(*p));
 		p->body = r->body;
 		p->cut = n / 2;
@@ -916,6 +942,9 @@ static enum MHD_Result send_reply(struct hlsim *h,
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 		r->content_type ? r->content_type :
 		"application/json; charset=utf-8");
+	if (r->disposition)
+		MHD_add_response_header(resp, "Content-Disposition",
+			r->disposition);
 	ratelimit_headers(h->rl, &r->rl, r->status, add_header, resp);
 	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status,
 		resp);
@@ -980,7 +1009,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
 		free(r.body);
 		return MHD_NO;
 	}
-	if (!r.body)
+	if (!r.body && !r.wav)
 		set_error(&r, r.status, reason(r.status));
 	return send_reply(h, conn, &r);
 }
@@ -1025,6 +1054,7 @@ struct api_server *api_start(struct hlsim *h, uint16_t port,
 	*bound = info ? info->port : port;
 	pthread_mutex_lock(&h->lock);
 	h->port = *bound;
+	h->started_ms = cv_now_ms();
 	pthread_mutex_unlock(&h->lock);
 	struct api_server *s = xcalloc(1, sizeof(*s));
 	s->d = d;

@@ -25,6 +25,7 @@ struct hlsim {
 	struct quirks quirks;
 	const char *client_id, *client_secret;
 	uint16_t port;
+	int64_t started_ms;        /* when serving began (epoch ms) */
 	struct emitter *emitter;   /* webhooks for arrivals, or NULL */
 	/* counters for /__sim/stats */
 	long requests, api_requests, served_429, resets, webhooks;

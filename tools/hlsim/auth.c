@@ -50,6 +50,8 @@ const char *auth_scope_for(const char *path)
 		return SCOPES[0];
 	if (!strncmp(path, "/voice-ai/agents", 16))
 		return SCOPES[1];
+	if (!strncmp(path, "/conversations/", 15))
+		return SCOPES[2];
 	return NULL;
 }
 

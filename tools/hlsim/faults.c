@@ -14,6 +14,7 @@ static const char *const names[F__COUNT] = {
 	[F_EMPTY] = "empty", [F_NOECHO] = "page-noecho",
 	[F_EXAMPLE] = "example", [F_OAUTH5XX] = "oauth5xx",
 	[F_STORM] = "storm429", [F_LATENCY] = "latency-ms",
+	[F_RECTRUNC] = "rec-truncate", [F_NOTAUDIO] = "rec-notaudio",
 };
 
 const char faults_help[] =
@@ -29,6 +30,9 @@ const char faults_help[] =
 	"      page-noecho=P  call-logs: the page field does not echo the request\n"
 	"      example=P      call-logs: the OpenAPI example for every request\n"
 	"      oauth5xx=P     POST /oauth/token answers 503 (no token issued)\n"
+	"      rec-truncate=P recordings: promise the whole length, send half\n"
+	"      rec-notaudio=P recordings: 200 with a body that is not audio\n"
+	"                     (text/html, or audio/x-wav that is not a WAV)\n"
 	"      latency-ms=N   sleep N ms before every API answer\n"
 	"      storm429=N     N consecutive 429s, starting at API request 5\n"
 	"                     (set through /__sim/fault: at the next request)\n"

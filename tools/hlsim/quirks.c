@@ -26,6 +26,13 @@ const char quirks_help[] =
 	"      odd-values=P   share of calls served with a negative duration,\n"
 	"                     a string trialCall and an unknown field\n"
 	"      no-created=P   share of calls served without createdAt\n"
+	"      rec-none=P     share of calls with a messageId but no recording\n"
+	"      rec-late=S     a recording appears S seconds after its call\n"
+	"                     ended (or after hlsim started, if later)\n"
+	"      rec-rate=R     8000 or 16000 Hz (default: either, by call)\n"
+	"      rec-max-s=S    recordings at most S seconds long\n"
+	"      rec-s=S        every recording S seconds long (benchmarks)\n"
+	"      transcription=none  404 for every transcription\n"
 	"                     (POST /__sim/quirk spec=... changes quirks)\n";
 
 static int bad(char **errmsg, const char *name, const char *val)
@@ -41,6 +48,39 @@ static int pick(const char *val, const char *const *names, int n)
 		if (!strcmp(val, names[i]))
 			return i;
 	return -1;
+}
+
+/* The recording quirks (tools/hlsim/media.c serves them). */
+static int set_media(struct quirks *q, const char *name, const char *val,
+	char **errmsg)
+{
+	char *end;
+	double v = strtod(val, &end);
+	bool num = *val && !*end && v >= 0;
+	if (!strcmp(name, "rec-none") && num && v <= 1)
+		q->rec_none = v;
+	else if (!strcmp(name, "rec-late") && num && v <= 7 * 86400)
+		q->rec_late_ms = (int64_t)(v * 1000);
+	else if (!strcmp(name, "rec-rate") && (v == 8000 || v == 16000))
+		q->rec_rate = (int)v;
+	else if (!strcmp(name, "rec-max-s") && num && v <= 86400)
+		q->rec_max_s = (int)v;
+	else if (!strcmp(name, "rec-s") && num && v <= 86400)
+		q->rec_s = (int)v;
+	else if (!strcmp(name, "transcription") && !strcmp(val, "none"))
+		q->trans_none = true;
+	else if (!strcmp(name, "transcription") && !strcmp(val, "ok"))
+		q->trans_none = false;
+	else if (!strcmp(name, "rec-none") || !strcmp(name, "rec-late") ||
+		 !strcmp(name, "rec-rate") || !strcmp(name, "rec-max-s") ||
+		 !strcmp(name, "rec-s") ||
+		 !strcmp(name, "transcription"))
+		return bad(errmsg, name, val);
+	else {
+		cv_error(errmsg, CV_EINVAL, "unknown quirk \"%s\"", name);
+		return -1;
+	}
+	return 0;
 }
 
 static int set_one(struct quirks *q, const char *name, const char *val,
@@ -89,6 +129,8 @@ static int set_one(struct quirks *q, const char *name, const char *val,
 		if (*end || end == val || v < 0 || v > 1)
 			return bad(errmsg, name, val);
 		*(name[0] == 'o' ? &q->odd_values : &q->unidentifiable) = v;
+	} else if (!strncmp(name, "rec-", 4) || !strcmp(name, "transcription")) {
+		return set_media(q, name, val, errmsg);
 	} else {
 		cv_error(errmsg, CV_EINVAL, "unknown quirk \"%s\"", name);
 		return -1;

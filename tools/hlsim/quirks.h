@@ -28,6 +28,15 @@ struct quirks {
 	double odd_values;        /* share of calls served with values out
 				     of the example's range or type */
 	double unidentifiable;    /* share served without a createdAt */
+	/* recordings (media.c) */
+	double rec_none;          /* share of calls without a recording */
+	int64_t rec_late_ms;      /* a recording appears this long after
+				     the call ended (or hlsim started) */
+	int rec_rate;             /* 8000, 16000; 0: either, by call */
+	int rec_max_s;            /* recordings cut to this length; 0 none */
+	int rec_s;                /* every recording this long; 0: the
+				     call's duration (benchmarks) */
+	bool trans_none;          /* no transcription (404), as for Voice AI */
 };
 
 /* Parse a spec into q (zeroed first). 0, or -1 with *errmsg set. */
