@@ -8,12 +8,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blob.h"
+
 #include "bagfmt.h"
 #include "seal.h"
 #include "bagjson.h"
 #include "publish.h"
 #include "retention.h"
 #include "store/store_audit.h"
+#include "store/store_recordings.h"
 #include "store/store_holds.h"
 #include "store/store_retention.h"
 #include "store/store_search.h"
@@ -31,8 +34,10 @@
 #define EVPKG_LEVEL 3
 #define EVPKG_THREADS 1
 
+/* the recording (the first; later ones are recording.2.wav, …) and the
+ * timed transcription come from the blob store and the store's rows */
 static const char *const file_names[EVPKG_F_N] = { "versions.jsonl",
-	"transcript.txt", "events.jsonl", NULL };
+	"transcript.txt", "events.jsonl", NULL, NULL };
 
 struct pkgw {
 	struct store *s;
@@ -41,6 +46,7 @@ struct pkgw {
 	struct tarzst *t;
 	struct tz *z;
 	struct evreport *rep;
+	struct blobstore *blobs;  /* NULL until a call has a recording */
 	struct buf man, load, line, path;
 	/* the load file and the manifest grow with the calls: past SPILL
 	 * bytes they go to unlinked temp files */
@@ -186,7 +192,7 @@ static const char load_header[] =
 	"callId,createdAtLocal,createdAtUtc,locationId,agent,callerNumber,"
 	"durationSeconds,versionsPath,versionsSha256,transcriptPath,"
 	"transcriptSha256,eventsPath,eventsSha256,recordingPath,"
-	"recordingSha256\r\n";
+	"recordingSha256,timedTranscriptPath,timedTranscriptSha256\r\n";
 
 static void load_row(struct pkgw *w, const struct evpkg_call *c,
 	const struct store_arch_call *a)
@@ -208,8 +214,104 @@ static void load_row(struct pkgw *w, const struct evpkg_call *c,
 		spill(w, w->loadf, &w->load);
 }
 
-/* A call's files: versions, transcript, events (a recording joins them
- * when recordings exist: data/recordings/<callId>.wav, issue 20). */
+/* Add ROOT/rel: a recording's bytes streamed from the blob store, hashed
+ * on the way; bytes that no longer hash to the SHA-256 recorded when they
+ * were fetched stop the export (exit 3) rather than hand over damaged
+ * evidence. */
+static enum cv_err add_blob(struct pkgw *w, const char *rel,
+	const struct store_recording *r)
+{
+	if (!w->blobs) {
+		enum cv_err rc = blob_open(&w->blobs, store_db_path(w->s),
+			false, w->errmsg);
+		if (rc != CV_OK)
+			return rc;
+	}
+	int fd;
+	int64_t size;
+	enum cv_err rc = blob_open_read(w->blobs, r->sha256, &fd, &size,
+		w->errmsg);
+	if (rc != CV_OK)
+		return rc;
+	buf_reset(&w->path);
+	bagfmt_cat(&w->path, w->o->root, "/", rel, NULL);
+	rc = tarzst_begin(w->t, w->path.data, (uint64_t)size, w->errmsg);
+	struct cv_hash *h = cv_hash_create("sha256");
+	char chunk[65536];
+	int64_t left = size;
+	while (rc == CV_OK && left > 0) {
+		ssize_t n = read(fd, chunk, left < (int64_t)sizeof(chunk)
+			? (size_t)left : sizeof(chunk));
+		if (n <= 0) {
+			rc = cv_error(w->errmsg, CV_EIO, "recording %s: read "
+				"short", r->sha256);
+			break;
+		}
+		cv_hash_update(h, chunk, (size_t)n);
+		rc = tarzst_write(w->t, chunk, (size_t)n, w->errmsg);
+		left -= n;
+	}
+	close(fd);
+	char hex[CV_SHA512_HEX];
+	cv_hash_final_hex(h, hex);
+	if (rc == CV_OK && strcmp(hex, r->sha256) != 0)
+		rc = cv_error(w->errmsg, CV_EINTEGRITY, "recording of call %s: "
+			"its bytes hash to %.64s, not to %s recorded when it "
+			"was fetched", w->cur, hex, r->sha256);
+	if (rc == CV_OK)
+		rc = tarzst_end(w->t, w->errmsg);
+	if (rc == CV_OK) {
+		bagfmt_cat(&w->man, r->sha256, "  ", rel, "\n", NULL);
+		if (w->man.len > SPILL)
+			spill(w, w->manf, &w->man);
+		w->oxum_bytes += (uint64_t)size;
+		w->oxum_files++;
+		w->st->recordings++;
+	}
+	return rc;
+}
+
+/* The call's recordings (the first named in the load file) and its
+ * newest timed transcription, as received. */
+static enum cv_err media_files(struct pkgw *w, const struct store_arch_call *a,
+	const char *safe, char *paths[EVPKG_F_N],
+	char shas[EVPKG_F_N][CV_SHA256_HEX])
+{
+	struct store_recording *r;
+	size_t n;
+	enum cv_err rc = store_recordings_of_call(w->s, a->id, &r, &n,
+		w->errmsg);
+	for (size_t i = 0; i < n && rc == CV_OK; i++) {
+		char *rel = i ? xasprintf("data/calls/%s/recording.%zu.wav",
+				      safe, i + 1)
+			      : xasprintf("data/calls/%s/recording.wav", safe);
+		rc = add_blob(w, rel, &r[i]);
+		if (rc == CV_OK && i == 0) {
+			paths[EVPKG_F_RECORDING] = rel;
+			snprintf(shas[EVPKG_F_RECORDING], CV_SHA256_HEX, "%s",
+				r[i].sha256);
+		} else {
+			free(rel);
+		}
+	}
+	store_recordings_free(r, n);
+	if (rc != CV_OK)
+		return rc;
+	struct store_transcription t;
+	bool found = false;
+	rc = store_transcription_of_call(w->s, a->id, &t, &found, w->errmsg);
+	if (rc == CV_OK && found) {
+		paths[EVPKG_F_TIMED] = xasprintf(
+			"data/calls/%s/timed-transcript.json", safe);
+		struct buf b = { .data = t.body, .len = t.len };
+		rc = add_payload(w, paths[EVPKG_F_TIMED], &b,
+			shas[EVPKG_F_TIMED]);
+	}
+	store_transcription_clear(&t);
+	return rc;
+}
+
+/* A call's files: versions, transcript, events, then its media. */
 static enum cv_err call_files(struct pkgw *w, const struct store_arch_call *a,
 	const char *safe, char *paths[EVPKG_F_N],
 	char shas[EVPKG_F_N][CV_SHA256_HEX])
@@ -231,6 +333,8 @@ static enum cv_err call_files(struct pkgw *w, const struct store_arch_call *a,
 		if (rc == CV_OK)
 			rc = add_payload(w, paths[i], &w->line, shas[i]);
 	}
+	if (rc == CV_OK)
+		rc = media_files(w, a, safe, paths, shas);
 	return rc;
 }
 
@@ -495,6 +599,7 @@ enum cv_err evpkg_write(struct store *s, const struct evpkg_opts *o,
 	if (w.manf)
 		fclose(w.manf);
 	tz_free(w.z);
+	blob_close(w.blobs);
 	buf_finish(&w.man);
 	buf_finish(&w.load);
 	buf_finish(&w.line);

@@ -58,6 +58,7 @@ struct evpkg_opts {
 
 struct evpkg_stats {
 	int64_t calls, versions, events;
+	int64_t recordings;       /* audio files, exactly as received */
 	uint64_t size;            /* of the .tar.zst */
 	char sha256[CV_SHA256_HEX]; /* of the .tar.zst */
 	bool is_signed;           /* its tag manifest: signed by the key */
@@ -109,7 +110,7 @@ struct evpkg_version {
 	char raw_sha256[CV_SHA256_HEX];
 };
 enum { EVPKG_F_VERSIONS, EVPKG_F_TRANSCRIPT, EVPKG_F_EVENTS,
-	EVPKG_F_RECORDING, EVPKG_F_N };
+	EVPKG_F_RECORDING, EVPKG_F_TIMED, EVPKG_F_N };
 struct evpkg_call {
 	const char *id, *location, *agent, *number;
 	int64_t created_at;

@@ -29,6 +29,9 @@ cv import "$T/calls.jsonl" >/dev/null
 # a second version of q1, from another source
 rec q1 L1 "+13105550177" 5 "my lawyer wants a cancellation, today" >"$T/q1b.jsonl"
 cv import "$T/q1b.jsonl" >/dev/null
+# q1's recording and timed transcription, as sync would have fetched them
+MKREC=${MKREC:?set by meson}
+rsha=$("$MKREC" "$CALLVAULT_DB" q1 48000)
 cv --actor counsel show q1 >/dev/null
 cv show q2 >/dev/null
 cv --actor analyst search lawyer --location L1 >/dev/null
@@ -57,6 +60,7 @@ P="$T/out1/doe.tar.zst"
 expect_exit "export the hold" 0 cv --actor counsel evidence export --hold 1 \
 	--reason "subpoena 17" --tz America/Los_Angeles --out "$P"
 expect "summary" grep -q "1 call, 2 versions" "$T/out"
+cp "$T/out" "$T/out1.txt"
 expect_exit "an existing file is not overwritten" 2 cv evidence export --hold 1 --reason r --out "$P"
 expect "0600" test "$(stat -c %a "$P")" = 600
 expect_eq "audited" "$(q "SELECT count(*) FROM audit WHERE command = 'evidence export' AND actor = 'counsel' AND detail LIKE '%\"hold\":1%' AND detail LIKE '%\"q1\"%'")" 1
@@ -112,6 +116,17 @@ expect_eq "load file row" "$(echo "$row" | cut -d, -f1-7)" \
 	"q1,2026-01-05T07:04:05.000-08:00,2026-01-05T15:04:05.000Z,L1,,+13105550177,61"
 expect_eq "transcript's hash in the load file" "$(echo "$row" | cut -d, -f10-11)" \
 	"data/calls/q1/transcript.txt,$(cd "$bag" && sha256sum data/calls/q1/transcript.txt | cut -c1-64)"
+# the recording: the bytes as received, in the manifest and the load file
+expect_eq "the recording is the blob's bytes" \
+	"$(sha256sum "$bag/data/calls/q1/recording.wav" | cut -c1-64)" "$rsha"
+expect "the manifest lists it" grep -q "^$rsha  data/calls/q1/recording.wav$" "$bag/manifest-sha256.txt"
+expect "the load file names it" grep -q "data/calls/q1/recording.wav,$rsha" "$bag/data/loadfile.csv"
+expect "the timed transcript is there" test -s "$bag/data/calls/q1/timed-transcript.json"
+expect "the summary counts it" grep -q "1 recording, exactly as received" "$T/out1.txt"
+cp -r "$bag" "$T/flipr"
+printf '\x01' | dd of="$T/flipr/data/calls/q1/recording.wav" bs=1 seek=100 conv=notrunc 2>/dev/null
+expect_exit "a flipped byte of the recording is caught" 1 bash -c \
+	"cd '$T/flipr' && sha256sum --quiet -c manifest-sha256.txt"
 expect "the report: who, why, what" grep -q "subpoena 17" "$R"
 expect "the report: the hold" grep -q "legal hold #1 (matter: Doe v. Acme)" "$R"
 expect "the report: who opened it" grep -q "<td>counsel</td><td>show</td>" "$R"

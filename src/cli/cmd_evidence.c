@@ -134,6 +134,10 @@ static int export(struct cli *cli, struct eargs *a)
 			(long long)st.versions, st.versions == 1 ? "" : "s",
 			(long long)st.events, st.events == 1 ? "" : "s",
 			(unsigned long long)st.size, st.sha256);
+	if (rc == CV_OK && st.recordings)
+		printf("%lld recording%s, exactly as received\n",
+			(long long)st.recordings,
+			st.recordings == 1 ? "" : "s");
 	if (rc == CV_OK && st.calls)
 		printf("%s%s\n", st.is_signed ? "signed by the site key"
 					       : "not signed",
@@ -180,7 +184,8 @@ const struct cli_cmd cmd_evidence = {
 	"search's grammar, with search's filters), as a BagIt bag in a\n"
 	"tar.zst (mode 0600) with FILE.sha256 beside it. Only those calls:\n"
 	"each call's versions (canonical JSON with source, time received and\n"
-	"SHA-256 as received), transcript and webhook events; a load file\n"
+	"SHA-256 as received), transcript, webhook events, recording (the\n"
+	"bytes as received) and timed transcription; a load file\n"
 	"(data/loadfile.csv: call id, time in --tz and in UTC, location,\n"
 	"agent, caller, duration, each file's path and SHA-256); and a\n"
 	"chain-of-custody report (data/custody-report.html, printable): who\n"

@@ -295,6 +295,29 @@ enum cv_err store_transcription_latest(struct store *s,
 		? CV_OK : store_dberr(s, errmsg, "read a transcription");
 }
 
+enum cv_err store_transcription_of_call(struct store *s, const char *call_id,
+	struct store_transcription *out, bool *found, char **errmsg)
+{
+	static const char sql[] =
+		"SELECT message_id FROM calls WHERE id = ?";
+	memset(out, 0, sizeof(*out));
+	*found = false;
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, call_id);
+	int r = sqlite3_step(st);
+	char *mid = r == SQLITE_ROW ? store_col_dup(st, 0) : NULL;
+	sqlite3_reset(st);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return store_dberr(s, errmsg, "read a call's messageId");
+	enum cv_err rc = mid ? store_transcription_latest(s, mid, out, found,
+				      errmsg)
+			     : CV_OK;
+	free(mid);
+	return rc;
+}
+
 const char *media_kind_name(enum media_kind k)
 {
 	return k == MEDIA_TRANSCRIPTION ? "transcription" : "recording";

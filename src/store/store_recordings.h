@@ -77,6 +77,11 @@ enum cv_err store_transcription_latest(struct store *s,
 	const char *message_id, struct store_transcription *out, bool *found,
 	char **errmsg) CV_MUST_CHECK;
 
+/* The same for a call, through its messageId. */
+enum cv_err store_transcription_of_call(struct store *s, const char *call_id,
+	struct store_transcription *out, bool *found, char **errmsg)
+	CV_MUST_CHECK;
+
 /* The fetch queue. */
 enum media_kind { MEDIA_RECORDING, MEDIA_TRANSCRIPTION };
 #define MEDIA_N_KIND 2
