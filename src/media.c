@@ -260,10 +260,34 @@ static char *refusal(const struct media_fetch *f, const struct hl_response *r,
 	return why;
 }
 
+/*
+ * A transcription answered 404 while the message's recording is kept
+ * already: HighLevel has none for it (it never has one for a Voice AI
+ * call, whose transcript is in the call log), so asking again for a day
+ * would only spend the location's budget.
+ */
+static enum cv_err no_transcription(struct store *s,
+	const struct media_fetch *f, const struct hl_response *r, bool *final,
+	char **errmsg)
+{
+	*final = false;
+	if (f->job.kind != MEDIA_TRANSCRIPTION || r->err != CV_OK ||
+	    r->status != 404)
+		return CV_OK;
+	struct store_recording *v = NULL;
+	size_t n = 0;
+	enum cv_err rc = store_recordings_of_message(s, f->job.message_id, &v,
+		&n, errmsg);
+	store_recordings_free(v, n);
+	*final = rc == CV_OK && n > 0;
+	return rc;
+}
+
 enum cv_err media_finish(struct store *s, struct media_fetch *f,
 	const struct hl_response *r, int64_t now, enum media_verdict *v,
 	char **reason, char **errmsg)
 {
+	bool final = false;
 	enum cv_err rc = CV_OK;
 	*reason = NULL;
 	if (r->err == CV_OK && r->status == 200)
@@ -272,13 +296,16 @@ enum cv_err media_finish(struct store *s, struct media_fetch *f,
 			: keep_transcription(s, f, r, now, v, reason, errmsg);
 	else
 		*reason = refusal(f, r, v);
+	if (rc == CV_OK && *v == MV_RETRY)
+		rc = no_transcription(s, f, r, &final, errmsg);
 	if (rc == CV_OK && *v != MV_STORED) {
 		const char *state = "pending";
 		int64_t next = now + media_retry_delay(f->job.attempts);
 		if (*v == MV_DENIED) {
 			state = "denied";
 			next = now + 24 * INT64_C(3600000);
-		} else if (now - f->job.first_seen >= MEDIA_MISSING_AFTER_MS) {
+		} else if (final ||
+			   now - f->job.first_seen >= MEDIA_MISSING_AFTER_MS) {
 			state = "missing";
 			*v = MV_MISSING;
 		}

@@ -10,6 +10,8 @@
  * What is accepted as a recording: HTTP 200, an audio Content-Type,
  * every announced byte received, a readable WAV header. Anything else is
  * kept nowhere and the job tried again later (see media_retry_delay).
+ * A transcription that is 404 while the recording is kept is missing at
+ * once: HighLevel has none for Voice AI calls.
  */
 #ifndef CV_MEDIA_H
 #define CV_MEDIA_H

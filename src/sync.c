@@ -851,6 +851,10 @@ static void media_item(struct job *j, const struct hl_response *r)
 		j->res->media_failed++;
 		add_warning(j, "recordings not fetched: %s", why);
 		job_done(j);
+	} else if (v == MV_MISSING && mj->kind == MEDIA_TRANSCRIPTION) {
+		/* the usual for a Voice AI call (media.h): not a failure */
+		cv_info("location=%s message=%s msg=\"no timed transcription: "
+			"%s\"", j->loc.id, mj->message_id, why);
 	} else {
 		j->res->media_failed++;
 		cv_warn("location=%s message=%s kind=%s msg=\"%s not kept: "

@@ -223,9 +223,19 @@ expect_eq "--no-media: nothing fetched" \
 expect "--no-media: no media line" sh -c "! grep -q 'media:' '$T/nomedia.out'"
 sql "DELETE FROM media_fetch" >/dev/null
 sleep 1.1
-cv sync >/dev/null 2>&1
+quirk rec-max-s=3,transcription=none
+cv sync >"$T/notrans.out" 2>&1
 expect_eq "older calls queued and fetched on the first media sync" \
 	"$(sql 'SELECT count(*) FROM recordings')" "$NMSG"
+# a Voice AI call has no timed transcription: one 404 with the recording
+# there is final, not asked again for a day
+expect_eq "no transcription: missing at once" "$(sql "SELECT count(*) \
+	FROM media_fetch WHERE kind = 'transcription' AND state = 'missing' \
+	AND attempts = 1")" "$NMSG"
+expect "no transcription: not counted as a failure" grep -q \
+	"media: $NMSG recordings, 0 transcriptions fetched; 0 not kept" \
+	"$T/notrans.out"
+quirk rec-max-s=3
 export CALLVAULT_DB="$T/store.db"
 
 # --- a missing scope: one warning, call logs stored, jobs denied
