@@ -66,15 +66,19 @@ struct subject_erase_stats {
 enum cv_err subject_erase(struct store *s, const struct subject_erase_opts *o,
 	struct subject_erase_stats *st, char **errmsg) CV_MUST_CHECK;
 
+struct sitekey;
+
 struct subject_export_opts {
 	const struct store_subject_sel *sel;
 	const char *out_path;     /* FILE.tar.zst, written atomically, 0600 */
 	const char *actor, *os_user;
 	int64_t now_ms;           /* tests: "now"; 0 = the clock */
+	const struct sitekey *key; /* signs the package; NULL: unsigned */
 };
 
 struct subject_export_stats {
-	int64_t calls, versions;
+	int64_t calls, versions, recordings;
+	bool is_signed;
 	uint64_t size;            /* of the .tar.zst */
 	char sha256[CV_SHA256_HEX]; /* of the .tar.zst */
 };

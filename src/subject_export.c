@@ -81,13 +81,16 @@ enum cv_err subject_export(struct store *s,
 		.bag_info = info.data, .reason = "data-subject access request",
 		.actor = o->actor, .os_user = o->os_user,
 		.audit_command = "subject export",
-		.audit_detail = detail.data, .now_ms = o->now_ms };
+		.audit_detail = detail.data, .now_ms = o->now_ms,
+		.key = o->key };
 	struct evpkg_stats ps;
 	if (rc == CV_OK)
 		rc = evpkg_write(s, &po, x.v, x.n, &ps, errmsg);
 	if (rc == CV_OK) {
 		st->calls = ps.calls;
 		st->versions = ps.versions;
+		st->recordings = ps.recordings;
+		st->is_signed = ps.is_signed;
 		st->size = ps.size;
 		memcpy(st->sha256, ps.sha256, sizeof(st->sha256));
 	}

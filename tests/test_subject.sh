@@ -252,3 +252,17 @@ fi
 expect_exit "empty --actor refused" 2 cv --actor "" search x
 q "UPDATE audit SET os_user = 'nobody' WHERE actor = 'carol'"
 expect_exit "a changed OS user breaks the chain" 3 cv audit --verify
+
+# a subject-access package is signed like an evidence package once the
+# site has a key, and openssl checks the signature over its tag manifest
+if command -v openssl >/dev/null; then
+	expect_exit "key init" 0 cv key init
+	cp "$T/out" "$T/site.pub"
+	expect_exit "a signed subject export" 0 cv subject export --contact K1 --out "$T/signed.tar.zst"
+	expect "it says it is signed" grep -q "signed by the site key" "$T/out"
+	mkdir "$T/sx" && tar --zstd -xf "$T/signed.tar.zst" -C "$T/sx"
+	expect "openssl verifies the signature" openssl pkeyutl -verify -pubin \
+		-inkey "$T/site.pub" -rawin \
+		-in "$T/sx/subject-access/tagmanifest-sha256.txt" \
+		-sigfile "$T/sx/subject-access/tagmanifest-sha256.txt.sig"
+fi

@@ -10,6 +10,7 @@
 #include "../search.h"
 #include "../subject.h"
 #include "../subject_key.h"
+#include "../sitekey.h"
 #include "cli.h"
 
 #define MAX_CALL_IDS 10000
@@ -185,20 +186,27 @@ static int export(struct cli *cli, struct sargs *a)
 	if (stat(a->out, &sb) == 0)
 		return cli_fail(CV_EXIT_USAGE, cmd, "%s exists; it is not "
 			"overwritten", a->out);
+	/* signed like an evidence package when the site has a key */
+	struct sitekey *key = NULL;
+	int kc = cli_site_key(cli, cmd, NULL, &key);
+	if (kc != CV_EXIT_OK)
+		return kc;
 	struct store *s = cli_open_store(cli, cmd, STORE_NOCREATE);
 	int zc = s ? zone_sel(cli, s, a, cmd) : CV_EXIT_FAIL;
 	if (zc) {
 		store_close(s);
+		sitekey_destroy(key);
 		return zc;
 	}
 	struct subject_export_opts o = {
 		.sel = &a->sel, .out_path = a->out, .actor = cli->actor,
-		.os_user = cli->os_user,
+		.os_user = cli->os_user, .key = key,
 	};
 	struct subject_export_stats st;
 	char *err = NULL;
 	enum cv_err rc = subject_export(s, &o, &st, &err);
 	store_close(s);
+	sitekey_destroy(key);
 	int code = CV_EXIT_OK;
 	if (rc != CV_OK)
 		code = cli_fail(cli_exit_for(rc), cmd, "%s",
@@ -211,6 +219,10 @@ static int export(struct cli *cli, struct sargs *a)
 			st.calls == 1 ? "" : "s", (long long)st.versions,
 			st.versions == 1 ? "" : "s",
 			(unsigned long long)st.size, st.sha256);
+	if (rc == CV_OK && st.calls)
+		printf("%lld recording%s; %s\n", (long long)st.recordings,
+			st.recordings == 1 ? "" : "s", st.is_signed
+			? "signed by the site key" : "not signed");
 	free(err);
 	return code;
 }
