@@ -355,6 +355,12 @@ static void test_key_file(void)
 	CHECK(cv_write_file_atomic(bad, "not a key\n", 10, 0600, &err) ==
 		CV_OK);
 	CHECK(audithead_key_load(bad, false, k2, &err) == CV_EINVAL);
+	free(err), err = NULL;
+	/* the right length, one digit not hex */
+	memcpy(hex, "g", 1);
+	CHECK(cv_write_file_atomic(bad, hex, strlen(hex), 0600, &err) ==
+		CV_OK);
+	CHECK(audithead_key_load(bad, false, k2, &err) == CV_EINVAL);
 	free(err);
 	free(bad);
 	free(path);
