@@ -55,6 +55,7 @@ enum cv_err console_create(struct console **out,
 		return rc;
 	}
 	store_audit_set_os_user(s, c->cfg.os_user);
+	store_audit_set_key(s, c->cfg.audit_key);
 	c->pool[c->n_pool++] = s;
 	*out = c;
 	return CV_OK;
@@ -101,6 +102,7 @@ struct store *cx_store_take(struct console *c, char **errmsg)
 			  CV_OK)
 		return NULL;
 	store_audit_set_os_user(s, c->cfg.os_user);
+	store_audit_set_key(s, c->cfg.audit_key);
 	return s;
 }
 

@@ -44,6 +44,9 @@ struct console_config {
 	size_t n_trusted;
 	const char *os_user;     /* the service's OS user, recorded in its
 				    audit entries; NULL: none */
+	const unsigned char *audit_key; /* keys its audit entries
+				    (store_audit_set_key; borrowed); NULL:
+				    unkeyed */
 };
 
 enum console_value { CONSOLE_HEADER, CONSOLE_ARG, CONSOLE_COOKIE };

@@ -21,6 +21,10 @@ void cv_hash_update(struct cv_hash *h, const void *p, size_t n);
 void cv_hash_final_hex(struct cv_hash *h, char *out);
 void cv_hash_destroy(struct cv_hash *h);
 
+/* HMAC-SHA256(key, p[0..n)), hex. */
+void cv_hmac_sha256_hex(const unsigned char *key, size_t key_len,
+	const void *p, size_t n, char out[CV_SHA256_HEX]);
+
 /* Constant-time comparison of two equal-length byte strings. */
 int cv_memeq_ct(const void *a, const void *b, size_t n);
 

@@ -4,6 +4,9 @@ someone who can write the database would, recomputing the hash chain
 (store_audit.h's formula) so that `audit --verify` alone still passes.
 MODE: truncate N (delete entries with id >= N), clear (delete all),
 rewrite ID (change entry ID's actor, recompute every hash from it),
+unkey ID (the same, recomputing from ID only and clearing the keyed mark
+of every entry from ID on: what someone without the audit key can do),
+plain (clear every keyed mark and recompute the whole chain unkeyed),
 head (print the newest entry's id and hash), copy DEST (a consistent
 copy of the whole store, its WAL included)."""
 import hashlib, sqlite3, sys
@@ -22,10 +25,14 @@ def entry_hash(prev, ts, actor, command, detail, count, os_user):
         s += "\n" + os_user
     return hashlib.sha256(s.encode()).hexdigest()
 
-def recompute():
+def recompute(first=1):
     prev = GENESIS
+    if first > 1:
+        prev = db.execute("SELECT hash FROM audit WHERE id = ?",
+                          (first - 1,)).fetchone()[0]
     rows = db.execute("SELECT id, ts, actor, command, detail, result_count,"
-                      " os_user FROM audit ORDER BY id").fetchall()
+                      " os_user FROM audit WHERE id >= ? ORDER BY id",
+                      (first,)).fetchall()
     for (i, ts, actor, command, detail, count, os_user) in rows:
         h = entry_hash(prev, ts, actor, command, detail, count, os_user)
         db.execute("UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?",
@@ -39,6 +46,14 @@ elif mode == "clear":
 elif mode == "rewrite":
     db.execute("UPDATE audit SET actor = 'nobody' WHERE id = ?",
                (int(sys.argv[3]),))
+    recompute()
+elif mode == "unkey":
+    first = int(sys.argv[3])
+    db.execute("UPDATE audit SET actor = 'nobody' WHERE id = ?", (first,))
+    db.execute("UPDATE audit SET keyed = NULL WHERE id >= ?", (first,))
+    recompute(first)
+elif mode == "plain":
+    db.execute("UPDATE audit SET keyed = NULL")
     recompute()
 elif mode == "copy":
     dest = sqlite3.connect(sys.argv[3])

@@ -41,25 +41,26 @@ expect "says so" grep -q "audit log holds every archived head: 2 archive(s)" "$T
 expect_exit "--against needs archives with a head" 1 \
 	cv audit --verify --against "$T/calls.jsonl"
 
-# each tampering: audit --verify alone passes, --against does not
+# each tampering: --against catches it; audit --verify alone passes a
+# truncation, but no longer a recomputed chain: its entries are keyed
 python3 "$TAMPER" "$CALLVAULT_DB" copy "$T/good.db"
 good_db() {
 	rm -f "$CALLVAULT_DB-wal" "$CALLVAULT_DB-shm"
 	cp "$T/good.db" "$CALLVAULT_DB"
 }
 try() {
-	local what=$1; shift
+	local what=$1 alone=$2; shift 2
 	good_db
 	python3 "$TAMPER" "$CALLVAULT_DB" "$@"
-	expect_exit "$what: audit --verify alone passes" 0 cv audit --verify
+	expect_exit "$what: audit --verify alone" "$alone" cv audit --verify
 	expect_exit "$what: caught against the archives" 3 \
 		cv audit --verify --against "$A"
 }
-try "newest entries deleted" truncate $((hid - 1))
+try "newest entries deleted" 0 truncate $((hid - 1))
 expect "named truncated" grep -q "BAD audit log truncated: the bag recorded entry #$hid" "$T/out"
-try "all entries deleted" clear
+try "all entries deleted" 0 clear
 expect "named truncated (empty)" grep -q "the live log is empty" "$T/out"
-try "an entry rewritten, chain recomputed" rewrite 2
+try "an entry rewritten, chain recomputed" 3 rewrite 2
 expect "named rewritten" grep -q "BAD audit log rewritten: entry #$hid" "$T/out"
 expect "both bags named" test "$(grep -c 'BAD audit log rewritten' "$T/out")" -eq 2
 
@@ -80,9 +81,28 @@ done
 expect_exit "a forged head: caught by its MAC" 3 \
 	cv audit --verify --against "$T/forged"
 expect "named the MAC" grep -q "BAD audit head #.*MAC does not verify" "$T/out"
-expect_exit "without the key: the forged head passes (said)" 0 env \
-	CALLVAULT_AUDIT_KEY="$T/none" "$CALLVAULT" audit --verify --against "$T/forged"
+expect_exit "without the key: neither entries nor heads checked (said)" 1 \
+	env CALLVAULT_AUDIT_KEY="$T/none" "$CALLVAULT" audit --verify \
+	--against "$T/forged"
 expect "says the MACs were not checked" grep -q "MACs are not checked" "$T/out"
+expect "says the keyed entries were not checked" \
+	grep -q "cannot check [0-9]* keyed entries without the audit key" "$T/err"
+expect "audit made no key" test ! -e "$T/none"
+
+# without the key one can also clear the keyed marks from an entry on
+# and recompute from there: the chain links, but unkeyed entries follow
+# keyed ones, which is how that looks
+try "rewritten from an entry on, unkeyed" 3 unkey "$hid"
+expect_exit "the unkeyed tail: exit 3 alone" 3 cv audit --verify
+expect "says how many" grep -q "^BAD: [0-9]* unkeyed entries after the first keyed one (#1), from #$hid" "$T/out"
+expect_exit "--accept-unkeyed accepts them" 0 cv audit --verify --accept-unkeyed
+expect "says so" grep -q "^accepted: [0-9]* unkeyed entries" "$T/out"
+# or make the whole log look older than the key: only the archived
+# heads (keyed hashes, MACed) show it
+try "the whole log recomputed unkeyed" 0 plain
+expect_exit "verify alone" 0 cv audit --verify
+expect "shows no entry keyed" grep -q "^audit chain ok: [0-9]* entries, 0 keyed" "$T/out"
+expect "and notes it" grep -q "^note: no entry is keyed although the audit key exists" "$T/out"
 
 # the key's permissions are checked
 good_db
@@ -93,3 +113,23 @@ expect_exit "archive refuses it too" 2 cv archive --month 2026-01 --out "$A"
 chmod 600 "$key"
 expect_exit "the old log still verifies against the archives" 0 \
 	cv audit --verify --against "$A"
+
+# a process that cannot read the key appends unkeyed entries rather
+# than failing; verify counts them after the keyed ones
+expect_exit "search without the key still runs" 0 env \
+	CALLVAULT_AUDIT_KEY=/dev/null/audit.key "$CALLVAULT" search alpha
+expect "silently" test ! -s "$T/err"
+expect_exit "an unkeyed entry after keyed ones: exit 3" 3 cv audit --verify
+expect "says so" grep -q "^BAD: 1 unkeyed entry after the first keyed one" "$T/out"
+expect_exit "accepted when asked" 0 cv audit --verify --accept-unkeyed
+expect "said accepted" grep -q "^accepted: 1 unkeyed entry" "$T/out"
+# a key group or others may read is never used: a warning, unkeyed
+chmod 640 "$key"
+expect_exit "search with a 0640 key still runs" 0 cv search beta
+expect "warns naming the fix" grep -q "chmod 600 $key" "$T/err"
+chmod 600 "$key"
+expect_exit "its entry is unkeyed too" 3 cv audit --verify
+expect "2 now" grep -q "^BAD: 2 unkeyed entries" "$T/out"
+cv search gamma >/dev/null
+expect_exit "keyed again: still 3 (bound, not exposed)" 3 cv audit --verify
+expect "none exposed" grep -q "; 0 after the newest keyed one" "$T/out"

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../audithead.h"
 #include "../store/store_audit.h"
 #include "../store/store_settings.h"
 
@@ -50,6 +51,27 @@ void cli_identify(struct cli *cli)
 		cli->actor = name;
 }
 
+_Static_assert(AUDIT_KEY_LEN == AUDITHEAD_KEY_LEN, "one audit key");
+
+const unsigned char *cli_audit_key(const struct cli *cli)
+{
+	static unsigned char key[AUDITHEAD_KEY_LEN];
+	static int state; /* 0 not read yet, 1 have it, -1 none */
+	if (state)
+		return state > 0 ? key : NULL;
+	char *path = audithead_key_path(cli->db_path), *err = NULL;
+	enum cv_err rc = audithead_key_load(path, true, key, &err);
+	state = rc == CV_OK ? 1 : -1;
+	/* a misplaced or exposed key is the owner's to fix; a key this
+	 * user may not read is how a read-only user is set up */
+	if (rc == CV_EINVAL)
+		fprintf(stderr, "callvault: warning: %s; audit entries are "
+				"written unkeyed\n", err);
+	free(err);
+	free(path);
+	return state > 0 ? key : NULL;
+}
+
 struct store *cli_open_store(struct cli *cli, const char *cmd, int flags)
 {
 	struct store *s;
@@ -61,6 +83,10 @@ struct store *cli_open_store(struct cli *cli, const char *cmd, int flags)
 		return NULL;
 	}
 	store_audit_set_os_user(s, cli->os_user);
+	/* `audit` appends nothing, and reads the key itself: a key it
+	 * made could not check entries keyed with one that was lost */
+	if (strcmp(cmd, "audit") != 0)
+		store_audit_set_key(s, cli_audit_key(cli));
 	return s;
 }
 

@@ -43,8 +43,19 @@ int cli_exit_for(enum cv_err e);
  * uid has no name), and cli->actor to it when no --actor was given. */
 void cli_identify(struct cli *cli);
 /* Open the store at cli->db_path, its audit entries recording
- * cli->os_user; prints the error and returns NULL. */
+ * cli->os_user and keyed with cli_audit_key(); prints the error and
+ * returns NULL. */
 struct store *cli_open_store(struct cli *cli, const char *cmd, int flags);
+/*
+ * The audit key (audithead.h) this process keys its audit entries with:
+ * read once, made 0600 when missing. NULL when it cannot be had — not
+ * readable by this user, its directory not writable — and the entries
+ * are then unkeyed, as before, rather than the command failing (`audit
+ * --verify` counts them); a key that group or others may read, or that
+ * is not a key, is refused with a warning on stderr, never used.
+ * Static storage: valid for the life of the process.
+ */
+const unsigned char *cli_audit_key(const struct cli *cli);
 /*
  * Settle the zone this command reads and shows times in: `tz` (its --tz)
  * when given, else the store's `timezone` setting (`callvault config`),

@@ -1,6 +1,7 @@
 /* cmd_audit.c — `callvault audit [--from] [--to] [--actor] [--os-user]
  * [--client] [--command] [--verify]` */
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,22 +98,81 @@ static int against(struct cli *cli, struct store *s, char **dirs, size_t n)
 }
 #endif
 
-static int verify(struct store *s)
+/* The key to check keyed entries with, set on s. 0, or the exit code:
+ * 2 for a key refused (exposed, not a key); no key is not an error. */
+static int verify_key(struct cli *cli, struct store *s,
+	unsigned char key[AUDITHEAD_KEY_LEN], char **path, bool *have)
 {
-	int64_t checked = 0, bad = 0;
 	char *err = NULL;
-	enum cv_err rc = store_audit_verify(s, &checked, &bad, &err);
-	int code = CV_EXIT_OK;
-	if (rc == CV_EINTEGRITY) {
+	*path = audithead_key_path(cli->db_path);
+	enum cv_err rc = audithead_key_load(*path, false, key, &err);
+	*have = rc == CV_OK;
+	if (rc == CV_OK)
+		store_audit_set_key(s, key);
+	int code = rc == CV_EINVAL ? cli_fail(CV_EXIT_USAGE, "audit", "%s",
+					     err)
+				   : 0;
+	free(err);
+	return code;
+}
+
+/* Unkeyed entries after keyed ones: exit 3 unless accepted. */
+static int unkeyed(const struct audit_verify_stats *vs, bool accept)
+{
+	printf("%s: %lld unkeyed entr%s after the first keyed one (#%lld), "
+	       "from #%lld; %lld after the newest keyed one (#%lld), bound "
+	       "by no keyed entry. Written by a process that could not read "
+	       "the audit key, or rewritten by someone without it\n",
+		accept ? "accepted" : "BAD", (long long)vs->unkeyed_after,
+		vs->unkeyed_after == 1 ? "y" : "ies",
+		(long long)vs->first_keyed, (long long)vs->first_unkeyed_after,
+		(long long)vs->exposed, (long long)vs->last_keyed);
+	if (accept)
+		return CV_EXIT_OK;
+	return cli_fail(CV_EXIT_INTEGRITY, "audit", "%lld unkeyed audit "
+		"entr%s after keyed ones (--accept-unkeyed to accept them)",
+		(long long)vs->unkeyed_after,
+		vs->unkeyed_after == 1 ? "y" : "ies");
+}
+
+static int verify(struct cli *cli, struct store *s, bool accept)
+{
+	unsigned char key[AUDITHEAD_KEY_LEN];
+	char *path = NULL, *err = NULL;
+	bool have = false;
+	int code = verify_key(cli, s, key, &path, &have);
+	struct audit_verify_stats vs;
+	int64_t bad = 0;
+	enum cv_err rc = code ? CV_OK
+			      : store_audit_verify_ex(s, &vs, &bad, &err);
+	if (code) {
+		/* refused key: said */
+	} else if (rc == CV_EINTEGRITY) {
 		code = cli_fail(CV_EXIT_INTEGRITY, "audit",
 			"chain broken at entry %lld: %s", (long long)bad,
 			err ? err : "");
 	} else if (rc != CV_OK) {
 		code = cli_fail(CV_EXIT_FAIL, "audit", "%s",
 			err ? err : cv_strerror(rc));
+	} else if (vs.unchecked) {
+		code = cli_fail(CV_EXIT_FAIL, "audit", "cannot check %lld "
+			"keyed entr%s without the audit key (%s); their links "
+			"hold", (long long)vs.unchecked,
+			vs.unchecked == 1 ? "y" : "ies", path);
 	} else {
-		printf("audit chain ok: %lld entries\n", (long long)checked);
+		printf("audit chain ok: %lld entries, %lld keyed\n",
+			(long long)vs.checked, (long long)vs.keyed);
+		if (vs.checked && !vs.keyed && have)
+			printf("note: no entry is keyed although the audit "
+			       "key exists: all written before keying, or the "
+			       "log rewritten without the key (--against "
+			       "ARCHIVE shows which)\n");
+		if (vs.unkeyed_after)
+			code = unkeyed(&vs, accept);
 	}
+	store_audit_set_key(s, NULL);
+	OPENSSL_cleanse(key, sizeof(key));
+	free(path);
 	free(err);
 	return code;
 }
@@ -139,13 +199,14 @@ static int run(struct cli *cli, int argc, char **argv)
 		{ "verify", no_argument, NULL, 'v' },
 		{ "tz", required_argument, NULL, 'z' },
 		{ "against", required_argument, NULL, 'A' },
+		{ "accept-unkeyed", no_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *times[2] = { NULL, NULL }, *tz = NULL;
 	char **dirs = NULL;
 	size_t n_dirs = 0;
 	struct audit_filter f = { 0 };
-	bool json = false, check = false;
+	bool json = false, check = false, accept = false;
 	char *err = NULL;
 	int c;
 	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
@@ -176,6 +237,8 @@ static int run(struct cli *cli, int argc, char **argv)
 				"--format must be table or json");
 		} else if (c == 'v') {
 			check = true;
+		} else if (c == 'K') {
+			accept = check = true;
 		} else if (c == 'z') {
 			tz = optarg;
 		} else if (c == 'A') {
@@ -206,7 +269,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		return zc;
 	}
 	if (check) {
-		int code = verify(s);
+		int code = verify(cli, s, accept);
 #ifndef CV_LEAN
 		if (n_dirs) {
 			int c2 = against(cli, s, dirs, n_dirs);
@@ -247,7 +310,8 @@ const struct cli_cmd cmd_audit = {
 	"         [--actor NAME] [--os-user NAME] [--client ADDR]\n"
 	"         [--command CMD]\n"
 	"         [--format table|json] [--tz ZONE]\n"
-	"       callvault [--db PATH] audit --verify [--against DIR]…\n"
+	"       callvault [--db PATH] audit --verify [--accept-unkeyed]\n"
+	"         [--against DIR]…\n"
 	"\n"
 	"Every search, show and export (and hold and purge) appends an entry:\n"
 	"time, who, command, the query and filters as JSON, and the number\n"
@@ -258,9 +322,13 @@ const struct cli_cmd cmd_audit = {
 	"the service's, or \"-\" when not recorded, as in entries older than\n"
 	"this column). A console entry also records the client address (the\n"
 	"real one behind `serve --trusted-proxy`; \"-\" for the command line).\n"
-	"Each entry holds the SHA-256 of the entry before it and of its own\n"
+	"Each entry holds the hash of the entry before it and of its own\n"
 	"content (OS user and client included), so a changed, removed or\n"
-	"reordered entry breaks the chain.\n"
+	"reordered entry breaks the chain. The hash is an HMAC with the\n"
+	"audit key ($CALLVAULT_AUDIT_KEY or <db>.secrets/audit.key, made\n"
+	"0600 on first use), so that rewriting the store cannot recompute\n"
+	"it; a process that cannot read the key writes a plain SHA-256\n"
+	"instead, as entries older than the key have.\n"
 	"\n"
 	"  --from, --to TIME  entries in this time range (inclusive;\n"
 	"                     YYYY-MM-DD or ISO 8601; without an offset, in\n"
@@ -275,7 +343,14 @@ const struct cli_cmd cmd_audit = {
 	"                     erase\", …)\n"
 	"  --format F         table (default) or json\n"
 	"  --verify           check the whole chain: exit 0 when intact, 3\n"
-	"                     naming the first entry that does not verify\n"
+	"                     naming the first entry that does not verify;\n"
+	"                     1 when keyed entries cannot be checked for\n"
+	"                     want of the key, 2 when the key is refused\n"
+	"                     (group or others may read it); 3 too when\n"
+	"                     unkeyed entries follow keyed ones: how a\n"
+	"                     rewrite without the key would look\n"
+	"  --accept-unkeyed   (implies --verify) report those, exit 0: when\n"
+	"                     users who cannot read the key append entries\n"
 	"  --against DIR      (implies --verify; repeatable) also hold the\n"
 	"                     log to the chain head each archive under DIR\n"
 	"                     recorded (bag-info.txt's Callvault-Audit-Head,\n"

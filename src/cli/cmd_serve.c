@@ -284,6 +284,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	o.console.trusted_proxies = o.proxies;
 	o.console.n_trusted = o.n_proxies;
 	o.console.os_user = cli->os_user;
+	o.console.audit_key = cli_audit_key(cli);
 	if (o.with_console)
 		o.cfg.console = &o.console;
 	char *metrics_token = NULL;

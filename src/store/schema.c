@@ -506,6 +506,11 @@ const struct store_migration store_migrations[] = {
 	{ "holds: query holds",
 	  "ALTER TABLE holds ADD COLUMN query TEXT;"
 	  "ALTER TABLE holds ADD COLUMN query_filters TEXT;" },
+	/* issue 22: an entry whose hash is an HMAC with the audit key
+	 * (version 4, store_audit.h); NULL = a plain SHA-256 as before, so
+	 * old entries verify unchanged */
+	{ "audit: keyed entry hashes",
+	  "ALTER TABLE audit ADD COLUMN keyed INTEGER;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);

@@ -4,30 +4,59 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../hash.h"
 #include "../util.h"
 #include "store_int.h"
 
-void store_audit_hash(const struct audit_entry *e, char out[CV_SHA256_HEX])
+/* The canonical input of versions 1-3 (see store_audit.h). */
+static void plain_input(const struct audit_entry *e, struct buf *b)
 {
-	struct buf b;
-	buf_init(&b);
 	/* version 2 (an OS user recorded) and version 3 (a client address
 	 * recorded) start with a line no version 1 input can start with:
 	 * a prev_hash is 64 hex digits */
 	if (e->client)
-		buf_puts(&b, AUDIT_HASH_V3 "\n");
+		buf_puts(b, AUDIT_HASH_V3 "\n");
 	else if (e->os_user)
-		buf_puts(&b, AUDIT_HASH_V2 "\n");
-	buf_printf(&b, "%s\n%lld\n%s\n%s\n%s\n%lld", e->prev_hash,
+		buf_puts(b, AUDIT_HASH_V2 "\n");
+	buf_printf(b, "%s\n%lld\n%s\n%s\n%s\n%lld", e->prev_hash,
 		(long long)e->ts, e->actor, e->command,
 		e->detail ? e->detail : "{}", (long long)e->result_count);
 	if (e->client) /* "=NAME" or "-": an OS user or none, unmistaken */
-		buf_printf(&b, "\n%s%s\n%s", e->os_user ? "=" : "-",
+		buf_printf(b, "\n%s%s\n%s", e->os_user ? "=" : "-",
 			e->os_user ? e->os_user : "", e->client);
 	else if (e->os_user)
-		buf_printf(&b, "\n%s", e->os_user);
-	cv_sha256_hex(b.data, b.len, out);
+		buf_printf(b, "\n%s", e->os_user);
+}
+
+/* Version 4: every field, an absent OS user or client as "-", a present
+ * one as "=" and its value, so that none can pass for another. */
+static void keyed_input(const struct audit_entry *e, struct buf *b)
+{
+	buf_printf(b, AUDIT_HASH_V4 "\n%s\n%lld\n%s\n%s\n%s\n%lld\n%s%s\n"
+		"%s%s", e->prev_hash, (long long)e->ts, e->actor, e->command,
+		e->detail ? e->detail : "{}", (long long)e->result_count,
+		e->os_user ? "=" : "-", e->os_user ? e->os_user : "",
+		e->client ? "=" : "-", e->client ? e->client : "");
+}
+
+void store_audit_hash(const struct audit_entry *e, const unsigned char *key,
+	char out[CV_SHA256_HEX])
+{
+	struct buf b;
+	buf_init(&b);
+	if (e->keyed) {
+		keyed_input(e, &b);
+		cv_hmac_sha256_hex(key, AUDIT_KEY_LEN, b.data, b.len, out);
+	} else {
+		plain_input(e, &b);
+		cv_sha256_hex(b.data, b.len, out);
+	}
 	buf_finish(&b);
+}
+
+void store_audit_set_key(struct store *s, const unsigned char *key)
+{
+	s->audit_key = key;
 }
 
 void store_audit_set_os_user(struct store *s, const char *os_user)
@@ -50,8 +79,8 @@ enum cv_err store_audit_append(struct store *s, const char *actor,
 		"SELECT hash, ts FROM audit ORDER BY id DESC LIMIT 1";
 	static const char ins[] =
 		"INSERT INTO audit(ts, actor, command, detail, result_count,"
-		" prev_hash, hash, os_user, client)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+		" prev_hash, hash, os_user, client, keyed)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	bool own_tx = !s->in_tx;
 	enum cv_err rc = CV_OK;
 	if (own_tx && (rc = store_begin(s, errmsg)) != CV_OK)
@@ -82,9 +111,12 @@ enum cv_err store_audit_append(struct store *s, const char *actor,
 		.prev_hash = prev,
 		.os_user = s->audit_os_user,
 		.client = s->audit_client,
+		/* keyed whenever this process has the key: without it the
+		 * entry falls back to the plain hash (verify counts it) */
+		.keyed = s->audit_key != NULL,
 	};
 	char hash[CV_SHA256_HEX];
-	store_audit_hash(&e, hash);
+	store_audit_hash(&e, s->audit_key, hash);
 	if (!(st = store_stmt(s, ins, errmsg))) {
 		rc = CV_EDB;
 		goto out;
@@ -98,6 +130,10 @@ enum cv_err store_audit_append(struct store *s, const char *actor,
 	sqlite3_bind_text(st, 7, hash, -1, SQLITE_STATIC);
 	store_bind_text(st, 8, e.os_user);
 	store_bind_text(st, 9, e.client);
+	if (e.keyed)
+		sqlite3_bind_int(st, 10, 1);
+	else
+		sqlite3_bind_null(st, 10);
 	r = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE)
@@ -124,6 +160,7 @@ static void entry_from_row(sqlite3_stmt *st, struct audit_entry *e)
 	e->hash = (const char *)sqlite3_column_text(st, 7);
 	e->os_user = (const char *)sqlite3_column_text(st, 8);
 	e->client = (const char *)sqlite3_column_text(st, 9);
+	e->keyed = sqlite3_column_int(st, 10) != 0;
 }
 
 enum cv_err store_audit_each(struct store *s, const struct audit_filter *f,
@@ -132,7 +169,7 @@ enum cv_err store_audit_each(struct store *s, const struct audit_filter *f,
 {
 	static const char sql[] =
 		"SELECT id, ts, actor, command, detail, result_count,"
-		" prev_hash, hash, os_user, client FROM audit"
+		" prev_hash, hash, os_user, client, keyed FROM audit"
 		" WHERE (?1 = 0 OR ts >= ?1) AND (?2 = 0 OR ts <= ?2)"
 		"  AND (?3 IS NULL OR actor = ?3)"
 		"  AND (?4 IS NULL OR os_user = ?4)"
@@ -178,49 +215,107 @@ enum cv_err store_audit_each(struct store *s, const struct audit_filter *f,
 	return rc;
 }
 
-enum cv_err store_audit_verify(struct store *s, int64_t *checked,
-	int64_t *bad_id, char **errmsg)
+/* Why entry e does not follow the entries before it (NULL: it does, or
+ * it is keyed and there is no key to check its hash with). */
+static const char *check_entry(const struct audit_entry *e, int64_t last_id,
+	const char *prev, const unsigned char *key)
+{
+	if (e->id != last_id + 1)
+		return "an entry before it is missing (ids not consecutive)";
+	if (!e->prev_hash || strcmp(e->prev_hash, prev) != 0)
+		return "its prev_hash does not match the entry before";
+	if (e->keyed && !key)
+		return NULL;
+	char want[CV_SHA256_HEX];
+	store_audit_hash(e, key, want);
+	if (!e->hash || strlen(e->hash) != CV_SHA256_HEX - 1 ||
+	    !cv_memeq_ct(e->hash, want, CV_SHA256_HEX - 1))
+		return "its content does not match its hash";
+	return NULL;
+}
+
+/* Count e in st: keyed, unchecked, unkeyed after the first keyed. */
+static void tally(struct audit_verify_stats *st, const struct audit_entry *e,
+	bool have_key)
+{
+	st->checked++;
+	if (e->keyed) {
+		st->keyed++;
+		if (!st->first_keyed)
+			st->first_keyed = e->id;
+		st->last_keyed = e->id;
+		st->exposed = 0;
+		if (!have_key)
+			st->unchecked++;
+	} else if (st->first_keyed) {
+		st->unkeyed_after++;
+		if (!st->first_unkeyed_after)
+			st->first_unkeyed_after = e->id;
+		st->exposed++;
+	}
+}
+
+enum cv_err store_audit_verify_ex(struct store *s,
+	struct audit_verify_stats *vs, int64_t *bad_id, char **errmsg)
 {
 	static const char sql[] =
 		"SELECT id, ts, actor, command, detail, result_count,"
-		" prev_hash, hash, os_user, client FROM audit ORDER BY id";
+		" prev_hash, hash, os_user, client, keyed FROM audit"
+		" ORDER BY id";
+	memset(vs, 0, sizeof(*vs));
+	*bad_id = 0;
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
 	char prev[CV_SHA256_HEX] = AUDIT_GENESIS;
-	int64_t n = 0, last_id = 0;
+	int64_t last_id = 0;
 	enum cv_err rc = CV_OK;
 	int r;
-	*bad_id = 0;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		struct audit_entry e;
 		entry_from_row(st, &e);
-		char want[CV_SHA256_HEX];
-		store_audit_hash(&e, want);
-		const char *why = NULL;
-		if (e.id != last_id + 1)
-			why = "an entry before it is missing (ids not "
-			      "consecutive)";
-		else if (!e.prev_hash || strcmp(e.prev_hash, prev) != 0)
-			why = "its prev_hash does not match the entry before";
-		else if (!e.hash || strcmp(e.hash, want) != 0)
-			why = "its content does not match its hash";
+		const char *why = check_entry(&e, last_id, prev,
+			s->audit_key);
 		if (why) {
 			*bad_id = e.id;
 			rc = cv_error(errmsg, CV_EINTEGRITY,
 				"audit entry %lld: %s", (long long)e.id, why);
 			break;
 		}
+		tally(vs, &e, s->audit_key != NULL);
 		snprintf(prev, sizeof(prev), "%s", e.hash);
 		last_id = e.id;
-		n++;
 	}
 	if (rc == CV_OK && r != SQLITE_DONE)
 		rc = store_dberr(s, errmsg, "read audit");
 	sqlite3_reset(st);
-	if (checked)
-		*checked = n;
 	return rc;
+}
+
+enum cv_err store_audit_verify(struct store *s, int64_t *checked,
+	int64_t *bad_id, char **errmsg)
+{
+	struct audit_verify_stats vs;
+	enum cv_err rc = store_audit_verify_ex(s, &vs, bad_id, errmsg);
+	if (checked)
+		*checked = vs.checked;
+	if (rc != CV_OK)
+		return rc;
+	if (vs.unkeyed_after) {
+		*bad_id = vs.first_unkeyed_after;
+		return cv_error(errmsg, CV_EINTEGRITY, "audit entry %lld: "
+			"%lld entr%s unkeyed after the first keyed one (#%lld)",
+			(long long)vs.first_unkeyed_after,
+			(long long)vs.unkeyed_after,
+			vs.unkeyed_after == 1 ? "y is" : "ies are",
+			(long long)vs.first_keyed);
+	}
+	if (vs.unchecked)
+		return cv_error(errmsg, CV_ENOTFOUND, "%lld keyed audit "
+			"entr%s cannot be checked without the audit key",
+			(long long)vs.unchecked,
+			vs.unchecked == 1 ? "y" : "ies");
+	return CV_OK;
 }
 
 /* One row's hash: the newest (id 0) or entry id. */

@@ -44,6 +44,9 @@ struct store {
 	const char *audit_client;  /* store_audit.c: the client address
 				     the next entries record (borrowed);
 				     NULL = none */
+	const unsigned char *audit_key; /* store_audit.c: the HMAC key of
+				     keyed entries (borrowed, AUDIT_KEY_LEN
+				     bytes); NULL = entries unkeyed */
 	struct stmt_slot cache[STMT_CACHE_SIZE];
 };
 
