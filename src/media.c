@@ -290,6 +290,26 @@ enum cv_err media_finish(struct store *s, struct media_fetch *f,
 	bool final = false;
 	enum cv_err rc = CV_OK;
 	*reason = NULL;
+	/* The caller's write transaction excludes an erase or a purge now;
+	 * one that ran while the request was out removed the job and left
+	 * a tombstone: keeping the answer would bring back what was
+	 * disposed of (a blob no call names). */
+	bool live = false, dead = false;
+	struct store_media_job cur;
+	rc = store_media_job_get(s, f->job.message_id, f->job.kind, &cur,
+		&live, errmsg);
+	if (rc == CV_OK && live)
+		store_media_job_clear(&cur);
+	if (rc == CV_OK)
+		rc = store_tombstoned(s, NULL, f->job.message_id, &dead, errmsg);
+	if (rc != CV_OK || !live || dead) {
+		*v = MV_GONE;
+		if (rc == CV_OK)
+			*reason = xstrdup("erased or purged while it was "
+					  "fetched: nothing kept");
+		fetch_free(f);
+		return rc;
+	}
 	if (r->err == CV_OK && r->status == 200)
 		rc = f->job.kind == MEDIA_RECORDING
 			? keep_recording(s, f, r, now, v, reason, errmsg)

@@ -37,6 +37,8 @@ enum media_verdict {
 	MV_MISSING,    /* still absent after MEDIA_MISSING_AFTER_MS */
 	MV_DENIED,     /* the token lacks the scope (401/403) */
 	MV_DISK,       /* the blob store could not take it (disk full) */
+	MV_GONE,       /* erased or purged while it was fetched: dropped,
+			  nothing kept */
 };
 
 struct media_fetch;

@@ -851,6 +851,9 @@ static void media_item(struct job *j, const struct hl_response *r)
 		j->res->media_failed++;
 		add_warning(j, "recordings not fetched: %s", why);
 		job_done(j);
+	} else if (v == MV_GONE) {
+		cv_info("location=%s message=%s msg=\"%s\"", j->loc.id,
+			mj->message_id, why);
 	} else if (v == MV_MISSING && mj->kind == MEDIA_TRANSCRIPTION) {
 		/* the usual for a Voice AI call (media.h): not a failure */
 		cv_info("location=%s message=%s msg=\"no timed transcription: "

@@ -323,14 +323,19 @@ const char *media_kind_name(enum media_kind k)
 	return k == MEDIA_TRANSCRIPTION ? "transcription" : "recording";
 }
 
+void store_media_job_clear(struct store_media_job *j)
+{
+	free(j->message_id);
+	free(j->location_id);
+	free(j->state);
+	free(j->last_error);
+	memset(j, 0, sizeof(*j));
+}
+
 void store_media_jobs_free(struct store_media_job *v, size_t n)
 {
-	for (size_t i = 0; v && i < n; i++) {
-		free(v[i].message_id);
-		free(v[i].location_id);
-		free(v[i].state);
-		free(v[i].last_error);
-	}
+	for (size_t i = 0; v && i < n; i++)
+		store_media_job_clear(&v[i]);
 	free(v);
 }
 

@@ -98,6 +98,8 @@ struct store_media_job {
 	char *last_error;
 };
 void store_media_jobs_free(struct store_media_job *v, size_t n);
+/* Free one job's strings (store_media_job_get's). */
+void store_media_job_clear(struct store_media_job *j);
 
 /* Want both media of a message (a no-op for a message already queued).
  * next_at is when to try first. */
