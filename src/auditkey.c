@@ -6,6 +6,7 @@
 #include "audithead.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
@@ -47,8 +48,24 @@ static enum cv_err create_key(const char *path, char **errmsg)
 		hex[2 * i + 1] = digits[key[i] & 15];
 	}
 	hex[2 * AUDITHEAD_KEY_LEN] = '\n';
-	enum cv_err rc = cv_write_file_atomic(path, hex, sizeof(hex), 0600,
-		errmsg);
+	/* Linked into place, never renamed over: two processes making the
+	 * key at once (serve and a sync timer on the first run after an
+	 * upgrade) must end up with one key, the one on disk. A rename
+	 * would let the second replace the key the first already uses. */
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	enum cv_err rc = CV_OK;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, hex, sizeof(hex)) != (ssize_t)sizeof(hex) ||
+	    fsync(fd) != 0)
+		rc = cv_error(errmsg, CV_EIO, "cannot write the audit key %s: "
+			"%s", tmp, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	if (rc == CV_OK && link(tmp, path) != 0 && errno != EEXIST)
+		rc = cv_error(errmsg, CV_EIO, "cannot create the audit key %s: "
+			"%s", path, strerror(errno));
+	unlink(tmp);
+	free(tmp);
 	OPENSSL_cleanse(key, sizeof(key));
 	OPENSSL_cleanse(hex, sizeof(hex));
 	return rc;
