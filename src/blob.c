@@ -223,12 +223,11 @@ enum cv_err blob_writer_commit(struct blob_writer *w, const char *expect_sha256,
 	char *fan = xasprintf("%s/%.2s", w->b->dir, hex);
 	rc = mkdir_0700(fan, errmsg);
 	char *dst = blob_path(w->b, hex);
-	struct stat st;
-	if (rc == CV_OK && stat(dst, &st) == 0 &&
-	    st.st_size == w->size) {
-		/* the same bytes are there already: keep that file */
-		unlink(w->tmp);
-	} else if (rc == CV_OK && rename(w->tmp, dst) != 0) {
+	/* Renamed over a file of that name too: these bytes are proven to
+	 * hash to it, a file already there is not (a flipped bit keeps its
+	 * size), so a restore after `check --deep` found damage repairs it.
+	 * The same bytes twice are still one file. */
+	if (rc == CV_OK && rename(w->tmp, dst) != 0) {
 		rc = sys_err(errmsg, "rename to", dst);
 	} else if (rc == CV_OK) {
 		rc = fsync_dir(fan, errmsg);

@@ -8,8 +8,9 @@
  * tmp/. A blob becomes visible only whole: written to tmp/, fsync'd,
  * renamed to its name, the directory fsync'd. A crash at any point leaves
  * at most a file under tmp/ (removed by blob_sweep_tmp), never a partial
- * blob under a name. Writing bytes whose blob exists already keeps the
- * existing file (deduplication) and drops the new copy.
+ * blob under a name. Writing bytes whose blob exists already replaces
+ * the file with the new, verified copy (still one file per content):
+ * a damaged file of that name is repaired, never trusted.
  */
 #ifndef CV_BLOB_H
 #define CV_BLOB_H

@@ -108,6 +108,14 @@ static void test_write_commit(void)
 	CHECK(blob_hash(b, want, got, &err) == CV_OK);
 	CHECK(strcmp(got, want) != 0);
 	free(path);
+	/* the same bytes put again (a restore) repair it: a file of that
+	 * name and size is not trusted */
+	CHECK(blob_writer_new(b, 0, &w, &err) == CV_OK);
+	CHECK(blob_writer_write(w, "hello world", 11, &err) == CV_OK);
+	CHECK(blob_writer_commit(w, want, sha, &size, &err) == CV_OK);
+	CHECK(blob_hash(b, want, got, &err) == CV_OK);
+	CHECK_STR(got, want);
+	CHECK_INT(count_files(blob_dir(b)), 1);
 
 	CHECK(blob_remove(b, want, &err) == CV_OK);
 	CHECK(!blob_exists(b, want, NULL));
