@@ -123,11 +123,15 @@ static bool open_blob(struct ctx *x, const struct store_recording *r,
 	return rc == CV_OK;
 }
 
-/* Audit a play (a request from byte 0); false after a 503. */
+/* Audit a play (a request from byte 0) or a seek (any later range: the
+ * bytes it sends are as much the recording as a play's, so none goes out
+ * unaudited); false after a 503. */
 static bool audit_play(struct ctx *x, const char *id,
-	const struct store_recording *r, long n, const char *range)
+	const struct store_recording *r, long n, const char *range,
+	bool seek)
 {
-	return cx_audit(x, "recording play", json_pack("{s:s,s:i,s:s,s:o}",
+	return cx_audit(x, seek ? "recording seek" : "recording play",
+		json_pack("{s:s,s:i,s:s,s:o}",
 		"id", id, "n", (int)n, "sha256", r->sha256, "range",
 		cx_jstr(range)), 1);
 }
@@ -178,7 +182,7 @@ void cx_api_recording(struct ctx *x, const char *unused)
 		from = 0;
 		len = size;
 	}
-	if (from == 0 && !audit_play(x, id, r, n, k == RANGE_OK ? h : NULL))
+	if (!audit_play(x, id, r, n, k == RANGE_OK ? h : NULL, from > 0))
 		goto out;
 	send_part(x, r, fd, size, from, len, k == RANGE_OK);
 	fd = -1;

@@ -34,6 +34,7 @@ for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
 B="http://127.0.0.1:$(cat "$T/port")"
 U="$B/api/recording?call=$id"
 audits() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM audit WHERE command = '"'recording play'"'").fetchone()[0])' "$CALLVAULT_DB"; }
+seeks() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT count(*) FROM audit WHERE command = '"'recording seek'"'").fetchone()[0])' "$CALLVAULT_DB"; }
 
 # nobody logged in: nothing
 expect_eq "unauthenticated: 401" "$(curl -s -o "$T/body" -w '%{http_code}' "$U")" 401
@@ -55,6 +56,10 @@ expect_eq "bytes=100-199: 206" "$(code -H 'Range: bytes=100-199' "$U")" 206
 expect_eq "Content-Range" "$(hdr Content-Range)" "bytes 100-199/200044"
 expect "exactly those bytes" cmp "$T/body" <(tail -c +101 "$BLOB" | head -c 100)
 expect_eq "a seek is not a new play" "$(audits)" 1
+expect_eq "but it is audited as a seek" "$(seeks)" 1
+# found in review: all but the first byte, which once went out unaudited
+expect_eq "bytes=1-: 206" "$(code -H 'Range: bytes=1-' "$U")" 206
+expect_eq "audited too" "$(seeks)" 2
 
 expect_eq "bytes=200000-: 206" "$(code -H 'Range: bytes=200000-' "$U")" 206
 expect_eq "open-ended range" "$(hdr Content-Range)" "bytes 200000-200043/200044"
