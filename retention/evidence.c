@@ -277,8 +277,8 @@ static enum cv_err media_files(struct pkgw *w, const struct store_arch_call *a,
 	const char *safe, char *paths[EVPKG_F_N],
 	char shas[EVPKG_F_N][CV_SHA256_HEX])
 {
-	struct store_recording *r;
-	size_t n;
+	struct store_recording *r = NULL;
+	size_t n = 0;
 	enum cv_err rc = store_recordings_of_call(w->s, a->id, &r, &n,
 		w->errmsg);
 	for (size_t i = 0; i < n && rc == CV_OK; i++) {

@@ -261,7 +261,15 @@ static void verify_section(struct buf *b, const struct evreport *r,
 		    "tar, zstd and coreutils; no callvault. In the directory "
 		    "holding the package and its <code>.sha256</code>:</p>\n"
 		    "<!-- verify-begin -->\n<pre id=\"verify\">set -e\nA='");
-	esc(b, pkg);
+	/* quoted for the shell first ('\'' ends, escapes and reopens),
+	 * then for HTML: the text a reader copies is the command */
+	for (const char *q = pkg; *q; q++) {
+		char one[2] = { *q, '\0' };
+		if (*q == '\'')
+			esc(b, "'\\''");
+		else
+			esc(b, one);
+	}
 	buf_puts(b, "'\n# 1. the file is the one that was written\n"
 		    "sha256sum -c \"$A.sha256\"\n"
 		    "# 2. the zstd frame is whole\nzstd -q -t \"$A\"\n"

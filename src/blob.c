@@ -11,7 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HEAD_MAX 512
+/* what a WAV header may take: LIST/bext chunks before "data" can run to
+ * kilobytes */
+#define HEAD_MAX 65536
 
 struct blobstore {
 	char *dir;

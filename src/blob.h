@@ -39,7 +39,7 @@ enum cv_err blob_writer_new(struct blobstore *b, int64_t max_bytes,
  * full). After an error the writer can only be aborted. */
 enum cv_err blob_writer_write(struct blob_writer *w, const void *p, size_t n,
 	char **errmsg) CV_MUST_CHECK;
-/* Bytes written so far, and the first up to 512 of them (for a header). */
+/* Bytes written so far, and the first up to 64 KiB of them (for a header). */
 int64_t blob_writer_size(const struct blob_writer *w);
 const unsigned char *blob_writer_head(const struct blob_writer *w,
 	size_t *n);

@@ -57,6 +57,13 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
 	return 0;
 }
 
+void media_backup_discard(const char *out_path)
+{
+	char *dir = xasprintf("%s.blobs", out_path);
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(dir);
+}
+
 enum cv_err media_backup(const char *live_store, const char *copy_path,
 	const char *out_path, int64_t *n, int64_t *bytes, char **errmsg)
 {

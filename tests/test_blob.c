@@ -230,6 +230,37 @@ static void test_wav(void)
 	CHECK(!wav_parse(h, n, &w, &why));
 }
 
+/* A WAV whose data chunk starts past the first 512 bytes (a long LIST
+ * chunk, found in review): the writer's head still holds its header. */
+static void test_long_header(void)
+{
+	char *store = xasprintf("%s/w.db", dir);
+	struct blobstore *b;
+	char *err = NULL;
+	CHECK(blob_open(&b, store, true, &err) == CV_OK);
+	unsigned char f[4096] = { 0 };
+	size_t o = 0;
+	memcpy(f, "RIFF\0\0\0\0WAVELIST", 16);
+	o = 16;
+	f[o] = 0x58; f[o + 1] = 0x02; /* 600 bytes of LIST */
+	o += 4 + 600;
+	memcpy(f + o, "fmt \x10\0\0\0\x01\0\x01\0\x40\x1f\0\0"
+		"\x80\x3e\0\0\x02\0\x10\0data\x00\x08\0\0", 32);
+	o += 32;
+	struct blob_writer *w;
+	CHECK(blob_writer_new(b, 0, &w, &err) == CV_OK);
+	CHECK(blob_writer_write(w, f, o + 2048, &err) == CV_OK);
+	size_t hn;
+	const unsigned char *h = blob_writer_head(w, &hn);
+	struct wav_info wi;
+	const char *why = NULL;
+	CHECK_MSG(wav_parse(h, hn, &wi, &why), "%s", why ? why : "");
+	CHECK_INT(wi.sample_rate, 8000);
+	blob_writer_abort(w);
+	blob_close(b);
+	free(store);
+}
+
 static void test_rows(void)
 {
 	char *path = xasprintf("%s/rows.db", dir);
@@ -410,6 +441,7 @@ int main(void)
 	test_write_commit();
 	test_crash_leftovers();
 	test_wav();
+	test_long_header();
 	test_rows();
 	test_backup();
 	char *cmd = xasprintf("rm -rf '%s'", dir);

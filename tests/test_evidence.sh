@@ -155,6 +155,18 @@ expect_eq "q1 and q4" "$(tar --zstd -tf "$T/out1/doe2.tar.zst" | grep -o 'calls/
 expect_exit "export a search" 0 cv evidence export 'cancel*' --location L1 --reason "regulator" --out "$T/out1/s.tar.zst"
 expect "the search's calls" grep -q "2 calls" "$T/out"
 expect_eq "search audited" "$(q "SELECT count(*) FROM audit WHERE command = 'evidence export' AND detail LIKE '%\"search\":true%'")" 1
+# ---- a package name with a quote: the report's commands still run
+# (found in review) ----
+mkdir "$T/out3"
+Q="$T/out3/it's.tar.zst"
+expect_exit "export to a name with a quote" 0 cv evidence export --hold 1 --reason q --out "$Q"
+mkdir "$T/r3" && tar --zstd -xf "$Q" -C "$T/r3"
+sed -n '/<!-- verify-begin -->/,/<!-- verify-end -->/p' \
+	"$T/r3/evidence/data/custody-report.html" | sed '1,2d;$d' |
+	sed '$d' | sed -e 's/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g; s/&#39;/'"'"'/g; s/&amp;/\&/g' >"$T/verify3.sh"
+(cd "$T/out3" && env -i PATH=/usr/bin:/bin bash "$T/verify3.sh") >"$T/vout3" 2>&1
+expect_eq "the report's commands verify it" "$?" 0
+
 # ---- signed: the site key's signature over the tag manifest ----
 if command -v openssl >/dev/null; then
 	expect_exit "key init" 0 cv key init

@@ -58,8 +58,10 @@ static int backup(struct cli *cli, struct store *s, const char *out)
 			rc = store_audit_append(s, cli->actor, "backup", d,
 				c.calls, &err);
 		free(d);
-		if (rc != CV_OK)   /* an unaudited copy is not kept */
+		if (rc != CV_OK) { /* an unaudited copy is not kept */
 			remove(out);
+			media_backup_discard(out);
+		}
 	}
 	if (rc != CV_OK) {
 		int code = cli_fail(cli_exit_for(rc), "backup", "%s",
