@@ -490,6 +490,14 @@ enum cv_err hl_get_to(struct hl_client *c, const char *url,
 		curl_easy_setopt(r->easy, CURLOPT_ACCEPT_ENCODING, NULL);
 		/* megabytes: fewer, larger writes into the sink */
 		curl_easy_setopt(r->easy, CURLOPT_BUFFERSIZE, 256L * 1024);
+		/* a long recording on a slow link takes longer than an API
+		 * answer may: a stalled transfer fails (under 1 KiB/s for a
+		 * minute), a slow one does not, within half an hour */
+		long cap = 30L * 60 * 1000;
+		curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS,
+			c->opts.timeout_ms > cap ? c->opts.timeout_ms : cap);
+		curl_easy_setopt(r->easy, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+		curl_easy_setopt(r->easy, CURLOPT_LOW_SPEED_TIME, 60L);
 	}
 	req_add_bearer(r, token);
 	req_add_header(r, "Version", version);
