@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
+
 /* what a WAV header may take: LIST/bext chunks before "data" can run to
  * kilobytes */
 #define HEAD_MAX 65536
@@ -44,16 +46,6 @@ static enum cv_err sys_err(char **errmsg, const char *what, const char *path)
 	int e = errno;
 	return cv_error(errmsg, e == ENOENT ? CV_ENOTFOUND : CV_EIO,
 		"%s %s: %s", what, path, strerror(e));
-}
-
-static enum cv_err fsync_dir(const char *dir, char **errmsg)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return sys_err(errmsg, "open directory", dir);
-	int r = fsync(fd);
-	close(fd);
-	return r == 0 ? CV_OK : sys_err(errmsg, "fsync directory", dir);
 }
 
 static enum cv_err mkdir_0700(const char *dir, char **errmsg)
@@ -232,9 +224,9 @@ enum cv_err blob_writer_commit(struct blob_writer *w, const char *expect_sha256,
 	if (rc == CV_OK && rename(w->tmp, dst) != 0) {
 		rc = sys_err(errmsg, "rename to", dst);
 	} else if (rc == CV_OK) {
-		rc = fsync_dir(fan, errmsg);
+		rc = cv_fsync_dir(fan, errmsg);
 		if (rc == CV_OK)
-			rc = fsync_dir(w->b->dir, errmsg);
+			rc = cv_fsync_dir(w->b->dir, errmsg);
 	}
 	free(dst);
 	free(fan);
@@ -369,7 +361,7 @@ enum cv_err blob_remove(struct blobstore *b, const char *sha256,
 	} else {
 		char *fan = xasprintf("%s/%.2s", b->dir, sha256);
 		if (access(fan, F_OK) == 0)
-			rc = fsync_dir(fan, errmsg);
+			rc = cv_fsync_dir(fan, errmsg);
 		free(fan);
 	}
 	free(path);

@@ -535,10 +535,8 @@ enum cv_err sink_write(struct sink *s, const void *p, size_t n)
 	return CV_OK;
 }
 
-static enum cv_err fsync_dir_of(const char *path, char **errmsg)
+enum cv_err cv_fsync_dir(const char *dir, char **errmsg)
 {
-	char *copy = xstrdup(path);
-	const char *dir = dirname(copy);
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	enum cv_err rc = CV_OK;
 	if (dfd < 0 || fsync(dfd) != 0)
@@ -546,6 +544,13 @@ static enum cv_err fsync_dir_of(const char *path, char **errmsg)
 			dir, strerror(errno));
 	if (dfd >= 0)
 		close(dfd);
+	return rc;
+}
+
+static enum cv_err fsync_dir_of(const char *path, char **errmsg)
+{
+	char *copy = xstrdup(path);
+	enum cv_err rc = cv_fsync_dir(dirname(copy), errmsg);
 	free(copy);
 	return rc;
 }

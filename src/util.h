@@ -97,6 +97,9 @@ const struct buf *sink_mem(const struct sink *s);
 /* Abandon (unlink the temp file when not committed) and free. NULL ok. */
 void sink_destroy(struct sink *s);
 
+/* fsync a directory (after a rename or unlink in it). */
+enum cv_err cv_fsync_dir(const char *dir, char **errmsg) CV_MUST_CHECK;
+
 /* Write a whole small file atomically with the given mode (e.g. 0600). */
 enum cv_err cv_write_file_atomic(const char *path, const void *p, size_t n,
 	int mode, char **errmsg) CV_MUST_CHECK;

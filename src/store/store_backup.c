@@ -38,10 +38,9 @@ static int read_counts(sqlite3 *db, int64_t v[5])
 	return SQLITE_OK;
 }
 
-static enum cv_err fsync_path(const char *path, bool dir, char **errmsg)
+static enum cv_err fsync_file(const char *path, char **errmsg)
 {
-	int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDWR) |
-			O_CLOEXEC);
+	int fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0 || fsync(fd) != 0) {
 		enum cv_err e = cv_error(errmsg, CV_EIO, "fsync %s: %s", path,
 			strerror(errno));
@@ -162,7 +161,7 @@ enum cv_err store_backup(struct store *s, const char *out_path,
 	int64_t want[5];
 	enum cv_err rc = copy_snapshot(s, tmp, want, errmsg);
 	if (rc == CV_OK)
-		rc = fsync_path(tmp, false, errmsg);
+		rc = fsync_file(tmp, errmsg);
 	if (rc == CV_OK)
 		rc = verify_copy(tmp, want, errmsg);
 	if (rc == CV_OK && stat(tmp, &st) == 0)
@@ -174,7 +173,7 @@ enum cv_err store_backup(struct store *s, const char *out_path,
 			strerror(errno));
 	if (rc == CV_OK) {
 		char *d = xstrdup(out_path);
-		rc = fsync_path(dirname(d), true, errmsg);
+		rc = cv_fsync_dir(dirname(d), errmsg);
 		free(d);
 	}
 	unlink_tmp(tmp);   /* after a rename only its journals remain */
