@@ -6,14 +6,13 @@
 #include "audithead.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "keyfile.h"
 #include "util.h"
 
 char *audithead_key_path(const char *db_path)
@@ -37,38 +36,11 @@ static enum cv_err create_key(const char *path, char **errmsg)
 		}
 	}
 	free(dir);
-	static const char digits[] = "0123456789abcdef";
-	unsigned char key[AUDITHEAD_KEY_LEN];
-	char hex[2 * AUDITHEAD_KEY_LEN + 1];
-	if (RAND_bytes(key, sizeof(key)) != 1)
-		return cv_error(errmsg, CV_EIO, "no random bytes for the "
-			"audit key");
-	for (size_t i = 0; i < sizeof(key); i++) {
-		hex[2 * i] = digits[key[i] >> 4];
-		hex[2 * i + 1] = digits[key[i] & 15];
-	}
-	hex[2 * AUDITHEAD_KEY_LEN] = '\n';
-	/* Linked into place, never renamed over: two processes making the
-	 * key at once (serve and a sync timer on the first run after an
-	 * upgrade) must end up with one key, the one on disk. A rename
-	 * would let the second replace the key the first already uses. */
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	enum cv_err rc = CV_OK;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, hex, sizeof(hex)) != (ssize_t)sizeof(hex) ||
-	    fsync(fd) != 0)
-		rc = cv_error(errmsg, CV_EIO, "cannot write the audit key %s: "
-			"%s", tmp, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	if (rc == CV_OK && link(tmp, path) != 0 && errno != EEXIST)
-		rc = cv_error(errmsg, CV_EIO, "cannot create the audit key %s: "
-			"%s", path, strerror(errno));
-	unlink(tmp);
-	free(tmp);
-	OPENSSL_cleanse(key, sizeof(key));
-	OPENSSL_cleanse(hex, sizeof(hex));
-	return rc;
+	/* linked into place, never renamed over (keyfile.h): serve and a
+	 * sync timer making the key at once on the first run after an
+	 * upgrade must both use the one on disk */
+	return cv_keyfile_create(path, AUDITHEAD_KEY_LEN, "audit key",
+		errmsg);
 }
 
 /* text (cv_read_secret's, trimmed) as exactly AUDITHEAD_KEY_LEN bytes */

@@ -2,17 +2,16 @@
 #include "subject_key.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "keyfile.h"
 #include "util.h"
 
 char *subject_key_path(const char *db_path)
@@ -57,37 +56,14 @@ static enum cv_err read_key(const char *path, unsigned char *key,
 			2 * SUBJECT_KEY_LEN);
 }
 
-/* A new key, written to a temp file and linked into place: link fails
- * when another process made one first, and then that one is used. */
-static enum cv_err make_key(const char *path, char **errmsg)
-{
-	unsigned char k[SUBJECT_KEY_LEN];
-	char hex[2 * SUBJECT_KEY_LEN + 2];
-	if (RAND_bytes(k, (int)sizeof(k)) != 1)
-		return cv_error(errmsg, CV_EIO, "no random bytes for the "
-						"erasure key");
-	for (size_t i = 0; i < sizeof(k); i++)
-		snprintf(hex + 2 * i, 3, "%02x", k[i]);
-	hex[2 * SUBJECT_KEY_LEN] = '\n';
-	char *tmp = xasprintf("%s.new.%ld", path, (long)getpid());
-	enum cv_err rc = cv_write_file_atomic(tmp, hex, sizeof(hex) - 1, 0600,
-		errmsg);
-	if (rc == CV_OK && link(tmp, path) != 0 && errno != EEXIST)
-		rc = cv_error(errmsg, CV_EIO, "%s: %s", path, strerror(errno));
-	unlink(tmp);
-	free(tmp);
-	OPENSSL_cleanse(k, sizeof(k));
-	OPENSSL_cleanse(hex, sizeof(hex));
-	return rc;
-}
-
 enum cv_err subject_key_load(const char *path, bool create,
 	unsigned char key[SUBJECT_KEY_LEN], char **errmsg)
 {
 	enum cv_err rc = read_key(path, key, errmsg);
 	if (rc != CV_ENOTFOUND || !create)
 		return rc;
-	rc = make_key(path, errmsg);
+	rc = cv_keyfile_create(path, SUBJECT_KEY_LEN, "erasure key",
+		errmsg);
 	return rc == CV_OK ? read_key(path, key, errmsg) : rc;
 }
 
