@@ -11,7 +11,7 @@
 #include "retention.h"
 #include "rt_fixture.h"
 #include "store/store_audit.h"
-#include "store/store_int.h" /* the migrations, to build an older store */
+#include "old_store.h"
 #include "store/store_retention.h"
 #include "store/store_webhook.h"
 #include "webhook_event.h"
@@ -512,22 +512,10 @@ static void test_replay_window(void)
 static void test_migration(void)
 {
 	char *path = xasprintf("%s/old.db", dir);
+	/* up to the trust migration, whichever came after it since */
+	store_before(path, "trust by source, tombstones of disposed calls");
 	sqlite3 *db;
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-	/* up to the trust migration, whichever came after it since */
-	int trust = 0;
-	while (trust < store_n_migrations &&
-	       strncmp(store_migrations[trust].name, "trust by source", 15))
-		trust++;
-	CHECK(trust < store_n_migrations);
-	for (int i = 0; i < trust; i++) {
-		char *sql = xasprintf("BEGIN; %s; PRAGMA user_version = %d;"
-				      " COMMIT;", store_migrations[i].sql,
-			i + 1);
-		CHECK_MSG(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK,
-			"migration %d: %s", i, sqlite3_errmsg(db));
-		free(sql);
-	}
 	static const char rows[] =
 		"INSERT INTO versions(call_id, seq, source, received_at,"
 		" canonical, canonical_sha256, raw_sha256) VALUES"
