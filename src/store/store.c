@@ -28,6 +28,16 @@ enum cv_err store_dberr(struct store *s, char **errmsg, const char *what)
 		sqlite3_errstr(code));
 }
 
+enum cv_err store_step_done(struct store *s, sqlite3_stmt *st,
+	const char *what, char **errmsg)
+{
+	int r = sqlite3_step(st);
+	enum cv_err rc = r == SQLITE_DONE ? CV_OK
+					  : store_dberr(s, errmsg, what);
+	sqlite3_reset(st);
+	return rc;
+}
+
 fts5_api *store_fts5_api(sqlite3 *db)
 {
 	fts5_api *api = NULL;

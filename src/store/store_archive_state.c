@@ -7,15 +7,6 @@
 #include "../util.h"
 #include "store_int.h"
 
-/* Run a statement whose parameters are bound already: no rows. */
-static enum cv_err step_done(struct store *s, sqlite3_stmt *st,
-	const char *what, char **errmsg)
-{
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, what);
-}
-
 enum cv_err store_ret_intent_put(struct store *s, const char *path,
 	const char *sha256, int64_t pid, int64_t now, char **errmsg)
 {
@@ -29,7 +20,7 @@ enum cv_err store_ret_intent_put(struct store *s, const char *path,
 	sqlite3_bind_text(st, 2, sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, pid);
 	sqlite3_bind_int64(st, 4, now);
-	return step_done(s, st, "record publish intent", errmsg);
+	return store_step_done(s, st, "record publish intent", errmsg);
 }
 
 enum cv_err store_ret_intent_drop(struct store *s, const char *path,
@@ -40,7 +31,7 @@ enum cv_err store_ret_intent_drop(struct store *s, const char *path,
 	if (!st)
 		return CV_EDB;
 	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-	return step_done(s, st, "drop publish intent", errmsg);
+	return store_step_done(s, st, "drop publish intent", errmsg);
 }
 
 void store_intents_free(struct store_intent *v, size_t n)
@@ -94,7 +85,7 @@ enum cv_err store_ret_put_baginfo(struct store *s, int64_t id,
 		return CV_EDB;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_blob(st, 2, text, (int)len, SQLITE_STATIC);
-	return step_done(s, st, "keep bag-info", errmsg);
+	return store_step_done(s, st, "keep bag-info", errmsg);
 }
 
 enum cv_err store_ret_get_baginfo(struct store *s, int64_t id, char **out,
@@ -135,7 +126,7 @@ enum cv_err store_ret_put_tagfile(struct store *s, int64_t id,
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 3, p, (int)len, SQLITE_STATIC);
-	return step_done(s, st, "keep a tag file", errmsg);
+	return store_step_done(s, st, "keep a tag file", errmsg);
 }
 
 enum cv_err store_ret_get_tagfile(struct store *s, int64_t id,
@@ -217,7 +208,7 @@ enum cv_err store_ret_archive_rebuilt(struct store *s, int64_t id,
 	sqlite3_bind_text(st, 1, sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, size);
 	sqlite3_bind_int64(st, 3, id);
-	return step_done(s, st, "record rebuilt archive", errmsg);
+	return store_step_done(s, st, "record rebuilt archive", errmsg);
 }
 
 enum cv_err store_ret_mark_verified_id(struct store *s, int64_t id,
@@ -230,5 +221,5 @@ enum cv_err store_ret_mark_verified_id(struct store *s, int64_t id,
 		return CV_EDB;
 	sqlite3_bind_int64(st, 1, when);
 	sqlite3_bind_int64(st, 2, id);
-	return step_done(s, st, "verified", errmsg);
+	return store_step_done(s, st, "verified", errmsg);
 }

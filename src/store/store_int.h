@@ -79,6 +79,11 @@ enum cv_err store_scalar_int(struct store *s, const char *sql, int64_t *out,
 /* Execute SQL with no results. */
 enum cv_err store_exec(struct store *s, const char *sql, char **errmsg);
 
+/* Step a statement whose parameters are bound, expecting no rows, and
+ * reset it: CV_OK, or store_dberr's error naming what. */
+enum cv_err store_step_done(struct store *s, sqlite3_stmt *st,
+	const char *what, char **errmsg);
+
 /* Bind helpers: a NULL string binds SQL NULL. */
 void store_bind_text(sqlite3_stmt *st, int i, const char *v);
 void store_bind_tri(sqlite3_stmt *st, int i, int v); /* -1 binds NULL */

@@ -45,14 +45,6 @@ void store_recordings_free(struct store_recording *v, size_t n)
 	free(v);
 }
 
-static enum cv_err step_done(struct store *s, sqlite3_stmt *st,
-	const char *what, char **errmsg)
-{
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, what);
-}
-
 enum cv_err store_recording_add(struct store *s,
 	const struct store_recording *r, bool *added, char **errmsg)
 {
@@ -83,7 +75,7 @@ enum cv_err store_recording_add(struct store *s,
 		sqlite3_bind_null(st, 8);
 	sqlite3_bind_int64(st, 9, r->fetched_at);
 	store_bind_text(st, 10, r->source ? r->source : "api");
-	enum cv_err rc = step_done(s, st, "record a recording", errmsg);
+	enum cv_err rc = store_step_done(s, st, "record a recording", errmsg);
 	if (rc == CV_OK && added)
 		*added = sqlite3_changes(s->db) > 0;
 	return rc;
@@ -211,7 +203,7 @@ enum cv_err store_media_forget(struct store *s, const char *message_id,
 			break;
 		}
 		store_bind_text(st, 1, message_id);
-		rc = step_done(s, st, "forget a message's media", errmsg);
+		rc = store_step_done(s, st, "forget a message's media", errmsg);
 	}
 	for (size_t i = 0; rc == CV_OK && i < n; i++) {
 		int64_t refs = 0;
@@ -255,7 +247,7 @@ enum cv_err store_transcription_add(struct store *s, const char *message_id,
 	sqlite3_bind_blob(st, 4, len ? body : "", (int)len, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, fetched_at);
 	store_bind_text(st, 6, source ? source : "api");
-	enum cv_err rc = step_done(s, st, "keep a transcription", errmsg);
+	enum cv_err rc = store_step_done(s, st, "keep a transcription", errmsg);
 	if (rc == CV_OK && added)
 		*added = sqlite3_changes(s->db) > 0;
 	return rc;
@@ -354,7 +346,7 @@ enum cv_err store_media_want(struct store *s, const char *message_id,
 		store_bind_text(st, 3, location_id ? location_id : "");
 		sqlite3_bind_int64(st, 4, now);
 		sqlite3_bind_int64(st, 5, next_at);
-		enum cv_err rc = step_done(s, st, "queue a media fetch",
+		enum cv_err rc = store_step_done(s, st, "queue a media fetch",
 			errmsg);
 		if (rc != CV_OK)
 			return rc;
@@ -381,7 +373,7 @@ enum cv_err store_media_want_calls(struct store *s, const char *location_id,
 	store_bind_text(st, 1, location_id);
 	sqlite3_bind_int64(st, 2, since);
 	sqlite3_bind_int64(st, 3, now);
-	return step_done(s, st, "queue media fetches", errmsg);
+	return store_step_done(s, st, "queue media fetches", errmsg);
 }
 
 enum cv_err store_media_deny_location(struct store *s,
@@ -397,7 +389,7 @@ enum cv_err store_media_deny_location(struct store *s,
 	store_bind_text(st, 1, location_id);
 	sqlite3_bind_int64(st, 2, next_at);
 	store_bind_text(st, 3, why);
-	return step_done(s, st, "mark media fetches denied", errmsg);
+	return store_step_done(s, st, "mark media fetches denied", errmsg);
 }
 
 enum cv_err store_media_due(struct store *s, const char *location_id,
@@ -492,7 +484,7 @@ enum cv_err store_media_result(struct store *s, const char *message_id,
 	store_bind_text(st, 3, error);
 	store_bind_text(st, 4, message_id);
 	store_bind_text(st, 5, media_kind_name(kind));
-	return step_done(s, st, "record a media fetch", errmsg);
+	return store_step_done(s, st, "record a media fetch", errmsg);
 }
 
 enum cv_err store_media_counts(struct store *s, const char *location_id,

@@ -7,16 +7,6 @@
 #include "../util.h"
 #include "store_int.h"
 
-static enum cv_err step_done(struct store *s, sqlite3_stmt *st,
-	const char *what, char **errmsg)
-{
-	int r = sqlite3_step(st);
-	enum cv_err rc = r == SQLITE_DONE ? CV_OK
-					  : store_dberr(s, errmsg, what);
-	sqlite3_reset(st);
-	return rc;
-}
-
 void store_location_finish(struct store_location *l)
 {
 	if (!l)
@@ -58,7 +48,7 @@ enum cv_err store_location_put(struct store *s,
 	store_bind_text(st, 5, l->client_id);
 	store_bind_text(st, 6, l->secrets_dir);
 	sqlite3_bind_int64(st, 7, cv_now_ms());
-	return step_done(s, st, "location", errmsg);
+	return store_step_done(s, st, "location", errmsg);
 }
 
 #define LOC_COLS                                                           \
@@ -146,7 +136,7 @@ enum cv_err store_location_delete(struct store *s, const char *id,
 	if (!st)
 		return CV_EDB;
 	store_bind_text(st, 1, id);
-	enum cv_err rc = step_done(s, st, "location", errmsg);
+	enum cv_err rc = store_step_done(s, st, "location", errmsg);
 	if (rc != CV_OK)
 		return rc;
 	if (sqlite3_changes(s->db) == 0)
@@ -155,7 +145,7 @@ enum cv_err store_location_delete(struct store *s, const char *id,
 	if (!st)
 		return CV_EDB;
 	store_bind_text(st, 1, id);
-	return step_done(s, st, "sync state", errmsg);
+	return store_step_done(s, st, "sync state", errmsg);
 }
 
 enum cv_err store_sync_checkpoint(struct store *s, const char *loc,
@@ -170,7 +160,7 @@ enum cv_err store_sync_checkpoint(struct store *s, const char *loc,
 		return CV_EDB;
 	store_bind_text(st, 1, loc);
 	sqlite3_bind_int64(st, 2, ms);
-	return step_done(s, st, "checkpoint", errmsg);
+	return store_step_done(s, st, "checkpoint", errmsg);
 }
 
 enum cv_err store_sync_result(struct store *s, const char *loc,
@@ -194,7 +184,7 @@ enum cv_err store_sync_result(struct store *s, const char *loc,
 	store_bind_text(st, 4, error);
 	sqlite3_bind_int64(st, 5, requests);
 	store_bind_text(st, 6, warning);
-	return step_done(s, st, "sync result", errmsg);
+	return store_step_done(s, st, "sync result", errmsg);
 }
 
 enum cv_err store_agent_put(struct store *s, const char *loc,
@@ -212,7 +202,7 @@ enum cv_err store_agent_put(struct store *s, const char *loc,
 	store_bind_text(st, 2, id);
 	store_bind_text(st, 3, name);
 	sqlite3_bind_int64(st, 4, now);
-	return step_done(s, st, "agent", errmsg);
+	return store_step_done(s, st, "agent", errmsg);
 }
 
 enum cv_err store_agents_mark_deleted(struct store *s, const char *loc,
@@ -226,7 +216,7 @@ enum cv_err store_agents_mark_deleted(struct store *s, const char *loc,
 		return CV_EDB;
 	store_bind_text(st, 1, loc);
 	sqlite3_bind_int64(st, 2, since);
-	return step_done(s, st, "agents", errmsg);
+	return store_step_done(s, st, "agents", errmsg);
 }
 
 enum cv_err store_fetch_queue_list(struct store *s, const char *loc,
@@ -265,7 +255,7 @@ enum cv_err store_fetch_queue_done(struct store *s, const char *call_id,
 	if (!st)
 		return CV_EDB;
 	store_bind_text(st, 1, call_id);
-	return step_done(s, st, "fetch queue", errmsg);
+	return store_step_done(s, st, "fetch queue", errmsg);
 }
 
 enum cv_err store_fetch_queue_failed(struct store *s, const char *call_id,
@@ -279,7 +269,7 @@ enum cv_err store_fetch_queue_failed(struct store *s, const char *call_id,
 		return CV_EDB;
 	store_bind_text(st, 1, error);
 	store_bind_text(st, 2, call_id);
-	return step_done(s, st, "fetch queue", errmsg);
+	return store_step_done(s, st, "fetch queue", errmsg);
 }
 
 enum cv_err store_call_digest(struct store *s, const char *id,

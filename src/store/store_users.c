@@ -25,16 +25,6 @@ void store_session_finish(struct store_session *ss)
 }
 
 /* Step a write statement to its end. */
-static enum cv_err step_done(struct store *s, sqlite3_stmt *st,
-	char **errmsg, const char *what)
-{
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE)
-		return store_dberr(s, errmsg, what);
-	return CV_OK;
-}
-
 enum cv_err store_user_add(struct store *s, const char *name,
 	const char *role, const char *permissions, const char *pw_hash,
 	char **errmsg)
@@ -51,7 +41,7 @@ enum cv_err store_user_add(struct store *s, const char *name,
 	store_bind_text(st, 2, role);
 	store_bind_text(st, 3, permissions);
 	store_bind_text(st, 4, pw_hash);
-	enum cv_err rc = step_done(s, st, errmsg, "adding a user");
+	enum cv_err rc = store_step_done(s, st, "adding a user", errmsg);
 	if (rc == CV_OK && sqlite3_changes(s->db) == 0)
 		rc = cv_error(errmsg, CV_EINVAL, "user %s exists", name);
 	return rc;
@@ -130,7 +120,7 @@ static enum cv_err user_write(struct store *s, const char *sql,
 		store_bind_text(st, 2, extra);
 	if (extra2)
 		store_bind_text(st, 3, extra2);
-	enum cv_err rc = step_done(s, st, errmsg, "changing a user");
+	enum cv_err rc = store_step_done(s, st, "changing a user", errmsg);
 	if (rc == CV_OK && sqlite3_changes(s->db) == 0)
 		rc = cv_error(errmsg, CV_ENOTFOUND, "no user %s", name);
 	return rc;
@@ -144,7 +134,7 @@ static enum cv_err end_sessions(struct store *s, const char *name,
 	if (!st)
 		return CV_EDB;
 	store_bind_text(st, 1, name);
-	return step_done(s, st, errmsg, "ending sessions");
+	return store_step_done(s, st, "ending sessions", errmsg);
 }
 
 enum cv_err store_user_disable(struct store *s, const char *name,
@@ -164,7 +154,7 @@ enum cv_err store_user_disable(struct store *s, const char *name,
 		rc = CV_EDB;
 	if (st) {
 		store_bind_text(st, 1, name);
-		rc = step_done(s, st, errmsg, "removing the token");
+		rc = store_step_done(s, st, "removing the token", errmsg);
 	}
 	if (rc == CV_OK)
 		return store_commit(s, errmsg);
@@ -210,7 +200,7 @@ enum cv_err store_user_matter(struct store *s, const char *name,
 		return CV_EDB;
 	store_bind_text(st, 1, name);
 	store_bind_text(st, 2, matter);
-	enum cv_err rc = step_done(s, st, errmsg, "changing matters");
+	enum cv_err rc = store_step_done(s, st, "changing matters", errmsg);
 	if (rc != CV_OK || sqlite3_changes(s->db) != 0)
 		return rc;
 	struct store_user u;
@@ -273,7 +263,7 @@ enum cv_err store_session_create(struct store *s, const char *id_hash,
 		return CV_EDB;
 	/* sessions idle for a day are dead under any configuration */
 	sqlite3_bind_int64(st, 1, now - 86400000);
-	enum cv_err rc = step_done(s, st, errmsg, "expiring sessions");
+	enum cv_err rc = store_step_done(s, st, "expiring sessions", errmsg);
 	if (rc != CV_OK || !(st = store_stmt(s, sql, errmsg)))
 		return rc != CV_OK ? rc : CV_EDB;
 	store_bind_text(st, 1, id_hash);
@@ -281,7 +271,7 @@ enum cv_err store_session_create(struct store *s, const char *id_hash,
 	store_bind_text(st, 3, csrf);
 	sqlite3_bind_int64(st, 4, now);
 	sqlite3_bind_int64(st, 5, now);
-	return step_done(s, st, errmsg, "creating a session");
+	return store_step_done(s, st, "creating a session", errmsg);
 }
 
 enum cv_err store_session_get(struct store *s, const char *id_hash,
@@ -325,7 +315,7 @@ enum cv_err store_session_touch(struct store *s, const char *id_hash,
 		return CV_EDB;
 	store_bind_text(st, 1, id_hash);
 	sqlite3_bind_int64(st, 2, now);
-	return step_done(s, st, errmsg, "touching a session");
+	return store_step_done(s, st, "touching a session", errmsg);
 }
 
 enum cv_err store_session_delete(struct store *s, const char *id_hash,
@@ -336,7 +326,7 @@ enum cv_err store_session_delete(struct store *s, const char *id_hash,
 	if (!st)
 		return CV_EDB;
 	store_bind_text(st, 1, id_hash);
-	return step_done(s, st, errmsg, "ending a session");
+	return store_step_done(s, st, "ending a session", errmsg);
 }
 
 enum cv_err store_login_failure_add(struct store *s, const char *key,
@@ -349,12 +339,12 @@ enum cv_err store_login_failure_add(struct store *s, const char *key,
 	if (!st)
 		return CV_EDB;
 	sqlite3_bind_int64(st, 1, now - 86400000);
-	enum cv_err rc = step_done(s, st, errmsg, "expiring failures");
+	enum cv_err rc = store_step_done(s, st, "expiring failures", errmsg);
 	if (rc != CV_OK || !(st = store_stmt(s, sql, errmsg)))
 		return rc != CV_OK ? rc : CV_EDB;
 	store_bind_text(st, 1, key);
 	sqlite3_bind_int64(st, 2, now);
-	return step_done(s, st, errmsg, "recording a failed login");
+	return store_step_done(s, st, "recording a failed login", errmsg);
 }
 
 enum cv_err store_login_failure_count(struct store *s, const char *key,
@@ -414,7 +404,7 @@ enum cv_err store_token_set(struct store *s, const char *user,
 	store_bind_text(st, 1, user);
 	store_bind_text(st, 2, token_hash);
 	sqlite3_bind_int64(st, 3, now);
-	return step_done(s, st, errmsg, "setting a token");
+	return store_step_done(s, st, "setting a token", errmsg);
 }
 
 enum cv_err store_token_user(struct store *s, const char *token_hash,
