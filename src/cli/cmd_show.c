@@ -325,7 +325,7 @@ static int run(struct cli *cli, int argc, char **argv)
 
 const struct cli_cmd cmd_show = {
 	.name = "show",
-	.summary = "show one call: fields, agent, transcript, versions",
+	.summary = "show one call: fields, agent, transcript, recording, versions",
 	.help = "usage: callvault [--db PATH] show CALL_ID [--versions] "
 		"[--json] [--highlight QUERY] [--tz ZONE]\n"
 		"\n"

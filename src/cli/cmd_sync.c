@@ -181,7 +181,7 @@ static int run(struct cli *cli, int argc, char **argv)
 
 const struct cli_cmd cmd_sync = {
 	.name = "sync",
-	.summary = "pull call logs and agent names from the HighLevel API",
+	.summary = "pull call logs, agent names and recordings from the API",
 	.help = "usage: callvault sync [--location LOC]… [--since DATE] "
 		"[--until DATE] [--full]\n"
 		"                      [--overlap HOURS] [--retries N] "

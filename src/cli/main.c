@@ -94,7 +94,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: callvault [--db PATH] [--actor NAME] COMMAND [ARGS]\n"
 		"\n"
-		"Archive HighLevel Voice AI call logs and transcripts.\n"
+		"Archive HighLevel Voice AI call logs, transcripts and recordings.\n"
 		"\n"
 		"Global options:\n"
 		"  --db PATH      the store (default $CALLVAULT_DB, else "
