@@ -5,7 +5,7 @@
  * session, CSRF and the permission here, for every route, before the
  * handler runs, and refuses to send a successful answer of an audited
  * route that wrote no entry; handlers check no roles. To add a route,
- * add a row (tests/test_console_routes.c walks the table).
+ * add a row (tests/integration/test_console_routes.c walks the table).
  */
 #include "console_int.h"
 

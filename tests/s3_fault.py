@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """s3_fault.py — a minimal S3 endpoint on 127.0.0.1 that misbehaves on
-purpose, for tests/test_s3_faults.sh (no signature checks: the real
-engine is tests/test_s3.sh's RGW).
+purpose, for tests/integration/test_s3_faults.sh (no signature checks: the real
+engine is tests/integration/test_s3.sh's RGW).
 
 usage: s3_fault.py MODE PORTFILE LOGFILE
   flaky   the first request's connection is reset without an answer, the

@@ -30,7 +30,7 @@
  * (for the lock) and the device is powersafe (otherwise SQLite pads and
  * syncs in the middle of a commit's frames). Other files pass straight
  * through: the database file's writes are published by calls whose errors
- * SQLite does not always check. tests/test_store_vfs.c covers commits,
+ * SQLite does not always check. tests/unit/test_store_vfs.c covers commits,
  * rollbacks under a second writer, crash recovery and a failing disk.
  */
 #include "store_int.h"

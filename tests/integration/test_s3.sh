@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# Integration test of issue 24: archives in S3 with Object Lock, against a
+# real engine (Ceph RGW from Debian, started once by tools/rgw): storage
+# add/check with bad key files, wrong credentials and a bucket without
+# Object Lock; archive --to; the engine refusing to delete or shorten a
+# locked archive (403); legal holds mirrored and blocking deletion until
+# released; a version uploaded over a bag caught by verify; a killed
+# archive leaving nothing counted as archived, and storage gc.
+[ -w /dev/shm ] && export TMPDIR=/dev/shm
+. "$(dirname "$0")/../lib.sh"
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+GEN="$SRC/tools/bench/gencalls.py"
+RGW="$SRC/tools/rgw"
+
+if ! "$RGW" available; then
+	echo "SKIP: ceph-mon, ceph-osd and radosgw are not installed" \
+		"(tools/bootstrap --s3 installs them)"
+	exit 77
+fi
+"$RGW" start "$T/rgw" >"$T/rgw.env" 2>"$T/rgw.err" ||
+	{ cat "$T/rgw.err" >&2; bad "tools/rgw start"; exit 1; }
+cleanup_hooks+=("'$RGW' stop '$T/rgw'")
+. "$T/rgw.env"
+EP=$RGW_ENDPOINT
+umask 077
+printf '%s\n' "$RGW_ACCESS_KEY" >"$T/ak"
+printf '%s\n' "$RGW_SECRET_KEY" >"$T/sk"
+printf 'wrong%s\n' "$RGW_SECRET_KEY" >"$T/sk.bad"
+
+# s3 METHOD PATH [curl args…]: a signed request; prints the HTTP status
+s3() {
+	local m=$1 p=$2; shift 2
+	curl -s -o "$T/s3.body" -w '%{http_code}' -X "$m" \
+		--aws-sigv4 "aws:amz:us-east-1:s3" \
+		--user "$RGW_ACCESS_KEY:$RGW_SECRET_KEY" \
+		-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@" "$EP/$p"
+}
+expect_eq "a bucket with Object Lock" \
+	"$(s3 PUT locked -H 'x-amz-bucket-object-lock-enabled: true')" 200
+expect_eq "a bucket without" "$(s3 PUT plain)" 200
+
+python3 "$GEN" 120 --seed 11 --locations 1 --start 2026-01 --months 2 \
+	--with-location >"$T/calls.jsonl"
+cv init >/dev/null
+cv import "$T/calls.jsonl" >/dev/null
+add() {   # NAME BUCKET PREFIX [more]
+	local n=$1 b=$2 p=$3; shift 3
+	cv storage add "$n" --endpoint "$EP" --bucket "$b" --prefix "$p" \
+		--path-style --access-key-file "$T/ak" \
+		--secret-key-file "$T/sk" "$@"
+}
+
+# ---- bad input ----
+chmod 644 "$T/sk"
+expect_exit "a group-readable key file is refused" 2 add x locked p
+expect "  naming the mode" grep -q "chmod 600" "$T/err"
+chmod 600 "$T/sk"
+expect_exit "no bucket" 2 cv storage add x --endpoint "$EP" \
+	--access-key-file "$T/ak" --secret-key-file "$T/sk"
+expect_exit "a bad endpoint" 2 cv storage add x --endpoint ftp://h \
+	--bucket abc --access-key-file "$T/ak" --secret-key-file "$T/sk"
+
+expect_exit "add" 0 add main locked inst1 --default
+expect_exit "add a plain bucket" 0 add plain plain inst1
+expect_exit "add a missing bucket" 0 add gone nosuchbucket inst1
+cv storage add badkey --endpoint "$EP" --bucket locked --path-style \
+	--access-key-file "$T/ak" --secret-key-file "$T/sk.bad" >/dev/null
+expect_exit "names taken once" 1 add main locked x
+cv storage list >"$T/list"
+expect "list shows the default" grep -q "^main (default) .*s3://locked/inst1/ *COMPLIANCE" "$T/list"
+expect "no secret in the store" bash -c "! grep -qa '$RGW_SECRET_KEY' '$CALLVAULT_DB'"
+
+expect_exit "check" 0 cv storage check main
+expect "check: locked write, delete refused" grep -q "delete refused" "$T/out"
+expect_exit "check: no Object Lock" 1 cv storage check plain
+expect "  names the code" grep -q "ObjectLockConfigurationNotFoundError" "$T/err"
+expect_exit "check: no bucket" 2 cv storage check gone
+expect "  names NoSuchBucket" grep -q "NoSuchBucket" "$T/err"
+expect_exit "check: wrong secret" 1 cv storage check badkey
+expect "  names SignatureDoesNotMatch" grep -q "HTTP 403 SignatureDoesNotMatch" "$T/err"
+expect "  and no secret in the message" bash -c "! grep -q '$RGW_SECRET_KEY' '$T/err'"
+
+# ---- archive --to ----
+expect_exit "no policy, no date to lock until" 1 cv archive --through 2026-02 --to main
+expect "  says so" grep -q "no retention policy" "$T/err"
+cv retention set --keep-months 12 >/dev/null
+expect_exit "archive --to" 0 cv archive --through 2026-02 --to main
+expect_eq "two archives written" "$(tail -1 "$T/out")" "2 archive(s) written"
+expect_eq "nothing in the default directory" "$(ls archives 2>/dev/null | wc -l)" 0
+key=$(grep -o 's3://locked/[^ ]*2026-01.tar.zst' "$T/out" | sed 's|s3://locked/||')
+row=$(sqlite3 "$CALLVAULT_DB" "SELECT version_id, lock_mode, retain_until, legal_hold FROM archive_remote WHERE key = '$key'")
+ver=${row%%|*}
+expect_eq "recorded: COMPLIANCE until 2027-02-01, no hold" "${row#*|}" \
+	"COMPLIANCE|$(date -d 2027-02-01T00:00:00Z +%s)000|0"
+curl -s -I --aws-sigv4 "aws:amz:us-east-1:s3" --user "$RGW_ACCESS_KEY:$RGW_SECRET_KEY" \
+	-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$EP/locked/$key?versionId=$ver" >"$T/head"
+expect "the engine holds the lock" grep -qi "x-amz-object-lock-mode: COMPLIANCE" "$T/head"
+s3 GET "locked/$key?versionId=$ver" >/dev/null
+expect_eq "the bytes are the recorded ones" "$(sha256sum <"$T/s3.body" | cut -d' ' -f1)" \
+	"$(sqlite3 "$CALLVAULT_DB" "SELECT sha256 FROM archive_remote WHERE key = '$key'")"
+expect "a stock tar reads the bag" bash -c "tar --zstd -tf '$T/s3.body' | grep -q bag-info.txt"
+expect_exit "storage verify" 0 cv storage verify
+expect_eq "two OK lines" "$(grep -c '^OK s3://' "$T/out")" 2
+expect_exit "verify of an s3:// URL points to storage verify" 2 cv verify "s3://locked/$key"
+expect "  says so" grep -q "callvault storage verify" "$T/err"
+# a longer policy: verify extends the locks (never shortens them)
+cv retention set --keep-months 13 >/dev/null
+expect_exit "verify under a longer policy" 0 cv storage verify
+expect "  extends the lock" grep -q "retention of s3://locked/$key extended to 2027-03-01T00:00:00Z" "$T/out"
+expect_eq "  recorded" "$(sqlite3 "$CALLVAULT_DB" "SELECT retain_until FROM archive_remote WHERE key = '$key'")" \
+	"$(date -d 2027-03-01T00:00:00Z +%s)000"
+curl -s -I --aws-sigv4 "aws:amz:us-east-1:s3" --user "$RGW_ACCESS_KEY:$RGW_SECRET_KEY" \
+	-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$EP/locked/$key?versionId=$ver" >"$T/head"
+expect "  the engine has the new date" grep -qi "x-amz-object-lock-retain-until-date: 2027-03-01T00:00:00" "$T/head"
+cv retention set --keep-months 12 >/dev/null
+expect_exit "a shorter policy again: nothing to do" 0 cv storage verify
+expect "  no extension" bash -c "! grep -q extended '$T/out'"
+
+# the engine itself refuses: delete, shorten, weaken
+expect_eq "delete of the locked version: 403" "$(s3 DELETE "locked/$key?versionId=$ver")" 403
+ret='<Retention><Mode>COMPLIANCE</Mode><RetainUntilDate>2026-12-31T00:00:00Z</RetainUntilDate></Retention>'
+expect_eq "shortening the date: 403" "$(s3 PUT "locked/$key?retention=&versionId=$ver" -d "$ret")" 403
+ret='<Retention><Mode>GOVERNANCE</Mode><RetainUntilDate>2027-03-01T00:00:00Z</RetainUntilDate></Retention>'
+expect_eq "COMPLIANCE to GOVERNANCE: 403" "$(s3 PUT "locked/$key?retention=&versionId=$ver" -d "$ret")" 403
+
+# ---- legal holds: mirrored, and blocking deletion until released ----
+# a GOVERNANCE target, whose versions the bypass could otherwise delete
+expect_exit "add a GOVERNANCE target" 0 add gov locked inst2 --mode GOVERNANCE
+db2="$T/gov.db"
+CALLVAULT_DB=$db2 cv init >/dev/null
+CALLVAULT_DB=$db2 cv import "$T/calls.jsonl" >/dev/null
+CALLVAULT_DB=$db2 cv retention set --keep-months 12 >/dev/null
+CALLVAULT_DB=$db2 add gov locked inst2 --mode GOVERNANCE >/dev/null
+loc=$(head -1 "$T/calls.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["locationId"])')
+expect_exit "hold the location" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" hold add --matter M --location "$loc"
+expect_exit "archive under a hold" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" archive --month 2026-01 --to gov
+gkey=$(grep -o 's3://locked/[^ ]*2026-01.tar.zst' "$T/out" | sed 's|s3://locked/||')
+gver=$(sqlite3 "$db2" "SELECT version_id FROM archive_remote")
+expect_eq "recorded ON" "$(sqlite3 "$db2" "SELECT legal_hold FROM archive_remote")" 1
+s3 GET "locked/$gkey?legal-hold=&versionId=$gver" >/dev/null
+expect "the engine has it ON" grep -q "<Status>ON</Status>" "$T/s3.body"
+bypass=(-H "x-amz-bypass-governance-retention: true")
+expect_eq "held: even the governance bypass cannot delete (403)" \
+	"$(s3 DELETE "locked/$gkey?versionId=$gver" "${bypass[@]}")" 403
+expect_exit "holds: nothing to change" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" storage holds gov
+expect_eq "  says nothing" "$(cat "$T/out")" ""
+expect_exit "release" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" hold release 1 --reason done
+expect "  says how to reach the bucket" grep -q "callvault storage holds" "$T/err"
+expect_exit "holds after the release" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" storage holds gov
+expect "  sets it OFF" grep -q "legal hold OFF on s3://locked/$gkey" "$T/out"
+s3 GET "locked/$gkey?legal-hold=&versionId=$gver" >/dev/null
+expect "the engine has it OFF" grep -q "<Status>OFF</Status>" "$T/s3.body"
+# ON again, so that verify has one to mirror
+CALLVAULT_DB=$db2 cv hold add --matter M2 --location "$loc" >/dev/null
+CALLVAULT_DB=$db2 cv storage holds gov >/dev/null
+CALLVAULT_DB=$db2 cv hold release 2 --reason done >/dev/null
+expect_exit "verify after the release" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" storage verify gov
+expect "  sets the legal hold OFF" grep -q "legal hold OFF on s3://locked/$gkey" "$T/out"
+expect_eq "recorded OFF" "$(sqlite3 "$db2" "SELECT legal_hold FROM archive_remote")" 0
+expect_eq "released: the bypass deletes the GOVERNANCE version" \
+	"$(s3 DELETE "locked/$gkey?versionId=$gver" "${bypass[@]}")" 204
+expect_exit "verify: the archive is gone" 3 env CALLVAULT_DB="$db2" "$CALLVAULT" storage verify gov
+expect "  names it" grep -q "BAD s3://locked/$gkey .*deleted" "$T/out"
+
+# ---- a version uploaded over a bag ----
+echo tampered >"$T/tamper"
+expect_eq "a new version over the bag is accepted by the engine" \
+	"$(s3 PUT "locked/$key" --data-binary @"$T/tamper")" 200
+expect_exit "verify catches it" 3 cv storage verify main
+expect "  naming the newer version" grep -q "BAD s3://locked/$key .*newer version was uploaded over it" "$T/out"
+
+# ---- killed mid-upload: nothing counted as archived ----
+db3="$T/kill.db"
+CALLVAULT_DB=$db3 cv init >/dev/null
+CALLVAULT_DB=$db3 cv import "$T/calls.jsonl" >/dev/null
+CALLVAULT_DB=$db3 cv retention set --keep-months 12 >/dev/null
+CALLVAULT_DB=$db3 add k locked inst3 >/dev/null
+for point in s3-before-complete s3-before-record; do
+	CALLVAULT_DB=$db3 CALLVAULT_TEST_CRASH=$point "$CALLVAULT" archive \
+		--month 2026-01 --to k >/dev/null 2>&1
+	expect_eq "killed at $point: no archive recorded" \
+		"$(sqlite3 "$db3" "SELECT count(*) FROM archives")" 0
+done
+expect_exit "gc keeps young uploads" 0 env CALLVAULT_DB="$db3" "$CALLVAULT" storage gc k
+expect_eq "  none aborted" "$(tail -1 "$T/out")" "0 unfinished upload(s) aborted"
+expect_exit "gc --older-than-hours 0" 0 env CALLVAULT_DB="$db3" "$CALLVAULT" storage gc k --older-than-hours 0
+expect_eq "  the killed upload aborted" "$(tail -1 "$T/out")" "1 unfinished upload(s) aborted"
+s3 GET "locked?uploads=&prefix=inst3%2F" >/dev/null
+expect "no unfinished upload left" bash -c "! grep -q '<Upload>' '$T/s3.body'"
+expect_exit "the month is archived again" 0 env CALLVAULT_DB="$db3" "$CALLVAULT" archive --month 2026-01 --to k
+expect_exit "and verifies" 0 env CALLVAULT_DB="$db3" "$CALLVAULT" storage verify k
+
+# ---- purge relies on a verified, locked remote copy ----
+CALLVAULT_DB=$db3 cv retention set --keep-months 0 >/dev/null
+CALLVAULT_DB=$db3 cv archive --month 2026-02 --to k >/dev/null
+jan=$(sqlite3 "$db3" "SELECT n_calls FROM archives WHERE month = '2026-01'")
+CALLVAULT_DB=$db3 cv purge --dry-run >"$T/dry"
+expect "not yet verified: February stays" grep -q "keep .*2026-02.*not been verified" "$T/dry"
+expect_exit "purge" 0 env CALLVAULT_DB="$db3" "$CALLVAULT" purge
+expect_eq "  the verified January is purged" "$(sqlite3 "$db3" "SELECT count(*) FROM calls WHERE created_at < $(date -d 2026-02-01T00:00:00Z +%s)000")" 0
+expect_eq "  February stays" "$(sqlite3 "$db3" "SELECT count(*) > 0 FROM calls")" 1
+expect "  the disposal names the s3:// archive" bash -c "CALLVAULT_DB='$db3' '$CALLVAULT' audit | grep -q 's3://locked/inst3/'"
+
+# ---- several parts: 8 MiB each, two sent while the third is filled ----
+if [ -n "${S3PUT:-}" ]; then
+	head -c $((20 * 1048576 + 12345)) /dev/urandom >"$T/big"
+	expect "a three-part upload" "$S3PUT" "$EP" locked big/three \
+		"$T/big" "$T/ak" "$T/sk"
+	s3 GET "locked?uploads=&prefix=big%2F" >/dev/null
+	expect "  nothing left unfinished" bash -c "! grep -q '<Upload>' '$T/s3.body'"
+	s3 GET "locked/big/three" >/dev/null
+	expect "  the same bytes come back" cmp -s "$T/big" "$T/s3.body"
+	curl -s -I --aws-sigv4 "aws:amz:us-east-1:s3" --user "$RGW_ACCESS_KEY:$RGW_SECRET_KEY" \
+		-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$EP/locked/big/three" >"$T/head"
+	expect "  in three parts" grep -qi 'etag: "[0-9a-f]*-3"' "$T/head"
+	expect "  locked" grep -qi "x-amz-object-lock-mode: COMPLIANCE" "$T/head"
+	rm -f "$T/big" "$T/s3.body"
+	# keys as escaped location ids and odd names make: signed right
+	echo x >"$T/small"
+	expect "a key with %, space, +, ~ and UTF-8" "$S3PUT" "$EP" locked \
+		"odd/L%2Fx/a b+c~d/é.tar.zst" "$T/small" "$T/ak" "$T/sk"
+	s3 GET "locked?list-type=2&prefix=odd%2F" >/dev/null
+	expect "  stored under that very key" grep -q "<Key>odd/L%2Fx/a b+c~d/é.tar.zst</Key>" "$T/s3.body"
+else
+	echo "note: bench_s3put not built; the multi-part case is skipped"
+fi
+
+# ---- restore from S3, and one instance's month into another ----
+expect_exit "restore reads the recorded version, not the one over it" 0 \
+	cv restore --from main "s3://locked/$key"
+expect "  nothing new for this store" grep -q " 0 versions added" "$T/out"
+feb=$(sqlite3 "$CALLVAULT_DB" "SELECT url FROM archive_remote WHERE key LIKE '%2026-02.tar.zst'")
+nfeb=$(sqlite3 "$CALLVAULT_DB" "SELECT n_calls FROM archives WHERE path = '$feb'")
+expect_exit "restore of a later month: its chain link is in the bucket" 0 \
+	cv restore --from main "$feb"
+db4="$T/other.db"
+CALLVAULT_DB=$db4 cv init >/dev/null
+CALLVAULT_DB=$db4 add shared locked inst4 --default >/dev/null
+expect_exit "another instance restores instance 1's month" 0 \
+	env CALLVAULT_DB="$db4" "$CALLVAULT" restore "$feb"
+expect_eq "  all its calls" "$(sqlite3 "$db4" "SELECT count(*) FROM calls")" "$nfeb"
+expect_exit "a URL of another bucket is refused" 1 \
+	env CALLVAULT_DB="$db4" "$CALLVAULT" restore s3://plain/x.tar.zst
+expect_exit "the tampered current version fails its own checks" 3 \
+	env CALLVAULT_DB="$db4" "$CALLVAULT" restore "s3://locked/$key"
+
+check_store

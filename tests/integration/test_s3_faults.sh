@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Issue 24: S3 faults a real engine will not stage on demand, against
+# tests/s3_fault.py: a reset connection and a 503 SlowDown are retried
+# (storage check then succeeds), a clock skew (RequestTimeTooSkewed) and a
+# server that keeps failing (500 InternalError) are named, the latter
+# after four attempts, and an archive to it leaves no record.
+. "$(dirname "$0")/../lib.sh"
+FAULT="$(dirname "$0")/../s3_fault.py"
+umask 077
+echo AKID >"$T/ak"
+echo secret >"$T/sk"
+cv init >/dev/null
+
+start() {   # MODE: sets EP; the server's log in $T/MODE.log
+	"$FAULT" "$1" "$T/$1.port" "$T/$1.log" 2>"$T/$1.err" &
+	local pid=$!
+	cleanup_hooks+=("kill $pid 2>/dev/null; wait $pid 2>/dev/null")
+	for _ in $(seq 100); do [ -s "$T/$1.port" ] && break; sleep 0.05; done
+	EP="http://127.0.0.1:$(cat "$T/$1.port")"
+	cv storage add "$1" --endpoint "$EP" --bucket bkt --path-style \
+		--access-key-file "$T/ak" --secret-key-file "$T/sk" >/dev/null
+}
+
+start flaky
+expect_exit "a reset and a 503 are retried" 0 cv storage check flaky
+expect "  check passes" grep -q "ready for locked archives" "$T/out"
+expect "  the retries are said" grep -q "SlowDown, trying again" "$T/err"
+expect_eq "  the first request was sent three times" \
+	"$(grep -c 'object-lock=' "$T/flaky.log")" 3
+
+start skew
+expect_exit "clock skew" 1 cv storage check skew
+expect "  names RequestTimeTooSkewed and the clock" \
+	grep -q "RequestTimeTooSkewed: this machine's clock" "$T/err"
+expect_eq "  not retried" "$(wc -l <"$T/skew.log")" 1
+
+start down
+expect_exit "a server that keeps failing" 1 cv storage check down
+expect "  names the status and code" grep -q "HTTP 500 InternalError" "$T/err"
+expect_eq "  after four attempts" "$(wc -l <"$T/down.log")" 4
+
+# an archive to it: refused, and nothing recorded
+python3 "$(dirname "$0")/../../tools/bench/gencalls.py" 20 --seed 5 \
+	--locations 1 --start 2026-01 --months 1 --with-location >"$T/calls.jsonl"
+cv import "$T/calls.jsonl" >/dev/null
+cv retention set --keep-months 12 >/dev/null
+expect_exit "archive --to a failing server" 1 cv archive --month 2026-01 --to down
+expect "  names it" grep -q "HTTP 500 InternalError" "$T/err"
+expect_eq "  the store agrees" "$(sqlite3 "$CALLVAULT_DB" 'SELECT count(*) FROM archives')" 0
