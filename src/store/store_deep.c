@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "../hash.h"
 #include "../util.h"
@@ -28,6 +29,7 @@ struct store_deep {
 	uint32_t n_calls, cap_calls, n_vers, cap_vers;
 	uint32_t *by_id, *by_sha; /* open addressing: index + 1, 0 free */
 	uint32_t id_mask, sha_mask;
+	uint64_t seed;            /* of hash_sha() */
 };
 
 static uint32_t hash_id(const char *p, size_t n)
@@ -38,12 +40,14 @@ static uint32_t hash_id(const char *p, size_t n)
 	return h;
 }
 
-/* The hashes come from SHA-256: any four of their bytes are spread. */
-static uint32_t hash_sha(const unsigned char *sha)
+/* The hashes come from SHA-256, so their bits are spread; mixed with a
+ * random seed all the same, lest calls made to share some of them (a
+ * few million tries for each) crowd one slot's neighbourhood. */
+static uint32_t hash_sha(const struct store_deep *d, const unsigned char *sha)
 {
-	uint32_t h;
-	memcpy(&h, sha, sizeof(h));
-	return h;
+	uint64_t w;
+	memcpy(&w, sha, sizeof(w));
+	return (uint32_t)(((w ^ d->seed) * 0x9E3779B97F4A7C15ull) >> 32);
 }
 
 static const char *id_of(const struct store_deep *d, uint32_t i)
@@ -73,7 +77,7 @@ static void index_all(struct store_deep *d)
 	}
 	d->by_sha = table(d->n_vers, &d->sha_mask);
 	for (uint32_t i = 0; i < d->n_vers; i++) {
-		uint32_t j = hash_sha(d->vers[i].sha) & d->sha_mask;
+		uint32_t j = hash_sha(d, d->vers[i].sha) & d->sha_mask;
 		while (d->by_sha[j])
 			j = (j + 1) & d->sha_mask;
 		d->by_sha[j] = i + 1;
@@ -176,6 +180,8 @@ static enum cv_err walk(struct store *s, int64_t archive_id,
 		return CV_EDB;
 	struct store_deep *d = xcalloc(1, sizeof(*d));
 	d->archive_id = archive_id;
+	if (getrandom(&d->seed, sizeof(d->seed), 0) != sizeof(d->seed))
+		d->seed = (uint64_t)(uintptr_t)d ^ (uint64_t)cv_now_ms();
 	buf_init(&d->ids);
 	sqlite3_bind_int64(st, 1, archive_id);
 	enum cv_err rc = CV_OK;
@@ -224,7 +230,7 @@ static void mark_seen(struct dcall *c, enum store_deep_state *st)
 bool store_deep_call_fast(struct store_deep *d, const unsigned char sha[32],
 	enum store_deep_state *st)
 {
-	for (uint32_t j = hash_sha(sha) & d->sha_mask; d->by_sha[j];
+	for (uint32_t j = hash_sha(d, sha) & d->sha_mask; d->by_sha[j];
 	     j = (j + 1) & d->sha_mask) {
 		const struct dver *v = &d->vers[d->by_sha[j] - 1];
 		if (v->recorded && !memcmp(v->sha, sha, 32)) {
@@ -239,7 +245,7 @@ bool store_deep_call_fast(struct store_deep *d, const unsigned char sha[32],
 bool store_deep_version_fast(const struct store_deep *d, const char *call_id,
 	const unsigned char sha[32])
 {
-	for (uint32_t j = hash_sha(sha) & d->sha_mask; d->by_sha[j];
+	for (uint32_t j = hash_sha(d, sha) & d->sha_mask; d->by_sha[j];
 	     j = (j + 1) & d->sha_mask) {
 		const struct dver *v = &d->vers[d->by_sha[j] - 1];
 		if (!memcmp(v->sha, sha, 32) && !strcmp(id_of(d, v->call),
