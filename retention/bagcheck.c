@@ -61,6 +61,7 @@ struct bwalk {
 	struct vfile *blocks[FILES_MAX / BLOCK + 1];
 	uint32_t n;
 	uint32_t *slots;          /* hash table of indices + 1 */
+	uint32_t *hashes;         /* hash_path() of each slot's path */
 	uint32_t cap;
 	struct vfile *cur;
 	struct cv_hash *h256, *h512;
@@ -96,15 +97,34 @@ static uint32_t hash_path(const char *p)
 
 static void rehash(struct bwalk *w)
 {
-	free(w->slots);
+	uint32_t *old = w->slots, *old_h = w->hashes, old_cap = w->cap;
 	w->cap = w->cap ? w->cap * 2 : 1024;
 	w->slots = xcalloc(w->cap, sizeof(*w->slots));
-	for (uint32_t i = 0; i < w->n; i++) {
-		uint32_t j = hash_path(at(w, i)->path) & (w->cap - 1);
+	w->hashes = xcalloc(w->cap, sizeof(*w->hashes));
+	for (uint32_t i = 0; i < old_cap; i++) {
+		if (!old[i])
+			continue;
+		uint32_t j = old_h[i] & (w->cap - 1);
 		while (w->slots[j])
 			j = (j + 1) & (w->cap - 1);
-		w->slots[j] = i + 1;
+		w->slots[j] = old[i];
+		w->hashes[j] = old_h[i];
 	}
+	free(old);
+	free(old_h);
+}
+
+/* The slot of path: its file's, or the free one where it would go. A
+ * path is compared only when its hash is the same (the comparison is a
+ * cache miss: a bag has ~300,000 lookups of 100,000 names). */
+static uint32_t slot_of(const struct bwalk *w, const char *path, uint32_t h)
+{
+	uint32_t j = h & (w->cap - 1);
+	for (; w->slots[j]; j = (j + 1) & (w->cap - 1))
+		if (w->hashes[j] == h &&
+		    !strcmp(at((struct bwalk *)w, w->slots[j] - 1)->path, path))
+			break;
+	return j;
 }
 
 /* The file named path, added when new; NULL past FILES_MAX. */
@@ -112,10 +132,9 @@ static struct vfile *lookup(struct bwalk *w, const char *path)
 {
 	if (2 * (w->n + 1) > w->cap)
 		rehash(w);
-	uint32_t j = hash_path(path) & (w->cap - 1);
-	for (; w->slots[j]; j = (j + 1) & (w->cap - 1))
-		if (!strcmp(at(w, w->slots[j] - 1)->path, path))
-			return at(w, w->slots[j] - 1);
+	uint32_t h = hash_path(path), j = slot_of(w, path, h);
+	if (w->slots[j])
+		return at(w, w->slots[j] - 1);
 	if (w->n >= FILES_MAX)
 		return NULL;
 	if (w->n % BLOCK == 0)
@@ -123,24 +142,10 @@ static struct vfile *lookup(struct bwalk *w, const char *path)
 	struct vfile *f = at(w, w->n);
 	f->path = xstrdup(path);
 	w->slots[j] = ++w->n;
+	w->hashes[j] = h;
 	return f;
 }
 
-static void hex_to_bin(const char *hex, unsigned char *out, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char b[3] = { hex[2 * i], hex[2 * i + 1], 0 };
-		out[i] = (unsigned char)strtoul(b, NULL, 16);
-	}
-}
-
-static bool is_hex(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strchr("0123456789abcdefABCDEF", s[i]))
-			return false;
-	return true;
-}
 
 static void problem(struct bwalk *w, const char *member, const char *fmt,
 	const char *arg)
@@ -188,7 +193,8 @@ static void manifest_line(struct bwalk *w, char *ln)
 	char *path = ln + hl + strspn(ln + hl, " \t");
 	unescape_path(path);
 	bool data = !strncmp(path, "data/", 5);
-	if (hl != hexlen || !is_hex(ln, hl) || !*path ||
+	unsigned char want[64];
+	if (hl != hexlen || !cv_unhex(ln, want, hl / 2) || !*path ||
 	    (w->mk == M_TAG ? data || strchr(path, '/') : !data)) {
 		problem(w, name, "has a line that is not \"<%s> <path>\"",
 			w->mk == M_512 ? "sha512" : "sha256");
@@ -206,8 +212,6 @@ static void manifest_line(struct bwalk *w, char *ln)
 		return;
 	}
 	f->flags |= bit;
-	unsigned char want[64];
-	hex_to_bin(ln, want, hexlen / 2);
 	if (f->flags & F_DONE) {
 		compare(w, f, w->mk == M_512, want);
 	} else if (w->mk == M_512) {
@@ -236,7 +240,7 @@ static void deep_problem(struct bwalk *w, const char *fmt, const char *id)
 static void deep_member(struct bwalk *w, const char *id, const char *sha)
 {
 	enum store_deep_state st = DEEP_MATCH;
-	if (store_deep_call(w->o->store, w->va->deep_id, id, sha, &st,
+	if (store_deep_call(w->o->store, w->va->deep, id, sha, &st,
 		    NULL) != CV_OK)
 		deep_problem(w, "call %s: the store cannot be asked", id);
 	else if (st == DEEP_NOT_RECORDED)
@@ -253,7 +257,7 @@ static void deep_member(struct bwalk *w, const char *id, const char *sha)
  * as callvault writes it ({"callId":"…","canonicalSha256":"…", keys
  * sorted); false for any other shape (the full parse decides then). */
 static bool version_head(const char *p, size_t n, char *id, size_t id_max,
-	char sha[CV_SHA256_HEX])
+	unsigned char sha[32])
 {
 	static const char a[] = "{\"callId\":\"", b[] = "\",\"canonicalSha256\":\"";
 	if (n < sizeof(a) || memcmp(p, a, sizeof(a) - 1))
@@ -263,12 +267,10 @@ static bool version_head(const char *p, size_t n, char *id, size_t id_max,
 	if (!q || (size_t)(q - s) >= id_max || memchr(s, '\\', (size_t)(q - s)) ||
 	    (size_t)(end - q) < sizeof(b) - 1 + 65 ||
 	    memcmp(q, b, sizeof(b) - 1) || q[sizeof(b) - 1 + 64] != '"' ||
-	    !is_hex(q + sizeof(b) - 1, 64))
+	    !cv_unhex(q + sizeof(b) - 1, sha, 32))
 		return false;
 	memcpy(id, s, (size_t)(q - s));
 	id[q - s] = '\0';
-	memcpy(sha, q + sizeof(b) - 1, 64);
-	sha[64] = '\0';
 	return true;
 }
 
@@ -276,11 +278,10 @@ static bool version_head(const char *p, size_t n, char *id, size_t id_max,
  * than the one recorded. */
 static void deep_version(struct bwalk *w, const char *p, size_t n)
 {
-	char id[256], sha[CV_SHA256_HEX];
-	bool found = false;
+	char id[256];
+	unsigned char sha[32];
 	if (version_head(p, n, id, sizeof(id), sha) &&
-	    store_deep_version_fast(w->o->store, id, sha, &found, NULL) ==
-		    CV_OK && found)
+	    store_deep_version_fast(w->va->deep, id, sha))
 		return;
 	struct bag_version v;
 	if (bagjson_parse_version(p, n, &v, NULL) != CV_OK) {
@@ -288,7 +289,7 @@ static void deep_version(struct bwalk *w, const char *p, size_t n)
 		return;
 	}
 	enum store_deep_state st = DEEP_MATCH;
-	if (store_deep_version(w->o->store, w->va->deep_id, v.call_id,
+	if (store_deep_version(w->o->store, w->va->deep, v.call_id,
 		    v.canonical_sha256, &st, NULL) != CV_OK)
 		deep_problem(w, "call %s: the store cannot be asked",
 			v.call_id);
@@ -303,12 +304,10 @@ static void deep_version(struct bwalk *w, const char *p, size_t n)
 
 /* A calls.jsonl line that is exactly a call recorded here, at its
  * recorded version (so a version the store holds): no parse needed. */
-static bool deep_call_fast(struct bwalk *w, const char *sha)
+static bool deep_call_fast(struct bwalk *w, const unsigned char *sha)
 {
-	bool found = false;
 	enum store_deep_state st;
-	if (store_deep_call_fast(w->o->store, sha, &found, &st, NULL) !=
-		    CV_OK || !found)
+	if (!store_deep_call_fast(w->va->deep, sha, &st))
 		return false;
 	w->va->deep_same++;
 	if (st == DEEP_DUPLICATE)
@@ -328,14 +327,16 @@ static void deep_line(struct bwalk *w, const char *p, size_t n)
 			"without NUL bytes", num);
 		return;
 	}
-	if (w->deep == DEEP_VERSIONS && w->va->deep_id)
+	if (w->deep == DEEP_VERSIONS && w->va->deep)
 		deep_version(w, p, n);
 	if (w->deep != DEEP_CALLS || !w->o->store)
 		return;
+	unsigned char bin[32];
+	cv_sha256(p, n, bin);
+	if (w->va->deep && deep_call_fast(w, bin))
+		return;
 	char sha[CV_SHA256_HEX];
 	cv_sha256_hex(p, n, sha);
-	if (w->va->deep_id && deep_call_fast(w, sha))
-		return;
 	char *id = bagjson_call_id(p, n);
 	int state = 0;
 	if (!id || store_ret_version_state(w->o->store, id, sha, &state,
@@ -351,7 +352,7 @@ static void deep_line(struct bwalk *w, const char *p, size_t n)
 		problem(w, member, "call %s differs from every version in the "
 			"store", id);
 	}
-	if (id && w->va->deep_id)
+	if (id && w->va->deep)
 		deep_member(w, id, sha);
 	free(id);
 }
@@ -380,7 +381,8 @@ static void media_line(struct bwalk *w, const char *p, size_t n)
 	const char *sha = json_string_value(json_object_get(o, "sha256"));
 	json_t *size = json_object_get(o, "size");
 	struct vfile *f = NULL;
-	if (file && sha && strlen(sha) == 64 && is_hex(sha, 64) &&
+	unsigned char h256[32];
+	if (file && sha && strlen(sha) == 64 && cv_unhex(sha, h256, 32) &&
 	    json_is_integer(size) && strlen(file) < BAG_PATH_MAX - 5) {
 		char path[BAG_PATH_MAX + 1];
 		snprintf(path, sizeof(path), "data/%s", file);
@@ -397,13 +399,25 @@ static void media_line(struct bwalk *w, const char *p, size_t n)
 		}
 		struct mwant *m = &w->mw[w->n_mw++];
 		m->f = f;
-		hex_to_bin(sha, m->h256, 32);
+		memcpy(m->h256, h256, 32);
 		m->size = (int64_t)json_integer_value(size);
 	}
 	json_decref(o);
 }
 
-/* Feed bytes split into lines of at most max bytes; false past it. */
+/* A JSON line (without its LF). */
+static void json_line(struct bwalk *w, const char *p, size_t n)
+{
+	if (w->erasures)
+		erasure_line(w, p, n);
+	else if (w->media)
+		media_line(w, p, n);
+	else
+		deep_line(w, p, n);
+}
+
+/* Feed bytes split into lines of at most max bytes; false past it. A
+ * JSON line wholly in p is read where it is, not copied. */
 static bool feed_lines(struct bwalk *w, const char *p, size_t n, size_t max)
 {
 	while (n > 0) {
@@ -411,19 +425,19 @@ static bool feed_lines(struct bwalk *w, const char *p, size_t n, size_t max)
 		size_t k = nl ? (size_t)(nl - p) : n;
 		if (w->line.len + k > max)
 			return false;
-		buf_append(&w->line, p, k);
-		if (!nl)
-			return true;
-		buf_putc(&w->line, '\0');
-		if (w->mk != M_NONE)
-			manifest_line(w, w->line.data);
-		else if (w->erasures)
-			erasure_line(w, w->line.data, w->line.len - 1);
-		else if (w->media)
-			media_line(w, w->line.data, w->line.len - 1);
-		else
-			deep_line(w, w->line.data, w->line.len - 1);
-		buf_reset(&w->line);
+		if (nl && !w->line.len && w->mk == M_NONE) {
+			json_line(w, p, k);
+		} else {
+			buf_append(&w->line, p, k);
+			if (!nl)
+				return true;
+			buf_putc(&w->line, '\0');
+			if (w->mk != M_NONE)
+				manifest_line(w, w->line.data);
+			else
+				json_line(w, w->line.data, w->line.len - 1);
+			buf_reset(&w->line);
+		}
 		p += k + 1;
 		n -= k + 1;
 	}
@@ -556,17 +570,15 @@ static int w_end(void *arg)
 	struct vfile *f = w->cur;
 	if (w->erasures && w->line.len) /* a last line without its LF */
 		erasure_line(w, w->line.data, w->line.len);
-	char hex[CV_SHA512_HEX];
 	unsigned char want256[32], want512[64];
 	memcpy(want256, f->h256, 32);
 	memcpy(want512, f->h512, 64);
-	cv_hash_final_hex(w->h256, hex);
-	if (!strcmp(f->path, "tagmanifest-sha256.txt"))
-		snprintf(w->va->tag_sha, CV_SHA256_HEX, "%.64s", hex);
-	hex_to_bin(hex, f->h256, 32);
-	cv_hash_final_hex(w->h512, hex);
-	hex_to_bin(hex, f->h512, 64);
+	cv_hash_final(w->h256, f->h256);
+	cv_hash_final(w->h512, f->h512);
 	w->h256 = w->h512 = NULL;
+	if (!strcmp(f->path, "tagmanifest-sha256.txt"))
+		for (int i = 0; i < 32; i++)
+			snprintf(w->va->tag_sha + 2 * i, 3, "%02x", f->h256[i]);
 	f->flags |= F_DONE;
 	if (f->flags & F_WANT256)
 		compare(w, f, false, want256);
@@ -624,11 +636,8 @@ static struct vfile *find(struct bwalk *w, const char *path)
 {
 	if (!w->cap)
 		return NULL;
-	uint32_t j = hash_path(path) & (w->cap - 1);
-	for (; w->slots[j]; j = (j + 1) & (w->cap - 1))
-		if (!strcmp(at(w, w->slots[j] - 1)->path, path))
-			return at(w, w->slots[j] - 1);
-	return NULL;
+	uint32_t j = slot_of(w, path, hash_path(path));
+	return w->slots[j] ? at(w, w->slots[j] - 1) : NULL;
 }
 
 static bool seen(struct bwalk *w, const char *path)
@@ -746,6 +755,7 @@ static void walk_free(struct bwalk *w)
 	for (size_t b = 0; b < CV_ARRAY_LEN(w->blocks); b++)
 		free(w->blocks[b]);
 	free(w->slots);
+	free(w->hashes);
 	cv_hash_destroy(w->h256);
 	cv_hash_destroy(w->h512);
 	buf_finish(&w->content);

@@ -79,8 +79,9 @@ static void deep_begin(struct varch *va, const struct verify_opts *o)
 	struct store_archive rec;
 	char *e = NULL;
 	if (vrecord_of(o->store, va->name, &rec)) {
-		if (store_deep_begin(o->store, rec.id, &e) == CV_OK)
-			va->deep_id = rec.id;
+		if (store_deep_begin(o->store, rec.id, &va->deep, &e) != CV_OK)
+			problem(va, o, "data/calls.jsonl", "the store cannot "
+				"be asked: %s", e);
 		store_archive_finish(&rec);
 	}
 	free(e);
@@ -88,32 +89,30 @@ static void deep_begin(struct varch *va, const struct verify_opts *o)
 
 static void deep_end(struct varch *va, const struct verify_opts *o)
 {
-	int64_t n = 0;
-	char *e = NULL;
-	if (store_deep_unseen(o->store, va->deep_id, &n, &e) != CV_OK) {
-		problem(va, o, "data/calls.jsonl", "the store cannot be asked: "
-			"%s", e);
-	} else if (n) {
+	int64_t n = store_deep_unseen(va->deep);
+	if (n) {
 		char msg[96];
 		snprintf(msg, sizeof(msg), "%lld", (long long)n);
 		problem(va, o, "data/calls.jsonl", "lacks %s call(s) the "
 			"store recorded in this archive", msg);
 	}
-	free(e);
 }
 
 static void verify_one(struct varch *va, const struct verify_opts *o)
 {
 	check_outer(va, o);
 	/* one read transaction for the whole walk: a lock per line's
-	 * question would cost more than the question */
-	if (o->deep && o->store)
-		deep_begin(va, o);
+	 * question would cost more than the question, and the record
+	 * gathered first is the one the lines are asked about */
 	bool snap = o->deep && o->store &&
 		    store_read_begin(o->store, NULL) == CV_OK;
+	if (o->deep && o->store)
+		deep_begin(va, o);
 	bagcheck_run(va, o);
-	if (va->walked && va->deep_id)
+	if (va->walked && va->deep)
 		deep_end(va, o);
+	store_deep_free(va->deep);
+	va->deep = NULL;
 	if (snap)
 		store_read_end(o->store);
 	if (va->walked)

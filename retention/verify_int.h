@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "retention.h"
+#include "store/store_deep.h"
 #include "store/store_retention.h"
 
 /* The payload files verify --deep reads line by line. */
@@ -26,9 +27,9 @@ struct varch {
 	int64_t info[DEEP_N];     /* Callvault-Calls/-Versions/-Events */
 	int64_t lines[DEEP_N];    /* --deep: lines of each file, -1 absent */
 	int64_t deep_same, deep_absent, deep_differ;
-	int64_t deep_id;          /* --deep: the store's record of this
-				     archive, whose calls each line is held
-				     to; 0 = none */
+	struct store_deep *deep;  /* --deep: what the store's record of
+				     this archive holds, which each line is
+				     held to; NULL = no record */
 	int64_t deep_reported;    /* membership problems named so far */
 	/* the tag manifest and what seals it (vseal.c); zeroed bufs */
 	struct buf tagm, sig, tsr;

@@ -5,6 +5,7 @@
 #ifndef CV_HASH_H
 #define CV_HASH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define CV_SHA256_HEX 65  /* 64 hex digits + NUL */
@@ -20,6 +21,14 @@ void cv_hash_update(struct cv_hash *h, const void *p, size_t n);
 /* Writes the hex digest (out must hold 129 bytes) and frees h. */
 void cv_hash_final_hex(struct cv_hash *h, char *out);
 void cv_hash_destroy(struct cv_hash *h);
+/* The digest as bytes (out must hold 64); its length. Frees h. */
+unsigned cv_hash_final(struct cv_hash *h, unsigned char *out);
+/* SHA-256 of p[0..n), as bytes. */
+void cv_sha256(const void *p, size_t n, unsigned char out[32]);
+
+/* n bytes from the 2n hex digits at hex (either case); false, out
+ * partly written, when one is not a hex digit (a NUL included). */
+bool cv_unhex(const char *hex, unsigned char *out, size_t n);
 
 /* HMAC-SHA256(key, p[0..n)), hex. */
 void cv_hmac_sha256_hex(const unsigned char *key, size_t key_len,

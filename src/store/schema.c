@@ -511,6 +511,16 @@ const struct store_migration store_migrations[] = {
 	 * old entries verify unchanged */
 	{ "audit: keyed entry hashes",
 	  "ALTER TABLE audit ADD COLUMN keyed INTEGER;" },
+	/* issue 22: verify --deep gathers what an archive recorded (its
+	 * calls, the hash of each of their versions) from these indexes
+	 * alone, in one walk, instead of reading every call's version
+	 * rows (~1.4 KB each) and scanning all archives' calls
+	 * (store_deep.c) */
+	{ "verify --deep: archive_calls by archive, versions by hash",
+	  "CREATE INDEX archive_calls_archive"
+	  "  ON archive_calls(archive_id, call_id, version_id);"
+	  "CREATE INDEX versions_call_sha ON versions(call_id,"
+	  "  canonical_sha256);" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);

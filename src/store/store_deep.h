@@ -2,8 +2,14 @@
  * store_deep.h — verify --deep against the store's record of which
  * calls, at which version, each archive holds (archive_calls): each line
  * of a bag's calls.jsonl and versions.jsonl is asked about, and what
- * the record names but the bag lacks is counted. Seen calls are kept in
- * a temporary table (memory bounded by SQLite, not by the bag).
+ * the record names but the bag lacks is counted.
+ *
+ * What one archive recorded (its calls, and the canonical hash of each
+ * of their versions up to the one recorded) is gathered in one walk into
+ * memory: ~50 bytes a version, bounded by the store's record, not by the
+ * bag. A line that is exactly what was recorded is then answered by a
+ * hash lookup (the fast calls); any other line is asked of the store
+ * (the slow calls), which say why it is not.
  */
 #ifndef CV_STORE_DEEP_H
 #define CV_STORE_DEEP_H
@@ -21,37 +27,40 @@ enum store_deep_state {
 	DEEP_DUPLICATE,     /* a second line for the same call */
 };
 
-/* Start checking archive id (forgets the calls seen before): what it
- * recorded is gathered once, so that the lines that are exactly what
- * was recorded are answered by the fast calls below. */
+/* What one archive recorded, and which of its calls were seen. */
+struct store_deep;
+
+/* Gather what archive id recorded (in the caller's read transaction, if
+ * any); *out to be freed with store_deep_free() before s is closed. */
 enum cv_err store_deep_begin(struct store *s, int64_t archive_id,
-	char **errmsg) CV_MUST_CHECK;
+	struct store_deep **out, char **errmsg) CV_MUST_CHECK;
+void store_deep_free(struct store_deep *d);
 
 /*
- * Fast paths. A calls.jsonl line whose SHA-256 is sha: *found when it is
- * the canonical JSON of a call recorded here at the version recorded
- * (then marked seen; *st DEEP_MATCH or DEEP_DUPLICATE). A versions.jsonl
- * line naming call_id and canonical hash sha: *found when that is a
- * version recorded here. Not found: ask the slow calls, which say why.
+ * Fast paths, no store query. A calls.jsonl line whose SHA-256 is sha:
+ * true when it is the canonical JSON of a call recorded here at the
+ * version recorded (then marked seen; *st DEEP_MATCH, or DEEP_DUPLICATE
+ * when seen before). A versions.jsonl line naming call_id and canonical
+ * hash sha: true when that is a version recorded here. False: ask the
+ * slow calls, which say why.
  */
-enum cv_err store_deep_call_fast(struct store *s, const char *sha,
-	bool *found, enum store_deep_state *st, char **errmsg) CV_MUST_CHECK;
-enum cv_err store_deep_version_fast(struct store *s, const char *call_id,
-	const char *sha, bool *found, char **errmsg) CV_MUST_CHECK;
+bool store_deep_call_fast(struct store_deep *d, const unsigned char sha[32],
+	enum store_deep_state *st);
+bool store_deep_version_fast(const struct store_deep *d, const char *call_id,
+	const unsigned char sha[32]);
 
-/* A calls.jsonl line: call_id whose canonical JSON hashes to sha. */
-enum cv_err store_deep_call(struct store *s, int64_t archive_id,
+/* A calls.jsonl line: call_id whose canonical JSON hashes to sha (hex). */
+enum cv_err store_deep_call(struct store *s, struct store_deep *d,
 	const char *call_id, const char *sha, enum store_deep_state *st,
 	char **errmsg) CV_MUST_CHECK;
 
-/* A versions.jsonl line: a version of call_id (canonical hash sha) no
- * newer than the one recorded for this archive. */
-enum cv_err store_deep_version(struct store *s, int64_t archive_id,
+/* A versions.jsonl line: a version of call_id (canonical hash sha, hex)
+ * no newer than the one recorded for this archive. */
+enum cv_err store_deep_version(struct store *s, const struct store_deep *d,
 	const char *call_id, const char *sha, enum store_deep_state *st,
 	char **errmsg) CV_MUST_CHECK;
 
-/* How many calls recorded in archive id no calls.jsonl line named. */
-enum cv_err store_deep_unseen(struct store *s, int64_t archive_id,
-	int64_t *n, char **errmsg) CV_MUST_CHECK;
+/* How many calls recorded in the archive no calls.jsonl line named. */
+int64_t store_deep_unseen(const struct store_deep *d);
 
 #endif

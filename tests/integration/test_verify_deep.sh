@@ -67,3 +67,69 @@ expect "names it" grep -q "BAD data/versions.jsonl: a version of call $C1 the st
 
 reset
 expect_exit "intact again" 0 cv verify --deep "$M" "$S"
+
+# ---- the month's bag rewritten, its manifests made to match: its lines
+# are still held, one by one, to what the store recorded of it (none of
+# these may pass for the right set: a repeated line is not cancelled out)
+cp "$M" "$T/m.good"
+cp "$M.sha256" "$T/m.good.sha256"
+X="$T/x"
+# tamper FILE SCRIPT: python SCRIPT on FILE of a fresh copy of the month
+# (argv: the file, the bag's root), made into a bag over the month's file
+tamper() {
+	rm -rf "$X" && mkdir -p "$X" && tar --zstd -xf "$T/m.good" -C "$X"
+	local root
+	root=$(ls -d "$X"/*)
+	python3 -c "$2" "$root/$1" "$root"
+	python3 "$SRC/tests/hostile_bag.py" "$root" "$M"
+}
+untamper() { cp "$T/m.good" "$M"; cp "$T/m.good.sha256" "$M.sha256"; }
+lines='import sys, re; p = sys.argv[1]; L = open(p, "rb").read().split(b"\n")[:-1]
+def put(L): open(p, "wb").write(b"\n".join(L) + b"\n")
+'
+
+tamper data/calls.jsonl "$lines
+L[1] = L[0]; put(L)"
+expect_exit "a call's line in place of another's" 3 cv verify --deep "$M"
+expect "names the repeated call" grep -q "BAD data/calls.jsonl: a call is in it twice" "$T/out"
+expect "and the one missing" grep -q "BAD data/calls.jsonl: lacks 1 call(s) the store recorded in this archive" "$T/out"
+
+# a line three times, bag-info's count raised to match: a sum or XOR of
+# the lines' hashes taken mod 2 would not see it
+tamper data/calls.jsonl "$lines
+put(L + [L[0], L[0]])
+i = sys.argv[2] + '/bag-info.txt'; t = open(i).read()
+t = re.sub(r'Callvault-Calls: (\d+)', lambda m: 'Callvault-Calls: %d' % (int(m.group(1)) + 2), t)
+open(i, 'w').write(t)"
+expect_exit "a line three times" 3 cv verify --deep "$M"
+expect "names the thrice-seen call" grep -q "BAD data/calls.jsonl: a call is in it twice" "$T/out"
+expect_eq "once for each extra line" "$(grep -c "a call is in it twice" "$T/out")" 2
+expect_eq "nothing missing" "$(grep -c lacks "$T/out")" 0
+
+tamper data/calls.jsonl "$lines
+import json; cid = json.loads(L[0])['id'].encode()
+L[0] = L[0].replace(b'\"id\":\"' + cid + b'\"', b'\"id\":\"extra-call-1\"'); put(L)"
+expect_exit "a call the store never recorded here" 3 cv verify --deep "$M"
+expect "names the extra call" grep -q "BAD data/calls.jsonl: call extra-call-1 is not one the store recorded in this archive" "$T/out"
+expect "and the one it replaced" grep -q "lacks 1 call(s)" "$T/out"
+
+# the supplement's newer version of a call in the month's bag
+tar --zstd -xOf "$S" --wildcards '*/data/calls.jsonl' | grep "\"id\":\"$C1\"" >"$T/newer"
+tamper data/calls.jsonl "$lines
+new = open('$T/newer', 'rb').read().rstrip(b'\n')
+put([new if b'\"id\":\"$C1\"' in l else l for l in L])"
+expect_exit "a newer version than the month recorded" 3 cv verify --deep "$M"
+expect "names the call" grep -q "BAD data/calls.jsonl: call $C1 is not the version the store recorded in this archive" "$T/out"
+
+# a version line given to another call of the month (its hash kept)
+tamper data/versions.jsonl "$lines
+import json; a = json.loads(L[0])['callId'].encode()
+b = next(json.loads(l)['callId'].encode() for l in L if json.loads(l)['callId'].encode() != a)
+L[0] = L[0].replace(b'\"callId\":\"' + a + b'\"', b'\"callId\":\"' + b + b'\"', 1); put(L)
+open('$T/b', 'wb').write(b)"
+B=$(cat "$T/b")
+expect_exit "a version under another call's id" 3 cv verify --deep "$M"
+expect "names the call it was given to" grep -q "BAD data/versions.jsonl: a version of call $B the store does not hold" "$T/out"
+
+untamper
+expect_exit "intact once more" 0 cv verify --deep "$M" "$S"

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "t.h"
 #include "util.h"
 
@@ -74,6 +75,22 @@ static void test_iso8601(void)
 	CHECK_STR(m, "2026-03");
 }
 
+static void test_unhex(void)
+{
+	unsigned char b[4] = { 0 };
+	CHECK(cv_unhex("00fFa9", b, 3) && b[0] == 0 && b[1] == 0xff &&
+	      b[2] == 0xa9);
+	CHECK(!cv_unhex("0g", b, 1));
+	CHECK(!cv_unhex("g0", b, 1));
+	CHECK(!cv_unhex(" 1", b, 1));
+	CHECK(!cv_unhex("a", b, 1));  /* cut short: its NUL is no digit */
+	CHECK(!cv_unhex("", b, 1));
+	CHECK(cv_unhex("", b, 0));
+	unsigned char d[32];
+	cv_sha256("abc", 3, d);          /* FIPS 180-2's first example */
+	CHECK(d[0] == 0xba && d[1] == 0x78 && d[31] == 0xad);
+}
+
 static void test_utf8_and_term(void)
 {
 	CHECK(cv_utf8_valid("José", strlen("José")));
@@ -83,6 +100,18 @@ static void test_utf8_and_term(void)
 	CHECK(!cv_utf8_valid("\xf4\x90\x80\x80", 4)); /* past U+10FFFF */
 	CHECK(!cv_utf8_valid("\xe2\x82", 2));        /* cut short */
 	CHECK(cv_utf8_valid("a\0b", 3));
+	/* past the 32-byte ASCII runs: what follows them is still read */
+	char run[100];
+	for (size_t at = 0; at < 70; at++) {
+		memset(run, 'x', sizeof(run));
+		CHECK(cv_utf8_valid(run, sizeof(run)));
+		run[at] = '\xe9';                   /* a lone Latin-1 byte */
+		CHECK(!cv_utf8_valid(run, sizeof(run)));
+		CHECK(cv_utf8_valid(run, at));
+		memcpy(run + at, "\xc3\xa9", 2);   /* é */
+		CHECK(cv_utf8_valid(run, sizeof(run)));
+		CHECK(!cv_utf8_valid(run, at + 1)); /* cut short */
+	}
 
 	char *s = cv_term_safe("ok \x1b[31mred\x1b[0m", 0);
 	CHECK(s && !strchr(s, '\x1b'));
@@ -186,6 +215,7 @@ int main(void)
 	CHECK(mkdtemp(dir) != NULL);
 	test_iso8601();
 	test_utf8_and_term();
+	test_unhex();
 	test_sink();
 	test_buf_and_counts();
 	char *cmd = xasprintf("rm -rf '%s'", dir);
