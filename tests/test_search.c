@@ -625,6 +625,46 @@ static void test_queries(struct store *s)
 	store_hits_free(h, n);
 	search_plan_finish(&pl);
 	free(err);
+	/* a query of many number fragments binds two values for each: with
+	 * every filter too they must all fit (this overflowed the store's
+	 * argument array and crashed) */
+	struct buf many;
+	buf_init(&many);
+	for (int i = 0; i < SEARCH_MAX_TERMS - 1; i++)
+		buf_printf(&many, "55501%05d OR ", i);
+	buf_puts(&many, "5550102030");
+	err = NULL;
+	CHECK(search_parse(many.data, &pl, &pos, &err) == CV_OK);
+	struct search_filter mf;
+	search_filter_init(&mf);
+	mf.has_from = mf.has_to = true;
+	mf.from_ms = 0;
+	mf.to_ms = INT64_MAX;
+	mf.location = "L2";
+	mf.agent = "A3";
+	mf.contact = "K1";
+	snprintf(mf.number_e164, sizeof(mf.number_e164), "+15125550101");
+	mf.trial = 0;
+	mf.has_min_duration = mf.has_max_duration = true;
+	mf.max_duration = 1e9;
+	struct store_search_opts mo = { .plan = &pl, .filter = &mf,
+		.limit = 10 };
+	for (int sort = 0; sort < 3; sort++) {
+		mo.sort = (enum store_sort)sort;
+		CHECK_MSG(store_search(s, &mo, &h, &n, &err) == CV_OK, "%s",
+			err);
+		CHECK_INT(n, 1);
+		store_hits_free(h, n);
+	}
+	int64_t cnt = -1;
+	CHECK(store_search_count(s, &mo, &cnt, &err) == CV_OK);
+	CHECK_INT(cnt, 1);
+	char *msql = store_search_sql(s, &mo, NULL);
+	CHECK(msql && strstr(msql, "'5550102030'"));
+	free(msql);
+	search_plan_finish(&pl);
+	buf_finish(&many);
+	free(err);
 }
 
 /* ---- export and its cursor ---- */

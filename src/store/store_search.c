@@ -13,22 +13,34 @@
 #define RANK_COLUMNS "calls_fts.rowid, cv_bm25_parts(calls_fts)"
 #define SNIPPET_BYTES 160
 
+/* The next free value; a query past the bound in store_search.h is a
+ * bug (search_parse bounds the terms), not something to bind past. */
+static size_t arg_next(struct store_sql_args *a)
+{
+	if (a->n >= STORE_SQL_ARGS_MAX)
+		abort();
+	return a->n++;
+}
+
 static void arg_text(struct store_sql_args *a, const char *s)
 {
-	a->v[a->n].type = ARG_TEXT;
-	a->v[a->n++].s = s;
+	size_t k = arg_next(a);
+	a->v[k].type = ARG_TEXT;
+	a->v[k].s = s;
 }
 
 static void arg_int(struct store_sql_args *a, int64_t i)
 {
-	a->v[a->n].type = ARG_INT;
-	a->v[a->n++].i = i;
+	size_t k = arg_next(a);
+	a->v[k].type = ARG_INT;
+	a->v[k].i = i;
 }
 
 static void arg_real(struct store_sql_args *a, double d)
 {
-	a->v[a->n].type = ARG_REAL;
-	a->v[a->n++].d = d;
+	size_t k = arg_next(a);
+	a->v[k].type = ARG_REAL;
+	a->v[k].d = d;
 }
 
 void store_filter_sql(const struct search_filter *f, struct buf *sql,

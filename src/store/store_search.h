@@ -100,7 +100,12 @@ enum cv_err store_search_highlight(struct store *s, const char *call_id,
 char **store_highlight_turns(const struct calllog_turn *turns, size_t n,
 	char *const cols[4]);
 
-/* Values bound to the ? of filter SQL, in order. */
+/*
+ * Values bound to the ? of a search's SQL, in order: at most two for each
+ * term of the query (a long number fragment), and the filters' (eight
+ * agent ids, seven others), a row id floor, a limit and an offset.
+ */
+#define STORE_SQL_ARGS_MAX (2 * SEARCH_MAX_TERMS + 32)
 struct store_sql_args {
 	size_t n;
 	struct {
@@ -108,7 +113,7 @@ struct store_sql_args {
 		const char *s;
 		int64_t i;
 		double d;
-	} v[24];
+	} v[STORE_SQL_ARGS_MAX];
 };
 
 /* Bind args to ?first, ?first+1, … of st. */
