@@ -24,7 +24,8 @@
 static const struct {
 	const char *q;
 	const char *fts;   /* expected plan.fts, or NULL */
-	const char *where; /* expected substring of plan.where, or NULL */
+	const char *where; /* expected substring of the SQL the store makes of
+			      plan.cond (store_search_describe), or NULL */
 } parse_ok[] = {
 	{ "refund", "\"refund\"", NULL },
 	{ "refund manager", "(\"refund\" AND \"manager\")", NULL },
@@ -98,10 +99,12 @@ static void test_parser(void)
 		CHECK_MSG(rc == CV_OK, "%s: %s", parse_ok[i].q, err);
 		if (rc == CV_OK && parse_ok[i].fts)
 			CHECK_STR(pl.fts, parse_ok[i].fts);
-		if (rc == CV_OK && parse_ok[i].where)
-			CHECK_MSG(pl.where && strstr(pl.where,
-						 parse_ok[i].where),
-				"%s: where %s", parse_ok[i].q, pl.where);
+		if (rc == CV_OK && parse_ok[i].where) {
+			char *d = store_search_describe(&pl);
+			CHECK_MSG(pl.cond && strstr(d, parse_ok[i].where),
+				"%s: %s", parse_ok[i].q, d);
+			free(d);
+		}
 		free(err);
 		search_plan_finish(&pl);
 	}
@@ -110,7 +113,7 @@ static void test_parser(void)
 	char *err = NULL;
 	int pos;
 	CHECK(search_parse("", &pl, &pos, &err) == CV_OK);
-	CHECK(!pl.fts && !pl.where);
+	CHECK(!pl.fts && !pl.cond);
 	search_plan_finish(&pl);
 	for (size_t i = 0; i < CV_ARRAY_LEN(parse_bad); i++) {
 		err = NULL;
@@ -145,8 +148,43 @@ static void test_parser(void)
 	free(longq);
 	/* a literal: inner whole words narrow, the text is checked exactly */
 	CHECK(search_parse_literal("x refund for y", &pl, &err) == CV_OK);
-	CHECK(pl.where && strstr(pl.where, "instr"));
-	CHECK_STR(pl.params[0], "\"refund\" AND \"for\"");
+	CHECK(pl.cond && pl.cond->kind == SEARCH_COND_LITERAL);
+	if (pl.cond) {
+		CHECK_STR(pl.cond->match, "\"refund\" AND \"for\"");
+		CHECK_STR(pl.cond->whole, "x refund for y");
+	}
+	char *d = store_search_describe(&pl);
+	CHECK_STR(d, "where: c.rid IN (SELECT rowid FROM calls_fts WHERE "
+		     "calls_fts MATCH ?) AND (instr(c.summary, ?) > 0 OR "
+		     "instr(c.transcript, ?) > 0)\n"
+		     "  ?1 calls_fts: \"refund\" AND \"for\"\n"
+		     "  ?2 text: x refund for y\n"
+		     "  ?3 text: x refund for y");
+	free(d);
+	/* the tree: a long number is found by its tail, checked whole, and
+	 * a leading NOT negates the last kids of an AND */
+	search_plan_finish(&pl);
+	CHECK(search_parse("+1 (555) 010-2030 NOT refund", &pl, &pos, &err) ==
+		CV_OK);
+	CHECK(pl.cond && pl.cond->kind == SEARCH_COND_AND &&
+	      pl.cond->n == 2 && pl.cond->n_neg == 1);
+	if (pl.cond && pl.cond->n == 2) {
+		const struct search_cond *k = pl.cond->kids;
+		CHECK(k[0].kind == SEARCH_COND_DIGITS);
+		CHECK_STR(k[0].match, "\"0102030\"");
+		CHECK_STR(k[0].whole, "15550102030");
+		CHECK(k[1].kind == SEARCH_COND_TEXT);
+		CHECK_STR(k[1].match, "\"refund\"");
+	}
+	d = store_search_describe(&pl);
+	CHECK_STR(d, "where: (c.rid IN (SELECT rowid FROM calls_digits WHERE "
+		     "calls_digits MATCH ? AND instr(digits, ?) > 0) AND NOT "
+		     "c.rid IN (SELECT rowid FROM calls_fts WHERE calls_fts "
+		     "MATCH ?))\n"
+		     "  ?1 calls_digits: \"0102030\"\n"
+		     "  ?2 text: 15550102030\n"
+		     "  ?3 calls_fts: \"refund\"");
+	free(d);
 	search_plan_finish(&pl);
 }
 
