@@ -705,6 +705,24 @@ static void test_queries(struct store *s)
 	free(err);
 }
 
+/* An agent id known in two locations, neither the call's: show and
+ * search name it by the first location's agent, as archives do. */
+static void test_agent_name(struct store *s)
+{
+	char *err = NULL;
+	struct store_call c;
+	CHECK(store_get_call(s, "c04", &c, &err) == CV_OK);
+	CHECK_STR(c.agent_name, "Amy");
+	store_call_finish(&c);
+	size_t n;
+	struct store_hit *h = one(s, "5550102030", STORE_SORT_NEWEST, &n);
+	CHECK(n == 1);
+	if (n == 1)
+		CHECK_STR(h[0].agent_name, "Amy");
+	store_hits_free(h, n);
+	free(err);
+}
+
 /* ---- export and its cursor ---- */
 
 static enum cv_err mem_put(void *ctx, const void *p, size_t n)
@@ -1066,11 +1084,13 @@ int main(int argc, char **argv)
 	CHECK(sqlite3_open(db, &raw) == SQLITE_OK);
 	CHECK(sqlite3_exec(raw, "INSERT INTO agents(location_id, id, name,"
 				" updated_at) VALUES ('L1', 'A2', 'Billing "
-				"Desk', 0)",
+				"Desk', 0), ('L9', 'A3', 'Zed', 0), ('L5',"
+				" 'A3', 'Amy', 0)",
 		      NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(raw);
 	char *err = NULL;
 	test_queries(s);
+	test_agent_name(s);
 	test_export(s);
 	test_prefix_terms(s, db);
 	test_relevance(dir);

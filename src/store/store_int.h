@@ -69,6 +69,17 @@ fts5_api *store_fts5_api(sqlite3 *db);
  * name, or NULL when the default VFS cannot be wrapped. */
 const char *store_vfs_register(void);
 
+/*
+ * The agent's name of calls c (NULL when unknown): the agent of that id in
+ * the call's location, else in the first location (by id) that has one,
+ * so that show, search, export and an archive name an agent alike.
+ */
+#define STORE_AGENT_NAME_SQL                                               \
+	" coalesce((SELECT a.name FROM agents a"                           \
+	"   WHERE a.location_id = c.location_id AND a.id = c.agent_id),"   \
+	"  (SELECT a.name FROM agents a WHERE a.id = c.agent_id"           \
+	"   ORDER BY a.location_id LIMIT 1))"
+
 /* Translate the last SQLite error into a cv_err with a message. */
 enum cv_err store_dberr(struct store *s, char **errmsg, const char *what);
 

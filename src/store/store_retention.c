@@ -123,10 +123,7 @@ enum cv_err store_ret_purged(struct store *s, struct store_locmonth **out,
 /* The columns read_arch_call reads, over calls c. */
 #define ARCH_CALL_COLUMNS                                                   \
 	"SELECT c.id, v.canonical, c.created_at, " NEWEST ","               \
-	" coalesce((SELECT a.name FROM agents a"                            \
-	"   WHERE a.location_id = c.location_id AND a.id = c.agent_id),"    \
-	"  (SELECT a.name FROM agents a WHERE a.id = c.agent_id"            \
-	"   ORDER BY a.location_id LIMIT 1)),"                              \
+	STORE_AGENT_NAME_SQL ","                                            \
 	" c.location_id, c.agent_id, c.contact_id, c.from_number,"          \
 	" c.action_types, c.summary, c.transcript, c.duration,"             \
 	" c.trial_call, c.appointment_booked, c.transferred"                \

@@ -31,12 +31,6 @@ struct store_sql_args {
 void store_bind_args(sqlite3_stmt *st, int first,
 	const struct store_sql_args *args);
 
-/* SQL for the agent's name of calls c (NULL when unknown). */
-#define STORE_AGENT_NAME_SQL                                               \
-	" coalesce((SELECT a.name FROM agents a"                           \
-	"   WHERE a.location_id = c.location_id AND a.id = c.agent_id),"   \
-	"  (SELECT a.name FROM agents a WHERE a.id = c.agent_id LIMIT 1))"
-
 /* Look up which agent ids f->agent (an id or a name) stands for and
  * record them in f, so the filter can use an index. */
 enum cv_err store_resolve_agent(struct store *s, struct search_filter *f,
