@@ -126,12 +126,10 @@ static struct vfile *lookup(struct bwalk *w, const char *path)
 	return f;
 }
 
+/* hex digits already checked (is_hex) as n bytes */
 static void hex_to_bin(const char *hex, unsigned char *out, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		char b[3] = { hex[2 * i], hex[2 * i + 1], 0 };
-		out[i] = (unsigned char)strtoul(b, NULL, 16);
-	}
+	(void)cv_unhex(hex, n, out, true);
 }
 
 static bool is_hex(const char *s, size_t n)
