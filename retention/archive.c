@@ -167,9 +167,8 @@ static int call_cb(const struct store_arch_call *c, void *arg)
 	b->last = c->created_at;
 	b->calls++;
 	if (b->o->progress && (b->calls % 1000 == 0 || b->calls == b->total))
-		fprintf(b->o->progress, "\r\033[Karchive %s %s: %lld/%lld calls",
-			b->location, b->month, (long long)b->calls,
-			(long long)b->total);
+		b->o->progress(b->o->progress_ctx, b->location, b->month,
+			b->calls, b->total, false);
 	return 0;
 }
 
@@ -709,7 +708,8 @@ out:
 		sk = NULL;  /* the upload's own sink */
 	storage_put_destroy(put);
 	if (o->progress && b.total)
-		fputs("\r\033[K", o->progress);
+		o->progress(o->progress_ctx, b.location, b.month, b.calls,
+			b.total, true);
 	if (snap)
 		store_read_end(s);
 	sink_destroy(sk);

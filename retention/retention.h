@@ -36,7 +36,12 @@ struct archive_opts {
 	int level;                /* zstd level, 1..19 (0 = 3) */
 	int threads;              /* zstd workers; 0 = none */
 	const char *actor;        /* for the audit log */
-	FILE *progress;           /* a terminal for progress, or NULL */
+	/* progress, or NULL: called every 1000 calls of a location-month
+	 * and at its last (done == total), then once with final set when
+	 * the month's archive is done or failed; the command draws it */
+	void (*progress)(void *ctx, const char *location, const char *month,
+		int64_t done, int64_t total, bool final);
+	void *progress_ctx;
 	const struct sitekey *key; /* signs each tag manifest; NULL: none */
 	const char *tsa_url;      /* RFC 3161 timestamp authority, or NULL */
 	const unsigned char *audit_key; /* MACs the audit head each bag

@@ -7,17 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* Decode n bytes of %-escaped (and + for space) text into a new string
  * of *len bytes, which may hold NUL bytes (a NUL follows them); NULL when
  * a % is not followed by two hex digits. */
@@ -32,8 +21,8 @@ static char *pct_decode_raw(const char *in, size_t n, size_t *len)
 		} else if (in[i] != '%') {
 			out[k++] = in[i];
 		} else if (i + 2 < n &&
-			   (hi = hexval(in[i + 1])) >= 0 &&
-			   (lo = hexval(in[i + 2])) >= 0) {
+			   (hi = cv_hex_digit(in[i + 1])) >= 0 &&
+			   (lo = cv_hex_digit(in[i + 2])) >= 0) {
 			out[k++] = (char)(hi * 16 + lo);
 			i += 2;
 		} else {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "util.h"
 
 /*
  * OpenSSL 3's EVP digests go through the provider machinery: the first
@@ -27,16 +28,6 @@
 #else
 #include <openssl/evp.h>
 #endif
-
-static void to_hex(const unsigned char *d, unsigned n, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	for (unsigned i = 0; i < n; i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 #ifdef CV_HASH_LOWLEVEL
 
@@ -130,7 +121,7 @@ void cv_hash_destroy(struct cv_hash *h)
 void cv_hash_final_hex(struct cv_hash *h, char *out)
 {
 	unsigned char d[64];
-	to_hex(d, final_bytes(h, d), out);
+	cv_hex(d, final_bytes(h, d), out);
 	cv_hash_destroy(h);
 }
 

@@ -13,17 +13,14 @@
 enum cv_err cv_keyfile_create(const char *path, size_t n, const char *what,
 	char **errmsg)
 {
-	static const char digits[] = "0123456789abcdef";
 	unsigned char *key = xmalloc(n);
 	char *hex = xmalloc(2 * n + 1);
 	enum cv_err rc = CV_OK;
 	if (RAND_bytes(key, (int)n) != 1)
 		rc = cv_error(errmsg, CV_EIO, "no random bytes for the %s",
 			what);
-	for (size_t i = 0; rc == CV_OK && i < n; i++) {
-		hex[2 * i] = digits[key[i] >> 4];
-		hex[2 * i + 1] = digits[key[i] & 15];
-	}
+	if (rc == CV_OK)
+		cv_hex(key, n, hex);
 	hex[2 * n] = '\n';
 	char *tmp = xasprintf("%s.new.%ld", path, (long)getpid());
 	if (rc == CV_OK)

@@ -8,38 +8,10 @@
 #include <string.h>
 
 #include "hash.h"
+#include "util.h"
 
 #define SALT_LEN 16
 #define KEY_LEN 32
-
-static void to_hex(const unsigned char *p, size_t n, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hx[p[i] >> 4];
-		out[2 * i + 1] = hx[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static bool from_hex(const char *s, size_t len, unsigned char *out)
-{
-	for (size_t i = 0; i < len; i++) {
-		unsigned v = 0;
-		for (int k = 0; k < 2; k++) {
-			char c = s[2 * i + k];
-			v <<= 4;
-			if (c >= '0' && c <= '9')
-				v |= (unsigned)(c - '0');
-			else if (c >= 'a' && c <= 'f')
-				v |= (unsigned)(c - 'a' + 10);
-			else
-				return false;
-		}
-		out[i] = (unsigned char)v;
-	}
-	return true;
-}
 
 void password_random_hex(size_t n, char *out)
 {
@@ -48,7 +20,7 @@ void password_random_hex(size_t n, char *out)
 		fprintf(stderr, "callvault: no randomness available\n");
 		abort();
 	}
-	to_hex(b, n, out);
+	cv_hex(b, n, out);
 }
 
 static bool derive(const char *pw, const unsigned char *salt, unsigned iter,
@@ -67,8 +39,8 @@ char *password_hash_iter(const char *pw, unsigned iterations)
 		fprintf(stderr, "callvault: PBKDF2 failed\n");
 		abort();
 	}
-	to_hex(salt, SALT_LEN, sh);
-	to_hex(key, KEY_LEN, kh);
+	cv_hex(salt, SALT_LEN, sh);
+	cv_hex(key, KEY_LEN, kh);
 	return xasprintf("pbkdf2-sha256$%u$%s$%s", iterations, sh, kh);
 }
 
@@ -90,8 +62,8 @@ bool password_verify(const char *pw, const char *stored)
 	if (strlen(s) != 2 * SALT_LEN + 1 + 2 * KEY_LEN || s[2 * SALT_LEN] != '$')
 		return false;
 	unsigned char salt[SALT_LEN], want[KEY_LEN], got[KEY_LEN];
-	if (!from_hex(s, SALT_LEN, salt) ||
-	    !from_hex(s + 2 * SALT_LEN + 1, KEY_LEN, want))
+	if (!cv_unhex(s, SALT_LEN, salt, false) ||
+	    !cv_unhex(s + 2 * SALT_LEN + 1, KEY_LEN, want, false))
 		return false;
 	if (!derive(pw, salt, (unsigned)iter, got))
 		return false;

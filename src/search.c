@@ -1,4 +1,5 @@
-/* search.c — query grammar → FTS5 MATCH strings and SQL; see search.h */
+/* search.c — query grammar → FTS5 MATCH strings and a condition tree;
+ * see search.h */
 #include "search.h"
 
 #include <stdarg.h>
@@ -9,10 +10,11 @@
 #include "util.h"
 
 /* Digit fragments longer than this are looked up by their last
- * DIGITS_PROBE digits, then checked whole (emit_sql). */
+ * DIGITS_PROBE digits, then checked whole (cond_of). */
 #define DIGITS_PROBE 7
 
-/* FTS5 columns of calls_fts, as a bit mask. */
+/* The FTS5 columns of the call text (summary, bot, human, other), as a
+ * bit mask. */
 enum { COL_SUMMARY = 1, COL_BOT = 2, COL_HUMAN = 4, COL_OTHER = 8,
 	COL_ALL = 15, COL_TRANSCRIPT = COL_BOT | COL_HUMAN | COL_OTHER };
 
@@ -799,61 +801,50 @@ static void emit_fts(struct buf *b, const struct node *n)
 	}
 }
 
-static void add_param(struct search_plan *pl, enum search_param_kind k,
-	char *v)
+static void cond_of(const struct node *n, struct search_cond *c)
 {
-	pl->params = xrealloc(pl->params, (pl->n_params + 1) *
-						  sizeof(*pl->params));
-	pl->kinds = xrealloc(pl->kinds, (pl->n_params + 1) *
-						sizeof(*pl->kinds));
-	pl->params[pl->n_params] = v;
-	pl->kinds[pl->n_params++] = k;
-}
-
-static void emit_sql(struct buf *b, const struct node *n,
-	struct search_plan *pl)
-{
+	memset(c, 0, sizeof(*c));
 	if (pure(n)) {
 		struct buf f;
 		buf_init(&f);
 		emit_fts(&f, n);
-		add_param(pl, SEARCH_PARAM_FTS, buf_steal(&f));
-		buf_puts(b, "c.rid IN (SELECT rowid FROM calls_fts WHERE "
-			    "calls_fts MATCH ?)");
+		c->kind = SEARCH_COND_TEXT;
+		c->match = buf_steal(&f);
 		return;
 	}
 	if (n->kind == N_DIGITS) {
 		size_t len = strlen(n->text);
+		c->kind = SEARCH_COND_DIGITS;
 		if (len > DIGITS_PROBE) {
 			/* a whole number's first trigrams (country and
 			 * area codes: "555" is in nearly every call) made
 			 * FTS5 read most of the index: its last digits find
-			 * the few candidates, instr() checks the whole span,
-			 * which is the same test as the trigram phrase */
-			add_param(pl, SEARCH_PARAM_DIGITS,
-				quoted(n->text + len - DIGITS_PROBE,
-					DIGITS_PROBE, false));
-			add_param(pl, SEARCH_PARAM_TEXT, xstrdup(n->text));
-			buf_puts(b, "c.rid IN (SELECT rowid FROM calls_digits "
-				    "WHERE calls_digits MATCH ? AND "
-				    "instr(digits, ?) > 0)");
-			return;
+			 * the few candidates, the whole digit string is then
+			 * checked, which is the same test as the trigram
+			 * phrase */
+			c->match = quoted(n->text + len - DIGITS_PROBE,
+				DIGITS_PROBE, false);
+			c->whole = xstrdup(n->text);
+		} else {
+			c->match = quoted(n->text, len, false);
 		}
-		add_param(pl, SEARCH_PARAM_DIGITS, quoted(n->text, len, false));
-		buf_puts(b, "c.rid IN (SELECT rowid FROM calls_digits WHERE "
-			    "calls_digits MATCH ?)");
 		return;
 	}
-	size_t npos = n->n - (n->kind == N_AND ? n->n_neg : 0);
-	buf_putc(b, '(');
-	for (size_t i = 0; i < n->n; i++) {
-		if (i)
-			buf_puts(b, n->kind == N_OR ? " OR " : " AND ");
-		if (i >= npos)
-			buf_puts(b, "NOT ");
-		emit_sql(b, n->kids[i], pl);
-	}
-	buf_putc(b, ')');
+	c->kind = n->kind == N_OR ? SEARCH_COND_OR : SEARCH_COND_AND;
+	c->n = n->n;
+	c->n_neg = n->kind == N_AND ? n->n_neg : 0;
+	c->kids = xcalloc(n->n, sizeof(*c->kids));
+	for (size_t i = 0; i < n->n; i++)
+		cond_of(n->kids[i], &c->kids[i]);
+}
+
+static void cond_finish(struct search_cond *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		cond_finish(&c->kids[i]);
+	free(c->kids);
+	free(c->match);
+	free(c->whole);
 }
 
 /* The positive terms, for highlighting. */
@@ -884,27 +875,6 @@ static void collect(const struct node *n, struct buf *hl,
 	}
 }
 
-static char *normalize(const struct search_plan *pl)
-{
-	struct buf b;
-	buf_init(&b);
-	if (pl->fts) {
-		buf_printf(&b, "fts: %s", pl->fts);
-	} else if (pl->where) {
-		buf_printf(&b, "where: %s", pl->where);
-		for (size_t i = 0; i < pl->n_params; i++)
-			buf_printf(&b, "\n  ?%zu %s: %s", i + 1,
-				pl->kinds[i] == SEARCH_PARAM_FTS ? "calls_fts"
-				: pl->kinds[i] == SEARCH_PARAM_DIGITS
-					? "calls_digits"
-					: "text",
-				pl->params[i]);
-	} else {
-		buf_puts(&b, "(no text condition)");
-	}
-	return buf_steal(&b);
-}
-
 static void plan_from_tree(struct search_plan *pl, const struct node *root)
 {
 	if (root && pure(root)) {
@@ -913,10 +883,8 @@ static void plan_from_tree(struct search_plan *pl, const struct node *root)
 		emit_fts(&b, root);
 		pl->fts = buf_steal(&b);
 	} else if (root) {
-		struct buf b;
-		buf_init(&b);
-		emit_sql(&b, root, pl);
-		pl->where = buf_steal(&b);
+		pl->cond = xmalloc(sizeof(*pl->cond));
+		cond_of(root, pl->cond);
 	}
 	if (root) {
 		struct buf hl;
@@ -925,7 +893,6 @@ static void plan_from_tree(struct search_plan *pl, const struct node *root)
 		pl->highlight = hl.len ? buf_steal(&hl) : NULL;
 		buf_finish(&hl);
 	}
-	pl->normalized = normalize(pl);
 }
 
 static size_t char_pos(const char *q, size_t byte)
@@ -1040,22 +1007,17 @@ enum cv_err search_parse_literal(const char *text, struct search_plan *plan,
 			"the literal is not valid UTF-8");
 	plan->literal = true;
 	plan->literal_text = xstrdup(text);
-	struct buf fts, w;
+	struct buf fts;
 	buf_init(&fts);
-	buf_init(&w);
 	literal_words(text, &fts);
+	plan->cond = xcalloc(1, sizeof(*plan->cond));
+	plan->cond->kind = SEARCH_COND_LITERAL;
+	plan->cond->whole = xstrdup(text);
 	if (fts.len) {
-		buf_puts(&w, "c.rid IN (SELECT rowid FROM calls_fts WHERE "
-			     "calls_fts MATCH ?) AND ");
 		plan->highlight = xstrdup(fts.data);
-		add_param(plan, SEARCH_PARAM_FTS, buf_steal(&fts));
+		plan->cond->match = buf_steal(&fts);
 	}
-	buf_puts(&w, "(instr(c.summary, ?) > 0 OR instr(c.transcript, ?) > 0)");
-	add_param(plan, SEARCH_PARAM_TEXT, xstrdup(text));
-	add_param(plan, SEARCH_PARAM_TEXT, xstrdup(text));
-	plan->where = buf_steal(&w);
 	buf_finish(&fts);
-	plan->normalized = normalize(plan);
 	return CV_OK;
 }
 
@@ -1064,17 +1026,14 @@ void search_plan_finish(struct search_plan *pl)
 	if (!pl)
 		return;
 	free(pl->fts);
-	free(pl->where);
-	for (size_t i = 0; i < pl->n_params; i++)
-		free(pl->params[i]);
-	free(pl->params);
-	free(pl->kinds);
+	if (pl->cond)
+		cond_finish(pl->cond);
+	free(pl->cond);
 	free(pl->highlight);
 	for (size_t i = 0; i < pl->n_digits; i++)
 		free(pl->digits[i]);
 	free(pl->digits);
 	free(pl->literal_text);
-	free(pl->normalized);
 	for (size_t i = 0; i < pl->n_unsure; i++)
 		free(pl->unsure[i].text);
 	free(pl->unsure);

@@ -3,10 +3,11 @@
  *
  * A query in callvault's own grammar (words, "phrases", AND/OR/NOT,
  * parentheses, NEAR(a b, N), prefix*, field scoping summary:/transcript:,
- * speaker scoping bot:/human:) is parsed into a plan: FTS5 MATCH strings
- * and digit-fragment terms that the store turns into SQL. User text never
- * reaches FTS5 raw: every term is emitted as a double-quoted FTS5 string.
- * No SQLite here; see store/store_search.h for execution.
+ * speaker scoping bot:/human:) is parsed into a plan: one FTS5 MATCH
+ * string, or a tree of conditions (FTS5 MATCH strings, digit fragments,
+ * literal text) that the store turns into SQL. User text never reaches
+ * FTS5 raw: every term is emitted as a double-quoted FTS5 string. No SQL
+ * here; see store/store_search.h for execution.
  */
 #ifndef CV_SEARCH_H
 #define CV_SEARCH_H
@@ -26,23 +27,38 @@
 #define SEARCH_MARK_OFF '\x03'
 
 /*
- * One piece of the SQL the store runs: a predicate over calls c. The SQL
- * text uses ? placeholders; each placeholder is a MATCH string for the
- * table named in kinds[i].
+ * The text condition when it is not one FTS5 expression: a tree of
+ * conditions on a call, which the store turns into SQL (store_search.h).
  */
-enum search_param_kind { SEARCH_PARAM_FTS, SEARCH_PARAM_DIGITS,
-	SEARCH_PARAM_TEXT };
+enum search_cond_kind {
+	SEARCH_COND_TEXT,    /* match: an FTS5 expression over the call's
+				summary and transcript */
+	SEARCH_COND_DIGITS,  /* match: an FTS5 trigram phrase over the digits
+				in the call's text; whole (or NULL): the
+				digit string they hold when match is its
+				tail only (a long number) */
+	SEARCH_COND_LITERAL, /* whole: bytes the summary or the transcript
+				holds; match (or NULL): an FTS5 expression
+				of whole words inside it, which narrows */
+	SEARCH_COND_AND,     /* kids; the last n_neg of them negated */
+	SEARCH_COND_OR,      /* kids */
+};
+
+struct search_cond {
+	enum search_cond_kind kind;
+	char *match;
+	char *whole;
+	struct search_cond *kids;   /* n of them */
+	size_t n, n_neg;
+};
 
 struct search_plan {
 	/* The whole query as one FTS5 MATCH string when it needs nothing
 	 * else (no digit fragments, no leading NOT, not literal); NULL
 	 * otherwise. */
 	char *fts;
-	/* Otherwise: an SQL predicate over calls c (NULL: no text query). */
-	char *where;
-	size_t n_params;
-	char **params;
-	enum search_param_kind *kinds;
+	/* Otherwise: the condition (NULL: no text query). */
+	struct search_cond *cond;
 	/* For snippets and highlighting: the positive FTS terms OR'ed (NULL
 	 * when none) and the positive digit fragments. */
 	char *highlight;
@@ -60,7 +76,6 @@ struct search_plan {
 	} *unsure;
 	bool literal;           /* --literal */
 	char *literal_text;
-	char *normalized;       /* the query as understood, for the audit */
 };
 
 /*

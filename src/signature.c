@@ -418,17 +418,6 @@ static bool verify_rsa(struct sig_verifier *v, const unsigned char *sig,
 	return false;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static enum sig_scheme verify_hmac(const struct sig_verifier *v,
 	const char *hex, const void *body, size_t len, const char **why)
 {
@@ -443,13 +432,9 @@ static enum sig_scheme verify_hmac(const struct sig_verifier *v,
 		*why = "X-HighLevel-Signature is not 64 hex digits";
 		return SIG_NONE;
 	}
-	for (size_t i = 0; i < 32; i++) {
-		int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
-		if (hi < 0 || lo < 0) {
-			*why = "X-HighLevel-Signature is not 64 hex digits";
-			return SIG_NONE;
-		}
-		got[i] = (unsigned char)(hi << 4 | lo);
+	if (!cv_unhex(hex, 32, got, true)) {
+		*why = "X-HighLevel-Signature is not 64 hex digits";
+		return SIG_NONE;
 	}
 	if (!HMAC(EVP_sha256(), v->secret, (int)v->secret_len, body, len,
 		    want, &wlen) ||

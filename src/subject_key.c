@@ -19,12 +19,6 @@ char *subject_key_path(const char *db_path)
 	return xasprintf("%s.erasure-key", db_path);
 }
 
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0'
-		: c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static enum cv_err read_key(const char *path, unsigned char *key,
 	char **errmsg)
 {
@@ -43,12 +37,8 @@ static enum cv_err read_key(const char *path, unsigned char *key,
 	enum cv_err rc = cv_read_secret(path, &s, errmsg);
 	if (rc != CV_OK)
 		return rc;
-	bool ok = strlen(s) == 2 * SUBJECT_KEY_LEN;
-	for (size_t i = 0; ok && i < SUBJECT_KEY_LEN; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-		ok = hi >= 0 && lo >= 0;
-		key[i] = (unsigned char)(hi << 4 | lo);
-	}
+	bool ok = strlen(s) == 2 * SUBJECT_KEY_LEN &&
+		  cv_unhex(s, SUBJECT_KEY_LEN, key, false);
 	OPENSSL_cleanse(s, strlen(s));
 	free(s);
 	return ok ? CV_OK : cv_error(errmsg, CV_EINTEGRITY, "%s: not an "

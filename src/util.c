@@ -375,6 +375,42 @@ static size_t utf8_next(const unsigned char *p, const unsigned char *end,
 	return len;
 }
 
+void cv_hex(const void *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+int cv_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool cv_unhex(const char *s, size_t n, unsigned char *out, bool any_case)
+{
+	for (size_t i = 0; i < 2 * n; i++)
+		if (!any_case && s[i] >= 'A' && s[i] <= 'F')
+			return false;
+	for (size_t i = 0; i < n; i++) {
+		int hi = cv_hex_digit(s[2 * i]), lo = cv_hex_digit(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return true;
+}
+
 bool cv_utf8_valid(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;

@@ -46,6 +46,15 @@ void cv_format_iso8601(int64_t ms, char out[32]);
 /* "YYYY-MM" of epoch ms, UTC. */
 void cv_format_month(int64_t ms, char out[8]);
 
+/* n bytes as 2n lower-case hex digits and a NUL (out holds 2n + 1). */
+void cv_hex(const void *p, size_t n, char *out);
+/* The value of a hex digit of either case, or -1. */
+int cv_hex_digit(char c);
+/* The 2n hex digits at s as n bytes into out; false (out partly written)
+ * when one is not a hex digit, or is upper-case and !any_case (the
+ * files callvault writes hold lower-case digits only). */
+bool cv_unhex(const char *s, size_t n, unsigned char *out, bool any_case);
+
 /* true when s is valid UTF-8 (n bytes). */
 bool cv_utf8_valid(const char *s, size_t n);
 

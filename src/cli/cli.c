@@ -141,6 +141,18 @@ const char *cli_take_tz(int *argc, char **argv)
 	return tz;
 }
 
+struct store *cli_open_zoned(struct cli *cli, const char *cmd, int flags,
+	const char *tz, int *code)
+{
+	struct store *s = cli_open_store(cli, cmd, flags);
+	*code = s ? cli_zone(cli, s, tz, cmd) : CV_EXIT_FAIL;
+	if (*code) {
+		store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
 void cli_zone_finish(struct cli *cli)
 {
 	tz_free(cli->zone);

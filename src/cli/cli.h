@@ -66,6 +66,13 @@ const unsigned char *cli_audit_key(const struct cli *cli);
 int cli_zone(struct cli *cli, struct store *s, const char *tz,
 	const char *cmd);
 void cli_zone_finish(struct cli *cli);
+/*
+ * For a command that reads the store and shows times: cli_open_store(cli,
+ * cmd, flags), then cli_zone(cli, s, tz, cmd). The store, or NULL with
+ * *code the exit code (the error printed, nothing left open).
+ */
+struct store *cli_open_zoned(struct cli *cli, const char *cmd, int flags,
+	const char *tz, int *code);
 /* For commands without getopt options of their own: --tz ZONE or
  * --tz=ZONE anywhere in argv (before a "--"), taken out of it; "" when
  * it has no value, NULL when not given. */

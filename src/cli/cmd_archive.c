@@ -81,6 +81,18 @@ int cli_site_key(struct cli *cli, const char *cmd, const char *given,
 	return code;
 }
 
+/* archive_opts.progress: one line redrawn in place on the terminal */
+static void draw_progress(void *ctx, const char *location, const char *month,
+	int64_t done, int64_t total, bool final)
+{
+	(void)ctx;
+	if (final)
+		fputs("\r\033[K", stderr);
+	else
+		fprintf(stderr, "\r\033[Karchive %s %s: %lld/%lld calls",
+			location, month, (long long)done, (long long)total);
+}
+
 static bool valid_month(const char *m)
 {
 	int64_t a, b;
@@ -160,7 +172,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		return cli_fail(CV_EXIT_USAGE, "archive", "--rebuild writes to "
 			"a directory, not to --to");
 	if (isatty(STDERR_FILENO))
-		o.progress = stderr;
+		o.progress = draw_progress;
 	struct sitekey *key = NULL;
 	int code = cli_site_key(cli, "archive", key_path, &key);
 	if (code != CV_EXIT_OK)

@@ -255,8 +255,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		return cli_fail(CV_EXIT_USAGE, "audit", "unexpected argument "
 			"'%s'", argv[optind]);
 	}
-	struct store *s = cli_open_store(cli, "audit", STORE_NOCREATE);
-	int zc = s ? cli_zone(cli, s, tz, "audit") : CV_EXIT_FAIL;
+	int zc;
+	struct store *s = cli_open_zoned(cli, "audit", STORE_NOCREATE, tz, &zc);
 	for (int i = 0; i < 2 && !zc; i++)
 		if (times[i] && !search_parse_time(times[i], cli->zone_name,
 				     i, i ? &f.to_ms : &f.from_ms, &err)) {

@@ -93,12 +93,10 @@ static int print_cursor(const struct store_cursor *c, void *arg)
 static int cursors(struct cli *cli, const char *reset, bool jsonl,
 	const char *tz)
 {
-	struct store *s = cli_open_store(cli, "export", STORE_NOCREATE);
-	int zc = s ? cli_zone(cli, s, tz, "export") : CV_EXIT_FAIL;
-	if (zc) {
-		store_close(s);
+	int zc;
+	struct store *s = cli_open_zoned(cli, "export", STORE_NOCREATE, tz, &zc);
+	if (!s)
 		return zc;
-	}
 	char *err = NULL;
 	enum cv_err rc;
 	struct cursor_list l = { .cli = cli, .jsonl = jsonl };

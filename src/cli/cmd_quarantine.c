@@ -29,12 +29,10 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (argc > 1 || (tz && !*tz))
 		return cli_fail(CV_EXIT_USAGE, "quarantine",
 			"takes no arguments but --tz ZONE");
-	struct store *s = cli_open_store(cli, "quarantine", STORE_NOCREATE);
-	int zc = s ? cli_zone(cli, s, tz, "quarantine") : CV_EXIT_FAIL;
-	if (zc) {
-		store_close(s);
+	int zc;
+	struct store *s = cli_open_zoned(cli, "quarantine", STORE_NOCREATE, tz, &zc);
+	if (!s)
 		return zc;
-	}
 	struct rows r = { cli, 0 };
 	long n = 0;
 	char *err = NULL;

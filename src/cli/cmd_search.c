@@ -418,7 +418,9 @@ static int run(struct cli *cli, int argc, char **argv)
 		a.so.plan = &plan;
 		char *fts = NULL;
 		char *sql = store_search_sql(s, &a.so, &fts);
-		printf("%s\n", plan.normalized);
+		char *plain = store_search_describe(&plan);
+		printf("%s\n", plain);
+		free(plain);
 		if (fts && plan.fts && strcmp(fts, plan.fts) != 0)
 			printf("expanded: %s\n", fts);
 		if (plan.highlight)

@@ -244,10 +244,9 @@ static int run(struct cli *cli, int argc, char **argv)
 	struct search_plan plan = { 0 };
 	if (highlight && !cli_highlight_parse(highlight, &plan))
 		return CV_EXIT_USAGE;
-	struct store *s = cli_open_store(cli, "show", STORE_NOCREATE);
-	int zc = s ? cli_zone(cli, s, tz, "show") : CV_EXIT_FAIL;
-	if (zc) {
-		store_close(s);
+	int zc;
+	struct store *s = cli_open_zoned(cli, "show", STORE_NOCREATE, tz, &zc);
+	if (!s) {
 		search_plan_finish(&plan);
 		return zc;
 	}

@@ -84,12 +84,10 @@ static int run(struct cli *cli, int argc, char **argv)
 		return cli_fail(CV_EXIT_USAGE, "stats", "unexpected argument "
 							"'%s'",
 			argv[optind]);
-	struct store *s = cli_open_store(cli, "stats", STORE_NOCREATE);
-	int zc = s ? cli_zone(cli, s, tz, "stats") : CV_EXIT_FAIL;
-	if (zc) {
-		store_close(s);
+	int zc;
+	struct store *s = cli_open_zoned(cli, "stats", STORE_NOCREATE, tz, &zc);
+	if (!s)
 		return zc;
-	}
 	struct store_stats st;
 	char *err = NULL;
 	enum cv_err rc = store_stats(s, &st, &err);

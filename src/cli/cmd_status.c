@@ -228,12 +228,10 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (optind < argc)
 		return cli_fail(CV_EXIT_USAGE, "status",
 			"unexpected argument '%s'", argv[optind]);
-	struct store *s = cli_open_store(cli, "status", STORE_NOCREATE);
-	int zc = s ? cli_zone(cli, s, tz, "status") : CV_EXIT_FAIL;
-	if (zc) {
-		store_close(s);
+	int zc;
+	struct store *s = cli_open_zoned(cli, "status", STORE_NOCREATE, tz, &zc);
+	if (!s)
 		return zc;
-	}
 	struct store_status st;
 	char *err = NULL;
 	struct head h;

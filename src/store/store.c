@@ -345,6 +345,7 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 		return cv_error(errmsg, CV_ENOTFOUND,
 			"no store at %s (run `callvault init` first)", path);
 	if (!(flags & (STORE_NOCREATE | STORE_READONLY)) &&
+	    strcmp(path, STORE_MEMORY) != 0 &&
 	    create_private(path, errmsg) != CV_OK)
 		return CV_EIO;
 	struct store *s = xcalloc(1, sizeof(*s));

@@ -26,6 +26,9 @@ enum store_flags {
 /* The path the store was opened with (the blob store lies beside it). */
 const char *store_db_path(const struct store *s);
 
+/* A path that opens a private store in memory, gone at close (tests). */
+#define STORE_MEMORY ":memory:"
+
 /* Open (creating and migrating when needed) the store at path. */
 enum cv_err store_open(struct store **out, const char *path, int flags,
 	char **errmsg) CV_MUST_CHECK;

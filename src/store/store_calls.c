@@ -494,10 +494,7 @@ enum cv_err store_get_call(struct store *s, const char *id,
 	static const char sql[] =
 		"SELECT c.rid, v.canonical, c.version_id, c.n_versions,"
 		" c.first_seen, c.last_seen, c.updated_at,"
-		" coalesce((SELECT a.name FROM agents a"
-		"   WHERE a.location_id = c.location_id AND a.id = c.agent_id),"
-		"  (SELECT a.name FROM agents a WHERE a.id = c.agent_id"
-		"   LIMIT 1))"
+		STORE_AGENT_NAME_SQL
 		" FROM calls c JOIN versions v ON v.id = c.version_id"
 		" WHERE c.id = ?";
 	memset(out, 0, sizeof(*out));

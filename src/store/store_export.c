@@ -6,7 +6,7 @@
 
 #include "../util.h"
 #include "store_int.h"
-#include "store_search.h"
+#include "store_search_int.h"
 
 static void row_from(sqlite3_stmt *st, struct store_export_row *r)
 {
@@ -61,14 +61,14 @@ enum cv_err store_export_each(struct store *s, const struct search_filter *f,
 				    " END" : " 0");
 	buf_puts(&sql, " FROM calls c WHERE c.version_id > ?");
 	/* the text condition's parameters are bound before the filters' */
-	size_t n_text = 0;
 	if (plan && plan->fts) {
-		buf_puts(&sql, " AND c.rid IN (SELECT rowid FROM calls_fts"
-			       " WHERE calls_fts MATCH ?)");
-		n_text = 1;
-	} else if (plan && plan->where) {
-		buf_printf(&sql, " AND %s", plan->where);
-		n_text = plan->n_params;
+		struct search_cond fts = { .kind = SEARCH_COND_TEXT,
+			.match = plan->fts };
+		buf_puts(&sql, " AND ");
+		store_cond_sql(&fts, &sql, &a, NULL);
+	} else if (plan && plan->cond) {
+		buf_puts(&sql, " AND ");
+		store_cond_sql(plan->cond, &sql, &a, NULL);
 	}
 	store_filter_sql(f, &sql, &a);
 	buf_puts(&sql, by_version ? " ORDER BY c.version_id"
@@ -80,10 +80,7 @@ enum cv_err store_export_each(struct store *s, const struct search_filter *f,
 	}
 	buf_finish(&sql);
 	sqlite3_bind_int64(st, 1, after_version);
-	for (size_t i = 0; i < n_text; i++)
-		sqlite3_bind_text(st, 2 + (int)i, plan->fts ? plan->fts
-			: plan->params[i], -1, SQLITE_STATIC);
-	store_bind_args(st, 2 + (int)n_text, &a);
+	store_bind_args(st, 2, &a);
 	enum cv_err rc = CV_OK;
 	int r;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {

@@ -11,7 +11,7 @@
 #include "../util.h"
 #include "store_holds.h"
 #include "store_int.h"
-#include "store_search.h"
+#include "store_search_int.h"
 
 /*
  * The set and the newest version id its searches saw live in temp tables

@@ -69,6 +69,31 @@ fts5_api *store_fts5_api(sqlite3 *db);
  * name, or NULL when the default VFS cannot be wrapped. */
 const char *store_vfs_register(void);
 
+/*
+ * The agent's name of calls c (NULL when unknown): the agent of that id in
+ * the call's location, else in the first location (by id) that has one,
+ * so that show, search, export and an archive name an agent alike.
+ */
+#define STORE_AGENT_NAME_SQL                                               \
+	" coalesce((SELECT a.name FROM agents a"                           \
+	"   WHERE a.location_id = c.location_id AND a.id = c.agent_id),"   \
+	"  (SELECT a.name FROM agents a WHERE a.id = c.agent_id"           \
+	"   ORDER BY a.location_id LIMIT 1))"
+
+/*
+ * The walk of a prepared and bound statement (store_rows.c): for each row,
+ * row(st, fn, arg) reads the columns into the caller's struct and returns
+ * what fn (the walker's callback, cast back to its own type) answered; a
+ * non-zero answer stops the walk, which then returns `stopped` (CV_OK for
+ * a walker whose callback may stop early). A step error is
+ * store_dberr(s, errmsg, what). st is reset at the end either way.
+ */
+typedef void (*store_fn)(void);
+typedef int (*store_row_fn)(sqlite3_stmt *st, store_fn fn, void *arg);
+enum cv_err store_each(struct store *s, sqlite3_stmt *st, store_row_fn row,
+	store_fn fn, void *arg, enum cv_err stopped, const char *what,
+	char **errmsg);
+
 /* Translate the last SQLite error into a cv_err with a message. */
 enum cv_err store_dberr(struct store *s, char **errmsg, const char *what);
 

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "store.h"
-#include "store_search.h"
+#include "store_search_int.h"
 
 /*
  * Run sql (its ? bound from a), whose rows are (rowid,

@@ -123,10 +123,7 @@ enum cv_err store_ret_purged(struct store *s, struct store_locmonth **out,
 /* The columns read_arch_call reads, over calls c. */
 #define ARCH_CALL_COLUMNS                                                   \
 	"SELECT c.id, v.canonical, c.created_at, " NEWEST ","               \
-	" coalesce((SELECT a.name FROM agents a"                            \
-	"   WHERE a.location_id = c.location_id AND a.id = c.agent_id),"    \
-	"  (SELECT a.name FROM agents a WHERE a.id = c.agent_id"            \
-	"   ORDER BY a.location_id LIMIT 1)),"                              \
+	STORE_AGENT_NAME_SQL ","                                            \
 	" c.location_id, c.agent_id, c.contact_id, c.from_number,"          \
 	" c.action_types, c.summary, c.transcript, c.duration,"             \
 	" c.trial_call, c.appointment_booked, c.transferred"                \
@@ -155,25 +152,26 @@ static void read_arch_call(sqlite3_stmt *st, struct store_arch_call *c)
 	c->transferred = sqlite3_column_int(st, 15) != 0;
 }
 
+/* the walkers' callbacks (store_retention.h) */
+typedef int (*arch_call_fn)(const struct store_arch_call *c, void *arg);
+typedef int (*event_fn)(const struct store_event *e, void *arg);
+typedef int (*archive_fn)(const struct store_archive *a, void *arg);
+typedef int (*policy_fn)(const struct store_policy *p, void *arg);
+
+static int arch_call_row(sqlite3_stmt *st, store_fn fn, void *arg)
+{
+	struct store_arch_call c;
+	read_arch_call(st, &c);
+	return ((arch_call_fn)fn)(&c, arg);
+}
+
 /* Step st, calling fn for each call row. */
 static enum cv_err each_arch_call(struct store *s, sqlite3_stmt *st,
 	int (*fn)(const struct store_arch_call *c, void *arg), void *arg,
 	char **errmsg)
 {
-	int r;
-	enum cv_err rc = CV_OK;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_arch_call c;
-		read_arch_call(st, &c);
-		if (fn(&c, arg) != 0) {
-			rc = CV_EINVAL;
-			break;
-		}
-	}
-	if (rc == CV_OK && r != SQLITE_DONE)
-		rc = store_dberr(s, errmsg, "read calls");
-	sqlite3_reset(st);
-	return rc;
+	return store_each(s, st, arch_call_row, (store_fn)fn, arg, CV_EINVAL,
+		"read calls", errmsg);
 }
 
 enum cv_err store_ret_each_call(struct store *s, const char *location,
@@ -229,6 +227,29 @@ enum cv_err store_ret_count_calls(struct store *s, const char *location,
 	return r == SQLITE_ROW ? CV_OK : store_dberr(s, errmsg, "count");
 }
 
+static int event_row(sqlite3_stmt *st, store_fn fn, void *arg)
+{
+	struct store_event e = {
+		.dedup_key = (const char *)sqlite3_column_text(st, 0),
+		.type = (const char *)sqlite3_column_text(st, 1),
+		.call_id = (const char *)sqlite3_column_text(st, 2),
+		.message_id = (const char *)sqlite3_column_text(st, 3),
+		.location_id = (const char *)sqlite3_column_text(st, 4),
+		.body_sha256 = (const char *)sqlite3_column_text(st, 5),
+		.signature = (const char *)sqlite3_column_text(st, 6),
+		.received_at = sqlite3_column_int64(st, 7),
+		.outcome = (const char *)sqlite3_column_text(st, 9),
+	};
+	e.withheld = sqlite3_column_type(st, 8) == SQLITE_NULL;
+	if (!e.withheld) {
+		e.body = sqlite3_column_blob(st, 8);
+		e.body_len = (size_t)sqlite3_column_bytes(st, 8);
+		if (!e.body)
+			e.body = "";
+	}
+	return ((event_fn)fn)(&e, arg);
+}
+
 enum cv_err store_ret_each_event(struct store *s, const char *call_id,
 	int (*fn)(const struct store_event *e, void *arg), void *arg,
 	char **errmsg)
@@ -246,36 +267,8 @@ enum cv_err store_ret_each_event(struct store *s, const char *call_id,
 	if (!st)
 		return CV_EDB;
 	sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
-	int r;
-	enum cv_err rc = CV_OK;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_event e = {
-			.dedup_key = (const char *)sqlite3_column_text(st, 0),
-			.type = (const char *)sqlite3_column_text(st, 1),
-			.call_id = (const char *)sqlite3_column_text(st, 2),
-			.message_id = (const char *)sqlite3_column_text(st, 3),
-			.location_id = (const char *)sqlite3_column_text(st, 4),
-			.body_sha256 = (const char *)sqlite3_column_text(st, 5),
-			.signature = (const char *)sqlite3_column_text(st, 6),
-			.received_at = sqlite3_column_int64(st, 7),
-			.outcome = (const char *)sqlite3_column_text(st, 9),
-		};
-		e.withheld = sqlite3_column_type(st, 8) == SQLITE_NULL;
-		if (!e.withheld) {
-			e.body = sqlite3_column_blob(st, 8);
-			e.body_len = (size_t)sqlite3_column_bytes(st, 8);
-			if (!e.body)
-				e.body = "";
-		}
-		if (fn(&e, arg) != 0) {
-			rc = CV_EINVAL;
-			break;
-		}
-	}
-	if (rc == CV_OK && r != SQLITE_DONE)
-		rc = store_dberr(s, errmsg, "read events");
-	sqlite3_reset(st);
-	return rc;
+	return store_each(s, st, event_row, (store_fn)fn, arg, CV_EINVAL,
+		"read events", errmsg);
 }
 
 enum cv_err store_ret_put_event(struct store *s, const struct store_event *e,
@@ -564,6 +557,15 @@ enum cv_err store_ret_archive_by_id(struct store *s, int64_t id,
 	return one_archive(s, st, out, errmsg);
 }
 
+static int archive_row(sqlite3_stmt *st, store_fn fn, void *arg)
+{
+	struct store_archive a;
+	archive_from_row(st, &a);
+	int stop = ((archive_fn)fn)(&a, arg);
+	store_archive_finish(&a);
+	return stop;
+}
+
 enum cv_err store_ret_each_archive(struct store *s,
 	int (*fn)(const struct store_archive *a, void *arg), void *arg,
 	char **errmsg)
@@ -573,22 +575,8 @@ enum cv_err store_ret_each_archive(struct store *s,
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
-	int r;
-	enum cv_err rc = CV_OK;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_archive a;
-		archive_from_row(st, &a);
-		int stop = fn(&a, arg);
-		store_archive_finish(&a);
-		if (stop) {
-			rc = CV_EINVAL;
-			break;
-		}
-	}
-	if (rc == CV_OK && r != SQLITE_DONE)
-		rc = store_dberr(s, errmsg, "read archives");
-	sqlite3_reset(st);
-	return rc;
+	return store_each(s, st, archive_row, (store_fn)fn, arg, CV_EINVAL,
+		"read archives", errmsg);
 }
 
 enum cv_err store_ret_add_archive(struct store *s, struct store_archive *a,
@@ -678,6 +666,17 @@ enum cv_err store_ret_set_policy(struct store *s, const char *location,
 	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "policy");
 }
 
+static int policy_row(sqlite3_stmt *st, store_fn fn, void *arg)
+{
+	struct store_policy p = {
+		.location = (const char *)sqlite3_column_text(st, 0),
+		.keep_months = sqlite3_column_int(st, 1),
+		.set_at = sqlite3_column_int64(st, 2),
+		.set_by = (const char *)sqlite3_column_text(st, 3),
+	};
+	return ((policy_fn)fn)(&p, arg);
+}
+
 enum cv_err store_ret_each_policy(struct store *s,
 	int (*fn)(const struct store_policy *p, void *arg), void *arg,
 	char **errmsg)
@@ -688,24 +687,8 @@ enum cv_err store_ret_each_policy(struct store *s,
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
-	int r;
-	enum cv_err rc = CV_OK;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_policy p = {
-			.location = (const char *)sqlite3_column_text(st, 0),
-			.keep_months = sqlite3_column_int(st, 1),
-			.set_at = sqlite3_column_int64(st, 2),
-			.set_by = (const char *)sqlite3_column_text(st, 3),
-		};
-		if (fn(&p, arg) != 0) {
-			rc = CV_EINVAL;
-			break;
-		}
-	}
-	if (rc == CV_OK && r != SQLITE_DONE)
-		rc = store_dberr(s, errmsg, "read policies");
-	sqlite3_reset(st);
-	return rc;
+	return store_each(s, st, policy_row, (store_fn)fn, arg, CV_EINVAL,
+		"read policies", errmsg);
 }
 
 enum cv_err store_ret_policy_for(struct store *s, const char *location,

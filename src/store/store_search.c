@@ -1,5 +1,6 @@
 /* store_search.c — see store_search.h */
 #include "store_search.h"
+#include "store_search_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -13,22 +14,109 @@
 #define RANK_COLUMNS "calls_fts.rowid, cv_bm25_parts(calls_fts)"
 #define SNIPPET_BYTES 160
 
+/* The next free value; a query past the bound in store_search.h is a
+ * bug (search_parse bounds the terms), not something to bind past. */
+static size_t arg_next(struct store_sql_args *a)
+{
+	if (a->n >= STORE_SQL_ARGS_MAX)
+		abort();
+	return a->n++;
+}
+
 static void arg_text(struct store_sql_args *a, const char *s)
 {
-	a->v[a->n].type = ARG_TEXT;
-	a->v[a->n++].s = s;
+	size_t k = arg_next(a);
+	a->v[k].type = ARG_TEXT;
+	a->v[k].s = s;
 }
 
 static void arg_int(struct store_sql_args *a, int64_t i)
 {
-	a->v[a->n].type = ARG_INT;
-	a->v[a->n++].i = i;
+	size_t k = arg_next(a);
+	a->v[k].type = ARG_INT;
+	a->v[k].i = i;
 }
 
 static void arg_real(struct store_sql_args *a, double d)
 {
-	a->v[a->n].type = ARG_REAL;
-	a->v[a->n++].d = d;
+	size_t k = arg_next(a);
+	a->v[k].type = ARG_REAL;
+	a->v[k].d = d;
+}
+
+static void cond_arg(struct store_sql_args *a, const char *v,
+	const char **labels, const char *label)
+{
+	if (labels)
+		labels[a->n] = label;
+	arg_text(a, v);
+}
+
+void store_cond_sql(const struct search_cond *c, struct buf *sql,
+	struct store_sql_args *a, const char **labels)
+{
+	switch (c->kind) {
+	case SEARCH_COND_TEXT:
+		buf_puts(sql, "c.rid IN (SELECT rowid FROM calls_fts WHERE "
+			      "calls_fts MATCH ?)");
+		cond_arg(a, c->match, labels, "calls_fts");
+		return;
+	case SEARCH_COND_DIGITS:
+		buf_puts(sql, "c.rid IN (SELECT rowid FROM calls_digits WHERE "
+			      "calls_digits MATCH ?");
+		buf_puts(sql, c->whole ? " AND instr(digits, ?) > 0)" : ")");
+		cond_arg(a, c->match, labels, "calls_digits");
+		if (c->whole)
+			cond_arg(a, c->whole, labels, "text");
+		return;
+	case SEARCH_COND_LITERAL:
+		if (c->match) {
+			buf_puts(sql, "c.rid IN (SELECT rowid FROM calls_fts "
+				      "WHERE calls_fts MATCH ?) AND ");
+			cond_arg(a, c->match, labels, "calls_fts");
+		}
+		buf_puts(sql, "(instr(c.summary, ?) > 0 OR "
+			      "instr(c.transcript, ?) > 0)");
+		cond_arg(a, c->whole, labels, "text");
+		cond_arg(a, c->whole, labels, "text");
+		return;
+	case SEARCH_COND_AND:
+	case SEARCH_COND_OR:
+		buf_putc(sql, '(');
+		for (size_t i = 0; i < c->n; i++) {
+			if (i)
+				buf_puts(sql, c->kind == SEARCH_COND_OR
+						      ? " OR " : " AND ");
+			if (i >= c->n - c->n_neg)
+				buf_puts(sql, "NOT ");
+			store_cond_sql(&c->kids[i], sql, a, labels);
+		}
+		buf_putc(sql, ')');
+		return;
+	}
+}
+
+char *store_search_describe(const struct search_plan *pl)
+{
+	struct buf b;
+	buf_init(&b);
+	if (pl->fts) {
+		buf_printf(&b, "fts: %s", pl->fts);
+	} else if (pl->cond) {
+		struct buf sql;
+		struct store_sql_args a = { 0 };
+		const char *labels[STORE_SQL_ARGS_MAX];
+		buf_init(&sql);
+		store_cond_sql(pl->cond, &sql, &a, labels);
+		buf_printf(&b, "where: %s", sql.data);
+		for (size_t i = 0; i < a.n; i++)
+			buf_printf(&b, "\n  ?%zu %s: %s", i + 1, labels[i],
+				a.v[i].s);
+		buf_finish(&sql);
+	} else {
+		buf_puts(&b, "(no text condition)");
+	}
+	return buf_steal(&b);
 }
 
 void store_filter_sql(const struct search_filter *f, struct buf *sql,
@@ -205,7 +293,7 @@ struct expanded {
 	struct search_plan plan;
 	char **own;
 	size_t n_own;
-	bool own_params;        /* plan.params is an array of our own */
+	struct search_cond cond;  /* a copy of the plan's, expanded */
 };
 
 static const char *expand(struct store *s, struct expanded *x,
@@ -221,6 +309,28 @@ static const char *expand(struct store *s, struct expanded *x,
 	return e;
 }
 
+/* dst = src with its FTS5 expressions expanded; the strings are src's or
+ * x's, the kids arrays dst's own (cond_copy_finish). */
+static void cond_expand(struct store *s, struct expanded *x,
+	const struct search_cond *src, struct search_cond *dst, int *left)
+{
+	*dst = *src;
+	if (src->kind != SEARCH_COND_DIGITS)
+		dst->match = (char *)expand(s, x, src->match, left);
+	if (!src->n)
+		return;
+	dst->kids = xcalloc(src->n, sizeof(*dst->kids));
+	for (size_t i = 0; i < src->n; i++)
+		cond_expand(s, x, &src->kids[i], &dst->kids[i], left);
+}
+
+static void cond_copy_finish(struct search_cond *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		cond_copy_finish(&c->kids[i]);
+	free(c->kids);
+}
+
 static void expand_plan(struct store *s, struct store_search_opts *o,
 	struct expanded *x)
 {
@@ -232,13 +342,9 @@ static void expand_plan(struct store *s, struct store_search_opts *o,
 	int left = 0;
 	x->plan.fts = (char *)expand(s, x, pl->fts, &left);
 	x->plan.highlight = (char *)expand(s, x, pl->highlight, &left);
-	if (pl->n_params) {
-		x->plan.params = xcalloc(pl->n_params, sizeof(char *));
-		x->own_params = true;
-		for (size_t i = 0; i < pl->n_params; i++)
-			x->plan.params[i] = pl->kinds[i] == SEARCH_PARAM_FTS
-				? (char *)expand(s, x, pl->params[i], &left)
-				: pl->params[i];
+	if (pl->cond) {
+		cond_expand(s, x, pl->cond, &x->cond, &left);
+		x->plan.cond = &x->cond;
 	}
 	x->plan.prefix = left > 0;
 	o->plan = &x->plan;
@@ -249,8 +355,8 @@ static void expanded_finish(struct expanded *x)
 	for (size_t i = 0; i < x->n_own; i++)
 		free(x->own[i]);
 	free(x->own);
-	if (x->own_params)
-		free(x->plan.params);
+	if (x->plan.cond)
+		cond_copy_finish(&x->cond);
 }
 
 /*
@@ -324,10 +430,9 @@ static void build(const struct store_search_opts *o, const char *what,
 		}
 	} else {
 		buf_printf(sql, "SELECT %s FROM calls c WHERE 1", what);
-		if (pl && pl->where) {
-			buf_printf(sql, " AND %s", pl->where);
-			for (size_t i = 0; i < pl->n_params; i++)
-				arg_text(a, pl->params[i]);
+		if (pl && pl->cond) {
+			buf_puts(sql, " AND ");
+			store_cond_sql(pl->cond, sql, a, NULL);
 		}
 	}
 	store_filter_sql(o->filter, sql, a);
@@ -376,9 +481,8 @@ static void build_window(const struct store_search_opts *o, bool count,
 			      "calls_fts MATCH ? AND calls_fts.rowid = c.rid)");
 		arg_text(a, pl->fts);
 	} else {
-		buf_printf(sql, " WHERE %s", pl->where);
-		for (size_t i = 0; i < pl->n_params; i++)
-			arg_text(a, pl->params[i]);
+		buf_puts(sql, " WHERE ");
+		store_cond_sql(pl->cond, sql, a, NULL);
 	}
 	buf_printf(sql, " ORDER BY c.created_at%s, c.rid%s", dir, dir);
 }
@@ -907,7 +1011,7 @@ enum cv_err store_search(struct store *s, const struct store_search_opts *oo,
 	if (snapshot_begin(s, o, &x, &own_tx, errmsg) != CV_OK)
 		return CV_EDB;
 	const struct search_plan *pl = o->plan;
-	bool text = pl && (pl->fts || pl->where);
+	bool text = pl && (pl->fts || pl->cond);
 	bool ranked = ranks(o);
 	bool done = false;
 	enum cv_err rc = CV_OK;

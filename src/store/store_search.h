@@ -1,7 +1,7 @@
 /*
  * store_search.h — running a search plan (see search.h) with filters over
  * the store: matching calls with snippets, counts, a call's text with
- * hits marked, and the SQL of the filters (shared with export).
+ * hits marked. The SQL it writes is the store's own (store_search_int.h).
  */
 #ifndef CV_STORE_SEARCH_H
 #define CV_STORE_SEARCH_H
@@ -66,20 +66,17 @@ void store_hits_free(struct store_hit *hits, size_t n);
 char *store_search_sql(struct store *s, const struct store_search_opts *o,
 	char **fts);
 
+/*
+ * The plan as the store runs it, for --explain: "fts: <FTS5 expression>",
+ * or "where: <SQL over calls c>" followed by a line for each parameter,
+ * or "(no text condition)". Caller frees.
+ */
+char *store_search_describe(const struct search_plan *plan);
+
 /* The number of calls the search matches (limit/offset ignored). */
 enum cv_err store_search_count(struct store *s,
 	const struct store_search_opts *o, int64_t *count, char **errmsg)
 	CV_MUST_CHECK;
-
-/*
- * Run `insert` (an "INSERT … SELECT <values>, *" whose last column takes
- * each matching call's rid) over the calls the search matches, unordered,
- * in one statement: query holds collect their calls without holding
- * them in memory. limit/offset/sort ignored.
- */
-enum cv_err store_search_insert(struct store *s,
-	const struct store_search_opts *o, const char *insert,
-	char **errmsg) CV_MUST_CHECK;
 
 /*
  * The call's FTS5 columns (summary, bot, human, other) with the plan's
@@ -99,36 +96,5 @@ enum cv_err store_search_highlight(struct store *s, const char *call_id,
  */
 char **store_highlight_turns(const struct calllog_turn *turns, size_t n,
 	char *const cols[4]);
-
-/* Values bound to the ? of filter SQL, in order. */
-struct store_sql_args {
-	size_t n;
-	struct {
-		enum { ARG_TEXT, ARG_INT, ARG_REAL } type;
-		const char *s;
-		int64_t i;
-		double d;
-	} v[24];
-};
-
-/* Bind args to ?first, ?first+1, … of st. */
-struct sqlite3_stmt;
-void store_bind_args(struct sqlite3_stmt *st, int first,
-	const struct store_sql_args *args);
-
-/* SQL for the agent's name of calls c (NULL when unknown). */
-#define STORE_AGENT_NAME_SQL                                               \
-	" coalesce((SELECT a.name FROM agents a"                           \
-	"   WHERE a.location_id = c.location_id AND a.id = c.agent_id),"   \
-	"  (SELECT a.name FROM agents a WHERE a.id = c.agent_id LIMIT 1))"
-
-/* Look up which agent ids f->agent (an id or a name) stands for and
- * record them in f, so the filter can use an index. */
-enum cv_err store_resolve_agent(struct store *s, struct search_filter *f,
-	char **errmsg) CV_MUST_CHECK;
-
-/* Append " AND <condition>" for each filter set in f (NULL: none). */
-void store_filter_sql(const struct search_filter *f, struct buf *sql,
-	struct store_sql_args *args);
 
 #endif

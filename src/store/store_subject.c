@@ -5,6 +5,25 @@
 #include "store_holds.h"
 #include "store_int.h"
 
+/* the walkers' callbacks (store_subject.h) */
+typedef int (*subject_call_fn)(const struct store_subject_call *c, void *arg);
+typedef int (*subject_archive_fn)(const struct store_subject_archive *a,
+	void *arg);
+typedef int (*subject_earlier_fn)(const struct store_subject_earlier *e,
+	void *arg);
+typedef int (*erasure_fn)(const struct store_erasure *e, void *arg);
+
+static int call_row(sqlite3_stmt *st, store_fn fn, void *arg)
+{
+	struct store_subject_call c = {
+		.id = (const char *)sqlite3_column_text(st, 0),
+		.location_id = (const char *)sqlite3_column_text(st, 1),
+		.created_at = sqlite3_column_int64(st, 2),
+		.held_by = (const char *)sqlite3_column_text(st, 3),
+	};
+	return ((subject_call_fn)fn)(&c, arg);
+}
+
 enum cv_err store_subject_each_call(struct store *s,
 	const struct store_subject_sel *sel,
 	int (*fn)(const struct store_subject_call *c, void *arg), void *arg,
@@ -40,24 +59,21 @@ enum cv_err store_subject_each_call(struct store *s,
 		sqlite3_bind_int64(st, 2, sel->from_ms);
 	if (sel->has_to)
 		sqlite3_bind_int64(st, 3, sel->to_ms);
-	int r;
-	enum cv_err rc = CV_OK;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_subject_call c = {
-			.id = (const char *)sqlite3_column_text(st, 0),
-			.location_id = (const char *)sqlite3_column_text(st, 1),
-			.created_at = sqlite3_column_int64(st, 2),
-			.held_by = (const char *)sqlite3_column_text(st, 3),
-		};
-		if (fn(&c, arg) != 0) {
-			rc = CV_EINVAL;
-			break;
-		}
-	}
-	if (rc == CV_OK && r != SQLITE_DONE)
-		rc = store_dberr(s, errmsg, "read the subject's calls");
-	sqlite3_reset(st);
-	return rc;
+	return store_each(s, st, call_row, (store_fn)fn, arg, CV_EINVAL,
+		"read the subject's calls", errmsg);
+}
+
+static int archive_row(sqlite3_stmt *st, store_fn fn, void *arg)
+{
+	struct store_subject_archive a = {
+		.id = sqlite3_column_int64(st, 0),
+		.location_id = (const char *)sqlite3_column_text(st, 1),
+		.month = (const char *)sqlite3_column_text(st, 2),
+		.seq = sqlite3_column_int(st, 3),
+		.path = (const char *)sqlite3_column_text(st, 4),
+		.keep_months = sqlite3_column_int(st, 5),
+	};
+	return ((subject_archive_fn)fn)(&a, arg);
 }
 
 enum cv_err store_subject_archives(struct store *s, const char *call_id,
@@ -75,26 +91,8 @@ enum cv_err store_subject_archives(struct store *s, const char *call_id,
 	if (!st)
 		return CV_EDB;
 	sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
-	int r;
-	enum cv_err rc = CV_OK;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_subject_archive a = {
-			.id = sqlite3_column_int64(st, 0),
-			.location_id = (const char *)sqlite3_column_text(st, 1),
-			.month = (const char *)sqlite3_column_text(st, 2),
-			.seq = sqlite3_column_int(st, 3),
-			.path = (const char *)sqlite3_column_text(st, 4),
-			.keep_months = sqlite3_column_int(st, 5),
-		};
-		if (fn(&a, arg) != 0) {
-			rc = CV_EINVAL;
-			break;
-		}
-	}
-	if (rc == CV_OK && r != SQLITE_DONE)
-		rc = store_dberr(s, errmsg, "read archives");
-	sqlite3_reset(st);
-	return rc;
+	return store_each(s, st, archive_row, (store_fn)fn, arg, CV_EINVAL,
+		"read archives", errmsg);
 }
 
 /* ---- erasure tombstones ---- */
@@ -114,6 +112,16 @@ enum cv_err store_subject_mark(struct store *s, const char *call_id,
 	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "tombstone");
 }
 
+static int earlier_row(sqlite3_stmt *st, store_fn fn, void *arg)
+{
+	struct store_subject_earlier e = {
+		.reason = (const char *)sqlite3_column_text(st, 0),
+		.calls = sqlite3_column_int64(st, 1),
+		.last_at = sqlite3_column_int64(st, 2),
+	};
+	return ((subject_earlier_fn)fn)(&e, arg);
+}
+
 enum cv_err store_subject_earlier(struct store *s, const char *subject_hmac,
 	int (*fn)(const struct store_subject_earlier *e, void *arg),
 	void *arg, char **errmsg)
@@ -125,19 +133,21 @@ enum cv_err store_subject_earlier(struct store *s, const char *subject_hmac,
 	if (!st)
 		return CV_EDB;
 	sqlite3_bind_text(st, 1, subject_hmac, -1, SQLITE_STATIC);
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_subject_earlier e = {
-			.reason = (const char *)sqlite3_column_text(st, 0),
-			.calls = sqlite3_column_int64(st, 1),
-			.last_at = sqlite3_column_int64(st, 2),
-		};
-		if (fn(&e, arg))
-			break;
-	}
-	sqlite3_reset(st);
-	return r == SQLITE_ROW || r == SQLITE_DONE
-		? CV_OK : store_dberr(s, errmsg, "tombstones");
+	return store_each(s, st, earlier_row, (store_fn)fn, arg, CV_OK,
+		"tombstones", errmsg);
+}
+
+static int erasure_row(sqlite3_stmt *st, store_fn fn, void *arg)
+{
+	struct store_erasure e = {
+		.call_id = (const char *)sqlite3_column_text(st, 0),
+		.location_id = (const char *)sqlite3_column_text(st, 1),
+		.message_id = (const char *)sqlite3_column_text(st, 2),
+		.erased_at = sqlite3_column_int64(st, 3),
+		.reason = (const char *)sqlite3_column_text(st, 4),
+		.subject_hmac = (const char *)sqlite3_column_text(st, 5),
+	};
+	return ((erasure_fn)fn)(&e, arg);
 }
 
 enum cv_err store_erasures_each(struct store *s, const char *location,
@@ -156,27 +166,8 @@ enum cv_err store_erasures_each(struct store *s, const char *location,
 		return CV_EDB;
 	sqlite3_bind_text(st, 1, location ? location : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, through_ms);
-	int r;
-	enum cv_err rc = CV_OK;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_erasure e = {
-			.call_id = (const char *)sqlite3_column_text(st, 0),
-			.location_id = (const char *)sqlite3_column_text(st, 1),
-			.message_id = (const char *)sqlite3_column_text(st, 2),
-			.erased_at = sqlite3_column_int64(st, 3),
-			.reason = (const char *)sqlite3_column_text(st, 4),
-			.subject_hmac = (const char *)sqlite3_column_text(st,
-				5),
-		};
-		if (fn(&e, arg)) {
-			rc = CV_EINVAL;
-			break;
-		}
-	}
-	sqlite3_reset(st);
-	if (rc == CV_OK && r != SQLITE_DONE)
-		rc = store_dberr(s, errmsg, "tombstones");
-	return rc;
+	return store_each(s, st, erasure_row, (store_fn)fn, arg, CV_EINVAL,
+		"tombstones", errmsg);
 }
 
 enum cv_err store_erasure_put(struct store *s, const struct store_erasure *e,

@@ -160,13 +160,42 @@ static char *payload_hashes(const char *path)
 	return buf_steal(&h.list);
 }
 
+/* Progress as the library reports it: calls of each month, then done. */
+struct seen_progress {
+	int64_t last_done, last_total;
+	int finals, calls;
+};
+
+static void on_progress(void *ctx, const char *location, const char *month,
+	int64_t done, int64_t total, bool final)
+{
+	struct seen_progress *p = ctx;
+	CHECK_STR(location, "LOC1");
+	CHECK(strncmp(month, "2026-0", 6) == 0);
+	if (final) {
+		p->finals++;
+		CHECK_INT(done, total);
+	} else {
+		p->calls++;
+		p->last_done = done;
+		p->last_total = total;
+	}
+}
+
 static void test_roundtrip(struct store *s, const char *dir)
 {
+	struct seen_progress sp = { 0 };
 	struct archive_opts o = { .out_dir = dir, .through = "2026-02",
-		.actor = "test", .level = 1, .threads = 1 };
+		.actor = "test", .level = 1, .threads = 1,
+		.progress = on_progress, .progress_ctx = &sp };
 	char *err = NULL;
 	CHECK(archive_run(s, &o, NULL, NULL, &err) == CV_OK);
 	CHECK_INT(n_archives(s), 2);
+	/* each month: its last call reported, then its end */
+	CHECK_INT(sp.finals, 2);
+	CHECK(sp.calls >= 2);
+	CHECK(sp.last_done == sp.last_total && sp.last_total > 0);
+	o.progress = NULL;
 	char *feb = xasprintf("%s/LOC1/2026-02.tar.zst", dir);
 	char *const paths[] = { feb };
 	FILE *null = fopen("/dev/null", "w");

@@ -210,6 +210,29 @@ static void test_buf_and_counts(void)
 	CHECK(cv_count_of(1e300) == 9007199254740992LL);
 }
 
+/* the one hex coder: key files, password hashes, signatures, bags */
+static void test_hex(void)
+{
+	const unsigned char b[] = { 0x00, 0x9f, 0xa0, 0xff };
+	char h[9];
+	cv_hex(b, sizeof(b), h);
+	CHECK_STR(h, "009fa0ff");
+	unsigned char back[4] = { 0 };
+	CHECK(cv_unhex("009fa0ff", 4, back, false));
+	CHECK(memcmp(back, b, 4) == 0);
+	/* upper case only where asked (a header), never in our own files */
+	CHECK(!cv_unhex("009FA0FF", 4, back, false));
+	CHECK(cv_unhex("009FA0FF", 4, back, true));
+	CHECK(memcmp(back, b, 4) == 0);
+	CHECK(!cv_unhex("009fa0fg", 4, back, true));
+	CHECK(!cv_unhex("0 9fa0ff", 4, back, true));
+	CHECK_INT(cv_hex_digit('7'), 7);
+	CHECK_INT(cv_hex_digit('b'), 11);
+	CHECK_INT(cv_hex_digit('B'), 11);
+	CHECK_INT(cv_hex_digit('g'), -1);
+	CHECK_INT(cv_hex_digit('\0'), -1);
+}
+
 int main(void)
 {
 	CHECK(mkdtemp(dir) != NULL);
@@ -218,6 +241,7 @@ int main(void)
 	test_unhex();
 	test_sink();
 	test_buf_and_counts();
+	test_hex();
 	char *cmd = xasprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);

@@ -9,6 +9,7 @@
 # usage: tools/bench/bench_archive.sh [N] [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tools/bench/lib.sh
 N=${1:-100000}
 BUILD=${2:-build}
 CV="$PWD/$BUILD/callvault"
@@ -49,32 +50,11 @@ bagdir=$(ls -d "$OUT"/base/*/)
 payload=$(sed -n 's/^Payload-Oxum: \([0-9]*\)\..*/\1/p' "$bagdir/bag-info.txt")
 files=$(sed -n 's/^Payload-Oxum: [0-9]*\.\([0-9]*\)/\1/p' "$bagdir/bag-info.txt")
 
-baseline() {
-	(cd "$bagdir" && tar -cf - data | zstd -3 -T0 -q >"$OUT/base.tar.zst" &&
-		find data -type f -print0 | xargs -0 sha256sum >/dev/null)
-}
+baseline() { stock_pipeline "$bagdir" data "$OUT/base.tar.zst"; }
+remove_run() { rm -rf "$OUT/arch.run"; }
 
-best_cv=999999 best_base=999999 rss=0
-for i in 1 2 3; do
-	sync
-	reset_store
-	t0=$(date +%s.%N)
-	/usr/bin/time -v -o "$OUT/time.txt" nice -n 0 "$CV" archive \
-		--month 2026-03 --out "$OUT/arch.$i" --level 3 >/dev/null
-	t1=$(date +%s.%N)
-	r=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$OUT/time.txt")
-	[ "$r" -gt "$rss" ] && rss=$r
-	cvs=$(echo "$t1 - $t0" | bc -l)
-	rm -rf "$OUT/arch.$i"
-	sync
-	t0=$(date +%s.%N)
-	baseline
-	t1=$(date +%s.%N)
-	bs=$(echo "$t1 - $t0" | bc -l)
-	echo "run $i: callvault ${cvs}s, baseline ${bs}s" >&2
-	best_cv=$(echo "if ($cvs < $best_cv) $cvs else $best_cv" | bc -l)
-	best_base=$(echo "if ($bs < $best_base) $bs else $best_base" | bc -l)
-done
+time_rounds callvault reset_store remove_run baseline -- \
+	nice -n 0 "$CV" archive --month 2026-03 --out "$OUT/arch.run" --level 3
 size=$(stat -c %s "$archive")
 base_size=$(stat -c %s "$OUT/base.tar.zst")
 mbs_cv=$(echo "$payload / 1000000 / $best_cv" | bc -l)

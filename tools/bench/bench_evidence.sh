@@ -10,6 +10,7 @@
 # usage: tools/bench/bench_evidence.sh [N] [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tools/bench/lib.sh
 N=${1:-10000}
 BUILD=${2:-build}
 CV="$PWD/$BUILD/callvault"
@@ -33,31 +34,13 @@ mkdir -p "$OUT/base"
 tar --zstd -xf "$OUT/first.tar.zst" -C "$OUT/base"
 files=$(find "$OUT/base" -type f | wc -l)
 bytes=$(du -sb "$OUT/base" | cut -f1)
-baseline() {
-	(cd "$OUT/base" && tar -cf - evidence | zstd -3 -T0 -q >"$OUT/base.tar.zst" &&
-		find evidence -type f -print0 | xargs -0 sha256sum >/dev/null)
-}
+baseline() { stock_pipeline "$OUT/base" evidence "$OUT/base.tar.zst"; }
+remove_run() { rm -f "$OUT/run.tar.zst" "$OUT/run.tar.zst.sha256"; }
+nothing() { :; }
 
-best_cv=999999 best_base=999999 rss=0
-for i in 1 2 3; do
-	rm -f "$OUT/run.tar.zst" "$OUT/run.tar.zst.sha256"
-	sync
-	t0=$(date +%s.%N)
-	/usr/bin/time -v -o "$OUT/time.txt" "$CV" evidence export \
-		--from 2026-03-01 --reason benchmark --out "$OUT/run.tar.zst" >/dev/null
-	t1=$(date +%s.%N)
-	r=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$OUT/time.txt")
-	[ "$r" -gt "$rss" ] && rss=$r
-	cvs=$(echo "$t1 - $t0" | bc -l)
-	sync
-	t0=$(date +%s.%N)
-	baseline
-	t1=$(date +%s.%N)
-	bs=$(echo "$t1 - $t0" | bc -l)
-	echo "run $i: evidence export ${cvs}s, baseline ${bs}s" >&2
-	best_cv=$(echo "if ($cvs < $best_cv) $cvs else $best_cv" | bc -l)
-	best_base=$(echo "if ($bs < $best_base) $bs else $best_base" | bc -l)
-done
+time_rounds "evidence export" remove_run nothing baseline -- \
+	"$CV" evidence export --from 2026-03-01 --reason benchmark \
+	--out "$OUT/run.tar.zst"
 printf 'calls:               %d\n' "$N"
 printf 'package files:       %d (%.1f MB unpacked; package %.1f MB, baseline tar.zst %.1f MB)\n' \
 	"$files" "$(echo "$bytes / 1000000" | bc -l)" \

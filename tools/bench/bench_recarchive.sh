@@ -17,6 +17,7 @@
 # usage: [BENCH_OUT=DIR] tools/bench/bench_recarchive.sh [N] [MB] [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tools/bench/lib.sh
 N=${1:-500}
 MB=${2:-1}
 BUILD=${3:-build}
@@ -69,33 +70,14 @@ payload=$(sed -n 's/^Payload-Oxum: \([0-9]*\)\..*/\1/p' "$bagdir/bag-info.txt")
 files=$(sed -n 's/^Payload-Oxum: [0-9]*\.\([0-9]*\)/\1/p' "$bagdir/bag-info.txt")
 wav=$(du -cb "$bagdir"/data/recordings/*.wav | tail -1 | cut -f1)
 
-baseline() {
-	(cd "$bagdir" && tar -cf - data | zstd -3 -T0 -q >"$OUT/base.tar.zst" &&
-		find data -type f -print0 | xargs -0 sha256sum >/dev/null)
+baseline() { stock_pipeline "$bagdir" data "$OUT/base.tar.zst"; }
+measure_run() {
+	size=$(stat -c %s "$OUT"/arch.run/*/2026-03.tar.zst)
+	rm -rf "$OUT/arch.run"
 }
 
-best_cv=999999 best_base=999999 rss=0
-for i in 1 2 3; do
-	reset_store
-	sync
-	t0=$(date +%s.%N)
-	/usr/bin/time -v -o "$OUT/time.txt" "$CV" archive --month 2026-03 \
-		--out "$OUT/arch.$i" --level 3 >/dev/null
-	t1=$(date +%s.%N)
-	r=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$OUT/time.txt")
-	[ "$r" -gt "$rss" ] && rss=$r
-	cvs=$(echo "$t1 - $t0" | bc -l)
-	size=$(stat -c %s "$OUT"/arch.$i/*/2026-03.tar.zst)
-	rm -rf "$OUT/arch.$i"
-	sync
-	t0=$(date +%s.%N)
-	baseline
-	t1=$(date +%s.%N)
-	bs=$(echo "$t1 - $t0" | bc -l)
-	echo "run $i: callvault ${cvs}s, baseline ${bs}s" >&2
-	best_cv=$(echo "if ($cvs < $best_cv) $cvs else $best_cv" | bc -l)
-	best_base=$(echo "if ($bs < $best_base) $bs else $best_base" | bc -l)
-done
+time_rounds callvault reset_store measure_run baseline -- \
+	"$CV" archive --month 2026-03 --out "$OUT/arch.run" --level 3
 base_size=$(stat -c %s "$OUT/base.tar.zst")
 mbs_cv=$(echo "$payload / 1000000 / $best_cv" | bc -l)
 mbs_base=$(echo "$payload / 1000000 / $best_base" | bc -l)

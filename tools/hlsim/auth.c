@@ -8,6 +8,7 @@
 
 #include "common.h"
 #include "simdata.h"
+#include "util.h"
 
 #define B64URL "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 #define JWT_HEAD "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
@@ -171,17 +172,6 @@ void auth_counts(const struct auth *a, long *issued, long *refreshed,
 	*rejected = a->rejected;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static char *url_decode(const char *s, size_t n)
 {
 	char *out = xmalloc(n + 1), *o = out;
@@ -189,8 +179,8 @@ static char *url_decode(const char *s, size_t n)
 		if (s[i] == '+') {
 			*o++ = ' ';
 		} else if (s[i] == '%' && i + 2 < n &&
-			   hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			*o++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			   cv_hex_digit(s[i + 1]) >= 0 && cv_hex_digit(s[i + 2]) >= 0) {
+			*o++ = (char)(cv_hex_digit(s[i + 1]) * 16 + cv_hex_digit(s[i + 2]));
 			i += 2;
 		} else {
 			*o++ = s[i];
