@@ -194,7 +194,7 @@ static void manifest_line(struct bwalk *w, char *ln)
 	unescape_path(path);
 	bool data = !strncmp(path, "data/", 5);
 	unsigned char want[64];
-	if (hl != hexlen || !cv_unhex(ln, want, hl / 2) || !*path ||
+	if (hl != hexlen || !cv_unhex(ln, hl / 2, want, true) || !*path ||
 	    (w->mk == M_TAG ? data || strchr(path, '/') : !data)) {
 		problem(w, name, "has a line that is not \"<%s> <path>\"",
 			w->mk == M_512 ? "sha512" : "sha256");
@@ -267,7 +267,7 @@ static bool version_head(const char *p, size_t n, char *id, size_t id_max,
 	if (!q || (size_t)(q - s) >= id_max || memchr(s, '\\', (size_t)(q - s)) ||
 	    (size_t)(end - q) < sizeof(b) - 1 + 65 ||
 	    memcmp(q, b, sizeof(b) - 1) || q[sizeof(b) - 1 + 64] != '"' ||
-	    !cv_unhex(q + sizeof(b) - 1, sha, 32))
+	    !cv_unhex(q + sizeof(b) - 1, 32, sha, true))
 		return false;
 	memcpy(id, s, (size_t)(q - s));
 	id[q - s] = '\0';
@@ -382,7 +382,7 @@ static void media_line(struct bwalk *w, const char *p, size_t n)
 	json_t *size = json_object_get(o, "size");
 	struct vfile *f = NULL;
 	unsigned char h256[32];
-	if (file && sha && strlen(sha) == 64 && cv_unhex(sha, h256, 32) &&
+	if (file && sha && strlen(sha) == 64 && cv_unhex(sha, 32, h256, true) &&
 	    json_is_integer(size) && strlen(file) < BAG_PATH_MAX - 5) {
 		char path[BAG_PATH_MAX + 1];
 		snprintf(path, sizeof(path), "data/%s", file);

@@ -139,32 +139,6 @@ void cv_sha256(const void *p, size_t n, unsigned char out[32])
 	cv_hash_final(h, out);
 }
 
-/* Each byte's hex value + 1; 0 for a byte that is not a hex digit. */
-static const unsigned char hex_value[256] = {
-	['0'] = 0 + 1, ['1'] = 1 + 1, ['2'] = 2 + 1, ['3'] = 3 + 1,
-	['4'] = 4 + 1, ['5'] = 5 + 1, ['6'] = 6 + 1, ['7'] = 7 + 1,
-	['8'] = 8 + 1, ['9'] = 9 + 1, ['a'] = 10 + 1, ['b'] = 11 + 1,
-	['c'] = 12 + 1, ['d'] = 13 + 1, ['e'] = 14 + 1, ['f'] = 15 + 1,
-	['A'] = 10 + 1, ['B'] = 11 + 1, ['C'] = 12 + 1, ['D'] = 13 + 1,
-	['E'] = 14 + 1, ['F'] = 15 + 1,
-};
-
-bool cv_unhex(const char *hex, unsigned char *out, size_t n)
-{
-	/* a table, not a test per range (verify --deep decodes ~25 MB of
-	 * manifest digits); a NUL is not a digit, so a short string ends
-	 * the loop before its end is passed */
-	const unsigned char *h = (const unsigned char *)hex;
-	for (size_t i = 0; i < n; i++) {
-		unsigned hi = hex_value[h[2 * i]];
-		unsigned lo = hi ? hex_value[h[2 * i + 1]] : 0;
-		if (!lo)
-			return false;
-		out[i] = (unsigned char)((hi - 1) << 4 | (lo - 1));
-	}
-	return true;
-}
-
 /*
  * HMAC (RFC 2104) over the digests above rather than OpenSSL's HMAC():
  * that goes through EVP and its provider, ~2.4 ms on the first call,

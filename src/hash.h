@@ -26,10 +26,6 @@ unsigned cv_hash_final(struct cv_hash *h, unsigned char *out);
 /* SHA-256 of p[0..n), as bytes. */
 void cv_sha256(const void *p, size_t n, unsigned char out[32]);
 
-/* n bytes from the 2n hex digits at hex (either case); false, out
- * partly written, when one is not a hex digit (a NUL included). */
-bool cv_unhex(const char *hex, unsigned char *out, size_t n);
-
 /* HMAC-SHA256(key, p[0..n)), hex. */
 void cv_hmac_sha256_hex(const unsigned char *key, size_t key_len,
 	const void *p, size_t n, char out[CV_SHA256_HEX]);

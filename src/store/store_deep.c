@@ -124,7 +124,7 @@ static enum cv_err add_version(struct store_deep *d, const char *sha,
 	struct dver v = { .call = d->n_calls - 1, .recorded = recorded };
 	/* a hash the store holds in another form matches no line: such a
 	 * line is asked about, and the answer says why */
-	if (!sha || strlen(sha) != 64 || !cv_unhex(sha, v.sha, 32))
+	if (!sha || strlen(sha) != 64 || !cv_unhex(sha, 32, v.sha, true))
 		return CV_OK;
 	if (d->n_vers == UINT32_MAX - 1)
 		return too_many(errmsg);

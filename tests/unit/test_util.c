@@ -78,14 +78,14 @@ static void test_iso8601(void)
 static void test_unhex(void)
 {
 	unsigned char b[4] = { 0 };
-	CHECK(cv_unhex("00fFa9", b, 3) && b[0] == 0 && b[1] == 0xff &&
+	CHECK(cv_unhex("00fFa9", 3, b, true) && b[0] == 0 && b[1] == 0xff &&
 	      b[2] == 0xa9);
-	CHECK(!cv_unhex("0g", b, 1));
-	CHECK(!cv_unhex("g0", b, 1));
-	CHECK(!cv_unhex(" 1", b, 1));
-	CHECK(!cv_unhex("a", b, 1));  /* cut short: its NUL is no digit */
-	CHECK(!cv_unhex("", b, 1));
-	CHECK(cv_unhex("", b, 0));
+	CHECK(!cv_unhex("0g", 1, b, true));
+	CHECK(!cv_unhex("g0", 1, b, true));
+	CHECK(!cv_unhex(" 1", 1, b, true));
+	CHECK(!cv_unhex("a", 1, b, true));  /* cut short: its NUL is no digit */
+	CHECK(!cv_unhex("", 1, b, true));
+	CHECK(cv_unhex("", 0, b, true));
 	unsigned char d[32];
 	cv_sha256("abc", 3, d);          /* FIPS 180-2's first example */
 	CHECK(d[0] == 0xba && d[1] == 0x78 && d[31] == 0xad);
