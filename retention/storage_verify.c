@@ -17,25 +17,6 @@ struct vctx {
 	int bad;
 };
 
-static bool hash_cb(const void *p, size_t n, void *arg)
-{
-	cv_hash_update(arg, p, n);
-	return true;
-}
-
-/* Stream the version and hash it while reading: no temp file. */
-static enum cv_err stream_sha(struct s3 *c, const struct store_remote *r,
-	char sha[CV_SHA256_HEX], char **errmsg)
-{
-	struct cv_hash *h = cv_hash_create("sha256");
-	enum cv_err rc = s3_get(c, r->key, r->version_id, 0, -1, hash_cb, h,
-		errmsg);
-	char out[CV_SHA512_HEX];
-	cv_hash_final_hex(h, out);
-	memcpy(sha, out, CV_SHA256_HEX);
-	return rc;
-}
-
 static void bad(struct vctx *x, const struct store_remote *r,
 	const char *why)
 {
@@ -140,7 +121,8 @@ static enum cv_err verify_one(struct vctx *x, const struct store_remote *r,
 		bad(x, r, why);
 	}
 	s3_format_date(o.retain_until_ms, d);
-	if ((rc = stream_sha(x->c, r, sha, errmsg)) != CV_OK)
+	if ((rc = storage_stream_sha(x->c, r->key, r->version_id, sha,
+		     errmsg)) != CV_OK)
 		return rc;
 	if (strcmp(sha, r->sha256)) {
 		snprintf(why, sizeof why, "sha256 %s, recorded %s", sha,
@@ -159,6 +141,110 @@ static enum cv_err verify_one(struct vctx *x, const struct store_remote *r,
 		fprintf(x->out, "OK %s (version %s, sha256 %s, %s until %s, "
 				"legal hold %s)\n", r->url, r->version_id, sha,
 			s3_lock_mode_name(o.mode), d, hold ? "ON" : "OFF");
+	return rc;
+}
+
+/* ---- recordings ---- */
+
+static void bad_blob(struct vctx *x, const struct store_remote_blob *b,
+	const char *why)
+{
+	x->bad++;
+	if (x->out)
+		fprintf(x->out, "BAD recording %s (version %s): %s\n", b->key,
+			b->version_id, why);
+}
+
+/* Its legal hold as the holds require (ON while a hold covers a call
+ * whose recording these bytes are). */
+static enum cv_err mirror_blob(struct vctx *x, struct store_remote_blob *b,
+	char **errmsg)
+{
+	bool held, now_on;
+	enum cv_err rc = store_remote_blob_held(x->s, b->sha256, &held,
+		errmsg);
+	if (rc == CV_OK)
+		rc = s3_get_legal_hold(x->c, b->key, b->version_id, &now_on,
+			errmsg);
+	if (rc == CV_OK && held != now_on) {
+		rc = s3_put_legal_hold(x->c, b->key, b->version_id, held,
+			errmsg);
+		if (rc == CV_OK && x->out)
+			fprintf(x->out, "legal hold %s on recording %s\n",
+				held ? "ON" : "OFF", b->key);
+	}
+	b->legal_hold = held;
+	return rc;
+}
+
+/* Current version, lock (mode, at least the recorded date) and bytes
+ * (their SHA-256 is the key's). */
+static enum cv_err verify_blob(struct vctx *x, struct store_remote_blob *b,
+	char **errmsg)
+{
+	struct s3_obj cur, o;
+	char *e = NULL, got[CV_SHA256_HEX], why[300];
+	enum cv_err rc = s3_head(x->c, b->key, NULL, &cur, &e);
+	int before = x->bad;
+	if (rc == CV_ENOTFOUND || (rc == CV_OK && strcmp(cur.version_id,
+						      b->version_id)))
+		bad_blob(x, b, rc == CV_OK ? "a newer version was uploaded "
+			"over it" : "it was deleted (a delete marker)");
+	else if (rc != CV_OK)
+		return cv_error(errmsg, rc, "%s", e);
+	free(e);
+	e = NULL;
+	rc = s3_head(x->c, b->key, b->version_id, &o, &e);
+	if (rc == CV_ENOTFOUND) {
+		free(e);
+		bad_blob(x, b, "the recorded version is gone (deleted)");
+		return CV_OK;
+	}
+	if (rc != CV_OK)
+		return cv_error(errmsg, rc, "%s", e);
+	free(e);
+	if (o.mode == S3_LOCK_NONE)
+		bad_blob(x, b, "it is not locked (no Object Lock retention)");
+	else if (strcmp(s3_lock_mode_name(o.mode), b->lock_mode) ||
+		 o.retain_until_ms / 1000 < b->retain_until / 1000)
+		bad_blob(x, b, "its lock is shorter or weaker than recorded");
+	if ((rc = mirror_blob(x, b, errmsg)) != CV_OK ||
+	    (rc = storage_stream_sha(x->c, b->key, b->version_id, got,
+		     errmsg)) != CV_OK)
+		return rc;
+	if (strcmp(got, b->sha256)) {
+		snprintf(why, sizeof why, "its bytes hash to %s", got);
+		bad_blob(x, b, why);
+	}
+	if (x->bad > before)
+		return CV_OK;
+	b->checked_at = x->now;
+	rc = store_remote_blob_put(x->s, b, errmsg);
+	if (rc == CV_OK && x->out)
+		fprintf(x->out, "OK recording %s (version %s, %s until %.10s, "
+				"legal hold %s)\n", b->key, b->version_id,
+			b->lock_mode, (s3_format_date(o.retain_until_ms, why),
+					      why), b->legal_hold ? "ON" : "OFF");
+	return rc;
+}
+
+static enum cv_err each_blob(struct vctx *x, const char *target,
+	bool verify, char **errmsg)
+{
+	struct store_remote_blob *v;
+	size_t n;
+	enum cv_err rc = store_remote_blob_list(x->s, target, NULL, &v, &n,
+		errmsg);
+	for (size_t i = 0; i < n && rc == CV_OK; i++) {
+		if (verify) {
+			rc = verify_blob(x, &v[i], errmsg);
+			continue;
+		}
+		rc = mirror_blob(x, &v[i], errmsg);
+		if (rc == CV_OK)
+			rc = store_remote_blob_put(x->s, &v[i], errmsg);
+	}
+	store_remote_blobs_free(v, n);
 	return rc;
 }
 
@@ -185,6 +271,8 @@ static enum cv_err each_remote(struct store *s, const char *name, FILE *out,
 				errmsg);
 	}
 	store_remotes_free(v, n);
+	if (rc == CV_OK)
+		rc = each_blob(&x, t.name, verify, errmsg);
 	s3_destroy(x.c);
 	store_storage_finish(&t);
 	*n_bad = x.bad;

@@ -225,6 +225,74 @@ else
 	echo "note: bench_s3put not built; the multi-part case is skipped"
 fi
 
+# ---- recordings: content-addressed objects, locked, fetched back ----
+MKREC=${MKREC:?set by meson}
+db5="$T/rec.db"
+CALLVAULT_DB=$db5 cv init >/dev/null
+CALLVAULT_DB=$db5 cv import "$T/calls.jsonl" >/dev/null
+CALLVAULT_DB=$db5 cv retention set --keep-months 12 >/dev/null
+CALLVAULT_DB=$db5 add rec locked inst5 --default >/dev/null
+mapfile -t jan < <(python3 -c '
+import json,sys
+rs=[json.loads(l) for l in open(sys.argv[1])]
+rs=[r for r in rs if r.get("messageId") and r["createdAt"].startswith("2026-01")]
+rs.sort(key=lambda r:(r["createdAt"],r["id"]))
+print("\n".join(r["id"] for r in rs[:2]))' "$T/calls.jsonl")
+r0=${jan[0]} r1=${jan[1]}
+s0=$("$MKREC" "$db5" "$r0" 300000)
+s1=$("$MKREC" "$db5" "$r1" $((9 * 1048576)))   # over a part: multipart
+bk() { echo "inst5/blobs/sha256/$1"; }
+rcv() { env CALLVAULT_DB="$db5" "$CALLVAULT" "$@"; }
+CALLVAULT_DB=$db5 CALLVAULT_TEST_CRASH=s3-before-record "$CALLVAULT" \
+	archive --month 2026-01 --to rec >/dev/null 2>&1
+expect_eq "killed before the record: no recording recorded" \
+	"$(sqlite3 "$db5" "SELECT count(*) FROM remote_blobs")" 0
+expect_exit "archive with recordings" 0 rcv archive --month 2026-01 --to rec
+expect_eq "both recordings recorded" \
+	"$(sqlite3 "$db5" "SELECT count(*) FROM remote_blobs WHERE target = 'rec'")" 2
+s3 GET "locked?prefix=inst5%2Fblobs%2F&versions=" >/dev/null
+expect_eq "  sent once each: the killed run's objects were reused" \
+	"$(grep -o '<Version>' "$T/s3.body" | wc -l)" 2
+bver=$(sqlite3 "$db5" "SELECT version_id FROM remote_blobs WHERE sha256 = '$s0'")
+curl -s -I --aws-sigv4 "aws:amz:us-east-1:s3" --user "$RGW_ACCESS_KEY:$RGW_SECRET_KEY" \
+	-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$EP/locked/$(bk "$s0")?versionId=$bver" >"$T/head"
+expect "  locked COMPLIANCE" grep -qi "x-amz-object-lock-mode: COMPLIANCE" "$T/head"
+expect "  until the month's retention ends" grep -qi "x-amz-object-lock-retain-until-date: 2027-02-01T00:00:00" "$T/head"
+expect_eq "  deleting it: 403" "$(s3 DELETE "locked/$(bk "$s0")?versionId=$bver")" 403
+s3 GET "locked/$(bk "$s1")" >/dev/null
+expect_eq "  the multipart one has the named bytes" \
+	"$(sha256sum <"$T/s3.body" | cut -d' ' -f1)" "$s1"
+expect_exit "storage verify checks them" 0 rcv storage verify
+expect_eq "  two OK recordings" "$(grep -c '^OK recording ' "$T/out")" 2
+expect_eq "  recorded as verified" \
+	"$(sqlite3 "$db5" "SELECT count(*) FROM remote_blobs WHERE checked_at > 0")" 2
+# the local blob is gone: recording get fetches it back, hash-checked
+rm -f "$db5.blobs/${s0:0:2}/$s0"
+expect_exit "recording get of a recording only in the bucket" 0 \
+	rcv recording get "$r0" --out "$T/r0.wav"
+expect_eq "  the bytes are the named ones" "$(sha256sum <"$T/r0.wav" | cut -d' ' -f1)" "$s0"
+expect "  kept in the local blob store again" test -f "$db5.blobs/${s0:0:2}/$s0"
+expect "  said where from" grep -q "fetched recording $s0 .* from rec" "$T/err"
+# a version with other bytes uploaded over a recording
+echo tampered >"$T/tamper"
+expect_eq "a new version over a recording is accepted by the engine" \
+	"$(s3 PUT "locked/$(bk "$s1")" --data-binary @"$T/tamper")" 200
+expect_exit "storage verify catches it" 3 rcv storage verify
+expect "  naming the recording" grep -q "BAD recording $(bk "$s1") .*newer version" "$T/out"
+# the fetch takes only the named bytes
+s3 GET "locked?prefix=$(bk "$s1" | sed 's|/|%2F|g')&versions=" >/dev/null
+tver=$(python3 -c '
+import re,sys
+for v in re.findall(r"<Version>(.*?)</Version>", open(sys.argv[1]).read(), re.S):
+    if "<IsLatest>true</IsLatest>" in v:
+        print(re.search(r"<VersionId>([^<]*)</VersionId>", v).group(1))' "$T/s3.body")
+sqlite3 "$db5" "UPDATE remote_blobs SET version_id = '$tver' WHERE sha256 = '$s1'"
+rm -f "$db5.blobs/${s1:0:2}/$s1"
+expect_exit "recording get: other bytes in the bucket are refused" 3 \
+	rcv recording get "$r1" --out "$T/r1.wav"
+expect "  nothing written" test ! -e "$T/r1.wav"
+expect "  nothing kept" test ! -e "$db5.blobs/${s1:0:2}/$s1"
+
 # ---- restore from S3, and one instance's month into another ----
 expect_exit "restore reads the recorded version, not the one over it" 0 \
 	cv restore --from main "s3://locked/$key"
