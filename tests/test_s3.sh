@@ -145,15 +145,25 @@ expect_eq "held: even the governance bypass cannot delete (403)" \
 expect_exit "holds: nothing to change" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" storage holds gov
 expect_eq "  says nothing" "$(cat "$T/out")" ""
 expect_exit "release" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" hold release 1 --reason done
-expect "  says how to reach the bucket" grep -q "callvault storage holds" "$T/err"
-expect_exit "holds after the release" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" storage holds gov
-expect "  sets it OFF" grep -q "legal hold OFF on s3://locked/$gkey" "$T/out"
+expect "  sets the legal hold OFF at once" grep -q "legal hold OFF on s3://locked/$gkey" "$T/out"
 s3 GET "locked/$gkey?legal-hold=&versionId=$gver" >/dev/null
 expect "the engine has it OFF" grep -q "<Status>OFF</Status>" "$T/s3.body"
-# ON again, so that verify has one to mirror
-CALLVAULT_DB=$db2 cv hold add --matter M2 --location "$loc" >/dev/null
-CALLVAULT_DB=$db2 cv storage holds gov >/dev/null
-CALLVAULT_DB=$db2 cv hold release 2 --reason done >/dev/null
+expect_eq "  recorded OFF" "$(sqlite3 "$db2" "SELECT legal_hold FROM archive_remote")" 0
+expect_exit "holds after the release: nothing to change" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" storage holds gov
+expect_eq "  says nothing" "$(cat "$T/out")" ""
+expect_exit "a new hold" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" hold add --matter M2 --location "$loc"
+expect "  sets it ON at once" grep -q "legal hold ON on s3://locked/$gkey" "$T/out"
+s3 GET "locked/$gkey?legal-hold=&versionId=$gver" >/dev/null
+expect "the engine has it ON" grep -q "<Status>ON</Status>" "$T/s3.body"
+# the bucket out of reach: the release is made, the exit says the rest
+ep2=$(sqlite3 "$db2" "SELECT endpoint FROM storage_targets WHERE name = 'gov'")
+sqlite3 "$db2" "UPDATE storage_targets SET endpoint = 'http://127.0.0.1:1' WHERE name = 'gov'"
+expect_exit "release with the target unreachable" 1 env CALLVAULT_DB="$db2" "$CALLVAULT" hold release 2 --reason done
+expect "  names the target and what to run" grep -q "legal holds in gov could not be set.*callvault storage holds gov" "$T/err"
+expect_eq "  the release is made" "$(sqlite3 "$db2" "SELECT released_at IS NOT NULL FROM holds WHERE id = 2")" 1
+sqlite3 "$db2" "UPDATE storage_targets SET endpoint = '$ep2' WHERE name = 'gov'"
+s3 GET "locked/$gkey?legal-hold=&versionId=$gver" >/dev/null
+expect "  the engine still has it ON" grep -q "<Status>ON</Status>" "$T/s3.body"
 expect_exit "verify after the release" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" storage verify gov
 expect "  sets the legal hold OFF" grep -q "legal hold OFF on s3://locked/$gkey" "$T/out"
 expect_eq "recorded OFF" "$(sqlite3 "$db2" "SELECT legal_hold FROM archive_remote")" 0
@@ -266,6 +276,18 @@ expect_exit "storage verify checks them" 0 rcv storage verify
 expect_eq "  two OK recordings" "$(grep -c '^OK recording ' "$T/out")" 2
 expect_eq "  recorded as verified" \
 	"$(sqlite3 "$db5" "SELECT count(*) FROM remote_blobs WHERE checked_at > 0")" 2
+expect_exit "a hold on a call with a recording" 0 rcv hold add --matter R --call "$r0"
+expect "  sets the recording's legal hold ON" grep -q "legal hold ON on recording $(bk "$s0")" "$T/out"
+expect "  and the bag's" grep -q "legal hold ON on s3://locked/inst5/" "$T/out"
+s3 GET "locked/$(bk "$s0")?legal-hold=&versionId=$bver" >/dev/null
+expect "  the engine has it ON" grep -q "<Status>ON</Status>" "$T/s3.body"
+s1ver=$(sqlite3 "$db5" "SELECT version_id FROM remote_blobs WHERE sha256 = '$s1'")
+s3 GET "locked/$(bk "$s1")?legal-hold=&versionId=$s1ver" >/dev/null
+expect "  not on the recording of another call" bash -c "! grep -q '<Status>ON</Status>' '$T/s3.body'"
+expect_exit "its release" 0 rcv hold release 1 --reason done
+expect "  sets it OFF" grep -q "legal hold OFF on recording $(bk "$s0")" "$T/out"
+s3 GET "locked/$(bk "$s0")?legal-hold=&versionId=$bver" >/dev/null
+expect "  the engine has it OFF" grep -q "<Status>OFF</Status>" "$T/s3.body"
 # the local blob is gone: recording get fetches it back, hash-checked
 rm -f "$db5.blobs/${s0:0:2}/$s0"
 expect_exit "recording get of a recording only in the bucket" 0 \
