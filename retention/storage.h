@@ -71,6 +71,8 @@ struct storage_verify_opts {
 	const char *name;             /* target (NULL: the default) */
 	FILE *out;
 	int64_t now_ms;               /* 0: the clock */
+	bool deep;                    /* also verify --deep each bag as it
+					 streams in (no temp file) */
 };
 /* Every remote archive recorded for the target: stream and hash it, and
  * check its version is still the current one, its lock mode, its

@@ -2,11 +2,15 @@
  * legal holds onto them (see storage.h). */
 #include "storage.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hash.h"
 #include "retention.h"
+#include "store/store_holds.h"
 #include "store/store_retention.h"
 
 struct vctx {
@@ -15,7 +19,97 @@ struct vctx {
 	FILE *out;
 	int64_t now;
 	int bad;
+	bool deep;
 };
+
+/* verify --deep of a remote bag: a thread streams the version into a
+ * pipe (hashing it), verify_fed reads the bag from the other end. */
+struct feeder {
+	struct s3 *c;
+	const struct store_remote *r;
+	int wfd;
+	struct cv_hash *h;
+	enum cv_err rc;
+	char *err;
+	pthread_t th;
+};
+
+static bool feed_cb(const void *p, size_t n, void *arg)
+{
+	struct feeder *f = arg;
+	cv_hash_update(f->h, p, n);
+	for (const char *q = p; n;) {
+		ssize_t w = write(f->wfd, q, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		q += w;
+		n -= (size_t)w;
+	}
+	return true;
+}
+
+static void *feed_main(void *arg)
+{
+	struct feeder *f = arg;
+	f->rc = s3_get(f->c, f->r->key, f->r->version_id, 0, -1, feed_cb, f,
+		&f->err);
+	close(f->wfd);
+	return NULL;
+}
+
+static bool feed_finish(void *arg, char sha[CV_SHA256_HEX], char **why)
+{
+	struct feeder *f = arg;
+	pthread_join(f->th, NULL);
+	char out[CV_SHA512_HEX];
+	cv_hash_final_hex(f->h, out);
+	memcpy(sha, out, CV_SHA256_HEX);
+	if (f->rc == CV_OK)
+		return true;
+	*why = f->err ? f->err : xstrdup(cv_strerror(f->rc));
+	f->err = NULL;
+	return false;
+}
+
+/* Stream the bag once: the deep checks of a local verify --deep, and
+ * its SHA-256 into sha. */
+static enum cv_err deep_sha(struct vctx *x, const struct store_remote *r,
+	char sha[CV_SHA256_HEX], char **errmsg)
+{
+	int p[2];
+	if (pipe(p) != 0)
+		return cv_error(errmsg, CV_EIO, "pipe: %s", strerror(errno));
+	struct feeder f = { .c = x->c, .r = r, .wfd = p[1],
+		.h = cv_hash_create("sha256") };
+	if (pthread_create(&f.th, NULL, feed_main, &f) != 0) {
+		close(p[0]);
+		close(p[1]);
+		cv_hash_destroy(f.h);
+		return cv_error(errmsg, CV_EIO, "cannot start a thread");
+	}
+	struct verify_feed vf = { .fd = p[0], .finish = feed_finish,
+		.arg = &f };
+	struct verify_opts vo = { .deep = true, .store = x->s,
+		.out = x->out ? x->out : stderr };
+	int nbad = 0;
+	enum cv_err rc = verify_fed(r->url, &vf, &vo, &nbad, errmsg);
+	close(p[0]);
+	/* the deep look reset the query holds' state: evaluate again */
+	if (rc == CV_OK)
+		rc = store_holds_evaluate(x->s, errmsg);
+	free(f.err);
+	if (rc == CV_OK && nbad) {
+		x->bad++;
+		if (x->out)
+			fprintf(x->out, "BAD %s (version %s): verify --deep "
+				"found %d problem(s), named above\n", r->url,
+				r->version_id, nbad);
+		sha[0] = '\0';
+	}
+	return rc;
+}
 
 static void bad(struct vctx *x, const struct store_remote *r,
 	const char *why)
@@ -121,10 +215,12 @@ static enum cv_err verify_one(struct vctx *x, const struct store_remote *r,
 		bad(x, r, why);
 	}
 	s3_format_date(o.retain_until_ms, d);
-	if ((rc = storage_stream_sha(x->c, r->key, r->version_id, sha,
-		     errmsg)) != CV_OK)
+	rc = x->deep ? deep_sha(x, r, sha, errmsg)
+		     : storage_stream_sha(x->c, r->key, r->version_id, sha,
+			       errmsg);
+	if (rc != CV_OK)
 		return rc;
-	if (strcmp(sha, r->sha256)) {
+	if (*sha && strcmp(sha, r->sha256)) {
 		snprintf(why, sizeof why, "sha256 %s, recorded %s", sha,
 			r->sha256);
 		bad(x, r, why);
@@ -249,16 +345,20 @@ static enum cv_err each_blob(struct vctx *x, const char *target,
 }
 
 static enum cv_err each_remote(struct store *s, const char *name, FILE *out,
-	int64_t now, bool verify, int *n_bad, char **errmsg)
+	int64_t now, bool verify, bool deep, int *n_bad, char **errmsg)
 {
 	struct store_storage t;
-	struct vctx x = { .s = s, .out = out, .now = now };
+	struct vctx x = { .s = s, .out = out, .now = now, .deep = deep };
 	enum cv_err rc = storage_open(s, name, &t, &x.c, errmsg);
 	if (rc != CV_OK)
 		return rc;
-	struct store_remote *v;
-	size_t n;
-	rc = store_remote_list(s, NULL, &v, &n, errmsg);
+	struct store_remote *v = NULL;
+	size_t n = 0;
+	/* what the query holds match now (unevaluated, one holds every
+	 * call: every legal hold would go ON) */
+	rc = store_holds_evaluate(s, errmsg);
+	if (rc == CV_OK)
+		rc = store_remote_list(s, NULL, &v, &n, errmsg);
 	for (size_t i = 0; i < n && rc == CV_OK; i++) {
 		bool hold;
 		if (strcmp(v[i].target, t.name))
@@ -284,7 +384,8 @@ enum cv_err storage_verify(struct store *s,
 {
 	int n_bad = 0;
 	enum cv_err rc = each_remote(s, o->name, o->out,
-		o->now_ms ? o->now_ms : cv_now_ms(), true, &n_bad, errmsg);
+		o->now_ms ? o->now_ms : cv_now_ms(), true, o->deep, &n_bad,
+		errmsg);
 	if (rc == CV_OK && n_bad)
 		rc = cv_error(errmsg, CV_EINTEGRITY, "%d remote archive(s) "
 			"BAD", n_bad);
@@ -295,5 +396,6 @@ enum cv_err storage_mirror_holds(struct store *s, const char *name,
 	FILE *out, char **errmsg)
 {
 	int n_bad;
-	return each_remote(s, name, out, cv_now_ms(), false, &n_bad, errmsg);
+	return each_remote(s, name, out, cv_now_ms(), false, false, &n_bad,
+		errmsg);
 }

@@ -101,6 +101,20 @@ expect_eq "the bytes are the recorded ones" "$(sha256sum <"$T/s3.body" | cut -d'
 expect "a stock tar reads the bag" bash -c "tar --zstd -tf '$T/s3.body' | grep -q bag-info.txt"
 expect_exit "storage verify" 0 cv storage verify
 expect_eq "two OK lines" "$(grep -c '^OK s3://' "$T/out")" 2
+expect_exit "storage verify --deep" 0 cv storage verify --deep main
+expect_eq "  unpacks both bags as they stream in" "$(grep -c ': deep: [0-9]* calls as stored, 0 no longer in the store, 0 differ' "$T/out")" 2
+expect_eq "  and says OK" "$(grep -c '^OK s3://' "$T/out")" 2
+expect "  no temp file left" bash -c "! ls '$TMPDIR' | grep -qv '^cvtest'"
+# a call the store says is in the January bag but is not: only a deep
+# look finds it (the bytes are the recorded ones)
+jid=$(sqlite3 "$CALLVAULT_DB" "SELECT archive_id FROM archive_remote WHERE key = '$key'")
+sqlite3 "$CALLVAULT_DB" "INSERT INTO archive_calls(call_id, archive_id, version_id) VALUES ('not-in-the-bag', $jid, 1)"
+expect_exit "storage verify still passes it" 0 cv storage verify main
+expect_exit "storage verify --deep does not" 3 cv storage verify --deep main
+expect "  naming what it lacks" grep -q "s3://locked/$key: BAD data/calls.jsonl: lacks 1 call(s)" "$T/out"
+expect "  and the archive" grep -q "^BAD s3://locked/$key .*verify --deep found 1 problem" "$T/out"
+sqlite3 "$CALLVAULT_DB" "DELETE FROM archive_calls WHERE call_id = 'not-in-the-bag'"
+expect_exit "--deep is for verify only" 2 cv storage gc --deep main
 expect_exit "verify of an s3:// URL points to storage verify" 2 cv verify "s3://locked/$key"
 expect "  says so" grep -q "callvault storage verify" "$T/err"
 # a longer policy: verify extends the locks (never shortens them)
@@ -288,6 +302,11 @@ expect_exit "its release" 0 rcv hold release 1 --reason done
 expect "  sets it OFF" grep -q "legal hold OFF on recording $(bk "$s0")" "$T/out"
 s3 GET "locked/$(bk "$s0")?legal-hold=&versionId=$bver" >/dev/null
 expect "  the engine has it OFF" grep -q "<Status>OFF</Status>" "$T/s3.body"
+expect_exit "a query hold that matches no call" 0 rcv hold add --matter Q --query zzqqxxnomatch
+expect "  sets no legal hold" bash -c "! grep -q 'legal hold ON' '$T/out'"
+expect_exit "  nor does storage holds" 0 rcv storage holds
+expect "  (nothing to change)" bash -c "! grep -q 'legal hold ON' '$T/out'"
+rcv hold release 2 --reason done >/dev/null
 # the local blob is gone: recording get fetches it back, hash-checked
 rm -f "$db5.blobs/${s0:0:2}/$s0"
 expect_exit "recording get of a recording only in the bucket" 0 \
@@ -333,5 +352,21 @@ expect_exit "a URL of another bucket is refused" 1 \
 	env CALLVAULT_DB="$db4" "$CALLVAULT" restore s3://plain/x.tar.zst
 expect_exit "the tampered current version fails its own checks" 3 \
 	env CALLVAULT_DB="$db4" "$CALLVAULT" restore "s3://locked/$key"
+
+# ---- storage remove: never while archives are recorded there ----
+expect_exit "remove a target without archives" 0 cv storage remove plain
+expect "  says nothing was deleted" grep -q "storage plain removed (nothing deleted" "$T/out"
+expect_exit "remove a target with archives: refused" 1 cv storage remove main
+expect "  says what --force means" grep -q "records 2 archive(s) and 0 recording(s).*--force removes it anyway: the objects stay in the bucket, locked" "$T/err"
+expect_eq "  still there" "$(cv storage list | grep -c '^main ')" 1
+expect_exit "remove --force" 0 cv storage remove main --force
+expect_eq "  gone from the list" "$(cv storage list | grep -c '^main ')" 0
+expect_eq "  the records stay" "$(sqlite3 "$CALLVAULT_DB" "SELECT count(*) FROM archive_remote WHERE target = 'main'")" 2
+expect "  audited" bash -c "cv() { '$CALLVAULT' \"\$@\"; }; cv audit | grep -q storage-remove"
+s3 GET "locked?list-type=2&prefix=inst1%2F" >/dev/null
+expect "  the objects stay" grep -q "2026-02.tar.zst" "$T/s3.body"
+expect_exit "remove of no such target" 2 cv storage remove main
+expect_exit "added again under its name" 0 add main locked inst1
+expect_exit "  reaches its archives again" 0 cv restore --from main "$feb"
 
 check_store

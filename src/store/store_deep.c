@@ -43,6 +43,11 @@ enum cv_err store_deep_begin(struct store *s, int64_t archive_id,
 		" sha TEXT, PRIMARY KEY(call_id, sha)) WITHOUT ROWID;"
 		"DELETE FROM temp.deep_seen; DELETE FROM temp.deep_calls;"
 		"DELETE FROM temp.deep_versions;", errmsg);
+	/* changing temp_store drops every temp table, the holds' too: a
+	 * hold check after a deep verify (storage verify --deep) needs
+	 * them back (holding every call until the holds are evaluated) */
+	if (rc == CV_OK)
+		rc = store_holds_temp_create(s, errmsg);
 	if (rc == CV_OK)
 		rc = fill(s, calls, archive_id, errmsg);
 	if (rc == CV_OK)
