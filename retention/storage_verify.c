@@ -31,6 +31,7 @@ struct feeder {
 	struct cv_hash *h;
 	enum cv_err rc;
 	char *err;
+	char sha[CV_SHA256_HEX];      /* of the bytes fed */
 	pthread_t th;
 };
 
@@ -66,6 +67,8 @@ static bool feed_finish(void *arg, char sha[CV_SHA256_HEX], char **why)
 	char out[CV_SHA512_HEX];
 	cv_hash_final_hex(f->h, out);
 	memcpy(sha, out, CV_SHA256_HEX);
+	memcpy(f->sha, out, CV_SHA256_HEX);
+	f->sha[CV_SHA256_HEX - 1] = '\0';
 	if (f->rc == CV_OK)
 		return true;
 	*why = f->err ? f->err : xstrdup(cv_strerror(f->rc));
@@ -100,6 +103,7 @@ static enum cv_err deep_sha(struct vctx *x, const struct store_remote *r,
 	if (rc == CV_OK)
 		rc = store_holds_evaluate(x->s, errmsg);
 	free(f.err);
+	memcpy(sha, f.sha, CV_SHA256_HEX);
 	if (rc == CV_OK && nbad) {
 		x->bad++;
 		if (x->out)
