@@ -137,7 +137,6 @@ static enum cv_err put_one(struct store *s, struct s3 *c,
 		memset(&v[0], 0, sizeof(v[0]));
 		store_remote_blobs_free(v, n);
 		free(key);
-		out->checked_at = 0;
 		return CV_OK;
 	}
 	if (rc == CV_OK && n == 1)

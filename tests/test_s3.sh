@@ -314,6 +314,23 @@ expect_exit "recording get of a recording only in the bucket" 0 \
 expect_eq "  the bytes are the named ones" "$(sha256sum <"$T/r0.wav" | cut -d' ' -f1)" "$s0"
 expect "  kept in the local blob store again" test -f "$db5.blobs/${s0:0:2}/$s0"
 expect "  said where from" grep -q "fetched recording $s0 .* from rec" "$T/err"
+# the console, too (callvault-full serves it: it has the S3 client)
+rm -f "$db5.blobs/${s0:0:2}/$s0"
+printf 'correct horse 1\n' >"$T/pw"
+rcv user add ann --role viewer --password-file "$T/pw" >/dev/null
+rm -f "$T/port"
+env CALLVAULT_DB="$db5" "$CALLVAULT" serve --console --listen 127.0.0.1:0 \
+	--port-file "$T/port" 2>"$T/serve.log" &
+spid=$!
+cleanup_hooks+=("kill $spid 2>/dev/null; wait $spid 2>/dev/null")
+for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
+CB="http://127.0.0.1:$(cat "$T/port")"
+curl -s -c "$T/jar" -d 'user=ann&password=correct horse 1' "$CB/login" >/dev/null
+expect_eq "the console plays a recording only in the bucket" \
+	"$(curl -s -b "$T/jar" -o "$T/play.wav" -w '%{http_code}' "$CB/api/recording?call=$r0")" 200
+expect_eq "  the named bytes" "$(sha256sum <"$T/play.wav" | cut -d' ' -f1)" "$s0"
+expect "  back in the local blob store" test -f "$db5.blobs/${s0:0:2}/$s0"
+kill "$spid"; wait "$spid" 2>/dev/null
 # a version with other bytes uploaded over a recording
 echo tampered >"$T/tamper"
 expect_eq "a new version over a recording is accepted by the engine" \
