@@ -399,7 +399,7 @@ static enum cv_err write_payload(struct bag *b, int64_t from, int64_t to,
 		rc = spool_open(&b->sp[i], dir, b->errmsg);
 	if (rc != CV_OK)
 		return rc;
-	b->media = amedia_create(b->s, b->o->out_dir, b->archive_id);
+	b->media = amedia_create(b->s, dir, b->archive_id);
 	spool_put(&b->sp[SP_OUTCOMES], outcomes_header,
 		strlen(outcomes_header));
 	const char *dirs[] = { "", "/data", "/data/transcripts" };
@@ -608,9 +608,13 @@ static enum cv_err remote_begin(struct store *s, struct remote *x,
 }
 
 /* Complete the upload and lock it; legal hold ON when a hold covers a
- * call of the bag. */
-static enum cv_err remote_finish(struct store *s, struct storage_put *put,
-	const struct bag *b, const char *sha256, char **errmsg)
+ * call of the bag. Then its recordings, under content-addressed keys,
+ * locked as long as the bag (after it: the bag's parts may still be on
+ * the client's connection until it completes). A failure among them
+ * leaves the bag's version unrecorded, as a crash there would. */
+static enum cv_err remote_finish(struct store *s, struct remote *x,
+	struct storage_put *put, const struct bag *b, const char *sha256,
+	char **errmsg)
 {
 	bool held = false;
 	enum cv_err rc = CV_OK;
@@ -619,6 +623,15 @@ static enum cv_err remote_finish(struct store *s, struct storage_put *put,
 	publish_crash_point("s3-before-complete");
 	if (rc == CV_OK)
 		rc = storage_put_finish(put, sha256, held, errmsg);
+	const char **shas;
+	size_t n = amedia_recordings(b->media, &shas), nv = 0;
+	struct store_remote_blob *v = NULL;
+	if (rc == CV_OK)
+		rc = storage_blobs_put(s, x->c, &x->t, shas, n,
+			storage_put_until(put), &v, &nv, errmsg);
+	free(shas);
+	if (rc == CV_OK)
+		storage_put_add_blobs(put, v, nv);
 	return rc;
 }
 
@@ -675,7 +688,7 @@ static enum cv_err archive_one(struct store *s, const struct archive_opts *o,
 	}
 	if (rc != CV_OK)
 		goto out;
-	if (x && (rc = remote_finish(s, put, &b, res->sha256, errmsg)) !=
+	if (x && (rc = remote_finish(s, x, put, &b, res->sha256, errmsg)) !=
 		     CV_OK)
 		goto out;
 	rec = (struct store_archive){ .location_id = (char *)loc,

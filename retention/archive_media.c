@@ -64,6 +64,16 @@ size_t amedia_files(const struct amedia *m)
 	return m->n ? m->n + 1 : 0;
 }
 
+size_t amedia_recordings(const struct amedia *m, const char ***out)
+{
+	size_t n = 0;
+	*out = xcalloc(m->n + 1, sizeof(**out));
+	for (size_t i = 0; i < m->n; i++)
+		if (m->v[i].kind == MEDIA_RECORDING)
+			(*out)[n++] = m->v[i].sha256;
+	return n;
+}
+
 /* rebuild: only what the archive held */
 static enum cv_err wanted(struct amedia *m, const char *mid,
 	enum media_kind kind, const char *sha, bool *yes, char **errmsg)

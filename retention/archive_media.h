@@ -40,6 +40,10 @@ enum cv_err amedia_note_call(struct amedia *m, const char *call_id,
 /* How many files the noted media come to (media.jsonl included). */
 size_t amedia_files(const struct amedia *m);
 
+/* The SHA-256 of each noted recording (caller frees the array, not the
+ * strings, which live as long as m); how many. */
+size_t amedia_recordings(const struct amedia *m, const char ***out);
+
 /* Write data/media.jsonl and each file under root into t; manifest hears
  * of each. CV_EINTEGRITY naming the blob when a recording's bytes are not
  * the ones recorded (or its blob is gone). */

@@ -115,6 +115,22 @@ struct verify_opts {
 enum cv_err verify_archives(char *const *paths, size_t n,
 	const struct verify_opts *o, char **errmsg) CV_MUST_CHECK;
 
+/* An archive streamed in through a pipe (a remote bag): fd is its read
+ * end; finish, called once everything was read, waits for the feeder
+ * and gives the SHA-256 of the bytes it fed (false, *why set: the
+ * transfer failed). */
+struct verify_feed {
+	int fd;
+	bool (*finish)(void *arg, char sha256[CV_SHA256_HEX], char **why);
+	void *arg;
+};
+/* The checks verify makes of one archive (with o->deep, the deep ones),
+ * reading it once from the pipe, without a temp file; the outer SHA-256
+ * is held to the store's record of name (its URL). Nothing is recorded
+ * in the store: the caller decides. *bad gets the problems named. */
+enum cv_err verify_fed(const char *name, const struct verify_feed *f,
+	const struct verify_opts *o, int *bad, char **errmsg) CV_MUST_CHECK;
+
 /* ---- purge ---- */
 
 struct purge_opts {

@@ -48,6 +48,16 @@ static enum cv_err read_key(const char *path, const char *what, char **out,
 	return cv_read_secret(path, out, errmsg);
 }
 
+/* How long a transfer may stay under 1 KiB/s before it is abandoned:
+ * CALLVAULT_S3_STALL_SECONDS (1-3600), else a minute. */
+static long stall_seconds(void)
+{
+	const char *v = getenv("CALLVAULT_S3_STALL_SECONDS");
+	char *end;
+	long n = v && *v ? strtol(v, &end, 10) : 0;
+	return v && *v && !*end && n >= 1 && n <= 3600 ? n : 60;
+}
+
 enum cv_err s3_create(struct s3 **out, const struct s3_target *t,
 	char **errmsg)
 {
@@ -73,6 +83,7 @@ enum cv_err s3_create(struct s3 **out, const struct s3_target *t,
 	s->region = xstrdup(t->region && *t->region ? t->region
 						   : "us-east-1");
 	s->path_style = t->path_style;
+	s->stall_s = stall_seconds();
 	s->sigv4 = xasprintf("aws:amz:%s:s3", s->region);
 	s->curl = curl_easy_init();
 	if (!s->curl) {
@@ -94,6 +105,7 @@ struct s3 *s3_clone(const struct s3 *o)
 	s->region = xstrdup(o->region);
 	s->sigv4 = xstrdup(o->sigv4);
 	s->path_style = o->path_style;
+	s->stall_s = o->stall_s;
 	s->curl = curl_easy_init();
 	if (!s->curl)
 		abort();
@@ -383,7 +395,7 @@ static void setup(struct s3 *s, const struct s3_req *q, struct s3_resp *r,
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
 	/* a stalled connection: under 1 KiB/s for a minute */
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, s->stall_s);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (!strcmp(q->method, "HEAD")) {
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
@@ -468,10 +480,16 @@ enum cv_err s3_request(struct s3 *s, const struct s3_req *q,
 		if (cc != CURLE_OK && !again) {
 			snprintf(s->last_code, sizeof s->last_code, "%s",
 				r->stopped ? "" : "transport");
+			char stall[128] = "";
+			if (cc == CURLE_OPERATION_TIMEDOUT)
+				snprintf(stall, sizeof stall, "; the server "
+					"stalled: under 1 KiB/s for %ld s "
+					"(CALLVAULT_S3_STALL_SECONDS)",
+					s->stall_s);
 			rc = cv_error(errmsg, r->stopped ? CV_EIO : CV_EHTTP,
-				"S3 %s %s: %s%s", q->method, url,
+				"S3 %s %s: %s%s%s", q->method, url,
 				*errbuf ? errbuf : curl_easy_strerror(cc),
-				attempt > 1 ? " (after retries)" : "");
+				attempt > 1 ? " (after retries)" : "", stall);
 			break;
 		}
 		if (cc == CURLE_OK && !again) {

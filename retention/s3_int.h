@@ -15,6 +15,8 @@ struct s3 {
 	char *ak, *sk;            /* read from the key files; never logged */
 	char *endpoint, *bucket, *prefix, *region, *sigv4;
 	bool path_style;
+	long stall_s;             /* a transfer under 1 KiB/s this long is
+				     abandoned (CALLVAULT_S3_STALL_SECONDS) */
 	char last_code[128];
 	long last_status;
 };

@@ -150,6 +150,8 @@ struct storage_put {
 	struct s3_obj obj;
 	char sha256[CV_SHA256_HEX];
 	char *err;                    /* the upload's own error */
+	struct store_remote_blob *blobs;  /* recordings sent with it */
+	size_t n_blobs;
 };
 
 static enum cv_err put_write(const void *p, size_t n, void *arg)
@@ -228,7 +230,23 @@ enum cv_err storage_put_record(struct store *s, int64_t archive_id,
 		.lock_mode = (char *)s3_lock_mode_name(p->obj.mode),
 		.retain_until = p->obj.retain_until_ms,
 		.legal_hold = p->obj.legal_hold };
-	return store_remote_add(s, &r, errmsg);
+	enum cv_err rc = store_remote_add(s, &r, errmsg);
+	for (size_t i = 0; i < p->n_blobs && rc == CV_OK; i++)
+		rc = store_remote_blob_put(s, &p->blobs[i], errmsg);
+	return rc;
+}
+
+int64_t storage_put_until(const struct storage_put *p)
+{
+	return p->until_ms;
+}
+
+void storage_put_add_blobs(struct storage_put *p,
+	struct store_remote_blob *v, size_t n)
+{
+	store_remote_blobs_free(p->blobs, p->n_blobs);
+	p->blobs = v;
+	p->n_blobs = n;
 }
 
 void storage_put_destroy(struct storage_put *p)
@@ -240,5 +258,6 @@ void storage_put_destroy(struct storage_put *p)
 	free(p->key);
 	free(p->url);
 	free(p->err);
+	store_remote_blobs_free(p->blobs, p->n_blobs);
 	free(p);
 }

@@ -56,6 +56,12 @@ enum cv_err storage_put_finish(struct storage_put *p, const char *sha256,
 /* Record the remote copy of archive_id (in the caller's transaction). */
 enum cv_err storage_put_record(struct store *s, int64_t archive_id,
 	void *put, char **errmsg) CV_MUST_CHECK;
+/* The date the bag is locked until. */
+int64_t storage_put_until(const struct storage_put *p);
+/* The recordings sent with the bag (storage_blobs_put), recorded with
+ * it by storage_put_record; p takes them over. */
+void storage_put_add_blobs(struct storage_put *p,
+	struct store_remote_blob *v, size_t n);
 /* Abort when unfinished; free. NULL ok. */
 void storage_put_destroy(struct storage_put *p);
 
@@ -65,6 +71,8 @@ struct storage_verify_opts {
 	const char *name;             /* target (NULL: the default) */
 	FILE *out;
 	int64_t now_ms;               /* 0: the clock */
+	bool deep;                    /* also verify --deep each bag as it
+					 streams in (no temp file) */
 };
 /* Every remote archive recorded for the target: stream and hash it, and
  * check its version is still the current one, its lock mode, its
@@ -77,5 +85,30 @@ enum cv_err storage_verify(struct store *s,
 /* Set each remote archive's legal hold as the holds now require. */
 enum cv_err storage_mirror_holds(struct store *s, const char *name,
 	FILE *out, char **errmsg) CV_MUST_CHECK;
+
+/* ---- recordings (storage_blobs.c) ---- */
+
+/* PREFIX/blobs/sha256/<hash> (caller frees). */
+char *storage_blob_key(struct s3 *c, const char *sha256);
+/* Stream one version and hash it (no temp file). */
+enum cv_err storage_stream_sha(struct s3 *c, const char *key,
+	const char *version, char got[CV_SHA256_HEX],
+	char **errmsg) CV_MUST_CHECK;
+/* Each recording (by SHA-256; repeats are fine) as a locked object of
+ * target t: kept when the store records it locked until at least until,
+ * its lock extended when shorter, the current version used when its
+ * bytes hash to its name, else sent from the local blob store (hashed
+ * as it is read). Legal hold ON when a hold covers one of its calls.
+ * *out gets what to record (nothing is recorded here). */
+enum cv_err storage_blobs_put(struct store *s, struct s3 *c,
+	const struct store_storage *t, const char *const *shas, size_t n,
+	int64_t until, struct store_remote_blob **out, size_t *nout,
+	char **errmsg) CV_MUST_CHECK;
+/* The recording is not in the local blob store: fetch its recorded
+ * version from a target into bs (hash-checked: only the named bytes are
+ * kept). CV_ENOTFOUND when no target holds it. */
+struct blobstore;
+enum cv_err storage_blob_fetch(struct store *s, struct blobstore *bs,
+	const char *sha256, FILE *out, char **errmsg) CV_MUST_CHECK;
 
 #endif

@@ -2,11 +2,15 @@
  * legal holds onto them (see storage.h). */
 #include "storage.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hash.h"
 #include "retention.h"
+#include "store/store_holds.h"
 #include "store/store_retention.h"
 
 struct vctx {
@@ -15,24 +19,99 @@ struct vctx {
 	FILE *out;
 	int64_t now;
 	int bad;
+	bool deep;
 };
 
-static bool hash_cb(const void *p, size_t n, void *arg)
+/* verify --deep of a remote bag: a thread streams the version into a
+ * pipe (hashing it), verify_fed reads the bag from the other end. */
+struct feeder {
+	struct s3 *c;
+	const struct store_remote *r;
+	int wfd;
+	struct cv_hash *h;
+	enum cv_err rc;
+	char *err;
+	char sha[CV_SHA256_HEX];      /* of the bytes fed */
+	pthread_t th;
+};
+
+static bool feed_cb(const void *p, size_t n, void *arg)
 {
-	cv_hash_update(arg, p, n);
+	struct feeder *f = arg;
+	cv_hash_update(f->h, p, n);
+	for (const char *q = p; n;) {
+		ssize_t w = write(f->wfd, q, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		q += w;
+		n -= (size_t)w;
+	}
 	return true;
 }
 
-/* Stream the version and hash it while reading: no temp file. */
-static enum cv_err stream_sha(struct s3 *c, const struct store_remote *r,
+static void *feed_main(void *arg)
+{
+	struct feeder *f = arg;
+	f->rc = s3_get(f->c, f->r->key, f->r->version_id, 0, -1, feed_cb, f,
+		&f->err);
+	close(f->wfd);
+	return NULL;
+}
+
+static bool feed_finish(void *arg, char sha[CV_SHA256_HEX], char **why)
+{
+	struct feeder *f = arg;
+	pthread_join(f->th, NULL);
+	char out[CV_SHA512_HEX];
+	cv_hash_final_hex(f->h, out);
+	memcpy(sha, out, CV_SHA256_HEX);
+	memcpy(f->sha, out, CV_SHA256_HEX);
+	f->sha[CV_SHA256_HEX - 1] = '\0';
+	if (f->rc == CV_OK)
+		return true;
+	*why = f->err ? f->err : xstrdup(cv_strerror(f->rc));
+	f->err = NULL;
+	return false;
+}
+
+/* Stream the bag once: the deep checks of a local verify --deep, and
+ * its SHA-256 into sha. */
+static enum cv_err deep_sha(struct vctx *x, const struct store_remote *r,
 	char sha[CV_SHA256_HEX], char **errmsg)
 {
-	struct cv_hash *h = cv_hash_create("sha256");
-	enum cv_err rc = s3_get(c, r->key, r->version_id, 0, -1, hash_cb, h,
-		errmsg);
-	char out[CV_SHA512_HEX];
-	cv_hash_final_hex(h, out);
-	memcpy(sha, out, CV_SHA256_HEX);
+	int p[2];
+	if (pipe(p) != 0)
+		return cv_error(errmsg, CV_EIO, "pipe: %s", strerror(errno));
+	struct feeder f = { .c = x->c, .r = r, .wfd = p[1],
+		.h = cv_hash_create("sha256") };
+	if (pthread_create(&f.th, NULL, feed_main, &f) != 0) {
+		close(p[0]);
+		close(p[1]);
+		cv_hash_destroy(f.h);
+		return cv_error(errmsg, CV_EIO, "cannot start a thread");
+	}
+	struct verify_feed vf = { .fd = p[0], .finish = feed_finish,
+		.arg = &f };
+	struct verify_opts vo = { .deep = true, .store = x->s,
+		.out = x->out ? x->out : stderr };
+	int nbad = 0;
+	enum cv_err rc = verify_fed(r->url, &vf, &vo, &nbad, errmsg);
+	close(p[0]);
+	/* the deep look reset the query holds' state: evaluate again */
+	if (rc == CV_OK)
+		rc = store_holds_evaluate(x->s, errmsg);
+	free(f.err);
+	memcpy(sha, f.sha, CV_SHA256_HEX);
+	if (rc == CV_OK && nbad) {
+		x->bad++;
+		if (x->out)
+			fprintf(x->out, "BAD %s (version %s): verify --deep "
+				"found %d problem(s), named above\n", r->url,
+				r->version_id, nbad);
+		sha[0] = '\0';
+	}
 	return rc;
 }
 
@@ -140,9 +219,12 @@ static enum cv_err verify_one(struct vctx *x, const struct store_remote *r,
 		bad(x, r, why);
 	}
 	s3_format_date(o.retain_until_ms, d);
-	if ((rc = stream_sha(x->c, r, sha, errmsg)) != CV_OK)
+	rc = x->deep ? deep_sha(x, r, sha, errmsg)
+		     : storage_stream_sha(x->c, r->key, r->version_id, sha,
+			       errmsg);
+	if (rc != CV_OK)
 		return rc;
-	if (strcmp(sha, r->sha256)) {
+	if (*sha && strcmp(sha, r->sha256)) {
 		snprintf(why, sizeof why, "sha256 %s, recorded %s", sha,
 			r->sha256);
 		bad(x, r, why);
@@ -162,17 +244,125 @@ static enum cv_err verify_one(struct vctx *x, const struct store_remote *r,
 	return rc;
 }
 
+/* ---- recordings ---- */
+
+static void bad_blob(struct vctx *x, const struct store_remote_blob *b,
+	const char *why)
+{
+	x->bad++;
+	if (x->out)
+		fprintf(x->out, "BAD recording %s (version %s): %s\n", b->key,
+			b->version_id, why);
+}
+
+/* Its legal hold as the holds require (ON while a hold covers a call
+ * whose recording these bytes are). */
+static enum cv_err mirror_blob(struct vctx *x, struct store_remote_blob *b,
+	char **errmsg)
+{
+	bool held, now_on;
+	enum cv_err rc = store_remote_blob_held(x->s, b->sha256, &held,
+		errmsg);
+	if (rc == CV_OK)
+		rc = s3_get_legal_hold(x->c, b->key, b->version_id, &now_on,
+			errmsg);
+	if (rc == CV_OK && held != now_on) {
+		rc = s3_put_legal_hold(x->c, b->key, b->version_id, held,
+			errmsg);
+		if (rc == CV_OK && x->out)
+			fprintf(x->out, "legal hold %s on recording %s\n",
+				held ? "ON" : "OFF", b->key);
+	}
+	b->legal_hold = held;
+	return rc;
+}
+
+/* Current version, lock (mode, at least the recorded date) and bytes
+ * (their SHA-256 is the key's). */
+static enum cv_err verify_blob(struct vctx *x, struct store_remote_blob *b,
+	char **errmsg)
+{
+	struct s3_obj cur, o;
+	char *e = NULL, got[CV_SHA256_HEX], why[300];
+	enum cv_err rc = s3_head(x->c, b->key, NULL, &cur, &e);
+	int before = x->bad;
+	if (rc == CV_ENOTFOUND || (rc == CV_OK && strcmp(cur.version_id,
+						      b->version_id)))
+		bad_blob(x, b, rc == CV_OK ? "a newer version was uploaded "
+			"over it" : "it was deleted (a delete marker)");
+	else if (rc != CV_OK)
+		return cv_error(errmsg, rc, "%s", e);
+	free(e);
+	e = NULL;
+	rc = s3_head(x->c, b->key, b->version_id, &o, &e);
+	if (rc == CV_ENOTFOUND) {
+		free(e);
+		bad_blob(x, b, "the recorded version is gone (deleted)");
+		return CV_OK;
+	}
+	if (rc != CV_OK)
+		return cv_error(errmsg, rc, "%s", e);
+	free(e);
+	if (o.mode == S3_LOCK_NONE)
+		bad_blob(x, b, "it is not locked (no Object Lock retention)");
+	else if (strcmp(s3_lock_mode_name(o.mode), b->lock_mode) ||
+		 o.retain_until_ms / 1000 < b->retain_until / 1000)
+		bad_blob(x, b, "its lock is shorter or weaker than recorded");
+	if ((rc = mirror_blob(x, b, errmsg)) != CV_OK ||
+	    (rc = storage_stream_sha(x->c, b->key, b->version_id, got,
+		     errmsg)) != CV_OK)
+		return rc;
+	if (strcmp(got, b->sha256)) {
+		snprintf(why, sizeof why, "its bytes hash to %s", got);
+		bad_blob(x, b, why);
+	}
+	if (x->bad > before)
+		return CV_OK;
+	b->checked_at = x->now;
+	rc = store_remote_blob_put(x->s, b, errmsg);
+	if (rc == CV_OK && x->out)
+		fprintf(x->out, "OK recording %s (version %s, %s until %.10s, "
+				"legal hold %s)\n", b->key, b->version_id,
+			b->lock_mode, (s3_format_date(o.retain_until_ms, why),
+					      why), b->legal_hold ? "ON" : "OFF");
+	return rc;
+}
+
+static enum cv_err each_blob(struct vctx *x, const char *target,
+	bool verify, char **errmsg)
+{
+	struct store_remote_blob *v;
+	size_t n;
+	enum cv_err rc = store_remote_blob_list(x->s, target, NULL, &v, &n,
+		errmsg);
+	for (size_t i = 0; i < n && rc == CV_OK; i++) {
+		if (verify) {
+			rc = verify_blob(x, &v[i], errmsg);
+			continue;
+		}
+		rc = mirror_blob(x, &v[i], errmsg);
+		if (rc == CV_OK)
+			rc = store_remote_blob_put(x->s, &v[i], errmsg);
+	}
+	store_remote_blobs_free(v, n);
+	return rc;
+}
+
 static enum cv_err each_remote(struct store *s, const char *name, FILE *out,
-	int64_t now, bool verify, int *n_bad, char **errmsg)
+	int64_t now, bool verify, bool deep, int *n_bad, char **errmsg)
 {
 	struct store_storage t;
-	struct vctx x = { .s = s, .out = out, .now = now };
+	struct vctx x = { .s = s, .out = out, .now = now, .deep = deep };
 	enum cv_err rc = storage_open(s, name, &t, &x.c, errmsg);
 	if (rc != CV_OK)
 		return rc;
-	struct store_remote *v;
-	size_t n;
-	rc = store_remote_list(s, NULL, &v, &n, errmsg);
+	struct store_remote *v = NULL;
+	size_t n = 0;
+	/* what the query holds match now (unevaluated, one holds every
+	 * call: every legal hold would go ON) */
+	rc = store_holds_evaluate(s, errmsg);
+	if (rc == CV_OK)
+		rc = store_remote_list(s, NULL, &v, &n, errmsg);
 	for (size_t i = 0; i < n && rc == CV_OK; i++) {
 		bool hold;
 		if (strcmp(v[i].target, t.name))
@@ -185,6 +375,8 @@ static enum cv_err each_remote(struct store *s, const char *name, FILE *out,
 				errmsg);
 	}
 	store_remotes_free(v, n);
+	if (rc == CV_OK)
+		rc = each_blob(&x, t.name, verify, errmsg);
 	s3_destroy(x.c);
 	store_storage_finish(&t);
 	*n_bad = x.bad;
@@ -196,7 +388,8 @@ enum cv_err storage_verify(struct store *s,
 {
 	int n_bad = 0;
 	enum cv_err rc = each_remote(s, o->name, o->out,
-		o->now_ms ? o->now_ms : cv_now_ms(), true, &n_bad, errmsg);
+		o->now_ms ? o->now_ms : cv_now_ms(), true, o->deep, &n_bad,
+		errmsg);
 	if (rc == CV_OK && n_bad)
 		rc = cv_error(errmsg, CV_EINTEGRITY, "%d remote archive(s) "
 			"BAD", n_bad);
@@ -207,5 +400,6 @@ enum cv_err storage_mirror_holds(struct store *s, const char *name,
 	FILE *out, char **errmsg)
 {
 	int n_bad;
-	return each_remote(s, name, out, cv_now_ms(), false, &n_bad, errmsg);
+	return each_remote(s, name, out, cv_now_ms(), false, false, &n_bad,
+		errmsg);
 }

@@ -98,9 +98,9 @@ static void deep_end(struct varch *va, const struct verify_opts *o)
 	}
 }
 
-static void verify_one(struct varch *va, const struct verify_opts *o)
+/* Everything but the outer SHA-256: the bag read from va->path once. */
+static void verify_bag(struct varch *va, const struct verify_opts *o)
 {
-	check_outer(va, o);
 	/* one read transaction for the whole walk: a lock per line's
 	 * question would cost more than the question, and the record
 	 * gathered first is the one the lines are asked about */
@@ -129,6 +129,41 @@ static void verify_one(struct varch *va, const struct verify_opts *o)
 			va->name, (long long)va->deep_same,
 			(long long)va->deep_absent,
 			(long long)va->deep_differ);
+}
+
+static void verify_one(struct varch *va, const struct verify_opts *o)
+{
+	check_outer(va, o);
+	verify_bag(va, o);
+}
+
+enum cv_err verify_fed(const char *name, const struct verify_feed *f,
+	const struct verify_opts *o, int *bad, char **errmsg)
+{
+	char path[32], sink[1 << 16], *why = NULL;
+	snprintf(path, sizeof path, "/dev/fd/%d", f->fd);
+	struct varch va = { .path = path, .name = name, .chain_index = -1,
+		.seq = -1 };
+	verify_bag(&va, o);
+	/* the feeder writes to its end: let it (tar's padding, or what a
+	 * bag that stopped the walk left) */
+	while (read(f->fd, sink, sizeof sink) > 0)
+		;
+	if (!f->finish(f->arg, va.outer, &why)) {
+		verify_problem(&va, o, name, "cannot be read: %s", why);
+		va.outer[0] = '\0';
+	}
+	free(why);
+	if (o->store && *va.outer && vrecord_check(&va, o) == 0)
+		verify_problem(&va, o, name, "%sthe store has no record of an "
+			"archive at this URL", NULL);
+	free(va.loc);
+	free(va.month);
+	free(va.prev_name);
+	free(va.prev_tag);
+	*bad = va.bad;
+	(void)errmsg;
+	return CV_OK;
 }
 
 /* The tag manifest hash of another archive file, "" when unreadable. */

@@ -14,6 +14,7 @@
 
 #include "blob.h"
 #include "console_int.h"
+#include "recordings.h"
 #include "store/store_media_arch.h"
 #include "store/store_recordings.h"
 #include "util.h"
@@ -111,6 +112,17 @@ static bool open_blob(struct ctx *x, const struct store_recording *r,
 	enum cv_err rc = blob_open(&b, store_db_path(x->s), false, &err);
 	if (rc == CV_OK)
 		rc = blob_open_read(b, r->sha256, fd, size, &err);
+	/* no longer here: from the S3 target that holds it, when one
+	 * does (hash-checked into the blob store) */
+	if (rc == CV_ENOTFOUND && b) {
+		free(err);
+		err = NULL;
+		rc = recording_fetch(x->s, b, r->sha256, &err);
+		if (rc == CV_OK)
+			rc = blob_open_read(b, r->sha256, fd, size, &err);
+		else if (rc != CV_ENOTFOUND)
+			rc = CV_EIO;
+	}
 	blob_close(b);
 	if (rc != CV_OK) {
 		cv_warn("msg=\"console: recording blob unreadable\" "

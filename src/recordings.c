@@ -194,3 +194,19 @@ enum cv_err recording_copy(const struct blobstore *b, const char *sha256,
 		*size = total;
 	return rc;
 }
+
+static recording_fetch_fn *fetcher;
+
+void recording_set_fetcher(recording_fetch_fn *fn)
+{
+	fetcher = fn;
+}
+
+enum cv_err recording_fetch(struct store *s, struct blobstore *b,
+	const char *sha256, char **errmsg)
+{
+	if (!fetcher)
+		return cv_error(errmsg, CV_ENOTFOUND, "recording %s is not in "
+			"the local blob store", sha256);
+	return fetcher(s, b, sha256, errmsg);
+}

@@ -45,4 +45,17 @@ struct sink;
 enum cv_err recording_copy(const struct blobstore *b, const char *sha256,
 	struct sink *out, int64_t *size, char **errmsg) CV_MUST_CHECK;
 
+/*
+ * A way to fetch a recording that is no longer in the local blob store
+ * back into it: callvault-full sets one (its S3 targets, storage.h) for
+ * the console; the core has no S3 client. recording_fetch is
+ * CV_ENOTFOUND when none is set or no target holds the recording.
+ */
+struct store;
+typedef enum cv_err recording_fetch_fn(struct store *s,
+	struct blobstore *b, const char *sha256, char **errmsg);
+void recording_set_fetcher(recording_fetch_fn *fn);
+enum cv_err recording_fetch(struct store *s, struct blobstore *b,
+	const char *sha256, char **errmsg) CV_MUST_CHECK;
+
 #endif

@@ -9,11 +9,16 @@ usage: s3_fault.py MODE PORTFILE LOGFILE
           asks (object-lock config, a locked PUT, HEAD, a refused DELETE)
   skew    every request: 403 RequestTimeTooSkewed
   down    every request: 500 InternalError
+  stall   a GET gets its headers and 100 bytes of a 1 MiB body, then
+          nothing; any other request never gets an answer
+  trickle a GET gets its headers, then 16 bytes every half second
+          (32 B/s) of a 1 MiB body; any other request: as stall
 Each request is logged as "METHOD PATH?QUERY" to LOGFILE.
 """
 import http.server
 import socket
 import sys
+import time
 
 MODE, PORTFILE, LOGFILE = sys.argv[1:4]
 count = 0
@@ -49,6 +54,8 @@ class H(http.server.BaseHTTPRequestHandler):
             return error(self, 403, "RequestTimeTooSkewed")
         if MODE == "down":
             return error(self, 500, "InternalError")
+        if MODE in ("stall", "trickle"):
+            return self.slow()
         if count == 1:
             self.connection.shutdown(socket.SHUT_RDWR)
             self.close_connection = True
@@ -84,9 +91,31 @@ class H(http.server.BaseHTTPRequestHandler):
             return error(self, 403, "AccessDenied")
         return error(self, 404, "NoSuchKey")
 
+    def slow(self):
+        try:
+            if self.command != "GET":
+                time.sleep(600)
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(1 << 20))
+            self.send_header("x-amz-version-id", "v1")
+            self.end_headers()
+            if MODE == "stall":
+                self.wfile.write(b"x" * 100)
+                self.wfile.flush()
+                time.sleep(600)
+            for _ in range(1200):
+                self.wfile.write(b"y" * 16)
+                self.wfile.flush()
+                time.sleep(0.5)
+        except OSError:
+            pass  # the client gave up: what the test wants
+        self.close_connection = True
+
     do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = handle_one
 
 
+http.server.ThreadingHTTPServer.daemon_threads = True
 srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
 with open(PORTFILE, "w") as f:
     f.write(str(srv.server_address[1]))

@@ -22,6 +22,7 @@ struct cli {
 	/* the zone times are read and shown in (cli_zone): NULL = UTC */
 	struct tz *zone;
 	char *zone_name;
+	char **argv;            /* the whole command line, as given */
 };
 
 struct cli_cmd {
@@ -33,6 +34,13 @@ struct cli_cmd {
 	 * callvault-full (NULL: never) */
 	bool (*needs_full)(int argc, char **argv);
 };
+
+#ifdef CV_LEAN
+/* Replace this process with callvault-full, given the same command
+ * line (a command that finds it needs what only callvault-full has);
+ * returns only on failure, with the exit code. */
+int cli_exec_full(const struct cli *cli);
+#endif
 
 /* Print "callvault CMD: message" to stderr; returns the exit code. */
 int cli_fail(int code, const char *cmd, const char *fmt, ...)

@@ -9,6 +9,9 @@
 #include "../util.h"
 #include "cli.h"
 #include "filters.h"
+#ifndef CV_LEAN
+#include "storage.h"
+#endif
 
 /* A query hold's filters, one "key=value" line each (a location may
  * come several times). */
@@ -189,17 +192,66 @@ static bool criteria(struct store_hold *h, struct cli_filters *cf,
 	return true;
 }
 
-/* Archives in S3 carry a legal hold of their own, which this binary
- * (no libcurl) cannot set: say how, when there is a target. */
-static void storage_note(struct store *s)
+#ifdef CV_LEAN
+/* Whether the store has an S3 target with archives or recordings in
+ * it: their legal holds follow the holds. */
+static bool has_remote(struct store *s)
 {
 	struct store_storage *v = NULL;
 	size_t n = 0;
-	if (store_storage_list(s, &v, &n, NULL) == CV_OK && n > 0)
-		fprintf(stderr, "note: run `callvault storage holds` to set "
-				"the S3 legal holds of archives as the holds "
-				"now require\n");
+	bool any = false;
+	if (store_storage_list(s, &v, &n, NULL) == CV_OK)
+		for (size_t i = 0; i < n && !any; i++) {
+			int64_t a = 0, b = 0;
+			any = store_remote_count(s, v[i].name, &a, &b, NULL) ==
+				      CV_OK && a + b > 0;
+		}
 	store_storages_free(v, n);
+	return any;
+}
+#endif
+
+/* The hold changed: set the S3 legal holds of the archives and
+ * recordings in each target as the holds now require (callvault-full
+ * only: `callvault` hands add and release over when has_remote). A
+ * target that cannot be reached is named, the change stays made, and
+ * the exit is not 0: `storage holds` sets them later. */
+static int sync_storage(struct store *s, const char *cmd)
+{
+#ifdef CV_LEAN
+	(void)s;
+	(void)cmd;
+	return CV_EXIT_OK;
+#else
+	struct store_storage *v = NULL;
+	size_t n = 0;
+	char *err = NULL;
+	int code = CV_EXIT_OK;
+	enum cv_err rc = store_storage_list(s, &v, &n, &err);
+	for (size_t i = 0; i < n && rc == CV_OK; i++) {
+		int64_t a = 0, b = 0;
+		rc = store_remote_count(s, v[i].name, &a, &b, &err);
+		if (rc != CV_OK || a + b == 0)
+			continue;
+		enum cv_err r = storage_mirror_holds(s, v[i].name, stdout,
+			&err);
+		if (r == CV_OK)
+			continue;
+		code = cli_fail(cli_exit_for(r), cmd, "the hold change is "
+			"made, but the S3 legal holds in %s could not be set: "
+			"%s; run `callvault storage holds %s` when it can be "
+			"reached", v[i].name, err ? err : cv_strerror(r),
+			v[i].name);
+		free(err);
+		err = NULL;
+	}
+	if (rc != CV_OK)
+		code = cli_fail(cli_exit_for(rc), cmd, "%s",
+			err ? err : cv_strerror(rc));
+	free(err);
+	store_storages_free(v, n);
+	return code;
+#endif
 }
 
 static int add(struct cli *cli, struct store *s, int argc, char **argv)
@@ -257,8 +309,7 @@ static int add(struct cli *cli, struct store *s, int argc, char **argv)
 	char *matter = cv_term_safe(h.matter, 0);
 	printf("hold #%lld placed (matter: %s)\n", (long long)id, matter);
 	free(matter);
-	storage_note(s);
-	code = CV_EXIT_OK;
+	code = sync_storage(s, "hold add");
 out:
 	free(filters);
 	free(locs);
@@ -297,8 +348,7 @@ static int release(struct cli *cli, struct store *s, int argc, char **argv)
 		return code;
 	}
 	printf("hold #%ld released\n", id);
-	storage_note(s);
-	return CV_EXIT_OK;
+	return sync_storage(s, "hold release");
 }
 
 static int show(struct cli *cli, struct store *s, int argc, char **argv,
@@ -349,6 +399,14 @@ static int run(struct cli *cli, int argc, char **argv)
 		store_close(s);
 		return code;
 	}
+#ifdef CV_LEAN
+	/* the S3 legal holds need callvault-full's S3 client */
+	if ((!strcmp(sub, "add") || !strcmp(sub, "release")) &&
+	    has_remote(s)) {
+		store_close(s);
+		return cli_exec_full(cli);
+	}
+#endif
 	optind = 0;
 	if (!strcmp(sub, "add"))
 		code = add(cli, s, argc - 1, argv + 1);
@@ -385,6 +443,12 @@ const struct cli_cmd cmd_hold = {
 		"web console\nonly a hold-admin of the hold's matter (user set "
 		"--matter) or an admin\nmay release it; here, whoever may write "
 		"the store.\n"
+		"\nWhen an S3 target (callvault storage) holds archives or "
+		"recordings,\nadd and release set their S3 legal holds at once: "
+		"ON while a hold covers\none of their calls, OFF when none "
+		"does. When a target cannot be\nreached the hold change stays "
+		"made, the target is named, the exit is\nnot 0, and `callvault "
+		"storage holds` sets them later.\n"
 		"\n--from and --to without an offset are read in --tz ZONE, "
 		"else in the\nstore's zone (callvault config set timezone), "
 		"else UTC; list and show\nshow times in that zone, with "

@@ -5,11 +5,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../blob.h"
 #include "../recordings.h"
 #include "../store/store_audit.h"
 #include "../store/store_recordings.h"
 #include "../util.h"
 #include "cli.h"
+#ifndef CV_LEAN
+#include "storage.h"
+#endif
 
 /* The request is audited before a byte is written, as `show` is. */
 static enum cv_err audit_get(struct store *s, struct cli *cli,
@@ -45,6 +49,30 @@ static enum cv_err write_out(const char *db, const struct store_recording *r,
 	if (rc == CV_OK)
 		rc = sink_commit(k, err);
 	sink_destroy(k);
+	blob_close(b);
+	return rc;
+}
+
+/* Not in the local blob store: fetch it back from the S3 target that
+ * holds it (callvault-full has the S3 client), hash-checked. */
+static enum cv_err fetch_missing(struct cli *cli, struct store *s,
+	const struct store_recording *r, char **err)
+{
+	struct blobstore *b = NULL;
+	if (blob_open(&b, cli->db_path, true, err) != CV_OK)
+		return CV_EIO;
+	enum cv_err rc = CV_OK;
+	if (!blob_exists(b, r->sha256, NULL)) {
+#ifdef CV_LEAN
+		blob_close(b);
+		store_close(s);
+		exit(cli_exec_full(cli));
+#else
+		rc = storage_blob_fetch(s, b, r->sha256, stderr, err);
+		if (rc == CV_ENOTFOUND)
+			rc = CV_EINTEGRITY; /* the row's blob is gone */
+#endif
+	}
 	blob_close(b);
 	return rc;
 }
@@ -90,6 +118,8 @@ static int get(struct cli *cli, int argc, char **argv)
 	 * different bytes (both rows are kept) */
 	const struct store_recording *r = n ? &v[n - 1] : NULL;
 	if (rc == CV_OK)
+		rc = fetch_missing(cli, s, r, &err);
+	if (rc == CV_OK)
 		rc = audit_get(s, cli, id, r, out, &err);
 	if (rc == CV_OK)
 		rc = write_out(cli->db_path, r, out, &err);
@@ -124,7 +154,11 @@ const struct cli_cmd cmd_recording = {
 		"Write the recording of the call (the newest, when the same "
 		"message was\nfetched with different bytes) to FILE, exactly "
 		"the bytes received from\nHighLevel, mode 0600, whole or not "
-		"at all. The bytes are hashed as they\nare copied: when they "
+		"at all. A recording no longer in the local blob\nstore is "
+		"fetched back from the S3 target it was archived to\n"
+		"(docs/object-storage.md), checked against its SHA-256 and "
+		"kept in the\nblob store again. The bytes are hashed as they "
+		"are copied: when they "
 		"no longer hash to the name they were stored under,\nnothing "
 		"is written and the exit is 3. Each request is recorded in "
 		"the\naudit log first.\n"

@@ -6,11 +6,14 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "../blob.h"
 #include "../client_addr.h"
+#include "../recordings.h"
 #include "../signature.h"
 #include "../util.h"
 #include "../webhook.h"
 #include "cli.h"
+#include "storage.h"
 
 struct serve_opts {
 	struct webhook_config cfg;
@@ -239,6 +242,18 @@ static int serve(struct serve_opts *o)
 	return CV_EXIT_OK;
 }
 
+/* The console's recordings no longer in the local blob store come back
+ * from the S3 target that holds them. */
+static enum cv_err fetch_recording(struct store *s, struct blobstore *b,
+	const char *sha256, char **errmsg)
+{
+	enum cv_err rc = storage_blob_fetch(s, b, sha256, NULL, errmsg);
+	if (rc == CV_OK)
+		cv_info("msg=\"console: recording fetched back "
+			"from S3\" sha256=%s", sha256);
+	return rc;
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -285,8 +300,10 @@ static int run(struct cli *cli, int argc, char **argv)
 	o.console.n_trusted = o.n_proxies;
 	o.console.os_user = cli->os_user;
 	o.console.audit_key = cli_audit_key(cli);
-	if (o.with_console)
+	if (o.with_console) {
 		o.cfg.console = &o.console;
+		recording_set_fetcher(fetch_recording);
+	}
 	char *metrics_token = NULL;
 	if (o.metrics_token_file) {
 		char *err = NULL;

@@ -170,17 +170,97 @@ static int list(struct cli *cli, int argc, char **argv)
 	return CV_EXIT_OK;
 }
 
+/* Forget a target. The objects stay in the bucket (nothing is deleted,
+ * nor could be before their dates); the store's records of them stay
+ * too, naming the target, so that adding it again under the same NAME
+ * reaches them again. */
+static int remove_target(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool force = false;
+	int c;
+	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
+		if (c != 'f')
+			return CV_EXIT_USAGE;
+		force = true;
+	}
+	if (optind + 1 != argc)
+		return cli_fail(CV_EXIT_USAGE, "storage", "remove takes one "
+			"NAME");
+	const char *name = argv[optind];
+	struct store *s = cli_open_store(cli, "storage", STORE_NOCREATE);
+	if (!s)
+		return CV_EXIT_FAIL;
+	struct store_storage t;
+	int64_t na = 0, nb = 0;
+	char *err = NULL;
+	enum cv_err rc = store_storage_get(s, name, &t, &err);
+	if (rc == CV_OK)
+		rc = store_remote_count(s, name, &na, &nb, &err);
+	if (rc == CV_OK && (na || nb) && !force) {
+		int code = cli_fail(CV_EXIT_FAIL, "storage", "remove %s: the "
+			"store records %lld archive(s) and %lld recording(s) "
+			"in s3://%s/%s. Without the target, storage verify, "
+			"restore --from, recording get and the legal holds "
+			"cannot reach them, and purge relies on their last "
+			"verify. --force removes it anyway: the objects stay "
+			"in the bucket, locked (nothing is deleted), and the "
+			"store keeps its records of them, reachable again by "
+			"adding a target of this name", name, (long long)na,
+			(long long)nb, t.bucket, t.prefix);
+		store_storage_finish(&t);
+		store_close(s);
+		return code;
+	}
+	char *d = NULL;
+	if (rc == CV_OK) {
+		d = xasprintf("{\"storage\":\"%s\",\"bucket\":\"%s\","
+			"\"archives\":%lld,\"recordings\":%lld}", t.name,
+			t.bucket, (long long)na, (long long)nb);
+		rc = store_begin(s, &err);
+	}
+	if (rc == CV_OK)
+		rc = store_storage_remove(s, name, &err);
+	if (rc == CV_OK)
+		rc = store_audit_append(s, cli->actor, "storage-remove", d, 0,
+			&err);
+	if (rc == CV_OK)
+		rc = store_commit(s, &err);
+	else if (d)
+		store_rollback(s);
+	free(d);
+	if (rc == CV_OK)
+		printf("storage %s removed (nothing deleted in s3://%s/%s%s)\n",
+			name, t.bucket, t.prefix, na || nb
+			? "; the store still records what is there" : "");
+	store_storage_finish(&t);  /* zeroed when not found */
+	store_close(s);
+	return rc == CV_OK ? CV_EXIT_OK : fail_rc("remove", rc, err);
+}
+
 /* check, gc and verify: one target, a client for it. */
 static int with_target(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "older-than-hours", required_argument, NULL, 'o' },
+		{ "deep", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *sub = argv[0];
 	long hours = 24;
+	bool deep = false;
 	int c;
 	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
+		if (c == 'D' && !strcmp(sub, "verify")) {
+			deep = true;
+			continue;
+		}
+		if (c == 'D')
+			return cli_fail(CV_EXIT_USAGE, "storage", "%s: --deep "
+				"is for verify only", sub);
 		if (c != 'o' || strcmp(sub, "gc") ||
 		    !cli_parse_long(optarg, 0, 24 * 3650, &hours))
 			return cli_fail(CV_EXIT_USAGE, "storage", "%s: "
@@ -196,7 +276,8 @@ static int with_target(struct cli *cli, int argc, char **argv)
 	char *err = NULL;
 	enum cv_err rc;
 	if (!strcmp(sub, "verify")) {
-		struct storage_verify_opts o = { .name = name, .out = stdout };
+		struct storage_verify_opts o = { .name = name, .out = stdout,
+			.deep = deep };
 		rc = storage_verify(s, &o, &err);
 		store_close(s);
 		return rc == CV_OK ? CV_EXIT_OK : fail_rc("verify", rc, err);
@@ -234,13 +315,15 @@ static int with_target(struct cli *cli, int argc, char **argv)
 static int run(struct cli *cli, int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_fail(CV_EXIT_USAGE, "storage", "add, list, check, "
-			"gc, verify or holds? (callvault storage --help)");
+		return cli_fail(CV_EXIT_USAGE, "storage", "add, list, remove, "
+			"check, gc, verify or holds? (callvault storage --help)");
 	const char *sub = argv[1];
 	if (!strcmp(sub, "add"))
 		return add(cli, argc - 1, argv + 1);
 	if (!strcmp(sub, "list"))
 		return list(cli, argc - 1, argv + 1);
+	if (!strcmp(sub, "remove"))
+		return remove_target(cli, argc - 1, argv + 1);
 	if (!strcmp(sub, "check") || !strcmp(sub, "gc") ||
 	    !strcmp(sub, "verify") || !strcmp(sub, "holds"))
 		return with_target(cli, argc - 1, argv + 1);
@@ -250,8 +333,8 @@ static int run(struct cli *cli, int argc, char **argv)
 
 const struct cli_cmd cmd_storage = {
 	.name = "storage",
-	.summary = "S3 archive targets with Object Lock: add, list, check, "
-		   "gc, verify, holds",
+	.summary = "S3 archive targets with Object Lock: add, list, remove, "
+		   "check, gc, verify, holds",
 	.help = "usage: callvault [--db PATH] storage add NAME --endpoint URL "
 		"--bucket B\n"
 		"                 [--prefix P] [--region R] [--path-style] "
@@ -259,9 +342,10 @@ const struct cli_cmd cmd_storage = {
 		"                 [--default] --access-key-file F "
 		"--secret-key-file F\n"
 		"       callvault storage list\n"
+		"       callvault storage remove NAME [--force]\n"
 		"       callvault storage check [NAME]\n"
 		"       callvault storage gc [NAME] [--older-than-hours N]\n"
-		"       callvault storage verify [NAME]\n"
+		"       callvault storage verify [--deep] [NAME]\n"
 		"       callvault storage holds [NAME]\n"
 		"\n"
 		"An S3 bucket with Object Lock as an archive target: `archive "
@@ -277,6 +361,11 @@ const struct cli_cmd cmd_storage = {
 		"in a\n           shared bucket; --default makes it archive's "
 		"default\n"
 		"  list     the targets\n"
+		"  remove   forget a target; refused (exit 1) while the store "
+		"records\n           archives or recordings in it, unless "
+		"--force: nothing in\n           the bucket is deleted, and "
+		"the records stay, reachable\n           again by adding a "
+		"target of the same NAME\n"
 		"  check    the bucket exists, Object Lock is enabled, a locked "
 		"test\n           write is accepted and its version cannot be "
 		"deleted;\n           exit 1 naming what is missing\n"
@@ -287,11 +376,15 @@ const struct cli_cmd cmd_storage = {
 		"its lock mode,\n           retain-until (at least the "
 		"policy's; extended when the policy\n           grew) and legal "
 		"hold (ON exactly when a hold covers its\n           calls; set "
-		"so when not); exit 3 naming each bad archive\n"
-		"  holds    set each archive's S3 legal hold as callvault's "
-		"holds now\n           require (ON when a hold covers a call "
-		"of it, else OFF);\n           run it after `hold add` and "
-		"`hold release`\n"
+		"so when not); and each recording (its bytes\n           hash "
+		"to its key); exit 3 naming each bad one. --deep\n           "
+		"also unpacks each bag as it streams in (no temp file)\n"
+		"           and makes the checks of `verify --deep`\n"
+		"  holds    set each archive's and recording's S3 legal hold "
+		"as\n           callvault's holds now require (ON when a hold "
+		"covers a\n           call of it, else OFF); hold add and "
+		"release do it\n           themselves: this is for a target "
+		"they could not reach\n"
 		"\n"
 		"Errors name the server's S3 error code (AccessDenied, "
 		"SignatureDoesNotMatch,\nRequestTimeTooSkewed, NoSuchBucket, "

@@ -87,6 +87,11 @@ static int exec_full(char **argv)
 		strerror(errno));
 	return CV_EXIT_FAIL;
 }
+
+int cli_exec_full(const struct cli *cli)
+{
+	return exec_full(cli->argv);
+}
 #endif
 
 static void usage(FILE *f)
@@ -126,7 +131,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cli cli = { .prog = "callvault" };
+	struct cli cli = { .prog = "callvault", .argv = argv };
 	/* Private by default: whatever callvault creates (the store and its
 	 * WAL, archives, exports, secrets, directories) is the owner's
 	 * alone, whatever umask it was started with; a stricter one stays. */

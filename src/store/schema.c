@@ -521,6 +521,22 @@ const struct store_migration store_migrations[] = {
 	  "  ON archive_calls(archive_id, call_id, version_id);"
 	  "CREATE INDEX versions_call_sha ON versions(call_id,"
 	  "  canonical_sha256);" },
+	/* issue 24: recordings in the S3 target under content-addressed
+	 * keys (PREFIX/blobs/sha256/<hash>), one locked version each */
+	{ "storage: recordings in S3 targets",
+	  "CREATE TABLE remote_blobs("
+	  "  target TEXT NOT NULL,"
+	  "  sha256 TEXT NOT NULL,"
+	  "  key TEXT NOT NULL,"
+	  "  version_id TEXT NOT NULL,"
+	  "  size INTEGER NOT NULL,"
+	  "  lock_mode TEXT NOT NULL,"
+	  "  retain_until INTEGER NOT NULL," /* epoch ms */
+	  "  legal_hold INTEGER NOT NULL,"
+	  "  checked_at INTEGER,"          /* last verify from the target */
+	  "  PRIMARY KEY(target, sha256)"
+	  ") WITHOUT ROWID;"
+	  "CREATE INDEX remote_blobs_sha ON remote_blobs(sha256);" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);

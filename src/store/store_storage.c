@@ -267,3 +267,132 @@ enum cv_err store_remote_held(struct store *s, int64_t archive_id,
 	sqlite3_reset(st);
 	return r == SQLITE_ROW ? CV_OK : store_dberr(s, errmsg, "hold check");
 }
+
+/* ---- recordings in a target ---- */
+
+void store_remote_blob_finish(struct store_remote_blob *b)
+{
+	if (!b)
+		return;
+	free(b->target);
+	free(b->sha256);
+	free(b->key);
+	free(b->version_id);
+	free(b->lock_mode);
+	memset(b, 0, sizeof(*b));
+}
+
+void store_remote_blobs_free(struct store_remote_blob *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		store_remote_blob_finish(&v[i]);
+	free(v);
+}
+
+enum cv_err store_remote_blob_put(struct store *s,
+	const struct store_remote_blob *b, char **errmsg)
+{
+	static const char sql[] =
+		"INSERT OR REPLACE INTO remote_blobs(target, sha256, key,"
+		" version_id, size, lock_mode, retain_until, legal_hold,"
+		" checked_at) VALUES (?,?,?,?,?,?,?,?,nullif(?, 0))";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, b->target);
+	store_bind_text(st, 2, b->sha256);
+	store_bind_text(st, 3, b->key);
+	store_bind_text(st, 4, b->version_id);
+	sqlite3_bind_int64(st, 5, b->size);
+	store_bind_text(st, 6, b->lock_mode);
+	sqlite3_bind_int64(st, 7, b->retain_until);
+	sqlite3_bind_int(st, 8, b->legal_hold);
+	sqlite3_bind_int64(st, 9, b->checked_at);
+	return store_step_done(s, st, "remote blob", errmsg);
+}
+
+enum cv_err store_remote_blob_list(struct store *s, const char *target,
+	const char *sha256, struct store_remote_blob **out, size_t *n,
+	char **errmsg)
+{
+	static const char sql[] =
+		"SELECT target, sha256, key, version_id, size, lock_mode,"
+		" retain_until, legal_hold, coalesce(checked_at, 0)"
+		" FROM remote_blobs WHERE (?1 IS NULL OR target = ?1)"
+		" AND (?2 IS NULL OR sha256 = ?2) ORDER BY target, sha256";
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, target);
+	store_bind_text(st, 2, sha256);
+	int rr;
+	while ((rr = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
+		struct store_remote_blob *b = &(*out)[(*n)++];
+		b->target = store_col_dup(st, 0);
+		b->sha256 = store_col_dup(st, 1);
+		b->key = store_col_dup(st, 2);
+		b->version_id = store_col_dup(st, 3);
+		b->size = sqlite3_column_int64(st, 4);
+		b->lock_mode = store_col_dup(st, 5);
+		b->retain_until = sqlite3_column_int64(st, 6);
+		b->legal_hold = sqlite3_column_int(st, 7) != 0;
+		b->checked_at = sqlite3_column_int64(st, 8);
+	}
+	sqlite3_reset(st);
+	return rr == SQLITE_DONE ? CV_OK
+				 : store_dberr(s, errmsg, "remote blob");
+}
+
+enum cv_err store_remote_blob_held(struct store *s, const char *sha256,
+	bool *held, char **errmsg)
+{
+	static const char sql[] =
+		"SELECT EXISTS (SELECT 1 FROM recordings r"
+		" JOIN calls c ON c.message_id = r.message_id, holds h"
+		" WHERE r.sha256 = ? AND " STORE_HOLD_MATCH_SQL ")";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, sha256);
+	int r = sqlite3_step(st);
+	*held = r == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+	sqlite3_reset(st);
+	return r == SQLITE_ROW ? CV_OK : store_dberr(s, errmsg, "hold check");
+}
+
+enum cv_err store_remote_count(struct store *s, const char *target,
+	int64_t *archives, int64_t *blobs, char **errmsg)
+{
+	static const char sql[] =
+		"SELECT (SELECT count(*) FROM archive_remote WHERE target = ?1),"
+		" (SELECT count(*) FROM remote_blobs WHERE target = ?1)";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, target);
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		*archives = sqlite3_column_int64(st, 0);
+		*blobs = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return r == SQLITE_ROW ? CV_OK : store_dberr(s, errmsg, "storage");
+}
+
+enum cv_err store_storage_remove(struct store *s, const char *name,
+	char **errmsg)
+{
+	static const char sql[] = "DELETE FROM storage_targets WHERE name = ?";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, name);
+	enum cv_err rc = store_step_done(s, st, "storage remove", errmsg);
+	if (rc == CV_OK && sqlite3_changes(s->db) == 0)
+		rc = cv_error(errmsg, CV_ENOTFOUND, "no storage named %s "
+			"(callvault storage list)", name);
+	return rc;
+}

@@ -61,4 +61,30 @@ enum cv_err store_remote_update(struct store *s, int64_t archive_id,
 enum cv_err store_remote_held(struct store *s, int64_t archive_id,
 	bool *held, char **errmsg) CV_MUST_CHECK;
 
+/* A recording's content-addressed object in a target (remote_blobs). */
+struct store_remote_blob {
+	char *target, *sha256, *key, *version_id, *lock_mode;
+	int64_t size, retain_until;   /* epoch ms */
+	bool legal_hold;
+	int64_t checked_at;           /* last verify from the target; 0 */
+};
+void store_remote_blob_finish(struct store_remote_blob *b);
+void store_remote_blobs_free(struct store_remote_blob *v, size_t n);
+/* Record (or replace) where a blob went (in the caller's transaction). */
+enum cv_err store_remote_blob_put(struct store *s,
+	const struct store_remote_blob *b, char **errmsg) CV_MUST_CHECK;
+/* Those of one target (NULL: all), or of one sha256 (NULL: all). */
+enum cv_err store_remote_blob_list(struct store *s, const char *target,
+	const char *sha256, struct store_remote_blob **out, size_t *n,
+	char **errmsg) CV_MUST_CHECK;
+/* Does an active hold cover a call whose recording has these bytes? */
+enum cv_err store_remote_blob_held(struct store *s, const char *sha256,
+	bool *held, char **errmsg) CV_MUST_CHECK;
+/* How many archives (and blobs) the store records in target. */
+enum cv_err store_remote_count(struct store *s, const char *target,
+	int64_t *archives, int64_t *blobs, char **errmsg) CV_MUST_CHECK;
+/* Forget a target (its remote records stay, naming it). */
+enum cv_err store_storage_remove(struct store *s, const char *name,
+	char **errmsg) CV_MUST_CHECK;
+
 #endif

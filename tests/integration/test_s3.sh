@@ -101,6 +101,20 @@ expect_eq "the bytes are the recorded ones" "$(sha256sum <"$T/s3.body" | cut -d'
 expect "a stock tar reads the bag" bash -c "tar --zstd -tf '$T/s3.body' | grep -q bag-info.txt"
 expect_exit "storage verify" 0 cv storage verify
 expect_eq "two OK lines" "$(grep -c '^OK s3://' "$T/out")" 2
+expect_exit "storage verify --deep" 0 cv storage verify --deep main
+expect_eq "  unpacks both bags as they stream in" "$(grep -c ': deep: [0-9]* calls as stored, 0 no longer in the store, 0 differ' "$T/out")" 2
+expect_eq "  and says OK" "$(grep -c '^OK s3://' "$T/out")" 2
+expect "  no temp file left" bash -c "! ls '$TMPDIR' | grep -qv '^cvtest'"
+# a call the store says is in the January bag but is not: only a deep
+# look finds it (the bytes are the recorded ones)
+jid=$(sqlite3 "$CALLVAULT_DB" "SELECT archive_id FROM archive_remote WHERE key = '$key'")
+sqlite3 "$CALLVAULT_DB" "INSERT INTO archive_calls(call_id, archive_id, version_id) VALUES ('not-in-the-bag', $jid, 1)"
+expect_exit "storage verify still passes it" 0 cv storage verify main
+expect_exit "storage verify --deep does not" 3 cv storage verify --deep main
+expect "  naming what it lacks" grep -q "s3://locked/$key: BAD data/calls.jsonl: lacks 1 call(s)" "$T/out"
+expect "  and the archive" grep -q "^BAD s3://locked/$key .*verify --deep found 1 problem" "$T/out"
+sqlite3 "$CALLVAULT_DB" "DELETE FROM archive_calls WHERE call_id = 'not-in-the-bag'"
+expect_exit "--deep is for verify only" 2 cv storage gc --deep main
 expect_exit "verify of an s3:// URL points to storage verify" 2 cv verify "s3://locked/$key"
 expect "  says so" grep -q "callvault storage verify" "$T/err"
 # a longer policy: verify extends the locks (never shortens them)
@@ -145,15 +159,25 @@ expect_eq "held: even the governance bypass cannot delete (403)" \
 expect_exit "holds: nothing to change" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" storage holds gov
 expect_eq "  says nothing" "$(cat "$T/out")" ""
 expect_exit "release" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" hold release 1 --reason done
-expect "  says how to reach the bucket" grep -q "callvault storage holds" "$T/err"
-expect_exit "holds after the release" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" storage holds gov
-expect "  sets it OFF" grep -q "legal hold OFF on s3://locked/$gkey" "$T/out"
+expect "  sets the legal hold OFF at once" grep -q "legal hold OFF on s3://locked/$gkey" "$T/out"
 s3 GET "locked/$gkey?legal-hold=&versionId=$gver" >/dev/null
 expect "the engine has it OFF" grep -q "<Status>OFF</Status>" "$T/s3.body"
-# ON again, so that verify has one to mirror
-CALLVAULT_DB=$db2 cv hold add --matter M2 --location "$loc" >/dev/null
-CALLVAULT_DB=$db2 cv storage holds gov >/dev/null
-CALLVAULT_DB=$db2 cv hold release 2 --reason done >/dev/null
+expect_eq "  recorded OFF" "$(sqlite3 "$db2" "SELECT legal_hold FROM archive_remote")" 0
+expect_exit "holds after the release: nothing to change" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" storage holds gov
+expect_eq "  says nothing" "$(cat "$T/out")" ""
+expect_exit "a new hold" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" hold add --matter M2 --location "$loc"
+expect "  sets it ON at once" grep -q "legal hold ON on s3://locked/$gkey" "$T/out"
+s3 GET "locked/$gkey?legal-hold=&versionId=$gver" >/dev/null
+expect "the engine has it ON" grep -q "<Status>ON</Status>" "$T/s3.body"
+# the bucket out of reach: the release is made, the exit says the rest
+ep2=$(sqlite3 "$db2" "SELECT endpoint FROM storage_targets WHERE name = 'gov'")
+sqlite3 "$db2" "UPDATE storage_targets SET endpoint = 'http://127.0.0.1:1' WHERE name = 'gov'"
+expect_exit "release with the target unreachable" 1 env CALLVAULT_DB="$db2" "$CALLVAULT" hold release 2 --reason done
+expect "  names the target and what to run" grep -q "legal holds in gov could not be set.*callvault storage holds gov" "$T/err"
+expect_eq "  the release is made" "$(sqlite3 "$db2" "SELECT released_at IS NOT NULL FROM holds WHERE id = 2")" 1
+sqlite3 "$db2" "UPDATE storage_targets SET endpoint = '$ep2' WHERE name = 'gov'"
+s3 GET "locked/$gkey?legal-hold=&versionId=$gver" >/dev/null
+expect "  the engine still has it ON" grep -q "<Status>ON</Status>" "$T/s3.body"
 expect_exit "verify after the release" 0 env CALLVAULT_DB="$db2" "$CALLVAULT" storage verify gov
 expect "  sets the legal hold OFF" grep -q "legal hold OFF on s3://locked/$gkey" "$T/out"
 expect_eq "recorded OFF" "$(sqlite3 "$db2" "SELECT legal_hold FROM archive_remote")" 0
@@ -225,6 +249,108 @@ else
 	echo "note: bench_s3put not built; the multi-part case is skipped"
 fi
 
+# ---- recordings: content-addressed objects, locked, fetched back ----
+MKREC=${MKREC:?set by meson}
+db5="$T/rec.db"
+CALLVAULT_DB=$db5 cv init >/dev/null
+CALLVAULT_DB=$db5 cv import "$T/calls.jsonl" >/dev/null
+CALLVAULT_DB=$db5 cv retention set --keep-months 12 >/dev/null
+CALLVAULT_DB=$db5 add rec locked inst5 --default >/dev/null
+mapfile -t jan < <(python3 -c '
+import json,sys
+rs=[json.loads(l) for l in open(sys.argv[1])]
+rs=[r for r in rs if r.get("messageId") and r["createdAt"].startswith("2026-01")]
+rs.sort(key=lambda r:(r["createdAt"],r["id"]))
+print("\n".join(r["id"] for r in rs[:2]))' "$T/calls.jsonl")
+r0=${jan[0]} r1=${jan[1]}
+s0=$("$MKREC" "$db5" "$r0" 300000)
+s1=$("$MKREC" "$db5" "$r1" $((9 * 1048576)))   # over a part: multipart
+bk() { echo "inst5/blobs/sha256/$1"; }
+rcv() { env CALLVAULT_DB="$db5" "$CALLVAULT" "$@"; }
+CALLVAULT_DB=$db5 CALLVAULT_TEST_CRASH=s3-before-record "$CALLVAULT" \
+	archive --month 2026-01 --to rec >/dev/null 2>&1
+expect_eq "killed before the record: no recording recorded" \
+	"$(sqlite3 "$db5" "SELECT count(*) FROM remote_blobs")" 0
+expect_exit "archive with recordings" 0 rcv archive --month 2026-01 --to rec
+expect_eq "both recordings recorded" \
+	"$(sqlite3 "$db5" "SELECT count(*) FROM remote_blobs WHERE target = 'rec'")" 2
+s3 GET "locked?prefix=inst5%2Fblobs%2F&versions=" >/dev/null
+expect_eq "  sent once each: the killed run's objects were reused" \
+	"$(grep -o '<Version>' "$T/s3.body" | wc -l)" 2
+bver=$(sqlite3 "$db5" "SELECT version_id FROM remote_blobs WHERE sha256 = '$s0'")
+curl -s -I --aws-sigv4 "aws:amz:us-east-1:s3" --user "$RGW_ACCESS_KEY:$RGW_SECRET_KEY" \
+	-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$EP/locked/$(bk "$s0")?versionId=$bver" >"$T/head"
+expect "  locked COMPLIANCE" grep -qi "x-amz-object-lock-mode: COMPLIANCE" "$T/head"
+expect "  until the month's retention ends" grep -qi "x-amz-object-lock-retain-until-date: 2027-02-01T00:00:00" "$T/head"
+expect_eq "  deleting it: 403" "$(s3 DELETE "locked/$(bk "$s0")?versionId=$bver")" 403
+s3 GET "locked/$(bk "$s1")" >/dev/null
+expect_eq "  the multipart one has the named bytes" \
+	"$(sha256sum <"$T/s3.body" | cut -d' ' -f1)" "$s1"
+expect_exit "storage verify checks them" 0 rcv storage verify
+expect_eq "  two OK recordings" "$(grep -c '^OK recording ' "$T/out")" 2
+expect_eq "  recorded as verified" \
+	"$(sqlite3 "$db5" "SELECT count(*) FROM remote_blobs WHERE checked_at > 0")" 2
+expect_exit "a hold on a call with a recording" 0 rcv hold add --matter R --call "$r0"
+expect "  sets the recording's legal hold ON" grep -q "legal hold ON on recording $(bk "$s0")" "$T/out"
+expect "  and the bag's" grep -q "legal hold ON on s3://locked/inst5/" "$T/out"
+s3 GET "locked/$(bk "$s0")?legal-hold=&versionId=$bver" >/dev/null
+expect "  the engine has it ON" grep -q "<Status>ON</Status>" "$T/s3.body"
+s1ver=$(sqlite3 "$db5" "SELECT version_id FROM remote_blobs WHERE sha256 = '$s1'")
+s3 GET "locked/$(bk "$s1")?legal-hold=&versionId=$s1ver" >/dev/null
+expect "  not on the recording of another call" bash -c "! grep -q '<Status>ON</Status>' '$T/s3.body'"
+expect_exit "its release" 0 rcv hold release 1 --reason done
+expect "  sets it OFF" grep -q "legal hold OFF on recording $(bk "$s0")" "$T/out"
+s3 GET "locked/$(bk "$s0")?legal-hold=&versionId=$bver" >/dev/null
+expect "  the engine has it OFF" grep -q "<Status>OFF</Status>" "$T/s3.body"
+expect_exit "a query hold that matches no call" 0 rcv hold add --matter Q --query zzqqxxnomatch
+expect "  sets no legal hold" bash -c "! grep -q 'legal hold ON' '$T/out'"
+expect_exit "  nor does storage holds" 0 rcv storage holds
+expect "  (nothing to change)" bash -c "! grep -q 'legal hold ON' '$T/out'"
+rcv hold release 2 --reason done >/dev/null
+# the local blob is gone: recording get fetches it back, hash-checked
+rm -f "$db5.blobs/${s0:0:2}/$s0"
+expect_exit "recording get of a recording only in the bucket" 0 \
+	rcv recording get "$r0" --out "$T/r0.wav"
+expect_eq "  the bytes are the named ones" "$(sha256sum <"$T/r0.wav" | cut -d' ' -f1)" "$s0"
+expect "  kept in the local blob store again" test -f "$db5.blobs/${s0:0:2}/$s0"
+expect "  said where from" grep -q "fetched recording $s0 .* from rec" "$T/err"
+# the console, too (callvault-full serves it: it has the S3 client)
+rm -f "$db5.blobs/${s0:0:2}/$s0"
+printf 'correct horse 1\n' >"$T/pw"
+rcv user add ann --role viewer --password-file "$T/pw" >/dev/null
+rm -f "$T/port"
+env CALLVAULT_DB="$db5" "$CALLVAULT" serve --console --listen 127.0.0.1:0 \
+	--port-file "$T/port" 2>"$T/serve.log" &
+spid=$!
+cleanup_hooks+=("kill $spid 2>/dev/null; wait $spid 2>/dev/null")
+for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
+CB="http://127.0.0.1:$(cat "$T/port")"
+curl -s -c "$T/jar" -d 'user=ann&password=correct horse 1' "$CB/login" >/dev/null
+expect_eq "the console plays a recording only in the bucket" \
+	"$(curl -s -b "$T/jar" -o "$T/play.wav" -w '%{http_code}' "$CB/api/recording?call=$r0")" 200
+expect_eq "  the named bytes" "$(sha256sum <"$T/play.wav" | cut -d' ' -f1)" "$s0"
+expect "  back in the local blob store" test -f "$db5.blobs/${s0:0:2}/$s0"
+kill "$spid"; wait "$spid" 2>/dev/null
+# a version with other bytes uploaded over a recording
+echo tampered >"$T/tamper"
+expect_eq "a new version over a recording is accepted by the engine" \
+	"$(s3 PUT "locked/$(bk "$s1")" --data-binary @"$T/tamper")" 200
+expect_exit "storage verify catches it" 3 rcv storage verify
+expect "  naming the recording" grep -q "BAD recording $(bk "$s1") .*newer version" "$T/out"
+# the fetch takes only the named bytes
+s3 GET "locked?prefix=$(bk "$s1" | sed 's|/|%2F|g')&versions=" >/dev/null
+tver=$(python3 -c '
+import re,sys
+for v in re.findall(r"<Version>(.*?)</Version>", open(sys.argv[1]).read(), re.S):
+    if "<IsLatest>true</IsLatest>" in v:
+        print(re.search(r"<VersionId>([^<]*)</VersionId>", v).group(1))' "$T/s3.body")
+sqlite3 "$db5" "UPDATE remote_blobs SET version_id = '$tver' WHERE sha256 = '$s1'"
+rm -f "$db5.blobs/${s1:0:2}/$s1"
+expect_exit "recording get: other bytes in the bucket are refused" 3 \
+	rcv recording get "$r1" --out "$T/r1.wav"
+expect "  nothing written" test ! -e "$T/r1.wav"
+expect "  nothing kept" test ! -e "$db5.blobs/${s1:0:2}/$s1"
+
 # ---- restore from S3, and one instance's month into another ----
 expect_exit "restore reads the recorded version, not the one over it" 0 \
 	cv restore --from main "s3://locked/$key"
@@ -243,5 +369,21 @@ expect_exit "a URL of another bucket is refused" 1 \
 	env CALLVAULT_DB="$db4" "$CALLVAULT" restore s3://plain/x.tar.zst
 expect_exit "the tampered current version fails its own checks" 3 \
 	env CALLVAULT_DB="$db4" "$CALLVAULT" restore "s3://locked/$key"
+
+# ---- storage remove: never while archives are recorded there ----
+expect_exit "remove a target without archives" 0 cv storage remove plain
+expect "  says nothing was deleted" grep -q "storage plain removed (nothing deleted" "$T/out"
+expect_exit "remove a target with archives: refused" 1 cv storage remove main
+expect "  says what --force means" grep -q "records 2 archive(s) and 0 recording(s).*--force removes it anyway: the objects stay in the bucket, locked" "$T/err"
+expect_eq "  still there" "$(cv storage list | grep -c '^main ')" 1
+expect_exit "remove --force" 0 cv storage remove main --force
+expect_eq "  gone from the list" "$(cv storage list | grep -c '^main ')" 0
+expect_eq "  the records stay" "$(sqlite3 "$CALLVAULT_DB" "SELECT count(*) FROM archive_remote WHERE target = 'main'")" 2
+expect "  audited" bash -c "cv() { '$CALLVAULT' \"\$@\"; }; cv audit | grep -q storage-remove"
+s3 GET "locked?list-type=2&prefix=inst1%2F" >/dev/null
+expect "  the objects stay" grep -q "2026-02.tar.zst" "$T/s3.body"
+expect_exit "remove of no such target" 2 cv storage remove main
+expect_exit "added again under its name" 0 add main locked inst1
+expect_exit "  reaches its archives again" 0 cv restore --from main "$feb"
 
 check_store

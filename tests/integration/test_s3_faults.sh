@@ -3,7 +3,10 @@
 # tests/s3_fault.py: a reset connection and a 503 SlowDown are retried
 # (storage check then succeeds), a clock skew (RequestTimeTooSkewed) and a
 # server that keeps failing (500 InternalError) are named, the latter
-# after four attempts, and an archive to it leaves no record.
+# after four attempts, and an archive to it leaves no record; a server
+# that stalls mid-body, trickles bytes or never answers is given up on
+# within a bounded time (CALLVAULT_S3_STALL_SECONDS), said so, and
+# nothing is recorded.
 . "$(dirname "$0")/../lib.sh"
 FAULT="$(dirname "$0")/../s3_fault.py"
 umask 077
@@ -47,3 +50,25 @@ cv retention set --keep-months 12 >/dev/null
 expect_exit "archive --to a failing server" 1 cv archive --month 2026-01 --to down
 expect "  names it" grep -q "HTTP 500 InternalError" "$T/err"
 expect_eq "  the store agrees" "$(sqlite3 "$CALLVAULT_DB" 'SELECT count(*) FROM archives')" 0
+
+# ---- slow connections: given up on in bounded time, nothing recorded ----
+export CALLVAULT_S3_STALL_SECONDS=2
+ncalls=$(sqlite3 "$CALLVAULT_DB" 'SELECT count(*) FROM calls')
+mkdir -p "$T/tmp"
+for m in stall trickle; do
+	start "$m"
+	t0=$SECONDS
+	expect_exit "restore from a server that ${m}s mid-body" 1 \
+		env TMPDIR="$T/tmp" "$CALLVAULT" restore --from "$m" s3://bkt/x/2026-01.tar.zst
+	expect "  within a bounded time ($((SECONDS - t0)) s)" test $((SECONDS - t0)) -le 12
+	expect "  says the server stalled" grep -q "Operation too slow.*the server stalled: under 1 KiB/s for 2 s" "$T/err"
+	expect_eq "  no call added" "$(sqlite3 "$CALLVAULT_DB" 'SELECT count(*) FROM calls')" "$ncalls"
+	expect_eq "  no temp file left" "$(find "$T/tmp" -mindepth 1 | wc -l)" 0
+done
+expect_eq "  nothing audited as restored" "$(sqlite3 "$CALLVAULT_DB" "SELECT count(*) FROM audit WHERE command LIKE 'restore%'")" 0
+t0=$SECONDS
+expect_exit "archive --to a server that never answers" 1 cv archive --month 2026-01 --to stall
+expect "  within a bounded time ($((SECONDS - t0)) s, four attempts)" test $((SECONDS - t0)) -le 20
+expect "  after retries, said so" grep -q "after retries.*the server stalled" "$T/err"
+expect_eq "  no archive recorded" "$(sqlite3 "$CALLVAULT_DB" 'SELECT count(*) FROM archives')" 0
+expect_eq "  the audit log has no archive entry" "$(sqlite3 "$CALLVAULT_DB" "SELECT count(*) FROM audit WHERE command LIKE 'archive%'")" 0
