@@ -18,6 +18,7 @@
 #include "t.h"
 #include "util.h"
 #include "wav.h"
+#include "workq.h"
 
 static char dir[] = "/tmp/cv_blob.XXXXXX";
 
@@ -453,6 +454,63 @@ static void test_backup(void)
 	free(live);
 }
 
+/* sync's way: writers flushed on worker threads, then published and
+ * their directories fsync'd once on this thread. */
+static void flush_item(void *item)
+{
+	CHECK(blob_writer_flush(item) == CV_OK);
+}
+
+static void drop_item(void *item)
+{
+	blob_writer_abort(item);
+}
+
+static void test_flush_threads(void)
+{
+	char *store = xasprintf("%s/f.db", dir);
+	struct blobstore *b;
+	char *err = NULL;
+	CHECK(blob_open(&b, store, true, &err) == CV_OK);
+	struct workq *q;
+	CHECK(workq_create(&q, 3, NULL, NULL, &err) == CV_OK);
+	enum { N = 20 };
+	char want[N][CV_SHA256_HEX];
+	for (int i = 0; i < N; i++) {
+		struct blob_writer *w;
+		char *text = xasprintf("recording %d", i);
+		CHECK(blob_writer_new(b, 0, &w, &err) == CV_OK);
+		CHECK(blob_writer_write(w, text, strlen(text), &err) == CV_OK);
+		cv_sha256_hex(text, strlen(text), want[i]);
+		free(text);
+		workq_submit(q, flush_item, w);
+	}
+	workq_wait(q);
+	CHECK_INT(workq_pending(q), N);
+	int n = 0;
+	for (struct blob_writer *w; (w = workq_collect(q)); n++) {
+		char sha[CV_SHA256_HEX];
+		CHECK(blob_writer_publish(w, NULL, sha, NULL, &err) == CV_OK);
+		CHECK(blob_exists(b, sha, NULL));
+	}
+	CHECK_INT(n, N);
+	CHECK_INT(workq_pending(q), 0);
+	CHECK(blob_sync(b, &err) == CV_OK);
+	for (int i = 0; i < N; i++)
+		CHECK(blob_exists(b, want[i], NULL));
+	char *tmp = xasprintf("%s/tmp", blob_dir(b));
+	CHECK_INT(count_files(tmp), 0);
+	/* what is left at the end is handed back, never leaked */
+	struct blob_writer *w;
+	CHECK(blob_writer_new(b, 0, &w, &err) == CV_OK);
+	workq_submit(q, flush_item, w);
+	workq_destroy(q, drop_item);
+	CHECK_INT(count_files(tmp), 0);
+	free(tmp);
+	blob_close(b);
+	free(store);
+}
+
 int main(void)
 {
 	CHECK(mkdtemp(dir) != NULL);
@@ -462,6 +520,7 @@ int main(void)
 	test_long_header();
 	test_rows();
 	test_backup();
+	test_flush_threads();
 	char *cmd = xasprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
