@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -19,6 +19,8 @@
 
 struct blobstore {
 	char *dir;
+	/* directories with a rename not yet fsync'd (blob_sync) */
+	bool dirty_fan[256], dirty_top;
 };
 
 struct blob_writer {
@@ -28,7 +30,9 @@ struct blob_writer {
 	int64_t size, max;
 	struct cv_hash *h;
 	unsigned char head[HEAD_MAX];
-	bool failed;
+	bool failed, flushed;
+	enum cv_err flush_rc;     /* blob_writer_flush's result */
+	char *flush_why;
 };
 
 bool blob_name_valid(const char *s)
@@ -53,6 +57,37 @@ static enum cv_err mkdir_0700(const char *dir, char **errmsg)
 	if (mkdir(dir, 0700) == 0 || errno == EEXIST)
 		return CV_OK;
 	return sys_err(errmsg, "create", dir);
+}
+
+/* A new temporary file under tmp/, locked (flock) for as long as it is
+ * open: blob_sweep_tmp removes only files nobody holds. A sweep that
+ * took the lock first (and removed the file) between our create and our
+ * lock leaves us an unlinked file: then make another. */
+static int tmp_create(const char *tmpdir, char **path, char **errmsg)
+{
+	for (;;) {
+		char *tmp = xasprintf("%s/XXXXXX", tmpdir);
+		int fd = mkostemp(tmp, O_CLOEXEC);
+		struct stat st;
+		if (fd < 0) {
+			sys_err(errmsg, "create", tmp);
+			free(tmp);
+			return -1;
+		}
+		if (flock(fd, LOCK_EX) != 0 || fstat(fd, &st) != 0) {
+			sys_err(errmsg, "lock", tmp);
+			close(fd);
+			unlink(tmp);
+			free(tmp);
+			return -1;
+		}
+		if (st.st_nlink > 0) {
+			*path = tmp;
+			return fd;
+		}
+		close(fd);
+		free(tmp);
+	}
 }
 
 enum cv_err blob_open(struct blobstore **out, const char *store_path,
@@ -116,14 +151,11 @@ enum cv_err blob_writer_new(struct blobstore *b, int64_t max_bytes,
 		free(tmpdir);
 		return rc;
 	}
-	char *tmp = xasprintf("%s/XXXXXX", tmpdir);
+	char *tmp = NULL;
+	int fd = tmp_create(tmpdir, &tmp, errmsg);
 	free(tmpdir);
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		rc = sys_err(errmsg, "create", tmp);
-		free(tmp);
-		return rc;
-	}
+	if (fd < 0)
+		return CV_EIO;
 	(void)fchmod(fd, 0600);
 	struct blob_writer *w = xcalloc(1, sizeof(*w));
 	w->b = b;
@@ -189,16 +221,67 @@ void blob_writer_abort(struct blob_writer *w)
 		unlink(w->tmp);
 	cv_hash_destroy(w->h);
 	free(w->tmp);
+	free(w->flush_why);
 	free(w);
 }
 
-enum cv_err blob_writer_commit(struct blob_writer *w, const char *expect_sha256,
-	char sha256[CV_SHA256_HEX], int64_t *size, char **errmsg)
+enum cv_err blob_writer_flush(struct blob_writer *w)
+{
+	w->flushed = true;
+	if (w->failed)
+		w->flush_rc = CV_EIO;
+	else if (fsync(w->fd) != 0)
+		w->flush_rc = sys_err(&w->flush_why, "fsync", w->tmp);
+	return w->flush_rc;
+}
+
+const char *blob_writer_flush_error(const struct blob_writer *w)
+{
+	return w->flush_why ? w->flush_why : "blob write after an error";
+}
+
+/* The rename of a flushed writer's file to its name; the directories it
+ * touched are noted for blob_sync. */
+static enum cv_err publish(struct blob_writer *w, const char *hex,
+	char **errmsg)
+{
+	char *fan = xasprintf("%s/%.2s", w->b->dir, hex);
+	bool made = mkdir(fan, 0700) == 0;
+	enum cv_err rc = made || errno == EEXIST ? CV_OK
+		: sys_err(errmsg, "create", fan);
+	char *dst = blob_path(w->b, hex);
+	/* Renamed over a file of that name too: these bytes are proven to
+	 * hash to it, a file already there is not (a flipped bit keeps its
+	 * size), so a restore after `check --deep` found damage repairs it.
+	 * The same bytes twice are still one file. */
+	if (rc == CV_OK && rename(w->tmp, dst) != 0) {
+		rc = sys_err(errmsg, "rename to", dst);
+	} else if (rc == CV_OK) {
+		free(w->tmp);
+		w->tmp = NULL;   /* not ours to unlink any more */
+	}
+	if (rc == CV_OK || made) {
+		unsigned v = 0;
+		(void)sscanf(hex, "%2x", &v);
+		w->b->dirty_fan[v & 0xff] = true;
+		w->b->dirty_top |= made;
+	}
+	free(dst);
+	free(fan);
+	return rc;
+}
+
+enum cv_err blob_writer_publish(struct blob_writer *w,
+	const char *expect_sha256, char sha256[CV_SHA256_HEX], int64_t *size,
+	char **errmsg)
 {
 	enum cv_err rc = CV_OK;
 	char hex[129];
-	if (w->failed) {
-		rc = cv_error(errmsg, CV_EIO, "blob commit after an error");
+	if (!w->flushed)
+		(void)!blob_writer_flush(w);
+	if (w->flush_rc != CV_OK) {
+		rc = cv_error(errmsg, w->flush_rc, "%s",
+			blob_writer_flush_error(w));
 		goto out;
 	}
 	cv_hash_final_hex(w->h, hex);
@@ -208,28 +291,9 @@ enum cv_err blob_writer_commit(struct blob_writer *w, const char *expect_sha256,
 			"bytes hash to %s, not %s", hex, expect_sha256);
 		goto out;
 	}
-	if (fsync(w->fd) != 0) {
-		rc = sys_err(errmsg, "fsync", w->tmp);
-		goto out;
-	}
-	close(w->fd);
-	w->fd = -1;
-	char *fan = xasprintf("%s/%.2s", w->b->dir, hex);
-	rc = mkdir_0700(fan, errmsg);
-	char *dst = blob_path(w->b, hex);
-	/* Renamed over a file of that name too: these bytes are proven to
-	 * hash to it, a file already there is not (a flipped bit keeps its
-	 * size), so a restore after `check --deep` found damage repairs it.
-	 * The same bytes twice are still one file. */
-	if (rc == CV_OK && rename(w->tmp, dst) != 0) {
-		rc = sys_err(errmsg, "rename to", dst);
-	} else if (rc == CV_OK) {
-		rc = cv_fsync_dir(fan, errmsg);
-		if (rc == CV_OK)
-			rc = cv_fsync_dir(w->b->dir, errmsg);
-	}
-	free(dst);
-	free(fan);
+	/* the file stays open (and locked) until it has its name: a sweep
+	 * never takes a file on its way */
+	rc = publish(w, hex, errmsg);
 	if (rc == CV_OK) {
 		memcpy(sha256, hex, CV_SHA256_HEX);
 		if (size)
@@ -237,6 +301,37 @@ enum cv_err blob_writer_commit(struct blob_writer *w, const char *expect_sha256,
 	}
 out:
 	blob_writer_abort(w);
+	return rc;
+}
+
+enum cv_err blob_sync(struct blobstore *b, char **errmsg)
+{
+	enum cv_err rc = CV_OK;
+	for (unsigned i = 0; i < 256 && rc == CV_OK; i++) {
+		if (!b->dirty_fan[i])
+			continue;
+		char *fan = xasprintf("%s/%02x", b->dir, i);
+		rc = cv_fsync_dir(fan, errmsg);
+		free(fan);
+		if (rc == CV_OK)
+			b->dirty_fan[i] = false;
+	}
+	if (rc == CV_OK && b->dirty_top) {
+		rc = cv_fsync_dir(b->dir, errmsg);
+		if (rc == CV_OK)
+			b->dirty_top = false;
+	}
+	return rc;
+}
+
+enum cv_err blob_writer_commit(struct blob_writer *w, const char *expect_sha256,
+	char sha256[CV_SHA256_HEX], int64_t *size, char **errmsg)
+{
+	struct blobstore *b = w->b;
+	enum cv_err rc = blob_writer_publish(w, expect_sha256, sha256, size,
+		errmsg);
+	if (rc == CV_OK)
+		rc = blob_sync(b, errmsg);
 	return rc;
 }
 
@@ -410,9 +505,9 @@ int blob_each(const struct blobstore *b,
 
 int blob_sweep_tmp(struct blobstore *b)
 {
-	/* a write still going on in another process touches its file at
-	 * least every few seconds: only an hour's silence means a crash */
-	time_t cutoff = time(NULL) - 3600;
+	/* a writer, in this process or another, holds its file's lock
+	 * until the file is named or removed: a file nobody holds was left
+	 * by a writer that died (a crash, kill -9) */
 	char *tmpdir = xasprintf("%s/tmp", b->dir);
 	DIR *d = opendir(tmpdir);
 	int n = 0;
@@ -421,10 +516,13 @@ int blob_sweep_tmp(struct blobstore *b)
 		if (e->d_name[0] == '.')
 			continue;
 		char *p = xasprintf("%s/%s", tmpdir, e->d_name);
-		struct stat st;
-		if (lstat(p, &st) == 0 && st.st_mtime < cutoff &&
+		int fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+			O_NONBLOCK);
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
 		    unlink(p) == 0)
 			n++;
+		if (fd >= 0)
+			close(fd);
 		free(p);
 	}
 	if (d)

@@ -7,8 +7,9 @@
  * first two hex digits as a fan-out directory), writes in progress under
  * tmp/. A blob becomes visible only whole: written to tmp/, fsync'd,
  * renamed to its name, the directory fsync'd. A crash at any point leaves
- * at most a file under tmp/ (removed by blob_sweep_tmp), never a partial
- * blob under a name. Writing bytes whose blob exists already replaces
+ * at most a file under tmp/ (removed by the next blob_sweep_tmp: a writer
+ * holds a lock on its file while it lives), never a partial blob under a
+ * name. Writing bytes whose blob exists already replaces
  * the file with the new, verified copy (still one file per content):
  * a damaged file of that name is repaired, never trusted.
  */
@@ -49,6 +50,28 @@ const unsigned char *blob_writer_head(const struct blob_writer *w,
  * the result. */
 enum cv_err blob_writer_commit(struct blob_writer *w, const char *expect_sha256,
 	char sha256[CV_SHA256_HEX], int64_t *size, char **errmsg) CV_MUST_CHECK;
+/*
+ * The same in three steps, so that the slow one can run on another
+ * thread while this one goes on (sync overlaps a recording's fsync with
+ * the next download):
+ *  - blob_writer_flush: fsync the bytes written (no name yet); any
+ *    thread, once no more bytes come. Its result is kept in w.
+ *  - blob_writer_publish: on the blob store's thread, check the flush
+ *    and the hash, rename to the blob's name; frees w. The name is not
+ *    durable yet: its directory waits for blob_sync.
+ *  - blob_sync: fsync every directory a publish touched since the last
+ *    one. A row naming a published blob must not commit before it.
+ * A blobstore is not shared between threads (but for the flush of a
+ * writer no other thread touches meanwhile).
+ */
+enum cv_err blob_writer_flush(struct blob_writer *w) CV_MUST_CHECK;
+/* Why the flush failed (valid while w is). */
+const char *blob_writer_flush_error(const struct blob_writer *w);
+enum cv_err blob_writer_publish(struct blob_writer *w,
+	const char *expect_sha256, char sha256[CV_SHA256_HEX], int64_t *size,
+	char **errmsg) CV_MUST_CHECK;
+enum cv_err blob_sync(struct blobstore *b, char **errmsg) CV_MUST_CHECK;
+
 /* Drop the bytes written (unlink the temporary file) and free; NULL ok. */
 void blob_writer_abort(struct blob_writer *w);
 
@@ -80,9 +103,8 @@ enum cv_err blob_remove(struct blobstore *b, const char *sha256,
 int blob_each(const struct blobstore *b,
 	int (*fn)(const char *name, bool valid, int64_t size, void *arg),
 	void *arg);
-/* Remove writes a crashed process left under tmp/ (files untouched for
- * an hour: a live writer in another process keeps its file fresh);
- * returns how many. */
+/* Remove the files under tmp/ that no live writer holds (what a crashed
+ * or killed process was writing); returns how many. */
 int blob_sweep_tmp(struct blobstore *b);
 
 /* Whether s is 64 lower-case hex digits. */

@@ -15,6 +15,9 @@ struct media_fetch {
 	struct blob_writer *w;        /* recording: where the bytes go */
 	enum cv_err sink_err;         /* why the sink stopped */
 	char *sink_why;
+	/* a recording judged good, waiting for its flush (media_keep) */
+	char *content_type;
+	struct wav_info wi;
 };
 
 bool media_id_ok(const char *id)
@@ -75,6 +78,7 @@ static void fetch_free(struct media_fetch *f)
 	free(f->job.state);
 	free(f->job.last_error);
 	free(f->sink_why);
+	free(f->content_type);
 	free(f);
 }
 
@@ -151,58 +155,36 @@ static bool is_audio(const char *ct)
 	return ct && strncasecmp(ct, "audio/", 6) == 0;
 }
 
-/* A 200 recording: judge its bytes and keep them. */
-static enum cv_err keep_recording(struct store *s, struct media_fetch *f,
-	const struct hl_response *r, int64_t now, enum media_verdict *v,
-	char **why, char **errmsg)
+/* A 200 recording: judge its bytes; good ones wait for their flush
+ * (MV_FLUSH) unless the store has no room for them. */
+static void judge_recording(struct media_fetch *f,
+	const struct hl_response *r, int64_t room, enum media_verdict *v,
+	char **why)
 {
 	int64_t got = blob_writer_size(f->w);
-	struct wav_info wi;
 	const char *wav_why = NULL;
 	size_t hn = 0;
 	const unsigned char *head = blob_writer_head(f->w, &hn);
 	*v = MV_RETRY;
 	if (got == 0) {
 		*why = xstrdup("empty body (not there yet)");
-		return CV_OK;
-	}
-	if (!is_audio(r->content_type)) {
+	} else if (!is_audio(r->content_type)) {
 		*why = xasprintf("not audio: Content-Type %.60s",
 			r->content_type ? r->content_type : "(none)");
-		return CV_OK;
-	}
-	if (r->content_length >= 0 && r->content_length != got) {
+	} else if (r->content_length >= 0 && r->content_length != got) {
 		*why = xasprintf("truncated: %lld of %lld bytes", (long long)got,
 			(long long)r->content_length);
-		return CV_OK;
-	}
-	if (!wav_parse(head, hn, &wi, &wav_why)) {
+	} else if (!wav_parse(head, hn, &f->wi, &wav_why)) {
 		*why = xasprintf("not a WAV file: %s", wav_why);
-		return CV_OK;
-	}
-	char sha[CV_SHA256_HEX];
-	int64_t size;
-	struct blob_writer *w = f->w;
-	f->w = NULL;
-	enum cv_err rc = blob_writer_commit(w, NULL, sha, &size, why);
-	if (rc != CV_OK) {
+	} else if (room >= 0 && got > room) {
 		*v = MV_DISK;
-		return CV_OK;
+		*why = xasprintf("no room: %lld bytes would pass the store's "
+			"size bound (%lld bytes left)", (long long)got,
+			(long long)(room > 0 ? room : 0));
+	} else {
+		f->content_type = xstrdup(r->content_type);
+		*v = MV_FLUSH;
 	}
-	struct store_recording rec = {
-		.message_id = f->job.message_id,
-		.location_id = f->job.location_id, .sha256 = sha,
-		.size = size, .content_type = r->content_type,
-		.duration_ms = wav_duration_ms(&wi, size),
-		.sample_rate = wi.sample_rate, .channels = wi.channels,
-		.fetched_at = now, .source = "api" };
-	bool added;
-	rc = store_recording_add(s, &rec, &added, errmsg);
-	if (rc == CV_OK)
-		rc = store_media_result(s, f->job.message_id, MEDIA_RECORDING,
-			"done", now, NULL, errmsg);
-	*v = MV_STORED;
-	return rc;
 }
 
 static enum cv_err keep_transcription(struct store *s, struct media_fetch *f,
@@ -283,55 +265,130 @@ static enum cv_err no_transcription(struct store *s,
 	return rc;
 }
 
-enum cv_err media_finish(struct store *s, struct media_fetch *f,
-	const struct hl_response *r, int64_t now, enum media_verdict *v,
-	char **reason, char **errmsg)
+/* Whether f's job was erased or purged while it was out (then f is
+ * freed, its file never named, and *v is MV_GONE). The caller's write
+ * transaction excludes an erase or a purge now; one that ran meanwhile
+ * removed the job and left a tombstone: keeping the answer would bring
+ * back what was disposed of (a blob no call names). */
+static enum cv_err gone(struct store *s, struct media_fetch *f,
+	const char *when, bool *out, enum media_verdict *v, char **reason,
+	char **errmsg)
 {
-	bool final = false;
-	enum cv_err rc = CV_OK;
-	*reason = NULL;
-	/* The caller's write transaction excludes an erase or a purge now;
-	 * one that ran while the request was out removed the job and left
-	 * a tombstone: keeping the answer would bring back what was
-	 * disposed of (a blob no call names). */
 	bool live = false, dead = false;
 	struct store_media_job cur;
-	rc = store_media_job_get(s, f->job.message_id, f->job.kind, &cur,
-		&live, errmsg);
+	*reason = NULL;
+	enum cv_err rc = store_media_job_get(s, f->job.message_id,
+		f->job.kind, &cur, &live, errmsg);
 	if (rc == CV_OK && live)
 		store_media_job_clear(&cur);
 	if (rc == CV_OK)
 		rc = store_tombstoned(s, NULL, f->job.message_id, &dead, errmsg);
-	if (rc != CV_OK || !live || dead) {
+	*out = rc != CV_OK || !live || dead;
+	if (*out) {
 		*v = MV_GONE;
 		if (rc == CV_OK)
-			*reason = xstrdup("erased or purged while it was "
-					  "fetched: nothing kept");
+			*reason = xasprintf("erased or purged while it was "
+				"%s: nothing kept", when);
+		fetch_free(f);
+	}
+	return rc;
+}
+
+/* The job's new state after an attempt that kept nothing. */
+static enum cv_err not_kept(struct store *s, const struct media_fetch *f,
+	int64_t now, bool final, enum media_verdict *v, const char *reason,
+	char **errmsg)
+{
+	const char *state = "pending";
+	int64_t next = now + media_retry_delay(f->job.attempts);
+	if (*v == MV_DENIED) {
+		state = "denied";
+		next = now + 24 * INT64_C(3600000);
+	} else if (*v == MV_DISK) {
+		/* our disk, not the server: asked again at the next run,
+		 * and never a reason to call the recording missing */
+		next = now;
+	} else if (final || now - f->job.first_seen >= MEDIA_MISSING_AFTER_MS) {
+		state = "missing";
+		*v = MV_MISSING;
+	}
+	return store_media_result(s, f->job.message_id, f->job.kind, state,
+		next, reason, errmsg);
+}
+
+enum cv_err media_finish(struct store *s, struct media_fetch *f,
+	const struct hl_response *r, int64_t now, int64_t room,
+	enum media_verdict *v, char **reason, char **errmsg)
+{
+	bool final = false, dead;
+	enum cv_err rc = gone(s, f, "fetched", &dead, v, reason, errmsg);
+	if (dead)
+		return rc;
+	if (r->err == CV_OK && r->status == 200 &&
+	    f->job.kind == MEDIA_RECORDING)
+		judge_recording(f, r, room, v, reason);
+	else if (r->err == CV_OK && r->status == 200)
+		rc = keep_transcription(s, f, r, now, v, reason, errmsg);
+	else
+		*reason = refusal(f, r, v);
+	if (*v == MV_FLUSH)
+		return CV_OK; /* f is the caller's until media_keep */
+	if (rc == CV_OK && *v == MV_RETRY)
+		rc = no_transcription(s, f, r, &final, errmsg);
+	if (rc == CV_OK && *v != MV_STORED)
+		rc = not_kept(s, f, now, final, v, *reason, errmsg);
+	fetch_free(f);
+	return rc;
+}
+
+void media_flush(struct media_fetch *f)
+{
+	(void)!blob_writer_flush(f->w);
+}
+
+int64_t media_fetch_size(const struct media_fetch *f)
+{
+	return f->w ? blob_writer_size(f->w) : 0;
+}
+
+const struct store_media_job *media_fetch_job(const struct media_fetch *f)
+{
+	return &f->job;
+}
+
+enum cv_err media_keep(struct store *s, struct media_fetch *f, int64_t now,
+	enum media_verdict *v, char **reason, char **errmsg)
+{
+	bool dead;
+	enum cv_err rc = gone(s, f, "flushed", &dead, v, reason, errmsg);
+	if (dead)
+		return rc;
+	char sha[CV_SHA256_HEX];
+	int64_t size = 0;
+	struct blob_writer *w = f->w;
+	f->w = NULL;
+	char *why = NULL;
+	if (blob_writer_publish(w, NULL, sha, &size, &why) != CV_OK) {
+		*v = MV_DISK;
+		*reason = xasprintf("cannot store it: %s", why);
+		free(why);
+		rc = not_kept(s, f, now, false, v, *reason, errmsg);
 		fetch_free(f);
 		return rc;
 	}
-	if (r->err == CV_OK && r->status == 200)
-		rc = f->job.kind == MEDIA_RECORDING
-			? keep_recording(s, f, r, now, v, reason, errmsg)
-			: keep_transcription(s, f, r, now, v, reason, errmsg);
-	else
-		*reason = refusal(f, r, v);
-	if (rc == CV_OK && *v == MV_RETRY)
-		rc = no_transcription(s, f, r, &final, errmsg);
-	if (rc == CV_OK && *v != MV_STORED) {
-		const char *state = "pending";
-		int64_t next = now + media_retry_delay(f->job.attempts);
-		if (*v == MV_DENIED) {
-			state = "denied";
-			next = now + 24 * INT64_C(3600000);
-		} else if (final ||
-			   now - f->job.first_seen >= MEDIA_MISSING_AFTER_MS) {
-			state = "missing";
-			*v = MV_MISSING;
-		}
-		rc = store_media_result(s, f->job.message_id, f->job.kind,
-			state, next, *reason, errmsg);
-	}
+	struct store_recording rec = {
+		.message_id = f->job.message_id,
+		.location_id = f->job.location_id, .sha256 = sha,
+		.size = size, .content_type = f->content_type,
+		.duration_ms = wav_duration_ms(&f->wi, size),
+		.sample_rate = f->wi.sample_rate, .channels = f->wi.channels,
+		.fetched_at = now, .source = "api" };
+	bool added;
+	rc = store_recording_add(s, &rec, &added, errmsg);
+	if (rc == CV_OK)
+		rc = store_media_result(s, f->job.message_id, MEDIA_RECORDING,
+			"done", now, NULL, errmsg);
+	*v = MV_STORED;
 	fetch_free(f);
 	return rc;
 }

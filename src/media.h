@@ -39,6 +39,8 @@ enum media_verdict {
 	MV_DISK,       /* the blob store could not take it (disk full) */
 	MV_GONE,       /* erased or purged while it was fetched: dropped,
 			  nothing kept */
+	MV_FLUSH,      /* a good recording: its bytes wait for their fsync
+			  (media_flush) and then media_keep */
 };
 
 struct media_fetch;
@@ -63,13 +65,36 @@ enum cv_err media_start(struct hl_client *c, struct blobstore *b,
 
 /*
  * Judge answer r to f and record the outcome in the store (the
- * recording or transcription row, the job's new state): frees f.
- * *reason (caller frees) says why when the verdict is not MV_STORED.
- * CV_OK unless the store failed.
+ * transcription row, the job's new state): frees f, but for MV_FLUSH (a
+ * recording worth keeping, whose bytes are not durable yet: f stays the
+ * caller's, for media_flush and then media_keep). room is how many bytes
+ * the blob store may still take (-1: no bound): a larger recording is
+ * MV_DISK. *reason (caller frees) says why when the verdict is neither
+ * MV_STORED nor MV_FLUSH. CV_OK unless the store failed. Call it in a
+ * write transaction (it checks the job was not erased meanwhile).
  */
 enum cv_err media_finish(struct store *s, struct media_fetch *f,
-	const struct hl_response *r, int64_t now, enum media_verdict *v,
-	char **reason, char **errmsg) CV_MUST_CHECK;
+	const struct hl_response *r, int64_t now, int64_t room,
+	enum media_verdict *v, char **reason, char **errmsg) CV_MUST_CHECK;
+
+/* fsync the bytes of an MV_FLUSH recording: the slow part of keeping
+ * it, run on any thread (nothing else touches f meanwhile). */
+void media_flush(struct media_fetch *f);
+
+/*
+ * Keep a flushed recording, in a write transaction: unless its job was
+ * erased or purged meanwhile (MV_GONE, nothing named), name its blob
+ * and record the row and the job done (MV_STORED), or MV_DISK when the
+ * flush or the rename failed (asked again at the next run). Frees f.
+ * The blob's name is durable only after blob_sync on the blob store:
+ * the caller runs it before its transaction commits.
+ */
+enum cv_err media_keep(struct store *s, struct media_fetch *f, int64_t now,
+	enum media_verdict *v, char **reason, char **errmsg) CV_MUST_CHECK;
+
+/* The job of f (its copy), and the bytes received so far. */
+const struct store_media_job *media_fetch_job(const struct media_fetch *f);
+int64_t media_fetch_size(const struct media_fetch *f);
 
 /* Drop an attempt (a 429, a refreshed token: asked again later). */
 void media_abort(struct media_fetch *f);

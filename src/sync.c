@@ -16,6 +16,7 @@
 #include "pager.h"
 #include "store/store_sync.h"
 #include "util.h"
+#include "workq.h"
 
 #define MAX_429 30            /* consecutive 429 answers before giving up */
 #define MAX_429_WAIT_MS 60000 /* longest wait a 429's headers may ask */
@@ -28,6 +29,11 @@
  * to GROUP_PAGES pages or GROUP_MS of work, whichever comes first. */
 #define GROUP_PAGES 40
 #define GROUP_MS 250
+/* Recordings whose fsync runs on FLUSH_THREADS threads while the next
+ * one downloads (several fsyncs at once share the file system's journal
+ * commits); at most FLUSH_MAX wait at a time. */
+#define FLUSH_THREADS 4
+#define FLUSH_MAX 8
 
 enum phase { PH_AGENTS, PH_CALLS, PH_QUEUE, PH_MEDIA, PH_DONE };
 
@@ -76,6 +82,14 @@ struct job {
 	struct store_media_job *media;
 	size_t nm, im;
 	struct media_fetch *mf;   /* the attempt in flight */
+	bool media_stopped;       /* a full disk: no more this run */
+};
+
+/* A recording on its way through the flush threads (media_flush). */
+struct flushing {
+	struct job *j;
+	struct media_fetch *f;
+	int64_t size;
 };
 
 /* A page of call logs on its way through the parser thread. */
@@ -116,6 +130,9 @@ struct sync_run {
 	int64_t last_draw;
 	struct blobstore *blobs;  /* opened at the first recording */
 	bool swept;               /* its tmp/ cleared of crashed writes */
+	struct workq *flushq;     /* recordings being fsync'd */
+	/* --max-store-mb: the bound on the database and its blobs */
+	int64_t cap, blob_bytes, flush_bytes;
 };
 
 void sync_opts_init(struct sync_opts *o)
@@ -438,6 +455,13 @@ static void tx_flush(struct sync_run *run)
 	if (!run->tx_open || tx_lost(run))
 		return;
 	char *err = NULL;
+	/* the names of the blobs this transaction's rows point at are
+	 * durable before the rows are */
+	if (run->blobs && blob_sync(run->blobs, &err) != CV_OK) {
+		tx_failed(run, err);
+		free(err);
+		return;
+	}
 	if (store_commit(run->s, &err) != CV_OK) {
 		tx_failed(run, err ? err : "commit failed");
 		free(err);
@@ -759,6 +783,12 @@ static void queue_refused(struct job *j, long status, const char *msg)
 
 /* ---- recordings and transcriptions (media.h) --------------------------- */
 
+static void flush_wake(void *arg)
+{
+	struct sync_run *run = arg;
+	hl_client_wakeup(run->http);
+}
+
 /* Queue the media of the calls this run stored, then fetch what is due. */
 static void begin_media(struct job *j)
 {
@@ -787,8 +817,10 @@ static void begin_media(struct job *j)
 		job_done(j);
 		return;
 	}
-	if (!run->blobs && blob_open(&run->blobs, store_db_path(run->s), true,
-		    &err) != CV_OK) {
+	if ((!run->blobs && blob_open(&run->blobs, store_db_path(run->s),
+		     true, &err) != CV_OK) ||
+	    (!run->flushq && workq_create(&run->flushq, FLUSH_THREADS,
+		     flush_wake, run, &err) != CV_OK)) {
 		add_warning(j, "recordings not fetched: %s", err);
 		free(err);
 		job_done(j);
@@ -819,28 +851,10 @@ static void media_next(struct job *j)
 		job_done(j);
 }
 
-/* Record one media answer; a denied scope or a full disk ends the
- * location's media for this run (its call logs are stored already). */
-static void media_item(struct job *j, const struct hl_response *r)
+/* What became of one media job, for the run's counts and log. */
+static void media_outcome(struct job *j, const struct store_media_job *mj,
+	enum media_verdict v, const char *why)
 {
-	struct store_media_job *mj = &j->media[j->im];
-	struct media_fetch *f = j->mf;
-	j->mf = NULL;
-	if (!in_tx_begin(j)) {
-		media_abort(f);
-		return;
-	}
-	enum media_verdict v;
-	char *why = NULL, *err = NULL;
-	enum cv_err rc = media_finish(j->run->s, f, r, cv_now_ms(), &v, &why,
-		&err);
-	if (rc == CV_OK && v == MV_DENIED)
-		rc = store_media_deny_location(j->run->s, j->loc.id,
-			cv_now_ms() + 24 * INT64_C(3600000), why, &err);
-	if (!in_tx_end(j, rc, err)) {
-		free(why);
-		return;
-	}
 	const char *kind = media_kind_name(mj->kind);
 	if (v == MV_STORED) {
 		if (mj->kind == MEDIA_RECORDING)
@@ -849,8 +863,11 @@ static void media_item(struct job *j, const struct hl_response *r)
 			j->res->transcriptions++;
 	} else if (v == MV_DENIED || v == MV_DISK) {
 		j->res->media_failed++;
-		add_warning(j, "recordings not fetched: %s", why);
-		job_done(j);
+		if (!j->media_stopped)
+			add_warning(j, "recordings not fetched: %s", why);
+		j->media_stopped = true;
+		if (!j->finished)
+			job_done(j);
 	} else if (v == MV_GONE) {
 		cv_info("location=%s message=%s msg=\"%s\"", j->loc.id,
 			mj->message_id, why);
@@ -865,9 +882,127 @@ static void media_item(struct job *j, const struct hl_response *r)
 			v == MV_MISSING ? "reported missing"
 					: "tried again later");
 	}
+}
+
+/* Bytes the blob store may still take under --max-store-mb (-1: no
+ * bound): the recordings on their way count already. */
+static int64_t store_room(struct sync_run *run)
+{
+	if (run->cap <= 0)
+		return -1;
+	return run->cap - store_db_bytes(run->s) - run->blob_bytes -
+	       run->flush_bytes;
+}
+
+/* The database may grow only into what the blobs leave of the bound. */
+static void bound_database(struct sync_run *run)
+{
+	if (run->cap > 0)
+		store_set_size_limit(run->s, run->cap - run->blob_bytes > 0
+				? run->cap - run->blob_bytes : 1);
+}
+
+static void flush_one(void *item)
+{
+	struct flushing *p = item;
+	media_flush(p->f);
+}
+
+static void flush_drop(void *item)
+{
+	struct flushing *p = item;
+	media_abort(p->f);
+	free(p);
+}
+
+/* Record one media answer; a denied scope or a full disk ends the
+ * location's media for this run (its call logs are stored already). A
+ * good recording goes to the flush threads, and the next request starts
+ * while it is fsync'd (flush_collect keeps it). */
+static void flush_collect(struct sync_run *run);
+
+static void media_item(struct job *j, const struct hl_response *r)
+{
+	struct store_media_job *mj = &j->media[j->im];
+	struct media_fetch *f = j->mf;
+	j->mf = NULL;
+	if (mj->kind == MEDIA_TRANSCRIPTION && j->run->flushq &&
+	    workq_pending(j->run->flushq) > 0) {
+		/* whether a transcription's 404 is final depends on its
+		 * recording being kept (media_finish): keep what is
+		 * flushing first */
+		workq_wait(j->run->flushq);
+		flush_collect(j->run);
+	}
+	if (!in_tx_begin(j)) {
+		media_abort(f);
+		return;
+	}
+	enum media_verdict v;
+	char *why = NULL, *err = NULL;
+	int64_t size = media_fetch_size(f);
+	enum cv_err rc = media_finish(j->run->s, f, r, cv_now_ms(),
+		store_room(j->run), &v, &why, &err);
+	if (rc == CV_OK && v == MV_DENIED)
+		rc = store_media_deny_location(j->run->s, j->loc.id,
+			cv_now_ms() + 24 * INT64_C(3600000), why, &err);
+	if (rc == CV_OK && v == MV_FLUSH) {
+		struct flushing *p = xcalloc(1, sizeof(*p));
+		*p = (struct flushing){ .j = j, .f = f, .size = size };
+		j->run->flush_bytes += size;
+		workq_submit(j->run->flushq, flush_one, p);
+	} else if (v == MV_FLUSH) {
+		media_abort(f);
+	}
+	if (!in_tx_end(j, rc, err)) {
+		free(why);
+		return;
+	}
+	if (v != MV_FLUSH)
+		media_outcome(j, mj, v, why);
 	free(why);
 	if (!j->finished)
 		media_next(j);
+}
+
+/* Keep the recordings whose bytes are durable now, in the shared
+ * transaction (tx_flush makes their names durable before it commits). */
+static void flush_collect(struct sync_run *run)
+{
+	struct flushing *p;
+	while (run->flushq && (p = workq_collect(run->flushq))) {
+		struct job *j = p->j;
+		char *why = NULL, *err = NULL;
+		enum media_verdict v = MV_GONE;
+		enum cv_err rc = CV_OK;
+		run->flush_bytes -= p->size;
+		tx_lost(run);
+		if (j->res->error) {
+			/* its transaction failed: nothing of it commits */
+			media_abort(p->f);
+			free(p);
+			continue;
+		}
+		struct store_media_job mj = *media_fetch_job(p->f);
+		mj.message_id = xstrdup(mj.message_id);
+		rc = tx_begin(run, &err);
+		note_write(j);
+		if (rc == CV_OK)
+			rc = media_keep(run->s, p->f, cv_now_ms(), &v, &why,
+				&err);
+		else
+			media_abort(p->f);
+		if (rc == CV_OK && v == MV_STORED) {
+			run->blob_bytes += p->size;
+			bound_database(run);
+		}
+		(void)in_tx_end(j, rc, err);
+		if (!j->res->error)
+			media_outcome(j, &mj, v, why);
+		free(mj.message_id);
+		free(why);
+		free(p);
+	}
 }
 
 /* ---- the parser thread ------------------------------------------------- */
@@ -1296,6 +1431,9 @@ static int64_t schedule(struct sync_run *run, bool *active)
 		*active = true;
 		if (j->in_flight)
 			continue;
+		if (j->phase == PH_MEDIA && run->flushq &&
+		    workq_pending(run->flushq) >= FLUSH_MAX)
+			continue; /* flush_wake ends the poll */
 		int64_t d = j->ready_at - now;
 		if (d <= 0)
 			d = rate_delay(j, now);
@@ -1315,6 +1453,33 @@ static bool any_in_flight(const struct sync_run *run)
 		if (run->jobs[i].in_flight)
 			return true;
 	return false;
+}
+
+/* --max-store-mb bounds the database and its blob store together: the
+ * blobs there already count, and each recording kept (bound_database). */
+static int add_size(const char *name, bool valid, int64_t size, void *arg)
+{
+	*(int64_t *)arg += size > 0 ? size : 0;
+	return 0;
+}
+
+static enum cv_err bound_store(struct sync_run *run, char **errmsg)
+{
+	run->cap = run->o->max_store_bytes;
+	char *err = NULL;
+	enum cv_err rc = blob_open(&run->blobs, store_db_path(run->s), false,
+		&err);
+	if (rc == CV_ENOTFOUND) {
+		free(err);
+		rc = CV_OK; /* no recordings yet */
+	} else if (rc != CV_OK) {
+		return cv_error(errmsg, rc, "%s", err);
+	} else if (blob_each(run->blobs, add_size, &run->blob_bytes) != 0) {
+		return cv_error(errmsg, CV_EIO, "cannot list the blob store "
+			"%s", blob_dir(run->blobs));
+	}
+	bound_database(run);
+	return rc;
 }
 
 /* (in one transaction with what is still pending: one commit) */
@@ -1387,7 +1552,7 @@ enum cv_err sync_run(struct store *s, const struct sync_opts *o,
 	if (rc == CV_OK)
 		rc = store_set_bulk(s, true, errmsg);
 	if (rc == CV_OK && o->max_store_bytes > 0)
-		store_set_size_limit(s, o->max_store_bytes);
+		rc = bound_store(&run, errmsg);
 	if (rc == CV_OK)
 		rc = parser_start(&run.parser, run.http, errmsg);
 	if (rc != CV_OK)
@@ -1395,6 +1560,8 @@ enum cv_err sync_run(struct store *s, const struct sync_opts *o,
 	bool active = true;
 	while (active) {
 		int64_t wait = schedule(&run, &active);
+		/* the recordings being flushed are kept before the end */
+		active |= run.flushq && workq_pending(run.flushq) > 0;
 		if (!active)
 			break;
 		/* commit what waits when it is old enough, or when no answer
@@ -1408,6 +1575,7 @@ enum cv_err sync_run(struct store *s, const struct sync_opts *o,
 		}
 		hl_client_poll(run.http, (int)(wait < 1 ? 1 : wait));
 		parser_collect(&run);
+		flush_collect(&run);
 		if (o->progress)
 			report_progress(&run, false);
 	}
@@ -1419,6 +1587,7 @@ enum cv_err sync_run(struct store *s, const struct sync_opts *o,
 	if (o->max_store_bytes > 0)
 		store_set_size_limit(s, 0);
 out:
+	workq_destroy(run.flushq, flush_drop);
 	parser_stop(&run.parser);
 	hl_client_destroy(run.http);
 	blob_close(run.blobs);

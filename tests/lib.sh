@@ -48,3 +48,18 @@ calls_only() {
 }
 # the store passes SQLite's and FTS5's integrity checks
 check_store() { expect "integrity of $CALLVAULT_DB" cv check >/dev/null; }
+# sql QUERY : run a query on the store (python3: no sqlite3 CLI needed);
+# a SELECT prints its rows, columns joined by |
+sql() {
+	python3 - "$CALLVAULT_DB" "$1" <<'PY'
+import sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+q = sys.argv[2]
+if q.lstrip().upper().startswith("SELECT"):
+    for row in con.execute(q):
+        print("|".join("" if v is None else str(v) for v in row))
+else:
+    con.executescript(q)
+con.commit()
+PY
+}

@@ -497,16 +497,27 @@ enum cv_err store_set_bulk(struct store *s, bool on, char **errmsg)
 		errmsg);
 }
 
-void store_set_size_limit(struct store *s, int64_t max_bytes)
+static int64_t pragma_int(struct store *s, const char *sql, int64_t dflt)
 {
 	sqlite3_stmt *st;
-	int64_t page = 4096;
-	if (sqlite3_prepare_v2(s->db, "PRAGMA page_size", -1, &st, NULL) ==
-	    SQLITE_OK) {
+	int64_t v = dflt;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW)
-			page = sqlite3_column_int64(st, 0);
+			v = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 	}
+	return v;
+}
+
+int64_t store_db_bytes(struct store *s)
+{
+	return pragma_int(s, "PRAGMA page_count", 0) *
+	       pragma_int(s, "PRAGMA page_size", 4096);
+}
+
+void store_set_size_limit(struct store *s, int64_t max_bytes)
+{
+	int64_t page = pragma_int(s, "PRAGMA page_size", 4096);
 	char sql[64];
 	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld",
 		max_bytes > 0 ? (long long)(max_bytes / page) : 4294967294LL);

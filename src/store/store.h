@@ -46,6 +46,8 @@ void store_rollback(struct store *s);
  * writes then fail as a full disk does (CV_EIO). serve and sync take it
  * as --max-store-mb. */
 void store_set_size_limit(struct store *s, int64_t max_bytes);
+/* The database's size in bytes (its pages; the -wal file apart). */
+int64_t store_db_bytes(struct store *s);
 /* Whether a transaction is open on s: false after store_begin when a
  * failed statement (disk full, I/O error) made SQLite roll it back. */
 bool store_tx_active(struct store *s);

@@ -11,20 +11,6 @@
 command -v sqlite3 >/dev/null || command -v python3 >/dev/null ||
 	{ echo "python3 missing: skipped"; exit 77; }
 
-# sql QUERY : run a query on the store (python3: no sqlite3 CLI needed)
-sql() {
-	python3 - "$CALLVAULT_DB" "$1" <<'PY'
-import sqlite3, sys
-con = sqlite3.connect(sys.argv[1])
-q = sys.argv[2]
-if q.lstrip().upper().startswith("SELECT"):
-    for row in con.execute(q):
-        print("|".join("" if v is None else str(v) for v in row))
-else:
-    con.executescript(q)
-con.commit()
-PY
-}
 # due: every media job due now (time passing, without waiting for it)
 due() { sql "UPDATE media_fetch SET next_at = 0 WHERE state = 'pending'"; }
 quirk() { curl -s -X POST "$S_URL/__sim/quirk" --data-urlencode "spec=$1" >/dev/null; }

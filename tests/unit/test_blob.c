@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "blob.h"
@@ -17,6 +18,7 @@
 #include "t.h"
 #include "util.h"
 #include "wav.h"
+#include "workq.h"
 
 static char dir[] = "/tmp/cv_blob.XXXXXX";
 
@@ -125,7 +127,7 @@ static void test_write_commit(void)
 }
 
 /* A crash mid-write leaves a file under tmp/ only: no blob by name, and
- * the sweep removes it once it is old. */
+ * the next sweep removes it (a live writer's file, never). */
 static int seen(const char *name, bool valid, int64_t size, void *arg)
 {
 	(*(int *)arg)++;
@@ -141,18 +143,35 @@ static void test_crash_leftovers(void)
 	struct blob_writer *w;
 	CHECK(blob_writer_new(b, 0, &w, &err) == CV_OK);
 	CHECK(blob_writer_write(w, "partial", 7, &err) == CV_OK);
-	/* "crash": the writer is never committed nor aborted */
+	/* "crash": a process that dies mid-write, its writer never
+	 * committed nor aborted */
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct blob_writer *dead;
+		if (blob_writer_new(b, 0, &dead, NULL) != CV_OK ||
+		    blob_writer_write(dead, "partial", 7, NULL) != CV_OK)
+			_exit(1);
+		_exit(0);
+	}
+	int status = -1;
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && status == 0);
 	int n = 0;
 	CHECK(blob_each(b, seen, &n) == 0);
 	CHECK_INT(n, 0);
 	char *tmp = xasprintf("%s/tmp", blob_dir(b));
-	CHECK_INT(count_files(tmp), 1);
-	CHECK_INT(blob_sweep_tmp(b), 0); /* fresh: maybe a live writer */
+	CHECK_INT(count_files(tmp), 2);
+	/* the dead one goes at once, whatever its age; the live one stays
+	 * however old it looks */
 	char *cmd = xasprintf("touch -d '2 hours ago' '%s'/*", tmp);
 	CHECK(system(cmd) == 0);
 	CHECK_INT(blob_sweep_tmp(b), 1);
+	CHECK_INT(count_files(tmp), 1);
+	CHECK(blob_writer_write(w, " still", 6, &err) == CV_OK);
+	char sha[CV_SHA256_HEX];
+	CHECK(blob_writer_commit(w, NULL, sha, NULL, &err) == CV_OK);
+	CHECK(blob_exists(b, sha, NULL));
 	CHECK_INT(count_files(tmp), 0);
-	blob_writer_abort(w); /* its file is gone already: harmless */
+	CHECK(blob_remove(b, sha, &err) == CV_OK);
 	/* a stray file under a fan-out directory is reported as invalid */
 	char *fan = xasprintf("%s/ab", blob_dir(b));
 	mkdir(fan, 0700);
@@ -435,6 +454,63 @@ static void test_backup(void)
 	free(live);
 }
 
+/* sync's way: writers flushed on worker threads, then published and
+ * their directories fsync'd once on this thread. */
+static void flush_item(void *item)
+{
+	CHECK(blob_writer_flush(item) == CV_OK);
+}
+
+static void drop_item(void *item)
+{
+	blob_writer_abort(item);
+}
+
+static void test_flush_threads(void)
+{
+	char *store = xasprintf("%s/f.db", dir);
+	struct blobstore *b;
+	char *err = NULL;
+	CHECK(blob_open(&b, store, true, &err) == CV_OK);
+	struct workq *q;
+	CHECK(workq_create(&q, 3, NULL, NULL, &err) == CV_OK);
+	enum { N = 20 };
+	char want[N][CV_SHA256_HEX];
+	for (int i = 0; i < N; i++) {
+		struct blob_writer *w;
+		char *text = xasprintf("recording %d", i);
+		CHECK(blob_writer_new(b, 0, &w, &err) == CV_OK);
+		CHECK(blob_writer_write(w, text, strlen(text), &err) == CV_OK);
+		cv_sha256_hex(text, strlen(text), want[i]);
+		free(text);
+		workq_submit(q, flush_item, w);
+	}
+	workq_wait(q);
+	CHECK_INT(workq_pending(q), N);
+	int n = 0;
+	for (struct blob_writer *w; (w = workq_collect(q)); n++) {
+		char sha[CV_SHA256_HEX];
+		CHECK(blob_writer_publish(w, NULL, sha, NULL, &err) == CV_OK);
+		CHECK(blob_exists(b, sha, NULL));
+	}
+	CHECK_INT(n, N);
+	CHECK_INT(workq_pending(q), 0);
+	CHECK(blob_sync(b, &err) == CV_OK);
+	for (int i = 0; i < N; i++)
+		CHECK(blob_exists(b, want[i], NULL));
+	char *tmp = xasprintf("%s/tmp", blob_dir(b));
+	CHECK_INT(count_files(tmp), 0);
+	/* what is left at the end is handed back, never leaked */
+	struct blob_writer *w;
+	CHECK(blob_writer_new(b, 0, &w, &err) == CV_OK);
+	workq_submit(q, flush_item, w);
+	workq_destroy(q, drop_item);
+	CHECK_INT(count_files(tmp), 0);
+	free(tmp);
+	blob_close(b);
+	free(store);
+}
+
 int main(void)
 {
 	CHECK(mkdtemp(dir) != NULL);
@@ -444,6 +520,7 @@ int main(void)
 	test_long_header();
 	test_rows();
 	test_backup();
+	test_flush_threads();
 	char *cmd = xasprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);

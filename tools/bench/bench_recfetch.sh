@@ -11,7 +11,8 @@
 #      callvault (streamed into the blob store, each blob fsync'd)
 #      against one curl process downloading the same files with the
 #      same parallelism (one request at a time per location; curl does
-#      not fsync). Target 0.9×.
+#      not fsync). Target 0.9×. Also the CPU time (user + sys) each
+#      took: on a loaded machine that, not the wall, is what each costs.
 #
 # The call logs are synced first (--no-media, not timed).
 # usage: tools/bench/bench_recfetch.sh [BUILD_DIR] [WINDOW_MS] [N]
@@ -96,7 +97,7 @@ sql "DELETE FROM recordings; UPDATE media_fetch SET state = 'pending',
 rm -rf "$CALLVAULT_DB.blobs"
 sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
 t0=$(now)
-"$CV" sync >"$W/b.out" 2>"$W/b.err"
+/usr/bin/time -f '%U %S' -o "$W/b.cpu" "$CV" sync >"$W/b.out" 2>"$W/b.err"
 t1=$(now)
 kept=$(sql "SELECT count(*) FROM recordings")
 [ "$kept" -eq "$M" ] || { echo "B: kept $kept of $M" >&2; tail "$W/b.err" >&2; exit 1; }
@@ -113,19 +114,26 @@ mkdir -p "$W/curl"
 rm -rf "$CALLVAULT_DB.blobs"
 sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
 c0=$(now)
-curl -s -K "$W/curl.cfg"
+/usr/bin/time -f '%U %S' -o "$W/c.cpu" curl -s -K "$W/curl.cfg"
 c1=$(now)
 # the same bytes on disk, as callvault's are (curl leaves them cached)
 sync
 c2=$(now)
 CBYTES=$(du -cb "$W"/curl/*.wav | tail -1 | cut -f1)
-python3 - "$t0" "$t1" "$BYTES" "$c0" "$c1" "$c2" "$CBYTES" <<'PY'
+python3 - "$t0" "$t1" "$BYTES" "$c0" "$c1" "$c2" "$CBYTES" \
+	$(cat "$W/b.cpu") $(cat "$W/c.cpu") <<'PY'
 import sys
-t0, t1, b, c0, c1, c2, cb = map(float, sys.argv[1:])
+t0, t1, b, c0, c1, c2, cb, bu, bs, cu_, cs_ = map(float, sys.argv[1:])
 cv, cu, cs = b / (t1 - t0), cb / (c1 - c0), cb / (c2 - c0)
 print(f"B callvault {b / 1e6:.0f} MB in {t1 - t0:.2f} s = {cv / 1e6:.1f} MB/s; "
       f"curl {cb / 1e6:.0f} MB in {c1 - c0:.2f} s = {cu / 1e6:.1f} MB/s "
       f"(ratio {cv / cu:.2f}x); curl then sync {c2 - c0:.2f} s = "
       f"{cs / 1e6:.1f} MB/s (ratio {cv / cs:.2f}x)")
+# on a loaded machine the wall ratio is mostly the scheduler's: CPU time
+# (user + sys of the process, every thread) says what each one costs
+bc, cc = bu + bs, cu_ + cs_
+print(f"B CPU callvault {bc:.2f} s ({b / bc / 1e6:.1f} MB per CPU-s), curl "
+      f"{cc:.2f} s ({cb / cc / 1e6:.1f} MB per CPU-s): ratio "
+      f"{(b / bc) / (cb / cc):.2f}x")
 PY
 stop

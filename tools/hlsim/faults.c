@@ -34,6 +34,8 @@ const char faults_help[] =
 	"      rec-notaudio=P recordings: 200 with a body that is not audio\n"
 	"                     (text/html, or audio/x-wav that is not a WAV)\n"
 	"      latency-ms=N   sleep N ms before every API answer\n"
+	"      rec-stall-ms=N recordings: send half, pause N ms (at most\n"
+	"                     60000), then the rest (a download to kill)\n"
 	"      storm429=N     N consecutive 429s, starting at API request 5\n"
 	"                     (set through /__sim/fault: at the next request)\n"
 	"      storm-every=K  ... and again every K API requests (default 200)\n";
@@ -54,6 +56,10 @@ static int set_one(struct faults *f, const char *name, const char *val,
 	}
 	if (!strcmp(name, "latency-ms")) {
 		f->latency_ms = (int)v;
+		return 0;
+	}
+	if (!strcmp(name, "rec-stall-ms")) {
+		f->rec_stall_ms = v > 60000 ? 60000 : (int)v;
 		return 0;
 	}
 	if (!strcmp(name, "storm429")) {

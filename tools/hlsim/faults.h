@@ -18,6 +18,7 @@ enum fault_kind {
 struct faults {
 	double share[F__COUNT];  /* F_STORM, F_LATENCY unused here */
 	int latency_ms;
+	int rec_stall_ms;        /* recordings: pause this long mid-body */
 	int storm429;            /* length of a 429 storm (requests) */
 	int storm_every;         /* a storm starts every N API requests */
 	uint64_t rng;

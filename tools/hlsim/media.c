@@ -5,6 +5,7 @@
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
 #include "common.h"
@@ -18,6 +19,7 @@ struct media_stream {
 	int rate;
 	uint64_t len;              /* header + samples */
 	uint64_t cut;              /* bytes really sent (< len: truncated) */
+	int stall_ms;              /* pause this long at half the length */
 };
 
 static uint64_t fnv(const char *s)
@@ -87,6 +89,14 @@ static int16_t sample(const struct media_stream *m, uint64_t k)
 ssize_t media_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct media_stream *m = cls;
+	if (m->stall_ms > 0 && pos >= m->len / 2) {
+		/* (the reader runs on the connection's own thread) */
+		struct timespec ts = { m->stall_ms / 1000,
+			(long)(m->stall_ms % 1000) * 1000000 };
+		while (nanosleep(&ts, &ts) != 0)
+			;
+		m->stall_ms = 0;
+	}
 	if (pos >= m->cut)
 		return pos >= m->len ? MHD_CONTENT_READER_END_OF_STREAM
 				     : MHD_CONTENT_READER_END_WITH_ERROR;
@@ -171,6 +181,7 @@ static void recording(struct hlsim *h, const struct sim_call *c,
 	m->len = m->cut = WAV_HEADER + data;
 	if (faults_roll(&h->faults, F_RECTRUNC))
 		m->cut = m->len / 2;
+	m->stall_ms = h->faults.rec_stall_ms;
 	a->status = 200;
 	a->content_type = "audio/x-wav";
 	a->disposition = "attachment; filename=audio.wav";
