@@ -496,6 +496,13 @@ enum cv_err store_set_bulk(struct store *s, bool on, char **errmsg)
 		errmsg);
 }
 
+enum cv_err store_set_cache(struct store *s, int kib, char **errmsg)
+{
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", kib);
+	return store_exec(s, sql, errmsg);
+}
+
 void store_set_size_limit(struct store *s, int64_t max_bytes)
 {
 	sqlite3_stmt *st;
