@@ -15,6 +15,7 @@
 
 #define S3_ANSWER_MAX (1u << 20)  /* XML answers and error bodies */
 #define S3_ATTEMPTS 4
+#define S3_UPLOAD_BUF (512u << 10)
 
 const char *s3_lock_mode_name(enum s3_lock_mode m)
 {
@@ -406,6 +407,10 @@ static void setup(struct s3 *s, const struct s3_req *q, struct s3_resp *r,
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
 			(curl_off_t)q->body_len);
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
+		/* a part goes out in 512 KiB writes, not 64 KiB ones */
+		if (q->body_len > S3_UPLOAD_BUF)
+			curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE,
+				(long)S3_UPLOAD_BUF);
 	} else if (strcmp(q->method, "GET")) {
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
 	}

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <zstd.h>
 
+#define ZSTD_JOB (1 << 20)
+
 struct tarzst {
 	struct archive *ar;
 	struct archive_entry *ent;
@@ -86,9 +88,14 @@ static bool setup_zstd(struct tarzst *t, int level, int threads)
 	    ZSTD_isError(ZSTD_CCtx_setParameter(t->zc, ZSTD_c_checksumFlag,
 		    1)))
 		return false;
-	/* a libzstd without threads refuses workers: run in the caller */
-	if (threads > 0)
-		(void)ZSTD_CCtx_setParameter(t->zc, ZSTD_c_nbWorkers, threads);
+	/* a libzstd without threads refuses workers: run in the caller.
+	 * With workers, 1 MiB jobs: zstd's default for level 3 is 8 MiB,
+	 * and it keeps about five jobs' input and output in memory (~45 MiB
+	 * more peak RSS for archive, against 0.3 % more bytes) */
+	if (threads > 0 &&
+	    !ZSTD_isError(ZSTD_CCtx_setParameter(t->zc, ZSTD_c_nbWorkers,
+		    threads)))
+		(void)ZSTD_CCtx_setParameter(t->zc, ZSTD_c_jobSize, ZSTD_JOB);
 	t->out_cap = ZSTD_CStreamOutSize();
 	t->out = xmalloc(t->out_cap);
 	return true;

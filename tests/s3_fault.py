@@ -13,6 +13,9 @@ usage: s3_fault.py MODE PORTFILE LOGFILE
           nothing; any other request never gets an answer
   trickle a GET gets its headers, then 16 bytes every half second
           (32 B/s) of a 1 MiB body; any other request: as stall
+  parts   a multipart upload whose part 3 always gets 500 InternalError;
+          the other parts are answered after 0.3 s (so a writer outruns
+          the senders), the abort with 204
 Each request is logged as "METHOD PATH?QUERY" to LOGFILE.
 """
 import http.server
@@ -56,6 +59,8 @@ class H(http.server.BaseHTTPRequestHandler):
             return error(self, 500, "InternalError")
         if MODE in ("stall", "trickle"):
             return self.slow()
+        if MODE == "parts":
+            return self.parts()
         if count == 1:
             self.connection.shutdown(socket.SHUT_RDWR)
             self.close_connection = True
@@ -111,6 +116,28 @@ class H(http.server.BaseHTTPRequestHandler):
         except OSError:
             pass  # the client gave up: what the test wants
         self.close_connection = True
+    def parts(self):
+        path, _, query = self.path.partition("?")
+        q = dict(kv.partition("=")[::2] for kv in query.split("&"))
+        if self.command == "POST" and "uploads" in q:
+            body = b"<InitiateMultipartUploadResult><UploadId>u1</UploadId>" \
+                b"</InitiateMultipartUploadResult>"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return self.wfile.write(body)
+        if self.command == "PUT" and "partNumber" in q:
+            if q["partNumber"] == "3":
+                return error(self, 500, "InternalError")
+            time.sleep(0.3)
+            self.send_response(200)
+            self.send_header("ETag", '"p%s"' % q["partNumber"])
+            self.send_header("Content-Length", "0")
+            return self.end_headers()
+        if self.command == "DELETE" and "uploadId" in q:
+            self.send_response(204)
+            return self.end_headers()
+        return error(self, 400, "InvalidRequest")
 
     do_GET = do_PUT = do_HEAD = do_DELETE = do_POST = handle_one
 

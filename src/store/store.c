@@ -497,6 +497,13 @@ enum cv_err store_set_bulk(struct store *s, bool on, char **errmsg)
 		errmsg);
 }
 
+enum cv_err store_set_cache(struct store *s, int kib, char **errmsg)
+{
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", kib);
+	return store_exec(s, sql, errmsg);
+}
+
 static int64_t pragma_int(struct store *s, const char *sql, int64_t dflt)
 {
 	sqlite3_stmt *st;

@@ -64,6 +64,12 @@ void store_set_busy_timeout(struct store *s, int ms);
  */
 enum cv_err store_set_bulk(struct store *s, bool on, char **errmsg)
 	CV_MUST_CHECK;
+/*
+ * A page cache of at most kib KiB for this connection (16 MB by
+ * default): for a command whose peak RSS is bounded, such as archive.
+ */
+enum cv_err store_set_cache(struct store *s, int kib, char **errmsg)
+	CV_MUST_CHECK;
 
 /* Where a version came from. */
 enum store_source { SRC_API, SRC_WEBHOOK, SRC_IMPORT, SRC_RESTORE };

@@ -225,7 +225,7 @@ expect_eq "  the verified January is purged" "$(sqlite3 "$db3" "SELECT count(*) 
 expect_eq "  February stays" "$(sqlite3 "$db3" "SELECT count(*) > 0 FROM calls")" 1
 expect "  the disposal names the s3:// archive" bash -c "CALLVAULT_DB='$db3' '$CALLVAULT' audit | grep -q 's3://locked/inst3/'"
 
-# ---- several parts: 8 MiB each, two sent while the third is filled ----
+# ---- several parts: 8 MiB each, two buffers, each sent while the other fills ----
 if [ -n "${S3PUT:-}" ]; then
 	head -c $((20 * 1048576 + 12345)) /dev/urandom >"$T/big"
 	expect "a three-part upload" "$S3PUT" "$EP" locked big/three \

@@ -5,7 +5,10 @@
 #   - `archive --out DIR` of the same month (the bag without the upload),
 #   - callvault's upload path alone (bench_s3put: the s3_upload_* calls
 #     archive --to feeds) against `curl --aws-sigv4 -T` uploading the
-#     same bytes (the bag just written) as one PUT;
+#     same bytes (the bag just written) as one PUT, and against curl
+#     uploading them as a multipart upload of the same 8 MiB parts, two
+#     at a time, without payload hashes (RGW's multipart path alone);
+#     with the CPU seconds of the client and of the RGW daemons for each;
 # then `storage verify` (stream + SHA-256 + lock checks) against
 # `curl GET | sha256sum` of the same object. Best of R rounds (default 3);
 # peak RSS of callvault (/usr/bin/time -v). Stops the RGW it starts.
@@ -49,9 +52,41 @@ reset_store() {
 }
 secs() { echo "$2 - $1" | bc -l; }
 rss_of() { sed -n 's/.*Maximum resident set size (kbytes): //p' "$1"; }
+cpu_of() {   # user + system seconds from a time -v file
+	sed -n 's/.*\(User\|System\) time (seconds): //p' "$1" | paste -sd+ | bc -l
+}
+# CPU seconds used so far by the RGW's daemons (mon, osd, radosgw)
+srv_cpu() {
+	local p t=0
+	for p in $(cat "$OUT"/rgw/run/*.pid); do
+		t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+	done
+	echo "$t / $(getconf CLK_TCK)" | bc -l
+}
+# curl_mpu KEY: the bag's 8 MiB parts ($OUT/parts) as one multipart upload,
+# two parts at a time over one curl process, UNSIGNED-PAYLOAD, no MD5
+curl_mpu() {
+	local id n=0 f x args=(-s --parallel --parallel-max 2)
+	id=$(curl -sf "${S3[@]}" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+		-X POST "$RGW_ENDPOINT/bench/$1?uploads=" |
+		sed -n 's:.*<UploadId>\(.*\)</UploadId>.*:\1:p')
+	x="<CompleteMultipartUpload>"
+	for f in "$OUT"/parts/p???; do
+		n=$((n + 1))
+		[ $n -gt 1 ] && args+=(--next)
+		args+=("${S3[@]}" -sf -H "x-amz-content-sha256: UNSIGNED-PAYLOAD"
+			-T "$f" -o /dev/null
+			"$RGW_ENDPOINT/bench/$1?partNumber=$n&uploadId=$id")
+		x+="<Part><PartNumber>$n</PartNumber><ETag>\"$(cat "$f.md5")\"</ETag></Part>"
+	done
+	curl "${args[@]}"
+	curl -sf "${S3[@]}" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+		-X POST --data-binary "$x</CompleteMultipartUpload>" \
+		"$RGW_ENDPOINT/bench/$1?uploadId=$id" -o /dev/null
+}
 best() { echo "if ($1 < $2) $1 else $2" | bc -l; }
 
-b_s3=9999 b_dir=9999 b_curl=9999 b_ver=9999 b_get=9999 b_up=9999 rss=0 vrss=0 drss=0 urss=0
+b_mp=9999 b_s3=9999 b_dir=9999 b_curl=9999 b_ver=9999 b_get=9999 b_up=9999 rss=0 vrss=0 drss=0 urss=0
 for i in $(seq "$R"); do
 	reset_store
 	t0=$(date +%s.%N)
@@ -70,17 +105,31 @@ for i in $(seq "$R"); do
 	# the same bytes, to a file, for curl -T (not timed)
 	curl -sf "${S3[@]}" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
 		-o "$OUT/bag.tar.zst" "$RGW_ENDPOINT/bench/$key"
-	t0=$(date +%s.%N)
-	curl -sf "${S3[@]}" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+	if [ ! -d "$OUT/parts" ]; then   # not timed
+		mkdir "$OUT/parts"
+		split -b 8388608 -d -a 3 "$OUT/bag.tar.zst" "$OUT/parts/p"
+		for f in "$OUT"/parts/p???; do
+			md5sum <"$f" | cut -d' ' -f1 >"$f.md5"
+		done
+	fi
+	s0=$(srv_cpu); t0=$(date +%s.%N)
+	/usr/bin/time -v -o "$OUT/t5" curl -sf "${S3[@]}" \
+		-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
 		-T "$OUT/bag.tar.zst" "$RGW_ENDPOINT/bench/curl-$i.tar.zst" \
 		-o /dev/null
-	t1=$(date +%s.%N)
+	t1=$(date +%s.%N); s1=$(srv_cpu)
 	cu=$(secs "$t0" "$t1")
-	t0=$(date +%s.%N)
+	cuc=$(cpu_of "$OUT/t5"); cus=$(echo "$s1 - $s0" | bc -l)
+	s0=$(srv_cpu); t0=$(date +%s.%N)
+	curl_mpu "mpu-$i.tar.zst"
+	t1=$(date +%s.%N); s1=$(srv_cpu)
+	mp=$(secs "$t0" "$t1"); mps=$(echo "$s1 - $s0" | bc -l)
+	s0=$(srv_cpu); t0=$(date +%s.%N)
 	/usr/bin/time -v -o "$OUT/t4" "$PUT" "$RGW_ENDPOINT" bench \
 		"cv-$i.tar.zst" "$OUT/bag.tar.zst" "$OUT/ak" "$OUT/sk"
-	t1=$(date +%s.%N)
+	t1=$(date +%s.%N); s1=$(srv_cpu)
 	up=$(secs "$t0" "$t1")
+	upc=$(cpu_of "$OUT/t4"); ups=$(echo "$s1 - $s0" | bc -l)
 	r=$(rss_of "$OUT/t4"); [ "$r" -gt "$urss" ] && urss=$r
 	t0=$(date +%s.%N)
 	curl -sf "${S3[@]}" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
@@ -95,12 +144,16 @@ for i in $(seq "$R"); do
 	t1=$(date +%s.%N)
 	dir=$(secs "$t0" "$t1")
 	r=$(rss_of "$OUT/t3"); [ "$r" -gt "$drss" ] && drss=$r
+	printf 'round %d: upload %.2fs (cpu %.2f, rgw %.2f), curl -T %.2fs (cpu %.2f, rgw %.2f), curl multipart %.2fs (rgw %.2f); load %s\n' \
+		"$i" "$up" "$upc" "$ups" "$cu" "$cuc" "$cus" "$mp" "$mps" \
+		"$(cut -d' ' -f1 /proc/loadavg)" >&2
 	echo "round $i: archive --to ${s3}s, --out ${dir}s, upload ${up}s," \
 		"curl -T ${cu}s;" \
 		"storage verify ${ver}s, curl|sha256sum ${get}s" >&2
 	b_s3=$(best "$s3" "$b_s3"); b_dir=$(best "$dir" "$b_dir")
 	b_curl=$(best "$cu" "$b_curl"); b_ver=$(best "$ver" "$b_ver")
 	b_get=$(best "$get" "$b_get"); b_up=$(best "$up" "$b_up")
+	b_mp=$(best "$mp" "$b_mp")
 done
 size=$(stat -c %s "$OUT/bag.tar.zst")
 mb() { echo "$size / 1048576 / $1" | bc -l | xargs printf '%.1f'; }
@@ -113,6 +166,8 @@ printf 'callvault upload:   %6.2f s  %s MiB/s  peak RSS %d MiB (bench_s3put)\n' 
 	"$b_up" "$(mb "$b_up")" $((urss / 1024))
 printf 'curl -T (one PUT):  %6.2f s  %s MiB/s; ratio %.2f\n' "$b_curl" \
 	"$(mb "$b_curl")" "$(echo "$b_curl / $b_up" | bc -l)"
+printf 'curl multipart:     %6.2f s  %s MiB/s (8 MiB parts, 2 at a time, no hashes); ratio %.2f\n' \
+	"$b_mp" "$(mb "$b_mp")" "$(echo "$b_mp / $b_up" | bc -l)"
 printf 'storage verify:     %6.2f s  %s MiB/s  peak RSS %d MiB\n' \
 	"$b_ver" "$(mb "$b_ver")" $((vrss / 1024))
 printf 'curl | sha256sum:   %6.2f s  %s MiB/s; ratio %.2f\n' "$b_get" \
