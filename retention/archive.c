@@ -34,6 +34,8 @@
 
 /* ---- one bag ---- */
 
+enum { ARCHIVE_WRITEBACK_BYTES = 8 << 20 };
+
 enum { SP_CALLS, SP_VERSIONS, SP_EVENTS, SP_OUTCOMES, SP_AUDIT,
 	SP_ERASURES, SP_M256, SP_M512, SP_N };
 static const char *const payload_names[] = { "calls.jsonl",
@@ -531,12 +533,17 @@ static enum cv_err write_bag(struct bag *b, struct sink *sk, int seq,
 	uint64_t tar_size;
 	enum cv_err rc;
 	if ((rc = tarzst_create(&b->t, sk, b->o->level ? b->o->level : 3,
-		     b->o->threads, now, b->errmsg)) != CV_OK ||
-	    (rc = write_payload(b, from, to, only_new, now)) != CV_OK ||
-	    (rc = write_tags(b, seq, ch, now, tag_sha)) != CV_OK)
+		     b->o->threads, now, b->errmsg)) == CV_OK &&
+	    (rc = write_payload(b, from, to, only_new, now)) == CV_OK &&
+	    (rc = write_tags(b, seq, ch, now, tag_sha)) == CV_OK)
+		rc = tarzst_finish(b->t, res->sha256, &res->size, &tar_size,
+			b->errmsg);
+	if (rc != CV_OK) {
+		/* its threads write to sk: stopped before sk goes */
+		tarzst_destroy(b->t);
+		b->t = NULL;
 		return rc;
-	rc = tarzst_finish(b->t, res->sha256, &res->size, &tar_size,
-		b->errmsg);
+	}
 	res->seq = seq;
 	res->calls = b->calls;
 	res->versions = b->versions;
@@ -568,8 +575,12 @@ static enum cv_err open_sink(struct sink **sk, const char *dir,
 	publish_sweep_temps(dir);
 	if (rc == CV_OK)
 		rc = sink_open_file(sk, path, 0600, errmsg);
-	if (rc == CV_OK)
+	if (rc == CV_OK) {
 		sink_set_fault(*sk, fault);
+		/* the disk writes while the bag is made: less to wait for
+		 * at the fsync before the rename */
+		sink_set_writeback(*sk, ARCHIVE_WRITEBACK_BYTES);
+	}
 	return rc;
 }
 

@@ -2,12 +2,15 @@
 #include "archive_media.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "bagjson.h"
 #include "blob.h"
+#include "fanout.h"
 #include "retention.h"
 #include "spool.h"
 #include "store/store_media_arch.h"
@@ -18,6 +21,8 @@ struct mitem {
 	char *rel;                /* "recordings/<callId>.wav", … */
 	enum media_kind kind;
 	int64_t size;
+	/* the bytes' digests as written (amedia_write) */
+	char hex256[CV_SHA512_HEX], hex512[CV_SHA512_HEX];
 };
 
 struct amedia {
@@ -225,22 +230,35 @@ enum cv_err amedia_note_call(struct amedia *m, const char *call_id,
 
 /* ---- writing the files ---- */
 
-struct digests {
-	struct cv_hash *h256, *h512;
-	char hex256[CV_SHA512_HEX], hex512[CV_SHA512_HEX];
+/*
+ * Each file's bytes pass through a fanout (fanout.h): SHA-256 on one
+ * lane, SHA-512 on another, while this thread hands the same chunk to
+ * zstd and reads the next. The SHA-256 is computed once and serves twice:
+ * it must equal the blob's name (the bytes received) and it is the
+ * manifest's digest. A file's digests are final once its last chunk has
+ * passed both lanes; they are checked every IN_CHECK files and at the
+ * end, and the manifests hear of the files, in order, at the end.
+ */
+enum { IN_SLOTS = 4, IN_SLOT_SIZE = 256 << 10, IN_CHECK = 64 };
+
+struct hlane {
+	const char *kind;
+	struct cv_hash *h;        /* the file under way, or NULL */
+	size_t off;               /* where in a struct mitem its hex goes */
 };
 
-static void digests_start(struct digests *d)
+/* tag: the struct mitem whose last chunk this is, or NULL */
+static bool lane_hash(void *arg, const void *p, size_t n, void *tag)
 {
-	d->h256 = cv_hash_create("sha256");
-	d->h512 = cv_hash_create("sha512");
-}
-
-static void digests_end(struct digests *d)
-{
-	cv_hash_final_hex(d->h256, d->hex256);
-	cv_hash_final_hex(d->h512, d->hex512);
-	d->h256 = d->h512 = NULL;
+	struct hlane *l = arg;
+	if (!l->h)
+		l->h = cv_hash_create(l->kind);
+	cv_hash_update(l->h, p, n);
+	if (tag) {
+		cv_hash_final_hex(l->h, (char *)tag + l->off);
+		l->h = NULL;
+	}
+	return true;
 }
 
 static enum cv_err open_blob(struct amedia *m, const struct mitem *it,
@@ -269,9 +287,27 @@ static enum cv_err open_blob(struct amedia *m, const struct mitem *it,
 	return rc;
 }
 
-/* A recording, streamed from its blob in chunks. */
-static enum cv_err put_recording(struct amedia *m, const struct mitem *it,
-	struct tarzst *t, const char *path, struct digests *d,
+/* Fill buf with n bytes of fd (false: an error or an early end, errno 0). */
+static bool read_full(int fd, char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t r = read(fd, buf, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = 0;
+			return false;
+		}
+		buf += r;
+		n -= (size_t)r;
+	}
+	return true;
+}
+
+/* A recording, streamed from its blob a slot at a time. */
+static enum cv_err put_recording(struct amedia *m, struct mitem *it,
+	struct tarzst *t, const char *path, struct fanout *fo,
 	char **errmsg)
 {
 	int fd;
@@ -279,37 +315,52 @@ static enum cv_err put_recording(struct amedia *m, const struct mitem *it,
 	enum cv_err rc = open_blob(m, it, &fd, &size, errmsg);
 	if (rc != CV_OK)
 		return rc;
-	static char chunk[1 << 16];
-	int64_t left = size;
-	rc = tarzst_begin(t, path, (uint64_t)size, errmsg);
-	while (rc == CV_OK && left > 0) {
-		ssize_t n = read(fd, chunk, left < (int64_t)sizeof(chunk)
-				? (size_t)left : sizeof(chunk));
-		if (n <= 0) {
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	uint64_t left = (uint64_t)size;
+	rc = tarzst_begin(t, path, left, errmsg);
+	while (rc == CV_OK) {
+		char *chunk = fanout_slot(fo);
+		size_t n = left < IN_SLOT_SIZE ? (size_t)left : IN_SLOT_SIZE;
+		if (!read_full(fd, chunk, n)) {
 			rc = cv_error(errmsg, CV_EIO, "reading blob %s: %s",
-				it->sha256, n < 0 ? strerror(errno)
+				it->sha256, errno ? strerror(errno)
 						  : "it ended early");
 			break;
 		}
-		cv_hash_update(d->h256, chunk, (size_t)n);
-		cv_hash_update(d->h512, chunk, (size_t)n);
-		rc = tarzst_write(t, chunk, (size_t)n, errmsg);
 		left -= n;
+		fanout_push(fo, n, left ? NULL : it);
+		/* the lanes only read the slot: so does zstd */
+		rc = tarzst_write(t, chunk, n, errmsg);
+		if (!left)
+			break;
 	}
 	close(fd);
-	if (rc == CV_OK)
-		rc = tarzst_end(t, errmsg);
-	digests_end(d);
-	if (rc == CV_OK && strcmp(d->hex256, it->sha256) != 0)
-		rc = cv_error(errmsg, CV_EINTEGRITY, "the recording of call %s "
-			"(blob %s) no longer has the bytes received (SHA-256 "
-			"%s); not archived", it->call_id, it->sha256,
-			d->hex256);
-	return rc;
+	return rc == CV_OK ? tarzst_end(t, errmsg) : rc;
 }
 
-static enum cv_err put_transcription(struct amedia *m, const struct mitem *it,
-	struct tarzst *t, const char *path, struct digests *d,
+/* Bytes in memory, through the same lanes. */
+static enum cv_err put_bytes(struct mitem *it, struct tarzst *t,
+	const char *path, const char *p, size_t len, struct fanout *fo,
+	char **errmsg)
+{
+	enum cv_err rc = tarzst_begin(t, path, len, errmsg);
+	size_t left = len;
+	while (rc == CV_OK) {
+		char *chunk = fanout_slot(fo);
+		size_t n = left < IN_SLOT_SIZE ? left : IN_SLOT_SIZE;
+		memcpy(chunk, p, n);
+		p += n;
+		left -= n;
+		fanout_push(fo, n, left ? NULL : it);
+		rc = tarzst_write(t, chunk, n, errmsg);
+		if (!left)
+			break;
+	}
+	return rc == CV_OK ? tarzst_end(t, errmsg) : rc;
+}
+
+static enum cv_err put_transcription(struct amedia *m, struct mitem *it,
+	struct tarzst *t, const char *path, struct fanout *fo,
 	char **errmsg)
 {
 	struct store_transcription *v;
@@ -323,13 +374,56 @@ static enum cv_err put_transcription(struct amedia *m, const struct mitem *it,
 	if (rc == CV_OK && !hit)
 		rc = cv_error(errmsg, CV_EINTEGRITY, "the transcription %s of "
 			"call %s is gone", it->sha256, it->call_id);
-	if (rc == CV_OK) {
-		cv_hash_update(d->h256, hit->body, hit->len);
-		cv_hash_update(d->h512, hit->body, hit->len);
-		rc = tarzst_add(t, path, hit->body, hit->len, errmsg);
-	}
-	digests_end(d);
+	if (rc == CV_OK)
+		rc = put_bytes(it, t, path, hit->body, hit->len, fo, errmsg);
 	store_transcriptions_free(v, n);
+	return rc;
+}
+
+/* Items [from, to) all hashed: does each recording still have the bytes
+ * received? */
+static enum cv_err check_hashed(const struct amedia *m, size_t from,
+	size_t to, char **errmsg)
+{
+	for (size_t i = from; i < to; i++) {
+		const struct mitem *it = &m->v[i];
+		if (it->kind == MEDIA_RECORDING &&
+		    strcmp(it->hex256, it->sha256) != 0)
+			return cv_error(errmsg, CV_EINTEGRITY, "the recording "
+				"of call %s (blob %s) no longer has the bytes "
+				"received (SHA-256 %s); not archived",
+				it->call_id, it->sha256, it->hex256);
+	}
+	return CV_OK;
+}
+
+/* Every file of the media into t, through fo. */
+static enum cv_err put_files(struct amedia *m, struct tarzst *t,
+	const char *root, struct fanout *fo, char **errmsg)
+{
+	struct buf path;
+	buf_init(&path);
+	enum cv_err rc = CV_OK;
+	size_t checked = 0;
+	for (size_t i = 0; i < m->n && rc == CV_OK; i++) {
+		struct mitem *it = &m->v[i];
+		buf_reset(&path);
+		buf_printf(&path, "%s/data/%s", root, it->rel);
+		rc = it->kind == MEDIA_RECORDING
+			? put_recording(m, it, t, path.data, fo, errmsg)
+			: put_transcription(m, it, t, path.data, fo, errmsg);
+		/* a blob that lost its bytes stops the archive soon, not
+		 * only at its end */
+		if (rc == CV_OK && (i + 1) % IN_CHECK == 0) {
+			fanout_drain(fo);
+			rc = check_hashed(m, checked, i + 1, errmsg);
+			checked = i + 1;
+		}
+	}
+	fanout_drain(fo);
+	if (rc == CV_OK)
+		rc = check_hashed(m, checked, m->n, errmsg);
+	buf_finish(&path);
 	return rc;
 }
 
@@ -356,20 +450,26 @@ enum cv_err amedia_write(struct amedia *m, struct tarzst *t,
 		rc = spool_copy(&m->sp, t, path.data, h256, h512, errmsg);
 	if (rc == CV_OK)
 		manifest(arg, "data/media.jsonl", h256, h512, size);
+	struct hlane lanes[2] = {
+		{ "sha256", NULL, offsetof(struct mitem, hex256) },
+		{ "sha512", NULL, offsetof(struct mitem, hex512) } };
+	fanout_fn *const fns[] = { lane_hash, lane_hash };
+	void *const args[] = { &lanes[0], &lanes[1] };
+	if (rc == CV_OK) {
+		struct fanout *fo = fanout_create(IN_SLOTS, IN_SLOT_SIZE, 2,
+			fns, args);
+		rc = put_files(m, t, root, fo, errmsg);
+		fanout_destroy(fo);
+		/* a file cut short by an error leaves its hashes open */
+		cv_hash_destroy(lanes[0].h);
+		cv_hash_destroy(lanes[1].h);
+	}
 	for (size_t i = 0; i < m->n && rc == CV_OK; i++) {
 		const struct mitem *it = &m->v[i];
-		struct digests d;
 		buf_reset(&path);
-		buf_printf(&path, "%s/data/%s", root, it->rel);
-		digests_start(&d);
-		rc = it->kind == MEDIA_RECORDING
-			? put_recording(m, it, t, path.data, &d, errmsg)
-			: put_transcription(m, it, t, path.data, &d, errmsg);
-		cv_hash_destroy(d.h256);
-		cv_hash_destroy(d.h512);
-		if (rc == CV_OK)
-			manifest(arg, path.data + strlen(root) + 1, d.hex256,
-				d.hex512, (uint64_t)it->size);
+		buf_printf(&path, "data/%s", it->rel);
+		manifest(arg, path.data, it->hex256, it->hex512,
+			(uint64_t)it->size);
 	}
 	buf_finish(&path);
 	return rc;

@@ -8,7 +8,17 @@
 #include <string.h>
 #include <zstd.h>
 
-#define ZSTD_JOB (1 << 20)
+#include "fanout.h"
+
+/*
+ * The compressed bytes go out through a fanout: zstd fills a slot, one
+ * lane hashes it and another writes it to the sink while zstd fills the
+ * next. Four slots of 128 KiB.
+ */
+enum { OUT_SLOTS = 4, OUT_SLOT_SIZE = 128 << 10, ZSTD_JOB = 1 << 20 };
+/* libarchive's block: whole blocks go to zstd without a copy, the small
+ * pieces between them (headers, padding, small files) are gathered */
+enum { TAR_BLOCK = 64 << 10 };
 
 struct tarzst {
 	struct archive *ar;
@@ -16,25 +26,35 @@ struct tarzst {
 	ZSTD_CCtx *zc;
 	struct sink *sink;
 	struct cv_hash *h;
-	void *out;
-	size_t out_cap;
+	struct fanout *fo;        /* lanes: hash, write */
+	char *out;                /* the slot being filled, or NULL */
+	size_t out_pos;
 	uint64_t size, tar_size;
 	int64_t mtime;
 	enum cv_err err;          /* first failure in the callbacks */
 };
 
-/* Write the zstd output buffer's first n bytes to the sink. */
-static bool emit(struct tarzst *t, size_t n)
+static bool lane_hash(void *arg, const void *p, size_t n, void *tag)
 {
-	if (n == 0)
-		return true;
-	if (sink_write(t->sink, t->out, n) != CV_OK) {
-		t->err = CV_EIO;
-		return false;
-	}
-	cv_hash_update(t->h, t->out, n);
-	t->size += n;
+	(void)tag;
+	cv_hash_update(arg, p, n);
 	return true;
+}
+
+static bool lane_write(void *arg, const void *p, size_t n, void *tag)
+{
+	(void)tag;
+	return sink_write(arg, p, n) == CV_OK;
+}
+
+/* Hand the slot being filled to the lanes. */
+static void emit(struct tarzst *t)
+{
+	if (t->out && t->out_pos) {
+		fanout_push(t->fo, t->out_pos, NULL);
+		t->size += t->out_pos;
+		t->out = NULL;
+	}
 }
 
 static bool compress(struct tarzst *t, const void *p, size_t n,
@@ -42,14 +62,23 @@ static bool compress(struct tarzst *t, const void *p, size_t n,
 {
 	ZSTD_inBuffer in = { p, n, 0 };
 	for (;;) {
-		ZSTD_outBuffer o = { t->out, t->out_cap, 0 };
+		if (!t->out) {
+			t->out = fanout_slot(t->fo);
+			t->out_pos = 0;
+		}
+		ZSTD_outBuffer o = { t->out, OUT_SLOT_SIZE, t->out_pos };
 		size_t left = ZSTD_compressStream2(t->zc, &o, &in, mode);
 		if (ZSTD_isError(left)) {
 			t->err = CV_EIO;
 			return false;
 		}
-		if (!emit(t, o.pos))
+		t->out_pos = o.pos;
+		if (t->out_pos == OUT_SLOT_SIZE)
+			emit(t);
+		if (fanout_failed(t->fo)) { /* the sink refused */
+			t->err = CV_EIO;
 			return false;
+		}
 		if (mode == ZSTD_e_continue ? in.pos == in.size : left == 0)
 			return true;
 	}
@@ -88,16 +117,15 @@ static bool setup_zstd(struct tarzst *t, int level, int threads)
 	    ZSTD_isError(ZSTD_CCtx_setParameter(t->zc, ZSTD_c_checksumFlag,
 		    1)))
 		return false;
-	/* a libzstd without threads refuses workers: run in the caller.
-	 * With workers, 1 MiB jobs: zstd's default for level 3 is 8 MiB,
-	 * and it keeps about five jobs' input and output in memory (~45 MiB
-	 * more peak RSS for archive, against 0.3 % more bytes) */
-	if (threads > 0 &&
-	    !ZSTD_isError(ZSTD_CCtx_setParameter(t->zc, ZSTD_c_nbWorkers,
-		    threads)))
+	/* a libzstd without threads refuses workers: run in the caller */
+	if (threads > 0)
+		(void)ZSTD_CCtx_setParameter(t->zc, ZSTD_c_nbWorkers, threads);
+	/* 1 MiB jobs, not zstd's 8 MiB at level 3 (4 windows): the
+	 * workers start sooner, and zstd keeps about five jobs' input and
+	 * output in memory (~45 MiB more peak RSS at 8 MiB, which took
+	 * archive --to past 64 MiB), for ~0.3 % more output
+	if (threads > 0)
 		(void)ZSTD_CCtx_setParameter(t->zc, ZSTD_c_jobSize, ZSTD_JOB);
-	t->out_cap = ZSTD_CStreamOutSize();
-	t->out = xmalloc(t->out_cap);
 	return true;
 }
 
@@ -108,6 +136,9 @@ enum cv_err tarzst_create(struct tarzst **out, struct sink *sink, int level,
 	t->sink = sink;
 	t->mtime = mtime;
 	t->h = cv_hash_create("sha256");
+	fanout_fn *const fns[] = { lane_hash, lane_write };
+	void *const args[] = { t->h, sink };
+	t->fo = fanout_create(OUT_SLOTS, OUT_SLOT_SIZE, 2, fns, args);
 	*out = NULL;
 	if (!setup_zstd(t, level, threads)) {
 		tarzst_destroy(t);
@@ -118,6 +149,7 @@ enum cv_err tarzst_create(struct tarzst **out, struct sink *sink, int level,
 	if (!t->ar || !t->ent)
 		abort();
 	if (archive_write_set_format_pax_restricted(t->ar) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(t->ar, TAR_BLOCK) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(t->ar, 1) != ARCHIVE_OK ||
 	    archive_write_open(t->ar, t, NULL, write_cb, close_cb) !=
 		    ARCHIVE_OK) {
@@ -202,6 +234,15 @@ enum cv_err tarzst_finish(struct tarzst *t, char sha256[CV_SHA256_HEX],
 	if (!compress(t, NULL, 0, ZSTD_e_end))
 		return cv_error(errmsg, t->err, "finishing the zstd frame "
 						"failed");
+	emit(t);
+	/* every byte written (or the sink's failure known) before the
+	 * caller commits the sink; the lanes are gone after this */
+	bool ok = fanout_drain(t->fo);
+	fanout_destroy(t->fo);
+	t->fo = NULL;
+	if (!ok)
+		return cv_error(errmsg, CV_EIO, "tar close: writing the "
+						"archive failed");
 	char hex[CV_SHA512_HEX];
 	cv_hash_final_hex(t->h, hex);
 	t->h = NULL;
@@ -220,7 +261,7 @@ void tarzst_destroy(struct tarzst *t)
 	if (t->ent)
 		archive_entry_free(t->ent);
 	ZSTD_freeCCtx(t->zc);
+	fanout_destroy(t->fo); /* before the hash its lane updates */
 	cv_hash_destroy(t->h);
-	free(t->out);
 	free(t);
 }

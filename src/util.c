@@ -516,6 +516,7 @@ struct sink {
 	struct buf mem;
 	enum sink_fault fault;
 	bool committed, failed;
+	uint64_t written, flushed, wb_every; /* sink_set_writeback */
 	enum cv_err (*fn)(const void *p, size_t n, void *arg);
 	void *arg;
 };
@@ -563,6 +564,24 @@ void sink_set_fault(struct sink *s, enum sink_fault f)
 	s->fault = f;
 }
 
+void sink_set_writeback(struct sink *s, uint64_t every)
+{
+	s->wb_every = every;
+}
+
+/* Start the disk writing what is written so far (not waiting for it). A
+ * failure here only loses the head start: commit's fsync reports. */
+static void writeback(struct sink *s)
+{
+	if (!s->wb_every || s->written - s->flushed < s->wb_every)
+		return;
+#ifdef SYNC_FILE_RANGE_WRITE
+	(void)sync_file_range(s->fd, (off_t)s->flushed,
+		(off_t)(s->written - s->flushed), SYNC_FILE_RANGE_WRITE);
+#endif
+	s->flushed = s->written;
+}
+
 enum cv_err sink_write(struct sink *s, const void *p, size_t n)
 {
 	if (s->failed)
@@ -592,7 +611,9 @@ enum cv_err sink_write(struct sink *s, const void *p, size_t n)
 		}
 		c += w;
 		n -= (size_t)w;
+		s->written += (uint64_t)w;
 	}
+	writeback(s);
 	return CV_OK;
 }
 

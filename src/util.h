@@ -98,6 +98,10 @@ struct sink *sink_open_fn(enum cv_err (*fn)(const void *p, size_t n,
 	void *arg), void *arg);
 /* Make the sink fail at the given step (for tests). */
 void sink_set_fault(struct sink *s, enum sink_fault f);
+/* A file sink starts writing back to disk each time `every` more bytes
+ * have been written (sync_file_range, not waiting), so that the fsync of
+ * a large file at commit has little left to do. 0 = off (the default). */
+void sink_set_writeback(struct sink *s, uint64_t every);
 enum cv_err sink_write(struct sink *s, const void *p, size_t n) CV_MUST_CHECK;
 /* Make the output durable and visible; on failure nothing is visible. */
 enum cv_err sink_commit(struct sink *s, char **errmsg) CV_MUST_CHECK;

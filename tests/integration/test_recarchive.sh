@@ -5,8 +5,8 @@
 # blob store, purge and subject erase removing the media with their calls.
 [ -w /dev/shm ] && export TMPDIR=/dev/shm
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../rec_lib.sh"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-GEN="$SRC/tools/bench/gencalls.py"
 BAGCHECK="$SRC/tests/bagit_check.py"
 MKREC=${MKREC:?set by meson}
 A="$T/archives"
@@ -14,17 +14,9 @@ BLOBS="$CALLVAULT_DB.blobs"
 q() { python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])' "${2:-$CALLVAULT_DB}" "$1"; }
 blobfile() { echo "$1/${2:0:2}/$2"; }
 
-python3 "$GEN" 30 --seed 11 --locations 1 --start 2026-01 --months 2 \
-	--with-location >"$T/calls.jsonl"
-cv init >/dev/null
-cv import "$T/calls.jsonl" >/dev/null
+rec_store 30 11 2 "$T/calls.jsonl"
 # the January calls that have a messageId, oldest first
-mapfile -t jan < <(python3 -c '
-import json,sys
-rs=[json.loads(l) for l in open(sys.argv[1])]
-rs=[r for r in rs if r.get("messageId") and r["createdAt"].startswith("2026-01")]
-rs.sort(key=lambda r:(r["createdAt"],r["id"]))
-print("\n".join(r["id"] for r in rs))' "$T/calls.jsonl")
+mapfile -t jan < <(rec_ids "$T/calls.jsonl" 2026-01)
 expect "at least four January calls with a messageId" test "${#jan[@]}" -ge 4
 r0=${jan[0]} r1=${jan[1]} late=${jan[2]} held=${jan[3]}
 loc=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["locationId"])' "$T/calls.jsonl")

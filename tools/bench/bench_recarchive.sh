@@ -49,18 +49,10 @@ while read -r id; do
 done <"$OUT/ids"
 [ "$i" -eq "$N" ] || { echo "only $i calls with a messageId" >&2; exit 1; }
 
-reset_store() {
-	python3 - "$CALLVAULT_DB" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-for t in ("archive_media", "archive_calls", "archive_baginfo", "archives"):
-    db.execute("DELETE FROM " + t)
-db.commit()
-PY
-}
+. tests/rec_lib.sh
 
 # the same payload files on disk, for the baseline
-reset_store
+reset_archives
 "$CV" archive --month 2026-03 --out "$OUT/arch" --level 3 >/dev/null
 archive=$(ls "$OUT"/arch/*/2026-03.tar.zst)
 mkdir -p "$OUT/base"
@@ -76,7 +68,7 @@ measure_run() {
 	rm -rf "$OUT/arch.run"
 }
 
-time_rounds callvault reset_store measure_run baseline -- \
+time_rounds callvault reset_archives measure_run baseline -- \
 	"$CV" archive --month 2026-03 --out "$OUT/arch.run" --level 3
 base_size=$(stat -c %s "$OUT/base.tar.zst")
 mbs_cv=$(echo "$payload / 1000000 / $best_cv" | bc -l)
