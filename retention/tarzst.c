@@ -123,7 +123,7 @@ static bool setup_zstd(struct tarzst *t, int level, int threads)
 	/* 1 MiB jobs, not zstd's 8 MiB at level 3 (4 windows): the
 	 * workers start sooner, and zstd keeps about five jobs' input and
 	 * output in memory (~45 MiB more peak RSS at 8 MiB, which took
-	 * archive --to past 64 MiB), for ~0.3 % more output
+	 * archive --to past 64 MiB), for ~0.3 % more output */
 	if (threads > 0)
 		(void)ZSTD_CCtx_setParameter(t->zc, ZSTD_c_jobSize, ZSTD_JOB);
 	return true;
