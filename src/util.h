@@ -31,6 +31,8 @@ char *buf_steal(struct buf *b);
 int64_t cv_now_ms(void);
 /* Monotonic clock, milliseconds. */
 int64_t cv_mono_ms(void);
+/* The same in microseconds. */
+int64_t cv_mono_us(void);
 
 /*
  * Parse an ISO 8601 date-time ("2026-03-02T15:04:05.123Z", offsets "+02:00",

@@ -192,16 +192,27 @@ static enum cv_err migrate(struct store *s, char **errmsg)
 	return CV_OK;
 }
 
+/*
+ * Waiting for a lock: try again every 250 µs for the first 2 ms, then
+ * every millisecond, up to busy_ms of real time. SQLite's own
+ * sqlite3_busy_timeout sleeps up to 100 ms between tries, and ours slept
+ * up to 16 ms: a search's audit entry waiting behind serve's webhook
+ * writer then woke long after the lock was free (the writer gives it its
+ * turn, store_vfs.c, but only for a few ms). A try costs a few µs.
+ */
 static int busy_handler(void *arg, int count)
 {
 	struct store *s = arg;
-	/* sleep 1, 2, 4 … 16 ms between tries, up to busy_ms in total */
-	int waited = 0;
-	for (int i = 0; i < count && waited < s->busy_ms; i++)
-		waited += i < 4 ? 1 << i : 16;
-	if (waited >= s->busy_ms)
+	int64_t now = cv_mono_us();
+	if (count == 0)
+		s->busy_since_us = now;
+	int64_t waited = now - s->busy_since_us;
+	if (waited >= (int64_t)s->busy_ms * 1000 ||
+	    (s->yield_restart && store_vfs_turn_wanted(s->main_file))) {
+		store_vfs_turn_abandon(s->main_file);
 		return 0;
-	usleep((useconds_t)((count < 4 ? 1 << count : 16) * 1000));
+	}
+	usleep(waited < 2000 ? 250 : 1000);
 	return 1;
 }
 
@@ -230,8 +241,12 @@ static void restart_wal(struct store *s, sqlite3 *db, const char *name)
 	int busy = s->busy_ms;
 	int64_t t0 = cv_mono_ms();
 	s->busy_ms = WAL_BOUND_WAIT_MS;
+	/* it holds the write lock while it waits for readers: a search
+	 * waiting to append its audit entry goes first */
+	s->yield_restart = true;
 	int r = sqlite3_wal_checkpoint_v2(db, name,
 		SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+	s->yield_restart = false;
 	s->busy_ms = busy;
 	/* Refused at once: another checkpoint (serve's background one) is
 	 * copying; it ends soon, so try again at the next commit. Refused
@@ -363,6 +378,8 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_handler(s->db, busy_handler, s);
+	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_FILE_POINTER,
+		&s->main_file);
 	sqlite3_rollback_hook(s->db, on_rollback, s);
 	s->autockpt = 1000;             /* SQLite's default; see owns_wal */
 	sqlite3_wal_hook(s->db, on_wal_commit, s);
