@@ -31,6 +31,18 @@ char *buf_steal(struct buf *b);
 int64_t cv_now_ms(void);
 /* Monotonic clock, milliseconds. */
 int64_t cv_mono_ms(void);
+
+/*
+ * Who may read the data callvault creates (the store, its WAL and SHM,
+ * backups, blobs, archives): the owner only (0600 files, 0700
+ * directories), or with the global --group the owner's group too (0640,
+ * 0750); never others. Secrets (keys, tokens, the secrets directory) stay
+ * 0600/0700 whatever this says. Set once, in main, before anything is
+ * created.
+ */
+void cv_set_group_readable(bool on);
+unsigned cv_data_mode(void);
+unsigned cv_data_dir_mode(void);
 /* The same in microseconds. */
 int64_t cv_mono_us(void);
 

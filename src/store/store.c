@@ -329,7 +329,8 @@ static void sqlite_setup(void)
 }
 
 /*
- * Create a missing store file owner-only (0600) whatever the umask:
+ * Create a missing store file owner-only (0600; 0640 with --group)
+ * whatever the umask:
  * it holds transcripts, password hashes and the audit log. SQLite gives
  * the -wal and -shm files the database file's mode, so they follow.
  * An existing file is left as it is (`callvault check` warns when others
@@ -337,13 +338,14 @@ static void sqlite_setup(void)
  */
 static enum cv_err create_private(const char *path, char **errmsg)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	mode_t mode = (mode_t)cv_data_mode(); /* 0640 with --group */
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd < 0)
 		return errno == EEXIST ? CV_OK
 				       : cv_error(errmsg, CV_EIO,
 					       "cannot create store %s: %s",
 					       path, strerror(errno));
-	(void)fchmod(fd, 0600); /* a umask wider than 077 cannot narrow it */
+	(void)fchmod(fd, mode); /* a umask wider than 077 cannot narrow it */
 	close(fd);
 	return CV_OK;
 }
