@@ -17,7 +17,8 @@
 #        whatever that store is in), PLAIN=0 (skip the plain-SQL and
 #        grep columns, which take minutes at 1M calls), LOAD=0 (skip the
 #        state under webhook load), LOAD_RATE, BENCH_WEBHOOK (default
-#        tools/bench/bench_webhook next to the binary)
+#        tools/bench/bench_webhook next to the binary), EXPORT=0 (skip
+#        the export throughput at the end)
 # Generation and import of 1M calls take minutes and ~10 GB of disk;
 # an existing $BENCH_DIR/calls.jsonl is reused.
 set -euo pipefail
@@ -252,7 +253,7 @@ for s_ in summaries:
     print(s_)
 print()
 
-for fmt in ("csv", "jsonl"):
+for fmt in ("csv", "jsonl") if os.environ.get("EXPORT", "1") == "1" else ():
     out = os.path.join(d, "export." + fmt)
     p = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", cv, "--db", db,
                         "--actor", "bench", "export", "--format", fmt, "--out",
