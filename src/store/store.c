@@ -207,8 +207,7 @@ static int busy_handler(void *arg, int count)
 	if (count == 0)
 		s->busy_since_us = now;
 	int64_t waited = now - s->busy_since_us;
-	if (waited >= (int64_t)s->busy_ms * 1000 ||
-	    (s->yield_restart && store_vfs_turn_wanted(s->main_file))) {
+	if (waited >= (int64_t)s->busy_ms * 1000) {
 		store_vfs_turn_abandon(s->main_file);
 		return 0;
 	}
@@ -241,12 +240,8 @@ static void restart_wal(struct store *s, sqlite3 *db, const char *name)
 	int busy = s->busy_ms;
 	int64_t t0 = cv_mono_ms();
 	s->busy_ms = WAL_BOUND_WAIT_MS;
-	/* it holds the write lock while it waits for readers: a search
-	 * waiting to append its audit entry goes first */
-	s->yield_restart = true;
 	int r = sqlite3_wal_checkpoint_v2(db, name,
 		SQLITE_CHECKPOINT_RESTART, NULL, NULL);
-	s->yield_restart = false;
 	s->busy_ms = busy;
 	/* Refused at once: another checkpoint (serve's background one) is
 	 * copying; it ends soon, so try again at the next commit. Refused

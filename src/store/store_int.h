@@ -22,7 +22,6 @@ struct store {
 	char *path;
 	int busy_ms;
 	int64_t busy_since_us;    /* when the current wait began */
-	bool yield_restart;       /* restart_wal: give up when others wait */
 	sqlite3_file *main_file;  /* the database file (write turns) */
 	bool in_tx;
 	struct store_terms *terms; /* store_terms.c, created on first use */
@@ -73,11 +72,9 @@ fts5_api *store_fts5_api(sqlite3 *db);
 const char *store_vfs_register(void);
 
 /* Write turns (store_vfs.c): take down the connection's mark that it
- * waits for the write lock (its busy handler gave up), and whether it
- * holds the lock while another connection waits for it. Either is a
- * no-op for a file of another VFS. */
+ * waits for the write lock (its busy handler gave up); a no-op for a
+ * file of another VFS. */
 void store_vfs_turn_abandon(sqlite3_file *main_file);
-bool store_vfs_turn_wanted(sqlite3_file *main_file);
 
 /* Translate the last SQLite error into a cv_err with a message. */
 enum cv_err store_dberr(struct store *s, char **errmsg, const char *what);

@@ -390,14 +390,6 @@ void store_vfs_turn_abandon(sqlite3_file *pf)
 		turn_mark((struct gfile *)pf, false);
 }
 
-bool store_vfs_turn_wanted(sqlite3_file *pf)
-{
-	if (!pf || !pf->pMethods || pf->pMethods->xShmLock != g_shm_lock)
-		return false;
-	struct gfile *f = (struct gfile *)pf;
-	return f->writing && turn_others_wait(f);
-}
-
 static void g_shm_barrier(sqlite3_file *pf)
 {
 	REAL(pf)->pMethods->xShmBarrier(REAL(pf));
