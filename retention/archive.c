@@ -574,7 +574,7 @@ static enum cv_err open_sink(struct sink **sk, const char *dir,
 	enum cv_err rc = retention_mkdirs(dir, errmsg);
 	publish_sweep_temps(dir);
 	if (rc == CV_OK)
-		rc = sink_open_file(sk, path, 0600, errmsg);
+		rc = sink_open_file(sk, path, (int)cv_data_mode(), errmsg);
 	if (rc == CV_OK) {
 		sink_set_fault(*sk, fault);
 		/* the disk writes while the bag is made: less to wait for

@@ -45,8 +45,8 @@ enum cv_err publish_write_sidecar(const char *path, const char *sha256,
 	const char *slash = strrchr(path, '/');
 	char *side = xasprintf("%s.sha256", path);
 	char *line = xasprintf("%s  %s\n", sha256, slash ? slash + 1 : path);
-	enum cv_err rc = cv_write_file_atomic(side, line, strlen(line), 0600,
-		errmsg);
+	enum cv_err rc = cv_write_file_atomic(side, line, strlen(line),
+		(int)cv_data_mode(), errmsg);
 	free(line);
 	free(side);
 	return rc;

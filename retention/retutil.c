@@ -89,7 +89,8 @@ enum cv_err retention_mkdirs(const char *path, char **errmsg)
 			continue;
 		char c = *q;
 		*q = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+		if (mkdir(p, (mode_t)cv_data_dir_mode()) != 0 &&
+		    errno != EEXIST) {
 			rc = cv_error(errmsg, CV_EIO, "cannot create %s: %s", p,
 				strerror(errno));
 			break;

@@ -52,9 +52,9 @@ static enum cv_err sys_err(char **errmsg, const char *what, const char *path)
 		"%s %s: %s", what, path, strerror(e));
 }
 
-static enum cv_err mkdir_0700(const char *dir, char **errmsg)
+static enum cv_err mkdir_data(const char *dir, char **errmsg)
 {
-	if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+	if (mkdir(dir, (mode_t)cv_data_dir_mode()) == 0 || errno == EEXIST)
 		return CV_OK;
 	return sys_err(errmsg, "create", dir);
 }
@@ -103,9 +103,9 @@ enum cv_err blob_open(struct blobstore **out, const char *store_path,
 			return rc;
 		}
 		char *tmp = xasprintf("%s/tmp", dir);
-		enum cv_err rc = mkdir_0700(dir, errmsg);
+		enum cv_err rc = mkdir_data(dir, errmsg);
 		if (rc == CV_OK)
-			rc = mkdir_0700(tmp, errmsg);
+			rc = mkdir_data(tmp, errmsg);
 		free(tmp);
 		if (rc != CV_OK) {
 			free(dir);
@@ -146,7 +146,7 @@ enum cv_err blob_writer_new(struct blobstore *b, int64_t max_bytes,
 {
 	*out = NULL;
 	char *tmpdir = xasprintf("%s/tmp", b->dir);
-	enum cv_err rc = mkdir_0700(tmpdir, errmsg);
+	enum cv_err rc = mkdir_data(tmpdir, errmsg);
 	if (rc != CV_OK) {
 		free(tmpdir);
 		return rc;
@@ -156,7 +156,7 @@ enum cv_err blob_writer_new(struct blobstore *b, int64_t max_bytes,
 	free(tmpdir);
 	if (fd < 0)
 		return CV_EIO;
-	(void)fchmod(fd, 0600);
+	(void)fchmod(fd, (mode_t)cv_data_mode());
 	struct blob_writer *w = xcalloc(1, sizeof(*w));
 	w->b = b;
 	w->tmp = tmp;
@@ -246,7 +246,7 @@ static enum cv_err publish(struct blob_writer *w, const char *hex,
 	char **errmsg)
 {
 	char *fan = xasprintf("%s/%.2s", w->b->dir, hex);
-	bool made = mkdir(fan, 0700) == 0;
+	bool made = mkdir(fan, (mode_t)cv_data_dir_mode()) == 0;
 	enum cv_err rc = made || errno == EEXIST ? CV_OK
 		: sys_err(errmsg, "create", fan);
 	char *dst = blob_path(w->b, hex);

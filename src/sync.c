@@ -70,6 +70,8 @@ struct job {
 	int64_t win_start, win_end;
 	int64_t win_quarantined;  /* newly, in the current window */
 	int64_t last_total;
+	bool range_listed;        /* the range's first page's total was
+				     recorded (store_sync_listed) */
 	bool advance_checkpoint;
 	bool checkpoint_held;     /* a window had quarantined records: the
 				     checkpoint moves no further this run */
@@ -675,6 +677,15 @@ static void calls_page(struct job *j, struct page *pg)
 	}
 	calllog_batch_finish(&b);
 	j->win_quarantined += st.quarantined_new;
+	if (!j->range_listed && ingest && !recon && rc == CV_OK) {
+		/* the first window is the whole range: its first page's
+		 * total is what the API holds there (status: calls behind),
+		 * recorded with the page, so a run that stops after it
+		 * leaves the difference to see */
+		j->range_listed = true;
+		rc = store_sync_listed(j->run->s, j->loc.id, j->win_start,
+			j->win_end, total, cv_now_ms(), &err);
+	}
 	enum pager_step step = pager_page(&j->calls, recs, n, total);
 	free(recs);
 	if (rc == CV_OK && step == PAGER_WINDOW_DONE && !recon)
@@ -1522,6 +1533,16 @@ static void record_results(struct sync_run *run)
 		if (j->auth)
 			j->res->refreshes = auth_refresh_count(j->auth);
 		note_write(j);
+		/* a total that turned out to ignore the date filter says
+		 * nothing about the range */
+		if (j->range_listed && j->calls.total_unreliable &&
+		    store_sync_listed(run->s, j->loc.id, j->win_start,
+			    j->win_end, -1, cv_now_ms(), &err) != CV_OK) {
+			cv_warn("location=%s msg=\"cannot record the API's "
+				"total: %s\"", j->loc.id, err);
+			free(err);
+			err = NULL;
+		}
 		if (store_sync_result(run->s, j->loc.id, cv_now_ms(),
 			    j->res->error, j->res->warning, j->res->requests,
 			    &err) != CV_OK) {

@@ -203,6 +203,30 @@ int64_t cv_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static bool group_readable;
+
+void cv_set_group_readable(bool on)
+{
+	group_readable = on;
+}
+
+unsigned cv_data_mode(void)
+{
+	return group_readable ? 0640 : 0600;
+}
+
+unsigned cv_data_dir_mode(void)
+{
+	return group_readable ? 0750 : 0700;
+}
+
+int64_t cv_mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 int64_t cv_mono_ms(void)
 {
 	struct timespec ts;

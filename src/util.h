@@ -33,6 +33,20 @@ int64_t cv_now_ms(void);
 int64_t cv_mono_ms(void);
 
 /*
+ * Who may read the data callvault creates (the store, its WAL and SHM,
+ * backups, blobs, archives): the owner only (0600 files, 0700
+ * directories), or with the global --group the owner's group too (0640,
+ * 0750); never others. Secrets (keys, tokens, the secrets directory) stay
+ * 0600/0700 whatever this says. Set once, in main, before anything is
+ * created.
+ */
+void cv_set_group_readable(bool on);
+unsigned cv_data_mode(void);
+unsigned cv_data_dir_mode(void);
+/* The same in microseconds. */
+int64_t cv_mono_us(void);
+
+/*
  * Parse an ISO 8601 date-time ("2026-03-02T15:04:05.123Z", offsets "+02:00",
  * fractions of any length, or a bare date "2026-03-02" = midnight UTC) into
  * epoch milliseconds. Returns false on anything else.

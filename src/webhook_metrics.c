@@ -1,6 +1,7 @@
 /* webhook_metrics.c — see webhook_metrics.h */
 #include "webhook_metrics.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 #include "store/store_audit.h"
@@ -127,16 +128,20 @@ static void help(struct buf *out, const char *name, const char *type,
 		type);
 }
 
-/* One sample per location: name{location="…"} value */
+/* One sample per location: name{location="…"} value; none for a
+ * location whose value is unknown (NaN) */
 static void per_location(struct buf *out, const struct store_status *st,
 	const char *name, const char *text,
 	double (*value)(const struct store_status_location *l))
 {
 	help(out, name, "gauge", text);
 	for (size_t i = 0; i < st->n_locations; i++) {
+		double v = value(&st->locations[i]);
+		if (isnan(v))
+			continue;
 		buf_printf(out, "%s{location=\"", name);
 		label(out, st->locations[i].id);
-		buf_printf(out, "\"} %.17g\n", value(&st->locations[i]));
+		buf_printf(out, "\"} %.17g\n", v);
 	}
 }
 
@@ -159,6 +164,14 @@ static double loc_failed(const struct store_status_location *l)
 static double loc_queued(const struct store_status_location *l)
 {
 	return (double)l->queued;
+}
+static double loc_behind(const struct store_status_location *l)
+{
+	return l->behind >= 0 ? (double)l->behind : NAN;
+}
+static double loc_behind_at(const struct store_status_location *l)
+{
+	return l->behind_at > 0 ? (double)l->behind_at / 1000.0 : NAN;
 }
 
 static void per_month(struct buf *out, const struct store_status *st,
@@ -212,6 +225,12 @@ static void render_status(const struct store_status *st, struct buf *out)
 		"1 when the location's last sync failed.", loc_failed);
 	per_location(out, st, "callvault_location_fetch_queue_depth",
 		"Fetches waiting per location.", loc_queued);
+	per_location(out, st, "callvault_location_calls_behind",
+		"Calls the API held in the last sync's range that the store "
+		"does not (none: no usable total yet).", loc_behind);
+	per_location(out, st, "callvault_location_calls_behind_timestamp_seconds",
+		"When the API reported the total behind calls_behind.",
+		loc_behind_at);
 	per_month(out, st, "callvault_archive_last_written_timestamp_seconds",
 		"When the location-month's last bag was written.", 0);
 	per_month(out, st, "callvault_archive_last_verified_timestamp_seconds",

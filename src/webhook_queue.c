@@ -36,13 +36,6 @@ struct webhook_queue {
 	bool stopping;
 };
 
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 /* Store jobs[0..n) in one transaction; on failure nothing is kept. */
 static enum cv_err run_batch(struct webhook_queue *q,
 	struct webhook_job **jobs, size_t n, char **errmsg)
@@ -93,9 +86,9 @@ static void commit_jobs(struct webhook_queue *q, struct webhook_job **jobs,
 	size_t n)
 {
 	char *err = NULL;
-	uint64_t t0 = mono_us();
+	uint64_t t0 = (uint64_t)cv_mono_us();
 	enum cv_err rc = run_batch(q, jobs, n, &err);
-	webhook_metrics_commit(q->m, mono_us() - t0, n);
+	webhook_metrics_commit(q->m, (uint64_t)cv_mono_us() - t0, n);
 	if (rc == CV_OK || n == 1 || rc == CV_EBUSY || rc == CV_EIO) {
 		if (rc != CV_OK)
 			cv_warn("msg=\"store refused a batch; answering 429\" "

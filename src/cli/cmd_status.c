@@ -31,6 +31,9 @@ static json_t *location_json(const struct store_status_location *l)
 	json_object_set_new(o, "lastError", l->last_error
 			? json_string(l->last_error) : json_null());
 	json_object_set_new(o, "fetchQueued", json_integer(l->queued));
+	json_object_set_new(o, "callsBehind", l->behind >= 0
+			? json_integer(l->behind) : json_null());
+	json_object_set_new(o, "callsBehindAsOf", time_or_null(l->behind_at));
 	return o;
 }
 
@@ -126,12 +129,16 @@ static void print_locations(const struct cli *cli,
 	const struct store_status *st)
 {
 	char a[TZ_TIME_LEN], b[TZ_TIME_LEN];
-	printf("\n%-24s %9s %-25s %-25s %s\n", "location", "calls",
-		"last sync ok", "last sync run", "last error");
+	printf("\n%-24s %9s %7s %-25s %-25s %s\n", "location", "calls",
+		"behind", "last sync ok", "last sync run", "last error");
 	for (size_t i = 0; i < st->n_locations; i++) {
 		const struct store_status_location *l = &st->locations[i];
-		printf("%-24s %9lld %-25s %-25s %s%s\n", l->id,
-			(long long)l->calls,
+		char behind[24] = "?";
+		if (l->behind >= 0)
+			snprintf(behind, sizeof(behind), "%lld",
+				(long long)l->behind);
+		printf("%-24s %9lld %7s %-25s %-25s %s%s\n", l->id,
+			(long long)l->calls, behind,
 			l->registered || l->last_run_at
 				? when(cli, l->last_ok_at, a) : "(not synced)",
 			when(cli, l->last_run_at, b),
@@ -263,7 +270,11 @@ const struct cli_cmd cmd_status = {
 		"webhook announced that sync\nhas not fetched yet: how many, "
 		"the oldest, how many failed); per location\nthe calls "
 		"stored, when a sync last ran and last succeeded, the last "
-		"error;\nper location the recordings and transcriptions "
+		"error,\nand the calls behind: the total the API gave for "
+		"the last sync's range\n(its first page's) less the calls "
+		"stored in that range now, as of that\nsync (`?` / null: no "
+		"usable total yet; calls newer than that sync are\nnot "
+		"known until the next one);\nper location the recordings and transcriptions "
 		"fetched, pending, missing\n(absent after 26 h) and denied "
 		"(the token lacks the scope);\nper location and month the "
 		"archives written, when last written and last\nverified, and "

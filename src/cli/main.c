@@ -108,6 +108,13 @@ static void usage(FILE *f)
 		"the OS user,\n"
 		"                 which every entry records besides, from the "
 		"uid)\n"
+		"  --group        what callvault creates of the data (store, "
+		"WAL, backups,\n"
+		"                 blobs, archives) is readable by the owner's "
+		"group too\n"
+		"                 (0640, directories 0750; default owner only, "
+		"0600/0700);\n"
+		"                 secrets stay 0600. Or CALLVAULT_GROUP=1\n"
 		"  -v, --verbose  debug logging to stderr\n"
 		"  -h, --help     this help;  --version  print the version\n"
 		"\n"
@@ -127,6 +134,7 @@ int main(int argc, char **argv)
 		{ "db", required_argument, NULL, 'd' },
 		{ "actor", required_argument, NULL, 'a' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "group", no_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -134,8 +142,11 @@ int main(int argc, char **argv)
 	struct cli cli = { .prog = "callvault", .argv = argv };
 	/* Private by default: whatever callvault creates (the store and its
 	 * WAL, archives, exports, secrets, directories) is the owner's
-	 * alone, whatever umask it was started with; a stricter one stays. */
-	umask(umask(077) | 077);
+	 * alone, whatever umask it was started with; a stricter one stays.
+	 * --group (or CALLVAULT_GROUP=1): the data is the group's to read
+	 * too (util.h: cv_data_mode); secrets stay the owner's. */
+	const char *genv = getenv("CALLVAULT_GROUP");
+	bool group = genv && *genv && strcmp(genv, "0") != 0;
 	const char *env = getenv("CALLVAULT_DB");
 	cli.db_path = env && *env ? env : "./callvault.db";
 	int c;
@@ -152,6 +163,7 @@ int main(int argc, char **argv)
 			cli.actor = optarg;
 			break;
 		case 'v': cv_log_set_level(CV_LOG_DEBUG); break;
+		case 'g': group = true; break;
 		case 'h':
 #ifdef CV_LEAN
 			  return exec_full(argv);
@@ -163,6 +175,11 @@ int main(int argc, char **argv)
 		default: usage(stderr); return CV_EXIT_USAGE;
 		}
 	}
+	cv_set_group_readable(group);
+	if (group)
+		umask(027);
+	else
+		umask(umask(077) | 077);
 	if (optind >= argc) {
 #ifdef CV_LEAN
 		return exec_full(argv);

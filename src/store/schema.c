@@ -537,6 +537,15 @@ const struct store_migration store_migrations[] = {
 	  "  PRIMARY KEY(target, sha256)"
 	  ") WITHOUT ROWID;"
 	  "CREATE INDEX remote_blobs_sha ON remote_blobs(sha256);" },
+	/* issue 25: what the API said it held for the last sync's range,
+	 * for "calls behind" (store_status.c): the first page's total of
+	 * the range [listed_from, listed_to], as of listed_at; NULL when
+	 * the server gave no total or one that ignores the date filter */
+	{ "sync_state: the API's total for the last range listed",
+	  "ALTER TABLE sync_state ADD COLUMN listed_from INTEGER;"
+	  "ALTER TABLE sync_state ADD COLUMN listed_to INTEGER;"
+	  "ALTER TABLE sync_state ADD COLUMN listed_total INTEGER;"
+	  "ALTER TABLE sync_state ADD COLUMN listed_at INTEGER;" },
 };
 
 const int store_n_migrations = (int)CV_ARRAY_LEN(store_migrations);

@@ -192,16 +192,26 @@ static enum cv_err migrate(struct store *s, char **errmsg)
 	return CV_OK;
 }
 
+/*
+ * Waiting for a lock: try again every 250 µs for the first 2 ms, then
+ * every millisecond, up to busy_ms of real time. SQLite's own
+ * sqlite3_busy_timeout sleeps up to 100 ms between tries, and ours slept
+ * up to 16 ms: a search's audit entry waiting behind serve's webhook
+ * writer then woke long after the lock was free (the writer gives it its
+ * turn, store_vfs.c, but only for a few ms). A try costs a few µs.
+ */
 static int busy_handler(void *arg, int count)
 {
 	struct store *s = arg;
-	/* sleep 1, 2, 4 … 16 ms between tries, up to busy_ms in total */
-	int waited = 0;
-	for (int i = 0; i < count && waited < s->busy_ms; i++)
-		waited += i < 4 ? 1 << i : 16;
-	if (waited >= s->busy_ms)
+	int64_t now = cv_mono_us();
+	if (count == 0)
+		s->busy_since_us = now;
+	int64_t waited = now - s->busy_since_us;
+	if (waited >= (int64_t)s->busy_ms * 1000) {
+		store_vfs_turn_abandon(s->main_file);
 		return 0;
-	usleep((useconds_t)((count < 4 ? 1 << count : 16) * 1000));
+	}
+	usleep(waited < 2000 ? 250 : 1000);
 	return 1;
 }
 
@@ -314,7 +324,8 @@ static void sqlite_setup(void)
 }
 
 /*
- * Create a missing store file owner-only (0600) whatever the umask:
+ * Create a missing store file owner-only (0600; 0640 with --group)
+ * whatever the umask:
  * it holds transcripts, password hashes and the audit log. SQLite gives
  * the -wal and -shm files the database file's mode, so they follow.
  * An existing file is left as it is (`callvault check` warns when others
@@ -322,13 +333,14 @@ static void sqlite_setup(void)
  */
 static enum cv_err create_private(const char *path, char **errmsg)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	mode_t mode = (mode_t)cv_data_mode(); /* 0640 with --group */
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd < 0)
 		return errno == EEXIST ? CV_OK
 				       : cv_error(errmsg, CV_EIO,
 					       "cannot create store %s: %s",
 					       path, strerror(errno));
-	(void)fchmod(fd, 0600); /* a umask wider than 077 cannot narrow it */
+	(void)fchmod(fd, mode); /* a umask wider than 077 cannot narrow it */
 	close(fd);
 	return CV_OK;
 }
@@ -364,6 +376,8 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_handler(s->db, busy_handler, s);
+	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_FILE_POINTER,
+		&s->main_file);
 	sqlite3_rollback_hook(s->db, on_rollback, s);
 	s->autockpt = 1000;             /* SQLite's default; see owns_wal */
 	sqlite3_wal_hook(s->db, on_wal_commit, s);

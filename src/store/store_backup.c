@@ -149,14 +149,15 @@ enum cv_err store_backup(struct store *s, const char *out_path,
 		return cv_error(errmsg, CV_EINVAL,
 			"%s exists; a backup never overwrites", out_path);
 	char *tmp = xasprintf("%s.tmp.%ld", out_path, (long)getpid());
-	int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	mode_t mode = (mode_t)cv_data_mode();
+	int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
 	if (fd < 0) {
 		enum cv_err e = cv_error(errmsg, CV_EIO, "cannot create %s: %s",
 			tmp, strerror(errno));
 		free(tmp);
 		return e;
 	}
-	(void)fchmod(fd, 0600); /* journals and the WAL take this mode */
+	(void)fchmod(fd, mode); /* journals and the WAL take this mode */
 	close(fd);
 	int64_t want[5];
 	enum cv_err rc = copy_snapshot(s, tmp, want, errmsg);

@@ -22,7 +22,15 @@ static const char loc_sql[] =
 	"  (SELECT count(*) FROM calls c WHERE c.location_id = i.id),"
 	"  coalesce(s.last_run_at, 0), coalesce(s.last_ok_at, 0),"
 	"  coalesce(s.checkpoint_ms, 0), s.last_error,"
-	"  (SELECT count(*) FROM fetch_queue q WHERE q.location_id = i.id)"
+	"  (SELECT count(*) FROM fetch_queue q WHERE q.location_id = i.id),"
+	/* calls behind: what the API said the last sync's range held,
+	 * less the calls stored in that range now (webhooks and later
+	 * syncs count); -1 when no total is known */
+	"  CASE WHEN s.listed_total IS NULL THEN -1 ELSE max(0,"
+	"   s.listed_total - (SELECT count(*) FROM calls c"
+	"    WHERE c.location_id = i.id"
+	"    AND c.created_at BETWEEN s.listed_from AND s.listed_to)) END,"
+	"  coalesce(s.listed_at, 0)"
 	" FROM ids i LEFT JOIN locations l ON l.id = i.id"
 	" LEFT JOIN sync_state s ON s.location_id = i.id ORDER BY i.id";
 
@@ -60,6 +68,8 @@ static enum cv_err read_locations(struct store *s, struct store_status *o,
 		l->checkpoint_ms = sqlite3_column_int64(st, 5);
 		l->last_error = store_col_dup(st, 6);
 		l->queued = sqlite3_column_int64(st, 7);
+		l->behind = sqlite3_column_int64(st, 8);
+		l->behind_at = sqlite3_column_int64(st, 9);
 	}
 	sqlite3_reset(st);
 	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "status");

@@ -20,6 +20,10 @@ struct store_status_location {
 	int64_t checkpoint_ms;    /* every call created before is stored */
 	char *last_error;         /* of the last run; NULL when it succeeded */
 	int64_t queued;           /* fetches a webhook announced, waiting */
+	int64_t behind;           /* calls the API held in the last sync's
+				     range that the store does not; -1 =
+				     unknown (no sync, or no usable total) */
+	int64_t behind_at;        /* epoch ms the API said so; 0 = never */
 };
 
 struct store_status_archive {

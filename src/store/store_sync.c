@@ -187,6 +187,26 @@ enum cv_err store_sync_result(struct store *s, const char *loc,
 	return store_step_done(s, st, "sync result", errmsg);
 }
 
+enum cv_err store_sync_listed(struct store *s, const char *loc,
+	int64_t from, int64_t to, int64_t total, int64_t at, char **errmsg)
+{
+	static const char sql[] =
+		"INSERT INTO sync_state(location_id, listed_from, listed_to,"
+		" listed_total, listed_at) VALUES(?1, ?2, ?3, ?4, ?5)"
+		" ON CONFLICT(location_id) DO UPDATE SET listed_from = ?2,"
+		" listed_to = ?3, listed_total = ?4, listed_at = ?5";
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, loc);
+	sqlite3_bind_int64(st, 2, from);
+	sqlite3_bind_int64(st, 3, to);
+	if (total >= 0)
+		sqlite3_bind_int64(st, 4, total);
+	sqlite3_bind_int64(st, 5, at);
+	return store_step_done(s, st, "sync listed total", errmsg);
+}
+
 enum cv_err store_agent_put(struct store *s, const char *loc,
 	const char *id, const char *name, int64_t now, char **errmsg)
 {

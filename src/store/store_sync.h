@@ -57,6 +57,13 @@ enum cv_err store_sync_result(struct store *s, const char *loc,
 	int64_t now, const char *error, const char *warning, int64_t requests,
 	char **errmsg) CV_MUST_CHECK;
 
+/* Record what the API said it held in a run's range [from, to] (its
+ * first page's total; -1 = no usable total), as of `at`: status shows
+ * the difference to the calls stored there as "calls behind". */
+enum cv_err store_sync_listed(struct store *s, const char *loc,
+	int64_t from, int64_t to, int64_t total, int64_t at,
+	char **errmsg) CV_MUST_CHECK;
+
 /* Record an agent's name (kept when the agent is later deleted). */
 enum cv_err store_agent_put(struct store *s, const char *loc,
 	const char *id, const char *name, int64_t now, char **errmsg)

@@ -20,8 +20,15 @@
  * connection commits: its frames must not be written over the other's
  * (they were, at close, before the buffer was tied to the write lock);
  * and a device without powersafe overwrite, which is not gathered.
+ *
+ * Write turns: a connection committing back to back (serve's webhook
+ * writer) must let another connection that waits for the write lock (a
+ * search's audit entry) in after its current transaction, not after the
+ * other's busy timeout.
  */
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -230,6 +237,74 @@ static void test_not_powersafe(void)
 	free(uri);
 }
 
+struct hog {
+	struct store *s;
+	atomic_bool stop;
+	atomic_int commits;
+};
+
+/* Back-to-back transactions holding the write lock 10 ms each. */
+static void *hog_main(void *arg)
+{
+	struct hog *h = arg;
+	while (!atomic_load(&h->stop)) {
+		char *err = NULL;
+		if (store_begin(h->s, &err) == CV_OK) {
+			store_exec(h->s, "INSERT INTO t(v) VALUES ('hog')",
+				NULL);
+			usleep(10000);
+			if (store_commit(h->s, &err) == CV_OK)
+				atomic_fetch_add(&h->commits, 1);
+		}
+		free(err);
+	}
+	return NULL;
+}
+
+static void test_write_turns(void)
+{
+	char *path = xasprintf("%s/turns.db", dir);
+	struct hog h = { 0 };
+	struct store *b = NULL;
+	char *err = NULL;
+	CHECK(store_open(&h.s, path, 0, &err) == CV_OK);
+	CHECK(store_exec(h.s, "CREATE TABLE t(k INTEGER PRIMARY KEY, v)",
+		      &err) == CV_OK);
+	CHECK(store_open(&b, path, 0, &err) == CV_OK);
+	store_set_busy_timeout(b, 3000);
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, hog_main, &h) == 0);
+	usleep(50000);
+	int64_t worst = 0;
+	int done = 0;
+	for (int i = 0; i < 10; i++) {
+		int64_t t0 = cv_mono_ms();
+		if (store_exec(b, "INSERT INTO t(v) VALUES ('waiter')",
+			    &err) == CV_OK)
+			done++;
+		int64_t w = cv_mono_ms() - t0;
+		worst = w > worst ? w : worst;
+		free(err);
+		err = NULL;
+	}
+	int hog_before = atomic_load(&h.commits);
+	usleep(100000);
+	atomic_store(&h.stop, true);
+	pthread_join(th, NULL);
+	/* each waited for one hog transaction (10 ms), not until its
+	 * timeout; 500 ms leaves room for a loaded machine */
+	CHECK_INT(done, 10);
+	CHECK_MSG(worst < 500, "a waiter waited %lld ms", (long long)worst);
+	/* and the hog went on committing meanwhile */
+	CHECK_MSG(atomic_load(&h.commits) > hog_before,
+		"the hog stalled after the waiters");
+	CHECK_MSG(hog_before >= 5, "the hog committed only %d times",
+		hog_before);
+	store_close(b);
+	store_close(h.s);
+	free(path);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -237,6 +312,7 @@ int main(void)
 	test_big_transaction_recovers();
 	test_rollback_under_another_writer();
 	test_not_powersafe();
+	test_write_turns();
 	char *rm = xasprintf("rm -rf %s", dir);
 	if (system(rm) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);

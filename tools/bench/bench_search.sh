@@ -17,7 +17,9 @@
 #        whatever that store is in), PLAIN=0 (skip the plain-SQL and
 #        grep columns, which take minutes at 1M calls), LOAD=0 (skip the
 #        state under webhook load), LOAD_RATE, BENCH_WEBHOOK (default
-#        tools/bench/bench_webhook next to the binary)
+#        tools/bench/bench_webhook next to the binary), EXPORT=0 (skip
+#        the export throughput at the end), IDLE=0 (only the state
+#        under webhook load)
 # Generation and import of 1M calls take minutes and ~10 GB of disk;
 # an existing $BENCH_DIR/calls.jsonl is reused.
 set -euo pipefail
@@ -173,7 +175,8 @@ print("load average at the start:", open("/proc/loadavg").read().split()[:3])
 print(f"calls in store: {ncalls}; runs per query: {reps} (callvault), "
       "5 (sqlite3 ceiling)" + (", 1 (plain SQL, 20 s timeout)" if plain else ""))
 summaries = []
-for state in ("post-import", "checkpointed"):
+for state in ("post-import", "checkpointed") \
+        if os.environ.get("IDLE", "1") == "1" else ():
     if state == "checkpointed":
         subprocess.run(["sqlite3", db, "PRAGMA wal_checkpoint(TRUNCATE)"],
                        stdout=subprocess.DEVNULL, check=True)
@@ -252,7 +255,7 @@ for s_ in summaries:
     print(s_)
 print()
 
-for fmt in ("csv", "jsonl"):
+for fmt in ("csv", "jsonl") if os.environ.get("EXPORT", "1") == "1" else ():
     out = os.path.join(d, "export." + fmt)
     p = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", cv, "--db", db,
                         "--actor", "bench", "export", "--format", fmt, "--out",
