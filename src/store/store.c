@@ -197,8 +197,7 @@ static enum cv_err migrate(struct store *s, char **errmsg)
  * every millisecond, up to busy_ms of real time. SQLite's own
  * sqlite3_busy_timeout sleeps up to 100 ms between tries, and ours slept
  * up to 16 ms: a search's audit entry waiting behind serve's webhook
- * writer then woke long after the lock was free (the writer gives it its
- * turn, store_vfs.c, but only for a few ms). A try costs a few µs.
+ * writer then woke long after the lock was free. A try costs a few µs.
  */
 static int busy_handler(void *arg, int count)
 {
@@ -207,10 +206,8 @@ static int busy_handler(void *arg, int count)
 	if (count == 0)
 		s->busy_since_us = now;
 	int64_t waited = now - s->busy_since_us;
-	if (waited >= (int64_t)s->busy_ms * 1000) {
-		store_vfs_turn_abandon(s->main_file);
+	if (waited >= (int64_t)s->busy_ms * 1000)
 		return 0;
-	}
 	usleep(waited < 2000 ? 250 : 1000);
 	return 1;
 }
@@ -376,8 +373,6 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 	}
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_handler(s->db, busy_handler, s);
-	sqlite3_file_control(s->db, "main", SQLITE_FCNTL_FILE_POINTER,
-		&s->main_file);
 	sqlite3_rollback_hook(s->db, on_rollback, s);
 	s->autockpt = 1000;             /* SQLite's default; see owns_wal */
 	sqlite3_wal_hook(s->db, on_wal_commit, s);

@@ -21,8 +21,7 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	int busy_ms;
-	int64_t busy_since_us;    /* when the current wait began */
-	sqlite3_file *main_file;  /* the database file (write turns) */
+	int64_t busy_since_us;     /* when the current wait began */
 	bool in_tx;
 	struct store_terms *terms; /* store_terms.c, created on first use */
 	bool rank_ready;          /* store_rank.c registered its function */
@@ -95,10 +94,6 @@ typedef int (*store_row_fn)(sqlite3_stmt *st, store_fn fn, void *arg);
 enum cv_err store_each(struct store *s, sqlite3_stmt *st, store_row_fn row,
 	store_fn fn, void *arg, enum cv_err stopped, const char *what,
 	char **errmsg);
-/* Write turns (store_vfs.c): take down the connection's mark that it
- * waits for the write lock (its busy handler gave up); a no-op for a
- * file of another VFS. */
-void store_vfs_turn_abandon(sqlite3_file *main_file);
 
 /* Translate the last SQLite error into a cv_err with a message. */
 enum cv_err store_dberr(struct store *s, char **errmsg, const char *what);

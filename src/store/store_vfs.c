@@ -35,15 +35,9 @@
  */
 #include "store_int.h"
 
-#include "../util.h"
-
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* Gather at most this many bytes before writing: 29 frames of 4 KiB.
  * SQLite's unix VFS writes at most 128 KiB - 1 per call (it masks the
@@ -65,12 +59,6 @@ struct gfile {
 	unsigned char *frame;     /* the last whole frame read, if any */
 	int frame_len;            /* 0: none */
 	sqlite3_int64 frame_off;
-	/* write turns (database files only; see turn_* below) */
-	int turn_fd;              /* STORE-wait, or -1 */
-	bool turn_tried;          /* opening it was tried */
-	bool waiting;             /* holds the waiting mark */
-	bool writing;             /* holds the WAL write lock */
-	sqlite3_int64 released_us; /* when it last released it; 0 never */
 };
 
 static sqlite3_vfs *root;     /* the default VFS this one wraps */
@@ -113,8 +101,6 @@ static int g_close(sqlite3_file *pf)
 	pthread_mutex_unlock(&dbs_mu);
 	/* the write lock's release emptied the buffer; what a close could
 	 * still find is no transaction's, and is not written */
-	if (f->turn_fd >= 0)
-		close(f->turn_fd); /* drops its waiting mark */
 	int rc = f->real->pMethods->xClose(f->real);
 	free(f->buf);
 	free(f->frame);
@@ -271,123 +257,16 @@ static int g_shm_map(sqlite3_file *pf, int pg, int pgsz, int extend,
 /* SQLite's WAL write lock: the first lock slot of the shared memory */
 #define WAL_WRITE_LOCK 0
 
-/*
- * Write turns. SQLite's write lock is not a queue: a connection that
- * finds it taken sleeps in its busy handler and tries again, and a
- * writer committing back to back (serve's webhook writer under load)
- * takes it again microseconds after releasing it, so a search waiting
- * to append its audit entry found it taken 8-46 times in a row (p99 504
- * ms). Here a connection whose attempt failed puts a waiting mark (a
- * shared OFD lock on byte 0 of STORE-wait) until it gets the lock or
- * its busy handler gives up (store_vfs_turn_abandon); and a connection
- * that released the lock less than TURN_US ago, while someone else's
- * mark is up, is refused the lock as if it were taken: its busy handler
- * sleeps and the waiter takes its turn. Whoever waits is never refused,
- * so two writers alternate; a mark costs a repeat writer at most
- * TURN_US per transaction. Without the file (a read-only directory, no
- * OFD locks) writers simply contend as SQLite has them do.
- */
-#define TURN_US 5000
-
-static int turn_fd(struct gfile *f)
-{
-	if (f->turn_tried)
-		return f->turn_fd;
-	f->turn_tried = true;
-#ifdef F_OFD_SETLK
-	const char *db = f->name;
-	size_t len = db ? strlen(db) : 0;
-	char *path = len ? malloc(len + sizeof("-wait")) : NULL;
-	if (!path)
-		return -1;
-	memcpy(path, db, len);
-	memcpy(path + len, "-wait", sizeof("-wait"));
-	/* the mode of the database file, as SQLite gives its -wal */
-	struct stat st;
-	mode_t mode = stat(db, &st) == 0 ? (st.st_mode & 0660) | 0600 : 0600;
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	if (fd >= 0)
-		(void)fchmod(fd, mode); /* whatever the umask */
-	else if (errno == EEXIST)
-		fd = open(path, O_RDWR | O_CLOEXEC);
-	free(path);
-	f->turn_fd = fd;
-#endif
-	return f->turn_fd;
-}
-
-static void turn_mark(struct gfile *f, bool on)
-{
-#ifdef F_OFD_SETLK
-	if (f->waiting == on || turn_fd(f) < 0)
-		return;
-	struct flock l = { .l_type = on ? F_RDLCK : F_UNLCK,
-		.l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
-	if (fcntl(f->turn_fd, F_OFD_SETLK, &l) == 0)
-		f->waiting = on;
-#else
-	(void)f;
-	(void)on;
-#endif
-}
-
-/* Whether another connection, here or in another process, waits for the
- * write lock (its own mark does not count: OFD locks of one open file
- * never conflict). */
-static bool turn_others_wait(struct gfile *f)
-{
-#ifdef F_OFD_GETLK
-	if (turn_fd(f) < 0)
-		return false;
-	struct flock l = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
-		.l_start = 0, .l_len = 1 };
-	return fcntl(f->turn_fd, F_OFD_GETLK, &l) == 0 && l.l_type != F_UNLCK;
-#else
-	(void)f;
-	return false;
-#endif
-}
-
-static int write_lock(struct gfile *f, int offset, int n, int flags)
-{
-	if (!f->waiting && f->released_us &&
-	    cv_mono_us() - f->released_us < TURN_US && turn_others_wait(f))
-		return SQLITE_BUSY; /* the other's turn */
-	int rc = f->real->pMethods->xShmLock(f->real, offset, n, flags);
-	if (rc == SQLITE_BUSY)
-		turn_mark(f, true);
-	else if (rc == SQLITE_OK) {
-		f->writing = true;
-		turn_mark(f, false);
-	}
-	return rc;
-}
-
 static int g_shm_lock(sqlite3_file *pf, int offset, int n, int flags)
 {
 	struct gfile *f = (struct gfile *)pf;
-	if (offset != WAL_WRITE_LOCK || n != 1 || !f->name)
-		return f->real->pMethods->xShmLock(f->real, offset, n, flags);
-	if (flags == (SQLITE_SHM_LOCK | SQLITE_SHM_EXCLUSIVE))
-		return write_lock(f, offset, n, flags);
-	if (flags == (SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE)) {
-		/* the transaction is over; under FULL only a rolled-back
-		 * one leaves frames here, beyond the last commit. SQLite
-		 * ignores an unlock's result: nothing committed can depend
-		 * on it. */
-		if (f->peer)
-			(void)flush(f->peer);
-		if (f->writing)
-			f->released_us = cv_mono_us();
-		f->writing = false;
-	}
+	if (offset == WAL_WRITE_LOCK && n == 1 && f->peer &&
+	    flags == (SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE))
+		/* the transaction is over; under FULL only a rolled-back one
+		 * leaves frames here, beyond the last commit. SQLite ignores
+		 * an unlock's result: nothing committed can depend on it. */
+		(void)flush(f->peer);
 	return f->real->pMethods->xShmLock(f->real, offset, n, flags);
-}
-
-void store_vfs_turn_abandon(sqlite3_file *pf)
-{
-	if (pf && pf->pMethods && pf->pMethods->xShmLock == g_shm_lock)
-		turn_mark((struct gfile *)pf, false);
 }
 
 static void g_shm_barrier(sqlite3_file *pf)
@@ -478,7 +357,6 @@ static int g_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *pf,
 	memset(f, 0, sizeof(*f));
 	f->real = (sqlite3_file *)(f + 1);
 	f->commit_page = -1;
-	f->turn_fd = -1;
 	int rc = root->xOpen(root, name, f->real, flags, out_flags);
 	const sqlite3_io_methods *m = f->real->pMethods;
 	/* SQLite closes a file whose open failed only if it has methods */

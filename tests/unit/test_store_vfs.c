@@ -20,15 +20,9 @@
  * connection commits: its frames must not be written over the other's
  * (they were, at close, before the buffer was tied to the write lock);
  * and a device without powersafe overwrite, which is not gathered.
- *
- * Write turns: a connection committing back to back (serve's webhook
- * writer) must let another connection that waits for the write lock (a
- * search's audit entry) in after its current transaction, not after the
- * other's busy timeout.
  */
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -237,71 +231,49 @@ static void test_not_powersafe(void)
 	free(uri);
 }
 
-struct hog {
-	struct store *s;
-	atomic_bool stop;
-	atomic_int commits;
-};
-
-/* Back-to-back transactions holding the write lock 10 ms each. */
-static void *hog_main(void *arg)
+/* Review finding (write turns, taken out): a connection that had just
+ * committed was refused the write lock while another waited, and SQLite
+ * does not call the busy handler for a transaction that has already
+ * read, so a read-then-write transaction got SQLITE_BUSY at once where
+ * it used to wait. Under the store's VFS it must wait like under the
+ * plain one. */
+static void *immediate_writer(void *arg)
 {
-	struct hog *h = arg;
-	while (!atomic_load(&h->stop)) {
-		char *err = NULL;
-		if (store_begin(h->s, &err) == CV_OK) {
-			store_exec(h->s, "INSERT INTO t(v) VALUES ('hog')",
-				NULL);
-			usleep(10000);
-			if (store_commit(h->s, &err) == CV_OK)
-				atomic_fetch_add(&h->commits, 1);
-		}
-		free(err);
-	}
+	sqlite3 *b = arg;
+	if (sqlite3_exec(b, "BEGIN IMMEDIATE; INSERT INTO t VALUES(9, 'w');"
+			 " COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		sqlite3_exec(b, "ROLLBACK", NULL, NULL, NULL);
 	return NULL;
 }
 
-static void test_write_turns(void)
+static void test_read_then_write_after_commit(void)
 {
-	char *path = xasprintf("%s/turns.db", dir);
-	struct hog h = { 0 };
-	struct store *b = NULL;
-	char *err = NULL;
-	CHECK(store_open(&h.s, path, 0, &err) == CV_OK);
-	CHECK(store_exec(h.s, "CREATE TABLE t(k INTEGER PRIMARY KEY, v)",
-		      &err) == CV_OK);
-	CHECK(store_open(&b, path, 0, &err) == CV_OK);
-	store_set_busy_timeout(b, 3000);
-	pthread_t th;
-	CHECK(pthread_create(&th, NULL, hog_main, &h) == 0);
-	usleep(50000);
-	int64_t worst = 0;
-	int done = 0;
-	for (int i = 0; i < 10; i++) {
-		int64_t t0 = cv_mono_ms();
-		if (store_exec(b, "INSERT INTO t(v) VALUES ('waiter')",
-			    &err) == CV_OK)
-			done++;
-		int64_t w = cv_mono_ms() - t0;
-		worst = w > worst ? w : worst;
-		free(err);
-		err = NULL;
+	const char *vfs = store_vfs_register();
+	CHECK(vfs != NULL);
+	char *path = xasprintf("%s/rw.db", dir);
+	sqlite3 *a = open_db(path, vfs), *b = open_db(path, vfs);
+	sqlite3_busy_timeout(a, 5000);
+	sqlite3_busy_timeout(b, 5000);
+	exec(a, "PRAGMA journal_mode=WAL; CREATE TABLE t(k, v)");
+	int busy = 0;
+	for (int i = 0; i < 20; i++) {
+		pthread_t th;
+		exec(a, "BEGIN IMMEDIATE; INSERT INTO t VALUES(1, 'a')");
+		CHECK(pthread_create(&th, NULL, immediate_writer, b) == 0);
+		usleep(3000);   /* b now waits in its busy handler */
+		exec(a, "COMMIT");
+		if (sqlite3_exec(a, "BEGIN; SELECT count(*) FROM t;"
+				 " INSERT INTO t VALUES(2, 'r'); COMMIT",
+			    NULL, NULL, NULL) != SQLITE_OK) {
+			busy++;
+			sqlite3_exec(a, "ROLLBACK", NULL, NULL, NULL);
+		}
+		pthread_join(th, NULL);
 	}
-	int hog_before = atomic_load(&h.commits);
-	usleep(100000);
-	atomic_store(&h.stop, true);
-	pthread_join(th, NULL);
-	/* each waited for one hog transaction (10 ms), not until its
-	 * timeout; 500 ms leaves room for a loaded machine */
-	CHECK_INT(done, 10);
-	CHECK_MSG(worst < 500, "a waiter waited %lld ms", (long long)worst);
-	/* and the hog went on committing meanwhile */
-	CHECK_MSG(atomic_load(&h.commits) > hog_before,
-		"the hog stalled after the waiters");
-	CHECK_MSG(hog_before >= 5, "the hog committed only %d times",
-		hog_before);
-	store_close(b);
-	store_close(h.s);
+	CHECK_INT(busy, 0);
+	CHECK_INT(scalar(a, "SELECT count(*) FROM t WHERE v = 'w'"), 20);
+	sqlite3_close(a);
+	sqlite3_close(b);
 	free(path);
 }
 
@@ -312,7 +284,7 @@ int main(void)
 	test_big_transaction_recovers();
 	test_rollback_under_another_writer();
 	test_not_powersafe();
-	test_write_turns();
+	test_read_then_write_after_commit();
 	char *rm = xasprintf("rm -rf %s", dir);
 	if (system(rm) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
