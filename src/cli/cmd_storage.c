@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+
 #include "../store/store_audit.h"
 #include "../store/store_storage.h"
 #include "../util.h"
@@ -217,9 +219,14 @@ static int remove_target(struct cli *cli, int argc, char **argv)
 	}
 	char *d = NULL;
 	if (rc == CV_OK) {
-		d = xasprintf("{\"storage\":\"%s\",\"bucket\":\"%s\","
-			"\"archives\":%lld,\"recordings\":%lld}", t.name,
-			t.bucket, (long long)na, (long long)nb);
+		/* names and buckets are the operator's text: jansson quotes */
+		json_t *o = json_pack("{s:s,s:s,s:I,s:I}", "storage", t.name,
+			"bucket", t.bucket, "archives", (json_int_t)na,
+			"recordings", (json_int_t)nb);
+		d = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		json_decref(o);
+		if (!d)
+			rc = cv_error(&err, CV_ENOMEM, "audit detail");
 		rc = store_begin(s, &err);
 	}
 	if (rc == CV_OK)

@@ -97,3 +97,12 @@ if [ -n "${S3PUT:-}" ] && [ -x /usr/bin/time ]; then
 else
 	echo "note: bench_s3put or /usr/bin/time missing; the part fault case is skipped"
 fi
+
+# ---- storage remove of a target whose name has a quote (review finding:
+# the audit detail was written by hand, as invalid JSON) ----
+expect_exit "storage add a\"q" 0 cv storage add 'a"q' --endpoint http://127.0.0.1:9 \
+	--bucket bkt --access-key-file "$T/ak" --secret-key-file "$T/sk" --path-style
+expect_exit "storage remove a\"q" 0 cv storage remove 'a"q'
+expect_eq "  its audit detail is valid JSON naming it" \
+	"$(sqlite3 "$CALLVAULT_DB" "SELECT json_extract(detail, '\$.storage') FROM audit WHERE command = 'storage-remove' AND json_valid(detail)")" 'a"q'
+expect_exit "  the audit chain verifies" 0 cv audit --verify
