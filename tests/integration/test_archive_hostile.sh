@@ -27,8 +27,6 @@ root=$(ls -d "$T"/x/*)
 
 # peak RSS in KiB of a command (its exit status kept in $T/rc)
 RSS_MAX=65536
-asan=false
-ldd "$CALLVAULT" 2>/dev/null | grep -q libasan && asan=true
 rss() {
 	/usr/bin/time -f "%M" -o "$T/rss" "$@" >"$T/out" 2>"$T/err"
 	echo $? >"$T/rc"
