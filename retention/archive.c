@@ -36,32 +36,40 @@
 
 enum { ARCHIVE_WRITEBACK_BYTES = 8 << 20 };
 
-enum { SP_CALLS, SP_VERSIONS, SP_EVENTS, SP_OUTCOMES, SP_AUDIT,
-	SP_ERASURES, SP_M256, SP_M512, SP_N };
-static const char *const payload_names[] = { "calls.jsonl",
-	"versions.jsonl", "events.jsonl", "outcomes.csv", "audit.jsonl",
-	"erasures.jsonl" };
+enum {
+	SP_CALLS,
+	SP_VERSIONS,
+	SP_EVENTS,
+	SP_OUTCOMES,
+	SP_AUDIT,
+	SP_ERASURES,
+	SP_M256,
+	SP_M512,
+	SP_N
+};
+static const char *const payload_names[] = { "calls.jsonl", "versions.jsonl",
+	"events.jsonl", "outcomes.csv", "audit.jsonl", "erasures.jsonl" };
 
 struct bag {
 	struct store *s;
 	const struct archive_opts *o;
 	const char *location, *month;
-	char *root;               /* top directory inside the tar */
+	char *root; /* top directory inside the tar */
 	struct tarzst *t;
 	struct spool sp[SP_N];
 	struct buf line, path;
 	int64_t calls, versions, events, total, first, last;
 	uint64_t oxum_bytes, oxum_files;
-	char **ids;               /* the calls, for archive_calls */
+	char **ids; /* the calls, for archive_calls */
 	int64_t *vids;
 	size_t n_ids, cap_ids;
 	enum cv_err rc;
 	char **errmsg;
 	const char *cur_id;
-	int64_t archive_id;       /* --rebuild: just this archive's calls */
-	struct buf info;          /* bag-info.txt: given (rebuild) or made */
-	struct amedia *media;     /* recordings, timed transcriptions */
-	struct seal seal;         /* signature, timestamp of the tag manifest */
+	int64_t archive_id;   /* --rebuild: just this archive's calls */
+	struct buf info;      /* bag-info.txt: given (rebuild) or made */
+	struct amedia *media; /* recordings, timed transcriptions */
+	struct seal seal;     /* signature, timestamp of the tag manifest */
 };
 
 static void manifest_add(struct bag *b, const char *rel, const char *h256,
@@ -113,7 +121,9 @@ static void outcome_row(struct bag *b, const struct store_arch_call *c)
 	buf_reset(l);
 	const char *f[] = { c->id, c->location_id, c->agent_id, c->agent_name,
 		c->contact_id, c->from_number, ts, dur,
-		c->trial_call < 0 ? "" : c->trial_call ? "true" : "false",
+		c->trial_call < 0 ? ""
+		: c->trial_call   ? "true"
+				  : "false",
 		c->action_types, c->appointment_booked ? "true" : "false",
 		c->transferred ? "true" : "false", c->summary };
 	for (size_t i = 0; i < CV_ARRAY_LEN(f); i++)
@@ -121,7 +131,8 @@ static void outcome_row(struct bag *b, const struct store_arch_call *c)
 	spool_put(&b->sp[SP_OUTCOMES], l->data, l->len);
 }
 
-static enum cv_err add_transcript(struct bag *b, const struct store_arch_call *c)
+static enum cv_err add_transcript(struct bag *b,
+	const struct store_arch_call *c)
 {
 	buf_reset(&b->line);
 	bagfmt_transcript(&b->line, c);
@@ -159,10 +170,10 @@ static int call_cb(const struct store_arch_call *c, void *arg)
 	b->cur_id = c->id;
 	if ((b->rc = store_ret_each_version(b->s, c->id, version_line, b,
 		     b->errmsg)) != CV_OK ||
-	    (b->rc = store_ret_each_event(b->s, c->id, event_line, b,
-		     b->errmsg)) != CV_OK ||
-	    (b->rc = add_transcript(b, c)) != CV_OK ||
-	    (b->rc = amedia_note_call(b->media, c->id, b->errmsg)) != CV_OK)
+		(b->rc = store_ret_each_event(b->s, c->id, event_line, b,
+			 b->errmsg)) != CV_OK ||
+		(b->rc = add_transcript(b, c)) != CV_OK ||
+		(b->rc = amedia_note_call(b->media, c->id, b->errmsg)) != CV_OK)
 		return 1;
 	outcome_row(b, c);
 	remember(b, c->id, c->version_id);
@@ -199,8 +210,9 @@ static int audit_cb(const struct audit_entry *e, void *arg)
 		buf_puts(l, ",\"osUser\":");
 		bagjson_cstr(l, e->os_user);
 	}
-	buf_printf(l, ",\"prevHash\":\"%s\",\"resultCount\":%lld,"
-		      "\"ts\":%lld}\n",
+	buf_printf(l,
+		",\"prevHash\":\"%s\",\"resultCount\":%lld,"
+		"\"ts\":%lld}\n",
 		e->prev_hash, (long long)e->result_count, (long long)e->ts);
 	spool_put(&b->sp[SP_AUDIT], l->data, l->len);
 	return 0;
@@ -222,7 +234,7 @@ static int erasure_cb(const struct store_erasure *e, void *arg)
 
 struct chain {
 	int index;
-	char *prev_tag;           /* NULL for the first bag of a location */
+	char *prev_tag; /* NULL for the first bag of a location */
 	char *prev_name;
 };
 
@@ -232,8 +244,7 @@ static int hold_line(const struct store_hold *h, int64_t matched, void *arg)
 	if (!store_hold_in_scope(h, b->location))
 		return 0;
 	/* by id: a matter's name is not for whoever receives the bag */
-	buf_printf(&b->path, "Callvault-Legal-Hold: #%lld\n",
-		(long long)h->id);
+	buf_printf(&b->path, "Callvault-Legal-Hold: #%lld\n", (long long)h->id);
 	return 0;
 }
 
@@ -296,11 +307,12 @@ static enum cv_err bag_info(struct bag *b, int seq, const struct chain *ch,
 	rc = store_hold_each(b->s, true, 0, hold_line, b, b->errmsg);
 	if (rc != CV_OK)
 		return rc;
-	buf_puts(out, b->path.len ? b->path.data
-				  : "Callvault-Legal-Hold: none\n");
+	buf_puts(out,
+		b->path.len ? b->path.data : "Callvault-Legal-Hold: none\n");
 	if ((rc = audit_head(b, out)) != CV_OK)
 		return rc;
-	buf_printf(out, "Previous-Bag: %s\nPrevious-Bag-Tagmanifest-SHA256: %s\n",
+	buf_printf(out,
+		"Previous-Bag: %s\nPrevious-Bag-Tagmanifest-SHA256: %s\n",
 		ch->prev_name ? ch->prev_name : "none",
 		ch->prev_tag ? ch->prev_tag : "none");
 	return CV_OK;
@@ -344,7 +356,8 @@ static enum cv_err write_tags(struct bag *b, int seq, const struct chain *ch,
 		const char *names[] = { "bagit.txt", "bag-info.txt",
 			"tagmanifest-sha256.txt" };
 		const struct buf bodies[] = {
-			{ (char *)bagit, strlen(bagit), 0 }, info, tm };
+			{ (char *)bagit, strlen(bagit), 0 }, info, tm
+		};
 		for (int i = 0; i < 3 && rc == CV_OK; i++) {
 			buf_reset(&p);
 			buf_printf(&p, "%s/%s", b->root, names[i]);
@@ -398,7 +411,9 @@ static enum cv_err write_payload(struct bag *b, int64_t from, int64_t to,
 	 * wants each file's size first) are unlinked files in TMPDIR */
 	const char *tmp = getenv("TMPDIR");
 	const char *dir = !b->o->storage && !b->o->storage_default
-				  ? b->o->out_dir : tmp && *tmp ? tmp : "/tmp";
+				  ? b->o->out_dir
+			  : tmp && *tmp ? tmp
+					: "/tmp";
 	for (int i = 0; i < SP_N && rc == CV_OK; i++)
 		rc = spool_open(&b->sp[i], dir, b->errmsg);
 	if (rc != CV_OK)
@@ -418,7 +433,8 @@ static enum cv_err write_payload(struct bag *b, int64_t from, int64_t to,
 	if (rc != CV_OK)
 		return b->rc != CV_OK ? b->rc : rc;
 	/* this location's entries only: a bag is handed over alone */
-	struct audit_filter af = { .from_ms = from, .to_ms = to - 1,
+	struct audit_filter af = { .from_ms = from,
+		.to_ms = to - 1,
 		.location = b->location };
 	rc = store_audit_each(b->s, &af, audit_cb, b, b->errmsg);
 	/* those made by the time the bag was first written (a rebuild
@@ -439,10 +455,11 @@ static enum cv_err write_payload(struct bag *b, int64_t from, int64_t to,
 	}
 	if (rc == CV_OK && b->oxum_files + amedia_files(b->media) >
 				   RETENTION_BAG_FILES_MAX - 8)
-		return cv_error(b->errmsg, CV_EINVAL, "%s %s: with their "
+		return cv_error(b->errmsg, CV_EINVAL,
+			"%s %s: with their "
 			"recordings, more files than one archive may hold "
-			"(%u)", b->location, b->month,
-			RETENTION_BAG_FILES_MAX);
+			"(%u)",
+			b->location, b->month, RETENTION_BAG_FILES_MAX);
 	if (rc == CV_OK)
 		rc = amedia_write(b->media, b->t, b->root, media_manifest, b,
 			b->errmsg);
@@ -461,8 +478,8 @@ static enum cv_err last_archive(struct store *s, const char *loc,
 	return rc;
 }
 
-static enum cv_err get_chain(struct store *s, const char *loc,
-	struct chain *ch, char **errmsg)
+static enum cv_err get_chain(struct store *s, const char *loc, struct chain *ch,
+	char **errmsg)
 {
 	struct store_archive prev;
 	memset(ch, 0, sizeof(*ch));
@@ -527,15 +544,14 @@ static enum cv_err write_bag(struct bag *b, struct sink *sk, int seq,
 	int64_t from, to;
 	retention_month_bounds(b->month, &from, &to);
 	char *safe = retention_safe_name(b->location);
-	b->root = xasprintf("%s_%s%s%.0d", safe, b->month, seq ? "." : "",
-		seq);
+	b->root = xasprintf("%s_%s%s%.0d", safe, b->month, seq ? "." : "", seq);
 	free(safe);
 	uint64_t tar_size;
 	enum cv_err rc;
 	if ((rc = tarzst_create(&b->t, sk, b->o->level ? b->o->level : 3,
 		     b->o->threads, now, b->errmsg)) == CV_OK &&
-	    (rc = write_payload(b, from, to, only_new, now)) == CV_OK &&
-	    (rc = write_tags(b, seq, ch, now, tag_sha)) == CV_OK)
+		(rc = write_payload(b, from, to, only_new, now)) == CV_OK &&
+		(rc = write_tags(b, seq, ch, now, tag_sha)) == CV_OK)
 		rc = tarzst_finish(b->t, res->sha256, &res->size, &tar_size,
 			b->errmsg);
 	if (rc != CV_OK) {
@@ -561,7 +577,10 @@ static void bag_start(struct bag *b, struct store *s,
 	const struct archive_opts *o, const char *loc, const char *month,
 	char **errmsg)
 {
-	*b = (struct bag){ .s = s, .o = o, .location = loc, .month = month,
+	*b = (struct bag){ .s = s,
+		.o = o,
+		.location = loc,
+		.month = month,
 		.errmsg = errmsg };
 	buf_init(&b->line);
 	buf_init(&b->path);
@@ -598,7 +617,8 @@ static enum cv_err remote_begin(struct store *s, struct remote *x,
 	int keep;
 	enum cv_err rc = store_ret_policy_for(s, loc, &keep, errmsg);
 	if (rc == CV_OK && keep < 0)
-		rc = cv_error(errmsg, CV_EINVAL, "%s %s: no retention policy "
+		rc = cv_error(errmsg, CV_EINVAL,
+			"%s %s: no retention policy "
 			"for the location, so no date to lock the archive "
 			"until in %s (callvault retention set)",
 			*loc ? loc : "(no location)", month, x->t.name);
@@ -672,17 +692,21 @@ static enum cv_err archive_one(struct store *s, const struct archive_opts *o,
 	if (rc != CV_OK || b.total == 0)
 		goto out;
 	if (b.total > RETENTION_BAG_FILES_MAX - 16) {
-		rc = cv_error(errmsg, CV_EINVAL, "%s %s: %lld calls, more than "
-			"one archive may hold (%u files)", loc, month,
-			(long long)b.total, RETENTION_BAG_FILES_MAX);
+		rc = cv_error(errmsg, CV_EINVAL,
+			"%s %s: %lld calls, more than "
+			"one archive may hold (%u files)",
+			loc, month, (long long)b.total,
+			RETENTION_BAG_FILES_MAX);
 		goto out;
 	}
 	if ((rc = get_chain(s, loc, &ch, errmsg)) != CV_OK ||
-	    (rc = store_ret_max_version(s, &maxv, errmsg)) != CV_OK)
+		(rc = store_ret_max_version(s, &maxv, errmsg)) != CV_OK)
 		goto out;
 	if (!x && access(tg.path, F_OK) == 0) {
-		rc = cv_error(errmsg, CV_EINVAL, "%s exists but the store has "
-			"no record of it; move it away first", tg.path);
+		rc = cv_error(errmsg, CV_EINVAL,
+			"%s exists but the store has "
+			"no record of it; move it away first",
+			tg.path);
 		goto out;
 	}
 	char tag_sha[CV_SHA256_HEX];
@@ -696,29 +720,44 @@ static enum cv_err archive_one(struct store *s, const struct archive_opts *o,
 		rc = write_bag(&b, sk, tg.seq, &ch, now, tg.only_new, tag_sha,
 			res);
 	if (rc != CV_OK && put && storage_put_error(put) && errmsg) {
-		free(*errmsg);  /* the sink's failure: say the S3 reason */
+		free(*errmsg); /* the sink's failure: say the S3 reason */
 		*errmsg = xstrdup(storage_put_error(put));
 	}
 	if (rc != CV_OK)
 		goto out;
 	if (x && (rc = remote_finish(s, x, put, &b, res->sha256, errmsg)) !=
-		     CV_OK)
+			 CV_OK)
 		goto out;
 	rec = (struct store_archive){ .location_id = (char *)loc,
-		.month = (char *)month, .seq = tg.seq,
-		.chain_index = ch.index, .path = tg.path,
-		.sha256 = res->sha256, .tagmanifest_sha256 = tag_sha,
-		.prev_tagmanifest_sha256 = ch.prev_tag, .n_calls = b.calls,
-		.n_versions = b.versions, .n_events = b.events,
+		.month = (char *)month,
+		.seq = tg.seq,
+		.chain_index = ch.index,
+		.path = tg.path,
+		.sha256 = res->sha256,
+		.tagmanifest_sha256 = tag_sha,
+		.prev_tagmanifest_sha256 = ch.prev_tag,
+		.n_calls = b.calls,
+		.n_versions = b.versions,
+		.n_events = b.events,
 		.payload_bytes = (int64_t)b.oxum_bytes,
-		.size = (int64_t)res->size, .max_version_id = maxv,
+		.size = (int64_t)res->size,
+		.max_version_id = maxv,
 		.written_at = now };
 	store_read_end(s);
 	snap = false;
-	struct publish pub = { .s = s, .actor = o->actor, .path = tg.path,
-		.name = tg.name, .rec = &rec, .ids = b.ids, .vids = b.vids,
-		.n = b.n_ids, .media = b.media, .bag_info = b.info.data,
-		.bag_info_len = b.info.len, .seal = &b.seal, .now = now };
+	struct publish pub = { .s = s,
+		.actor = o->actor,
+		.path = tg.path,
+		.name = tg.name,
+		.rec = &rec,
+		.ids = b.ids,
+		.vids = b.vids,
+		.n = b.n_ids,
+		.media = b.media,
+		.bag_info = b.info.data,
+		.bag_info_len = b.info.len,
+		.seal = &b.seal,
+		.now = now };
 	if (x) {
 		pub.also = storage_put_record;
 		pub.also_arg = put;
@@ -731,7 +770,7 @@ static enum cv_err archive_one(struct store *s, const struct archive_opts *o,
 		snprintf(res->path, sizeof(res->path), "%s", tg.path);
 out:
 	if (put)
-		sk = NULL;  /* the upload's own sink */
+		sk = NULL; /* the upload's own sink */
 	storage_put_destroy(put);
 	if (o->progress && b.total)
 		o->progress(o->progress_ctx, b.location, b.month, b.calls,
@@ -756,26 +795,29 @@ static enum cv_err rebuild_check(struct store *s, const struct store_archive *a,
 	enum cv_err rc = store_ret_archive_rebuildable(s, a->id, &gone,
 		&changed, errmsg);
 	if (rc == CV_OK && gone)
-		return cv_error(errmsg, CV_EINTEGRITY, "%s cannot be rebuilt: "
-			"%lld of its %lld calls were purged", a->path,
-			(long long)gone, (long long)a->n_calls);
+		return cv_error(errmsg, CV_EINTEGRITY,
+			"%s cannot be rebuilt: "
+			"%lld of its %lld calls were purged",
+			a->path, (long long)gone, (long long)a->n_calls);
 	if (rc == CV_OK && changed)
-		return cv_error(errmsg, CV_EINTEGRITY, "%s cannot be rebuilt: "
+		return cv_error(errmsg, CV_EINTEGRITY,
+			"%s cannot be rebuilt: "
 			"%lld of its calls have changed since (a later "
-			"archive holds them)", a->path, (long long)changed);
+			"archive holds them)",
+			a->path, (long long)changed);
 	retention_month_bounds(a->month, &from, &to);
 	if (rc == CV_OK)
 		rc = store_ret_count_calls(s, a->location_id, from, to, false,
 			a->id, &b->total, errmsg);
 	if (rc == CV_OK && b->total != a->n_calls)
-		rc = cv_error(errmsg, CV_EINTEGRITY, "%s cannot be rebuilt: "
-			"the store holds %lld of its %lld calls", a->path,
-			(long long)b->total, (long long)a->n_calls);
+		rc = cv_error(errmsg, CV_EINTEGRITY,
+			"%s cannot be rebuilt: "
+			"the store holds %lld of its %lld calls",
+			a->path, (long long)b->total, (long long)a->n_calls);
 	char *info = NULL;
 	size_t len;
-	if (rc == CV_OK &&
-	    (rc = store_ret_get_baginfo(s, a->id, &info, &len, errmsg)) ==
-		    CV_OK)
+	if (rc == CV_OK && (rc = store_ret_get_baginfo(s, a->id, &info, &len,
+				    errmsg)) == CV_OK)
 		buf_append(&b->info, info, len);
 	free(info);
 	return rc;
@@ -806,17 +848,20 @@ enum cv_err archive_rebuild_one(struct store *s, const struct archive_opts *o,
 		rc = write_bag(&b, sk, a->seq, &ch, a->written_at, false,
 			tag_sha, res);
 	if (rc == CV_OK && strcmp(tag_sha, a->tagmanifest_sha256) != 0)
-		rc = cv_error(errmsg, CV_EINTEGRITY, "%s cannot be rebuilt: "
+		rc = cv_error(errmsg, CV_EINTEGRITY,
+			"%s cannot be rebuilt: "
 			"the store's calls no longer give the bag recorded "
-			"(tag manifest %s, recorded %s)", a->path, tag_sha,
-			a->tagmanifest_sha256);
+			"(tag manifest %s, recorded %s)",
+			a->path, tag_sha, a->tagmanifest_sha256);
 	if (snap)
 		store_read_end(s);
 	free(a->sha256);
-	a->sha256 = memcpy(xmalloc(CV_SHA256_HEX), res->sha256,
-		CV_SHA256_HEX);
-	struct publish pub = { .s = s, .actor = o->actor, .path = a->path,
-		.name = slash ? slash + 1 : a->path, .rec = a,
+	a->sha256 = memcpy(xmalloc(CV_SHA256_HEX), res->sha256, CV_SHA256_HEX);
+	struct publish pub = { .s = s,
+		.actor = o->actor,
+		.path = a->path,
+		.name = slash ? slash + 1 : a->path,
+		.rec = a,
 		.rebuild_id = a->id,
 		.now = o->now_ms ? o->now_ms : cv_now_ms() };
 	a->size = (int64_t)res->size;
@@ -850,7 +895,8 @@ enum cv_err archive_run(struct store *s, const struct archive_opts *o,
 		return rc;
 	if (o->storage || o->storage_default) {
 		if (o->rebuild)
-			return cv_error(errmsg, CV_EINVAL, "--rebuild writes "
+			return cv_error(errmsg, CV_EINVAL,
+				"--rebuild writes "
 				"to a directory; an archive in S3 is locked");
 		rc = storage_open(s, o->storage, &xr.t, &xr.c, errmsg);
 		if (rc != CV_OK)
@@ -869,8 +915,8 @@ enum cv_err archive_run(struct store *s, const struct archive_opts *o,
 			errmsg);
 	for (size_t i = 0; i < n && rc == CV_OK; i++) {
 		if (o->rebuild) {
-			rc = archive_rebuild_month(s, o, lm[i].location, lm[i].month,
-				fn, arg, errmsg);
+			rc = archive_rebuild_month(s, o, lm[i].location,
+				lm[i].month, fn, arg, errmsg);
 			continue;
 		}
 		struct archive_outcome res;

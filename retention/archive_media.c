@@ -18,7 +18,7 @@
 
 struct mitem {
 	char *call_id, *message_id, *sha256;
-	char *rel;                /* "recordings/<callId>.wav", … */
+	char *rel; /* "recordings/<callId>.wav", … */
 	enum media_kind kind;
 	int64_t size;
 	/* the bytes' digests as written (amedia_write) */
@@ -104,8 +104,8 @@ static struct mitem *add_item(struct amedia *m, const char *call_id,
 	if (k > 1)
 		snprintf(num, sizeof(num), ".%d", k);
 	it->rel = kind == MEDIA_RECORDING
-		? xasprintf("recordings/%s%s.wav", safe, num)
-		: xasprintf("transcriptions/%s%s.json", safe, num);
+			  ? xasprintf("recordings/%s%s.wav", safe, num)
+			  : xasprintf("transcriptions/%s%s.json", safe, num);
 	free(safe);
 	it->call_id = xstrdup(call_id);
 	it->message_id = xstrdup(mid);
@@ -131,18 +131,18 @@ static void line_mid(struct buf *l, const struct mitem *it, const char *loc,
 	cv_format_iso8601(fetched_at, ts);
 	buf_printf(l, ",\"fetchedAt\":\"%s\",\"file\":", ts);
 	bagjson_cstr(l, it->rel);
-	buf_printf(l, ",\"kind\":\"%s\",\"locationId\":",
-		media_kind_name(it->kind));
+	buf_printf(l,
+		",\"kind\":\"%s\",\"locationId\":", media_kind_name(it->kind));
 	bagjson_cstr(l, loc);
 	buf_puts(l, ",\"messageId\":");
 	bagjson_cstr(l, it->message_id);
 }
 
-static void line_end(struct buf *l, const struct mitem *it,
-	const char *source)
+static void line_end(struct buf *l, const struct mitem *it, const char *source)
 {
-	buf_printf(l, ",\"sha256\":\"%s\",\"size\":%lld,\"source\":",
-		it->sha256, (long long)it->size);
+	buf_printf(l,
+		",\"sha256\":\"%s\",\"size\":%lld,\"source\":", it->sha256,
+		(long long)it->size);
 	bagjson_cstr(l, source);
 	buf_puts(l, "}\n");
 }
@@ -163,12 +163,12 @@ static enum cv_err note_recordings(struct amedia *m, const char *call_id,
 {
 	struct store_recording *r;
 	size_t n;
-	enum cv_err rc = store_recordings_of_message(m->s, mid, &r, &n,
-		errmsg);
+	enum cv_err rc = store_recordings_of_message(m->s, mid, &r, &n, errmsg);
 	for (size_t i = 0, k = 0; i < n && rc == CV_OK; i++) {
 		bool yes;
 		if ((rc = wanted(m, mid, MEDIA_RECORDING, r[i].sha256, &yes,
-			     errmsg)) != CV_OK || !yes)
+			     errmsg)) != CV_OK ||
+			!yes)
 			continue;
 		struct mitem *it = add_item(m, call_id, mid, MEDIA_RECORDING,
 			r[i].sha256, r[i].size, (int)++k);
@@ -201,7 +201,8 @@ static enum cv_err note_transcriptions(struct amedia *m, const char *call_id,
 	for (size_t i = 0, k = 0; i < n && rc == CV_OK; i++) {
 		bool yes;
 		if ((rc = wanted(m, mid, MEDIA_TRANSCRIPTION, t[i].sha256, &yes,
-			     errmsg)) != CV_OK || !yes)
+			     errmsg)) != CV_OK ||
+			!yes)
 			continue;
 		struct mitem *it = add_item(m, call_id, mid,
 			MEDIA_TRANSCRIPTION, t[i].sha256, (int64_t)t[i].len,
@@ -243,8 +244,8 @@ enum { IN_SLOTS = 4, IN_SLOT_SIZE = 256 << 10, IN_CHECK = 64 };
 
 struct hlane {
 	const char *kind;
-	struct cv_hash *h;        /* the file under way, or NULL */
-	size_t off;               /* where in a struct mitem its hex goes */
+	struct cv_hash *h; /* the file under way, or NULL */
+	size_t off;        /* where in a struct mitem its hex goes */
 };
 
 /* tag: the struct mitem whose last chunk this is, or NULL */
@@ -261,8 +262,8 @@ static bool lane_hash(void *arg, const void *p, size_t n, void *tag)
 	return true;
 }
 
-static enum cv_err open_blob(struct amedia *m, const struct mitem *it,
-	int *fd, int64_t *size, char **errmsg)
+static enum cv_err open_blob(struct amedia *m, const struct mitem *it, int *fd,
+	int64_t *size, char **errmsg)
 {
 	char *e = NULL;
 	enum cv_err rc = CV_OK;
@@ -271,17 +272,20 @@ static enum cv_err open_blob(struct amedia *m, const struct mitem *it,
 	if (rc == CV_OK)
 		rc = blob_open_read(m->blobs, it->sha256, fd, size, &e);
 	if (rc == CV_ENOTFOUND)
-		rc = cv_error(errmsg, CV_EINTEGRITY, "the recording of call %s "
-			"(blob %s) is missing from the blob store", it->call_id,
-			it->sha256);
+		rc = cv_error(errmsg, CV_EINTEGRITY,
+			"the recording of call %s "
+			"(blob %s) is missing from the blob store",
+			it->call_id, it->sha256);
 	else if (rc != CV_OK)
 		cv_error(errmsg, rc, "the recording of call %s: %s",
 			it->call_id, e ? e : "cannot open");
 	else if (*size != it->size) {
 		close(*fd);
-		rc = cv_error(errmsg, CV_EINTEGRITY, "the recording of call %s "
-			"(blob %s) has %lld bytes, recorded %lld", it->call_id,
-			it->sha256, (long long)*size, (long long)it->size);
+		rc = cv_error(errmsg, CV_EINTEGRITY,
+			"the recording of call %s "
+			"(blob %s) has %lld bytes, recorded %lld",
+			it->call_id, it->sha256, (long long)*size,
+			(long long)it->size);
 	}
 	free(e);
 	return rc;
@@ -307,8 +311,7 @@ static bool read_full(int fd, char *buf, size_t n)
 
 /* A recording, streamed from its blob a slot at a time. */
 static enum cv_err put_recording(struct amedia *m, struct mitem *it,
-	struct tarzst *t, const char *path, struct fanout *fo,
-	char **errmsg)
+	struct tarzst *t, const char *path, struct fanout *fo, char **errmsg)
 {
 	int fd;
 	int64_t size;
@@ -323,8 +326,8 @@ static enum cv_err put_recording(struct amedia *m, struct mitem *it,
 		size_t n = left < IN_SLOT_SIZE ? (size_t)left : IN_SLOT_SIZE;
 		if (!read_full(fd, chunk, n)) {
 			rc = cv_error(errmsg, CV_EIO, "reading blob %s: %s",
-				it->sha256, errno ? strerror(errno)
-						  : "it ended early");
+				it->sha256,
+				errno ? strerror(errno) : "it ended early");
 			break;
 		}
 		left -= n;
@@ -360,8 +363,7 @@ static enum cv_err put_bytes(struct mitem *it, struct tarzst *t,
 }
 
 static enum cv_err put_transcription(struct amedia *m, struct mitem *it,
-	struct tarzst *t, const char *path, struct fanout *fo,
-	char **errmsg)
+	struct tarzst *t, const char *path, struct fanout *fo, char **errmsg)
 {
 	struct store_transcription *v;
 	size_t n;
@@ -372,8 +374,10 @@ static enum cv_err put_transcription(struct amedia *m, struct mitem *it,
 		if (!strcmp(v[i].sha256, it->sha256))
 			hit = &v[i];
 	if (rc == CV_OK && !hit)
-		rc = cv_error(errmsg, CV_EINTEGRITY, "the transcription %s of "
-			"call %s is gone", it->sha256, it->call_id);
+		rc = cv_error(errmsg, CV_EINTEGRITY,
+			"the transcription %s of "
+			"call %s is gone",
+			it->sha256, it->call_id);
 	if (rc == CV_OK)
 		rc = put_bytes(it, t, path, hit->body, hit->len, fo, errmsg);
 	store_transcriptions_free(v, n);
@@ -382,14 +386,15 @@ static enum cv_err put_transcription(struct amedia *m, struct mitem *it,
 
 /* Items [from, to) all hashed: does each recording still have the bytes
  * received? */
-static enum cv_err check_hashed(const struct amedia *m, size_t from,
-	size_t to, char **errmsg)
+static enum cv_err check_hashed(const struct amedia *m, size_t from, size_t to,
+	char **errmsg)
 {
 	for (size_t i = from; i < to; i++) {
 		const struct mitem *it = &m->v[i];
 		if (it->kind == MEDIA_RECORDING &&
-		    strcmp(it->hex256, it->sha256) != 0)
-			return cv_error(errmsg, CV_EINTEGRITY, "the recording "
+			strcmp(it->hex256, it->sha256) != 0)
+			return cv_error(errmsg, CV_EINTEGRITY,
+				"the recording "
 				"of call %s (blob %s) no longer has the bytes "
 				"received (SHA-256 %s); not archived",
 				it->call_id, it->sha256, it->hex256);
@@ -410,8 +415,9 @@ static enum cv_err put_files(struct amedia *m, struct tarzst *t,
 		buf_reset(&path);
 		buf_printf(&path, "%s/data/%s", root, it->rel);
 		rc = it->kind == MEDIA_RECORDING
-			? put_recording(m, it, t, path.data, fo, errmsg)
-			: put_transcription(m, it, t, path.data, fo, errmsg);
+			     ? put_recording(m, it, t, path.data, fo, errmsg)
+			     : put_transcription(m, it, t, path.data, fo,
+				       errmsg);
 		/* a blob that lost its bytes stops the archive soon, not
 		 * only at its end */
 		if (rc == CV_OK && (i + 1) % IN_CHECK == 0) {
@@ -427,9 +433,8 @@ static enum cv_err put_files(struct amedia *m, struct tarzst *t,
 	return rc;
 }
 
-enum cv_err amedia_write(struct amedia *m, struct tarzst *t,
-	const char *root, amedia_manifest_fn *manifest, void *arg,
-	char **errmsg)
+enum cv_err amedia_write(struct amedia *m, struct tarzst *t, const char *root,
+	amedia_manifest_fn *manifest, void *arg, char **errmsg)
 {
 	if (!m->n)
 		return CV_OK;
@@ -450,8 +455,8 @@ enum cv_err amedia_write(struct amedia *m, struct tarzst *t,
 		rc = spool_copy(&m->sp, t, path.data, h256, h512, errmsg);
 	if (rc == CV_OK)
 		manifest(arg, "data/media.jsonl", h256, h512, size);
-	struct hlane lanes[2] = {
-		{ "sha256", NULL, offsetof(struct mitem, hex256) },
+	struct hlane lanes[2] = { { "sha256", NULL,
+					  offsetof(struct mitem, hex256) },
 		{ "sha512", NULL, offsetof(struct mitem, hex512) } };
 	fanout_fn *const fns[] = { lane_hash, lane_hash };
 	void *const args[] = { &lanes[0], &lanes[1] };

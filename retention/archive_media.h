@@ -25,8 +25,8 @@
 struct amedia;
 
 /* What a bag's payload listing wants of each file. */
-typedef void amedia_manifest_fn(void *arg, const char *rel,
-	const char *h256, const char *h512, uint64_t size);
+typedef void amedia_manifest_fn(void *arg, const char *rel, const char *h256,
+	const char *h512, uint64_t size);
 
 /* spool_dir holds the temp file of media.jsonl; archive_id (rebuild)
  * limits the media to those that archive recorded, 0 = all. */
@@ -47,9 +47,8 @@ size_t amedia_recordings(const struct amedia *m, const char ***out);
 /* Write data/media.jsonl and each file under root into t; manifest hears
  * of each. CV_EINTEGRITY naming the blob when a recording's bytes are not
  * the ones recorded (or its blob is gone). */
-enum cv_err amedia_write(struct amedia *m, struct tarzst *t,
-	const char *root, amedia_manifest_fn *manifest, void *arg,
-	char **errmsg) CV_MUST_CHECK;
+enum cv_err amedia_write(struct amedia *m, struct tarzst *t, const char *root,
+	amedia_manifest_fn *manifest, void *arg, char **errmsg) CV_MUST_CHECK;
 
 /* Record in the store that archive archive_id holds the noted media
  * (inside the caller's transaction). */

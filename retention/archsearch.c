@@ -46,8 +46,9 @@ static enum cv_err search_one(const char *path, const char *tmp,
 			rc = CV_EINVAL;
 	store_hits_free(hits, n);
 	store_close(t);
-	for (const char *sfx = ""; sfx; sfx = !*sfx ? "-wal"
-				: !strcmp(sfx, "-wal") ? "-shm" : NULL) {
+	for (const char *sfx = ""; sfx; sfx = !*sfx                  ? "-wal"
+					      : !strcmp(sfx, "-wal") ? "-shm"
+								     : NULL) {
 		char *f = xasprintf("%s%s", db, sfx);
 		unlink(f);
 		free(f);
@@ -65,8 +66,10 @@ enum cv_err archsearch_run(char *const *paths, size_t n,
 	char *tmp = xasprintf("%s/callvault-asearch.XXXXXX",
 		base && *base ? base : "/tmp");
 	if (!mkdtemp(tmp)) {
-		enum cv_err rc = cv_error(errmsg, CV_EIO, "cannot make a temp "
-			"directory %s: %s", tmp, strerror(errno));
+		enum cv_err rc = cv_error(errmsg, CV_EIO,
+			"cannot make a temp "
+			"directory %s: %s",
+			tmp, strerror(errno));
 		free(tmp);
 		return rc;
 	}

@@ -15,19 +15,19 @@
 #include "retention.h"
 #include "store/store_audit.h"
 
-#define INFO_MAX (1024u * 1024)  /* bag-info.txt, as verify bounds it */
+#define INFO_MAX (1024u * 1024) /* bag-info.txt, as verify bounds it */
 
 struct head {
 	char *path;
 	int64_t id;
 	char hash[CV_SHA256_HEX];
-	char mac[CV_SHA256_HEX];  /* "" when the bag has none */
-	bool found;               /* the bag records a head */
+	char mac[CV_SHA256_HEX]; /* "" when the bag has none */
+	bool found;              /* the bag records a head */
 };
 
 /* ---- finding the bags ---- */
 
-static struct head *g_heads;     /* nftw has no argument to pass */
+static struct head *g_heads; /* nftw has no argument to pass */
 static size_t g_n;
 
 static int collect(const char *p, const struct stat *st, int type,
@@ -73,15 +73,14 @@ static int i_end(void *arg)
 }
 
 /* "Label: value" of text, copied into out (size n); false if absent. */
-static bool info_line(const char *text, const char *label, char *out,
-	size_t n)
+static bool info_line(const char *text, const char *label, char *out, size_t n)
 {
 	size_t ll = strlen(label);
 	for (const char *p = text; p && *p;) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
 		if (len > ll + 2 && !strncmp(p, label, ll) && p[ll] == ':' &&
-		    p[ll + 1] == ' ') {
+			p[ll + 1] == ' ') {
 			snprintf(out, n, "%.*s", (int)(len - ll - 2),
 				p + ll + 2);
 			return true;
@@ -103,17 +102,18 @@ static enum cv_err read_head(struct head *h, char **errmsg)
 		long long id;
 		char hash[CV_SHA256_HEX + 1];
 		if (info_line(r.b.data, AUDITHEAD_LABEL, v, sizeof(v)) &&
-		    sscanf(v, "%lld %65s", &id, hash) == 2 && id >= 0 &&
-		    strlen(hash) == 64) {
+			sscanf(v, "%lld %65s", &id, hash) == 2 && id >= 0 &&
+			strlen(hash) == 64) {
 			h->found = true;
 			h->id = id;
 			memcpy(h->hash, hash, CV_SHA256_HEX);
 		}
 		if (info_line(r.b.data, AUDITHEAD_MAC_LABEL, m, sizeof(m)) &&
-		    !strncmp(m, "hmac-sha256 ", 12) && strlen(m + 12) == 64)
+			!strncmp(m, "hmac-sha256 ", 12) && strlen(m + 12) == 64)
 			memcpy(h->mac, m + 12, CV_SHA256_HEX);
 	} else if (rc == CV_OK || rc == CV_EINVAL) {
-		rc = cv_error(errmsg, CV_EINTEGRITY, "bag-info.txt larger "
+		rc = cv_error(errmsg, CV_EINTEGRITY,
+			"bag-info.txt larger "
 			"than 1 MiB");
 	}
 	buf_finish(&r.b);
@@ -130,8 +130,9 @@ static int check_head(struct store *s, const struct head *h,
 		char want[CV_SHA256_HEX];
 		audithead_mac(key, h->id, h->hash, want);
 		if (!*h->mac || !cv_memeq_ct(want, h->mac, 64)) {
-			fprintf(out, "%s: BAD audit head #%lld: its MAC %s "
-				     "(not written with this audit key)\n",
+			fprintf(out,
+				"%s: BAD audit head #%lld: its MAC %s "
+				"(not written with this audit key)\n",
 				h->path, (long long)h->id,
 				*h->mac ? "does not verify" : "is missing");
 			return 1;
@@ -143,16 +144,18 @@ static int check_head(struct store *s, const struct head *h,
 	enum cv_err rc = store_audit_hash_of(s, h->id, live, &err);
 	free(err);
 	if (rc == CV_ENOTFOUND) {
-		fprintf(out, "%s: BAD audit log truncated: the bag recorded "
-			     "entry #%lld, the live log %s\n",
-			h->path, (long long)h->id, last_id
-				? "ends before it" : "is empty");
+		fprintf(out,
+			"%s: BAD audit log truncated: the bag recorded "
+			"entry #%lld, the live log %s\n",
+			h->path, (long long)h->id,
+			last_id ? "ends before it" : "is empty");
 		return 1;
 	}
 	if (rc != CV_OK || strcmp(live, h->hash) != 0) {
-		fprintf(out, "%s: BAD audit log rewritten: entry #%lld is not "
-			     "the one the bag recorded (hash %s, recorded "
-			     "%s)\n",
+		fprintf(out,
+			"%s: BAD audit log rewritten: entry #%lld is not "
+			"the one the bag recorded (hash %s, recorded "
+			"%s)\n",
 			h->path, (long long)h->id, rc == CV_OK ? live : "?",
 			h->hash);
 		return 1;
@@ -187,12 +190,13 @@ enum cv_err audit_verify_against(struct store *s, char *const *dirs,
 	for (size_t i = 0; i < n && rc == CV_OK; i++) {
 		char *e = NULL;
 		if (read_head(&hs[i], &e) != CV_OK) {
-			fprintf(out, "%s: BAD cannot be read: %s\n",
-				hs[i].path, e ? e : "?");
+			fprintf(out, "%s: BAD cannot be read: %s\n", hs[i].path,
+				e ? e : "?");
 			st->bad++;
 		} else if (!hs[i].found) {
-			fprintf(out, "%s: note: records no audit head "
-				     "(written before callvault did)\n",
+			fprintf(out,
+				"%s: note: records no audit head "
+				"(written before callvault did)\n",
 				hs[i].path);
 		} else if (check_head(s, &hs[i], key, last, out)) {
 			st->bad++;

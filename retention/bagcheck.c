@@ -20,20 +20,20 @@
 
 /* bagit.txt, bag-info.txt (which has a line per legal hold) */
 #define TAG_MAX (1024u * 1024)
-#define MANIFEST_MAX (64u * 1024 * 1024)  /* each manifest */
+#define MANIFEST_MAX (64u * 1024 * 1024) /* each manifest */
 #define MANIFEST_LINE_MAX 4096u
-#define FILES_MAX RETENTION_BAG_FILES_MAX  /* files and names in a bag */
+#define FILES_MAX RETENTION_BAG_FILES_MAX /* files and names in a bag */
 #define BAG_PATH_MAX 1024u
 #define JSON_LINE_MAX CALLLOG_MAX_PAYLOAD /* one JSON line (--deep) */
 #define BLOCK 4096u
 
 enum {
-	F_SEEN = 1 << 0,     /* in the tar */
-	F_DONE = 1 << 1,     /* its bytes are hashed */
-	F_IN256 = 1 << 2,    /* named by manifest-sha256.txt */
-	F_IN512 = 1 << 3,    /* named by manifest-sha512.txt */
-	F_INTAG = 1 << 4,    /* named by tagmanifest-sha256.txt */
-	F_WANT256 = 1 << 5,  /* h256 holds a manifest's digest, not yet
+	F_SEEN = 1 << 0,    /* in the tar */
+	F_DONE = 1 << 1,    /* its bytes are hashed */
+	F_IN256 = 1 << 2,   /* named by manifest-sha256.txt */
+	F_IN512 = 1 << 3,   /* named by manifest-sha512.txt */
+	F_INTAG = 1 << 4,   /* named by tagmanifest-sha256.txt */
+	F_WANT256 = 1 << 5, /* h256 holds a manifest's digest, not yet
 				compared */
 	F_WANT512 = 1 << 6,
 };
@@ -48,7 +48,7 @@ struct vfile {
 /* --deep: what data/media.jsonl says of a media file (issue 20), held
  * until the walk is over: the file comes after it in the tar. */
 struct mwant {
-	struct vfile *f;          /* (vfile blocks never move) */
+	struct vfile *f; /* (vfile blocks never move) */
 	unsigned char h256[32];
 	int64_t size;
 };
@@ -60,24 +60,24 @@ static const char *const mnames[] = { "manifest-sha256.txt",
 struct bwalk {
 	struct vfile *blocks[FILES_MAX / BLOCK + 1];
 	uint32_t n;
-	uint32_t *slots;          /* hash table of indices + 1 */
-	uint32_t *hashes;         /* hash_path() of each slot's path */
+	uint32_t *slots;  /* hash table of indices + 1 */
+	uint32_t *hashes; /* hash_path() of each slot's path */
 	uint32_t cap;
 	struct vfile *cur;
 	struct cv_hash *h256, *h512;
-	enum mkind mk;            /* the current file is this manifest */
-	int deep;                 /* DEEP_* being read, or -1 */
-	bool erasures;            /* data/erasures.jsonl: every line parsed */
+	enum mkind mk; /* the current file is this manifest */
+	int deep;      /* DEEP_* being read, or -1 */
+	bool erasures; /* data/erasures.jsonl: every line parsed */
 	int64_t erasure_lines;
-	bool media;               /* --deep: data/media.jsonl being read */
-	bool media_bad;           /* a bad line of it was reported */
+	bool media;     /* --deep: data/media.jsonl being read */
+	bool media_bad; /* a bad line of it was reported */
 	struct mwant *mw;
 	uint32_t n_mw, cap_mw;
-	bool keep;                /* bagit.txt / bag-info.txt: kept */
-	struct buf *seal;         /* the tag manifest, .sig, .tsr: kept */
+	bool keep;        /* bagit.txt / bag-info.txt: kept */
+	struct buf *seal; /* the tag manifest, .sig, .tsr: kept */
 	size_t seal_max;
 	struct buf content, bagit, info, line;
-	uint64_t streamed;        /* bytes of the current manifest */
+	uint64_t streamed; /* bytes of the current manifest */
 	const struct verify_opts *o;
 	struct varch *va;
 };
@@ -122,7 +122,8 @@ static uint32_t slot_of(const struct bwalk *w, const char *path, uint32_t h)
 	uint32_t j = h & (w->cap - 1);
 	for (; w->slots[j]; j = (j + 1) & (w->cap - 1))
 		if (w->hashes[j] == h &&
-		    !strcmp(at((struct bwalk *)w, w->slots[j] - 1)->path, path))
+			!strcmp(at((struct bwalk *)w, w->slots[j] - 1)->path,
+				path))
 			break;
 	return j;
 }
@@ -160,9 +161,9 @@ static void unescape_path(char *p)
 {
 	char *o = p;
 	for (; *p; p++) {
-		if (p[0] == '%' && (!strncmp(p, "%0A", 3) ||
-				    !strncmp(p, "%0D", 3) ||
-				    !strncmp(p, "%25", 3))) {
+		if (p[0] == '%' &&
+			(!strncmp(p, "%0A", 3) || !strncmp(p, "%0D", 3) ||
+				!strncmp(p, "%25", 3))) {
 			*o++ = p[2] == 'A' ? '\n' : p[2] == 'D' ? '\r' : '%';
 			p += 2;
 		} else {
@@ -176,8 +177,9 @@ static void compare(struct bwalk *w, struct vfile *f, bool sha512,
 	const unsigned char *want)
 {
 	bool tag = !strchr(f->path, '/');
-	const char *m = sha512 ? mnames[M_512] : tag ? mnames[M_TAG]
-						     : mnames[M_256];
+	const char *m = sha512 ? mnames[M_512]
+			: tag  ? mnames[M_TAG]
+			       : mnames[M_256];
 	if (memcmp(sha512 ? f->h512 : f->h256, want, sha512 ? 64 : 32))
 		problem(w, f->path, "checksum does not match %s", m);
 }
@@ -195,16 +197,18 @@ static void manifest_line(struct bwalk *w, char *ln)
 	bool data = !strncmp(path, "data/", 5);
 	unsigned char want[64];
 	if (hl != hexlen || !cv_unhex(ln, hl / 2, want, true) || !*path ||
-	    (w->mk == M_TAG ? data || strchr(path, '/') : !data)) {
+		(w->mk == M_TAG ? data || strchr(path, '/') : !data)) {
 		problem(w, name, "has a line that is not \"<%s> <path>\"",
 			w->mk == M_512 ? "sha512" : "sha256");
 		return;
 	}
 	struct vfile *f = lookup(w, path);
-	unsigned bit = w->mk == M_256 ? F_IN256 : w->mk == M_512 ? F_IN512
-								   : F_INTAG;
+	unsigned bit = w->mk == M_256   ? F_IN256
+		       : w->mk == M_512 ? F_IN512
+					: F_INTAG;
 	if (!f) {
-		problem(w, name, "names more files than a bag may hold%s", NULL);
+		problem(w, name, "names more files than a bag may hold%s",
+			NULL);
 		return;
 	}
 	if (f->flags & bit) {
@@ -240,15 +244,19 @@ static void deep_problem(struct bwalk *w, const char *fmt, const char *id)
 static void deep_member(struct bwalk *w, const char *id, const char *sha)
 {
 	enum store_deep_state st = DEEP_MATCH;
-	if (store_deep_call(w->o->store, w->va->deep, id, sha, &st,
-		    NULL) != CV_OK)
+	if (store_deep_call(w->o->store, w->va->deep, id, sha, &st, NULL) !=
+		CV_OK)
 		deep_problem(w, "call %s: the store cannot be asked", id);
 	else if (st == DEEP_NOT_RECORDED)
-		deep_problem(w, "call %s is not one the store recorded in "
-			"this archive", id);
+		deep_problem(w,
+			"call %s is not one the store recorded in "
+			"this archive",
+			id);
 	else if (st == DEEP_OTHER)
-		deep_problem(w, "call %s is not the version the store "
-			"recorded in this archive", id);
+		deep_problem(w,
+			"call %s is not the version the store "
+			"recorded in this archive",
+			id);
 	else if (st == DEEP_DUPLICATE)
 		deep_problem(w, "call %s is in it twice", id);
 }
@@ -259,15 +267,17 @@ static void deep_member(struct bwalk *w, const char *id, const char *sha)
 static bool version_head(const char *p, size_t n, char *id, size_t id_max,
 	unsigned char sha[32])
 {
-	static const char a[] = "{\"callId\":\"", b[] = "\",\"canonicalSha256\":\"";
+	static const char a[] = "{\"callId\":\"",
+			  b[] = "\",\"canonicalSha256\":\"";
 	if (n < sizeof(a) || memcmp(p, a, sizeof(a) - 1))
 		return false;
 	const char *s = p + sizeof(a) - 1, *end = p + n;
 	const char *q = memchr(s, '"', (size_t)(end - s));
-	if (!q || (size_t)(q - s) >= id_max || memchr(s, '\\', (size_t)(q - s)) ||
-	    (size_t)(end - q) < sizeof(b) - 1 + 65 ||
-	    memcmp(q, b, sizeof(b) - 1) || q[sizeof(b) - 1 + 64] != '"' ||
-	    !cv_unhex(q + sizeof(b) - 1, 32, sha, true))
+	if (!q || (size_t)(q - s) >= id_max ||
+		memchr(s, '\\', (size_t)(q - s)) ||
+		(size_t)(end - q) < sizeof(b) - 1 + 65 ||
+		memcmp(q, b, sizeof(b) - 1) || q[sizeof(b) - 1 + 64] != '"' ||
+		!cv_unhex(q + sizeof(b) - 1, 32, sha, true))
 		return false;
 	memcpy(id, s, (size_t)(q - s));
 	id[q - s] = '\0';
@@ -281,7 +291,7 @@ static void deep_version(struct bwalk *w, const char *p, size_t n)
 	char id[256];
 	unsigned char sha[32];
 	if (version_head(p, n, id, sizeof(id), sha) &&
-	    store_deep_version_fast(w->va->deep, id, sha))
+		store_deep_version_fast(w->va->deep, id, sha))
 		return;
 	struct bag_version v;
 	if (bagjson_parse_version(p, n, &v, NULL) != CV_OK) {
@@ -294,11 +304,15 @@ static void deep_version(struct bwalk *w, const char *p, size_t n)
 		deep_problem(w, "call %s: the store cannot be asked",
 			v.call_id);
 	else if (st == DEEP_NOT_RECORDED)
-		deep_problem(w, "a version of call %s, which the store did not "
-			"record in this archive", v.call_id);
+		deep_problem(w,
+			"a version of call %s, which the store did not "
+			"record in this archive",
+			v.call_id);
 	else if (st == DEEP_OTHER)
-		deep_problem(w, "a version of call %s the store does not hold "
-			"(or newer than the one archived)", v.call_id);
+		deep_problem(w,
+			"a version of call %s the store does not hold "
+			"(or newer than the one archived)",
+			v.call_id);
 	bag_version_finish(&v);
 }
 
@@ -323,8 +337,10 @@ static void deep_line(struct bwalk *w, const char *p, size_t n)
 		char num[32];
 		snprintf(num, sizeof(num), "%lld",
 			(long long)w->va->lines[w->deep]);
-		problem(w, member, "line %s is empty or not UTF-8 text "
-			"without NUL bytes", num);
+		problem(w, member,
+			"line %s is empty or not UTF-8 text "
+			"without NUL bytes",
+			num);
 		return;
 	}
 	if (w->deep == DEEP_VERSIONS && w->va->deep)
@@ -349,8 +365,10 @@ static void deep_line(struct bwalk *w, const char *p, size_t n)
 		w->va->deep_same++;
 	} else {
 		w->va->deep_differ++;
-		problem(w, member, "call %s differs from every version in the "
-			"store", id);
+		problem(w, member,
+			"call %s differs from every version in the "
+			"store",
+			id);
 	}
 	if (id && w->va->deep)
 		deep_member(w, id, sha);
@@ -365,9 +383,11 @@ static void erasure_line(struct bwalk *w, const char *p, size_t n)
 	char num[32];
 	snprintf(num, sizeof(num), "%lld", (long long)++w->erasure_lines);
 	if (memchr(p, '\0', n) ||
-	    bagjson_parse_erasure(p, n, &e, NULL) != CV_OK) {
-		problem(w, w->cur->path, "line %s is not an erasure "
-			"(callId, erasedAt, reason \"erasure: …\")", num);
+		bagjson_parse_erasure(p, n, &e, NULL) != CV_OK) {
+		problem(w, w->cur->path,
+			"line %s is not an erasure "
+			"(callId, erasedAt, reason \"erasure: …\")",
+			num);
 		return;
 	}
 	bag_erasure_finish(&e);
@@ -383,14 +403,16 @@ static void media_line(struct bwalk *w, const char *p, size_t n)
 	struct vfile *f = NULL;
 	unsigned char h256[32];
 	if (file && sha && strlen(sha) == 64 && cv_unhex(sha, 32, h256, true) &&
-	    json_is_integer(size) && strlen(file) < BAG_PATH_MAX - 5) {
+		json_is_integer(size) && strlen(file) < BAG_PATH_MAX - 5) {
 		char path[BAG_PATH_MAX + 1];
 		snprintf(path, sizeof(path), "data/%s", file);
 		f = lookup(w, path);
 	}
 	if (!f && !w->media_bad) {
-		problem(w, "data/media.jsonl", "%sa line without a file, its "
-			"sha256 and size, or past the bag's bounds", NULL);
+		problem(w, "data/media.jsonl",
+			"%sa line without a file, its "
+			"sha256 and size, or past the bag's bounds",
+			NULL);
 		w->media_bad = true;
 	} else if (f) {
 		if (w->n_mw == w->cap_mw) {
@@ -479,8 +501,8 @@ static int seal_data(struct bwalk *w, const void *p, size_t n)
 		w->seal = NULL;
 		return 0;
 	}
-	problem(w, w->cur->path, "larger than a %s may be", w->seal ==
-		&w->va->sig ? "signature" : "timestamp token");
+	problem(w, w->cur->path, "larger than a %s may be",
+		w->seal == &w->va->sig ? "signature" : "timestamp token");
 	return 1;
 }
 
@@ -551,13 +573,15 @@ static int w_data(const void *p, size_t n, void *arg)
 			return 1;
 		}
 		if (!feed_lines(w, p, n, MANIFEST_LINE_MAX)) {
-			problem(w, w->cur->path, "a line longer than 4096 "
-				"bytes%s", NULL);
+			problem(w, w->cur->path,
+				"a line longer than 4096 "
+				"bytes%s",
+				NULL);
 			return 1;
 		}
 	}
 	if ((w->deep >= 0 || w->erasures || w->media) &&
-	    !feed_lines(w, p, n, JSON_LINE_MAX)) {
+		!feed_lines(w, p, n, JSON_LINE_MAX)) {
 		problem(w, w->cur->path, "a line longer than 16 MiB%s", NULL);
 		return 1;
 	}
@@ -667,8 +691,10 @@ static void check_names(struct bwalk *w, uint64_t *bytes, uint64_t *files)
 		if (!(f->flags & F_SEEN)) {
 			for (int m = 0; m < 3; m++)
 				if (f->flags & bits[m])
-					problem(w, mnames[m], "names %s, which "
-						"is not in the bag", f->path);
+					problem(w, mnames[m],
+						"names %s, which "
+						"is not in the bag",
+						f->path);
 			continue;
 		}
 		if (strncmp(f->path, "data/", 5) != 0) {
@@ -678,8 +704,9 @@ static void check_names(struct bwalk *w, uint64_t *bytes, uint64_t *files)
 		*bytes += (uint64_t)f->size;
 		(*files)++;
 		if (!(f->flags & F_IN256) || !(f->flags & F_IN512))
-			problem(w, f->path, "not in %s", !(f->flags & F_IN256)
-				? mnames[M_256] : mnames[M_512]);
+			problem(w, f->path, "not in %s",
+				!(f->flags & F_IN256) ? mnames[M_256]
+						      : mnames[M_512]);
 	}
 }
 
@@ -688,7 +715,7 @@ static void check_bag(struct bwalk *w)
 	static const char bagit[] =
 		"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
 	if (!seen(w, "bagit.txt") || w->bagit.len != strlen(bagit) ||
-	    memcmp(w->bagit.data, bagit, w->bagit.len) != 0)
+		memcmp(w->bagit.data, bagit, w->bagit.len) != 0)
 		problem(w, "bagit.txt", "%smissing or not BagIt 1.0", NULL);
 	if (!seen(w, "bag-info.txt"))
 		problem(w, "bag-info.txt", "%smissing", NULL);
@@ -736,14 +763,20 @@ static void check_media(struct bwalk *w)
 	for (uint32_t i = 0; i < w->n_mw; i++) {
 		const struct mwant *m = &w->mw[i];
 		if (!(m->f->flags & F_DONE))
-			problem(w, "data/media.jsonl", "names %s, which is not "
-				"in the bag", m->f->path);
+			problem(w, "data/media.jsonl",
+				"names %s, which is not "
+				"in the bag",
+				m->f->path);
 		else if (memcmp(m->f->h256, m->h256, 32) != 0)
-			problem(w, m->f->path, "%sdoes not hash to the SHA-256 "
-				"data/media.jsonl gives", NULL);
+			problem(w, m->f->path,
+				"%sdoes not hash to the SHA-256 "
+				"data/media.jsonl gives",
+				NULL);
 		else if (m->f->size != m->size)
-			problem(w, m->f->path, "%sis not the size "
-				"data/media.jsonl gives", NULL);
+			problem(w, m->f->path,
+				"%sis not the size "
+				"data/media.jsonl gives",
+				NULL);
 	}
 }
 

@@ -101,11 +101,12 @@ void bagfmt_transcript(struct buf *l, const struct store_arch_call *c)
 	char ts[32];
 	cv_format_iso8601(c->created_at, ts);
 	const char *dash = "-";
-	bagfmt_cat(l, "Call:      ", c->id, "\nCreated:   ", ts, "\nLocation:  ",
-		c->location_id ? c->location_id : dash, "\nAgent:     ", NULL);
+	bagfmt_cat(l, "Call:      ", c->id, "\nCreated:   ", ts,
+		"\nLocation:  ", c->location_id ? c->location_id : dash,
+		"\nAgent:     ", NULL);
 	if (c->agent_name)
-		bagfmt_cat(l, c->agent_name, " (", c->agent_id ? c->agent_id : dash,
-			")", NULL);
+		bagfmt_cat(l, c->agent_name, " (",
+			c->agent_id ? c->agent_id : dash, ")", NULL);
 	else
 		buf_puts(l, c->agent_id ? c->agent_id : dash);
 	bagfmt_cat(l, "\nContact:   ", c->contact_id ? c->contact_id : dash,

@@ -91,7 +91,8 @@ static bool unbase64(const char *s, struct buf *out)
 static json_t *load_line(const char *line, size_t n, char **errmsg)
 {
 	json_error_t err;
-	if (calllog_json_depth(line, n, CALLLOG_MAX_DEPTH) > CALLLOG_MAX_DEPTH) {
+	if (calllog_json_depth(line, n, CALLLOG_MAX_DEPTH) >
+		CALLLOG_MAX_DEPTH) {
 		cv_error(errmsg, CV_EPARSE, "JSON nested too deep");
 		return NULL;
 	}
@@ -108,9 +109,9 @@ static json_t *load_line(const char *line, size_t n, char **errmsg)
 static char *str_of(json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
-	return json_is_string(v) ? xstrndup(json_string_value(v),
-					   json_string_length(v))
-				 : NULL;
+	return json_is_string(v)
+		       ? xstrndup(json_string_value(v), json_string_length(v))
+		       : NULL;
 }
 
 static bool time_of(json_t *o, const char *key, int64_t *out)
@@ -136,13 +137,12 @@ enum cv_err bagjson_parse_version(const char *line, size_t n,
 	char *src = str_of(o, "source");
 	char *cred = str_of(o, "trust"); /* absent in older bags */
 	out->seq = json_is_integer(seq) ? (int)json_integer_value(seq) : 0;
-	out->redacted = json_is_integer(red) ? (int)json_integer_value(red)
-					     : 0;
+	out->redacted = json_is_integer(red) ? (int)json_integer_value(red) : 0;
 	if (!out->call_id || !out->raw_sha256 || !out->canonical_sha256 ||
-	    out->seq < 1 || !json_is_object(rec) || !src ||
-	    !store_source_parse(src, &out->source) ||
-	    (cred && !store_cred_parse(cred, &out->cred)) ||
-	    !time_of(o, "receivedAt", &out->received_at)) {
+		out->seq < 1 || !json_is_object(rec) || !src ||
+		!store_source_parse(src, &out->source) ||
+		(cred && !store_cred_parse(cred, &out->cred)) ||
+		!time_of(o, "receivedAt", &out->received_at)) {
 		rc = cv_error(errmsg, CV_EPARSE,
 			"versions.jsonl: a line lacks a field");
 	} else {

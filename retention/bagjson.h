@@ -27,11 +27,11 @@ struct bag_version {
 	char *call_id;
 	int seq;
 	enum store_source source;
-	enum store_cred cred;     /* "trust"; CRED_UNRECORDED when absent */
+	enum store_cred cred; /* "trust"; CRED_UNRECORDED when absent */
 	int64_t received_at;
 	char *raw_sha256, *canonical_sha256;
 	int redacted;
-	char *record;             /* the canonical JSON of the version */
+	char *record; /* the canonical JSON of the version */
 	size_t record_len;
 };
 enum cv_err bagjson_parse_version(const char *line, size_t n,
@@ -43,7 +43,7 @@ struct bag_event {
 	char *dedup_key, *type, *call_id, *message_id, *location_id;
 	char *body_sha256, *signature, *outcome;
 	int64_t received_at;
-	bool withheld;            /* only the hash was archived */
+	bool withheld; /* only the hash was archived */
 	char *body;
 	size_t body_len;
 };

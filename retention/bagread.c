@@ -46,7 +46,7 @@ struct zsrc {
 	FILE *f;
 	ZSTD_DStream *ds;
 	ZSTD_inBuffer ib;
-	size_t last;              /* ZSTD_decompressStream's last answer */
+	size_t last; /* ZSTD_decompressStream's last answer */
 	char in[1 << 16], out[1 << 17];
 };
 
@@ -97,7 +97,8 @@ static enum cv_err read_entry(struct archive *a, const struct bagread_cb *cb,
 			archive_error_string(a) ? archive_error_string(a)
 						: "read error");
 	return cb->end && cb->end(arg) != 0
-		? cv_error(errmsg, CV_EINVAL, "stopped") : CV_OK;
+		       ? cv_error(errmsg, CV_EINVAL, "stopped")
+		       : CV_OK;
 }
 
 enum cv_err bagread_walk(const char *path, const struct bagread_cb *cb,
@@ -132,16 +133,19 @@ enum cv_err bagread_walk(const char *path, const struct bagread_cb *cb,
 		if (!name || !split_path(name, &root, &rest)) {
 			rc = cv_error(errmsg, CV_EINTEGRITY,
 				"entry \"%s\" is outside the bag's top "
-				"directory", name ? name : "?");
+				"directory",
+				name ? name : "?");
 			goto out;
 		}
 		/* links, devices and FIFOs have no place in a bag: a tool
 		 * unpacking it would create them */
 		mode_t type = archive_entry_filetype(e);
 		if (archive_entry_hardlink(e) || archive_entry_symlink(e) ||
-		    (type != AE_IFREG && type != AE_IFDIR)) {
-			rc = cv_error(errmsg, CV_EINTEGRITY, "entry \"%s\" is "
-				"not a regular file or directory", name);
+			(type != AE_IFREG && type != AE_IFDIR)) {
+			rc = cv_error(errmsg, CV_EINTEGRITY,
+				"entry \"%s\" is "
+				"not a regular file or directory",
+				name);
 			goto out;
 		}
 		if (type == AE_IFDIR)

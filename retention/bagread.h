@@ -11,8 +11,8 @@
 #include "common.h"
 
 struct bagread_entry {
-	const char *root;         /* the top directory */
-	const char *path;         /* relative to it: "data/calls.jsonl" */
+	const char *root; /* the top directory */
+	const char *path; /* relative to it: "data/calls.jsonl" */
 	int64_t size;
 };
 struct bagread_cb {

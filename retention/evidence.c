@@ -46,7 +46,7 @@ struct pkgw {
 	struct tarzst *t;
 	struct tz *z;
 	struct evreport *rep;
-	struct blobstore *blobs;  /* NULL until a call has a recording */
+	struct blobstore *blobs; /* NULL until a call has a recording */
 	struct buf man, load, line, path;
 	/* the load file and the manifest grow with the calls: past SPILL
 	 * bytes they go to unlinked temp files */
@@ -76,8 +76,9 @@ static void spill(struct pkgw *w, FILE *f, struct buf *b)
 
 static enum cv_err spilled(struct pkgw *w)
 {
-	return w->spill_err ? cv_error(w->errmsg, CV_EIO, "writing a temp "
-						      "file failed")
+	return w->spill_err ? cv_error(w->errmsg, CV_EIO,
+				      "writing a temp "
+				      "file failed")
 			    : CV_OK;
 }
 
@@ -114,8 +115,8 @@ static enum cv_err add_from_file(struct pkgw *w, const char *rel, FILE *f,
 	char chunk[65536];
 	size_t n, left = (size_t)size;
 	while (rc == CV_OK && left &&
-	       (n = fread(chunk, 1, left < sizeof(chunk) ? left : sizeof(chunk),
-			f)) > 0) {
+		(n = fread(chunk, 1,
+			 left < sizeof(chunk) ? left : sizeof(chunk), f)) > 0) {
 		cv_hash_update(h, chunk, n);
 		rc = tarzst_write(w->t, chunk, n, w->errmsg);
 		left -= n;
@@ -154,8 +155,7 @@ static int version_cb(const struct store_version *v, void *arg)
 	struct evpkg_version *e = &w->v[w->n_v++];
 	e->seq = v->seq;
 	e->source = store_source_name(v->source);
-	e->trust = v->auth != CRED_UNRECORDED ? store_cred_name(v->auth)
-					      : NULL;
+	e->trust = v->auth != CRED_UNRECORDED ? store_cred_name(v->auth) : NULL;
 	e->received_at = v->received_at;
 	snprintf(e->raw_sha256, sizeof(e->raw_sha256), "%s",
 		v->raw_sha256 ? v->raw_sha256 : "");
@@ -240,11 +240,14 @@ static enum cv_err add_blob(struct pkgw *w, const char *rel,
 	char chunk[65536];
 	int64_t left = size;
 	while (rc == CV_OK && left > 0) {
-		ssize_t n = read(fd, chunk, left < (int64_t)sizeof(chunk)
-			? (size_t)left : sizeof(chunk));
+		ssize_t n = read(fd, chunk,
+			left < (int64_t)sizeof(chunk) ? (size_t)left
+						      : sizeof(chunk));
 		if (n <= 0) {
-			rc = cv_error(w->errmsg, CV_EIO, "recording %s: read "
-				"short", r->sha256);
+			rc = cv_error(w->errmsg, CV_EIO,
+				"recording %s: read "
+				"short",
+				r->sha256);
 			break;
 		}
 		cv_hash_update(h, chunk, (size_t)n);
@@ -255,9 +258,11 @@ static enum cv_err add_blob(struct pkgw *w, const char *rel,
 	char hex[CV_SHA512_HEX];
 	cv_hash_final_hex(h, hex);
 	if (rc == CV_OK && strcmp(hex, r->sha256) != 0)
-		rc = cv_error(w->errmsg, CV_EINTEGRITY, "recording of call %s: "
+		rc = cv_error(w->errmsg, CV_EINTEGRITY,
+			"recording of call %s: "
 			"its bytes hash to %.64s, not to %s recorded when it "
-			"was fetched", w->cur, hex, r->sha256);
+			"was fetched",
+			w->cur, hex, r->sha256);
 	if (rc == CV_OK)
 		rc = tarzst_end(w->t, w->errmsg);
 	if (rc == CV_OK) {
@@ -283,7 +288,7 @@ static enum cv_err media_files(struct pkgw *w, const struct store_arch_call *a,
 		w->errmsg);
 	for (size_t i = 0; i < n && rc == CV_OK; i++) {
 		char *rel = i ? xasprintf("data/calls/%s/recording.%zu.wav",
-				      safe, i + 1)
+					safe, i + 1)
 			      : xasprintf("data/calls/%s/recording.wav", safe);
 		rc = add_blob(w, rel, &r[i]);
 		if (rc == CV_OK && i == 0) {
@@ -301,8 +306,8 @@ static enum cv_err media_files(struct pkgw *w, const struct store_arch_call *a,
 	bool found = false;
 	rc = store_transcription_of_call(w->s, a->id, &t, &found, w->errmsg);
 	if (rc == CV_OK && found) {
-		paths[EVPKG_F_TIMED] = xasprintf(
-			"data/calls/%s/timed-transcript.json", safe);
+		paths[EVPKG_F_TIMED] =
+			xasprintf("data/calls/%s/timed-transcript.json", safe);
 		struct buf b = { .data = t.body, .len = t.len };
 		rc = add_payload(w, paths[EVPKG_F_TIMED], &b,
 			shas[EVPKG_F_TIMED]);
@@ -352,13 +357,17 @@ static int call_cb(const struct store_arch_call *a, void *arg)
 		w->rc = call_files(w, a, safe, paths, shas);
 	if (w->rc == CV_OK) {
 		char *agent = a->agent_name
-			? xasprintf("%s (%s)", a->agent_name,
-				  a->agent_id ? a->agent_id : "-")
-			: xstrdup(a->agent_id ? a->agent_id : "");
+				      ? xasprintf("%s (%s)", a->agent_name,
+						a->agent_id ? a->agent_id : "-")
+				      : xstrdup(a->agent_id ? a->agent_id : "");
 		struct evpkg_call c = { .id = a->id,
-			.location = a->location_id, .agent = agent,
-			.number = a->from_number, .created_at = a->created_at,
-			.n_versions = w->n_v, .n_events = w->n_ev, .v = w->v };
+			.location = a->location_id,
+			.agent = agent,
+			.number = a->from_number,
+			.created_at = a->created_at,
+			.n_versions = w->n_v,
+			.n_events = w->n_ev,
+			.v = w->v };
 		for (int i = 0; i < EVPKG_F_N; i++) {
 			c.path[i] = paths[i];
 			c.sha256[i] = paths[i] ? shas[i] : NULL;
@@ -466,8 +475,8 @@ static const char *base_name(const char *path)
 }
 
 /* Everything inside the tar, from the snapshot the caller holds. */
-static enum cv_err write_contents(struct pkgw *w, char *const *ids,
-	size_t n, int64_t now)
+static enum cv_err write_contents(struct pkgw *w, char *const *ids, size_t n,
+	int64_t now)
 {
 	enum cv_err rc = write_calls(w, ids, n);
 	char sha[CV_SHA256_HEX];
@@ -527,8 +536,8 @@ static enum cv_err write_package(struct pkgw *w, char *const *ids, size_t n,
 	}
 	uint64_t tar_size;
 	if (rc == CV_OK && w->st->calls)
-		rc = tarzst_finish(w->t, w->st->sha256, &w->st->size,
-			&tar_size, w->errmsg);
+		rc = tarzst_finish(w->t, w->st->sha256, &w->st->size, &tar_size,
+			w->errmsg);
 	/* the calls were purged meanwhile: nothing is written */
 	if (rc == CV_OK && w->st->calls)
 		rc = sink_commit(sk, w->errmsg);
@@ -536,9 +545,8 @@ static enum cv_err write_package(struct pkgw *w, char *const *ids, size_t n,
 	w->t = NULL;
 	sink_destroy(sk);
 	if (rc == CV_OK && w->st->calls &&
-	    (rc = publish_write_sidecar(o->out_path, w->st->sha256,
-		     w->errmsg)) !=
-		    CV_OK)
+		(rc = publish_write_sidecar(o->out_path, w->st->sha256,
+			 w->errmsg)) != CV_OK)
 		unlink(o->out_path);
 	return rc;
 }
@@ -551,8 +559,9 @@ static enum cv_err audit(struct pkgw *w)
 	buf_puts(&d, o->audit_detail ? o->audit_detail : "{\"x\":0");
 	buf_puts(&d, ",\"file\":");
 	bagjson_cstr(&d, o->out_path);
-	buf_printf(&d, ",\"sha256\":\"%s\",\"versions\":%lld,\"events\":%lld,"
-		       "\"calls\":[",
+	buf_printf(&d,
+		",\"sha256\":\"%s\",\"versions\":%lld,\"events\":%lld,"
+		"\"calls\":[",
 		w->st->sha256, (long long)w->st->versions,
 		(long long)w->st->events);
 	for (size_t i = 0; i < w->n_done; i++) {
@@ -571,9 +580,10 @@ enum cv_err evpkg_write(struct store *s, const struct evpkg_opts *o,
 {
 	*st = (struct evpkg_stats){ 0 };
 	if (n > EVPKG_MAX_CALLS)
-		return cv_error(errmsg, CV_ETOOBIG, "%zu calls: a package holds "
-			"at most %d; narrow the selection", n,
-			EVPKG_MAX_CALLS);
+		return cv_error(errmsg, CV_ETOOBIG,
+			"%zu calls: a package holds "
+			"at most %d; narrow the selection",
+			n, EVPKG_MAX_CALLS);
 	if (!n)
 		return CV_OK;
 	struct pkgw w = { .s = s, .o = o, .st = st, .errmsg = errmsg };
@@ -704,8 +714,10 @@ static enum cv_err select_query(struct store *s, const struct evidence_opts *o,
 	buf_puts(&x->detail, "{\"search\":true");
 	describe_query(x, o->query, filters);
 	free(filters);
-	struct store_search_opts so = { .plan = &plan, .filter = &sf.f,
-		.sort = STORE_SORT_OLDEST, .limit = EVPKG_MAX_CALLS + 1,
+	struct store_search_opts so = { .plan = &plan,
+		.filter = &sf.f,
+		.sort = STORE_SORT_OLDEST,
+		.limit = EVPKG_MAX_CALLS + 1,
 		.ids_only = true };
 	struct store_hit *hits = NULL;
 	size_t n = 0;
@@ -739,12 +751,18 @@ enum cv_err evidence_export(struct store *s, const struct evidence_opts *o,
 			.title = "Evidence package: the calls of "
 				 "a legal hold or a search, with their "
 				 "versions, transcripts and events",
-			.out_path = o->out_path, .selection = x.text.data,
-			.bag_info = x.info.data, .reason = o->reason,
-			.tz = o->tz, .actor = o->actor, .os_user = o->os_user,
+			.out_path = o->out_path,
+			.selection = x.text.data,
+			.bag_info = x.info.data,
+			.reason = o->reason,
+			.tz = o->tz,
+			.actor = o->actor,
+			.os_user = o->os_user,
 			.audit_command = "evidence export",
-			.audit_detail = x.detail.data, .now_ms = o->now_ms,
-			.key = o->key, .tsa_url = o->tsa_url };
+			.audit_detail = x.detail.data,
+			.now_ms = o->now_ms,
+			.key = o->key,
+			.tsa_url = o->tsa_url };
 		rc = evpkg_write(s, &po, x.ids, x.n, st, errmsg);
 	}
 	for (size_t i = 0; i < x.n; i++)

@@ -38,32 +38,32 @@
 struct sitekey;
 
 struct evpkg_opts {
-	const char *root;         /* the bag's directory in the tar */
-	const char *title;        /* the report's title */
-	const char *out_path;     /* FILE.tar.zst: atomic, 0600, never
+	const char *root;      /* the bag's directory in the tar */
+	const char *title;     /* the report's title */
+	const char *out_path;  /* FILE.tar.zst: atomic, 0600, never
 				     replaced */
-	const char *selection;    /* for people: what chose the calls */
-	const char *bag_info;     /* "Key: value\n" lines the bag adds */
-	const char *reason;       /* why (NULL: not given) */
-	const char *tz;           /* times shown in this zone (NULL: UTC) */
+	const char *selection; /* for people: what chose the calls */
+	const char *bag_info;  /* "Key: value\n" lines the bag adds */
+	const char *reason;    /* why (NULL: not given) */
+	const char *tz;        /* times shown in this zone (NULL: UTC) */
 	const char *actor, *os_user;
 	/* the audit entry: its command and the start of its detail (a JSON
 	 * object without its closing brace; file, sha256, counts and the
 	 * call ids are added) */
 	const char *audit_command, *audit_detail;
-	int64_t now_ms;           /* tests: "now"; 0 = the clock */
+	int64_t now_ms;            /* tests: "now"; 0 = the clock */
 	const struct sitekey *key; /* signs the tag manifest; NULL: none */
-	const char *tsa_url;      /* RFC 3161 timestamp over it, or NULL */
+	const char *tsa_url;       /* RFC 3161 timestamp over it, or NULL */
 };
 
 struct evpkg_stats {
 	int64_t calls, versions, events;
-	int64_t recordings;       /* audio files, exactly as received */
-	uint64_t size;            /* of the .tar.zst */
+	int64_t recordings;         /* audio files, exactly as received */
+	uint64_t size;              /* of the .tar.zst */
 	char sha256[CV_SHA256_HEX]; /* of the .tar.zst */
-	bool is_signed;           /* its tag manifest: signed by the key */
-	bool stamped;             /* and timestamped */
-	char tsa_error[512];      /* a timestamp was asked for: why none */
+	bool is_signed;             /* its tag manifest: signed by the key */
+	bool stamped;               /* and timestamped */
+	char tsa_error[512];        /* a timestamp was asked for: why none */
 };
 
 /*
@@ -79,16 +79,16 @@ enum cv_err evpkg_write(struct store *s, const struct evpkg_opts *o,
 
 /* What an evidence export selects: a hold's calls, or a search's. */
 struct evidence_opts {
-	int64_t hold_id;          /* 0: the query and filters */
-	const char *query;        /* search's grammar ("" = filters only) */
+	int64_t hold_id;   /* 0: the query and filters */
+	const char *query; /* search's grammar ("" = filters only) */
 	const struct search_filter_arg *filters; /* SFK_N values as given */
-	const char *reason;       /* required */
+	const char *reason;                      /* required */
 	const char *out_path;
-	const char *tz;           /* the load file's and report's zone */
+	const char *tz; /* the load file's and report's zone */
 	const char *actor, *os_user;
 	int64_t now_ms;
 	const struct sitekey *key; /* signs the package; NULL: unsigned */
-	const char *tsa_url;      /* RFC 3161 timestamp, or NULL */
+	const char *tsa_url;       /* RFC 3161 timestamp, or NULL */
 };
 
 /*
@@ -109,8 +109,14 @@ struct evpkg_version {
 	int64_t received_at;
 	char raw_sha256[CV_SHA256_HEX];
 };
-enum { EVPKG_F_VERSIONS, EVPKG_F_TRANSCRIPT, EVPKG_F_EVENTS,
-	EVPKG_F_RECORDING, EVPKG_F_TIMED, EVPKG_F_N };
+enum {
+	EVPKG_F_VERSIONS,
+	EVPKG_F_TRANSCRIPT,
+	EVPKG_F_EVENTS,
+	EVPKG_F_RECORDING,
+	EVPKG_F_TIMED,
+	EVPKG_F_N
+};
 struct evpkg_call {
 	const char *id, *location, *agent, *number;
 	int64_t created_at;

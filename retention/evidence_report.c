@@ -21,15 +21,15 @@
 #define SPILL (256 * 1024)
 
 struct evreport {
-	struct buf h;             /* the page's tail, not yet spilled */
-	FILE *f;                  /* the page so far (tmpfile) */
+	struct buf h; /* the page's tail, not yet spilled */
+	FILE *f;      /* the page so far (tmpfile) */
 	bool io_error;
-	char *root;               /* the bag's directory */
-	bool sealed, stamped;     /* signature and timestamp asked for */
-	char **ids;               /* the calls, sorted (bsearch) */
+	char *root;           /* the bag's directory */
+	bool sealed, stamped; /* signature and timestamp asked for */
+	char **ids;           /* the calls, sorted (bsearch) */
 	size_t n, cap;
-	struct buf *access;       /* per call: its audit rows */
-	size_t n_access;          /* audit entries naming a call */
+	struct buf *access; /* per call: its audit rows */
+	size_t n_access;    /* audit entries naming a call */
 };
 
 static void esc(struct buf *b, const char *s)
@@ -41,8 +41,7 @@ static void esc(struct buf *b, const char *s)
 		case '>': buf_puts(b, "&gt;"); break;
 		case '"': buf_puts(b, "&quot;"); break;
 		case '\'': buf_puts(b, "&#39;"); break;
-		default:
-			buf_putc(b, (unsigned char)*s < 0x20 ? ' ' : *s);
+		default: buf_putc(b, (unsigned char)*s < 0x20 ? ' ' : *s);
 		}
 	}
 }
@@ -102,7 +101,7 @@ struct evreport *evreport_create(const struct evpkg_opts *o,
 static void spill(struct evreport *r)
 {
 	if (!r->io_error && r->h.len &&
-	    fwrite(r->h.data, 1, r->h.len, r->f) != r->h.len)
+		fwrite(r->h.data, 1, r->h.len, r->f) != r->h.len)
 		r->io_error = true;
 	buf_reset(&r->h);
 }
@@ -227,12 +226,13 @@ static int audit_cb(const struct audit_entry *e, void *arg)
 static void access_section(struct evreport *r, char *const *order)
 {
 	struct buf *b = &r->h;
-	buf_printf(b, "<h2>Who searched for or opened these calls</h2>\n"
-		      "<p>Audit entries that name one of these calls (searches "
-		      "that showed it, views, exports, holds, erasures), "
-		      "oldest first: %zu. Searches audited before their "
-		      "results were recorded name no call; the audit log "
-		      "(<code>callvault audit</code>) has them all.</p>\n",
+	buf_printf(b,
+		"<h2>Who searched for or opened these calls</h2>\n"
+		"<p>Audit entries that name one of these calls (searches "
+		"that showed it, views, exports, holds, erasures), "
+		"oldest first: %zu. Searches audited before their "
+		"results were recorded name no call; the audit log "
+		"(<code>callvault audit</code>) has them all.</p>\n",
 		r->n_access);
 	for (size_t k = 0; k < r->n; k++) {
 		const char *key = order[k];
@@ -298,13 +298,14 @@ static void verify_section(struct buf *b, const struct evreport *r,
 			    "    -in tagmanifest-sha256.txt -sigfile "
 			    "tagmanifest-sha256.txt.sig\n");
 	if (r->stamped)
-		buf_puts(b, "# 8. when it was sealed: the RFC 3161 token, "
-			    "if the package has one\n#    (tsa-ca.pem: the "
-			    "timestamp authority's CA)\n"
-			    "if [ -e tagmanifest-sha256.txt.tsr ]; then\n"
-			    "  openssl ts -verify -data tagmanifest-sha256.txt "
-			    "-in tagmanifest-sha256.txt.tsr \\\n"
-			    "    -CAfile \"${TSA_CA:-../../tsa-ca.pem}\"\nfi\n");
+		buf_puts(b,
+			"# 8. when it was sealed: the RFC 3161 token, "
+			"if the package has one\n#    (tsa-ca.pem: the "
+			"timestamp authority's CA)\n"
+			"if [ -e tagmanifest-sha256.txt.tsr ]; then\n"
+			"  openssl ts -verify -data tagmanifest-sha256.txt "
+			"-in tagmanifest-sha256.txt.tsr \\\n"
+			"    -CAfile \"${TSA_CA:-../../tsa-ca.pem}\"\nfi\n");
 	buf_puts(b, "echo \"package OK: $A\"\n</pre>\n<!-- verify-end -->\n"
 		    "<p>Each call's files and their SHA-256 are also in "
 		    "<code>data/loadfile.csv</code>.</p>\n");
@@ -331,13 +332,14 @@ FILE *evreport_finish(struct evreport *r, struct store *s,
 			buf_puts(&r->h, "</body></html>\n");
 			spill(r);
 			if (!r->io_error && fflush(r->f) == 0 &&
-			    fseek(r->f, 0, SEEK_SET) == 0) {
+				fseek(r->f, 0, SEEK_SET) == 0) {
 				out = r->f;
 				r->f = NULL;
 			} else {
-				cv_error(errmsg, CV_EIO, "writing the custody "
-							 "report to a temp "
-							 "file failed");
+				cv_error(errmsg, CV_EIO,
+					"writing the custody "
+					"report to a temp "
+					"file failed");
 			}
 		}
 		free(order);

@@ -11,7 +11,7 @@ struct slot {
 	char *p;
 	size_t n;
 	void *tag;
-	unsigned pending;         /* lanes yet to see it */
+	unsigned pending; /* lanes yet to see it */
 };
 
 struct lane {
@@ -19,19 +19,19 @@ struct lane {
 	pthread_t th;
 	fanout_fn *fn;
 	void *arg;
-	uint64_t next;            /* the next chunk to take */
+	uint64_t next; /* the next chunk to take */
 	bool failed;
 };
 
 struct fanout {
 	pthread_mutex_t mu;
-	pthread_cond_t more;      /* lanes wait: a chunk, or stop */
-	pthread_cond_t done;      /* the producer waits: a slot freed */
+	pthread_cond_t more; /* lanes wait: a chunk, or stop */
+	pthread_cond_t done; /* the producer waits: a slot freed */
 	struct slot *slots;
 	size_t nslots, slot_size;
 	struct lane *lanes;
 	size_t nlanes;
-	uint64_t pushed;          /* chunk k is in slot k % nslots */
+	uint64_t pushed; /* chunk k is in slot k % nslots */
 	bool stop, failed;
 };
 
@@ -67,8 +67,8 @@ struct fanout *fanout_create(size_t nslots, size_t slot_size, size_t nlanes,
 		abort();
 	struct fanout *f = xcalloc(1, sizeof(*f));
 	if (pthread_mutex_init(&f->mu, NULL) ||
-	    pthread_cond_init(&f->more, NULL) ||
-	    pthread_cond_init(&f->done, NULL))
+		pthread_cond_init(&f->more, NULL) ||
+		pthread_cond_init(&f->done, NULL))
 		abort();
 	f->nslots = nslots;
 	f->slot_size = slot_size;

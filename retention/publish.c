@@ -132,8 +132,10 @@ static enum cv_err recover_one(struct store *s, const struct store_intent *it,
 	enum cv_err rc = store_ret_archive_at(s, it->path, &rec, &e);
 	free(e);
 	if (rc != CV_OK && rc != CV_ENOTFOUND)
-		return cv_error(errmsg, rc, "publish intent %s: cannot look up "
-			"its record", it->path);
+		return cv_error(errmsg, rc,
+			"publish intent %s: cannot look up "
+			"its record",
+			it->path);
 	int64_t id = rc == CV_OK ? rec.id : 0;
 	bool same = id && !strcmp(rec.sha256, it->sha256);
 	if (id)
@@ -168,7 +170,8 @@ enum cv_err publish_recover(struct store *s,
 		rc = recover_one(s, &v[i], &finished, errmsg);
 		if (rc == CV_OK)
 			cv_warn("level=warn archive=%s msg=\"%s a half-published "
-				"archive of process %lld\"", v[i].path,
+				"archive of process %lld\"",
+				v[i].path,
 				finished ? "finished" : "rolled back",
 				(long long)v[i].pid);
 		if (rc == CV_OK && fn)

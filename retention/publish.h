@@ -21,16 +21,16 @@ struct seal;
 struct publish {
 	struct store *s;
 	const char *actor;
-	const char *path, *name;      /* the archive, and its file name */
-	struct store_archive *rec;    /* a new archive: recorded (id set) */
-	char *const *ids;             /* the calls it holds, for the record */
+	const char *path, *name;   /* the archive, and its file name */
+	struct store_archive *rec; /* a new archive: recorded (id set) */
+	char *const *ids;          /* the calls it holds, for the record */
 	const int64_t *vids;
 	size_t n;
-	const struct amedia *media;   /* the recordings it holds, or NULL */
-	const char *bag_info;         /* kept for --rebuild */
+	const struct amedia *media; /* the recordings it holds, or NULL */
+	const char *bag_info;       /* kept for --rebuild */
 	size_t bag_info_len;
-	const struct seal *seal;      /* its signature and timestamp */
-	int64_t rebuild_id;           /* else: the record a rebuild replaces */
+	const struct seal *seal; /* its signature and timestamp */
+	int64_t rebuild_id;      /* else: the record a rebuild replaces */
 	int64_t now;
 	/* more to record in the same transaction (an S3 copy), or NULL */
 	enum cv_err (*also)(struct store *s, int64_t archive_id, void *arg,
@@ -41,8 +41,8 @@ struct publish {
  * The record, its bag-info.txt, the audit entry, p->also and the end of
  * any intent for p->path, in one transaction (nothing on failure).
  */
-enum cv_err publish_record(const struct publish *p, char **errmsg)
-	CV_MUST_CHECK;
+enum cv_err publish_record(const struct publish *p,
+	char **errmsg) CV_MUST_CHECK;
 /*
  * Commit the sink (an archive finished, its hash in p->rec->sha256) to
  * p->path, write the .sha256 beside it and record it, the intent around

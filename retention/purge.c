@@ -23,7 +23,7 @@
 struct parch {
 	int64_t id;
 	char *path, *sha256;
-	int state;                /* 0 unchecked, 1 file ok, 2 missing/changed */
+	int state; /* 0 unchecked, 1 file ok, 2 missing/changed */
 	bool used;
 };
 
@@ -34,7 +34,7 @@ struct pctx {
 	struct parch *arch;
 	size_t n_arch;
 	const char *loc, *month;
-	char **ids;               /* to purge in this location-month */
+	char **ids; /* to purge in this location-month */
 	size_t n_ids, cap_ids;
 };
 
@@ -43,7 +43,8 @@ static int collect_archive(const struct store_archive *a, void *arg)
 	struct pctx *p = arg;
 	p->arch = xrealloc(p->arch, (p->n_arch + 1) * sizeof(*p->arch));
 	p->arch[p->n_arch++] = (struct parch){ .id = a->id,
-		.path = xstrdup(a->path), .sha256 = xstrdup(a->sha256) };
+		.path = xstrdup(a->path),
+		.sha256 = xstrdup(a->sha256) };
 	return 0;
 }
 
@@ -56,8 +57,8 @@ static bool remote_ok(struct pctx *p, const struct parch *a)
 	char *e = NULL;
 	bool ok = store_remote_list(p->s, a->path, &v, &n, &e) == CV_OK &&
 		  n == 1 && v[0].checked_at > 0 &&
-		  strcmp(v[0].lock_mode, "NONE") && !strcmp(v[0].sha256,
-							    a->sha256);
+		  strcmp(v[0].lock_mode, "NONE") &&
+		  !strcmp(v[0].sha256, a->sha256);
 	free(e);
 	store_remotes_free(v, n);
 	return ok;
@@ -76,7 +77,8 @@ static struct parch *archive_ok(struct pctx *p, int64_t id)
 			char sha[CV_SHA256_HEX];
 			a->state = retention_file_sha256(a->path, sha) &&
 						   !strcmp(sha, a->sha256)
-					   ? 1 : 2;
+					   ? 1
+					   : 2;
 		}
 		return a->state == 1 ? a : NULL;
 	}
@@ -106,15 +108,17 @@ static int cand_cb(const struct store_purge_cand *c, void *arg)
 			p->st->unverified++;
 		else
 			p->st->unarchived++;
-		say(p, "keep", c->call_id, "%s", c->archived_unverified
-			? "its archive has not been verified since written"
+		say(p, "keep", c->call_id, "%s",
+			c->archived_unverified
+				? "its archive has not been verified since written"
 			: c->media_unarchived
-			? "its recording or transcription is not archived"
-			: "not every version is archived");
+				? "its recording or transcription is not archived"
+				: "not every version is archived");
 	} else if (!(a = archive_ok(p, c->archive_id))) {
 		p->st->unverified++;
-		say(p, "keep", c->call_id, "%s", "its archive file is missing "
-						  "or changed");
+		say(p, "keep", c->call_id, "%s",
+			"its archive file is missing "
+			"or changed");
 	} else {
 		a->used = true;
 		say(p, "purge", c->call_id, "in %s", a->path);
@@ -133,8 +137,10 @@ static char *disposal_detail(struct pctx *p, int keep)
 	buf_init(&b);
 	buf_puts(&b, "{\"location\":");
 	bagjson_cstr(&b, p->loc);
-	buf_printf(&b, ",\"month\":\"%s\",\"policy\":{\"keepMonths\":%d},"
-		       "\"archives\":[", p->month, keep);
+	buf_printf(&b,
+		",\"month\":\"%s\",\"policy\":{\"keepMonths\":%d},"
+		"\"archives\":[",
+		p->month, keep);
 	bool first = true;
 	for (size_t i = 0; i < p->n_arch; i++) {
 		if (!p->arch[i].used)
@@ -202,8 +208,10 @@ static enum cv_err purge_month(struct pctx *p, int keep, char **errmsg)
 	rc = store_ret_each_purge_cand(p->s, p->loc, from, to, cand_cb, p,
 		errmsg);
 	char reason[64];
-	snprintf(reason, sizeof(reason), "purge: past retention (%d "
-		"months)", keep);
+	snprintf(reason, sizeof(reason),
+		"purge: past retention (%d "
+		"months)",
+		keep);
 	struct media_dispose md;
 	media_dispose_init(&md, p->s);
 	for (size_t i = 0; tx && i < p->n_ids && rc == CV_OK; i++)
@@ -227,8 +235,7 @@ static enum cv_err purge_month(struct pctx *p, int keep, char **errmsg)
 	return rc;
 }
 
-static enum cv_err purge_location(struct pctx *p, int64_t now,
-	char **errmsg)
+static enum cv_err purge_location(struct pctx *p, int64_t now, char **errmsg)
 {
 	int keep;
 	enum cv_err rc = store_ret_policy_for(p->s, p->loc, &keep, errmsg);
@@ -249,8 +256,9 @@ static enum cv_err purge_location(struct pctx *p, int64_t now,
 					      : &p->st->within;
 			*c += lm[i].calls;
 			if (p->o->dry_run && p->o->out)
-				fprintf(p->o->out, "keep %lld call(s) (%s %s): "
-						   "%s\n",
+				fprintf(p->o->out,
+					"keep %lld call(s) (%s %s): "
+					"%s\n",
 					(long long)lm[i].calls,
 					*p->loc ? p->loc : "(no location)",
 					lm[i].month,
@@ -279,12 +287,10 @@ static int longest_cb(const struct store_policy *pol, void *arg)
  * policy in force applies, by when they were received; none without any
  * policy. One transaction with its audit record (count and cut-off).
  */
-static enum cv_err purge_quarantine(struct pctx *p, int64_t now,
-	char **errmsg)
+static enum cv_err purge_quarantine(struct pctx *p, int64_t now, char **errmsg)
 {
 	int keep = -1;
-	enum cv_err rc = store_ret_each_policy(p->s, longest_cb, &keep,
-		errmsg);
+	enum cv_err rc = store_ret_each_policy(p->s, longest_cb, &keep, errmsg);
 	if (rc != CV_OK || keep < 0)
 		return rc;
 	char last[8];
@@ -300,7 +306,8 @@ static enum cv_err purge_quarantine(struct pctx *p, int64_t now,
 	cv_format_iso8601(before, ts);
 	if (tx && rc == CV_OK && n) {
 		char *d = xasprintf("{\"quarantine\":{\"receivedBefore\":"
-				    "\"%s\",\"keepMonths\":%d}}", ts, keep);
+				    "\"%s\",\"keepMonths\":%d}}",
+			ts, keep);
 		rc = store_audit_append(p->s, p->o->actor, "purge quarantine",
 			d, n, errmsg);
 		free(d);
@@ -309,8 +316,10 @@ static enum cv_err purge_quarantine(struct pctx *p, int64_t now,
 	if (rc == CV_OK)
 		p->st->quarantine = n;
 	if (rc == CV_OK && n && p->o->dry_run && p->o->out)
-		fprintf(p->o->out, "purge %lld quarantine row(s) received "
-				   "before %s\n", (long long)n, ts);
+		fprintf(p->o->out,
+			"purge %lld quarantine row(s) received "
+			"before %s\n",
+			(long long)n, ts);
 	return rc;
 }
 

@@ -25,8 +25,8 @@ enum cv_err archive_rebuild_one(struct store *s, const struct archive_opts *o,
 /* Rebuild each archive of a month (of one location, or of every one when
  * loc is NULL) whose file is lost or not the one recorded; fn hears of
  * each archive (path empty: left alone). */
-enum cv_err archive_rebuild_month(struct store *s,
-	const struct archive_opts *o, const char *loc, const char *month,
+enum cv_err archive_rebuild_month(struct store *s, const struct archive_opts *o,
+	const char *loc, const char *month,
 	void (*fn)(const struct archive_outcome *r, void *arg), void *arg,
 	char **errmsg) CV_MUST_CHECK;
 

@@ -30,8 +30,7 @@
 
 #define LINE_MAX_BYTES (2u * CALLLOG_MAX_PAYLOAD)
 
-enum rfile { R_SKIP, R_VERSIONS, R_EVENTS, R_OUTCOMES, R_ERASURES,
-	R_MEDIA };
+enum rfile { R_SKIP, R_VERSIONS, R_EVENTS, R_OUTCOMES, R_ERASURES, R_MEDIA };
 
 struct rctx {
 	struct store *s;
@@ -42,8 +41,8 @@ struct rctx {
 	bool quoted, after_quote;
 	int field;
 	int64_t row;
-	struct buf f[3];          /* locationId, agentId, agentName */
-	struct rmedia *media;     /* recordings, timed transcriptions */
+	struct buf f[3];      /* locationId, agentId, agentName */
+	struct rmedia *media; /* recordings, timed transcriptions */
 	enum cv_err rc;
 	char *err;
 };
@@ -51,11 +50,11 @@ struct rctx {
 static int r_begin(const struct bagread_entry *e, void *arg)
 {
 	struct rctx *r = arg;
-	r->kind = !strcmp(e->path, "data/versions.jsonl") ? R_VERSIONS
-		: !strcmp(e->path, "data/events.jsonl")   ? R_EVENTS
-		: !strcmp(e->path, "data/outcomes.csv")   ? R_OUTCOMES
-		: !strcmp(e->path, "data/erasures.jsonl") ? R_ERASURES
-							  : R_SKIP;
+	r->kind = !strcmp(e->path, "data/versions.jsonl")   ? R_VERSIONS
+		  : !strcmp(e->path, "data/events.jsonl")   ? R_EVENTS
+		  : !strcmp(e->path, "data/outcomes.csv")   ? R_OUTCOMES
+		  : !strcmp(e->path, "data/erasures.jsonl") ? R_ERASURES
+							    : R_SKIP;
 	buf_reset(&r->line);
 	r->row = 0;
 	r->field = 0;
@@ -94,14 +93,19 @@ static enum cv_err load_version(struct rctx *r, const char *p, size_t n)
 		return rc;
 	rc = calllog_from_canonical(v.record, v.record_len, &c, &r->err);
 	if (rc == CV_OK && (strcmp(c.canonical_sha256, v.canonical_sha256) ||
-			    strcmp(c.id, v.call_id)))
-		rc = cv_error(&r->err, CV_EINTEGRITY, "call %s version %d: "
-			"record does not match its hash", v.call_id, v.seq);
+				   strcmp(c.id, v.call_id)))
+		rc = cv_error(&r->err, CV_EINTEGRITY,
+			"call %s version %d: "
+			"record does not match its hash",
+			v.call_id, v.seq);
 	if (rc == CV_OK) {
-		struct store_restore_version rv = { .log = &c, .seq = v.seq,
-			.origin = v.source, .cred = v.cred,
+		struct store_restore_version rv = { .log = &c,
+			.seq = v.seq,
+			.origin = v.source,
+			.cred = v.cred,
 			.received_at = v.received_at,
-			.raw_sha256 = v.raw_sha256, .redacted = v.redacted };
+			.raw_sha256 = v.raw_sha256,
+			.redacted = v.redacted };
 		enum store_ingest_result res = INGEST_UNCHANGED;
 		rc = store_ret_restore_version(r->s, &rv, &res, &r->err);
 		if (rc == CV_OK)
@@ -120,20 +124,28 @@ static enum cv_err load_event(struct rctx *r, const char *p, size_t n)
 		return rc;
 	char sha[CV_SHA256_HEX];
 	cv_sha256_hex(e.body, e.body_len, sha);
-	struct store_event se = { .dedup_key = e.dedup_key, .type = e.type,
-		.call_id = e.call_id, .message_id = e.message_id,
-		.location_id = e.location_id, .body_sha256 = e.body_sha256,
-		.signature = e.signature, .received_at = e.received_at,
-		.outcome = e.outcome, .withheld = e.withheld,
-		.body = e.withheld ? NULL : e.body, .body_len = e.body_len };
+	struct store_event se = { .dedup_key = e.dedup_key,
+		.type = e.type,
+		.call_id = e.call_id,
+		.message_id = e.message_id,
+		.location_id = e.location_id,
+		.body_sha256 = e.body_sha256,
+		.signature = e.signature,
+		.received_at = e.received_at,
+		.outcome = e.outcome,
+		.withheld = e.withheld,
+		.body = e.withheld ? NULL : e.body,
+		.body_len = e.body_len };
 	bool dead = false;
 	if (!e.withheld && strcmp(sha, e.body_sha256) != 0)
 		rc = cv_error(&r->err, CV_EINTEGRITY,
 			"event %s: body does not match its hash", e.dedup_key);
 	else if ((rc = store_tombstoned(r->s, e.call_id, NULL, &dead,
-			  &r->err)) == CV_OK && !dead &&
+			  &r->err)) == CV_OK &&
+		 !dead &&
 		 (rc = store_tombstoned(r->s, NULL, e.message_id, &dead,
-			  &r->err)) == CV_OK && !dead)
+			  &r->err)) == CV_OK &&
+		 !dead)
 		rc = store_ret_put_event(r->s, &se, &r->err);
 	if (rc == CV_OK && dead)
 		r->st->events_disposed++;
@@ -162,8 +174,10 @@ static enum cv_err load_erasure(struct rctx *r, const char *p, size_t n)
 		r->st->erased += rc == CV_OK;
 		struct store_erasure e = { .call_id = b.call_id,
 			.location_id = b.location_id,
-			.message_id = b.message_id, .erased_at = b.erased_at,
-			.reason = b.reason, .subject_hmac = b.subject_hmac };
+			.message_id = b.message_id,
+			.erased_at = b.erased_at,
+			.reason = b.reason,
+			.subject_hmac = b.subject_hmac };
 		rc = store_erasure_put(r->s, &e, &r->err);
 	} else {
 		free(r->err);
@@ -183,18 +197,20 @@ static int feed_lines(struct rctx *r, const char *p, size_t n)
 		const char *nl = memchr(p, '\n', n);
 		size_t k = nl ? (size_t)(nl - p) : n;
 		if (r->line.len + k > LINE_MAX_BYTES) {
-			r->rc = cv_error(&r->err, CV_ETOOBIG, "a line longer "
-				"than %u bytes", LINE_MAX_BYTES);
+			r->rc = cv_error(&r->err, CV_ETOOBIG,
+				"a line longer "
+				"than %u bytes",
+				LINE_MAX_BYTES);
 			break;
 		}
 		buf_append(&r->line, p, k);
 		if (!nl)
 			break;
 		r->rc = r->kind == R_VERSIONS
-			? load_version(r, r->line.data, r->line.len)
+				? load_version(r, r->line.data, r->line.len)
 			: r->kind == R_ERASURES
-			? load_erasure(r, r->line.data, r->line.len)
-			: load_event(r, r->line.data, r->line.len);
+				? load_erasure(r, r->line.data, r->line.len)
+				: load_event(r, r->line.data, r->line.len);
 		buf_reset(&r->line);
 		p += k + 1;
 		n -= k + 1;
@@ -226,7 +242,7 @@ static int feed_csv(struct rctx *r, const char *p, size_t n)
 		} else if (c == '"') {
 			r->quoted = true;
 			if (!r->after_quote)
-				continue; /* opening quote */
+				continue;       /* opening quote */
 			r->after_quote = false; /* "" is a quote */
 		} else if (c == ',' || c == '\n') {
 			r->after_quote = false;
@@ -239,8 +255,8 @@ static int feed_csv(struct rctx *r, const char *p, size_t n)
 			continue;
 		}
 		r->after_quote = false;
-		if (r->field >= 1 && r->field <= 3 && r->f[r->field - 1].len <
-								 4096)
+		if (r->field >= 1 && r->field <= 3 &&
+			r->f[r->field - 1].len < 4096)
 			buf_putc(&r->f[r->field - 1], c);
 	}
 	return r->rc != CV_OK;
@@ -296,9 +312,12 @@ static enum cv_err copy_fd(int in, const char *to, char **errmsg)
 	enum cv_err rc = CV_OK;
 	while ((n = read(in, chunk, sizeof(chunk))) > 0 && rc == CV_OK)
 		for (ssize_t w, off = 0; off < n && rc == CV_OK; off += w)
-			if ((w = write(out, chunk + off, (size_t)(n - off))) < 0)
-				rc = cv_error(errmsg, CV_EIO, "cannot write %s: "
-					"%s", to, strerror(errno));
+			if ((w = write(out, chunk + off, (size_t)(n - off))) <
+				0)
+				rc = cv_error(errmsg, CV_EIO,
+					"cannot write %s: "
+					"%s",
+					to, strerror(errno));
 	if (rc == CV_OK && n < 0)
 		rc = cv_error(errmsg, CV_EIO, "read: %s", strerror(errno));
 	if (close(out) != 0 && rc == CV_OK)
@@ -316,8 +335,10 @@ static enum cv_err privcopy_dir(const char *path, struct privcopy *pc,
 	char *tmpl = xasprintf("%s/callvault-restore-XXXXXX",
 		tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(tmpl)) {
-		enum cv_err e = cv_error(errmsg, CV_EIO, "cannot create a "
-			"temp directory: %s", strerror(errno));
+		enum cv_err e = cv_error(errmsg, CV_EIO,
+			"cannot create a "
+			"temp directory: %s",
+			strerror(errno));
 		free(tmpl);
 		return e;
 	}
@@ -340,8 +361,8 @@ static enum cv_err privcopy_make(const char *path, struct privcopy *pc,
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	struct stat sb;
 	if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))
-		rc = cv_error(errmsg, CV_EIO, "%s: %s", path, fd < 0
-			? strerror(errno) : "not a regular file");
+		rc = cv_error(errmsg, CV_EIO, "%s: %s", path,
+			fd < 0 ? strerror(errno) : "not a regular file");
 	if (rc == CV_OK)
 		rc = copy_fd(fd, pc->path, errmsg);
 	/* a missing .sha256 is verify's to report */
@@ -357,13 +378,14 @@ static enum cv_err privcopy_make(const char *path, struct privcopy *pc,
 /* Verify the private copy pc of path, then load it; pc is finished. */
 static enum cv_err restore_copy(struct store *s, const char *path,
 	struct privcopy *pcp, enum cv_err rc, const char *actor,
-	const unsigned char *pubkey, struct restore_stats *st,
-	char **errmsg)
+	const unsigned char *pubkey, struct restore_stats *st, char **errmsg)
 {
 	struct privcopy pc = *pcp;
 	const char *const names[] = { path };
 	/* with the store: an archive it recorded must be the one recorded */
-	struct verify_opts vo = { .out = stderr, .names = names, .store = s,
+	struct verify_opts vo = { .out = stderr,
+		.names = names,
+		.store = s,
 		.pubkey = pubkey };
 	if (rc == CV_OK)
 		rc = verify_archives(&pc.path, 1, &vo, errmsg);
@@ -374,8 +396,7 @@ static enum cv_err restore_copy(struct store *s, const char *path,
 	if (restore_test_after_verify)
 		restore_test_after_verify(path);
 	struct rmedia_stats ms = { 0 };
-	struct rctx r = { .s = s, .st = st,
-		.media = rmedia_create(s, &ms) };
+	struct rctx r = { .s = s, .st = st, .media = rmedia_create(s, &ms) };
 	bool committed = false;
 	buf_init(&r.line);
 	for (int i = 0; i < 3; i++)
@@ -393,10 +414,11 @@ static enum cv_err restore_copy(struct store *s, const char *path,
 		buf_init(&d);
 		buf_puts(&d, "{\"archive\":");
 		bagjson_cstr(&d, path);
-		buf_printf(&d, ",\"versions\":%lld,\"events\":%lld,"
-			       "\"recordings\":%lld,\"transcriptions\":%lld,"
-			       "\"disposed\":%lld,\"erasures\":%lld,"
-			       "\"erased\":%lld,\"erasuresHeld\":%lld}",
+		buf_printf(&d,
+			",\"versions\":%lld,\"events\":%lld,"
+			"\"recordings\":%lld,\"transcriptions\":%lld,"
+			"\"disposed\":%lld,\"erasures\":%lld,"
+			"\"erased\":%lld,\"erasuresHeld\":%lld}",
 			(long long)st->versions_added, (long long)st->events,
 			(long long)ms.recordings_added,
 			(long long)ms.transcriptions, (long long)st->disposed,
@@ -474,8 +496,11 @@ static enum cv_err fetch_copy(struct s3 *c, const char *key,
 {
 	struct fetch f = { .h = cv_hash_create("sha256") };
 	f.fd = open(pc->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	enum cv_err rc = f.fd < 0 ? cv_error(errmsg, CV_EIO, "cannot create "
-		"%s: %s", pc->path, strerror(errno)) : CV_OK;
+	enum cv_err rc = f.fd < 0 ? cv_error(errmsg, CV_EIO,
+					    "cannot create "
+					    "%s: %s",
+					    pc->path, strerror(errno))
+				  : CV_OK;
 	if (rc == CV_OK)
 		rc = s3_get(c, key, version, 0, -1, fetch_cb, &f, errmsg);
 	if (f.fd >= 0 && close(f.fd) != 0 && rc == CV_OK)
@@ -485,9 +510,11 @@ static enum cv_err fetch_copy(struct s3 *c, const char *key,
 	char sha[CV_SHA512_HEX];
 	cv_hash_final_hex(f.h, sha);
 	if (rc == CV_OK && expect && strcmp(sha, expect))
-		rc = cv_error(errmsg, CV_EINTEGRITY, "s3 object %s%s%s: sha256 "
-			"%s, the store recorded %s", key, version ? " version "
-			: "", version ? version : "", sha, expect);
+		rc = cv_error(errmsg, CV_EINTEGRITY,
+			"s3 object %s%s%s: sha256 "
+			"%s, the store recorded %s",
+			key, version ? " version " : "", version ? version : "",
+			sha, expect);
 	if (rc != CV_OK)
 		return rc;
 	const char *slash = strrchr(pc->path, '/');
@@ -497,18 +524,20 @@ static enum cv_err fetch_copy(struct s3 *c, const char *key,
 	return rc;
 }
 
-enum cv_err restore_archive_s3(struct store *s, struct s3 *c,
-	const char *url, const char *actor, const unsigned char *pubkey,
+enum cv_err restore_archive_s3(struct store *s, struct s3 *c, const char *url,
+	const char *actor, const unsigned char *pubkey,
 	struct restore_stats *st, char **errmsg)
 {
 	memset(st, 0, sizeof(*st));
-	const char *b = url + 5, *key = strncmp(url, "s3://", 5) ? NULL
-						: strchr(b, '/');
+	const char *b = url + 5,
+		   *key = strncmp(url, "s3://", 5) ? NULL : strchr(b, '/');
 	const char *bucket = s3_bucket(c);
 	if (!key || !key[1] || (size_t)(key - b) != strlen(bucket) ||
-	    strncmp(b, bucket, strlen(bucket)))
-		return cv_error(errmsg, CV_EINVAL, "%s: not an s3://%s/KEY URL "
-			"of this target", url, bucket);
+		strncmp(b, bucket, strlen(bucket)))
+		return cv_error(errmsg, CV_EINVAL,
+			"%s: not an s3://%s/KEY URL "
+			"of this target",
+			url, bucket);
 	key++;
 	struct store_remote *v = NULL;
 	size_t n = 0;

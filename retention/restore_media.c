@@ -34,10 +34,10 @@ struct rmedia {
 	size_t n, cap, cursor;
 	enum rmode mode;
 	struct ritem *cur;
-	struct buf line;          /* a media.jsonl line, or a transcription */
+	struct buf line; /* a media.jsonl line, or a transcription */
 	struct blobstore *blobs;
 	struct blob_writer *w;
-	char **created;           /* blobs this restore wrote */
+	char **created; /* blobs this restore wrote */
 	size_t n_created;
 };
 
@@ -69,9 +69,10 @@ void rmedia_destroy(struct rmedia *m, bool committed)
 		int64_t refs = 1;
 		char *e = NULL;
 		if (!committed &&
-		    store_recording_refs(m->s, m->created[i], &refs, &e) ==
-			    CV_OK && refs == 0 &&
-		    blob_remove(m->blobs, m->created[i], &e) != CV_OK)
+			store_recording_refs(m->s, m->created[i], &refs, &e) ==
+				CV_OK &&
+			refs == 0 &&
+			blob_remove(m->blobs, m->created[i], &e) != CV_OK)
 			fprintf(stderr, "callvault restore: %s\n", e);
 		free(e);
 		free(m->created[i]);
@@ -113,8 +114,10 @@ static enum cv_err parse_line(struct rmedia *m, const char *p, size_t n,
 	json_t *o = json_loadb(p, n, 0, &je);
 	if (!json_is_object(o)) {
 		json_decref(o);
-		return cv_error(errmsg, CV_EINTEGRITY, "data/media.jsonl: not "
-			"a JSON object: %s", je.text);
+		return cv_error(errmsg, CV_EINTEGRITY,
+			"data/media.jsonl: not "
+			"a JSON object: %s",
+			je.text);
 	}
 	struct ritem it = { .file = get_str(o, "file"),
 		.call_id = get_str(o, "callId"),
@@ -132,12 +135,13 @@ static enum cv_err parse_line(struct rmedia *m, const char *p, size_t n,
 	it.kind = rec ? MEDIA_RECORDING : MEDIA_TRANSCRIPTION;
 	enum cv_err rc = CV_OK;
 	if (!it.file || !it.call_id || !it.message_id || !it.sha256 ||
-	    !blob_name_valid(it.sha256) || it.size < 0 || !at ||
-	    !cv_parse_iso8601(at, &it.fetched_at) ||
-	    (!rec && (!kind || strcmp(kind, "transcription"))) ||
-	    (rec && it.size > RECORDING_MAX) ||
-	    (!rec && it.size > TRANSCRIPTION_MAX))
-		rc = cv_error(errmsg, CV_EINTEGRITY, "data/media.jsonl: a line "
+		!blob_name_valid(it.sha256) || it.size < 0 || !at ||
+		!cv_parse_iso8601(at, &it.fetched_at) ||
+		(!rec && (!kind || strcmp(kind, "transcription"))) ||
+		(rec && it.size > RECORDING_MAX) ||
+		(!rec && it.size > TRANSCRIPTION_MAX))
+		rc = cv_error(errmsg, CV_EINTEGRITY,
+			"data/media.jsonl: a line "
 			"lacks a field or has one out of bounds");
 	json_decref(o);
 	if (rc != CV_OK) {
@@ -160,8 +164,10 @@ static enum cv_err feed_lines(struct rmedia *m, const char *p, size_t n,
 		const char *nl = memchr(p, '\n', n);
 		size_t k = nl ? (size_t)(nl - p) : n;
 		if (m->line.len + k > MEDIA_LINE_MAX)
-			return cv_error(errmsg, CV_ETOOBIG, "data/media.jsonl: "
-				"a line longer than %u bytes", MEDIA_LINE_MAX);
+			return cv_error(errmsg, CV_ETOOBIG,
+				"data/media.jsonl: "
+				"a line longer than %u bytes",
+				MEDIA_LINE_MAX);
 		buf_append(&m->line, p, k);
 		if (!nl)
 			break;
@@ -194,8 +200,7 @@ static enum cv_err disposed(struct rmedia *m, const struct ritem *it,
 	enum cv_err rc = store_tombstoned(m->s, it->call_id, NULL, dead,
 		errmsg);
 	if (rc == CV_OK && !*dead)
-		rc = store_tombstoned(m->s, NULL, it->message_id, dead,
-			errmsg);
+		rc = store_tombstoned(m->s, NULL, it->message_id, dead, errmsg);
 	return rc;
 }
 
@@ -209,8 +214,10 @@ enum cv_err rmedia_begin(struct rmedia *m, const char *path, char **errmsg)
 	}
 	struct ritem *it = find_item(m, path + 5);
 	if (!it)
-		return cv_error(errmsg, CV_EINTEGRITY, "%s: not described in "
-			"data/media.jsonl", path);
+		return cv_error(errmsg, CV_EINTEGRITY,
+			"%s: not described in "
+			"data/media.jsonl",
+			path);
 	it->seen = true;
 	m->cur = it;
 	bool dead = false;
@@ -225,9 +232,8 @@ enum cv_err rmedia_begin(struct rmedia *m, const char *path, char **errmsg)
 		return CV_OK;
 	}
 	m->mode = M_RECORDING;
-	if (!m->blobs &&
-	    (rc = blob_open(&m->blobs, store_db_path(m->s), true, errmsg)) !=
-		    CV_OK)
+	if (!m->blobs && (rc = blob_open(&m->blobs, store_db_path(m->s), true,
+				  errmsg)) != CV_OK)
 		return rc;
 	return blob_writer_new(m->blobs, it->size, &m->w, errmsg);
 }
@@ -236,19 +242,17 @@ enum cv_err rmedia_data(struct rmedia *m, const void *p, size_t n,
 	char **errmsg)
 {
 	switch (m->mode) {
-	case M_LINES:
-		return feed_lines(m, p, n, errmsg);
-	case M_RECORDING:
-		return blob_writer_write(m->w, p, n, errmsg);
+	case M_LINES: return feed_lines(m, p, n, errmsg);
+	case M_RECORDING: return blob_writer_write(m->w, p, n, errmsg);
 	case M_TRANSCRIPTION:
 		if (m->line.len + n > (size_t)m->cur->size)
-			return cv_error(errmsg, CV_EINTEGRITY, "data/%s: "
+			return cv_error(errmsg, CV_EINTEGRITY,
+				"data/%s: "
 				"longer than data/media.jsonl says",
 				m->cur->file);
 		buf_append(&m->line, p, n);
 		return CV_OK;
-	default:
-		return CV_OK;
+	default: return CV_OK;
 	}
 }
 
@@ -260,11 +264,12 @@ static enum cv_err end_recording(struct rmedia *m, char **errmsg)
 	bool existed = blob_exists(m->blobs, it->sha256, NULL), added;
 	struct blob_writer *w = m->w;
 	m->w = NULL;
-	enum cv_err rc = blob_writer_commit(w, it->sha256, sha, &size,
-		errmsg);
+	enum cv_err rc = blob_writer_commit(w, it->sha256, sha, &size, errmsg);
 	if (rc == CV_EINTEGRITY)
-		return cv_error(errmsg, rc, "data/%s: its bytes do not hash "
-			"to %s", it->file, it->sha256);
+		return cv_error(errmsg, rc,
+			"data/%s: its bytes do not hash "
+			"to %s",
+			it->file, it->sha256);
 	if (rc != CV_OK)
 		return rc;
 	if (!existed) {
@@ -273,10 +278,14 @@ static enum cv_err end_recording(struct rmedia *m, char **errmsg)
 		m->created[m->n_created++] = xstrdup(sha);
 	}
 	struct store_recording r = { .message_id = it->message_id,
-		.location_id = it->location_id, .sha256 = sha, .size = size,
-		.content_type = it->content_type, .duration_ms =
-		it->duration_ms, .sample_rate = it->sample_rate,
-		.channels = it->channels, .fetched_at = it->fetched_at,
+		.location_id = it->location_id,
+		.sha256 = sha,
+		.size = size,
+		.content_type = it->content_type,
+		.duration_ms = it->duration_ms,
+		.sample_rate = it->sample_rate,
+		.channels = it->channels,
+		.fetched_at = it->fetched_at,
 		.source = "restore" };
 	rc = store_recording_add(m->s, &r, &added, errmsg);
 	if (rc == CV_OK)
@@ -291,8 +300,10 @@ static enum cv_err end_transcription(struct rmedia *m, char **errmsg)
 	char sha[CV_SHA256_HEX];
 	cv_sha256_hex(m->line.data, m->line.len, sha);
 	if (strcmp(sha, it->sha256) != 0)
-		return cv_error(errmsg, CV_EINTEGRITY, "data/%s: its bytes do "
-			"not hash to %s", it->file, it->sha256);
+		return cv_error(errmsg, CV_EINTEGRITY,
+			"data/%s: its bytes do "
+			"not hash to %s",
+			it->file, it->sha256);
 	bool added;
 	enum cv_err rc = store_transcription_add(m->s, it->message_id,
 		it->location_id, m->line.data, m->line.len, it->fetched_at,
@@ -307,7 +318,8 @@ enum cv_err rmedia_end(struct rmedia *m, char **errmsg)
 	enum rmode mode = m->mode;
 	m->mode = M_NONE;
 	if (mode == M_LINES && m->line.len)
-		return cv_error(errmsg, CV_EINTEGRITY, "data/media.jsonl: the "
+		return cv_error(errmsg, CV_EINTEGRITY,
+			"data/media.jsonl: the "
 			"last line has no newline");
 	if (mode == M_RECORDING)
 		return end_recording(m, errmsg);

@@ -19,7 +19,7 @@
 
 struct rmedia_stats {
 	int64_t recordings_added, recordings_present, transcriptions;
-	int64_t disposed;         /* files of disposed calls, not loaded */
+	int64_t disposed; /* files of disposed calls, not loaded */
 };
 
 struct rmedia;

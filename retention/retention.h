@@ -25,17 +25,17 @@
 struct sitekey;
 
 struct archive_opts {
-	const char *out_dir;      /* archives go to out_dir/<location>/ */
-	const char *storage;      /* or to this S3 target (storage.h) */
-	bool storage_default;     /* or to the default S3 target */
-	const char *location;     /* NULL = every location */
-	const char *month;        /* "YYYY-MM": just this month */
-	const char *through;      /* else every month up to this one */
-	bool rebuild;             /* write lost or damaged archives of
+	const char *out_dir;  /* archives go to out_dir/<location>/ */
+	const char *storage;  /* or to this S3 target (storage.h) */
+	bool storage_default; /* or to the default S3 target */
+	const char *location; /* NULL = every location */
+	const char *month;    /* "YYYY-MM": just this month */
+	const char *through;  /* else every month up to this one */
+	bool rebuild;         /* write lost or damaged archives of
 				     the month again from the store */
-	int level;                /* zstd level, 1..19 (0 = 3) */
-	int threads;              /* zstd workers; 0 = none */
-	const char *actor;        /* for the audit log */
+	int level;            /* zstd level, 1..19 (0 = 3) */
+	int threads;          /* zstd workers; 0 = none */
+	const char *actor;    /* for the audit log */
 	/* progress, or NULL: called every 1000 calls of a location-month
 	 * and at its last (done == total), then once with final set when
 	 * the month's archive is done or failed; the command draws it */
@@ -43,25 +43,25 @@ struct archive_opts {
 		int64_t done, int64_t total, bool final);
 	void *progress_ctx;
 	const struct sitekey *key; /* signs each tag manifest; NULL: none */
-	const char *tsa_url;      /* RFC 3161 timestamp authority, or NULL */
+	const char *tsa_url;       /* RFC 3161 timestamp authority, or NULL */
 	const unsigned char *audit_key; /* MACs the audit head each bag
 				     records (audithead.h); NULL: no MAC */
-	enum sink_fault fault;    /* tests: make the archive's sink fail */
-	int64_t now_ms;           /* tests: "now"; 0 = the clock */
+	enum sink_fault fault; /* tests: make the archive's sink fail */
+	int64_t now_ms;        /* tests: "now"; 0 = the clock */
 };
 
 /* What one location-month came to. */
 struct archive_outcome {
 	char location[260];
 	char month[8];
-	char path[4096];          /* empty when nothing was written */
-	int seq;                  /* 0 = the month, N = supplement N */
+	char path[4096]; /* empty when nothing was written */
+	int seq;         /* 0 = the month, N = supplement N */
 	int64_t calls, versions, events;
 	uint64_t payload_bytes, size;
 	char sha256[CV_SHA256_HEX];
-	bool is_signed;           /* its tag manifest: signed by the key */
-	bool timestamped;         /* and an RFC 3161 token kept */
-	char tsa_error[512];      /* asked for a token, got none: why */
+	bool is_signed;      /* its tag manifest: signed by the key */
+	bool timestamped;    /* and an RFC 3161 token kept */
+	char tsa_error[512]; /* asked for a token, got none: why */
 };
 
 /*
@@ -92,14 +92,14 @@ bool retention_file_sha256(const char *path, char out[CV_SHA256_HEX]);
 /* ---- verify ---- */
 
 struct verify_opts {
-	bool deep;                /* also compare with the store */
-	struct store *store;      /* NULL: no store (record nothing) */
-	FILE *out;                /* one line per archive and per problem */
-	const char *const *names; /* shown for each path; NULL = the paths */
+	bool deep;                   /* also compare with the store */
+	struct store *store;         /* NULL: no store (record nothing) */
+	FILE *out;                   /* one line per archive and per problem */
+	const char *const *names;    /* shown for each path; NULL = the paths */
 	const unsigned char *pubkey; /* the site key (32 bytes): every bag
 				     must be signed by it; NULL: not
 				     checked */
-	const char *tsa_ca;       /* CA of timestamp authorities, or NULL:
+	const char *tsa_ca;          /* CA of timestamp authorities, or NULL:
 				     tokens checked against the manifest
 				     only */
 };
@@ -137,12 +137,12 @@ struct purge_opts {
 	bool dry_run;
 	const char *actor;
 	FILE *out;
-	int64_t now_ms;           /* 0 = the clock */
+	int64_t now_ms; /* 0 = the clock */
 };
 struct purge_stats {
 	int64_t purged, held, unarchived, unverified, within, no_policy;
-	int64_t quarantine;       /* quarantine rows past retention */
-	int64_t media;            /* purged calls that had media */
+	int64_t quarantine; /* quarantine rows past retention */
+	int64_t media;      /* purged calls that had media */
 };
 /*
  * Remove calls past their location's retention policy that every
@@ -159,13 +159,13 @@ enum cv_err purge_run(struct store *s, const struct purge_opts *o,
 
 struct restore_stats {
 	int64_t calls, versions_added, versions_present, events;
-	int64_t disposed;         /* calls not loaded: disposed of */
-	int64_t events_disposed;  /* their events, not loaded either */
-	int64_t erasures;         /* erasures the bag carries */
-	int64_t erased;           /* calls those removed from the store */
-	int64_t erasures_held;    /* calls of them a hold kept */
+	int64_t disposed;        /* calls not loaded: disposed of */
+	int64_t events_disposed; /* their events, not loaded either */
+	int64_t erasures;        /* erasures the bag carries */
+	int64_t erased;          /* calls those removed from the store */
+	int64_t erasures_held;   /* calls of them a hold kept */
 	int64_t recordings_added, recordings_present, transcriptions;
-	int64_t media_disposed;   /* media files of disposed calls */
+	int64_t media_disposed; /* media files of disposed calls */
 };
 /* Verify an archive, then load its calls, versions and events back into
  * the store (versions with source `restore`), in one transaction, and its
@@ -190,10 +190,10 @@ enum cv_err restore_archive_signed(struct store *s, const char *path,
 /* ---- the audit log against the archives ---- */
 
 struct audit_against_stats {
-	size_t bags;              /* *.tar.zst files found */
-	int64_t heads;            /* archived heads the live log holds */
-	int64_t bad;              /* bags whose head it does not (or bad) */
-	int64_t newest;           /* the newest head id held */
+	size_t bags;    /* *.tar.zst files found */
+	int64_t heads;  /* archived heads the live log holds */
+	int64_t bad;    /* bags whose head it does not (or bad) */
+	int64_t newest; /* the newest head id held */
 };
 /*
  * Hold the live audit log to the chain head each bag under dirs
@@ -213,8 +213,8 @@ enum cv_err audit_verify_against(struct store *s, char *const *dirs,
  * store did not write (another instance's), the current version, checked
  * by its own manifests and tag manifest. */
 struct s3;
-enum cv_err restore_archive_s3(struct store *s, struct s3 *c,
-	const char *url, const char *actor, const unsigned char *pubkey,
+enum cv_err restore_archive_s3(struct store *s, struct s3 *c, const char *url,
+	const char *actor, const unsigned char *pubkey,
 	struct restore_stats *st, char **errmsg) CV_MUST_CHECK;
 
 /* ---- search in archives (archsearch.c) ---- */

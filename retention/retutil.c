@@ -51,8 +51,10 @@ char *retention_safe_name(const char *id)
 	if (!id || !*id)
 		return xstrdup("_none");
 	for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
-		bool keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' ||
+		bool keep = (*p >= 'a' && *p <= 'z') ||
+			    (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || *p == '_' ||
+			    *p == '-' ||
 			    (*p == '.' && p != (const unsigned char *)id);
 		if (keep)
 			buf_putc(&b, (char)*p);
@@ -90,7 +92,7 @@ enum cv_err retention_mkdirs(const char *path, char **errmsg)
 		char c = *q;
 		*q = '\0';
 		if (mkdir(p, (mode_t)cv_data_dir_mode()) != 0 &&
-		    errno != EEXIST) {
+			errno != EEXIST) {
 			rc = cv_error(errmsg, CV_EIO, "cannot create %s: %s", p,
 				strerror(errno));
 			break;
@@ -102,4 +104,3 @@ enum cv_err retention_mkdirs(const char *path, char **errmsg)
 	free(p);
 	return rc;
 }
-

@@ -13,14 +13,15 @@
 
 #include <openssl/evp.h>
 
-#define S3_ANSWER_MAX (1u << 20)  /* XML answers and error bodies */
+#define S3_ANSWER_MAX (1u << 20) /* XML answers and error bodies */
 #define S3_ATTEMPTS 4
 #define S3_UPLOAD_BUF (512u << 10)
 
 const char *s3_lock_mode_name(enum s3_lock_mode m)
 {
-	return m == S3_LOCK_COMPLIANCE ? "COMPLIANCE" :
-	       m == S3_LOCK_GOVERNANCE ? "GOVERNANCE" : "NONE";
+	return m == S3_LOCK_COMPLIANCE   ? "COMPLIANCE"
+	       : m == S3_LOCK_GOVERNANCE ? "GOVERNANCE"
+					 : "NONE";
 }
 
 bool s3_lock_mode_parse(const char *s, enum s3_lock_mode *out)
@@ -43,9 +44,10 @@ static enum cv_err read_key(const char *path, const char *what, char **out,
 		return cv_error(errmsg, CV_EINVAL, "%s file %s: %s", what,
 			path ? path : "(none)", strerror(errno));
 	if (st.st_mode & 077)
-		return cv_error(errmsg, CV_EINVAL, "%s file %s is readable "
-			"by group or others (mode %03o); chmod 600 it", what,
-			path, (unsigned)(st.st_mode & 0777));
+		return cv_error(errmsg, CV_EINVAL,
+			"%s file %s is readable "
+			"by group or others (mode %03o); chmod 600 it",
+			what, path, (unsigned)(st.st_mode & 0777));
 	return cv_read_secret(path, out, errmsg);
 }
 
@@ -59,13 +61,14 @@ static long stall_seconds(void)
 	return v && *v && !*end && n >= 1 && n <= 3600 ? n : 60;
 }
 
-enum cv_err s3_create(struct s3 **out, const struct s3_target *t,
-	char **errmsg)
+enum cv_err s3_create(struct s3 **out, const struct s3_target *t, char **errmsg)
 {
 	if (strncmp(t->endpoint, "http://", 7) &&
-	    strncmp(t->endpoint, "https://", 8))
-		return cv_error(errmsg, CV_EINVAL, "endpoint %s: not an "
-			"http:// or https:// URL", t->endpoint);
+		strncmp(t->endpoint, "https://", 8))
+		return cv_error(errmsg, CV_EINVAL,
+			"endpoint %s: not an "
+			"http:// or https:// URL",
+			t->endpoint);
 	struct s3 *s = xcalloc(1, sizeof(*s));
 	enum cv_err rc = read_key(t->access_key_file, "access key", &s->ak,
 		errmsg);
@@ -81,8 +84,7 @@ enum cv_err s3_create(struct s3 **out, const struct s3_target *t,
 		s->endpoint[--l] = '\0';
 	s->bucket = xstrdup(t->bucket);
 	s->prefix = xstrdup(t->prefix ? t->prefix : "");
-	s->region = xstrdup(t->region && *t->region ? t->region
-						   : "us-east-1");
+	s->region = xstrdup(t->region && *t->region ? t->region : "us-east-1");
 	s->path_style = t->path_style;
 	s->stall_s = stall_seconds();
 	s->sigv4 = xasprintf("aws:amz:%s:s3", s->region);
@@ -162,15 +164,14 @@ void s3_encode(struct buf *b, const char *s, bool keep_slash)
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		if (isalnum(c) || c == '-' || c == '.' || c == '_' ||
-		    c == '~' || (keep_slash && c == '/'))
+			c == '~' || (keep_slash && c == '/'))
 			buf_putc(b, (char)c);
 		else
 			buf_printf(b, "%%%02X", c);
 	}
 }
 
-static char *request_url(const struct s3 *s, const char *key,
-	const char *query)
+static char *request_url(const struct s3 *s, const char *key, const char *query)
 {
 	struct buf b;
 	buf_init(&b);
@@ -213,8 +214,8 @@ static void resp_reset(struct s3_resp *r)
 
 static void trim_copy(char *out, size_t cap, const char *v, size_t n)
 {
-	while (n > 0 && (v[n - 1] == '\r' || v[n - 1] == '\n' ||
-			 v[n - 1] == ' '))
+	while (n > 0 &&
+		(v[n - 1] == '\r' || v[n - 1] == '\n' || v[n - 1] == ' '))
 		n--;
 	while (n > 0 && *v == ' ') {
 		v++;
@@ -250,7 +251,7 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *arg)
 	char tmp[64];
 	struct s3_obj *o = &r->obj;
 	if (!strncmp(line, "HTTP/", 5))
-		memset(o, 0, sizeof(*o));  /* a new answer (100, redirect) */
+		memset(o, 0, sizeof(*o)); /* a new answer (100, redirect) */
 	else if (header_is(line, n, "etag", &v, &vn))
 		trim_copy(o->etag, sizeof(o->etag), v, vn);
 	else if (header_is(line, n, "x-amz-version-id", &v, &vn))
@@ -259,8 +260,8 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *arg)
 		trim_copy(tmp, sizeof(tmp), v, vn);
 		if (!s3_lock_mode_parse(tmp, &o->mode))
 			o->mode = S3_LOCK_NONE;
-	} else if (header_is(line, n, "x-amz-object-lock-retain-until-date",
-			   &v, &vn)) {
+	} else if (header_is(line, n, "x-amz-object-lock-retain-until-date", &v,
+			   &vn)) {
 		trim_copy(tmp, sizeof(tmp), v, vn);
 		if (!cv_parse_iso8601(tmp, &o->retain_until_ms))
 			o->retain_until_ms = 0;
@@ -304,20 +305,23 @@ static const char *hint_for(const char *code)
 	static const struct {
 		const char *code, *hint;
 	} hints[] = {
-		{ "SignatureDoesNotMatch", "the secret key is not the one "
-		  "the server has for this access key (or the region is "
-		  "wrong)" },
+		{ "SignatureDoesNotMatch",
+			"the secret key is not the one "
+			"the server has for this access key (or the region is "
+			"wrong)" },
 		{ "InvalidAccessKeyId", "the server knows no such access key" },
 		{ "AccessDenied", "these credentials may not do this, or "
-		  "Object Lock forbids it" },
-		{ "RequestTimeTooSkewed", "this machine's clock and the "
-		  "server's differ by more than 15 minutes" },
+				  "Object Lock forbids it" },
+		{ "RequestTimeTooSkewed",
+			"this machine's clock and the "
+			"server's differ by more than 15 minutes" },
 		{ "NoSuchBucket", "the bucket does not exist" },
-		{ "ObjectLockConfigurationNotFoundError", "the bucket does "
-		  "not have Object Lock enabled (it can only be enabled when "
-		  "the bucket is created)" },
+		{ "ObjectLockConfigurationNotFoundError",
+			"the bucket does "
+			"not have Object Lock enabled (it can only be enabled when "
+			"the bucket is created)" },
 		{ "XAmzContentSHA256Mismatch", "the bytes sent are not the "
-		  "ones hashed" },
+					       "ones hashed" },
 		{ "BadDigest", "the bytes sent are not the ones hashed" },
 	};
 	for (size_t i = 0; i < CV_ARRAY_LEN(hints); i++)
@@ -329,9 +333,9 @@ static const char *hint_for(const char *code)
 static enum cv_err err_for(long status, const char *code)
 {
 	if (!strcmp(code, "SignatureDoesNotMatch") ||
-	    !strcmp(code, "InvalidAccessKeyId") ||
-	    !strcmp(code, "AccessDenied") ||
-	    !strcmp(code, "RequestTimeTooSkewed") || status == 403)
+		!strcmp(code, "InvalidAccessKeyId") ||
+		!strcmp(code, "AccessDenied") ||
+		!strcmp(code, "RequestTimeTooSkewed") || status == 403)
 		return CV_EAUTH;
 	if (status == 404)
 		return CV_ENOTFOUND;
@@ -344,14 +348,13 @@ static enum cv_err http_error(struct s3 *s, const struct s3_req *q,
 	char code[128] = "", msg[512] = "";
 	const char *end = r->body.data + r->body.len;
 	if (r->body.len) {
-		s3_xml_text(r->body.data, end, "Code", code, sizeof code,
-			NULL);
+		s3_xml_text(r->body.data, end, "Code", code, sizeof code, NULL);
 		s3_xml_text(r->body.data, end, "Message", msg, sizeof msg,
 			NULL);
 	}
 	if (!*code && r->status == 404)
-		snprintf(code, sizeof code, "%s", q->key ? "NoSuchKey"
-							 : "NoSuchBucket");
+		snprintf(code, sizeof code, "%s",
+			q->key ? "NoSuchKey" : "NoSuchBucket");
 	snprintf(s->last_code, sizeof s->last_code, "%s", code);
 	s->last_status = r->status;
 	const char *hint = hint_for(code);
@@ -370,7 +373,8 @@ static bool retryable(CURLcode cc, const struct s3_resp *r, const char *code)
 {
 	if (cc != CURLE_OK)
 		return cc == CURLE_COULDNT_CONNECT || cc == CURLE_RECV_ERROR ||
-		       cc == CURLE_SEND_ERROR || cc == CURLE_OPERATION_TIMEDOUT ||
+		       cc == CURLE_SEND_ERROR ||
+		       cc == CURLE_OPERATION_TIMEDOUT ||
 		       cc == CURLE_GOT_NOTHING || cc == CURLE_PARTIAL_FILE;
 	return r->status >= 500 || !strcmp(code, "SlowDown") ||
 	       !strcmp(code, "RequestTimeout");
@@ -421,16 +425,15 @@ static struct curl_slist *headers_for(const struct s3_req *q)
 	char sha[CV_SHA256_HEX], md5[32];
 	struct curl_slist *h = NULL;
 	if (!q->sha256_hex)
-		cv_sha256_hex(q->body ? q->body : "",
-			q->body ? q->body_len : 0, sha);
+		cv_sha256_hex(q->body ? q->body : "", q->body ? q->body_len : 0,
+			sha);
 	char *line = xasprintf("x-amz-content-sha256: %s",
 		q->sha256_hex ? q->sha256_hex : sha);
 	h = curl_slist_append(h, line);
 	free(line);
 	if (q->body_md5) {
 		if (!q->md5_b64)
-			s3_md5_base64(q->body ? q->body : "", q->body_len,
-				md5);
+			s3_md5_base64(q->body ? q->body : "", q->body_len, md5);
 		line = xasprintf("Content-MD5: %s",
 			q->md5_b64 ? q->md5_b64 : md5);
 		h = curl_slist_append(h, line);
@@ -446,8 +449,8 @@ static struct curl_slist *headers_for(const struct s3_req *q)
 	return h;
 }
 
-enum cv_err s3_request(struct s3 *s, const struct s3_req *q,
-	struct s3_resp *r, char **errmsg)
+enum cv_err s3_request(struct s3 *s, const struct s3_req *q, struct s3_resp *r,
+	char **errmsg)
 {
 	char *url = request_url(s, q->key, q->query);
 	struct curl_slist *h = headers_for(q);
@@ -471,9 +474,11 @@ enum cv_err s3_request(struct s3 *s, const struct s3_req *q,
 			break;
 		}
 		if (r->too_big) {
-			rc = cv_error(errmsg, CV_ETOOBIG, "S3 %s s3://%s/%s: "
-				"the answer is over %u bytes", q->method,
-				s->bucket, q->key ? q->key : "", S3_ANSWER_MAX);
+			rc = cv_error(errmsg, CV_ETOOBIG,
+				"S3 %s s3://%s/%s: "
+				"the answer is over %u bytes",
+				q->method, s->bucket, q->key ? q->key : "",
+				S3_ANSWER_MAX);
 			break;
 		}
 		if (cc == CURLE_OK && r->body.len)
@@ -487,7 +492,8 @@ enum cv_err s3_request(struct s3 *s, const struct s3_req *q,
 				r->stopped ? "" : "transport");
 			char stall[128] = "";
 			if (cc == CURLE_OPERATION_TIMEDOUT)
-				snprintf(stall, sizeof stall, "; the server "
+				snprintf(stall, sizeof stall,
+					"; the server "
 					"stalled: under 1 KiB/s for %ld s "
 					"(CALLVAULT_S3_STALL_SECONDS)",
 					s->stall_s);
@@ -504,7 +510,8 @@ enum cv_err s3_request(struct s3 *s, const struct s3_req *q,
 		cv_warn("level=warn msg=\"S3 %s %s: %s, trying again\"",
 			q->method, q->key ? q->key : s->bucket,
 			cc != CURLE_OK ? curl_easy_strerror(cc)
-				       : *code ? code : "server error");
+			: *code        ? code
+				       : "server error");
 		usleep((useconds_t)(200000u << (attempt - 1)));
 	}
 	curl_slist_free_all(h);
@@ -540,8 +547,10 @@ static bool xml_decode(const char *p, size_t n, char *out, size_t cap)
 			} else if (rest > 3 && p[i + 1] == '#') {
 				char *e;
 				bool hex = p[i + 2] == 'x';
-				long v = strtol(p + i + 2 + hex, &e, hex ? 16 : 10);
-				if (e >= p + n || *e != ';' || v <= 0 || v > 127)
+				long v = strtol(p + i + 2 + hex, &e,
+					hex ? 16 : 10);
+				if (e >= p + n || *e != ';' || v <= 0 ||
+					v > 127)
 					return false;
 				c = (char)v;
 				used = (size_t)(e - (p + i)) + 1;
@@ -558,8 +567,8 @@ static bool xml_decode(const char *p, size_t n, char *out, size_t cap)
 	return true;
 }
 
-bool s3_xml_text(const char *p, const char *end, const char *tag,
-	char *out, size_t cap, const char **next)
+bool s3_xml_text(const char *p, const char *end, const char *tag, char *out,
+	size_t cap, const char **next)
 {
 	char open[80], close[80];
 	snprintf(open, sizeof open, "<%s>", tag);

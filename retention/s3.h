@@ -24,13 +24,13 @@
 /* Where archives go: one bucket (and key prefix) of one endpoint. The key
  * files are read when a client is created, never kept elsewhere. */
 struct s3_target {
-	const char *name;             /* the store's name for it */
-	const char *endpoint;         /* http(s)://host[:port] */
+	const char *name;     /* the store's name for it */
+	const char *endpoint; /* http(s)://host[:port] */
 	const char *bucket;
-	const char *prefix;           /* "" or "p/" ... (no leading /) */
-	const char *region;           /* signing scope; "us-east-1" */
-	bool path_style;              /* endpoint/bucket/key */
-	const char *access_key_file;  /* 0600 (or stricter) files */
+	const char *prefix;          /* "" or "p/" ... (no leading /) */
+	const char *region;          /* signing scope; "us-east-1" */
+	bool path_style;             /* endpoint/bucket/key */
+	const char *access_key_file; /* 0600 (or stricter) files */
 	const char *secret_key_file;
 };
 
@@ -43,10 +43,10 @@ bool s3_lock_mode_parse(const char *s, enum s3_lock_mode *out);
 /* What HEAD (and a write) tells of one object version. */
 struct s3_obj {
 	char version_id[256];
-	char etag[80];                /* without the quotes */
+	char etag[80]; /* without the quotes */
 	int64_t size;
 	enum s3_lock_mode mode;
-	int64_t retain_until_ms;      /* 0 = none */
+	int64_t retain_until_ms; /* 0 = none */
 	bool legal_hold;
 };
 
@@ -90,16 +90,16 @@ enum cv_err s3_head(struct s3 *s, const char *key, const char *version,
 /* GET one version, streamed into fn (which returns false to stop: the
  * transfer fails); bytes [from, to] when to >= from, else all. */
 enum cv_err s3_get(struct s3 *s, const char *key, const char *version,
-	int64_t from, int64_t to, bool (*fn)(const void *p, size_t n,
-	void *arg), void *arg, char **errmsg) CV_MUST_CHECK;
+	int64_t from, int64_t to,
+	bool (*fn)(const void *p, size_t n, void *arg), void *arg,
+	char **errmsg) CV_MUST_CHECK;
 /* DELETE one version (the lock decides whether it may go). */
 enum cv_err s3_delete(struct s3 *s, const char *key, const char *version,
 	char **errmsg) CV_MUST_CHECK;
 
 /* PUT ?retention on one version. */
-enum cv_err s3_put_retention(struct s3 *s, const char *key,
-	const char *version, enum s3_lock_mode mode, int64_t until_ms,
-	char **errmsg) CV_MUST_CHECK;
+enum cv_err s3_put_retention(struct s3 *s, const char *key, const char *version,
+	enum s3_lock_mode mode, int64_t until_ms, char **errmsg) CV_MUST_CHECK;
 /* PUT / GET ?legal-hold on one version. */
 enum cv_err s3_put_legal_hold(struct s3 *s, const char *key,
 	const char *version, bool on, char **errmsg) CV_MUST_CHECK;
@@ -110,9 +110,8 @@ enum cv_err s3_get_legal_hold(struct s3 *s, const char *key,
 
 /* Create an upload (the lock headers are sent, though RGW 16.2 ignores
  * them here: set the retention on the completed version too). */
-enum cv_err s3_mpu_create(struct s3 *s, const char *key,
-	enum s3_lock_mode mode, int64_t until_ms, char **upload_id,
-	char **errmsg) CV_MUST_CHECK;
+enum cv_err s3_mpu_create(struct s3 *s, const char *key, enum s3_lock_mode mode,
+	int64_t until_ms, char **upload_id, char **errmsg) CV_MUST_CHECK;
 /* Upload part number n (1..10000) with its SHA-256 (hex) and
  * Content-MD5 (base64): given, or computed here when NULL; etag gets the
  * part's ETag (quotes kept, as Complete wants them). */
@@ -120,8 +119,8 @@ enum cv_err s3_mpu_part(struct s3 *s, const char *key, const char *upload,
 	int n, const void *p, size_t len, const char *sha256_hex,
 	const char *md5_b64, char etag[80], char **errmsg) CV_MUST_CHECK;
 /* Complete with the parts' ETags in order; out gets the new version. */
-enum cv_err s3_mpu_complete(struct s3 *s, const char *key,
-	const char *upload, char (*etags)[80], int n, struct s3_obj *out,
+enum cv_err s3_mpu_complete(struct s3 *s, const char *key, const char *upload,
+	char (*etags)[80], int n, struct s3_obj *out,
 	char **errmsg) CV_MUST_CHECK;
 enum cv_err s3_mpu_abort(struct s3 *s, const char *key, const char *upload,
 	char **errmsg) CV_MUST_CHECK;
@@ -132,8 +131,8 @@ struct s3_upload_info {
 	int64_t initiated_ms;
 };
 /* Every unfinished multipart upload under the target's prefix. */
-enum cv_err s3_mpu_list(struct s3 *s, struct s3_upload_info **out,
-	size_t *n, char **errmsg) CV_MUST_CHECK;
+enum cv_err s3_mpu_list(struct s3 *s, struct s3_upload_info **out, size_t *n,
+	char **errmsg) CV_MUST_CHECK;
 
 /* ---- streamed upload: a multipart upload fed like a file ---- */
 
@@ -160,8 +159,8 @@ void s3_upload_destroy(struct s3_upload *u);
 /* The text of the first <tag>...</tag> in [p, end) into out (entities
  * decoded, at most cap-1 bytes); false when absent or too long. *next
  * (may be NULL) is set past the closing tag. */
-bool s3_xml_text(const char *p, const char *end, const char *tag,
-	char *out, size_t cap, const char **next);
+bool s3_xml_text(const char *p, const char *end, const char *tag, char *out,
+	size_t cap, const char **next);
 
 /* Epoch ms <-> "YYYY-MM-DDTHH:MM:SSZ" (fractions accepted on input). */
 void s3_format_date(int64_t ms, char out[32]);

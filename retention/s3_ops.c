@@ -17,8 +17,8 @@ static char *version_q(const char *v, const char *before)
 	return buf_steal(&b);
 }
 
-static enum cv_err run(struct s3 *s, const struct s3_req *q,
-	struct s3_resp *r, char **errmsg)
+static enum cv_err run(struct s3 *s, const struct s3_req *q, struct s3_resp *r,
+	char **errmsg)
 {
 	buf_init(&r->body);
 	enum cv_err rc = s3_request(s, q, r, errmsg);
@@ -34,9 +34,9 @@ enum cv_err s3_bucket_lock(struct s3 *s, bool *enabled, char **errmsg)
 	char v[32] = "";
 	*enabled = false;
 	enum cv_err rc = run(s, &q, &r, errmsg);
-	if (rc != CV_OK && !strcmp(s->last_code,
-				   "ObjectLockConfigurationNotFoundError"))
-		return CV_OK;  /* the bucket is there, without a lock */
+	if (rc != CV_OK &&
+		!strcmp(s->last_code, "ObjectLockConfigurationNotFoundError"))
+		return CV_OK; /* the bucket is there, without a lock */
 	if (rc != CV_OK)
 		return rc;
 	*enabled = s3_xml_text(r.body.data, r.body.data + r.body.len,
@@ -68,8 +68,12 @@ enum cv_err s3_put(struct s3 *s, const char *key, const void *p, size_t n,
 {
 	char h[2][96];
 	const char *ptrs[2];
-	struct s3_req q = { .method = "PUT", .key = key, .body = p ? p : "",
-		.body_len = n, .body_md5 = true, .extra = ptrs };
+	struct s3_req q = { .method = "PUT",
+		.key = key,
+		.body = p ? p : "",
+		.body_len = n,
+		.body_md5 = true,
+		.extra = ptrs };
 	q.n_extra = lock_headers(mode, until_ms, h, ptrs);
 	struct s3_resp r;
 	enum cv_err rc = run(s, &q, &r, errmsg);
@@ -100,13 +104,18 @@ enum cv_err s3_head(struct s3 *s, const char *key, const char *version,
 }
 
 enum cv_err s3_get(struct s3 *s, const char *key, const char *version,
-	int64_t from, int64_t to, bool (*fn)(const void *p, size_t n,
-	void *arg), void *arg, char **errmsg)
+	int64_t from, int64_t to,
+	bool (*fn)(const void *p, size_t n, void *arg), void *arg,
+	char **errmsg)
 {
 	char *vq = version_q(version, ""), range[96];
 	const char *ptrs[1] = { range };
-	struct s3_req q = { .method = "GET", .key = key, .query = vq,
-		.fn = fn, .arg = arg, .extra = ptrs };
+	struct s3_req q = { .method = "GET",
+		.key = key,
+		.query = vq,
+		.fn = fn,
+		.arg = arg,
+		.extra = ptrs };
 	if (to >= from && from >= 0) {
 		snprintf(range, sizeof range, "Range: bytes=%lld-%lld",
 			(long long)from, (long long)to);
@@ -134,12 +143,16 @@ enum cv_err s3_delete(struct s3 *s, const char *key, const char *version,
 }
 
 /* PUT a small XML sub-resource document on one version. */
-static enum cv_err put_sub(struct s3 *s, const char *key,
-	const char *version, const char *sub, const char *xml, char **errmsg)
+static enum cv_err put_sub(struct s3 *s, const char *key, const char *version,
+	const char *sub, const char *xml, char **errmsg)
 {
 	char *vq = version_q(version, sub);
-	struct s3_req q = { .method = "PUT", .key = key, .query = vq,
-		.body = xml, .body_len = strlen(xml), .body_md5 = true };
+	struct s3_req q = { .method = "PUT",
+		.key = key,
+		.query = vq,
+		.body = xml,
+		.body_len = strlen(xml),
+		.body_md5 = true };
 	struct s3_resp r;
 	enum cv_err rc = run(s, &q, &r, errmsg);
 	free(vq);
@@ -148,16 +161,16 @@ static enum cv_err put_sub(struct s3 *s, const char *key,
 	return rc;
 }
 
-enum cv_err s3_put_retention(struct s3 *s, const char *key,
-	const char *version, enum s3_lock_mode mode, int64_t until_ms,
-	char **errmsg)
+enum cv_err s3_put_retention(struct s3 *s, const char *key, const char *version,
+	enum s3_lock_mode mode, int64_t until_ms, char **errmsg)
 {
 	char d[32];
 	s3_format_date(until_ms, d);
 	char *xml = xasprintf("<Retention xmlns=\"http://s3.amazonaws.com/"
 			      "doc/2006-03-01/\"><Mode>%s</Mode>"
 			      "<RetainUntilDate>%s</RetainUntilDate>"
-			      "</Retention>", s3_lock_mode_name(mode), d);
+			      "</Retention>",
+		s3_lock_mode_name(mode), d);
 	enum cv_err rc = put_sub(s, key, version, "retention=", xml, errmsg);
 	free(xml);
 	return rc;
@@ -168,7 +181,8 @@ enum cv_err s3_put_legal_hold(struct s3 *s, const char *key,
 {
 	char *xml = xasprintf("<LegalHold xmlns=\"http://s3.amazonaws.com/"
 			      "doc/2006-03-01/\"><Status>%s</Status>"
-			      "</LegalHold>", on ? "ON" : "OFF");
+			      "</LegalHold>",
+		on ? "ON" : "OFF");
 	enum cv_err rc = put_sub(s, key, version, "legal-hold=", xml, errmsg);
 	free(xml);
 	return rc;
@@ -185,10 +199,10 @@ enum cv_err s3_get_legal_hold(struct s3 *s, const char *key,
 	enum cv_err rc = run(s, &q, &r, errmsg);
 	free(vq);
 	/* never set: off (RGW 16.2 answers the bucket's code for it) */
-	if (rc != CV_OK && (!strcmp(s->last_code,
-				    "NoSuchObjectLockConfiguration") ||
-			    !strcmp(s->last_code,
-				    "ObjectLockConfigurationNotFoundError"))) {
+	if (rc != CV_OK &&
+		(!strcmp(s->last_code, "NoSuchObjectLockConfiguration") ||
+			!strcmp(s->last_code,
+				"ObjectLockConfigurationNotFoundError"))) {
 		free(*errmsg);
 		*errmsg = NULL;
 		return CV_OK;
@@ -196,31 +210,35 @@ enum cv_err s3_get_legal_hold(struct s3 *s, const char *key,
 	if (rc != CV_OK)
 		return rc;
 	*on = s3_xml_text(r.body.data, r.body.data + r.body.len, "Status", v,
-		      sizeof v, NULL) && !strcmp(v, "ON");
+		      sizeof v, NULL) &&
+	      !strcmp(v, "ON");
 	buf_finish(&r.body);
 	return CV_OK;
 }
 
 /* ---- multipart ---- */
 
-enum cv_err s3_mpu_create(struct s3 *s, const char *key,
-	enum s3_lock_mode mode, int64_t until_ms, char **upload_id,
-	char **errmsg)
+enum cv_err s3_mpu_create(struct s3 *s, const char *key, enum s3_lock_mode mode,
+	int64_t until_ms, char **upload_id, char **errmsg)
 {
 	char h[2][96], id[256];
 	const char *ptrs[2];
-	struct s3_req q = { .method = "POST", .key = key, .query = "uploads=",
+	struct s3_req q = { .method = "POST",
+		.key = key,
+		.query = "uploads=",
 		.extra = ptrs };
 	q.n_extra = lock_headers(mode, until_ms, h, ptrs);
 	struct s3_resp r;
 	enum cv_err rc = run(s, &q, &r, errmsg);
 	if (rc != CV_OK)
 		return rc;
-	if (!s3_xml_text(r.body.data, r.body.data + r.body.len, "UploadId",
-		    id, sizeof id, NULL) || !*id)
-		rc = cv_error(errmsg, CV_EPARSE, "S3 CreateMultipartUpload "
-			"s3://%s/%s: no UploadId in the answer", s->bucket,
-			key);
+	if (!s3_xml_text(r.body.data, r.body.data + r.body.len, "UploadId", id,
+		    sizeof id, NULL) ||
+		!*id)
+		rc = cv_error(errmsg, CV_EPARSE,
+			"S3 CreateMultipartUpload "
+			"s3://%s/%s: no UploadId in the answer",
+			s->bucket, key);
 	else
 		*upload_id = xstrdup(id);
 	buf_finish(&r.body);
@@ -243,40 +261,53 @@ enum cv_err s3_mpu_part(struct s3 *s, const char *key, const char *upload,
 	const char *md5_b64, char etag[80], char **errmsg)
 {
 	char *uq = upload_q(upload, n);
-	struct s3_req q = { .method = "PUT", .key = key, .query = uq,
-		.body = p, .body_len = len, .body_md5 = true,
-		.sha256_hex = sha256_hex, .md5_b64 = md5_b64 };
+	struct s3_req q = { .method = "PUT",
+		.key = key,
+		.query = uq,
+		.body = p,
+		.body_len = len,
+		.body_md5 = true,
+		.sha256_hex = sha256_hex,
+		.md5_b64 = md5_b64 };
 	struct s3_resp r;
 	enum cv_err rc = run(s, &q, &r, errmsg);
 	free(uq);
 	if (rc != CV_OK)
 		return rc;
 	if (!*r.obj.etag)
-		rc = cv_error(errmsg, CV_EPARSE, "S3 UploadPart %d of "
-			"s3://%s/%s: no ETag in the answer", n, s->bucket, key);
+		rc = cv_error(errmsg, CV_EPARSE,
+			"S3 UploadPart %d of "
+			"s3://%s/%s: no ETag in the answer",
+			n, s->bucket, key);
 	else if (strlen(r.obj.etag) > 76)
-		rc = cv_error(errmsg, CV_EPARSE, "S3 UploadPart %d of "
-			"s3://%s/%s: ETag too long", n, s->bucket, key);
+		rc = cv_error(errmsg, CV_EPARSE,
+			"S3 UploadPart %d of "
+			"s3://%s/%s: ETag too long",
+			n, s->bucket, key);
 	else
 		snprintf(etag, 80, "\"%.76s\"", r.obj.etag);
 	buf_finish(&r.body);
 	return rc;
 }
 
-enum cv_err s3_mpu_complete(struct s3 *s, const char *key,
-	const char *upload, char (*etags)[80], int n, struct s3_obj *out,
-	char **errmsg)
+enum cv_err s3_mpu_complete(struct s3 *s, const char *key, const char *upload,
+	char (*etags)[80], int n, struct s3_obj *out, char **errmsg)
 {
 	struct buf x;
 	buf_init(&x);
 	buf_puts(&x, "<CompleteMultipartUpload>");
 	for (int i = 0; i < n; i++)
-		buf_printf(&x, "<Part><PartNumber>%d</PartNumber>"
-			       "<ETag>%s</ETag></Part>", i + 1, etags[i]);
+		buf_printf(&x,
+			"<Part><PartNumber>%d</PartNumber>"
+			"<ETag>%s</ETag></Part>",
+			i + 1, etags[i]);
 	buf_puts(&x, "</CompleteMultipartUpload>");
 	char *uq = upload_q(upload, 0);
-	struct s3_req q = { .method = "POST", .key = key, .query = uq,
-		.body = x.data, .body_len = x.len };
+	struct s3_req q = { .method = "POST",
+		.key = key,
+		.query = uq,
+		.body = x.data,
+		.body_len = x.len };
 	struct s3_resp r;
 	enum cv_err rc = run(s, &q, &r, errmsg);
 	free(uq);
@@ -287,8 +318,10 @@ enum cv_err s3_mpu_complete(struct s3 *s, const char *key,
 	char code[128];
 	if (s3_xml_text(r.body.data, r.body.data + r.body.len, "Code", code,
 		    sizeof code, NULL))
-		rc = cv_error(errmsg, CV_EHTTP, "S3 CompleteMultipartUpload "
-			"s3://%s/%s: %s", s->bucket, key, code);
+		rc = cv_error(errmsg, CV_EHTTP,
+			"S3 CompleteMultipartUpload "
+			"s3://%s/%s: %s",
+			s->bucket, key, code);
 	else
 		*out = r.obj;
 	buf_finish(&r.body);
@@ -340,8 +373,8 @@ static enum cv_err list_page(struct s3 *s, struct buf *mk,
 		struct s3_upload_info u = { 0 };
 		char d[64] = "";
 		if (s3_xml_text(up, stop, "Key", u.key, sizeof u.key, NULL) &&
-		    s3_xml_text(up, stop, "UploadId", u.upload_id,
-			    sizeof u.upload_id, NULL)) {
+			s3_xml_text(up, stop, "UploadId", u.upload_id,
+				sizeof u.upload_id, NULL)) {
 			if (s3_xml_text(up, stop, "Initiated", d, sizeof d,
 				    NULL))
 				(void)cv_parse_iso8601(d, &u.initiated_ms);
@@ -351,9 +384,10 @@ static enum cv_err list_page(struct s3 *s, struct buf *mk,
 		p = stop + 9;
 	}
 	char next[1024] = "";
-	if (*more && s3_xml_text(r.body.data, end, "NextKeyMarker", next,
-			     sizeof next, NULL) && *next &&
-	    strcmp(next, mk->data ? mk->data : "")) {
+	if (*more &&
+		s3_xml_text(r.body.data, end, "NextKeyMarker", next,
+			sizeof next, NULL) &&
+		*next && strcmp(next, mk->data ? mk->data : "")) {
 		buf_reset(mk);
 		buf_puts(mk, next);
 	} else {
@@ -363,8 +397,8 @@ static enum cv_err list_page(struct s3 *s, struct buf *mk,
 	return CV_OK;
 }
 
-enum cv_err s3_mpu_list(struct s3 *s, struct s3_upload_info **out,
-	size_t *n, char **errmsg)
+enum cv_err s3_mpu_list(struct s3 *s, struct s3_upload_info **out, size_t *n,
+	char **errmsg)
 {
 	struct buf mk;
 	buf_init(&mk);

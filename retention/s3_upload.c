@@ -48,18 +48,18 @@ struct s3_upload {
 	/* the writer's */
 	unsigned char *cur;
 	size_t fill;
-	int n_parts;              /* queued so far */
+	int n_parts; /* queued so far */
 	bool done, failed;
 	/* shared with the senders, under mu */
 	pthread_mutex_t mu;
-	pthread_cond_t cv;        /* a part queued, landed or given up */
+	pthread_cond_t cv; /* a part queued, landed or given up */
 	struct part queue[BUFS];
 	int q_head, q_len;
 	unsigned char *free_bufs[BUFS];
 	int n_free, n_alloc;
-	int busy;                 /* senders with a part in hand */
-	bool stop;                /* nothing more will be queued */
-	enum cv_err rc;           /* the first sender's failure */
+	int busy;       /* senders with a part in hand */
+	bool stop;      /* nothing more will be queued */
+	enum cv_err rc; /* the first sender's failure */
 	char *err;
 	pthread_t th[SENDERS];
 	struct s3 *conn[SENDERS]; /* conn[0] is s; the others are clones */
@@ -71,9 +71,10 @@ enum cv_err s3_upload_begin(struct s3 *s, const char *key,
 	struct s3_upload **out, char **errmsg)
 {
 	if (part_size < S3_PART_MIN || part_size > S3_PART_MAX)
-		return cv_error(errmsg, CV_EINVAL, "S3 part size %zu: must "
-			"be %u to %u MiB", part_size, S3_PART_MIN >> 20,
-			S3_PART_MAX >> 20);
+		return cv_error(errmsg, CV_EINVAL,
+			"S3 part size %zu: must "
+			"be %u to %u MiB",
+			part_size, S3_PART_MIN >> 20, S3_PART_MAX >> 20);
 	struct s3_upload *u = xcalloc(1, sizeof(*u));
 	u->s = s;
 	u->key = xstrdup(key);
@@ -130,8 +131,8 @@ static enum cv_err send_one(struct s3_upload *u, struct s3 *c,
 
 /* Under mu: a part landed (or was given up); its buffer is free again
  * and the first failure is kept. */
-static void landed(struct s3_upload *u, const struct part *pt,
-	enum cv_err rc, char *err)
+static void landed(struct s3_upload *u, const struct part *pt, enum cv_err rc,
+	char *err)
 {
 	u->free_bufs[u->n_free++] = pt->p;
 	if (rc != CV_OK && u->rc == CV_OK) {
@@ -165,7 +166,7 @@ static void *sender(void *arg)
 		u->q_len--;
 		enum cv_err rc = CV_OK;
 		char *err = NULL;
-		if (u->rc == CV_OK) {  /* after a failure: just give it up */
+		if (u->rc == CV_OK) { /* after a failure: just give it up */
 			u->busy++;
 			pthread_mutex_unlock(&u->mu);
 			rc = send_one(u, c, &pt, &err);
@@ -244,9 +245,10 @@ static enum cv_err queue_part(struct s3_upload *u, char **errmsg)
 {
 	if (u->n_parts == S3_PARTS_MAX) {
 		u->failed = true;
-		return cv_error(errmsg, CV_ETOOBIG, "S3 s3://%s/%s: more than "
-			"%d parts of %zu bytes", u->s->bucket, u->key,
-			S3_PARTS_MAX, u->part_size);
+		return cv_error(errmsg, CV_ETOOBIG,
+			"S3 s3://%s/%s: more than "
+			"%d parts of %zu bytes",
+			u->s->bucket, u->key, S3_PARTS_MAX, u->part_size);
 	}
 	struct part pt = { u->cur, u->fill, ++u->n_parts };
 	u->cur = NULL;
@@ -278,8 +280,10 @@ enum cv_err s3_upload_write(struct s3_upload *u, const void *p, size_t n,
 {
 	const unsigned char *c = p;
 	if (u->failed)
-		return cv_error(errmsg, CV_EIO, "S3 upload of %s failed "
-			"before", u->key);
+		return cv_error(errmsg, CV_EIO,
+			"S3 upload of %s failed "
+			"before",
+			u->key);
 	while (n > 0) {
 		if (!u->cur && take_buffer(u, errmsg) != CV_OK)
 			return CV_EIO;
@@ -316,8 +320,11 @@ static void stop_senders(struct s3_upload *u, bool cancel)
 enum cv_err s3_upload_finish(struct s3_upload *u, struct s3_obj *out,
 	char **errmsg)
 {
-	enum cv_err rc = u->failed ? cv_error(errmsg, CV_EIO, "S3 upload of "
-		"%s failed before", u->key) : CV_OK;
+	enum cv_err rc = u->failed ? cv_error(errmsg, CV_EIO,
+					     "S3 upload of "
+					     "%s failed before",
+					     u->key)
+				   : CV_OK;
 	/* the last part may be short; an empty object still needs one */
 	if (rc == CV_OK && !u->cur && u->n_parts == 0)
 		rc = take_buffer(u, errmsg);
@@ -334,11 +341,13 @@ enum cv_err s3_upload_finish(struct s3_upload *u, struct s3_obj *out,
 		u->failed = true;
 		return rc;
 	}
-	u->done = true;  /* completed: nothing left to abort */
+	u->done = true; /* completed: nothing left to abort */
 	if (!*done.version_id)
-		return cv_error(errmsg, CV_EPARSE, "S3 s3://%s/%s: no version "
+		return cv_error(errmsg, CV_EPARSE,
+			"S3 s3://%s/%s: no version "
 			"id for the completed upload (is versioning, and so "
-			"Object Lock, on?)", u->s->bucket, u->key);
+			"Object Lock, on?)",
+			u->s->bucket, u->key);
 	if (u->mode != S3_LOCK_NONE)
 		rc = s3_put_retention(u->s, u->key, done.version_id, u->mode,
 			u->until_ms, errmsg);
@@ -356,7 +365,8 @@ void s3_upload_destroy(struct s3_upload *u)
 		char *e = NULL;
 		if (s3_mpu_abort(u->s, u->key, u->id, &e) != CV_OK)
 			cv_warn("level=warn msg=\"cannot abort the upload of "
-				"%s (storage gc will): %s\"", u->key, e);
+				"%s (storage gc will): %s\"",
+				u->key, e);
 		free(e);
 	}
 	free(u->key);

@@ -40,8 +40,8 @@ enum cv_err seal_load(struct store *s, int64_t id, struct seal *out,
 	memset(out, 0, sizeof(*out));
 	unsigned char *p = NULL;
 	size_t n = 0;
-	enum cv_err rc = store_ret_get_tagfile(s, id, SITEKEY_SIG_FILE, &p,
-		&n, errmsg);
+	enum cv_err rc = store_ret_get_tagfile(s, id, SITEKEY_SIG_FILE, &p, &n,
+		errmsg);
 	if (rc == CV_OK && n == SITEKEY_SIG_LEN) {
 		memcpy(out->sig, p, n);
 		out->has_sig = true;

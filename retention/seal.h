@@ -19,9 +19,9 @@
 struct seal {
 	bool has_sig;
 	unsigned char sig[SITEKEY_SIG_LEN];
-	unsigned char *token;     /* TimeStampResp DER, or NULL */
+	unsigned char *token; /* TimeStampResp DER, or NULL */
 	size_t token_len;
-	char *tsa_error;          /* why there is no token though asked */
+	char *tsa_error; /* why there is no token though asked */
 };
 
 /* Sign the tag manifest tm with o->key, and ask o->tsa_url for a token

@@ -8,8 +8,7 @@
 
 #include "util.h"
 
-enum cv_err spool_open(struct spool *sp, const char *dir,
-	char **errmsg)
+enum cv_err spool_open(struct spool *sp, const char *dir, char **errmsg)
 {
 	char *tmpl = xasprintf("%s/.callvault-spool-XXXXXX", dir);
 	int fd = mkstemp(tmpl);
@@ -49,8 +48,8 @@ void spool_close(struct spool *sp)
 	memset(sp, 0, sizeof(*sp));
 }
 
-enum cv_err spool_copy(struct spool *sp, struct tarzst *t,
-	const char *path, char *hex256, char *hex512, char **errmsg)
+enum cv_err spool_copy(struct spool *sp, struct tarzst *t, const char *path,
+	char *hex256, char *hex512, char **errmsg)
 {
 	if (fflush(sp->f) != 0 || ferror(sp->f) || fseek(sp->f, 0, SEEK_SET))
 		return cv_error(errmsg, CV_EIO, "temp file for %s: %s", path,
@@ -64,12 +63,13 @@ enum cv_err spool_copy(struct spool *sp, struct tarzst *t,
 	static char chunk[1 << 16];
 	uint64_t left = sp->size;
 	while (rc == CV_OK && left > 0) {
-		size_t n = fread(chunk, 1, left < sizeof(chunk) ? left
-							       : sizeof(chunk),
-			sp->f);
+		size_t n = fread(chunk, 1,
+			left < sizeof(chunk) ? left : sizeof(chunk), sp->f);
 		if (n == 0)
-			return cv_error(errmsg, CV_EIO, "temp file for %s "
-							"ended early", path);
+			return cv_error(errmsg, CV_EIO,
+				"temp file for %s "
+				"ended early",
+				path);
 		rc = tarzst_write(t, chunk, n, errmsg);
 		left -= n;
 	}

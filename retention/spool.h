@@ -21,8 +21,8 @@ struct spool {
 };
 
 /* An unlinked temp file in dir. */
-enum cv_err spool_open(struct spool *sp, const char *dir, char **errmsg)
-	CV_MUST_CHECK;
+enum cv_err spool_open(struct spool *sp, const char *dir,
+	char **errmsg) CV_MUST_CHECK;
 void spool_put(struct spool *sp, const void *p, size_t n);
 /* Copy the spool into the tar as path; the hex digests come out. */
 enum cv_err spool_copy(struct spool *sp, struct tarzst *t, const char *path,

@@ -13,8 +13,11 @@ enum cv_err storage_open(struct store *s, const char *name,
 	enum cv_err rc = store_storage_get(s, name, t, errmsg);
 	if (rc != CV_OK)
 		return rc;
-	struct s3_target st = { .name = t->name, .endpoint = t->endpoint,
-		.bucket = t->bucket, .prefix = t->prefix, .region = t->region,
+	struct s3_target st = { .name = t->name,
+		.endpoint = t->endpoint,
+		.bucket = t->bucket,
+		.prefix = t->prefix,
+		.region = t->region,
 		.path_style = t->path_style,
 		.access_key_file = t->access_key_file,
 		.secret_key_file = t->secret_key_file };
@@ -56,21 +59,25 @@ static enum cv_err check_write(struct s3 *c, FILE *out, char **errmsg)
 		rc = s3_head(c, key, *o.version_id ? o.version_id : NULL, &o,
 			errmsg);
 	if (rc == CV_OK && (o.mode != S3_LOCK_GOVERNANCE ||
-			    o.retain_until_ms / 1000 != until / 1000))
-		rc = cv_error(errmsg, CV_EINVAL, "a locked write to %s was "
+				   o.retain_until_ms / 1000 != until / 1000))
+		rc = cv_error(errmsg, CV_EINVAL,
+			"a locked write to %s was "
 			"accepted but not locked (mode %s): the server does "
-			"not enforce Object Lock", key,
-			s3_lock_mode_name(o.mode));
+			"not enforce Object Lock",
+			key, s3_lock_mode_name(o.mode));
 	char *e = NULL;
 	/* a locked version must not go without the bypass */
 	if (rc == CV_OK && s3_delete(c, key, o.version_id, &e) == CV_OK)
-		rc = cv_error(errmsg, CV_EINVAL, "the locked test version of "
+		rc = cv_error(errmsg, CV_EINVAL,
+			"the locked test version of "
 			"%s could be deleted: Object Lock is not enforced",
 			key);
 	free(e);
 	if (rc == CV_OK)
-		line(out, "locked write", "ok (%s, version %s, GOVERNANCE "
-			"until +1 day, delete refused)", key, o.version_id);
+		line(out, "locked write",
+			"ok (%s, version %s, GOVERNANCE "
+			"until +1 day, delete refused)",
+			key, o.version_id);
 	free(key);
 	return rc;
 }
@@ -83,7 +90,8 @@ enum cv_err storage_check(struct s3 *c, FILE *out, char **errmsg)
 		return rc;
 	line(out, "bucket", "ok");
 	if (!lock)
-		return cv_error(errmsg, CV_EINVAL, "Object Lock is not enabled "
+		return cv_error(errmsg, CV_EINVAL,
+			"Object Lock is not enabled "
 			"on the bucket (ObjectLockConfigurationNotFoundError): "
 			"create a bucket with Object Lock enabled "
 			"(x-amz-bucket-object-lock-enabled: true); it cannot be "
@@ -106,7 +114,7 @@ enum cv_err storage_gc(struct s3 *c, int64_t older_ms, int64_t now_ms,
 			continue;
 		rc = s3_mpu_abort(c, v[i].key, v[i].upload_id, errmsg);
 		if (rc == CV_ENOTFOUND) {
-			rc = CV_OK;  /* finished or aborted meanwhile */
+			rc = CV_OK; /* finished or aborted meanwhile */
 			free(*errmsg);
 			*errmsg = NULL;
 			continue;
@@ -149,8 +157,8 @@ struct storage_put {
 	int64_t until_ms;
 	struct s3_obj obj;
 	char sha256[CV_SHA256_HEX];
-	char *err;                    /* the upload's own error */
-	struct store_remote_blob *blobs;  /* recordings sent with it */
+	char *err;                       /* the upload's own error */
+	struct store_remote_blob *blobs; /* recordings sent with it */
 	size_t n_blobs;
 };
 
@@ -205,9 +213,11 @@ enum cv_err storage_put_finish(struct storage_put *p, const char *sha256,
 		return cv_error(errmsg, CV_EIO, "%s", p->err);
 	snprintf(p->sha256, sizeof p->sha256, "%s", sha256);
 	enum cv_err rc = s3_upload_finish(p->u, &p->obj, errmsg);
-	if (rc == CV_OK && (p->obj.mode != p->mode ||
-			    p->obj.retain_until_ms / 1000 != p->until_ms / 1000))
-		rc = cv_error(errmsg, CV_EINTEGRITY, "%s (version %s): the "
+	if (rc == CV_OK &&
+		(p->obj.mode != p->mode ||
+			p->obj.retain_until_ms / 1000 != p->until_ms / 1000))
+		rc = cv_error(errmsg, CV_EINTEGRITY,
+			"%s (version %s): the "
 			"server did not keep the lock (mode %s); not recorded",
 			p->url, p->obj.version_id,
 			s3_lock_mode_name(p->obj.mode));
@@ -219,13 +229,16 @@ enum cv_err storage_put_finish(struct storage_put *p, const char *sha256,
 	return rc;
 }
 
-enum cv_err storage_put_record(struct store *s, int64_t archive_id,
-	void *arg, char **errmsg)
+enum cv_err storage_put_record(struct store *s, int64_t archive_id, void *arg,
+	char **errmsg)
 {
 	struct storage_put *p = arg;
 	struct store_remote r = { .archive_id = archive_id,
-		.target = p->t->name, .url = p->url, .key = p->key,
-		.version_id = p->obj.version_id, .etag = p->obj.etag,
+		.target = p->t->name,
+		.url = p->url,
+		.key = p->key,
+		.version_id = p->obj.version_id,
+		.etag = p->obj.etag,
 		.sha256 = p->sha256,
 		.lock_mode = (char *)s3_lock_mode_name(p->obj.mode),
 		.retain_until = p->obj.retain_until_ms,
@@ -241,8 +254,8 @@ int64_t storage_put_until(const struct storage_put *p)
 	return p->until_ms;
 }
 
-void storage_put_add_blobs(struct storage_put *p,
-	struct store_remote_blob *v, size_t n)
+void storage_put_add_blobs(struct storage_put *p, struct store_remote_blob *v,
+	size_t n)
 {
 	store_remote_blobs_free(p->blobs, p->n_blobs);
 	p->blobs = v;

@@ -25,8 +25,7 @@ enum cv_err storage_open(struct store *s, const char *name,
 /* `storage check`: the bucket exists, Object Lock is on, a locked write
  * is accepted and its version cannot be deleted. One line per check on
  * out; CV_EINVAL (naming what is missing) when one fails. */
-enum cv_err storage_check(struct s3 *c, FILE *out,
-	char **errmsg) CV_MUST_CHECK;
+enum cv_err storage_check(struct s3 *c, FILE *out, char **errmsg) CV_MUST_CHECK;
 
 /* `storage gc`: abort unfinished multipart uploads under the target's
  * prefix started more than older_ms ago; *n gets how many. */
@@ -54,24 +53,24 @@ const char *storage_put_error(const struct storage_put *p);
 enum cv_err storage_put_finish(struct storage_put *p, const char *sha256,
 	bool hold, char **errmsg) CV_MUST_CHECK;
 /* Record the remote copy of archive_id (in the caller's transaction). */
-enum cv_err storage_put_record(struct store *s, int64_t archive_id,
-	void *put, char **errmsg) CV_MUST_CHECK;
+enum cv_err storage_put_record(struct store *s, int64_t archive_id, void *put,
+	char **errmsg) CV_MUST_CHECK;
 /* The date the bag is locked until. */
 int64_t storage_put_until(const struct storage_put *p);
 /* The recordings sent with the bag (storage_blobs_put), recorded with
  * it by storage_put_record; p takes them over. */
-void storage_put_add_blobs(struct storage_put *p,
-	struct store_remote_blob *v, size_t n);
+void storage_put_add_blobs(struct storage_put *p, struct store_remote_blob *v,
+	size_t n);
 /* Abort when unfinished; free. NULL ok. */
 void storage_put_destroy(struct storage_put *p);
 
 /* ---- verify --storage ---- */
 
 struct storage_verify_opts {
-	const char *name;             /* target (NULL: the default) */
+	const char *name; /* target (NULL: the default) */
 	FILE *out;
-	int64_t now_ms;               /* 0: the clock */
-	bool deep;                    /* also verify --deep each bag as it
+	int64_t now_ms; /* 0: the clock */
+	bool deep;      /* also verify --deep each bag as it
 					 streams in (no temp file) */
 };
 /* Every remote archive recorded for the target: stream and hash it, and
@@ -79,12 +78,12 @@ struct storage_verify_opts {
  * retain-until (at least the policy's) and its legal hold (ON exactly
  * when a hold covers calls of its month; mirrored when not). Good ones
  * are recorded as verified. CV_EINTEGRITY when any is bad (each named). */
-enum cv_err storage_verify(struct store *s,
-	const struct storage_verify_opts *o, char **errmsg) CV_MUST_CHECK;
+enum cv_err storage_verify(struct store *s, const struct storage_verify_opts *o,
+	char **errmsg) CV_MUST_CHECK;
 
 /* Set each remote archive's legal hold as the holds now require. */
-enum cv_err storage_mirror_holds(struct store *s, const char *name,
-	FILE *out, char **errmsg) CV_MUST_CHECK;
+enum cv_err storage_mirror_holds(struct store *s, const char *name, FILE *out,
+	char **errmsg) CV_MUST_CHECK;
 
 /* ---- recordings (storage_blobs.c) ---- */
 

@@ -41,17 +41,19 @@ enum cv_err storage_stream_sha(struct s3 *c, const char *key,
  * PUT up to a part's size, a multipart upload beyond. The bytes are
  * hashed as they are read: when they are not the ones named, nothing is
  * completed. */
-static enum cv_err upload(struct s3 *c, struct blobstore *bs,
-	const char *sha, const char *key, enum s3_lock_mode mode,
-	int64_t until, struct s3_obj *o, char **errmsg)
+static enum cv_err upload(struct s3 *c, struct blobstore *bs, const char *sha,
+	const char *key, enum s3_lock_mode mode, int64_t until,
+	struct s3_obj *o, char **errmsg)
 {
 	int fd;
 	int64_t size;
 	enum cv_err rc = blob_open_read(bs, sha, &fd, &size, errmsg);
 	if (rc == CV_ENOTFOUND)
-		return cv_error(errmsg, CV_EINTEGRITY, "recording %s is not in "
+		return cv_error(errmsg, CV_EINTEGRITY,
+			"recording %s is not in "
 			"the local blob store: it cannot be sent to the "
-			"bucket", sha);
+			"bucket",
+			sha);
 	if (rc != CV_OK)
 		return rc;
 	bool small = size <= (int64_t)S3_PART_MIN;
@@ -66,16 +68,20 @@ static enum cv_err upload(struct s3 *c, struct blobstore *bs,
 	while (rc == CV_OK) {
 		ssize_t r = read(fd, p + have, cap - have);
 		if (r < 0) {
-			rc = cv_error(errmsg, CV_EIO, "reading recording %s: "
-				"%s", sha, strerror(errno));
+			rc = cv_error(errmsg, CV_EIO,
+				"reading recording %s: "
+				"%s",
+				sha, strerror(errno));
 			break;
 		}
 		if (r == 0)
 			break;
 		cv_hash_update(h, p + have, (size_t)r);
 		if (small && (have += (size_t)r) == cap)
-			rc = cv_error(errmsg, CV_EINTEGRITY, "recording %s grew "
-				"while it was read", sha);
+			rc = cv_error(errmsg, CV_EINTEGRITY,
+				"recording %s grew "
+				"while it was read",
+				sha);
 		else if (!small)
 			rc = s3_upload_write(u, p, (size_t)r, errmsg);
 	}
@@ -83,8 +89,10 @@ static enum cv_err upload(struct s3 *c, struct blobstore *bs,
 	char got[CV_SHA512_HEX];
 	cv_hash_final_hex(h, got);
 	if (rc == CV_OK && strcmp(got, sha))
-		rc = cv_error(errmsg, CV_EINTEGRITY, "recording %s: the local "
-			"blob's bytes hash to %s; not sent", sha, got);
+		rc = cv_error(errmsg, CV_EINTEGRITY,
+			"recording %s: the local "
+			"blob's bytes hash to %s; not sent",
+			sha, got);
 	if (rc == CV_OK && small)
 		rc = s3_put(c, key, p, have, mode, until, o, errmsg);
 	if (rc == CV_OK && small)
@@ -99,12 +107,11 @@ static enum cv_err upload(struct s3 *c, struct blobstore *bs,
 
 /* Make sure version o of key is locked in mode until at least until
  * (a lock is only ever extended). */
-static enum cv_err lock_until(struct s3 *c, const char *key,
-	struct s3_obj *o, enum s3_lock_mode mode, int64_t until,
-	char **errmsg)
+static enum cv_err lock_until(struct s3 *c, const char *key, struct s3_obj *o,
+	enum s3_lock_mode mode, int64_t until, char **errmsg)
 {
-	if (o->mode != S3_LOCK_NONE && o->retain_until_ms / 1000 >=
-					       until / 1000)
+	if (o->mode != S3_LOCK_NONE &&
+		o->retain_until_ms / 1000 >= until / 1000)
 		return CV_OK;
 	enum cv_err rc = s3_put_retention(c, key, o->version_id,
 		o->mode != S3_LOCK_NONE ? o->mode : mode, until, errmsg);
@@ -141,13 +148,13 @@ static enum cv_err put_one(struct store *s, struct s3 *c,
 	}
 	if (rc == CV_OK && n == 1)
 		have = s3_head(c, key, v[0].version_id, &o, &e) == CV_OK;
-	if (rc == CV_OK && !have &&
-	    s3_head(c, key, NULL, &o, &e) == CV_OK) {
+	if (rc == CV_OK && !have && s3_head(c, key, NULL, &o, &e) == CV_OK) {
 		/* there already (a run that died before recording it):
 		 * used only when its bytes are the named ones */
 		char got[CV_SHA256_HEX];
 		have = storage_stream_sha(c, key, o.version_id, got, &e) ==
-			       CV_OK && !strcmp(got, sha);
+			       CV_OK &&
+		       !strcmp(got, sha);
 	}
 	free(e);
 	if (rc == CV_OK && !have)
@@ -155,8 +162,9 @@ static enum cv_err put_one(struct store *s, struct s3 *c,
 	if (rc == CV_OK)
 		rc = lock_until(c, key, &o, mode, until, errmsg);
 	if (rc == CV_OK && (o.mode == S3_LOCK_NONE ||
-			    o.retain_until_ms / 1000 < until / 1000))
-		rc = cv_error(errmsg, CV_EINTEGRITY, "recording %s (version "
+				   o.retain_until_ms / 1000 < until / 1000))
+		rc = cv_error(errmsg, CV_EINTEGRITY,
+			"recording %s (version "
 			"%s): the server did not keep the lock; not recorded",
 			key, o.version_id);
 	bool held = false;
@@ -166,7 +174,8 @@ static enum cv_err put_one(struct store *s, struct s3 *c,
 		rc = s3_put_legal_hold(c, key, o.version_id, held, errmsg);
 	if (rc == CV_OK) {
 		*out = (struct store_remote_blob){ .target = xstrdup(t->name),
-			.sha256 = xstrdup(sha), .key = xstrdup(key),
+			.sha256 = xstrdup(sha),
+			.key = xstrdup(key),
 			.version_id = xstrdup(o.version_id),
 			.size = o.size,
 			.lock_mode = xstrdup(s3_lock_mode_name(o.mode)),
@@ -190,7 +199,7 @@ enum cv_err storage_blobs_put(struct store *s, struct s3 *c,
 	struct blobstore *bs = NULL;
 	enum cv_err rc = blob_open(&bs, store_db_path(s), false, errmsg);
 	if (rc == CV_ENOTFOUND)
-		rc = CV_EINTEGRITY;  /* recordings without a blob store */
+		rc = CV_EINTEGRITY; /* recordings without a blob store */
 	*out = xcalloc(n, sizeof(**out));
 	for (size_t i = 0; i < n && rc == CV_OK; i++) {
 		bool dup = false;
@@ -225,9 +234,11 @@ enum cv_err storage_blob_fetch(struct store *s, struct blobstore *bs,
 	enum cv_err rc = store_remote_blob_list(s, NULL, sha256, &v, &n,
 		errmsg);
 	if (rc == CV_OK && n == 0)
-		rc = cv_error(errmsg, CV_ENOTFOUND, "recording %s is neither "
+		rc = cv_error(errmsg, CV_ENOTFOUND,
+			"recording %s is neither "
 			"in the local blob store nor recorded in an S3 "
-			"target", sha256);
+			"target",
+			sha256);
 	/* the first target that gives the named bytes */
 	char *first = NULL;
 	for (size_t i = 0; i < n && rc == CV_OK; i++) {
@@ -253,16 +264,18 @@ enum cv_err storage_blob_fetch(struct store *s, struct blobstore *bs,
 		}
 		if (r == CV_OK) {
 			if (out)
-				fprintf(out, "fetched recording %s (%lld bytes) "
-					"from %s\n", sha256, (long long)size,
-					v[i].target);
+				fprintf(out,
+					"fetched recording %s (%lld bytes) "
+					"from %s\n",
+					sha256, (long long)size, v[i].target);
 			free(first);
 			first = NULL;
 			break;
 		}
 		if (!first)
 			first = xasprintf("cannot fetch recording %s from %s: "
-				"%s", sha256, v[i].target, e ? e : "error");
+					  "%s",
+				sha256, v[i].target, e ? e : "error");
 		free(e);
 		if (i + 1 == n)
 			rc = cv_error(errmsg, r, "%s", first);

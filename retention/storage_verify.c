@@ -31,7 +31,7 @@ struct feeder {
 	struct cv_hash *h;
 	enum cv_err rc;
 	char *err;
-	char sha[CV_SHA256_HEX];      /* of the bytes fed */
+	char sha[CV_SHA256_HEX]; /* of the bytes fed */
 	pthread_t th;
 };
 
@@ -84,7 +84,9 @@ static enum cv_err deep_sha(struct vctx *x, const struct store_remote *r,
 	int p[2];
 	if (pipe(p) != 0)
 		return cv_error(errmsg, CV_EIO, "pipe: %s", strerror(errno));
-	struct feeder f = { .c = x->c, .r = r, .wfd = p[1],
+	struct feeder f = { .c = x->c,
+		.r = r,
+		.wfd = p[1],
 		.h = cv_hash_create("sha256") };
 	if (pthread_create(&f.th, NULL, feed_main, &f) != 0) {
 		close(p[0]);
@@ -92,9 +94,11 @@ static enum cv_err deep_sha(struct vctx *x, const struct store_remote *r,
 		cv_hash_destroy(f.h);
 		return cv_error(errmsg, CV_EIO, "cannot start a thread");
 	}
-	struct verify_feed vf = { .fd = p[0], .finish = feed_finish,
+	struct verify_feed vf = { .fd = p[0],
+		.finish = feed_finish,
 		.arg = &f };
-	struct verify_opts vo = { .deep = true, .store = x->s,
+	struct verify_opts vo = { .deep = true,
+		.store = x->s,
 		.out = x->out ? x->out : stderr };
 	int nbad = 0;
 	enum cv_err rc = verify_fed(r->url, &vf, &vo, &nbad, errmsg);
@@ -107,16 +111,16 @@ static enum cv_err deep_sha(struct vctx *x, const struct store_remote *r,
 	if (rc == CV_OK && nbad) {
 		x->bad++;
 		if (x->out)
-			fprintf(x->out, "BAD %s (version %s): verify --deep "
-				"found %d problem(s), named above\n", r->url,
-				r->version_id, nbad);
+			fprintf(x->out,
+				"BAD %s (version %s): verify --deep "
+				"found %d problem(s), named above\n",
+				r->url, r->version_id, nbad);
 		sha[0] = '\0';
 	}
 	return rc;
 }
 
-static void bad(struct vctx *x, const struct store_remote *r,
-	const char *why)
+static void bad(struct vctx *x, const struct store_remote *r, const char *why)
 {
 	x->bad++;
 	if (x->out)
@@ -138,9 +142,9 @@ static enum cv_err mirror_one(struct vctx *x, const struct store_remote *r,
 			errmsg);
 		if (rc == CV_OK && x->out)
 			fprintf(x->out, "legal hold %s on %s (%s)\n",
-				held ? "ON" : "OFF", r->url, held
-				? "a hold covers its calls"
-				: "no hold covers its calls any more");
+				held ? "ON" : "OFF", r->url,
+				held ? "a hold covers its calls"
+				     : "no hold covers its calls any more");
 	}
 	*on = held;
 	return rc;
@@ -152,16 +156,18 @@ static enum cv_err extend(struct vctx *x, const struct store_remote *r,
 	struct s3_obj *o, int64_t need)
 {
 	char *e = NULL, d[32];
-	enum cv_err rc = s3_put_retention(x->c, r->key, r->version_id,
-		o->mode, need, &e);
+	enum cv_err rc = s3_put_retention(x->c, r->key, r->version_id, o->mode,
+		need, &e);
 	if (rc == CV_OK)
 		rc = s3_head(x->c, r->key, r->version_id, o, &e);
 	if (rc == CV_OK && o->retain_until_ms / 1000 < need / 1000)
 		rc = CV_EINTEGRITY;
 	s3_format_date(need, d);
 	if (rc == CV_OK && x->out)
-		fprintf(x->out, "retention of %s extended to %s (the policy "
-				"is longer now)\n", r->url, d);
+		fprintf(x->out,
+			"retention of %s extended to %s (the policy "
+			"is longer now)\n",
+			r->url, d);
 	else if (x->out)
 		fprintf(x->out, "cannot extend the retention of %s to %s: %s\n",
 			r->url, d, e ? e : "not kept");
@@ -177,12 +183,14 @@ static enum cv_err verify_one(struct vctx *x, const struct store_remote *r,
 	char why[512], sha[CV_SHA256_HEX];
 	char *e = NULL;
 	enum cv_err rc = s3_head(x->c, r->key, NULL, &cur, &e);
-	if (rc == CV_ENOTFOUND || (rc == CV_OK && strcmp(cur.version_id,
-						      r->version_id))) {
-		snprintf(why, sizeof why, "it is no longer the current "
-			"version of its key (%s): %s", r->key, rc == CV_OK
-			? "a newer version was uploaded over it"
-			: "it was deleted (a delete marker)");
+	if (rc == CV_ENOTFOUND ||
+		(rc == CV_OK && strcmp(cur.version_id, r->version_id))) {
+		snprintf(why, sizeof why,
+			"it is no longer the current "
+			"version of its key (%s): %s",
+			r->key,
+			rc == CV_OK ? "a newer version was uploaded over it"
+				    : "it was deleted (a delete marker)");
 		bad(x, r, why);
 	} else if (rc != CV_OK) {
 		return cv_error(errmsg, rc, "%s", e);
@@ -200,9 +208,9 @@ static enum cv_err verify_one(struct vctx *x, const struct store_remote *r,
 	if (rc != CV_OK)
 		return cv_error(errmsg, rc, "%s", e);
 	free(e);
-	if ((rc = store_ret_policy_for(x->s, r->location_id, &keep,
-		     errmsg)) != CV_OK ||
-	    (rc = mirror_one(x, r, &hold, errmsg)) != CV_OK)
+	if ((rc = store_ret_policy_for(x->s, r->location_id, &keep, errmsg)) !=
+			CV_OK ||
+		(rc = mirror_one(x, r, &hold, errmsg)) != CV_OK)
 		return rc;
 	int64_t need = keep >= 0 ? storage_retain_until(r->month, keep) : 0;
 	char d[32];
@@ -213,9 +221,11 @@ static enum cv_err verify_one(struct vctx *x, const struct store_remote *r,
 	else if (strcmp(s3_lock_mode_name(o.mode), r->lock_mode))
 		bad(x, r, "its lock mode is not the one recorded");
 	if (o.mode != S3_LOCK_NONE && o.retain_until_ms / 1000 < need / 1000 &&
-	    extend(x, r, &o, need) != CV_OK) {
-		snprintf(why, sizeof why, "retained only until %s, before "
-			"its retention period ends", d);
+		extend(x, r, &o, need) != CV_OK) {
+		snprintf(why, sizeof why,
+			"retained only until %s, before "
+			"its retention period ends",
+			d);
 		bad(x, r, why);
 	}
 	s3_format_date(o.retain_until_ms, d);
@@ -238,9 +248,11 @@ static enum cv_err verify_one(struct vctx *x, const struct store_remote *r,
 			s3_lock_mode_name(o.mode), o.retain_until_ms, hold,
 			x->now, errmsg);
 	if (rc == CV_OK && x->out)
-		fprintf(x->out, "OK %s (version %s, sha256 %s, %s until %s, "
-				"legal hold %s)\n", r->url, r->version_id, sha,
-			s3_lock_mode_name(o.mode), d, hold ? "ON" : "OFF");
+		fprintf(x->out,
+			"OK %s (version %s, sha256 %s, %s until %s, "
+			"legal hold %s)\n",
+			r->url, r->version_id, sha, s3_lock_mode_name(o.mode),
+			d, hold ? "ON" : "OFF");
 	return rc;
 }
 
@@ -261,8 +273,7 @@ static enum cv_err mirror_blob(struct vctx *x, struct store_remote_blob *b,
 	char **errmsg)
 {
 	bool held, now_on;
-	enum cv_err rc = store_remote_blob_held(x->s, b->sha256, &held,
-		errmsg);
+	enum cv_err rc = store_remote_blob_held(x->s, b->sha256, &held, errmsg);
 	if (rc == CV_OK)
 		rc = s3_get_legal_hold(x->c, b->key, b->version_id, &now_on,
 			errmsg);
@@ -286,10 +297,12 @@ static enum cv_err verify_blob(struct vctx *x, struct store_remote_blob *b,
 	char *e = NULL, got[CV_SHA256_HEX], why[300];
 	enum cv_err rc = s3_head(x->c, b->key, NULL, &cur, &e);
 	int before = x->bad;
-	if (rc == CV_ENOTFOUND || (rc == CV_OK && strcmp(cur.version_id,
-						      b->version_id)))
-		bad_blob(x, b, rc == CV_OK ? "a newer version was uploaded "
-			"over it" : "it was deleted (a delete marker)");
+	if (rc == CV_ENOTFOUND ||
+		(rc == CV_OK && strcmp(cur.version_id, b->version_id)))
+		bad_blob(x, b,
+			rc == CV_OK ? "a newer version was uploaded "
+				      "over it"
+				    : "it was deleted (a delete marker)");
 	else if (rc != CV_OK)
 		return cv_error(errmsg, rc, "%s", e);
 	free(e);
@@ -309,8 +322,8 @@ static enum cv_err verify_blob(struct vctx *x, struct store_remote_blob *b,
 		 o.retain_until_ms / 1000 < b->retain_until / 1000)
 		bad_blob(x, b, "its lock is shorter or weaker than recorded");
 	if ((rc = mirror_blob(x, b, errmsg)) != CV_OK ||
-	    (rc = storage_stream_sha(x->c, b->key, b->version_id, got,
-		     errmsg)) != CV_OK)
+		(rc = storage_stream_sha(x->c, b->key, b->version_id, got,
+			 errmsg)) != CV_OK)
 		return rc;
 	if (strcmp(got, b->sha256)) {
 		snprintf(why, sizeof why, "its bytes hash to %s", got);
@@ -321,15 +334,17 @@ static enum cv_err verify_blob(struct vctx *x, struct store_remote_blob *b,
 	b->checked_at = x->now;
 	rc = store_remote_blob_put(x->s, b, errmsg);
 	if (rc == CV_OK && x->out)
-		fprintf(x->out, "OK recording %s (version %s, %s until %.10s, "
-				"legal hold %s)\n", b->key, b->version_id,
-			b->lock_mode, (s3_format_date(o.retain_until_ms, why),
-					      why), b->legal_hold ? "ON" : "OFF");
+		fprintf(x->out,
+			"OK recording %s (version %s, %s until %.10s, "
+			"legal hold %s)\n",
+			b->key, b->version_id, b->lock_mode,
+			(s3_format_date(o.retain_until_ms, why), why),
+			b->legal_hold ? "ON" : "OFF");
 	return rc;
 }
 
-static enum cv_err each_blob(struct vctx *x, const char *target,
-	bool verify, char **errmsg)
+static enum cv_err each_blob(struct vctx *x, const char *target, bool verify,
+	char **errmsg)
 {
 	struct store_remote_blob *v;
 	size_t n;
@@ -383,21 +398,23 @@ static enum cv_err each_remote(struct store *s, const char *name, FILE *out,
 	return rc;
 }
 
-enum cv_err storage_verify(struct store *s,
-	const struct storage_verify_opts *o, char **errmsg)
+enum cv_err storage_verify(struct store *s, const struct storage_verify_opts *o,
+	char **errmsg)
 {
 	int n_bad = 0;
 	enum cv_err rc = each_remote(s, o->name, o->out,
 		o->now_ms ? o->now_ms : cv_now_ms(), true, o->deep, &n_bad,
 		errmsg);
 	if (rc == CV_OK && n_bad)
-		rc = cv_error(errmsg, CV_EINTEGRITY, "%d remote archive(s) "
-			"BAD", n_bad);
+		rc = cv_error(errmsg, CV_EINTEGRITY,
+			"%d remote archive(s) "
+			"BAD",
+			n_bad);
 	return rc;
 }
 
-enum cv_err storage_mirror_holds(struct store *s, const char *name,
-	FILE *out, char **errmsg)
+enum cv_err storage_mirror_holds(struct store *s, const char *name, FILE *out,
+	char **errmsg)
 {
 	int n_bad;
 	return each_remote(s, name, out, cv_now_ms(), false, false, &n_bad,

@@ -26,12 +26,12 @@ struct tarzst {
 	ZSTD_CCtx *zc;
 	struct sink *sink;
 	struct cv_hash *h;
-	struct fanout *fo;        /* lanes: hash, write */
-	char *out;                /* the slot being filled, or NULL */
+	struct fanout *fo; /* lanes: hash, write */
+	char *out;         /* the slot being filled, or NULL */
 	size_t out_pos;
 	uint64_t size, tar_size;
 	int64_t mtime;
-	enum cv_err err;          /* first failure in the callbacks */
+	enum cv_err err; /* first failure in the callbacks */
 };
 
 static bool lane_hash(void *arg, const void *p, size_t n, void *tag)
@@ -100,8 +100,10 @@ static int close_cb(struct archive *a, void *arg)
 static enum cv_err arerr(struct tarzst *t, char **errmsg, const char *what)
 {
 	if (t->err != CV_OK)
-		return cv_error(errmsg, t->err, "%s: writing the archive "
-						"failed", what);
+		return cv_error(errmsg, t->err,
+			"%s: writing the archive "
+			"failed",
+			what);
 	return cv_error(errmsg, CV_EIO, "%s: %s", what,
 		archive_error_string(t->ar) ? archive_error_string(t->ar)
 					    : "libarchive failed");
@@ -112,10 +114,10 @@ static bool setup_zstd(struct tarzst *t, int level, int threads)
 	t->zc = ZSTD_createCCtx();
 	if (!t->zc)
 		return false;
-	if (ZSTD_isError(ZSTD_CCtx_setParameter(t->zc,
-		    ZSTD_c_compressionLevel, level)) ||
-	    ZSTD_isError(ZSTD_CCtx_setParameter(t->zc, ZSTD_c_checksumFlag,
-		    1)))
+	if (ZSTD_isError(ZSTD_CCtx_setParameter(t->zc, ZSTD_c_compressionLevel,
+		    level)) ||
+		ZSTD_isError(
+			ZSTD_CCtx_setParameter(t->zc, ZSTD_c_checksumFlag, 1)))
 		return false;
 	/* a libzstd without threads refuses workers: run in the caller */
 	if (threads > 0)
@@ -149,10 +151,11 @@ enum cv_err tarzst_create(struct tarzst **out, struct sink *sink, int level,
 	if (!t->ar || !t->ent)
 		abort();
 	if (archive_write_set_format_pax_restricted(t->ar) != ARCHIVE_OK ||
-	    archive_write_set_bytes_per_block(t->ar, TAR_BLOCK) != ARCHIVE_OK ||
-	    archive_write_set_bytes_in_last_block(t->ar, 1) != ARCHIVE_OK ||
-	    archive_write_open(t->ar, t, NULL, write_cb, close_cb) !=
-		    ARCHIVE_OK) {
+		archive_write_set_bytes_per_block(t->ar, TAR_BLOCK) !=
+			ARCHIVE_OK ||
+		archive_write_set_bytes_in_last_block(t->ar, 1) != ARCHIVE_OK ||
+		archive_write_open(t->ar, t, NULL, write_cb, close_cb) !=
+			ARCHIVE_OK) {
 		enum cv_err rc = arerr(t, errmsg, "tar");
 		tarzst_destroy(t);
 		return rc;
@@ -232,8 +235,9 @@ enum cv_err tarzst_finish(struct tarzst *t, char sha256[CV_SHA256_HEX],
 	if (archive_write_close(t->ar) != ARCHIVE_OK)
 		return arerr(t, errmsg, "tar close");
 	if (!compress(t, NULL, 0, ZSTD_e_end))
-		return cv_error(errmsg, t->err, "finishing the zstd frame "
-						"failed");
+		return cv_error(errmsg, t->err,
+			"finishing the zstd frame "
+			"failed");
 	emit(t);
 	/* every byte written (or the sink's failure known) before the
 	 * caller commits the sink; the lanes are gone after this */
@@ -241,8 +245,9 @@ enum cv_err tarzst_finish(struct tarzst *t, char sha256[CV_SHA256_HEX],
 	fanout_destroy(t->fo);
 	t->fo = NULL;
 	if (!ok)
-		return cv_error(errmsg, CV_EIO, "tar close: writing the "
-						"archive failed");
+		return cv_error(errmsg, CV_EIO,
+			"tar close: writing the "
+			"archive failed");
 	char hex[CV_SHA512_HEX];
 	cv_hash_final_hex(t->h, hex);
 	t->h = NULL;

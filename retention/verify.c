@@ -66,8 +66,10 @@ static void check_counts(struct varch *va, const struct verify_opts *o)
 		if (va->info[i] == va->lines[i])
 			continue;
 		char msg[128];
-		snprintf(msg, sizeof(msg), "%lld lines where bag-info.txt's "
-			"%s says %lld", (long long)va->lines[i], labels[i],
+		snprintf(msg, sizeof(msg),
+			"%lld lines where bag-info.txt's "
+			"%s says %lld",
+			(long long)va->lines[i], labels[i],
 			(long long)va->info[i]);
 		problem(va, o, files[i], "%s", msg);
 	}
@@ -80,8 +82,10 @@ static void deep_begin(struct varch *va, const struct verify_opts *o)
 	char *e = NULL;
 	if (vrecord_of(o->store, va->name, &rec)) {
 		if (store_deep_begin(o->store, rec.id, &va->deep, &e) != CV_OK)
-			problem(va, o, "data/calls.jsonl", "the store cannot "
-				"be asked: %s", e);
+			problem(va, o, "data/calls.jsonl",
+				"the store cannot "
+				"be asked: %s",
+				e);
 		store_archive_finish(&rec);
 	}
 	free(e);
@@ -93,8 +97,10 @@ static void deep_end(struct varch *va, const struct verify_opts *o)
 	if (n) {
 		char msg[96];
 		snprintf(msg, sizeof(msg), "%lld", (long long)n);
-		problem(va, o, "data/calls.jsonl", "lacks %s call(s) the "
-			"store recorded in this archive", msg);
+		problem(va, o, "data/calls.jsonl",
+			"lacks %s call(s) the "
+			"store recorded in this archive",
+			msg);
 	}
 }
 
@@ -124,11 +130,11 @@ static void verify_bag(struct varch *va, const struct verify_opts *o)
 		return;
 	check_counts(va, o);
 	if (o->store)
-		fprintf(o->out, "%s: deep: %lld calls as stored, %lld no "
-				"longer in the store, %lld differ\n",
+		fprintf(o->out,
+			"%s: deep: %lld calls as stored, %lld no "
+			"longer in the store, %lld differ\n",
 			va->name, (long long)va->deep_same,
-			(long long)va->deep_absent,
-			(long long)va->deep_differ);
+			(long long)va->deep_absent, (long long)va->deep_differ);
 }
 
 static void verify_one(struct varch *va, const struct verify_opts *o)
@@ -142,7 +148,9 @@ enum cv_err verify_fed(const char *name, const struct verify_feed *f,
 {
 	char path[32], sink[1 << 16], *why = NULL;
 	snprintf(path, sizeof path, "/dev/fd/%d", f->fd);
-	struct varch va = { .path = path, .name = name, .chain_index = -1,
+	struct varch va = { .path = path,
+		.name = name,
+		.chain_index = -1,
 		.seq = -1 };
 	verify_bag(&va, o);
 	/* the feeder writes to its end: let it (tar's padding, or what a
@@ -155,8 +163,10 @@ enum cv_err verify_fed(const char *name, const struct verify_feed *f,
 	}
 	free(why);
 	if (o->store && *va.outer && vrecord_check(&va, o) == 0)
-		verify_problem(&va, o, name, "%sthe store has no record of an "
-			"archive at this URL", NULL);
+		verify_problem(&va, o, name,
+			"%sthe store has no record of an "
+			"archive at this URL",
+			NULL);
 	free(va.loc);
 	free(va.month);
 	free(va.prev_name);
@@ -206,8 +216,10 @@ static void check_chain(struct varch *all, size_t n, struct varch *va,
 		char sha[CV_SHA256_HEX];
 		tag_sha_of(prev, sha);
 		if (strcmp(sha, va->prev_tag) != 0)
-			problem(va, o, prev, "chain break: its tag manifest is "
-				"not the one %s names", va->path);
+			problem(va, o, prev,
+				"chain break: its tag manifest is "
+				"not the one %s names",
+				va->path);
 		free(prev);
 		return;
 	}
@@ -221,8 +233,8 @@ static void check_chain(struct varch *all, size_t n, struct varch *va,
 	char *e = NULL;
 	const char *remote = NULL;
 	if (!older && o->store && va->loc &&
-	    store_ret_find_archive(o->store, NULL, va->loc,
-		    va->chain_index - 1, &rec, &e) == CV_OK) {
+		store_ret_find_archive(o->store, NULL, va->loc,
+			va->chain_index - 1, &rec, &e) == CV_OK) {
 		/* in S3 (storage verify checks it there): the link is
 		 * checked against the record of its tag manifest */
 		if (!strncmp(rec.path, "s3://", 5))
@@ -239,15 +251,20 @@ static void check_chain(struct varch *all, size_t n, struct varch *va,
 	if (remote && *remote)
 		problem(va, o, prev, "%s", remote);
 	else if (remote)
-		fprintf(o->out, "%s: note: previous archive is in S3; chain "
-				"link checked against the store's record of "
-				"it\n", va->path);
+		fprintf(o->out,
+			"%s: note: previous archive is in S3; chain "
+			"link checked against the store's record of "
+			"it\n",
+			va->path);
 	else if (older)
-		problem(va, o, prev, "chain break: the previous archive is "
-			"missing%s", NULL);
+		problem(va, o, prev,
+			"chain break: the previous archive is "
+			"missing%s",
+			NULL);
 	else
-		fprintf(o->out, "%s: note: previous archive %s not present; "
-				"chain link not checked\n",
+		fprintf(o->out,
+			"%s: note: previous archive %s not present; "
+			"chain link not checked\n",
 			va->path, prev);
 	free(prev);
 }
@@ -262,17 +279,21 @@ static enum cv_err verified(struct varch *va, const struct verify_opts *o,
 		return CV_OK;
 	}
 	if (!id) {
-		fprintf(o->out, "%s: OK (checked against itself only: the "
-				"store has no record of an archive at this "
-				"path)\n", va->name);
+		fprintf(o->out,
+			"%s: OK (checked against itself only: the "
+			"store has no record of an archive at this "
+			"path)\n",
+			va->name);
 		return CV_OK;
 	}
-	enum cv_err rc = store_ret_mark_verified_id(o->store, id,
-		cv_now_ms(), errmsg);
+	enum cv_err rc = store_ret_mark_verified_id(o->store, id, cv_now_ms(),
+		errmsg);
 	if (rc == CV_OK) {
-		fprintf(o->out, "%s: OK (checked against itself and the "
-				"store's record of it; recorded in the "
-				"store)\n", va->name);
+		fprintf(o->out,
+			"%s: OK (checked against itself and the "
+			"store's record of it; recorded in the "
+			"store)\n",
+			va->name);
 		vrecord_note_purged(o, va->name, id);
 	}
 	return rc;
@@ -291,8 +312,8 @@ enum cv_err verify_archives(char *const *paths, size_t n,
 		if (o->store)
 			ids[i] = vrecord_check(&all[i], o);
 	}
-	int bad = 0, missing = o->store
-		? vrecord_missing(paths, o->names, n, o) : 0;
+	int bad = 0,
+	    missing = o->store ? vrecord_missing(paths, o->names, n, o) : 0;
 	enum cv_err rc = CV_OK;
 	for (size_t i = 0; i < n && rc == CV_OK; i++) {
 		check_chain(all, n, &all[i], o);
@@ -313,11 +334,14 @@ enum cv_err verify_archives(char *const *paths, size_t n,
 	free(all);
 	free(ids);
 	if (rc == CV_OK && missing)
-		rc = cv_error(errmsg, CV_EINTEGRITY, "%d of %zu archive(s) "
+		rc = cv_error(errmsg, CV_EINTEGRITY,
+			"%d of %zu archive(s) "
 			"failed verification, %d recorded archive(s) missing",
 			bad, n, missing);
 	else if (rc == CV_OK && bad)
-		rc = cv_error(errmsg, CV_EINTEGRITY, "%d of %zu archive(s) "
-			"failed verification", bad, n);
+		rc = cv_error(errmsg, CV_EINTEGRITY,
+			"%d of %zu archive(s) "
+			"failed verification",
+			bad, n);
 	return rc;
 }

@@ -16,21 +16,21 @@ enum { DEEP_CALLS, DEEP_VERSIONS, DEEP_EVENTS, DEEP_N };
 
 struct varch {
 	const char *path;
-	const char *name;         /* how the path is shown */
-	int bad;                  /* problems found */
-	bool walked;              /* the bag could be read to its end */
+	const char *name; /* how the path is shown */
+	int bad;          /* problems found */
+	bool walked;      /* the bag could be read to its end */
 	char outer[CV_SHA256_HEX];
 	char tag_sha[CV_SHA256_HEX]; /* of its tagmanifest-sha256.txt */
 	char *loc, *prev_name, *prev_tag, *month;
-	int chain_index;          /* -1 unknown */
-	int seq;                  /* Callvault-Supplement, -1 unknown */
-	int64_t info[DEEP_N];     /* Callvault-Calls/-Versions/-Events */
-	int64_t lines[DEEP_N];    /* --deep: lines of each file, -1 absent */
+	int chain_index;       /* -1 unknown */
+	int seq;               /* Callvault-Supplement, -1 unknown */
+	int64_t info[DEEP_N];  /* Callvault-Calls/-Versions/-Events */
+	int64_t lines[DEEP_N]; /* --deep: lines of each file, -1 absent */
 	int64_t deep_same, deep_absent, deep_differ;
-	struct store_deep *deep;  /* --deep: what the store's record of
+	struct store_deep *deep; /* --deep: what the store's record of
 				     this archive holds, which each line is
 				     held to; NULL = no record */
-	int64_t deep_reported;    /* membership problems named so far */
+	int64_t deep_reported;   /* membership problems named so far */
 	/* the tag manifest and what seals it (vseal.c); zeroed bufs */
 	struct buf tagm, sig, tsr;
 	bool tagm_whole, has_sig, has_tsr;

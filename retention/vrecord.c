@@ -26,13 +26,12 @@ static int same_cb(const struct store_archive *a, void *arg)
 	struct same_file *sf = arg;
 	struct stat st;
 	if (stat(a->path, &st) == 0 && st.st_dev == sf->dev &&
-	    st.st_ino == sf->ino)
+		st.st_ino == sf->ino)
 		sf->id = a->id; /* the newest such record wins */
 	return 0;
 }
 
-int64_t vrecord_of(struct store *s, const char *path,
-	struct store_archive *rec)
+int64_t vrecord_of(struct store *s, const char *path, struct store_archive *rec)
 {
 	char *e = NULL;
 	enum cv_err rc = store_ret_archive_at(s, path, rec, &e);
@@ -46,7 +45,7 @@ int64_t vrecord_of(struct store *s, const char *path,
 	sf.dev = st.st_dev;
 	sf.ino = st.st_ino;
 	if (store_ret_each_archive(s, same_cb, &sf, NULL) != CV_OK || !sf.id ||
-	    store_ret_archive_by_id(s, sf.id, rec, NULL) != CV_OK)
+		store_ret_archive_by_id(s, sf.id, rec, NULL) != CV_OK)
 		return 0;
 	return rec->id;
 }
@@ -84,15 +83,14 @@ int64_t vrecord_check(struct varch *va, const struct verify_opts *o)
 			differs(va, o, "its tag manifest's SHA-256",
 				va->tag_sha, r.tagmanifest_sha256);
 		if (!va->loc || strcmp(va->loc, r.location_id) != 0)
-			differs(va, o, "its location", va->loc,
-				r.location_id);
+			differs(va, o, "its location", va->loc, r.location_id);
 		if (!va->month || strcmp(va->month, r.month) != 0)
 			differs(va, o, "its month", va->month, r.month);
 		differs_int(va, o, "its supplement number", va->seq, r.seq);
 		differs_int(va, o, "its chain index", va->chain_index,
 			r.chain_index);
-		differs_int(va, o, "its Callvault-Calls",
-			va->info[DEEP_CALLS], r.n_calls);
+		differs_int(va, o, "its Callvault-Calls", va->info[DEEP_CALLS],
+			r.n_calls);
 		differs_int(va, o, "its Callvault-Versions",
 			va->info[DEEP_VERSIONS], r.n_versions);
 	}
@@ -111,16 +109,19 @@ void vrecord_hint(const struct verify_opts *o, const char *name, int64_t id)
 		    NULL) != CV_OK)
 		gone = changed = 0;
 	if (gone)
-		fprintf(o->out, "%s: cannot be rebuilt: %lld of its %lld calls "
-				"were purged\n",
+		fprintf(o->out,
+			"%s: cannot be rebuilt: %lld of its %lld calls "
+			"were purged\n",
 			name, (long long)gone, (long long)r.n_calls);
 	else if (changed)
-		fprintf(o->out, "%s: cannot be rebuilt: %lld of its calls "
-				"changed since it was written\n",
+		fprintf(o->out,
+			"%s: cannot be rebuilt: %lld of its calls "
+			"changed since it was written\n",
 			name, (long long)changed);
 	else
-		fprintf(o->out, "%s: can be rebuilt: callvault archive "
-				"--rebuild %s --location '%s'\n",
+		fprintf(o->out,
+			"%s: can be rebuilt: callvault archive "
+			"--rebuild %s --location '%s'\n",
 			name, r.month, r.location_id);
 	store_archive_finish(&r);
 }
@@ -130,14 +131,16 @@ void vrecord_note_purged(const struct verify_opts *o, const char *name,
 {
 	int64_t gone, changed;
 	if (store_ret_archive_rebuildable(o->store, id, &gone, &changed,
-		    NULL) == CV_OK && gone)
-		fprintf(o->out, "%s: note: the only copy of %lld purged calls; "
-				"it can no longer be rebuilt\n",
+		    NULL) == CV_OK &&
+		gone)
+		fprintf(o->out,
+			"%s: note: the only copy of %lld purged calls; "
+			"it can no longer be rebuilt\n",
 			name, (long long)gone);
 }
 
 struct missing {
-	char **dirs;              /* real paths of the directories given */
+	char **dirs; /* real paths of the directories given */
 	size_t n;
 	const struct verify_opts *o;
 	int64_t *ids;
@@ -160,8 +163,8 @@ static int missing_cb(const struct store_archive *a, void *arg)
 	char *d = real_dir(a->path);
 	for (size_t i = 0; d && i < m->n; i++)
 		if (!strcmp(d, m->dirs[i])) {
-			m->ids = xrealloc(m->ids, (m->n_ids + 1) *
-				sizeof(*m->ids));
+			m->ids = xrealloc(m->ids,
+				(m->n_ids + 1) * sizeof(*m->ids));
 			m->ids[m->n_ids++] = a->id;
 			break;
 		}
@@ -177,16 +180,17 @@ int vrecord_missing(char *const *paths, const char *const *names, size_t n,
 		if ((m.dirs[m.n] = real_dir(paths[i])))
 			m.n++;
 	/* restore's private copy: its directory holds nothing recorded */
-	if (names || store_ret_each_archive(o->store, missing_cb, &m,
-			     NULL) != CV_OK)
+	if (names ||
+		store_ret_each_archive(o->store, missing_cb, &m, NULL) != CV_OK)
 		m.n_ids = 0;
 	for (size_t i = 0; i < m.n_ids; i++) {
 		struct store_archive r;
 		if (store_ret_archive_by_id(o->store, m.ids[i], &r, NULL) !=
-		    CV_OK)
+			CV_OK)
 			continue;
-		fprintf(o->out, "%s: BAD %s: missing: the store recorded it "
-				"(%lld calls)\n",
+		fprintf(o->out,
+			"%s: BAD %s: missing: the store recorded it "
+			"(%lld calls)\n",
 			r.path, r.path, (long long)r.n_calls);
 		vrecord_hint(o, r.path, r.id);
 		store_archive_finish(&r);

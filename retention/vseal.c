@@ -25,7 +25,8 @@ static bool written_unsigned(struct varch *va, const struct verify_opts *o)
 		unsigned char *sig = NULL;
 		size_t n;
 		unsigned_ = store_ret_get_tagfile(o->store, rec.id,
-			SITEKEY_SIG_FILE, &sig, &n, &e) == CV_ENOTFOUND;
+				    SITEKEY_SIG_FILE, &sig, &n,
+				    &e) == CV_ENOTFOUND;
 		free(sig);
 		store_archive_finish(&rec);
 	}
@@ -37,28 +38,35 @@ static void check_signature(struct varch *va, const struct verify_opts *o)
 {
 	if (!o->pubkey) {
 		if (va->has_sig)
-			fprintf(o->out, "%s: note: signed, but no public key "
-					"was given to check it (--pubkey)\n",
+			fprintf(o->out,
+				"%s: note: signed, but no public key "
+				"was given to check it (--pubkey)\n",
 				va->name);
 		return;
 	}
 	if (!va->has_sig && written_unsigned(va, o)) {
-		fprintf(o->out, "%s: note: not signed: the store recorded it "
-				"as written before the site key existed (its "
-				"record is checked instead)\n", va->name);
+		fprintf(o->out,
+			"%s: note: not signed: the store recorded it "
+			"as written before the site key existed (its "
+			"record is checked instead)\n",
+			va->name);
 		return;
 	}
 	if (!va->has_sig) {
-		verify_problem(va, o, SITEKEY_SIG_FILE, "%smissing: the bag "
-			"is not signed by the site key", NULL);
+		verify_problem(va, o, SITEKEY_SIG_FILE,
+			"%smissing: the bag "
+			"is not signed by the site key",
+			NULL);
 		return;
 	}
 	if (!va->tagm_whole ||
-	    !sitekey_verify(o->pubkey, va->tagm.data, va->tagm.len,
-		    (const unsigned char *)va->sig.data, va->sig.len)) {
-		verify_problem(va, o, SITEKEY_SIG_FILE, "%sdoes not verify "
+		!sitekey_verify(o->pubkey, va->tagm.data, va->tagm.len,
+			(const unsigned char *)va->sig.data, va->sig.len)) {
+		verify_problem(va, o, SITEKEY_SIG_FILE,
+			"%sdoes not verify "
 			"with the site key: the tag manifest or the signature "
-			"is not the one signed", NULL);
+			"is not the one signed",
+			NULL);
 		return;
 	}
 	fprintf(o->out, "%s: signature good (site key)\n", va->name);
@@ -70,9 +78,11 @@ static void check_timestamp(struct varch *va, const struct verify_opts *o)
 		return;
 	char *err = NULL;
 	int64_t t = 0;
-	enum cv_err rc = !va->tagm_whole ? CV_EINTEGRITY
-		: tsa_check((const unsigned char *)va->tsr.data, va->tsr.len,
-			  va->tagm.data, va->tagm.len, o->tsa_ca, &t, &err);
+	enum cv_err rc =
+		!va->tagm_whole ? CV_EINTEGRITY
+				: tsa_check((const unsigned char *)va->tsr.data,
+					  va->tsr.len, va->tagm.data,
+					  va->tagm.len, o->tsa_ca, &t, &err);
 	if (rc == CV_EINVAL) {
 		/* the CA file itself: not the bag's fault */
 		fprintf(o->out, "%s: note: timestamp not checked: %s\n",
@@ -83,12 +93,14 @@ static void check_timestamp(struct varch *va, const struct verify_opts *o)
 	} else {
 		char ts[32];
 		cv_format_iso8601(t, ts);
-		fprintf(o->out, "%s: timestamp good: %s, over the tag "
-				"manifest%s\n",
-			va->name, ts, o->tsa_ca ? "; signed by an authority "
-						  "the CA file trusts"
-						: " (authority's signature "
-						  "not checked: no --tsa-ca)");
+		fprintf(o->out,
+			"%s: timestamp good: %s, over the tag "
+			"manifest%s\n",
+			va->name, ts,
+			o->tsa_ca ? "; signed by an authority "
+				    "the CA file trusts"
+				  : " (authority's signature "
+				    "not checked: no --tsa-ca)");
 	}
 	free(err);
 }

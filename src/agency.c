@@ -58,9 +58,12 @@ static enum cv_err list_page(struct auth *company, const char *url,
 			r.errmsg ? r.errmsg : "request failed");
 	} else if (r.status != 200) {
 		char *m = hljson_error_message(r.body.data, r.body.len);
-		rc = cv_error(errmsg, r.status >= 500 || r.status == 429
-			? CV_EHTTP : CV_EAUTH, "installed locations: HTTP "
-			"%ld%s%s", r.status, m ? ": " : "", m ? m : "");
+		rc = cv_error(errmsg,
+			r.status >= 500 || r.status == 429 ? CV_EHTTP
+							   : CV_EAUTH,
+			"installed locations: HTTP "
+			"%ld%s%s",
+			r.status, m ? ": " : "", m ? m : "");
 		free(m);
 	} else {
 		struct hljson_installed in;
@@ -99,8 +102,9 @@ enum cv_err agency_list(struct auth *company, const char *api_base,
 		rc = list_page(company, url, http, ids, n, &listed, &count,
 			errmsg);
 		free(url);
-		if (rc == CV_OK && (listed < PAGE ||
-			    (count >= 0 && (page + 1) * PAGE >= count)))
+		if (rc == CV_OK &&
+			(listed < PAGE ||
+				(count >= 0 && (page + 1) * PAGE >= count)))
 			break;
 	}
 	if (rc != CV_OK) {
@@ -120,7 +124,8 @@ static char *file_get(const char *path, const char *key)
 		for (char *l = text; l && *l;) {
 			char *eol = strchr(l, '\n');
 			size_t k = eol ? (size_t)(eol - l) : strlen(l);
-			if (k > kl && strncmp(l, key, kl) == 0 && l[kl] == '=') {
+			if (k > kl && strncmp(l, key, kl) == 0 &&
+				l[kl] == '=') {
 				val = xstrndup(l + kl + 1, k - kl - 1);
 				break;
 			}
@@ -153,8 +158,8 @@ enum cv_err agency_save_app(const char *dir, const char *client_id,
 	return rc;
 }
 
-enum cv_err agency_load_app(const char *dir, char **client_id,
-	char **api_base, char **version, char **errmsg)
+enum cv_err agency_load_app(const char *dir, char **client_id, char **api_base,
+	char **version, char **errmsg)
 {
 	char *p = xasprintf("%s/app", dir);
 	*client_id = file_get(p, "client_id");
@@ -167,7 +172,9 @@ enum cv_err agency_load_app(const char *dir, char **client_id,
 	free(*api_base);
 	free(*version);
 	*client_id = *api_base = *version = NULL;
-	return cv_error(errmsg, CV_ENOTFOUND, "no agency install in %s (add "
+	return cv_error(errmsg, CV_ENOTFOUND,
+		"no agency install in %s (add "
 		"it with --client-id, --client-secret-file and "
-		"--refresh-token-file)", dir);
+		"--refresh-token-file)",
+		dir);
 }

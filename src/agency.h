@@ -41,10 +41,9 @@ char *agency_of(const char *loc_dir);
 /* The app's client id, API root and Version, kept in the agency's
  * directory (file `app`) for the listings that follow. */
 enum cv_err agency_save_app(const char *dir, const char *client_id,
-	const char *api_base, const char *version, char **errmsg)
-	CV_MUST_CHECK;
+	const char *api_base, const char *version, char **errmsg) CV_MUST_CHECK;
 /* CV_ENOTFOUND when dir holds no agency install. Caller frees. */
-enum cv_err agency_load_app(const char *dir, char **client_id,
-	char **api_base, char **version, char **errmsg) CV_MUST_CHECK;
+enum cv_err agency_load_app(const char *dir, char **client_id, char **api_base,
+	char **version, char **errmsg) CV_MUST_CHECK;
 
 #endif

@@ -29,8 +29,10 @@ static enum cv_err create_key(const char *path, char **errmsg)
 	if (slash) {
 		*slash = '\0';
 		if (*dir && mkdir(dir, 0700) != 0 && errno != EEXIST) {
-			enum cv_err e = cv_error(errmsg, CV_EIO, "cannot create "
-				"%s: %s", dir, strerror(errno));
+			enum cv_err e = cv_error(errmsg, CV_EIO,
+				"cannot create "
+				"%s: %s",
+				dir, strerror(errno));
 			free(dir);
 			return e;
 		}
@@ -39,8 +41,7 @@ static enum cv_err create_key(const char *path, char **errmsg)
 	/* linked into place, never renamed over (keyfile.h): serve and a
 	 * sync timer making the key at once on the first run after an
 	 * upgrade must both use the one on disk */
-	return cv_keyfile_create(path, AUDITHEAD_KEY_LEN, "audit key",
-		errmsg);
+	return cv_keyfile_create(path, AUDITHEAD_KEY_LEN, "audit key", errmsg);
 }
 
 /* text (cv_read_secret's, trimmed) as exactly AUDITHEAD_KEY_LEN bytes */
@@ -60,8 +61,8 @@ enum cv_err audithead_key_load(const char *path, bool create,
 	enum cv_err rc;
 	if (stat(path, &st) != 0) {
 		if (errno != ENOENT || !create)
-			return cv_error(errmsg, errno == ENOENT ? CV_ENOTFOUND
-								: CV_EIO,
+			return cv_error(errmsg,
+				errno == ENOENT ? CV_ENOTFOUND : CV_EIO,
 				"audit key %s: %s", path, strerror(errno));
 		if ((rc = create_key(path, errmsg)) != CV_OK)
 			return rc;
@@ -70,16 +71,19 @@ enum cv_err audithead_key_load(const char *path, bool create,
 				path, strerror(errno));
 	}
 	if (st.st_mode & 077)
-		return cv_error(errmsg, CV_EINVAL, "audit key %s may be read "
+		return cv_error(errmsg, CV_EINVAL,
+			"audit key %s may be read "
 			"or written by group or others (mode %04o); fix it "
-			"with: chmod 600 %s", path,
-			(unsigned)(st.st_mode & 07777), path);
+			"with: chmod 600 %s",
+			path, (unsigned)(st.st_mode & 07777), path);
 	char *text = NULL;
 	if ((rc = cv_read_secret(path, &text, errmsg)) != CV_OK)
 		return rc;
 	if (!decode(text, key))
-		rc = cv_error(errmsg, CV_EINVAL, "audit key %s is not 64 hex "
-			"digits", path);
+		rc = cv_error(errmsg, CV_EINVAL,
+			"audit key %s is not 64 hex "
+			"digits",
+			path);
 	OPENSSL_cleanse(text, strlen(text));
 	free(text);
 	return rc;

@@ -34,7 +34,7 @@ struct auth {
 	 * POST /oauth/locationToken with the company's token */
 	struct auth *company;
 	char *company_id;
-	const char *user_type;    /* of the refresh grant: Location, Company */
+	const char *user_type; /* of the refresh grant: Location, Company */
 };
 
 static void wipe_free(char *s)
@@ -149,8 +149,8 @@ enum cv_err auth_save_oauth(const char *dir, const char *secret_file,
 
 enum cv_err auth_remove(const char *dir, char **errmsg)
 {
-	static const char *const names[] = { "token", "client_secret",
-		"tokens", "lock", "agency", "app" };
+	static const char *const names[] = { "token", "client_secret", "tokens",
+		"lock", "agency", "app" };
 	for (size_t i = 0; i < CV_ARRAY_LEN(names); i++) {
 		char *p = xasprintf("%s/%s", dir, names[i]);
 		if (unlink(p) != 0 && errno != ENOENT) {
@@ -207,7 +207,8 @@ static enum cv_err load_tokens(struct auth *a, char **errmsg)
 	if ((!refresh || !*refresh) && !a->company) {
 		wipe_free(refresh);
 		wipe_free(access);
-		return cv_error(errmsg, CV_EAUTH, "location %s: no refresh "
+		return cv_error(errmsg, CV_EAUTH,
+			"location %s: no refresh "
 			"token on file (run `callvault location add` again)",
 			a->loc);
 	}
@@ -232,7 +233,8 @@ static enum cv_err open_agency(struct auth *a, char **errmsg)
 	char *text = NULL;
 	size_t len;
 	enum cv_err rc = access(p, F_OK) != 0 ? CV_OK
-		: cv_read_file(p, TOKENS_MAX, &text, &len, errmsg);
+					      : cv_read_file(p, TOKENS_MAX,
+							&text, &len, errmsg);
 	free(p);
 	if (rc != CV_OK || !text)
 		return rc;
@@ -240,8 +242,10 @@ static enum cv_err open_agency(struct auth *a, char **errmsg)
 	a->company_id = tokens_get(text, "company_id");
 	free(text);
 	if (!adir || !a->company_id)
-		rc = cv_error(errmsg, CV_EAUTH, "location %s: its agency file "
-			"is damaged", a->loc);
+		rc = cv_error(errmsg, CV_EAUTH,
+			"location %s: its agency file "
+			"is damaged",
+			a->loc);
 	else
 		rc = auth_open_company(&a->company, adir, a->api_base,
 			a->client_id, &a->http, errmsg);
@@ -254,16 +258,18 @@ enum cv_err auth_open_company(struct auth **out, const char *dir,
 	const struct hl_client_opts *http, char **errmsg)
 {
 	struct store_location l = { .id = "agency",
-		.auth = STORE_AUTH_OAUTH, .api_base = (char *)api_base,
-		.client_id = (char *)client_id, .secrets_dir = (char *)dir };
+		.auth = STORE_AUTH_OAUTH,
+		.api_base = (char *)api_base,
+		.client_id = (char *)client_id,
+		.secrets_dir = (char *)dir };
 	enum cv_err rc = auth_open(out, &l, http, errmsg);
 	if (rc == CV_OK)
 		(*out)->user_type = "Company";
 	return rc;
 }
 
-enum cv_err auth_save_agency_location(const char *dir,
-	const char *agency_dir, const char *company_id, char **errmsg)
+enum cv_err auth_save_agency_location(const char *dir, const char *agency_dir,
+	const char *company_id, char **errmsg)
 {
 	enum cv_err rc = mkdir_private(dir, errmsg);
 	char *text = xasprintf("dir=%s\ncompany_id=%s\n", agency_dir,
@@ -380,8 +386,8 @@ static void post_refresh(struct auth *a, struct hl_response *r)
  * POST /oauth/locationToken with the company's token (refreshed under
  * the agency's own lock when stale; once more when refused as invalid).
  */
-static enum cv_err post_location_token(struct auth *a,
-	struct hl_response *r, char **errmsg)
+static enum cv_err post_location_token(struct auth *a, struct hl_response *r,
+	char **errmsg)
 {
 	char *cid = hl_escape(a->company_id), *lid = hl_escape(a->loc);
 	char *form = xasprintf("companyId=%s&locationId=%s", cid, lid);
@@ -396,7 +402,8 @@ static enum cv_err post_location_token(struct auth *a,
 		hl_post_form_auth(url, form, sent, AUTH_AGENCY_VERSION,
 			&a->http, r);
 		char *m = r->status == 401 ? hljson_error_message(r->body.data,
-			r->body.len) : NULL;
+						     r->body.len)
+					   : NULL;
 		bool invalid = m && strcasestr(m, "invalid token");
 		free(m);
 		if (invalid && n == 0)
@@ -418,15 +425,18 @@ static enum cv_err check_reply(const struct auth *a,
 	const struct hl_response *r, char **errmsg)
 {
 	if (r->err != CV_OK)
-		return cv_error(errmsg, CV_EHTTP, "location %s: token endpoint: "
-			"%s", a->loc, r->errmsg ? r->errmsg : "failed");
+		return cv_error(errmsg, CV_EHTTP,
+			"location %s: token endpoint: "
+			"%s",
+			a->loc, r->errmsg ? r->errmsg : "failed");
 	if (r->status == 200)
 		return CV_OK;
 	char *m = hljson_error_message(r->body.data, r->body.len);
-	enum cv_err rc = cv_error(errmsg, r->status >= 500 ? CV_EHTTP
-		: CV_EAUTH, "location %s: token %s refused (HTTP %ld%s%s)",
-		a->loc, a->company ? "request" : "refresh", r->status,
-		m ? ": " : "", m ? m : "");
+	enum cv_err rc = cv_error(errmsg,
+		r->status >= 500 ? CV_EHTTP : CV_EAUTH,
+		"location %s: token %s refused (HTTP %ld%s%s)", a->loc,
+		a->company ? "request" : "refresh", r->status, m ? ": " : "",
+		m ? m : "");
 	free(m);
 	return rc;
 }
@@ -439,8 +449,10 @@ static enum cv_err adopt(struct auth *a, const struct hl_response *r,
 	char *perr = NULL;
 	if (hljson_token_parse_opt(r->body.data, r->body.len, !a->company, &t,
 		    &perr) != CV_OK) {
-		enum cv_err rc = cv_error(errmsg, CV_EAUTH, "location %s: "
-			"token response: %s", a->loc, perr);
+		enum cv_err rc = cv_error(errmsg, CV_EAUTH,
+			"location %s: "
+			"token response: %s",
+			a->loc, perr);
 		free(perr);
 		return rc;
 	}
@@ -455,7 +467,8 @@ static enum cv_err adopt(struct auth *a, const struct hl_response *r,
 	if (rc != CV_OK) {
 		/* the server rotated the token but we could not keep it */
 		cv_errlog("location=%s msg=\"new refresh token could not be "
-			  "saved: re-install may be needed\"", a->loc);
+			  "saved: re-install may be needed\"",
+			a->loc);
 		hljson_token_finish(&t);
 		return rc;
 	}
@@ -510,8 +523,10 @@ static enum cv_err refresh_locked(struct auth *a, const char *refused,
 	int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	free(lp);
 	if (fd < 0)
-		return cv_error(errmsg, CV_EIO, "location %s: cannot open the "
-			"lock file: %s", a->loc, strerror(errno));
+		return cv_error(errmsg, CV_EIO,
+			"location %s: cannot open the "
+			"lock file: %s",
+			a->loc, strerror(errno));
 	while (flock(fd, LOCK_EX) != 0) {
 		if (errno != EINTR) {
 			close(fd);
@@ -522,7 +537,7 @@ static enum cv_err refresh_locked(struct auth *a, const char *refused,
 	enum cv_err rc = load_tokens(a, errmsg);
 	if (rc == CV_OK) {
 		bool same = refused && a->access &&
-			strcmp(a->access, refused) == 0;
+			    strcmp(a->access, refused) == 0;
 		if (same || needs_refresh(a, cv_now_ms()))
 			rc = exchange(a, errmsg);
 	}
@@ -584,8 +599,7 @@ char *auth_staging_dir(const char *dir)
 	return xasprintf("%s.new", dir);
 }
 
-enum cv_err auth_install(const char *staging, const char *dir,
-	char **errmsg)
+enum cv_err auth_install(const char *staging, const char *dir, char **errmsg)
 {
 	char *old = xasprintf("%s.old", dir);
 	enum cv_err rc = CV_OK;

@@ -45,9 +45,8 @@ enum cv_err auth_remove(const char *dir, char **errmsg) CV_MUST_CHECK;
  * and its own access token, which comes from POST /oauth/locationToken
  * with the company's token (itself refreshed with user_type=Company).
  */
-enum cv_err auth_save_agency_location(const char *dir,
-	const char *agency_dir, const char *company_id, char **errmsg)
-	CV_MUST_CHECK;
+enum cv_err auth_save_agency_location(const char *dir, const char *agency_dir,
+	const char *company_id, char **errmsg) CV_MUST_CHECK;
 
 struct auth;
 /* Open the Company credentials in dir (for an agency-wide install). */
@@ -69,8 +68,8 @@ void auth_close(struct auth *a);
  * refreshed first. CV_EAUTH when the server refused the refresh token,
  * CV_EHTTP when the token endpoint could not be reached.
  */
-enum cv_err auth_token(struct auth *a, const char **token, char **errmsg)
-	CV_MUST_CHECK;
+enum cv_err auth_token(struct auth *a, const char **token,
+	char **errmsg) CV_MUST_CHECK;
 /* Whether auth_token() would refresh now: lock a file and wait for the
  * token endpoint. */
 bool auth_token_would_refresh(const struct auth *a);
@@ -80,8 +79,8 @@ bool auth_token_would_refresh(const struct auth *a);
  * (unless another process already replaced that token) and return CV_OK
  * so the caller retries once. For a PIT: CV_OK (one retry as is).
  */
-enum cv_err auth_refused(struct auth *a, const char *token, char **errmsg)
-	CV_MUST_CHECK;
+enum cv_err auth_refused(struct auth *a, const char *token,
+	char **errmsg) CV_MUST_CHECK;
 
 /* Number of refresh exchanges this process made (for tests and logs). */
 int auth_refresh_count(const struct auth *a);

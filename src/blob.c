@@ -31,7 +31,7 @@ struct blob_writer {
 	struct cv_hash *h;
 	unsigned char head[HEAD_MAX];
 	bool failed, flushed;
-	enum cv_err flush_rc;     /* blob_writer_flush's result */
+	enum cv_err flush_rc; /* blob_writer_flush's result */
 	char *flush_why;
 };
 
@@ -175,8 +175,7 @@ enum cv_err blob_writer_write(struct blob_writer *w, const void *p, size_t n,
 	if (w->max > 0 && (int64_t)n > w->max - w->size) {
 		w->failed = true;
 		return cv_error(errmsg, CV_ETOOBIG,
-			"over the size bound of %lld bytes",
-			(long long)w->max);
+			"over the size bound of %lld bytes", (long long)w->max);
 	}
 	if (w->size < HEAD_MAX) {
 		size_t k = (size_t)(HEAD_MAX - w->size);
@@ -247,8 +246,9 @@ static enum cv_err publish(struct blob_writer *w, const char *hex,
 {
 	char *fan = xasprintf("%s/%.2s", w->b->dir, hex);
 	bool made = mkdir(fan, (mode_t)cv_data_dir_mode()) == 0;
-	enum cv_err rc = made || errno == EEXIST ? CV_OK
-		: sys_err(errmsg, "create", fan);
+	enum cv_err rc = made || errno == EEXIST
+				 ? CV_OK
+				 : sys_err(errmsg, "create", fan);
 	char *dst = blob_path(w->b, hex);
 	/* Renamed over a file of that name too: these bytes are proven to
 	 * hash to it, a file already there is not (a flipped bit keeps its
@@ -258,7 +258,7 @@ static enum cv_err publish(struct blob_writer *w, const char *hex,
 		rc = sys_err(errmsg, "rename to", dst);
 	} else if (rc == CV_OK) {
 		free(w->tmp);
-		w->tmp = NULL;   /* not ours to unlink any more */
+		w->tmp = NULL; /* not ours to unlink any more */
 	}
 	if (rc == CV_OK || made) {
 		unsigned v = 0;
@@ -287,8 +287,8 @@ enum cv_err blob_writer_publish(struct blob_writer *w,
 	cv_hash_final_hex(w->h, hex);
 	w->h = NULL;
 	if (expect_sha256 && strcmp(hex, expect_sha256) != 0) {
-		rc = cv_error(errmsg, CV_EINTEGRITY,
-			"bytes hash to %s, not %s", hex, expect_sha256);
+		rc = cv_error(errmsg, CV_EINTEGRITY, "bytes hash to %s, not %s",
+			hex, expect_sha256);
 		goto out;
 	}
 	/* the file stays open (and locked) until it has its name: a sweep
@@ -357,8 +357,7 @@ static enum cv_err read_all(int fd,
 	}
 }
 
-static enum cv_err to_writer(const void *p, size_t n, void *arg,
-	char **errmsg)
+static enum cv_err to_writer(const void *p, size_t n, void *arg, char **errmsg)
 {
 	return blob_writer_write(arg, p, n, errmsg);
 }
@@ -410,8 +409,7 @@ enum cv_err blob_open_read(const struct blobstore *b, const char *sha256,
 	return rc;
 }
 
-bool blob_exists(const struct blobstore *b, const char *sha256,
-	int64_t *size)
+bool blob_exists(const struct blobstore *b, const char *sha256, int64_t *size)
 {
 	if (!blob_name_valid(sha256))
 		return false;
@@ -444,8 +442,7 @@ enum cv_err blob_hash(const struct blobstore *b, const char *sha256,
 	return CV_OK;
 }
 
-enum cv_err blob_remove(struct blobstore *b, const char *sha256,
-	char **errmsg)
+enum cv_err blob_remove(struct blobstore *b, const char *sha256, char **errmsg)
 {
 	if (!blob_name_valid(sha256))
 		return cv_error(errmsg, CV_EINVAL, "not a blob name");
@@ -516,10 +513,10 @@ int blob_sweep_tmp(struct blobstore *b)
 		if (e->d_name[0] == '.')
 			continue;
 		char *p = xasprintf("%s/%s", tmpdir, e->d_name);
-		int fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-			O_NONBLOCK);
+		int fd = open(p,
+			O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
-		    unlink(p) == 0)
+			unlink(p) == 0)
 			n++;
 		if (fd >= 0)
 			close(fd);

@@ -42,8 +42,7 @@ enum cv_err blob_writer_write(struct blob_writer *w, const void *p, size_t n,
 	char **errmsg) CV_MUST_CHECK;
 /* Bytes written so far, and the first up to 64 KiB of them (for a header). */
 int64_t blob_writer_size(const struct blob_writer *w);
-const unsigned char *blob_writer_head(const struct blob_writer *w,
-	size_t *n);
+const unsigned char *blob_writer_head(const struct blob_writer *w, size_t *n);
 /* Make the blob durable and visible under its name; sha256 gets its hex
  * name, *size its length. If expect_sha256 is non-NULL the bytes must
  * hash to it (CV_EINTEGRITY otherwise, nothing kept). Frees w whatever
@@ -88,8 +87,7 @@ char *blob_path(const struct blobstore *b, const char *sha256);
 enum cv_err blob_open_read(const struct blobstore *b, const char *sha256,
 	int *fd, int64_t *size, char **errmsg) CV_MUST_CHECK;
 /* Whether the blob exists (and its size when size is non-NULL). */
-bool blob_exists(const struct blobstore *b, const char *sha256,
-	int64_t *size);
+bool blob_exists(const struct blobstore *b, const char *sha256, int64_t *size);
 /* Hash a blob's bytes: CV_OK with the digest in got (which may differ
  * from its name: the caller judges). */
 enum cv_err blob_hash(const struct blobstore *b, const char *sha256,

@@ -11,8 +11,7 @@
 #define REDACTED "[redacted]"
 
 /* Keys that belong to a webhook delivery, not to the call. */
-static const char *const envelope_keys[] = { "type", "webhookId",
-	"timestamp" };
+static const char *const envelope_keys[] = { "type", "webhookId", "timestamp" };
 
 int calllog_json_depth(const char *bytes, size_t n, int limit)
 {
@@ -64,10 +63,10 @@ static bool strings_bounded(const json_t *v, const char **bad_key)
 	json_t *x;
 	size_t i;
 	switch (json_typeof(v)) {
-	case JSON_STRING:
-		return json_string_length(v) <= CALLLOG_MAX_STRING;
+	case JSON_STRING: return json_string_length(v) <= CALLLOG_MAX_STRING;
 	case JSON_OBJECT:
-		json_object_foreach((json_t *)v, k, x) {
+		json_object_foreach((json_t *)v, k, x)
+		{
 			if (!strings_bounded(x, bad_key)) {
 				if (!*bad_key)
 					*bad_key = k;
@@ -76,21 +75,21 @@ static bool strings_bounded(const json_t *v, const char **bad_key)
 		}
 		return true;
 	case JSON_ARRAY:
-		json_array_foreach(v, i, x) {
+		json_array_foreach(v, i, x)
+		{
 			if (!strings_bounded(x, bad_key))
 				return false;
 		}
 		return true;
-	default:
-		return true;
+	default: return true;
 	}
 }
 
 enum ftype { F_STRING, F_NUMBER, F_BOOL, F_ARRAY };
 
 /* Fetch an optional field of the given type; null counts as missing. */
-static bool get_field(json_t *obj, const char *key, enum ftype t,
-	json_t **out, char **reason)
+static bool get_field(json_t *obj, const char *key, enum ftype t, json_t **out,
+	char **reason)
 {
 	json_t *v = json_object_get(obj, key);
 	*out = NULL;
@@ -113,8 +112,7 @@ static bool get_field(json_t *obj, const char *key, enum ftype t,
 
 static char *dup_str(json_t *v)
 {
-	return v ? xstrndup(json_string_value(v), json_string_length(v))
-		 : NULL;
+	return v ? xstrndup(json_string_value(v), json_string_length(v)) : NULL;
 }
 
 static int tri(json_t *v)
@@ -209,15 +207,15 @@ static char *soft_id(struct calllog *c, json_t *obj, const char *key,
 static int scrub_action(json_t *action)
 {
 	json_t *params = json_object_get(action, "actionParameters");
-	json_t *api = json_is_object(params) ? json_object_get(params,
-						      "apiDetails")
-					     : NULL;
+	json_t *api = json_is_object(params)
+			      ? json_object_get(params, "apiDetails")
+			      : NULL;
 	int n = 0;
 	if (!json_is_object(api))
 		return 0;
 	json_t *auth = json_object_get(api, "authenticationValue");
 	if (auth && !json_is_null(auth) &&
-	    !(json_is_string(auth) && json_string_length(auth) == 0)) {
+		!(json_is_string(auth) && json_string_length(auth) == 0)) {
 		json_object_set_new(api, "authenticationValue",
 			json_string(REDACTED));
 		n++;
@@ -226,10 +224,11 @@ static int scrub_action(json_t *action)
 	size_t i;
 	json_t *h;
 	if (json_is_array(headers)) {
-		json_array_foreach(headers, i, h) {
-			json_t *val = json_is_object(h) ? json_object_get(h,
-								  "value")
-							: NULL;
+		json_array_foreach(headers, i, h)
+		{
+			json_t *val = json_is_object(h)
+					      ? json_object_get(h, "value")
+					      : NULL;
 			if (val && !json_is_null(val)) {
 				json_object_set_new(h, "value",
 					json_string(REDACTED));
@@ -240,7 +239,8 @@ static int scrub_action(json_t *action)
 		const char *k;
 		json_t *v;
 		void *tmp;
-		json_object_foreach_safe(headers, tmp, k, v) {
+		json_object_foreach_safe(headers, tmp, k, v)
+		{
 			json_object_set_new(headers, k, json_string(REDACTED));
 			n++;
 		}
@@ -260,10 +260,11 @@ static void parse_actions(json_t *obj, struct calllog *c)
 	c->actions = xcalloc(n ? n : 1, sizeof(*c->actions));
 	struct buf types;
 	buf_init(&types);
-	json_array_foreach(arr, i, a) {
+	json_array_foreach(arr, i, a)
+	{
 		char prefix[48];
-		snprintf(prefix, sizeof(prefix), "executedCallActions[%zu]: ",
-			i);
+		snprintf(prefix, sizeof(prefix),
+			"executedCallActions[%zu]: ", i);
 		if (!json_is_object(a)) {
 			note(c, "%sexpected object, got %s", prefix,
 				type_name(a));
@@ -278,10 +279,10 @@ static void parse_actions(json_t *obj, struct calllog *c)
 			c->shape = CALLLOG_WEBHOOK;
 		}
 		ca->id = soft_id(c, a, "actionId", prefix);
-		ca->type = dup_str(soft_field(c, a, "actionType", F_STRING,
-			prefix));
-		ca->name = dup_str(soft_field(c, a, "actionName", F_STRING,
-			prefix));
+		ca->type = dup_str(
+			soft_field(c, a, "actionType", F_STRING, prefix));
+		ca->name = dup_str(
+			soft_field(c, a, "actionName", F_STRING, prefix));
 		json_t *v = soft_field(c, a, "executedAt", F_STRING, prefix);
 		if (v && !cv_parse_iso8601(json_string_value(v),
 				 &ca->executed_at))
@@ -292,8 +293,8 @@ static void parse_actions(json_t *obj, struct calllog *c)
 			if (strcmp(ca->type, "CALL_TRANSFER") == 0)
 				c->transferred = true;
 			char *needle = xasprintf(",%s,", ca->type);
-			char *hay = xasprintf(",%s,", types.data ? types.data
-								 : "");
+			char *hay = xasprintf(",%s,",
+				types.data ? types.data : "");
 			if (!strstr(hay, needle)) {
 				if (types.len)
 					buf_putc(&types, ',');
@@ -327,7 +328,7 @@ static bool parse_object(json_t *obj, const char *location_hint,
 	if (json_is_string(type) || json_object_get(obj, "webhookId"))
 		c->shape = CALLLOG_WEBHOOK;
 	if (json_is_string(type) &&
-	    strcmp(json_string_value(type), "VoiceAiCallEnd") != 0) {
+		strcmp(json_string_value(type), "VoiceAiCallEnd") != 0) {
 		*reason = xasprintf("field \"type\": \"%.64s\" is not a call "
 				    "log (VoiceAiCallEnd)",
 			json_string_value(type));
@@ -378,13 +379,12 @@ static bool parse_object(json_t *obj, const char *location_hint,
 		c->has_duration = true;
 	}
 	c->trial_call = tri(soft_field(c, obj, "trialCall", F_BOOL, ""));
-	c->agent_deleted = tri(soft_field(c, obj, "isAgentDeleted", F_BOOL,
-		""));
-	c->agent_transfer = tri(soft_field(c, obj, "agentTransferOccurred",
-		F_BOOL, ""));
+	c->agent_deleted = tri(
+		soft_field(c, obj, "isAgentDeleted", F_BOOL, ""));
+	c->agent_transfer = tri(
+		soft_field(c, obj, "agentTransferOccurred", F_BOOL, ""));
 	c->summary = dup_str(soft_field(c, obj, "summary", F_STRING, ""));
-	c->transcript = dup_str(soft_field(c, obj, "transcript", F_STRING,
-		""));
+	c->transcript = dup_str(soft_field(c, obj, "transcript", F_STRING, ""));
 	parse_actions(obj, c);
 	notes_close(c);
 	if (c->agent_transfer == 1)
@@ -437,7 +437,7 @@ static json_t *load_bounded(const char *bytes, size_t n, char **reason)
 		return NULL;
 	}
 	if (calllog_json_depth(bytes, n, CALLLOG_MAX_DEPTH) >
-	    CALLLOG_MAX_DEPTH) {
+		CALLLOG_MAX_DEPTH) {
 		*reason = xasprintf("JSON nested deeper than %d levels",
 			CALLLOG_MAX_DEPTH);
 		return NULL;
@@ -494,8 +494,10 @@ enum cv_err calllog_parse_payload(const char *bytes, size_t n,
 	json_t *list = json_object_get(root, "callLogs");
 	if (list && !json_object_get(root, "id")) {
 		if (!json_is_array(list)) {
-			*reason = xasprintf("field \"callLogs\": expected array,"
-					    " got %s", type_name(list));
+			*reason =
+				xasprintf("field \"callLogs\": expected array,"
+					  " got %s",
+					type_name(list));
 			json_decref(root);
 			return CV_EPARSE;
 		}
@@ -507,13 +509,15 @@ enum cv_err calllog_parse_payload(const char *bytes, size_t n,
 		json_t *el;
 		out->items = xcalloc(json_array_size(list) + 1,
 			sizeof(*out->items));
-		json_array_foreach(list, i, el) {
+		json_array_foreach(list, i, el)
+		{
 			struct calllog_item *it = &out->items[out->n++];
 			if (!json_is_object(el)) {
 				memset(it, 0, sizeof(*it));
-				it->reason = xasprintf("callLogs[%zu]: expected "
-						       "object, got %s",
-					i, type_name(el));
+				it->reason =
+					xasprintf("callLogs[%zu]: expected "
+						  "object, got %s",
+						i, type_name(el));
 				it->raw = json_dumps(el,
 					JSON_COMPACT | JSON_ENCODE_ANY);
 				it->raw_len = it->raw ? strlen(it->raw) : 0;
@@ -571,8 +575,7 @@ enum cv_err calllog_from_canonical(const char *json, size_t n,
 }
 
 enum cv_err calllog_event_envelope(const char *bytes, size_t n,
-	struct calllog_envelope *out, struct calllog_batch *call,
-	char **reason)
+	struct calllog_envelope *out, struct calllog_batch *call, char **reason)
 {
 	memset(out, 0, sizeof(*out));
 	if (call) {
@@ -590,13 +593,14 @@ enum cv_err calllog_event_envelope(const char *bytes, size_t n,
 	if (ok) {
 		json_t *ts = json_object_get(root, "timestamp");
 		if (!json_is_string(ts) ||
-		    !cv_parse_iso8601(json_string_value(ts),
-			    &out->timestamp_ms))
+			!cv_parse_iso8601(json_string_value(ts),
+				&out->timestamp_ms))
 			out->timestamp_ms = 0;
-		out->call_end = out->type
-			? strcmp(out->type, "VoiceAiCallEnd") == 0
-			: json_object_get(root, "agentId") &&
-				json_object_get(root, "transcript");
+		out->call_end = out->type ? strcmp(out->type,
+						    "VoiceAiCallEnd") == 0
+					  : json_object_get(root, "agentId") &&
+						    json_object_get(root,
+							    "transcript");
 		if (out->call_end)
 			ok = get_id(root, "id", &out->call_id, reason);
 	}

@@ -26,9 +26,9 @@
 enum calllog_shape { CALLLOG_REST, CALLLOG_WEBHOOK };
 
 struct calllog_action {
-	char *id;           /* actionId, or _id in the webhook shape */
-	char *type;         /* actionType, NULL when missing */
-	char *name;         /* actionName */
+	char *id;            /* actionId, or _id in the webhook shape */
+	char *type;          /* actionType, NULL when missing */
+	char *name;          /* actionName */
 	int64_t executed_at; /* epoch ms, 0 when missing or unparseable */
 };
 
@@ -41,12 +41,12 @@ struct calllog {
 	char *contact_id;
 	char *from_number;
 	char *message_id;
-	int64_t created_at;     /* epoch ms UTC */
-	double duration;        /* seconds */
+	int64_t created_at; /* epoch ms UTC */
+	double duration;    /* seconds */
 	bool has_duration;
-	int trial_call;         /* -1 unknown, 0, 1 */
-	int agent_deleted;      /* -1 unknown (webhook shape), 0, 1 */
-	int agent_transfer;     /* agentTransferOccurred: -1, 0, 1 */
+	int trial_call;     /* -1 unknown, 0, 1 */
+	int agent_deleted;  /* -1 unknown (webhook shape), 0, 1 */
+	int agent_transfer; /* agentTransferOccurred: -1, 0, 1 */
 	char *summary;
 	char *transcript;
 	size_t n_actions;
@@ -54,14 +54,14 @@ struct calllog {
 
 	/* Derived for reporting. */
 	bool appointment_booked; /* an APPOINTMENT_BOOKING action ran */
-	bool transferred;        /* CALL_TRANSFER ran or agentTransferOccurred */
-	char *action_types;      /* distinct action types, comma-separated */
+	bool transferred;   /* CALL_TRANSFER ran or agentTransferOccurred */
+	char *action_types; /* distinct action types, comma-separated */
 
 	/* Canonical JSON (sorted keys, compact) of the scrubbed record. */
 	char *canonical;
 	size_t canonical_len;
 	char canonical_sha256[CV_SHA256_HEX];
-	int n_redacted;          /* secrets replaced by "[redacted]" */
+	int n_redacted; /* secrets replaced by "[redacted]" */
 
 	/* What could not be read into the fields above (wrong type, out of
 	 * range), "; "-separated, or NULL. The canonical form still holds
@@ -72,9 +72,9 @@ struct calllog {
 
 /* One element of a parsed payload: a record, or a rejection. */
 struct calllog_item {
-	struct calllog rec;     /* valid when reason == NULL */
-	char *reason;           /* why it was rejected, naming the field */
-	char *raw;              /* the element as JSON, for quarantine */
+	struct calllog rec; /* valid when reason == NULL */
+	char *reason;       /* why it was rejected, naming the field */
+	char *raw;          /* the element as JSON, for quarantine */
 	size_t raw_len;
 };
 
@@ -82,7 +82,7 @@ struct calllog_item {
 struct calllog_batch {
 	size_t n;
 	struct calllog_item *items;
-	bool is_list;           /* {"total":…,"callLogs":[…]} */
+	bool is_list;                   /* {"total":…,"callLogs":[…]} */
 	int64_t total, page, page_size; /* list fields, -1 when absent */
 };
 
@@ -98,14 +98,14 @@ struct calllog_batch {
  * out is empty. Free out with calllog_batch_finish() either way.
  */
 enum cv_err calllog_parse_payload(const char *bytes, size_t n,
-	const char *location_hint, struct calllog_batch *out, char **reason)
-	CV_MUST_CHECK;
+	const char *location_hint, struct calllog_batch *out,
+	char **reason) CV_MUST_CHECK;
 void calllog_batch_finish(struct calllog_batch *b);
 
 /* Parse a single call-log object (no list). Same contract. */
 enum cv_err calllog_parse_one(const char *bytes, size_t n,
-	const char *location_hint, struct calllog *out, char **reason)
-	CV_MUST_CHECK;
+	const char *location_hint, struct calllog *out,
+	char **reason) CV_MUST_CHECK;
 void calllog_finish(struct calllog *c);
 
 /*
@@ -119,7 +119,7 @@ enum cv_err calllog_from_canonical(const char *json, size_t n,
 enum calllog_speaker { CALLLOG_OTHER, CALLLOG_BOT, CALLLOG_HUMAN };
 struct calllog_turn {
 	enum calllog_speaker speaker;
-	const char *text;       /* points into the transcript */
+	const char *text; /* points into the transcript */
 	size_t len;
 };
 /* Split a transcript into turns; *out is an array the caller frees. */
@@ -138,15 +138,15 @@ bool calllog_e164(const char *in, char out[20]);
  * and dispatch it. Strings are owned (NULL when absent).
  */
 struct calllog_envelope {
-	char *type;          /* "type", e.g. "VoiceAiCallEnd", "INSTALL" */
-	char *webhook_id;    /* "webhookId" */
-	char *message_id;    /* "messageId" */
-	char *message_type;  /* "messageType", e.g. "CALL" */
-	char *location_id;   /* "locationId" */
-	char *call_id;       /* "id" of a call-end event */
+	char *type;           /* "type", e.g. "VoiceAiCallEnd", "INSTALL" */
+	char *webhook_id;     /* "webhookId" */
+	char *message_id;     /* "messageId" */
+	char *message_type;   /* "messageType", e.g. "CALL" */
+	char *location_id;    /* "locationId" */
+	char *call_id;        /* "id" of a call-end event */
 	int64_t timestamp_ms; /* "timestamp" (ISO 8601), 0 when absent or
 	                       * not one */
-	bool call_end;       /* VoiceAiCallEnd, by type or by shape (agentId
+	bool call_end;        /* VoiceAiCallEnd, by type or by shape (agentId
 	                      * and transcript present when type is missing) */
 };
 

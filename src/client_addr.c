@@ -12,15 +12,14 @@ bool client_addr_normal(const char *s, char out[CLIENT_ADDR_MAX])
 		return inet_ntop(AF_INET, a, out, CLIENT_ADDR_MAX) != NULL;
 	if (inet_pton(AF_INET6, s, a) != 1)
 		return false;
-	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 0xff, 0xff };
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0xff, 0xff };
 	if (memcmp(a, mapped, 12) == 0)
 		return inet_ntop(AF_INET, a + 12, out, CLIENT_ADDR_MAX) != NULL;
 	return inet_ntop(AF_INET6, a, out, CLIENT_ADDR_MAX) != NULL;
 }
 
-static bool trusted_addr(const char *a, const char *const *trusted,
-	size_t n)
+static bool trusted_addr(const char *a, const char *const *trusted, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(a, trusted[i]) == 0)
@@ -30,8 +29,8 @@ static bool trusted_addr(const char *a, const char *const *trusted,
 
 /* The entry of xff that ends at end (exclusive), trimmed, normalised
  * into out; *start gets where it begins (its comma, or xff). */
-static bool entry_before(const char *xff, const char *end,
-	const char **start, char out[CLIENT_ADDR_MAX])
+static bool entry_before(const char *xff, const char *end, const char **start,
+	char out[CLIENT_ADDR_MAX])
 {
 	const char *b = end;
 	while (b > xff && b[-1] != ',')
@@ -50,8 +49,8 @@ static bool entry_before(const char *xff, const char *end,
 	return client_addr_normal(tmp, out);
 }
 
-void client_addr_resolve(const char *peer, const char *const *trusted,
-	size_t n, const char *xff, char out[CLIENT_ADDR_MAX])
+void client_addr_resolve(const char *peer, const char *const *trusted, size_t n,
+	const char *xff, char out[CLIENT_ADDR_MAX])
 {
 	if (!client_addr_normal(peer, out)) {
 		snprintf(out, CLIENT_ADDR_MAX, "%s", peer);

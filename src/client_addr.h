@@ -27,7 +27,7 @@ bool client_addr_normal(const char *s, char out[CLIENT_ADDR_MAX]);
  * that is not an address ends the walk: the last address reached is the
  * client (a proxy that forwards garbage is not taken at its word).
  */
-void client_addr_resolve(const char *peer, const char *const *trusted,
-	size_t n, const char *xff, char out[CLIENT_ADDR_MAX]);
+void client_addr_resolve(const char *peer, const char *const *trusted, size_t n,
+	const char *xff, char out[CLIENT_ADDR_MAX]);
 
 #endif

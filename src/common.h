@@ -22,13 +22,13 @@
 enum cv_err {
 	CV_OK = 0,
 	CV_ENOMEM,
-	CV_EIO,        /* file or socket I/O failed */
-	CV_EPARSE,     /* input is not what it should be */
-	CV_EDB,        /* the store failed */
-	CV_EBUSY,      /* the store is locked past its bound */
-	CV_EHTTP,      /* an HTTP exchange failed */
-	CV_ETOOBIG,    /* input over a size bound */
-	CV_EINVAL,     /* bad argument or usage */
+	CV_EIO,     /* file or socket I/O failed */
+	CV_EPARSE,  /* input is not what it should be */
+	CV_EDB,     /* the store failed */
+	CV_EBUSY,   /* the store is locked past its bound */
+	CV_EHTTP,   /* an HTTP exchange failed */
+	CV_ETOOBIG, /* input over a size bound */
+	CV_EINVAL,  /* bad argument or usage */
 	CV_ENOTFOUND,
 	CV_EINTEGRITY, /* a check of stored or archived data failed */
 	CV_EAUTH,      /* credentials missing or refused */

@@ -41,7 +41,8 @@ enum cv_err console_create(struct console **out,
 	 * container's cpuset limits), not the machine's */
 	cpu_set_t set;
 	long cpus = sched_getaffinity(0, sizeof(set), &set) == 0
-		? CPU_COUNT(&set) : sysconf(_SC_NPROCESSORS_ONLN);
+			    ? CPU_COUNT(&set)
+			    : sysconf(_SC_NPROCESSORS_ONLN);
 	c->slots = cpus < 1 ? 1 : cpus > 64 ? 64 : (int)cpus;
 	/* half the cores at most check passwords; the rest answer webhooks
 	 * whatever the logins do */
@@ -77,7 +78,8 @@ void console_destroy(struct console *c)
 			break;
 		if (i == 3000)
 			cv_warn("msg=\"console: waiting for %d export(s) to "
-				"end\"", n);
+				"end\"",
+				n);
 		usleep(10 * 1000);
 	}
 	for (size_t i = 0; i < c->n_pool; i++)
@@ -98,8 +100,8 @@ struct store *cx_store_take(struct console *c, char **errmsg)
 	if (c->n_pool)
 		s = c->pool[--c->n_pool];
 	pthread_mutex_unlock(&c->mu);
-	if (!s && store_open(&s, c->cfg.db_path, STORE_NOCREATE, errmsg) !=
-			  CV_OK)
+	if (!s &&
+		store_open(&s, c->cfg.db_path, STORE_NOCREATE, errmsg) != CV_OK)
 		return NULL;
 	store_audit_set_os_user(s, c->cfg.os_user);
 	store_audit_set_key(s, c->cfg.audit_key);
@@ -171,9 +173,9 @@ void cx_admitted(struct ctx *x, void (*fn)(struct ctx *, const char *),
 	if ((x->s = cx_store_take(c, &err)) != NULL) {
 		(void)store_audit_set_client(x->s, x->client);
 		fn(x, arg);
-	}
-	else
-		cx_reply_error(x, 503, err ? err : "the store cannot be opened");
+	} else
+		cx_reply_error(x, 503,
+			err ? err : "the store cannot be opened");
 	free(err);
 	cx_admit_leave(x);
 }

@@ -29,20 +29,20 @@
 
 struct console_config {
 	const char *db_path;
-	bool tls_proxy;          /* behind a TLS proxy: cookies are Secure */
-	const char *public_url;  /* "https://host[:port]": the only Origin a
+	bool tls_proxy;            /* behind a TLS proxy: cookies are Secure */
+	const char *public_url;    /* "https://host[:port]": the only Origin a
 				    state-changing request may carry; NULL:
 				    the request's own Host (open to DNS
 				    rebinding) */
-	int64_t idle_ms;         /* 0 = 30 min */
-	int64_t absolute_ms;     /* 0 = 12 h */
-	int max_failures;        /* failed logins per window; 0 = 5 */
+	int64_t idle_ms;           /* 0 = 30 min */
+	int64_t absolute_ms;       /* 0 = 12 h */
+	int max_failures;          /* failed logins per window; 0 = 5 */
 	int64_t failure_window_ms; /* 0 = 15 min */
 	/* Peers whose X-Forwarded-For names the client (serve
 	 * --trusted-proxy), normalised by client_addr_normal. */
 	const char *const *trusted_proxies;
 	size_t n_trusted;
-	const char *os_user;     /* the service's OS user, recorded in its
+	const char *os_user; /* the service's OS user, recorded in its
 				    audit entries; NULL: none */
 	const unsigned char *audit_key; /* keys its audit entries
 				    (store_audit_set_key; borrowed); NULL:
@@ -55,24 +55,23 @@ enum console_value { CONSOLE_HEADER, CONSOLE_ARG, CONSOLE_COOKIE };
  * argument (still %-escaped) or a cookie, NULL when absent. */
 struct console_request {
 	const char *method;
-	const char *path;        /* without the query, still %-escaped */
-	const char *client;      /* the peer's address */
+	const char *path;          /* without the query, still %-escaped */
+	const char *client;        /* the peer's address */
 	const char *forwarded_for; /* every X-Forwarded-For value, joined
 				      with ","; NULL when none */
 	const char *body;
 	size_t body_len;
-	const char *(*get)(void *ctx, enum console_value kind,
-		const char *key);
+	const char *(*get)(void *ctx, enum console_value kind, const char *key);
 	void *ctx;
 };
 
 struct console_response {
 	unsigned status;
-	const char *type;        /* static string */
+	const char *type; /* static string */
 	struct buf body;
-	char *set_cookie;        /* NULL: none */
-	char *disposition;       /* Content-Disposition, NULL: none */
-	bool html;               /* add the page security headers */
+	char *set_cookie;  /* NULL: none */
+	char *disposition; /* Content-Disposition, NULL: none */
+	bool html;         /* add the page security headers */
 	/* A streamed answer (body unused): the server makes a pipe and calls
 	 * stream(stream_arg, write_fd) on a thread of its own, sending what
 	 * is written; stream returns false when the answer is incomplete (the
@@ -90,8 +89,8 @@ struct console_response {
 	bool has_file;
 	int file_fd;
 	int64_t file_off, file_len;
-	char *content_range;     /* Content-Range, NULL: none */
-	bool accept_ranges;      /* Accept-Ranges: bytes */
+	char *content_range; /* Content-Range, NULL: none */
+	bool accept_ranges;  /* Accept-Ranges: bytes */
 };
 
 struct console;
@@ -103,11 +102,11 @@ void console_destroy(struct console *c);
 /* One row of the route table (console_routes.c), as tests see it. */
 struct console_route {
 	const char *method;
-	const char *path;        /* "{id}" stands for one path segment */
-	unsigned perm;           /* the permissions it needs (roles.h); 0:
+	const char *path;  /* "{id}" stands for one path segment */
+	unsigned perm;     /* the permissions it needs (roles.h); 0:
 				    any signed-in user */
-	bool public_;            /* no session needed (the page, /login) */
-	const char *audit;       /* the command of the audit entry a
+	bool public_;      /* no session needed (the page, /login) */
+	const char *audit; /* the command of the audit entry a
 				    successful answer writes; NULL: none */
 };
 /* Route i of the table; NULL past its end. */

@@ -15,7 +15,7 @@ struct audit_job {
 	int64_t count;
 	bool done;
 	enum cv_err rc;
-	char *err;                /* the group's error, the job's copy */
+	char *err; /* the group's error, the job's copy */
 	struct audit_job *next;
 };
 
@@ -46,8 +46,7 @@ static void audit_group(struct store *s, struct audit_job *group)
 
 /* Add j to the next group and wait until a group holding it commits;
  * the first to find no group committing commits the waiting ones. */
-static void audit_wait(struct console *c, struct store *s,
-	struct audit_job *j)
+static void audit_wait(struct console *c, struct store *s, struct audit_job *j)
 {
 	pthread_mutex_lock(&c->audit_mu);
 	*c->audit_tail = j;
@@ -74,15 +73,16 @@ static void audit_wait(struct console *c, struct store *s,
 
 /* Append an audit entry for the current user; false (and a 503) when
  * it cannot be written: nothing is shown that is not audited. */
-bool cx_audit(struct ctx *x, const char *command, json_t *detail,
-	int64_t count)
+bool cx_audit(struct ctx *x, const char *command, json_t *detail, int64_t count)
 {
 	json_object_set_new(detail, "via", json_string("console"));
 	char *d = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(detail);
 	cx_admit_leave(x);
 	struct audit_job j = { .actor = x->user ? x->user : "-",
-		.command = command, .detail = d, .count = count,
+		.command = command,
+		.detail = d,
+		.count = count,
 		.client = x->client };
 	if (store_tx_active(x->s)) {
 		/* part of the caller's transaction, committed with it */
@@ -97,8 +97,9 @@ bool cx_audit(struct ctx *x, const char *command, json_t *detail,
 	if (rc != CV_OK) {
 		cv_warn("msg=\"console: audit append failed\" err=\"%s\"",
 			err ? err : cv_strerror(rc));
-		cx_reply_error(x, 503, "the audit log cannot be written; "
-				    "try again");
+		cx_reply_error(x, 503,
+			"the audit log cannot be written; "
+			"try again");
 	}
 	free(err);
 	if (rc == CV_OK)

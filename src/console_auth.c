@@ -42,7 +42,8 @@ void cx_set_cookie(struct ctx *x, const char *value)
 	free(x->res->set_cookie);
 	x->res->set_cookie = xasprintf("cv_session=%s; Path=/; HttpOnly; "
 				       "SameSite=Strict%s%s",
-		value, *value ? "" : "; Max-Age=0", secure(x) ? "; Secure" : "");
+		value, *value ? "" : "; Max-Age=0",
+		secure(x) ? "; Secure" : "");
 }
 
 /* Authenticate by bearer token or session cookie; false after a 401. */
@@ -67,7 +68,7 @@ bool cx_authenticate(struct ctx *x)
 	}
 	struct store_session ss;
 	if (!session_cookie(x) ||
-	    store_session_get(x->s, x->sid_hash, &ss, &err) != CV_OK) {
+		store_session_get(x->s, x->sid_hash, &ss, &err) != CV_OK) {
 		free(err);
 		cx_reply_error(x, 401, "not logged in");
 		return false;
@@ -75,7 +76,7 @@ bool cx_authenticate(struct ctx *x)
 	int64_t now = cv_now_ms();
 	const struct console_config *cfg = &x->c->cfg;
 	if (now - ss.last_seen > cfg->idle_ms ||
-	    now - ss.created_at > cfg->absolute_ms) {
+		now - ss.created_at > cfg->absolute_ms) {
 		if (store_session_delete(x->s, x->sid_hash, &err) != CV_OK)
 			free(err);
 		store_session_finish(&ss);
@@ -86,7 +87,7 @@ bool cx_authenticate(struct ctx *x)
 	/* touch at most every few seconds: reads stay reads */
 	int64_t every = cfg->idle_ms / 4 < 5000 ? cfg->idle_ms / 4 : 5000;
 	if (now - ss.last_seen > every &&
-	    store_session_touch(x->s, x->sid_hash, now, &err) != CV_OK) {
+		store_session_touch(x->s, x->sid_hash, now, &err) != CV_OK) {
 		cv_warn("msg=\"console: session touch failed\" err=\"%s\"",
 			err ? err : "");
 		free(err);
@@ -138,7 +139,7 @@ bool cx_csrf_ok(struct ctx *x)
 	if (!t)
 		t = cx_form(x, "csrf");
 	if (t && strlen(t) == strlen(x->csrf) &&
-	    cv_memeq_ct(t, x->csrf, strlen(t)))
+		cv_memeq_ct(t, x->csrf, strlen(t)))
 		return true;
 	cx_reply_error(x, 403, "missing or wrong CSRF token");
 	return false;

@@ -14,12 +14,13 @@
 
 static int version_json(const struct store_version *v, void *arg)
 {
-	json_array_append_new(arg, json_pack("{s:i,s:s,s:o,s:s,s:s,s:b,s:i}",
-		"seq", v->seq, "source", store_source_name(v->source),
-		"receivedAt", cx_jtime(v->received_at), "receivedSha256",
-		v->raw_sha256 ? v->raw_sha256 : "", "canonicalSha256",
-		v->canonical_sha256 ? v->canonical_sha256 : "", "rawKept",
-		v->raw_kept, "redacted", v->redacted));
+	json_array_append_new(arg,
+		json_pack("{s:i,s:s,s:o,s:s,s:s,s:b,s:i}", "seq", v->seq,
+			"source", store_source_name(v->source), "receivedAt",
+			cx_jtime(v->received_at), "receivedSha256",
+			v->raw_sha256 ? v->raw_sha256 : "", "canonicalSha256",
+			v->canonical_sha256 ? v->canonical_sha256 : "",
+			"rawKept", v->raw_kept, "redacted", v->redacted));
 	return 0;
 }
 
@@ -63,9 +64,11 @@ static json_t *actions_json(const struct calllog *c)
 	json_t *arr = json_array();
 	for (size_t i = 0; i < c->n_actions; i++) {
 		const struct calllog_action *a = &c->actions[i];
-		json_array_append_new(arr, json_pack("{s:o,s:o,s:o,s:o}", "id",
-			cx_jstr(a->id), "type", cx_jstr(a->type), "name",
-			cx_jstr(a->name), "executedAt", cx_jtime(a->executed_at)));
+		json_array_append_new(arr,
+			json_pack("{s:o,s:o,s:o,s:o}", "id", cx_jstr(a->id),
+				"type", cx_jstr(a->type), "name",
+				cx_jstr(a->name), "executedAt",
+				cx_jtime(a->executed_at)));
 	}
 	return arr;
 }
@@ -83,22 +86,23 @@ static json_t *call_json(struct ctx *x, const struct store_call *sc,
 	json_object_set_new(o, "fromNumber", cx_jstr(c->from_number));
 	json_object_set_new(o, "messageId", cx_jstr(c->message_id));
 	json_object_set_new(o, "createdAt", cx_jtime(c->created_at));
-	json_object_set_new(o, "duration", c->has_duration
-			? json_real(c->duration) : json_null());
-	json_object_set_new(o, "trialCall", c->trial_call < 0 ? json_null()
-		: json_boolean(c->trial_call));
+	json_object_set_new(o, "duration",
+		c->has_duration ? json_real(c->duration) : json_null());
+	json_object_set_new(o, "trialCall",
+		c->trial_call < 0 ? json_null() : json_boolean(c->trial_call));
 	cx_put_marked(o, "summary", "summaryRanges",
 		cols ? cols[0] : c->summary);
 	json_object_set_new(o, "turns", turns_json(c, cols));
 	json_object_set_new(o, "actions", actions_json(c));
 	json_t *rec = json_loads(c->canonical ? c->canonical : "{}", 0, NULL);
 	json_t *ex = rec ? json_object_get(rec, "extractedData") : NULL;
-	json_object_set_new(o, "extractedData", ex ? json_incref(ex)
-						    : json_null());
+	json_object_set_new(o, "extractedData",
+		ex ? json_incref(ex) : json_null());
 	json_decref(rec);
 	json_t *vers = json_array(), *evs = json_array();
 	if (store_each_version(x->s, c->id, version_json, vers, err) != CV_OK ||
-	    store_each_call_event(x->s, c->id, event_json, evs, err) != CV_OK) {
+		store_each_call_event(x->s, c->id, event_json, evs, err) !=
+			CV_OK) {
 		json_decref(vers);
 		json_decref(evs);
 		json_decref(o);
@@ -110,7 +114,7 @@ static json_t *call_json(struct ctx *x, const struct store_call *sc,
 	/* query holds run their search now: a call that came to match
 	 * since the last look is marked held */
 	if (store_holds_evaluate(x->s, err) != CV_OK ||
-	    store_hold_is_held(x->s, c->id, &held, err) != CV_OK) {
+		store_hold_is_held(x->s, c->id, &held, err) != CV_OK) {
 		json_decref(o);
 		return NULL;
 	}
@@ -143,19 +147,21 @@ void cx_api_call(struct ctx *x, const char *raw_id)
 	struct store_call sc;
 	enum cv_err rc = store_get_call(x->s, id, &sc, &err);
 	if (rc == CV_OK && marks &&
-	    store_search_highlight(x->s, id, &qy.plan, cols, &err) != CV_OK)
+		store_search_highlight(x->s, id, &qy.plan, cols, &err) != CV_OK)
 		marks = false;
 	json_t *o = rc == CV_OK ? call_json(x, &sc, marks ? cols : NULL, &err)
 				: NULL;
 	if (rc == CV_ENOTFOUND) {
 		/* "no such call" tells something too: audited */
-		if (cx_audit(x, "show", json_pack("{s:s,s:b}", "id", id, "found",
-					   0), 0))
+		if (cx_audit(x, "show",
+			    json_pack("{s:s,s:b}", "id", id, "found", 0), 0))
 			cx_reply_error(x, 404, "no such call");
 	} else if (!o)
 		cx_reply_error(x, 500, err ? err : "reading the call failed");
-	else if (cx_audit(x, "show", json_pack("{s:s,s:o}", "id", id, "highlight",
-				      cx_jstr(q)), 1))
+	else if (cx_audit(x, "show",
+			 json_pack("{s:s,s:o}", "id", id, "highlight",
+				 cx_jstr(q)),
+			 1))
 		cx_reply_json(x, 200, o), o = NULL;
 	json_decref(o);
 	if (rc == CV_OK)

@@ -37,7 +37,7 @@
 #define PAGE_MAX 100
 #define AUDIT_PAGE_MAX 1000
 #define ADMIT_CVS 64
-#define LOGIN_QUEUE 16            /* logins waiting for a password check */
+#define LOGIN_QUEUE 16 /* logins waiting for a password check */
 
 struct console {
 	struct console_config cfg;
@@ -52,7 +52,7 @@ struct console {
 	pthread_mutex_t audit_mu;
 	pthread_cond_t audit_cv;
 	struct audit_job *audit_head, **audit_tail;
-	bool audit_busy;            /* a leader is committing a group */
+	bool audit_busy; /* a leader is committing a group */
 	/* Searches and call views run at most `slots` at a time, admitted
 	 * in arrival order (tickets). With one thread per connection, 32
 	 * sessions searching at once shared two cores 16 ways, so a 30 ms
@@ -62,10 +62,10 @@ struct console {
 					       not all of them */
 	uint64_t admit_next, admit_done;
 	int slots;
-	struct store *pool[POOL_MAX];   /* idle store connections */
+	struct store *pool[POOL_MAX]; /* idle store connections */
 	size_t n_pool;
-	int streams;                    /* exports being written */
-	struct login_gate *gate;        /* password checks */
+	int streams;             /* exports being written */
+	struct login_gate *gate; /* password checks */
 };
 
 
@@ -75,17 +75,17 @@ struct ctx {
 	const struct console_request *req;
 	struct console_response *res;
 	struct store *s;
-	char *user;               /* who, once authenticated */
-	char *role;               /* the preset's name, or "custom" */
-	unsigned perms;           /* what the user may do (roles.h) */
-	const char *client;       /* the real client address (console_auth.c) */
+	char *user;         /* who, once authenticated */
+	char *role;         /* the preset's name, or "custom" */
+	unsigned perms;     /* what the user may do (roles.h) */
+	const char *client; /* the real client address (console_auth.c) */
 	char client_buf[64];
-	bool audited;             /* an entry was written for this request */
-	char *csrf;               /* the session's token; NULL for bearer */
+	bool audited; /* an entry was written for this request */
+	char *csrf;   /* the session's token; NULL for bearer */
 	char sid_hash[CV_SHA256_HEX];
-	char *owned[MAX_OWNED];   /* decoded arguments, freed at the end */
+	char *owned[MAX_OWNED]; /* decoded arguments, freed at the end */
 	size_t n_owned;
-	bool admitted;            /* holds a search slot (admitted()) */
+	bool admitted; /* holds a search slot (admitted()) */
 };
 
 /* A search's filters and query, parsed from the request. */
@@ -94,7 +94,7 @@ struct query {
 	struct search_plan plan;
 	bool have_plan;
 	const char *q;
-	json_t *detail;           /* for the audit */
+	json_t *detail; /* for the audit */
 };
 
 /* ---- console.c ---- */
@@ -194,8 +194,8 @@ void cx_api_me(struct ctx *x, const char *unused);
 bool cx_bad_arg(struct ctx *x, const char *fmt, const char *v);
 /* Integer argument key in [min, max], def when absent; false after a
  * 400. */
-bool cx_int_arg(struct ctx *x, const char *key, long min, long max,
-	long def, long *out);
+bool cx_int_arg(struct ctx *x, const char *key, long min, long max, long def,
+	long *out);
 /* Text with search marks, as o[key] (text) and o[rkey] (ranges). */
 void cx_put_marked(json_t *o, const char *key, const char *rkey,
 	const char *marked);

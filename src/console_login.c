@@ -23,8 +23,7 @@ static bool failures_in_window(void *arg, const char *key, int64_t *n)
 	struct ctx *x = arg;
 	int64_t since = cv_now_ms() - x->c->cfg.failure_window_ms;
 	char *err = NULL;
-	bool ok = store_login_failure_count(x->s, key, since, n, &err) ==
-		  CV_OK;
+	bool ok = store_login_failure_count(x->s, key, since, n, &err) == CV_OK;
 	free(err);
 	return ok;
 }
@@ -34,12 +33,12 @@ static bool failures_in_window(void *arg, const char *key, int64_t *n)
 static int64_t login_wait(struct ctx *x, const char *key)
 {
 	const struct console_config *cfg = &x->c->cfg;
-	int64_t now = cv_now_ms(), since = now - cfg->failure_window_ms,
-		n = 0, ts = 0;
+	int64_t now = cv_now_ms(), since = now - cfg->failure_window_ms, n = 0,
+		ts = 0;
 	char *err = NULL;
 	if (failures_in_window(x, key, &n) && n >= cfg->max_failures &&
-	    store_login_failure_nth(x->s, key, since, n - cfg->max_failures,
-		    &ts, &err) == CV_OK) {
+		store_login_failure_nth(x->s, key, since, n - cfg->max_failures,
+			&ts, &err) == CV_OK) {
 		int64_t ms = ts + cfg->failure_window_ms - now;
 		return ms <= 0 ? 1 : (ms + 999) / 1000;
 	}
@@ -56,12 +55,14 @@ static void login_refused(struct ctx *x, enum login_gate_verdict v,
 		wait = w > wait ? w : wait;
 	}
 	x->res->retry_after = wait;
-	char *msg = xasprintf(v == LOGIN_GATE_BUSY
+	char *msg = xasprintf(
+		v == LOGIN_GATE_BUSY
 			? "too many logins at once; try again in %lld s"
 			: "too many failed logins; try again in %lld s",
 		(long long)wait);
-	cx_reply_json(x, v == LOGIN_GATE_BUSY ? 503 : 429, json_pack("{s:s,s:I}",
-		"error", msg, "retryAfter", (json_int_t)wait));
+	cx_reply_json(x, v == LOGIN_GATE_BUSY ? 503 : 429,
+		json_pack("{s:s,s:I}", "error", msg, "retryAfter",
+			(json_int_t)wait));
 	free(msg);
 }
 
@@ -71,10 +72,10 @@ static void login_failed(struct ctx *x, const char *user, const char *ukey,
 	char *err = NULL;
 	int64_t now = cv_now_ms();
 	if (store_begin(x->s, &err) == CV_OK &&
-	    store_login_failure_add(x->s, ukey, now, &err) == CV_OK &&
-	    store_login_failure_add(x->s, akey, now, &err) == CV_OK &&
-	    store_audit_append(x->s, user, "login failed",
-		    "{\"via\":\"console\"}", -1, &err) == CV_OK) {
+		store_login_failure_add(x->s, ukey, now, &err) == CV_OK &&
+		store_login_failure_add(x->s, akey, now, &err) == CV_OK &&
+		store_audit_append(x->s, user, "login failed",
+			"{\"via\":\"console\"}", -1, &err) == CV_OK) {
 		if (store_commit(x->s, &err) != CV_OK)
 			cv_warn("msg=\"console: failed login not recorded\"");
 	} else {
@@ -88,7 +89,8 @@ static void login_failed(struct ctx *x, const char *user, const char *ukey,
 static bool user_ok(struct ctx *x, const char *name, const char *pw)
 {
 	/* a fixed hash for unknown users keeps the timing the same */
-	static const char dummy[] = "pbkdf2-sha256$210000$"
+	static const char dummy[] =
+		"pbkdf2-sha256$210000$"
 		"00000000000000000000000000000000$"
 		"0000000000000000000000000000000000000000000000000000000000000000";
 	struct store_user u;
@@ -133,9 +135,10 @@ static void login_session(struct ctx *x, const char *name)
 		if (!roles_parse(u.permissions, &perms, &perr))
 			perms = 0;
 		free(perr);
-		cx_reply_json(x, 200, json_pack("{s:s,s:s,s:o,s:s}", "user",
-			name, "role", u.role, "permissions", perms_json(perms),
-			"csrf", csrf));
+		cx_reply_json(x, 200,
+			json_pack("{s:s,s:s,s:o,s:s}", "user", name, "role",
+				u.role, "permissions", perms_json(perms),
+				"csrf", csrf));
 	}
 	if (rc == CV_OK)
 		store_user_finish(&u);
@@ -182,13 +185,14 @@ void cx_do_logout(struct ctx *x, const char *unused)
 		free(err);
 	cx_set_cookie(x, "");
 	if (cx_audit(x, "logout", json_object(), -1))
-		cx_reply_json(x, 200, json_pack("{s:s}", "status", "logged out"));
+		cx_reply_json(x, 200,
+			json_pack("{s:s}", "status", "logged out"));
 }
 
 void cx_api_me(struct ctx *x, const char *unused)
 {
-	json_t *o = json_pack("{s:s,s:s,s:o}", "user", x->user, "role",
-		x->role, "permissions", perms_json(x->perms));
+	json_t *o = json_pack("{s:s,s:s,s:o}", "user", x->user, "role", x->role,
+		"permissions", perms_json(x->perms));
 	if (x->csrf)
 		json_object_set_new(o, "csrf", json_string(x->csrf));
 	/* the store's zone: the console's default for reading and showing
@@ -199,4 +203,3 @@ void cx_api_me(struct ctx *x, const char *unused)
 	free(zone);
 	cx_reply_json(x, 200, o);
 }
-

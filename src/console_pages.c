@@ -22,13 +22,14 @@ static int audit_row(const struct audit_entry *e, void *arg)
 {
 	struct audit_page *p = arg;
 	json_t *d = json_loads(e->detail, 0, NULL);
-	json_array_append_new(p->arr, json_pack(
-		"{s:I,s:o,s:s,s:s,s:o,s:I,s:o,s:o,s:s}", "id",
-		(json_int_t)e->id, "ts", cx_jtime(e->ts), "actor", e->actor,
-		"command", e->command, "detail",
-		d ? d : json_string(e->detail), "resultCount",
-		(json_int_t)e->result_count, "osUser", cx_jstr(e->os_user),
-		"client", cx_jstr(e->client), "hash", e->hash));
+	json_array_append_new(p->arr,
+		json_pack("{s:I,s:o,s:s,s:s,s:o,s:I,s:o,s:o,s:s}", "id",
+			(json_int_t)e->id, "ts", cx_jtime(e->ts), "actor",
+			e->actor, "command", e->command, "detail",
+			d ? d : json_string(e->detail), "resultCount",
+			(json_int_t)e->result_count, "osUser",
+			cx_jstr(e->os_user), "client", cx_jstr(e->client),
+			"hash", e->hash));
 	if (json_array_size(p->arr) > p->limit)
 		json_array_remove(p->arr, 0); /* keep the newest */
 	return 0;
@@ -37,8 +38,7 @@ static int audit_row(const struct audit_entry *e, void *arg)
 /* The filters of GET /api/audit, as `callvault audit` takes them (from
  * and to inclusive, in the zone tz names, UTC by default); each given
  * goes into detail. false after a 400 naming the bad one. */
-static bool audit_filter(struct ctx *x, struct audit_filter *f,
-	json_t *detail)
+static bool audit_filter(struct ctx *x, struct audit_filter *f, json_t *detail)
 {
 	const struct {
 		const char *key;
@@ -57,8 +57,8 @@ static bool audit_filter(struct ctx *x, struct audit_filter *f,
 		char *err = NULL;
 		if (!v)
 			continue;
-		if (!search_parse_time(v, tz, end, end ? &f->to_ms : &f->from_ms,
-			    &err)) {
+		if (!search_parse_time(v, tz, end,
+			    end ? &f->to_ms : &f->from_ms, &err)) {
 			char *msg = xasprintf("%s: %s", key, err ? err : v);
 			cx_reply_error(x, 400, msg);
 			free(msg);
@@ -87,7 +87,8 @@ void cx_api_audit(struct ctx *x, const char *unused)
 	int64_t checked = 0, bad = 0;
 	char *err = NULL, *verr = NULL;
 	if (store_audit_each(x->s, &f, audit_row, &p, &err) != CV_OK) {
-		cx_reply_error(x, 500, err ? err : "reading the audit log failed");
+		cx_reply_error(x, 500,
+			err ? err : "reading the audit log failed");
 		json_decref(p.arr);
 		json_decref(detail);
 		free(err);
@@ -101,10 +102,10 @@ void cx_api_audit(struct ctx *x, const char *unused)
 		json_object_set_new(chain, "error", cx_jstr(verr));
 	}
 	free(verr);
-	if (cx_audit(x, "audit view", detail,
-		    (int64_t)json_array_size(p.arr)))
-		cx_reply_json(x, 200, json_pack("{s:o,s:o}", "chain", chain,
-					   "entries", p.arr));
+	if (cx_audit(x, "audit view", detail, (int64_t)json_array_size(p.arr)))
+		cx_reply_json(x, 200,
+			json_pack("{s:o,s:o}", "chain", chain, "entries",
+				p.arr));
 	else
 		json_decref(chain), json_decref(p.arr);
 }
@@ -149,10 +150,11 @@ void cx_api_holds(struct ctx *x, const char *unused)
 	json_t *arr = json_array();
 	char *err = NULL;
 	if (store_holds_evaluate(x->s, &err) != CV_OK ||
-	    store_hold_each(x->s, !all, 0, hold_json, arr, &err) != CV_OK) {
+		store_hold_each(x->s, !all, 0, hold_json, arr, &err) != CV_OK) {
 		cx_reply_error(x, 500, err ? err : "reading holds failed");
 		json_decref(arr);
-	} else if (cx_audit(x, "hold list", json_pack("{s:b}", "all", all != NULL),
+	} else if (cx_audit(x, "hold list",
+			   json_pack("{s:b}", "all", all != NULL),
 			   (int64_t)json_array_size(arr))) {
 		cx_reply_json(x, 200, json_pack("{s:o}", "holds", arr));
 	} else {
@@ -175,13 +177,13 @@ static bool may_release(struct ctx *x, int64_t id)
 	if (rc == CV_ENOTFOUND) {
 		cx_reply_error(x, 404, err ? err : "no such hold");
 	} else if (rc != CV_OK || store_user_has_matter(x->s, x->user, matter,
-					 &mine, &err) != CV_OK) {
+					  &mine, &err) != CV_OK) {
 		cx_reply_error(x, 500, err ? err : "reading the hold failed");
 	} else if (!mine) {
 		char *msg = xasprintf("hold %lld is of matter \"%s\", and you "
 				      "are not a hold-admin of it (callvault "
-				      "user set %s --matter …)", (long long)id,
-			matter, x->user);
+				      "user set %s --matter …)",
+			(long long)id, matter, x->user);
 		cx_reply_error(x, 403, msg);
 		free(msg);
 	}
@@ -201,8 +203,9 @@ void cx_api_hold_release(struct ctx *x, const char *raw_id)
 	if (end == raw_id || *end || id <= 0) {
 		cx_reply_error(x, 404, "not found");
 	} else if (!reason || !*reason || strlen(reason) > 2000) {
-		cx_reply_error(x, 400, "releasing a hold needs a reason (at "
-				    "most 2000 bytes)");
+		cx_reply_error(x, 400,
+			"releasing a hold needs a reason (at "
+			"most 2000 bytes)");
 	} else if (!may_release(x, id)) {
 		/* answered */
 	} else if (store_hold_release(x->s, id, x->user, reason, &err) !=
@@ -217,7 +220,7 @@ void cx_api_hold_release(struct ctx *x, const char *raw_id)
 
 struct archive_list {
 	json_t *arr;
-	const struct store_locmonth *purged;  /* sorted by location, month */
+	const struct store_locmonth *purged; /* sorted by location, month */
 	size_t n_purged;
 };
 
@@ -226,7 +229,7 @@ static int64_t purged_for(const struct archive_list *l, const char *loc,
 {
 	for (size_t i = 0; i < l->n_purged; i++)
 		if (strcmp(l->purged[i].location, loc) == 0 &&
-		    strcmp(l->purged[i].month, month) == 0)
+			strcmp(l->purged[i].month, month) == 0)
 			return l->purged[i].calls;
 	return 0;
 }
@@ -243,9 +246,9 @@ static int archive_json(const struct store_archive *a, void *arg)
 	json_object_set_new(o, "calls", json_integer(a->n_calls));
 	json_object_set_new(o, "writtenAt", cx_jtime(a->written_at));
 	json_object_set_new(o, "verifiedAt", cx_jtime(a->verified_at));
-	json_object_set_new(o, "purged", json_integer(purged_for(l,
-		a->location_id ? a->location_id : "",
-		a->month ? a->month : "")));
+	json_object_set_new(o, "purged",
+		json_integer(purged_for(l, a->location_id ? a->location_id : "",
+			a->month ? a->month : "")));
 	json_array_append_new(l->arr, o);
 	return 0;
 }
@@ -293,11 +296,12 @@ static int user_json(const struct store_user *u, void *arg)
 	json_t *m = json_array();
 	l->rc = store_user_each_matter(l->x->s, u->name, matter_json, m,
 		&l->err);
-	json_array_append_new(l->arr, json_pack("{s:s,s:s,s:s,s:b,s:o,s:o}",
-		"name", u->name, "role", u->role, "permissions",
-		u->permissions ? u->permissions : "none", "disabled",
-		u->disabled, "matters", m, "createdAt",
-		cx_jtime(u->created_at)));
+	json_array_append_new(l->arr,
+		json_pack("{s:s,s:s,s:s,s:b,s:o,s:o}", "name", u->name, "role",
+			u->role, "permissions",
+			u->permissions ? u->permissions : "none", "disabled",
+			u->disabled, "matters", m, "createdAt",
+			cx_jtime(u->created_at)));
 	return l->rc != CV_OK;
 }
 

@@ -37,8 +37,10 @@ static bool default_zone(struct ctx *x, struct search_filter_arg *a)
 {
 	char *name = NULL, *err = NULL;
 	if (store_timezone(x->s, &name, &err) != CV_OK) {
-		cx_reply_error(x, 500, err ? err : "the store's time zone "
-						 "cannot be read");
+		cx_reply_error(x, 500,
+			err ? err
+			    : "the store's time zone "
+			      "cannot be read");
 		free(err);
 		return false;
 	}
@@ -76,9 +78,8 @@ static bool parse_filters(struct ctx *x, struct query *qy, bool in_form)
 		return false;
 	}
 	for (int k = 0; k < SFK_N; k++) {
-		const char *v = k == SFK_NUMBER && a[k].p
-					? qy->sf.f.number_e164
-					: k == SFK_ACTION ? qy->sf.f.action
+		const char *v = k == SFK_NUMBER && a[k].p ? qy->sf.f.number_e164
+				: k == SFK_ACTION         ? qy->sf.f.action
 							  : a[k].p;
 		if (k == SFK_TRIAL && qy->sf.f.trial >= 0)
 			json_object_set_new(qy->detail, "trial",
@@ -100,7 +101,7 @@ static bool parse_query(struct ctx *x, struct query *qy)
 		return false;
 	qy->q = cx_arg(x, "q");
 	if (!qy->q && x->req->get(x->req->ctx, CONSOLE_ARG, "q") &&
-	    *x->req->get(x->req->ctx, CONSOLE_ARG, "q"))
+		*x->req->get(x->req->ctx, CONSOLE_ARG, "q"))
 		return cx_bad_arg(x, "%s", "the query is not valid UTF-8");
 	if (!qy->q)
 		return true;
@@ -110,9 +111,9 @@ static bool parse_query(struct ctx *x, struct query *qy)
 	int pos = 0;
 	char *err = NULL;
 	if (search_parse(qy->q, &qy->plan, &pos, &err) != CV_OK) {
-		cx_reply_json(x, 400, json_pack("{s:s,s:s,s:i}", "error",
-					   "syntax error", "message",
-					   err ? err : "", "position", pos));
+		cx_reply_json(x, 400,
+			json_pack("{s:s,s:s,s:i}", "error", "syntax error",
+				"message", err ? err : "", "position", pos));
 		free(err);
 		return false;
 	}
@@ -127,8 +128,8 @@ static void query_finish(struct query *qy)
 	json_decref(qy->detail);
 }
 
-bool cx_int_arg(struct ctx *x, const char *key, long min,
-	long max, long def, long *out)
+bool cx_int_arg(struct ctx *x, const char *key, long min, long max, long def,
+	long *out)
 {
 	const char *v = cx_arg(x, key);
 	*out = def;
@@ -152,13 +153,14 @@ void cx_put_marked(json_t *o, const char *key, const char *rkey,
 	const char *marked)
 {
 	size_t *r = NULL, nr = 0;
-	char *t = search_render(marked ? marked : "", SEARCH_STYLE_PLAIN,
-		false, &r, &nr);
+	char *t = search_render(marked ? marked : "", SEARCH_STYLE_PLAIN, false,
+		&r, &nr);
 	json_object_set_new(o, key, json_string(t));
 	json_t *ranges = json_array();
 	for (size_t k = 0; k < nr; k++)
-		json_array_append_new(ranges, json_pack("[I,I]",
-			(json_int_t)r[2 * k], (json_int_t)r[2 * k + 1]));
+		json_array_append_new(ranges,
+			json_pack("[I,I]", (json_int_t)r[2 * k],
+				(json_int_t)r[2 * k + 1]));
 	json_object_set_new(o, rkey, ranges);
 	free(r);
 	free(t);
@@ -174,8 +176,8 @@ static json_t *hit_json(const struct store_hit *h)
 	json_object_set_new(o, "agentName", cx_jstr(h->agent_name));
 	json_object_set_new(o, "contactId", cx_jstr(h->contact_id));
 	json_object_set_new(o, "fromNumber", cx_jstr(h->from_number));
-	json_object_set_new(o, "duration", h->has_duration
-			? json_real(h->duration) : json_null());
+	json_object_set_new(o, "duration",
+		h->has_duration ? json_real(h->duration) : json_null());
 	cx_put_marked(o, "snippet", "snippetRanges", h->snippet);
 	return o;
 }
@@ -184,9 +186,10 @@ static const char *const sort_names[] = { "relevance", "newest", "oldest" };
 
 static int purged_cb(const struct store_purged_archive *a, void *arg)
 {
-	json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:i,s:I}", "path",
-		a->path, "locationId", a->location_id, "month", a->month,
-		"seq", a->seq, "calls", (json_int_t)a->calls));
+	json_array_append_new(arg,
+		json_pack("{s:s,s:s,s:s,s:i,s:I}", "path", a->path,
+			"locationId", a->location_id, "month", a->month, "seq",
+			a->seq, "calls", (json_int_t)a->calls));
 	return 0;
 }
 
@@ -199,8 +202,8 @@ static json_t *purged_json(struct ctx *x, const struct search_filter *f,
 	int64_t calls = 0;
 	json_t *arr = json_array();
 	if (store_ret_purged_in(x->s, f, &calls, purged_cb, arr, err) !=
-		    CV_OK ||
-	    !calls) {
+			CV_OK ||
+		!calls) {
 		json_decref(arr);
 		return calls ? NULL : json_null();
 	}
@@ -213,13 +216,14 @@ void cx_api_search(struct ctx *x, const char *unused)
 	struct query qy;
 	long limit, offset;
 	if (!parse_query(x, &qy) ||
-	    !cx_int_arg(x, "limit", 1, PAGE_MAX, 20, &limit) ||
-	    !cx_int_arg(x, "offset", 0, 1000000, 0, &offset))
+		!cx_int_arg(x, "limit", 1, PAGE_MAX, 20, &limit) ||
+		!cx_int_arg(x, "offset", 0, 1000000, 0, &offset))
 		goto out;
-	struct store_search_opts so = { .plan = qy.have_plan ? &qy.plan
-							     : NULL,
-		.filter = &qy.sf.f, .sort = STORE_SORT_NEWEST,
-		.limit = limit + 1, .offset = offset };
+	struct store_search_opts so = { .plan = qy.have_plan ? &qy.plan : NULL,
+		.filter = &qy.sf.f,
+		.sort = STORE_SORT_NEWEST,
+		.limit = limit + 1,
+		.offset = offset };
 	const char *sort = cx_arg(x, "sort");
 	for (size_t i = 0; sort && i < CV_ARRAY_LEN(sort_names); i++)
 		if (strcmp(sort, sort_names[i]) == 0)
@@ -249,9 +253,10 @@ void cx_api_search(struct ctx *x, const char *unused)
 	if (more)
 		n = (size_t)limit;
 	if (!json_is_null(purged))
-		json_object_set_new(qy.detail, "purged", json_incref(
-			json_object_get(purged, "calls")));
-	json_object_set_new(qy.detail, "sort", json_string(sort_names[so.sort]));
+		json_object_set_new(qy.detail, "purged",
+			json_incref(json_object_get(purged, "calls")));
+	json_object_set_new(qy.detail, "sort",
+		json_string(sort_names[so.sort]));
 	json_object_set_new(qy.detail, "limit", json_integer(limit));
 	json_object_set_new(qy.detail, "offset", json_integer(offset));
 	/* the ids shown: who searched for a call is then on record */
@@ -264,13 +269,16 @@ void cx_api_search(struct ctx *x, const char *unused)
 		json_t *arr = json_array();
 		for (size_t i = 0; i < n; i++)
 			json_array_append_new(arr, hit_json(&hits[i]));
-		cx_reply_json(x, 200, json_pack("{s:o,s:I,s:I,s:b,s:s,s:o,s:o,"
-						      "s:s,s:o}",
-			"query", cx_jstr(qy.q), "offset", (json_int_t)offset,
-			"limit", (json_int_t)limit, "more", more, "sort",
-			sort_names[so.sort], "rankedAmong",
-			among > 0 ? json_integer(among) : json_null(), "hits",
-			arr, "timeZone", zone_of(&qy), "purged", purged));
+		cx_reply_json(x, 200,
+			json_pack("{s:o,s:I,s:I,s:b,s:s,s:o,s:o,"
+				  "s:s,s:o}",
+				"query", cx_jstr(qy.q), "offset",
+				(json_int_t)offset, "limit", (json_int_t)limit,
+				"more", more, "sort", sort_names[so.sort],
+				"rankedAmong",
+				among > 0 ? json_integer(among) : json_null(),
+				"hits", arr, "timeZone", zone_of(&qy), "purged",
+				purged));
 	} else {
 		json_decref(purged);
 	}
@@ -317,15 +325,18 @@ static bool export_stream(void *arg, int fd)
 		struct search_plan plan;
 		int pos;
 		char *err = NULL;
-		bool have = j->q && search_parse(j->q, &plan, &pos, &err) ==
-					    CV_OK;
+		bool have = j->q &&
+			    search_parse(j->q, &plan, &pos, &err) == CV_OK;
 		free(err);
 		err = NULL;
 		struct export_opts eo = { .filter = &j->f,
-			.plan = have ? &plan : NULL, .format = EXPORT_CSV,
-			.actor = j->user, .detail = j->detail };
+			.plan = have ? &plan : NULL,
+			.format = EXPORT_CSV,
+			.actor = j->user,
+			.detail = j->detail };
 		struct export_out out = { .write = fd_write,
-			.commit = fd_commit, .ctx = &fd };
+			.commit = fd_commit,
+			.ctx = &fd };
 		struct export_result er;
 		ok = export_run(j->s, &eo, &out, &er, &err) == CV_OK;
 		if (!ok)
@@ -438,8 +449,7 @@ static void hold_from_search(struct ctx *x, struct store_hold *h)
 		query_finish(&qy);
 		return;
 	}
-	struct store_search_opts so = { .plan = qy.have_plan ? &qy.plan
-							     : NULL,
+	struct store_search_opts so = { .plan = qy.have_plan ? &qy.plan : NULL,
 		.filter = &qy.sf.f };
 	/* the hold is the search, nothing else: scope fields in the form
 	 * would be a second reading of its filters */
@@ -449,8 +459,9 @@ static void hold_from_search(struct ctx *x, struct store_hold *h)
 	char *err = NULL;
 	int64_t id = 0, n = 0;
 	if (!narrows(&qy)) {
-		cx_reply_error(x, 400, "a hold from a search needs a query or a "
-				    "filter");
+		cx_reply_error(x, 400,
+			"a hold from a search needs a query or a "
+			"filter");
 	} else if (store_search_count(x->s, &so, &n, &err) != CV_OK) {
 		if (audit_hold_search(x, &qy, h, -1))
 			cx_reply_error(x, 500, err ? err : "search failed");
@@ -459,18 +470,21 @@ static void hold_from_search(struct ctx *x, struct store_hold *h)
 	} else if (n == 0) {
 		cx_reply_error(x, 400, "the search matches no calls");
 	} else {
-		char *chosen = json_dumps(qy.detail, JSON_COMPACT |
-			JSON_SORT_KEYS);
+		char *chosen = json_dumps(qy.detail,
+			JSON_COMPACT | JSON_SORT_KEYS);
 		char *filters = store_hold_filters_text(qy.sf.given);
 		h->chosen_by = chosen;
 		h->query = qy.q ? qy.q : "";
 		h->query_filters = filters;
 		if (store_hold_add(x->s, h, x->user, &id, &err) != CV_OK)
-			cx_reply_error(x, 400, err ? err : "the hold was not "
-							"placed");
+			cx_reply_error(x, 400,
+				err ? err
+				    : "the hold was not "
+				      "placed");
 		else if ((x->audited = true)) /* store_hold_add did */
-			cx_reply_json(x, 201, json_pack("{s:I,s:I}", "id",
-				(json_int_t)id, "calls", (json_int_t)n));
+			cx_reply_json(x, 201,
+				json_pack("{s:I,s:I}", "id", (json_int_t)id,
+					"calls", (json_int_t)n));
 		free(chosen);
 		free(filters);
 	}
@@ -481,8 +495,7 @@ static void hold_from_search(struct ctx *x, struct store_hold *h)
 /* The criteria of a hold by criteria, checked by the filter parser (a
  * value that does not decode is refused, never dropped: a dropped
  * criterion would widen the hold). false after a 400. */
-static bool hold_criteria(struct ctx *x, struct store_hold *h,
-	struct query *qy)
+static bool hold_criteria(struct ctx *x, struct store_hold *h, struct query *qy)
 {
 	static const enum search_filter_key allowed[] = { SFK_FROM, SFK_TO,
 		SFK_TZ, SFK_LOCATION, SFK_AGENT, SFK_CONTACT, SFK_NUMBER };
@@ -508,14 +521,15 @@ void cx_api_hold_add(struct ctx *x, const char *unused)
 	const char *call = cx_form(x, "call");
 	char *err = NULL;
 	if (!h.matter || !h.reason || strlen(h.matter) > 200 ||
-	    strlen(h.reason) > 2000) {
+		strlen(h.reason) > 2000) {
 		cx_reply_error(x, 400, "a hold needs a matter and a reason");
 		return;
 	}
 	size_t n = 0;
 	if (!call && cx_form_raw(x, "call", &n) && n) {
-		cx_reply_error(x, 400, "call does not decode: a bad %-escape, a "
-				    "NUL byte or not UTF-8");
+		cx_reply_error(x, 400,
+			"call does not decode: a bad %-escape, a "
+			"NUL byte or not UTF-8");
 		return;
 	}
 	if (cx_arg(x, "search")) {
@@ -539,4 +553,3 @@ void cx_api_hold_add(struct ctx *x, const char *unused)
 	free(err);
 	query_finish(&qy);
 }
-

@@ -22,8 +22,8 @@
 /* The Content-Type sent: one of these (a static string, and nothing from
  * the row reaches a header unchecked). */
 static const char *const audio_types[] = { "audio/x-wav", "audio/wav",
-	"audio/wave", "audio/vnd.wave", "audio/mpeg", "audio/ogg",
-	"audio/mp4", "audio/webm" };
+	"audio/wave", "audio/vnd.wave", "audio/mpeg", "audio/ogg", "audio/mp4",
+	"audio/webm" };
 
 static const char *content_type(const char *t)
 {
@@ -64,7 +64,7 @@ static enum range parse_range(const char *h, int64_t size, int64_t *from,
 	if (!h || strncmp(h, "bytes=", 6) != 0)
 		return RANGE_NONE;
 	h += 6;
-	if (*h == '-') {          /* the last N bytes */
+	if (*h == '-') { /* the last N bytes */
 		if (!number(h + 1, &p, &b) || *p)
 			return RANGE_NONE;
 		if (b == 0 || size == 0)
@@ -104,8 +104,8 @@ static bool pick(struct ctx *x, const char *id, long n,
 	return true;
 }
 
-static bool open_blob(struct ctx *x, const struct store_recording *r,
-	int *fd, int64_t *size)
+static bool open_blob(struct ctx *x, const struct store_recording *r, int *fd,
+	int64_t *size)
 {
 	struct blobstore *b = NULL;
 	char *err = NULL;
@@ -126,10 +126,12 @@ static bool open_blob(struct ctx *x, const struct store_recording *r,
 	blob_close(b);
 	if (rc != CV_OK) {
 		cv_warn("msg=\"console: recording blob unreadable\" "
-			"sha256=%s err=\"%s\"", r->sha256, err ? err : "");
+			"sha256=%s err=\"%s\"",
+			r->sha256, err ? err : "");
 		cx_reply_error(x, rc == CV_ENOTFOUND ? 410 : 500,
 			rc == CV_ENOTFOUND ? "the recording's file is missing "
-			"from the blob store" : "the recording cannot be read");
+					     "from the blob store"
+					   : "the recording cannot be read");
 	}
 	free(err);
 	return rc == CV_OK;
@@ -139,13 +141,12 @@ static bool open_blob(struct ctx *x, const struct store_recording *r,
  * bytes it sends are as much the recording as a play's, so none goes out
  * unaudited); false after a 503. */
 static bool audit_play(struct ctx *x, const char *id,
-	const struct store_recording *r, long n, const char *range,
-	bool seek)
+	const struct store_recording *r, long n, const char *range, bool seek)
 {
 	return cx_audit(x, seek ? "recording seek" : "recording play",
-		json_pack("{s:s,s:i,s:s,s:o}",
-		"id", id, "n", (int)n, "sha256", r->sha256, "range",
-		cx_jstr(range)), 1);
+		json_pack("{s:s,s:i,s:s,s:o}", "id", id, "n", (int)n, "sha256",
+			r->sha256, "range", cx_jstr(range)),
+		1);
 }
 
 /* Answer with bytes [from, from + len) of fd (taken). */
@@ -217,10 +218,11 @@ static json_t *sentences(const struct store_transcription *t)
 	out = json_array();
 	size_t i;
 	json_t *s;
-	json_array_foreach(in, i, s) {
+	json_array_foreach(in, i, s)
+	{
 		json_t *st = json_object_get(s, "startTime");
-		const char *text = json_string_value(json_object_get(s,
-			"transcript"));
+		const char *text = json_string_value(
+			json_object_get(s, "transcript"));
 		if (!json_is_number(st) || !text)
 			continue;
 		json_t *o = json_pack("{s:f,s:O?,s:O?,s:s,s:O?}", "start",
@@ -244,29 +246,32 @@ json_t *cx_media_json(struct ctx *x, const char *call_id, char **err)
 		return NULL;
 	json_t *o = json_object(), *recs = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(recs, json_pack("{s:i,s:s,s:s,s:I,s:o,"
-			"s:o,s:s}", "n", (int)i + 1, "sha256", v[i].sha256,
-			"contentType", v[i].content_type ? v[i].content_type
-							 : "",
-			"size", (json_int_t)v[i].size, "durationMs",
-			v[i].duration_ms >= 0 ? json_integer(v[i].duration_ms)
-					      : json_null(),
-			"fetchedAt", cx_jtime(v[i].fetched_at), "source",
-			v[i].source ? v[i].source : ""));
+		json_array_append_new(recs,
+			json_pack("{s:i,s:s,s:s,s:I,s:o,"
+				  "s:o,s:s}",
+				"n", (int)i + 1, "sha256", v[i].sha256,
+				"contentType",
+				v[i].content_type ? v[i].content_type : "",
+				"size", (json_int_t)v[i].size, "durationMs",
+				v[i].duration_ms >= 0
+					? json_integer(v[i].duration_ms)
+					: json_null(),
+				"fetchedAt", cx_jtime(v[i].fetched_at),
+				"source", v[i].source ? v[i].source : ""));
 	store_recordings_free(v, n);
 	json_object_set_new(o, "recordings", recs);
 	char *mid = NULL;
 	struct store_transcription t;
 	bool found = false;
 	if (store_call_message_id(x->s, call_id, &mid, err) != CV_OK ||
-	    (mid && store_transcription_latest(x->s, mid, &t, &found, err) !=
-			    CV_OK)) {
+		(mid && store_transcription_latest(x->s, mid, &t, &found,
+				err) != CV_OK)) {
 		free(mid);
 		json_decref(o);
 		return NULL;
 	}
-	json_object_set_new(o, "timedTranscript", found ? sentences(&t)
-							: json_null());
+	json_object_set_new(o, "timedTranscript",
+		found ? sentences(&t) : json_null());
 	if (found)
 		store_transcription_clear(&t);
 	free(mid);

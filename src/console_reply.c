@@ -20,8 +20,7 @@ static char *pct_decode_raw(const char *in, size_t n, size_t *len)
 			out[k++] = ' ';
 		} else if (in[i] != '%') {
 			out[k++] = in[i];
-		} else if (i + 2 < n &&
-			   (hi = cv_hex_digit(in[i + 1])) >= 0 &&
+		} else if (i + 2 < n && (hi = cv_hex_digit(in[i + 1])) >= 0 &&
 			   (lo = cv_hex_digit(in[i + 2])) >= 0) {
 			out[k++] = (char)(hi * 16 + lo);
 			i += 2;
@@ -79,7 +78,7 @@ const char *cx_form_raw(struct ctx *x, const char *key, size_t *len)
 		const char *amp = memchr(p, '&', (size_t)(end - p));
 		const char *stop = amp ? amp : end;
 		if ((size_t)(stop - p) > klen && strncmp(p, key, klen) == 0 &&
-		    p[klen] == '=') {
+			p[klen] == '=') {
 			*len = (size_t)(stop - p) - klen - 1;
 			return p + klen + 1;
 		}

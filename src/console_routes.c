@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 /* Flags of a route. */
-#define R_PUBLIC 1u  /* no session needed */
-#define R_STATIC 2u  /* built-in file: no store */
-#define R_ADMIT 4u   /* runs under a search slot (console.c) */
+#define R_PUBLIC 1u /* no session needed */
+#define R_STATIC 2u /* built-in file: no store */
+#define R_ADMIT 4u  /* runs under a search slot (console.c) */
 
 struct cx_route {
 	struct console_route pub;
@@ -31,11 +31,15 @@ static void page(struct ctx *x, const char *unused);
 static void script(struct ctx *x, const char *unused);
 static void style(struct ctx *x, const char *unused);
 
-#define ROUTE(m, p, perm_, flags_, audit_, fn_)                          \
-	{ .pub = { .method = m, .path = p, .perm = perm_,                \
-		   .public_ = ((flags_) & R_PUBLIC) != 0,                \
-		   .audit = audit_ },                                    \
-	  .flags = flags_, .fn = fn_ }
+#define ROUTE(m, p, perm_, flags_, audit_, fn_)                                \
+	{                                                                      \
+		.pub = { .method = m,                                          \
+			.path = p,                                             \
+			.perm = perm_,                                         \
+			.public_ = ((flags_)&R_PUBLIC) != 0,                   \
+			.audit = audit_ },                                     \
+		.flags = flags_, .fn = fn_                                     \
+	}
 
 static const struct cx_route routes[] = {
 	ROUTE("GET", "/", 0, R_PUBLIC | R_STATIC, NULL, page),
@@ -52,8 +56,7 @@ static const struct cx_route routes[] = {
 		cx_api_export),
 	ROUTE("GET", "/api/audit", PERM_AUDIT_READ, 0, "audit view",
 		cx_api_audit),
-	ROUTE("GET", "/api/holds", PERM_SEARCH, 0, "hold list",
-		cx_api_holds),
+	ROUTE("GET", "/api/holds", PERM_SEARCH, 0, "hold list", cx_api_holds),
 	/* (a hold from a search runs a search of up to 10,000 calls) */
 	ROUTE("POST", "/api/holds", PERM_HOLD_PLACE, R_ADMIT, "hold add",
 		cx_api_hold_add),
@@ -109,8 +112,8 @@ static void style(struct ctx *x, const char *unused)
 
 /* Whether path matches pattern, where "{id}" matches one non-empty
  * segment, returned in *id / *id_len. */
-static bool path_match(const char *pattern, const char *path,
-	const char **id, size_t *id_len)
+static bool path_match(const char *pattern, const char *path, const char **id,
+	size_t *id_len)
 {
 	const char *hole = strstr(pattern, "{id}");
 	if (!hole)
@@ -128,8 +131,7 @@ static bool path_match(const char *pattern, const char *path,
 
 /* The route for the request; NULL with *status 404 (no such path) or
  * 405 (not with this method). */
-static const struct cx_route *find(struct ctx *x, char **id,
-	unsigned *status)
+static const struct cx_route *find(struct ctx *x, char **id, unsigned *status)
 {
 	*status = 404;
 	for (size_t i = 0; i < CV_ARRAY_LEN(routes); i++) {
@@ -158,7 +160,8 @@ static bool permitted(struct ctx *x, const struct cx_route *r)
 	while (!(missing & (1u << i)))
 		i++;
 	char *msg = xasprintf("you may not do this: it needs the %s "
-			      "permission", perm_names[i]);
+			      "permission",
+		perm_names[i]);
 	cx_reply_error(x, 403, msg);
 	free(msg);
 	return false;
@@ -213,8 +216,8 @@ void cx_route(struct ctx *x)
 	unsigned status;
 	const struct cx_route *r = find(x, &id, &status);
 	if (!r) {
-		cx_reply_error(x, status, status == 405 ? "method not allowed"
-							: "not found");
+		cx_reply_error(x, status,
+			status == 405 ? "method not allowed" : "not found");
 		return;
 	}
 	run(x, r, id);

@@ -11,19 +11,19 @@
 
 #define ATTEMPTS 3
 #define MAX_WAIT_MS 10000
-#define WINDOW_MS 60000  /* the call-log probe's window: the last minute */
+#define WINDOW_MS 60000 /* the call-log probe's window: the last minute */
 
 /* One probe request and its outcome. */
 struct probe {
 	struct credcheck_item *item;
-	bool pending;              /* to send (again) */
+	bool pending; /* to send (again) */
 	bool in_flight;
-	bool refreshed;            /* OAuth: refreshed once after a 401 */
+	bool refreshed; /* OAuth: refreshed once after a 401 */
 	long status;
 	enum cv_err err;
 	bool transient;
-	char *msg;                 /* error message of the answer */
-	int64_t wait_ms;           /* the server's Retry-After, else -1 */
+	char *msg;       /* error message of the answer */
+	int64_t wait_ms; /* the server's Retry-After, else -1 */
 };
 
 void credcheck_init(struct credcheck *c)
@@ -93,9 +93,10 @@ static void on_done(struct hl_response *r, void *arg)
 	p->transient = r->transient;
 	free(p->msg);
 	p->msg = r->err != CV_OK
-		? xstrdup(r->errmsg ? r->errmsg : "request failed")
-		: r->status != 200
-		? hljson_error_message(r->body.data, r->body.len) : NULL;
+			 ? xstrdup(r->errmsg ? r->errmsg : "request failed")
+		 : r->status != 200
+			 ? hljson_error_message(r->body.data, r->body.len)
+			 : NULL;
 	p->wait_ms = r->rl.retry_after_ms;
 }
 
@@ -123,15 +124,16 @@ static bool classify(struct probe *p, struct auth *a, bool oauth,
 		p->pending = p->err == CV_OK || p->transient;
 		return p->pending;
 	}
-	if (p->status == 403 || (p->status == 401 &&
-		    strcasestr(m, "not authorized for this scope"))) {
+	if (p->status == 403 ||
+		(p->status == 401 &&
+			strcasestr(m, "not authorized for this scope"))) {
 		set_state(it, CC_MISSING_SCOPE, http_detail(p));
 		return false;
 	}
 	set_state(it, CC_REFUSED, http_detail(p));
 	/* an OAuth access token refused as invalid: refresh once */
 	if (p->status == 401 && oauth && strcasestr(m, "invalid token") &&
-	    !p->refreshed) {
+		!p->refreshed) {
 		char *err = NULL;
 		p->refreshed = true;
 		if (auth_refused(a, token, &err) != CV_OK) {
@@ -161,8 +163,9 @@ static void read_grant(const struct store_location *loc, struct auth *a,
 	for (int i = 0; i < CC__N; i++) {
 		struct credcheck_item *it = &c->item[i];
 		if (!hljson_scope_has(gs, it->scope)) {
-			set_state(it, CC_MISSING_SCOPE, xstrdup("not in the "
-				"token's scope list"));
+			set_state(it, CC_MISSING_SCOPE,
+				xstrdup("not in the "
+					"token's scope list"));
 			if (i < CC_RECORDINGS)
 				probes[i].pending = false;
 		} else if (i == CC_RECORDINGS) {
@@ -287,14 +290,16 @@ enum cv_err credcheck_verdict(const struct credcheck *c, const char *loc,
 		return CV_EAUTH;
 	}
 	switch (it->state) {
-	case CC_OK:
-		return CV_OK;
+	case CC_OK: return CV_OK;
 	case CC_MISSING_SCOPE:
 		/* a sub-account token of another location, or an agency
 		 * token, gets the same answer */
 		*why = xasprintf("the token cannot read call logs: missing "
-			"scope %s%s", it->scope, c->scope_listed ? ""
-			: " (or it is not a token of this location)");
+				 "scope %s%s",
+			it->scope,
+			c->scope_listed
+				? ""
+				: " (or it is not a token of this location)");
 		return CV_EAUTH;
 	case CC_UNKNOWN:
 		*why = xasprintf("could not check the credentials: %s",

@@ -23,27 +23,27 @@
 enum credcheck_state {
 	CC_NOT_CHECKED,
 	CC_OK,
-	CC_GRANTED,        /* named in the OAuth scope list, not requested */
-	CC_MISSING_SCOPE,  /* 401 "not authorized for this scope", 403, or
+	CC_GRANTED,       /* named in the OAuth scope list, not requested */
+	CC_MISSING_SCOPE, /* 401 "not authorized for this scope", 403, or
 			      absent from the OAuth scope list */
-	CC_REFUSED,        /* any other refusal (4xx) */
-	CC_UNKNOWN,        /* no answer: transport, 5xx, 429 past retries */
+	CC_REFUSED,       /* any other refusal (4xx) */
+	CC_UNKNOWN,       /* no answer: transport, 5xx, 429 past retries */
 };
 
 enum { CC_CALLS, CC_AGENTS, CC_RECORDINGS, CC__N };
 
 struct credcheck_item {
-	const char *what;          /* "call logs", "agents", "recordings" */
-	const char *scope;         /* the scope the feature needs */
+	const char *what;  /* "call logs", "agents", "recordings" */
+	const char *scope; /* the scope the feature needs */
 	enum credcheck_state state;
-	char *detail;              /* the server's words or NULL; no secret */
+	char *detail; /* the server's words or NULL; no secret */
 };
 
 struct credcheck {
 	struct credcheck_item item[CC__N];
 	bool oauth;
-	bool scope_listed;         /* the OAuth reply had a scope list */
-	char *token_location;      /* OAuth: the reply's locationId when it is
+	bool scope_listed;    /* the OAuth reply had a scope list */
+	char *token_location; /* OAuth: the reply's locationId when it is
 				      not the location's; else NULL */
 	int requests;
 };

@@ -194,15 +194,16 @@ static void jsonl_row(struct buf *b, const struct store_export_row *r,
 	const char *t = tri(r->trial_call);
 	buf_printf(b, ",\"trialCall\":%s,\"actionTypes\":", t ? t : "null");
 	json_types(b, r->action_types);
-	buf_printf(b, ",\"appointmentBooked\":%s,\"transferred\":%s,"
-		      "\"summary\":",
+	buf_printf(b,
+		",\"appointmentBooked\":%s,\"transferred\":%s,"
+		"\"summary\":",
 		tri(r->appointment_booked), tri(r->transferred));
 	export_json_string(b, r->summary);
 	if (cursor) {
 		char upd[32];
 		cv_format_iso8601(r->updated_at, upd);
-		buf_printf(b, ",\"updatedAt\":\"%s\",\"operation\":\"%s\"",
-			upd, operation(r, res->from_version));
+		buf_printf(b, ",\"updatedAt\":\"%s\",\"operation\":\"%s\"", upd,
+			operation(r, res->from_version));
 	}
 	buf_puts(b, "}\n");
 }
@@ -291,8 +292,7 @@ static enum cv_err finish(struct store *s, const struct export_opts *o,
 }
 
 enum cv_err export_run(struct store *s, const struct export_opts *o,
-	const struct export_out *out, struct export_result *res,
-	char **errmsg)
+	const struct export_out *out, struct export_result *res, char **errmsg)
 {
 	memset(res, 0, sizeof(*res));
 	enum cv_err rc = CV_OK;
@@ -332,20 +332,24 @@ enum cv_err export_cursor_reset(struct store *s, const char *name,
 	if (rc == CV_OK)
 		rc = store_cursor_delete(s, name, before, errmsg);
 	if (rc == CV_OK && !before->name)
-		rc = cv_error(errmsg, CV_ENOTFOUND, "no export cursor named "
-			"'%s' (export --list-cursors lists them)", name);
+		rc = cv_error(errmsg, CV_ENOTFOUND,
+			"no export cursor named "
+			"'%s' (export --list-cursors lists them)",
+			name);
 	if (rc == CV_OK) {
 		char at[32];
 		cv_format_iso8601(before->updated_at, at);
 		struct buf d;
 		buf_init(&d);
-		buf_printf(&d, "{\"lastExportAt\":\"%s\",\"lastRows\":%lld,"
-			       "\"name\":", at, (long long)before->last_rows);
+		buf_printf(&d,
+			"{\"lastExportAt\":\"%s\",\"lastRows\":%lld,"
+			"\"name\":",
+			at, (long long)before->last_rows);
 		export_json_string(&d, name);
 		buf_printf(&d, ",\"throughVersion\":%lld}",
 			(long long)before->version_id);
-		rc = store_audit_append(s, actor, "export reset-cursor",
-			d.data, 0, errmsg);
+		rc = store_audit_append(s, actor, "export reset-cursor", d.data,
+			0, errmsg);
 		buf_finish(&d);
 	}
 	if (rc == CV_OK)

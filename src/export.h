@@ -44,17 +44,17 @@ struct export_opts {
 	const struct search_filter *filter; /* NULL: every call */
 	const struct search_plan *plan;     /* NULL: no text condition */
 	enum export_format format;
-	const char *since_last;  /* cursor name, or NULL: with one, rows
+	const char *since_last; /* cursor name, or NULL: with one, rows
 				  * also carry updatedAt and operation */
-	bool bom;                /* CSV: start with a UTF-8 byte-order mark */
-	const char *actor;       /* for the audit entry */
-	const char *detail;      /* audit detail: a JSON object */
+	bool bom;               /* CSV: start with a UTF-8 byte-order mark */
+	const char *actor;      /* for the audit entry */
+	const char *detail;     /* audit detail: a JSON object */
 };
 
 struct export_result {
 	int64_t rows;
-	int64_t from_version;    /* the cursor before (0 = none) */
-	int64_t to_version;      /* highest version written (or from) */
+	int64_t from_version; /* the cursor before (0 = none) */
+	int64_t to_version;   /* highest version written (or from) */
 };
 
 /*

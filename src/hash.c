@@ -43,8 +43,7 @@ struct cv_hash *cv_hash_create(const char *kind)
 {
 	struct cv_hash *h = xmalloc(sizeof(*h));
 	h->is512 = strcmp(kind, "sha512") == 0;
-	if ((h->is512 ? SHA512_Init(&h->u.c512) : SHA256_Init(&h->u.c256)) !=
-	    1)
+	if ((h->is512 ? SHA512_Init(&h->u.c512) : SHA256_Init(&h->u.c256)) != 1)
 		abort();
 	return h;
 }
@@ -144,8 +143,8 @@ void cv_sha256(const void *p, size_t n, unsigned char out[32])
  * that goes through EVP and its provider, ~2.4 ms on the first call,
  * which every command appending a keyed audit entry would pay.
  */
-void cv_hmac_sha256_hex(const unsigned char *key, size_t key_len,
-	const void *p, size_t n, char out[CV_SHA256_HEX])
+void cv_hmac_sha256_hex(const unsigned char *key, size_t key_len, const void *p,
+	size_t n, char out[CV_SHA256_HEX])
 {
 	unsigned char k[64] = { 0 }, pad[64], d[64];
 	if (key_len > sizeof(k)) {

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define CV_SHA256_HEX 65  /* 64 hex digits + NUL */
+#define CV_SHA256_HEX 65 /* 64 hex digits + NUL */
 #define CV_SHA512_HEX 129
 
 void cv_sha256_hex(const void *p, size_t n, char out[CV_SHA256_HEX]);
@@ -27,8 +27,8 @@ unsigned cv_hash_final(struct cv_hash *h, unsigned char *out);
 void cv_sha256(const void *p, size_t n, unsigned char out[32]);
 
 /* HMAC-SHA256(key, p[0..n)), hex. */
-void cv_hmac_sha256_hex(const unsigned char *key, size_t key_len,
-	const void *p, size_t n, char out[CV_SHA256_HEX]);
+void cv_hmac_sha256_hex(const unsigned char *key, size_t key_len, const void *p,
+	size_t n, char out[CV_SHA256_HEX]);
 
 /* Constant-time comparison of two equal-length byte strings. */
 int cv_memeq_ct(const void *a, const void *b, size_t n);

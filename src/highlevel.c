@@ -18,7 +18,7 @@ struct hl_req {
 	int64_t started;
 	hl_done_fn fn;
 	void *arg;
-	hl_sink_fn sink;          /* hl_get_to: where a 200 body goes */
+	hl_sink_fn sink; /* hl_get_to: where a 200 body goes */
 	void *sink_arg;
 	struct hl_req *next;
 };
@@ -26,9 +26,9 @@ struct hl_req {
 struct hl_client {
 	CURLM *multi;
 	struct hl_client_opts opts;
-	struct hl_req *reqs;    /* in flight */
+	struct hl_req *reqs; /* in flight */
 	int n;
-	unsigned warned;        /* enum hl_rl_header: already warned about */
+	unsigned warned; /* enum hl_rl_header: already warned about */
 };
 
 void hl_ratelimit_init(struct hl_ratelimit *rl)
@@ -45,18 +45,18 @@ static const struct rl_header {
 	size_t off;
 } rl_headers[HL_RL_NHEADERS] = {
 	{ "X-RateLimit-Limit-Daily", HL_RL_LIMIT_DAILY,
-	  offsetof(struct hl_ratelimit, limit_daily) },
+		offsetof(struct hl_ratelimit, limit_daily) },
 	{ "X-RateLimit-Daily-Remaining", HL_RL_DAILY_REMAINING,
-	  offsetof(struct hl_ratelimit, daily_remaining) },
+		offsetof(struct hl_ratelimit, daily_remaining) },
 	{ "X-RateLimit-Interval-Milliseconds", HL_RL_INTERVAL,
-	  offsetof(struct hl_ratelimit, interval_ms) },
+		offsetof(struct hl_ratelimit, interval_ms) },
 	{ "X-RateLimit-Max", HL_RL_MAX, offsetof(struct hl_ratelimit, max) },
 	{ "X-RateLimit-Remaining", HL_RL_REMAINING,
-	  offsetof(struct hl_ratelimit, remaining) },
+		offsetof(struct hl_ratelimit, remaining) },
 	{ "X-RateLimit-Daily-Reset", HL_RL_DAILY_RESET,
-	  offsetof(struct hl_ratelimit, daily_reset_ms) },
+		offsetof(struct hl_ratelimit, daily_reset_ms) },
 	{ "Retry-After", HL_RL_RETRY_AFTER,
-	  offsetof(struct hl_ratelimit, retry_after_ms) },
+		offsetof(struct hl_ratelimit, retry_after_ms) },
 };
 
 const char *hl_ratelimit_header_name(unsigned bit)
@@ -130,7 +130,7 @@ bool hl_ratelimit_parse_line(const char *line, size_t n,
 	for (size_t i = 0; i < CV_ARRAY_LEN(rl_headers); i++) {
 		const struct rl_header *h = &rl_headers[i];
 		if (strlen(h->name) != nlen ||
-		    strncasecmp(line, h->name, nlen) != 0)
+			strncasecmp(line, h->name, nlen) != 0)
 			continue;
 		const char *v = colon + 1, *end = line + n;
 		while (v < end && (*v == ' ' || *v == '\t'))
@@ -138,9 +138,11 @@ bool hl_ratelimit_parse_line(const char *line, size_t n,
 		while (end > v && isspace((unsigned char)end[-1]))
 			end--;
 		size_t vn = (size_t)(end - v);
-		int64_t val = h->bit == HL_RL_RETRY_AFTER ? retry_after_ms(v, vn)
-			: h->bit == HL_RL_DAILY_RESET ? daily_reset_ms(v, vn)
-			: parse_uint(v, vn);
+		int64_t val = h->bit == HL_RL_RETRY_AFTER
+				      ? retry_after_ms(v, vn)
+			      : h->bit == HL_RL_DAILY_RESET
+				      ? daily_reset_ms(v, vn)
+				      : parse_uint(v, vn);
 		*(int64_t *)((char *)rl + h->off) = val;
 		if (val < 0)
 			rl->bad |= h->bit;
@@ -217,8 +219,7 @@ bool hl_url_allowed(const char *url)
 	for (size_t i = 0; i < n; i++)
 		if (h[i] == ':')
 			colon = h + i;
-	if (colon && !(h[0] == '[' && colon < (const char *)memchr(h, ']',
-				n)))
+	if (colon && !(h[0] == '[' && colon < (const char *)memchr(h, ']', n)))
 		n = (size_t)(colon - h);
 	return host_is_loopback(h, n);
 }
@@ -272,8 +273,8 @@ static void warn_bad_header(struct hl_req *r, unsigned bit, const char *p,
 	}
 	v[k] = '\0';
 	cv_warn("header=%s value=\"%s\" msg=\"ignoring a rate-limit header "
-		"that is not a usable number\"", hl_ratelimit_header_name(bit),
-		v);
+		"that is not a usable number\"",
+		hl_ratelimit_header_name(bit), v);
 }
 
 static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
@@ -293,8 +294,8 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-static struct hl_req *req_new(const char *url,
-	const struct hl_client_opts *o, char **errmsg)
+static struct hl_req *req_new(const char *url, const struct hl_client_opts *o,
+	char **errmsg)
 {
 	struct hl_req *r = xcalloc(1, sizeof(*r));
 	buf_init(&r->resp.body);
@@ -311,8 +312,7 @@ static struct hl_req *req_new(const char *url,
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-		o->connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
 		(curl_off_t)HL_MAX_RESPONSE);
@@ -358,10 +358,8 @@ static bool is_transient(CURLcode cc)
 	case CURLE_WEIRD_SERVER_REPLY:
 	case CURLE_BAD_CONTENT_ENCODING:
 	case CURLE_HTTP2:
-	case CURLE_HTTP2_STREAM:
-		return true;
-	default:
-		return false;
+	case CURLE_HTTP2_STREAM: return true;
+	default: return false;
 	}
 }
 
@@ -372,7 +370,8 @@ static void req_finish(struct hl_req *r, CURLcode cc)
 	resp->elapsed_ms = cv_mono_ms() - r->started;
 	const char *ct = NULL;
 	if (curl_easy_getinfo(r->easy, CURLINFO_CONTENT_TYPE, &ct) ==
-		    CURLE_OK && ct)
+			CURLE_OK &&
+		ct)
 		resp->content_type = xstrdup(ct);
 	curl_off_t cl = -1;
 	if (curl_easy_getinfo(r->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
@@ -417,7 +416,8 @@ static void opts_defaults(struct hl_client_opts *d,
 	const struct hl_client_opts *o)
 {
 	d->connect_timeout_ms = o && o->connect_timeout_ms > 0
-		? o->connect_timeout_ms : 10000;
+					? o->connect_timeout_ms
+					: 10000;
 	d->timeout_ms = o && o->timeout_ms > 0 ? o->timeout_ms : 60000;
 }
 
@@ -435,8 +435,9 @@ enum cv_err hl_client_create(struct hl_client **out,
 	c->multi = curl_multi_init();
 	if (!c->multi) {
 		free(c);
-		return cv_error(errmsg, CV_EHTTP, "cannot create a multi "
-						  "handle");
+		return cv_error(errmsg, CV_EHTTP,
+			"cannot create a multi "
+			"handle");
 	}
 	opts_defaults(&c->opts, o);
 	*out = c;
@@ -464,13 +465,14 @@ enum cv_err hl_get(struct hl_client *c, const char *url, const char *token,
 		errmsg);
 }
 
-enum cv_err hl_get_to(struct hl_client *c, const char *url,
-	const char *token, const char *version, const char *accept,
-	int64_t max_bytes, hl_sink_fn sink, void *sink_arg, hl_done_fn fn,
-	void *arg, char **errmsg)
+enum cv_err hl_get_to(struct hl_client *c, const char *url, const char *token,
+	const char *version, const char *accept, int64_t max_bytes,
+	hl_sink_fn sink, void *sink_arg, hl_done_fn fn, void *arg,
+	char **errmsg)
 {
 	if (!hl_url_allowed(url))
-		return cv_error(errmsg, CV_EINVAL, "refusing to send a token "
+		return cv_error(errmsg, CV_EINVAL,
+			"refusing to send a token "
 			"to a URL that is neither https nor loopback http");
 	struct hl_req *r = req_new(url, &c->opts, errmsg);
 	if (!r)
@@ -593,8 +595,7 @@ void hl_post_form_auth(const char *url, const char *form, const char *token,
 		out->errmsg = err;
 		return;
 	}
-	req_add_header(r, "Content-Type",
-		"application/x-www-form-urlencoded");
+	req_add_header(r, "Content-Type", "application/x-www-form-urlencoded");
 	if (token)
 		req_add_bearer(r, token);
 	if (version)

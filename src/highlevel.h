@@ -36,11 +36,11 @@ enum hl_rl_header {
 /* The rate-limit headers of a response; -1 when a header was absent or
  * unreadable. */
 struct hl_ratelimit {
-	int64_t limit_daily;      /* X-RateLimit-Limit-Daily */
-	int64_t daily_remaining;  /* X-RateLimit-Daily-Remaining */
-	int64_t interval_ms;      /* X-RateLimit-Interval-Milliseconds */
-	int64_t max;              /* X-RateLimit-Max (per interval) */
-	int64_t remaining;        /* X-RateLimit-Remaining (this interval) */
+	int64_t limit_daily;     /* X-RateLimit-Limit-Daily */
+	int64_t daily_remaining; /* X-RateLimit-Daily-Remaining */
+	int64_t interval_ms;     /* X-RateLimit-Interval-Milliseconds */
+	int64_t max;             /* X-RateLimit-Max (per interval) */
+	int64_t remaining;       /* X-RateLimit-Remaining (this interval) */
 	/* ms from the answer until the daily budget is renewed
 	 * (X-RateLimit-Daily-Reset: seconds from now, or an epoch time in
 	 * seconds or ms; at most HL_DAILY_RESET_MAX_MS ahead) */
@@ -48,7 +48,7 @@ struct hl_ratelimit {
 	/* ms from the answer until a retry is welcome (Retry-After: delay
 	 * seconds or an HTTP-date; a date in the past is 0) */
 	int64_t retry_after_ms;
-	unsigned bad;             /* enum hl_rl_header: present, unreadable */
+	unsigned bad; /* enum hl_rl_header: present, unreadable */
 };
 #define HL_DAILY_RESET_MAX_MS (48LL * 3600 * 1000)
 void hl_ratelimit_init(struct hl_ratelimit *rl);
@@ -68,11 +68,11 @@ const char *hl_ratelimit_header_name(unsigned bit);
 
 /* The outcome of one exchange. */
 struct hl_response {
-	long status;            /* HTTP status; 0 when no answer arrived */
-	enum cv_err err;        /* CV_OK when an HTTP answer arrived */
-	char *errmsg;           /* transport failure text (no secrets) */
-	bool transient;         /* a timeout, reset or partial body */
-	struct buf body;        /* at most HL_MAX_RESPONSE bytes */
+	long status;     /* HTTP status; 0 when no answer arrived */
+	enum cv_err err; /* CV_OK when an HTTP answer arrived */
+	char *errmsg;    /* transport failure text (no secrets) */
+	bool transient;  /* a timeout, reset or partial body */
+	struct buf body; /* at most HL_MAX_RESPONSE bytes */
 	struct hl_ratelimit rl;
 	int64_t elapsed_ms;
 	char *content_type;     /* the answer's Content-Type, or NULL */
@@ -89,8 +89,8 @@ void hl_query_add_int(struct buf *url, const char *key, int64_t value);
 /* A multi client: several requests in flight, completions by callback. */
 struct hl_client;
 struct hl_client_opts {
-	long connect_timeout_ms;  /* default 10000 */
-	long timeout_ms;          /* whole exchange; default 60000 */
+	long connect_timeout_ms; /* default 10000 */
+	long timeout_ms;         /* whole exchange; default 60000 */
 };
 /* Create; NULL opts means the defaults. */
 enum cv_err hl_client_create(struct hl_client **out,
@@ -108,8 +108,8 @@ typedef void (*hl_done_fn)(struct hl_response *r, void *arg);
  * exchange ends, successful or not. On CV_EINVAL (bad URL) fn never runs.
  */
 enum cv_err hl_get(struct hl_client *c, const char *url, const char *token,
-	const char *version, hl_done_fn fn, void *arg, char **errmsg)
-	CV_MUST_CHECK;
+	const char *version, hl_done_fn fn, void *arg,
+	char **errmsg) CV_MUST_CHECK;
 
 /*
  * Take the body of a 200 answer piece by piece (a recording: never held
@@ -124,10 +124,10 @@ typedef bool (*hl_sink_fn)(const void *p, size_t n, void *arg);
  * max_bytes bounds an announced Content-Length (CV_ETOOBIG before any
  * byte is read) — the sink bounds what actually arrives.
  */
-enum cv_err hl_get_to(struct hl_client *c, const char *url,
-	const char *token, const char *version, const char *accept,
-	int64_t max_bytes, hl_sink_fn sink, void *sink_arg, hl_done_fn fn,
-	void *arg, char **errmsg) CV_MUST_CHECK;
+enum cv_err hl_get_to(struct hl_client *c, const char *url, const char *token,
+	const char *version, const char *accept, int64_t max_bytes,
+	hl_sink_fn sink, void *sink_arg, hl_done_fn fn, void *arg,
+	char **errmsg) CV_MUST_CHECK;
 
 /*
  * Wait up to timeout_ms for progress and run the callbacks of the

@@ -45,7 +45,8 @@ char *hljson_error_message(const char *body, size_t n)
 	} else if (json_is_array(m)) {
 		size_t i;
 		json_t *v;
-		json_array_foreach(m, i, v) {
+		json_array_foreach(m, i, v)
+		{
 			if (!json_is_string(v))
 				continue;
 			if (b.len)
@@ -68,7 +69,7 @@ static char *dup_str(json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
 	if (!json_is_string(v) || json_string_length(v) == 0 ||
-	    json_string_length(v) > 16384)
+		json_string_length(v) > 16384)
 		return NULL;
 	return xstrdup(json_string_value(v));
 }
@@ -151,8 +152,9 @@ enum cv_err hljson_agents_parse(const char *body, size_t n,
 	json_t *list = json_object_get(j, "agents");
 	if (!json_is_array(list)) {
 		json_decref(j);
-		return cv_error(errmsg, CV_EPARSE, "agents page has no "
-						   "\"agents\" array");
+		return cv_error(errmsg, CV_EPARSE,
+			"agents page has no "
+			"\"agents\" array");
 	}
 	json_t *t = json_object_get(j, "total");
 	if (json_is_number(t))
@@ -160,7 +162,8 @@ enum cv_err hljson_agents_parse(const char *body, size_t n,
 	out->items = xcalloc(json_array_size(list) + 1, sizeof(*out->items));
 	size_t i;
 	json_t *a;
-	json_array_foreach(list, i, a) {
+	json_array_foreach(list, i, a)
+	{
 		char *id = dup_str(a, "id");
 		if (!id)
 			id = dup_str(a, "_id");
@@ -199,7 +202,8 @@ enum cv_err hljson_installed_parse(const char *body, size_t n,
 	json_t *list = json_object_get(j, "locations");
 	if (!json_is_array(list)) {
 		json_decref(j);
-		return cv_error(errmsg, CV_EPARSE, "installed locations: no "
+		return cv_error(errmsg, CV_EPARSE,
+			"installed locations: no "
 			"\"locations\" array");
 	}
 	json_t *c = json_object_get(j, "count");
@@ -209,7 +213,8 @@ enum cv_err hljson_installed_parse(const char *body, size_t n,
 	out->ids = xcalloc(out->listed + 1, sizeof(*out->ids));
 	size_t i;
 	json_t *l;
-	json_array_foreach(list, i, l) {
+	json_array_foreach(list, i, l)
+	{
 		char *id = dup_str(l, "_id");
 		/* listed but not installed (isInstalled false): skip */
 		if (!id || json_is_false(json_object_get(l, "isInstalled"))) {

@@ -18,7 +18,7 @@
 struct line_reader {
 	FILE *f;
 	struct buf line;
-	size_t total;     /* bytes of the current line, kept or not */
+	size_t total; /* bytes of the current line, kept or not */
 	bool oversize;
 	int64_t lineno;
 };
@@ -29,7 +29,7 @@ struct item {
 	size_t len;
 	struct store_payload payload;
 	struct calllog_batch batch;
-	char *reason;     /* the payload as a whole is unusable */
+	char *reason; /* the payload as a whole is unusable */
 };
 
 struct queue {
@@ -41,8 +41,8 @@ struct queue {
 	size_t n_used;
 	bool reader_waits; /* the reader sleeps on not_full */
 	bool writer_waits; /* the writer sleeps on not_empty */
-	bool done;        /* reader reached the end */
-	bool stop;        /* writer gave up: reader must stop */
+	bool done;         /* reader reached the end */
+	bool stop;         /* writer gave up: reader must stop */
 	int read_errno;
 };
 
@@ -123,7 +123,8 @@ static void parse_line(struct line_reader *r, const struct reader_arg *a,
 		return;
 	}
 	if (calllog_parse_payload(it->bytes, it->len, a->o->location_hint,
-		    &it->batch, &it->reason) != CV_OK && !it->reason)
+		    &it->batch, &it->reason) != CV_OK &&
+		!it->reason)
 		it->reason = xstrdup("unparseable payload");
 }
 
@@ -141,7 +142,7 @@ static void *reader_main(void *arg)
 		if (!read_line(&r))
 			break;
 		if (!r.oversize &&
-		    blank(r.line.data ? r.line.data : "", r.line.len))
+			blank(r.line.data ? r.line.data : "", r.line.len))
 			continue;
 		struct item it;
 		parse_line(&r, a, &it);
@@ -241,7 +242,7 @@ enum cv_err import_stream(struct store *s, FILE *f, const char *name,
 	if (rc == CV_OK)
 		rc = store_begin(s, errmsg);
 	struct item it;
-	bool have = false;  /* it holds an item not yet handed back */
+	bool have = false; /* it holds an item not yet handed back */
 	while (rc == CV_OK && queue_next(&q, have ? &it : NULL, &it)) {
 		have = true;
 		int64_t before = st->read;

@@ -11,12 +11,11 @@
 #include "ingest.h"
 
 struct import_opts {
-	enum store_source source;   /* SRC_IMPORT normally */
-	int batch_records;          /* records per transaction (default 20000) */
-	const char *location_hint;  /* locationId for records without one */
+	enum store_source source;  /* SRC_IMPORT normally */
+	int batch_records;         /* records per transaction (default 20000) */
+	const char *location_hint; /* locationId for records without one */
 	/* called about every 250 ms when set */
-	void (*progress)(const struct ingest_stats *st, double secs,
-		void *arg);
+	void (*progress)(const struct ingest_stats *st, double secs, void *arg);
 	void *progress_arg;
 };
 
@@ -26,7 +25,7 @@ struct import_opts {
  * was read and stored, even with quarantined lines.
  */
 enum cv_err import_stream(struct store *s, FILE *f, const char *name,
-	const struct import_opts *o, struct ingest_stats *st, char **errmsg)
-	CV_MUST_CHECK;
+	const struct import_opts *o, struct ingest_stats *st,
+	char **errmsg) CV_MUST_CHECK;
 
 #endif

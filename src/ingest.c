@@ -38,8 +38,10 @@ static enum cv_err refuse(struct store *s, const struct store_payload *p,
 static void count(struct ingest_stats *st, enum store_ingest_result res)
 {
 	int64_t *const by[] = {
-		[INGEST_NEW] = &st->added, [INGEST_UPDATED] = &st->updated,
-		[INGEST_UNCHANGED] = &st->unchanged, [INGEST_KEPT] = &st->kept,
+		[INGEST_NEW] = &st->added,
+		[INGEST_UPDATED] = &st->updated,
+		[INGEST_UNCHANGED] = &st->unchanged,
+		[INGEST_KEPT] = &st->kept,
 		[INGEST_DISPOSED] = &st->disposed,
 		[INGEST_REFUSED] = &st->quarantined,
 	};
@@ -70,11 +72,12 @@ enum cv_err ingest_parsed(struct store *s, struct store_payload *p,
 			 * kept once, however often a sync reads it) */
 			bool added = false;
 			st->quarantined++;
-			rc = b->is_list
-				? store_quarantine_row(s, p->source, it->raw,
-					it->raw_len, it->reason, &added, errmsg)
-				: store_quarantine_row(s, p->source, p->bytes,
-					p->len, it->reason, &added, errmsg);
+			rc = b->is_list ? store_quarantine_row(s, p->source,
+						  it->raw, it->raw_len,
+						  it->reason, &added, errmsg)
+					: store_quarantine_row(s, p->source,
+						  p->bytes, p->len, it->reason,
+						  &added, errmsg);
 			st->quarantined_new += added;
 			continue;
 		}
@@ -91,15 +94,15 @@ enum cv_err ingest_parsed(struct store *s, struct store_payload *p,
 
 enum cv_err ingest_payload(struct store *s, enum store_source src,
 	const char *bytes, size_t len, const char *location_hint,
-	struct ingest_stats *st, struct calllog_batch *batch_out,
-	char **errmsg)
+	struct ingest_stats *st, struct calllog_batch *batch_out, char **errmsg)
 {
 	struct calllog_batch b;
 	char *reason = NULL;
 	struct store_payload p;
 	store_payload_init(&p, src, bytes, len);
 	if (calllog_parse_payload(bytes, len, location_hint, &b, &reason) !=
-	    CV_OK && !reason)
+			CV_OK &&
+		!reason)
 		reason = xstrdup("unparseable payload");
 	enum cv_err rc = ingest_parsed(s, &p, &b, reason, st, errmsg);
 	free(reason);

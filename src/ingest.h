@@ -14,15 +14,15 @@
 #include "store/store.h"
 
 struct ingest_stats {
-	int64_t read;         /* records seen (a rejected payload counts 1) */
-	int64_t added;        /* new calls */
-	int64_t updated;      /* new versions of known calls */
+	int64_t read;    /* records seen (a rejected payload counts 1) */
+	int64_t added;   /* new calls */
+	int64_t updated; /* new versions of known calls */
 	int64_t unchanged;
-	int64_t quarantined;  /* incl. new calls a source may not create */
+	int64_t quarantined;     /* incl. new calls a source may not create */
 	int64_t quarantined_new; /* unreadable records not kept before */
-	int64_t kept;         /* new versions not made current: lower trust
+	int64_t kept;            /* new versions not made current: lower trust
 				 than the current version (never lost) */
-	int64_t disposed;     /* calls disposed of (tombstone): dropped */
+	int64_t disposed;        /* calls disposed of (tombstone): dropped */
 };
 
 /*

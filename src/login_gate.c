@@ -17,8 +17,8 @@ struct login_gate {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int max_failures, slots, queue;
-	int running, waiting;       /* checks running, waiting for a slot */
-	struct pending *p;          /* (slots + queue) * 2 entries */
+	int running, waiting; /* checks running, waiting for a slot */
+	struct pending *p;    /* (slots + queue) * 2 entries */
 	size_t cap;
 	int64_t checks;
 };
@@ -70,8 +70,7 @@ static void add(struct login_gate *g, const char *key)
 
 enum login_gate_verdict login_gate_enter(struct login_gate *g,
 	const char *const *keys, int n,
-	bool (*count)(void *arg, const char *key, int64_t *recorded),
-	void *arg)
+	bool (*count)(void *arg, const char *key, int64_t *recorded), void *arg)
 {
 	enum login_gate_verdict v = LOGIN_GATE_OK;
 	pthread_mutex_lock(&g->mu);
@@ -81,7 +80,7 @@ enum login_gate_verdict login_gate_enter(struct login_gate *g,
 		const struct pending *e = find(g, keys[i]);
 		int64_t rec = 0;
 		if (!count(arg, keys[i], &rec) ||
-		    rec + (e ? e->n : 0) >= g->max_failures)
+			rec + (e ? e->n : 0) >= g->max_failures)
 			v = LOGIN_GATE_LIMITED;
 	}
 	if (v == LOGIN_GATE_OK) {

@@ -24,9 +24,9 @@ struct login_gate *login_gate_create(int max_failures, int slots, int queue);
 void login_gate_destroy(struct login_gate *g);
 
 enum login_gate_verdict {
-	LOGIN_GATE_OK,        /* reserved and holding a check slot */
-	LOGIN_GATE_LIMITED,   /* failures recorded + in flight reach the max */
-	LOGIN_GATE_BUSY,      /* slots and queue full */
+	LOGIN_GATE_OK,      /* reserved and holding a check slot */
+	LOGIN_GATE_LIMITED, /* failures recorded + in flight reach the max */
+	LOGIN_GATE_BUSY,    /* slots and queue full */
 };
 
 /*

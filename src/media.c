@@ -11,9 +11,9 @@
 #include "wav.h"
 
 struct media_fetch {
-	struct store_media_job job;   /* a copy */
-	struct blob_writer *w;        /* recording: where the bytes go */
-	enum cv_err sink_err;         /* why the sink stopped */
+	struct store_media_job job; /* a copy */
+	struct blob_writer *w;      /* recording: where the bytes go */
+	enum cv_err sink_err;       /* why the sink stopped */
 	char *sink_why;
 	/* a recording judged good, waiting for its flush (media_keep) */
 	char *content_type;
@@ -23,8 +23,9 @@ struct media_fetch {
 bool media_id_ok(const char *id)
 {
 	size_t n = id ? strlen(id) : 0;
-	return n > 0 && n <= 64 && strspn(id, "abcdefghijklmnopqrstuvwxyz"
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+	return n > 0 && n <= 64 &&
+	       strspn(id, "abcdefghijklmnopqrstuvwxyz"
+			  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
 }
 
 int64_t media_retry_delay(int attempts)
@@ -39,11 +40,14 @@ int64_t media_retry_delay(int attempts)
 char *media_url(const char *api_base, const struct store_media_job *j)
 {
 	char *m = hl_escape(j->message_id), *l = hl_escape(j->location_id);
-	char *u = j->kind == MEDIA_RECORDING
-		? xasprintf("%s/conversations/messages/%s/locations/%s/"
-			    "recording", api_base, m, l)
-		: xasprintf("%s/conversations/locations/%s/messages/%s/"
-			    "transcription", api_base, l, m);
+	char *u =
+		j->kind == MEDIA_RECORDING
+			? xasprintf("%s/conversations/messages/%s/locations/%s/"
+				    "recording",
+				  api_base, m, l)
+			: xasprintf("%s/conversations/locations/%s/messages/%s/"
+				    "transcription",
+				  api_base, l, m);
 	free(m);
 	free(l);
 	return u;
@@ -58,8 +62,7 @@ static bool sink(const void *p, size_t n, void *arg)
 	return f->sink_err == CV_OK;
 }
 
-static void job_copy(struct store_media_job *d,
-	const struct store_media_job *s)
+static void job_copy(struct store_media_job *d, const struct store_media_job *s)
 {
 	*d = *s;
 	d->message_id = xstrdup(s->message_id);
@@ -127,8 +130,7 @@ static bool transcript_ok(const struct buf *b, char **why)
 		return false;
 	}
 	json_error_t e;
-	json_t *root = json_loadb(b->data, b->len, JSON_REJECT_DUPLICATES,
-		&e);
+	json_t *root = json_loadb(b->data, b->len, JSON_REJECT_DUPLICATES, &e);
 	if (!root) {
 		*why = xasprintf("transcription is not JSON: %s", e.text);
 		return false;
@@ -138,8 +140,8 @@ static bool transcript_ok(const struct buf *b, char **why)
 	json_t *v;
 	if (json_is_array(root)) {
 		json_array_foreach(root, i, v)
-			ok = ok && json_is_object(v) && json_is_number(
-				json_object_get(v, "startTime"));
+			ok = ok && json_is_object(v) &&
+			     json_is_number(json_object_get(v, "startTime"));
 	} else if (ok) {
 		ok = json_is_number(json_object_get(root, "startTime"));
 	}
@@ -157,9 +159,8 @@ static bool is_audio(const char *ct)
 
 /* A 200 recording: judge its bytes; good ones wait for their flush
  * (MV_FLUSH) unless the store has no room for them. */
-static void judge_recording(struct media_fetch *f,
-	const struct hl_response *r, int64_t room, enum media_verdict *v,
-	char **why)
+static void judge_recording(struct media_fetch *f, const struct hl_response *r,
+	int64_t room, enum media_verdict *v, char **why)
 {
 	int64_t got = blob_writer_size(f->w);
 	const char *wav_why = NULL;
@@ -172,15 +173,15 @@ static void judge_recording(struct media_fetch *f,
 		*why = xasprintf("not audio: Content-Type %.60s",
 			r->content_type ? r->content_type : "(none)");
 	} else if (r->content_length >= 0 && r->content_length != got) {
-		*why = xasprintf("truncated: %lld of %lld bytes", (long long)got,
-			(long long)r->content_length);
+		*why = xasprintf("truncated: %lld of %lld bytes",
+			(long long)got, (long long)r->content_length);
 	} else if (!wav_parse(head, hn, &f->wi, &wav_why)) {
 		*why = xasprintf("not a WAV file: %s", wav_why);
 	} else if (room >= 0 && got > room) {
 		*v = MV_DISK;
 		*why = xasprintf("no room: %lld bytes would pass the store's "
-			"size bound (%lld bytes left)", (long long)got,
-			(long long)(room > 0 ? room : 0));
+				 "size bound (%lld bytes left)",
+			(long long)got, (long long)(room > 0 ? room : 0));
 	} else {
 		f->content_type = xstrdup(r->content_type);
 		*v = MV_FLUSH;
@@ -215,14 +216,15 @@ static char *refusal(const struct media_fetch *f, const struct hl_response *r,
 			return xasprintf("too big: %s", f->sink_why);
 		if (r->sink_stopped) {
 			*v = MV_DISK;
-			return xasprintf("cannot store it: %s", f->sink_why
-				? f->sink_why : "write failed");
+			return xasprintf("cannot store it: %s",
+				f->sink_why ? f->sink_why : "write failed");
 		}
 		if (r->err == CV_ETOOBIG)
 			return xasprintf("too big: announced %lld bytes, over "
-				"the bound", (long long)r->content_length);
+					 "the bound",
+				(long long)r->content_length);
 		if (f->w && r->content_length > 0 &&
-		    blob_writer_size(f->w) < r->content_length)
+			blob_writer_size(f->w) < r->content_length)
 			return xasprintf("truncated: %lld of %lld bytes",
 				(long long)blob_writer_size(f->w),
 				(long long)r->content_length);
@@ -235,7 +237,8 @@ static char *refusal(const struct media_fetch *f, const struct hl_response *r,
 	if (r->status == 401 || r->status == 403) {
 		*v = MV_DENIED;
 		char *w = xasprintf("%s (the token lacks the scope "
-			"conversations/message.readonly?)", why);
+				    "conversations/message.readonly?)",
+			why);
 		free(why);
 		return w;
 	}
@@ -254,7 +257,7 @@ static enum cv_err no_transcription(struct store *s,
 {
 	*final = false;
 	if (f->job.kind != MEDIA_TRANSCRIPTION || r->err != CV_OK ||
-	    r->status != 404)
+		r->status != 404)
 		return CV_OK;
 	struct store_recording *v = NULL;
 	size_t n = 0;
@@ -277,18 +280,20 @@ static enum cv_err gone(struct store *s, struct media_fetch *f,
 	bool live = false, dead = false;
 	struct store_media_job cur;
 	*reason = NULL;
-	enum cv_err rc = store_media_job_get(s, f->job.message_id,
-		f->job.kind, &cur, &live, errmsg);
+	enum cv_err rc = store_media_job_get(s, f->job.message_id, f->job.kind,
+		&cur, &live, errmsg);
 	if (rc == CV_OK && live)
 		store_media_job_clear(&cur);
 	if (rc == CV_OK)
-		rc = store_tombstoned(s, NULL, f->job.message_id, &dead, errmsg);
+		rc = store_tombstoned(s, NULL, f->job.message_id, &dead,
+			errmsg);
 	*out = rc != CV_OK || !live || dead;
 	if (*out) {
 		*v = MV_GONE;
 		if (rc == CV_OK)
 			*reason = xasprintf("erased or purged while it was "
-				"%s: nothing kept", when);
+					    "%s: nothing kept",
+				when);
 		fetch_free(f);
 	}
 	return rc;
@@ -325,7 +330,7 @@ enum cv_err media_finish(struct store *s, struct media_fetch *f,
 	if (dead)
 		return rc;
 	if (r->err == CV_OK && r->status == 200 &&
-	    f->job.kind == MEDIA_RECORDING)
+		f->job.kind == MEDIA_RECORDING)
 		judge_recording(f, r, room, v, reason);
 	else if (r->err == CV_OK && r->status == 200)
 		rc = keep_transcription(s, f, r, now, v, reason, errmsg);
@@ -376,13 +381,16 @@ enum cv_err media_keep(struct store *s, struct media_fetch *f, int64_t now,
 		fetch_free(f);
 		return rc;
 	}
-	struct store_recording rec = {
-		.message_id = f->job.message_id,
-		.location_id = f->job.location_id, .sha256 = sha,
-		.size = size, .content_type = f->content_type,
+	struct store_recording rec = { .message_id = f->job.message_id,
+		.location_id = f->job.location_id,
+		.sha256 = sha,
+		.size = size,
+		.content_type = f->content_type,
 		.duration_ms = wav_duration_ms(&f->wi, size),
-		.sample_rate = f->wi.sample_rate, .channels = f->wi.channels,
-		.fetched_at = now, .source = "api" };
+		.sample_rate = f->wi.sample_rate,
+		.channels = f->wi.channels,
+		.fetched_at = now,
+		.source = "api" };
 	bool added;
 	rc = store_recording_add(s, &rec, &added, errmsg);
 	if (rc == CV_OK)

@@ -32,14 +32,14 @@
 
 /* What became of one attempt. */
 enum media_verdict {
-	MV_STORED,     /* kept; the job is done */
-	MV_RETRY,      /* not usable now; the job waits (reason says why) */
-	MV_MISSING,    /* still absent after MEDIA_MISSING_AFTER_MS */
-	MV_DENIED,     /* the token lacks the scope (401/403) */
-	MV_DISK,       /* the blob store could not take it (disk full) */
-	MV_GONE,       /* erased or purged while it was fetched: dropped,
+	MV_STORED,  /* kept; the job is done */
+	MV_RETRY,   /* not usable now; the job waits (reason says why) */
+	MV_MISSING, /* still absent after MEDIA_MISSING_AFTER_MS */
+	MV_DENIED,  /* the token lacks the scope (401/403) */
+	MV_DISK,    /* the blob store could not take it (disk full) */
+	MV_GONE,    /* erased or purged while it was fetched: dropped,
 			  nothing kept */
-	MV_FLUSH,      /* a good recording: its bytes wait for their fsync
+	MV_FLUSH,   /* a good recording: its bytes wait for their fsync
 			  (media_flush) and then media_keep */
 };
 

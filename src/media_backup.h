@@ -19,8 +19,8 @@
  * recordings creates nothing.
  */
 enum cv_err media_backup(const char *live_store, const char *copy_path,
-	const char *out_path, int64_t *n, int64_t *bytes, char **errmsg)
-	CV_MUST_CHECK;
+	const char *out_path, int64_t *n, int64_t *bytes,
+	char **errmsg) CV_MUST_CHECK;
 
 /* Remove the blob directory a backup at out_path wrote (its audit entry
  * could not be written: an unaudited copy is not kept). */

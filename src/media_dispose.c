@@ -58,8 +58,8 @@ enum cv_err media_dispose_blobs(struct media_dispose *d, char **errmsg)
 			rc == CV_OK ? &e : NULL);
 		/* named again meanwhile (a restore): keep it */
 		if (r == CV_OK && refs == 0)
-			r = blob_remove(b, d->orphans[i], rc == CV_OK ? &e
-								  : NULL);
+			r = blob_remove(b, d->orphans[i],
+				rc == CV_OK ? &e : NULL);
 		if (rc == CV_OK)
 			rc = r;
 	}

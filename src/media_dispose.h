@@ -17,9 +17,9 @@
 
 struct media_dispose {
 	struct store *s;
-	char **orphans;           /* blob names to remove after commit */
+	char **orphans; /* blob names to remove after commit */
 	size_t n_orphans;
-	int64_t messages;         /* messages whose media were forgotten */
+	int64_t messages; /* messages whose media were forgotten */
 };
 
 void media_dispose_init(struct media_dispose *d, struct store *s);
@@ -30,8 +30,8 @@ enum cv_err media_dispose_message(struct media_dispose *d, const char *mid,
 	char **errmsg) CV_MUST_CHECK;
 /* After the commit: remove each orphan blob that still no row names.
  * Every one is tried; the first error is returned. The list is emptied. */
-enum cv_err media_dispose_blobs(struct media_dispose *d, char **errmsg)
-	CV_MUST_CHECK;
+enum cv_err media_dispose_blobs(struct media_dispose *d,
+	char **errmsg) CV_MUST_CHECK;
 /* After a rollback (or when done): forget the list. */
 void media_dispose_finish(struct media_dispose *d);
 

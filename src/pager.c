@@ -7,17 +7,17 @@
 #include "util.h"
 
 struct pager_window {
-	int64_t start, end;      /* inclusive, epoch ms */
+	int64_t start, end; /* inclusive, epoch ms */
 	int64_t page;
-	int64_t seen;            /* distinct records seen in this window */
-	int64_t parent_total;    /* total of the window split into this
+	int64_t seen;         /* distinct records seen in this window */
+	int64_t parent_total; /* total of the window split into this
 				    one; -1 for none */
-	int64_t last_n;          /* records on the previous page */
-	int64_t last_total;      /* the previous page's total, or -1 */
-	int repeats;             /* the same full page, in a row */
-	int empties;             /* empty answers retried, in a row */
-	int restarts;            /* re-paged because the total fell */
-	bool pages_ignored;      /* a whole page came back for a later
+	int64_t last_n;       /* records on the previous page */
+	int64_t last_total;   /* the previous page's total, or -1 */
+	int repeats;          /* the same full page, in a row */
+	int empties;          /* empty answers retried, in a row */
+	int restarts;         /* re-paged because the total fell */
+	bool pages_ignored;   /* a whole page came back for a later
 				    page number: narrow, don't page */
 	bool retry;
 };
@@ -123,8 +123,11 @@ static enum pager_step window_done(struct pager *p)
 static struct pager_window part(int64_t start, int64_t end,
 	int64_t parent_total)
 {
-	return (struct pager_window){ .start = start, .end = end, .page = 1,
-		.parent_total = parent_total, .last_total = -1 };
+	return (struct pager_window){ .start = start,
+		.end = end,
+		.page = 1,
+		.parent_total = parent_total,
+		.last_total = -1 };
 }
 
 static enum pager_step too_many_windows(struct pager *p)
@@ -156,7 +159,7 @@ static bool split_large(struct pager *p, int64_t total)
 	const struct pager_window *w = &p->w[0];
 	int64_t per = per_page(p), span = w->end - w->start;
 	if (!p->timed || p->total_unreliable || total <= 0 ||
-	    total <= PAGER_SPLIT_PAGES * per || span < 2 * min_split(p))
+		total <= PAGER_SPLIT_PAGES * per || span < 2 * min_split(p))
 		return false;
 	int64_t k = total / (PAGER_PART_PAGES * per) + 1;
 	if (k > PAGER_MAX_PARTS)
@@ -170,8 +173,9 @@ static bool split_large(struct pager *p, int64_t total)
 	 * part); ids are counted once whatever the overlap */
 	struct pager_window parts[PAGER_MAX_PARTS];
 	for (int64_t i = 0; i < k; i++)
-		parts[i] = part(w->start + span / k * i, i + 1 == k ? w->end
-			: w->start + span / k * (i + 1) + 1, total);
+		parts[i] = part(w->start + span / k * i,
+			i + 1 == k ? w->end : w->start + span / k * (i + 1) + 1,
+			total);
 	replace_current(p, parts, (size_t)k);
 	p->splits++;
 	return true;
@@ -187,16 +191,20 @@ static enum pager_step bisect(struct pager *p, bool page_outside)
 					 "for every page number (page %lld)",
 				       (long long)w->page));
 	if (page_outside)
-		return fail(p, xasprintf("the server answers the same page "
-			"for every page number, and its date filter is "
-			"coarser than the window %lld..%lld, so no narrower "
-			"window can reach the rest",
-			(long long)w->start, (long long)w->end));
+		return fail(p,
+			xasprintf(
+				"the server answers the same page "
+				"for every page number, and its date filter is "
+				"coarser than the window %lld..%lld, so no narrower "
+				"window can reach the rest",
+				(long long)w->start, (long long)w->end));
 	if (w->end - w->start < 3)
-		return fail(p, xasprintf("the server answers the same page "
-			"for every page number, and more than a page of "
-			"records lies within %lld..%lld",
-			(long long)w->start, (long long)w->end));
+		return fail(p,
+			xasprintf(
+				"the server answers the same page "
+				"for every page number, and more than a page of "
+				"records lies within %lld..%lld",
+				(long long)w->start, (long long)w->end));
 	/* halves overlap by a millisecond, as parts do */
 	int64_t mid = w->start + (w->end - w->start) / 2;
 	struct pager_window halves[2] = { part(w->start, mid + 1, -1),
@@ -294,7 +302,7 @@ enum pager_step pager_page(struct pager *p, const struct pager_rec *recs,
 	 * after it moved to pages already read, so read the window again
 	 * (a few times at most; ids already stored change nothing) */
 	if (total >= 0 && w->last_total >= 0 && total < w->last_total &&
-	    w->page > 1 && w->restarts < PAGER_MAX_RESTARTS)
+		w->page > 1 && w->restarts < PAGER_MAX_RESTARTS)
 		return restart(p, w);
 	if (total >= 0)
 		w->last_total = total;
@@ -305,7 +313,8 @@ enum pager_step pager_page(struct pager *p, const struct pager_rec *recs,
 		int64_t t = recs[i].created_at, off = 0;
 		if (p->timed && t > 0)
 			off = t < w->start ? w->start - t
-			    : t > w->end ? t - w->end : 0;
+			      : t > w->end ? t - w->end
+					   : 0;
 		if (off > 0) {
 			outside = true;
 			/* how coarse the filter is; a record years away
@@ -334,7 +343,8 @@ enum pager_step pager_page(struct pager *p, const struct pager_rec *recs,
 			p->total_unreliable = true;
 		if (split_large(p, total))
 			return p->windows_made > PAGER_MAX_WINDOWS
-				? too_many_windows(p) : PAGER_MORE;
+				       ? too_many_windows(p)
+				       : PAGER_MORE;
 	}
 	if (fresh == 0) {
 		/* the same records again: a whole page repeated means the

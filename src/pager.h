@@ -40,13 +40,14 @@
 #define PAGER_SPLIT_PAGES 200
 #define PAGER_PART_PAGES 100
 #define PAGER_MAX_PARTS 64
-#define PAGER_MIN_SPLIT_MS INT64_C(3600000)   /* one hour */
-#define PAGER_MAX_REPEATS 2      /* a repeated full page asked again */
-#define PAGER_MAX_RESTARTS 3     /* a window re-paged when its total fell */
-#define PAGER_MAX_COARSE_MS (2 * INT64_C(86400000)) /* the coarsest
+#define PAGER_MIN_SPLIT_MS INT64_C(3600000) /* one hour */
+#define PAGER_MAX_REPEATS 2  /* a repeated full page asked again */
+#define PAGER_MAX_RESTARTS 3 /* a window re-paged when its total fell */
+#define PAGER_MAX_COARSE_MS                                                    \
+	(2 * INT64_C(86400000)) /* the coarsest
 				    date filter a record's offset can show */
-#define PAGER_MAX_PAGES 100000   /* pages in one window */
-#define PAGER_MAX_WINDOWS 65536  /* windows in one run */
+#define PAGER_MAX_PAGES 100000  /* pages in one window */
+#define PAGER_MAX_WINDOWS 65536 /* windows in one run */
 
 /* A set of pager keys (open addressing; 0 is never a key). */
 struct pager_keyset {
@@ -62,34 +63,34 @@ void pager_keyset_free(struct pager_keyset *ks);
 
 /* One record of a page, as the pager needs it. */
 struct pager_rec {
-	uint64_t key;        /* pager_key() of its id (or of its raw bytes
+	uint64_t key;       /* pager_key() of its id (or of its raw bytes
 				when it has no id) */
-	int64_t created_at;  /* epoch ms; 0 when unknown */
+	int64_t created_at; /* epoch ms; 0 when unknown */
 };
 
 /* What to request next. */
 struct pager_req {
-	int64_t start, end;  /* the date filter (epoch ms); both 0 when the
+	int64_t start, end; /* the date filter (epoch ms); both 0 when the
 				pager is untimed */
-	int64_t page;        /* from 1 */
-	bool retry;          /* the same page again (a repeat) */
+	int64_t page;       /* from 1 */
+	bool retry;         /* the same page again (a repeat) */
 };
 
 enum pager_step {
-	PAGER_MORE,          /* ask pager_next() and go on */
-	PAGER_WINDOW_DONE,   /* p->done_start..p->done_end is complete */
-	PAGER_FAILED         /* p->error says why; nothing more to ask */
+	PAGER_MORE,        /* ask pager_next() and go on */
+	PAGER_WINDOW_DONE, /* p->done_start..p->done_end is complete */
+	PAGER_FAILED       /* p->error says why; nothing more to ask */
 };
 
 struct pager_window;
 
 struct pager {
-	int64_t asked;       /* the pageSize we send */
-	bool timed;          /* windows have a date range */
-	int64_t page_size;   /* the server's page size, once a page was
+	int64_t asked;         /* the pageSize we send */
+	bool timed;            /* windows have a date range */
+	int64_t page_size;     /* the server's page size, once a page was
 				followed by more records; 0 until then */
 	bool total_unreliable; /* total ignores the window: split no more */
-	int64_t max_outside; /* farthest a record lay outside its window */
+	int64_t max_outside;   /* farthest a record lay outside its window */
 
 	/* the windows still to page, in time order (current first) */
 	struct pager_window *w;
@@ -100,7 +101,7 @@ struct pager {
 	int64_t done_start, done_end; /* the window PAGER_WINDOW_DONE ended */
 	int64_t requests;
 	int64_t splits, bisects, repeats, restarts;
-	int64_t unreached;   /* the most a window's total claimed beyond
+	int64_t unreached; /* the most a window's total claimed beyond
 				what its pages showed, when the same short
 				page came back for a later page number */
 	char *error;

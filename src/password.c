@@ -26,16 +26,16 @@ void password_random_hex(size_t n, char *out)
 static bool derive(const char *pw, const unsigned char *salt, unsigned iter,
 	unsigned char key[KEY_LEN])
 {
-	return PKCS5_PBKDF2_HMAC(pw, (int)strlen(pw), salt, SALT_LEN,
-		(int)iter, EVP_sha256(), KEY_LEN, key) == 1;
+	return PKCS5_PBKDF2_HMAC(pw, (int)strlen(pw), salt, SALT_LEN, (int)iter,
+		       EVP_sha256(), KEY_LEN, key) == 1;
 }
 
 char *password_hash_iter(const char *pw, unsigned iterations)
 {
 	unsigned char salt[SALT_LEN], key[KEY_LEN];
 	char sh[2 * SALT_LEN + 1], kh[2 * KEY_LEN + 1];
-	if (RAND_bytes(salt, SALT_LEN) != 1 || !derive(pw, salt, iterations,
-						    key)) {
+	if (RAND_bytes(salt, SALT_LEN) != 1 ||
+		!derive(pw, salt, iterations, key)) {
 		fprintf(stderr, "callvault: PBKDF2 failed\n");
 		abort();
 	}
@@ -59,11 +59,12 @@ bool password_verify(const char *pw, const char *stored)
 	if (*end != '$' || iter < 1000 || iter > 10000000)
 		return false;
 	const char *s = end + 1;
-	if (strlen(s) != 2 * SALT_LEN + 1 + 2 * KEY_LEN || s[2 * SALT_LEN] != '$')
+	if (strlen(s) != 2 * SALT_LEN + 1 + 2 * KEY_LEN ||
+		s[2 * SALT_LEN] != '$')
 		return false;
 	unsigned char salt[SALT_LEN], want[KEY_LEN], got[KEY_LEN];
 	if (!cv_unhex(s, SALT_LEN, salt, false) ||
-	    !cv_unhex(s + 2 * SALT_LEN + 1, KEY_LEN, want, false))
+		!cv_unhex(s + 2 * SALT_LEN + 1, KEY_LEN, want, false))
 		return false;
 	if (!derive(pw, salt, (unsigned)iter, got))
 		return false;

@@ -14,7 +14,7 @@
 #include "common.h"
 
 #define PASSWORD_ITERATIONS 210000
-#define PASSWORD_MAX 1024   /* bytes of password accepted */
+#define PASSWORD_MAX 1024 /* bytes of password accepted */
 #define PASSWORD_MIN 8
 
 /* Hash pw with a fresh random salt. Caller frees the returned string. */

@@ -85,12 +85,22 @@ static struct recon_id *add_id(struct recon *r, const char *id,
 		r->ids = xrealloc(r->ids, r->cap_ids * sizeof(*r->ids));
 	}
 	r->ids[r->n_ids++] = (struct recon_id){ .id = xstrdup(id),
-		.created_at = created_at, .kind = kind };
+		.created_at = created_at,
+		.kind = kind };
 	struct recon_day *d = day_of(r, created_at);
 	switch (kind) {
-	case RECON_MISSING: d->missing++; r->missing++; break;
-	case RECON_DIFFERS: d->differs++; r->differs++; break;
-	case RECON_NOT_LISTED: d->not_listed++; r->not_listed++; break;
+	case RECON_MISSING:
+		d->missing++;
+		r->missing++;
+		break;
+	case RECON_DIFFERS:
+		d->differs++;
+		r->differs++;
+		break;
+	case RECON_NOT_LISTED:
+		d->not_listed++;
+		r->not_listed++;
+		break;
 	}
 	return &r->ids[r->n_ids - 1];
 }
@@ -152,8 +162,8 @@ enum cv_err recon_repaired(struct recon *r, struct store *s, char **errmsg)
 			errmsg);
 		if (rc != CV_OK)
 			return rc;
-		if (dg.found && !strcmp(dg.canonical_sha256,
-				    r->ids[k].listed_sha256)) {
+		if (dg.found &&
+			!strcmp(dg.canonical_sha256, r->ids[k].listed_sha256)) {
 			r->ids[k].repaired = true;
 			r->repaired++;
 		}

@@ -24,7 +24,7 @@ const char *rec_problem_name(enum rec_problem p)
 struct names {
 	char **v;
 	size_t n, cap;
-	char **msg;            /* message id of each row (same order) */
+	char **msg; /* message id of each row (same order) */
 };
 
 static int collect(const struct store_recording *r, void *arg)
@@ -46,9 +46,9 @@ static int cmp_str(const void *a, const void *b)
 }
 
 struct walk {
-	const struct names *rows;  /* sorted copy of the names */
-	void (*fn)(enum rec_problem, const char *, const char *,
-		const char *, void *);
+	const struct names *rows; /* sorted copy of the names */
+	void (*fn)(enum rec_problem, const char *, const char *, const char *,
+		void *);
 	void *arg;
 	struct rec_check *r;
 };
@@ -60,8 +60,10 @@ static int each_blob(const char *name, bool valid, int64_t size, void *arg)
 	w->r->blobs++;
 	if (!valid) {
 		w->r->problems++;
-		w->fn(RP_STRAY, name, NULL, "not a blob (its name is not the "
-			"SHA-256 of a file in its fan-out directory)", w->arg);
+		w->fn(RP_STRAY, name, NULL,
+			"not a blob (its name is not the "
+			"SHA-256 of a file in its fan-out directory)",
+			w->arg);
 		return 0;
 	}
 	const char *key = name;
@@ -91,8 +93,10 @@ static void check_rows(const struct blobstore *b, const struct names *nm,
 		int64_t size = 0;
 		if (!b || !blob_exists(b, nm->v[i], &size)) {
 			w->r->problems++;
-			w->fn(RP_MISSING, nm->v[i], nm->msg[i], "the row's blob "
-				"is not in the blob store", w->arg);
+			w->fn(RP_MISSING, nm->v[i], nm->msg[i],
+				"the row's blob "
+				"is not in the blob store",
+				w->arg);
 			continue;
 		}
 		if (!deep)
@@ -114,9 +118,9 @@ static void check_rows(const struct blobstore *b, const struct names *nm,
 	}
 }
 
-enum cv_err recordings_check(struct store *s, const char *store_path,
-	bool deep, void (*fn)(enum rec_problem p, const char *name,
-		const char *message_id, const char *detail, void *arg),
+enum cv_err recordings_check(struct store *s, const char *store_path, bool deep,
+	void (*fn)(enum rec_problem p, const char *name, const char *message_id,
+		const char *detail, void *arg),
 	void *arg, struct rec_check *r, char **errmsg)
 {
 	memset(r, 0, sizeof(*r));
@@ -188,8 +192,10 @@ enum cv_err recording_copy(const struct blobstore *b, const char *sha256,
 	char hex[129];
 	cv_hash_final_hex(h, hex);
 	if (rc == CV_OK && strcmp(hex, sha256) != 0)
-		rc = cv_error(errmsg, CV_EINTEGRITY, "blob %s hashes to %.64s: "
-			"the stored recording is damaged", sha256, hex);
+		rc = cv_error(errmsg, CV_EINTEGRITY,
+			"blob %s hashes to %.64s: "
+			"the stored recording is damaged",
+			sha256, hex);
 	if (size)
 		*size = total;
 	return rc;
@@ -206,7 +212,9 @@ enum cv_err recording_fetch(struct store *s, struct blobstore *b,
 	const char *sha256, char **errmsg)
 {
 	if (!fetcher)
-		return cv_error(errmsg, CV_ENOTFOUND, "recording %s is not in "
-			"the local blob store", sha256);
+		return cv_error(errmsg, CV_ENOTFOUND,
+			"recording %s is not in "
+			"the local blob store",
+			sha256);
 	return fetcher(s, b, sha256, errmsg);
 }

@@ -14,10 +14,10 @@
 #include "store/store.h"
 
 enum rec_problem {
-	RP_MISSING,   /* a row names a blob that is not there */
-	RP_MISMATCH,  /* a blob's bytes hash to another name (--deep) */
-	RP_ORPHAN,    /* a blob no row names */
-	RP_STRAY,     /* a file in the blob store that is not a blob */
+	RP_MISSING,  /* a row names a blob that is not there */
+	RP_MISMATCH, /* a blob's bytes hash to another name (--deep) */
+	RP_ORPHAN,   /* a blob no row names */
+	RP_STRAY,    /* a file in the blob store that is not a blob */
 };
 const char *rec_problem_name(enum rec_problem p);
 
@@ -31,9 +31,9 @@ struct rec_check {
  * without a row; detail a short text). CV_OK when the check ran, even
  * with problems (see r->problems).
  */
-enum cv_err recordings_check(struct store *s, const char *store_path,
-	bool deep, void (*fn)(enum rec_problem p, const char *name,
-		const char *message_id, const char *detail, void *arg),
+enum cv_err recordings_check(struct store *s, const char *store_path, bool deep,
+	void (*fn)(enum rec_problem p, const char *name, const char *message_id,
+		const char *detail, void *arg),
 	void *arg, struct rec_check *r, char **errmsg) CV_MUST_CHECK;
 
 struct sink;
@@ -52,8 +52,8 @@ enum cv_err recording_copy(const struct blobstore *b, const char *sha256,
  * CV_ENOTFOUND when none is set or no target holds the recording.
  */
 struct store;
-typedef enum cv_err recording_fetch_fn(struct store *s,
-	struct blobstore *b, const char *sha256, char **errmsg);
+typedef enum cv_err recording_fetch_fn(struct store *s, struct blobstore *b,
+	const char *sha256, char **errmsg);
 void recording_set_fetcher(recording_fetch_fn *fn);
 enum cv_err recording_fetch(struct store *s, struct blobstore *b,
 	const char *sha256, char **errmsg) CV_MUST_CHECK;

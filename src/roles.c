@@ -19,7 +19,7 @@ static const struct {
 	{ "viewer", PERM_SEARCH },
 	{ "exporter", PERM_SEARCH | PERM_EXPORT },
 	{ "hold-admin", PERM_SEARCH | PERM_EXPORT | PERM_HOLD_PLACE |
-			PERM_HOLD_RELEASE },
+				PERM_HOLD_RELEASE },
 	{ "admin", PERM_ALL },
 };
 
@@ -46,8 +46,8 @@ const char *roles_preset_of(unsigned perms)
 static int perm_index(const char *p, size_t n)
 {
 	for (int i = 0; i < PERM_N; i++)
-		if (strlen(perm_names[i]) == n && strncmp(p, perm_names[i], n) ==
-							   0)
+		if (strlen(perm_names[i]) == n &&
+			strncmp(p, perm_names[i], n) == 0)
 			return i;
 	return -1;
 }

@@ -15,20 +15,38 @@
 
 /* The FTS5 columns of the call text (summary, bot, human, other), as a
  * bit mask. */
-enum { COL_SUMMARY = 1, COL_BOT = 2, COL_HUMAN = 4, COL_OTHER = 8,
-	COL_ALL = 15, COL_TRANSCRIPT = COL_BOT | COL_HUMAN | COL_OTHER };
+enum {
+	COL_SUMMARY = 1,
+	COL_BOT = 2,
+	COL_HUMAN = 4,
+	COL_OTHER = 8,
+	COL_ALL = 15,
+	COL_TRANSCRIPT = COL_BOT | COL_HUMAN | COL_OTHER
+};
 
-enum tok { T_END, T_WORD, T_PHRASE, T_NUMBER, T_LP, T_RP, T_AND, T_OR,
-	T_NOT, T_NEAR, T_FIELD, T_COMMA };
+enum tok {
+	T_END,
+	T_WORD,
+	T_PHRASE,
+	T_NUMBER,
+	T_LP,
+	T_RP,
+	T_AND,
+	T_OR,
+	T_NOT,
+	T_NEAR,
+	T_FIELD,
+	T_COMMA
+};
 
 struct token {
 	enum tok t;
-	size_t pos, len;        /* byte range in the query */
-	const char *s;          /* text (phrase: inside the quotes) */
+	size_t pos, len; /* byte range in the query */
+	const char *s;   /* text (phrase: inside the quotes) */
 	size_t slen;
-	bool prefix;            /* trailing * */
-	unsigned cols;          /* T_FIELD */
-	int num;                /* T_COMMA: the NEAR distance */
+	bool prefix;   /* trailing * */
+	unsigned cols; /* T_FIELD */
+	int num;       /* T_COMMA: the NEAR distance */
 };
 
 enum node_kind { N_AND, N_OR, N_TERM, N_DIGITS, N_NEAR };
@@ -36,12 +54,12 @@ enum node_kind { N_AND, N_OR, N_TERM, N_DIGITS, N_NEAR };
 struct node {
 	enum node_kind kind;
 	unsigned cols;
-	char *text;             /* N_TERM: FTS5 string; N_DIGITS: digits */
-	char *alt;              /* N_DIGITS: the FTS5 string of its parts */
-	struct node **kids;     /* N_AND/N_OR; N_NEAR: its terms */
+	char *text;         /* N_TERM: FTS5 string; N_DIGITS: digits */
+	char *alt;          /* N_DIGITS: the FTS5 string of its parts */
+	struct node **kids; /* N_AND/N_OR; N_NEAR: its terms */
 	size_t n;
-	size_t n_neg;           /* N_AND: the last n_neg kids are negated */
-	int dist;               /* N_NEAR */
+	size_t n_neg; /* N_AND: the last n_neg kids are negated */
+	int dist;     /* N_NEAR */
 };
 
 struct parser {
@@ -142,14 +160,30 @@ static bool is_token_cp(unsigned c)
 		return c == 0xAA || c == 0xB5 || c == 0xBA;
 	/* punctuation, symbols and combining marks unicode61 separates on */
 	static const unsigned sep[][2] = {
-		{ 0x0300, 0x036F }, { 0x055A, 0x055F }, { 0x0589, 0x058A },
-		{ 0x05BE, 0x05BE }, { 0x05C0, 0x05C0 }, { 0x05C3, 0x05C3 },
-		{ 0x05F3, 0x05F4 }, { 0x060C, 0x060D }, { 0x061B, 0x061F },
-		{ 0x066A, 0x066D }, { 0x06D4, 0x06D4 }, { 0x0964, 0x0965 },
-		{ 0x0970, 0x0970 }, { 0x0E4F, 0x0E4F }, { 0x0E5A, 0x0E5B },
-		{ 0x2000, 0x2BFF }, { 0x3000, 0x303F }, { 0xFE00, 0xFE6F },
-		{ 0xFF01, 0xFF0F }, { 0xFF1A, 0xFF20 }, { 0xFF3B, 0xFF40 },
-		{ 0xFF5B, 0xFF65 }, { 0xFFF0, 0xFFFF }, { 0x1F000, 0x10FFFF },
+		{ 0x0300, 0x036F },
+		{ 0x055A, 0x055F },
+		{ 0x0589, 0x058A },
+		{ 0x05BE, 0x05BE },
+		{ 0x05C0, 0x05C0 },
+		{ 0x05C3, 0x05C3 },
+		{ 0x05F3, 0x05F4 },
+		{ 0x060C, 0x060D },
+		{ 0x061B, 0x061F },
+		{ 0x066A, 0x066D },
+		{ 0x06D4, 0x06D4 },
+		{ 0x0964, 0x0965 },
+		{ 0x0970, 0x0970 },
+		{ 0x0E4F, 0x0E4F },
+		{ 0x0E5A, 0x0E5B },
+		{ 0x2000, 0x2BFF },
+		{ 0x3000, 0x303F },
+		{ 0xFE00, 0xFE6F },
+		{ 0xFF01, 0xFF0F },
+		{ 0xFF1A, 0xFF20 },
+		{ 0xFF3B, 0xFF40 },
+		{ 0xFF5B, 0xFF65 },
+		{ 0xFFF0, 0xFFFF },
+		{ 0x1F000, 0x10FFFF },
 	};
 	for (size_t i = 0; i < CV_ARRAY_LEN(sep); i++)
 		if (c >= sep[i][0] && c <= sep[i][1])
@@ -254,7 +288,7 @@ static bool starts_number(const char *q, size_t len, size_t i)
 		return true;
 	/* "(555) 010-2030" */
 	if (q[i] == '(' && i + 5 < len && is_digit(q[i + 1]) &&
-	    is_digit(q[i + 2]) && is_digit(q[i + 3]) && q[i + 4] == ')')
+		is_digit(q[i + 2]) && is_digit(q[i + 3]) && q[i + 4] == ')')
 		return is_digit(q[i + 5]) ||
 		       (i + 6 < len && strchr(" -.", q[i + 5]) &&
 			       is_digit(q[i + 6]));
@@ -283,7 +317,7 @@ static size_t field_prefix(const char *s, size_t n)
 {
 	size_t i = 0;
 	while (i < n && ((s[i] >= 'a' && s[i] <= 'z') ||
-			 (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_'))
+				(s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_'))
 		i++;
 	return i > 0 && i < n && s[i] == ':' ? i : 0;
 }
@@ -295,7 +329,7 @@ static bool lex_field(struct parser *p, struct token *t, size_t wend)
 		return true;
 	for (size_t k = 0; k < CV_ARRAY_LEN(fields); k++) {
 		if (strlen(fields[k].name) == fl &&
-		    strncasecmp(p->q + p->i, fields[k].name, fl) == 0) {
+			strncasecmp(p->q + p->i, fields[k].name, fl) == 0) {
 			t->t = T_FIELD;
 			t->cols = fields[k].cols;
 			t->len = fl + 1;
@@ -336,8 +370,9 @@ static bool lex_phrase(struct parser *p, struct token *t)
 {
 	const char *close = memchr(p->q + p->i + 1, '"', p->len - p->i - 1);
 	if (!close) {
-		fail(p, p->i, "this quote is never closed; hint: add the "
-			      "closing \"");
+		fail(p, p->i,
+			"this quote is never closed; hint: add the "
+			"closing \"");
 		return false;
 	}
 	t->t = T_PHRASE;
@@ -377,8 +412,13 @@ static bool lex_word(struct parser *p, struct token *t)
 	}
 	size_t n = wend - p->i;
 	const char *w = p->q + p->i;
-	static const struct { const char *s; enum tok t; } ops[] = {
-		{ "AND", T_AND }, { "OR", T_OR }, { "NOT", T_NOT },
+	static const struct {
+		const char *s;
+		enum tok t;
+	} ops[] = {
+		{ "AND", T_AND },
+		{ "OR", T_OR },
+		{ "NOT", T_NOT },
 	};
 	for (size_t k = 0; k < CV_ARRAY_LEN(ops); k++) {
 		if (n == strlen(ops[k].s) && memcmp(w, ops[k].s, n) == 0) {
@@ -400,8 +440,10 @@ static bool lex_word(struct parser *p, struct token *t)
 	if (t->t == T_FIELD)
 		return true;
 	if (n > 1 && w[0] == '-' && !is_digit(w[1]) && w[1] != '-') {
-		fail(p, p->i, "'%.*s' does not exclude anything; hint: write "
-			      "NOT %.*s", (int)n, w, (int)(n - 1), w + 1);
+		fail(p, p->i,
+			"'%.*s' does not exclude anything; hint: write "
+			"NOT %.*s",
+			(int)n, w, (int)(n - 1), w + 1);
 		return false;
 	}
 	/* a comma that ends the word may be NEAR's ", N)" */
@@ -466,18 +508,17 @@ static void note_unsure(struct parser *p, const struct token *t)
 		if (is_sure_token_cp(cp))
 			return;
 	}
-	p->unsure = xrealloc(p->unsure, (p->n_unsure + 1) *
-						sizeof(*p->unsure));
+	p->unsure = xrealloc(p->unsure, (p->n_unsure + 1) * sizeof(*p->unsure));
 	p->unsure[p->n_unsure].text = xstrndup(t->s, t->slen);
 	p->unsure[p->n_unsure++].pos = (int)char_pos(p->q, t->pos);
 }
 
-static struct node *leaf(struct parser *p, const struct token *t,
-	bool in_near)
+static struct node *leaf(struct parser *p, const struct token *t, bool in_near)
 {
 	if (++p->terms > SEARCH_MAX_TERMS)
-		return fail(p, t->pos, "more than %d search terms; hint: "
-				       "narrow with filters instead",
+		return fail(p, t->pos,
+			"more than %d search terms; hint: "
+			"narrow with filters instead",
 			SEARCH_MAX_TERMS);
 	if (count_parts(t->s, t->slen) == 0)
 		return fail(p, t->pos,
@@ -490,7 +531,7 @@ static struct node *leaf(struct parser *p, const struct token *t,
 	note_unsure(p, t);
 	char digits[SEARCH_MAX_QUERY + 1];
 	if (t->t != T_PHRASE && !t->prefix && !in_near &&
-	    number_like(t->s, t->slen, digits, sizeof(digits))) {
+		number_like(t->s, t->slen, digits, sizeof(digits))) {
 		struct node *n = node_new(N_DIGITS);
 		n->text = xstrdup(digits);
 		n->alt = quoted(t->s, t->slen, false);
@@ -507,26 +548,33 @@ static struct node *parse_or(struct parser *p);
 static bool expect_primary_start(struct parser *p)
 {
 	switch (p->tok.t) {
-	case T_WORD: case T_PHRASE: case T_NUMBER: case T_LP: case T_NEAR:
-	case T_FIELD:
-		return true;
+	case T_WORD:
+	case T_PHRASE:
+	case T_NUMBER:
+	case T_LP:
+	case T_NEAR:
+	case T_FIELD: return true;
 	case T_END:
-		fail(p, p->tok.pos, "the query ends where a search term "
-				    "should follow; hint: add a word after "
-				    "the last operator or field");
+		fail(p, p->tok.pos,
+			"the query ends where a search term "
+			"should follow; hint: add a word after "
+			"the last operator or field");
 		return false;
 	case T_RP:
-		fail(p, p->tok.pos, "unexpected ')'; hint: remove it or add "
-				    "a matching '('");
+		fail(p, p->tok.pos,
+			"unexpected ')'; hint: remove it or add "
+			"a matching '('");
 		return false;
 	case T_COMMA:
-		fail(p, p->tok.pos, "unexpected ','; hint: a comma only "
-				    "separates NEAR's distance: NEAR(a b, 5)");
+		fail(p, p->tok.pos,
+			"unexpected ','; hint: a comma only "
+			"separates NEAR's distance: NEAR(a b, 5)");
 		return false;
 	default:
-		fail(p, p->tok.pos, "'%.*s' needs a search term before it; "
-				    "hint: quote it (\"%.*s\") to search "
-				    "for the word",
+		fail(p, p->tok.pos,
+			"'%.*s' needs a search term before it; "
+			"hint: quote it (\"%.*s\") to search "
+			"for the word",
 			(int)p->tok.len, p->q + p->tok.pos, (int)p->tok.len,
 			p->q + p->tok.pos);
 		return false;
@@ -539,15 +587,16 @@ static struct node *parse_near(struct parser *p)
 	/* T_NEAR is only lexed right before '(': take it as such even
 	 * where "(555) 010" would read as a phone number */
 	if (p->i >= p->len || p->q[p->i] != '(')
-		return fail(p, at, "NEAR needs '('; hint: write "
-				   "NEAR(refund manager, 5)");
+		return fail(p, at,
+			"NEAR needs '('; hint: write "
+			"NEAR(refund manager, 5)");
 	p->i++;
 	struct node *n = node_new(N_NEAR);
 	n->dist = 10;
 	if (!next(p))
 		goto bad;
 	while (p->tok.t == T_WORD || p->tok.t == T_PHRASE ||
-	       p->tok.t == T_NUMBER) {
+		p->tok.t == T_NUMBER) {
 		struct node *l = leaf(p, &p->tok, true);
 		if (!l)
 			goto bad;
@@ -557,8 +606,9 @@ static struct node *parse_near(struct parser *p)
 	}
 	if (p->tok.t == T_COMMA) {
 		if (p->tok.num > 100) {
-			fail(p, p->tok.pos, "NEAR distance %d is over 100; "
-					    "hint: use a distance of 0 to 100",
+			fail(p, p->tok.pos,
+				"NEAR distance %d is over 100; "
+				"hint: use a distance of 0 to 100",
 				p->tok.num);
 			goto bad;
 		}
@@ -567,14 +617,16 @@ static struct node *parse_near(struct parser *p)
 			goto bad;
 	}
 	if (p->tok.t != T_RP) {
-		fail(p, p->tok.pos, "NEAR takes words or \"phrases\" and an "
-				    "optional distance; hint: write "
-				    "NEAR(refund manager, 5)");
+		fail(p, p->tok.pos,
+			"NEAR takes words or \"phrases\" and an "
+			"optional distance; hint: write "
+			"NEAR(refund manager, 5)");
 		goto bad;
 	}
 	if (n->n < 2) {
-		fail(p, at, "NEAR needs at least two terms; hint: write "
-			    "NEAR(refund manager, 5)");
+		fail(p, at,
+			"NEAR needs at least two terms; hint: write "
+			"NEAR(refund manager, 5)");
 		goto bad;
 	}
 	if (!next(p))
@@ -586,8 +638,7 @@ bad:
 }
 
 /* Restrict every leaf of n to cols; false (error) when nothing is left. */
-static bool scope(struct parser *p, struct node *n, unsigned cols,
-	size_t pos)
+static bool scope(struct parser *p, struct node *n, unsigned cols, size_t pos)
 {
 	if (n->kind == N_AND || n->kind == N_OR) {
 		for (size_t i = 0; i < n->n; i++)
@@ -597,8 +648,9 @@ static bool scope(struct parser *p, struct node *n, unsigned cols,
 	}
 	n->cols &= cols;
 	if (!n->cols) {
-		fail(p, pos, "these fields do not overlap, so nothing could "
-			     "match; hint: use one field, e.g. bot:refund");
+		fail(p, pos,
+			"these fields do not overlap, so nothing could "
+			"match; hint: use one field, e.g. bot:refund");
 		return false;
 	}
 	return true;
@@ -623,20 +675,21 @@ static struct node *parse_primary(struct parser *p)
 		return n;
 	case T_LP:
 		if (++p->depth > SEARCH_MAX_DEPTH)
-			return fail(p, t.pos, "parentheses nested deeper than "
-					      "%d; hint: simplify the query",
+			return fail(p, t.pos,
+				"parentheses nested deeper than "
+				"%d; hint: simplify the query",
 				SEARCH_MAX_DEPTH);
 		if (!next(p) || !(n = parse_or(p)))
 			return NULL;
 		if (p->tok.t != T_RP) {
 			node_free(n);
-			return fail(p, t.pos, "this '(' is never closed; "
-					      "hint: add a ')'");
+			return fail(p, t.pos,
+				"this '(' is never closed; "
+				"hint: add a ')'");
 		}
 		p->depth--;
 		break;
-	case T_NEAR:
-		return parse_near(p);
+	case T_NEAR: return parse_near(p);
 	default:
 		if (!(n = leaf(p, &t, false)))
 			return NULL;
@@ -669,8 +722,9 @@ static struct node *parse_and(struct parser *p)
 			if (!next(p))
 				goto bad;
 			if (p->tok.t == T_NOT) {
-				fail(p, p->tok.pos, "NOT NOT; hint: use one "
-						    "NOT");
+				fail(p, p->tok.pos,
+					"NOT NOT; hint: use one "
+					"NOT");
 				goto bad;
 			}
 		}
@@ -701,8 +755,9 @@ bad:
 static struct node *parse_or(struct parser *p)
 {
 	if (p->tok.t == T_OR)
-		return fail(p, p->tok.pos, "OR needs a search term on its "
-					   "left; hint: a OR b");
+		return fail(p, p->tok.pos,
+			"OR needs a search term on its "
+			"left; hint: a OR b");
 	struct node *first = parse_and(p);
 	if (!first || p->tok.t != T_OR)
 		return first;
@@ -715,8 +770,9 @@ static struct node *parse_or(struct parser *p)
 		}
 		if (p->tok.t == T_OR || p->tok.t == T_END) {
 			node_free(n);
-			return fail(p, p->tok.pos, "OR needs a search term on "
-						   "its right; hint: a OR b");
+			return fail(p, p->tok.pos,
+				"OR needs a search term on "
+				"its right; hint: a OR b");
 		}
 		struct node *k = parse_and(p);
 		if (!k) {
@@ -860,8 +916,8 @@ static void collect(const struct node *n, struct buf *hl,
 		return;
 	case N_DIGITS:
 		if (n->cols == COL_ALL) {
-			pl->digits = xrealloc(pl->digits, (pl->n_digits + 1) *
-						  sizeof(*pl->digits));
+			pl->digits = xrealloc(pl->digits,
+				(pl->n_digits + 1) * sizeof(*pl->digits));
 			pl->digits[pl->n_digits++] = xstrdup(n->text);
 			return;
 		}
@@ -928,11 +984,12 @@ enum cv_err search_parse(const char *query, struct search_plan *plan,
 	if (next(&p) && p.tok.t != T_END) {
 		root = parse_or(&p);
 		if (root && p.tok.t != T_END) {
-			fail(&p, p.tok.pos, p.tok.t == T_RP
-				? "unexpected ')'; hint: remove it or add a "
-				  "matching '('"
-				: "unexpected '%.*s'; hint: quote it to search "
-				  "for it",
+			fail(&p, p.tok.pos,
+				p.tok.t == T_RP
+					? "unexpected ')'; hint: remove it or add a "
+					  "matching '('"
+					: "unexpected '%.*s'; hint: quote it to search "
+					  "for it",
 				(int)p.tok.len, query + p.tok.pos);
 		}
 	}
@@ -979,8 +1036,8 @@ static void literal_words(const char *text, struct buf *fts)
 		/* a word FTS5 might not see as one would match nothing */
 		bool whole = s > 0 && i < n && sure;
 		/* "bot:"/"human:" prefixes are not in the index */
-		bool speaker = (i - s == 3 && strncasecmp(text + s, "bot", 3) ==
-					   0) ||
+		bool speaker = (i - s == 3 &&
+				       strncasecmp(text + s, "bot", 3) == 0) ||
 			       (i - s == 5 &&
 				       strncasecmp(text + s, "human", 5) == 0);
 		if (whole && !speaker && words < SEARCH_MAX_TERMS) {
@@ -1055,9 +1112,9 @@ bool search_find_digits(const char *text, size_t from, const char *digits,
 		while (digits[j] && q < n) {
 			size_t gap = 0;
 			while (q < n && gap < 4 &&
-			       (is_phone_punct(text[q]) ||
-				       text[q] == SEARCH_MARK_ON ||
-				       text[q] == SEARCH_MARK_OFF)) {
+				(is_phone_punct(text[q]) ||
+					text[q] == SEARCH_MARK_ON ||
+					text[q] == SEARCH_MARK_OFF)) {
 				q++;
 				gap++;
 			}
@@ -1082,7 +1139,8 @@ char *search_mark_digits(const struct search_plan *plan, const char *text)
 	bool any = false;
 	for (size_t d = 0; d < plan->n_digits; d++) {
 		size_t from = 0, s, e;
-		while (search_find_digits(text, from, plan->digits[d], &s, &e)) {
+		while (search_find_digits(text, from, plan->digits[d], &s,
+			&e)) {
 			mark[s] |= 1;
 			mark[e] |= 2;
 			from = e;
@@ -1123,8 +1181,8 @@ static bool term_active(const char *s)
 	       (p[1] == 0x81 && p[2] >= 0xA6 && p[2] <= 0xA9);
 }
 
-char *search_render(const char *marked, enum search_style style,
-	bool one_line, size_t **ranges, size_t *n_ranges)
+char *search_render(const char *marked, enum search_style style, bool one_line,
+	size_t **ranges, size_t *n_ranges)
 {
 	struct buf b;
 	buf_init(&b);

@@ -18,9 +18,9 @@
 
 #include "common.h"
 
-#define SEARCH_MAX_QUERY 1024  /* bytes of query text */
-#define SEARCH_MAX_TERMS 64    /* words, phrases and numbers */
-#define SEARCH_MAX_DEPTH 16    /* nested parentheses */
+#define SEARCH_MAX_QUERY 1024 /* bytes of query text */
+#define SEARCH_MAX_TERMS 64   /* words, phrases and numbers */
+#define SEARCH_MAX_DEPTH 16   /* nested parentheses */
 
 /* Bytes that mark the start and end of a hit in snippets. */
 #define SEARCH_MARK_ON '\x02'
@@ -48,7 +48,7 @@ struct search_cond {
 	enum search_cond_kind kind;
 	char *match;
 	char *whole;
-	struct search_cond *kids;   /* n of them */
+	struct search_cond *kids; /* n of them */
 	size_t n, n_neg;
 };
 
@@ -64,7 +64,7 @@ struct search_plan {
 	char *highlight;
 	size_t n_digits;
 	char **digits;
-	bool prefix;            /* has a prefix term (slow to probe) */
+	bool prefix; /* has a prefix term (slow to probe) */
 	/* Terms with no ASCII or Latin letter or digit: the store asks
 	 * FTS5's tokenizer whether each has a token at all (an empty phrase
 	 * would silently match nothing). text is the term, pos its 1-based
@@ -73,8 +73,8 @@ struct search_plan {
 	struct search_unsure {
 		char *text;
 		int pos;
-	} *unsure;
-	bool literal;           /* --literal */
+	} * unsure;
+	bool literal; /* --literal */
 	char *literal_text;
 };
 
@@ -98,16 +98,16 @@ void search_plan_finish(struct search_plan *plan);
 
 /* Filters shared by search and export. Strings are borrowed. */
 struct search_filter {
-	int64_t from_ms, to_ms;      /* inclusive; valid when has_* */
+	int64_t from_ms, to_ms; /* inclusive; valid when has_* */
 	bool has_from, has_to;
 	const char *location;
-	const char *agent;           /* agent id or name */
+	const char *agent; /* agent id or name */
 	const char *contact;
-	char number_e164[20];        /* "" = any */
-	const char *action;          /* action type, upper case */
+	char number_e164[20]; /* "" = any */
+	const char *action;   /* action type, upper case */
 	double min_duration, max_duration;
 	bool has_min_duration, has_max_duration;
-	int trial;                   /* -1 any, 0 not trial, 1 trial */
+	int trial; /* -1 any, 0 not trial, 1 trial */
 	/* set by the store: the agent ids that --agent (an id or a name)
 	 * stands for */
 	bool agent_resolved;
@@ -122,9 +122,20 @@ void search_filter_init(struct search_filter *f);
  * holds placed from a search, so that all of them accept and refuse the
  * same values with the same message. Keys, as the API spells them:
  */
-enum search_filter_key { SFK_FROM, SFK_TO, SFK_TZ, SFK_LOCATION, SFK_AGENT,
-	SFK_CONTACT, SFK_NUMBER, SFK_ACTION, SFK_MIN_DURATION,
-	SFK_MAX_DURATION, SFK_TRIAL, SFK_N };
+enum search_filter_key {
+	SFK_FROM,
+	SFK_TO,
+	SFK_TZ,
+	SFK_LOCATION,
+	SFK_AGENT,
+	SFK_CONTACT,
+	SFK_NUMBER,
+	SFK_ACTION,
+	SFK_MIN_DURATION,
+	SFK_MAX_DURATION,
+	SFK_TRIAL,
+	SFK_N
+};
 extern const char *const search_filter_keys[SFK_N];
 
 /* A value as given (already %-decoded by the API: it may hold any byte,
@@ -139,7 +150,7 @@ struct search_filter_arg {
  * action points into action[]: a copy of the struct must repoint it. */
 struct search_filters {
 	struct search_filter f;
-	const char *given[SFK_N];    /* each value as given, checked */
+	const char *given[SFK_N]; /* each value as given, checked */
 	char action[64];
 };
 
@@ -151,8 +162,8 @@ struct search_filters {
  * the filter ("min_duration '5x' is not a number of seconds").
  */
 enum cv_err search_filters_parse(struct search_filters *sf,
-	const struct search_filter_arg args[SFK_N], char **errmsg)
-	CV_MUST_CHECK;
+	const struct search_filter_arg args[SFK_N],
+	char **errmsg) CV_MUST_CHECK;
 
 /*
  * Parse a --from/--to value: ISO 8601 (with or without offset) or
@@ -163,8 +174,8 @@ enum cv_err search_filters_parse(struct search_filters *sf,
  * time without seconds the end of that minute. false on a bad value or
  * unknown zone (*errmsg says which).
  */
-bool search_parse_time(const char *s, const char *tz, bool end,
-	int64_t *out_ms, char **errmsg);
+bool search_parse_time(const char *s, const char *tz, bool end, int64_t *out_ms,
+	char **errmsg);
 
 /*
  * Find the digit string `digits` in text, allowing phone punctuation
@@ -182,9 +193,9 @@ char *search_mark_digits(const struct search_plan *plan, const char *text);
 
 /* How hits are shown when rendering marked text. */
 enum search_style {
-	SEARCH_STYLE_BOLD,      /* ANSI bold on, off */
-	SEARCH_STYLE_BRACKETS,  /* [hit] */
-	SEARCH_STYLE_PLAIN,     /* no marks (ranges tell where) */
+	SEARCH_STYLE_BOLD,     /* ANSI bold on, off */
+	SEARCH_STYLE_BRACKETS, /* [hit] */
+	SEARCH_STYLE_PLAIN,    /* no marks (ranges tell where) */
 };
 
 /*
@@ -196,7 +207,7 @@ enum search_style {
  * of hit offsets in the output, in Unicode code points (caller frees).
  * Returns the new string (caller frees).
  */
-char *search_render(const char *marked, enum search_style style,
-	bool one_line, size_t **ranges, size_t *n_ranges);
+char *search_render(const char *marked, enum search_style style, bool one_line,
+	size_t **ranges, size_t *n_ranges);
 
 #endif

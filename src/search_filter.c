@@ -9,9 +9,9 @@
 #include "tz.h"
 #include "util.h"
 
-const char *const search_filter_keys[SFK_N] = { "from", "to", "tz",
-	"location", "agent", "contact", "number", "action", "min_duration",
-	"max_duration", "trial" };
+const char *const search_filter_keys[SFK_N] = { "from", "to", "tz", "location",
+	"agent", "contact", "number", "action", "min_duration", "max_duration",
+	"trial" };
 
 /* How long each value may be: ids are CALLLOG_MAX_ID, an agent may be
  * named, times and zones are short. */
@@ -49,7 +49,8 @@ static bool parse_time_in(const char *s, const struct tz *z, bool end,
 		char *v = cv_term_safe(s, 0);
 		cv_error(errmsg, CV_EINVAL,
 			"'%s' is not a date; use YYYY-MM-DD or ISO 8601 "
-			"(2026-03-02T15:04:05Z)", v);
+			"(2026-03-02T15:04:05Z)",
+			v);
 		free(v);
 		return false;
 	}
@@ -79,8 +80,8 @@ static enum cv_err load_zone(const char *tz, struct tz **z, char **errmsg)
 	return tz_open(z, tz, errmsg);
 }
 
-bool search_parse_time(const char *s, const char *tz, bool end,
-	int64_t *out_ms, char **errmsg)
+bool search_parse_time(const char *s, const char *tz, bool end, int64_t *out_ms,
+	char **errmsg)
 {
 	struct tz *z = NULL;
 	int64_t ms;
@@ -117,8 +118,10 @@ static enum cv_err take(struct search_filters *sf, enum search_filter_key k,
 		return refuse(errmsg, k, "is not valid UTF-8%s", "");
 	for (size_t i = 0; i < a->len; i++)
 		if ((unsigned char)a->p[i] < 0x20 || a->p[i] == 0x7f)
-			return refuse(errmsg, k, "holds a control "
-					"character%s", "");
+			return refuse(errmsg, k,
+				"holds a control "
+				"character%s",
+				"");
 	if (a->len > max_len[k]) {
 		char n[24];
 		snprintf(n, sizeof(n), "%zu", max_len[k]);
@@ -173,8 +176,10 @@ static enum cv_err parse_values(struct search_filters *sf, char **errmsg)
 	f->agent = g[SFK_AGENT];
 	f->contact = g[SFK_CONTACT];
 	if (g[SFK_NUMBER] && !calllog_e164(g[SFK_NUMBER], f->number_e164))
-		return refuse(errmsg, SFK_NUMBER, "'%s' is not a phone number "
-				"(7 to 15 digits)", g[SFK_NUMBER]);
+		return refuse(errmsg, SFK_NUMBER,
+			"'%s' is not a phone number "
+			"(7 to 15 digits)",
+			g[SFK_NUMBER]);
 	if (g[SFK_ACTION]) {
 		for (size_t i = 0; g[SFK_ACTION][i]; i++) {
 			char ch = g[SFK_ACTION][i];
@@ -182,9 +187,11 @@ static enum cv_err parse_values(struct search_filters *sf, char **errmsg)
 				ch = (char)(ch - 'a' + 'A');
 			if (!((ch >= 'A' && ch <= 'Z') || ch == '_' ||
 				    (ch >= '0' && ch <= '9')))
-				return refuse(errmsg, SFK_ACTION, "'%s' is not "
-						"an action type (letters, digits "
-						"and _)", g[SFK_ACTION]);
+				return refuse(errmsg, SFK_ACTION,
+					"'%s' is not "
+					"an action type (letters, digits "
+					"and _)",
+					g[SFK_ACTION]);
 			sf->action[i] = ch; /* max_len keeps it inside */
 		}
 		f->action = sf->action;
@@ -193,14 +200,16 @@ static enum cv_err parse_values(struct search_filters *sf, char **errmsg)
 		bool min = k == SFK_MIN_DURATION;
 		if (!g[k])
 			continue;
-		if (!parse_seconds(g[k], min ? &f->min_duration
-					     : &f->max_duration))
-			return refuse(errmsg, k, "'%s' is not a number of "
-					"seconds", g[k]);
+		if (!parse_seconds(g[k],
+			    min ? &f->min_duration : &f->max_duration))
+			return refuse(errmsg, k,
+				"'%s' is not a number of "
+				"seconds",
+				g[k]);
 		*(min ? &f->has_min_duration : &f->has_max_duration) = true;
 	}
 	if (f->has_min_duration && f->has_max_duration &&
-	    f->min_duration > f->max_duration)
+		f->min_duration > f->max_duration)
 		return cv_error(errmsg, CV_EINVAL,
 			"min_duration is over max_duration");
 	if (g[SFK_TRIAL]) {
@@ -210,8 +219,10 @@ static enum cv_err parse_values(struct search_filters *sf, char **errmsg)
 		else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
 			f->trial = 0;
 		else
-			return refuse(errmsg, SFK_TRIAL, "'%s' must be true "
-					"or false", v);
+			return refuse(errmsg, SFK_TRIAL,
+				"'%s' must be true "
+				"or false",
+				v);
 	}
 	return CV_OK;
 }

@@ -67,8 +67,10 @@ struct sig_verifier {
 const char *sig_scheme_name(enum sig_scheme s)
 {
 	static const char *const names[] = { [SIG_NONE] = "none",
-		[SIG_ED25519] = "ed25519", [SIG_RSA_LEGACY] = "rsa-legacy",
-		[SIG_HMAC] = "hmac", [SIG_HEADER_SECRET] = "header-secret" };
+		[SIG_ED25519] = "ed25519",
+		[SIG_RSA_LEGACY] = "rsa-legacy",
+		[SIG_HMAC] = "hmac",
+		[SIG_HEADER_SECRET] = "header-secret" };
 	return names[s];
 }
 
@@ -83,8 +85,8 @@ struct sig_verifier *sig_verifier_create(void)
 	char *err = NULL;
 	if (sig_add_key_pem(v, ghl_ed25519_pem, sizeof(ghl_ed25519_pem) - 1,
 		    &err) != CV_OK ||
-	    sig_add_key_pem(v, ghl_rsa_pem, sizeof(ghl_rsa_pem) - 1, &err) !=
-		    CV_OK) {
+		sig_add_key_pem(v, ghl_rsa_pem, sizeof(ghl_rsa_pem) - 1,
+			&err) != CV_OK) {
 		cv_errlog("msg=\"built-in key does not load: %s\"", err);
 		abort();
 	}
@@ -116,9 +118,10 @@ static bool file_ed25519(struct sig_verifier *v, EVP_PKEY *k, char **errmsg)
 	unsigned char raw[crypto_sign_PUBLICKEYBYTES];
 	size_t len = sizeof(raw);
 	if (EVP_PKEY_get_raw_public_key(k, raw, &len) != 1 ||
-	    len != sizeof(raw)) {
-		cv_error(errmsg, CV_EPARSE, "Ed25519 public key has no raw "
-					    "32-byte form");
+		len != sizeof(raw)) {
+		cv_error(errmsg, CV_EPARSE,
+			"Ed25519 public key has no raw "
+			"32-byte form");
 		return false;
 	}
 	if (!crypto_core_ed25519_is_valid_point(raw)) {
@@ -141,8 +144,7 @@ static bool file_key(struct sig_verifier *v, EVP_PKEY *k, char **errmsg)
 	if (id != EVP_PKEY_ED25519 && id != EVP_PKEY_RSA) {
 		cv_error(errmsg, CV_EPARSE,
 			"public key is neither Ed25519 nor RSA");
-	} else if ((id == EVP_PKEY_ED25519 ? v->n_ed : v->n_rsa) >=
-		   MAX_KEYS) {
+	} else if ((id == EVP_PKEY_ED25519 ? v->n_ed : v->n_rsa) >= MAX_KEYS) {
 		cv_error(errmsg, CV_EINVAL, "more than %d keys of one kind",
 			MAX_KEYS);
 	} else if (id == EVP_PKEY_ED25519) {
@@ -155,8 +157,8 @@ static bool file_key(struct sig_verifier *v, EVP_PKEY *k, char **errmsg)
 	return ok;
 }
 
-enum cv_err sig_add_key_pem(struct sig_verifier *v, const char *pem,
-	size_t len, char **errmsg)
+enum cv_err sig_add_key_pem(struct sig_verifier *v, const char *pem, size_t len,
+	char **errmsg)
 {
 	BIO *bio = BIO_new_mem_buf(pem, (int)len);
 	if (!bio)
@@ -237,7 +239,8 @@ enum cv_err sig_set_header_secret(struct sig_verifier *v, const char *line,
 		if (!is_token_char(line[i]))
 			nl = 0;
 	if (!nl)
-		return cv_error(errmsg, CV_EINVAL, "the header secret is not "
+		return cv_error(errmsg, CV_EINVAL,
+			"the header secret is not "
 			"\"Header-Name: value\" (e.g. \"X-Callvault-Secret: …\" "
 			"or \"Authorization: Bearer …\")");
 	for (val = colon + 1; *val == ' ' || *val == '\t'; val++)
@@ -248,7 +251,8 @@ enum cv_err sig_set_header_secret(struct sig_verifier *v, const char *line,
 		free(scheme);
 		scheme = xstrndup(val, (size_t)(sp - val));
 		for (char *p = scheme; *p; p++)
-			*p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+			*p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a'
+							   : *p);
 		while (*sp == ' ')
 			sp++;
 		cred = strcmp(scheme, "basic") == 0 ? basic_credential(sp)
@@ -258,13 +262,15 @@ enum cv_err sig_set_header_secret(struct sig_verifier *v, const char *line,
 	}
 	/* the part a client must guess: as long as an HMAC key (Basic:
 	 * user:password, base64 being longer than what it encodes) */
-	size_t strength = strcmp(scheme, "basic") == 0
-		? strlen(cred) * 3 / 4 : strlen(cred);
+	size_t strength = strcmp(scheme, "basic") == 0 ? strlen(cred) * 3 / 4
+						       : strlen(cred);
 	enum cv_err rc = CV_OK;
 	if (strength < SIG_MIN_SECRET)
-		rc = cv_error(errmsg, CV_EINVAL, "the header secret's value "
+		rc = cv_error(errmsg, CV_EINVAL,
+			"the header secret's value "
 			"has %zu bytes; at least %d are needed (e.g. `openssl "
-			"rand -hex 32`)", strength, SIG_MIN_SECRET);
+			"rand -hex 32`)",
+			strength, SIG_MIN_SECRET);
 	if (rc == CV_OK) {
 		free(v->hs_name);
 		free(v->hs_scheme);
@@ -293,7 +299,7 @@ bool sig_header_secret_ok(const struct sig_verifier *v, const char *value)
 	if (*v->hs_scheme) {
 		size_t sl = strlen(v->hs_scheme);
 		if (strncasecmp(value, v->hs_scheme, sl) != 0 ||
-		    value[sl] != ' ')
+			value[sl] != ' ')
 			return false;
 		for (cred = value + sl; *cred == ' '; cred++)
 			;
@@ -375,15 +381,15 @@ long sig_base64_decode(const char *in, unsigned char *out, size_t cap)
 
 /* Try each Ed25519 key from the one that verified last (which becomes
  * the one that verified). */
-static bool verify_ed25519(struct sig_verifier *v,
-	const unsigned char sig[64], const void *body, size_t len)
+static bool verify_ed25519(struct sig_verifier *v, const unsigned char sig[64],
+	const void *body, size_t len)
 {
 	atomic_size_t *last = &v->ed_last;
 	size_t first = atomic_load_explicit(last, memory_order_relaxed);
 	for (size_t k = 0; k < v->n_ed; k++) {
 		size_t i = (first + k) % v->n_ed;
 		if (crypto_sign_verify_detached(sig, body, len, v->ed[i]) ==
-		    0) {
+			0) {
 			if (i != first)
 				atomic_store_explicit(last, i,
 					memory_order_relaxed);
@@ -436,9 +442,9 @@ static enum sig_scheme verify_hmac(const struct sig_verifier *v,
 		*why = "X-HighLevel-Signature is not 64 hex digits";
 		return SIG_NONE;
 	}
-	if (!HMAC(EVP_sha256(), v->secret, (int)v->secret_len, body, len,
-		    want, &wlen) ||
-	    wlen != 32)
+	if (!HMAC(EVP_sha256(), v->secret, (int)v->secret_len, body, len, want,
+		    &wlen) ||
+		wlen != 32)
 		abort();
 	if (!cv_memeq_ct(want, got, 32)) {
 		*why = "X-HighLevel-Signature does not match";
@@ -447,9 +453,8 @@ static enum sig_scheme verify_hmac(const struct sig_verifier *v,
 	return SIG_HMAC;
 }
 
-enum sig_scheme sig_verify(struct sig_verifier *v,
-	const struct sig_headers *h, const void *body, size_t len,
-	const char **why)
+enum sig_scheme sig_verify(struct sig_verifier *v, const struct sig_headers *h,
+	const void *body, size_t len, const char **why)
 {
 	unsigned char sig[1024];
 	long n;

@@ -32,14 +32,19 @@
 /* The shortest shared secret taken: 32 bytes, HMAC-SHA256's key size. */
 #define SIG_MIN_SECRET 32
 
-enum sig_scheme { SIG_NONE, SIG_ED25519, SIG_RSA_LEGACY, SIG_HMAC,
-	SIG_HEADER_SECRET };
+enum sig_scheme {
+	SIG_NONE,
+	SIG_ED25519,
+	SIG_RSA_LEGACY,
+	SIG_HMAC,
+	SIG_HEADER_SECRET
+};
 
 /* The signature headers of one request (NULL when absent). */
 struct sig_headers {
-	const char *ghl;     /* x-ghl-signature */
-	const char *wh;      /* x-wh-signature */
-	const char *hmac;    /* X-HighLevel-Signature */
+	const char *ghl;  /* x-ghl-signature */
+	const char *wh;   /* x-wh-signature */
+	const char *hmac; /* X-HighLevel-Signature */
 };
 
 struct sig_verifier;
@@ -56,8 +61,8 @@ void sig_verifier_destroy(struct sig_verifier *v);
 enum cv_err sig_add_key_file(struct sig_verifier *v, const char *path,
 	char **errmsg) CV_MUST_CHECK;
 /* The same from PEM text in memory. */
-enum cv_err sig_add_key_pem(struct sig_verifier *v, const char *pem,
-	size_t len, char **errmsg) CV_MUST_CHECK;
+enum cv_err sig_add_key_pem(struct sig_verifier *v, const char *pem, size_t len,
+	char **errmsg) CV_MUST_CHECK;
 /* Accept X-HighLevel-Signature with this HMAC key (copied). CV_EINVAL,
  * nothing set, when it is shorter than SIG_MIN_SECRET bytes. */
 enum cv_err sig_set_shared_secret(struct sig_verifier *v, const void *key,
@@ -88,9 +93,8 @@ void sig_set_now(struct sig_verifier *v, int64_t now_ms);
  * never contains the body or a secret). Request threads may call it at
  * once; it remembers which key verified last and tries that one first.
  */
-enum sig_scheme sig_verify(struct sig_verifier *v,
-	const struct sig_headers *h, const void *body, size_t len,
-	const char **why);
+enum sig_scheme sig_verify(struct sig_verifier *v, const struct sig_headers *h,
+	const void *body, size_t len, const char **why);
 const char *sig_scheme_name(enum sig_scheme s);
 
 /* Decode base64 as HighLevel's SDK reads it: the standard or the

@@ -55,10 +55,9 @@ static char *pem_of(EVP_PKEY *pkey, bool private)
 	BIO *bio = BIO_new(BIO_s_mem());
 	if (!bio)
 		abort();
-	int ok = private
-		? PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL,
-			  NULL)
-		: PEM_write_bio_PUBKEY(bio, pkey);
+	int ok = private ? PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0,
+				   NULL, NULL)
+			 : PEM_write_bio_PUBKEY(bio, pkey);
 	char *data;
 	long n = BIO_get_mem_data(bio, &data);
 	char *out = ok && n > 0 ? xstrndup(data, (size_t)n) : NULL;
@@ -70,10 +69,10 @@ static char *pem_of(EVP_PKEY *pkey, bool private)
 
 static char *pem_raw(const unsigned char *raw, bool private)
 {
-	EVP_PKEY *p = private
-		? EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, raw,
-			  32)
-		: EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, raw, 32);
+	EVP_PKEY *p = private ? EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519,
+					NULL, raw, 32)
+			      : EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519,
+					NULL, raw, 32);
 	if (!p)
 		abort();
 	char *pem = pem_of(p, private);
@@ -103,8 +102,10 @@ enum cv_err sitekey_init(const char *dir, char **pem, char **errmsg)
 	char *ppath = xasprintf("%s/%s", dir, SITEKEY_PUBLIC_NAME);
 	enum cv_err rc = CV_OK;
 	if (access(kpath, F_OK) == 0 || access(ppath, F_OK) == 0) {
-		rc = cv_error(errmsg, CV_EINVAL, "%s already holds a site key; "
-			"a key is never replaced (move it away first)", dir);
+		rc = cv_error(errmsg, CV_EINVAL,
+			"%s already holds a site key; "
+			"a key is never replaced (move it away first)",
+			dir);
 		goto out;
 	}
 	struct sitekey k;
@@ -135,8 +136,8 @@ out:
 
 /* Read a key file of at most KEY_FILE_MAX bytes; with check_mode, one
  * that group or others can reach is refused. */
-static enum cv_err read_key_file(const char *path, bool check_mode,
-	char **out, size_t *len, char **errmsg)
+static enum cv_err read_key_file(const char *path, bool check_mode, char **out,
+	size_t *len, char **errmsg)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
@@ -145,16 +146,21 @@ static enum cv_err read_key_file(const char *path, bool check_mode,
 	struct stat st;
 	enum cv_err rc = CV_OK;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		rc = cv_error(errmsg, CV_EINVAL, "key file %s is not a "
-			"regular file", path);
-	else if (check_mode && (st.st_mode & 077))
-		rc = cv_error(errmsg, CV_EINVAL, "key file %s may be read or "
-			"written by group or others (mode %04o); fix it with: "
-			"chmod 600 %s", path, (unsigned)(st.st_mode & 07777),
+		rc = cv_error(errmsg, CV_EINVAL,
+			"key file %s is not a "
+			"regular file",
 			path);
+	else if (check_mode && (st.st_mode & 077))
+		rc = cv_error(errmsg, CV_EINVAL,
+			"key file %s may be read or "
+			"written by group or others (mode %04o); fix it with: "
+			"chmod 600 %s",
+			path, (unsigned)(st.st_mode & 07777), path);
 	else if (st.st_size > KEY_FILE_MAX)
-		rc = cv_error(errmsg, CV_EINVAL, "key file %s is larger than "
-			"a key (%d bytes)", path, KEY_FILE_MAX);
+		rc = cv_error(errmsg, CV_EINVAL,
+			"key file %s is larger than "
+			"a key (%d bytes)",
+			path, KEY_FILE_MAX);
 	char *b = NULL;
 	ssize_t n = 0;
 	if (rc == CV_OK) {
@@ -191,13 +197,14 @@ static enum cv_err parse_pem(const char *path, const char *text, size_t len,
 		  n == 32;
 	EVP_PKEY_free(p);
 	if (!ok)
-		return cv_error(errmsg, CV_EINVAL, "%s is not an Ed25519 %s "
-			"key in PEM form", path, private ? "private" : "public");
+		return cv_error(errmsg, CV_EINVAL,
+			"%s is not an Ed25519 %s "
+			"key in PEM form",
+			path, private ? "private" : "public");
 	return CV_OK;
 }
 
-enum cv_err sitekey_load(const char *path, struct sitekey **out,
-	char **errmsg)
+enum cv_err sitekey_load(const char *path, struct sitekey **out, char **errmsg)
 {
 	if (sodium_init() < 0)
 		return cv_error(errmsg, CV_EIO, "libsodium cannot start");
@@ -257,9 +264,8 @@ enum cv_err sitekey_load_public(const char *path,
 	return rc;
 }
 
-bool sitekey_verify(const unsigned char pub[SITEKEY_PUB_LEN],
-	const void *msg, size_t len, const unsigned char *sig,
-	size_t sig_len)
+bool sitekey_verify(const unsigned char pub[SITEKEY_PUB_LEN], const void *msg,
+	size_t len, const unsigned char *sig, size_t sig_len)
 {
 	if (sodium_init() < 0 || sig_len != SITEKEY_SIG_LEN)
 		return false;

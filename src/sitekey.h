@@ -79,8 +79,7 @@ enum cv_err sitekey_load_public(const char *path,
 	unsigned char pub[SITEKEY_PUB_LEN], char **errmsg) CV_MUST_CHECK;
 
 /* Does sig (sig_len bytes) sign msg under pub? */
-bool sitekey_verify(const unsigned char pub[SITEKEY_PUB_LEN],
-	const void *msg, size_t len, const unsigned char *sig,
-	size_t sig_len);
+bool sitekey_verify(const unsigned char pub[SITEKEY_PUB_LEN], const void *msg,
+	size_t len, const unsigned char *sig, size_t sig_len);
 
 #endif

@@ -58,7 +58,7 @@ struct erase {
 	size_t n, cap;
 	struct arch *a;
 	size_t n_a, cap_a;
-	char *tomb_reason;        /* "erasure: request R" */
+	char *tomb_reason; /* "erasure: request R" */
 	/* the keyed hash of the contact or number; "" for --call ids */
 	char hmac[CV_SHA256_HEX];
 	int n_earlier;
@@ -152,9 +152,13 @@ static int add_arch(const struct store_subject_archive *sa, void *arg)
 		e->a = xrealloc(e->a, e->cap_a * sizeof(*e->a));
 	}
 	e->a[e->n_a++] = (struct arch){
-		.id = sa->id, .location = xstrdup(sa->location_id),
-		.month = xstrdup(sa->month), .path = xstrdup(sa->path),
-		.seq = sa->seq, .keep_months = sa->keep_months, .calls = 1,
+		.id = sa->id,
+		.location = xstrdup(sa->location_id),
+		.month = xstrdup(sa->month),
+		.path = xstrdup(sa->path),
+		.seq = sa->seq,
+		.keep_months = sa->keep_months,
+		.calls = 1,
 	};
 	return 0;
 }
@@ -180,8 +184,9 @@ static void report_archives(struct erase *e)
 	}
 	char now[8];
 	cv_format_month(e->o->now_ms ? e->o->now_ms : cv_now_ms(), now);
-	fprintf(f, "archives still holding %s calls (callvault never "
-		   "changes an archive):\n",
+	fprintf(f,
+		"archives still holding %s calls (callvault never "
+		"changes an archive):\n",
 		e->o->dry_run ? "these" : "erased");
 	for (size_t i = 0; i < e->n_a; i++) {
 		const struct arch *a = &e->a[i];
@@ -195,7 +200,8 @@ static void report_archives(struct erase *e)
 		cv_safe_finish(&k);
 		if (a->keep_months < 0) {
 			fputs("no retention policy: kept until deleted by "
-			      "hand\n", f);
+			      "hand\n",
+				f);
 			continue;
 		}
 		char last[8];
@@ -209,8 +215,8 @@ static void report_archives(struct erase *e)
 /* The audit entry of one batch: request, reason, counts, the ids it
  * erased and those it kept for a hold (the batches partition the calls);
  * the first also names the archives. */
-static char *batch_detail(struct erase *e, size_t from, size_t to,
-	int batch, int batches, bool first)
+static char *batch_detail(struct erase *e, size_t from, size_t to, int batch,
+	int batches, bool first)
 {
 	const struct subject_erase_opts *o = e->o;
 	struct buf b;
@@ -219,9 +225,12 @@ static char *batch_detail(struct erase *e, size_t from, size_t to,
 	bagjson_cstr(&b, o->request_id);
 	buf_puts(&b, ",\"reason\":");
 	bagjson_cstr(&b, o->reason);
-	buf_printf(&b, ",\"selector\":\"%s\",\"batch\":%d,\"batches\":%d,"
-		       "\"matched\":%lld,\"erased\":[",
-		!o->sel ? "calls" : o->sel->contact_id ? "contact" : "number",
+	buf_printf(&b,
+		",\"selector\":\"%s\",\"batch\":%d,\"batches\":%d,"
+		"\"matched\":%lld,\"erased\":[",
+		!o->sel              ? "calls"
+		: o->sel->contact_id ? "contact"
+				     : "number",
 		batch, batches, (long long)e->n);
 	bool comma = false;
 	for (size_t i = from; i < to; i++) {
@@ -273,9 +282,10 @@ static enum cv_err erase_batch(struct erase *e, size_t from, size_t to,
 			rc = media_dispose_message(&md, mid, &why);
 		free(mid);
 		if (rc == CV_EINVAL || rc == CV_ENOTFOUND) {
-			c->held_by = rc == CV_EINVAL
-				? xstrdup("a hold placed during the erase")
-				: NULL;
+			c->held_by =
+				rc == CV_EINVAL
+					? xstrdup("a hold placed during the erase")
+					: NULL;
 			rc = CV_OK;
 		} else if (rc == CV_OK) {
 			c->erased = true;
@@ -289,8 +299,9 @@ static enum cv_err erase_batch(struct erase *e, size_t from, size_t to,
 		}
 		free(why);
 	}
-	char *d = rc == CV_OK
-		? batch_detail(e, from, to, batch, batches, batch == 1) : NULL;
+	char *d = rc == CV_OK ? batch_detail(e, from, to, batch, batches,
+					batch == 1)
+			      : NULL;
 	if (rc == CV_OK)
 		rc = store_audit_append(e->s, e->o->actor, "subject erase", d,
 			n, errmsg);
@@ -315,34 +326,38 @@ static void report_calls(struct erase *e)
 		char ts[TZ_TIME_LEN];
 		tz_format(e->o->zone, c->created_at, ts);
 		struct cv_safe k = { 0 };
-		const char *what = c->held_by ? "held"
-			: e->o->dry_run ? "would erase" : c->erased ? "erased"
-								    : "kept";
+		const char *what = c->held_by      ? "held"
+				   : e->o->dry_run ? "would erase"
+				   : c->erased     ? "erased"
+						   : "kept";
 		fprintf(e->o->out, "  %-11s %s  %s", what, cv_safe(&k, c->id),
 			ts);
 		if (c->held_by)
-			fprintf(e->o->out, "  under hold %s: not erased "
-					   "(holds win)",
+			fprintf(e->o->out,
+				"  under hold %s: not erased "
+				"(holds win)",
 				cv_safe(&k, c->held_by));
 		fputc('\n', e->o->out);
 		cv_safe_finish(&k);
 	}
 }
 
-static enum cv_err check_opts(const struct subject_erase_opts *o,
-	char **errmsg)
+static enum cv_err check_opts(const struct subject_erase_opts *o, char **errmsg)
 {
 	if (!subject_text_ok(o->request_id, SUBJECT_REQUEST_MAX))
-		return cv_error(errmsg, CV_EINVAL, "--request-id must be 1 to "
+		return cv_error(errmsg, CV_EINVAL,
+			"--request-id must be 1 to "
 			"%d bytes of UTF-8 without control characters",
 			SUBJECT_REQUEST_MAX);
 	if (!subject_text_ok(o->reason, SUBJECT_REASON_MAX))
-		return cv_error(errmsg, CV_EINVAL, "--reason must be 1 to %d "
+		return cv_error(errmsg, CV_EINVAL,
+			"--reason must be 1 to %d "
 			"bytes of UTF-8 without control characters",
 			SUBJECT_REASON_MAX);
 	if (!o->sel == !o->n_call_ids)
-		return cv_error(errmsg, CV_EINVAL, "give a contact, a number "
-						   "or call ids");
+		return cv_error(errmsg, CV_EINVAL,
+			"give a contact, a number "
+			"or call ids");
 	return CV_OK;
 }
 
@@ -375,7 +390,8 @@ static int say_earlier(const struct store_subject_earlier *p, void *arg)
 	struct cv_safe k = { 0 };
 	if (!e->n_earlier++)
 		fputs("earlier erasures of this person (matched by the keyed "
-		      "hash their tombstones keep):\n", e->o->out);
+		      "hash their tombstones keep):\n",
+			e->o->out);
 	fprintf(e->o->out, "  %s: %lld call%s, %s\n", cv_safe(&k, p->reason),
 		(long long)p->calls, p->calls == 1 ? "" : "s", ts);
 	cv_safe_finish(&k);
@@ -441,7 +457,8 @@ enum cv_err subject_erase(struct store *s, const struct subject_erase_opts *o,
 	report_calls(&e);
 	if (rc == CV_OK && o->dry_run) {
 		struct cv_safe k = { 0 };
-		fprintf(o->out, "dry run, nothing written: each call to erase "
+		fprintf(o->out,
+			"dry run, nothing written: each call to erase "
 			"would lose its row, versions, raw payloads, webhook "
 			"events and index rows and leave a tombstone \"%s\"; "
 			"held calls stay while a hold covers them\n",
@@ -453,8 +470,7 @@ enum cv_err subject_erase(struct store *s, const struct subject_erase_opts *o,
 	fprintf(o->out, "%lld call%s matched: %lld %s, %lld held\n",
 		(long long)st->matched, st->matched == 1 ? "" : "s",
 		(long long)st->erased,
-		o->dry_run ? "would be erased" : "erased",
-		(long long)st->held);
+		o->dry_run ? "would be erased" : "erased", (long long)st->held);
 	erase_finish(&e);
 	return rc;
 }

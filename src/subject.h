@@ -31,24 +31,24 @@ struct subject_erase_opts {
 	/* ... these calls (sel is then NULL) */
 	char *const *call_ids;
 	size_t n_call_ids;
-	const char *request_id;   /* the request being served (required) */
-	const char *reason;       /* why (required) */
+	const char *request_id; /* the request being served (required) */
+	const char *reason;     /* why (required) */
 	const char *actor;
-	bool dry_run;             /* say what would happen, write nothing */
-	FILE *out;                /* the report, one line per call */
-	int64_t now_ms;           /* tests: "now"; 0 = the clock */
+	bool dry_run;   /* say what would happen, write nothing */
+	FILE *out;      /* the report, one line per call */
+	int64_t now_ms; /* tests: "now"; 0 = the clock */
 	/* the erasure key's file (subject_key.h), made by the first erasure
 	 * of a contact or number; NULL: tombstones keep no keyed hash */
 	const char *key_path;
-	const struct tz *zone;    /* times in the report; NULL = UTC */
+	const struct tz *zone; /* times in the report; NULL = UTC */
 };
 
 struct subject_erase_stats {
-	int64_t matched;          /* calls the selection found */
-	int64_t erased;           /* removed (dry run: would be) */
-	int64_t held;             /* kept: an active hold covers them */
-	int64_t missing;          /* --call ids the store does not hold */
-	int64_t archives;         /* archives that still hold erased calls */
+	int64_t matched;  /* calls the selection found */
+	int64_t erased;   /* removed (dry run: would be) */
+	int64_t held;     /* kept: an active hold covers them */
+	int64_t missing;  /* --call ids the store does not hold */
+	int64_t archives; /* archives that still hold erased calls */
 };
 
 /*
@@ -70,16 +70,16 @@ struct sitekey;
 
 struct subject_export_opts {
 	const struct store_subject_sel *sel;
-	const char *out_path;     /* FILE.tar.zst, written atomically, 0600 */
+	const char *out_path; /* FILE.tar.zst, written atomically, 0600 */
 	const char *actor, *os_user;
-	int64_t now_ms;           /* tests: "now"; 0 = the clock */
+	int64_t now_ms;            /* tests: "now"; 0 = the clock */
 	const struct sitekey *key; /* signs the package; NULL: unsigned */
 };
 
 struct subject_export_stats {
 	int64_t calls, versions, recordings;
 	bool is_signed;
-	uint64_t size;            /* of the .tar.zst */
+	uint64_t size;              /* of the .tar.zst */
 	char sha256[CV_SHA256_HEX]; /* of the .tar.zst */
 };
 
@@ -91,9 +91,8 @@ struct subject_export_stats {
  * report, from one read snapshot, and audit it. No calls: nothing
  * written, st->calls 0. More than EVPKG_MAX_CALLS: CV_ETOOBIG.
  */
-enum cv_err subject_export(struct store *s,
-	const struct subject_export_opts *o, struct subject_export_stats *st,
-	char **errmsg) CV_MUST_CHECK;
+enum cv_err subject_export(struct store *s, const struct subject_export_opts *o,
+	struct subject_export_stats *st, char **errmsg) CV_MUST_CHECK;
 
 /* Whether s is a valid request id or reason: non-empty, UTF-8, no control
  * characters, at most max bytes. */

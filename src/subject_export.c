@@ -41,11 +41,13 @@ static void describe(const struct store_subject_sel *sel, struct buf *text,
 	if (sel->has_to)
 		cv_format_iso8601(sel->to_ms, to);
 	const char *who = sel->contact_id ? sel->contact_id : sel->e164;
-	buf_printf(text, "data-subject access: every call of %s %s, created "
-			 "from %s to %s",
+	buf_printf(text,
+		"data-subject access: every call of %s %s, created "
+		"from %s to %s",
 		sel->contact_id ? "contact" : "number", who, from, to);
-	buf_printf(info, "Callvault-Subject-%s: %s\nCallvault-From: %s\n"
-			 "Callvault-To: %s\n",
+	buf_printf(info,
+		"Callvault-Subject-%s: %s\nCallvault-From: %s\n"
+		"Callvault-To: %s\n",
 		sel->contact_id ? "Contact-Id" : "Number", who, from, to);
 	/* a read, audited like a search: the filters and what came out */
 	buf_puts(detail, sel->contact_id ? "{\"contact\":" : "{\"number\":");
@@ -56,32 +58,35 @@ static void describe(const struct store_subject_sel *sel, struct buf *text,
 		buf_printf(detail, ",\"toMs\":%lld", (long long)sel->to_ms);
 }
 
-enum cv_err subject_export(struct store *s,
-	const struct subject_export_opts *o, struct subject_export_stats *st,
-	char **errmsg)
+enum cv_err subject_export(struct store *s, const struct subject_export_opts *o,
+	struct subject_export_stats *st, char **errmsg)
 {
 	*st = (struct subject_export_stats){ 0 };
 	if (!o->sel->contact_id && !o->sel->e164)
-		return cv_error(errmsg, CV_EINVAL, "a contact or a number is "
-						   "required");
+		return cv_error(errmsg, CV_EINVAL,
+			"a contact or a number is "
+			"required");
 	struct ids x = { 0 };
 	struct buf text, info, detail;
 	buf_init(&text);
 	buf_init(&info);
 	buf_init(&detail);
-	enum cv_err rc = store_subject_each_call(s, o->sel, add_id, &x,
-		errmsg);
+	enum cv_err rc = store_subject_each_call(s, o->sel, add_id, &x, errmsg);
 	if (rc == CV_EINVAL && x.n > EVPKG_MAX_CALLS)
 		rc = CV_OK; /* evpkg_write refuses it, saying why */
 	describe(o->sel, &text, &info, &detail);
 	struct evpkg_opts po = { .root = "subject-access",
 		.title = "Subject access package: every call the store holds "
 			 "for this person, with all versions",
-		.out_path = o->out_path, .selection = text.data,
-		.bag_info = info.data, .reason = "data-subject access request",
-		.actor = o->actor, .os_user = o->os_user,
+		.out_path = o->out_path,
+		.selection = text.data,
+		.bag_info = info.data,
+		.reason = "data-subject access request",
+		.actor = o->actor,
+		.os_user = o->os_user,
 		.audit_command = "subject export",
-		.audit_detail = detail.data, .now_ms = o->now_ms,
+		.audit_detail = detail.data,
+		.now_ms = o->now_ms,
 		.key = o->key };
 	struct evpkg_stats ps;
 	if (rc == CV_OK)

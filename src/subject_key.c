@@ -19,18 +19,17 @@ char *subject_key_path(const char *db_path)
 	return xasprintf("%s.erasure-key", db_path);
 }
 
-static enum cv_err read_key(const char *path, unsigned char *key,
-	char **errmsg)
+static enum cv_err read_key(const char *path, unsigned char *key, char **errmsg)
 {
 	struct stat sb;
 	if (stat(path, &sb) != 0)
-		return errno == ENOENT
-			? cv_error(errmsg, CV_ENOTFOUND, "%s: no erasure key",
-				path)
-			: cv_error(errmsg, CV_EIO, "%s: %s", path,
-				strerror(errno));
+		return errno == ENOENT ? cv_error(errmsg, CV_ENOTFOUND,
+						 "%s: no erasure key", path)
+				       : cv_error(errmsg, CV_EIO, "%s: %s",
+						 path, strerror(errno));
 	if (sb.st_mode & 077)
-		return cv_error(errmsg, CV_EINTEGRITY, "%s: the erasure key "
+		return cv_error(errmsg, CV_EINTEGRITY,
+			"%s: the erasure key "
 			"may be read by others (mode %03o); chmod 600 it",
 			path, (unsigned)(sb.st_mode & 0777));
 	char *s = NULL;
@@ -41,9 +40,11 @@ static enum cv_err read_key(const char *path, unsigned char *key,
 		  cv_unhex(s, SUBJECT_KEY_LEN, key, false);
 	OPENSSL_cleanse(s, strlen(s));
 	free(s);
-	return ok ? CV_OK : cv_error(errmsg, CV_EINTEGRITY, "%s: not an "
-			"erasure key (%d hex digits)", path,
-			2 * SUBJECT_KEY_LEN);
+	return ok ? CV_OK
+		  : cv_error(errmsg, CV_EINTEGRITY,
+			    "%s: not an "
+			    "erasure key (%d hex digits)",
+			    path, 2 * SUBJECT_KEY_LEN);
 }
 
 enum cv_err subject_key_load(const char *path, bool create,
@@ -52,8 +53,7 @@ enum cv_err subject_key_load(const char *path, bool create,
 	enum cv_err rc = read_key(path, key, errmsg);
 	if (rc != CV_ENOTFOUND || !create)
 		return rc;
-	rc = cv_keyfile_create(path, SUBJECT_KEY_LEN, "erasure key",
-		errmsg);
+	rc = cv_keyfile_create(path, SUBJECT_KEY_LEN, "erasure key", errmsg);
 	return rc == CV_OK ? read_key(path, key, errmsg) : rc;
 }
 

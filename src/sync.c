@@ -23,8 +23,8 @@
 #define AGENT_ATTEMPTS 3      /* agents are auxiliary: retried less */
 #define RECON_MARGIN_MS (24 * INT64_C(3600000))
 #define QUEUE_BATCH 10000
-#define MEDIA_BATCH 10000     /* media jobs per location and run */
-#define SEND_RING 1024        /* send times remembered per location */
+#define MEDIA_BATCH 10000 /* media jobs per location and run */
+#define SEND_RING 1024    /* send times remembered per location */
 /* Pages are stored in shared transactions: one commit (one fsync) for up
  * to GROUP_PAGES pages or GROUP_MS of work, whichever comes first. */
 #define GROUP_PAGES 40
@@ -45,19 +45,19 @@ struct job {
 	struct sync_result *res;
 	enum phase phase;
 	bool in_flight, finished;
-	int64_t ready_at;         /* monotonic ms: not before */
-	int64_t started;          /* monotonic ms */
-	char *token_sent;         /* copy of the token of the request */
+	int64_t ready_at; /* monotonic ms: not before */
+	int64_t started;  /* monotonic ms */
+	char *token_sent; /* copy of the token of the request */
 
 	/* rate limits as announced; our own send times in a ring */
 	int64_t rl_max, rl_interval, daily_remaining;
-	int64_t blocked_until;    /* monotonic ms: the server's window is
+	int64_t blocked_until;   /* monotonic ms: the server's window is
 				     spent by someone else */
-	int64_t sent[SEND_RING];  /* our send times, a ring */
+	int64_t sent[SEND_RING]; /* our send times, a ring */
 	size_t sent_head, sent_n;
 
-	bool uncommitted;         /* has writes in the open transaction */
-	int attempts, n429_run;   /* consecutive failures of this request */
+	bool uncommitted;       /* has writes in the open transaction */
+	int attempts, n429_run; /* consecutive failures of this request */
 	bool auth_retried;
 
 	/* agents: one undated listing */
@@ -66,14 +66,14 @@ struct job {
 
 	/* calls: the range, paged in windows (pager.h) */
 	struct pager calls;
-	struct pager_req req;     /* the request in flight */
+	struct pager_req req; /* the request in flight */
 	int64_t win_start, win_end;
-	int64_t win_quarantined;  /* newly, in the current window */
+	int64_t win_quarantined; /* newly, in the current window */
 	int64_t last_total;
-	bool range_listed;        /* the range's first page's total was
+	bool range_listed; /* the range's first page's total was
 				     recorded (store_sync_listed) */
 	bool advance_checkpoint;
-	bool checkpoint_held;     /* a window had quarantined records: the
+	bool checkpoint_held; /* a window had quarantined records: the
 				     checkpoint moves no further this run */
 
 	/* the fetch queue */
@@ -83,8 +83,8 @@ struct job {
 	/* recordings and transcriptions due (media.h) */
 	struct store_media_job *media;
 	size_t nm, im;
-	struct media_fetch *mf;   /* the attempt in flight */
-	bool media_stopped;       /* a full disk: no more this run */
+	struct media_fetch *mf; /* the attempt in flight */
+	bool media_stopped;     /* a full disk: no more this run */
 };
 
 /* A recording on its way through the flush threads (media_flush). */
@@ -97,9 +97,9 @@ struct flushing {
 /* A page of call logs on its way through the parser thread. */
 struct page {
 	struct job *j;
-	struct buf body;          /* the response body, as received */
+	struct buf body; /* the response body, as received */
 	struct calllog_batch b;
-	bool parsed;              /* calllog_parse_payload succeeded */
+	bool parsed; /* calllog_parse_payload succeeded */
 	char *reason;
 	struct page *next;
 };
@@ -116,7 +116,7 @@ struct parser {
 	pthread_cond_t cv;
 	struct page *todo, **todo_tail, *done, **done_tail;
 	bool stop, running;
-	struct hl_client *http;   /* woken when a page is parsed */
+	struct hl_client *http; /* woken when a page is parsed */
 };
 
 struct sync_run {
@@ -126,13 +126,13 @@ struct sync_run {
 	struct hl_client *http;
 	struct job *jobs;
 	size_t n;
-	bool tx_open;             /* the shared transaction (see tx_flush) */
+	bool tx_open; /* the shared transaction (see tx_flush) */
 	int tx_pages;
-	int64_t tx_started;       /* monotonic ms */
+	int64_t tx_started; /* monotonic ms */
 	int64_t last_draw;
-	struct blobstore *blobs;  /* opened at the first recording */
-	bool swept;               /* its tmp/ cleared of crashed writes */
-	struct workq *flushq;     /* recordings being fsync'd */
+	struct blobstore *blobs; /* opened at the first recording */
+	bool swept;              /* its tmp/ cleared of crashed writes */
+	struct workq *flushq;    /* recordings being fsync'd */
 	/* --max-store-mb: the bound on the database and its blobs */
 	int64_t cap, blob_bytes, flush_bytes;
 };
@@ -283,8 +283,7 @@ static char *url_for(struct job *j)
 		break;
 	}
 	case PH_MEDIA:
-	case PH_DONE:
-		break;
+	case PH_DONE: break;
 	}
 	return buf_steal(&u);
 }
@@ -297,7 +296,8 @@ static void start_request(struct job *j)
 {
 	if (j->daily_remaining == 0 && j->phase == PH_MEDIA) {
 		/* the call logs are in: the media wait for the next run */
-		add_warning(j, "the daily API budget is spent; %zu recordings "
+		add_warning(j,
+			"the daily API budget is spent; %zu recordings "
 			"and transcriptions wait for the next sync",
 			j->nm - j->im);
 		job_done(j);
@@ -391,8 +391,8 @@ static void begin_calls(struct job *j)
 	j->attempts = 0;
 	j->win_quarantined = 0;
 	cv_info("location=%s window_start=%lld window_end=%lld msg=\"paging "
-		"call logs\"", j->loc.id, (long long)j->win_start,
-		(long long)j->win_end);
+		"call logs\"",
+		j->loc.id, (long long)j->win_start, (long long)j->win_end);
 }
 
 static void begin_media(struct job *j);
@@ -521,7 +521,7 @@ static bool in_tx_end(struct job *j, enum cv_err rc, char *err)
 		return false;
 	}
 	if (++run->tx_pages >= GROUP_PAGES ||
-	    cv_mono_ms() - run->tx_started >= GROUP_MS)
+		cv_mono_ms() - run->tx_started >= GROUP_MS)
 		tx_flush(run);
 	return !j->finished;
 }
@@ -555,8 +555,7 @@ static void agents_page(struct job *j, const struct hl_response *r)
 {
 	struct hljson_agents a;
 	char *err = NULL;
-	if (hljson_agents_parse(r->body.data, r->body.len, &a, &err) !=
-	    CV_OK) {
+	if (hljson_agents_parse(r->body.data, r->body.len, &a, &err) != CV_OK) {
 		char *why = xasprintf("unusable agents page: %s", err);
 		free(err);
 		agents_skip(j, why);
@@ -573,8 +572,7 @@ static void agents_page(struct job *j, const struct hl_response *r)
 	for (size_t i = 0; i < a.n && rc == CV_OK; i++) {
 		rc = store_agent_put(j->run->s, j->loc.id, a.items[i].id,
 			a.items[i].name, now, &err);
-		recs[i].key = pager_key(a.items[i].id,
-			strlen(a.items[i].id));
+		recs[i].key = pager_key(a.items[i].id, strlen(a.items[i].id));
 	}
 	if (!in_tx_end(j, rc, err)) {
 		free(recs);
@@ -692,8 +690,8 @@ static void calls_page(struct job *j, struct page *pg)
 		rc = window_done(j, &err);
 	if (ingest && !in_tx_end(j, rc, err))
 		return;
-	if (ingest && recon && recon_repaired(recon, j->run->s, &err) !=
-	    CV_OK) {
+	if (ingest && recon &&
+		recon_repaired(recon, j->run->s, &err) != CV_OK) {
 		job_fail(j, "reconcile: %s", err);
 		free(err);
 		return;
@@ -779,13 +777,14 @@ static void queue_refused(struct job *j, long status, const char *msg)
 		msg ? msg : "");
 	note_write(j);
 	if (store_fetch_queue_failed(j->run->s, j->queue[j->iq], why, &err) !=
-	    CV_OK) {
+		CV_OK) {
 		job_fail(j, "store: %s", err);
 		free(err);
 	} else {
 		j->res->queue_left++;
 		cv_warn("location=%s call=%s msg=\"queued call not fetched: "
-			"%s\"", j->loc.id, j->queue[j->iq], why);
+			"%s\"",
+			j->loc.id, j->queue[j->iq], why);
 		j->attempts = 0;
 		queue_next(j);
 	}
@@ -813,10 +812,10 @@ static void begin_media(struct job *j)
 	/* the calls of this run's window; every call of the location the
 	 * first time (a store synced before recordings were fetched) */
 	struct store_media_counts c;
-	enum cv_err rc = store_media_counts(run->s, j->loc.id,
-		MEDIA_RECORDING, &c, &err);
-	int64_t since = c.pending + c.done + c.missing + c.denied
-		? j->win_start : 0;
+	enum cv_err rc = store_media_counts(run->s, j->loc.id, MEDIA_RECORDING,
+		&c, &err);
+	int64_t since = c.pending + c.done + c.missing + c.denied ? j->win_start
+								  : 0;
 	if (rc == CV_OK && !in_tx_begin(j))
 		return;
 	if (rc == CV_OK)
@@ -828,10 +827,10 @@ static void begin_media(struct job *j)
 		job_done(j);
 		return;
 	}
-	if ((!run->blobs && blob_open(&run->blobs, store_db_path(run->s),
-		     true, &err) != CV_OK) ||
-	    (!run->flushq && workq_create(&run->flushq, FLUSH_THREADS,
-		     flush_wake, run, &err) != CV_OK)) {
+	if ((!run->blobs && blob_open(&run->blobs, store_db_path(run->s), true,
+				    &err) != CV_OK) ||
+		(!run->flushq && workq_create(&run->flushq, FLUSH_THREADS,
+					 flush_wake, run, &err) != CV_OK)) {
 		add_warning(j, "recordings not fetched: %s", err);
 		free(err);
 		job_done(j);
@@ -885,11 +884,13 @@ static void media_outcome(struct job *j, const struct store_media_job *mj,
 	} else if (v == MV_MISSING && mj->kind == MEDIA_TRANSCRIPTION) {
 		/* the usual for a Voice AI call (media.h): not a failure */
 		cv_info("location=%s message=%s msg=\"no timed transcription: "
-			"%s\"", j->loc.id, mj->message_id, why);
+			"%s\"",
+			j->loc.id, mj->message_id, why);
 	} else {
 		j->res->media_failed++;
 		cv_warn("location=%s message=%s kind=%s msg=\"%s not kept: "
-			"%s; %s\"", j->loc.id, mj->message_id, kind, kind, why,
+			"%s; %s\"",
+			j->loc.id, mj->message_id, kind, kind, why,
 			v == MV_MISSING ? "reported missing"
 					: "tried again later");
 	}
@@ -909,8 +910,10 @@ static int64_t store_room(struct sync_run *run)
 static void bound_database(struct sync_run *run)
 {
 	if (run->cap > 0)
-		store_set_size_limit(run->s, run->cap - run->blob_bytes > 0
-				? run->cap - run->blob_bytes : 1);
+		store_set_size_limit(run->s,
+			run->cap - run->blob_bytes > 0
+				? run->cap - run->blob_bytes
+				: 1);
 }
 
 static void flush_one(void *item)
@@ -938,7 +941,7 @@ static void media_item(struct job *j, const struct hl_response *r)
 	struct media_fetch *f = j->mf;
 	j->mf = NULL;
 	if (mj->kind == MEDIA_TRANSCRIPTION && j->run->flushq &&
-	    workq_pending(j->run->flushq) > 0) {
+		workq_pending(j->run->flushq) > 0) {
 		/* whether a transcription's 404 is final depends on its
 		 * recording being kept (media_finish): keep what is
 		 * flushing first */
@@ -1049,8 +1052,8 @@ static void *parser_main(void *arg)
 		pg->next = NULL;
 		pthread_mutex_unlock(&ps->mu);
 		pg->parsed = calllog_parse_payload(pg->body.data, pg->body.len,
-				     pg->j->loc.id, &pg->b, &pg->reason) ==
-			     CV_OK;
+				     pg->j->loc.id, &pg->b,
+				     &pg->reason) == CV_OK;
 		pthread_mutex_lock(&ps->mu);
 		*ps->done_tail = pg;
 		ps->done_tail = &pg->next;
@@ -1149,7 +1152,8 @@ static void on_429(struct job *j, const struct hl_response *r)
 		return;
 	}
 	int64_t iv = r->rl.interval_ms > 0 ? r->rl.interval_ms
-		: j->rl_interval > 0 ? j->rl_interval : 10000;
+		     : j->rl_interval > 0  ? j->rl_interval
+					   : 10000;
 	/* when the server says when: Retry-After, or for a spent daily
 	 * budget X-RateLimit-Daily-Reset (waited for up to a minute) */
 	bool daily = r->rl.daily_remaining == 0;
@@ -1159,20 +1163,23 @@ static void on_429(struct job *j, const struct hl_response *r)
 		if (said >= 0)
 			snprintf(when, sizeof(when), " (in %lld s)",
 				(long long)(said + 999) / 1000);
-		job_fail(j, "the daily API budget is spent (%lld requests a "
-			    "day); run sync again after the daily reset%s",
+		job_fail(j,
+			"the daily API budget is spent (%lld requests a "
+			"day); run sync again after the daily reset%s",
 			(long long)r->rl.limit_daily, when);
 		return;
 	}
 	if (said >= 0)
-		iv = said < 50 ? 50 : said < MAX_429_WAIT_MS ? said
-			: MAX_429_WAIT_MS;
+		iv = said < 50                ? 50
+		     : said < MAX_429_WAIT_MS ? said
+					      : MAX_429_WAIT_MS;
 	if (daily)
 		j->daily_remaining = -1; /* renewed when the wait is over */
 	int64_t wait = iv + (int64_t)(jitter() * (double)iv * 0.1);
 	cv_warn("location=%s wait_ms=%lld msg=\"rate limited (429)%s; "
-		"waiting\"", j->loc.id, (long long)wait, daily
-		? ", daily budget spent" : "");
+		"waiting\"",
+		j->loc.id, (long long)wait,
+		daily ? ", daily budget spent" : "");
 	j->ready_at = cv_mono_ms() + wait;
 }
 
@@ -1180,14 +1187,14 @@ static void on_401(struct job *j, const char *msg)
 {
 	const char *m = msg ? msg : "";
 	if (strcasestr(m, "version header")) {
-		job_fail(j, "HTTP 401: %s (check the location's --version)",
-			m);
+		job_fail(j, "HTTP 401: %s (check the location's --version)", m);
 		return;
 	}
 	if (strcasestr(m, "invalid token") && !j->auth_retried) {
 		char *err = NULL;
 		j->auth_retried = true;
-		tx_flush(j->run); /* auth_refused may refresh: see start_request */
+		tx_flush(
+			j->run); /* auth_refused may refresh: see start_request */
 		if (j->finished)
 			return;
 		if (auth_refused(j->auth, j->token_sent, &err) != CV_OK) {
@@ -1201,15 +1208,17 @@ static void on_401(struct job *j, const char *msg)
 		/* "The token is not authorized for this scope.": the call
 		 * logs may still be readable, and they are what matters */
 		char *why = xasprintf("HTTP 401: %s (the token lacks the "
-			"scope voice-ai-agents.readonly?)",
+				      "scope voice-ai-agents.readonly?)",
 			*m ? m : "unauthorized");
 		agents_skip(j, why);
 		free(why);
 		return;
 	}
 	job_fail(j, "HTTP 401: %s%s", *m ? m : "unauthorized",
-		strcasestr(m, "invalid token") ? " (token revoked? add the "
-			"location again with new credentials)" : "");
+		strcasestr(m, "invalid token")
+			? " (token revoked? add the "
+			  "location again with new credentials)"
+			: "");
 }
 
 static void on_error_status(struct job *j, const struct hl_response *r)
@@ -1229,9 +1238,10 @@ static void on_error_status(struct job *j, const struct hl_response *r)
 		queue_refused(j, r->status, msg);
 	} else if (j->phase == PH_AGENTS) {
 		char *why = xasprintf("HTTP %ld%s%s%s", r->status,
-			msg ? ": " : "", msg ? msg : "", r->status == 403
-			? " (the token lacks the scope "
-			  "voice-ai-agents.readonly?)" : "");
+			msg ? ": " : "", msg ? msg : "",
+			r->status == 403 ? " (the token lacks the scope "
+					   "voice-ai-agents.readonly?)"
+					 : "");
 		agents_skip(j, why);
 		free(why);
 	} else {
@@ -1249,9 +1259,12 @@ static void on_error_status(struct job *j, const struct hl_response *r)
 static void media_answer(struct job *j, struct hl_response *r)
 {
 	char *msg = r->err == CV_OK && r->status == 401
-		? hljson_error_message(r->body.data, r->body.len) : NULL;
-	if (r->err == CV_OK && (r->status == 429 || (r->status == 401 &&
-		    msg && strcasestr(msg, "invalid token")))) {
+			    ? hljson_error_message(r->body.data, r->body.len)
+			    : NULL;
+	if (r->err == CV_OK &&
+		(r->status == 429 ||
+			(r->status == 401 && msg &&
+				strcasestr(msg, "invalid token")))) {
 		media_abort(j->mf);
 		j->mf = NULL;
 		if (r->status == 429)
@@ -1273,8 +1286,8 @@ static void on_response(struct hl_response *r, void *arg)
 	 * shorter than the server's, however late a loaded machine sends */
 	note_sent(j, cv_mono_ms());
 	cv_debug("location=%s status=%ld elapsed_ms=%lld bytes=%zu "
-		 "remaining=%lld", j->loc.id, r->status,
-		(long long)r->elapsed_ms, r->body.len,
+		 "remaining=%lld",
+		j->loc.id, r->status, (long long)r->elapsed_ms, r->body.len,
 		(long long)r->rl.remaining);
 	learn_limits(j, &r->rl);
 	if (j->phase == PH_MEDIA) {
@@ -1309,12 +1322,14 @@ static void report_progress(struct sync_run *run, bool final)
 		double rate = secs > 0 ? (double)j->res->calls.read / secs : 0;
 		int64_t left = j->phase == PH_CALLS ? j->last_total : 0;
 		rows[i] = (struct sync_progress){ .location = j->loc.id,
-			.state = j->res->error ? "FAILED"
-				: j->phase == PH_AGENTS ? "agents"
-				: j->phase == PH_CALLS ? "calls"
-				: j->phase == PH_QUEUE ? "queue"
-				: j->phase == PH_MEDIA ? "media" : "done",
-			.pages = j->res->pages, .calls = j->res->calls.read,
+			.state = j->res->error           ? "FAILED"
+				 : j->phase == PH_AGENTS ? "agents"
+				 : j->phase == PH_CALLS  ? "calls"
+				 : j->phase == PH_QUEUE  ? "queue"
+				 : j->phase == PH_MEDIA  ? "media"
+							 : "done",
+			.pages = j->res->pages,
+			.calls = j->res->calls.read,
 			.calls_per_s = rate,
 			.eta_s = left > 0 && rate > 0 ? (double)left / rate
 						      : -1 };
@@ -1350,13 +1365,14 @@ static enum cv_err job_init(struct sync_run *run, struct job *j,
 		j->win_start = 0;
 	/* the checkpoint moves only when this window joins what is stored */
 	j->advance_checkpoint = !o->reconcile && o->until_ms == 0 &&
-		((cp >= 0 && j->win_start <= cp) ||
-			(o->since_ms == 0 && cp < 0) ||
-			(o->full && o->since_ms == 0));
+				((cp >= 0 && j->win_start <= cp) ||
+					(o->since_ms == 0 && cp < 0) ||
+					(o->full && o->since_ms == 0));
 	res->window_start = j->win_start;
 	res->window_end = j->win_end;
 	if (j->win_start >= j->win_end)
-		return cv_error(errmsg, CV_EINVAL, "location %s: the window "
+		return cv_error(errmsg, CV_EINVAL,
+			"location %s: the window "
 			"is empty (--since must be before --until)",
 			j->loc.id);
 	pager_init(&j->agents, 0, 0, SYNC_PAGE_SIZE, false);
@@ -1410,7 +1426,8 @@ static enum cv_err load_locations(struct sync_run *run, char **errmsg)
 		free(all);
 		run->n = n;
 		if (n == 0)
-			return cv_error(errmsg, CV_ENOTFOUND, "no locations "
+			return cv_error(errmsg, CV_ENOTFOUND,
+				"no locations "
 				"(add one with `callvault location add`)");
 		return CV_OK;
 	}
@@ -1443,7 +1460,7 @@ static int64_t schedule(struct sync_run *run, bool *active)
 		if (j->in_flight)
 			continue;
 		if (j->phase == PH_MEDIA && run->flushq &&
-		    workq_pending(run->flushq) >= FLUSH_MAX)
+			workq_pending(run->flushq) >= FLUSH_MAX)
 			continue; /* flush_wake ends the poll */
 		int64_t d = j->ready_at - now;
 		if (d <= 0)
@@ -1486,8 +1503,10 @@ static enum cv_err bound_store(struct sync_run *run, char **errmsg)
 	} else if (rc != CV_OK) {
 		return cv_error(errmsg, rc, "%s", err);
 	} else if (blob_each(run->blobs, add_size, &run->blob_bytes) != 0) {
-		return cv_error(errmsg, CV_EIO, "cannot list the blob store "
-			"%s", blob_dir(run->blobs));
+		return cv_error(errmsg, CV_EIO,
+			"cannot list the blob store "
+			"%s",
+			blob_dir(run->blobs));
 	}
 	bound_database(run);
 	return rc;
@@ -1507,13 +1526,15 @@ static void record_results(struct sync_run *run)
 			continue; /* a comparison, not a sync: the caller
 				     records it in the audit log */
 		if (!j->res->error && !run->o->reconcile &&
-		    j->calls.max_outside > run->o->overlap_ms)
-			add_warning(j, "records came up to %lld h outside the "
+			j->calls.max_outside > run->o->overlap_ms)
+			add_warning(j,
+				"records came up to %lld h outside the "
 				"window asked for (a coarse or shifted date "
 				"filter): --overlap should be larger than that",
 				(long long)(j->calls.max_outside / 3600000));
 		if (!j->res->error && j->calls.unreached > 0)
-			add_warning(j, "the server's total claimed %lld more "
+			add_warning(j,
+				"the server's total claimed %lld more "
 				"calls than it listed (the same short page "
 				"came back for every page number)",
 				(long long)j->calls.unreached);
@@ -1522,24 +1543,29 @@ static void record_results(struct sync_run *run)
 		 * stays unreadable is kept once and pins nothing */
 		const struct ingest_stats *cs = &j->res->calls;
 		if (!j->res->error && cs->quarantined_new > 0)
-			add_warning(j, "%lld records went to quarantine (see "
+			add_warning(j,
+				"%lld records went to quarantine (see "
 				"`callvault quarantine`); the checkpoint stays "
 				"before them, so the next sync reads them "
-				"again", (long long)cs->quarantined_new);
+				"again",
+				(long long)cs->quarantined_new);
 		else if (!j->res->error && cs->quarantined > 0)
-			add_warning(j, "%lld records are still unreadable; "
+			add_warning(j,
+				"%lld records are still unreadable; "
 				"they stay in quarantine and the checkpoint "
-				"moves on", (long long)cs->quarantined);
+				"moves on",
+				(long long)cs->quarantined);
 		if (j->auth)
 			j->res->refreshes = auth_refresh_count(j->auth);
 		note_write(j);
 		/* a total that turned out to ignore the date filter says
 		 * nothing about the range */
 		if (j->range_listed && j->calls.total_unreliable &&
-		    store_sync_listed(run->s, j->loc.id, j->win_start,
-			    j->win_end, -1, cv_now_ms(), &err) != CV_OK) {
+			store_sync_listed(run->s, j->loc.id, j->win_start,
+				j->win_end, -1, cv_now_ms(), &err) != CV_OK) {
 			cv_warn("location=%s msg=\"cannot record the API's "
-				"total: %s\"", j->loc.id, err);
+				"total: %s\"",
+				j->loc.id, err);
 			free(err);
 			err = NULL;
 		}
@@ -1547,7 +1573,8 @@ static void record_results(struct sync_run *run)
 			    j->res->error, j->res->warning, j->res->requests,
 			    &err) != CV_OK) {
 			cv_warn("location=%s msg=\"cannot record the result: "
-				"%s\"", j->loc.id, err);
+				"%s\"",
+				j->loc.id, err);
 			free(err);
 		}
 	}

@@ -34,13 +34,13 @@ static TS_REQ *make_request(const void *data, size_t len)
 	BIGNUM *bn = BN_bin2bn(nonce, sizeof(nonce), NULL);
 	ASN1_INTEGER *n = bn ? BN_to_ASN1_INTEGER(bn, NULL) : NULL;
 	if (!req || !mi || !alg || !n ||
-	    !X509_ALGOR_set0(alg, OBJ_nid2obj(NID_sha256), V_ASN1_NULL,
-		    NULL) ||
-	    !TS_MSG_IMPRINT_set_algo(mi, alg) ||
-	    !TS_MSG_IMPRINT_set_msg(mi, md, (int)mdlen) ||
-	    !TS_REQ_set_version(req, 1) ||
-	    !TS_REQ_set_msg_imprint(req, mi) || !TS_REQ_set_nonce(req, n) ||
-	    !TS_REQ_set_cert_req(req, 1))
+		!X509_ALGOR_set0(alg, OBJ_nid2obj(NID_sha256), V_ASN1_NULL,
+			NULL) ||
+		!TS_MSG_IMPRINT_set_algo(mi, alg) ||
+		!TS_MSG_IMPRINT_set_msg(mi, md, (int)mdlen) ||
+		!TS_REQ_set_version(req, 1) ||
+		!TS_REQ_set_msg_imprint(req, mi) || !TS_REQ_set_nonce(req, n) ||
+		!TS_REQ_set_cert_req(req, 1))
 		abort(); /* only memory can fail here */
 	X509_ALGOR_free(alg);
 	TS_MSG_IMPRINT_free(mi);
@@ -93,14 +93,18 @@ static enum cv_err post(const char *url, const unsigned char *req,
 	curl_easy_cleanup(c);
 	curl_slist_free_all(h);
 	if (r->too_big)
-		return cv_error(errmsg, CV_EPARSE, "timestamp authority %s "
-			"answered more than %d bytes", url, TSA_TOKEN_MAX);
+		return cv_error(errmsg, CV_EPARSE,
+			"timestamp authority %s "
+			"answered more than %d bytes",
+			url, TSA_TOKEN_MAX);
 	if (cc != CURLE_OK)
 		return cv_error(errmsg, CV_EHTTP, "timestamp authority %s: %s",
 			url, *cerr ? cerr : curl_easy_strerror(cc));
 	if (status != 200)
-		return cv_error(errmsg, CV_EHTTP, "timestamp authority %s "
-			"answered HTTP %ld", url, status);
+		return cv_error(errmsg, CV_EHTTP,
+			"timestamp authority %s "
+			"answered HTTP %ld",
+			url, status);
 	return CV_OK;
 }
 
@@ -113,13 +117,16 @@ static enum cv_err check_response(const char *url, TS_REQ *req,
 	TS_VERIFY_CTX *ctx = TS_REQ_to_TS_VERIFY_CTX(req, NULL);
 	enum cv_err rc = CV_OK;
 	if (!resp || p != (const unsigned char *)b->data + b->len)
-		rc = cv_error(errmsg, CV_EPARSE, "timestamp authority %s "
+		rc = cv_error(errmsg, CV_EPARSE,
+			"timestamp authority %s "
 			"answered something that is not a timestamp response",
 			url);
 	else if (!ctx || TS_RESP_verify_response(ctx, resp) != 1)
-		rc = cv_error(errmsg, CV_EPARSE, "timestamp authority %s "
+		rc = cv_error(errmsg, CV_EPARSE,
+			"timestamp authority %s "
 			"did not grant a token for this request (status, "
-			"imprint or nonce)", url);
+			"imprint or nonce)",
+			url);
 	ERR_clear_error();
 	TS_VERIFY_CTX_free(ctx);
 	TS_RESP_free(resp);
@@ -127,8 +134,7 @@ static enum cv_err check_response(const char *url, TS_REQ *req,
 }
 
 enum cv_err tsa_fetch(const char *url, const void *data, size_t len,
-	long timeout_s, unsigned char **token, size_t *token_len,
-	char **errmsg)
+	long timeout_s, unsigned char **token, size_t *token_len, char **errmsg)
 {
 	TS_REQ *req = make_request(data, len);
 	unsigned char *der = NULL;
@@ -137,8 +143,7 @@ enum cv_err tsa_fetch(const char *url, const void *data, size_t len,
 		abort();
 	struct body r = { .too_big = false };
 	buf_init(&r.b);
-	enum cv_err rc = post(url, der, (size_t)der_len, timeout_s, &r,
-		errmsg);
+	enum cv_err rc = post(url, der, (size_t)der_len, timeout_s, &r, errmsg);
 	if (rc == CV_OK)
 		rc = check_response(url, req, &r.b, errmsg);
 	if (rc == CV_OK) {
@@ -176,14 +181,15 @@ static X509_STORE *ca_store(const char *ca_file)
 }
 
 enum cv_err tsa_check(const unsigned char *token, size_t token_len,
-	const void *data, size_t len, const char *ca_file,
-	int64_t *gen_time, char **errmsg)
+	const void *data, size_t len, const char *ca_file, int64_t *gen_time,
+	char **errmsg)
 {
 	const unsigned char *p = token;
 	TS_RESP *resp = d2i_TS_RESP(NULL, &p, (long)token_len);
 	if (!resp || p != token + token_len) {
 		TS_RESP_free(resp);
-		return cv_error(errmsg, CV_EINTEGRITY, "not an RFC 3161 "
+		return cv_error(errmsg, CV_EINTEGRITY,
+			"not an RFC 3161 "
 			"timestamp response");
 	}
 	TS_VERIFY_CTX *ctx = TS_VERIFY_CTX_new();
@@ -196,8 +202,10 @@ enum cv_err tsa_check(const unsigned char *token, size_t token_len,
 	if (ca_file) {
 		X509_STORE *st = ca_store(ca_file);
 		if (!st)
-			rc = cv_error(errmsg, CV_EINVAL, "cannot read the "
-				"timestamp CA certificates in %s", ca_file);
+			rc = cv_error(errmsg, CV_EINVAL,
+				"cannot read the "
+				"timestamp CA certificates in %s",
+				ca_file);
 		else
 			TS_VERIFY_CTX_set_store(ctx, st); /* owns it */
 		flags |= TS_VFY_SIGNATURE;
@@ -206,8 +214,10 @@ enum cv_err tsa_check(const unsigned char *token, size_t token_len,
 	if (rc == CV_OK && TS_RESP_verify_response(ctx, resp) != 1) {
 		unsigned long e = ERR_peek_last_error();
 		const char *why = e ? ERR_reason_error_string(e) : NULL;
-		rc = cv_error(errmsg, CV_EINTEGRITY, "the timestamp does not "
-			"verify%s%s", why ? ": " : "", why ? why : "");
+		rc = cv_error(errmsg, CV_EINTEGRITY,
+			"the timestamp does not "
+			"verify%s%s",
+			why ? ": " : "", why ? why : "");
 	}
 	ERR_clear_error();
 	if (rc == CV_OK && gen_time)

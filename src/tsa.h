@@ -18,7 +18,7 @@
 #include "common.h"
 
 #define TSA_TOKEN_FILE "tagmanifest-sha256.txt.tsr"
-#define TSA_TOKEN_MAX (64 * 1024)   /* a response larger is refused */
+#define TSA_TOKEN_MAX (64 * 1024) /* a response larger is refused */
 
 /*
  * POST a timestamp request (SHA-256 imprint of data, a random nonce,
@@ -40,7 +40,7 @@ enum cv_err tsa_fetch(const char *url, const void *data, size_t len,
  * naming what does not hold.
  */
 enum cv_err tsa_check(const unsigned char *token, size_t token_len,
-	const void *data, size_t len, const char *ca_file,
-	int64_t *gen_time, char **errmsg) CV_MUST_CHECK;
+	const void *data, size_t len, const char *ca_file, int64_t *gen_time,
+	char **errmsg) CV_MUST_CHECK;
 
 #endif

@@ -10,25 +10,25 @@
 #include "util.h"
 
 #define TZ_DIR "/usr/share/zoneinfo/"
-#define TZ_MAX_FILE (256 * 1024)   /* the largest zone is ~4 KiB */
+#define TZ_MAX_FILE (256 * 1024) /* the largest zone is ~4 KiB */
 #define TZ_MAX_TRANS 4000
 #define TZ_MAX_TYPES 256
 
 /* One change of a POSIX rule: a day of the year and a time on it. */
 struct rule_date {
-	char kind;               /* 'J' (1-365, no Feb 29), 'D' (0-365), 'M' */
-	int n, m, w, d;          /* J/D: n; M: month m, week w, weekday d */
-	int32_t time;            /* seconds after local midnight */
+	char kind;      /* 'J' (1-365, no Feb 29), 'D' (0-365), 'M' */
+	int n, m, w, d; /* J/D: n; M: month m, week w, weekday d */
+	int32_t time;   /* seconds after local midnight */
 };
 
 struct tz {
 	size_t n_trans;
-	int64_t *trans;          /* transition instants, ascending */
-	uint8_t *idx;            /* type after each transition */
+	int64_t *trans; /* transition instants, ascending */
+	uint8_t *idx;   /* type after each transition */
 	size_t n_types;
-	int32_t *utoff;          /* each type's offset */
-	bool has_rule;           /* the footer's rule, after the last one */
-	int32_t std_off, dst_off;   /* seconds east */
+	int32_t *utoff;           /* each type's offset */
+	bool has_rule;            /* the footer's rule, after the last one */
+	int32_t std_off, dst_off; /* seconds east */
 	bool has_dst;
 	struct rule_date start, end;
 };
@@ -102,7 +102,7 @@ static const char *parse_date(const char *p, struct rule_date *r)
 	} else if (*p == 'M') {
 		r->kind = 'M';
 		if ((p = parse_num(p + 1, 1, 12, &r->m)) && *p == '.' &&
-		    (p = parse_num(p + 1, 1, 5, &r->w)) && *p == '.')
+			(p = parse_num(p + 1, 1, 5, &r->w)) && *p == '.')
 			p = parse_num(p + 1, 0, 6, &r->d);
 		else
 			p = NULL;
@@ -158,8 +158,8 @@ static bool leap(int64_t y)
 /* Local midnight (as seconds) of rule date r in year y, plus its time. */
 static int64_t rule_local(const struct rule_date *r, int64_t y)
 {
-	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
-		30, 31 };
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+		31 };
 	int64_t day;
 	if (r->kind == 'J') {
 		day = days_from_civil(y, 1, 1) + r->n - 1 +
@@ -266,8 +266,8 @@ static bool read_hdr(const unsigned char *p, size_t n, struct hdr *h)
 	h->type = be32(p + 36);
 	h->chars = be32(p + 40);
 	return h->time <= TZ_MAX_TRANS && h->type >= 1 &&
-	       h->type <= TZ_MAX_TYPES && h->chars <= 1024 &&
-	       h->leap <= 1000 && h->isut <= h->type && h->isstd <= h->type;
+	       h->type <= TZ_MAX_TYPES && h->chars <= 1024 && h->leap <= 1000 &&
+	       h->isut <= h->type && h->isstd <= h->type;
 }
 
 static size_t block_len(const struct hdr *h, size_t tsize)
@@ -330,7 +330,8 @@ static bool parse_file(struct tz *z, const unsigned char *p, size_t n)
 	const char *foot = (const char *)p + 44 + len;
 	size_t fn = n - 44 - len;
 	const char *nl = fn > 1 && foot[0] == '\n'
-			       ? memchr(foot + 1, '\n', fn - 1) : NULL;
+				 ? memchr(foot + 1, '\n', fn - 1)
+				 : NULL;
 	if (!nl || nl == foot + 1)
 		return true; /* no rule: the last type stays in force */
 	char *rule = xstrndup(foot + 1, (size_t)(nl - foot - 1));
@@ -375,9 +376,10 @@ enum cv_err tz_load(struct tz **out, const char *name, char **errmsg)
 			name);
 	}
 	if (!parse_file(z, (const unsigned char *)data, n)) {
-		rc = cv_error(errmsg, CV_EPARSE, "time zone '%s': %s%s is not "
-				"a TZif file callvault can read", name, TZ_DIR,
-			name);
+		rc = cv_error(errmsg, CV_EPARSE,
+			"time zone '%s': %s%s is not "
+			"a TZif file callvault can read",
+			name, TZ_DIR, name);
 		tz_free(z);
 		z = NULL;
 	}
@@ -400,14 +402,16 @@ enum cv_err tz_open(struct tz **out, const char *name, char **errmsg)
 {
 	*out = NULL;
 	if (!name || strcmp(name, "UTC") == 0 || strcmp(name, "Z") == 0 ||
-	    strcmp(name, "Etc/UTC") == 0)
+		strcmp(name, "Etc/UTC") == 0)
 		return CV_OK;
 	char *e = NULL;
 	enum cv_err rc = tz_load(out, name, &e);
 	if (rc == CV_EINVAL) {
 		char *v = cv_term_safe(name, 0);
-		cv_error(errmsg, rc, "unknown time zone '%s'; use an IANA name "
-				"such as America/New_York, or UTC", v);
+		cv_error(errmsg, rc,
+			"unknown time zone '%s'; use an IANA name "
+			"such as America/New_York, or UTC",
+			v);
 		free(v);
 	} else if (rc != CV_OK) {
 		cv_error(errmsg, rc, "%s", e);
@@ -429,6 +433,5 @@ void tz_format(const struct tz *z, int64_t ms, char out[TZ_TIME_LEN])
 	size_t n = strlen(b) - 1; /* without its Z */
 	int32_t a = off < 0 ? -off : off;
 	snprintf(out, TZ_TIME_LEN, "%.*s%c%02d:%02d", (int)n, b,
-		off < 0 ? '-' : '+', (int)(a / 3600 % 100),
-		(int)(a / 60 % 60));
+		off < 0 ? '-' : '+', (int)(a / 3600 % 100), (int)(a / 60 % 60));
 }

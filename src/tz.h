@@ -27,8 +27,8 @@ struct tz;
  * TZif file (*errmsg says which; caller frees). The caller frees *out
  * with tz_free.
  */
-enum cv_err tz_load(struct tz **out, const char *name, char **errmsg)
-	CV_MUST_CHECK;
+enum cv_err tz_load(struct tz **out, const char *name,
+	char **errmsg) CV_MUST_CHECK;
 void tz_free(struct tz *z);
 
 /* The zone's offset from UTC (seconds east) at instant `utc` (epoch s). */
@@ -51,8 +51,8 @@ int64_t tz_local_to_utc(const struct tz *z, int64_t local);
  * "unknown time zone 'X'; use an IANA name such as America/New_York, or
  * UTC" (caller frees; the name shown with controls escaped).
  */
-enum cv_err tz_open(struct tz **out, const char *name, char **errmsg)
-	CV_MUST_CHECK;
+enum cv_err tz_open(struct tz **out, const char *name,
+	char **errmsg) CV_MUST_CHECK;
 
 /* Instant `ms` (epoch milliseconds) as ISO 8601 on zone z's wall clock
  * with the offset in force then ("2026-03-08T01:30:00.000-06:00"); z

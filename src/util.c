@@ -17,11 +17,16 @@ static enum cv_log_level log_level = CV_LOG_INFO;
 const char *cv_strerror(enum cv_err e)
 {
 	static const char *const names[] = {
-		[CV_OK] = "ok", [CV_ENOMEM] = "out of memory",
-		[CV_EIO] = "I/O error", [CV_EPARSE] = "parse error",
-		[CV_EDB] = "database error", [CV_EBUSY] = "store busy",
-		[CV_EHTTP] = "HTTP error", [CV_ETOOBIG] = "too large",
-		[CV_EINVAL] = "invalid argument", [CV_ENOTFOUND] = "not found",
+		[CV_OK] = "ok",
+		[CV_ENOMEM] = "out of memory",
+		[CV_EIO] = "I/O error",
+		[CV_EPARSE] = "parse error",
+		[CV_EDB] = "database error",
+		[CV_EBUSY] = "store busy",
+		[CV_EHTTP] = "HTTP error",
+		[CV_ETOOBIG] = "too large",
+		[CV_EINVAL] = "invalid argument",
+		[CV_ENOTFOUND] = "not found",
 		[CV_EINTEGRITY] = "integrity failure",
 		[CV_EAUTH] = "authentication failed",
 		[CV_ELIMIT] = "rate limit reached",
@@ -250,7 +255,8 @@ static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
 	z += 719468;
 	const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
 	const unsigned doe = (unsigned)(z - era * 146097);
-	const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) /
+			     365;
 	const int64_t yy = (int64_t)yoe + era * 400;
 	const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
 	const unsigned mp = (5 * doy + 2) / 153;
@@ -281,7 +287,8 @@ bool cv_parse_iso8601(const char *s, int64_t *out_ms)
 	int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0;
 	const char *p = s;
 	if (!s || !take_digits(&p, 4, &y) || *p++ != '-' ||
-	    !take_digits(&p, 2, &mo) || *p++ != '-' || !take_digits(&p, 2, &d))
+		!take_digits(&p, 2, &mo) || *p++ != '-' ||
+		!take_digits(&p, 2, &d))
 		return false;
 	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1])
 		return false;
@@ -292,7 +299,7 @@ bool cv_parse_iso8601(const char *s, int64_t *out_ms)
 	if (*p == 'T' || *p == 't' || *p == ' ') {
 		p++;
 		if (!take_digits(&p, 2, &h) || *p++ != ':' ||
-		    !take_digits(&p, 2, &mi))
+			!take_digits(&p, 2, &mi))
 			return false;
 		if (*p == ':') {
 			p++;
@@ -412,12 +419,28 @@ void cv_hex(const void *p, size_t n, char *out)
 
 /* Each byte's hex value + 1; 0 for a byte that is not a hex digit. */
 static const unsigned char hex_value[256] = {
-	['0'] = 0 + 1, ['1'] = 1 + 1, ['2'] = 2 + 1, ['3'] = 3 + 1,
-	['4'] = 4 + 1, ['5'] = 5 + 1, ['6'] = 6 + 1, ['7'] = 7 + 1,
-	['8'] = 8 + 1, ['9'] = 9 + 1, ['a'] = 10 + 1, ['b'] = 11 + 1,
-	['c'] = 12 + 1, ['d'] = 13 + 1, ['e'] = 14 + 1, ['f'] = 15 + 1,
-	['A'] = 10 + 1, ['B'] = 11 + 1, ['C'] = 12 + 1, ['D'] = 13 + 1,
-	['E'] = 14 + 1, ['F'] = 15 + 1,
+	['0'] = 0 + 1,
+	['1'] = 1 + 1,
+	['2'] = 2 + 1,
+	['3'] = 3 + 1,
+	['4'] = 4 + 1,
+	['5'] = 5 + 1,
+	['6'] = 6 + 1,
+	['7'] = 7 + 1,
+	['8'] = 8 + 1,
+	['9'] = 9 + 1,
+	['a'] = 10 + 1,
+	['b'] = 11 + 1,
+	['c'] = 12 + 1,
+	['d'] = 13 + 1,
+	['e'] = 14 + 1,
+	['f'] = 15 + 1,
+	['A'] = 10 + 1,
+	['B'] = 11 + 1,
+	['C'] = 12 + 1,
+	['D'] = 13 + 1,
+	['E'] = 14 + 1,
+	['F'] = 15 + 1,
 };
 
 static bool upper_hex(unsigned char c)
@@ -441,7 +464,8 @@ bool cv_unhex(const char *s, size_t n, unsigned char *out, bool any_case)
 		unsigned lo = hi ? hex_value[h[2 * i + 1]] : 0;
 		if (!lo)
 			return false;
-		if (!any_case && (upper_hex(h[2 * i]) || upper_hex(h[2 * i + 1])))
+		if (!any_case &&
+			(upper_hex(h[2 * i]) || upper_hex(h[2 * i + 1])))
 			return false;
 		out[i] = (unsigned char)((hi - 1) << 4 | (lo - 1));
 	}
@@ -474,8 +498,7 @@ bool cv_utf8_valid(const char *s, size_t n)
 static bool term_active(unsigned cp)
 {
 	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) ||
-	       (cp >= 0x202A && cp <= 0x202E) ||
-	       (cp >= 0x2066 && cp <= 0x2069);
+	       (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 void cv_term_safe_append(struct buf *b, const char *s, size_t n, int flags)
@@ -489,7 +512,7 @@ void cv_term_safe_append(struct buf *b, const char *s, size_t n, int flags)
 			continue;
 		}
 		if (!term_active(cp) ||
-		    (cp == '\n' && (flags & CV_SAFE_NEWLINES)))
+			(cp == '\n' && (flags & CV_SAFE_NEWLINES)))
 			buf_append(b, p, k);
 		else if (cp == '\t')
 			buf_puts(b, "\\t");
@@ -535,7 +558,7 @@ void cv_safe_finish(struct cv_safe *k)
 /* ---- sinks ---- */
 
 struct sink {
-	int fd;             /* -1 for memory sinks */
+	int fd; /* -1 for memory sinks */
 	char *path, *tmp;
 	struct buf mem;
 	enum sink_fault fault;
@@ -574,8 +597,8 @@ struct sink *sink_open_mem(void)
 	return s;
 }
 
-struct sink *sink_open_fn(enum cv_err (*fn)(const void *p, size_t n,
-	void *arg), void *arg)
+struct sink *sink_open_fn(enum cv_err (*fn)(const void *p, size_t n, void *arg),
+	void *arg)
 {
 	struct sink *s = sink_open_mem();
 	s->fn = fn;
@@ -721,8 +744,8 @@ enum cv_err cv_write_file_atomic(const char *path, const void *p, size_t n,
 	return rc;
 }
 
-enum cv_err cv_read_file(const char *path, size_t max, char **out,
-	size_t *len, char **errmsg)
+enum cv_err cv_read_file(const char *path, size_t max, char **out, size_t *len,
+	char **errmsg)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)

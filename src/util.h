@@ -99,8 +99,12 @@ void cv_safe_finish(struct cv_safe *k);
  * inject failures at write, fsync and rename through the fault hooks.
  */
 struct sink;
-enum sink_fault { SINK_FAULT_NONE, SINK_FAULT_WRITE, SINK_FAULT_FSYNC,
-	SINK_FAULT_RENAME };
+enum sink_fault {
+	SINK_FAULT_NONE,
+	SINK_FAULT_WRITE,
+	SINK_FAULT_FSYNC,
+	SINK_FAULT_RENAME
+};
 /* Open an atomic file sink for `path` (created with `mode`). */
 enum cv_err sink_open_file(struct sink **out, const char *path, int mode,
 	char **errmsg) CV_MUST_CHECK;
@@ -108,8 +112,8 @@ enum cv_err sink_open_file(struct sink **out, const char *path, int mode,
 struct sink *sink_open_mem(void);
 /* A sink handing each write to fn (an S3 upload: not a file); a failed
  * write fails the sink, and commit only reports whether one did. */
-struct sink *sink_open_fn(enum cv_err (*fn)(const void *p, size_t n,
-	void *arg), void *arg);
+struct sink *sink_open_fn(enum cv_err (*fn)(const void *p, size_t n, void *arg),
+	void *arg);
 /* Make the sink fail at the given step (for tests). */
 void sink_set_fault(struct sink *s, enum sink_fault f);
 /* A file sink starts writing back to disk each time `every` more bytes
@@ -131,11 +135,11 @@ enum cv_err cv_fsync_dir(const char *dir, char **errmsg) CV_MUST_CHECK;
 enum cv_err cv_write_file_atomic(const char *path, const void *p, size_t n,
 	int mode, char **errmsg) CV_MUST_CHECK;
 /* Read a whole file up to max bytes; NUL-terminated. */
-enum cv_err cv_read_file(const char *path, size_t max, char **out,
-	size_t *len, char **errmsg) CV_MUST_CHECK;
+enum cv_err cv_read_file(const char *path, size_t max, char **out, size_t *len,
+	char **errmsg) CV_MUST_CHECK;
 /* Read a secret file: first line, trailing whitespace trimmed. */
-enum cv_err cv_read_secret(const char *path, char **out, char **errmsg)
-	CV_MUST_CHECK;
+enum cv_err cv_read_secret(const char *path, char **out,
+	char **errmsg) CV_MUST_CHECK;
 
 /* true when stdout is a terminal and NO_COLOR is unset. */
 bool cv_stdout_fancy(void);

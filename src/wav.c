@@ -60,8 +60,8 @@ bool wav_parse(const void *buf, size_t n, struct wav_info *out,
 		return false;
 	}
 	if (out->channels < 1 || out->channels > 16 ||
-	    out->sample_rate < 1000 || out->sample_rate > 384000 ||
-	    out->bits < 1 || out->bits > 64) {
+		out->sample_rate < 1000 || out->sample_rate > 384000 ||
+		out->bits < 1 || out->bits > 64) {
 		*why = "impossible WAVE format fields";
 		return false;
 	}

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 struct wav_info {
-	int format;          /* 1 PCM, 3 float, 6 A-law, 7 µ-law, … */
+	int format; /* 1 PCM, 3 float, 6 A-law, 7 µ-law, … */
 	int channels;
 	int sample_rate;     /* Hz */
 	int bits;            /* per sample */
@@ -25,8 +25,7 @@ struct wav_info {
  * cover every header seen in practice). false, with *why set to a static
  * reason, when it is not a RIFF/WAVE file or its fields are impossible.
  */
-bool wav_parse(const void *p, size_t n, struct wav_info *out,
-	const char **why);
+bool wav_parse(const void *p, size_t n, struct wav_info *out, const char **why);
 /* Duration in ms of the audio given the file's real size (the header's
  * data length clipped to what the file holds); -1 when unknown. */
 int64_t wav_duration_ms(const struct wav_info *w, int64_t file_size);

@@ -32,20 +32,20 @@ struct webhook_server {
 	struct webhook_config cfg;
 	struct MHD_Daemon *d;
 	struct webhook_queue *q;
-	struct console *console;    /* NULL when not served */
+	struct console *console; /* NULL when not served */
 	struct webhook_metrics m;
 	int listen_fd;
 	uint16_t port;
 	char address[80];
-	atomic_int active;          /* requests in flight */
-	atomic_int parked;          /* connections suspended, awaiting a
+	atomic_int active;     /* requests in flight */
+	atomic_int parked;     /* connections suspended, awaiting a
 				     * thread's answer (MHD_stop_daemon must
 				     * not see any) */
-	atomic_bool stopping;       /* answer, then close the connection */
-	atomic_bool closing;        /* grace over: park nothing more */
-	int wake_fd;                /* eventfd, readable once closing: wakes
+	atomic_bool stopping;  /* answer, then close the connection */
+	atomic_bool closing;   /* grace over: park nothing more */
+	int wake_fd;           /* eventfd, readable once closing: wakes
 				     * the pipe watchers */
-	struct admission *adm;      /* what unauthenticated clients hold */
+	struct admission *adm; /* what unauthenticated clients hold */
 };
 
 /* R_WEBHOOK: signed (app and system webhooks); R_WORKFLOW: a workflow
@@ -70,18 +70,18 @@ static const struct {
 struct req {
 	enum route route;
 	struct buf body;
-	size_t reserved;            /* bytes of the body budget held */
-	struct adm_conn *ac;        /* its connection's admission state */
+	size_t reserved;     /* bytes of the body budget held */
+	struct adm_conn *ac; /* its connection's admission state */
 	struct webhook_server *w;
 	struct MHD_Connection *c;
-	bool parked;                /* answered when resumed */
+	bool parked; /* answered when resumed */
 	/* a webhook's answer, set by the writer thread */
 	enum sig_scheme scheme;
 	unsigned status;
 	enum webhook_outcome outcome;
-	struct webhook_job *job;    /* the writer's, freed here */
+	struct webhook_job *job; /* the writer's, freed here */
 	/* a console request's, set by its thread */
-	const char *url, *method;   /* the connection's, valid until done */
+	const char *url, *method; /* the connection's, valid until done */
 	char client[INET6_ADDRSTRLEN + 1];
 	struct console_response res;
 	struct pipe_stream *stream; /* a streamed answer, until sent */
@@ -153,14 +153,13 @@ static enum MHD_Result send_answer(struct webhook_server *w,
 	const char *body, size_t len, bool copy, bool close)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(len,
-		(void *)body, copy ? MHD_RESPMEM_MUST_COPY
-				   : MHD_RESPMEM_PERSISTENT);
+		(void *)body,
+		copy ? MHD_RESPMEM_MUST_COPY : MHD_RESPMEM_PERSISTENT);
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	if (status == 405)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
-			"POST, GET");
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST, GET");
 	if (status == 429)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "60");
 	if (close || atomic_load(&w->stopping)) /* no more requests on it */
@@ -191,8 +190,8 @@ static enum MHD_Result answer(struct webhook_server *w,
 static enum MHD_Result answer_close(struct webhook_server *w,
 	struct MHD_Connection *c, unsigned status, const char *json)
 {
-	return send_answer(w, c, status, "application/json", json,
-		strlen(json), false, true);
+	return send_answer(w, c, status, "application/json", json, strlen(json),
+		false, true);
 }
 
 /* A delivery's answer is stored: its client gets 429 when it cannot be
@@ -224,13 +223,13 @@ static unsigned check_webhook(struct webhook_server *w,
 	}
 	if (n > w->cfg.max_body) {
 		cv_warn("msg=\"body too large; refused unread\" "
-			"content_length=%llu", n);
+			"content_length=%llu",
+			n);
 		*json = "{\"error\":\"body too large\"}";
 		return 413;
 	}
 	const char *why = NULL;
-	if (route == R_WEBHOOK && !sc.count[0] && !sc.count[1] &&
-	    !sc.count[2])
+	if (route == R_WEBHOOK && !sc.count[0] && !sc.count[1] && !sc.count[2])
 		why = "no signature header";
 	if (route == R_WORKFLOW)
 		webhook_header_secret_ok(w->cfg.verifier, c, &why);
@@ -240,8 +239,8 @@ static unsigned check_webhook(struct webhook_server *w,
 			route == R_WORKFLOW ? "header secret" : "signature",
 			why);
 		*json = route == R_WORKFLOW
-			? "{\"error\":\"missing or wrong credential\"}"
-			: "{\"error\":\"invalid signature\"}";
+				? "{\"error\":\"missing or wrong credential\"}"
+				: "{\"error\":\"invalid signature\"}";
 		return 401;
 	}
 	return 0;
@@ -275,8 +274,8 @@ static enum MHD_Result begin_request(struct webhook_server *w,
 	const char *version, void **con_cls)
 {
 	if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
-	    !MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		    MHD_HTTP_HEADER_HOST))
+		!MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+			MHD_HTTP_HEADER_HOST))
 		return answer(w, c, 400, "{\"error\":\"no Host header\"}");
 	const char *framing = webhook_ambiguous_framing(c);
 	if (framing) {
@@ -291,26 +290,30 @@ static enum MHD_Result begin_request(struct webhook_server *w,
 		 * say so at once (HighLevel retries a 429) */
 		cv_warn("msg=\"connections all busy; answering 429\"");
 		if (i < CV_ARRAY_LEN(routes) && is_delivery(routes[i].route))
-			return answer_close(w, c, 429, "{\"error\":\"busy, "
-						       "retry later\"}");
-		return answer_close(w, c, 503, "{\"error\":\"busy, retry "
-					       "later\"}");
+			return answer_close(w, c, 429,
+				"{\"error\":\"busy, "
+				"retry later\"}");
+		return answer_close(w, c, 503,
+			"{\"error\":\"busy, retry "
+			"later\"}");
 	}
 	if (atomic_load(&w->stopping)) {
 		/* stopping: take no new request (what MHD_quiesce_daemon
 		 * would do, see webhook_server_stop); HighLevel retries a
 		 * 429, and a 503 takes the server out of a load balancer */
 		if (i < CV_ARRAY_LEN(routes) && is_delivery(routes[i].route))
-			return answer(w, c, 429, "{\"error\":\"shutting down, "
-						 "retry later\"}");
-		return answer(w, c, 503, "{\"error\":\"the server is "
-					 "stopping\"}");
+			return answer(w, c, 429,
+				"{\"error\":\"shutting down, "
+				"retry later\"}");
+		return answer(w, c, 503,
+			"{\"error\":\"the server is "
+			"stopping\"}");
 	}
 	if (i == CV_ARRAY_LEN(routes) && w->console && console_owns(url))
 		return begin_console(w, c, con_cls);
 	if (i == CV_ARRAY_LEN(routes) ||
-	    (routes[i].route == R_WORKFLOW &&
-		    !sig_header_secret_name(w->cfg.verifier)))
+		(routes[i].route == R_WORKFLOW &&
+			!sig_header_secret_name(w->cfg.verifier)))
 		return answer(w, c, 404, "{\"error\":\"not found\"}");
 	if (strcmp(routes[i].method, method) != 0)
 		return answer(w, c, 405, "{\"error\":\"method not allowed\"}");
@@ -367,8 +370,7 @@ static enum MHD_Result finish_request(struct webhook_server *w,
 	else if (sc.count[0] > 1 || sc.count[1] > 1 || sc.count[2] > 1)
 		why = "a signature header appears more than once";
 	else
-		s = sig_verify(w->cfg.verifier, &sc.h, body, r->body.len,
-			&why);
+		s = sig_verify(w->cfg.verifier, &sc.h, body, r->body.len, &why);
 	if (s == SIG_NONE) {
 		atomic_fetch_add(&w->m.sig_failures, 1);
 		cv_warn("msg=\"signature rejected\" reason=\"%s\" bytes=%zu",
@@ -377,8 +379,9 @@ static enum MHD_Result finish_request(struct webhook_server *w,
 	}
 	r->scheme = s;
 	if (!park(w, r, c)) /* stopping: HighLevel retries a 429 */
-		return answer(w, c, 429, "{\"error\":\"shutting down, retry "
-					 "later\"}");
+		return answer(w, c, 429,
+			"{\"error\":\"shutting down, retry "
+			"later\"}");
 	unsigned st = webhook_queue_submit(w->q, body, r->body.len,
 		sig_scheme_name(s), on_settled, r);
 	if (st != 0)
@@ -399,9 +402,9 @@ static enum MHD_Result answer_stored(struct webhook_server *w,
 	cv_debug("msg=\"event stored\" outcome=\"%s\" signature=%s bytes=%zu",
 		webhook_outcome_name(r->outcome), sig_scheme_name(r->scheme),
 		r->body.len);
-	return answer(w, c, 200, r->outcome == WH_DUPLICATE
-			? "{\"status\":\"duplicate\"}"
-			: "{\"status\":\"stored\"}");
+	return answer(w, c, 200,
+		r->outcome == WH_DUPLICATE ? "{\"status\":\"duplicate\"}"
+					   : "{\"status\":\"stored\"}");
 }
 
 static const char *console_get(void *ctx, enum console_value kind,
@@ -459,15 +462,15 @@ static int spawn_detached(void *(*fn)(void *), void *arg)
 struct pipe_stream {
 	struct webhook_server *w;
 	struct MHD_Connection *c;
-	int fd;                     /* read end, non-blocking */
-	int wfd;                    /* write end, the stream thread's */
+	int fd;  /* read end, non-blocking */
+	int wfd; /* write end, the stream thread's */
 	bool (*fn)(void *arg, int fd);
 	void *arg;
-	atomic_bool failed;         /* set before wfd is closed */
+	atomic_bool failed; /* set before wfd is closed */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	bool waiting;               /* c is parked until fd is readable */
-	bool gone;                  /* the response was freed */
+	bool waiting; /* c is parked until fd is readable */
+	bool gone;    /* the response was freed */
 	int refs;
 };
 
@@ -547,8 +550,7 @@ static void *pipe_watcher(void *p)
 	return NULL;
 }
 
-static ssize_t pipe_stream_read(void *cls, uint64_t pos, char *out,
-	size_t max)
+static ssize_t pipe_stream_read(void *cls, uint64_t pos, char *out, size_t max)
 {
 	struct pipe_stream *ps = cls;
 	ssize_t n;
@@ -558,8 +560,8 @@ static ssize_t pipe_stream_read(void *cls, uint64_t pos, char *out,
 		return n;
 	if (n == 0)
 		return atomic_load(&ps->failed)
-			? MHD_CONTENT_READER_END_WITH_ERROR
-			: MHD_CONTENT_READER_END_OF_STREAM;
+			       ? MHD_CONTENT_READER_END_WITH_ERROR
+			       : MHD_CONTENT_READER_END_OF_STREAM;
 	if (errno != EAGAIN && errno != EWOULDBLOCK)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
 	pthread_mutex_lock(&ps->mu);
@@ -598,9 +600,9 @@ static struct MHD_Response *pipe_response(struct webhook_server *w,
 		pipe_stream_release(ps);
 		return NULL;
 	}
-	struct MHD_Response *mr = MHD_create_response_from_callback(
-		MHD_SIZE_UNKNOWN, 32 * 1024, pipe_stream_read, ps,
-		pipe_stream_gone);
+	struct MHD_Response *mr =
+		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024,
+			pipe_stream_read, ps, pipe_stream_gone);
 	if (!mr)
 		pipe_stream_gone(ps); /* the watcher ends, then frees it */
 	return mr;
@@ -626,10 +628,14 @@ static void *console_thread(void *p)
 	struct buf xff;
 	buf_init(&xff);
 	MHD_get_connection_values(r->c, MHD_HEADER_KIND, forwarded_for, &xff);
-	struct console_request cr = { .method = r->method, .path = r->url,
-		.client = r->client, .forwarded_for = xff.len ? xff.data : NULL,
-		.body = r->body.data, .body_len = r->body.len,
-		.get = console_get, .ctx = r->c };
+	struct console_request cr = { .method = r->method,
+		.path = r->url,
+		.client = r->client,
+		.forwarded_for = xff.len ? xff.data : NULL,
+		.body = r->body.data,
+		.body_len = r->body.len,
+		.get = console_get,
+		.ctx = r->c };
 	console_handle(w->console, &cr, &r->res);
 	buf_finish(&xff);
 	if (r->res.stream)
@@ -644,11 +650,11 @@ static bool metrics_allowed(struct webhook_server *w, struct MHD_Connection *c)
 {
 	const char *tok = w->cfg.metrics_token;
 	if (tok) {
-		const char *h = MHD_lookup_connection_value(c,
-			MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+		const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+			MHD_HTTP_HEADER_AUTHORIZATION);
 		size_t n = strlen(tok);
 		if (!h || strncasecmp(h, "Bearer ", 7) != 0 ||
-		    strlen(h + 7) != n)
+			strlen(h + 7) != n)
 			return false;
 		unsigned char d = 0;
 		for (size_t i = 0; i < n; i++)
@@ -671,8 +677,9 @@ static enum MHD_Result console_request(struct webhook_server *w,
 	r->url = url;
 	r->method = method;
 	if (!park(w, r, c))
-		return answer(w, c, 503, "{\"error\":\"the server is "
-					 "stopping\"}");
+		return answer(w, c, 503,
+			"{\"error\":\"the server is "
+			"stopping\"}");
 	int e = spawn_detached(console_thread, r);
 	if (e != 0)
 		unpark(r); /* not handled: status 0 answers 500 */
@@ -685,24 +692,27 @@ static enum MHD_Result console_answer(struct webhook_server *w,
 {
 	struct console_response *res = &r->res;
 	if (res->status == 0)
-		return answer(w, c, 500, "{\"error\":\"no thread for the "
-					 "request\"}");
+		return answer(w, c, 500,
+			"{\"error\":\"no thread for the "
+			"request\"}");
 	struct MHD_Response *mr;
 	webhook_scrub_error(res);
 	if (res->stream) {
 		if (!r->stream)
-			return answer(w, c, 500, "{\"error\":\"cannot start "
-						 "the export\"}");
+			return answer(w, c, 500,
+				"{\"error\":\"cannot start "
+				"the export\"}");
 		if (atomic_load(&w->closing)) /* it could not be sent whole */
-			return answer(w, c, 503, "{\"error\":\"the server is "
-						 "stopping\"}");
+			return answer(w, c, 503,
+				"{\"error\":\"the server is "
+				"stopping\"}");
 		mr = pipe_response(w, c, r->stream);
 		r->stream = NULL; /* taken over */
 	} else if (res->has_file) {
 		/* MHD sends it with sendfile/pread and closes the fd */
-		mr = MHD_create_response_from_fd_at_offset64(
-			(uint64_t)res->file_len, res->file_fd,
-			(uint64_t)res->file_off);
+		mr = MHD_create_response_from_fd_at_offset64((uint64_t)res
+								     ->file_len,
+			res->file_fd, (uint64_t)res->file_off);
 		if (mr)
 			res->has_file = false;
 	} else {
@@ -746,7 +756,8 @@ static enum MHD_Result console_answer(struct webhook_server *w,
 		MHD_add_response_header(mr, MHD_HTTP_HEADER_RETRY_AFTER, "60");
 	}
 	if (atomic_load(&w->stopping))
-		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION,
+			"close");
 	enum MHD_Result ok = MHD_queue_response(c, res->status, mr);
 	MHD_destroy_response(mr);
 	webhook_metrics_status(&w->m, res->status);
@@ -762,8 +773,8 @@ static int64_t wal_file_bytes(const struct webhook_server *w)
 	char *path = xasprintf("%s-wal", w->cfg.db_path);
 	struct stat st;
 	int64_t n = stat(path, &st) == 0 ? (int64_t)st.st_size
-		  : errno == ENOENT	  ? 0
-					  : -1;
+		    : errno == ENOENT    ? 0
+					 : -1;
 	free(path);
 	return n;
 }
@@ -782,7 +793,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		return res;
 	}
 	if (*upload_size > 0 && !is_delivery(r->route) &&
-	    r->route != R_CONSOLE) {
+		r->route != R_CONSOLE) {
 		*upload_size = 0; /* a body on GET: read and dropped */
 		return MHD_YES;
 	}
@@ -790,7 +801,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		size_t want = r->body.len + *upload_size;
 		if (want > (r->route == R_CONSOLE ? CONSOLE_MAX_BODY
 						  : w->cfg.max_body) ||
-		    (want > r->reserved && !reserve(w, r, want - r->reserved))) {
+			(want > r->reserved &&
+				!reserve(w, r, want - r->reserved))) {
 			/* chunked (no Content-Length) past the bound, or past
 			 * the budget (the client's or the server's; checked
 			 * on Content-Length before, but bytes held by others
@@ -798,7 +810,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 			 * answer before the whole body is read, so read no
 			 * further and close without an answer */
 			cv_warn("msg=\"body past its bound or the budget; "
-				"closing\" bytes=%zu", want);
+				"closing\" bytes=%zu",
+				want);
 			return MHD_NO;
 		}
 		buf_append(&r->body, upload_data, *upload_size);
@@ -812,9 +825,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	if (r->route == R_METRICS && !metrics_allowed(w, c))
 		return answer(w, c, w->cfg.metrics_token ? 401 : 403,
 			w->cfg.metrics_token
-			? "{\"error\":\"/metrics needs its bearer token\"}"
-			: "{\"error\":\"/metrics answers loopback clients "
-			  "only (serve --metrics-token-file)\"}");
+				? "{\"error\":\"/metrics needs its bearer token\"}"
+				: "{\"error\":\"/metrics answers loopback clients "
+				  "only (serve --metrics-token-file)\"}");
 	if (r->route == R_METRICS) {
 		struct buf b;
 		buf_init(&b);
@@ -836,8 +849,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	return finish_request(w, c, r);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *c,
-	void **con_cls, enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+	enum MHD_RequestTerminationCode toe)
 {
 	struct webhook_server *w = cls;
 	struct req *r = *con_cls;
@@ -911,7 +924,8 @@ static enum cv_err bind_listen(struct webhook_server *w, char **errmsg)
 		host[strlen(host) - 1] = '\0';
 	}
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-		.ai_flags = AI_PASSIVE | AI_NUMERICSERV }, *ai = NULL;
+		.ai_flags = AI_PASSIVE | AI_NUMERICSERV },
+			*ai = NULL;
 	int g = getaddrinfo(host, colon + 1, &hints, &ai);
 	free(host);
 	if (g != 0)
@@ -921,13 +935,13 @@ static enum cv_err bind_listen(struct webhook_server *w, char **errmsg)
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
-	    listen(fd, 512) != 0) {
+		listen(fd, 512) != 0) {
 		int e = errno;
 		if (fd >= 0)
 			close(fd);
 		freeaddrinfo(ai);
-		return cv_error(errmsg, CV_EIO, "cannot listen on %s: %s",
-			spec, strerror(e));
+		return cv_error(errmsg, CV_EIO, "cannot listen on %s: %s", spec,
+			strerror(e));
 	}
 	freeaddrinfo(ai);
 	struct sockaddr_storage ss;
@@ -967,7 +981,8 @@ static void apply_defaults(struct webhook_config *c)
 		c->request_timeout_s = 10;
 	if (!c->per_addr_conns)
 		c->per_addr_conns = c->max_connections / 16 < 2
-			? 2 : c->max_connections / 16;
+					    ? 2
+					    : c->max_connections / 16;
 	if (!c->per_addr_buffered) {
 		c->per_addr_buffered = c->max_buffered / 8;
 		if (c->per_addr_buffered < c->max_body)
@@ -1009,7 +1024,8 @@ enum cv_err webhook_server_start(struct webhook_server **out,
 			strerror(errno));
 	}
 	struct webhook_queue_opts qo = { .db_path = cfg->db_path,
-		.busy_ms = w->cfg.busy_ms, .max_batch = cfg->max_batch,
+		.busy_ms = w->cfg.busy_ms,
+		.max_batch = cfg->max_batch,
 		.max_depth = cfg->max_queue,
 		.max_store_bytes = cfg->max_store_bytes };
 	w->adm = make_admission(&w->cfg);
@@ -1033,10 +1049,10 @@ enum cv_err webhook_server_start(struct webhook_server **out,
 	 * whose headers do not fit is answered 431. */
 	size_t pool = 16 * 1024;
 	w->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD |
-			MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-		0, NULL, NULL, on_request, w,
-		MHD_OPTION_THREAD_POOL_SIZE, threads,
-		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)w->listen_fd,
+					MHD_ALLOW_SUSPEND_RESUME |
+					MHD_USE_ERROR_LOG,
+		0, NULL, NULL, on_request, w, MHD_OPTION_THREAD_POOL_SIZE,
+		threads, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)w->listen_fd,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)w->cfg.timeout_s,
 		MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned int)w->cfg.max_connections,
@@ -1103,7 +1119,7 @@ void webhook_server_stop(struct webhook_server *w)
 	MHD_stop_daemon(w->d); /* closes the listening socket too */
 	console_destroy(w->console);
 	webhook_queue_destroy(w->q); /* commits what is queued */
-	admission_destroy(w->adm); /* every connection is closed */
+	admission_destroy(w->adm);   /* every connection is closed */
 	close(w->wake_fd);
 	free(w);
 }

@@ -24,30 +24,30 @@
 #include "console.h"
 #include "signature.h"
 
-#define WEBHOOK_MAX_BODY (1u << 20) /* 1 MiB */
+#define WEBHOOK_MAX_BODY (1u << 20)             /* 1 MiB */
 #define WEBHOOK_MAX_BUFFERED ((size_t)64 << 20) /* all bodies in flight */
 
 struct webhook_config {
-	const char *listen;        /* "ADDR:PORT", "[v6]:PORT"; port 0 = any */
+	const char *listen; /* "ADDR:PORT", "[v6]:PORT"; port 0 = any */
 	const char *db_path;
 	struct sig_verifier *verifier; /* borrowed, configured */
-	size_t max_body;           /* 0 = WEBHOOK_MAX_BODY */
-	size_t max_buffered;       /* bodies held at once before 429;
+	size_t max_body;               /* 0 = WEBHOOK_MAX_BODY */
+	size_t max_buffered;           /* bodies held at once before 429;
 	                            * 0 = WEBHOOK_MAX_BUFFERED */
-	unsigned timeout_s;        /* idle connection timeout; 0 = 30 */
-	unsigned request_timeout_s; /* to receive a whole request, from the
+	unsigned timeout_s;            /* idle connection timeout; 0 = 30 */
+	unsigned request_timeout_s;    /* to receive a whole request, from the
 	                            * connection's start or its previous
 	                            * request's end; 0 = 10 */
-	unsigned max_connections;  /* 0 = 512 */
-	unsigned per_addr_conns;   /* receiving connections per client
+	unsigned max_connections;      /* 0 = 512 */
+	unsigned per_addr_conns;       /* receiving connections per client
 	                            * address; 0 = max_connections / 16 */
-	size_t per_addr_buffered;  /* body bytes held per client address;
+	size_t per_addr_buffered;      /* body bytes held per client address;
 	                            * 0 = max_buffered / 8 (>= max_body) */
-	int busy_ms;               /* store lock bound; 0 = 2000 */
-	size_t max_batch;          /* events per commit; 0 = 512 */
-	size_t max_queue;          /* queued events before 429; 0 = 4096 */
-	unsigned grace_s;          /* wait for in-flight requests at stop */
-	int64_t max_store_bytes;   /* a full store answers 429; 0 = no cap */
+	int busy_ms;                   /* store lock bound; 0 = 2000 */
+	size_t max_batch;              /* events per commit; 0 = 512 */
+	size_t max_queue;              /* queued events before 429; 0 = 4096 */
+	unsigned grace_s;              /* wait for in-flight requests at stop */
+	int64_t max_store_bytes; /* a full store answers 429; 0 = no cap */
 	const struct console_config *console; /* NULL: no web console */
 	const char *metrics_token; /* GET /metrics needs "Authorization:
 				      Bearer <it>"; NULL: loopback clients

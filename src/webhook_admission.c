@@ -25,20 +25,20 @@
  * its /64 (one host is given a whole /64, so its addresses are one). */
 struct addr {
 	unsigned char key[16];
-	unsigned receiving;         /* its connections on its list */
-	unsigned open;              /* all its connections */
+	unsigned receiving; /* its connections on its list */
+	unsigned open;      /* all its connections */
 	size_t buffered;
 	struct adm_conn *head, *tail; /* receiving, oldest first */
-	struct addr *next;          /* hash chain */
+	struct addr *next;            /* hash chain */
 };
 
 struct adm_conn {
 	struct addr *addr;
 	int fd;
-	int64_t since_ms;           /* receiving since */
-	bool receiving;             /* on the lists below */
-	bool cut;                   /* shut down; closing */
-	bool spare;                 /* came in when the server was full */
+	int64_t since_ms;               /* receiving since */
+	bool receiving;                 /* on the lists below */
+	bool cut;                       /* shut down; closing */
+	bool spare;                     /* came in when the server was full */
 	struct adm_conn *prev, *next;   /* all receiving, oldest first */
 	struct adm_conn *aprev, *anext; /* its address's */
 };
@@ -49,14 +49,14 @@ struct admission {
 	pthread_cond_t cv;
 	pthread_t watcher;
 	bool stopping;
-	struct adm_conn *head, *tail;   /* receiving, oldest first */
-	unsigned live;                  /* open and not cut */
-	unsigned receiving;             /* on the list */
-	unsigned over;                  /* addresses over their share */
+	struct adm_conn *head, *tail; /* receiving, oldest first */
+	unsigned live;                /* open and not cut */
+	unsigned receiving;           /* on the list */
+	unsigned over;                /* addresses over their share */
 	size_t buffered;
 	struct admission_counts counts;
 	struct addr *buckets[N_BUCKETS];
-	uint64_t seed;                  /* of addr_hash */
+	uint64_t seed; /* of addr_hash */
 };
 
 static void addr_key(const struct sockaddr *sa, unsigned char key[16])
@@ -182,8 +182,8 @@ static struct adm_conn *victim(struct admission *a, struct adm_conn *c,
 	return a->head != c && a->head->since_ms <= old ? a->head : NULL;
 }
 
-struct adm_conn *admission_open(struct admission *a,
-	const struct sockaddr *sa, int fd)
+struct adm_conn *admission_open(struct admission *a, const struct sockaddr *sa,
+	int fd)
 {
 	unsigned char key[16];
 	addr_key(sa, key);
@@ -201,7 +201,7 @@ struct adm_conn *admission_open(struct admission *a,
 	 * watcher trims the rest once they are a second old) */
 	struct adm_conn *h = c->addr->head;
 	if (c->addr->receiving > a->o.per_addr_conns &&
-	    h->since_ms <= c->since_ms - ADDR_GRACE_MS)
+		h->since_ms <= c->since_ms - ADDR_GRACE_MS)
 		cut(a, h, &a->counts.per_address);
 	/* full: a receiving connection elsewhere makes room; none (only
 	 * authenticated work and requests just begun are open): this one
@@ -266,8 +266,7 @@ void admission_idle(struct admission *a, struct adm_conn *c)
 	pthread_mutex_unlock(&a->mu);
 }
 
-static bool room(const struct admission *a, const struct adm_conn *c,
-	size_t n)
+static bool room(const struct admission *a, const struct adm_conn *c, size_t n)
 {
 	if (n > a->o.max_buffered - a->buffered)
 		return false;
@@ -336,8 +335,8 @@ void admission_render(struct admission *a, struct buf *out)
 		"callvault_webhook_buffered_bytes %zu\n",
 		(unsigned long long)n.deadline,
 		(unsigned long long)n.per_address,
-		(unsigned long long)n.evicted, (unsigned long long)n.full,
-		live, buffered);
+		(unsigned long long)n.evicted, (unsigned long long)n.full, live,
+		buffered);
 }
 
 /* Addresses over their share of receiving connections lose the oldest
@@ -369,16 +368,18 @@ static void *watcher_main(void *arg)
 		int64_t now = cv_mono_ms(), wait = 250;
 		uint64_t before = a->counts.deadline;
 		while (a->head &&
-		       a->head->since_ms + a->o.request_timeout_ms <= now)
+			a->head->since_ms + a->o.request_timeout_ms <= now)
 			cut(a, a->head, &a->counts.deadline);
 		if (a->counts.deadline != before)
 			cv_warn("msg=\"requests not whole within the deadline; "
 				"closed\" connections=%llu deadline_ms=%u",
-				(unsigned long long)(a->counts.deadline - before),
+				(unsigned long long)(a->counts.deadline -
+						     before),
 				a->o.request_timeout_ms);
 		trim(a, now);
 		if (a->head)
-			wait = a->head->since_ms + a->o.request_timeout_ms - now;
+			wait = a->head->since_ms + a->o.request_timeout_ms -
+			       now;
 		if (wait > 250)
 			wait = 250;
 		if (a->live > a->o.max_live && wait > GRACE_MS / 4)

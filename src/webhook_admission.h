@@ -40,19 +40,19 @@
 #include "util.h"
 
 struct admission_opts {
-	unsigned max_live;          /* open connections before eviction */
-	unsigned per_addr_conns;    /* receiving connections per address */
-	size_t max_buffered;        /* body bytes held, all requests */
-	size_t per_addr_buffered;   /* body bytes held per address */
+	unsigned max_live;           /* open connections before eviction */
+	unsigned per_addr_conns;     /* receiving connections per address */
+	size_t max_buffered;         /* body bytes held, all requests */
+	size_t per_addr_buffered;    /* body bytes held per address */
 	unsigned request_timeout_ms; /* to deliver a whole request */
 };
 
 /* Why connections were cut, for /metrics. */
 struct admission_counts {
-	uint64_t deadline;          /* past request_timeout_ms */
-	uint64_t per_address;       /* displaced by the same address */
-	uint64_t evicted;           /* displaced when the server was full */
-	uint64_t full;              /* all else answering: answered 429 */
+	uint64_t deadline;    /* past request_timeout_ms */
+	uint64_t per_address; /* displaced by the same address */
+	uint64_t evicted;     /* displaced when the server was full */
+	uint64_t full;        /* all else answering: answered 429 */
 };
 
 struct admission;
@@ -66,8 +66,8 @@ void admission_destroy(struct admission *a);
 /* A connection was accepted from sa with socket fd: it is receiving. May
  * cut older connections (see above). Returns its state (freed by
  * admission_close). */
-struct adm_conn *admission_open(struct admission *a,
-	const struct sockaddr *sa, int fd);
+struct adm_conn *admission_open(struct admission *a, const struct sockaddr *sa,
+	int fd);
 void admission_close(struct admission *a, struct adm_conn *c);
 /* The connection came in when nothing could be displaced, and every
  * other connection is still answering: answer it 429. */
@@ -79,8 +79,7 @@ void admission_idle(struct admission *a, struct adm_conn *c);
 
 /* Could a body of n bytes be held now, by this address and in all?
  * (Checked on Content-Length before any of it is read.) */
-bool admission_fits(struct admission *a, const struct adm_conn *c,
-	size_t n);
+bool admission_fits(struct admission *a, const struct adm_conn *c, size_t n);
 /* Hold n more body bytes as they arrive; false (nothing held) when the
  * address's or the server's bound would be passed. */
 bool admission_reserve(struct admission *a, struct adm_conn *c, size_t n);

@@ -46,8 +46,8 @@ void webhook_event_prepare(struct webhook_event *e, const void *body,
 	e->valid = calllog_event_envelope(body, len, &e->env, &e->batch,
 			   &e->reason) == CV_OK;
 	e->dedup_key = e->valid && e->env.webhook_id && *e->env.webhook_id
-		? xstrdup(e->env.webhook_id)
-		: xasprintf("sha256:%s", e->sha256);
+			       ? xstrdup(e->env.webhook_id)
+			       : xasprintf("sha256:%s", e->sha256);
 }
 
 void webhook_event_finish(struct webhook_event *e)
@@ -69,8 +69,7 @@ static enum cv_err store_call_end(struct store *s,
 	 * the body's hash was taken on the HTTP thread, not here on the
 	 * writer's */
 	struct store_payload p;
-	store_payload_init_hashed(&p, SRC_WEBHOOK, e->body, e->len,
-		e->sha256);
+	store_payload_init_hashed(&p, SRC_WEBHOOK, e->body, e->len, e->sha256);
 	/* how it was authenticated decides whether it may become current;
 	 * a scheme the store does not know is trusted least */
 	if (!store_cred_parse(e->scheme, &p.auth))
@@ -80,17 +79,17 @@ static enum cv_err store_call_end(struct store *s,
 		return rc;
 	*withheld = p.withhold;
 	*out = st.quarantined ? WH_QUARANTINED
-		: st.disposed ? WH_CALL_DISPOSED
-		: st.added    ? WH_CALL_NEW
-		: st.updated  ? WH_CALL_UPDATED
-		: st.kept     ? WH_CALL_KEPT
+	       : st.disposed  ? WH_CALL_DISPOSED
+	       : st.added     ? WH_CALL_NEW
+	       : st.updated   ? WH_CALL_UPDATED
+	       : st.kept      ? WH_CALL_KEPT
 			      : WH_CALL_UNCHANGED;
 	if (st.disposed)
 		return CV_OK; /* nothing to fetch: it stays disposed of */
 	/* sync drains the queue for locations it has credentials for */
 	const struct calllog_envelope *env = &e->env;
 	if (env->call_id && *env->call_id && env->location_id &&
-	    *env->location_id)
+		*env->location_id)
 		rc = store_fetch_enqueue(s, env->call_id, env->location_id,
 			errmsg);
 	return rc;
@@ -100,7 +99,7 @@ static enum webhook_outcome classify(const struct calllog_envelope *env)
 {
 	if ((streq(env->type, "InboundMessage") ||
 		    streq(env->type, "OutboundMessage")) &&
-	    streq(env->message_type, "CALL"))
+		streq(env->message_type, "CALL"))
 		return WH_CALL_MESSAGE;
 	if (streq(env->type, "INSTALL") || streq(env->type, "UNINSTALL"))
 		return WH_RECORDED;
@@ -109,8 +108,8 @@ static enum webhook_outcome classify(const struct calllog_envelope *env)
 
 /* Whether the body's own timestamp is older than the store's replay
  * window (none set: never). */
-static enum cv_err too_old(struct store *s,
-	const struct calllog_envelope *env, bool *stale, char **errmsg)
+static enum cv_err too_old(struct store *s, const struct calllog_envelope *env,
+	bool *stale, char **errmsg)
 {
 	int64_t max_age = 0;
 	*stale = false;
@@ -129,16 +128,17 @@ static enum cv_err disposed_of(struct store *s,
 {
 	bool dead = false;
 	enum cv_err rc = env->call_end
-		? store_tombstoned(s, env->call_id, NULL, &dead, errmsg)
-		: store_tombstoned(s, NULL, env->message_id, &dead, errmsg);
+				 ? store_tombstoned(s, env->call_id, NULL,
+					   &dead, errmsg)
+				 : store_tombstoned(s, NULL, env->message_id,
+					   &dead, errmsg);
 	if (rc == CV_OK && dead)
 		*out = WH_CALL_DISPOSED;
 	return rc;
 }
 
-enum cv_err webhook_event_store(struct store *s,
-	const struct webhook_event *e, enum webhook_outcome *out,
-	char **errmsg)
+enum cv_err webhook_event_store(struct store *s, const struct webhook_event *e,
+	enum webhook_outcome *out, char **errmsg)
 {
 	const struct calllog_envelope *env = &e->env;
 	bool seen = false, withheld = false, dup = false, stale = false;
@@ -183,9 +183,9 @@ enum cv_err webhook_event_store(struct store *s,
 		.outcome = webhook_outcome_name(*out),
 		.withheld = withheld,
 		/* a new version kept these exact bytes already */
-		.in_payloads = !withheld &&
-			       (*out == WH_CALL_NEW || *out == WH_CALL_UPDATED ||
-				       *out == WH_CALL_KEPT),
+		.in_payloads = !withheld && (*out == WH_CALL_NEW ||
+						    *out == WH_CALL_UPDATED ||
+						    *out == WH_CALL_KEPT),
 	};
 	rc = store_webhook_insert(s, &row, &dup, errmsg);
 	if (rc == CV_OK && dup)
@@ -193,11 +193,11 @@ enum cv_err webhook_event_store(struct store *s,
 	/* the recording is fetched by sync, by this id, from the
 	 * location's API base: never from a URL in the body */
 	if (rc == CV_OK && keep_msg && !dup && *out != WH_STALE &&
-	    *out != WH_QUARANTINED && media_id_ok(env->message_id) &&
-	    env->location_id && *env->location_id) {
+		*out != WH_QUARANTINED && media_id_ok(env->message_id) &&
+		env->location_id && *env->location_id) {
 		int64_t now = cv_now_ms();
-		rc = store_media_want(s, env->message_id, env->location_id,
-			now, now, errmsg);
+		rc = store_media_want(s, env->message_id, env->location_id, now,
+			now, errmsg);
 	}
 	return rc;
 }

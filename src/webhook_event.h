@@ -19,7 +19,7 @@
 #include "store/store.h"
 
 enum webhook_outcome {
-	WH_DUPLICATE,     /* seen before: nothing changed */
+	WH_DUPLICATE, /* seen before: nothing changed */
 	WH_CALL_NEW,
 	WH_CALL_UPDATED,
 	WH_CALL_UNCHANGED,
@@ -44,16 +44,16 @@ const char *webhook_outcome_name(enum webhook_outcome o);
 struct webhook_event {
 	const void *body;
 	size_t len;
-	const char *scheme;          /* sig_scheme_name() of the verifier;
+	const char *scheme; /* sig_scheme_name() of the verifier;
 				      * the version's credential kind
 				      * (store_cred_parse; one it does not
 				      * know ranks as header-secret) */
 	char sha256[CV_SHA256_HEX];
-	char *dedup_key;             /* webhookId, else "sha256:<hex>" */
-	bool valid;                  /* the envelope parsed */
-	char *reason;                /* why not, for quarantine */
+	char *dedup_key; /* webhookId, else "sha256:<hex>" */
+	bool valid;      /* the envelope parsed */
+	char *reason;    /* why not, for quarantine */
 	struct calllog_envelope env;
-	struct calllog_batch batch;  /* a call end's call log (same parse) */
+	struct calllog_batch batch; /* a call end's call log (same parse) */
 };
 
 /* Parse body (never fails: a bad body is prepared for quarantine). */
@@ -67,8 +67,7 @@ void webhook_event_finish(struct webhook_event *e);
  * the event is not taken (answer 429). The event can be stored again
  * after a rollback.
  */
-enum cv_err webhook_event_store(struct store *s,
-	const struct webhook_event *e, enum webhook_outcome *out,
-	char **errmsg) CV_MUST_CHECK;
+enum cv_err webhook_event_store(struct store *s, const struct webhook_event *e,
+	enum webhook_outcome *out, char **errmsg) CV_MUST_CHECK;
 
 #endif

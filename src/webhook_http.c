@@ -65,18 +65,18 @@ bool webhook_header_secret_ok(const struct sig_verifier *v,
 {
 	struct hs_scan hs = { .name = sig_header_secret_name(v) };
 	MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header_secret, &hs);
-	*why = hs.count == 0 ? "no header secret"
-	     : hs.count > 1  ? "the header secret appears more than once"
-	     : !sig_header_secret_ok(v, hs.value)
-		     ? "the header secret does not match"
-		     : NULL;
+	*why = hs.count == 0  ? "no header secret"
+	       : hs.count > 1 ? "the header secret appears more than once"
+	       : !sig_header_secret_ok(v, hs.value)
+		       ? "the header secret does not match"
+		       : NULL;
 	return !*why;
 }
 
 /* The headers that say where a request's body ends. */
 struct framing {
-	const char *length;         /* the first Content-Length */
-	bool lengths_differ;        /* another one disagrees with it */
+	const char *length;  /* the first Content-Length */
+	bool lengths_differ; /* another one disagrees with it */
 	bool transfer_encoding;
 };
 
@@ -112,12 +112,20 @@ const char *webhook_ambiguous_framing(struct MHD_Connection *c)
 /* Text SQLite puts in its errors (sqlite3_errstr), which store errors
  * carry: an answer must not tell a client what the store said. */
 static const char *const db_error_texts[] = {
-	"database is locked", "database table is locked", "disk I/O error",
-	"database disk image is malformed", "file is not a database",
-	"database or disk is full", "unable to open database file",
-	"SQL logic error", "constraint failed", "out of memory",
-	"attempt to write a readonly database", "database schema has changed",
-	"sqlite", "SQLITE_",
+	"database is locked",
+	"database table is locked",
+	"disk I/O error",
+	"database disk image is malformed",
+	"file is not a database",
+	"database or disk is full",
+	"unable to open database file",
+	"SQL logic error",
+	"constraint failed",
+	"out of memory",
+	"attempt to write a readonly database",
+	"database schema has changed",
+	"sqlite",
+	"SQLITE_",
 };
 
 static bool has_db_error_text(const struct buf *b)
@@ -134,14 +142,15 @@ static bool has_db_error_text(const struct buf *b)
 void webhook_scrub_error(struct console_response *res)
 {
 	if (res->stream || res->status < 400 ||
-	    (res->status < 500 && !has_db_error_text(&res->body)))
+		(res->status < 500 && !has_db_error_text(&res->body)))
 		return;
 	cv_warn("msg=\"console: error answer\" status=%u detail=\"%.*s\"",
 		res->status, res->body.len > 300 ? 300 : (int)res->body.len,
 		res->body.data ? res->body.data : "");
 	buf_finish(&res->body);
 	buf_init(&res->body);
-	buf_puts(&res->body, res->status >= 500
+	buf_puts(&res->body,
+		res->status >= 500
 			? "{\"error\":\"internal error; the server log has "
 			  "the detail\"}"
 			: "{\"error\":\"the request could not be carried out; "

@@ -7,13 +7,12 @@
 #include "store/store_audit.h"
 #include "store/store_status.h"
 
-static const unsigned statuses[WM_N_STATUS] = { 200, 400, 401, 404, 405,
-	413, 415, 429, 500, 503, 0 /* any other */ };
+static const unsigned statuses[WM_N_STATUS] = { 200, 400, 401, 404, 405, 413,
+	415, 429, 500, 503, 0 /* any other */ };
 
 /* Upper bounds of the commit latency histogram, microseconds. */
-static const uint64_t bucket_us[WM_N_BUCKETS] = { 500, 1000, 2000, 5000,
-	10000, 20000, 50000, 100000, 250000, 500000, 1000000, 2500000,
-	5000000 };
+static const uint64_t bucket_us[WM_N_BUCKETS] = { 500, 1000, 2000, 5000, 10000,
+	20000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000 };
 
 void webhook_metrics_status(struct webhook_metrics *m, unsigned status)
 {
@@ -23,8 +22,7 @@ void webhook_metrics_status(struct webhook_metrics *m, unsigned status)
 	atomic_fetch_add(&m->requests[i], 1);
 }
 
-void webhook_metrics_commit(struct webhook_metrics *m, uint64_t us,
-	size_t n)
+void webhook_metrics_commit(struct webhook_metrics *m, uint64_t us, size_t n)
 {
 	for (size_t i = 0; i < WM_N_BUCKETS; i++)
 		if (us <= bucket_us[i])
@@ -65,10 +63,12 @@ void webhook_metrics_render(struct webhook_metrics *m, size_t queue_depth,
 		"Signed bodies that were not valid events.", &m->quarantined);
 	counter(out, "callvault_webhook_disposed_total",
 		"Call ends of calls disposed of (purged): dropped, not "
-		"stored.", &m->disposed);
+		"stored.",
+		&m->disposed);
 	counter(out, "callvault_webhook_stale_total",
 		"Bodies whose own timestamp is older than the replay window "
-		"(recorded without the body).", &m->stale);
+		"(recorded without the body).",
+		&m->stale);
 	counter(out, "callvault_webhook_signature_failures_total",
 		"Requests refused with 401.", &m->sig_failures);
 	counter(out, "callvault_webhook_store_failures_total",
@@ -124,8 +124,7 @@ static void label(struct buf *out, const char *v)
 static void help(struct buf *out, const char *name, const char *type,
 	const char *text)
 {
-	buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, text, name,
-		type);
+	buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
 
 /* One sample per location: name{location="…"} value; none for a
@@ -227,15 +226,18 @@ static void render_status(const struct store_status *st, struct buf *out)
 		"Fetches waiting per location.", loc_queued);
 	per_location(out, st, "callvault_location_calls_behind",
 		"Calls the API held in the last sync's range that the store "
-		"does not (none: no usable total yet).", loc_behind);
-	per_location(out, st, "callvault_location_calls_behind_timestamp_seconds",
+		"does not (none: no usable total yet).",
+		loc_behind);
+	per_location(out, st,
+		"callvault_location_calls_behind_timestamp_seconds",
 		"When the API reported the total behind calls_behind.",
 		loc_behind_at);
 	per_month(out, st, "callvault_archive_last_written_timestamp_seconds",
 		"When the location-month's last bag was written.", 0);
 	per_month(out, st, "callvault_archive_last_verified_timestamp_seconds",
 		"When a bag of the location-month was last verified (0: "
-		"never).", 1);
+		"never).",
+		1);
 	per_month(out, st, "callvault_archive_unverified",
 		"Bags of the location-month never verified since written.", 2);
 }
@@ -257,8 +259,10 @@ static void render_audit_head(struct store *s, struct buf *out)
 	buf_printf(out, "callvault_audit_head_id %lld\n", (long long)id);
 	help(out, "callvault_audit_head_info", "gauge",
 		"The chain head's id and hash (labels), always 1.");
-	buf_printf(out, "callvault_audit_head_info{id=\"%lld\",hash=\"%s\"} "
-			"1\n", (long long)id, hash);
+	buf_printf(out,
+		"callvault_audit_head_info{id=\"%lld\",hash=\"%s\"} "
+		"1\n",
+		(long long)id, hash);
 }
 
 void webhook_metrics_render_store(const char *db_path, struct buf *out)

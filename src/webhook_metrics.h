@@ -16,11 +16,11 @@
 
 struct webhook_metrics {
 	atomic_uint_fast64_t requests[WM_N_STATUS]; /* by status, see .c */
-	atomic_uint_fast64_t events_stored;  /* new deliveries committed */
+	atomic_uint_fast64_t events_stored; /* new deliveries committed */
 	atomic_uint_fast64_t duplicates;
 	atomic_uint_fast64_t quarantined;
-	atomic_uint_fast64_t disposed;       /* calls disposed of: dropped */
-	atomic_uint_fast64_t stale;          /* older than the replay window */
+	atomic_uint_fast64_t disposed; /* calls disposed of: dropped */
+	atomic_uint_fast64_t stale;    /* older than the replay window */
 	atomic_uint_fast64_t sig_failures;
 	atomic_uint_fast64_t store_failures; /* batches refused (429) */
 	atomic_uint_fast64_t commit_bucket[WM_N_BUCKETS]; /* cumulative */
@@ -32,8 +32,7 @@ struct webhook_metrics {
 /* Count one answered request with this HTTP status. */
 void webhook_metrics_status(struct webhook_metrics *m, unsigned status);
 /* One group commit of n events that took us microseconds. */
-void webhook_metrics_commit(struct webhook_metrics *m, uint64_t us,
-	size_t n);
+void webhook_metrics_commit(struct webhook_metrics *m, uint64_t us, size_t n);
 /* Append the Prometheus text exposition to out; wal_file_bytes is the
  * store's -wal file's size (-1: unknown). */
 void webhook_metrics_render(struct webhook_metrics *m, size_t queue_depth,

@@ -26,19 +26,19 @@ struct webhook_queue {
 	struct webhook_queue_opts o;
 	struct webhook_metrics *m;
 	struct store *store;
-	struct store *ckpt_store;   /* the checkpointer's own connection */
+	struct store *ckpt_store; /* the checkpointer's own connection */
 	pthread_t writer, checkpointer;
 	pthread_mutex_t mu;
-	pthread_cond_t work;    /* writer waits for jobs */
-	pthread_cond_t stop;    /* wakes the checkpointer at stop */
+	pthread_cond_t work; /* writer waits for jobs */
+	pthread_cond_t stop; /* wakes the checkpointer at stop */
 	struct webhook_job *head, *tail;
 	size_t depth;
 	bool stopping;
 };
 
 /* Store jobs[0..n) in one transaction; on failure nothing is kept. */
-static enum cv_err run_batch(struct webhook_queue *q,
-	struct webhook_job **jobs, size_t n, char **errmsg)
+static enum cv_err run_batch(struct webhook_queue *q, struct webhook_job **jobs,
+	size_t n, char **errmsg)
 {
 	enum cv_err rc = store_begin(q->store, errmsg);
 	for (size_t i = 0; i < n && rc == CV_OK; i++)
@@ -67,8 +67,8 @@ static void count_outcome(struct webhook_metrics *m, enum webhook_outcome o)
 		atomic_fetch_add(&m->quarantined, 1);
 }
 
-static void settle(struct webhook_queue *q, struct webhook_job **jobs,
-	size_t n, enum cv_err rc)
+static void settle(struct webhook_queue *q, struct webhook_job **jobs, size_t n,
+	enum cv_err rc)
 {
 	for (size_t i = 0; i < n; i++) {
 		jobs[i]->status = rc == CV_OK ? 200 : 429;
@@ -196,7 +196,8 @@ enum cv_err webhook_queue_create(struct webhook_queue **out,
 	pthread_cond_init(&q->work, NULL);
 	pthread_cond_init(&q->stop, NULL);
 	if (pthread_create(&q->writer, NULL, writer_main, q) != 0 ||
-	    pthread_create(&q->checkpointer, NULL, checkpointer_main, q) != 0)
+		pthread_create(&q->checkpointer, NULL, checkpointer_main, q) !=
+			0)
 		abort(); /* no threads: nothing sensible left to do */
 	*out = q;
 	return CV_OK;

@@ -19,9 +19,9 @@
 
 struct webhook_queue_opts {
 	const char *db_path;
-	int busy_ms;        /* store lock wait bound before 429 */
-	size_t max_batch;   /* events per transaction */
-	size_t max_depth;   /* queued events before 429 */
+	int busy_ms;             /* store lock wait bound before 429 */
+	size_t max_batch;        /* events per transaction */
+	size_t max_depth;        /* queued events before 429 */
 	int64_t max_store_bytes; /* refuse (429) past this size; 0 = none */
 };
 

@@ -65,8 +65,8 @@ static void stop_threads(struct workq *q)
 	q->n = 0;
 }
 
-enum cv_err workq_create(struct workq **out, int n,
-	void (*wake)(void *arg), void *wake_arg, char **errmsg)
+enum cv_err workq_create(struct workq **out, int n, void (*wake)(void *arg),
+	void *wake_arg, char **errmsg)
 {
 	struct workq *q = xcalloc(1, sizeof(*q));
 	pthread_mutex_init(&q->mu, NULL);
@@ -81,7 +81,8 @@ enum cv_err workq_create(struct workq **out, int n,
 		if (pthread_create(&q->th[i], NULL, worker, q) != 0) {
 			workq_destroy(q, NULL);
 			*out = NULL;
-			return cv_error(errmsg, CV_EIO, "cannot start a thread");
+			return cv_error(errmsg, CV_EIO,
+				"cannot start a thread");
 		}
 		q->n++;
 	}

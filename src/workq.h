@@ -14,9 +14,8 @@ struct workq;
 
 /* n threads (at least 1). wake(wake_arg) runs on a worker each time an
  * item is done (e.g. to end the caller's poll); NULL for none. */
-enum cv_err workq_create(struct workq **out, int n,
-	void (*wake)(void *arg), void *wake_arg, char **errmsg)
-	CV_MUST_CHECK;
+enum cv_err workq_create(struct workq **out, int n, void (*wake)(void *arg),
+	void *wake_arg, char **errmsg) CV_MUST_CHECK;
 /* Run fn(item) on a worker; item comes back from workq_collect. */
 void workq_submit(struct workq *q, void (*fn)(void *item), void *item);
 /* An item whose fn has run (the oldest first), or NULL when none is. */

@@ -22,12 +22,12 @@ static int port;
 
 struct resp {
 	long status;
-	char body[1 << 18];    /* an audit page of 200 entries fits */
+	char body[1 << 18]; /* an audit page of 200 entries fits */
 	size_t len;
-	char cookie[128];      /* the cv_session value set, "" when none */
-	bool secure, cleared;  /* Set-Cookie had Secure / Max-Age=0 */
+	char cookie[128];     /* the cv_session value set, "" when none */
+	bool secure, cleared; /* Set-Cookie had Secure / Max-Age=0 */
 	char ctype[128];
-	long retry_after;      /* Retry-After, -1 when absent */
+	long retry_after; /* Retry-After, -1 when absent */
 };
 
 static size_t on_body(char *p, size_t sz, size_t n, void *arg)

@@ -44,8 +44,8 @@ static int fail(const char *what, char *err)
 }
 
 /* The samples: a tone with some noise, seeded by the call id. */
-static enum cv_err samples(struct blob_writer *w, const char *id,
-	long left, char **err)
+static enum cv_err samples(struct blob_writer *w, const char *id, long left,
+	char **err)
 {
 	uint32_t x = 2166136261u;
 	for (const char *p = id; *p; p++)
@@ -54,7 +54,7 @@ static enum cv_err samples(struct blob_writer *w, const char *id,
 	enum cv_err rc = CV_OK;
 	for (long i = 0; left > 0 && rc == CV_OK;) {
 		size_t n = left < (long)sizeof(chunk) ? (size_t)left
-						     : sizeof(chunk);
+						      : sizeof(chunk);
 		for (size_t k = 0; k < n; k += 2, i++) {
 			x = x * 1103515245u + 12345u;
 			int v = (int)((i % 40) * 600 - 12000) +
@@ -87,24 +87,30 @@ int main(int argc, char **argv)
 	if (store_call_message_id(s, argv[2], &mid, &err) != CV_OK || !mid)
 		return fail(argv[2], err ? err : xstrdup("no messageId"));
 	if (bytes < 44 || blob_open(&b, argv[1], true, &err) != CV_OK ||
-	    blob_writer_new(b, 0, &w, &err) != CV_OK)
+		blob_writer_new(b, 0, &w, &err) != CV_OK)
 		return fail("blob", err);
 	unsigned char h[44];
 	header(h, (uint32_t)(bytes - 44), rate);
 	if (blob_writer_write(w, h, 44, &err) != CV_OK ||
-	    samples(w, argv[2], bytes - 44, &err) != CV_OK ||
-	    blob_writer_commit(w, NULL, sha, &size, &err) != CV_OK)
+		samples(w, argv[2], bytes - 44, &err) != CV_OK ||
+		blob_writer_commit(w, NULL, sha, &size, &err) != CV_OK)
 		return fail("write", err);
 	struct wav_info wi;
 	const char *why;
 	bool wav = wav_parse(h, sizeof(h), &wi, &why);
-	struct store_recording r = { .message_id = mid, .location_id = "",
-		.sha256 = sha, .size = size, .content_type = "audio/x-wav",
+	struct store_recording r = { .message_id = mid,
+		.location_id = "",
+		.sha256 = sha,
+		.size = size,
+		.content_type = "audio/x-wav",
 		.duration_ms = wav ? wav_duration_ms(&wi, size) : -1,
-		.sample_rate = (int)rate, .channels = 1,
-		.fetched_at = 1767225600000, .source = "api" };
+		.sample_rate = (int)rate,
+		.channels = 1,
+		.fetched_at = 1767225600000,
+		.source = "api" };
 	int64_t ms = r.duration_ms > 0 ? r.duration_ms : 3000;
-	char *tr = xasprintf("[{\"mediaChannel\":1,\"sentenceIndex\":0,"
+	char *tr = xasprintf(
+		"[{\"mediaChannel\":1,\"sentenceIndex\":0,"
 		"\"startTime\":0,\"endTime\":%lld,\"transcript\":"
 		"\"Hello, this call may be recorded.\",\"confidence\":0.9},"
 		"{\"mediaChannel\":2,\"sentenceIndex\":1,\"startTime\":%lld,"
@@ -112,15 +118,16 @@ int main(int argc, char **argv)
 		"\"I would like to book a visit.\",\"confidence\":0.8},"
 		"{\"mediaChannel\":1,\"sentenceIndex\":2,\"startTime\":%lld,"
 		"\"endTime\":%lld,\"transcript\":\"Thursday at ten works.\","
-		"\"confidence\":0.85}]", (long long)(ms / 3),
-		(long long)(ms / 3), (long long)(2 * ms / 3),
-		(long long)(2 * ms / 3), (long long)ms);
+		"\"confidence\":0.85}]",
+		(long long)(ms / 3), (long long)(ms / 3),
+		(long long)(2 * ms / 3), (long long)(2 * ms / 3),
+		(long long)ms);
 	bool added;
 	if (store_begin(s, &err) != CV_OK ||
-	    store_recording_add(s, &r, &added, &err) != CV_OK ||
-	    store_transcription_add(s, mid, "", tr, strlen(tr), r.fetched_at,
-		    "api", &added, &err) != CV_OK ||
-	    store_commit(s, &err) != CV_OK)
+		store_recording_add(s, &r, &added, &err) != CV_OK ||
+		store_transcription_add(s, mid, "", tr, strlen(tr),
+			r.fetched_at, "api", &added, &err) != CV_OK ||
+		store_commit(s, &err) != CV_OK)
 		return fail("rows", err);
 	printf("%s\n", sha);
 	free(tr);

@@ -28,12 +28,13 @@ static void store_before(const char *path, const char *name)
 {
 	int mig = 0;
 	while (mig < store_n_migrations &&
-	       strcmp(store_migrations[mig].name, name))
+		strcmp(store_migrations[mig].name, name))
 		mig++;
 	CHECK_MSG(mig < store_n_migrations, "no migration \"%s\"", name);
 	for (int i = 0; i < mig; i++) {
 		char *q = xasprintf("BEGIN; %s; PRAGMA user_version = %d;"
-				    " COMMIT;", store_migrations[i].sql, i + 1);
+				    " COMMIT;",
+			store_migrations[i].sql, i + 1);
 		sql(path, q);
 		free(q);
 	}

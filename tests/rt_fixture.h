@@ -57,7 +57,8 @@ static inline int rt_ingest(struct store *s, const char *json)
 	else
 		store_rollback(s);
 	if (rc != CV_OK || st.quarantined)
-		fprintf(stderr, "ingest failed: %s\n", err ? err : "quarantined");
+		fprintf(stderr, "ingest failed: %s\n",
+			err ? err : "quarantined");
 	free(err);
 	return rc != CV_OK || st.quarantined;
 }

@@ -64,12 +64,12 @@ static inline char *wt_b64(const unsigned char *p, size_t n)
 
 /* A signature of body (Ed25519 when md is NULL) into sig[*sl]; *sl is
  * its capacity, then its length. */
-static inline void wt_sign_raw(EVP_PKEY *k, const EVP_MD *md,
-	const void *body, size_t len, unsigned char *sig, size_t *sl)
+static inline void wt_sign_raw(EVP_PKEY *k, const EVP_MD *md, const void *body,
+	size_t len, unsigned char *sig, size_t *sl)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	if (!ctx || EVP_DigestSignInit(ctx, NULL, md, NULL, k) != 1 ||
-	    EVP_DigestSign(ctx, sig, sl, body, len) != 1)
+		EVP_DigestSign(ctx, sig, sl, body, len) != 1)
 		wt_die("sign");
 	EVP_MD_CTX_free(ctx);
 }
@@ -178,8 +178,8 @@ struct wt_server {
 
 /* Start `$CALLVAULT --db db serve --listen 127.0.0.1:0 --port-file …`
  * plus extra args (NULL-terminated); now (may be NULL) sets CALLVAULT_NOW. */
-static inline bool wt_start(struct wt_server *s, const char *dir, const char *db,
-	const char *now, const char *const *extra)
+static inline bool wt_start(struct wt_server *s, const char *dir,
+	const char *db, const char *now, const char *const *extra)
 {
 	static int seq;
 	const char *bin = getenv("CALLVAULT");
@@ -288,8 +288,8 @@ static inline long wt_http(CURL *handle, int port, const char *method,
 }
 
 /* POST a JSON body signed with the Ed25519 key k. */
-static inline long wt_post_signed(CURL *h, int port, EVP_PKEY *k, const char *body,
-	size_t len)
+static inline long wt_post_signed(CURL *h, int port, EVP_PKEY *k,
+	const char *body, size_t len)
 {
 	char *sig = wt_sign(k, NULL, body, len);
 	char hdr[256];
@@ -324,8 +324,8 @@ static inline int wt_connect_from(int port, const char *from)
 	if (fd < 0)
 		return -1;
 	if (inet_pton(AF_INET, from, &src.sin_addr) != 1 ||
-	    bind(fd, (struct sockaddr *)&src, sizeof(src)) != 0 ||
-	    connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		bind(fd, (struct sockaddr *)&src, sizeof(src)) != 0 ||
+		connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
 		close(fd);
 		return -1;
 	}

@@ -65,8 +65,10 @@ const unsigned char *cli_audit_key(const struct cli *cli)
 	/* a misplaced or exposed key is the owner's to fix; a key this
 	 * user may not read is how a read-only user is set up */
 	if (rc == CV_EINVAL)
-		fprintf(stderr, "callvault: warning: %s; audit entries are "
-				"written unkeyed\n", err);
+		fprintf(stderr,
+			"callvault: warning: %s; audit entries are "
+			"written unkeyed\n",
+			err);
 	free(err);
 	free(path);
 	return state > 0 ? key : NULL;
@@ -90,8 +92,7 @@ struct store *cli_open_store(struct cli *cli, const char *cmd, int flags)
 	return s;
 }
 
-int cli_zone(struct cli *cli, struct store *s, const char *tz,
-	const char *cmd)
+int cli_zone(struct cli *cli, struct store *s, const char *tz, const char *cmd)
 {
 	char *name = NULL, *err = NULL;
 	enum cv_err rc = tz ? CV_OK : store_timezone(s, &name, &err);
@@ -106,9 +107,11 @@ int cli_zone(struct cli *cli, struct store *s, const char *tz,
 	rc = tz_open(&cli->zone, name, &err);
 	if (rc != CV_OK) {
 		int code = cli_fail(rc == CV_EINVAL ? CV_EXIT_USAGE
-						    : CV_EXIT_FAIL, cmd,
-			"%s: %s", tz ? "--tz" : "the store's timezone setting "
-					     "(callvault config set timezone)",
+						    : CV_EXIT_FAIL,
+			cmd, "%s: %s",
+			tz ? "--tz"
+			   : "the store's timezone setting "
+			     "(callvault config set timezone)",
 			err);
 		free(err);
 		free(name);
@@ -177,7 +180,7 @@ bool cli_want_help(const struct cli_cmd *cmd, int argc, char **argv)
 		if (strcmp(argv[i], "--") == 0)
 			break;
 		if (strcmp(argv[i], "--help") == 0 ||
-		    strcmp(argv[i], "-h") == 0) {
+			strcmp(argv[i], "-h") == 0) {
 			fputs(cmd->help, stdout);
 			return true;
 		}
@@ -196,8 +199,9 @@ int cli_getopt(int argc, char **argv, const char *shortopts,
 				argv[0], optopt,
 				c == ':' ? "needs an argument" : "is unknown");
 		else
-			fprintf(stderr, "callvault %s: option %s is unknown "
-					"or needs an argument (see --help)\n",
+			fprintf(stderr,
+				"callvault %s: option %s is unknown "
+				"or needs an argument (see --help)\n",
 				argv[0], argv[optind - 1]);
 		return '?';
 	}

@@ -13,22 +13,22 @@
 #include "../tz.h"
 
 struct cli {
-	const char *prog;       /* "callvault" */
-	const char *db_path;    /* --db, $CALLVAULT_DB, ./callvault.db */
-	const char *actor;      /* --actor ("on behalf of"), else os_user */
-	const char *os_user;    /* the user the effective uid names (never
+	const char *prog;    /* "callvault" */
+	const char *db_path; /* --db, $CALLVAULT_DB, ./callvault.db */
+	const char *actor;   /* --actor ("on behalf of"), else os_user */
+	const char *os_user; /* the user the effective uid names (never
 				   the environment): every audit entry of
 				   the store cli_open_store opens records it */
 	/* the zone times are read and shown in (cli_zone): NULL = UTC */
 	struct tz *zone;
 	char *zone_name;
-	char **argv;            /* the whole command line, as given */
+	char **argv; /* the whole command line, as given */
 };
 
 struct cli_cmd {
 	const char *name;
-	const char *summary;    /* one line for `callvault --help` */
-	const char *help;       /* full text for `callvault CMD --help` */
+	const char *summary; /* one line for `callvault --help` */
+	const char *help;    /* full text for `callvault CMD --help` */
 	int (*run)(struct cli *cli, int argc, char **argv);
 	/* in `callvault` (lean): true when these arguments need
 	 * callvault-full (NULL: never) */
@@ -43,8 +43,7 @@ int cli_exec_full(const struct cli *cli);
 #endif
 
 /* Print "callvault CMD: message" to stderr; returns the exit code. */
-int cli_fail(int code, const char *cmd, const char *fmt, ...)
-	CV_PRINTF(3, 4);
+int cli_fail(int code, const char *cmd, const char *fmt, ...) CV_PRINTF(3, 4);
 /* The exit code for an error from a module. */
 int cli_exit_for(enum cv_err e);
 /* Set cli->os_user from the effective uid (getpwuid; "uid:N" when the
@@ -71,8 +70,7 @@ const unsigned char *cli_audit_key(const struct cli *cli);
  * code after printing the error: 2 for an unknown zone, naming --tz or
  * the setting.
  */
-int cli_zone(struct cli *cli, struct store *s, const char *tz,
-	const char *cmd);
+int cli_zone(struct cli *cli, struct store *s, const char *tz, const char *cmd);
 void cli_zone_finish(struct cli *cli);
 /*
  * For a command that reads the store and shows times: cli_open_store(cli,

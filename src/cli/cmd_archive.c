@@ -13,21 +13,25 @@
 struct tally {
 	int written;
 	bool rebuild;
-	int unstamped;            /* a token was asked for, none came */
+	int unstamped; /* a token was asked for, none came */
 };
 
 /* The seal of an archive written: its signature and timestamp. */
 static void report_seal(const struct archive_outcome *r, struct tally *t)
 {
 	if (r->is_signed || r->timestamped)
-		printf("  %s%s%s\n", r->is_signed ? "tag manifest signed "
-						   "with the site key" : "",
+		printf("  %s%s%s\n",
+			r->is_signed ? "tag manifest signed "
+				       "with the site key"
+				     : "",
 			r->is_signed && r->timestamped ? "; " : "",
 			r->timestamped ? "RFC 3161 timestamp kept" : "");
 	if (*r->tsa_error) {
 		t->unstamped++;
-		fprintf(stderr, "callvault archive: %s: written without a "
-				"timestamp: %s\n", r->path, r->tsa_error);
+		fprintf(stderr,
+			"callvault archive: %s: written without a "
+			"timestamp: %s\n",
+			r->path, r->tsa_error);
 	}
 }
 
@@ -36,8 +40,8 @@ static void report(const struct archive_outcome *r, void *arg)
 	struct tally *t = arg;
 	const char *loc = *r->location ? r->location : "(no location)";
 	if (!*r->path && t->rebuild) {
-		printf("%s %s%s%.0d: intact, nothing rebuilt\n", loc,
-			r->month, r->seq ? "." : "", r->seq);
+		printf("%s %s%s%.0d: intact, nothing rebuilt\n", loc, r->month,
+			r->seq ? "." : "", r->seq);
 		return;
 	}
 	if (!*r->path) {
@@ -48,10 +52,10 @@ static void report(const struct archive_outcome *r, void *arg)
 	printf("%s %s: %s %s (%s%lld calls, %lld versions, %lld events, "
 	       "%.1f MB payload -> %.1f MB, sha256 %s)\n",
 		loc, r->month, t->rebuild ? "rebuilt" : "wrote", r->path,
-		r->seq ? "supplement, " : "",
-		(long long)r->calls, (long long)r->versions,
-		(long long)r->events, (double)r->payload_bytes / 1e6,
-		(double)r->size / 1e6, r->sha256);
+		r->seq ? "supplement, " : "", (long long)r->calls,
+		(long long)r->versions, (long long)r->events,
+		(double)r->payload_bytes / 1e6, (double)r->size / 1e6,
+		r->sha256);
 	report_seal(r, t);
 }
 
@@ -66,9 +70,10 @@ int cli_site_key(struct cli *cli, const char *cmd, const char *given,
 	char *err = NULL;
 	*k = NULL;
 	if (!configured && access(path, F_OK) != 0) {
-		fprintf(stderr, "callvault %s: note: no site key at %s "
-				"(callvault key init): not signed\n", cmd,
-			path);
+		fprintf(stderr,
+			"callvault %s: note: no site key at %s "
+			"(callvault key init): not signed\n",
+			cmd, path);
 	} else {
 		enum cv_err rc = sitekey_load(path, k, &err);
 		if (rc != CV_OK)
@@ -117,7 +122,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	long threads = sysconf(_SC_NPROCESSORS_ONLN);
-	struct archive_opts o = { .out_dir = "archives", .level = 3,
+	struct archive_opts o = { .out_dir = "archives",
+		.level = 3,
 		.actor = cli->actor };
 	const char *key_path = NULL;
 	bool tsa_optional = false;
@@ -156,7 +162,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		}
 	}
 	if (!o.tsa_url && getenv("CALLVAULT_TSA_URL") &&
-	    *getenv("CALLVAULT_TSA_URL"))
+		*getenv("CALLVAULT_TSA_URL"))
 		o.tsa_url = getenv("CALLVAULT_TSA_URL");
 	o.threads = threads > 0 ? (int)threads : 0;
 	if (optind != argc)
@@ -165,11 +171,12 @@ static int run(struct cli *cli, int argc, char **argv)
 		return cli_fail(CV_EXIT_USAGE, "archive",
 			"give --month, --rebuild or --through, not more");
 	if ((o.month && !valid_month(o.month)) ||
-	    (o.through && !valid_month(o.through)))
+		(o.through && !valid_month(o.through)))
 		return cli_fail(CV_EXIT_USAGE, "archive",
 			"months are written YYYY-MM");
 	if ((o.storage || o.storage_default) && o.rebuild)
-		return cli_fail(CV_EXIT_USAGE, "archive", "--rebuild writes to "
+		return cli_fail(CV_EXIT_USAGE, "archive",
+			"--rebuild writes to "
 			"a directory, not to --to");
 	if (isatty(STDERR_FILENO))
 		o.progress = draw_progress;
@@ -212,9 +219,11 @@ static int run(struct cli *cli, int argc, char **argv)
 	printf("%d archive(s) %s\n", t.written,
 		o.rebuild ? "rebuilt" : "written");
 	if (t.unstamped && !tsa_optional)
-		return cli_fail(CV_EXIT_FAIL, "archive", "%d archive(s) "
+		return cli_fail(CV_EXIT_FAIL, "archive",
+			"%d archive(s) "
 			"written without the timestamp asked for (--tsa-optional "
-			"accepts that)", t.unstamped);
+			"accepts that)",
+			t.unstamped);
 	return CV_EXIT_OK;
 }
 

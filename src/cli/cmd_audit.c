@@ -63,7 +63,8 @@ static int against(struct cli *cli, struct store *s, char **dirs, size_t n)
 	bool have = rc == CV_OK;
 	if (rc == CV_ENOTFOUND)
 		printf("note: no audit key at %s: the heads' MACs are not "
-		       "checked\n", path);
+		       "checked\n",
+			path);
 	free(path);
 	if (rc != CV_OK && rc != CV_ENOTFOUND) {
 		int code = cli_fail(rc == CV_EINVAL ? CV_EXIT_USAGE
@@ -82,13 +83,17 @@ static int against(struct cli *cli, struct store *s, char **dirs, size_t n)
 		code = cli_fail(CV_EXIT_FAIL, "audit", "%s",
 			err ? err : cv_strerror(rc));
 	else if (st.bad)
-		code = cli_fail(CV_EXIT_INTEGRITY, "audit", "%lld of %zu "
+		code = cli_fail(CV_EXIT_INTEGRITY, "audit",
+			"%lld of %zu "
 			"archive(s) record an audit head the live log does not "
-			"hold", (long long)st.bad, st.bags);
+			"hold",
+			(long long)st.bad, st.bags);
 	else if (!st.heads)
-		code = cli_fail(CV_EXIT_FAIL, "audit", "no archive with an "
+		code = cli_fail(CV_EXIT_FAIL, "audit",
+			"no archive with an "
 			"audit head under the directories given (%zu "
-			"archive(s))", st.bags);
+			"archive(s))",
+			st.bags);
 	else
 		printf("audit log holds every archived head: %lld "
 		       "archive(s), the newest head entry #%lld\n",
@@ -109,8 +114,7 @@ static int verify_key(struct cli *cli, struct store *s,
 	*have = rc == CV_OK;
 	if (rc == CV_OK)
 		store_audit_set_key(s, key);
-	int code = rc == CV_EINVAL ? cli_fail(CV_EXIT_USAGE, "audit", "%s",
-					     err)
+	int code = rc == CV_EINVAL ? cli_fail(CV_EXIT_USAGE, "audit", "%s", err)
 				   : 0;
 	free(err);
 	return code;
@@ -129,7 +133,8 @@ static int unkeyed(const struct audit_verify_stats *vs, bool accept)
 		(long long)vs->exposed, (long long)vs->last_keyed);
 	if (accept)
 		return CV_EXIT_OK;
-	return cli_fail(CV_EXIT_INTEGRITY, "audit", "%lld unkeyed audit "
+	return cli_fail(CV_EXIT_INTEGRITY, "audit",
+		"%lld unkeyed audit "
 		"entr%s after keyed ones (--accept-unkeyed to accept them)",
 		(long long)vs->unkeyed_after,
 		vs->unkeyed_after == 1 ? "y" : "ies");
@@ -155,9 +160,11 @@ static int verify(struct cli *cli, struct store *s, bool accept)
 		code = cli_fail(CV_EXIT_FAIL, "audit", "%s",
 			err ? err : cv_strerror(rc));
 	} else if (vs.unchecked) {
-		code = cli_fail(CV_EXIT_FAIL, "audit", "cannot check %lld "
+		code = cli_fail(CV_EXIT_FAIL, "audit",
+			"cannot check %lld "
 			"keyed entr%s without the audit key (%s); their links "
-			"hold", (long long)vs.unchecked,
+			"hold",
+			(long long)vs.unchecked,
 			vs.unchecked == 1 ? "y" : "ies", path);
 	} else {
 		printf("audit chain ok: %lld entries, %lld keyed\n",
@@ -252,14 +259,16 @@ static int run(struct cli *cli, int argc, char **argv)
 	}
 	if (optind != argc) {
 		free(dirs);
-		return cli_fail(CV_EXIT_USAGE, "audit", "unexpected argument "
-			"'%s'", argv[optind]);
+		return cli_fail(CV_EXIT_USAGE, "audit",
+			"unexpected argument "
+			"'%s'",
+			argv[optind]);
 	}
 	int zc;
 	struct store *s = cli_open_zoned(cli, "audit", STORE_NOCREATE, tz, &zc);
 	for (int i = 0; i < 2 && !zc; i++)
-		if (times[i] && !search_parse_time(times[i], cli->zone_name,
-				     i, i ? &f.to_ms : &f.from_ms, &err)) {
+		if (times[i] && !search_parse_time(times[i], cli->zone_name, i,
+					i ? &f.to_ms : &f.from_ms, &err)) {
 			zc = cli_fail(CV_EXIT_USAGE, "audit", "%s", err);
 			free(err);
 		}
@@ -283,9 +292,9 @@ static int run(struct cli *cli, int argc, char **argv)
 	json_t *arr = json ? json_array() : NULL;
 	if (!json)
 		printf("times in %s\n%6s  %-29s  %-10s  %-12s  %-8s  %-15s  "
-		       "%6s  %s\n", cli_zone_name(cli), "ID", "TIME",
-			"OS USER", "ACTOR", "COMMAND", "CLIENT", "COUNT",
-			"DETAIL");
+		       "%6s  %s\n",
+			cli_zone_name(cli), "ID", "TIME", "OS USER", "ACTOR",
+			"COMMAND", "CLIENT", "COUNT", "DETAIL");
 	enum cv_err rc = store_audit_each(s, &f, json ? json_row : print_row,
 		json ? (void *)arr : (void *)cli, &err);
 	store_close(s);
@@ -305,62 +314,61 @@ static int run(struct cli *cli, int argc, char **argv)
 const struct cli_cmd cmd_audit = {
 	.name = "audit",
 	.summary = "list the audit log of reads and changes; --verify it",
-	.help =
-	"usage: callvault [--db PATH] audit [--from TIME] [--to TIME]\n"
-	"         [--actor NAME] [--os-user NAME] [--client ADDR]\n"
-	"         [--command CMD]\n"
-	"         [--format table|json] [--tz ZONE]\n"
-	"       callvault [--db PATH] audit --verify [--accept-unkeyed]\n"
-	"         [--against DIR]…\n"
-	"\n"
-	"Every search, show and export (and hold and purge) appends an entry:\n"
-	"time, who, command, the query and filters as JSON, and the number\n"
-	"of results. Who is two things: the OS user, which a command-line\n"
-	"entry takes from the process's effective uid (not from $USER), and\n"
-	"the actor, on whose behalf: the global --actor when given, else the\n"
-	"OS user; in the console, the logged-in user (the OS user is then\n"
-	"the service's, or \"-\" when not recorded, as in entries older than\n"
-	"this column). A console entry also records the client address (the\n"
-	"real one behind `serve --trusted-proxy`; \"-\" for the command line).\n"
-	"Each entry holds the hash of the entry before it and of its own\n"
-	"content (OS user and client included), so a changed, removed or\n"
-	"reordered entry breaks the chain. The hash is an HMAC with the\n"
-	"audit key ($CALLVAULT_AUDIT_KEY or <db>.secrets/audit.key, made\n"
-	"0600 on first use), so that rewriting the store cannot recompute\n"
-	"it; a process that cannot read the key writes a plain SHA-256\n"
-	"instead, as entries older than the key have.\n"
-	"\n"
-	"  --from, --to TIME  entries in this time range (inclusive;\n"
-	"                     YYYY-MM-DD or ISO 8601; without an offset, in\n"
-	"                     the zone below)\n"
-	"  --tz ZONE          read and show times in ZONE (IANA name);\n"
-	"                     default: the store's zone (callvault config\n"
-	"                     set timezone), else UTC. JSON keeps UTC.\n"
-	"  --actor NAME       entries on behalf of this actor\n"
-	"  --os-user NAME     entries written by this OS user\n"
-	"  --client ADDR      console entries from this client address\n"
-	"  --command CMD      entries of this command (\"search\", \"subject\n"
-	"                     erase\", …)\n"
-	"  --format F         table (default) or json\n"
-	"  --verify           check the whole chain: exit 0 when intact, 3\n"
-	"                     naming the first entry that does not verify;\n"
-	"                     1 when keyed entries cannot be checked for\n"
-	"                     want of the key, 2 when the key is refused\n"
-	"                     (group or others may read it); 3 too when\n"
-	"                     unkeyed entries follow keyed ones: how a\n"
-	"                     rewrite without the key would look\n"
-	"  --accept-unkeyed   (implies --verify) report those, exit 0: when\n"
-	"                     users who cannot read the key append entries\n"
-	"  --against DIR      (implies --verify; repeatable) also hold the\n"
-	"                     log to the chain head each archive under DIR\n"
-	"                     recorded (bag-info.txt's Callvault-Audit-Head,\n"
-	"                     its MAC checked with the audit key,\n"
-	"                     $CALLVAULT_AUDIT_KEY or <db>.secrets/audit.key):\n"
-	"                     the live log must still have that entry with\n"
-	"                     that hash, so none up to it was removed or\n"
-	"                     changed, even if the chain was recomputed.\n"
-	"                     Exit 3 naming each archive whose head it\n"
-	"                     does not hold (truncated or rewritten)\n",
+	.help = "usage: callvault [--db PATH] audit [--from TIME] [--to TIME]\n"
+		"         [--actor NAME] [--os-user NAME] [--client ADDR]\n"
+		"         [--command CMD]\n"
+		"         [--format table|json] [--tz ZONE]\n"
+		"       callvault [--db PATH] audit --verify [--accept-unkeyed]\n"
+		"         [--against DIR]…\n"
+		"\n"
+		"Every search, show and export (and hold and purge) appends an entry:\n"
+		"time, who, command, the query and filters as JSON, and the number\n"
+		"of results. Who is two things: the OS user, which a command-line\n"
+		"entry takes from the process's effective uid (not from $USER), and\n"
+		"the actor, on whose behalf: the global --actor when given, else the\n"
+		"OS user; in the console, the logged-in user (the OS user is then\n"
+		"the service's, or \"-\" when not recorded, as in entries older than\n"
+		"this column). A console entry also records the client address (the\n"
+		"real one behind `serve --trusted-proxy`; \"-\" for the command line).\n"
+		"Each entry holds the hash of the entry before it and of its own\n"
+		"content (OS user and client included), so a changed, removed or\n"
+		"reordered entry breaks the chain. The hash is an HMAC with the\n"
+		"audit key ($CALLVAULT_AUDIT_KEY or <db>.secrets/audit.key, made\n"
+		"0600 on first use), so that rewriting the store cannot recompute\n"
+		"it; a process that cannot read the key writes a plain SHA-256\n"
+		"instead, as entries older than the key have.\n"
+		"\n"
+		"  --from, --to TIME  entries in this time range (inclusive;\n"
+		"                     YYYY-MM-DD or ISO 8601; without an offset, in\n"
+		"                     the zone below)\n"
+		"  --tz ZONE          read and show times in ZONE (IANA name);\n"
+		"                     default: the store's zone (callvault config\n"
+		"                     set timezone), else UTC. JSON keeps UTC.\n"
+		"  --actor NAME       entries on behalf of this actor\n"
+		"  --os-user NAME     entries written by this OS user\n"
+		"  --client ADDR      console entries from this client address\n"
+		"  --command CMD      entries of this command (\"search\", \"subject\n"
+		"                     erase\", …)\n"
+		"  --format F         table (default) or json\n"
+		"  --verify           check the whole chain: exit 0 when intact, 3\n"
+		"                     naming the first entry that does not verify;\n"
+		"                     1 when keyed entries cannot be checked for\n"
+		"                     want of the key, 2 when the key is refused\n"
+		"                     (group or others may read it); 3 too when\n"
+		"                     unkeyed entries follow keyed ones: how a\n"
+		"                     rewrite without the key would look\n"
+		"  --accept-unkeyed   (implies --verify) report those, exit 0: when\n"
+		"                     users who cannot read the key append entries\n"
+		"  --against DIR      (implies --verify; repeatable) also hold the\n"
+		"                     log to the chain head each archive under DIR\n"
+		"                     recorded (bag-info.txt's Callvault-Audit-Head,\n"
+		"                     its MAC checked with the audit key,\n"
+		"                     $CALLVAULT_AUDIT_KEY or <db>.secrets/audit.key):\n"
+		"                     the live log must still have that entry with\n"
+		"                     that hash, so none up to it was removed or\n"
+		"                     changed, even if the chain was recomputed.\n"
+		"                     Exit 3 naming each archive whose head it\n"
+		"                     does not hold (truncated or rewritten)\n",
 	.run = run,
 	.needs_full = needs_full,
 };

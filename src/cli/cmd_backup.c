@@ -15,8 +15,7 @@ struct blobs {
 	int64_t n, bytes;
 };
 
-static enum cv_err copy_blobs(const char *copy_path, void *arg,
-	char **errmsg)
+static enum cv_err copy_blobs(const char *copy_path, void *arg, char **errmsg)
 {
 	struct blobs *b = arg;
 	return media_backup(b->live, copy_path, b->out, &b->n, &b->bytes,
@@ -24,16 +23,15 @@ static enum cv_err copy_blobs(const char *copy_path, void *arg,
 }
 
 /* The audit entry's detail: where the copy went and what it holds. */
-static char *detail_json(const char *out,
-	const struct store_backup_counts *c, const struct blobs *b)
+static char *detail_json(const char *out, const struct store_backup_counts *c,
+	const struct blobs *b)
 {
 	json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 		"out", out, "calls", (json_int_t)c->calls, "versions",
 		(json_int_t)c->versions, "payloads", (json_int_t)c->payloads,
-		"events", (json_int_t)c->events, "audit",
-		(json_int_t)c->audit, "bytes", (json_int_t)c->bytes,
-		"recordings", (json_int_t)b->n, "recording_bytes",
-		(json_int_t)b->bytes);
+		"events", (json_int_t)c->events, "audit", (json_int_t)c->audit,
+		"bytes", (json_int_t)c->bytes, "recordings", (json_int_t)b->n,
+		"recording_bytes", (json_int_t)b->bytes);
 	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(o);
 	return s;
@@ -46,9 +44,12 @@ static int backup(struct cli *cli, struct store *s, const char *out)
 	char *err = NULL;
 	char *blobdir = xasprintf("%s.blobs", out);
 	enum cv_err rc = access(blobdir, F_OK) == 0
-		? cv_error(&err, CV_EINVAL, "%s exists; a backup never "
-			"overwrites", blobdir)
-		: store_backup(s, out, copy_blobs, &b, &c, &err);
+				 ? cv_error(&err, CV_EINVAL,
+					   "%s exists; a backup never "
+					   "overwrites",
+					   blobdir)
+				 : store_backup(s, out, copy_blobs, &b, &c,
+					   &err);
 	free(blobdir);
 	if (rc == CV_OK) {
 		char *d = detail_json(out, &c, &b);
@@ -77,8 +78,8 @@ static int backup(struct cli *cli, struct store *s, const char *out)
 		(long long)c.events, (long long)c.audit);
 	if (b.n)
 		printf("recordings %s.blobs: %lld blobs, %lld bytes, each "
-		       "hashed to its name\n", out, (long long)b.n,
-			(long long)b.bytes);
+		       "hashed to its name\n",
+			out, (long long)b.n, (long long)b.bytes);
 	return CV_EXIT_OK;
 }
 

@@ -18,9 +18,10 @@ static void warn_readable(const char *db)
 		char *p = xasprintf("%s%s", db, sfx[i]);
 		struct stat st;
 		if (stat(p, &st) == 0 && (st.st_mode & S_IROTH))
-			fprintf(stderr, "callvault check: warning: %s is "
-					"readable by other users (mode %04o); "
-					"chmod o-rwx it\n",
+			fprintf(stderr,
+				"callvault check: warning: %s is "
+				"readable by other users (mode %04o); "
+				"chmod o-rwx it\n",
 				p, (unsigned)(st.st_mode & 07777));
 		free(p);
 	}
@@ -37,8 +38,8 @@ static void say_problem(enum rec_problem p, const char *name,
 
 /* Every recording row's blob there (and with deep, hashing to its
  * name); every blob named by a row. */
-static enum cv_err check_recordings(struct store *s, const char *db,
-	bool deep, char **err)
+static enum cv_err check_recordings(struct store *s, const char *db, bool deep,
+	char **err)
 {
 	struct rec_check r;
 	enum cv_err rc = recordings_check(s, db, deep, say_problem, NULL, &r,
@@ -46,13 +47,15 @@ static enum cv_err check_recordings(struct store *s, const char *db,
 	if (rc != CV_OK)
 		return rc;
 	if (r.problems)
-		return cv_error(err, CV_EINTEGRITY, "%lld problem(s) with "
+		return cv_error(err, CV_EINTEGRITY,
+			"%lld problem(s) with "
 			"recordings (%lld rows, %lld blobs; listed above)",
 			(long long)r.problems, (long long)r.rows,
 			(long long)r.blobs);
 	printf("ok: %lld recordings, %lld blobs%s\n", (long long)r.rows,
-		(long long)r.blobs, deep ? ", every blob hashes to its name"
-					 : " (--deep also hashes them)");
+		(long long)r.blobs,
+		deep ? ", every blob hashes to its name"
+		     : " (--deep also hashes them)");
 	return CV_OK;
 }
 
@@ -70,8 +73,10 @@ static int run(struct cli *cli, int argc, char **argv)
 		deep = true;
 	}
 	if (optind < argc)
-		return cli_fail(CV_EXIT_USAGE, "check", "unexpected argument "
-			"'%s'", argv[optind]);
+		return cli_fail(CV_EXIT_USAGE, "check",
+			"unexpected argument "
+			"'%s'",
+			argv[optind]);
 	struct store *s = cli_open_store(cli, "check", STORE_NOCREATE);
 	if (!s)
 		return CV_EXIT_FAIL;
@@ -86,7 +91,8 @@ static int run(struct cli *cli, int argc, char **argv)
 	store_close(s);
 	if (rc != CV_OK) {
 		int code = cli_fail(cli_exit_for(rc) == CV_EXIT_INTEGRITY
-				? CV_EXIT_INTEGRITY : CV_EXIT_FAIL,
+					    ? CV_EXIT_INTEGRITY
+					    : CV_EXIT_FAIL,
 			"check", "%s", err ? err : cv_strerror(rc));
 		free(err);
 		return code;

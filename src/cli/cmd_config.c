@@ -56,7 +56,8 @@ static int set(struct cli *cli, struct store *s, const struct setting *st,
 {
 	char *canon = NULL, *err = NULL;
 	enum cv_err rc = strcmp(st->key, "timezone") == 0
-		? check_zone(value, &canon, &err) : CV_OK;
+				 ? check_zone(value, &canon, &err)
+				 : CV_OK;
 	if (rc != CV_OK) {
 		int code = cli_fail(cli_exit_for(rc), "config", "set %s: %s",
 			st->key, err);
@@ -82,14 +83,17 @@ static int run(struct cli *cli, int argc, char **argv)
 	bool is_get = !strcmp(sub, "get"), is_set = !strcmp(sub, "set");
 	bool is_list = !strcmp(sub, "list");
 	if ((!is_get && !is_set && !is_list) || (is_get && argc != 3) ||
-	    (is_set && argc != 4) || (is_list && argc != 2))
-		return cli_fail(CV_EXIT_USAGE, "config", "usage: config get "
+		(is_set && argc != 4) || (is_list && argc != 2))
+		return cli_fail(CV_EXIT_USAGE, "config",
+			"usage: config get "
 			"KEY | config set KEY VALUE | config list");
 	const struct setting *st = is_list ? NULL : find(argv[2]);
 	if (!is_list && !st) {
 		char *k = cv_term_safe(argv[2], 0);
-		int code = cli_fail(CV_EXIT_USAGE, "config", "unknown setting "
-			"'%s' (there is: timezone)", k);
+		int code = cli_fail(CV_EXIT_USAGE, "config",
+			"unknown setting "
+			"'%s' (there is: timezone)",
+			k);
 		free(k);
 		return code;
 	}

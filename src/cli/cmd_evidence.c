@@ -41,8 +41,10 @@ static int parse(struct eargs *a, int argc, char **argv)
 	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
 		if (c == 'H') {
 			if (!cli_parse_long(optarg, 1, 0x7fffffffL, &a->hold))
-				return cli_fail(CV_EXIT_USAGE, cmd, "--hold "
-					"takes a hold id, not '%s'", optarg);
+				return cli_fail(CV_EXIT_USAGE, cmd,
+					"--hold "
+					"takes a hold id, not '%s'",
+					optarg);
 		} else if (c == 'r') {
 			a->reason = optarg;
 		} else if (c == 'o') {
@@ -58,8 +60,10 @@ static int parse(struct eargs *a, int argc, char **argv)
 		}
 	}
 	if (optind + 1 < argc)
-		return cli_fail(CV_EXIT_USAGE, cmd, "one QUERY (quote it), "
-			"not '%s' too", argv[optind + 1]);
+		return cli_fail(CV_EXIT_USAGE, cmd,
+			"one QUERY (quote it), "
+			"not '%s' too",
+			argv[optind + 1]);
 	a->query = optind < argc ? argv[optind] : NULL;
 	return CV_EXIT_OK;
 }
@@ -72,25 +76,32 @@ static int check(struct eargs *a)
 	for (int k = 0; k < SFK_N; k++)
 		filters |= k != SFK_TZ && a->cf.arg[k].p;
 	if (a->hold && (a->query || filters))
-		return cli_fail(CV_EXIT_USAGE, cmd, "--hold or a QUERY and "
+		return cli_fail(CV_EXIT_USAGE, cmd,
+			"--hold or a QUERY and "
 			"filters, not both");
 	if (!a->hold && !a->query && !filters)
-		return cli_fail(CV_EXIT_USAGE, cmd, "select the calls: --hold "
+		return cli_fail(CV_EXIT_USAGE, cmd,
+			"select the calls: --hold "
 			"ID, or a QUERY and/or filters");
 	if (!subject_text_ok(a->reason, REASON_MAX))
-		return cli_fail(CV_EXIT_USAGE, cmd, "--reason is required: 1 "
+		return cli_fail(CV_EXIT_USAGE, cmd,
+			"--reason is required: 1 "
 			"to %d bytes of UTF-8 without control characters",
 			REASON_MAX);
 	if (!a->out || !*a->out)
-		return cli_fail(CV_EXIT_USAGE, cmd, "--out FILE.tar.zst is "
+		return cli_fail(CV_EXIT_USAGE, cmd,
+			"--out FILE.tar.zst is "
 			"required");
 	if (!subject_text_ok(a->out, 4096))
-		return cli_fail(CV_EXIT_USAGE, cmd, "--out must be a UTF-8 "
+		return cli_fail(CV_EXIT_USAGE, cmd,
+			"--out must be a UTF-8 "
 			"path without control characters (it is audited)");
 	struct stat sb;
 	if (stat(a->out, &sb) == 0)
-		return cli_fail(CV_EXIT_USAGE, cmd, "%s exists; it is not "
-			"overwritten", a->out);
+		return cli_fail(CV_EXIT_USAGE, cmd,
+			"%s exists; it is not "
+			"overwritten",
+			a->out);
 	/* filters (and the zone) are checked before the store is opened */
 	return cli_filters_finish(&a->cf, cmd) ? CV_EXIT_OK : CV_EXIT_USAGE;
 }
@@ -103,7 +114,7 @@ static int export(struct cli *cli, struct eargs *a)
 	if (kc != CV_EXIT_OK)
 		return kc;
 	if (!a->tsa && getenv("CALLVAULT_TSA_URL") &&
-	    *getenv("CALLVAULT_TSA_URL"))
+		*getenv("CALLVAULT_TSA_URL"))
 		a->tsa = getenv("CALLVAULT_TSA_URL");
 	struct store *s = cli_open_store(cli, cmd, STORE_NOCREATE);
 	if (!s) {
@@ -111,10 +122,15 @@ static int export(struct cli *cli, struct eargs *a)
 		return CV_EXIT_FAIL;
 	}
 	struct evidence_opts o = { .hold_id = a->hold,
-		.query = a->query ? a->query : "", .filters = a->cf.arg,
-		.reason = a->reason, .out_path = a->out,
-		.tz = a->cf.arg[SFK_TZ].p, .actor = cli->actor,
-		.os_user = cli->os_user, .key = key, .tsa_url = a->tsa };
+		.query = a->query ? a->query : "",
+		.filters = a->cf.arg,
+		.reason = a->reason,
+		.out_path = a->out,
+		.tz = a->cf.arg[SFK_TZ].p,
+		.actor = cli->actor,
+		.os_user = cli->os_user,
+		.key = key,
+		.tsa_url = a->tsa };
 	struct evpkg_stats st;
 	char *err = NULL;
 	enum cv_err rc = evidence_export(s, &o, &st, &err);
@@ -139,14 +155,15 @@ static int export(struct cli *cli, struct eargs *a)
 			(long long)st.recordings,
 			st.recordings == 1 ? "" : "s");
 	if (rc == CV_OK && st.calls)
-		printf("%s%s\n", st.is_signed ? "signed by the site key"
-					       : "not signed",
+		printf("%s%s\n",
+			st.is_signed ? "signed by the site key" : "not signed",
 			st.stamped ? ", timestamped (RFC 3161)" : "");
 	if (rc == CV_OK && st.calls && *st.tsa_error) {
 		fprintf(stderr, "callvault %s: no timestamp: %s\n", cmd,
 			st.tsa_error);
 		if (!a->tsa_optional)
-			code = cli_fail(CV_EXIT_FAIL, cmd, "written without the "
+			code = cli_fail(CV_EXIT_FAIL, cmd,
+				"written without the "
 				"timestamp asked for (--tsa-optional accepts "
 				"that)");
 	}
@@ -157,9 +174,9 @@ static int export(struct cli *cli, struct eargs *a)
 static int run(struct cli *cli, int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "export") != 0)
-		return cli_fail(CV_EXIT_USAGE, "evidence", argc < 2
-				? "export? (see --help)"
-				: "unknown subcommand (export)");
+		return cli_fail(CV_EXIT_USAGE, "evidence",
+			argc < 2 ? "export? (see --help)"
+				 : "unknown subcommand (export)");
 	struct eargs a = { 0 };
 	int code = parse(&a, argc - 1, argv + 1);
 	if (code == CV_EXIT_OK)
@@ -173,49 +190,47 @@ const struct cli_cmd cmd_evidence = {
 	.name = "evidence",
 	.summary = "evidence packages: the calls of a hold or a search, "
 		   "verifiable with stock tools",
-	.help =
-	"usage: callvault [--db PATH] evidence export (--hold ID | QUERY "
-	"[filters])\n"
-	"         --reason TEXT --out FILE.tar.zst [--tz ZONE]\n"
-	"         [--key FILE] [--tsa URL [--tsa-optional]]\n"
-	"\n"
-	"Writes the calls a legal hold covers now (a query hold: what its\n"
-	"search matches now), or every call a search matches (QUERY in\n"
-	"search's grammar, with search's filters), as a BagIt bag in a\n"
-	"tar.zst (mode 0600) with FILE.sha256 beside it. Only those calls:\n"
-	"each call's versions (canonical JSON with source, time received and\n"
-	"SHA-256 as received), transcript, webhook events, recording (the\n"
-	"bytes as received) and timed transcription; a load file\n"
-	"(data/loadfile.csv: call id, time in --tz and in UTC, location,\n"
-	"agent, caller, duration, each file's path and SHA-256); and a\n"
-	"chain-of-custody report (data/custody-report.html, printable): who\n"
-	"exported, when, why, the hold or search, the store, where and when\n"
-	"each version came from, the audit entries that name these calls,\n"
-	"and the tar, zstd and sha256sum commands that verify the package\n"
-	"without callvault. The export is audited. Selecting nothing writes\n"
-	"nothing and says so. An existing FILE is not overwritten. At most\n"
-	"50,000 calls.\n"
-	"\n"
-	"  --hold ID        the calls of this legal hold\n"
-	"  --reason TEXT    why (required; in the report and the audit log)\n"
-	"  --out FILE       the package to write\n"
-	"  --tz ZONE        the load file's and the filters' zone (default "
-	"UTC)\n"
-	"  --key FILE       the site signing key (default "
-	"$CALLVAULT_SIGNING_KEY,\n"
-	"                   else <db>.secrets/site.key when it exists): "
-	"the tag\n"
-	"                   manifest is signed (tagmanifest-sha256.txt.sig, "
-	"checked\n"
-	"                   by `openssl pkeyutl -verify -rawin`, as the "
-	"report says)\n"
-	"  --tsa URL        also an RFC 3161 timestamp over it (.tsr; "
-	"default\n"
-	"                   $CALLVAULT_TSA_URL). A TSA that fails: the "
-	"package is\n"
-	"                   written without it, exit 1 unless "
-	"--tsa-optional\n"
-	"\n" CLI_FILTERS_HELP
-	"\nSee docs/evidence.md.\n",
+	.help = "usage: callvault [--db PATH] evidence export (--hold ID | QUERY "
+		"[filters])\n"
+		"         --reason TEXT --out FILE.tar.zst [--tz ZONE]\n"
+		"         [--key FILE] [--tsa URL [--tsa-optional]]\n"
+		"\n"
+		"Writes the calls a legal hold covers now (a query hold: what its\n"
+		"search matches now), or every call a search matches (QUERY in\n"
+		"search's grammar, with search's filters), as a BagIt bag in a\n"
+		"tar.zst (mode 0600) with FILE.sha256 beside it. Only those calls:\n"
+		"each call's versions (canonical JSON with source, time received and\n"
+		"SHA-256 as received), transcript, webhook events, recording (the\n"
+		"bytes as received) and timed transcription; a load file\n"
+		"(data/loadfile.csv: call id, time in --tz and in UTC, location,\n"
+		"agent, caller, duration, each file's path and SHA-256); and a\n"
+		"chain-of-custody report (data/custody-report.html, printable): who\n"
+		"exported, when, why, the hold or search, the store, where and when\n"
+		"each version came from, the audit entries that name these calls,\n"
+		"and the tar, zstd and sha256sum commands that verify the package\n"
+		"without callvault. The export is audited. Selecting nothing writes\n"
+		"nothing and says so. An existing FILE is not overwritten. At most\n"
+		"50,000 calls.\n"
+		"\n"
+		"  --hold ID        the calls of this legal hold\n"
+		"  --reason TEXT    why (required; in the report and the audit log)\n"
+		"  --out FILE       the package to write\n"
+		"  --tz ZONE        the load file's and the filters' zone (default "
+		"UTC)\n"
+		"  --key FILE       the site signing key (default "
+		"$CALLVAULT_SIGNING_KEY,\n"
+		"                   else <db>.secrets/site.key when it exists): "
+		"the tag\n"
+		"                   manifest is signed (tagmanifest-sha256.txt.sig, "
+		"checked\n"
+		"                   by `openssl pkeyutl -verify -rawin`, as the "
+		"report says)\n"
+		"  --tsa URL        also an RFC 3161 timestamp over it (.tsr; "
+		"default\n"
+		"                   $CALLVAULT_TSA_URL). A TSA that fails: the "
+		"package is\n"
+		"                   written without it, exit 1 unless "
+		"--tsa-optional\n"
+		"\n" CLI_FILTERS_HELP "\nSee docs/evidence.md.\n",
 	.run = run,
 };

@@ -28,8 +28,9 @@ static enum cv_err stdout_put(void *ctx, const void *p, size_t n)
 static enum cv_err stdout_done(void *ctx, char **errmsg)
 {
 	if (fflush(stdout) != 0 || ferror(stdout))
-		return cv_error(errmsg, CV_EIO, "writing standard output "
-						"failed");
+		return cv_error(errmsg, CV_EIO,
+			"writing standard output "
+			"failed");
 	return CV_OK;
 }
 
@@ -94,7 +95,8 @@ static int cursors(struct cli *cli, const char *reset, bool jsonl,
 	const char *tz)
 {
 	int zc;
-	struct store *s = cli_open_zoned(cli, "export", STORE_NOCREATE, tz, &zc);
+	struct store *s = cli_open_zoned(cli, "export", STORE_NOCREATE, tz,
+		&zc);
 	if (!s)
 		return zc;
 	char *err = NULL;
@@ -114,8 +116,8 @@ static int cursors(struct cli *cli, const char *reset, bool jsonl,
 	else if (reset)
 		printf("export: cursor '%s' reset (it had exported through "
 		       "version %lld); the next --since-last %s exports "
-		       "every call\n", reset, (long long)before.version_id,
-			reset);
+		       "every call\n",
+			reset, (long long)before.version_id, reset);
 	else if (l.n == 0 && !jsonl)
 		fprintf(stderr, "export: no cursors yet (--since-last NAME "
 				"makes one)\n");
@@ -142,7 +144,8 @@ static int run(struct cli *cli, int argc, char **argv)
 	bool list = false, format_given = false;
 	int c, n_opts = 0;
 	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-		int r = c == '?' ? -1 : cli_filters_opt(&cf, "export", c, optarg);
+		int r = c == '?' ? -1
+				 : cli_filters_opt(&cf, "export", c, optarg);
 		if (r < 0)
 			return CV_EXIT_USAGE;
 		/* --tz: the zone the cursors' times are shown in, too */
@@ -154,13 +157,14 @@ static int run(struct cli *cli, int argc, char **argv)
 		} else if (c == 'L') {
 			list = true;
 		} else if ((c == 'R' || c == 's') && !cursor_name_ok(optarg)) {
-			return cli_fail(CV_EXIT_USAGE, "export", "--%s needs a "
+			return cli_fail(CV_EXIT_USAGE, "export",
+				"--%s needs a "
 				"name (1 to 128 bytes of UTF-8)",
 				c == 'R' ? "reset-cursor" : "since-last");
 		} else if (c == 'R') {
 			reset = optarg;
 		} else if (c == 'f' && (strcmp(optarg, "csv") == 0 ||
-				       strcmp(optarg, "jsonl") == 0)) {
+					       strcmp(optarg, "jsonl") == 0)) {
 			format = optarg;
 			format_given = true;
 			eo.format = *optarg == 'c' ? EXPORT_CSV : EXPORT_JSONL;
@@ -176,19 +180,24 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (optind != argc)
 		return cli_fail(CV_EXIT_USAGE, "export",
 			"unexpected argument '%s' (export takes filters, not "
-			"a query)", argv[optind]);
+			"a query)",
+			argv[optind]);
 	if (list && reset)
-		return cli_fail(CV_EXIT_USAGE, "export", "give --list-cursors "
+		return cli_fail(CV_EXIT_USAGE, "export",
+			"give --list-cursors "
 			"or --reset-cursor, not both");
 	if ((list || reset) && n_opts != 1 + (list && format_given))
-		return cli_fail(CV_EXIT_USAGE, "export", "--%s takes no other "
-			"option%s", list ? "list-cursors" : "reset-cursor",
+		return cli_fail(CV_EXIT_USAGE, "export",
+			"--%s takes no other "
+			"option%s",
+			list ? "list-cursors" : "reset-cursor",
 			list ? " but --format and --tz" : "");
 	if (list || reset)
 		return cursors(cli, reset, eo.format == EXPORT_JSONL,
 			cf.arg[SFK_TZ].p);
 	if (eo.bom && eo.format != EXPORT_CSV)
-		return cli_fail(CV_EXIT_USAGE, "export", "--bom is for CSV: "
+		return cli_fail(CV_EXIT_USAGE, "export",
+			"--bom is for CSV: "
 			"JSON text must not start with a byte-order mark");
 	if (!cli_filters_finish(&cf, "export"))
 		return CV_EXIT_USAGE;
@@ -222,9 +231,9 @@ static int run(struct cli *cli, int argc, char **argv)
 			err ? err : cv_strerror(rc),
 			eo.since_last ? " (the cursor did not move)" : "");
 	else if (out || eo.since_last)
-		fprintf(stderr, "export: %lld row%s%s%s\n",
-			(long long)res.rows, res.rows == 1 ? "" : "s",
-			out ? " to " : "", out ? out : "");
+		fprintf(stderr, "export: %lld row%s%s%s\n", (long long)res.rows,
+			res.rows == 1 ? "" : "s", out ? " to " : "",
+			out ? out : "");
 	free(err);
 	return code;
 }
@@ -232,52 +241,49 @@ static int run(struct cli *cli, int argc, char **argv)
 const struct cli_cmd cmd_export = {
 	.name = "export",
 	.summary = "export one row per call (CSV or JSONL) for reporting",
-	.help =
-	"usage: callvault [--db PATH] [--actor NAME] export [filters]\n"
-	"         [--format csv|jsonl] [--bom] [--out FILE] [--since-last NAME]\n"
-	"       callvault export --list-cursors [--format jsonl] [--tz ZONE]\n"
-	"       callvault export --reset-cursor NAME\n"
-	"\n"
-	"One row per call: id, locationId, agentId, agentName, contactId,\n"
-	"fromNumber, createdAt (ISO 8601 UTC), duration (seconds), trialCall,\n"
-	"actionTypes (the action types executed), appointmentBooked,\n"
-	"transferred, summary; with --since-last also updatedAt (when the\n"
-	"call's current version was stored) and operation (new: the call\n"
-	"was not in the store at the cursor's last export; changed: it was,\n"
-	"and has changed since). Rows are streamed: memory stays flat for\n"
-	"millions of calls. Without --since-last rows are ordered by creation\n"
-	"time.\n"
-	"\n"
-	"CSV follows RFC 4180 (header row, CRLF, UTF-8) and is safe to open\n"
-	"in a spreadsheet: ids and phone numbers are quoted, and a cell that\n"
-	"a spreadsheet would run as a formula (one starting with = + - @, a\n"
-	"tab or a carriage return, as OWASP's CSV-injection guidance lists),\n"
-	"one starting with ' and an id or number made only of digits get a\n"
-	"leading ' (so +15125550101 is written '+15125550101). To get the\n"
-	"exact text back, remove the first character of every cell that\n"
-	"starts with '. JSONL is exact: one object per line, actionTypes an\n"
-	"array, nothing marked.\n"
-	"\n"
-	"  --format F        csv (default) or jsonl\n"
-	"  --bom             start the CSV with a UTF-8 byte-order mark, so\n"
-	"                    that Excel reads it as UTF-8 (José, not JosÃ©)\n"
-	"  --out FILE        write FILE atomically (a temporary file renamed\n"
-	"                    into place only when complete); default stdout\n"
-	"  --since-last NAME only calls new or changed since the last\n"
-	"                    successful export with this cursor NAME, in the\n"
-	"                    order they changed. The cursor is kept in the\n"
-	"                    store and moves only when the whole output was\n"
-	"                    written (and renamed into place with --out).\n"
-	"  --list-cursors    list the cursors: name, last export, its rows,\n"
-	"                    the version it reached (--format jsonl: JSON,\n"
-	"                    times in UTC; the table shows them in --tz, else\n"
-	"                    the store's zone)\n"
-	"  --reset-cursor NAME  delete cursor NAME (audited): the next\n"
-	"                    --since-last NAME exports every call again\n"
-	"\n"
-	CLI_FILTERS_HELP
-	"\n"
-	"Every export is recorded in the audit log. Exit codes: 0 success,\n"
-	"1 failure (nothing moved), 2 bad option or no such cursor.\n",
+	.help = "usage: callvault [--db PATH] [--actor NAME] export [filters]\n"
+		"         [--format csv|jsonl] [--bom] [--out FILE] [--since-last NAME]\n"
+		"       callvault export --list-cursors [--format jsonl] [--tz ZONE]\n"
+		"       callvault export --reset-cursor NAME\n"
+		"\n"
+		"One row per call: id, locationId, agentId, agentName, contactId,\n"
+		"fromNumber, createdAt (ISO 8601 UTC), duration (seconds), trialCall,\n"
+		"actionTypes (the action types executed), appointmentBooked,\n"
+		"transferred, summary; with --since-last also updatedAt (when the\n"
+		"call's current version was stored) and operation (new: the call\n"
+		"was not in the store at the cursor's last export; changed: it was,\n"
+		"and has changed since). Rows are streamed: memory stays flat for\n"
+		"millions of calls. Without --since-last rows are ordered by creation\n"
+		"time.\n"
+		"\n"
+		"CSV follows RFC 4180 (header row, CRLF, UTF-8) and is safe to open\n"
+		"in a spreadsheet: ids and phone numbers are quoted, and a cell that\n"
+		"a spreadsheet would run as a formula (one starting with = + - @, a\n"
+		"tab or a carriage return, as OWASP's CSV-injection guidance lists),\n"
+		"one starting with ' and an id or number made only of digits get a\n"
+		"leading ' (so +15125550101 is written '+15125550101). To get the\n"
+		"exact text back, remove the first character of every cell that\n"
+		"starts with '. JSONL is exact: one object per line, actionTypes an\n"
+		"array, nothing marked.\n"
+		"\n"
+		"  --format F        csv (default) or jsonl\n"
+		"  --bom             start the CSV with a UTF-8 byte-order mark, so\n"
+		"                    that Excel reads it as UTF-8 (José, not JosÃ©)\n"
+		"  --out FILE        write FILE atomically (a temporary file renamed\n"
+		"                    into place only when complete); default stdout\n"
+		"  --since-last NAME only calls new or changed since the last\n"
+		"                    successful export with this cursor NAME, in the\n"
+		"                    order they changed. The cursor is kept in the\n"
+		"                    store and moves only when the whole output was\n"
+		"                    written (and renamed into place with --out).\n"
+		"  --list-cursors    list the cursors: name, last export, its rows,\n"
+		"                    the version it reached (--format jsonl: JSON,\n"
+		"                    times in UTC; the table shows them in --tz, else\n"
+		"                    the store's zone)\n"
+		"  --reset-cursor NAME  delete cursor NAME (audited): the next\n"
+		"                    --since-last NAME exports every call again\n"
+		"\n" CLI_FILTERS_HELP "\n"
+		"Every export is recorded in the audit log. Exit codes: 0 success,\n"
+		"1 failure (nothing moved), 2 bad option or no such cursor.\n",
 	.run = run,
 };

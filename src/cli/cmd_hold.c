@@ -68,19 +68,21 @@ static void print_hold(const struct cli *cli, const struct store_hold *h,
 		printf("  before    %s\n", ts);
 	}
 	if (h->query) {
-		printf("  query     %s\n", cv_safe(&k, *h->query ? h->query
-							  : "(none: filters "
-							    "only)"));
+		printf("  query     %s\n",
+			cv_safe(&k, *h->query ? h->query
+					      : "(none: filters "
+						"only)"));
 		print_filters(&k, h->query_filters);
 	}
 	if (h->chosen_by)
-		printf("  chosen by the search %s\n", cv_safe(&k, h->chosen_by));
+		printf("  chosen by the search %s\n",
+			cv_safe(&k, h->chosen_by));
 	if (h->released_at) {
 		cli_time(cli, h->released_at, ts);
 		printf("  released %s by %s: %s\n", ts,
 			cv_safe(&k, h->released_by ? h->released_by : ""),
-			cv_safe(&k, h->release_reason ? h->release_reason
-						      : ""));
+			cv_safe(&k,
+				h->release_reason ? h->release_reason : ""));
 	}
 	printf("  covers %lld stored call(s) now\n", (long long)matched);
 	cv_safe_finish(&k);
@@ -108,7 +110,8 @@ static bool criteria_only(const struct cli_filters *cf)
 		SFK_MIN_DURATION, SFK_MAX_DURATION, SFK_TRIAL };
 	for (size_t i = 0; i < CV_ARRAY_LEN(q_only); i++)
 		if (cf->arg[q_only[i]].p) {
-			cli_fail(CV_EXIT_USAGE, "hold add", "--%s needs "
+			cli_fail(CV_EXIT_USAGE, "hold add",
+				"--%s needs "
 				"--query (a hold by criteria cannot keep it)",
 				search_filter_keys[q_only[i]]);
 			return false;
@@ -131,7 +134,8 @@ static bool check_filters(struct cli_filters *cf, const char *const *locs,
 	for (size_t i = 0; i < (n ? n : 1); i++) {
 		if (n)
 			cf->arg[SFK_LOCATION] = (struct search_filter_arg){
-				locs[i], strlen(locs[i]) };
+				locs[i], strlen(locs[i])
+			};
 		if (search_filters_parse(sf, cf->arg, &err) != CV_OK) {
 			cli_fail(CV_EXIT_USAGE, "hold add", "%s",
 				err ? err : "bad criterion");
@@ -147,8 +151,9 @@ static bool criteria(struct store_hold *h, struct cli_filters *cf,
 {
 	struct search_filters sf;
 	if (n_locs > 1 && !h->query) {
-		cli_fail(CV_EXIT_USAGE, "hold add", "several --location need "
-						    "--query");
+		cli_fail(CV_EXIT_USAGE, "hold add",
+			"several --location need "
+			"--query");
 		return false;
 	}
 	if (n_locs > STORE_HOLD_MAX_LOCATIONS) {
@@ -165,16 +170,18 @@ static bool criteria(struct store_hold *h, struct cli_filters *cf,
 		return criteria_only(cf);
 	}
 	if (h->n_calls) {
-		cli_fail(CV_EXIT_USAGE, "hold add", "--call and --query: a "
-						    "query hold holds what its "
-						    "search matches");
+		cli_fail(CV_EXIT_USAGE, "hold add",
+			"--call and --query: a "
+			"query hold holds what its "
+			"search matches");
 		return false;
 	}
 	struct search_plan plan;
 	int pos = 0;
 	if (search_parse(h->query, &plan, &pos, &err) != CV_OK) {
-		cli_fail(CV_EXIT_USAGE, "hold add", "--query: %s (at "
-						    "character %d)",
+		cli_fail(CV_EXIT_USAGE, "hold add",
+			"--query: %s (at "
+			"character %d)",
 			err ? err : "bad query", pos);
 		free(err);
 		return false;
@@ -204,7 +211,8 @@ static bool has_remote(struct store *s)
 		for (size_t i = 0; i < n && !any; i++) {
 			int64_t a = 0, b = 0;
 			any = store_remote_count(s, v[i].name, &a, &b, NULL) ==
-				      CV_OK && a + b > 0;
+				      CV_OK &&
+			      a + b > 0;
 		}
 	store_storages_free(v, n);
 	return any;
@@ -237,11 +245,12 @@ static int sync_storage(struct store *s, const char *cmd)
 			&err);
 		if (r == CV_OK)
 			continue;
-		code = cli_fail(cli_exit_for(r), cmd, "the hold change is "
+		code = cli_fail(cli_exit_for(r), cmd,
+			"the hold change is "
 			"made, but the S3 legal holds in %s could not be set: "
 			"%s; run `callvault storage holds %s` when it can be "
-			"reached", v[i].name, err ? err : cv_strerror(r),
-			v[i].name);
+			"reached",
+			v[i].name, err ? err : cv_strerror(r), v[i].name);
 		free(err);
 		err = NULL;
 	}
@@ -297,9 +306,10 @@ static int add(struct cli *cli, struct store *s, int argc, char **argv)
 	int64_t id;
 	char *err = NULL;
 	enum cv_err rc = optind != argc
-		? cv_error(&err, CV_EINVAL, "unexpected operand %s",
-			  argv[optind])
-		: store_hold_add(s, &h, cli->actor, &id, &err);
+				 ? cv_error(&err, CV_EINVAL,
+					   "unexpected operand %s",
+					   argv[optind])
+				 : store_hold_add(s, &h, cli->actor, &id, &err);
 	if (rc != CV_OK) {
 		code = cli_fail(cli_exit_for(rc), "hold add", "%s",
 			err ? err : cv_strerror(rc));
@@ -331,12 +341,13 @@ static int release(struct cli *cli, struct store *s, int argc, char **argv)
 			return CV_EXIT_USAGE;
 		reason = optarg;
 	}
-	if (optind + 1 != argc || !cli_parse_long(argv[optind], 1,
-					      0x7fffffffL, &id))
+	if (optind + 1 != argc ||
+		!cli_parse_long(argv[optind], 1, 0x7fffffffL, &id))
 		return cli_fail(CV_EXIT_USAGE, "hold release",
 			"name one hold ID");
 	if (!reason || !*reason)
-		return cli_fail(CV_EXIT_USAGE, "hold release", "give --reason "
+		return cli_fail(CV_EXIT_USAGE, "hold release",
+			"give --reason "
 			"TEXT: why the hold ends (kept on the hold and in the "
 			"audit log)");
 	char *err = NULL;
@@ -355,8 +366,8 @@ static int show(struct cli *cli, struct store *s, int argc, char **argv,
 	bool list)
 {
 	long id = 0;
-	if (!list && (argc != 2 || !cli_parse_long(argv[1], 1, 0x7fffffffL,
-					  &id)))
+	if (!list &&
+		(argc != 2 || !cli_parse_long(argv[1], 1, 0x7fffffffL, &id)))
 		return cli_fail(CV_EXIT_USAGE, "hold show", "name one hold ID");
 	bool all = list && argc > 1 && !strcmp(argv[1], "--all");
 	char *err = NULL;
@@ -401,8 +412,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	}
 #ifdef CV_LEAN
 	/* the S3 legal holds need callvault-full's S3 client */
-	if ((!strcmp(sub, "add") || !strcmp(sub, "release")) &&
-	    has_remote(s)) {
+	if ((!strcmp(sub, "add") || !strcmp(sub, "release")) && has_remote(s)) {
 		store_close(s);
 		return cli_exec_full(cli);
 	}
@@ -461,7 +471,6 @@ const struct cli_cmd cmd_hold = {
 		"console's held mark and hold show run it when they\nlook. A "
 		"query that does not parse is refused (exit 2). --location "
 		"scopes\nit to a sub-account; repeat it (up to 64) for "
-		"several. It takes every\nfilter of search:\n\n"
-		CLI_FILTERS_HELP,
+		"several. It takes every\nfilter of search:\n\n" CLI_FILTERS_HELP,
 	.run = run,
 };

@@ -41,11 +41,8 @@ static int run(struct cli *cli, int argc, char **argv)
 					"--source must be api, webhook, "
 					"import or restore");
 			break;
-		case 'l':
-			o.location_hint = optarg;
-			break;
-		default:
-			return CV_EXIT_USAGE;
+		case 'l': o.location_hint = optarg; break;
+		default: return CV_EXIT_USAGE;
 		}
 	}
 	if (optind >= argc)
@@ -82,9 +79,8 @@ static int run(struct cli *cli, int argc, char **argv)
 	store_close(s);
 	printf("read %lld, new %lld, updated %lld, unchanged %lld, "
 	       "quarantined %lld",
-		(long long)st.read, (long long)st.added,
-		(long long)st.updated, (long long)st.unchanged,
-		(long long)st.quarantined);
+		(long long)st.read, (long long)st.added, (long long)st.updated,
+		(long long)st.unchanged, (long long)st.quarantined);
 	if (st.kept)
 		printf(", kept not current %lld", (long long)st.kept);
 	if (st.disposed)

@@ -46,18 +46,21 @@ static int parse_add(int argc, char **argv, struct add_args *a)
 	}
 	bool oauth = a->client_id || a->secret_file || a->refresh_file;
 	if (a->token_file && oauth)
-		return cli_fail(CV_EXIT_USAGE, "location", "give either "
+		return cli_fail(CV_EXIT_USAGE, "location",
+			"give either "
 			"--token-file or the OAuth options, not both");
-	if (!a->token_file && !(a->client_id && a->secret_file &&
-				      a->refresh_file))
-		return cli_fail(CV_EXIT_USAGE, "location", "give --token-file "
+	if (!a->token_file &&
+		!(a->client_id && a->secret_file && a->refresh_file))
+		return cli_fail(CV_EXIT_USAGE, "location",
+			"give --token-file "
 			"FILE, or --client-id ID --client-secret-file FILE "
 			"--refresh-token-file FILE");
 	if (!hl_url_allowed(a->api_base))
-		return cli_fail(CV_EXIT_USAGE, "location", "--api-base must be "
+		return cli_fail(CV_EXIT_USAGE, "location",
+			"--api-base must be "
 			"an https URL (plain http only to loopback)");
 	if (!*a->version || strlen(a->version) > 32 ||
-	    strpbrk(a->version, "\r\n"))
+		strpbrk(a->version, "\r\n"))
 		return cli_fail(CV_EXIT_USAGE, "location", "bad --version");
 	return CV_EXIT_OK;
 }
@@ -71,13 +74,17 @@ static void hand_back_refresh(struct auth *au, const char *file)
 {
 	char *err = NULL;
 	if (auth_export_refresh(au, file, &err) == CV_OK)
-		fprintf(stderr, "callvault location: the check used the "
+		fprintf(stderr,
+			"callvault location: the check used the "
 			"refresh token in %s (they are single-use); the file "
-			"now holds its successor\n", file);
+			"now holds its successor\n",
+			file);
 	else
-		fprintf(stderr, "callvault location: the refresh token in %s "
+		fprintf(stderr,
+			"callvault location: the refresh token in %s "
 			"was used by the check and its successor could not be "
-			"written back (%s): install the app again\n", file, err);
+			"written back (%s): install the app again\n",
+			file, err);
 	free(err);
 }
 
@@ -90,14 +97,18 @@ static int judge(const struct credcheck *c, const char *id)
 	char *why = NULL;
 	enum cv_err rc = credcheck_verdict(c, id, &why);
 	if (rc != CV_OK) {
-		int code = cli_fail(rc == CV_EAUTH ? CV_EXIT_USAGE : CV_EXIT_FAIL,
-			"location", "%s; nothing stored%s", why, rc == CV_EHTTP
-			? " (--no-check adds it without checking)" : "");
+		int code = cli_fail(rc == CV_EAUTH ? CV_EXIT_USAGE
+						   : CV_EXIT_FAIL,
+			"location", "%s; nothing stored%s", why,
+			rc == CV_EHTTP
+				? " (--no-check adds it without checking)"
+				: "");
 		free(why);
 		return code;
 	}
 	if (c->item[CC_AGENTS].state == CC_MISSING_SCOPE)
-		fprintf(stderr, "callvault location: warning: agent names "
+		fprintf(stderr,
+			"callvault location: warning: agent names "
 			"stay unknown until the token has the scope %s\n",
 			CC_SCOPE_AGENTS);
 	return CV_EXIT_OK;
@@ -128,12 +139,14 @@ int location_check(const struct store_location *l, const char *staging,
 	if (rc != CV_OK)
 		code = cli_fail(rc == CV_EAUTH ? CV_EXIT_USAGE : CV_EXIT_FAIL,
 			"location", "%s; nothing stored%s",
-			err ? err : cv_strerror(rc), rc == CV_EHTTP
-			? " (--no-check adds it without checking)" : "");
+			err ? err : cv_strerror(rc),
+			rc == CV_EHTTP
+				? " (--no-check adds it without checking)"
+				: "");
 	else
 		code = judge(&c, l->id);
 	if (code != CV_EXIT_OK && rc == CV_OK && refresh_file &&
-	    auth_refresh_count(au) > 0)
+		auth_refresh_count(au) > 0)
 		hand_back_refresh(au, refresh_file);
 	free(err);
 	credcheck_finish(&c);
@@ -148,16 +161,16 @@ static int save_secrets(const struct store_location *l,
 	char *staging = auth_staging_dir(l->secrets_dir);
 	(void)!auth_remove(staging, NULL); /* a crashed add's leftovers */
 	enum cv_err rc = a->token_file
-		? auth_save_pit(staging, a->token_file, err)
-		: auth_save_oauth(staging, a->secret_file, a->refresh_file,
-			  err);
-	int code = rc == CV_OK ? CV_EXIT_OK
-		: cli_exit_for(rc) == CV_EXIT_USAGE ? CV_EXIT_USAGE
-		: CV_EXIT_FAIL;
+				 ? auth_save_pit(staging, a->token_file, err)
+				 : auth_save_oauth(staging, a->secret_file,
+					   a->refresh_file, err);
+	int code = rc == CV_OK                         ? CV_EXIT_OK
+		   : cli_exit_for(rc) == CV_EXIT_USAGE ? CV_EXIT_USAGE
+						       : CV_EXIT_FAIL;
 	if (code == CV_EXIT_OK && !a->no_check)
 		code = location_check(l, staging, a->refresh_file);
 	if (code == CV_EXIT_OK &&
-	    auth_install(staging, l->secrets_dir, err) != CV_OK)
+		auth_install(staging, l->secrets_dir, err) != CV_OK)
 		code = CV_EXIT_FAIL;
 	if (code != CV_EXIT_OK)
 		(void)!auth_remove(staging, NULL);
@@ -173,11 +186,13 @@ static int add(struct cli *cli, int argc, char **argv)
 	if (code != CV_EXIT_OK)
 		return code;
 	if (optind != argc - 1)
-		return cli_fail(CV_EXIT_USAGE, "location", "add needs exactly "
+		return cli_fail(CV_EXIT_USAGE, "location",
+			"add needs exactly "
 			"one LOCATION id");
 	const char *id = argv[optind];
 	if (!auth_location_id_valid(id))
-		return cli_fail(CV_EXIT_USAGE, "location", "location id must "
+		return cli_fail(CV_EXIT_USAGE, "location",
+			"location id must "
 			"be 1-64 of A-Z a-z 0-9 _ -");
 	struct store *s = cli_open_store(cli, "location", 0);
 	if (!s)
@@ -188,8 +203,10 @@ static int add(struct cli *cli, int argc, char **argv)
 	store_location_finish(&old);
 	if (rc == CV_OK && !a.replace) {
 		store_close(s);
-		return cli_fail(CV_EXIT_USAGE, "location", "location %s exists "
-			"(use --replace to change its credentials)", id);
+		return cli_fail(CV_EXIT_USAGE, "location",
+			"location %s exists "
+			"(use --replace to change its credentials)",
+			id);
 	}
 	char *base = location_api_base(a.api_base);
 	struct store_location l = {
@@ -205,9 +222,11 @@ static int add(struct cli *cli, int argc, char **argv)
 		code = CV_EXIT_FAIL;
 	if (code == CV_EXIT_OK)
 		printf("location %s added (%s, %s, Version %s; secrets in "
-		       "%s%s)\n", id, a.token_file ? "private integration token"
-					: "OAuth", base, a.version,
-			l.secrets_dir, a.no_check ? "; not checked" : "");
+		       "%s%s)\n",
+			id,
+			a.token_file ? "private integration token" : "OAuth",
+			base, a.version, l.secrets_dir,
+			a.no_check ? "; not checked" : "");
 	else if (err)
 		code = cli_fail(code, "location", "%s", err);
 	free(err);
@@ -230,7 +249,8 @@ static void print_time(const char *label, int64_t ms)
 static int list(struct cli *cli, int argc, char **argv)
 {
 	if (argc > 2)
-		return cli_fail(CV_EXIT_USAGE, "location", "list takes no "
+		return cli_fail(CV_EXIT_USAGE, "location",
+			"list takes no "
 			"arguments");
 	struct store *s = cli_open_store(cli, "location", STORE_NOCREATE);
 	if (!s)
@@ -266,7 +286,8 @@ static int list(struct cli *cli, int argc, char **argv)
 static int remove_loc(struct cli *cli, int argc, char **argv)
 {
 	if (argc != 3)
-		return cli_fail(CV_EXIT_USAGE, "location", "remove needs one "
+		return cli_fail(CV_EXIT_USAGE, "location",
+			"remove needs one "
 			"LOCATION id");
 	struct store *s = cli_open_store(cli, "location", STORE_NOCREATE);
 	if (!s)
@@ -293,7 +314,8 @@ static int remove_loc(struct cli *cli, int argc, char **argv)
 static int run(struct cli *cli, int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_fail(CV_EXIT_USAGE, "location", "add, list or "
+		return cli_fail(CV_EXIT_USAGE, "location",
+			"add, list or "
 			"remove (see --help)");
 	const char *sub = argv[1];
 	if (strcmp(sub, "add") == 0)
@@ -338,11 +360,11 @@ const struct cli_cmd cmd_location = {
 		"itself, one refresh at a time\nacross processes, and writes "
 		"each new pair to disk before using it.\n"
 		"\n"
-		"  --api-base URL  API root (default "
-		HL_DEFAULT_API_BASE ");\n"
+		"  --api-base URL  API root (default " HL_DEFAULT_API_BASE
+		");\n"
 		"                  https, or http only to 127.0.0.1/localhost\n"
-		"  --version V     the Version header (default "
-		HL_DEFAULT_VERSION ")\n"
+		"  --version V     the Version header (default " HL_DEFAULT_VERSION
+		")\n"
 		"  --replace       change the credentials of an existing "
 		"location (kept as\n"
 		"                  they were when the new ones are refused)\n"
@@ -353,8 +375,8 @@ const struct cli_cmd cmd_location = {
 		"do: one call-log\nrequest (one record of the last minute) and "
 		"one agents request (one record),\nand prints e.g. \"call logs: "
 		"ok; agents: missing scope voice-ai-agents.readonly;\n"
-		"recordings: not checked\". Call logs need the scope\n"
-		CC_SCOPE_CALLS ", agent names " CC_SCOPE_AGENTS ",\n"
+		"recordings: not checked\". Call logs need the scope\n" CC_SCOPE_CALLS
+		", agent names " CC_SCOPE_AGENTS ",\n"
 		"recordings " CC_SCOPE_RECORDINGS ".\n"
 		"A token that cannot read call logs is refused (exit 2, nothing "
 		"stored); so\nis an OAuth token whose reply names another "
@@ -366,7 +388,8 @@ const struct cli_cmd cmd_location = {
 		"marketplace app\n(user_type=Company): it lists the locations "
 		"the app is installed in\n(GET /oauth/installedLocations), and "
 		"registers each with a token of its\nown from POST "
-		"/oauth/locationToken (Version " AUTH_AGENCY_VERSION "), refreshed "
+		"/oauth/locationToken (Version " AUTH_AGENCY_VERSION
+		"), refreshed "
 		"as it\nexpires with the company's token, so each location "
 		"has its own rate-limit\nbudget. Each is checked as add "
 		"checks one. The company's secrets go to\n"

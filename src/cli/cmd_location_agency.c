@@ -54,16 +54,18 @@ static int parse(int argc, char **argv, struct agency_args *a)
 	}
 	bool install = a->client_id || a->secret_file || a->refresh_file;
 	if (optind != argc || (install && a->company) ||
-	    (!a->company && !(a->client_id && a->secret_file &&
-				    a->refresh_file)))
-		return cli_fail(CV_EXIT_USAGE, "location", "add-agency needs "
+		(!a->company &&
+			!(a->client_id && a->secret_file && a->refresh_file)))
+		return cli_fail(CV_EXIT_USAGE, "location",
+			"add-agency needs "
 			"--client-id ID --client-secret-file FILE "
 			"--refresh-token-file FILE, or --company ID (see "
 			"--help)");
 	if (a->company && !auth_location_id_valid(a->company))
 		return cli_fail(CV_EXIT_USAGE, "location", "bad --company");
 	if (!hl_url_allowed(a->api_base))
-		return cli_fail(CV_EXIT_USAGE, "location", "--api-base must be "
+		return cli_fail(CV_EXIT_USAGE, "location",
+			"--api-base must be "
 			"an https URL (plain http only to loopback)");
 	return CV_EXIT_OK;
 }
@@ -90,11 +92,14 @@ static int install(struct run *run, char **err)
 	if (co)
 		auth_granted(co, &gl, &gs);
 	if (rc == CV_OK && gl)
-		rc = cv_error(err, CV_EAUTH, "this is an install in location %s "
+		rc = cv_error(err, CV_EAUTH,
+			"this is an install in location %s "
 			"(user_type=Location): add it with `callvault location "
-			"add`", gl);
+			"add`",
+			gl);
 	else if (rc == CV_OK && (!cid || !auth_location_id_valid(cid)))
-		rc = cv_error(err, CV_EAUTH, "the token reply names no usable "
+		rc = cv_error(err, CV_EAUTH,
+			"the token reply names no usable "
 			"companyId (is it a Company-level install, "
 			"user_type=Company?)");
 	if (rc == CV_OK) {
@@ -109,16 +114,20 @@ static int install(struct run *run, char **err)
 	 * successor goes back into their file */
 	char *e2 = NULL;
 	if (rc != CV_OK && co && (gl || cid) &&
-	    auth_export_refresh(co, a->refresh_file, &e2) == CV_OK)
-		fprintf(stderr, "callvault location: %s now holds the rotated "
-			"refresh token\n", a->refresh_file);
+		auth_export_refresh(co, a->refresh_file, &e2) == CV_OK)
+		fprintf(stderr,
+			"callvault location: %s now holds the rotated "
+			"refresh token\n",
+			a->refresh_file);
 	free(e2);
 	auth_close(co);
 	if (rc != CV_OK)
 		(void)!auth_remove(staging, NULL);
 	free(staging);
-	return rc == CV_OK ? CV_EXIT_OK : cli_exit_for(rc) == CV_EXIT_USAGE ||
-			rc == CV_EAUTH ? CV_EXIT_USAGE : CV_EXIT_FAIL;
+	return rc == CV_OK ? CV_EXIT_OK
+	       : cli_exit_for(rc) == CV_EXIT_USAGE || rc == CV_EAUTH
+		       ? CV_EXIT_USAGE
+		       : CV_EXIT_FAIL;
 }
 
 /* Register one installed location with a token of its own. */
@@ -128,8 +137,9 @@ static void add_one(struct run *run, const char *id)
 	if (store_location_get(run->s, id, &old, NULL) == CV_OK) {
 		char *of = agency_of(old.secrets_dir);
 		bool ours = of && strcmp(of, run->dir) == 0;
-		printf("location %s: %s\n", id, ours ? "already registered"
-			: "has credentials of its own: left as it is");
+		printf("location %s: %s\n", id,
+			ours ? "already registered"
+			     : "has credentials of its own: left as it is");
 		if (ours)
 			run->kept++;
 		else
@@ -139,26 +149,28 @@ static void add_one(struct run *run, const char *id)
 		return;
 	}
 	struct store_location l = {
-		.id = (char *)id, .auth = STORE_AUTH_OAUTH,
-		.api_base = run->api_base, .api_version = run->version,
+		.id = (char *)id,
+		.auth = STORE_AUTH_OAUTH,
+		.api_base = run->api_base,
+		.api_version = run->version,
 		.client_id = run->client_id,
 		.secrets_dir = auth_secrets_dir(run->cli->db_path, id),
 	};
 	char *staging = auth_staging_dir(l.secrets_dir), *err = NULL;
 	(void)!auth_remove(staging, NULL);
-	int code = auth_save_agency_location(staging, run->dir,
-			   run->company_id, &err) == CV_OK ? CV_EXIT_OK
-		: CV_EXIT_FAIL;
+	int code = auth_save_agency_location(staging, run->dir, run->company_id,
+			   &err) == CV_OK
+			   ? CV_EXIT_OK
+			   : CV_EXIT_FAIL;
 	if (code == CV_EXIT_OK && !run->a->no_check)
 		code = location_check(&l, staging, NULL);
-	if (code == CV_EXIT_OK && (auth_install(staging, l.secrets_dir,
-		    &err) != CV_OK || store_location_put(run->s, &l, &err) !=
-		    CV_OK))
+	if (code == CV_EXIT_OK &&
+		(auth_install(staging, l.secrets_dir, &err) != CV_OK ||
+			store_location_put(run->s, &l, &err) != CV_OK))
 		code = CV_EXIT_FAIL;
 	if (code == CV_EXIT_OK) {
-		printf("location %s added (agency %s%s)\n", id,
-			run->company_id, run->a->no_check ? "; not checked"
-							: "");
+		printf("location %s added (agency %s%s)\n", id, run->company_id,
+			run->a->no_check ? "; not checked" : "");
 		run->added++;
 	} else {
 		if (err)
@@ -195,13 +207,14 @@ static void stop_missing(struct run *run, char **ids, size_t n)
 	for (size_t i = 0; i < nl; i++) {
 		char *of = agency_of(l[i].secrets_dir);
 		if (of && strcmp(of, run->dir) == 0 &&
-		    !listed(ids, n, l[i].id)) {
+			!listed(ids, n, l[i].id)) {
 			if (store_location_delete(run->s, l[i].id, &err) ==
-				    CV_OK &&
-			    auth_remove(l[i].secrets_dir, &err) == CV_OK) {
+					CV_OK &&
+				auth_remove(l[i].secrets_dir, &err) == CV_OK) {
 				printf("location %s: the app is no longer "
 				       "installed there: stopped (its calls "
-				       "stay in the store)\n", l[i].id);
+				       "stay in the store)\n",
+					l[i].id);
 				run->stopped++;
 			} else {
 				cli_fail(CV_EXIT_FAIL, "location", "%s: %s",
@@ -232,8 +245,8 @@ static int reconcile(struct run *run)
 	free(app);
 	if (rc != CV_OK) {
 		int code = cli_fail(rc == CV_EAUTH ? CV_EXIT_USAGE
-			: CV_EXIT_FAIL, "location", "agency %s: %s",
-			run->company_id, err);
+						   : CV_EXIT_FAIL,
+			"location", "agency %s: %s", run->company_id, err);
 		free(err);
 		return code;
 	}
@@ -241,7 +254,8 @@ static int reconcile(struct run *run)
 		if (auth_location_id_valid(ids[i])) {
 			add_one(run, ids[i]);
 		} else {
-			cli_fail(CV_EXIT_FAIL, "location", "agency %s lists a "
+			cli_fail(CV_EXIT_FAIL, "location",
+				"agency %s lists a "
 				"location id callvault cannot use: \"%.64s\"",
 				run->company_id, ids[i]);
 			run->failed++;
@@ -249,9 +263,10 @@ static int reconcile(struct run *run)
 	}
 	stop_missing(run, ids, n);
 	printf("agency %s: %zu installed location(s): %d added, %d already "
-	       "registered, %d stopped, %d failed%s\n", run->company_id, n,
-		run->added, run->kept, run->stopped, run->failed, run->own
-		? " (some have credentials of their own)" : "");
+	       "registered, %d stopped, %d failed%s\n",
+		run->company_id, n, run->added, run->kept, run->stopped,
+		run->failed,
+		run->own ? " (some have credentials of their own)" : "");
 	agency_ids_free(ids, n);
 	return run->failed ? CV_EXIT_FAIL : CV_EXIT_OK;
 }
@@ -280,8 +295,10 @@ int location_add_agency(struct cli *cli, int argc, char **argv)
 		run.version = xstrdup(a.version);
 		code = install(&run, &err);
 		if (code != CV_EXIT_OK)
-			cli_fail(code, "location", "agency install: %s; nothing "
-				"stored", err ? err : "failed");
+			cli_fail(code, "location",
+				"agency install: %s; nothing "
+				"stored",
+				err ? err : "failed");
 	}
 	if (code == CV_EXIT_OK)
 		code = reconcile(&run);

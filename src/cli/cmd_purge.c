@@ -41,7 +41,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		(long long)st.no_policy);
 	if (st.media)
 		printf("with them, the recordings and timed transcriptions "
-		       "of %lld call(s)\n", (long long)st.media);
+		       "of %lld call(s)\n",
+			(long long)st.media);
 	if (st.quarantine)
 		printf("%s %lld quarantine row(s) past retention\n",
 			o.dry_run ? "would remove" : "removed",

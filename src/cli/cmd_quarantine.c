@@ -30,7 +30,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		return cli_fail(CV_EXIT_USAGE, "quarantine",
 			"takes no arguments but --tz ZONE");
 	int zc;
-	struct store *s = cli_open_zoned(cli, "quarantine", STORE_NOCREATE, tz, &zc);
+	struct store *s = cli_open_zoned(cli, "quarantine", STORE_NOCREATE, tz,
+		&zc);
 	if (!s)
 		return zc;
 	struct rows r = { cli, 0 };

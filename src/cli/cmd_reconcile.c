@@ -55,13 +55,13 @@ static int parse(int argc, char **argv, struct args *a)
 			break;
 		case 's':
 			if (!cv_parse_iso8601(optarg, &a->o.since_ms) ||
-			    a->o.since_ms <= 0)
+				a->o.since_ms <= 0)
 				return cli_fail(CV_EXIT_USAGE, "reconcile",
 					"--since needs an ISO 8601 date");
 			break;
 		case 'u':
 			if (!cv_parse_iso8601(optarg, &a->o.until_ms) ||
-			    a->o.until_ms <= 0)
+				a->o.until_ms <= 0)
 				return cli_fail(CV_EXIT_USAGE, "reconcile",
 					"--until needs an ISO 8601 date");
 			break;
@@ -89,19 +89,21 @@ static int parse(int argc, char **argv, struct args *a)
 					"--timeout needs seconds (1 to 3600)");
 			a->o.timeout_ms = v * 1000;
 			break;
-		default:
-			return CV_EXIT_USAGE;
+		default: return CV_EXIT_USAGE;
 		}
 	}
 	if (optind != argc)
-		return cli_fail(CV_EXIT_USAGE, "reconcile", "unexpected "
-			"argument '%s'", argv[optind]);
+		return cli_fail(CV_EXIT_USAGE, "reconcile",
+			"unexpected "
+			"argument '%s'",
+			argv[optind]);
 	if (!a->o.until_ms)
 		a->o.until_ms = cv_now_ms();
 	if (!a->o.since_ms)
 		a->o.since_ms = a->o.until_ms - days * DAY_MS;
 	if (a->o.since_ms >= a->o.until_ms)
-		return cli_fail(CV_EXIT_USAGE, "reconcile", "--since must be "
+		return cli_fail(CV_EXIT_USAGE, "reconcile",
+			"--since must be "
 			"before --until");
 	return CV_EXIT_OK;
 }
@@ -114,8 +116,7 @@ static json_t *iso(int64_t ms)
 }
 
 /* The ids of one kind (at most max; all when max is 0). */
-static json_t *ids_json(const struct recon *r, enum recon_kind k,
-	size_t max)
+static json_t *ids_json(const struct recon *r, enum recon_kind k, size_t max)
 {
 	json_t *arr = json_array();
 	for (size_t i = 0; i < r->n_ids; i++) {
@@ -164,26 +165,25 @@ static json_t *location_json(const struct sync_result *res, bool days,
 			char b[32];
 			cv_format_iso8601(d->day, b);
 			b[10] = '\0';
-			json_array_append_new(arr, json_pack("{s:s,s:I,s:I,"
-				"s:I,s:I,s:I,s:I}", "day", b, "api",
-				(json_int_t)d->api, "store",
-				(json_int_t)d->store, "missing",
-				(json_int_t)d->missing, "differs",
-				(json_int_t)d->differs, "notListed",
-				(json_int_t)d->not_listed, "disposed",
-				(json_int_t)d->disposed));
+			json_array_append_new(arr,
+				json_pack("{s:s,s:I,s:I,"
+					  "s:I,s:I,s:I,s:I}",
+					"day", b, "api", (json_int_t)d->api,
+					"store", (json_int_t)d->store,
+					"missing", (json_int_t)d->missing,
+					"differs", (json_int_t)d->differs,
+					"notListed", (json_int_t)d->not_listed,
+					"disposed", (json_int_t)d->disposed));
 		}
 		json_object_set_new(o, "days", arr);
 	}
-	json_object_set_new(o, "missing", ids_json(r, RECON_MISSING,
-		max_ids));
-	json_object_set_new(o, "differs", ids_json(r, RECON_DIFFERS,
-		max_ids));
-	json_object_set_new(o, "notListed", ids_json(r, RECON_NOT_LISTED,
-		max_ids));
-	if (max_ids && ((size_t)r->missing > max_ids ||
-			   (size_t)r->differs > max_ids ||
-			   (size_t)r->not_listed > max_ids))
+	json_object_set_new(o, "missing", ids_json(r, RECON_MISSING, max_ids));
+	json_object_set_new(o, "differs", ids_json(r, RECON_DIFFERS, max_ids));
+	json_object_set_new(o, "notListed",
+		ids_json(r, RECON_NOT_LISTED, max_ids));
+	if (max_ids &&
+		((size_t)r->missing > max_ids || (size_t)r->differs > max_ids ||
+			(size_t)r->not_listed > max_ids))
 		json_object_set_new(o, "idsTruncatedAt",
 			json_integer((json_int_t)max_ids));
 	return o;
@@ -202,10 +202,11 @@ static void print_text(const struct sync_result *res)
 		cv_format_iso8601(d->day, b);
 		b[10] = '\0';
 		printf("%s  %s  api %lld  store %lld  missing %lld  differs "
-		       "%lld  not-listed %lld  disposed %lld\n", res->location,
-			b, (long long)d->api, (long long)d->store,
-			(long long)d->missing, (long long)d->differs,
-			(long long)d->not_listed, (long long)d->disposed);
+		       "%lld  not-listed %lld  disposed %lld\n",
+			res->location, b, (long long)d->api,
+			(long long)d->store, (long long)d->missing,
+			(long long)d->differs, (long long)d->not_listed,
+			(long long)d->disposed);
 	}
 	for (size_t i = 0; i < r->n_ids; i++) {
 		const struct recon_id *x = &r->ids[i];
@@ -284,8 +285,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		failed += res[i].error != NULL;
 		wanting += !res[i].error && !recon_clean(res[i].recon);
 		if (all)
-			json_array_append_new(all, location_json(&res[i],
-				true, 0));
+			json_array_append_new(all,
+				location_json(&res[i], true, 0));
 		else
 			print_text(&res[i]);
 	}
@@ -295,15 +296,18 @@ static int run(struct cli *cli, int argc, char **argv)
 		putchar('\n');
 		json_decref(top);
 	}
-	code = failed ? CV_EXIT_FAIL : wanting ? CV_EXIT_INTEGRITY
-					       : CV_EXIT_OK;
+	code = failed ? CV_EXIT_FAIL : wanting ? CV_EXIT_INTEGRITY : CV_EXIT_OK;
 	if (failed)
-		fprintf(stderr, "callvault reconcile: %zu of %zu locations "
-				"could not be listed\n", failed, n);
+		fprintf(stderr,
+			"callvault reconcile: %zu of %zu locations "
+			"could not be listed\n",
+			failed, n);
 	else if (wanting)
-		fprintf(stderr, "callvault reconcile: calls are missing or "
-				"differ in %zu of %zu locations (--repair "
-				"fetches them)\n", wanting, n);
+		fprintf(stderr,
+			"callvault reconcile: calls are missing or "
+			"differ in %zu of %zu locations (--repair "
+			"fetches them)\n",
+			wanting, n);
 out:
 	sync_results_free(res, n);
 	free(err);

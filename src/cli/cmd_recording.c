@@ -16,9 +16,8 @@
 #endif
 
 /* The request is audited before a byte is written, as `show` is. */
-static enum cv_err audit_get(struct store *s, struct cli *cli,
-	const char *id, const struct store_recording *r, const char *out,
-	char **err)
+static enum cv_err audit_get(struct store *s, struct cli *cli, const char *id,
+	const struct store_recording *r, const char *out, char **err)
 {
 	json_t *o = json_pack("{s:s,s:s,s:s,s:I}", "id", id, "sha256",
 		r->sha256, "out", out, "size", (json_int_t)r->size);
@@ -96,15 +95,17 @@ static int get(struct cli *cli, int argc, char **argv)
 			return CV_EXIT_USAGE;
 	}
 	if (optind + 1 != argc || !out)
-		return cli_fail(CV_EXIT_USAGE, "recording get", "usage: "
+		return cli_fail(CV_EXIT_USAGE, "recording get",
+			"usage: "
 			"callvault recording get CALL_ID --out FILE [--force]");
 	const char *id = argv[optind];
 	struct stat st;
 	if (!force && lstat(out, &st) == 0)
-		return cli_fail(CV_EXIT_USAGE, "recording get", "%s exists "
-			"(--force replaces it)", out);
-	struct store *s = cli_open_store(cli, "recording get",
-		STORE_NOCREATE);
+		return cli_fail(CV_EXIT_USAGE, "recording get",
+			"%s exists "
+			"(--force replaces it)",
+			out);
+	struct store *s = cli_open_store(cli, "recording get", STORE_NOCREATE);
 	if (!s)
 		return CV_EXIT_FAIL;
 	struct store_recording *v = NULL;
@@ -112,8 +113,10 @@ static int get(struct cli *cli, int argc, char **argv)
 	char *err = NULL;
 	enum cv_err rc = store_recordings_of_call(s, id, &v, &n, &err);
 	if (rc == CV_OK && n == 0)
-		rc = cv_error(&err, CV_ENOTFOUND, "no recording of call %s "
-			"(see `callvault status` for what is pending)", id);
+		rc = cv_error(&err, CV_ENOTFOUND,
+			"no recording of call %s "
+			"(see `callvault status` for what is pending)",
+			id);
 	/* the newest, when the same message was fetched twice with
 	 * different bytes (both rows are kept) */
 	const struct store_recording *r = n ? &v[n - 1] : NULL;
@@ -140,7 +143,8 @@ static int get(struct cli *cli, int argc, char **argv)
 static int run(struct cli *cli, int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "get") != 0)
-		return cli_fail(CV_EXIT_USAGE, "recording", "usage: callvault "
+		return cli_fail(CV_EXIT_USAGE, "recording",
+			"usage: callvault "
 			"recording get CALL_ID --out FILE [--force]");
 	return get(cli, argc - 1, argv + 1);
 }

@@ -10,8 +10,8 @@
 static void report(const char *path, const struct restore_stats *st)
 {
 	printf("%s: %lld calls, %lld versions added (%lld already there), "
-	       "%lld events", path, (long long)st->calls,
-		(long long)st->versions_added,
+	       "%lld events",
+		path, (long long)st->calls, (long long)st->versions_added,
 		(long long)st->versions_present, (long long)st->events);
 	if (st->recordings_added || st->recordings_present)
 		printf(", %lld recordings added (%lld already there)",
@@ -21,7 +21,8 @@ static void report(const char *path, const struct restore_stats *st)
 		printf(", %lld timed transcriptions",
 			(long long)st->transcriptions);
 	if (st->disposed)
-		printf("; %lld disposed of, not loaded", (long long)st->disposed);
+		printf("; %lld disposed of, not loaded",
+			(long long)st->disposed);
 	if (st->erasures)
 		printf("; %lld erasure%s carried, %lld call%s erased%s",
 			(long long)st->erasures, st->erasures == 1 ? "" : "s",
@@ -81,11 +82,12 @@ static int run(struct cli *cli, int argc, char **argv)
 			rc = restore_archive_s3(s, cl, argv[i], cli->actor, pk,
 				&st, &err);
 		else if (rc == CV_OK)
-			rc = restore_archive_signed(s, argv[i], cli->actor,
-				pk, &st, &err);
+			rc = restore_archive_signed(s, argv[i], cli->actor, pk,
+				&st, &err);
 		if (rc != CV_OK)
 			code = cli_fail(cli_exit_for(rc) == CV_EXIT_INTEGRITY
-					? CV_EXIT_INTEGRITY : CV_EXIT_FAIL,
+						? CV_EXIT_INTEGRITY
+						: CV_EXIT_FAIL,
 				"restore", "%s", err ? err : cv_strerror(rc));
 		else
 			report(argv[i], &st);

@@ -77,9 +77,10 @@ static int set(struct cli *cli, struct store *s, int argc, char **argv)
 static int run(struct cli *cli, int argc, char **argv)
 {
 	const char *tz = argc >= 2 && !strcmp(argv[1], "show")
-		? cli_take_tz(&argc, argv) : NULL;
+				 ? cli_take_tz(&argc, argv)
+				 : NULL;
 	if (argc < 2 || (strcmp(argv[1], "set") && strcmp(argv[1], "show")) ||
-	    (tz && !*tz))
+		(tz && !*tz))
 		return cli_fail(CV_EXIT_USAGE, "retention",
 			"set or show [--tz ZONE] (see --help)");
 	struct store *s = cli_open_store(cli, "retention", STORE_NOCREATE);

@@ -23,7 +23,7 @@ struct search_args {
 	enum out_format format;
 	bool count, literal, explain;
 	char *query;
-	const char *archives;     /* --archives DIR */
+	const char *archives; /* --archives DIR */
 };
 
 static const char *const sort_names[] = { "relevance", "newest", "oldest" };
@@ -34,8 +34,10 @@ static int take_opt(struct search_args *a, int c, const char *arg)
 	switch (c) {
 	case 'l':
 		if (!cli_parse_long(arg, 1, MAX_LIMIT, &v))
-			return cli_fail(CV_EXIT_USAGE, "search", "--limit needs "
-				"a number from 1 to %d", MAX_LIMIT);
+			return cli_fail(CV_EXIT_USAGE, "search",
+				"--limit needs "
+				"a number from 1 to %d",
+				MAX_LIMIT);
 		a->so.limit = v;
 		return 0;
 	case 'o':
@@ -98,7 +100,8 @@ static int parse_args(struct search_args *a, int argc, char **argv)
 	if (!cli_filters_finish(&a->cf, "search"))
 		return CV_EXIT_USAGE;
 	if (a->archives && (a->format == OUT_CSV || a->count))
-		return cli_fail(CV_EXIT_USAGE, "search", "--archives lists "
+		return cli_fail(CV_EXIT_USAGE, "search",
+			"--archives lists "
 			"calls: table or json, not --count or csv");
 	struct buf q;
 	buf_init(&q);
@@ -148,8 +151,7 @@ static char *audit_detail(const struct search_args *a,
 	if (a->literal)
 		json_object_set_new(o, "literal", json_true());
 	json_object_set_new(o, "filters", cli_filters_json(&a->cf));
-	json_object_set_new(o, "sort",
-		json_string(sort_names[a->so.sort]));
+	json_object_set_new(o, "sort", json_string(sort_names[a->so.sort]));
 	json_object_set_new(o, "limit", json_integer(a->so.limit));
 	json_object_set_new(o, "offset", json_integer(a->so.offset));
 	if (a->count)
@@ -243,8 +245,9 @@ static json_t *hits_json(const struct store_hit *h, size_t n,
 		json_object_set_new(o, "contactId", jstr(h[i].contact_id));
 		json_object_set_new(o, "fromNumber", jstr(h[i].from_number));
 		json_object_set_new(o, "createdAt", json_string(ts));
-		json_object_set_new(o, "duration", h[i].has_duration
-				? json_real(h[i].duration) : json_null());
+		json_object_set_new(o, "duration",
+			h[i].has_duration ? json_real(h[i].duration)
+					  : json_null());
 		size_t *r, nr;
 		char *snip = search_render(h[i].snippet, SEARCH_STYLE_PLAIN,
 			true, &r, &nr);
@@ -286,8 +289,7 @@ static void print_csv(const struct store_hit *h, size_t n)
 	struct buf b;
 	buf_init(&b);
 	const char *head[] = { "id", "createdAt", "locationId", "agentId",
-		"agentName", "contactId", "fromNumber", "duration",
-		"snippet" };
+		"agentName", "contactId", "fromNumber", "duration", "snippet" };
 	for (size_t i = 0; i < CV_ARRAY_LEN(head); i++)
 		export_csv_field(&b, head[i], i + 1 == CV_ARRAY_LEN(head));
 	for (size_t i = 0; i < n; i++) {
@@ -295,8 +297,8 @@ static void print_csv(const struct store_hit *h, size_t n)
 		cv_format_iso8601(h[i].created_at, ts);
 		if (h[i].has_duration)
 			snprintf(dur, sizeof(dur), "%.15g", h[i].duration);
-		char *snip = search_render(h[i].snippet,
-			SEARCH_STYLE_BRACKETS, true, NULL, NULL);
+		char *snip = search_render(h[i].snippet, SEARCH_STYLE_BRACKETS,
+			true, NULL, NULL);
 		const char *v[] = { h[i].id, ts, h[i].location_id,
 			h[i].agent_id, h[i].agent_name, h[i].contact_id,
 			h[i].from_number, dur, snip };
@@ -351,8 +353,9 @@ static int execute(struct cli *cli, struct search_args *a,
 		ao.ranked_among = NULL;
 		rc = search_purged_archives(s, a->archives, &ao, &p, &err);
 	}
-	char *detail = audit_detail(a, &p, rc == CV_OK && !a->count
-			? shown_ids(hits, (size_t)total, &p) : NULL);
+	char *detail = audit_detail(a, &p,
+		rc == CV_OK && !a->count ? shown_ids(hits, (size_t)total, &p)
+					 : NULL);
 	/* audited before anything is shown */
 	if (rc == CV_OK)
 		rc = store_audit_append(s, cli->actor, "search", detail,
@@ -362,8 +365,9 @@ static int execute(struct cli *cli, struct search_args *a,
 	int code = CV_EXIT_OK;
 	if (rc != CV_OK) {
 		/* an archive (--archives) that does not verify: 3 */
-		code = cli_fail(rc == CV_EPARSE ? CV_EXIT_USAGE
-			: rc == CV_EINTEGRITY ? CV_EXIT_INTEGRITY : CV_EXIT_FAIL,
+		code = cli_fail(rc == CV_EPARSE       ? CV_EXIT_USAGE
+				: rc == CV_EINTEGRITY ? CV_EXIT_INTEGRITY
+						      : CV_EXIT_FAIL,
 			"search", "%s", err ? err : cv_strerror(rc));
 	} else if (a->count) {
 		printf("%lld\n", (long long)total);
@@ -377,26 +381,28 @@ static int execute(struct cli *cli, struct search_args *a,
 	}
 	/* machine-readable output stays so: the note goes to stderr */
 	if (code == CV_EXIT_OK)
-		search_purged_note(&p, a->format == OUT_TABLE && !a->count
-				? stdout : stderr);
+		search_purged_note(&p,
+			a->format == OUT_TABLE && !a->count ? stdout : stderr);
 	search_purged_finish(&p);
 	if (code == CV_EXIT_OK && among > 0)
-		fprintf(stderr, "callvault search: ranked by relevance among the "
-				"%lld most recently stored matches (more match); "
-				"narrow with filters, or --sort newest lists "
-				"them all\n",
+		fprintf(stderr,
+			"callvault search: ranked by relevance among the "
+			"%lld most recently stored matches (more match); "
+			"narrow with filters, or --sort newest lists "
+			"them all\n",
 			(long long)among);
 	free(err);
 	store_hits_free(hits, n);
 	if (code == CV_EXIT_OK && (fflush(stdout) != 0 || ferror(stdout)))
-		code = cli_fail(CV_EXIT_FAIL, "search", "writing output failed");
+		code = cli_fail(CV_EXIT_FAIL, "search",
+			"writing output failed");
 	return code;
 }
 
 static int run(struct cli *cli, int argc, char **argv)
 {
 	struct search_args a = { .so = { .limit = 20,
-		.sort = STORE_SORT_NEWEST } };
+					 .sort = STORE_SORT_NEWEST } };
 	cli_filters_init(&a.cf);
 	int code = parse_args(&a, argc, argv);
 	if (code != 0) {
@@ -443,7 +449,7 @@ static bool needs_full(int argc, char **argv)
 {
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strncmp(argv[i], "--archives", 10) == 0 &&
-		    (argv[i][10] == '\0' || argv[i][10] == '='))
+			(argv[i][10] == '\0' || argv[i][10] == '='))
 			return true;
 	return false;
 }
@@ -451,85 +457,82 @@ static bool needs_full(int argc, char **argv)
 const struct cli_cmd cmd_search = {
 	.name = "search",
 	.summary = "search transcripts and summaries (audited)",
-	.help =
-	"usage: callvault [--db PATH] [--actor NAME] search [QUERY…] [filters]\n"
-	"         [--limit N] [--offset N] [--sort relevance|newest|oldest]\n"
-	"         [--format table|json|csv] [--count] [--literal] [--explain]\n"
-	"         [--archives DIR]\n"
-	"\n"
-	"Find calls whose summary or transcript match QUERY (the words after\n"
-	"the options are joined with spaces). An empty QUERY with filters\n"
-	"lists the calls the filters match. Every search is recorded in the\n"
-	"audit log (`callvault audit`), with --actor or the OS user.\n"
-	"\n"
-	"Query language:\n"
-	"  refund manager        both words (AND is implied); word forms match:\n"
-	"                        refund finds refunds, refunded\n"
-	"  \"cancellation fee\"    the words next to each other, in this order\n"
-	"  refund OR credit      either;  refund NOT manager  the first "
-	"without\n"
-	"                        the second;  NOT refund  calls without it\n"
-	"  (refund OR credit) AND manager   parentheses group\n"
-	"  NEAR(refund manager, 5)  within 5 words of each other (default "
-	"10)\n"
-	"  cancel*               words that start with cancel\n"
-	"  summary:refund        only in the summary\n"
-	"  transcript:refund     only in the transcript\n"
-	"  bot:\"cancellation fee\"  only in what the voice agent said\n"
-	"  human:manager         only in what the caller said\n"
-	"  human:(refund OR credit)  a field applies to a group too\n"
-	"Punctuation needs no escaping: maria@example.com, don't, co-pay, "
-	"3.5%,\n"
-	"+1 (555) 010-2030 match the text as written. A number of 3 or more\n"
-	"digits also matches as a fragment of longer numbers (4242 finds a "
-	"card\n"
-	"ending in 4242; 5550102030 finds +1 (555) 010-2030) in the caller's\n"
-	"number, the summary and the transcript; inside bot:/human:/summary:\n"
-	"it matches whole numbers only. Operators are upper case; and/or/not\n"
-	"are ordinary words. A query that cannot be read is an error (exit 2)\n"
-	"naming the position, never an empty result.\n"
-	"\n"
-	"  --literal       QUERY is exact text: calls whose summary or "
-	"transcript\n"
-	"                  contain it byte for byte (case and punctuation "
-	"count)\n"
-	"  --limit N       at most N calls (default 20, at most 10000)\n"
-	"  --offset N      skip the first N\n"
-	"  --sort ORDER    newest (default), oldest, or relevance (BM25 "
-	"over at most\n"
-	"                  the 2,000 most recently stored matches; "
-	"queries with\n"
-	"                  number fragments or a leading NOT sort newest)\n"
-	"  --format F      table (default; hits in bold on a terminal, [hit] "
-	"when\n"
-	"                  NO_COLOR is set or not a terminal), json (array of\n"
-	"                  objects with snippet and snippetRanges: [start, end)\n"
-	"                  in code points), csv\n"
-	"  --count         print only the number of matching calls\n"
-	"  --explain       print the FTS5 expression and the SQL (runnable in "
-	"the\n                  sqlite3 shell) and exit; nothing is searched\n"
-	"  --archives DIR  also search the archives (under DIR, as `archive\n"
-	"                  --out DIR` laid them out) of the months whose calls\n"
-	"                  purge removed: each is verified and loaded into a\n"
-	"                  private temporary store and searched the same way;\n"
-	"                  their matches are listed after the live ones\n"
-	"                  (json: with \"archive\"), and the archives go to\n"
-	"                  the audit entry\n"
-	"\n"
-	"When the period searched (--from/--to, by month; none: all) had calls\n"
-	"that purge removed, a note says how many and names the archives that\n"
-	"hold them (after the table; on stderr for json and csv).\n"
-	"\n"
-	CLI_FILTERS_HELP
-	"\n"
-	"Examples:\n"
-	"  callvault search 'refund AND manager' --from 2026-03-01 --to "
-	"2026-03-31\n"
-	"  callvault search --number '+1 512-555-0143' --sort newest\n"
-	"  callvault search 'bot:\"cancellation fee\"' --agent Billing\n"
-	"  callvault search 4242 --format json\n"
-	"Exit codes: 0 (also when nothing matches), 1 failure, 2 bad query or "
-	"option.\n",
+	.help = "usage: callvault [--db PATH] [--actor NAME] search [QUERY…] [filters]\n"
+		"         [--limit N] [--offset N] [--sort relevance|newest|oldest]\n"
+		"         [--format table|json|csv] [--count] [--literal] [--explain]\n"
+		"         [--archives DIR]\n"
+		"\n"
+		"Find calls whose summary or transcript match QUERY (the words after\n"
+		"the options are joined with spaces). An empty QUERY with filters\n"
+		"lists the calls the filters match. Every search is recorded in the\n"
+		"audit log (`callvault audit`), with --actor or the OS user.\n"
+		"\n"
+		"Query language:\n"
+		"  refund manager        both words (AND is implied); word forms match:\n"
+		"                        refund finds refunds, refunded\n"
+		"  \"cancellation fee\"    the words next to each other, in this order\n"
+		"  refund OR credit      either;  refund NOT manager  the first "
+		"without\n"
+		"                        the second;  NOT refund  calls without it\n"
+		"  (refund OR credit) AND manager   parentheses group\n"
+		"  NEAR(refund manager, 5)  within 5 words of each other (default "
+		"10)\n"
+		"  cancel*               words that start with cancel\n"
+		"  summary:refund        only in the summary\n"
+		"  transcript:refund     only in the transcript\n"
+		"  bot:\"cancellation fee\"  only in what the voice agent said\n"
+		"  human:manager         only in what the caller said\n"
+		"  human:(refund OR credit)  a field applies to a group too\n"
+		"Punctuation needs no escaping: maria@example.com, don't, co-pay, "
+		"3.5%,\n"
+		"+1 (555) 010-2030 match the text as written. A number of 3 or more\n"
+		"digits also matches as a fragment of longer numbers (4242 finds a "
+		"card\n"
+		"ending in 4242; 5550102030 finds +1 (555) 010-2030) in the caller's\n"
+		"number, the summary and the transcript; inside bot:/human:/summary:\n"
+		"it matches whole numbers only. Operators are upper case; and/or/not\n"
+		"are ordinary words. A query that cannot be read is an error (exit 2)\n"
+		"naming the position, never an empty result.\n"
+		"\n"
+		"  --literal       QUERY is exact text: calls whose summary or "
+		"transcript\n"
+		"                  contain it byte for byte (case and punctuation "
+		"count)\n"
+		"  --limit N       at most N calls (default 20, at most 10000)\n"
+		"  --offset N      skip the first N\n"
+		"  --sort ORDER    newest (default), oldest, or relevance (BM25 "
+		"over at most\n"
+		"                  the 2,000 most recently stored matches; "
+		"queries with\n"
+		"                  number fragments or a leading NOT sort newest)\n"
+		"  --format F      table (default; hits in bold on a terminal, [hit] "
+		"when\n"
+		"                  NO_COLOR is set or not a terminal), json (array of\n"
+		"                  objects with snippet and snippetRanges: [start, end)\n"
+		"                  in code points), csv\n"
+		"  --count         print only the number of matching calls\n"
+		"  --explain       print the FTS5 expression and the SQL (runnable in "
+		"the\n                  sqlite3 shell) and exit; nothing is searched\n"
+		"  --archives DIR  also search the archives (under DIR, as `archive\n"
+		"                  --out DIR` laid them out) of the months whose calls\n"
+		"                  purge removed: each is verified and loaded into a\n"
+		"                  private temporary store and searched the same way;\n"
+		"                  their matches are listed after the live ones\n"
+		"                  (json: with \"archive\"), and the archives go to\n"
+		"                  the audit entry\n"
+		"\n"
+		"When the period searched (--from/--to, by month; none: all) had calls\n"
+		"that purge removed, a note says how many and names the archives that\n"
+		"hold them (after the table; on stderr for json and csv).\n"
+		"\n" CLI_FILTERS_HELP "\n"
+		"Examples:\n"
+		"  callvault search 'refund AND manager' --from 2026-03-01 --to "
+		"2026-03-31\n"
+		"  callvault search --number '+1 512-555-0143' --sort newest\n"
+		"  callvault search 'bot:\"cancellation fee\"' --agent Billing\n"
+		"  callvault search 4242 --format json\n"
+		"Exit codes: 0 (also when nothing matches), 1 failure, 2 bad query or "
+		"option.\n",
 	.run = run,
 	.needs_full = needs_full,
 };

@@ -25,7 +25,7 @@ struct serve_opts {
 	const char *metrics_token_file;
 	const char *keys[16];
 	size_t n_keys;
-	char proxy[16][CLIENT_ADDR_MAX];   /* --trusted-proxy, normalised */
+	char proxy[16][CLIENT_ADDR_MAX]; /* --trusted-proxy, normalised */
 	const char *proxies[16];
 	size_t n_proxies;
 	int64_t cutoff_ms;
@@ -42,9 +42,11 @@ static int parse_opt(int c, const char *arg, struct serve_opts *o)
 	case 'H': o->header_secret_file = arg; return 0;
 	case 'K': o->metrics_token_file = arg; return 0;
 	case 'U':
-		if ((strncmp(arg, "https://", 8) && strncmp(arg, "http://", 7)) ||
-		    strchr(strchr(arg, ':') + 3, '/') != NULL)
-			return cli_fail(CV_EXIT_USAGE, "serve", "--public-url "
+		if ((strncmp(arg, "https://", 8) &&
+			    strncmp(arg, "http://", 7)) ||
+			strchr(strchr(arg, ':') + 3, '/') != NULL)
+			return cli_fail(CV_EXIT_USAGE, "serve",
+				"--public-url "
 				"wants http(s)://HOST[:PORT], the origin "
 				"browsers see (no path)");
 		o->console.public_url = arg;
@@ -62,9 +64,11 @@ static int parse_opt(int c, const char *arg, struct serve_opts *o)
 				"at most %zu --trusted-proxy addresses",
 				CV_ARRAY_LEN(o->proxies));
 		if (!client_addr_normal(arg, o->proxy[o->n_proxies]))
-			return cli_fail(CV_EXIT_USAGE, "serve", "--trusted-proxy "
+			return cli_fail(CV_EXIT_USAGE, "serve",
+				"--trusted-proxy "
 				"'%s' is not an IPv4 or IPv6 address (one "
-				"address, no port, no mask)", arg);
+				"address, no port, no mask)",
+				arg);
 		o->proxies[o->n_proxies] = o->proxy[o->n_proxies];
 		o->n_proxies++;
 		return 0;
@@ -83,8 +87,7 @@ static int parse_opt(int c, const char *arg, struct serve_opts *o)
 	} nums[] = { { 't', "--timeout", 1, 3600 },
 		{ 'm', "--max-connections", 1, 100000 },
 		{ 'b', "--busy-timeout", 1, 600000 },
-		{ 'B', "--max-batch", 1, 100000 },
-		{ 'g', "--grace", 0, 3600 },
+		{ 'B', "--max-batch", 1, 100000 }, { 'g', "--grace", 0, 3600 },
 		{ 'M', "--max-store-mb", 1, 100000000 },
 		{ 'I', "--session-idle-s", 1, 86400 },
 		{ 'A', "--session-max-s", 1, 7 * 86400 },
@@ -188,7 +191,8 @@ static void raise_nofile(unsigned max_connections)
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
 		return;
 	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want
-		? rl.rlim_max : want;
+			      ? rl.rlim_max
+			      : want;
 	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
 		cv_warn("msg=\"open file limit below what --max-connections "
 			"needs\" limit=%llu needed=%llu",
@@ -250,7 +254,8 @@ static enum cv_err fetch_recording(struct store *s, struct blobstore *b,
 	enum cv_err rc = storage_blob_fetch(s, b, sha256, NULL, errmsg);
 	if (rc == CV_OK)
 		cv_info("msg=\"console: recording fetched back "
-			"from S3\" sha256=%s", sha256);
+			"from S3\" sha256=%s",
+			sha256);
 	return rc;
 }
 
@@ -308,7 +313,8 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (o.metrics_token_file) {
 		char *err = NULL;
 		if (cv_read_secret(o.metrics_token_file, &metrics_token,
-			    &err) != CV_OK || strlen(metrics_token) < 16) {
+			    &err) != CV_OK ||
+			strlen(metrics_token) < 16) {
 			code = cli_fail(CV_EXIT_USAGE, "serve",
 				"--metrics-token-file %s: %s",
 				o.metrics_token_file,

@@ -30,8 +30,8 @@ static void print_block(const char *text)
 	char *t = cv_term_safe(text, CV_SAFE_NEWLINES);
 	for (char *line = t, *nl; line; line = nl ? nl + 1 : NULL) {
 		nl = strchr(line, '\n');
-		printf("  %.*s\n", (int)(nl ? (size_t)(nl - line) : strlen(line)),
-			line);
+		printf("  %.*s\n",
+			(int)(nl ? (size_t)(nl - line) : strlen(line)), line);
 	}
 	free(t);
 }
@@ -66,7 +66,8 @@ static void print_call(const struct cli *cli, const struct store_call *sc,
 		char at[TZ_TIME_LEN] = "";
 		if (c->actions[i].executed_at)
 			cli_time(cli, c->actions[i].executed_at, at);
-		printf("%s %s \"%s\"%s%s\n", i == 0 ? "Actions      " : "             ",
+		printf("%s %s \"%s\"%s%s\n",
+			i == 0 ? "Actions      " : "             ",
 			c->actions[i].type ? cv_safe(&k, c->actions[i].type)
 					   : "?",
 			c->actions[i].name ? cv_safe(&k, c->actions[i].name)
@@ -74,8 +75,7 @@ static void print_call(const struct cli *cli, const struct store_call *sc,
 			*at ? " at " : "", at);
 	}
 	cv_safe_finish(&k);
-	printf("Versions      %d\n",
-		sc->n_versions);
+	printf("Versions      %d\n", sc->n_versions);
 	if (c->n_redacted)
 		printf("Redacted      %d secret(s) scrubbed before storing\n",
 			c->n_redacted);
@@ -122,11 +122,10 @@ static int version_json(const struct store_version *v, void *arg)
 	json_object_set_new(o, "seq", json_integer(v->seq));
 	json_object_set_new(o, "source",
 		json_string(store_source_name(v->source)));
-	json_object_set_new(o, "trust",
-		json_string(store_cred_name(v->auth)));
+	json_object_set_new(o, "trust", json_string(store_cred_name(v->auth)));
 	json_object_set_new(o, "current", json_boolean(v->current));
-	json_object_set_new(o, "notCurrent", v->not_current
-			? json_string(v->not_current) : json_null());
+	json_object_set_new(o, "notCurrent",
+		v->not_current ? json_string(v->not_current) : json_null());
 	json_object_set_new(o, "receivedAt", json_string(ts));
 	json_object_set_new(o, "receivedSha256", json_string(v->raw_sha256));
 	json_object_set_new(o, "canonicalSha256",
@@ -161,8 +160,8 @@ static int print_event(const struct store_webhook_event *e, void *arg)
 }
 
 /* Every view of a call is audited, before anything is printed. */
-static enum cv_err audit_show(struct store *s, struct cli *cli,
-	const char *id, const char *highlight, char **err)
+static enum cv_err audit_show(struct store *s, struct cli *cli, const char *id,
+	const char *highlight, char **err)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_string(id));
@@ -182,14 +181,14 @@ static int event_json(const struct store_webhook_event *e, void *arg)
 	cv_format_iso8601(e->received_at, ts);
 	json_t *o = json_object();
 	json_object_set_new(o, "receivedAt", json_string(ts));
-	json_object_set_new(o, "type", e->type ? json_string(e->type)
-						 : json_null());
-	json_object_set_new(o, "outcome", e->outcome
-			? json_string(e->outcome) : json_null());
+	json_object_set_new(o, "type",
+		e->type ? json_string(e->type) : json_null());
+	json_object_set_new(o, "outcome",
+		e->outcome ? json_string(e->outcome) : json_null());
 	json_object_set_new(o, "dedupKey", json_string(e->dedup_key));
 	json_object_set_new(o, "bodySha256", json_string(e->body_sha256));
-	json_object_set_new(o, "signature", e->signature
-			? json_string(e->signature) : json_null());
+	json_object_set_new(o, "signature",
+		e->signature ? json_string(e->signature) : json_null());
 	json_array_append_new(arg, o);
 	return 0;
 }
@@ -208,7 +207,7 @@ static void not_found(struct store *s, const char *id, char **err)
 {
 	char *why = NULL;
 	if (store_get_tombstone(s, id, say_disposed, &why, NULL) == CV_OK &&
-	    why) {
+		why) {
 		free(*err);
 		*err = why;
 	}
@@ -259,10 +258,11 @@ static int run(struct cli *cli, int argc, char **argv)
 		rc = audit_show(s, cli, id, highlight, &err);
 	if (rc == CV_OK && json) {
 		json_t *o = json_object();
-		json_object_set_new(o, "call", json_loads(sc.log.canonical, 0,
-						       NULL));
-		json_object_set_new(o, "agentName", sc.agent_name
-				? json_string(sc.agent_name) : json_null());
+		json_object_set_new(o, "call",
+			json_loads(sc.log.canonical, 0, NULL));
+		json_object_set_new(o, "agentName",
+			sc.agent_name ? json_string(sc.agent_name)
+				      : json_null());
 		json_object_set_new(o, "nVersions",
 			json_integer(sc.n_versions));
 		if (versions) {
@@ -324,7 +324,8 @@ static int run(struct cli *cli, int argc, char **argv)
 
 const struct cli_cmd cmd_show = {
 	.name = "show",
-	.summary = "show one call: fields, agent, transcript, recording, versions",
+	.summary =
+		"show one call: fields, agent, transcript, recording, versions",
 	.help = "usage: callvault [--db PATH] show CALL_ID [--versions] "
 		"[--json] [--highlight QUERY] [--tz ZONE]\n"
 		"\n"

@@ -81,8 +81,9 @@ static int run(struct cli *cli, int argc, char **argv)
 			return CV_EXIT_USAGE;
 	}
 	if (optind < argc)
-		return cli_fail(CV_EXIT_USAGE, "stats", "unexpected argument "
-							"'%s'",
+		return cli_fail(CV_EXIT_USAGE, "stats",
+			"unexpected argument "
+			"'%s'",
 			argv[optind]);
 	int zc;
 	struct store *s = cli_open_zoned(cli, "stats", STORE_NOCREATE, tz, &zc);

@@ -28,11 +28,11 @@ static json_t *location_json(const struct store_status_location *l)
 	json_object_set_new(o, "lastRunAt", time_or_null(l->last_run_at));
 	json_object_set_new(o, "lastSuccessAt", time_or_null(l->last_ok_at));
 	json_object_set_new(o, "checkpoint", time_or_null(l->checkpoint_ms));
-	json_object_set_new(o, "lastError", l->last_error
-			? json_string(l->last_error) : json_null());
+	json_object_set_new(o, "lastError",
+		l->last_error ? json_string(l->last_error) : json_null());
 	json_object_set_new(o, "fetchQueued", json_integer(l->queued));
-	json_object_set_new(o, "callsBehind", l->behind >= 0
-			? json_integer(l->behind) : json_null());
+	json_object_set_new(o, "callsBehind",
+		l->behind >= 0 ? json_integer(l->behind) : json_null());
 	json_object_set_new(o, "callsBehindAsOf", time_or_null(l->behind_at));
 	return o;
 }
@@ -45,7 +45,7 @@ static json_t *media_json(struct store *s, const char *loc)
 	for (int k = 0; k < MEDIA_N_KIND; k++) {
 		struct store_media_counts c;
 		if (store_media_counts(s, loc, (enum media_kind)k, &c, NULL) !=
-		    CV_OK) {
+			CV_OK) {
 			json_decref(o);
 			return json_null();
 		}
@@ -91,22 +91,24 @@ static void print_json(struct store *s, const struct store_status *st,
 	json_object_set_new(q, "depth", json_integer(st->queue_depth));
 	json_object_set_new(q, "failing", json_integer(st->queue_failing));
 	json_object_set_new(q, "oldestAt", time_or_null(st->queue_oldest_at));
-	json_object_set_new(q, "oldestAgeSeconds", st->queue_oldest_at > 0
+	json_object_set_new(q, "oldestAgeSeconds",
+		st->queue_oldest_at > 0
 			? json_integer((now - st->queue_oldest_at) / 1000)
 			: json_null());
 	json_object_set_new(o, "fetchQueue", q);
 	for (size_t i = 0; i < st->n_locations; i++) {
 		json_t *l = location_json(&st->locations[i]);
-		json_object_set_new(l, "media", media_json(s,
-			st->locations[i].id));
+		json_object_set_new(l, "media",
+			media_json(s, st->locations[i].id));
 		json_array_append_new(locs, l);
 	}
 	for (size_t i = 0; i < st->n_archives; i++)
 		json_array_append_new(arch, archive_json(&st->archives[i]));
 	json_object_set_new(o, "locations", locs);
 	json_object_set_new(o, "archives", arch);
-	json_object_set_new(o, "auditHead", json_pack("{s:I,s:s}", "id",
-		(json_int_t)h->id, "hash", h->hash));
+	json_object_set_new(o, "auditHead",
+		json_pack("{s:I,s:s}", "id", (json_int_t)h->id, "hash",
+			h->hash));
 	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 	fputc('\n', stdout);
 	json_decref(o);
@@ -140,7 +142,8 @@ static void print_locations(const struct cli *cli,
 		printf("%-24s %9lld %7s %-25s %-25s %s%s\n", l->id,
 			(long long)l->calls, behind,
 			l->registered || l->last_run_at
-				? when(cli, l->last_ok_at, a) : "(not synced)",
+				? when(cli, l->last_ok_at, a)
+				: "(not synced)",
 			when(cli, l->last_run_at, b),
 			l->last_error ? l->last_error : "-",
 			l->queued ? " (fetches queued)" : "");
@@ -157,7 +160,7 @@ static void print_media(struct store *s, const struct store_status *st)
 			struct store_media_counts c;
 			if (store_media_counts(s, st->locations[i].id,
 				    (enum media_kind)k, &c, NULL) != CV_OK ||
-			    c.pending + c.done + c.missing + c.denied == 0)
+				c.pending + c.done + c.missing + c.denied == 0)
 				continue;
 			if (!head)
 				printf("\n%-24s %-13s %7s %7s %7s %7s\n",
@@ -173,8 +176,7 @@ static void print_media(struct store *s, const struct store_status *st)
 	}
 }
 
-static void print_archives(const struct cli *cli,
-	const struct store_status *st)
+static void print_archives(const struct cli *cli, const struct store_status *st)
 {
 	char a[TZ_TIME_LEN], b[TZ_TIME_LEN];
 	if (st->n_archives == 0) {
@@ -236,7 +238,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		return cli_fail(CV_EXIT_USAGE, "status",
 			"unexpected argument '%s'", argv[optind]);
 	int zc;
-	struct store *s = cli_open_zoned(cli, "status", STORE_NOCREATE, tz, &zc);
+	struct store *s = cli_open_zoned(cli, "status", STORE_NOCREATE, tz,
+		&zc);
 	if (!s)
 		return zc;
 	struct store_status st;

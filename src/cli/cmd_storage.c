@@ -23,14 +23,17 @@ static bool key_file_ok(const char *path, const char *opt)
 		return false;
 	}
 	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-		cli_fail(CV_EXIT_USAGE, "storage", "%s %s: not a readable "
-			"file", opt, path);
+		cli_fail(CV_EXIT_USAGE, "storage",
+			"%s %s: not a readable "
+			"file",
+			opt, path);
 		return false;
 	}
 	if (st.st_mode & 077) {
-		cli_fail(CV_EXIT_USAGE, "storage", "%s %s is readable by group "
-			"or others (mode %03o); chmod 600 it", opt, path,
-			(unsigned)(st.st_mode & 0777));
+		cli_fail(CV_EXIT_USAGE, "storage",
+			"%s %s is readable by group "
+			"or others (mode %03o); chmod 600 it",
+			opt, path, (unsigned)(st.st_mode & 0777));
 		return false;
 	}
 	return true;
@@ -40,8 +43,9 @@ static bool key_file_ok(const char *path, const char *opt)
 static bool bucket_ok(const char *b)
 {
 	size_t n = strlen(b);
-	return n >= 3 && n <= 63 && strspn(b, "abcdefghijklmnopqrstuvwxyz"
-					       "0123456789.-") == n;
+	return n >= 3 && n <= 63 &&
+	       strspn(b, "abcdefghijklmnopqrstuvwxyz"
+			 "0123456789.-") == n;
 }
 
 static int fail_rc(const char *what, enum cv_err rc, char *err)
@@ -73,7 +77,8 @@ static int add(struct cli *cli, int argc, char **argv)
 		{ "default", no_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct store_storage t = { .region = "us-east-1", .prefix = "",
+	struct store_storage t = { .region = "us-east-1",
+		.prefix = "",
 		.lock_mode = "COMPLIANCE" };
 	const char *ak = NULL, *sk = NULL;
 	enum s3_lock_mode mode;
@@ -101,20 +106,24 @@ static int add(struct cli *cli, int argc, char **argv)
 		return cli_fail(CV_EXIT_USAGE, "storage", "add takes one NAME");
 	t.name = argv[optind];
 	if (!*t.name || strlen(t.name) > 64 || strchr(t.name, '/'))
-		return cli_fail(CV_EXIT_USAGE, "storage", "NAME: 1-64 bytes, "
+		return cli_fail(CV_EXIT_USAGE, "storage",
+			"NAME: 1-64 bytes, "
 			"no '/'");
 	if (!t.endpoint || (strncmp(t.endpoint, "http://", 7) &&
-			    strncmp(t.endpoint, "https://", 8)))
-		return cli_fail(CV_EXIT_USAGE, "storage", "--endpoint must be "
+				   strncmp(t.endpoint, "https://", 8)))
+		return cli_fail(CV_EXIT_USAGE, "storage",
+			"--endpoint must be "
 			"an http:// or https:// URL");
 	if (!t.bucket || !bucket_ok(t.bucket))
-		return cli_fail(CV_EXIT_USAGE, "storage", "--bucket must be "
+		return cli_fail(CV_EXIT_USAGE, "storage",
+			"--bucket must be "
 			"3-63 of a-z 0-9 . -");
 	if (*t.prefix == '/' || strlen(t.prefix) > 512)
-		return cli_fail(CV_EXIT_USAGE, "storage", "--prefix: no "
+		return cli_fail(CV_EXIT_USAGE, "storage",
+			"--prefix: no "
 			"leading '/', at most 512 bytes");
 	if (!key_file_ok(ak, "--access-key-file") ||
-	    !key_file_ok(sk, "--secret-key-file"))
+		!key_file_ok(sk, "--secret-key-file"))
 		return CV_EXIT_USAGE;
 	char *pfx = NULL;
 	if (*t.prefix && t.prefix[strlen(t.prefix) - 1] != '/')
@@ -125,8 +134,8 @@ static int add(struct cli *cli, int argc, char **argv)
 	char *err = NULL;
 	enum cv_err rc = s ? store_storage_add(s, &t, cli->actor, &err)
 			   : CV_EDB;
-	char *d = xasprintf("{\"storage\":\"%s\",\"bucket\":\"%s\"}",
-		t.name, t.bucket);
+	char *d = xasprintf("{\"storage\":\"%s\",\"bucket\":\"%s\"}", t.name,
+		t.bucket);
 	if (rc == CV_OK)
 		rc = store_audit_append(s, cli->actor, "storage-add", d, 0,
 			&err);
@@ -136,8 +145,8 @@ static int add(struct cli *cli, int argc, char **argv)
 	store_close(s);
 	if (rc == CV_OK)
 		printf("storage %s added (s3://%s/%s, %s); run `callvault "
-		       "storage check %s`\n", t.name, t.bucket, t.prefix,
-			t.lock_mode, t.name);
+		       "storage check %s`\n",
+			t.name, t.bucket, t.prefix, t.lock_mode, t.name);
 	free(pfx);
 	if (!s)
 		return CV_EXIT_FAIL;
@@ -161,8 +170,8 @@ static int list(struct cli *cli, int argc, char **argv)
 	struct cv_safe k = { 0 };
 	for (size_t i = 0; i < n; i++)
 		printf("%s%s  %s  s3://%s/%s  %s%s  region %s\n",
-			cv_safe(&k, v[i].name), v[i].is_default ? " (default)"
-							       : "",
+			cv_safe(&k, v[i].name),
+			v[i].is_default ? " (default)" : "",
 			cv_safe(&k, v[i].endpoint), v[i].bucket,
 			cv_safe(&k, v[i].prefix), v[i].lock_mode,
 			v[i].path_style ? "  path-style" : "",
@@ -190,7 +199,8 @@ static int remove_target(struct cli *cli, int argc, char **argv)
 		force = true;
 	}
 	if (optind + 1 != argc)
-		return cli_fail(CV_EXIT_USAGE, "storage", "remove takes one "
+		return cli_fail(CV_EXIT_USAGE, "storage",
+			"remove takes one "
 			"NAME");
 	const char *name = argv[optind];
 	struct store *s = cli_open_store(cli, "storage", STORE_NOCREATE);
@@ -203,7 +213,8 @@ static int remove_target(struct cli *cli, int argc, char **argv)
 	if (rc == CV_OK)
 		rc = store_remote_count(s, name, &na, &nb, &err);
 	if (rc == CV_OK && (na || nb) && !force) {
-		int code = cli_fail(CV_EXIT_FAIL, "storage", "remove %s: the "
+		int code = cli_fail(CV_EXIT_FAIL, "storage",
+			"remove %s: the "
 			"store records %lld archive(s) and %lld recording(s) "
 			"in s3://%s/%s. Without the target, storage verify, "
 			"restore --from, recording get and the legal holds "
@@ -211,8 +222,8 @@ static int remove_target(struct cli *cli, int argc, char **argv)
 			"verify. --force removes it anyway: the objects stay "
 			"in the bucket, locked (nothing is deleted), and the "
 			"store keeps its records of them, reachable again by "
-			"adding a target of this name", name, (long long)na,
-			(long long)nb, t.bucket, t.prefix);
+			"adding a target of this name",
+			name, (long long)na, (long long)nb, t.bucket, t.prefix);
 		store_storage_finish(&t);
 		store_close(s);
 		return code;
@@ -241,9 +252,10 @@ static int remove_target(struct cli *cli, int argc, char **argv)
 	free(d);
 	if (rc == CV_OK)
 		printf("storage %s removed (nothing deleted in s3://%s/%s%s)\n",
-			name, t.bucket, t.prefix, na || nb
-			? "; the store still records what is there" : "");
-	store_storage_finish(&t);  /* zeroed when not found */
+			name, t.bucket, t.prefix,
+			na || nb ? "; the store still records what is there"
+				 : "");
+	store_storage_finish(&t); /* zeroed when not found */
 	store_close(s);
 	return rc == CV_OK ? CV_EXIT_OK : fail_rc("remove", rc, err);
 }
@@ -266,12 +278,16 @@ static int with_target(struct cli *cli, int argc, char **argv)
 			continue;
 		}
 		if (c == 'D')
-			return cli_fail(CV_EXIT_USAGE, "storage", "%s: --deep "
-				"is for verify only", sub);
+			return cli_fail(CV_EXIT_USAGE, "storage",
+				"%s: --deep "
+				"is for verify only",
+				sub);
 		if (c != 'o' || strcmp(sub, "gc") ||
-		    !cli_parse_long(optarg, 0, 24 * 3650, &hours))
-			return cli_fail(CV_EXIT_USAGE, "storage", "%s: "
-				"--older-than-hours N is for gc only", sub);
+			!cli_parse_long(optarg, 0, 24 * 3650, &hours))
+			return cli_fail(CV_EXIT_USAGE, "storage",
+				"%s: "
+				"--older-than-hours N is for gc only",
+				sub);
 	}
 	if (optind + 1 < argc)
 		return cli_fail(CV_EXIT_USAGE, "storage", "%s takes one NAME",
@@ -283,7 +299,8 @@ static int with_target(struct cli *cli, int argc, char **argv)
 	char *err = NULL;
 	enum cv_err rc;
 	if (!strcmp(sub, "verify")) {
-		struct storage_verify_opts o = { .name = name, .out = stdout,
+		struct storage_verify_opts o = { .name = name,
+			.out = stdout,
 			.deep = deep };
 		rc = storage_verify(s, &o, &err);
 		store_close(s);
@@ -322,7 +339,8 @@ static int with_target(struct cli *cli, int argc, char **argv)
 static int run(struct cli *cli, int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_fail(CV_EXIT_USAGE, "storage", "add, list, remove, "
+		return cli_fail(CV_EXIT_USAGE, "storage",
+			"add, list, remove, "
 			"check, gc, verify or holds? (callvault storage --help)");
 	const char *sub = argv[1];
 	if (!strcmp(sub, "add"))
@@ -332,10 +350,9 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (!strcmp(sub, "remove"))
 		return remove_target(cli, argc - 1, argv + 1);
 	if (!strcmp(sub, "check") || !strcmp(sub, "gc") ||
-	    !strcmp(sub, "verify") || !strcmp(sub, "holds"))
+		!strcmp(sub, "verify") || !strcmp(sub, "holds"))
 		return with_target(cli, argc - 1, argv + 1);
-	return cli_fail(CV_EXIT_USAGE, "storage", "unknown subcommand %s",
-		sub);
+	return cli_fail(CV_EXIT_USAGE, "storage", "unknown subcommand %s", sub);
 }
 
 const struct cli_cmd cmd_storage = {

@@ -38,8 +38,10 @@ static int take_sel(struct sargs *a, const char *cmd)
 	a->sel = (struct store_subject_sel){
 		.contact_id = f->contact,
 		.e164 = f->number_e164[0] ? f->number_e164 : NULL,
-		.has_from = f->has_from, .from_ms = f->from_ms,
-		.has_to = f->has_to, .to_ms = f->to_ms,
+		.has_from = f->has_from,
+		.from_ms = f->from_ms,
+		.has_to = f->has_to,
+		.to_ms = f->to_ms,
 	};
 	return CV_EXIT_OK;
 }
@@ -91,10 +93,13 @@ static int parse(struct sargs *a, int argc, char **argv, const char *cmd)
 		case 'o': a->out = optarg; break;
 		case 'i':
 			if (a->n_call_ids == MAX_CALL_IDS)
-				return cli_fail(CV_EXIT_USAGE, cmd, "at most "
-					"%d --call ids", MAX_CALL_IDS);
+				return cli_fail(CV_EXIT_USAGE, cmd,
+					"at most "
+					"%d --call ids",
+					MAX_CALL_IDS);
 			if (!subject_text_ok(optarg, CALLLOG_MAX_ID))
-				return cli_fail(CV_EXIT_USAGE, cmd, "--call "
+				return cli_fail(CV_EXIT_USAGE, cmd,
+					"--call "
 					"needs a call id (UTF-8, at most %d "
 					"bytes, no control characters)",
 					CALLLOG_MAX_ID);
@@ -111,11 +116,13 @@ static int parse(struct sargs *a, int argc, char **argv, const char *cmd)
 	int who = !!a->arg[SFK_CONTACT].p + !!a->arg[SFK_NUMBER].p +
 		  !!a->n_call_ids;
 	if (who != 1)
-		return cli_fail(CV_EXIT_USAGE, cmd, "give exactly one of "
-			"--contact, --number%s", strcmp(cmd, "subject erase")
-			? "" : " and --call");
+		return cli_fail(CV_EXIT_USAGE, cmd,
+			"give exactly one of "
+			"--contact, --number%s",
+			strcmp(cmd, "subject erase") ? "" : " and --call");
 	if (a->n_call_ids && (a->arg[SFK_FROM].p || a->arg[SFK_TO].p))
-		return cli_fail(CV_EXIT_USAGE, cmd, "--from and --to select "
+		return cli_fail(CV_EXIT_USAGE, cmd,
+			"--from and --to select "
 			"a person's calls, not --call ids");
 	return a->n_call_ids ? CV_EXIT_OK : take_sel(a, cmd);
 }
@@ -126,11 +133,13 @@ static int erase(struct cli *cli, struct sargs *a)
 	if (a->out)
 		return cli_fail(CV_EXIT_USAGE, cmd, "--out is for export");
 	if (!a->request_id || !a->reason)
-		return cli_fail(CV_EXIT_USAGE, cmd, "--request-id and "
+		return cli_fail(CV_EXIT_USAGE, cmd,
+			"--request-id and "
 			"--reason are required");
 	if (!subject_text_ok(a->request_id, SUBJECT_REQUEST_MAX) ||
-	    !subject_text_ok(a->reason, SUBJECT_REASON_MAX))
-		return cli_fail(CV_EXIT_USAGE, cmd, "--request-id (at most "
+		!subject_text_ok(a->reason, SUBJECT_REASON_MAX))
+		return cli_fail(CV_EXIT_USAGE, cmd,
+			"--request-id (at most "
 			"%d bytes) and --reason (at most %d) must be UTF-8 "
 			"text without control characters",
 			SUBJECT_REQUEST_MAX, SUBJECT_REASON_MAX);
@@ -148,10 +157,15 @@ static int erase(struct cli *cli, struct sargs *a)
 	char *key_path = subject_key_path(cli->db_path);
 	struct subject_erase_opts o = {
 		.sel = a->n_call_ids ? NULL : &a->sel,
-		.call_ids = a->call_ids, .n_call_ids = a->n_call_ids,
-		.request_id = a->request_id, .reason = a->reason,
-		.actor = cli->actor, .dry_run = a->dry_run, .out = stdout,
-		.key_path = key_path, .zone = cli->zone,
+		.call_ids = a->call_ids,
+		.n_call_ids = a->n_call_ids,
+		.request_id = a->request_id,
+		.reason = a->reason,
+		.actor = cli->actor,
+		.dry_run = a->dry_run,
+		.out = stdout,
+		.key_path = key_path,
+		.zone = cli->zone,
 	};
 	struct subject_erase_stats st;
 	char *err = NULL;
@@ -163,7 +177,8 @@ static int erase(struct cli *cli, struct sargs *a)
 		code = cli_fail(cli_exit_for(rc), cmd, "%s",
 			err ? err : cv_strerror(rc));
 	else if (st.held && !a->dry_run)
-		code = cli_fail(CV_EXIT_FAIL, cmd, "%lld call%s held: the "
+		code = cli_fail(CV_EXIT_FAIL, cmd,
+			"%lld call%s held: the "
 			"request is not complete until the hold is released",
 			(long long)st.held, st.held == 1 ? "" : "s");
 	free(err);
@@ -175,17 +190,22 @@ static int export(struct cli *cli, struct sargs *a)
 	static const char cmd[] = "subject export";
 	struct stat sb;
 	if (a->n_call_ids || a->request_id || a->reason || a->dry_run)
-		return cli_fail(CV_EXIT_USAGE, cmd, "--call, --request-id, "
+		return cli_fail(CV_EXIT_USAGE, cmd,
+			"--call, --request-id, "
 			"--reason and --dry-run are for erase");
 	if (!a->out || !*a->out)
-		return cli_fail(CV_EXIT_USAGE, cmd, "--out FILE.tar.zst is "
-						     "required");
+		return cli_fail(CV_EXIT_USAGE, cmd,
+			"--out FILE.tar.zst is "
+			"required");
 	if (!subject_text_ok(a->out, 4096))
-		return cli_fail(CV_EXIT_USAGE, cmd, "--out must be a UTF-8 "
+		return cli_fail(CV_EXIT_USAGE, cmd,
+			"--out must be a UTF-8 "
 			"path without control characters (it is audited)");
 	if (stat(a->out, &sb) == 0)
-		return cli_fail(CV_EXIT_USAGE, cmd, "%s exists; it is not "
-			"overwritten", a->out);
+		return cli_fail(CV_EXIT_USAGE, cmd,
+			"%s exists; it is not "
+			"overwritten",
+			a->out);
 	/* signed like an evidence package when the site has a key */
 	struct sitekey *key = NULL;
 	int kc = cli_site_key(cli, cmd, NULL, &key);
@@ -199,8 +219,11 @@ static int export(struct cli *cli, struct sargs *a)
 		return zc;
 	}
 	struct subject_export_opts o = {
-		.sel = &a->sel, .out_path = a->out, .actor = cli->actor,
-		.os_user = cli->os_user, .key = key,
+		.sel = &a->sel,
+		.out_path = a->out,
+		.actor = cli->actor,
+		.os_user = cli->os_user,
+		.key = key,
 	};
 	struct subject_export_stats st;
 	char *err = NULL;
@@ -215,14 +238,14 @@ static int export(struct cli *cli, struct sargs *a)
 		printf("0 calls: nothing matched, nothing written\n");
 	else
 		printf("%s: %lld call%s, %lld version%s, %llu bytes, sha256 "
-		       "%s\n", a->out, (long long)st.calls,
-			st.calls == 1 ? "" : "s", (long long)st.versions,
-			st.versions == 1 ? "" : "s",
+		       "%s\n",
+			a->out, (long long)st.calls, st.calls == 1 ? "" : "s",
+			(long long)st.versions, st.versions == 1 ? "" : "s",
 			(unsigned long long)st.size, st.sha256);
 	if (rc == CV_OK && st.calls)
 		printf("%lld recording%s; %s\n", (long long)st.recordings,
-			st.recordings == 1 ? "" : "s", st.is_signed
-			? "signed by the site key" : "not signed");
+			st.recordings == 1 ? "" : "s",
+			st.is_signed ? "signed by the site key" : "not signed");
 	free(err);
 	return code;
 }
@@ -230,12 +253,15 @@ static int export(struct cli *cli, struct sargs *a)
 static int run(struct cli *cli, int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_fail(CV_EXIT_USAGE, "subject", "erase or export? "
-							 "(see --help)");
+		return cli_fail(CV_EXIT_USAGE, "subject",
+			"erase or export? "
+			"(see --help)");
 	bool is_erase = strcmp(argv[1], "erase") == 0;
 	if (!is_erase && strcmp(argv[1], "export") != 0)
-		return cli_fail(CV_EXIT_USAGE, "subject", "unknown subcommand "
-			"'%s' (erase or export)", argv[1]);
+		return cli_fail(CV_EXIT_USAGE, "subject",
+			"unknown subcommand "
+			"'%s' (erase or export)",
+			argv[1]);
 	struct sargs a = { 0 };
 	int code = parse(&a, argc - 1, argv + 1,
 		is_erase ? "subject erase" : "subject export");
@@ -248,56 +274,55 @@ static int run(struct cli *cli, int argc, char **argv)
 const struct cli_cmd cmd_subject = {
 	.name = "subject",
 	.summary = "data-subject requests: erase or export one person's calls",
-	.help =
-	"usage: callvault [--db PATH] subject erase (--contact ID |\n"
-	"         --number PHONE | --call ID…) [--from TIME] [--to TIME]\n"
-	"         --request-id R --reason TEXT [--dry-run]\n"
-	"       callvault [--db PATH] subject export (--contact ID |\n"
-	"         --number PHONE) [--from TIME] [--to TIME]\n"
-	"         --out FILE.tar.zst\n"
-	"\n"
-	"erase removes the person's calls from the live store: every version,\n"
-	"the raw payloads no other call shares, the webhook events, the\n"
-	"fetch queue, its recordings and timed transcriptions (the files in\n"
-	"the blob store once the batch commits) and the search and digit\n"
-	"index rows, 500 calls per\n"
-	"transaction. Each erased call leaves a tombstone (its id, location\n"
-	"and messageId, \"erasure: request R\"; no content), so sync,\n"
-	"webhooks, import and restore drop it instead of bringing it back.\n"
-	"Erasing by contact or number, the tombstone also keeps an\n"
-	"HMAC-SHA256 of it under the key in STORE.erasure-key (mode 0600,\n"
-	"beside the store, made by the first such erasure; refused when\n"
-	"others may read it), and earlier erasures of the same person are\n"
-	"listed. Every archive bag written later carries the location's\n"
-	"erasures (data/erasures.jsonl), which restore honours.\n"
-	"A call an active legal hold covers is not erased (holds win): it is\n"
-	"listed with its holds, and the exit code is 1. The archives that\n"
-	"still hold erased calls are listed with the end of their retention:\n"
-	"callvault never changes an archive. The audit log gets the request\n"
-	"id, the reason, the counts and the call ids, never the contact,\n"
-	"number or content. Nothing matched: nothing written (exit 0).\n"
-	"\n"
-	"export writes every call of the person, each with all its versions\n"
-	"(canonical JSON, source, received time, SHA-256 of the bytes as\n"
-	"received), transcript and webhook events, with a load file and a\n"
-	"chain-of-custody report, as a BagIt bag in a tar.zst (mode 0600),\n"
-	"the format of `evidence export` (docs/evidence.md): tar, zstd and\n"
-	"sha256sum check it without callvault. The export is audited. An\n"
-	"existing FILE is not overwritten. At most 50,000 calls.\n"
-	"\n"
-	"  --contact ID     the person's contact id (contactId)\n"
-	"  --number PHONE   the caller's number, compared in E.164\n"
-	"  --call ID        (erase) this call; repeatable\n"
-	"  --from, --to TIME  only calls created in this range (inclusive;\n"
-	"                   YYYY-MM-DD or ISO 8601); --tz ZONE reads times\n"
-	"                   without an offset in ZONE (default: the store's\n"
-	"                   zone, callvault config set timezone; else UTC)\n"
-	"  --request-id R   (erase) the request served, for the audit log\n"
-	"  --reason TEXT    (erase) why, for the audit log\n"
-	"  --dry-run        (erase) say what would happen and why; write\n"
-	"                   nothing\n"
-	"  --out FILE       (export) the package to write\n"
-	"\n"
-	"See docs/subjects.md.\n",
+	.help = "usage: callvault [--db PATH] subject erase (--contact ID |\n"
+		"         --number PHONE | --call ID…) [--from TIME] [--to TIME]\n"
+		"         --request-id R --reason TEXT [--dry-run]\n"
+		"       callvault [--db PATH] subject export (--contact ID |\n"
+		"         --number PHONE) [--from TIME] [--to TIME]\n"
+		"         --out FILE.tar.zst\n"
+		"\n"
+		"erase removes the person's calls from the live store: every version,\n"
+		"the raw payloads no other call shares, the webhook events, the\n"
+		"fetch queue, its recordings and timed transcriptions (the files in\n"
+		"the blob store once the batch commits) and the search and digit\n"
+		"index rows, 500 calls per\n"
+		"transaction. Each erased call leaves a tombstone (its id, location\n"
+		"and messageId, \"erasure: request R\"; no content), so sync,\n"
+		"webhooks, import and restore drop it instead of bringing it back.\n"
+		"Erasing by contact or number, the tombstone also keeps an\n"
+		"HMAC-SHA256 of it under the key in STORE.erasure-key (mode 0600,\n"
+		"beside the store, made by the first such erasure; refused when\n"
+		"others may read it), and earlier erasures of the same person are\n"
+		"listed. Every archive bag written later carries the location's\n"
+		"erasures (data/erasures.jsonl), which restore honours.\n"
+		"A call an active legal hold covers is not erased (holds win): it is\n"
+		"listed with its holds, and the exit code is 1. The archives that\n"
+		"still hold erased calls are listed with the end of their retention:\n"
+		"callvault never changes an archive. The audit log gets the request\n"
+		"id, the reason, the counts and the call ids, never the contact,\n"
+		"number or content. Nothing matched: nothing written (exit 0).\n"
+		"\n"
+		"export writes every call of the person, each with all its versions\n"
+		"(canonical JSON, source, received time, SHA-256 of the bytes as\n"
+		"received), transcript and webhook events, with a load file and a\n"
+		"chain-of-custody report, as a BagIt bag in a tar.zst (mode 0600),\n"
+		"the format of `evidence export` (docs/evidence.md): tar, zstd and\n"
+		"sha256sum check it without callvault. The export is audited. An\n"
+		"existing FILE is not overwritten. At most 50,000 calls.\n"
+		"\n"
+		"  --contact ID     the person's contact id (contactId)\n"
+		"  --number PHONE   the caller's number, compared in E.164\n"
+		"  --call ID        (erase) this call; repeatable\n"
+		"  --from, --to TIME  only calls created in this range (inclusive;\n"
+		"                   YYYY-MM-DD or ISO 8601); --tz ZONE reads times\n"
+		"                   without an offset in ZONE (default: the store's\n"
+		"                   zone, callvault config set timezone; else UTC)\n"
+		"  --request-id R   (erase) the request served, for the audit log\n"
+		"  --reason TEXT    (erase) why, for the audit log\n"
+		"  --dry-run        (erase) say what would happen and why; write\n"
+		"                   nothing\n"
+		"  --out FILE       (export) the package to write\n"
+		"\n"
+		"See docs/subjects.md.\n",
 	.run = run,
 };

@@ -16,8 +16,7 @@ static bool parse_date(const char *s, int64_t *out)
 	return cv_parse_iso8601(s, out) && *out > 0;
 }
 
-static int parse(int argc, char **argv, struct sync_opts *o,
-	const char **locs)
+static int parse(int argc, char **argv, struct sync_opts *o, const char **locs)
 {
 	static const struct option opts[] = {
 		{ "location", required_argument, NULL, 'l' },
@@ -86,15 +85,17 @@ static int parse(int argc, char **argv, struct sync_opts *o,
 					"65536)");
 			o->media_max_bytes = (int64_t)v << 20;
 			break;
-		default:
-			return CV_EXIT_USAGE;
+		default: return CV_EXIT_USAGE;
 		}
 	}
 	if (optind != argc)
-		return cli_fail(CV_EXIT_USAGE, "sync", "unexpected argument "
-			"'%s'", argv[optind]);
+		return cli_fail(CV_EXIT_USAGE, "sync",
+			"unexpected argument "
+			"'%s'",
+			argv[optind]);
 	if (o->since_ms && o->until_ms && o->since_ms >= o->until_ms)
-		return cli_fail(CV_EXIT_USAGE, "sync", "--since must be before "
+		return cli_fail(CV_EXIT_USAGE, "sync",
+			"--since must be before "
 			"--until");
 	return CV_EXIT_OK;
 }
@@ -163,8 +164,10 @@ static int run(struct cli *cli, int argc, char **argv)
 			failed += res[i].error != NULL;
 		}
 		if (failed) {
-			fprintf(stderr, "callvault sync: %zu of %zu locations "
-					"failed:\n", failed, n);
+			fprintf(stderr,
+				"callvault sync: %zu of %zu locations "
+				"failed:\n",
+				failed, n);
 			for (size_t i = 0; i < n; i++)
 				if (res[i].error)
 					fprintf(stderr, "  %s: %s\n",

@@ -104,8 +104,8 @@ static int change(struct cli *cli, struct store *s, const char *loc,
 	return CV_EXIT_OK;
 }
 
-static int set_or_unset(struct cli *cli, struct store *s, bool set,
-	int argc, char **argv)
+static int set_or_unset(struct cli *cli, struct store *s, bool set, int argc,
+	char **argv)
 {
 	static const struct option opts[] = {
 		{ "location", required_argument, NULL, 'l' },
@@ -121,19 +121,23 @@ static int set_or_unset(struct cli *cli, struct store *s, bool set,
 		else if (c == 'a' && set)
 			list = optarg;
 		else
-			return cli_fail(CV_EXIT_USAGE, "trust", "usage: trust "
+			return cli_fail(CV_EXIT_USAGE, "trust",
+				"usage: trust "
 				"set [--location LOC] --allow-create LIST, or "
 				"trust unset [--location LOC]");
 	}
 	if (optind != argc || (set && !list))
-		return cli_fail(CV_EXIT_USAGE, "trust", "usage: trust set "
+		return cli_fail(CV_EXIT_USAGE, "trust",
+			"usage: trust set "
 			"[--location LOC] --allow-create LIST");
 	unsigned mask = 0;
 	char bad[80];
 	if (set && !store_trust_mask_parse(list, &mask, bad, sizeof(bad)))
-		return cli_fail(CV_EXIT_USAGE, "trust", "--allow-create: "
+		return cli_fail(CV_EXIT_USAGE, "trust",
+			"--allow-create: "
 			"unknown source '%s' (ed25519, rsa-legacy, hmac, "
-			"header-secret, api, import, or none)", bad);
+			"header-secret, api, import, or none)",
+			bad);
 	char *canon = set ? store_trust_mask_str(mask) : NULL;
 	int code = change(cli, s, loc, canon, set ? &mask : NULL);
 	free(canon);
@@ -145,7 +149,8 @@ static int max_age(struct cli *cli, struct store *s, int argc, char **argv)
 {
 	long days = -1;
 	if (argc != 3 || !cli_parse_long(argv[2], 0, 3650, &days))
-		return cli_fail(CV_EXIT_USAGE, "trust", "usage: trust max-age "
+		return cli_fail(CV_EXIT_USAGE, "trust",
+			"usage: trust max-age "
 			"DAYS (0 to 3650; 0 = no replay window)");
 	char *err = NULL;
 	char *d = xasprintf("{\"webhookMaxAgeDays\":%ld}", days);
@@ -169,7 +174,8 @@ static int max_age(struct cli *cli, struct store *s, int argc, char **argv)
 	}
 	if (days)
 		printf("webhook bodies whose timestamp is more than %ld "
-		       "day(s) old are refused\n", days);
+		       "day(s) old are refused\n",
+			days);
 	else
 		printf("no replay window\n");
 	return CV_EXIT_OK;
@@ -178,20 +184,23 @@ static int max_age(struct cli *cli, struct store *s, int argc, char **argv)
 static int run(struct cli *cli, int argc, char **argv)
 {
 	const char *tz = argc >= 2 && !strcmp(argv[1], "show")
-		? cli_take_tz(&argc, argv) : NULL;
+				 ? cli_take_tz(&argc, argv)
+				 : NULL;
 	if (tz && !*tz)
 		return cli_fail(CV_EXIT_USAGE, "trust", "--tz needs a zone");
 	const char *sub = argc >= 2 ? argv[1] : "";
-	if (strcmp(sub, "set") && strcmp(sub, "unset") &&
-	    strcmp(sub, "show") && strcmp(sub, "max-age"))
+	if (strcmp(sub, "set") && strcmp(sub, "unset") && strcmp(sub, "show") &&
+		strcmp(sub, "max-age"))
 		return cli_fail(CV_EXIT_USAGE, "trust",
 			"set, unset, max-age or show (see --help)");
 	struct store *s = cli_open_store(cli, "trust", STORE_NOCREATE);
 	if (!s)
 		return CV_EXIT_FAIL;
-	int code = !strcmp(sub, "show")	  ? show(cli, s, tz)
-		: !strcmp(sub, "max-age") ? max_age(cli, s, argc, argv)
-		: set_or_unset(cli, s, !strcmp(sub, "set"), argc - 1, argv + 1);
+	int code = !strcmp(sub, "show") ? show(cli, s, tz)
+		   : !strcmp(sub, "max-age")
+			   ? max_age(cli, s, argc, argv)
+			   : set_or_unset(cli, s, !strcmp(sub, "set"), argc - 1,
+				     argv + 1);
 	store_close(s);
 	return code;
 }

@@ -18,11 +18,11 @@
 
 /* What a user may do, from --role or --permissions. */
 struct grant {
-	const char *role, *perms;   /* as given; NULL: not given */
+	const char *role, *perms; /* as given; NULL: not given */
 	const char *matters[32], *drops[32];
 	size_t n_matters, n_drops;
-	const char *label;          /* the role stored: preset or "custom" */
-	char *text;                 /* the set stored (roles_format) */
+	const char *label; /* the role stored: preset or "custom" */
+	char *text;        /* the set stored (roles_format) */
 };
 
 /* Take one of --role, --permissions, --matter, --drop-matter; 0, or the
@@ -31,14 +31,16 @@ static int grant_opt(struct grant *g, int c, const char *arg)
 {
 	if (c == 'r' || c == 'P') {
 		if (g->role || g->perms)
-			return cli_fail(CV_EXIT_USAGE, "user", "give one "
+			return cli_fail(CV_EXIT_USAGE, "user",
+				"give one "
 				"--role or --permissions");
 		*(c == 'r' ? &g->role : &g->perms) = arg;
 		return 0;
 	}
 	size_t *n = c == 'm' ? &g->n_matters : &g->n_drops;
 	if (!*arg || strlen(arg) > 200 || *n == CV_ARRAY_LEN(g->matters))
-		return cli_fail(CV_EXIT_USAGE, "user", "a matter has 1 to 200 "
+		return cli_fail(CV_EXIT_USAGE, "user",
+			"a matter has 1 to 200 "
 			"bytes; at most %zu at once",
 			CV_ARRAY_LEN(g->matters));
 	(c == 'm' ? g->matters : g->drops)[(*n)++] = arg;
@@ -52,8 +54,10 @@ static bool grant_resolve(struct grant *g)
 	unsigned perms = 0;
 	char *err = NULL;
 	if (g->role && !roles_preset(g->role, &perms)) {
-		cli_fail(CV_EXIT_USAGE, "user", "--role must be %s (or give "
-			"--permissions)", roles_preset_list);
+		cli_fail(CV_EXIT_USAGE, "user",
+			"--role must be %s (or give "
+			"--permissions)",
+			roles_preset_list);
 		return false;
 	}
 	if (g->perms && !roles_parse(g->perms, &perms, &err)) {
@@ -153,8 +157,8 @@ static char *new_password(const char *file)
 		}
 	} else {
 		pw = prompt_line("New password: ");
-		char *again = isatty(STDIN_FILENO)
-			? prompt_line("Again: ") : xstrdup(pw ? pw : "");
+		char *again = isatty(STDIN_FILENO) ? prompt_line("Again: ")
+						   : xstrdup(pw ? pw : "");
 		bool same = pw && again && strcmp(pw, again) == 0;
 		free(again);
 		if (!same) {
@@ -167,9 +171,8 @@ static char *new_password(const char *file)
 	if (strlen(pw) < PASSWORD_MIN || strlen(pw) > PASSWORD_MAX) {
 		memset(pw, 0, strlen(pw));
 		free(pw);
-		cli_fail(CV_EXIT_USAGE, "user",
-			"a password has %d to %d bytes", PASSWORD_MIN,
-			PASSWORD_MAX);
+		cli_fail(CV_EXIT_USAGE, "user", "a password has %d to %d bytes",
+			PASSWORD_MIN, PASSWORD_MAX);
 		return NULL;
 	}
 	return pw;
@@ -192,10 +195,9 @@ static int done(struct cli *cli, struct store *s, enum cv_err rc, char *err,
 	const char *what, const char *name, const char *detail)
 {
 	if (rc == CV_OK) {
-		char *d = detail ? NULL : xasprintf("{\"user\":\"%s\"}",
-						    name);
-		rc = store_audit_append(s, cli->actor, what, detail ? detail : d,
-			-1, &err);
+		char *d = detail ? NULL : xasprintf("{\"user\":\"%s\"}", name);
+		rc = store_audit_append(s, cli->actor, what,
+			detail ? detail : d, -1, &err);
 		free(d);
 	}
 	if (store_tx_active(s)) {
@@ -239,21 +241,26 @@ static int user_grant(struct cli *cli, bool add, int argc, char **argv)
 			return code;
 	}
 	if (optind + 1 != argc || !valid_name(argv[optind]))
-		return cli_fail(CV_EXIT_USAGE, "user", "%s wants one NAME "
+		return cli_fail(CV_EXIT_USAGE, "user",
+			"%s wants one NAME "
 			"(letters, digits, . _ - @; at most 64)",
 			add ? "add" : "set");
 	if (add && !g.role && !g.perms)
-		return cli_fail(CV_EXIT_USAGE, "user", "add wants --role %s, "
-			"or --permissions", roles_preset_list);
+		return cli_fail(CV_EXIT_USAGE, "user",
+			"add wants --role %s, "
+			"or --permissions",
+			roles_preset_list);
 	if (!add && !g.role && !g.perms && !g.n_matters && !g.n_drops)
-		return cli_fail(CV_EXIT_USAGE, "user", "set wants --role, "
+		return cli_fail(CV_EXIT_USAGE, "user",
+			"set wants --role, "
 			"--permissions, --matter or --drop-matter");
 	if ((g.role || g.perms) && !grant_resolve(&g))
 		return CV_EXIT_USAGE;
 	const char *name = argv[optind];
 	char *h = add ? hash_new_password(file) : NULL;
 	struct store *s = add && !h ? NULL
-		: cli_open_store(cli, "user", add ? 0 : STORE_NOCREATE);
+				    : cli_open_store(cli, "user",
+					      add ? 0 : STORE_NOCREATE);
 	if (!s) {
 		free(h);
 		free(g.text);
@@ -322,15 +329,14 @@ static int user_list(struct cli *cli)
 		"CREATED", "PERMISSIONS", "MATTERS");
 	enum cv_err rc = store_user_each(s, print_user, s, &err);
 	int code = rc == CV_OK ? CV_EXIT_OK
-		: cli_fail(CV_EXIT_FAIL, "user", "%s", err);
+			       : cli_fail(CV_EXIT_FAIL, "user", "%s", err);
 	free(err);
 	store_close(s);
 	return code;
 }
 
 /* disable, passwd and token: one NAME. */
-static int user_change(struct cli *cli, const char *sub, int argc,
-	char **argv)
+static int user_change(struct cli *cli, const char *sub, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "password-file", required_argument, NULL, 'p' },
@@ -344,7 +350,8 @@ static int user_change(struct cli *cli, const char *sub, int argc,
 		file = optarg;
 	}
 	if (optind + 1 != argc)
-		return cli_fail(CV_EXIT_USAGE, "user", "%s wants one NAME", sub);
+		return cli_fail(CV_EXIT_USAGE, "user", "%s wants one NAME",
+			sub);
 	const char *name = argv[optind];
 	char *h = NULL, tok[65] = "", th[CV_SHA256_HEX];
 	if (strcmp(sub, "passwd") == 0 && !(h = hash_new_password(file)))
@@ -385,7 +392,8 @@ static int user_change(struct cli *cli, const char *sub, int argc,
 static int run(struct cli *cli, int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_fail(CV_EXIT_USAGE, "user", "which: add, set, "
+		return cli_fail(CV_EXIT_USAGE, "user",
+			"which: add, set, "
 			"list, disable, passwd or token? (see --help)");
 	const char *sub = argv[1];
 	if (strcmp(sub, "add") == 0 || strcmp(sub, "set") == 0)
@@ -394,7 +402,7 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (strcmp(sub, "list") == 0)
 		return user_list(cli);
 	if (strcmp(sub, "disable") == 0 || strcmp(sub, "passwd") == 0 ||
-	    strcmp(sub, "token") == 0)
+		strcmp(sub, "token") == 0)
 		return user_change(cli, sub, argc - 1, argv + 1);
 	return cli_fail(CV_EXIT_USAGE, "user", "unknown subcommand '%s'", sub);
 }

@@ -14,8 +14,7 @@ int cli_site_pubkey(struct cli *cli, const char *cmd, const char *given,
 {
 	const char *env = getenv("CALLVAULT_SIGNING_PUBKEY");
 	bool configured = given || (env && *env);
-	char *path = given ? xstrdup(given)
-			   : sitekey_public_path(cli->db_path);
+	char *path = given ? xstrdup(given) : sitekey_public_path(cli->db_path);
 	char *err = NULL;
 	int code = CV_EXIT_OK;
 	*have = false;
@@ -62,7 +61,7 @@ static int run(struct cli *cli, int argc, char **argv)
 		return cli_fail(CV_EXIT_USAGE, "verify",
 			"name at least one ARCHIVE");
 	if (!o.tsa_ca && getenv("CALLVAULT_TSA_CA") &&
-	    *getenv("CALLVAULT_TSA_CA"))
+		*getenv("CALLVAULT_TSA_CA"))
 		o.tsa_ca = getenv("CALLVAULT_TSA_CA");
 	int code = cli_site_pubkey(cli, "verify", pub_path, pub, &have_pub);
 	if (code != CV_EXIT_OK)
@@ -70,9 +69,11 @@ static int run(struct cli *cli, int argc, char **argv)
 	o.pubkey = have_pub ? pub : NULL;
 	for (int i = optind; i < argc; i++)
 		if (!strncmp(argv[i], "s3://", 5))
-			return cli_fail(CV_EXIT_USAGE, "verify", "%s is in S3: "
+			return cli_fail(CV_EXIT_USAGE, "verify",
+				"%s is in S3: "
 				"`callvault storage verify [NAME]` verifies "
-				"the archives of a target", argv[i]);
+				"the archives of a target",
+				argv[i]);
 	struct store *s = NULL;
 	if (use_store && access(cli->db_path, F_OK) == 0) {
 		s = cli_open_store(cli, "verify", STORE_NOCREATE);
@@ -81,12 +82,13 @@ static int run(struct cli *cli, int argc, char **argv)
 	}
 	o.store = s;
 	char *err = NULL;
-	enum cv_err rc = verify_archives(argv + optind,
-		(size_t)(argc - optind), &o, &err);
+	enum cv_err rc = verify_archives(argv + optind, (size_t)(argc - optind),
+		&o, &err);
 	store_close(s);
 	if (rc != CV_OK) {
 		code = cli_fail(cli_exit_for(rc) == CV_EXIT_INTEGRITY
-				? CV_EXIT_INTEGRITY : CV_EXIT_FAIL,
+					? CV_EXIT_INTEGRITY
+					: CV_EXIT_FAIL,
 			"verify", "%s", err ? err : cv_strerror(rc));
 		free(err);
 		return code;

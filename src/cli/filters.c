@@ -20,16 +20,17 @@ int cli_filters_opt(struct cli_filters *cf, const char *cmd, int c,
 	const char *arg)
 {
 	/* the options in FILTER_OPTIONS' order, then --trial, --no-trial */
-	static const enum search_filter_key keys[] = { SFK_FROM, SFK_TO,
-		SFK_TZ, SFK_LOCATION, SFK_AGENT, SFK_CONTACT, SFK_NUMBER,
-		SFK_ACTION, SFK_MIN_DURATION, SFK_MAX_DURATION };
+	static const enum search_filter_key keys[] = { SFK_FROM, SFK_TO, SFK_TZ,
+		SFK_LOCATION, SFK_AGENT, SFK_CONTACT, SFK_NUMBER, SFK_ACTION,
+		SFK_MIN_DURATION, SFK_MAX_DURATION };
 	int k = c - FILTER_OPT_BASE;
 	if (k < 0 || k > 11)
 		return 0;
 	if (k >= 10)
 		arg = k == 10 ? "true" : "false";
-	cf->arg[k >= 10 ? SFK_TRIAL : keys[k]] =
-		(struct search_filter_arg){ arg, strlen(arg) };
+	cf->arg[k >= 10 ? SFK_TRIAL : keys[k]] = (struct search_filter_arg){
+		arg, strlen(arg)
+	};
 	return 1;
 }
 
@@ -50,8 +51,8 @@ bool cli_filters_finish(struct cli_filters *cf, const char *cmd)
 	return true;
 }
 
-int cli_filters_zone(struct cli_filters *cf, struct cli *cli,
-	struct store *s, const char *cmd)
+int cli_filters_zone(struct cli_filters *cf, struct cli *cli, struct store *s,
+	const char *cmd)
 {
 	const char *given = cf->arg[SFK_TZ].p;
 	int code = cli_zone(cli, s, given, cmd);

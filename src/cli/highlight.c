@@ -15,8 +15,9 @@ bool cli_highlight_parse(const char *query, struct search_plan *plan)
 	int pos = 0;
 	if (search_parse(query, plan, &pos, &err) == CV_OK)
 		return true;
-	fprintf(stderr, "callvault show: --highlight: syntax error at "
-			"position %d: %s\n",
+	fprintf(stderr,
+		"callvault show: --highlight: syntax error at "
+		"position %d: %s\n",
 		pos, err ? err : "");
 	free(err);
 	return false;

@@ -82,8 +82,9 @@ static int exec_full(char **argv)
 		}
 	}
 	execv(CALLVAULT_LIBEXECDIR "/callvault-full", argv);
-	fprintf(stderr, "callvault: cannot run callvault-full (next to this "
-			"binary or in " CALLVAULT_LIBEXECDIR "): %s\n",
+	fprintf(stderr,
+		"callvault: cannot run callvault-full (next to this "
+		"binary or in " CALLVAULT_LIBEXECDIR "): %s\n",
 		strerror(errno));
 	return CV_EXIT_FAIL;
 }
@@ -122,10 +123,9 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < CV_ARRAY_LEN(commands); i++)
 		fprintf(f, "  %-12s %s\n", commands[i]->name,
 			commands[i]->summary);
-	fprintf(f,
-		"\n`callvault COMMAND --help` describes a command.\n"
-		"Exit codes: 0 success, 1 runtime failure, 2 usage or bad "
-		"input, 3 integrity failure.\n");
+	fprintf(f, "\n`callvault COMMAND --help` describes a command.\n"
+		   "Exit codes: 0 success, 1 runtime failure, 2 usage or bad "
+		   "input, 3 integrity failure.\n");
 }
 
 int main(int argc, char **argv)
@@ -166,12 +166,14 @@ int main(int argc, char **argv)
 		case 'g': group = true; break;
 		case 'h':
 #ifdef CV_LEAN
-			  return exec_full(argv);
+			return exec_full(argv);
 #else
-			  usage(stdout); return CV_EXIT_OK;
+			usage(stdout);
+			return CV_EXIT_OK;
 #endif
-		case 'V': printf("callvault %s\n", CALLVAULT_VERSION);
-			  return CV_EXIT_OK;
+		case 'V':
+			printf("callvault %s\n", CALLVAULT_VERSION);
+			return CV_EXIT_OK;
 		default: usage(stderr); return CV_EXIT_USAGE;
 		}
 	}
@@ -191,12 +193,13 @@ int main(int argc, char **argv)
 	const struct cli_cmd *cmd = cli_find(argv[optind]);
 #ifdef CV_LEAN
 	if (!cmd || (cmd->needs_full &&
-		     cmd->needs_full(argc - optind, argv + optind)))
+			    cmd->needs_full(argc - optind, argv + optind)))
 		return exec_full(argv);
 #endif
 	if (!cmd) {
-		fprintf(stderr, "callvault: unknown command '%s' (see "
-				"`callvault --help`)\n",
+		fprintf(stderr,
+			"callvault: unknown command '%s' (see "
+			"`callvault --help`)\n",
 			argv[optind]);
 		return CV_EXIT_USAGE;
 	}

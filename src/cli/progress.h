@@ -16,7 +16,7 @@ struct cli_progress {
 };
 
 /* A sync_opts.progress callback; ctx is a struct cli_progress. */
-void cli_sync_progress(void *ctx, const struct sync_progress *rows,
-	size_t n, bool final);
+void cli_sync_progress(void *ctx, const struct sync_progress *rows, size_t n,
+	bool final);
 
 #endif

@@ -14,9 +14,10 @@ static int archive_cb(const struct store_purged_archive *a, void *arg)
 {
 	struct search_purged *p = arg;
 	p->a = xrealloc(p->a, (p->n + 1) * sizeof(*p->a));
-	p->a[p->n++] = (struct search_purged_archive){
-		.path = xstrdup(a->path), .location = xstrdup(a->location_id),
-		.month = xstrdup(a->month), .calls = a->calls };
+	p->a[p->n++] = (struct search_purged_archive){ .path = xstrdup(a->path),
+		.location = xstrdup(a->location_id),
+		.month = xstrdup(a->month),
+		.calls = a->calls };
 	return 0;
 }
 
@@ -113,8 +114,8 @@ void search_purged_audit(const struct search_purged *p, json_t *detail)
 	for (size_t i = 0; i < p->n; i++)
 		json_array_append_new(arr, json_string(p->a[i].path));
 	json_object_set_new(detail, "archives", arr);
-	json_object_set_new(detail, "archiveHits", json_integer(
-		(json_int_t)p->n_hits));
+	json_object_set_new(detail, "archiveHits",
+		json_integer((json_int_t)p->n_hits));
 }
 
 void search_purged_note(const struct search_purged *p, FILE *f)
@@ -122,9 +123,10 @@ void search_purged_note(const struct search_purged *p, FILE *f)
 	if (!p->calls)
 		return;
 	struct cv_safe k = { 0 };
-	fprintf(f, "note: %lld call%s of the months this search covers %s "
-		   "purged from the live store (time and location checked, "
-		   "not the query); %s in:\n",
+	fprintf(f,
+		"note: %lld call%s of the months this search covers %s "
+		"purged from the live store (time and location checked, "
+		"not the query); %s in:\n",
 		(long long)p->calls, p->calls == 1 ? "" : "s",
 		p->calls == 1 ? "was" : "were",
 		p->calls == 1 ? "it is" : "they are");
@@ -132,14 +134,14 @@ void search_purged_note(const struct search_purged *p, FILE *f)
 		fprintf(f, "  %s (%s %s, %lld call%s)\n",
 			cv_safe(&k, p->a[i].path),
 			cv_safe(&k, *p->a[i].location ? p->a[i].location
-						       : "(no location)"),
+						      : "(no location)"),
 			p->a[i].month, (long long)p->a[i].calls,
 			p->a[i].calls == 1 ? "" : "s");
 	cv_safe_finish(&k);
 	if (p->dir)
 		fprintf(f, "%zu match%s in %s archive%s\n", p->n_hits,
-			p->n_hits == 1 ? "" : "es", p->n == 1 ? "that" : "those",
-			p->n == 1 ? "" : "s");
+			p->n_hits == 1 ? "" : "es",
+			p->n == 1 ? "that" : "those", p->n == 1 ? "" : "s");
 	else
 		fprintf(f, "search them too with --archives DIR (the archive "
 			   "directory)\n");

@@ -14,12 +14,12 @@
 #include "../store/store_search.h"
 
 struct search_purged {
-	int64_t calls;            /* purged calls of those months */
-	size_t n;                 /* the archives holding them */
+	int64_t calls; /* purged calls of those months */
+	size_t n;      /* the archives holding them */
 	struct search_purged_archive {
 		char *path, *location, *month;
 		int64_t calls;
-	} *a;
+	} * a;
 	/* --archives: the archives searched, and their hits (calls that
 	 * are not in the live store any more) */
 	const char *dir;

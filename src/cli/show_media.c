@@ -21,8 +21,7 @@ static void fmt_offset(double ms, char out[24])
 		return;
 	}
 	int t = (int)(ms / 100);
-	snprintf(out, 24, "%d:%02d.%d", t / 600 % 100000, t / 10 % 60,
-		t % 10);
+	snprintf(out, 24, "%d:%02d.%d", t / 600 % 100000, t / 10 % 60, t % 10);
 }
 
 static void print_recording(const struct store_recording *r)
@@ -64,15 +63,17 @@ static void print_sentences(const struct store_transcription *t)
 		return;
 	}
 	struct cv_safe k = { 0 };
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		char off[24];
 		fmt_offset(json_number_value(json_object_get(v, "startTime")),
 			off);
-		const char *text = json_string_value(json_object_get(v,
-			"transcript"));
+		const char *text = json_string_value(
+			json_object_get(v, "transcript"));
 		json_t *ch = json_object_get(v, "mediaChannel");
-		printf("  %8s  ch%-2lld %s\n", off, json_is_number(ch)
-				? (long long)json_number_value(ch) : 0LL,
+		printf("  %8s  ch%-2lld %s\n", off,
+			json_is_number(ch) ? (long long)json_number_value(ch)
+					   : 0LL,
 			text ? cv_safe(&k, text) : "-");
 	}
 	cv_safe_finish(&k);
@@ -85,8 +86,8 @@ static enum cv_err print_job(struct store *s, const char *message_id,
 {
 	struct store_media_job j;
 	bool found;
-	enum cv_err rc = store_media_job_get(s, message_id, MEDIA_RECORDING,
-		&j, &found, err);
+	enum cv_err rc = store_media_job_get(s, message_id, MEDIA_RECORDING, &j,
+		&found, err);
 	if (rc != CV_OK)
 		return rc;
 	struct cv_safe k = { 0 };
@@ -157,14 +158,18 @@ enum cv_err show_media_json(struct store *s, const char *call_id,
 	for (size_t i = 0; i < n; i++) {
 		char at[32];
 		fmt_time(v[i].fetched_at, at);
-		json_array_append_new(arr, json_pack("{s:s,s:I,s:s?,s:o,s:i,"
-			"s:i,s:s,s:s?}", "sha256", v[i].sha256, "size",
-			(json_int_t)v[i].size, "contentType",
-			v[i].content_type, "durationMs", v[i].duration_ms >= 0
-				? json_integer(v[i].duration_ms) : json_null(),
-			"sampleRate", v[i].sample_rate, "channels",
-			v[i].channels, "fetchedAt", at, "source",
-			v[i].source));
+		json_array_append_new(arr,
+			json_pack("{s:s,s:I,s:s?,s:o,s:i,"
+				  "s:i,s:s,s:s?}",
+				"sha256", v[i].sha256, "size",
+				(json_int_t)v[i].size, "contentType",
+				v[i].content_type, "durationMs",
+				v[i].duration_ms >= 0
+					? json_integer(v[i].duration_ms)
+					: json_null(),
+				"sampleRate", v[i].sample_rate, "channels",
+				v[i].channels, "fetchedAt", at, "source",
+				v[i].source));
 	}
 	store_recordings_free(v, n);
 	json_object_set_new(o, "recordings", arr);
@@ -172,8 +177,7 @@ enum cv_err show_media_json(struct store *s, const char *call_id,
 	if (message_id && *message_id) {
 		struct store_transcription t;
 		bool found = false;
-		rc = store_transcription_latest(s, message_id, &t, &found,
-			err);
+		rc = store_transcription_latest(s, message_id, &t, &found, err);
 		if (rc == CV_OK && found) {
 			json_t *sent = sentences(&t);
 			if (sent) {

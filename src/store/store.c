@@ -28,8 +28,8 @@ enum cv_err store_dberr(struct store *s, char **errmsg, const char *what)
 		sqlite3_errstr(code));
 }
 
-enum cv_err store_step_done(struct store *s, sqlite3_stmt *st,
-	const char *what, char **errmsg)
+enum cv_err store_step_done(struct store *s, sqlite3_stmt *st, const char *what,
+	char **errmsg)
 {
 	int r = sqlite3_step(st);
 	enum cv_err rc = r == SQLITE_DONE ? CV_OK
@@ -43,7 +43,7 @@ fts5_api *store_fts5_api(sqlite3 *db)
 	fts5_api *api = NULL;
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) !=
-	    SQLITE_OK)
+		SQLITE_OK)
 		return NULL;
 	sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
 	sqlite3_step(st);
@@ -146,7 +146,7 @@ int store_schema_version(struct store *s)
 	sqlite3_stmt *st;
 	int v = -1;
 	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) ==
-	    SQLITE_OK) {
+		SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW)
 			v = sqlite3_column_int(st, 0);
 		sqlite3_finalize(st);
@@ -237,8 +237,8 @@ static void restart_wal(struct store *s, sqlite3 *db, const char *name)
 	int busy = s->busy_ms;
 	int64_t t0 = cv_mono_ms();
 	s->busy_ms = WAL_BOUND_WAIT_MS;
-	int r = sqlite3_wal_checkpoint_v2(db, name,
-		SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+	int r = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART,
+		NULL, NULL);
 	s->busy_ms = busy;
 	/* Refused at once: another checkpoint (serve's background one) is
 	 * copying; it ends soon, so try again at the next commit. Refused
@@ -272,8 +272,7 @@ static bool owns_wal(const struct store *s)
  * is folded in by them, by serve's background checkpoint, or by the
  * last connection to close (store_close).
  */
-static int on_wal_commit(void *arg, sqlite3 *db, const char *name,
-	int frames)
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
 {
 	struct store *s = arg;
 	int bound = s->autockpt > WAL_BOUND_FRAMES ? s->autockpt
@@ -294,8 +293,8 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name,
 						       : frames;
 	s->wal_prev = frames;
 	if (s->autockpt > 0 && s->own_frames >= s->autockpt &&
-	    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
-		    NULL, NULL) == SQLITE_OK)
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
+			NULL, NULL) == SQLITE_OK)
 		s->wal_frames = s->own_frames = 0;
 	return SQLITE_OK;
 }
@@ -307,7 +306,7 @@ static void on_rollback(void *arg)
 	store_terms_rolled_back(arg);
 }
 
-static const char *vfs_name;   /* store_vfs.c's, or NULL for the default */
+static const char *vfs_name; /* store_vfs.c's, or NULL for the default */
 
 /* Before SQLite's first use in the process: no global allocation
  * statistics. Keeping them takes one process-wide mutex on every
@@ -335,8 +334,8 @@ static enum cv_err create_private(const char *path, char **errmsg)
 	if (fd < 0)
 		return errno == EEXIST ? CV_OK
 				       : cv_error(errmsg, CV_EIO,
-					       "cannot create store %s: %s",
-					       path, strerror(errno));
+						 "cannot create store %s: %s",
+						 path, strerror(errno));
 	(void)fchmod(fd, mode); /* a umask wider than 077 cannot narrow it */
 	close(fd);
 	return CV_OK;
@@ -349,24 +348,24 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 	pthread_once(&once, sqlite_setup);
 	struct stat st;
 	*out = NULL;
-	if ((flags & (STORE_NOCREATE | STORE_READONLY)) &&
-	    stat(path, &st) != 0)
+	if ((flags & (STORE_NOCREATE | STORE_READONLY)) && stat(path, &st) != 0)
 		return cv_error(errmsg, CV_ENOTFOUND,
 			"no store at %s (run `callvault init` first)", path);
 	if (!(flags & (STORE_NOCREATE | STORE_READONLY)) &&
-	    strcmp(path, STORE_MEMORY) != 0 &&
-	    create_private(path, errmsg) != CV_OK)
+		strcmp(path, STORE_MEMORY) != 0 &&
+		create_private(path, errmsg) != CV_OK)
 		return CV_EIO;
 	struct store *s = xcalloc(1, sizeof(*s));
 	s->path = xstrdup(path);
 	s->busy_ms = 5000;
-	int oflags = (flags & STORE_READONLY) ? SQLITE_OPEN_READONLY
-					      : SQLITE_OPEN_READWRITE |
-							SQLITE_OPEN_CREATE;
+	int oflags = (flags & STORE_READONLY)
+			     ? SQLITE_OPEN_READONLY
+			     : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX,
 		    vfs_name) != SQLITE_OK) {
-		enum cv_err e = cv_error(errmsg, CV_EDB, "cannot open store %s:"
-							 " %s",
+		enum cv_err e = cv_error(errmsg, CV_EDB,
+			"cannot open store %s:"
+			" %s",
 			path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		store_close(s);
 		return e;
@@ -374,7 +373,7 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_handler(s->db, busy_handler, s);
 	sqlite3_rollback_hook(s->db, on_rollback, s);
-	s->autockpt = 1000;             /* SQLite's default; see owns_wal */
+	s->autockpt = 1000; /* SQLite's default; see owns_wal */
 	sqlite3_wal_hook(s->db, on_wal_commit, s);
 	/* A short-lived command (a search, whose only write is its audit
 	 * entry) should not pay for checkpointing its few frames and
@@ -398,7 +397,7 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 	if (rc == CV_OK && !(flags & STORE_READONLY))
 		rc = migrate(s, errmsg);
 	if (rc == CV_OK && (flags & STORE_READONLY) &&
-	    store_schema_version(s) != store_n_migrations)
+		store_schema_version(s) != store_n_migrations)
 		rc = cv_error(errmsg, CV_EDB,
 			"store %s has schema version %d, expected %d (run "
 			"`callvault init`)",
@@ -453,7 +452,7 @@ static void close_checkpoint(struct store *s)
 	if (!s->db || sqlite3_db_readonly(s->db, "main") != 0)
 		return;
 	if (store_wal_bytes(s) > CLOSE_CKPT_BYTES ||
-	    s->wal_frames > CLOSE_CKPT_BYTES / 4096)
+		s->wal_frames > CLOSE_CKPT_BYTES / 4096)
 		sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0,
 			NULL);
 }
@@ -501,8 +500,9 @@ enum cv_err store_set_bulk(struct store *s, bool on, char **errmsg)
 	 * (call ids, payload hashes) in memory; 30 MB keeps an import's peak
 	 * RSS near 55 MiB, under its 64 MiB bound. */
 	s->autockpt = on ? 16384 : 1000;
-	return store_exec(s, on ? "PRAGMA cache_size = -30000"
-				: "PRAGMA cache_size = -16000",
+	return store_exec(s,
+		on ? "PRAGMA cache_size = -30000"
+		   : "PRAGMA cache_size = -16000",
 		errmsg);
 }
 

@@ -19,8 +19,8 @@
 struct store;
 
 enum store_flags {
-	STORE_READONLY = 1 << 0,  /* open an existing store for reading */
-	STORE_NOCREATE = 1 << 1,  /* fail when the file does not exist */
+	STORE_READONLY = 1 << 0, /* open an existing store for reading */
+	STORE_NOCREATE = 1 << 1, /* fail when the file does not exist */
 };
 
 /* The path the store was opened with (the blob store lies beside it). */
@@ -62,14 +62,14 @@ void store_set_busy_timeout(struct store *s, int ms);
  * 64 MiB instead of 4 MiB) and the page cache is 30 MB instead of 16.
  * Commits stay synchronous=FULL. Call outside a transaction.
  */
-enum cv_err store_set_bulk(struct store *s, bool on, char **errmsg)
-	CV_MUST_CHECK;
+enum cv_err store_set_bulk(struct store *s, bool on,
+	char **errmsg) CV_MUST_CHECK;
 /*
  * A page cache of at most kib KiB for this connection (16 MB by
  * default): for a command whose peak RSS is bounded, such as archive.
  */
-enum cv_err store_set_cache(struct store *s, int kib, char **errmsg)
-	CV_MUST_CHECK;
+enum cv_err store_set_cache(struct store *s, int kib,
+	char **errmsg) CV_MUST_CHECK;
 
 /* Where a version came from. */
 enum store_source { SRC_API, SRC_WEBHOOK, SRC_IMPORT, SRC_RESTORE };
@@ -109,31 +109,30 @@ enum store_cred store_cred_default(enum store_source src);
 /* The payload a record arrived in: its exact bytes and their hash. */
 struct store_payload {
 	enum store_source source;
-	enum store_cred auth;     /* store_cred_default(source) unless set */
-	bool replay;              /* restore: each archived version is a
+	enum store_cred auth; /* store_cred_default(source) unless set */
+	bool replay;          /* restore: each archived version is a
 				     version of its own, even one that
 				     repeats an older or the current one */
-	int64_t received_at;      /* epoch ms; 0 = now */
-	const void *bytes;        /* exact bytes as received */
+	int64_t received_at;  /* epoch ms; 0 = now */
+	const void *bytes;    /* exact bytes as received */
 	size_t len;
 	char sha256[CV_SHA256_HEX]; /* filled by store_payload_init */
-	bool withhold;            /* contains secrets: keep only the hash */
-	bool stored;              /* internal: already written */
+	bool withhold;              /* contains secrets: keep only the hash */
+	bool stored;                /* internal: already written */
 };
 void store_payload_init(struct store_payload *p, enum store_source src,
 	const void *bytes, size_t len);
 /* The same, with the bytes' SHA-256 (hex) already computed by the caller. */
-void store_payload_init_hashed(struct store_payload *p,
-	enum store_source src, const void *bytes, size_t len,
-	const char *sha256_hex);
+void store_payload_init_hashed(struct store_payload *p, enum store_source src,
+	const void *bytes, size_t len, const char *sha256_hex);
 
 enum store_ingest_result {
 	INGEST_NEW,
 	INGEST_UPDATED,
 	INGEST_UNCHANGED,
-	INGEST_KEPT,      /* a new version, not current: lower trust */
-	INGEST_DISPOSED,  /* the call was disposed of (tombstone): dropped */
-	INGEST_REFUSED,   /* new call from a source that may not create
+	INGEST_KEPT,     /* a new version, not current: lower trust */
+	INGEST_DISPOSED, /* the call was disposed of (tombstone): dropped */
+	INGEST_REFUSED,  /* new call from a source that may not create
 			     calls in its location: nothing stored */
 };
 
@@ -183,7 +182,7 @@ enum cv_err store_trust_set(struct store *s, const char *location,
 enum cv_err store_trust_unset(struct store *s, const char *location,
 	char **errmsg) CV_MUST_CHECK;
 struct store_trust_policy {
-	const char *location;     /* "" = the default */
+	const char *location; /* "" = the default */
 	unsigned mask;
 	int64_t set_at;
 	const char *set_by;
@@ -204,13 +203,13 @@ enum cv_err store_trust_max_age(struct store *s, int64_t *max_age_ms,
 /* "ed25519,api" from a mask, and back; parse returns false (naming the
  * bad word in *bad, static or pointing into list) for an unknown kind. */
 char *store_trust_mask_str(unsigned mask);
-bool store_trust_mask_parse(const char *list, unsigned *mask,
-	char *bad, size_t bad_len);
+bool store_trust_mask_parse(const char *list, unsigned *mask, char *bad,
+	size_t bad_len);
 
 /* Keep rejected input with its reason (inside or outside a transaction). */
 enum cv_err store_quarantine(struct store *s, enum store_source src,
-	const void *raw, size_t len, const char *reason, char **errmsg)
-	CV_MUST_CHECK;
+	const void *raw, size_t len, const char *reason,
+	char **errmsg) CV_MUST_CHECK;
 /* The same; *added says whether the row is new (the same bytes with the
  * same reason are kept once). */
 enum cv_err store_quarantine_row(struct store *s, enum store_source src,
@@ -220,8 +219,8 @@ enum cv_err store_quarantine_row(struct store *s, enum store_source src,
 /* One call as stored (current version). Strings owned by the struct. */
 struct store_call {
 	int64_t rid;
-	struct calllog log;       /* parsed from the current canonical JSON */
-	char *agent_name;         /* from agents when known, else NULL */
+	struct calllog log; /* parsed from the current canonical JSON */
+	char *agent_name;   /* from agents when known, else NULL */
 	int64_t version_id;
 	int n_versions;
 	int64_t first_seen, last_seen, updated_at;
@@ -238,12 +237,12 @@ struct store_version {
 	int64_t received_at;
 	const char *canonical;
 	const char *canonical_sha256;
-	const char *raw_sha256;   /* SHA-256 of the payload as received */
-	bool raw_kept;            /* false when withheld (secrets) */
-	int redacted;             /* secrets replaced before storing */
-	enum store_cred auth;     /* how it was authenticated */
-	bool current;             /* the call's current version */
-	const char *not_current;  /* why it never became current (lower
+	const char *raw_sha256;  /* SHA-256 of the payload as received */
+	bool raw_kept;           /* false when withheld (secrets) */
+	int redacted;            /* secrets replaced before storing */
+	enum store_cred auth;    /* how it was authenticated */
+	bool current;            /* the call's current version */
+	const char *not_current; /* why it never became current (lower
 				     trust), NULL when it did */
 };
 /* Call fn for each version of the call, oldest first; a non-zero return
@@ -253,7 +252,7 @@ enum cv_err store_each_version(struct store *s, const char *call_id,
 	char **errmsg) CV_MUST_CHECK;
 
 struct store_count_row {
-	char key[128];            /* location id or "YYYY-MM" */
+	char key[128]; /* location id or "YYYY-MM" */
 	int64_t calls;
 };
 struct store_stats {

@@ -75,8 +75,8 @@ enum cv_err store_ret_intents(struct store *s, struct store_intent **out,
 	return store_dberr(s, errmsg, "read publish intents");
 }
 
-enum cv_err store_ret_put_baginfo(struct store *s, int64_t id,
-	const char *text, size_t len, char **errmsg)
+enum cv_err store_ret_put_baginfo(struct store *s, int64_t id, const char *text,
+	size_t len, char **errmsg)
 {
 	static const char sql[] = "INSERT OR REPLACE INTO archive_baginfo"
 				  "(archive_id, bag_info) VALUES (?, ?)";
@@ -105,7 +105,8 @@ enum cv_err store_ret_get_baginfo(struct store *s, int64_t id, char **out,
 		memcpy(*out, sqlite3_column_blob(st, 0), *len);
 		(*out)[*len] = '\0';
 	} else if (r == SQLITE_DONE) {
-		rc = cv_error(errmsg, CV_ENOTFOUND, "the store kept no "
+		rc = cv_error(errmsg, CV_ENOTFOUND,
+			"the store kept no "
 			"bag-info.txt for this archive (written by an older "
 			"callvault)");
 	} else {
@@ -115,11 +116,12 @@ enum cv_err store_ret_get_baginfo(struct store *s, int64_t id, char **out,
 	return rc;
 }
 
-enum cv_err store_ret_put_tagfile(struct store *s, int64_t id,
-	const char *name, const void *p, size_t len, char **errmsg)
+enum cv_err store_ret_put_tagfile(struct store *s, int64_t id, const char *name,
+	const void *p, size_t len, char **errmsg)
 {
-	static const char sql[] = "INSERT OR REPLACE INTO archive_tagfiles"
-				  "(archive_id, name, content) VALUES (?, ?, ?)";
+	static const char sql[] =
+		"INSERT OR REPLACE INTO archive_tagfiles"
+		"(archive_id, name, content) VALUES (?, ?, ?)";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
@@ -129,8 +131,8 @@ enum cv_err store_ret_put_tagfile(struct store *s, int64_t id,
 	return store_step_done(s, st, "keep a tag file", errmsg);
 }
 
-enum cv_err store_ret_get_tagfile(struct store *s, int64_t id,
-	const char *name, unsigned char **out, size_t *len, char **errmsg)
+enum cv_err store_ret_get_tagfile(struct store *s, int64_t id, const char *name,
+	unsigned char **out, size_t *len, char **errmsg)
 {
 	static const char sql[] = "SELECT content FROM archive_tagfiles"
 				  " WHERE archive_id = ? AND name = ?";
@@ -170,8 +172,10 @@ enum cv_err store_ret_archive_at(struct store *s, const char *path,
 	if (r != SQLITE_ROW && r != SQLITE_DONE)
 		return store_dberr(s, errmsg, "find archive");
 	if (!id)
-		return cv_error(errmsg, CV_ENOTFOUND, "no archive recorded at "
-			"%s", path);
+		return cv_error(errmsg, CV_ENOTFOUND,
+			"no archive recorded at "
+			"%s",
+			path);
 	return store_ret_archive_by_id(s, id, out, errmsg);
 }
 

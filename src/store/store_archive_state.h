@@ -35,8 +35,8 @@ void store_intents_free(struct store_intent *v, size_t n);
 
 /* Keep the bag-info.txt of archive id (inside the caller's
  * transaction). */
-enum cv_err store_ret_put_baginfo(struct store *s, int64_t id,
-	const char *text, size_t len, char **errmsg) CV_MUST_CHECK;
+enum cv_err store_ret_put_baginfo(struct store *s, int64_t id, const char *text,
+	size_t len, char **errmsg) CV_MUST_CHECK;
 /* The bag-info.txt kept for archive id (caller frees *out);
  * CV_ENOTFOUND for archives written before it was kept. */
 enum cv_err store_ret_get_baginfo(struct store *s, int64_t id, char **out,
@@ -44,13 +44,11 @@ enum cv_err store_ret_get_baginfo(struct store *s, int64_t id, char **out,
 
 /* Keep a tag file that is not in the tag manifest (the signature and
  * timestamp over it) of archive id, inside the caller's transaction. */
-enum cv_err store_ret_put_tagfile(struct store *s, int64_t id,
-	const char *name, const void *p, size_t len,
-	char **errmsg) CV_MUST_CHECK;
+enum cv_err store_ret_put_tagfile(struct store *s, int64_t id, const char *name,
+	const void *p, size_t len, char **errmsg) CV_MUST_CHECK;
 /* That file (caller frees *out); CV_ENOTFOUND when none was kept. */
-enum cv_err store_ret_get_tagfile(struct store *s, int64_t id,
-	const char *name, unsigned char **out, size_t *len,
-	char **errmsg) CV_MUST_CHECK;
+enum cv_err store_ret_get_tagfile(struct store *s, int64_t id, const char *name,
+	unsigned char **out, size_t *len, char **errmsg) CV_MUST_CHECK;
 
 /* The archive recorded at exactly this path (the newest, should there be
  * several); CV_ENOTFOUND when none. */

@@ -32,8 +32,10 @@ static void plain_input(const struct audit_entry *e, struct buf *b)
  * one as "=" and its value, so that none can pass for another. */
 static void keyed_input(const struct audit_entry *e, struct buf *b)
 {
-	buf_printf(b, AUDIT_HASH_V4 "\n%s\n%lld\n%s\n%s\n%s\n%lld\n%s%s\n"
-		"%s%s", e->prev_hash, (long long)e->ts, e->actor, e->command,
+	buf_printf(b,
+		AUDIT_HASH_V4 "\n%s\n%lld\n%s\n%s\n%s\n%lld\n%s%s\n"
+			      "%s%s",
+		e->prev_hash, (long long)e->ts, e->actor, e->command,
 		e->detail ? e->detail : "{}", (long long)e->result_count,
 		e->os_user ? "=" : "-", e->os_user ? e->os_user : "",
 		e->client ? "=" : "-", e->client ? e->client : "");
@@ -229,7 +231,7 @@ static const char *check_entry(const struct audit_entry *e, int64_t last_id,
 	char want[CV_SHA256_HEX];
 	store_audit_hash(e, key, want);
 	if (!e->hash || strlen(e->hash) != CV_SHA256_HEX - 1 ||
-	    !cv_memeq_ct(e->hash, want, CV_SHA256_HEX - 1))
+		!cv_memeq_ct(e->hash, want, CV_SHA256_HEX - 1))
 		return "its content does not match its hash";
 	return NULL;
 }
@@ -274,8 +276,7 @@ enum cv_err store_audit_verify_ex(struct store *s,
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		struct audit_entry e;
 		entry_from_row(st, &e);
-		const char *why = check_entry(&e, last_id, prev,
-			s->audit_key);
+		const char *why = check_entry(&e, last_id, prev, s->audit_key);
 		if (why) {
 			*bad_id = e.id;
 			rc = cv_error(errmsg, CV_EINTEGRITY,
@@ -303,7 +304,8 @@ enum cv_err store_audit_verify(struct store *s, int64_t *checked,
 		return rc;
 	if (vs.unkeyed_after) {
 		*bad_id = vs.first_unkeyed_after;
-		return cv_error(errmsg, CV_EINTEGRITY, "audit entry %lld: "
+		return cv_error(errmsg, CV_EINTEGRITY,
+			"audit entry %lld: "
 			"%lld entr%s unkeyed after the first keyed one (#%lld)",
 			(long long)vs.first_unkeyed_after,
 			(long long)vs.unkeyed_after,
@@ -311,7 +313,8 @@ enum cv_err store_audit_verify(struct store *s, int64_t *checked,
 			(long long)vs.first_keyed);
 	}
 	if (vs.unchecked)
-		return cv_error(errmsg, CV_ENOTFOUND, "%lld keyed audit "
+		return cv_error(errmsg, CV_ENOTFOUND,
+			"%lld keyed audit "
 			"entr%s cannot be checked without the audit key",
 			(long long)vs.unchecked,
 			vs.unchecked == 1 ? "y" : "ies");

@@ -43,7 +43,7 @@
 #include "store.h"
 
 /* The prev_hash of the first entry. */
-#define AUDIT_GENESIS \
+#define AUDIT_GENESIS                                                          \
 	"0000000000000000000000000000000000000000000000000000000000000000"
 /* The first line of a version 2 hash input. */
 #define AUDIT_HASH_V2 "callvault-audit-v2"
@@ -54,20 +54,20 @@
 
 struct audit_entry {
 	int64_t id;
-	int64_t ts;             /* epoch ms */
-	const char *actor;      /* who it was done for: --actor, the console
+	int64_t ts;           /* epoch ms */
+	const char *actor;    /* who it was done for: --actor, the console
 				   user; else the OS user */
-	const char *os_user;    /* the OS user of the process that wrote
+	const char *os_user;  /* the OS user of the process that wrote
 				   it (from the uid); NULL = not recorded */
-	const char *client;     /* the client address of a console request
+	const char *client;   /* the client address of a console request
 				   (behind trusted proxies, the real one);
 				   NULL = not recorded */
-	const char *command;    /* "search", "show", "export", "hold add", … */
-	const char *detail;     /* JSON text: query, filters, ids… */
-	int64_t result_count;   /* -1 when not applicable */
+	const char *command;  /* "search", "show", "export", "hold add", … */
+	const char *detail;   /* JSON text: query, filters, ids… */
+	int64_t result_count; /* -1 when not applicable */
 	const char *prev_hash;
 	const char *hash;
-	bool keyed;             /* hash is version 4, an HMAC */
+	bool keyed; /* hash is version 4, an HMAC */
 };
 
 /*
@@ -113,7 +113,7 @@ struct audit_filter {
 	const char *os_user;
 	const char *command;
 	const char *client;
-	const char *location;   /* entries about this location only: its
+	const char *location; /* entries about this location only: its
 				   id in the detail (location, locationId,
 				   filters.location, criteria.location) or
 				   a call of it named there (id, ids,
@@ -132,14 +132,14 @@ enum cv_err store_audit_hash_of(struct store *s, int64_t id,
 
 /* What store_audit_verify_ex found along an intact chain. */
 struct audit_verify_stats {
-	int64_t checked;        /* entries walked */
-	int64_t keyed;          /* of them keyed (version 4) */
-	int64_t unchecked;      /* keyed ones whose HMAC was not checked:
+	int64_t checked;   /* entries walked */
+	int64_t keyed;     /* of them keyed (version 4) */
+	int64_t unchecked; /* keyed ones whose HMAC was not checked:
 				   no key set (their links were) */
-	int64_t first_keyed, last_keyed;    /* ids; 0 = none */
-	int64_t unkeyed_after;  /* unkeyed entries after the first keyed */
-	int64_t first_unkeyed_after;        /* the first of them; 0 = none */
-	int64_t exposed;        /* unkeyed entries after the last keyed:
+	int64_t first_keyed, last_keyed; /* ids; 0 = none */
+	int64_t unkeyed_after;       /* unkeyed entries after the first keyed */
+	int64_t first_unkeyed_after; /* the first of them; 0 = none */
+	int64_t exposed;             /* unkeyed entries after the last keyed:
 				   no keyed entry binds them */
 };
 

@@ -66,9 +66,9 @@ static enum cv_err copy_snapshot(struct store *s, const char *tmp,
 		goto out;
 	}
 	if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE, NULL) !=
-	    SQLITE_OK) {
-		rc = cv_error(errmsg, CV_EIO, "backup: cannot open %s: %s",
-			tmp, dst ? sqlite3_errmsg(dst) : "out of memory");
+		SQLITE_OK) {
+		rc = cv_error(errmsg, CV_EIO, "backup: cannot open %s: %s", tmp,
+			dst ? sqlite3_errmsg(dst) : "out of memory");
 		goto out;
 	}
 	sqlite3_backup *b = sqlite3_backup_init(dst, "main", s->db, "main");
@@ -103,9 +103,9 @@ static enum cv_err verify_copy(const char *tmp, const int64_t want[5],
 	int64_t got[5];
 	enum cv_err rc = CV_OK;
 	if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE, NULL) !=
-		    SQLITE_OK ||
-	    sqlite3_exec(db, "PRAGMA integrity_check", first_row, &ic,
-		    NULL) != SQLITE_OK)
+			SQLITE_OK ||
+		sqlite3_exec(db, "PRAGMA integrity_check", first_row, &ic,
+			NULL) != SQLITE_OK)
 		rc = cv_error(errmsg, CV_EINTEGRITY,
 			"backup: the copy cannot be checked: %s",
 			db ? sqlite3_errmsg(db) : "out of memory");
@@ -177,7 +177,7 @@ enum cv_err store_backup(struct store *s, const char *out_path,
 		rc = cv_fsync_dir(dirname(d), errmsg);
 		free(d);
 	}
-	unlink_tmp(tmp);   /* after a rename only its journals remain */
+	unlink_tmp(tmp); /* after a rename only its journals remain */
 	free(tmp);
 	if (rc == CV_OK) {
 		c->calls = want[0];

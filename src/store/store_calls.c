@@ -9,8 +9,10 @@
 #include "../util.h"
 
 static const char *const source_names[] = {
-	[SRC_API] = "api", [SRC_WEBHOOK] = "webhook",
-	[SRC_IMPORT] = "import", [SRC_RESTORE] = "restore",
+	[SRC_API] = "api",
+	[SRC_WEBHOOK] = "webhook",
+	[SRC_IMPORT] = "import",
+	[SRC_RESTORE] = "restore",
 };
 
 const char *store_source_name(enum store_source src)
@@ -29,9 +31,8 @@ bool store_source_parse(const char *name, enum store_source *out)
 	return false;
 }
 
-void store_payload_init_hashed(struct store_payload *p,
-	enum store_source src, const void *bytes, size_t len,
-	const char *sha256_hex)
+void store_payload_init_hashed(struct store_payload *p, enum store_source src,
+	const void *bytes, size_t len, const char *sha256_hex)
 {
 	memset(p, 0, sizeof(*p));
 	p->source = src;
@@ -64,9 +65,10 @@ char *store_digit_spans(const char *text)
 		if (out.len)
 			buf_putc(&out, ' ');
 		const char *q = p;
-		while (*q && ((*q >= '0' && *q <= '9') ||
-			      (strchr(" ()-.+", *q) && q[1] &&
-				      strchr("0123456789 ()-.+", q[1])))) {
+		while (*q &&
+			((*q >= '0' && *q <= '9') ||
+				(strchr(" ()-.+", *q) && q[1] &&
+					strchr("0123456789 ()-.+", q[1])))) {
 			if (*q >= '0' && *q <= '9')
 				buf_putc(&out, *q);
 			q++;
@@ -82,8 +84,8 @@ static void split_speakers(const char *transcript, struct buf cols[3])
 	struct calllog_turn *turns;
 	size_t n = calllog_turns(transcript, &turns);
 	for (size_t i = 0; i < n; i++) {
-		struct buf *b = &cols[turns[i].speaker == CALLLOG_BOT ? 0
-			: turns[i].speaker == CALLLOG_HUMAN		  ? 1
+		struct buf *b = &cols[turns[i].speaker == CALLLOG_BOT     ? 0
+				      : turns[i].speaker == CALLLOG_HUMAN ? 1
 									  : 2];
 		if (b->len)
 			buf_putc(b, '\n');
@@ -199,8 +201,8 @@ static enum cv_err keep_payload(struct store *s, struct store_payload *p,
 /* A new version of c, seq; not_current says why it is not the call's
  * current one (NULL when it is). */
 static enum cv_err add_version(struct store *s, const struct calllog *c,
-	struct store_payload *p, int seq, const char *not_current,
-	int64_t *vid, char **errmsg)
+	struct store_payload *p, int seq, const char *not_current, int64_t *vid,
+	char **errmsg)
 {
 	static const char sql[] =
 		"INSERT INTO versions(call_id, seq, source, received_at,"
@@ -220,8 +222,8 @@ static enum cv_err add_version(struct store *s, const struct calllog *c,
 	sqlite3_bind_text(st, 6, c->canonical_sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 7, p->sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 8, c->n_redacted);
-	store_bind_text(st, 9, p->auth == CRED_UNRECORDED ? NULL
-		: store_cred_name(p->auth));
+	store_bind_text(st, 9,
+		p->auth == CRED_UNRECORDED ? NULL : store_cred_name(p->auth));
 	store_bind_text(st, 10, not_current);
 	sqlite3_bind_text(st, 11, c->notes, -1, SQLITE_STATIC);
 	int r = sqlite3_step(st);
@@ -233,8 +235,8 @@ static enum cv_err add_version(struct store *s, const struct calllog *c,
 }
 
 /* Bind the normalised fields shared by INSERT and UPDATE (params 1..17). */
-static void bind_fields(sqlite3_stmt *st, const struct calllog *c,
-	int64_t vid, const char *e164)
+static void bind_fields(sqlite3_stmt *st, const struct calllog *c, int64_t vid,
+	const char *e164)
 {
 	store_bind_text(st, 1, c->location_id);
 	store_bind_text(st, 2, c->agent_id);
@@ -258,10 +260,10 @@ static void bind_fields(sqlite3_stmt *st, const struct calllog *c,
 
 /* What the store holds of a call id before a delivery. */
 struct known {
-	int64_t rid;              /* 0 = no such call */
+	int64_t rid; /* 0 = no such call */
 	int nver;
-	bool same;                /* the delivery equals the current version */
-	enum store_cred cur;      /* how the current version came */
+	bool same;           /* the delivery equals the current version */
+	enum store_cred cur; /* how the current version came */
 };
 
 static enum cv_err find_call(struct store *s, const struct calllog *c,
@@ -282,13 +284,14 @@ static enum cv_err find_call(struct store *s, const struct calllog *c,
 		k->same = strcmp((const char *)sqlite3_column_text(st, 1),
 				  c->canonical_sha256) == 0;
 		k->nver = sqlite3_column_int(st, 2);
-		k->cur = store_cred_of_row(
-			(const char *)sqlite3_column_text(st, 3),
+		k->cur = store_cred_of_row((const char *)sqlite3_column_text(st,
+						   3),
 			(const char *)sqlite3_column_text(st, 4));
 	}
 	sqlite3_reset(st);
 	return r == SQLITE_ROW || r == SQLITE_DONE
-		? CV_OK : store_dberr(s, errmsg, "find call");
+		       ? CV_OK
+		       : store_dberr(s, errmsg, "find call");
 }
 
 /* A new call id: dropped when disposed of, refused when its location's
@@ -298,8 +301,8 @@ static enum cv_err may_create(struct store *s, const struct calllog *c,
 	char **errmsg)
 {
 	bool dead = false, ok = true;
-	enum cv_err rc = store_trust_new_call(s, c->id, c->location_id,
-		p->auth, &dead, &ok, errmsg);
+	enum cv_err rc = store_trust_new_call(s, c->id, c->location_id, p->auth,
+		&dead, &ok, errmsg);
 	if (rc == CV_OK && dead)
 		*res = INGEST_DISPOSED;
 	/* a restore brings back what was created under the policy of then
@@ -313,9 +316,8 @@ static enum cv_err may_create(struct store *s, const struct calllog *c,
 static enum cv_err has_content(struct store *s, const struct calllog *c,
 	bool *out, char **errmsg)
 {
-	static const char sql[] =
-		"SELECT 1 FROM versions WHERE call_id = ?"
-		" AND canonical_sha256 = ?";
+	static const char sql[] = "SELECT 1 FROM versions WHERE call_id = ?"
+				  " AND canonical_sha256 = ?";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
@@ -325,7 +327,8 @@ static enum cv_err has_content(struct store *s, const struct calllog *c,
 	*out = r == SQLITE_ROW;
 	sqlite3_reset(st);
 	return r == SQLITE_ROW || r == SQLITE_DONE
-		? CV_OK : store_dberr(s, errmsg, "find version");
+		       ? CV_OK
+		       : store_dberr(s, errmsg, "find version");
 }
 
 static enum cv_err run_rid(struct store *s, const char *sql, int64_t rid,
@@ -358,23 +361,24 @@ static enum cv_err keep_outranked(struct store *s, const struct calllog *c,
 	if (dup)
 		return CV_OK;
 	char why[96];
-	snprintf(why, sizeof(why), "lower trust than current version from "
-		"%s", store_cred_name(k->cur));
+	snprintf(why, sizeof(why),
+		"lower trust than current version from "
+		"%s",
+		store_cred_name(k->cur));
 	int64_t vid;
 	if (c->n_redacted > 0)
 		p->withhold = true;
 	if ((rc = keep_payload(s, p, errmsg)) == CV_OK &&
-	    (rc = add_version(s, c, p, k->nver + 1, why, &vid, errmsg)) ==
-		    CV_OK &&
-	    (rc = run_rid(s, bump, k->rid, p->received_at, "keep version",
-		     errmsg)) == CV_OK)
+		(rc = add_version(s, c, p, k->nver + 1, why, &vid, errmsg)) ==
+			CV_OK &&
+		(rc = run_rid(s, bump, k->rid, p->received_at, "keep version",
+			 errmsg)) == CV_OK)
 		*res = INGEST_KEPT;
 	return rc;
 }
 
 enum cv_err store_ingest_call(struct store *s, const struct calllog *c,
-	struct store_payload *p, enum store_ingest_result *res,
-	char **errmsg)
+	struct store_payload *p, enum store_ingest_result *res, char **errmsg)
 {
 	static const char touch[] =
 		"UPDATE calls SET last_seen = max(last_seen, ?1) WHERE rid = ?2";
@@ -475,8 +479,7 @@ enum cv_err store_quarantine_row(struct store *s, enum store_source src,
 	sqlite3_reset(st);
 	if (added)
 		*added = r == SQLITE_DONE && sqlite3_changes(s->db) > 0;
-	return r == SQLITE_DONE ? CV_OK
-				: store_dberr(s, errmsg, "quarantine");
+	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "quarantine");
 }
 
 void store_call_finish(struct store_call *c)
@@ -493,8 +496,7 @@ enum cv_err store_get_call(struct store *s, const char *id,
 {
 	static const char sql[] =
 		"SELECT c.rid, v.canonical, c.version_id, c.n_versions,"
-		" c.first_seen, c.last_seen, c.updated_at,"
-		STORE_AGENT_NAME_SQL
+		" c.first_seen, c.last_seen, c.updated_at," STORE_AGENT_NAME_SQL
 		" FROM calls c JOIN versions v ON v.id = c.version_id"
 		" WHERE c.id = ?";
 	memset(out, 0, sizeof(*out));
@@ -505,15 +507,14 @@ enum cv_err store_get_call(struct store *s, const char *id,
 	int r = sqlite3_step(st);
 	if (r == SQLITE_DONE) {
 		sqlite3_reset(st);
-		return cv_error(errmsg, CV_ENOTFOUND, "no call with id %s",
-			id);
+		return cv_error(errmsg, CV_ENOTFOUND, "no call with id %s", id);
 	}
 	if (r != SQLITE_ROW)
 		return store_dberr(s, errmsg, "read call");
 	out->rid = sqlite3_column_int64(st, 0);
-	enum cv_err rc = calllog_from_canonical(
-		(const char *)sqlite3_column_text(st, 1),
-		(size_t)sqlite3_column_bytes(st, 1), &out->log, errmsg);
+	enum cv_err rc =
+		calllog_from_canonical((const char *)sqlite3_column_text(st, 1),
+			(size_t)sqlite3_column_bytes(st, 1), &out->log, errmsg);
 	out->version_id = sqlite3_column_int64(st, 2);
 	out->n_versions = sqlite3_column_int(st, 3);
 	out->first_seen = sqlite3_column_int64(st, 4);
@@ -545,23 +546,24 @@ enum cv_err store_walk_versions(struct store *s, const char *sql,
 			.seq = sqlite3_column_int(st, 1),
 			.received_at = sqlite3_column_int64(st, 3),
 			.canonical = (const char *)sqlite3_column_text(st, 4),
-			.canonical_sha256 =
-				(const char *)sqlite3_column_text(st, 5),
+			.canonical_sha256 = (const char *)
+				sqlite3_column_text(st, 5),
 			.raw_sha256 = (const char *)sqlite3_column_text(st, 6),
 			.redacted = sqlite3_column_int(st, 7),
 			.raw_kept = has_kept && sqlite3_column_int(st, 8) != 0,
 		};
-		if (!store_source_parse((const char *)sqlite3_column_text(st, 2),
+		if (!store_source_parse((const char *)sqlite3_column_text(st,
+						2),
 			    &v.source))
 			v.source = SRC_IMPORT;
 		/* optional: auth, not_current, whether current */
-		v.auth = store_cred_of_row(ncol > 9
-				? (const char *)sqlite3_column_text(st, 9)
-				: NULL,
+		v.auth = store_cred_of_row(
+			ncol > 9 ? (const char *)sqlite3_column_text(st, 9)
+				 : NULL,
 			(const char *)sqlite3_column_text(st, 2));
 		if (ncol > 10)
-			v.not_current =
-				(const char *)sqlite3_column_text(st, 10);
+			v.not_current = (const char *)sqlite3_column_text(st,
+				10);
 		v.current = ncol > 11 && sqlite3_column_int(st, 11) != 0;
 		if (fn(&v, arg) != 0) {
 			rc = CV_EINVAL;
@@ -619,8 +621,7 @@ static enum cv_err count_rows(struct store *s, const char *sql,
 	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "stats");
 }
 
-enum cv_err store_stats(struct store *s, struct store_stats *out,
-	char **errmsg)
+enum cv_err store_stats(struct store *s, struct store_stats *out, char **errmsg)
 {
 	static const char q_calls[] = "SELECT count(*) FROM calls";
 	static const char q_versions[] = "SELECT count(*) FROM versions";
@@ -681,7 +682,8 @@ enum cv_err store_each_quarantine(struct store *s,
 			.reason = (const char *)sqlite3_column_text(st, 3),
 			.size = (size_t)sqlite3_column_int64(st, 4),
 		};
-		if (!store_source_parse((const char *)sqlite3_column_text(st, 1),
+		if (!store_source_parse((const char *)sqlite3_column_text(st,
+						1),
 			    &q.source))
 			q.source = SRC_IMPORT;
 		if (fn(&q, arg) != 0) {

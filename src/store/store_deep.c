@@ -11,25 +11,25 @@
 #include "store_int.h"
 
 struct dcall {
-	uint32_t id_off, id_len;  /* in ids */
+	uint32_t id_off, id_len; /* in ids */
 	bool seen;
 };
 
 struct dver {
-	unsigned char sha[32];    /* canonical_sha256 */
-	uint32_t call;            /* index in calls */
-	bool recorded;            /* the version the archive recorded */
+	unsigned char sha[32]; /* canonical_sha256 */
+	uint32_t call;         /* index in calls */
+	bool recorded;         /* the version the archive recorded */
 };
 
 struct store_deep {
 	int64_t archive_id;
-	struct buf ids;           /* the call ids, back to back */
+	struct buf ids; /* the call ids, back to back */
 	struct dcall *calls;
 	struct dver *vers;
 	uint32_t n_calls, cap_calls, n_vers, cap_vers;
 	uint32_t *by_id, *by_sha; /* open addressing: index + 1, 0 free */
 	uint32_t id_mask, sha_mask;
-	uint64_t seed;            /* of hash_sha() */
+	uint64_t seed; /* of hash_sha() */
 };
 
 static uint32_t hash_id(const char *p, size_t n)
@@ -88,7 +88,7 @@ static struct dcall *find_call(const struct store_deep *d, const char *id)
 {
 	size_t n = strlen(id);
 	for (uint32_t j = hash_id(id, n) & d->id_mask; d->by_id[j];
-	     j = (j + 1) & d->id_mask) {
+		j = (j + 1) & d->id_mask) {
 		struct dcall *c = &d->calls[d->by_id[j] - 1];
 		if (c->id_len == n && !memcmp(d->ids.data + c->id_off, id, n))
 			return c;
@@ -98,12 +98,13 @@ static struct dcall *find_call(const struct store_deep *d, const char *id)
 
 static enum cv_err too_many(char **errmsg)
 {
-	return cv_error(errmsg, CV_ETOOBIG, "deep: the archive records more "
+	return cv_error(errmsg, CV_ETOOBIG,
+		"deep: the archive records more "
 		"versions than can be held");
 }
 
-static enum cv_err add_call(struct store_deep *d, const char *id,
-	size_t n, char **errmsg)
+static enum cv_err add_call(struct store_deep *d, const char *id, size_t n,
+	char **errmsg)
 {
 	if (d->n_calls == UINT32_MAX - 1 || d->ids.len + n + 1 > UINT32_MAX)
 		return too_many(errmsg);
@@ -190,11 +191,12 @@ static enum cv_err walk(struct store *s, int64_t archive_id,
 		const char *id = (const char *)sqlite3_column_text(st, 0);
 		size_t n = (size_t)sqlite3_column_bytes(st, 0);
 		if (!d->n_calls || d->calls[d->n_calls - 1].id_len != n ||
-		    memcmp(id_of(d, d->n_calls - 1), id, n))
+			memcmp(id_of(d, d->n_calls - 1), id, n))
 			rc = add_call(d, id, n, errmsg);
 		if (rc == CV_OK && sqlite3_column_type(st, 2) != SQLITE_NULL)
-			rc = add_version(d, (const char *)sqlite3_column_text(
-				st, 2), sqlite3_column_int(st, 1), errmsg);
+			rc = add_version(d,
+				(const char *)sqlite3_column_text(st, 2),
+				sqlite3_column_int(st, 1), errmsg);
 	}
 	if (rc == CV_OK && r != SQLITE_DONE)
 		rc = store_dberr(s, errmsg, "deep");
@@ -231,7 +233,7 @@ bool store_deep_call_fast(struct store_deep *d, const unsigned char sha[32],
 	enum store_deep_state *st)
 {
 	for (uint32_t j = hash_sha(d, sha) & d->sha_mask; d->by_sha[j];
-	     j = (j + 1) & d->sha_mask) {
+		j = (j + 1) & d->sha_mask) {
 		const struct dver *v = &d->vers[d->by_sha[j] - 1];
 		if (v->recorded && !memcmp(v->sha, sha, 32)) {
 			*st = DEEP_MATCH;
@@ -246,10 +248,10 @@ bool store_deep_version_fast(const struct store_deep *d, const char *call_id,
 	const unsigned char sha[32])
 {
 	for (uint32_t j = hash_sha(d, sha) & d->sha_mask; d->by_sha[j];
-	     j = (j + 1) & d->sha_mask) {
+		j = (j + 1) & d->sha_mask) {
 		const struct dver *v = &d->vers[d->by_sha[j] - 1];
-		if (!memcmp(v->sha, sha, 32) && !strcmp(id_of(d, v->call),
-							call_id))
+		if (!memcmp(v->sha, sha, 32) &&
+			!strcmp(id_of(d, v->call), call_id))
 			return true;
 	}
 	return false;
@@ -294,7 +296,8 @@ enum cv_err store_deep_call(struct store *s, struct store_deep *d,
 		" EXISTS (SELECT 1 FROM versions WHERE call_id = ?2)";
 	enum cv_err rc = ask(s, sql, d->archive_id, call_id, sha, st, errmsg);
 	struct dcall *c = rc == CV_OK && *st != DEEP_NOT_RECORDED
-		? find_call(d, call_id) : NULL;
+				  ? find_call(d, call_id)
+				  : NULL;
 	if (c)
 		mark_seen(c, st);
 	return rc;

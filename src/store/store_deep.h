@@ -20,11 +20,11 @@
 #include "store.h"
 
 enum store_deep_state {
-	DEEP_NOT_RECORDED,  /* the store did not record the call here */
-	DEEP_MATCH,         /* recorded here, and this is its version */
-	DEEP_OTHER,         /* recorded here, but not with these bytes */
-	DEEP_GONE,          /* recorded here; its versions were purged */
-	DEEP_DUPLICATE,     /* a second line for the same call */
+	DEEP_NOT_RECORDED, /* the store did not record the call here */
+	DEEP_MATCH,        /* recorded here, and this is its version */
+	DEEP_OTHER,        /* recorded here, but not with these bytes */
+	DEEP_GONE,         /* recorded here; its versions were purged */
+	DEEP_DUPLICATE,    /* a second line for the same call */
 };
 
 /* What one archive recorded, and which of its calls were seen. */

@@ -20,7 +20,8 @@ static void row_from(sqlite3_stmt *st, struct store_export_row *r)
 	r->has_duration = sqlite3_column_type(st, 7) != SQLITE_NULL;
 	r->duration = sqlite3_column_double(st, 7);
 	r->trial_call = sqlite3_column_type(st, 8) == SQLITE_NULL
-		? -1 : sqlite3_column_int(st, 8);
+				? -1
+				: sqlite3_column_int(st, 8);
 	r->action_types = (const char *)sqlite3_column_text(st, 9);
 	r->appointment_booked = sqlite3_column_int(st, 10) != 0;
 	r->transferred = sqlite3_column_int(st, 11) != 0;
@@ -47,8 +48,8 @@ enum cv_err store_export_each(struct store *s, const struct search_filter *f,
 	struct store_sql_args a = { 0 };
 	buf_init(&sql);
 	buf_puts(&sql,
-		"SELECT c.id, c.location_id, c.agent_id,"
-		STORE_AGENT_NAME_SQL ","
+		"SELECT c.id, c.location_id, c.agent_id," STORE_AGENT_NAME_SQL
+		","
 		" c.contact_id, c.from_number, c.created_at, c.duration,"
 		" c.trial_call, c.action_types, c.appointment_booked,"
 		" c.transferred, c.summary, c.version_id, c.updated_at,");
@@ -58,7 +59,8 @@ enum cv_err store_export_each(struct store *s, const struct search_filter *f,
 	buf_puts(&sql, by_version ? " CASE WHEN c.n_versions = 1 THEN"
 				    " c.version_id ELSE (SELECT min(v.id)"
 				    " FROM versions v WHERE v.call_id = c.id)"
-				    " END" : " 0");
+				    " END"
+				  : " 0");
 	buf_puts(&sql, " FROM calls c WHERE c.version_id > ?");
 	/* the text condition's parameters are bound before the filters' */
 	if (plan && plan->fts) {
@@ -183,6 +185,7 @@ enum cv_err store_cursor_delete(struct store *s, const char *name,
 		r = sqlite3_step(st);
 	}
 	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK
-				: store_dberr(s, errmsg, "delete export cursor");
+	return r == SQLITE_DONE
+		       ? CV_OK
+		       : store_dberr(s, errmsg, "delete export cursor");
 }

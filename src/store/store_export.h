@@ -18,13 +18,13 @@ struct store_export_row {
 	int64_t created_at;
 	double duration;
 	bool has_duration;
-	int trial_call;            /* -1 unknown, 0, 1 */
-	const char *action_types;  /* distinct executed types, "A,B" */
+	int trial_call;           /* -1 unknown, 0, 1 */
+	const char *action_types; /* distinct executed types, "A,B" */
 	bool appointment_booked, transferred;
 	const char *summary;
-	int64_t version_id;        /* the call's current version */
-	int64_t updated_at;        /* when that version was stored (ms) */
-	int64_t first_version_id;  /* the call's first version; by_version
+	int64_t version_id;       /* the call's current version */
+	int64_t updated_at;       /* when that version was stored (ms) */
+	int64_t first_version_id; /* the call's first version; by_version
 				    * walks only, else 0 */
 };
 
@@ -53,9 +53,9 @@ enum cv_err store_cursor_set(struct store *s, const char *name,
 /* One export cursor. Strings are valid during the callback only. */
 struct store_cursor {
 	const char *name;
-	int64_t version_id;        /* highest version exported */
-	int64_t updated_at;        /* last successful export (ms) */
-	int64_t last_rows;         /* rows that export wrote */
+	int64_t version_id; /* highest version exported */
+	int64_t updated_at; /* last successful export (ms) */
+	int64_t last_rows;  /* rows that export wrote */
 };
 
 /* Call fn for every cursor, by name. A non-zero return from fn stops the

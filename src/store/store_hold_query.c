@@ -46,8 +46,7 @@ char *store_hold_filters_text(const char *const given[SFK_N])
 	return store_hold_filters_more(&b, NULL, 0);
 }
 
-char *store_hold_filters_more(struct buf *b, const char *const *locs,
-	size_t n)
+char *store_hold_filters_more(struct buf *b, const char *const *locs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		buf_printf(b, "location=%s\n", locs[i]);
@@ -131,8 +130,8 @@ static enum cv_err read_query_holds(struct store *s, struct qhold **out,
 	*n = 0;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == cap)
-			*out = xrealloc(*out, (cap = cap ? 2 * cap : 4) *
-						      sizeof(**out));
+			*out = xrealloc(*out,
+				(cap = cap ? 2 * cap : 4) * sizeof(**out));
 		(*out)[*n].id = sqlite3_column_int64(st, 0);
 		(*out)[*n].query = store_col_dup(st, 1);
 		(*out)[(*n)++].filters = store_col_dup(st, 2);
@@ -157,8 +156,7 @@ static enum cv_err eval_search(struct store *s, const struct qhold *q,
 	if (rc == CV_OK)
 		rc = search_parse(q->query ? q->query : "", &plan, &pos, e);
 	if (rc == CV_OK) {
-		struct store_search_opts o = { .plan = &plan,
-			.filter = &sf.f };
+		struct store_search_opts o = { .plan = &plan, .filter = &sf.f };
 		char *ins = xasprintf("INSERT OR IGNORE INTO "
 				      "temp.hold_query_calls(hold_id, rid) "
 				      "SELECT %lld, *",
@@ -226,8 +224,7 @@ enum cv_err store_holds_evaluate(struct store *s, char **errmsg)
 	/* while it runs, and if it fails: every call held */
 	enum cv_err rc = set_state(s, false, errmsg);
 	if (rc == CV_OK)
-		rc = store_exec(s, "DELETE FROM temp.hold_query_calls",
-			errmsg);
+		rc = store_exec(s, "DELETE FROM temp.hold_query_calls", errmsg);
 	if (rc == CV_OK)
 		rc = read_query_holds(s, &q, &n, errmsg);
 	for (size_t i = 0; i < n && rc == CV_OK; i++)

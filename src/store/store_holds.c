@@ -103,9 +103,9 @@ static enum cv_err insert_hold(struct store *s, const struct store_hold *h,
 	store_bind_text(st, 11, h->chosen_by);
 	store_bind_text(st, 12, h->query);
 	if (h->query)
-		sqlite3_bind_text(st, 13, h->query_filters ? h->query_filters
-							   : "",
-			-1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 13,
+			h->query_filters ? h->query_filters : "", -1,
+			SQLITE_STATIC);
 	int r = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE)
@@ -130,16 +130,17 @@ enum cv_err store_hold_add(struct store *s, const struct store_hold *h,
 	if (!h->matter || !*h->matter)
 		return cv_error(errmsg, CV_EINVAL, "a hold needs a matter");
 	if (!h->n_calls && !h->contact_id && !h->from_e164 && !h->agent_id &&
-	    !h->location_id && !h->has_from && !h->has_to && !h->query)
+		!h->location_id && !h->has_from && !h->has_to && !h->query)
 		return cv_error(errmsg, CV_EINVAL,
 			"a hold needs at least one criterion");
 	/* a query hold is its search: other criteria would be a second,
 	 * different reading of the same filters */
-	if (h->query && (h->n_calls || h->contact_id || h->from_e164 ||
-			    h->agent_id || h->location_id || h->has_from ||
-			    h->has_to))
-		return cv_error(errmsg, CV_EINVAL, "a query hold takes its "
-						   "criteria as filters");
+	if (h->query &&
+		(h->n_calls || h->contact_id || h->from_e164 || h->agent_id ||
+			h->location_id || h->has_from || h->has_to))
+		return cv_error(errmsg, CV_EINVAL,
+			"a query hold takes its "
+			"criteria as filters");
 	enum cv_err rc = store_begin(s, errmsg);
 	if (rc != CV_OK)
 		return rc;
@@ -182,8 +183,8 @@ enum cv_err store_hold_matter(struct store *s, int64_t id, char **matter,
 	return rc;
 }
 
-enum cv_err store_hold_release(struct store *s, int64_t id,
-	const char *actor, const char *reason, char **errmsg)
+enum cv_err store_hold_release(struct store *s, int64_t id, const char *actor,
+	const char *reason, char **errmsg)
 {
 	static const char upd[] =
 		"UPDATE holds SET released_at = ?, released_by = ?,"
@@ -198,8 +199,8 @@ enum cv_err store_hold_release(struct store *s, int64_t id,
 	bool released = false;
 	rc = store_hold_matter(s, id, &matter, &released, errmsg);
 	if (rc == CV_OK && released)
-		rc = cv_error(errmsg, CV_EINVAL, "hold %lld is already released",
-			(long long)id);
+		rc = cv_error(errmsg, CV_EINVAL,
+			"hold %lld is already released", (long long)id);
 	sqlite3_stmt *st = rc == CV_OK ? store_stmt(s, upd, errmsg) : NULL;
 	if (rc == CV_OK && !st)
 		rc = CV_EDB;
@@ -260,8 +261,7 @@ static enum cv_err hold_matched(struct store *s, int64_t id, int64_t *n,
 	char **errmsg)
 {
 	static const char sql[] =
-		"SELECT count(*) FROM calls c, holds h WHERE h.id = ? AND "
-		STORE_HOLD_MATCH_SQL;
+		"SELECT count(*) FROM calls c, holds h WHERE h.id = ? AND " STORE_HOLD_MATCH_SQL;
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
@@ -384,8 +384,8 @@ enum cv_err store_hold_each_call(struct store *s, int64_t id,
 	int (*fn)(const char *call_id, void *arg), void *arg, char **errmsg)
 {
 	static const char sql[] =
-		"SELECT c.id FROM calls c, holds h WHERE h.id = ? AND "
-		STORE_HOLD_MATCH_SQL " ORDER BY c.created_at, c.id";
+		"SELECT c.id FROM calls c, holds h WHERE h.id = ? AND " STORE_HOLD_MATCH_SQL
+		" ORDER BY c.created_at, c.id";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
@@ -404,8 +404,8 @@ enum cv_err store_hold_each_call(struct store *s, int64_t id,
 	return rc;
 }
 
-enum cv_err store_hold_is_held(struct store *s, const char *call_id,
-	bool *held, char **errmsg)
+enum cv_err store_hold_is_held(struct store *s, const char *call_id, bool *held,
+	char **errmsg)
 {
 	static const char sql[] =
 		"SELECT EXISTS (SELECT 1 FROM calls c, holds h WHERE c.id = ?"

@@ -18,17 +18,17 @@
 #include "store.h"
 
 /* SQL condition: the call row `c` is matched by the hold row `h`. */
-#define STORE_HOLD_MATCH_SQL                                                \
-	"(h.released_at IS NULL"                                            \
+#define STORE_HOLD_MATCH_SQL                                                   \
+	"(h.released_at IS NULL"                                               \
 	" AND (NOT EXISTS (SELECT 1 FROM hold_calls x WHERE x.hold_id = h.id)" \
-	"  OR EXISTS (SELECT 1 FROM hold_calls x WHERE x.hold_id = h.id"    \
-	"   AND x.call_id = c.id))"                                         \
-	" AND (h.contact_id IS NULL OR h.contact_id = c.contact_id)"        \
-	" AND (h.from_e164 IS NULL OR h.from_e164 = c.from_e164)"           \
-	" AND (h.agent_id IS NULL OR h.agent_id = c.agent_id)"              \
-	" AND (h.location_id IS NULL OR h.location_id = c.location_id)"     \
-	" AND (h.from_ms IS NULL OR c.created_at >= h.from_ms)"             \
-	" AND (h.to_ms IS NULL OR c.created_at < h.to_ms)"                  \
+	"  OR EXISTS (SELECT 1 FROM hold_calls x WHERE x.hold_id = h.id"       \
+	"   AND x.call_id = c.id))"                                            \
+	" AND (h.contact_id IS NULL OR h.contact_id = c.contact_id)"           \
+	" AND (h.from_e164 IS NULL OR h.from_e164 = c.from_e164)"              \
+	" AND (h.agent_id IS NULL OR h.agent_id = c.agent_id)"                 \
+	" AND (h.location_id IS NULL OR h.location_id = c.location_id)"        \
+	" AND (h.from_ms IS NULL OR c.created_at >= h.from_ms)"                \
+	" AND (h.to_ms IS NULL OR c.created_at < h.to_ms)"                     \
 	" AND " STORE_HOLD_QUERY_SQL ")"
 
 /*
@@ -39,10 +39,10 @@
  * arrives or changes after it is held until the next evaluation. Until
  * evaluated, a query hold holds every call.
  */
-#define STORE_HOLD_QUERY_SQL                                                \
-	"(h.query IS NULL"                                                  \
-	" OR c.version_id > (SELECT max_version FROM temp.hold_query_state)" \
-	" OR EXISTS (SELECT 1 FROM temp.hold_query_calls q"                 \
+#define STORE_HOLD_QUERY_SQL                                                   \
+	"(h.query IS NULL"                                                     \
+	" OR c.version_id > (SELECT max_version FROM temp.hold_query_state)"   \
+	" OR EXISTS (SELECT 1 FROM temp.hold_query_calls q"                    \
 	"  WHERE q.hold_id = h.id AND q.rid = c.rid))"
 
 struct store_hold {
@@ -50,14 +50,14 @@ struct store_hold {
 	const char *matter, *reason;
 	const char *contact_id, *from_e164, *agent_id, *location_id;
 	bool has_from, has_to;
-	int64_t from_ms, to_ms;   /* [from, to) on createdAt */
+	int64_t from_ms, to_ms; /* [from, to) on createdAt */
 	const char *const *call_ids;
 	size_t n_calls;
 	int64_t created_at;
 	const char *created_by;
-	int64_t released_at;      /* 0 while active */
+	int64_t released_at; /* 0 while active */
 	const char *released_by, *release_reason;
-	const char *chosen_by;    /* JSON: the search (query, filters) that
+	const char *chosen_by; /* JSON: the search (query, filters) that
 				     chose the calls of a hold placed from
 				     one; NULL otherwise */
 	/* A query hold: the query (callvault's grammar; "" = filters only)
@@ -79,8 +79,8 @@ enum cv_err store_hold_add(struct store *s, const struct store_hold *h,
  * hold, CV_EINVAL when it is already released or no reason is given.
  * Who may release which hold is the caller's to check (the console:
  * a hold-admin of its matter, or an admin). */
-enum cv_err store_hold_release(struct store *s, int64_t id,
-	const char *actor, const char *reason, char **errmsg) CV_MUST_CHECK;
+enum cv_err store_hold_release(struct store *s, int64_t id, const char *actor,
+	const char *reason, char **errmsg) CV_MUST_CHECK;
 /* The matter of hold id (*matter owned by the caller) and whether it is
  * released (released may be NULL); CV_ENOTFOUND when there is none. */
 enum cv_err store_hold_matter(struct store *s, int64_t id, char **matter,
@@ -108,8 +108,7 @@ void store_hold_criteria(struct store_hold *h, const struct search_filter *f);
  * naming the hold), and every call stays held: nothing may be disposed
  * of on a guess.
  */
-enum cv_err store_holds_evaluate(struct store *s, char **errmsg)
-	CV_MUST_CHECK;
+enum cv_err store_holds_evaluate(struct store *s, char **errmsg) CV_MUST_CHECK;
 
 /* The given filter values (checked by search_filters_parse) as
  * "key=value\n" lines, for store_hold.query_filters. Caller frees. */
@@ -117,8 +116,7 @@ char *store_hold_filters_text(const char *const given[SFK_N]);
 /* Append a "location=" line for each of locs to b and return its text
  * (b is emptied; caller frees): a query hold scoped to several
  * locations. */
-char *store_hold_filters_more(struct buf *b, const char *const *locs,
-	size_t n);
+char *store_hold_filters_more(struct buf *b, const char *const *locs, size_t n);
 /* Read such lines back into args (pointing into *copy, which the
  * caller frees). false on a line that is not one. */
 bool store_hold_filters_args(const char *text,
@@ -132,7 +130,7 @@ bool store_hold_filters_args(const char *text,
 bool store_hold_in_scope(const struct store_hold *h, const char *location);
 
 /* Whether an active hold covers the call (false for unknown calls). */
-enum cv_err store_hold_is_held(struct store *s, const char *call_id,
-	bool *held, char **errmsg) CV_MUST_CHECK;
+enum cv_err store_hold_is_held(struct store *s, const char *call_id, bool *held,
+	char **errmsg) CV_MUST_CHECK;
 
 #endif

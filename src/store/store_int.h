@@ -13,7 +13,7 @@
 #define STMT_CACHE_SIZE 256
 
 struct stmt_slot {
-	const char *sql;          /* key: the address of a static string */
+	const char *sql; /* key: the address of a static string */
 	sqlite3_stmt *stmt;
 };
 
@@ -21,23 +21,23 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	int busy_ms;
-	int64_t busy_since_us;     /* when the current wait began */
+	int64_t busy_since_us; /* when the current wait began */
 	bool in_tx;
 	struct store_terms *terms; /* store_terms.c, created on first use */
-	bool rank_ready;          /* store_rank.c registered its function */
-	int wal_frames;           /* WAL frames after this connection's last
+	bool rank_ready;           /* store_rank.c registered its function */
+	int wal_frames;            /* WAL frames after this connection's last
 				     commit (on_wal_commit) */
-	int wal_prev;             /* WAL frames after its previous commit */
-	int own_frames;           /* frames it added since its last
+	int wal_prev;              /* WAL frames after its previous commit */
+	int own_frames;            /* frames it added since its last
 				     automatic checkpoint (on_wal_commit) */
-	int wal_retry_at;         /* frames before the next try to rewind a
+	int wal_retry_at;          /* frames before the next try to rewind a
 				     WAL past its bound (0: at the bound) */
-	int autockpt;             /* checkpoint every this many frames; 0 =
+	int autockpt;              /* checkpoint every this many frames; 0 =
 				     never (set here, never with PRAGMA
 				     wal_autocheckpoint, which would replace
 				     the store's WAL hook) */
-	int64_t max_age_ms;       /* store_trust.c: the replay window as */
-	int64_t max_age_read_at;  /* read then (0 = never); read again a
+	int64_t max_age_ms;        /* store_trust.c: the replay window as */
+	int64_t max_age_read_at;   /* read then (0 = never); read again a
 				     second later */
 	const char *audit_os_user; /* store_audit.c: the OS user this
 				     process's entries record (borrowed);
@@ -75,10 +75,10 @@ const char *store_vfs_register(void);
  * the call's location, else in the first location (by id) that has one,
  * so that show, search, export and an archive name an agent alike.
  */
-#define STORE_AGENT_NAME_SQL                                               \
-	" coalesce((SELECT a.name FROM agents a"                           \
-	"   WHERE a.location_id = c.location_id AND a.id = c.agent_id),"   \
-	"  (SELECT a.name FROM agents a WHERE a.id = c.agent_id"           \
+#define STORE_AGENT_NAME_SQL                                                   \
+	" coalesce((SELECT a.name FROM agents a"                               \
+	"   WHERE a.location_id = c.location_id AND a.id = c.agent_id),"       \
+	"  (SELECT a.name FROM agents a WHERE a.id = c.agent_id"               \
 	"   ORDER BY a.location_id LIMIT 1))"
 
 /*
@@ -107,8 +107,8 @@ enum cv_err store_exec(struct store *s, const char *sql, char **errmsg);
 
 /* Step a statement whose parameters are bound, expecting no rows, and
  * reset it: CV_OK, or store_dberr's error naming what. */
-enum cv_err store_step_done(struct store *s, sqlite3_stmt *st,
-	const char *what, char **errmsg);
+enum cv_err store_step_done(struct store *s, sqlite3_stmt *st, const char *what,
+	char **errmsg);
 
 /* Bind helpers: a NULL string binds SQL NULL. */
 void store_bind_text(sqlite3_stmt *st, int i, const char *v);

@@ -30,7 +30,8 @@ enum cv_err store_arch_media_add(struct store *s, int64_t archive_id,
 	int r = sqlite3_step(st);
 	sqlite3_reset(st);
 	return r == SQLITE_DONE
-		? CV_OK : store_dberr(s, errmsg, "record archive media");
+		       ? CV_OK
+		       : store_dberr(s, errmsg, "record archive media");
 }
 
 enum cv_err store_arch_media_has(struct store *s, int64_t archive_id,
@@ -48,7 +49,8 @@ enum cv_err store_arch_media_has(struct store *s, int64_t archive_id,
 	*has = r == SQLITE_ROW;
 	sqlite3_reset(st);
 	return r == SQLITE_ROW || r == SQLITE_DONE
-		? CV_OK : store_dberr(s, errmsg, "read archive media");
+		       ? CV_OK
+		       : store_dberr(s, errmsg, "read archive media");
 }
 
 void store_transcriptions_free(struct store_transcription *v, size_t n)
@@ -119,7 +121,8 @@ enum cv_err store_call_message_id(struct store *s, const char *call_id,
 		*out = store_col_dup(st, 0);
 	sqlite3_reset(st);
 	return r == SQLITE_ROW || r == SQLITE_DONE
-		? CV_OK : store_dberr(s, errmsg, "read a call's message");
+		       ? CV_OK
+		       : store_dberr(s, errmsg, "read a call's message");
 }
 
 enum cv_err store_message_calls(struct store *s, const char *message_id,

@@ -13,11 +13,11 @@
 /* Archived calls of the months [?1, ?2] (NULL: unbounded) and location ?3
  * (NULL: any) that purge removed from the live store (a purge tombstone:
  * erased calls are not advertised). */
-#define PURGED_FROM                                                         \
-	" FROM archives a JOIN archive_calls ac ON ac.archive_id = a.id"    \
-	" JOIN tombstones t ON t.call_id = ac.call_id"                      \
-	" WHERE t.reason LIKE 'purge:%'"                                    \
-	" AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.id = ac.call_id)"   \
+#define PURGED_FROM                                                            \
+	" FROM archives a JOIN archive_calls ac ON ac.archive_id = a.id"       \
+	" JOIN tombstones t ON t.call_id = ac.call_id"                         \
+	" WHERE t.reason LIKE 'purge:%'"                                       \
+	" AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.id = ac.call_id)"      \
 	" AND (?1 IS NULL OR a.month >= ?1) AND (?2 IS NULL OR a.month <= ?2)" \
 	" AND (?3 IS NULL OR a.location_id = ?3)"
 
@@ -36,8 +36,8 @@ static void bind_period(sqlite3_stmt *st, const struct search_filter *f)
 		sqlite3_bind_text(st, 3, f->location, -1, SQLITE_STATIC);
 }
 
-enum cv_err store_ret_purged_in(struct store *s,
-	const struct search_filter *f, int64_t *calls,
+enum cv_err store_ret_purged_in(struct store *s, const struct search_filter *f,
+	int64_t *calls,
 	int (*fn)(const struct store_purged_archive *a, void *arg), void *arg,
 	char **errmsg)
 {

@@ -62,7 +62,7 @@ static void bm25_parts(const Fts5ExtensionApi *api, Fts5Context *fts,
 		int phrase, col, off;
 		rc = api->xInst(fts, i, &phrase, &col, &off);
 		if (rc == SQLITE_OK && phrase >= 0 && phrase < nphrase &&
-		    freq[phrase]++ == 0)
+			freq[phrase]++ == 0)
 			hit++;
 	}
 	size_t n = 3 + 2 * (size_t)hit;
@@ -93,9 +93,10 @@ static enum cv_err rank_register(struct store *s, char **errmsg)
 	if (s->rank_ready)
 		return CV_OK;
 	fts5_api *api = store_fts5_api(s->db);
-	if (!api || api->xCreateFunction(api, "cv_bm25_parts", NULL,
-			    bm25_parts, NULL) != SQLITE_OK)
-		return cv_error(errmsg, CV_EDB, "cannot register the FTS5 "
+	if (!api || api->xCreateFunction(api, "cv_bm25_parts", NULL, bm25_parts,
+			    NULL) != SQLITE_OK)
+		return cv_error(errmsg, CV_EDB,
+			"cannot register the FTS5 "
 			"ranking function");
 	s->rank_ready = true;
 	return CV_OK;
@@ -123,7 +124,8 @@ static void score(struct row *rows, size_t n, int nphrase)
 	double *idf = xcalloc((size_t)nphrase + 1, sizeof(*idf));
 	for (size_t i = 0; i < n; i++)
 		for (size_t k = 3; k + 1 < rows[i].nparts; k += 2)
-			idf[(size_t)rows[i].parts[k]] += 1; /* rows holding it */
+			idf[(size_t)rows[i].parts[k]] +=
+				1; /* rows holding it */
 	for (int p = 0; p < nphrase; p++) {
 		/* FTS5's formula and floor, with the pool as the corpus */
 		double v = log(((double)n - idf[p] + 0.5) / (idf[p] + 0.5));
@@ -135,7 +137,8 @@ static void score(struct row *rows, size_t n, int nphrase)
 		for (size_t k = 3; k + 1 < rows[i].nparts; k += 2) {
 			double f = pt[k + 1];
 			sc += idf[(size_t)pt[k]] * (f * (BM25_K1 + 1.0)) /
-			      (f + BM25_K1 * (1.0 - BM25_B + BM25_B * len / avg));
+			      (f + BM25_K1 * (1.0 - BM25_B +
+						     BM25_B * len / avg));
 		}
 		rows[i].score = sc;
 	}
@@ -161,16 +164,18 @@ enum cv_err store_rank(struct store *s, const char *sql,
 		const double *blob = sqlite3_column_blob(st, 1);
 		size_t nd = (size_t)bytes / sizeof(double);
 		if (!blob || nd < 3 || nd % 2 == 0 || blob[2] < 0 ||
-		    blob[2] > MAX_PHRASES ||
-		    (nphrase >= 0 && (int)blob[2] != nphrase)) {
-			rc = cv_error(errmsg, CV_EDB, "search: malformed "
+			blob[2] > MAX_PHRASES ||
+			(nphrase >= 0 && (int)blob[2] != nphrase)) {
+			rc = cv_error(errmsg, CV_EDB,
+				"search: malformed "
 				"ranking data");
 			break;
 		}
 		nphrase = (int)blob[2];
 		for (size_t k = 3; k + 1 < nd && rc == CV_OK; k += 2)
 			if (!(blob[k] >= 0 && blob[k] < nphrase))
-				rc = cv_error(errmsg, CV_EDB, "search: "
+				rc = cv_error(errmsg, CV_EDB,
+					"search: "
 					"malformed ranking data");
 		if (rc != CV_OK)
 			break;

@@ -8,9 +8,9 @@
 #include "../util.h"
 #include "store_int.h"
 
-#define REC_COLS \
-	"r.id, r.message_id, r.location_id, r.sha256, r.size," \
-	" r.content_type, r.duration_ms, r.sample_rate, r.channels," \
+#define REC_COLS                                                               \
+	"r.id, r.message_id, r.location_id, r.sha256, r.size,"                 \
+	" r.content_type, r.duration_ms, r.sample_rate, r.channels,"           \
 	" r.fetched_at, r.source"
 
 static void rec_read(sqlite3_stmt *st, struct store_recording *r)
@@ -22,7 +22,8 @@ static void rec_read(sqlite3_stmt *st, struct store_recording *r)
 	r->size = sqlite3_column_int64(st, 4);
 	r->content_type = store_col_dup(st, 5);
 	r->duration_ms = sqlite3_column_type(st, 6) == SQLITE_NULL
-		? -1 : sqlite3_column_int64(st, 6);
+				 ? -1
+				 : sqlite3_column_int64(st, 6);
 	r->sample_rate = sqlite3_column_int(st, 7);
 	r->channels = sqlite3_column_int(st, 8);
 	r->fetched_at = sqlite3_column_int64(st, 9);
@@ -105,9 +106,8 @@ static enum cv_err rec_collect(struct store *s, sqlite3_stmt *st,
 	return store_dberr(s, errmsg, "read recordings");
 }
 
-enum cv_err store_recordings_of_message(struct store *s,
-	const char *message_id, struct store_recording **out, size_t *n,
-	char **errmsg)
+enum cv_err store_recordings_of_message(struct store *s, const char *message_id,
+	struct store_recording **out, size_t *n, char **errmsg)
 {
 	static const char sql[] = "SELECT " REC_COLS " FROM recordings r"
 				  " WHERE r.message_id = ? ORDER BY r.id";
@@ -157,8 +157,7 @@ enum cv_err store_recordings_each(struct store *s,
 	return rc;
 }
 
-enum cv_err store_recordings_count(struct store *s, int64_t *n,
-	char **errmsg)
+enum cv_err store_recordings_count(struct store *s, int64_t *n, char **errmsg)
 {
 	return store_scalar_int(s, "SELECT count(*) FROM recordings", n,
 		errmsg);
@@ -253,9 +252,8 @@ enum cv_err store_transcription_add(struct store *s, const char *message_id,
 	return rc;
 }
 
-enum cv_err store_transcription_latest(struct store *s,
-	const char *message_id, struct store_transcription *out, bool *found,
-	char **errmsg)
+enum cv_err store_transcription_latest(struct store *s, const char *message_id,
+	struct store_transcription *out, bool *found, char **errmsg)
 {
 	static const char sql[] =
 		"SELECT id, message_id, location_id, sha256, source, body,"
@@ -284,14 +282,14 @@ enum cv_err store_transcription_latest(struct store *s,
 	}
 	sqlite3_reset(st);
 	return r == SQLITE_ROW || r == SQLITE_DONE
-		? CV_OK : store_dberr(s, errmsg, "read a transcription");
+		       ? CV_OK
+		       : store_dberr(s, errmsg, "read a transcription");
 }
 
 enum cv_err store_transcription_of_call(struct store *s, const char *call_id,
 	struct store_transcription *out, bool *found, char **errmsg)
 {
-	static const char sql[] =
-		"SELECT message_id FROM calls WHERE id = ?";
+	static const char sql[] = "SELECT message_id FROM calls WHERE id = ?";
 	memset(out, 0, sizeof(*out));
 	*found = false;
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
@@ -304,7 +302,7 @@ enum cv_err store_transcription_of_call(struct store *s, const char *call_id,
 	if (r != SQLITE_ROW && r != SQLITE_DONE)
 		return store_dberr(s, errmsg, "read a call's messageId");
 	enum cv_err rc = mid ? store_transcription_latest(s, mid, out, found,
-				      errmsg)
+				       errmsg)
 			     : CV_OK;
 	free(mid);
 	return rc;
@@ -376,9 +374,8 @@ enum cv_err store_media_want_calls(struct store *s, const char *location_id,
 	return store_step_done(s, st, "queue media fetches", errmsg);
 }
 
-enum cv_err store_media_deny_location(struct store *s,
-	const char *location_id, int64_t next_at, const char *why,
-	char **errmsg)
+enum cv_err store_media_deny_location(struct store *s, const char *location_id,
+	int64_t next_at, const char *why, char **errmsg)
 {
 	static const char sql[] =
 		"UPDATE media_fetch SET state = 'denied', next_at = ?2,"
@@ -421,8 +418,8 @@ enum cv_err store_media_due(struct store *s, const char *location_id,
 		j->message_id = store_col_dup(st, 0);
 		j->location_id = store_col_dup(st, 1);
 		const char *k = (const char *)sqlite3_column_text(st, 2);
-		j->kind = k && !strcmp(k, "transcription")
-			? MEDIA_TRANSCRIPTION : MEDIA_RECORDING;
+		j->kind = k && !strcmp(k, "transcription") ? MEDIA_TRANSCRIPTION
+							   : MEDIA_RECORDING;
 		j->state = store_col_dup(st, 3);
 		j->attempts = sqlite3_column_int(st, 4);
 		j->first_seen = sqlite3_column_int64(st, 5);
@@ -466,7 +463,8 @@ enum cv_err store_media_job_get(struct store *s, const char *message_id,
 	}
 	sqlite3_reset(st);
 	return r == SQLITE_ROW || r == SQLITE_DONE
-		? CV_OK : store_dberr(s, errmsg, "read a media fetch");
+		       ? CV_OK
+		       : store_dberr(s, errmsg, "read a media fetch");
 }
 
 enum cv_err store_media_result(struct store *s, const char *message_id,

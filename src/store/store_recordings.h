@@ -17,29 +17,27 @@
 struct store_recording {
 	int64_t id;
 	char *message_id, *location_id;
-	char *sha256;          /* of the bytes as received: the blob name */
+	char *sha256; /* of the bytes as received: the blob name */
 	int64_t size;
 	char *content_type;
-	int64_t duration_ms;   /* -1 unknown */
+	int64_t duration_ms;       /* -1 unknown */
 	int sample_rate, channels; /* 0 unknown */
-	int64_t fetched_at;    /* epoch ms */
-	char *source;          /* "api", "restore" */
+	int64_t fetched_at;        /* epoch ms */
+	char *source;              /* "api", "restore" */
 };
 void store_recordings_free(struct store_recording *v, size_t n);
 
 /* Record a recording whose blob is stored already. *added is false when
  * the same bytes were recorded for that message before. */
 enum cv_err store_recording_add(struct store *s,
-	const struct store_recording *r, bool *added, char **errmsg)
-	CV_MUST_CHECK;
+	const struct store_recording *r, bool *added,
+	char **errmsg) CV_MUST_CHECK;
 /* The recordings of a message, or of a call (by its messageId), oldest
  * first. */
-enum cv_err store_recordings_of_message(struct store *s,
-	const char *message_id, struct store_recording **out, size_t *n,
-	char **errmsg) CV_MUST_CHECK;
+enum cv_err store_recordings_of_message(struct store *s, const char *message_id,
+	struct store_recording **out, size_t *n, char **errmsg) CV_MUST_CHECK;
 enum cv_err store_recordings_of_call(struct store *s, const char *call_id,
-	struct store_recording **out, size_t *n, char **errmsg)
-	CV_MUST_CHECK;
+	struct store_recording **out, size_t *n, char **errmsg) CV_MUST_CHECK;
 /* Every recording row, by id; a non-zero return from fn stops the walk
  * (and is the result, as CV_EINVAL). */
 enum cv_err store_recordings_each(struct store *s,
@@ -61,7 +59,7 @@ enum cv_err store_media_forget(struct store *s, const char *message_id,
 struct store_transcription {
 	int64_t id;
 	char *message_id, *location_id, *sha256, *source;
-	char *body;            /* JSON as received, NUL-terminated */
+	char *body; /* JSON as received, NUL-terminated */
 	size_t len;
 	int64_t fetched_at;
 };
@@ -70,17 +68,17 @@ void store_transcription_clear(struct store_transcription *t);
  * bytes were kept for the message before. */
 enum cv_err store_transcription_add(struct store *s, const char *message_id,
 	const char *location_id, const void *body, size_t len,
-	int64_t fetched_at, const char *source, bool *added, char **errmsg)
-	CV_MUST_CHECK;
+	int64_t fetched_at, const char *source, bool *added,
+	char **errmsg) CV_MUST_CHECK;
 /* The newest transcription of a message; *found false when none. */
-enum cv_err store_transcription_latest(struct store *s,
-	const char *message_id, struct store_transcription *out, bool *found,
+enum cv_err store_transcription_latest(struct store *s, const char *message_id,
+	struct store_transcription *out, bool *found,
 	char **errmsg) CV_MUST_CHECK;
 
 /* The same for a call, through its messageId. */
 enum cv_err store_transcription_of_call(struct store *s, const char *call_id,
-	struct store_transcription *out, bool *found, char **errmsg)
-	CV_MUST_CHECK;
+	struct store_transcription *out, bool *found,
+	char **errmsg) CV_MUST_CHECK;
 
 /* The fetch queue. */
 enum media_kind { MEDIA_RECORDING, MEDIA_TRANSCRIPTION };
@@ -104,17 +102,16 @@ void store_media_job_clear(struct store_media_job *j);
 /* Want both media of a message (a no-op for a message already queued).
  * next_at is when to try first. */
 enum cv_err store_media_want(struct store *s, const char *message_id,
-	const char *location_id, int64_t now, int64_t next_at, char **errmsg)
-	CV_MUST_CHECK;
+	const char *location_id, int64_t now, int64_t next_at,
+	char **errmsg) CV_MUST_CHECK;
 /* Want both media of every call of a location created at or after
  * since that has a messageId (sync, after storing its pages). */
 enum cv_err store_media_want_calls(struct store *s, const char *location_id,
 	int64_t since, int64_t now, char **errmsg) CV_MUST_CHECK;
 /* The token of a location lacks the scope: every pending job of the
  * location becomes denied until next_at (asked again then). */
-enum cv_err store_media_deny_location(struct store *s,
-	const char *location_id, int64_t next_at, const char *why,
-	char **errmsg) CV_MUST_CHECK;
+enum cv_err store_media_deny_location(struct store *s, const char *location_id,
+	int64_t next_at, const char *why, char **errmsg) CV_MUST_CHECK;
 /* Up to limit pending jobs due at now (denied ones too once their
  * next_at has come: the scope may have been granted since), location_id
  * NULL: any, the oldest due first. */
@@ -135,7 +132,7 @@ struct store_media_counts {
 	int64_t pending, done, missing, denied;
 };
 enum cv_err store_media_counts(struct store *s, const char *location_id,
-	enum media_kind kind, struct store_media_counts *out, char **errmsg)
-	CV_MUST_CHECK;
+	enum media_kind kind, struct store_media_counts *out,
+	char **errmsg) CV_MUST_CHECK;
 
 #endif

@@ -14,8 +14,9 @@
 
 enum cv_err store_read_begin(struct store *s, char **errmsg)
 {
-	enum cv_err rc = store_exec(s, "BEGIN DEFERRED;"
-				       "SELECT count(*) FROM archives;",
+	enum cv_err rc = store_exec(s,
+		"BEGIN DEFERRED;"
+		"SELECT count(*) FROM archives;",
 		errmsg);
 	if (rc == CV_OK)
 		s->in_tx = true;
@@ -27,8 +28,7 @@ void store_read_end(struct store *s)
 	store_rollback(s);
 }
 
-enum cv_err store_ret_max_version(struct store *s, int64_t *out,
-	char **errmsg)
+enum cv_err store_ret_max_version(struct store *s, int64_t *out, char **errmsg)
 {
 	static const char sql[] = "SELECT coalesce(max(id), 0) FROM versions";
 	return store_scalar_int(s, sql, out, errmsg);
@@ -101,32 +101,33 @@ enum cv_err store_ret_purged(struct store *s, struct store_locmonth **out,
  * archive ?5 holds, still at the version it holds (archive --rebuild) */
 /* a recording or transcription of the call's message that no archive
  * (meeting COND, on archives a) holds */
-#define MEDIA_OUT(COND)                                                     \
-	"(EXISTS (SELECT 1 FROM recordings r WHERE r.message_id ="          \
-	"  c.message_id AND NOT EXISTS (SELECT 1 FROM archive_media am"     \
-	"  JOIN archives a ON a.id = am.archive_id WHERE am.message_id ="   \
-	"  r.message_id AND am.kind = 'recording' AND am.sha256 = r.sha256" \
-	COND ")) OR EXISTS (SELECT 1 FROM transcriptions t WHERE"           \
-	"  t.message_id = c.message_id AND NOT EXISTS (SELECT 1 FROM"       \
-	"  archive_media am JOIN archives a ON a.id = am.archive_id WHERE"  \
-	"  am.message_id = t.message_id AND am.kind = 'transcription'"      \
+#define MEDIA_OUT(COND)                                                          \
+	"(EXISTS (SELECT 1 FROM recordings r WHERE r.message_id ="               \
+	"  c.message_id AND NOT EXISTS (SELECT 1 FROM archive_media am"          \
+	"  JOIN archives a ON a.id = am.archive_id WHERE am.message_id ="        \
+	"  r.message_id AND am.kind = 'recording' AND am.sha256 = r.sha256" COND \
+	")) OR EXISTS (SELECT 1 FROM transcriptions t WHERE"                     \
+	"  t.message_id = c.message_id AND NOT EXISTS (SELECT 1 FROM"            \
+	"  archive_media am JOIN archives a ON a.id = am.archive_id WHERE"       \
+	"  am.message_id = t.message_id AND am.kind = 'transcription'"           \
 	"  AND am.sha256 = t.sha256" COND ")))"
 
-#define ONLY_NEW                                                            \
-	" AND (?4 = 0 OR NOT EXISTS (SELECT 1 FROM archive_calls ac"        \
-	"  WHERE ac.call_id = c.id AND ac.version_id >= " NEWEST ")"       \
-	"  OR " MEDIA_OUT("") ")"                                           \
-	" AND (?5 = 0 OR EXISTS (SELECT 1 FROM archive_calls ac"            \
-	"  WHERE ac.call_id = c.id AND ac.archive_id = ?5"                 \
-	"  AND ac.version_id = " NEWEST "))"
+#define ONLY_NEW                                                               \
+	" AND (?4 = 0 OR NOT EXISTS (SELECT 1 FROM archive_calls ac"           \
+	"  WHERE ac.call_id = c.id AND ac.version_id >= " NEWEST ")"           \
+	"  OR " MEDIA_OUT(                                                     \
+		"") ")"                                                        \
+		    " AND (?5 = 0 OR EXISTS (SELECT 1 FROM archive_calls ac"   \
+		    "  WHERE ac.call_id = c.id AND ac.archive_id = ?5"         \
+		    "  AND ac.version_id = " NEWEST "))"
 
 /* The columns read_arch_call reads, over calls c. */
-#define ARCH_CALL_COLUMNS                                                   \
-	"SELECT c.id, v.canonical, c.created_at, " NEWEST ","               \
-	STORE_AGENT_NAME_SQL ","                                            \
-	" c.location_id, c.agent_id, c.contact_id, c.from_number,"          \
-	" c.action_types, c.summary, c.transcript, c.duration,"             \
-	" c.trial_call, c.appointment_booked, c.transferred"                \
+#define ARCH_CALL_COLUMNS                                                      \
+	"SELECT c.id, v.canonical, c.created_at, " NEWEST                      \
+	"," STORE_AGENT_NAME_SQL ","                                           \
+	" c.location_id, c.agent_id, c.contact_id, c.from_number,"             \
+	" c.action_types, c.summary, c.transcript, c.duration,"                \
+	" c.trial_call, c.appointment_booked, c.transferred"                   \
 	" FROM calls c JOIN versions v ON v.id = c.version_id"
 
 static void read_arch_call(sqlite3_stmt *st, struct store_arch_call *c)
@@ -139,15 +140,16 @@ static void read_arch_call(sqlite3_stmt *st, struct store_arch_call *c)
 		.version_id = sqlite3_column_int64(st, 3),
 		.agent_name = (const char *)sqlite3_column_text(st, 4),
 	};
-	const char **strs[] = { &c->location_id, &c->agent_id,
-		&c->contact_id, &c->from_number, &c->action_types,
-		&c->summary, &c->transcript };
+	const char **strs[] = { &c->location_id, &c->agent_id, &c->contact_id,
+		&c->from_number, &c->action_types, &c->summary,
+		&c->transcript };
 	for (int i = 0; i < (int)CV_ARRAY_LEN(strs); i++)
 		*strs[i] = (const char *)sqlite3_column_text(st, 5 + i);
 	c->has_duration = sqlite3_column_type(st, 12) != SQLITE_NULL;
 	c->duration = sqlite3_column_double(st, 12);
 	c->trial_call = sqlite3_column_type(st, 13) == SQLITE_NULL
-		? -1 : sqlite3_column_int(st, 13);
+				? -1
+				: sqlite3_column_int(st, 13);
 	c->appointment_booked = sqlite3_column_int(st, 14) != 0;
 	c->transferred = sqlite3_column_int(st, 15) != 0;
 }
@@ -180,8 +182,9 @@ enum cv_err store_ret_each_call(struct store *s, const char *location,
 	char **errmsg)
 {
 	static const char sql[] = ARCH_CALL_COLUMNS
-		" WHERE " LOC_EQ " AND c.created_at >= ?2 AND c.created_at < ?3"
-		ONLY_NEW " ORDER BY c.created_at, c.id";
+		" WHERE " LOC_EQ
+		" AND c.created_at >= ?2 AND c.created_at < ?3" ONLY_NEW
+		" ORDER BY c.created_at, c.id";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
@@ -207,8 +210,7 @@ enum cv_err store_ret_get_call(struct store *s, const char *id,
 
 enum cv_err store_ret_count_calls(struct store *s, const char *location,
 	int64_t from_ms, int64_t to_ms, bool only_new, int64_t archive_id,
-	int64_t *out,
-	char **errmsg)
+	int64_t *out, char **errmsg)
 {
 	static const char sql[] =
 		"SELECT count(*) FROM calls c WHERE " LOC_EQ
@@ -293,8 +295,7 @@ enum cv_err store_ret_put_event(struct store *s, const struct store_event *e,
 	if (e->withheld || !e->body)
 		sqlite3_bind_zeroblob(st, 8, 0);
 	else
-		sqlite3_bind_blob64(st, 8, e->body, e->body_len,
-			SQLITE_STATIC);
+		sqlite3_bind_blob64(st, 8, e->body, e->body_len, SQLITE_STATIC);
 	store_bind_text(st, 9, e->signature);
 	store_bind_text(st, 10, e->outcome);
 	sqlite3_bind_int(st, 11, e->withheld);
@@ -322,8 +323,8 @@ enum cv_err store_ret_put_agent(struct store *s, const char *location,
 }
 
 /* The canonical hash of a call's version seq; "" when there is none. */
-static enum cv_err version_hash(struct store *s, const char *call_id,
-	int seq, char out[CV_SHA256_HEX], char **errmsg)
+static enum cv_err version_hash(struct store *s, const char *call_id, int seq,
+	char out[CV_SHA256_HEX], char **errmsg)
 {
 	static const char sql[] = "SELECT canonical_sha256 FROM versions"
 				  " WHERE call_id = ? AND seq = ?";
@@ -338,7 +339,8 @@ static enum cv_err version_hash(struct store *s, const char *call_id,
 		snprintf(out, CV_SHA256_HEX, "%s", sqlite3_column_text(st, 0));
 	sqlite3_reset(st);
 	return r == SQLITE_ROW || r == SQLITE_DONE
-		? CV_OK : store_dberr(s, errmsg, "version");
+		       ? CV_OK
+		       : store_dberr(s, errmsg, "version");
 }
 
 static enum cv_err keep_restored_payload(struct store *s,
@@ -363,9 +365,8 @@ enum cv_err store_ret_restore_version(struct store *s,
 	const struct store_restore_version *v, enum store_ingest_result *res,
 	char **errmsg)
 {
-	static const char fix[] =
-		"UPDATE versions SET origin = ?, redacted = ?"
-		" WHERE call_id = ? AND seq = ?";
+	static const char fix[] = "UPDATE versions SET origin = ?, redacted = ?"
+				  " WHERE call_id = ? AND seq = ?";
 	const struct calllog *c = v->log;
 	char have[CV_SHA256_HEX];
 	bool dead = false;
@@ -380,12 +381,13 @@ enum cv_err store_ret_restore_version(struct store *s,
 		return rc;
 	if (*have)
 		return strcmp(have, c->canonical_sha256) == 0
-			? CV_OK
-			: cv_error(errmsg, CV_EINTEGRITY,
-				  "call %s version %d differs from the store's",
-				  c->id, v->seq);
+			       ? CV_OK
+			       : cv_error(errmsg, CV_EINTEGRITY,
+					 "call %s version %d differs from the store's",
+					 c->id, v->seq);
 	if (v->seq > 1 && ((rc = version_hash(s, c->id, v->seq - 1, have,
-				    errmsg)) != CV_OK || !*have))
+				    errmsg)) != CV_OK ||
+				  !*have))
 		return rc != CV_OK ? rc
 				   : cv_error(errmsg, CV_EINTEGRITY,
 					     "call %s: version %d comes before "
@@ -398,16 +400,16 @@ enum cv_err store_ret_restore_version(struct store *s,
 	p.stored = true; /* kept just below, hash only */
 	/* ranked as it was when it first came */
 	p.auth = v->cred != CRED_UNRECORDED ? v->cred
-					     : store_cred_default(v->origin);
+					    : store_cred_default(v->origin);
 	p.replay = true;
 	enum store_ingest_result got;
 	if ((rc = keep_restored_payload(s, v, errmsg)) != CV_OK ||
-	    (rc = store_ingest_call(s, c, &p, &got, errmsg)) != CV_OK)
+		(rc = store_ingest_call(s, c, &p, &got, errmsg)) != CV_OK)
 		return rc;
 	if (got != INGEST_NEW && got != INGEST_UPDATED && got != INGEST_KEPT)
 		return cv_error(errmsg, CV_EINTEGRITY,
-			"call %s version %d was not stored (%d)", c->id,
-			v->seq, (int)got);
+			"call %s version %d was not stored (%d)", c->id, v->seq,
+			(int)got);
 	sqlite3_stmt *st = store_stmt(s, fix, errmsg);
 	if (!st)
 		return CV_EDB;
@@ -470,10 +472,10 @@ void store_archive_finish(struct store_archive *a)
 	memset(a, 0, sizeof(*a));
 }
 
-#define ARCHIVE_COLS                                                        \
-	"id, location_id, month, seq, chain_index, path, sha256,"          \
-	" tagmanifest_sha256, prev_tagmanifest_sha256, n_calls, n_versions," \
-	" n_events, payload_bytes, size, max_version_id, written_at,"      \
+#define ARCHIVE_COLS                                                           \
+	"id, location_id, month, seq, chain_index, path, sha256,"              \
+	" tagmanifest_sha256, prev_tagmanifest_sha256, n_calls, n_versions,"   \
+	" n_events, payload_bytes, size, max_version_id, written_at,"          \
 	" coalesce(verified_at, 0)"
 
 static void archive_from_row(sqlite3_stmt *st, struct store_archive *a)
@@ -548,8 +550,8 @@ enum cv_err store_ret_find_archive(struct store *s, const char *sha256,
 enum cv_err store_ret_archive_by_id(struct store *s, int64_t id,
 	struct store_archive *out, char **errmsg)
 {
-	static const char sql[] =
-		"SELECT " ARCHIVE_COLS " FROM archives WHERE id = ?";
+	static const char sql[] = "SELECT " ARCHIVE_COLS
+				  " FROM archives WHERE id = ?";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
@@ -570,8 +572,8 @@ enum cv_err store_ret_each_archive(struct store *s,
 	int (*fn)(const struct store_archive *a, void *arg), void *arg,
 	char **errmsg)
 {
-	static const char sql[] =
-		"SELECT " ARCHIVE_COLS " FROM archives ORDER BY id";
+	static const char sql[] = "SELECT " ARCHIVE_COLS
+				  " FROM archives ORDER BY id";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
@@ -694,10 +696,9 @@ enum cv_err store_ret_each_policy(struct store *s,
 enum cv_err store_ret_policy_for(struct store *s, const char *location,
 	int *keep_months, char **errmsg)
 {
-	static const char sql[] =
-		"SELECT keep_months FROM retention_policies"
-		" WHERE location_id IN (?1, '')"
-		" ORDER BY location_id = '' LIMIT 1";
+	static const char sql[] = "SELECT keep_months FROM retention_policies"
+				  " WHERE location_id IN (?1, '')"
+				  " ORDER BY location_id = '' LIMIT 1";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
@@ -706,7 +707,8 @@ enum cv_err store_ret_policy_for(struct store *s, const char *location,
 	*keep_months = r == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
 	sqlite3_reset(st);
 	return r == SQLITE_ROW || r == SQLITE_DONE
-		? CV_OK : store_dberr(s, errmsg, "policy");
+		       ? CV_OK
+		       : store_dberr(s, errmsg, "policy");
 }
 
 enum cv_err store_ret_locations(struct store *s, char ***out, size_t *n,
@@ -739,8 +741,8 @@ enum cv_err store_ret_each_purge_cand(struct store *s, const char *location,
 {
 	static const char sql[] =
 		"SELECT c.id, c.created_at,"
-		" (SELECT group_concat(h.id, ',') FROM holds h WHERE "
-		STORE_HOLD_MATCH_SQL "),"
+		" (SELECT group_concat(h.id, ',') FROM holds h WHERE " STORE_HOLD_MATCH_SQL
+		"),"
 		" (SELECT a.id FROM archive_calls ac JOIN archives a"
 		"   ON a.id = ac.archive_id WHERE ac.call_id = c.id"
 		"   AND ac.version_id >= " NEWEST
@@ -750,12 +752,13 @@ enum cv_err store_ret_each_purge_cand(struct store *s, const char *location,
 		" EXISTS (SELECT 1 FROM archive_calls ac WHERE ac.call_id = c.id"
 		"   AND ac.version_id >= " NEWEST "),"
 		/* its media, each in a verified archive too */
-		" " MEDIA_OUT(" AND a.verified_at IS NOT NULL"
+		" " MEDIA_OUT(
+			" AND a.verified_at IS NOT NULL"
 			" AND a.verified_at >= a.written_at") ","
-		" " MEDIA_OUT("")
-		" FROM calls c WHERE " LOC_EQ
-		" AND c.created_at >= ?2 AND c.created_at < ?3"
-		" ORDER BY c.created_at, c.id";
+							      " " MEDIA_OUT(
+								      "") " FROM calls c WHERE " LOC_EQ
+									  " AND c.created_at >= ?2 AND c.created_at < ?3"
+									  " ORDER BY c.created_at, c.id";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
@@ -790,8 +793,8 @@ enum cv_err store_ret_each_purge_cand(struct store *s, const char *location,
 	return rc;
 }
 
-static enum cv_err run_bound(struct store *s, const char *sql,
-	const char *id, int64_t rid, char **errmsg)
+static enum cv_err run_bound(struct store *s, const char *sql, const char *id,
+	int64_t rid, char **errmsg)
 {
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
@@ -830,8 +833,10 @@ enum cv_err store_ret_purge_call(struct store *s, const char *call_id,
 	if (rc != CV_OK)
 		return rc;
 	if (held)
-		return cv_error(errmsg, CV_EINVAL, "call %s is under a legal "
-						   "hold", call_id);
+		return cv_error(errmsg, CV_EINVAL,
+			"call %s is under a legal "
+			"hold",
+			call_id);
 	int64_t rid = 0;
 	sqlite3_stmt *st = store_stmt(s, find, errmsg);
 	if (!st)
@@ -843,7 +848,7 @@ enum cv_err store_ret_purge_call(struct store *s, const char *call_id,
 	sqlite3_reset(st);
 	if (r != SQLITE_ROW)
 		return r == SQLITE_DONE ? cv_error(errmsg, CV_ENOTFOUND,
-						 "no call %s", call_id)
+						  "no call %s", call_id)
 					: store_dberr(s, errmsg, "purge");
 	rc = store_tombstone_add(s, call_id, reason, cv_now_ms(), errmsg);
 	for (size_t i = 0; i < CV_ARRAY_LEN(by_rid) && rc == CV_OK; i++)
@@ -869,5 +874,6 @@ enum cv_err store_ret_purge_quarantine(struct store *s, int64_t before_ms,
 		    : (r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0);
 	sqlite3_reset(st);
 	return r == (remove ? SQLITE_DONE : SQLITE_ROW)
-		? CV_OK : store_dberr(s, errmsg, "purge quarantine");
+		       ? CV_OK
+		       : store_dberr(s, errmsg, "purge quarantine");
 }

@@ -56,7 +56,7 @@ struct store_purged_archive {
 	int64_t id;
 	const char *path, *location_id, *month;
 	int seq;
-	int64_t calls;            /* purged calls it holds */
+	int64_t calls; /* purged calls it holds */
 };
 /*
  * How many calls purge removed (*calls) from the months f's period
@@ -65,8 +65,8 @@ struct store_purged_archive {
  * time and location can be told without reading the archives: the other
  * filters are not applied. Erased calls are not counted. fn may be NULL.
  */
-enum cv_err store_ret_purged_in(struct store *s,
-	const struct search_filter *f, int64_t *calls,
+enum cv_err store_ret_purged_in(struct store *s, const struct search_filter *f,
+	int64_t *calls,
 	int (*fn)(const struct store_purged_archive *a, void *arg), void *arg,
 	char **errmsg) CV_MUST_CHECK;
 
@@ -76,17 +76,17 @@ struct store_arch_call {
 	const char *canonical;
 	size_t canonical_len;
 	int64_t created_at;
-	int64_t version_id;       /* newest version (what an archive of
+	int64_t version_id;     /* newest version (what an archive of
 				     the call covers); canonical is the
 				     current one, which a version of lower
 				     trust does not replace */
-	const char *agent_name;   /* NULL when unknown */
+	const char *agent_name; /* NULL when unknown */
 	/* the normalised fields of the current version (NULL = missing) */
 	const char *location_id, *agent_id, *contact_id, *from_number;
 	const char *action_types, *summary, *transcript;
 	bool has_duration;
 	double duration;
-	int trial_call;           /* -1 unknown, 0, 1 */
+	int trial_call; /* -1 unknown, 0, 1 */
 	bool appointment_booked, transferred;
 };
 /*
@@ -107,16 +107,15 @@ enum cv_err store_ret_get_call(struct store *s, const char *id,
 /* How many calls store_ret_each_call would visit. */
 enum cv_err store_ret_count_calls(struct store *s, const char *location,
 	int64_t from_ms, int64_t to_ms, bool only_new, int64_t archive_id,
-	int64_t *out,
-	char **errmsg) CV_MUST_CHECK;
+	int64_t *out, char **errmsg) CV_MUST_CHECK;
 
 /* One webhook event of a call. */
 struct store_event {
 	const char *dedup_key, *type, *call_id, *message_id, *location_id;
 	const char *body_sha256, *signature, *outcome;
 	int64_t received_at;
-	bool withheld;            /* only the body's hash is kept */
-	const void *body;         /* NULL when withheld */
+	bool withheld;    /* only the body's hash is kept */
+	const void *body; /* NULL when withheld */
 	size_t body_len;
 };
 /* Walk the webhook events of a call (its own and the message events
@@ -146,10 +145,10 @@ enum cv_err store_ret_put_agent(struct store *s, const char *location,
  * history for the call.
  */
 struct store_restore_version {
-	const struct calllog *log;  /* parsed from the archived record */
+	const struct calllog *log; /* parsed from the archived record */
 	int seq;
 	enum store_source origin;
-	enum store_cred cred;       /* CRED_UNRECORDED: what origin implies */
+	enum store_cred cred; /* CRED_UNRECORDED: what origin implies */
 	int64_t received_at;
 	const char *raw_sha256;
 	int redacted;
@@ -171,8 +170,7 @@ enum cv_err store_ret_each_version(struct store *s, const char *call_id,
 /* Whether the store holds the call (0 = no), holds it with a version of
  * that canonical hash (1), or holds it without one (2). */
 enum cv_err store_ret_version_state(struct store *s, const char *call_id,
-	const char *canonical_sha256, int *state,
-	char **errmsg) CV_MUST_CHECK;
+	const char *canonical_sha256, int *state, char **errmsg) CV_MUST_CHECK;
 
 /* An archive as recorded. Strings owned (store_archive_finish). */
 struct store_archive {
@@ -220,7 +218,7 @@ enum cv_err store_ret_mark_verified(struct store *s, const char *sha256,
 enum cv_err store_ret_set_policy(struct store *s, const char *location,
 	int keep_months, const char *actor, char **errmsg) CV_MUST_CHECK;
 struct store_policy {
-	const char *location;     /* "" = the default */
+	const char *location; /* "" = the default */
 	int keep_months;
 	int64_t set_at;
 	const char *set_by;

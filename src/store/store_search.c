@@ -86,7 +86,8 @@ void store_cond_sql(const struct search_cond *c, struct buf *sql,
 		for (size_t i = 0; i < c->n; i++) {
 			if (i)
 				buf_puts(sql, c->kind == SEARCH_COND_OR
-						      ? " OR " : " AND ");
+						      ? " OR "
+						      : " AND ");
 			if (i >= c->n - c->n_neg)
 				buf_puts(sql, "NOT ");
 			store_cond_sql(&c->kids[i], sql, a, labels);
@@ -156,8 +157,9 @@ void store_filter_sql(const struct search_filter *f, struct buf *sql,
 		}
 		buf_putc(sql, ')');
 	} else if (f->agent) {
-		buf_puts(sql, " AND (c.agent_id = ? OR c.agent_id IN (SELECT"
-			      " id FROM agents WHERE name = ? COLLATE NOCASE))");
+		buf_puts(sql,
+			" AND (c.agent_id = ? OR c.agent_id IN (SELECT"
+			" id FROM agents WHERE name = ? COLLATE NOCASE))");
 		arg_text(a, f->agent);
 		arg_text(a, f->agent);
 	}
@@ -270,9 +272,8 @@ static enum cv_err check_terms(struct store *s, const struct search_plan *pl,
 }
 
 /* o = oo with its filter copied into f and the agent resolved. */
-static enum cv_err resolved(struct store *s,
-	const struct store_search_opts *oo, struct store_search_opts *o,
-	struct search_filter *f, char **errmsg)
+static enum cv_err resolved(struct store *s, const struct store_search_opts *oo,
+	struct store_search_opts *o, struct search_filter *f, char **errmsg)
 {
 	*o = *oo;
 	enum cv_err rc = check_terms(s, oo->plan, errmsg);
@@ -293,11 +294,11 @@ struct expanded {
 	struct search_plan plan;
 	char **own;
 	size_t n_own;
-	struct search_cond cond;  /* a copy of the plan's, expanded */
+	struct search_cond cond; /* a copy of the plan's, expanded */
 };
 
-static const char *expand(struct store *s, struct expanded *x,
-	const char *fts, int *left)
+static const char *expand(struct store *s, struct expanded *x, const char *fts,
+	int *left)
 {
 	int l = 0;
 	char *e = fts ? store_terms_expand(s, fts, &l) : NULL;
@@ -365,9 +366,8 @@ static void expanded_finish(struct expanded *x)
  * was made for. Begins a read transaction unless one is open (*own_tx
  * says which) and expands o's plan into *x.
  */
-static enum cv_err snapshot_begin(struct store *s,
-	struct store_search_opts *o, struct expanded *x, bool *own_tx,
-	char **errmsg)
+static enum cv_err snapshot_begin(struct store *s, struct store_search_opts *o,
+	struct expanded *x, bool *own_tx, char **errmsg)
 {
 	*own_tx = !s->in_tx && !store_tx_active(s);
 	if (*own_tx && store_exec(s, "BEGIN", errmsg) != CV_OK)
@@ -407,8 +407,9 @@ static void build(const struct store_search_opts *o, const char *what,
 	bool filters = has_filters(o->filter);
 	if (fts && !filters && !ordered) {
 		/* FTS5 alone: no join needed */
-		buf_printf(sql, "SELECT %s FROM calls_fts WHERE calls_fts "
-				"MATCH ?",
+		buf_printf(sql,
+			"SELECT %s FROM calls_fts WHERE calls_fts "
+			"MATCH ?",
 			strcmp(what, "c.rid") == 0 ? "rowid" : what);
 		arg_text(a, pl->fts);
 		if (rid_floor > 0) {
@@ -419,9 +420,10 @@ static void build(const struct store_search_opts *o, const char *what,
 	}
 	if (fts) {
 		/* CROSS JOIN: FTS5 drives, whatever the planner guesses */
-		buf_printf(sql, "SELECT %s FROM calls_fts CROSS JOIN calls c ON "
-				"c.rid = calls_fts.rowid WHERE calls_fts "
-				"MATCH ?",
+		buf_printf(sql,
+			"SELECT %s FROM calls_fts CROSS JOIN calls c ON "
+			"c.rid = calls_fts.rowid WHERE calls_fts "
+			"MATCH ?",
 			what);
 		arg_text(a, pl->fts);
 		if (rid_floor > 0) {
@@ -465,8 +467,9 @@ static void build_window(const struct store_search_opts *o, bool count,
 {
 	const struct search_plan *pl = o->plan;
 	const char *dir = o->sort == STORE_SORT_OLDEST ? "" : " DESC";
-	buf_printf(sql, "SELECT %s FROM (SELECT c.rid AS rid, c.created_at AS "
-			"created_at%s FROM calls c WHERE 1",
+	buf_printf(sql,
+		"SELECT %s FROM (SELECT c.rid AS rid, c.created_at AS "
+		"created_at%s FROM calls c WHERE 1",
 		count ? "count(*)" : "c.rid",
 		pl->literal ? ", c.summary AS summary, c.transcript AS "
 			      "transcript"
@@ -487,8 +490,8 @@ static void build_window(const struct store_search_opts *o, bool count,
 	buf_printf(sql, " ORDER BY c.created_at%s, c.rid%s", dir, dir);
 }
 
-static enum cv_err prepare(struct store *s, const char *sql,
-	sqlite3_stmt **st, char **errmsg)
+static enum cv_err prepare(struct store *s, const char *sql, sqlite3_stmt **st,
+	char **errmsg)
 {
 	if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK) {
 		*st = NULL;
@@ -597,8 +600,7 @@ struct topk_stmts {
 #define TIME_RANGE_MAX 100000
 
 static enum cv_err time_rid_range(struct store *s,
-	const struct search_filter *f, int64_t *lo, int64_t *hi,
-	char **errmsg)
+	const struct search_filter *f, int64_t *lo, int64_t *hi, char **errmsg)
 {
 	if (!f || (!f->has_from && !f->has_to))
 		return CV_OK;
@@ -630,8 +632,7 @@ static enum cv_err time_rid_range(struct store *s,
 }
 
 static enum cv_err topk_prepare(struct store *s,
-	const struct store_search_opts *o, struct topk_stmts *t,
-	char **errmsg)
+	const struct store_search_opts *o, struct topk_stmts *t, char **errmsg)
 {
 	bool desc = o->sort != STORE_SORT_OLDEST;
 	struct buf look, stop;
@@ -642,8 +643,9 @@ static enum cv_err topk_prepare(struct store *s,
 	store_filter_sql(o->filter, &look, &a);
 	/* +c.rid: never a rowid range scan; the time range (or a filter's
 	 * index with time) bounds the work */
-	buf_printf(&stop, "SELECT 1 FROM calls c WHERE c.created_at %s ?1 "
-			  "AND +c.rid %s ?2",
+	buf_printf(&stop,
+		"SELECT 1 FROM calls c WHERE c.created_at %s ?1 "
+		"AND +c.rid %s ?2",
 		desc ? ">" : "<", desc ? "<" : ">");
 	store_filter_sql(o->filter, &stop, &a);
 	buf_puts(&stop, " LIMIT 1");
@@ -731,7 +733,7 @@ static enum cv_err search_topk(struct store *s,
  * before a page was found (then the FTS5-driven top-k answers).
  */
 #define PROBE_BUDGET 1000
-#define PROBE_MS 15     /* phrase probes cost ~0.5 ms each */
+#define PROBE_MS 15 /* phrase probes cost ~0.5 ms each */
 
 static enum cv_err search_probe(struct store *s,
 	const struct store_search_opts *o, struct store_hit **hits, size_t *n,
@@ -790,8 +792,8 @@ static void batch_snippets(struct store *s, const char *match,
 	struct store_hit *h, size_t n)
 {
 	static const char sql[] =
-		"SELECT rowid, snippet(calls_fts, -1, X'02', X'03', '…', "
-		SNIPPET_TOKENS ") FROM calls_fts WHERE calls_fts MATCH ?1"
+		"SELECT rowid, snippet(calls_fts, -1, X'02', X'03', '…', " SNIPPET_TOKENS
+		") FROM calls_fts WHERE calls_fts MATCH ?1"
 		" AND rowid BETWEEN ?2 AND ?3"
 		" AND +rowid IN (SELECT value FROM json_each(?4))";
 	if (n == 0)
@@ -814,11 +816,11 @@ static void batch_snippets(struct store *s, const char *match,
 		sqlite3_bind_text(st, 4, ids.data, -1, SQLITE_STATIC);
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			int64_t rid = sqlite3_column_int64(st, 0);
-			const char *snip =
-				(const char *)sqlite3_column_text(st, 1);
+			const char *snip = (const char *)sqlite3_column_text(st,
+				1);
 			for (size_t i = 0; i < n; i++)
 				if (h[i].rid == rid && !h[i].snippet && snip &&
-				    strchr(snip, SEARCH_MARK_ON))
+					strchr(snip, SEARCH_MARK_ON))
 					h[i].snippet = xstrdup(snip);
 		}
 		sqlite3_reset(st);
@@ -893,8 +895,8 @@ static enum cv_err fill_hit(struct store *s, const struct search_plan *pl,
 	struct store_hit *h, char **errmsg)
 {
 	static const char sql[] =
-		"SELECT c.id, c.location_id, c.agent_id,"
-		STORE_AGENT_NAME_SQL ","
+		"SELECT c.id, c.location_id, c.agent_id," STORE_AGENT_NAME_SQL
+		","
 		" c.contact_id, c.from_number, c.created_at, c.duration,"
 		" c.summary, c.transcript FROM calls c WHERE c.rid = ?";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
@@ -957,9 +959,9 @@ static bool ranks(const struct store_search_opts *o)
 static int pool_of(const struct store_search_opts *o)
 {
 	int64_t pool = o->pool > 0 ? o->pool : RELEVANCE_POOL;
-	return (int)(o->limit > pool ? (o->limit < INT32_MAX ? o->limit
-							     : INT32_MAX)
-				     : pool);
+	return (int)(o->limit > pool
+			     ? (o->limit < INT32_MAX ? o->limit : INT32_MAX)
+			     : pool);
 }
 
 /*
@@ -1118,7 +1120,8 @@ char *store_search_sql(struct store *s, const struct store_search_opts *oo,
 		} else {
 			buf_putc(&out, '\'');
 			for (const char *c = a.v[k].s; *c; c++)
-				buf_puts(&out, *c == '\'' ? "''" : (char[]){ *c, 0 });
+				buf_puts(&out,
+					*c == '\'' ? "''" : (char[]){ *c, 0 });
 			buf_putc(&out, '\'');
 		}
 		k++;
@@ -1134,8 +1137,8 @@ char *store_search_sql(struct store *s, const struct store_search_opts *oo,
  * it must return no row (an INSERT).
  */
 static enum cv_err run_unordered(struct store *s,
-	const struct store_search_opts *oo, const char *head,
-	const char *what, const char *tail, int64_t *out, char **errmsg)
+	const struct store_search_opts *oo, const char *head, const char *what,
+	const char *tail, int64_t *out, char **errmsg)
 {
 	struct search_filter f;
 	struct store_search_opts ocopy, *o = &ocopy;
@@ -1175,12 +1178,10 @@ enum cv_err store_search_count(struct store *s,
 }
 
 enum cv_err store_search_insert(struct store *s,
-	const struct store_search_opts *oo, const char *insert,
-	char **errmsg)
+	const struct store_search_opts *oo, const char *insert, char **errmsg)
 {
 	char *head = xasprintf("%s FROM (", insert);
-	enum cv_err rc = run_unordered(s, oo, head, "c.rid", ")", NULL,
-		errmsg);
+	enum cv_err rc = run_unordered(s, oo, head, "c.rid", ")", NULL, errmsg);
 	free(head);
 	return rc;
 }

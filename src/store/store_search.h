@@ -13,19 +13,18 @@
 #include "../util.h"
 #include "store.h"
 
-enum store_sort { STORE_SORT_RELEVANCE, STORE_SORT_NEWEST,
-	STORE_SORT_OLDEST };
+enum store_sort { STORE_SORT_RELEVANCE, STORE_SORT_NEWEST, STORE_SORT_OLDEST };
 
 struct store_search_opts {
 	const struct search_plan *plan;     /* NULL: filters only */
 	const struct search_filter *filter; /* NULL: no filters */
-	enum store_sort sort;     /* relevance falls back to newest when the
+	enum store_sort sort; /* relevance falls back to newest when the
 				     plan is not one FTS5 expression */
 	int64_t limit, offset;
-	int window;   /* newest/oldest: how many calls are checked in time
+	int window;    /* newest/oldest: how many calls are checked in time
 			 order before another strategy takes over; 0 =
 			 default (tests set it small to cover every path) */
-	int pool;     /* relevance: how many matches are ranked at most; 0 =
+	int pool;      /* relevance: how many matches are ranked at most; 0 =
 			 RELEVANCE_POOL (tests set it small) */
 	bool ids_only; /* no snippets (the hits' fields are still filled) */
 	/* out, optional: the pool size when sort=relevance ranked only the
@@ -44,7 +43,7 @@ struct store_hit {
 	int64_t created_at;
 	double duration;
 	bool has_duration;
-	char *snippet;   /* with SEARCH_MARK_ON/OFF around hits; never NULL */
+	char *snippet; /* with SEARCH_MARK_ON/OFF around hits; never NULL */
 };
 
 /*
@@ -75,8 +74,8 @@ char *store_search_describe(const struct search_plan *plan);
 
 /* The number of calls the search matches (limit/offset ignored). */
 enum cv_err store_search_count(struct store *s,
-	const struct store_search_opts *o, int64_t *count, char **errmsg)
-	CV_MUST_CHECK;
+	const struct store_search_opts *o, int64_t *count,
+	char **errmsg) CV_MUST_CHECK;
 
 /*
  * The call's FTS5 columns (summary, bot, human, other) with the plan's
@@ -84,8 +83,8 @@ enum cv_err store_search_count(struct store *s,
  * there is no such call. Caller frees the four strings.
  */
 enum cv_err store_search_highlight(struct store *s, const char *call_id,
-	const struct search_plan *plan, char *cols[4], char **errmsg)
-	CV_MUST_CHECK;
+	const struct search_plan *plan, char *cols[4],
+	char **errmsg) CV_MUST_CHECK;
 
 /*
  * The marked text of each of the n transcript turns (calllog_turns() of

@@ -8,8 +8,8 @@
 #include "store_audit.h"
 #include "store_int.h"
 
-enum cv_err store_setting_get(struct store *s, const char *key,
-	char **value, char **errmsg)
+enum cv_err store_setting_get(struct store *s, const char *key, char **value,
+	char **errmsg)
 {
 	static const char sql[] = "SELECT value FROM settings WHERE key = ?";
 	*value = NULL;
@@ -22,7 +22,8 @@ enum cv_err store_setting_get(struct store *s, const char *key,
 		*value = store_col_dup(st, 0);
 	sqlite3_reset(st);
 	return r == SQLITE_ROW || r == SQLITE_DONE
-		? CV_OK : store_dberr(s, errmsg, "settings");
+		       ? CV_OK
+		       : store_dberr(s, errmsg, "settings");
 }
 
 static enum cv_err put(struct store *s, const char *key, const char *value,

@@ -12,8 +12,8 @@
  * The value of setting `key` in *value (caller frees), NULL when it was
  * never set. CV_EDB on a database error (*errmsg says which).
  */
-enum cv_err store_setting_get(struct store *s, const char *key,
-	char **value, char **errmsg) CV_MUST_CHECK;
+enum cv_err store_setting_get(struct store *s, const char *key, char **value,
+	char **errmsg) CV_MUST_CHECK;
 
 /*
  * Set `key` to `value` (already checked by the caller), recording who
@@ -25,7 +25,7 @@ enum cv_err store_setting_set(struct store *s, const char *key,
 
 /* The store's time zone name in *name (caller frees): the `timezone`
  * setting, "UTC" when unset. */
-enum cv_err store_timezone(struct store *s, char **name, char **errmsg)
-	CV_MUST_CHECK;
+enum cv_err store_timezone(struct store *s, char **name,
+	char **errmsg) CV_MUST_CHECK;
 
 #endif

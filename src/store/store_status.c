@@ -41,9 +41,8 @@ static const char arch_sql[] =
 	" FROM archives GROUP BY location_id, month"
 	" ORDER BY location_id, month";
 
-static const char queue_sql[] =
-	"SELECT count(*), coalesce(min(queued_at), 0),"
-	" count(last_error) FROM fetch_queue";
+static const char queue_sql[] = "SELECT count(*), coalesce(min(queued_at), 0),"
+				" count(last_error) FROM fetch_queue";
 
 static enum cv_err read_locations(struct store *s, struct store_status *o,
 	char **errmsg)
@@ -59,7 +58,8 @@ static enum cv_err read_locations(struct store *s, struct store_status *o,
 			o->locations = xrealloc(o->locations,
 				cap * sizeof(*o->locations));
 		}
-		struct store_status_location *l = &o->locations[o->n_locations++];
+		struct store_status_location *l =
+			&o->locations[o->n_locations++];
 		l->id = store_col_dup(st, 0);
 		l->registered = sqlite3_column_int(st, 1) != 0;
 		l->calls = sqlite3_column_int64(st, 2);

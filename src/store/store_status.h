@@ -13,17 +13,17 @@
 
 struct store_status_location {
 	char *id;
-	bool registered;          /* in `location list` (sync pulls it) */
-	int64_t calls;            /* calls stored for it */
-	int64_t last_run_at;      /* epoch ms; 0 = never */
-	int64_t last_ok_at;       /* last sync that succeeded; 0 = never */
-	int64_t checkpoint_ms;    /* every call created before is stored */
-	char *last_error;         /* of the last run; NULL when it succeeded */
-	int64_t queued;           /* fetches a webhook announced, waiting */
-	int64_t behind;           /* calls the API held in the last sync's
+	bool registered;       /* in `location list` (sync pulls it) */
+	int64_t calls;         /* calls stored for it */
+	int64_t last_run_at;   /* epoch ms; 0 = never */
+	int64_t last_ok_at;    /* last sync that succeeded; 0 = never */
+	int64_t checkpoint_ms; /* every call created before is stored */
+	char *last_error;      /* of the last run; NULL when it succeeded */
+	int64_t queued;        /* fetches a webhook announced, waiting */
+	int64_t behind;        /* calls the API held in the last sync's
 				     range that the store does not; -1 =
 				     unknown (no sync, or no usable total) */
-	int64_t behind_at;        /* epoch ms the API said so; 0 = never */
+	int64_t behind_at;     /* epoch ms the API said so; 0 = never */
 };
 
 struct store_status_archive {
@@ -37,11 +37,11 @@ struct store_status_archive {
 
 struct store_status {
 	int64_t calls;
-	int64_t queue_depth;      /* fetch_queue rows */
-	int64_t queue_oldest_at;  /* epoch ms of the oldest; 0 when empty */
-	int64_t queue_failing;    /* rows whose last fetch failed */
-	int64_t wal_bytes;        /* -wal file size; -1 unknown */
-	int64_t db_bytes;         /* database file size; -1 unknown */
+	int64_t queue_depth;     /* fetch_queue rows */
+	int64_t queue_oldest_at; /* epoch ms of the oldest; 0 when empty */
+	int64_t queue_failing;   /* rows whose last fetch failed */
+	int64_t wal_bytes;       /* -wal file size; -1 unknown */
+	int64_t db_bytes;        /* database file size; -1 unknown */
 	size_t n_locations, n_archives;
 	struct store_status_location *locations; /* by id */
 	struct store_status_archive *archives;   /* by location, month */
@@ -56,7 +56,7 @@ void store_status_finish(struct store_status *st);
 /* What a backup held, from the snapshot it copied. */
 struct store_backup_counts {
 	int64_t calls, versions, payloads, events, audit;
-	int64_t bytes;            /* size of the copy */
+	int64_t bytes; /* size of the copy */
 };
 
 /*
@@ -73,8 +73,8 @@ struct store_backup_counts {
  * the backup (the blobs its rows name) is written then, so a visible
  * backup is whole. Its failure fails the backup.
  */
-typedef enum cv_err (*store_backup_hook)(const char *copy_path, void *arg,
-	char **errmsg);
+typedef enum cv_err (
+	*store_backup_hook)(const char *copy_path, void *arg, char **errmsg);
 enum cv_err store_backup(struct store *s, const char *out_path,
 	store_backup_hook before_publish, void *arg,
 	struct store_backup_counts *counts, char **errmsg) CV_MUST_CHECK;

@@ -61,8 +61,10 @@ enum cv_err store_storage_add(struct store *s, const struct store_storage *t,
 		store_bind_text(st, 12, actor ? actor : "");
 		int r = sqlite3_step(st);
 		if (r == SQLITE_CONSTRAINT)
-			rc = cv_error(errmsg, CV_EINVAL, "storage %s exists "
-				"already", t->name);
+			rc = cv_error(errmsg, CV_EINVAL,
+				"storage %s exists "
+				"already",
+				t->name);
 		else if (r != SQLITE_DONE)
 			rc = store_dberr(s, errmsg, "storage add");
 		sqlite3_reset(st);
@@ -73,7 +75,8 @@ enum cv_err store_storage_add(struct store *s, const struct store_storage *t,
 	return rc;
 }
 
-#define STORAGE_COLS "name, endpoint, bucket, prefix, region, path_style," \
+#define STORAGE_COLS                                                           \
+	"name, endpoint, bucket, prefix, region, path_style,"                  \
 	" access_key_file, secret_key_file, lock_mode, is_default, added_at"
 
 static void storage_row(sqlite3_stmt *st, struct store_storage *t)
@@ -95,9 +98,9 @@ enum cv_err store_storage_get(struct store *s, const char *name,
 	struct store_storage *out, char **errmsg)
 {
 	static const char by_name[] = "SELECT " STORAGE_COLS
-		" FROM storage_targets WHERE name = ?";
+				      " FROM storage_targets WHERE name = ?";
 	static const char dflt[] = "SELECT " STORAGE_COLS
-		" FROM storage_targets WHERE is_default = 1";
+				   " FROM storage_targets WHERE is_default = 1";
 	memset(out, 0, sizeof(*out));
 	sqlite3_stmt *st = store_stmt(s, name ? by_name : dflt, errmsg);
 	if (!st)
@@ -109,10 +112,13 @@ enum cv_err store_storage_get(struct store *s, const char *name,
 	if (r == SQLITE_ROW)
 		storage_row(st, out);
 	else if (r == SQLITE_DONE)
-		rc = name ? cv_error(errmsg, CV_ENOTFOUND, "no storage named "
-				"%s (callvault storage list)", name)
-			  : cv_error(errmsg, CV_ENOTFOUND, "no default "
-				"storage");
+		rc = name ? cv_error(errmsg, CV_ENOTFOUND,
+				    "no storage named "
+				    "%s (callvault storage list)",
+				    name)
+			  : cv_error(errmsg, CV_ENOTFOUND,
+				    "no default "
+				    "storage");
 	else
 		rc = store_dberr(s, errmsg, "storage");
 	sqlite3_reset(st);
@@ -123,7 +129,7 @@ enum cv_err store_storage_list(struct store *s, struct store_storage **out,
 	size_t *n, char **errmsg)
 {
 	static const char sql[] = "SELECT " STORAGE_COLS
-		" FROM storage_targets ORDER BY name";
+				  " FROM storage_targets ORDER BY name";
 	*out = NULL;
 	*n = 0;
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
@@ -251,8 +257,8 @@ enum cv_err store_remote_update(struct store *s, int64_t archive_id,
 				 : store_dberr(s, errmsg, "archive remote");
 }
 
-enum cv_err store_remote_held(struct store *s, int64_t archive_id,
-	bool *held, char **errmsg)
+enum cv_err store_remote_held(struct store *s, int64_t archive_id, bool *held,
+	char **errmsg)
 {
 	static const char sql[] =
 		"SELECT EXISTS (SELECT 1 FROM archive_calls ac"
@@ -392,7 +398,9 @@ enum cv_err store_storage_remove(struct store *s, const char *name,
 	store_bind_text(st, 1, name);
 	enum cv_err rc = store_step_done(s, st, "storage remove", errmsg);
 	if (rc == CV_OK && sqlite3_changes(s->db) == 0)
-		rc = cv_error(errmsg, CV_ENOTFOUND, "no storage named %s "
-			"(callvault storage list)", name);
+		rc = cv_error(errmsg, CV_ENOTFOUND,
+			"no storage named %s "
+			"(callvault storage list)",
+			name);
 	return rc;
 }

@@ -16,7 +16,7 @@ struct store_storage {
 	char *name, *endpoint, *bucket, *prefix, *region;
 	bool path_style;
 	char *access_key_file, *secret_key_file;
-	char *lock_mode;              /* "COMPLIANCE" or "GOVERNANCE" */
+	char *lock_mode; /* "COMPLIANCE" or "GOVERNANCE" */
 	bool is_default;
 	int64_t added_at;
 };
@@ -37,9 +37,9 @@ enum cv_err store_storage_list(struct store *s, struct store_storage **out,
 struct store_remote {
 	int64_t archive_id;
 	char *target, *url, *key, *version_id, *etag, *sha256, *lock_mode;
-	int64_t retain_until;         /* epoch ms */
+	int64_t retain_until; /* epoch ms */
 	bool legal_hold;
-	int64_t checked_at;           /* last verify from the target; 0 */
+	int64_t checked_at; /* last verify from the target; 0 */
 	/* from the archive's record */
 	char *location_id, *month;
 	int seq;
@@ -58,15 +58,15 @@ enum cv_err store_remote_update(struct store *s, int64_t archive_id,
 	const char *lock_mode, int64_t retain_until, bool legal_hold,
 	int64_t checked_at, char **errmsg) CV_MUST_CHECK;
 /* Does an active hold cover a call the archive holds (*held)? */
-enum cv_err store_remote_held(struct store *s, int64_t archive_id,
-	bool *held, char **errmsg) CV_MUST_CHECK;
+enum cv_err store_remote_held(struct store *s, int64_t archive_id, bool *held,
+	char **errmsg) CV_MUST_CHECK;
 
 /* A recording's content-addressed object in a target (remote_blobs). */
 struct store_remote_blob {
 	char *target, *sha256, *key, *version_id, *lock_mode;
-	int64_t size, retain_until;   /* epoch ms */
+	int64_t size, retain_until; /* epoch ms */
 	bool legal_hold;
-	int64_t checked_at;           /* last verify from the target; 0 */
+	int64_t checked_at; /* last verify from the target; 0 */
 };
 void store_remote_blob_finish(struct store_remote_blob *b);
 void store_remote_blobs_free(struct store_remote_blob *v, size_t n);

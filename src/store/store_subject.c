@@ -7,10 +7,10 @@
 
 /* the walkers' callbacks (store_subject.h) */
 typedef int (*subject_call_fn)(const struct store_subject_call *c, void *arg);
-typedef int (*subject_archive_fn)(const struct store_subject_archive *a,
-	void *arg);
-typedef int (*subject_earlier_fn)(const struct store_subject_earlier *e,
-	void *arg);
+typedef int (
+	*subject_archive_fn)(const struct store_subject_archive *a, void *arg);
+typedef int (
+	*subject_earlier_fn)(const struct store_subject_earlier *e, void *arg);
 typedef int (*erasure_fn)(const struct store_erasure *e, void *arg);
 
 static int call_row(sqlite3_stmt *st, store_fn fn, void *arg)
@@ -32,13 +32,12 @@ enum cv_err store_subject_each_call(struct store *s,
 	/* one statement per selector, so that each uses its index
 	 * (calls_contact_created, calls_from_created, the id's): with
 	 * "?1 IS NULL OR …" the plan would scan every call */
-#define SUBJECT_SQL(where)                                                 \
-	"SELECT c.id, c.location_id, c.created_at,"                        \
-	" (SELECT group_concat(h.id || ' (' || h.matter || ')', ', ')"      \
-	"  FROM holds h WHERE " STORE_HOLD_MATCH_SQL ")"                    \
-	" FROM calls c WHERE " where                                       \
-	" AND (?2 IS NULL OR c.created_at >= ?2)"                          \
-	" AND (?3 IS NULL OR c.created_at <= ?3)"                          \
+#define SUBJECT_SQL(where)                                                     \
+	"SELECT c.id, c.location_id, c.created_at,"                            \
+	" (SELECT group_concat(h.id || ' (' || h.matter || ')', ', ')"         \
+	"  FROM holds h WHERE " STORE_HOLD_MATCH_SQL ")"                       \
+	" FROM calls c WHERE " where " AND (?2 IS NULL OR c.created_at >= ?2)" \
+	" AND (?3 IS NULL OR c.created_at <= ?3)"                              \
 	" ORDER BY c.created_at, c.id"
 	static const char by_contact[] = SUBJECT_SQL("c.contact_id = ?1");
 	static const char by_number[] = SUBJECT_SQL("c.from_e164 = ?1");
@@ -46,15 +45,19 @@ enum cv_err store_subject_each_call(struct store *s,
 #undef SUBJECT_SQL
 	int given = !!sel->contact_id + !!sel->e164 + !!sel->call_id;
 	if (given != 1)
-		return cv_error(errmsg, CV_EINVAL, "one of a contact, a "
+		return cv_error(errmsg, CV_EINVAL,
+			"one of a contact, a "
 			"number and a call id is required");
 	const char *sql = sel->contact_id ? by_contact
-		: sel->e164 ? by_number : by_id;
+			  : sel->e164     ? by_number
+					  : by_id;
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
-	store_bind_text(st, 1, sel->contact_id ? sel->contact_id
-		: sel->e164 ? sel->e164 : sel->call_id);
+	store_bind_text(st, 1,
+		sel->contact_id ? sel->contact_id
+		: sel->e164     ? sel->e164
+				: sel->call_id);
 	if (sel->has_from)
 		sqlite3_bind_int64(st, 2, sel->from_ms);
 	if (sel->has_to)
@@ -77,8 +80,8 @@ static int archive_row(sqlite3_stmt *st, store_fn fn, void *arg)
 }
 
 enum cv_err store_subject_archives(struct store *s, const char *call_id,
-	int (*fn)(const struct store_subject_archive *a, void *arg),
-	void *arg, char **errmsg)
+	int (*fn)(const struct store_subject_archive *a, void *arg), void *arg,
+	char **errmsg)
 {
 	static const char sql[] =
 		"SELECT a.id, a.location_id, a.month, a.seq, a.path,"
@@ -123,8 +126,8 @@ static int earlier_row(sqlite3_stmt *st, store_fn fn, void *arg)
 }
 
 enum cv_err store_subject_earlier(struct store *s, const char *subject_hmac,
-	int (*fn)(const struct store_subject_earlier *e, void *arg),
-	void *arg, char **errmsg)
+	int (*fn)(const struct store_subject_earlier *e, void *arg), void *arg,
+	char **errmsg)
 {
 	static const char sql[] =
 		"SELECT reason, count(*), max(disposed_at) FROM tombstones"
@@ -151,14 +154,13 @@ static int erasure_row(sqlite3_stmt *st, store_fn fn, void *arg)
 }
 
 enum cv_err store_erasures_each(struct store *s, const char *location,
-	int64_t through_ms,
-	int (*fn)(const struct store_erasure *e, void *arg), void *arg,
-	char **errmsg)
+	int64_t through_ms, int (*fn)(const struct store_erasure *e, void *arg),
+	void *arg, char **errmsg)
 {
 	static const char sql[] =
 		"SELECT call_id, location_id, message_id, disposed_at, reason,"
-		" subject_hmac FROM tombstones WHERE reason >= '"
-		STORE_ERASURE_PREFIX "' AND reason < 'erasure:!'"
+		" subject_hmac FROM tombstones WHERE reason >= '" STORE_ERASURE_PREFIX
+		"' AND reason < 'erasure:!'"
 		" AND coalesce(location_id, '') = ? AND disposed_at <= ?"
 		" ORDER BY call_id";
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);

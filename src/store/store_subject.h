@@ -19,18 +19,18 @@
  * optionally a range. */
 struct store_subject_sel {
 	const char *contact_id;
-	const char *e164;         /* calls.from_e164 */
+	const char *e164; /* calls.from_e164 */
 	const char *call_id;
 	bool has_from, has_to;
-	int64_t from_ms, to_ms;   /* createdAt, both inclusive */
+	int64_t from_ms, to_ms; /* createdAt, both inclusive */
 };
 
 /* One matching call; pointers valid during the callback. */
 struct store_subject_call {
 	const char *id;
-	const char *location_id;  /* NULL when the call has none */
+	const char *location_id; /* NULL when the call has none */
 	int64_t created_at;
-	const char *held_by;      /* active holds covering it, "3 (matter),
+	const char *held_by; /* active holds covering it, "3 (matter),
 				     5 (matter)"; NULL = none */
 };
 
@@ -48,16 +48,16 @@ enum cv_err store_subject_each_call(struct store *s,
  * its location (keep_months -1: none). */
 struct store_subject_archive {
 	int64_t id;
-	const char *location_id;  /* "" for calls without one */
-	const char *month;        /* YYYY-MM */
+	const char *location_id; /* "" for calls without one */
+	const char *month;       /* YYYY-MM */
 	int seq;
 	const char *path;
 	int keep_months;
 };
 /* Walk the archives recorded as holding call_id, by archive id. */
 enum cv_err store_subject_archives(struct store *s, const char *call_id,
-	int (*fn)(const struct store_subject_archive *a, void *arg),
-	void *arg, char **errmsg) CV_MUST_CHECK;
+	int (*fn)(const struct store_subject_archive *a, void *arg), void *arg,
+	char **errmsg) CV_MUST_CHECK;
 
 /* ---- erasure tombstones ---- */
 
@@ -74,14 +74,14 @@ struct store_subject_earlier {
 };
 /* Walk the earlier erasures whose tombstones hold subject_hmac. */
 enum cv_err store_subject_earlier(struct store *s, const char *subject_hmac,
-	int (*fn)(const struct store_subject_earlier *e, void *arg),
-	void *arg, char **errmsg) CV_MUST_CHECK;
+	int (*fn)(const struct store_subject_earlier *e, void *arg), void *arg,
+	char **errmsg) CV_MUST_CHECK;
 
 /* An erasure tombstone as archives carry it (data/erasures.jsonl). */
 struct store_erasure {
 	const char *call_id;
-	const char *location_id;  /* NULL when the call had none */
-	const char *message_id;   /* NULL when none */
+	const char *location_id; /* NULL when the call had none */
+	const char *message_id;  /* NULL when none */
 	int64_t erased_at;
 	const char *reason;       /* "erasure: request R" */
 	const char *subject_hmac; /* NULL for an erasure by call id */
@@ -92,9 +92,8 @@ struct store_erasure {
 /* Walk the erasure tombstones of location (""/NULL location_id alike)
  * made at or before through_ms, by call id. */
 enum cv_err store_erasures_each(struct store *s, const char *location,
-	int64_t through_ms,
-	int (*fn)(const struct store_erasure *e, void *arg), void *arg,
-	char **errmsg) CV_MUST_CHECK;
+	int64_t through_ms, int (*fn)(const struct store_erasure *e, void *arg),
+	void *arg, char **errmsg) CV_MUST_CHECK;
 
 /* Keep an erasure tombstone read from an archive; it replaces the when
  * and why of a tombstone already there (an erasure is the stronger

@@ -28,8 +28,8 @@ void store_locations_free(struct store_location *l, size_t n)
 	free(l);
 }
 
-enum cv_err store_location_put(struct store *s,
-	const struct store_location *l, char **errmsg)
+enum cv_err store_location_put(struct store *s, const struct store_location *l,
+	char **errmsg)
 {
 	static const char sql[] =
 		"INSERT INTO locations(id, auth, api_base, api_version,"
@@ -51,12 +51,12 @@ enum cv_err store_location_put(struct store *s,
 	return store_step_done(s, st, "location", errmsg);
 }
 
-#define LOC_COLS                                                           \
-	"SELECT l.id, l.auth, l.api_base, l.api_version, l.client_id,"      \
-	" l.secrets_dir, l.added_at, l.updated_at,"                         \
-	" coalesce(st.checkpoint_ms, -1), coalesce(st.last_run_at, 0),"     \
-	" coalesce(st.last_ok_at, 0), coalesce(st.requests, 0),"            \
-	" st.last_error, st.last_warning"                                   \
+#define LOC_COLS                                                               \
+	"SELECT l.id, l.auth, l.api_base, l.api_version, l.client_id,"         \
+	" l.secrets_dir, l.added_at, l.updated_at,"                            \
+	" coalesce(st.checkpoint_ms, -1), coalesce(st.last_run_at, 0),"        \
+	" coalesce(st.last_ok_at, 0), coalesce(st.requests, 0),"               \
+	" st.last_error, st.last_warning"                                      \
 	" FROM locations l LEFT JOIN sync_state st ON st.location_id = l.id"
 
 static void read_location(sqlite3_stmt *st, struct store_location *l)
@@ -94,8 +94,10 @@ enum cv_err store_location_get(struct store *s, const char *id,
 	if (r == SQLITE_ROW)
 		read_location(st, out);
 	else if (r == SQLITE_DONE)
-		rc = cv_error(errmsg, CV_ENOTFOUND, "no location %s (see "
-			"`callvault location list`)", id);
+		rc = cv_error(errmsg, CV_ENOTFOUND,
+			"no location %s (see "
+			"`callvault location list`)",
+			id);
 	else
 		rc = store_dberr(s, errmsg, "location");
 	sqlite3_reset(st);
@@ -148,8 +150,8 @@ enum cv_err store_location_delete(struct store *s, const char *id,
 	return store_step_done(s, st, "sync state", errmsg);
 }
 
-enum cv_err store_sync_checkpoint(struct store *s, const char *loc,
-	int64_t ms, char **errmsg)
+enum cv_err store_sync_checkpoint(struct store *s, const char *loc, int64_t ms,
+	char **errmsg)
 {
 	static const char sql[] =
 		"INSERT INTO sync_state(location_id, checkpoint_ms)"
@@ -163,9 +165,8 @@ enum cv_err store_sync_checkpoint(struct store *s, const char *loc,
 	return store_step_done(s, st, "checkpoint", errmsg);
 }
 
-enum cv_err store_sync_result(struct store *s, const char *loc,
-	int64_t now, const char *error, const char *warning, int64_t requests,
-	char **errmsg)
+enum cv_err store_sync_result(struct store *s, const char *loc, int64_t now,
+	const char *error, const char *warning, int64_t requests, char **errmsg)
 {
 	static const char sql[] =
 		"INSERT INTO sync_state(location_id, last_run_at, last_ok_at,"
@@ -187,8 +188,8 @@ enum cv_err store_sync_result(struct store *s, const char *loc,
 	return store_step_done(s, st, "sync result", errmsg);
 }
 
-enum cv_err store_sync_listed(struct store *s, const char *loc,
-	int64_t from, int64_t to, int64_t total, int64_t at, char **errmsg)
+enum cv_err store_sync_listed(struct store *s, const char *loc, int64_t from,
+	int64_t to, int64_t total, int64_t at, char **errmsg)
 {
 	static const char sql[] =
 		"INSERT INTO sync_state(location_id, listed_from, listed_to,"
@@ -207,8 +208,8 @@ enum cv_err store_sync_listed(struct store *s, const char *loc,
 	return store_step_done(s, st, "sync listed total", errmsg);
 }
 
-enum cv_err store_agent_put(struct store *s, const char *loc,
-	const char *id, const char *name, int64_t now, char **errmsg)
+enum cv_err store_agent_put(struct store *s, const char *loc, const char *id,
+	const char *name, int64_t now, char **errmsg)
 {
 	static const char sql[] =
 		"INSERT INTO agents(location_id, id, name, deleted, updated_at)"
@@ -239,8 +240,8 @@ enum cv_err store_agents_mark_deleted(struct store *s, const char *loc,
 	return store_step_done(s, st, "agents", errmsg);
 }
 
-enum cv_err store_fetch_queue_list(struct store *s, const char *loc,
-	size_t max, char ***ids, size_t *n, char **errmsg)
+enum cv_err store_fetch_queue_list(struct store *s, const char *loc, size_t max,
+	char ***ids, size_t *n, char **errmsg)
 {
 	static const char sql[] =
 		"SELECT call_id FROM fetch_queue WHERE location_id = ?"
@@ -261,8 +262,9 @@ enum cv_err store_fetch_queue_list(struct store *s, const char *loc,
 		}
 		(*ids)[(*n)++] = store_col_dup(st, 0);
 	}
-	enum cv_err rc = r == SQLITE_DONE ? CV_OK
-					  : store_dberr(s, errmsg, "fetch queue");
+	enum cv_err rc = r == SQLITE_DONE
+				 ? CV_OK
+				 : store_dberr(s, errmsg, "fetch queue");
 	sqlite3_reset(st);
 	return rc;
 }
@@ -319,9 +321,8 @@ enum cv_err store_call_digest(struct store *s, const char *id,
 	return CV_OK;
 }
 
-enum cv_err store_each_call_in(struct store *s, const char *loc,
-	int64_t from, int64_t to, store_call_fn fn, void *ctx,
-	char **errmsg)
+enum cv_err store_each_call_in(struct store *s, const char *loc, int64_t from,
+	int64_t to, store_call_fn fn, void *ctx, char **errmsg)
 {
 	static const char sql[] =
 		"SELECT id, created_at FROM calls WHERE location_id = ?"

@@ -31,8 +31,7 @@
 #include "store_terms.h"
 
 /* calls_fts's tokenize option (schema.c) after its first word */
-static const char *const tok_args[] = { "unicode61", "remove_diacritics",
-	"2" };
+static const char *const tok_args[] = { "unicode61", "remove_diacritics", "2" };
 #define TOK_NAME "porter"
 
 /* FTS5 indexes at most this many bytes of a token (FTS5_MAX_TOKEN_SIZE
@@ -48,22 +47,22 @@ static const char *const tok_args[] = { "unicode61", "remove_diacritics",
 
 struct strset {
 	char **slot;
-	size_t cap, n;   /* cap a power of two, or 0 */
+	size_t cap, n; /* cap a power of two, or 0 */
 };
 
 struct store_terms {
 	fts5_tokenizer api;
 	Fts5Tokenizer *tok;
-	struct strset known;    /* in fts_terms, committed */
-	struct strset pending;  /* written by the open transaction */
-	struct strset fresh;    /* captured, not yet written */
+	struct strset known;   /* in fts_terms, committed */
+	struct strset pending; /* written by the open transaction */
+	struct strset fresh;   /* captured, not yet written */
 	bool loaded;
-	bool capture;           /* between capture_begin and capture_end */
+	bool capture; /* between capture_begin and capture_end */
 };
 
 static uint64_t hash_of(const char *p, size_t n)
 {
-	uint64_t h = 1469598103934665603ull;   /* FNV-1a */
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
 	return h;
@@ -74,7 +73,7 @@ static char **set_slot(const struct strset *set, const char *p, size_t n)
 {
 	size_t i = (size_t)hash_of(p, n) & (set->cap - 1);
 	while (set->slot[i] &&
-	       (strncmp(set->slot[i], p, n) != 0 || set->slot[i][n] != '\0'))
+		(strncmp(set->slot[i], p, n) != 0 || set->slot[i][n] != '\0'))
 		i = (i + 1) & (set->cap - 1);
 	return &set->slot[i];
 }
@@ -121,9 +120,9 @@ static struct store_terms *terms_of(struct store *s, char **errmsg)
 	struct store_terms *t = xcalloc(1, sizeof(*t));
 	void *ud = NULL;
 	if (!api ||
-	    api->xFindTokenizer(api, TOK_NAME, &ud, &t->api) != SQLITE_OK ||
-	    t->api.xCreate(ud, (const char **)tok_args,
-		    (int)CV_ARRAY_LEN(tok_args), &t->tok) != SQLITE_OK) {
+		api->xFindTokenizer(api, TOK_NAME, &ud, &t->api) != SQLITE_OK ||
+		t->api.xCreate(ud, (const char **)tok_args,
+			(int)CV_ARRAY_LEN(tok_args), &t->tok) != SQLITE_OK) {
 		free(t);
 		cv_error(errmsg, CV_EDB, "cannot create the FTS5 tokenizer");
 		return NULL;
@@ -192,8 +191,7 @@ enum cv_err store_terms_capture_begin(struct store *s, char **errmsg)
 	return CV_OK;
 }
 
-enum cv_err store_terms_capture_end(struct store *s, bool keep,
-	char **errmsg)
+enum cv_err store_terms_capture_end(struct store *s, bool keep, char **errmsg)
 {
 	static const char ins[] =
 		"INSERT OR IGNORE INTO fts_terms(term) VALUES (?)";
@@ -230,8 +228,8 @@ static void capture_token(struct store_terms *t, const char *tok, int n)
 	if (n > FTS5_TOKEN_MAX)
 		n = FTS5_TOKEN_MAX;
 	if (n <= 0 || (tok[0] >= '0' && tok[0] <= '9') ||
-	    set_has(&t->known, tok, (size_t)n) ||
-	    set_has(&t->pending, tok, (size_t)n))
+		set_has(&t->known, tok, (size_t)n) ||
+		set_has(&t->pending, tok, (size_t)n))
 		return;
 	set_add(&t->fresh, tok, (size_t)n);
 }
@@ -239,7 +237,7 @@ static void capture_token(struct store_terms *t, const char *tok, int n)
 /* ---- the capturing tokenizer ------------------------------------------ */
 
 struct capture_module {
-	fts5_tokenizer real;    /* FTS5's porter */
+	fts5_tokenizer real; /* FTS5's porter */
 	void *real_ud;
 	struct store *s;
 };
@@ -279,8 +277,8 @@ static void capture_delete(Fts5Tokenizer *tok)
 	sqlite3_free(ct);
 }
 
-static int capture_cb(void *arg, int flags, const char *tok, int n,
-	int start, int end)
+static int capture_cb(void *arg, int flags, const char *tok, int n, int start,
+	int end)
 {
 	struct capture_call *c = arg;
 	int rc = c->x_token(c->ctx, flags, tok, n, start, end);
@@ -299,8 +297,7 @@ static int capture_tokenize(Fts5Tokenizer *tok, void *ctx, int flags,
 		return ct->m->real.xTokenize(ct->inner, ctx, flags, text, n,
 			x_token);
 	struct capture_call c = { .t = t, .ctx = ctx, .x_token = x_token };
-	return ct->m->real.xTokenize(ct->inner, &c, flags, text, n,
-		capture_cb);
+	return ct->m->real.xTokenize(ct->inner, &c, flags, text, n, capture_cb);
 }
 
 enum cv_err store_terms_register(struct store *s, char **errmsg)
@@ -334,11 +331,11 @@ enum cv_err store_terms_register(struct store *s, char **errmsg)
 
 struct tokens {
 	char *w[2];
-	int n;            /* tokens seen (w holds the first two) */
+	int n; /* tokens seen (w holds the first two) */
 };
 
-static int take_token(void *arg, int flags, const char *tok, int n,
-	int start, int end)
+static int take_token(void *arg, int flags, const char *tok, int n, int start,
+	int end)
 {
 	struct tokens *k = arg;
 	if (k->n < 2)
@@ -360,8 +357,8 @@ static char *one_token(struct store_terms *t, const char *text, size_t n,
 	struct tokens k = { 0 };
 	char *w = NULL;
 	if (t->api.xTokenize(t->tok, &k, flags, text, (int)n, take_token) ==
-		    SQLITE_OK &&
-	    k.n == 1) {
+			SQLITE_OK &&
+		k.n == 1) {
 		w = k.w[0];
 		k.w[0] = NULL;
 	}
@@ -384,8 +381,8 @@ static void put_fts_string(struct buf *b, const char *s)
  * more than EXPAND_MAX, or a term would not read back as itself when
  * quoted (the stemmer is not idempotent for every word).
  */
-static bool expand_one(struct store *s, struct store_terms *t,
-	const char *text, size_t n, struct buf *b)
+static bool expand_one(struct store *s, struct store_terms *t, const char *text,
+	size_t n, struct buf *b)
 {
 	static const char range[] =
 		"SELECT term FROM fts_terms WHERE term >= ?1 AND term < ?2"
@@ -463,8 +460,8 @@ char *store_terms_expand(struct store *s, const char *fts, int *left)
 				e = *e == '"' ? string_end(e) : e + 1;
 			if (*e)
 				e++;
-			for (const char *c = q + 5; c < e; c = *c == '"'
-						? string_end(c) : c + 1)
+			for (const char *c = q + 5; c < e;
+				c = *c == '"' ? string_end(c) : c + 1)
 				if (*c == '*')
 					(*left)++;
 			buf_append(&b, q, (size_t)(e - q));

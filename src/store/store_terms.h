@@ -11,14 +11,13 @@
 /* Register, on s's connection, the tokenizer that lets FTS5's own
  * tokenizing of a call feed fts_terms (store_terms.c says how). Before
  * anything opens calls_fts. */
-enum cv_err store_terms_register(struct store *s, char **errmsg)
-	CV_MUST_CHECK;
+enum cv_err store_terms_register(struct store *s, char **errmsg) CV_MUST_CHECK;
 
 /* Around the INSERT into calls_fts of one call: the terms FTS5 indexes
  * between begin and end are written to fts_terms, in the open
  * transaction, by end when keep is true (the insert succeeded). */
-enum cv_err store_terms_capture_begin(struct store *s, char **errmsg)
-	CV_MUST_CHECK;
+enum cv_err store_terms_capture_begin(struct store *s,
+	char **errmsg) CV_MUST_CHECK;
 enum cv_err store_terms_capture_end(struct store *s, bool keep,
 	char **errmsg) CV_MUST_CHECK;
 
@@ -35,8 +34,7 @@ void store_terms_rolled_back(struct store *s);
 char *store_terms_expand(struct store *s, const char *fts, int *left);
 
 /* CV_EINTEGRITY naming a term the index holds and fts_terms lacks. */
-enum cv_err store_terms_check(struct store *s, char **errmsg)
-	CV_MUST_CHECK;
+enum cv_err store_terms_check(struct store *s, char **errmsg) CV_MUST_CHECK;
 
 void store_terms_free(struct store *s);
 

@@ -12,9 +12,12 @@
 #include "../util.h"
 
 static const char *const cred_names[STORE_N_CRED] = {
-	[CRED_UNRECORDED] = "unrecorded", [CRED_IMPORT] = "import",
-	[CRED_HEADER_SECRET] = "header-secret", [CRED_HMAC] = "hmac",
-	[CRED_RSA] = "rsa-legacy", [CRED_ED25519] = "ed25519",
+	[CRED_UNRECORDED] = "unrecorded",
+	[CRED_IMPORT] = "import",
+	[CRED_HEADER_SECRET] = "header-secret",
+	[CRED_HMAC] = "hmac",
+	[CRED_RSA] = "rsa-legacy",
+	[CRED_ED25519] = "ed25519",
 	[CRED_API] = "api",
 };
 
@@ -22,8 +25,13 @@ static const char *const cred_names[STORE_N_CRED] = {
  * webhook version could replace another, and a store migrated from then
  * must not let a shared secret rewrite what may have been signed. */
 static const int cred_ranks[STORE_N_CRED] = {
-	[CRED_UNRECORDED] = 3, [CRED_IMPORT] = 0, [CRED_HEADER_SECRET] = 1,
-	[CRED_HMAC] = 2, [CRED_RSA] = 3, [CRED_ED25519] = 3, [CRED_API] = 4,
+	[CRED_UNRECORDED] = 3,
+	[CRED_IMPORT] = 0,
+	[CRED_HEADER_SECRET] = 1,
+	[CRED_HMAC] = 2,
+	[CRED_RSA] = 3,
+	[CRED_ED25519] = 3,
+	[CRED_API] = 4,
 };
 
 const char *store_cred_name(enum store_cred a)
@@ -49,9 +57,9 @@ int store_cred_rank(enum store_cred a)
 
 enum store_cred store_cred_default(enum store_source src)
 {
-	return src == SRC_API ? CRED_API
-		: src == SRC_IMPORT ? CRED_IMPORT
-				    : CRED_UNRECORDED;
+	return src == SRC_API      ? CRED_API
+	       : src == SRC_IMPORT ? CRED_IMPORT
+				   : CRED_UNRECORDED;
 }
 
 enum store_cred store_cred_of_row(const char *auth, const char *source)
@@ -159,9 +167,12 @@ enum cv_err store_trust_unset(struct store *s, const char *location,
 	sqlite3_reset(st);
 	if (r != SQLITE_DONE)
 		return store_dberr(s, errmsg, "trust");
-	return sqlite3_changes(s->db) ? CV_OK
-		: cv_error(errmsg, CV_ENOTFOUND, "no trust policy for %s",
-			  location && *location ? location : "the default");
+	return sqlite3_changes(s->db)
+		       ? CV_OK
+		       : cv_error(errmsg, CV_ENOTFOUND,
+				 "no trust policy for %s",
+				 location && *location ? location
+						       : "the default");
 }
 
 enum cv_err store_trust_each(struct store *s,
@@ -179,8 +190,8 @@ enum cv_err store_trust_each(struct store *s,
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_trust_policy p = {
 			.location = (const char *)sqlite3_column_text(st, 0),
-			.mask = mask_of((const char *)sqlite3_column_text(st,
-				1)),
+			.mask = mask_of(
+				(const char *)sqlite3_column_text(st, 1)),
 			.set_at = sqlite3_column_int64(st, 2),
 			.set_by = (const char *)sqlite3_column_text(st, 3),
 		};
@@ -217,7 +228,8 @@ enum cv_err store_trust_new_call(struct store *s, const char *call_id,
 		*dead = sqlite3_column_int(st, 0) != 0;
 		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
 			*ok = (mask_of((const char *)sqlite3_column_text(st,
-				       1)) & (1u << auth)) != 0;
+				       1)) &
+				      (1u << auth)) != 0;
 	}
 	sqlite3_reset(st);
 	return r == SQLITE_ROW ? CV_OK : store_dberr(s, errmsg, "trust");
@@ -254,7 +266,7 @@ enum cv_err store_trust_max_age(struct store *s, int64_t *max_age_ms,
 	int64_t now = cv_now_ms();
 	enum cv_err rc = CV_OK;
 	if (!s->max_age_read_at || now - s->max_age_read_at >= 1000 ||
-	    now < s->max_age_read_at) {
+		now < s->max_age_read_at) {
 		rc = store_scalar_int(s, sql, &s->max_age_ms, errmsg);
 		s->max_age_read_at = rc == CV_OK ? now : 0;
 	}
@@ -283,7 +295,8 @@ enum cv_err store_tombstoned(struct store *s, const char *call_id,
 	*out = r == SQLITE_ROW;
 	sqlite3_reset(st);
 	return r == SQLITE_ROW || r == SQLITE_DONE
-		? CV_OK : store_dberr(s, errmsg, "tombstone");
+		       ? CV_OK
+		       : store_dberr(s, errmsg, "tombstone");
 }
 
 enum cv_err store_get_tombstone(struct store *s, const char *call_id,

@@ -25,9 +25,8 @@ void store_session_finish(struct store_session *ss)
 }
 
 /* Step a write statement to its end. */
-enum cv_err store_user_add(struct store *s, const char *name,
-	const char *role, const char *permissions, const char *pw_hash,
-	char **errmsg)
+enum cv_err store_user_add(struct store *s, const char *name, const char *role,
+	const char *permissions, const char *pw_hash, char **errmsg)
 {
 	static const char sql[] =
 		"INSERT INTO users(name, role, permissions, pw_hash, disabled,"
@@ -109,8 +108,7 @@ enum cv_err store_user_each(struct store *s,
 /* Run a write of a user (?1) with up to two more parameters and say
  * CV_ENOTFOUND when no user changed. */
 static enum cv_err user_write(struct store *s, const char *sql,
-	const char *name, const char *extra, const char *extra2,
-	char **errmsg)
+	const char *name, const char *extra, const char *extra2, char **errmsg)
 {
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
@@ -137,8 +135,7 @@ static enum cv_err end_sessions(struct store *s, const char *name,
 	return store_step_done(s, st, "ending sessions", errmsg);
 }
 
-enum cv_err store_user_disable(struct store *s, const char *name,
-	char **errmsg)
+enum cv_err store_user_disable(struct store *s, const char *name, char **errmsg)
 {
 	static const char sql[] = "UPDATE users SET disabled = 1"
 				  " WHERE name = ?";
@@ -210,8 +207,9 @@ enum cv_err store_user_matter(struct store *s, const char *name,
 	store_user_finish(&u);
 	/* adding one the user has is no change; dropping one they lack is
 	 * a mistake worth saying */
-	return add ? CV_OK : cv_error(errmsg, CV_ENOTFOUND,
-				     "%s is not a matter of %s", matter, name);
+	return add ? CV_OK
+		   : cv_error(errmsg, CV_ENOTFOUND, "%s is not a matter of %s",
+			     matter, name);
 }
 
 enum cv_err store_user_has_matter(struct store *s, const char *name,
@@ -256,8 +254,7 @@ enum cv_err store_session_create(struct store *s, const char *id_hash,
 	static const char sql[] =
 		"INSERT INTO sessions(id_hash, user, csrf, created_at,"
 		" last_seen) VALUES (?, ?, ?, ?, ?)";
-	static const char gc[] =
-		"DELETE FROM sessions WHERE last_seen < ?";
+	static const char gc[] = "DELETE FROM sessions WHERE last_seen < ?";
 	sqlite3_stmt *st = store_stmt(s, gc, errmsg);
 	if (!st)
 		return CV_EDB;

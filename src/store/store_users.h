@@ -13,7 +13,7 @@
 
 struct store_user {
 	char *name, *role, *pw_hash;
-	char *permissions;        /* "search,export" (roles.h), "none" */
+	char *permissions; /* "search,export" (roles.h), "none" */
 	bool disabled;
 	int64_t created_at;
 };
@@ -21,14 +21,13 @@ void store_user_finish(struct store_user *u);
 
 /* Add a user with a role label (a preset's name or "custom") and its
  * permission set (roles_format); CV_EINVAL when the name is taken. */
-enum cv_err store_user_add(struct store *s, const char *name,
-	const char *role, const char *permissions, const char *pw_hash,
+enum cv_err store_user_add(struct store *s, const char *name, const char *role,
+	const char *permissions, const char *pw_hash,
 	char **errmsg) CV_MUST_CHECK;
 /* Give the user another role label and permission set (in force at the
  * user's next request); CV_ENOTFOUND when there is no such user. */
 enum cv_err store_user_set_permissions(struct store *s, const char *name,
-	const char *role, const char *permissions, char **errmsg)
-	CV_MUST_CHECK;
+	const char *role, const char *permissions, char **errmsg) CV_MUST_CHECK;
 /* Make the user a hold-admin of matter (add) or no longer (drop);
  * CV_ENOTFOUND when there is no such user (add) or assignment (drop). */
 enum cv_err store_user_matter(struct store *s, const char *name,
@@ -38,8 +37,8 @@ enum cv_err store_user_has_matter(struct store *s, const char *name,
 	const char *matter, bool *has, char **errmsg) CV_MUST_CHECK;
 /* The user's matters, by name; a non-zero return from fn stops. */
 enum cv_err store_user_each_matter(struct store *s, const char *name,
-	int (*fn)(const char *matter, void *arg), void *arg, char **errmsg)
-	CV_MUST_CHECK;
+	int (*fn)(const char *matter, void *arg), void *arg,
+	char **errmsg) CV_MUST_CHECK;
 /* CV_ENOTFOUND when there is no such user. */
 enum cv_err store_user_get(struct store *s, const char *name,
 	struct store_user *out, char **errmsg) CV_MUST_CHECK;
@@ -61,8 +60,8 @@ struct store_session {
 void store_session_finish(struct store_session *ss);
 
 enum cv_err store_session_create(struct store *s, const char *id_hash,
-	const char *user, const char *csrf, int64_t now, char **errmsg)
-	CV_MUST_CHECK;
+	const char *user, const char *csrf, int64_t now,
+	char **errmsg) CV_MUST_CHECK;
 /* The session with the user's current role; CV_ENOTFOUND when there is
  * none or its user is disabled. */
 enum cv_err store_session_get(struct store *s, const char *id_hash,
@@ -80,8 +79,7 @@ enum cv_err store_login_failure_count(struct store *s, const char *key,
 /* The time of key's (skip+1)-th oldest failure at or after since;
  * CV_ENOTFOUND when there are not that many. */
 enum cv_err store_login_failure_nth(struct store *s, const char *key,
-	int64_t since, int64_t skip, int64_t *ts, char **errmsg)
-	CV_MUST_CHECK;
+	int64_t since, int64_t skip, int64_t *ts, char **errmsg) CV_MUST_CHECK;
 
 /* Replace the user's API token hash. */
 enum cv_err store_token_set(struct store *s, const char *user,

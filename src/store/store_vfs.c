@@ -46,22 +46,22 @@
 
 struct gfile {
 	sqlite3_file base;
-	sqlite3_file *real;       /* the default VFS's file, after this */
-	bool wal;                 /* gather this file's writes */
+	sqlite3_file *real;        /* the default VFS's file, after this */
+	bool wal;                  /* gather this file's writes */
 	sqlite3_int64 commit_page; /* offset of the commit frame's page,
 				     once its header is buffered; else -1 */
-	sqlite3_filename name;    /* a database file: as SQLite opened it */
-	struct gfile *peer;       /* database file <-> its connection's WAL */
-	struct gfile *next;       /* open database files (dbs) */
-	unsigned char *buf;       /* NULL until the first gathered write */
+	sqlite3_filename name;     /* a database file: as SQLite opened it */
+	struct gfile *peer;        /* database file <-> its connection's WAL */
+	struct gfile *next;        /* open database files (dbs) */
+	unsigned char *buf;        /* NULL until the first gathered write */
 	size_t len;
-	sqlite3_int64 off;        /* file offset of buf[0] */
-	unsigned char *frame;     /* the last whole frame read, if any */
-	int frame_len;            /* 0: none */
+	sqlite3_int64 off;    /* file offset of buf[0] */
+	unsigned char *frame; /* the last whole frame read, if any */
+	int frame_len;        /* 0: none */
 	sqlite3_int64 frame_off;
 };
 
-static sqlite3_vfs *root;     /* the default VFS this one wraps */
+static sqlite3_vfs *root; /* the default VFS this one wraps */
 static sqlite3_vfs gvfs;
 
 /* Open database files, to tie each connection's WAL to its database
@@ -74,16 +74,16 @@ static int flush(struct gfile *f)
 	if (f->len == 0)
 		return SQLITE_OK;
 	size_t n = f->len;
-	f->len = 0;   /* a failed write is not retried: the commit fails */
+	f->len = 0; /* a failed write is not retried: the commit fails */
 	return f->real->pMethods->xWrite(f->real, f->buf, (int)n, f->off);
 }
 
 #define REAL(f) (((struct gfile *)(f))->real)
-#define FLUSH_OR_RETURN(f)                                                 \
-	do {                                                               \
-		int frc_ = flush((struct gfile *)(f));                     \
-		if (frc_ != SQLITE_OK)                                     \
-			return frc_;                                       \
+#define FLUSH_OR_RETURN(f)                                                     \
+	do {                                                                   \
+		int frc_ = flush((struct gfile *)(f));                         \
+		if (frc_ != SQLITE_OK)                                         \
+			return frc_;                                           \
 	} while (0)
 
 static int g_close(sqlite3_file *pf)
@@ -127,12 +127,12 @@ static int g_read(sqlite3_file *pf, void *out, int amt, sqlite3_int64 off)
 	/* only a read of gathered bytes needs them written first: the
 	 * writer reads older frames back between its writes all the time */
 	if (f->len && off < f->off + (sqlite3_int64)f->len &&
-	    off + amt > f->off)
+		off + amt > f->off)
 		FLUSH_OR_RETURN(f);
 	int rc = f->real->pMethods->xRead(f->real, out, amt, off);
 	f->frame_len = 0;
 	if (rc == SQLITE_OK && f->wal && is_frame_read(amt) &&
-	    (f->frame || (f->frame = malloc(FRAME_HDR + MAX_PAGE)))) {
+		(f->frame || (f->frame = malloc(FRAME_HDR + MAX_PAGE)))) {
 		memcpy(f->frame, out, (size_t)amt);
 		f->frame_len = amt;
 		f->frame_off = off;
@@ -151,7 +151,7 @@ static int g_write(sqlite3_file *pf, const void *data, int amt,
 {
 	struct gfile *f = (struct gfile *)pf;
 	sqlite3_int64 end = f->off + (sqlite3_int64)f->len;
-	bool commit = false;     /* write the buffer out after this write */
+	bool commit = false; /* write the buffer out after this write */
 	if (f->frame_len && amt == FRAME_HDR && off == f->frame_off) {
 		/* When a transaction wrote a page twice, its commit reads
 		 * every frame from there on and writes back only its header
@@ -163,17 +163,17 @@ static int g_write(sqlite3_file *pf, const void *data, int amt,
 		data = f->frame;
 		amt = f->frame_len;
 	} else if (off == f->commit_page) {
-		commit = true;   /* the commit frame's page */
+		commit = true; /* the commit frame's page */
 	}
-	f->frame_len = 0;  /* kept only for the write that follows it */
+	f->frame_len = 0; /* kept only for the write that follows it */
 	f->commit_page = -1;
 	if (!f->wal || amt <= 0 || (size_t)amt > GATHER_MAX / 2)
 		goto direct;
 	if (f->len && off + amt <= f->off) /* an older one: buffer unaffected */
 		return f->real->pMethods->xWrite(f->real, data, amt, off);
-	if (f->len && (off < f->off || off > end ||
-			      (off == end &&
-				      f->len + (size_t)amt > GATHER_MAX))) {
+	if (f->len &&
+		(off < f->off || off > end ||
+			(off == end && f->len + (size_t)amt > GATHER_MAX))) {
 		FLUSH_OR_RETURN(f);
 		end = f->off;
 	}
@@ -261,7 +261,7 @@ static int g_shm_lock(sqlite3_file *pf, int offset, int n, int flags)
 {
 	struct gfile *f = (struct gfile *)pf;
 	if (offset == WAL_WRITE_LOCK && n == 1 && f->peer &&
-	    flags == (SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE))
+		flags == (SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE))
 		/* the transaction is over; under FULL only a rolled-back one
 		 * leaves frames here, beyond the last commit. SQLite ignores
 		 * an unlock's result: nothing committed can depend on it. */
@@ -290,7 +290,7 @@ static int g_unfetch(sqlite3_file *pf, sqlite3_int64 off, void *p)
 }
 
 static const sqlite3_io_methods gmethods = {
-	.iVersion = 3,   /* lowered to the real file's in g_open */
+	.iVersion = 3, /* lowered to the real file's in g_open */
 	.xClose = g_close,
 	.xRead = g_read,
 	.xWrite = g_write,
@@ -336,8 +336,8 @@ static bool tie_wal(struct gfile *wal, sqlite3_filename name)
 		/* SQLite pads a commit and syncs inside its frames unless the
 		 * database file's device is powersafe (psow): not gathered */
 		if (d->name == db && !d->peer &&
-		    (d->real->pMethods->xDeviceCharacteristics(d->real) &
-			    SQLITE_IOCAP_POWERSAFE_OVERWRITE)) {
+			(d->real->pMethods->xDeviceCharacteristics(d->real) &
+				SQLITE_IOCAP_POWERSAFE_OVERWRITE)) {
 			d->peer = wal;
 			wal->peer = d;
 			tied = true;
@@ -440,8 +440,7 @@ static int g_current_time64(sqlite3_vfs *v, sqlite3_int64 *out)
 	(void)v;
 	PASS(xCurrentTimeInt64, out);
 }
-static int g_set_syscall(sqlite3_vfs *v, const char *n,
-	sqlite3_syscall_ptr p)
+static int g_set_syscall(sqlite3_vfs *v, const char *n, sqlite3_syscall_ptr p)
 {
 	(void)v;
 	PASS(xSetSystemCall, n, p);
@@ -464,7 +463,7 @@ const char *store_vfs_register(void)
 		return gvfs.zName;
 	root = sqlite3_vfs_find(NULL);
 	if (!root || root->iVersion < 3)
-		return NULL;   /* then SQLite's own VFS is used as it is */
+		return NULL; /* then SQLite's own VFS is used as it is */
 	gvfs = (sqlite3_vfs){
 		.iVersion = 3,
 		.szOsFile = (int)sizeof(struct gfile) + root->szOsFile,

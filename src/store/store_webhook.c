@@ -41,8 +41,8 @@ enum cv_err store_webhook_insert(struct store *s,
 	store_bind_text(st, 3, e->call_id);
 	store_bind_text(st, 4, e->message_id);
 	store_bind_text(st, 5, e->location_id);
-	sqlite3_bind_int64(st, 6, e->received_at ? e->received_at
-						 : cv_now_ms());
+	sqlite3_bind_int64(st, 6,
+		e->received_at ? e->received_at : cv_now_ms());
 	sqlite3_bind_text(st, 7, e->body_sha256, -1, SQLITE_STATIC);
 	/* a zero-length blob, never NULL: body is NOT NULL */
 	if (e->withheld || e->in_payloads || !e->body)
@@ -88,8 +88,7 @@ enum cv_err store_fetch_enqueue(struct store *s, const char *call_id,
 	sqlite3_bind_int64(st, 3, cv_now_ms());
 	int r = sqlite3_step(st);
 	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK
-				: store_dberr(s, errmsg, "queue fetch");
+	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "queue fetch");
 }
 
 enum cv_err store_each_call_event(struct store *s, const char *call_id,

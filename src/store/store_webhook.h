@@ -14,14 +14,14 @@
 
 /* One delivery. Strings may be NULL except dedup_key and body_sha256. */
 struct store_webhook_event {
-	int64_t id;              /* set when read back */
-	const char *dedup_key;   /* webhookId, else "sha256:<hex of body>" */
-	const char *type;        /* the event's "type", NULL when missing */
-	const char *call_id;     /* a call-end's call id */
-	const char *message_id;  /* links CALL message events to calls */
+	int64_t id;             /* set when read back */
+	const char *dedup_key;  /* webhookId, else "sha256:<hex of body>" */
+	const char *type;       /* the event's "type", NULL when missing */
+	const char *call_id;    /* a call-end's call id */
+	const char *message_id; /* links CALL message events to calls */
 	const char *location_id;
-	int64_t received_at;     /* epoch ms */
-	const void *body;        /* exact bytes (not stored in the row when
+	int64_t received_at; /* epoch ms */
+	const void *body;    /* exact bytes (not stored in the row when
 	                          * withheld or in_payloads) */
 	size_t len;
 	const char *body_sha256; /* of the bytes as received */
@@ -38,8 +38,8 @@ enum cv_err store_webhook_seen(struct store *s, const char *dedup_key,
 /* Record a delivery (inside the caller's transaction). *dup is set when
  * the dedup key was already there; nothing changes then. */
 enum cv_err store_webhook_insert(struct store *s,
-	const struct store_webhook_event *e, bool *dup, char **errmsg)
-	CV_MUST_CHECK;
+	const struct store_webhook_event *e, bool *dup,
+	char **errmsg) CV_MUST_CHECK;
 
 /* Queue a REST fetch of a call a webhook announced, when its location
  * has credentials (`callvault location add`); a call already queued
@@ -68,7 +68,6 @@ enum cv_err store_webhook_counts(struct store *s, int64_t *events,
  * is PASSIVE: it copies what it can and never waits for the writer.
  */
 void store_wal_autocheckpoint(struct store *s, int pages);
-enum cv_err store_wal_checkpoint(struct store *s, char **errmsg)
-	CV_MUST_CHECK;
+enum cv_err store_wal_checkpoint(struct store *s, char **errmsg) CV_MUST_CHECK;
 
 #endif

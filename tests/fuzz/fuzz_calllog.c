@@ -67,15 +67,13 @@ static void mutate(char *buf, size_t *len, size_t cap)
 		":", "null", "1e999", "\\u0000", "\xff", "-1", "\"_id\"",
 		"\"id\"", "\"createdAt\"", "true" };
 	int ops = 1 + (int)(next() % 4);
-	for (int i = 0; i < ops && *len > 0; i++) {
+	for (int i = 0; i<ops && * len> 0; i++) {
 		size_t at = next() % *len;
 		switch (next() % 4) {
 		case 0: /* flip a byte */
 			buf[at] ^= (char)(1u << (next() % 8));
 			break;
-		case 1: /* truncate */
-			*len = at;
-			break;
+		case 1: /* truncate */ *len = at; break;
 		case 2: { /* insert a token */
 			const char *t = tokens[next() % CV_ARRAY_LEN(tokens)];
 			size_t tl = strlen(t);

@@ -37,9 +37,9 @@ static void open_store(void)
 	char *err = NULL;
 	struct ingest_stats is = { 0 };
 	if (store_open(&st, STORE_MEMORY, 0, &err) != CV_OK ||
-	    ingest_payload(st, SRC_IMPORT, call, strlen(call), NULL, &is,
-		    NULL, &err) != CV_OK ||
-	    is.added != 1) {
+		ingest_payload(st, SRC_IMPORT, call, strlen(call), NULL, &is,
+			NULL, &err) != CV_OK ||
+		is.added != 1) {
 		fprintf(stderr, "store: %s\n", err ? err : "not added");
 		abort();
 	}
@@ -66,9 +66,8 @@ static bool runs(const char *q, const struct search_plan *pl)
 		} else {
 			rc = store_search_count(st, &o, &count, &err);
 		}
-		ok = rc == CV_OK ||
-		     (rc == CV_EPARSE && pl->n_unsure && err &&
-			     strstr(err, "position"));
+		ok = rc == CV_OK || (rc == CV_EPARSE && pl->n_unsure && err &&
+					    strstr(err, "position"));
 		if (!ok)
 			fprintf(stderr, "store: '%s': %d %s\n", q, rc,
 				err ? err : "");
@@ -96,7 +95,8 @@ static bool check_one(const char *q)
 		free(m);
 	} else {
 		ok &= rc == CV_EPARSE && err && pos >= 1 &&
-		      (size_t)pos <= strlen(q) + 1 && strstr(err, "hint") != NULL;
+		      (size_t)pos <= strlen(q) + 1 &&
+		      strstr(err, "hint") != NULL;
 		if (!ok)
 			fprintf(stderr, "bad error for '%s': %d %s\n", q, pos,
 				err ? err : "(none)");
@@ -124,12 +124,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifndef CV_LIBFUZZER
-static const char *const pieces[] = { "refund", "manager", "AND", "OR",
-	"NOT", "(", ")", "\"", "\"cancellation fee\"", "NEAR(", ",", " 5)",
+static const char *const pieces[] = { "refund", "manager", "AND", "OR", "NOT",
+	"(", ")", "\"", "\"cancellation fee\"", "NEAR(", ",", " 5)",
 	"bot:", "human:", "summary:", "transcript:", "agent:", "*", "-",
 	"co-pay", "3.5%", "don't", "maria@example.com", "+1 (555) 010-2030",
-	"4242", "12", "café", "\xe2\x80\x94", "\xcc\x81", "\xe0\xa5\xa4",
-	"&", "\"\"", "NEAR", "near", "and", "{bot}", ":", "^", "'", "\\",
+	"4242", "12", "café", "\xe2\x80\x94", "\xcc\x81", "\xe0\xa5\xa4", "&",
+	"\"\"", "NEAR", "near", "and", "{bot}", ":", "^", "'", "\\",
 	"\xf0\x9f\x98\x80", "é", "1.25", "(555) 010", " ", " ", " " };
 
 int main(int argc, char **argv)
@@ -139,25 +139,30 @@ int main(int argc, char **argv)
 		size_t len = 0;
 		char *err = NULL;
 		CHECK_MSG(cv_read_file(argv[i], 1 << 20, &text, &len, &err) ==
-				CV_OK, "%s: %s", argv[i], err);
+				  CV_OK,
+			"%s: %s", argv[i], err);
 		if (text)
 			CHECK_MSG(LLVMFuzzerTestOneInput((const uint8_t *)text,
-					  len) == 0, "%s", argv[i]);
+					  len) == 0,
+				"%s", argv[i]);
 		free(text);
 		free(err);
 	}
 	/* CV_FUZZ_ITERS / CV_FUZZ_SEED widen a manual run */
-	const char *iters = getenv("CV_FUZZ_ITERS"), *s0 = getenv("CV_FUZZ_SEED");
+	const char *iters = getenv("CV_FUZZ_ITERS"),
+		   *s0 = getenv("CV_FUZZ_SEED");
 	int total = iters ? atoi(iters) : 2000;
 	unsigned seed = s0 ? (unsigned)atoi(s0) : 12345;
 	struct buf q;
 	buf_init(&q);
 	for (int n = 0; n < total; n++) {
 		buf_reset(&q);
-		int k = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 8;
+		int k = 1 +
+			(int)((seed = seed * 1103515245u + 12345u) >> 16) % 8;
 		for (int j = 0; j < k; j++) {
 			seed = seed * 1103515245u + 12345u;
-			buf_puts(&q, pieces[(seed >> 16) % CV_ARRAY_LEN(pieces)]);
+			buf_puts(&q,
+				pieces[(seed >> 16) % CV_ARRAY_LEN(pieces)]);
 			if ((seed >> 8) & 1)
 				buf_putc(&q, ' ');
 		}

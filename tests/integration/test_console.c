@@ -30,7 +30,8 @@ static void setup(const char *fixture)
 	      "\"locationId\": \"L1\", \"agentId\": \"A1\", \"summary\": "
 	      "\"<img src=x onerror=alert(1)>\", \"transcript\": \"bot: "
 	      "<script>alert(1)</script>\\nhuman: \\\" onmouseover=\\\""
-	      "alert(2) refund\"}\n", f);
+	      "alert(2) refund\"}\n",
+		f);
 	fclose(f);
 	CHECK(cv("import '%s' >/dev/null 2>&1", path) == 0);
 	snprintf(path, sizeof(path), "%s/pw", dir);
@@ -39,11 +40,14 @@ static void setup(const char *fixture)
 	fclose(f);
 	for (size_t i = 0; i < CV_ARRAY_LEN(roles); i++)
 		CHECK(cv("user add %s --role %s --password-file '%s' "
-			 ">/dev/null", roles[i], roles[i], path) == 0);
+			 ">/dev/null",
+			      roles[i], roles[i], path) == 0);
 	CHECK(cv("user add mallory --role god --password-file '%s' "
-		 "2>/dev/null", path) == 2);
+		 "2>/dev/null",
+		      path) == 2);
 	CHECK(cv("user add viewer --role admin --password-file '%s' "
-		 "2>/dev/null", path) != 0);
+		 "2>/dev/null",
+		      path) != 0);
 }
 
 static void test_roles(void)
@@ -61,18 +65,18 @@ static void test_roles(void)
 			      s.cookie) == 200);
 		CHECK(strstr(r.body, "\"rankedAmong\":null") != NULL);
 		CHECK(get(&r, "/api/calls/c01", s.cookie) == 200);
-		CHECK(strstr(r.body, "\"turns\"") && strstr(r.body,
-							 "\"versions\""));
+		CHECK(strstr(r.body, "\"turns\"") &&
+			strstr(r.body, "\"versions\""));
 		long want = i >= 1 ? 200 : 403;
 		CHECK_MSG(get(&r, "/api/export?q=refund", s.cookie) == want,
 			"export as %s: %ld", roles[i], r.status);
 		if (want == 200)
 			CHECK(strncmp(r.body, "id,", 3) == 0 &&
-			      strstr(r.body, "\r\n\"c01\",") &&
-			      !strstr(r.body, "\"c02\","));
+				strstr(r.body, "\r\n\"c01\",") &&
+				!strstr(r.body, "\"c02\","));
 		want = i >= 2 ? 400 : 403; /* 400: no matter given */
-		CHECK_MSG(req(&r, "POST", "/api/holds", "x=1", s.cookie,
-				  s.csrf, NULL) == want,
+		CHECK_MSG(req(&r, "POST", "/api/holds", "x=1", s.cookie, s.csrf,
+				  NULL) == want,
 			"holds as %s: %ld", roles[i], r.status);
 		want = i >= 3 ? 200 : 403;
 		CHECK_MSG(get(&r, "/api/audit", s.cookie) == want,
@@ -100,12 +104,18 @@ static void test_holds(void)
 	CHECK(login("viewer", "correct+horse+1", &v) == 200);
 	CHECK(get(&r, "/api/calls/c01", v.cookie) == 200);
 	CHECK(strstr(r.body, "\"held\":false") != NULL);
-	CHECK(req(&r, "POST", "/api/holds", "call=c01&matter=Doe+v.+Acme&"
-		      "reason=litigation", v.cookie, v.csrf, NULL) == 403);
-	CHECK(req(&r, "POST", "/api/holds", "call=c01&matter=Doe+v.+Acme&"
-		      "reason=litigation", h.cookie, NULL, NULL) == 403);
-	CHECK(req(&r, "POST", "/api/holds", "call=c01&matter=Doe+v.+Acme&"
-		      "reason=litigation", h.cookie, h.csrf, NULL) == 201);
+	CHECK(req(&r, "POST", "/api/holds",
+		      "call=c01&matter=Doe+v.+Acme&"
+		      "reason=litigation",
+		      v.cookie, v.csrf, NULL) == 403);
+	CHECK(req(&r, "POST", "/api/holds",
+		      "call=c01&matter=Doe+v.+Acme&"
+		      "reason=litigation",
+		      h.cookie, NULL, NULL) == 403);
+	CHECK(req(&r, "POST", "/api/holds",
+		      "call=c01&matter=Doe+v.+Acme&"
+		      "reason=litigation",
+		      h.cookie, h.csrf, NULL) == 201);
 	long long id = 0;
 	const char *p = strstr(r.body, "\"id\":");
 	CHECK(p && (id = atoll(p + 5)) > 0);
@@ -113,25 +123,24 @@ static void test_holds(void)
 	CHECK(strstr(r.body, "\"held\":true") != NULL);
 	CHECK(get(&r, "/api/holds", v.cookie) == 200);
 	CHECK(strstr(r.body, "\"matter\":\"Doe v. Acme\"") &&
-	      strstr(r.body, "\"createdBy\":\"hold-admin\"") &&
-	      strstr(r.body, "\"calls\":[\"c01\"]"));
+		strstr(r.body, "\"createdBy\":\"hold-admin\"") &&
+		strstr(r.body, "\"calls\":[\"c01\"]"));
 	char path[64];
 	snprintf(path, sizeof(path), "/api/holds/%lld/release", id);
-	CHECK(req(&r, "POST", path, "reason=settled", v.cookie, v.csrf,
-		      NULL) == 403);
+	CHECK(req(&r, "POST", path, "reason=settled", v.cookie, v.csrf, NULL) ==
+		403);
 	CHECK(req(&r, "POST", path, "", h.cookie, h.csrf, NULL) == 400);
 	/* a hold-admin releases only the holds of their matters (issue 23) */
-	CHECK(req(&r, "POST", path, "reason=settled", h.cookie, h.csrf,
-		      NULL) == 403);
+	CHECK(req(&r, "POST", path, "reason=settled", h.cookie, h.csrf, NULL) ==
+		403);
 	CHECK(strstr(r.body, "Doe v. Acme") != NULL);
-	CHECK(cv("user set hold-admin --matter 'Doe v. Acme' >/dev/null") ==
-	      0);
-	CHECK(req(&r, "POST", path, "reason=settled", h.cookie, h.csrf,
-		      NULL) == 200);
-	CHECK(req(&r, "POST", path, "reason=again", h.cookie, h.csrf,
-		      NULL) == 400); /* already released */
-	CHECK(req(&r, "POST", "/api/holds/999999/release", "reason=x",
-		      h.cookie, h.csrf, NULL) == 404);
+	CHECK(cv("user set hold-admin --matter 'Doe v. Acme' >/dev/null") == 0);
+	CHECK(req(&r, "POST", path, "reason=settled", h.cookie, h.csrf, NULL) ==
+		200);
+	CHECK(req(&r, "POST", path, "reason=again", h.cookie, h.csrf, NULL) ==
+		400); /* already released */
+	CHECK(req(&r, "POST", "/api/holds/999999/release", "reason=x", h.cookie,
+		      h.csrf, NULL) == 404);
 	CHECK(get(&r, "/api/calls/c01", v.cookie) == 200);
 	CHECK(strstr(r.body, "\"held\":false") != NULL);
 	CHECK(get(&r, "/api/holds", v.cookie) == 200);
@@ -143,19 +152,21 @@ static void test_holds(void)
 	CHECK(login("admin", "correct+horse+1", &a) == 200);
 	CHECK(get(&r, "/api/audit?actor=hold-admin", a.cookie) == 200);
 	char want_rel[128];
-	snprintf(want_rel, sizeof(want_rel), "\"command\":\"hold release\","
-		 "\"detail\":{\"hold\":%lld,\"matter\":\"Doe v. Acme\","
-		 "\"reason\":\"settled\"", id);
+	snprintf(want_rel, sizeof(want_rel),
+		"\"command\":\"hold release\","
+		"\"detail\":{\"hold\":%lld,\"matter\":\"Doe v. Acme\","
+		"\"reason\":\"settled\"",
+		id);
 	CHECK_MSG(strstr(r.body, want_rel) != NULL, "%.300s", r.body);
 	/* an admin releases any matter's hold */
-	CHECK(req(&r, "POST", "/api/holds", "call=c02&matter=Other&"
-		      "reason=x", h.cookie, h.csrf, NULL) == 201);
+	CHECK(req(&r, "POST", "/api/holds",
+		      "call=c02&matter=Other&"
+		      "reason=x",
+		      h.cookie, h.csrf, NULL) == 201);
 	long long other = atoll(strstr(r.body, "\"id\":") + 5);
 	snprintf(path, sizeof(path), "/api/holds/%lld/release", other);
-	CHECK(req(&r, "POST", path, "reason=y", h.cookie, h.csrf, NULL) ==
-	      403);
-	CHECK(req(&r, "POST", path, "reason=y", a.cookie, a.csrf, NULL) ==
-	      200);
+	CHECK(req(&r, "POST", path, "reason=y", h.cookie, h.csrf, NULL) == 403);
+	CHECK(req(&r, "POST", path, "reason=y", a.cookie, a.csrf, NULL) == 200);
 
 	/* a hold on every call a search matches */
 	CHECK(get(&r, "/api/search?q=refund&limit=100", v.cookie) == 200);
@@ -164,12 +175,15 @@ static void test_holds(void)
 		matches++;
 	CHECK(matches >= 2);
 	CHECK(req(&r, "POST", "/api/holds?search=1&q=refund",
-		      "matter=Roe&reason=audit", v.cookie, v.csrf, NULL) == 403);
+		      "matter=Roe&reason=audit", v.cookie, v.csrf,
+		      NULL) == 403);
 	CHECK(req(&r, "POST", "/api/holds?search=1&q=refund%20AND",
-		      "matter=Roe&reason=audit", h.cookie, h.csrf, NULL) == 400);
+		      "matter=Roe&reason=audit", h.cookie, h.csrf,
+		      NULL) == 400);
 	CHECK(strstr(r.body, "syntax error") != NULL);
 	CHECK(req(&r, "POST", "/api/holds?search=1&q=zebra",
-		      "matter=Roe&reason=audit", h.cookie, h.csrf, NULL) == 400);
+		      "matter=Roe&reason=audit", h.cookie, h.csrf,
+		      NULL) == 400);
 	CHECK(req(&r, "POST", "/api/holds?search=1", "matter=Roe&reason=audit",
 		      h.cookie, h.csrf, NULL) == 400);
 	/* scope fields in the form (c03 is in L2) do not widen the hold */
@@ -208,14 +222,15 @@ static void test_csrf(void)
 	CHECK(req(&r, "POST", "/logout", "", s.cookie, NULL, NULL) == 403);
 	CHECK(req(&r, "POST", "/logout", "", s.cookie,
 		      "00000000000000000000000000000000000000000000000000000000"
-		      "00000000", NULL) == 403);
+		      "00000000",
+		      NULL) == 403);
 	CHECK(req(&r, "POST", "/logout", "", s.cookie, s.csrf,
 		      "Origin: http://evil.example", NULL) == 403);
 	CHECK(get(&r, "/api/me", s.cookie) == 200); /* still logged in */
 	char origin[64];
 	snprintf(origin, sizeof(origin), "Origin: http://127.0.0.1:%d", port);
-	CHECK(req(&r, "POST", "/logout", "", s.cookie, s.csrf, origin,
-		      NULL) == 200);
+	CHECK(req(&r, "POST", "/logout", "", s.cookie, s.csrf, origin, NULL) ==
+		200);
 	CHECK(r.cleared);
 	CHECK(get(&r, "/api/me", s.cookie) == 401);
 	/* the form field works as well as the header */
@@ -228,10 +243,11 @@ static void test_csrf(void)
 		      NULL, NULL, "Origin: http://evil.example", NULL) == 403);
 	/* Secure cookies behind a TLS proxy */
 	CHECK(req(&r, "POST", "/login", "user=viewer&password=correct+horse+1",
-		      NULL, NULL, NULL) == 200 && !r.secure);
+		      NULL, NULL, NULL) == 200 &&
+		!r.secure);
 	CHECK(req(&r, "POST", "/login", "user=viewer&password=correct+horse+1",
 		      NULL, NULL, "X-Forwarded-Proto: https", NULL) == 200 &&
-	      r.secure);
+		r.secure);
 }
 
 static void test_search_errors_and_xss(void)
@@ -241,7 +257,7 @@ static void test_search_errors_and_xss(void)
 	CHECK(login("viewer", "correct+horse+1", &s) == 200);
 	CHECK(get(&r, "/api/search?q=refund%20AND", s.cookie) == 400);
 	CHECK(strstr(r.body, "\"error\":\"syntax error\"") &&
-	      strstr(r.body, "\"position\":11"));
+		strstr(r.body, "\"position\":11"));
 	CHECK(get(&r, "/api/search?q=%22refund", s.cookie) == 400);
 	CHECK(get(&r, "/api/search?q=refund&sort=sideways", s.cookie) == 400);
 	CHECK(get(&r, "/api/search?number=12", s.cookie) == 400);
@@ -261,8 +277,8 @@ static void test_search_errors_and_xss(void)
 	/* the page's script puts data in with textContent only */
 	CHECK(get(&r, "/console.js", NULL) == 200);
 	CHECK(!strstr(r.body, ".innerHTML") && !strstr(r.body, "outerHTML") &&
-	      !strstr(r.body, "insertAdjacentHTML") &&
-	      !strstr(r.body, "document.write") && !strstr(r.body, "eval("));
+		!strstr(r.body, "insertAdjacentHTML") &&
+		!strstr(r.body, "document.write") && !strstr(r.body, "eval("));
 	CHECK(strstr(r.body, "textContent") != NULL);
 }
 
@@ -277,8 +293,8 @@ static void test_archives(void)
 	CHECK(get(&r, "/api/archives", v.cookie) == 200);
 	CHECK(strcmp(r.body, "[]") == 0);
 	/* January holds two calls, both of location L3 */
-	CHECK(cv("archive --through 2026-01 --out '%s/arch' >/dev/null",
-		      dir) == 0);
+	CHECK(cv("archive --through 2026-01 --out '%s/arch' >/dev/null", dir) ==
+		0);
 	CHECK(get(&r, "/api/archives", v.cookie) == 200);
 	CHECK(strstr(r.body, "[{\"locationId\":\"L3\",\"month\":\"2026-01\","
 			     "\"seq\":") != NULL);
@@ -288,23 +304,23 @@ static void test_archives(void)
 	CHECK(cv("verify '%s/arch'/*/*.tar.zst >/dev/null", dir) == 0);
 	CHECK(get(&r, "/api/archives", v.cookie) == 200);
 	CHECK(strstr(r.body, "\"verifiedAt\":\"20") != NULL &&
-	      !strstr(r.body, "\"verifiedAt\":null"));
+		!strstr(r.body, "\"verifiedAt\":null"));
 	CHECK(strstr(r.body, "\"purged\":0}]") != NULL);
 	/* purge takes the verified month of L3 only */
 	CHECK(cv("retention set --location L3 --keep-months 0 >/dev/null") ==
-	      0);
+		0);
 	CHECK(cv("purge >/dev/null") == 0);
 	CHECK(get(&r, "/api/calls/c06", v.cookie) == 404);
 	CHECK(get(&r, "/api/archives", v.cookie) == 200);
 	CHECK(strstr(r.body, "\"purged\":2}]") != NULL);
 	/* a search over the purged month says so, naming the archive */
 	CHECK(get(&r, "/api/search?from=2026-01-01&to=2026-01-31", v.cookie) ==
-	      200);
+		200);
 	CHECK(strstr(r.body, "\"purged\":{") != NULL);
 	CHECK(strstr(r.body, "\"calls\":2") != NULL);
 	CHECK(strstr(r.body, "/L3/2026-01.tar.zst\"") != NULL);
 	CHECK(get(&r, "/api/search?from=2026-02-01&location=L3", v.cookie) ==
-	      200);
+		200);
 	CHECK(strstr(r.body, "\"purged\":null") != NULL);
 	CHECK(login("admin", "correct+horse+1", &a) == 200);
 	CHECK(get(&r, "/api/audit?actor=viewer", a.cookie) == 200);
@@ -330,9 +346,8 @@ static void test_tokens_and_disable(void)
 	struct resp r;
 	snprintf(hdr, sizeof(hdr), "Authorization: Bearer %s", tok);
 	CHECK(req(&r, "GET", "/api/export", NULL, NULL, NULL, hdr, NULL) ==
-	      200);
-	CHECK(req(&r, "GET", "/api/audit", NULL, NULL, NULL, hdr, NULL) ==
-	      403);
+		200);
+	CHECK(req(&r, "GET", "/api/audit", NULL, NULL, NULL, hdr, NULL) == 403);
 	CHECK(req(&r, "GET", "/api/search", NULL, NULL, NULL,
 		      "Authorization: Bearer 1234", NULL) == 401);
 	/* the token is stored hashed: its text is not in the store */
@@ -343,7 +358,7 @@ static void test_tokens_and_disable(void)
 	CHECK(cv("user disable exporter >/dev/null") == 0);
 	CHECK(get(&r, "/api/search", s.cookie) == 401);
 	CHECK(req(&r, "GET", "/api/search", NULL, NULL, NULL, hdr, NULL) ==
-	      401);
+		401);
 	CHECK(login("exporter", "correct+horse+1", NULL) == 401);
 }
 
@@ -440,11 +455,11 @@ static void test_audit_groups(void)
 		while ((m = strstr(m, "burst"))) {
 			int t, i;
 			if (sscanf(m, "burst%dx%d", &t, &i) == 2 && t >= 0 &&
-			    t < 8 && i >= 0 && i < 10) {
+				t < 8 && i >= 0 && i < 10) {
 				seen[t][i]++;
 				entries++;
-				if (!strstr(line, t % 2 ? " viewer "
-							: " exporter "))
+				if (!strstr(line,
+					    t % 2 ? " viewer " : " exporter "))
 					wrong_actor++;
 			}
 			m += 5;
@@ -455,8 +470,10 @@ static void test_audit_groups(void)
 	for (int t = 0; t < 8; t++)
 		for (int i = 0; i < 10; i++)
 			once += seen[t][i] == 1;
-	CHECK_MSG(once == 80 && entries == 80, "%d of 80 searches audited "
-		"once (%d entries)", once, entries);
+	CHECK_MSG(once == 80 && entries == 80,
+		"%d of 80 searches audited "
+		"once (%d entries)",
+		once, entries);
 	CHECK_INT(wrong_actor, 0);
 }
 
@@ -528,12 +545,13 @@ static void test_export_stream(void)
 	snprintf(path, sizeof(path), "%s/bulk.jsonl", dir);
 	FILE *f = fopen(path, "w");
 	for (int i = 0; i < ROWS; i++)
-		fprintf(f, "{\"id\": \"bulk-%05d\", \"createdAt\": "
-			   "\"2026-04-01T10:%02d:%02d.000Z\", \"locationId\": "
-			   "\"L9\", \"summary\": \"bulkexport row %d of a "
-			   "long export, padded to make the CSV larger than "
-			   "a pipe holds\", \"transcript\": \"bot: hello "
-			   "%d\\nhuman: bulkexport please\"}\n",
+		fprintf(f,
+			"{\"id\": \"bulk-%05d\", \"createdAt\": "
+			"\"2026-04-01T10:%02d:%02d.000Z\", \"locationId\": "
+			"\"L9\", \"summary\": \"bulkexport row %d of a "
+			"long export, padded to make the CSV larger than "
+			"a pipe holds\", \"transcript\": \"bot: hello "
+			"%d\\nhuman: bulkexport please\"}\n",
 			i, (i / 60) % 60, i % 60, i, i);
 	fclose(f);
 	CHECK(cv("import '%s' >/dev/null 2>&1", path) == 0);
@@ -552,8 +570,10 @@ static void test_export_stream(void)
 	CURLcode rc = export_get(&s, "q=bulkexport", lock_then_count, &l,
 		&code);
 	CHECK_INT(code, 200);
-	CHECK_MSG(rc != CURLE_OK, "a failed export arrived as complete "
-				  "(%zu lines)", l.c.rows);
+	CHECK_MSG(rc != CURLE_OK,
+		"a failed export arrived as complete "
+		"(%zu lines)",
+		l.c.rows);
 	if (l.lock) {
 		store_rollback(l.lock);
 		store_close(l.lock);

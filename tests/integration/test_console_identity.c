@@ -27,8 +27,8 @@ static long login_from(const char *user, const char *pw, const char *xff,
 static int entries(const char *args)
 {
 	char cmd[1024];
-	snprintf(cmd, sizeof(cmd), "'%s' --db '%s' audit %s --format json",
-		bin, db, args);
+	snprintf(cmd, sizeof(cmd), "'%s' --db '%s' audit %s --format json", bin,
+		db, args);
 	FILE *p = popen(cmd, "r");
 	json_t *j = p ? json_loadf(p, 0, NULL) : NULL;
 	if (p)
@@ -54,9 +54,11 @@ static void behind_proxy(void)
 	CHECK(get(&r, "/api/search?q=refund", cookie) == 200);
 	CHECK_INT(entries("--client 127.0.0.1 --command search"), 1);
 	CHECK_INT(entries("--client 203.0.113.7 --actor viewer --command "
-			  "login"), 1);
+			  "login"),
+		1);
 	CHECK_INT(entries("--client 203.0.113.7 --actor viewer --command "
-			  "search"), 1);
+			  "search"),
+		1);
 	CHECK_INT(entries("--client 6.6.6.6"), 0);
 
 	/* five bad passwords for admin from one client */
@@ -71,16 +73,17 @@ static void behind_proxy(void)
 	CHECK_MSG(strstr(r.body, want) != NULL, "%s, want %s", r.body, want);
 	/* everybody else behind the proxy still gets in */
 	CHECK(login_from("holder", "correct+horse+1", "198.51.100.10", &r) ==
-	      200);
+		200);
 	CHECK(login_from("viewer", "correct+horse+1", "203.0.113.7", &r) ==
-	      200);
+		200);
 	/* that client and that user are held back */
 	CHECK(login_from("holder", "correct+horse+1", "198.51.100.9", &r) ==
-	      429);
+		429);
 	CHECK(login_from("admin", "correct+horse+1", "198.51.100.10", &r) ==
-	      429);
+		429);
 	CHECK_INT(entries("--client 198.51.100.9 --actor admin --command "
-			  "\"login failed\""), 5);
+			  "\"login failed\""),
+		5);
 }
 
 /* The console's audit page: who, from where, as fields, and filtered by
@@ -89,14 +92,13 @@ static void behind_proxy(void)
 static void audit_page(void)
 {
 	struct resp r;
-	CHECK(login_from("auditor", "correct+horse+1", "192.0.2.1", &r) ==
-	      200);
+	CHECK(login_from("auditor", "correct+horse+1", "192.0.2.1", &r) == 200);
 	char cookie[128], csrf[80];
 	snprintf(cookie, sizeof(cookie), "%s", r.cookie);
 	const char *c = strstr(r.body, "\"csrf\":\"");
 	snprintf(csrf, sizeof(csrf), "%.64s", c ? c + 8 : "");
-	CHECK(get(&r, "/api/audit?client=203.0.113.7&command=search",
-		      cookie) == 200);
+	CHECK(get(&r, "/api/audit?client=203.0.113.7&command=search", cookie) ==
+		200);
 	json_t *j = json_loads(r.body, 0, NULL);
 	json_t *es = json_object_get(j, "entries");
 	CHECK_INT(json_array_size(es), 1);
@@ -129,14 +131,15 @@ static void audit_page(void)
 	CHECK(get(&r, "/api/audit?from=yesterday", cookie) == 400);
 	CHECK(strstr(r.body, "from") != NULL);
 	CHECK(get(&r, "/api/audit?from=2026-01-01&tz=Mars/Olympus", cookie) ==
-	      400);
+		400);
 	/* each view is audited, from its client (the proxy's own requests,
 	 * without the header) */
 	CHECK_INT(entries("--client 127.0.0.1 --actor auditor --command "
-			  "\"audit view\""), 6);
+			  "\"audit view\""),
+		6);
 	/* reading the audit log does not come with releasing holds */
-	CHECK(req(&r, "POST", "/api/holds/1/release", "reason=x", cookie,
-		      csrf, NULL) == 403);
+	CHECK(req(&r, "POST", "/api/holds/1/release", "reason=x", cookie, csrf,
+		      NULL) == 403);
 	CHECK(strstr(r.body, "hold-release") != NULL);
 }
 
@@ -144,11 +147,11 @@ static void audit_page(void)
 static void no_proxy(void)
 {
 	struct resp r;
-	CHECK(login_from("holder", "correct+horse+1", "192.0.2.44", &r) ==
-	      200);
+	CHECK(login_from("holder", "correct+horse+1", "192.0.2.44", &r) == 200);
 	CHECK_INT(entries("--client 192.0.2.44"), 0);
 	CHECK_INT(entries("--client 127.0.0.1 --actor holder --command "
-			  "login"), 1);
+			  "login"),
+		1);
 	CHECK(login("viewer", "correct+horse+1", NULL) == 200);
 	CHECK_INT(entries("--client 127.0.0.1 --actor viewer --command login"),
 		1);
@@ -157,13 +160,14 @@ static void no_proxy(void)
 /* A --trusted-proxy that is not an address is refused at start. */
 static void bad_options(void)
 {
-	static const char *const bad[] = { "10.0.0", "localhost",
-		"10.0.0.1/8", "127.0.0.1:8080", "" };
+	static const char *const bad[] = { "10.0.0", "localhost", "10.0.0.1/8",
+		"127.0.0.1:8080", "" };
 	for (size_t i = 0; i < CV_ARRAY_LEN(bad); i++) {
 		char args[600];
-		snprintf(args, sizeof(args), "serve --console --listen "
-			 "127.0.0.1:0 --trusted-proxy '%s' 2>'%s/err'", bad[i],
-			dir);
+		snprintf(args, sizeof(args),
+			"serve --console --listen "
+			"127.0.0.1:0 --trusted-proxy '%s' 2>'%s/err'",
+			bad[i], dir);
 		CHECK_MSG(cv("%s", args) == 2, "--trusted-proxy '%s'", bad[i]);
 		char path[400], msg[512] = "";
 		snprintf(path, sizeof(path), "%s/err", dir);
@@ -184,9 +188,11 @@ int main(void)
 		{ "holder", "hold-admin" }, { "admin", "admin" } };
 	for (size_t i = 0; i < CV_ARRAY_LEN(users); i++)
 		CHECK(cv("user add %s --role %s --password-file '%s' "
-			 ">/dev/null", users[i][0], users[i][1], pwfile) == 0);
+			 ">/dev/null",
+			      users[i][0], users[i][1], pwfile) == 0);
 	CHECK(cv("user add auditor --permissions search,audit-read "
-		 "--password-file '%s' >/dev/null", pwfile) == 0);
+		 "--password-file '%s' >/dev/null",
+		      pwfile) == 0);
 	bad_options();
 	struct wt_server srv;
 	const char *proxied[] = { "--console", "--trusted-proxy", "::1",

@@ -39,7 +39,9 @@ static void user_with(const char *name, unsigned perms, struct session *s)
 {
 	char *list = roles_format(perms);
 	CHECK_MSG(cv("user add %s --permissions %s --password-file '%s' "
-		      ">/dev/null", name, list, pwfile) == 0, "%s", name);
+		     ">/dev/null",
+			  name, list, pwfile) == 0,
+		"%s", name);
 	free(list);
 	CHECK_MSG(login(name, "correct+horse+1", s) == 200, "%s", name);
 }
@@ -75,8 +77,8 @@ static void no_session(const struct console_route *r)
 	struct resp res;
 	long st = call(r, NULL, false, &res);
 	if (r->public_)
-		CHECK_MSG(st != 401 && st != 403, "%s %s public: %ld", r->method,
-			r->path, st);
+		CHECK_MSG(st != 401 && st != 403, "%s %s public: %ld",
+			r->method, r->path, st);
 	else
 		CHECK_MSG(st == 401, "%s %s without a session: %ld", r->method,
 			r->path, st);
@@ -117,8 +119,8 @@ static void lacking(const struct console_route *r,
  * route's. /logout would end the session: it gets a session of its own. */
 static void presets(const struct console_route *r)
 {
-	static const char *const names[] = { "viewer", "exporter",
-		"hold-admin", "admin" };
+	static const char *const names[] = { "viewer", "exporter", "hold-admin",
+		"admin" };
 	struct resp res;
 	for (size_t i = 0; i < CV_ARRAY_LEN(names); i++) {
 		unsigned perms = 0;
@@ -128,8 +130,8 @@ static void presets(const struct console_route *r)
 		long st = call(r, &s, true, &res);
 		bool allowed = (perms & r->perm) == r->perm;
 		CHECK_MSG(allowed ? st != 401 && st != 403 : st == 403,
-			"%s %s as %s: %ld %.200s", r->method, r->path, names[i], st,
-			res.body);
+			"%s %s as %s: %ld %.200s", r->method, r->path, names[i],
+			st, res.body);
 	}
 }
 
@@ -152,11 +154,12 @@ static void walk(void)
 		token_of(name, tokens[i]);
 	}
 	user_with("all", PERM_ALL, &all);
-	static const char *const names[] = { "viewer", "exporter",
-		"hold-admin", "admin" };
+	static const char *const names[] = { "viewer", "exporter", "hold-admin",
+		"admin" };
 	for (size_t i = 0; i < CV_ARRAY_LEN(names); i++)
 		CHECK(cv("user add %s --role %s --password-file '%s' "
-			 ">/dev/null", names[i], names[i], pwfile) == 0);
+			 ">/dev/null",
+			      names[i], names[i], pwfile) == 0);
 	size_t n = 0;
 	unsigned covered = 0;
 	for (const struct console_route *r; (r = console_route(n)); n++) {
@@ -190,7 +193,7 @@ static void user_set(void)
 	CHECK(strstr(r.body, "\"role\":\"custom\",\"permissions\":"
 			     "[\"search\",\"audit-read\"]") != NULL);
 	CHECK(cv("user set viewer --permissions search,bogus 2>/dev/null") ==
-	      2);
+		2);
 	CHECK(cv("user set viewer --role god 2>/dev/null") == 2);
 	CHECK(cv("user set viewer --role viewer --permissions search "
 		 "2>/dev/null") == 2);
@@ -204,8 +207,10 @@ static void user_set(void)
 	CHECK(p && fgets(line, sizeof(line), p));
 	if (p)
 		pclose(p);
-	CHECK_MSG(strstr(line, " custom ") && strstr(line, "search,audit-read")
-		&& strstr(line, "Doe v. Acme"), "%s", line);
+	CHECK_MSG(strstr(line, " custom ") &&
+			  strstr(line, "search,audit-read") &&
+			  strstr(line, "Doe v. Acme"),
+		"%s", line);
 	CHECK(cv("user set viewer --role viewer --drop-matter 'Doe v. Acme' "
 		 ">/dev/null") == 0);
 	CHECK(get(&r, "/api/audit", s.cookie) == 403);

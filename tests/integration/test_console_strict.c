@@ -40,7 +40,8 @@ static void setup(const char *fixture)
 		{ "holder", "hold-admin" }, { "admin", "admin" } };
 	for (size_t i = 0; i < CV_ARRAY_LEN(users); i++)
 		CHECK(cv("user add %s --role %s --password-file '%s' "
-			 ">/dev/null", users[i][0], users[i][1], path) == 0);
+			 ">/dev/null",
+			      users[i][0], users[i][1], path) == 0);
 }
 
 /* ---- one parser ---- */
@@ -75,10 +76,11 @@ static void bad_filters(const struct session *h)
 			r->status);
 		error_of(r, got, sizeof(got));
 		CHECK_STR(got, msg);
-		snprintf(url, sizeof(url), "/api/holds?search=1&q=refund&%s", qs);
+		snprintf(url, sizeof(url), "/api/holds?search=1&q=refund&%s",
+			qs);
 		CHECK_MSG(req(r, "POST", url, "matter=M&reason=R", h->cookie,
-				  h->csrf, NULL) == 400, "%s: %ld", url,
-			r->status);
+				  h->csrf, NULL) == 400,
+			"%s: %ld", url, r->status);
 		error_of(r, got, sizeof(got));
 		CHECK_STR(got, msg);
 	}
@@ -91,8 +93,10 @@ static void bad_filters(const struct session *h)
 		      h->cookie, h->csrf, NULL) == 400);
 	error_of(r, got, sizeof(got));
 	CHECK_STR(got, "location is not valid UTF-8");
-	CHECK(req(r, "POST", "/api/holds", "matter=M&reason=R&agent=A1&"
-		      "contact=", h->cookie, h->csrf, NULL) == 400);
+	CHECK(req(r, "POST", "/api/holds",
+		      "matter=M&reason=R&agent=A1&"
+		      "contact=",
+		      h->cookie, h->csrf, NULL) == 400);
 	error_of(r, got, sizeof(got));
 	CHECK_STR(got, "contact is empty");
 	CHECK(req(r, "POST", "/api/holds", "matter=M&reason=R&call=%C0%80",
@@ -106,7 +110,7 @@ static void bad_filters(const struct session *h)
 
 struct zone_job {
 	const char *zone;
-	int want;            /* calls of 2026-03-01..31 in the zone */
+	int want; /* calls of 2026-03-01..31 in the zone */
 	const struct session *s;
 	int wrong, asked;
 };
@@ -124,13 +128,15 @@ static void *zone_run(void *arg)
 	struct zone_job *j = arg;
 	struct resp *r = malloc(sizeof(*r));
 	char url[256];
-	snprintf(url, sizeof(url), "/api/search?from=2026-03-01&"
-		 "to=2026-03-31&tz=%s&limit=100", j->zone);
+	snprintf(url, sizeof(url),
+		"/api/search?from=2026-03-01&"
+		"to=2026-03-31&tz=%s&limit=100",
+		j->zone);
 	/* the race this guards against hit ~1 answer in 700 */
 	for (int i = 0; i < 400; i++) {
 		j->asked++;
 		if (get(r, url, j->s->cookie) != 200 ||
-		    count_hits(r->body) != j->want)
+			count_hits(r->body) != j->want)
 			j->wrong++;
 	}
 	free(r);
@@ -142,11 +148,18 @@ static void *zone_run(void *arg)
  * in or out of "March" by zone, so a mixed-up zone changes a count. */
 static void zones_at_once(const struct session *s)
 {
-#define Z(name, n) { .zone = name, .want = n }
+#define Z(name, n)                                                             \
+	{                                                                      \
+		.zone = name, .want = n                                        \
+	}
 	struct zone_job jobs[] = {
-		Z("UTC", 4), Z("America/New_York", 5), Z("Asia/Tokyo", 3),
-		Z("Asia/Kolkata", 3), Z("Pacific/Honolulu", 5),
-		Z("Pacific/Kiritimati", 3), Z("Europe/London", 3),
+		Z("UTC", 4),
+		Z("America/New_York", 5),
+		Z("Asia/Tokyo", 3),
+		Z("Asia/Kolkata", 3),
+		Z("Pacific/Honolulu", 5),
+		Z("Pacific/Kiritimati", 3),
+		Z("Europe/London", 3),
 		Z("America/Los_Angeles", 5),
 	};
 #undef Z
@@ -156,12 +169,15 @@ static void zones_at_once(const struct session *s)
 	for (size_t i = 0; i < N; i++) {
 		jobs[i].s = s;
 		char url[256];
-		snprintf(url, sizeof(url), "/api/search?from=2026-03-01&"
-			 "to=2026-03-31&tz=%s&limit=100", jobs[i].zone);
+		snprintf(url, sizeof(url),
+			"/api/search?from=2026-03-01&"
+			"to=2026-03-31&tz=%s&limit=100",
+			jobs[i].zone);
 		CHECK(get(r, url, s->cookie) == 200);
-		CHECK_MSG(count_hits(r->body) == jobs[i].want, "%s: %d calls, "
-			"want %d", jobs[i].zone, count_hits(r->body),
-			jobs[i].want);
+		CHECK_MSG(count_hits(r->body) == jobs[i].want,
+			"%s: %d calls, "
+			"want %d",
+			jobs[i].zone, count_hits(r->body), jobs[i].want);
 	}
 	free(r);
 	for (size_t i = 0; i < N; i++)
@@ -189,8 +205,7 @@ static void audited_answers(const struct session *h, const struct session *a)
 	/* a hold from a search is a query hold: it keeps the search */
 	CHECK(get(r, "/api/holds", h->cookie) == 200);
 	CHECK(strstr(r->body, "\"query\":\"refund\"") != NULL);
-	CHECK(strstr(r->body, "\"queryFilters\":\"location=L1\\n\"") !=
-	      NULL);
+	CHECK(strstr(r->body, "\"queryFilters\":\"location=L1\\n\"") != NULL);
 	CHECK(strstr(r->body, "\"calls\":[]") != NULL);
 	CHECK(get(r, "/api/calls/no-such-call", h->cookie) == 404);
 	CHECK(get(r, "/api/audit?actor=holder&limit=20", a->cookie) == 200);
@@ -198,19 +213,20 @@ static void audited_answers(const struct session *h, const struct session *a)
 	json_t *entries = json_object_get(j, "entries"), *e;
 	size_t i;
 	bool nomatch = false, match = false, unknown = false, kept = false;
-	json_array_foreach(entries, i, e) {
-		const char *cmd = json_string_value(json_object_get(e,
-			"command"));
+	json_array_foreach(entries, i, e)
+	{
+		const char *cmd = json_string_value(
+			json_object_get(e, "command"));
 		json_t *d = json_object_get(e, "detail");
-		json_int_t n = json_integer_value(json_object_get(e,
-			"resultCount"));
+		json_int_t n = json_integer_value(
+			json_object_get(e, "resultCount"));
 		const char *q = json_string_value(json_object_get(d, "query"));
-		const char *loc = json_string_value(json_object_get(d,
-			"location"));
-		const char *matter = json_string_value(json_object_get(d,
-			"matter"));
+		const char *loc = json_string_value(
+			json_object_get(d, "location"));
+		const char *matter = json_string_value(
+			json_object_get(d, "matter"));
 		if (cmd && strcmp(cmd, "hold search") == 0 && q && loc &&
-		    strcmp(loc, "L1") == 0 && matter) {
+			strcmp(loc, "L1") == 0 && matter) {
 			nomatch |= strcmp(q, "zebracorn") == 0 && n == 0 &&
 				   strcmp(matter, "Probe") == 0;
 			match |= strcmp(q, "refund") == 0 && n > 0 &&
@@ -218,8 +234,8 @@ static void audited_answers(const struct session *h, const struct session *a)
 		}
 		/* the hold itself keeps the search that chose its calls */
 		json_t *cb = json_object_get(d, "chosenBy");
-		const char *cq = json_string_value(json_object_get(cb,
-			"query"));
+		const char *cq = json_string_value(
+			json_object_get(cb, "query"));
 		kept |= cmd && strcmp(cmd, "hold add") == 0 && cq &&
 			strcmp(cq, "refund") == 0;
 		const char *id = json_string_value(json_object_get(d, "id"));
@@ -252,8 +268,8 @@ static void *login_run(void *arg)
 		NULL);
 	j->status = r->status;
 	json_t *b = json_loads(r->body, 0, NULL);
-	j->retry_after = (long)json_integer_value(json_object_get(b,
-		"retryAfter"));
+	j->retry_after = (long)json_integer_value(
+		json_object_get(b, "retryAfter"));
 	json_decref(b);
 	free(r);
 	return NULL;
@@ -263,8 +279,10 @@ static void *login_run(void *arg)
 static int failed_logins(const char *actor)
 {
 	char cmd[800];
-	snprintf(cmd, sizeof(cmd), "'%s' --db '%s' audit --actor '%s' "
-		 "--format json", bin, db, actor);
+	snprintf(cmd, sizeof(cmd),
+		"'%s' --db '%s' audit --actor '%s' "
+		"--format json",
+		bin, db, actor);
 	FILE *p = popen(cmd, "r");
 	json_t *j = p ? json_loadf(p, 0, NULL) : NULL;
 	if (p)
@@ -272,8 +290,10 @@ static int failed_logins(const char *actor)
 	int n = 0;
 	size_t i;
 	json_t *e;
-	json_array_foreach(j, i, e) {
-		const char *c = json_string_value(json_object_get(e, "command"));
+	json_array_foreach(j, i, e)
+	{
+		const char *c = json_string_value(
+			json_object_get(e, "command"));
 		n += c && strcmp(c, "login failed") == 0;
 	}
 	json_decref(j);
@@ -301,17 +321,21 @@ static void login_burst(void)
 				    jobs[i].retry_after <= 15 * 60);
 	}
 	pthread_barrier_destroy(&go);
-	CHECK_MSG(checked <= LIMIT, "%d of %d wrong passwords checked, limit "
-				    "%d", checked, N, LIMIT);
+	CHECK_MSG(checked <= LIMIT,
+		"%d of %d wrong passwords checked, limit "
+		"%d",
+		checked, N, LIMIT);
 	CHECK_INT(checked + refused, N);
 	CHECK_INT(waits_ok, N);
-	CHECK_MSG(failed_logins("viewer") <= LIMIT, "%d failed logins "
-		"audited", failed_logins("viewer"));
+	CHECK_MSG(failed_logins("viewer") <= LIMIT,
+		"%d failed logins "
+		"audited",
+		failed_logins("viewer"));
 	/* once the limit is reached, the wait is the real one: until the
 	 * oldest failure leaves the 15-minute window */
 	struct resp *r = malloc(sizeof(*r));
-	CHECK(req(r, "POST", "/login", "user=viewer&password=wrong", NULL,
-		      NULL, NULL) == 429);
+	CHECK(req(r, "POST", "/login", "user=viewer&password=wrong", NULL, NULL,
+		      NULL) == 429);
 	json_t *b = json_loads(r->body, 0, NULL);
 	long wait = (long)json_integer_value(json_object_get(b, "retryAfter"));
 	json_decref(b);

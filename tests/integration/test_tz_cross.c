@@ -51,9 +51,10 @@ static void setup(void)
 	snprintf(path, sizeof(path), "%s/calls.jsonl", dir);
 	FILE *f = fopen(path, "w");
 	for (size_t i = 0; i < CV_ARRAY_LEN(calls); i++)
-		fprintf(f, "{\"id\":\"%s\",\"locationId\":\"L1\","
-			   "\"contactId\":\"K%zu\",\"createdAt\":\"%s\","
-			   "\"summary\":\"window call\"}\n",
+		fprintf(f,
+			"{\"id\":\"%s\",\"locationId\":\"L1\","
+			"\"contactId\":\"K%zu\",\"createdAt\":\"%s\","
+			"\"summary\":\"window call\"}\n",
 			calls[i][0], i, calls[i][1]);
 	fclose(f);
 	CHECK(cv("init >/dev/null") == 0);
@@ -64,7 +65,8 @@ static void setup(void)
 	fputs("correct horse 1\n", f);
 	fclose(f);
 	CHECK(cv("user add holder --role hold-admin --password-file '%s' "
-		 ">/dev/null", path) == 0);
+		 ">/dev/null",
+		      path) == 0);
 }
 
 /* Sorted ids from a JSON array of objects with "id", space-separated. */
@@ -73,8 +75,8 @@ static void ids_of(json_t *arr, char *out, size_t n)
 	const char *v[64];
 	size_t k = 0;
 	for (size_t i = 0; i < json_array_size(arr) && k < 64; i++)
-		v[k++] = json_string_value(json_object_get(
-			json_array_get(arr, i), "id"));
+		v[k++] = json_string_value(
+			json_object_get(json_array_get(arr, i), "id"));
 	for (size_t i = 1; i < k; i++)
 		for (size_t j = i; j > 0 && strcmp(v[j - 1], v[j]) > 0; j--) {
 			const char *t = v[j];
@@ -94,8 +96,9 @@ static void cli_search(const struct window *w, const char *tz, char *out,
 	char path[400];
 	snprintf(path, sizeof(path), "%s/out.json", dir);
 	CHECK(cv("search --from %s --to %s %s%s --limit 100 --format json "
-		 ">'%s'", w->from, w->to, tz ? "--tz " : "", tz ? tz : "",
-		 path) == 0);
+		 ">'%s'",
+		      w->from, w->to, tz ? "--tz " : "", tz ? tz : "",
+		      path) == 0);
 	json_t *j = json_load_file(path, 0, NULL);
 	CHECK(json_is_array(j));
 	ids_of(j, out, n);
@@ -177,8 +180,7 @@ static long long covers(long long id)
 	return n;
 }
 
-static void one_window(const struct session *s, const struct window *w,
-	int i)
+static void one_window(const struct session *s, const struct window *w, int i)
 {
 	char cli[256], cli_utc[256], api[256], api_tz[256], api_utc[256];
 	char hold[256], zone[64];
@@ -205,7 +207,8 @@ static void one_window(const struct session *s, const struct window *w,
 	char path[400];
 	snprintf(path, sizeof(path), "%s/hold_add.txt", dir);
 	CHECK(cv("hold add --matter crit-%d --from %s --to %s --reason r "
-		 ">'%s'", i, w->from, w->to, path) == 0);
+		 ">'%s'",
+		      i, w->from, w->to, path) == 0);
 	FILE *f = fopen(path, "r");
 	long long id = -1;
 	CHECK(f && fscanf(f, "hold #%lld", &id) == 1);
@@ -214,8 +217,8 @@ static void one_window(const struct session *s, const struct window *w,
 	CHECK_INT(covers(id), want);
 	struct resp *r = malloc(sizeof(*r));
 	char body[300];
-	snprintf(body, sizeof(body), "matter=api-%d&reason=r&from=%s&to=%s",
-		i, w->from, w->to);
+	snprintf(body, sizeof(body), "matter=api-%d&reason=r&from=%s&to=%s", i,
+		w->from, w->to);
 	CHECK(req(r, "POST", "/api/holds", body, s->cookie, s->csrf, NULL) ==
 		201);
 	json_t *j = json_loads(r->body, 0, NULL);

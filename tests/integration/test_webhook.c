@@ -50,7 +50,7 @@ static struct counts counts(void)
 	if (store_open(&s, db, STORE_READONLY, NULL) != CV_OK)
 		return c;
 	if (store_webhook_counts(s, &c.events, &c.queued, NULL) == CV_OK &&
-	    store_stats(s, &st, NULL) == CV_OK) {
+		store_stats(s, &st, NULL) == CV_OK) {
 		c.calls = st.calls;
 		c.quarantined = st.quarantined;
 		store_stats_finish(&st);
@@ -154,10 +154,11 @@ static void test_ed25519_and_meaning(int port)
 	CHECK_INT(counts().events, c1.events + 3);
 	free(b);
 	/* a CALL message event links to the call by messageId */
-	const char *msg = "{\"type\":\"InboundMessage\",\"locationId\":\"locA\","
-			  "\"messageType\":\"CALL\",\"messageId\":\"m-call-1\","
-			  "\"direction\":\"inbound\",\"callStatus\":"
-			  "\"completed\",\"webhookId\":\"wh-msg-1\"}";
+	const char *msg =
+		"{\"type\":\"InboundMessage\",\"locationId\":\"locA\","
+		"\"messageType\":\"CALL\",\"messageId\":\"m-call-1\","
+		"\"direction\":\"inbound\",\"callStatus\":"
+		"\"completed\",\"webhookId\":\"wh-msg-1\"}";
 	CHECK_INT(post_ed(port, ed, msg), 200);
 	CHECK(show_has("call-1", "InboundMessage"));
 	CHECK(show_has("call-1", "call message"));
@@ -168,8 +169,9 @@ static void test_ed25519_and_meaning(int port)
 			  "{\"type\":\"INSTALL\",\"locationId\":\"locA\","
 			  "\"webhookId\":\"wh-inst\"}"),
 		200);
-	CHECK_INT(post_ed(port, ed,
-			  "{\"type\":\"ContactCreate\",\"webhookId\":\"wh-cc\"}"),
+	CHECK_INT(
+		post_ed(port, ed,
+			"{\"type\":\"ContactCreate\",\"webhookId\":\"wh-cc\"}"),
 		200);
 	/* a call end with no type, detected by shape */
 	CHECK_INT(post_ed(port, ed,
@@ -391,8 +393,8 @@ static void test_locked(void)
 static void test_parked(void)
 {
 	enum { WAITERS = 16 };
-	const char *extra[] = { "--public-key", edpem, "--busy-timeout",
-		"1000", "--grace", "0", NULL };
+	const char *extra[] = { "--public-key", edpem, "--busy-timeout", "1000",
+		"--grace", "0", NULL };
 	struct wt_server s;
 	CHECK(wt_start(&s, dir, db, NULL, extra));
 	struct counts c0 = counts();
@@ -483,9 +485,8 @@ static char *raw_req(const char *head, EVP_PKEY *k, const char *body,
 	char *sig = k ? wt_sign(k, NULL, body, len) : NULL;
 	size_t cap = strlen(head) + len + 512;
 	char *r = malloc(cap);
-	int n = snprintf(r, cap,
-		"%sContent-Length: %zu\r\n%s%s%s\r\n", head, len,
-		sig ? "x-ghl-signature: " : "", sig ? sig : "",
+	int n = snprintf(r, cap, "%sContent-Length: %zu\r\n%s%s%s\r\n", head,
+		len, sig ? "x-ghl-signature: " : "", sig ? sig : "",
 		sig ? "\r\n" : "");
 	memcpy(r + n, body, len);
 	r[n + len] = '\0';
@@ -494,16 +495,17 @@ static char *raw_req(const char *head, EVP_PKEY *k, const char *body,
 }
 
 #define NOANS 999 /* the server closed without an answer */
-#define POST_HEAD "POST /webhooks/highlevel HTTP/1.1\r\nHost: x\r\n" \
-		  "Content-Type: application/json\r\nConnection: close\r\n"
+#define POST_HEAD                                                              \
+	"POST /webhooks/highlevel HTTP/1.1\r\nHost: x\r\n"                     \
+	"Content-Type: application/json\r\nConnection: close\r\n"
 
 struct hostile {
 	const char *name;
-	const char *head;      /* request line + headers (raw mode) */
-	const char *body;      /* NULL: built by the case */
+	const char *head; /* request line + headers (raw mode) */
+	const char *body; /* NULL: built by the case */
 	size_t len;
-	int sign;              /* 1 sign with ed, 2 with other_ed */
-	int want[3];           /* acceptable statuses (0 = no answer) */
+	int sign;    /* 1 sign with ed, 2 with other_ed */
+	int want[3]; /* acceptable statuses (0 = no answer) */
 };
 
 static char *repeat(const char *open, const char *close, int n)
@@ -521,9 +523,10 @@ static char *repeat(const char *open, const char *close, int n)
 static void run_hostile(int port, const struct hostile *h, const char *body,
 	size_t len)
 {
-	char *req = raw_req(h->head, h->sign == 1 ? ed
-			: h->sign == 2		  ? other_ed
-						  : NULL,
+	char *req = raw_req(h->head,
+		h->sign == 1   ? ed
+		: h->sign == 2 ? other_ed
+			       : NULL,
 		body, len);
 	int st = wt_raw(port, req, strlen(req), 5000);
 	free(req);
@@ -567,8 +570,8 @@ static void test_hostile(int port)
 			"{\"type\":\"VoiceAiCallEnd\",\"createdAt\":\"2026-01-01\"}",
 			0, 1, { 200 } },
 		{ "control character in id", POST_HEAD,
-			"{\"type\":\"VoiceAiCallEnd\",\"id\":\"a\\u0001b\"}", 0, 1,
-			{ 200 } },
+			"{\"type\":\"VoiceAiCallEnd\",\"id\":\"a\\u0001b\"}", 0,
+			1, { 200 } },
 		{ "numeric webhookId", POST_HEAD,
 			"{\"type\":\"X\",\"webhookId\":12}", 0, 1, { 200 } },
 		{ "10 KB webhookId", POST_HEAD, longid, 0, 1, { 200 } },
@@ -583,23 +586,22 @@ static void test_hostile(int port)
 		{ "forged signature", POST_HEAD, "{\"type\":\"X\"}", 0, 2,
 			{ 401 } },
 		{ "unsigned", POST_HEAD, "{\"type\":\"X\"}", 0, 0, { 401 } },
-		{ "signature not base64", POST_HEAD
-			"x-ghl-signature: !!!!\r\n",
+		{ "signature not base64", POST_HEAD "x-ghl-signature: !!!!\r\n",
 			"{\"type\":\"X\"}", 0, 0, { 401 } },
-		{ "signature too short", POST_HEAD
-			"x-ghl-signature: AAAA\r\n",
+		{ "signature too short", POST_HEAD "x-ghl-signature: AAAA\r\n",
 			"{\"type\":\"X\"}", 0, 0, { 401 } },
 		{ "empty signature", POST_HEAD "x-ghl-signature: \r\n",
 			"{\"type\":\"X\"}", 0, 0, { 401 } },
-		{ "two x-ghl-signature headers", POST_HEAD
-			"x-ghl-signature: AAAA\r\n",
+		{ "two x-ghl-signature headers",
+			POST_HEAD "x-ghl-signature: AAAA\r\n",
 			"{\"type\":\"X\"}", 0, 1, { 401 } },
-		{ "text/plain", "POST /webhooks/highlevel HTTP/1.1\r\nHost: x\r\n"
-				"Content-Type: text/plain\r\n",
+		{ "text/plain",
+			"POST /webhooks/highlevel HTTP/1.1\r\nHost: x\r\n"
+			"Content-Type: text/plain\r\n",
 			"{}", 0, 1, { 415 } },
 		{ "no content type",
-			"POST /webhooks/highlevel HTTP/1.1\r\nHost: x\r\n", "{}",
-			0, 1, { 415 } },
+			"POST /webhooks/highlevel HTTP/1.1\r\nHost: x\r\n",
+			"{}", 0, 1, { 415 } },
 		{ "application/jsonp",
 			"POST /webhooks/highlevel HTTP/1.1\r\nHost: x\r\n"
 			"Content-Type: application/jsonp\r\n",
@@ -608,32 +610,38 @@ static void test_hostile(int port)
 			"POST /webhooks/highlevel HTTP/1.1\r\nHost: x\r\n"
 			"Content-Type: APPLICATION/JSON; charset=utf-8\r\n",
 			"{\"type\":\"Y\"}", 0, 1, { 200 } },
-		{ "GET on the webhook", "GET /webhooks/highlevel HTTP/1.1\r\n"
-					"Host: x\r\n",
+		{ "GET on the webhook",
+			"GET /webhooks/highlevel HTTP/1.1\r\n"
+			"Host: x\r\n",
 			"", 0, 0, { 405 } },
-		{ "PUT on the webhook", "PUT /webhooks/highlevel HTTP/1.1\r\n"
-					"Host: x\r\n"
-					"Content-Type: application/json\r\n",
+		{ "PUT on the webhook",
+			"PUT /webhooks/highlevel HTTP/1.1\r\n"
+			"Host: x\r\n"
+			"Content-Type: application/json\r\n",
 			"{}", 0, 1, { 405 } },
 		{ "DELETE /healthz", "DELETE /healthz HTTP/1.1\r\nHost: x\r\n",
 			"", 0, 0, { 405 } },
-		{ "dot segments", "POST /webhooks/x/../highlevel HTTP/1.1\r\n"
-				  "Host: x\r\nContent-Type: application/json\r\n",
+		{ "dot segments",
+			"POST /webhooks/x/../highlevel HTTP/1.1\r\n"
+			"Host: x\r\nContent-Type: application/json\r\n",
 			"{}", 0, 1, { 404 } },
-		{ "upper-case path", "POST /WEBHOOKS/HIGHLEVEL HTTP/1.1\r\n"
-				     "Host: x\r\nContent-Type: application/json\r\n",
+		{ "upper-case path",
+			"POST /WEBHOOKS/HIGHLEVEL HTTP/1.1\r\n"
+			"Host: x\r\nContent-Type: application/json\r\n",
 			"{}", 0, 1, { 404 } },
 		{ "encoded NUL in path",
 			"POST /webhooks/highlevel%00 HTTP/1.1\r\nHost: x\r\n"
 			"Content-Type: application/json\r\n",
 			"{}", 0, 1, { 404 } },
-		{ "garbage request line", "HELLO\r\n", "", 0, 0, { 400, NOANS } },
+		{ "garbage request line", "HELLO\r\n", "", 0, 0,
+			{ 400, NOANS } },
 		{ "HTTP/1.1 without Host",
 			"POST /webhooks/highlevel HTTP/1.1\r\n"
 			"Content-Type: application/json\r\n",
 			"{\"type\":\"Z\"}", 0, 1, { 400 } },
-		{ "HTTP/1.0 signed", "POST /webhooks/highlevel HTTP/1.0\r\n"
-				     "Content-Type: application/json\r\n",
+		{ "HTTP/1.0 signed",
+			"POST /webhooks/highlevel HTTP/1.0\r\n"
+			"Content-Type: application/json\r\n",
 			"{\"type\":\"Z10\"}", 0, 1, { 200 } },
 	};
 	struct counts c0 = counts();
@@ -642,8 +650,8 @@ static void test_hostile(int port)
 			strlen(cases[i].body));
 	/* the signed bodies that are not valid events are in quarantine */
 	CHECK_MSG(counts().quarantined - c0.quarantined >= 14,
-		"quarantined %lld", (long long)(counts().quarantined -
-			c0.quarantined));
+		"quarantined %lld",
+		(long long)(counts().quarantined - c0.quarantined));
 	free(deep_arr);
 	free(deep_obj);
 
@@ -658,9 +666,11 @@ static void test_hostile(int port)
 		{ "unsigned: refused before the body is sent",
 			POST_HEAD "Content-Length: 500000\r\n\r\n", { 401 } },
 		{ "negative Content-Length",
-			POST_HEAD "Content-Length: -1\r\n\r\n{}", { 400, 413 } },
+			POST_HEAD "Content-Length: -1\r\n\r\n{}",
+			{ 400, 413 } },
 		{ "non-numeric Content-Length",
-			POST_HEAD "Content-Length: abc\r\n\r\n{}", { 400, 413 } },
+			POST_HEAD "Content-Length: abc\r\n\r\n{}",
+			{ 400, 413 } },
 		{ "Content-Length and chunked (unsigned)",
 			POST_HEAD "Content-Length: 4\r\nTransfer-Encoding: "
 				  "chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
@@ -743,7 +753,7 @@ static void test_budget(void)
 	int hold = wt_connect_from(s.port, "127.0.0.2");
 	CHECK(hold >= 0);
 	const char *h = POST_HEAD "x-ghl-signature: AAAA\r\n"
-			"Content-Length: 900000\r\n\r\n{";
+				  "Content-Length: 900000\r\n\r\n{";
 	send(hold, h, strlen(h), MSG_NOSIGNAL);
 	usleep(200 * 1000);
 	size_t n = 200000;
@@ -792,9 +802,10 @@ static void test_slowloris(int port, int timeout_s)
 	int fds[SLOW];
 	for (int i = 0; i < SLOW; i++) {
 		fds[i] = wt_connect(port);
-		const char *part = i % 2 ? "POST /webhooks/highlevel HTTP/1.1\r\nHo"
-					 : POST_HEAD "x-ghl-signature: AAAA\r\n"
-						     "Content-Length: 50\r\n\r\n{";
+		const char *part =
+			i % 2 ? "POST /webhooks/highlevel HTTP/1.1\r\nHo"
+			      : POST_HEAD "x-ghl-signature: AAAA\r\n"
+					  "Content-Length: 50\r\n\r\n{";
 		send(fds[i], part, strlen(part), MSG_NOSIGNAL);
 	}
 	char *b = wt_call_body("call-during-slow", "wh-slow", "slow");
@@ -865,7 +876,7 @@ static int lost_acked(const char *prefix, struct crash *c, int *total)
 				c[t].acked[i]);
 			(*total)++;
 			if (store_get_call(st, id, &sc, NULL) != CV_OK ||
-			    !event_seen(st, wh))
+				!event_seen(st, wh))
 				lost++;
 			else
 				store_call_finish(&sc);
@@ -876,14 +887,16 @@ static int lost_acked(const char *prefix, struct crash *c, int *total)
 }
 
 /* Run the load from 8 threads for ms, then end the server with sig. */
-static int load_then(struct wt_server *s, const char *prefix, int ms,
-	int sig, struct crash *c)
+static int load_then(struct wt_server *s, const char *prefix, int ms, int sig,
+	struct crash *c)
 {
 	atomic_bool stop = false;
 	pthread_t th[CRASH_THREADS];
 	for (int i = 0; i < CRASH_THREADS; i++) {
-		c[i] = (struct crash){ .port = s->port, .thread = i,
-			.stop = &stop, .prefix = prefix };
+		c[i] = (struct crash){ .port = s->port,
+			.thread = i,
+			.stop = &stop,
+			.prefix = prefix };
 		pthread_create(&th[i], NULL, crash_main, &c[i]);
 	}
 	usleep((useconds_t)ms * 1000);
@@ -998,9 +1011,10 @@ int main(void)
 		getenv("CALLVAULT"), db);
 	CHECK(system(cmd) == 0);
 	/* credentials for locA (never used: nothing here runs sync) */
-	snprintf(cmd, sizeof(cmd), "'%s' --db '%s' location add locA "
-		 "--no-check --token-file '%s' --api-base http://127.0.0.1:9 "
-		 ">/dev/null",
+	snprintf(cmd, sizeof(cmd),
+		"'%s' --db '%s' location add locA "
+		"--no-check --token-file '%s' --api-base http://127.0.0.1:9 "
+		">/dev/null",
 		getenv("CALLVAULT"), db, secret);
 	CHECK(system(cmd) == 0);
 

@@ -20,10 +20,11 @@ static EVP_PKEY *ed;
 
 /* A webhook's headers declaring 1 MiB under a junk signature, and the
  * first byte of its body. */
-#define HOSTILE_START "POST /webhooks/highlevel HTTP/1.1\r\nHost: x\r\n" \
-		      "Content-Type: application/json\r\n"           \
-		      "x-ghl-signature: AAAA\r\n"                     \
-		      "Content-Length: 1048576\r\n\r\n{"
+#define HOSTILE_START                                                          \
+	"POST /webhooks/highlevel HTTP/1.1\r\nHost: x\r\n"                     \
+	"Content-Type: application/json\r\n"                                   \
+	"x-ghl-signature: AAAA\r\n"                                            \
+	"Content-Length: 1048576\r\n\r\n{"
 
 static void setup(void)
 {
@@ -143,11 +144,15 @@ static void test_deadline(void)
 		if (open_before < 0 && wt_now_s() - t0 >= 2.4)
 			open_before = count_open(fds, N);
 	}
-	CHECK_MSG(open_before == N, "%d of %d drippers open at 2.5 s, before "
-				    "the 3 s deadline", open_before, N);
+	CHECK_MSG(open_before == N,
+		"%d of %d drippers open at 2.5 s, before "
+		"the 3 s deadline",
+		open_before, N);
 	int open = count_open(fds, N);
-	CHECK_MSG(open == 0, "%d drippers still open 1.5 s past the 3 s "
-			     "request deadline", open);
+	CHECK_MSG(open == 0,
+		"%d drippers still open 1.5 s past the 3 s "
+		"request deadline",
+		open);
 	check_genuine(s.port, "deadline");
 	close_all(fds, N);
 	CHECK_INT(wt_stop(&s), 0);
@@ -174,8 +179,10 @@ static void test_one_address(void)
 	usleep(2500 * 1000); /* past the grace period of a second */
 	check_genuine(s.port, "one-address");
 	int open = count_open(fds, N);
-	CHECK_MSG(open <= 4, "one address holds %d receiving connections "
-			     "(its share: 4)", open);
+	CHECK_MSG(open <= 4,
+		"one address holds %d receiving connections "
+		"(its share: 4)",
+		open);
 	close_all(fds, N);
 	CHECK_INT(wt_stop(&s), 0);
 }

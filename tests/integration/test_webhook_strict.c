@@ -112,8 +112,10 @@ static void test_framing(int port)
 	const char *body = "{\"type\":\"FramingTest\",\"n\":1}";
 	char wire[200], fr[200];
 	size_t bl = strlen(body);
-	snprintf(fr, sizeof(fr), "Content-Length: %zu\r\nContent-Length: "
-		 "%zu\r\n", bl, bl + 40);
+	snprintf(fr, sizeof(fr),
+		"Content-Length: %zu\r\nContent-Length: "
+		"%zu\r\n",
+		bl, bl + 40);
 	char *req = framed(body, fr, body);
 	char *all = raw_all(port, req, strlen(req));
 	CHECK_MSG(status_of(all) == 400, "two Content-Lengths: %d",
@@ -121,22 +123,29 @@ static void test_framing(int port)
 	free(req);
 	free(all);
 	/* chunked, with a request smuggled after its last chunk */
-	snprintf(wire, sizeof(wire), "%zx\r\n%s\r\n0\r\n\r\n"
-		 "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", bl, body);
-	snprintf(fr, sizeof(fr), "Content-Length: %zu\r\nTransfer-Encoding: "
-		 "chunked\r\n", bl);
+	snprintf(wire, sizeof(wire),
+		"%zx\r\n%s\r\n0\r\n\r\n"
+		"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+		bl, body);
+	snprintf(fr, sizeof(fr),
+		"Content-Length: %zu\r\nTransfer-Encoding: "
+		"chunked\r\n",
+		bl);
 	req = framed(body, fr, wire);
 	all = raw_all(port, req, strlen(req));
 	CHECK_MSG(status_of(all) == 400, "Content-Length and chunked: %d",
 		status_of(all));
-	CHECK_MSG(count_answers(all) == 1, "%d answers on a connection "
-					   "refused for its framing",
+	CHECK_MSG(count_answers(all) == 1,
+		"%d answers on a connection "
+		"refused for its framing",
 		count_answers(all));
 	free(req);
 	free(all);
 	/* the same length twice says one thing: taken */
-	snprintf(fr, sizeof(fr), "Content-Length: %zu\r\nContent-Length: "
-		 "%zu\r\nConnection: close\r\n", bl, bl);
+	snprintf(fr, sizeof(fr),
+		"Content-Length: %zu\r\nContent-Length: "
+		"%zu\r\nConnection: close\r\n",
+		bl, bl);
 	req = framed(body, fr, body);
 	all = raw_all(port, req, strlen(req));
 	CHECK_MSG(status_of(all) == 200, "one length twice: %d",
@@ -151,23 +160,29 @@ static void test_short_secrets(void)
 	char path[400], *out = NULL;
 	snprintf(path, sizeof(path), "%s/short", dir);
 	write_file(path, "0123456789abcdef0123456789abcde\n"); /* 31 */
-	int st = cv_run(&out, "serve --listen 127.0.0.1:0 "
-			      "--shared-secret-file '%s'", path);
+	int st = cv_run(&out,
+		"serve --listen 127.0.0.1:0 "
+		"--shared-secret-file '%s'",
+		path);
 	CHECK_INT(st, 2);
 	CHECK_MSG(strstr(out, path) && strstr(out, "31 bytes") &&
 			  strstr(out, "at least 32"),
 		"short shared secret: %s", out);
 	free(out);
 	write_file(path, "X-Callvault-Secret: 0123456789abcdef\n");
-	st = cv_run(&out, "serve --listen 127.0.0.1:0 "
-			  "--header-secret-file '%s'", path);
+	st = cv_run(&out,
+		"serve --listen 127.0.0.1:0 "
+		"--header-secret-file '%s'",
+		path);
 	CHECK_INT(st, 2);
 	CHECK_MSG(strstr(out, path) && strstr(out, "at least 32"),
 		"short header secret: %s", out);
 	free(out);
 	write_file(path, "no header here\n");
-	st = cv_run(&out, "serve --listen 127.0.0.1:0 "
-			  "--header-secret-file '%s'", path);
+	st = cv_run(&out,
+		"serve --listen 127.0.0.1:0 "
+		"--header-secret-file '%s'",
+		path);
 	CHECK_INT(st, 2);
 	CHECK_MSG(strstr(out, "Header-Name: value"), "not a header: %s", out);
 	free(out);
@@ -200,9 +215,9 @@ static bool show_json_has(const char *id, const char *want)
 static void test_header_secret(void)
 {
 	static const struct {
-		const char *file;   /* the file's line */
-		const char *good;   /* a header that matches it */
-		const char *bad;    /* one that does not */
+		const char *file; /* the file's line */
+		const char *good; /* a header that matches it */
+		const char *bad;  /* one that does not */
 	} forms[] = {
 		{ "X-Callvault-Secret: " SECRET, "x-callvault-secret: " SECRET,
 			"X-Callvault-Secret: " SECRET "x" },
@@ -281,8 +296,10 @@ static void test_no_store_text(void)
 	char path[400], *out = NULL;
 	snprintf(path, sizeof(path), "%s/pw", dir);
 	write_file(path, "correct+horse+battery+1\n");
-	CHECK_INT(cv_run(&out, "user add ha --role hold-admin "
-			       "--password-file '%s'", path),
+	CHECK_INT(cv_run(&out,
+			  "user add ha --role hold-admin "
+			  "--password-file '%s'",
+			  path),
 		0);
 	free(out);
 	CHECK_INT(cv_run(&out, "user token ha"), 0);

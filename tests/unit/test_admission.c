@@ -15,7 +15,7 @@
 #include "webhook_admission.h"
 
 struct conn {
-	int fd[2];              /* [0] the server's end, [1] the client's */
+	int fd[2]; /* [0] the server's end, [1] the client's */
 	struct adm_conn *c;
 };
 
@@ -58,8 +58,10 @@ static void close_conn(struct admission *a, struct conn *k)
  * cut once a second old. */
 static void test_addresses(void)
 {
-	struct admission_opts o = { .max_live = 100, .per_addr_conns = 2,
-		.max_buffered = 1 << 20, .per_addr_buffered = 1000,
+	struct admission_opts o = { .max_live = 100,
+		.per_addr_conns = 2,
+		.max_buffered = 1 << 20,
+		.per_addr_buffered = 1000,
 		.request_timeout_ms = 60000 };
 	struct admission *a = admission_create(&o);
 	static const char *const from[] = { "192.0.2.7", "::ffff:192.0.2.7",
@@ -71,18 +73,18 @@ static void test_addresses(void)
 	for (int i = 0; i < 8; i++)
 		CHECK_MSG(!was_cut(&k[i]), "%s cut at once", from[i]);
 	usleep(1400 * 1000); /* a second old, and a watcher round */
-	bool want[8] = { true, false, false, true, false, false, false,
-		false };
+	bool want[8] = { true, false, false, true, false, false, false, false };
 	for (int i = 0; i < 8; i++)
-		CHECK_MSG(was_cut(&k[i]) == want[i], "connection %d from %s: "
-						     "cut %d",
+		CHECK_MSG(was_cut(&k[i]) == want[i],
+			"connection %d from %s: "
+			"cut %d",
 			i, from[i], was_cut(&k[i]));
 	/* body bytes: the address's 1,000, whatever its connection */
 	CHECK(admission_fits(a, k[1].c, 1000));
 	CHECK(!admission_fits(a, k[1].c, 1001));
 	CHECK(admission_reserve(a, k[1].c, 600));
 	CHECK(!admission_reserve(a, k[2].c, 600)); /* same address */
-	CHECK(admission_reserve(a, k[7].c, 600)); /* another */
+	CHECK(admission_reserve(a, k[7].c, 600));  /* another */
 	admission_release(a, k[1].c, 600);
 	CHECK(admission_reserve(a, k[2].c, 600));
 	admission_release(a, k[2].c, 600);
@@ -96,8 +98,10 @@ static void test_addresses(void)
  * not, and gets a fresh deadline when its answer is done. */
 static void test_deadline(void)
 {
-	struct admission_opts o = { .max_live = 100, .per_addr_conns = 10,
-		.max_buffered = 1 << 20, .per_addr_buffered = 1 << 20,
+	struct admission_opts o = { .max_live = 100,
+		.per_addr_conns = 10,
+		.max_buffered = 1 << 20,
+		.per_addr_buffered = 1 << 20,
 		.request_timeout_ms = 300 };
 	struct admission *a = admission_create(&o);
 	struct conn slow, busy;
@@ -124,8 +128,10 @@ static void test_deadline(void)
  * every other connection is being answered. */
 static void test_full(void)
 {
-	struct admission_opts o = { .max_live = 2, .per_addr_conns = 10,
-		.max_buffered = 1 << 20, .per_addr_buffered = 1 << 20,
+	struct admission_opts o = { .max_live = 2,
+		.per_addr_conns = 10,
+		.max_buffered = 1 << 20,
+		.per_addr_buffered = 1 << 20,
 		.request_timeout_ms = 60000 };
 	struct admission *a = admission_create(&o);
 	struct conn k[4];

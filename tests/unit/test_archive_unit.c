@@ -63,15 +63,21 @@ static void fill(struct store *s)
 	char v2sha[CV_SHA256_HEX];
 	cv_sha256_hex(v2, strlen(v2), v2sha);
 	struct store_webhook_event we = { .dedup_key = "wh-0",
-		.type = "VoiceAiCallEnd", .call_id = "call03",
-		.location_id = "LOC1", .received_at = 1767261600001,
-		.body_sha256 = v2sha, .in_payloads = true,
+		.type = "VoiceAiCallEnd",
+		.call_id = "call03",
+		.location_id = "LOC1",
+		.received_at = 1767261600001,
+		.body_sha256 = v2sha,
+		.in_payloads = true,
 		.outcome = "call updated" };
 	bool dup;
 	CHECK(store_webhook_insert(s, &we, &dup, NULL) == CV_OK);
-	struct store_event ev = { .dedup_key = "wh-1", .type = "VoiceAiCallEnd",
-		.call_id = "call03", .location_id = "LOC1",
-		.received_at = 1767261600000, .body = "{\"x\":\"\\u00e9\"}",
+	struct store_event ev = { .dedup_key = "wh-1",
+		.type = "VoiceAiCallEnd",
+		.call_id = "call03",
+		.location_id = "LOC1",
+		.received_at = 1767261600000,
+		.body = "{\"x\":\"\\u00e9\"}",
 		.body_len = 14 };
 	char sha[CV_SHA256_HEX];
 	cv_sha256_hex(ev.body, ev.body_len, sha);
@@ -91,7 +97,7 @@ static void fill(struct store *s)
 	wh.outcome = "call updated";
 	CHECK(store_ret_put_event(s, &wh, NULL) == CV_OK);
 	CHECK(store_ret_put_agent(s, "LOC1", "ag1", "Front Desk", NULL) ==
-	      CV_OK);
+		CV_OK);
 }
 
 static void test_faults(struct store *s, const char *dir)
@@ -100,8 +106,11 @@ static void test_faults(struct store *s, const char *dir)
 		SINK_FAULT_RENAME };
 	int audit0 = n_audit(s);
 	for (size_t i = 0; i < CV_ARRAY_LEN(faults); i++) {
-		struct archive_opts o = { .out_dir = dir, .through = "2026-02",
-			.actor = "test", .fault = faults[i], .level = 1 };
+		struct archive_opts o = { .out_dir = dir,
+			.through = "2026-02",
+			.actor = "test",
+			.fault = faults[i],
+			.level = 1 };
 		char *err = NULL;
 		CHECK(archive_run(s, &o, NULL, NULL, &err) != CV_OK);
 		CHECK(err != NULL);
@@ -124,14 +133,15 @@ static void test_faults(struct store *s, const char *dir)
 }
 
 struct hashes {
-	struct buf list;          /* "path sha256\n" of each data/ file */
+	struct buf list; /* "path sha256\n" of each data/ file */
 	struct cv_hash *h;
 	char path[512];
 };
 static int h_begin(const struct bagread_entry *e, void *arg)
 {
 	struct hashes *h = arg;
-	if (strncmp(e->path, "data/", 5) || !strcmp(e->path, "data/audit.jsonl"))
+	if (strncmp(e->path, "data/", 5) ||
+		!strcmp(e->path, "data/audit.jsonl"))
 		return 1;
 	snprintf(h->path, sizeof(h->path), "%s", e->path);
 	h->h = cv_hash_create("sha256");
@@ -185,9 +195,13 @@ static void on_progress(void *ctx, const char *location, const char *month,
 static void test_roundtrip(struct store *s, const char *dir)
 {
 	struct seen_progress sp = { 0 };
-	struct archive_opts o = { .out_dir = dir, .through = "2026-02",
-		.actor = "test", .level = 1, .threads = 1,
-		.progress = on_progress, .progress_ctx = &sp };
+	struct archive_opts o = { .out_dir = dir,
+		.through = "2026-02",
+		.actor = "test",
+		.level = 1,
+		.threads = 1,
+		.progress = on_progress,
+		.progress_ctx = &sp };
 	char *err = NULL;
 	CHECK(archive_run(s, &o, NULL, NULL, &err) == CV_OK);
 	CHECK_INT(n_archives(s), 2);
@@ -264,8 +278,8 @@ static void swap_hook(const char *path)
 /* issue 22 item 4: a file swapped between verify and load */
 static void test_swap_during_restore(const char *dir)
 {
-	char *sw = xasprintf("%s/swap", dir), *jan = xasprintf("%s/jan.tar.zst",
-		sw);
+	char *sw = xasprintf("%s/swap", dir),
+	     *jan = xasprintf("%s/jan.tar.zst", sw);
 	swap_from = xasprintf("%s/feb.tar.zst", sw);
 	CHECK(mkdir(sw, 0700) == 0);
 	const char *names[][2] = { { "2026-01.tar.zst", "jan.tar.zst" },
@@ -273,8 +287,8 @@ static void test_swap_during_restore(const char *dir)
 	for (int i = 0; i < 2; i++) {
 		char *f = xasprintf("%s/a/LOC1/%s", dir, names[i][0]);
 		char *t = xasprintf("%s/%s", sw, names[i][1]);
-		char *fs = xasprintf("%s.sha256", f), *ts =
-			xasprintf("%s.sha256", t);
+		char *fs = xasprintf("%s.sha256", f),
+		     *ts = xasprintf("%s.sha256", t);
 		copy_file(f, t);
 		copy_file(fs, ts);
 		free(f);

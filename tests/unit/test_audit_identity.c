@@ -44,11 +44,13 @@ static int row(const struct audit_entry *e, void *arg)
 static void want_hash(const char *prev, int64_t ts, const char *actor,
 	const char *os_user, char out[CV_SHA256_HEX])
 {
-	char *in = os_user
-		? xasprintf("callvault-audit-v2\n%s\n%lld\n%s\nsearch\n{}\n0"
-			    "\n%s", prev, (long long)ts, actor, os_user)
-		: xasprintf("%s\n%lld\n%s\nsearch\n{}\n0", prev,
-			  (long long)ts, actor);
+	char *in =
+		os_user ? xasprintf(
+				  "callvault-audit-v2\n%s\n%lld\n%s\nsearch\n{}\n0"
+				  "\n%s",
+				  prev, (long long)ts, actor, os_user)
+			: xasprintf("%s\n%lld\n%s\nsearch\n{}\n0", prev,
+				  (long long)ts, actor);
 	cv_sha256_hex(in, strlen(in), out);
 	free(in);
 }
@@ -87,8 +89,7 @@ static void test_old_store(void)
 	CHECK(store_open(&s, path, 0, &err) == CV_OK);
 	CHECK_INT(store_schema_version(s), latest);
 	store_audit_set_os_user(s, "root");
-	CHECK(store_audit_append(s, "carol", "search", "{}", 0, &err) ==
-		CV_OK);
+	CHECK(store_audit_append(s, "carol", "search", "{}", 0, &err) == CV_OK);
 	struct rows r = { 0 };
 	CHECK(store_audit_each(s, NULL, row, &r, &err) == CV_OK);
 	store_close(s);
@@ -130,11 +131,9 @@ static void test_filters(void)
 	struct store *s;
 	char *err = NULL;
 	CHECK(store_open(&s, path, 0, &err) == CV_OK);
-	CHECK(store_audit_append(s, "carol", "search", "{}", 0, &err) ==
-		CV_OK);
+	CHECK(store_audit_append(s, "carol", "search", "{}", 0, &err) == CV_OK);
 	store_audit_set_os_user(s, "root");
-	CHECK(store_audit_append(s, "carol", "search", "{}", 0, &err) ==
-		CV_OK);
+	CHECK(store_audit_append(s, "carol", "search", "{}", 0, &err) == CV_OK);
 	CHECK(store_audit_append(s, "root", "show", "{}", 0, &err) == CV_OK);
 	static const struct {
 		struct audit_filter f;
@@ -171,25 +170,24 @@ static void test_client(void)
 	store_audit_set_os_user(s, "svc");
 	CHECK(store_audit_append(s, "b", "search", "{}", 0, &err) == CV_OK);
 	CHECK(store_audit_set_client(s, "203.0.113.7") == NULL);
-	CHECK(store_audit_append(s, "carol", "search", "{}", 0, &err) ==
-		CV_OK);
+	CHECK(store_audit_append(s, "carol", "search", "{}", 0, &err) == CV_OK);
 	store_audit_set_os_user(s, NULL);
-	CHECK(store_audit_append(s, "dave", "search", "{}", 0, &err) ==
-		CV_OK);
+	CHECK(store_audit_append(s, "dave", "search", "{}", 0, &err) == CV_OK);
 	CHECK_STR(store_audit_set_client(s, NULL), "203.0.113.7");
 	struct rows r = { 0 };
 	CHECK(store_audit_each(s, NULL, row, &r, &err) == CV_OK);
 	CHECK_INT(r.n, 4);
 	/* version 3: "=" os_user (or "-"), then the client */
 	char *in = xasprintf("callvault-audit-v3\n%s\n%lld\ncarol\nsearch\n"
-			     "{}\n0\n=svc\n203.0.113.7", r.hash[1],
-		(long long)r.ts[2]);
+			     "{}\n0\n=svc\n203.0.113.7",
+		r.hash[1], (long long)r.ts[2]);
 	char h[CV_SHA256_HEX];
 	cv_sha256_hex(in, strlen(in), h);
 	free(in);
 	CHECK_STR(r.hash[2], h);
 	in = xasprintf("callvault-audit-v3\n%s\n%lld\ndave\nsearch\n{}\n0"
-		       "\n-\n203.0.113.7", r.hash[2], (long long)r.ts[3]);
+		       "\n-\n203.0.113.7",
+		r.hash[2], (long long)r.ts[3]);
 	cv_sha256_hex(in, strlen(in), h);
 	free(in);
 	CHECK_STR(r.hash[3], h);

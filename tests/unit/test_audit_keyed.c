@@ -39,8 +39,7 @@ static struct store *open_store(const char *path, const unsigned char *k)
 static void append(struct store *s, const char *actor, const char *detail)
 {
 	char *err = NULL;
-	CHECK(store_audit_append(s, actor, "search", detail, 1, &err) ==
-		CV_OK);
+	CHECK(store_audit_append(s, actor, "search", detail, 1, &err) == CV_OK);
 	free(err);
 }
 
@@ -79,7 +78,8 @@ static enum cv_err verify_strict(const char *path, const unsigned char *k,
 static void forge(const char *path, int64_t id, int64_t from, bool unmark)
 {
 	char *q = xasprintf("UPDATE audit SET detail = '{\"q\":\"forged\"}'"
-			    " WHERE id = %lld;", (long long)id);
+			    " WHERE id = %lld;",
+		(long long)id);
 	sql(path, q);
 	free(q);
 	if (unmark) {
@@ -91,12 +91,16 @@ static void forge(const char *path, int64_t id, int64_t from, bool unmark)
 	sqlite3 *db;
 	sqlite3_stmt *st, *up;
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-	CHECK(sqlite3_prepare_v2(db, "SELECT id, ts, actor, command, detail,"
-		" result_count, os_user, client, prev_hash FROM audit"
-		" WHERE id >= ? ORDER BY id", -1, &st, NULL) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(db,
+		      "SELECT id, ts, actor, command, detail,"
+		      " result_count, os_user, client, prev_hash FROM audit"
+		      " WHERE id >= ? ORDER BY id",
+		      -1, &st, NULL) == SQLITE_OK);
 	sqlite3_bind_int64(st, 1, from);
-	CHECK(sqlite3_prepare_v2(db, "UPDATE audit SET prev_hash = ?,"
-		" hash = ? WHERE id = ?", -1, &up, NULL) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(db,
+		      "UPDATE audit SET prev_hash = ?,"
+		      " hash = ? WHERE id = ?",
+		      -1, &up, NULL) == SQLITE_OK);
 	char prev[CV_SHA256_HEX] = "", h[CV_SHA256_HEX];
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		if (!*prev) /* the first: linked to the entry before as is */
@@ -151,7 +155,8 @@ static void want_v4(const char *prev, int64_t ts, const char *actor,
 	const char *u, const char *c, char out[CV_SHA256_HEX])
 {
 	char *in = xasprintf("callvault-audit-v4\n%s\n%lld\n%s\nsearch\n{}\n1"
-			     "\n%s\n%s", prev, (long long)ts, actor, u, c);
+			     "\n%s\n%s",
+		prev, (long long)ts, actor, u, c);
 	unsigned char mac[crypto_auth_hmacsha256_BYTES];
 	crypto_auth_hmacsha256(mac, (const unsigned char *)in, strlen(in), key);
 	sodium_bin2hex(out, CV_SHA256_HEX, mac, sizeof(mac));
@@ -269,19 +274,25 @@ static void test_old_entries(void)
 	} old[] = { { NULL, NULL }, { "svc", NULL }, { "svc", "10.0.0.1" } };
 	for (int i = 0; i < 3; i++) {
 		struct audit_entry e = {
-			.ts = 1000 + i, .actor = "old", .command = "search",
-			.detail = "{}", .result_count = 0, .prev_hash = prev,
-			.os_user = old[i].os_user, .client = old[i].client,
+			.ts = 1000 + i,
+			.actor = "old",
+			.command = "search",
+			.detail = "{}",
+			.result_count = 0,
+			.prev_hash = prev,
+			.os_user = old[i].os_user,
+			.client = old[i].client,
 		};
 		store_audit_hash(&e, NULL, h);
 		char *q = xasprintf("INSERT INTO audit(ts, actor, command,"
 				    " detail, result_count, prev_hash, hash,"
 				    " os_user, client) VALUES (%d, 'old',"
 				    " 'search', '{}', 0, '%s', '%s', %s%s%s,"
-				    " %s%s%s);", 1000 + i, prev, h,
-			e.os_user ? "'" : "", e.os_user ? e.os_user : "NULL",
-			e.os_user ? "'" : "", e.client ? "'" : "",
-			e.client ? e.client : "NULL", e.client ? "'" : "");
+				    " %s%s%s);",
+			1000 + i, prev, h, e.os_user ? "'" : "",
+			e.os_user ? e.os_user : "NULL", e.os_user ? "'" : "",
+			e.client ? "'" : "", e.client ? e.client : "NULL",
+			e.client ? "'" : "");
 		sql(path, q);
 		free(q);
 		memcpy(prev, h, sizeof(prev));
@@ -330,7 +341,8 @@ static void test_key_file(void)
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		CHECK(chmod(kpath, modes[i]) == 0);
 		CHECK_MSG(audithead_key_load(kpath, false, k2, &err) ==
-				CV_EINVAL, "mode %o", (unsigned)modes[i]);
+				  CV_EINVAL,
+			"mode %o", (unsigned)modes[i]);
 		CHECK(err && strstr(err, "chmod 600"));
 		free(err), err = NULL;
 	}
@@ -358,8 +370,7 @@ static void test_key_file(void)
 	free(err), err = NULL;
 	/* the right length, one digit not hex */
 	memcpy(hex, "g", 1);
-	CHECK(cv_write_file_atomic(bad, hex, strlen(hex), 0600, &err) ==
-		CV_OK);
+	CHECK(cv_write_file_atomic(bad, hex, strlen(hex), 0600, &err) == CV_OK);
 	CHECK(audithead_key_load(bad, false, k2, &err) == CV_EINVAL);
 	free(err);
 	free(bad);

@@ -17,8 +17,7 @@ static void put(const char *name, const char *text)
 	char p[512];
 	snprintf(p, sizeof(p), "%s/%s", dir, name);
 	char *err = NULL;
-	CHECK(cv_write_file_atomic(p, text, strlen(text), 0600, &err) ==
-		CV_OK);
+	CHECK(cv_write_file_atomic(p, text, strlen(text), 0600, &err) == CV_OK);
 	free(err);
 }
 
@@ -40,8 +39,10 @@ static void test_pit(void)
 	char tok[600];
 	snprintf(tok, sizeof(tok), "%s/token", sd);
 	CHECK_INT(mode_of(tok), 0600);
-	struct store_location l = { .id = "LOC1", .auth = STORE_AUTH_PIT,
-		.api_base = "http://127.0.0.1:1", .secrets_dir = sd };
+	struct store_location l = { .id = "LOC1",
+		.auth = STORE_AUTH_PIT,
+		.api_base = "http://127.0.0.1:1",
+		.secrets_dir = sd };
 	struct auth *a;
 	CHECK(auth_open(&a, &l, NULL, &err) == CV_OK);
 	const char *t = NULL;
@@ -64,8 +65,10 @@ static void test_oauth(void)
 	snprintf(s1, sizeof(s1), "%s/secret.txt", dir);
 	snprintf(s2, sizeof(s2), "%s/rt.txt", dir);
 	CHECK(auth_save_oauth(sd, s1, s2, &err) == CV_OK);
-	struct store_location l = { .id = "LOC2", .auth = STORE_AUTH_OAUTH,
-		.api_base = "http://127.0.0.1:1", .client_id = "cid",
+	struct store_location l = { .id = "LOC2",
+		.auth = STORE_AUTH_OAUTH,
+		.api_base = "http://127.0.0.1:1",
+		.client_id = "cid",
 		.secrets_dir = sd };
 	/* a fresh access token on file is used as is */
 	int64_t now = cv_now_ms();
@@ -109,7 +112,7 @@ static bool file_is(const char *path, const char *want)
 	char *got = NULL, *err = NULL;
 	size_t n;
 	bool ok = cv_read_file(path, 4096, &got, &n, &err) == CV_OK &&
-		strcmp(got, want) == 0;
+		  strcmp(got, want) == 0;
 	free(got);
 	free(err);
 	return ok;
@@ -151,8 +154,10 @@ static void test_staging(void)
 	free(err);
 	err = NULL;
 	/* a PIT has no refresh token to hand back */
-	struct store_location l = { .id = "LOC3", .auth = STORE_AUTH_PIT,
-		.api_base = "http://127.0.0.1:1", .secrets_dir = sd };
+	struct store_location l = { .id = "LOC3",
+		.auth = STORE_AUTH_PIT,
+		.api_base = "http://127.0.0.1:1",
+		.secrets_dir = sd };
 	struct auth *a;
 	CHECK(auth_open(&a, &l, NULL, &err) == CV_OK);
 	snprintf(p, sizeof(p), "%s/back.txt", dir);

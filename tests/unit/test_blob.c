@@ -72,8 +72,7 @@ static void test_write_commit(void)
 	/* an expected hash that the bytes do not have: nothing kept */
 	CHECK(blob_writer_new(b, 0, &w, &err) == CV_OK);
 	CHECK(blob_writer_write(w, "other", 5, &err) == CV_OK);
-	CHECK(blob_writer_commit(w, want, sha, &size, &err) ==
-		CV_EINTEGRITY);
+	CHECK(blob_writer_commit(w, want, sha, &size, &err) == CV_EINTEGRITY);
 	free(err);
 	err = NULL;
 	CHECK_INT(count_files(blob_dir(b)), 1);
@@ -149,7 +148,7 @@ static void test_crash_leftovers(void)
 	if (pid == 0) {
 		struct blob_writer *dead;
 		if (blob_writer_new(b, 0, &dead, NULL) != CV_OK ||
-		    blob_writer_write(dead, "partial", 7, NULL) != CV_OK)
+			blob_writer_write(dead, "partial", 7, NULL) != CV_OK)
 			_exit(1);
 		_exit(0);
 	}
@@ -193,10 +192,17 @@ static size_t wav_header(unsigned char *p, int rate, int bits, int ch,
 {
 	size_t o = 0;
 #define PUT(s, n) (memcpy(p + o, s, n), o += n)
-#define LE32(v) do { uint32_t x_ = (v); for (int i_ = 0; i_ < 4; i_++) \
-		p[o++] = (unsigned char)(x_ >> (8 * i_)); } while (0)
-#define LE16(v) do { p[o++] = (unsigned char)((v) & 255); \
-		p[o++] = (unsigned char)((v) >> 8); } while (0)
+#define LE32(v)                                                                \
+	do {                                                                   \
+		uint32_t x_ = (v);                                             \
+		for (int i_ = 0; i_ < 4; i_++)                                 \
+			p[o++] = (unsigned char)(x_ >> (8 * i_));              \
+	} while (0)
+#define LE16(v)                                                                \
+	do {                                                                   \
+		p[o++] = (unsigned char)((v)&255);                             \
+		p[o++] = (unsigned char)((v) >> 8);                            \
+	} while (0)
 	PUT("RIFF", 4);
 	LE32(36 + data_len);
 	PUT("WAVE", 4);
@@ -241,11 +247,17 @@ static void test_wav(void)
 	CHECK(!wav_parse("ID3\x03junkjunkjunk", 15, &w, &why));
 	CHECK_STR(why, "not a RIFF/WAVE file");
 	n = wav_header(h, 8000, 16, 1, 100, false);
-	h[24] = 0; h[25] = 0; h[26] = 0; h[27] = 0; /* rate 0 */
+	h[24] = 0;
+	h[25] = 0;
+	h[26] = 0;
+	h[27] = 0; /* rate 0 */
 	CHECK(!wav_parse(h, n, &w, &why));
 	/* a chunk length that points past the buffer: no data chunk */
 	n = wav_header(h, 8000, 16, 1, 100, true);
-	h[16] = 0xff; h[17] = 0xff; h[18] = 0xff; h[19] = 0x7f;
+	h[16] = 0xff;
+	h[17] = 0xff;
+	h[18] = 0xff;
+	h[19] = 0x7f;
 	CHECK(!wav_parse(h, n, &w, &why));
 }
 
@@ -261,10 +273,13 @@ static void test_long_header(void)
 	size_t o = 0;
 	memcpy(f, "RIFF\0\0\0\0WAVELIST", 16);
 	o = 16;
-	f[o] = 0x58; f[o + 1] = 0x02; /* 600 bytes of LIST */
+	f[o] = 0x58;
+	f[o + 1] = 0x02; /* 600 bytes of LIST */
 	o += 4 + 600;
-	memcpy(f + o, "fmt \x10\0\0\0\x01\0\x01\0\x40\x1f\0\0"
-		"\x80\x3e\0\0\x02\0\x10\0data\x00\x08\0\0", 32);
+	memcpy(f + o,
+		"fmt \x10\0\0\0\x01\0\x01\0\x40\x1f\0\0"
+		"\x80\x3e\0\0\x02\0\x10\0data\x00\x08\0\0",
+		32);
 	o += 32;
 	struct blob_writer *w;
 	CHECK(blob_writer_new(b, 0, &w, &err) == CV_OK);
@@ -287,12 +302,17 @@ static void test_rows(void)
 	char *err = NULL;
 	CHECK(store_open(&s, path, 0, &err) == CV_OK);
 	struct store_recording r = {
-		.message_id = "m1", .location_id = "L1",
+		.message_id = "m1",
+		.location_id = "L1",
 		.sha256 = "aa00000000000000000000000000000000000000000000000000"
 			  "000000000000",
-		.size = 1234, .content_type = "audio/x-wav",
-		.duration_ms = 5000, .sample_rate = 8000, .channels = 1,
-		.fetched_at = 1000, .source = "api",
+		.size = 1234,
+		.content_type = "audio/x-wav",
+		.duration_ms = 5000,
+		.sample_rate = 8000,
+		.channels = 1,
+		.fetched_at = 1000,
+		.source = "api",
 	};
 	bool added = false;
 	CHECK(store_recording_add(s, &r, &added, &err) == CV_OK && added);
@@ -322,9 +342,9 @@ static void test_rows(void)
 	CHECK_INT(n, 2);
 	store_media_jobs_free(j, n);
 	CHECK(store_media_result(s, "m1", MEDIA_RECORDING, "pending", 100,
-		"404", &err) == CV_OK);
-	CHECK(store_media_result(s, "m1", MEDIA_TRANSCRIPTION, "done", 0,
-		NULL, &err) == CV_OK);
+		      "404", &err) == CV_OK);
+	CHECK(store_media_result(s, "m1", MEDIA_TRANSCRIPTION, "done", 0, NULL,
+		      &err) == CV_OK);
 	CHECK(store_media_due(s, NULL, 50, 10, &j, &n, &err) == CV_OK);
 	CHECK_INT(n, 0);
 	store_media_jobs_free(j, n);
@@ -337,21 +357,23 @@ static void test_rows(void)
 	}
 	store_media_jobs_free(j, n);
 	struct store_media_counts c;
-	CHECK(store_media_counts(s, NULL, MEDIA_RECORDING, &c, &err) ==
-		CV_OK);
+	CHECK(store_media_counts(s, NULL, MEDIA_RECORDING, &c, &err) == CV_OK);
 	CHECK_INT(c.pending, 1);
 
 	/* transcriptions: each distinct body kept once, newest read */
-	CHECK(store_transcription_add(s, "m1", "L1", "{\"a\":1}", 7, 1,
-		"api", &added, &err) == CV_OK && added);
-	CHECK(store_transcription_add(s, "m1", "L1", "{\"a\":1}", 7, 2,
-		"api", &added, &err) == CV_OK && !added);
-	CHECK(store_transcription_add(s, "m1", "L1", "{\"a\":2}", 7, 3,
-		"api", &added, &err) == CV_OK && added);
+	CHECK(store_transcription_add(s, "m1", "L1", "{\"a\":1}", 7, 1, "api",
+		      &added, &err) == CV_OK &&
+		added);
+	CHECK(store_transcription_add(s, "m1", "L1", "{\"a\":1}", 7, 2, "api",
+		      &added, &err) == CV_OK &&
+		!added);
+	CHECK(store_transcription_add(s, "m1", "L1", "{\"a\":2}", 7, 3, "api",
+		      &added, &err) == CV_OK &&
+		added);
 	struct store_transcription t;
 	bool found;
-	CHECK(store_transcription_latest(s, "m1", &t, &found, &err) ==
-		CV_OK && found);
+	CHECK(store_transcription_latest(s, "m1", &t, &found, &err) == CV_OK &&
+		found);
 	CHECK_STR(t.body, "{\"a\":2}");
 	store_transcription_clear(&t);
 
@@ -365,10 +387,9 @@ static void test_rows(void)
 	for (size_t i = 0; i < no; i++)
 		free(orphans[i]);
 	free(orphans);
-	CHECK(store_transcription_latest(s, "m1", &t, &found, &err) ==
-		CV_OK && !found);
-	CHECK(store_media_counts(s, NULL, MEDIA_RECORDING, &c, &err) ==
-		CV_OK);
+	CHECK(store_transcription_latest(s, "m1", &t, &found, &err) == CV_OK &&
+		!found);
+	CHECK(store_media_counts(s, NULL, MEDIA_RECORDING, &c, &err) == CV_OK);
 	CHECK_INT(c.pending, 0);
 	store_close(s);
 	free(path);
@@ -387,9 +408,14 @@ static void add_rec(struct store *s, struct blobstore *b, const char *msg,
 	CHECK(blob_writer_write(w, bytes, strlen(bytes), &err) == CV_OK);
 	CHECK(blob_writer_commit(w, NULL, sha, &size, &err) == CV_OK);
 	struct store_recording r = {
-		.message_id = (char *)msg, .location_id = "L",
-		.sha256 = sha, .size = size, .content_type = "audio/x-wav",
-		.duration_ms = -1, .fetched_at = 1, .source = "api",
+		.message_id = (char *)msg,
+		.location_id = "L",
+		.sha256 = sha,
+		.size = size,
+		.content_type = "audio/x-wav",
+		.duration_ms = -1,
+		.fetched_at = 1,
+		.source = "api",
 	};
 	bool added;
 	CHECK(store_recording_add(s, &r, &added, &err) == CV_OK && added);
@@ -432,16 +458,14 @@ static void test_backup(void)
 	CHECK(f && fputc('X', f) != EOF);
 	if (f)
 		fclose(f);
-	CHECK(media_backup(live, live, out, &n, &bytes, &err) ==
-		CV_EINTEGRITY);
+	CHECK(media_backup(live, live, out, &n, &bytes, &err) == CV_EINTEGRITY);
 	CHECK(err && strstr(err, s2));
 	free(err);
 	err = NULL;
 	CHECK(access(outblobs, F_OK) != 0);
 	/* gone: refused, naming it */
 	CHECK(unlink(p2) == 0);
-	CHECK(media_backup(live, live, out, &n, &bytes, &err) ==
-		CV_ENOTFOUND);
+	CHECK(media_backup(live, live, out, &n, &bytes, &err) == CV_ENOTFOUND);
 	CHECK(err && strstr(err, "purged or erased"));
 	free(err);
 	CHECK(access(outblobs, F_OK) != 0);

@@ -20,29 +20,31 @@ static const struct {
 	{ "minimal", BASE_HEAD "}", NULL },
 	{ "no id", "{\"createdAt\":\"2026-03-02T15:04:05Z\"}", "\"id\"" },
 	{ "null id", "{\"id\":null,\"createdAt\":\"2026-03-02T15:04:05Z\"}",
-	  "\"id\"" },
+		"\"id\"" },
 	{ "empty id", "{\"id\":\"\",\"createdAt\":\"2026-03-02T15:04:05Z\"}",
-	  "\"id\"" },
+		"\"id\"" },
 	{ "numeric id", "{\"id\":42,\"createdAt\":\"2026-03-02T15:04:05Z\"}",
-	  "\"id\": expected string" },
+		"\"id\": expected string" },
 	{ "no createdAt", "{\"id\":\"c1\"}", "\"createdAt\": missing" },
 	{ "null createdAt", "{\"id\":\"c1\",\"createdAt\":null}",
-	  "\"createdAt\"" },
+		"\"createdAt\"" },
 	{ "bad createdAt", "{\"id\":\"c1\",\"createdAt\":\"yesterday\"}",
-	  "\"createdAt\"" },
+		"\"createdAt\"" },
 	{ "Feb 30", "{\"id\":\"c1\",\"createdAt\":\"2026-02-30T00:00:00Z\"}",
-	  "\"createdAt\"" },
+		"\"createdAt\"" },
 	{ "numeric createdAt", "{\"id\":\"c1\",\"createdAt\":1700000000000}",
-	  "\"createdAt\": expected string" },
+		"\"createdAt\": expected string" },
 	{ "all optional null",
-	  BASE_HEAD ",\"agentId\":null,\"contactId\":null,\"fromNumber\":null,"
-		    "\"duration\":null,\"trialCall\":null,\"summary\":null,"
-		    "\"transcript\":null,\"executedCallActions\":null,"
-		    "\"translation\":null,\"extractedData\":null,"
-		    "\"messageId\":null,\"isAgentDeleted\":null}",
-	  NULL },
+		BASE_HEAD
+		",\"agentId\":null,\"contactId\":null,\"fromNumber\":null,"
+		"\"duration\":null,\"trialCall\":null,\"summary\":null,"
+		"\"transcript\":null,\"executedCallActions\":null,"
+		"\"translation\":null,\"extractedData\":null,"
+		"\"messageId\":null,\"isAgentDeleted\":null}",
+		NULL },
 	{ "polymorphic translation and extractedData",
-	  BASE_HEAD ",\"translation\":\"es\",\"extractedData\":[1,2]}", NULL },
+		BASE_HEAD ",\"translation\":\"es\",\"extractedData\":[1,2]}",
+		NULL },
 	{ "unknown fields kept", BASE_HEAD ",\"newField\":{\"x\":1}}", NULL },
 	{ "array", "[1,2]", "expected a JSON object" },
 	{ "string", "\"hello\"", "expected a JSON object" },
@@ -50,18 +52,17 @@ static const struct {
 	{ "truncated", BASE_HEAD ",\"summary\":\"abc", "invalid JSON" },
 	{ "duplicate keys", BASE_HEAD ",\"id\":\"c2\"}", "invalid JSON" },
 	{ "invalid utf-8", BASE_HEAD ",\"summary\":\"\xff\xfe\"}",
-	  "invalid JSON" },
+		"invalid JSON" },
 	{ "huge number", BASE_HEAD ",\"duration\":1e999}", "invalid JSON" },
-	{ "huge integer",
-	  BASE_HEAD ",\"duration\":99999999999999999999999999}",
-	  "invalid JSON" },
+	{ "huge integer", BASE_HEAD ",\"duration\":99999999999999999999999999}",
+		"invalid JSON" },
 	{ "NUL escape", BASE_HEAD ",\"summary\":\"a\\u0000b\"}",
-	  "invalid JSON" },
-	{ "other event type",
-	  BASE_HEAD ",\"type\":\"InboundMessage\"}", "\"type\"" },
+		"invalid JSON" },
+	{ "other event type", BASE_HEAD ",\"type\":\"InboundMessage\"}",
+		"\"type\"" },
 	{ "control char in id",
-	  "{\"id\":\"a\\nb\",\"createdAt\":\"2026-03-02T15:04:05Z\"}",
-	  "\"id\": control character" },
+		"{\"id\":\"a\\nb\",\"createdAt\":\"2026-03-02T15:04:05Z\"}",
+		"\"id\": control character" },
 };
 
 /* Fields of an unexpected type or out of range: the record is kept (its
@@ -70,29 +71,26 @@ static const struct {
 static const struct {
 	const char *name;
 	const char *json;
-	const char *note;   /* substring of the notes */
+	const char *note; /* substring of the notes */
 } noted[] = {
 	{ "duration string", BASE_HEAD ",\"duration\":\"142\"}",
-	  "\"duration\": expected number" },
-	{ "negative duration", BASE_HEAD ",\"duration\":-1}",
-	  "\"duration\"" },
+		"\"duration\": expected number" },
+	{ "negative duration", BASE_HEAD ",\"duration\":-1}", "\"duration\"" },
 	{ "trialCall string", BASE_HEAD ",\"trialCall\":\"no\"}",
-	  "\"trialCall\"" },
+		"\"trialCall\"" },
 	{ "isAgentDeleted number", BASE_HEAD ",\"isAgentDeleted\":0}",
-	  "\"isAgentDeleted\"" },
-	{ "summary number", BASE_HEAD ",\"summary\":5}",
-	  "\"summary\"" },
+		"\"isAgentDeleted\"" },
+	{ "summary number", BASE_HEAD ",\"summary\":5}", "\"summary\"" },
 	{ "transcript object", BASE_HEAD ",\"transcript\":{}}",
-	  "\"transcript\"" },
+		"\"transcript\"" },
 	{ "actions object", BASE_HEAD ",\"executedCallActions\":{}}",
-	  "\"executedCallActions\"" },
+		"\"executedCallActions\"" },
 	{ "action not object", BASE_HEAD ",\"executedCallActions\":[1]}",
-	  "executedCallActions[0]" },
+		"executedCallActions[0]" },
 	{ "actionType number",
-	  BASE_HEAD ",\"executedCallActions\":[{\"actionType\":3}]}",
-	  "\"actionType\"" },
-	{ "agentId array", BASE_HEAD ",\"agentId\":[]}",
-	  "\"agentId\"" },
+		BASE_HEAD ",\"executedCallActions\":[{\"actionType\":3}]}",
+		"\"actionType\"" },
+	{ "agentId array", BASE_HEAD ",\"agentId\":[]}", "\"agentId\"" },
 };
 
 static void test_noted(void)
@@ -105,7 +103,7 @@ static void test_noted(void)
 		CHECK_MSG(rc == CV_OK, "%s: rejected: %s", noted[i].name,
 			reason ? reason : "");
 		CHECK_MSG(rc == CV_OK && c.notes &&
-				strstr(c.notes, noted[i].note),
+				  strstr(c.notes, noted[i].note),
 			"%s: want a note with '%s', got '%s'", noted[i].name,
 			noted[i].note, c.notes ? c.notes : "(none)");
 		CHECK(rc != CV_OK || strstr(c.canonical, "\"id\":\"c1\""));
@@ -145,7 +143,7 @@ static void test_note_bounds(void)
 	buf_finish(&j);
 
 	const char *page = "{\"total\":1e30,\"page\":\"2\",\"pageSize\":-5,"
-		"\"callLogs\":[]}";
+			   "\"callLogs\":[]}";
 	struct calllog_batch b;
 	CHECK(calllog_parse_payload(page, strlen(page), NULL, &b, &reason) ==
 		CV_OK);
@@ -165,11 +163,13 @@ static void test_table(void)
 		if (!rows[i].reject) {
 			CHECK_MSG(rc == CV_OK, "%s: rejected: %s", rows[i].name,
 				reason ? reason : "");
-			CHECK_MSG(rc != CV_OK || !c.notes, "%s: unexpected "
-				"note '%s'", rows[i].name, c.notes);
+			CHECK_MSG(rc != CV_OK || !c.notes,
+				"%s: unexpected "
+				"note '%s'",
+				rows[i].name, c.notes);
 		} else {
 			CHECK_MSG(rc == CV_EPARSE && reason &&
-					strstr(reason, rows[i].reject),
+					  strstr(reason, rows[i].reject),
 				"%s: want reason with '%s', got '%s'",
 				rows[i].name, rows[i].reject,
 				reason ? reason : "(accepted)");
@@ -228,8 +228,7 @@ static void test_webhook_shape(void)
 		"\"actionType\":\"SMS\",\"actionName\":\"S2\"}]}";
 	struct calllog c;
 	char *reason = NULL;
-	CHECK(calllog_parse_one(wh, strlen(wh), "OTHER", &c, &reason) ==
-		CV_OK);
+	CHECK(calllog_parse_one(wh, strlen(wh), "OTHER", &c, &reason) == CV_OK);
 	CHECK_INT(c.shape, CALLLOG_WEBHOOK);
 	CHECK_STR(c.location_id, "L"); /* the record wins over the hint */
 	CHECK_INT(c.agent_deleted, -1);
@@ -272,12 +271,12 @@ static void test_canonical(void)
 
 static void test_scrub(void)
 {
-	static const char in[] =
-		BASE_HEAD ",\"executedCallActions\":[{\"actionId\":\"a\","
-			  "\"actionType\":\"CUSTOM_ACTION\",\"actionName\":\"n\","
-			  "\"actionParameters\":{\"apiDetails\":{\"url\":"
-			  "\"https://x\",\"authenticationValue\":\"sk_live_S3CRET\","
-			  "\"headers\":[{\"key\":\"X-Key\",\"value\":\"H3ADER\"}]}}}]}";
+	static const char in[] = BASE_HEAD
+		",\"executedCallActions\":[{\"actionId\":\"a\","
+		"\"actionType\":\"CUSTOM_ACTION\",\"actionName\":\"n\","
+		"\"actionParameters\":{\"apiDetails\":{\"url\":"
+		"\"https://x\",\"authenticationValue\":\"sk_live_S3CRET\","
+		"\"headers\":[{\"key\":\"X-Key\",\"value\":\"H3ADER\"}]}}}]}";
 	struct calllog c;
 	char *r = NULL;
 	CHECK(calllog_parse_one(in, strlen(in), NULL, &c, &r) == CV_OK);
@@ -326,8 +325,8 @@ static void test_bounds(void)
 static void test_list_payload(void)
 {
 	static const char page[] =
-		"{\"total\":3,\"page\":1,\"pageSize\":50,\"callLogs\":["
-		BASE_HEAD "}, 7, {\"id\":\"c2\"}]}";
+		"{\"total\":3,\"page\":1,\"pageSize\":50,\"callLogs\":[" BASE_HEAD
+		"}, 7, {\"id\":\"c2\"}]}";
 	struct calllog_batch b;
 	char *r = NULL;
 	CHECK(calllog_parse_payload(page, strlen(page), "L", &b, &r) == CV_OK);
@@ -353,7 +352,7 @@ static void test_turns(void)
 		{ "bot:Hello\nhuman:Hi", 2, CALLLOG_BOT, "Hello" },
 		{ "human:  spaced\r\nbot:x", 2, CALLLOG_HUMAN, "spaced" },
 		{ "bot: one\nsecond line\nhuman: h", 2, CALLLOG_BOT,
-		  "one\nsecond line" },
+			"one\nsecond line" },
 		{ "no speaker", 1, CALLLOG_OTHER, "no speaker" },
 		{ "", 0, CALLLOG_OTHER, NULL },
 		{ "bot: a\nbot: b\n\n", 2, CALLLOG_BOT, "a" },

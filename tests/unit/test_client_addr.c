@@ -24,8 +24,8 @@ static void test_normal(void)
 		CHECK_MSG(client_addr_normal(ok[i].in, out), "%s", ok[i].in);
 		CHECK_STR(out, ok[i].out);
 	}
-	static const char *const bad[] = { "", "localhost", "10.0.0", "10.0.0.1/8",
-		"1.2.3.4:80", "256.1.1.1", " 10.0.0.1", "::g" };
+	static const char *const bad[] = { "", "localhost", "10.0.0",
+		"10.0.0.1/8", "1.2.3.4:80", "256.1.1.1", " 10.0.0.1", "::g" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK_MSG(!client_addr_normal(bad[i], out), "'%s'", bad[i]);
 }
@@ -63,8 +63,8 @@ static void test_resolve(void)
 		char out[CLIENT_ADDR_MAX];
 		client_addr_resolve(rows[i].peer, trusted, rows[i].n,
 			rows[i].xff, out);
-		CHECK_MSG(strcmp(out, rows[i].want) == 0, "row %zu: %s, want %s",
-			i, out, rows[i].want);
+		CHECK_MSG(strcmp(out, rows[i].want) == 0,
+			"row %zu: %s, want %s", i, out, rows[i].want);
 	}
 }
 

@@ -15,8 +15,8 @@ static void test_table(void)
 {
 	size_t n = 0;
 	for (const struct console_route *r; (r = console_route(n)); n++) {
-		CHECK_MSG(!strcmp(r->method, "GET") || !strcmp(r->method,
-								  "POST"),
+		CHECK_MSG(!strcmp(r->method, "GET") ||
+				  !strcmp(r->method, "POST"),
 			"%s %s", r->method, r->path);
 		CHECK_MSG(r->path[0] == '/', "%s", r->path);
 		CHECK_MSG(console_owns(r->path) || strstr(r->path, "{id}"),
@@ -31,7 +31,7 @@ static void test_table(void)
 	}
 	CHECK(n > 0 && console_route(n) == NULL);
 	CHECK(console_owns("/api/whatever") && !console_owns("/webhooks/x") &&
-	      !console_owns("/metrics"));
+		!console_owns("/metrics"));
 }
 
 static bool released;
@@ -82,11 +82,10 @@ static void test_unaudited(void)
 		const char *audit;
 		unsigned want;
 	} rows[] = {
-		{ 200, false, "search", 500 },   /* the bug it stops */
-		{ 201, false, "hold add", 500 },
-		{ 200, true, "search", 200 },
-		{ 404, false, "show", 404 },     /* a refusal shows nothing */
-		{ 200, false, NULL, 200 },       /* a route that does not audit */
+		{ 200, false, "search", 500 }, /* the bug it stops */
+		{ 201, false, "hold add", 500 }, { 200, true, "search", 200 },
+		{ 404, false, "show", 404 }, /* a refusal shows nothing */
+		{ 200, false, NULL, 200 },   /* a route that does not audit */
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct console_response res;
@@ -102,7 +101,7 @@ static void test_unaudited(void)
 		if (rows[i].want == 500) {
 			CHECK(res.stream == NULL && released);
 			CHECK(res.body.data &&
-			      strstr(res.body.data, "not audited") != NULL);
+				strstr(res.body.data, "not audited") != NULL);
 		}
 		console_response_finish(&res);
 	}

@@ -25,7 +25,9 @@ static char *field(const char *s, bool last)
 
 static void test_cells(void)
 {
-	static const struct { const char *in, *out; } cases[] = {
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
 		{ "plain", "plain," },
 		{ NULL, "," },
 		{ "a,b", "\"a,b\"," },
@@ -42,8 +44,7 @@ static void test_cells(void)
 	for (size_t i = 0; i < CV_ARRAY_LEN(cases); i++) {
 		char *got = field(cases[i].in, false);
 		CHECK_MSG(!strcmp(got, cases[i].out), "%s -> [%s], want [%s]",
-			cases[i].in ? cases[i].in : "NULL", got,
-			cases[i].out);
+			cases[i].in ? cases[i].in : "NULL", got, cases[i].out);
 		free(got);
 	}
 	char *got = field("end", true);
@@ -52,7 +53,7 @@ static void test_cells(void)
 
 	struct buf b;
 	buf_init(&b);
-	export_csv_id(&b, "15125550123", false);   /* stays text */
+	export_csv_id(&b, "15125550123", false); /* stays text */
 	export_csv_id(&b, "0042", true);
 	CHECK_STR(b.data, "\"'15125550123\",\"'0042\"\r\n");
 	buf_reset(&b);
@@ -79,13 +80,16 @@ static enum cv_err mem_write(void *ctx, const void *p, size_t n)
 static enum cv_err mem_commit(void *ctx, char **errmsg)
 {
 	return ((struct mem *)ctx)->fail
-		? cv_error(errmsg, CV_EIO, "disk full (test)") : CV_OK;
+		       ? cv_error(errmsg, CV_EIO, "disk full (test)")
+		       : CV_OK;
 }
 
 static int64_t export_rows(struct store *s, bool fail, struct mem *m)
 {
 	struct export_opts o = {
-		.format = EXPORT_JSONL, .since_last = "bi", .actor = "t",
+		.format = EXPORT_JSONL,
+		.since_last = "bi",
+		.actor = "t",
 		.detail = "{}",
 	};
 	struct export_out out = { mem_write, mem_commit, m };
@@ -100,14 +104,16 @@ static int64_t export_rows(struct store *s, bool fail, struct mem *m)
 
 static void ingest(struct store *s, const char *id, const char *summary)
 {
-	char *j = xasprintf("{\"id\":\"%s\",\"locationId\":\"L1\","
+	char *j = xasprintf(
+		"{\"id\":\"%s\",\"locationId\":\"L1\","
 		"\"createdAt\":\"2026-06-01T10:00:00.000Z\",\"duration\":5,"
-		"\"summary\":\"%s\"}", id, summary);
+		"\"summary\":\"%s\"}",
+		id, summary);
 	struct ingest_stats st = { 0 };
 	char *err = NULL;
 	CHECK(store_begin(s, &err) == CV_OK);
 	CHECK(ingest_payload(s, SRC_IMPORT, j, strlen(j), NULL, &st, NULL,
-		&err) == CV_OK);
+		      &err) == CV_OK);
 	CHECK(store_commit(s, &err) == CV_OK);
 	free(err);
 	free(j);
@@ -127,7 +133,7 @@ static void test_cursor(void)
 	CHECK_INT(export_rows(s, true, &m), -1);
 	CHECK_INT(export_rows(s, false, &m), 2);
 	CHECK(strstr(m.b.data, "\"operation\":\"new\"") != NULL);
-	CHECK_INT(export_rows(s, false, &m), 0);     /* nothing new */
+	CHECK_INT(export_rows(s, false, &m), 0); /* nothing new */
 	ingest(s, "c2", "two, changed");
 	ingest(s, "c3", "three");
 	CHECK_INT(export_rows(s, true, &m), -1);

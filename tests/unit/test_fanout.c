@@ -13,9 +13,9 @@ enum { SLOTS = 3, SLOT_SIZE = 4096, CHUNKS = 2000 };
 
 struct seen {
 	uint64_t chunks, bytes, bad, tags;
-	uint64_t fail_at;         /* fail on this chunk (1-based), 0 = never */
+	uint64_t fail_at; /* fail on this chunk (1-based), 0 = never */
 	uint64_t calls;
-	int slow;                 /* yield now and then: the ring fills up */
+	int slow; /* yield now and then: the ring fills up */
 };
 
 /* chunk k: n = k % SLOT_SIZE bytes, byte i = (k * 31 + i) & 0xff */
@@ -63,8 +63,8 @@ static uint64_t produce(struct fanout *f, uint64_t from, uint64_t to)
 		for (size_t i = 0; i < n; i++)
 			c[i] = (unsigned char)((k * 31 + i) & 0xff);
 		/* every fifth chunk ends a "file" */
-		fanout_push(f, n, k % 5 == 0 ? (void *)(uintptr_t)(k + 1)
-					     : NULL);
+		fanout_push(f, n,
+			k % 5 == 0 ? (void *)(uintptr_t)(k + 1) : NULL);
 		bytes += n;
 	}
 	return bytes;
@@ -102,7 +102,7 @@ static void test_failure(void)
 	produce(f, 0, 100);
 	CHECK(!fanout_drain(f));
 	CHECK(fanout_failed(f));
-	CHECK_INT(s[0].calls, 7);  /* not called after it failed */
+	CHECK_INT(s[0].calls, 7);    /* not called after it failed */
 	CHECK_INT(s[1].chunks, 100); /* the other lane saw everything */
 	CHECK_INT(s[1].bad, 0);
 	fanout_destroy(f);

@@ -19,7 +19,7 @@ static void test_ratelimit_lines(void)
 		{ "X-RateLimit-Limit-Daily: 200000\r\n", true, 0, 200000 },
 		{ "x-ratelimit-daily-remaining: 199990\r\n", true, 1, 199990 },
 		{ "X-RATELIMIT-INTERVAL-MILLISECONDS:10000\r\n", true, 2,
-		  10000 },
+			10000 },
 		{ "X-RateLimit-Max: 100\r\n", true, 3, 100 },
 		{ "X-RateLimit-Remaining:  0 \r\n", true, 4, 0 },
 		{ "X-RateLimit-Remaining: -1\r\n", false, 4, -1 },
@@ -57,7 +57,7 @@ static void test_ratelimit_reset_headers(void)
 		const char *line;
 		bool ok;
 		unsigned bad;
-		int field;  /* 0 retry_after_ms, 1 daily_reset_ms, 2 max */
+		int field; /* 0 retry_after_ms, 1 daily_reset_ms, 2 max */
 		long long want;
 	} rows[] = {
 		{ "Retry-After: 3\r\n", true, 0, 0, 3000 },
@@ -67,18 +67,18 @@ static void test_ratelimit_reset_headers(void)
 		{ "Retry-After: 1.5\r\n", false, HL_RL_RETRY_AFTER, 0, -1 },
 		/* a date in the past: retry now */
 		{ "Retry-After: Wed, 21 Oct 2015 07:28:00 GMT\r\n", true, 0, 0,
-		  0 },
+			0 },
 		{ "X-RateLimit-Daily-Reset: 3600\r\n", true, 0, 1, 3600000 },
 		{ "x-ratelimit-daily-reset: 0\r\n", true, 0, 1, 0 },
 		/* 1970 as epoch seconds: no daily reset is that far */
 		{ "X-RateLimit-Daily-Reset: 3600000\r\n", false,
-		  HL_RL_DAILY_RESET, 1, -1 },
+			HL_RL_DAILY_RESET, 1, -1 },
 		{ "X-RateLimit-Daily-Reset: tomorrow\r\n", false,
-		  HL_RL_DAILY_RESET, 1, -1 },
+			HL_RL_DAILY_RESET, 1, -1 },
 		{ "X-RateLimit-Max: 100.0\r\n", false, HL_RL_MAX, 2, -1 },
 		{ "X-RateLimit-Max: 1e2\r\n", false, HL_RL_MAX, 2, -1 },
 		{ "X-RateLimit-Max: 1234567890123456789\r\n", false, HL_RL_MAX,
-		  2, -1 },
+			2, -1 },
 	};
 	for (size_t i = 0; i < CV_ARRAY_LEN(rows); i++) {
 		struct hl_ratelimit rl;
@@ -127,17 +127,18 @@ static void test_error_messages(void)
 		const char *want; /* NULL = none */
 	} rows[] = {
 		{ "{\"statusCode\":400,\"message\":\"Bad Request\"}",
-		  "Bad Request" },
+			"Bad Request" },
 		{ "{\"statusCode\":401,\"message\":\"Invalid token: access "
 		  "token is invalid\",\"error\":\"Unauthorized\"}",
-		  "Invalid token: access token is invalid" },
+			"Invalid token: access token is invalid" },
 		{ "{\"statusCode\":422,\"message\":[\"property limit should "
 		  "not exist\",\"pageSize must not be greater than 50\"],"
 		  "\"error\":\"Unprocessable Entity\"}",
-		  "property limit should not exist, pageSize must not be "
-		  "greater than 50" },
+			"property limit should not exist, pageSize must not be "
+			"greater than 50" },
 		{ "{\"statusCode\":422,\"message\":[],\"error\":\"Unprocessable"
-		  " Entity\"}", "Unprocessable Entity" },
+		  " Entity\"}",
+			"Unprocessable Entity" },
 		{ "{\"statusCode\":500}", NULL },
 		{ "<html>Bad gateway</html>", NULL },
 		{ "", NULL },
@@ -222,15 +223,15 @@ static void test_agency_replies(void)
 	CHECK(hljson_token_parse(lt, strlen(lt), &t, &err) == CV_EPARSE);
 	free(err);
 	err = NULL;
-	CHECK(hljson_token_parse_opt(lt, strlen(lt), false, &t, &err) ==
-		CV_OK);
+	CHECK(hljson_token_parse_opt(lt, strlen(lt), false, &t, &err) == CV_OK);
 	CHECK_STR(t.access_token, "eyJl");
 	CHECK(t.refresh_token == NULL && t.company_id == NULL);
 	hljson_token_finish(&t);
-	const char *page = "{\"locations\":[{\"_id\":\"L1\",\"name\":\"a\","
-			   "\"isInstalled\":true},{\"_id\":\"L2\",\"isInstalled\":"
-			   "false},{\"_id\":\"L3\"},{\"name\":\"no id\"}],"
-			   "\"count\":40}";
+	const char *page =
+		"{\"locations\":[{\"_id\":\"L1\",\"name\":\"a\","
+		"\"isInstalled\":true},{\"_id\":\"L2\",\"isInstalled\":"
+		"false},{\"_id\":\"L3\"},{\"name\":\"no id\"}],"
+		"\"count\":40}";
 	struct hljson_installed in;
 	CHECK(hljson_installed_parse(page, strlen(page), &in, NULL) == CV_OK);
 	CHECK_INT(in.count, 40);

@@ -12,8 +12,8 @@
 #include "store/store_holds.h"
 #include "t.h"
 
-#define REC(id, text)                                                      \
-	"{\"id\":\"" id "\",\"locationId\":\"L1\",\"createdAt\":"         \
+#define REC(id, text)                                                          \
+	"{\"id\":\"" id "\",\"locationId\":\"L1\",\"createdAt\":"              \
 	"\"2026-01-05T10:00:00Z\",\"transcript\":\"human: " text "\"}"
 
 /* Change the store behind callvault's back. */
@@ -51,8 +51,10 @@ int main(void)
 	CHECK_STR(filters, "location=L1\n");
 	/* the lines read back: a value may hold '=', a bad line is refused */
 	struct search_filter_arg a[SFK_N];
-	char *copy = NULL, *t = store_hold_filters_text((const char *[SFK_N]){
-		[SFK_AGENT] = "Ann = Bot", [SFK_TZ] = "America/Chicago" });
+	char *copy = NULL,
+	     *t = store_hold_filters_text(
+		     (const char *[SFK_N]){ [SFK_AGENT] = "Ann = Bot",
+			     [SFK_TZ] = "America/Chicago" });
 	CHECK(store_hold_filters_args(t, a, &copy));
 	CHECK(a[SFK_AGENT].p && strcmp(a[SFK_AGENT].p, "Ann = Bot") == 0);
 	CHECK(a[SFK_TZ].p && strcmp(a[SFK_TZ].p, "America/Chicago") == 0);
@@ -63,7 +65,8 @@ int main(void)
 	free(copy);
 	CHECK(!store_hold_filters_args("colour=red\n", a, &copy));
 	free(copy);
-	struct store_hold h = { .matter = "M", .query = "lawyer",
+	struct store_hold h = { .matter = "M",
+		.query = "lawyer",
 		.query_filters = filters };
 	int64_t id = 0;
 	CHECK(store_hold_add(s, &h, "t", &id, NULL) == CV_OK);
@@ -84,8 +87,8 @@ int main(void)
 	CHECK(!store_hold_in_scope(&h, "L2"));
 	struct store_hold two = { .query = "x",
 		.query_filters = "location=L1\nlocation=L3\n" };
-	CHECK(store_hold_in_scope(&two, "L3") && !store_hold_in_scope(&two,
-								"L2"));
+	CHECK(store_hold_in_scope(&two, "L3") &&
+		!store_hold_in_scope(&two, "L2"));
 	/* a hold both ways (query and criteria) is refused */
 	struct store_hold both = h;
 	both.contact_id = "K";

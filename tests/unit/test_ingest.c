@@ -31,8 +31,8 @@ static struct ingest_stats run(struct store *s, enum store_source src,
 	struct ingest_stats st = { 0 };
 	char *err = NULL;
 	CHECK(store_begin(s, &err) == CV_OK);
-	enum cv_err rc = ingest_payload(s, src, bytes, strlen(bytes), NULL,
-		&st, NULL, &err);
+	enum cv_err rc = ingest_payload(s, src, bytes, strlen(bytes), NULL, &st,
+		NULL, &err);
 	CHECK_MSG(rc == CV_OK, "%s", err ? err : "");
 	CHECK(store_commit(s, &err) == CV_OK);
 	free(err);
@@ -76,11 +76,11 @@ int main(void)
 	struct ingest_stats st = run(s, SRC_IMPORT, call_a);
 	CHECK_INT(st.read, 1);
 	CHECK_INT(st.added, 1);
-	st = run(s, SRC_IMPORT, call_a);               /* same bytes */
+	st = run(s, SRC_IMPORT, call_a); /* same bytes */
 	CHECK_INT(st.unchanged, 1);
 	CHECK_INT(st.added + st.updated, 0);
 	CHECK_INT(n_versions(s, "call-a"), 1);
-	st = run(s, SRC_IMPORT, call_a2);              /* changed */
+	st = run(s, SRC_IMPORT, call_a2); /* changed */
 	CHECK_INT(st.updated, 1);
 	CHECK_INT(n_versions(s, "call-a"), 2);
 	char *sum = summary_of(s, "call-a");
@@ -89,10 +89,12 @@ int main(void)
 
 	/* the API's shape: a page of call logs; the API outranks import,
 	 * so its version becomes current */
-	char *page = xasprintf("{\"callLogs\":[%s,"
+	char *page = xasprintf(
+		"{\"callLogs\":[%s,"
 		"{\"id\":\"call-b\",\"agentId\":\"ag1\",\"locationId\":\"L1\","
 		"\"createdAt\":\"2026-06-02T10:00:00.000Z\",\"duration\":5}],"
-		"\"total\":2,\"page\":1,\"pageSize\":50}", call_a);
+		"\"total\":2,\"page\":1,\"pageSize\":50}",
+		call_a);
 	st = run(s, SRC_API, page);
 	free(page);
 	CHECK_INT(st.read, 2);

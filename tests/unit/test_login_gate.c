@@ -16,7 +16,7 @@ struct world {
 	atomic_int recorded;      /* failures "in the store" */
 	atomic_int running, most; /* checks running now, at most */
 	pthread_barrier_t go;
-	const char *user;         /* NULL: a key of each thread's own */
+	const char *user; /* NULL: a key of each thread's own */
 	atomic_int ok, limited, busy;
 };
 
@@ -25,7 +25,8 @@ static bool count(void *arg, const char *key, int64_t *n)
 	struct world *w = arg;
 	/* every failure here is the shared user's or the shared address's */
 	*n = strncmp(key, "user:u", 6) == 0 || strcmp(key, "addr:a") == 0
-		     ? atomic_load(&w->recorded) : 0;
+		     ? atomic_load(&w->recorded)
+		     : 0;
 	return true;
 }
 
@@ -48,8 +49,9 @@ static void *attempt_run(void *arg)
 	enum login_gate_verdict v = login_gate_enter(w->g, keys, 1, count, w);
 	if (v == LOGIN_GATE_OK) {
 		int now = atomic_fetch_add(&w->running, 1) + 1;
-		for (int m = atomic_load(&w->most); now > m &&
-		     !atomic_compare_exchange_weak(&w->most, &m, now);)
+		for (int m = atomic_load(&w->most);
+			now > m &&
+			!atomic_compare_exchange_weak(&w->most, &m, now);)
 			;
 		usleep(20 * 1000); /* the password check */
 		atomic_fetch_sub(&w->running, 1);

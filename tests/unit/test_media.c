@@ -15,8 +15,7 @@
 
 static void test_ladder(void)
 {
-	static const int64_t min[] = { 2, 10, 30, 60, 180, 360, 720, 720,
-		720 };
+	static const int64_t min[] = { 2, 10, 30, 60, 180, 360, 720, 720, 720 };
 	int64_t total = 0;
 	for (int i = 0; i < 9; i++) {
 		CHECK_INT(media_retry_delay(i), min[i] * 60000);
@@ -48,7 +47,8 @@ static void test_ids(void)
 
 static void test_urls(void)
 {
-	struct store_media_job j = { .message_id = "M1", .location_id = "L 1",
+	struct store_media_job j = { .message_id = "M1",
+		.location_id = "L 1",
 		.kind = MEDIA_RECORDING };
 	char *u = media_url("http://127.0.0.1:9", &j);
 	CHECK_STR(u, "http://127.0.0.1:9/conversations/messages/M1/"

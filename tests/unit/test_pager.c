@@ -14,20 +14,20 @@
 #define T0 INT64_C(1735689600000) /* 2025-01-01 */
 
 struct server {
-	const int64_t *t;        /* createdAt of record i (its id is i) */
+	const int64_t *t; /* createdAt of record i (its id is i) */
 	size_t n;
-	int64_t page_size;       /* 0: as asked */
+	int64_t page_size; /* 0: as asked */
 	bool ignore_page;
-	int64_t grain;           /* date filter granularity; 0: exact */
-	int64_t shift;           /* the filter's time zone offset */
-	int total_mode;          /* 0 window, 1 all, 2 absent, 3 capped */
+	int64_t grain;  /* date filter granularity; 0: exact */
+	int64_t shift;  /* the filter's time zone offset */
+	int total_mode; /* 0 window, 1 all, 2 absent, 3 capped */
 	bool newest_first;
-	bool exclusive;          /* startDate < t < endDate */
-	bool clamp_page;         /* a page past the end: the last page */
-	int64_t empty_at;        /* this request (from 1) answers empty */
-	int64_t delete_at;       /* at this request, a call already served
+	bool exclusive;    /* startDate < t < endDate */
+	bool clamp_page;   /* a page past the end: the last page */
+	int64_t empty_at;  /* this request (from 1) answers empty */
+	int64_t delete_at; /* at this request, a call already served
 				    is deleted (the listing shifts) */
-	bool *gone;              /* deleted records */
+	bool *gone;        /* deleted records */
 	int64_t requests;
 };
 
@@ -100,8 +100,8 @@ static size_t key_index(const struct server *s, uint64_t key)
 }
 
 /* Serve one request; recs gets the page, *total the total. */
-static size_t serve(struct server *s, const struct pager_req *r,
-	int64_t asked, struct pager_rec *recs, int64_t *total)
+static size_t serve(struct server *s, const struct pager_req *r, int64_t asked,
+	struct pager_rec *recs, int64_t *total)
 {
 	s->requests++;
 	int64_t lo = r->start - s->shift, hi = r->end - s->shift;
@@ -136,10 +136,10 @@ static size_t serve(struct server *s, const struct pager_req *r,
 		recs[k].created_at = s->t[rec];
 	}
 	free(idx);
-	*total = s->total_mode == 0 ? (int64_t)m
-	       : s->total_mode == 1 ? (int64_t)s->n
-	       : s->total_mode == 2 ? -1
-	       : (int64_t)(m < 100 ? m : 100);
+	*total = s->total_mode == 0   ? (int64_t)m
+		 : s->total_mode == 1 ? (int64_t)s->n
+		 : s->total_mode == 2 ? -1
+				      : (int64_t)(m < 100 ? m : 100);
 	return k;
 }
 
@@ -165,7 +165,7 @@ static enum pager_step run(struct server *s, int64_t start, int64_t end,
 			/* windows complete in time order and tile (with a
 			 * millisecond of overlap) */
 			CHECK_MSG(p->done_start <= last_end &&
-					p->done_start >= last_end - 1,
+					  p->done_start >= last_end - 1,
 				"window %lld.. after %lld",
 				(long long)p->done_start, (long long)last_end);
 			last_end = p->done_end;
@@ -182,15 +182,15 @@ static enum pager_step run(struct server *s, int64_t start, int64_t end,
 
 /* n records spread over [from, from + span), some in the same ms,
  * sorted by time (record i is the i-th oldest) */
-static int64_t *make_times(size_t n, int64_t from, int64_t span,
-	unsigned seed)
+static int64_t *make_times(size_t n, int64_t from, int64_t span, unsigned seed)
 {
 	int64_t *t = calloc(n, sizeof(*t));
 	srand(seed);
 	for (size_t i = 0; i < n; i++)
-		t[i] = (i % 17 == 3 && i) ? t[i - 1]
-			: from + (int64_t)((double)rand() / RAND_MAX *
-				(double)(span - 1));
+		t[i] = (i % 17 == 3 && i)
+			       ? t[i - 1]
+			       : from + (int64_t)((double)rand() / RAND_MAX *
+						  (double)(span - 1));
 	qsort(t, n, sizeof(*t), cmp_time);
 	return t;
 }
@@ -215,19 +215,20 @@ static void scenario(const char *name, struct server base, size_t n,
 	int *seen = calloc(n, sizeof(*seen));
 	struct pager p;
 	int64_t windows;
-	enum pager_step st = run(&s, T0, T0 + span + 4 * DAY, asked, seen,
-		&p, &windows);
+	enum pager_step st = run(&s, T0, T0 + span + 4 * DAY, asked, seen, &p,
+		&windows);
 	CHECK_MSG(st != PAGER_FAILED, "%s: failed: %s", name,
 		p.error ? p.error : "?");
 	CHECK_MSG(pager_done(&p), "%s: not done", name);
 	size_t miss = missing(seen, s.gone, n);
-	CHECK_MSG(miss == 0, "%s: %zu of %zu records never served", name,
-		miss, n);
+	CHECK_MSG(miss == 0, "%s: %zu of %zu records never served", name, miss,
+		n);
 	int64_t per = s.page_size ? s.page_size : asked;
 	double floor = (double)(n + (size_t)per - 1) / (double)per;
-	CHECK_MSG((double)s.requests <= floor * max_ratio + 4, "%s: %lld "
-		  "requests for %zu records (floor %.0f)", name,
-		(long long)s.requests, n, floor);
+	CHECK_MSG((double)s.requests <= floor * max_ratio + 4,
+		"%s: %lld "
+		"requests for %zu records (floor %.0f)",
+		name, (long long)s.requests, n, floor);
 	pager_finish(&p);
 	free(s.gone);
 	free(seen);
@@ -242,40 +243,63 @@ static void test_freedoms(void)
 	scenario("exact, none", exact, 0, 50, 1.0);
 	scenario("exact, large (split)", exact, 30000, 50, 1.05);
 	struct server s;
-	s = exact; s.page_size = 10;
+	s = exact;
+	s.page_size = 10;
 	scenario("server pages by 10", s, 1300, 50, 1.05);
-	s = exact; s.newest_first = true;
+	s = exact;
+	s.newest_first = true;
 	scenario("sort ignored", s, 1300, 50, 1.05);
-	s = exact; s.grain = DAY;
+	s = exact;
+	s.grain = DAY;
 	scenario("whole-day filter", s, 1300, 50, 1.1);
-	s = exact; s.shift = -5 * 3600000;
+	s = exact;
+	s.shift = -5 * 3600000;
 	scenario("time-zone filter", s, 1300, 50, 1.05);
-	s = exact; s.total_mode = 1;
+	s = exact;
+	s.total_mode = 1;
 	scenario("total counts every call", s, 1300, 50, 1.1);
-	s = exact; s.total_mode = 2;
+	s = exact;
+	s.total_mode = 2;
 	scenario("no total", s, 1300, 50, 1.1);
-	s = exact; s.total_mode = 3;
+	s = exact;
+	s.total_mode = 3;
 	scenario("total capped", s, 1300, 50, 1.1);
-	s = exact; s.ignore_page = true;
+	s = exact;
+	s.ignore_page = true;
 	scenario("page ignored (bisection)", s, 1300, 50, 6.0);
-	s.page_size = 10; s.newest_first = true; s.grain = 0;
-	s.shift = 3600000; s.total_mode = 1; s.ignore_page = false;
+	s.page_size = 10;
+	s.newest_first = true;
+	s.grain = 0;
+	s.shift = 3600000;
+	s.total_mode = 1;
+	s.ignore_page = false;
 	scenario("all at once", s, 1300, 50, 1.1);
-	s = exact; s.total_mode = 1; s.page_size = 10;
+	s = exact;
+	s.total_mode = 1;
+	s.page_size = 10;
 	scenario("all calls, large", s, 30000, 50, 1.05);
-	s = exact; s.grain = DAY; s.total_mode = 0;
+	s = exact;
+	s.grain = DAY;
+	s.total_mode = 0;
 	scenario("whole days, large", s, 30000, 50, 1.15);
-	s = exact; s.exclusive = true;
+	s = exact;
+	s.exclusive = true;
 	scenario("exclusive bounds, large (split)", s, 30000, 50, 1.05);
 	s.ignore_page = true;
 	scenario("exclusive bounds, page ignored", s, 1300, 50, 6.0);
-	s = exact; s.page_size = 10; s.empty_at = 2;
+	s = exact;
+	s.page_size = 10;
+	s.empty_at = 2;
 	scenario("a transient empty page 2", s, 1300, 50, 1.1);
-	s = exact; s.delete_at = 3;
+	s = exact;
+	s.delete_at = 3;
 	scenario("a call deleted while paging", s, 1300, 50, 2.2);
-	s = exact; s.clamp_page = true; s.total_mode = 1;
+	s = exact;
+	s.clamp_page = true;
+	s.total_mode = 1;
 	scenario("past the end, the last page again", s, 1300, 50, 1.2);
-	s = exact; s.clamp_page = true;
+	s = exact;
+	s.clamp_page = true;
 	scenario("past the end, exactly 26 pages", s, 1300, 50, 1.2);
 }
 
@@ -286,13 +310,15 @@ static void test_gives_up(void)
 	size_t n = 300;
 	int64_t *t = make_times(n, T0 + DAY, DAY / 2, 7);
 	bool *gone = calloc(n + 1, sizeof(*gone));
-	struct server s = { .t = t, .n = n, .gone = gone, .ignore_page = true,
+	struct server s = { .t = t,
+		.n = n,
+		.gone = gone,
+		.ignore_page = true,
 		.grain = DAY };
 	int *seen = calloc(n, sizeof(*seen));
 	struct pager p;
 	int64_t windows;
-	enum pager_step st = run(&s, T0, T0 + 3 * DAY, 50, seen, &p,
-		&windows);
+	enum pager_step st = run(&s, T0, T0 + 3 * DAY, 50, seen, &p, &windows);
 	CHECK_INT(st, PAGER_FAILED);
 	CHECK(p.error && strstr(p.error, "coarser"));
 	CHECK_MSG(s.requests < 200, "%lld requests", (long long)s.requests);
@@ -324,7 +350,10 @@ static void test_exclusive_boundaries(void)
 	for (int i = 0; i < 7; i++)
 		t[i] = T0 + 1 + i;
 	bool gone[8] = { false };
-	struct server s = { .t = t, .n = 7, .gone = gone, .exclusive = true,
+	struct server s = { .t = t,
+		.n = 7,
+		.gone = gone,
+		.exclusive = true,
 		.ignore_page = true };
 	int seen[7] = { 0 };
 	struct pager p;

@@ -31,8 +31,10 @@ static void build(const char *db, const char *out)
 				m, i, m + 1, 1 + i % 28, i);
 			CHECK(rt_ingest(s, json) == 0);
 		}
-	struct archive_opts o = { .out_dir = out, .through = "2026-06",
-		.actor = "t", .level = 1 };
+	struct archive_opts o = { .out_dir = out,
+		.through = "2026-06",
+		.actor = "t",
+		.level = 1 };
 	CHECK(archive_run(s, &o, NULL, NULL, NULL) == CV_OK);
 	FILE *null = fopen("/dev/null", "w");
 	char *paths[MONTHS];
@@ -103,8 +105,8 @@ static void check_whole_months(const char *db, int *partial, int *gone)
 int main(void)
 {
 	char *dir = rt_tempdir();
-	char *base = xasprintf("%s/base.db", dir), *db = xasprintf("%s/t.db",
-								 dir);
+	char *base = xasprintf("%s/base.db", dir),
+	     *db = xasprintf("%s/t.db", dir);
 	char *out = xasprintf("%s/a", dir);
 	build(base, out);
 	int partial = 0, gone = 0, rounds = rt_under_valgrind() ? 4 : 16;

@@ -42,7 +42,7 @@ struct march {
 	int loc, month;
 	char path[4096], sha[CV_SHA256_HEX];
 	bool verified, present;
-	int covers[N_CALLS];      /* version covered, 0 = not in it */
+	int covers[N_CALLS]; /* version covered, 0 = not in it */
 };
 struct mhold {
 	int contact, loc, agent;  /* -1 = any */
@@ -57,7 +57,7 @@ struct model {
 	int n_arch;
 	struct mhold h[4];
 	int n_holds;
-	int keep[N_LOC];          /* -1 = no policy */
+	int keep[N_LOC];               /* -1 = no policy */
 	int archived_version[N_CALLS]; /* newest in any archive */
 };
 
@@ -96,8 +96,12 @@ static void do_archive(struct store *s, struct model *m, const char *dir,
 	char lname[16], mname[32];
 	snprintf(lname, sizeof(lname), "L%d", loc);
 	snprintf(mname, sizeof(mname), "2026-%02d", month + 1);
-	struct archive_opts o = { .out_dir = dir, .location = lname,
-		.month = mname, .actor = "prop", .level = 1, .now_ms = now };
+	struct archive_opts o = { .out_dir = dir,
+		.location = lname,
+		.month = mname,
+		.actor = "prop",
+		.level = 1,
+		.now_ms = now };
 	struct grab g = { .wrote = false };
 	char *err = NULL;
 	CHECK(archive_run(s, &o, grab_cb, &g, &err) == CV_OK);
@@ -114,7 +118,7 @@ static void do_archive(struct store *s, struct model *m, const char *dir,
 	for (int i = 0; i < N_CALLS; i++) {
 		struct mcall *c = &m->c[i];
 		if (c->loc != loc || c->month != month ||
-		    m->archived_version[i] >= c->version)
+			m->archived_version[i] >= c->version)
 			continue;
 		a->covers[i] = c->version;
 		m->archived_version[i] = c->version;
@@ -129,11 +133,11 @@ static bool held(const struct model *m, int i)
 		if (h->released)
 			continue;
 		if ((h->contact < 0 || h->contact == c->contact) &&
-		    (h->loc < 0 || h->loc == c->loc) &&
-		    (h->agent < 0 || h->agent == c->agent) &&
-		    (h->from_month < 0 || c->month >= h->from_month) &&
-		    (h->to_month < 0 || c->month <= h->to_month) &&
-		    (h->call < 0 || h->call == i))
+			(h->loc < 0 || h->loc == c->loc) &&
+			(h->agent < 0 || h->agent == c->agent) &&
+			(h->from_month < 0 || c->month >= h->from_month) &&
+			(h->to_month < 0 || c->month <= h->to_month) &&
+			(h->call < 0 || h->call == i))
 			return true;
 	}
 	return false;
@@ -209,7 +213,7 @@ static void place_holds(struct store *s, struct model *m)
 		if (chance(30)) {
 			h->released = true;
 			CHECK(store_hold_release(s, id, "prop", "done", NULL) ==
-			      CV_OK);
+				CV_OK);
 		}
 	}
 }
@@ -258,8 +262,8 @@ static void one_round(const char *dir, int round)
 		int n = 0;
 		if (chance(70)) {
 			a->verified = true;
-			CHECK(store_ret_mark_verified(s, a->sha, now, &n, NULL) ==
-			      CV_OK);
+			CHECK(store_ret_mark_verified(s, a->sha, now, &n,
+				      NULL) == CV_OK);
 			CHECK_INT(n, 1);
 		}
 		if (chance(10)) {
@@ -276,7 +280,7 @@ static void one_round(const char *dir, int round)
 	bool was_held[N_CALLS];
 	for (int i = 0; i < N_CALLS; i++) {
 		CHECK(store_hold_is_held(s, m.c[i].id, &was_held[i], NULL) ==
-		      CV_OK);
+			CV_OK);
 		CHECK_MSG(was_held[i] == held(&m, i), "round %d: hold of %s",
 			round, m.c[i].id);
 	}
@@ -300,8 +304,10 @@ static void one_round(const char *dir, int round)
 		bool dead = !present;
 		CHECK(store_tombstoned(s, m.c[i].id, NULL, &dead, NULL) ==
 			CV_OK);
-		CHECK_MSG(dead == !present, "round %d: %s tombstone=%d "
-			"present=%d", round, m.c[i].id, dead, present);
+		CHECK_MSG(dead == !present,
+			"round %d: %s tombstone=%d "
+			"present=%d",
+			round, m.c[i].id, dead, present);
 		if (present && was_held[i]) {
 			/* would it have gone without any hold? */
 			int nh = m.n_holds;
@@ -310,7 +316,8 @@ static void one_round(const char *dir, int round)
 			m.n_holds = nh;
 		}
 		total_kept_unverified += present && !was_held[i] &&
-					 m.archived_version[i] == m.c[i].version;
+					 m.archived_version[i] ==
+						 m.c[i].version;
 	}
 	total_gone += gone;
 	CHECK_INT(st.purged, gone);
@@ -324,7 +331,7 @@ static void one_round(const char *dir, int round)
 		ingest_call(s, &m.c[i]);
 		struct store_call sc;
 		CHECK_MSG(store_get_call(s, m.c[i].id, &sc, NULL) ==
-				CV_ENOTFOUND,
+				  CV_ENOTFOUND,
 			"round %d: %s came back", round, m.c[i].id);
 		store_call_finish(&sc);
 	}

@@ -28,8 +28,10 @@ static void test_sets(void)
 			PERM_SEARCH | PERM_AUDIT_READ },
 		{ "none", "none", 0 },
 		{ "search,export,hold-place,hold-release,audit-read,"
-		  "user-admin", "search,export,hold-place,hold-release,"
-				"audit-read,user-admin", PERM_ALL },
+		  "user-admin",
+			"search,export,hold-place,hold-release,"
+			"audit-read,user-admin",
+			PERM_ALL },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		unsigned p = 99;
@@ -51,7 +53,7 @@ static void test_sets(void)
 	}
 	unsigned p = 0;
 	CHECK(roles_preset("hold-admin", &p) && !(p & PERM_AUDIT_READ) &&
-	      (p & PERM_HOLD_RELEASE));
+		(p & PERM_HOLD_RELEASE));
 	CHECK(roles_preset("admin", &p) && p == PERM_ALL);
 	CHECK(!roles_preset("custom", &p));
 	CHECK_STR(roles_preset_of(PERM_SEARCH | PERM_EXPORT), "exporter");
@@ -65,12 +67,13 @@ static void test_old_roles(void)
 	char *path = xasprintf("%s/old.db", dir);
 	store_before(path, "users: permission sets instead of four roles; "
 			   "users' matters");
-	static const char *const roles[] = { "viewer", "exporter",
-		"hold-admin", "admin" };
+	static const char *const roles[] = { "viewer", "exporter", "hold-admin",
+		"admin" };
 	for (size_t i = 0; i < 4; i++) {
 		char *q = xasprintf("INSERT INTO users(name, role, pw_hash,"
 				    " disabled, created_at) VALUES ('%s',"
-				    " '%s', 'h', 0, 1)", roles[i], roles[i]);
+				    " '%s', 'h', 0, 1)",
+			roles[i], roles[i]);
 		sql(path, q);
 		free(q);
 	}
@@ -82,8 +85,9 @@ static void test_old_roles(void)
 		unsigned want = 0, got = 0;
 		CHECK(store_user_get(s, roles[i], &u, &err) == CV_OK);
 		CHECK(roles_preset(roles[i], &want));
-		CHECK_MSG(u.permissions && roles_parse(u.permissions, &got,
-						   &err), "%s", roles[i]);
+		CHECK_MSG(u.permissions &&
+				  roles_parse(u.permissions, &got, &err),
+			"%s", roles[i]);
 		CHECK_MSG(got == want, "%s: %x, want %x", roles[i], got, want);
 		CHECK_STR(u.role, roles[i]);
 		store_user_finish(&u);
@@ -94,11 +98,12 @@ static void test_old_roles(void)
 	CHECK(store_user_matter(s, "ann", "Doe v. Acme", true, &err) == CV_OK);
 	bool has = false;
 	CHECK(store_user_has_matter(s, "ann", "Doe v. Acme", &has, &err) ==
-		      CV_OK && has);
+			CV_OK &&
+		has);
 	CHECK(store_user_has_matter(s, "ann", "Roe", &has, &err) == CV_OK &&
-	      !has);
+		!has);
 	CHECK(store_user_matter(s, "nobody", "Roe", true, &err) ==
-	      CV_ENOTFOUND);
+		CV_ENOTFOUND);
 	free(err);
 	err = NULL;
 	store_close(s);

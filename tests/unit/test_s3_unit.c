@@ -21,17 +21,17 @@ struct xml_case {
 
 static const struct xml_case xml_cases[] = {
 	{ "<Error><Code>AccessDenied</Code></Error>", "Code", 64, true,
-	  "AccessDenied" },
+		"AccessDenied" },
 	{ "<a><Key>x&amp;y&lt;&gt;&quot;&apos;</Key></a>", "Key", 64, true,
-	  "x&y<>\"'" },
+		"x&y<>\"'" },
 	{ "<Key>a&#47;b&#x2F;c</Key>", "Key", 64, true, "a/b/c" },
-	{ "<Key>a&#233;</Key>", "Key", 64, false, NULL },   /* not ASCII */
-	{ "<Key>a&nbsp;b</Key>", "Key", 64, false, NULL },  /* no DTDs */
+	{ "<Key>a&#233;</Key>", "Key", 64, false, NULL },  /* not ASCII */
+	{ "<Key>a&nbsp;b</Key>", "Key", 64, false, NULL }, /* no DTDs */
 	{ "<Key>a&amp</Key>", "Key", 64, false, NULL },
-	{ "<Key>abcdef</Key>", "Key", 4, false, NULL },     /* too long */
+	{ "<Key>abcdef</Key>", "Key", 4, false, NULL }, /* too long */
 	{ "<Key>abc</Key>", "Key", 4, true, "abc" },
-	{ "<Key>abc", "Key", 64, false, NULL },             /* unclosed */
-	{ "<Key><b>x</b></Key>", "Key", 64, false, NULL },  /* nested */
+	{ "<Key>abc", "Key", 64, false, NULL },            /* unclosed */
+	{ "<Key><b>x</b></Key>", "Key", 64, false, NULL }, /* nested */
 	{ "<KeyMarker>m</KeyMarker><Key>k</Key>", "Key", 64, true, "k" },
 	{ "<Key></Key>", "Key", 64, true, "" },
 	{ "", "Key", 64, false, NULL },
@@ -93,8 +93,11 @@ static void key_files(void)
 	chmod(ak, 0600);
 	chmod(sk, 0640);
 	struct s3_target t = { .endpoint = "http://127.0.0.1:1",
-		.bucket = "bkt", .prefix = "p/", .path_style = true,
-		.access_key_file = ak, .secret_key_file = sk };
+		.bucket = "bkt",
+		.prefix = "p/",
+		.path_style = true,
+		.access_key_file = ak,
+		.secret_key_file = sk };
 	struct s3 *c = NULL;
 	char *err = NULL;
 	CHECK(s3_create(&c, &t, &err) == CV_EINVAL);

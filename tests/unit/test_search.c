@@ -63,8 +63,8 @@ static const struct {
 
 static const struct {
 	const char *q;
-	int pos;           /* expected 1-based error position */
-	const char *says;  /* expected substring of the message */
+	int pos;          /* expected 1-based error position */
+	const char *says; /* expected substring of the message */
 } parse_bad[] = {
 	{ "refund AND", 11, "ends" },
 	{ "refund OR", 10, "right" },
@@ -123,7 +123,7 @@ static void test_parser(void)
 		CHECK_MSG(pos == parse_bad[i].pos, "%s: position %d, want %d",
 			parse_bad[i].q, pos, parse_bad[i].pos);
 		CHECK_MSG(err && strstr(err, parse_bad[i].says) &&
-				strstr(err, "hint"),
+				  strstr(err, "hint"),
 			"%s: message '%s'", parse_bad[i].q, err);
 		free(err);
 		search_plan_finish(&pl);
@@ -166,8 +166,8 @@ static void test_parser(void)
 	search_plan_finish(&pl);
 	CHECK(search_parse("+1 (555) 010-2030 NOT refund", &pl, &pos, &err) ==
 		CV_OK);
-	CHECK(pl.cond && pl.cond->kind == SEARCH_COND_AND &&
-	      pl.cond->n == 2 && pl.cond->n_neg == 1);
+	CHECK(pl.cond && pl.cond->kind == SEARCH_COND_AND && pl.cond->n == 2 &&
+		pl.cond->n_neg == 1);
 	if (pl.cond && pl.cond->n == 2) {
 		const struct search_cond *k = pl.cond->kids;
 		CHECK(k[0].kind == SEARCH_COND_DIGITS);
@@ -232,8 +232,8 @@ static void test_helpers(void)
 		&e));
 
 	size_t *r, nr;
-	char *out = search_render("a \x02hit\x03 b\n\x1b[31m", SEARCH_STYLE_PLAIN,
-		true, &r, &nr);
+	char *out = search_render("a \x02hit\x03 b\n\x1b[31m",
+		SEARCH_STYLE_PLAIN, true, &r, &nr);
 	CHECK_STR(out, "a hit b  [31m");
 	CHECK_INT(nr, 1);
 	CHECK_INT(r[0], 2);
@@ -256,13 +256,21 @@ static void test_helpers(void)
 	CHECK_STR(b.data, "plain,\"a,\"\"b\"\"\nc\",\r\n");
 	/* cells a spreadsheet runs as formulas get a ' inside quotes; so
 	 * does one starting with ', so that removing one ' undoes it */
-	static const struct { const char *in, *out; } cells[] = {
+	static const struct {
+		const char *in, *out;
+	} cells[] = {
 		{ "=HYPERLINK(\"x\")", "\"'=HYPERLINK(\"\"x\"\")\"," },
-		{ "+1", "\"'+1\"," }, { "-2", "\"'-2\"," },
-		{ "@SUM(A1)", "\"'@SUM(A1)\"," }, { "\tx", "\"'\tx\"," },
-		{ "\rx", "\"'\rx\"," }, { "'q", "\"''q\"," },
-		{ "a=b", "a=b," }, { " =x", " =x," }, { "", "," },
-		{ "José", "José," }, { "12", "12," },
+		{ "+1", "\"'+1\"," },
+		{ "-2", "\"'-2\"," },
+		{ "@SUM(A1)", "\"'@SUM(A1)\"," },
+		{ "\tx", "\"'\tx\"," },
+		{ "\rx", "\"'\rx\"," },
+		{ "'q", "\"''q\"," },
+		{ "a=b", "a=b," },
+		{ " =x", " =x," },
+		{ "", "," },
+		{ "José", "José," },
+		{ "12", "12," },
 	};
 	for (size_t i = 0; i < CV_ARRAY_LEN(cells); i++) {
 		buf_reset(&b);
@@ -270,10 +278,14 @@ static void test_helpers(void)
 		CHECK_STR(b.data, cells[i].out);
 	}
 	/* ids and numbers: always quoted; all digits marked as text too */
-	static const struct { const char *in, *out; } ids[] = {
-		{ "c01", "\"c01\"," }, { "+15125550101", "\"'+15125550101\"," },
-		{ "0123", "\"'0123\"," }, { "(512) 555-0102",
-		  "\"(512) 555-0102\"," }, { "1e5", "\"1e5\"," },
+	static const struct {
+		const char *in, *out;
+	} ids[] = {
+		{ "c01", "\"c01\"," },
+		{ "+15125550101", "\"'+15125550101\"," },
+		{ "0123", "\"'0123\"," },
+		{ "(512) 555-0102", "\"(512) 555-0102\"," },
+		{ "1e5", "\"1e5\"," },
 	};
 	for (size_t i = 0; i < CV_ARRAY_LEN(ids); i++) {
 		buf_reset(&b);
@@ -320,12 +332,12 @@ static struct store *load_fixture(const char *path, const char *db)
 
 struct qcase {
 	const char *q;
-	const char *want;     /* ids, space-separated, sorted */
+	const char *want; /* ids, space-separated, sorted */
 	bool literal;
 	const char *from, *to, *tz, *location, *agent, *contact, *number;
 	const char *action;
 	double min_dur, max_dur; /* 0 = unset */
-	int trial;            /* 0 unset, 1 trial, 2 no trial */
+	int trial;               /* 0 unset, 1 trial, 2 no trial */
 };
 
 static const struct qcase cases[] = {
@@ -400,10 +412,15 @@ static const struct qcase cases[] = {
 	{ .q = "\"quoted\", with", .literal = true, .want = "c08" },
 	{ .q = "bot: The refund", .literal = true, .want = "c07" },
 	/* filters, with an empty query and with one */
-	{ .q = "", .from = "2026-03-01", .to = "2026-03-31",
+	{ .q = "",
+		.from = "2026-03-01",
+		.to = "2026-03-31",
 		.want = "c01 c02 c03 c07" },
-	{ .q = "", .from = "2026-03-01", .to = "2026-03-31",
-		.tz = "America/New_York", .want = "c01 c02 c03 c04 c07" },
+	{ .q = "",
+		.from = "2026-03-01",
+		.to = "2026-03-31",
+		.tz = "America/New_York",
+		.want = "c01 c02 c03 c04 c07" },
 	{ .q = "", .from = "2026-03-31T23:59:59Z", .want = "c03 c04" },
 	{ .q = "", .to = "2026-01-05T08:00", .want = "c06" },
 	{ .q = "", .location = "L2", .want = "c03 c04" },
@@ -425,15 +442,15 @@ static const struct qcase cases[] = {
 	{ .q = "refund", .location = "nowhere", .want = "" },
 };
 
-static void ids_of(const struct store_hit *h, size_t n, char *out,
-	size_t cap)
+static void ids_of(const struct store_hit *h, size_t n, char *out, size_t cap)
 {
 	/* sorted, space-separated */
 	char **ids = xcalloc(n + 1, sizeof(*ids));
 	for (size_t i = 0; i < n; i++)
 		ids[i] = h[i].id;
 	for (size_t i = 1; i < n; i++)
-		for (size_t j = i; j > 0 && strcmp(ids[j - 1], ids[j]) > 0; j--) {
+		for (size_t j = i; j > 0 && strcmp(ids[j - 1], ids[j]) > 0;
+			j--) {
 			char *t = ids[j];
 			ids[j] = ids[j - 1];
 			ids[j - 1] = t;
@@ -484,8 +501,10 @@ static void run_case(struct store *s, const struct qcase *c)
 	 * the window and the sort-everything path answer */
 	for (int k = 0; rc == CV_OK && k < 9; k++) {
 		int sort = k % 3, window = k / 3 == 0 ? 0 : k / 3 == 1 ? 1 : 3;
-		struct store_search_opts o = { .plan = &pl, .filter = &f,
-			.sort = (enum store_sort)sort, .limit = 100,
+		struct store_search_opts o = { .plan = &pl,
+			.filter = &f,
+			.sort = (enum store_sort)sort,
+			.limit = 100,
 			.window = window };
 		struct store_hit *h;
 		size_t n;
@@ -497,8 +516,9 @@ static void run_case(struct store *s, const struct qcase *c)
 		ids_of(h, n, got, sizeof(got));
 		CHECK_MSG(strcmp(got, c->want) == 0,
 			"query '%s'%s (sort %d window %d): got '%s', want "
-			"'%s'", c->q, c->literal ? " literal" : "", sort,
-			window, got, c->want);
+			"'%s'",
+			c->q, c->literal ? " literal" : "", sort, window, got,
+			c->want);
 		for (size_t i = 0; i < n; i++)
 			CHECK_MSG(h[i].snippet && *h[i].snippet, "%s: snippet",
 				c->q);
@@ -521,7 +541,8 @@ static struct store_hit *one(struct store *s, const char *q,
 	struct store_hit *h = NULL;
 	*n = 0;
 	if (search_parse(q, &pl, &pos, &err) == CV_OK) {
-		struct store_search_opts o = { .plan = &pl, .sort = sort,
+		struct store_search_opts o = { .plan = &pl,
+			.sort = sort,
 			.limit = 100 };
 		CHECK(store_search(s, &o, &h, n, &err) == CV_OK);
 	}
@@ -559,18 +580,22 @@ static void test_queries(struct store *s)
 		CHECK(strstr(h[i].snippet, "\x02refund\x03") != NULL);
 	store_hits_free(h, n);
 	h = one(s, "4242", STORE_SORT_RELEVANCE, &n);
-	CHECK(n == 1 && strstr(h[0].snippet, "\x02" "4242\x03"));
+	CHECK(n == 1 && strstr(h[0].snippet, "\x02"
+					     "4242\x03"));
 	store_hits_free(h, n);
 	h = one(s, "5550102030", STORE_SORT_RELEVANCE, &n);
-	CHECK(n == 1 && strstr(h[0].snippet, "\x02" "555) 010-2030\x03"));
+	CHECK(n == 1 && strstr(h[0].snippet, "\x02"
+					     "555) 010-2030\x03"));
 	store_hits_free(h, n);
 	/* limit and offset page through */
 	struct search_plan pl;
 	char *err = NULL;
 	int pos;
 	CHECK(search_parse("", &pl, &pos, &err) == CV_OK);
-	struct store_search_opts o = { .plan = &pl, .sort = STORE_SORT_OLDEST,
-		.limit = 3, .offset = 6 };
+	struct store_search_opts o = { .plan = &pl,
+		.sort = STORE_SORT_OLDEST,
+		.limit = 3,
+		.offset = 6 };
 	CHECK(store_search(s, &o, &h, &n, &err) == CV_OK);
 	CHECK_INT(n, 2);
 	store_hits_free(h, n);
@@ -582,8 +607,10 @@ static void test_queries(struct store *s)
 	for (int w = 0; w < 6; w++) {
 		for (int off = 0; off < 4; off++) {
 			struct store_search_opts po = { .plan = &pl,
-				.sort = STORE_SORT_NEWEST, .limit = 1,
-				.offset = off, .window = w };
+				.sort = STORE_SORT_NEWEST,
+				.limit = 1,
+				.offset = off,
+				.window = w };
 			CHECK(store_search(s, &po, &h, &n, &err) == CV_OK);
 			CHECK_MSG(n == 1 && strcmp(h[0].id, want[off]) == 0,
 				"window %d offset %d: %s", w, off,
@@ -594,7 +621,8 @@ static void test_queries(struct store *s)
 	/* relevance ranks at most `pool` matches: the most recently stored
 	 * ones, and says so; with no more matches than that, all of them */
 	struct store_search_opts ao = { .plan = &pl,
-		.sort = STORE_SORT_RELEVANCE, .limit = 100 };
+		.sort = STORE_SORT_RELEVANCE,
+		.limit = 100 };
 	CHECK(store_search(s, &ao, &h, &n, &err) == CV_OK);
 	int64_t rids[4] = { 0 }, among = -1;
 	CHECK_INT(n, 4);
@@ -685,7 +713,8 @@ static void test_queries(struct store *s)
 	mf.trial = 0;
 	mf.has_min_duration = mf.has_max_duration = true;
 	mf.max_duration = 1e9;
-	struct store_search_opts mo = { .plan = &pl, .filter = &mf,
+	struct store_search_opts mo = { .plan = &pl,
+		.filter = &mf,
 		.limit = 10 };
 	for (int sort = 0; sort < 3; sort++) {
 		mo.sort = (enum store_sort)sort;
@@ -741,8 +770,10 @@ static int64_t export_once(struct store *s, enum sink_fault fault,
 	struct sink *sk = sink_open_mem();
 	sink_set_fault(sk, fault);
 	struct export_out out = { mem_put, mem_done, sk };
-	struct export_opts eo = { .format = EXPORT_CSV, .since_last = "job",
-		.actor = "test", .bom = true };
+	struct export_opts eo = { .format = EXPORT_CSV,
+		.since_last = "job",
+		.actor = "test",
+		.bom = true };
 	struct export_result res;
 	char *err = NULL;
 	*rc = export_run(s, &eo, &out, &res, &err);
@@ -770,7 +801,7 @@ static void test_export(struct store *s)
 	/* a good run takes everything, the next nothing */
 	CHECK_INT(export_once(s, SINK_FAULT_NONE, &rc, &out), 8);
 	CHECK(strncmp(out.data, "\xEF\xBB\xBFid,locationId,agentId,agentName,",
-		35) == 0);
+		      35) == 0);
 	CHECK(strstr(out.data, ",summary,updatedAt,operation\r\n") != NULL);
 	CHECK(strstr(out.data, "\r\n\"c05\",\"L1\",\"A2\",Billing Desk,,"
 			       "\"'+447700900123\",2026-02-10T12:00:00.000Z,"
@@ -788,8 +819,8 @@ static void test_export(struct store *s)
 		"\"summary\":\"Changed.\",\"transcript\":\"bot: hi\"}";
 	struct ingest_stats st = { 0 };
 	CHECK(store_begin(s, &err) == CV_OK);
-	CHECK(ingest_payload(s, SRC_IMPORT, changed, strlen(changed), NULL,
-		      &st, NULL, &err) == CV_OK);
+	CHECK(ingest_payload(s, SRC_IMPORT, changed, strlen(changed), NULL, &st,
+		      NULL, &err) == CV_OK);
 	CHECK(store_commit(s, &err) == CV_OK);
 	CHECK_INT(st.updated, 1);
 	/* failing at the rename (fsync for memory) keeps the cursor */
@@ -799,8 +830,8 @@ static void test_export(struct store *s)
 		"{\"id\":\"c77\",\"createdAt\":\"2026-01-01T00:00:00.000Z\","
 		"\"summary\":\"-1 new\",\"transcript\":\"bot: hi\"}";
 	CHECK(store_begin(s, &err) == CV_OK);
-	CHECK(ingest_payload(s, SRC_IMPORT, fresh, strlen(fresh), NULL,
-		      &st, NULL, &err) == CV_OK);
+	CHECK(ingest_payload(s, SRC_IMPORT, fresh, strlen(fresh), NULL, &st,
+		      NULL, &err) == CV_OK);
 	CHECK(store_commit(s, &err) == CV_OK);
 	CHECK_INT(export_once(s, SINK_FAULT_NONE, &rc, &out), 2);
 	CHECK(strstr(out.data, "\r\n\"c02\",") && strstr(out.data, "Changed."));
@@ -831,9 +862,10 @@ static int64_t native_count(const char *db, const char *match)
 	sqlite3_stmt *st;
 	int64_t n = -1;
 	if (sqlite3_open(db, &raw) == SQLITE_OK &&
-	    sqlite3_prepare_v2(raw, "SELECT count(*) FROM calls_fts WHERE "
-				    "calls_fts MATCH ?",
-		    -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_prepare_v2(raw,
+			"SELECT count(*) FROM calls_fts WHERE "
+			"calls_fts MATCH ?",
+			-1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, match, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			n = sqlite3_column_int64(st, 0);
@@ -848,8 +880,8 @@ static void ingest_line(struct store *s, const char *line, bool commit)
 	char *err = NULL;
 	struct ingest_stats st = { 0 };
 	CHECK(store_begin(s, &err) == CV_OK);
-	CHECK(ingest_payload(s, SRC_IMPORT, line, strlen(line), NULL, &st,
-		      NULL, &err) == CV_OK);
+	CHECK(ingest_payload(s, SRC_IMPORT, line, strlen(line), NULL, &st, NULL,
+		      &err) == CV_OK);
 	if (commit)
 		CHECK(store_commit(s, &err) == CV_OK);
 	else
@@ -876,7 +908,8 @@ static void test_prefix_terms(struct store *s, const char *db)
 		int pos;
 		CHECK(search_parse(q, &pl, &pos, &err) == CV_OK);
 		struct store_search_opts o = { .plan = &pl,
-			.sort = STORE_SORT_NEWEST, .limit = 100 };
+			.sort = STORE_SORT_NEWEST,
+			.limit = 100 };
 		int64_t count = -1;
 		CHECK(store_search_count(s, &o, &count, &err) == CV_OK);
 		CHECK_MSG(count == native_count(db, native),
@@ -892,8 +925,8 @@ static void test_prefix_terms(struct store *s, const char *db)
 		char *fts = NULL;
 		free(store_search_sql(s, &o, &fts));
 		bool expanded = fts && !strstr(fts, "*");
-		if (count > 0 && !(prefixes[i][0] >= '0' &&
-				     prefixes[i][0] <= '9'))
+		if (count > 0 &&
+			!(prefixes[i][0] >= '0' && prefixes[i][0] <= '9'))
 			CHECK_MSG(expanded, "%s ran as %s", q, fts);
 		free(fts);
 		search_plan_finish(&pl);
@@ -902,12 +935,14 @@ static void test_prefix_terms(struct store *s, const char *db)
 	}
 	/* rolled back: "zymurgy" is not stored, and the list must not
 	 * think it is when the next call brings it */
-	ingest_line(s, "{\"id\":\"t1\",\"createdAt\":"
-		       "\"2026-01-01T00:00:00Z\",\"summary\":\"zymurgy\"}",
+	ingest_line(s,
+		"{\"id\":\"t1\",\"createdAt\":"
+		"\"2026-01-01T00:00:00Z\",\"summary\":\"zymurgy\"}",
 		false);
-	ingest_line(s, "{\"id\":\"t2\",\"createdAt\":"
-		       "\"2026-01-01T00:00:00Z\",\"summary\":\"zymurgy "
-		       "zymotic\"}",
+	ingest_line(s,
+		"{\"id\":\"t2\",\"createdAt\":"
+		"\"2026-01-01T00:00:00Z\",\"summary\":\"zymurgy "
+		"zymotic\"}",
 		true);
 	CHECK(store_check(s, &err) == CV_OK);
 	CHECK_MSG(native_count(db, "\"zym\" *") == 1, "zym");
@@ -934,10 +969,11 @@ static size_t bm25_agree(const char *db, int64_t floor,
 	sqlite3_stmt *st = NULL;
 	size_t i = 0, same = 0;
 	CHECK(sqlite3_open(db, &raw) == SQLITE_OK);
-	CHECK(sqlite3_prepare_v2(raw, "SELECT rowid FROM calls_fts WHERE "
+	CHECK(sqlite3_prepare_v2(raw,
+		      "SELECT rowid FROM calls_fts WHERE "
 		      "calls_fts MATCH 'refund' AND rowid > ? ORDER BY "
-		      "bm25(calls_fts), rowid DESC", -1, &st, NULL) ==
-	      SQLITE_OK);
+		      "bm25(calls_fts), rowid DESC",
+		      -1, &st, NULL) == SQLITE_OK);
 	sqlite3_bind_int64(st, 1, floor);
 	while (sqlite3_step(st) == SQLITE_ROW && i < n)
 		same += sqlite3_column_int64(st, 0) == h[i++].rid;
@@ -968,9 +1004,11 @@ static void test_relevance(const char *dir)
 			buf_puts(&t, "refund ");
 		if (k == 7 || k == 21 || k == 33)
 			buf_puts(&t, "zebra ");
-		char *line = xasprintf("{\"id\":\"r%02d\",\"createdAt\":"
-				       "\"2026-04-01T10:%02d:00Z\",\"transcript\":"
-				       "\"%s\"}", k, k, t.data);
+		char *line =
+			xasprintf("{\"id\":\"r%02d\",\"createdAt\":"
+				  "\"2026-04-01T10:%02d:00Z\",\"transcript\":"
+				  "\"%s\"}",
+				k, k, t.data);
 		ingest_line(s, line, true);
 		free(line);
 		buf_finish(&t);
@@ -990,7 +1028,9 @@ static void test_relevance(const char *dir)
 	CHECK(search_parse("refund", &one_pl, &one_pos, &err) == CV_OK);
 	int64_t among = 0;
 	struct store_search_opts po = { .plan = &one_pl,
-		.sort = STORE_SORT_RELEVANCE, .limit = 10, .pool = 10,
+		.sort = STORE_SORT_RELEVANCE,
+		.limit = 10,
+		.pool = 10,
 		.ranked_among = &among };
 	CHECK(store_search(s, &po, &h, &n, &err) == CV_OK);
 	CHECK_INT(n, 10);
@@ -1005,8 +1045,8 @@ static void test_relevance(const char *dir)
 	size_t i;
 	for (i = 0; i < 3 && i < n; i++)
 		CHECK_MSG(strcmp(h[i].id, "r07") == 0 ||
-				strcmp(h[i].id, "r21") == 0 ||
-				strcmp(h[i].id, "r33") == 0,
+				  strcmp(h[i].id, "r21") == 0 ||
+				  strcmp(h[i].id, "r33") == 0,
 			"hit %zu is %s", i, h[i].id);
 	/* paging: offset 3 starts where the first page of 3 ended */
 	struct search_plan pl;
@@ -1015,7 +1055,9 @@ static void test_relevance(const char *dir)
 	size_t np = 0;
 	CHECK(search_parse("refund OR zebra", &pl, &pos, &err) == CV_OK);
 	struct store_search_opts o = { .plan = &pl,
-		.sort = STORE_SORT_RELEVANCE, .limit = 5, .offset = 3 };
+		.sort = STORE_SORT_RELEVANCE,
+		.limit = 5,
+		.offset = 3 };
 	CHECK(store_search(s, &o, &p, &np, &err) == CV_OK);
 	CHECK_INT(np, 5);
 	for (i = 0; i < np && n == 40; i++)
@@ -1036,12 +1078,17 @@ static void test_terminal_safe(void)
 		{ "plain caf\xc3\xa9", "plain caf\xc3\xa9" },
 		{ "\x1b]0;OWNED\x07\x1b[2J", "\\x1b]0;OWNED\\x07\\x1b[2J" },
 		{ "a\tb\nc\x7f", "a\\tb\\nc\\x7f" },
-		{ "csi \xc2\x9b" "31m", "csi \\u009B31m" },
-		{ "\xe2\x80\xae" "evil\xe2\x81\xa6" "x\xe2\x81\xa9",
+		{ "csi \xc2\x9b"
+		  "31m",
+			"csi \\u009B31m" },
+		{ "\xe2\x80\xae"
+		  "evil\xe2\x81\xa6"
+		  "x\xe2\x81\xa9",
 			"\\u202Eevil\\u2066x\\u2069" },
 		{ "bad \xc0\x80 \xff", "bad \\xc0\\x80 \\xff" },
 		/* neighbours of the ranges pass */
-		{ "\xc2\xa0\xe2\x80\xa9\xe2\x80\xaf", "\xc2\xa0\xe2\x80\xa9\xe2\x80\xaf" },
+		{ "\xc2\xa0\xe2\x80\xa9\xe2\x80\xaf",
+			"\xc2\xa0\xe2\x80\xa9\xe2\x80\xaf" },
 	};
 	for (size_t i = 0; i < CV_ARRAY_LEN(rows); i++) {
 		char *got = cv_term_safe(rows[i][0], 0);
@@ -1082,10 +1129,11 @@ int main(int argc, char **argv)
 	/* an agent's name, as sync would record it */
 	sqlite3 *raw;
 	CHECK(sqlite3_open(db, &raw) == SQLITE_OK);
-	CHECK(sqlite3_exec(raw, "INSERT INTO agents(location_id, id, name,"
-				" updated_at) VALUES ('L1', 'A2', 'Billing "
-				"Desk', 0), ('L9', 'A3', 'Zed', 0), ('L5',"
-				" 'A3', 'Amy', 0)",
+	CHECK(sqlite3_exec(raw,
+		      "INSERT INTO agents(location_id, id, name,"
+		      " updated_at) VALUES ('L1', 'A2', 'Billing "
+		      "Desk', 0), ('L9', 'A3', 'Zed', 0), ('L5',"
+		      " 'A3', 'Amy', 0)",
 		      NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(raw);
 	char *err = NULL;

@@ -23,18 +23,37 @@ static void test_base64(void)
 		const char *in;
 		long want;
 	} rows[] = {
-		{ "", 0 }, { "QQ==", 1 }, { "QUI=", 2 }, { "QUJD", 3 },
-		{ "QUJDRA==", 4 }, { "QQ=", -1 }, { "Q===", -1 },
-		{ "QQ==QUJD", -1 }, { "QU JD", -1 }, { "QUJ*", -1 },
-		{ "=QUJ", -1 }, { "QUJDREVGR0hJSktMTU5PUFFS", -1 }, /* > cap */
+		{ "", 0 },
+		{ "QQ==", 1 },
+		{ "QUI=", 2 },
+		{ "QUJD", 3 },
+		{ "QUJDRA==", 4 },
+		{ "QQ=", -1 },
+		{ "Q===", -1 },
+		{ "QQ==QUJD", -1 },
+		{ "QU JD", -1 },
+		{ "QUJ*", -1 },
+		{ "=QUJ", -1 },
+		{ "QUJDREVGR0hJSktMTU5PUFFS", -1 }, /* > cap */
 		/* unpadded and URL-safe, as HighLevel's SDK (Node) reads */
-		{ "QQ", 1 }, { "QUI", 2 }, { "QUJDRA", 4 }, { "Q", -1 },
-		{ "QUJDR", -1 }, { "-_-_", 3 }, { "-_8=", 2 }, { "+/+/", 3 },
-		{ "+_+_", -1 }, { "-/", -1 }, /* two alphabets */
+		{ "QQ", 1 },
+		{ "QUI", 2 },
+		{ "QUJDRA", 4 },
+		{ "Q", -1 },
+		{ "QUJDR", -1 },
+		{ "-_-_", 3 },
+		{ "-_8=", 2 },
+		{ "+/+/", 3 },
+		{ "+_+_", -1 },
+		{ "-/", -1 }, /* two alphabets */
 		/* bits past the last byte must be zero: one string per
 		 * byte string */
-		{ "QR==", -1 }, { "QR", -1 }, { "QUJ=", -1 }, { "QUJ", -1 },
-		{ "QUL=", -1 }, { "QUI", 2 },
+		{ "QR==", -1 },
+		{ "QR", -1 },
+		{ "QUJ=", -1 },
+		{ "QUJ", -1 },
+		{ "QUL=", -1 },
+		{ "QUI", 2 },
 	};
 	for (size_t i = 0; i < CV_ARRAY_LEN(rows); i++)
 		CHECK_MSG(sig_base64_decode(rows[i].in, out, sizeof(out)) ==
@@ -96,8 +115,8 @@ static void small_order_r_sig(EVP_PKEY *k, const char *msg, size_t n,
 	unsigned char seed[32], a_bytes[64], pub[32], h[64];
 	size_t len = sizeof(seed);
 	if (EVP_PKEY_get_raw_private_key(k, seed, &len) != 1 ||
-	    (len = sizeof(pub),
-		    EVP_PKEY_get_raw_public_key(k, pub, &len) != 1))
+		(len = sizeof(pub),
+			EVP_PKEY_get_raw_public_key(k, pub, &len) != 1))
 		wt_die("raw key");
 	SHA512(seed, sizeof(seed), a_bytes); /* RFC 8032 5.1.5 */
 	a_bytes[0] &= 248;
@@ -108,17 +127,17 @@ static void small_order_r_sig(EVP_PKEY *k, const char *msg, size_t n,
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned int hl = 0;
 	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha512(), NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, sig, 32) != 1 ||
-	    EVP_DigestUpdate(ctx, pub, 32) != 1 ||
-	    EVP_DigestUpdate(ctx, msg, n) != 1 ||
-	    EVP_DigestFinal_ex(ctx, h, &hl) != 1 || hl != 64)
+		EVP_DigestUpdate(ctx, sig, 32) != 1 ||
+		EVP_DigestUpdate(ctx, pub, 32) != 1 ||
+		EVP_DigestUpdate(ctx, msg, n) != 1 ||
+		EVP_DigestFinal_ex(ctx, h, &hl) != 1 || hl != 64)
 		wt_die("sha512");
 	EVP_MD_CTX_free(ctx);
 	BN_CTX *bc = BN_CTX_new();
 	BIGNUM *l = NULL, *a = BN_lebin2bn(a_bytes, 32, NULL),
 	       *hn = BN_lebin2bn(h, 64, NULL), *s = BN_new();
 	if (!bc || !a || !hn || !s || !BN_hex2bn(&l, ed_order_hex) ||
-	    !BN_mod_mul(s, hn, a, l, bc))
+		!BN_mod_mul(s, hn, a, l, bc))
 		wt_die("bignum");
 	sc_out(s, sig + 32);
 	BN_free(l);
@@ -188,8 +207,11 @@ static void test_ed25519_strict(const char *dir)
 		*p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
 	strcpy(forms[2], good);
 	char *last = &forms[2][gl - 3]; /* 4 spare bits: 64 = 21 * 3 + 1 */
-	*last = (char)(*last == 'A' ? 'B' : *last == 'Q' ? 'R'
-		     : *last == 'g' ? 'h' : *last == 'w' ? 'x' : '?');
+	*last = (char)(*last == 'A'   ? 'B'
+		       : *last == 'Q' ? 'R'
+		       : *last == 'g' ? 'h'
+		       : *last == 'w' ? 'x'
+				      : '?');
 	for (int i = 0; i < 3; i++) {
 		h.ghl = forms[i];
 		CHECK_MSG(sig_verify(v, &h, body, n, &why) ==

@@ -33,7 +33,8 @@ static struct ingest_stats ingest(struct store *s, const char *json,
 	char *err = NULL;
 	CHECK(store_begin(s, &err) == CV_OK);
 	CHECK_MSG(ingest_payload(s, src, json, strlen(json), NULL, &st, NULL,
-			  &err) == CV_OK, "%s", err);
+			  &err) == CV_OK,
+		"%s", err);
 	CHECK(store_commit(s, &err) == CV_OK);
 	free(err);
 	return st;
@@ -51,12 +52,15 @@ static void test_versions(void)
 {
 	struct store *s = open_fresh("v.db");
 	CHECK_INT(store_schema_version(s), store_schema_latest());
-	const char *v1 = "{\"id\":\"c1\",\"createdAt\":\"2026-03-02T15:04:05Z\","
-			 "\"summary\":\"first\",\"transcript\":\"bot: hi\"}";
-	const char *v1b = "{\"summary\":\"first\",\"transcript\":\"bot: hi\","
-			  " \"createdAt\":\"2026-03-02T15:04:05Z\",\"id\":\"c1\"}";
-	const char *v2 = "{\"id\":\"c1\",\"createdAt\":\"2026-03-02T15:04:05Z\","
-			 "\"summary\":\"second\",\"transcript\":\"bot: hi\"}";
+	const char *v1 =
+		"{\"id\":\"c1\",\"createdAt\":\"2026-03-02T15:04:05Z\","
+		"\"summary\":\"first\",\"transcript\":\"bot: hi\"}";
+	const char *v1b =
+		"{\"summary\":\"first\",\"transcript\":\"bot: hi\","
+		" \"createdAt\":\"2026-03-02T15:04:05Z\",\"id\":\"c1\"}";
+	const char *v2 =
+		"{\"id\":\"c1\",\"createdAt\":\"2026-03-02T15:04:05Z\","
+		"\"summary\":\"second\",\"transcript\":\"bot: hi\"}";
 	struct ingest_stats st = ingest(s, v1, SRC_IMPORT);
 	CHECK_INT(st.added, 1);
 	st = ingest(s, v1b, SRC_WEBHOOK); /* same record, other bytes */
@@ -129,8 +133,7 @@ static void test_quarantine_and_secrets(void)
 	cv_sha256_hex(secret, strlen(secret), want);
 	struct version_probe probe = { 0 };
 	char *e2 = NULL;
-	CHECK(store_each_version(s, "s1", probe_version, &probe, &e2) ==
-		CV_OK);
+	CHECK(store_each_version(s, "s1", probe_version, &probe, &e2) == CV_OK);
 	CHECK_STR(probe.raw_sha256, want);
 	CHECK_INT(probe.redacted, 1);
 	CHECK(!probe.raw_kept);
@@ -174,7 +177,8 @@ static void test_audit_chain(void)
 	/* tamper through a second connection, the way an attacker would */
 	char *path = xasprintf("%s/a.db", dir);
 	char *cmd = xasprintf("sqlite3 %s \"UPDATE audit SET actor='mallory'"
-			      " WHERE id=3\"", path);
+			      " WHERE id=3\"",
+		path);
 	CHECK(system(cmd) == 0);
 	{
 		CHECK(store_open(&s, path, 0, &err) == CV_OK);
@@ -284,9 +288,11 @@ static enum cv_err ingest_big(struct store *s, int first, int n)
 			i % 2 ? "human" : "bot", i);
 	enum cv_err rc = store_begin(s, &err);
 	for (int i = first; rc == CV_OK && i < first + n; i++) {
-		char *json = xasprintf("{\"id\":\"big%d\",\"createdAt\":"
-				       "\"2026-03-02T15:04:05Z\",\"transcript\":"
-				       "\"%s\"}", i, t.data);
+		char *json =
+			xasprintf("{\"id\":\"big%d\",\"createdAt\":"
+				  "\"2026-03-02T15:04:05Z\",\"transcript\":"
+				  "\"%s\"}",
+				i, t.data);
 		rc = ingest_payload(s, SRC_IMPORT, json, strlen(json), NULL,
 			&st, NULL, &err);
 		free(json);
@@ -378,12 +384,15 @@ static void test_wal_state(void)
 	off_t big = wal_bytes("ws.db");
 	CHECK_MSG(big > (1 << 20), "wal %lld bytes", (long long)big);
 	store_close(a);
-	CHECK_MSG(wal_bytes("ws.db") == big, "wal %lld bytes, want %lld: "
+	CHECK_MSG(wal_bytes("ws.db") == big,
+		"wal %lld bytes, want %lld: "
 		"emptied under another connection",
 		(long long)wal_bytes("ws.db"), (long long)big);
 	store_close(b);
-	CHECK_MSG(wal_bytes("ws.db") == 0, "wal %lld bytes after the last "
-		"close", (long long)wal_bytes("ws.db"));
+	CHECK_MSG(wal_bytes("ws.db") == 0,
+		"wal %lld bytes after the last "
+		"close",
+		(long long)wal_bytes("ws.db"));
 
 	/* 1,500 calls of ~8 KiB (~21,000 frames: 86 MB of WAL unbounded)
 	 * in commits of 50, from a writer with no automatic checkpoints

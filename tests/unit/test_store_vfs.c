@@ -37,8 +37,8 @@ static sqlite3 *open_db(const char *path, const char *vfs)
 {
 	sqlite3 *db = NULL;
 	CHECK_MSG(sqlite3_open_v2(path, &db,
-			  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs) ==
-			SQLITE_OK,
+			  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+			  vfs) == SQLITE_OK,
 		"open %s: %s", path, db ? sqlite3_errmsg(db) : "no memory");
 	return db;
 }
@@ -56,7 +56,7 @@ static long long scalar(sqlite3 *db, const char *sql)
 	sqlite3_stmt *st = NULL;
 	long long v = -1;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
+		sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	else
 		CHECK_MSG(0, "%s: %s", sql, sqlite3_errmsg(db));
@@ -66,8 +66,8 @@ static long long scalar(sqlite3 *db, const char *sql)
 
 static void copy_file(const char *from, const char *to)
 {
-	int in = open(from, O_RDONLY), out = open(to,
-		O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int in = open(from, O_RDONLY),
+	    out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	CHECK(in >= 0 && out >= 0);
 	char buf[65536];
 	ssize_t n;
@@ -110,8 +110,8 @@ static const char big_tx[] =
 static void check_integrity(sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;
-	CHECK(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st,
-		      NULL) == SQLITE_OK &&
+	CHECK(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) ==
+			SQLITE_OK &&
 		sqlite3_step(st) == SQLITE_ROW);
 	if (st)
 		CHECK_STR((const char *)sqlite3_column_text(st, 0), "ok");
@@ -145,7 +145,8 @@ static void big_transaction_recovers(const char *name, const char *sync)
 	sqlite3 *rec = open_db(copy, NULL);
 	CHECK_MSG(scalar(rec, "SELECT count(*) FROM t") == 2000,
 		"synchronous=%s: a crash right after COMMIT recovers %lld "
-		"rows of 2000", sync, scalar(rec, "SELECT count(*) FROM t"));
+		"rows of 2000",
+		sync, scalar(rec, "SELECT count(*) FROM t"));
 	CHECK_INT(scalar(rec, "SELECT count(*) FROM t WHERE v LIKE"
 			      "'%-again'"),
 		200);
@@ -191,8 +192,7 @@ static void test_rollback_under_another_writer(void)
 	sqlite3 *plain = open_db(path, NULL);
 	CHECK_INT(scalar(plain, "SELECT count(*) FROM t WHERE v LIKE 'B%'"),
 		600);
-	CHECK_INT(scalar(plain, "SELECT count(*) FROM t WHERE k >= 100000"),
-		0);
+	CHECK_INT(scalar(plain, "SELECT count(*) FROM t WHERE k >= 100000"), 0);
 	check_integrity(plain);
 	sqlite3_close(plain);
 	sqlite3_close(b);
@@ -240,8 +240,10 @@ static void test_not_powersafe(void)
 static void *immediate_writer(void *arg)
 {
 	sqlite3 *b = arg;
-	if (sqlite3_exec(b, "BEGIN IMMEDIATE; INSERT INTO t VALUES(9, 'w');"
-			 " COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(b,
+		    "BEGIN IMMEDIATE; INSERT INTO t VALUES(9, 'w');"
+		    " COMMIT",
+		    NULL, NULL, NULL) != SQLITE_OK)
 		sqlite3_exec(b, "ROLLBACK", NULL, NULL, NULL);
 	return NULL;
 }
@@ -260,10 +262,11 @@ static void test_read_then_write_after_commit(void)
 		pthread_t th;
 		exec(a, "BEGIN IMMEDIATE; INSERT INTO t VALUES(1, 'a')");
 		CHECK(pthread_create(&th, NULL, immediate_writer, b) == 0);
-		usleep(3000);   /* b now waits in its busy handler */
+		usleep(3000); /* b now waits in its busy handler */
 		exec(a, "COMMIT");
-		if (sqlite3_exec(a, "BEGIN; SELECT count(*) FROM t;"
-				 " INSERT INTO t VALUES(2, 'r'); COMMIT",
+		if (sqlite3_exec(a,
+			    "BEGIN; SELECT count(*) FROM t;"
+			    " INSERT INTO t VALUES(2, 'r'); COMMIT",
 			    NULL, NULL, NULL) != SQLITE_OK) {
 			busy++;
 			sqlite3_exec(a, "ROLLBACK", NULL, NULL, NULL);

@@ -44,8 +44,8 @@ static char *call_body(const char *id, const char *loc, const char *whid,
 }
 
 /* The REST shape of the same call, as sync pulls it. */
-static char *api_record(const char *id, const char *loc,
-	const char *created, const char *summary)
+static char *api_record(const char *id, const char *loc, const char *created,
+	const char *summary)
 {
 	return xasprintf(
 		"{\"id\":\"%s\",\"locationId\":\"%s\",\"agentId\":\"ag1\","
@@ -78,7 +78,8 @@ static struct ingest_stats feed(struct store *s, const char *json,
 	char *err = NULL;
 	CHECK(store_begin(s, &err) == CV_OK);
 	CHECK_MSG(ingest_payload(s, src, json, strlen(json), NULL, &st, NULL,
-			  &err) == CV_OK, "%s", err);
+			  &err) == CV_OK,
+		"%s", err);
 	CHECK(store_commit(s, &err) == CV_OK);
 	free(err);
 	return st;
@@ -264,12 +265,14 @@ static void grab_cb(const struct archive_outcome *r, void *arg)
 }
 
 /* Archive 2026-01 of location loc and mark it verified; its path. */
-static struct grab archive_jan(struct store *s, const char *loc,
-	int64_t now)
+static struct grab archive_jan(struct store *s, const char *loc, int64_t now)
 {
 	char *out = xasprintf("%s/arch", dir);
-	struct archive_opts o = { .out_dir = out, .location = loc,
-		.month = "2026-01", .actor = "test", .level = 1,
+	struct archive_opts o = { .out_dir = out,
+		.location = loc,
+		.month = "2026-01",
+		.actor = "test",
+		.level = 1,
 		.now_ms = now };
 	struct grab g = { .n = 0 };
 	char *err = NULL;
@@ -278,7 +281,8 @@ static struct grab archive_jan(struct store *s, const char *loc,
 	int n = 0;
 	if (g.n)
 		CHECK(store_ret_mark_verified(s, g.sha, now, &n, NULL) ==
-			CV_OK && n == 1);
+				CV_OK &&
+			n == 1);
 	free(out);
 	return g;
 }
@@ -338,8 +342,8 @@ static void test_disposal_is_final(void)
 	/* its archive, restored */
 	struct restore_stats rs;
 	char *err = NULL;
-	CHECK_MSG(restore_archive(s, g.path, "test", &rs, &err) == CV_OK,
-		"%s", err);
+	CHECK_MSG(restore_archive(s, g.path, "test", &rs, &err) == CV_OK, "%s",
+		err);
 	free(err);
 	CHECK_INT(rs.disposed, 1);
 	CHECK_INT(rs.calls, 0);
@@ -385,8 +389,8 @@ static void test_kept_versions_archived(void)
 	struct store *r = open_new("kept-restored.db");
 	struct restore_stats rs;
 	char *err = NULL;
-	CHECK_MSG(restore_archive(r, g.path, "test", &rs, &err) == CV_OK,
-		"%s", err);
+	CHECK_MSG(restore_archive(r, g.path, "test", &rs, &err) == CV_OK, "%s",
+		err);
 	free(err);
 	CHECK_STR(current(r, "k1"), "signed");
 	struct vlist l = versions(r, "k1");
@@ -415,7 +419,9 @@ static void test_quarantine_retention(void)
 {
 	struct store *s = open_new("quar.db");
 	CHECK_INT(feed(s, "{\"id\":1,\"transcript\":\"bot: secret\"}",
-			  SRC_IMPORT).quarantined, 1);
+			  SRC_IMPORT)
+			  .quarantined,
+		1);
 	CHECK_INT(feed(s, "not json", SRC_WEBHOOK).quarantined, 1);
 	int64_t now = cv_now_ms();
 	int64_t later = now + INT64_C(5) * 31 * 24 * 3600 * 1000;
@@ -429,8 +435,10 @@ static void test_quarantine_retention(void)
 	CHECK_INT(n_quarantined(s), 2);
 	/* a dry run counts, removes nothing */
 	FILE *devnull = fopen("/dev/null", "w");
-	struct purge_opts po = { .actor = "test", .now_ms = later,
-		.dry_run = true, .out = devnull };
+	struct purge_opts po = { .actor = "test",
+		.now_ms = later,
+		.dry_run = true,
+		.out = devnull };
 	struct purge_stats st;
 	CHECK(purge_run(s, &po, &st, NULL) == CV_OK);
 	fclose(devnull);
@@ -439,8 +447,7 @@ static void test_quarantine_retention(void)
 	CHECK_INT(purge(s, later).quarantine, 2);
 	CHECK_INT(n_quarantined(s), 0);
 	int64_t audited = -1;
-	CHECK(store_audit_each(s, NULL, find_purge_q, &audited, NULL) ==
-		CV_OK);
+	CHECK(store_audit_each(s, NULL, find_purge_q, &audited, NULL) == CV_OK);
 	CHECK_INT(audited, 2);
 	store_close(s);
 }

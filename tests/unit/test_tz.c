@@ -14,8 +14,8 @@
 
 static const char *const zones[] = { "America/New_York", "Europe/London",
 	"Australia/Sydney", "Asia/Kolkata", "America/Sao_Paulo",
-	"Pacific/Chatham", "Europe/Dublin", "Africa/Casablanca",
-	"Asia/Tehran", "America/St_Johns", "Pacific/Apia", "Antarctica/Troll",
+	"Pacific/Chatham", "Europe/Dublin", "Africa/Casablanca", "Asia/Tehran",
+	"America/St_Johns", "Pacific/Apia", "Antarctica/Troll",
 	"Australia/Lord_Howe", "America/Santiago", "Europe/Moscow" };
 
 /* glibc's offset at t under TZ=zone (single-threaded: the test's own
@@ -50,12 +50,14 @@ static void offsets_match_glibc(void)
 		for (int64_t t = -631152000; t < 4102444800; t += 61991) {
 			n++;
 			if (tz_offset_at(z, t) != glibc_offset(zones[i], t) &&
-			    !bad++)
+				!bad++)
 				first_bad = t;
 		}
-		CHECK_MSG(bad == 0, "%s: %ld of %ld offsets differ from glibc, "
-				  "first at %lld (%d vs %ld)", zones[i], bad,
-			n, (long long)first_bad, tz_offset_at(z, first_bad),
+		CHECK_MSG(bad == 0,
+			"%s: %ld of %ld offsets differ from glibc, "
+			"first at %lld (%d vs %ld)",
+			zones[i], bad, n, (long long)first_bad,
+			tz_offset_at(z, first_bad),
 			glibc_offset(zones[i], first_bad));
 		tz_free(z);
 	}
@@ -132,7 +134,8 @@ static void *convert(void *arg)
 			strlen(j->zone) };
 		char *err = NULL;
 		if (search_filters_parse(&sf, a, &err) != CV_OK ||
-		    sf.f.from_ms != j->want_from || sf.f.to_ms != j->want_to)
+			sf.f.from_ms != j->want_from ||
+			sf.f.to_ms != j->want_to)
 			j->wrong++;
 		free(err);
 	}
@@ -154,7 +157,7 @@ static void threads_with_different_zones(void)
 	}
 	/* the answers differ between zones, so a mix-up shows */
 	CHECK(jobs[0].want_from != jobs[1].want_from);
-	CHECK_INT(jobs[0].want_from, 1772341200000); /* 05:00Z, EST */
+	CHECK_INT(jobs[0].want_from, 1772341200000);   /* 05:00Z, EST */
 	CHECK_INT(jobs[0].want_to, 1775016000000 - 1); /* 04:00Z, EDT */
 	for (int i = 0; i < N_THREADS; i++)
 		pthread_create(&th[i], NULL, convert, &jobs[i]);

@@ -22,28 +22,37 @@ static void test_iso8601(void)
 	CHECK(cv_parse_iso8601("1970-01-01T00:00:00Z", &ms) && ms == 0);
 	CHECK(cv_parse_iso8601("2026-03-02", &ms) && ms == 1772409600000LL);
 	CHECK(cv_parse_iso8601("2026-03-02T15:04:05.123Z", &ms) &&
-	      ms == 1772463845123LL);
+		ms == 1772463845123LL);
 	/* fractions of any length: the first three digits count */
 	CHECK(cv_parse_iso8601("2026-03-02T15:04:05.1234567Z", &ms) &&
-	      ms == 1772463845123LL);
+		ms == 1772463845123LL);
 	CHECK(cv_parse_iso8601("2026-03-02T15:04:05.1Z", &ms) &&
-	      ms == 1772463845100LL);
+		ms == 1772463845100LL);
 	/* offsets move the instant, with or without a colon */
 	int64_t a, b, c;
 	CHECK(cv_parse_iso8601("2026-03-02T10:04:05-05:00", &a));
 	CHECK(cv_parse_iso8601("2026-03-02T15:04:05Z", &b));
 	CHECK(cv_parse_iso8601("2026-03-02T20:34:05+0530", &c));
 	CHECK(a == b && b == c);
-	CHECK(cv_parse_iso8601("2024-02-29", &ms));       /* a leap day */
-	CHECK(!cv_parse_iso8601("2026-02-29", &ms));      /* not one */
-	CHECK(!cv_parse_iso8601("2100-02-29", &ms));      /* century */
-	CHECK(cv_parse_iso8601("2000-02-29", &ms));       /* 400 years */
+	CHECK(cv_parse_iso8601("2024-02-29", &ms));  /* a leap day */
+	CHECK(!cv_parse_iso8601("2026-02-29", &ms)); /* not one */
+	CHECK(!cv_parse_iso8601("2100-02-29", &ms)); /* century */
+	CHECK(cv_parse_iso8601("2000-02-29", &ms));  /* 400 years */
 	static const char *const bad[] = {
-		"", "2026", "2026-13-01", "2026-00-10", "2026-04-31",
-		"2026-03-02T24:00:00Z", "2026-03-02T12:60Z",
-		"2026-03-02T12:00:00.Z", "2026-03-02T12:00:00+25:00",
-		"2026-03-02T12:00:00Zjunk", "2026-03-02junk", "26-03-02",
-		"2026-3-2", "２０２６-03-02",
+		"",
+		"2026",
+		"2026-13-01",
+		"2026-00-10",
+		"2026-04-31",
+		"2026-03-02T24:00:00Z",
+		"2026-03-02T12:60Z",
+		"2026-03-02T12:00:00.Z",
+		"2026-03-02T12:00:00+25:00",
+		"2026-03-02T12:00:00Zjunk",
+		"2026-03-02junk",
+		"26-03-02",
+		"2026-3-2",
+		"２０２６-03-02",
 	};
 	for (size_t i = 0; i < CV_ARRAY_LEN(bad); i++)
 		CHECK_MSG(!cv_parse_iso8601(bad[i], &ms), "accepted '%s'",
@@ -79,36 +88,36 @@ static void test_unhex(void)
 {
 	unsigned char b[4] = { 0 };
 	CHECK(cv_unhex("00fFa9", 3, b, true) && b[0] == 0 && b[1] == 0xff &&
-	      b[2] == 0xa9);
+		b[2] == 0xa9);
 	CHECK(!cv_unhex("0g", 1, b, true));
 	CHECK(!cv_unhex("g0", 1, b, true));
 	CHECK(!cv_unhex(" 1", 1, b, true));
-	CHECK(!cv_unhex("a", 1, b, true));  /* cut short: its NUL is no digit */
+	CHECK(!cv_unhex("a", 1, b, true)); /* cut short: its NUL is no digit */
 	CHECK(!cv_unhex("", 1, b, true));
 	CHECK(cv_unhex("", 0, b, true));
 	unsigned char d[32];
-	cv_sha256("abc", 3, d);          /* FIPS 180-2's first example */
+	cv_sha256("abc", 3, d); /* FIPS 180-2's first example */
 	CHECK(d[0] == 0xba && d[1] == 0x78 && d[31] == 0xad);
 }
 
 static void test_utf8_and_term(void)
 {
 	CHECK(cv_utf8_valid("José", strlen("José")));
-	CHECK(!cv_utf8_valid("Jos\xe9", 4));         /* Latin-1 */
-	CHECK(!cv_utf8_valid("\xc0\xaf", 2));        /* overlong '/' */
-	CHECK(!cv_utf8_valid("\xed\xa0\x80", 3));    /* a surrogate */
+	CHECK(!cv_utf8_valid("Jos\xe9", 4));          /* Latin-1 */
+	CHECK(!cv_utf8_valid("\xc0\xaf", 2));         /* overlong '/' */
+	CHECK(!cv_utf8_valid("\xed\xa0\x80", 3));     /* a surrogate */
 	CHECK(!cv_utf8_valid("\xf4\x90\x80\x80", 4)); /* past U+10FFFF */
-	CHECK(!cv_utf8_valid("\xe2\x82", 2));        /* cut short */
+	CHECK(!cv_utf8_valid("\xe2\x82", 2));         /* cut short */
 	CHECK(cv_utf8_valid("a\0b", 3));
 	/* past the 32-byte ASCII runs: what follows them is still read */
 	char run[100];
 	for (size_t at = 0; at < 70; at++) {
 		memset(run, 'x', sizeof(run));
 		CHECK(cv_utf8_valid(run, sizeof(run)));
-		run[at] = '\xe9';                   /* a lone Latin-1 byte */
+		run[at] = '\xe9'; /* a lone Latin-1 byte */
 		CHECK(!cv_utf8_valid(run, sizeof(run)));
 		CHECK(cv_utf8_valid(run, at));
-		memcpy(run + at, "\xc3\xa9", 2);   /* é */
+		memcpy(run + at, "\xc3\xa9", 2); /* é */
 		CHECK(cv_utf8_valid(run, sizeof(run)));
 		CHECK(!cv_utf8_valid(run, at + 1)); /* cut short */
 	}
@@ -117,10 +126,12 @@ static void test_utf8_and_term(void)
 	CHECK(s && !strchr(s, '\x1b'));
 	CHECK(s && strstr(s, "\\x1b[31m"));
 	free(s);
-	s = cv_term_safe("a\u202Eevil", 0);   /* right-to-left override */
+	s = cv_term_safe("a\u202Eevil", 0); /* right-to-left override */
 	CHECK(s && strstr(s, "\\u202E") && !strstr(s, "\u202E"));
 	free(s);
-	s = cv_term_safe("csi\xc2\x9b" "2J", 0); /* C1 CSI */
+	s = cv_term_safe("csi\xc2\x9b"
+			 "2J",
+		0); /* C1 CSI */
 	CHECK(s && strstr(s, "\\u009B"));
 	free(s);
 	s = cv_term_safe("line1\nline2", CV_SAFE_NEWLINES);
@@ -156,12 +167,12 @@ static void test_sink(void)
 	}
 	CHECK(sink_open_file(&k, path, 0640, &err) == CV_OK);
 	CHECK(sink_write(k, "hello", 5) == CV_OK);
-	CHECK(access(path, F_OK) != 0);   /* not visible before commit */
+	CHECK(access(path, F_OK) != 0); /* not visible before commit */
 	CHECK(sink_commit(k, &err) == CV_OK);
 	sink_destroy(k);
 	struct stat st;
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640 &&
-	      st.st_size == 5);
+		st.st_size == 5);
 
 	/* bounded reads */
 	char *data;
@@ -177,7 +188,7 @@ static void test_sink(void)
 	/* secrets: first line, trailing blanks trimmed; empty refused */
 	char *sec = xasprintf("%s/secret", dir);
 	CHECK(cv_write_file_atomic(sec, "s3cr3t \t\r\nsecond\n", 17, 0600,
-		&err) == CV_OK);
+		      &err) == CV_OK);
 	CHECK(cv_read_secret(sec, &data, &err) == CV_OK);
 	CHECK_STR(data, "s3cr3t");
 	free(data);
@@ -197,7 +208,7 @@ static void test_buf_and_counts(void)
 	CHECK(b.len == strlen(b.data));
 	CHECK(!strncmp(b.data, "0,1,2,", 6));
 	CHECK(!strcmp(b.data + b.len - 5, "9999,"));
-	buf_append(&b, "\0x", 2);       /* bytes, NUL included */
+	buf_append(&b, "\0x", 2); /* bytes, NUL included */
 	CHECK(b.data[b.len] == '\0' && b.data[b.len - 1] == 'x');
 	char *s = buf_steal(&b);
 	CHECK(b.len == 0);
@@ -206,7 +217,7 @@ static void test_buf_and_counts(void)
 
 	CHECK(cv_count_of(3.0) == 3);
 	CHECK(cv_count_of(-1.0) == -1);
-	CHECK(cv_count_of(0.0 / 0.0) == -1);         /* NaN */
+	CHECK(cv_count_of(0.0 / 0.0) == -1); /* NaN */
 	CHECK(cv_count_of(1e300) == 9007199254740992LL);
 }
 

@@ -43,7 +43,7 @@ static int64_t count_rows(const char *db, const char *where)
 		sqlite3_busy_timeout(h, 5000);
 		sqlite3_stmt *st;
 		if (sqlite3_prepare_v2(h, q, -1, &st, NULL) == SQLITE_OK &&
-		    sqlite3_step(st) == SQLITE_ROW)
+			sqlite3_step(st) == SQLITE_ROW)
 			n = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 	}
@@ -92,7 +92,8 @@ static const char *body(int i)
 {
 	if (!T.body[i])
 		T.body[i] = xasprintf("{\"type\":\"CallvaultTest\","
-				      "\"webhookId\":\"w-%d\",\"n\":%d}", i, i);
+				      "\"webhookId\":\"w-%d\",\"n\":%d}",
+			i, i);
 	return T.body[i];
 }
 
@@ -125,7 +126,9 @@ static struct webhook_queue *open_queue(const char *db, int busy_ms,
 	size_t depth, struct webhook_metrics *m)
 {
 	struct webhook_queue_opts o = {
-		.db_path = db, .busy_ms = busy_ms, .max_batch = 64,
+		.db_path = db,
+		.busy_ms = busy_ms,
+		.max_batch = 64,
 		.max_depth = depth,
 	};
 	struct webhook_queue *q = NULL;
@@ -196,10 +199,10 @@ static void test_locked(void)
 	struct store *other;
 	char *err = NULL;
 	CHECK(store_open(&other, db, 0, &err) == CV_OK);
-	CHECK(store_begin(other, &err) == CV_OK);   /* BEGIN IMMEDIATE */
+	CHECK(store_begin(other, &err) == CV_OK); /* BEGIN IMMEDIATE */
 	struct sub s = { q, 0, 40, 0 };
 	submitter(&s);
-	CHECK(s.refused_now > 0);              /* the queue was full */
+	CHECK(s.refused_now > 0); /* the queue was full */
 	int queued = 40 - s.refused_now;
 	CHECK(wait_done(queued));
 	CHECK_INT(atomic_load(&T.refused), queued); /* none got in */

@@ -38,16 +38,16 @@
 
 #define ANSWER_TIMEOUT_S 10.0
 /* how a genuine webhook failed */
-#define F_CONNECT (-1)  /* no connection */
-#define F_CLOSED (-2)   /* closed without an answer */
-#define F_TIMEOUT (-3)  /* no answer in ANSWER_TIMEOUT_S */
+#define F_CONNECT (-1) /* no connection */
+#define F_CLOSED (-2)  /* closed without an answer */
+#define F_TIMEOUT (-3) /* no answer in ANSWER_TIMEOUT_S */
 
 /* ---- the hostile connections ---- */
 
 struct hostile {
-	int fd;                 /* -1: closed */
+	int fd; /* -1: closed */
 	struct sockaddr_in from;
-	double next;            /* next drip, or reconnect when closed */
+	double next; /* next drip, or reconnect when closed */
 };
 
 static struct {
@@ -69,15 +69,15 @@ static void hostile_connect(int ep, struct hostile *h, double now)
 	struct sockaddr_in to = { .sin_family = AF_INET,
 		.sin_port = htons((uint16_t)atk.port),
 		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		0), one = 1;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0),
+	    one = 1;
 	h->next = now + 1.0;
 	if (fd < 0)
 		return;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&h->from, sizeof(h->from)) != 0 ||
-	    (connect(fd, (struct sockaddr *)&to, sizeof(to)) != 0 &&
-		    errno != EINPROGRESS)) {
+		(connect(fd, (struct sockaddr *)&to, sizeof(to)) != 0 &&
+			errno != EINPROGRESS)) {
 		close(fd);
 		return;
 	}
@@ -175,8 +175,8 @@ static void attack_setup(const char *mode, int n, int port)
 		if (strcmp(mode, "one") == 0)
 			h->from.sin_addr.s_addr = htonl(0x7f000002);
 		else /* 127.1.x.y, y from 1 to 250 */
-			h->from.sin_addr.s_addr = htonl(0x7f010000u |
-				(uint32_t)(i / 250) << 8 |
+			h->from.sin_addr.s_addr = htonl(
+				0x7f010000u | (uint32_t)(i / 250) << 8 |
 				(uint32_t)(i % 250 + 1));
 	}
 }
@@ -188,7 +188,7 @@ struct genuine {
 	size_t len, sent;
 	int fd;
 	double due, done;
-	int status;             /* 0 until answered; < 0 failed (below) */
+	int status; /* 0 until answered; < 0 failed (below) */
 	char head[64];
 	size_t head_len;
 };
@@ -233,8 +233,8 @@ static void genuine_start(int ep, struct genuine *g, int port, double now)
 	struct sockaddr_in to = { .sin_family = AF_INET,
 		.sin_port = htons((uint16_t)port),
 		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		0), one = 1;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0),
+	    one = 1;
 	if (fd < 0 || (connect(fd, (struct sockaddr *)&to, sizeof(to)) != 0 &&
 			      errno != EINPROGRESS)) {
 		if (fd >= 0)
@@ -257,14 +257,14 @@ static void genuine_event(int ep, struct genuine *g, uint32_t events,
 		ssize_t k = send(g->fd, g->wire + g->sent, g->len - g->sent,
 			MSG_NOSIGNAL);
 		if (k < 0 && errno != EAGAIN) {
-			genuine_end(ep, g, g->sent ? F_CLOSED : F_CONNECT,
-				now);
+			genuine_end(ep, g, g->sent ? F_CLOSED : F_CONNECT, now);
 			return;
 		}
 		if (k > 0)
 			g->sent += (size_t)k;
 		if (g->sent == g->len) {
-			struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP,
+			struct epoll_event ev = { .events = EPOLLIN |
+							    EPOLLRDHUP,
 				.data.ptr = g };
 			epoll_ctl(ep, EPOLL_CTL_MOD, g->fd, &ev);
 		}
@@ -280,7 +280,7 @@ static void genuine_event(int ep, struct genuine *g, uint32_t events,
 		g->head[g->head_len] = '\0';
 		int st = 0;
 		if (strstr(g->head, "\r\n") &&
-		    sscanf(g->head, "HTTP/1.%*d %d", &st) == 1) {
+			sscanf(g->head, "HTTP/1.%*d %d", &st) == 1) {
 			genuine_end(ep, g, st, now);
 			return;
 		}
@@ -353,8 +353,7 @@ static void report(const char *mode, int n_atk, struct genuine *g, size_t n,
 		mode, n_atk, n, ok, 100.0 * (double)ok / (double)n,
 		lat[n / 2] * 1e3, lat[(size_t)((double)n * 0.99)] * 1e3,
 		lat[n - 1] * 1e3, by[1], by[2], by[0], by[3], by[4], by[5],
-		secs,
-		atomic_load(&atk.connects), atomic_load(&atk.closed),
+		secs, atomic_load(&atk.connects), atomic_load(&atk.closed),
 		atomic_load(&atk.open));
 	free(lat);
 }
@@ -371,8 +370,8 @@ int main(int argc, char **argv)
 	double rate = atof(argv[3]), secs = atof(argv[4]);
 	const char *mode = argv[5];
 	if (port <= 0 || rate <= 0 || secs <= 0 || n_atk < 0 ||
-	    (strcmp(mode, "none") && strcmp(mode, "one") &&
-		    strcmp(mode, "spread")))
+		(strcmp(mode, "none") && strcmp(mode, "one") &&
+			strcmp(mode, "spread")))
 		wt_die("bad arguments");
 	FILE *f = fopen(argv[1], "r");
 	EVP_PKEY *k = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;

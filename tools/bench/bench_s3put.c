@@ -20,8 +20,10 @@ int main(int argc, char **argv)
 				"ACCESS_KEY_FILE SECRET_KEY_FILE\n");
 		return 2;
 	}
-	struct s3_target t = { .endpoint = argv[1], .bucket = argv[2],
-		.path_style = true, .access_key_file = argv[5],
+	struct s3_target t = { .endpoint = argv[1],
+		.bucket = argv[2],
+		.path_style = true,
+		.access_key_file = argv[5],
 		.secret_key_file = argv[6] };
 	FILE *f = fopen(argv[4], "rb");
 	if (!f) {

@@ -65,7 +65,7 @@ struct req {
 	char *body;
 	size_t len;
 	struct curl_slist *hdrs;
-	char *wire;        /* the whole request, for the raw client */
+	char *wire; /* the whole request, for the raw client */
 	size_t wire_len;
 	double start;
 };
@@ -85,8 +85,9 @@ static char *wire_request(const char *path, int port, const char *sig_hdr,
 			       "Content-Type: application/json\r\n%s\r\n"
 			       "Content-Length: %zu\r\n\r\n%s",
 			       path, port, sig_hdr, len, body)
-		     : asprintf(&w, "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d"
-				     "\r\n\r\n",
+		     : asprintf(&w,
+			       "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d"
+			       "\r\n\r\n",
 			       path, port);
 	if (k < 0)
 		wt_die("asprintf");
@@ -152,7 +153,7 @@ static void start_one(CURLM *m, CURL *h, struct req *r, const char *url,
  */
 struct loop {
 	int ep;
-	long timeout_ms;   /* libcurl's timer; -1 = none */
+	long timeout_ms; /* libcurl's timer; -1 = none */
 };
 
 static int on_socket(CURL *h, curl_socket_t fd, int what, void *user,
@@ -170,7 +171,7 @@ static int on_socket(CURL *h, curl_socket_t fd, int what, void *user,
 	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0u) |
 		    (what & CURL_POLL_OUT ? EPOLLOUT : 0u);
 	if (epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev) != 0 &&
-	    epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+		epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev) != 0)
 		wt_die("epoll_ctl");
 	return 0;
 }
@@ -211,7 +212,8 @@ static size_t curl_send(struct req *r, size_t n, int conc, const char *url,
 	bool post, double *lat)
 {
 	CURLM *m = curl_multi_init();
-	struct loop l = { .ep = epoll_create1(EPOLL_CLOEXEC), .timeout_ms = -1 };
+	struct loop l = { .ep = epoll_create1(EPOLL_CLOEXEC),
+		.timeout_ms = -1 };
 	if (l.ep < 0)
 		wt_die("epoll_create1");
 	curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)conc);
@@ -269,13 +271,13 @@ static size_t curl_send(struct req *r, size_t n, int conc, const char *url,
  */
 struct slot {
 	int fd;
-	struct req *r;          /* in flight, or NULL */
+	struct req *r; /* in flight, or NULL */
 	size_t sent;
-	char head[8192];        /* the answer's header block, as it arrives */
+	char head[8192]; /* the answer's header block, as it arrives */
 	size_t head_len;
-	size_t body_left;       /* after the header block; SIZE_MAX: unknown */
+	size_t body_left; /* after the header block; SIZE_MAX: unknown */
 	int status;
-	bool watch_out;         /* epoll waits for room to write */
+	bool watch_out; /* epoll waits for room to write */
 };
 
 static int connect_port(int port)
@@ -311,8 +313,8 @@ static void slot_write(int ep, struct slot *s)
 	 * is part written (a syscall saved per request otherwise) */
 	bool want_out = s->sent < r->wire_len;
 	if (want_out != s->watch_out) {
-		struct epoll_event ev = {
-			.events = want_out ? EPOLLOUT : EPOLLIN,
+		struct epoll_event ev = { .events = want_out ? EPOLLOUT
+							     : EPOLLIN,
 			.data.ptr = s };
 		if (epoll_ctl(ep, EPOLL_CTL_MOD, s->fd, &ev) != 0)
 			wt_die("epoll_ctl");
@@ -384,8 +386,7 @@ static bool slot_read(struct slot *s)
 	return s->body_left == 0;
 }
 
-static size_t raw_send(struct req *r, size_t n, int conc, int port,
-	double *lat)
+static size_t raw_send(struct req *r, size_t n, int conc, int port, double *lat)
 {
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0)
@@ -450,8 +451,8 @@ static EVP_PKEY *load_key(const char *keyfile)
 	return k;
 }
 
-static int run(bool use_curl, const char *keyfile, int port, size_t n,
-	int conc, const char *path)
+static int run(bool use_curl, const char *keyfile, int port, size_t n, int conc,
+	const char *path)
 {
 	EVP_PKEY *k = load_key(keyfile);
 	if (n == 0 || conc < 1)
@@ -487,9 +488,11 @@ static int run(bool use_curl, const char *keyfile, int port, size_t n,
 		lat[(size_t)((double)n * 0.99)] * 1e3, lat[n - 1] * 1e3);
 	/* its own share of the two cores, signing (done before) excluded */
 	double cpu = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) +
-		(double)(ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
-		(double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) / 1e6 +
-		(double)(ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) / 1e6;
+		     (double)(ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
+		     (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) /
+			     1e6 +
+		     (double)(ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) /
+			     1e6;
 	printf("load generator CPU while sending: %.0f ms = %.0f us/request\n",
 		cpu * 1e3, cpu * 1e6 / (double)n);
 	for (size_t i = 0; i < n; i++) {
@@ -515,8 +518,8 @@ static int fsync_rate(const char *dir, double secs)
 	double t0 = wt_now_s();
 	while (wt_now_s() - t0 < secs) {
 		if (pwrite(fd, block, sizeof(block), (off_t)(n % 256) * 4096) !=
-			    (ssize_t)sizeof(block) ||
-		    fdatasync(fd) != 0)
+				(ssize_t)sizeof(block) ||
+			fdatasync(fd) != 0)
 			wt_die("write/fdatasync");
 		n++;
 	}
@@ -591,8 +594,8 @@ static size_t count(const char *s)
 	errno = 0;
 	unsigned long long v = strtoull(s, &end, 10);
 	return errno || end == s || *end || *s == '-' || v > SIZE_MAX / 64
-		? 0
-		: (size_t)v;
+		       ? 0
+		       : (size_t)v;
 }
 
 int main(int argc, char **argv)
@@ -615,9 +618,10 @@ int main(int argc, char **argv)
 	else if (argc == 4 && strcmp(argv[1], "verify") == 0)
 		rc = verify_rate(argv[2], count(argv[3]));
 	if (rc == 2)
-		fprintf(stderr, "usage: bench_webhook keygen DIR | run [--curl] KEY "
-				"PORT N CONCURRENCY [PATH] | fsync DIR "
-				"SECONDS | verify KEY N\n");
+		fprintf(stderr,
+			"usage: bench_webhook keygen DIR | run [--curl] KEY "
+			"PORT N CONCURRENCY [PATH] | fsync DIR "
+			"SECONDS | verify KEY N\n");
 	curl_global_cleanup();
 	return rc;
 }

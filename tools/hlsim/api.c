@@ -33,9 +33,9 @@ struct req {
 /* What to answer. */
 struct reply {
 	int status;
-	char *body;            /* malloc'd */
-	bool truncate;         /* send part of it, then close */
-	bool reset;            /* close without an answer */
+	char *body;               /* malloc'd */
+	bool truncate;            /* send part of it, then close */
+	bool reset;               /* close without an answer */
 	const char *content_type; /* default application/json */
 	const char *disposition;  /* Content-Disposition, or NULL */
 	struct media_stream *wav; /* a recording to stream (media.h) */
@@ -121,7 +121,7 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind,
 	(void)kind;
 	for (int i = 0; i < a->n; i++)
 		if (!strcmp(a->k[i], key))
-			return MHD_YES;  /* the first occurrence wins */
+			return MHD_YES; /* the first occurrence wins */
 	if (a->n == MAX_ARGS) {
 		a->overflow = true;
 		return MHD_NO;
@@ -182,8 +182,10 @@ static int int_arg(const struct args *a, const char *name, int lo, int hi,
 	if (!s)
 		return dflt;
 	if (!parse_num(s, &v)) {
-		msgf(msgs, "%s must be a number conforming to the specified "
-			"constraints", name);
+		msgf(msgs,
+			"%s must be a number conforming to the specified "
+			"constraints",
+			name);
 		return dflt;
 	}
 	if (v < lo) {
@@ -222,8 +224,8 @@ static int enum_arg(const struct args *a, const char *name,
 	return -1;
 }
 
-static const char *const ACTION_TYPES[] = { "CALL_TRANSFER",
-	"DATA_EXTRACTION", "IN_CALL_DATA_EXTRACTION", "WORKFLOW_TRIGGER", "SMS",
+static const char *const ACTION_TYPES[] = { "CALL_TRANSFER", "DATA_EXTRACTION",
+	"IN_CALL_DATA_EXTRACTION", "WORKFLOW_TRIGGER", "SMS",
 	"APPOINTMENT_BOOKING", "CUSTOM_ACTION", "KNOWLEDGE_BASE" };
 
 static void check_action_types(const char *s, json_t *msgs)
@@ -231,7 +233,7 @@ static void check_action_types(const char *s, json_t *msgs)
 	char *copy = xstrdup(s), *save = NULL;
 	bool bad = !*s;
 	for (char *t = strtok_r(copy, ",", &save); t && !bad;
-	     t = strtok_r(NULL, ",", &save)) {
+		t = strtok_r(NULL, ",", &save)) {
 		bool ok = false;
 		for (size_t i = 0; i < CV_ARRAY_LEN(ACTION_TYPES); i++)
 			ok = ok || !strcmp(t, ACTION_TYPES[i]);
@@ -239,11 +241,13 @@ static void check_action_types(const char *s, json_t *msgs)
 	}
 	free(copy);
 	if (bad)
-		json_array_append_new(msgs, json_string("each value in "
-			"actionType must be one of the following values: "
-			"CALL_TRANSFER, DATA_EXTRACTION, IN_CALL_DATA_EXTRACTION, "
-			"WORKFLOW_TRIGGER, SMS, APPOINTMENT_BOOKING, "
-			"CUSTOM_ACTION, KNOWLEDGE_BASE"));
+		json_array_append_new(msgs,
+			json_string(
+				"each value in "
+				"actionType must be one of the following values: "
+				"CALL_TRANSFER, DATA_EXTRACTION, IN_CALL_DATA_EXTRACTION, "
+				"WORKFLOW_TRIGGER, SMS, APPOINTMENT_BOOKING, "
+				"CUSTOM_ACTION, KNOWLEDGE_BASE"));
 }
 
 static void check_location(const struct args *a, json_t *msgs)
@@ -262,19 +266,24 @@ static void check_dates(const struct args *a, struct sim_filter *f,
 	if (!s && !e)
 		return;
 	if (!s || !e) {
-		json_array_append_new(msgs, json_string(
-			"startDate and endDate must be provided together"));
+		json_array_append_new(msgs,
+			json_string(
+				"startDate and endDate must be provided together"));
 		return;
 	}
 	bool ok = true;
 	if (!parse_num(s, &sv)) {
-		msgf(msgs, "%s must be a number conforming to the specified "
-			"constraints", "startDate");
+		msgf(msgs,
+			"%s must be a number conforming to the specified "
+			"constraints",
+			"startDate");
 		ok = false;
 	}
 	if (!parse_num(e, &ev)) {
-		msgf(msgs, "%s must be a number conforming to the specified "
-			"constraints", "endDate");
+		msgf(msgs,
+			"%s must be a number conforming to the specified "
+			"constraints",
+			"endDate");
 		ok = false;
 	}
 	if (ok && sv >= ev) {
@@ -299,7 +308,7 @@ static void quirk_range(const struct quirks *q, struct sim_filter *f)
 struct ctx {
 	struct hlsim *h;
 	const struct args *a;
-	int loc;               /* the token's location */
+	int loc; /* the token's location */
 	int64_t now;
 	struct reply *r;
 };
@@ -320,9 +329,10 @@ static void page_body(struct ctx *c, const struct sim_filter *f, int page,
 	size_t from = (size_t)(serve_page - 1) * (size_t)page_size;
 	if (!faults_roll(fl, F_EMPTY))
 		for (size_t k = from; k < n && k < from + (size_t)page_size;
-		     k++)
-			json_array_append_new(arr, quirks_call(qk,
-				simdata_serve(sd, idx[k], c->now)));
+			k++)
+			json_array_append_new(arr,
+				quirks_call(qk,
+					simdata_serve(sd, idx[k], c->now)));
 	free(idx);
 	json_int_t total = (json_int_t)n;
 	if (qk->total_all) {
@@ -332,15 +342,18 @@ static void page_body(struct ctx *c, const struct sim_filter *f, int page,
 		total = (json_int_t)n;
 	}
 	if (faults_roll(fl, F_DRIFT))
-		total += sim_range(&fl->rng, 0, 1) ? sim_range(&fl->rng, 1, 5)
-			: -sim_range(&fl->rng, 1, total < 5 ? total : 5);
+		total += sim_range(&fl->rng, 0, 1)
+				 ? sim_range(&fl->rng, 1, 5)
+				 : -sim_range(&fl->rng, 1,
+					   total < 5 ? total : 5);
 	int echo = page;
 	if (faults_roll(fl, F_NOECHO))
 		echo = page > 1 ? 1 : page + 1;
 	c->r->status = 200;
 	c->r->body = dump_free(json_pack("{s:I,s:i,s:o,s:o}", "total", total,
-		"page", echo, "pageSize", quirks_echo(qk, asked, page_size,
-			json_array_size(arr)), "callLogs", arr));
+		"page", echo, "pageSize",
+		quirks_echo(qk, asked, page_size, json_array_size(arr)),
+		"callLogs", arr));
 }
 
 static void route_call_logs(struct ctx *c)
@@ -379,7 +392,7 @@ static void route_call_logs(struct ctx *c)
 	json_decref(msgs);
 	f.call_type = ct + 1;
 	f.sort_by = sb < 0 ? 0 : sb;
-	f.ascend = sb >= 0 && so == 0;  /* default: newest first */
+	f.ascend = sb >= 0 && so == 0; /* default: newest first */
 	if (c->h->quirks.ignore_sort) {
 		f.sort_by = 0;
 		f.ascend = false;
@@ -405,16 +418,16 @@ static void route_call_log(struct ctx *c, const char *id)
 		return;
 	}
 	c->r->status = 200;
-	json_t *call = quirks_call(&c->h->quirks, simdata_serve(c->h->sd,
-		(size_t)i, c->now));
+	json_t *call = quirks_call(&c->h->quirks,
+		simdata_serve(c->h->sd, (size_t)i, c->now));
 	c->r->body = json_dumps(call, JSON_COMPACT);
 	json_decref(call);
 }
 
 static void route_agents(struct ctx *c)
 {
-	static const char *const allowed[] = { "locationId", "page",
-		"pageSize", "query" };
+	static const char *const allowed[] = { "locationId", "page", "pageSize",
+		"query" };
 	json_t *msgs = json_array();
 	check_unknown(c->a, allowed, CV_ARRAY_LEN(allowed), msgs);
 	check_location(c->a, msgs);
@@ -427,23 +440,22 @@ static void route_agents(struct ctx *c)
 	json_decref(msgs);
 	switch (c->h->quirks.agents) {
 	case AGENTS_SCOPE:
-		set_error(c->r, 401, "The token is not authorized for this "
-				     "scope.");
+		set_error(c->r, 401,
+			"The token is not authorized for this "
+			"scope.");
 		return;
-	case AGENTS_5XX:
-		set_error(c->r, 500, "Internal server error");
-		return;
+	case AGENTS_5XX: set_error(c->r, 500, "Internal server error"); return;
 	case AGENTS_SCHEMA:
 		/* the spec's own example fails its schema: an action
 		 * without `id`, and most required fields missing */
 		c->r->status = 200;
-		c->r->body = xstrdup("{\"total\":1,\"page\":1,\"pageSize\":"
+		c->r->body = xstrdup(
+			"{\"total\":1,\"page\":1,\"pageSize\":"
 			"10,\"agents\":[{\"id\":\"66e0aa11bb22cc33dd44ee55\","
 			"\"agentName\":\"Front desk\",\"actions\":[{"
 			"\"actionType\":\"SMS\",\"name\":\"Send link\"}]}]}");
 		return;
-	case AGENTS_OK:
-		break;
+	case AGENTS_OK: break;
 	}
 	const char *q = arg(c->a, "query");
 	struct sim_location *l = &c->h->sd->locs[c->loc];
@@ -451,12 +463,11 @@ static void route_agents(struct ctx *c)
 	int total = 0;
 	for (int j = 0; j < l->n_agents; j++) {
 		struct sim_agent *ag = &l->agents[j];
-		const char *name = json_string_value(json_object_get(ag->obj,
-			"agentName"));
+		const char *name = json_string_value(
+			json_object_get(ag->obj, "agentName"));
 		if (ag->deleted || (q && *q && !strcasestr(name, q)))
 			continue;
-		if (total >= (page - 1) * page_size &&
-		    total < page * page_size)
+		if (total >= (page - 1) * page_size && total < page * page_size)
 			json_array_append(arr, ag->obj);
 		total++;
 	}
@@ -504,25 +515,24 @@ static bool check_version(struct MHD_Connection *conn, struct reply *r)
 /* The bearer token of a request, or NULL. */
 static const char *bearer(struct MHD_Connection *conn)
 {
-	const char *authz = MHD_lookup_connection_value(conn,
-		MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		MHD_HTTP_HEADER_AUTHORIZATION);
 	return authz && !strncasecmp(authz, "Bearer ", 7) ? authz + 7 : NULL;
 }
 
 /* Count the request against its buckets; false (and a 429) when over. */
-static bool rate_limit(struct hlsim *h, const char *key,
-	enum auth_kind kind, int loc, int64_t now, struct reply *r)
+static bool rate_limit(struct hlsim *h, const char *key, enum auth_kind kind,
+	int loc, int64_t now, struct reply *r)
 {
 	char bkey[64], dkey[64];
 	snprintf(bkey, sizeof(bkey), "%s@%d", key, loc);
-	snprintf(dkey, sizeof(dkey), "%s@%d", kind == AUTH_PIT ? "pits" :
-		"app", loc);
-	ratelimit_hit(h->rl, bkey, dkey, cv_mono_ms(), now / 86400000,
-		&r->rl);
+	snprintf(dkey, sizeof(dkey), "%s@%d", kind == AUTH_PIT ? "pits" : "app",
+		loc);
+	ratelimit_hit(h->rl, bkey, dkey, cv_mono_ms(), now / 86400000, &r->rl);
 	if (r->rl.allowed && !faults_storm(&h->faults))
 		return true;
 	if (r->rl.allowed)
-		r->rl.remaining = 0;  /* a storm looks like a spent window */
+		r->rl.remaining = 0; /* a storm looks like a spent window */
 	set_error(r, 429, "Too Many Requests");
 	return false;
 }
@@ -551,8 +561,8 @@ static void route(struct ctx *c, const char *method, const char *url)
 		;
 	else if (!strcmp(p, "/voice-ai/dashboard/call-logs"))
 		route_call_logs(c);
-	else if (!strncmp(p, "/voice-ai/dashboard/call-logs/", 30) &&
-		 p[30] && !strchr(p + 30, '/'))
+	else if (!strncmp(p, "/voice-ai/dashboard/call-logs/", 30) && p[30] &&
+		 !strchr(p + 30, '/'))
 		route_call_log(c, p + 30);
 	else if (!strcmp(p, "/voice-ai/agents"))
 		route_agents(c);
@@ -561,7 +571,7 @@ static void route(struct ctx *c, const char *method, const char *url)
 		route_agent(c, p + 17);
 	else if (!strcmp(p, "/voice-ai/dashboard/agents"))
 		set_422(c->r, json_pack("[s]", "property locationId should "
-			"not exist"));
+					       "not exist"));
 	else
 		not_found(c->r, method, url);
 }
@@ -572,7 +582,7 @@ static void spoil(struct hlsim *h, struct reply *r)
 	if (r->status != 200 || r->wav || r->content_type)
 		return;
 	if (faults_roll(&h->faults, F_BADJSON))
-		r->body[strlen(r->body) / 2] = '\0';  /* not valid JSON */
+		r->body[strlen(r->body) / 2] = '\0'; /* not valid JSON */
 	else if (faults_roll(&h->faults, F_TRUNCATE))
 		r->truncate = true;
 }
@@ -607,7 +617,8 @@ static void api_request(struct hlsim *h, struct MHD_Connection *conn,
 	if (!rate_limit(h, key, kind, loc, now, r))
 		return;
 	if (!auth_scope_ok(h->auth, url)) {
-		set_error(r, 401, "The token is not authorized for this scope.");
+		set_error(r, 401,
+			"The token is not authorized for this scope.");
 		return;
 	}
 	if (faults_roll(&h->faults, F_REVOKE)) {
@@ -616,17 +627,20 @@ static void api_request(struct hlsim *h, struct MHD_Connection *conn,
 		return;
 	}
 	struct args a = { .n = 0 };
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg,
-		&a);
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &a);
 	const char *lid = arg(&a, "locationId");
 	if (a.overflow)
 		set_error(r, 400, "Too many query parameters");
 	else if (lid && *lid && simdata_find_location(h->sd, lid) != loc)
-		set_error(r, 401, "The token is not authorized for this scope.");
+		set_error(r, 401,
+			"The token is not authorized for this scope.");
 	else if (faults_roll(&h->faults, F_5XX))
 		fault_5xx(h, r);
 	else {
-		struct ctx c = { .h = h, .a = &a, .loc = loc, .now = now,
+		struct ctx c = { .h = h,
+			.a = &a,
+			.loc = loc,
+			.now = now,
 			.r = r };
 		route(&c, method, url);
 		spoil(h, r);
@@ -658,16 +672,15 @@ static char *stats_json(struct hlsim *h)
 	if (h->emitter)
 		emitter_tally(h->emitter, &et);
 	return dump_free(json_pack("{s:i,s:i,s:i,s:I,s:I,s:I,s:I,s:o,s:o,"
-		"s:I,s:I,s:I,s:{s:i,s:i,s:i},s:i,s:i,"
-		"s:{s:i,s:i,s:i,s:i,s:i,s:i}}",
+				   "s:I,s:I,s:I,s:{s:i,s:i,s:i},s:i,s:i,"
+				   "s:{s:i,s:i,s:i,s:i,s:i,s:i}}",
 		"requests", (int)h->requests, "apiRequests",
 		(int)h->api_requests, "served429", (int)h->served_429,
 		"maxWindowRequests", (json_int_t)ratelimit_max_seen(h->rl),
 		"burst", (json_int_t)d.max, "windowMs",
 		(json_int_t)d.interval_ms, "daily", (json_int_t)d.limit_daily,
-		"status", st, "faults", fj,
-		"calls", (json_int_t)h->sd->n_calls, "arrived",
-		(json_int_t)h->sd->arrived, "mutations",
+		"status", st, "faults", fj, "calls", (json_int_t)h->sd->n_calls,
+		"arrived", (json_int_t)h->sd->arrived, "mutations",
 		(json_int_t)h->sd->mutations, "oauth", "issued", (int)issued,
 		"refreshed", (int)refreshed, "rejected", (int)rejected,
 		"resets", (int)h->resets, "webhooks", (int)h->webhooks,
@@ -684,14 +697,17 @@ static char *info_json(struct hlsim *h)
 		struct sim_location *l = &sd->locs[i];
 		json_t *ags = json_array();
 		for (int j = 0; j < l->n_agents; j++)
-			json_array_append_new(ags, json_pack("{s:s,s:O,s:b}",
-				"id", l->agents[j].id, "agentName",
-				json_object_get(l->agents[j].obj, "agentName"),
-				"deleted", l->agents[j].deleted));
+			json_array_append_new(ags,
+				json_pack("{s:s,s:O,s:b}", "id",
+					l->agents[j].id, "agentName",
+					json_object_get(l->agents[j].obj,
+						"agentName"),
+					"deleted", l->agents[j].deleted));
 		char code[40];
 		snprintf(code, sizeof(code), "code-%s", l->id);
-		json_array_append_new(locs, json_pack("{s:s,s:s,s:s,s:o}", "id",
-			l->id, "pit", l->pit, "authCode", code, "agents", ags));
+		json_array_append_new(locs,
+			json_pack("{s:s,s:s,s:s,s:o}", "id", l->id, "pit",
+				l->pit, "authCode", code, "agents", ags));
 	}
 	char s[32], e[32];
 	cv_format_iso8601(sd->o.start_ms, s);
@@ -735,7 +751,8 @@ static void webhook_sink(struct hlsim *h, struct MHD_Connection *conn,
 		MHD_GET_ARGUMENT_KIND, "status");
 	h->webhooks++;
 	if (!MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-		"x-ghl-signature") || q->too_big) {
+		    "x-ghl-signature") ||
+		q->too_big) {
 		set_error(r, 400, "missing x-ghl-signature");
 	} else if (f429 && h->webhooks <= atol(f429)) {
 		set_error(r, 429, "Too Many Requests");
@@ -770,8 +787,8 @@ static void set_faults(struct hlsim *h, struct req *q, struct reply *r)
 	char *spec = auth_form_get(q->body.data ? q->body.data : "", "spec");
 	struct faults nf;
 	char *err = NULL;
-	if (q->too_big || faults_parse(&nf, spec ? spec : "",
-		h->faults.rng, &err)) {
+	if (q->too_big ||
+		faults_parse(&nf, spec ? spec : "", h->faults.rng, &err)) {
 		set_error(r, 400, err ? err : "bad fault spec");
 	} else {
 		memcpy(nf.fired, h->faults.fired, sizeof(nf.fired));
@@ -808,8 +825,9 @@ static bool agency_request(struct hlsim *h, struct MHD_Connection *conn,
 			MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
 				"companyId"),
 			MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
-				"appId"), sk ? atol(sk) : 0, li ? atol(li) : 20,
-			h->sd->n_locs, loc_id, h, cv_now_ms(), &r->body);
+				"appId"),
+			sk ? atol(sk) : 0, li ? atol(li) : 20, h->sd->n_locs,
+			loc_id, h, cv_now_ms(), &r->body);
 	} else if (post && !strcmp(url, "/__sim/install")) {
 		char *lid = auth_form_get(body, "locationId");
 		char *yes = auth_form_get(body, "installed");
@@ -915,8 +933,8 @@ static void add_header(void *resp, const char *name, const char *value)
 	MHD_add_response_header(resp, name, value);
 }
 
-static enum MHD_Result send_reply(struct hlsim *h,
-	struct MHD_Connection *conn, struct reply *r)
+static enum MHD_Result send_reply(struct hlsim *h, struct MHD_Connection *conn,
+	struct reply *r)
 {
 	size_t n = r->body ? strlen(r->body) : 0;
 	struct MHD_Response *resp;
@@ -940,8 +958,8 @@ static enum MHD_Result send_reply(struct hlsim *h,
 	if (!resp)
 		return MHD_NO;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-		r->content_type ? r->content_type :
-		"application/json; charset=utf-8");
+		r->content_type ? r->content_type
+				: "application/json; charset=utf-8");
 	if (r->disposition)
 		MHD_add_response_header(resp, "Content-Disposition",
 			r->disposition);
@@ -1014,8 +1032,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
 	return send_reply(h, conn, &r);
 }
 
-static void completed(void *cls, struct MHD_Connection *conn,
-	void **con_cls, enum MHD_RequestTerminationCode toe)
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+	enum MHD_RequestTerminationCode toe)
 {
 	(void)cls;
 	(void)conn;
@@ -1028,22 +1046,22 @@ static void completed(void *cls, struct MHD_Connection *conn,
 	}
 }
 
-struct api_server *api_start(struct hlsim *h, uint16_t port,
-	uint16_t *bound, char **errmsg)
+struct api_server *api_start(struct hlsim *h, uint16_t port, uint16_t *bound,
+	char **errmsg)
 {
 	struct sockaddr_in sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons(port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	struct MHD_Daemon *d = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION,
-		port, NULL, NULL, handler, h,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-		MHD_OPTION_NOTIFY_COMPLETED, completed, h,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
-		MHD_OPTION_END);
+	struct MHD_Daemon *d =
+		MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
+					 MHD_USE_THREAD_PER_CONNECTION,
+			port, NULL, NULL, handler, h, MHD_OPTION_SOCK_ADDR,
+			(struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED,
+			completed, h, MHD_OPTION_CONNECTION_TIMEOUT,
+			(unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
+			(unsigned)256, MHD_OPTION_END);
 	if (!d) {
 		cv_error(errmsg, CV_EIO, "cannot listen on 127.0.0.1:%u",
 			(unsigned)port);

@@ -25,8 +25,8 @@ struct hlsim {
 	struct quirks quirks;
 	const char *client_id, *client_secret;
 	uint16_t port;
-	int64_t started_ms;        /* when serving began (epoch ms) */
-	struct emitter *emitter;   /* webhooks for arrivals, or NULL */
+	int64_t started_ms;      /* when serving began (epoch ms) */
+	struct emitter *emitter; /* webhooks for arrivals, or NULL */
 	/* counters for /__sim/stats */
 	long requests, api_requests, served_429, resets, webhooks;
 	long status_count[600];
@@ -38,8 +38,8 @@ struct api_server;
  * Start serving h on 127.0.0.1:port (0 = any free port); *bound gets the
  * port. Returns NULL with *errmsg set on failure. h must outlive the server.
  */
-struct api_server *api_start(struct hlsim *h, uint16_t port,
-	uint16_t *bound, char **errmsg);
+struct api_server *api_start(struct hlsim *h, uint16_t port, uint16_t *bound,
+	char **errmsg);
 /* Stop the server (waits for connection threads). NULL ok. */
 void api_stop(struct api_server *s);
 

@@ -10,12 +10,13 @@
 #include "simdata.h"
 #include "util.h"
 
-#define B64URL "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+#define B64URL                                                                 \
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 #define JWT_HEAD "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
 
 enum tok_kind { TOK_PIT, TOK_ACCESS, TOK_REFRESH, TOK_CODE };
 
-#define COMPANY -2                /* the loc of a Company token */
+#define COMPANY -2 /* the loc of a Company token */
 #define COMPANY_ID "GNb7aIv4rQFVb9iwNl5K"
 #define USER_ID "Rg6BRRiHh7dS9gJy3W8a"
 
@@ -23,16 +24,16 @@ struct tok {
 	char *value;
 	enum tok_kind kind;
 	int loc;
-	int64_t expires_ms;    /* 0 = never */
-	bool dead;             /* used (refresh/code) or revoked */
-	char key[24];          /* rate-limit identity */
+	int64_t expires_ms; /* 0 = never */
+	bool dead;          /* used (refresh/code) or revoked */
+	char key[24];       /* rate-limit identity */
 };
 
 struct auth {
 	struct auth_opts o;
 	char *client_id, *client_secret;
-	char *lack;            /* o.lack_scopes, owned */
-	int *uninstalled;      /* location indexes the app is not in */
+	char *lack;       /* o.lack_scopes, owned */
+	int *uninstalled; /* location indexes the app is not in */
 	size_t n_uninstalled;
 	struct tok *toks;
 	size_t n, cap;
@@ -150,7 +151,7 @@ enum auth_kind auth_check(struct auth *a, const char *token, int64_t now_ms,
 {
 	struct tok *t = token ? find_tok(a, token) : NULL;
 	if (!t || t->dead || (t->kind != TOK_PIT && t->kind != TOK_ACCESS) ||
-	    (t->expires_ms && now_ms >= t->expires_ms) || t->loc == COMPANY)
+		(t->expires_ms && now_ms >= t->expires_ms) || t->loc == COMPANY)
 		return AUTH_INVALID;
 	*loc = t->loc;
 	*key = t->key;
@@ -179,8 +180,10 @@ static char *url_decode(const char *s, size_t n)
 		if (s[i] == '+') {
 			*o++ = ' ';
 		} else if (s[i] == '%' && i + 2 < n &&
-			   cv_hex_digit(s[i + 1]) >= 0 && cv_hex_digit(s[i + 2]) >= 0) {
-			*o++ = (char)(cv_hex_digit(s[i + 1]) * 16 + cv_hex_digit(s[i + 2]));
+			   cv_hex_digit(s[i + 1]) >= 0 &&
+			   cv_hex_digit(s[i + 2]) >= 0) {
+			*o++ = (char)(cv_hex_digit(s[i + 1]) * 16 +
+				      cv_hex_digit(s[i + 2]));
 			i += 2;
 		} else {
 			*o++ = s[i];
@@ -243,8 +246,7 @@ static void mint(struct auth *a, int loc, int64_t now_ms, char *access,
 }
 
 /* Issue an access + refresh pair for loc; returns the JSON body. */
-static char *issue(struct auth *a, int loc, const char *loc_id,
-	int64_t now_ms)
+static char *issue(struct auth *a, int loc, const char *loc_id, int64_t now_ms)
 {
 	char access[160], refresh[160];
 	mint(a, loc, now_ms, access, refresh);
@@ -295,7 +297,7 @@ static int grant_code(struct auth *a, const char *code, int64_t now_ms,
 	struct tok *t = add_tok(a, code, TOK_CODE, loc);
 	t->dead = true;
 	*body = loc == COMPANY ? issue_company(a, now_ms)
-		: issue(a, loc, loc_id(ctx, loc), now_ms);
+			       : issue(a, loc, loc_id(ctx, loc), now_ms);
 	return 200;
 }
 
@@ -307,17 +309,17 @@ static int grant_refresh(struct auth *a, const char *rt, const char *utype,
 	/* a Company token is refreshed with user_type=Company only */
 	bool company = utype && !strcmp(utype, "Company");
 	if (!t || t->kind != TOK_REFRESH || t->dead ||
-	    company != (t->loc == COMPANY)) {
+		company != (t->loc == COMPANY)) {
 		a->rejected++;
 		*body = oauth_error(400, "invalid_grant",
 			"Invalid grant: refresh token is invalid");
 		return 400;
 	}
-	t->dead = true;  /* single use: the old refresh token dies now */
+	t->dead = true; /* single use: the old refresh token dies now */
 	int loc = t->loc;
 	a->refreshed++;
 	*body = loc == COMPANY ? issue_company(a, now_ms)
-		: issue(a, loc, loc_id(ctx, loc), now_ms);
+			       : issue(a, loc, loc_id(ctx, loc), now_ms);
 	return 200;
 }
 
@@ -345,7 +347,7 @@ int auth_token_endpoint(struct auth *a, const char *form, int64_t now_ms,
 	json_decref(j);
 	int status;
 	if (!cid || !sec || strcmp(cid, a->client_id) ||
-	    strcmp(sec, a->client_secret)) {
+		strcmp(sec, a->client_secret)) {
 		a->rejected++;
 		status = 401;
 		*body = oauth_error(401, "invalid_client",
@@ -361,8 +363,7 @@ int auth_token_endpoint(struct auth *a, const char *form, int64_t now_ms,
 		status = grant_code(a, code, now_ms, locid_of, loc_id, ctx,
 			body);
 	} else if (grant && !strcmp(grant, "refresh_token")) {
-		status = grant_refresh(a, rt, utype, now_ms, loc_id, ctx,
-			body);
+		status = grant_refresh(a, rt, utype, now_ms, loc_id, ctx, body);
 	} else {
 		a->rejected++;
 		status = 400;
@@ -397,15 +398,15 @@ void auth_set_installed(struct auth *a, int loc, bool yes)
 			a->uninstalled[k++] = a->uninstalled[i];
 	a->n_uninstalled = k;
 	if (!yes) {
-		a->uninstalled = xrealloc(a->uninstalled, (k + 1) *
-			sizeof(*a->uninstalled));
+		a->uninstalled = xrealloc(a->uninstalled,
+			(k + 1) * sizeof(*a->uninstalled));
 		a->uninstalled[a->n_uninstalled++] = loc;
 	}
 }
 
 /* The Version these endpoints declare, and a live Company token. */
-static int company_call(struct auth *a, const char *token,
-	const char *version, int64_t now_ms, char **body)
+static int company_call(struct auth *a, const char *token, const char *version,
+	int64_t now_ms, char **body)
 {
 	if (!version) {
 		*body = oauth_error(401, "Unauthorized",
@@ -419,7 +420,7 @@ static int company_call(struct auth *a, const char *token,
 	}
 	struct tok *t = token ? find_tok(a, token) : NULL;
 	if (!t || t->dead || t->kind != TOK_ACCESS ||
-	    (t->expires_ms && now_ms >= t->expires_ms)) {
+		(t->expires_ms && now_ms >= t->expires_ms)) {
 		*body = oauth_error(401, "Unauthorized",
 			"Invalid token: access token is invalid");
 		return 401;
@@ -432,8 +433,8 @@ static int company_call(struct auth *a, const char *token,
 	return 0;
 }
 
-int auth_location_token(struct auth *a, const char *token,
-	const char *version, const char *form, int64_t now_ms,
+int auth_location_token(struct auth *a, const char *token, const char *version,
+	const char *form, int64_t now_ms,
 	int (*locid_of)(void *ctx, const char *id), void *ctx, char **body)
 {
 	int st = company_call(a, token, version, now_ms, body);
@@ -447,7 +448,8 @@ int auth_location_token(struct auth *a, const char *token,
 		*body = oauth_error(400, "Bad Request", "companyId is invalid");
 	} else if (loc < 0 || !installed(a, loc)) {
 		st = 400;
-		*body = oauth_error(400, "Bad Request", "The app is not "
+		*body = oauth_error(400, "Bad Request",
+			"The app is not "
 			"installed for this location");
 	} else {
 		char access[160];
@@ -470,8 +472,9 @@ int auth_location_token(struct auth *a, const char *token,
 static bool app_id_ok(const struct auth *a, const char *app)
 {
 	size_t n = strcspn(a->client_id, "-");
-	return app && (!strcmp(app, a->client_id) ||
-		(strlen(app) == n && !strncmp(app, a->client_id, n)));
+	return app &&
+	       (!strcmp(app, a->client_id) ||
+		       (strlen(app) == n && !strncmp(app, a->client_id, n)));
 }
 
 int auth_installed_locations(struct auth *a, const char *token,
@@ -483,18 +486,19 @@ int auth_installed_locations(struct auth *a, const char *token,
 	if (st)
 		return st;
 	if (!company_id || strcmp(company_id, COMPANY_ID) ||
-	    !app_id_ok(a, app_id)) {
+		!app_id_ok(a, app_id)) {
 		*body = oauth_error(400, "Bad Request",
 			"companyId or appId is invalid");
 		return 400;
 	}
 	json_t *arr = json_array();
 	for (long i = skip; i >= 0 && i < n_locs && i < skip + limit; i++)
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:b}",
-			"_id", loc_id(ctx, (int)i), "name", "Sub-account",
-			"address", "1 Main St", "isInstalled",
-			installed(a, (int)i)));
-	*body = dump_json(json_pack("{s:o,s:i,s:b}", "locations", arr,
-		"count", n_locs, "installToFutureLocations", 0));
+		json_array_append_new(arr,
+			json_pack("{s:s,s:s,s:s,s:b}", "_id",
+				loc_id(ctx, (int)i), "name", "Sub-account",
+				"address", "1 Main St", "isInstalled",
+				installed(a, (int)i)));
+	*body = dump_json(json_pack("{s:o,s:i,s:b}", "locations", arr, "count",
+		n_locs, "installToFutureLocations", 0));
 	return 200;
 }

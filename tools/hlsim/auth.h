@@ -14,7 +14,7 @@ struct auth;
 
 struct auth_opts {
 	const char *client_id, *client_secret;
-	int64_t token_ttl_s;   /* access token lifetime (expires_in) */
+	int64_t token_ttl_s; /* access token lifetime (expires_in) */
 	uint64_t seed;
 	const char *lack_scopes; /* comma list no token has, or NULL */
 };
@@ -64,8 +64,8 @@ int auth_token_endpoint(struct auth *a, const char *form, int64_t now_ms,
  * (skip, limit) with isInstalled. Both need `Version: 2021-07-28`.
  * Return the HTTP status and set *body (malloc'd JSON).
  */
-int auth_location_token(struct auth *a, const char *token,
-	const char *version, const char *form, int64_t now_ms,
+int auth_location_token(struct auth *a, const char *token, const char *version,
+	const char *form, int64_t now_ms,
 	int (*locid_of)(void *ctx, const char *id), void *ctx, char **body);
 int auth_installed_locations(struct auth *a, const char *token,
 	const char *version, const char *company_id, const char *app_id,

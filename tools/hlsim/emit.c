@@ -27,7 +27,7 @@ struct emitter {
 	int64_t retry_ms;
 	int max_retries;
 	size_t saved;
-	pthread_mutex_t mu;    /* guards the tally and the queue */
+	pthread_mutex_t mu; /* guards the tally and the queue */
 	pthread_cond_t cv;
 	struct emit_tally t;
 	struct qitem *head, *tail;
@@ -58,13 +58,15 @@ static int write_pem(EVP_PKEY *k, const char *path, bool private_key)
 {
 	BIO *b = BIO_new(BIO_s_mem());
 	int ok = private_key ? PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0,
-		NULL, NULL) : PEM_write_bio_PUBKEY(b, k);
+				       NULL, NULL)
+			     : PEM_write_bio_PUBKEY(b, k);
 	char *data = NULL;
 	long n = BIO_get_mem_data(b, &data);
 	char *err = NULL;
 	int rc = 0;
-	if (!ok || n <= 0 || cv_write_file_atomic(path, data, (size_t)n,
-		private_key ? 0600 : 0644, &err) != CV_OK) {
+	if (!ok || n <= 0 ||
+		cv_write_file_atomic(path, data, (size_t)n,
+			private_key ? 0600 : 0644, &err) != CV_OK) {
 		cv_errlog("msg=\"cannot write key file: %s\"",
 			err ? err : "PEM encoding failed");
 		rc = -1;
@@ -80,8 +82,9 @@ static int sign(EVP_PKEY *k, const char *body, unsigned char sig[64])
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	size_t n = 64;
 	int ok = ctx && EVP_DigestSignInit(ctx, NULL, NULL, NULL, k) == 1 &&
-		EVP_DigestSign(ctx, sig, &n, (const unsigned char *)body,
-			strlen(body)) == 1 && n == 64;
+		 EVP_DigestSign(ctx, sig, &n, (const unsigned char *)body,
+			 strlen(body)) == 1 &&
+		 n == 64;
 	EVP_MD_CTX_free(ctx);
 	return ok ? 0 : -1;
 }
@@ -242,7 +245,8 @@ struct emitter *emitter_create(const struct hlsim_opts *o, bool threaded)
 	if (!k)
 		return NULL;
 	if ((o->key_out && write_pem(k, o->key_out, false)) ||
-	    (o->key_out_private && write_pem(k, o->key_out_private, true))) {
+		(o->key_out_private &&
+			write_pem(k, o->key_out_private, true))) {
 		EVP_PKEY_free(k);
 		return NULL;
 	}
@@ -344,7 +348,7 @@ static struct event *build_events(const struct hlsim_opts *o,
 		}
 	for (size_t i = 0; i < n; i++)
 		v[i].bad_sig = o->bad_signature > 0 &&
-			sim_randf(&rng) < o->bad_signature;
+			       sim_randf(&rng) < o->bad_signature;
 	*out_n = n;
 	return v;
 }
@@ -365,8 +369,8 @@ int emit_run(const struct hlsim_opts *o)
 	struct emit_tally t;
 	emitter_tally(e, &t);
 	printf("sent=%ld 2xx=%ld 429-retried=%ld failed=%ld "
-		"bad-signature=%ld duplicates=%ld\n", t.sent, t.ok, t.retried,
-		t.failed, t.bad_sig, t.dups);
+	       "bad-signature=%ld duplicates=%ld\n",
+		t.sent, t.ok, t.retried, t.failed, t.bad_sig, t.dups);
 	for (size_t i = 0; i < n; i++)
 		free(ev[i].body);
 	free(ev);

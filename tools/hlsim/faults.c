@@ -8,13 +8,21 @@
 #include "simdata.h"
 
 static const char *const names[F__COUNT] = {
-	[F_5XX] = "5xx", [F_RESET] = "reset", [F_TRUNCATE] = "truncate",
-	[F_BADJSON] = "badjson", [F_REVOKE] = "revoke",
-	[F_REPEAT] = "repeat", [F_DRIFT] = "total-drift",
-	[F_EMPTY] = "empty", [F_NOECHO] = "page-noecho",
-	[F_EXAMPLE] = "example", [F_OAUTH5XX] = "oauth5xx",
-	[F_STORM] = "storm429", [F_LATENCY] = "latency-ms",
-	[F_RECTRUNC] = "rec-truncate", [F_NOTAUDIO] = "rec-notaudio",
+	[F_5XX] = "5xx",
+	[F_RESET] = "reset",
+	[F_TRUNCATE] = "truncate",
+	[F_BADJSON] = "badjson",
+	[F_REVOKE] = "revoke",
+	[F_REPEAT] = "repeat",
+	[F_DRIFT] = "total-drift",
+	[F_EMPTY] = "empty",
+	[F_NOECHO] = "page-noecho",
+	[F_EXAMPLE] = "example",
+	[F_OAUTH5XX] = "oauth5xx",
+	[F_STORM] = "storm429",
+	[F_LATENCY] = "latency-ms",
+	[F_RECTRUNC] = "rec-truncate",
+	[F_NOTAUDIO] = "rec-notaudio",
 };
 
 const char faults_help[] =
@@ -71,8 +79,7 @@ static int set_one(struct faults *f, const char *name, const char *val,
 		return 0;
 	}
 	for (int k = 0; k < F__COUNT; k++) {
-		if (k != F_STORM && k != F_LATENCY &&
-		    !strcmp(names[k], name)) {
+		if (k != F_STORM && k != F_LATENCY && !strcmp(names[k], name)) {
 			if (v > 1) {
 				cv_error(errmsg, CV_EINVAL,
 					"fault %s is a share in [0,1]", name);
@@ -98,7 +105,7 @@ int faults_parse(struct faults *f, const char *spec, uint64_t seed,
 	char *copy = xstrdup(spec), *save = NULL;
 	int rc = 0;
 	for (char *tok = strtok_r(copy, ",", &save); tok && rc == 0;
-	     tok = strtok_r(NULL, ",", &save)) {
+		tok = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(tok, '=');
 		if (!eq) {
 			rc = -1;
@@ -130,8 +137,9 @@ bool faults_storm(struct faults *f)
 		return false;
 	if (f->api_count == f->storm_next) {
 		f->storm_left = f->storm429;
-		f->storm_next = f->storm_every > 0 ?
-			f->storm_next + f->storm_every : -1;
+		f->storm_next = f->storm_every > 0
+					? f->storm_next + f->storm_every
+					: -1;
 	}
 	if (f->storm_left <= 0)
 		return false;

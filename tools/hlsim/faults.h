@@ -10,17 +10,30 @@
 #include <stdint.h>
 
 enum fault_kind {
-	F_5XX, F_RESET, F_TRUNCATE, F_BADJSON, F_REVOKE, F_REPEAT, F_DRIFT,
-	F_EMPTY, F_NOECHO, F_EXAMPLE, F_OAUTH5XX, F_STORM, F_LATENCY,
-	F_RECTRUNC, F_NOTAUDIO, F__COUNT
+	F_5XX,
+	F_RESET,
+	F_TRUNCATE,
+	F_BADJSON,
+	F_REVOKE,
+	F_REPEAT,
+	F_DRIFT,
+	F_EMPTY,
+	F_NOECHO,
+	F_EXAMPLE,
+	F_OAUTH5XX,
+	F_STORM,
+	F_LATENCY,
+	F_RECTRUNC,
+	F_NOTAUDIO,
+	F__COUNT
 };
 
 struct faults {
-	double share[F__COUNT];  /* F_STORM, F_LATENCY unused here */
+	double share[F__COUNT]; /* F_STORM, F_LATENCY unused here */
 	int latency_ms;
-	int rec_stall_ms;        /* recordings: pause this long mid-body */
-	int storm429;            /* length of a 429 storm (requests) */
-	int storm_every;         /* a storm starts every N API requests */
+	int rec_stall_ms; /* recordings: pause this long mid-body */
+	int storm429;     /* length of a 429 storm (requests) */
+	int storm_every;  /* a storm starts every N API requests */
 	uint64_t rng;
 	long api_count, storm_left, storm_next;
 	long fired[F__COUNT];

@@ -147,7 +147,7 @@ static int write_text(const char *path, const char *text, int mode)
 {
 	char *err = NULL;
 	if (cv_write_file_atomic(path, text, strlen(text), mode, &err) !=
-	    CV_OK) {
+		CV_OK) {
 		cv_errlog("msg=\"%s\"", err ? err : "write failed");
 		free(err);
 		return -1;
@@ -204,7 +204,7 @@ static void pump_webhooks(struct hlsim *h, const struct hlsim_opts *o,
 	simdata_tick(h->sd, cv_now_ms());
 	int64_t now = cv_now_ms();
 	for (; *done < h->sd->n_calls && nb + 3 <= (int)CV_ARRAY_LEN(bodies);
-	     (*done)++) {
+		(*done)++) {
 		if (sim_randf(rng) < o->webhook_drop) {
 			emitter_note(h->emitter, true, false);
 			continue;
@@ -258,7 +258,7 @@ static int serve(struct hlsim *h, const struct hlsim_opts *o)
 		return 1;
 	}
 	pthread_mutex_lock(&h->lock);
-	simdata_tick(h->sd, cv_now_ms());  /* arrivals count from now */
+	simdata_tick(h->sd, cv_now_ms()); /* arrivals count from now */
 	size_t generated = h->sd->n_calls;
 	pthread_mutex_unlock(&h->lock);
 	int rc = 0;
@@ -307,16 +307,21 @@ static int run_server(const struct hlsim_opts *o)
 	h.client_secret = o->client_secret;
 	struct auth_opts ao = { .client_id = o->client_id,
 		.client_secret = o->client_secret,
-		.token_ttl_s = o->token_ttl, .seed = o->data.seed,
+		.token_ttl_s = o->token_ttl,
+		.seed = o->data.seed,
 		.lack_scopes = o->lack_scopes };
 	h.auth = auth_create(&ao);
-	struct rl_opts ro = { .burst = o->burst, .window_ms = o->window_ms,
-		.daily = o->daily, .day_ms = o->day_ms,
-		.daily_reset = o->daily_reset, .bare_429 = o->bare_429,
+	struct rl_opts ro = { .burst = o->burst,
+		.window_ms = o->window_ms,
+		.daily = o->daily,
+		.day_ms = o->day_ms,
+		.daily_reset = o->daily_reset,
+		.bare_429 = o->bare_429,
 		.garbage = o->rl_garbage,
-		.retry_after = !o->retry_after ? RA_NONE
-			: !strcmp(o->retry_after, "seconds") ? RA_SECONDS
-			: !strcmp(o->retry_after, "date") ? RA_DATE : RA_NONE };
+		.retry_after = !o->retry_after                      ? RA_NONE
+			       : !strcmp(o->retry_after, "seconds") ? RA_SECONDS
+			       : !strcmp(o->retry_after, "date")    ? RA_DATE
+								    : RA_NONE };
 	h.rl = ratelimit_create(&ro);
 	int rc = add_pits(&h, o) ? 2 : 0;
 	if (!rc && o->webhook_url && !o->dump_only) {

@@ -17,9 +17,9 @@ struct media_stream {
 	unsigned char header[WAV_HEADER];
 	uint64_t seed;
 	int rate;
-	uint64_t len;              /* header + samples */
-	uint64_t cut;              /* bytes really sent (< len: truncated) */
-	int stall_ms;              /* pause this long at half the length */
+	uint64_t len; /* header + samples */
+	uint64_t cut; /* bytes really sent (< len: truncated) */
+	int stall_ms; /* pause this long at half the length */
 };
 
 static uint64_t fnv(const char *s)
@@ -132,8 +132,8 @@ static long find_message(const struct simdata *sd, int loc, const char *id)
 {
 	for (size_t i = 0; i < sd->n_calls; i++) {
 		const struct sim_call *c = &sd->calls[i];
-		const char *m = json_string_value(json_object_get(c->obj,
-			"messageId"));
+		const char *m = json_string_value(
+			json_object_get(c->obj, "messageId"));
 		if (c->loc == loc && m && !strcmp(m, id))
 			return (long)i;
 	}
@@ -149,7 +149,7 @@ static void recording(struct hlsim *h, const struct sim_call *c,
 	if (ended < h->started_ms)
 		ended = h->started_ms;
 	if ((double)(seed % 10000) < q->rec_none * 10000.0 ||
-	    now < ended + q->rec_late_ms) {
+		now < ended + q->rec_late_ms) {
 		error_body(a, 404, "Recording not found");
 		return;
 	}
@@ -157,12 +157,13 @@ static void recording(struct hlsim *h, const struct sim_call *c,
 		a->status = 200;
 		if (sim_rand(&h->faults.rng) & 1) {
 			a->content_type = "text/html; charset=utf-8";
-			a->body = xstrdup("<!DOCTYPE html><html><body>Service "
+			a->body = xstrdup(
+				"<!DOCTYPE html><html><body>Service "
 				"temporarily unavailable</body></html>");
 		} else {
 			a->content_type = "audio/x-wav";
 			a->body = xstrdup("{\"message\":\"recording is being "
-				"processed\"}");
+					  "processed\"}");
 		}
 		return;
 	}
@@ -194,8 +195,8 @@ static void recording(struct hlsim *h, const struct sim_call *c,
 static void transcription(struct hlsim *h, const struct sim_call *c,
 	const char *msg, struct media_answer *a)
 {
-	const char *t = json_string_value(json_object_get(c->obj,
-		"transcript"));
+	const char *t = json_string_value(
+		json_object_get(c->obj, "transcript"));
 	if (h->quirks.trans_none || !t || !*t) {
 		error_body(a, 404, "Transcription not found");
 		return;
@@ -216,12 +217,15 @@ static void transcription(struct hlsim *h, const struct sim_call *c,
 			s++;
 		double len = dur * (double)(n + 1) / (total + 1);
 		char *text = xasprintf("%.*s", (int)(p + n - s), s);
-		json_array_append_new(arr, json_pack("{s:i,s:i,s:I,s:I,s:s,"
-			"s:f}", "mediaChannel", bot ? 2 : 1, "sentenceIndex",
-			idx, "startTime", (json_int_t)at, "endTime",
-			(json_int_t)(at + len), "transcript", text,
-			"confidence", 0.8 + (double)(mix(seed + (uint64_t)idx) %
-				20) / 100.0));
+		json_array_append_new(arr,
+			json_pack("{s:i,s:i,s:I,s:I,s:s,"
+				  "s:f}",
+				"mediaChannel", bot ? 2 : 1, "sentenceIndex",
+				idx, "startTime", (json_int_t)at, "endTime",
+				(json_int_t)(at + len), "transcript", text,
+				"confidence",
+				0.8 + (double)(mix(seed + (uint64_t)idx) % 20) /
+						100.0));
 		free(text);
 		at += len;
 		idx++;
@@ -261,9 +265,9 @@ bool media_route(struct hlsim *h, int loc, const char *url, int64_t now,
 	if (!strncmp(url, rec_pfx, sizeof(rec_pfx) - 1)) {
 		p = url + sizeof(rec_pfx) - 1;
 		rec = segment(p, 0, msg) && segment(p, 1, tail) &&
-			!strcmp(tail, "locations") && segment(p, 2, lid) &&
-			segment(p, 3, tail) && !strcmp(tail, "recording") &&
-			!segment(p, 4, extra);
+		      !strcmp(tail, "locations") && segment(p, 2, lid) &&
+		      segment(p, 3, tail) && !strcmp(tail, "recording") &&
+		      !segment(p, 4, extra);
 		if (!rec)
 			return false;
 	} else if (!strncmp(url, tr_pfx, sizeof(tr_pfx) - 1)) {
@@ -279,8 +283,9 @@ bool media_route(struct hlsim *h, int loc, const char *url, int64_t now,
 		return false;
 	}
 	if (simdata_find_location(h->sd, lid) != loc) {
-		error_body(a, 403, "The token does not have access to this "
-				   "location.");
+		error_body(a, 403,
+			"The token does not have access to this "
+			"location.");
 		return true;
 	}
 	long i = find_message(h->sd, loc, msg);

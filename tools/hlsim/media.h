@@ -19,11 +19,11 @@ struct media_stream;
 
 struct media_answer {
 	int status;
-	char *body;                /* JSON or text (malloc'd), or NULL */
-	const char *content_type;  /* NULL: application/json */
-	const char *disposition;   /* Content-Disposition, or NULL */
-	struct media_stream *wav;  /* a recording to stream, or NULL */
-	uint64_t wav_len;          /* the Content-Length promised */
+	char *body;               /* JSON or text (malloc'd), or NULL */
+	const char *content_type; /* NULL: application/json */
+	const char *disposition;  /* Content-Disposition, or NULL */
+	struct media_stream *wav; /* a recording to stream, or NULL */
+	uint64_t wav_len;         /* the Content-Length promised */
 };
 
 /* true when url is a media path (a is then filled; an error is a JSON

@@ -11,14 +11,53 @@
 #include "util.h"
 
 enum {
-	O_SEED = 256, O_LOCS, O_CALLS, O_AGENTS, O_CONTACTS, O_START, O_MONTHS,
-	O_MUTATE, O_MUTATE_AFTER, O_ARRIVAL, O_BACKDATE, O_DUMP, O_DUMP_ONLY,
-	O_PORT, O_PORT_FILE, O_INFO_FILE, O_PIT, O_CLIENT_ID, O_CLIENT_SECRET,
-	O_TTL, O_BURST, O_WINDOW, O_DAILY, O_FAULT, O_QUIRK, O_QUIET, O_HELP, O_URL,
-	O_KEY, O_KEY_OUT, O_KEY_OUT_PRIV, O_COUNT, O_INBOUND, O_DUPS,
-	O_REORDER, O_BADSIG, O_RETRY_MS, O_MAX_RETRIES, O_SAVE_DIR,
-	O_WEBHOOK_URL, O_WEBHOOK_DROP, O_PITS_FILE,
-	O_LACK_SCOPE, O_RETRY_AFTER, O_DAILY_RESET, O_BARE_429, O_RL_GARBAGE,
+	O_SEED = 256,
+	O_LOCS,
+	O_CALLS,
+	O_AGENTS,
+	O_CONTACTS,
+	O_START,
+	O_MONTHS,
+	O_MUTATE,
+	O_MUTATE_AFTER,
+	O_ARRIVAL,
+	O_BACKDATE,
+	O_DUMP,
+	O_DUMP_ONLY,
+	O_PORT,
+	O_PORT_FILE,
+	O_INFO_FILE,
+	O_PIT,
+	O_CLIENT_ID,
+	O_CLIENT_SECRET,
+	O_TTL,
+	O_BURST,
+	O_WINDOW,
+	O_DAILY,
+	O_FAULT,
+	O_QUIRK,
+	O_QUIET,
+	O_HELP,
+	O_URL,
+	O_KEY,
+	O_KEY_OUT,
+	O_KEY_OUT_PRIV,
+	O_COUNT,
+	O_INBOUND,
+	O_DUPS,
+	O_REORDER,
+	O_BADSIG,
+	O_RETRY_MS,
+	O_MAX_RETRIES,
+	O_SAVE_DIR,
+	O_WEBHOOK_URL,
+	O_WEBHOOK_DROP,
+	O_PITS_FILE,
+	O_LACK_SCOPE,
+	O_RETRY_AFTER,
+	O_DAILY_RESET,
+	O_BARE_429,
+	O_RL_GARBAGE,
 	O_DAY_MS,
 };
 
@@ -186,8 +225,7 @@ static bool set_num(struct hlsim_opts *o, int c, const char *name,
 
 static void add_pit(struct hlsim_opts *o, const char *s)
 {
-	o->pits = xrealloc(o->pits, (size_t)(o->n_pits + 1) *
-		sizeof(*o->pits));
+	o->pits = xrealloc(o->pits, (size_t)(o->n_pits + 1) * sizeof(*o->pits));
 	o->pits[o->n_pits++] = s;
 }
 
@@ -196,8 +234,8 @@ static bool read_pits(struct hlsim_opts *o, const char *path)
 {
 	char *text = NULL, *err = NULL;
 	size_t len;
-	if (o->pits_file_text || cv_read_file(path, 1 << 20, &text, &len,
-		&err) != CV_OK) {
+	if (o->pits_file_text ||
+		cv_read_file(path, 1 << 20, &text, &len, &err) != CV_OK) {
 		fprintf(stderr, "hlsim: --pits-file: %s\n",
 			err ? err : "given twice");
 		free(err);
@@ -206,7 +244,7 @@ static bool read_pits(struct hlsim_opts *o, const char *path)
 	o->pits_file_text = text;
 	char *save = NULL;
 	for (char *l = strtok_r(text, "\r\n", &save); l;
-	     l = strtok_r(NULL, "\r\n", &save)) {
+		l = strtok_r(NULL, "\r\n", &save)) {
 		while (*l == ' ' || *l == '\t')
 			l++;
 		if (*l && *l != '#')
@@ -219,7 +257,7 @@ static bool read_pits(struct hlsim_opts *o, const char *path)
 static bool add_lack_scope(struct hlsim_opts *o, const char *s)
 {
 	char *j = o->lack_scopes ? xasprintf("%s,%s", o->lack_scopes, s)
-		: xstrdup(s);
+				 : xstrdup(s);
 	free(o->lack_scopes);
 	o->lack_scopes = j;
 	return true;
@@ -290,7 +328,7 @@ int opts_parse(struct hlsim_opts *o, int argc, char **argv, bool emit)
 				if (p->val == c)
 					name = p->name;
 			if (!set_str(o, c, optarg) &&
-			    !set_num(o, c, name, optarg))
+				!set_num(o, c, name, optarg))
 				return OPTS_ERROR;
 		}
 	}

@@ -37,8 +37,7 @@ const char quirks_help[] =
 
 static int bad(char **errmsg, const char *name, const char *val)
 {
-	cv_error(errmsg, CV_EINVAL, "bad value \"%s\" for quirk %s", val,
-		name);
+	cv_error(errmsg, CV_EINVAL, "bad value \"%s\" for quirk %s", val, name);
 	return -1;
 }
 
@@ -73,8 +72,7 @@ static int set_media(struct quirks *q, const char *name, const char *val,
 		q->trans_none = false;
 	else if (!strcmp(name, "rec-none") || !strcmp(name, "rec-late") ||
 		 !strcmp(name, "rec-rate") || !strcmp(name, "rec-max-s") ||
-		 !strcmp(name, "rec-s") ||
-		 !strcmp(name, "transcription"))
+		 !strcmp(name, "rec-s") || !strcmp(name, "transcription"))
 		return bad(errmsg, name, val);
 	else {
 		cv_error(errmsg, CV_EINVAL, "unknown quirk \"%s\"", name);
@@ -88,8 +86,7 @@ static int set_one(struct quirks *q, const char *name, const char *val,
 {
 	static const char *const echoes[] = { "served", "asked", "count",
 		"string", "example" };
-	static const char *const agents[] = { "ok", "scope", "5xx",
-		"schema" };
+	static const char *const agents[] = { "ok", "scope", "5xx", "schema" };
 	char *end;
 	if (!strcmp(name, "page-size")) {
 		long v = strtol(val, &end, 10);
@@ -123,13 +120,13 @@ static int set_one(struct quirks *q, const char *name, const char *val,
 		if (k < 0)
 			return bad(errmsg, name, val);
 		q->agents = (enum quirk_agents)k;
-	} else if (!strcmp(name, "odd-values") ||
-		   !strcmp(name, "no-created")) {
+	} else if (!strcmp(name, "odd-values") || !strcmp(name, "no-created")) {
 		double v = strtod(val, &end);
 		if (*end || end == val || v < 0 || v > 1)
 			return bad(errmsg, name, val);
 		*(name[0] == 'o' ? &q->odd_values : &q->unidentifiable) = v;
-	} else if (!strncmp(name, "rec-", 4) || !strcmp(name, "transcription")) {
+	} else if (!strncmp(name, "rec-", 4) ||
+		   !strcmp(name, "transcription")) {
 		return set_media(q, name, val, errmsg);
 	} else {
 		cv_error(errmsg, CV_EINVAL, "unknown quirk \"%s\"", name);
@@ -146,11 +143,13 @@ int quirks_parse(struct quirks *q, const char *spec, char **errmsg)
 	char *copy = xstrdup(spec), *save = NULL;
 	int rc = 0;
 	for (char *tok = strtok_r(copy, ",", &save); tok && !rc;
-	     tok = strtok_r(NULL, ",", &save)) {
+		tok = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(tok, '=');
 		if (!eq) {
-			cv_error(errmsg, CV_EINVAL, "quirk \"%s\" needs "
-				"name=value", tok);
+			cv_error(errmsg, CV_EINVAL,
+				"quirk \"%s\" needs "
+				"name=value",
+				tok);
 			rc = -1;
 			break;
 		}
@@ -217,8 +216,8 @@ json_t *quirks_call(const struct quirks *q, json_t *call)
 	double d = json_number_value(json_object_get(c, "duration"));
 	json_object_set_new(c, "duration", json_real(-1.0 - d));
 	json_t *trial = json_object_get(c, "trialCall");
-	json_object_set_new(c, "trialCall", json_string(json_is_true(trial)
-			? "true" : "false"));
+	json_object_set_new(c, "trialCall",
+		json_string(json_is_true(trial) ? "true" : "false"));
 	json_object_set_new(c, "sentimentScore", json_real(-0.25));
 	return c;
 }

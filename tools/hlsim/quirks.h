@@ -13,30 +13,35 @@
 
 #include <jansson.h>
 
-enum quirk_echo { ECHO_SERVED, ECHO_ASKED, ECHO_COUNT, ECHO_STRING,
-	ECHO_EXAMPLE };
+enum quirk_echo {
+	ECHO_SERVED,
+	ECHO_ASKED,
+	ECHO_COUNT,
+	ECHO_STRING,
+	ECHO_EXAMPLE
+};
 enum quirk_agents { AGENTS_OK, AGENTS_SCOPE, AGENTS_5XX, AGENTS_SCHEMA };
 
 struct quirks {
-	int page_size;            /* 0: as asked (1..50) */
-	enum quirk_echo echo;     /* what pageSize the answer names */
-	int64_t date_grain_ms;    /* 0: to the ms; else whole units */
-	int64_t tz_offset_ms;     /* the zone the bounds are read in */
-	bool ignore_sort;         /* newest first, whatever is asked */
-	bool total_all;           /* total: every call of the location */
+	int page_size;         /* 0: as asked (1..50) */
+	enum quirk_echo echo;  /* what pageSize the answer names */
+	int64_t date_grain_ms; /* 0: to the ms; else whole units */
+	int64_t tz_offset_ms;  /* the zone the bounds are read in */
+	bool ignore_sort;      /* newest first, whatever is asked */
+	bool total_all;        /* total: every call of the location */
 	enum quirk_agents agents;
-	double odd_values;        /* share of calls served with values out
+	double odd_values;     /* share of calls served with values out
 				     of the example's range or type */
-	double unidentifiable;    /* share served without a createdAt */
+	double unidentifiable; /* share served without a createdAt */
 	/* recordings (media.c) */
-	double rec_none;          /* share of calls without a recording */
-	int64_t rec_late_ms;      /* a recording appears this long after
+	double rec_none;     /* share of calls without a recording */
+	int64_t rec_late_ms; /* a recording appears this long after
 				     the call ended (or hlsim started) */
-	int rec_rate;             /* 8000, 16000; 0: either, by call */
-	int rec_max_s;            /* recordings cut to this length; 0 none */
-	int rec_s;                /* every recording this long; 0: the
+	int rec_rate;        /* 8000, 16000; 0: either, by call */
+	int rec_max_s;       /* recordings cut to this length; 0 none */
+	int rec_s;           /* every recording this long; 0: the
 				     call's duration (benchmarks) */
-	bool trans_none;          /* no transcription (404), as for Voice AI */
+	bool trans_none;     /* no transcription (404), as for Voice AI */
 };
 
 /* Parse a spec into q (zeroed first). 0, or -1 with *errmsg set. */

@@ -17,8 +17,8 @@ struct tsq {
 
 struct burst {
 	char *key;
-	struct tsq ok;         /* allowed requests in the window */
-	struct tsq all;        /* every request in the window */
+	struct tsq ok;  /* allowed requests in the window */
+	struct tsq all; /* every request in the window */
 };
 
 struct daily {
@@ -40,7 +40,7 @@ struct ratelimit {
 static void tsq_push(struct tsq *q, int64_t t)
 {
 	if (q->len == q->cap) {
-		if (q->cap >= TSQ_MAX) {  /* bounded: drop the oldest */
+		if (q->cap >= TSQ_MAX) { /* bounded: drop the oldest */
 			q->head = (q->head + 1) % q->cap;
 			q->len--;
 		} else {
@@ -168,7 +168,7 @@ void ratelimit_hit(struct ratelimit *r, const char *burst_key,
 		/* until the oldest counted request leaves the window */
 		res->allowed = false;
 		res->retry_after_ms = b->ok.v[b->ok.head] + r->o.window_ms -
-			mono_ms;
+				      mono_ms;
 	} else {
 		tsq_push(&b->ok, mono_ms);
 		d->count++;
@@ -210,13 +210,14 @@ void ratelimit_headers(const struct ratelimit *r, const struct rl_result *res,
 	} h[] = {
 		{ "X-RateLimit-Limit-Daily", "200k", res->limit_daily },
 		{ "X-RateLimit-Daily-Remaining", "unknown",
-		  res->daily_remaining < 0 ? 0 : res->daily_remaining },
-		{ "X-RateLimit-Interval-Milliseconds", "10s", res->interval_ms },
+			res->daily_remaining < 0 ? 0 : res->daily_remaining },
+		{ "X-RateLimit-Interval-Milliseconds", "10s",
+			res->interval_ms },
 		{ "X-RateLimit-Max", "100.0", res->max },
 		{ "X-RateLimit-Remaining", "-1",
-		  res->remaining < 0 ? 0 : res->remaining },
+			res->remaining < 0 ? 0 : res->remaining },
 		{ "X-RateLimit-Daily-Reset", "midnight",
-		  (res->daily_reset_ms + 999) / 1000 },
+			(res->daily_reset_ms + 999) / 1000 },
 	};
 	char v[64];
 	for (size_t i = 0; i < sizeof(h) / sizeof(h[0]); i++) {
@@ -227,7 +228,9 @@ void ratelimit_headers(const struct ratelimit *r, const struct rl_result *res,
 	}
 	if (status != 429 || r->o.retry_after == RA_NONE)
 		return;
-	retry_after(r, res->retry_after_ms >= 0 ? res->retry_after_ms
-		: res->interval_ms, v, sizeof(v));
+	retry_after(r,
+		res->retry_after_ms >= 0 ? res->retry_after_ms
+					 : res->interval_ms,
+		v, sizeof(v));
 	add(ctx, "Retry-After", r->o.garbage ? "soon" : v);
 }

@@ -17,22 +17,22 @@ struct ratelimit;
 enum rl_retry_after { RA_NONE, RA_SECONDS, RA_DATE };
 
 struct rl_opts {
-	int burst;             /* X-RateLimit-Max */
-	int64_t window_ms;     /* X-RateLimit-Interval-Milliseconds */
-	int64_t daily;         /* X-RateLimit-Limit-Daily */
-	int64_t day_ms;        /* the daily budget's period (0: a UTC day) */
+	int burst;         /* X-RateLimit-Max */
+	int64_t window_ms; /* X-RateLimit-Interval-Milliseconds */
+	int64_t daily;     /* X-RateLimit-Limit-Daily */
+	int64_t day_ms;    /* the daily budget's period (0: a UTC day) */
 	enum rl_retry_after retry_after; /* Retry-After on 429 answers */
-	bool daily_reset;      /* X-RateLimit-Daily-Reset: seconds left */
-	bool bare_429;         /* 429 answers carry no rate-limit header */
-	bool garbage;          /* every rate-limit header not an integer */
+	bool daily_reset; /* X-RateLimit-Daily-Reset: seconds left */
+	bool bare_429;    /* 429 answers carry no rate-limit header */
+	bool garbage;     /* every rate-limit header not an integer */
 };
 
 /* Values for the X-RateLimit-* headers, and the verdict. */
 struct rl_result {
 	bool allowed;
 	int64_t limit_daily, daily_remaining, interval_ms, max, remaining;
-	int64_t retry_after_ms;  /* when refused: until a request counts */
-	int64_t daily_reset_ms;  /* until the daily budget renews */
+	int64_t retry_after_ms; /* when refused: until a request counts */
+	int64_t daily_reset_ms; /* until the daily budget renews */
 };
 
 struct ratelimit *ratelimit_create(const struct rl_opts *o);

@@ -63,20 +63,25 @@ static const char *const BOT_LINES[] = {
 	"Our office hours are Monday through Friday, 8 to 5.",
 };
 static const char *const HUMAN_LINES[] = {
-	"Hi, I'm calling about a roof leak.", "Sure, it's Maria Lopez.",
-	"You can reach me at 512 555 0143.", "Thursday works for me.",
+	"Hi, I'm calling about a roof leak.",
+	"Sure, it's Maria Lopez.",
+	"You can reach me at 512 555 0143.",
+	"Thursday works for me.",
 	"I'd like to ask about a refund for my last invoice.",
-	"What's the cancellation policy?", "Can I speak to a manager, please?",
-	"My email is priya@example.com.", "No, that's all. Thank you so much.",
-	"I was charged twice, I don't think that's right.", "Hello?",
+	"What's the cancellation policy?",
+	"Can I speak to a manager, please?",
+	"My email is priya@example.com.",
+	"No, that's all. Thank you so much.",
+	"I was charged twice, I don't think that's right.",
+	"Hello?",
 };
 static const char *const TOPICS[] = { "a roof leak", "a billing question",
 	"an appointment", "a refund", "an estimate", "insurance coverage" };
 static const char *const OUTCOMES[] = { "appointment booked",
 	"transferred to a manager", "refund requested", "question answered",
 	"caller hung up" };
-static const char *const ACTION_TYPES[] = { "CALL_TRANSFER",
-	"DATA_EXTRACTION", "IN_CALL_DATA_EXTRACTION", "WORKFLOW_TRIGGER", "SMS",
+static const char *const ACTION_TYPES[] = { "CALL_TRANSFER", "DATA_EXTRACTION",
+	"IN_CALL_DATA_EXTRACTION", "WORKFLOW_TRIGGER", "SMS",
 	"APPOINTMENT_BOOKING", "CUSTOM_ACTION", "KNOWLEDGE_BASE" };
 
 static void iso(int64_t ms, char out[32])
@@ -133,8 +138,7 @@ static void make_agent(struct sim_location *l, int j, uint64_t *rng)
 	json_object_set_new(o, "callEndWorkflowIds", json_array());
 	json_object_set_new(o, "timezone", json_string("America/Chicago"));
 	json_object_set_new(o, "isAgentAsBackupDisabled", json_false());
-	json_object_set_new(o, "translation",
-		json_pack("{s:b}", "enabled", 0));
+	json_object_set_new(o, "translation", json_pack("{s:b}", "enabled", 0));
 	json_object_set_new(o, "actions", json_array());
 	a->obj = o;
 }
@@ -174,8 +178,10 @@ static char *make_transcript(uint64_t *rng, const char *business)
 		if (bot && t == 0)
 			buf_printf(&b, BOT_LINES[0], business);
 		else if (bot)
-			buf_puts(&b, BOT_LINES[1 + sim_rand(rng) %
-				(CV_ARRAY_LEN(BOT_LINES) - 1)]);
+			buf_puts(&b,
+				BOT_LINES[1 + sim_rand(rng) %
+						      (CV_ARRAY_LEN(BOT_LINES) -
+							      1)]);
 		else
 			buf_puts(&b, PICK(rng, HUMAN_LINES));
 	}
@@ -191,8 +197,9 @@ static json_t *action_params(uint64_t *rng, const char *type)
 			"Transferring you now.", "hearWhisperMessage", 1);
 	if (!strcmp(type, "SMS"))
 		return json_pack("{s:s,s:s,s:s}", "triggerPrompt",
-			"caller wants a link", "triggerMessage", "Sending a text.",
-			"messageBody", "Here is the link: https://example.com/b");
+			"caller wants a link", "triggerMessage",
+			"Sending a text.", "messageBody",
+			"Here is the link: https://example.com/b");
 	if (!strcmp(type, "APPOINTMENT_BOOKING"))
 		return json_pack("{s:o,s:i,s:i,s:i}", "calendarId",
 			jrandstr(rng, ALNUM, 20), "daysOfOfferingDates", 3,
@@ -210,17 +217,18 @@ static json_t *action_params(uint64_t *rng, const char *type)
 		sim_randstr(rng, ALNUM, 24, secret + 8);
 		json_t *hdr = json_pack("[{s:s,s:o}]", "key", "X-Api-Key",
 			"value", jrandstr(rng, ALNUM, 16));
-		json_t *api = json_pack(
-			"{s:s,s:s,s:b,s:s,s:o,s:[{s:s,s:s,s:s,s:s}]}", "url",
-			"https://api.example.com/lookup", "method", "POST",
-			"authenticationRequired", 1, "authenticationValue", secret,
-			"headers", hdr, "parameters", "name", "email",
-			"description", "caller email", "type", "string", "example",
-			"a@example.com");
+		json_t *api =
+			json_pack("{s:s,s:s,s:b,s:s,s:o,s:[{s:s,s:s,s:s,s:s}]}",
+				"url", "https://api.example.com/lookup",
+				"method", "POST", "authenticationRequired", 1,
+				"authenticationValue", secret, "headers", hdr,
+				"parameters", "name", "email", "description",
+				"caller email", "type", "string", "example",
+				"a@example.com");
 		return json_pack("{s:s,s:s,s:o,s:[s]}", "triggerPrompt",
 			"caller asks for order status", "triggerMessage",
-			"Checking that.", "apiDetails", api, "responsePathsToExtract",
-			"data.status");
+			"Checking that.", "apiDetails", api,
+			"responsePathsToExtract", "data.status");
 	}
 	return json_pack("{s:s,s:s,s:[s],s:b}", "contactFieldId", "email",
 		"description", "caller email", "examples", "a@example.com",
@@ -231,11 +239,12 @@ static json_t *make_actions(uint64_t *rng, int64_t created, double duration)
 {
 	json_t *arr = json_array();
 	int n = (int)(sim_rand(rng) % 5);
-	n = n > 2 ? n - 2 : 0;  /* 0,0,0,1,2 */
+	n = n > 2 ? n - 2 : 0; /* 0,0,0,1,2 */
 	for (int k = 0; k < n; k++) {
 		const char *type = PICK(rng, ACTION_TYPES);
-		int64_t trig = created + sim_range(rng, 1000,
-			(int64_t)(duration * 1000) + 1000);
+		int64_t trig = created +
+			       sim_range(rng, 1000,
+				       (int64_t)(duration * 1000) + 1000);
 		json_t *a = json_object();
 		json_object_set_new(a, "actionId", jrandstr(rng, HEX, 24));
 		json_object_set_new(a, "actionType", json_string(type));
@@ -276,8 +285,9 @@ static json_t *make_call_obj(struct simdata *sd, struct sim_call *c,
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_string(c->id));
 	if (sim_randf(rng) < 0.9 && l->n_contacts > 0)
-		json_object_set_new(o, "contactId", json_string(
-			l->contacts[sim_rand(rng) % (uint64_t)l->n_contacts]));
+		json_object_set_new(o, "contactId",
+			json_string(l->contacts[sim_rand(rng) %
+						(uint64_t)l->n_contacts]));
 	json_object_set_new(o, "agentId", json_string(a->id));
 	json_object_set_new(o, "isAgentDeleted", json_boolean(a->deleted));
 	if (sim_randf(rng) < 0.95) {
@@ -287,8 +297,10 @@ static json_t *make_call_obj(struct simdata *sd, struct sim_call *c,
 		json_object_set_new(o, "fromNumber", json_string(num));
 	}
 	json_object_set_new(o, "createdAt", jiso(c->created_ms));
-	json_object_set_new(o, "duration", c->duration == (int64_t)c->duration
-		? json_integer((json_int_t)c->duration) : json_real(c->duration));
+	json_object_set_new(o, "duration",
+		c->duration == (int64_t)c->duration
+			? json_integer((json_int_t)c->duration)
+			: json_real(c->duration));
 	json_object_set_new(o, "trialCall", json_boolean(c->trial));
 	json_object_set_new(o, "executedCallActions",
 		make_actions(rng, c->created_ms, c->duration));
@@ -303,8 +315,9 @@ static json_t *make_call_obj(struct simdata *sd, struct sim_call *c,
 	add_translation(o, rng, t);
 	free(t);
 	if (sim_randf(rng) < 0.45)
-		json_object_set_new(o, "extractedData", json_pack("{s:s,s:s}",
-			"name", "Maria Lopez", "issue", PICK(rng, TOPICS)));
+		json_object_set_new(o, "extractedData",
+			json_pack("{s:s,s:s}", "name", "Maria Lopez", "issue",
+				PICK(rng, TOPICS)));
 	if (sim_randf(rng) < 0.6)
 		json_object_set_new(o, "messageId", jrandstr(rng, ALNUM, 20));
 	if (sim_randf(rng) < 0.4)
@@ -374,8 +387,10 @@ struct simdata *simdata_create(const struct simdata_opts *o)
 		uint64_t rng = o->seed * 31337ULL + (uint64_t)i * 104729ULL + 5;
 		int n = o->calls_per_location;
 		for (int k = 0; k < n; k++) {
-			int64_t t = o->start_ms + (int64_t)((double)span *
-				((double)k + sim_randf(&rng)) / n);
+			int64_t t = o->start_ms +
+				    (int64_t)((double)span *
+					      ((double)k + sim_randf(&rng)) /
+					      n);
 			/* deleted agents took calls only in the first half */
 			add_call(sd, i, t, &rng, k < n / 2);
 		}
@@ -424,7 +439,7 @@ void simdata_tick(struct simdata *sd, int64_t now_ms)
 		return;
 	}
 	size_t target = (size_t)((double)(now_ms - sd->t0_ms) / 1000.0 *
-		sd->o.arrival_rate);
+				 sd->o.arrival_rate);
 	if (target > MAX_ARRIVALS)
 		target = MAX_ARRIVALS;
 	while (sd->arrived < target) {
@@ -454,7 +469,7 @@ static void mutate(struct simdata *sd, struct sim_call *c)
 static void apply_due(struct simdata *sd, struct sim_call *c, int64_t now)
 {
 	if (c->will_mutate && !c->mutated && c->first_served_ms &&
-	    now - c->first_served_ms >= sd->o.mutate_after_ms)
+		now - c->first_served_ms >= sd->o.mutate_after_ms)
 		mutate(sd, c);
 }
 
@@ -490,9 +505,10 @@ static bool has_action(const json_t *o, const char *types)
 	json_t *acts = json_object_get(o, "executedCallActions");
 	size_t k;
 	json_t *a;
-	json_array_foreach(acts, k, a) {
+	json_array_foreach(acts, k, a)
+	{
 		if (in_list(types, json_string_value(
-			json_object_get(a, "actionType"))))
+					   json_object_get(a, "actionType"))))
 			return true;
 	}
 	return false;
@@ -503,16 +519,17 @@ static bool matches(const struct simdata *sd, const struct sim_call *c,
 {
 	if (c->loc != f->loc)
 		return false;
-	if (f->agent_id && strcmp(sd->locs[c->loc].agents[c->agent].id,
-		f->agent_id))
+	if (f->agent_id &&
+		strcmp(sd->locs[c->loc].agents[c->agent].id, f->agent_id))
 		return false;
-	if (f->contact_ids && !in_list(f->contact_ids, json_string_value(
-		json_object_get(c->obj, "contactId"))))
+	if (f->contact_ids && !in_list(f->contact_ids,
+				      json_string_value(json_object_get(c->obj,
+					      "contactId"))))
 		return false;
 	if (f->call_type && (f->call_type == 2) != c->trial)
 		return false;
-	if (f->has_range && (c->created_ms < f->start_ms ||
-		c->created_ms > f->end_ms))
+	if (f->has_range &&
+		(c->created_ms < f->start_ms || c->created_ms > f->end_ms))
 		return false;
 	if (f->action_types && !has_action(c->obj, f->action_types))
 		return false;
@@ -553,15 +570,15 @@ static size_t *copy_idx(const size_t *v, size_t n)
 	return c;
 }
 
-void simdata_query(struct simdata *sd, const struct sim_filter *f,
-	size_t **out, size_t *n)
+void simdata_query(struct simdata *sd, const struct sim_filter *f, size_t **out,
+	size_t *n)
 {
 	char key[400];
 	bool cacheable = cache_key(f, key, sizeof(key));
 	for (int i = 0; cacheable && i < SIM_QCACHE; i++) {
 		struct sim_qcache *c = &sd->cache[i];
 		if (c->idx && c->n_calls_at == sd->n_calls &&
-		    !strcmp(c->key, key)) {
+			!strcmp(c->key, key)) {
 			*out = copy_idx(c->idx, c->n);
 			*n = c->n;
 			return;
@@ -639,7 +656,7 @@ char *simdata_dump_mem(struct simdata *sd, size_t *len)
 {
 	struct sink *s = sink_open_mem();
 	if (dump_to(sd, s) != CV_OK)
-		abort();  /* a memory sink fails only on OOM */
+		abort(); /* a memory sink fails only on OOM */
 	const struct buf *b = sink_mem(s);
 	char *out = xstrndup(b->data ? b->data : "", b->len);
 	*len = b->len;
@@ -660,7 +677,8 @@ static json_t *webhook_action(const json_t *a)
 	json_t *w = json_object();
 	const char *key;
 	json_t *v;
-	json_object_foreach((json_t *)a, key, v) {
+	json_object_foreach((json_t *)a, key, v)
+	{
 		if (!strcmp(key, "actionId")) {
 			json_object_set(w, "_id", v);
 		} else if (!strcmp(key, "actionParameters")) {
@@ -683,17 +701,19 @@ static json_t *webhook_translation(const json_t *t, const json_t *call)
 {
 	if (!json_is_object(t))
 		return NULL;
-	const char *tt = json_string_value(json_object_get(t,
-		"translatedTranscript"));
-	char *s = tt ? xstrdup(tt) : xasprintf("[es] %.60s",
-		json_string_value(json_object_get(call, "transcript")));
+	const char *tt = json_string_value(
+		json_object_get(t, "translatedTranscript"));
+	char *s = tt ? xstrdup(tt)
+		     : xasprintf("[es] %.60s",
+			       json_string_value(
+				       json_object_get(call, "transcript")));
 	json_t *o = json_pack("{s:s,s:s}", "transcript", s, "language", "es");
 	free(s);
 	return o;
 }
 
-json_t *simdata_webhook_body(const struct simdata *sd, size_t i,
-	uint64_t *rng, int64_t now_ms)
+json_t *simdata_webhook_body(const struct simdata *sd, size_t i, uint64_t *rng,
+	int64_t now_ms)
 {
 	const struct sim_call *c = &sd->calls[i];
 	json_t *w = json_object();
@@ -703,9 +723,10 @@ json_t *simdata_webhook_body(const struct simdata *sd, size_t i,
 	json_object_set_new(w, "locationId", json_string(sd->locs[c->loc].id));
 	const char *key;
 	json_t *v;
-	json_object_foreach(c->obj, key, v) {
+	json_object_foreach(c->obj, key, v)
+	{
 		if (!strcmp(key, "isAgentDeleted") ||
-		    !strcmp(key, "agentTransferOccurred"))
+			!strcmp(key, "agentTransferOccurred"))
 			continue;
 		if (!strcmp(key, "translation")) {
 			json_t *t = webhook_translation(v, c->obj);
@@ -727,12 +748,12 @@ json_t *simdata_webhook_body(const struct simdata *sd, size_t i,
 	return w;
 }
 
-json_t *simdata_inbound_body(const struct simdata *sd, size_t i,
-	uint64_t *rng, int64_t now_ms)
+json_t *simdata_inbound_body(const struct simdata *sd, size_t i, uint64_t *rng,
+	int64_t now_ms)
 {
 	const struct sim_call *c = &sd->calls[i];
-	const char *msg = json_string_value(json_object_get(c->obj,
-		"messageId"));
+	const char *msg = json_string_value(
+		json_object_get(c->obj, "messageId"));
 	char u[37], conv[21];
 	uuid4(rng, u);
 	sim_randstr(rng, ALNUM, 20, conv);
@@ -747,8 +768,8 @@ json_t *simdata_inbound_body(const struct simdata *sd, size_t i,
 	if (contact)
 		json_object_set(w, "contactId", contact);
 	json_object_set_new(w, "conversationId", json_string(conv));
-	json_object_set_new(w, "dateAdded", jiso(c->created_ms +
-		(int64_t)(c->duration * 1000)));
+	json_object_set_new(w, "dateAdded",
+		jiso(c->created_ms + (int64_t)(c->duration * 1000)));
 	json_object_set_new(w, "direction", json_string("inbound"));
 	json_object_set_new(w, "messageType", json_string("CALL"));
 	if (msg)

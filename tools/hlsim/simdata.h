@@ -27,18 +27,18 @@ struct simdata_opts {
 	int calls_per_location;
 	int agents_per_location;
 	int contacts_per_location;
-	int64_t start_ms;      /* first day of the start month, UTC */
+	int64_t start_ms; /* first day of the start month, UTC */
 	int months;
-	double mutate_share;   /* share of calls whose summary changes later */
+	double mutate_share; /* share of calls whose summary changes later */
 	int64_t mutate_after_ms;
-	double arrival_rate;   /* calls per second added while serving */
+	double arrival_rate;     /* calls per second added while serving */
 	double arrival_backdate; /* share of arrivals with createdAt in range */
 };
 
 struct sim_agent {
 	char id[25];
 	bool deleted;
-	json_t *obj;           /* GetAgentResponseDTO */
+	json_t *obj; /* GetAgentResponseDTO */
 };
 
 struct sim_call {
@@ -47,15 +47,15 @@ struct sim_call {
 	int64_t created_ms;
 	double duration;
 	bool trial;
-	int agent;             /* index into the location's agents */
-	json_t *obj;           /* REST CallLog, no locationId */
+	int agent;   /* index into the location's agents */
+	json_t *obj; /* REST CallLog, no locationId */
 	bool will_mutate, mutated;
 	int64_t first_served_ms; /* 0 = never served */
 };
 
 struct sim_location {
 	char id[21];
-	char pit[48];          /* default Private Integration Token */
+	char pit[48]; /* default Private Integration Token */
 	char *business;
 	struct sim_agent *agents;
 	int n_agents;
@@ -79,9 +79,9 @@ struct simdata {
 	int n_locs;
 	struct sim_call *calls;
 	size_t n_calls, cap_calls;
-	int64_t end_ms;        /* end of the generated range */
+	int64_t end_ms; /* end of the generated range */
 	uint64_t arrival_rng;
-	int64_t t0_ms;         /* when serving started (for arrivals) */
+	int64_t t0_ms; /* when serving started (for arrivals) */
 	size_t arrived, mutations;
 };
 
@@ -104,13 +104,13 @@ json_t *simdata_serve(struct simdata *sd, size_t i, int64_t now_ms);
 /* Filter of a call-logs list request (validated by the caller). */
 struct sim_filter {
 	int loc;
-	const char *agent_id;      /* NULL = any */
-	const char *contact_ids;   /* comma list, NULL = any */
-	int call_type;             /* 0 any, 1 LIVE, 2 TRIAL */
-	const char *action_types;  /* comma list, NULL = any */
+	const char *agent_id;     /* NULL = any */
+	const char *contact_ids;  /* comma list, NULL = any */
+	int call_type;            /* 0 any, 1 LIVE, 2 TRIAL */
+	const char *action_types; /* comma list, NULL = any */
 	bool has_range;
-	int64_t start_ms, end_ms;  /* inclusive */
-	int sort_by;               /* 0 createdAt, 1 duration */
+	int64_t start_ms, end_ms; /* inclusive */
+	int sort_by;              /* 0 createdAt, 1 duration */
 	bool ascend;
 };
 
@@ -118,8 +118,8 @@ struct sim_filter {
  * All matching call indices in order; *out is malloc'd (free it), *n its
  * length. Recent results are cached until calls are added.
  */
-void simdata_query(struct simdata *sd, const struct sim_filter *f,
-	size_t **out, size_t *n);
+void simdata_query(struct simdata *sd, const struct sim_filter *f, size_t **out,
+	size_t *n);
 
 /* Index of the call with this id in location loc, or -1. */
 long simdata_find_call(const struct simdata *sd, int loc, const char *id);
@@ -130,10 +130,10 @@ int simdata_dump(struct simdata *sd, const char *path, char **errmsg);
 char *simdata_dump_mem(struct simdata *sd, size_t *len);
 
 /* Convert a REST call object to a VoiceAiCallEnd body (new reference). */
-json_t *simdata_webhook_body(const struct simdata *sd, size_t i,
-	uint64_t *rng, int64_t now_ms);
+json_t *simdata_webhook_body(const struct simdata *sd, size_t i, uint64_t *rng,
+	int64_t now_ms);
 /* An InboundMessage CALL event for call i (new reference). */
-json_t *simdata_inbound_body(const struct simdata *sd, size_t i,
-	uint64_t *rng, int64_t now_ms);
+json_t *simdata_inbound_body(const struct simdata *sd, size_t i, uint64_t *rng,
+	int64_t now_ms);
 
 #endif
