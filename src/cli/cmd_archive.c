@@ -10,6 +10,9 @@
 #include "cli.h"
 #include "retention.h"
 
+/* the default --threads cap (see cmd_archive) */
+enum { ARCHIVE_DEFAULT_THREADS = 4 };
+
 struct tally {
 	int written;
 	bool rebuild;
@@ -121,7 +124,13 @@ static int run(struct cli *cli, int argc, char **argv)
 		{ "to-default", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
+	/* Each zstd worker holds ~1.2 MiB of job and window: at the number
+	 * of CPUs a 16-core machine would take archive --to past its
+	 * 64 MiB bound (58 MiB for the bag alone at 16), and past four the
+	 * hashing and writing threads, not zstd, set the pace. */
 	long threads = sysconf(_SC_NPROCESSORS_ONLN);
+	if (threads > ARCHIVE_DEFAULT_THREADS)
+		threads = ARCHIVE_DEFAULT_THREADS;
 	struct archive_opts o = { .out_dir = "archives",
 		.level = 3,
 		.actor = cli->actor };
@@ -272,9 +281,10 @@ const struct cli_cmd cmd_archive = {
 		"  --to-default   the same, to the default S3 target\n"
 		"  --level N      zstd level 1-19 (default 3)\n"
 		"  --threads N    zstd worker threads (default: the number of "
-		"CPUs;\n                 0 = compress in the calling thread; "
-		"hashing and writing\n                 have threads of their "
-		"own either way)\n"
+		"CPUs, at most 4;\n                 each adds ~1.2 MiB of "
+		"memory; 0 = compress in the\n                 calling "
+		"thread; hashing and writing have threads\n                 "
+		"of their own either way)\n"
 		"  --key FILE     the site signing key (default "
 		"$CALLVAULT_SIGNING_KEY,\n                 else <db>.secrets/"
 		"site.key when it exists): each\n                 bag's tag "
