@@ -53,8 +53,8 @@ static void drop(void *v, size_t n)
 
 static void test_collect(struct store *s)
 {
-	/* 0, 1, a power of two and more than one growth step */
-	static const int counts[] = {1, 2, 8, 9, 100};
+	/* one row, the first growth, the first cap and one past it, many */
+	static const int counts[] = { 1, 2, 8, 9, 100 };
 	for (size_t c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
 		sqlite3_stmt *st = store_stmt(s, ROWS_OK, NULL);
 		CHECK(st != NULL);
@@ -106,8 +106,8 @@ static void test_collect_error(struct store *s)
 	CHECK(v == NULL);
 	CHECK_INT(n, 0);
 	CHECK_INT(dropped, 3);
-	CHECK_MSG(err && strstr(err, "the test rows: integer overflow"),
-		"%s", err ? err : "(null)");
+	CHECK_MSG(err && strstr(err, "the test rows: integer overflow"), "%s",
+		err ? err : "(null)");
 	free(err);
 	/* reset: the same statement runs again, now without the error */
 	sqlite3_bind_int(st, 1, 99);
@@ -120,8 +120,8 @@ static void test_collect_error(struct store *s)
 	/* without a drop function the array alone is freed (ASan, valgrind) */
 	sqlite3_bind_int(st, 1, 2);
 	err = NULL;
-	CHECK_INT(store_collect(s, st, sizeof(int64_t), fill_flat, NULL,
-			  &v, &n, "flat rows", &err),
+	CHECK_INT(store_collect(s, st, sizeof(int64_t), fill_flat, NULL, &v, &n,
+			  "flat rows", &err),
 		CV_EDB);
 	CHECK(v == NULL);
 	free(err);
