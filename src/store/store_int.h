@@ -111,6 +111,10 @@ enum cv_err store_collect(struct store *s, sqlite3_stmt *st, size_t size,
 	store_fill_fn fill, store_drop_fn drop, void **out, size_t *n,
 	const char *what, char **errmsg);
 
+/* A store_fill_fn for a struct store_transcription from the columns id,
+ * message_id, location_id, sha256, source, body, fetched_at. */
+void store_transcription_row(sqlite3_stmt *st, void *elem);
+
 /* Translate the last SQLite error into a cv_err with a message. */
 enum cv_err store_dberr(struct store *s, char **errmsg, const char *what);
 

@@ -61,7 +61,7 @@ static void transcriptions_drop(void *v, size_t n)
 	store_transcriptions_free(v, n);
 }
 
-static void tr_read(sqlite3_stmt *st, void *elem)
+void store_transcription_row(sqlite3_stmt *st, void *elem)
 {
 	struct store_transcription *t = elem;
 	t->id = sqlite3_column_int64(st, 0);
@@ -92,8 +92,9 @@ enum cv_err store_transcriptions_of_message(struct store *s,
 		return CV_EDB;
 	store_bind_text(st, 1, message_id);
 	void *v;
-	enum cv_err rc = store_collect(s, st, sizeof(**out), tr_read,
-		transcriptions_drop, &v, n, "read transcriptions", errmsg);
+	enum cv_err rc = store_collect(s, st, sizeof(**out),
+		store_transcription_row, transcriptions_drop, &v, n,
+		"read transcriptions", errmsg);
 	*out = v;
 	return rc;
 }

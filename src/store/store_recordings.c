@@ -263,17 +263,7 @@ enum cv_err store_transcription_latest(struct store *s, const char *message_id,
 	store_bind_text(st, 1, message_id);
 	int r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(st, 0);
-		out->message_id = store_col_dup(st, 1);
-		out->location_id = store_col_dup(st, 2);
-		out->sha256 = store_col_dup(st, 3);
-		out->source = store_col_dup(st, 4);
-		out->len = (size_t)sqlite3_column_bytes(st, 5);
-		out->body = xmalloc(out->len + 1);
-		if (out->len)
-			memcpy(out->body, sqlite3_column_blob(st, 5), out->len);
-		out->body[out->len] = '\0';
-		out->fetched_at = sqlite3_column_int64(st, 6);
+		store_transcription_row(st, out);
 		*found = true;
 	}
 	sqlite3_reset(st);
