@@ -8,6 +8,7 @@
 
 #include "hash.h"
 #include "store/store_subject.h"
+#include "util.h"
 
 void bagjson_str(struct buf *b, const char *s, size_t n)
 {
@@ -43,49 +44,21 @@ void bagjson_cstr(struct buf *b, const char *s)
 
 void bagjson_base64(struct buf *b, const void *p, size_t n)
 {
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *u = p;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)u[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned)u[i + 1] << 8;
-		if (i + 2 < n)
-			v |= u[i + 2];
-		char q[4] = { tab[v >> 18], tab[(v >> 12) & 63],
-			i + 1 < n ? tab[(v >> 6) & 63] : '=',
-			i + 2 < n ? tab[v & 63] : '=' };
-		buf_append(b, q, 4);
-	}
+	char *s = xmalloc(CV_BASE64_LEN(n) + 1);
+	buf_append(b, s, cv_base64_encode(p, n, s));
+	free(s);
 }
 
-static int b64val(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	return c == '+' ? 62 : c == '/' ? 63 : -1;
-}
-
+/* The base64 at s onto out: false when it is not base64. */
 static bool unbase64(const char *s, struct buf *out)
 {
-	unsigned acc = 0;
-	int bits = 0;
-	for (; *s && *s != '='; s++) {
-		int v = b64val(*s);
-		if (v < 0)
-			return false;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			buf_putc(out, (char)((acc >> bits) & 0xff));
-		}
-	}
-	return true;
+	size_t cap = strlen(s) / 4 * 3 + 3;
+	unsigned char *v = xmalloc(cap);
+	long n = cv_base64_decode(s, v, cap);
+	if (n >= 0)
+		buf_append(out, v, (size_t)n);
+	free(v);
+	return n >= 0;
 }
 
 static json_t *load_line(const char *line, size_t n, char **errmsg)

@@ -198,7 +198,7 @@ void s3_md5_base64(const void *p, size_t n, char out[32])
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
 	EVP_Digest(p, n, md, &len, EVP_md5(), NULL);
-	EVP_EncodeBlock((unsigned char *)out, md, (int)len);
+	cv_base64_encode(md, len, out);
 }
 
 /* ---- answers ---- */

@@ -114,7 +114,7 @@ static void digests(const unsigned char *p, size_t n, char sha[CV_SHA256_HEX],
 	for (unsigned int i = 0; i < len && i < 32; i++)
 		snprintf(sha + 2 * i, 3, "%02x", md[i]);
 	EVP_DigestFinal_ex(hm, md, &len);
-	EVP_EncodeBlock((unsigned char *)md5, md, (int)len);
+	cv_base64_encode(md, len, md5);
 	EVP_MD_CTX_free(hs);
 	EVP_MD_CTX_free(hm);
 }

@@ -224,9 +224,8 @@ static char *basic_credential(const char *cred)
 	if (!strchr(cred, ':'))
 		return xstrdup(cred);
 	size_t n = strlen(cred);
-	char *out = xmalloc(4 * ((n + 2) / 3) + 1);
-	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)cred,
-		(int)n);
+	char *out = xmalloc(CV_BASE64_LEN(n) + 1);
+	cv_base64_encode(cred, n, out);
 	return out;
 }
 
@@ -319,66 +318,6 @@ void sig_set_now(struct sig_verifier *v, int64_t now_ms)
 	v->now_ms = now_ms;
 }
 
-/* The value of c in base64's standard alphabet ('+', '/') or its URL-safe
- * one ('-', '_'); *alphabet records which of the two the input uses (0
- * until a character tells), -1 for neither or a second alphabet. */
-static int b64_value(char c, int *alphabet)
-{
-	int which = 0, v = -1;
-	if (c >= 'A' && c <= 'Z')
-		v = c - 'A';
-	else if (c >= 'a' && c <= 'z')
-		v = c - 'a' + 26;
-	else if (c >= '0' && c <= '9')
-		v = c - '0' + 52;
-	else if (c == '+' || c == '/')
-		v = c == '+' ? 62 : 63, which = 1;
-	else if (c == '-' || c == '_')
-		v = c == '-' ? 62 : 63, which = 2;
-	if (which && *alphabet && *alphabet != which)
-		return -1; /* one alphabet per string */
-	if (which)
-		*alphabet = which;
-	return v;
-}
-
-long sig_base64_decode(const char *in, unsigned char *out, size_t cap)
-{
-	size_t n = strlen(in), o = 0;
-	if (n % 4 == 0 && n >= 4 && in[n - 1] == '=')
-		n -= in[n - 2] == '=' ? 2 : 1; /* padding: only where due */
-	if (n % 4 == 1)
-		return -1;
-	int alphabet = 0;
-	uint32_t acc = 0;
-	for (size_t i = 0; i < n; i++) {
-		int v = b64_value(in[i], &alphabet);
-		if (v < 0)
-			return -1;
-		acc = acc << 6 | (uint32_t)v;
-		if (i % 4 != 3)
-			continue;
-		if (o + 3 > cap)
-			return -1;
-		for (int j = 2; j >= 0; j--)
-			out[o++] = (unsigned char)(acc >> (8 * j));
-		acc = 0;
-	}
-	/* a last group of 2 or 3 characters carries 1 or 2 bytes; the bits
-	 * left over must be zero, or another string would decode to the
-	 * same bytes (a signature is one string, not several) */
-	size_t rest = n % 4, take = rest ? rest - 1 : 0;
-	unsigned spare = rest == 2 ? 4 : 2;
-	if (rest && (acc & ((1u << spare) - 1)) != 0)
-		return -1;
-	if (o + take > cap)
-		return -1;
-	acc >>= rest ? spare : 0;
-	for (size_t j = take; j > 0; j--)
-		out[o++] = (unsigned char)(acc >> (8 * (j - 1)));
-	return (long)o;
-}
-
 /* Try each Ed25519 key from the one that verified last (which becomes
  * the one that verified). */
 static bool verify_ed25519(struct sig_verifier *v, const unsigned char sig[64],
@@ -460,7 +399,7 @@ enum sig_scheme sig_verify(struct sig_verifier *v, const struct sig_headers *h,
 	long n;
 	*why = NULL;
 	if (h->ghl) {
-		n = sig_base64_decode(h->ghl, sig, sizeof(sig));
+		n = cv_base64_decode(h->ghl, sig, sizeof(sig));
 		if (n != 64)
 			*why = "x-ghl-signature is not a base64 Ed25519 "
 			       "signature";
@@ -470,7 +409,7 @@ enum sig_scheme sig_verify(struct sig_verifier *v, const struct sig_headers *h,
 	}
 	if (h->wh) {
 		int64_t now = v->now_ms ? v->now_ms : cv_now_ms();
-		n = sig_base64_decode(h->wh, sig, sizeof(sig));
+		n = cv_base64_decode(h->wh, sig, sizeof(sig));
 		if (now >= v->cutoff_ms)
 			*why = "x-wh-signature (legacy RSA) is past its "
 			       "cut-off";

@@ -97,11 +97,4 @@ enum sig_scheme sig_verify(struct sig_verifier *v, const struct sig_headers *h,
 	const void *body, size_t len, const char **why);
 const char *sig_scheme_name(enum sig_scheme s);
 
-/* Decode base64 as HighLevel's SDK reads it: the standard or the
- * URL-safe alphabet (one per string), padded or not, no whitespace;
- * refused when the bits past the last byte are not zero (each byte string
- * has one encoding). Returns the decoded length, or -1 when invalid or
- * longer than cap. */
-long sig_base64_decode(const char *in, unsigned char *out, size_t cap);
-
 #endif

@@ -472,6 +472,87 @@ bool cv_unhex(const char *s, size_t n, unsigned char *out, bool any_case)
 	return true;
 }
 
+size_t cv_base64_encode(const void *p, size_t n, char *out)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *u = p;
+	size_t o = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)u[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)u[i + 1] << 8;
+		if (i + 2 < n)
+			v |= u[i + 2];
+		out[o++] = tab[v >> 18];
+		out[o++] = tab[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < n ? tab[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* The value of c in base64's standard alphabet ('+', '/') or its URL-safe
+ * one ('-', '_'); *alphabet records which of the two the input uses (0
+ * until a character tells), -1 for neither or a second alphabet. */
+static int b64_value(char c, int *alphabet)
+{
+	int which = 0, v = -1;
+	if (c >= 'A' && c <= 'Z')
+		v = c - 'A';
+	else if (c >= 'a' && c <= 'z')
+		v = c - 'a' + 26;
+	else if (c >= '0' && c <= '9')
+		v = c - '0' + 52;
+	else if (c == '+' || c == '/')
+		v = c == '+' ? 62 : 63, which = 1;
+	else if (c == '-' || c == '_')
+		v = c == '-' ? 62 : 63, which = 2;
+	if (which && *alphabet && *alphabet != which)
+		return -1; /* one alphabet per string */
+	if (which)
+		*alphabet = which;
+	return v;
+}
+
+long cv_base64_decode(const char *in, unsigned char *out, size_t cap)
+{
+	size_t n = strlen(in), o = 0;
+	if (n % 4 == 0 && n >= 4 && in[n - 1] == '=')
+		n -= in[n - 2] == '=' ? 2 : 1; /* padding: only where due */
+	if (n % 4 == 1)
+		return -1;
+	int alphabet = 0;
+	uint32_t acc = 0;
+	for (size_t i = 0; i < n; i++) {
+		int v = b64_value(in[i], &alphabet);
+		if (v < 0)
+			return -1;
+		acc = acc << 6 | (uint32_t)v;
+		if (i % 4 != 3)
+			continue;
+		if (o + 3 > cap)
+			return -1;
+		for (int j = 2; j >= 0; j--)
+			out[o++] = (unsigned char)(acc >> (8 * j));
+		acc = 0;
+	}
+	/* a last group of 2 or 3 characters carries 1 or 2 bytes; the bits
+	 * left over must be zero, or another string would decode to the
+	 * same bytes (a signature is one string, not several) */
+	size_t rest = n % 4, take = rest ? rest - 1 : 0;
+	unsigned spare = rest == 2 ? 4 : 2;
+	if (rest && (acc & ((1u << spare) - 1)) != 0)
+		return -1;
+	if (o + take > cap)
+		return -1;
+	acc >>= rest ? spare : 0;
+	for (size_t j = take; j > 0; j--)
+		out[o++] = (unsigned char)(acc >> (8 * (j - 1)));
+	return (long)o;
+}
+
 bool cv_utf8_valid(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;

@@ -69,6 +69,21 @@ int cv_hex_digit(char c);
  * files callvault writes hold lower-case digits only). */
 bool cv_unhex(const char *s, size_t n, unsigned char *out, bool any_case);
 
+/* The length of the base64 of n bytes, padding included (no NUL). */
+#define CV_BASE64_LEN(n) (4 * (((n) + 2) / 3))
+/* n bytes as standard, padded base64 and a NUL (out holds
+ * CV_BASE64_LEN(n) + 1); answers the length without the NUL. */
+size_t cv_base64_encode(const void *p, size_t n, char *out);
+/*
+ * Decode the base64 string in (NUL-terminated) into out, at most cap
+ * bytes: the number of bytes, or -1 when it is not base64 or does not
+ * fit. Either alphabet, the standard ('+', '/') or the URL-safe one ('-',
+ * '_'), but one per string; padding optional, but when there only where
+ * due and whole; no whitespace; the bits past the last byte zero, so that
+ * one byte string has one encoding.
+ */
+long cv_base64_decode(const char *in, unsigned char *out, size_t cap);
+
 /* true when s is valid UTF-8 (n bytes). */
 bool cv_utf8_valid(const char *s, size_t n);
 

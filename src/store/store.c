@@ -141,17 +141,22 @@ int store_schema_latest(void)
 	return store_n_migrations;
 }
 
-int store_schema_version(struct store *s)
+/* A pragma's integer value, dflt when it cannot be read. */
+static int64_t pragma_int(struct store *s, const char *sql, int64_t dflt)
 {
 	sqlite3_stmt *st;
-	int v = -1;
-	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) ==
-		SQLITE_OK) {
+	int64_t v = dflt;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int(st, 0);
+			v = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 	}
 	return v;
+}
+
+int store_schema_version(struct store *s)
+{
+	return (int)pragma_int(s, "PRAGMA user_version", -1);
 }
 
 static enum cv_err migrate(struct store *s, char **errmsg)
@@ -511,18 +516,6 @@ enum cv_err store_set_cache(struct store *s, int kib, char **errmsg)
 	char sql[64];
 	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%d", kib);
 	return store_exec(s, sql, errmsg);
-}
-
-static int64_t pragma_int(struct store *s, const char *sql, int64_t dflt)
-{
-	sqlite3_stmt *st;
-	int64_t v = dflt;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	return v;
 }
 
 int64_t store_db_bytes(struct store *s)

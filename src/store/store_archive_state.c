@@ -43,6 +43,20 @@ void store_intents_free(struct store_intent *v, size_t n)
 	free(v);
 }
 
+static void intents_drop(void *v, size_t n)
+{
+	store_intents_free(v, n);
+}
+
+static void intent_row(sqlite3_stmt *st, void *elem)
+{
+	struct store_intent *it = elem;
+	it->path = store_col_dup(st, 0);
+	it->sha256 = store_col_dup(st, 1);
+	it->pid = sqlite3_column_int64(st, 2);
+	it->created_at = sqlite3_column_int64(st, 3);
+}
+
 enum cv_err store_ret_intents(struct store *s, struct store_intent **out,
 	size_t *n, char **errmsg)
 {
@@ -53,26 +67,11 @@ enum cv_err store_ret_intents(struct store *s, struct store_intent **out,
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
-	size_t cap = 0;
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			*out = xrealloc(*out, cap * sizeof(**out));
-		}
-		struct store_intent *it = &(*out)[(*n)++];
-		it->path = store_col_dup(st, 0);
-		it->sha256 = store_col_dup(st, 1);
-		it->pid = sqlite3_column_int64(st, 2);
-		it->created_at = sqlite3_column_int64(st, 3);
-	}
-	sqlite3_reset(st);
-	if (r == SQLITE_DONE)
-		return CV_OK;
-	store_intents_free(*out, *n);
-	*out = NULL;
-	*n = 0;
-	return store_dberr(s, errmsg, "read publish intents");
+	void *v;
+	enum cv_err rc = store_collect(s, st, sizeof(**out), intent_row,
+		intents_drop, &v, n, "read publish intents", errmsg);
+	*out = v;
+	return rc;
 }
 
 enum cv_err store_ret_put_baginfo(struct store *s, int64_t id, const char *text,

@@ -95,6 +95,26 @@ enum cv_err store_each(struct store *s, sqlite3_stmt *st, store_row_fn row,
 	store_fn fn, void *arg, enum cv_err stopped, const char *what,
 	char **errmsg);
 
+/*
+ * The collection of a prepared and bound statement's rows into an array
+ * (store_rows.c): each row gets a zeroed element of `size` bytes that
+ * fill(st, elem) reads the columns into; *out (a `void *` that the caller
+ * then assigns to its typed pointer) and *n are the array and its length.
+ * On a step error the rows read so far are dropped — drop(v, n) frees
+ * them, or free(v) when drop is NULL (elements that own nothing) — *out
+ * is NULL, *n is 0, and the answer is store_dberr(s, errmsg, what). st is
+ * reset at the end either way.
+ */
+typedef void (*store_fill_fn)(sqlite3_stmt *st, void *elem);
+typedef void (*store_drop_fn)(void *v, size_t n);
+enum cv_err store_collect(struct store *s, sqlite3_stmt *st, size_t size,
+	store_fill_fn fill, store_drop_fn drop, void **out, size_t *n,
+	const char *what, char **errmsg);
+
+/* A store_fill_fn for a struct store_transcription from the columns id,
+ * message_id, location_id, sha256, source, body, fetched_at. */
+void store_transcription_row(sqlite3_stmt *st, void *elem);
+
 /* Translate the last SQLite error into a cv_err with a message. */
 enum cv_err store_dberr(struct store *s, char **errmsg, const char *what);
 

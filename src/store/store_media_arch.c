@@ -27,11 +27,7 @@ enum cv_err store_arch_media_add(struct store *s, int64_t archive_id,
 	if (!st)
 		return CV_EDB;
 	bind_media(st, archive_id, message_id, kind, sha256);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	return r == SQLITE_DONE
-		       ? CV_OK
-		       : store_dberr(s, errmsg, "record archive media");
+	return store_step_done(s, st, "record archive media", errmsg);
 }
 
 enum cv_err store_arch_media_has(struct store *s, int64_t archive_id,
@@ -60,8 +56,14 @@ void store_transcriptions_free(struct store_transcription *v, size_t n)
 	free(v);
 }
 
-static void tr_read(sqlite3_stmt *st, struct store_transcription *t)
+static void transcriptions_drop(void *v, size_t n)
 {
+	store_transcriptions_free(v, n);
+}
+
+void store_transcription_row(sqlite3_stmt *st, void *elem)
+{
+	struct store_transcription *t = elem;
 	t->id = sqlite3_column_int64(st, 0);
 	t->message_id = store_col_dup(st, 1);
 	t->location_id = store_col_dup(st, 2);
@@ -89,22 +91,12 @@ enum cv_err store_transcriptions_of_message(struct store *s,
 	if (!st)
 		return CV_EDB;
 	store_bind_text(st, 1, message_id);
-	size_t cap = 0;
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 2;
-			*out = xrealloc(*out, cap * sizeof(**out));
-		}
-		tr_read(st, &(*out)[(*n)++]);
-	}
-	sqlite3_reset(st);
-	if (r == SQLITE_DONE)
-		return CV_OK;
-	store_transcriptions_free(*out, *n);
-	*out = NULL;
-	*n = 0;
-	return store_dberr(s, errmsg, "read transcriptions");
+	void *v;
+	enum cv_err rc = store_collect(s, st, sizeof(**out),
+		store_transcription_row, transcriptions_drop, &v, n,
+		"read transcriptions", errmsg);
+	*out = v;
+	return rc;
 }
 
 enum cv_err store_call_message_id(struct store *s, const char *call_id,

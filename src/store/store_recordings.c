@@ -13,8 +13,9 @@
 	" r.content_type, r.duration_ms, r.sample_rate, r.channels,"           \
 	" r.fetched_at, r.source"
 
-static void rec_read(sqlite3_stmt *st, struct store_recording *r)
+static void rec_read(sqlite3_stmt *st, void *elem)
 {
+	struct store_recording *r = elem;
 	r->id = sqlite3_column_int64(st, 0);
 	r->message_id = store_col_dup(st, 1);
 	r->location_id = store_col_dup(st, 2);
@@ -44,6 +45,11 @@ void store_recordings_free(struct store_recording *v, size_t n)
 	for (size_t i = 0; v && i < n; i++)
 		rec_clear(&v[i]);
 	free(v);
+}
+
+static void recordings_drop(void *v, size_t n)
+{
+	store_recordings_free(v, n);
 }
 
 enum cv_err store_recording_add(struct store *s,
@@ -86,24 +92,11 @@ enum cv_err store_recording_add(struct store *s,
 static enum cv_err rec_collect(struct store *s, sqlite3_stmt *st,
 	struct store_recording **out, size_t *n, char **errmsg)
 {
-	size_t cap = 0;
-	int r;
-	*out = NULL;
-	*n = 0;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 4;
-			*out = xrealloc(*out, cap * sizeof(**out));
-		}
-		rec_read(st, &(*out)[(*n)++]);
-	}
-	sqlite3_reset(st);
-	if (r == SQLITE_DONE)
-		return CV_OK;
-	store_recordings_free(*out, *n);
-	*out = NULL;
-	*n = 0;
-	return store_dberr(s, errmsg, "read recordings");
+	void *v;
+	enum cv_err rc = store_collect(s, st, sizeof(**out), rec_read,
+		recordings_drop, &v, n, "read recordings", errmsg);
+	*out = v;
+	return rc;
 }
 
 enum cv_err store_recordings_of_message(struct store *s, const char *message_id,
@@ -131,6 +124,17 @@ enum cv_err store_recordings_of_call(struct store *s, const char *call_id,
 	return rec_collect(s, st, out, n, errmsg);
 }
 
+typedef int (*rec_fn)(const struct store_recording *r, void *arg);
+
+static int rec_row(sqlite3_stmt *st, store_fn fn, void *arg)
+{
+	struct store_recording rec;
+	rec_read(st, &rec);
+	int stop = ((rec_fn)fn)(&rec, arg);
+	rec_clear(&rec);
+	return stop;
+}
+
 enum cv_err store_recordings_each(struct store *s,
 	int (*fn)(const struct store_recording *r, void *arg), void *arg,
 	char **errmsg)
@@ -141,19 +145,11 @@ enum cv_err store_recordings_each(struct store *s,
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return store_dberr(s, errmsg, "walk recordings");
-	int r, stop = 0;
-	while (!stop && (r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_recording rec;
-		rec_read(st, &rec);
-		stop = fn(&rec, arg);
-		rec_clear(&rec);
-	}
-	enum cv_err rc = CV_OK;
-	if (stop)
-		rc = cv_error(errmsg, CV_EINVAL, "walk of recordings stopped");
-	else if (r != SQLITE_DONE)
-		rc = store_dberr(s, errmsg, "walk recordings");
+	enum cv_err rc = store_each(s, st, rec_row, (store_fn)fn, arg,
+		CV_EINVAL, "walk recordings", errmsg);
 	sqlite3_finalize(st);
+	if (rc == CV_EINVAL)
+		rc = cv_error(errmsg, CV_EINVAL, "walk of recordings stopped");
 	return rc;
 }
 
@@ -267,17 +263,7 @@ enum cv_err store_transcription_latest(struct store *s, const char *message_id,
 	store_bind_text(st, 1, message_id);
 	int r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(st, 0);
-		out->message_id = store_col_dup(st, 1);
-		out->location_id = store_col_dup(st, 2);
-		out->sha256 = store_col_dup(st, 3);
-		out->source = store_col_dup(st, 4);
-		out->len = (size_t)sqlite3_column_bytes(st, 5);
-		out->body = xmalloc(out->len + 1);
-		if (out->len)
-			memcpy(out->body, sqlite3_column_blob(st, 5), out->len);
-		out->body[out->len] = '\0';
-		out->fetched_at = sqlite3_column_int64(st, 6);
+		store_transcription_row(st, out);
 		*found = true;
 	}
 	sqlite3_reset(st);
@@ -389,6 +375,26 @@ enum cv_err store_media_deny_location(struct store *s, const char *location_id,
 	return store_step_done(s, st, "mark media fetches denied", errmsg);
 }
 
+static void media_jobs_drop(void *v, size_t n)
+{
+	store_media_jobs_free(v, n);
+}
+
+static void media_job_row(sqlite3_stmt *st, void *elem)
+{
+	struct store_media_job *j = elem;
+	j->message_id = store_col_dup(st, 0);
+	j->location_id = store_col_dup(st, 1);
+	const char *k = (const char *)sqlite3_column_text(st, 2);
+	j->kind = k && !strcmp(k, "transcription") ? MEDIA_TRANSCRIPTION
+						   : MEDIA_RECORDING;
+	j->state = store_col_dup(st, 3);
+	j->attempts = sqlite3_column_int(st, 4);
+	j->first_seen = sqlite3_column_int64(st, 5);
+	j->next_at = sqlite3_column_int64(st, 6);
+	j->last_error = store_col_dup(st, 7);
+}
+
 enum cv_err store_media_due(struct store *s, const char *location_id,
 	int64_t now, size_t limit, struct store_media_job **out, size_t *n,
 	char **errmsg)
@@ -407,32 +413,11 @@ enum cv_err store_media_due(struct store *s, const char *location_id,
 	sqlite3_bind_int64(st, 1, now);
 	store_bind_text(st, 2, location_id);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)limit);
-	size_t cap = 0;
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*out = xrealloc(*out, cap * sizeof(**out));
-		}
-		struct store_media_job *j = &(*out)[(*n)++];
-		j->message_id = store_col_dup(st, 0);
-		j->location_id = store_col_dup(st, 1);
-		const char *k = (const char *)sqlite3_column_text(st, 2);
-		j->kind = k && !strcmp(k, "transcription") ? MEDIA_TRANSCRIPTION
-							   : MEDIA_RECORDING;
-		j->state = store_col_dup(st, 3);
-		j->attempts = sqlite3_column_int(st, 4);
-		j->first_seen = sqlite3_column_int64(st, 5);
-		j->next_at = sqlite3_column_int64(st, 6);
-		j->last_error = store_col_dup(st, 7);
-	}
-	sqlite3_reset(st);
-	if (r == SQLITE_DONE)
-		return CV_OK;
-	store_media_jobs_free(*out, *n);
-	*out = NULL;
-	*n = 0;
-	return store_dberr(s, errmsg, "read due media fetches");
+	void *v;
+	enum cv_err rc = store_collect(s, st, sizeof(**out), media_job_row,
+		media_jobs_drop, &v, n, "read due media fetches", errmsg);
+	*out = v;
+	return rc;
 }
 
 enum cv_err store_media_job_get(struct store *s, const char *message_id,
@@ -485,6 +470,25 @@ enum cv_err store_media_result(struct store *s, const char *message_id,
 	return store_step_done(s, st, "record a media fetch", errmsg);
 }
 
+static int media_count_row(sqlite3_stmt *st, store_fn fn, void *arg)
+{
+	(void)fn;
+	struct store_media_counts *out = arg;
+	const char *k = (const char *)sqlite3_column_text(st, 0);
+	int64_t c = sqlite3_column_int64(st, 1);
+	if (!k)
+		return 0;
+	if (!strcmp(k, "pending"))
+		out->pending = c;
+	else if (!strcmp(k, "done"))
+		out->done = c;
+	else if (!strcmp(k, "missing"))
+		out->missing = c;
+	else if (!strcmp(k, "denied"))
+		out->denied = c;
+	return 0;
+}
+
 enum cv_err store_media_counts(struct store *s, const char *location_id,
 	enum media_kind kind, struct store_media_counts *out, char **errmsg)
 {
@@ -497,22 +501,6 @@ enum cv_err store_media_counts(struct store *s, const char *location_id,
 		return CV_EDB;
 	store_bind_text(st, 1, media_kind_name(kind));
 	store_bind_text(st, 2, location_id);
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *k = (const char *)sqlite3_column_text(st, 0);
-		int64_t c = sqlite3_column_int64(st, 1);
-		if (!k)
-			continue;
-		if (!strcmp(k, "pending"))
-			out->pending = c;
-		else if (!strcmp(k, "done"))
-			out->done = c;
-		else if (!strcmp(k, "missing"))
-			out->missing = c;
-		else if (!strcmp(k, "denied"))
-			out->denied = c;
-	}
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK
-				: store_dberr(s, errmsg, "count media fetches");
+	return store_each(s, st, media_count_row, NULL, out, CV_OK,
+		"count media fetches", errmsg);
 }

@@ -1,6 +1,11 @@
 /* store_rows.c — the row loop of the store's walkers; see store_int.h */
 #include "store_int.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util.h"
+
 enum cv_err store_each(struct store *s, sqlite3_stmt *st, store_row_fn row,
 	store_fn fn, void *arg, enum cv_err stopped, const char *what,
 	char **errmsg)
@@ -16,5 +21,37 @@ enum cv_err store_each(struct store *s, sqlite3_stmt *st, store_row_fn row,
 	if (rc == CV_OK && r != SQLITE_ROW && r != SQLITE_DONE)
 		rc = store_dberr(s, errmsg, what);
 	sqlite3_reset(st);
+	return rc;
+}
+
+enum cv_err store_collect(struct store *s, sqlite3_stmt *st, size_t size,
+	store_fill_fn fill, store_drop_fn drop, void **out, size_t *n,
+	const char *what, char **errmsg)
+{
+	unsigned char *v = NULL;
+	size_t cap = 0, len = 0;
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 8;
+			v = xrealloc(v, cap * size);
+		}
+		memset(v + len * size, 0, size);
+		fill(st, v + len * size);
+		len++;
+	}
+	enum cv_err rc = r == SQLITE_DONE ? CV_OK
+					  : store_dberr(s, errmsg, what);
+	sqlite3_reset(st);
+	if (rc != CV_OK) {
+		if (drop)
+			drop(v, len);
+		else
+			free(v);
+		v = NULL;
+		len = 0;
+	}
+	*out = v;
+	*n = len;
 	return rc;
 }

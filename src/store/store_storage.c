@@ -31,6 +31,11 @@ void store_storages_free(struct store_storage *v, size_t n)
 	free(v);
 }
 
+static void storages_drop(void *v, size_t n)
+{
+	store_storages_free(v, n);
+}
+
 enum cv_err store_storage_add(struct store *s, const struct store_storage *t,
 	const char *actor, char **errmsg)
 {
@@ -79,8 +84,9 @@ enum cv_err store_storage_add(struct store *s, const struct store_storage *t,
 	"name, endpoint, bucket, prefix, region, path_style,"                  \
 	" access_key_file, secret_key_file, lock_mode, is_default, added_at"
 
-static void storage_row(sqlite3_stmt *st, struct store_storage *t)
+static void storage_row(sqlite3_stmt *st, void *elem)
 {
+	struct store_storage *t = elem;
 	t->name = store_col_dup(st, 0);
 	t->endpoint = store_col_dup(st, 1);
 	t->bucket = store_col_dup(st, 2);
@@ -135,14 +141,11 @@ enum cv_err store_storage_list(struct store *s, struct store_storage **out,
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
-		memset(&(*out)[*n], 0, sizeof(**out));
-		storage_row(st, &(*out)[(*n)++]);
-	}
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "storage");
+	void *v;
+	enum cv_err rc = store_collect(s, st, sizeof(**out), storage_row,
+		storages_drop, &v, n, "storage", errmsg);
+	*out = v;
+	return rc;
 }
 
 /* ---- remote copies ---- */
@@ -170,6 +173,30 @@ void store_remotes_free(struct store_remote *v, size_t n)
 	free(v);
 }
 
+static void remotes_drop(void *v, size_t n)
+{
+	store_remotes_free(v, n);
+}
+
+static void remote_row(sqlite3_stmt *st, void *elem)
+{
+	struct store_remote *r = elem;
+	r->archive_id = sqlite3_column_int64(st, 0);
+	r->target = store_col_dup(st, 1);
+	r->url = store_col_dup(st, 2);
+	r->key = store_col_dup(st, 3);
+	r->version_id = store_col_dup(st, 4);
+	r->etag = store_col_dup(st, 5);
+	r->sha256 = store_col_dup(st, 6);
+	r->lock_mode = store_col_dup(st, 7);
+	r->retain_until = sqlite3_column_int64(st, 8);
+	r->legal_hold = sqlite3_column_int(st, 9) != 0;
+	r->checked_at = sqlite3_column_int64(st, 10);
+	r->location_id = store_col_dup(st, 11);
+	r->month = store_col_dup(st, 12);
+	r->seq = sqlite3_column_int(st, 13);
+}
+
 enum cv_err store_remote_add(struct store *s, const struct store_remote *r,
 	char **errmsg)
 {
@@ -190,10 +217,7 @@ enum cv_err store_remote_add(struct store *s, const struct store_remote *r,
 	store_bind_text(st, 8, r->lock_mode);
 	sqlite3_bind_int64(st, 9, r->retain_until);
 	sqlite3_bind_int(st, 10, r->legal_hold);
-	int rr = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rr == SQLITE_DONE ? CV_OK
-				 : store_dberr(s, errmsg, "archive remote");
+	return store_step_done(s, st, "archive remote", errmsg);
 }
 
 enum cv_err store_remote_list(struct store *s, const char *url,
@@ -211,28 +235,11 @@ enum cv_err store_remote_list(struct store *s, const char *url,
 	if (!st)
 		return CV_EDB;
 	store_bind_text(st, 1, url);
-	int rr;
-	while ((rr = sqlite3_step(st)) == SQLITE_ROW) {
-		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
-		struct store_remote *r = &(*out)[(*n)++];
-		r->archive_id = sqlite3_column_int64(st, 0);
-		r->target = store_col_dup(st, 1);
-		r->url = store_col_dup(st, 2);
-		r->key = store_col_dup(st, 3);
-		r->version_id = store_col_dup(st, 4);
-		r->etag = store_col_dup(st, 5);
-		r->sha256 = store_col_dup(st, 6);
-		r->lock_mode = store_col_dup(st, 7);
-		r->retain_until = sqlite3_column_int64(st, 8);
-		r->legal_hold = sqlite3_column_int(st, 9) != 0;
-		r->checked_at = sqlite3_column_int64(st, 10);
-		r->location_id = store_col_dup(st, 11);
-		r->month = store_col_dup(st, 12);
-		r->seq = sqlite3_column_int(st, 13);
-	}
-	sqlite3_reset(st);
-	return rr == SQLITE_DONE ? CV_OK
-				 : store_dberr(s, errmsg, "archive remote");
+	void *v;
+	enum cv_err rc = store_collect(s, st, sizeof(**out), remote_row,
+		remotes_drop, &v, n, "archive remote", errmsg);
+	*out = v;
+	return rc;
 }
 
 enum cv_err store_remote_update(struct store *s, int64_t archive_id,
@@ -251,10 +258,7 @@ enum cv_err store_remote_update(struct store *s, int64_t archive_id,
 	sqlite3_bind_int(st, 3, legal_hold);
 	sqlite3_bind_int64(st, 4, checked_at);
 	sqlite3_bind_int64(st, 5, archive_id);
-	int rr = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rr == SQLITE_DONE ? CV_OK
-				 : store_dberr(s, errmsg, "archive remote");
+	return store_step_done(s, st, "archive remote", errmsg);
 }
 
 enum cv_err store_remote_held(struct store *s, int64_t archive_id, bool *held,
@@ -295,6 +299,25 @@ void store_remote_blobs_free(struct store_remote_blob *v, size_t n)
 	free(v);
 }
 
+static void remote_blobs_drop(void *v, size_t n)
+{
+	store_remote_blobs_free(v, n);
+}
+
+static void remote_blob_row(sqlite3_stmt *st, void *elem)
+{
+	struct store_remote_blob *b = elem;
+	b->target = store_col_dup(st, 0);
+	b->sha256 = store_col_dup(st, 1);
+	b->key = store_col_dup(st, 2);
+	b->version_id = store_col_dup(st, 3);
+	b->size = sqlite3_column_int64(st, 4);
+	b->lock_mode = store_col_dup(st, 5);
+	b->retain_until = sqlite3_column_int64(st, 6);
+	b->legal_hold = sqlite3_column_int(st, 7) != 0;
+	b->checked_at = sqlite3_column_int64(st, 8);
+}
+
 enum cv_err store_remote_blob_put(struct store *s,
 	const struct store_remote_blob *b, char **errmsg)
 {
@@ -333,23 +356,11 @@ enum cv_err store_remote_blob_list(struct store *s, const char *target,
 		return CV_EDB;
 	store_bind_text(st, 1, target);
 	store_bind_text(st, 2, sha256);
-	int rr;
-	while ((rr = sqlite3_step(st)) == SQLITE_ROW) {
-		*out = xrealloc(*out, (*n + 1) * sizeof(**out));
-		struct store_remote_blob *b = &(*out)[(*n)++];
-		b->target = store_col_dup(st, 0);
-		b->sha256 = store_col_dup(st, 1);
-		b->key = store_col_dup(st, 2);
-		b->version_id = store_col_dup(st, 3);
-		b->size = sqlite3_column_int64(st, 4);
-		b->lock_mode = store_col_dup(st, 5);
-		b->retain_until = sqlite3_column_int64(st, 6);
-		b->legal_hold = sqlite3_column_int(st, 7) != 0;
-		b->checked_at = sqlite3_column_int64(st, 8);
-	}
-	sqlite3_reset(st);
-	return rr == SQLITE_DONE ? CV_OK
-				 : store_dberr(s, errmsg, "remote blob");
+	void *v;
+	enum cv_err rc = store_collect(s, st, sizeof(**out), remote_blob_row,
+		remote_blobs_drop, &v, n, "remote blob", errmsg);
+	*out = v;
+	return rc;
 }
 
 enum cv_err store_remote_blob_held(struct store *s, const char *sha256,

@@ -59,8 +59,9 @@ enum cv_err store_location_put(struct store *s, const struct store_location *l,
 	" st.last_error, st.last_warning"                                      \
 	" FROM locations l LEFT JOIN sync_state st ON st.location_id = l.id"
 
-static void read_location(sqlite3_stmt *st, struct store_location *l)
+static void read_location(sqlite3_stmt *st, void *elem)
 {
+	struct store_location *l = elem;
 	memset(l, 0, sizeof(*l));
 	l->id = store_col_dup(st, 0);
 	const char *auth = (const char *)sqlite3_column_text(st, 1);
@@ -104,6 +105,11 @@ enum cv_err store_location_get(struct store *s, const char *id,
 	return rc;
 }
 
+static void locations_drop(void *v, size_t n)
+{
+	store_locations_free(v, n);
+}
+
 enum cv_err store_location_list(struct store *s, struct store_location **out,
 	size_t *n, char **errmsg)
 {
@@ -113,18 +119,10 @@ enum cv_err store_location_list(struct store *s, struct store_location **out,
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
-	size_t cap = 0;
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			*out = xrealloc(*out, cap * sizeof(**out));
-		}
-		read_location(st, &(*out)[(*n)++]);
-	}
-	enum cv_err rc = r == SQLITE_DONE ? CV_OK
-					  : store_dberr(s, errmsg, "locations");
-	sqlite3_reset(st);
+	void *v;
+	enum cv_err rc = store_collect(s, st, sizeof(**out), read_location,
+		locations_drop, &v, n, "locations", errmsg);
+	*out = v;
 	return rc;
 }
 
@@ -240,6 +238,19 @@ enum cv_err store_agents_mark_deleted(struct store *s, const char *loc,
 	return store_step_done(s, st, "agents", errmsg);
 }
 
+static void id_row(sqlite3_stmt *st, void *elem)
+{
+	*(char **)elem = store_col_dup(st, 0);
+}
+
+static void ids_drop(void *v, size_t n)
+{
+	char **ids = v;
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
 enum cv_err store_fetch_queue_list(struct store *s, const char *loc, size_t max,
 	char ***ids, size_t *n, char **errmsg)
 {
@@ -253,19 +264,10 @@ enum cv_err store_fetch_queue_list(struct store *s, const char *loc, size_t max,
 		return CV_EDB;
 	store_bind_text(st, 1, loc);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
-	size_t cap = 0;
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 16;
-			*ids = xrealloc(*ids, cap * sizeof(**ids));
-		}
-		(*ids)[(*n)++] = store_col_dup(st, 0);
-	}
-	enum cv_err rc = r == SQLITE_DONE
-				 ? CV_OK
-				 : store_dberr(s, errmsg, "fetch queue");
-	sqlite3_reset(st);
+	void *v;
+	enum cv_err rc = store_collect(s, st, sizeof(**ids), id_row, ids_drop,
+		&v, n, "fetch queue", errmsg);
+	*ids = v;
 	return rc;
 }
 

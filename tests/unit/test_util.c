@@ -244,6 +244,109 @@ static void test_hex(void)
 	CHECK_INT(cv_hex_digit('\0'), -1);
 }
 
+/* base64: one coder for the webhook signatures (either alphabet), Basic
+ * credentials, Content-MD5 and the archive's non-UTF-8 event bodies */
+static void test_base64(void)
+{
+	/* RFC 4648 §10: every length mod 3, so every padding */
+	static const struct {
+		const char *plain, *b64;
+	} vec[] = {
+		{ "", "" },
+		{ "f", "Zg==" },
+		{ "fo", "Zm8=" },
+		{ "foo", "Zm9v" },
+		{ "foob", "Zm9vYg==" },
+		{ "fooba", "Zm9vYmE=" },
+		{ "foobar", "Zm9vYmFy" },
+	};
+	unsigned char out[64];
+	char enc[64];
+	for (size_t i = 0; i < CV_ARRAY_LEN(vec); i++) {
+		size_t n = strlen(vec[i].plain);
+		CHECK_INT(cv_base64_encode(vec[i].plain, n, enc),
+			strlen(vec[i].b64));
+		CHECK_STR(enc, vec[i].b64);
+		CHECK_INT(CV_BASE64_LEN(n), strlen(vec[i].b64));
+		CHECK_INT(cv_base64_decode(vec[i].b64, out, sizeof(out)),
+			(long)n);
+		CHECK(memcmp(out, vec[i].plain, n) == 0);
+	}
+	/* decoding: padding optional but, when there, whole and last; one
+	 * alphabet per string (standard or URL-safe); no whitespace; the
+	 * bits past the last byte zero (one string per byte string) */
+	static const struct {
+		const char *in;
+		long want;
+	} rows[] = {
+		{ "", 0 },
+		{ "QQ", 1 },
+		{ "QQ==", 1 },
+		{ "QUI", 2 },
+		{ "QUI=", 2 },
+		{ "QUJD", 3 },
+		{ "QUJDRA", 4 },
+		{ "-_-_", 3 },
+		{ "-_8=", 2 },
+		{ "+/+/", 3 },
+		{ "Q", -1 },     /* length 1 mod 4: no byte ends there */
+		{ "QUJDR", -1 }, /* nor here */
+		{ "QQ=", -1 },   /* half the padding */
+		{ "Q===", -1 },
+		{ "====", -1 },
+		{ "QUJD====", -1 },
+		{ "QQ==QUJD", -1 }, /* padding before the end */
+		{ "QUJD=", -1 },
+		{ "QUJD ", -1 },
+		{ " QUJD", -1 },
+		{ "QU JD", -1 },
+		{ "QUJD\n", -1 },
+		{ "QU\tJD", -1 },
+		{ "QU*D", -1 },
+		{ "QUJ*", -1 },
+		{ "=QUJ", -1 },
+		{ "QU.D", -1 },
+		{ "+_+_", -1 }, /* two alphabets */
+		{ "-/", -1 },
+		{ "QR==", -1 },
+		{ "QR", -1 },
+		{ "QUJ=", -1 },
+		{ "QUJ", -1 },
+		{ "QUL=", -1 },
+	};
+	for (size_t i = 0; i < CV_ARRAY_LEN(rows); i++)
+		CHECK_MSG(cv_base64_decode(rows[i].in, out, sizeof(out)) ==
+				  rows[i].want,
+			"base64 \"%s\"", rows[i].in);
+	/* a high byte as '/' or '_': both alphabets decode it alike */
+	CHECK_INT(cv_base64_decode("_w==", out, sizeof(out)), 1);
+	CHECK_INT(out[0], 0xff);
+	CHECK_INT(cv_base64_decode("/w==", out, sizeof(out)), 1);
+	CHECK_INT(out[0], 0xff);
+	/* the bound: a result that does not fit is refused, not cut */
+	CHECK_INT(cv_base64_decode("QUJD", out, 3), 3);
+	CHECK_INT(cv_base64_decode("QUJD", out, 2), -1);
+	CHECK_INT(cv_base64_decode("QUJDRA==", out, 3), -1);
+	CHECK_INT(cv_base64_decode("QUI", out, 1), -1);
+	/* every byte value, every length 0..3 mod 4 of the encoding, back */
+	unsigned char all[256], back[256];
+	char text[CV_BASE64_LEN(256) + 1];
+	for (int i = 0; i < 256; i++)
+		all[i] = (unsigned char)(255 - i);
+	for (size_t n = 0; n <= 256; n += n < 8 ? 1 : 31) {
+		size_t len = cv_base64_encode(all, n, text);
+		CHECK_INT(len, CV_BASE64_LEN(n));
+		CHECK_INT(cv_base64_decode(text, back, sizeof(back)), (long)n);
+		CHECK(memcmp(all, back, n) == 0);
+		/* and without its padding */
+		while (len && text[len - 1] == '=')
+			text[--len] = '\0';
+		CHECK_INT(len % 4 == 1, 0);
+		CHECK_INT(cv_base64_decode(text, back, sizeof(back)), (long)n);
+		CHECK(memcmp(all, back, n) == 0);
+	}
+}
+
 int main(void)
 {
 	CHECK(mkdtemp(dir) != NULL);
@@ -253,6 +356,7 @@ int main(void)
 	test_sink();
 	test_buf_and_counts();
 	test_hex();
+	test_base64();
 	char *cmd = xasprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
