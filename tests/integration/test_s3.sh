@@ -371,6 +371,24 @@ expect_exit "a URL of another bucket is refused" 1 \
 	env CALLVAULT_DB="$db4" "$CALLVAULT" restore s3://plain/x.tar.zst
 expect_exit "the tampered current version fails its own checks" 3 \
 	env CALLVAULT_DB="$db4" "$CALLVAULT" restore "s3://locked/$key"
+# storage verify of another instance's prefix (no records of it here)
+nrem4=$(sqlite3 "$db4" "SELECT count(*) FROM archive_remote")
+cv4() { CALLVAULT_DB=$db4 cv "$@"; }
+expect_exit "storage verify --prefix: instance 1's bags from instance 4" 3 \
+	cv4 storage verify shared --prefix inst1
+expect "  its February bag is OK, locked" grep -q "^OK $feb (version .*COMPLIANCE until .*another instance's" "$T/out"
+expect "  the version uploaded over January is named: not locked" \
+	grep -q "^BAD s3://locked/$key (version .*): it is not locked" "$T/out"
+expect "  and its manifests" grep -q "^BAD s3://locked/$key (version .*): its own manifests do not hold" "$T/out"
+expect_exit "storage verify --prefix --deep: the no-store deep checks" 3 \
+	cv4 storage verify shared --prefix inst1/ --deep
+expect "  February OK" grep -q "^OK $feb " "$T/out"
+expect_eq "  nothing recorded in instance 4's store" \
+	"$(sqlite3 "$db4" "SELECT count(*) FROM archive_remote")" "$nrem4"
+expect_exit "storage verify --prefix of a prefix without bags" 2 \
+	cv4 storage verify shared --prefix nobody
+expect "  says so" grep -q "no bags (\*.tar.zst) under s3://locked/nobody/" "$T/err"
+expect_exit "--prefix is for verify only" 2 cv4 storage gc shared --prefix inst1
 
 # ---- storage remove: never while archives are recorded there ----
 expect_exit "remove a target without archives" 0 cv storage remove plain
