@@ -227,7 +227,7 @@ expect_eq "  the verified January is purged" "$(sqlite3 "$db3" "SELECT count(*) 
 expect_eq "  February stays" "$(sqlite3 "$db3" "SELECT count(*) > 0 FROM calls")" 1
 expect "  the disposal names the s3:// archive" bash -c "CALLVAULT_DB='$db3' '$CALLVAULT' audit | grep -q 's3://locked/inst3/'"
 
-# ---- several parts: 8 MiB each, two buffers, each sent while the other fills ----
+# ---- several parts: 8 MiB each, two buffers (or CALLVAULT_S3_PARTS_IN_FLIGHT), each sent while the other fills ----
 if [ -n "${S3PUT:-}" ]; then
 	head -c $((20 * 1048576 + 12345)) /dev/urandom >"$T/big"
 	expect "a three-part upload" "$S3PUT" "$EP" locked big/three \
@@ -240,6 +240,17 @@ if [ -n "${S3PUT:-}" ]; then
 		-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$EP/locked/big/three" >"$T/head"
 	expect "  in three parts" grep -qi 'etag: "[0-9a-f]*-3"' "$T/head"
 	expect "  locked" grep -qi "x-amz-object-lock-mode: COMPLIANCE" "$T/head"
+	expect "the same with four parts in flight" env \
+		CALLVAULT_S3_PARTS_IN_FLIGHT=4 "$S3PUT" "$EP" locked big/four \
+		"$T/big" "$T/ak" "$T/sk"
+	s3 GET "locked/big/four" >/dev/null
+	expect "  the same bytes come back" cmp -s "$T/big" "$T/s3.body"
+	expect_exit "parts in flight out of bounds" 1 env \
+		CALLVAULT_S3_PARTS_IN_FLIGHT=5 "$S3PUT" "$EP" locked big/five \
+		"$T/big" "$T/ak" "$T/sk"
+	expect "  named" grep -q "CALLVAULT_S3_PARTS_IN_FLIGHT=5: must be 1 to 4" "$T/err"
+	s3 GET "locked?list-type=2&prefix=big%2Ffive" >/dev/null
+	expect "  nothing stored" bash -c "! grep -q '<Key>' '$T/s3.body'"
 	rm -f "$T/big" "$T/s3.body"
 	# keys as escaped location ids and odd names make: signed right
 	echo x >"$T/small"
