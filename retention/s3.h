@@ -134,6 +134,12 @@ struct s3_upload_info {
 enum cv_err s3_mpu_list(struct s3 *s, struct s3_upload_info **out, size_t *n,
 	char **errmsg) CV_MUST_CHECK;
 
+/* The keys of the current objects under prefix (any prefix of the
+ * bucket, not only the target's), in key order; at most 100,000. Caller
+ * frees each and the array. */
+enum cv_err s3_list(struct s3 *s, const char *prefix, char ***keys, size_t *n,
+	char **errmsg) CV_MUST_CHECK;
+
 /* ---- streamed upload: a multipart upload fed like a file ---- */
 
 #define S3_PART_MIN (8u << 20)

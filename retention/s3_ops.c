@@ -341,6 +341,16 @@ enum cv_err s3_mpu_abort(struct s3 *s, const char *key, const char *upload,
 	return rc;
 }
 
+/* GET the bucket with the query in qb (then freed). */
+static enum cv_err get_query(struct s3 *s, struct buf *qb, struct s3_resp *r,
+	char **errmsg)
+{
+	struct s3_req q = { .method = "GET", .query = qb->data };
+	enum cv_err rc = run(s, &q, r, errmsg);
+	buf_finish(qb);
+	return rc;
+}
+
 /* One page of ListMultipartUploads into v; *more and the markers say
  * where the next starts. */
 static enum cv_err list_page(struct s3 *s, struct buf *mk,
@@ -356,10 +366,8 @@ static enum cv_err list_page(struct s3 *s, struct buf *mk,
 	buf_puts(&qb, "prefix=");
 	s3_encode(&qb, s->prefix, false);
 	buf_puts(&qb, "&uploads=");
-	struct s3_req q = { .method = "GET", .query = qb.data };
 	struct s3_resp r;
-	enum cv_err rc = run(s, &q, &r, errmsg);
-	buf_finish(&qb);
+	enum cv_err rc = get_query(s, &qb, &r, errmsg);
 	if (rc != CV_OK)
 		return rc;
 	const char *p = r.body.data, *end = p + r.body.len, *up;
@@ -413,6 +421,75 @@ enum cv_err s3_mpu_list(struct s3 *s, struct s3_upload_info **out, size_t *n,
 	if (rc != CV_OK) {
 		free(*out);
 		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+/* One page of ListObjectsV2 under prefix into keys; *token becomes the
+ * next page's continuation token ("" when this was the last). */
+static enum cv_err keys_page(struct s3 *s, const char *prefix,
+	struct buf *token, char ***keys, size_t *n, char **errmsg)
+{
+	struct buf qb;
+	buf_init(&qb);
+	if (token->len) {
+		buf_puts(&qb, "continuation-token=");
+		s3_encode(&qb, token->data, false);
+		buf_putc(&qb, '&');
+	}
+	buf_puts(&qb, "list-type=2&prefix=");
+	s3_encode(&qb, prefix, false);
+	struct s3_resp r;
+	enum cv_err rc = get_query(s, &qb, &r, errmsg);
+	if (rc != CV_OK)
+		return rc;
+	const char *p = r.body.data, *end = p + r.body.len, *c;
+	while ((c = strstr(p, "<Contents>")) && c < end) {
+		const char *stop = strstr(c, "</Contents>");
+		if (!stop)
+			break;
+		char key[1024];
+		if (s3_xml_text(c, stop, "Key", key, sizeof key, NULL)) {
+			*keys = xrealloc(*keys, (*n + 1) * sizeof(**keys));
+			(*keys)[(*n)++] = xstrdup(key);
+		}
+		p = stop + 11;
+	}
+	char t[16] = "", next[1024] = "";
+	bool more = s3_xml_text(r.body.data, end, "IsTruncated", t, sizeof t,
+			    NULL) &&
+		    !strcmp(t, "true") &&
+		    s3_xml_text(r.body.data, end, "NextContinuationToken", next,
+			    sizeof next, NULL) &&
+		    *next && strcmp(next, token->len ? token->data : "");
+	buf_reset(token);
+	if (more)
+		buf_puts(token, next);
+	buf_finish(&r.body);
+	return CV_OK;
+}
+
+enum cv_err s3_list(struct s3 *s, const char *prefix, char ***keys, size_t *n,
+	char **errmsg)
+{
+	struct buf token;
+	buf_init(&token);
+	*keys = NULL;
+	*n = 0;
+	enum cv_err rc = CV_OK;
+	/* bounded: 100 pages of 1000 keys */
+	for (int page = 0; page < 100 && rc == CV_OK; page++) {
+		rc = keys_page(s, prefix, &token, keys, n, errmsg);
+		if (!token.len)
+			break;
+	}
+	buf_finish(&token);
+	if (rc != CV_OK) {
+		for (size_t i = 0; i < *n; i++)
+			free((*keys)[i]);
+		free(*keys);
+		*keys = NULL;
 		*n = 0;
 	}
 	return rc;

@@ -1,14 +1,15 @@
 /* s3_upload.c — a multipart upload fed like a file.
  *
  * The writer only copies bytes into a part buffer; a full buffer is
- * queued and the writer takes a free one. Sender threads (up to
- * SENDERS, each with its own connection) take queued parts, hash each
- * in one pass (SHA-256 and MD5 over the same 64 KiB while it is in
- * cache), send it (retried by s3_request) and put the buffer back on
- * the free list. So the producer is never held up by hashing or by the
- * network while a buffer is free, and memory stays at BUFS part buffers
- * whatever the object's size (fewer when the producer is slower than the
- * network: a buffer is allocated only when none is free); nothing is
+ * queued and the writer takes a free one. Sender threads (one per part
+ * in flight, CALLVAULT_S3_PARTS_IN_FLIGHT, default 2; each with its own
+ * connection) take queued parts, hash each in one pass (SHA-256 and MD5
+ * over the same 64 KiB while it is in cache), send it (retried by
+ * s3_request) and put the buffer back on the free list. So the producer
+ * is never held up by hashing or by the network while a buffer is free,
+ * and memory stays at one part buffer per part in flight whatever the
+ * object's size (fewer when the producer is slower than the network: a
+ * buffer is allocated only when none is free); nothing is
  * staged on disk. A sender is started only when every running one is
  * busy. The client given to s3_upload_begin is used by the first sender
  * while parts are in flight, and by the caller's requests (create,
@@ -24,11 +25,13 @@
 #include <openssl/evp.h>
 
 #define S3_PARTS_MAX 10000
-/* Two buffers, so two parts in flight at most: with 8 MiB parts that is
- * what fits archive --to's 64 MiB bound beside the bag builder (~37 MiB;
- * a third buffer measured 64.2 MiB peak with the senders held up). */
-#define SENDERS 2
-#define BUFS 2
+/* Parts in flight (each a buffer and a sender with its own connection):
+ * CALLVAULT_S3_PARTS_IN_FLIGHT, 1 to FLIGHT_MAX, default 2. Two 8 MiB
+ * parts are what fits archive --to's 64 MiB bound beside the bag builder
+ * (~37 MiB; a third buffer measured 64.2 MiB peak with the senders held
+ * up); more are for an engine that needs them and the memory to spare. */
+#define FLIGHT_MAX 4
+#define FLIGHT_DEFAULT 2
 #define HASH_CHUNK (64u << 10)
 #define HUGE_PAGE (2u << 20)
 
@@ -53,16 +56,17 @@ struct s3_upload {
 	/* shared with the senders, under mu */
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* a part queued, landed or given up */
-	struct part queue[BUFS];
+	int bufs;          /* parts in flight at most */
+	struct part queue[FLIGHT_MAX];
 	int q_head, q_len;
-	unsigned char *free_bufs[BUFS];
+	unsigned char *free_bufs[FLIGHT_MAX];
 	int n_free, n_alloc;
 	int busy;       /* senders with a part in hand */
 	bool stop;      /* nothing more will be queued */
 	enum cv_err rc; /* the first sender's failure */
 	char *err;
-	pthread_t th[SENDERS];
-	struct s3 *conn[SENDERS]; /* conn[0] is s; the others are clones */
+	pthread_t th[FLIGHT_MAX];
+	struct s3 *conn[FLIGHT_MAX]; /* conn[0] is s; the others clones */
 	int n_threads;
 };
 
@@ -75,7 +79,15 @@ enum cv_err s3_upload_begin(struct s3 *s, const char *key,
 			"S3 part size %zu: must "
 			"be %u to %u MiB",
 			part_size, S3_PART_MIN >> 20, S3_PART_MAX >> 20);
+	const char *v = getenv("CALLVAULT_S3_PARTS_IN_FLIGHT");
+	char *end = NULL;
+	long bufs = v && *v ? strtol(v, &end, 10) : FLIGHT_DEFAULT;
+	if (v && *v && (*end || bufs < 1 || bufs > FLIGHT_MAX))
+		return cv_error(errmsg, CV_EINVAL,
+			"CALLVAULT_S3_PARTS_IN_FLIGHT=%.20s: must be 1 to %d",
+			v, FLIGHT_MAX);
 	struct s3_upload *u = xcalloc(1, sizeof(*u));
+	u->bufs = (int)bufs;
 	u->s = s;
 	u->key = xstrdup(key);
 	u->mode = mode;
@@ -162,7 +174,7 @@ static void *sender(void *arg)
 		if (!u->q_len)
 			break;
 		struct part pt = u->queue[u->q_head];
-		u->q_head = (u->q_head + 1) % BUFS;
+		u->q_head = (u->q_head + 1) % u->bufs;
 		u->q_len--;
 		enum cv_err rc = CV_OK;
 		char *err = NULL;
@@ -183,7 +195,7 @@ static void *sender(void *arg)
  * there is none at all (no thread could be made). */
 static bool enough_senders(struct s3_upload *u)
 {
-	if (u->n_threads < SENDERS && u->busy + u->q_len >= u->n_threads) {
+	if (u->n_threads < u->bufs && u->busy + u->q_len >= u->n_threads) {
 		int i = u->n_threads;
 		if (!u->conn[i])
 			u->conn[i] = s3_clone(u->s);
@@ -218,13 +230,13 @@ static unsigned char *part_buffer(size_t n)
 	return p;
 }
 
-/* A buffer for the writer: a free one, a new one while fewer than BUFS
- * exist, else wait for a part to land. */
+/* A buffer for the writer: a free one, a new one while fewer than
+ * u->bufs exist, else wait for a part to land. */
 static enum cv_err take_buffer(struct s3_upload *u, char **errmsg)
 {
 	enum cv_err rc = CV_OK;
 	pthread_mutex_lock(&u->mu);
-	while (u->rc == CV_OK && !u->n_free && u->n_alloc == BUFS)
+	while (u->rc == CV_OK && !u->n_free && u->n_alloc == u->bufs)
 		pthread_cond_wait(&u->cv, &u->mu);
 	if (u->rc != CV_OK)
 		rc = failed_rc(u, errmsg);
@@ -259,7 +271,7 @@ static enum cv_err queue_part(struct s3_upload *u, char **errmsg)
 		u->free_bufs[u->n_free++] = pt.p;
 		rc = failed_rc(u, errmsg);
 	} else if (enough_senders(u)) {
-		u->queue[(u->q_head + u->q_len) % BUFS] = pt;
+		u->queue[(u->q_head + u->q_len) % u->bufs] = pt;
 		u->q_len++;
 		pthread_cond_broadcast(&u->cv);
 	} else {
@@ -374,7 +386,7 @@ void s3_upload_destroy(struct s3_upload *u)
 	free(u->cur);
 	for (int i = 0; i < u->n_free; i++)
 		free(u->free_bufs[i]);
-	for (int i = 1; i < SENDERS; i++)
+	for (int i = 1; i < FLIGHT_MAX; i++)
 		s3_destroy(u->conn[i]);
 	free(u->etags);
 	free(u->err);

@@ -69,9 +69,11 @@ void storage_put_destroy(struct storage_put *p);
 struct storage_verify_opts {
 	const char *name; /* target (NULL: the default) */
 	FILE *out;
-	int64_t now_ms; /* 0: the clock */
-	bool deep;      /* also verify --deep each bag as it
+	int64_t now_ms;     /* 0: the clock */
+	bool deep;          /* also verify --deep each bag as it
 					 streams in (no temp file) */
+	const char *prefix; /* another instance's prefix in the target's
+			       bucket (NULL: the archives recorded here) */
 };
 /* Every remote archive recorded for the target: stream and hash it, and
  * check its version is still the current one, its lock mode, its

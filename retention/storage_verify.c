@@ -76,10 +76,12 @@ static bool feed_finish(void *arg, char sha[CV_SHA256_HEX], char **why)
 	return false;
 }
 
-/* Stream the bag once: the deep checks of a local verify --deep, and
- * its SHA-256 into sha. */
-static enum cv_err deep_sha(struct vctx *x, const struct store_remote *r,
-	char sha[CV_SHA256_HEX], char **errmsg)
+/* Stream r's version once through verify_fed (the checks of verify; with
+ * deep, of verify --deep; against the store when one is given): the
+ * problems it named in *nbad, the SHA-256 of the bytes into sha. */
+static enum cv_err fed_check(struct vctx *x, const struct store_remote *r,
+	bool deep, struct store *st, int *nbad, char sha[CV_SHA256_HEX],
+	char **errmsg)
 {
 	int p[2];
 	if (pipe(p) != 0)
@@ -97,17 +99,27 @@ static enum cv_err deep_sha(struct vctx *x, const struct store_remote *r,
 	struct verify_feed vf = { .fd = p[0],
 		.finish = feed_finish,
 		.arg = &f };
-	struct verify_opts vo = { .deep = true,
-		.store = x->s,
+	struct verify_opts vo = { .deep = deep,
+		.store = st,
 		.out = x->out ? x->out : stderr };
-	int nbad = 0;
-	enum cv_err rc = verify_fed(r->url, &vf, &vo, &nbad, errmsg);
+	*nbad = 0;
+	enum cv_err rc = verify_fed(r->url, &vf, &vo, nbad, errmsg);
 	close(p[0]);
+	free(f.err);
+	memcpy(sha, f.sha, CV_SHA256_HEX);
+	return rc;
+}
+
+/* Stream the bag once: the deep checks of a local verify --deep, and
+ * its SHA-256 into sha. */
+static enum cv_err deep_sha(struct vctx *x, const struct store_remote *r,
+	char sha[CV_SHA256_HEX], char **errmsg)
+{
+	int nbad = 0;
+	enum cv_err rc = fed_check(x, r, true, x->s, &nbad, sha, errmsg);
 	/* the deep look reset the query holds' state: evaluate again */
 	if (rc == CV_OK)
 		rc = store_holds_evaluate(x->s, errmsg);
-	free(f.err);
-	memcpy(sha, f.sha, CV_SHA256_HEX);
 	if (rc == CV_OK && nbad) {
 		x->bad++;
 		if (x->out)
@@ -398,10 +410,101 @@ static enum cv_err each_remote(struct store *s, const char *name, FILE *out,
 	return rc;
 }
 
+/* ---- another instance's bags ---- */
+
+/* One bag of another instance, at its current version: locked, and its
+ * own manifests and tag manifest (with deep, the checks of `verify
+ * --deep --no-store`) as it streams in. */
+static enum cv_err verify_foreign(struct vctx *x, const char *key,
+	char **errmsg)
+{
+	struct s3_obj o;
+	char *e = NULL, d[32], why[256];
+	enum cv_err rc = s3_head(x->c, key, NULL, &o, &e);
+	if (rc != CV_OK) {
+		rc = cv_error(errmsg, rc, "%s", e);
+		free(e);
+		return rc;
+	}
+	struct store_remote r = { .key = (char *)key,
+		.version_id = o.version_id };
+	r.url = xasprintf("s3://%s/%s", s3_bucket(x->c), key);
+	int before = x->bad;
+	s3_format_date(o.retain_until_ms, d);
+	if (o.mode == S3_LOCK_NONE)
+		bad(x, &r, "it is not locked (no Object Lock retention)");
+	else if (o.retain_until_ms <= x->now) {
+		snprintf(why, sizeof why, "its lock ended on %s", d);
+		bad(x, &r, why);
+	}
+	int nbad = 0;
+	char sha[CV_SHA256_HEX] = "";
+	rc = fed_check(x, &r, x->deep, NULL, &nbad, sha, errmsg);
+	if (rc == CV_OK && nbad)
+		bad(x, &r, "its own manifests do not hold (named above)");
+	if (rc == CV_OK && x->bad == before && x->out)
+		fprintf(x->out,
+			"OK %s (version %s, sha256 %s, %s until %s, legal "
+			"hold %s; another instance's: its own manifests)\n",
+			r.url, o.version_id, sha, s3_lock_mode_name(o.mode), d,
+			o.legal_hold ? "ON" : "OFF");
+	free(r.url);
+	return rc;
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t a = strlen(s), b = strlen(tail);
+	return a >= b && !strcmp(s + a - b, tail);
+}
+
+/* Every bag (KEY.tar.zst) under another instance's prefix. */
+static enum cv_err each_foreign(struct store *s,
+	const struct storage_verify_opts *o, int *n_bad, char **errmsg)
+{
+	struct store_storage t;
+	struct vctx x = { .s = s,
+		.out = o->out,
+		.now = o->now_ms ? o->now_ms : cv_now_ms(),
+		.deep = o->deep };
+	enum cv_err rc = storage_open(s, o->name, &t, &x.c, errmsg);
+	if (rc != CV_OK)
+		return rc;
+	size_t len = strlen(o->prefix);
+	char *pre = xasprintf("%s%s", o->prefix,
+		len && o->prefix[len - 1] != '/' ? "/" : "");
+	char **keys = NULL;
+	size_t n = 0, bags = 0;
+	rc = s3_list(x.c, pre, &keys, &n, errmsg);
+	for (size_t i = 0; i < n; i++) {
+		if (rc == CV_OK && ends_with(keys[i], ".tar.zst")) {
+			bags++;
+			rc = verify_foreign(&x, keys[i], errmsg);
+		}
+		free(keys[i]);
+	}
+	free(keys);
+	if (rc == CV_OK && !bags)
+		rc = cv_error(errmsg, CV_ENOTFOUND,
+			"no bags (*.tar.zst) under s3://%s/%s", t.bucket, pre);
+	free(pre);
+	s3_destroy(x.c);
+	store_storage_finish(&t);
+	*n_bad = x.bad;
+	return rc;
+}
+
 enum cv_err storage_verify(struct store *s, const struct storage_verify_opts *o,
 	char **errmsg)
 {
 	int n_bad = 0;
+	if (o->prefix) {
+		enum cv_err rc = each_foreign(s, o, &n_bad, errmsg);
+		if (rc == CV_OK && n_bad)
+			rc = cv_error(errmsg, CV_EINTEGRITY,
+				"%d archive(s) BAD", n_bad);
+		return rc;
+	}
 	enum cv_err rc = each_remote(s, o->name, o->out,
 		o->now_ms ? o->now_ms : cv_now_ms(), true, o->deep, &n_bad,
 		errmsg);

@@ -266,9 +266,10 @@ static int with_target(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "older-than-hours", required_argument, NULL, 'o' },
 		{ "deep", no_argument, NULL, 'D' },
+		{ "prefix", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *sub = argv[0];
+	const char *sub = argv[0], *prefix = NULL;
 	long hours = 24;
 	bool deep = false;
 	int c;
@@ -277,6 +278,15 @@ static int with_target(struct cli *cli, int argc, char **argv)
 			deep = true;
 			continue;
 		}
+		if (c == 'p' && !strcmp(sub, "verify") && *optarg) {
+			prefix = optarg;
+			continue;
+		}
+		if (c == 'p')
+			return cli_fail(CV_EXIT_USAGE, "storage",
+				"%s: --prefix P (not empty) is for verify "
+				"only",
+				sub);
 		if (c == 'D')
 			return cli_fail(CV_EXIT_USAGE, "storage",
 				"%s: --deep "
@@ -301,7 +311,8 @@ static int with_target(struct cli *cli, int argc, char **argv)
 	if (!strcmp(sub, "verify")) {
 		struct storage_verify_opts o = { .name = name,
 			.out = stdout,
-			.deep = deep };
+			.deep = deep,
+			.prefix = prefix };
 		rc = storage_verify(s, &o, &err);
 		store_close(s);
 		return rc == CV_OK ? CV_EXIT_OK : fail_rc("verify", rc, err);
@@ -369,7 +380,7 @@ const struct cli_cmd cmd_storage = {
 		"       callvault storage remove NAME [--force]\n"
 		"       callvault storage check [NAME]\n"
 		"       callvault storage gc [NAME] [--older-than-hours N]\n"
-		"       callvault storage verify [--deep] [NAME]\n"
+		"       callvault storage verify [--deep] [--prefix P] [NAME]\n"
 		"       callvault storage holds [NAME]\n"
 		"\n"
 		"An S3 bucket with Object Lock as an archive target: `archive "
@@ -404,6 +415,13 @@ const struct cli_cmd cmd_storage = {
 		"to its key); exit 3 naming each bad one. --deep\n           "
 		"also unpacks each bag as it streams in (no temp file)\n"
 		"           and makes the checks of `verify --deep`\n"
+		"           --prefix P: instead, every bag (*.tar.zst) under\n"
+		"           another instance's prefix P in the same bucket, "
+		"at its\n           current version: locked (mode and "
+		"retain-until shown,\n           not held to this store's "
+		"policy) and its own manifests\n           and tag manifest "
+		"(--deep: the checks of `verify --deep\n           "
+		"--no-store`); this store records nothing\n"
 		"  holds    set each archive's and recording's S3 legal hold "
 		"as\n           callvault's holds now require (ON when a hold "
 		"covers a\n           call of it, else OFF); hold add and "

@@ -227,7 +227,7 @@ expect_eq "  the verified January is purged" "$(sqlite3 "$db3" "SELECT count(*) 
 expect_eq "  February stays" "$(sqlite3 "$db3" "SELECT count(*) > 0 FROM calls")" 1
 expect "  the disposal names the s3:// archive" bash -c "CALLVAULT_DB='$db3' '$CALLVAULT' audit | grep -q 's3://locked/inst3/'"
 
-# ---- several parts: 8 MiB each, two buffers, each sent while the other fills ----
+# ---- several parts: 8 MiB each, two buffers (or CALLVAULT_S3_PARTS_IN_FLIGHT), each sent while the other fills ----
 if [ -n "${S3PUT:-}" ]; then
 	head -c $((20 * 1048576 + 12345)) /dev/urandom >"$T/big"
 	expect "a three-part upload" "$S3PUT" "$EP" locked big/three \
@@ -240,6 +240,17 @@ if [ -n "${S3PUT:-}" ]; then
 		-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$EP/locked/big/three" >"$T/head"
 	expect "  in three parts" grep -qi 'etag: "[0-9a-f]*-3"' "$T/head"
 	expect "  locked" grep -qi "x-amz-object-lock-mode: COMPLIANCE" "$T/head"
+	expect "the same with four parts in flight" env \
+		CALLVAULT_S3_PARTS_IN_FLIGHT=4 "$S3PUT" "$EP" locked big/four \
+		"$T/big" "$T/ak" "$T/sk"
+	s3 GET "locked/big/four" >/dev/null
+	expect "  the same bytes come back" cmp -s "$T/big" "$T/s3.body"
+	expect_exit "parts in flight out of bounds" 1 env \
+		CALLVAULT_S3_PARTS_IN_FLIGHT=5 "$S3PUT" "$EP" locked big/five \
+		"$T/big" "$T/ak" "$T/sk"
+	expect "  named" grep -q "CALLVAULT_S3_PARTS_IN_FLIGHT=5: must be 1 to 4" "$T/err"
+	s3 GET "locked?list-type=2&prefix=big%2Ffive" >/dev/null
+	expect "  nothing stored" bash -c "! grep -q '<Key>' '$T/s3.body'"
 	rm -f "$T/big" "$T/s3.body"
 	# keys as escaped location ids and odd names make: signed right
 	echo x >"$T/small"
@@ -371,6 +382,24 @@ expect_exit "a URL of another bucket is refused" 1 \
 	env CALLVAULT_DB="$db4" "$CALLVAULT" restore s3://plain/x.tar.zst
 expect_exit "the tampered current version fails its own checks" 3 \
 	env CALLVAULT_DB="$db4" "$CALLVAULT" restore "s3://locked/$key"
+# storage verify of another instance's prefix (no records of it here)
+nrem4=$(sqlite3 "$db4" "SELECT count(*) FROM archive_remote")
+cv4() { CALLVAULT_DB=$db4 cv "$@"; }
+expect_exit "storage verify --prefix: instance 1's bags from instance 4" 3 \
+	cv4 storage verify shared --prefix inst1
+expect "  its February bag is OK, locked" grep -q "^OK $feb (version .*COMPLIANCE until .*another instance's" "$T/out"
+expect "  the version uploaded over January is named: not locked" \
+	grep -q "^BAD s3://locked/$key (version .*): it is not locked" "$T/out"
+expect "  and its manifests" grep -q "^BAD s3://locked/$key (version .*): its own manifests do not hold" "$T/out"
+expect_exit "storage verify --prefix --deep: the no-store deep checks" 3 \
+	cv4 storage verify shared --prefix inst1/ --deep
+expect "  February OK" grep -q "^OK $feb " "$T/out"
+expect_eq "  nothing recorded in instance 4's store" \
+	"$(sqlite3 "$db4" "SELECT count(*) FROM archive_remote")" "$nrem4"
+expect_exit "storage verify --prefix of a prefix without bags" 2 \
+	cv4 storage verify shared --prefix nobody
+expect "  says so" grep -q "no bags (\*.tar.zst) under s3://locked/nobody/" "$T/err"
+expect_exit "--prefix is for verify only" 2 cv4 storage gc shared --prefix inst1
 
 # ---- storage remove: never while archives are recorded there ----
 expect_exit "remove a target without archives" 0 cv storage remove plain

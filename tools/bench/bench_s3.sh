@@ -9,6 +9,9 @@
 #     uploading them as a multipart upload of the same 8 MiB parts, two
 #     at a time, without payload hashes (RGW's multipart path alone);
 #     with the CPU seconds of the client and of the RGW daemons for each;
+#     and both with 3 and 4 parts in flight (curl --parallel-max, and
+#     CALLVAULT_S3_PARTS_IN_FLIGHT for bench_s3put), to see whether the
+#     engine is faster with more parts at once;
 # then `storage verify` (stream + SHA-256 + lock checks) against
 # `curl GET | sha256sum` of the same object. Best of R rounds (default 3);
 # peak RSS of callvault (/usr/bin/time -v). Stops the RGW it starts.
@@ -63,10 +66,11 @@ srv_cpu() {
 	done
 	echo "$t / $(getconf CLK_TCK)" | bc -l
 }
-# curl_mpu KEY: the bag's 8 MiB parts ($OUT/parts) as one multipart upload,
-# two parts at a time over one curl process, UNSIGNED-PAYLOAD, no MD5
+# curl_mpu KEY [P]: the bag's 8 MiB parts ($OUT/parts) as one multipart
+# upload, P (2) parts at a time over one curl process, UNSIGNED-PAYLOAD,
+# no MD5
 curl_mpu() {
-	local id n=0 f x args=(-s --parallel --parallel-max 2)
+	local id n=0 f x args=(-s --parallel --parallel-max "${2:-2}")
 	id=$(curl -sf "${S3[@]}" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
 		-X POST "$RGW_ENDPOINT/bench/$1?uploads=" |
 		sed -n 's:.*<UploadId>\(.*\)</UploadId>.*:\1:p')
@@ -85,6 +89,29 @@ curl_mpu() {
 		"$RGW_ENDPOINT/bench/$1?uploadId=$id" -o /dev/null
 }
 best() { echo "if ($1 < $2) $1 else $2" | bc -l; }
+
+# the upload path with P parts in flight, and curl's multipart with P at a
+# time (P = 3, 4): best times and RSS in b_cvP, b_mpP, rss_cvP
+declare -A b_x=([cv3]=9999 [cv4]=9999 [mp3]=9999 [mp4]=9999) rss_x=([cv3]=0 [cv4]=0)
+more_in_flight() {   # round
+	local p t0 t1 r
+	for p in 3 4; do
+		t0=$(date +%s.%N)
+		curl_mpu "mpu$p-$1.tar.zst" "$p"
+		t1=$(date +%s.%N)
+		b_x[mp$p]=$(best "$(secs "$t0" "$t1")" "${b_x[mp$p]}")
+		printf '  curl multipart, %d at a time: %.2fs\n' "$p" "$(secs "$t0" "$t1")" >&2
+		t0=$(date +%s.%N)
+		CALLVAULT_S3_PARTS_IN_FLIGHT=$p /usr/bin/time -v -o "$OUT/t6" \
+			"$PUT" "$RGW_ENDPOINT" bench "cv$p-$1.tar.zst" \
+			"$OUT/bag.tar.zst" "$OUT/ak" "$OUT/sk"
+		t1=$(date +%s.%N)
+		b_x[cv$p]=$(best "$(secs "$t0" "$t1")" "${b_x[cv$p]}")
+		r=$(rss_of "$OUT/t6"); [ "$r" -gt "${rss_x[cv$p]}" ] && rss_x[cv$p]=$r
+		printf '  upload, %d parts in flight: %.2fs (cpu %.2f)\n' "$p" \
+			"$(secs "$t0" "$t1")" "$(cpu_of "$OUT/t6")" >&2
+	done
+}
 
 b_mp=9999 b_s3=9999 b_dir=9999 b_curl=9999 b_ver=9999 b_get=9999 b_up=9999 rss=0 vrss=0 drss=0 urss=0
 for i in $(seq "$R"); do
@@ -131,6 +158,7 @@ for i in $(seq "$R"); do
 	up=$(secs "$t0" "$t1")
 	upc=$(cpu_of "$OUT/t4"); ups=$(echo "$s1 - $s0" | bc -l)
 	r=$(rss_of "$OUT/t4"); [ "$r" -gt "$urss" ] && urss=$r
+	more_in_flight "$i"
 	t0=$(date +%s.%N)
 	curl -sf "${S3[@]}" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
 		"$RGW_ENDPOINT/bench/$key" | sha256sum >/dev/null
@@ -168,6 +196,14 @@ printf 'curl -T (one PUT):  %6.2f s  %s MiB/s; ratio %.2f\n' "$b_curl" \
 	"$(mb "$b_curl")" "$(echo "$b_curl / $b_up" | bc -l)"
 printf 'curl multipart:     %6.2f s  %s MiB/s (8 MiB parts, 2 at a time, no hashes); ratio %.2f\n' \
 	"$b_mp" "$(mb "$b_mp")" "$(echo "$b_mp / $b_up" | bc -l)"
+for p in 3 4; do
+	printf 'upload, %d in flight: %5.2f s  %s MiB/s  peak RSS %d MiB; ratio to curl -T %.2f\n' \
+		"$p" "${b_x[cv$p]}" "$(mb "${b_x[cv$p]}")" $((rss_x[cv$p] / 1024)) \
+		"$(echo "$b_curl / ${b_x[cv$p]}" | bc -l)"
+	printf 'curl multipart, %d:  %5.2f s  %s MiB/s; ratio to curl -T %.2f\n' \
+		"$p" "${b_x[mp$p]}" "$(mb "${b_x[mp$p]}")" \
+		"$(echo "$b_curl / ${b_x[mp$p]}" | bc -l)"
+done
 printf 'storage verify:     %6.2f s  %s MiB/s  peak RSS %d MiB\n' \
 	"$b_ver" "$(mb "$b_ver")" $((vrss / 1024))
 printf 'curl | sha256sum:   %6.2f s  %s MiB/s; ratio %.2f\n' "$b_get" \
