@@ -27,18 +27,11 @@ race() {
 	mkdir -p "$p"
 	CALLVAULT_TEST_PAUSE="media-before-unlink:$p" "$@" >"$T/erase.out" 2>&1 &
 	local er=$!
-	for _ in $(seq 200); do [ -e "$p/paused" ] && break; sleep 0.05; done
-	expect "the eraser reached the pause" test -e "$p/paused"
-	MKREC_SEED="$a" "$MKREC" "$CALLVAULT_DB" "$b" 20000 >"$T/sb" 2>"$T/mkrec.err" &
-	local mk=$!
-	# the publisher either finishes (no lock kept it out) or waits for
-	# the eraser's lock; give it 2 s (under the store's 5 s busy bound)
-	for _ in $(seq 40); do kill -0 "$mk" 2>/dev/null || break; sleep 0.05; done
-	touch "$p/go"
+	publish_during_pause "$p" "$a" "$b" 20000 "$T/sb"
+	local st=$?
+	expect_eq "the publisher ends well: $(cat "$T/sb.err")" "$st" 0
 	wait "$er"
 	expect_eq "the eraser ends well" "$?" 0
-	wait "$mk"
-	expect_eq "the publisher ends well: $(cat "$T/mkrec.err")" "$?" 0
 	expect_eq "the same bytes" "$(cat "$T/sb")" "$sa"
 }
 
