@@ -11,6 +11,7 @@
 
 #include "blob.h"
 #include "hash.h"
+#include "media_dispose.h"
 #include "store/store_recordings.h"
 
 char *storage_blob_key(struct s3 *c, const char *sha256)
@@ -236,6 +237,7 @@ static enum cv_err publish_named(struct store *s, struct blob_writer *w,
 	const char *sha256, char got[CV_SHA256_HEX], int64_t *size,
 	char **errmsg)
 {
+	media_test_pause("fetch-before-name");
 	bool tx = !store_tx_active(s);
 	int64_t refs = 0;
 	enum cv_err rc = tx ? store_begin(s, errmsg) : CV_OK;

@@ -58,9 +58,9 @@ static enum cv_err needs(struct store *s, const struct storage_evict_opts *o,
  * least need (and under a legal hold when a hold covers a call), and its
  * bytes, streamed and hashed, are the named ones. *bad (caller frees)
  * says what is wrong. */
-static enum cv_err check_remote(struct s3 *c, const struct store_remote_blob *rb,
-	int64_t local_size, int64_t need, bool held, struct s3_obj *o,
-	char **bad)
+static enum cv_err check_remote(struct s3 *c,
+	const struct store_remote_blob *rb, int64_t local_size, int64_t need,
+	bool held, struct s3_obj *o, char **bad)
 {
 	struct s3_obj cur = { 0 };
 	char *e = NULL, got[CV_SHA256_HEX];
@@ -80,7 +80,8 @@ static enum cv_err check_remote(struct s3 *c, const struct store_remote_blob *rb
 	if (rc != CV_OK)
 		*bad = xasprintf("%s", e ? e : cv_strerror(rc));
 	else if (o->size != rb->size || o->size != local_size)
-		*bad = xasprintf("its size is %lld bytes, the local blob's %lld",
+		*bad = xasprintf(
+			"its size is %lld bytes, the local blob's %lld",
 			(long long)o->size, (long long)local_size);
 	else if (o->mode == S3_LOCK_NONE)
 		*bad = xasprintf("the version is not locked");
@@ -118,8 +119,8 @@ static char *audit_detail(const struct store_remote_blob *rb, int64_t size)
  * audit, committed together. */
 static enum cv_err evict_one(struct store *s, struct blobstore *b,
 	const struct storage_evict_opts *o, const struct store_remote_blob *rb,
-	int64_t verified_until, bool verified_hold, int64_t size,
-	bool *done, char **errmsg)
+	int64_t verified_until, bool verified_hold, int64_t size, bool *done,
+	char **errmsg)
 {
 	bool ok, held;
 	int64_t need;
@@ -142,8 +143,8 @@ static enum cv_err evict_one(struct store *s, struct blobstore *b,
 		rc = blob_remove(b, rb->sha256, errmsg);
 		char *d = rc == CV_OK ? audit_detail(rb, size) : NULL;
 		if (rc == CV_OK)
-			rc = store_audit_append(s, o->actor, "storage-evict",
-				d, 1, errmsg);
+			rc = store_audit_append(s, o->actor, "storage-evict", d,
+				1, errmsg);
 		free(d);
 		*done = rc == CV_OK;
 	}

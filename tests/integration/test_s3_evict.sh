@@ -121,4 +121,23 @@ expect "  nothing evicted" grep -q "^evicted 0 recording(s)" "$T/out"
 expect_exit "--before 2026-01: no January recording" 0 cv storage evict rec --before 2026-01
 expect "  nothing evicted" grep -q "^evicted 0 recording(s)" "$T/out"
 expect_exit "a bad month" 2 cv storage evict rec --month 2026-13
+
+# ---- a recording erased while it is being fetched back stays gone ----
+cv hold release 1 --reason done >/dev/null
+mkdir -p "$T/q"
+CALLVAULT_TEST_PAUSE="fetch-before-name:$T/q" cv recording get "$oc" \
+	--out "$T/x.wav" >"$T/get.out" 2>"$T/get.err" &
+gp=$!
+for _ in $(seq 400); do [ -e "$T/q/paused" ] && break; sleep 0.05; done
+expect "recording get paused with the bytes fetched" test -e "$T/q/paused"
+expect_exit "its call erased meanwhile" 0 \
+	cv subject erase --call "$oc" --request-id R2 --reason "race"
+touch "$T/q/go"
+wait "$gp"
+st=$?
+expect_eq "recording get fails (exit 3)" "$st" 3
+expect "  saying it was erased" grep -q "erased or purged" "$T/get.err"
+expect "  nothing written" test ! -e "$T/x.wav"
+expect "the erased recording did not come back" test ! -e "$(blob "$other")"
+expect_exit "check: no orphan" 0 cv check
 finish
