@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "blob.h"
+#include "media_dispose.h"
 #include "store/store_media_arch.h"
 #include "store/store_recordings.h"
 #include "store/store_retention.h"
@@ -65,18 +66,16 @@ void rmedia_destroy(struct rmedia *m, bool committed)
 	if (!m)
 		return;
 	blob_writer_abort(m->w);
-	for (size_t i = 0; i < m->n_created; i++) {
-		int64_t refs = 1;
-		char *e = NULL;
-		if (!committed &&
-			store_recording_refs(m->s, m->created[i], &refs, &e) ==
-				CV_OK &&
-			refs == 0 &&
-			blob_remove(m->blobs, m->created[i], &e) != CV_OK)
-			fprintf(stderr, "callvault restore: %s\n", e);
-		free(e);
+	char *e = NULL;
+	/* rolled back: the blobs it wrote go unless a row of another
+	 * writer names them now (counted under the write lock) */
+	if (!committed && m->n_created &&
+		media_remove_unused(m->s, m->blobs, m->created, m->n_created,
+			&e) != CV_OK)
+		fprintf(stderr, "callvault restore: %s\n", e);
+	free(e);
+	for (size_t i = 0; i < m->n_created; i++)
 		free(m->created[i]);
-	}
 	free(m->created);
 	for (size_t i = 0; i < m->n; i++)
 		item_clear(&m->v[i]);

@@ -105,6 +105,32 @@ enum cv_err storage_blobs_put(struct store *s, struct s3 *c,
 	const struct store_storage *t, const char *const *shas, size_t n,
 	int64_t until, struct store_remote_blob **out, size_t *nout,
 	char **errmsg) CV_MUST_CHECK;
+/* `storage evict`: remove the local copy of each recording that target
+ * name holds, when the bucket (not the store) shows the recorded version
+ * is still current, has the size and (streamed, hashed) the named bytes,
+ * is locked until at least the end of the retention period of every
+ * month whose archive holds it, and under a legal hold when a hold
+ * covers one of its calls; and the store says every row naming the bytes
+ * is archived (in a month of [from, to) when given). Each removal is made
+ * under the store's write lock after checking the store again, and
+ * audited in the same transaction. One line per recording on out;
+ * CV_EINTEGRITY when any was refused. */
+struct storage_evict_opts {
+	const char *name;      /* target (NULL: the default) */
+	const char *from, *to; /* YYYY-MM months, to exclusive; NULL */
+	const char *actor;
+	bool dry_run, verbose;
+	FILE *out;
+};
+struct storage_evict_stats {
+	int64_t evicted, bytes; /* (would be) removed, and their bytes */
+	int64_t kept;           /* not eligible (not archived, …) */
+	int64_t refused;        /* the bucket copy failed a check */
+	int64_t remote_only;    /* no local copy to remove */
+};
+enum cv_err storage_evict(struct store *s, const struct storage_evict_opts *o,
+	struct storage_evict_stats *st, char **errmsg) CV_MUST_CHECK;
+
 /* The recording is not in the local blob store: fetch its recorded
  * version from a target into bs (hash-checked: only the named bytes are
  * kept). CV_ENOTFOUND when no target holds it. */

@@ -11,6 +11,8 @@
 
 #include "blob.h"
 #include "hash.h"
+#include "media_dispose.h"
+#include "store/store_recordings.h"
 
 char *storage_blob_key(struct s3 *c, const char *sha256)
 {
@@ -226,6 +228,38 @@ static bool blob_sink(const void *p, size_t n, void *arg)
 	return ok;
 }
 
+/* Name a fetched blob the way every publisher does: under the store's
+ * write lock, and only while a row still names it (an erase or purge
+ * that forgot it meanwhile removed it; it must not come back). Then a
+ * remover (purge, subject erase, `storage evict`) counting the rows
+ * under the same lock never unlinks it between our naming and a read. */
+static enum cv_err publish_named(struct store *s, struct blob_writer *w,
+	const char *sha256, char got[CV_SHA256_HEX], int64_t *size,
+	char **errmsg)
+{
+	media_test_pause("fetch-before-name");
+	bool tx = !store_tx_active(s);
+	int64_t refs = 0;
+	enum cv_err rc = tx ? store_begin(s, errmsg) : CV_OK;
+	if (rc == CV_OK)
+		rc = store_recording_refs(s, sha256, &refs, errmsg);
+	if (rc == CV_OK && refs == 0)
+		rc = cv_error(errmsg, CV_ENOTFOUND,
+			"recording %s: no row names "
+			"it any more (erased or purged)",
+			sha256);
+	if (rc == CV_OK) {
+		rc = blob_writer_commit(w, sha256, got, size, errmsg);
+		w = NULL;
+	}
+	blob_writer_abort(w);
+	if (tx && rc == CV_OK)
+		rc = store_commit(s, errmsg);
+	else if (tx && store_tx_active(s))
+		store_rollback(s);
+	return rc;
+}
+
 enum cv_err storage_blob_fetch(struct store *s, struct blobstore *bs,
 	const char *sha256, FILE *out, char **errmsg)
 {
@@ -254,7 +288,7 @@ enum cv_err storage_blob_fetch(struct store *s, struct blobstore *bs,
 			r = s3_get(c, v[i].key, v[i].version_id, 0, -1,
 				blob_sink, w, &e);
 		if (r == CV_OK) {
-			r = blob_writer_commit(w, sha256, got, &size, &e);
+			r = publish_named(s, w, sha256, got, &size, &e);
 			w = NULL;
 		}
 		blob_writer_abort(w);

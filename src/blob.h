@@ -62,6 +62,14 @@ enum cv_err blob_writer_commit(struct blob_writer *w, const char *expect_sha256,
  *    one. A row naming a published blob must not commit before it.
  * A blobstore is not shared between threads (but for the flush of a
  * writer no other thread touches meanwhile).
+ *
+ * Naming a blob that a store's row will name (commit or publish) must
+ * happen inside that store's write transaction (store_begin), and the
+ * bytes renamed over the name even when a file of that name is there:
+ * removers (media_remove_unused, `storage evict`) count the rows and
+ * unlink under the same lock, so a publisher that skipped the rename
+ * because the blob "was there", or renamed outside the lock, could
+ * commit a row whose blob was just removed.
  */
 enum cv_err blob_writer_flush(struct blob_writer *w) CV_MUST_CHECK;
 /* Why the flush failed (valid while w is). */

@@ -10,8 +10,10 @@
 #include "blob.h"
 #include "store/store.h"
 #include "store/store_recordings.h"
+#include "store/store_storage.h"
 
 struct copy {
+	struct store *s; /* the snapshot */
 	struct blobstore *from, *to;
 	int64_t n, bytes;
 	char *err;
@@ -31,6 +33,18 @@ static int copy_one(const struct store_recording *r, void *arg)
 	if (rc == CV_OK) {
 		rc = blob_put_fd(c->to, fd, 0, r->sha256, got, &size, &err);
 		close(fd);
+	}
+	struct store_remote_blob *v = NULL;
+	size_t nv = 0;
+	if (rc == CV_ENOTFOUND &&
+		store_remote_blob_list(c->s, NULL, r->sha256, &v, &nv, NULL) ==
+			CV_OK &&
+		nv > 0) {
+		/* evicted (`storage evict`): the copy's store records where
+		 * it is, as the live one does */
+		store_remote_blobs_free(v, nv);
+		free(err);
+		return 0;
 	}
 	if (rc != CV_OK) {
 		c->rc = rc;
@@ -74,7 +88,7 @@ enum cv_err media_backup(const char *live_store, const char *copy_path,
 	if (rc != CV_OK)
 		return rc;
 	int64_t rows = 0;
-	struct copy c = { .rc = CV_OK };
+	struct copy c = { .s = s, .rc = CV_OK };
 	rc = store_recordings_count(s, &rows, errmsg);
 	if (rc != CV_OK || rows == 0)
 		goto out;

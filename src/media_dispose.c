@@ -1,9 +1,12 @@
 /* media_dispose.c — see media_dispose.h */
 #include "media_dispose.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "blob.h"
 #include "store/store_media_arch.h"
@@ -39,6 +42,57 @@ enum cv_err media_dispose_message(struct media_dispose *d, const char *mid,
 	return CV_OK;
 }
 
+void media_test_pause(const char *point)
+{
+	const char *v = getenv("CALLVAULT_TEST_PAUSE");
+	size_t n = strlen(point);
+	if (!v || strncmp(v, point, n) != 0 || v[n] != ':')
+		return;
+	char *paused = xasprintf("%s/paused", v + n + 1);
+	char *go = xasprintf("%s/go", v + n + 1);
+	int fd = open(paused, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	struct timespec t = { 0, 20 * 1000 * 1000 };
+	for (int i = 0; i < 1500 && access(go, F_OK) != 0; i++)
+		nanosleep(&t, NULL); /* at most 30 s */
+	free(paused);
+	free(go);
+}
+
+enum cv_err media_remove_unused(struct store *s, struct blobstore *b,
+	char *const *shas, size_t n, char **errmsg)
+{
+	enum cv_err rc = CV_OK;
+	for (size_t i = 0; i < n; i++) {
+		/* The count and the unlink under the store's write lock (BEGIN
+		 * IMMEDIATE): a publisher names its blob and writes its row
+		 * inside its own write transaction, so it either committed
+		 * before (and the count sees its row) or names the blob again
+		 * after this one is gone. One blob per transaction: a purge of
+		 * thousands never keeps a sync waiting past its busy bound. */
+		char *e = NULL;
+		int64_t refs = 0;
+		enum cv_err r = store_begin(s, &e);
+		if (r == CV_OK)
+			r = store_recording_refs(s, shas[i], &refs, &e);
+		if (r == CV_OK && refs == 0) {
+			media_test_pause("media-before-unlink");
+			r = blob_remove(b, shas[i], &e);
+		}
+		if (r == CV_OK)
+			r = store_commit(s, &e);
+		else if (store_tx_active(s))
+			store_rollback(s);
+		if (rc == CV_OK && r != CV_OK) {
+			rc = r;
+			cv_error(errmsg, r, "%s", e ? e : cv_strerror(r));
+		}
+		free(e);
+	}
+	return rc;
+}
+
 enum cv_err media_dispose_blobs(struct media_dispose *d, char **errmsg)
 {
 	if (!d->n_orphans)
@@ -52,17 +106,8 @@ enum cv_err media_dispose_blobs(struct media_dispose *d, char **errmsg)
 	enum cv_err rc = blob_open(&b, store_db_path(d->s), false, &e);
 	if (rc == CV_ENOTFOUND)
 		rc = CV_OK;
-	for (size_t i = 0; b && i < d->n_orphans; i++) {
-		int64_t refs = 0;
-		enum cv_err r = store_recording_refs(d->s, d->orphans[i], &refs,
-			rc == CV_OK ? &e : NULL);
-		/* named again meanwhile (a restore): keep it */
-		if (r == CV_OK && refs == 0)
-			r = blob_remove(b, d->orphans[i],
-				rc == CV_OK ? &e : NULL);
-		if (rc == CV_OK)
-			rc = r;
-	}
+	else if (rc == CV_OK)
+		rc = media_remove_unused(d->s, b, d->orphans, d->n_orphans, &e);
 	if (rc != CV_OK)
 		cv_error(errmsg, rc, "removing recordings: %s",
 			e ? e : "failed");

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "blob.h"
 #include "common.h"
 #include "store/store.h"
 
@@ -32,7 +33,19 @@ enum cv_err media_dispose_message(struct media_dispose *d, const char *mid,
  * Every one is tried; the first error is returned. The list is emptied. */
 enum cv_err media_dispose_blobs(struct media_dispose *d,
 	char **errmsg) CV_MUST_CHECK;
+/* Remove each of the n blobs (of b, the blob store of s) that no
+ * recording row names, counting the rows and unlinking under the store's
+ * write lock (s must not be in a transaction): a publisher (sync, restore,
+ * a fetch back from S3) names its blob and writes its row in one write
+ * transaction, so no row it commits is left without its blob. Every one
+ * is tried; the first error is returned. */
+enum cv_err media_remove_unused(struct store *s, struct blobstore *b,
+	char *const *shas, size_t n, char **errmsg) CV_MUST_CHECK;
 /* After a rollback (or when done): forget the list. */
 void media_dispose_finish(struct media_dispose *d);
+
+/* Tests only: with CALLVAULT_TEST_PAUSE=POINT:DIR, create DIR/paused
+ * at POINT and wait (at most 30 s) until DIR/go exists. */
+void media_test_pause(const char *point);
 
 #endif

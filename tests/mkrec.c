@@ -7,7 +7,10 @@
  *
  * The WAV (16-bit mono PCM) is deterministic for the call id and size;
  * the transcription has three sentences spread over its duration. Prints
- * the recording's SHA-256. Exit 1 on any failure.
+ * the recording's SHA-256. Exit 1 on any failure. MKREC_SEED=ID makes
+ * the bytes those of call ID instead (the same content for two calls).
+ * Like the fetcher, the blob is named and the rows written inside one
+ * write transaction (an eraser's count and unlink cannot come between).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,13 +89,16 @@ int main(int argc, char **argv)
 		return fail("store", err);
 	if (store_call_message_id(s, argv[2], &mid, &err) != CV_OK || !mid)
 		return fail(argv[2], err ? err : xstrdup("no messageId"));
+	const char *seed = getenv("MKREC_SEED");
 	if (bytes < 44 || blob_open(&b, argv[1], true, &err) != CV_OK ||
 		blob_writer_new(b, 0, &w, &err) != CV_OK)
 		return fail("blob", err);
 	unsigned char h[44];
 	header(h, (uint32_t)(bytes - 44), rate);
 	if (blob_writer_write(w, h, 44, &err) != CV_OK ||
-		samples(w, argv[2], bytes - 44, &err) != CV_OK ||
+		samples(w, seed && *seed ? seed : argv[2], bytes - 44, &err) !=
+			CV_OK ||
+		store_begin(s, &err) != CV_OK ||
 		blob_writer_commit(w, NULL, sha, &size, &err) != CV_OK)
 		return fail("write", err);
 	struct wav_info wi;
@@ -123,8 +129,7 @@ int main(int argc, char **argv)
 		(long long)(2 * ms / 3), (long long)(2 * ms / 3),
 		(long long)ms);
 	bool added;
-	if (store_begin(s, &err) != CV_OK ||
-		store_recording_add(s, &r, &added, &err) != CV_OK ||
+	if (store_recording_add(s, &r, &added, &err) != CV_OK ||
 		store_transcription_add(s, mid, "", tr, strlen(tr),
 			r.fetched_at, "api", &added, &err) != CV_OK ||
 		store_commit(s, &err) != CV_OK)

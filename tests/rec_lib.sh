@@ -32,3 +32,21 @@ for t in ("archive_media", "archive_calls", "archive_baginfo", "archives"):
 db.commit()
 PY
 }
+
+# publish_during_pause DIR SEED_CALL CALL BYTES OUT: once a callvault run
+# with CALLVAULT_TEST_PAUSE=POINT:DIR is paused (DIR/paused), mkrec gives
+# CALL the bytes of SEED_CALL (stdout in OUT, stderr in OUT.err); it
+# either finishes (no lock kept it out) or waits for the paused run's
+# write lock: after 2 s (under the store's 5 s busy bound) the run goes
+# on (DIR/go). Returns mkrec's status.
+publish_during_pause() {
+	local dir=$1 seed=$2 call=$3 bytes=$4 out=$5 mk
+	for _ in $(seq 400); do [ -e "$dir/paused" ] && break; sleep 0.05; done
+	expect "the run reached its pause" test -e "$dir/paused"
+	MKREC_SEED="$seed" "$MKREC" "$CALLVAULT_DB" "$call" "$bytes" \
+		>"$out" 2>"$out.err" &
+	mk=$!
+	for _ in $(seq 40); do kill -0 "$mk" 2>/dev/null || break; sleep 0.05; done
+	touch "$dir/go"
+	wait "$mk"
+}

@@ -43,8 +43,6 @@ static enum cv_err write_out(const char *db, const struct store_recording *r,
 	int64_t n = 0;
 	if (rc == CV_OK)
 		rc = recording_copy(b, r->sha256, k, &n, err);
-	if (rc == CV_ENOTFOUND)
-		rc = CV_EINTEGRITY; /* the row's blob is gone */
 	if (rc == CV_OK)
 		rc = sink_commit(k, err);
 	sink_destroy(k);
@@ -126,6 +124,17 @@ static int get(struct cli *cli, int argc, char **argv)
 		rc = audit_get(s, cli, id, r, out, &err);
 	if (rc == CV_OK)
 		rc = write_out(cli->db_path, r, out, &err);
+	/* evicted again (`storage evict`) between the fetch and the copy:
+	 * fetch it again, a few times */
+	for (int i = 0; r && i < 3 && rc == CV_ENOTFOUND; i++) {
+		free(err);
+		err = NULL;
+		rc = fetch_missing(cli, s, r, &err);
+		if (rc == CV_OK)
+			rc = write_out(cli->db_path, r, out, &err);
+	}
+	if (r && rc == CV_ENOTFOUND)
+		rc = CV_EINTEGRITY; /* the row's blob is gone */
 	if (rc == CV_OK)
 		printf("%s: %lld bytes, sha256 %s\n", out, (long long)r->size,
 			r->sha256);

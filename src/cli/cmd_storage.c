@@ -347,12 +347,79 @@ static int with_target(struct cli *cli, int argc, char **argv)
 	return code;
 }
 
+/* YYYY-MM */
+static bool month_ok(const char *m)
+{
+	return strlen(m) == 7 && strspn(m, "0123456789") == 4 && m[4] == '-' &&
+	       strspn(m + 5, "0123456789") == 2 && atoi(m + 5) >= 1 &&
+	       atoi(m + 5) <= 12;
+}
+
+static int evict(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "month", required_argument, NULL, 'm' },
+		{ "before", required_argument, NULL, 'b' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct storage_evict_opts o = { .actor = cli->actor, .out = stdout };
+	const char *month = NULL;
+	char next[32];
+	int c;
+	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
+		if ((c == 'm' || c == 'b') && (month || !month_ok(optarg)))
+			return cli_fail(CV_EXIT_USAGE, "storage evict",
+				"one --month or --before YYYY-MM");
+		if (c == 'm' || c == 'b')
+			month = optarg;
+		if (c == 'm') {
+			int y = atoi(optarg), mo = atoi(optarg + 5);
+			snprintf(next, sizeof next, "%04d-%02d",
+				mo == 12 ? y + 1 : y, mo == 12 ? 1 : mo + 1);
+			o.from = optarg;
+			o.to = next;
+		} else if (c == 'b') {
+			o.to = optarg;
+		} else if (c == 'n') {
+			o.dry_run = true;
+		} else if (c == 'v') {
+			o.verbose = true;
+		} else if (c != 'm' && c != 'b') {
+			return CV_EXIT_USAGE;
+		}
+	}
+	if (optind + 1 < argc)
+		return cli_fail(CV_EXIT_USAGE, "storage",
+			"evict takes one NAME");
+	o.name = optind < argc ? argv[optind] : NULL;
+	struct store *s = cli_open_store(cli, "storage", STORE_NOCREATE);
+	if (!s)
+		return CV_EXIT_FAIL;
+	struct storage_evict_stats st;
+	char *err = NULL;
+	enum cv_err rc = storage_evict(s, &o, &st, &err);
+	store_close(s);
+	if (rc == CV_OK || rc == CV_EINTEGRITY)
+		printf("%s %lld recording(s), %lld bytes freed%s; %lld kept "
+		       "(not eligible), %lld refused, %lld already only in "
+		       "the bucket\n",
+			o.dry_run ? "would evict" : "evicted",
+			(long long)st.evicted, (long long)st.bytes,
+			o.dry_run ? " (dry run: nothing removed)" : "",
+			(long long)st.kept, (long long)st.refused,
+			(long long)st.remote_only);
+	return rc == CV_OK ? CV_EXIT_OK : fail_rc("evict", rc, err);
+}
+
 static int run(struct cli *cli, int argc, char **argv)
 {
 	if (argc < 2)
 		return cli_fail(CV_EXIT_USAGE, "storage",
 			"add, list, remove, "
-			"check, gc, verify or holds? (callvault storage --help)");
+			"check, gc, verify, holds or evict? (callvault storage "
+			"--help)");
 	const char *sub = argv[1];
 	if (!strcmp(sub, "add"))
 		return add(cli, argc - 1, argv + 1);
@@ -360,6 +427,8 @@ static int run(struct cli *cli, int argc, char **argv)
 		return list(cli, argc - 1, argv + 1);
 	if (!strcmp(sub, "remove"))
 		return remove_target(cli, argc - 1, argv + 1);
+	if (!strcmp(sub, "evict"))
+		return evict(cli, argc - 1, argv + 1);
 	if (!strcmp(sub, "check") || !strcmp(sub, "gc") ||
 		!strcmp(sub, "verify") || !strcmp(sub, "holds"))
 		return with_target(cli, argc - 1, argv + 1);
@@ -369,7 +438,7 @@ static int run(struct cli *cli, int argc, char **argv)
 const struct cli_cmd cmd_storage = {
 	.name = "storage",
 	.summary = "S3 archive targets with Object Lock: add, list, remove, "
-		   "check, gc, verify, holds",
+		   "check, gc, verify, holds, evict",
 	.help = "usage: callvault [--db PATH] storage add NAME --endpoint URL "
 		"--bucket B\n"
 		"                 [--prefix P] [--region R] [--path-style] "
@@ -382,6 +451,9 @@ const struct cli_cmd cmd_storage = {
 		"       callvault storage gc [NAME] [--older-than-hours N]\n"
 		"       callvault storage verify [--deep] [--prefix P] [NAME]\n"
 		"       callvault storage holds [NAME]\n"
+		"       callvault storage evict [NAME] [--month YYYY-MM | "
+		"--before YYYY-MM]\n"
+		"                 [--dry-run] [--verbose]\n"
 		"\n"
 		"An S3 bucket with Object Lock as an archive target: `archive "
 		"--to NAME`\n(or `--to-default`) streams each bag into it, "
@@ -427,6 +499,19 @@ const struct cli_cmd cmd_storage = {
 		"covers a\n           call of it, else OFF); hold add and "
 		"release do it\n           themselves: this is for a target "
 		"they could not reach\n"
+		"  evict    free local disk: remove the local copy of each "
+		"recording the\n           target holds, once the bucket "
+		"itself shows the recorded\n           version current, of "
+		"the named bytes (streamed and hashed),\n           locked "
+		"until at least the end of the retention period of\n"
+		"           every archived month holding it, and under a "
+		"legal hold\n           when a hold covers its call; only "
+		"recordings whose every\n           call is archived (in the "
+		"month, or the months before\n           YYYY-MM, when given). "
+		"Audited; each bad bucket copy is\n           named (REFUSED) "
+		"and the exit is 3. `recording get` and the\n           "
+		"console fetch an evicted recording back (and keep it\n"
+		"           cached until the next evict)\n"
 		"\n"
 		"Errors name the server's S3 error code (AccessDenied, "
 		"SignatureDoesNotMatch,\nRequestTimeTooSkewed, NoSuchBucket, "

@@ -415,3 +415,61 @@ enum cv_err store_storage_remove(struct store *s, const char *name,
 			name);
 	return rc;
 }
+
+void store_blob_cover_finish(struct store_blob_cover *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->location_id[i]);
+		free(c->month[i]);
+	}
+	free(c->location_id);
+	free(c->month);
+	memset(c, 0, sizeof(*c));
+}
+
+enum cv_err store_blob_cover(struct store *s, const char *sha256,
+	struct store_blob_cover *out, char **errmsg)
+{
+	static const char rows[] =
+		"SELECT count(*), coalesce(sum(NOT EXISTS (SELECT 1 FROM"
+		" archive_media am WHERE am.message_id = r.message_id AND"
+		" am.kind = 'recording' AND am.sha256 = r.sha256)), 0)"
+		" FROM recordings r WHERE r.sha256 = ?";
+	static const char months[] =
+		"SELECT DISTINCT a.location_id, a.month FROM archive_media am"
+		" JOIN archives a ON a.id = am.archive_id"
+		" WHERE am.sha256 = ? AND am.kind = 'recording'"
+		" ORDER BY a.month, a.location_id";
+	memset(out, 0, sizeof(*out));
+	sqlite3_stmt *st = store_stmt(s, rows, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, sha256);
+	int r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		out->rows = sqlite3_column_int64(st, 0);
+		out->unarchived = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (r != SQLITE_ROW)
+		return store_dberr(s, errmsg, "count a blob's rows");
+	if (!(st = store_stmt(s, months, errmsg)))
+		return CV_EDB;
+	store_bind_text(st, 1, sha256);
+	size_t cap = 0;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (out->n == cap) {
+			cap = cap ? cap * 2 : 4;
+			out->location_id = xrealloc(out->location_id,
+				cap * sizeof(char *));
+			out->month = xrealloc(out->month, cap * sizeof(char *));
+		}
+		out->location_id[out->n] = store_col_dup(st, 0);
+		out->month[out->n++] = store_col_dup(st, 1);
+	}
+	sqlite3_reset(st);
+	if (r == SQLITE_DONE)
+		return CV_OK;
+	store_blob_cover_finish(out);
+	return store_dberr(s, errmsg, "read a blob's archives");
+}

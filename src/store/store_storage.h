@@ -83,6 +83,17 @@ enum cv_err store_remote_blob_held(struct store *s, const char *sha256,
 /* How many archives (and blobs) the store records in target. */
 enum cv_err store_remote_count(struct store *s, const char *target,
 	int64_t *archives, int64_t *blobs, char **errmsg) CV_MUST_CHECK;
+/* What keeps a blob (`storage evict`): how many recording rows name it,
+ * how many of those no archive holds (archive_media), and the
+ * location-months of the archives that hold it. */
+struct store_blob_cover {
+	int64_t rows, unarchived;
+	char **location_id, **month;
+	size_t n;
+};
+enum cv_err store_blob_cover(struct store *s, const char *sha256,
+	struct store_blob_cover *out, char **errmsg) CV_MUST_CHECK;
+void store_blob_cover_finish(struct store_blob_cover *c);
 /* Forget a target (its remote records stay, naming it). */
 enum cv_err store_storage_remove(struct store *s, const char *name,
 	char **errmsg) CV_MUST_CHECK;

@@ -10,31 +10,8 @@
 . "$(dirname "$0")/../lib.sh"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 GEN="$SRC/tools/bench/gencalls.py"
-RGW="$SRC/tools/rgw"
-
-if ! "$RGW" available; then
-	echo "SKIP: ceph-mon, ceph-osd and radosgw are not installed" \
-		"(tools/bootstrap --s3 installs them)"
-	exit 77
-fi
-"$RGW" start "$T/rgw" >"$T/rgw.env" 2>"$T/rgw.err" ||
-	{ cat "$T/rgw.err" >&2; bad "tools/rgw start"; exit 1; }
-cleanup_hooks+=("'$RGW' stop '$T/rgw'")
-. "$T/rgw.env"
-EP=$RGW_ENDPOINT
-umask 077
-printf '%s\n' "$RGW_ACCESS_KEY" >"$T/ak"
-printf '%s\n' "$RGW_SECRET_KEY" >"$T/sk"
+. "$(dirname "$0")/../s3_lib.sh"
 printf 'wrong%s\n' "$RGW_SECRET_KEY" >"$T/sk.bad"
-
-# s3 METHOD PATH [curl args…]: a signed request; prints the HTTP status
-s3() {
-	local m=$1 p=$2; shift 2
-	curl -s -o "$T/s3.body" -w '%{http_code}' -X "$m" \
-		--aws-sigv4 "aws:amz:us-east-1:s3" \
-		--user "$RGW_ACCESS_KEY:$RGW_SECRET_KEY" \
-		-H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@" "$EP/$p"
-}
 expect_eq "a bucket with Object Lock" \
 	"$(s3 PUT locked -H 'x-amz-bucket-object-lock-enabled: true')" 200
 expect_eq "a bucket without" "$(s3 PUT plain)" 200
