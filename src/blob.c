@@ -12,15 +12,37 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "workq.h"
 
 /* what a WAV header may take: LIST/bext chunks before "data" can run to
  * kilobytes */
 #define HEAD_MAX 65536
+/* Bytes gathered before one write(2): an HTTP client hands a body over
+ * in 16 KiB pieces, and on this kind of VM a write of 256 KiB costs
+ * about what two of 16 KiB do. */
+#define WBUF (256 * 1024)
+/* threads fsyncing the directories of a blob_sync at once */
+#define SYNC_THREADS 4
+
+/* the top directory's slot in dirty[] (0-255: the fan-out ones) */
+#define TOP 256
 
 struct blobstore {
 	char *dir;
-	/* directories with a rename not yet fsync'd (blob_sync) */
-	bool dirty_fan[256], dirty_top;
+	/* Directories with a rename not yet fsync'd. Each rename starts
+	 * its directory's fsync on syncq's threads at once, so that by the
+	 * blob_sync before a commit it is mostly done: done one after
+	 * another there, on a busy disk, they cost milliseconds each, and
+	 * sync renames into a few dozen between two commits. dirty[] marks
+	 * those to fsync in blob_sync itself (no thread, or a failure). */
+	bool dirty[TOP + 1];
+	struct workq *syncq;
+	bool no_threads;
+	enum cv_err sync_rc; /* the first fsync that failed on syncq */
+	char *sync_why;
+	/* directories known to exist (made or seen by this process): not
+	 * made again for every blob */
+	bool have_fan[256], have_tmp;
 };
 
 struct blob_writer {
@@ -30,7 +52,10 @@ struct blob_writer {
 	int64_t size, max;
 	struct cv_hash *h;
 	unsigned char head[HEAD_MAX];
+	unsigned char *buf; /* bytes not written yet (WBUF) */
+	size_t blen;
 	bool failed, flushed;
+	bool late_hash;       /* hashed by blob_writer_flush, from the file */
 	enum cv_err flush_rc; /* blob_writer_flush's result */
 	char *flush_why;
 };
@@ -123,10 +148,75 @@ enum cv_err blob_open(struct blobstore **out, const char *store_path,
 	return CV_OK;
 }
 
+/* One directory's fsync, on syncq. */
+struct dsync {
+	char *path;
+	int slot;
+	enum cv_err rc;
+	char *why;
+};
+
+static void dsync_run(void *item)
+{
+	struct dsync *d = item;
+	d->rc = cv_fsync_dir(d->path, &d->why);
+}
+
+static void dsync_free(void *item)
+{
+	struct dsync *d = item;
+	free(d->path);
+	free(d->why);
+	free(d);
+}
+
+static char *slot_path(const struct blobstore *b, int slot)
+{
+	return slot == TOP ? xstrdup(b->dir)
+			   : xasprintf("%s/%02x", b->dir, slot);
+}
+
+/* Take the results of the fsyncs that ran: a failed one leaves its
+ * directory dirty, and its error for blob_sync. */
+static void dsync_collect(struct blobstore *b)
+{
+	for (struct dsync *d; b->syncq && (d = workq_collect(b->syncq));) {
+		if (d->rc != CV_OK) {
+			b->dirty[d->slot] = true;
+			if (b->sync_rc == CV_OK) {
+				b->sync_rc = d->rc;
+				b->sync_why = d->why;
+				d->why = NULL;
+			}
+		}
+		dsync_free(d);
+	}
+}
+
+/* A rename into directory slot: its fsync starts now. */
+static void dsync_start(struct blobstore *b, int slot)
+{
+	if (!b->syncq && !b->no_threads &&
+		workq_create(&b->syncq, SYNC_THREADS, NULL, NULL, NULL) !=
+			CV_OK)
+		b->no_threads = true;
+	if (!b->syncq) {
+		b->dirty[slot] = true; /* blob_sync does it */
+		return;
+	}
+	dsync_collect(b);
+	struct dsync *d = xcalloc(1, sizeof(*d));
+	d->slot = slot;
+	d->path = slot_path(b, slot);
+	workq_submit(b->syncq, dsync_run, d);
+}
+
 void blob_close(struct blobstore *b)
 {
 	if (!b)
 		return;
+	workq_destroy(b->syncq, dsync_free);
+	free(b->sync_why);
 	free(b->dir);
 	free(b);
 }
@@ -146,16 +236,23 @@ enum cv_err blob_writer_new(struct blobstore *b, int64_t max_bytes,
 {
 	*out = NULL;
 	char *tmpdir = xasprintf("%s/tmp", b->dir);
-	enum cv_err rc = mkdir_data(tmpdir, errmsg);
-	if (rc != CV_OK) {
-		free(tmpdir);
-		return rc;
-	}
 	char *tmp = NULL;
-	int fd = tmp_create(tmpdir, &tmp, errmsg);
+	int fd = -1;
+	enum cv_err rc = CV_OK;
+	/* tmp/ is made once per blobstore, and again only if it went */
+	if (b->have_tmp)
+		fd = tmp_create(tmpdir, &tmp, NULL);
+	if (fd < 0) {
+		rc = mkdir_data(tmpdir, errmsg);
+		if (rc == CV_OK)
+			fd = tmp_create(tmpdir, &tmp, errmsg);
+	}
 	free(tmpdir);
+	if (rc != CV_OK)
+		return rc;
 	if (fd < 0)
 		return CV_EIO;
+	b->have_tmp = true;
 	(void)fchmod(fd, (mode_t)cv_data_mode());
 	struct blob_writer *w = xcalloc(1, sizeof(*w));
 	w->b = b;
@@ -165,6 +262,31 @@ enum cv_err blob_writer_new(struct blobstore *b, int64_t max_bytes,
 	w->h = cv_hash_create("sha256");
 	*out = w;
 	return CV_OK;
+}
+
+static enum cv_err write_all(struct blob_writer *w, const unsigned char *c,
+	size_t left, char **errmsg)
+{
+	while (left > 0) {
+		ssize_t r = write(w->fd, c, left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			w->failed = true;
+			return sys_err(errmsg, "write", w->tmp);
+		}
+		c += r;
+		left -= (size_t)r;
+	}
+	return CV_OK;
+}
+
+/* Write the bytes gathered in w->buf. */
+static enum cv_err spill(struct blob_writer *w, char **errmsg)
+{
+	size_t n = w->blen;
+	w->blen = 0;
+	return write_all(w, w->buf, n, errmsg);
 }
 
 enum cv_err blob_writer_write(struct blob_writer *w, const void *p, size_t n,
@@ -181,22 +303,30 @@ enum cv_err blob_writer_write(struct blob_writer *w, const void *p, size_t n,
 		size_t k = (size_t)(HEAD_MAX - w->size);
 		memcpy(w->head + w->size, p, n < k ? n : k);
 	}
-	const char *c = p;
-	size_t left = n;
-	while (left > 0) {
-		ssize_t r = write(w->fd, c, left);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			w->failed = true;
-			return sys_err(errmsg, "write", w->tmp);
-		}
-		c += r;
-		left -= (size_t)r;
-	}
-	cv_hash_update(w->h, p, n);
+	if (!w->late_hash)
+		cv_hash_update(w->h, p, n);
 	w->size += (int64_t)n;
+	const unsigned char *c = p;
+	if (w->blen == 0 && n >= WBUF) /* large already: as it is */
+		return write_all(w, c, n, errmsg);
+	if (!w->buf)
+		w->buf = xmalloc(WBUF);
+	while (n > 0) {
+		size_t k = WBUF - w->blen < n ? WBUF - w->blen : n;
+		memcpy(w->buf + w->blen, c, k);
+		w->blen += k;
+		c += k;
+		n -= k;
+		if (w->blen == WBUF && spill(w, errmsg) != CV_OK)
+			return CV_EIO;
+	}
 	return CV_OK;
+}
+
+void blob_writer_hash_on_flush(struct blob_writer *w)
+{
+	if (w->size == 0)
+		w->late_hash = true;
 }
 
 int64_t blob_writer_size(const struct blob_writer *w)
@@ -219,17 +349,58 @@ void blob_writer_abort(struct blob_writer *w)
 	if (w->tmp)
 		unlink(w->tmp);
 	cv_hash_destroy(w->h);
+	free(w->buf);
 	free(w->tmp);
 	free(w->flush_why);
 	free(w);
 }
 
+/* Hash the file's bytes (what was written: read back from the page
+ * cache), which must be w->size of them. */
+static enum cv_err hash_file(struct blob_writer *w)
+{
+	enum { CHUNK = 256 * 1024 };
+	unsigned char *buf = xmalloc(CHUNK);
+	int64_t off = 0;
+	enum cv_err rc = CV_OK;
+	while (rc == CV_OK && off < w->size) {
+		size_t want = w->size - off < CHUNK ? (size_t)(w->size - off)
+						    : CHUNK;
+		ssize_t r = pread(w->fd, buf, want, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			rc = sys_err(&w->flush_why, "read back", w->tmp);
+		else if (r == 0)
+			rc = cv_error(&w->flush_why, CV_EIO,
+				"read back %s: %lld of %lld bytes", w->tmp,
+				(long long)off, (long long)w->size);
+		else {
+			cv_hash_update(w->h, buf, (size_t)r);
+			off += r;
+		}
+	}
+	free(buf);
+	return rc;
+}
+
 enum cv_err blob_writer_flush(struct blob_writer *w)
 {
 	w->flushed = true;
-	if (w->failed)
+	if (!w->failed && w->blen > 0)
+		w->flush_rc = spill(w, &w->flush_why);
+	free(w->buf);
+	w->buf = NULL;
+	if (w->failed) {
 		w->flush_rc = CV_EIO;
-	else if (fsync(w->fd) != 0)
+		return w->flush_rc;
+	}
+	if (w->late_hash) {
+		/* the disk writes while the bytes are hashed */
+		(void)sync_file_range(w->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+		w->flush_rc = hash_file(w);
+	}
+	if (w->flush_rc == CV_OK && fsync(w->fd) != 0)
 		w->flush_rc = sys_err(&w->flush_why, "fsync", w->tmp);
 	return w->flush_rc;
 }
@@ -244,12 +415,26 @@ const char *blob_writer_flush_error(const struct blob_writer *w)
 static enum cv_err publish(struct blob_writer *w, const char *hex,
 	char **errmsg)
 {
+	unsigned v = 0;
+	(void)sscanf(hex, "%2x", &v);
+	v &= 0xff;
 	char *fan = xasprintf("%s/%.2s", w->b->dir, hex);
+	char *dst = blob_path(w->b, hex);
+	/* the fan-out directory is made once per blobstore: the rename
+	 * says if it went since */
+	if (w->b->have_fan[v] && rename(w->tmp, dst) == 0) {
+		free(w->tmp);
+		w->tmp = NULL;
+		dsync_start(w->b, (int)v);
+		free(dst);
+		free(fan);
+		return CV_OK;
+	}
 	bool made = mkdir(fan, (mode_t)cv_data_dir_mode()) == 0;
 	enum cv_err rc = made || errno == EEXIST
 				 ? CV_OK
 				 : sys_err(errmsg, "create", fan);
-	char *dst = blob_path(w->b, hex);
+	w->b->have_fan[v] = rc == CV_OK;
 	/* Renamed over a file of that name too: these bytes are proven to
 	 * hash to it, a file already there is not (a flipped bit keeps its
 	 * size), so a restore after `check --deep` found damage repairs it.
@@ -260,12 +445,10 @@ static enum cv_err publish(struct blob_writer *w, const char *hex,
 		free(w->tmp);
 		w->tmp = NULL; /* not ours to unlink any more */
 	}
-	if (rc == CV_OK || made) {
-		unsigned v = 0;
-		(void)sscanf(hex, "%2x", &v);
-		w->b->dirty_fan[v & 0xff] = true;
-		w->b->dirty_top |= made;
-	}
+	if (rc == CV_OK || made)
+		dsync_start(w->b, (int)v);
+	if (made)
+		dsync_start(w->b, TOP);
 	free(dst);
 	free(fan);
 	return rc;
@@ -306,22 +489,30 @@ out:
 
 enum cv_err blob_sync(struct blobstore *b, char **errmsg)
 {
-	enum cv_err rc = CV_OK;
-	for (unsigned i = 0; i < 256 && rc == CV_OK; i++) {
-		if (!b->dirty_fan[i])
+	if (b->syncq) {
+		workq_wait(b->syncq);
+		dsync_collect(b);
+	}
+	if (b->sync_rc != CV_OK) {
+		/* said once; the directory is tried again next time */
+		enum cv_err rc = cv_error(errmsg, b->sync_rc, "%s",
+			b->sync_why ? b->sync_why : "fsync failed");
+		free(b->sync_why);
+		b->sync_why = NULL;
+		b->sync_rc = CV_OK;
+		return rc;
+	}
+	for (int i = 0; i <= TOP; i++) {
+		if (!b->dirty[i])
 			continue;
-		char *fan = xasprintf("%s/%02x", b->dir, i);
-		rc = cv_fsync_dir(fan, errmsg);
-		free(fan);
-		if (rc == CV_OK)
-			b->dirty_fan[i] = false;
+		char *path = slot_path(b, i);
+		enum cv_err rc = cv_fsync_dir(path, errmsg);
+		free(path);
+		if (rc != CV_OK)
+			return rc;
+		b->dirty[i] = false;
 	}
-	if (rc == CV_OK && b->dirty_top) {
-		rc = cv_fsync_dir(b->dir, errmsg);
-		if (rc == CV_OK)
-			b->dirty_top = false;
-	}
-	return rc;
+	return CV_OK;
 }
 
 enum cv_err blob_writer_commit(struct blob_writer *w, const char *expect_sha256,

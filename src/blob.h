@@ -37,9 +37,16 @@ const char *blob_dir(const struct blobstore *b);
 enum cv_err blob_writer_new(struct blobstore *b, int64_t max_bytes,
 	struct blob_writer **out, char **errmsg) CV_MUST_CHECK;
 /* Append bytes; CV_ETOOBIG past the bound, CV_EIO on a write error (disk
- * full). After an error the writer can only be aborted. */
+ * full). Bytes are gathered (256 KiB) before they are written, so a
+ * write error may show only at the flush or commit. After an error the
+ * writer can only be aborted. */
 enum cv_err blob_writer_write(struct blob_writer *w, const void *p, size_t n,
 	char **errmsg) CV_MUST_CHECK;
+/* Hash the bytes in blob_writer_flush (reading them back from the
+ * file, on the thread that flushes) rather than as they are written:
+ * the writing thread (sync's downloads) is spared the SHA-256. Call it
+ * before the first write. */
+void blob_writer_hash_on_flush(struct blob_writer *w);
 /* Bytes written so far, and the first up to 64 KiB of them (for a header). */
 int64_t blob_writer_size(const struct blob_writer *w);
 const unsigned char *blob_writer_head(const struct blob_writer *w, size_t *n);
@@ -53,13 +60,16 @@ enum cv_err blob_writer_commit(struct blob_writer *w, const char *expect_sha256,
  * The same in three steps, so that the slow one can run on another
  * thread while this one goes on (sync overlaps a recording's fsync with
  * the next download):
- *  - blob_writer_flush: fsync the bytes written (no name yet); any
- *    thread, once no more bytes come. Its result is kept in w.
+ *  - blob_writer_flush: fsync the bytes written (no name yet), and hash
+ *    them first under blob_writer_hash_on_flush; any thread, once no
+ *    more bytes come. Its result is kept in w.
  *  - blob_writer_publish: on the blob store's thread, check the flush
  *    and the hash, rename to the blob's name; frees w. The name is not
- *    durable yet: its directory waits for blob_sync.
- *  - blob_sync: fsync every directory a publish touched since the last
- *    one. A row naming a published blob must not commit before it.
+ *    durable yet: its directory's fsync starts at once, on a thread of
+ *    the blob store's own.
+ *  - blob_sync: wait until every directory a publish touched since the
+ *    last one is fsync'd. A row naming a published blob must not
+ *    commit before it.
  * A blobstore is not shared between threads (but for the flush of a
  * writer no other thread touches meanwhile).
  *

@@ -100,6 +100,9 @@ enum cv_err media_start(struct hl_client *c, struct blobstore *b,
 	enum cv_err rc = CV_OK;
 	if (j->kind == MEDIA_RECORDING)
 		rc = blob_writer_new(b, max_bytes, &f->w, errmsg);
+	/* the SHA-256 on a flush thread (media_flush), not on the download's */
+	if (rc == CV_OK && f->w)
+		blob_writer_hash_on_flush(f->w);
 	char *url = media_url(api_base, j);
 	if (rc == CV_OK && j->kind == MEDIA_RECORDING)
 		rc = hl_get_to(c, url, token, version,

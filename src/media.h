@@ -77,8 +77,8 @@ enum cv_err media_finish(struct store *s, struct media_fetch *f,
 	const struct hl_response *r, int64_t now, int64_t room,
 	enum media_verdict *v, char **reason, char **errmsg) CV_MUST_CHECK;
 
-/* fsync the bytes of an MV_FLUSH recording: the slow part of keeping
- * it, run on any thread (nothing else touches f meanwhile). */
+/* Hash and fsync the bytes of an MV_FLUSH recording: the slow part of
+ * keeping it, run on any thread (nothing else touches f meanwhile). */
 void media_flush(struct media_fetch *f);
 
 /*

@@ -82,7 +82,9 @@ part_diskfull() {
 }
 
 part_kill() {
-	setup 6 8
+	# 640,044 bytes each: the half sent before the stall passes the
+	# 256 KiB a blob writer gathers before it writes, so it is on disk
+	setup 6 40
 	fault rec-stall-ms=30000   # half of each recording, then a pause
 	"$CALLVAULT" sync >"$T/k.out" 2>"$T/k.err" &  # not cv: its own pid
 	local pid=$! size=0

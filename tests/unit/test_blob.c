@@ -4,8 +4,10 @@
  * (src/store/store_recordings.h): what a recording's keeping rests on.
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -535,6 +537,152 @@ static void test_flush_threads(void)
 	free(store);
 }
 
+/* A new blob store named name under dir (the tests below). */
+static struct blobstore *new_store(const char *name)
+{
+	char *store = xasprintf("%s/%s", dir, name), *err = NULL;
+	struct blobstore *b = NULL;
+	CHECK(blob_open(&b, store, true, &err) == CV_OK);
+	free(store);
+	return b;
+}
+
+/* A writer hashed by its flush (sync's downloads): written in the HTTP
+ * client's 16 KiB pieces and odd ones, gathered into larger writes,
+ * flushed on a worker thread; its name is the SHA-256 of every byte. */
+static void test_hash_on_flush(void)
+{
+	struct blobstore *b = new_store("h.db");
+	char *err = NULL;
+	size_t total = 1024 * 1024 + 4099;
+	unsigned char *bytes = xmalloc(total);
+	for (size_t i = 0; i < total; i++)
+		bytes[i] = (unsigned char)(i * 7 + i / 251);
+	char want[CV_SHA256_HEX], sha[CV_SHA256_HEX];
+	cv_sha256_hex(bytes, total, want);
+	struct workq *q;
+	CHECK(workq_create(&q, 1, NULL, NULL, &err) == CV_OK);
+	struct blob_writer *w;
+	CHECK(blob_writer_new(b, 0, &w, &err) == CV_OK);
+	blob_writer_hash_on_flush(w);
+	static const size_t piece[] = { 16384, 1, 16383, 300000, 7, 16384 };
+	for (size_t off = 0, i = 0; off < total; i++) {
+		size_t n = piece[i % 6];
+		if (n > total - off)
+			n = total - off;
+		CHECK(blob_writer_write(w, bytes + off, n, &err) == CV_OK);
+		off += n;
+	}
+	CHECK_INT(blob_writer_size(w), (int64_t)total);
+	size_t hn = 0;
+	CHECK(!memcmp(blob_writer_head(w, &hn), bytes, 65536) && hn == 65536);
+	workq_submit(q, flush_item, w);
+	workq_wait(q);
+	CHECK(workq_collect(q) == w);
+	int64_t size = 0;
+	CHECK(blob_writer_publish(w, NULL, sha, &size, &err) == CV_OK);
+	CHECK_STR(sha, want);
+	CHECK_INT(size, (int64_t)total);
+	CHECK(blob_sync(b, &err) == CV_OK);
+	char got[CV_SHA256_HEX];
+	CHECK(blob_hash(b, sha, got, &err) == CV_OK && !strcmp(got, want));
+	/* the bytes hashed are the file's: an expected name they do not
+	 * have is refused, nothing named */
+	CHECK(blob_writer_new(b, 0, &w, &err) == CV_OK);
+	blob_writer_hash_on_flush(w);
+	CHECK(blob_writer_write(w, bytes, total - 1, &err) == CV_OK);
+	CHECK(blob_writer_commit(w, want, sha, &size, &err) == CV_EINTEGRITY);
+	CHECK(err && strstr(err, want));
+	free(err);
+	err = NULL;
+	CHECK_INT(count_files(blob_dir(b)), 1);
+	workq_destroy(q, drop_item);
+	free(bytes);
+	blob_close(b);
+}
+
+/* Bytes gathered before they are written: a write error (here the file
+ * size limit; a full disk alike) that shows only when they are is
+ * reported by the commit, and nothing is named or left behind. */
+static void test_late_write_error(void)
+{
+	struct blobstore *b = new_store("e.db");
+	pid_t pid = fork();
+	if (pid == 0) {
+		signal(SIGXFSZ, SIG_IGN);
+		struct rlimit rl = { 4096, 4096 };
+		struct blob_writer *w;
+		char sha[CV_SHA256_HEX], buf[10000] = { 0 };
+		char *tmp = xasprintf("%s/tmp", blob_dir(b));
+		int ok = setrlimit(RLIMIT_FSIZE, &rl) == 0 &&
+			 blob_writer_new(b, 0, &w, NULL) == CV_OK;
+		if (ok) {
+			blob_writer_hash_on_flush(w);
+			ok = blob_writer_write(w, buf, sizeof(buf), NULL) ==
+			     CV_OK; /* gathered: no error yet */
+		}
+		char *e = NULL;
+		ok = ok &&
+		     blob_writer_commit(w, NULL, sha, NULL, &e) == CV_EIO &&
+		     e && strstr(e, "File too large") &&
+		     count_files(blob_dir(b)) == 0 && count_files(tmp) == 0;
+		if (!ok)
+			fprintf(stderr, "late write error: %s\n",
+				e ? e : "(none)");
+		_exit(ok ? 0 : 1);
+	}
+	int status = -1;
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && status == 0);
+	blob_close(b);
+}
+
+/* tmp/ and the fan-out directories are made once per blobstore: one
+ * removed meanwhile (an operator tidying up) is made again. */
+static void test_dirs_made_again(void)
+{
+	struct blobstore *b = new_store("d.db");
+	char *err = NULL, sha[CV_SHA256_HEX], sha2[CV_SHA256_HEX];
+	struct blob_writer *w;
+	CHECK(blob_writer_new(b, 0, &w, &err) == CV_OK);
+	CHECK(blob_writer_write(w, "first", 5, &err) == CV_OK);
+	CHECK(blob_writer_commit(w, NULL, sha, NULL, &err) == CV_OK);
+	char *cmd = xasprintf("rm -rf '%s/tmp' '%s/%.2s'", blob_dir(b),
+		blob_dir(b), sha);
+	CHECK(system(cmd) == 0);
+	CHECK(!blob_exists(b, sha, NULL));
+	CHECK(blob_writer_new(b, 0, &w, &err) == CV_OK);
+	CHECK(blob_writer_write(w, "first", 5, &err) == CV_OK);
+	CHECK(blob_writer_commit(w, NULL, sha2, NULL, &err) == CV_OK);
+	CHECK_STR(sha2, sha);
+	CHECK(blob_exists(b, sha, NULL));
+	free(cmd);
+	blob_close(b);
+}
+
+/* Directories fsync'd on threads as blobs are named: blob_sync waits
+ * for all, and many blobs in many directories come out whole. */
+static void test_many_dirs(void)
+{
+	struct blobstore *b = new_store("m.db");
+	char *err = NULL;
+	enum { N = 300 };
+	for (int i = 0; i < N; i++) {
+		struct blob_writer *w;
+		char *text = xasprintf("blob %d", i), sha[CV_SHA256_HEX];
+		CHECK(blob_writer_new(b, 0, &w, &err) == CV_OK);
+		CHECK(blob_writer_write(w, text, strlen(text), &err) == CV_OK);
+		CHECK(blob_writer_publish(w, NULL, sha, NULL, &err) == CV_OK);
+		if (i % 50 == 0)
+			CHECK(blob_sync(b, &err) == CV_OK);
+		free(text);
+	}
+	CHECK(blob_sync(b, &err) == CV_OK);
+	int n = 0;
+	CHECK(blob_each(b, seen, &n) == 0);
+	CHECK_INT(n, N);
+	blob_close(b);
+}
+
 int main(void)
 {
 	CHECK(mkdtemp(dir) != NULL);
@@ -545,6 +693,10 @@ int main(void)
 	test_rows();
 	test_backup();
 	test_flush_threads();
+	test_hash_on_flush();
+	test_late_write_error();
+	test_dirs_made_again();
+	test_many_dirs();
 	char *cmd = xasprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
