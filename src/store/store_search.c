@@ -736,15 +736,16 @@ static enum cv_err search_topk(struct store *s,
  * time, so on a loaded machine it gave up after a few probes and the
  * top-k path scanned hundreds of thousands of matches for queries the
  * probes answer in 60 (a word with a location and a month). Work is in
- * µs of one quiet core's CPU, as measured on 200,000 calls: a probe of
- * words ~60, of a phrase or NEAR (FTS5 reads positions) ~300, a call
- * the filter walk reads outside an index (--action, --min-duration)
- * ~20. The same query takes the same path on a quiet or loaded machine.
+ * µs of one core's CPU, as measured on 200,000 calls: a probe of words
+ * ~60, of a phrase or NEAR (FTS5 reads positions) 100-300 (150 taken),
+ * a call the filter walk reads outside an index (--action,
+ * --min-duration) ~20. The same query takes the same path on a quiet or
+ * loaded machine.
  */
 #define PROBE_BUDGET 1000
-#define PROBE_WORK 15000
+#define PROBE_WORK 20000
 #define PROBE_COST_WORDS 60
-#define PROBE_COST_POSITIONS 300
+#define PROBE_COST_POSITIONS 150
 #define PROBE_COST_ROW 20
 
 /* Whether matching fts makes FTS5 read positions: NEAR, or a quoted
@@ -765,37 +766,53 @@ static bool reads_positions(const char *fts)
 
 /*
  * Whether probing is likely to find a page within PROBE_WORK, from the
- * text's density among the newest PROBE_SAMPLE calls (the filters taken
- * as independent of it): a phrase in one call of five needs ~250 probes
- * for 50 hits, 75 ms, where the top-k path scans its matches in a
- * fraction of that. A count over a rowid range of the index, well under
- * a millisecond once its pages are read (and they are read anyway).
+ * text's density in PROBE_WINDOWS windows of PROBE_SAMPLE calls spread
+ * evenly over the store (the filters taken as independent of it; not the
+ * newest calls alone, which a webhook burst of one kind fills): a phrase
+ * in one call of five needs ~250 position-reading probes for 50 hits,
+ * 40-75 ms, where the top-k path scans its matches in less.
+ * Counts over rowid ranges of the index, well under a millisecond once
+ * their pages are read.
  */
-#define PROBE_SAMPLE 2000
+#define PROBE_WINDOWS 4
+#define PROBE_SAMPLE 500
 
 static bool probe_worth(struct store *s, const struct store_search_opts *o,
 	int64_t per_probe)
 {
 	static const char sql[] =
-		"SELECT count(*), (SELECT max(rid) FROM calls) FROM calls_fts"
-		" WHERE calls_fts MATCH ?1"
-		" AND rowid > (SELECT max(rid) FROM calls) - ?2";
-	sqlite3_stmt *st = store_stmt(s, sql, NULL);
-	if (!st)
+		"SELECT count(*) FROM calls_fts WHERE calls_fts MATCH ?1"
+		" AND rowid BETWEEN ?2 AND ?3";
+	sqlite3_stmt *st = store_stmt(s, "SELECT max(rid) FROM calls", NULL);
+	int64_t calls = 0, hits = 0, sampled = 0;
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		calls = sqlite3_column_int64(st, 0);
+	if (st)
+		sqlite3_reset(st);
+	if (!(st = store_stmt(s, sql, NULL)))
 		return true; /* as before: the probes' budget still bounds */
 	sqlite3_bind_text(st, 1, o->plan->fts, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, PROBE_SAMPLE);
-	int64_t hits = -1, calls = 0;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		hits = sqlite3_column_int64(st, 0);
-		calls = sqlite3_column_int64(st, 1);
+	for (int w = 0; w < PROBE_WINDOWS; w++) {
+		int64_t lo = calls * (2 * w + 1) / (2 * PROBE_WINDOWS) -
+			     PROBE_SAMPLE / 2;
+		lo = lo < 1 ? 1 : lo;
+		int64_t hi = lo + PROBE_SAMPLE - 1 < calls
+				     ? lo + PROBE_SAMPLE - 1
+				     : calls;
+		sqlite3_bind_int64(st, 2, lo);
+		sqlite3_bind_int64(st, 3, hi);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			sqlite3_reset(st);
+			return true;
+		}
+		hits += sqlite3_column_int64(st, 0);
+		sampled += hi >= lo ? hi - lo + 1 : 0;
+		sqlite3_reset(st);
+		if (hi >= calls)
+			break; /* a small store: its windows overlap */
 	}
-	sqlite3_reset(st);
-	if (hits < 0)
-		return true;
-	if (hits == 0) /* rare here: its few matches are soon scanned */
+	if (hits == 0) /* rare: its few matches are soon scanned */
 		return false;
-	int64_t sampled = calls < PROBE_SAMPLE ? calls : PROBE_SAMPLE;
 	int64_t want = o->limit + o->offset;
 	return want * sampled / hits * per_probe <= PROBE_WORK;
 }

@@ -1082,7 +1082,7 @@ static void test_relevance(const char *dir)
  * the machine is "loaded" by a child that stops this process for 15 ms
  * out of every 16; the path taken (seen in the statements SQLite runs)
  * must be the same as on a quiet machine: the probes for a word in every
- * call, the top-k scan for a phrase in one call of five.
+ * call, the top-k scan for a phrase in one call of ten.
  */
 static int trace_topk(unsigned type, void *ctx, void *p, void *x)
 {
@@ -1133,7 +1133,7 @@ static void test_probe_counted(const char *dir)
 			"\"createdAt\":\"2026-04-%02dT10:%02d:00Z\","
 			"\"transcript\":\"human: a refund please%s\"}",
 			k, k % 10, 1 + k / 60, k % 60,
-			k % 5 ? "" : ", the roof leak is back");
+			k % 10 == 5 ? ", the roof leak is back" : "");
 		ingest_line(s, line, true);
 		free(line);
 	}
