@@ -363,6 +363,7 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 	struct store *s = xcalloc(1, sizeof(*s));
 	s->path = xstrdup(path);
 	s->busy_ms = 5000;
+	s->wlock_fd = -1;
 	int oflags = (flags & STORE_READONLY)
 			     ? SQLITE_OPEN_READONLY
 			     : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -472,6 +473,7 @@ void store_close(struct store *s)
 		if (s->cache[i].stmt)
 			sqlite3_finalize(s->cache[i].stmt);
 	close_checkpoint(s);
+	store_wlock_close(s);
 	store_terms_free(s);
 	if (s->db)
 		sqlite3_close(s->db);
@@ -481,9 +483,14 @@ void store_close(struct store *s)
 
 enum cv_err store_begin(struct store *s, char **errmsg)
 {
+	/* the writers' queue first, holding no SQLite lock (store_wlock.c) */
+	if (!s->in_tx && !store_tx_active(s))
+		store_wlock_acquire(s);
 	enum cv_err rc = store_exec(s, "BEGIN IMMEDIATE", errmsg);
 	if (rc == CV_OK)
 		s->in_tx = true;
+	else if (!s->in_tx)
+		store_wlock_release(s);
 	return rc;
 }
 
@@ -492,6 +499,7 @@ enum cv_err store_commit(struct store *s, char **errmsg)
 	enum cv_err rc = store_exec(s, "COMMIT", errmsg);
 	if (rc == CV_OK) {
 		s->in_tx = false;
+		store_wlock_release(s);
 		store_terms_committed(s);
 	} else {
 		store_rollback(s);
@@ -543,6 +551,7 @@ void store_rollback(struct store *s)
 	if (store_tx_active(s))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_tx = false;
+	store_wlock_release(s);
 }
 
 static int check_row(void *arg, int n, char **vals, char **cols)

@@ -48,6 +48,9 @@ struct store {
 	const unsigned char *audit_key; /* store_audit.c: the HMAC key of
 				     keyed entries (borrowed, AUDIT_KEY_LEN
 				     bytes); NULL = entries unkeyed */
+	int wlock_fd;     /* store_wlock.c: the writers' queue's file */
+	bool wlock_tried; /* wlock_fd opened (or found unusable) */
+	bool wlock_held;  /* this connection has the turn to write */
 	struct stmt_slot cache[STMT_CACHE_SIZE];
 };
 
@@ -65,6 +68,13 @@ enum cv_err store_holds_temp_create(struct store *s, char **errmsg);
 /* The connection's FTS5 API (tokenizers, auxiliary functions); NULL when
  * FTS5 is missing. */
 fts5_api *store_fts5_api(sqlite3 *db);
+
+/* The writers' queue (store_wlock.c): take this connection's turn
+ * before BEGIN IMMEDIATE (false: none, go on without it), give it back
+ * after COMMIT or ROLLBACK, and close its file. */
+bool store_wlock_acquire(struct store *s);
+void store_wlock_release(struct store *s);
+void store_wlock_close(struct store *s);
 
 /* Register store_vfs.c's VFS (once, before any store is opened); its
  * name, or NULL when the default VFS cannot be wrapped. */
