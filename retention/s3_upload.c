@@ -9,9 +9,9 @@
  * is never held up by hashing or by the network while a buffer is free,
  * and memory stays at one part buffer per part in flight whatever the
  * object's size (fewer when the producer is slower than the network: a
- * buffer is allocated only when none is free); nothing is
- * staged on disk. A sender is started only when every running one is
- * busy. The client given to s3_upload_begin is used by the first sender
+ * buffer is allocated only when none is free); the object itself is
+ * never staged on disk. A sender is started only when every running one
+ * is busy. The client given to s3_upload_begin is used by the first sender
  * while parts are in flight, and by the caller's requests (create,
  * complete, retention, HEAD, abort) only when none are.
  */

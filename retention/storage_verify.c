@@ -187,6 +187,14 @@ static enum cv_err extend(struct vctx *x, const struct store_remote *r,
 	return rc;
 }
 
+/* An S3 call's message e becomes the caller's error; e is freed. */
+static enum cv_err hand_over(char **errmsg, enum cv_err rc, char *e)
+{
+	cv_error(errmsg, rc, "%s", e ? e : "S3 request failed");
+	free(e);
+	return rc;
+}
+
 /* Lock state, current version, and bytes of one remote archive. */
 static enum cv_err verify_one(struct vctx *x, const struct store_remote *r,
 	char **errmsg)
@@ -205,7 +213,7 @@ static enum cv_err verify_one(struct vctx *x, const struct store_remote *r,
 				    : "it was deleted (a delete marker)");
 		bad(x, r, why);
 	} else if (rc != CV_OK) {
-		return cv_error(errmsg, rc, "%s", e);
+		return hand_over(errmsg, rc, e);
 	}
 	free(e);
 	e = NULL;
@@ -217,8 +225,9 @@ static enum cv_err verify_one(struct vctx *x, const struct store_remote *r,
 		bad(x, r, "the recorded version is gone (deleted)");
 		return CV_OK;
 	}
-	if (rc != CV_OK)
-		return cv_error(errmsg, rc, "%s", e);
+	if (rc != CV_OK) {
+		return hand_over(errmsg, rc, e);
+	}
 	free(e);
 	if ((rc = store_ret_policy_for(x->s, r->location_id, &keep, errmsg)) !=
 			CV_OK ||
@@ -316,7 +325,7 @@ static enum cv_err verify_blob(struct vctx *x, struct store_remote_blob *b,
 				      "over it"
 				    : "it was deleted (a delete marker)");
 	else if (rc != CV_OK)
-		return cv_error(errmsg, rc, "%s", e);
+		return hand_over(errmsg, rc, e);
 	free(e);
 	e = NULL;
 	rc = s3_head(x->c, b->key, b->version_id, &o, &e);
@@ -326,7 +335,7 @@ static enum cv_err verify_blob(struct vctx *x, struct store_remote_blob *b,
 		return CV_OK;
 	}
 	if (rc != CV_OK)
-		return cv_error(errmsg, rc, "%s", e);
+		return hand_over(errmsg, rc, e);
 	free(e);
 	if (o.mode == S3_LOCK_NONE)
 		bad_blob(x, b, "it is not locked (no Object Lock retention)");
@@ -422,9 +431,7 @@ static enum cv_err verify_foreign(struct vctx *x, const char *key,
 	char *e = NULL, d[32], why[256];
 	enum cv_err rc = s3_head(x->c, key, NULL, &o, &e);
 	if (rc != CV_OK) {
-		rc = cv_error(errmsg, rc, "%s", e);
-		free(e);
-		return rc;
+		return hand_over(errmsg, rc, e);
 	}
 	struct store_remote r = { .key = (char *)key,
 		.version_id = o.version_id };
