@@ -552,6 +552,10 @@ static int64_t count_sql(struct store *s, const char *sql,
  * after a few pages of matches; the answer is exact either way.
  */
 #define TOPK_MAX 100000
+/* The bounded first try of an unfiltered search (store_search): pages of
+ * up to 250 calls, 20 matches read per call wanted, at least 500. */
+#define TOPK_TRY_MAX_WANT 250
+#define TOPK_TRY_READS(want) ((want)*20 < 500 ? 500 : (want)*20)
 
 struct topk {
 	int64_t *rid, *ts;
@@ -684,13 +688,21 @@ static bool topk_complete(struct topk_stmts *t, const struct topk *k,
 	return sqlite3_step(t->stop) == SQLITE_DONE;
 }
 
+/*
+ * max_reads > 0: give up (*done false, no hits) after reading that many
+ * matches without the top k being complete, which happens when the
+ * newest rowids are not the newest calls (a backfill imported after the
+ * live calls came in: every one of its matches is read before the
+ * newest, 150 ms to seconds for a common word).
+ */
 static enum cv_err search_topk(struct store *s,
-	const struct store_search_opts *o, struct store_hit **hits, size_t *n,
-	char **errmsg)
+	const struct store_search_opts *o, int64_t max_reads,
+	struct store_hit **hits, size_t *n, bool *done, char **errmsg)
 {
 	struct topk k = { .cap = (size_t)(o->limit + o->offset),
 		.desc = o->sort != STORE_SORT_OLDEST };
 	struct topk_stmts t = { 0 };
+	*done = true;
 	if (k.cap == 0)
 		return CV_OK;
 	k.rid = xmalloc(k.cap * sizeof(*k.rid));
@@ -698,16 +710,23 @@ static enum cv_err search_topk(struct store *s,
 	enum cv_err rc = topk_prepare(s, o, &t, errmsg);
 	int r = SQLITE_DONE;
 	size_t since_full = 0, next_check = 1;
+	int64_t reads = 0;
 	while (rc == CV_OK && (r = sqlite3_step(t.scan)) == SQLITE_ROW) {
 		int64_t rid = sqlite3_column_int64(t.scan, 0);
 		sqlite3_reset(t.look);
 		sqlite3_bind_int64(t.look, 1, rid);
 		if (sqlite3_step(t.look) == SQLITE_ROW)
 			topk_add(&k, sqlite3_column_int64(t.look, 0), rid);
-		if (k.n < k.cap || ++since_full < next_check)
+		bool last = max_reads > 0 && ++reads >= max_reads;
+		if (!last && (k.n < k.cap || ++since_full < next_check))
 			continue;
-		if (topk_complete(&t, &k, rid))
+		if (k.n == k.cap && topk_complete(&t, &k, rid))
 			break;
+		if (last) {
+			*done = false;
+			k.n = 0;
+			break;
+		}
 		next_check *= 2;
 	}
 	if (rc == CV_OK && r != SQLITE_ROW && r != SQLITE_DONE)
@@ -1109,13 +1128,22 @@ enum cv_err store_search(struct store *s, const struct store_search_opts *oo,
 	if (oo->ranked_among)
 		*oo->ranked_among = 0;
 	if (text && pl->fts && !ranked && o->limit + o->offset <= TOPK_MAX) {
-		if (has_filters(o->filter) && !pl->prefix)
+		int64_t want = o->limit + o->offset;
+		bool filtered = has_filters(o->filter);
+		/* unfiltered: the top-k scan in rowid order, while that is
+		 * time order; else the newest calls probed, for dense text */
+		bool tried = !filtered && !pl->prefix &&
+			     want <= TOPK_TRY_MAX_WANT;
+		if (tried)
+			rc = search_topk(s, o, TOPK_TRY_READS(want), hits, n,
+				&done, errmsg);
+		if (rc == CV_OK && !done && !pl->prefix && (filtered || tried))
 			rc = search_probe(s, o, hits, n, &done, errmsg);
 		if (rc == CV_OK && !done) {
 			store_hits_free(*hits, *n);
 			*hits = NULL;
 			*n = 0;
-			rc = search_topk(s, o, hits, n, errmsg);
+			rc = search_topk(s, o, 0, hits, n, &done, errmsg);
 		}
 		done = true;
 	} else if (text && !ranked) {
