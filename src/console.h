@@ -1,8 +1,9 @@
 /*
  * console.h — the web console for compliance officers and its JSON API,
- * served by `callvault serve` (the HTTP plumbing stays in webhook.c; this
- * module sees a request and fills a response, so it has no HTTP library).
- * Its files share console_int.h, which says which does what.
+ * served by `callvault serve` (the HTTP plumbing stays in http_server.c
+ * and http_console.c; this module sees a request and fills a response,
+ * so it has no HTTP library). Its files share console_int.h, which says
+ * which does what.
  *
  * Pages: GET / (the console), /console.js, /console.css. Sessions: POST
  * /login (form: user, password), POST /logout, GET /api/me. API (session

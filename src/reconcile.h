@@ -2,7 +2,7 @@
  * reconcile.h — prove a period complete: what HighLevel lists for a
  * location, day by day, against what the store holds (issue 17).
  *
- * sync.c's engine pages the API (its rate limits, retries and pager) and
+ * sync's engine pages the API (its rate limits, retries and pager) and
  * hands each page here; reconcile classifies each listed call — stored
  * and the same, missing from the store, or stored with other content
  * than the API's copy — then, when the listing is complete, finds the

@@ -1,7 +1,7 @@
 /*
  * webhook_http.h — what the receiver reads from a request's headers, and
- * what it lets an answer say (libmicrohttpd types; part of webhook.c's
- * module, apart so that webhook.c keeps to serving).
+ * what it lets an answer say (libmicrohttpd types; part of the HTTP
+ * server's module, apart so that http_server.c keeps to serving).
  */
 #ifndef CV_WEBHOOK_HTTP_H
 #define CV_WEBHOOK_HTTP_H

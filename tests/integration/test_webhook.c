@@ -186,7 +186,7 @@ static void test_ed25519_and_meaning(int port)
 /*
  * Headers as a real delivery through proxies brings them (tracing,
  * forwarding, a legacy RSA signature: ~8 KiB here, several times what
- * HighLevel sends) fit the connection's memory pool (webhook.c), twice
+ * HighLevel sends) fit the connection's memory pool (http_server.c), twice
  * on one kept-alive connection, whose pool is reset between requests.
  */
 static void test_big_headers(int port)
