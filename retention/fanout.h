@@ -4,9 +4,9 @@
  * it to hash a recording's bytes (SHA-256 on one lane, SHA-512 on
  * another) while the calling thread hands the same bytes to zstd, and to
  * hash and write the compressed bytes while zstd makes more; verify
- * (bagcheck.c) hashes each bag file's bytes for the two manifests on
- * two lanes while its thread splits and checks the lines. The work per
- * byte is spread over threads instead of queued on one.
+ * (bagcheck_manifest.c) hashes each bag file's bytes for the two
+ * manifests on two lanes while its thread splits and checks the lines.
+ * The work per byte is spread over threads instead of queued on one.
  *
  * Memory is a ring of nslots buffers of slot_size bytes, allocated once;
  * a slot is filled again only after every lane has seen it, so the

@@ -1,5 +1,5 @@
 /*
- * verify_int.h — verify.c and bagcheck.c: what one archive turned out to
+ * verify_int.h — verify.c and bagcheck*.c: what one archive turned out to
  * be, and how a problem is reported (not part of retention.h).
  */
 #ifndef CV_VERIFY_INT_H
