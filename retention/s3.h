@@ -135,8 +135,10 @@ enum cv_err s3_mpu_list(struct s3 *s, struct s3_upload_info **out, size_t *n,
 	char **errmsg) CV_MUST_CHECK;
 
 /* The keys of the current objects under prefix (any prefix of the
- * bucket, not only the target's), in key order; at most 100,000. Caller
- * frees each and the array. */
+ * bucket, not only the target's), in key order. All of them or an error:
+ * more than 100,000 keys or 200 pages, a key over 1,023 bytes, or a
+ * truncated page without a new continuation token is refused, never a
+ * partial list. Caller frees each and the array. */
 enum cv_err s3_list(struct s3 *s, const char *prefix, char ***keys, size_t *n,
 	char **errmsg) CV_MUST_CHECK;
 

@@ -370,7 +370,8 @@ static enum cv_err list_page(struct s3 *s, struct buf *mk,
 	enum cv_err rc = get_query(s, &qb, &r, errmsg);
 	if (rc != CV_OK)
 		return rc;
-	const char *p = r.body.data, *end = p + r.body.len, *up;
+	const char *p = r.body.data ? r.body.data : "", *up;
+	const char *end = p + r.body.len;
 	char t[16] = "";
 	*more = s3_xml_text(p, end, "IsTruncated", t, sizeof t, NULL) &&
 		!strcmp(t, "true");
@@ -426,8 +427,16 @@ enum cv_err s3_mpu_list(struct s3 *s, struct s3_upload_info **out, size_t *n,
 	return rc;
 }
 
+/* s3_list's bounds: what one bucket listing may hold, and its pages */
+#define LIST_KEYS_MAX 100000
+#define LIST_PAGES_MAX 200
+
 /* One page of ListObjectsV2 under prefix into keys; *token becomes the
- * next page's continuation token ("" when this was the last). */
+ * next page's continuation token ("" when this was the last). Anything
+ * that would leave the listing incomplete without saying so (a key or a
+ * token too long to keep, a truncated page without a new token, more
+ * keys than the bound) is an error naming it: a verify of what was
+ * listed must not pass for a verify of the prefix. */
 static enum cv_err keys_page(struct s3 *s, const char *prefix,
 	struct buf *token, char ***keys, size_t *n, char **errmsg)
 {
@@ -444,13 +453,29 @@ static enum cv_err keys_page(struct s3 *s, const char *prefix,
 	enum cv_err rc = get_query(s, &qb, &r, errmsg);
 	if (rc != CV_OK)
 		return rc;
-	const char *p = r.body.data, *end = p + r.body.len, *c;
-	while ((c = strstr(p, "<Contents>")) && c < end) {
+	const char *p = r.body.data ? r.body.data : "", *c;
+	const char *end = p + r.body.len;
+	if (!strstr(p, "<ListBucketResult")) {
+		buf_finish(&r.body);
+		return cv_error(errmsg, CV_EHTTP,
+			"listing %s: the answer is not a ListObjectsV2 result",
+			prefix);
+	}
+	while (rc == CV_OK && (c = strstr(p, "<Contents>")) && c < end) {
 		const char *stop = strstr(c, "</Contents>");
 		if (!stop)
 			break;
 		char key[1024];
-		if (s3_xml_text(c, stop, "Key", key, sizeof key, NULL)) {
+		if (!s3_xml_text(c, stop, "Key", key, sizeof key, NULL))
+			rc = cv_error(errmsg, CV_EHTTP,
+				"listing %s: a key that is missing or longer "
+				"than %zu bytes",
+				prefix, sizeof key - 1);
+		else if (*n >= LIST_KEYS_MAX)
+			rc = cv_error(errmsg, CV_ETOOBIG,
+				"listing %s: more than %d keys", prefix,
+				LIST_KEYS_MAX);
+		else {
 			*keys = xrealloc(*keys, (*n + 1) * sizeof(**keys));
 			(*keys)[(*n)++] = xstrdup(key);
 		}
@@ -459,15 +484,20 @@ static enum cv_err keys_page(struct s3 *s, const char *prefix,
 	char t[16] = "", next[1024] = "";
 	bool more = s3_xml_text(r.body.data, end, "IsTruncated", t, sizeof t,
 			    NULL) &&
-		    !strcmp(t, "true") &&
-		    s3_xml_text(r.body.data, end, "NextContinuationToken", next,
-			    sizeof next, NULL) &&
-		    *next && strcmp(next, token->len ? token->data : "");
+		    !strcmp(t, "true");
+	if (rc == CV_OK && more &&
+		(!s3_xml_text(r.body.data, end, "NextContinuationToken", next,
+			 sizeof next, NULL) ||
+			!*next || !strcmp(next, token->len ? token->data : "")))
+		rc = cv_error(errmsg, CV_EHTTP,
+			"listing %s: a truncated page without a usable "
+			"continuation token",
+			prefix);
 	buf_reset(token);
-	if (more)
+	if (rc == CV_OK && more)
 		buf_puts(token, next);
 	buf_finish(&r.body);
-	return CV_OK;
+	return rc;
 }
 
 enum cv_err s3_list(struct s3 *s, const char *prefix, char ***keys, size_t *n,
@@ -478,12 +508,15 @@ enum cv_err s3_list(struct s3 *s, const char *prefix, char ***keys, size_t *n,
 	*keys = NULL;
 	*n = 0;
 	enum cv_err rc = CV_OK;
-	/* bounded: 100 pages of 1000 keys */
-	for (int page = 0; page < 100 && rc == CV_OK; page++) {
-		rc = keys_page(s, prefix, &token, keys, n, errmsg);
-		if (!token.len)
-			break;
-	}
+	int page = 0;
+	do {
+		if (page++ == LIST_PAGES_MAX)
+			rc = cv_error(errmsg, CV_ETOOBIG,
+				"listing %s: more than %d pages", prefix,
+				LIST_PAGES_MAX);
+		else
+			rc = keys_page(s, prefix, &token, keys, n, errmsg);
+	} while (rc == CV_OK && token.len);
 	buf_finish(&token);
 	if (rc != CV_OK) {
 		for (size_t i = 0; i < *n; i++)

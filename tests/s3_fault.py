@@ -16,6 +16,10 @@ usage: s3_fault.py MODE PORTFILE LOGFILE
   parts   a multipart upload whose part 3 always gets 500 InternalError;
           the other parts are answered after 0.3 s (so a writer outruns
           the senders), the abort with 204
+  listempty  a ListObjectsV2 GET gets 200 with no body
+  listloop   a ListObjectsV2 GET gets one key and IsTruncated=true with
+             the same continuation token every time
+  listlong   a ListObjectsV2 GET gets a page with a 2,000-byte key
 Each request is logged as "METHOD PATH?QUERY" to LOGFILE.
 """
 import http.server
@@ -61,6 +65,8 @@ class H(http.server.BaseHTTPRequestHandler):
             return self.slow()
         if MODE == "parts":
             return self.parts()
+        if MODE.startswith("list"):
+            return self.listing()
         if count == 1:
             self.connection.shutdown(socket.SHUT_RDWR)
             self.close_connection = True
@@ -116,6 +122,22 @@ class H(http.server.BaseHTTPRequestHandler):
         except OSError:
             pass  # the client gave up: what the test wants
         self.close_connection = True
+    def listing(self):
+        body = b""
+        if MODE == "listloop":
+            body = (b"<ListBucketResult><IsTruncated>true</IsTruncated>"
+                    b"<Contents><Key>p/2026-01.tar.zst</Key></Contents>"
+                    b"<NextContinuationToken>same</NextContinuationToken>"
+                    b"</ListBucketResult>")
+        elif MODE == "listlong":
+            body = (b"<ListBucketResult><IsTruncated>false</IsTruncated>"
+                    b"<Contents><Key>" + b"k" * 2000 + b"</Key></Contents>"
+                    b"</ListBucketResult>")
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def parts(self):
         path, _, query = self.path.partition("?")
         q = dict(kv.partition("=")[::2] for kv in query.split("&"))
