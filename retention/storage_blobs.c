@@ -255,7 +255,7 @@ static enum cv_err publish_named(struct store *s, struct blob_writer *w,
 	blob_writer_abort(w);
 	if (tx && rc == CV_OK)
 		rc = store_commit(s, errmsg);
-	else if (tx && store_tx_active(s))
+	else if (tx)
 		store_rollback(s);
 	return rc;
 }
@@ -283,7 +283,10 @@ enum cv_err storage_blob_fetch(struct store *s, struct blobstore *bs,
 		int64_t size;
 		enum cv_err r = storage_open(s, v[i].target, &t, &c, &e);
 		if (r == CV_OK)
-			r = blob_writer_new(bs, 0, &w, &e);
+			/* no more than the recorded size: a wrong or hostile
+			 * object cannot fill the disk before its hash fails */
+			r = blob_writer_new(bs, v[i].size > 0 ? v[i].size : 0,
+				&w, &e);
 		if (r == CV_OK)
 			r = s3_get(c, v[i].key, v[i].version_id, 0, -1,
 				blob_sink, w, &e);

@@ -140,18 +140,19 @@ static enum cv_err evict_one(struct store *s, struct blobstore *b,
 		verified_until / 1000 >= need / 1000 &&
 		(!held || verified_hold) && blob_exists(b, rb->sha256, NULL)) {
 		media_test_pause("evict-before-unlink");
-		rc = blob_remove(b, rb->sha256, errmsg);
-		char *d = rc == CV_OK ? audit_detail(rb, size) : NULL;
-		if (rc == CV_OK)
-			rc = store_audit_append(s, o->actor, "storage-evict", d,
-				1, errmsg);
+		/* the audit entry first: a failed append leaves the file */
+		char *d = audit_detail(rb, size);
+		rc = store_audit_append(s, o->actor, "storage-evict", d, 1,
+			errmsg);
 		free(d);
+		if (rc == CV_OK)
+			rc = blob_remove(b, rb->sha256, errmsg);
 		*done = rc == CV_OK;
 	}
 	store_remote_blobs_free(v, n);
 	if (rc == CV_OK)
 		rc = store_commit(s, errmsg);
-	else if (store_tx_active(s))
+	else
 		store_rollback(s);
 	return rc;
 }

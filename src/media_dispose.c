@@ -82,7 +82,7 @@ enum cv_err media_remove_unused(struct store *s, struct blobstore *b,
 		}
 		if (r == CV_OK)
 			r = store_commit(s, &e);
-		else if (store_tx_active(s))
+		else
 			store_rollback(s);
 		if (rc == CV_OK && r != CV_OK) {
 			rc = r;

@@ -200,12 +200,10 @@ static int done(struct cli *cli, struct store *s, enum cv_err rc, char *err,
 			detail ? detail : d, -1, &err);
 		free(d);
 	}
-	if (store_tx_active(s)) {
-		if (rc == CV_OK)
-			rc = store_commit(s, &err);
-		else
-			store_rollback(s);
-	}
+	if (rc != CV_OK)
+		store_rollback(s); /* also when SQLite already rolled back */
+	else if (store_tx_active(s))
+		rc = store_commit(s, &err);
 	int code = CV_EXIT_OK;
 	if (rc != CV_OK)
 		code = cli_fail(cli_exit_for(rc), "user", "%s",

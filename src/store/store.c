@@ -211,7 +211,8 @@ static int busy_handler(void *arg, int count)
 	if (count == 0)
 		s->busy_since_us = now;
 	int64_t waited = now - s->busy_since_us;
-	if (waited >= (int64_t)s->busy_ms * 1000)
+	/* store_begin's wait for its turn counts towards the same bound */
+	if (waited + s->busy_spent_us >= (int64_t)s->busy_ms * 1000)
 		return 0;
 	usleep(waited < 2000 ? 250 : 1000);
 	return 1;
@@ -483,10 +484,19 @@ void store_close(struct store *s)
 
 enum cv_err store_begin(struct store *s, char **errmsg)
 {
-	/* the writers' queue first, holding no SQLite lock (store_wlock.c) */
-	if (!s->in_tx && !store_tx_active(s))
+	/* SQLite rolled the last transaction back by itself (an I/O error,
+	 * out of memory) and its caller did not: its turn goes with it */
+	if (s->in_tx && !store_tx_active(s))
+		store_rollback(s);
+	/* the writers' queue first, holding no SQLite lock (store_wlock.c);
+	 * the time it took comes off the busy handler's bound */
+	if (!s->in_tx && !store_tx_active(s)) {
+		int64_t t0 = cv_mono_us();
 		store_wlock_acquire(s);
+		s->busy_spent_us = cv_mono_us() - t0;
+	}
 	enum cv_err rc = store_exec(s, "BEGIN IMMEDIATE", errmsg);
+	s->busy_spent_us = 0;
 	if (rc == CV_OK)
 		s->in_tx = true;
 	else if (!s->in_tx)

@@ -21,6 +21,7 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	int busy_ms;
+	int64_t busy_spent_us; /* store_begin's queue wait, during its BEGIN */
 	int64_t busy_since_us; /* when the current wait began */
 	bool in_tx;
 	struct store_terms *terms; /* store_terms.c, created on first use */

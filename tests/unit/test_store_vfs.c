@@ -427,6 +427,50 @@ static void test_read_then_write_with_queue(void)
 	free(path);
 }
 
+/*
+ * Review findings on the queue. (1) A transaction that SQLite rolls back
+ * by itself (an I/O error, out of memory; a raw ROLLBACK here) left
+ * in_tx set and the turn held when the caller rolled back only if a
+ * transaction was still active: every other writer then waited its
+ * whole busy bound. store_rollback now always runs on those paths, and
+ * the connection's next store_begin gives the turn back itself. (2) The
+ * wait for the turn and SQLite's busy wait each had the full bound, so
+ * a locked store failed after twice the busy timeout.
+ */
+static void test_queue_turn_not_leaked(void)
+{
+	char *path = xasprintf("%s/leak.db", dir);
+	struct store *a = open_store(path, true), *b = open_store(path, true);
+	store_set_busy_timeout(b, 300);
+	CHECK(store_begin(a, NULL) == CV_OK);
+	CHECK(sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK);
+	store_rollback(a); /* no transaction is active: the turn still goes */
+	CHECK(!a->wlock_held && !a->in_tx);
+	int64_t t0 = cv_mono_ms();
+	CHECK(store_begin(b, NULL) == CV_OK);
+	CHECK(store_commit(b, NULL) == CV_OK);
+	CHECK_MSG(cv_mono_ms() - t0 < 150, "b waited %lld ms for a's turn",
+		(long long)(cv_mono_ms() - t0));
+	/* a caller that does not roll back: the next store_begin does */
+	CHECK(store_begin(a, NULL) == CV_OK);
+	CHECK(sqlite3_exec(a->db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(store_begin(a, NULL) == CV_OK);
+	CHECK(store_commit(a, NULL) == CV_OK);
+	CHECK(!a->wlock_held && !a->in_tx);
+	/* (2): a holds the store; b gives up after its bound, not twice */
+	CHECK(store_begin(a, NULL) == CV_OK);
+	t0 = cv_mono_ms();
+	CHECK(store_begin(b, NULL) != CV_OK);
+	int64_t waited = cv_mono_ms() - t0;
+	CHECK_MSG(waited >= 280 && waited < 500,
+		"a begin on a locked store failed after %lld ms (bound 300)",
+		(long long)waited);
+	store_rollback(a);
+	store_close(a);
+	store_close(b);
+	free(path);
+}
+
 /* Nobody waiting: the queue costs a repeat writer nothing that shows
  * (200 commits, CPU time, alternating rounds with and without it;
  * synchronous off, so that the disk's flushes do not hide it). */
@@ -475,6 +519,7 @@ int main(void)
 	test_read_then_write_after_commit();
 	test_short_writer_gets_in();
 	test_read_then_write_with_queue();
+	test_queue_turn_not_leaked();
 	test_queue_costs_nothing_alone();
 	char *rm = xasprintf("rm -rf %s", dir);
 	if (system(rm) != 0)
