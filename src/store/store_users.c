@@ -227,13 +227,6 @@ enum cv_err store_user_has_matter(struct store *s, const char *name,
 	return r == SQLITE_ROW ? CV_OK : store_dberr(s, errmsg, "matters");
 }
 
-typedef int (*matter_fn)(const char *matter, void *arg);
-
-static int matter_row(sqlite3_stmt *st, store_fn fn, void *arg)
-{
-	return ((matter_fn)fn)((const char *)sqlite3_column_text(st, 0), arg);
-}
-
 enum cv_err store_user_each_matter(struct store *s, const char *name,
 	int (*fn)(const char *matter, void *arg), void *arg, char **errmsg)
 {
@@ -243,7 +236,7 @@ enum cv_err store_user_each_matter(struct store *s, const char *name,
 	if (!st)
 		return CV_EDB;
 	store_bind_text(st, 1, name);
-	return store_each(s, st, matter_row, (store_fn)fn, arg, CV_OK,
+	return store_each(s, st, store_text_row, (store_fn)fn, arg, CV_OK,
 		"listing matters", errmsg);
 }
 
