@@ -69,20 +69,6 @@ static void locations_drop(void *v, size_t n)
 	free(v);
 }
 
-static enum cv_err read_locations(struct store *s, struct store_status *o,
-	char **errmsg)
-{
-	sqlite3_stmt *st = store_stmt(s, loc_sql, errmsg);
-	if (!st)
-		return CV_EDB;
-	void *v;
-	enum cv_err rc = store_collect(s, st, sizeof(*o->locations),
-		location_row, locations_drop, &v, &o->n_locations, "status",
-		errmsg);
-	o->locations = v;
-	return rc;
-}
-
 static void archive_row(sqlite3_stmt *st, void *elem)
 {
 	struct store_status_archive *a = elem;
@@ -103,17 +89,15 @@ static void archives_drop(void *v, size_t n)
 	free(v);
 }
 
-static enum cv_err read_archives(struct store *s, struct store_status *o,
+/* The rows of sql, a list of the status (locations, archives). */
+static enum cv_err read_list(struct store *s, const char *sql, size_t size,
+	store_fill_fn fill, store_drop_fn drop, void **out, size_t *n,
 	char **errmsg)
 {
-	sqlite3_stmt *st = store_stmt(s, arch_sql, errmsg);
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
-	void *v;
-	enum cv_err rc = store_collect(s, st, sizeof(*o->archives), archive_row,
-		archives_drop, &v, &o->n_archives, "status", errmsg);
-	o->archives = v;
-	return rc;
+	return store_collect(s, st, size, fill, drop, out, n, "status", errmsg);
 }
 
 static enum cv_err read_queue(struct store *s, struct store_status *o,
@@ -146,10 +130,16 @@ enum cv_err store_status_read(struct store *s, struct store_status *out,
 			&out->calls, errmsg);
 	if (rc == CV_OK)
 		rc = read_queue(s, out, errmsg);
+	void *locations = NULL, *archives = NULL;
 	if (rc == CV_OK)
-		rc = read_locations(s, out, errmsg);
+		rc = read_list(s, loc_sql, sizeof(*out->locations),
+			location_row, locations_drop, &locations,
+			&out->n_locations, errmsg);
 	if (rc == CV_OK)
-		rc = read_archives(s, out, errmsg);
+		rc = read_list(s, arch_sql, sizeof(*out->archives), archive_row,
+			archives_drop, &archives, &out->n_archives, errmsg);
+	out->locations = locations;
+	out->archives = archives;
 	if (store_tx_active(s))
 		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 	return rc;
