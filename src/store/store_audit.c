@@ -136,10 +136,7 @@ enum cv_err store_audit_append(struct store *s, const char *actor,
 		sqlite3_bind_int(st, 10, 1);
 	else
 		sqlite3_bind_null(st, 10);
-	r = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE)
-		rc = store_dberr(s, errmsg, "audit append");
+	rc = store_step_done(s, st, "audit append", errmsg);
 out:
 	if (own_tx) {
 		if (rc == CV_OK)
@@ -163,6 +160,15 @@ static void entry_from_row(sqlite3_stmt *st, struct audit_entry *e)
 	e->os_user = (const char *)sqlite3_column_text(st, 8);
 	e->client = (const char *)sqlite3_column_text(st, 9);
 	e->keyed = sqlite3_column_int(st, 10) != 0;
+}
+
+typedef int (*entry_fn)(const struct audit_entry *e, void *arg);
+
+static int entry_row(sqlite3_stmt *st, store_fn fn, void *arg)
+{
+	struct audit_entry e;
+	entry_from_row(st, &e);
+	return ((entry_fn)fn)(&e, arg);
 }
 
 enum cv_err store_audit_each(struct store *s, const struct audit_filter *f,
@@ -201,20 +207,8 @@ enum cv_err store_audit_each(struct store *s, const struct audit_filter *f,
 	store_bind_text(st, 5, f ? f->command : NULL);
 	store_bind_text(st, 6, f ? f->client : NULL);
 	store_bind_text(st, 7, f ? f->location : NULL);
-	int r;
-	enum cv_err rc = CV_OK;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct audit_entry e;
-		entry_from_row(st, &e);
-		if (fn(&e, arg) != 0) {
-			rc = CV_EINVAL;
-			break;
-		}
-	}
-	if (rc == CV_OK && r != SQLITE_DONE)
-		rc = store_dberr(s, errmsg, "read audit");
-	sqlite3_reset(st);
-	return rc;
+	return store_each(s, st, entry_row, (store_fn)fn, arg, CV_EINVAL,
+		"read audit", errmsg);
 }
 
 /* Why entry e does not follow the entries before it (NULL: it does, or
@@ -257,6 +251,33 @@ static void tally(struct audit_verify_stats *st, const struct audit_entry *e,
 	}
 }
 
+/* The walk of the chain by store_audit_verify_ex. */
+struct verify_walk {
+	struct audit_verify_stats *vs;
+	const unsigned char *key;
+	char prev[CV_SHA256_HEX];
+	int64_t last_id;
+	int64_t bad_id;
+	const char *why; /* why bad_id breaks the chain */
+};
+
+static int verify_row(sqlite3_stmt *st, store_fn fn, void *arg)
+{
+	(void)fn;
+	struct verify_walk *w = arg;
+	struct audit_entry e;
+	entry_from_row(st, &e);
+	w->why = check_entry(&e, w->last_id, w->prev, w->key);
+	if (w->why) {
+		w->bad_id = e.id;
+		return 1;
+	}
+	tally(w->vs, &e, w->key != NULL);
+	snprintf(w->prev, sizeof(w->prev), "%s", e.hash);
+	w->last_id = e.id;
+	return 0;
+}
+
 enum cv_err store_audit_verify_ex(struct store *s,
 	struct audit_verify_stats *vs, int64_t *bad_id, char **errmsg)
 {
@@ -269,27 +290,16 @@ enum cv_err store_audit_verify_ex(struct store *s,
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
-	char prev[CV_SHA256_HEX] = AUDIT_GENESIS;
-	int64_t last_id = 0;
-	enum cv_err rc = CV_OK;
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct audit_entry e;
-		entry_from_row(st, &e);
-		const char *why = check_entry(&e, last_id, prev, s->audit_key);
-		if (why) {
-			*bad_id = e.id;
-			rc = cv_error(errmsg, CV_EINTEGRITY,
-				"audit entry %lld: %s", (long long)e.id, why);
-			break;
-		}
-		tally(vs, &e, s->audit_key != NULL);
-		snprintf(prev, sizeof(prev), "%s", e.hash);
-		last_id = e.id;
+	struct verify_walk w = { .vs = vs,
+		.key = s->audit_key,
+		.prev = AUDIT_GENESIS };
+	enum cv_err rc = store_each(s, st, verify_row, NULL, &w, CV_EINTEGRITY,
+		"read audit", errmsg);
+	if (rc == CV_EINTEGRITY && w.why) {
+		*bad_id = w.bad_id;
+		rc = cv_error(errmsg, CV_EINTEGRITY, "audit entry %lld: %s",
+			(long long)w.bad_id, w.why);
 	}
-	if (rc == CV_OK && r != SQLITE_DONE)
-		rc = store_dberr(s, errmsg, "read audit");
-	sqlite3_reset(st);
 	return rc;
 }
 

@@ -112,8 +112,10 @@ static enum cv_err index_call(struct store *s, int64_t rid,
 			if (!(st = store_stmt(s, dels[i], errmsg)))
 				return CV_EDB;
 			sqlite3_bind_int64(st, 1, rid);
-			if (sqlite3_step(st) != SQLITE_DONE)
-				return store_dberr(s, errmsg, "unindex call");
+			enum cv_err rc = store_step_done(s, st, "unindex call",
+				errmsg);
+			if (rc != CV_OK)
+				return rc;
 		}
 	}
 	struct buf cols[3];
@@ -153,11 +155,8 @@ static enum cv_err index_call(struct store *s, int64_t rid,
 	} else {
 		sqlite3_bind_int64(st, 1, rid);
 		sqlite3_bind_text(st, 2, digits, -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			rc = store_dberr(s, errmsg, "index digits");
+		rc = store_step_done(s, st, "index digits", errmsg);
 	}
-	if (st)
-		sqlite3_reset(st);
 	free(digits);
 out:
 	for (int i = 0; i < 3; i++)
@@ -190,12 +189,10 @@ static enum cv_err keep_payload(struct store *s, struct store_payload *p,
 		sqlite3_bind_blob64(st, 5, p->bytes, p->len, SQLITE_STATIC);
 		sqlite3_bind_null(st, 6);
 	}
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE)
-		return store_dberr(s, errmsg, "store payload");
-	p->stored = true;
-	return CV_OK;
+	enum cv_err rc = store_step_done(s, st, "store payload", errmsg);
+	if (rc == CV_OK)
+		p->stored = true;
+	return rc;
 }
 
 /* A new version of c, seq; not_current says why it is not the call's
@@ -226,12 +223,10 @@ static enum cv_err add_version(struct store *s, const struct calllog *c,
 		p->auth == CRED_UNRECORDED ? NULL : store_cred_name(p->auth));
 	store_bind_text(st, 10, not_current);
 	sqlite3_bind_text(st, 11, c->notes, -1, SQLITE_STATIC);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE)
-		return store_dberr(s, errmsg, "store version");
-	*vid = sqlite3_last_insert_rowid(s->db);
-	return CV_OK;
+	enum cv_err rc = store_step_done(s, st, "store version", errmsg);
+	if (rc == CV_OK)
+		*vid = sqlite3_last_insert_rowid(s->db);
+	return rc;
 }
 
 /* Bind the normalised fields shared by INSERT and UPDATE (params 1..17). */
@@ -339,9 +334,7 @@ static enum cv_err run_rid(struct store *s, const char *sql, int64_t rid,
 		return CV_EDB;
 	sqlite3_bind_int64(st, 1, t);
 	sqlite3_bind_int64(st, 2, rid);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, what);
+	return store_step_done(s, st, what, errmsg);
 }
 
 /* Keep a delivery of lower trust than the current version as a version
@@ -437,10 +430,8 @@ enum cv_err store_ingest_call(struct store *s, const struct calllog *c,
 	else
 		sqlite3_bind_text(st, 18, c->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 19, p->received_at);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE)
-		return store_dberr(s, errmsg, "store call");
+	if ((rc = store_step_done(s, st, "store call", errmsg)) != CV_OK)
+		return rc;
 	bool replace = rid != 0;
 	if (!rid)
 		rid = sqlite3_last_insert_rowid(s->db);
@@ -475,11 +466,10 @@ enum cv_err store_quarantine_row(struct store *s, enum store_source src,
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)len);
 	sqlite3_bind_text(st, 5, sha, -1, SQLITE_STATIC);
 	sqlite3_bind_blob64(st, 6, raw ? raw : "", len, SQLITE_STATIC);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
+	enum cv_err rc = store_step_done(s, st, "quarantine", errmsg);
 	if (added)
-		*added = r == SQLITE_DONE && sqlite3_changes(s->db) > 0;
-	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "quarantine");
+		*added = rc == CV_OK && sqlite3_changes(s->db) > 0;
+	return rc;
 }
 
 void store_call_finish(struct store_call *c)
@@ -527,6 +517,36 @@ enum cv_err store_get_call(struct store *s, const char *id,
 	return rc;
 }
 
+typedef int (*version_fn)(const struct store_version *v, void *arg);
+
+/* The optional columns after the first eight: whether the raw payload is
+ * kept, auth, not_current, whether current. */
+static int version_row(sqlite3_stmt *st, store_fn fn, void *arg)
+{
+	int ncol = sqlite3_column_count(st);
+	struct store_version v = {
+		.id = sqlite3_column_int64(st, 0),
+		.seq = sqlite3_column_int(st, 1),
+		.received_at = sqlite3_column_int64(st, 3),
+		.canonical = (const char *)sqlite3_column_text(st, 4),
+		.canonical_sha256 = (const char *)sqlite3_column_text(st, 5),
+		.raw_sha256 = (const char *)sqlite3_column_text(st, 6),
+		.redacted = sqlite3_column_int(st, 7),
+		.raw_kept = ncol > 8 && sqlite3_column_int(st, 8) != 0,
+	};
+	if (!store_source_parse((const char *)sqlite3_column_text(st, 2),
+		    &v.source))
+		v.source = SRC_IMPORT;
+	v.auth = store_cred_of_row(ncol > 9 ? (const char *)
+						      sqlite3_column_text(st, 9)
+					    : NULL,
+		(const char *)sqlite3_column_text(st, 2));
+	if (ncol > 10)
+		v.not_current = (const char *)sqlite3_column_text(st, 10);
+	v.current = ncol > 11 && sqlite3_column_int(st, 11) != 0;
+	return ((version_fn)fn)(&v, arg);
+}
+
 enum cv_err store_walk_versions(struct store *s, const char *sql,
 	const char *call_id,
 	int (*fn)(const struct store_version *v, void *arg), void *arg,
@@ -536,44 +556,8 @@ enum cv_err store_walk_versions(struct store *s, const char *sql,
 	if (!st)
 		return CV_EDB;
 	sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
-	int ncol = sqlite3_column_count(st);
-	bool has_kept = ncol > 8;
-	int r;
-	enum cv_err rc = CV_OK;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_version v = {
-			.id = sqlite3_column_int64(st, 0),
-			.seq = sqlite3_column_int(st, 1),
-			.received_at = sqlite3_column_int64(st, 3),
-			.canonical = (const char *)sqlite3_column_text(st, 4),
-			.canonical_sha256 = (const char *)
-				sqlite3_column_text(st, 5),
-			.raw_sha256 = (const char *)sqlite3_column_text(st, 6),
-			.redacted = sqlite3_column_int(st, 7),
-			.raw_kept = has_kept && sqlite3_column_int(st, 8) != 0,
-		};
-		if (!store_source_parse((const char *)sqlite3_column_text(st,
-						2),
-			    &v.source))
-			v.source = SRC_IMPORT;
-		/* optional: auth, not_current, whether current */
-		v.auth = store_cred_of_row(
-			ncol > 9 ? (const char *)sqlite3_column_text(st, 9)
-				 : NULL,
-			(const char *)sqlite3_column_text(st, 2));
-		if (ncol > 10)
-			v.not_current = (const char *)sqlite3_column_text(st,
-				10);
-		v.current = ncol > 11 && sqlite3_column_int(st, 11) != 0;
-		if (fn(&v, arg) != 0) {
-			rc = CV_EINVAL;
-			break;
-		}
-	}
-	if (rc == CV_OK && r != SQLITE_DONE)
-		rc = store_dberr(s, errmsg, "read versions");
-	sqlite3_reset(st);
-	return rc;
+	return store_each(s, st, version_row, (store_fn)fn, arg, CV_EINVAL,
+		"read versions", errmsg);
 }
 
 enum cv_err store_each_version(struct store *s, const char *call_id,
@@ -598,27 +582,25 @@ static int64_t count_of(struct store *s, const char *sql)
 	return store_scalar_int(s, sql, &n, NULL) == CV_OK ? n : -1;
 }
 
+static void count_row(sqlite3_stmt *st, void *elem)
+{
+	struct store_count_row *r = elem;
+	const unsigned char *k = sqlite3_column_text(st, 0);
+	snprintf(r->key, sizeof(r->key), "%s", k ? (const char *)k : "(none)");
+	r->calls = sqlite3_column_int64(st, 1);
+}
+
 static enum cv_err count_rows(struct store *s, const char *sql,
 	struct store_count_row **rows, size_t *n, char **errmsg)
 {
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
-	size_t cap = 16;
-	*rows = xcalloc(cap, sizeof(**rows));
-	*n = 0;
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap)
-			*rows = xrealloc(*rows, (cap *= 2) * sizeof(**rows));
-		const unsigned char *k = sqlite3_column_text(st, 0);
-		snprintf((*rows)[*n].key, sizeof((*rows)[*n].key), "%s",
-			k ? (const char *)k : "(none)");
-		(*rows)[*n].calls = sqlite3_column_int64(st, 1);
-		(*n)++;
-	}
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "stats");
+	void *v;
+	enum cv_err rc = store_collect(s, st, sizeof(**rows), count_row, NULL,
+		&v, n, "stats", errmsg);
+	*rows = v;
+	return rc;
 }
 
 enum cv_err store_stats(struct store *s, struct store_stats *out, char **errmsg)
@@ -663,6 +645,22 @@ void store_stats_finish(struct store_stats *st)
 	memset(st, 0, sizeof(*st));
 }
 
+typedef int (*quarantine_fn)(const struct store_quarantine_row *q, void *arg);
+
+static int quarantine_row(sqlite3_stmt *st, store_fn fn, void *arg)
+{
+	struct store_quarantine_row q = {
+		.id = sqlite3_column_int64(st, 0),
+		.received_at = sqlite3_column_int64(st, 2),
+		.reason = (const char *)sqlite3_column_text(st, 3),
+		.size = (size_t)sqlite3_column_int64(st, 4),
+	};
+	if (!store_source_parse((const char *)sqlite3_column_text(st, 1),
+		    &q.source))
+		q.source = SRC_IMPORT;
+	return ((quarantine_fn)fn)(&q, arg);
+}
+
 enum cv_err store_each_quarantine(struct store *s,
 	int (*fn)(const struct store_quarantine_row *q, void *arg), void *arg,
 	char **errmsg)
@@ -673,26 +671,6 @@ enum cv_err store_each_quarantine(struct store *s,
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
-	int r;
-	enum cv_err rc = CV_OK;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_quarantine_row q = {
-			.id = sqlite3_column_int64(st, 0),
-			.received_at = sqlite3_column_int64(st, 2),
-			.reason = (const char *)sqlite3_column_text(st, 3),
-			.size = (size_t)sqlite3_column_int64(st, 4),
-		};
-		if (!store_source_parse((const char *)sqlite3_column_text(st,
-						1),
-			    &q.source))
-			q.source = SRC_IMPORT;
-		if (fn(&q, arg) != 0) {
-			rc = CV_EINVAL;
-			break;
-		}
-	}
-	if (rc == CV_OK && r != SQLITE_DONE)
-		rc = store_dberr(s, errmsg, "read quarantine");
-	sqlite3_reset(st);
-	return rc;
+	return store_each(s, st, quarantine_row, (store_fn)fn, arg, CV_EINVAL,
+		"read quarantine", errmsg);
 }

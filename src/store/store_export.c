@@ -31,6 +31,15 @@ static void row_from(sqlite3_stmt *st, struct store_export_row *r)
 	r->first_version_id = sqlite3_column_int64(st, 15);
 }
 
+typedef int (*export_fn)(const struct store_export_row *r, void *arg);
+
+static int export_row(sqlite3_stmt *st, store_fn fn, void *arg)
+{
+	struct store_export_row row;
+	row_from(st, &row);
+	return ((export_fn)fn)(&row, arg);
+}
+
 enum cv_err store_export_each(struct store *s, const struct search_filter *f,
 	const struct search_plan *plan, int64_t after_version, bool by_version,
 	int (*fn)(const struct store_export_row *r, void *arg), void *arg,
@@ -83,19 +92,13 @@ enum cv_err store_export_each(struct store *s, const struct search_filter *f,
 	buf_finish(&sql);
 	sqlite3_bind_int64(st, 1, after_version);
 	store_bind_args(st, 2, &a);
-	enum cv_err rc = CV_OK;
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_export_row row;
-		row_from(st, &row);
-		if (fn(&row, arg) != 0) {
-			rc = cv_error(errmsg, CV_EIO, "export output failed");
-			break;
-		}
-	}
-	if (rc == CV_OK && r != SQLITE_DONE)
-		rc = store_dberr(s, errmsg, "export");
+	/* stopped as CV_EINVAL, which store_dberr never answers: its CV_EIO
+	 * (a full disk) must keep the database's message */
+	enum cv_err rc = store_each(s, st, export_row, (store_fn)fn, arg,
+		CV_EINVAL, "export", errmsg);
 	sqlite3_finalize(st);
+	if (rc == CV_EINVAL)
+		rc = cv_error(errmsg, CV_EIO, "export output failed");
 	return rc;
 }
 
@@ -131,10 +134,20 @@ enum cv_err store_cursor_set(struct store *s, const char *name,
 	sqlite3_bind_int64(st, 2, version_id);
 	sqlite3_bind_int64(st, 3, cv_now_ms());
 	sqlite3_bind_int64(st, 4, rows);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK
-				: store_dberr(s, errmsg, "set export cursor");
+	return store_step_done(s, st, "set export cursor", errmsg);
+}
+
+typedef int (*cursor_fn)(const struct store_cursor *c, void *arg);
+
+static int cursor_row(sqlite3_stmt *st, store_fn fn, void *arg)
+{
+	struct store_cursor c = {
+		.name = (const char *)sqlite3_column_text(st, 0),
+		.version_id = sqlite3_column_int64(st, 1),
+		.updated_at = sqlite3_column_int64(st, 2),
+		.last_rows = sqlite3_column_int64(st, 3),
+	};
+	return ((cursor_fn)fn)(&c, arg);
 }
 
 enum cv_err store_cursor_each(struct store *s,
@@ -147,22 +160,8 @@ enum cv_err store_cursor_each(struct store *s,
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_cursor c = {
-			.name = (const char *)sqlite3_column_text(st, 0),
-			.version_id = sqlite3_column_int64(st, 1),
-			.updated_at = sqlite3_column_int64(st, 2),
-			.last_rows = sqlite3_column_int64(st, 3),
-		};
-		if (fn(&c, arg) != 0) {
-			r = SQLITE_DONE;
-			break;
-		}
-	}
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK
-				: store_dberr(s, errmsg, "list export cursors");
+	return store_each(s, st, cursor_row, (store_fn)fn, arg, CV_OK,
+		"list export cursors", errmsg);
 }
 
 enum cv_err store_cursor_delete(struct store *s, const char *name,

@@ -114,6 +114,24 @@ struct qhold {
 	char *query, *filters;
 };
 
+static void qhold_row(sqlite3_stmt *st, void *elem)
+{
+	struct qhold *q = elem;
+	q->id = sqlite3_column_int64(st, 0);
+	q->query = store_col_dup(st, 1);
+	q->filters = store_col_dup(st, 2);
+}
+
+static void qholds_drop(void *v, size_t n)
+{
+	struct qhold *q = v;
+	for (size_t i = 0; i < n; i++) {
+		free(q[i].query);
+		free(q[i].filters);
+	}
+	free(v);
+}
+
 /* The active query holds, read before any search runs. */
 static enum cv_err read_query_holds(struct store *s, struct qhold **out,
 	size_t *n, char **errmsg)
@@ -121,23 +139,16 @@ static enum cv_err read_query_holds(struct store *s, struct qhold **out,
 	static const char sql[] =
 		"SELECT id, query, query_filters FROM holds"
 		" WHERE released_at IS NULL AND query IS NOT NULL ORDER BY id";
+	*out = NULL;
+	*n = 0;
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
-	size_t cap = 0;
-	int r;
-	*out = NULL;
-	*n = 0;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap)
-			*out = xrealloc(*out,
-				(cap = cap ? 2 * cap : 4) * sizeof(**out));
-		(*out)[*n].id = sqlite3_column_int64(st, 0);
-		(*out)[*n].query = store_col_dup(st, 1);
-		(*out)[(*n)++].filters = store_col_dup(st, 2);
-	}
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "holds");
+	void *v;
+	enum cv_err rc = store_collect(s, st, sizeof(**out), qhold_row,
+		qholds_drop, &v, n, "holds", errmsg);
+	*out = v;
+	return rc;
 }
 
 /* Run one search of a hold (location: one of its locations, or NULL)
@@ -209,9 +220,7 @@ static enum cv_err set_state(struct store *s, bool done, char **errmsg)
 	if (!st)
 		return CV_EDB;
 	sqlite3_bind_int(st, 1, done);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "holds");
+	return store_step_done(s, st, "holds", errmsg);
 }
 
 enum cv_err store_holds_evaluate(struct store *s, char **errmsg)
@@ -231,11 +240,7 @@ enum cv_err store_holds_evaluate(struct store *s, char **errmsg)
 		rc = eval_one(s, &q[i], errmsg);
 	if (rc == CV_OK)
 		rc = set_state(s, true, errmsg);
-	for (size_t i = 0; i < n; i++) {
-		free(q[i].query);
-		free(q[i].filters);
-	}
-	free(q);
+	qholds_drop(q, n);
 	if (own_tx)
 		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 	return rc;

@@ -106,22 +106,18 @@ static enum cv_err insert_hold(struct store *s, const struct store_hold *h,
 		sqlite3_bind_text(st, 13,
 			h->query_filters ? h->query_filters : "", -1,
 			SQLITE_STATIC);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE)
-		return store_dberr(s, errmsg, "add hold");
+	enum cv_err rc = store_step_done(s, st, "add hold", errmsg);
+	if (rc != CV_OK)
+		return rc;
 	*id = sqlite3_last_insert_rowid(s->db);
-	for (size_t i = 0; i < h->n_calls; i++) {
+	for (size_t i = 0; rc == CV_OK && i < h->n_calls; i++) {
 		if (!(st = store_stmt(s, ins_call, errmsg)))
 			return CV_EDB;
 		sqlite3_bind_int64(st, 1, *id);
 		sqlite3_bind_text(st, 2, h->call_ids[i], -1, SQLITE_STATIC);
-		r = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (r != SQLITE_DONE)
-			return store_dberr(s, errmsg, "add hold call");
+		rc = store_step_done(s, st, "add hold call", errmsg);
 	}
-	return CV_OK;
+	return rc;
 }
 
 enum cv_err store_hold_add(struct store *s, const struct store_hold *h,
@@ -210,12 +206,9 @@ enum cv_err store_hold_release(struct store *s, int64_t id, const char *actor,
 	sqlite3_bind_text(st, 2, actor, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, id);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE) {
-		rc = store_dberr(s, errmsg, "release hold");
+	rc = store_step_done(s, st, "release hold", errmsg);
+	if (rc != CV_OK)
 		goto out;
-	}
 	/* the entry names the matter, so a release reads on its own */
 	struct buf d;
 	buf_init(&d);
@@ -244,17 +237,11 @@ static enum cv_err hold_call_ids(struct store *s, int64_t id, char ***out,
 	if (!st)
 		return CV_EDB;
 	sqlite3_bind_int64(st, 1, id);
-	size_t cap = 4;
-	*out = xcalloc(cap, sizeof(**out));
-	*n = 0;
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap)
-			*out = xrealloc(*out, (cap *= 2) * sizeof(**out));
-		(*out)[(*n)++] = store_col_dup(st, 0);
-	}
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "hold calls");
+	void *v;
+	enum cv_err rc = store_collect(s, st, sizeof(**out), store_text_fill,
+		store_texts_drop, &v, n, "hold calls", errmsg);
+	*out = v;
+	return rc;
 }
 
 static enum cv_err hold_matched(struct store *s, int64_t id, int64_t *n,
@@ -390,18 +377,8 @@ enum cv_err store_hold_each_call(struct store *s, int64_t id,
 	if (!st)
 		return CV_EDB;
 	sqlite3_bind_int64(st, 1, id);
-	int r;
-	enum cv_err rc = CV_OK;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (fn((const char *)sqlite3_column_text(st, 0), arg) != 0) {
-			rc = CV_EINVAL;
-			break;
-		}
-	}
-	if (rc == CV_OK && r != SQLITE_DONE)
-		rc = store_dberr(s, errmsg, "read held calls");
-	sqlite3_reset(st);
-	return rc;
+	return store_each(s, st, store_text_row, (store_fn)fn, arg, CV_EINVAL,
+		"read held calls", errmsg);
 }
 
 enum cv_err store_hold_is_held(struct store *s, const char *call_id, bool *held,

@@ -122,6 +122,14 @@ enum cv_err store_collect(struct store *s, sqlite3_stmt *st, size_t size,
 	store_fill_fn fill, store_drop_fn drop, void **out, size_t *n,
 	const char *what, char **errmsg);
 
+/* For rows of one text column: a store_row_fn whose fn is an
+ * int (*)(const char *text, void *arg), given column 0 (NULL for SQL
+ * NULL); a store_fill_fn of a char * element, an owned copy of column 0;
+ * and the store_drop_fn of an array of those. */
+int store_text_row(sqlite3_stmt *st, store_fn fn, void *arg);
+void store_text_fill(sqlite3_stmt *st, void *elem);
+void store_texts_drop(void *v, size_t n);
+
 /* A store_fill_fn for a struct store_transcription from the columns id,
  * message_id, location_id, sha256, source, body, fetched_at. */
 void store_transcription_row(sqlite3_stmt *st, void *elem);

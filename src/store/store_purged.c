@@ -36,6 +36,21 @@ static void bind_period(sqlite3_stmt *st, const struct search_filter *f)
 		sqlite3_bind_text(st, 3, f->location, -1, SQLITE_STATIC);
 }
 
+typedef int (*purged_fn)(const struct store_purged_archive *a, void *arg);
+
+static int purged_row(sqlite3_stmt *st, store_fn fn, void *arg)
+{
+	struct store_purged_archive a = {
+		.id = sqlite3_column_int64(st, 0),
+		.path = (const char *)sqlite3_column_text(st, 1),
+		.location_id = (const char *)sqlite3_column_text(st, 2),
+		.month = (const char *)sqlite3_column_text(st, 3),
+		.seq = sqlite3_column_int(st, 4),
+		.calls = sqlite3_column_int64(st, 5),
+	};
+	return ((purged_fn)fn)(&a, arg);
+}
+
 enum cv_err store_ret_purged_in(struct store *s, const struct search_filter *f,
 	int64_t *calls,
 	int (*fn)(const struct store_purged_archive *a, void *arg), void *arg,
@@ -61,23 +76,6 @@ enum cv_err store_ret_purged_in(struct store *s, const struct search_filter *f,
 	if (!(st = store_stmt(s, each_sql, errmsg)))
 		return CV_EDB;
 	bind_period(st, f);
-	enum cv_err rc = CV_OK;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_purged_archive a = {
-			.id = sqlite3_column_int64(st, 0),
-			.path = (const char *)sqlite3_column_text(st, 1),
-			.location_id = (const char *)sqlite3_column_text(st, 2),
-			.month = (const char *)sqlite3_column_text(st, 3),
-			.seq = sqlite3_column_int(st, 4),
-			.calls = sqlite3_column_int64(st, 5),
-		};
-		if (fn(&a, arg) != 0) {
-			rc = CV_EINVAL;
-			break;
-		}
-	}
-	if (rc == CV_OK && r != SQLITE_DONE)
-		rc = store_dberr(s, errmsg, "purged calls");
-	sqlite3_reset(st);
-	return rc;
+	return store_each(s, st, purged_row, (store_fn)fn, arg, CV_EINVAL,
+		"purged calls", errmsg);
 }

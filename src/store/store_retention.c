@@ -34,26 +34,25 @@ enum cv_err store_ret_max_version(struct store *s, int64_t *out, char **errmsg)
 	return store_scalar_int(s, sql, out, errmsg);
 }
 
+static void locmonth_row(sqlite3_stmt *st, void *elem)
+{
+	struct store_locmonth *lm = elem;
+	snprintf(lm->location, sizeof(lm->location), "%s",
+		sqlite3_column_text(st, 0));
+	snprintf(lm->month, sizeof(lm->month), "%s",
+		sqlite3_column_text(st, 1));
+	lm->calls = sqlite3_column_int64(st, 2);
+}
+
 /* Collect rows of (location, month, count) into *out. */
 static enum cv_err read_locmonths(struct store *s, sqlite3_stmt *st,
 	struct store_locmonth **out, size_t *n, char **errmsg)
 {
-	size_t cap = 16;
-	*out = xcalloc(cap, sizeof(**out));
-	*n = 0;
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap)
-			*out = xrealloc(*out, (cap *= 2) * sizeof(**out));
-		struct store_locmonth *lm = &(*out)[(*n)++];
-		snprintf(lm->location, sizeof(lm->location), "%s",
-			sqlite3_column_text(st, 0));
-		snprintf(lm->month, sizeof(lm->month), "%s",
-			sqlite3_column_text(st, 1));
-		lm->calls = sqlite3_column_int64(st, 2);
-	}
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "months");
+	void *v;
+	enum cv_err rc = store_collect(s, st, sizeof(**out), locmonth_row, NULL,
+		&v, n, "months", errmsg);
+	*out = v;
+	return rc;
 }
 
 enum cv_err store_ret_locmonths(struct store *s, const char *location,
@@ -299,9 +298,7 @@ enum cv_err store_ret_put_event(struct store *s, const struct store_event *e,
 	store_bind_text(st, 9, e->signature);
 	store_bind_text(st, 10, e->outcome);
 	sqlite3_bind_int(st, 11, e->withheld);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "event");
+	return store_step_done(s, st, "event", errmsg);
 }
 
 enum cv_err store_ret_put_agent(struct store *s, const char *location,
@@ -317,9 +314,7 @@ enum cv_err store_ret_put_agent(struct store *s, const char *location,
 	sqlite3_bind_text(st, 2, agent_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, cv_now_ms());
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "agent");
+	return store_step_done(s, st, "agent", errmsg);
 }
 
 /* The canonical hash of a call's version seq; "" when there is none. */
@@ -356,9 +351,7 @@ static enum cv_err keep_restored_payload(struct store *s,
 		return CV_EDB;
 	sqlite3_bind_text(st, 1, v->raw_sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, v->received_at);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "payload");
+	return store_step_done(s, st, "payload", errmsg);
 }
 
 enum cv_err store_ret_restore_version(struct store *s,
@@ -418,12 +411,10 @@ enum cv_err store_ret_restore_version(struct store *s,
 	sqlite3_bind_int(st, 2, v->redacted);
 	sqlite3_bind_text(st, 3, c->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 4, v->seq);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE)
-		return store_dberr(s, errmsg, "restore version");
-	*res = got;
-	return CV_OK;
+	rc = store_step_done(s, st, "restore version", errmsg);
+	if (rc == CV_OK)
+		*res = got;
+	return rc;
 }
 
 enum cv_err store_ret_each_version(struct store *s, const char *call_id,
@@ -609,23 +600,19 @@ enum cv_err store_ret_add_archive(struct store *s, struct store_archive *a,
 		a->payload_bytes, a->size, a->max_version_id, a->written_at };
 	for (int i = 0; i < (int)CV_ARRAY_LEN(nums); i++)
 		sqlite3_bind_int64(st, 9 + i, nums[i]);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE)
-		return store_dberr(s, errmsg, "record archive");
+	enum cv_err rc = store_step_done(s, st, "record archive", errmsg);
+	if (rc != CV_OK)
+		return rc;
 	a->id = sqlite3_last_insert_rowid(s->db);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; rc == CV_OK && i < n; i++) {
 		if (!(st = store_stmt(s, ins_call, errmsg)))
 			return CV_EDB;
 		sqlite3_bind_text(st, 1, call_ids[i], -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, a->id);
 		sqlite3_bind_int64(st, 3, version_ids[i]);
-		r = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (r != SQLITE_DONE)
-			return store_dberr(s, errmsg, "record archive call");
+		rc = store_step_done(s, st, "record archive call", errmsg);
 	}
-	return CV_OK;
+	return rc;
 }
 
 enum cv_err store_ret_mark_verified(struct store *s, const char *sha256,
@@ -639,10 +626,9 @@ enum cv_err store_ret_mark_verified(struct store *s, const char *sha256,
 		return CV_EDB;
 	sqlite3_bind_int64(st, 1, when);
 	sqlite3_bind_text(st, 2, sha256, -1, SQLITE_STATIC);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
+	enum cv_err rc = store_step_done(s, st, "verified", errmsg);
 	*n = sqlite3_changes(s->db);
-	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "verified");
+	return rc;
 }
 
 /* ---- policies ---- */
@@ -663,9 +649,7 @@ enum cv_err store_ret_set_policy(struct store *s, const char *location,
 	sqlite3_bind_int(st, 2, keep_months);
 	sqlite3_bind_int64(st, 3, cv_now_ms());
 	sqlite3_bind_text(st, 4, actor, -1, SQLITE_STATIC);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "policy");
+	return store_step_done(s, st, "policy", errmsg);
 }
 
 static int policy_row(sqlite3_stmt *st, store_fn fn, void *arg)
@@ -719,20 +703,34 @@ enum cv_err store_ret_locations(struct store *s, char ***out, size_t *n,
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
-	size_t cap = 8;
-	*out = xcalloc(cap, sizeof(**out));
-	*n = 0;
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap)
-			*out = xrealloc(*out, (cap *= 2) * sizeof(**out));
-		(*out)[(*n)++] = store_col_dup(st, 0);
-	}
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "locations");
+	void *v;
+	enum cv_err rc = store_collect(s, st, sizeof(**out), store_text_fill,
+		store_texts_drop, &v, n, "locations", errmsg);
+	*out = v;
+	return rc;
 }
 
 /* ---- purge ---- */
+
+typedef int (*purge_cand_fn)(const struct store_purge_cand *c, void *arg);
+
+static int purge_cand_row(sqlite3_stmt *st, store_fn fn, void *arg)
+{
+	struct store_purge_cand c = {
+		.call_id = (const char *)sqlite3_column_text(st, 0),
+		.created_at = sqlite3_column_int64(st, 1),
+		.held_by = (const char *)sqlite3_column_text(st, 2),
+		.archive_id = sqlite3_column_int64(st, 3),
+	};
+	c.archived_unverified = !c.archive_id && sqlite3_column_int(st, 4) != 0;
+	if (c.archive_id && sqlite3_column_int(st, 5)) {
+		/* the call is, but not all of its media */
+		c.archive_id = 0;
+		c.media_unarchived = true;
+		c.archived_unverified = !sqlite3_column_int(st, 6);
+	}
+	return ((purge_cand_fn)fn)(&c, arg);
+}
 
 enum cv_err store_ret_each_purge_cand(struct store *s, const char *location,
 	int64_t from_ms, int64_t to_ms,
@@ -765,32 +763,8 @@ enum cv_err store_ret_each_purge_cand(struct store *s, const char *location,
 	sqlite3_bind_text(st, 1, location, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, from_ms);
 	sqlite3_bind_int64(st, 3, to_ms);
-	int r;
-	enum cv_err rc = CV_OK;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_purge_cand c = {
-			.call_id = (const char *)sqlite3_column_text(st, 0),
-			.created_at = sqlite3_column_int64(st, 1),
-			.held_by = (const char *)sqlite3_column_text(st, 2),
-			.archive_id = sqlite3_column_int64(st, 3),
-		};
-		c.archived_unverified = !c.archive_id &&
-					sqlite3_column_int(st, 4) != 0;
-		if (c.archive_id && sqlite3_column_int(st, 5)) {
-			/* the call is, but not all of its media */
-			c.archive_id = 0;
-			c.media_unarchived = true;
-			c.archived_unverified = !sqlite3_column_int(st, 6);
-		}
-		if (fn(&c, arg) != 0) {
-			rc = CV_EINVAL;
-			break;
-		}
-	}
-	if (rc == CV_OK && r != SQLITE_DONE)
-		rc = store_dberr(s, errmsg, "read purge candidates");
-	sqlite3_reset(st);
-	return rc;
+	return store_each(s, st, purge_cand_row, (store_fn)fn, arg, CV_EINVAL,
+		"read purge candidates", errmsg);
 }
 
 static enum cv_err run_bound(struct store *s, const char *sql, const char *id,
@@ -803,9 +777,7 @@ static enum cv_err run_bound(struct store *s, const char *sql, const char *id,
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_int64(st, 1, rid);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "purge");
+	return store_step_done(s, st, "purge", errmsg);
 }
 
 enum cv_err store_ret_purge_call(struct store *s, const char *call_id,

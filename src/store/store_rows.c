@@ -55,3 +55,23 @@ enum cv_err store_collect(struct store *s, sqlite3_stmt *st, size_t size,
 	*n = len;
 	return rc;
 }
+
+typedef int (*text_fn)(const char *text, void *arg);
+
+int store_text_row(sqlite3_stmt *st, store_fn fn, void *arg)
+{
+	return ((text_fn)fn)((const char *)sqlite3_column_text(st, 0), arg);
+}
+
+void store_text_fill(sqlite3_stmt *st, void *elem)
+{
+	*(char **)elem = store_col_dup(st, 0);
+}
+
+void store_texts_drop(void *v, size_t n)
+{
+	char **texts = v;
+	for (size_t i = 0; i < n; i++)
+		free(texts[i]);
+	free(texts);
+}

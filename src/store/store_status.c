@@ -44,62 +44,60 @@ static const char arch_sql[] =
 static const char queue_sql[] = "SELECT count(*), coalesce(min(queued_at), 0),"
 				" count(last_error) FROM fetch_queue";
 
-static enum cv_err read_locations(struct store *s, struct store_status *o,
-	char **errmsg)
+static void location_row(sqlite3_stmt *st, void *elem)
 {
-	sqlite3_stmt *st = store_stmt(s, loc_sql, errmsg);
-	if (!st)
-		return CV_EDB;
-	size_t cap = 0;
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (o->n_locations == cap) {
-			cap = cap ? cap * 2 : 8;
-			o->locations = xrealloc(o->locations,
-				cap * sizeof(*o->locations));
-		}
-		struct store_status_location *l =
-			&o->locations[o->n_locations++];
-		l->id = store_col_dup(st, 0);
-		l->registered = sqlite3_column_int(st, 1) != 0;
-		l->calls = sqlite3_column_int64(st, 2);
-		l->last_run_at = sqlite3_column_int64(st, 3);
-		l->last_ok_at = sqlite3_column_int64(st, 4);
-		l->checkpoint_ms = sqlite3_column_int64(st, 5);
-		l->last_error = store_col_dup(st, 6);
-		l->queued = sqlite3_column_int64(st, 7);
-		l->behind = sqlite3_column_int64(st, 8);
-		l->behind_at = sqlite3_column_int64(st, 9);
-	}
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "status");
+	struct store_status_location *l = elem;
+	l->id = store_col_dup(st, 0);
+	l->registered = sqlite3_column_int(st, 1) != 0;
+	l->calls = sqlite3_column_int64(st, 2);
+	l->last_run_at = sqlite3_column_int64(st, 3);
+	l->last_ok_at = sqlite3_column_int64(st, 4);
+	l->checkpoint_ms = sqlite3_column_int64(st, 5);
+	l->last_error = store_col_dup(st, 6);
+	l->queued = sqlite3_column_int64(st, 7);
+	l->behind = sqlite3_column_int64(st, 8);
+	l->behind_at = sqlite3_column_int64(st, 9);
 }
 
-static enum cv_err read_archives(struct store *s, struct store_status *o,
+static void locations_drop(void *v, size_t n)
+{
+	struct store_status_location *l = v;
+	for (size_t i = 0; i < n; i++) {
+		free(l[i].id);
+		free(l[i].last_error);
+	}
+	free(v);
+}
+
+static void archive_row(sqlite3_stmt *st, void *elem)
+{
+	struct store_status_archive *a = elem;
+	a->location_id = store_col_dup(st, 0);
+	const unsigned char *m = sqlite3_column_text(st, 1);
+	snprintf(a->month, sizeof(a->month), "%s", m ? (char *)m : "");
+	a->bags = sqlite3_column_int64(st, 2);
+	a->last_written_at = sqlite3_column_int64(st, 3);
+	a->last_verified_at = sqlite3_column_int64(st, 4);
+	a->unverified = sqlite3_column_int64(st, 5);
+}
+
+static void archives_drop(void *v, size_t n)
+{
+	struct store_status_archive *a = v;
+	for (size_t i = 0; i < n; i++)
+		free(a[i].location_id);
+	free(v);
+}
+
+/* The rows of sql, a list of the status (locations, archives). */
+static enum cv_err read_list(struct store *s, const char *sql, size_t size,
+	store_fill_fn fill, store_drop_fn drop, void **out, size_t *n,
 	char **errmsg)
 {
-	sqlite3_stmt *st = store_stmt(s, arch_sql, errmsg);
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
-	size_t cap = 0;
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		if (o->n_archives == cap) {
-			cap = cap ? cap * 2 : 16;
-			o->archives = xrealloc(o->archives,
-				cap * sizeof(*o->archives));
-		}
-		struct store_status_archive *a = &o->archives[o->n_archives++];
-		a->location_id = store_col_dup(st, 0);
-		const unsigned char *m = sqlite3_column_text(st, 1);
-		snprintf(a->month, sizeof(a->month), "%s", m ? (char *)m : "");
-		a->bags = sqlite3_column_int64(st, 2);
-		a->last_written_at = sqlite3_column_int64(st, 3);
-		a->last_verified_at = sqlite3_column_int64(st, 4);
-		a->unverified = sqlite3_column_int64(st, 5);
-	}
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "status");
+	return store_collect(s, st, size, fill, drop, out, n, "status", errmsg);
 }
 
 static enum cv_err read_queue(struct store *s, struct store_status *o,
@@ -132,10 +130,16 @@ enum cv_err store_status_read(struct store *s, struct store_status *out,
 			&out->calls, errmsg);
 	if (rc == CV_OK)
 		rc = read_queue(s, out, errmsg);
+	void *locations = NULL, *archives = NULL;
 	if (rc == CV_OK)
-		rc = read_locations(s, out, errmsg);
+		rc = read_list(s, loc_sql, sizeof(*out->locations),
+			location_row, locations_drop, &locations,
+			&out->n_locations, errmsg);
 	if (rc == CV_OK)
-		rc = read_archives(s, out, errmsg);
+		rc = read_list(s, arch_sql, sizeof(*out->archives), archive_row,
+			archives_drop, &archives, &out->n_archives, errmsg);
+	out->locations = locations;
+	out->archives = archives;
 	if (store_tx_active(s))
 		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 	return rc;
@@ -143,13 +147,7 @@ enum cv_err store_status_read(struct store *s, struct store_status *out,
 
 void store_status_finish(struct store_status *st)
 {
-	for (size_t i = 0; i < st->n_locations; i++) {
-		free(st->locations[i].id);
-		free(st->locations[i].last_error);
-	}
-	for (size_t i = 0; i < st->n_archives; i++)
-		free(st->archives[i].location_id);
-	free(st->locations);
-	free(st->archives);
+	locations_drop(st->locations, st->n_locations);
+	archives_drop(st->archives, st->n_archives);
 	memset(st, 0, sizeof(*st));
 }

@@ -238,19 +238,6 @@ enum cv_err store_agents_mark_deleted(struct store *s, const char *loc,
 	return store_step_done(s, st, "agents", errmsg);
 }
 
-static void id_row(sqlite3_stmt *st, void *elem)
-{
-	*(char **)elem = store_col_dup(st, 0);
-}
-
-static void ids_drop(void *v, size_t n)
-{
-	char **ids = v;
-	for (size_t i = 0; i < n; i++)
-		free(ids[i]);
-	free(ids);
-}
-
 enum cv_err store_fetch_queue_list(struct store *s, const char *loc, size_t max,
 	char ***ids, size_t *n, char **errmsg)
 {
@@ -265,8 +252,8 @@ enum cv_err store_fetch_queue_list(struct store *s, const char *loc, size_t max,
 	store_bind_text(st, 1, loc);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
 	void *v;
-	enum cv_err rc = store_collect(s, st, sizeof(**ids), id_row, ids_drop,
-		&v, n, "fetch queue", errmsg);
+	enum cv_err rc = store_collect(s, st, sizeof(**ids), store_text_fill,
+		store_texts_drop, &v, n, "fetch queue", errmsg);
 	*ids = v;
 	return rc;
 }

@@ -148,10 +148,9 @@ enum cv_err store_trust_set(struct store *s, const char *location,
 	sqlite3_bind_text(st, 2, list, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, cv_now_ms());
 	sqlite3_bind_text(st, 4, actor ? actor : "", -1, SQLITE_STATIC);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
+	enum cv_err rc = store_step_done(s, st, "trust", errmsg);
 	free(list);
-	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "trust");
+	return rc;
 }
 
 enum cv_err store_trust_unset(struct store *s, const char *location,
@@ -163,16 +162,28 @@ enum cv_err store_trust_unset(struct store *s, const char *location,
 	if (!st)
 		return CV_EDB;
 	sqlite3_bind_text(st, 1, location ? location : "", -1, SQLITE_STATIC);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE)
-		return store_dberr(s, errmsg, "trust");
+	enum cv_err rc = store_step_done(s, st, "trust", errmsg);
+	if (rc != CV_OK)
+		return rc;
 	return sqlite3_changes(s->db)
 		       ? CV_OK
 		       : cv_error(errmsg, CV_ENOTFOUND,
 				 "no trust policy for %s",
 				 location && *location ? location
 						       : "the default");
+}
+
+typedef int (*trust_fn)(const struct store_trust_policy *p, void *arg);
+
+static int trust_row(sqlite3_stmt *st, store_fn fn, void *arg)
+{
+	struct store_trust_policy p = {
+		.location = (const char *)sqlite3_column_text(st, 0),
+		.mask = mask_of((const char *)sqlite3_column_text(st, 1)),
+		.set_at = sqlite3_column_int64(st, 2),
+		.set_by = (const char *)sqlite3_column_text(st, 3),
+	};
+	return ((trust_fn)fn)(&p, arg);
 }
 
 enum cv_err store_trust_each(struct store *s,
@@ -185,25 +196,8 @@ enum cv_err store_trust_each(struct store *s,
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
-	int r;
-	enum cv_err rc = CV_OK;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_trust_policy p = {
-			.location = (const char *)sqlite3_column_text(st, 0),
-			.mask = mask_of(
-				(const char *)sqlite3_column_text(st, 1)),
-			.set_at = sqlite3_column_int64(st, 2),
-			.set_by = (const char *)sqlite3_column_text(st, 3),
-		};
-		if (fn(&p, arg) != 0) {
-			rc = CV_EINVAL;
-			break;
-		}
-	}
-	if (rc == CV_OK && r != SQLITE_DONE)
-		rc = store_dberr(s, errmsg, "read trust policies");
-	sqlite3_reset(st);
-	return rc;
+	return store_each(s, st, trust_row, (store_fn)fn, arg, CV_EINVAL,
+		"read trust policies", errmsg);
 }
 
 enum cv_err store_trust_new_call(struct store *s, const char *call_id,
@@ -249,10 +243,9 @@ enum cv_err store_trust_set_max_age(struct store *s, int64_t max_age_ms,
 	sqlite3_bind_int64(st, 1, max_age_ms);
 	sqlite3_bind_int64(st, 2, cv_now_ms());
 	sqlite3_bind_text(st, 3, actor ? actor : "", -1, SQLITE_STATIC);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
+	enum cv_err rc = store_step_done(s, st, "trust", errmsg);
 	s->max_age_read_at = 0; /* read it again */
-	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "trust");
+	return rc;
 }
 
 /* Read at most once a second: serve asks at every delivery, and a change
@@ -345,7 +338,5 @@ enum cv_err store_tombstone_add(struct store *s, const char *call_id,
 	sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, when);
 	sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "tombstone");
+	return store_step_done(s, st, "tombstone", errmsg);
 }

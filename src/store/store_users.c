@@ -79,6 +79,17 @@ enum cv_err store_user_get(struct store *s, const char *name,
 	return rc;
 }
 
+typedef int (*user_fn)(const struct store_user *u, void *arg);
+
+static int user_row(sqlite3_stmt *st, store_fn fn, void *arg)
+{
+	struct store_user u;
+	read_user(st, &u);
+	int stop = ((user_fn)fn)(&u, arg);
+	store_user_finish(&u);
+	return stop;
+}
+
 enum cv_err store_user_each(struct store *s,
 	int (*fn)(const struct store_user *u, void *arg), void *arg,
 	char **errmsg)
@@ -89,20 +100,8 @@ enum cv_err store_user_each(struct store *s,
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
-	int r;
-	enum cv_err rc = CV_OK;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_user u;
-		read_user(st, &u);
-		int stop = fn(&u, arg);
-		store_user_finish(&u);
-		if (stop)
-			break;
-	}
-	if (r != SQLITE_ROW && r != SQLITE_DONE)
-		rc = store_dberr(s, errmsg, "listing users");
-	sqlite3_reset(st);
-	return rc;
+	return store_each(s, st, user_row, (store_fn)fn, arg, CV_OK,
+		"listing users", errmsg);
 }
 
 /* Run a write of a user (?1) with up to two more parameters and say
@@ -237,15 +236,8 @@ enum cv_err store_user_each_matter(struct store *s, const char *name,
 	if (!st)
 		return CV_EDB;
 	store_bind_text(st, 1, name);
-	int r;
-	enum cv_err rc = CV_OK;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW)
-		if (fn((const char *)sqlite3_column_text(st, 0), arg) != 0)
-			break;
-	if (r != SQLITE_ROW && r != SQLITE_DONE)
-		rc = store_dberr(s, errmsg, "listing matters");
-	sqlite3_reset(st);
-	return rc;
+	return store_each(s, st, store_text_row, (store_fn)fn, arg, CV_OK,
+		"listing matters", errmsg);
 }
 
 enum cv_err store_session_create(struct store *s, const char *id_hash,

@@ -53,12 +53,10 @@ enum cv_err store_webhook_insert(struct store *s,
 	store_bind_text(st, 10, e->outcome);
 	sqlite3_bind_int(st, 11, e->withheld);
 	sqlite3_bind_int(st, 12, e->in_payloads);
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE)
-		return store_dberr(s, errmsg, "store webhook event");
-	*dup = sqlite3_changes(s->db) == 0;
-	return CV_OK;
+	enum cv_err rc = store_step_done(s, st, "store webhook event", errmsg);
+	if (rc == CV_OK)
+		*dup = sqlite3_changes(s->db) == 0;
+	return rc;
 }
 
 enum cv_err store_fetch_enqueue(struct store *s, const char *call_id,
@@ -86,9 +84,29 @@ enum cv_err store_fetch_enqueue(struct store *s, const char *call_id,
 	sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, location_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, cv_now_ms());
-	int r = sqlite3_step(st);
-	sqlite3_reset(st);
-	return r == SQLITE_DONE ? CV_OK : store_dberr(s, errmsg, "queue fetch");
+	return store_step_done(s, st, "queue fetch", errmsg);
+}
+
+typedef int (*event_fn)(const struct store_webhook_event *e, void *arg);
+
+static int event_row(sqlite3_stmt *st, store_fn fn, void *arg)
+{
+	struct store_webhook_event e = {
+		.id = sqlite3_column_int64(st, 0),
+		.dedup_key = (const char *)sqlite3_column_text(st, 1),
+		.type = (const char *)sqlite3_column_text(st, 2),
+		.call_id = (const char *)sqlite3_column_text(st, 3),
+		.message_id = (const char *)sqlite3_column_text(st, 4),
+		.location_id = (const char *)sqlite3_column_text(st, 5),
+		.received_at = sqlite3_column_int64(st, 6),
+		.len = (size_t)sqlite3_column_int64(st, 7),
+		.body_sha256 = (const char *)sqlite3_column_text(st, 8),
+		.signature = (const char *)sqlite3_column_text(st, 9),
+		.outcome = (const char *)sqlite3_column_text(st, 10),
+		.withheld = sqlite3_column_int(st, 11) != 0,
+		.in_payloads = sqlite3_column_int(st, 12) != 0,
+	};
+	return ((event_fn)fn)(&e, arg);
 }
 
 enum cv_err store_each_call_event(struct store *s, const char *call_id,
@@ -106,33 +124,8 @@ enum cv_err store_each_call_event(struct store *s, const char *call_id,
 	if (!st)
 		return CV_EDB;
 	sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
-	enum cv_err rc = CV_OK;
-	int r;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_webhook_event e = {
-			.id = sqlite3_column_int64(st, 0),
-			.dedup_key = (const char *)sqlite3_column_text(st, 1),
-			.type = (const char *)sqlite3_column_text(st, 2),
-			.call_id = (const char *)sqlite3_column_text(st, 3),
-			.message_id = (const char *)sqlite3_column_text(st, 4),
-			.location_id = (const char *)sqlite3_column_text(st, 5),
-			.received_at = sqlite3_column_int64(st, 6),
-			.len = (size_t)sqlite3_column_int64(st, 7),
-			.body_sha256 = (const char *)sqlite3_column_text(st, 8),
-			.signature = (const char *)sqlite3_column_text(st, 9),
-			.outcome = (const char *)sqlite3_column_text(st, 10),
-			.withheld = sqlite3_column_int(st, 11) != 0,
-			.in_payloads = sqlite3_column_int(st, 12) != 0,
-		};
-		if (fn(&e, arg) != 0) {
-			rc = CV_EINVAL;
-			break;
-		}
-	}
-	if (rc == CV_OK && r != SQLITE_DONE)
-		rc = store_dberr(s, errmsg, "read webhook events");
-	sqlite3_reset(st);
-	return rc;
+	return store_each(s, st, event_row, (store_fn)fn, arg, CV_EINVAL,
+		"read webhook events", errmsg);
 }
 
 enum cv_err store_webhook_counts(struct store *s, int64_t *events,

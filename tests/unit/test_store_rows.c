@@ -167,6 +167,44 @@ static void test_each(struct store *s)
 	free(err);
 }
 
+static int text_seen;
+static int count_text(const char *text, void *arg)
+{
+	char want[32];
+	snprintf(want, sizeof(want), "%d", ++text_seen);
+	CHECK_STR(text, want);
+	return strcmp(text, (const char *)arg) == 0;
+}
+
+/* the one-text-column helpers: store_text_row, store_text_fill and
+ * store_texts_drop (which frees the strings of a dropped partial list) */
+static void test_text(struct store *s)
+{
+	sqlite3_stmt *st = store_stmt(s, ROWS_OK, NULL);
+	sqlite3_bind_int(st, 1, 10);
+	void *v;
+	size_t n;
+	CHECK_INT(store_collect(s, st, sizeof(char *), store_text_fill,
+			  store_texts_drop, &v, &n, "texts", NULL),
+		CV_OK);
+	CHECK_INT(n, 10);
+	CHECK_STR(((char **)v)[9], "10");
+	store_texts_drop(v, n);
+	text_seen = 0;
+	CHECK_INT(store_each(s, st, store_text_row, (store_fn)count_text, "4",
+			  CV_EINVAL, "texts", NULL),
+		CV_EINVAL);
+	CHECK_INT(text_seen, 4);
+	st = store_stmt(s, ROWS_FAIL, NULL);
+	sqlite3_bind_int(st, 1, 4);
+	char *err = NULL;
+	CHECK_INT(store_collect(s, st, sizeof(char *), store_text_fill,
+			  store_texts_drop, &v, &n, "texts", &err),
+		CV_EDB);
+	CHECK(v == NULL && n == 0);
+	free(err);
+}
+
 int main(void)
 {
 	struct store *s = NULL;
@@ -179,6 +217,7 @@ int main(void)
 	test_collect_empty(s);
 	test_collect_error(s);
 	test_each(s);
+	test_text(s);
 	store_close(s);
 	return t_done();
 }
