@@ -152,10 +152,14 @@ static void test_crash_leftovers(void)
 		if (blob_writer_new(b, 0, &dead, NULL) != CV_OK ||
 			blob_writer_write(dead, "partial", 7, NULL) != CV_OK)
 			_exit(1);
-		_exit(0);
+		/* a crash, not an exit: no leak check of what it held
+		 * (valgrind reported the writer as lost, and failed it) */
+		raise(SIGKILL);
+		_exit(2);
 	}
 	int status = -1;
-	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && status == 0);
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid &&
+		WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	int n = 0;
 	CHECK(blob_each(b, seen, &n) == 0);
 	CHECK_INT(n, 0);
@@ -629,6 +633,8 @@ static void test_late_write_error(void)
 		if (!ok)
 			fprintf(stderr, "late write error: %s\n",
 				e ? e : "(none)");
+		free(e);
+		free(tmp);
 		_exit(ok ? 0 : 1);
 	}
 	int status = -1;
