@@ -24,6 +24,8 @@ static enum cv_err run(struct s3 *s, const struct s3_req *q, struct s3_resp *r,
 	enum cv_err rc = s3_request(s, q, r, errmsg);
 	if (rc != CV_OK)
 		buf_finish(&r->body);
+	else if (!r->body.data)
+		buf_puts(&r->body, ""); /* an empty answer is "", never NULL */
 	return rc;
 }
 
@@ -370,7 +372,7 @@ static enum cv_err list_page(struct s3 *s, struct buf *mk,
 	enum cv_err rc = get_query(s, &qb, &r, errmsg);
 	if (rc != CV_OK)
 		return rc;
-	const char *p = r.body.data ? r.body.data : "", *up;
+	const char *p = r.body.data, *up;
 	const char *end = p + r.body.len;
 	char t[16] = "";
 	*more = s3_xml_text(p, end, "IsTruncated", t, sizeof t, NULL) &&
@@ -453,7 +455,7 @@ static enum cv_err keys_page(struct s3 *s, const char *prefix,
 	enum cv_err rc = get_query(s, &qb, &r, errmsg);
 	if (rc != CV_OK)
 		return rc;
-	const char *p = r.body.data ? r.body.data : "", *c;
+	const char *p = r.body.data, *c;
 	const char *end = p + r.body.len;
 	if (!strstr(p, "<ListBucketResult")) {
 		buf_finish(&r.body);
