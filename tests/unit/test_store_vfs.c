@@ -240,6 +240,24 @@ static void test_not_powersafe(void)
  * read, so a read-then-write transaction got SQLITE_BUSY at once where
  * it used to wait. Under the store's VFS it must wait like under the
  * plain one. */
+static atomic_int b_waiting, a_done;
+
+/* b's busy handler: it says it is waiting, then waits for a to finish
+ * its read-then-write transaction before retrying. So b is a waiter for
+ * the whole of a's turn whatever the scheduler does; with a sleeping
+ * busy_timeout b could take the lock between a's COMMIT and a's INSERT
+ * (a loaded machine, an ASan build), and then a's read snapshot is stale
+ * and SQLITE_BUSY is SQLite's answer under any VFS. */
+static int b_busy(void *arg, int n)
+{
+	(void)arg;
+	(void)n;
+	atomic_store(&b_waiting, 1);
+	for (int i = 0; i < 5000 && !atomic_load(&a_done); i++)
+		usleep(1000);
+	return 1;
+}
+
 static void *immediate_writer(void *arg)
 {
 	sqlite3 *b = arg;
@@ -258,14 +276,18 @@ static void test_read_then_write_after_commit(void)
 	char *path = xasprintf("%s/rw.db", dir);
 	sqlite3 *a = open_db(path, vfs), *b = open_db(path, vfs);
 	sqlite3_busy_timeout(a, 5000);
-	sqlite3_busy_timeout(b, 5000);
+	sqlite3_busy_handler(b, b_busy, NULL);
 	exec(a, "PRAGMA journal_mode=WAL; CREATE TABLE t(k, v)");
-	int busy = 0;
+	int busy = 0, waited = 0;
 	for (int i = 0; i < 20; i++) {
 		pthread_t th;
+		atomic_store(&b_waiting, 0);
+		atomic_store(&a_done, 0);
 		exec(a, "BEGIN IMMEDIATE; INSERT INTO t VALUES(1, 'a')");
 		CHECK(pthread_create(&th, NULL, immediate_writer, b) == 0);
-		usleep(3000); /* b now waits in its busy handler */
+		for (int k = 0; k < 5000 && !atomic_load(&b_waiting); k++)
+			usleep(1000); /* until b waits in its busy handler */
+		waited += atomic_load(&b_waiting);
 		exec(a, "COMMIT");
 		if (sqlite3_exec(a,
 			    "BEGIN; SELECT count(*) FROM t;"
@@ -274,8 +296,10 @@ static void test_read_then_write_after_commit(void)
 			busy++;
 			sqlite3_exec(a, "ROLLBACK", NULL, NULL, NULL);
 		}
+		atomic_store(&a_done, 1);
 		pthread_join(th, NULL);
 	}
+	CHECK_INT(waited, 20);
 	CHECK_INT(busy, 0);
 	CHECK_INT(scalar(a, "SELECT count(*) FROM t WHERE v = 'w'"), 20);
 	sqlite3_close(a);
