@@ -2,7 +2,8 @@
  * archive.c — `callvault archive`: one BagIt bag per location-month in a
  * tar.zst. Payload files are generated in one pass over the calls (ordered
  * by createdAt, id): transcripts go straight into the tar, the JSONL/CSV
- * files are spooled to unlinked temp files while hashed, then copied in;
+ * files are spooled to unlinked temp files while hashed, then copied in
+ * (to S3: counted, then made again from the same snapshot, spool.h);
  * the manifests and tag files come last. Nothing in data/ depends on the
  * time of archiving, so the same calls give the same payload bytes.
  * Here: each bag's target (a file, or S3), its steps in order, its record

@@ -46,6 +46,10 @@ struct bag {
 	struct buf info;      /* bag-info.txt: given (rebuild) or made */
 	struct amedia *media; /* recordings, timed transcriptions */
 	struct seal seal;     /* signature, timestamp of the tag manifest */
+	/* what the calls were selected by, for making a file again */
+	int64_t from, to, now;
+	bool only_new;
+	bool again; /* a file is being made again: count nothing */
 };
 
 struct chain {
@@ -59,6 +63,10 @@ struct chain {
  * its files, each with its manifest lines; erasures made by now. */
 enum cv_err archive_payload_write(struct bag *b, int64_t from, int64_t to,
 	bool only_new, int64_t now) CV_MUST_CHECK;
+
+/* (archive_payload.c) Make both manifests' lines again, in the order the
+ * payload listed them (spool_regen_fn; arg is the bag). */
+enum cv_err archive_manifest_again(void *arg, char **errmsg) CV_MUST_CHECK;
 
 /* (archive_tags.c) The manifests, bagit.txt, bag-info.txt and the tag
  * manifest (its SHA-256 into tag_sha), and the seal of the tag manifest. */

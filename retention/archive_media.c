@@ -32,6 +32,8 @@ struct amedia {
 	struct spool sp;
 	struct mitem *v;
 	size_t n, cap;
+	bool again; /* media.jsonl made again: v is walked, not added to */
+	size_t next;
 	struct buf line;
 	struct blobstore *blobs;
 };
@@ -90,10 +92,19 @@ static enum cv_err wanted(struct amedia *m, const char *mid,
 		errmsg);
 }
 
+/* NULL: made again, the media are not the ones noted */
 static struct mitem *add_item(struct amedia *m, const char *call_id,
 	const char *mid, enum media_kind kind, const char *sha, int64_t size,
 	int k)
 {
+	if (m->again) {
+		struct mitem *it = m->next < m->n ? &m->v[m->next] : NULL;
+		if (!it || it->kind != kind || strcmp(it->sha256, sha) != 0 ||
+			strcmp(it->call_id, call_id) != 0)
+			return NULL;
+		m->next++;
+		return it;
+	}
 	if (m->n == m->cap) {
 		m->cap = m->cap ? m->cap * 2 : 64;
 		m->v = xrealloc(m->v, m->cap * sizeof(*m->v));
@@ -147,9 +158,19 @@ static void line_end(struct buf *l, const struct mitem *it, const char *source)
 	buf_puts(l, "}\n");
 }
 
+static enum cv_err changed(const char *call_id, char **errmsg)
+{
+	return cv_error(errmsg, CV_EINTEGRITY,
+		"data/media.jsonl: made again from the same snapshot of the "
+		"store, the media of call %s are not the ones first noted",
+		call_id);
+}
+
 static enum cv_err put_line(struct amedia *m, char **errmsg)
 {
-	if (!m->sp.f) {
+	if (m->sp.mode == SPOOL_NONE && !m->spool_dir)
+		spool_open_counted(&m->sp);
+	else if (m->sp.mode == SPOOL_NONE) {
 		enum cv_err rc = spool_open(&m->sp, m->spool_dir, errmsg);
 		if (rc != CV_OK)
 			return rc;
@@ -172,6 +193,10 @@ static enum cv_err note_recordings(struct amedia *m, const char *call_id,
 			continue;
 		struct mitem *it = add_item(m, call_id, mid, MEDIA_RECORDING,
 			r[i].sha256, r[i].size, (int)++k);
+		if (!it) {
+			rc = changed(call_id, errmsg);
+			break;
+		}
 		struct buf *l = &m->line;
 		line_common(l, it);
 		if (r[i].channels > 0)
@@ -207,6 +232,10 @@ static enum cv_err note_transcriptions(struct amedia *m, const char *call_id,
 		struct mitem *it = add_item(m, call_id, mid,
 			MEDIA_TRANSCRIPTION, t[i].sha256, (int64_t)t[i].len,
 			(int)++k);
+		if (!it) {
+			rc = changed(call_id, errmsg);
+			break;
+		}
 		line_common(&m->line, it);
 		line_mid(&m->line, it, t[i].location_id, t[i].fetched_at);
 		line_end(&m->line, it, t[i].source);
@@ -433,6 +462,41 @@ static enum cv_err put_files(struct amedia *m, struct tarzst *t,
 	return rc;
 }
 
+/* data/media.jsonl made again (spool_regen_fn): each call's media noted
+ * again, in order, walking the items instead of adding to them */
+static enum cv_err lines_again(void *arg, char **errmsg)
+{
+	struct amedia *m = arg;
+	enum cv_err rc = CV_OK;
+	m->again = true;
+	m->next = 0;
+	for (size_t i = 0; i < m->n && rc == CV_OK; i = m->next) {
+		rc = amedia_note_call(m, m->v[i].call_id, errmsg);
+		if (rc == CV_OK && m->next == i)
+			rc = changed(m->v[i].call_id, errmsg);
+	}
+	m->again = false;
+	return rc;
+}
+
+void amedia_manifest_again(const struct amedia *m, amedia_manifest_fn *manifest,
+	void *arg)
+{
+	if (!m->n)
+		return;
+	manifest(arg, "data/media.jsonl", m->sp.hex256, m->sp.hex512,
+		m->sp.size);
+	struct buf path;
+	buf_init(&path);
+	for (size_t i = 0; i < m->n; i++) {
+		buf_reset(&path);
+		buf_printf(&path, "data/%s", m->v[i].rel);
+		manifest(arg, path.data, m->v[i].hex256, m->v[i].hex512,
+			(uint64_t)m->v[i].size);
+	}
+	buf_finish(&path);
+}
+
 enum cv_err amedia_write(struct amedia *m, struct tarzst *t, const char *root,
 	amedia_manifest_fn *manifest, void *arg, char **errmsg)
 {
@@ -452,7 +516,8 @@ enum cv_err amedia_write(struct amedia *m, struct tarzst *t, const char *root,
 	buf_reset(&path);
 	buf_printf(&path, "%s/data/media.jsonl", root);
 	if (rc == CV_OK)
-		rc = spool_copy(&m->sp, t, path.data, h256, h512, errmsg);
+		rc = spool_emit(&m->sp, t, path.data, lines_again, m, h256,
+			h512, errmsg);
 	if (rc == CV_OK)
 		manifest(arg, "data/media.jsonl", h256, h512, size);
 	struct hlane lanes[2] = { { "sha256", NULL,

@@ -28,7 +28,8 @@ struct amedia;
 typedef void amedia_manifest_fn(void *arg, const char *rel, const char *h256,
 	const char *h512, uint64_t size);
 
-/* spool_dir holds the temp file of media.jsonl; archive_id (rebuild)
+/* spool_dir holds the temp file of media.jsonl (NULL: none, it is
+ * counted and made again, spool.h); archive_id (rebuild)
  * limits the media to those that archive recorded, 0 = all. */
 struct amedia *amedia_create(struct store *s, const char *spool_dir,
 	int64_t archive_id);
@@ -49,6 +50,10 @@ size_t amedia_recordings(const struct amedia *m, const char ***out);
  * the ones recorded (or its blob is gone). */
 enum cv_err amedia_write(struct amedia *m, struct tarzst *t, const char *root,
 	amedia_manifest_fn *manifest, void *arg, char **errmsg) CV_MUST_CHECK;
+
+/* Tell manifest again of each file amedia_write wrote, as it did. */
+void amedia_manifest_again(const struct amedia *m, amedia_manifest_fn *manifest,
+	void *arg);
 
 /* Record in the store that archive archive_id holds the noted media
  * (inside the caller's transaction). */

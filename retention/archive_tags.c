@@ -115,12 +115,15 @@ enum cv_err archive_tags_write(struct bag *b, int seq, const struct chain *ch,
 	enum cv_err rc = CV_OK;
 	static const char *const mnames[] = { "manifest-sha256.txt",
 		"manifest-sha512.txt" };
+	/* counted: both are final before either is made again */
+	spool_seal(&b->sp[SP_M256]);
+	spool_seal(&b->sp[SP_M512]);
 	for (int i = 0; i < 2 && rc == CV_OK; i++) {
 		buf_reset(&p);
 		buf_printf(&p, "%s/%s", b->root, mnames[i]);
 		char h512[CV_SHA512_HEX];
-		rc = spool_copy(&b->sp[SP_M256 + i], b->t, p.data, h[i], h512,
-			b->errmsg);
+		rc = spool_emit(&b->sp[SP_M256 + i], b->t, p.data,
+			archive_manifest_again, b, h[i], h512, b->errmsg);
 		if (rc == CV_OK)
 			buf_printf(&tm, "%s  %s\n", h[i], mnames[i]);
 	}

@@ -47,6 +47,9 @@ struct archive_opts {
 	const unsigned char *audit_key; /* MACs the audit head each bag
 				     records (audithead.h); NULL: no MAC */
 	enum sink_fault fault; /* tests: make the archive's sink fail */
+	bool counted_spools;   /* tests: make the JSONL/CSV files and the
+				  manifests twice instead of spooling them to
+				  out_dir (spool.h); always so to S3 */
 	int64_t now_ms;        /* tests: "now"; 0 = the clock */
 };
 

@@ -262,7 +262,11 @@ CALLVAULT_DB=$db5 CALLVAULT_TEST_CRASH=s3-before-record "$CALLVAULT" \
 	archive --month 2026-01 --to rec >/dev/null 2>&1
 expect_eq "killed before the record: no recording recorded" \
 	"$(sqlite3 "$db5" "SELECT count(*) FROM remote_blobs")" 0
-expect_exit "archive with recordings" 0 rcv archive --month 2026-01 --to rec
+# nothing of a bag is staged on local disk (issue 24): with a TMPDIR that
+# does not exist, a temp file could not even be made
+expect_exit "archive with recordings, no TMPDIR to stage in" 0 \
+	env TMPDIR="$T/no-such-dir" CALLVAULT_DB="$db5" "$CALLVAULT" \
+	archive --month 2026-01 --to rec
 expect_eq "both recordings recorded" \
 	"$(sqlite3 "$db5" "SELECT count(*) FROM remote_blobs WHERE target = 'rec'")" 2
 s3 GET "locked?prefix=inst5%2Fblobs%2F&versions=" >/dev/null
