@@ -13,6 +13,7 @@
 #include "fanout.h"
 #include "retention.h"
 #include "spool.h"
+#include "storage.h"
 #include "store/store_media_arch.h"
 #include "store/store_recordings.h"
 
@@ -298,8 +299,10 @@ static enum cv_err open_blob(struct amedia *m, const struct mitem *it, int *fd,
 	enum cv_err rc = CV_OK;
 	if (!m->blobs)
 		rc = blob_open(&m->blobs, store_db_path(m->s), false, &e);
+	/* an evicted recording (archive --rebuild) is fetched back first */
 	if (rc == CV_OK)
-		rc = blob_open_read(m->blobs, it->sha256, fd, size, &e);
+		rc = storage_blob_open_read(m->s, m->blobs, it->sha256, fd,
+			size, NULL, &e);
 	if (rc == CV_ENOTFOUND)
 		rc = cv_error(errmsg, CV_EINTEGRITY,
 			"the recording of call %s "

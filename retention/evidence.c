@@ -12,6 +12,7 @@
 
 #include "bagfmt.h"
 #include "seal.h"
+#include "storage.h"
 #include "bagjson.h"
 #include "publish.h"
 #include "retention.h"
@@ -229,8 +230,9 @@ static enum cv_err add_blob(struct pkgw *w, const char *rel,
 	}
 	int fd;
 	int64_t size;
-	enum cv_err rc = blob_open_read(w->blobs, r->sha256, &fd, &size,
-		w->errmsg);
+	/* an evicted recording is fetched back from its target first */
+	enum cv_err rc = storage_blob_open_read(w->s, w->blobs, r->sha256, &fd,
+		&size, NULL, w->errmsg);
 	if (rc != CV_OK)
 		return rc;
 	buf_reset(&w->path);

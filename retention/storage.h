@@ -137,5 +137,13 @@ enum cv_err storage_evict(struct store *s, const struct storage_evict_opts *o,
 struct blobstore;
 enum cv_err storage_blob_fetch(struct store *s, struct blobstore *bs,
 	const char *sha256, FILE *out, char **errmsg) CV_MUST_CHECK;
+/* Open a recording's blob for reading (blob_open_read); one kept only in
+ * a target (`storage evict`) is fetched back first, and again when an
+ * evict takes it between the fetch and the open (a few times). out, when
+ * not NULL, hears of each fetch. CV_ENOTFOUND when neither the blob
+ * store nor any target has it. */
+enum cv_err storage_blob_open_read(struct store *s, struct blobstore *bs,
+	const char *sha256, int *fd, int64_t *size, FILE *out,
+	char **errmsg) CV_MUST_CHECK;
 
 #endif

@@ -321,3 +321,23 @@ enum cv_err storage_blob_fetch(struct store *s, struct blobstore *bs,
 	store_remote_blobs_free(v, n);
 	return rc;
 }
+
+enum cv_err storage_blob_open_read(struct store *s, struct blobstore *bs,
+	const char *sha256, int *fd, int64_t *size, FILE *out, char **errmsg)
+{
+	char *e = NULL;
+	enum cv_err rc = blob_open_read(bs, sha256, fd, size, &e);
+	for (int i = 0; i < 3 && rc == CV_ENOTFOUND; i++) {
+		free(e);
+		e = NULL;
+		rc = storage_blob_fetch(s, bs, sha256, out, &e);
+		if (rc == CV_OK)
+			rc = blob_open_read(bs, sha256, fd, size, &e);
+		else if (rc == CV_ENOTFOUND)
+			break; /* no target has it either */
+	}
+	if (rc != CV_OK)
+		cv_error(errmsg, rc, "%s", e ? e : "cannot open the blob");
+	free(e);
+	return rc;
+}

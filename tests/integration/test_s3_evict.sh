@@ -122,6 +122,31 @@ expect_exit "--before 2026-01: no January recording" 0 cv storage evict rec --be
 expect "  nothing evicted" grep -q "^evicted 0 recording(s)" "$T/out"
 expect_exit "a bad month" 2 cv storage evict rec --month 2026-13
 
+# ---- evidence and a supplement fetch an evicted recording back ----
+expect "the recording of $oc is evicted" test ! -e "$(blob "$other")"
+expect_exit "a hold on its call" 0 cv hold add --matter E --call "$oc"
+hid=$(sqlite3 "$CALLVAULT_DB" "SELECT max(id) FROM holds")
+expect_exit "evidence export of that hold" 0 cv evidence export \
+	--hold "$hid" --reason "court order" --out "$T/ev.tar.zst"
+expect "  fetched the recording back and cached it" test -f "$(blob "$other")"
+expect_eq "  the bag holds the named bytes" \
+	"$(tar -I zstd -xOf "$T/ev.tar.zst" --wildcards '*/recording.wav' | sha256sum | cut -d' ' -f1)" "$other"
+expect_exit "hold released" 0 cv hold release "$hid" --reason done
+expect_exit "evicted again" 3 cv storage evict rec
+expect "  gone" test ! -e "$(blob "$other")"
+python3 -c '
+import json,sys
+for l in open(sys.argv[1]):
+    r=json.loads(l)
+    if r["id"]==sys.argv[2]:
+        r["summary"]="changed after its recording was evicted"
+        print(json.dumps(r))' "$T/calls.jsonl" "$oc" >"$T/changed.jsonl"
+expect_exit "a new version of the call" 0 cv import "$T/changed.jsonl"
+expect_exit "January's supplement, with the call and its recording" 0 \
+	cv archive --month 2026-01 --to rec
+expect "  fetched the recording back" test -f "$(blob "$other")"
+expect_exit "evicted again" 3 cv storage evict rec
+
 # ---- a recording erased while it is being fetched back stays gone ----
 cv hold release 1 --reason done >/dev/null
 mkdir -p "$T/q"
