@@ -122,7 +122,8 @@ expect_exit "--before 2026-01: no January recording" 0 cv storage evict rec --be
 expect "  nothing evicted" grep -q "^evicted 0 recording(s)" "$T/out"
 expect_exit "a bad month" 2 cv storage evict rec --month 2026-13
 
-# ---- evidence and a supplement fetch an evicted recording back ----
+# ---- evidence, subject export and a supplement fetch an evicted
+# recording back ----
 expect "the recording of $oc is evicted" test ! -e "$(blob "$other")"
 expect_exit "a hold on its call" 0 cv hold add --matter E --call "$oc"
 hid=$(sqlite3 "$CALLVAULT_DB" "SELECT max(id) FROM holds")
@@ -134,6 +135,14 @@ expect_eq "  the bag holds the named bytes" \
 expect_exit "hold released" 0 cv hold release "$hid" --reason done
 expect_exit "evicted again" 3 cv storage evict rec
 expect "  gone" test ! -e "$(blob "$other")"
+ocontact=$(sqlite3 "$CALLVAULT_DB" "SELECT contact_id FROM calls WHERE id = '$oc'")
+expect_exit "subject export of its caller" 0 cv subject export \
+	--contact "$ocontact" --out "$T/subj.tar.zst"
+expect "  fetched the recording back" test -f "$(blob "$other")"
+mkdir -p "$T/subj" && tar -I zstd -xf "$T/subj.tar.zst" -C "$T/subj"
+expect "  the package holds the named bytes" bash -c \
+	"find '$T/subj' -name 'recording*.wav' -exec sha256sum {} + | grep -q '^$other '"
+expect_exit "evicted again" 3 cv storage evict rec
 python3 -c '
 import json,sys
 for l in open(sys.argv[1]):
