@@ -79,6 +79,14 @@ void cli_zone_finish(struct cli *cli);
  */
 struct store *cli_open_zoned(struct cli *cli, const char *cmd, int flags,
 	const char *tz, int *code);
+/*
+ * For a report that takes only [--json] [--tz ZONE] (stats, status):
+ * those options read into *json and the zone, then cli_open_zoned(cli,
+ * cmd, STORE_NOCREATE, …). The store, or NULL with *code the exit code
+ * (2 for a usage error, printed).
+ */
+struct store *cli_open_report(struct cli *cli, const char *cmd, int argc,
+	char **argv, bool *json, int *code);
 /* For commands without getopt options of their own: --tz ZONE or
  * --tz=ZONE anywhere in argv (before a "--"), taken out of it; "" when
  * it has no value, NULL when not given. */
