@@ -126,6 +126,14 @@ struct sitekey;
 int cli_site_key(struct cli *cli, const char *cmd, const char *given,
 	struct sitekey **k);
 
+/*
+ * (callvault-full only, cmd_subject.c) The --out FILE of an export
+ * package: given, UTF-8 without control characters (it is audited), and
+ * not an existing file (never overwritten). CV_EXIT_OK, or the usage
+ * error printed and its exit code.
+ */
+int cli_new_out(const char *cmd, const char *out);
+
 /* Parse a non-negative integer argument; false on garbage. */
 bool cli_parse_long(const char *s, long min, long max, long *out);
 
