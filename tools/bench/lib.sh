@@ -60,6 +60,15 @@ time_rounds() {
 	done
 }
 
+# sql STATEMENTS: run them on $CALLVAULT_DB (python3's sqlite3, no
+# sqlite3 tool needed); a SELECT's rows are printed, columns joined by |.
+sql() { python3 -c 'import sqlite3, sys
+con = sqlite3.connect(sys.argv[1]); q = sys.argv[2]
+if q.lstrip().upper().startswith("SELECT"):
+    print("\n".join("|".join(map(str, r)) for r in con.execute(q)))
+else:
+    con.executescript(q)' "$CALLVAULT_DB" "$1"; }
+
 # ---- timing ----
 
 # Seconds from $1 to $2 (date +%s.%N).
