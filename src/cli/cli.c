@@ -156,6 +156,35 @@ struct store *cli_open_zoned(struct cli *cli, const char *cmd, int flags,
 	return s;
 }
 
+struct store *cli_open_report(struct cli *cli, const char *cmd, int argc,
+	char **argv, bool *json, int *code)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "tz", required_argument, NULL, 'z' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *tz = NULL;
+	int c;
+	*json = false;
+	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
+		if (c == 'j') {
+			*json = true;
+		} else if (c == 'z') {
+			tz = optarg;
+		} else {
+			*code = CV_EXIT_USAGE;
+			return NULL;
+		}
+	}
+	if (optind < argc) {
+		*code = cli_fail(CV_EXIT_USAGE, cmd, "unexpected argument '%s'",
+			argv[optind]);
+		return NULL;
+	}
+	return cli_open_zoned(cli, cmd, STORE_NOCREATE, tz, code);
+}
+
 void cli_zone_finish(struct cli *cli)
 {
 	tz_free(cli->zone);

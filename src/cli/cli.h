@@ -79,6 +79,14 @@ void cli_zone_finish(struct cli *cli);
  */
 struct store *cli_open_zoned(struct cli *cli, const char *cmd, int flags,
 	const char *tz, int *code);
+/*
+ * For a report that takes only [--json] [--tz ZONE] (stats, status):
+ * those options read into *json and the zone, then cli_open_zoned(cli,
+ * cmd, STORE_NOCREATE, …). The store, or NULL with *code the exit code
+ * (2 for a usage error, printed).
+ */
+struct store *cli_open_report(struct cli *cli, const char *cmd, int argc,
+	char **argv, bool *json, int *code);
 /* For commands without getopt options of their own: --tz ZONE or
  * --tz=ZONE anywhere in argv (before a "--"), taken out of it; "" when
  * it has no value, NULL when not given. */
@@ -117,6 +125,14 @@ int cli_site_pubkey(struct cli *cli, const char *cmd, const char *given,
 struct sitekey;
 int cli_site_key(struct cli *cli, const char *cmd, const char *given,
 	struct sitekey **k);
+
+/*
+ * (callvault-full only, cmd_subject.c) The --out FILE of an export
+ * package: given, UTF-8 without control characters (it is audited), and
+ * not an existing file (never overwritten). CV_EXIT_OK, or the usage
+ * error printed and its exit code.
+ */
+int cli_new_out(const char *cmd, const char *out);
 
 /* Parse a non-negative integer argument; false on garbage. */
 bool cli_parse_long(const char *s, long min, long max, long *out);

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "../sitekey.h"
 #include "../subject.h"
@@ -88,20 +87,9 @@ static int check(struct eargs *a)
 			"--reason is required: 1 "
 			"to %d bytes of UTF-8 without control characters",
 			REASON_MAX);
-	if (!a->out || !*a->out)
-		return cli_fail(CV_EXIT_USAGE, cmd,
-			"--out FILE.tar.zst is "
-			"required");
-	if (!subject_text_ok(a->out, 4096))
-		return cli_fail(CV_EXIT_USAGE, cmd,
-			"--out must be a UTF-8 "
-			"path without control characters (it is audited)");
-	struct stat sb;
-	if (stat(a->out, &sb) == 0)
-		return cli_fail(CV_EXIT_USAGE, cmd,
-			"%s exists; it is not "
-			"overwritten",
-			a->out);
+	int oc = cli_new_out(cmd, a->out);
+	if (oc != CV_EXIT_OK)
+		return oc;
 	/* filters (and the zone) are checked before the store is opened */
 	return cli_filters_finish(&a->cf, cmd) ? CV_EXIT_OK : CV_EXIT_USAGE;
 }

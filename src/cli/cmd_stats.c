@@ -64,29 +64,9 @@ static void print_text(const struct cli *cli, const struct store_stats *st)
 
 static int run(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "tz", required_argument, NULL, 'z' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool json = false;
-	const char *tz = NULL;
-	int c;
-	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-		if (c == 'j')
-			json = true;
-		else if (c == 'z')
-			tz = optarg;
-		else
-			return CV_EXIT_USAGE;
-	}
-	if (optind < argc)
-		return cli_fail(CV_EXIT_USAGE, "stats",
-			"unexpected argument "
-			"'%s'",
-			argv[optind]);
+	bool json;
 	int zc;
-	struct store *s = cli_open_zoned(cli, "stats", STORE_NOCREATE, tz, &zc);
+	struct store *s = cli_open_report(cli, "stats", argc, argv, &json, &zc);
 	if (!s)
 		return zc;
 	struct store_stats st;

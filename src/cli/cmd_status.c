@@ -218,27 +218,9 @@ static void print_text(const struct cli *cli, struct store *s,
 
 static int run(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "tz", required_argument, NULL, 'z' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool json = false;
-	const char *tz = NULL;
-	int c;
-	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-		if (c == 'z')
-			tz = optarg;
-		else if (c == 'j')
-			json = true;
-		else
-			return CV_EXIT_USAGE;
-	}
-	if (optind < argc)
-		return cli_fail(CV_EXIT_USAGE, "status",
-			"unexpected argument '%s'", argv[optind]);
+	bool json;
 	int zc;
-	struct store *s = cli_open_zoned(cli, "status", STORE_NOCREATE, tz,
+	struct store *s = cli_open_report(cli, "status", argc, argv, &json,
 		&zc);
 	if (!s)
 		return zc;

@@ -185,27 +185,35 @@ static int erase(struct cli *cli, struct sargs *a)
 	return code;
 }
 
+int cli_new_out(const char *cmd, const char *out)
+{
+	struct stat sb;
+	if (!out || !*out)
+		return cli_fail(CV_EXIT_USAGE, cmd,
+			"--out FILE.tar.zst is "
+			"required");
+	if (!subject_text_ok(out, 4096))
+		return cli_fail(CV_EXIT_USAGE, cmd,
+			"--out must be a UTF-8 "
+			"path without control characters (it is audited)");
+	if (stat(out, &sb) == 0)
+		return cli_fail(CV_EXIT_USAGE, cmd,
+			"%s exists; it is not "
+			"overwritten",
+			out);
+	return CV_EXIT_OK;
+}
+
 static int export(struct cli *cli, struct sargs *a)
 {
 	static const char cmd[] = "subject export";
-	struct stat sb;
 	if (a->n_call_ids || a->request_id || a->reason || a->dry_run)
 		return cli_fail(CV_EXIT_USAGE, cmd,
 			"--call, --request-id, "
 			"--reason and --dry-run are for erase");
-	if (!a->out || !*a->out)
-		return cli_fail(CV_EXIT_USAGE, cmd,
-			"--out FILE.tar.zst is "
-			"required");
-	if (!subject_text_ok(a->out, 4096))
-		return cli_fail(CV_EXIT_USAGE, cmd,
-			"--out must be a UTF-8 "
-			"path without control characters (it is audited)");
-	if (stat(a->out, &sb) == 0)
-		return cli_fail(CV_EXIT_USAGE, cmd,
-			"%s exists; it is not "
-			"overwritten",
-			a->out);
+	int oc = cli_new_out(cmd, a->out);
+	if (oc != CV_EXIT_OK)
+		return oc;
 	/* signed like an evidence package when the site has a key */
 	struct sitekey *key = NULL;
 	int kc = cli_site_key(cli, cmd, NULL, &key);

@@ -11,7 +11,7 @@
 /* FTS5's bm25() constants */
 #define BM25_K1 1.2
 #define BM25_B 0.75
-/* the most phrases scored; a longer expression is refused by search.c's
+/* the most phrases scored; a longer expression is refused by search_parse.c's
  * query bounds long before this */
 #define MAX_PHRASES 4096
 

@@ -1074,6 +1074,62 @@ static void test_relevance(const char *dir)
 	free(db);
 }
 
+/* Statements run whose SQL holds needle (sqlite3_trace_v2's ctx). */
+struct sql_seen {
+	const char *needle;
+	int n;
+};
+
+static int trace_seen(unsigned type, void *ctx, void *p, void *x)
+{
+	struct sql_seen *seen = ctx;
+	const char *sql = sqlite3_sql(p);
+	if (type == SQLITE_TRACE_STMT && sql && strstr(sql, seen->needle))
+		seen->n++;
+	return 0;
+}
+
+/* A page of 20 of q, newest first, in location loc (NULL: any), counting
+ * the statements with needle in *seen; the hits (store_hits_free). */
+static struct store_hit *traced_search(struct store *s, const char *q,
+	const char *loc, const char *needle, int *seen, size_t *n)
+{
+	struct search_plan pl;
+	int pos;
+	char *err = NULL;
+	struct search_filter f;
+	search_filter_init(&f);
+	f.trial = -1;
+	f.location = loc;
+	CHECK(search_parse(q, &pl, &pos, &err) == CV_OK);
+	struct sql_seen ss = { needle, 0 };
+	sqlite3_trace_v2(s->db, SQLITE_TRACE_STMT, trace_seen, &ss);
+	struct store_search_opts o = { .plan = &pl,
+		.filter = &f,
+		.sort = STORE_SORT_NEWEST,
+		.limit = 20 };
+	struct store_hit *h = NULL;
+	*n = 0;
+	CHECK(store_search(s, &o, &h, n, &err) == CV_OK);
+	sqlite3_trace_v2(s->db, 0, NULL, NULL);
+	*seen = ss.n;
+	search_plan_finish(&pl);
+	free(err);
+	return h;
+}
+
+/* A scratch store dir/name, not synced; its path in *db. */
+static struct store *scratch_store(const char *dir, const char *name, char **db)
+{
+	char *err = NULL;
+	struct store *s;
+	*db = xasprintf("%s/%s", dir, name);
+	CHECK_MSG(store_open(&s, *db, 0, &err) == CV_OK, "open: %s", err);
+	CHECK(store_exec(s, "PRAGMA synchronous = OFF", NULL) == CV_OK);
+	free(err);
+	return s;
+}
+
 /*
  * The probe path (walk the filtered calls newest first, ask FTS5 about
  * each) is chosen and bounded by counted work, not by the clock: it gave
@@ -1084,49 +1140,26 @@ static void test_relevance(const char *dir)
  * must be the same as on a quiet machine: the probes for a word in every
  * call, the top-k scan for a phrase in one call of ten.
  */
-static int trace_topk(unsigned type, void *ctx, void *p, void *x)
-{
-	const char *sql = sqlite3_sql(p);
-	if (type == SQLITE_TRACE_STMT && sql &&
-		strstr(sql, "MATCH ? AND rowid BETWEEN"))
-		(*(int *)ctx)++;
-	return 0;
-}
-
 static int topk_runs(struct store *s, const char *q, int times)
 {
-	struct search_plan pl;
-	int pos, scans = 0;
-	char *err = NULL;
-	struct search_filter f;
-	search_filter_init(&f);
-	f.trial = -1;
-	f.location = "L5"; /* the phrase is in all of them */
-	CHECK(search_parse(q, &pl, &pos, &err) == CV_OK);
-	sqlite3_trace_v2(s->db, SQLITE_TRACE_STMT, trace_topk, &scans);
+	int scans = 0;
 	for (int i = 0; i < times; i++) {
-		struct store_search_opts o = { .plan = &pl,
-			.filter = &f,
-			.sort = STORE_SORT_NEWEST,
-			.limit = 20 };
-		struct store_hit *h;
 		size_t n;
-		CHECK(store_search(s, &o, &h, &n, &err) == CV_OK);
+		int seen;
+		/* the phrase is in all of L5's calls */
+		struct store_hit *h = traced_search(s, q, "L5",
+			"MATCH ? AND rowid BETWEEN", &seen, &n);
 		CHECK_INT(n, 20);
 		store_hits_free(h, n);
+		scans += seen;
 	}
-	sqlite3_trace_v2(s->db, 0, NULL, NULL);
-	search_plan_finish(&pl);
-	free(err);
 	return scans;
 }
 
 static void test_probe_counted(const char *dir)
 {
-	char *db = xasprintf("%s/probe.db", dir), *err = NULL;
-	struct store *s;
-	CHECK(store_open(&s, db, 0, &err) == CV_OK);
-	CHECK(store_exec(s, "PRAGMA synchronous = OFF", NULL) == CV_OK);
+	char *db;
+	struct store *s = scratch_store(dir, "probe.db", &db);
 	for (int k = 0; k < 600; k++) {
 		char *line = xasprintf(
 			"{\"id\":\"p%03d\",\"locationId\":\"L%d\","
@@ -1166,22 +1199,10 @@ static void test_probe_counted(const char *dir)
  * look-up each (150 ms to seconds for a common word at a million calls);
  * it now gives up after a bounded number and the newest calls are probed.
  */
-static int trace_look(unsigned type, void *ctx, void *p, void *x)
-{
-	const char *sql = sqlite3_sql(p);
-	if (type == SQLITE_TRACE_STMT && sql &&
-		strstr(sql,
-			"SELECT c.created_at FROM calls c WHERE c.rid = ?1"))
-		(*(int *)ctx)++;
-	return 0;
-}
-
 static void test_backfill_order(const char *dir)
 {
-	char *db = xasprintf("%s/backfill.db", dir), *err = NULL;
-	struct store *s;
-	CHECK(store_open(&s, db, 0, &err) == CV_OK);
-	CHECK(store_exec(s, "PRAGMA synchronous = OFF", NULL) == CV_OK);
+	char *db;
+	struct store *s = scratch_store(dir, "backfill.db", &db);
 	for (int k = 0; k < 3100; k++) {
 		bool live = k < 100; /* live first, then the backfill */
 		char *line =
@@ -1193,21 +1214,11 @@ static void test_backfill_order(const char *dir)
 		ingest_line(s, line, true);
 		free(line);
 	}
-	struct search_plan pl;
-	int pos, looks = 0;
-	struct search_filter f;
-	search_filter_init(&f);
-	f.trial = -1;
-	CHECK(search_parse("refund", &pl, &pos, &err) == CV_OK);
-	sqlite3_trace_v2(s->db, SQLITE_TRACE_STMT, trace_look, &looks);
-	struct store_search_opts o = { .plan = &pl,
-		.filter = &f,
-		.sort = STORE_SORT_NEWEST,
-		.limit = 20 };
-	struct store_hit *h;
+	int looks;
 	size_t n;
-	CHECK(store_search(s, &o, &h, &n, &err) == CV_OK);
-	sqlite3_trace_v2(s->db, 0, NULL, NULL);
+	struct store_hit *h = traced_search(s, "refund", NULL,
+		"SELECT c.created_at FROM calls c WHERE c.rid = ?1", &looks,
+		&n);
 	CHECK_INT(n, 20);
 	for (size_t i = 0; i < n; i++) {
 		CHECK(h[i].created_at >= 1780272000000LL); /* June 2026 */
@@ -1215,8 +1226,6 @@ static void test_backfill_order(const char *dir)
 	}
 	CHECK_MSG(looks <= 500, "the top-k scan looked up %d matches", looks);
 	store_hits_free(h, n);
-	search_plan_finish(&pl);
-	free(err);
 	store_close(s);
 	free(db);
 }

@@ -27,27 +27,7 @@ OUT=${BENCH_OUT:-$PWD/tools/bench/out/recarchive}
 rm -rf "$OUT" && mkdir -p "$OUT"
 export CALLVAULT_DB="$OUT/bench.db"
 
-# about 60 % of generated calls have a messageId: enough calls for N
-calls=$(( N * 2 + 20 ))
-echo "generating $calls calls, $N recordings of ~$MB MB" >&2
-python3 tools/bench/gencalls.py "$calls" --locations 1 --months 1 \
-	--start 2026-03 --with-location --seed 5 >"$OUT/calls.jsonl"
-"$CV" init >/dev/null
-"$CV" import "$OUT/calls.jsonl" >/dev/null
-python3 - "$OUT/calls.jsonl" "$N" >"$OUT/ids" <<'PY'
-import json, sys
-ids = [json.loads(l)["id"] for l in open(sys.argv[1])
-       if json.loads(l).get("messageId")]
-print("\n".join(ids[:int(sys.argv[2])]))
-PY
-i=0
-while read -r id; do
-	# sizes vary +-20 % around MB, deterministic
-	bytes=$(( MB * 1000000 * (80 + (i * 37) % 41) / 100 + 44 ))
-	"$MKREC" "$CALLVAULT_DB" "$id" "$bytes" >/dev/null
-	i=$((i + 1))
-done <"$OUT/ids"
-[ "$i" -eq "$N" ] || { echo "only $i calls with a messageId" >&2; exit 1; }
+store_with_recordings "$N" "$MB"
 
 . tests/rec_lib.sh
 

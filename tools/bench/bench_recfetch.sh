@@ -19,6 +19,7 @@
 # (WINDOW_MS 1000 scales HighLevel's 100 requests / 10 s by 10.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tools/bench/lib.sh
 BUILD=${1:-build}
 WINDOW_MS=${2:-1000}
 N=${3:-2000}
@@ -32,12 +33,6 @@ export CALLVAULT_DB="$W/store.db"
 # 60% of hlsim's calls carry a messageId
 CALLS=$(( (N * 10 + 5) / 6 ))
 
-sql() { python3 -c 'import sqlite3, sys
-con = sqlite3.connect(sys.argv[1]); q = sys.argv[2]
-if q.lstrip().upper().startswith("SELECT"):
-    print("\n".join("|".join(map(str, r)) for r in con.execute(q)))
-else:
-    con.executescript(q)' "$CALLVAULT_DB" "$1"; }
 now() { date +%s.%N; }
 # sim BURST: start hlsim (same seed: the same calls every time)
 sim() {

@@ -10,6 +10,7 @@
 # (HLSIM defaults to build/tools/hlsim/hlsim)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tools/bench/lib.sh
 N=${1:?usage: bench_recfetch_ab.sh N ROUNDS CALLVAULT|curl...}; R=${2:?}; shift 2
 VARS=("$@")
 HLSIM=${HLSIM:-build/tools/hlsim/hlsim}
@@ -18,12 +19,6 @@ SIM_PID=
 trap '[ -n "$SIM_PID" ] && kill $SIM_PID 2>/dev/null; rm -rf "$W"' EXIT
 export CALLVAULT_DB="$W/store.db"
 CALLS=$(( (N * 10 + 5) / 6 ))
-sql() { python3 -c 'import sqlite3, sys
-con = sqlite3.connect(sys.argv[1]); q = sys.argv[2]
-if q.lstrip().upper().startswith("SELECT"):
-    print("\n".join("|".join(map(str, r)) for r in con.execute(q)))
-else:
-    con.executescript(q)' "$CALLVAULT_DB" "$1"; }
 "$HLSIM" --quiet --seed 5 --locations 1 --calls-per-location "$CALLS" \
 	--months 3 --burst 100000000 --window-ms 1000 \
 	--daily 100000000 --quirk rec-s=64,rec-rate=8000 \

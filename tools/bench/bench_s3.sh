@@ -19,6 +19,7 @@
 # usage: tools/bench/bench_s3.sh [N] [ROUNDS] [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tools/bench/lib.sh
 N=${1:-100000}
 R=${2:-3}
 BUILD=${3:-build}
@@ -28,15 +29,7 @@ OUT="$PWD/tools/bench/out/s3"
 tools/rgw available || { echo "bench_s3: tools/bootstrap --s3 first" >&2; exit 1; }
 rm -rf "$OUT" && mkdir -p "$OUT"
 export CALLVAULT_DB="$OUT/bench.db"
-tools/rgw start "$OUT/rgw" --mem-mb 4096 >"$OUT/rgw.env"
-trap 'tools/rgw stop "$OUT/rgw"' EXIT
-. "$OUT/rgw.env"
-umask 077
-printf '%s\n' "$RGW_ACCESS_KEY" >"$OUT/ak"
-printf '%s\n' "$RGW_SECRET_KEY" >"$OUT/sk"
-S3=(--aws-sigv4 "aws:amz:us-east-1:s3" --user "$RGW_ACCESS_KEY:$RGW_SECRET_KEY")
-curl -sf "${S3[@]}" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
-	-H "x-amz-bucket-object-lock-enabled: true" -X PUT "$RGW_ENDPOINT/bench"
+rgw_start 4096
 
 echo "generating and importing $N calls" >&2
 python3 tools/bench/gencalls.py "$N" --locations 1 --months 1 \
@@ -52,19 +45,6 @@ reset_store() {
 	sqlite3 "$CALLVAULT_DB" "DELETE FROM archive_remote;
 		DELETE FROM archive_baginfo; DELETE FROM archive_calls;
 		DELETE FROM archives"
-}
-secs() { echo "$2 - $1" | bc -l; }
-rss_of() { sed -n 's/.*Maximum resident set size (kbytes): //p' "$1"; }
-cpu_of() {   # user + system seconds from a time -v file
-	sed -n 's/.*\(User\|System\) time (seconds): //p' "$1" | paste -sd+ | bc -l
-}
-# CPU seconds used so far by the RGW's daemons (mon, osd, radosgw)
-srv_cpu() {
-	local p t=0
-	for p in $(cat "$OUT"/rgw/run/*.pid); do
-		t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
-	done
-	echo "$t / $(getconf CLK_TCK)" | bc -l
 }
 # curl_mpu KEY [P]: the bag's 8 MiB parts ($OUT/parts) as one multipart
 # upload, P (2) parts at a time over one curl process, UNSIGNED-PAYLOAD,
@@ -88,7 +68,6 @@ curl_mpu() {
 		-X POST --data-binary "$x</CompleteMultipartUpload>" \
 		"$RGW_ENDPOINT/bench/$1?uploadId=$id" -o /dev/null
 }
-best() { echo "if ($1 < $2) $1 else $2" | bc -l; }
 
 # the upload path with P parts in flight, and curl's multipart with P at a
 # time (P = 3, 4): best times and RSS in b_cvP, b_mpP, rss_cvP

@@ -20,6 +20,7 @@
 # usage: tools/bench/bench_s3rec.sh [N] [MB] [ROUNDS] [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tools/bench/lib.sh
 N=${1:-1000}
 MB=${2:-1}
 R=${3:-1}
@@ -31,49 +32,11 @@ tools/rgw available || { echo "bench_s3rec: tools/bootstrap --s3 first" >&2; exi
 rm -rf "$OUT" && mkdir -p "$OUT"
 export CALLVAULT_DB="$OUT/bench.db"
 mem=$((N * MB * 5 * R + 1024))
-tools/rgw start "$OUT/rgw" --mem-mb "$mem" >"$OUT/rgw.env"
-trap 'tools/rgw stop "$OUT/rgw"' EXIT
-. "$OUT/rgw.env"
-umask 077
-printf '%s\n' "$RGW_ACCESS_KEY" >"$OUT/ak"
-printf '%s\n' "$RGW_SECRET_KEY" >"$OUT/sk"
-S3=(--aws-sigv4 "aws:amz:us-east-1:s3" --user "$RGW_ACCESS_KEY:$RGW_SECRET_KEY")
-curl -sf "${S3[@]}" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
-	-H "x-amz-bucket-object-lock-enabled: true" -X PUT "$RGW_ENDPOINT/bench"
+rgw_start "$mem"
 
-calls=$((N * 2 + 20))
-echo "generating $calls calls, $N recordings of ~$MB MB" >&2
-python3 tools/bench/gencalls.py "$calls" --locations 1 --months 1 \
-	--start 2026-03 --with-location --seed 5 >"$OUT/calls.jsonl"
-"$CV" init >/dev/null
-"$CV" import "$OUT/calls.jsonl" >/dev/null
+store_with_recordings "$N" "$MB"
 "$CV" retention set --keep-months 12 >/dev/null
-python3 - "$OUT/calls.jsonl" "$N" >"$OUT/ids" <<'PY'
-import json, sys
-ids = [json.loads(l)["id"] for l in open(sys.argv[1])
-       if json.loads(l).get("messageId")]
-print("\n".join(ids[:int(sys.argv[2])]))
-PY
-i=0
-while read -r id; do
-	bytes=$((MB * 1000000 * (80 + (i * 37) % 41) / 100 + 44))
-	"$MKREC" "$CALLVAULT_DB" "$id" "$bytes" >/dev/null
-	i=$((i + 1))
-done <"$OUT/ids"
-[ "$i" -eq "$N" ] || { echo "only $i calls with a messageId" >&2; exit 1; }
 wav=$(du -cb "$CALLVAULT_DB.blobs" | tail -1 | cut -f1)
-
-secs() { echo "$2 - $1" | bc -l; }
-rss_of() { sed -n 's/.*Maximum resident set size (kbytes): //p' "$1"; }
-cpu_of() { sed -n 's/.*\(User\|System\) time (seconds): //p' "$1" | paste -sd+ | bc -l; }
-srv_cpu() {
-	local p t=0
-	for p in $(cat "$OUT"/rgw/run/*.pid); do
-		t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
-	done
-	echo "$t / $(getconf CLK_TCK)" | bc -l
-}
-best() { echo "if ($1 < $2) $1 else $2" | bc -l; }
 
 b_cv=9999 b_curl=9999 rss=0
 for i in $(seq "$R"); do
