@@ -2,7 +2,7 @@
 # bench_s3rec.sh — issue 24, "once recordings exist, 5 GB of audio":
 # archive one month with N recordings of about MB megabytes each
 # (defaults 1000 x 1, ~1 GB of WAV; see below for 5 GB) to a local Ceph
-# RGW (tools/rgw, memstore) with `archive --to`, against curl
+# RGW (tools/rgw) with `archive --to`, against curl
 # --aws-sigv4 -T uploading the same bytes in the same run: the bag (one
 # PUT) and each recording (one PUT each, one curl process, so one
 # kept-alive connection), as callvault sends them (the bag, then each
@@ -10,14 +10,15 @@
 # as in bench_recarchive.sh. Peak RSS of callvault (/usr/bin/time -v);
 # CPU seconds of the client and the RGW daemons.
 #
-# Why 1 GB by default: memstore keeps every byte in RAM and locked
-# versions cannot be deleted, and each round stores the audio about four
-# times (in the bag and as recordings, by callvault and by curl), plus
-# the local blob store and the bag file on disk. 5 GB of audio is ~20 GB
-# of RGW memory per round: not on this 24 GiB machine shared by others;
-# 1 GB is ~4 GB a round. Scale with N and MB where there is memory.
+# Each round stores the audio about four times (in the bag and as
+# recordings, by callvault and by curl; locked versions cannot be
+# deleted), plus the local blob store and the bag file on disk. On
+# memstore (the default) that is RAM: 1 GB of audio is ~4 GB a round.
+# For the issue's 5 GB (~20 GB a round) set RGW_DISK_GB (e.g. 40): the
+# OSD then runs on bluestore in a sparse file under the output folder.
 #
-# usage: tools/bench/bench_s3rec.sh [N] [MB] [ROUNDS] [BUILD_DIR]
+# usage: [RGW_DISK_GB=N] tools/bench/bench_s3rec.sh [N] [MB] [ROUNDS] [BUILD_DIR]
+#        5 GB: RGW_DISK_GB=40 tools/bench/bench_s3rec.sh 5000 1
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . tools/bench/lib.sh
@@ -32,7 +33,7 @@ tools/rgw available || { echo "bench_s3rec: tools/bootstrap --s3 first" >&2; exi
 rm -rf "$OUT" && mkdir -p "$OUT"
 export CALLVAULT_DB="$OUT/bench.db"
 mem=$((N * MB * 5 * R + 1024))
-rgw_start "$mem"
+rgw_start "$mem" "${RGW_DISK_GB:-0}"
 
 store_with_recordings "$N" "$MB"
 "$CV" retention set --keep-months 12 >/dev/null

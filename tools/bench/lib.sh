@@ -83,13 +83,18 @@ cpu_of() {
 
 # ---- a local S3 ----
 
-# rgw_start MEM_MB: start a Ceph RGW (tools/rgw, memstore of MEM_MB) in
+# rgw_start MEM_MB [DISK_GB]: start a Ceph RGW (tools/rgw, memstore of
+# MEM_MB, or bluestore in a sparse file of DISK_GB when given) in
 # $OUT/rgw, stopped when the script exits, and read its RGW_* (endpoint,
 # keys); the keys also go to $OUT/ak and $OUT/sk (umask 077 from here
 # on), curl's signing options to the array S3, and the bucket `bench` is
 # created with object lock.
 rgw_start() {
-	tools/rgw start "$OUT/rgw" --mem-mb "$1" >"$OUT/rgw.env"
+	if [ "${2:-0}" -gt 0 ]; then
+		tools/rgw start "$OUT/rgw" --disk-gb "$2" >"$OUT/rgw.env"
+	else
+		tools/rgw start "$OUT/rgw" --mem-mb "$1" >"$OUT/rgw.env"
+	fi
 	trap 'tools/rgw stop "$OUT/rgw"' EXIT
 	. "$OUT/rgw.env"
 	umask 077
