@@ -379,17 +379,23 @@ enum cv_err store_search(struct store *s, const struct store_search_opts *oo,
 	if (text && pl->fts && !ranked && o->limit + o->offset <= TOPK_MAX) {
 		int64_t want = o->limit + o->offset;
 		bool filtered = has_filters(o->filter);
-		/* unfiltered: the top-k scan in rowid order, while that is
-		 * time order; else the newest calls probed, for dense text */
-		bool tried = !filtered && !pl->prefix &&
-			     want <= TOPK_TRY_MAX_WANT;
-		if (tried)
+		/* dense text: the newest calls (that pass the filters)
+		 * probed, in batches (cheap while their rowids are close);
+		 * unfiltered, then the top-k scan in rowid order, bounded,
+		 * which finishes while rowid order is time order */
+		bool unfiltered = !filtered && !pl->prefix &&
+				  want <= TOPK_TRY_MAX_WANT;
+		if (!pl->prefix && (filtered || unfiltered))
+			rc = store_search_probe(s, o,
+				unfiltered ? PROBE_WORK_UNFILTERED : PROBE_WORK,
+				hits, n, &done, errmsg);
+		if (rc == CV_OK && !done && unfiltered) {
+			store_hits_free(*hits, *n);
+			*hits = NULL;
+			*n = 0;
 			rc = store_search_topk(s, o, TOPK_TRY_READS(want), hits,
 				n, &done, errmsg);
-		if (rc == CV_OK && !done && !pl->prefix && (filtered || tried))
-			rc = store_search_probe(s, o,
-				tried ? PROBE_WORK_AFTER_TRY : PROBE_WORK, hits,
-				n, &done, errmsg);
+		}
 		if (rc == CV_OK && !done) {
 			store_hits_free(*hits, *n);
 			*hits = NULL;

@@ -103,11 +103,11 @@ enum cv_err store_search_topk(struct store *s,
 	char **errmsg) CV_MUST_CHECK;
 /* The work budget of probing, in µs of one core's CPU. */
 #define PROBE_WORK 20000
-/* work: PROBE_WORK, or PROBE_WORK_AFTER_TRY for an unfiltered search
- * whose top-k try did not complete (the scan left would read every
- * match above the newest calls' rowids: 130 ms for 21,000, seconds for
- * a backfill of a million) */
-#define PROBE_WORK_AFTER_TRY (3 * PROBE_WORK)
+/* work: PROBE_WORK, or PROBE_WORK_UNFILTERED for an unfiltered search
+ * (when probing gives up, a bounded top-k try comes next and then the
+ * full scan, which reads every match above the newest calls' rowids:
+ * 130 ms for 21,000, seconds for a backfill of a million) */
+#define PROBE_WORK_UNFILTERED (3 * PROBE_WORK)
 /* Probe the calls that pass the filters, newest (oldest) first, within
  * work; *done false when it ran out before a page was found. */
 enum cv_err store_search_probe(struct store *s,

@@ -1230,6 +1230,135 @@ static void test_backfill_order(const char *dir)
 	free(db);
 }
 
+/*
+ * The probes go in batches (store_search_paths.c): one FTS5 query over a
+ * batch's rowid range when the candidates' rowids are close, a probe
+ * each when they are not. Either way a page must be the one a plain
+ * join sorted by time gives. Half the calls are stored in time order
+ * (close rowids), half in random order (far apart); words of several
+ * densities, with and without a location, both sorts, several offsets;
+ * both kinds of batch must have run.
+ */
+static int64_t *plain_page(struct store *s, const char *fts, const char *loc,
+	bool newest, int limit, int offset, size_t *n)
+{
+	char *sql = xasprintf("SELECT c.rid FROM calls_fts JOIN calls c ON "
+			      "c.rid = calls_fts.rowid WHERE calls_fts MATCH ?1"
+			      " AND (?2 IS NULL OR c.location_id = ?2)"
+			      " ORDER BY c.created_at %s, c.rid %s"
+			      " LIMIT ?3 OFFSET ?4",
+		newest ? "DESC" : "ASC", newest ? "DESC" : "ASC");
+	sqlite3_stmt *st;
+	CHECK(sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK);
+	sqlite3_bind_text(st, 1, fts, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, loc, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, limit);
+	sqlite3_bind_int(st, 4, offset);
+	int64_t *v = xmalloc((size_t)limit * sizeof(*v));
+	*n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		v[(*n)++] = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	free(sql);
+	return v;
+}
+
+static void test_probe_batches(const char *dir)
+{
+	char *db;
+	struct store *s = scratch_store(dir, "batches.db", &db);
+	unsigned seed = 7;
+	for (int k = 0; k < 2400; k++) {
+		bool ordered = k < 1200;
+		int minute = ordered ? k : rand_r(&seed) % 4000;
+		int r = rand_r(&seed) % 100;
+		char *line = xasprintf(
+			"{\"id\":\"q%04d\",\"locationId\":\"L%d\","
+			"\"createdAt\":\"2026-05-%02dT%02d:%02d:00Z\","
+			"\"transcript\":\"human: %s%s%s\"}",
+			k, rand_r(&seed) % 5, 1 + minute / 1440,
+			minute / 60 % 24, minute % 60,
+			r < 70 ? "a refund please " : "hello ",
+			r % 9 == 0 ? "the roof leaks " : "",
+			r % 31 == 0 ? "zeppelin" : "");
+		ingest_line(s, line, true);
+		free(line);
+	}
+	static const char *const texts[] = { "refund", "roof",
+		"refund AND roof", "zeppelin", "hello" };
+	static const char *const locs[] = { NULL, "L2" };
+	static const int offsets[] = { 0, 7, 40 };
+	struct sql_seen range = { "AND rowid >= ? AND rowid <= ?", 0 };
+	struct sql_seen one = { "MATCH ? AND rowid = ?", 0 };
+	int pages = 0;
+	for (size_t t = 0; t < CV_ARRAY_LEN(texts); t++)
+		for (size_t l = 0; l < CV_ARRAY_LEN(locs); l++)
+			for (int newest = 0; newest < 2; newest++)
+				for (size_t o = 0; o < CV_ARRAY_LEN(offsets);
+					o++) {
+					struct search_plan pl;
+					int pos;
+					char *err = NULL;
+					struct search_filter f;
+					search_filter_init(&f);
+					f.trial = -1;
+					f.location = locs[l];
+					CHECK(search_parse(texts[t], &pl, &pos,
+						      &err) == CV_OK);
+					struct store_search_opts so = {
+						.plan = &pl,
+						.filter = &f,
+						.sort = newest ? STORE_SORT_NEWEST
+							       : STORE_SORT_OLDEST,
+						.limit = 20,
+						.offset = offsets[o]
+					};
+					struct store_hit *h = NULL;
+					size_t n = 0, pn;
+					sqlite3_trace_v2(s->db,
+						SQLITE_TRACE_STMT, trace_seen,
+						&range);
+					CHECK(store_search(s, &so, &h, &n,
+						      &err) == CV_OK);
+					struct store_hit *h2 = NULL;
+					size_t n2 = 0;
+					sqlite3_trace_v2(s->db,
+						SQLITE_TRACE_STMT, trace_seen,
+						&one);
+					CHECK(store_search(s, &so, &h2, &n2,
+						      &err) == CV_OK);
+					store_hits_free(h2, n2);
+					sqlite3_trace_v2(s->db, 0, NULL, NULL);
+					int64_t *want = plain_page(s, pl.fts,
+						locs[l], newest, 20, offsets[o],
+						&pn);
+					CHECK_MSG(n == pn,
+						"%s in %s, offset %d: %zu hits,"
+						" the plain join %zu",
+						texts[t],
+						locs[l] ? locs[l] : "all",
+						offsets[o], n, pn);
+					for (size_t i = 0; i < n && i < pn; i++)
+						CHECK_MSG(h[i].rid == want[i],
+							"%s in %s, offset %d,"
+							" hit %zu",
+							texts[t],
+							locs[l] ? locs[l]
+								: "all",
+							offsets[o], i);
+					pages++;
+					free(want);
+					store_hits_free(h, n);
+					search_plan_finish(&pl);
+					free(err);
+				}
+	CHECK_INT(pages, 60);
+	CHECK_MSG(range.n > 0, "no batch was one range query");
+	CHECK_MSG(one.n > 0, "no batch was probed call by call");
+	store_close(s);
+	free(db);
+}
+
 /* What a terminal would obey is shown, not obeyed (issue 18 item 7). */
 static void test_terminal_safe(void)
 {
@@ -1303,6 +1432,7 @@ int main(int argc, char **argv)
 	test_relevance(dir);
 	test_probe_counted(dir);
 	test_backfill_order(dir);
+	test_probe_batches(dir);
 	CHECK(store_check(s, &err) == CV_OK);
 	free(err);
 	store_close(s);
