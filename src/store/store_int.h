@@ -122,6 +122,12 @@ enum cv_err store_collect(struct store *s, sqlite3_stmt *st, size_t size,
 	store_fill_fn fill, store_drop_fn drop, void **out, size_t *n,
 	const char *what, char **errmsg);
 
+/* store_collect() over a query with no parameters, prepared here; a
+ * prepare error is CV_EDB (with *errmsg set), *out NULL and *n 0. */
+enum cv_err store_list(struct store *s, const char *sql, size_t size,
+	store_fill_fn fill, store_drop_fn drop, void **out, size_t *n,
+	const char *what, char **errmsg);
+
 /* For rows of one text column: a store_row_fn whose fn is an
  * int (*)(const char *text, void *arg), given column 0 (NULL for SQL
  * NULL); a store_fill_fn of a char * element, an owned copy of column 0;

@@ -136,13 +136,8 @@ enum cv_err store_storage_list(struct store *s, struct store_storage **out,
 {
 	static const char sql[] = "SELECT " STORAGE_COLS
 				  " FROM storage_targets ORDER BY name";
-	*out = NULL;
-	*n = 0;
-	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
-	if (!st)
-		return CV_EDB;
 	void *v;
-	enum cv_err rc = store_collect(s, st, sizeof(**out), storage_row,
+	enum cv_err rc = store_list(s, sql, sizeof(**out), storage_row,
 		storages_drop, &v, n, "storage", errmsg);
 	*out = v;
 	return rc;

@@ -114,13 +114,8 @@ enum cv_err store_location_list(struct store *s, struct store_location **out,
 	size_t *n, char **errmsg)
 {
 	static const char sql[] = LOC_COLS " ORDER BY l.id";
-	*out = NULL;
-	*n = 0;
-	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
-	if (!st)
-		return CV_EDB;
 	void *v;
-	enum cv_err rc = store_collect(s, st, sizeof(**out), read_location,
+	enum cv_err rc = store_list(s, sql, sizeof(**out), read_location,
 		locations_drop, &v, n, "locations", errmsg);
 	*out = v;
 	return rc;
