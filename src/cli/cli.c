@@ -92,6 +92,18 @@ struct store *cli_open_store(struct cli *cli, const char *cmd, int flags)
 	return s;
 }
 
+enum cv_err cli_audit_commit(struct cli *cli, struct store *s, enum cv_err rc,
+	const char *action, const char *detail, char **err)
+{
+	if (rc == CV_OK)
+		rc = store_audit_append(s, cli->actor, action, detail, -1, err);
+	if (rc == CV_OK)
+		rc = store_commit(s, err);
+	else
+		store_rollback(s);
+	return rc;
+}
+
 int cli_zone(struct cli *cli, struct store *s, const char *tz, const char *cmd)
 {
 	char *name = NULL, *err = NULL;
