@@ -249,6 +249,25 @@ int cli_getopt(int argc, char **argv, const char *shortopts,
 	return c;
 }
 
+int cli_out_only(int argc, char **argv, const char *cmd, const char **out)
+{
+	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	*out = NULL;
+	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
+		if (c != 'o')
+			return CV_EXIT_USAGE;
+		*out = optarg;
+	}
+	if (optind < argc)
+		return cli_fail(CV_EXIT_USAGE, cmd, "unexpected argument '%s'",
+			argv[optind]);
+	return CV_EXIT_OK;
+}
+
 bool cli_parse_long(const char *s, long min, long max, long *out)
 {
 	char *end;

@@ -111,6 +111,10 @@ const struct cli_cmd *cli_find(const char *name);
  * -1 at the end, or '?' after printing the error (exit with 2). */
 int cli_getopt(int argc, char **argv, const char *shortopts,
 	const struct option *longopts);
+/* Parse a command line whose one option is --out X (*out; NULL when not
+ * given) and that takes no arguments: CV_EXIT_OK, or the exit code after
+ * the error is printed. */
+int cli_out_only(int argc, char **argv, const char *cmd, const char **out);
 
 /*
  * (callvault-full only, cmd_verify.c) The site's public key: given, else
