@@ -154,6 +154,10 @@ enum cv_err store_exec(struct store *s, const char *sql, char **errmsg);
  * reset it: CV_OK, or store_dberr's error naming what. */
 enum cv_err store_step_done(struct store *s, sqlite3_stmt *st, const char *what,
 	char **errmsg);
+/* Run sql, whose one parameter is text (NULL binds NULL), expecting no
+ * rows: store_step_done()'s answer, or CV_EDB on a prepare error. */
+enum cv_err store_exec_text(struct store *s, const char *sql, const char *text,
+	const char *what, char **errmsg);
 
 /* Bind helpers: a NULL string binds SQL NULL. */
 void store_bind_text(sqlite3_stmt *st, int i, const char *v);

@@ -398,11 +398,8 @@ enum cv_err store_storage_remove(struct store *s, const char *name,
 	char **errmsg)
 {
 	static const char sql[] = "DELETE FROM storage_targets WHERE name = ?";
-	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
-	if (!st)
-		return CV_EDB;
-	store_bind_text(st, 1, name);
-	enum cv_err rc = store_step_done(s, st, "storage remove", errmsg);
+	enum cv_err rc = store_exec_text(s, sql, name, "storage remove",
+		errmsg);
 	if (rc == CV_OK && sqlite3_changes(s->db) == 0)
 		rc = cv_error(errmsg, CV_ENOTFOUND,
 			"no storage named %s "
