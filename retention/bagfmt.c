@@ -60,22 +60,17 @@ void bagfmt_event(struct buf *l, const struct store_event *e)
 		bagjson_base64(l, e->body, e->body_len);
 		buf_putc(l, '"');
 	}
-	buf_printf(l, ",\"bodySha256\":\"%s\",\"callId\":", e->body_sha256);
-	bagjson_cstr(l, e->call_id);
-	buf_puts(l, ",\"dedupKey\":");
-	bagjson_cstr(l, e->dedup_key);
-	buf_puts(l, ",\"locationId\":");
-	bagjson_cstr(l, e->location_id);
-	buf_puts(l, ",\"messageId\":");
-	bagjson_cstr(l, e->message_id);
-	buf_puts(l, ",\"outcome\":");
-	bagjson_cstr(l, e->outcome);
+	buf_printf(l, ",\"bodySha256\":\"%s\"", e->body_sha256);
+	bagjson_member(l, "callId", e->call_id);
+	bagjson_member(l, "dedupKey", e->dedup_key);
+	bagjson_member(l, "locationId", e->location_id);
+	bagjson_member(l, "messageId", e->message_id);
+	bagjson_member(l, "outcome", e->outcome);
 	buf_puts(l, ",\"receivedAt\":\"");
 	iso_or_empty(l, e->received_at);
-	buf_puts(l, "\",\"signature\":");
-	bagjson_cstr(l, e->signature);
-	buf_puts(l, ",\"type\":");
-	bagjson_cstr(l, e->type);
+	buf_putc(l, '"');
+	bagjson_member(l, "signature", e->signature);
+	bagjson_member(l, "type", e->type);
 	buf_puts(l, "}\n");
 }
 

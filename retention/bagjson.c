@@ -42,6 +42,12 @@ void bagjson_cstr(struct buf *b, const char *s)
 	bagjson_str(b, s, s ? strlen(s) : 0);
 }
 
+void bagjson_member(struct buf *b, const char *key, const char *s)
+{
+	buf_printf(b, ",\"%s\":", key);
+	bagjson_cstr(b, s);
+}
+
 void bagjson_base64(struct buf *b, const void *p, size_t n)
 {
 	char *s = xmalloc(CV_BASE64_LEN(n) + 1);
@@ -206,14 +212,11 @@ void bagjson_erasure_line(struct buf *l, const struct store_erasure *e)
 	cv_format_iso8601(e->erased_at, ts);
 	buf_puts(l, "{\"callId\":");
 	bagjson_cstr(l, e->call_id);
-	buf_printf(l, ",\"erasedAt\":\"%s\",\"locationId\":", ts);
-	bagjson_cstr(l, e->location_id);
-	buf_puts(l, ",\"messageId\":");
-	bagjson_cstr(l, e->message_id);
-	buf_puts(l, ",\"reason\":");
-	bagjson_cstr(l, e->reason);
-	buf_puts(l, ",\"subjectHmac\":");
-	bagjson_cstr(l, e->subject_hmac);
+	buf_printf(l, ",\"erasedAt\":\"%s\"", ts);
+	bagjson_member(l, "locationId", e->location_id);
+	bagjson_member(l, "messageId", e->message_id);
+	bagjson_member(l, "reason", e->reason);
+	bagjson_member(l, "subjectHmac", e->subject_hmac);
 	buf_puts(l, "}\n");
 }
 

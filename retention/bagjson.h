@@ -19,6 +19,9 @@
 void bagjson_str(struct buf *b, const char *s, size_t n);
 /* Same for a NUL-terminated string (NULL = null). */
 void bagjson_cstr(struct buf *b, const char *s);
+/* Append a member that is not the first of its object: ,"key": and s as
+ * bagjson_cstr() writes it (key: plain ASCII, written as it is). */
+void bagjson_member(struct buf *b, const char *key, const char *s);
 /* Append the standard base64 of p (events whose body is not UTF-8). */
 void bagjson_base64(struct buf *b, const void *p, size_t n);
 

@@ -29,6 +29,20 @@ static enum cv_err run(struct s3 *s, const struct s3_req *q, struct s3_resp *r,
 	return rc;
 }
 
+/* Run q with query (owned: freed here) as its query string, for an
+ * answer whose body nothing reads. */
+static enum cv_err run_owned(struct s3 *s, struct s3_req *q, char *query,
+	char **errmsg)
+{
+	q->query = query;
+	struct s3_resp r;
+	enum cv_err rc = run(s, q, &r, errmsg);
+	free(query);
+	if (rc == CV_OK)
+		buf_finish(&r.body);
+	return rc;
+}
+
 enum cv_err s3_bucket_lock(struct s3 *s, bool *enabled, char **errmsg)
 {
 	struct s3_req q = { .method = "GET", .query = "object-lock=" };
@@ -110,11 +124,10 @@ enum cv_err s3_get(struct s3 *s, const char *key, const char *version,
 	bool (*fn)(const void *p, size_t n, void *arg), void *arg,
 	char **errmsg)
 {
-	char *vq = version_q(version, ""), range[96];
+	char range[96];
 	const char *ptrs[1] = { range };
 	struct s3_req q = { .method = "GET",
 		.key = key,
-		.query = vq,
 		.fn = fn,
 		.arg = arg,
 		.extra = ptrs };
@@ -123,44 +136,26 @@ enum cv_err s3_get(struct s3 *s, const char *key, const char *version,
 			(long long)from, (long long)to);
 		q.n_extra = 1;
 	}
-	struct s3_resp r;
-	enum cv_err rc = run(s, &q, &r, errmsg);
-	free(vq);
-	if (rc == CV_OK)
-		buf_finish(&r.body);
-	return rc;
+	return run_owned(s, &q, version_q(version, ""), errmsg);
 }
 
 enum cv_err s3_delete(struct s3 *s, const char *key, const char *version,
 	char **errmsg)
 {
-	char *vq = version_q(version, "");
-	struct s3_req q = { .method = "DELETE", .key = key, .query = vq };
-	struct s3_resp r;
-	enum cv_err rc = run(s, &q, &r, errmsg);
-	free(vq);
-	if (rc == CV_OK)
-		buf_finish(&r.body);
-	return rc;
+	struct s3_req q = { .method = "DELETE", .key = key };
+	return run_owned(s, &q, version_q(version, ""), errmsg);
 }
 
 /* PUT a small XML sub-resource document on one version. */
 static enum cv_err put_sub(struct s3 *s, const char *key, const char *version,
 	const char *sub, const char *xml, char **errmsg)
 {
-	char *vq = version_q(version, sub);
 	struct s3_req q = { .method = "PUT",
 		.key = key,
-		.query = vq,
 		.body = xml,
 		.body_len = strlen(xml),
 		.body_md5 = true };
-	struct s3_resp r;
-	enum cv_err rc = run(s, &q, &r, errmsg);
-	free(vq);
-	if (rc == CV_OK)
-		buf_finish(&r.body);
-	return rc;
+	return run_owned(s, &q, version_q(version, sub), errmsg);
 }
 
 enum cv_err s3_put_retention(struct s3 *s, const char *key, const char *version,
@@ -333,14 +328,8 @@ enum cv_err s3_mpu_complete(struct s3 *s, const char *key, const char *upload,
 enum cv_err s3_mpu_abort(struct s3 *s, const char *key, const char *upload,
 	char **errmsg)
 {
-	char *uq = upload_q(upload, 0);
-	struct s3_req q = { .method = "DELETE", .key = key, .query = uq };
-	struct s3_resp r;
-	enum cv_err rc = run(s, &q, &r, errmsg);
-	free(uq);
-	if (rc == CV_OK)
-		buf_finish(&r.body);
-	return rc;
+	struct s3_req q = { .method = "DELETE", .key = key };
+	return run_owned(s, &q, upload_q(upload, 0), errmsg);
 }
 
 /* GET the bucket with the query in qb (then freed). */

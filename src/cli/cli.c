@@ -92,6 +92,18 @@ struct store *cli_open_store(struct cli *cli, const char *cmd, int flags)
 	return s;
 }
 
+enum cv_err cli_audit_commit(struct cli *cli, struct store *s, enum cv_err rc,
+	const char *action, const char *detail, char **err)
+{
+	if (rc == CV_OK)
+		rc = store_audit_append(s, cli->actor, action, detail, -1, err);
+	if (rc == CV_OK)
+		rc = store_commit(s, err);
+	else
+		store_rollback(s);
+	return rc;
+}
+
 int cli_zone(struct cli *cli, struct store *s, const char *tz, const char *cmd)
 {
 	char *name = NULL, *err = NULL;
@@ -235,6 +247,25 @@ int cli_getopt(int argc, char **argv, const char *shortopts,
 		return '?';
 	}
 	return c;
+}
+
+int cli_out_only(int argc, char **argv, const char *cmd, const char **out)
+{
+	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	*out = NULL;
+	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
+		if (c != 'o')
+			return CV_EXIT_USAGE;
+		*out = optarg;
+	}
+	if (optind < argc)
+		return cli_fail(CV_EXIT_USAGE, cmd, "unexpected argument '%s'",
+			argv[optind]);
+	return CV_EXIT_OK;
 }
 
 bool cli_parse_long(const char *s, long min, long max, long *out)

@@ -53,6 +53,12 @@ void cli_identify(struct cli *cli);
  * cli->os_user and keyed with cli_audit_key(); prints the error and
  * returns NULL. */
 struct store *cli_open_store(struct cli *cli, const char *cmd, int flags);
+/* Finish a change made in the transaction open on s, rc being how the
+ * change went: on CV_OK append the audit entry `action` (detail: JSON)
+ * by cli->actor and commit; otherwise (or when that fails) roll back.
+ * Returns the first error, its message in *err. */
+enum cv_err cli_audit_commit(struct cli *cli, struct store *s, enum cv_err rc,
+	const char *action, const char *detail, char **err);
 /*
  * The audit key (audithead.h) this process keys its audit entries with:
  * read once, made 0600 when missing. NULL when it cannot be had — not
@@ -105,6 +111,10 @@ const struct cli_cmd *cli_find(const char *name);
  * -1 at the end, or '?' after printing the error (exit with 2). */
 int cli_getopt(int argc, char **argv, const char *shortopts,
 	const struct option *longopts);
+/* Parse a command line whose one option is --out X (*out; NULL when not
+ * given) and that takes no arguments: CV_EXIT_OK, or the exit code after
+ * the error is printed. */
+int cli_out_only(int argc, char **argv, const char *cmd, const char **out);
 
 /*
  * (callvault-full only, cmd_verify.c) The site's public key: given, else

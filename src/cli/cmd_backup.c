@@ -85,27 +85,17 @@ static int backup(struct cli *cli, struct store *s, const char *out)
 
 static int run(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "out", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *out = NULL;
-	int c;
-	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-		if (c != 'o')
-			return CV_EXIT_USAGE;
-		out = optarg;
-	}
-	if (optind < argc)
-		return cli_fail(CV_EXIT_USAGE, "backup",
-			"unexpected argument '%s'", argv[optind]);
+	const char *out;
+	int code = cli_out_only(argc, argv, "backup", &out);
+	if (code != CV_EXIT_OK)
+		return code;
 	if (!out || !*out)
 		return cli_fail(CV_EXIT_USAGE, "backup",
 			"--out FILE is required");
 	struct store *s = cli_open_store(cli, "backup", STORE_NOCREATE);
 	if (!s)
 		return CV_EXIT_FAIL;
-	int code = backup(cli, s, out);
+	code = backup(cli, s, out);
 	store_close(s);
 	return code;
 }

@@ -10,26 +10,13 @@
 
 static int key_init(struct cli *cli, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "out", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *out = NULL;
-	int c;
-	while ((c = cli_getopt(argc, argv, "", opts)) != -1) {
-		if (c != 'o')
-			return CV_EXIT_USAGE;
-		out = optarg;
-	}
-	if (optind != argc)
-		return cli_fail(CV_EXIT_USAGE, "key",
-			"unexpected argument "
-			"'%s'",
-			argv[optind]);
+	const char *out;
+	int code = cli_out_only(argc, argv, "key", &out);
+	if (code != CV_EXIT_OK)
+		return code;
 	char *dir = out ? xstrdup(out) : sitekey_default_dir(cli->db_path);
 	char *pem = NULL, *err = NULL;
 	enum cv_err rc = sitekey_init(dir, &pem, &err);
-	int code = CV_EXIT_OK;
 	if (rc != CV_OK) {
 		code = cli_fail(rc == CV_EINVAL ? CV_EXIT_USAGE : CV_EXIT_FAIL,
 			"key", "%s", err ? err : cv_strerror(rc));

@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../store/store_audit.h"
 #include "../store/store_retention.h"
 #include "../util.h"
 #include "cli.h"
@@ -55,13 +54,7 @@ static int set(struct cli *cli, struct store *s, int argc, char **argv)
 	enum cv_err rc = store_begin(s, &err);
 	if (rc == CV_OK)
 		rc = store_ret_set_policy(s, loc, (int)keep, cli->actor, &err);
-	if (rc == CV_OK)
-		rc = store_audit_append(s, cli->actor, "retention set", d, -1,
-			&err);
-	if (rc == CV_OK)
-		rc = store_commit(s, &err);
-	else
-		store_rollback(s);
+	rc = cli_audit_commit(cli, s, rc, "retention set", d, &err);
 	free(d);
 	if (rc != CV_OK) {
 		int code = cli_fail(cli_exit_for(rc), "retention", "%s",

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../store/store_audit.h"
 #include "../util.h"
 #include "cli.h"
 
@@ -83,13 +82,8 @@ static int change(struct cli *cli, struct store *s, const char *loc,
 	if (rc == CV_OK)
 		rc = mask ? store_trust_set(s, loc, *mask, cli->actor, &err)
 			  : store_trust_unset(s, loc, &err);
-	if (rc == CV_OK)
-		rc = store_audit_append(s, cli->actor,
-			mask ? "trust set" : "trust unset", d, -1, &err);
-	if (rc == CV_OK)
-		rc = store_commit(s, &err);
-	else
-		store_rollback(s);
+	rc = cli_audit_commit(cli, s, rc, mask ? "trust set" : "trust unset", d,
+		&err);
 	free(d);
 	if (rc != CV_OK) {
 		int code = cli_fail(rc == CV_ENOTFOUND ? CV_EXIT_FAIL
@@ -158,13 +152,7 @@ static int max_age(struct cli *cli, struct store *s, int argc, char **argv)
 	if (rc == CV_OK)
 		rc = store_trust_set_max_age(s, days * DAY_MS, cli->actor,
 			&err);
-	if (rc == CV_OK)
-		rc = store_audit_append(s, cli->actor, "trust max-age", d, -1,
-			&err);
-	if (rc == CV_OK)
-		rc = store_commit(s, &err);
-	else
-		store_rollback(s);
+	rc = cli_audit_commit(cli, s, rc, "trust max-age", d, &err);
 	free(d);
 	if (rc != CV_OK) {
 		int code = cli_fail(cli_exit_for(rc), "trust", "%s",

@@ -38,6 +38,16 @@ enum cv_err store_step_done(struct store *s, sqlite3_stmt *st, const char *what,
 	return rc;
 }
 
+enum cv_err store_exec_text(struct store *s, const char *sql, const char *text,
+	const char *what, char **errmsg)
+{
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	store_bind_text(st, 1, text);
+	return store_step_done(s, st, what, errmsg);
+}
+
 fts5_api *store_fts5_api(sqlite3 *db)
 {
 	fts5_api *api = NULL;

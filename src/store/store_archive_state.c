@@ -62,13 +62,8 @@ enum cv_err store_ret_intents(struct store *s, struct store_intent **out,
 {
 	static const char sql[] = "SELECT path, sha256, pid, created_at"
 				  " FROM archive_intents ORDER BY path";
-	*out = NULL;
-	*n = 0;
-	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
-	if (!st)
-		return CV_EDB;
 	void *v;
-	enum cv_err rc = store_collect(s, st, sizeof(**out), intent_row,
+	enum cv_err rc = store_list(s, sql, sizeof(**out), intent_row,
 		intents_drop, &v, n, "read publish intents", errmsg);
 	*out = v;
 	return rc;

@@ -593,12 +593,9 @@ static void count_row(sqlite3_stmt *st, void *elem)
 static enum cv_err count_rows(struct store *s, const char *sql,
 	struct store_count_row **rows, size_t *n, char **errmsg)
 {
-	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
-	if (!st)
-		return CV_EDB;
 	void *v;
-	enum cv_err rc = store_collect(s, st, sizeof(**rows), count_row, NULL,
-		&v, n, "stats", errmsg);
+	enum cv_err rc = store_list(s, sql, sizeof(**rows), count_row, NULL, &v,
+		n, "stats", errmsg);
 	*rows = v;
 	return rc;
 }

@@ -258,7 +258,13 @@ bool store_deep_version_fast(const struct store_deep *d, const char *call_id,
 }
 
 /* One row, three ints: recorded here, a version matches, the call's
- * versions remain. */
+ * versions remain. ASK_SQL(match) is such a query, match the EXISTS
+ * of the middle column (?1 the archive, ?2 the call, ?3 the hash). */
+#define ASK_SQL(match)                                                         \
+	"SELECT EXISTS (SELECT 1 FROM archive_calls"                           \
+	"   WHERE archive_id = ?1 AND call_id = ?2),"                          \
+	" EXISTS (" match "),"                                                 \
+	" EXISTS (SELECT 1 FROM versions WHERE call_id = ?2)"
 static enum cv_err ask(struct store *s, const char *sql, int64_t archive_id,
 	const char *call_id, const char *sha, enum store_deep_state *out,
 	char **errmsg)
@@ -287,13 +293,10 @@ enum cv_err store_deep_call(struct store *s, struct store_deep *d,
 	const char *call_id, const char *sha, enum store_deep_state *st,
 	char **errmsg)
 {
-	static const char sql[] =
-		"SELECT EXISTS (SELECT 1 FROM archive_calls"
-		"   WHERE archive_id = ?1 AND call_id = ?2),"
-		" EXISTS (SELECT 1 FROM archive_calls ac JOIN versions v"
+	static const char sql[] = ASK_SQL(
+		"SELECT 1 FROM archive_calls ac JOIN versions v"
 		"   ON v.id = ac.version_id WHERE ac.archive_id = ?1"
-		"   AND ac.call_id = ?2 AND v.canonical_sha256 = ?3),"
-		" EXISTS (SELECT 1 FROM versions WHERE call_id = ?2)";
+		"   AND ac.call_id = ?2 AND v.canonical_sha256 = ?3");
 	enum cv_err rc = ask(s, sql, d->archive_id, call_id, sha, st, errmsg);
 	struct dcall *c = rc == CV_OK && *st != DEEP_NOT_RECORDED
 				  ? find_call(d, call_id)
@@ -307,14 +310,11 @@ enum cv_err store_deep_version(struct store *s, const struct store_deep *d,
 	const char *call_id, const char *sha, enum store_deep_state *st,
 	char **errmsg)
 {
-	static const char sql[] =
-		"SELECT EXISTS (SELECT 1 FROM archive_calls"
-		"   WHERE archive_id = ?1 AND call_id = ?2),"
-		" EXISTS (SELECT 1 FROM archive_calls ac JOIN versions v"
+	static const char sql[] = ASK_SQL(
+		"SELECT 1 FROM archive_calls ac JOIN versions v"
 		"   ON v.call_id = ac.call_id AND v.id <= ac.version_id"
 		"   WHERE ac.archive_id = ?1 AND ac.call_id = ?2"
-		"   AND v.canonical_sha256 = ?3),"
-		" EXISTS (SELECT 1 FROM versions WHERE call_id = ?2)";
+		"   AND v.canonical_sha256 = ?3");
 	return ask(s, sql, d->archive_id, call_id, sha, st, errmsg);
 }
 

@@ -139,13 +139,8 @@ static enum cv_err read_query_holds(struct store *s, struct qhold **out,
 	static const char sql[] =
 		"SELECT id, query, query_filters FROM holds"
 		" WHERE released_at IS NULL AND query IS NOT NULL ORDER BY id";
-	*out = NULL;
-	*n = 0;
-	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
-	if (!st)
-		return CV_EDB;
 	void *v;
-	enum cv_err rc = store_collect(s, st, sizeof(**out), qhold_row,
+	enum cv_err rc = store_list(s, sql, sizeof(**out), qhold_row,
 		qholds_drop, &v, n, "holds", errmsg);
 	*out = v;
 	return rc;

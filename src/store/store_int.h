@@ -122,6 +122,12 @@ enum cv_err store_collect(struct store *s, sqlite3_stmt *st, size_t size,
 	store_fill_fn fill, store_drop_fn drop, void **out, size_t *n,
 	const char *what, char **errmsg);
 
+/* store_collect() over a query with no parameters, prepared here; a
+ * prepare error is CV_EDB (with *errmsg set), *out NULL and *n 0. */
+enum cv_err store_list(struct store *s, const char *sql, size_t size,
+	store_fill_fn fill, store_drop_fn drop, void **out, size_t *n,
+	const char *what, char **errmsg);
+
 /* For rows of one text column: a store_row_fn whose fn is an
  * int (*)(const char *text, void *arg), given column 0 (NULL for SQL
  * NULL); a store_fill_fn of a char * element, an owned copy of column 0;
@@ -148,6 +154,10 @@ enum cv_err store_exec(struct store *s, const char *sql, char **errmsg);
  * reset it: CV_OK, or store_dberr's error naming what. */
 enum cv_err store_step_done(struct store *s, sqlite3_stmt *st, const char *what,
 	char **errmsg);
+/* Run sql, whose one parameter is text (NULL binds NULL), expecting no
+ * rows: store_step_done()'s answer, or CV_EDB on a prepare error. */
+enum cv_err store_exec_text(struct store *s, const char *sql, const char *text,
+	const char *what, char **errmsg);
 
 /* Bind helpers: a NULL string binds SQL NULL. */
 void store_bind_text(sqlite3_stmt *st, int i, const char *v);

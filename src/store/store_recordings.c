@@ -191,15 +191,9 @@ enum cv_err store_media_forget(struct store *s, const char *message_id,
 		"DELETE FROM transcriptions WHERE message_id = ?",
 		"DELETE FROM media_fetch WHERE message_id = ?",
 	};
-	for (size_t i = 0; rc == CV_OK && i < CV_ARRAY_LEN(del); i++) {
-		sqlite3_stmt *st = store_stmt(s, del[i], errmsg);
-		if (!st) {
-			rc = CV_EDB;
-			break;
-		}
-		store_bind_text(st, 1, message_id);
-		rc = store_step_done(s, st, "forget a message's media", errmsg);
-	}
+	for (size_t i = 0; rc == CV_OK && i < CV_ARRAY_LEN(del); i++)
+		rc = store_exec_text(s, del[i], message_id,
+			"forget a message's media", errmsg);
 	for (size_t i = 0; rc == CV_OK && i < n; i++) {
 		int64_t refs = 0;
 		rc = store_recording_refs(s, v[i].sha256, &refs, errmsg);

@@ -266,11 +266,8 @@ enum cv_err store_ret_locations(struct store *s, char ***out, size_t *n,
 {
 	static const char sql[] =
 		"SELECT DISTINCT coalesce(location_id, '') FROM calls ORDER BY 1";
-	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
-	if (!st)
-		return CV_EDB;
 	void *v;
-	enum cv_err rc = store_collect(s, st, sizeof(**out), store_text_fill,
+	enum cv_err rc = store_list(s, sql, sizeof(**out), store_text_fill,
 		store_texts_drop, &v, n, "locations", errmsg);
 	*out = v;
 	return rc;

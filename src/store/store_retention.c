@@ -177,6 +177,18 @@ static enum cv_err each_arch_call(struct store *s, sqlite3_stmt *st,
 		"read calls", errmsg);
 }
 
+/* Bind the five parameters of a query over LOC_EQ, a created_at range
+ * (?2, ?3) and ONLY_NEW. */
+static void bind_range(sqlite3_stmt *st, const char *location, int64_t from_ms,
+	int64_t to_ms, bool only_new, int64_t archive_id)
+{
+	sqlite3_bind_text(st, 1, location, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, from_ms);
+	sqlite3_bind_int64(st, 3, to_ms);
+	sqlite3_bind_int(st, 4, only_new);
+	sqlite3_bind_int64(st, 5, archive_id);
+}
+
 enum cv_err store_ret_each_call(struct store *s, const char *location,
 	int64_t from_ms, int64_t to_ms, bool only_new, int64_t archive_id,
 	int (*fn)(const struct store_arch_call *c, void *arg), void *arg,
@@ -189,11 +201,7 @@ enum cv_err store_ret_each_call(struct store *s, const char *location,
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
-	sqlite3_bind_text(st, 1, location, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, from_ms);
-	sqlite3_bind_int64(st, 3, to_ms);
-	sqlite3_bind_int(st, 4, only_new);
-	sqlite3_bind_int64(st, 5, archive_id);
+	bind_range(st, location, from_ms, to_ms, only_new, archive_id);
 	return each_arch_call(s, st, fn, arg, errmsg);
 }
 
@@ -219,11 +227,7 @@ enum cv_err store_ret_count_calls(struct store *s, const char *location,
 	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
 	if (!st)
 		return CV_EDB;
-	sqlite3_bind_text(st, 1, location, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, from_ms);
-	sqlite3_bind_int64(st, 3, to_ms);
-	sqlite3_bind_int(st, 4, only_new);
-	sqlite3_bind_int64(st, 5, archive_id);
+	bind_range(st, location, from_ms, to_ms, only_new, archive_id);
 	int r = sqlite3_step(st);
 	*out = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);

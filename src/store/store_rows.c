@@ -56,6 +56,18 @@ enum cv_err store_collect(struct store *s, sqlite3_stmt *st, size_t size,
 	return rc;
 }
 
+enum cv_err store_list(struct store *s, const char *sql, size_t size,
+	store_fill_fn fill, store_drop_fn drop, void **out, size_t *n,
+	const char *what, char **errmsg)
+{
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
+	if (!st)
+		return CV_EDB;
+	return store_collect(s, st, size, fill, drop, out, n, what, errmsg);
+}
+
 typedef int (*text_fn)(const char *text, void *arg);
 
 int store_text_row(sqlite3_stmt *st, store_fn fn, void *arg)

@@ -89,17 +89,6 @@ static void archives_drop(void *v, size_t n)
 	free(v);
 }
 
-/* The rows of sql, a list of the status (locations, archives). */
-static enum cv_err read_list(struct store *s, const char *sql, size_t size,
-	store_fill_fn fill, store_drop_fn drop, void **out, size_t *n,
-	char **errmsg)
-{
-	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
-	if (!st)
-		return CV_EDB;
-	return store_collect(s, st, size, fill, drop, out, n, "status", errmsg);
-}
-
 static enum cv_err read_queue(struct store *s, struct store_status *o,
 	char **errmsg)
 {
@@ -132,12 +121,13 @@ enum cv_err store_status_read(struct store *s, struct store_status *out,
 		rc = read_queue(s, out, errmsg);
 	void *locations = NULL, *archives = NULL;
 	if (rc == CV_OK)
-		rc = read_list(s, loc_sql, sizeof(*out->locations),
+		rc = store_list(s, loc_sql, sizeof(*out->locations),
 			location_row, locations_drop, &locations,
-			&out->n_locations, errmsg);
+			&out->n_locations, "status", errmsg);
 	if (rc == CV_OK)
-		rc = read_list(s, arch_sql, sizeof(*out->archives), archive_row,
-			archives_drop, &archives, &out->n_archives, errmsg);
+		rc = store_list(s, arch_sql, sizeof(*out->archives),
+			archive_row, archives_drop, &archives, &out->n_archives,
+			"status", errmsg);
 	out->locations = locations;
 	out->archives = archives;
 	if (store_tx_active(s))

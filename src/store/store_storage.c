@@ -136,13 +136,8 @@ enum cv_err store_storage_list(struct store *s, struct store_storage **out,
 {
 	static const char sql[] = "SELECT " STORAGE_COLS
 				  " FROM storage_targets ORDER BY name";
-	*out = NULL;
-	*n = 0;
-	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
-	if (!st)
-		return CV_EDB;
 	void *v;
-	enum cv_err rc = store_collect(s, st, sizeof(**out), storage_row,
+	enum cv_err rc = store_list(s, sql, sizeof(**out), storage_row,
 		storages_drop, &v, n, "storage", errmsg);
 	*out = v;
 	return rc;
@@ -403,11 +398,8 @@ enum cv_err store_storage_remove(struct store *s, const char *name,
 	char **errmsg)
 {
 	static const char sql[] = "DELETE FROM storage_targets WHERE name = ?";
-	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
-	if (!st)
-		return CV_EDB;
-	store_bind_text(st, 1, name);
-	enum cv_err rc = store_step_done(s, st, "storage remove", errmsg);
+	enum cv_err rc = store_exec_text(s, sql, name, "storage remove",
+		errmsg);
 	if (rc == CV_OK && sqlite3_changes(s->db) == 0)
 		rc = cv_error(errmsg, CV_ENOTFOUND,
 			"no storage named %s "

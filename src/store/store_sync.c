@@ -114,13 +114,8 @@ enum cv_err store_location_list(struct store *s, struct store_location **out,
 	size_t *n, char **errmsg)
 {
 	static const char sql[] = LOC_COLS " ORDER BY l.id";
-	*out = NULL;
-	*n = 0;
-	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
-	if (!st)
-		return CV_EDB;
 	void *v;
-	enum cv_err rc = store_collect(s, st, sizeof(**out), read_location,
+	enum cv_err rc = store_list(s, sql, sizeof(**out), read_location,
 		locations_drop, &v, n, "locations", errmsg);
 	*out = v;
 	return rc;
@@ -132,20 +127,12 @@ enum cv_err store_location_delete(struct store *s, const char *id,
 	static const char del_loc[] = "DELETE FROM locations WHERE id = ?";
 	static const char del_state[] =
 		"DELETE FROM sync_state WHERE location_id = ?";
-	sqlite3_stmt *st = store_stmt(s, del_loc, errmsg);
-	if (!st)
-		return CV_EDB;
-	store_bind_text(st, 1, id);
-	enum cv_err rc = store_step_done(s, st, "location", errmsg);
+	enum cv_err rc = store_exec_text(s, del_loc, id, "location", errmsg);
 	if (rc != CV_OK)
 		return rc;
 	if (sqlite3_changes(s->db) == 0)
 		return cv_error(errmsg, CV_ENOTFOUND, "no location %s", id);
-	st = store_stmt(s, del_state, errmsg);
-	if (!st)
-		return CV_EDB;
-	store_bind_text(st, 1, id);
-	return store_step_done(s, st, "sync state", errmsg);
+	return store_exec_text(s, del_state, id, "sync state", errmsg);
 }
 
 enum cv_err store_sync_checkpoint(struct store *s, const char *loc, int64_t ms,
@@ -262,11 +249,7 @@ enum cv_err store_fetch_queue_done(struct store *s, const char *call_id,
 	char **errmsg)
 {
 	static const char sql[] = "DELETE FROM fetch_queue WHERE call_id = ?";
-	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
-	if (!st)
-		return CV_EDB;
-	store_bind_text(st, 1, call_id);
-	return store_step_done(s, st, "fetch queue", errmsg);
+	return store_exec_text(s, sql, call_id, "fetch queue", errmsg);
 }
 
 enum cv_err store_fetch_queue_failed(struct store *s, const char *call_id,

@@ -127,11 +127,7 @@ static enum cv_err end_sessions(struct store *s, const char *name,
 	char **errmsg)
 {
 	static const char sql[] = "DELETE FROM sessions WHERE user = ?";
-	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
-	if (!st)
-		return CV_EDB;
-	store_bind_text(st, 1, name);
-	return store_step_done(s, st, "ending sessions", errmsg);
+	return store_exec_text(s, sql, name, "ending sessions", errmsg);
 }
 
 enum cv_err store_user_disable(struct store *s, const char *name, char **errmsg)
@@ -311,11 +307,7 @@ enum cv_err store_session_delete(struct store *s, const char *id_hash,
 	char **errmsg)
 {
 	static const char sql[] = "DELETE FROM sessions WHERE id_hash = ?";
-	sqlite3_stmt *st = store_stmt(s, sql, errmsg);
-	if (!st)
-		return CV_EDB;
-	store_bind_text(st, 1, id_hash);
-	return store_step_done(s, st, "ending a session", errmsg);
+	return store_exec_text(s, sql, id_hash, "ending a session", errmsg);
 }
 
 enum cv_err store_login_failure_add(struct store *s, const char *key,
