@@ -299,15 +299,15 @@ static enum cv_err open_blob(struct amedia *m, const struct mitem *it, int *fd,
 	enum cv_err rc = CV_OK;
 	if (!m->blobs)
 		rc = blob_open(&m->blobs, store_db_path(m->s), false, &e);
-	/* an evicted recording (archive --rebuild) is fetched back first */
+	/* an evicted recording (`storage evict`) is fetched back first */
 	if (rc == CV_OK)
 		rc = storage_blob_open_read(m->s, m->blobs, it->sha256, fd,
 			size, NULL, &e);
 	if (rc == CV_ENOTFOUND)
 		rc = cv_error(errmsg, CV_EINTEGRITY,
 			"the recording of call %s "
-			"(blob %s) is missing from the blob store",
-			it->call_id, it->sha256);
+			"(blob %s) is missing from the blob store: %s",
+			it->call_id, it->sha256, e ? e : "not found");
 	else if (rc != CV_OK)
 		cv_error(errmsg, rc, "the recording of call %s: %s",
 			it->call_id, e ? e : "cannot open");

@@ -140,8 +140,10 @@ enum cv_err storage_blob_fetch(struct store *s, struct blobstore *bs,
 /* Open a recording's blob for reading (blob_open_read); one kept only in
  * a target (`storage evict`) is fetched back first, and again when an
  * evict takes it between the fetch and the open (a few times). out, when
- * not NULL, hears of each fetch. CV_ENOTFOUND when neither the blob
- * store nor any target has it. */
+ * not NULL, hears of each fetch. Inside a read snapshot of s the fetched
+ * blob is named through a connection of its own (rows as they are now).
+ * CV_ENOTFOUND, saying which, when neither the blob store nor any target
+ * has it, or when no row names it any more (erased or purged). */
 enum cv_err storage_blob_open_read(struct store *s, struct blobstore *bs,
 	const char *sha256, int *fd, int64_t *size, FILE *out,
 	char **errmsg) CV_MUST_CHECK;

@@ -327,15 +327,29 @@ enum cv_err storage_blob_open_read(struct store *s, struct blobstore *bs,
 {
 	char *e = NULL;
 	enum cv_err rc = blob_open_read(bs, sha256, fd, size, &e);
+	/* A caller inside its own read snapshot (archive, evidence) must
+	 * not name the fetched blob there: its rows are the snapshot's, an
+	 * erase or purge committed since would not show, and the blob would
+	 * come back with no row naming it. The fetch goes through a
+	 * connection of its own, which takes the write lock and counts the
+	 * rows as they are now. */
+	struct store *own = NULL;
+	if (rc == CV_ENOTFOUND && store_tx_active(s)) {
+		free(e);
+		e = NULL;
+		rc = store_open(&own, store_db_path(s), STORE_NOCREATE, &e);
+		rc = rc == CV_OK ? CV_ENOTFOUND : rc;
+	}
 	for (int i = 0; i < 3 && rc == CV_ENOTFOUND; i++) {
 		free(e);
 		e = NULL;
-		rc = storage_blob_fetch(s, bs, sha256, out, &e);
+		rc = storage_blob_fetch(own ? own : s, bs, sha256, out, &e);
 		if (rc == CV_OK)
 			rc = blob_open_read(bs, sha256, fd, size, &e);
 		else if (rc == CV_ENOTFOUND)
-			break; /* no target has it either */
+			break; /* no target has it, or no row names it */
 	}
+	store_close(own);
 	if (rc != CV_OK)
 		cv_error(errmsg, rc, "%s", e ? e : "cannot open the blob");
 	free(e);

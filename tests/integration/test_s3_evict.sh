@@ -174,4 +174,43 @@ expect "  saying it was erased" grep -q "erased or purged" "$T/get.err"
 expect "  nothing written" test ! -e "$T/x.wav"
 expect "the erased recording did not come back" test ! -e "$(blob "$other")"
 expect_exit "check: no orphan" 0 cv check
+# ---- archive's fetch-back racing an erase (review finding): the archive
+# reads inside its own snapshot, where the erased row still shows; the
+# fetched blob must be named against the rows as they are now ----
+r3=$(python3 -c '
+import json,sys
+rs=[json.loads(l) for l in open(sys.argv[1])]
+rs=[r for r in rs if r.get("messageId") and r["createdAt"].startswith("2026-01")]
+rs.sort(key=lambda r:(r["createdAt"],r["id"]))
+print(rs[3]["id"])' "$T/calls.jsonl")
+s3r=$("$MKREC" "$CALLVAULT_DB" "$r3" 70000)
+expect_exit "a supplement with a new recording" 0 cv archive --month 2026-01 --to rec
+expect_exit "evicted (the tampered one refused)" 3 cv storage evict rec
+expect "  the new recording evicted" test ! -e "$(blob "$s3r")"
+python3 -c '
+import json,sys
+for l in open(sys.argv[1]):
+    r=json.loads(l)
+    if r["id"]==sys.argv[2]:
+        r["summary"]="changed, to be archived again"
+        print(json.dumps(r))' "$T/calls.jsonl" "$r3" >"$T/changed3.jsonl"
+expect_exit "a new version of its call" 0 cv import "$T/changed3.jsonl"
+narch=$(sqlite3 "$CALLVAULT_DB" "SELECT count(*) FROM archives")
+mkdir -p "$T/q2"
+CALLVAULT_TEST_PAUSE="fetch-before-name:$T/q2" cv archive --month 2026-01 \
+	--to rec >"$T/arch.out" 2>"$T/arch.err" &
+ap=$!
+for _ in $(seq 400); do [ -e "$T/q2/paused" ] && break; sleep 0.05; done
+expect "archive paused with the recording fetched" test -e "$T/q2/paused"
+expect_exit "its call erased meanwhile" 0 \
+	cv subject erase --call "$r3" --request-id R3 --reason "race"
+touch "$T/q2/go"
+wait "$ap"
+st=$?
+expect_eq "the archive fails (exit 3)" "$st" 3
+expect "  saying the recording was erased" grep -q "erased or purged" "$T/arch.err"
+expect_eq "  and records no archive" \
+	"$(sqlite3 "$CALLVAULT_DB" "SELECT count(*) FROM archives")" "$narch"
+expect "the erased recording did not come back" test ! -e "$(blob "$s3r")"
+expect_exit "check: no orphan" 0 cv check
 finish
