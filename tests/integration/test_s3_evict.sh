@@ -43,6 +43,16 @@ B="$CALLVAULT_DB.blobs"
 blob() { echo "$B/${1:0:2}/$1"; }
 bk() { echo "ev/blobs/sha256/$1"; }
 nblobs() { find "$B" -path "$B/tmp" -prune -o -type f -print | wc -l; }
+# new_version ID SUMMARY: call ID's line of calls.jsonl with a new summary
+new_version() {
+	python3 -c '
+import json,sys
+for l in open(sys.argv[1]):
+    r=json.loads(l)
+    if r["id"]==sys.argv[2]:
+        r["summary"]=sys.argv[3]
+        print(json.dumps(r))' "$T/calls.jsonl" "$1" "$2"
+}
 
 expect_exit "nothing archived: nothing to evict" 0 cv storage evict rec
 expect "  says so" grep -q "^evicted 0 recording(s), 0 bytes freed" "$T/out"
@@ -143,13 +153,7 @@ mkdir -p "$T/subj" && tar -I zstd -xf "$T/subj.tar.zst" -C "$T/subj"
 expect "  the package holds the named bytes" bash -c \
 	"find '$T/subj' -name 'recording*.wav' -exec sha256sum {} + | grep -q '^$other '"
 expect_exit "evicted again" 3 cv storage evict rec
-python3 -c '
-import json,sys
-for l in open(sys.argv[1]):
-    r=json.loads(l)
-    if r["id"]==sys.argv[2]:
-        r["summary"]="changed after its recording was evicted"
-        print(json.dumps(r))' "$T/calls.jsonl" "$oc" >"$T/changed.jsonl"
+new_version "$oc" "changed after its recording was evicted" >"$T/changed.jsonl"
 expect_exit "a new version of the call" 0 cv import "$T/changed.jsonl"
 expect_exit "January's supplement, with the call and its recording" 0 \
 	cv archive --month 2026-01 --to rec
@@ -187,13 +191,7 @@ s3r=$("$MKREC" "$CALLVAULT_DB" "$r3" 70000)
 expect_exit "a supplement with a new recording" 0 cv archive --month 2026-01 --to rec
 expect_exit "evicted (the tampered one refused)" 3 cv storage evict rec
 expect "  the new recording evicted" test ! -e "$(blob "$s3r")"
-python3 -c '
-import json,sys
-for l in open(sys.argv[1]):
-    r=json.loads(l)
-    if r["id"]==sys.argv[2]:
-        r["summary"]="changed, to be archived again"
-        print(json.dumps(r))' "$T/calls.jsonl" "$r3" >"$T/changed3.jsonl"
+new_version "$r3" "changed, to be archived again" >"$T/changed3.jsonl"
 expect_exit "a new version of its call" 0 cv import "$T/changed3.jsonl"
 narch=$(sqlite3 "$CALLVAULT_DB" "SELECT count(*) FROM archives")
 mkdir -p "$T/q2"
