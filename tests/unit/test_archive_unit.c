@@ -9,12 +9,14 @@
 #include <sys/stat.h>
 
 #include "bagfmt.h"
+#include "blob.h"
 #include "bagjson.h"
 #include "bagread.h"
 #include "retention.h"
 #include "rt_fixture.h"
 #include "store/store_archive_state.h"
 #include "store/store_audit.h"
+#include "store/store_recordings.h"
 #include "store/store_retention.h"
 #include "spool.h"
 #include "store/store_webhook.h"
@@ -139,14 +141,17 @@ struct hashes {
 	struct buf list; /* "path sha256\n" of each data/ file */
 	struct cv_hash *h;
 	char path[512];
-	bool tags; /* the tag files too */
+	bool tags;       /* the tag files too */
+	struct buf info; /* bag-info.txt, with tags */
+	bool in_info;
 };
 static int h_begin(const struct bagread_entry *e, void *arg)
 {
 	struct hashes *h = arg;
-	/* tags: all but what says when and by whom */
-	if (h->tags ? !strcmp(e->path, "bag-info.txt") ||
-				!strcmp(e->path, "tagmanifest-sha256.txt")
+	/* tags: all but what says when and by whom; bag-info.txt as
+	 * text, less its date and the audit log's head */
+	h->in_info = h->tags && !strcmp(e->path, "bag-info.txt");
+	if (h->tags ? !strcmp(e->path, "tagmanifest-sha256.txt")
 		    : strncmp(e->path, "data/", 5) != 0)
 		return 1;
 	if (!strcmp(e->path, "data/audit.jsonl"))
@@ -157,7 +162,10 @@ static int h_begin(const struct bagread_entry *e, void *arg)
 }
 static int h_data(const void *p, size_t n, void *arg)
 {
-	cv_hash_update(((struct hashes *)arg)->h, p, n);
+	struct hashes *h = arg;
+	cv_hash_update(h->h, p, n);
+	if (h->in_info)
+		buf_append(&h->info, p, n);
 	return 0;
 }
 static int h_end(void *arg)
@@ -166,7 +174,20 @@ static int h_end(void *arg)
 	char hex[CV_SHA512_HEX];
 	cv_hash_final_hex(h->h, hex);
 	h->h = NULL;
-	buf_printf(&h->list, "%s %s\n", h->path, hex);
+	if (!h->in_info) {
+		buf_printf(&h->list, "%s %s\n", h->path, hex);
+		return 0;
+	}
+	buf_append(&h->info, "", 1);
+	for (char *l = h->info.data, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+		nl = strchr(l, '\n');
+		if (nl)
+			*nl = '\0';
+		if (strncmp(l, "Bagging-Date:", 13) &&
+			strncmp(l, "Callvault-Audit", 15))
+			buf_printf(&h->list, "bag-info: %s\n", l);
+	}
+	buf_finish(&h->info);
 	return 0;
 }
 static char *entry_hashes(const char *path, bool tags)
@@ -447,6 +468,56 @@ static void test_spool_replay(void)
 	}
 }
 
+/* Give call id (with messageId mid) a recording and a timed
+ * transcription, as the fetcher does (tests/mkrec.c). */
+static void add_media(struct store *s, const char *db, const char *mid,
+	size_t bytes)
+{
+	struct blobstore *b;
+	struct blob_writer *w;
+	char sha[CV_SHA256_HEX], *err = NULL;
+	int64_t size;
+	CHECK(blob_open(&b, db, true, &err) == CV_OK);
+	CHECK(blob_writer_new(b, 0, &w, &err) == CV_OK);
+	unsigned char *p = xmalloc(bytes);
+	for (size_t i = 0; i < bytes; i++)
+		p[i] = (unsigned char)(i * 31 + strlen(mid));
+	CHECK(blob_writer_write(w, p, bytes, &err) == CV_OK);
+	free(p);
+	CHECK(store_begin(s, &err) == CV_OK);
+	CHECK(blob_writer_commit(w, NULL, sha, &size, &err) == CV_OK);
+	struct store_recording r = { .message_id = (char *)mid,
+		.location_id = "LOC1",
+		.sha256 = sha,
+		.size = size,
+		.content_type = "audio/x-wav",
+		.duration_ms = 1000,
+		.sample_rate = 8000,
+		.channels = 1,
+		.fetched_at = 1767225600000,
+		.source = "api" };
+	static const char tr[] = "[{\"sentenceIndex\":0,\"transcript\":"
+				 "\"hello\"}]";
+	bool added;
+	CHECK(store_recording_add(s, &r, &added, &err) == CV_OK);
+	CHECK(store_transcription_add(s, mid, "LOC1", tr, strlen(tr),
+		      r.fetched_at, "api", &added, &err) == CV_OK);
+	CHECK(store_commit(s, &err) == CV_OK);
+	free(err);
+	blob_close(b);
+}
+
+/* What archive_run reports of each bag, as text. */
+static void outcome_line(const struct archive_outcome *r, void *arg)
+{
+	buf_printf(arg,
+		"%s %s %d calls %lld versions %lld events %lld "
+		"payload %llu\n",
+		r->location, r->month, r->seq, (long long)r->calls,
+		(long long)r->versions, (long long)r->events,
+		(unsigned long long)r->payload_bytes);
+}
+
 /* Two stores with the same contents, archived at the same time: one
  * with its files spooled to out_dir, one counted and made again as to
  * S3, come to the same files (bag-info.txt aside: it names the audit log's
@@ -458,15 +529,32 @@ static void test_counted_same_bytes(const char *dir)
 	struct store *s;
 	CHECK(store_open(&s, db1, 0, NULL) == CV_OK);
 	fill(s);
+	/* recordings and timed transcriptions: data/media.jsonl and the
+	 * media files, in the manifests made again */
+	CHECK(rt_ingest(s, "{\"id\":\"m1\",\"locationId\":\"LOC1\","
+			   "\"messageId\":\"msg1\",\"createdAt\":"
+			   "\"2026-01-20T10:00:00.000Z\",\"transcript\":"
+			   "\"bot: hi\"}") == 0);
+	CHECK(rt_ingest(s, "{\"id\":\"m2\",\"locationId\":\"LOC1\","
+			   "\"messageId\":\"msg2\",\"createdAt\":"
+			   "\"2026-02-20T10:00:00.000Z\",\"transcript\":"
+			   "\"bot: hi\"}") == 0);
+	add_media(s, db1, "msg1", 3000);
+	add_media(s, db1, "msg2", 5000);
 	store_close(s);
 	copy_file(db1, db2);
+	char *cp = xasprintf("cp -a '%s.blobs' '%s.blobs'", db1, db2);
+	CHECK(system(cp) == 0);
+	free(cp);
 	char *w1 = xasprintf("%s-wal", db1), *w2 = xasprintf("%s-wal", db2);
 	if (access(w1, F_OK) == 0)
 		copy_file(w1, w2);
 	free(w1);
 	free(w2);
 	char *out[2];
+	struct buf said[2];
 	for (int i = 0; i < 2; i++) {
+		buf_init(&said[i]);
 		out[i] = xasprintf("%s/counted%d", dir, i);
 		CHECK(store_open(&s, i ? db2 : db1, 0, NULL) == CV_OK);
 		struct archive_opts o = { .out_dir = out[i],
@@ -476,7 +564,8 @@ static void test_counted_same_bytes(const char *dir)
 			.counted_spools = i == 1,
 			.now_ms = 1790000000000 };
 		char *err = NULL;
-		CHECK(archive_run(s, &o, NULL, NULL, &err) == CV_OK);
+		CHECK(archive_run(s, &o, outcome_line, &said[i], &err) ==
+			CV_OK);
 		if (err)
 			fprintf(stderr, "%s\n", err);
 		free(err);
@@ -490,12 +579,20 @@ static void test_counted_same_bytes(const char *dir)
 		char *ha = entry_hashes(a, true), *hb = entry_hashes(b, true);
 		CHECK(strstr(ha, "data/calls.jsonl") != NULL);
 		CHECK(strstr(ha, "manifest-sha512.txt") != NULL);
+		CHECK(strstr(ha, "data/media.jsonl") != NULL);
+		CHECK(strstr(ha, "data/recordings/m") != NULL);
+		CHECK(strstr(ha, "data/transcriptions/m") != NULL);
+		CHECK(strstr(ha, "bag-info: Payload-Oxum: ") != NULL);
 		CHECK_STR(ha, hb);
 		free(ha);
 		free(hb);
 		free(a);
 		free(b);
 	}
+	CHECK(said[0].len > 0);
+	CHECK_STR(said[0].data, said[1].data);
+	buf_finish(&said[0]);
+	buf_finish(&said[1]);
 	free(out[0]);
 	free(out[1]);
 	free(db1);
