@@ -372,9 +372,16 @@ static bool probe_worth(struct store *s, const struct store_search_opts *o,
 #define PROBE_SPAN_PER_RID 16
 #define PROBE_MATCHES_PER_RID 8
 
-static int cmp_rid(const void *a, const void *b)
+/* a candidate of a batch: its rowid and its place in the walk */
+struct cand {
+	int64_t rid;
+	size_t at;
+};
+
+static int cmp_cand(const void *a, const void *b)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	int64_t x = ((const struct cand *)a)->rid;
+	int64_t y = ((const struct cand *)b)->rid;
 	return (x > y) - (x < y);
 }
 
@@ -393,14 +400,12 @@ static enum cv_err probe_batch(struct store *s, const char *fts,
 		hi = rids[i] > hi ? rids[i] : hi;
 	}
 	int64_t span = hi - lo + 1;
-	bool range =
-		n > 1 &&
-		(span <= (int64_t)n * PROBE_SPAN_PER_RID ||
-			(d->sampled > 0 &&
-				span / d->sampled * d->hits +
-						span % d->sampled * d->hits /
-							d->sampled <=
-					(int64_t)n * PROBE_MATCHES_PER_RID));
+	bool range = n > 1 &&
+		     (span <= (int64_t)n * PROBE_SPAN_PER_RID ||
+			     (d->sampled > 0 &&
+				     span * d->hits / d->sampled <=
+					     (int64_t)n *
+						     PROBE_MATCHES_PER_RID));
 	sqlite3_stmt *st = store_stmt(s, range ? range_sql : one_sql, errmsg);
 	if (!st)
 		return CV_EDB;
@@ -416,25 +421,21 @@ static enum cv_err probe_batch(struct store *s, const char *fts,
 				break;
 		}
 	} else {
-		int64_t *sorted = xmalloc(n * sizeof(*sorted));
-		memcpy(sorted, rids, n * sizeof(*sorted));
-		qsort(sorted, n, sizeof(*sorted), cmp_rid);
-		bool *in = xcalloc(n, sizeof(*in));
+		struct cand *sorted = xmalloc(n * sizeof(*sorted));
+		for (size_t i = 0; i < n; i++) {
+			sorted[i] = (struct cand){ rids[i], i };
+			match[i] = false;
+		}
+		qsort(sorted, n, sizeof(*sorted), cmp_cand);
 		sqlite3_bind_int64(st, 2, lo);
 		sqlite3_bind_int64(st, 3, hi);
 		while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-			int64_t rid = sqlite3_column_int64(st, 0);
-			int64_t *at = bsearch(&rid, sorted, n, sizeof(*sorted),
-				cmp_rid);
-			if (at)
-				in[at - sorted] = true;
+			struct cand key = { sqlite3_column_int64(st, 0), 0 };
+			struct cand *c = bsearch(&key, sorted, n,
+				sizeof(*sorted), cmp_cand);
+			if (c)
+				match[c->at] = true;
 		}
-		for (size_t i = 0; i < n; i++) {
-			int64_t *at = bsearch(&rids[i], sorted, n,
-				sizeof(*sorted), cmp_rid);
-			match[i] = at && in[at - sorted];
-		}
-		free(in);
 		free(sorted);
 	}
 	sqlite3_reset(st);
