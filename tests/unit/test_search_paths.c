@@ -130,25 +130,30 @@ static void test_relevance(const char *dir)
 	free(db);
 }
 
-/* Statements run whose SQL holds needle (sqlite3_trace_v2's ctx). */
+/* Statements run whose SQL holds each needle (sqlite3_trace_v2's ctx);
+ * a NULL needle counts nothing. */
 struct sql_seen {
-	const char *needle;
-	int n;
+	const char *needle[2];
+	int n[2];
 };
 
 static int trace_seen(unsigned type, void *ctx, void *p, void *x)
 {
 	struct sql_seen *seen = ctx;
 	const char *sql = sqlite3_sql(p);
-	if (type == SQLITE_TRACE_STMT && sql && strstr(sql, seen->needle))
-		seen->n++;
+	for (int i = 0; i < 2; i++)
+		if (type == SQLITE_TRACE_STMT && sql && seen->needle[i] &&
+			strstr(sql, seen->needle[i]))
+			seen->n[i]++;
 	return 0;
 }
 
-/* A page of 20 of q, newest first, in location loc (NULL: any), counting
- * the statements with needle in *seen; the hits (store_hits_free). */
-static struct store_hit *traced_search(struct store *s, const char *q,
-	const char *loc, const char *needle, int *seen, size_t *n)
+/* A page of 20 of q from offset, sorted newest (oldest) first, in
+ * location loc (NULL: any), counting in *seen the statements it runs;
+ * the hits (store_hits_free). */
+static struct store_hit *page_search(struct store *s, const char *q,
+	const char *loc, bool newest, int offset, struct sql_seen *seen,
+	size_t *n)
 {
 	struct search_plan pl;
 	int pos;
@@ -158,19 +163,29 @@ static struct store_hit *traced_search(struct store *s, const char *q,
 	f.trial = -1;
 	f.location = loc;
 	CHECK(search_parse(q, &pl, &pos, &err) == CV_OK);
-	struct sql_seen ss = { needle, 0 };
-	sqlite3_trace_v2(s->db, SQLITE_TRACE_STMT, trace_seen, &ss);
+	sqlite3_trace_v2(s->db, SQLITE_TRACE_STMT, trace_seen, seen);
 	struct store_search_opts o = { .plan = &pl,
 		.filter = &f,
-		.sort = STORE_SORT_NEWEST,
-		.limit = 20 };
+		.sort = newest ? STORE_SORT_NEWEST : STORE_SORT_OLDEST,
+		.limit = 20,
+		.offset = offset };
 	struct store_hit *h = NULL;
 	*n = 0;
 	CHECK(store_search(s, &o, &h, n, &err) == CV_OK);
 	sqlite3_trace_v2(s->db, 0, NULL, NULL);
-	*seen = ss.n;
 	search_plan_finish(&pl);
 	free(err);
+	return h;
+}
+
+/* A page of 20 of q, newest first, in location loc (NULL: any), counting
+ * the statements with needle in *seen; the hits (store_hits_free). */
+static struct store_hit *traced_search(struct store *s, const char *q,
+	const char *loc, const char *needle, int *seen, size_t *n)
+{
+	struct sql_seen ss = { { needle, NULL }, { 0, 0 } };
+	struct store_hit *h = page_search(s, q, loc, true, 0, &ss, n);
+	*seen = ss.n[0];
 	return h;
 }
 
@@ -344,48 +359,20 @@ static void test_probe_batches(const char *dir)
 		"refund AND roof", "zeppelin", "hello" };
 	static const char *const locs[] = { NULL, "L2" };
 	static const int offsets[] = { 0, 7, 40 };
-	struct sql_seen range = { "AND rowid >= ? AND rowid <= ?", 0 };
-	struct sql_seen one = { "MATCH ? AND rowid = ?", 0 };
+	struct sql_seen seen = { { "AND rowid >= ? AND rowid <= ?",
+					 "MATCH ? AND rowid = ?" },
+		{ 0, 0 } };
 	int pages = 0;
 	for (size_t t = 0; t < CV_ARRAY_LEN(texts); t++)
 		for (size_t l = 0; l < CV_ARRAY_LEN(locs); l++)
 			for (int newest = 0; newest < 2; newest++)
 				for (size_t o = 0; o < CV_ARRAY_LEN(offsets);
 					o++) {
-					struct search_plan pl;
-					int pos;
-					char *err = NULL;
-					struct search_filter f;
-					search_filter_init(&f);
-					f.trial = -1;
-					f.location = locs[l];
-					CHECK(search_parse(texts[t], &pl, &pos,
-						      &err) == CV_OK);
-					struct store_search_opts so = {
-						.plan = &pl,
-						.filter = &f,
-						.sort = newest ? STORE_SORT_NEWEST
-							       : STORE_SORT_OLDEST,
-						.limit = 20,
-						.offset = offsets[o]
-					};
-					struct store_hit *h = NULL;
-					size_t n = 0, pn;
-					sqlite3_trace_v2(s->db,
-						SQLITE_TRACE_STMT, trace_seen,
-						&range);
-					CHECK(store_search(s, &so, &h, &n,
-						      &err) == CV_OK);
-					struct store_hit *h2 = NULL;
-					size_t n2 = 0;
-					sqlite3_trace_v2(s->db,
-						SQLITE_TRACE_STMT, trace_seen,
-						&one);
-					CHECK(store_search(s, &so, &h2, &n2,
-						      &err) == CV_OK);
-					store_hits_free(h2, n2);
-					sqlite3_trace_v2(s->db, 0, NULL, NULL);
-					int64_t *want = plain_page(s, pl.fts,
+					size_t n, pn;
+					struct store_hit *h = page_search(s,
+						texts[t], locs[l], newest,
+						offsets[o], &seen, &n);
+					int64_t *want = plain_page(s, texts[t],
 						locs[l], newest, 20, offsets[o],
 						&pn);
 					CHECK_MSG(n == pn,
@@ -405,12 +392,10 @@ static void test_probe_batches(const char *dir)
 					pages++;
 					free(want);
 					store_hits_free(h, n);
-					search_plan_finish(&pl);
-					free(err);
 				}
 	CHECK_INT(pages, 60);
-	CHECK_MSG(range.n > 0, "no batch was one range query");
-	CHECK_MSG(one.n > 0, "no batch was probed call by call");
+	CHECK_MSG(seen.n[0] > 0, "no batch was one range query");
+	CHECK_MSG(seen.n[1] > 0, "no batch was probed call by call");
 	store_close(s);
 	free(db);
 }
