@@ -43,6 +43,25 @@ B="$CALLVAULT_DB.blobs"
 blob() { echo "$B/${1:0:2}/$1"; }
 bk() { echo "ev/blobs/sha256/$1"; }
 nblobs() { find "$B" -path "$B/tmp" -prune -o -type f -print | wc -l; }
+# erase_while_fetched DIR CALL REQ OUT CMD...: run `cv CMD` paused once
+# it has fetched a recording's bytes (before naming the blob), erase CALL
+# (request REQ) meanwhile, let it go on; its output in OUT.out and
+# OUT.err, its exit status in st
+erase_while_fetched() {
+	local d=$1 call=$2 req=$3 out=$4 p
+	shift 4
+	mkdir -p "$d"
+	CALLVAULT_TEST_PAUSE="fetch-before-name:$d" cv "$@" \
+		>"$out.out" 2>"$out.err" &
+	p=$!
+	for _ in $(seq 400); do [ -e "$d/paused" ] && break; sleep 0.05; done
+	expect "$1 paused with the bytes fetched" test -e "$d/paused"
+	expect_exit "  $call erased meanwhile" 0 \
+		cv subject erase --call "$call" --request-id "$req" --reason race
+	touch "$d/go"
+	wait "$p"
+	st=$?
+}
 # new_version ID SUMMARY: call ID's line of calls.jsonl with a new summary
 new_version() {
 	python3 -c '
@@ -162,17 +181,8 @@ expect_exit "evicted again" 3 cv storage evict rec
 
 # ---- a recording erased while it is being fetched back stays gone ----
 cv hold release 1 --reason done >/dev/null
-mkdir -p "$T/q"
-CALLVAULT_TEST_PAUSE="fetch-before-name:$T/q" cv recording get "$oc" \
-	--out "$T/x.wav" >"$T/get.out" 2>"$T/get.err" &
-gp=$!
-for _ in $(seq 400); do [ -e "$T/q/paused" ] && break; sleep 0.05; done
-expect "recording get paused with the bytes fetched" test -e "$T/q/paused"
-expect_exit "its call erased meanwhile" 0 \
-	cv subject erase --call "$oc" --request-id R2 --reason "race"
-touch "$T/q/go"
-wait "$gp"
-st=$?
+erase_while_fetched "$T/q" "$oc" R2 "$T/get" recording get "$oc" \
+	--out "$T/x.wav"
 expect_eq "recording get fails (exit 3)" "$st" 3
 expect "  saying it was erased" grep -q "erased or purged" "$T/get.err"
 expect "  nothing written" test ! -e "$T/x.wav"
@@ -194,17 +204,8 @@ expect "  the new recording evicted" test ! -e "$(blob "$s3r")"
 new_version "$r3" "changed, to be archived again" >"$T/changed3.jsonl"
 expect_exit "a new version of its call" 0 cv import "$T/changed3.jsonl"
 narch=$(sqlite3 "$CALLVAULT_DB" "SELECT count(*) FROM archives")
-mkdir -p "$T/q2"
-CALLVAULT_TEST_PAUSE="fetch-before-name:$T/q2" cv archive --month 2026-01 \
-	--to rec >"$T/arch.out" 2>"$T/arch.err" &
-ap=$!
-for _ in $(seq 400); do [ -e "$T/q2/paused" ] && break; sleep 0.05; done
-expect "archive paused with the recording fetched" test -e "$T/q2/paused"
-expect_exit "its call erased meanwhile" 0 \
-	cv subject erase --call "$r3" --request-id R3 --reason "race"
-touch "$T/q2/go"
-wait "$ap"
-st=$?
+erase_while_fetched "$T/q2" "$r3" R3 "$T/arch" archive --month 2026-01 \
+	--to rec
 expect_eq "the archive fails (exit 3)" "$st" 3
 expect "  saying the recording was erased" grep -q "erased or purged" "$T/arch.err"
 expect_eq "  and records no archive" \
