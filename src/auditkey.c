@@ -47,11 +47,8 @@ static enum cv_err create_key(const char *path, char **errmsg)
 /* text (cv_read_secret's, trimmed) as exactly AUDITHEAD_KEY_LEN bytes */
 static bool decode(const char *text, unsigned char key[AUDITHEAD_KEY_LEN])
 {
-	size_t n = 0;
 	return strlen(text) == 2 * AUDITHEAD_KEY_LEN &&
-	       OPENSSL_hexstr2buf_ex(key, AUDITHEAD_KEY_LEN, &n, text, '\0') ==
-		       1 &&
-	       n == AUDITHEAD_KEY_LEN;
+	       cv_unhex(text, AUDITHEAD_KEY_LEN, key, true);
 }
 
 enum cv_err audithead_key_load(const char *path, bool create,

@@ -125,3 +125,18 @@ expect_eq "hold add: UTF-8 message" "$(cat "$T/err")" "callvault hold add: locat
 expect_exit "hold add: from after to" 2 cv hold add --matter M --reason r --from 2026-03-02 --to 2026-03-01
 expect_exit "hold add: inclusive --to" 0 cv hold add --matter Range --reason r --from 2026-03-01 --to 2026-03-01T10:00
 expect "hold show: before the end of the --to minute" sh -c "'$CALLVAULT' hold list | grep -q 'before    2026-03-01T10:01:00.000Z'"
+
+# The lean binary's start-up (issue 25): it loads only the store's
+# libraries and takes only SHA-2 from the static libcrypto. RAND_bytes
+# once pulled OpenSSL's providers in: 16,932 relocations to apply and
+# ~100 more page faults at every start, ~2 ms of a 10 ms search.
+needed=$(readelf -d "$CALLVAULT" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' |
+	grep -v -e '^libasan' -e '^libubsan' | sort | tr '\n' ' ')
+expect_eq "lean binary: libraries" "$needed" \
+	"libc.so.6 libjansson.so.4 libm.so.6 libsqlite3.so.0 "
+expect "lean binary: no OpenSSL providers or RNG" sh -c \
+	"! nm '$CALLVAULT' | grep -q -e ' RAND_bytes\$' -e ' OSSL_PROVIDER_' -e ' EVP_'"
+if ! $asan; then
+	rel=$(readelf -d "$CALLVAULT" | sed -n 's/.*(RELACOUNT) *//p')
+	expect "lean binary: few relocations (${rel:-?})" test "${rel:-0}" -lt 2000
+fi
