@@ -36,14 +36,30 @@ struct webhook_queue {
 	bool stopping;
 };
 
-/* Store jobs[0..n) in one transaction; on failure nothing is kept. */
+/*
+ * Store jobs[0..n) in one transaction, or the first *done of them: when
+ * another writer queues for its turn (a search's audit entry, a sync),
+ * the events stored so far are committed and it gets in, so it waits for
+ * one event rather than a whole group commit (40-120 ms under load). On
+ * failure nothing of the transaction is kept; *done then counts the
+ * events it held, the failing one included (all n when BEGIN failed).
+ */
 static enum cv_err run_batch(struct webhook_queue *q, struct webhook_job **jobs,
-	size_t n, char **errmsg)
+	size_t n, size_t *done, char **errmsg)
 {
+	*done = n;
 	enum cv_err rc = store_begin(q->store, errmsg);
-	for (size_t i = 0; i < n && rc == CV_OK; i++)
+	if (rc != CV_OK)
+		return rc;
+	size_t i = 0;
+	while (i < n && rc == CV_OK) {
 		rc = webhook_event_store(q->store, &jobs[i]->ev,
 			&jobs[i]->outcome, errmsg);
+		i++;
+		if (i < n && store_writers_waiting(q->store))
+			break;
+	}
+	*done = i;
 	if (rc == CV_OK)
 		return store_commit(q->store, errmsg);
 	store_rollback(q->store);
@@ -79,31 +95,35 @@ static void settle(struct webhook_queue *q, struct webhook_job **jobs, size_t n,
 		atomic_fetch_add(&q->m->store_failures, 1);
 }
 
-/* Commit a batch; when it fails for a reason other than a locked or full
- * store, retry its events one by one so one bad event cannot hold back
- * the others. */
+/* Commit a batch, in as many transactions as run_batch takes; when one
+ * fails for a reason other than a locked or full store, retry its events
+ * one by one so one bad event cannot hold back the others. */
 static void commit_jobs(struct webhook_queue *q, struct webhook_job **jobs,
 	size_t n)
 {
-	char *err = NULL;
-	uint64_t t0 = (uint64_t)cv_mono_us();
-	enum cv_err rc = run_batch(q, jobs, n, &err);
-	webhook_metrics_commit(q->m, (uint64_t)cv_mono_us() - t0, n);
-	if (rc == CV_OK || n == 1 || rc == CV_EBUSY || rc == CV_EIO) {
-		if (rc != CV_OK)
-			cv_warn("msg=\"store refused a batch; answering 429\" "
-				"events=%zu err=\"%s\"",
-				n, err ? err : cv_strerror(rc));
-		settle(q, jobs, n, rc);
+	while (n > 0) {
+		char *err = NULL;
+		size_t k;
+		uint64_t t0 = (uint64_t)cv_mono_us();
+		enum cv_err rc = run_batch(q, jobs, n, &k, &err);
+		webhook_metrics_commit(q->m, (uint64_t)cv_mono_us() - t0, k);
+		if (rc == CV_OK || k == 1 || rc == CV_EBUSY || rc == CV_EIO) {
+			if (rc != CV_OK)
+				cv_warn("msg=\"store refused a batch; answering "
+					"429\" events=%zu err=\"%s\"",
+					k, err ? err : cv_strerror(rc));
+			settle(q, jobs, k, rc);
+		} else {
+			cv_warn("msg=\"batch failed; retrying its events one "
+				"by one\" events=%zu err=\"%s\"",
+				k, err ? err : cv_strerror(rc));
+			for (size_t i = 0; i < k; i++)
+				commit_jobs(q, &jobs[i], 1);
+		}
 		free(err);
-		return;
+		jobs += k;
+		n -= k;
 	}
-	cv_warn("msg=\"batch failed; retrying its events one by one\" "
-		"events=%zu err=\"%s\"",
-		n, err ? err : cv_strerror(rc));
-	free(err);
-	for (size_t i = 0; i < n; i++)
-		commit_jobs(q, &jobs[i], 1);
 }
 
 static void *writer_main(void *arg)

@@ -37,15 +37,22 @@
 
 enum { TURNSTILE = 0, TURN = 1 };
 
+/* F_OFD_SETLK (or F_OFD_GETLK) of one byte of the lock file */
+static int byte_lock(int fd, int cmd, int byte, struct flock *fl)
+{
+	short type = fl->l_type;
+	memset(fl, 0, sizeof *fl);
+	fl->l_type = type;
+	fl->l_whence = SEEK_SET;
+	fl->l_start = byte;
+	fl->l_len = 1;
+	return fcntl(fd, cmd, fl);
+}
+
 static int set_lock(int fd, int byte, short type)
 {
-	struct flock fl;
-	memset(&fl, 0, sizeof fl);
-	fl.l_type = type;
-	fl.l_whence = SEEK_SET;
-	fl.l_start = byte;
-	fl.l_len = 1;
-	return fcntl(fd, F_OFD_SETLK, &fl);
+	struct flock fl = { .l_type = type };
+	return byte_lock(fd, F_OFD_SETLK, byte, &fl);
 }
 
 /* Take byte by polling until deadline_us; false when it did not come. */
@@ -97,6 +104,18 @@ bool store_wlock_acquire(struct store *s)
 	s->wlock_held = take(fd, TURN, start, deadline);
 	set_lock(fd, TURNSTILE, F_UNLCK);
 	return s->wlock_held;
+}
+
+/* A waiter for the turn holds the turnstile while it polls; the holder
+ * of the turn does not (it let the turnstile go), so any lock there is
+ * another writer's. */
+bool store_writers_waiting(struct store *s)
+{
+	if (!s->wlock_held)
+		return false;
+	struct flock fl = { .l_type = F_WRLCK };
+	return byte_lock(s->wlock_fd, F_OFD_GETLK, TURNSTILE, &fl) == 0 &&
+	       fl.l_type != F_UNLCK;
 }
 
 void store_wlock_release(struct store *s)

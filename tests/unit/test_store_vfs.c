@@ -533,6 +533,56 @@ static void test_queue_costs_nothing_alone(void)
 	free(path);
 }
 
+/* store_writers_waiting: what serve's webhook writer asks between the
+ * events of a group commit, to commit early and let a queued writer in
+ * (webhook_queue.c). False alone and outside a transaction; true while
+ * another connection waits for the turn, and that one gets in once the
+ * holder commits. */
+struct waiter {
+	struct store *s;
+	atomic_bool in;
+};
+
+static void *waiter_main(void *arg)
+{
+	struct waiter *w = arg;
+	if (store_begin(w->s, NULL) == CV_OK) {
+		atomic_store(&w->in, true);
+		if (store_commit(w->s, NULL) != CV_OK)
+			atomic_store(&w->in, false);
+	}
+	return NULL;
+}
+
+static void test_writers_waiting(void)
+{
+	char *path = xasprintf("%s/waiting.db", dir);
+	struct store *a = open_store(path, true);
+	struct waiter w = { .s = open_store(path, true) };
+	store_set_busy_timeout(a, 5000);
+	store_set_busy_timeout(w.s, 5000);
+	CHECK(!store_writers_waiting(a)); /* no transaction */
+	CHECK(store_begin(a, NULL) == CV_OK);
+	CHECK(!store_writers_waiting(a)); /* nobody queued */
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, waiter_main, &w) == 0);
+	bool seen = false;
+	for (int i = 0; i < 2000 && !seen; i++) {
+		seen = store_writers_waiting(a);
+		if (!seen)
+			usleep(1000);
+	}
+	CHECK_MSG(seen, "a queued writer was not seen");
+	CHECK(!atomic_load(&w.in)); /* it waits for a's turn */
+	CHECK(store_commit(a, NULL) == CV_OK);
+	pthread_join(th, NULL);
+	CHECK(atomic_load(&w.in));
+	CHECK(!store_writers_waiting(a));
+	store_close(w.s);
+	store_close(a);
+	free(path);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -545,6 +595,7 @@ int main(void)
 	test_read_then_write_with_queue();
 	test_queue_turn_not_leaked();
 	test_queue_costs_nothing_alone();
+	test_writers_waiting();
 	char *rm = xasprintf("rm -rf %s", dir);
 	if (system(rm) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
