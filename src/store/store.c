@@ -250,16 +250,24 @@ void store_set_busy_timeout(struct store *s, int ms)
 
 static void restart_wal(struct store *s, sqlite3 *db, const char *name)
 {
+	/* First copy what can be copied without SQLite's write lock
+	 * (PASSIVE): a RESTART holds that lock while it copies, and the
+	 * writers queued behind it (a search's audit entry) waited for
+	 * thousands of frames. Refused (serve's background checkpoint is
+	 * copying): try again at the next commit. */
+	int r = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
+		NULL, NULL);
+	if (r != SQLITE_OK)
+		return;
 	int busy = s->busy_ms;
 	int64_t t0 = cv_mono_ms();
 	s->busy_ms = WAL_BOUND_WAIT_MS;
-	int r = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART,
-		NULL, NULL);
+	r = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART, NULL,
+		NULL);
 	s->busy_ms = busy;
-	/* Refused at once: another checkpoint (serve's background one) is
-	 * copying; it ends soon, so try again at the next commit. Refused
-	 * after waiting for readers: try again 4 MiB later, not at every
-	 * commit. */
+	/* Refused at once: another checkpoint is copying; it ends soon,
+	 * so try again at the next commit. Refused after waiting for
+	 * readers: try again 4 MiB later, not at every commit. */
 	if (r == SQLITE_OK)
 		s->wal_frames = s->wal_retry_at = 0;
 	else if (cv_mono_ms() - t0 >= 2)
@@ -295,7 +303,11 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
 						   : WAL_BOUND_FRAMES;
 	s->wal_frames = frames;
 	if (frames >= bound && owns_wal(s)) {
-		if (frames >= s->wal_retry_at)
+		/* inside store_commit: after it gives its turn back, so the
+		 * writers queued behind it do not wait for the copy too */
+		if (frames >= s->wal_retry_at && s->in_tx)
+			s->wal_rewind_due = true;
+		else if (frames >= s->wal_retry_at)
 			restart_wal(s, db, name);
 		return SQLITE_OK;
 	}
@@ -523,6 +535,10 @@ enum cv_err store_commit(struct store *s, char **errmsg)
 		store_terms_committed(s);
 	} else {
 		store_rollback(s);
+	}
+	if (s->wal_rewind_due) {
+		s->wal_rewind_due = false;
+		restart_wal(s, s->db, "main");
 	}
 	return rc;
 }

@@ -33,6 +33,9 @@ struct store {
 				     automatic checkpoint (on_wal_commit) */
 	int wal_retry_at;          /* frames before the next try to rewind a
 				     WAL past its bound (0: at the bound) */
+	bool wal_rewind_due;       /* past the bound at a COMMIT of
+				     store_commit's: rewind once its turn
+				     is given back (on_wal_commit) */
 	int autockpt;              /* checkpoint every this many frames; 0 =
 				     never (set here, never with PRAGMA
 				     wal_autocheckpoint, which would replace
