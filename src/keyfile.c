@@ -38,8 +38,8 @@ enum cv_err cv_keyfile_create(const char *path, size_t n, const char *what,
 	char *hex = xmalloc(2 * n + 1);
 	enum cv_err rc = CV_OK;
 	if (!random_bytes(key, n))
-		rc = cv_error(errmsg, CV_EIO, "no random bytes for the %s",
-			what);
+		rc = cv_error(errmsg, CV_EIO, "no random bytes for the %s: %s",
+			what, strerror(errno));
 	if (rc == CV_OK)
 		cv_hex(key, n, hex);
 	hex[2 * n] = '\n';
