@@ -38,9 +38,10 @@ struct webhook_queue {
 
 /*
  * Store jobs[0..n) in one transaction, or the first *done of them: when
- * another writer queues for its turn (a search's audit entry, a sync),
- * the events stored so far are committed and it gets in, so it waits for
- * one event rather than a whole group commit (40-120 ms under load). On
+ * a short writer queues for its turn (a search's audit entry), the
+ * events stored so far are committed and it gets in, so it waits for one
+ * event rather than a whole group commit (40-120 ms under load). A bulk
+ * writer waiting (import, sync) does not shorten the batch. On
  * failure nothing of the transaction is kept; *done then counts the
  * events it held, the failing one included (all n when BEGIN failed).
  */
@@ -56,7 +57,7 @@ static enum cv_err run_batch(struct webhook_queue *q, struct webhook_job **jobs,
 		rc = webhook_event_store(q->store, &jobs[i]->ev,
 			&jobs[i]->outcome, errmsg);
 		i++;
-		if (i < n && store_writers_waiting(q->store))
+		if (i < n && store_short_writer_waiting(q->store))
 			break;
 	}
 	*done = i;
@@ -95,9 +96,10 @@ static void settle(struct webhook_queue *q, struct webhook_job **jobs, size_t n,
 		atomic_fetch_add(&q->m->store_failures, 1);
 }
 
-/* Commit a batch, in as many transactions as run_batch takes; when one
- * fails for a reason other than a locked or full store, retry its events
- * one by one so one bad event cannot hold back the others. */
+/* Commit a batch, in as many transactions as run_batch takes. A locked
+ * or full store answers all that is left 429 at once; another failure
+ * retries the failed transaction's events one by one, so one bad event
+ * cannot hold back the others. */
 static void commit_jobs(struct webhook_queue *q, struct webhook_job **jobs,
 	size_t n)
 {
@@ -107,6 +109,8 @@ static void commit_jobs(struct webhook_queue *q, struct webhook_job **jobs,
 		uint64_t t0 = (uint64_t)cv_mono_us();
 		enum cv_err rc = run_batch(q, jobs, n, &k, &err);
 		webhook_metrics_commit(q->m, (uint64_t)cv_mono_us() - t0, k);
+		if (rc == CV_EBUSY || rc == CV_EIO)
+			k = n;
 		if (rc == CV_OK || k == 1 || rc == CV_EBUSY || rc == CV_EIO) {
 			if (rc != CV_OK)
 				cv_warn("msg=\"store refused a batch; answering "

@@ -257,8 +257,11 @@ static void restart_wal(struct store *s, sqlite3 *db, const char *name)
 	 * copying): try again at the next commit. */
 	int r = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
 		NULL, NULL);
-	if (r != SQLITE_OK)
+	if (r != SQLITE_OK) {
+		if (r != SQLITE_BUSY && r != SQLITE_LOCKED)
+			s->wal_retry_at = s->wal_frames + 1024; /* I/O error */
 		return;
+	}
 	int busy = s->busy_ms;
 	int64_t t0 = cv_mono_ms();
 	s->busy_ms = WAL_BOUND_WAIT_MS;
@@ -281,7 +284,7 @@ static void restart_wal(struct store *s, sqlite3 *db, const char *name)
  * short command's commit (a search's audit entry) never waits for
  * readers, which under webhook load cost searches up to 200 ms each.
  */
-static bool owns_wal(const struct store *s)
+bool store_owns_wal(const struct store *s)
 {
 	return s->autockpt == 0 || s->autockpt > 1000;
 }
@@ -302,7 +305,7 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int frames)
 	int bound = s->autockpt > WAL_BOUND_FRAMES ? s->autockpt
 						   : WAL_BOUND_FRAMES;
 	s->wal_frames = frames;
-	if (frames >= bound && owns_wal(s)) {
+	if (frames >= bound && store_owns_wal(s)) {
 		/* inside store_commit: after it gives its turn back, so the
 		 * writers queued behind it do not wait for the copy too */
 		if (frames >= s->wal_retry_at && s->in_tx)
@@ -402,7 +405,7 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_handler(s->db, busy_handler, s);
 	sqlite3_rollback_hook(s->db, on_rollback, s);
-	s->autockpt = 1000; /* SQLite's default; see owns_wal */
+	s->autockpt = 1000; /* SQLite's default; see store_owns_wal */
 	sqlite3_wal_hook(s->db, on_wal_commit, s);
 	/* A short-lived command (a search, whose only write is its audit
 	 * entry) should not pay for checkpointing its few frames and

@@ -42,10 +42,13 @@ int store_schema_latest(void);
 enum cv_err store_begin(struct store *s, char **errmsg) CV_MUST_CHECK;
 enum cv_err store_commit(struct store *s, char **errmsg) CV_MUST_CHECK;
 void store_rollback(struct store *s);
-/* Inside a transaction of store_begin's: whether another writer (another
- * connection, in any process) waits for its turn behind this one. A long
- * batch (serve's group commit) commits what it has and lets it in. */
-bool store_writers_waiting(struct store *s);
+/* Inside a transaction of store_begin's: whether a short writer (a
+ * search's audit entry, a console action: any connection not in bulk
+ * mode, in any process) waits for its turn behind this one. A long batch
+ * (serve's group commit) commits what it has and lets it in; a bulk
+ * writer waiting (import, sync) does not count, or serve's group commits
+ * would shrink to an event each while one runs. */
+bool store_short_writer_waiting(struct store *s);
 /* Refuse to grow the database file past about max_bytes (0 = no limit):
  * writes then fail as a full disk does (CV_EIO). serve and sync take it
  * as --max-store-mb. */

@@ -79,6 +79,9 @@ fts5_api *store_fts5_api(sqlite3 *db);
 bool store_wlock_acquire(struct store *s);
 void store_wlock_release(struct store *s);
 void store_wlock_close(struct store *s);
+/* Whether s is one of the writers that keep the WAL bounded (serve's
+ * webhook writer, import and sync in bulk mode), not a short one. */
+bool store_owns_wal(const struct store *s);
 
 /* Register store_vfs.c's VFS (once, before any store is opened); its
  * name, or NULL when the default VFS cannot be wrapped. */

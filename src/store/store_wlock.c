@@ -13,7 +13,7 @@
  * refuses nothing inside SQLite: it is taken before BEGIN IMMEDIATE,
  * while the connection holds no SQLite lock, and only by store_begin.
  *
- * Two open-file-description locks on bytes of <store>-wlock (one file
+ * Open-file-description locks on bytes of <store>-wlock (one file
  * description per connection, so two connections of one process queue
  * like two processes): the turnstile (byte 0) and the turn (byte 1). A
  * writer takes the turnstile, then the turn, and lets the turnstile go;
@@ -22,7 +22,10 @@
  * take it again before the waiter: they alternate. Waits poll (250 µs,
  * then 1 ms, like the busy handler) up to the connection's busy bound;
  * past it the writer goes on without its turn, to SQLite's own lock,
- * as it did before. A killed process's locks go with its descriptors.
+ * as it did before. A short writer (not in bulk mode) also holds byte 2
+ * shared while it waits, which serve's group commit looks at to let it
+ * in early (store_short_writer_waiting). A killed process's locks go
+ * with its descriptors.
  */
 #include "store_int.h"
 
@@ -35,7 +38,7 @@
 
 #include "../util.h"
 
-enum { TURNSTILE = 0, TURN = 1 };
+enum { TURNSTILE = 0, TURN = 1, SHORT = 2 };
 
 /* F_OFD_SETLK (or F_OFD_GETLK) of one byte of the lock file */
 static int byte_lock(int fd, int cmd, int byte, struct flock *fl)
@@ -99,22 +102,25 @@ bool store_wlock_acquire(struct store *s)
 		return false;
 	int64_t start = cv_mono_us();
 	int64_t deadline = start + (int64_t)s->busy_ms * 1000;
-	if (!take(fd, TURNSTILE, start, deadline))
-		return false;
-	s->wlock_held = take(fd, TURN, start, deadline);
-	set_lock(fd, TURNSTILE, F_UNLCK);
+	/* a short writer says so while it waits (a shared lock on SHORT) */
+	bool mark = !store_owns_wal(s) && set_lock(fd, SHORT, F_RDLCK) == 0;
+	if (take(fd, TURNSTILE, start, deadline)) {
+		s->wlock_held = take(fd, TURN, start, deadline);
+		set_lock(fd, TURNSTILE, F_UNLCK);
+	}
+	if (mark)
+		set_lock(fd, SHORT, F_UNLCK);
 	return s->wlock_held;
 }
 
-/* A waiter for the turn holds the turnstile while it polls; the holder
- * of the turn does not (it let the turnstile go), so any lock there is
- * another writer's. */
-bool store_writers_waiting(struct store *s)
+/* A short writer holds SHORT (shared) while it waits for the turn; the
+ * holder of the turn does not, so any lock there is another writer's. */
+bool store_short_writer_waiting(struct store *s)
 {
 	if (!s->wlock_held)
 		return false;
 	struct flock fl = { .l_type = F_WRLCK };
-	return byte_lock(s->wlock_fd, F_OFD_GETLK, TURNSTILE, &fl) == 0 &&
+	return byte_lock(s->wlock_fd, F_OFD_GETLK, SHORT, &fl) == 0 &&
 	       fl.l_type != F_UNLCK;
 }
 

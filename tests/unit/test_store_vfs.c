@@ -533,11 +533,12 @@ static void test_queue_costs_nothing_alone(void)
 	free(path);
 }
 
-/* store_writers_waiting: what serve's webhook writer asks between the
- * events of a group commit, to commit early and let a queued writer in
- * (webhook_queue.c). False alone and outside a transaction; true while
- * another connection waits for the turn, and that one gets in once the
- * holder commits. */
+/* store_short_writer_waiting: what serve's webhook writer asks between
+ * the events of a group commit, to commit early and let a queued short
+ * writer in (webhook_queue.c). False alone and outside a transaction;
+ * false while a bulk writer (import, sync) waits, so that serve's group
+ * commits do not shrink to an event each while one runs; true while a
+ * short one waits, and that one gets in once the holder commits. */
 struct waiter {
 	struct store *s;
 	atomic_bool in;
@@ -561,14 +562,23 @@ static void test_writers_waiting(void)
 	struct waiter w = { .s = open_store(path, true) };
 	store_set_busy_timeout(a, 5000);
 	store_set_busy_timeout(w.s, 5000);
-	CHECK(!store_writers_waiting(a)); /* no transaction */
+	CHECK(!store_short_writer_waiting(a)); /* no transaction */
 	CHECK(store_begin(a, NULL) == CV_OK);
-	CHECK(!store_writers_waiting(a)); /* nobody queued */
+	CHECK(!store_short_writer_waiting(a)); /* nobody queued */
+	/* a bulk writer queued: not a short one */
+	struct waiter bulk = { .s = open_store(path, true) };
+	store_set_busy_timeout(bulk.s, 5000);
+	CHECK(store_set_bulk(bulk.s, true, NULL) == CV_OK);
+	pthread_t bth;
+	CHECK(pthread_create(&bth, NULL, waiter_main, &bulk) == 0);
+	usleep(50000); /* it polls for the turn by now */
+	CHECK(!atomic_load(&bulk.in));
+	CHECK(!store_short_writer_waiting(a));
 	pthread_t th;
 	CHECK(pthread_create(&th, NULL, waiter_main, &w) == 0);
 	bool seen = false;
 	for (int i = 0; i < 2000 && !seen; i++) {
-		seen = store_writers_waiting(a);
+		seen = store_short_writer_waiting(a);
 		if (!seen)
 			usleep(1000);
 	}
@@ -576,8 +586,11 @@ static void test_writers_waiting(void)
 	CHECK(!atomic_load(&w.in)); /* it waits for a's turn */
 	CHECK(store_commit(a, NULL) == CV_OK);
 	pthread_join(th, NULL);
+	pthread_join(bth, NULL);
 	CHECK(atomic_load(&w.in));
-	CHECK(!store_writers_waiting(a));
+	CHECK(atomic_load(&bulk.in));
+	CHECK(!store_short_writer_waiting(a));
+	store_close(bulk.s);
 	store_close(w.s);
 	store_close(a);
 	free(path);
