@@ -268,16 +268,22 @@ enum cv_err store_search_topk(struct store *s,
  * time, so on a loaded machine it gave up after a few probes and the
  * top-k path scanned hundreds of thousands of matches for queries the
  * probes answer in 60 (a word with a location and a month). Work is in
- * µs of one core's CPU, as measured on 200,000 calls: a probe of words
- * ~60, of a phrase or NEAR (FTS5 reads positions) 100-300 (150 taken),
- * a call the filter walk reads outside an index (--action,
- * --min-duration) ~20. The same query takes the same path on a quiet or
- * loaded machine. (PROBE_WORK is in store_search_int.h.)
+ * µs of one core's CPU, as measured on 200,000 calls (1M for the range
+ * reads): a probe of one call, of words ~60, of a phrase or NEAR (FTS5
+ * reads positions) 100-300 (150 taken); a match read by a batch's range
+ * query 0.05-0.1 warm, of a phrase ~0.1 (1 and 2 taken, for pages read
+ * cold); a step of the filter walk over the time index (--action,
+ * --min-duration, --trial: calls_time_filters holds their columns) ~1
+ * (2 taken; it was ~20 when each step read the call's row). The same
+ * query takes the same path on a quiet or loaded machine. (PROBE_WORK is
+ * in store_search_int.h.)
  */
 #define PROBE_BUDGET 1000
 #define PROBE_COST_WORDS 60
 #define PROBE_COST_POSITIONS 150
-#define PROBE_COST_ROW 20
+#define PROBE_COST_MATCH 1
+#define PROBE_COST_MATCH_POSITIONS 2
+#define PROBE_COST_ROW 2
 
 /* Whether matching fts makes FTS5 read positions: NEAR, or a quoted
  * phrase of more than one token (a separator inside the quotes). */
@@ -296,29 +302,28 @@ static bool reads_positions(const char *fts)
 }
 
 /*
- * Whether probing is likely to find a page within PROBE_WORK, from the
- * text's density in PROBE_WINDOWS windows of PROBE_SAMPLE calls spread
- * evenly over the store (the filters taken as independent of it; not the
- * newest calls alone, which a webhook burst of one kind fills): a phrase
- * in one call of five needs ~250 position-reading probes for 50 hits,
- * 40-75 ms, where the top-k path scans its matches in less.
- * Counts over rowid ranges of the index, well under a millisecond once
- * their pages are read.
+ * The text's density, for the probes' cost (store_search_probe): its
+ * matches in PROBE_WINDOWS windows of PROBE_SAMPLE calls spread evenly
+ * over the store (the filters taken as independent of it; not the
+ * newest calls alone, which a webhook burst of one kind fills). Counts
+ * over rowid ranges of the index, well under a millisecond once their
+ * pages are read.
  */
 #define PROBE_WINDOWS 4
 #define PROBE_SAMPLE 500
 
-/* The text's matches among calls sampled (probe_worth), or 0 of 0. */
+/* The text's matches among calls sampled, or 0 of 0 when not known. */
 struct density {
 	int64_t hits, sampled;
 };
 
-static bool probe_worth(struct store *s, const struct store_search_opts *o,
-	int64_t per_probe, int64_t work, struct density *d)
+static void text_density(struct store *s, const struct store_search_opts *o,
+	struct density *d)
 {
 	static const char sql[] =
 		"SELECT count(*) FROM calls_fts WHERE calls_fts MATCH ?1"
 		" AND rowid BETWEEN ?2 AND ?3";
+	d->hits = d->sampled = 0;
 	sqlite3_stmt *st = store_stmt(s, "SELECT max(rid) FROM calls", NULL);
 	int64_t calls = 0, hits = 0, sampled = 0;
 	if (st && sqlite3_step(st) == SQLITE_ROW)
@@ -326,7 +331,7 @@ static bool probe_worth(struct store *s, const struct store_search_opts *o,
 	if (st)
 		sqlite3_reset(st);
 	if (!(st = store_stmt(s, sql, NULL)))
-		return true; /* as before: the probes' budget still bounds */
+		return; /* not known: the probes' budget still bounds */
 	sqlite3_bind_text(st, 1, o->plan->fts, -1, SQLITE_STATIC);
 	for (int w = 0; w < PROBE_WINDOWS; w++) {
 		int64_t lo = calls * (2 * w + 1) / (2 * PROBE_WINDOWS) -
@@ -339,7 +344,7 @@ static bool probe_worth(struct store *s, const struct store_search_opts *o,
 		sqlite3_bind_int64(st, 3, hi);
 		if (sqlite3_step(st) != SQLITE_ROW) {
 			sqlite3_reset(st);
-			return true;
+			return;
 		}
 		hits += sqlite3_column_int64(st, 0);
 		sampled += hi >= lo ? hi - lo + 1 : 0;
@@ -349,28 +354,22 @@ static bool probe_worth(struct store *s, const struct store_search_opts *o,
 	}
 	d->hits = hits;
 	d->sampled = sampled;
-	if (hits == 0) /* rare: its few matches are soon scanned */
-		return false;
-	int64_t want = o->limit + o->offset;
-	return want * sampled / hits * per_probe <= work;
 }
 
 /*
  * The probes of one batch of candidates (rids, in the walk's order): which
- * match the text. One FTS5 query over the batch's rowid range when the
- * range is narrow (the usual case: calls are stored about in time order),
- * parsing the expression and seeking each segment once where a probe a
- * candidate did both every time (~60 µs); a probe each otherwise (behind
- * a backfill the newest calls by time are far apart by rowid). Narrow:
- * the range is less than PROBE_SPAN_PER_RID rowids a candidate, or the
- * text's density (d, when known) puts fewer than PROBE_MATCHES_PER_RID
- * matches a candidate in it (a filter such as --agent spreads its calls
- * over the rowids, and a rare text has few matches there). The answer
- * is the same either way: a rid matches iff FTS5 has it.
+ * match the text. One FTS5 query over the batch's rowid range, parsing
+ * the expression and seeking each segment once, or a probe a candidate,
+ * which does both every time (~60 µs): whichever costs less by the
+ * counts above, the range query's matches estimated from the text's
+ * density (d; every rowid when not known). The range wins while the
+ * candidates' rowids are close (calls are stored about in time order) or
+ * the text is rare among them; probes win behind a backfill, where the
+ * newest calls by time are far apart by rowid, unless the text is rare
+ * there. The answer is the same either way: a rid matches iff FTS5 has
+ * it. Returns the batch's cost in work units, counted as it ran.
  */
 #define PROBE_BATCH_MAX 512
-#define PROBE_SPAN_PER_RID 16
-#define PROBE_MATCHES_PER_RID 8
 
 /* a candidate of a batch: its rowid and its place in the walk */
 struct cand {
@@ -385,27 +384,38 @@ static int cmp_cand(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static enum cv_err probe_batch(struct store *s, const char *fts,
+static enum cv_err probe_batch(struct store *s, const char *fts, bool desc,
 	const struct density *d, const int64_t *rids, bool *match, size_t n,
-	char **errmsg)
+	int64_t *cost, char **errmsg)
 {
 	static const char one_sql[] =
 		"SELECT 1 FROM calls_fts WHERE calls_fts MATCH ? AND rowid = ?";
-	static const char range_sql[] =
+	/* in the walk's direction: FTS5 ends a range only when it finds a
+	 * match past it, and a phrase or AND checks every rowid that has
+	 * all its words on the way. Past the newest calls' rowids (a
+	 * backfill stored later) that ran through 100,000 calls for
+	 * "roof leak" (14 ms a batch, warm); the way the walk goes is where
+	 * its next batch reads anyway. */
+	static const char range_asc[] =
 		"SELECT rowid FROM calls_fts WHERE calls_fts MATCH ?"
-		" AND rowid >= ? AND rowid <= ?";
+		" AND rowid >= ? AND rowid <= ? ORDER BY rowid";
+	static const char range_desc[] =
+		"SELECT rowid FROM calls_fts WHERE calls_fts MATCH ?"
+		" AND rowid >= ? AND rowid <= ? ORDER BY rowid DESC";
+	const char *range_sql = desc ? range_desc : range_asc;
+	bool positions = reads_positions(fts);
+	int64_t per_probe = positions ? PROBE_COST_POSITIONS : PROBE_COST_WORDS;
+	int64_t per_match = positions ? PROBE_COST_MATCH_POSITIONS
+				      : PROBE_COST_MATCH;
 	int64_t lo = rids[0], hi = rids[0];
 	for (size_t i = 1; i < n; i++) {
 		lo = rids[i] < lo ? rids[i] : lo;
 		hi = rids[i] > hi ? rids[i] : hi;
 	}
 	int64_t span = hi - lo + 1;
+	int64_t matches = d->sampled > 0 ? span * d->hits / d->sampled : span;
 	bool range = n > 1 &&
-		     (span <= (int64_t)n * PROBE_SPAN_PER_RID ||
-			     (d->sampled > 0 &&
-				     span * d->hits / d->sampled <=
-					     (int64_t)n *
-						     PROBE_MATCHES_PER_RID));
+		     per_probe + matches * per_match <= (int64_t)n * per_probe;
 	sqlite3_stmt *st = store_stmt(s, range ? range_sql : one_sql, errmsg);
 	if (!st)
 		return CV_EDB;
@@ -420,6 +430,7 @@ static enum cv_err probe_batch(struct store *s, const char *fts,
 			if (r != SQLITE_ROW && r != SQLITE_DONE)
 				break;
 		}
+		*cost = (int64_t)n * per_probe;
 	} else {
 		struct cand *sorted = xmalloc(n * sizeof(*sorted));
 		for (size_t i = 0; i < n; i++) {
@@ -429,14 +440,17 @@ static enum cv_err probe_batch(struct store *s, const char *fts,
 		qsort(sorted, n, sizeof(*sorted), cmp_cand);
 		sqlite3_bind_int64(st, 2, lo);
 		sqlite3_bind_int64(st, 3, hi);
+		int64_t read = 0;
 		while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 			struct cand key = { sqlite3_column_int64(st, 0), 0 };
 			struct cand *c = bsearch(&key, sorted, n,
 				sizeof(*sorted), cmp_cand);
 			if (c)
 				match[c->at] = true;
+			read++;
 		}
 		free(sorted);
+		*cost = per_probe + read * per_match;
 	}
 	sqlite3_reset(st);
 	if (r != SQLITE_ROW && r != SQLITE_DONE)
@@ -444,6 +458,17 @@ static enum cv_err probe_batch(struct store *s, const char *fts,
 	return CV_OK;
 }
 
+/*
+ * The walk over the calls that pass the filters, newest (oldest) first,
+ * in batches, each probed as probe_batch chooses, until a page is found
+ * or the work counted reaches `work`. Counted: each batch's probes as
+ * probe_batch ran them, and each step of the walk over the time index.
+ * A rare text (no match in the sample) goes to the top-k scan at once;
+ * otherwise, after the first batch (whose rowids show how far apart the
+ * filters' calls are), the rest is estimated from its cost a candidate
+ * and the candidates the text's density says a page needs: when that
+ * passes the budget, probing stops there and the top-k scan answers.
+ */
 enum cv_err store_search_probe(struct store *s,
 	const struct store_search_opts *o, int64_t work,
 	struct store_hit **hits, size_t *n, bool *done, char **errmsg)
@@ -452,8 +477,11 @@ enum cv_err store_search_probe(struct store *s,
 							  : PROBE_COST_WORDS;
 	*done = false;
 	struct density d = { 0, 0 };
-	if (!o->window && !probe_worth(s, o, per_probe, work, &d))
-		return CV_OK;
+	if (!o->window) {
+		text_density(s, o, &d);
+		if (d.sampled > 0 && d.hits == 0)
+			return CV_OK; /* rare: its few matches are soon scanned */
+	}
 	const char *dir = o->sort == STORE_SORT_OLDEST ? "" : " DESC";
 	struct buf sql;
 	struct store_sql_args a = { 0 };
@@ -477,23 +505,30 @@ enum cv_err store_search_probe(struct store *s,
 	 * then larger ones, up to PROBE_BATCH_MAX */
 	size_t size = (size_t)(want < 1 ? 1 : want);
 	int k = 0;
+	int64_t spent = 0;        /* the batches' probes, counted */
+	int64_t unit = per_probe; /* a candidate's cost, as last seen */
 	while (rc == CV_OK && found < want && r == SQLITE_ROW) {
 		size_t m = 0;
 		size = size > PROBE_BATCH_MAX ? PROBE_BATCH_MAX : size;
-		/* the same budget as a probe each: counted per candidate */
+		/* a candidate more, at the last batch's cost a candidate */
 		for (; m < size && k < budget; k++) {
 			int64_t rows = sqlite3_stmt_status(cand,
 				SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
 			if (!o->window &&
-				k * per_probe + rows * PROBE_COST_ROW > work)
+				spent + (int64_t)(m + 1) * unit +
+						rows * PROBE_COST_ROW >
+					work)
 				break;
 			if ((r = sqlite3_step(cand)) != SQLITE_ROW)
 				break;
 			batch[m++] = sqlite3_column_int64(cand, 0);
 		}
+		int64_t cost = 0;
 		if (m > 0)
-			rc = probe_batch(s, o->plan->fts, &d, batch, match, m,
-				errmsg);
+			rc = probe_batch(s, o->plan->fts,
+				o->sort != STORE_SORT_OLDEST, &d, batch, match,
+				m, &cost, errmsg);
+		spent += cost;
 		for (size_t i = 0; rc == CV_OK && i < m && found < want; i++) {
 			if (!match[i] || found++ < o->offset)
 				continue;
@@ -505,6 +540,21 @@ enum cv_err store_search_probe(struct store *s,
 		}
 		if (m < size) /* budget spent, or the candidates ended */
 			break;
+		if (m > 0)
+			unit = cost / (int64_t)m > 0 ? cost / (int64_t)m : 1;
+		/* after the first batch: the candidates still needed, by the
+		 * density, at this batch's cost each; the walk's steps so
+		 * far in proportion */
+		if (!o->window && k == (int)m && found < want && d.hits > 0) {
+			int64_t need = (want - found) * d.sampled / d.hits;
+			int64_t rows = sqlite3_stmt_status(cand,
+				SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
+			if (spent + need * unit +
+					(rows + rows * need / (int64_t)m) *
+						PROBE_COST_ROW >
+				work)
+				break;
+		}
 		size *= 2;
 	}
 	if (rc == CV_OK && r != SQLITE_ROW && r != SQLITE_DONE)

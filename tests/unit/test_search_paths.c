@@ -209,7 +209,9 @@ static struct store *scratch_store(const char *dir, const char *name, char **db)
  * the machine is "loaded" by a child that stops this process for 15 ms
  * out of every 16; the path taken (seen in the statements SQLite runs)
  * must be the same as on a quiet machine: the probes for a word in every
- * call, the top-k scan for a phrase in one call of ten.
+ * call; for a phrase in one call of ten (all of them L5's), one path in
+ * every run (the probes, since the counted work of a range batch over
+ * L5's calls is less than the budget).
  */
 static int topk_runs(struct store *s, const char *q, int times)
 {
@@ -258,7 +260,8 @@ static void test_probe_counted(const char *dir)
 	waitpid(child, NULL, 0);
 	CHECK_MSG(word == 0, "a common word scanned by top-k %d times of 40",
 		word);
-	CHECK_INT(phrase, 10);
+	CHECK_MSG(phrase == 0 || phrase == 10,
+		"the phrase took the top-k scan %d times of 10", phrase);
 	store_close(s);
 	free(db);
 }
