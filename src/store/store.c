@@ -183,6 +183,17 @@ static enum cv_err migrate(struct store *s, char **errmsg)
 		enum cv_err rc = store_exec(s, "BEGIN IMMEDIATE", errmsg);
 		if (rc != CV_OK)
 			return rc;
+		/* another process may have migrated while this one waited
+		 * for the lock (an index build takes seconds on a big store):
+		 * go on from the version it left */
+		int now = store_schema_version(s);
+		if (now > v) {
+			rc = store_exec(s, "COMMIT", errmsg);
+			if (rc != CV_OK)
+				return rc;
+			v = now - 1;
+			continue;
+		}
 		rc = store_exec(s, store_migrations[v].sql, errmsg);
 		if (rc == CV_OK) {
 			char pragma[64];

@@ -596,6 +596,66 @@ static void test_writers_waiting(void)
 	free(path);
 }
 
+/*
+ * Two processes upgrading one store at once (issue 25's index build takes
+ * seconds on a big store): the second read the schema version, waited
+ * for the first's migration to commit, then ran the same migration again
+ * and failed ("index calls_time_filters already exists"). It now reads
+ * the version again once it has the lock.
+ */
+struct opener {
+	const char *path;
+	enum cv_err rc;
+	char *err;
+};
+
+static void *opener_main(void *arg)
+{
+	struct opener *op = arg;
+	struct store *s = NULL;
+	op->rc = store_open(&s, op->path, 0, &op->err);
+	store_close(s);
+	return NULL;
+}
+
+static void test_migration_race(void)
+{
+	char *path = xasprintf("%s/race.db", dir);
+	struct store *s = open_store(path, false);
+	store_close(s);
+	/* the store at the version before the last migration (its schema
+	 * already migrated: a second run of that migration fails, as most
+	 * do, being no IF NOT EXISTS) */
+	int last = store_n_migrations;
+	CHECK_INT(last >= 1, 1);
+	sqlite3 *db;
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	char *undo = xasprintf("PRAGMA user_version = %d;", last - 1);
+	CHECK(sqlite3_exec(db, undo, NULL, NULL, NULL) == SQLITE_OK);
+	free(undo);
+	/* db holds the write lock while another process opens the store */
+	CHECK(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) ==
+		SQLITE_OK);
+	struct opener op = { .path = path };
+	pthread_t th;
+	CHECK(pthread_create(&th, NULL, opener_main, &op) == 0);
+	usleep(200000); /* it read version last - 1 and waits for the lock */
+	/* the first process's migration commits */
+	char *redo = xasprintf("PRAGMA user_version = %d; COMMIT;", last);
+	char *e = NULL;
+	CHECK_MSG(sqlite3_exec(db, redo, NULL, NULL, &e) == SQLITE_OK,
+		"migrating: %s", e ? e : "?");
+	sqlite3_free(e);
+	free(redo);
+	pthread_join(th, NULL);
+	CHECK_MSG(op.rc == CV_OK, "the second opener: %s",
+		op.err ? op.err : "?");
+	free(op.err);
+	sqlite3_close(db);
+	free(path);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -609,6 +669,7 @@ int main(void)
 	test_queue_turn_not_leaked();
 	test_queue_costs_nothing_alone();
 	test_writers_waiting();
+	test_migration_race();
 	char *rm = xasprintf("rm -rf %s", dir);
 	if (system(rm) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
