@@ -274,7 +274,10 @@ enum cv_err store_search_topk(struct store *s,
  * query 0.05-0.1 warm, of a phrase ~0.1 (1 and 2 taken, for pages read
  * cold); a step of the filter walk over the time index (--action,
  * --min-duration, --trial: calls_time_filters holds their columns) ~1
- * (2 taken; it was ~20 when each step read the call's row). The same
+ * (2 taken; it was ~20 when each step read the call's row). Every
+ * filter's column is in calls_time_filters or has an index of its own,
+ * so the walk reads no call's row; a filter added on another column
+ * must go into that index too, or this count is wrong. The same
  * query takes the same path on a quiet or loaded machine. (PROBE_WORK is
  * in store_search_int.h.)
  */
@@ -306,20 +309,25 @@ static bool reads_positions(const char *fts)
  * matches in PROBE_WINDOWS windows of PROBE_SAMPLE calls spread evenly
  * over the store (the filters taken as independent of it; not the
  * newest calls alone, which a webhook burst of one kind fills). Counts
- * over rowid ranges of the index, well under a millisecond once their
- * pages are read.
+ * over rowid ranges of the index: 1-3 ms in a new process, whose pages
+ * of the index are not read yet, so looked up only when a decision
+ * needs it (most searches decide without).
  */
 #define PROBE_WINDOWS 4
 #define PROBE_SAMPLE 500
 
-/* The text's matches among calls sampled, or 0 of 0 when not known. */
+/* The text's matches among calls sampled (0 of 0: none could be). */
 struct density {
 	int64_t hits, sampled;
+	bool known; /* looked up (never in a window search) */
 };
 
 static void text_density(struct store *s, const struct store_search_opts *o,
 	struct density *d)
 {
+	if (d->known || o->window)
+		return;
+	d->known = true;
 	static const char sql[] =
 		"SELECT count(*) FROM calls_fts WHERE calls_fts MATCH ?1"
 		" AND rowid BETWEEN ?2 AND ?3";
@@ -384,10 +392,42 @@ static int cmp_cand(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static enum cv_err probe_batch(struct store *s, const char *fts, bool desc,
-	const struct density *d, const int64_t *rids, bool *match, size_t n,
-	int64_t *cost, char **errmsg)
+/* Probe rids[i] one by one for every i with todo[i] (all when todo is
+ * NULL); how many were probed. r: the last step's code. */
+static size_t probe_each(sqlite3_stmt *one, const int64_t *rids,
+	const bool *todo, bool *match, size_t n, int *r)
 {
+	size_t probed = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (todo && !todo[i])
+			continue;
+		sqlite3_reset(one);
+		sqlite3_bind_int64(one, 2, rids[i]);
+		*r = sqlite3_step(one);
+		match[i] = *r == SQLITE_ROW;
+		probed++;
+		if (*r != SQLITE_ROW && *r != SQLITE_DONE)
+			break;
+	}
+	sqlite3_reset(one);
+	return probed;
+}
+
+/*
+ * As above; *cost is what it counted, and nothing is probed (*over set)
+ * when its estimate passes room (the work left; the caller gives up).
+ * A range read stops once its matches have cost what probing each
+ * candidate would (the density under-estimated them, or a burst of the
+ * text sits in the range), and the candidates it did not reach are
+ * probed one by one.
+ */
+static enum cv_err probe_batch(struct store *s,
+	const struct store_search_opts *o, struct density *d,
+	const int64_t *rids, bool *match, size_t n, int64_t room, int64_t *cost,
+	bool *over, char **errmsg)
+{
+	const char *fts = o->plan->fts;
+	bool desc = o->sort != STORE_SORT_OLDEST;
 	static const char one_sql[] =
 		"SELECT 1 FROM calls_fts WHERE calls_fts MATCH ? AND rowid = ?";
 	/* in the walk's direction: FTS5 ends a range only when it finds a
@@ -402,36 +442,46 @@ static enum cv_err probe_batch(struct store *s, const char *fts, bool desc,
 	static const char range_desc[] =
 		"SELECT rowid FROM calls_fts WHERE calls_fts MATCH ?"
 		" AND rowid >= ? AND rowid <= ? ORDER BY rowid DESC";
-	const char *range_sql = desc ? range_desc : range_asc;
 	bool positions = reads_positions(fts);
 	int64_t per_probe = positions ? PROBE_COST_POSITIONS : PROBE_COST_WORDS;
 	int64_t per_match = positions ? PROBE_COST_MATCH_POSITIONS
 				      : PROBE_COST_MATCH;
+	*cost = 0;
+	*over = false;
 	int64_t lo = rids[0], hi = rids[0];
 	for (size_t i = 1; i < n; i++) {
 		lo = rids[i] < lo ? rids[i] : lo;
 		hi = rids[i] > hi ? rids[i] : hi;
 	}
+	/* first as if every rowid of the range matched (close rowids are
+	 * cheaper read as a range even so), then by the density */
 	int64_t span = hi - lo + 1;
+	int64_t each = (int64_t)n * per_probe;
 	int64_t matches = d->sampled > 0 ? span * d->hits / d->sampled : span;
-	bool range = n > 1 &&
-		     per_probe + matches * per_match <= (int64_t)n * per_probe;
-	sqlite3_stmt *st = store_stmt(s, range ? range_sql : one_sql, errmsg);
-	if (!st)
+	bool range = n > 1 && per_probe + matches * per_match <= each;
+	if (!range && n > 1 && !d->known) {
+		text_density(s, o, d);
+		matches = d->sampled > 0 ? span * d->hits / d->sampled : span;
+		range = per_probe + matches * per_match <= each;
+	}
+	if ((range ? per_probe + matches * per_match : each) > room) {
+		*over = true;
+		return CV_OK;
+	}
+	sqlite3_stmt *one = store_stmt(s, one_sql, errmsg);
+	if (!one)
 		return CV_EDB;
-	sqlite3_bind_text(st, 1, fts, -1, SQLITE_STATIC);
+	sqlite3_bind_text(one, 1, fts, -1, SQLITE_STATIC);
 	int r = SQLITE_DONE;
 	if (!range) {
-		for (size_t i = 0; i < n; i++) {
-			sqlite3_reset(st);
-			sqlite3_bind_int64(st, 2, rids[i]);
-			r = sqlite3_step(st);
-			match[i] = r == SQLITE_ROW;
-			if (r != SQLITE_ROW && r != SQLITE_DONE)
-				break;
-		}
-		*cost = (int64_t)n * per_probe;
+		*cost = (int64_t)probe_each(one, rids, NULL, match, n, &r) *
+			per_probe;
 	} else {
+		sqlite3_stmt *st = store_stmt(s, desc ? range_desc : range_asc,
+			errmsg);
+		if (!st)
+			return CV_EDB;
+		sqlite3_bind_text(st, 1, fts, -1, SQLITE_STATIC);
 		struct cand *sorted = xmalloc(n * sizeof(*sorted));
 		for (size_t i = 0; i < n; i++) {
 			sorted[i] = (struct cand){ rids[i], i };
@@ -440,19 +490,30 @@ static enum cv_err probe_batch(struct store *s, const char *fts, bool desc,
 		qsort(sorted, n, sizeof(*sorted), cmp_cand);
 		sqlite3_bind_int64(st, 2, lo);
 		sqlite3_bind_int64(st, 3, hi);
-		int64_t read = 0;
+		int64_t read = 0, cap = each / per_match, at = 0;
 		while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 			struct cand key = { sqlite3_column_int64(st, 0), 0 };
 			struct cand *c = bsearch(&key, sorted, n,
 				sizeof(*sorted), cmp_cand);
 			if (c)
 				match[c->at] = true;
-			read++;
+			at = key.rid;
+			if (++read >= cap)
+				break;
+		}
+		sqlite3_reset(st);
+		*cost = per_probe + read * per_match;
+		if (r == SQLITE_ROW) { /* stopped: the rest one by one */
+			bool *todo = xcalloc(n, sizeof(*todo));
+			for (size_t i = 0; i < n; i++)
+				todo[i] = desc ? rids[i] < at : rids[i] > at;
+			*cost += (int64_t)probe_each(one, rids, todo, match, n,
+					 &r) *
+				 per_probe;
+			free(todo);
 		}
 		free(sorted);
-		*cost = per_probe + read * per_match;
 	}
-	sqlite3_reset(st);
 	if (r != SQLITE_ROW && r != SQLITE_DONE)
 		return store_dberr(s, errmsg, "search");
 	return CV_OK;
@@ -463,11 +524,12 @@ static enum cv_err probe_batch(struct store *s, const char *fts, bool desc,
  * in batches, each probed as probe_batch chooses, until a page is found
  * or the work counted reaches `work`. Counted: each batch's probes as
  * probe_batch ran them, and each step of the walk over the time index.
- * A rare text (no match in the sample) goes to the top-k scan at once;
- * otherwise, after the first batch (whose rowids show how far apart the
- * filters' calls are), the rest is estimated from its cost a candidate
- * and the candidates the text's density says a page needs: when that
- * passes the budget, probing stops there and the top-k scan answers.
+ * After the first batch (whose rowids show how far apart the filters'
+ * calls are) the rest is estimated from its cost a candidate and the
+ * candidates a page needs at the rate it matched (at the text's density
+ * when it matched none): when that passes the budget, probing stops
+ * there and the top-k scan answers, as it does at once for a text the
+ * density sample does not hold (rare: its few matches are soon read).
  */
 enum cv_err store_search_probe(struct store *s,
 	const struct store_search_opts *o, int64_t work,
@@ -476,12 +538,7 @@ enum cv_err store_search_probe(struct store *s,
 	int64_t per_probe = reads_positions(o->plan->fts) ? PROBE_COST_POSITIONS
 							  : PROBE_COST_WORDS;
 	*done = false;
-	struct density d = { 0, 0 };
-	if (!o->window) {
-		text_density(s, o, &d);
-		if (d.sampled > 0 && d.hits == 0)
-			return CV_OK; /* rare: its few matches are soon scanned */
-	}
+	struct density d = { 0, 0, false };
 	const char *dir = o->sort == STORE_SORT_OLDEST ? "" : " DESC";
 	struct buf sql;
 	struct store_sql_args a = { 0 };
@@ -524,13 +581,23 @@ enum cv_err store_search_probe(struct store *s,
 			batch[m++] = sqlite3_column_int64(cand, 0);
 		}
 		int64_t cost = 0;
+		bool over = false;
+		int64_t rows = sqlite3_stmt_status(cand,
+			SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
+		int64_t room = o->window ? INT64_MAX
+					 : work - spent - rows * PROBE_COST_ROW;
 		if (m > 0)
-			rc = probe_batch(s, o->plan->fts,
-				o->sort != STORE_SORT_OLDEST, &d, batch, match,
-				m, &cost, errmsg);
+			rc = probe_batch(s, o, &d, batch, match, m, room, &cost,
+				&over, errmsg);
+		if (over)
+			break; /* *done false: the top-k scan answers */
 		spent += cost;
+		int64_t got = 0; /* matches among the batch's candidates */
 		for (size_t i = 0; rc == CV_OK && i < m && found < want; i++) {
-			if (!match[i] || found++ < o->offset)
+			if (!match[i])
+				continue;
+			got++;
+			if (found++ < o->offset)
 				continue;
 			if (!(*n % 64))
 				*hits = xrealloc(*hits,
@@ -542,17 +609,29 @@ enum cv_err store_search_probe(struct store *s,
 			break;
 		if (m > 0)
 			unit = cost / (int64_t)m > 0 ? cost / (int64_t)m : 1;
-		/* after the first batch: the candidates still needed, by the
-		 * density, at this batch's cost each; the walk's steps so
-		 * far in proportion */
-		if (!o->window && k == (int)m && found < want && d.hits > 0) {
-			int64_t need = (want - found) * d.sampled / d.hits;
-			int64_t rows = sqlite3_stmt_status(cand,
+		/* after the first batch: the candidates still needed, at the
+		 * rate it matched (by the text's density when it matched
+		 * none; a text in no call sampled is rare, and the top-k
+		 * scan reads its few matches), at its cost each; the walk's
+		 * steps so far in proportion */
+		if (!o->window && k == (int)m && found < want && rc == CV_OK) {
+			if (got == 0)
+				text_density(s, o, &d);
+			if (got == 0 && d.sampled > 0 && d.hits == 0)
+				break;
+			int64_t need = got > 0 ? (want - found) * (int64_t)m /
+							 got
+				       : d.hits > 0 ? (want - found) *
+							      d.sampled / d.hits
+						    : 0;
+			rows = sqlite3_stmt_status(cand,
 				SQLITE_STMTSTATUS_FULLSCAN_STEP, 0);
-			if (spent + need * unit +
-					(rows + rows * need / (int64_t)m) *
-						PROBE_COST_ROW >
-				work)
+			if (k + need > budget ||
+				spent + need * unit +
+						(rows + rows * need /
+								(int64_t)m) *
+							PROBE_COST_ROW >
+					work)
 				break;
 		}
 		size *= 2;
