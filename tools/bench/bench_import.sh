@@ -36,7 +36,7 @@ rss_of() { awk '/Maximum resident set size/ {print $6}' "$1"; }
 timed_load() {
 	local name=$1 t0 t1
 	shift
-	rm -f "$OUT/$name".db*
+	rm -rf "$OUT/$name".db*  # and its .db.secrets directory
 	$CV --db "$OUT/$name.db" init >/dev/null
 	sync
 	t0=$(now)
