@@ -81,6 +81,17 @@ cpu_of() {
 	sed -n 's/.*\(User\|System\) time (seconds): //p' "$1" | paste -sd+ | bc -l
 }
 
+# exit_also CMD: run CMD when the script exits, as well as (before) the
+# EXIT trap it had set, not instead of it
+exit_also() {
+	local prev
+	prev=$(trap -p EXIT)
+	prev=${prev#trap -- }
+	prev=${prev% EXIT}
+	eval "prev=${prev:-''}"
+	trap -- "$1${prev:+; $prev}" EXIT
+}
+
 # ---- a local S3 ----
 
 # rgw_start MEM_MB [DISK_GB]: start a Ceph RGW (tools/rgw, memstore of
@@ -95,7 +106,7 @@ rgw_start() {
 	else
 		tools/rgw start "$OUT/rgw" --mem-mb "$1" >"$OUT/rgw.env"
 	fi
-	trap 'tools/rgw stop "$OUT/rgw"' EXIT
+	exit_also "tools/rgw stop $(printf %q "$OUT/rgw")"
 	. "$OUT/rgw.env"
 	umask 077
 	printf '%s\n' "$RGW_ACCESS_KEY" >"$OUT/ak"
