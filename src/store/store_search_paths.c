@@ -331,7 +331,6 @@ static void text_density(struct store *s, const struct store_search_opts *o,
 	static const char sql[] =
 		"SELECT count(*) FROM calls_fts WHERE calls_fts MATCH ?1"
 		" AND rowid BETWEEN ?2 AND ?3";
-	d->hits = d->sampled = 0;
 	sqlite3_stmt *st = store_stmt(s, "SELECT max(rid) FROM calls", NULL);
 	int64_t calls = 0, hits = 0, sampled = 0;
 	if (st && sqlite3_step(st) == SQLITE_ROW)
@@ -453,17 +452,14 @@ static enum cv_err probe_batch(struct store *s,
 		lo = rids[i] < lo ? rids[i] : lo;
 		hi = rids[i] > hi ? rids[i] : hi;
 	}
-	/* first as if every rowid of the range matched (close rowids are
-	 * cheaper read as a range even so), then by the density */
+	/* the density is looked up only when the range loses even as if
+	 * every rowid of it matched (close rowids win without it) */
 	int64_t span = hi - lo + 1;
 	int64_t each = (int64_t)n * per_probe;
+	if (n > 1 && per_probe + span * per_match > each)
+		text_density(s, o, d);
 	int64_t matches = d->sampled > 0 ? span * d->hits / d->sampled : span;
 	bool range = n > 1 && per_probe + matches * per_match <= each;
-	if (!range && n > 1 && !d->known) {
-		text_density(s, o, d);
-		matches = d->sampled > 0 ? span * d->hits / d->sampled : span;
-		range = per_probe + matches * per_match <= each;
-	}
 	if ((range ? per_probe + matches * per_match : each) > room) {
 		*over = true;
 		return CV_OK;
