@@ -202,7 +202,8 @@ static int run(struct cli *cli, int argc, char **argv)
 	if (!cli_filters_finish(&cf, "export"))
 		return CV_EXIT_USAGE;
 	eo.filter = &cf.f;
-	struct store *s = cli_open_store(cli, "export", STORE_NOCREATE);
+	struct store *s = cli_open_store(cli, "export",
+		STORE_NOCREATE | STORE_ONESHOT);
 	int zc = s ? cli_filters_zone(&cf, cli, s, "export") : CV_EXIT_FAIL;
 	if (zc) {
 		store_close(s);

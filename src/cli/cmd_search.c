@@ -316,7 +316,8 @@ static void print_csv(const struct store_hit *h, size_t n)
 static int execute(struct cli *cli, struct search_args *a,
 	struct search_plan *plan)
 {
-	struct store *s = cli_open_store(cli, "search", STORE_NOCREATE);
+	struct store *s = cli_open_store(cli, "search",
+		STORE_NOCREATE | STORE_ONESHOT);
 	if (!s)
 		return CV_EXIT_FAIL;
 	int zc = cli_filters_zone(&a->cf, cli, s, "search");
