@@ -194,7 +194,8 @@ struct store *cli_open_report(struct cli *cli, const char *cmd, int argc,
 			argv[optind]);
 		return NULL;
 	}
-	return cli_open_zoned(cli, cmd, STORE_NOCREATE, tz, code);
+	return cli_open_zoned(cli, cmd, STORE_NOCREATE | STORE_ONESHOT, tz,
+		code);
 }
 
 void cli_zone_finish(struct cli *cli)

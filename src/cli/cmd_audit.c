@@ -265,7 +265,8 @@ static int run(struct cli *cli, int argc, char **argv)
 			argv[optind]);
 	}
 	int zc;
-	struct store *s = cli_open_zoned(cli, "audit", STORE_NOCREATE, tz, &zc);
+	struct store *s = cli_open_zoned(cli, "audit",
+		STORE_NOCREATE | STORE_ONESHOT, tz, &zc);
 	for (int i = 0; i < 2 && !zc; i++)
 		if (times[i] && !search_parse_time(times[i], cli->zone_name, i,
 					i ? &f.to_ms : &f.from_ms, &err)) {
