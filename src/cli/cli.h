@@ -88,8 +88,8 @@ struct store *cli_open_zoned(struct cli *cli, const char *cmd, int flags,
 /*
  * For a report that takes only [--json] [--tz ZONE] (stats, status):
  * those options read into *json and the zone, then cli_open_zoned(cli,
- * cmd, STORE_NOCREATE, …). The store, or NULL with *code the exit code
- * (2 for a usage error, printed).
+ * cmd, STORE_NOCREATE | STORE_ONESHOT, …). The store, or NULL with
+ * *code the exit code (2 for a usage error, printed).
  */
 struct store *cli_open_report(struct cli *cli, const char *cmd, int argc,
 	char **argv, bool *json, int *code);

@@ -429,16 +429,14 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 	enum cv_err rc = store_terms_register(s, errmsg);
 	if (rc == CV_OK && !(flags & STORE_READONLY))
 		rc = store_exec(s, "PRAGMA journal_mode = WAL", errmsg);
-	char pragmas[192];
-	snprintf(pragmas, sizeof pragmas,
-		"PRAGMA synchronous = FULL;"
-		"PRAGMA foreign_keys = ON;"
-		"PRAGMA cache_size = -%d;" /* KiB */
-		"PRAGMA temp_store = MEMORY;"
-		"PRAGMA journal_size_limit = 4194304;",
-		(flags & STORE_ONESHOT) ? 128 : 16000);
 	if (rc == CV_OK)
-		rc = store_exec(s, pragmas, errmsg);
+		rc = store_exec(s,
+			"PRAGMA synchronous = FULL;"
+			"PRAGMA foreign_keys = ON;"
+			"PRAGMA cache_size = -16000;"
+			"PRAGMA temp_store = MEMORY;"
+			"PRAGMA journal_size_limit = 4194304;",
+			errmsg);
 	if (rc == CV_OK && !(flags & STORE_READONLY))
 		rc = migrate(s, errmsg);
 	if (rc == CV_OK && (flags & STORE_READONLY) &&
@@ -447,6 +445,9 @@ enum cv_err store_open(struct store **out, const char *path, int flags,
 			"store %s has schema version %d, expected %d (run "
 			"`callvault init`)",
 			path, store_schema_version(s), store_n_migrations);
+	/* after the migrations, which may build an index over every call */
+	if (rc == CV_OK && (flags & STORE_ONESHOT))
+		rc = store_set_cache(s, STORE_ONESHOT_CACHE_KIB, errmsg);
 	if (rc == CV_OK)
 		rc = store_holds_temp_create(s, errmsg);
 	if (rc != CV_OK) {

@@ -23,19 +23,21 @@ enum store_flags {
 	STORE_NOCREATE = 1 << 1, /* fail when the file does not exist */
 	/*
 	 * A command that reads once and exits (search, export, stats,
-	 * status, audit): a page cache of 128 KiB (32 pages) instead of
-	 * 16 MB. Such a process reads most pages once, and every page
-	 * SQLite caches is fresh memory whose first touch is a page fault,
-	 * ~11 µs on the VMs measured, against ~2 µs to read a page again
-	 * from the OS's cache; a small cache reuses memory already touched
-	 * and keeps what is read again (the b-trees' upper pages) by LRU.
-	 * Not for serve, whose long-lived connections keep a warm cache,
-	 * nor for writers in bulk, whose dirty pages would spill, nor for
-	 * check, whose integrity check reads pages again and again (73 s
-	 * -> 103 s on 1M calls).
+	 * status, audit): a page cache of STORE_ONESHOT_CACHE_KIB (about
+	 * 30 pages with SQLite's overhead) instead of 16 MB, set once any
+	 * migration has run. Such a process reads most pages once, and
+	 * every page SQLite caches is fresh memory whose first touch is a
+	 * page fault, ~11 µs on the VMs measured, against ~2 µs to read a
+	 * page again from the OS's cache; a small cache reuses memory
+	 * already touched and keeps what is read again (the b-trees' upper
+	 * pages) by LRU. Not for serve, whose long-lived connections keep
+	 * a warm cache, nor for writers in bulk, whose dirty pages would
+	 * spill, nor for check, whose integrity check reads pages again
+	 * and again (73 s -> 103 s on 1M calls).
 	 */
 	STORE_ONESHOT = 1 << 2,
 };
+#define STORE_ONESHOT_CACHE_KIB 128
 
 /* The path the store was opened with (the blob store lies beside it). */
 const char *store_db_path(const struct store *s);
@@ -87,7 +89,9 @@ enum cv_err store_set_bulk(struct store *s, bool on,
 	char **errmsg) CV_MUST_CHECK;
 /*
  * A page cache of at most kib KiB for this connection (16 MB by
- * default): for a command whose peak RSS is bounded, such as archive.
+ * default; STORE_ONESHOT_CACHE_KIB with STORE_ONESHOT): for a command
+ * whose peak RSS is bounded, such as archive. store_set_bulk sets its
+ * own sizes.
  */
 enum cv_err store_set_cache(struct store *s, int kib,
 	char **errmsg) CV_MUST_CHECK;

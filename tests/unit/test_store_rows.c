@@ -1,7 +1,8 @@
 /*
  * test_store_rows.c — the store's row loops (src/store/store_rows.c):
- * store_each and store_collect, over an in-memory store. A unit test of
- * the store's internals, so it includes store_int.h.
+ * store_each and store_collect, over an in-memory store, and the page
+ * cache STORE_ONESHOT gives. A unit test of the store's internals, so it
+ * includes store_int.h.
  *
  * The error case matters: a statement that fails after some rows (here
  * abs() of the smallest integer, an "integer overflow" at run time) must
@@ -205,6 +206,23 @@ static void test_text(struct store *s)
 	free(err);
 }
 
+/* STORE_ONESHOT (store.h): the small page cache for a command that
+ * reads once and exits; every other store keeps 16 MB. */
+static void test_cache_sizes(struct store *dflt)
+{
+	struct store *s = NULL;
+	char *err = NULL;
+	int64_t kib = 0;
+	CHECK(store_scalar_int(dflt, "PRAGMA cache_size", &kib, &err) == CV_OK);
+	CHECK_MSG(kib == -16000, "default cache_size %lld", (long long)kib);
+	CHECK(store_open(&s, STORE_MEMORY, STORE_ONESHOT, &err) == CV_OK);
+	CHECK(store_scalar_int(s, "PRAGMA cache_size", &kib, &err) == CV_OK);
+	CHECK_MSG(kib == -STORE_ONESHOT_CACHE_KIB, "one-shot cache_size %lld",
+		(long long)kib);
+	store_close(s);
+	free(err);
+}
+
 int main(void)
 {
 	struct store *s = NULL;
@@ -218,6 +236,7 @@ int main(void)
 	test_collect_error(s);
 	test_each(s);
 	test_text(s);
+	test_cache_sizes(s);
 	store_close(s);
 	return t_done();
 }
